@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Both build the environment first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: requirements.lock pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.test-deps: requirements-dev.lock $(VENV)/.run-deps
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	touch $@
+
+run: $(VENV)/.run-deps
+	$(BIN)/filrouge db upgrade
+	$(BIN)/filrouge demo --if-empty
+	$(BIN)/filrouge serve --host 127.0.0.1 --port 8000
+
+# The suite runs on SQLite; it runs again on PostgreSQL when FILROUGE_TEST_PG_URL is set.
+test: $(VENV)/.test-deps
+	$(BIN)/ruff check app tests migrations
+	$(BIN)/pytest
+	@if [ -n "$$FILROUGE_TEST_PG_URL" ]; then \
+		echo "--- same suite on PostgreSQL ---"; \
+		FILROUGE_TEST_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/pytest; \
+	fi
+
+clean:
+	rm -rf $(VENV) var/filrouge.db*

@@ -1,0 +1,1 @@
+"""Fil rouge — case tracker for the conseil en évolution professionnelle (CEP)."""

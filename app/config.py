@@ -1,0 +1,43 @@
+"""Runtime settings, read once from FILROUGE_* environment variables."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FILROUGE_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR_DIR}/filrouge.db"
+    # Empty means "generate one and keep it in var/secret_key" (fine for one machine;
+    # set it explicitly when several app processes share a database).
+    secret_key: str = ""
+    session_hours: int = 10
+    api_token_minutes: int = 60
+    jwt_issuer: str = "filrouge"
+    jwt_audience: str = "filrouge-api"
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    idle_case_days: int = 30
+    # Cookies get the Secure flag unless the app is served on localhost.
+    cookie_secure: bool | None = None
+    default_time_zone: str = "Europe/Paris"
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret_key"
+        if not path.exists():
+            VAR_DIR.mkdir(exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

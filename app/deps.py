@@ -1,0 +1,116 @@
+"""Annotated dependencies: database session, current staff (cookie or Bearer), role guards, CSRF."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from app.config import get_settings
+from app.db import get_session
+from app.errors import Forbidden
+from app.models.staff import StaffSession, StaffUser
+from app.security import InvalidToken, read_api_token, tokens_match
+from app.services.auth import find_session
+
+SESSION_COOKIE = "filrouge_session"
+ANON_CSRF_COOKIE = "filrouge_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+SessionDep = Annotated[Session, Depends(get_session)]
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+class LoginRequired(Exception):
+    """No valid browser session: pages redirect to the login form, the API answers 401."""
+
+
+def current_browser_session(request: Request, session: SessionDep) -> StaffSession | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    found = find_session(session=session, token=token) if token else None
+    if found is None:
+        return None
+    staff_session, user = found
+    request.state.staff_session = staff_session
+    request.state.user = user
+    return staff_session
+
+
+def current_staff(
+    request: Request,
+    session: SessionDep,
+    _browser: Annotated[StaffSession | None, Depends(current_browser_session)],
+) -> StaffUser:
+    user = getattr(request.state, "user", None)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def current_api_staff(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> StaffUser:
+    if not token:
+        raise LoginRequired()
+    try:
+        staff_id = read_api_token(token)
+    except InvalidToken as exc:
+        raise LoginRequired() from exc
+    user = session.get(StaffUser, staff_id)
+    if user is None or not user.active:
+        raise LoginRequired()
+    return user
+
+
+CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
+ApiStaff = Annotated[StaffUser, Depends(current_api_staff)]
+
+
+def require_case_access(user: CurrentStaff) -> StaffUser:
+    """Counsellors, managers and operator admins only: the others never see personal data."""
+    if not user.sees_cases:
+        raise Forbidden("Votre rôle ne donne pas accès aux dossiers.")
+    return user
+
+
+def require_api_case_access(user: ApiStaff) -> StaffUser:
+    if not user.sees_cases:
+        raise Forbidden("Votre rôle ne donne pas accès aux dossiers.")
+    return user
+
+
+CaseWorker = Annotated[StaffUser, Depends(require_case_access)]
+ApiCaseWorker = Annotated[StaffUser, Depends(require_api_case_access)]
+
+
+def expected_csrf_token(request: Request) -> str | None:
+    staff_session = getattr(request.state, "staff_session", None)
+    if staff_session is not None:
+        return staff_session.csrf_token
+    # Set by the middleware in main.py on a first visit, before the cookie comes back.
+    return getattr(request.state, "anon_csrf", None) or request.cookies.get(ANON_CSRF_COOKIE)
+
+
+async def verify_csrf(
+    request: Request,
+    _browser: Annotated[StaffSession | None, Depends(current_browser_session)],
+) -> None:
+    """Every unsafe request from a browser carries the token, in a header or a form field."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.url.path.startswith("/api/"):
+        return  # the API takes Bearer tokens, never cookies, so it cannot be forged this way
+    given = request.headers.get(CSRF_HEADER)
+    if given is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        given = (await request.form()).get(CSRF_FIELD)
+    if not tokens_match(expected_csrf_token(request), given):
+        raise Forbidden("Jeton de sécurité invalide ou expiré : rechargez la page et réessayez.")
+
+
+def cookie_secure(request: Request) -> bool:
+    """Secure cookies everywhere but on localhost (plain HTTP while developing)."""
+    configured = get_settings().cookie_secure
+    if configured is not None:
+        return configured
+    return request.url.hostname not in ("localhost", "127.0.0.1", "testserver")

@@ -1,0 +1,117 @@
+"""create_app(): routers, middleware, static files and error pages."""
+
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.deps import ANON_CSRF_COOKIE, LoginRequired, cookie_secure, verify_csrf
+from app.errors import DomainError, Invalid
+from app.forms import french_message
+from app.rendering import is_htmx, render
+from app.routes import api, auth, beneficiaries, cases, health, home, triage
+from app.security import new_token
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Fil rouge",
+        summary="Suivi des dossiers du conseil en évolution professionnelle (CEP)",
+        version="0.1.0",
+        dependencies=[Depends(verify_csrf)],
+    )
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (health, auth, home, triage, beneficiaries, cases, api):
+        app.include_router(module.router)
+
+    @app.middleware("http")
+    async def anonymous_csrf_cookie(request: Request, call_next):
+        """A CSRF token for forms shown before login (the login form itself)."""
+        fresh = None
+        if ANON_CSRF_COOKIE not in request.cookies and not _wants_json(request):
+            fresh = request.state.anon_csrf = new_token()
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(
+                ANON_CSRF_COOKIE,
+                fresh,
+                httponly=True,
+                samesite="lax",
+                secure=cookie_secure(request),
+            )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _exc: LoginRequired) -> Response:
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Authentification requise"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = f"/login?next={request.url.path}"
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        if _wants_json(request):
+            body = {"detail": exc.message}
+            if isinstance(exc, Invalid):
+                body["fields"] = exc.fields
+            return JSONResponse(body, status_code=exc.status_code)
+        return render(
+            request,
+            "errors/error.html",
+            {"status": exc.status_code, "message": exc.message},
+            status_code=exc.status_code,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        fields = {}
+        for error in exc.errors():
+            location = [str(part) for part in error["loc"] if part not in ("body", "query", "path")]
+            fields.setdefault(".".join(location) or "body", french_message(error))
+        if _wants_json(request):
+            return JSONResponse(
+                {"detail": "Certaines informations sont à corriger", "fields": fields},
+                status_code=422,
+            )
+        return render(
+            request,
+            "errors/error.html",
+            {"status": 422, "message": "Adresse ou formulaire invalide."},
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        messages = {404: "Page introuvable", 405: "Méthode non autorisée"}
+        message = messages.get(exc.status_code, str(exc.detail))
+        if _wants_json(request):
+            return JSONResponse({"detail": message}, status_code=exc.status_code)
+        return render(
+            request,
+            "errors/error.html",
+            {"status": exc.status_code, "message": message},
+            status_code=exc.status_code,
+        )
+
+    return app
+
+
+app = create_app()

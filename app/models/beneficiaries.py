@@ -1,0 +1,105 @@
+"""Beneficiaries: identity, contact, consent and the reporting profile (DESIGN §3)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import EmailStr
+from sqlmodel import Column, Field, Index, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+from app.models.fields import (
+    OptionalBirthYear,
+    OptionalPhone,
+    OptionalPostcode,
+    PersonName,
+    blank_to_none,
+)
+from app.models.nomenclatures import (
+    CompanySize,
+    DiplomaLevel,
+    EmploymentStatus,
+    NafSection,
+    Pcs,
+    Rqth,
+    Sex,
+)
+
+OptionalEmail = Annotated[EmailStr | None, blank_to_none]
+
+
+class BeneficiaryProfile(SQLModel):
+    """The reporting profile, shared by the table and the input schemas."""
+
+    sex: Sex = Sex.UNKNOWN
+    birth_year: OptionalBirthYear = None
+    employment_status: Annotated[EmploymentStatus | None, blank_to_none] = None
+    pcs: Annotated[Pcs | None, blank_to_none] = None
+    naf_section: Annotated[NafSection | None, blank_to_none] = None
+    company_size: CompanySize = CompanySize.UNKNOWN
+    diploma_level: Annotated[DiplomaLevel | None, blank_to_none] = None
+    rqth: Rqth = Rqth.UNKNOWN
+
+
+class BeneficiaryIdentity(SQLModel):
+    first_name: PersonName
+    last_name: PersonName
+    email: OptionalEmail = None
+    phone: OptionalPhone = None
+    postcode: OptionalPostcode = None
+    consent: bool = False
+
+
+class BeneficiaryCreate(BeneficiaryIdentity, BeneficiaryProfile):
+    pass
+
+
+class BeneficiaryUpdate(BeneficiaryIdentity, BeneficiaryProfile):
+    pass
+
+
+class Beneficiary(SQLModel, table=True):
+    __tablename__ = "beneficiaries"
+    __table_args__ = (
+        Index("ix_beneficiaries_operator_email", "operator_id", "email"),
+        Index("ix_beneficiaries_operator_phone", "operator_id", "phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    first_name: str = Field(max_length=80)
+    last_name: str = Field(max_length=80)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=20)
+    postcode: str | None = Field(default=None, max_length=5)
+    consent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    sex: str = Field(default=Sex.UNKNOWN, max_length=2)
+    birth_year: int | None = None
+    employment_status: str | None = Field(default=None, max_length=30)
+    pcs: str | None = Field(default=None, max_length=1)
+    naf_section: str | None = Field(default=None, max_length=1)
+    company_size: str = Field(default=CompanySize.UNKNOWN, max_length=20)
+    diploma_level: str | None = Field(default=None, max_length=1)
+    rqth: str = Field(default=Rqth.UNKNOWN, max_length=3)
+    # Accent- and case-free copy of name, e-mail and phone for search on any engine.
+    search_text: str = Field(default="", max_length=600)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name.upper()}"
+
+
+class BeneficiaryPublic(BeneficiaryProfile):
+    id: int
+    first_name: str
+    last_name: str
+    email: str | None
+    phone: str | None
+    postcode: str | None
+    consent_at: datetime | None
+    created_at: datetime

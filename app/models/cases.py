@@ -1,0 +1,186 @@
+"""Cases (dossiers), the episodes of units they deliver, and the interactions (actes) recorded."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime, model_validator
+from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+from app.models.fields import LongText, Minutes, ShortText, blank_to_none
+from app.models.nomenclatures import Channel, CloseReason, InteractionChannel, RequestMotive
+
+
+class CaseStatus:
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'closed')", name="case_status_known"),
+        CheckConstraint(
+            "(status = 'closed') = (closed_at IS NOT NULL)", name="case_closed_has_date"
+        ),
+        Index("ix_cases_operator_referent_status", "operator_id", "referent_id", "status"),
+        Index("ix_cases_operator_last_activity", "operator_id", "last_activity_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id")
+    reference: str = Field(max_length=24, unique=True)
+    beneficiary_id: int = Field(foreign_key="beneficiaries.id", index=True)
+    site_id: int | None = Field(default=None, foreign_key="sites.id")
+    referent_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    channel: str = Field(max_length=20)
+    motive: str = Field(max_length=30)
+    request_text: str = Field(default="", max_length=5000)
+    status: str = Field(default=CaseStatus.OPEN, max_length=10)
+    close_reason: str | None = Field(default=None, max_length=20)
+    close_note: str = Field(default="", max_length=1000)
+    opened_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_activity_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == CaseStatus.OPEN
+
+
+class Episode(SQLModel, table=True):
+    """One delivery of a unit on a case; any unit, any order, as often as needed."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (
+        CheckConstraint(
+            "ended_at IS NULL OR ended_at >= started_at", name="episode_ends_after_start"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    unit_id: int = Field(foreign_key="service_units.id")
+    started_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    outcome: str = Field(default="", max_length=1000)
+    started_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended_at is None
+
+
+class Interaction(SQLModel, table=True):
+    """A dated contact with the beneficiary, within an episode or outside any unit (hors UO)."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        CheckConstraint("duration_minutes BETWEEN 1 AND 600", name="interaction_duration_range"),
+        Index("ix_interactions_case_occurred", "case_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    case_id: int = Field(foreign_key="cases.id")
+    episode_id: int | None = Field(default=None, foreign_key="episodes.id", index=True)
+    counsellor_id: int = Field(foreign_key="staff_users.id", index=True)
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    duration_minutes: int
+    channel: str = Field(max_length=20)
+    summary: str = Field(default="", max_length=5000)
+    private_notes: str = Field(default="", max_length=5000)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+# ---- input and output schemas -------------------------------------------------------------
+
+
+class CaseOpen(SQLModel):
+    beneficiary_id: int
+    channel: Channel
+    motive: RequestMotive
+    request_text: LongText = ""
+    referent_id: Annotated[int | None, blank_to_none] = None
+    site_id: Annotated[int | None, blank_to_none] = None
+
+
+class CaseClose(SQLModel):
+    reason: CloseReason
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+
+class ReferentChange(SQLModel):
+    referent_id: int
+
+
+class EpisodeStart(SQLModel):
+    unit_id: int
+    started_at: AwareDatetime | None = None
+
+
+class EpisodeEnd(SQLModel):
+    outcome: ShortText = ""
+    ended_at: AwareDatetime | None = None
+
+
+class InteractionCreate(SQLModel):
+    occurred_at: AwareDatetime
+    duration_minutes: Minutes
+    channel: InteractionChannel
+    episode_id: Annotated[int | None, blank_to_none] = None
+    summary: LongText = ""
+    private_notes: LongText = ""
+
+    @model_validator(mode="after")
+    def _not_in_future(self):
+        if self.occurred_at > utcnow():
+            raise ValueError("La date de l'entretien ne peut pas être dans le futur")
+        return self
+
+
+class CasePublic(SQLModel):
+    id: int
+    reference: str
+    beneficiary_id: int
+    site_id: int | None
+    referent_id: int | None
+    channel: str
+    motive: str
+    request_text: str
+    status: str
+    close_reason: str | None
+    opened_at: datetime
+    closed_at: datetime | None
+    last_activity_at: datetime
+
+
+class EpisodePublic(SQLModel):
+    id: int
+    case_id: int
+    unit_id: int
+    unit_code: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str
+
+
+class InteractionPublic(SQLModel):
+    id: int
+    case_id: int
+    episode_id: int | None
+    counsellor_id: int
+    occurred_at: datetime
+    duration_minutes: int
+    channel: str
+    summary: str
+    private_notes: str

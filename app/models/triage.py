@@ -1,0 +1,90 @@
+"""Incoming requests waiting at triage (accueil, aiguillage — UO0)."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AwareDatetime
+from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
+from app.models.fields import LongText, blank_to_none
+from app.models.nomenclatures import CepSituation, Channel, Redirection, RequestMotive
+
+
+class TriageStatus:
+    PENDING = "pending"
+    CASE_OPENED = "case_opened"
+    REDIRECTED = "redirected"
+
+
+class TriageRequest(SQLModel, table=True):
+    __tablename__ = "triage_requests"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'case_opened', 'redirected')", name="triage_status_known"
+        ),
+        CheckConstraint(
+            "(status = 'pending') = (case_id IS NULL)", name="triage_resolved_has_case"
+        ),
+        Index("ix_triage_operator_status", "operator_id", "status", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id")
+    beneficiary_id: int = Field(foreign_key="beneficiaries.id", index=True)
+    site_id: int | None = Field(default=None, foreign_key="sites.id")
+    assigned_to_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    received_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    channel: str = Field(max_length=20)
+    motive: str = Field(max_length=30)
+    request_text: str = Field(default="", max_length=5000)
+    first_advice: str = Field(default="", max_length=5000)
+    cep_situation: str = Field(max_length=20)
+    status: str = Field(default=TriageStatus.PENDING, max_length=12)
+    redirection: str | None = Field(default=None, max_length=20)
+    redirect_reason: str = Field(default="", max_length=1000)
+    # The case that records this triage as a UO0 episode (closed at once after a redirection).
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
+    handled_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    handled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class TriageCreate(SQLModel):
+    # Empty when the person is new: their details then come with the request.
+    beneficiary_id: Annotated[int | None, blank_to_none] = None
+    channel: Channel
+    motive: RequestMotive
+    cep_situation: CepSituation = CepSituation.PRIVATE_WORKER
+    request_text: LongText = ""
+    first_advice: LongText = ""
+    received_at: AwareDatetime | None = None
+    site_id: Annotated[int | None, blank_to_none] = None
+    assigned_to_id: Annotated[int | None, blank_to_none] = None
+
+
+class TriageOpenCase(SQLModel):
+    referent_id: int
+    site_id: Annotated[int | None, blank_to_none] = None
+    first_advice: LongText = ""
+
+
+class TriageRedirect(SQLModel):
+    redirection: Redirection
+    reason: LongText = ""
+    first_advice: LongText = ""
+
+
+class TriagePublic(SQLModel):
+    id: int
+    beneficiary_id: int
+    received_at: datetime
+    channel: str
+    motive: str
+    request_text: str
+    first_advice: str
+    cep_situation: str
+    status: str
+    redirection: str | None
+    case_id: int | None

@@ -1,0 +1,111 @@
+"""Login and logout pages, and the OAuth2 password flow for API tokens."""
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
+
+from app.config import get_settings
+from app.deps import SESSION_COOKIE, CurrentStaff, SessionDep, cookie_secure
+from app.errors import Invalid, TooManyAttempts
+from app.rendering import render
+from app.security import create_api_token
+from app.services.auth import authenticate, end_session, start_session
+
+router = APIRouter()
+
+
+def _client_ip(request: Request) -> str:
+    return request.client.host if request.client else "inconnue"
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths, so the login form cannot send people elsewhere."""
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or urlparse(target).netloc
+    ):
+        return "/"
+    return target
+
+
+@router.get("/login", include_in_schema=False)
+def login_page(request: Request, next: str = "/"):
+    return render(request, "auth/login.html", {"next": _safe_next(next)})
+
+
+@router.post("/login", include_in_schema=False)
+def login(
+    request: Request,
+    session: SessionDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=500)] = "/",
+):
+    try:
+        user = authenticate(session=session, email=email, password=password, ip=_client_ip(request))
+    except (Invalid, TooManyAttempts) as exc:
+        errors = exc.fields if isinstance(exc, Invalid) else {"password": exc.message}
+        return render(
+            request,
+            "auth/login.html",
+            {"next": _safe_next(next), "errors": errors, "form": {"email": email}},
+            status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 200,
+        )
+    token, _row = start_session(session=session, user=user)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=get_settings().session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
+    )
+    return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(request: Request, session: SessionDep, _user: CurrentStaff):
+    end_session(session=session, staff_session=request.state.staff_session)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+@router.post(
+    "/api/v1/auth/token",
+    tags=["authentification"],
+    response_model=TokenResponse,
+    responses={
+        401: {"description": "Identifiants incorrects"},
+        429: {"description": "Trop de tentatives"},
+    },
+)
+def issue_api_token(
+    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+):
+    """OAuth2 password flow: exchange a staff e-mail and password for a Bearer JWT."""
+    try:
+        user = authenticate(
+            session=session, email=form.username, password=form.password, ip=_client_ip(request)
+        )
+    except (Invalid, TooManyAttempts) as exc:
+        # Answered, not raised: the failed attempt must be committed for throttling to work.
+        status = 429 if isinstance(exc, TooManyAttempts) else 401
+        return JSONResponse({"detail": exc.message}, status_code=status)
+    return TokenResponse(
+        access_token=create_api_token(user.id),
+        expires_in=get_settings().api_token_minutes * 60,
+    )

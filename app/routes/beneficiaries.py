@@ -1,0 +1,53 @@
+"""Beneficiary pages: profile with its cases, and the profile edit form."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from app.deps import CaseWorker, SessionDep
+from app.errors import Conflict, Invalid
+from app.forms import parse_form
+from app.models.beneficiaries import BeneficiaryUpdate
+from app.rendering import render
+from app.services.beneficiaries import get_beneficiary, update_beneficiary
+from app.services.cases import cases_of_beneficiary
+
+router = APIRouter(prefix="/beneficiaries", include_in_schema=False)
+
+
+def _page(request, session, user, beneficiary_id, *, form=None, errors=None, status_code=200):
+    beneficiary = get_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id)
+    return render(
+        request,
+        "beneficiaries/detail.html",
+        {
+            "beneficiary": beneficiary,
+            "cases": cases_of_beneficiary(
+                session=session, actor=user, beneficiary_id=beneficiary_id
+            ),
+            "form": form or {},
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/{beneficiary_id}")
+def beneficiary_page(request: Request, session: SessionDep, user: CaseWorker, beneficiary_id: int):
+    return _page(request, session, user, beneficiary_id)
+
+
+@router.post("/{beneficiary_id}")
+async def edit_beneficiary(
+    request: Request, session: SessionDep, user: CaseWorker, beneficiary_id: int
+):
+    form = await request.form()
+    try:
+        with session.begin_nested():
+            data = parse_form(BeneficiaryUpdate, form)
+            update_beneficiary(
+                session=session, actor=user, beneficiary_id=beneficiary_id, data=data
+            )
+    except (Invalid, Conflict) as exc:
+        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        return _page(request, session, user, beneficiary_id, form=dict(form), errors=errors)
+    return RedirectResponse(f"/beneficiaries/{beneficiary_id}", status_code=303)

@@ -1,0 +1,118 @@
+"""The case page — the heart of the product — and its inline actions (htmx or plain posts)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from app.deps import CaseWorker, SessionDep
+from app.errors import Conflict, Invalid
+from app.dates import input_datetime
+from app.forms import parse_form
+from app.models.base import utcnow
+from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
+from app.rendering import is_htmx, render
+from app.services.case_page import load_case_view
+from app.services.cases import change_referent, close_case, reopen_case
+from app.services.episodes import end_episode, get_episode, start_episode
+from app.services.interactions import record_interaction
+
+router = APIRouter(prefix="/cases", include_in_schema=False)
+
+
+def _page(request, session, user, case_id, *, action=None, form=None, errors=None, notices=()):
+    view = load_case_view(session=session, actor=user, case_id=case_id)
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "view": view,
+            "action": action,
+            "form": form or {},
+            "errors": errors or {},
+            "notices": list(notices),
+            "now_local": input_datetime(utcnow(), view.time_zone),
+        },
+        fragment="cases/_partials/case_body.html",
+    )
+
+
+async def _act(request, session, user, case_id, action: str, perform):
+    """Run one case action in a savepoint; re-render with errors, or show the updated case."""
+    form = await request.form()
+    try:
+        with session.begin_nested():
+            notices = perform(form) or []
+    except (Invalid, Conflict) as exc:
+        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        return _page(request, session, user, case_id, action=action, form=dict(form), errors=errors)
+    if is_htmx(request):
+        return _page(request, session, user, case_id, notices=notices)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+
+def _time_zone(session, user, case_id) -> str:
+    return load_case_view(session=session, actor=user, case_id=case_id).time_zone
+
+
+@router.get("/{case_id}")
+def case_page(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    return _page(request, session, user, case_id)
+
+
+@router.post("/{case_id}/episodes")
+async def start_unit(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    def perform(form):
+        data = parse_form(EpisodeStart, form)
+        _episode, warnings = start_episode(session=session, actor=user, case_id=case_id, data=data)
+        return warnings
+
+    return await _act(request, session, user, case_id, "start_episode", perform)
+
+
+@router.post("/{case_id}/episodes/{episode_id}/end")
+async def end_unit(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, episode_id: int
+):
+    if get_episode(session=session, actor=user, episode_id=episode_id).case_id != case_id:
+        raise Invalid({"episode_id": "Cet épisode n'appartient pas au dossier"})
+
+    def perform(form):
+        data = parse_form(EpisodeEnd, form)
+        end_episode(session=session, actor=user, episode_id=episode_id, data=data)
+
+    return await _act(request, session, user, case_id, f"end_episode_{episode_id}", perform)
+
+
+@router.post("/{case_id}/interactions")
+async def add_interaction(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    time_zone = _time_zone(session, user, case_id)
+
+    def perform(form):
+        data = parse_form(InteractionCreate, form, datetimes=("occurred_at",), time_zone=time_zone)
+        record_interaction(session=session, actor=user, case_id=case_id, data=data)
+
+    return await _act(request, session, user, case_id, "interaction", perform)
+
+
+@router.post("/{case_id}/referent")
+async def set_referent(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    def perform(form):
+        data = parse_form(ReferentChange, form)
+        change_referent(session=session, actor=user, case_id=case_id, data=data)
+
+    return await _act(request, session, user, case_id, "referent", perform)
+
+
+@router.post("/{case_id}/close")
+async def close(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    def perform(form):
+        close_case(session=session, actor=user, case_id=case_id, data=parse_form(CaseClose, form))
+
+    return await _act(request, session, user, case_id, "close", perform)
+
+
+@router.post("/{case_id}/reopen")
+async def reopen(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    def perform(_form):
+        reopen_case(session=session, actor=user, case_id=case_id)
+
+    return await _act(request, session, user, case_id, "reopen", perform)

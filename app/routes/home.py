@@ -1,0 +1,45 @@
+"""The counsellor's home page and the global search."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.deps import CurrentStaff, SessionDep
+from app.rendering import render
+from app.services.beneficiaries import search_beneficiaries
+from app.services.cases import find_cases, my_idle_cases, my_open_cases
+from app.services.triage import queue
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, user: CurrentStaff):
+    if not user.sees_cases:
+        return render(request, "home/no_cases.html", {})
+    return render(
+        request,
+        "home/home.html",
+        {
+            "open_cases": my_open_cases(session=session, actor=user),
+            "idle_cases": my_idle_cases(session=session, actor=user),
+            "triage_queue": queue(session=session, actor=user, mine_only=True),
+        },
+    )
+
+
+@router.get("/search")
+def search(
+    request: Request,
+    session: SessionDep,
+    user: CurrentStaff,
+    q: Annotated[str, Query(max_length=100)] = "",
+):
+    people = search_beneficiaries(session=session, actor=user, query=q) if q.strip() else []
+    cases = find_cases(session=session, actor=user, reference=q) if len(q.strip()) >= 3 else []
+    return render(
+        request,
+        "home/search.html",
+        {"q": q, "people": people, "cases": cases},
+        fragment="home/_partials/search_results.html",
+    )

@@ -1,0 +1,165 @@
+"""Triage pages: the queue, taking a request (find the person first), and its outcome."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
+
+from app.deps import CaseWorker, SessionDep
+from app.errors import Conflict, Invalid
+from app.forms import parse_form
+from app.models.beneficiaries import BeneficiaryCreate
+from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
+from app.rendering import render
+from app.services.beneficiaries import get_beneficiary, search_beneficiaries
+from app.services.operators import get_operator, list_sites
+from app.services.staff import list_colleagues
+from app.services.triage import (
+    create_request,
+    get_request,
+    open_case_from_request,
+    queue,
+    redirect_request,
+    suggest_redirection,
+)
+
+router = APIRouter(prefix="/triage", include_in_schema=False)
+
+
+def _errors(exc: Invalid | Conflict) -> dict[str, str]:
+    return exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+
+
+@router.get("")
+def triage_queue(request: Request, session: SessionDep, user: CaseWorker, mine: bool = False):
+    return render(
+        request,
+        "triage/queue.html",
+        {"items": queue(session=session, actor=user, mine_only=mine), "mine": mine},
+    )
+
+
+def _intake_page(request, session, user, *, q="", beneficiary_id=None, form=None, errors=None):
+    chosen = (
+        get_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id)
+        if beneficiary_id
+        else None
+    )
+    return render(
+        request,
+        "triage/new.html",
+        {
+            "q": q,
+            "matches": search_beneficiaries(session=session, actor=user, query=q) if q else [],
+            "chosen": chosen,
+            "sites": list_sites(session=session, operator_id=user.operator_id),
+            "colleagues": list_colleagues(session=session, operator_id=user.operator_id),
+            "form": form or {},
+            "errors": errors or {},
+        },
+        fragment="triage/_partials/matches.html",
+    )
+
+
+@router.get("/new")
+def new_request_page(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    q: Annotated[str, Query(max_length=100)] = "",
+    beneficiary_id: int | None = None,
+):
+    return _intake_page(request, session, user, q=q, beneficiary_id=beneficiary_id)
+
+
+def _parse_intake(form, time_zone: str) -> tuple[TriageCreate, BeneficiaryCreate | None]:
+    """The request, and the new person's details when none was chosen; all errors at once."""
+    errors: dict[str, str] = {}
+    data = person = None
+    try:
+        data = parse_form(TriageCreate, form, datetimes=("received_at",), time_zone=time_zone)
+    except Invalid as exc:
+        errors.update(exc.fields)
+    if not form.get("beneficiary_id"):
+        try:
+            person = parse_form(BeneficiaryCreate, form)
+        except Invalid as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise Invalid(errors)
+    return data, person
+
+
+@router.post("/new")
+async def take_request(request: Request, session: SessionDep, user: CaseWorker):
+    form = await request.form()
+    time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
+    try:
+        with session.begin_nested():
+            data, person = _parse_intake(form, time_zone)
+            item = create_request(session=session, actor=user, data=data, person=person)
+    except (Invalid, Conflict) as exc:
+        chosen_id = form.get("beneficiary_id")
+        return _intake_page(
+            request,
+            session,
+            user,
+            beneficiary_id=int(chosen_id) if str(chosen_id or "").isdigit() else None,
+            form=dict(form),
+            errors=_errors(exc),
+        )
+    return RedirectResponse(f"/triage/{item.id}", status_code=303)
+
+
+def _request_page(request, session, user, request_id, *, form=None, errors=None):
+    item = get_request(session=session, actor=user, request_id=request_id)
+    return render(
+        request,
+        "triage/detail.html",
+        {
+            "item": item,
+            "beneficiary": get_beneficiary(
+                session=session, actor=user, beneficiary_id=item.beneficiary_id
+            ),
+            "suggestion": suggest_redirection(item.cep_situation),
+            "sites": list_sites(session=session, operator_id=user.operator_id),
+            "colleagues": list_colleagues(session=session, operator_id=user.operator_id),
+            "form": form or {},
+            "errors": errors or {},
+        },
+    )
+
+
+@router.get("/{request_id}")
+def request_page(request: Request, session: SessionDep, user: CaseWorker, request_id: int):
+    return _request_page(request, session, user, request_id)
+
+
+@router.post("/{request_id}/open-case")
+async def open_case(request: Request, session: SessionDep, user: CaseWorker, request_id: int):
+    form = await request.form()
+    try:
+        with session.begin_nested():
+            data = parse_form(TriageOpenCase, form)
+            case = open_case_from_request(
+                session=session, actor=user, request_id=request_id, data=data
+            )
+    except (Invalid, Conflict) as exc:
+        return _request_page(
+            request, session, user, request_id, form=dict(form), errors=_errors(exc)
+        )
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
+
+
+@router.post("/{request_id}/redirect")
+async def redirect(request: Request, session: SessionDep, user: CaseWorker, request_id: int):
+    form = await request.form()
+    try:
+        with session.begin_nested():
+            data = parse_form(TriageRedirect, form)
+            case = redirect_request(session=session, actor=user, request_id=request_id, data=data)
+    except (Invalid, Conflict) as exc:
+        return _request_page(
+            request, session, user, request_id, form=dict(form), errors=_errors(exc)
+        )
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)

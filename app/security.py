@@ -1,0 +1,94 @@
+"""Passwords, opaque session tokens, CSRF tokens and every JWT (python-jose) call."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from jose import JWTError, jwt
+
+from app.config import get_settings
+
+_hasher = PasswordHasher()
+_JWT_ALGORITHM = "HS256"
+# A hash to verify against when the e-mail is unknown, so both cases take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    """What we store for a session token: a leaked table gives no usable cookie."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def tokens_match(expected: str | None, given: str | None) -> bool:
+    return bool(expected and given) and hmac.compare_digest(expected, given)
+
+
+class InvalidToken(Exception):
+    """A JWT that is malformed, tampered with, expired or meant for someone else."""
+
+
+def create_jwt(
+    *, subject: str, audience: str, lifetime: timedelta, claims: dict[str, Any] | None = None
+) -> str:
+    settings = get_settings()
+    now = datetime.now(UTC)
+    payload = {
+        **(claims or {}),
+        "sub": subject,
+        "aud": audience,
+        "iss": settings.jwt_issuer,
+        "iat": int(now.timestamp()),
+        "exp": int((now + lifetime).timestamp()),
+    }
+    return jwt.encode(payload, settings.resolved_secret_key(), algorithm=_JWT_ALGORITHM)
+
+
+def decode_jwt(token: str, *, audience: str) -> dict[str, Any]:
+    settings = get_settings()
+    try:
+        return jwt.decode(
+            token,
+            settings.resolved_secret_key(),
+            algorithms=[_JWT_ALGORITHM],
+            audience=audience,
+            issuer=settings.jwt_issuer,
+            options={"require_exp": True, "require_aud": True, "require_iss": True},
+        )
+    except JWTError as exc:
+        raise InvalidToken(str(exc)) from exc
+
+
+def create_api_token(staff_id: int) -> str:
+    settings = get_settings()
+    return create_jwt(
+        subject=str(staff_id),
+        audience=settings.jwt_audience,
+        lifetime=timedelta(minutes=settings.api_token_minutes),
+    )
+
+
+def read_api_token(token: str) -> int:
+    claims = decode_jwt(token, audience=get_settings().jwt_audience)
+    try:
+        return int(claims["sub"])
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("bad subject") from exc

@@ -1,0 +1,125 @@
+"""Everything the case page shows, gathered in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from app.dates import format_date
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import ServiceUnit
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+from app.services.cases import get_case
+from app.services.catalogue import list_units
+from app.services.episodes import missing_predecessor
+from app.services.staff import list_colleagues
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # "episode_started", "episode_ended" or "interaction"
+    episode: Episode | None = None
+    interaction: Interaction | None = None
+    unit: ServiceUnit | None = None
+    author: StaffUser | None = None
+
+
+@dataclass
+class CaseView:
+    case: Case
+    beneficiary: Beneficiary
+    referent: StaffUser | None
+    site: Site | None
+    time_zone: str
+    units: list[ServiceUnit]
+    episodes: list[Episode]
+    running: list[Episode]
+    colleagues: list[StaffUser]
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    unit_by_id: dict[int, ServiceUnit] = field(default_factory=dict)
+    order_warnings: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def startable_units(self) -> list[ServiceUnit]:
+        return [u for u in self.units if not u.is_triage]
+
+    @property
+    def episode_options(self) -> list[tuple[int, str]]:
+        """Episodes an interaction can be linked to, running ones first."""
+        ordered = sorted(
+            self.episodes, key=lambda e: (e.ended_at is not None, -e.started_at.timestamp())
+        )
+        options = []
+        for e in ordered:
+            unit = self.unit_by_id[e.unit_id]
+            state = (
+                "en cours"
+                if e.is_open
+                else f"terminée le {format_date(e.ended_at, self.time_zone)}"
+            )
+            options.append((e.id, f"{unit.code} — {unit.label} ({state})"))
+        return options
+
+
+def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseView:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    units = list_units(session=session)
+    unit_by_id = {u.id: u for u in session.exec(select(ServiceUnit))}
+    episodes = list(
+        session.exec(select(Episode).where(Episode.case_id == case.id).order_by(Episode.started_at))
+    )
+    interactions = list(session.exec(select(Interaction).where(Interaction.case_id == case.id)))
+    colleagues = list_colleagues(session=session, operator_id=case.operator_id)
+    staff_by_id = {s.id: s for s in colleagues}
+    site = session.get(Site, case.site_id) if case.site_id else None
+    view = CaseView(
+        case=case,
+        beneficiary=session.get(Beneficiary, case.beneficiary_id),
+        referent=staff_by_id.get(case.referent_id)
+        or (session.get(StaffUser, case.referent_id) if case.referent_id else None),
+        site=site,
+        time_zone=site.time_zone if site else session.get(Operator, case.operator_id).time_zone,
+        units=units,
+        episodes=episodes,
+        running=[e for e in episodes if e.ended_at is None],
+        colleagues=colleagues,
+        unit_by_id=unit_by_id,
+    )
+    view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id)
+    view.order_warnings = _historical_warnings(episodes, units, unit_by_id)
+    return view
+
+
+def _historical_warnings(episodes, units, unit_by_id) -> dict[int, list[str]]:
+    """For each episode, the order advice that applied when it started."""
+    warnings: dict[int, list[str]] = {}
+    for episode in episodes:
+        earlier = {e.unit_id for e in episodes if e.started_at < episode.started_at}
+        missing = missing_predecessor(unit_by_id[episode.unit_id], units, earlier)
+        if missing:
+            warnings[episode.id] = [missing]
+    return warnings
+
+
+def _timeline(episodes, interactions, unit_by_id, staff_by_id) -> list[TimelineEntry]:
+    entries = []
+    for e in episodes:
+        unit = unit_by_id.get(e.unit_id)
+        author = staff_by_id.get(e.started_by_id)
+        entries.append(TimelineEntry(e.started_at, "episode_started", e, None, unit, author))
+        if e.ended_at:
+            entries.append(TimelineEntry(e.ended_at, "episode_ended", e, None, unit, author))
+    for i in interactions:
+        unit = None
+        if i.episode_id:
+            episode = next((e for e in episodes if e.id == i.episode_id), None)
+            unit = unit_by_id.get(episode.unit_id) if episode else None
+        entries.append(
+            TimelineEntry(
+                i.occurred_at, "interaction", None, i, unit, staff_by_id.get(i.counsellor_id)
+            )
+        )
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)

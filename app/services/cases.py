@@ -1,0 +1,180 @@
+"""Cases (dossiers): open, read, hand over, close and reopen."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, func, select
+
+from app.config import get_settings
+from app.errors import Conflict
+from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, ReferentChange
+from app.models.operators import Operator
+from app.models.staff import StaffUser
+from app.services.beneficiaries import get_beneficiary
+from app.services.operators import get_site
+from app.services.scope import load_owned, operator_of
+from app.services.staff import get_colleague
+
+
+@dataclass
+class CaseRow:
+    """A case with the names a list needs, fetched in one query."""
+
+    case: Case
+    beneficiary: Beneficiary
+
+
+def open_case(*, session: Session, actor: StaffUser, data: CaseOpen, opened_at=None) -> Case:
+    """Open a case for a known beneficiary; the referent defaults to the actor."""
+    operator_id = operator_of(actor)
+    get_beneficiary(session=session, actor=actor, beneficiary_id=data.beneficiary_id)
+    referent_id = data.referent_id or actor.id
+    get_colleague(session=session, operator_id=operator_id, staff_id=referent_id)
+    if data.site_id is not None:
+        get_site(session=session, operator_id=operator_id, site_id=data.site_id)
+    now = opened_at or utcnow()
+    case = Case(
+        operator_id=operator_id,
+        reference=f"tmp-{now.timestamp()}-{actor.id}",
+        beneficiary_id=data.beneficiary_id,
+        site_id=data.site_id,
+        referent_id=referent_id,
+        channel=data.channel.value,
+        motive=data.motive.value,
+        request_text=data.request_text,
+        opened_at=now,
+        last_activity_at=now,
+    )
+    session.add(case)
+    session.flush()
+    code = session.get(Operator, operator_id).code
+    case.reference = f"{code}-{now.year}-{case.id:06d}"
+    session.add(case)
+    session.flush()
+    return case
+
+
+def get_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
+    return load_owned(session, Case, case_id, actor)
+
+
+def touch(case: Case, when=None) -> None:
+    """Remember the latest activity on a case (home page ordering, idle list)."""
+    when = when or utcnow()
+    if when > case.last_activity_at:
+        case.last_activity_at = when
+
+
+def change_referent(
+    *, session: Session, actor: StaffUser, case_id: int, data: ReferentChange
+) -> Case:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    get_colleague(session=session, operator_id=case.operator_id, staff_id=data.referent_id)
+    case.referent_id = data.referent_id
+    touch(case)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def close_case(*, session: Session, actor: StaffUser, case_id: int, data: CaseClose) -> Case:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    if not case.is_open:
+        raise Conflict("Ce dossier est déjà clos.")
+    case.status = CaseStatus.CLOSED
+    case.close_reason = data.reason.value
+    case.close_note = data.note
+    case.closed_at = utcnow()
+    touch(case, case.closed_at)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def reopen_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    if case.is_open:
+        raise Conflict("Ce dossier est déjà ouvert.")
+    case.status = CaseStatus.OPEN
+    case.close_reason = None
+    case.close_note = ""
+    case.closed_at = None
+    touch(case)
+    session.add(case)
+    session.flush()
+    return case
+
+
+def _case_rows(session: Session, statement) -> list[CaseRow]:
+    return [CaseRow(case=c, beneficiary=b) for c, b in session.exec(statement)]
+
+
+def _with_beneficiary(operator_id: int):
+    return (
+        select(Case, Beneficiary)
+        .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
+        .where(Case.operator_id == operator_id)
+    )
+
+
+def my_open_cases(*, session: Session, actor: StaffUser, limit: int = 100) -> list[CaseRow]:
+    """The actor's open cases, most recent activity first."""
+    statement = (
+        _with_beneficiary(operator_of(actor))
+        .where(Case.referent_id == actor.id, Case.status == CaseStatus.OPEN)
+        .order_by(Case.last_activity_at.desc())
+        .limit(limit)
+    )
+    return _case_rows(session, statement)
+
+
+def my_idle_cases(*, session: Session, actor: StaffUser, limit: int = 100) -> list[CaseRow]:
+    """The actor's open cases without activity for `idle_case_days` days, oldest first."""
+    since = utcnow() - timedelta(days=get_settings().idle_case_days)
+    statement = (
+        _with_beneficiary(operator_of(actor))
+        .where(
+            Case.referent_id == actor.id,
+            Case.status == CaseStatus.OPEN,
+            Case.last_activity_at < since,
+        )
+        .order_by(Case.last_activity_at)
+        .limit(limit)
+    )
+    return _case_rows(session, statement)
+
+
+def cases_of_beneficiary(*, session: Session, actor: StaffUser, beneficiary_id: int) -> list[Case]:
+    statement = (
+        select(Case)
+        .where(Case.operator_id == operator_of(actor), Case.beneficiary_id == beneficiary_id)
+        .order_by(Case.opened_at.desc())
+    )
+    return list(session.exec(statement))
+
+
+def find_cases(*, session: Session, actor: StaffUser, reference: str) -> list[CaseRow]:
+    """Cases whose reference contains the text typed (global search)."""
+    statement = (
+        _with_beneficiary(operator_of(actor))
+        .where(func.upper(Case.reference).contains(reference.strip().upper(), autoescape=True))
+        .order_by(Case.opened_at.desc())
+        .limit(20)
+    )
+    return _case_rows(session, statement)
+
+
+def list_cases(
+    *,
+    session: Session,
+    actor: StaffUser,
+    status: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> list[Case]:
+    statement = select(Case).where(Case.operator_id == operator_of(actor))
+    if status:
+        statement = statement.where(Case.status == status)
+    return list(session.exec(statement.order_by(Case.id).offset(offset).limit(limit)))

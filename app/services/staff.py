@@ -1,0 +1,65 @@
+"""Staff accounts of an operator."""
+
+from sqlmodel import Session, select
+
+from app.errors import Conflict, Invalid, NotFound
+from app.models.nomenclatures import CASE_ROLES, Role
+from app.models.operators import Operator
+from app.models.staff import StaffUser
+from app.security import hash_password
+
+
+def create_staff_user(
+    *,
+    session: Session,
+    email: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    operator_code: str | None,
+) -> StaffUser:
+    """Create an account; operator roles need an operator, observers and sysadmins have none."""
+    email = email.strip().lower()
+    if len(password) < 10:
+        raise Invalid({"password": "Au moins 10 caractères"})
+    operator_id = None
+    if role in CASE_ROLES:
+        if not operator_code:
+            raise Invalid({"operator": "Ce rôle appartient à un opérateur"})
+        operator = session.exec(select(Operator).where(Operator.code == operator_code)).first()
+        if operator is None:
+            raise NotFound(f"Opérateur inconnu : {operator_code}")
+        operator_id = operator.id
+    if session.exec(select(StaffUser.id).where(StaffUser.email == email)).first():
+        raise Conflict(f"Un compte existe déjà pour {email}")
+    user = StaffUser(
+        email=email,
+        full_name=full_name.strip() or email,
+        role=role.value,
+        password_hash=hash_password(password),
+        operator_id=operator_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def list_colleagues(*, session: Session, operator_id: int) -> list[StaffUser]:
+    """Active staff of an operator who can hold cases, by name."""
+    query = (
+        select(StaffUser)
+        .where(
+            StaffUser.operator_id == operator_id,
+            StaffUser.active.is_(True),
+            StaffUser.role.in_([r.value for r in CASE_ROLES]),
+        )
+        .order_by(StaffUser.full_name)
+    )
+    return list(session.exec(query))
+
+
+def get_colleague(*, session: Session, operator_id: int, staff_id: int) -> StaffUser:
+    user = session.get(StaffUser, staff_id)
+    if user is None or user.operator_id != operator_id or not user.active:
+        raise Invalid({"referent_id": "Conseiller·ère inconnu·e"})
+    return user

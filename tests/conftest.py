@@ -1,0 +1,80 @@
+"""Test database (SQLite by default, PostgreSQL with FILROUGE_TEST_DATABASE_URL), built with
+`alembic upgrade head`; every test runs in a transaction that is rolled back."""
+
+import os
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import Session
+
+from app.db import build_engine, get_session
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(connection=None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("FILROUGE_TEST_DATABASE_URL")
+    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = build_engine(database_url)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    """A session whose commits only release savepoints: the outer transaction is rolled back."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    yield db
+    db.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def app(session):
+    from app.main import create_app
+
+    application = create_app()
+
+    def test_session():
+        # Same contract as app.db.get_session, inside the test's transaction; what the test
+        # set up beforehand is committed first, as it would be in a real database.
+        session.commit()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+@pytest.fixture
+def client(app) -> TestClient:
+    return TestClient(app)

@@ -1,0 +1,81 @@
+"""Small builders for test data; each takes the session and keyword overrides."""
+
+from itertools import count
+
+from sqlmodel import Session, select
+
+from app.models.beneficiaries import BeneficiaryCreate
+from app.models.cases import CaseOpen
+from app.models.nomenclatures import Channel, RequestMotive, Role
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+from app.security import hash_password
+from app.services.auth import start_session
+from app.services.beneficiaries import create_beneficiary
+from app.services.cases import open_case
+
+PASSWORD = "mot-de-passe-de-test"
+_PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
+_seq = count(1)
+
+
+def make_operator(session: Session, code: str = "ARA", name: str = "Auvergne-Rhône-Alpes"):
+    existing = session.exec(select(Operator).where(Operator.code == code)).first()
+    if existing:
+        return existing
+    operator = Operator(code=code, name=name, region_code="84")
+    session.add(operator)
+    session.flush()
+    return operator
+
+
+def make_site(session: Session, operator: Operator, **overrides) -> Site:
+    values = {"name": "Lyon Part-Dieu", "postcode": "69003", "city": "Lyon", **overrides}
+    site = Site(operator_id=operator.id, **values)
+    session.add(site)
+    session.flush()
+    return site
+
+
+def make_staff(
+    session: Session, operator: Operator | None = None, role: Role = Role.COUNSELLOR, **overrides
+) -> StaffUser:
+    n = next(_seq)
+    values = {
+        "email": f"agent{n}@exemple.fr",
+        "full_name": f"Agent {n}",
+        "role": role.value,
+        "password_hash": _PASSWORD_HASH,
+        "operator_id": operator.id if operator else None,
+        **overrides,
+    }
+    user = StaffUser(**values)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def make_beneficiary(session: Session, actor: StaffUser, **overrides):
+    n = next(_seq)
+    values = {"first_name": "Zoé", "last_name": f"Lefèvre{n}", "email": f"zoe{n}@exemple.fr"}
+    return create_beneficiary(
+        session=session, actor=actor, data=BeneficiaryCreate(**{**values, **overrides})
+    )
+
+
+def make_case(session: Session, actor: StaffUser, beneficiary=None, **overrides):
+    beneficiary = beneficiary or make_beneficiary(session, actor)
+    data = CaseOpen(
+        beneficiary_id=beneficiary.id,
+        channel=Channel.PHONE,
+        motive=RequestMotive.RETRAIN,
+        **overrides,
+    )
+    return open_case(session=session, actor=actor, data=data)
+
+
+def log_in(client, session: Session, user: StaffUser) -> str:
+    """Give the test client a browser session for `user`; returns its CSRF token."""
+    token, row = start_session(session=session, user=user)
+    client.cookies.set("filrouge_session", token)
+    return row.csrf_token

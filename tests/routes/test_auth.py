@@ -1,0 +1,104 @@
+from app.models.nomenclatures import Role
+from tests.factories import PASSWORD, log_in, make_operator, make_staff
+
+
+def csrf_from(client) -> str:
+    page = client.get("/login")
+    return page.text.split('name="csrf_token" value="')[1].split('"')[0]
+
+
+def test_login_page_is_french_and_sets_csrf_cookie(client):
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert "Connexion" in page.text
+    assert "filrouge_csrf" in page.cookies
+
+
+def test_login_sets_an_httponly_lax_session_cookie(client, session):
+    user = make_staff(session, make_operator(session))
+    response = client.post(
+        "/login",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_from(client)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert "filrouge_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_wrong_password_shows_french_message_and_keeps_email(client, session):
+    user = make_staff(session, make_operator(session))
+    response = client.post(
+        "/login", data={"email": user.email, "password": "faux", "csrf_token": csrf_from(client)}
+    )
+    assert "Adresse e-mail ou mot de passe incorrect" in response.text
+    assert f'value="{user.email}"' in response.text
+
+
+def test_login_without_csrf_token_is_refused(client, session):
+    user = make_staff(session, make_operator(session))
+    client.get("/login")
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_repeated_failures_throttle_even_the_right_password(client, session):
+    user = make_staff(session, make_operator(session))
+    token = csrf_from(client)
+    for _ in range(5):
+        client.post("/login", data={"email": user.email, "password": "faux", "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 429
+    assert "Trop de tentatives" in response.text
+
+
+def test_pages_redirect_to_login_when_logged_out(client):
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login")
+
+
+def test_logout_revokes_the_session(client, session):
+    user = make_staff(session, make_operator(session))
+    csrf = log_in(client, session, user)
+    assert client.get("/").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf})
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_unsafe_request_with_session_but_no_token_is_refused(client, session):
+    user = make_staff(session, make_operator(session))
+    log_in(client, session, user)
+    assert client.post("/logout").status_code == 403
+
+
+def test_api_token_flow_and_bearer_access(client, session):
+    user = make_staff(session, make_operator(session))
+    response = client.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
+    assert response.status_code == 200
+    token = response.json()["access_token"]
+    units = client.get("/api/v1/units", headers={"Authorization": f"Bearer {token}"})
+    assert [u["code"] for u in units.json()] == ["UO0", "UO1", "UO2.1", "UO2.2"]
+
+
+def test_api_refuses_bad_password_and_tampered_token(client, session):
+    user = make_staff(session, make_operator(session))
+    bad = client.post("/api/v1/auth/token", data={"username": user.email, "password": "x"})
+    assert bad.status_code == 401
+    good = client.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
+    token = good.json()["access_token"][:-3] + "abc"
+    assert client.get("/api/v1/units", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_national_observer_home_shows_no_personal_data(client, session):
+    observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
+    log_in(client, session, observer)
+    page = client.get("/")
+    assert "ne donne accès à aucune donnée personnelle" in page.text
+    assert client.get("/triage").status_code == 403
+
+
+def test_healthz_checks_the_database(client):
+    assert client.get("/healthz").json() == {"status": "ok"}

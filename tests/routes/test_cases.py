@@ -1,0 +1,110 @@
+from sqlmodel import select
+
+from app.models.cases import Episode, Interaction
+from app.models.catalogue import ServiceUnit
+from tests.factories import log_in, make_case, make_operator, make_staff
+
+HTMX = {"HX-Request": "true"}
+
+
+def unit_id(session, code):
+    return session.exec(select(ServiceUnit.id).where(ServiceUnit.code == code)).one()
+
+
+def setup_case(client, session):
+    user = make_staff(session, make_operator(session))
+    csrf = log_in(client, session, user)
+    return user, make_case(session, user), csrf
+
+
+def test_case_page_shows_header_and_empty_timeline(client, session):
+    _, case, _ = setup_case(client, session)
+    page = client.get(f"/cases/{case.id}")
+    assert page.status_code == 200
+    assert case.reference in page.text and "Rien d'enregistré" in page.text
+
+
+def test_plain_post_starts_a_unit_and_redirects(client, session):
+    _, case, csrf = setup_case(client, session)
+    response = client.post(
+        f"/cases/{case.id}/episodes",
+        data={"unit_id": unit_id(session, "UO1"), "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert session.exec(select(Episode)).one().case_id == case.id
+
+
+def test_htmx_post_returns_the_case_body_with_the_order_warning(client, session):
+    _, case, csrf = setup_case(client, session)
+    response = client.post(
+        f"/cases/{case.id}/episodes",
+        data={"unit_id": unit_id(session, "UO2.2"), "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert "<html" not in response.text
+    assert "UO2.2 sans UO2.1 préalable" in response.text
+
+
+def test_swapped_fragment_equals_the_part_of_the_full_page(client, session):
+    _, case, _ = setup_case(client, session)
+    fragment = client.get(f"/cases/{case.id}", headers=HTMX).text.strip()
+    assert fragment in client.get(f"/cases/{case.id}").text
+
+
+def test_n1_n2_and_back_to_n1_then_close_and_reopen(client, session):
+    _, case, csrf = setup_case(client, session)
+    for code in ("UO1", "UO2.1", "UO1"):
+        client.post(
+            f"/cases/{case.id}/episodes", data={"unit_id": unit_id(session, code), "csrf_token": csrf}
+        )
+    assert len(session.exec(select(Episode)).all()) == 3
+    client.post(f"/cases/{case.id}/close", data={"reason": "termine", "csrf_token": csrf})
+    assert "Rouvrir le dossier" in client.get(f"/cases/{case.id}").text
+    client.post(f"/cases/{case.id}/reopen", data={"csrf_token": csrf})
+    assert "Clore le dossier" in client.get(f"/cases/{case.id}").text
+
+
+def test_interaction_form_reads_dates_in_the_site_time_zone(client, session):
+    _, case, csrf = setup_case(client, session)
+    client.post(
+        f"/cases/{case.id}/interactions",
+        data={
+            "occurred_at": "2026-07-01T10:30",
+            "duration_minutes": "45",
+            "channel": "visio",
+            "summary": "Point sur le projet",
+            "private_notes": "Fatiguée",
+            "csrf_token": csrf,
+        },
+    )
+    interaction = session.exec(select(Interaction)).one()
+    assert interaction.occurred_at.isoformat() == "2026-07-01T08:30:00+00:00"  # CEST is UTC+2
+    page = client.get(f"/cases/{case.id}").text
+    assert "1 juillet 2026 à 10 h 30" in page and "Hors UO" in page
+
+
+def test_invalid_interaction_keeps_input_and_writes_nothing(client, session):
+    _, case, csrf = setup_case(client, session)
+    response = client.post(
+        f"/cases/{case.id}/interactions",
+        data={"occurred_at": "", "duration_minutes": "0", "channel": "visio",
+              "summary": "À garder", "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert "Ce champ est obligatoire" in response.text
+    assert "Doit être au moins 1" in response.text
+    assert "À garder" in response.text
+    assert session.exec(select(Interaction)).all() == []
+
+
+def test_referent_can_be_handed_over_to_a_colleague(client, session):
+    user, case, csrf = setup_case(client, session)
+    colleague = make_staff(session, make_operator(session), full_name="Gaëlle Le Gall")
+    client.post(f"/cases/{case.id}/referent", data={"referent_id": colleague.id, "csrf_token": csrf})
+    assert "Gaëlle Le Gall" in client.get(f"/cases/{case.id}").text.split("Référent·e")[1][:80]
+
+
+def test_home_lists_my_open_cases(client, session):
+    _, case, _ = setup_case(client, session)
+    assert case.reference in client.get("/").text
