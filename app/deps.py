@@ -18,7 +18,8 @@ ANON_CSRF_COOKIE = "filrouge_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: commit (or roll back) before the response leaves, never after.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 

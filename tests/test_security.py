@@ -1,0 +1,52 @@
+from datetime import timedelta
+
+import pytest
+from jose import jwt
+
+from app.config import get_settings
+from app.security import (
+    InvalidToken,
+    create_api_token,
+    create_jwt,
+    decode_jwt,
+    hash_password,
+    read_api_token,
+    verify_password,
+)
+
+
+def test_api_token_round_trips_the_staff_id():
+    assert read_api_token(create_api_token(42)) == 42
+
+
+def test_expired_token_is_refused():
+    token = create_jwt(subject="1", audience="filrouge-api", lifetime=timedelta(seconds=-1))
+    with pytest.raises(InvalidToken):
+        read_api_token(token)
+
+
+def test_token_for_another_audience_is_refused():
+    token = create_jwt(subject="1", audience="partenaire", lifetime=timedelta(minutes=5))
+    with pytest.raises(InvalidToken):
+        read_api_token(token)
+
+
+def test_unsigned_token_is_refused():
+    claims = {"sub": "1", "aud": "filrouge-api", "iss": "filrouge", "exp": 9999999999}
+    forged = jwt.encode(claims, "", algorithm="HS256").rsplit(".", 1)[0] + "."
+    with pytest.raises(InvalidToken):
+        decode_jwt(forged, audience="filrouge-api")
+
+
+def test_token_signed_with_another_key_is_refused():
+    settings = get_settings()
+    claims = {"sub": "1", "aud": settings.jwt_audience, "iss": settings.jwt_issuer, "exp": 9999999999}
+    with pytest.raises(InvalidToken):
+        read_api_token(jwt.encode(claims, "une-autre-cle", algorithm="HS256"))
+
+
+def test_passwords_are_argon2_hashed_and_checked():
+    digest = hash_password("correct horse battery")
+    assert digest.startswith("$argon2")
+    assert verify_password("correct horse battery", digest)
+    assert not verify_password("wrong", digest)
