@@ -1,0 +1,137 @@
+"""The `filrouge` command: serve the app, migrate the database, seed demo data, create users."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from alembic import command
+from alembic.config import Config
+from sqlmodel import Session
+
+import app
+from app.db import get_engine
+from app.errors import DomainError
+from app.models.nomenclatures import Role
+from app.services.demo import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
+from app.services.staff import create_staff_user
+
+cli = typer.Typer(help="Fil rouge — suivi des dossiers CEP.", no_args_is_help=True)
+db_cli = typer.Typer(help="Migrations de la base de données.", no_args_is_help=True)
+users_cli = typer.Typer(help="Comptes du personnel.", no_args_is_help=True)
+cli.add_typer(db_cli, name="db")
+cli.add_typer(users_cli, name="users")
+
+
+def alembic_config() -> Config:
+    """The repository's alembic.ini; the database URL comes from the settings (env.py)."""
+    return Config(str(Path(app.__file__).parent.parent / "alembic.ini"))
+
+
+def _fail(error: DomainError) -> None:
+    """Print a domain error in French and stop with exit code 1."""
+    typer.echo(f"Erreur : {error.message}", err=True)
+    for name, message in getattr(error, "fields", {}).items():
+        typer.echo(f"  --{name} : {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Adresse d'écoute.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port d'écoute.")] = 8000,
+    reload: Annotated[
+        bool, typer.Option("--reload/--no-reload", help="Recharger à chaque modification.")
+    ] = False,
+) -> None:
+    """Mettre la base à jour puis servir l'application."""
+    command.upgrade(alembic_config(), "head")
+    uvicorn.run("app.main:app", host=host, port=port, reload=reload)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Appliquer toutes les migrations (alembic upgrade head)."""
+    command.upgrade(alembic_config(), "head")
+    typer.echo("Base de données à jour.")
+
+
+@db_cli.command("downgrade")
+def db_downgrade(
+    revision: Annotated[str, typer.Argument(help="Révision cible.")] = "base",
+) -> None:
+    """Revenir à une révision antérieure (par défaut : base vide)."""
+    command.downgrade(alembic_config(), revision)
+    typer.echo(f"Base de données ramenée à la révision « {revision} ».")
+
+
+@cli.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Ne rien faire si un opérateur existe déjà.")
+    ] = False,
+) -> None:
+    """Créer les données de démonstration et afficher les comptes de démo."""
+    with Session(get_engine()) as session:
+        try:
+            if if_empty:
+                seeded = seed_demo_if_empty(session=session)
+            else:
+                seed_demo(session=session)
+                seeded = True
+        except DomainError as error:
+            _fail(error)
+        session.commit()
+    if seeded:
+        typer.echo("Données de démonstration créées.")
+    else:
+        typer.echo("La base contient déjà des données : rien n'a été ajouté.")
+    _print_logins(demo_logins())
+
+
+def _print_logins(logins: list[DemoLogin]) -> None:
+    rows = [("E-mail", "Mot de passe", "Rôle", "Opérateur")]
+    rows += [(x.email, x.password, x.role, x.operator) for x in logins]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    typer.echo("\nComptes de démonstration :")
+    for index, row in enumerate(rows):
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        typer.echo("  ".join(cells).rstrip())
+        if index == 0:
+            typer.echo("  ".join("-" * width for width in widths))
+
+
+@users_cli.command("create")
+def users_create(
+    role: Annotated[Role, typer.Option(help="Rôle du compte.")],
+    email: Annotated[str, typer.Option(help="Adresse e-mail (identifiant de connexion).")],
+    password: Annotated[str, typer.Option(help="Mot de passe (10 caractères au moins).")],
+    operator: Annotated[
+        str | None,
+        typer.Option(help="Code de l'opérateur (ARA, BRE…), sauf observateur et sysadmin."),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Nom complet.")] = "",
+) -> None:
+    """Créer un compte du personnel, sans question interactive."""
+    with Session(get_engine()) as session:
+        try:
+            user = create_staff_user(
+                session=session,
+                email=email,
+                full_name=name,
+                role=role,
+                password=password,
+                operator_code=operator.strip().upper() if operator else None,
+            )
+        except DomainError as error:
+            _fail(error)
+        session.commit()
+        typer.echo(f"Compte créé : {user.email} ({user.role_label}).")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()
