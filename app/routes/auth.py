@@ -104,7 +104,10 @@ def issue_api_token(
     except (Invalid, TooManyAttempts) as exc:
         # Answered, not raised: the failed attempt must be committed for throttling to work.
         status = 429 if isinstance(exc, TooManyAttempts) else 401
-        return JSONResponse({"detail": exc.message}, status_code=status)
+        detail = (
+            exc.fields.get("password", exc.message) if isinstance(exc, Invalid) else exc.message
+        )
+        return JSONResponse({"detail": detail}, status_code=status)
     return TokenResponse(
         access_token=create_api_token(user.id),
         expires_in=get_settings().api_token_minutes * 60,

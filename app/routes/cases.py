@@ -3,9 +3,9 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from app.dates import input_datetime
 from app.deps import CaseWorker, SessionDep
 from app.errors import Conflict, Invalid
-from app.dates import input_datetime
 from app.forms import parse_form
 from app.models.base import utcnow
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
@@ -18,7 +18,17 @@ from app.services.interactions import record_interaction
 router = APIRouter(prefix="/cases", include_in_schema=False)
 
 
-def _page(request, session, user, case_id, *, action=None, form=None, errors=None, notices=()):
+def _page(
+    request,
+    session,
+    user,
+    case_id,
+    *,
+    action=None,
+    form=None,
+    errors=None,
+    notices=(),
+):
     view = load_case_view(session=session, actor=user, case_id=case_id)
     return render(
         request,
@@ -30,6 +40,7 @@ def _page(request, session, user, case_id, *, action=None, form=None, errors=Non
             "errors": errors or {},
             "notices": list(notices),
             "now_local": input_datetime(utcnow(), view.time_zone),
+            "swapped": is_htmx(request) and request.method == "POST",
         },
         fragment="cases/_partials/case_body.html",
     )

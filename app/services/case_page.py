@@ -122,4 +122,11 @@ def _timeline(episodes, interactions, unit_by_id, staff_by_id) -> list[TimelineE
                 i.occurred_at, "interaction", None, i, unit, staff_by_id.get(i.counsellor_id)
             )
         )
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)
+    # Forms record minutes while the server stamps seconds: within one minute, show the end of
+    # a unit above the interactions, and those above the start of the unit.
+    rank = {"episode_started": 0, "interaction": 1, "episode_ended": 2}
+    return sorted(
+        entries,
+        key=lambda entry: (entry.at.replace(second=0, microsecond=0), rank[entry.kind]),
+        reverse=True,
+    )

@@ -1,5 +1,6 @@
 """Cases (dossiers): open, read, hand over, close and reopen."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from app.config import get_settings
 from app.errors import Conflict
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
-from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, ReferentChange
+from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, Episode, ReferentChange
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.beneficiaries import get_beneficiary
@@ -37,7 +38,8 @@ def open_case(*, session: Session, actor: StaffUser, data: CaseOpen, opened_at=N
     now = opened_at or utcnow()
     case = Case(
         operator_id=operator_id,
-        reference=f"tmp-{now.timestamp()}-{actor.id}",
+        # Unique placeholder within the 24 characters, replaced once the id is known.
+        reference=f"tmp-{secrets.token_hex(8)}",
         beneficiary_id=data.beneficiary_id,
         site_id=data.site_id,
         referent_id=referent_id,
@@ -87,10 +89,22 @@ def close_case(*, session: Session, actor: StaffUser, case_id: int, data: CaseCl
     case.close_reason = data.reason.value
     case.close_note = data.note
     case.closed_at = utcnow()
+    _end_running_episodes(session, case)
     touch(case, case.closed_at)
     session.add(case)
     session.flush()
     return case
+
+
+def _end_running_episodes(session: Session, case: Case) -> None:
+    """A closed case has no unit under way: end them with the case."""
+    running = session.exec(
+        select(Episode).where(Episode.case_id == case.id, Episode.ended_at.is_(None))
+    )
+    for episode in running:
+        episode.ended_at = max(case.closed_at, episode.started_at)
+        episode.outcome = episode.outcome or "Terminée à la clôture du dossier"
+        session.add(episode)
 
 
 def reopen_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:

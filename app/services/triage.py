@@ -175,8 +175,12 @@ def open_case_from_request(
         ),
     )
     _record_triage(
-        session, actor, request,
-        case_id=case.id, status=TriageStatus.CASE_OPENED, outcome="Dossier ouvert",
+        session,
+        actor,
+        request,
+        case_id=case.id,
+        status=TriageStatus.CASE_OPENED,
+        outcome="Dossier ouvert",
     )
     return case
 
@@ -201,7 +205,9 @@ def redirect_request(*, session: Session, actor: StaffUser, request_id: int, dat
         ),
     )
     _record_triage(
-        session, actor, request,
+        session,
+        actor,
+        request,
         case_id=case.id,
         status=TriageStatus.REDIRECTED,
         outcome=f"Réorienté vers {data.redirection.label}",

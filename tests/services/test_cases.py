@@ -24,7 +24,10 @@ def unit(session, code):
 
 def start(session, actor, case, code):
     return episodes.start_episode(
-        session=session, actor=actor, case_id=case.id, data=EpisodeStart(unit_id=unit(session, code).id)
+        session=session,
+        actor=actor,
+        case_id=case.id,
+        data=EpisodeStart(unit_id=unit(session, code).id),
     )
 
 
@@ -77,7 +80,10 @@ def test_interaction_outside_any_unit_is_recorded(session, counsellor):
 def test_closed_case_refuses_new_episode_until_reopened(session, counsellor):
     case = make_case(session, counsellor)
     cases.close_case(
-        session=session, actor=counsellor, case_id=case.id, data=CaseClose(reason=CloseReason.COMPLETED)
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        data=CaseClose(reason=CloseReason.COMPLETED),
     )
     with pytest.raises(Conflict):
         start(session, counsellor, case, "UO1")
@@ -98,3 +104,16 @@ def test_national_observer_sees_no_case(session, counsellor):
     observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
     with pytest.raises(NotFound):
         cases.get_case(session=session, actor=observer, case_id=case.id)
+
+
+def test_closing_a_case_ends_the_units_under_way(session, counsellor):
+    case = make_case(session, counsellor)
+    episode, _ = start(session, counsellor, case, "UO2.1")
+    cases.close_case(
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        data=CaseClose(reason=CloseReason.WITHDRAWN),
+    )
+    assert episode.ended_at == case.closed_at
+    assert episode.outcome == "Terminée à la clôture du dossier"

@@ -1,0 +1,232 @@
+"""Browser tests: the real app served by uvicorn on a fresh database, driven by the system
+Chromium through Playwright, with axe-core WCAG 2.1 A/AA checks.
+
+Skipped when /usr/bin/chromium is missing, unless FILROUGE_REQUIRE_BROWSER=1 (then they fail).
+Never runs `playwright install`: only the Debian Chromium is used.
+"""
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.db import build_engine, get_session
+from app.models.nomenclatures import Role
+from app.models.staff import StaffSite
+from tests.conftest import ROOT, alembic_config
+from tests.factories import PASSWORD, make_operator, make_site, make_staff
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "test-results"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    counsellor_email: str
+    counsellor_name: str
+    colleague_name: str
+    manager_email: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def _chromium_available() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is missing (Debian package `chromium`)"
+    if os.environ.get("FILROUGE_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{message} and FILROUGE_REQUIRE_BROWSER=1")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def browser_database_url(database_url, tmp_path_factory, _chromium_available):
+    """A database of its own, so the live server never meets the rolled-back test sessions."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
+        return
+    # The pid keeps concurrent PostgreSQL runs (several people, one server) out of each other's way.
+    name = f"{url.database}_browser_{os.getpid()}"
+    admin = build_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _seed(engine) -> LiveServer:
+    """Operator ARA, one site, a counsellor with a known password, a colleague, a manager."""
+    with Session(engine, expire_on_commit=False) as session:
+        operator = make_operator(session, "ARA", "Auvergne-Rhône-Alpes")
+        site = make_site(session, operator)
+        counsellor = make_staff(
+            session, operator, email="conseillere@ara.test", full_name="Camille Martin"
+        )
+        colleague = make_staff(
+            session, operator, email="collegue@ara.test", full_name="Bruno Durand"
+        )
+        manager = make_staff(
+            session,
+            operator,
+            role=Role.MANAGER,
+            email="responsable@ara.test",
+            full_name="Hélène Roux",
+        )
+        for user in (counsellor, colleague, manager):
+            session.add(StaffSite(staff_id=user.id, site_id=site.id))
+        session.commit()
+        return LiveServer(
+            url="",
+            counsellor_email=counsellor.email,
+            counsellor_name=counsellor.full_name,
+            colleague_name=colleague.full_name,
+            manager_email=manager.email,
+            password=PASSWORD,
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(browser_database_url):
+    from app.main import create_app
+
+    engine = build_engine(browser_database_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    seeded = _seed(engine)
+
+    app = create_app()
+
+    def browser_session():
+        # Same contract as app.db.get_session, on the browser tests' own database.
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    app.dependency_overrides[get_session] = browser_session
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            thread.join(timeout=5)
+            engine.dispose()
+            pytest.fail(f"the live server did not answer on {base}/healthz")
+        time.sleep(0.05)
+
+    yield LiveServer(**{**seeded.__dict__, "url": base})
+
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser(_chromium_available):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_FAILED] = True
+    return report
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    if request.node.stash.get(_FAILED, False):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def screenshot(page):
+    """screenshot("01-login") saves test-results/journey-01-login.png (full page)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"journey-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+_axe = None
+
+
+def check_accessibility(page) -> None:
+    """Fail with axe-core's report when the page breaks a WCAG 2.0/2.1 level A or AA rule."""
+    global _axe
+    from axe_playwright_python.sync_playwright import Axe
+
+    _axe = _axe or Axe()
+    results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
