@@ -127,6 +127,6 @@ def _timeline(episodes, interactions, unit_by_id, staff_by_id) -> list[TimelineE
     rank = {"episode_started": 0, "interaction": 1, "episode_ended": 2}
     return sorted(
         entries,
-        key=lambda entry: (entry.at.replace(second=0, microsecond=0), rank[entry.kind]),
+        key=lambda entry: (entry.at.replace(second=0, microsecond=0), rank[entry.kind], entry.at),
         reverse=True,
     )
