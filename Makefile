@@ -26,10 +26,10 @@ run: $(VENV)/.run-deps
 # The suite runs on SQLite; it runs again on PostgreSQL when FILROUGE_TEST_PG_URL is set.
 test: $(VENV)/.test-deps
 	$(BIN)/ruff check app tests migrations
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 	@if [ -n "$$FILROUGE_TEST_PG_URL" ]; then \
 		echo "--- same suite on PostgreSQL ---"; \
-		FILROUGE_TEST_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/pytest; \
+		FILROUGE_TEST_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/pytest -q; \
 	fi
 
 clean:
