@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, StringConstraints
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
@@ -72,7 +72,8 @@ class TriageOpenCase(SQLModel):
 
 class TriageRedirect(SQLModel):
     redirection: Redirection
-    reason: LongText = ""
+    # Becomes the case's close note (1,000 characters at most).
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
     first_advice: LongText = ""
 
 

@@ -14,7 +14,8 @@ SEARCH_LIMIT = 20
 
 def _search_text(b: Beneficiary) -> str:
     digits = (b.phone or "").replace("+33", "0")
-    return search_key(b.first_name, b.last_name, b.email, b.phone, digits)
+    # Accent stripping can lengthen exotic characters (U+FDFA gives 18): keep within the column.
+    return search_key(b.first_name, b.last_name, b.email, b.phone, digits)[:600]
 
 
 def _phone_terms(query: str) -> list[str]:

@@ -1,0 +1,135 @@
+"""Property-based fuzzing of the JSON API (schemathesis): whatever arrives, never a 500.
+
+Each operation of the OpenAPI schema is one test; its examples run against the in-process app,
+inside that test's rolled-back transaction, authenticated as a counsellor whose operator has
+a person, a case with an episode and an interaction, and a pending triage request. Every
+generated case is sent as generated, then again with its path ids pointing at those rows, so
+that the garbage also reaches the services and the database, not only the 404 branch.
+FILROUGE_FUZZ_EXAMPLES=300 digs deeper (about two minutes) than the default 25.
+"""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, assume, settings
+from schemathesis.checks import not_a_server_error
+from sqlmodel import select
+
+from app.main import create_app
+from app.models.base import utcnow
+from app.models.cases import EpisodeStart, InteractionCreate
+from app.models.catalogue import ServiceUnit
+from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive
+from app.models.triage import TriageCreate
+from app.security import create_api_token
+from app.services.episodes import start_episode
+from app.services.interactions import record_interaction
+from app.services.triage import create_request
+from tests.factories import make_beneficiary, make_case, make_operator, make_site, make_staff
+
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+
+
+@pytest.fixture
+def counsellor_with_data(session):
+    """A counsellor of ARA and one row of each kind; BRE has rows too, to be kept out."""
+    operator = make_operator(session)
+    make_site(session, operator)
+    counsellor = make_staff(session, operator)
+    make_staff(session, operator)  # a colleague to hand cases over to
+    other = make_staff(session, make_operator(session, "BRE", "Bretagne"))
+    make_case(session, other)
+    beneficiary = make_beneficiary(session, counsellor, phone="06 12 34 56 78")
+    case = make_case(session, counsellor, beneficiary)
+    uo1 = session.exec(select(ServiceUnit.id).where(ServiceUnit.code == "UO1")).one()
+    episode, _ = start_episode(
+        session=session, actor=counsellor, case_id=case.id, data=EpisodeStart(unit_id=uo1)
+    )
+    record_interaction(
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        data=InteractionCreate(
+            occurred_at=utcnow() - timedelta(hours=1),
+            duration_minutes=30,
+            channel=InteractionChannel.VIDEO,
+            episode_id=episode.id,
+        ),
+    )
+    request = create_request(
+        session=session,
+        actor=counsellor,
+        data=TriageCreate(
+            beneficiary_id=beneficiary.id, channel=Channel.WEB, motive=RequestMotive.VAE
+        ),
+    )
+    real_ids = {
+        "beneficiary_id": beneficiary.id,
+        "case_id": case.id,
+        "episode_id": episode.id,
+        "request_id": request.id,
+    }
+    return counsellor, real_ids
+
+
+INT4 = range(-(2**31), 2**31)
+
+
+def overflows_in_utc(text: str) -> bool:
+    try:
+        parsed = datetime.fromisoformat(text)
+        if parsed.tzinfo is not None:
+            parsed.astimezone(UTC)
+    except ValueError:
+        return False
+    except OverflowError:
+        return True
+    return False
+
+
+def without_known_bugs(case) -> bool:
+    """Inputs that still give a 500, each pinned by an xfail test in test_api.py: ids beyond
+    the database integer range, NUL characters (PostgreSQL), dates of year 1 or 9999 that
+    overflow in UTC. Remove a rule here when its bug is fixed."""
+
+    def fits(value) -> bool:
+        if isinstance(value, bool):
+            return True
+        if isinstance(value, int):
+            return value in INT4
+        if isinstance(value, str):
+            return "\x00" not in value and not overflows_in_utc(value)
+        if isinstance(value, dict):
+            return all(fits(v) for v in value.values())
+        if isinstance(value, list):
+            return all(fits(v) for v in value)
+        return True
+
+    parts = (case.path_parameters, case.query, case.body)
+    return all(fits(part) for part in parts if part is not None)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=int(os.environ.get("FILROUGE_FUZZ_EXAMPLES", "25")),
+    deadline=None,
+    # The DB fixture is function-scoped on purpose (one rolled-back transaction per operation);
+    # requests are slowish, and known-bug inputs are filtered out.
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
+def test_api_never_answers_a_server_error(case, app, counsellor_with_data):
+    assume(without_known_bugs(case))
+    counsellor, real_ids = counsellor_with_data
+    headers = {"Authorization": f"Bearer {create_api_token(counsellor.id)}"}
+    case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
+    if case.path_parameters:
+        case.path_parameters = {
+            name: real_ids.get(name, value) for name, value in case.path_parameters.items()
+        }
+        case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
