@@ -16,11 +16,11 @@ _MESSAGES = {
     "int_parsing": "Nombre entier attendu",
     "int_type": "Nombre entier attendu",
     "bool_parsing": "Valeur invalide",
-    "datetime_parsing": "Date invalide (jj/mm/aaaa hh:mm)",
-    "datetime_from_date_parsing": "Date invalide (jj/mm/aaaa hh:mm)",
+    "datetime_parsing": "Date et heure invalides",
+    "datetime_from_date_parsing": "Date et heure invalides",
     "datetime_type": "Date invalide",
     "timezone_aware": "Date invalide : fuseau horaire manquant",
-    "date_parsing": "Date invalide (jj/mm/aaaa)",
+    "date_parsing": "Date invalide",
     "value_error": None,  # our own validators already speak French
 }
 

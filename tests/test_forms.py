@@ -8,6 +8,7 @@ from app.errors import Invalid
 from app.forms import parse_form
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.cases import EpisodeStart, InteractionCreate
+from app.models.fields import normalise_phone
 from app.models.triage import TriageCreate
 
 
@@ -94,12 +95,12 @@ def test_every_wrong_field_gets_its_message_at_once():
     assert set(errors) == {"first_name", "last_name", "phone", "postcode", "sex"}
 
 
-def test_an_interaction_in_the_future_is_refused_for_the_whole_form():
+def test_an_interaction_in_the_future_is_refused_next_to_its_date():
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     errors = errors_of(
         InteractionCreate, interaction(occurred_at=tomorrow), datetimes=("occurred_at",)
     )
-    assert errors == {"__all__": "La date de l'entretien ne peut pas être dans le futur"}
+    assert errors == {"occurred_at": "La date ne peut pas être dans le futur"}
 
 
 # ---- what valid forms become ---------------------------------------------------------------
@@ -185,17 +186,31 @@ def test_a_blank_required_datetime_is_obligatoire():
 
 
 @pytest.mark.parametrize("typed", ["demain", "2025-13-01T10:00", "10:00"])
-def test_a_datetime_that_cannot_be_read_says_the_expected_format(typed):
+def test_a_datetime_that_cannot_be_read_is_refused_in_french(typed):
     errors = errors_of(
         InteractionCreate,
         interaction(occurred_at=typed),
         datetimes=("occurred_at",),
         time_zone="Europe/Paris",
     )
-    assert errors == {"occurred_at": "Date invalide (jj/mm/aaaa hh:mm)"}
+    assert errors == {"occurred_at": "Date et heure invalides"}
 
 
 def test_a_datetime_without_a_zone_outside_parse_form_zones_is_refused():
     """A field not listed in `datetimes` is not localised: a bare time has no zone."""
     errors = errors_of(InteractionCreate, interaction(occurred_at="2025-01-05T10:00"))
     assert errors == {"occurred_at": "Date invalide : fuseau horaire manquant"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        ("0269 61 23 45", "+262269612345"),  # Mayotte landline, dialled nationally
+        ("0692 12 34 56", "+262692123456"),  # La Réunion mobile
+        ("0690 12 34 56", "+590690123456"),  # Guadeloupe mobile
+        ("06 12 34 56 78", "+33612345678"),  # metropolitan mobile
+        ("+262 269 61 23 45", "+262269612345"),
+    ],
+)
+def test_overseas_numbers_keep_their_own_country_code(typed, stored):
+    assert normalise_phone(typed) == stored

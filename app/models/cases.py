@@ -3,11 +3,19 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, model_validator
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.fields import LongText, Minutes, ShortText, blank_to_none
+from app.models.fields import (
+    LongText,
+    Minutes,
+    NoteText,
+    OptionalRowId,
+    PastDatetime,
+    RowId,
+    ShortText,
+    blank_to_none,
+)
 from app.models.nomenclatures import Channel, CloseReason, InteractionChannel, RequestMotive
 
 
@@ -105,47 +113,44 @@ class Interaction(SQLModel, table=True):
 # ---- input and output schemas -------------------------------------------------------------
 
 
+OptionalPastDatetime = Annotated[PastDatetime | None, blank_to_none]
+
+
 class CaseOpen(SQLModel):
-    beneficiary_id: int
+    beneficiary_id: RowId
     channel: Channel
     motive: RequestMotive
     request_text: LongText = ""
-    referent_id: Annotated[int | None, blank_to_none] = None
-    site_id: Annotated[int | None, blank_to_none] = None
+    referent_id: OptionalRowId = None
+    site_id: OptionalRowId = None
 
 
 class CaseClose(SQLModel):
     reason: CloseReason
-    note: Annotated[str, Field(max_length=1000)] = ""
+    note: NoteText = ""
 
 
 class ReferentChange(SQLModel):
-    referent_id: int
+    referent_id: RowId
 
 
 class EpisodeStart(SQLModel):
-    unit_id: int
-    started_at: AwareDatetime | None = None
+    unit_id: RowId
+    started_at: OptionalPastDatetime = None
 
 
 class EpisodeEnd(SQLModel):
     outcome: ShortText = ""
-    ended_at: AwareDatetime | None = None
+    ended_at: OptionalPastDatetime = None
 
 
 class InteractionCreate(SQLModel):
-    occurred_at: AwareDatetime
+    occurred_at: PastDatetime
     duration_minutes: Minutes
     channel: InteractionChannel
-    episode_id: Annotated[int | None, blank_to_none] = None
+    episode_id: OptionalRowId = None
     summary: LongText = ""
     private_notes: LongText = ""
-
-    @model_validator(mode="after")
-    def _not_in_future(self):
-        if self.occurred_at > utcnow():
-            raise ValueError("La date de l'entretien ne peut pas être dans le futur")
-        return self
 
 
 class CasePublic(SQLModel):

@@ -2,14 +2,19 @@
 
 import re
 import unicodedata
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
 
-# Metropolitan France and the overseas territories the CEP operators cover.
-_PHONE_REGIONS = ("FR", "GP", "MQ", "GF", "RE", "YT")
+# The overseas territories the CEP operators cover, then metropolitan France: an overseas
+# number dialled nationally (0269… in Mayotte) must not be read as a metropolitan one.
+_PHONE_REGIONS = ("GP", "MQ", "GF", "RE", "YT", "FR")
+# Ids are 32-bit on PostgreSQL: anything larger cannot name a row.
+MAX_ROW_ID = 2_147_483_647
+# Text that PostgreSQL cannot store, and that no person types.
+_NUL = "\x00"
 
 
 def _blank_to_none(value):
@@ -25,9 +30,10 @@ def normalise_phone(raw: str) -> str:
             number = phonenumbers.parse(raw, region)
         except phonenumbers.NumberParseException:
             continue
-        if (
-            phonenumbers.is_valid_number(number)
-            and phonenumbers.region_code_for_number(number) in _PHONE_REGIONS
+        # A number given with its country code (+262…) may be parsed under any region.
+        if phonenumbers.is_valid_number(number) and phonenumbers.region_code_for_number(number) in (
+            region,
+            *(_PHONE_REGIONS if raw.strip().startswith(("+", "00")) else ()),
         ):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     raise ValueError("Numéro de téléphone français invalide (ex. 06 12 34 56 78)")
@@ -53,16 +59,44 @@ def _check_birth_year(value: int) -> int:
     return value
 
 
+def without_nul(text: str) -> str:
+    """Free text typed in a search box or a login form, made safe to send to any engine."""
+    return text.replace(_NUL, "")
+
+
 def search_key(*parts: str | None) -> str:
     """Lower-case, accent-free text so that search ignores case and accents on every engine."""
-    text = " ".join(p for p in parts if p)
+    text = without_nul(" ".join(p for p in parts if p))
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(stripped.casefold().split())
+    folded = stripped.casefold().replace("œ", "oe").replace("æ", "ae")
+    return " ".join(folded.split())
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True)]
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+def _refuse_nul(value: str) -> str:
+    if _NUL in value:
+        raise ValueError("Caractère invalide (NUL)")
+    return value
+
+
+# Dates a counsellor records: not before the CEP existed, never in the future (a few minutes
+# of clock difference allowed). Bounding them also keeps every value convertible to UTC.
+_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _check_past(value: datetime) -> datetime:
+    if value.year < 2000 or value < _EARLIEST:
+        raise ValueError("Date trop ancienne (avant 2000)")
+    if value > datetime.now(UTC) + timedelta(minutes=5):
+        raise ValueError("La date ne peut pas être dans le futur")
+    return value
+
+
+PersonName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    AfterValidator(_refuse_nul),
+]
 FrenchPhone = Annotated[
     str, StringConstraints(strip_whitespace=True), AfterValidator(normalise_phone)
 ]
@@ -71,7 +105,17 @@ Postcode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidat
 OptionalPostcode = Annotated[Postcode | None, BeforeValidator(_blank_to_none)]
 BirthYear = Annotated[int, AfterValidator(_check_birth_year)]
 OptionalBirthYear = Annotated[BirthYear | None, BeforeValidator(_blank_to_none)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_refuse_nul)
+]
+NoteText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_refuse_nul)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_refuse_nul)
+]
+PastDatetime = Annotated[AwareDatetime, AfterValidator(_check_past)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+OptionalRowId = Annotated[RowId | None, BeforeValidator(_blank_to_none)]
 Minutes = Annotated[int, Field(ge=1, le=600)]
 blank_to_none = BeforeValidator(_blank_to_none)

@@ -3,11 +3,17 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AwareDatetime, StringConstraints
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.fields import LongText, blank_to_none
+from app.models.fields import (
+    LongText,
+    NoteText,
+    OptionalRowId,
+    PastDatetime,
+    RowId,
+    blank_to_none,
+)
 from app.models.nomenclatures import CepSituation, Channel, Redirection, RequestMotive
 
 
@@ -53,27 +59,26 @@ class TriageRequest(SQLModel, table=True):
 
 class TriageCreate(SQLModel):
     # Empty when the person is new: their details then come with the request.
-    beneficiary_id: Annotated[int | None, blank_to_none] = None
+    beneficiary_id: OptionalRowId = None
     channel: Channel
     motive: RequestMotive
     cep_situation: CepSituation = CepSituation.PRIVATE_WORKER
     request_text: LongText = ""
     first_advice: LongText = ""
-    received_at: AwareDatetime | None = None
-    site_id: Annotated[int | None, blank_to_none] = None
-    assigned_to_id: Annotated[int | None, blank_to_none] = None
+    received_at: Annotated[PastDatetime | None, blank_to_none] = None
+    site_id: OptionalRowId = None
+    assigned_to_id: OptionalRowId = None
 
 
 class TriageOpenCase(SQLModel):
-    referent_id: int
-    site_id: Annotated[int | None, blank_to_none] = None
+    referent_id: RowId
+    site_id: OptionalRowId = None
     first_advice: LongText = ""
 
 
 class TriageRedirect(SQLModel):
     redirection: Redirection
-    # Becomes the case's close note (1,000 characters at most).
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] = ""
+    reason: NoteText = ""  # becomes the case's close note
     first_advice: LongText = ""
 
 

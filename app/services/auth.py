@@ -7,6 +7,7 @@ from sqlmodel import Session, func, select
 from app.config import get_settings
 from app.errors import Invalid, TooManyAttempts
 from app.models.base import utcnow
+from app.models.fields import without_nul
 from app.models.staff import LoginAttempt, StaffSession, StaffUser
 from app.security import new_token, token_digest, verify_password
 
@@ -22,7 +23,7 @@ def _recent_failures(session: Session, *, column, value: str) -> int:
 def authenticate(*, session: Session, email: str, password: str, ip: str) -> StaffUser:
     """Check credentials; refuse while too many recent failures for this e-mail or address."""
     settings = get_settings()
-    email = email.strip().lower()
+    email = without_nul(email).strip().lower()
     limit = settings.login_max_failures
     if (
         _recent_failures(session, column=LoginAttempt.email, value=email) >= limit

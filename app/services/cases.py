@@ -11,6 +11,7 @@ from app.errors import Conflict
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, Episode, ReferentChange
+from app.models.fields import without_nul
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.beneficiaries import get_beneficiary
@@ -173,7 +174,11 @@ def find_cases(*, session: Session, actor: StaffUser, reference: str) -> list[Ca
     """Cases whose reference contains the text typed (global search)."""
     statement = (
         _with_beneficiary(operator_of(actor))
-        .where(func.upper(Case.reference).contains(reference.strip().upper(), autoescape=True))
+        .where(
+            func.upper(Case.reference).contains(
+                without_nul(reference).strip().upper(), autoescape=True
+            )
+        )
         .order_by(Case.opened_at.desc())
         .limit(20)
     )

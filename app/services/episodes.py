@@ -48,8 +48,6 @@ def start_episode(
     unit = get_unit(session=session, unit_id=data.unit_id)
     warnings = order_warnings(session=session, case=case, unit=unit)
     started_at = data.started_at or utcnow()
-    if started_at > utcnow():
-        raise Invalid({"started_at": "La date de début ne peut pas être dans le futur"})
     episode = Episode(
         operator_id=case.operator_id,
         case_id=case.id,

@@ -1,6 +1,7 @@
 """Tenant scope: which operator's rows an actor may read."""
 
 from app.errors import NotFound
+from app.models.fields import MAX_ROW_ID
 from app.models.staff import StaffUser
 
 
@@ -14,7 +15,7 @@ def operator_of(actor: StaffUser) -> int:
 
 def load_owned(session, model, row_id: int, actor: StaffUser):
     """Fetch a row of `model` that belongs to the actor's operator, or raise NotFound."""
-    row = session.get(model, row_id)
+    row = session.get(model, row_id) if 1 <= row_id <= MAX_ROW_ID else None
     if row is None or row.operator_id != operator_of(actor):
         raise NotFound()
     return row

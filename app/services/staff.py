@@ -58,8 +58,11 @@ def list_colleagues(*, session: Session, operator_id: int) -> list[StaffUser]:
     return list(session.exec(query))
 
 
-def get_colleague(*, session: Session, operator_id: int, staff_id: int) -> StaffUser:
+def get_colleague(
+    *, session: Session, operator_id: int, staff_id: int, field: str = "referent_id"
+) -> StaffUser:
+    """An active colleague of the operator; `field` names the input that chose them."""
     user = session.get(StaffUser, staff_id)
     if user is None or user.operator_id != operator_id or not user.active:
-        raise Invalid({"referent_id": "Conseiller·ère inconnu·e"})
+        raise Invalid({field: "Conseiller·ère inconnu·e"})
     return user

@@ -72,7 +72,12 @@ def create_request(
     if data.site_id is not None:
         get_site(session=session, operator_id=operator_id, site_id=data.site_id)
     if data.assigned_to_id is not None:
-        get_colleague(session=session, operator_id=operator_id, staff_id=data.assigned_to_id)
+        get_colleague(
+            session=session,
+            operator_id=operator_id,
+            staff_id=data.assigned_to_id,
+            field="assigned_to_id",
+        )
     values = data.model_dump(exclude={"received_at"})
     request = TriageRequest(
         operator_id=operator_id, received_at=data.received_at or utcnow(), **values

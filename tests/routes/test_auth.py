@@ -102,3 +102,10 @@ def test_national_observer_home_shows_no_personal_data(client, session):
 
 def test_healthz_checks_the_database(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_a_nul_character_in_the_login_email_is_just_a_wrong_login(client, session):
+    response = client.post(
+        "/login", data={"email": "a\x00@exemple.fr", "password": "x", "csrf_token": csrf_from(client)}
+    )
+    assert "Adresse e-mail ou mot de passe incorrect" in response.text

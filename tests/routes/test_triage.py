@@ -129,3 +129,9 @@ def test_a_handled_request_cannot_be_handled_twice(client, session):
     again = client.post(f"/triage/{request.id}/open-case", data=form)
     assert "déjà été traitée" in again.text
     assert len(session.exec(select(Case)).all()) == 1
+
+
+def test_a_nul_character_in_the_global_search_finds_nobody(client, session):
+    setup_counsellor(client, session)
+    page = client.get("/search", params={"q": "ARA-\x00"})
+    assert page.status_code == 200 and "Aucune personne trouvée" in page.text

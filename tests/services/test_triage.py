@@ -107,8 +107,9 @@ def test_a_new_person_who_is_already_known_is_refused(session, counsellor):
 
 def test_a_request_cannot_be_assigned_to_another_operators_staff(session, counsellor):
     stranger = make_staff(session, make_operator(session, "BRE", "Bretagne"))
-    with pytest.raises(Invalid):
+    with pytest.raises(Invalid) as refused:
         new_request(session, counsellor, assigned_to_id=stranger.id)
+    assert set(refused.value.fields) == {"assigned_to_id"}
 
 
 def test_a_request_cannot_name_another_operators_person(session, counsellor):
