@@ -50,12 +50,17 @@ def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
 
 
-def get_session() -> Iterator[Session]:
-    """One transaction per request: commit when the handler succeeds, roll back otherwise."""
-    with Session(get_engine(), expire_on_commit=False) as session:
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One transaction: commit when the caller's work succeeds, roll back otherwise."""
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
+
+
+def get_session() -> Iterator[Session]:
+    """The request's unit of work on the configured database."""
+    yield from unit_of_work(get_engine())

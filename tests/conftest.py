@@ -2,6 +2,8 @@
 `alembic upgrade head`; every test runs in a transaction that is rolled back."""
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.db import build_engine, get_session
@@ -22,6 +25,29 @@ def alembic_config(connection=None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+@contextmanager
+def scratch_database(database_url: str, purpose: str, tmp_dir: Path) -> Iterator[str]:
+    """A new empty database beside the test one (same engine), dropped afterwards.
+
+    The pid keeps concurrent runs against one PostgreSQL server out of each other's way."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_dir / f'{purpose}.db'}"
+        return
+    name = f"{url.database}_{purpose}_{os.getpid()}"
+    admin = build_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with admin.connect() as conn:
+        conn.execute(drop)
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(drop)
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,23 @@
 """Small builders for test data; each takes the session and keyword overrides."""
 
+from datetime import timedelta
 from itertools import count
 
 from sqlmodel import Session, select
 
+from app.models.base import utcnow
 from app.models.beneficiaries import BeneficiaryCreate
-from app.models.cases import CaseOpen
-from app.models.nomenclatures import Channel, RequestMotive, Role
+from app.models.cases import CaseOpen, EpisodeStart, InteractionCreate
+from app.models.catalogue import ServiceUnit
+from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive, Role
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.security import hash_password
 from app.services.auth import start_session
 from app.services.beneficiaries import create_beneficiary
 from app.services.cases import open_case
+from app.services.episodes import start_episode
+from app.services.interactions import record_interaction
 
 PASSWORD = "mot-de-passe-de-test"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
@@ -79,3 +84,29 @@ def log_in(client, session: Session, user: StaffUser) -> str:
     token, row = start_session(session=session, user=user)
     client.cookies.set("filrouge_session", token)
     return row.csrf_token
+
+
+def unit_id(session: Session, code: str) -> int:
+    return session.exec(select(ServiceUnit.id).where(ServiceUnit.code == code)).one()
+
+
+def make_episode(session: Session, actor: StaffUser, case, code: str = "UO1"):
+    episode, _warnings = start_episode(
+        session=session,
+        actor=actor,
+        case_id=case.id,
+        data=EpisodeStart(unit_id=unit_id(session, code)),
+    )
+    return episode
+
+
+def make_interaction(session: Session, actor: StaffUser, case, **overrides):
+    values = {
+        "occurred_at": utcnow() - timedelta(hours=1),
+        "duration_minutes": 30,
+        "channel": InteractionChannel.PHONE,
+        **overrides,
+    }
+    return record_interaction(
+        session=session, actor=actor, case_id=case.id, data=InteractionCreate(**values)
+    )

@@ -16,14 +16,12 @@ import httpx
 import pytest
 import uvicorn
 from alembic import command
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
-from app.db import build_engine, get_session
+from app.db import build_engine, get_session, unit_of_work
 from app.models.nomenclatures import Role
 from app.models.staff import StaffSite
-from tests.conftest import ROOT, alembic_config
+from tests.conftest import ROOT, alembic_config, scratch_database
 from tests.factories import PASSWORD, make_operator, make_site, make_staff
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,22 +61,8 @@ def _chromium_available() -> None:
 @pytest.fixture(scope="session")
 def browser_database_url(database_url, tmp_path_factory, _chromium_available):
     """A database of its own, so the live server never meets the rolled-back test sessions."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
-        return
-    # The pid keeps concurrent PostgreSQL runs (several people, one server) out of each other's way.
-    name = f"{url.database}_browser_{os.getpid()}"
-    admin = build_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_database(database_url, "browser", tmp_path_factory.mktemp("browser")) as url:
+        yield url
 
 
 def _seed(engine) -> LiveServer:
@@ -130,14 +114,7 @@ def live_server(browser_database_url):
     app = create_app()
 
     def browser_session():
-        # Same contract as app.db.get_session, on the browser tests' own database.
-        with Session(engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        yield from unit_of_work(engine)  # as app.db.get_session, on this test database
 
     app.dependency_overrides[get_session] = browser_session
 

@@ -30,6 +30,18 @@ def _disclosure(page: Page, title: str):
     return details
 
 
+def _start_unit(page: Page, label: str, code: str, starts_so_far: int) -> None:
+    """Open « Démarrer une unité d'œuvre », pick `label`, and wait for the swapped timeline."""
+    details = _disclosure(page, "Démarrer une unité d'œuvre")
+    check_accessibility(page)
+    details.get_by_label("Unité").select_option(label=label)
+    details.get_by_role("button", name="Démarrer").press("Enter")
+    timeline = page.get_by_role("region", name="Historique")
+    expect(timeline.get_by_text(f"Début {code}")).to_have_count(starts_so_far)
+    _assert_no_reload(page)
+    check_accessibility(page)
+
+
 def _assert_no_reload(page: Page) -> None:
     """The marker set on the case page survives: the actions were htmx swaps, not reloads."""
     assert page.evaluate("window.__journeyMarker") == "case-page", "the case page was reloaded"
@@ -109,13 +121,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     page.evaluate("window.__journeyMarker = 'case-page'")
 
     # Start UO1.
-    details = _disclosure(page, "Démarrer une unité d'œuvre")
-    check_accessibility(page)
-    details.get_by_label("Unité").select_option(label="Niveau 1 — Accueil individualisé")
-    details.get_by_role("button", name="Démarrer").press("Enter")
-    expect(timeline.get_by_text("Début UO1")).to_have_count(1)
-    _assert_no_reload(page)
-    check_accessibility(page)
+    _start_unit(page, "Niveau 1 — Accueil individualisé", "UO1", 1)
     screenshot("07-uo1-started")
 
     # An interaction linked to the running UO1.
@@ -140,12 +146,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     check_accessibility(page)
 
     # Start UO2.1 while UO1 runs.
-    details = _disclosure(page, "Démarrer une unité d'œuvre")
-    details.get_by_label("Unité").select_option(label="Niveau 2 — Conseil personnalisé")
-    details.get_by_role("button", name="Démarrer").press("Enter")
-    expect(timeline.get_by_text("Début UO2.1")).to_have_count(1)
-    _assert_no_reload(page)
-    check_accessibility(page)
+    _start_unit(page, "Niveau 2 — Conseil personnalisé", "UO2.1", 1)
 
     # End UO1.
     details = _disclosure(page, "Terminer UO1")
@@ -158,12 +159,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     check_accessibility(page)
 
     # Back to level 1: UO1 again.
-    details = _disclosure(page, "Démarrer une unité d'œuvre")
-    details.get_by_label("Unité").select_option(label="Niveau 1 — Accueil individualisé")
-    details.get_by_role("button", name="Démarrer").press("Enter")
-    expect(timeline.get_by_text("Début UO1")).to_have_count(2)
-    _assert_no_reload(page)
-    check_accessibility(page)
+    _start_unit(page, "Niveau 1 — Accueil individualisé", "UO1", 2)
     screenshot("09-back-to-uo1")
 
     # The whole story is in the timeline, newest first: the triage (UO0, with its phone call)

@@ -9,7 +9,6 @@ from sqlmodel import select
 
 from app.models.base import utcnow
 from app.models.cases import Case, Episode, Interaction
-from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import Role
 from app.models.triage import TriageRequest
 from app.routes import api as api_routes
@@ -21,15 +20,12 @@ from tests.factories import (
     make_case,
     make_operator,
     make_staff,
+    unit_id,
 )
 
 
 def bearer(user) -> dict[str, str]:
     return {"Authorization": f"Bearer {create_api_token(user.id)}"}
-
-
-def unit_id(session, code: str) -> int:
-    return session.exec(select(ServiceUnit.id).where(ServiceUnit.code == code)).one()
 
 
 def an_hour_ago() -> str:
@@ -496,7 +492,12 @@ def test_a_request_received_in_the_future_gets_422(api, session, counsellor):
     tomorrow = (utcnow() + timedelta(days=1)).isoformat()
     answer = api.post(
         "/api/v1/triage",
-        json={"beneficiary_id": someone.id, "channel": "web", "motive": "vae", "received_at": tomorrow},
+        json={
+            "beneficiary_id": someone.id,
+            "channel": "web",
+            "motive": "vae",
+            "received_at": tomorrow,
+        },
     )
     assert answer.status_code == 422
     assert "futur" in answer.json()["fields"]["received_at"]

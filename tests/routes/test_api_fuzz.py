@@ -9,25 +9,26 @@ FILROUGE_FUZZ_EXAMPLES=300 digs deeper (about two minutes) than the default 25.
 """
 
 import os
-from datetime import timedelta
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
-from sqlmodel import select
 
 from app.main import create_app
-from app.models.base import utcnow
-from app.models.cases import EpisodeStart, InteractionCreate
-from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive
 from app.models.triage import TriageCreate
 from app.security import create_api_token
-from app.services.episodes import start_episode
-from app.services.interactions import record_interaction
 from app.services.triage import create_request
-from tests.factories import make_beneficiary, make_case, make_operator, make_site, make_staff
+from tests.factories import (
+    make_beneficiary,
+    make_case,
+    make_episode,
+    make_interaction,
+    make_operator,
+    make_site,
+    make_staff,
+)
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 
@@ -43,20 +44,9 @@ def counsellor_with_data(session):
     make_case(session, other)
     beneficiary = make_beneficiary(session, counsellor, phone="06 12 34 56 78")
     case = make_case(session, counsellor, beneficiary)
-    uo1 = session.exec(select(ServiceUnit.id).where(ServiceUnit.code == "UO1")).one()
-    episode, _ = start_episode(
-        session=session, actor=counsellor, case_id=case.id, data=EpisodeStart(unit_id=uo1)
-    )
-    record_interaction(
-        session=session,
-        actor=counsellor,
-        case_id=case.id,
-        data=InteractionCreate(
-            occurred_at=utcnow() - timedelta(hours=1),
-            duration_minutes=30,
-            channel=InteractionChannel.VIDEO,
-            episode_id=episode.id,
-        ),
+    episode = make_episode(session, counsellor, case)
+    make_interaction(
+        session, counsellor, case, channel=InteractionChannel.VIDEO, episode_id=episode.id
     )
     request = create_request(
         session=session,

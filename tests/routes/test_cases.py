@@ -1,14 +1,9 @@
 from sqlmodel import select
 
 from app.models.cases import Episode, Interaction
-from app.models.catalogue import ServiceUnit
-from tests.factories import log_in, make_case, make_operator, make_staff
+from tests.factories import log_in, make_case, make_operator, make_staff, unit_id
 
 HTMX = {"HX-Request": "true"}
-
-
-def unit_id(session, code):
-    return session.exec(select(ServiceUnit.id).where(ServiceUnit.code == code)).one()
 
 
 def setup_case(client, session):
@@ -56,7 +51,8 @@ def test_n1_n2_and_back_to_n1_then_close_and_reopen(client, session):
     _, case, csrf = setup_case(client, session)
     for code in ("UO1", "UO2.1", "UO1"):
         client.post(
-            f"/cases/{case.id}/episodes", data={"unit_id": unit_id(session, code), "csrf_token": csrf}
+            f"/cases/{case.id}/episodes",
+            data={"unit_id": unit_id(session, code), "csrf_token": csrf},
         )
     assert len(session.exec(select(Episode)).all()) == 3
     client.post(f"/cases/{case.id}/close", data={"reason": "termine", "csrf_token": csrf})
@@ -88,8 +84,13 @@ def test_invalid_interaction_keeps_input_and_writes_nothing(client, session):
     _, case, csrf = setup_case(client, session)
     response = client.post(
         f"/cases/{case.id}/interactions",
-        data={"occurred_at": "", "duration_minutes": "0", "channel": "visio",
-              "summary": "À garder", "csrf_token": csrf},
+        data={
+            "occurred_at": "",
+            "duration_minutes": "0",
+            "channel": "visio",
+            "summary": "À garder",
+            "csrf_token": csrf,
+        },
         headers=HTMX,
     )
     assert "Ce champ est obligatoire" in response.text
@@ -101,7 +102,9 @@ def test_invalid_interaction_keeps_input_and_writes_nothing(client, session):
 def test_referent_can_be_handed_over_to_a_colleague(client, session):
     user, case, csrf = setup_case(client, session)
     colleague = make_staff(session, make_operator(session), full_name="Gaëlle Le Gall")
-    client.post(f"/cases/{case.id}/referent", data={"referent_id": colleague.id, "csrf_token": csrf})
+    client.post(
+        f"/cases/{case.id}/referent", data={"referent_id": colleague.id, "csrf_token": csrf}
+    )
     assert "Gaëlle Le Gall" in client.get(f"/cases/{case.id}").text.split("Référent·e")[1][:80]
 
 

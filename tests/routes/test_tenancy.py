@@ -6,25 +6,23 @@ listed by the case endpoints of the API; those are their read surfaces.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from sqlmodel import func, select
 
-from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
-from app.models.cases import Case, Episode, EpisodeStart, Interaction, InteractionCreate
+from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import ServiceUnit
-from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive
+from app.models.nomenclatures import Channel, RequestMotive
 from app.models.triage import TriageCreate, TriageRequest
 from app.security import create_api_token
-from app.services.episodes import start_episode
-from app.services.interactions import record_interaction
 from app.services.triage import create_request
 from tests.factories import (
     log_in,
     make_beneficiary,
     make_case,
+    make_episode,
+    make_interaction,
     make_operator,
     make_site,
     make_staff,
@@ -69,21 +67,9 @@ def populate(session, code: str, name: str, **person) -> Tenant:
     counsellor = make_staff(session, make_operator(session, code, name))
     beneficiary = make_beneficiary(session, counsellor, **person)
     case = make_case(session, counsellor, beneficiary)
-    uo1 = session.exec(select(ServiceUnit.id).where(ServiceUnit.code == "UO1")).one()
-    episode, _ = start_episode(
-        session=session, actor=counsellor, case_id=case.id, data=EpisodeStart(unit_id=uo1)
-    )
-    interaction = record_interaction(
-        session=session,
-        actor=counsellor,
-        case_id=case.id,
-        data=InteractionCreate(
-            occurred_at=utcnow() - timedelta(hours=1),
-            duration_minutes=30,
-            channel=InteractionChannel.PHONE,
-            episode_id=episode.id,
-            summary=f"Note confidentielle {code}",
-        ),
+    episode = make_episode(session, counsellor, case)
+    interaction = make_interaction(
+        session, counsellor, case, episode_id=episode.id, summary=f"Note confidentielle {code}"
     )
     triage = create_request(
         session=session,

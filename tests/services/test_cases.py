@@ -5,10 +5,9 @@ import pytest
 from app.errors import Conflict, NotFound
 from app.models.base import utcnow
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate
-from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import CloseReason, InteractionChannel, Role
 from app.services import cases, episodes, interactions
-from tests.factories import make_case, make_operator, make_staff
+from tests.factories import make_case, make_operator, make_staff, unit_id
 
 
 @pytest.fixture
@@ -16,18 +15,12 @@ def counsellor(session):
     return make_staff(session, make_operator(session))
 
 
-def unit(session, code):
-    from sqlmodel import select
-
-    return session.exec(select(ServiceUnit).where(ServiceUnit.code == code)).one()
-
-
 def start(session, actor, case, code):
     return episodes.start_episode(
         session=session,
         actor=actor,
         case_id=case.id,
-        data=EpisodeStart(unit_id=unit(session, code).id),
+        data=EpisodeStart(unit_id=unit_id(session, code)),
     )
 
 
