@@ -33,6 +33,9 @@ def current_browser_session(request: Request, session: SessionDep) -> StaffSessi
     if found is None:
         return None
     staff_session, user = found
+    # Detached, so that an error page rendered after the rollback can still read them.
+    session.expunge(staff_session)
+    session.expunge(user)
     request.state.staff_session = staff_session
     request.state.user = user
     return staff_session

@@ -12,7 +12,7 @@ from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCre
 from app.rendering import is_htmx, render
 from app.services.case_page import load_case_view
 from app.services.cases import change_referent, close_case, reopen_case
-from app.services.episodes import end_episode, get_episode, start_episode
+from app.services.episodes import end_episode, start_episode
 from app.services.interactions import record_interaction
 
 router = APIRouter(prefix="/cases", include_in_schema=False)
@@ -83,12 +83,9 @@ async def start_unit(request: Request, session: SessionDep, user: CaseWorker, ca
 async def end_unit(
     request: Request, session: SessionDep, user: CaseWorker, case_id: int, episode_id: int
 ):
-    if get_episode(session=session, actor=user, episode_id=episode_id).case_id != case_id:
-        raise Invalid({"episode_id": "Cet épisode n'appartient pas au dossier"})
-
     def perform(form):
         data = parse_form(EpisodeEnd, form)
-        end_episode(session=session, actor=user, episode_id=episode_id, data=data)
+        end_episode(session=session, actor=user, episode_id=episode_id, data=data, case_id=case_id)
 
     return await _act(request, session, user, case_id, f"end_episode_{episode_id}", perform)
 

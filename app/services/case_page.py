@@ -112,16 +112,12 @@ def _timeline(episodes, interactions, unit_by_id, staff_by_id) -> list[TimelineE
         entries.append(TimelineEntry(e.started_at, "episode_started", e, None, unit, author))
         if e.ended_at:
             entries.append(TimelineEntry(e.ended_at, "episode_ended", e, None, unit, author))
+    episode_by_id = {e.id: e for e in episodes}
     for i in interactions:
-        unit = None
-        if i.episode_id:
-            episode = next((e for e in episodes if e.id == i.episode_id), None)
-            unit = unit_by_id.get(episode.unit_id) if episode else None
-        entries.append(
-            TimelineEntry(
-                i.occurred_at, "interaction", None, i, unit, staff_by_id.get(i.counsellor_id)
-            )
-        )
+        episode = episode_by_id.get(i.episode_id)
+        unit = unit_by_id.get(episode.unit_id) if episode else None
+        author = staff_by_id.get(i.counsellor_id)
+        entries.append(TimelineEntry(i.occurred_at, "interaction", None, i, unit, author))
     # Forms record minutes while the server stamps seconds: within one minute, show the end of
     # a unit above the interactions, and those above the start of the unit.
     rank = {"episode_started": 0, "interaction": 1, "episode_ended": 2}

@@ -2,7 +2,7 @@
 
 from sqlmodel import Session, select
 
-from app.errors import Conflict, Invalid
+from app.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case, Episode, EpisodeEnd, EpisodeStart
 from app.models.catalogue import ServiceUnit
@@ -66,9 +66,17 @@ def get_episode(*, session: Session, actor: StaffUser, episode_id: int) -> Episo
 
 
 def end_episode(
-    *, session: Session, actor: StaffUser, episode_id: int, data: EpisodeEnd
+    *,
+    session: Session,
+    actor: StaffUser,
+    episode_id: int,
+    data: EpisodeEnd,
+    case_id: int | None = None,
 ) -> Episode:
+    """End a running episode; `case_id`, when the caller knows it, must be the episode's."""
     episode = get_episode(session=session, actor=actor, episode_id=episode_id)
+    if case_id is not None and episode.case_id != case_id:
+        raise NotFound()
     if episode.ended_at is not None:
         raise Conflict("Cet épisode est déjà terminé.")
     ended_at = data.ended_at or utcnow()

@@ -188,3 +188,24 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     _assert_no_reload(page)
     check_accessibility(page)
     screenshot("10-case-closed")
+
+    # Closing ends the units under way.
+    expect(page.get_by_text("Aucune unité en cours")).to_be_visible()
+
+    # Find the person again from the header search, then her profile.
+    page.get_by_role("searchbox", name="Rechercher une personne ou un dossier").fill(LAST_NAME)
+    page.get_by_role("button", name="Rechercher").first.click()
+    expect(page.get_by_role("heading", level=1, name="Recherche")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_role("link", name=re.compile(LAST_NAME, re.IGNORECASE)).first.click()
+    expect(page.get_by_role("heading", name="Dossiers")).to_be_visible()
+    check_accessibility(page)
+    screenshot("11-beneficiary")
+
+    # The triage queue, and a page that does not exist.
+    page.get_by_role("link", name="Accueil et aiguillage").click()
+    expect(page.get_by_role("heading", level=1, name="Accueil et aiguillage (UO0)")).to_be_visible()
+    check_accessibility(page)
+    page.goto(f"{base}/cases/999999")
+    expect(page.get_by_role("heading", level=1, name="Introuvable")).to_be_visible()
+    check_accessibility(page)

@@ -1,7 +1,7 @@
 from sqlmodel import select
 
 from app.models.cases import Episode, Interaction
-from tests.factories import log_in, make_case, make_operator, make_staff, unit_id
+from tests.factories import log_in, make_case, make_episode, make_operator, make_staff, unit_id
 
 HTMX = {"HX-Request": "true"}
 
@@ -111,3 +111,15 @@ def test_referent_can_be_handed_over_to_a_colleague(client, session):
 def test_home_lists_my_open_cases(client, session):
     _, case, _ = setup_case(client, session)
     assert case.reference in client.get("/").text
+
+
+def test_an_episode_cannot_be_ended_through_another_case(client, session):
+    user, case, csrf = setup_case(client, session)
+    other_case = make_case(session, user)
+    episode = make_episode(session, user, case)
+    response = client.post(
+        f"/cases/{other_case.id}/episodes/{episode.id}/end", data={"csrf_token": csrf}
+    )
+    assert response.status_code == 404
+    session.refresh(episode)
+    assert episode.ended_at is None
