@@ -26,6 +26,23 @@ class Settings(BaseSettings):
     # Cookies get the Secure flag unless the app is served on localhost.
     cookie_secure: bool | None = None
     default_time_zone: str = "Europe/Paris"
+    # Where e-mailed links point: the address beneficiaries and partners reach the app at.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Uploaded files and issued PDFs, outside the web root.
+    storage_dir: Path = VAR_DIR / "files"
+    max_upload_mb: int = 10
+    signed_link_days: int = 30
+    # Outgoing e-mail. Without a host, the worker writes messages to var/mail (a Maildir)
+    # so that a developer can read them; set the host in production.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # "starttls", "ssl" or "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 30
+    mail_sender: str = "Fil rouge <ne-pas-repondre@filrouge.localhost>"
+    mail_dir: Path = VAR_DIR / "mail"
+    outbox_max_attempts: int = 8
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

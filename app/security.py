@@ -92,3 +92,22 @@ def read_api_token(token: str) -> int:
         return int(claims["sub"])
     except (KeyError, ValueError) as exc:
         raise InvalidToken("bad subject") from exc
+
+
+def _link_audience(purpose: str) -> str:
+    return f"{get_settings().jwt_audience}-link-{purpose}"
+
+
+def create_link_token(*, purpose: str, subject_id: int, lifetime: timedelta | None = None) -> str:
+    """A signed, expiring token for a link sent by e-mail (e.g. purpose "document")."""
+    lifetime = lifetime or timedelta(days=get_settings().signed_link_days)
+    return create_jwt(subject=str(subject_id), audience=_link_audience(purpose), lifetime=lifetime)
+
+
+def read_link_token(token: str, *, purpose: str) -> int:
+    """The id a link token was made for; InvalidToken when tampered, expired or for another use."""
+    claims = decode_jwt(token, audience=_link_audience(purpose))
+    try:
+        return int(claims["sub"])
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("bad subject") from exc

@@ -18,6 +18,7 @@ from app.services.beneficiaries import create_beneficiary
 from app.services.cases import open_case
 from app.services.episodes import start_episode
 from app.services.interactions import record_interaction
+from app.services.operators import create_operator
 
 PASSWORD = "mot-de-passe-de-test"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
@@ -28,10 +29,7 @@ def make_operator(session: Session, code: str = "ARA", name: str = "Auvergne-RhÃ
     existing = session.exec(select(Operator).where(Operator.code == code)).first()
     if existing:
         return existing
-    operator = Operator(code=code, name=name, region_code="84")
-    session.add(operator)
-    session.flush()
-    return operator
+    return create_operator(session=session, code=code, name=name, region_code="84")
 
 
 def make_site(session: Session, operator: Operator, **overrides) -> Site:

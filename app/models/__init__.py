@@ -1,13 +1,23 @@
 """SQLModel tables and their input/output schemas, one module per domain."""
 
+from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
-from app.models.catalogue import ServiceUnit
+from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
+from app.models.deliverables import ActionStep, Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
+from app.models.outbox import OutboxMessage
 from app.models.staff import LoginAttempt, StaffSession, StaffSite, StaffUser
 from app.models.triage import TriageRequest
 
 __all__ = [
+    "ActionStep",
+    "Attachment",
+    "Deliverable",
+    "DeliverableKind",
+    "DeliverableVersion",
+    "OutboxMessage",
+    "UnitProofRequirement",
     "Beneficiary",
     "Case",
     "Episode",

@@ -1,6 +1,9 @@
-"""The catalogue of units of work (unités d'œuvre): data, not code — it changes with each market."""
+"""The catalogue of units of work (unités d'œuvre) and the deliverables that prove them:
+data, not code — both change with each market."""
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from app.models.fields import OptionalRowId, ShortText
 
 
 class ServiceUnit(SQLModel, table=True):
@@ -23,3 +26,63 @@ class ServiceUnitPublic(SQLModel):
     label: str
     level: int
     billable: bool
+
+
+class DeliverableKindBase(SQLModel):
+    """What a kind of deliverable contains; the draft is pre-filled from these parts."""
+
+    label: str = Field(max_length=200)
+    includes_request: bool = False
+    includes_interactions: bool = False
+    includes_referrals: bool = False
+    includes_action_plan: bool = False
+    # Further section titles, one per line, left for the counsellor to write.
+    extra_sections: str = Field(default="", max_length=2000)
+    active: bool = True
+
+
+class DeliverableKind(DeliverableKindBase, table=True):
+    """A kind of deliverable (livrable), defined by each operator."""
+
+    __tablename__ = "deliverable_kinds"
+    __table_args__ = (UniqueConstraint("operator_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    code: str = Field(max_length=40)
+    position: int = 0
+
+    @property
+    def extra_section_titles(self) -> list[str]:
+        return [line.strip() for line in self.extra_sections.splitlines() if line.strip()]
+
+
+class UnitProofRequirement(SQLModel, table=True):
+    """An operator requires deliverables of this kind to prove an episode of this unit."""
+
+    __tablename__ = "unit_proof_requirements"
+    __table_args__ = (UniqueConstraint("kind_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    kind_id: int = Field(foreign_key="deliverable_kinds.id")
+    unit_id: int = Field(foreign_key="service_units.id")
+
+
+class DeliverableKindEdit(SQLModel):
+    """The admin form: label, parts, extra sections and the units the kind proves."""
+
+    label: ShortText
+    includes_request: bool = False
+    includes_interactions: bool = False
+    includes_referrals: bool = False
+    includes_action_plan: bool = False
+    extra_sections: str = Field(default="", max_length=2000)
+    active: bool = True
+    unit_ids: list[OptionalRowId] = []
+
+
+class DeliverableKindPublic(DeliverableKindBase):
+    id: int
+    code: str
+    unit_codes: list[str] = []

@@ -171,3 +171,28 @@ class Role(LabelledEnum):
 
 # Roles that may read beneficiaries' personal data (always within their operator).
 CASE_ROLES = frozenset({Role.COUNSELLOR, Role.MANAGER, Role.OPERATOR_ADMIN})
+
+
+class StepOwner(LabelledEnum):
+    BENEFICIARY = "beneficiary", "Bénéficiaire"
+    COUNSELLOR = "counsellor", "Conseiller·ère"
+    PARTNER = "partner", "Partenaire"
+
+
+class StepStatus(LabelledEnum):
+    TODO = "todo", "À faire"
+    IN_PROGRESS = "in_progress", "En cours"
+    DONE = "done", "Fait"
+    DROPPED = "dropped", "Abandonné"
+
+
+class AcknowledgementMethod(LabelledEnum):
+    ONLINE = "online", "Accusé de lecture en ligne"
+    SIGNED_SCAN = "signed_scan", "Exemplaire signé numérisé"
+
+
+class MessageStatus(LabelledEnum):
+    PENDING = "pending", "En attente d'envoi"
+    SENDING = "sending", "Envoi en cours"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec définitif"

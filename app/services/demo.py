@@ -68,6 +68,7 @@ from app.services.demo_content import (
 )
 from app.services.episodes import end_episode, start_episode
 from app.services.interactions import record_interaction
+from app.services.operators import create_operator
 from app.services.staff import create_staff_user
 from app.services.triage import (
     create_request,
@@ -155,11 +156,9 @@ def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
 
 
 def _create_operator(ctx: _Ctx, spec: dict) -> _Team:
-    operator = Operator(
-        code=spec["code"], name=spec["name"], region_code=spec["region"], time_zone="Europe/Paris"
+    operator = create_operator(
+        session=ctx.session, code=spec["code"], name=spec["name"], region_code=spec["region"]
     )
-    ctx.session.add(operator)
-    ctx.session.flush()
     sites = [
         Site(
             operator_id=operator.id,

@@ -4,6 +4,18 @@ from sqlmodel import Session, select
 
 from app.errors import Invalid
 from app.models.operators import Operator, Site
+from app.services.proof_catalogue import seed_default_kinds
+
+
+def create_operator(
+    *, session: Session, code: str, name: str, region_code: str, time_zone: str = "Europe/Paris"
+) -> Operator:
+    """A new tenant, with the default deliverable kinds and proof requirements."""
+    operator = Operator(code=code, name=name, region_code=region_code, time_zone=time_zone)
+    session.add(operator)
+    session.flush()
+    seed_default_kinds(session=session, operator_id=operator.id)
+    return operator
 
 
 def get_operator(*, session: Session, operator_id: int) -> Operator:

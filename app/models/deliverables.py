@@ -1,0 +1,160 @@
+"""Deliverables (livrables) drafted from a case, their issued versions, and the action plan."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from sqlmodel import JSON, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
+
+from app.models.base import UTCDateTime, utcnow
+from app.models.fields import LongText, OptionalRowId, RowId, ShortText, blank_to_none
+from app.models.nomenclatures import StepOwner, StepStatus
+
+
+class DeliverableStatus:
+    DRAFT = "draft"  # being written; its next issue becomes version `version_count + 1`
+    ISSUED = "issued"  # the latest version is issued and nothing changed since
+
+
+class Deliverable(SQLModel, table=True):
+    __tablename__ = "deliverables"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'issued')", name="deliverable_status_known"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    kind_id: int = Field(foreign_key="deliverable_kinds.id")
+    # The episode this deliverable proves, when it proves one.
+    episode_id: int | None = Field(default=None, foreign_key="episodes.id", index=True)
+    title: str = Field(max_length=200)
+    # [{"key": ..., "title": ..., "body": ...}, ...] in the order they are printed.
+    sections: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    includes_action_plan: bool = False
+    status: str = Field(default=DeliverableStatus.DRAFT, max_length=10)
+    version_count: int = 0
+    created_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class DeliverableVersion(SQLModel, table=True):
+    """An issued version: its content and PDF are frozen; only sharing and acknowledgement move."""
+
+    __tablename__ = "deliverable_versions"
+    __table_args__ = (
+        UniqueConstraint("deliverable_id", "number"),
+        CheckConstraint(
+            "(acknowledged_at IS NULL) = (acknowledgement_method IS NULL)",
+            name="version_acknowledgement_has_method",
+        ),
+        CheckConstraint(
+            "acknowledgement_method IS NULL OR acknowledgement_method IN ('online', 'signed_scan')",
+            name="version_acknowledgement_method_known",
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    deliverable_id: int = Field(foreign_key="deliverables.id", index=True)
+    number: int = Field(ge=1)
+    # Everything printed: title, sections, action plan, names and dates at issue time.
+    content: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    storage_key: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    size_bytes: int
+    issued_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    issued_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    shared_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    shared_message_id: int | None = Field(default=None, foreign_key="outbox_messages.id")
+    acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    acknowledgement_method: str | None = Field(default=None, max_length=20)
+    scan_attachment_id: int | None = Field(default=None, foreign_key="attachments.id")
+
+
+class ActionStep(SQLModel, table=True):
+    """One step of a case's action plan (plan d'action), updated during follow-up."""
+
+    __tablename__ = "action_steps"
+    __table_args__ = (
+        CheckConstraint(
+            "owner IN ('beneficiary', 'counsellor', 'partner')", name="action_step_owner_known"
+        ),
+        CheckConstraint(
+            "status IN ('todo', 'in_progress', 'done', 'dropped')", name="action_step_status_known"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    case_id: int = Field(foreign_key="cases.id", index=True)
+    position: int = 0
+    description: str = Field(max_length=500)
+    owner: str = Field(max_length=20)
+    due_on: date | None = None
+    status: str = Field(default=StepStatus.TODO.value, max_length=20)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+# ---- input and output schemas -------------------------------------------------------------
+
+
+OptionalDate = Annotated[date | None, blank_to_none]
+
+
+class DeliverableDraft(SQLModel):
+    kind_id: RowId
+    episode_id: OptionalRowId = None
+
+
+class SectionEdit(SQLModel):
+    body: LongText = ""
+
+
+class ActionStepWrite(SQLModel):
+    description: Annotated[ShortText, Field(min_length=1)]
+    owner: StepOwner
+    due_on: OptionalDate = None
+    status: StepStatus = StepStatus.TODO
+
+
+class ActionStepPublic(SQLModel):
+    id: int
+    case_id: int
+    position: int
+    description: str
+    owner: str
+    due_on: date | None
+    status: str
+
+
+class DeliverableVersionPublic(SQLModel):
+    number: int
+    sha256: str
+    size_bytes: int
+    issued_at: datetime
+    shared_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledgement_method: str | None
+
+
+class DeliverablePublic(SQLModel):
+    id: int
+    case_id: int
+    kind_id: int
+    kind_code: str
+    episode_id: int | None
+    title: str
+    status: str
+    sections: list[dict]
+    version_count: int
+    versions: list[DeliverableVersionPublic] = []

@@ -1,0 +1,62 @@
+"""The outbox: messages written in the same transaction as the change that causes them,
+delivered later by `filrouge worker`."""
+
+from datetime import datetime
+
+from sqlmodel import JSON, CheckConstraint, Column, Field, Index, SQLModel, Text
+
+from app.models.base import UTCDateTime, utcnow
+from app.models.nomenclatures import MessageStatus
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'sending', 'sent', 'failed')", name="outbox_status_known"
+        ),
+        CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="outbox_sent_has_date"),
+        Index("ix_outbox_messages_status_next_attempt", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int | None = Field(default=None, foreign_key="operators.id", index=True)
+    # The case the message is about, so that staff see its state there.
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    channel: str = Field(default="email", max_length=10)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str | None = Field(default=None, sa_column=Column(Text))
+    # [{"filename", "content_type", "content_b64"}]: small files only (an .ics, not a PDF).
+    attachments: list[dict] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Fixed when the message is written, so that a retry carries the same Message-ID.
+    message_id: str = Field(max_length=200, unique=True)
+    status: str = Field(default=MessageStatus.PENDING.value, max_length=10)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    # A worker owns a message in "sending" until then; past it, another worker may retry.
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_error: str = Field(default="", max_length=1000)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+    @property
+    def status_label(self) -> str:
+        return MessageStatus(self.status).label
+
+
+class OutboxMessagePublic(SQLModel):
+    id: int
+    case_id: int | None
+    recipient: str
+    subject: str
+    status: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
