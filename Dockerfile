@@ -3,6 +3,11 @@
 FROM python:3.11-slim
 WORKDIR /srv/filrouge
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+# WeasyPrint renders issued deliverables: Pango, HarfBuzz's subsetter and the DejaVu fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.lock ./
 RUN pip install --no-cache-dir -r requirements.lock
 COPY pyproject.toml alembic.ini ./

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     mail_sender: str = "Fil rouge <ne-pas-repondre@filrouge.localhost>"
     mail_dir: Path = VAR_DIR / "mail"
     outbox_max_attempts: int = 8
+    # How long a worker owns a message it is sending; past it, another worker may retry it.
+    # Keep it well above a whole SMTP exchange (several timeouts).
+    outbox_lease_seconds: int = 600
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

@@ -1,6 +1,6 @@
 """Dates shown in French, in the site's time zone (they are stored in UTC)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from app.config import get_settings
@@ -32,3 +32,11 @@ def format_date(value: datetime | None, time_zone: str | None = None) -> str:
 def input_datetime(value: datetime | None, time_zone: str | None = None) -> str:
     """The value a datetime-local input expects."""
     return to_local(value, time_zone).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def format_day(value: date | str | None) -> str:
+    """A calendar date (no time zone involved), e.g. a due date: « 15 janvier 2027 »."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"

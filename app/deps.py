@@ -1,5 +1,6 @@
 """Annotated dependencies: database session, current staff (cookie or Bearer), role guards, CSRF."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,6 +18,7 @@ SESSION_COOKIE = "filrouge_session"
 ANON_CSRF_COOKIE = "filrouge_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 # "function" scope: commit (or roll back) before the response leaves, never after.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
@@ -96,6 +98,21 @@ def expected_csrf_token(request: Request) -> str | None:
     return getattr(request.state, "anon_csrf", None) or request.cookies.get(ANON_CSRF_COOKIE)
 
 
+def streams_upload(endpoint: Callable) -> Callable:
+    """Mark an endpoint that reads its multipart body as a stream (app/uploads.py).
+
+    Reading the form here would buffer the whole file before the size limit applies, so
+    verify_csrf leaves such a body alone and the upload parser checks its csrf_token field,
+    which must come before the file. Every other multipart route is checked here as usual."""
+    endpoint.streams_upload = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _streams_upload(request: Request) -> bool:
+    route = request.scope.get("route")  # matched before any dependency runs
+    return getattr(getattr(route, "endpoint", None), "streams_upload", False)
+
+
 async def verify_csrf(
     request: Request,
     _browser: Annotated[StaffSession | None, Depends(current_browser_session)],
@@ -104,9 +121,11 @@ async def verify_csrf(
     if request.method in ("GET", "HEAD", "OPTIONS") or request.url.path.startswith("/api/"):
         return  # the API takes Bearer tokens, never cookies, so it cannot be forged this way
     given = request.headers.get(CSRF_HEADER)
-    if given is None and request.headers.get("content-type", "").startswith(
-        ("application/x-www-form-urlencoded", "multipart/form-data")
-    ):
+    content_type = request.headers.get("content-type", "")
+    if given is None and content_type.startswith(_FORM_TYPES):
+        if content_type.startswith("multipart/form-data") and _streams_upload(request):
+            request.state.csrf_in_body = True  # the parser checks it before storing a byte
+            return
         given = (await request.form()).get(CSRF_FIELD)
     if not tokens_match(expected_csrf_token(request), given):
         raise Forbidden("Jeton de sécurité invalide ou expiré : rechargez la page et réessayez.")

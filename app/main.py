@@ -12,7 +12,19 @@ from app.deps import ANON_CSRF_COOKIE, LoginRequired, cookie_secure, verify_csrf
 from app.errors import DomainError, Invalid
 from app.forms import french_message
 from app.rendering import is_htmx, render
-from app.routes import api, auth, beneficiaries, cases, health, home, triage
+from app.routes import (
+    action_plan,
+    api,
+    auth,
+    beneficiaries,
+    cases,
+    deliverables,
+    documents,
+    health,
+    home,
+    messages,
+    triage,
+)
 from app.security import new_token
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -30,8 +42,10 @@ def create_app() -> FastAPI:
         dependencies=[Depends(verify_csrf)],
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, auth, home, triage, beneficiaries, cases, api):
+    for module in (health, auth, home, triage, beneficiaries, cases, action_plan, messages, api):
         app.include_router(module.router)
+    for router in (deliverables.router, deliverables.api_router, documents.router):
+        app.include_router(router)
 
     @app.middleware("http")
     async def anonymous_csrf_cookie(request: Request, call_next):

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
-from app.dates import format_date, format_datetime, input_datetime
+from app.dates import format_date, format_datetime, format_day, input_datetime
 from app.deps import expected_csrf_token
 from app.models import nomenclatures
 from app.models.fields import display_phone
@@ -36,6 +36,7 @@ templates.env.filters.update(
     options=options,
     datetime=format_datetime,
     date=format_date,
+    day=format_day,
     input_datetime=input_datetime,
     label=label,
     phone=display_phone,

@@ -50,6 +50,16 @@ def scratch_database(database_url: str, purpose: str, tmp_dir: Path) -> Iterator
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _files_in_tmp(tmp_path_factory):
+    """Uploaded files, PDFs and e-mails written by the tests never land in the project's var/."""
+    from app.config import get_settings
+
+    settings = get_settings()
+    root = tmp_path_factory.mktemp("var")
+    settings.storage_dir, settings.mail_dir = root / "files", root / "mail"
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("FILROUGE_TEST_DATABASE_URL")
@@ -104,3 +114,22 @@ def app(session):
 @pytest.fixture
 def client(app) -> TestClient:
     return TestClient(app)
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    """A real SMTP server in this process; the settings point the worker's transport at it.
+
+    Deliver with `deliver_due(engine=..., transport=transport_from_settings(), now=...)`,
+    then read `smtp_server.messages` (parsed e-mails) or `smtp_server.message_ids`."""
+    from app.config import get_settings
+    from tests.smtp import SmtpServer
+
+    settings = get_settings()
+    with SmtpServer() as server:
+        monkeypatch.setattr(settings, "smtp_host", server.host)
+        monkeypatch.setattr(settings, "smtp_port", server.port)
+        monkeypatch.setattr(settings, "smtp_security", "none")
+        monkeypatch.setattr(settings, "smtp_username", "")
+        monkeypatch.setattr(settings, "smtp_timeout_seconds", 5)
+        yield server

@@ -108,3 +108,52 @@ def make_interaction(session: Session, actor: StaffUser, case, **overrides):
     return record_interaction(
         session=session, actor=actor, case_id=case.id, data=InteractionCreate(**values)
     )
+
+
+def make_deliverable(
+    session: Session,
+    case,
+    kind_code: str,
+    *,
+    episode=None,
+    issued: bool = True,
+    acknowledgement: str | None = None,
+):
+    """A deliverable of the operator's kind `kind_code`, written straight into the tables:
+    a draft (`issued=False`), or one issued version, acknowledged online or by signed scan."""
+    # Imported here so that this builder stays one block, appended after the others.
+    from app.models.catalogue import DeliverableKind
+    from app.models.deliverables import Deliverable, DeliverableVersion
+
+    kind = session.exec(
+        select(DeliverableKind).where(
+            DeliverableKind.operator_id == case.operator_id, DeliverableKind.code == kind_code
+        )
+    ).one()
+    deliverable = Deliverable(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        kind_id=kind.id,
+        episode_id=episode.id if episode else None,
+        title=kind.label,
+        status="issued" if issued else "draft",
+        version_count=1 if issued else 0,
+    )
+    session.add(deliverable)
+    session.flush()
+    if issued:
+        acknowledged_at = utcnow() if acknowledgement else None
+        session.add(
+            DeliverableVersion(
+                operator_id=case.operator_id,
+                deliverable_id=deliverable.id,
+                number=1,
+                storage_key=f"test/{deliverable.id}.pdf",
+                sha256="0" * 64,
+                size_bytes=1,
+                acknowledged_at=acknowledged_at,
+                acknowledgement_method=acknowledgement,
+            )
+        )
+        session.flush()
+    return deliverable

@@ -1,9 +1,12 @@
 """The catalogue of units of work (unités d'œuvre) and the deliverables that prove them:
 data, not code — both change with each market."""
 
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from app.models.fields import OptionalRowId, ShortText
+from app.models.fields import OptionalRowId
 
 
 class ServiceUnit(SQLModel, table=True):
@@ -69,16 +72,42 @@ class UnitProofRequirement(SQLModel, table=True):
     unit_id: int = Field(foreign_key="service_units.id")
 
 
+def _refuse_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("Caractère invalide (NUL)")
+    return value
+
+
+def _tidy_sections(value: str) -> str:
+    """One title per line: blank lines and stray spaces are dropped."""
+    return "\n".join(line.strip() for line in value.splitlines() if line.strip())
+
+
+# Spelled out rather than built on ShortText, so that an empty label reads "obligatoire".
+KindLabel = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_refuse_nul),
+]
+SectionTitles = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_refuse_nul),
+    AfterValidator(_tidy_sections),
+]
+
+
 class DeliverableKindEdit(SQLModel):
     """The admin form: label, parts, extra sections and the units the kind proves."""
 
-    label: ShortText
+    label: KindLabel
     includes_request: bool = False
     includes_interactions: bool = False
     includes_referrals: bool = False
     includes_action_plan: bool = False
-    extra_sections: str = Field(default="", max_length=2000)
+    extra_sections: SectionTitles = ""
     active: bool = True
+    # The units that require this kind: the submitted list replaces the current one.
     unit_ids: list[OptionalRowId] = []
 
 

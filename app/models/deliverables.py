@@ -1,12 +1,13 @@
 """Deliverables (livrables) drafted from a case, their issued versions, and the action plan."""
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 from sqlmodel import JSON, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.fields import LongText, OptionalRowId, RowId, ShortText, blank_to_none
+from app.models.fields import LongText, OptionalRowId, RowId, without_nul
 from app.models.nomenclatures import StepOwner, StepStatus
 
 
@@ -108,7 +109,32 @@ class ActionStep(SQLModel, table=True):
 # ---- input and output schemas -------------------------------------------------------------
 
 
-OptionalDate = Annotated[date | None, blank_to_none]
+def _refuse_nul(value: str) -> str:
+    if value != without_nul(value):
+        raise ValueError("Caractère invalide (NUL)")
+    return value
+
+
+def _read_due_date(value):
+    """A date input sends ISO text; blank means no due date, anything else is not a date."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("Date invalide") from None
+
+
+# Spelled out rather than built on ShortText, so that an empty step reads "obligatoire" and
+# the whole column (500 characters) is usable.
+StepDescription = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+    AfterValidator(_refuse_nul),
+]
+DueDate = Annotated[date | None, BeforeValidator(_read_due_date)]
 
 
 class DeliverableDraft(SQLModel):
@@ -121,10 +147,14 @@ class SectionEdit(SQLModel):
 
 
 class ActionStepWrite(SQLModel):
-    description: Annotated[ShortText, Field(min_length=1)]
+    description: StepDescription
     owner: StepOwner
-    due_on: OptionalDate = None
+    due_on: DueDate = None
     status: StepStatus = StepStatus.TODO
+
+
+class ActionStepMove(SQLModel):
+    direction: Literal["up", "down"]
 
 
 class ActionStepPublic(SQLModel):

@@ -8,11 +8,13 @@ from sqlmodel import Session, select
 from app.dates import format_date
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
-from app.models.catalogue import ServiceUnit
+from app.models.catalogue import DeliverableKind, ServiceUnit
+from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.cases import get_case
 from app.services.catalogue import list_units
+from app.services.deliverables import versions_by_deliverable
 from app.services.episodes import missing_predecessor
 from app.services.staff import list_colleagues
 
@@ -20,11 +22,14 @@ from app.services.staff import list_colleagues
 @dataclass
 class TimelineEntry:
     at: datetime
-    kind: str  # "episode_started", "episode_ended" or "interaction"
+    # "episode_started", "episode_ended", "interaction", "version_issued" or "acknowledged"
+    kind: str
     episode: Episode | None = None
     interaction: Interaction | None = None
     unit: ServiceUnit | None = None
     author: StaffUser | None = None
+    deliverable: Deliverable | None = None
+    version: DeliverableVersion | None = None
 
 
 @dataclass
@@ -41,6 +46,13 @@ class CaseView:
     timeline: list[TimelineEntry] = field(default_factory=list)
     unit_by_id: dict[int, ServiceUnit] = field(default_factory=dict)
     order_warnings: dict[int, list[str]] = field(default_factory=dict)
+    deliverables: list[Deliverable] = field(default_factory=list)
+    versions: dict[int, list[DeliverableVersion]] = field(default_factory=dict)
+    kinds: list[DeliverableKind] = field(default_factory=list)
+
+    @property
+    def episode_by_id(self) -> dict[int, Episode]:
+        return {e.id: e for e in self.episodes}
 
     @property
     def startable_units(self) -> list[ServiceUnit]:
@@ -88,7 +100,23 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         colleagues=colleagues,
         unit_by_id=unit_by_id,
     )
-    view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id)
+    view.deliverables = list(
+        session.exec(
+            select(Deliverable).where(Deliverable.case_id == case.id).order_by(Deliverable.id)
+        )
+    )
+    view.versions = versions_by_deliverable(session, [d.id for d in view.deliverables])
+    view.kinds = list(
+        session.exec(
+            select(DeliverableKind)
+            .where(
+                DeliverableKind.operator_id == case.operator_id, DeliverableKind.active.is_(True)
+            )
+            .order_by(DeliverableKind.position, DeliverableKind.id)
+        )
+    )
+    documents = _document_entries(view, staff_by_id)
+    view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id, documents)
     view.order_warnings = _historical_warnings(episodes, units, unit_by_id)
     return view
 
@@ -104,8 +132,8 @@ def _historical_warnings(episodes, units, unit_by_id) -> dict[int, list[str]]:
     return warnings
 
 
-def _timeline(episodes, interactions, unit_by_id, staff_by_id) -> list[TimelineEntry]:
-    entries = []
+def _timeline(episodes, interactions, unit_by_id, staff_by_id, documents) -> list[TimelineEntry]:
+    entries = list(documents)
     for e in episodes:
         unit = unit_by_id.get(e.unit_id)
         author = staff_by_id.get(e.started_by_id)
@@ -120,9 +148,35 @@ def _timeline(episodes, interactions, unit_by_id, staff_by_id) -> list[TimelineE
         entries.append(TimelineEntry(i.occurred_at, "interaction", None, i, unit, author))
     # Forms record minutes while the server stamps seconds: within one minute, show the end of
     # a unit above the interactions, and those above the start of the unit.
-    rank = {"episode_started": 0, "interaction": 1, "episode_ended": 2}
+    rank = {"episode_started": 0, "episode_ended": 2}
     return sorted(
         entries,
-        key=lambda entry: (entry.at.replace(second=0, microsecond=0), rank[entry.kind], entry.at),
+        key=lambda entry: (
+            entry.at.replace(second=0, microsecond=0),
+            rank.get(entry.kind, 1),
+            entry.at,
+        ),
         reverse=True,
     )
+
+
+def _document_entries(view: CaseView, staff_by_id) -> list[TimelineEntry]:
+    """Issued versions and acknowledgements, for the case's history."""
+    entries = []
+    by_id = {d.id: d for d in view.deliverables}
+    for deliverable_id, versions in view.versions.items():
+        for v in versions:
+            author = staff_by_id.get(v.issued_by_id)
+            deliverable = by_id[deliverable_id]
+            entries.append(
+                TimelineEntry(
+                    v.issued_at, "version_issued", author=author, deliverable=deliverable, version=v
+                )
+            )
+            if v.acknowledged_at:
+                entries.append(
+                    TimelineEntry(
+                        v.acknowledged_at, "acknowledged", deliverable=deliverable, version=v
+                    )
+                )
+    return entries

@@ -66,6 +66,7 @@ from app.services.demo_content import (
     STATUS_WEIGHTS,
     SUMMARIES,
 )
+from app.services.demo_documents import prove_episode
 from app.services.episodes import end_episode, start_episode
 from app.services.interactions import record_interaction
 from app.services.operators import create_operator
@@ -107,6 +108,8 @@ class _Ctx:
     units: dict[str, int]
     serial: itertools.count
     phones: set[str] = field(default_factory=set)
+    # Proofs draw from their own generator so that they don't shift the rest of the demo.
+    proof_rng: random.Random = field(default_factory=lambda: random.Random(7))
 
 
 # ---- public entry points --------------------------------------------------------------------
@@ -435,12 +438,14 @@ def _play(ctx: _Ctx, actor: StaffUser, case: Case, steps: list[str], moments: li
     for step in steps:
         if step.startswith("-"):
             outcome = PAUSE_OUTCOME if step == "-pause" else OUTCOMES[code]
+            ended_at = last + timedelta(minutes=5)
             end_episode(
                 session=ctx.session,
                 actor=actor,
                 episode_id=episode.id,
-                data=EpisodeEnd(outcome=outcome, ended_at=last + timedelta(minutes=5)),
+                data=EpisodeEnd(outcome=outcome, ended_at=ended_at),
             )
+            prove_episode(ctx.session, ctx.proof_rng, actor, case, episode, ended_at)
             episode = None
         elif step.startswith("+"):
             code, at = step[1:], next(moments)

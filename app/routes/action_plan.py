@@ -1,0 +1,169 @@
+"""The action plan of a case: htmx fragment and plain-form actions, and its JSON API."""
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
+
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.errors import Conflict, Invalid
+from app.forms import parse_form
+from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
+from app.rendering import is_htmx, render
+from app.services import action_plan
+
+pages = APIRouter(prefix="/cases/{case_id}/plan", include_in_schema=False)
+api = APIRouter(
+    prefix="/api/v1",
+    tags=["action plan"],
+    responses={
+        401: {"description": "Authentification requise"},
+        403: {"description": "Rôle sans accès aux dossiers"},
+        404: {"description": "Introuvable (ou appartenant à un autre opérateur)"},
+        409: {"description": "Dossier clos"},
+        422: {"description": "Données invalides"},
+    },
+)
+
+FRAGMENT = "action_plan/_partials/plan.html"
+
+
+def _plan(request, session, user, case_id, **context):
+    """The plan fragment for htmx; a page of its own otherwise (a plain form with errors)."""
+    plan = action_plan.load_plan(session=session, actor=user, case_id=case_id)
+    return render(
+        request,
+        "action_plan/page.html",
+        {
+            "plan": plan,
+            "plan_swapped": is_htmx(request) and request.method == "POST",
+            **context,
+        },
+        fragment=FRAGMENT,
+    )
+
+
+async def _act(request, session, user, case_id, form_id: str, perform):
+    """Run one plan action in a savepoint: bad input re-renders the form and writes nothing."""
+    form = await request.form()
+    try:
+        with session.begin_nested():
+            notice, focus = perform(form)
+    except (Invalid, Conflict) as exc:
+        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        return _plan(
+            request,
+            session,
+            user,
+            case_id,
+            plan_action=form_id,
+            plan_form=dict(form),
+            plan_errors=errors,
+        )
+    if is_htmx(request):
+        return _plan(request, session, user, case_id, plan_notice=notice, plan_focus=focus)
+    return RedirectResponse(f"/cases/{case_id}#plan-action", status_code=303)
+
+
+# ---- pages --------------------------------------------------------------------------------
+
+
+@pages.get("")
+def plan_page(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    return _plan(request, session, user, case_id)
+
+
+@pages.post("/steps")
+async def add(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    def perform(form):
+        data = parse_form(ActionStepWrite, form)
+        action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
+        return "Étape ajoutée au plan d'action.", "plan-new-description"
+
+    return await _act(request, session, user, case_id, "add", perform)
+
+
+@pages.post("/steps/{step_id}")
+async def update(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int
+):
+    def perform(form):
+        data = parse_form(ActionStepWrite, form)
+        action_plan.update_step(
+            session=session, actor=user, case_id=case_id, step_id=step_id, data=data
+        )
+        # The inline status select keeps the focus (htmx restores it by id); the full edit
+        # form closes, so the focus goes to the announcement.
+        return "Étape enregistrée.", None if "inline" in form else "plan-action-status"
+
+    return await _act(request, session, user, case_id, f"step-{step_id}", perform)
+
+
+@pages.post("/steps/{step_id}/move")
+async def move(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int
+):
+    def perform(form):
+        direction = parse_form(ActionStepMove, form).direction
+        action_plan.move_step(
+            session=session, actor=user, case_id=case_id, step_id=step_id, direction=direction
+        )
+        return "Étape déplacée.", f"step-{step_id}-{direction}"
+
+    return await _act(request, session, user, case_id, f"step-{step_id}", perform)
+
+
+@pages.post("/steps/{step_id}/delete")
+async def delete(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int
+):
+    def perform(_form):
+        action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
+        return "Étape supprimée.", "plan-action-status"
+
+    return await _act(request, session, user, case_id, f"step-{step_id}", perform)
+
+
+# ---- JSON API -----------------------------------------------------------------------------
+
+
+@api.get("/cases/{case_id}/action-steps", response_model=list[ActionStepPublic])
+def get_steps(session: SessionDep, user: ApiCaseWorker, case_id: int):
+    """The case's action plan, in order."""
+    return action_plan.list_steps(session=session, actor=user, case_id=case_id)
+
+
+@api.post("/cases/{case_id}/action-steps", response_model=ActionStepPublic, status_code=201)
+def post_step(session: SessionDep, user: ApiCaseWorker, case_id: int, data: ActionStepWrite):
+    """Append a step at the end of the plan."""
+    return action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
+
+
+@api.put("/cases/{case_id}/action-steps/{step_id}", response_model=ActionStepPublic)
+def put_step(
+    session: SessionDep, user: ApiCaseWorker, case_id: int, step_id: int, data: ActionStepWrite
+):
+    return action_plan.update_step(
+        session=session, actor=user, case_id=case_id, step_id=step_id, data=data
+    )
+
+
+@api.post(
+    "/cases/{case_id}/action-steps/{step_id}/move", response_model=list[ActionStepPublic]
+)
+def post_move(
+    session: SessionDep, user: ApiCaseWorker, case_id: int, step_id: int, data: ActionStepMove
+):
+    """Swap a step with its neighbour; answers the whole plan in its new order."""
+    return action_plan.move_step(
+        session=session, actor=user, case_id=case_id, step_id=step_id, direction=data.direction
+    )
+
+
+@api.delete("/cases/{case_id}/action-steps/{step_id}", status_code=204)
+def delete_step(session: SessionDep, user: ApiCaseWorker, case_id: int, step_id: int):
+    action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
+    return Response(status_code=204)
+
+
+router = APIRouter()
+router.include_router(pages)
+router.include_router(api)

@@ -1,0 +1,253 @@
+"""Deliverables for staff: draft from the case, edit inline (saved as you go), issue, share,
+download any version — and the same through /api/v1."""
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlmodel import select
+
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.errors import Conflict, Invalid
+from app.forms import parse_form
+from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case
+from app.models.catalogue import DeliverableKind
+from app.models.deliverables import (
+    DeliverableDraft,
+    DeliverablePublic,
+    DeliverableVersionPublic,
+)
+from app.models.outbox import OutboxMessage
+from app.rendering import is_htmx, render
+from app.services import deliverables as service
+from app.services.action_plan import list_steps
+from app.services.document_sharing import share_version
+from app.services.pdf import PdfUnavailable
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/v1", tags=["livrables"])
+
+
+# ---- pages --------------------------------------------------------------------------------
+
+
+def _page(request, session, user, deliverable_id, *, errors=None, form=None, status_code=200):
+    deliverable = service.get_deliverable(
+        session=session, actor=user, deliverable_id=deliverable_id
+    )
+    case = session.get(Case, deliverable.case_id)
+    versions = service.versions_by_deliverable(session, [deliverable.id])[deliverable.id]
+    message_ids = [v.shared_message_id for v in versions if v.shared_message_id]
+    messages = {m.id: m for m in _messages(session, message_ids)}
+    steps = (
+        list_steps(session=session, actor=user, case_id=case.id)
+        if deliverable.includes_action_plan
+        else []
+    )
+    return render(
+        request,
+        "deliverables/edit.html",
+        {
+            "deliverable": deliverable,
+            "kind": session.get(DeliverableKind, deliverable.kind_id),
+            "case": case,
+            "beneficiary": session.get(Beneficiary, case.beneficiary_id),
+            "versions": versions,
+            "messages": messages,
+            "steps": steps,
+            "tz": service.case_time_zone(session, case),
+            "errors": errors or {},
+            "form": form or {},
+        },
+        status_code=status_code,
+    )
+
+
+def _messages(session, ids):
+    if not ids:
+        return []
+    return session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
+
+
+async def _act(request, session, user, deliverable_id, perform):
+    """Run one action in a savepoint; show the page with the error, or come back to it."""
+    form = await request.form()
+    try:
+        with session.begin_nested():
+            perform(form)
+    except (Invalid, Conflict, PdfUnavailable) as exc:
+        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": str(exc)}
+        return _page(request, session, user, deliverable_id, errors=errors, form=dict(form))
+    return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/deliverables")
+async def draft(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+    form = await request.form()
+    data = parse_form(DeliverableDraft, form)
+    deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
+    return RedirectResponse(f"/deliverables/{deliverable.id}", status_code=303)
+
+
+@router.get("/deliverables/{deliverable_id}")
+def edit_page(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int):
+    return _page(request, session, user, deliverable_id)
+
+
+def _section_bodies(form) -> dict[str, str]:
+    prefix = "section-"
+    return {k[len(prefix) :]: str(v) for k, v in form.items() if k.startswith(prefix)}
+
+
+@router.post("/deliverables/{deliverable_id}/draft")
+async def save(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int):
+    """Autosave (htmx answers with the save status) or plain save (back to the page)."""
+    form = await request.form()
+    try:
+        with session.begin_nested():
+            deliverable = service.save_draft(
+                session=session,
+                actor=user,
+                deliverable_id=deliverable_id,
+                bodies=_section_bodies(form),
+            )
+    except (Invalid, Conflict) as exc:
+        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        if not is_htmx(request):
+            return _page(request, session, user, deliverable_id, errors=errors, form=dict(form))
+        return render(
+            request,
+            "deliverables/_partials/draft_status.html",
+            {"saved_at": None, "problem": next(iter(errors.values())), "tz": None},
+        )
+    if not is_htmx(request):
+        return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
+    case = session.get(Case, deliverable.case_id)
+    return render(
+        request,
+        "deliverables/_partials/draft_status.html",
+        {
+            "saved_at": utcnow(),
+            "problem": None,
+            "tz": service.case_time_zone(session, case),
+            "deliverable": deliverable,
+        },
+    )
+
+
+@router.post("/deliverables/{deliverable_id}/issue")
+async def issue(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int):
+    def perform(form):
+        bodies = _section_bodies(form)
+        if bodies:  # the issue button submits the editor: keep what was typed last
+            service.save_draft(
+                session=session, actor=user, deliverable_id=deliverable_id, bodies=bodies
+            )
+        service.issue_deliverable(session=session, actor=user, deliverable_id=deliverable_id)
+
+    return await _act(request, session, user, deliverable_id, perform)
+
+
+@router.post("/deliverables/{deliverable_id}/versions/{number}/share")
+async def share(
+    request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int, number: int
+):
+    def perform(_form):
+        share_version(session=session, actor=user, deliverable_id=deliverable_id, number=number)
+
+    return await _act(request, session, user, deliverable_id, perform)
+
+
+@router.get("/deliverables/{deliverable_id}/versions/{number}/pdf")
+def download(session: SessionDep, user: CaseWorker, deliverable_id: int, number: int):
+    return _pdf_response(session, user, deliverable_id, number)
+
+
+def _pdf_response(session, user, deliverable_id: int, number: int) -> Response:
+    version = service.get_version(
+        session=session, actor=user, deliverable_id=deliverable_id, number=number
+    )
+    deliverable = service.get_deliverable(
+        session=session, actor=user, deliverable_id=deliverable_id
+    )
+    case = session.get(Case, deliverable.case_id)
+    return pdf_download(service.version_pdf(version), service.pdf_filename(case, deliverable, number))
+
+
+def pdf_download(pdf: bytes, filename: str) -> Response:
+    """A stored PDF as a download: never rendered inline from our origin, never cached."""
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+# ---- API ----------------------------------------------------------------------------------
+
+
+def _public(session, deliverable, versions) -> DeliverablePublic:
+    kind = session.get(DeliverableKind, deliverable.kind_id)
+    return DeliverablePublic.model_validate(
+        {
+            **deliverable.model_dump(),
+            "kind_code": kind.code,
+            "versions": [DeliverableVersionPublic.model_validate(v.model_dump()) for v in versions],
+        }
+    )
+
+
+@api_router.get("/cases/{case_id}/deliverables", response_model=list[DeliverablePublic])
+def api_list(session: SessionDep, user: ApiCaseWorker, case_id: int):
+    """The case's deliverables with their issued versions, newest version first."""
+    found = service.deliverables_of_case(session=session, actor=user, case_id=case_id)
+    versions = service.versions_by_deliverable(session, [d.id for d in found])
+    return [_public(session, d, versions[d.id]) for d in found]
+
+
+@api_router.post(
+    "/cases/{case_id}/deliverables", response_model=DeliverablePublic, status_code=201
+)
+def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: int, data: DeliverableDraft):
+    """Start a draft of the given kind, pre-filled from the case."""
+    deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
+    return _public(session, deliverable, [])
+
+
+@api_router.put("/deliverables/{deliverable_id}/sections", response_model=DeliverablePublic)
+def api_save(
+    session: SessionDep, user: ApiCaseWorker, deliverable_id: int, bodies: dict[str, str]
+):
+    """Replace section bodies, by section key; unknown keys are ignored."""
+    deliverable = service.save_draft(
+        session=session, actor=user, deliverable_id=deliverable_id, bodies=bodies
+    )
+    versions = service.versions_by_deliverable(session, [deliverable.id])[deliverable.id]
+    return _public(session, deliverable, versions)
+
+
+@api_router.post(
+    "/deliverables/{deliverable_id}/issue",
+    response_model=DeliverableVersionPublic,
+    status_code=201,
+)
+def api_issue(session: SessionDep, user: ApiCaseWorker, deliverable_id: int):
+    """Freeze the draft as the next version (PDF stored with its SHA-256)."""
+    version = service.issue_deliverable(session=session, actor=user, deliverable_id=deliverable_id)
+    return DeliverableVersionPublic.model_validate(version.model_dump())
+
+
+@api_router.get(
+    "/deliverables/{deliverable_id}/versions/{number}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def api_download(session: SessionDep, user: ApiCaseWorker, deliverable_id: int, number: int):
+    """The PDF of any issued version."""
+    return _pdf_response(session, user, deliverable_id, number)

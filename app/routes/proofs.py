@@ -1,0 +1,172 @@
+"""Proof pages: the list of missing proofs, and the admin's deliverable kinds and requirements."""
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from pydantic import BeforeValidator, ValidationInfo, field_validator
+from sqlmodel import SQLModel
+
+from app.deps import CaseWorker, SessionDep
+from app.errors import Invalid
+from app.forms import parse_form
+from app.models.catalogue import DeliverableKindEdit
+from app.models.fields import OptionalRowId
+from app.models.nomenclatures import Role
+from app.rendering import render
+from app.services.catalogue import list_units
+from app.services.operators import get_operator, list_sites
+from app.services.proof_catalogue import (
+    KindWithUnits,
+    create_kind,
+    get_kind,
+    kinds_with_units,
+    requirements_by_unit,
+    update_kind,
+)
+from app.services.proofs import missing_proofs
+from app.services.staff import list_colleagues
+
+router = APIRouter(include_in_schema=False)
+
+
+def _day(value):
+    """A date input's value (2026-07-01); anything else gets a French message."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("Date invalide (jj/mm/aaaa)") from None
+
+
+OptionalDay = Annotated[date | None, BeforeValidator(_day)]
+
+
+class MissingProofFilters(SQLModel):
+    """The filters of « Preuves manquantes », named as the GET form sends them."""
+
+    site: OptionalRowId = None
+    conseiller: OptionalRowId = None
+    unite: OptionalRowId = None
+    du: OptionalDay = None
+    au: OptionalDay = None
+    terminees: bool = False
+
+    @field_validator("au")
+    @classmethod
+    def _not_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("du")
+        if value and start and value < start:
+            raise ValueError("La fin de la période précède son début")
+        return value
+
+
+@router.get("/preuves-manquantes")
+def missing_proofs_page(request: Request, session: SessionDep, user: CaseWorker):
+    rows, total, errors = [], 0, {}
+    try:
+        filters = parse_form(MissingProofFilters, request.query_params)
+    except Invalid as exc:
+        errors = exc.fields
+    else:
+        rows, total = missing_proofs(
+            session=session,
+            actor=user,
+            site_id=filters.site,
+            counsellor_id=filters.conseiller,
+            unit_id=filters.unite,
+            started_from=filters.du,
+            started_to=filters.au,
+            ended_only=filters.terminees,
+        )
+    own_cases_only = user.role == Role.COUNSELLOR
+    return render(
+        request,
+        "proofs/missing.html",
+        {
+            "rows": rows,
+            "total": total,
+            "form": dict(request.query_params),
+            "errors": errors,
+            "own_cases_only": own_cases_only,
+            "sites": list_sites(session=session, operator_id=user.operator_id),
+            "colleagues": []
+            if own_cases_only
+            else list_colleagues(session=session, operator_id=user.operator_id),
+            "units": list_units(session=session),
+            "time_zone": get_operator(session=session, operator_id=user.operator_id).time_zone,
+        },
+        fragment="proofs/_partials/missing_results.html",
+    )
+
+
+# ---- deliverable kinds (operator admin) -------------------------------------------------------
+
+_FLAGS = ("includes_request", "includes_interactions", "includes_referrals")
+_FLAGS += ("includes_action_plan", "active")
+NEW = "new"
+
+
+def _as_typed(row: KindWithUnits) -> dict:
+    """A kind as its form would have submitted it, so that one template shows both."""
+    values = {"label": row.kind.label, "extra_sections": row.kind.extra_sections}
+    values |= {flag: "1" if getattr(row.kind, flag) else "" for flag in _FLAGS}
+    return values | {"unit_ids": [str(unit_id) for unit_id in row.unit_ids]}
+
+
+def _kinds_page(request, session, user, *, editing=None, form=None, errors=None, saved=None):
+    kinds = kinds_with_units(session=session, actor=user)
+    return render(
+        request,
+        "proofs/kinds.html",
+        {
+            "kinds": kinds,
+            "values": {row.kind.id: _as_typed(row) for row in kinds},
+            "units": list_units(session=session),
+            "required": requirements_by_unit(session=session, operator_id=user.operator_id),
+            "editing": editing,
+            "form": form or {},
+            "errors": errors or {},
+            "saved": next((row.kind for row in kinds if row.kind.id == saved), None),
+        },
+    )
+
+
+def _submitted(form) -> dict:
+    """The form as typed; the unit checkboxes come as a list."""
+    return {**dict(form.items()), "unit_ids": form.getlist("unit_ids")}
+
+
+@router.get("/admin/livrables")
+def kinds_page(request: Request, session: SessionDep, user: CaseWorker, enregistre: int = 0):
+    return _kinds_page(request, session, user, saved=enregistre)
+
+
+@router.post("/admin/livrables")
+async def add_kind(request: Request, session: SessionDep, user: CaseWorker):
+    form = _submitted(await request.form())
+    try:
+        with session.begin_nested():
+            kind = create_kind(
+                session=session, actor=user, data=parse_form(DeliverableKindEdit, form)
+            )
+    except Invalid as exc:
+        return _kinds_page(request, session, user, editing=NEW, form=form, errors=exc.fields)
+    return RedirectResponse(f"/admin/livrables?enregistre={kind.id}#type-{kind.id}", 303)
+
+
+@router.post("/admin/livrables/{kind_id}")
+async def save_kind(request: Request, session: SessionDep, user: CaseWorker, kind_id: int):
+    get_kind(session=session, actor=user, kind_id=kind_id)  # 404 or 403 before any form error
+    form = _submitted(await request.form())
+    try:
+        with session.begin_nested():
+            data = parse_form(DeliverableKindEdit, form)
+            update_kind(session=session, actor=user, kind_id=kind_id, data=data)
+    except Invalid as exc:
+        return _kinds_page(request, session, user, editing=kind_id, form=form, errors=exc.fields)
+    return RedirectResponse(f"/admin/livrables?enregistre={kind_id}#type-{kind_id}", 303)
