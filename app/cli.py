@@ -1,5 +1,6 @@
 """The `filrouge` command: serve the app, migrate the database, seed demo data, create users."""
 
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +13,11 @@ from sqlmodel import Session
 import app
 from app.db import get_engine
 from app.errors import DomainError
+from app.mail import describe_destination
 from app.models.nomenclatures import Role
 from app.services.demo import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.services.staff import create_staff_user
+from app.worker import run_delivery_loop, start_background_delivery, stop_on_signals
 
 cli = typer.Typer(help="Fil rouge — suivi des dossiers CEP.", no_args_is_help=True)
 db_cli = typer.Typer(help="Migrations de la base de données.", no_args_is_help=True)
@@ -43,10 +46,42 @@ def serve(
     reload: Annotated[
         bool, typer.Option("--reload/--no-reload", help="Recharger à chaque modification.")
     ] = False,
+    with_worker: Annotated[
+        bool,
+        typer.Option(
+            "--with-worker/--no-worker",
+            help="Envoyer aussi les e-mails en attente depuis ce processus.",
+        ),
+    ] = True,
 ) -> None:
     """Mettre la base à jour puis servir l'application."""
     command.upgrade(alembic_config(), "head")
-    uvicorn.run("app.main:app", host=host, port=port, reload=reload)
+    stop_delivery = None
+    if with_worker:
+        typer.echo(describe_destination())
+        stop_delivery = start_background_delivery(echo=typer.echo)
+    else:
+        typer.echo("E-mails : envoyés par un autre processus (filrouge worker).")
+    try:
+        uvicorn.run("app.main:app", host=host, port=port, reload=reload)
+    finally:
+        if stop_delivery is not None:
+            stop_delivery()
+
+
+@cli.command()
+def worker(
+    interval: Annotated[float, typer.Option(min=0.1, help="Secondes entre deux passages.")] = 5,
+    once: Annotated[bool, typer.Option("--once", help="Un seul passage, puis s'arrêter.")] = False,
+) -> None:
+    """Envoyer les e-mails en attente, avec nouvelles tentatives (Ctrl-C pour arrêter)."""
+    typer.echo(describe_destination())
+    stop = threading.Event()
+    stop_on_signals(stop, typer.echo)
+    try:
+        run_delivery_loop(echo=typer.echo, stop=stop, interval=interval, once=once)
+    except KeyboardInterrupt:
+        typer.echo("Arrêt immédiat : un message en cours d'envoi sera repris plus tard.")
 
 
 @db_cli.command("upgrade")

@@ -15,6 +15,7 @@ from app.rendering import is_htmx, render
 from app.routes import (
     action_plan,
     api,
+    attachments,
     auth,
     beneficiaries,
     cases,
@@ -23,6 +24,7 @@ from app.routes import (
     health,
     home,
     messages,
+    proofs,
     triage,
 )
 from app.security import new_token
@@ -42,7 +44,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(verify_csrf)],
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, auth, home, triage, beneficiaries, cases, action_plan, messages, api):
+    for module in (health, auth, home, triage, beneficiaries, cases, action_plan, messages, proofs, attachments, api):
         app.include_router(module.router)
     for router in (deliverables.router, deliverables.api_router, documents.router):
         app.include_router(router)

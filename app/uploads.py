@@ -157,6 +157,9 @@ async def received_upload(request: Request) -> AsyncIterator[Upload]:
     try:
         await receiver.receive(request)
         yield await run_in_threadpool(receiver.checked)
+    except DomainError as exc:
+        exc.form = dict(receiver.fields)  # type: ignore[attr-defined]  # to show what was typed
+        raise
     finally:
         receiver.discard()
 

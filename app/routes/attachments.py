@@ -85,7 +85,9 @@ def _download(attachment, chunks) -> StreamingResponse:
 
 
 def _disposition(filename: str) -> str:
-    fallback = "".join(ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in filename)
+    fallback = "".join(
+        ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in filename
+    )
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
@@ -112,12 +114,12 @@ def attachments_page(request: Request, session: SessionDep, user: CaseWorker, ca
 @streams_upload
 async def upload_attachment(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
     try:
-        with session.begin_nested():
-            attachment = await _store(request, session, user, case_id)
+        attachment = await _store(request, session, user, case_id)
     except (UploadRefused, Invalid) as exc:
         errors = exc.fields if isinstance(exc, Invalid) else {exc.field: exc.message}
+        form = getattr(exc, "form", {})
         # 422 is what htmx swaps in (static/app.js); a plain post gets the page with the message.
-        return _panel(request, session, user, case_id, errors=errors, status=422)
+        return _panel(request, session, user, case_id, errors=errors, form=form, status=422)
     if is_htmx(request):
         notice = f"Pièce jointe « {attachment.filename} » ajoutée."
         return _panel(request, session, user, case_id, notice=notice)

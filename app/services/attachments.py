@@ -1,10 +1,11 @@
 """Attachments (pièces jointes): files kept with a case, readable by its operator's staff only."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
+from app.config import get_settings
 from app.errors import Invalid, NotFound
 from app.models.attachments import Attachment
 from app.models.cases import Case
@@ -41,6 +42,7 @@ class AttachmentPanel:
     time_zone: str
     rows: list[AttachmentRow]
     accept: str = ACCEPT_ATTRIBUTE
+    max_upload_mb: int = field(default_factory=lambda: get_settings().max_upload_mb)
 
 
 def add_attachment(
@@ -118,7 +120,9 @@ def attachment_panel(*, session: Session, actor: StaffUser, case_id: int) -> Att
     attachments = list_attachments(session=session, actor=actor, case_id=case_id)
     uploader_ids = {a.uploaded_by_id for a in attachments if a.uploaded_by_id is not None}
     names = dict(
-        session.exec(select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(uploader_ids)))
+        session.exec(
+            select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(uploader_ids))
+        )
         if uploader_ids
         else []
     )

@@ -104,8 +104,8 @@ def render_deliverable_pdf(content: dict) -> bytes:
     except (ImportError, OSError) as error:  # OSError: Pango missing when cffi opens it
         raise PdfUnavailable(str(error)) from error
     html = render_deliverable_html(content)
-    # WeasyPrint would otherwise write no /ID; a fixed one, derived from the content,
-    # keeps the file byte-for-byte reproducible (and so its SHA-256 stable).
+    # The file /ID comes from the content, and the metadata dates from issued_at (see the
+    # template): nothing varies between renders, so the stored SHA-256 can be checked again.
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     identifier = hashlib.sha256(canonical.encode()).hexdigest()[:32].encode()
     return weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(

@@ -72,7 +72,7 @@ def test_htmx_post_returns_the_plan_fragment(client, session, case, csrf):
     assert "<html" not in answer.text
     assert answer.text.strip().startswith('<section id="plan-action"')
     assert "Contacter Transitions Pro" in answer.text
-    assert "Étape ajoutée au plan d'action." in answer.text
+    assert "Étape ajoutée au plan d&#39;action." in answer.text
 
 
 def test_swapped_fragment_equals_the_part_of_the_full_page(client, session, counsellor, case, csrf):
@@ -125,7 +125,7 @@ def test_inline_status_change_keeps_the_other_fields(client, session, counsellor
     assert answer.status_code == 200
     session.refresh(step)
     assert (step.status, step.description) == ("done", "Mettre à jour le CV")
-    assert f'<option value="done" selected>Fait</option>' in answer.text
+    assert '<option value="done" selected>Fait</option>' in answer.text
 
 
 def test_editing_a_step_with_bad_input_opens_its_form(client, session, counsellor, case, csrf):
@@ -145,7 +145,7 @@ def test_editing_a_step_with_bad_input_opens_its_form(client, session, counsello
 
 
 def test_moving_a_step_reorders_the_plan(client, session, counsellor, case, csrf):
-    first, second = add(session, counsellor, case, "A"), add(session, counsellor, case, "B")
+    _first, second = add(session, counsellor, case, "A"), add(session, counsellor, case, "B")
     answer = client.post(
         f"/cases/{case.id}/plan/steps/{second.id}/move",
         data={"direction": "up", "csrf_token": csrf},
@@ -153,10 +153,8 @@ def test_moving_a_step_reorders_the_plan(client, session, counsellor, case, csrf
     )
     assert [s.description for s in steps(session)] == ["B", "A"]
     # The moved step is now first: the focus falls on its remaining arrow.
-    assert (
-        f'id="step-{second.id}-down" class="small secondary" aria-label="Descendre l&#39;étape 1" autofocus'
-        in answer.text
-    )
+    down = answer.text.split(f'id="step-{second.id}-down"')[1].split(">")[0]
+    assert "autofocus" in down
 
 
 def test_deleting_a_step(client, session, counsellor, case, csrf):

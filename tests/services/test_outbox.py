@@ -198,9 +198,7 @@ def test_worker_crash_mid_batch_loses_and_duplicates_nothing(engine_, smtp_serve
     assert {stored(engine_, m).status for m in messages} == {"sent"}
 
 
-def test_crash_after_the_server_accepted_sends_again_with_the_same_message_id(
-    engine_, smtp_server
-):
+def test_crash_after_the_server_accepted_sends_again_with_the_same_message_id(engine_, smtp_server):
     [message] = queue(engine_)
     now = utcnow()
     with pytest.raises(WorkerKilled):
@@ -230,7 +228,9 @@ def test_two_workers_at_once_send_each_message_exactly_once(engine_, smtp_server
 
     def work():
         start.wait()
-        reports.append(deliver_due(engine=engine_, transport=SmtpTransport(get_settings()), now=now))
+        reports.append(
+            deliver_due(engine=engine_, transport=SmtpTransport(get_settings()), now=now)
+        )
 
     workers = [threading.Thread(target=work) for _ in range(2)]
     for worker in workers:

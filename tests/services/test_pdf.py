@@ -3,7 +3,11 @@
 import copy
 import hashlib
 import io
+import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -128,6 +132,26 @@ def test_the_same_content_gives_the_same_bytes(pdf):
     again = render_deliverable_pdf(copy.deepcopy(version_content()))
     assert again == pdf
     assert hashlib.sha256(again).hexdigest() == hashlib.sha256(pdf).hexdigest()
+
+
+def test_another_process_renders_the_same_bytes(pdf):
+    """The stored SHA-256 must survive a restart: no hash seed, time or randomness leaks in."""
+    script = (
+        "import hashlib, json, sys\n"
+        "from app.services.pdf import render_deliverable_pdf\n"
+        "pdf = render_deliverable_pdf(json.load(sys.stdin))\n"
+        "print(hashlib.sha256(pdf).hexdigest())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(version_content()),
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "PYTHONHASHSEED": "7"},
+    )
+    assert result.stdout.strip() == hashlib.sha256(pdf).hexdigest()
 
 
 def test_another_version_gives_other_bytes(pdf):

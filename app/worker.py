@@ -1,0 +1,79 @@
+"""The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`."""
+
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from app.config import get_settings
+from app.db import get_engine
+from app.mail import transport_from_settings
+from app.services.outbox import deliver_due
+
+Echo = Callable[[str], None]
+
+
+def run_delivery_loop(
+    *,
+    echo: Echo,
+    stop: threading.Event,
+    interval: float = 5,
+    once: bool = False,
+    engine: Engine | None = None,
+) -> None:
+    """Deliver due messages every `interval` seconds until `stop` is set (or after one pass)."""
+    engine = engine or get_engine()
+    transport = transport_from_settings()
+    while not stop.is_set():
+        _one_pass(engine, transport, stop, echo)
+        if once:
+            return
+        stop.wait(interval)
+
+
+def _one_pass(engine, transport, stop, echo: Echo) -> None:
+    try:
+        report = deliver_due(engine=engine, transport=transport, stop=stop)
+    except Exception as exc:  # the database may be away for a moment: the next pass retries
+        echo(f"{_clock()} Envoi des messages impossible : {type(exc).__name__} : {exc}")
+        return
+    if report:
+        echo(f"{_clock()} Messages : {report.summary()}.")
+
+
+def _clock() -> str:
+    return datetime.now().strftime("%H:%M:%S")
+
+
+def stop_on_signals(stop: threading.Event, echo: Echo) -> None:
+    """First Ctrl-C (or SIGTERM): finish the message in hand, then stop; second: stop now."""
+
+    def handle(_signum, _frame):
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        echo("Arrêt demandé : fin de l'envoi en cours…")
+
+    signal.signal(signal.SIGINT, handle)
+    signal.signal(signal.SIGTERM, handle)
+
+
+def start_background_delivery(*, echo: Echo, interval: float = 5) -> Callable[[], None]:
+    """Run the loop in a daemon thread of this process; returns the function that ends it."""
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_delivery_loop,
+        kwargs={"echo": echo, "stop": stop, "interval": interval},
+        name="filrouge-outbox",
+        daemon=True,
+    )
+    thread.start()
+
+    def stop_delivery() -> None:
+        # Let the message in hand finish rather than cut it off at exit.
+        stop.set()
+        thread.join(timeout=get_settings().smtp_timeout_seconds)
+
+    return stop_delivery
