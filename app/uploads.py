@@ -172,7 +172,6 @@ def _csrf_left_to_us(request: Request) -> bool:
 @dataclass
 class _Part:
     name: str = ""
-    filename: str | None = None
     data: bytearray = field(default_factory=bytearray)
 
 
@@ -191,6 +190,7 @@ class _Receiver:
         self.header_value = bytearray()
         self.disposition = b""
         self.parts = 0
+        self.discarding = False
         self.filename: str | None = None
         self.file_done = False
         self.size = 0
@@ -204,17 +204,17 @@ class _Receiver:
     async def receive(self, request: Request) -> None:
         body_limit = self.max_bytes + FORM_OVERHEAD
         declared = _declared_length(request)
-        if declared is not None and declared > body_limit:
-            if declared <= DRAIN_FACTOR * body_limit:
-                async for _chunk in request.stream():
-                    pass
+        if declared is not None and declared > DRAIN_FACTOR * body_limit:
             raise too_large()
+        # Known to be too large but not absurdly so: read it all, keeping only the small fields,
+        # for a browser cut off while it sends shows "connection reset" instead of our message.
+        self.discarding = declared is not None and declared > body_limit
         parser = MultipartParser(_boundary(request), self._callbacks())
         received = 0
         try:
             async for chunk in request.stream():
                 received += len(chunk)
-                if received > body_limit:
+                if received > body_limit and not self.discarding:
                     raise too_large()
                 parser.write(chunk)
                 await self._write_pending()
@@ -224,6 +224,8 @@ class _Receiver:
         finally:
             if self.handle is not None:
                 await run_in_threadpool(self.handle.close)
+        if self.discarding:
+            raise too_large()
         self._check_complete()
 
     async def _write_pending(self) -> None:
@@ -296,6 +298,8 @@ class _Receiver:
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
         if self.part.name == FILE_FIELD:
+            if self.discarding:
+                return
             self.size += len(chunk)
             if self.size > self.max_bytes:
                 raise too_large()

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from app.config import get_settings
 from app.db import get_engine
-from app.mail import transport_from_settings
+from app.mail import Transport, transport_from_settings
 from app.services.outbox import deliver_due
 
 Echo = Callable[[str], None]
@@ -33,7 +33,7 @@ def run_delivery_loop(
         stop.wait(interval)
 
 
-def _one_pass(engine, transport, stop, echo: Echo) -> None:
+def _one_pass(engine: Engine, transport: Transport, stop: threading.Event, echo: Echo) -> None:
     try:
         report = deliver_due(engine=engine, transport=transport, stop=stop)
     except Exception as exc:  # the database may be away for a moment: the next pass retries

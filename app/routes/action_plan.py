@@ -98,9 +98,7 @@ async def update(
 
 
 @pages.post("/steps/{step_id}/move")
-async def move(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int
-):
+async def move(request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int):
     def perform(form):
         direction = parse_form(ActionStepMove, form).direction
         action_plan.move_step(
@@ -146,9 +144,7 @@ def put_step(
     )
 
 
-@api.post(
-    "/cases/{case_id}/action-steps/{step_id}/move", response_model=list[ActionStepPublic]
-)
+@api.post("/cases/{case_id}/action-steps/{step_id}/move", response_model=list[ActionStepPublic])
 def post_move(
     session: SessionDep, user: ApiCaseWorker, case_id: int, step_id: int, data: ActionStepMove
 ):

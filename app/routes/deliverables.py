@@ -23,6 +23,7 @@ from app.models.outbox import OutboxMessage
 from app.rendering import is_htmx, render
 from app.services import deliverables as service
 from app.services.action_plan import list_steps
+from app.services.cases import case_time_zone
 from app.services.document_sharing import share_version
 from app.services.pdf import PdfUnavailable
 
@@ -57,7 +58,7 @@ def _page(request, session, user, deliverable_id, *, errors=None, form=None, sta
             "versions": versions,
             "messages": messages,
             "steps": steps,
-            "tz": service.case_time_zone(session, case),
+            "tz": case_time_zone(session, case),
             "errors": errors or {},
             "form": form or {},
         },
@@ -131,7 +132,7 @@ async def save(request: Request, session: SessionDep, user: CaseWorker, delivera
         {
             "saved_at": utcnow(),
             "problem": None,
-            "tz": service.case_time_zone(session, case),
+            "tz": case_time_zone(session, case),
             "deliverable": deliverable,
         },
     )

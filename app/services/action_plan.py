@@ -12,9 +12,8 @@ from app.models.base import utcnow
 from app.models.cases import Case
 from app.models.deliverables import ActionStep, ActionStepWrite
 from app.models.nomenclatures import StepOwner, StepStatus
-from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
-from app.services.cases import get_case, touch
+from app.services.cases import case_time_zone, get_case, touch
 from app.services.scope import load_owned
 
 CLOSED_CASE = "Ce dossier est clos : rouvrez-le pour modifier le plan d'action."
@@ -68,9 +67,7 @@ def is_overdue(step: ActionStep, today: date) -> bool:
 
 def local_today(session: Session, case: Case) -> date:
     """Today where the case is followed: its site's time zone, else its operator's."""
-    site = session.get(Site, case.site_id) if case.site_id else None
-    zone = site.time_zone if site else session.get(Operator, case.operator_id).time_zone
-    return to_local(utcnow(), zone).date()
+    return to_local(utcnow(), case_time_zone(session, case)).date()
 
 
 def plan_snapshot(steps: list[ActionStep]) -> list[dict]:

@@ -119,13 +119,8 @@ def attachment_panel(*, session: Session, actor: StaffUser, case_id: int) -> Att
     case = get_case(session=session, actor=actor, case_id=case_id)
     attachments = list_attachments(session=session, actor=actor, case_id=case_id)
     uploader_ids = {a.uploaded_by_id for a in attachments if a.uploaded_by_id is not None}
-    names = dict(
-        session.exec(
-            select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(uploader_ids))
-        )
-        if uploader_ids
-        else []
-    )
+    statement = select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(uploader_ids))
+    names = dict(session.exec(statement).all()) if uploader_ids else {}
     rows = [AttachmentRow(a, names.get(a.uploaded_by_id, "")) for a in attachments]
     return AttachmentPanel(case=case, time_zone=_time_zone(session, case), rows=rows)
 

@@ -12,10 +12,12 @@ from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
+from app.services.action_plan import PlanView, load_plan
 from app.services.cases import get_case
 from app.services.catalogue import list_units
 from app.services.deliverables import versions_by_deliverable
 from app.services.episodes import missing_predecessor
+from app.services.proofs import EpisodeProofs, proof_status_for_episodes
 from app.services.staff import list_colleagues
 
 
@@ -49,6 +51,8 @@ class CaseView:
     deliverables: list[Deliverable] = field(default_factory=list)
     versions: dict[int, list[DeliverableVersion]] = field(default_factory=dict)
     kinds: list[DeliverableKind] = field(default_factory=list)
+    proofs: dict[int, EpisodeProofs] = field(default_factory=dict)
+    plan: PlanView | None = None
 
     @property
     def episode_by_id(self) -> dict[int, Episode]:
@@ -115,6 +119,10 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
             .order_by(DeliverableKind.position, DeliverableKind.id)
         )
     )
+    view.proofs = proof_status_for_episodes(
+        session=session, operator_id=case.operator_id, episodes=episodes
+    )
+    view.plan = load_plan(session=session, actor=actor, case_id=case.id)
     documents = _document_entries(view, staff_by_id)
     view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id, documents)
     view.order_warnings = _historical_warnings(episodes, units, unit_by_id)

@@ -12,7 +12,7 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, Episode, ReferentChange
 from app.models.fields import without_nul
-from app.models.operators import Operator
+from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.beneficiaries import get_beneficiary
 from app.services.operators import get_site
@@ -61,6 +61,12 @@ def open_case(*, session: Session, actor: StaffUser, data: CaseOpen, opened_at=N
 
 def get_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
     return load_owned(session, Case, case_id, actor)
+
+
+def case_time_zone(session: Session, case: Case) -> str:
+    """Dates about a case are shown in its site's time zone, else its operator's."""
+    site = session.get(Site, case.site_id) if case.site_id else None
+    return site.time_zone if site else session.get(Operator, case.operator_id).time_zone
 
 
 def touch(case: Case, when=None) -> None:

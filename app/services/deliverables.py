@@ -23,18 +23,12 @@ from app.models.nomenclatures import InteractionChannel
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.action_plan import plan_snapshot
-from app.services.cases import get_case, touch
+from app.services.cases import case_time_zone, get_case, touch
 from app.services.pdf import render_deliverable_pdf
 from app.services.scope import load_owned, operator_of
 from app.storage import get_storage, sha256_of
 
 MAX_SECTION_LENGTH = 20_000
-
-
-def case_time_zone(session: Session, case: Case) -> str:
-    """Dates about a case are shown in its site's time zone, else its operator's."""
-    site = session.get(Site, case.site_id) if case.site_id else None
-    return site.time_zone if site else session.get(Operator, case.operator_id).time_zone
 
 
 # ---- drafting -----------------------------------------------------------------------------

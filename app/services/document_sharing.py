@@ -18,8 +18,8 @@ from app.models.nomenclatures import AcknowledgementMethod
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.security import InvalidToken, create_link_token, read_link_token
-from app.services.cases import touch
-from app.services.deliverables import case_time_zone, get_version
+from app.services.cases import case_time_zone, touch
+from app.services.deliverables import get_version
 from app.services.outbox import queue_email
 
 LINK_PURPOSE = "document"

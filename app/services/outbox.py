@@ -221,7 +221,15 @@ def _claim(
         return session.get(OutboxMessage, message_id)
 
 
-def _deliver(engine, transport, message, *, clock, settings, report) -> None:
+def _deliver(
+    engine: Engine,
+    transport: Transport,
+    message: OutboxMessage,
+    *,
+    clock: Callable[[], datetime],
+    settings: Settings,
+    report: DeliveryReport,
+) -> None:
     try:
         transport.send(build_email(message, sender=settings.mail_sender))
     except DeliveryError as error:
@@ -236,7 +244,15 @@ def _deliver(engine, transport, message, *, clock, settings, report) -> None:
     report.sent += 1
 
 
-def _record_failure(engine, message, error, *, now, settings, report) -> None:
+def _record_failure(
+    engine: Engine,
+    message: OutboxMessage,
+    error: DeliveryError,
+    *,
+    now: datetime,
+    settings: Settings,
+    report: DeliveryReport,
+) -> None:
     reason = error.reason[:1000]
     if error.permanent or message.attempts >= settings.outbox_max_attempts:
         _finish(engine, message, status=MessageStatus.FAILED.value, last_error=reason)

@@ -24,16 +24,7 @@ class ProofState(LabelledEnum):
     MISSING = "missing", "Manquante"
 
 
-# ---- the proof rule ---------------------------------------------------------------------------
-#
-# For an episode E of unit U, each active kind K that the operator requires for U is:
-# - complete when some deliverable of kind K attached to E has an issued version that the
-#   beneficiary acknowledged (acknowledged_at set: online acknowledgement or signed scan);
-# - awaiting_acknowledgement when such a deliverable has an issued version, none acknowledged;
-# - missing otherwise: a draft has no version, so it never counts, nor does a deliverable of
-#   another kind or attached to another episode (or to none).
-# An episode is complete when all its required kinds are; a unit requiring nothing (UO0 by
-# default) is complete. Both the case page and the gap list use the expressions below.
+# ---- the proof rule: `proof_state` states it; everything else here asks it ----------------------
 
 
 def _proof_exists(episode_id, kind_id, *, acknowledged: bool) -> Exists:
@@ -54,12 +45,21 @@ def _proof_exists(episode_id, kind_id, *, acknowledged: bool) -> Exists:
 
 
 def proof_complete(episode_id, kind_id) -> Exists:
-    """The rule's "complete", as SQL: what the gap list looks for the absence of."""
+    """The rule's "complete" (see `proof_state`): what the gap list looks for the absence of."""
     return _proof_exists(episode_id, kind_id, acknowledged=True)
 
 
 def proof_state(episode_id, kind_id) -> ColumnElement[str]:
-    """The proof rule above, as one SQL expression for a (episode, required kind) pair."""
+    """The proof rule, as one SQL expression for an episode E and a kind K its unit requires.
+
+    K is "complete" for E when some deliverable of kind K attached to E has an issued version
+    that the beneficiary acknowledged (acknowledged_at set: online, or a signed scan);
+    "awaiting_acknowledgement" when such a deliverable has an issued version, none acknowledged;
+    "missing" otherwise: a draft has no version, so it never counts, nor does a deliverable of
+    another kind, or one attached to another episode or to none.
+    Which kinds a unit requires is catalogue data (`requirements_by_unit`); an episode is
+    complete when all of them are, so a unit requiring nothing (UO0 by default) is complete.
+    The case page and the gap list both ask this expression (or `proof_complete`)."""
     return case(
         (proof_complete(episode_id, kind_id), ProofState.COMPLETE.value),
         (

@@ -144,7 +144,9 @@ def live_server(browser_database_url):
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Per module: Playwright's sync API keeps an asyncio loop running in the main thread while it
+# lives, which would break the tests of other modules that run an event loop themselves.
+@pytest.fixture(scope="module")
 def browser(_chromium_available):
     from playwright.sync_api import sync_playwright
 

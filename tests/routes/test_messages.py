@@ -68,6 +68,7 @@ def test_filter_by_state_and_link_to_the_case(client, session):
     page = client.get("/messages", params={"status": "failed"})
     assert "Refusé" in page.text and "En file" not in page.text
     assert "550 Utilisateur inconnu" in page.text
+    assert '<option value="failed" selected>' in page.text
     assert f'href="/cases/{case.id}">{case.reference}</a>' in page.text
 
 

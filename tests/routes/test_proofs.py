@@ -1,5 +1,6 @@
 """The « Preuves manquantes » page, the admin's deliverable kinds, and the proof badges."""
 
+import html
 from datetime import UTC, datetime
 
 import pytest
@@ -23,6 +24,11 @@ from tests.factories import (
 )
 
 HTMX = {"HX-Request": "true"}
+
+
+def read(response) -> str:
+    """The page as a person reads it: entities such as &#39; decoded."""
+    return html.unescape(response.text)
 
 
 @pytest.fixture
@@ -63,16 +69,16 @@ def test_manager_sees_each_gap_with_a_link_to_fix_it(client, session, ara, couns
     logged_in(client, session, ara, Role.MANAGER)
     page = client.get("/preuves-manquantes")
     assert page.status_code == 200
-    assert case.reference in page.text and "Noémie Carré" in page.text
-    assert f'href="/cases/{case.id}#livrables"' in page.text
-    assert "Manque : Document de synthèse" in page.text
-    assert "En attente d&#39;accusé de lecture : Plan d&#39;action" in page.text
-    assert "1 unité d&#39;œuvre avec des preuves incomplètes" in page.text
+    assert case.reference in read(page) and "Noémie Carré" in read(page)
+    assert f'href="/cases/{case.id}#livrables"' in read(page)
+    assert "Manque : Document de synthèse" in read(page)
+    assert "En attente d'accusé de lecture : Plan d'action" in read(page)
+    assert "1 unité d'œuvre avec des preuves incomplètes" in read(page)
 
 
 def test_empty_list_says_so(client, session, ara):
     logged_in(client, session, ara, Role.OPERATOR_ADMIN)
-    assert "Aucune preuve manquante." in client.get("/preuves-manquantes").text
+    assert "Aucune preuve manquante." in read(client.get("/preuves-manquantes"))
 
 
 def test_complete_episodes_are_not_listed(client, session, ara, counsellor):
@@ -80,7 +86,7 @@ def test_complete_episodes_are_not_listed(client, session, ara, counsellor):
     episode = make_episode(session, counsellor, case, "UO1")
     make_deliverable(session, case, "synthese_entretien", episode=episode, acknowledgement="online")
     logged_in(client, session, ara, Role.MANAGER)
-    assert case.reference not in client.get("/preuves-manquantes").text
+    assert case.reference not in read(client.get("/preuves-manquantes"))
 
 
 def test_filters_are_read_from_the_query_string(client, session, ara, counsellor):
@@ -106,10 +112,10 @@ def test_filters_are_read_from_the_query_string(client, session, ara, counsellor
     }
     expected = {"site": n1, "counsellor": n2, "unit": n2, "period": n2}
     for name, params in filters.items():
-        page = client.get("/preuves-manquantes", params=params).text
+        page = read(client.get("/preuves-manquantes", params=params))
         shown = {c.reference for c in (n1, n2) if c.reference in page}
         assert shown == {expected[name].reference}, name
-    kept = client.get("/preuves-manquantes", params={"du": "2026-03-10", "site": lyon.id}).text
+    kept = read(client.get("/preuves-manquantes", params={"du": "2026-03-10", "site": lyon.id}))
     assert 'value="2026-03-10"' in kept and f'<option value="{lyon.id}" selected' in kept
 
 
@@ -118,9 +124,9 @@ def test_bad_dates_are_explained_next_to_the_filter(client, session, ara, counse
     logged_in(client, session, ara, Role.MANAGER)
     page = client.get("/preuves-manquantes", params={"du": "2026-07-02", "au": "2026-07-01"})
     assert page.status_code == 200
-    assert "La fin de la période précède son début" in page.text
-    assert 'id="au" name="au"' in page.text and 'aria-invalid="true"' in page.text
-    assert "Date invalide" in client.get("/preuves-manquantes", params={"du": "demain"}).text
+    assert "La fin de la période précède son début" in read(page)
+    assert 'id="au" name="au"' in read(page) and 'aria-invalid="true"' in read(page)
+    assert "Date invalide" in read(client.get("/preuves-manquantes", params={"du": "demain"}))
 
 
 def test_htmx_filter_gets_the_results_only(client, session, ara, counsellor):
@@ -128,9 +134,9 @@ def test_htmx_filter_gets_the_results_only(client, session, ara, counsellor):
     make_episode(session, counsellor, case)
     logged_in(client, session, ara, Role.MANAGER)
     fragment = client.get("/preuves-manquantes", headers=HTMX)
-    assert "<html" not in fragment.text and case.reference in fragment.text
+    assert "<html" not in read(fragment) and case.reference in read(fragment)
     assert fragment.headers["Vary"] == "HX-Request"
-    assert fragment.text.strip() in client.get("/preuves-manquantes").text
+    assert read(fragment).strip() in read(client.get("/preuves-manquantes"))
 
 
 def test_counsellors_see_their_own_cases_without_a_counsellor_filter(
@@ -142,7 +148,7 @@ def test_counsellors_see_their_own_cases_without_a_counsellor_filter(
     theirs = make_case(session, colleague)
     make_episode(session, colleague, theirs)
     log_in(client, session, counsellor)
-    page = client.get("/preuves-manquantes").text
+    page = read(client.get("/preuves-manquantes"))
     assert own.reference in page and theirs.reference not in page
     assert 'name="conseiller"' not in page
 
@@ -158,7 +164,7 @@ def test_another_operators_gaps_never_appear(client, session, ara, counsellor):
     case = make_case(session, counsellor)
     make_episode(session, counsellor, case)
     logged_in(client, session, make_operator(session, "BRE", "Bretagne"), Role.MANAGER)
-    page = client.get("/preuves-manquantes").text
+    page = read(client.get("/preuves-manquantes"))
     assert case.reference not in page and "Aucune preuve manquante." in page
 
 
@@ -185,10 +191,10 @@ def test_admin_page_lists_kinds_and_what_each_unit_requires(client, session, ara
     logged_in(client, session, ara, Role.OPERATOR_ADMIN)
     page = client.get("/admin/livrables")
     assert page.status_code == 200
-    for label in ("Document de synthèse", "Plan d&#39;action", "Suivi de la mise en œuvre"):
-        assert label in page.text
-    assert "Document de synthèse, Plan d&#39;action" in page.text
-    assert "Aucune preuve requise" in page.text  # UO0
+    for label in ("Document de synthèse", "Plan d'action", "Suivi de la mise en œuvre"):
+        assert label in read(page)
+    assert "Document de synthèse, Plan d'action" in read(page)
+    assert "Aucune preuve requise" in read(page)  # UO0
 
 
 @pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER])
@@ -226,12 +232,11 @@ def test_admin_changes_a_kind_and_the_units_requiring_it(client, session, ara, c
         False,
     )
     assert required_units(session, found) == {unit_id(session, "UO0"), unit_id(session, "UO1")}
-    assert (
-        "« Compte rendu d&#39;accueil » est enregistré."
-        in client.get(response.headers["location"]).text
+    assert "« Compte rendu d'accueil » est enregistré." in read(
+        client.get(response.headers["location"])
     )
-    gaps = client.get("/preuves-manquantes").text
-    assert "Manque : Compte rendu d&#39;accueil" in gaps and f"/cases/{episode.case_id}#" in gaps
+    gaps = read(client.get("/preuves-manquantes"))
+    assert "Manque : Compte rendu d'accueil" in gaps and f"/cases/{episode.case_id}#" in gaps
 
 
 def test_unchecking_every_unit_removes_the_requirement(client, session, ara):
@@ -250,9 +255,9 @@ def test_invalid_edit_keeps_what_was_typed_and_writes_nothing(client, session, a
     form = kind_form(session, label="  ", extra_sections="Rubrique à garder", unit_ids=[uo0])
     page = client.post(f"/admin/livrables/{found.id}", data={**form, "csrf_token": csrf})
     assert page.status_code == 200
-    assert "Ce champ est obligatoire" in page.text
-    assert "Rubrique à garder" in page.text
-    assert f'id="k{found.id}-unit-{uo0}" name="unit_ids" value="{uo0}" checked' in page.text
+    assert "Ce champ est obligatoire" in read(page)
+    assert "Rubrique à garder" in read(page)
+    assert f'id="k{found.id}-unit-{uo0}" name="unit_ids" value="{uo0}" checked' in read(page)
     session.refresh(found)
     assert found.label == "Plan d'action"
     assert required_units(session, found) == {unit_id(session, "UO2.1")}
@@ -262,7 +267,7 @@ def test_invalid_edit_keeps_what_was_typed_and_writes_nothing(client, session, a
     ("change", "message"),
     [
         ({"label": "x" * 201}, "Trop long : 200 caractères au plus"),
-        ({"unit_ids": ["999999"]}, "Unité d&#39;œuvre inconnue"),
+        ({"unit_ids": ["999999"]}, "Unité d'œuvre inconnue"),
         ({"unit_ids": ["abc"]}, "Nombre entier attendu"),
         ({"label": "Document de synthèse"}, "Un autre type de livrable porte déjà ce libellé"),
     ],
@@ -273,7 +278,7 @@ def test_each_bad_field_gets_its_french_message(client, session, ara, change, me
     page = client.post(
         f"/admin/livrables/{found.id}", data={**kind_form(session, **change), "csrf_token": csrf}
     )
-    assert message in page.text
+    assert message in read(page)
     session.refresh(found)
     assert found.label == "Plan d'action"
 
@@ -293,8 +298,8 @@ def test_invalid_new_kind_keeps_what_was_typed(client, session, ara):
     _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
     form = kind_form(session, label="", extra_sections="Ma rubrique")
     page = client.post("/admin/livrables", data={**form, "csrf_token": csrf})
-    assert "Ce champ est obligatoire" in page.text and "Ma rubrique" in page.text
-    assert 'id="new-label"' in page.text and 'aria-invalid="true"' in page.text
+    assert "Ce champ est obligatoire" in read(page) and "Ma rubrique" in read(page)
+    assert 'id="new-label"' in read(page) and 'aria-invalid="true"' in read(page)
     count = session.exec(select(DeliverableKind).where(DeliverableKind.operator_id == ara.id))
     assert len(count.all()) == 4
 
@@ -307,7 +312,7 @@ def test_another_operators_kind_is_not_found(client, session, ara):
     for form in (kind_form(session, label="Pirate"), kind_form(session, label="")):
         response = client.post(f"/admin/livrables/{found.id}", data={**form, "csrf_token": csrf})
         assert response.status_code == 404
-        assert "Plan d&#39;action" not in response.text
+        assert "Plan d'action" not in read(response)
     session.refresh(found)
     assert found.label == "Plan d'action"
 
@@ -328,7 +333,7 @@ def test_edits_need_the_csrf_token(client, session, ara):
 
 def badges(items) -> str:
     template = templates.env.get_template("proofs/_partials/episode_proofs.html")
-    return " ".join(template.render(proofs=EpisodeProofs(items)).split())
+    return html.unescape(" ".join(template.render(proofs=EpisodeProofs(items)).split()))
 
 
 def test_badges_name_what_is_missing_or_awaited():
@@ -343,5 +348,5 @@ def test_badges_name_what_is_missing_or_awaited():
         ]
     )
     assert "Manque : Document de synthèse" in mixed
-    assert "En attente d&#39;accusé de lecture : Plan d&#39;action" in mixed
+    assert "En attente d'accusé de lecture : Plan d'action" in mixed
     assert "Preuves complètes" not in mixed
