@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
 
-from app.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
 from app.errors import Conflict, Invalid
 from app.forms import parse_form
 from app.models.base import utcnow
@@ -15,6 +15,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
 from app.models.catalogue import DeliverableKind
 from app.models.deliverables import (
+    Deliverable,
     DeliverableDraft,
     DeliverablePublic,
     DeliverableVersionPublic,
@@ -23,9 +24,11 @@ from app.models.outbox import OutboxMessage
 from app.rendering import is_htmx, render
 from app.services import deliverables as service
 from app.services.action_plan import list_steps
+from app.services.attachments import add_attachment
 from app.services.cases import case_time_zone
-from app.services.document_sharing import share_version
+from app.services.document_sharing import record_signed_scan, share_version
 from app.services.pdf import PdfUnavailable
+from app.uploads import UploadRefused, received_upload
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["livrables"])
@@ -159,6 +162,44 @@ async def share(
         share_version(session=session, actor=user, deliverable_id=deliverable_id, number=number)
 
     return await _act(request, session, user, deliverable_id, perform)
+
+
+@router.post("/deliverables/{deliverable_id}/versions/{number}/scan")
+@streams_upload
+async def signed_scan(
+    request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int, number: int
+):
+    """The paper copy the beneficiary signed, scanned: kept with the case, it acknowledges."""
+    version = service.get_version(
+        session=session, actor=user, deliverable_id=deliverable_id, number=number
+    )
+    deliverable = session.get(Deliverable, version.deliverable_id)
+    if version.acknowledged_at is not None:  # refuse before storing anything
+        errors = {"__all__": "Le bénéficiaire a déjà pris connaissance de cette version."}
+        return _page(request, session, user, deliverable_id, errors=errors, status_code=409)
+    session.commit()  # release the database while the file streams in (see routes/attachments)
+    try:
+        async with received_upload(request) as upload:
+            with session.begin_nested():
+                attachment = add_attachment(
+                    session=session,
+                    actor=user,
+                    case_id=deliverable.case_id,
+                    upload=upload,
+                    description=f"Exemplaire signé : {deliverable.title}, version {number}",
+                )
+                record_signed_scan(
+                    session=session,
+                    actor=user,
+                    deliverable_id=deliverable_id,
+                    number=number,
+                    attachment=attachment,
+                )
+    except (UploadRefused, Invalid, Conflict) as exc:
+        message = exc.fields.get("file", exc.message) if isinstance(exc, Invalid) else exc.message
+        errors = {f"scan-{number}": message}
+        return _page(request, session, user, deliverable_id, errors=errors, status_code=422)
+    return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
 
 
 @router.get("/deliverables/{deliverable_id}/versions/{number}/pdf")

@@ -10,9 +10,8 @@ from app.errors import Invalid, NotFound
 from app.models.attachments import Attachment
 from app.models.cases import Case
 from app.models.fields import without_nul
-from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
-from app.services.cases import get_case, touch
+from app.services.cases import case_time_zone, get_case, touch
 from app.services.scope import load_owned
 from app.storage import CHUNK, get_storage
 from app.uploads import ACCEPT_ATTRIBUTE, Upload, size_label, type_label
@@ -122,10 +121,4 @@ def attachment_panel(*, session: Session, actor: StaffUser, case_id: int) -> Att
     statement = select(StaffUser.id, StaffUser.full_name).where(StaffUser.id.in_(uploader_ids))
     names = dict(session.exec(statement).all()) if uploader_ids else {}
     rows = [AttachmentRow(a, names.get(a.uploaded_by_id, "")) for a in attachments]
-    return AttachmentPanel(case=case, time_zone=_time_zone(session, case), rows=rows)
-
-
-def _time_zone(session: Session, case: Case) -> str:
-    # Same rule as the case page: the site's time zone, else the operator's.
-    site = session.get(Site, case.site_id) if case.site_id else None
-    return site.time_zone if site else session.get(Operator, case.operator_id).time_zone
+    return AttachmentPanel(case=case, time_zone=case_time_zone(session, case), rows=rows)

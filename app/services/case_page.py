@@ -13,6 +13,7 @@ from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.action_plan import PlanView, load_plan
+from app.services.attachments import AttachmentPanel, attachment_panel
 from app.services.cases import get_case
 from app.services.catalogue import list_units
 from app.services.deliverables import versions_by_deliverable
@@ -53,6 +54,7 @@ class CaseView:
     kinds: list[DeliverableKind] = field(default_factory=list)
     proofs: dict[int, EpisodeProofs] = field(default_factory=dict)
     plan: PlanView | None = None
+    attachments: AttachmentPanel | None = None
 
     @property
     def episode_by_id(self) -> dict[int, Episode]:
@@ -123,6 +125,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         session=session, operator_id=case.operator_id, episodes=episodes
     )
     view.plan = load_plan(session=session, actor=actor, case_id=case.id)
+    view.attachments = attachment_panel(session=session, actor=actor, case_id=case.id)
     documents = _document_entries(view, staff_by_id)
     view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id, documents)
     view.order_warnings = _historical_warnings(episodes, units, unit_by_id)

@@ -146,3 +146,43 @@ def test_api_drafts_issues_lists_and_downloads(client, session, setup):
     assert sha256_of(pdf.content) == issued.json()["sha256"]
     again = client.post(f"/api/v1/deliverables/{deliverable_id}/issue", headers=headers)
     assert again.status_code == 409
+
+
+SCAN = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def test_a_signed_scan_acknowledges_the_version_and_joins_the_case_files(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    client.post(f"/deliverables/{deliverable.id}/issue", data={"csrf_token": csrf})
+    response = client.post(
+        f"/deliverables/{deliverable.id}/versions/1/scan",
+        data={"csrf_token": csrf},
+        files={"file": ("signé.pdf", SCAN, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    version = session.exec(select(DeliverableVersion)).one()
+    session.refresh(version)
+    assert version.acknowledgement_method == "signed_scan" and version.scan_attachment_id
+    assert "Exemplaire signé" in client.get(f"/cases/{case.id}").text
+    again = client.post(
+        f"/deliverables/{deliverable.id}/versions/1/scan",
+        data={"csrf_token": csrf},
+        files={"file": ("signé.pdf", SCAN, "application/pdf")},
+    )
+    assert again.status_code == 409 and "déjà pris connaissance" in again.text
+
+
+def test_an_executable_is_not_a_signed_scan(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    client.post(f"/deliverables/{deliverable.id}/issue", data={"csrf_token": csrf})
+    response = client.post(
+        f"/deliverables/{deliverable.id}/versions/1/scan",
+        data={"csrf_token": csrf},
+        files={"file": ("scan.pdf", b"\x7fELF\x02\x01\x01" + b"\0" * 200, "application/pdf")},
+    )
+    assert response.status_code == 422 and "exécutable" in response.text
+    version = session.exec(select(DeliverableVersion)).one()
+    assert version.acknowledged_at is None
