@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from app.models.fields import OptionalRowId
+from app.models.fields import OptionalRowId, RequiredText, refuse_nul
 
 
 class ServiceUnit(SQLModel, table=True):
@@ -72,27 +72,16 @@ class UnitProofRequirement(SQLModel, table=True):
     unit_id: int = Field(foreign_key="service_units.id")
 
 
-def _refuse_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("Caractère invalide (NUL)")
-    return value
-
-
 def _tidy_sections(value: str) -> str:
     """One title per line: blank lines and stray spaces are dropped."""
     return "\n".join(line.strip() for line in value.splitlines() if line.strip())
 
 
-# Spelled out rather than built on ShortText, so that an empty label reads "obligatoire".
-KindLabel = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_refuse_nul),
-]
+KindLabel = RequiredText
 SectionTitles = Annotated[
     str,
     StringConstraints(max_length=2000),
-    AfterValidator(_refuse_nul),
+    AfterValidator(refuse_nul),
     AfterValidator(_tidy_sections),
 ]
 

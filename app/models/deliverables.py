@@ -3,11 +3,11 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints
 from sqlmodel import JSON, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.fields import LongText, OptionalRowId, RowId, without_nul
+from app.models.fields import LongText, OptionalDay, OptionalRowId, RowId, refuse_nul
 from app.models.nomenclatures import StepOwner, StepStatus
 
 
@@ -109,32 +109,12 @@ class ActionStep(SQLModel, table=True):
 # ---- input and output schemas -------------------------------------------------------------
 
 
-def _refuse_nul(value: str) -> str:
-    if value != without_nul(value):
-        raise ValueError("Caractère invalide (NUL)")
-    return value
-
-
-def _read_due_date(value):
-    """A date input sends ISO text; blank means no due date, anything else is not a date."""
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("Date invalide") from None
-
-
-# Spelled out rather than built on ShortText, so that an empty step reads "obligatoire" and
-# the whole column (500 characters) is usable.
+# The whole column (500 characters) is usable; an empty step reads "obligatoire".
 StepDescription = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-    AfterValidator(_refuse_nul),
+    AfterValidator(refuse_nul),
 ]
-DueDate = Annotated[date | None, BeforeValidator(_read_due_date)]
 
 
 class DeliverableDraft(SQLModel):
@@ -149,7 +129,7 @@ class SectionEdit(SQLModel):
 class ActionStepWrite(SQLModel):
     description: StepDescription
     owner: StepOwner
-    due_on: DueDate = None
+    due_on: OptionalDay = None
     status: StepStatus = StepStatus.TODO
 
 

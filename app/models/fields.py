@@ -73,10 +73,22 @@ def search_key(*parts: str | None) -> str:
     return " ".join(folded.split())
 
 
-def _refuse_nul(value: str) -> str:
+def refuse_nul(value: str) -> str:
     if _NUL in value:
         raise ValueError("Caractère invalide (NUL)")
     return value
+
+
+def _read_day(value):
+    """A date input sends ISO text (2026-07-01); blank means none, anything else is refused."""
+    if not isinstance(value, str):
+        return value
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("Date invalide") from None
 
 
 # Dates a counsellor records: not before the CEP existed, never in the future (a few minutes
@@ -95,7 +107,7 @@ def _check_past(value: datetime) -> datetime:
 PersonName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
-    AfterValidator(_refuse_nul),
+    AfterValidator(refuse_nul),
 ]
 FrenchPhone = Annotated[
     str, StringConstraints(strip_whitespace=True), AfterValidator(normalise_phone)
@@ -106,16 +118,23 @@ OptionalPostcode = Annotated[Postcode | None, BeforeValidator(_blank_to_none)]
 BirthYear = Annotated[int, AfterValidator(_check_birth_year)]
 OptionalBirthYear = Annotated[BirthYear | None, BeforeValidator(_blank_to_none)]
 ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_refuse_nul)
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(refuse_nul)
 ]
 NoteText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(_refuse_nul)
+    str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(refuse_nul)
 ]
 LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(_refuse_nul)
+    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(refuse_nul)
 ]
 PastDatetime = Annotated[AwareDatetime, AfterValidator(_check_past)]
 RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
 OptionalRowId = Annotated[RowId | None, BeforeValidator(_blank_to_none)]
 Minutes = Annotated[int, Field(ge=1, le=600)]
 blank_to_none = BeforeValidator(_blank_to_none)
+OptionalDay = Annotated[date | None, BeforeValidator(_read_day)]
+# Spelled out rather than built on ShortText, so that an empty value reads "obligatoire".
+RequiredText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(refuse_nul),
+]

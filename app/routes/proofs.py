@@ -1,18 +1,17 @@
 """Proof pages: the list of missing proofs, and the admin's deliverable kinds and requirements."""
 
 from datetime import date
-from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BeforeValidator, ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
 from app.deps import CaseWorker, SessionDep
 from app.errors import Invalid
 from app.forms import parse_form
 from app.models.catalogue import DeliverableKindEdit
-from app.models.fields import OptionalRowId
+from app.models.fields import OptionalDay, OptionalRowId
 from app.models.nomenclatures import Role
 from app.rendering import render
 from app.services.catalogue import list_units
@@ -31,19 +30,6 @@ from app.services.staff import list_colleagues
 router = APIRouter(include_in_schema=False)
 
 
-def _day(value):
-    """A date input's value (2026-07-01); anything else gets a French message."""
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("Date invalide (jj/mm/aaaa)") from None
-
-
-OptionalDay = Annotated[date | None, BeforeValidator(_day)]
 
 
 class MissingProofFilters(SQLModel):
