@@ -8,20 +8,11 @@ from app.errors import Conflict, Invalid
 from app.forms import parse_form
 from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
 from app.rendering import is_htmx, render
+from app.routes.api import API_ERRORS
 from app.services import action_plan
 
 pages = APIRouter(prefix="/cases/{case_id}/plan", include_in_schema=False)
-api = APIRouter(
-    prefix="/api/v1",
-    tags=["action plan"],
-    responses={
-        401: {"description": "Authentification requise"},
-        403: {"description": "Rôle sans accès aux dossiers"},
-        404: {"description": "Introuvable (ou appartenant à un autre opérateur)"},
-        409: {"description": "Dossier clos"},
-        422: {"description": "Données invalides"},
-    },
-)
+api = APIRouter(prefix="/api/v1", tags=["plan d'action"], responses=API_ERRORS)
 
 FRAGMENT = "action_plan/_partials/plan.html"
 

@@ -23,14 +23,15 @@ from app.models.triage import TriageCreate, TriageOpenCase, TriagePublic, Triage
 from app.services import beneficiaries, cases, episodes, interactions, triage
 from app.services.catalogue import list_units
 
-_ERRORS = {
+# The refusals every case endpoint may answer, for the OpenAPI document.
+API_ERRORS = {
     401: {"description": "Authentification requise"},
     403: {"description": "Rôle sans accès aux dossiers"},
     404: {"description": "Introuvable (ou appartenant à un autre opérateur)"},
     409: {"description": "Conflit avec l'état actuel"},
     422: {"description": "Données invalides"},
 }
-router = APIRouter(prefix="/api/v1", tags=["dossiers"], responses=_ERRORS)
+router = APIRouter(prefix="/api/v1", tags=["dossiers"], responses=API_ERRORS)
 
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]

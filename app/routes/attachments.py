@@ -10,6 +10,7 @@ from app.errors import Invalid
 from app.models.attachments import AttachmentPublic
 from app.models.staff import StaffUser
 from app.rendering import is_htmx, render
+from app.routes.api import API_ERRORS
 from app.services.attachments import (
     add_attachment,
     attachment_panel,
@@ -44,15 +45,7 @@ _UPLOAD_ERRORS = {
 }
 
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(
-    prefix="/api/v1",
-    tags=["pièces jointes"],
-    responses={
-        401: {"description": "Authentification requise"},
-        403: {"description": "Rôle sans accès aux dossiers"},
-        404: {"description": "Introuvable (ou appartenant à un autre opérateur)"},
-    },
-)
+api = APIRouter(prefix="/api/v1", tags=["pièces jointes"], responses=API_ERRORS)
 router = APIRouter()
 
 

@@ -22,6 +22,7 @@ from app.models.deliverables import (
 )
 from app.models.outbox import OutboxMessage
 from app.rendering import is_htmx, render
+from app.routes.api import API_ERRORS
 from app.services import deliverables as service
 from app.services.action_plan import list_steps
 from app.services.attachments import add_attachment
@@ -31,7 +32,7 @@ from app.services.pdf import PdfUnavailable
 from app.uploads import UploadRefused, received_upload
 
 router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["livrables"])
+api_router = APIRouter(prefix="/api/v1", tags=["livrables"], responses=API_ERRORS)
 
 
 # ---- pages --------------------------------------------------------------------------------
