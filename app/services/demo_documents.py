@@ -5,17 +5,20 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
+from app.errors import Conflict
 from app.models.base import utcnow
 from app.models.cases import Case, Episode
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
 from app.models.deliverables import ActionStepWrite, DeliverableDraft
-from app.models.nomenclatures import AcknowledgementMethod, StepOwner, StepStatus
+from app.models.nomenclatures import AcknowledgementMethod, MessageStatus, StepOwner, StepStatus
 from app.models.staff import StaffUser
 from app.services.action_plan import add_step, list_steps
 from app.services.deliverables import issue_deliverable, save_draft, start_draft
+from app.services.document_sharing import share_version
 
 PROOF_RATE = 0.8  # ended units whose deliverables were issued
 ACKNOWLEDGED_RATE = 0.75  # issued versions the beneficiary has read
+BOUNCE_RATE = 0.03  # e-mails the beneficiary's server refused
 
 EXTRA_TEXTS = {
     "Pistes évoquées": "Aide-soignant·e en EHPAD ; technicien·ne de maintenance ; formation "
@@ -61,12 +64,30 @@ def prove_episode(session, rng, actor: StaffUser, case: Case, episode: Episode, 
         version = issue_deliverable(
             session=session, actor=actor, deliverable_id=deliverable.id, issued_at=issued_at
         )
-        version.shared_at = issued_at
+        _shared(session, rng, actor, deliverable.id, version, issued_at)
         if rng.random() < ACKNOWLEDGED_RATE:
             version.acknowledged_at = min(issued_at + timedelta(hours=rng.randint(2, 72)), utcnow())
             version.acknowledgement_method = AcknowledgementMethod.ONLINE.value
         session.add(version)
     session.flush()
+
+
+def _shared(session, rng, actor, deliverable_id, version, at: datetime) -> None:
+    """E-mailed to the beneficiary long ago: delivered, or bounced for a few addresses."""
+    try:
+        message = share_version(
+            session=session, actor=actor, deliverable_id=deliverable_id, number=version.number
+        )
+    except Conflict:  # no e-mail address: handed over in person
+        return
+    message.created_at = message.next_attempt_at = version.shared_at = at
+    message.attempts = 1
+    if rng.random() < BOUNCE_RATE:
+        message.status = MessageStatus.FAILED.value
+        message.last_error = "550 5.1.1 Adresse inconnue du serveur de destination"
+    else:
+        message.status, message.sent_at = MessageStatus.SENT.value, at + timedelta(minutes=1)
+    session.add_all([message, version])
 
 
 def _required_kinds(session, operator_id: int, unit_id: int) -> list[DeliverableKind]:

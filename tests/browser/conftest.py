@@ -45,6 +45,8 @@ class LiveServer:
     counsellor_name: str
     colleague_name: str
     manager_email: str
+    admin_email: str
+    site_name: str
     password: str
 
 
@@ -66,7 +68,8 @@ def browser_database_url(database_url, tmp_path_factory, _chromium_available):
 
 
 def _seed(engine) -> LiveServer:
-    """Operator ARA, one site, a counsellor with a known password, a colleague, a manager."""
+    """Operator ARA, one site, a counsellor with a known password, a colleague, a manager,
+    an operator admin."""
     with Session(engine, expire_on_commit=False) as session:
         operator = make_operator(session, "ARA", "Auvergne-Rhône-Alpes")
         site = make_site(session, operator)
@@ -83,6 +86,13 @@ def _seed(engine) -> LiveServer:
             email="responsable@ara.test",
             full_name="Hélène Roux",
         )
+        admin = make_staff(
+            session,
+            operator,
+            role=Role.OPERATOR_ADMIN,
+            email="admin@ara.test",
+            full_name="Inès Garnier",
+        )
         for user in (counsellor, colleague, manager):
             session.add(StaffSite(staff_id=user.id, site_id=site.id))
         session.commit()
@@ -92,6 +102,8 @@ def _seed(engine) -> LiveServer:
             counsellor_name=counsellor.full_name,
             colleague_name=colleague.full_name,
             manager_email=manager.email,
+            admin_email=admin.email,
+            site_name=site.name,
             password=PASSWORD,
         )
 

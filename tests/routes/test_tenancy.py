@@ -1,22 +1,45 @@
-"""Tenant isolation: a counsellor of BRE never reads nor changes a row of ARA, on any surface.
+"""Tenant isolation: the staff of BRE never read nor change a row of ARA, on any surface.
 
 Every refusal is a 404 (never a 403, which would confirm the row exists) and shows no data.
 Episodes and interactions are read on their case page (whole or as the htmx fragment) and
-listed by the case endpoints of the API; those are their read surfaces.
+listed by the case endpoints of the API; those are their read surfaces. Deliverables, action
+steps and attachments have pages and endpoints of their own; outbox messages are retried by
+managers and deliverable kinds changed by operator admins, who also read the lists of
+« Messages », « Preuves manquantes » and « Types de livrables ».
+The beneficiary's link /documents/{token} is signed, not tenant-scoped: it is not tried here.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from sqlmodel import func, select
 
+from app.config import get_settings
+from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
-from app.models.catalogue import ServiceUnit
-from app.models.nomenclatures import Channel, RequestMotive
+from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
+from app.models.deliverables import (
+    ActionStep,
+    ActionStepWrite,
+    Deliverable,
+    DeliverableDraft,
+    DeliverableVersion,
+)
+from app.models.nomenclatures import Channel, MessageStatus, RequestMotive, Role, StepOwner
+from app.models.outbox import OutboxMessage
+from app.models.staff import StaffUser
 from app.models.triage import TriageCreate, TriageRequest
 from app.security import create_api_token
+from app.services.action_plan import add_step
+from app.services.attachments import add_attachment
+from app.services.deliverables import issue_deliverable, save_draft, start_draft
+from app.services.document_sharing import share_version
+from app.services.proof_catalogue import create_kind
 from app.services.triage import create_request
+from app.storage import get_storage, sha256_of
+from app.uploads import Upload
 from tests.factories import (
     log_in,
     make_beneficiary,
@@ -26,9 +49,11 @@ from tests.factories import (
     make_operator,
     make_site,
     make_staff,
+    unit_id,
 )
 
 HTMX = {"HX-Request": "true"}
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 # What ARA holds about its beneficiary: none of it may ever reach BRE.
 SECRETS = (
     "Sidonie",
@@ -39,17 +64,31 @@ SECRETS = (
     "Demande confidentielle",
     "+33698765432",
     "06 98 76 54 32",
+    # ARA's documents carry its code: BRE's own, on BRE's pages, never match.
+    "Bilan confidentiel ARA",  # ARA's deliverable kind, so its deliverable's and e-mail's title
+    "Section confidentielle ARA",
+    "Étape confidentielle ARA",
+    "releve-confidentiel-ARA",
+    "Pièce confidentielle ARA",
+    "Refus confidentiel ARA",
 )
 
 
 @dataclass
 class Tenant:
-    counsellor: object
+    counsellor: StaffUser
+    manager: StaffUser
+    admin: StaffUser
     beneficiary: Beneficiary
     case: Case
     episode: Episode
     interaction: Interaction
     triage: TriageRequest
+    kind: DeliverableKind
+    deliverable: Deliverable
+    step: ActionStep
+    attachment: Attachment
+    message: OutboxMessage
 
     @property
     def ids(self) -> dict[str, int]:
@@ -59,12 +98,21 @@ class Tenant:
             "episode": self.episode.id,
             "interaction": self.interaction.id,
             "triage": self.triage.id,
+            "kind": self.kind.id,
+            "deliverable": self.deliverable.id,
+            "step": self.step.id,
+            "attachment": self.attachment.id,
+            "message": self.message.id,
         }
 
 
 def populate(session, code: str, name: str, **person) -> Tenant:
-    """An operator's counsellor with one of everything: person, case, episode, contact, request."""
-    counsellor = make_staff(session, make_operator(session, code, name))
+    """An operator's staff with one of everything: person, case, episode, contact, request,
+    a deliverable of its own kind (issued, e-mailed), an action plan and an attachment."""
+    operator = make_operator(session, code, name)
+    counsellor = make_staff(session, operator)
+    manager = make_staff(session, operator, Role.MANAGER)
+    admin = make_staff(session, operator, Role.OPERATOR_ADMIN)
     beneficiary = make_beneficiary(session, counsellor, **person)
     case = make_case(session, counsellor, beneficiary)
     episode = make_episode(session, counsellor, case)
@@ -81,7 +129,88 @@ def populate(session, code: str, name: str, **person) -> Tenant:
             request_text=f"Demande confidentielle {code}",
         ),
     )
-    return Tenant(counsellor, beneficiary, case, episode, interaction, triage)
+    kind = create_kind(
+        session=session,
+        actor=admin,
+        data=DeliverableKindEdit(
+            label=f"Bilan confidentiel {code}",
+            extra_sections="Observations",
+            unit_ids=[unit_id(session, "UO1")],
+        ),
+    )
+    deliverable = issued_deliverable(session, counsellor, case, kind, episode, code)
+    step = add_plan_step(session, counsellor, case, f"Étape confidentielle {code}")
+    add_plan_step(session, counsellor, case, "Deuxième étape")  # so that a move shows
+    attachment = kept_file(session, counsellor, case, code)
+    message = failed_email(session, counsellor, deliverable, code)
+    return Tenant(
+        counsellor,
+        manager,
+        admin,
+        beneficiary,
+        case,
+        episode,
+        interaction,
+        triage,
+        kind,
+        deliverable,
+        step,
+        attachment,
+        message,
+    )
+
+
+def issued_deliverable(session, counsellor, case, kind, episode, code: str) -> Deliverable:
+    """Drafted for the episode, its free section written, version 1 issued (not acknowledged)."""
+    draft = DeliverableDraft(kind_id=kind.id, episode_id=episode.id)
+    deliverable = start_draft(session=session, actor=counsellor, case_id=case.id, data=draft)
+    save_draft(
+        session=session,
+        actor=counsellor,
+        deliverable_id=deliverable.id,
+        bodies={"libre-1": f"Section confidentielle {code}"},
+    )
+    issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    return deliverable
+
+
+def add_plan_step(session, counsellor, case, description: str) -> ActionStep:
+    data = ActionStepWrite(description=description, owner=StepOwner.BENEFICIARY)
+    return add_step(session=session, actor=counsellor, case_id=case.id, data=data)
+
+
+def kept_file(session, counsellor, case, code: str) -> Attachment:
+    """A PDF kept with the case, as if it had just been received."""
+    path = get_storage().temporary_path()
+    path.write_bytes(PDF)
+    upload = Upload(
+        path=path,
+        filename=f"releve-confidentiel-{code}.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=sha256_of(PDF),
+        fields={},
+    )
+    return add_attachment(
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        upload=upload,
+        description=f"Pièce confidentielle {code}",
+    )
+
+
+def failed_email(session, counsellor, deliverable, code: str) -> OutboxMessage:
+    """Version 1 e-mailed to the beneficiary, and refused by her server: a manager may retry."""
+    message = share_version(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, number=1
+    )
+    message.status = MessageStatus.FAILED.value
+    message.attempts = 8
+    message.last_error = f"550 Refus confidentiel {code}"
+    session.add(message)
+    session.flush()
+    return message
 
 
 @pytest.fixture
@@ -102,46 +231,101 @@ def bre(session) -> Tenant:
     return populate(session, "BRE", "Bretagne", first_name="Yann", last_name="Le Goff")
 
 
+def sign_in(client, session, user: StaffUser) -> str:
+    """Give the client a browser session and an API token for `user`; returns the CSRF token."""
+    csrf = log_in(client, session, user)
+    client.headers["Authorization"] = f"Bearer {create_api_token(user.id)}"
+    return csrf
+
+
 @pytest.fixture
 def as_bre(client, session, bre):
     """The client logged in as BRE's counsellor (browser session) and its CSRF token."""
-    csrf = log_in(client, session, bre.counsellor)
-    client.headers["Authorization"] = f"Bearer {create_api_token(bre.counsellor.id)}"
-    return client, csrf
+    return client, sign_in(client, session, bre.counsellor)
+
+
+def stored_files() -> list[str]:
+    root = Path(get_settings().storage_dir)
+    return sorted(path.name for path in root.rglob("*") if path.is_file())
 
 
 def snapshot(session) -> tuple:
-    """Everything a refused write could have touched."""
+    """Everything a refused write could have touched, files included."""
     session.expire_all()
     counts = tuple(
         session.exec(select(func.count()).select_from(model)).one()
-        for model in (Beneficiary, Case, Episode, Interaction, TriageRequest)
+        for model in (
+            Beneficiary,
+            Case,
+            Episode,
+            Interaction,
+            TriageRequest,
+            DeliverableKind,
+            UnitProofRequirement,
+            Deliverable,
+            DeliverableVersion,
+            ActionStep,
+            Attachment,
+            OutboxMessage,
+        )
     )
+
+    def values(model, *columns) -> tuple:
+        return tuple(session.exec(select(*columns).order_by(model.id)).all())
+
     rows = (
-        tuple(session.exec(select(Beneficiary.last_name, Beneficiary.email)).all()),
-        tuple(session.exec(select(Case.status, Case.referent_id, Case.last_activity_at)).all()),
-        tuple(session.exec(select(Episode.ended_at, Episode.outcome)).all()),
-        tuple(session.exec(select(TriageRequest.status)).all()),
+        values(Beneficiary, Beneficiary.last_name, Beneficiary.email),
+        values(Case, Case.status, Case.referent_id, Case.last_activity_at),
+        values(Episode, Episode.ended_at, Episode.outcome),
+        values(TriageRequest, TriageRequest.status),
+        values(DeliverableKind, DeliverableKind.label, DeliverableKind.active),
+        values(Deliverable, Deliverable.sections, Deliverable.status, Deliverable.version_count),
+        values(
+            DeliverableVersion,
+            DeliverableVersion.shared_message_id,
+            DeliverableVersion.acknowledged_at,
+            DeliverableVersion.scan_attachment_id,
+        ),
+        values(ActionStep, ActionStep.position, ActionStep.description, ActionStep.status),
+        values(Attachment, Attachment.filename, Attachment.description),
+        values(OutboxMessage, OutboxMessage.status, OutboxMessage.attempts),
     )
-    return counts, rows
+    return counts, rows, stored_files()
 
 
 def assert_no_secret(text: str) -> None:
     assert [s for s in SECRETS if s in text] == []
 
 
+@dataclass
+class Attempt:
+    """One request naming rows by {placeholder}; `form` and uploads get the sender's CSRF token."""
+
+    method: str
+    url: str
+    headers: dict
+    form: dict | None
+    json: dict | None
+    upload: bool  # multipart: the CSRF token and the form's fields first, then a PDF
+    who: str  # which of BRE's staff sends it: counsellor, manager or admin
+
+
+def surface(
+    resource, name, method, url, *, htmx=False, form=None, json=None, upload=False, who="counsellor"
+):
+    """One way to reach one of ARA's rows."""
+    attempt = Attempt(method, url, HTMX if htmx else {}, form, json, upload, who)
+    return pytest.param(attempt, id=f"{resource}-{name}")
+
+
 PERSON_FORM = {"first_name": "Pirate", "last_name": "Pirate", "email": "pirate@exemple.fr"}
 INTERACTION = {"duration_minutes": 20, "channel": "telephone", "summary": "Pirate"}
-
-
-def surface(resource, name, method, url, *, htmx=False, form=None, json=None):
-    """One way to reach one of ARA's rows; `form` bodies get BRE's CSRF token."""
-    headers = HTMX if htmx else {}
-    return pytest.param(method, url, headers, form, json, id=f"{resource}-{name}")
-
-
 OPEN_CASE = {"beneficiary_id": "{beneficiary}", "channel": "telephone", "motive": "vae"}
 HAND_OVER = {"referent_id": "{bre_counsellor}"}
+SECTION = {"section-libre-1": "Pirate"}
+STEP = {"description": "Pirate", "owner": "counsellor", "status": "done"}
+DOWN = {"direction": "down"}
+KIND = {"label": "Pirate", "active": "1"}
 SURFACES = [
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
     surface(
@@ -227,6 +411,86 @@ SURFACES = [
         "/cases/{bre_case}/episodes/{episode}/end",
         form={"outcome": "Pirate"},
     ),
+    # Deliverables: the editor, its actions on version 1, the PDF, drafting on ARA's case.
+    surface("deliverable", "page", "GET", "/deliverables/{deliverable}"),
+    surface("deliverable", "fragment", "GET", "/deliverables/{deliverable}", htmx=True),
+    surface("deliverable", "form", "POST", "/deliverables/{deliverable}/draft", form=SECTION),
+    surface(
+        "deliverable",
+        "form_autosave",
+        "POST",
+        "/deliverables/{deliverable}/draft",
+        htmx=True,
+        form=SECTION,
+    ),
+    surface("deliverable", "form_issue", "POST", "/deliverables/{deliverable}/issue", form=SECTION),
+    surface(
+        "deliverable", "form_share", "POST", "/deliverables/{deliverable}/versions/1/share", form={}
+    ),
+    surface(
+        "deliverable",
+        "form_scan",
+        "POST",
+        "/deliverables/{deliverable}/versions/1/scan",
+        upload=True,
+    ),
+    surface("deliverable", "pdf", "GET", "/deliverables/{deliverable}/versions/1/pdf"),
+    surface(
+        "deliverable",
+        "form_draft",
+        "POST",
+        "/cases/{case}/deliverables",
+        form={"kind_id": "{kind}"},
+    ),
+    surface("deliverable", "api_get", "GET", "/api/v1/cases/{case}/deliverables"),
+    surface("deliverable", "api_pdf", "GET", "/api/v1/deliverables/{deliverable}/versions/1/pdf"),
+    surface(
+        "deliverable",
+        "api_write",
+        "PUT",
+        "/api/v1/deliverables/{deliverable}/sections",
+        json={"libre-1": "Pirate"},
+    ),
+    surface("deliverable", "api_issue", "POST", "/api/v1/deliverables/{deliverable}/issue"),
+    surface(
+        "deliverable",
+        "api_draft",
+        "POST",
+        "/api/v1/cases/{case}/deliverables",
+        json={"kind_id": "{kind}"},
+    ),
+    # The action plan of ARA's case.
+    surface("step", "page", "GET", "/cases/{case}/plan"),
+    surface("step", "fragment", "GET", "/cases/{case}/plan", htmx=True),
+    surface("step", "form", "POST", "/cases/{case}/plan/steps/{step}", htmx=True, form=STEP),
+    surface("step", "form_add", "POST", "/cases/{case}/plan/steps", form=STEP),
+    surface("step", "form_move", "POST", "/cases/{case}/plan/steps/{step}/move", form=DOWN),
+    surface(
+        "step", "form_delete", "POST", "/cases/{case}/plan/steps/{step}/delete", htmx=True, form={}
+    ),
+    surface("step", "api_get", "GET", "/api/v1/cases/{case}/action-steps"),
+    surface("step", "api_write", "PUT", "/api/v1/cases/{case}/action-steps/{step}", json=STEP),
+    surface("step", "api_add", "POST", "/api/v1/cases/{case}/action-steps", json=STEP),
+    surface("step", "api_move", "POST", "/api/v1/cases/{case}/action-steps/{step}/move", json=DOWN),
+    surface("step", "api_delete", "DELETE", "/api/v1/cases/{case}/action-steps/{step}"),
+    # Attachments of ARA's case.
+    surface("attachment", "page", "GET", "/cases/{case}/attachments"),
+    surface("attachment", "fragment", "GET", "/cases/{case}/attachments", htmx=True),
+    surface("attachment", "form", "POST", "/cases/{case}/attachments", htmx=True, upload=True),
+    surface("attachment", "form_plain", "POST", "/cases/{case}/attachments", upload=True),
+    surface("attachment", "download", "GET", "/attachments/{attachment}/download"),
+    surface("attachment", "api_get", "GET", "/api/v1/cases/{case}/attachments"),
+    surface("attachment", "api_content", "GET", "/api/v1/attachments/{attachment}/content"),
+    surface("attachment", "api_write", "POST", "/api/v1/cases/{case}/attachments", upload=True),
+    # What only supervisors do: retry an e-mail, change a deliverable kind.
+    surface("message", "form", "POST", "/messages/{message}/retry", form={}, who="manager"),
+    surface("message", "form_admin", "POST", "/messages/{message}/retry", form={}, who="admin"),
+    surface("kind", "form", "POST", "/admin/livrables/{kind}", form=KIND, who="admin"),
+    # BRE's own case, naming one of ARA's action steps.
+    surface("step", "form_own_case", "POST", "/cases/{bre_case}/plan/steps/{step}/delete", form={}),
+    surface(
+        "step", "api_own_case", "PUT", "/api/v1/cases/{bre_case}/action-steps/{step}", json=STEP
+    ),
 ]
 
 
@@ -239,35 +503,66 @@ def fill(value, ids: dict):
     return value
 
 
-def all_ids(session, ara: Tenant, bre: Tenant) -> dict:
-    uo1 = session.exec(select(ServiceUnit.id).where(ServiceUnit.code == "UO1")).one()
-    return {**ara.ids, "bre_case": bre.case.id, "bre_counsellor": bre.counsellor.id, "uo1": uo1}
+def all_ids(session, target: Tenant, own: Tenant) -> dict:
+    """The rows of `target`, and the sender's own rows where a request names them (bre_*)."""
+    return {
+        **target.ids,
+        "bre_case": own.case.id,
+        "bre_counsellor": own.counsellor.id,
+        "bre_kind": own.kind.id,
+        "uo1": unit_id(session, "UO1"),
+    }
+
+
+def send(client, csrf: str, attempt: Attempt, ids: dict):
+    body = {}
+    if attempt.json is not None:
+        body["json"] = fill(attempt.json, ids)
+    if attempt.form is not None or attempt.upload:
+        body["data"] = {"csrf_token": csrf, **fill(attempt.form or {}, ids)}
+    if attempt.upload:
+        body["files"] = {"file": ("pirate.pdf", PDF, "application/pdf")}
+    url = fill(attempt.url, ids)
+    return client.request(
+        attempt.method, url, headers=attempt.headers, follow_redirects=False, **body
+    )
+
+
+EVERYWHERE = ("page", "fragment", "form", "api_get", "api_write")
+EXPECTED = {
+    resource: EVERYWHERE
+    for resource in ("beneficiary", "case", "episode", "interaction", "deliverable", "step")
+} | {
+    "attachment": EVERYWHERE,
+    "triage": ("page", "fragment", "form", "api_write"),  # no api_get: see the queue test
+    "message": ("form",),  # listed on /messages only: see the supervisors' lists
+    "kind": ("form",),  # listed on /admin/livrables only, likewise
+}
 
 
 def test_every_resource_is_tried_on_every_surface():
     tried = {param.id for param in SURFACES}
-    for resource in ("beneficiary", "case", "episode", "interaction", "triage"):
-        for name in ("page", "fragment", "form", "api_get", "api_write"):
-            if (resource, name) != ("triage", "api_get"):  # no such endpoint: see the queue test
-                assert f"{resource}-{name}" in tried
+    expected = {f"{resource}-{name}" for resource, names in EXPECTED.items() for name in names}
+    assert sorted(expected - tried) == []
 
 
-@pytest.mark.parametrize(("method", "url", "headers", "form", "json"), SURFACES)
-def test_counsellor_of_another_operator_gets_404_and_no_data(
-    as_bre, session, ara, bre, method, url, headers, form, json
-):
-    client, csrf = as_bre
+@pytest.mark.parametrize("attempt", SURFACES)
+def test_staff_of_another_operator_get_404_and_no_data(client, session, ara, bre, attempt):
+    csrf = sign_in(client, session, getattr(bre, attempt.who))
     ids = all_ids(session, ara, bre)
-    body = {"json": fill(json, ids)} if json is not None else {}
-    if form is not None:
-        body = {"data": {**fill(form, ids), "csrf_token": csrf}}
     before = snapshot(session)
-    response = client.request(
-        method, fill(url, ids), headers=headers, follow_redirects=False, **body
-    )
+    response = send(client, csrf, attempt, ids)
     assert response.status_code == 404
     assert_no_secret(response.text)
     assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("attempt", SURFACES)
+def test_the_same_request_on_the_senders_own_rows_is_not_refused(client, session, bre, attempt):
+    """So each 404 above comes from the rows' operator, not from a wrong address, id or body."""
+    csrf = sign_in(client, session, getattr(bre, attempt.who))
+    response = send(client, csrf, attempt, all_ids(session, bre, bre))
+    assert response.status_code not in (403, 404)
 
 
 def test_linking_an_interaction_to_another_operators_episode_is_refused(as_bre, session, ara, bre):
@@ -412,3 +707,114 @@ def test_triage_refuses_a_site_of_another_operator(as_bre, session, ara, bre):
     assert response.status_code == 422
     assert response.json()["fields"] == {"site_id": "Lieu d'accueil inconnu"}
     assert snapshot(session) == before
+
+
+# ---- deliverables: drafting on BRE's own case ----------------------------------------------
+
+DRAFTS = [
+    pytest.param({"kind_id": "{kind}"}, {"kind_id": "Type de livrable inconnu"}, id="kind"),
+    pytest.param(
+        {"kind_id": "{bre_kind}", "episode_id": "{episode}"},
+        {"episode_id": "Cette unité n'appartient pas au dossier"},
+        id="episode",
+    ),
+]
+
+
+@pytest.mark.parametrize(("draft", "fields"), DRAFTS)
+def test_api_refuses_a_draft_naming_another_operators_kind_or_episode(
+    as_bre, session, ara, bre, draft, fields
+):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/api/v1/cases/{bre.case.id}/deliverables", json=fill(draft, all_ids(session, ara, bre))
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == fields
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(("draft", "fields"), DRAFTS)
+def test_form_refuses_a_draft_naming_another_operators_kind_or_episode(
+    as_bre, session, ara, bre, draft, fields
+):
+    client, csrf = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/cases/{bre.case.id}/deliverables",
+        data={**fill(draft, all_ids(session, ara, bre)), "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
+# ---- what supervisors list -----------------------------------------------------------------
+
+SUPERVISOR_LISTS = [
+    pytest.param("manager", "/messages", {}, id="messages-manager"),
+    pytest.param("manager", "/messages", HTMX, id="messages-fragment"),
+    pytest.param("manager", "/messages?status=failed", {}, id="messages-failed"),
+    pytest.param("admin", "/messages", {}, id="messages-admin"),
+    pytest.param("manager", "/preuves-manquantes", {}, id="proofs-manager"),
+    pytest.param("manager", "/preuves-manquantes", HTMX, id="proofs-fragment"),
+    pytest.param("admin", "/preuves-manquantes", {}, id="proofs-admin"),
+    pytest.param("counsellor", "/preuves-manquantes", {}, id="proofs-counsellor"),
+    pytest.param("admin", "/admin/livrables", {}, id="kinds-admin"),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "headers"), SUPERVISOR_LISTS)
+def test_supervisor_lists_never_show_another_operators_rows(
+    client, session, ara, bre, who, url, headers
+):
+    sign_in(client, session, getattr(bre, who))
+    page = client.get(url, headers=headers)
+    assert page.status_code == 200
+    assert "Bilan confidentiel BRE" in page.text  # BRE's own e-mail, gap or kind is there…
+    assert_no_secret(page.text)  # …ARA's are not
+    assert ara.case.reference not in page.text
+
+
+def test_missing_proofs_of_another_operators_counsellor_are_not_found(client, session, ara, bre):
+    sign_in(client, session, bre.manager)
+    page = client.get("/preuves-manquantes", params={"conseiller": ara.counsellor.id})
+    assert "Aucune preuve manquante" in page.text
+    assert_no_secret(page.text)
+    assert ara.case.reference not in page.text
+
+
+OWN_PAGES = [
+    pytest.param(
+        "counsellor",
+        "/cases/{case}",
+        ["Bilan confidentiel ARA", "Étape confidentielle ARA", "releve-confidentiel-ARA"],
+        id="case",
+    ),
+    pytest.param(
+        "counsellor",
+        "/deliverables/{deliverable}",
+        ["Section confidentielle ARA"],
+        id="deliverable",
+    ),
+    pytest.param(
+        "manager",
+        "/messages",
+        ["Bilan confidentiel ARA", "sidonie.vautrin@exemple.fr", "Refus confidentiel ARA"],
+        id="messages",
+    ),
+    pytest.param(
+        "manager", "/preuves-manquantes", ["VAUTRIN", "Bilan confidentiel ARA"], id="proofs"
+    ),
+    pytest.param("admin", "/admin/livrables", ["Bilan confidentiel ARA"], id="kinds"),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "shown"), OWN_PAGES)
+def test_the_secrets_are_shown_to_their_own_operator(client, session, ara, who, url, shown):
+    """The checks above would see ARA's rows: the pages are empty of them for BRE only."""
+    sign_in(client, session, getattr(ara, who))
+    page = client.get(fill(url, ara.ids))
+    assert [secret for secret in shown if secret not in page.text] == []
