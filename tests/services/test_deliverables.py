@@ -211,3 +211,28 @@ def test_bad_links_are_refused(session, counsellor, make_token):
     with pytest.raises(InvalidLink):
         acknowledge_online(session=session, token=make_token(version.id))
     assert version.acknowledged_at is None
+
+
+def test_the_issued_pdf_reads_the_beneficiary_the_sections_and_the_version(session, counsellor):
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    case = make_case(session, counsellor, request_text="Changer de voie après quinze ans")
+    deliverable = draft(session, counsellor, case)
+    save_draft(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, bodies={"libre-1": "v1"}
+    )
+    issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    save_draft(
+        session=session,
+        actor=counsellor,
+        deliverable_id=deliverable.id,
+        bodies={"libre-1": "Reprendre des études d'infirmière"},
+    )
+    second = issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    reader = PdfReader(BytesIO(version_pdf(second)))
+    text = " ".join(page.extract_text() for page in reader.pages).replace("\u202f", " ")
+    for expected in ("Zoé", "Votre demande", "Projet retenu", "Version 2", "quinze ans"):
+        assert expected in text, expected
+    assert "infirmière" in text and "Page 1 sur" in text
