@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     mail_sender: str = "Fil rouge <ne-pas-repondre@filrouge.localhost>"
     mail_dir: Path = VAR_DIR / "mail"
     outbox_max_attempts: int = 8
+    # A referral sent to a partner expires when the partner has not answered after this long.
+    referral_answer_days: int = 15
     # How long a worker owns a message it is sending; past it, another worker may retry it.
     # Keep it well above a whole SMTP exchange (several timeouts).
     outbox_lease_seconds: int = 600

@@ -7,6 +7,7 @@ from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirem
 from app.models.deliverables import ActionStep, Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
+from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.staff import LoginAttempt, StaffSession, StaffSite, StaffUser
 from app.models.triage import TriageRequest
 
@@ -17,6 +18,9 @@ __all__ = [
     "DeliverableKind",
     "DeliverableVersion",
     "OutboxMessage",
+    "Partner",
+    "Referral",
+    "ReferralEvent",
     "UnitProofRequirement",
     "Beneficiary",
     "Case",

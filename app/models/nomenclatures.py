@@ -196,3 +196,40 @@ class MessageStatus(LabelledEnum):
     SENDING = "sending", "Envoi en cours"
     SENT = "sent", "Envoyé"
     FAILED = "failed", "Échec définitif"
+
+
+class PartnerType(LabelledEnum):
+    """Who the CEP refers people to (partner directory)."""
+
+    VAE = "vae", "VAE (France VAE, point relais conseil)"
+    SKILLS_ASSESSMENT = "bilan_competences", "Bilan de compétences"
+    FRANCE_TRAVAIL = "france_travail", "France Travail"
+    APEC = "apec", "Apec"
+    CAP_EMPLOI = "cap_emploi", "Cap emploi"
+    MISSION_LOCALE = "mission_locale", "Mission locale"
+    TRANSITIONS_PRO = "transitions_pro", "Transitions Pro (PTP, démission-reconversion)"
+    OPCO = "opco", "OPCO"
+    CPF = "cpf", "Mon Compte Formation / CPF"
+    BUSINESS_CREATION = "creation_entreprise", "Création ou reprise d'entreprise"
+    OCCUPATIONAL_HEALTH = "sante_travail", "Santé au travail / maintien en emploi"
+    SOCIAL_SERVICES = "services_sociaux", "Services sociaux"
+    EMPLOYER = "employeur_rh", "Employeur / RH"
+    OTHER = "autre", "Autre"
+
+
+class ReferralStatus(LabelledEnum):
+    PROPOSED = "proposed", "Proposée"
+    SENT = "sent", "Envoyée au partenaire"
+    ACCEPTED = "accepted", "Acceptée"
+    DECLINED = "declined", "Refusée"
+    IN_PROGRESS = "in_progress", "En cours"
+    COMPLETED = "completed", "Terminée"
+    ABANDONED = "abandoned", "Abandonnée"
+    EXPIRED = "expired", "Expirée (sans réponse)"
+
+
+class ReferralOutcome(LabelledEnum):
+    ACHIEVED = "achieved", "Objectif atteint"
+    PARTLY = "partly", "Objectif partiellement atteint"
+    NOT_ACHIEVED = "not_achieved", "Objectif non atteint"
+    OTHER = "other", "Autre issue"
