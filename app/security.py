@@ -98,16 +98,28 @@ def _link_audience(purpose: str) -> str:
     return f"{get_settings().jwt_audience}-link-{purpose}"
 
 
-def create_link_token(*, purpose: str, subject_id: int, lifetime: timedelta | None = None) -> str:
-    """A signed, expiring token for a link sent by e-mail (e.g. purpose "document")."""
+def create_link_token(
+    *, purpose: str, subject_id: int, lifetime: timedelta | None = None, nonce: str | None = None
+) -> str:
+    """A signed, expiring token for a link sent by e-mail (e.g. purpose "document").
+
+    A `nonce` makes a single-use link: the caller stores it and forgets it once used."""
     lifetime = lifetime or timedelta(days=get_settings().signed_link_days)
-    return create_jwt(subject=str(subject_id), audience=_link_audience(purpose), lifetime=lifetime)
+    claims = {"nonce": nonce} if nonce else None
+    return create_jwt(
+        subject=str(subject_id), audience=_link_audience(purpose), lifetime=lifetime, claims=claims
+    )
+
+
+def read_link_claims(token: str, *, purpose: str) -> tuple[int, str | None]:
+    """(id, nonce) of a link token; InvalidToken when tampered, expired or for another use."""
+    claims = decode_jwt(token, audience=_link_audience(purpose))
+    try:
+        return int(claims["sub"]), claims.get("nonce")
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("bad subject") from exc
 
 
 def read_link_token(token: str, *, purpose: str) -> int:
     """The id a link token was made for; InvalidToken when tampered, expired or for another use."""
-    claims = decode_jwt(token, audience=_link_audience(purpose))
-    try:
-        return int(claims["sub"])
-    except (KeyError, ValueError) as exc:
-        raise InvalidToken("bad subject") from exc
+    return read_link_claims(token, purpose=purpose)[0]
