@@ -68,7 +68,7 @@ async def _store(request: Request, session, user: StaffUser, case_id: int):
 def _download(attachment, chunks) -> StreamingResponse:
     """Always a download, never shown inline: the browser gets no chance to run the content."""
     headers = {
-        "Content-Disposition": _disposition(attachment.filename),
+        "Content-Disposition": attachment_disposition(attachment.filename),
         "Content-Length": str(attachment.size_bytes),
         "X-Content-Type-Options": "nosniff",
         "Cache-Control": "no-store",
@@ -77,7 +77,8 @@ def _download(attachment, chunks) -> StreamingResponse:
     return StreamingResponse(chunks, media_type=attachment.content_type, headers=headers)
 
 
-def _disposition(filename: str) -> str:
+def attachment_disposition(filename: str) -> str:
+    """Content-Disposition for a download: an ASCII fallback name and the real one (RFC 6266)."""
     fallback = "".join(
         ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in filename
     )

@@ -1,8 +1,6 @@
 """Deliverables for staff: draft from the case, edit inline (saved as you go), issue, share,
 download any version — and the same through /api/v1."""
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlmodel import select
@@ -23,6 +21,7 @@ from app.models.deliverables import (
 from app.models.outbox import OutboxMessage
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
+from app.routes.attachments import attachment_disposition
 from app.services import deliverables as service
 from app.services.action_plan import list_steps
 from app.services.attachments import add_attachment
@@ -225,7 +224,7 @@ def pdf_download(pdf: bytes, filename: str) -> Response:
         pdf,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "Content-Disposition": attachment_disposition(filename),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },
