@@ -24,7 +24,9 @@ from app.routes import (
     health,
     home,
     messages,
+    partners,
     proofs,
+    referrals,
     triage,
 )
 from app.security import new_token
@@ -44,7 +46,7 @@ def create_app() -> FastAPI:
         dependencies=[Depends(verify_csrf)],
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, auth, home, triage, beneficiaries, cases, action_plan, messages, proofs, attachments, api):
+    for module in (health, auth, home, triage, beneficiaries, cases, action_plan, messages, proofs, partners, referrals, attachments, api):
         app.include_router(module.router)
     for router in (deliverables.router, deliverables.api_router, documents.router):
         app.include_router(router)

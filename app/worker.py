@@ -1,4 +1,5 @@
-"""The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`."""
+"""The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
+each pass also expires referrals left without an answer."""
 
 import signal
 import threading
@@ -6,11 +7,13 @@ from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app.config import get_settings
 from app.db import get_engine
 from app.mail import Transport, transport_from_settings
 from app.services.outbox import deliver_due
+from app.services.referrals import expire_unanswered
 
 Echo = Callable[[str], None]
 
@@ -27,20 +30,34 @@ def run_delivery_loop(
     engine = engine or get_engine()
     transport = transport_from_settings()
     while not stop.is_set():
-        _one_pass(engine, transport, stop, echo)
+        if _one_pass(engine, transport, stop, echo):  # a database away: one message is enough
+            _expire_referrals(engine, echo)
         if once:
             return
         stop.wait(interval)
 
 
-def _one_pass(engine: Engine, transport: Transport, stop: threading.Event, echo: Echo) -> None:
+def _one_pass(engine: Engine, transport: Transport, stop: threading.Event, echo: Echo) -> bool:
     try:
         report = deliver_due(engine=engine, transport=transport, stop=stop)
     except Exception as exc:  # the database may be away for a moment: the next pass retries
         echo(f"{_clock()} Envoi des messages impossible : {type(exc).__name__} : {exc}")
-        return
+        return False
     if report:
         echo(f"{_clock()} Messages : {report.summary()}.")
+    return True
+
+
+def _expire_referrals(engine: Engine, echo: Echo) -> None:
+    """In its own transaction, so that a failure here never holds back the e-mails."""
+    try:
+        with Session(engine) as session, session.begin():
+            expired = expire_unanswered(session=session)
+    except Exception as exc:  # same as above: the next pass tries again
+        echo(f"{_clock()} Expiration des orientations impossible : {type(exc).__name__} : {exc}")
+        return
+    if expired:
+        echo(f"{_clock()} Orientations expirées sans réponse : {expired}.")
 
 
 def _clock() -> str:

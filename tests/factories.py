@@ -157,3 +157,23 @@ def make_deliverable(
         )
         session.flush()
     return deliverable
+
+
+def make_partner(session: Session, operator: Operator, **overrides):
+    """A partner of the operator's directory (a bilan de compétences centre by default)."""
+    # Imported here so that this builder stays one block, appended after the others.
+    from app.models.partners import Partner
+
+    n = next(_seq)
+    values = {
+        "name": f"Centre de bilan {n}",
+        "type": "bilan_competences",
+        "departements": "69",
+        "contact_name": "Nadia Benali",
+        "email": f"bilan{n}@partenaire.fr",
+        **overrides,
+    }
+    partner = Partner(operator_id=operator.id, **values)
+    session.add(partner)
+    session.flush()
+    return partner

@@ -52,6 +52,28 @@ def _check_postcode(value: str) -> str:
     return value
 
 
+# INSEE département codes: Corsica has been 2A and 2B since 1976 (no 20), then overseas.
+DEPARTEMENT_CODES = frozenset(
+    [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"] + [str(n) for n in range(971, 977)]
+)
+
+
+def normalise_departement(raw: str) -> str:
+    """A département code as INSEE writes it ("1" → "01", "2a" → "2A"), or raise."""
+    code = raw.strip().upper()
+    if len(code) == 1 and code.isdigit():
+        code = "0" + code
+    if code not in DEPARTEMENT_CODES:
+        shown = without_nul(raw.strip())[:12]
+        raise ValueError(f"Département inconnu : « {shown} » (ex. 01, 69, 2A, 974)")
+    return code
+
+
+def departement_order(code: str) -> tuple[int, str]:
+    """Sort key that puts 2A and 2B between 19 and 21, as INSEE lists them."""
+    return (20, code) if code in ("2A", "2B") else (int(code), "")
+
+
 def _check_birth_year(value: int) -> int:
     this_year = date.today().year
     if not 1920 <= value <= this_year - 14:

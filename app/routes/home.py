@@ -8,6 +8,7 @@ from app.deps import CurrentStaff, SessionDep
 from app.rendering import render
 from app.services.beneficiaries import search_beneficiaries
 from app.services.cases import find_cases, my_idle_cases, my_open_cases
+from app.services.referral_views import awaiting_answer, follow_up_due
 from app.services.triage import queue
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +25,8 @@ def home(request: Request, session: SessionDep, user: CurrentStaff):
             "open_cases": my_open_cases(session=session, actor=user),
             "idle_cases": my_idle_cases(session=session, actor=user),
             "triage_queue": queue(session=session, actor=user, mine_only=True),
+            "referrals_awaiting": awaiting_answer(session=session, actor=user),
+            "referrals_due": follow_up_due(session=session, actor=user),
         },
     )
 

@@ -19,13 +19,20 @@ from app.services.catalogue import list_units
 from app.services.deliverables import versions_by_deliverable
 from app.services.episodes import missing_predecessor
 from app.services.proofs import EpisodeProofs, proof_status_for_episodes
+from app.services.referral_views import (
+    ReferralPanel,
+    ReferralTimelineEntry,
+    referral_panel,
+    referral_timeline_entries,
+)
 from app.services.staff import list_colleagues
 
 
 @dataclass
 class TimelineEntry:
     at: datetime
-    # "episode_started", "episode_ended", "interaction", "version_issued" or "acknowledged"
+    # "episode_started", "episode_ended", "interaction", "version_issued", "acknowledged"
+    # or "referral"
     kind: str
     episode: Episode | None = None
     interaction: Interaction | None = None
@@ -33,6 +40,7 @@ class TimelineEntry:
     author: StaffUser | None = None
     deliverable: Deliverable | None = None
     version: DeliverableVersion | None = None
+    referral: ReferralTimelineEntry | None = None
 
 
 @dataclass
@@ -55,6 +63,7 @@ class CaseView:
     proofs: dict[int, EpisodeProofs] = field(default_factory=dict)
     plan: PlanView | None = None
     attachments: AttachmentPanel | None = None
+    referrals: ReferralPanel | None = None
 
     @property
     def episode_by_id(self) -> dict[int, Episode]:
@@ -126,7 +135,11 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
     )
     view.plan = load_plan(session=session, actor=actor, case_id=case.id)
     view.attachments = attachment_panel(session=session, actor=actor, case_id=case.id)
-    documents = _document_entries(view, staff_by_id)
+    view.referrals = referral_panel(session=session, actor=actor, case_id=case.id)
+    documents = _document_entries(view, staff_by_id) + [
+        TimelineEntry(r.at, "referral", author=r.author, referral=r)
+        for r in referral_timeline_entries(session=session, actor=actor, case_id=case.id)
+    ]
     view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id, documents)
     view.order_warnings = _historical_warnings(episodes, units, unit_by_id)
     return view

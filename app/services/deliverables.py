@@ -25,6 +25,7 @@ from app.models.staff import StaffUser
 from app.services.action_plan import plan_snapshot
 from app.services.cases import case_time_zone, get_case, touch
 from app.services.pdf import render_deliverable_pdf
+from app.services.referral_views import referral_lines
 from app.services.scope import load_owned, operator_of
 from app.storage import get_storage, sha256_of
 
@@ -72,7 +73,10 @@ def prefilled_sections(
     if kind.includes_interactions:
         body = _interaction_digest(session, case, episode_id)
         sections.append(_section("entretiens", "Ce que nous avons travaillé ensemble", body))
-    # Referrals join the draft here once partner referrals exist (includes_referrals).
+    if kind.includes_referrals:
+        lines = referral_lines(session=session, case_id=case.id)
+        if lines:
+            sections.append(_section("orientations", "Orientations proposées", "\n".join(lines)))
     for position, title in enumerate(kind.extra_section_titles):
         sections.append(_section(f"libre-{position + 1}", title, ""))
     return sections

@@ -67,6 +67,7 @@ from app.services.demo_content import (
     SUMMARIES,
 )
 from app.services.demo_documents import prove_episode
+from app.services.demo_partners import seed_partners
 from app.services.episodes import end_episode, start_episode
 from app.services.interactions import record_interaction
 from app.services.operators import create_operator
@@ -520,6 +521,7 @@ def _backdate_close(ctx: _Ctx, case: Case, closed_at: datetime) -> None:
 
 def _seed_operator(ctx: _Ctx, team: _Team, spec: dict) -> None:
     """~100 people: pending requests, redirections, open, closed and reopened cases."""
+    seed_partners(session=ctx.session, operator=team.operator)
     first, second, third = team.counsellors
     situations = [CepSituation.PRIVATE_WORKER] * (OPERATOR_PLAN["people"] - len(REDIRECTED))
     people = [_create_beneficiary(ctx, team, spec, s) for s in situations]

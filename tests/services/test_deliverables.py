@@ -236,3 +236,28 @@ def test_the_issued_pdf_reads_the_beneficiary_the_sections_and_the_version(sessi
     for expected in ("Zoé", "Votre demande", "Projet retenu", "Version 2", "quinze ans"):
         assert expected in text, expected
     assert "infirmière" in text and "Page 1 sur" in text
+
+
+def test_a_document_de_synthese_lists_the_referrals_but_not_abandoned_ones(session, counsellor):
+    from app.models.partners import ReferralCreate, ReferralTransition
+    from app.services.referrals import change_status, propose_referral
+    from tests.factories import make_partner
+
+    case = make_case(session, counsellor)
+    operator = make_operator(session)
+    kept = make_partner(session, operator, name="Transitions Pro Auvergne-Rhône-Alpes")
+    dropped = make_partner(session, operator, name="Apec Lyon")
+    for partner in (kept, dropped):
+        data = ReferralCreate(partner_id=partner.id, purpose="Financer la formation", consent=True)
+        referral = propose_referral(session=session, actor=counsellor, case_id=case.id, data=data)
+    change_status(
+        session=session,
+        actor=counsellor,
+        referral_id=referral.id,
+        data=ReferralTransition(to="abandoned"),
+    )
+    sections = {s["title"]: s["body"] for s in draft(session, counsellor, case).sections}
+    assert "Transitions Pro Auvergne-Rhône-Alpes" in sections["Orientations proposées"]
+    assert "Apec Lyon" not in sections["Orientations proposées"]
+    plan = draft(session, counsellor, case, code="plan_action").sections
+    assert "Orientations proposées" not in [s["title"] for s in plan]
