@@ -68,6 +68,7 @@ from app.services.demo_content import (
 )
 from app.services.demo_documents import prove_episode
 from app.services.demo_partners import seed_partners
+from app.services.demo_referrals import refer_some
 from app.services.episodes import end_episode, start_episode
 from app.services.interactions import record_interaction
 from app.services.operators import create_operator
@@ -480,6 +481,7 @@ def _open_case(ctx: _Ctx, team: _Team, person: Beneficiary, referent: StaffUser,
     received, moments = _schedule(ctx, newest=newest, count=_moment_count(steps))
     case = _open_from_triage(ctx, team, person, referent, received)
     _play(ctx, referent, case, steps, moments)
+    refer_some(ctx.session, ctx.proof_rng, referent, case)
 
 
 def _closed_case(ctx: _Ctx, team: _Team, person: Beneficiary, referent: StaffUser) -> Case:
