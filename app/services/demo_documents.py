@@ -50,6 +50,8 @@ def prove_episode(session, rng, actor: StaffUser, case: Case, episode: Episode, 
     """Issue the deliverables the operator requires for this unit, as the counsellor would."""
     if rng.random() > PROOF_RATE:
         return
+    # Drafting and sharing stamp "now" on the case; the demo's history happened earlier.
+    last_activity = case.last_activity_at
     for kind in _required_kinds(session, case.operator_id, episode.unit_id):
         if kind.includes_action_plan and not list_steps(
             session=session, actor=actor, case_id=case.id
@@ -69,6 +71,9 @@ def prove_episode(session, rng, actor: StaffUser, case: Case, episode: Episode, 
             version.acknowledged_at = min(issued_at + timedelta(hours=rng.randint(2, 72)), utcnow())
             version.acknowledgement_method = AcknowledgementMethod.ONLINE.value
         session.add(version)
+        last_activity = max(last_activity, issued_at)
+    case.last_activity_at = last_activity
+    session.add(case)
     session.flush()
 
 

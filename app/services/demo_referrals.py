@@ -59,10 +59,13 @@ def refer_some(session, rng, actor: StaffUser, case: Case) -> None:
         shared_information=f"Dossier {case.reference}",
         consent=True,
     )
+    last_activity = case.last_activity_at  # proposing stamps "now"; the history is older
     referral = propose_referral(session=session, actor=actor, case_id=case.id, data=data)
+    case.last_activity_at = last_activity
     started = utcnow() - timedelta(days=rng.randint(1, 60), hours=rng.randint(0, 8))
     started = max(started, case.opened_at + timedelta(hours=2))
     _backdate_proposal(session, referral, started)
+    case.last_activity_at = max(last_activity, started)
     for status, days in rng.choice(SCRIPTS):
         at = started + timedelta(days=days, hours=1)
         if at > utcnow():
