@@ -1,5 +1,6 @@
 """SQLModel tables and their input/output schemas, one module per domain."""
 
+from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot, RateLimitHit
 from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
@@ -12,6 +13,11 @@ from app.models.staff import LoginAttempt, StaffSession, StaffSite, StaffUser
 from app.models.triage import TriageRequest
 
 __all__ = [
+    "Absence",
+    "Appointment",
+    "AppointmentType",
+    "OpeningSlot",
+    "RateLimitHit",
     "ActionStep",
     "Attachment",
     "Deliverable",

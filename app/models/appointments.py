@@ -1,0 +1,146 @@
+"""Appointments (rendez-vous): their types (motifs), the counsellors' weekly opening slots and
+absences, and the appointments booked online or by staff.
+
+No counsellor ever has two active appointments that overlap: the database guarantees it (an
+exclusion constraint on PostgreSQL, triggers on SQLite — see the migration), not only Python.
+"""
+
+from datetime import date, datetime, time
+
+from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
+
+from app.models.base import UTCDateTime, utcnow
+
+APPOINTMENT_STATUSES = ("booked", "cancelled", "honoured", "no_show", "excused")
+MODES = ("on_site", "phone", "video")
+
+
+class AppointmentType(SQLModel, table=True):
+    """A motif: what is booked, for how long, how, and by whom."""
+
+    __tablename__ = "appointment_types"
+    __table_args__ = (
+        UniqueConstraint("operator_id", "name"),
+        CheckConstraint("duration_minutes BETWEEN 5 AND 480", name="type_duration_range"),
+        CheckConstraint("buffer_minutes BETWEEN 0 AND 120", name="type_buffer_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    name: str = Field(max_length=120)
+    description: str = Field(default="", max_length=1000)
+    duration_minutes: int = 60
+    # Space-separated among "on_site", "phone", "video".
+    modes: str = Field(default="on_site phone video", max_length=40)
+    online_bookable: bool = True
+    min_notice_hours: int = 24
+    max_horizon_days: int = 60
+    cancel_cutoff_hours: int = 24
+    # Time kept free after each appointment of this type.
+    buffer_minutes: int = 0
+    # The unit this appointment usually leads to (e.g. « Premier rendez-vous CEP » → UO1).
+    unit_id: int | None = Field(default=None, foreign_key="service_units.id")
+    position: int = 0
+    active: bool = True
+
+
+class OpeningSlot(SQLModel, table=True):
+    """A weekly opening: a counsellor receives at a site (or remotely when `site_id` is empty)
+    on a weekday between two local times, between two dates."""
+
+    __tablename__ = "opening_slots"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="opening_weekday_range"),
+        CheckConstraint("end_time > start_time", name="opening_ends_after_start"),
+        CheckConstraint(
+            "valid_until IS NULL OR valid_until >= valid_from", name="opening_valid_range"
+        ),
+        Index("ix_opening_slots_operator_counsellor", "operator_id", "counsellor_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id")
+    counsellor_id: int = Field(foreign_key="staff_users.id")
+    site_id: int | None = Field(default=None, foreign_key="sites.id", index=True)
+    weekday: int  # 0 = Monday, as in Python
+    start_time: time
+    end_time: time
+    # Space-separated among "on_site", "phone", "video".
+    modes: str = Field(default="on_site phone video", max_length=40)
+    valid_from: date
+    valid_until: date | None = None
+
+
+class Absence(SQLModel, table=True):
+    """A counsellor is away: no slot is offered in that period."""
+
+    __tablename__ = "absences"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="absence_ends_after_start"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id")
+    counsellor_id: int = Field(foreign_key="staff_users.id", index=True)
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reason: str = Field(default="", max_length=200)
+
+
+class Appointment(SQLModel, table=True):
+    __tablename__ = "appointments"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="appointment_ends_after_start"),
+        CheckConstraint("blocks_until >= ends_at", name="appointment_blocks_after_end"),
+        CheckConstraint(
+            "status IN ('booked', 'cancelled', 'honoured', 'no_show', 'excused')",
+            name="appointment_status_known",
+        ),
+        CheckConstraint("mode IN ('on_site', 'phone', 'video')", name="appointment_mode_known"),
+        Index("ix_appointments_counsellor_starts", "counsellor_id", "starts_at"),
+        Index("ix_appointments_operator_starts", "operator_id", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id")
+    reference: str = Field(max_length=24, unique=True)
+    appointment_type_id: int = Field(foreign_key="appointment_types.id")
+    counsellor_id: int = Field(foreign_key="staff_users.id")
+    site_id: int | None = Field(default=None, foreign_key="sites.id")
+    mode: str = Field(max_length=10)
+    starts_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    ends_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # The end plus the type's buffer: what the no-overlap constraint protects.
+    blocks_until: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    status: str = Field(default="booked", max_length=10)
+    beneficiary_id: int = Field(foreign_key="beneficiaries.id", index=True)
+    triage_request_id: int | None = Field(default=None, foreign_key="triage_requests.id")
+    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    interaction_id: int | None = Field(default=None, foreign_key="interactions.id")
+    booked_via: str = Field(default="online", max_length=10)  # online, staff or api
+    booked_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    request_text: str = Field(default="", max_length=2000)
+    # A double-submitted form books once: the same key finds the same appointment.
+    idempotency_key: str | None = Field(default=None, max_length=80, unique=True)
+    # RFC 5545: a stable UID, and a SEQUENCE raised on each change so that updates replace.
+    ics_uid: str = Field(max_length=100, unique=True)
+    ics_sequence: int = 0
+    reminder_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
+class RateLimitHit(SQLModel, table=True):
+    """One request counted against a public rate limit (per IP, per e-mail, per phone), kept in
+    the database so that every app process shares the count."""
+
+    __tablename__ = "rate_limit_hits"
+    __table_args__ = (Index("ix_rate_limit_hits_bucket_key_at", "bucket", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(max_length=40)
+    key: str = Field(max_length=200)
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
