@@ -45,9 +45,14 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 8
     # A referral sent to a partner expires when the partner has not answered after this long.
     referral_answer_days: int = 15
+    # Beneficiaries get a reminder this many hours before their appointment.
+    reminder_hours: int = 48
     # How long a worker owns a message it is sending; past it, another worker may retry it.
     # Keep it well above a whole SMTP exchange (several timeouts).
     outbox_lease_seconds: int = 600
+    # Requests allowed per IP, e-mail and phone on the public booking pages and API:
+    # "N/second", "N/minute", "N/hour" or "N/day". Raise it for load checks.
+    public_rate_limit: str = "20/minute"
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

@@ -15,9 +15,13 @@ from app.rendering import is_htmx, render
 from app.routes import (
     action_plan,
     api,
+    appointment_links,
     attachments,
     auth,
+    availability,
     beneficiaries,
+    booking,
+    calendar,
     cases,
     deliverables,
     documents,
@@ -26,6 +30,7 @@ from app.routes import (
     messages,
     partners,
     proofs,
+    public_api,
     referrals,
     triage,
 )
@@ -46,10 +51,29 @@ def create_app() -> FastAPI:
         dependencies=[Depends(verify_csrf)],
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (health, auth, home, triage, beneficiaries, cases, action_plan, messages, proofs, partners, referrals, attachments, api):
+    for module in (
+        health,
+        auth,
+        home,
+        triage,
+        beneficiaries,
+        cases,
+        action_plan,
+        messages,
+        proofs,
+        partners,
+        referrals,
+        attachments,
+        api,
+    ):
         app.include_router(module.router)
+    app.include_router(availability.router)
     for router in (deliverables.router, deliverables.api_router, documents.router):
         app.include_router(router)
+    app.include_router(appointment_links.router)
+    app.include_router(booking.router)
+    app.include_router(calendar.router)
+    app.include_router(public_api.router)
 
     @app.middleware("http")
     async def anonymous_csrf_cookie(request: Request, call_next):

@@ -1,5 +1,5 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
-each pass also expires referrals left without an answer."""
+each pass also expires referrals left without an answer and queues appointment reminders."""
 
 import signal
 import threading
@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app.config import get_settings
 from app.db import get_engine
 from app.mail import Transport, transport_from_settings
+from app.services.appointment_messages import send_due_reminders
 from app.services.outbox import deliver_due
 from app.services.referrals import expire_unanswered
 
@@ -32,6 +33,7 @@ def run_delivery_loop(
     while not stop.is_set():
         if _one_pass(engine, transport, stop, echo):  # a database away: one message is enough
             _expire_referrals(engine, echo)
+            _queue_reminders(engine, echo)
         if once:
             return
         stop.wait(interval)
@@ -58,6 +60,18 @@ def _expire_referrals(engine: Engine, echo: Echo) -> None:
         return
     if expired:
         echo(f"{_clock()} Orientations expirées sans réponse : {expired}.")
+
+
+def _queue_reminders(engine: Engine, echo: Echo) -> None:
+    """In its own transaction too; the reminders queued here go out on the next pass."""
+    try:
+        with Session(engine) as session, session.begin():
+            reminded = send_due_reminders(session=session)
+    except Exception as exc:  # same as above: the next pass tries again
+        echo(f"{_clock()} Rappels de rendez-vous impossibles : {type(exc).__name__} : {exc}")
+        return
+    if reminded:
+        echo(f"{_clock()} Rappels de rendez-vous préparés : {reminded}.")
 
 
 def _clock() -> str:

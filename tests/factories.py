@@ -177,3 +177,64 @@ def make_partner(session: Session, operator: Operator, **overrides):
     session.add(partner)
     session.flush()
     return partner
+
+
+# ---------- Appointments (online booking) ----------
+
+
+def make_appointment_type(session: Session, operator: Operator, **overrides):
+    from app.models.appointments import AppointmentType
+
+    values = {
+        "name": f"Premier rendez-vous CEP {next(_seq)}",
+        "duration_minutes": 60,
+        "min_notice_hours": 2,
+        "max_horizon_days": 30,
+        **overrides,
+    }
+    kind = AppointmentType(operator_id=operator.id, **values)
+    session.add(kind)
+    session.flush()
+    return kind
+
+
+def make_openings(session: Session, counsellor: StaffUser, site: Site | None, **overrides):
+    """Every day of the week, 9:00–12:00 local, from today on."""
+    from datetime import time
+
+    from app.models.appointments import OpeningSlot
+
+    rows = []
+    for weekday in range(7):
+        values = {
+            "weekday": weekday,
+            "start_time": time(9),
+            "end_time": time(12),
+            "valid_from": utcnow().date() - timedelta(days=1),
+            **overrides,
+        }
+        rows.append(
+            OpeningSlot(
+                operator_id=counsellor.operator_id,
+                counsellor_id=counsellor.id,
+                site_id=site.id if site else None,
+                **values,
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def working_day_at(site: Site, days_ahead: int = 10, hour: int = 9):
+    """An aware start `days_ahead` from now at `hour` local, moved past public holidays."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from app.services.slots import holiday_subdivision, is_public_holiday
+
+    day = utcnow().date() + timedelta(days=days_ahead)
+    while is_public_holiday(day, holiday_subdivision(postcode=site.postcode)):
+        day += timedelta(days=1)
+    zone = ZoneInfo(site.time_zone)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=zone)

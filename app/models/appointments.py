@@ -7,6 +7,7 @@ exclusion constraint on PostgreSQL, triggers on SQLite — see the migration), n
 
 from datetime import date, datetime, time
 
+from pydantic import AwareDatetime, ValidationInfo, field_validator
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, utcnow
@@ -144,3 +145,96 @@ class RateLimitHit(SQLModel, table=True):
     bucket: str = Field(max_length=40)
     key: str = Field(max_length=200)
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+
+
+# ---- Availability admin: what the forms for motifs, openings and absences submit ------------
+
+
+def _checked_modes(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("Cochez au moins un mode")
+    if any(mode not in MODES for mode in value):
+        raise ValueError("Mode inconnu")
+    return [mode for mode in MODES if mode in value]
+
+
+class AppointmentTypeEdit(SQLModel):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=1000)
+    duration_minutes: int = Field(ge=5, le=480)
+    modes: list[str]
+    online_bookable: bool = False
+    min_notice_hours: int = Field(default=24, ge=0, le=720)
+    max_horizon_days: int = Field(default=60, ge=1, le=365)
+    cancel_cutoff_hours: int = Field(default=24, ge=0, le=720)
+    buffer_minutes: int = Field(default=0, ge=0, le=120)
+    unit_id: int | None = None
+    active: bool = False
+
+    @field_validator("name", "description", mode="before")
+    @classmethod
+    def _strip(cls, value):
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("unit_id", mode="before")
+    @classmethod
+    def _blank_unit(cls, value):
+        return None if value in ("", None) else value
+
+    @field_validator("modes")
+    @classmethod
+    def _modes(cls, value: list[str]) -> list[str]:
+        return _checked_modes(value)
+
+
+class OpeningSlotEdit(SQLModel):
+    counsellor_id: int = Field(ge=1)
+    # Empty: a remote opening (phone / video), read in the operator's time zone.
+    site_id: int | None = None
+    weekday: int = Field(ge=0, le=6)
+    start_time: time
+    end_time: time
+    modes: list[str]
+    valid_from: date
+    valid_until: date | None = None
+
+    @field_validator("site_id", "valid_until", mode="before")
+    @classmethod
+    def _blank(cls, value):
+        return None if value in ("", None) else value
+
+    @field_validator("modes")
+    @classmethod
+    def _modes(cls, value: list[str]) -> list[str]:
+        return _checked_modes(value)
+
+    @field_validator("end_time")
+    @classmethod
+    def _ends_after_start(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("start_time")
+        if start is not None and value <= start:
+            raise ValueError("La fin doit suivre le début")
+        return value
+
+    @field_validator("valid_until")
+    @classmethod
+    def _until_after_from(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("valid_from")
+        if value is not None and start is not None and value < start:
+            raise ValueError("La fin de validité précède son début")
+        return value
+
+
+class AbsenceEdit(SQLModel):
+    counsellor_id: int = Field(ge=1)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    reason: str = Field(default="", max_length=200)
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("starts_at")
+        if start is not None and value <= start:
+            raise ValueError("La fin doit suivre le début")
+        return value

@@ -14,6 +14,7 @@ from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.action_plan import PlanView, load_plan
 from app.services.attachments import AttachmentPanel, attachment_panel
+from app.services.calendar import CaseBooking, load_case_booking
 from app.services.cases import get_case
 from app.services.catalogue import list_units
 from app.services.deliverables import versions_by_deliverable
@@ -64,6 +65,7 @@ class CaseView:
     plan: PlanView | None = None
     attachments: AttachmentPanel | None = None
     referrals: ReferralPanel | None = None
+    booking: CaseBooking | None = None
 
     @property
     def episode_by_id(self) -> dict[int, Episode]:
@@ -136,6 +138,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
     view.plan = load_plan(session=session, actor=actor, case_id=case.id)
     view.attachments = attachment_panel(session=session, actor=actor, case_id=case.id)
     view.referrals = referral_panel(session=session, actor=actor, case_id=case.id)
+    view.booking = load_case_booking(session=session, actor=actor, case_id=case.id)
     documents = _document_entries(view, staff_by_id) + [
         TimelineEntry(r.at, "referral", author=r.author, referral=r)
         for r in referral_timeline_entries(session=session, actor=actor, case_id=case.id)

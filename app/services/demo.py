@@ -32,6 +32,7 @@ from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect, Tria
 from app.services.beneficiaries import create_beneficiary
 from app.services.cases import close_case, reopen_case
 from app.services.catalogue import list_units
+from app.services.demo_availability import seed_availability
 from app.services.demo_content import (
     _HORS_KINDS,
     AGES,
@@ -153,6 +154,13 @@ def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
     teams = [_create_operator(ctx, spec) for spec in OPERATORS]
     _create_staff(ctx, teams)
     for team, spec in zip(teams, OPERATORS, strict=True):
+        seed_availability(
+            session=session,
+            operator=team.operator,
+            sites=team.sites,
+            counsellors=team.counsellors,
+            today=ctx.today,
+        )
         _seed_operator(ctx, team, spec)
     return demo_logins()
 

@@ -103,8 +103,8 @@ def test_document_goes_from_the_case_to_the_beneficiary_and_back(
 
     # The worker delivers the e-mail to the SMTP server.
     report = deliver_due(engine=engine, transport=transport_from_settings())
-    assert report.sent == 1
-    email = smtp_server.messages[-1]
+    assert report.sent >= 1
+    email = next(m for m in reversed(smtp_server.messages) if m["To"] == "maelys@exemple.fr")
     assert email["To"] == "maelys@exemple.fr"
     link = re.search(r"https?://\S+/documents/\S+", body(email)).group(0)
 

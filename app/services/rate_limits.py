@@ -1,0 +1,96 @@
+"""Rate limits on the public endpoints, per IP, e-mail and phone, counted in the database so that
+every app process shares them (setting FILROUGE_PUBLIC_RATE_LIMIT, e.g. "20/minute")."""
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from app.config import get_settings
+from app.errors import TooManyAttempts
+from app.models.appointments import RateLimitHit
+from app.models.base import utcnow
+
+_PERIODS = {
+    "second": timedelta(seconds=1),
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+}
+_WAIT = {
+    "second": "quelques secondes",
+    "minute": "une minute",
+    "hour": "une heure",
+    "day": "demain",
+}
+# Hits older than this are deleted now and then; no window is longer.
+_KEEP = timedelta(days=1)
+_PURGE_EVERY = 50
+
+
+def parse_rate(text: str) -> tuple[int, str]:
+    """ "20/minute" → (20, "minute"); raises ValueError on anything else."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*", text or "")
+    if not match or int(match.group(1)) < 1:
+        raise ValueError(f"Limite invalide : {text!r} (ex. 20/minute)")
+    return int(match.group(1)), match.group(2)
+
+
+def rate_limit_target(session: Session) -> Session | Engine:
+    """Where hits are written: an own committed transaction on the session's engine, so that a
+    rolled-back booking still counts — unless the session already holds a transaction (on
+    SQLite that is the write lock, which a second connection would wait for) or is bound to a
+    connection (tests), in which case the hits go with the session's work."""
+    bind = session.get_bind()
+    if isinstance(bind, Engine) and not session.in_transaction():
+        return bind
+    return session
+
+
+def _count_and_record(
+    session: Session, bucket: str, keys: list[str], now: datetime, limit: int, period: str
+) -> bool:
+    since = now - _PERIODS[period]
+    over = False
+    for key in keys:
+        count = session.exec(
+            select(func.count()).where(
+                RateLimitHit.bucket == bucket, RateLimitHit.key == key, RateLimitHit.at > since
+            )
+        ).one()
+        over = over or count >= limit
+    hits = [RateLimitHit(bucket=bucket, key=key, at=now) for key in keys]
+    session.add_all(hits)
+    session.flush()
+    # Opportunistic purge: about one request in _PURGE_EVERY clears what no window needs.
+    if any(hit.id % _PURGE_EVERY == 0 for hit in hits):
+        session.execute(delete(RateLimitHit).where(col(RateLimitHit.at) < now - _KEEP))
+    return over
+
+
+def check_rate(
+    *,
+    session_or_engine: Session | Engine,
+    bucket: str,
+    keys: list[str | None],
+    now: datetime | None = None,
+) -> None:
+    """Count this request against each key (IP, e-mail, phone); refuse it when any key already
+    used up the window. Refused requests count too, so hammering keeps the door shut."""
+    limit, period = parse_rate(get_settings().public_rate_limit)
+    now = now or utcnow()
+    wanted = sorted({key.strip().lower()[:200] for key in keys if key and key.strip()})
+    if not wanted:
+        return
+    if isinstance(session_or_engine, Engine):
+        with Session(session_or_engine) as own:
+            over = _count_and_record(own, bucket, wanted, now, limit, period)
+            own.commit()
+    else:
+        over = _count_and_record(session_or_engine, bucket, wanted, now, limit, period)
+    if over:
+        raise TooManyAttempts(
+            f"Vous avez fait beaucoup de demandes en peu de temps. Réessayez dans {_WAIT[period]}."
+        )

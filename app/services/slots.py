@@ -1,0 +1,266 @@
+"""Free appointment slots: the counsellors' weekly openings, minus holidays, absences and
+appointments, in the time zone of the place where they open.
+
+Decisions (see also the module constants):
+
+* **Grid.** Starts every `GRID_MINUTES` (15) from the opening's start; the appointment *and* the
+  type's buffer must end by the opening's end.
+* **Blocking.** A slot blocks `[start, start + duration + buffer)`. It must not overlap an
+  absence, nor `[starts_at, blocks_until)` of any non-cancelled appointment of the counsellor —
+  the same interval the database's no-overlap constraint protects.
+* **Time zones.** An opening at a site is read in the site's zone, a remote opening (no site) in
+  the operator's. Local wall times are built with zoneinfo (fold=0): a time that does not exist
+  (spring forward, 02:30 in Paris) is read with the offset in force before the change, so it
+  lands just after the gap (03:30); an ambiguous time (fall back) is its first occurrence. The
+  grid is then walked in UTC, so an opening never yields a slot twice nor a gap.
+* **Remote modes.** For phone / video, remote openings (no site) with that mode count, and so do
+  openings at a site whose modes include it (a counsellor at a site may call). The slot's
+  `site_id` is then None. When a `site_id` is given with a remote mode, only that site's
+  openings count.
+* **Holidays.** The `holidays` package for France, with the subdivision of the site's postcode
+  (Moselle 57, Alsace 67/68, overseas 971–978); remote openings follow the operator's time
+  zone for overseas operators, metropolitan France otherwise.
+* **Who decides what.** The type must be active; whether it may be booked online is for the
+  booking pages, since staff may book any active type. Inactive counsellors and inactive sites
+  offer nothing.
+
+A constant number of queries per call: openings, sites, counsellors, absences, appointments.
+"""
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlmodel import Session, col, or_, select
+
+from app.models.appointments import MODES, Absence, Appointment, AppointmentType, OpeningSlot
+from app.models.base import utcnow
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+
+GRID_MINUTES = 15
+REMOTE_MODES = ("phone", "video")
+
+# Postcode prefix → subdivision of holidays.France (3 digits are tried before 2).
+_POSTCODE_SUBDIVISIONS = {
+    "57": "57",
+    "67": "6AE",
+    "68": "6AE",
+    "971": "971",
+    "972": "972",
+    "973": "973",
+    "974": "974",
+    "975": "PM",
+    "976": "976",
+    "977": "BL",
+    "978": "MF",
+    "986": "WF",
+    "987": "PF",
+    "988": "NC",
+}
+_TIME_ZONE_SUBDIVISIONS = {
+    "America/Guadeloupe": "971",
+    "America/Martinique": "972",
+    "America/Cayenne": "973",
+    "Indian/Reunion": "974",
+    "America/Miquelon": "PM",
+    "Indian/Mayotte": "976",
+    "America/St_Barthelemy": "BL",
+    "America/Marigot": "MF",
+    "Pacific/Wallis": "WF",
+    "Pacific/Tahiti": "PF",
+    "Pacific/Noumea": "NC",
+}
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: datetime  # aware, UTC
+    end: datetime  # aware, UTC
+    counsellor_id: int
+    site_id: int | None  # None = remote (phone / video)
+    mode: str  # "on_site" | "phone" | "video"
+
+
+def holiday_subdivision(*, postcode: str | None = None, time_zone: str | None = None) -> str | None:
+    """The holidays.France subdivision of a postcode (or, failing one, of a time zone)."""
+    if postcode:
+        for length in (3, 2):
+            if postcode[:length] in _POSTCODE_SUBDIVISIONS:
+                return _POSTCODE_SUBDIVISIONS[postcode[:length]]
+        return None
+    return _TIME_ZONE_SUBDIVISIONS.get(time_zone or "")
+
+
+@lru_cache(maxsize=256)
+def _holidays_of(subdivision: str | None, year: int) -> frozenset[date]:
+    return frozenset(holidays.France(subdiv=subdivision, years=year).keys())
+
+
+def is_public_holiday(day: date, subdivision: str | None) -> bool:
+    return day in _holidays_of(subdivision, day.year)
+
+
+def local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """A local wall time as UTC; nonexistent times move past the gap, ambiguous take the first."""
+    return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
+
+
+def _days(start: date, end: date):
+    day = start
+    while day <= end:
+        yield day
+        day += timedelta(days=1)
+
+
+def _opening_matches(opening: OpeningSlot, mode: str, site_id: int | None) -> bool:
+    if mode not in opening.modes.split():
+        return False
+    if mode == "on_site":
+        return opening.site_id is not None and opening.site_id == site_id
+    return site_id is None or opening.site_id == site_id
+
+
+def free_slots(
+    *,
+    session: Session,
+    appointment_type: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+    counsellor_id: int | None = None,
+) -> list[Slot]:
+    """Every (counsellor, start) free for this type, mode and site between two local dates
+    (inclusive), earliest first, then by counsellor id."""
+    if (
+        not appointment_type.active
+        or mode not in MODES
+        or mode not in appointment_type.modes.split()
+        or (mode == "on_site" and site_id is None)
+        or end < start
+    ):
+        return []
+    now = (now or utcnow()).astimezone(UTC)
+    earliest = now + timedelta(hours=appointment_type.min_notice_hours)
+    latest = now + timedelta(days=appointment_type.max_horizon_days)
+    length = timedelta(minutes=appointment_type.duration_minutes)
+    blocked = length + timedelta(minutes=appointment_type.buffer_minutes)
+    operator_id = appointment_type.operator_id
+
+    query = select(OpeningSlot).where(
+        OpeningSlot.operator_id == operator_id,
+        OpeningSlot.valid_from <= end,
+        or_(col(OpeningSlot.valid_until).is_(None), col(OpeningSlot.valid_until) >= start),
+    )
+    if counsellor_id is not None:
+        query = query.where(OpeningSlot.counsellor_id == counsellor_id)
+    if site_id is not None:
+        query = query.where(OpeningSlot.site_id == site_id)
+    openings = [o for o in session.exec(query) if _opening_matches(o, mode, site_id)]
+    if not openings:
+        return []
+
+    site_ids = {o.site_id for o in openings if o.site_id is not None}
+    sites = {
+        s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids), Site.active))
+    }
+    operator = session.get(Operator, operator_id)
+    counsellor_ids = {o.counsellor_id for o in openings}
+    active = set(
+        session.exec(
+            select(StaffUser.id).where(
+                col(StaffUser.id).in_(counsellor_ids),
+                StaffUser.active,
+                StaffUser.operator_id == operator_id,
+            )
+        )
+    )
+    # Local dates of any zone (UTC−10 … UTC+14) fall within a day either side in UTC.
+    window_start = datetime.combine(start - timedelta(days=1), time(), tzinfo=UTC)
+    window_end = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
+    busy: dict[int, list[tuple[datetime, datetime]]] = {c: [] for c in active}
+    for absence in session.exec(
+        select(Absence).where(
+            col(Absence.counsellor_id).in_(active),
+            Absence.starts_at < window_end,
+            Absence.ends_at > window_start,
+        )
+    ):
+        busy[absence.counsellor_id].append((absence.starts_at, absence.ends_at))
+    for appointment in session.exec(
+        select(Appointment).where(
+            col(Appointment.counsellor_id).in_(active),
+            Appointment.status != "cancelled",
+            Appointment.starts_at < window_end,
+            Appointment.blocks_until > window_start,
+        )
+    ):
+        busy[appointment.counsellor_id].append((appointment.starts_at, appointment.blocks_until))
+
+    step = timedelta(minutes=GRID_MINUTES)
+    found: set[Slot] = set()
+    for opening in openings:
+        if opening.counsellor_id not in active:
+            continue
+        if opening.site_id is not None:
+            site = sites.get(opening.site_id)
+            if site is None:
+                continue
+            zone_name = site.time_zone
+            subdivision = holiday_subdivision(postcode=site.postcode)
+        else:
+            zone_name = operator.time_zone if operator else "Europe/Paris"
+            subdivision = holiday_subdivision(time_zone=zone_name)
+        zone = ZoneInfo(zone_name)
+        first = max(start, opening.valid_from)
+        last = min(end, opening.valid_until) if opening.valid_until else end
+        slot_site = opening.site_id if mode == "on_site" else None
+        periods = busy[opening.counsellor_id]
+        for day in _days(first, last):
+            if day.weekday() != opening.weekday or is_public_holiday(day, subdivision):
+                continue
+            begin = local_to_utc(day, opening.start_time, zone)
+            close = local_to_utc(day, opening.end_time, zone)
+            at = begin
+            while at + blocked <= close:
+                if earliest <= at <= latest and not any(
+                    b_start < at + blocked and at < b_end for b_start, b_end in periods
+                ):
+                    found.add(Slot(at, at + length, opening.counsellor_id, slot_site, mode))
+                at += step
+    return sorted(found, key=lambda s: (s.start, s.counsellor_id, s.site_id or 0))
+
+
+def slot_times(slots: list[Slot]) -> list[tuple[datetime, datetime, int]]:
+    """Distinct (start, end, how many counsellors free) — what a public page offers."""
+    distinct = {(slot.start, slot.end, slot.counsellor_id) for slot in slots}
+    counts = Counter((start, end) for start, end, _counsellor in distinct)
+    return [(s, e, n) for (s, e), n in sorted(counts.items())]
+
+
+def counsellors_free_at(
+    *,
+    session: Session,
+    appointment_type: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    start: datetime,
+    now: datetime | None = None,
+) -> list[int]:
+    """Counsellors who can take exactly this start, for the booking service to try in turn."""
+    start = start.astimezone(UTC)
+    slots = free_slots(
+        session=session,
+        appointment_type=appointment_type,
+        mode=mode,
+        site_id=site_id,
+        start=(start - timedelta(days=1)).date(),
+        end=(start + timedelta(days=1)).date(),
+        now=now,
+    )
+    return sorted({s.counsellor_id for s in slots if s.start == start})

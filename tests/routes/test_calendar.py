@@ -1,0 +1,461 @@
+"""Staff calendars: agenda pages, attendance marks, no-show rates, booking from a case."""
+
+import re
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from app.models.appointments import Appointment, AppointmentType, OpeningSlot
+from app.models.base import utcnow
+from app.models.cases import Interaction
+from app.models.nomenclatures import Role
+from app.models.triage import TriageRequest
+from tests.factories import (
+    log_in,
+    make_beneficiary,
+    make_case,
+    make_episode,
+    make_operator,
+    make_site,
+    make_staff,
+    unit_id,
+)
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def make_type(session, operator, **overrides) -> AppointmentType:
+    values = {"name": "Premier rendez-vous CEP", "min_notice_hours": 0, **overrides}
+    kind = AppointmentType(operator_id=operator.id, **values)
+    session.add(kind)
+    session.flush()
+    return kind
+
+
+def make_appointment(session, counsellor, kind, beneficiary, starts_at, **overrides):
+    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+    values = {
+        "operator_id": counsellor.operator_id,
+        "reference": f"RDV-T-{uuid.uuid4().hex[:8]}",
+        "appointment_type_id": kind.id,
+        "counsellor_id": counsellor.id,
+        "mode": "on_site",
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "blocks_until": ends_at,
+        "beneficiary_id": beneficiary.id,
+        "ics_uid": f"{uuid.uuid4()}@test",
+        **overrides,
+    }
+    appointment = Appointment(**values)
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def at_paris(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
+
+
+@pytest.fixture
+def world(session):
+    """ARA with a site, a counsellor, a manager, a type leading to UO1, a case; BRE apart."""
+    operator = make_operator(session)
+    site = make_site(session, operator)
+    counsellor = make_staff(session, operator, full_name="Élodie Martin")
+    manager = make_staff(session, operator, role=Role.MANAGER, full_name="Marc Responsable")
+    kind = make_type(session, operator, unit_id=unit_id(session, "UO1"))
+    beneficiary = make_beneficiary(session, counsellor, first_name="Hélène", last_name="Guérin")
+    case = make_case(session, counsellor, beneficiary)
+    other_operator = make_operator(session, "BRE", "Bretagne")
+    stranger = make_staff(session, other_operator)
+    return {
+        "operator": operator,
+        "site": site,
+        "counsellor": counsellor,
+        "manager": manager,
+        "kind": kind,
+        "beneficiary": beneficiary,
+        "case": case,
+        "stranger": stranger,
+        "other_site": make_site(session, other_operator, name="Rennes", postcode="35000"),
+    }
+
+
+def yesterday_paris() -> date:
+    return utcnow().astimezone(PARIS).date() - timedelta(days=1)
+
+
+def mark(client, token, appointment, status):
+    return client.post(
+        f"/agenda/rendez-vous/{appointment.id}/presence",
+        data={"csrf_token": token, "status": status},
+    )
+
+
+# ---- agenda pages --------------------------------------------------------------------------
+
+
+def test_counsellor_sees_own_day_with_appointments_and_free_time(client, session, world):
+    counsellor, kind = world["counsellor"], world["kind"]
+    day = yesterday_paris()
+    make_appointment(
+        session,
+        counsellor,
+        kind,
+        world["beneficiary"],
+        at_paris(day, 9),
+        case_id=world["case"].id,
+        site_id=world["site"].id,
+    )
+    session.add(
+        OpeningSlot(
+            operator_id=counsellor.operator_id,
+            counsellor_id=counsellor.id,
+            site_id=world["site"].id,
+            weekday=day.weekday(),
+            start_time=time(9),
+            end_time=time(12),
+            valid_from=day - timedelta(days=7),
+        )
+    )
+    log_in(client, session, counsellor)
+
+    response = client.get("/agenda", params={"jour": day.isoformat()})
+
+    assert response.status_code == 200
+    page = response.text
+    assert "Premier rendez-vous CEP" in page
+    assert f'href="/cases/{world["case"].id}"' in page
+    assert "Hélène GUÉRIN" in page
+    assert "Sur site" in page and "Réservé" in page
+    assert "09 h 00 – 10 h 00" in page
+    assert "Disponible :" in page and "10 h 00 – 12 h 00" in page
+    assert "Honoré" in page  # yesterday's booked appointment can be marked
+
+
+def test_week_view_lists_seven_french_days(client, session, world):
+    log_in(client, session, world["counsellor"])
+
+    response = client.get("/agenda", params={"jour": "2026-11-25", "vue": "semaine"})
+
+    assert response.status_code == 200
+    assert "Semaine du lundi 23 novembre 2026" in response.text
+    assert "Dimanche 29 novembre 2026" in response.text
+
+
+def test_an_appointment_booked_online_links_to_its_triage_item(client, session, world):
+    counsellor = world["counsellor"]
+    triage = TriageRequest(
+        operator_id=counsellor.operator_id,
+        beneficiary_id=world["beneficiary"].id,
+        channel="web",
+        motive="autre",
+        cep_situation="actif_prive",
+    )
+    session.add(triage)
+    session.flush()
+    day = yesterday_paris()
+    make_appointment(
+        session,
+        counsellor,
+        world["kind"],
+        world["beneficiary"],
+        at_paris(day, 14),
+        triage_request_id=triage.id,
+    )
+    log_in(client, session, counsellor)
+
+    page = client.get("/agenda", params={"jour": day.isoformat()}).text
+
+    assert f'href="/triage/{triage.id}"' in page
+
+
+def test_manager_picks_a_counsellor_or_a_whole_site(client, session, world):
+    counsellor, kind = world["counsellor"], world["kind"]
+    day = yesterday_paris()
+    make_appointment(
+        session,
+        counsellor,
+        kind,
+        world["beneficiary"],
+        at_paris(day, 11),
+        site_id=world["site"].id,
+    )
+    log_in(client, session, world["manager"])
+
+    own = client.get("/agenda", params={"jour": day.isoformat()})
+    theirs = client.get("/agenda", params={"jour": day.isoformat(), "conseiller": counsellor.id})
+    site = client.get("/agenda", params={"jour": day.isoformat(), "lieu": world["site"].id})
+
+    assert "Hélène GUÉRIN" not in own.text
+    assert "Hélène GUÉRIN" in theirs.text and "Élodie Martin" in theirs.text
+    assert "Hélène GUÉRIN" in site.text and "Lyon Part-Dieu" in site.text
+
+
+def test_counsellor_cannot_open_a_colleagues_agenda(client, session, world):
+    log_in(client, session, world["counsellor"])
+
+    response = client.get("/agenda", params={"conseiller": world["manager"].id})
+
+    assert response.status_code == 403
+
+
+def test_staff_and_sites_of_another_operator_get_404(client, session, world):
+    log_in(client, session, world["manager"])
+
+    assert client.get("/agenda", params={"conseiller": world["stranger"].id}).status_code == 404
+    assert client.get("/agenda", params={"lieu": world["other_site"].id}).status_code == 404
+
+
+def test_appointment_of_another_operator_cannot_be_marked(client, session, world):
+    other_kind = make_type(session, make_operator(session, "BRE", "Bretagne"), name="Autre")
+    stranger = world["stranger"]
+    person = make_beneficiary(session, stranger)
+    theirs = make_appointment(session, stranger, other_kind, person, at_paris(yesterday_paris(), 9))
+    token = log_in(client, session, world["manager"])
+
+    assert mark(client, token, theirs, "no_show").status_code == 404
+
+
+# ---- attendance ----------------------------------------------------------------------------
+
+
+def test_honoured_records_the_interaction_once_on_the_running_episode(client, session, world):
+    counsellor, case = world["counsellor"], world["case"]
+    episode = make_episode(session, counsellor, case, "UO1")
+    appointment = make_appointment(
+        session,
+        counsellor,
+        world["kind"],
+        world["beneficiary"],
+        at_paris(yesterday_paris(), 10),
+        case_id=case.id,
+        mode="video",
+    )
+    token = log_in(client, session, counsellor)
+
+    first = mark(client, token, appointment, "honoured")
+    again = mark(client, token, appointment, "honoured")
+
+    assert first.status_code == 200
+    assert "pré-enregistré" in first.text
+    assert again.status_code == 409
+    [interaction] = session.exec(select(Interaction).where(Interaction.case_id == case.id)).all()
+    assert interaction.channel == "visio"
+    assert interaction.duration_minutes == 60
+    assert interaction.episode_id == episode.id
+    assert interaction.counsellor_id == counsellor.id
+    assert interaction.occurred_at == appointment.starts_at
+    session.refresh(appointment)
+    assert appointment.status == "honoured"
+    assert appointment.interaction_id == interaction.id
+
+
+def test_manager_marking_records_the_interaction_in_the_counsellors_name(client, session, world):
+    counsellor, case = world["counsellor"], world["case"]
+    appointment = make_appointment(
+        session,
+        counsellor,
+        world["kind"],
+        world["beneficiary"],
+        at_paris(yesterday_paris(), 8),
+        case_id=case.id,
+        mode="phone",
+    )
+    token = log_in(client, session, world["manager"])
+
+    assert mark(client, token, appointment, "honoured").status_code == 200
+
+    interaction = session.exec(select(Interaction).where(Interaction.case_id == case.id)).one()
+    assert interaction.counsellor_id == counsellor.id
+    assert interaction.channel == "telephone"
+    assert interaction.episode_id is None  # no UO1 running
+
+
+def test_honoured_with_only_a_triage_item_says_so_and_creates_nothing(client, session, world):
+    counsellor = world["counsellor"]
+    triage = TriageRequest(
+        operator_id=counsellor.operator_id,
+        beneficiary_id=world["beneficiary"].id,
+        channel="web",
+        motive="autre",
+        cep_situation="actif_prive",
+    )
+    session.add(triage)
+    session.flush()
+    appointment = make_appointment(
+        session,
+        counsellor,
+        world["kind"],
+        world["beneficiary"],
+        at_paris(yesterday_paris(), 15),
+        triage_request_id=triage.id,
+    )
+    token = log_in(client, session, counsellor)
+
+    response = mark(client, token, appointment, "honoured")
+
+    assert response.status_code == 200
+    assert "Pas encore de dossier" in response.text
+    assert session.exec(select(Interaction)).all() == []
+    session.refresh(appointment)
+    assert appointment.status == "honoured" and appointment.interaction_id is None
+
+
+def test_an_appointment_to_come_cannot_be_marked(client, session, world):
+    counsellor = world["counsellor"]
+    later = make_appointment(
+        session, counsellor, world["kind"], world["beneficiary"], utcnow() + timedelta(days=3)
+    )
+    token = log_in(client, session, counsellor)
+
+    response = mark(client, token, later, "no_show")
+
+    assert response.status_code == 409
+    session.refresh(later)
+    assert later.status == "booked"
+
+
+def test_no_show_and_excused_create_no_interaction(client, session, world):
+    counsellor = world["counsellor"]
+    day = yesterday_paris()
+    missed = make_appointment(
+        session,
+        counsellor,
+        world["kind"],
+        world["beneficiary"],
+        at_paris(day, 9),
+        case_id=world["case"].id,
+    )
+    excused = make_appointment(
+        session,
+        counsellor,
+        world["kind"],
+        world["beneficiary"],
+        at_paris(day, 11),
+        case_id=world["case"].id,
+    )
+    token = log_in(client, session, counsellor)
+
+    assert mark(client, token, missed, "no_show").status_code == 200
+    assert mark(client, token, excused, "excused").status_code == 200
+    assert session.exec(select(Interaction)).all() == []
+
+
+# ---- no-show rate --------------------------------------------------------------------------
+
+
+def test_no_show_rate_per_counsellor_and_site(client, session, world):
+    counsellor, manager, kind = world["counsellor"], world["manager"], world["kind"]
+    person = world["beneficiary"]
+    day = date(2026, 10, 5)
+    site = world["site"]
+    statuses = ["honoured", "honoured", "honoured", "no_show", "excused", "cancelled"]
+    for hour, status in zip(range(8, 14), statuses, strict=True):
+        make_appointment(
+            session, counsellor, kind, person, at_paris(day, hour), status=status, site_id=site.id
+        )
+    make_appointment(session, manager, kind, person, at_paris(day, 9), status="no_show")
+    log_in(client, session, manager)
+
+    response = client.get("/agenda/absenteisme", params={"du": "2026-10-01", "au": "2026-10-31"})
+
+    assert response.status_code == 200
+    rows = {
+        re.sub(r"\s+", " ", row).strip()
+        for row in re.findall(r"<tr>(.*?)</tr>", response.text, re.S)
+    }
+    cells = {re.sub(r"<[^>]+>", "|", row) for row in rows}
+    assert any("Élodie Martin" in c and "|3|" in c and "|1|" in c and "25 %" in c for c in cells)
+    assert any("Marc Responsable" in c and "100 %" in c for c in cells)
+    assert any("Lyon Part-Dieu" in c and "25 %" in c for c in cells)
+    assert any("À distance" in c and "100 %" in c for c in cells)
+    assert "40 %" in response.text  # 2 no-shows out of 5
+
+
+def test_no_show_rate_is_for_managers_only(client, session, world):
+    log_in(client, session, world["counsellor"])
+
+    assert client.get("/agenda/absenteisme").status_code == 403
+
+
+# ---- booking from a case -------------------------------------------------------------------
+
+
+@pytest.fixture
+def bookable(session, world):
+    """A free hour at the site, a week ahead, for the counsellor."""
+    counsellor = world["counsellor"]
+    day = utcnow().astimezone(PARIS).date() + timedelta(days=7)
+    session.add(
+        OpeningSlot(
+            operator_id=counsellor.operator_id,
+            counsellor_id=counsellor.id,
+            site_id=world["site"].id,
+            weekday=day.weekday(),
+            start_time=time(9),
+            end_time=time(10),
+            valid_from=day - timedelta(days=1),
+            valid_until=day,
+        )
+    )
+    session.flush()
+    return day
+
+
+def test_case_booking_panel_lists_free_slots(client, session, world, bookable):
+    log_in(client, session, world["counsellor"])
+    params = {"motif": world["kind"].id, "mode": "on_site", "lieu": world["site"].id}
+
+    response = client.get(f"/cases/{world['case'].id}/rendez-vous", params=params)
+
+    assert response.status_code == 200
+    assert 'id="case-booking"' in response.text
+    assert "à 09 h 00" in response.text
+    assert "Aucun rendez-vous pour ce dossier" in response.text
+
+
+def test_booking_from_a_case_books_via_staff_for_its_beneficiary(client, session, world, bookable):
+    token = log_in(client, session, world["counsellor"])
+    case = world["case"]
+    start = at_paris(bookable, 9).isoformat()
+    form = {
+        "csrf_token": token,
+        "motif": world["kind"].id,
+        "mode": "on_site",
+        "lieu": world["site"].id,
+        "creneau": start,
+        "idempotency_key": "staff-test-1",
+    }
+
+    response = client.post(f"/cases/{case.id}/rendez-vous", data=form, follow_redirects=False)
+    again = client.post(f"/cases/{case.id}/rendez-vous", data=form, headers={"HX-Request": "true"})
+
+    assert response.status_code == 303
+    [appointment] = session.exec(select(Appointment)).all()
+    assert appointment.booked_via == "staff"
+    assert appointment.case_id == case.id
+    assert appointment.beneficiary_id == case.beneficiary_id
+    assert appointment.booked_by_id == world["counsellor"].id
+    assert again.status_code == 200 and appointment.reference in again.text
+
+
+def test_booking_from_a_case_without_a_slot_shows_the_error(client, session, world, bookable):
+    token = log_in(client, session, world["counsellor"])
+    form = {"csrf_token": token, "motif": world["kind"].id, "mode": "on_site", "creneau": ""}
+
+    response = client.post(f"/cases/{world['case'].id}/rendez-vous", data=form)
+
+    assert response.status_code == 200
+    assert "Choisissez un créneau" in response.text
+
+
+def test_case_booking_of_another_operator_gets_404(client, session, world):
+    other_case = make_case(session, world["stranger"])
+    log_in(client, session, world["counsellor"])
+
+    assert client.get(f"/cases/{other_case.id}/rendez-vous").status_code == 404
