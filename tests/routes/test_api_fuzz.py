@@ -2,10 +2,12 @@
 
 Each operation of the OpenAPI schema is one test; its examples run against the in-process app,
 inside that test's rolled-back transaction, authenticated as a counsellor whose operator has
-a person, a case with an episode and an interaction, and a pending triage request. Every
-generated case is sent as generated, then again with its path ids pointing at those rows, so
-that the garbage also reaches the services and the database, not only the 404 branch.
-FILROUGE_FUZZ_EXAMPLES=300 digs deeper (about two minutes) than the default 25.
+a person, a case with an episode, an interaction, an action step, an attachment and an issued
+deliverable (edited since, so that it may be issued again), a pending triage request, a partner
+and a referral to it; the directory's writes are sent as a manager, who may make them. Every
+generated case is sent as generated, then again with its path ids, and the ids its body names,
+pointing at those rows, so that the garbage also reaches the services and the database, not
+only the 404 branch. FILROUGE_FUZZ_EXAMPLES=300 digs deeper (a few minutes) than the default 25.
 """
 
 import os
@@ -14,12 +16,31 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
+from sqlmodel import select
 
+from app.config import get_settings
 from app.main import create_app
-from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive
+from app.models.catalogue import DeliverableKind
+from app.models.deliverables import ActionStepWrite, DeliverableDraft
+from app.models.nomenclatures import (
+    Channel,
+    InteractionChannel,
+    PartnerType,
+    RequestMotive,
+    Role,
+    StepOwner,
+)
+from app.models.partners import PartnerCreate, ReferralCreate
 from app.models.triage import TriageCreate
 from app.security import create_api_token
+from app.services.action_plan import add_step
+from app.services.attachments import add_attachment
+from app.services.deliverables import issue_deliverable, save_draft, start_draft
+from app.services.partners import create_partner
+from app.services.referrals import propose_referral
 from app.services.triage import create_request
+from app.storage import get_storage, sha256_of
+from app.uploads import Upload
 from tests.factories import (
     make_beneficiary,
     make_case,
@@ -28,18 +49,28 @@ from tests.factories import (
     make_operator,
     make_site,
     make_staff,
+    unit_id,
 )
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+# Ids a request body may name, filled like the path's: the operation's own rows.
+BODY_IDS = ("beneficiary_id", "episode_id", "kind_id", "partner_id", "referent_id", "unit_id")
 
 
 @pytest.fixture
-def counsellor_with_data(session):
-    """A counsellor of ARA and one row of each kind; BRE has rows too, to be kept out."""
+def counsellor_with_data(session, monkeypatch):
+    """A counsellor of ARA and one row of each kind; BRE has rows too, to be kept out.
+
+    Returns the counsellor, a manager of ARA (for the directory's writes) and the rows' ids."""
+    # All examples of one operation share a transaction: the public booking API's rate limit
+    # would turn the later ones into 429s and hide the paths behind it.
+    monkeypatch.setattr(get_settings(), "public_rate_limit", "1000000/minute")
     operator = make_operator(session)
     make_site(session, operator)
     counsellor = make_staff(session, operator)
-    make_staff(session, operator)  # a colleague to hand cases over to
+    colleague = make_staff(session, operator)  # a colleague to hand cases over to
+    manager = make_staff(session, operator, Role.MANAGER)
     other = make_staff(session, make_operator(session, "BRE", "Bretagne"))
     make_case(session, other)
     beneficiary = make_beneficiary(session, counsellor, phone="06 12 34 56 78")
@@ -55,13 +86,99 @@ def counsellor_with_data(session):
             beneficiary_id=beneficiary.id, channel=Channel.WEB, motive=RequestMotive.VAE
         ),
     )
+    step = add_step(
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        data=ActionStepWrite(description="Contacter l'Apec", owner=StepOwner.BENEFICIARY),
+    )
+    attachment = kept_file(session, counsellor, case)
+    kind = session.exec(
+        select(DeliverableKind).where(
+            DeliverableKind.operator_id == operator.id,
+            DeliverableKind.code == "document_synthese",
+        )
+    ).one()
+    partner = create_partner(
+        session=session,
+        actor=manager,
+        data=PartnerCreate(
+            name="CIBC Lyon", type=PartnerType.SKILLS_ASSESSMENT, email="cibc@exemple.fr"
+        ),
+    )
+    # Before the deliverable, whose « Orientations proposées » then list it.
+    referral = propose_referral(
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        data=ReferralCreate(partner_id=partner.id, purpose="Bilan de compétences", consent=True),
+    )
+    with monkeypatch.context() as patch:  # version 1 needs no real PDF: WeasyPrint is slow
+        patch.setattr("app.services.deliverables.render_deliverable_pdf", lambda _content: PDF)
+        deliverable = issued_then_edited(session, counsellor, case, kind, episode)
     real_ids = {
         "beneficiary_id": beneficiary.id,
         "case_id": case.id,
         "episode_id": episode.id,
         "request_id": request.id,
+        "step_id": step.id,
+        "attachment_id": attachment.id,
+        "deliverable_id": deliverable.id,
+        "number": 1,
+        "partner_id": partner.id,
+        "referral_id": referral.id,
+        "kind_id": kind.id,
+        "referent_id": colleague.id,
+        "unit_id": unit_id(session, "UO1"),
     }
-    return counsellor, real_ids
+    return counsellor, manager, real_ids
+
+
+def kept_file(session, counsellor, case):
+    """A PDF kept with the case, as if it had just been received."""
+    path = get_storage().temporary_path()
+    path.write_bytes(PDF)
+    upload = Upload(
+        path=path,
+        filename="releve.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=sha256_of(PDF),
+        fields={},
+    )
+    return add_attachment(
+        session=session, actor=counsellor, case_id=case.id, upload=upload, description="Relevé"
+    )
+
+
+def issued_then_edited(session, counsellor, case, kind, episode):
+    """Version 1 issued, then a section changed: the next version's draft, ready to issue."""
+    draft = DeliverableDraft(kind_id=kind.id, episode_id=episode.id)
+    deliverable = start_draft(session=session, actor=counsellor, case_id=case.id, data=draft)
+    issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    key = deliverable.sections[-1]["key"]
+    save_draft(
+        session=session,
+        actor=counsellor,
+        deliverable_id=deliverable.id,
+        bodies={key: "Projet confirmé : aide-soignante."},
+    )
+    return deliverable
+
+
+def with_real_ids(case, real_ids: dict) -> bool:
+    """Point the case's path ids and body ids at the rows; False if it names none."""
+    changed = False
+    if case.path_parameters:
+        case.path_parameters = {
+            name: real_ids.get(name, value) for name, value in case.path_parameters.items()
+        }
+        changed = True
+    if isinstance(case.body, dict):
+        named = [name for name in BODY_IDS if name in case.body]
+        case.body = {**case.body, **{name: real_ids[name] for name in named}}
+        changed |= bool(named)
+    return changed
 
 
 @schema.parametrize()
@@ -76,11 +193,10 @@ def counsellor_with_data(session):
     ],
 )
 def test_api_never_answers_a_server_error(case, app, counsellor_with_data):
-    counsellor, real_ids = counsellor_with_data
-    headers = {"Authorization": f"Bearer {create_api_token(counsellor.id)}"}
+    counsellor, manager, real_ids = counsellor_with_data
+    # Counsellors only read the directory: its writes are fuzzed past the 403, as a manager.
+    sender = manager if case.operation.path.startswith("/api/v1/partners") else counsellor
+    headers = {"Authorization": f"Bearer {create_api_token(sender.id)}"}
     case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
-    if case.path_parameters:
-        case.path_parameters = {
-            name: real_ids.get(name, value) for name, value in case.path_parameters.items()
-        }
+    if with_real_ids(case, real_ids):
         case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
