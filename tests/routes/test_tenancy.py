@@ -5,10 +5,15 @@ Episodes and interactions are read on their case page (whole or as the htmx frag
 listed by the case endpoints of the API; those are their read surfaces. Deliverables, action
 steps and attachments have pages and endpoints of their own; outbox messages are retried by
 managers and deliverable kinds changed by operator admins, who also read the lists of
-« Messages », « Preuves manquantes » and « Types de livrables ».
-The beneficiary's link /documents/{token} is signed, not tenant-scoped: it is not tried here.
+« Messages », « Preuves manquantes » and « Types de livrables ». Each operator keeps its own
+partner directory (read by counsellors, kept by managers and admins, also as CSV) and its own
+referrals to those partners, listed on the case and on the counsellor's home page.
+The beneficiary's link /documents/{token} and the partner's link /partenaire/orientations/{token}
+are signed, not tenant-scoped: they are not tried here.
 """
 
+import base64
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,8 +32,16 @@ from app.models.deliverables import (
     DeliverableDraft,
     DeliverableVersion,
 )
-from app.models.nomenclatures import Channel, MessageStatus, RequestMotive, Role, StepOwner
+from app.models.nomenclatures import (
+    Channel,
+    MessageStatus,
+    PartnerType,
+    RequestMotive,
+    Role,
+    StepOwner,
+)
 from app.models.outbox import OutboxMessage
+from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import StaffUser
 from app.models.triage import TriageCreate, TriageRequest
 from app.security import create_api_token
@@ -36,7 +49,9 @@ from app.services.action_plan import add_step
 from app.services.attachments import add_attachment
 from app.services.deliverables import issue_deliverable, save_draft, start_draft
 from app.services.document_sharing import share_version
+from app.services.partners import create_partner
 from app.services.proof_catalogue import create_kind
+from app.services.referrals import local_today, propose_referral
 from app.services.triage import create_request
 from app.storage import get_storage, sha256_of
 from app.uploads import Upload
@@ -47,6 +62,7 @@ from tests.factories import (
     make_episode,
     make_interaction,
     make_operator,
+    make_partner,
     make_site,
     make_staff,
     unit_id,
@@ -54,6 +70,15 @@ from tests.factories import (
 
 HTMX = {"HX-Request": "true"}
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+# ARA's partner directory and its referrals.
+DIRECTORY_SECRETS = (
+    "Partenaire confidentiel ARA",
+    "Ancien partenaire ARA",
+    "Contact confidentiel ARA",
+    "partenaire-ara.fr",  # its e-mail address
+    "Orientation confidentielle ARA",
+    "Partage confidentiel ARA",
+)
 # What ARA holds about its beneficiary: none of it may ever reach BRE.
 SECRETS = (
     "Sidonie",
@@ -71,6 +96,7 @@ SECRETS = (
     "releve-confidentiel-ARA",
     "Pièce confidentielle ARA",
     "Refus confidentiel ARA",
+    *DIRECTORY_SECRETS,
 )
 
 
@@ -89,6 +115,10 @@ class Tenant:
     step: ActionStep
     attachment: Attachment
     message: OutboxMessage
+    partner: Partner
+    former_partner: Partner  # inactive: no longer proposed, kept for past referrals
+    referral: Referral  # proposed, to follow up today
+    sent_referral: Referral  # e-mailed to the partner, awaiting its answer
 
     @property
     def ids(self) -> dict[str, int]:
@@ -103,12 +133,17 @@ class Tenant:
             "step": self.step.id,
             "attachment": self.attachment.id,
             "message": self.message.id,
+            "partner": self.partner.id,
+            "former_partner": self.former_partner.id,
+            "referral": self.referral.id,
+            "sent_referral": self.sent_referral.id,
         }
 
 
 def populate(session, code: str, name: str, **person) -> Tenant:
     """An operator's staff with one of everything: person, case, episode, contact, request,
-    a deliverable of its own kind (issued, e-mailed), an action plan and an attachment."""
+    a deliverable of its own kind (issued, e-mailed), an action plan, an attachment, partners
+    (one active, one no longer) and two referrals of the case (one proposed, one sent)."""
     operator = make_operator(session, code, name)
     counsellor = make_staff(session, operator)
     manager = make_staff(session, operator, Role.MANAGER)
@@ -143,6 +178,9 @@ def populate(session, code: str, name: str, **person) -> Tenant:
     add_plan_step(session, counsellor, case, "Deuxième étape")  # so that a move shows
     attachment = kept_file(session, counsellor, case, code)
     message = failed_email(session, counsellor, deliverable, code)
+    partner, former_partner = directory(session, operator, admin, code)
+    referral = refer(session, counsellor, case, partner, code)
+    sent_referral = refer(session, counsellor, case, partner, code, send_now=True)
     return Tenant(
         counsellor,
         manager,
@@ -157,6 +195,10 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         step,
         attachment,
         message,
+        partner,
+        former_partner,
+        referral,
+        sent_referral,
     )
 
 
@@ -211,6 +253,41 @@ def failed_email(session, counsellor, deliverable, code: str) -> OutboxMessage:
     session.add(message)
     session.flush()
     return message
+
+
+def directory(session, operator, admin, code: str) -> tuple[Partner, Partner]:
+    """The operator's partner directory: one partner added by its admin, serving the whole
+    territory (so every département filter matches it), and a former one, inactive."""
+    former = make_partner(
+        session,
+        operator,
+        name=f"Ancien partenaire {code}",
+        departements="",
+        email=None,
+        active=False,
+    )
+    data = PartnerCreate(
+        name=f"Partenaire confidentiel {code}",
+        type=PartnerType.SKILLS_ASSESSMENT,
+        city="Ville",
+        contact_name=f"Contact confidentiel {code}",
+        email=f"orientation@partenaire-{code.lower()}.fr",
+        services="Bilan de compétences",
+    )
+    return create_partner(session=session, actor=admin, data=data), former
+
+
+def refer(session, counsellor, case, partner, code: str, *, send_now=False) -> Referral:
+    """A referral the person agreed to, to follow up today; e-mailed to the partner if asked."""
+    data = ReferralCreate(
+        partner_id=partner.id,
+        purpose=f"Orientation confidentielle {code}",
+        shared_information=f"Partage confidentiel {code}",
+        consent=True,
+        follow_up_on=local_today(session, case),
+        send_now=send_now,
+    )
+    return propose_referral(session=session, actor=counsellor, case_id=case.id, data=data)
 
 
 @pytest.fixture(autouse=True)
@@ -274,6 +351,9 @@ def snapshot(session) -> tuple:
             ActionStep,
             Attachment,
             OutboxMessage,
+            Partner,
+            Referral,
+            ReferralEvent,
         )
     )
 
@@ -296,6 +376,8 @@ def snapshot(session) -> tuple:
         values(ActionStep, ActionStep.position, ActionStep.description, ActionStep.status),
         values(Attachment, Attachment.filename, Attachment.description),
         values(OutboxMessage, OutboxMessage.status, OutboxMessage.attempts),
+        values(Partner, Partner.name, Partner.email, Partner.active, Partner.updated_at),
+        values(Referral, Referral.status, Referral.link_nonce, Referral.updated_at),
     )
     return counts, rows, stored_files()
 
@@ -333,6 +415,14 @@ SECTION = {"section-libre-1": "Pirate"}
 STEP = {"description": "Pirate", "owner": "counsellor", "status": "done"}
 DOWN = {"direction": "down"}
 KIND = {"label": "Pirate", "active": "1"}
+PARTNER = {"name": "Pirate", "type": "apec", "email": "pirate@exemple.fr", "active": "1"}
+REFERRAL = {
+    "partner_id": "{partner}",
+    "purpose": "Pirate",
+    "shared_information": "Pirate",
+    "consent": "1",
+}
+ABANDON = {"to": "abandoned"}
 SURFACES = [
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
     surface(
@@ -497,15 +587,73 @@ SURFACES = [
     surface("message", "form", "POST", "/messages/{message}/retry", form={}, who="manager"),
     surface("message", "form_admin", "POST", "/messages/{message}/retry", form={}, who="admin"),
     surface("kind", "form", "POST", "/admin/livrables/{kind}", form=KIND, who="admin"),
+    # ARA's partner directory: counsellors read it, managers and admins keep it.
+    surface("partner", "page", "GET", "/partenaires/{partner}"),
+    surface("partner", "fragment", "GET", "/partenaires/{partner}", htmx=True),
+    surface("partner", "page_manager", "GET", "/partenaires/{partner}", who="manager"),
+    surface("partner", "form", "POST", "/partenaires/{partner}", form=PARTNER, who="manager"),
+    surface("partner", "form_admin", "POST", "/partenaires/{partner}", form=PARTNER, who="admin"),
+    surface(
+        "partner",
+        "form_activation",
+        "POST",
+        "/partenaires/{partner}/activation",
+        form={"actif": "non"},
+        who="manager",
+    ),
+    surface("partner", "api_get", "GET", "/api/v1/partners/{partner}"),
+    surface("partner", "api_write", "PUT", "/api/v1/partners/{partner}", json=PARTNER, who="admin"),
+    # Referrals of ARA's case, and what is done with them.
+    surface("referral", "page", "GET", "/cases/{case}/referrals"),
+    surface("referral", "fragment", "GET", "/cases/{case}/referrals", htmx=True),
+    surface("referral", "form", "POST", "/cases/{case}/referrals", htmx=True, form=REFERRAL),
+    surface(
+        "referral",
+        "form_own_partner",
+        "POST",
+        "/cases/{case}/referrals",
+        form={**REFERRAL, "partner_id": "{bre_partner}"},
+    ),
+    surface("referral", "form_send", "POST", "/referrals/{referral}/send", htmx=True, form={}),
+    surface("referral", "form_send_plain", "POST", "/referrals/{referral}/send", form={}),
+    surface("referral", "form_status", "POST", "/referrals/{referral}/status", form=ABANDON),
+    surface(
+        "referral",
+        "form_answer",
+        "POST",
+        "/referrals/{sent_referral}/status",
+        htmx=True,
+        form={"to": "accepted"},
+    ),
+    surface("referral", "api_get", "GET", "/api/v1/cases/{case}/referrals"),
+    surface("referral", "api_detail", "GET", "/api/v1/referrals/{referral}"),
+    surface("referral", "api_write", "POST", "/api/v1/cases/{case}/referrals", json=REFERRAL),
+    surface("referral", "api_send", "POST", "/api/v1/referrals/{referral}/send"),
+    surface(
+        "referral",
+        "api_transition",
+        "POST",
+        "/api/v1/referrals/{referral}/transitions",
+        json=ABANDON,
+    ),
+    surface(
+        "referral",
+        "api_answer",
+        "POST",
+        "/api/v1/referrals/{sent_referral}/transitions",
+        json={"to": "declined", "reason": "Pirate"},
+    ),
 ]
 
 
 def fill(value, ids: dict):
-    """Put the ids into a URL or into every string of a body."""
+    """Put the ids into a URL or into every string of a body (or of a list)."""
     if isinstance(value, str):
         return value.format(**ids)
     if isinstance(value, dict):
         return {key: fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, ids) for item in value]
     return value
 
 
@@ -516,6 +664,7 @@ def all_ids(session, target: Tenant, own: Tenant) -> dict:
         "bre_case": own.case.id,
         "bre_counsellor": own.counsellor.id,
         "bre_kind": own.kind.id,
+        "bre_partner": own.partner.id,
         "uo1": unit_id(session, "UO1"),
     }
 
@@ -546,6 +695,8 @@ EXPECTED = {
     "attachment": EVERYWHERE,
     "message": ("form",),  # listed on « Messages » only: see the supervisors' lists
     "kind": ("form",),  # listed on « Types de livrables » only, likewise
+    "partner": EVERYWHERE,  # its lists and its CSV files: see the directory's lists
+    "referral": EVERYWHERE,  # and the home page's: see the counsellor's follow-up lists
 }
 
 
@@ -630,7 +781,9 @@ def test_search_by_case_reference_never_shows_another_operators_case(as_bre, ara
     assert_no_secret(page.text)
 
 
-@pytest.mark.parametrize("url", ["/api/v1/beneficiaries", "/api/v1/cases", "/api/v1/triage"])
+@pytest.mark.parametrize(
+    "url", ["/api/v1/beneficiaries", "/api/v1/cases", "/api/v1/triage", "/api/v1/partners"]
+)
 def test_api_lists_hold_only_the_operators_own_rows(as_bre, ara, bre, url):
     client, _ = as_bre
     listed = client.get(url).json()
@@ -638,6 +791,7 @@ def test_api_lists_hold_only_the_operators_own_rows(as_bre, ara, bre, url):
         "/api/v1/beneficiaries": bre.beneficiary,
         "/api/v1/cases": bre.case,
         "/api/v1/triage": bre.triage,
+        "/api/v1/partners": bre.partner,  # active ones only, by default
     }[url]
     assert [row["id"] for row in listed] == [own.id]
 
@@ -760,6 +914,288 @@ def test_form_refuses_a_draft_naming_another_operators_kind_or_episode(
     assert snapshot(session) == before
 
 
+# ---- the partner directory -----------------------------------------------------------------
+
+# What BRE's staff list of the directory, and which of BRE's own partners each list shows.
+OWN_PARTNER = "Partenaire confidentiel BRE"
+FORMER_PARTNER = "Ancien partenaire BRE"
+DIRECTORY_LISTS = [
+    pytest.param("/partenaires", {}, [OWN_PARTNER], id="page"),
+    pytest.param("/partenaires", HTMX, [OWN_PARTNER], id="fragment"),
+    pytest.param("/partenaires?q=partenaire+confidentiel", {}, [OWN_PARTNER], id="search"),
+    pytest.param(
+        "/partenaires?q=bilan&type=bilan_competences&departement=69",
+        HTMX,
+        [OWN_PARTNER],
+        id="filters",
+    ),
+    pytest.param("/partenaires?inactifs=1", {}, [OWN_PARTNER, FORMER_PARTNER], id="inactive"),
+    pytest.param("/partenaires?q=ancien&inactifs=1", HTMX, [FORMER_PARTNER], id="former"),
+    pytest.param("/partenaires/export.csv", {}, [OWN_PARTNER, FORMER_PARTNER], id="export"),
+]
+
+
+@pytest.mark.parametrize("who", ["counsellor", "manager"])
+@pytest.mark.parametrize(("url", "headers", "own"), DIRECTORY_LISTS)
+def test_the_directory_never_lists_another_operators_partners(
+    client, session, ara, bre, who, url, headers, own
+):
+    sign_in(client, session, getattr(bre, who))
+    page = client.get(url, headers=headers)
+    assert page.status_code == 200
+    assert [name for name in own if name not in page.text] == []  # BRE's own are there…
+    assert_no_secret(page.text)  # …ARA's, which match every one of these searches, are not
+    assert f'/partenaires/{ara.partner.id}"' not in page.text
+    assert f'/partenaires/{ara.former_partner.id}"' not in page.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "partenaire confidentiel"},
+        {"type": "bilan_competences", "departement": "69"},
+        {"active_only": "false"},
+        {"q": "ancien", "active_only": "false"},
+    ],
+    ids=["search", "filters", "inactive", "former"],
+)
+def test_api_search_never_returns_another_operators_partners(as_bre, ara, bre, params):
+    client, _ = as_bre
+    found = client.get("/api/v1/partners", params=params)
+    assert found.status_code == 200
+    assert found.json() != []
+    own = {bre.partner.id, bre.former_partner.id}
+    assert [p["id"] for p in found.json() if p["id"] not in own] == []
+    assert_no_secret(found.text)
+
+
+PARTNER_NAMES = [
+    "Partenaire confidentiel ARA",
+    "partenaire confidentiel ara",
+    "Ancien partenaire ARA",
+]
+
+
+@pytest.mark.parametrize("query", PARTNER_NAMES)
+def test_searching_another_operators_partner_by_its_name_finds_nothing(as_bre, ara, query):
+    client, _ = as_bre
+    params = {"q": query, "inactifs": "1"}
+    for headers in ({}, HTMX):
+        page = client.get("/partenaires", params=params, headers=headers)
+        assert "Aucun partenaire pour cette recherche." in page.text
+        assert_no_secret(page.text.replace(query, ""))  # the query itself is echoed back
+    api = client.get("/api/v1/partners", params={"q": query, "active_only": "false"})
+    assert api.json() == []
+
+
+def test_the_same_searches_find_the_partners_for_their_own_operator(client, session, ara):
+    """The searches above would find them: they find nothing only because of the operator."""
+    sign_in(client, session, ara.counsellor)
+    for query in PARTNER_NAMES:
+        found = client.get("/api/v1/partners", params={"q": query, "active_only": "false"})
+        assert [p["id"] for p in found.json()] in ([ara.partner.id], [ara.former_partner.id])
+
+
+def partners_of(session, tenant: Tenant) -> list[dict]:
+    """Every field of every partner of the tenant's operator."""
+    session.expire_all()
+    operator_id = tenant.partner.operator_id
+    rows = session.exec(
+        select(Partner).where(Partner.operator_id == operator_id).order_by(Partner.id)
+    )
+    return [partner.model_dump() for partner in rows]
+
+
+def bre_partner_named(session, bre: Tenant, name: str) -> Partner:
+    query = select(Partner).where(
+        Partner.operator_id == bre.partner.operator_id, Partner.name == name
+    )
+    return session.exec(query).one()
+
+
+def upload_csv(client, csrf: str, text: str):
+    return client.post(
+        "/partenaires/import",
+        data={"csrf_token": csrf},
+        files={"fichier": ("partenaires.csv", text.encode("utf-8"), "text/csv")},
+    )
+
+
+def carried_content(page) -> str:
+    """The checked file the preview carries to the confirmation (base64)."""
+    return re.search(r'name="contenu" value="([^"]*)"', page.text).group(1)
+
+
+@pytest.mark.parametrize("who", ["manager", "admin"])
+def test_importing_another_operators_partner_name_creates_the_operators_own(
+    client, session, ara, bre, who
+):
+    """Matched by name, an import line updates a partner of the importer's directory only:
+    ARA's partner of that exact name is neither shown, nor counted, nor changed."""
+    csrf = sign_in(client, session, getattr(bre, who))
+    before = partners_of(session, ara)
+    name = ara.partner.name
+    preview = upload_csv(client, csrf, f"nom;type;email\n{name};apec;pirate@exemple.fr\n")
+    assert "Toutes les lignes sont valides : 1 partenaire à créer, 0 à mettre à jour." in (
+        preview.text
+    )
+    assert_no_secret(preview.text.replace(name, ""))
+    done = client.post(
+        "/partenaires/import/confirmer",
+        data={"contenu": carried_content(preview), "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/partenaires?crees=1&maj=0"
+    assert partners_of(session, ara) == before
+    created = bre_partner_named(session, bre, name)
+    assert (created.type, created.email, created.city) == ("apec", "pirate@exemple.fr", "")
+
+
+def test_an_import_line_never_borrows_the_fields_of_another_operators_partner(
+    client, session, ara, bre
+):
+    """A line naming an existing partner keeps the fields of the columns the file leaves out:
+    for BRE, ARA's partner does not exist, so the line creates a partner with none of them."""
+    name = ara.partner.name
+    text = f"nom;type\n{name};Bilan de compétences\n"
+    csrf = sign_in(client, session, bre.manager)
+    before = partners_of(session, ara)
+    preview = upload_csv(client, csrf, text)
+    assert "1 partenaire à créer, 0 à mettre à jour." in preview.text
+    assert_no_secret(preview.text.replace(name, ""))
+    # The confirmation carries the file itself: a crafted one is checked again the same way.
+    forged = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    confirmed = client.post(
+        "/partenaires/import/confirmer",
+        data={"contenu": forged, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert confirmed.headers["location"] == "/partenaires?crees=1&maj=0"
+    assert partners_of(session, ara) == before
+    created = bre_partner_named(session, bre, name)
+    fields = (created.type, created.contact_name, created.email, created.city, created.services)
+    assert fields == ("bilan_competences", "", None, "", "")
+    # The same file is an update for ARA, whose partner it names.
+    csrf = sign_in(client, session, ara.manager)
+    assert "0 partenaire à créer, 1 à mettre à jour." in upload_csv(client, csrf, text).text
+
+
+NAMING_LIKE_ARA = [
+    pytest.param("POST", "/partenaires/nouveau", "form", 303, id="form-new"),
+    pytest.param("POST", "/partenaires/{bre_partner}", "form", 303, id="form-rename"),
+    pytest.param("POST", "/api/v1/partners", "json", 201, id="api-new"),
+    pytest.param("PUT", "/api/v1/partners/{bre_partner}", "json", 200, id="api-rename"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "status"), NAMING_LIKE_ARA)
+def test_a_name_taken_by_another_operators_partner_is_free(
+    client, session, ara, bre, method, url, body, status
+):
+    """Names are unique within a directory: refusing ARA's would tell BRE that ARA has it."""
+    csrf = sign_in(client, session, bre.manager)
+    before = partners_of(session, ara)
+    name = ara.partner.name
+    data = {"name": name, "type": "apec", "email": "pirate@exemple.fr", "active": "1"}
+    sent = {"json": data} if body == "json" else {"data": {**data, "csrf_token": csrf}}
+    response = client.request(
+        method, fill(url, all_ids(session, ara, bre)), follow_redirects=False, **sent
+    )
+    assert response.status_code == status
+    assert_no_secret(response.text.replace(name, ""))
+    assert partners_of(session, ara) == before
+    assert bre_partner_named(session, bre, name).email == "pirate@exemple.fr"
+
+
+# ---- referrals -----------------------------------------------------------------------------
+
+PARTNER_IDS = [
+    pytest.param("partner", id="active"),
+    # "Partenaire inconnu", never "plus actif", which would tell that ARA has it.
+    pytest.param("former_partner", id="inactive"),
+]
+
+
+@pytest.mark.parametrize("send_now", [False, True], ids=["kept", "sent"])
+@pytest.mark.parametrize("partner", PARTNER_IDS)
+def test_api_refuses_a_referral_to_another_operators_partner(
+    as_bre, session, ara, bre, partner, send_now
+):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/api/v1/cases/{bre.case.id}/referrals",
+        json={
+            **REFERRAL,
+            "consent": True,
+            "partner_id": getattr(ara, partner).id,
+            "send_now": send_now,
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"partner_id": "Partenaire inconnu"}
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+@pytest.mark.parametrize("partner", PARTNER_IDS)
+def test_form_refuses_a_referral_to_another_operators_partner(
+    as_bre, session, ara, bre, partner, headers
+):
+    client, csrf = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/cases/{bre.case.id}/referrals",
+        data={
+            **REFERRAL,
+            "partner_id": getattr(ara, partner).id,
+            "send_now": "1",
+            "csrf_token": csrf,
+        },
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert response.status_code in (200, 422)  # the section again, with the message
+    assert "Partenaire inconnu" in response.text
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("/cases/{bre_case}", {}),
+        ("/cases/{bre_case}", HTMX),
+        ("/cases/{bre_case}/referrals", {}),
+        ("/cases/{bre_case}/referrals", HTMX),
+    ],
+    ids=["case-page", "case-fragment", "section-page", "section-fragment"],
+)
+def test_the_case_proposes_only_the_operators_own_partners(as_bre, session, ara, bre, url, headers):
+    client, _ = as_bre
+    page = client.get(fill(url, all_ids(session, ara, bre)), headers=headers)
+    assert page.status_code == 200
+    assert "Partenaire confidentiel BRE" in page.text  # in the select and BRE's referrals…
+    # …where ARA's partners and referrals never are (BRE's own notes do say "confidentielle")
+    assert [s for s in DIRECTORY_SECRETS if s in page.text] == []
+
+
+def test_home_lists_only_the_operators_own_referrals(as_bre, ara, bre):
+    """« Orientations à relancer » (both, due today) and « en attente de réponse » (the sent
+    one): ARA's, due and sent alike, are neither listed nor counted."""
+    client, _ = as_bre
+    page = client.get("/")
+    assert page.status_code == 200
+    for referral in (bre.referral, bre.sent_referral):
+        assert f'href="/cases/{bre.case.id}#ref-{referral.id}"' in page.text
+    assert re.search(r"Orientations à relancer <span[^>]*>\(2\)", page.text)
+    assert re.search(r"en attente de réponse du partenaire <span[^>]*>\(1\)", page.text)
+    assert f"/cases/{ara.case.id}#ref-" not in page.text
+    assert_no_secret(page.text)
+
+
 # ---- what supervisors list -----------------------------------------------------------------
 
 SUPERVISOR_LISTS = [
@@ -816,13 +1252,62 @@ OWN_PAGES = [
     pytest.param(
         "manager",
         "/messages",
-        ["Bilan confidentiel ARA", "sidonie.vautrin@exemple.fr", "Refus confidentiel ARA"],
+        [
+            "Bilan confidentiel ARA",
+            "sidonie.vautrin@exemple.fr",
+            "Refus confidentiel ARA",
+            "orientation@partenaire-ara.fr",  # the referral e-mailed to ARA's partner
+        ],
         id="messages",
     ),
     pytest.param(
         "manager", "/preuves-manquantes", ["VAUTRIN", "Bilan confidentiel ARA"], id="proofs"
     ),
     pytest.param("admin", "/admin/livrables", ["Bilan confidentiel ARA"], id="kinds"),
+    pytest.param(
+        "counsellor",
+        "/",
+        [f'href="/cases/{{case}}#ref-{{{key}}}"' for key in ("referral", "sent_referral")]
+        + ["Partenaire confidentiel ARA"],
+        id="home",
+    ),
+    pytest.param(
+        "counsellor",
+        "/partenaires?inactifs=1",
+        [
+            "Partenaire confidentiel ARA",
+            "Ancien partenaire ARA",
+            "Contact confidentiel ARA",
+            "orientation@partenaire-ara.fr",
+        ],
+        id="directory",
+    ),
+    pytest.param(
+        "counsellor",
+        "/partenaires/export.csv",
+        ["Partenaire confidentiel ARA", "Ancien partenaire ARA", "orientation@partenaire-ara.fr"],
+        id="export",
+    ),
+    pytest.param(
+        "counsellor",
+        "/partenaires/{partner}",
+        [
+            "Partenaire confidentiel ARA",
+            "Contact confidentiel ARA",
+            "orientation@partenaire-ara.fr",
+        ],
+        id="partner",
+    ),
+    pytest.param(
+        "counsellor",
+        "/cases/{case}/referrals",
+        [
+            "Partenaire confidentiel ARA",
+            "Orientation confidentielle ARA",
+            "Partage confidentiel ARA",
+        ],
+        id="referrals",
+    ),
 ]
 
 
@@ -831,4 +1316,4 @@ def test_the_secrets_are_shown_to_their_own_operator(client, session, ara, who, 
     """ARA's staff read them on these pages: the checks above would see them if they leaked."""
     sign_in(client, session, getattr(ara, who))
     page = client.get(fill(url, ara.ids))
-    assert [secret for secret in shown if secret not in page.text] == []
+    assert [secret for secret in fill(shown, ara.ids) if secret not in page.text] == []
