@@ -148,7 +148,8 @@ def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
     """Queue the reminder of each booked appointment starting within `reminder_hours`, once;
     returns how many appointments were reminded (safe with several workers at once)."""
     now = now or utcnow()
-    horizon = now + timedelta(hours=get_settings().reminder_hours)
+    window = timedelta(hours=get_settings().reminder_hours)
+    horizon = now + window
     due = select(Appointment.id).where(
         Appointment.status == "booked",
         col(Appointment.reminder_sent_at).is_(None),
@@ -170,6 +171,8 @@ def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
             continue
         appointment = session.get(Appointment, appointment_id)
         session.refresh(appointment)
+        if appointment.updated_at > appointment.starts_at - window:
+            continue  # booked or moved inside the window: its confirmation was the reminder
         queue_reminder(session=session, appointment=appointment)
         reminded += 1
     return reminded

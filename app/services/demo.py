@@ -27,11 +27,13 @@ from app.models.nomenclatures import (
     Sex,
 )
 from app.models.operators import Operator, Site
+from app.models.outbox import OutboxMessage
 from app.models.staff import StaffSite, StaffUser
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect, TriageRequest
 from app.services.beneficiaries import create_beneficiary
 from app.services.cases import close_case, reopen_case
 from app.services.catalogue import list_units
+from app.services.demo_appointments import book_next
 from app.services.demo_availability import seed_availability
 from app.services.demo_content import (
     _HORS_KINDS,
@@ -162,7 +164,17 @@ def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
             today=ctx.today,
         )
         _seed_operator(ctx, team, spec)
+    _mark_demo_messages_sent(session)
     return demo_logins()
+
+
+def _mark_demo_messages_sent(session: Session) -> None:
+    """The demo's e-mails belong to its history: only what people do afterwards is sent."""
+    pending = session.exec(select(OutboxMessage).where(OutboxMessage.status == "pending"))
+    for message in pending:
+        message.status, message.sent_at, message.attempts = "sent", message.created_at, 1
+        session.add(message)
+    session.flush()
 
 
 # ---- operators, sites, staff ------------------------------------------------------------------
@@ -490,6 +502,7 @@ def _open_case(ctx: _Ctx, team: _Team, person: Beneficiary, referent: StaffUser,
     case = _open_from_triage(ctx, team, person, referent, received)
     _play(ctx, referent, case, steps, moments)
     refer_some(ctx.session, ctx.proof_rng, referent, case)
+    book_next(ctx.session, ctx.proof_rng, referent, case, team.home_site[referent.id])
 
 
 def _closed_case(ctx: _Ctx, team: _Team, person: Beneficiary, referent: StaffUser) -> Case:

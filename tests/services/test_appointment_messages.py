@@ -219,3 +219,14 @@ def test_confirmation_delivered_over_smtp_carries_a_parsable_calendar_file(
     finally:
         with committed_engine.begin() as conn:
             conn.execute(delete(OutboxMessage))
+
+
+def test_an_appointment_booked_inside_the_window_gets_no_separate_reminder(session):
+    appointment = make_appointment(session, starts_at=NOW + timedelta(hours=24))
+    appointment.created_at = appointment.updated_at = NOW - timedelta(hours=1)
+    session.add(appointment)
+    session.flush()
+    assert send_due_reminders(session=session, now=NOW) == 0
+    assert outbox(session) == []
+    session.refresh(appointment)
+    assert appointment.reminder_sent_at == NOW  # claimed, so later passes skip it
