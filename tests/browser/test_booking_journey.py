@@ -45,7 +45,7 @@ def _open_the_agenda(engine, email: str) -> str:
         return operator.code
 
 
-def test_a_person_books_from_a_phone_and_cancels_from_the_email(
+def test_a_person_books_from_a_phone_then_moves_and_cancels_from_the_email(
     browser, live_server, engine, smtp_server, monkeypatch
 ):
     monkeypatch.setattr(get_settings(), "public_base_url", live_server.url)
@@ -96,6 +96,15 @@ def test_a_person_books_from_a_phone_and_cancels_from_the_email(
 
     page.goto(link)
     expect(page.get_by_role("heading", level=1, name="Votre rendez-vous")).to_be_visible()
+    check_accessibility(page)
+
+    # She moves it to another time, then cancels it after all.
+    page.get_by_role("link", name="Déplacer le rendez-vous").click()
+    expect(page.get_by_role("heading", level=1, name="Déplacer votre rendez-vous")).to_be_visible()
+    check_accessibility(page)
+    page.locator("main input[type=radio]").nth(1).check()
+    page.get_by_role("button", name="Déplacer à cet horaire").click()
+    expect(page.get_by_text("Votre rendez-vous est déplacé")).to_be_visible()
     check_accessibility(page)
     page.get_by_role("button", name="Annuler le rendez-vous").click()
     expect(page.get_by_text("Ce rendez-vous est annulé")).to_be_visible()
