@@ -2,6 +2,7 @@
 back: the person is found or created, the request lands in the triage queue, and the database's
 no-overlap rule decides who gets a slot when several people take it at once."""
 
+import math
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,6 +28,7 @@ from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
 from app.services.appointment_messages import queue_confirmation
 from app.services.beneficiaries import find_duplicates
+from app.services.geography import distance_km, postcode_position
 from app.services.scope import load_owned, operator_of
 from app.services.slots import counsellors_free_at, free_slots, slot_times
 
@@ -451,16 +453,22 @@ def _departement_key(code: str | None) -> tuple[int, str]:
 
 
 def sites_for_booking(*, session: Session, operator_id: int, postcode: str | None) -> list[Site]:
-    """Active sites, the person's département first, then by département and name.
-
-    No offline coordinates are shipped yet (the registry packages checked carry none), so
-    « near » means « in the same département »."""
+    """Active sites, nearest first when the person's postcode resolves (offline data, see
+    app/data), otherwise the person's département first; then by département and name."""
     sites = session.exec(select(Site).where(Site.operator_id == operator_id, Site.active)).all()
     own = departement_of_postcode(postcode)
+    here = postcode_position(postcode)
 
     def key(site: Site):
         dept = departement_of_postcode(site.postcode)
-        return (dept != own if own else False, _departement_key(dept), site.name.casefold())
+        there = postcode_position(site.postcode) if here else None
+        distance = distance_km(here, there) if there else math.inf
+        return (
+            distance,
+            dept != own if own else False,
+            _departement_key(dept),
+            site.name.casefold(),
+        )
 
     return sorted(sites, key=key)
 

@@ -231,3 +231,21 @@ def test_the_database_refuses_an_overlap_the_slot_check_missed(session, agenda, 
     with pytest.raises(SlotTaken):
         book(session, agenda, start=start, key="second", person=person(email="c@exemple.fr"))
     assert len(session.exec(select(Appointment)).all()) == 1
+
+
+def test_sites_come_nearest_first_when_the_postcode_resolves(session):
+    from app.services.booking import sites_for_booking
+    from tests.factories import make_operator, make_site
+
+    operator = make_operator(session)
+    grenoble = make_site(session, operator, name="Grenoble", postcode="38000", city="Grenoble")
+    lyon = make_site(session, operator, name="Lyon", postcode="69003", city="Lyon")
+    annecy = make_site(session, operator, name="Annecy", postcode="74000", city="Annecy")
+    near_annemasse = sites_for_booking(session=session, operator_id=operator.id, postcode="74100")
+    assert near_annemasse[0] == annecy  # 33 km, where Lyon and Grenoble are about 120 km away
+    near_villeurbanne = sites_for_booking(session=session, operator_id=operator.id, postcode="69100")
+    assert near_villeurbanne[0] == lyon
+    near_voiron = sites_for_booking(session=session, operator_id=operator.id, postcode="38500")
+    assert near_voiron[0] == grenoble
+    unknown = sites_for_booking(session=session, operator_id=operator.id, postcode="00000")
+    assert unknown == [grenoble, lyon, annecy]  # by département when the postcode is unknown
