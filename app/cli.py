@@ -11,6 +11,7 @@ from alembic.config import Config
 from sqlmodel import Session
 
 import app
+from app.config import get_settings
 from app.db import get_engine
 from app.errors import DomainError
 from app.mail import describe_destination
@@ -134,6 +135,8 @@ def _print_logins(logins: list[DemoLogin]) -> None:
         typer.echo("  ".join(cells).rstrip())
         if index == 0:
             typer.echo("  ".join("-" * width for width in widths))
+    base = get_settings().public_base_url.rstrip("/")
+    typer.echo(f"\nPrise de rendez-vous en ligne (sans compte) : {base}/rendez-vous?operateur=ARA")
 
 
 @users_cli.command("create")
