@@ -12,6 +12,7 @@ from app.models.beneficiaries import BeneficiaryCreate
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
 from app.rendering import render
 from app.services.beneficiaries import get_beneficiary, search_beneficiaries
+from app.services.calendar import appointments_of_request
 from app.services.operators import get_operator, list_sites
 from app.services.staff import list_colleagues
 from app.services.triage import (
@@ -122,6 +123,9 @@ def _request_page(request, session, user, request_id, *, form=None, errors=None)
                 session=session, actor=user, beneficiary_id=item.beneficiary_id
             ),
             "suggestion": suggest_redirection(item.cep_situation),
+            "appointments": appointments_of_request(
+                session=session, actor=user, request_id=item.id
+            ),
             "sites": list_sites(session=session, operator_id=user.operator_id),
             "colleagues": list_colleagues(session=session, operator_id=user.operator_id),
             "form": form or {},

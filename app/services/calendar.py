@@ -668,3 +668,18 @@ def book_for_case(
         raise Invalid(
             {_FORM_FIELDS.get(name, name): message for name, message in exc.fields.items()}
         ) from exc
+
+
+def appointments_of_request(*, session, actor, request_id: int) -> list[tuple]:
+    """The appointments booked with a triage request: (appointment, type name, site name)."""
+    statement = (
+        select(Appointment, AppointmentType.name, Site.name)
+        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
+        .outerjoin(Site, Site.id == Appointment.site_id)
+        .where(
+            Appointment.triage_request_id == request_id,
+            Appointment.operator_id == operator_of(actor),
+        )
+        .order_by(Appointment.starts_at)
+    )
+    return list(session.exec(statement).all())

@@ -199,3 +199,15 @@ def test_post_without_csrf_token_is_refused(client, agenda):
     csrf(client)
     response = client.post("/rendez-vous/coordonnees", data={"first_name": "Inès"})
     assert response.status_code == 403
+
+
+def test_the_triage_item_shows_the_appointment_booked_online(client, session, agenda):
+    from tests.factories import log_in
+
+    operator, _, _ = agenda
+    page, token = contact_page(client, agenda)
+    submit(client, page, token)
+    appointment = session.exec(select(Appointment)).one()
+    log_in(client, session, make_staff(session, operator))
+    detail = client.get(f"/triage/{appointment.triage_request_id}")
+    assert "Rendez-vous pris en ligne" in detail.text and appointment.reference in detail.text
