@@ -14,6 +14,7 @@ from app.forms import french_message
 from app.rendering import is_htmx, render
 from app.routes import (
     action_plan,
+    activity,
     api,
     appointment_links,
     attachments,
@@ -27,6 +28,7 @@ from app.routes import (
     documents,
     health,
     home,
+    ledger,
     messages,
     partners,
     proofs,
@@ -74,6 +76,10 @@ def create_app() -> FastAPI:
     app.include_router(booking.router)
     app.include_router(calendar.router)
     app.include_router(public_api.router)
+    app.include_router(activity.router)
+    app.include_router(activity.api_router)
+    app.include_router(ledger.router)
+    app.include_router(ledger.api_router)
 
     @app.middleware("http")
     async def anonymous_csrf_cookie(request: Request, call_next):

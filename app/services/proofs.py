@@ -164,7 +164,7 @@ class MissingProofRow:
     proofs: EpisodeProofs
 
 
-def _lacks_a_proof() -> Exists:
+def lacks_a_proof() -> Exists:
     """The episode's unit requires an active kind that no acknowledged version proves yet."""
     requirement = aliased(UnitProofRequirement)
     kind = aliased(DeliverableKind)
@@ -199,7 +199,7 @@ def _gap_conditions(
     ended_only: bool,
 ) -> list:
     operator_id = operator_of(actor)
-    conditions = [Episode.operator_id == operator_id, _lacks_a_proof()]
+    conditions = [Episode.operator_id == operator_id, lacks_a_proof()]
     if actor.role == Role.COUNSELLOR:
         conditions.append(Case.referent_id == actor.id)  # their own cases only
     if site_id is not None:
