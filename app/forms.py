@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from app.errors import Invalid
+from app.errors import DomainError, Invalid
 
 _MESSAGES = {
     "missing": "Ce champ est obligatoire",
@@ -77,3 +77,8 @@ def parse_form(model, form: Mapping, *, datetimes: tuple[str, ...] = (), time_zo
         return model.model_validate(data)
     except ValidationError as exc:
         raise Invalid(field_errors(exc)) from exc
+
+
+def form_errors(exc: DomainError) -> dict[str, str]:
+    """Field messages of a refused action; any other refusal becomes the form's own message."""
+    return exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}

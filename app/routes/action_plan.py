@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep
 from app.errors import Conflict, Invalid
-from app.forms import parse_form
+from app.forms import form_errors, parse_form
 from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
@@ -39,7 +39,7 @@ async def _act(request, session, user, case_id, form_id: str, perform):
         with session.begin_nested():
             notice, focus = perform(form)
     except (Invalid, Conflict) as exc:
-        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        errors = form_errors(exc)
         return _plan(
             request,
             session,

@@ -5,7 +5,7 @@ from fastapi.responses import RedirectResponse
 
 from app.deps import CaseWorker, SessionDep
 from app.errors import Conflict, Invalid
-from app.forms import parse_form
+from app.forms import form_errors, parse_form
 from app.models.beneficiaries import BeneficiaryUpdate
 from app.rendering import render
 from app.services.beneficiaries import get_beneficiary, update_beneficiary
@@ -48,6 +48,6 @@ async def edit_beneficiary(
                 session=session, actor=user, beneficiary_id=beneficiary_id, data=data
             )
     except (Invalid, Conflict) as exc:
-        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        errors = form_errors(exc)
         return _page(request, session, user, beneficiary_id, form=dict(form), errors=errors)
     return RedirectResponse(f"/beneficiaries/{beneficiary_id}", status_code=303)

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 from app.dates import input_datetime
 from app.deps import CaseWorker, SessionDep
 from app.errors import Conflict, Invalid
-from app.forms import parse_form
+from app.forms import form_errors, parse_form
 from app.models.base import utcnow
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.rendering import is_htmx, render
@@ -53,7 +53,7 @@ async def _act(request, session, user, case_id, action: str, perform):
         with session.begin_nested():
             notices = perform(form) or []
     except (Invalid, Conflict) as exc:
-        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        errors = form_errors(exc)
         return _page(request, session, user, case_id, action=action, form=dict(form), errors=errors)
     if is_htmx(request):
         return _page(request, session, user, case_id, notices=notices)

@@ -3,11 +3,10 @@ download any version — and the same through /api/v1."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlmodel import select
 
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
 from app.errors import Conflict, Invalid
-from app.forms import parse_form
+from app.forms import form_errors, parse_form
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
@@ -18,7 +17,6 @@ from app.models.deliverables import (
     DeliverablePublic,
     DeliverableVersionPublic,
 )
-from app.models.outbox import OutboxMessage
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
 from app.routes.attachments import attachment_disposition
@@ -43,8 +41,7 @@ def _page(request, session, user, deliverable_id, *, errors=None, form=None, sta
     )
     case = session.get(Case, deliverable.case_id)
     versions = service.versions_by_deliverable(session, [deliverable.id])[deliverable.id]
-    message_ids = [v.shared_message_id for v in versions if v.shared_message_id]
-    messages = {m.id: m for m in _messages(session, message_ids)}
+    messages = service.sharing_messages(session, versions)
     steps = (
         list_steps(session=session, actor=user, case_id=case.id)
         if deliverable.includes_action_plan
@@ -69,12 +66,6 @@ def _page(request, session, user, deliverable_id, *, errors=None, form=None, sta
     )
 
 
-def _messages(session, ids):
-    if not ids:
-        return []
-    return session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids))).all()
-
-
 async def _act(request, session, user, deliverable_id, perform):
     """Run one action in a savepoint; show the page with the error, or come back to it."""
     form = await request.form()
@@ -82,7 +73,7 @@ async def _act(request, session, user, deliverable_id, perform):
         with session.begin_nested():
             perform(form)
     except (Invalid, Conflict, PdfUnavailable) as exc:
-        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": str(exc)}
+        errors = form_errors(exc)
         return _page(request, session, user, deliverable_id, errors=errors, form=dict(form))
     return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
 
@@ -118,7 +109,7 @@ async def save(request: Request, session: SessionDep, user: CaseWorker, delivera
                 bodies=_section_bodies(form),
             )
     except (Invalid, Conflict) as exc:
-        errors = exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
+        errors = form_errors(exc)
         if not is_htmx(request):
             return _page(request, session, user, deliverable_id, errors=errors, form=dict(form))
         return render(
@@ -215,7 +206,9 @@ def _pdf_response(session, user, deliverable_id: int, number: int) -> Response:
         session=session, actor=user, deliverable_id=deliverable_id
     )
     case = session.get(Case, deliverable.case_id)
-    return pdf_download(service.version_pdf(version), service.pdf_filename(case, deliverable, number))
+    return pdf_download(
+        service.version_pdf(version), service.pdf_filename(case, deliverable, number)
+    )
 
 
 def pdf_download(pdf: bytes, filename: str) -> Response:
@@ -253,9 +246,7 @@ def api_list(session: SessionDep, user: ApiCaseWorker, case_id: int):
     return [_public(session, d, versions[d.id]) for d in found]
 
 
-@api_router.post(
-    "/cases/{case_id}/deliverables", response_model=DeliverablePublic, status_code=201
-)
+@api_router.post("/cases/{case_id}/deliverables", response_model=DeliverablePublic, status_code=201)
 def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: int, data: DeliverableDraft):
     """Start a draft of the given kind, pre-filled from the case."""
     deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
@@ -263,9 +254,7 @@ def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: int, data: Deli
 
 
 @api_router.put("/deliverables/{deliverable_id}/sections", response_model=DeliverablePublic)
-def api_save(
-    session: SessionDep, user: ApiCaseWorker, deliverable_id: int, bodies: dict[str, str]
-):
+def api_save(session: SessionDep, user: ApiCaseWorker, deliverable_id: int, bodies: dict[str, str]):
     """Replace section bodies, by section key; unknown keys are ignored."""
     deliverable = service.save_draft(
         session=session, actor=user, deliverable_id=deliverable_id, bodies=bodies

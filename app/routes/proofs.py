@@ -30,8 +30,6 @@ from app.services.staff import list_colleagues
 router = APIRouter(include_in_schema=False)
 
 
-
-
 class MissingProofFilters(SQLModel):
     """The filters of « Preuves manquantes », named as the GET form sends them."""
 

@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 
 from app.deps import CaseWorker, SessionDep
 from app.errors import Conflict, Invalid
-from app.forms import parse_form
+from app.forms import form_errors, parse_form
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
 from app.rendering import render
@@ -25,10 +25,6 @@ from app.services.triage import (
 )
 
 router = APIRouter(prefix="/triage", include_in_schema=False)
-
-
-def _errors(exc: Invalid | Conflict) -> dict[str, str]:
-    return exc.fields if isinstance(exc, Invalid) else {"__all__": exc.message}
 
 
 @router.get("")
@@ -107,7 +103,7 @@ async def take_request(request: Request, session: SessionDep, user: CaseWorker):
             user,
             beneficiary_id=int(chosen_id) if str(chosen_id or "").isdigit() else None,
             form=dict(form),
-            errors=_errors(exc),
+            errors=form_errors(exc),
         )
     return RedirectResponse(f"/triage/{item.id}", status_code=303)
 
@@ -150,7 +146,7 @@ async def open_case(request: Request, session: SessionDep, user: CaseWorker, req
             )
     except (Invalid, Conflict) as exc:
         return _request_page(
-            request, session, user, request_id, form=dict(form), errors=_errors(exc)
+            request, session, user, request_id, form=dict(form), errors=form_errors(exc)
         )
     return RedirectResponse(f"/cases/{case.id}", status_code=303)
 
@@ -164,6 +160,6 @@ async def redirect(request: Request, session: SessionDep, user: CaseWorker, requ
             case = redirect_request(session=session, actor=user, request_id=request_id, data=data)
     except (Invalid, Conflict) as exc:
         return _request_page(
-            request, session, user, request_id, form=dict(form), errors=_errors(exc)
+            request, session, user, request_id, form=dict(form), errors=form_errors(exc)
         )
     return RedirectResponse(f"/cases/{case.id}", status_code=303)

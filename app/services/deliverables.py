@@ -21,6 +21,7 @@ from app.models.deliverables import (
 from app.models.fields import without_nul
 from app.models.nomenclatures import InteractionChannel
 from app.models.operators import Operator, Site
+from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.services.action_plan import plan_snapshot
 from app.services.cases import case_time_zone, get_case, touch
@@ -243,6 +244,17 @@ def get_version(
     if version is None or version.operator_id != operator_of(actor):
         raise NotFound()
     return version
+
+
+def sharing_messages(
+    session: Session, versions: list[DeliverableVersion]
+) -> dict[int, OutboxMessage]:
+    """The e-mails that shared these versions, by id, for their delivery state."""
+    ids = [v.shared_message_id for v in versions if v.shared_message_id]
+    if not ids:
+        return {}
+    found = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return {message.id: message for message in found}
 
 
 def version_pdf(version: DeliverableVersion) -> bytes:

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from app.dates import format_date
+from app.errors import DomainError
 from app.typography import ADDRESS, french_typography
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -24,8 +25,10 @@ _environment = Environment(
 )
 
 
-class PdfUnavailable(RuntimeError):
+class PdfUnavailable(DomainError):
     """WeasyPrint cannot be loaded here (its system libraries are missing)."""
+
+    status_code = 503
 
     def __init__(self, reason: str) -> None:
         super().__init__(

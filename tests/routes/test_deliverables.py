@@ -186,3 +186,13 @@ def test_an_executable_is_not_a_signed_scan(client, session, setup):
     assert response.status_code == 422 and "exécutable" in response.text
     version = session.exec(select(DeliverableVersion)).one()
     assert version.acknowledged_at is None
+
+
+def test_the_deliverable_page_shows_the_state_of_the_sharing_email(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    client.post(f"/deliverables/{deliverable.id}/issue", data={"csrf_token": csrf})
+    client.post(f"/deliverables/{deliverable.id}/versions/1/share", data={"csrf_token": csrf})
+    page = client.get(f"/deliverables/{deliverable.id}")
+    assert "En attente d'accusé de lecture" in page.text
+    assert "En attente d'envoi" in page.text
