@@ -18,7 +18,12 @@ from app.mail import describe_destination
 from app.models.nomenclatures import Role
 from app.services.demo import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.services.staff import create_staff_user
-from app.worker import run_delivery_loop, start_background_delivery, stop_on_signals
+from app.worker import (
+    run_delivery_loop,
+    start_background_delivery,
+    start_pack_builder,
+    stop_on_signals,
+)
 
 cli = typer.Typer(help="Fil rouge — suivi des dossiers CEP.", no_args_is_help=True)
 db_cli = typer.Typer(help="Migrations de la base de données.", no_args_is_help=True)
@@ -75,10 +80,13 @@ def worker(
     interval: Annotated[float, typer.Option(min=0.1, help="Secondes entre deux passages.")] = 5,
     once: Annotated[bool, typer.Option("--once", help="Un seul passage, puis s'arrêter.")] = False,
 ) -> None:
-    """Envoyer les e-mails en attente, avec nouvelles tentatives (Ctrl-C pour arrêter)."""
+    """Envoyer les e-mails en attente (avec nouvelles tentatives) et préparer les dossiers de
+    preuves des campagnes de contrôle (Ctrl-C pour arrêter)."""
     typer.echo(describe_destination())
     stop = threading.Event()
     stop_on_signals(stop, typer.echo)
+    if not once:
+        start_pack_builder(echo=typer.echo, stop=stop, interval=interval)
     try:
         run_delivery_loop(echo=typer.echo, stop=stop, interval=interval, once=once)
     except KeyboardInterrupt:

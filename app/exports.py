@@ -28,7 +28,7 @@ class Table:
     filename: str  # without extension, e.g. "activite-ARA-2026"
 
 
-def _safe(value):
+def spreadsheet_safe(value):
     # A cell starting with = + - @ would run as a formula in a spreadsheet.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
         return "'" + value
@@ -42,7 +42,7 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([_safe(v) for v in row])
+        writer.writerow([spreadsheet_safe(v) for v in row])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -58,7 +58,7 @@ def xlsx_bytes(table: Table) -> SpooledTemporaryFile:
     sheet = workbook.create_sheet(title=table.title[:31] or "Tableau")
     sheet.append(list(table.columns))
     for row in table.rows:
-        sheet.append([_safe(v) for v in row])
+        sheet.append([spreadsheet_safe(v) for v in row])
     handle = SpooledTemporaryFile(max_size=8 * 1024 * 1024)
     workbook.save(handle)
     handle.seek(0)

@@ -1,5 +1,6 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
-each pass also expires referrals left without an answer and queues appointment reminders."""
+each pass also expires referrals left without an answer and queues appointment reminders.
+Proof packs, long to build, have a loop of their own so that e-mails never wait for them."""
 
 import signal
 import threading
@@ -14,6 +15,7 @@ from app.db import get_engine
 from app.mail import Transport, transport_from_settings
 from app.services.appointment_messages import send_due_reminders
 from app.services.outbox import deliver_due
+from app.services.proof_pack import build_pending_packs
 from app.services.referrals import expire_unanswered
 
 Echo = Callable[[str], None]
@@ -74,6 +76,36 @@ def _queue_reminders(engine: Engine, echo: Echo) -> None:
         echo(f"{_clock()} Rappels de rendez-vous préparés : {reminded}.")
 
 
+def run_pack_loop(
+    *, echo: Echo, stop: threading.Event, interval: float = 5, engine: Engine | None = None
+) -> None:
+    """Build the queued proof packs every `interval` seconds until `stop` is set."""
+    engine = engine or get_engine()
+    while not stop.is_set():
+        try:
+            built = build_pending_packs(engine)
+        except Exception as exc:  # that campaign is marked failed; the others go on next pass
+            echo(f"{_clock()} Dossier de preuves en échec : {type(exc).__name__} : {exc}")
+        else:
+            if built:
+                listed = ", ".join(map(str, built))
+                echo(f"{_clock()} Dossiers de preuves prêts : campagne(s) {listed}.")
+        stop.wait(interval)
+
+
+def start_pack_builder(
+    *, echo: Echo, stop: threading.Event, interval: float = 5
+) -> threading.Thread:
+    thread = threading.Thread(
+        target=run_pack_loop,
+        kwargs={"echo": echo, "stop": stop, "interval": interval},
+        name="filrouge-proof-packs",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
 def _clock() -> str:
     return datetime.now().strftime("%H:%M:%S")
 
@@ -101,6 +133,7 @@ def start_background_delivery(*, echo: Echo, interval: float = 5) -> Callable[[]
         daemon=True,
     )
     thread.start()
+    start_pack_builder(echo=echo, stop=stop, interval=interval)
 
     def stop_delivery() -> None:
         # Let the message in hand finish rather than cut it off at exit.

@@ -5,6 +5,7 @@ from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
+from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionStep, Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
@@ -19,6 +20,8 @@ __all__ = [
     "OpeningSlot",
     "RateLimitHit",
     "ActionStep",
+    "ControlCampaign",
+    "ControlSampleUnit",
     "Attachment",
     "Deliverable",
     "DeliverableKind",

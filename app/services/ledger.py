@@ -88,14 +88,14 @@ def previous_month(today: date) -> tuple[date, date]:
     return last.replace(day=1), last
 
 
-def _ledger_operator(session: Session, actor: StaffUser) -> Operator:
+def ledger_operator(session: Session, actor: StaffUser) -> Operator:
     operator_id = operator_of(actor)
     if actor.role not in LEDGER_ROLES:
         raise Forbidden("L'état de service fait est réservé aux responsables et administrateurs.")
     return session.get(Operator, operator_id)
 
 
-def _delivered_in(operator: Operator, start: date, end: date, site_id: int | None) -> list:
+def delivered_in(operator: Operator, start: date, end: date, site_id: int | None) -> list:
     """Episodes ended between `start` and `end` inclusive, as the operator's staff count days."""
     if end < start:
         raise Invalid({"au": "La fin de la période précède son début"})
@@ -115,8 +115,8 @@ def unit_ledger(
     *, session: Session, actor: StaffUser, start: date, end: date, site_id: int | None = None
 ) -> Ledger:
     """Units delivered in the period per code, with proof complete / incomplete and billable."""
-    operator = _ledger_operator(session, actor)
-    conditions = _delivered_in(operator, start, end, site_id)
+    operator = ledger_operator(session, actor)
+    conditions = delivered_in(operator, start, end, site_id)
     complete = func.sum(case((~lacks_a_proof(), 1), else_=0))
     statement = (
         select(ServiceUnit.id, func.count(Episode.id), complete)
@@ -152,11 +152,11 @@ def ledger_cases(
     limit: int | None = DRILL_DOWN_LIMIT,
 ) -> tuple[ServiceUnit, list[LedgerCase], int]:
     """The episodes behind one ledger line, latest ended first, and how many there are in all."""
-    operator = _ledger_operator(session, actor)
+    operator = ledger_operator(session, actor)
     unit = session.get(ServiceUnit, unit_id)
     if unit is None:
         raise NotFound()
-    conditions = _delivered_in(operator, start, end, site_id) + [Episode.unit_id == unit.id]
+    conditions = delivered_in(operator, start, end, site_id) + [Episode.unit_id == unit.id]
     is_complete = ~lacks_a_proof()
     if complete is not None:
         conditions.append(is_complete if complete else lacks_a_proof())

@@ -1,0 +1,143 @@
+"""Control campaigns: a random sample of delivered units, drawn with a recorded seed, and the
+ZIP proof pack built for it in the background."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+import pydantic
+from pydantic import AliasChoices, ValidationInfo, field_validator
+from sqlmodel import BigInteger, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
+
+from app.models.base import UTCDateTime, utcnow
+from app.models.fields import blank_to_none
+from app.models.nomenclatures import LabelledEnum
+
+MAX_SEED = 2**31 - 1
+MAX_SAMPLE = 100_000
+
+
+class PackStatus(LabelledEnum):
+    QUEUED = "queued", "En attente"
+    BUILDING = "building", "En préparation"
+    READY = "ready", "Prêt"
+    FAILED = "failed", "Échec"
+
+
+class ControlCampaign(SQLModel, table=True):
+    __tablename__ = "control_campaigns"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('queued', 'building', 'ready', 'failed')", name="campaign_status_known"
+        ),
+        CheckConstraint(
+            "(sample_size IS NULL) <> (sample_rate IS NULL)", name="campaign_size_or_rate"
+        ),
+        CheckConstraint("period_end >= period_start", name="campaign_period_ordered"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    created_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+    period_start: date
+    period_end: date
+    # What was asked: a number of units, or a share of them (percent).
+    sample_size: int | None = None
+    sample_rate: float | None = None
+    seed: int
+    pseudonymise: bool = False
+    # What was drawn: the units that could be drawn, and how many were.
+    population: int = 0
+    drawn: int = 0
+    status: str = Field(default=PackStatus.QUEUED.value, max_length=10)
+    cases_total: int = 0
+    cases_done: int = 0
+    # A builder owns the campaign in "building" until then; past it, another may start over.
+    lease_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    pack_key: str | None = Field(default=None, max_length=100)
+    pack_sha256: str | None = Field(default=None, max_length=64)
+    pack_size: int | None = Field(default=None, sa_column=Column(BigInteger))
+    error: str = Field(default="", max_length=1000)
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+    @property
+    def status_label(self) -> str:
+        return PackStatus(self.status).label
+
+    @property
+    def progress(self) -> float:
+        """Share of the sampled cases already packed, 0..1."""
+        if self.status == PackStatus.READY:
+            return 1.0
+        return self.cases_done / self.cases_total if self.cases_total else 0.0
+
+
+class ControlSampleUnit(SQLModel, table=True):
+    """One drawn unit (an episode), in the order of the draw."""
+
+    __tablename__ = "control_sample_units"
+    __table_args__ = (UniqueConstraint("campaign_id", "episode_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The unique constraint's index, campaign first, serves the reads by campaign.
+    campaign_id: int = Field(foreign_key="control_campaigns.id")
+    episode_id: int = Field(foreign_key="episodes.id")
+    position: int
+
+
+Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED), blank_to_none]
+
+
+class CampaignCreate(SQLModel):
+    """A draw: a period, a number of units or a rate in percent, an optional seed.
+
+    The API sends `from`/`to`, the page's form `du`/`au`."""
+
+    period_start: date = Field(validation_alias=AliasChoices("from", "du", "period_start"))
+    period_end: date = Field(validation_alias=AliasChoices("to", "au", "period_end"))
+    sample_size: Annotated[int | None, Field(ge=1, le=MAX_SAMPLE), blank_to_none] = None
+    # Checked even when absent: exactly one of the size and the rate must be given.
+    sample_rate: Annotated[
+        float | None, pydantic.Field(gt=0, le=100, validate_default=True), blank_to_none
+    ] = None
+    seed: Seed = None
+    pseudonymise: bool = False
+
+    @field_validator("period_end")
+    @classmethod
+    def _not_before_start(cls, value: date, info: ValidationInfo) -> date:
+        start = info.data.get("period_start")
+        if start and value < start:
+            raise ValueError("La fin de la période précède son début")
+        return value
+
+    @field_validator("sample_rate")
+    @classmethod
+    def _size_or_rate(cls, value: float | None, info: ValidationInfo) -> float | None:
+        if "sample_size" not in info.data:
+            return value  # the size itself is invalid: its own message says so
+        if (info.data["sample_size"] is None) == (value is None):
+            raise ValueError("Indiquez soit un nombre d'unités, soit un taux, pas les deux")
+        return value
+
+
+class CampaignPublic(SQLModel):
+    id: int
+    status: str
+    progress: float
+    period_start: date
+    period_end: date
+    sample_size: int | None
+    sample_rate: float | None
+    seed: int
+    pseudonymise: bool
+    population: int
+    drawn: int
+    cases_total: int
+    cases_done: int
+    pack_sha256: str | None
+    pack_size: int | None
+    created_at: datetime
+    finished_at: datetime | None
