@@ -24,12 +24,14 @@ from app.routes import (
     booking,
     calendar,
     cases,
+    control,
     deliverables,
     documents,
     health,
     home,
     ledger,
     messages,
+    national,
     partners,
     proofs,
     public_api,
@@ -80,6 +82,10 @@ def create_app() -> FastAPI:
     app.include_router(activity.api_router)
     app.include_router(ledger.router)
     app.include_router(ledger.api_router)
+    app.include_router(control.router)
+    app.include_router(control.api_router)
+    app.include_router(national.router)
+    app.include_router(national.api_router)
 
     @app.middleware("http")
     async def anonymous_csrf_cookie(request: Request, call_next):

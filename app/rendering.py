@@ -32,7 +32,18 @@ def options(rows, label_attr: str) -> list[tuple[int, str]]:
     return [(row.id, getattr(row, label_attr)) for row in rows]
 
 
+def file_size(size: int | None) -> str:
+    """1 234 octets, 56 ko, 7,8 Mo: French units, decimal comma."""
+    size = size or 0
+    if size < 1000:
+        return f"{size} octet{'s' if size > 1 else ''}"
+    if size < 1_000_000:
+        return f"{round(size / 1000)} ko"
+    return f"{size / 1_000_000:.1f} Mo".replace(".", ",")
+
+
 templates.env.filters.update(
+    file_size=file_size,
     options=options,
     datetime=format_datetime,
     date=format_date,

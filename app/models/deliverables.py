@@ -68,7 +68,9 @@ class DeliverableVersion(SQLModel, table=True):
     storage_key: str = Field(max_length=100)
     sha256: str = Field(max_length=64)
     size_bytes: int
-    issued_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
+    issued_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
     issued_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
     shared_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     shared_message_id: int | None = Field(default=None, foreign_key="outbox_messages.id")

@@ -14,8 +14,9 @@ from app.forms import parse_form
 from app.models.fields import OptionalDay, OptionalRowId
 from app.rendering import render
 from app.routes.api import API_ERRORS
-from app.services.activity import SUMMARY, ActivityReport, activity_report, default_period
+from app.services.activity import SUMMARY, activity_report, default_period
 from app.services.operators import list_sites
+from app.services.report_tables import ActivityReport
 from app.services.staff import list_colleagues
 
 router = APIRouter(include_in_schema=False)
@@ -96,6 +97,15 @@ class ActivityReportPublic(BaseModel):
     end: date
     sections: list[SectionPublic]
 
+    @classmethod
+    def of(cls, report: ActivityReport) -> "ActivityReportPublic":
+        """Shares and medians as plain floats; a suppressed cell (national view) as null."""
+        sections = [
+            SectionPublic(key=s.key, title=s.title, columns=s.columns, rows=s.plain_rows())
+            for s in report.sections
+        ]
+        return cls(start=report.start, end=report.end, sections=sections)
+
 
 @api_router.get("/reports/activity", response_model=ActivityReportPublic)
 def get_activity_report(
@@ -113,7 +123,8 @@ def get_activity_report(
     JSON gives every section; `csv` and `xlsx` give one table, chosen by `section`: `synthese`
     (default), `entrees`, `unites`, `actes`, `profil-sexe`, `profil-age`, `profil-emploi`,
     `profil-pcs`, `profil-naf`, `profil-taille`, `profil-diplome`, `profil-rqth`, `accueil`,
-    `orientations` or `rendez-vous`."""
+    `orientations`, `rendez-vous` or `delai` (median days from the first contact to the first
+    appointment not cancelled, with the number of cases it rests on)."""
     report = activity_report(
         session=session,
         actor=user,
@@ -124,13 +135,4 @@ def get_activity_report(
     )
     if format != "json":
         return table_response(report.table(section), format)
-    return ActivityReportPublic(
-        start=report.start,
-        end=report.end,
-        sections=[
-            SectionPublic(
-                key=s.key, title=s.title, columns=s.columns, rows=[list(r) for r in s.rows]
-            )
-            for s in report.sections
-        ],
-    )
+    return ActivityReportPublic.of(report)

@@ -3,8 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
 
 from app.deps import CurrentStaff, SessionDep
+from app.models.nomenclatures import Role
 from app.rendering import render
 from app.services.beneficiaries import search_beneficiaries
 from app.services.cases import find_cases, my_idle_cases, my_open_cases
@@ -16,6 +18,8 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 def home(request: Request, session: SessionDep, user: CurrentStaff):
+    if user.role == Role.NATIONAL_OBSERVER:
+        return RedirectResponse("/rapports/national", status_code=303)  # their only page
     if not user.sees_cases:
         return render(request, "home/no_cases.html", {})
     return render(

@@ -1,6 +1,6 @@
 """The activity report: an operator's figures for a period, each section a small table."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -8,8 +8,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, and_, case, col, func, or_, select
 
 from app.dates import format_day
-from app.errors import Forbidden, Invalid, NotFound
-from app.exports import Table
+from app.errors import Forbidden, Invalid
 from app.models.appointments import Appointment
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
@@ -33,6 +32,7 @@ from app.models.operators import Operator
 from app.models.partners import Partner, Referral
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest, TriageStatus
+from app.services.report_tables import ActivityReport, Median, Section, Share
 from app.services.scope import operator_of
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
@@ -42,57 +42,10 @@ SUMMARY = "synthese"
 
 
 @dataclass
-class Bar:
-    label: str
-    value: float
-    fraction: float  # of the largest value, 0..1
-
-
-@dataclass
-class Section:
-    """One table of the report; `chart_column` is the numeric column drawn as bars."""
-
-    key: str
-    title: str
-    columns: list[str]
-    rows: list[tuple]
-    chart_column: int | None = 1
-    ends_with_total: bool = False  # the total row is in the table, not among the bars
-
-    def bars(self) -> list[Bar]:
-        if self.chart_column is None:
-            return []
-        drawn = self.rows[:-1] if self.ends_with_total else self.rows
-        values = [(str(row[0]), row[self.chart_column] or 0) for row in drawn]
-        peak = max((value for _, value in values), default=0)
-        return [Bar(label, value, value / peak if peak else 0.0) for label, value in values]
-
-
-@dataclass
-class ActivityReport:
-    start: date
-    end: date
-    operator_code: str
-    sections: list[Section] = field(default_factory=list)
-
-    def section(self, key: str) -> Section:
-        for section in self.sections:
-            if section.key == key:
-                return section
-        raise NotFound("Tableau inconnu")
-
-    def table(self, key: str) -> Table:
-        """The section as a downloadable table."""
-        section = self.section(key)
-        filename = f"activite-{self.operator_code}-{self.start}-{self.end}-{key}"
-        return Table(section.title, section.columns, section.rows, filename)
-
-
-@dataclass
 class _Scope:
     """The operator, the period as UTC bounds of local days, and the optional filters."""
 
-    operator_id: int
+    operator_id: int | None  # None: every operator (the national view)
     time_zone: str
     lo: datetime
     hi: datetime
@@ -102,9 +55,13 @@ class _Scope:
     def within(self, column) -> ColumnElement[bool]:
         return and_(column >= self.lo, column < self.hi)
 
+    def owns(self, column) -> list:
+        """The tenant condition on a row's operator column; none across operators."""
+        return [] if self.operator_id is None else [column == self.operator_id]
+
     def cases(self) -> list:
         """Case-attached rows are filtered by their case's site and referent."""
-        conditions = [Case.operator_id == self.operator_id]
+        conditions = self.owns(Case.operator_id)
         if self.site_id is not None:
             conditions.append(Case.site_id == self.site_id)
         if self.counsellor_id is not None:
@@ -135,30 +92,61 @@ def activity_report(
     """The report for the local days start..end (both included), for managers and admins."""
     if actor.role not in REPORT_ROLES:
         raise Forbidden("Les rapports sont réservés aux responsables et aux administrateurs.")
-    if end < start:
-        raise Invalid({"au": "La fin de la période précède son début"})
-    if (end - start).days > MAX_DAYS:
-        raise Invalid({"au": "La période ne peut dépasser cinq ans"})
+    check_period(start, end)
     operator = session.get(Operator, operator_of(actor))
-    scope = _Scope(
+    sections = report_sections(
+        session=session,
         operator_id=operator.id,
         time_zone=operator.time_zone,
-        lo=_local_midnight(start, operator.time_zone),
-        hi=_local_midnight(end + timedelta(days=1), operator.time_zone),
+        start=start,
+        end=end,
+        site_id=site_id,
+        counsellor_id=counsellor_id,
+    )
+    return ActivityReport(start, end, operator.code, sections)
+
+
+def report_sections(
+    *,
+    session: Session,
+    operator_id: int | None,
+    time_zone: str,
+    start: date,
+    end: date,
+    site_id: int | None = None,
+    counsellor_id: int | None = None,
+    by_operator: bool = False,
+) -> list[Section]:
+    """The summary and the sections, unchecked: callers check the actor and the period.
+
+    `operator_id` None counts every operator; `by_operator` adds their side-by-side table."""
+    scope = _Scope(
+        operator_id=operator_id,
+        time_zone=time_zone,
+        lo=_local_midnight(start, time_zone),
+        hi=_local_midnight(end + timedelta(days=1), time_zone),
         site_id=site_id,
         counsellor_id=counsellor_id,
     )
     sections = [
         _entries_per_month(session, scope, start, end),
+        *([_per_operator(session, scope)] if by_operator else []),
         _episodes_per_unit(session, scope),
         _interactions_per_channel(session, scope),
         *_profile(session, scope, end.year),
         _triage_outcomes(session, scope),
         _referrals(session, scope),
         _attendance(session, scope),
+        _first_appointment_delay(session, scope),
     ]
-    summary = _summary(sections)
-    return ActivityReport(start, end, operator.code, [summary, *sections])
+    return [_summary(sections), *sections]
+
+
+def check_period(start: date, end: date) -> None:
+    if end < start:
+        raise Invalid({"au": "La fin de la période précède son début"})
+    if (end - start).days > MAX_DAYS:
+        raise Invalid({"au": "La période ne peut dépasser cinq ans"})
 
 
 # ---- sections ---------------------------------------------------------------------------------
@@ -203,17 +191,13 @@ def _episodes_per_unit(session: Session, scope: _Scope) -> Section:
         .select_from(Episode)
         .join(Case, col(Case.id) == Episode.case_id)
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-        .where(Episode.operator_id == scope.operator_id, *scope.cases(), or_(started, ended))
+        .where(*scope.owns(Episode.operator_id), *scope.cases(), or_(started, ended))
         .group_by(ServiceUnit.id, ServiceUnit.code, ServiceUnit.label, ServiceUnit.position)
         .order_by(ServiceUnit.position, ServiceUnit.code)
     )
     rows = [(code, label, int(s), int(e)) for code, label, s, e in session.exec(statement)]
     columns = ["Unité", "Libellé", "Commencées", "Terminées"]
     return Section("unites", "Unités d'œuvre commencées et terminées", columns, rows, 2)
-
-
-def _share(part: int, whole: int) -> float | None:
-    return round(100 * part / whole, 1) if whole else None
 
 
 def _interactions_per_channel(session: Session, scope: _Scope) -> Section:
@@ -223,7 +207,7 @@ def _interactions_per_channel(session: Session, scope: _Scope) -> Section:
         .select_from(Interaction)
         .join(Case, col(Case.id) == Interaction.case_id)
         .where(
-            Interaction.operator_id == scope.operator_id,
+            *scope.owns(Interaction.operator_id),
             *scope.cases(),
             scope.within(Interaction.occurred_at),
         )
@@ -233,10 +217,10 @@ def _interactions_per_channel(session: Session, scope: _Scope) -> Section:
     rows = []
     for channel in InteractionChannel:
         total, outside_units = counts.get(channel.value, (0, 0))
-        rows.append((channel.label, total, outside_units, _share(outside_units, total)))
+        rows.append((channel.label, total, outside_units, Share(outside_units, total)))
     total = sum(row[1] for row in rows)
     outside_units = sum(row[2] for row in rows)
-    rows.append(("Total", total, outside_units, _share(outside_units, total)))
+    rows.append(("Total", total, outside_units, Share(outside_units, total)))
     columns = ["Canal", "Actes", "dont hors UO", "Part hors UO (%)"]
     title = "Actes par canal et part hors unité d'œuvre"
     return Section("actes", title, columns, rows, ends_with_total=True)
@@ -273,7 +257,7 @@ def _people(scope: _Scope) -> list:
         .correlate(Beneficiary)
         .exists()
     )
-    return [Beneficiary.operator_id == scope.operator_id, active_case]
+    return [*scope.owns(Beneficiary.operator_id), active_case]
 
 
 def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
@@ -310,10 +294,7 @@ def _profile(session: Session, scope: _Scope, year: int) -> list[Section]:
 
 
 def _triage_outcomes(session: Session, scope: _Scope) -> Section:
-    conditions = [
-        TriageRequest.operator_id == scope.operator_id,
-        scope.within(TriageRequest.received_at),
-    ]
+    conditions = [*scope.owns(TriageRequest.operator_id), scope.within(TriageRequest.received_at)]
     if scope.site_id is not None:
         conditions.append(TriageRequest.site_id == scope.site_id)
     if scope.counsellor_id is not None:
@@ -343,7 +324,7 @@ def _referrals(session: Session, scope: _Scope) -> Section:
         .join(Partner, col(Partner.id) == Referral.partner_id)
         .join(Case, col(Case.id) == Referral.case_id)
         .where(
-            Referral.operator_id == scope.operator_id,
+            *scope.owns(Referral.operator_id),
             *scope.cases(),
             scope.within(Referral.created_at),
         )
@@ -366,7 +347,7 @@ def _referrals(session: Session, scope: _Scope) -> Section:
 
 def _attendance(session: Session, scope: _Scope) -> Section:
     conditions = [
-        Appointment.operator_id == scope.operator_id,
+        *scope.owns(Appointment.operator_id),
         scope.within(Appointment.starts_at),
         col(Appointment.status).in_(("honoured", "no_show")),
     ]
@@ -382,6 +363,75 @@ def _attendance(session: Session, scope: _Scope) -> Section:
     return Section(
         "rendez-vous", "Rendez-vous honorés et absences", ["Rendez-vous", "Nombre"], rows
     )
+
+
+def _days_between(session: Session, later, earlier):
+    """Days from `earlier` to `later`, with their fraction: date arithmetic differs by engine."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86400
+
+
+def _first_appointment_delay(session: Session, scope: _Scope) -> Section:
+    """Median days from the first contact to the first appointment not cancelled."""
+    first_request = (
+        select(func.min(TriageRequest.received_at))
+        .where(TriageRequest.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    # The triage request came first, unless the case was opened directly (or earlier).
+    contact = case((first_request < Case.opened_at, first_request), else_=Case.opened_at)
+    first_appointment = (
+        select(func.min(Appointment.starts_at))
+        .where(Appointment.case_id == Case.id, Appointment.status != "cancelled")
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    inner = (
+        select(_days_between(session, first_appointment, contact).label("days"))
+        .where(*scope.cases(), scope.within(Case.opened_at), first_appointment.is_not(None))
+        .subquery()
+    )
+    cases = session.exec(select(func.count()).select_from(inner)).one()
+    days = None
+    if cases:
+        # The one or two middle values, without loading every row.
+        middle = (
+            select(inner.c.days)
+            .order_by(inner.c.days)
+            .offset((cases - 1) // 2)
+            .limit(2 - cases % 2)
+        )
+        values = [float(value) for value in session.exec(middle)]
+        days = round(sum(values) / len(values), 1)
+    rows = [("Délai médian (jours)", Median(days, cases), cases)]
+    title = "Délai entre le premier contact et le premier rendez-vous"
+    columns = ["Indicateur", "Valeur", "Dossiers"]
+    return Section("delai", title, columns, rows, chart_column=None)
+
+
+def _per_operator(session: Session, scope: _Scope) -> Section:
+    """New cases and people served, operator by operator (the national view)."""
+    opened = (
+        select(Case.operator_id, func.count())
+        .where(*scope.cases(), scope.within(Case.opened_at))
+        .group_by(Case.operator_id)
+    )
+    new_cases = dict(session.exec(opened).all())
+    served = (
+        select(Beneficiary.operator_id, func.count())
+        .where(*_people(scope))
+        .group_by(Beneficiary.operator_id)
+    )
+    people = dict(session.exec(served).all())
+    operators = select(Operator).where(*scope.owns(Operator.id)).order_by(Operator.name)
+    rows = [
+        (operator.name, new_cases.get(operator.id, 0), people.get(operator.id, 0))
+        for operator in session.exec(operators)
+    ]
+    columns = ["Opérateur", "Nouveaux dossiers", "Personnes accompagnées"]
+    return Section("operateurs", "Nouveaux dossiers par opérateur", columns, rows)
 
 
 def _summary(sections: list[Section]) -> Section:
@@ -402,6 +452,7 @@ def _summary(sections: list[Section]) -> Section:
         ("Orientations vers un partenaire", sum(row[1] for row in by_key["orientations"].rows)),
         ("Rendez-vous honorés", honoured),
         ("Absences aux rendez-vous", no_show),
-        ("Taux d'absence (%)", _share(no_show, honoured + no_show)),
+        ("Taux d'absence (%)", Share(no_show, honoured + no_show)),
+        ("Délai médian premier contact → premier rendez-vous (jours)", by_key["delai"].rows[0][1]),
     ]
     return Section(SUMMARY, "Synthèse", ["Indicateur", "Valeur"], rows, chart_column=None)

@@ -31,6 +31,7 @@ DRAW_METHOD = (
     "de l'unité » (hexadécimal croissant) ; les premières forment l'échantillon."
 )
 RECENT_CAMPAIGNS = 20
+SHOWN_UNITS = 200  # on the campaign's page; the manifest lists them all
 
 
 def draw_rank(seed: int, episode_id: int) -> str:
@@ -121,15 +122,30 @@ def ready_pack(*, session: Session, actor: StaffUser, campaign_id: int) -> Contr
     return campaign
 
 
-def sampled_units(session: Session, campaign: ControlCampaign) -> list[tuple[int, str, str]]:
-    """(episode id, case reference, unit code) of the sample, in draw order."""
+def requeue_campaign(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
+    """Build a failed pack again (after the stored file or the PDF library was fixed)."""
+    campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    if campaign.status != PackStatus.FAILED:
+        raise Conflict("Seul un dossier de preuves en échec peut être relancé.")
+    campaign.status, campaign.error, campaign.cases_done = PackStatus.QUEUED, "", 0
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def sampled_units(
+    session: Session, campaign: ControlCampaign, *, limit: int | None = None
+) -> list[tuple]:
+    """(episode, case, unit code) of the sample, in draw order."""
     statement = (
-        select(ControlSampleUnit.episode_id, Case.reference, ServiceUnit.code)
+        select(Episode, Case, ServiceUnit.code)
+        .select_from(ControlSampleUnit)
         .join(Episode, col(Episode.id) == ControlSampleUnit.episode_id)
         .join(Case, col(Case.id) == Episode.case_id)
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
         .where(ControlSampleUnit.campaign_id == campaign.id)
         .order_by(ControlSampleUnit.position)
+        .limit(limit)
     )
     return list(session.exec(statement))
 

@@ -143,7 +143,9 @@ def issue_deliverable(
     deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
     case = _open_case(session, actor, deliverable.case_id)
     if deliverable.status == DeliverableStatus.ISSUED:
-        raise Conflict("Cette version est déjà émise : modifiez le livrable pour en préparer une autre.")
+        raise Conflict(
+            "Cette version est déjà émise : modifiez le livrable pour en préparer une autre."
+        )
     number = deliverable.version_count + 1
     issued_at = (issued_at or utcnow()).replace(microsecond=0)
     content = version_content(session, case, deliverable, actor, number, issued_at)
@@ -225,9 +227,7 @@ def versions_by_deliverable(
     found: dict[int, list[DeliverableVersion]] = {i: [] for i in deliverable_ids}
     if not deliverable_ids:
         return found
-    query = select(DeliverableVersion).where(
-        DeliverableVersion.deliverable_id.in_(deliverable_ids)
-    )
+    query = select(DeliverableVersion).where(DeliverableVersion.deliverable_id.in_(deliverable_ids))
     for version in session.exec(query.order_by(DeliverableVersion.number.desc())):
         found[version.deliverable_id].append(version)
     return found

@@ -28,6 +28,7 @@ from sqlmodel import Session, and_, col, or_, select
 
 from app.config import get_settings
 from app.dates import to_local
+from app.errors import DomainError
 from app.exports import Table, csv_chunks, spreadsheet_safe
 from app.models.attachments import Attachment
 from app.models.base import utcnow
@@ -117,7 +118,8 @@ def _build_claimed(bind: Bind, campaign_id: int) -> None:
         key = storage.save_file(archive_path)
     except Exception as error:
         archive_path.unlink(missing_ok=True)
-        message = str(error) if isinstance(error, PackError) else type(error).__name__
+        # Our own errors speak French to the manager; anything else is named for the logs.
+        message = str(error) if isinstance(error, PackError | DomainError) else type(error).__name__
         _set(
             bind, campaign_id, status=PackStatus.FAILED, error=message[:1000], finished_at=utcnow()
         )

@@ -15,6 +15,7 @@ are signed, not tenant-scoped: they are not tried here.
 import base64
 import re
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
+from app.models.control import ControlCampaign, PackStatus
 from app.models.deliverables import (
     ActionStep,
     ActionStepWrite,
@@ -119,6 +121,7 @@ class Tenant:
     former_partner: Partner  # inactive: no longer proposed, kept for past referrals
     referral: Referral  # proposed, to follow up today
     sent_referral: Referral  # e-mailed to the partner, awaiting its answer
+    campaign: ControlCampaign  # a control campaign whose proof pack failed
 
     @property
     def ids(self) -> dict[str, int]:
@@ -137,6 +140,7 @@ class Tenant:
             "former_partner": self.former_partner.id,
             "referral": self.referral.id,
             "sent_referral": self.sent_referral.id,
+            "campaign": self.campaign.id,
         }
 
 
@@ -199,7 +203,25 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         former_partner,
         referral,
         sent_referral,
+        failed_campaign(session, manager, code),
     )
+
+
+def failed_campaign(session, manager, code: str) -> ControlCampaign:
+    """A control campaign of the operator whose pack failed: a manager may build it again."""
+    campaign = ControlCampaign(
+        operator_id=manager.operator_id,
+        created_by_id=manager.id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        sample_size=10,
+        seed=1,
+        status=PackStatus.FAILED.value,
+        error=f"Erreur confidentielle {code}",
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
 
 
 def issued_deliverable(session, counsellor, case, kind, episode, code: str) -> Deliverable:
@@ -376,6 +398,7 @@ def snapshot(session) -> tuple:
         values(ActionStep, ActionStep.position, ActionStep.description, ActionStep.status),
         values(Attachment, Attachment.filename, Attachment.description),
         values(OutboxMessage, OutboxMessage.status, OutboxMessage.attempts),
+        values(ControlCampaign, ControlCampaign.status, ControlCampaign.error),
         values(Partner, Partner.name, Partner.email, Partner.active, Partner.updated_at),
         values(Referral, Referral.status, Referral.link_nonce, Referral.updated_at),
     )
@@ -587,6 +610,33 @@ SURFACES = [
     surface("message", "form", "POST", "/messages/{message}/retry", form={}, who="manager"),
     surface("message", "form_admin", "POST", "/messages/{message}/retry", form={}, who="admin"),
     surface("kind", "form", "POST", "/admin/livrables/{kind}", form=KIND, who="admin"),
+    surface("campaign", "page", "GET", "/rapports/controles/{campaign}", who="manager"),
+    surface(
+        "campaign",
+        "fragment",
+        "GET",
+        "/rapports/controles/{campaign}/progression",
+        htmx=True,
+        who="manager",
+    ),
+    surface(
+        "campaign", "form", "POST", "/rapports/controles/{campaign}/relancer", form={}, who="admin"
+    ),
+    surface(
+        "campaign",
+        "download",
+        "GET",
+        "/rapports/controles/{campaign}/dossier-de-preuves.zip",
+        who="manager",
+    ),
+    surface("campaign", "api_get", "GET", "/api/v1/control-campaigns/{campaign}", who="manager"),
+    surface(
+        "campaign",
+        "api_pack",
+        "GET",
+        "/api/v1/control-campaigns/{campaign}/proof-pack",
+        who="admin",
+    ),
     # ARA's partner directory: counsellors read it, managers and admins keep it.
     surface("partner", "page", "GET", "/partenaires/{partner}"),
     surface("partner", "fragment", "GET", "/partenaires/{partner}", htmx=True),
@@ -697,6 +747,8 @@ EXPECTED = {
     "kind": ("form",),  # listed on « Types de livrables » only, likewise
     "partner": EVERYWHERE,  # its lists and its CSV files: see the directory's lists
     "referral": EVERYWHERE,  # and the home page's: see the counsellor's follow-up lists
+    # Managers' and admins' only; no api_write: a draw only ever takes the operator's own units.
+    "campaign": ("page", "fragment", "form", "api_get"),
 }
 
 

@@ -332,3 +332,128 @@ def test_no_show_rate_counts_honoured_and_missed_appointments_only(session, ara,
 
 def test_no_show_rate_is_empty_without_appointments(session, manager):
     assert rows(report(session, manager), "synthese")["Taux d'absence (%)"] == (None,)
+
+
+# ---- first contact to first appointment -------------------------------------------------------
+
+CONTACT = datetime(2025, 3, 3, 9, tzinfo=UTC)
+DELAY = "Délai médian premier contact → premier rendez-vous (jours)"
+
+
+@pytest.fixture
+def counsellor(session, ara):
+    return make_staff(session, ara)
+
+
+@pytest.fixture
+def kind(session, ara):
+    from tests.factories import make_appointment_type
+
+    return make_appointment_type(session, ara)
+
+
+def add_appointment(session, kind, case, starts_at, status="booked"):
+    from app.models.appointments import Appointment
+
+    n = next(_refs)
+    session.add(
+        Appointment(
+            operator_id=case.operator_id,
+            reference=f"RDV-{n}",
+            appointment_type_id=kind.id,
+            counsellor_id=case.referent_id,
+            mode="phone",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=30),
+            blocks_until=starts_at + timedelta(minutes=30),
+            status=status,
+            beneficiary_id=case.beneficiary_id,
+            case_id=case.id,
+            ics_uid=f"uid-{n}@test",
+        )
+    )
+    session.flush()
+
+
+def new_case(session, ara, counsellor, opened_at=CONTACT) -> Case:
+    return insert_case(session, ara, counsellor, make_beneficiary(session, counsellor), opened_at)
+
+
+def delay(found) -> tuple:
+    """The median and the number of cases, as they go into a file."""
+    return found.section("delai").plain_rows()[0][1:]
+
+
+def summary_delay(found) -> float | None:
+    return dict(row[:2] for row in found.section("synthese").plain_rows())[DELAY]
+
+
+def test_the_delay_is_the_middle_value_for_an_odd_count(session, ara, manager, counsellor, kind):
+    for days in (2, 9, 30):
+        case = new_case(session, ara, counsellor)
+        # Hours apart, so that one counsellor's appointments never overlap.
+        add_appointment(session, kind, case, CONTACT + timedelta(days=days, hours=-days))
+
+    found = report(session, manager)
+
+    assert delay(found) == (8.6, 3)  # 9 days less 9 hours: the fraction of a day counts
+    assert summary_delay(found) == 8.6
+
+
+def test_the_delay_averages_the_two_middle_values_for_an_even_count(
+    session, ara, manager, counsellor, kind
+):
+    for days in (1, 4, 7, 40):
+        add_appointment(
+            session, kind, new_case(session, ara, counsellor), CONTACT + timedelta(days=days)
+        )
+
+    assert delay(report(session, manager)) == (5.5, 4)
+
+
+def test_cancelled_appointments_are_ignored(session, ara, manager, counsellor, kind):
+    case = new_case(session, ara, counsellor)
+    add_appointment(session, kind, case, CONTACT + timedelta(days=1), status="cancelled")
+    add_appointment(session, kind, case, CONTACT + timedelta(days=6), status="no_show")
+    add_appointment(session, kind, case, CONTACT + timedelta(days=8), status="honoured")
+    only_cancelled = new_case(session, ara, counsellor)
+    add_appointment(session, kind, only_cancelled, CONTACT + timedelta(days=2), "cancelled")
+
+    assert delay(report(session, manager)) == (6.0, 1)
+
+
+def test_the_triage_request_received_first_is_the_first_contact(
+    session, ara, manager, counsellor, kind
+):
+    from app.models.triage import TriageRequest
+
+    case = new_case(session, ara, counsellor)
+    for received_at in (CONTACT - timedelta(days=3), CONTACT - timedelta(days=1)):
+        session.add(
+            TriageRequest(
+                operator_id=ara.id,
+                beneficiary_id=case.beneficiary_id,
+                received_at=received_at,
+                channel="telephone",
+                motive="reconversion",
+                cep_situation="actif_prive",
+                status="case_opened",
+                case_id=case.id,
+            )
+        )
+    add_appointment(session, kind, case, CONTACT + timedelta(days=2))
+
+    assert delay(report(session, manager)) == (5.0, 1)
+
+
+def test_cases_opened_outside_the_period_or_without_appointment_do_not_count(
+    session, ara, manager, counsellor, kind
+):
+    earlier = new_case(session, ara, counsellor, datetime(2024, 11, 4, 9, tzinfo=UTC))
+    add_appointment(session, kind, earlier, CONTACT)
+    new_case(session, ara, counsellor)
+
+    found = report(session, manager)
+
+    assert delay(found) == (None, 0)
+    assert summary_delay(found) is None

@@ -170,7 +170,7 @@ def test_a_campaign_records_its_seed_and_draws_the_same_sample_again(session, co
 def sampled_ids(session, campaign):
     from app.services.control_campaigns import sampled_units
 
-    return [row[0] for row in sampled_units(session, campaign)]
+    return [row[0].id for row in sampled_units(session, campaign)]
 
 
 def test_only_billable_units_ended_in_the_period_can_be_drawn(session, counsellor, manager):
