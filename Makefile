@@ -34,3 +34,9 @@ test: $(VENV)/.test-deps
 
 clean:
 	rm -rf $(VENV) var/filrouge.db*
+
+# A synthetic dataset in a new database: `make generate SCALE=0.06` (one operator), national by
+# default. Set FILROUGE_DATABASE_URL to that database first.
+.PHONY: generate
+generate: $(VENV)/.run-deps
+	$(BIN)/filrouge generate --scale $(or $(SCALE),1)

@@ -147,6 +147,32 @@ def _print_logins(logins: list[DemoLogin]) -> None:
     typer.echo(f"\nPrise de rendez-vous en ligne (sans compte) : {base}/rendez-vous?operateur=ARA")
 
 
+@cli.command()
+def generate(
+    scale: Annotated[
+        float,
+        typer.Option(
+            min=0.0001,
+            help="Facteur d'échelle : 1 = national (800 000 dossiers), 0,06 = un opérateur.",
+        ),
+    ] = 1.0,
+    seed: Annotated[int, typer.Option(help="Graine, pour reproduire les mêmes données.")] = 2026,
+) -> None:
+    """Générer un jeu de données synthétiques en masse, dans une base neuve."""
+    # Imported here: the generator (and WeasyPrint) load only when this command runs.
+    from rich.console import Console
+
+    from app.synthetic import generate as generate_dataset
+    from app.synthetic.summary import print_summary
+
+    console = Console()
+    try:
+        report = generate_dataset(engine=get_engine(), scale=scale, seed=seed, console=console)
+    except DomainError as error:
+        _fail(error)
+    print_summary(console, report)
+
+
 @users_cli.command("create")
 def users_create(
     role: Annotated[Role, typer.Option(help="Rôle du compte.")],
