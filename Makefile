@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean
+.PHONY: run test lint clean generate bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,7 @@ run: $(VENV)/.run-deps
 
 # The suite runs on SQLite; it runs again on PostgreSQL when FILROUGE_TEST_PG_URL is set.
 test: $(VENV)/.test-deps
-	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
 	$(BIN)/pytest -q
 	@if [ -n "$$FILROUGE_TEST_PG_URL" ]; then \
 		echo "--- same suite on PostgreSQL ---"; \
@@ -37,6 +37,14 @@ clean:
 
 # A synthetic dataset in a new database: `make generate SCALE=0.06` (one operator), national by
 # default. Set FILROUGE_DATABASE_URL to that database first.
-.PHONY: generate
 generate: $(VENV)/.run-deps
 	$(BIN)/filrouge generate --scale $(or $(SCALE),1)
+
+# The benchmark (bench/README.md): generates the dataset into BENCH_DATABASE_URL when it is empty
+# (one operator on SQLite by default; `BENCH_SCALE=1` and a PostgreSQL URL for the national one),
+# then times the app against it. The run writes to that database: give it one of its own.
+BENCH_DATABASE_URL ?= sqlite:///var/bench-operator.db
+BENCH_SCALE ?= 0.06
+bench: $(VENV)/.run-deps
+	$(BIN)/python -m bench.prepare --database-url "$(BENCH_DATABASE_URL)" --scale $(BENCH_SCALE)
+	$(BIN)/python -m bench.run --database-url "$(BENCH_DATABASE_URL)" $(BENCH_ARGS)

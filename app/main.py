@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app import sql_trace
 from app.deps import ANON_CSRF_COOKIE, LoginRequired, cookie_secure, verify_csrf
 from app.errors import DomainError, Invalid
 from app.forms import french_message
@@ -165,6 +166,8 @@ def create_app() -> FastAPI:
             status_code=exc.status_code,
         )
 
+    if sql_trace.enabled():  # the floors of bench/run.py; never set in production
+        sql_trace.install(app)
     return app
 
 

@@ -15,6 +15,14 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = SQLModel.metadata
 
+# Trigram indexes exist on PostgreSQL only and are written by hand in their migration; the
+# models do not describe them, so `alembic check` must not ask to drop them.
+DATABASE_ONLY_INDEXES = frozenset({"ix_beneficiaries_search_trgm", "ix_cases_reference_trgm"})
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "index" and reflected and name in DATABASE_ONLY_INDEXES)
+
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
@@ -34,6 +42,7 @@ def _run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

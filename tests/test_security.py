@@ -50,3 +50,20 @@ def test_passwords_are_argon2_hashed_and_checked():
     assert digest.startswith("$argon2")
     assert verify_password("correct horse battery", digest)
     assert not verify_password("wrong", digest)
+
+
+def test_a_hash_made_with_older_parameters_is_replaced_at_login(session):
+    from argon2 import PasswordHasher
+
+    from app.security import needs_rehash, verify_password
+    from app.services.auth import authenticate
+    from tests.factories import make_operator, make_staff
+
+    older = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
+    user = make_staff(
+        session, make_operator(session), password_hash=older.hash("ancien-mot-de-passe")
+    )
+    assert needs_rehash(user.password_hash)
+    authenticate(session=session, email=user.email, password="ancien-mot-de-passe", ip="::1")
+    assert not needs_rehash(user.password_hash)
+    assert verify_password("ancien-mot-de-passe", user.password_hash)

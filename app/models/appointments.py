@@ -98,6 +98,10 @@ class Appointment(SQLModel, table=True):
         CheckConstraint("mode IN ('on_site', 'phone', 'video')", name="appointment_mode_known"),
         Index("ix_appointments_counsellor_starts", "counsellor_id", "starts_at"),
         Index("ix_appointments_operator_starts", "operator_id", "starts_at"),
+        # A case's appointments, and its first one read from the index alone (reports).
+        Index(
+            "ix_appointments_case_starts", "case_id", "starts_at", postgresql_include=["status"]
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -113,8 +117,10 @@ class Appointment(SQLModel, table=True):
     blocks_until: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     status: str = Field(default="booked", max_length=10)
     beneficiary_id: int = Field(foreign_key="beneficiaries.id", index=True)
-    triage_request_id: int | None = Field(default=None, foreign_key="triage_requests.id")
-    case_id: int | None = Field(default=None, foreign_key="cases.id", index=True)
+    triage_request_id: int | None = Field(
+        default=None, foreign_key="triage_requests.id", index=True
+    )
+    case_id: int | None = Field(default=None, foreign_key="cases.id")
     interaction_id: int | None = Field(default=None, foreign_key="interactions.id")
     booked_via: str = Field(default="online", max_length=10)  # online, staff or api
     booked_by_id: int | None = Field(default=None, foreign_key="staff_users.id")

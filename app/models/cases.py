@@ -31,8 +31,16 @@ class Case(SQLModel, table=True):
         CheckConstraint(
             "(status = 'closed') = (closed_at IS NOT NULL)", name="case_closed_has_date"
         ),
-        Index("ix_cases_operator_referent_status", "operator_id", "referent_id", "status"),
+        # A counsellor's open cases, most recently active first, without a sort.
+        Index(
+            "ix_cases_operator_referent_status",
+            "operator_id",
+            "referent_id",
+            "status",
+            "last_activity_at",
+        ),
         Index("ix_cases_operator_last_activity", "operator_id", "last_activity_at"),
+        Index("ix_cases_opened_at", "opened_at"),  # reports: cases opened in a period
     )
 
     id: int | None = Field(default=None, primary_key=True)

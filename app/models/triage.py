@@ -33,6 +33,8 @@ class TriageRequest(SQLModel, table=True):
             "(status = 'pending') = (case_id IS NULL)", name="triage_resolved_has_case"
         ),
         Index("ix_triage_operator_status", "operator_id", "status", "received_at"),
+        # The request behind a case, and when it came (the report's first contact).
+        Index("ix_triage_case_received", "case_id", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,5 +1,6 @@
 """The activity report: an operator's figures for a period, each section a small table."""
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -58,6 +59,12 @@ class _Scope:
     def owns(self, column) -> list:
         """The tenant condition on a row's operator column; none across operators."""
         return [] if self.operator_id is None else [column == self.operator_id]
+
+    def of_cases(self, statement, case_id_column):
+        """Rows attached to a case, joined to it only when the site or referent filters them."""
+        if self.site_id is None and self.counsellor_id is None:
+            return statement
+        return statement.join(Case, col(Case.id) == case_id_column).where(*self.cases())
 
     def cases(self) -> list:
         """Case-attached rows are filtered by their case's site and referent."""
@@ -128,12 +135,14 @@ def report_sections(
         site_id=site_id,
         counsellor_id=counsellor_id,
     )
+    entries, opened = _entries_per_month(session, scope, start, end)
+    profile, served = _profile(session, scope, end.year)
     sections = [
-        _entries_per_month(session, scope, start, end),
-        *([_per_operator(session, scope)] if by_operator else []),
+        entries,
+        *([_per_operator(session, scope, opened, served)] if by_operator else []),
         _episodes_per_unit(session, scope),
         _interactions_per_channel(session, scope),
-        *_profile(session, scope, end.year),
+        *profile,
         _triage_outcomes(session, scope),
         _referrals(session, scope),
         _attendance(session, scope),
@@ -160,7 +169,10 @@ def _months(start: date, end: date) -> list[date]:
     return months
 
 
-def _entries_per_month(session: Session, scope: _Scope, start: date, end: date) -> Section:
+def _entries_per_month(
+    session: Session, scope: _Scope, start: date, end: date
+) -> tuple[Section, Counter]:
+    """New cases per local month, and per operator for the national view's table."""
     months = _months(start, end)
     # Month bounds are computed here, in the operator's time zone, so that one portable CASE
     # puts each case in its local month on SQLite and PostgreSQL alike.
@@ -170,12 +182,22 @@ def _entries_per_month(session: Session, scope: _Scope, start: date, end: date) 
         bound = _local_midnight(following, scope.time_zone) if following else scope.hi
         branches.append((Case.opened_at < bound, month.isoformat()))
     bucket = case(*branches, else_=None).label("month")
-    inner = select(bucket).where(*scope.cases(), scope.within(Case.opened_at)).subquery()
-    counts = dict(session.exec(select(inner.c.month, func.count()).group_by(inner.c.month)).all())
-    rows = [
-        (format_day(month).split(" ", 1)[1], counts.get(month.isoformat(), 0)) for month in months
-    ]
-    return Section("entrees", "Nouveaux dossiers par mois", ["Mois", "Nouveaux dossiers"], rows)
+    inner = (
+        select(bucket, Case.operator_id)
+        .where(*scope.cases(), scope.within(Case.opened_at))
+        .subquery()
+    )
+    statement = select(inner.c.month, inner.c.operator_id, func.count()).group_by(
+        inner.c.month, inner.c.operator_id
+    )
+    per_month: Counter = Counter()
+    per_operator: Counter = Counter()
+    for month, operator_id, n in session.exec(statement):
+        per_month[month] += n
+        per_operator[operator_id] += n
+    rows = [(format_day(month).split(" ", 1)[1], per_month[month.isoformat()]) for month in months]
+    columns = ["Mois", "Nouveaux dossiers"]
+    return Section("entrees", "Nouveaux dossiers par mois", columns, rows), per_operator
 
 
 def _episodes_per_unit(session: Session, scope: _Scope) -> Section:
@@ -189,12 +211,12 @@ def _episodes_per_unit(session: Session, scope: _Scope) -> Section:
             func.sum(case((ended, 1), else_=0)),
         )
         .select_from(Episode)
-        .join(Case, col(Case.id) == Episode.case_id)
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-        .where(*scope.owns(Episode.operator_id), *scope.cases(), or_(started, ended))
+        .where(*scope.owns(Episode.operator_id), or_(started, ended))
         .group_by(ServiceUnit.id, ServiceUnit.code, ServiceUnit.label, ServiceUnit.position)
         .order_by(ServiceUnit.position, ServiceUnit.code)
     )
+    statement = scope.of_cases(statement, Episode.case_id)
     rows = [(code, label, int(s), int(e)) for code, label, s, e in session.exec(statement)]
     columns = ["Unité", "Libellé", "Commencées", "Terminées"]
     return Section("unites", "Unités d'œuvre commencées et terminées", columns, rows, 2)
@@ -204,15 +226,10 @@ def _interactions_per_channel(session: Session, scope: _Scope) -> Section:
     outside = case((col(Interaction.episode_id).is_(None), 1), else_=0)
     statement = (
         select(Interaction.channel, func.count(), func.sum(outside))
-        .select_from(Interaction)
-        .join(Case, col(Case.id) == Interaction.case_id)
-        .where(
-            *scope.owns(Interaction.operator_id),
-            *scope.cases(),
-            scope.within(Interaction.occurred_at),
-        )
+        .where(*scope.owns(Interaction.operator_id), scope.within(Interaction.occurred_at))
         .group_by(Interaction.channel)
     )
+    statement = scope.of_cases(statement, Interaction.case_id)
     counts = {channel: (n, int(h)) for channel, n, h in session.exec(statement)}
     rows = []
     for channel in InteractionChannel:
@@ -268,15 +285,8 @@ def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
     return rows
 
 
-def _profile(session: Session, scope: _Scope, year: int) -> list[Section]:
-    people = _people(scope)
-    sections = []
-    columns = ["Caractéristique", "Personnes"]
-    for key, title, attribute, enum in PROFILE:
-        column = getattr(Beneficiary, attribute)
-        statement = select(column, func.count()).where(*people).group_by(column)
-        counts = dict(session.exec(statement).all())
-        sections.append(Section(f"profil-{key}", title, columns, _labelled(counts, enum)))
+def _profile(session: Session, scope: _Scope, year: int) -> tuple[list[Section], Counter]:
+    """Every characteristic of the people served, and how many each operator served."""
     born = col(Beneficiary.birth_year)
     # Age reached in the period's last year.
     band = case(
@@ -285,12 +295,40 @@ def _profile(session: Session, scope: _Scope, year: int) -> list[Section]:
         (born > year - 45, "26_44"),
         (born > year - 55, "45_54"),
         else_="55_plus",
-    ).label("band")
-    inner = select(band).where(*people).subquery()
-    counts = dict(session.exec(select(inner.c.band, func.count()).group_by(inner.c.band)).all())
-    ages = [(label, counts.get(code, 0)) for code, label in AGE_BANDS]
-    sections.insert(1, Section("profil-age", "Tranche d'âge", columns, ages))
-    return sections
+    )
+    keys = [Beneficiary.operator_id, band]
+    keys += [getattr(Beneficiary, attribute) for _, _, attribute, _ in PROFILE]
+    tallies = _tally_people(session, scope, keys)
+    per_operator, ages, *characteristics = tallies
+    columns = ["Caractéristique", "Personnes"]
+    sections = [
+        Section(f"profil-{key}", title, columns, _labelled(dict(tally), enum))
+        for (key, title, _, enum), tally in zip(PROFILE, characteristics, strict=True)
+    ]
+    age_rows = [(label, ages.get(code, 0)) for code, label in AGE_BANDS]
+    sections.insert(1, Section("profil-age", "Tranche d'âge", columns, age_rows))
+    return sections, per_operator
+
+
+def _tally_people(session: Session, scope: _Scope, keys: list) -> list[Counter]:
+    """People served counted by each key apart, in one pass over them (one pass per key costs
+    that many times more at national scale)."""
+    tallies: list[Counter] = [Counter() for _ in keys]
+    people = _people(scope)
+    if session.get_bind().dialect.name == "postgresql":
+        # GROUPING SETS: one small group per value of each key; grouping() says which key.
+        flags = [func.grouping(key) for key in keys]
+        statement = select(*keys, *flags, func.count()).where(*people)
+        for row in session.exec(statement.group_by(func.grouping_sets(*keys))):
+            which = list(row[len(keys) : 2 * len(keys)]).index(0)
+            tallies[which][row[which]] += row[-1]
+        return tallies
+    # SQLite has no grouping sets: every combination once, each then added to its keys.
+    statement = select(*keys, func.count()).where(*people).group_by(*keys)
+    for *values, count in session.exec(statement):
+        for tally, value in zip(tallies, values, strict=True):
+            tally[value] += count
+    return tallies
 
 
 def _triage_outcomes(session: Session, scope: _Scope) -> Section:
@@ -322,14 +360,10 @@ def _referrals(session: Session, scope: _Scope) -> Section:
         select(Partner.type, Referral.outcome, func.count())
         .select_from(Referral)
         .join(Partner, col(Partner.id) == Referral.partner_id)
-        .join(Case, col(Case.id) == Referral.case_id)
-        .where(
-            *scope.owns(Referral.operator_id),
-            *scope.cases(),
-            scope.within(Referral.created_at),
-        )
+        .where(*scope.owns(Referral.operator_id), scope.within(Referral.created_at))
         .group_by(Partner.type, Referral.outcome)
     )
+    statement = scope.of_cases(statement, Referral.case_id)
     outcomes = [outcome.value for outcome in ReferralOutcome]
     table: dict[str, dict] = {}
     for kind, outcome, n in session.exec(statement):
@@ -380,54 +414,56 @@ def _first_appointment_delay(session: Session, scope: _Scope) -> Section:
         .correlate(Case)
         .scalar_subquery()
     )
-    # The triage request came first, unless the case was opened directly (or earlier).
-    contact = case((first_request < Case.opened_at, first_request), else_=Case.opened_at)
     first_appointment = (
         select(func.min(Appointment.starts_at))
         .where(Appointment.case_id == Case.id, Appointment.status != "cancelled")
         .correlate(Case)
         .scalar_subquery()
     )
-    inner = (
-        select(_days_between(session, first_appointment, contact).label("days"))
-        .where(*scope.cases(), scope.within(Case.opened_at), first_appointment.is_not(None))
+    # Each case's two firsts are looked up once: OFFSET 0 keeps the database from copying
+    # the lookups into the outer query, where they would run again for the filter.
+    firsts = (
+        select(Case.opened_at, first_request.label("request"), first_appointment.label("visit"))
+        .where(*scope.cases(), scope.within(Case.opened_at))
+        .offset(0)
         .subquery()
     )
-    cases = session.exec(select(func.count()).select_from(inner)).one()
-    days = None
-    if cases:
-        # The one or two middle values, without loading every row.
-        middle = (
-            select(inner.c.days)
-            .order_by(inner.c.days)
-            .offset((cases - 1) // 2)
-            .limit(2 - cases % 2)
-        )
-        values = [float(value) for value in session.exec(middle)]
-        days = round(sum(values) / len(values), 1)
+    # The triage request came first, unless the case was opened directly (or earlier).
+    contact = case(
+        (firsts.c.request < firsts.c.opened_at, firsts.c.request), else_=firsts.c.opened_at
+    )
+    inner = (
+        select(_days_between(session, firsts.c.visit, contact).label("days"))
+        .where(firsts.c.visit.is_not(None))
+        .subquery()
+    )
+    cases, days = _count_and_median(session, inner.c.days)
     rows = [("Délai médian (jours)", Median(days, cases), cases)]
     title = "Délai entre le premier contact et le premier rendez-vous"
     columns = ["Indicateur", "Valeur", "Dossiers"]
     return Section("delai", title, columns, rows, chart_column=None)
 
 
-def _per_operator(session: Session, scope: _Scope) -> Section:
+def _count_and_median(session: Session, days) -> tuple[int, float | None]:
+    """How many values, and their median rounded to a tenth, computed by the database."""
+    if session.get_bind().dialect.name == "postgresql":
+        median = func.percentile_cont(0.5).within_group(days)
+        cases, value = session.exec(select(func.count(), median)).one()
+        return cases, None if value is None else round(float(value), 1)
+    # SQLite has no percentile: the one or two middle values, without loading every row.
+    cases = session.exec(select(func.count()).select_from(days.table)).one()
+    if not cases:
+        return 0, None
+    middle = select(days).order_by(days).offset((cases - 1) // 2).limit(2 - cases % 2)
+    values = [float(value) for value in session.exec(middle)]
+    return cases, round(sum(values) / len(values), 1)
+
+
+def _per_operator(session: Session, scope: _Scope, opened: Counter, served: Counter) -> Section:
     """New cases and people served, operator by operator (the national view)."""
-    opened = (
-        select(Case.operator_id, func.count())
-        .where(*scope.cases(), scope.within(Case.opened_at))
-        .group_by(Case.operator_id)
-    )
-    new_cases = dict(session.exec(opened).all())
-    served = (
-        select(Beneficiary.operator_id, func.count())
-        .where(*_people(scope))
-        .group_by(Beneficiary.operator_id)
-    )
-    people = dict(session.exec(served).all())
     operators = select(Operator).where(*scope.owns(Operator.id)).order_by(Operator.name)
     rows = [
-        (operator.name, new_cases.get(operator.id, 0), people.get(operator.id, 0))
+        (operator.name, opened[operator.id], served[operator.id])
         for operator in session.exec(operators)
     ]
     columns = ["Opérateur", "Nouveaux dossiers", "Personnes accompagnées"]

@@ -9,7 +9,7 @@ from app.errors import Invalid, TooManyAttempts
 from app.models.base import utcnow
 from app.models.fields import without_nul
 from app.models.staff import LoginAttempt, StaffSession, StaffUser
-from app.security import new_token, token_digest, verify_password
+from app.security import hash_password, needs_rehash, new_token, token_digest, verify_password
 
 
 def _recent_failures(session: Session, *, column, value: str) -> int:
@@ -40,6 +40,9 @@ def authenticate(*, session: Session, email: str, password: str, ip: str) -> Sta
     session.flush()
     if not ok:
         raise Invalid({"password": "Adresse e-mail ou mot de passe incorrect"})
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.add(user)
     return user
 
 

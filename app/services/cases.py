@@ -4,7 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from app.config import get_settings
 from app.errors import Conflict
@@ -180,11 +180,9 @@ def find_cases(*, session: Session, actor: StaffUser, reference: str) -> list[Ca
     """Cases whose reference contains the text typed (global search)."""
     statement = (
         _with_beneficiary(operator_of(actor))
-        .where(
-            func.upper(Case.reference).contains(
-                without_nul(reference).strip().upper(), autoescape=True
-            )
-        )
+        # References are written in capitals: the typed text is raised to match them, so that
+        # the column stays bare and its trigram index (PostgreSQL) can answer.
+        .where(Case.reference.contains(without_nul(reference).strip().upper(), autoescape=True))
         .order_by(Case.opened_at.desc())
         .limit(20)
     )
