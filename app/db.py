@@ -45,9 +45,10 @@ def build_engine(url: str) -> Engine:
     # JIT compiles each costly plan anew (0.1–0.3 s on a national report) and wins nothing on
     # queries this short; reports group hundreds of thousands of rows, which spill to disk
     # with the default 4 MB of work memory.
-    options = {"options": "-c jit=off -c work_mem=32MB"}
+    # Added to any `options` the URL already carries (a statement_timeout, a search_path).
+    options = f"{parsed.query.get('options', '')} -c jit=off -c work_mem=32MB".strip()
     return create_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=options
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args={"options": options}
     )
 
 

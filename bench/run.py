@@ -313,13 +313,13 @@ class Bench:
                 result.met = result.p95_ms <= NATIONAL_P95_MS
         national = "activity report, national year"
         observer = logged_in(self.base, s.observer, self.password) if s.observer else None
-        probe = observer.get(f"/rapports/national?{year}") if observer else None
+        probe = observer.get(f"/rapports/national?annee={s.report_year}") if observer else None
         if probe is None or probe.status_code == 404:
             self.results.append(Result(national, report_target, note="n/a"))
             return
         result = self.page(
             national,
-            lambda h: observer.get(f"/rapports/national?{year}", headers=h),
+            lambda h: observer.get(f"/rapports/national?annee={s.report_year}", headers=h),
             count=heavy,
             target=report_target,
         )

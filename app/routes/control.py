@@ -8,7 +8,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep
-from app.errors import Invalid
+from app.errors import Invalid, NotFound
 from app.forms import parse_form
 from app.models.base import utcnow
 from app.models.control import CampaignCreate, CampaignPublic, ControlCampaign
@@ -28,7 +28,7 @@ from app.services.control_campaigns import (
 from app.services.ledger import previous_month
 from app.services.operators import get_operator
 from app.services.proof_pack import Bind, build_campaign_pack
-from app.storage import get_storage
+from app.storage import CHUNK, get_storage
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/v1", tags=["contrôles"], responses=API_ERRORS)
@@ -134,8 +134,17 @@ def _pack_response(campaign: ControlCampaign) -> StreamingResponse:
         "X-Content-Type-Options": "nosniff",
         "Digest": f"sha-256={campaign.pack_sha256}",
     }
-    chunks = get_storage().iter_chunks(campaign.pack_key)
-    return StreamingResponse(chunks, media_type="application/zip", headers=headers)
+    try:  # opened before the 200 is sent: a missing archive is a 404, not a broken download
+        handle = get_storage().open(campaign.pack_key)
+    except FileNotFoundError as error:
+        raise NotFound("Le dossier de preuves n'est plus disponible : relancez-le.") from error
+    return StreamingResponse(_chunks(handle), media_type="application/zip", headers=headers)
+
+
+def _chunks(handle):
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
 
 
 # ---- API -------------------------------------------------------------------------------------

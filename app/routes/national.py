@@ -6,23 +6,18 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 from app.deps import ApiStaff, CurrentStaff, SessionDep
 from app.errors import Invalid
 from app.exports import table_response
 from app.forms import parse_form
-from app.models.fields import OptionalDay, OptionalRowId
+from app.models.fields import blank_to_none
 from app.rendering import render
 from app.routes.activity import ActivityReportPublic
 from app.routes.api import API_ERRORS
 from app.services.activity import SUMMARY
-from app.services.national import (
-    HIDDEN,
-    default_national_period,
-    list_operators,
-    national_report,
-)
+from app.services.national import HIDDEN, current_year, national_report, year_bounds, years
 from app.services.report_tables import ActivityReport
 
 router = APIRouter(include_in_schema=False)
@@ -30,27 +25,19 @@ api_router = APIRouter(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS
 
 
 class NationalFilters(SQLModel):
-    """The filters of the national page, named as the GET form sends them."""
+    """The national page's one filter: a calendar year (the current one by default)."""
 
-    du: OptionalDay = None
-    au: OptionalDay = None
-    operateur: OptionalRowId = None
+    annee: Annotated[int | None, Field(ge=2000, le=2100), blank_to_none] = None
 
 
 def _report(session, user, filters: NationalFilters) -> ActivityReport:
-    first, today = default_national_period()
-    return national_report(
-        session=session,
-        actor=user,
-        start=filters.du or first,
-        end=filters.au or today,
-        operator_id=filters.operateur,
-    )
+    start, end = year_bounds(filters.annee or current_year())
+    return national_report(session=session, actor=user, start=start, end=end)
 
 
 @router.get("/rapports/national")
 def national_page(request: Request, session: SessionDep, user: CurrentStaff):
-    operators = list_operators(session=session, actor=user)  # refuses anyone but observers
+    choices = years(session=session, actor=user)  # refuses anyone but observers
     report, errors = None, {}
     try:
         report = _report(session, user, parse_form(NationalFilters, request.query_params))
@@ -58,7 +45,7 @@ def national_page(request: Request, session: SessionDep, user: CurrentStaff):
         errors = exc.fields
     form = dict(request.query_params)
     if report is not None:
-        form = {"du": report.start.isoformat(), "au": report.end.isoformat(), **form}
+        form = {"annee": str(report.start.year), **form}
     return render(
         request,
         "national/report.html",
@@ -67,7 +54,7 @@ def national_page(request: Request, session: SessionDep, user: CurrentStaff):
             "form": form,
             "errors": errors,
             "query": request.url.query,
-            "operators": operators,
+            "years": [(year, str(year)) for year in choices],
             "hidden": HIDDEN,
         },
     )
@@ -92,16 +79,14 @@ def get_national_report(
     end: Annotated[date, Query(alias="to")],
     format: Literal["json", "csv", "xlsx"] = "json",
     section: str = SUMMARY,
-    operator_id: Annotated[int | None, Query(ge=1)] = None,
 ):
-    """The activity report across operators, for the Paris days `from`..`to` (national observers).
+    """The activity report across operators for one calendar year (national observers):
+    `from` must be its 1 January and `to` its 31 December, Paris days.
 
     The same sections as `/reports/activity`, plus `operateurs` (new cases and people served per
     operator). Counts from 1 to 10 are suppressed (null in JSON, « secret » in files), and so are
     the cells that would let them be worked out, and the shares and medians resting on them."""
-    report = national_report(
-        session=session, actor=user, start=start, end=end, operator_id=operator_id
-    )
+    report = national_report(session=session, actor=user, start=start, end=end)
     if format != "json":
         return table_response(report.table(section), format)
     return ActivityReportPublic.of(report)

@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.errors import Forbidden, Invalid
+from app.models.cases import Case
 from app.models.nomenclatures import Role
-from app.models.operators import Operator
 from app.models.staff import StaffUser
-from app.services.activity import check_period, report_sections
+from app.services.activity import SUMMARY, check_period, report_sections
 from app.services.report_tables import ActivityReport, Median, Section, Share
 
 NATIONAL_ROLES = frozenset({Role.NATIONAL_OBSERVER})
@@ -27,45 +27,47 @@ def _check_role(actor: StaffUser) -> None:
         raise Forbidden("La vue nationale est réservée aux observateurs nationaux.")
 
 
-def default_national_period() -> tuple[date, date]:
-    """From 1 January of the current year to today, in Paris."""
-    today = datetime.now(ZoneInfo(TIME_ZONE)).date()
-    return date(today.year, 1, 1), today
+def current_year() -> int:
+    return datetime.now(ZoneInfo(TIME_ZONE)).date().year
 
 
-def list_operators(*, session: Session, actor: StaffUser) -> list[Operator]:
-    """The operators an observer may filter on, by name."""
+def years(*, session: Session, actor: StaffUser) -> list[int]:
+    """The calendar years an observer may read: from the first case's to the current one."""
     _check_role(actor)
-    return list(session.exec(select(Operator).order_by(Operator.name)))
+    first = session.exec(select(func.min(Case.opened_at))).one()
+    return list(range(current_year(), (first.year if first else current_year()) - 1, -1))
+
+
+def year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
 
 
 def national_report(
-    *,
-    session: Session,
-    actor: StaffUser,
-    start: date,
-    end: date,
-    operator_id: int | None = None,
+    *, session: Session, actor: StaffUser, start: date, end: date
 ) -> ActivityReport:
-    """Every operator's figures (or one's) for the Paris days start..end, suppressed."""
+    """Every operator's figures for one calendar year (Paris days), suppressed.
+
+    Whole calendar years only, and all operators together: two overlapping periods, or the
+    whole and one operator, would give a suppressed cell back by subtraction (the per-operator
+    table gives each operator's headline figures, itself suppressed)."""
     _check_role(actor)
     check_period(start, end)
-    code = "tous"
-    if operator_id is not None:
-        operator = session.get(Operator, operator_id)
-        if operator is None:
-            raise Invalid({"operateur": "Opérateur inconnu"})
-        code = operator.code
+    if (start, end) != year_bounds(start.year):
+        raise Invalid(
+            {
+                "au": "La vue nationale se lit par année civile entière, du 1er janvier au 31 décembre."
+            }
+        )
     sections = report_sections(
         session=session,
-        operator_id=operator_id,
+        operator_id=None,
         time_zone=TIME_ZONE,
         start=start,
         end=end,
         by_operator=True,
     )
     suppressed = [suppress(section) for section in sections]
-    return ActivityReport(start, end, code, suppressed, kind="national", hidden_label=HIDDEN)
+    return ActivityReport(start, end, "tous", suppressed, kind="national", hidden_label=HIDDEN)
 
 
 # ---- suppression ------------------------------------------------------------------------------
@@ -121,7 +123,13 @@ def suppress(section: Section) -> Section:
         for j, value in enumerate(row[1:], start=1)
         if _too_small(value)
     }
-    while _secondary(rows, hidden):
+    # A share resting on a small count (or a small complement) hides the counts of its row too:
+    # the share's part and whole, shown beside it, would give the small one back.
+    for i, j in list(hidden):
+        if isinstance(rows[i][j], Share):
+            hidden.update((i, k) for k in range(1, len(rows[i])) if _is_count(rows[i][k]))
+    # The summary lists separate indicators, not parts of a total: nothing to subtract there.
+    while section.key != SUMMARY and _secondary(rows, hidden):
         pass
     # A share or a median beside a hidden count could help work it out.
     for i, row in enumerate(rows):

@@ -9,6 +9,7 @@ Memory stays flat: files are streamed into an archive on disk, the manifest is w
 temporary files as it goes, and the database is read PACK_BATCH cases at a time."""
 
 import base64
+import contextlib
 import csv
 import hashlib
 import hmac
@@ -62,9 +63,10 @@ class PackError(Exception):
 
 def build_campaign_pack(bind: Bind, campaign_id: int) -> bool:
     """Build this campaign's pack if no one else is; True when this call built it."""
-    if not _claim(bind, campaign_id):
+    lease = _claim(bind, campaign_id)
+    if lease is None:
         return False
-    _build_claimed(bind, campaign_id)
+    _build_claimed(lease)
     return True
 
 
@@ -72,8 +74,8 @@ def build_pending_packs(bind: Bind) -> list[int]:
     """Build every queued pack (and any whose builder stopped), oldest first."""
     built = []
     while (campaign_id := _next_claimable(bind)) is not None:
-        if _claim(bind, campaign_id):
-            _build_claimed(bind, campaign_id)
+        if (lease := _claim(bind, campaign_id)) is not None:
+            _build_claimed(lease)
             built.append(campaign_id)
     return built
 
@@ -91,7 +93,35 @@ def _next_claimable(bind: Bind) -> int | None:
         return session.exec(statement.limit(1)).first()
 
 
-def _claim(bind: Bind, campaign_id: int) -> bool:
+class LeaseLost(Exception):
+    """Another builder took the campaign over (this one ran past its lease): stop quietly."""
+
+
+@dataclass
+class _Lease:
+    """A builder's hold on a campaign: every write checks it still holds it, so that a builder
+    that outlived its lease never overwrites the one that took over."""
+
+    bind: Bind
+    campaign_id: int
+    until: datetime
+
+    def write(self, **values) -> None:
+        renewed = utcnow() + LEASE
+        held = and_(
+            col(ControlCampaign.id) == self.campaign_id,
+            ControlCampaign.status == PackStatus.BUILDING,
+            col(ControlCampaign.lease_until) == self.until,
+        )
+        with _writing(self.bind) as session:
+            statement = update(ControlCampaign).where(held)
+            changed = session.execute(statement.values(lease_until=renewed, **values)).rowcount
+        if changed != 1:
+            raise LeaseLost()
+        self.until = renewed
+
+
+def _claim(bind: Bind, campaign_id: int) -> _Lease | None:
     """A conditional UPDATE: of two builders, only one sees its row changed."""
     now = utcnow()
     with _writing(bind) as session:
@@ -100,43 +130,41 @@ def _claim(bind: Bind, campaign_id: int) -> bool:
             .where(col(ControlCampaign.id) == campaign_id, _claimable(now))
             .values(status=PackStatus.BUILDING, lease_until=now + LEASE, cases_done=0, error="")
         )
-        return result.rowcount == 1
+        claimed = result.rowcount == 1
+    return _Lease(bind, campaign_id, now + LEASE) if claimed else None
 
 
-def _set(bind: Bind, campaign_id: int, **values) -> None:
-    with _writing(bind) as session:
-        statement = update(ControlCampaign).where(col(ControlCampaign.id) == campaign_id)
-        session.execute(statement.values(**values))
-
-
-def _build_claimed(bind: Bind, campaign_id: int) -> None:
+def _build_claimed(lease: _Lease) -> None:
     storage = get_storage()
     archive_path = storage.temporary_path()
     try:
-        _write_archive(bind, campaign_id, archive_path)
+        _write_archive(lease, archive_path)
         digest, size = _digest_of(archive_path)
         key = storage.save_file(archive_path)
+    except LeaseLost:
+        archive_path.unlink(missing_ok=True)
+        return
     except Exception as error:
         archive_path.unlink(missing_ok=True)
         # Our own errors speak French to the manager; anything else is named for the logs.
         message = str(error) if isinstance(error, PackError | DomainError) else type(error).__name__
-        _set(
-            bind, campaign_id, status=PackStatus.FAILED, error=message[:1000], finished_at=utcnow()
-        )
+        with contextlib.suppress(LeaseLost):
+            lease.write(status=PackStatus.FAILED, error=message[:1000], finished_at=utcnow())
         raise
-    with _reading(bind) as session:
-        previous = session.get(ControlCampaign, campaign_id).pack_key
-    _set(
-        bind,
-        campaign_id,
-        status=PackStatus.READY,
-        pack_key=key,
-        pack_sha256=digest,
-        pack_size=size,
-        cases_done=ControlCampaign.cases_total,
-        lease_until=None,
-        finished_at=utcnow(),
-    )
+    with _reading(lease.bind) as session:
+        previous = session.get(ControlCampaign, lease.campaign_id).pack_key
+    try:
+        lease.write(
+            status=PackStatus.READY,
+            pack_key=key,
+            pack_sha256=digest,
+            pack_size=size,
+            cases_done=ControlCampaign.cases_total,
+            finished_at=utcnow(),
+        )
+    except LeaseLost:
+        storage.delete(key)  # the builder that took over keeps its own archive
+        return
     if previous:  # a rebuild after a failure or a crash replaces the older archive
         storage.delete(previous)
 
@@ -169,7 +197,8 @@ def _writing(bind: Bind) -> Iterator[Session]:
 # ---- the archive -----------------------------------------------------------------------------
 
 
-def _write_archive(bind: Bind, campaign_id: int, archive_path: Path) -> None:
+def _write_archive(lease: _Lease, archive_path: Path) -> None:
+    bind, campaign_id = lease.bind, lease.campaign_id
     with _reading(bind) as session:
         campaign = session.get(ControlCampaign, campaign_id)
         session.expunge(campaign)
@@ -188,8 +217,7 @@ def _write_archive(bind: Bind, campaign_id: int, archive_path: Path) -> None:
                 for dossier in _load_dossiers(session, campaign, batch):
                     for unit in packer.pack(dossier):
                         manifest.add(unit)
-            done = start + len(batch)
-            _set(bind, campaign_id, cases_done=done, lease_until=utcnow() + LEASE)
+            lease.write(cases_done=start + len(batch))
         manifest.close_into(packer)
 
 
@@ -366,6 +394,11 @@ class _Packer:
                 path = f"{stem}-accuse-signe{_extension(item.scan.filename)}"
                 chunks = storage.iter_chunks(item.scan.storage_key)
                 digest, size = self.add(path, chunks, compress=True)
+                if digest != item.scan.sha256:
+                    raise PackError(
+                        f"L'exemplaire signé de « {deliverable.title} » v{version.number} du "
+                        f"dossier {folder} ne correspond plus à l'empreinte enregistrée."
+                    )
                 yield PackedFile(path, "accuse_signe", digest, size, deliverable.episode_id)
 
     def _acknowledgements(self, dossier: _Dossier, folder: str, names: "_Names") -> PackedFile:
@@ -527,8 +560,11 @@ class _Names:
             self.display = beneficiary.full_name
             return
         self.display = pseudonym(campaign.operator_id, beneficiary.id)
-        spellings = {beneficiary.full_name, f"{beneficiary.last_name} {beneficiary.first_name}"}
-        spellings |= {beneficiary.last_name, beneficiary.first_name}
+        first, last = _nfc(beneficiary.first_name), _nfc(beneficiary.last_name)
+        spellings = {f"{first} {last}", f"{last} {first}", first, last}
+        # Each part of a compound name too ("Dupont" of "Martin-Dupont", "Pierre" of
+        # "Jean-Pierre"), but not the short particles ("de", "La") that would erase words.
+        spellings |= {part for part in re.split(r"[\s'’-]+", f"{first} {last}") if len(part) >= 3}
         # Longest first, so that "Maëlle MOREAU" becomes one code, not two.
         pattern = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True) if s)
         self.pattern = re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
@@ -536,7 +572,7 @@ class _Names:
     def scrub(self, text: str | None) -> str:
         if not self.active or not text:
             return text or ""
-        return self.pattern.sub(self.display, text)
+        return self.pattern.sub(self.display, _nfc(text))
 
     def scrub_content(self, content: dict) -> dict:
         scrubbed = {
@@ -557,6 +593,11 @@ class _Names:
 
 
 # ---- small helpers ----------------------------------------------------------------------------
+
+
+def _nfc(text: str) -> str:
+    """One spelling per accented letter, so that "é" typed either way is matched."""
+    return unicodedata.normalize("NFC", text)
 
 
 def _local(value: datetime | None, time_zone: str) -> str:

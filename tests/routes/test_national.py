@@ -20,8 +20,9 @@ from tests.factories import (
     make_staff,
 )
 
-TODAY = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
-PERIOD = f"du={TODAY}&au={TODAY}"
+YEAR = datetime.now(ZoneInfo("Europe/Paris")).year
+PERIOD = f"annee={YEAR}"
+FIRST, LAST = f"{YEAR}-01-01", f"{YEAR}-12-31"
 SECRECY = "Secret statistique : les effectifs inférieurs à 11 sont masqués."
 
 
@@ -55,7 +56,7 @@ def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observ
     assert SECRECY in page
     assert "<caption>Nouveaux dossiers par opérateur</caption>" in page
     assert '<th scope="row">Nouveaux dossiers</th><td class="num">12</td>' in page
-    assert f'href="/rapports/national/operateurs.csv?du={TODAY}&au={TODAY}"' in page
+    assert f'href="/rapports/national/operateurs.csv?{PERIOD}"' in page
     assert '<th scope="row">Femme</th><td class="num">secret</td>' in page
 
 
@@ -83,14 +84,19 @@ def test_the_home_page_leads_the_observer_to_the_national_view(client, session, 
     assert 'href="/rapports/national" aria-current="page">Vue nationale</a>' in page
 
 
-def test_the_operator_filter_lists_the_operators(client, session, ara, observer):
-    make_operator(session, "BRE", "Bretagne")
+def test_the_page_offers_the_calendar_years(client, session, ara, observer):
     log_in(client, session, observer)
 
-    page = html.unescape(client.get(f"/rapports/national?{PERIOD}&operateur={ara.id}").text)
+    page = html.unescape(client.get(f"/rapports/national?{PERIOD}").text)
 
-    assert f'<option value="{ara.id}" selected>Auvergne-Rhône-Alpes</option>' in page
-    assert ">Bretagne</option>" in page
+    assert f'<option value="{YEAR}" selected>{YEAR}</option>' in page
+
+
+def test_the_api_refuses_a_period_that_is_not_a_calendar_year(client, observer):
+    response = client.get(
+        f"/api/v1/reports/national?from={FIRST}&to={YEAR}-06-30", headers=bearer(observer)
+    )
+    assert response.status_code == 422
 
 
 @pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER, Role.OPERATOR_ADMIN])
@@ -131,7 +137,7 @@ def test_the_xlsx_opens_with_openpyxl(client, session, observer):
 
 def test_the_api_gives_every_section_with_null_for_hidden_cells(client, observer):
     response = client.get(
-        f"/api/v1/reports/national?from={TODAY}&to={TODAY}", headers=bearer(observer)
+        f"/api/v1/reports/national?from={FIRST}&to={LAST}", headers=bearer(observer)
     )
 
     assert response.status_code == 200
@@ -146,7 +152,7 @@ def test_the_api_gives_every_section_with_null_for_hidden_cells(client, observer
 
 def test_the_api_gives_one_section_as_a_file(client, observer):
     response = client.get(
-        f"/api/v1/reports/national?from={TODAY}&to={TODAY}&format=xlsx&section=operateurs",
+        f"/api/v1/reports/national?from={FIRST}&to={LAST}&format=xlsx&section=operateurs",
         headers=bearer(observer),
     )
 
@@ -158,10 +164,10 @@ def test_the_api_gives_one_section_as_a_file(client, observer):
 def test_the_api_refuses_a_manager(client, session, ara):
     manager = make_staff(session, ara, Role.MANAGER)
     response = client.get(
-        f"/api/v1/reports/national?from={TODAY}&to={TODAY}", headers=bearer(manager)
+        f"/api/v1/reports/national?from={FIRST}&to={LAST}", headers=bearer(manager)
     )
     assert response.status_code == 403
 
 
 def test_the_api_needs_a_token(client):
-    assert client.get(f"/api/v1/reports/national?from={TODAY}&to={TODAY}").status_code == 401
+    assert client.get(f"/api/v1/reports/national?from={FIRST}&to={LAST}").status_code == 401

@@ -28,6 +28,7 @@ from app.services.proof_pack import (
     LEASE,
     MANIFEST_CSV,
     MANIFEST_JSON,
+    LeaseLost,
     _claim,
     build_campaign_pack,
     build_pending_packs,
@@ -324,3 +325,51 @@ def test_a_ready_pack_is_found_for_its_operator(session, counsellor, manager):
     campaign = campaign_of(session, manager)
     built(session, campaign)
     assert ready_pack(session=session, actor=manager, campaign_id=campaign.id).pack_key
+
+
+def test_a_builder_that_lost_its_lease_writes_nothing(session, counsellor, manager):
+    ended_unit(session, make_case(session, counsellor))
+    campaign = campaign_of(session, manager)
+    bind = session.connection()
+    first = _claim(bind, campaign.id)
+    campaign.lease_until = datetime.now(UTC) - timedelta(seconds=1)  # it ran past its lease
+    session.add(campaign)
+    session.flush()
+    assert build_campaign_pack(bind, campaign.id)  # another builder took over and finished
+    session.refresh(campaign)
+    ready = (campaign.status, campaign.pack_key)
+    with pytest.raises(LeaseLost):
+        first.write(status=PackStatus.FAILED, error="trop tard")
+    session.refresh(campaign)
+    assert (campaign.status, campaign.pack_key) == ready
+
+
+def test_a_compound_name_is_replaced_part_by_part(session, counsellor, manager):
+    case, _, _ = proven_case(session, counsellor, first_name="Jean-Pierre", last_name="Le Goff")
+    make_interaction(session, counsellor, case, summary="Rappeler M. Goff, ou Jean Pierre.")
+    archive = built(session, campaign_of(session, manager, pseudonymise=True))
+    journal = archive.read(f"{case.reference}/journal-des-actes.csv").decode("utf-8-sig")
+    assert "Goff" not in journal and "Pierre" not in journal and "Rappeler M. P-" in journal
+
+
+def test_a_signed_scan_that_changed_fails_the_pack(session, counsellor, manager):
+    from app.models.attachments import Attachment
+
+    case, _, version = proven_case(session, counsellor)
+    scan = Attachment(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        filename="accuse.pdf",
+        content_type="application/pdf",
+        size_bytes=3,
+        sha256="0" * 64,  # not the hash of what is stored
+        storage_key=get_storage().save(b"%PDF"),
+    )
+    session.add(scan)
+    session.flush()
+    version.scan_attachment_id = scan.id
+    session.add(version)
+    session.flush()
+    campaign = campaign_of(session, manager)
+    with pytest.raises(Exception, match="exemplaire signé"):
+        build_campaign_pack(session.connection(), campaign.id)
