@@ -96,12 +96,11 @@ def run_pack_loop(
 def start_pack_builder(
     *, echo: Echo, stop: threading.Event, interval: float = 5
 ) -> threading.Thread:
-    thread = threading.Thread(
-        target=run_pack_loop,
-        kwargs={"echo": echo, "stop": stop, "interval": interval},
-        name="filrouge-proof-packs",
-        daemon=True,
-    )
+    return _daemon(run_pack_loop, "filrouge-proof-packs", echo=echo, stop=stop, interval=interval)
+
+
+def _daemon(target: Callable, name: str, **kwargs) -> threading.Thread:
+    thread = threading.Thread(target=target, kwargs=kwargs, name=name, daemon=True)
     thread.start()
     return thread
 
@@ -126,13 +125,7 @@ def stop_on_signals(stop: threading.Event, echo: Echo) -> None:
 def start_background_delivery(*, echo: Echo, interval: float = 5) -> Callable[[], None]:
     """Run the loop in a daemon thread of this process; returns the function that ends it."""
     stop = threading.Event()
-    thread = threading.Thread(
-        target=run_delivery_loop,
-        kwargs={"echo": echo, "stop": stop, "interval": interval},
-        name="filrouge-outbox",
-        daemon=True,
-    )
-    thread.start()
+    thread = _daemon(run_delivery_loop, "filrouge-outbox", echo=echo, stop=stop, interval=interval)
     start_pack_builder(echo=echo, stop=stop, interval=interval)
 
     def stop_delivery() -> None:

@@ -37,6 +37,23 @@ ON_SITE = "on_site phone video"
 REMOTE = "phone video"
 
 
+def demo_appointment_types(operator_id: int, units: dict[str, int]) -> list[AppointmentType]:
+    """The three demo motifs for an operator (also used by the synthetic dataset)."""
+    return [
+        AppointmentType(
+            operator_id=operator_id,
+            name=name,
+            description=description,
+            duration_minutes=minutes,
+            modes=modes,
+            unit_id=units.get(unit_code),
+            position=position,
+            buffer_minutes=15 if minutes >= 60 else 0,
+        )
+        for position, (name, description, minutes, modes, unit_code) in enumerate(DEMO_TYPES)
+    ]
+
+
 def seed_availability(
     *,
     session: Session,
@@ -49,19 +66,7 @@ def seed_availability(
     mornings on site, two remote afternoons, and one late opening till 19:30."""
     today = today or date.today()
     units = dict(session.exec(select(ServiceUnit.code, ServiceUnit.id)).all())
-    types = [
-        AppointmentType(
-            operator_id=operator.id,
-            name=name,
-            description=description,
-            duration_minutes=minutes,
-            modes=modes,
-            unit_id=units.get(unit_code),
-            position=position,
-            buffer_minutes=15 if minutes >= 60 else 0,
-        )
-        for position, (name, description, minutes, modes, unit_code) in enumerate(DEMO_TYPES)
-    ]
+    types = demo_appointment_types(operator.id, units)
     session.add_all(types)
     until = today + timedelta(days=365)
     for index, counsellor in enumerate(counsellors):

@@ -147,7 +147,7 @@ def _build_claimed(lease: _Lease) -> None:
     except Exception as error:
         archive_path.unlink(missing_ok=True)
         # Our own errors speak French to the manager; anything else is named for the logs.
-        message = str(error) if isinstance(error, PackError | DomainError) else type(error).__name__
+        message = str(error) if isinstance(error, PackError | DomainError) else _unexpected(error)
         with contextlib.suppress(LeaseLost):
             lease.write(status=PackStatus.FAILED, error=message[:1000], finished_at=utcnow())
         raise
@@ -167,6 +167,13 @@ def _build_claimed(lease: _Lease) -> None:
         return
     if previous:  # a rebuild after a failure or a crash replaces the older archive
         storage.delete(previous)
+
+
+def _unexpected(error: Exception) -> str:
+    return (
+        f"erreur inattendue ({type(error).__name__}). Relancez la préparation ; si elle échoue "
+        "encore, prévenez l'administrateur (le détail est dans le journal du serveur)."
+    )
 
 
 def _digest_of(path: Path) -> tuple[str, int]:

@@ -14,7 +14,7 @@ from app.models.appointments import AppointmentType, OpeningSlot
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.nomenclatures import PartnerType
 from app.security import hash_password
-from app.services.demo_availability import DEMO_TYPES
+from app.services.demo_availability import demo_appointment_types
 from app.services.demo_content import FEMALE_NAMES, LAST_NAMES, MALE_NAMES
 from app.services.demo_documents import EXTRA_TEXTS
 from app.services.operators import create_operator
@@ -66,19 +66,7 @@ def create_operators(session: Session, plans: tuple[OperatorPlan, ...]) -> list[
             region_code=region.insee,
             time_zone=region.time_zone,
         )
-        for position, (name, description, minutes, modes, unit_code) in enumerate(DEMO_TYPES):
-            session.add(
-                AppointmentType(
-                    operator_id=operator.id,
-                    name=name,
-                    description=description,
-                    duration_minutes=minutes,
-                    modes=modes,
-                    unit_id=units.get(unit_code),
-                    position=position,
-                    buffer_minutes=15 if minutes >= 60 else 0,
-                )
-            )
+        session.add_all(demo_appointment_types(operator.id, units))
         ids.append(operator.id)
     session.flush()
     return ids

@@ -28,3 +28,36 @@ def test_manager_reads_the_report_and_the_ledger(page: Page, live_server, screen
     expect(page.get_by_role("heading", level=1)).to_contain_text("service fait")
     check_accessibility(page)
     screenshot("reports-02-ledger")
+
+
+def test_observer_reads_the_national_view_by_calendar_year(
+    page: Page, live_server, browser_database_url, screenshot
+):
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from app.db import build_engine
+    from app.models.nomenclatures import Role
+    from tests.factories import make_staff
+
+    engine = build_engine(browser_database_url)
+    with Session(engine) as session:
+        observer = make_staff(session, None, Role.NATIONAL_OBSERVER, email="observateur@test.fr")
+        session.commit()
+        email = observer.email
+    engine.dispose()
+
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(live_server.password)
+    page.get_by_label("Mot de passe").press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vue nationale")
+    year = str(date.today().year)
+    page.get_by_label("Année civile").select_option(year)
+    page.get_by_role("button", name="Afficher").click()
+    expect(page.get_by_text(f"Année {year}, du 1 janvier {year}")).to_be_visible()
+    expect(page.locator("svg[role=img]").first).to_be_attached()
+    check_accessibility(page)
+    screenshot("reports-03-national")

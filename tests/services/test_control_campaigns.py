@@ -373,3 +373,14 @@ def test_a_signed_scan_that_changed_fails_the_pack(session, counsellor, manager)
     campaign = campaign_of(session, manager)
     with pytest.raises(Exception, match="exemplaire signé"):
         build_campaign_pack(session.connection(), campaign.id)
+
+
+def test_an_unexpected_failure_is_told_in_french(session, counsellor, manager):
+    _, _, version = proven_case(session, counsellor)
+    get_storage().delete(version.storage_key)  # the stored PDF is gone
+    campaign = campaign_of(session, manager)
+    with pytest.raises(FileNotFoundError):
+        build_campaign_pack(session.connection(), campaign.id)
+    session.refresh(campaign)
+    assert campaign.status == PackStatus.FAILED
+    assert campaign.error.startswith("erreur inattendue (FileNotFoundError). Relancez")
