@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 import app
 from app.config import get_settings
-from app.db import get_engine
+from app.db import default_web_workers, get_engine
 from app.errors import DomainError
 from app.mail import describe_destination
 from app.models.nomenclatures import Role
@@ -59,6 +59,13 @@ def serve(
             help="Envoyer aussi les e-mails en attente depuis ce processus.",
         ),
     ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Processus web (par défaut : un par cœur sur PostgreSQL, un seul sur SQLite).",
+        ),
+    ] = None,
 ) -> None:
     """Mettre la base à jour puis servir l'application."""
     command.upgrade(alembic_config(), "head")
@@ -69,7 +76,13 @@ def serve(
     else:
         typer.echo("E-mails : envoyés par un autre processus (filrouge worker).")
     try:
-        uvicorn.run("app.main:app", host=host, port=port, reload=reload)
+        uvicorn.run(
+            "app.main:app",
+            host=host,
+            port=port,
+            reload=reload,
+            workers=1 if reload else workers or default_web_workers(get_settings().database_url),
+        )
     finally:
         if stop_delivery is not None:
             stop_delivery()

@@ -1,5 +1,6 @@
 """Database engine and the session-per-request unit of work."""
 
+import os
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -9,6 +10,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
+
+# How long a write waits for SQLite's one write lock. Waiters are not served in turn (each
+# retries after a sleep), so a burst of bookings can keep one waiting for seconds: it should
+# wait, not fail with « database is locked ».
+SQLITE_BUSY_SECONDS = 30
 
 
 def _tune_sqlite(engine: Engine) -> None:
@@ -21,7 +27,7 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor = dbapi_conn.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
@@ -37,7 +43,8 @@ def build_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 5})
+        options = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
+        engine = create_engine(url, connect_args=options)
         _tune_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -50,6 +57,14 @@ def build_engine(url: str) -> Engine:
     return create_engine(
         url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args={"options": options}
     )
+
+
+def default_web_workers(url: str) -> int:
+    """One web process per core on PostgreSQL. SQLite takes one writer at a time, and
+    processes queued on its lock gain nothing over the threads of one process."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return 1
+    return os.cpu_count() or 1
 
 
 @lru_cache

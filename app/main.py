@@ -9,9 +9,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import sql_trace
-from app.deps import ANON_CSRF_COOKIE, LoginRequired, cookie_secure, verify_csrf
+from app.deps import LoginRequired, verify_csrf
 from app.errors import DomainError, Invalid
 from app.forms import french_message
+from app.middleware import SecurityHeaders, wants_json
 from app.rendering import is_htmx, render
 from app.routes import (
     action_plan,
@@ -39,13 +40,8 @@ from app.routes import (
     referrals,
     triage,
 )
-from app.security import new_token
 
 STATIC_DIR = Path(__file__).parent / "static"
-
-
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
 
 
 def create_app() -> FastAPI:
@@ -88,29 +84,11 @@ def create_app() -> FastAPI:
     app.include_router(national.router)
     app.include_router(national.api_router)
 
-    @app.middleware("http")
-    async def anonymous_csrf_cookie(request: Request, call_next):
-        """A CSRF token for forms shown before login (the login form itself)."""
-        fresh = None
-        if ANON_CSRF_COOKIE not in request.cookies and not _wants_json(request):
-            fresh = request.state.anon_csrf = new_token()
-        response = await call_next(request)
-        if fresh:
-            response.set_cookie(
-                ANON_CSRF_COOKIE,
-                fresh,
-                httponly=True,
-                samesite="lax",
-                secure=cookie_secure(request),
-            )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse(
                 {"detail": "Authentification requise"},
                 status_code=401,
@@ -123,7 +101,7 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        if _wants_json(request):
+        if wants_json(request):
             body = {"detail": exc.message}
             if isinstance(exc, Invalid):
                 body["fields"] = exc.fields
@@ -141,7 +119,7 @@ def create_app() -> FastAPI:
         for error in exc.errors():
             location = [str(part) for part in error["loc"] if part not in ("body", "query", "path")]
             fields.setdefault(".".join(location) or "body", french_message(error))
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse(
                 {"detail": "Certaines informations sont à corriger", "fields": fields},
                 status_code=422,
@@ -157,7 +135,7 @@ def create_app() -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "Page introuvable", 405: "Méthode non autorisée"}
         message = messages.get(exc.status_code, str(exc.detail))
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"detail": message}, status_code=exc.status_code)
         return render(
             request,

@@ -4,27 +4,32 @@ record of the SQL sent to the driver, so that `bench/run.py` can measure its two
 Without the variable nothing here is imported into the request path: no listener, no route."""
 
 import base64
+import json
 import os
+import tempfile
 import time
 import uuid
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 ENV_VAR = "FILROUGE_SQL_TRACE"
+# The last traced request, as JSON in a file: with several web processes, the request that
+# asks for it may reach another process than the traced one.
+FILE_ENV_VAR = "FILROUGE_SQL_TRACE_FILE"
 TRACE_HEADER = b"x-bench-trace"
 
 # The statements of the traced request in progress (None when the request is not traced).
 # Sync endpoints run in a thread pool that copies the context, so they append to this list.
 _current: ContextVar[list[dict[str, Any]] | None] = ContextVar("sql_trace", default=None)
-_last: dict[str, Any] = {"path": None, "statements": []}
 
 
 def enabled() -> bool:
@@ -76,7 +81,7 @@ class TraceMiddleware:
             await self.app(scope, receive, send)
         finally:
             _current.reset(token)
-            _last.update(path=scope["path"], statements=trace)
+            _save_last({"path": scope["path"], "statements": trace})
 
 
 def _empty() -> PlainTextResponse:
@@ -84,8 +89,24 @@ def _empty() -> PlainTextResponse:
     return PlainTextResponse("")
 
 
-def _last_trace() -> JSONResponse:
-    return JSONResponse(_last)
+def _trace_file() -> Path:
+    default = Path(tempfile.gettempdir()) / "filrouge-sql-trace.json"
+    return Path(os.environ.get(FILE_ENV_VAR) or default)
+
+
+def _save_last(trace: dict[str, Any]) -> None:
+    target = _trace_file()
+    partial = target.with_name(f"{target.name}.{os.getpid()}")
+    partial.write_text(json.dumps(trace))
+    partial.replace(target)  # atomic: a reader never sees half a trace
+
+
+def _last_trace() -> Response:
+    try:
+        body = _trace_file().read_text()
+    except FileNotFoundError:
+        body = json.dumps({"path": None, "statements": []})
+    return Response(body, media_type="application/json")
 
 
 # ---- parameters as JSON, with their Python types kept -------------------------------------

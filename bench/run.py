@@ -22,6 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` too
 
+from app.db import default_web_workers  # noqa: E402
 from bench import booking  # noqa: E402
 from bench.database import RawDatabase  # noqa: E402
 from bench.measure import (  # noqa: E402
@@ -58,6 +59,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--booking-seconds", type=float, default=10)
     parser.add_argument("--booking-clients", type=int, default=16)
     parser.add_argument("--skip-pack", action="store_true", help="no proof pack")
+    parser.add_argument(
+        "--workers", type=int, help="web processes (default: as `filrouge serve` chooses)"
+    )
     args = parser.parse_args()
     if not args.database_url:
         parser.error("--database-url (or FILROUGE_DATABASE_URL) is required")
@@ -69,7 +73,8 @@ def main() -> None:
     db = RawDatabase(args.database_url)
     subjects = pick_subjects(db)
     dataset = db.counts()
-    server = Server(args.database_url)
+    workers = args.workers or default_web_workers(args.database_url)
+    server = Server(args.database_url, workers)
     server.start()
     try:
         results = Bench(server, db, subjects, args).run()
@@ -81,6 +86,7 @@ def main() -> None:
         "engine": db.engine,
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
         "python": platform.python_version(),
+        "web_processes": workers,
         "latency": "client-side round trip on localhost, sequential, keep-alive",
         "dataset": dataset,
         "subjects": {k: str(v) for k, v in asdict(subjects).items() if k != "open_case_ids"},
@@ -361,7 +367,10 @@ class Bench:
 
 def print_table(report: dict) -> None:
     counts = ", ".join(f"{k} {v:,}" for k, v in report["dataset"].items())
-    print(f"\n{report['engine']}, {report['machine']['cpus']} CPUs — {counts}")
+    processes = report.get("web_processes", 1)
+    print(
+        f"\n{report['engine']}, {report['machine']['cpus']} CPUs, {processes} web processes — {counts}"
+    )
     print(f"latency: {report['latency']}\n")
     header = ("operation", "n", "p50 ms", "p95 ms", "floor_sql", "floor_empty", "met", "notes")
     rows = [header] + [_row(op) for op in report["operations"]]

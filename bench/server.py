@@ -1,5 +1,6 @@
-"""The app under test: uvicorn serving `app.main:app` as in production (one process, no reload),
-started by the benchmark on a free port, with the SQL trace hooks switched on."""
+"""The app under test: uvicorn serving `app.main:app` as `filrouge serve` does in production (as
+many web processes, no reload), started by the benchmark on a free port, with the SQL trace
+hooks switched on."""
 
 import os
 import socket
@@ -15,8 +16,9 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 class Server:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, workers: int) -> None:
         self.database_url = database_url
+        self.workers = workers
         self.port = _free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(tempfile.gettempdir()) / f"filrouge-bench-{self.port}.log"
@@ -26,11 +28,13 @@ class Server:
         env = os.environ | {
             "FILROUGE_DATABASE_URL": self.database_url,
             "FILROUGE_SQL_TRACE": "1",
+            "FILROUGE_SQL_TRACE_FILE": str(self.log_path.with_suffix(".trace.json")),
             # The booking run comes from one address: lift the public rate limit.
             "FILROUGE_PUBLIC_RATE_LIMIT": "1000000/second",
         }
         command = [sys.executable, "-m", "uvicorn", "app.main:app"]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--workers", str(self.workers)]
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -58,26 +62,43 @@ class Server:
             time.sleep(0.2)
         raise SystemExit(f"the server did not answer /healthz; see {self.log_path}")
 
-    # ---- memory of the server process (Linux) --------------------------------------------
+    # ---- memory of the server's processes (Linux) ------------------------------------------
+
+    def _pids(self) -> list[int]:
+        """The web processes: uvicorn's supervisor and its workers, or the only process."""
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [pid, *map(int, children)]
 
     def reset_peak_memory(self) -> bool:
-        """Reset the process's peak RSS (VmHWM); False where the kernel does not allow it."""
+        """Reset each process's peak RSS (VmHWM); False where the kernel does not allow it."""
         try:
-            Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
+            for pid in self._pids():
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
             return True
         except OSError:
             return False
 
     def memory_mb(self, field: str = "VmHWM") -> float | None:
-        """VmHWM (peak resident set) or VmRSS (current), in MB."""
-        try:
-            status = Path(f"/proc/{self.process.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
+        """The largest VmHWM (peak resident set) or VmRSS (current) of one process, in MB:
+        a proof pack is built in the one process that received its request."""
+        sizes = [_status_kb(pid, field) for pid in self._pids()]
+        sizes = [size for size in sizes if size is not None]
+        return max(sizes) / 1024 if sizes else None
+
+
+def _status_kb(pid: int, field: str) -> int | None:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
         return None
+    for line in status.splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return None
 
 
 def _free_port() -> int:

@@ -40,7 +40,12 @@ def test_unsigned_token_is_refused():
 
 def test_token_signed_with_another_key_is_refused():
     settings = get_settings()
-    claims = {"sub": "1", "aud": settings.jwt_audience, "iss": settings.jwt_issuer, "exp": 9999999999}
+    claims = {
+        "sub": "1",
+        "aud": settings.jwt_audience,
+        "iss": settings.jwt_issuer,
+        "exp": 9999999999,
+    }
     with pytest.raises(InvalidToken):
         read_api_token(jwt.encode(claims, "une-autre-cle", algorithm="HS256"))
 
@@ -67,3 +72,16 @@ def test_a_hash_made_with_older_parameters_is_replaced_at_login(session):
     authenticate(session=session, email=user.email, password="ancien-mot-de-passe", ip="::1")
     assert not needs_rehash(user.password_hash)
     assert verify_password("ancien-mot-de-passe", user.password_hash)
+
+
+def test_every_response_carries_the_security_headers_and_forms_get_a_csrf_cookie(client):
+    page = client.get("/login")
+    api = client.get("/healthz")
+
+    for response in (page, api):
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "same-origin"
+    assert "csrf" in page.headers["set-cookie"].lower()
+    assert "httponly" in page.headers["set-cookie"].lower()
+    assert "set-cookie" not in api.headers

@@ -260,6 +260,9 @@ def book_appointment(
         online=via != "staff",
     )
     site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
+    # Held until the end: the session's identity map keeps only the objects still referenced,
+    # and the slot check and the confirmation read the operator too.
+    operator = session.get(Operator, kind.operator_id)
     if start.tzinfo is None:
         raise Invalid({"start": "Créneau invalide"})
     start = start.astimezone(UTC)
@@ -277,6 +280,7 @@ def book_appointment(
                 session,
                 kind=kind,
                 site=site,
+                operator_code=operator.code,
                 mode=mode,
                 start=start,
                 person=person,
@@ -314,6 +318,7 @@ def _book_in_savepoint(
     *,
     kind: AppointmentType,
     site: Site | None,
+    operator_code: str,
     mode: str,
     start: datetime,
     person: BookingPerson | None,
@@ -368,8 +373,7 @@ def _book_in_savepoint(
     if appointment is None:
         raise SlotTaken([])
     # From the id, so that concurrent bookings never race for the same reference.
-    code = session.get(Operator, operator_id).code
-    appointment.reference = f"RDV-{code}-{appointment.id:06d}"
+    appointment.reference = f"RDV-{operator_code}-{appointment.id:06d}"
     session.add(appointment)
     session.flush()
     return appointment

@@ -20,7 +20,7 @@ from app.services.booking import book_appointment
 from app.services.interactions import record_interaction
 from app.services.scope import load_owned, operator_of
 from app.services.slots import free_slots, slot_times
-from app.services.staff import list_colleagues
+from app.services.staff import Colleague, list_colleagues
 
 _WEEKDAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche".split()
 _MONTHS = (
@@ -114,7 +114,7 @@ class CalendarView:
     counsellor: StaffUser | None
     site: Site | None
     days: list[CalendarDay]
-    counsellors: list[StaffUser]
+    counsellors: list[Colleague]
     sites: list[Site]
     can_pick_counsellor: bool
     previous_day: date
@@ -597,29 +597,29 @@ def _case_appointments(session, case, zone, now) -> list[CalendarEntry]:
         session.exec(select(TriageRequest.id).where(TriageRequest.case_id == case.id))
     )
     query = (
-        select(Appointment, AppointmentType, StaffUser)
+        select(Appointment, AppointmentType.name, StaffUser.full_name)
         .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
         .join(StaffUser, StaffUser.id == Appointment.counsellor_id)
         .where((Appointment.case_id == case.id) | (Appointment.triage_request_id.in_(triage_ids)))
         .order_by(Appointment.starts_at.desc())
     )
-    site_names = {
-        s.id: s.name for s in session.exec(select(Site).where(Site.operator_id == case.operator_id))
-    }
+    site_names = dict(
+        session.exec(select(Site.id, Site.name).where(Site.operator_id == case.operator_id)).all()
+    )
     today = now.astimezone(zone).date()
     return [
         CalendarEntry(
             appointment=a,
-            type_name=kind.name,
+            type_name=type_name,
             beneficiary_name="",
             link=None,
-            counsellor_name=staff.full_name,
+            counsellor_name=counsellor_name,
             site_name=site_names.get(a.site_id, "À distance"),
             start=a.starts_at.astimezone(zone),
             end=a.ends_at.astimezone(zone),
             can_mark=a.status == "booked" and a.starts_at.astimezone(zone).date() <= today,
         )
-        for a, kind, staff in session.exec(query)
+        for a, type_name, counsellor_name in session.exec(query)
     ]
 
 

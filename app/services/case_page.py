@@ -26,7 +26,7 @@ from app.services.referral_views import (
     referral_panel,
     referral_timeline_entries,
 )
-from app.services.staff import list_colleagues
+from app.services.staff import Colleague, list_colleagues
 
 
 @dataclass
@@ -48,13 +48,13 @@ class TimelineEntry:
 class CaseView:
     case: Case
     beneficiary: Beneficiary
-    referent: StaffUser | None
+    referent: Colleague | StaffUser | None
     site: Site | None
     time_zone: str
     units: list[ServiceUnit]
     episodes: list[Episode]
     running: list[Episode]
-    colleagues: list[StaffUser]
+    colleagues: list[Colleague]
     timeline: list[TimelineEntry] = field(default_factory=list)
     unit_by_id: dict[int, ServiceUnit] = field(default_factory=dict)
     order_warnings: dict[int, list[str]] = field(default_factory=dict)
@@ -141,7 +141,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
     view.booking = load_case_booking(session=session, actor=actor, case_id=case.id)
     documents = _document_entries(view, staff_by_id) + [
         TimelineEntry(r.at, "referral", author=r.author, referral=r)
-        for r in referral_timeline_entries(session=session, actor=actor, case_id=case.id)
+        for r in referral_timeline_entries(session=session, rows=view.referrals.rows)
     ]
     view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id, documents)
     view.order_warnings = _historical_warnings(episodes, units, unit_by_id)

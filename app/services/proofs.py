@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Exists
+from sqlalchemy import ColumnElement, Exists, bindparam
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, and_, case, col, func, select
 
@@ -122,7 +123,19 @@ def proof_status_for_episodes(
     status = {episode.id: EpisodeProofs() for episode in episodes}
     if not status:
         return status
-    statement = (
+    parameters = {"operator_id": operator_id, "episode_ids": list(status)}
+    for episode_id, kind, state, deliverable_id in session.exec(
+        _episode_proofs_statement(), params=parameters
+    ):
+        status[episode_id].items.append(ProofItem(kind, ProofState(state), deliverable_id))
+    return status
+
+
+@cache
+def _episode_proofs_statement():
+    """Built once, with bound parameters: building the proof rule's subqueries and their cache
+    key cost more than running the query, on every case page."""
+    return (
         select(
             Episode.id,
             DeliverableKind,
@@ -139,15 +152,12 @@ def proof_status_for_episodes(
         )
         .join(DeliverableKind, DeliverableKind.id == UnitProofRequirement.kind_id)
         .where(
-            Episode.operator_id == operator_id,
-            col(Episode.id).in_(list(status)),
+            Episode.operator_id == bindparam("operator_id"),
+            col(Episode.id).in_(bindparam("episode_ids", expanding=True)),
             DeliverableKind.active.is_(True),
         )
         .order_by(Episode.id, DeliverableKind.position, DeliverableKind.id)
     )
-    for episode_id, kind, state, deliverable_id in session.exec(statement):
-        status[episode_id].items.append(ProofItem(kind, ProofState(state), deliverable_id))
-    return status
 
 
 # ---- the managers' gap list -------------------------------------------------------------------

@@ -53,14 +53,14 @@ def _count_and_record(
     session: Session, bucket: str, keys: list[str], now: datetime, limit: int, period: str
 ) -> bool:
     since = now - _PERIODS[period]
-    over = False
-    for key in keys:
-        count = session.exec(
-            select(func.count()).where(
-                RateLimitHit.bucket == bucket, RateLimitHit.key == key, RateLimitHit.at > since
-            )
-        ).one()
-        over = over or count >= limit
+    counts = session.exec(
+        select(func.count())
+        .where(
+            RateLimitHit.bucket == bucket, col(RateLimitHit.key).in_(keys), RateLimitHit.at > since
+        )
+        .group_by(RateLimitHit.key)
+    )
+    over = any(count >= limit for count in counts)
     hits = [RateLimitHit(bucket=bucket, key=key, at=now) for key in keys]
     session.add_all(hits)
     session.flush()

@@ -173,10 +173,10 @@ def shared_default(beneficiary: Beneficiary) -> str:
 
 
 def referral_timeline_entries(
-    *, session: Session, actor: StaffUser, case_id: int
+    *, session: Session, rows: list[ReferralRow]
 ) -> list[ReferralTimelineEntry]:
-    """Every status change of the case's referrals, oldest first, for the case's history."""
-    rows = referrals_of_case(session=session, actor=actor, case_id=case_id)
+    """Every status change of a case's referrals (`referrals_of_case`), oldest first, for the
+    case's history."""
     authors = _staff(session, {e.actor_id for row in rows for e in row.events if e.actor_id})
     entries = [
         ReferralTimelineEntry(e.at, row.referral, e, row.partner, authors.get(e.actor_id))

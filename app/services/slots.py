@@ -134,9 +134,11 @@ def free_slots(
     end: date,
     now: datetime | None = None,
     counsellor_id: int | None = None,
+    only_at: datetime | None = None,
 ) -> list[Slot]:
     """Every (counsellor, start) free for this type, mode and site between two local dates
-    (inclusive), earliest first, then by counsellor id."""
+    (inclusive), earliest first, then by counsellor id; only those starting at `only_at` when
+    given (a booking checks one start, not the whole grid)."""
     if (
         not appointment_type.active
         or mode not in MODES
@@ -184,23 +186,23 @@ def free_slots(
     window_start = datetime.combine(start - timedelta(days=1), time(), tzinfo=UTC)
     window_end = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
     busy: dict[int, list[tuple[datetime, datetime]]] = {c: [] for c in active}
-    for absence in session.exec(
-        select(Absence).where(
-            col(Absence.counsellor_id).in_(active),
-            Absence.starts_at < window_end,
-            Absence.ends_at > window_start,
-        )
-    ):
-        busy[absence.counsellor_id].append((absence.starts_at, absence.ends_at))
-    for appointment in session.exec(
-        select(Appointment).where(
-            col(Appointment.counsellor_id).in_(active),
-            Appointment.status != "cancelled",
-            Appointment.starts_at < window_end,
-            Appointment.blocks_until > window_start,
-        )
-    ):
-        busy[appointment.counsellor_id].append((appointment.starts_at, appointment.blocks_until))
+    # Plain rows, not ORM objects: a busy site has hundreds of appointments in the window.
+    absences = select(Absence.counsellor_id, Absence.starts_at, Absence.ends_at).where(
+        col(Absence.counsellor_id).in_(active),
+        Absence.starts_at < window_end,
+        Absence.ends_at > window_start,
+    )
+    appointments = select(
+        Appointment.counsellor_id, Appointment.starts_at, Appointment.blocks_until
+    ).where(
+        col(Appointment.counsellor_id).in_(active),
+        Appointment.status != "cancelled",
+        Appointment.starts_at < window_end,
+        Appointment.blocks_until > window_start,
+    )
+    for statement in (absences, appointments):
+        for counsellor_id, busy_from, busy_until in session.exec(statement):
+            busy[counsellor_id].append((busy_from, busy_until))
 
     step = timedelta(minutes=GRID_MINUTES)
     found: set[Slot] = set()
@@ -226,14 +228,26 @@ def free_slots(
                 continue
             begin = local_to_utc(day, opening.start_time, zone)
             close = local_to_utc(day, opening.end_time, zone)
-            at = begin
-            while at + blocked <= close:
+            for at in _grid(begin, close, blocked, step, only_at):
                 if earliest <= at <= latest and not any(
                     b_start < at + blocked and at < b_end for b_start, b_end in periods
                 ):
                     found.add(Slot(at, at + length, opening.counsellor_id, slot_site, mode))
-                at += step
     return sorted(found, key=lambda s: (s.start, s.counsellor_id, s.site_id or 0))
+
+
+def _grid(
+    begin: datetime, close: datetime, blocked: timedelta, step: timedelta, only_at: datetime | None
+) -> list[datetime]:
+    """The starts of an opening's grid whose whole blocked span fits before it closes."""
+    if only_at is not None:
+        fits = begin <= only_at and only_at + blocked <= close
+        return [only_at] if fits and (only_at - begin) % step == timedelta(0) else []
+    starts, at = [], begin
+    while at + blocked <= close:
+        starts.append(at)
+        at += step
+    return starts
 
 
 def slot_times(slots: list[Slot]) -> list[tuple[datetime, datetime, int]]:
@@ -262,5 +276,6 @@ def counsellors_free_at(
         start=(start - timedelta(days=1)).date(),
         end=(start + timedelta(days=1)).date(),
         now=now,
+        only_at=start,
     )
-    return sorted({s.counsellor_id for s in slots if s.start == start})
+    return sorted({s.counsellor_id for s in slots})

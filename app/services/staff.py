@@ -1,5 +1,7 @@
 """Staff accounts of an operator."""
 
+from typing import NamedTuple
+
 from sqlmodel import Session, select
 
 from app.errors import Conflict, Invalid, NotFound
@@ -44,10 +46,16 @@ def create_staff_user(
     return user
 
 
-def list_colleagues(*, session: Session, operator_id: int) -> list[StaffUser]:
-    """Active staff of an operator who can hold cases, by name."""
+class Colleague(NamedTuple):
+    id: int
+    full_name: str
+
+
+def list_colleagues(*, session: Session, operator_id: int) -> list[Colleague]:
+    """Active staff of an operator who can hold cases, by name: what pickers and bylines show,
+    not whole accounts (an operator has a hundred counsellors; every case page lists them)."""
     query = (
-        select(StaffUser)
+        select(StaffUser.id, StaffUser.full_name)
         .where(
             StaffUser.operator_id == operator_id,
             StaffUser.active.is_(True),
@@ -55,7 +63,7 @@ def list_colleagues(*, session: Session, operator_id: int) -> list[StaffUser]:
         )
         .order_by(StaffUser.full_name)
     )
-    return list(session.exec(query))
+    return [Colleague(*row) for row in session.exec(query)]
 
 
 def get_colleague(

@@ -19,7 +19,7 @@ from app.models.partners import Referral, ReferralCreate, ReferralEvent
 from app.rendering import templates
 from app.security import create_api_token, create_link_token
 from app.services.outbox import deliver_due
-from app.services.referral_views import referral_timeline_entries
+from app.services.referral_views import referral_timeline_entries, referrals_of_case
 from app.services.referrals import propose_referral, send_referral
 from app.worker import run_delivery_loop
 from tests.conftest import alembic_config, scratch_database
@@ -486,7 +486,8 @@ def test_each_worker_pass_expires_unanswered_referrals(committed_app):
 
 def test_the_timeline_partial_renders_each_status_change(session, counsellor, case, partner):
     proposed(session, counsellor, case, partner, send=True)
-    entries = referral_timeline_entries(session=session, actor=counsellor, case_id=case.id)
+    rows = referrals_of_case(session=session, actor=counsellor, case_id=case.id)
+    entries = referral_timeline_entries(session=session, rows=rows)
     template = templates.get_template("referrals/_partials/timeline_entry.html")
     rendered = [
         html.unescape(template.render(referral=e.referral, event=e.event, partner=e.partner))

@@ -478,7 +478,7 @@ def test_case_panel_and_timeline_list_referrals_with_their_history(
     assert row.targets == ["in_progress", "completed", "abandoned"]
     assert panel.partner_groups == [("Bilan de compétences", [(partner.id, "CIBC Lyon")])]
     assert panel.shared_default.startswith("Nom : Zoé")
-    entries = referral_timeline_entries(session=session, actor=counsellor, case_id=case.id)
+    entries = referral_timeline_entries(session=session, rows=panel.rows)
     assert [e.event.to_status for e in entries] == ["proposed", "sent", "accepted"]
     assert entries[0].author.id == counsellor.id and entries[-1].author is None
 

@@ -486,6 +486,10 @@ def test_every_slot_is_inside_an_opening_on_the_grid_and_free(
             )
         assert {s.start for s in found} == expected
         assert [s.start for s in found] == sorted(s.start for s in found)
+        # A booking checks one start: the same answer as the whole grid, on or off the grid.
+        for at in [*sorted(expected)[:3], now + timedelta(hours=notice_hours, minutes=7)]:
+            only = slots(session, kind, site, week, week + timedelta(days=6), now=now, only_at=at)
+            assert only == [slot for slot in found if slot.start == at]
     finally:
         savepoint.rollback()
 

@@ -1,0 +1,32 @@
+"""`filrouge serve`: how many web processes it starts."""
+
+import os
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.config import get_settings
+from app.db import default_web_workers
+
+
+def test_one_web_process_per_core_on_postgresql_and_one_on_sqlite():
+    assert default_web_workers("sqlite:///var/filrouge.db") == 1
+    assert default_web_workers("postgresql://u:p@db/filrouge") == (os.cpu_count() or 1)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [(["--workers", "3"], 3), (["--reload", "--workers", "3"], 1), ([], "default")],
+)
+def test_serve_hands_the_number_of_processes_to_uvicorn(monkeypatch, arguments, expected):
+    started = {}
+    monkeypatch.setattr("app.cli.command.upgrade", lambda *_: None)
+    monkeypatch.setattr("app.cli.uvicorn.run", lambda target, **options: started.update(options))
+
+    result = CliRunner().invoke(cli, ["serve", "--no-worker", *arguments])
+
+    assert result.exit_code == 0, result.output
+    if expected == "default":
+        expected = default_web_workers(get_settings().database_url)
+    assert started["workers"] == expected
