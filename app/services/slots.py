@@ -100,6 +100,11 @@ def _holidays_of(subdivision: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.France(subdiv=subdivision, years=year).keys())
 
 
+# No appointment holds its counsellor longer: a type lasts at most 480 minutes plus a 120-minute
+# buffer (the type_duration_range and type_buffer_range constraints).
+LONGEST_APPOINTMENT = timedelta(hours=10)
+
+
 def is_public_holiday(day: date, subdivision: str | None) -> bool:
     return day in _holidays_of(subdivision, day.year)
 
@@ -199,6 +204,9 @@ def free_slots(
         Appointment.status != "cancelled",
         Appointment.starts_at < window_end,
         Appointment.blocks_until > window_start,
+        # Redundant, but it bounds the index range: without it every past appointment of the
+        # counsellors is read.
+        Appointment.starts_at > window_start - LONGEST_APPOINTMENT,
     )
     for statement in (absences, appointments):
         for counsellor_id, busy_from, busy_until in session.exec(statement):
