@@ -1,5 +1,6 @@
 """create_app(): routers, middleware, static files and error pages."""
 
+import gc
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
@@ -150,3 +151,8 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
+# What start-up built (modules, routes, templates, the ORM's mappings) lives as long as the
+# process. Frozen, it is left out of the garbage collector's full passes, which otherwise
+# walk it all and stall a request for 100 ms every few requests.
+gc.collect()
+gc.freeze()

@@ -4,7 +4,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy.orm import load_only
+from sqlmodel import Session, func, select
 
 from app.config import get_settings
 from app.errors import Conflict
@@ -140,31 +141,73 @@ def _with_beneficiary(operator_id: int):
     )
 
 
-def my_open_cases(*, session: Session, actor: StaffUser, limit: int = 100) -> list[CaseRow]:
+def my_open_cases(
+    *, session: Session, actor: StaffUser, offset: int = 0, limit: int = 100
+) -> list[CaseRow]:
     """The actor's open cases, most recent activity first."""
     statement = (
-        _with_beneficiary(operator_of(actor))
-        .where(Case.referent_id == actor.id, Case.status == CaseStatus.OPEN)
-        .order_by(Case.last_activity_at.desc())
+        _my_case_lines(actor)
+        .order_by(Case.last_activity_at.desc(), Case.id.desc())
+        .offset(offset)
         .limit(limit)
     )
     return _case_rows(session, statement)
 
 
-def my_idle_cases(*, session: Session, actor: StaffUser, limit: int = 100) -> list[CaseRow]:
+def my_idle_cases(
+    *, session: Session, actor: StaffUser, offset: int = 0, limit: int = 100
+) -> list[CaseRow]:
     """The actor's open cases without activity for `idle_case_days` days, oldest first."""
-    since = utcnow() - timedelta(days=get_settings().idle_case_days)
     statement = (
-        _with_beneficiary(operator_of(actor))
-        .where(
-            Case.referent_id == actor.id,
-            Case.status == CaseStatus.OPEN,
-            Case.last_activity_at < since,
-        )
-        .order_by(Case.last_activity_at)
+        _my_case_lines(actor)
+        .where(Case.last_activity_at < _idle_since())
+        .order_by(Case.last_activity_at, Case.id)
+        .offset(offset)
         .limit(limit)
     )
     return _case_rows(session, statement)
+
+
+@dataclass(frozen=True)
+class MyCaseCounts:
+    open: int
+    idle: int
+
+
+def my_case_counts(*, session: Session, actor: StaffUser) -> MyCaseCounts:
+    """How many open cases the actor follows, and how many of them are idle: one query."""
+    opened, idle = session.exec(
+        select(func.count(), func.count().filter(Case.last_activity_at < _idle_since())).where(
+            *_my_open_cases_scope(actor)
+        )
+    ).one()
+    return MyCaseCounts(open=opened, idle=idle)
+
+
+def _my_open_cases_scope(actor: StaffUser) -> list:
+    # The operator comes first so that ix_cases_operator_referent_status answers.
+    return [
+        Case.operator_id == operator_of(actor),
+        Case.referent_id == actor.id,
+        Case.status == CaseStatus.OPEN,
+    ]
+
+
+def _my_case_lines(actor: StaffUser):
+    """The actor's open cases with their beneficiary, loading only the columns a list shows."""
+    return (
+        select(Case, Beneficiary)
+        .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
+        .where(*_my_open_cases_scope(actor))
+        .options(
+            load_only(Case.id, Case.reference, Case.status, Case.motive, Case.last_activity_at),
+            load_only(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name),
+        )
+    )
+
+
+def _idle_since():
+    return utcnow() - timedelta(days=get_settings().idle_case_days)
 
 
 def cases_of_beneficiary(*, session: Session, actor: StaffUser, beneficiary_id: int) -> list[Case]:

@@ -4,6 +4,8 @@ counts for reports and the lines printed in deliverables."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import and_
+from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
 from app.config import get_settings
@@ -229,44 +231,105 @@ def _names(session, ids: set[int]) -> dict[int, str]:
 # ---- the counsellor's home ----------------------------------------------------------------
 
 
-def awaiting_answer(*, session: Session, actor: StaffUser) -> list[FollowUpRow]:
+def awaiting_answer(
+    *, session: Session, actor: StaffUser, offset: int = 0, limit: int = 100
+) -> list[FollowUpRow]:
     """Referrals of the actor's cases sent to a partner who has not answered: still waiting,
-    or expired (to send again or abandon, so that none is forgotten)."""
+    or expired (to send again or abandon, so that none is forgotten). Oldest sent first."""
     query = (
         _followed(actor)
-        .where(col(Referral.status).in_([S.SENT.value, S.EXPIRED.value]))
+        .where(_is_awaiting())
         .order_by(col(Referral.sent_at), col(Referral.id))
+        .offset(offset)
+        .limit(limit)
     )
     return [FollowUpRow(*row) for row in session.exec(query)]
 
 
 def follow_up_due(
-    *, session: Session, actor: StaffUser, today: date | None = None
+    *,
+    session: Session,
+    actor: StaffUser,
+    today: date | None = None,
+    offset: int = 0,
+    limit: int = 100,
 ) -> list[FollowUpRow]:
-    """Referrals of the actor's cases whose follow-up date has come and that are not over."""
-    today = today or _operator_today(session, actor)
+    """Referrals of the actor's cases whose follow-up date has come and that are not over,
+    the most overdue first."""
+    today = today or operator_today(session=session, actor=actor)
     query = (
         _followed(actor)
-        .where(col(Referral.follow_up_on) <= today, col(Referral.status).not_in(list(FINAL)))
+        .where(_is_due(today))
         .order_by(col(Referral.follow_up_on), col(Referral.id))
+        .offset(offset)
+        .limit(limit)
     )
     return [FollowUpRow(*row) for row in session.exec(query)]
 
 
+@dataclass(frozen=True)
+class FollowUpCounts:
+    awaiting: int
+    due: int
+
+
+def follow_up_counts(
+    *, session: Session, actor: StaffUser, today: date | None = None
+) -> FollowUpCounts:
+    """How many referrals `awaiting_answer` and `follow_up_due` list in all, in one query."""
+    today = today or operator_today(session=session, actor=actor)
+    awaiting, due = session.exec(
+        select(func.count().filter(_is_awaiting()), func.count().filter(_is_due(today)))
+        .select_from(Referral)
+        .join(Case, col(Case.id) == Referral.case_id)
+        .where(*_followed_scope(actor))
+    ).one()
+    return FollowUpCounts(awaiting=awaiting, due=due)
+
+
+def _is_awaiting():
+    return col(Referral.status).in_([S.SENT.value, S.EXPIRED.value])
+
+
+def _is_due(today: date):
+    return and_(col(Referral.follow_up_on) <= today, col(Referral.status).not_in(list(FINAL)))
+
+
 def _followed(actor: StaffUser):
+    """The rows of the home lists, loading only the columns follow_up_table.html shows."""
     return (
         select(Referral, Case, Beneficiary, Partner)
         .join(Case, col(Case.id) == Referral.case_id)
         .join(Beneficiary, col(Beneficiary.id) == Case.beneficiary_id)
         .join(Partner, col(Partner.id) == Referral.partner_id)
-        .where(Referral.operator_id == operator_of(actor), Case.referent_id == actor.id)
-        .limit(100)
+        .where(*_followed_scope(actor))
+        .options(
+            load_only(Referral.id, Referral.status, Referral.sent_at, Referral.follow_up_on),
+            load_only(Case.id, Case.reference),
+            load_only(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name),
+            load_only(Partner.id, Partner.name),
+        )
     )
 
 
-def _operator_today(session, actor) -> date:
-    operator = session.get(Operator, operator_of(actor))
-    return to_local(utcnow(), operator.time_zone).date()
+def _followed_scope(actor: StaffUser) -> list:
+    # The case's operator is redundant with the referral's, but lets PostgreSQL start from
+    # the counsellor's cases (ix_cases_operator_referent_status) rather than filter every
+    # sent referral of the operator: 1 ms instead of 7 on the national dataset.
+    operator_id = operator_of(actor)
+    return [
+        Referral.operator_id == operator_id,
+        Case.operator_id == operator_id,
+        Case.referent_id == actor.id,
+    ]
+
+
+def operator_today(*, session: Session, actor: StaffUser) -> date:
+    """Today in the actor's operator's time zone: when a follow-up date has come."""
+    time_zone = session.exec(
+        select(Operator.time_zone).where(Operator.id == operator_of(actor))
+    ).one()
+    return to_local(utcnow(), time_zone).date()
 
 
 # ---- reports and deliverables -------------------------------------------------------------

@@ -4,7 +4,7 @@ Whatever the outcome, the triage is recorded as a UO0 episode on a case, so that
 shows up: the case stays open for a counsellor, or is closed at once after a redirection.
 """
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.errors import Conflict, Invalid
 from app.models.base import utcnow
@@ -98,16 +98,26 @@ def queue(
     statement = (
         select(TriageRequest, Beneficiary)
         .join(Beneficiary, Beneficiary.id == TriageRequest.beneficiary_id)
-        .where(
-            TriageRequest.operator_id == operator_of(actor),
-            TriageRequest.status == TriageStatus.PENDING,
-        )
+        .where(*_queued(actor, mine_only))
     )
+    return list(session.exec(statement.order_by(TriageRequest.received_at).limit(limit)))
+
+
+def queue_size(*, session: Session, actor: StaffUser, mine_only: bool = False) -> int:
+    """How many requests `queue` holds in all, beyond the ones a page shows."""
+    return session.exec(select(func.count()).where(*_queued(actor, mine_only))).one()
+
+
+def _queued(actor: StaffUser, mine_only: bool) -> list:
+    conditions = [
+        TriageRequest.operator_id == operator_of(actor),
+        TriageRequest.status == TriageStatus.PENDING,
+    ]
     if mine_only:
-        statement = statement.where(
+        conditions.append(
             (TriageRequest.assigned_to_id == actor.id) | TriageRequest.assigned_to_id.is_(None)
         )
-    return list(session.exec(statement.order_by(TriageRequest.received_at).limit(limit)))
+    return conditions
 
 
 def _pending(session: Session, actor: StaffUser, request_id: int) -> TriageRequest:
