@@ -20,6 +20,7 @@ from app.services.triage import (
     get_request,
     open_case_from_request,
     queue,
+    queue_size,
     redirect_request,
     suggest_redirection,
 )
@@ -32,7 +33,11 @@ def triage_queue(request: Request, session: SessionDep, user: CaseWorker, mine: 
     return render(
         request,
         "triage/queue.html",
-        {"items": queue(session=session, actor=user, mine_only=mine), "mine": mine},
+        {
+            "items": queue(session=session, actor=user, mine_only=mine),
+            "total": queue_size(session=session, actor=user, mine_only=mine),
+            "mine": mine,
+        },
     )
 
 

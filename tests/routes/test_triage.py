@@ -1,8 +1,11 @@
+from functools import partial
+
 from sqlmodel import select
 
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
 from app.models.triage import TriageRequest
+from app.services.triage import queue
 from tests.factories import log_in, make_beneficiary, make_operator, make_staff
 
 
@@ -135,3 +138,25 @@ def test_a_nul_character_in_the_global_search_finds_nobody(client, session):
     setup_counsellor(client, session)
     page = client.get("/search", params={"q": "ARA-\x00"})
     assert page.status_code == 200 and "Aucune personne trouvée" in page.text
+
+
+def test_a_long_queue_says_how_many_wait_beyond_the_oldest_shown(client, session, monkeypatch):
+    user, _ = setup_counsellor(client, session)
+    monkeypatch.setattr("app.routes.triage.queue", partial(queue, limit=2))
+    for name in ("Anne", "Bruno", "Chloé"):
+        person = make_beneficiary(session, user, first_name=name)
+        session.add(
+            TriageRequest(
+                operator_id=user.operator_id,
+                beneficiary_id=person.id,
+                channel="telephone",
+                motive="reconversion",
+                cep_situation="actif_prive",
+            )
+        )
+    session.flush()
+
+    page = client.get("/triage").text
+
+    assert 'Demandes en attente <span class="muted">(3)</span>' in page
+    assert "Affichage des 2 plus anciennes sur 3" in page
