@@ -44,3 +44,6 @@ __all__ = [
     "StaffUser",
     "TriageRequest",
 ]
+
+# Registers the session events that keep each case's firsts (after every table is imported).
+from app.models import case_firsts  # noqa: E402, F401

@@ -40,7 +40,13 @@ class Case(SQLModel, table=True):
             "last_activity_at",
         ),
         Index("ix_cases_operator_last_activity", "operator_id", "last_activity_at"),
-        Index("ix_cases_opened_at", "opened_at"),  # reports: cases opened in a period
+        # Reports: cases opened in a period, with what they count read from the index alone
+        # on PostgreSQL (new cases per month and operator, first contact to first appointment).
+        Index(
+            "ix_cases_opened_at",
+            "opened_at",
+            postgresql_include=["operator_id", "first_contact_at", "first_appointment_at"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -62,6 +68,11 @@ class Case(SQLModel, table=True):
     last_activity_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # Kept by the ORM on every flush (app/models/case_firsts.py) for the activity report: the
+    # earlier of the opening and the first triage request received, and the first appointment
+    # not cancelled.
+    first_contact_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    first_appointment_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
     @property
     def is_open(self) -> bool:

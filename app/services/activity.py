@@ -408,33 +408,16 @@ def _days_between(session: Session, later, earlier):
 
 def _first_appointment_delay(session: Session, scope: _Scope) -> Section:
     """Median days from the first contact to the first appointment not cancelled."""
-    first_request = (
-        select(func.min(TriageRequest.received_at))
-        .where(TriageRequest.case_id == Case.id)
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    first_appointment = (
-        select(func.min(Appointment.starts_at))
-        .where(Appointment.case_id == Case.id, Appointment.status != "cancelled")
-        .correlate(Case)
-        .scalar_subquery()
-    )
-    # Each case's two firsts are looked up once: OFFSET 0 keeps the database from copying
-    # the lookups into the outer query, where they would run again for the filter.
-    firsts = (
-        select(Case.opened_at, first_request.label("request"), first_appointment.label("visit"))
-        .where(*scope.cases(), scope.within(Case.opened_at))
-        .offset(0)
-        .subquery()
-    )
-    # The triage request came first, unless the case was opened directly (or earlier).
-    contact = case(
-        (firsts.c.request < firsts.c.opened_at, firsts.c.request), else_=firsts.c.opened_at
-    )
+    # Each case keeps its firsts (app/models/case_firsts.py): one pass over the cases opened.
     inner = (
-        select(_days_between(session, firsts.c.visit, contact).label("days"))
-        .where(firsts.c.visit.is_not(None))
+        select(
+            _days_between(session, Case.first_appointment_at, Case.first_contact_at).label("days")
+        )
+        .where(
+            *scope.cases(),
+            scope.within(Case.opened_at),
+            col(Case.first_appointment_at).is_not(None),
+        )
         .subquery()
     )
     cases, days = _count_and_median(session, inner.c.days)

@@ -46,6 +46,8 @@ class CaseStory:
         self.site_id = site_id
         self.opened_at = opened_at
         self.last_activity = opened_at
+        # Kept on the case as the app's session events keep it (app/models/case_firsts.py).
+        self.first_appointment: datetime | None = None
         self.running: list[list] = []  # episodes not yet written: [id, code, start, end, outcome]
         self.ended: list[tuple] = []  # (episode id, unit code, ended_at, interactions)
         self.stopped = False  # the story reached "now"
@@ -174,6 +176,8 @@ class CaseStory:
         appointment_id = t.ids["appointments"]()
         starts = t.clock.moment(*slot)
         ends = starts + timedelta(minutes=motif.minutes)
+        if status != "cancelled":
+            self.first_appointment = min(starts, self.first_appointment or starts)
         mode = (
             MODE.get(channel) if channel else rng.choice(("on_site", "on_site", "video", "phone"))
         )

@@ -179,6 +179,7 @@ class Storyteller:
         batch.add(T.CASES, (
             case_id, world.operator_id, reference, beneficiary_id, site_id, referent, channel,
             motive, request_text, "closed" if closed_at else "open", reason, note, opened_at,
-            closed_at, max(story.last_activity, closed_at or opened_at),
+            closed_at, max(story.last_activity, closed_at or opened_at), first_contact,
+            story.first_appointment,
         ))  # fmt: skip
         return first_contact, closed_at

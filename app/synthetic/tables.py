@@ -38,9 +38,11 @@ CASES = Table(
     (
         "id", "operator_id", "reference", "beneficiary_id", "site_id", "referent_id", "channel",
         "motive", "request_text", "status", "close_reason", "close_note", "opened_at",
-        "closed_at", "last_activity_at",
+        "closed_at", "last_activity_at", "first_contact_at", "first_appointment_at",
     ),
-    stamps=("opened_at", "closed_at", "last_activity_at"),
+    stamps=(
+        "opened_at", "closed_at", "last_activity_at", "first_contact_at", "first_appointment_at",
+    ),
 )  # fmt: skip
 TRIAGE_REQUESTS = Table(
     "triage_requests",

@@ -1,0 +1,101 @@
+"""Each case's firsts (first contact, first appointment not cancelled), kept on the case at every
+flush, so that the activity report reads them instead of looking up every case's rows.
+
+One session event sees every ORM write, whatever the service; statements that bypass the ORM
+(bulk UPDATE/DELETE, COPY) must call `refresh_case_firsts` themselves. The synthetic generator
+computes the values as it writes its rows (app/synthetic/stories.py).
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
+
+from app.models.appointments import Appointment
+from app.models.cases import Case
+from app.models.triage import TriageRequest
+
+# The attributes of a row pointing at a case that its case's firsts depend on.
+_WATCHED: dict[type, tuple[str, ...]] = {
+    Appointment: ("case_id", "starts_at", "status"),
+    TriageRequest: ("case_id", "received_at"),
+}
+_PENDING = "case_firsts.refreshed"  # case ids refreshed by this flush, for after_flush_postexec
+_CHUNK = 500  # case ids per statement: far below every engine's limit on bound parameters
+
+
+def firsts_values() -> dict:
+    """The two columns recomputed from the case's rows (subqueries correlated to `cases`)."""
+    earlier_request = (
+        select(func.min(TriageRequest.received_at))
+        .where(TriageRequest.case_id == Case.id, TriageRequest.received_at < Case.opened_at)
+        .scalar_subquery()
+    )
+    first_appointment = (
+        select(func.min(Appointment.starts_at))
+        .where(Appointment.case_id == Case.id, Appointment.status != "cancelled")
+        .scalar_subquery()
+    )
+    # The triage request came first, unless the case was opened directly (or earlier).
+    return {
+        "first_contact_at": func.coalesce(earlier_request, Case.opened_at),
+        "first_appointment_at": first_appointment,
+    }
+
+
+def refresh_case_firsts(connection: Connection, case_ids: Iterable[int]) -> None:
+    """Recompute the firsts of these cases from their triage requests and appointments."""
+    ids = sorted(set(case_ids))
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        connection.execute(update(Case).where(col(Case.id).in_(chunk)).values(**firsts_values()))
+
+
+def _touched_cases(session: Session) -> set[int]:
+    """Cases whose firsts this flush may change, before and after a row moved between cases."""
+    ids: set[int] = set()
+    new, deleted = session.new, session.deleted
+    for obj in (*new, *deleted, *session.dirty):
+        attributes = inspect(obj).attrs
+        if isinstance(obj, Case):
+            if obj in new or attributes.opened_at.history.has_changes():
+                ids.add(obj.id)
+        elif (watched := _WATCHED.get(type(obj))) is not None and (
+            obj in new
+            or obj in deleted
+            or any(attributes[name].history.has_changes() for name in watched)
+        ):
+            ids.update(attributes.case_id.history.sum())  # the case it left, too
+    ids.discard(None)
+    return ids
+
+
+@event.listens_for(Session, "after_flush")
+def _refresh_after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    # The new, dirty and deleted rows and their history are still those of the flush here.
+    ids = _touched_cases(session)
+    if ids:
+        refresh_case_firsts(session.connection(), ids)
+        flush_context.attributes[_PENDING] = ids
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _show_refreshed_values(session: Session, flush_context: UOWTransaction) -> None:
+    """Cases loaded in the session show the values just written, as if read after the flush."""
+    ids = flush_context.attributes.pop(_PENDING, ())
+    loaded = {}
+    for case_id in ids:
+        case = session.identity_map.get(session.identity_key(Case, case_id))
+        if case is not None:
+            loaded[case_id] = case
+    if not loaded:
+        return
+    statement = select(Case.id, Case.first_contact_at, Case.first_appointment_at).where(
+        col(Case.id).in_(list(loaded))
+    )
+    for case_id, contact, appointment in session.connection().execute(statement):
+        set_committed_value(loaded[case_id], "first_contact_at", contact)
+        set_committed_value(loaded[case_id], "first_appointment_at", appointment)
