@@ -63,7 +63,7 @@ def serve(
         int | None,
         typer.Option(
             min=1,
-            help="Processus web (par défaut : un par cœur sur PostgreSQL, un seul sur SQLite).",
+            help="Processus web (par défaut : un par cœur plus un sur PostgreSQL, un sur SQLite).",
         ),
     ] = None,
 ) -> None:

@@ -60,11 +60,13 @@ def build_engine(url: str) -> Engine:
 
 
 def default_web_workers(url: str) -> int:
-    """One web process per core on PostgreSQL. SQLite takes one writer at a time, and
-    processes queued on its lock gain nothing over the threads of one process."""
+    """On PostgreSQL, one web process per core and one more: each process waits on the
+    database part of the time, and the extra one keeps the cores busy meanwhile (bookings on
+    2 cores: 82/s with 2 processes, 95–99/s with 3, 79/s with 4). SQLite takes one writer at
+    a time: processes queued on its lock gain nothing over the threads of one process."""
     if make_url(url).get_backend_name() == "sqlite":
         return 1
-    return os.cpu_count() or 1
+    return (os.cpu_count() or 1) + 1
 
 
 @lru_cache

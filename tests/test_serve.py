@@ -10,9 +10,9 @@ from app.config import get_settings
 from app.db import default_web_workers
 
 
-def test_one_web_process_per_core_on_postgresql_and_one_on_sqlite():
+def test_one_web_process_per_core_and_one_more_on_postgresql_and_one_on_sqlite():
     assert default_web_workers("sqlite:///var/filrouge.db") == 1
-    assert default_web_workers("postgresql://u:p@db/filrouge") == (os.cpu_count() or 1)
+    assert default_web_workers("postgresql://u:p@db/filrouge") == (os.cpu_count() or 1) + 1
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, and_, col, or_, select
 
 from app.models.appointments import MODES, Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.base import utcnow
@@ -159,34 +159,35 @@ def free_slots(
     blocked = length + timedelta(minutes=appointment_type.buffer_minutes)
     operator_id = appointment_type.operator_id
 
-    query = select(OpeningSlot).where(
-        OpeningSlot.operator_id == operator_id,
-        OpeningSlot.valid_from <= end,
-        or_(col(OpeningSlot.valid_until).is_(None), col(OpeningSlot.valid_until) >= start),
+    # Each opening of an active counsellor, with its site when the site is active (None for
+    # a remote opening), in one query.
+    query = (
+        select(OpeningSlot, Site)
+        .join(StaffUser, StaffUser.id == OpeningSlot.counsellor_id)
+        .outerjoin(Site, and_(Site.id == OpeningSlot.site_id, col(Site.active)))
+        .where(
+            OpeningSlot.operator_id == operator_id,
+            OpeningSlot.valid_from <= end,
+            or_(col(OpeningSlot.valid_until).is_(None), col(OpeningSlot.valid_until) >= start),
+            StaffUser.operator_id == operator_id,
+            col(StaffUser.active),
+        )
     )
     if counsellor_id is not None:
         query = query.where(OpeningSlot.counsellor_id == counsellor_id)
     if site_id is not None:
         query = query.where(OpeningSlot.site_id == site_id)
-    openings = [o for o in session.exec(query) if _opening_matches(o, mode, site_id)]
+    openings = [
+        (opening, site)
+        for opening, site in session.exec(query)
+        if _opening_matches(opening, mode, site_id)
+        and (opening.site_id is None or site is not None)
+    ]
     if not openings:
         return []
 
-    site_ids = {o.site_id for o in openings if o.site_id is not None}
-    sites = {
-        s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(site_ids), Site.active))
-    }
     operator = session.get(Operator, operator_id)
-    counsellor_ids = {o.counsellor_id for o in openings}
-    active = set(
-        session.exec(
-            select(StaffUser.id).where(
-                col(StaffUser.id).in_(counsellor_ids),
-                StaffUser.active,
-                StaffUser.operator_id == operator_id,
-            )
-        )
-    )
+    active = {opening.counsellor_id for opening, _site in openings}
     # Local dates of any zone (UTC−10 … UTC+14) fall within a day either side in UTC.
     window_start = datetime.combine(start - timedelta(days=1), time(), tzinfo=UTC)
     window_end = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
@@ -214,13 +215,8 @@ def free_slots(
 
     step = timedelta(minutes=GRID_MINUTES)
     found: set[Slot] = set()
-    for opening in openings:
-        if opening.counsellor_id not in active:
-            continue
-        if opening.site_id is not None:
-            site = sites.get(opening.site_id)
-            if site is None:
-                continue
+    for opening, site in openings:
+        if site is not None:
             zone_name = site.time_zone
             subdivision = holiday_subdivision(postcode=site.postcode)
         else:

@@ -545,4 +545,4 @@ def test_a_month_for_many_counsellors_takes_a_constant_number_of_queries(session
         event.remove(session.connection(), "before_cursor_execute", listener)
 
     assert len(found) > 1000
-    assert len(statements) <= 6
+    assert len(statements) <= 4
