@@ -1,7 +1,8 @@
 """Small builders for test data; each takes the session and keyword overrides."""
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from itertools import count
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -23,6 +24,12 @@ from app.services.operators import create_operator
 PASSWORD = "mot-de-passe-de-test"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
 _seq = count(1)
+
+
+def paris_today() -> date:
+    """Today for the test operators (Europe/Paris), which the app checks dates against: from
+    23:00 or 22:00 UTC it is already tomorrow there, while date.today() on a UTC machine is not."""
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
 
 
 def make_operator(session: Session, code: str = "ARA", name: str = "Auvergne-Rhône-Alpes"):

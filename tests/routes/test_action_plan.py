@@ -1,6 +1,6 @@
 """The action plan on the case: plain form posts, htmx fragments and the JSON API."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -9,7 +9,7 @@ from app.models.deliverables import ActionStep, ActionStepWrite
 from app.models.nomenclatures import StepOwner
 from app.security import create_api_token
 from app.services.action_plan import add_step
-from tests.factories import log_in, make_case, make_operator, make_staff
+from tests.factories import log_in, make_case, make_operator, make_staff, paris_today
 
 HTMX = {"HX-Request": "true"}
 
@@ -38,7 +38,7 @@ def form(csrf, **overrides) -> dict:
     return {
         "description": "Contacter Transitions Pro",
         "owner": "beneficiary",
-        "due_on": (date.today() + timedelta(days=30)).isoformat(),
+        "due_on": (paris_today() + timedelta(days=30)).isoformat(),
         "status": "todo",
         "csrf_token": csrf,
         **overrides,
@@ -76,7 +76,7 @@ def test_htmx_post_returns_the_plan_fragment(client, session, case, csrf):
 
 
 def test_swapped_fragment_equals_the_part_of_the_full_page(client, session, counsellor, case, csrf):
-    add(session, counsellor, case, due_on=date.today() - timedelta(days=3))
+    add(session, counsellor, case, due_on=paris_today() - timedelta(days=3))
     fragment = client.get(f"/cases/{case.id}/plan", headers=HTMX).text.strip()
     assert fragment.startswith("<section") and fragment in client.get(f"/cases/{case.id}/plan").text
 
@@ -109,7 +109,7 @@ def test_plain_post_with_bad_input_shows_the_plan_page_with_errors(client, sessi
 
 
 def test_inline_status_change_keeps_the_other_fields(client, session, counsellor, case, csrf):
-    step = add(session, counsellor, case, due_on=date.today() + timedelta(days=5))
+    step = add(session, counsellor, case, due_on=paris_today() + timedelta(days=5))
     answer = client.post(
         f"/cases/{case.id}/plan/steps/{step.id}",
         data={
@@ -169,7 +169,7 @@ def test_deleting_a_step(client, session, counsellor, case, csrf):
 
 
 def test_overdue_steps_say_so_in_words(client, session, counsellor, case, csrf):
-    add(session, counsellor, case, due_on=date.today() - timedelta(days=3))
+    add(session, counsellor, case, due_on=paris_today() - timedelta(days=3))
     assert "En retard" in client.get(f"/cases/{case.id}/plan").text
 
 
@@ -232,7 +232,7 @@ def api(client, counsellor):
 
 def test_api_round_trip(api, case):
     url = f"/api/v1/cases/{case.id}/action-steps"
-    due = (date.today() + timedelta(days=14)).isoformat()
+    due = (paris_today() + timedelta(days=14)).isoformat()
     created = api.post(url, json={"description": "Contacter l'APEC", "owner": "partner"})
     assert created.status_code == 201
     body = created.json()

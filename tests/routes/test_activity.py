@@ -1,7 +1,7 @@
 """The « Rapport d'activité » page, its CSV/XLSX tables and the API endpoint."""
 
 import html
-from datetime import datetime
+from datetime import date, datetime, time
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,8 @@ from app.models.nomenclatures import Role
 from app.security import create_api_token
 from tests.factories import log_in, make_case, make_interaction, make_operator, make_staff
 
-TODAY = datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+PARIS = ZoneInfo("Europe/Paris")
+TODAY = datetime.now(PARIS).date().isoformat()
 PERIOD = f"du={TODAY}&au={TODAY}"
 
 
@@ -20,7 +21,9 @@ PERIOD = f"du={TODAY}&au={TODAY}"
 def ara(session):
     operator = make_operator(session)
     counsellor = make_staff(session, operator)
-    make_interaction(session, counsellor, make_case(session, counsellor))
+    # Early today in Paris, past at any hour (an hour ago is still yesterday until 1 a.m.).
+    early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 1), tzinfo=PARIS)
+    make_interaction(session, counsellor, make_case(session, counsellor), occurred_at=early_today)
     return operator
 
 

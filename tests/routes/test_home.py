@@ -2,7 +2,7 @@
 all of them; the full lists page through the rest."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
@@ -20,6 +20,7 @@ from tests.factories import (
     make_operator,
     make_partner,
     make_staff,
+    paris_today,
 )
 
 
@@ -62,7 +63,7 @@ def referrals(session, counsellor, count: int, **values) -> list[Referral]:
             **values,
         )
         if "follow_up_on" in values:
-            referral.follow_up_on = date.today() - timedelta(days=count - n)
+            referral.follow_up_on = paris_today() - timedelta(days=count - n)
         session.add(referral)
         made.append(referral)
     session.flush()
@@ -114,7 +115,7 @@ def test_home_caps_the_referrals_awaiting_an_answer_oldest_sent_first(
 
 def test_home_caps_the_referrals_to_follow_up_most_overdue_first(logged_in, session, counsellor):
     oldest, *_, newest = referrals(
-        session, counsellor, HOME_ROWS + 4, status="accepted", follow_up_on=date.today()
+        session, counsellor, HOME_ROWS + 4, status="accepted", follow_up_on=paris_today()
     )
     part = section(logged_in.get("/").text, "referrals-due-title")
     assert rows(part) == HOME_ROWS and f"({HOME_ROWS + 4})" in part

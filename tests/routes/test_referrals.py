@@ -4,7 +4,7 @@ API, tenant isolation, and one journey through a real SMTP server."""
 import html
 import re
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from alembic import command
@@ -30,6 +30,7 @@ from tests.factories import (
     make_operator,
     make_partner,
     make_staff,
+    paris_today,
 )
 from tests.smtp import body
 
@@ -210,7 +211,7 @@ def test_only_the_actions_the_machine_allows_are_offered(
 
 def test_an_overdue_follow_up_is_marked_in_words(client, session, counsellor, case, partner, csrf):
     referral = proposed(session, counsellor, case, partner)
-    referral.follow_up_on = date.today() - timedelta(days=2)
+    referral.follow_up_on = paris_today() - timedelta(days=2)
     session.add(referral)
     assert "Date de relance dépassée" in read(client.get(f"/cases/{case.id}/referrals"))
 
@@ -222,7 +223,7 @@ def test_the_home_page_lists_referrals_awaiting_an_answer_and_to_follow_up(
     assert "Aucune orientation en attente de réponse." in empty
     assert "Aucune orientation à relancer aujourd'hui." in empty
     waiting = proposed(session, counsellor, case, partner, send=True)
-    waiting.follow_up_on = date.today()
+    waiting.follow_up_on = paris_today()
     session.add(waiting)
     home = read(client.get("/"))
     assert "Orientations en attente de réponse du partenaire" in home
@@ -331,7 +332,7 @@ def test_api_proposes_sends_moves_and_lists(client, session, counsellor, case, p
         "purpose": "Bilan",
         "shared_information": "Nom : Zoé",
         "consent": True,
-        "follow_up_on": date.today().isoformat(),
+        "follow_up_on": paris_today().isoformat(),
     }
     created = client.post(f"/api/v1/cases/{case.id}/referrals", json=body_, headers=headers)
     assert created.status_code == 201

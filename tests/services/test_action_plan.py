@@ -8,7 +8,7 @@ from app.models.cases import CaseClose
 from app.models.deliverables import ActionStepWrite
 from app.models.nomenclatures import CloseReason, StepOwner, StepStatus
 from app.services import action_plan, cases
-from tests.factories import make_case, make_operator, make_staff
+from tests.factories import make_case, make_operator, make_staff, paris_today
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def descriptions(session, actor, case) -> list[str]:
 
 
 def in_days(days: int) -> date:
-    return date.today() + timedelta(days=days)
+    return paris_today() + timedelta(days=days)
 
 
 def test_steps_are_appended_in_order(session, counsellor, case):

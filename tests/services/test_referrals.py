@@ -2,7 +2,7 @@
 counts and document lines."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -48,6 +48,7 @@ from tests.factories import (
     make_operator,
     make_partner,
     make_staff,
+    paris_today,
 )
 
 S = ReferralStatus
@@ -114,9 +115,9 @@ def test_proposal_records_consent_and_history_and_touches_the_case(
     session, counsellor, case, partner
 ):
     before = case.last_activity_at
-    referral = propose(session, counsellor, case, partner, follow_up_on=date.today())
+    referral = propose(session, counsellor, case, partner, follow_up_on=paris_today())
     assert referral.status == "proposed" and referral.consent_at is not None
-    assert referral.created_by_id == counsellor.id and referral.follow_up_on == date.today()
+    assert referral.created_by_id == counsellor.id and referral.follow_up_on == paris_today()
     assert events(session, referral) == [(None, "proposed", "counsellor")]
     assert case.last_activity_at >= before
     assert messages(session) == []
@@ -171,7 +172,7 @@ def test_consent_is_required(session, counsellor, case, partner):
 @pytest.mark.parametrize("days", [-1, 400])
 def test_follow_up_date_is_not_past_nor_beyond_a_year(session, counsellor, case, partner, days):
     with pytest.raises(Invalid) as refused:
-        propose(session, counsellor, case, partner, follow_up_on=date.today() + timedelta(days))
+        propose(session, counsellor, case, partner, follow_up_on=paris_today() + timedelta(days))
     assert "follow_up_on" in refused.value.fields
 
 
@@ -488,11 +489,11 @@ def test_home_lists_follow_the_counsellors_own_cases(session, counsellor, case, 
     other_case = make_case(session, colleague)
     waiting, _ = sent(session, counsellor, case, partner)
     propose(session, colleague, other_case, partner, send_now=True)
-    due = propose(session, counsellor, case, partner, follow_up_on=date.today())
+    due = propose(session, counsellor, case, partner, follow_up_on=paris_today())
     assert [r.referral.id for r in awaiting_answer(session=session, actor=counsellor)] == [
         waiting.id
     ]
-    tomorrow = date.today() + timedelta(days=1)
+    tomorrow = paris_today() + timedelta(days=1)
     listed = follow_up_due(session=session, actor=counsellor, today=tomorrow)
     assert [r.referral.id for r in listed] == [due.id]
     assert listed[0].beneficiary.id == case.beneficiary_id
