@@ -121,7 +121,8 @@ def _days(start: date, end: date):
         day += timedelta(days=1)
 
 
-def _opening_matches(opening: OpeningSlot, mode: str, site_id: int | None) -> bool:
+def _opening_matches(opening, mode: str, site_id: int | None) -> bool:
+    """Whether an opening (an OpeningSlot or a row of its columns) offers this mode here."""
     if mode not in opening.modes.split():
         return False
     if mode == "on_site":
@@ -159,10 +160,21 @@ def free_slots(
     blocked = length + timedelta(minutes=appointment_type.buffer_minutes)
     operator_id = appointment_type.operator_id
 
-    # Each opening of an active counsellor, with its site when the site is active (None for
-    # a remote opening), in one query.
+    # Each opening of an active counsellor, with its site's zone and postcode when the site is
+    # active (None for a remote opening), in one query, as plain rows.
     query = (
-        select(OpeningSlot, Site)
+        select(
+            OpeningSlot.counsellor_id,
+            OpeningSlot.site_id,
+            OpeningSlot.weekday,
+            OpeningSlot.start_time,
+            OpeningSlot.end_time,
+            OpeningSlot.modes,
+            OpeningSlot.valid_from,
+            OpeningSlot.valid_until,
+            Site.time_zone,
+            Site.postcode,
+        )
         .join(StaffUser, StaffUser.id == OpeningSlot.counsellor_id)
         .outerjoin(Site, and_(Site.id == OpeningSlot.site_id, col(Site.active)))
         .where(
@@ -178,16 +190,16 @@ def free_slots(
     if site_id is not None:
         query = query.where(OpeningSlot.site_id == site_id)
     openings = [
-        (opening, site)
-        for opening, site in session.exec(query)
+        opening
+        for opening in session.exec(query)
         if _opening_matches(opening, mode, site_id)
-        and (opening.site_id is None or site is not None)
+        and (opening.site_id is None or opening.time_zone is not None)
     ]
     if not openings:
         return []
 
     operator = session.get(Operator, operator_id)
-    active = {opening.counsellor_id for opening, _site in openings}
+    active = {opening.counsellor_id for opening in openings}
     # Local dates of any zone (UTC−10 … UTC+14) fall within a day either side in UTC.
     window_start = datetime.combine(start - timedelta(days=1), time(), tzinfo=UTC)
     window_end = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
@@ -215,10 +227,10 @@ def free_slots(
 
     step = timedelta(minutes=GRID_MINUTES)
     found: set[Slot] = set()
-    for opening, site in openings:
-        if site is not None:
-            zone_name = site.time_zone
-            subdivision = holiday_subdivision(postcode=site.postcode)
+    for opening in openings:
+        if opening.site_id is not None:
+            zone_name = opening.time_zone
+            subdivision = holiday_subdivision(postcode=opening.postcode)
         else:
             zone_name = operator.time_zone if operator else "Europe/Paris"
             subdivision = holiday_subdivision(time_zone=zone_name)
