@@ -284,7 +284,7 @@ class Bench:
             and {"attempts": booking.RACE_ATTEMPTS, "won": rush.booked, "409": rush.taken},
         }
         result.note = (
-            f"{run.per_second:.0f}/s over {run.seconds:.1f} s ({run.booked} booked, "
+            f"{run.per_second:.1f}/s over {run.seconds:.1f} s ({run.booked} booked, "
             f"{len(rest)} slots); {doubles} double; {len(run.errors)} errors"
         )
         if rush:

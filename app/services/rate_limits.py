@@ -4,8 +4,8 @@ every app process shares them (setting FILROUGE_PUBLIC_RATE_LIMIT, e.g. "20/minu
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
-from sqlalchemy.engine import Engine
+from sqlalchemy import delete, func, insert
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
@@ -50,23 +50,23 @@ def rate_limit_target(session: Session) -> Session | Engine:
 
 
 def _count_and_record(
-    session: Session, bucket: str, keys: list[str], now: datetime, limit: int, period: str
+    db: Session | Connection, bucket: str, keys: list[str], now: datetime, limit: int, period: str
 ) -> bool:
+    """Plain statements, no ORM objects: this runs before every public request."""
     since = now - _PERIODS[period]
-    counts = session.exec(
+    counts = db.execute(
         select(func.count())
         .where(
             RateLimitHit.bucket == bucket, col(RateLimitHit.key).in_(keys), RateLimitHit.at > since
         )
         .group_by(RateLimitHit.key)
-    )
+    ).scalars()
     over = any(count >= limit for count in counts)
-    hits = [RateLimitHit(bucket=bucket, key=key, at=now) for key in keys]
-    session.add_all(hits)
-    session.flush()
+    hits = [{"bucket": bucket, "key": key, "at": now} for key in keys]
+    ids = db.execute(insert(RateLimitHit).returning(RateLimitHit.id), hits).scalars().all()
     # Opportunistic purge: about one request in _PURGE_EVERY clears what no window needs.
-    if any(hit.id % _PURGE_EVERY == 0 for hit in hits):
-        session.execute(delete(RateLimitHit).where(col(RateLimitHit.at) < now - _KEEP))
+    if any(hit_id % _PURGE_EVERY == 0 for hit_id in ids):
+        db.execute(delete(RateLimitHit).where(col(RateLimitHit.at) < now - _KEEP))
     return over
 
 
@@ -85,9 +85,8 @@ def check_rate(
     if not wanted:
         return
     if isinstance(session_or_engine, Engine):
-        with Session(session_or_engine) as own:
+        with session_or_engine.begin() as own:
             over = _count_and_record(own, bucket, wanted, now, limit, period)
-            own.commit()
     else:
         over = _count_and_record(session_or_engine, bucket, wanted, now, limit, period)
     if over:
