@@ -220,7 +220,12 @@ def cases_of_beneficiary(*, session: Session, actor: StaffUser, beneficiary_id: 
 
 
 def find_cases(*, session: Session, actor: StaffUser, reference: str) -> list[CaseRow]:
-    """Cases whose reference contains the text typed (global search)."""
+    """Cases whose reference contains the text typed (global search).
+
+    A reference (ARA-2026-000123) always has digits: a name typed in the search box is not
+    looked for among them, which on SQLite meant reading every case of the operator."""
+    if not any(character.isdigit() for character in reference):
+        return []
     statement = (
         _with_beneficiary(operator_of(actor))
         # References are written in capitals: the typed text is raised to match them, so that

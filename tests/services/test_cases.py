@@ -29,6 +29,19 @@ def test_case_reference_names_operator_and_year(session, counsellor):
     assert case.reference == f"ARA-{case.opened_at.year}-{case.id:06d}"
 
 
+def test_the_global_search_finds_a_case_by_any_part_of_its_reference_with_digits(
+    session, counsellor
+):
+    case = make_case(session, counsellor)
+    _code, year, number = case.reference.split("-")
+
+    for typed in (case.reference, case.reference.lower(), number, f"{year}-{number[:3]}"):
+        found = cases.find_cases(session=session, actor=counsellor, reference=typed)
+        assert [row.case.id for row in found] == [case.id], typed
+    # Every reference starts with the operator's code: without a digit, nothing is a match.
+    assert cases.find_cases(session=session, actor=counsellor, reference="ARA") == []
+
+
 def test_units_start_in_any_order_and_again(session, counsellor):
     case = make_case(session, counsellor)
     for code in ("UO1", "UO2.1", "UO1", "UO2.2", "UO2.1"):
