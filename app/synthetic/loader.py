@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
+import app.models  # noqa: F401  (every table in the metadata)
+from app.models.base import UTCDateTime
 from app.synthetic.constraints import LiftedConstraints, LiftedSqliteChecks
 
 # What the app's UTCDateTime column stores on SQLite (naive UTC, always with microseconds): the
@@ -27,6 +30,14 @@ class Table:
     name: str
     columns: tuple[str, ...]
     stamps: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, name: str) -> "Table":
+        """A table of the app's models: its columns in the models' order, and those holding
+        moments (UTCDateTime). Rows are built in that order (app/synthetic/stories.py)."""
+        columns = SQLModel.metadata.tables[name].columns
+        stamps = tuple(column.name for column in columns if isinstance(column.type, UTCDateTime))
+        return cls(name, tuple(column.name for column in columns), stamps)
 
     @property
     def stamp_indexes(self) -> tuple[int, ...]:
