@@ -139,6 +139,20 @@ def test_a_deleted_appointment_no_longer_counts(session, agenda):
     assert_kept(session, case)
 
 
+def phoned_in(session, counsellor, received_at):
+    """A new person's request, received by phone at `received_at`, in the triage queue."""
+    return create_request(
+        session=session,
+        actor=counsellor,
+        data=TriageCreate(
+            beneficiary_id=make_beneficiary(session, counsellor).id,
+            channel=Channel.PHONE,
+            motive=RequestMotive.RETRAIN,
+            received_at=received_at,
+        ),
+    )
+
+
 def test_a_triage_request_received_before_the_opening_is_the_first_contact(session, agenda):
     counsellor = agenda[1]
     case = make_case(session, counsellor)
@@ -164,16 +178,7 @@ def test_a_triage_request_received_before_the_opening_is_the_first_contact(sessi
 def test_a_case_opened_from_triage_was_first_contacted_when_the_request_came(session, agenda):
     _site, counsellor, _kind = agenda
     received_at = utcnow() - timedelta(days=2)
-    request = create_request(
-        session=session,
-        actor=counsellor,
-        data=TriageCreate(
-            beneficiary_id=make_beneficiary(session, counsellor).id,
-            channel=Channel.PHONE,
-            motive=RequestMotive.RETRAIN,
-            received_at=received_at,
-        ),
-    )
+    request = phoned_in(session, counsellor, received_at)
     case = open_case_from_request(
         session=session,
         actor=counsellor,
@@ -189,16 +194,7 @@ def test_a_case_opened_from_triage_was_first_contacted_when_the_request_came(ses
 def test_an_appointment_of_the_request_joins_the_case_when_honoured(session, agenda):
     site, counsellor, kind = agenda
     now = datetime.now(UTC).replace(microsecond=0)
-    request = create_request(
-        session=session,
-        actor=counsellor,
-        data=TriageCreate(
-            beneficiary_id=make_beneficiary(session, counsellor).id,
-            channel=Channel.PHONE,
-            motive=RequestMotive.RETRAIN,
-            received_at=now - timedelta(days=3),
-        ),
-    )
+    request = phoned_in(session, counsellor, now - timedelta(days=3))
     starts_at = now - timedelta(hours=2)
     appointment = Appointment(
         operator_id=counsellor.operator_id,
