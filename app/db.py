@@ -38,7 +38,7 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def build_engine(url: str) -> Engine:
+def build_engine(url: str, *, pool_size: int = 10) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -55,7 +55,11 @@ def build_engine(url: str) -> Engine:
     # Added to any `options` the URL already carries (a statement_timeout, a search_path).
     options = f"{parsed.query.get('options', '')} -c jit=off -c work_mem=32MB".strip()
     return create_engine(
-        url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args={"options": options}
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args={"options": options},
     )
 
 
@@ -72,6 +76,19 @@ def default_web_workers(url: str) -> int:
 @lru_cache
 def get_engine() -> Engine:
     return build_engine(get_settings().database_url)
+
+
+@lru_cache
+def get_health_engine() -> Engine:
+    """A connection of its own for /healthz, which must answer while a burst of requests holds
+    the pool; its reads never wait for SQLite's write lock."""
+    engine = build_engine(get_settings().database_url, pool_size=1)
+    return engine.execution_options(sqlite_immediate=False)
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
 
 
 def unit_of_work(engine: Engine) -> Iterator[Session]:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from app.config import get_settings
 from app.db import get_session
@@ -32,6 +33,8 @@ class LoginRequired(Exception):
 def current_browser_session(request: Request, session: SessionDep) -> StaffSession | None:
     token = request.cookies.get(SESSION_COOKIE)
     found = find_session(session=session, token=token) if token else None
+    # This thread ends the transaction it opened: the endpoint's runs in another thread.
+    session.commit()
     if found is None:
         return None
     staff_session, user = found
@@ -64,11 +67,18 @@ def current_api_staff(
     except InvalidToken as exc:
         raise LoginRequired() from exc
     user = session.get(StaffUser, staff_id)
+    session.commit()  # as in current_browser_session: this thread ends what it began
     if user is None or not user.active:
         raise LoginRequired()
     return user
 
 
+async def submitted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop (async I/O only) for a plain `def` endpoint."""
+    return await request.form()
+
+
+SubmittedForm = Annotated[FormData, Depends(submitted_form)]
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
 ApiStaff = Annotated[StaffUser, Depends(current_api_staff)]
 

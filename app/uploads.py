@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Annotated, BinaryIO
 
 import filetype
-from fastapi import Request
+from fastapi import Depends, Request
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
@@ -143,25 +143,60 @@ def too_large() -> FileTooLarge:
     return FileTooLarge(f"Fichier trop volumineux : {get_settings().max_upload_mb} Mo au maximum.")
 
 
+@dataclass(frozen=True)
+class Received:
+    """A streamed upload's outcome: the checked file, or why it was refused (`refused.form`
+    holds the small fields as typed, to show them again)."""
+
+    upload: Upload | None = None
+    refused: UploadRefused | Invalid | None = None
+
+
+def _receiver_for(request: Request) -> "_Receiver":
+    csrf_required = _csrf_left_to_us(request)
+    return _Receiver(
+        get_storage(),
+        csrf_required=csrf_required,
+        expected_csrf=expected_csrf_token(request) if csrf_required else None,
+    )
+
+
+async def _receive_checked(receiver: "_Receiver", request: Request) -> Upload:
+    try:
+        await receiver.receive(request)
+        return await run_in_threadpool(receiver.checked)
+    except DomainError as exc:
+        exc.form = dict(receiver.fields)  # type: ignore[attr-defined]  # to show what was typed
+        raise
+
+
 @asynccontextmanager
 async def received_upload(request: Request) -> AsyncIterator[Upload]:
     """Receive the multipart body's `file` part and check it; the temporary copy is gone on exit.
 
     Keep the file by moving it into the storage (`save_file`) inside the block."""
-    csrf_required = _csrf_left_to_us(request)
-    receiver = _Receiver(
-        get_storage(),
-        csrf_required=csrf_required,
-        expected_csrf=expected_csrf_token(request) if csrf_required else None,
-    )
+    receiver = _receiver_for(request)
     try:
-        await receiver.receive(request)
-        yield await run_in_threadpool(receiver.checked)
-    except DomainError as exc:
-        exc.form = dict(receiver.fields)  # type: ignore[attr-defined]  # to show what was typed
-        raise
+        yield await _receive_checked(receiver, request)
     finally:
         receiver.discard()
+
+
+async def streamed_upload(request: Request) -> AsyncIterator[Received]:
+    """Dependency of a plain `def` endpoint: the file arrives on the event loop (async reads,
+    disk writes in threads) before the endpoint runs; the temporary copy is gone afterwards."""
+    receiver = _receiver_for(request)
+    try:
+        try:
+            received = Received(upload=await _receive_checked(receiver, request))
+        except (UploadRefused, Invalid) as exc:
+            received = Received(refused=exc)
+        yield received
+    finally:
+        receiver.discard()
+
+
+ReceivedUpload = Annotated[Received, Depends(streamed_upload)]
 
 
 def _csrf_left_to_us(request: Request) -> bool:

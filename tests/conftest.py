@@ -91,8 +91,9 @@ def session(engine):
 
 
 @pytest.fixture
-def app(session):
+def app(session, engine):
     from app.main import create_app
+    from app.routes.health import health_engine
 
     application = create_app()
 
@@ -108,6 +109,8 @@ def app(session):
             raise
 
     application.dependency_overrides[get_session] = test_session
+    reader = engine.execution_options(sqlite_immediate=False)
+    application.dependency_overrides[health_engine] = lambda: reader
     return application
 
 

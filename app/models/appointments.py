@@ -99,9 +99,7 @@ class Appointment(SQLModel, table=True):
         Index("ix_appointments_counsellor_starts", "counsellor_id", "starts_at"),
         Index("ix_appointments_operator_starts", "operator_id", "starts_at"),
         # A case's appointments, and its first one read from the index alone (reports).
-        Index(
-            "ix_appointments_case_starts", "case_id", "starts_at", postgresql_include=["status"]
-        ),
+        Index("ix_appointments_case_starts", "case_id", "starts_at", postgresql_include=["status"]),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,18 +1,19 @@
 """The action plan of a case: htmx fragment and plain-form actions, and its JSON API."""
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
-from app.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
+from app.routing import new_router
 from app.services import action_plan
 
-pages = APIRouter(prefix="/cases/{case_id}/plan", include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["plan d'action"], responses=API_ERRORS)
+pages = new_router(prefix="/cases/{case_id}/plan", include_in_schema=False)
+api = new_router(prefix="/api/v1", tags=["plan d'action"], responses=API_ERRORS)
 
 FRAGMENT = "action_plan/_partials/plan.html"
 
@@ -32,9 +33,8 @@ def _plan(request, session, user, case_id, **context):
     )
 
 
-async def _act(request, session, user, case_id, form_id: str, perform):
+def _act(request, form, session, user, case_id, form_id: str, perform):
     """Run one plan action in a savepoint: bad input re-renders the form and writes nothing."""
-    form = await request.form()
     try:
         with session.begin_nested():
             notice, focus = perform(form)
@@ -63,18 +63,23 @@ def plan_page(request: Request, session: SessionDep, user: CaseWorker, case_id: 
 
 
 @pages.post("/steps")
-async def add(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def add(request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm):
     def perform(form):
         data = parse_form(ActionStepWrite, form)
         action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
         return "Étape ajoutée au plan d'action.", "plan-new-description"
 
-    return await _act(request, session, user, case_id, "add", perform)
+    return _act(request, form, session, user, case_id, "add", perform)
 
 
 @pages.post("/steps/{step_id}")
-async def update(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int
+def update(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: int,
+    step_id: int,
+    form: SubmittedForm,
 ):
     def perform(form):
         data = parse_form(ActionStepWrite, form)
@@ -85,11 +90,18 @@ async def update(
         # form closes, so the focus goes to the announcement.
         return "Étape enregistrée.", None if "inline" in form else "plan-action-status"
 
-    return await _act(request, session, user, case_id, f"step-{step_id}", perform)
+    return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
 
 @pages.post("/steps/{step_id}/move")
-async def move(request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int):
+def move(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: int,
+    step_id: int,
+    form: SubmittedForm,
+):
     def perform(form):
         direction = parse_form(ActionStepMove, form).direction
         action_plan.move_step(
@@ -97,18 +109,23 @@ async def move(request: Request, session: SessionDep, user: CaseWorker, case_id:
         )
         return "Étape déplacée.", f"step-{step_id}-{direction}"
 
-    return await _act(request, session, user, case_id, f"step-{step_id}", perform)
+    return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
 
 @pages.post("/steps/{step_id}/delete")
-async def delete(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, step_id: int
+def delete(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: int,
+    step_id: int,
+    form: SubmittedForm,
 ):
     def perform(_form):
         action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
         return "Étape supprimée.", "plan-action-status"
 
-    return await _act(request, session, user, case_id, f"step-{step_id}", perform)
+    return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
 
 # ---- JSON API -----------------------------------------------------------------------------
@@ -151,6 +168,6 @@ def delete_step(session: SessionDep, user: ApiCaseWorker, case_id: int, step_id:
     return Response(status_code=204)
 
 
-router = APIRouter()
+router = new_router()
 router.include_router(pages)
 router.include_router(api)

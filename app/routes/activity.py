@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
@@ -14,13 +14,14 @@ from app.forms import parse_form
 from app.models.fields import OptionalDay, OptionalRowId
 from app.rendering import render
 from app.routes.api import API_ERRORS
+from app.routing import new_router
 from app.services.activity import SUMMARY, activity_report, default_period
 from app.services.operators import list_sites
 from app.services.report_tables import ActivityReport
 from app.services.staff import list_colleagues
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
 
 
 class ActivityFilters(SQLModel):

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel
 
 from app.deps import ApiCaseWorker, SessionDep
@@ -20,6 +20,7 @@ from app.models.cases import (
 )
 from app.models.catalogue import ServiceUnit, ServiceUnitPublic
 from app.models.triage import TriageCreate, TriageOpenCase, TriagePublic, TriageRedirect
+from app.routing import new_router
 from app.services import beneficiaries, cases, episodes, interactions, triage
 from app.services.catalogue import list_units
 
@@ -31,7 +32,7 @@ API_ERRORS = {
     409: {"description": "Conflit avec l'état actuel"},
     422: {"description": "Données invalides"},
 }
-router = APIRouter(prefix="/api/v1", tags=["dossiers"], responses=API_ERRORS)
+router = new_router(prefix="/api/v1", tags=["dossiers"], responses=API_ERRORS)
 
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]

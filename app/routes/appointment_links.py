@@ -4,12 +4,13 @@ see it, cancel it or move it to another free slot."""
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 
 from app.deps import SessionDep
 from app.errors import Conflict, Invalid
 from app.rendering import render
+from app.routing import new_router
 from app.services.appointment_changes import (
     SlotTaken,
     can_change,
@@ -20,7 +21,7 @@ from app.services.appointment_changes import (
     too_late_message,
 )
 
-router = APIRouter(prefix="/rendez-vous/gerer", include_in_schema=False)
+router = new_router(prefix="/rendez-vous/gerer", include_in_schema=False)
 
 
 def _private(response):

@@ -1,8 +1,9 @@
 """Attachments: upload to a case (form, htmx or API) and download through a rights check."""
 
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
@@ -11,6 +12,7 @@ from app.models.attachments import AttachmentPublic
 from app.models.staff import StaffUser
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
+from app.routing import new_router
 from app.services.attachments import (
     add_attachment,
     attachment_panel,
@@ -18,7 +20,7 @@ from app.services.attachments import (
     open_attachment,
 )
 from app.services.cases import get_case
-from app.uploads import UploadRefused, received_upload
+from app.uploads import Received, ReceivedUpload, UploadRefused
 
 PAGE = "attachments/page.html"
 FRAGMENT = "attachments/_partials/attachments.html"
@@ -44,25 +46,38 @@ _UPLOAD_ERRORS = {
     422: {"description": "Fichier manquant ou vide, archive suspecte, description trop longue"},
 }
 
-pages = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["pièces jointes"], responses=API_ERRORS)
-router = APIRouter()
+pages = new_router(include_in_schema=False)
+api = new_router(prefix="/api/v1", tags=["pièces jointes"], responses=API_ERRORS)
+router = new_router()
 
 
-async def _store(request: Request, session, user: StaffUser, case_id: int):
-    """Stream the file in, then keep it with the case."""
-    get_case(session=session, actor=user, case_id=case_id)  # 404 before reading a byte
+def _store(session, user: StaffUser, case_id: int, received: Received):
+    """Keep the file that arrived with the case, or say why it was refused."""
+    if received.refused is not None:
+        raise received.refused
+    return add_attachment(
+        session=session,
+        actor=user,
+        case_id=case_id,
+        upload=received.upload,
+        description=received.upload.fields.get("description", ""),
+    )
+
+
+def _case_checked(session, user: StaffUser, case_id: int) -> None:
+    get_case(session=session, actor=user, case_id=case_id)
     # Release the database (SQLite's write lock, a pooled connection) while the file arrives,
     # which takes minutes on a slow link; the row is written in a new transaction.
     session.commit()
-    async with received_upload(request) as upload:
-        return add_attachment(
-            session=session,
-            actor=user,
-            case_id=case_id,
-            upload=upload,
-            description=upload.fields.get("description", ""),
-        )
+
+
+def page_case_checked(session: SessionDep, user: CaseWorker, case_id: int) -> None:
+    """A 404 before a byte of the file is read."""
+    _case_checked(session, user, case_id)
+
+
+def api_case_checked(session: SessionDep, user: ApiCaseWorker, case_id: int) -> None:
+    _case_checked(session, user, case_id)
 
 
 def _download(attachment, chunks) -> StreamingResponse:
@@ -106,9 +121,16 @@ def attachments_page(request: Request, session: SessionDep, user: CaseWorker, ca
 
 @pages.post("/cases/{case_id}/attachments")
 @streams_upload
-async def upload_attachment(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def upload_attachment(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: int,
+    _checked: Annotated[None, Depends(page_case_checked)],
+    received: ReceivedUpload,
+):
     try:
-        attachment = await _store(request, session, user, case_id)
+        attachment = _store(session, user, case_id, received)
     except (UploadRefused, Invalid) as exc:
         errors = exc.fields if isinstance(exc, Invalid) else {exc.field: exc.message}
         form = getattr(exc, "form", {})
@@ -141,11 +163,17 @@ def get_attachments(session: SessionDep, user: ApiCaseWorker, case_id: int):
     responses=_UPLOAD_ERRORS,
     openapi_extra={"requestBody": _UPLOAD_BODY},
 )
-async def post_attachment(request: Request, session: SessionDep, user: ApiCaseWorker, case_id: int):
+def post_attachment(
+    session: SessionDep,
+    user: ApiCaseWorker,
+    case_id: int,
+    _checked: Annotated[None, Depends(api_case_checked)],
+    received: ReceivedUpload,
+):
     """Upload a file (field `file`, optional `description`) as multipart/form-data.
 
     PDF, images and office documents; the type is read from the content, not the name."""
-    return await _store(request, session, user, case_id)
+    return _store(session, user, case_id, received)
 
 
 @api.get(

@@ -3,7 +3,7 @@
 from typing import Annotated
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
@@ -12,10 +12,11 @@ from app.config import get_settings
 from app.deps import SESSION_COOKIE, CurrentStaff, SessionDep, cookie_secure
 from app.errors import Invalid, TooManyAttempts
 from app.rendering import render
+from app.routing import new_router
 from app.security import create_api_token
 from app.services.auth import authenticate, end_session, start_session
 
-router = APIRouter()
+router = new_router()
 
 
 def _client_ip(request: Request) -> str:

@@ -3,14 +3,15 @@ counsellors' openings and absences (/admin/disponibilites, managers and operator
 
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from app.deps import CaseWorker, SessionDep
+from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Invalid
 from app.forms import parse_form
 from app.models.appointments import AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit
 from app.rendering import render
+from app.routing import new_router
 from app.services.availability import (
     create_absence,
     create_opening,
@@ -27,7 +28,7 @@ from app.services.availability import (
 from app.services.catalogue import list_units
 from app.services.operators import get_operator, list_sites
 
-router = APIRouter(include_in_schema=False)
+router = new_router(include_in_schema=False)
 
 NEW = "new"
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
@@ -93,9 +94,9 @@ def types_page(request: Request, session: SessionDep, user: CaseWorker, enregist
 
 
 @router.post("/admin/motifs")
-async def add_type(request: Request, session: SessionDep, user: CaseWorker):
+def add_type(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
     list_types(session=session, actor=user)  # 403 before any form error
-    form = _submitted(await request.form())
+    form = _submitted(form)
     try:
         with session.begin_nested():
             data = parse_form(AppointmentTypeEdit, form)
@@ -106,9 +107,11 @@ async def add_type(request: Request, session: SessionDep, user: CaseWorker):
 
 
 @router.post("/admin/motifs/{type_id}")
-async def save_type(request: Request, session: SessionDep, user: CaseWorker, type_id: int):
+def save_type(
+    request: Request, session: SessionDep, user: CaseWorker, type_id: int, form: SubmittedForm
+):
     get_type(session=session, actor=user, type_id=type_id)  # 404 or 403 before any form error
-    form = _submitted(await request.form())
+    form = _submitted(form)
     try:
         with session.begin_nested():
             data = parse_form(AppointmentTypeEdit, form)
@@ -155,9 +158,9 @@ def planning_page(request: Request, session: SessionDep, user: CaseWorker, enreg
 
 
 @router.post("/admin/disponibilites/ouvertures")
-async def add_opening(request: Request, session: SessionDep, user: CaseWorker):
+def add_opening(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
     list_counsellors(session=session, actor=user)  # 403 before any form error
-    form = _submitted(await request.form())
+    form = _submitted(form)
     try:
         with session.begin_nested():
             data = parse_form(OpeningSlotEdit, form)
@@ -176,9 +179,9 @@ def remove_opening(session: SessionDep, user: CaseWorker, opening_id: int):
 
 
 @router.post("/admin/disponibilites/absences")
-async def add_absence(request: Request, session: SessionDep, user: CaseWorker):
+def add_absence(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
     list_counsellors(session=session, actor=user)
-    form = dict((await request.form()).items())
+    form = dict(form.items())
     time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
     try:
         with session.begin_nested():

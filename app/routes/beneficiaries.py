@@ -1,17 +1,18 @@
 """Beneficiary pages: profile with its cases, and the profile edit form."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from app.deps import CaseWorker, SessionDep
+from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.beneficiaries import BeneficiaryUpdate
 from app.rendering import render
+from app.routing import new_router
 from app.services.beneficiaries import get_beneficiary, update_beneficiary
 from app.services.cases import cases_of_beneficiary
 
-router = APIRouter(prefix="/beneficiaries", include_in_schema=False)
+router = new_router(prefix="/beneficiaries", include_in_schema=False)
 
 
 def _page(request, session, user, beneficiary_id, *, form=None, errors=None, status_code=200):
@@ -37,10 +38,13 @@ def beneficiary_page(request: Request, session: SessionDep, user: CaseWorker, be
 
 
 @router.post("/{beneficiary_id}")
-async def edit_beneficiary(
-    request: Request, session: SessionDep, user: CaseWorker, beneficiary_id: int
+def edit_beneficiary(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    beneficiary_id: int,
+    form: SubmittedForm,
 ):
-    form = await request.form()
     try:
         with session.begin_nested():
             data = parse_form(BeneficiaryUpdate, form)

@@ -7,16 +7,17 @@ import uuid
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from app.dates import to_local
-from app.deps import SessionDep
+from app.deps import SessionDep, SubmittedForm
 from app.errors import Invalid, TooManyAttempts
 from app.forms import field_errors
 from app.models.base import utcnow
 from app.rendering import render
+from app.routing import new_router
 from app.services.booking import (
     BookingPerson,
     SlotTaken,
@@ -33,7 +34,7 @@ from app.services.booking import (
 )
 from app.services.rate_limits import check_rate, rate_limit_target
 
-router = APIRouter(prefix="/rendez-vous", include_in_schema=False)
+router = new_router(prefix="/rendez-vous", include_in_schema=False)
 
 MODE_LABELS = {"on_site": "Sur place", "phone": "Par téléphone", "video": "En visio"}
 WEEKDAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche".split()
@@ -99,8 +100,7 @@ def choose_motif(request: Request, session: SessionDep, operateur: str = ""):
 
 
 @router.post("/lieu")
-async def choose_site(request: Request, session: SessionDep):
-    form = await request.form()
+def choose_site(request: Request, session: SessionDep, form: SubmittedForm):
     operator = operator_by_code(session=session, code=str(form.get("operateur", "-")))
     types = bookable_types(session=session, operator_id=operator.id)
     mode = str(form.get("mode", ""))
@@ -246,8 +246,7 @@ def _refused(request: Request, session, values: dict):
 
 
 @router.post("/coordonnees")
-async def book(request: Request, session: SessionDep):
-    form = await request.form()
+def book(request: Request, session: SessionDep, form: SubmittedForm):
     values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
     if refused := _refused(request, session, values):
         return refused
@@ -324,8 +323,7 @@ def callback_form(
 
 
 @router.post("/rappel")
-async def ask_callback(request: Request, session: SessionDep):
-    form = await request.form()
+def ask_callback(request: Request, session: SessionDep, form: SubmittedForm):
     values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
     if refused := _refused(request, session, values):
         return refused

@@ -3,13 +3,14 @@
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import Form, Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.deps import CaseWorker, SessionDep
 from app.errors import Conflict, Invalid
 from app.models.base import utcnow
 from app.rendering import is_htmx, render
+from app.routing import new_router
 from app.services import booking
 from app.services.calendar import (
     CaseBooking,
@@ -20,7 +21,7 @@ from app.services.calendar import (
     no_show_report,
 )
 
-router = APIRouter(include_in_schema=False)
+router = new_router(include_in_schema=False)
 
 OptionalText = Annotated[str, Query(max_length=20)]
 

@@ -1,15 +1,16 @@
 """The case page — the heart of the product — and its inline actions (htmx or plain posts)."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from app.dates import input_datetime
-from app.deps import CaseWorker, SessionDep
+from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.base import utcnow
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.rendering import is_htmx, render
+from app.routing import new_router
 from app.services.case_page import load_case_view
 from app.services.cases import (
     case_time_zone,
@@ -21,7 +22,7 @@ from app.services.cases import (
 from app.services.episodes import end_episode, start_episode
 from app.services.interactions import record_interaction
 
-router = APIRouter(prefix="/cases", include_in_schema=False)
+router = new_router(prefix="/cases", include_in_schema=False)
 
 
 def _page(
@@ -52,9 +53,8 @@ def _page(
     )
 
 
-async def _act(request, session, user, case_id, action: str, perform):
+def _act(request, session, user, case_id, form, action: str, perform):
     """Run one case action in a savepoint; re-render with errors, or show the updated case."""
-    form = await request.form()
     try:
         with session.begin_nested():
             notices = perform(form) or []
@@ -77,57 +77,72 @@ def case_page(request: Request, session: SessionDep, user: CaseWorker, case_id: 
 
 
 @router.post("/{case_id}/episodes")
-async def start_unit(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def start_unit(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+):
     def perform(form):
         data = parse_form(EpisodeStart, form)
         _episode, warnings = start_episode(session=session, actor=user, case_id=case_id, data=data)
         return warnings
 
-    return await _act(request, session, user, case_id, "start_episode", perform)
+    return _act(request, session, user, case_id, form, "start_episode", perform)
 
 
 @router.post("/{case_id}/episodes/{episode_id}/end")
-async def end_unit(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, episode_id: int
+def end_unit(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: int,
+    episode_id: int,
+    form: SubmittedForm,
 ):
     def perform(form):
         data = parse_form(EpisodeEnd, form)
         end_episode(session=session, actor=user, episode_id=episode_id, data=data, case_id=case_id)
 
-    return await _act(request, session, user, case_id, f"end_episode_{episode_id}", perform)
+    return _act(request, session, user, case_id, form, f"end_episode_{episode_id}", perform)
 
 
 @router.post("/{case_id}/interactions")
-async def add_interaction(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def add_interaction(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+):
     time_zone = _time_zone(session, user, case_id)
 
     def perform(form):
         data = parse_form(InteractionCreate, form, datetimes=("occurred_at",), time_zone=time_zone)
         record_interaction(session=session, actor=user, case_id=case_id, data=data)
 
-    return await _act(request, session, user, case_id, "interaction", perform)
+    return _act(request, session, user, case_id, form, "interaction", perform)
 
 
 @router.post("/{case_id}/referent")
-async def set_referent(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def set_referent(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+):
     def perform(form):
         data = parse_form(ReferentChange, form)
         change_referent(session=session, actor=user, case_id=case_id, data=data)
 
-    return await _act(request, session, user, case_id, "referent", perform)
+    return _act(request, session, user, case_id, form, "referent", perform)
 
 
 @router.post("/{case_id}/close")
-async def close(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def close(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+):
     def perform(form):
         close_case(session=session, actor=user, case_id=case_id, data=parse_form(CaseClose, form))
 
-    return await _act(request, session, user, case_id, "close", perform)
+    return _act(request, session, user, case_id, form, "close", perform)
 
 
 @router.post("/{case_id}/reopen")
-async def reopen(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def reopen(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+):
     def perform(_form):
         reopen_case(session=session, actor=user, case_id=case_id)
 
-    return await _act(request, session, user, case_id, "reopen", perform)
+    return _act(request, session, user, case_id, form, "reopen", perform)

@@ -4,10 +4,10 @@ import logging
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, BackgroundTasks, Path, Request
+from fastapi import BackgroundTasks, Path, Request
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
-from app.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.errors import Invalid, NotFound
 from app.forms import parse_form
 from app.models.base import utcnow
@@ -15,6 +15,7 @@ from app.models.control import CampaignCreate, CampaignPublic, ControlCampaign
 from app.models.fields import MAX_ROW_ID
 from app.rendering import render
 from app.routes.api import API_ERRORS
+from app.routing import new_router
 from app.services.control_campaigns import (
     SHOWN_UNITS,
     create_campaign,
@@ -30,8 +31,8 @@ from app.services.operators import get_operator
 from app.services.proof_pack import Bind, build_campaign_pack
 from app.storage import CHUNK, get_storage
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["contrôles"], responses=API_ERRORS)
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["contrôles"], responses=API_ERRORS)
 log = logging.getLogger(__name__)
 
 PAGE = "/rapports/controles"
@@ -78,10 +79,14 @@ def _campaigns_page(request, session, user, *, form, errors=None, status_code=20
 
 
 @router.post(PAGE)
-async def draw_page(
-    request: Request, session: SessionDep, user: CaseWorker, background: BackgroundTasks
+def draw_page(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    background: BackgroundTasks,
+    form: SubmittedForm,
 ):
-    form = dict((await request.form()).items())
+    form = dict(form.items())
     try:
         with session.begin_nested():
             request_data = parse_form(CampaignCreate, form)

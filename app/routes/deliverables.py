@@ -1,10 +1,12 @@
 """Deliverables for staff: draft from the case, edit inline (saved as you go), issue, share,
 download any version — and the same through /api/v1."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from app.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm, streams_upload
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.base import utcnow
@@ -15,21 +17,23 @@ from app.models.deliverables import (
     Deliverable,
     DeliverableDraft,
     DeliverablePublic,
+    DeliverableVersion,
     DeliverableVersionPublic,
 )
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
 from app.routes.attachments import attachment_disposition
+from app.routing import new_router
 from app.services import deliverables as service
 from app.services.action_plan import list_steps
 from app.services.attachments import add_attachment
 from app.services.cases import case_time_zone
 from app.services.document_sharing import record_signed_scan, share_version
 from app.services.pdf import PdfUnavailable
-from app.uploads import UploadRefused, received_upload
+from app.uploads import ReceivedUpload, UploadRefused
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["livrables"], responses=API_ERRORS)
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["livrables"], responses=API_ERRORS)
 
 
 # ---- pages --------------------------------------------------------------------------------
@@ -66,9 +70,8 @@ def _page(request, session, user, deliverable_id, *, errors=None, form=None, sta
     )
 
 
-async def _act(request, session, user, deliverable_id, perform):
+def _act(request, form, session, user, deliverable_id, perform):
     """Run one action in a savepoint; show the page with the error, or come back to it."""
-    form = await request.form()
     try:
         with session.begin_nested():
             perform(form)
@@ -79,8 +82,9 @@ async def _act(request, session, user, deliverable_id, perform):
 
 
 @router.post("/cases/{case_id}/deliverables")
-async def draft(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
-    form = await request.form()
+def draft(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+):
     data = parse_form(DeliverableDraft, form)
     deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
     return RedirectResponse(f"/deliverables/{deliverable.id}", status_code=303)
@@ -97,9 +101,14 @@ def _section_bodies(form) -> dict[str, str]:
 
 
 @router.post("/deliverables/{deliverable_id}/draft")
-async def save(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int):
+def save(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: int,
+    form: SubmittedForm,
+):
     """Autosave (htmx answers with the save status) or plain save (back to the page)."""
-    form = await request.form()
     try:
         with session.begin_nested():
             deliverable = service.save_draft(
@@ -133,7 +142,13 @@ async def save(request: Request, session: SessionDep, user: CaseWorker, delivera
 
 
 @router.post("/deliverables/{deliverable_id}/issue")
-async def issue(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int):
+def issue(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: int,
+    form: SubmittedForm,
+):
     def perform(form):
         bodies = _section_bodies(form)
         if bodies:  # the issue button submits the editor: keep what was typed last
@@ -142,50 +157,69 @@ async def issue(request: Request, session: SessionDep, user: CaseWorker, deliver
             )
         service.issue_deliverable(session=session, actor=user, deliverable_id=deliverable_id)
 
-    return await _act(request, session, user, deliverable_id, perform)
+    return _act(request, form, session, user, deliverable_id, perform)
 
 
 @router.post("/deliverables/{deliverable_id}/versions/{number}/share")
-async def share(
-    request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int, number: int
+def share(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: int,
+    number: int,
+    form: SubmittedForm,
 ):
     def perform(_form):
         share_version(session=session, actor=user, deliverable_id=deliverable_id, number=number)
 
-    return await _act(request, session, user, deliverable_id, perform)
+    return _act(request, form, session, user, deliverable_id, perform)
+
+
+def scanned_version(
+    session: SessionDep, user: CaseWorker, deliverable_id: int, number: int
+) -> DeliverableVersion:
+    """The version a signed scan is for: a 404 before a byte of the file is read."""
+    version = service.get_version(
+        session=session, actor=user, deliverable_id=deliverable_id, number=number
+    )
+    session.commit()  # release the database while the file streams in (see routes/attachments)
+    return version
 
 
 @router.post("/deliverables/{deliverable_id}/versions/{number}/scan")
 @streams_upload
-async def signed_scan(
-    request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int, number: int
+def signed_scan(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: int,
+    number: int,
+    version: Annotated[DeliverableVersion, Depends(scanned_version)],
+    received: ReceivedUpload,
 ):
     """The paper copy the beneficiary signed, scanned: kept with the case, it acknowledges."""
-    version = service.get_version(
-        session=session, actor=user, deliverable_id=deliverable_id, number=number
-    )
     deliverable = session.get(Deliverable, version.deliverable_id)
-    if version.acknowledged_at is not None:  # refuse before storing anything
+    if version.acknowledged_at is not None:  # refuse without storing anything
         errors = {"__all__": "Le bénéficiaire a déjà pris connaissance de cette version."}
         return _page(request, session, user, deliverable_id, errors=errors, status_code=409)
-    session.commit()  # release the database while the file streams in (see routes/attachments)
     try:
-        async with received_upload(request) as upload:
-            with session.begin_nested():
-                attachment = add_attachment(
-                    session=session,
-                    actor=user,
-                    case_id=deliverable.case_id,
-                    upload=upload,
-                    description=f"Exemplaire signé : {deliverable.title}, version {number}",
-                )
-                record_signed_scan(
-                    session=session,
-                    actor=user,
-                    deliverable_id=deliverable_id,
-                    number=number,
-                    attachment=attachment,
-                )
+        if received.refused is not None:
+            raise received.refused
+        with session.begin_nested():
+            attachment = add_attachment(
+                session=session,
+                actor=user,
+                case_id=deliverable.case_id,
+                upload=received.upload,
+                description=f"Exemplaire signé : {deliverable.title}, version {number}",
+            )
+            record_signed_scan(
+                session=session,
+                actor=user,
+                deliverable_id=deliverable_id,
+                number=number,
+                attachment=attachment,
+            )
     except (UploadRefused, Invalid, Conflict) as exc:
         message = exc.fields.get("file", exc.message) if isinstance(exc, Invalid) else exc.message
         errors = {f"scan-{number}": message}

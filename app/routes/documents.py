@@ -1,15 +1,16 @@
 """The beneficiary's side of a shared document: no account, a signed link from the e-mail."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from app.deps import SessionDep
 from app.rendering import render
 from app.routes.deliverables import pdf_download
+from app.routing import new_router
 from app.services.deliverables import pdf_filename, version_pdf
 from app.services.document_sharing import acknowledge_online, open_shared_document
 
-router = APIRouter(prefix="/documents", include_in_schema=False)
+router = new_router(prefix="/documents", include_in_schema=False)
 
 
 def _private(response):

@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.config import get_settings
 from app.deps import CaseWorker, CurrentStaff, SessionDep
 from app.models.nomenclatures import Role
 from app.rendering import render
+from app.routing import new_router
 from app.services.beneficiaries import search_beneficiaries
 from app.services.cases import find_cases, my_case_counts, my_idle_cases, my_open_cases
 from app.services.referral_views import (
@@ -20,7 +21,7 @@ from app.services.referral_views import (
 )
 from app.services.triage import queue, queue_size
 
-router = APIRouter(include_in_schema=False)
+router = new_router(include_in_schema=False)
 
 # The home shows the first lines of each list, the most urgent ones; « Voir tout » leads to
 # the whole list. Rendering every case of a busy counsellor made the page slow and long.

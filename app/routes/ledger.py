@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
@@ -17,6 +17,7 @@ from app.models.base import utcnow
 from app.models.fields import OptionalDay, OptionalRowId
 from app.rendering import render
 from app.routes.api import API_ERRORS
+from app.routing import new_router
 from app.services.ledger import (
     Ledger,
     ledger_cases,
@@ -27,8 +28,8 @@ from app.services.ledger import (
 )
 from app.services.operators import get_operator, list_sites
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
 
 PAGE = "/rapports/etat-de-service"
 Format = Literal["csv", "xlsx"]

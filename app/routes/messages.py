@@ -2,15 +2,16 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.deps import CaseWorker, SessionDep
 from app.models.nomenclatures import MessageStatus
 from app.rendering import render
+from app.routing import new_router
 from app.services.outbox import list_messages, retry_message
 
-router = APIRouter(prefix="/messages", include_in_schema=False)
+router = new_router(prefix="/messages", include_in_schema=False)
 
 
 @router.get("")

@@ -5,7 +5,7 @@ No route here leads to a case or a person: every figure comes suppressed from th
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from sqlmodel import Field, SQLModel
 
 from app.deps import ApiStaff, CurrentStaff, SessionDep
@@ -16,12 +16,13 @@ from app.models.fields import blank_to_none
 from app.rendering import render
 from app.routes.activity import ActivityReportPublic
 from app.routes.api import API_ERRORS
+from app.routing import new_router
 from app.services.activity import SUMMARY
 from app.services.national import HIDDEN, current_year, national_report, year_bounds, years
 from app.services.report_tables import ActivityReport
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
 
 
 class NationalFilters(SQLModel):

@@ -4,13 +4,13 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import AfterValidator, StringConstraints
 from sqlmodel import SQLModel
 from starlette.datastructures import UploadFile
 
-from app.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.errors import Invalid
 from app.forms import parse_form
 from app.models.fields import blank_to_none, display_phone, normalise_departement
@@ -19,6 +19,7 @@ from app.models.partners import Partner, PartnerCreate, PartnerPublic, PartnerUp
 from app.models.staff import StaffUser
 from app.rendering import render
 from app.routes.api import API_ERRORS, Limit
+from app.routing import new_router
 from app.services.partners import (
     SEARCH_LIMIT,
     can_edit_partners,
@@ -38,9 +39,9 @@ from app.services.partners_csv import (
     run_import,
 )
 
-pages = APIRouter(include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["partenaires"], responses=API_ERRORS)
-router = APIRouter()
+pages = new_router(include_in_schema=False)
+api = new_router(prefix="/api/v1", tags=["partenaires"], responses=API_ERRORS)
+router = new_router()
 
 Departement = Annotated[str, AfterValidator(normalise_departement)]
 Count = Annotated[int, Query(ge=0, le=1_000_000)]
@@ -112,9 +113,11 @@ def new_partner_page(request: Request, user: CaseWorker):
 
 
 @pages.post("/partenaires/nouveau")
-async def add_partner_page(request: Request, session: SessionDep, user: CaseWorker):
+def add_partner_page(
+    request: Request, session: SessionDep, user: CaseWorker, submitted: SubmittedForm
+):
     require_editor(user)
-    form = dict((await request.form()).items())
+    form = dict(submitted.items())
     try:
         with session.begin_nested():
             data = parse_form(PartnerCreate, form)
@@ -133,11 +136,11 @@ def _import_page(request, *, report=None, content="", errors=None):
     return render(request, "partners/import.html", context)
 
 
-async def _uploaded_text(form) -> str:
+def _uploaded_text(form) -> str:
     upload = form.get("fichier")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise Invalid({"fichier": "Choisissez un fichier CSV"})
-    return decode_csv(await upload.read(MAX_BYTES + 1))
+    return decode_csv(upload.file.read(MAX_BYTES + 1))
 
 
 def _carried(text: str) -> str:
@@ -163,11 +166,11 @@ def import_page(request: Request, user: CaseWorker):
 
 
 @pages.post("/partenaires/import")
-async def check_import_page(request: Request, session: SessionDep, user: CaseWorker):
+def check_import_page(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
     """Check the file line by line; nothing is written until the user confirms."""
     require_editor(user)
     try:
-        text = await _uploaded_text(await request.form())
+        text = _uploaded_text(form)
     except Invalid as exc:
         return _import_page(request, errors=exc.fields)
     report = check_import(session=session, actor=user, text=text)
@@ -175,11 +178,13 @@ async def check_import_page(request: Request, session: SessionDep, user: CaseWor
 
 
 @pages.post("/partenaires/import/confirmer")
-async def confirm_import_page(request: Request, session: SessionDep, user: CaseWorker):
+def confirm_import_page(
+    request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm
+):
     """Check the file again (the directory may have changed), then import all of it or nothing."""
     require_editor(user)
     try:
-        text = _carried_back((await request.form()).get("contenu"))
+        text = _carried_back(form.get("contenu"))
     except Invalid as exc:
         return _import_page(request, errors=exc.fields)
     with session.begin_nested():
@@ -216,12 +221,16 @@ def partner_page(
 
 
 @pages.post("/partenaires/{partner_id}")
-async def save_partner_page(
-    request: Request, session: SessionDep, user: CaseWorker, partner_id: int
+def save_partner_page(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    partner_id: int,
+    submitted: SubmittedForm,
 ):
     partner = get_partner(session=session, actor=user, partner_id=partner_id)  # 404 first
     require_editor(user)
-    form = dict((await request.form()).items())
+    form = dict(submitted.items())
     try:
         with session.begin_nested():
             data = parse_form(PartnerUpdate, form)
@@ -232,8 +241,10 @@ async def save_partner_page(
 
 
 @pages.post("/partenaires/{partner_id}/activation")
-async def activation_page(request: Request, session: SessionDep, user: CaseWorker, partner_id: int):
-    active = (await request.form()).get("actif") == "oui"
+def activation_page(
+    request: Request, session: SessionDep, user: CaseWorker, partner_id: int, form: SubmittedForm
+):
+    active = form.get("actif") == "oui"
     set_active(session=session, actor=user, partner_id=partner_id, active=active)
     return RedirectResponse(f"/partenaires/{partner_id}?enregistre=1", status_code=303)
 

@@ -2,18 +2,19 @@
 
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
-from app.deps import CaseWorker, SessionDep
+from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Invalid
 from app.forms import parse_form
 from app.models.catalogue import DeliverableKindEdit
 from app.models.fields import OptionalDay, OptionalRowId
 from app.models.nomenclatures import Role
 from app.rendering import render
+from app.routing import new_router
 from app.services.catalogue import list_units
 from app.services.operators import get_operator, list_sites
 from app.services.proof_catalogue import (
@@ -27,7 +28,7 @@ from app.services.proof_catalogue import (
 from app.services.proofs import missing_proofs
 from app.services.staff import list_colleagues
 
-router = APIRouter(include_in_schema=False)
+router = new_router(include_in_schema=False)
 
 
 class MissingProofFilters(SQLModel):
@@ -131,8 +132,8 @@ def kinds_page(request: Request, session: SessionDep, user: CaseWorker, enregist
 
 
 @router.post("/admin/livrables")
-async def add_kind(request: Request, session: SessionDep, user: CaseWorker):
-    form = _submitted(await request.form())
+def add_kind(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
+    form = _submitted(form)
     try:
         with session.begin_nested():
             kind = create_kind(
@@ -144,9 +145,11 @@ async def add_kind(request: Request, session: SessionDep, user: CaseWorker):
 
 
 @router.post("/admin/livrables/{kind_id}")
-async def save_kind(request: Request, session: SessionDep, user: CaseWorker, kind_id: int):
+def save_kind(
+    request: Request, session: SessionDep, user: CaseWorker, kind_id: int, form: SubmittedForm
+):
     get_kind(session=session, actor=user, kind_id=kind_id)  # 404 or 403 before any form error
-    form = _submitted(await request.form())
+    form = _submitted(form)
     try:
         with session.begin_nested():
             data = parse_form(DeliverableKindEdit, form)

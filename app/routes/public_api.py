@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
@@ -17,6 +17,7 @@ from app.models.appointments import MODES, AppointmentType
 from app.models.beneficiaries import OptionalEmail
 from app.models.fields import OptionalPhone, OptionalPostcode, PersonName, RowId
 from app.models.operators import Site
+from app.routing import new_router
 from app.services import booking
 from app.services.rate_limits import check_rate, rate_limit_target
 from app.services.slots import free_slots, slot_times
@@ -31,7 +32,7 @@ PUBLIC_ERRORS = {
     404: {"description": "Opérateur, motif ou lieu inconnu"},
     422: {"description": "Données invalides (un message en français par champ dans `fields`)"},
 }
-router = APIRouter(prefix="/api/v1/public", tags=["réservation publique"], responses=PUBLIC_ERRORS)
+router = new_router(prefix="/api/v1/public", tags=["réservation publique"], responses=PUBLIC_ERRORS)
 
 
 # ---- schemas -------------------------------------------------------------------------------

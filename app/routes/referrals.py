@@ -1,10 +1,10 @@
 """Referrals: the case's « Orientations » section (htmx fragment or plain posts), the
 partner's pages reached from the e-mailed link (no account), and the /api/v1 endpoints."""
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from app.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.nomenclatures import ReferralStatus
@@ -17,6 +17,7 @@ from app.models.partners import (
 )
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
+from app.routing import new_router
 from app.services import referral_views as views
 from app.services.referral_partner import (
     InvalidLink,
@@ -32,9 +33,9 @@ from app.services.referrals import (
     send_referral,
 )
 
-pages = APIRouter(include_in_schema=False)
-partner_pages = APIRouter(prefix="/partenaire/orientations", include_in_schema=False)
-api = APIRouter(prefix="/api/v1", tags=["orientations"], responses=API_ERRORS)
+pages = new_router(include_in_schema=False)
+partner_pages = new_router(prefix="/partenaire/orientations", include_in_schema=False)
+api = new_router(prefix="/api/v1", tags=["orientations"], responses=API_ERRORS)
 
 FRAGMENT = "referrals/_partials/case_referrals.html"
 
@@ -57,9 +58,8 @@ def _section(request, session, user, case_id, **context):
     )
 
 
-async def _act(request, session, user, case_id, form_id: str, perform):
+def _act(request, form, session, user, case_id, form_id: str, perform):
     """Run one action in a savepoint: bad input re-renders the section and writes nothing."""
-    form = await request.form()
     try:
         with session.begin_nested():
             notice = perform(form)
@@ -85,30 +85,36 @@ def section_page(request: Request, session: SessionDep, user: CaseWorker, case_i
 
 
 @pages.post("/cases/{case_id}/referrals")
-async def propose(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def propose(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+):
     def perform(form):
         data = parse_form(ReferralCreate, form)
         propose_referral(session=session, actor=user, case_id=case_id, data=data)
         return "Orientation envoyée au partenaire." if data.send_now else "Orientation enregistrée."
 
-    return await _act(request, session, user, case_id, "new", perform)
+    return _act(request, form, session, user, case_id, "new", perform)
 
 
 @pages.post("/referrals/{referral_id}/send")
-async def send(request: Request, session: SessionDep, user: CaseWorker, referral_id: int):
+def send(
+    request: Request, session: SessionDep, user: CaseWorker, referral_id: int, form: SubmittedForm
+):
     referral = get_referral(session=session, actor=user, referral_id=referral_id)
 
     def perform(_form):
         message = send_referral(session=session, actor=user, referral_id=referral_id)
         return f"Orientation envoyée à {message.recipient}."
 
-    return await _act(request, session, user, referral.case_id, f"ref-{referral_id}", perform)
+    return _act(request, form, session, user, referral.case_id, f"ref-{referral_id}", perform)
 
 
 @pages.post("/referrals/{referral_id}/status")
-async def status(request: Request, session: SessionDep, user: CaseWorker, referral_id: int):
+def status(
+    request: Request, session: SessionDep, user: CaseWorker, referral_id: int, form: SubmittedForm
+):
     referral = get_referral(session=session, actor=user, referral_id=referral_id)
-    target = (await request.form()).get("to")
+    target = form.get("to")
     known = target in {s.value for s in ReferralStatus}
     form_id = f"ref-{referral_id}-{target}" if known else f"ref-{referral_id}"
 
@@ -117,7 +123,7 @@ async def status(request: Request, session: SessionDep, user: CaseWorker, referr
         change_status(session=session, actor=user, referral_id=referral_id, data=data)
         return f"Orientation : « {data.to.label} »."
 
-    return await _act(request, session, user, referral.case_id, form_id, perform)
+    return _act(request, form, session, user, referral.case_id, form_id, perform)
 
 
 # ---- the partner's pages ------------------------------------------------------------------
@@ -146,9 +152,8 @@ def _partner_page(request, session, token, *, link=None, status_code=200, **cont
     return _private(render(request, "referrals/partner.html", context, status_code=status_code))
 
 
-async def _answer(request, session, token, schema, perform):
+def _answer(request, form, session, token, schema, perform):
     """Parse and act in a savepoint; a used link or bad input shows the page again."""
-    form = await request.form()
     try:
         with session.begin_nested():
             link, answered = perform(parse_form(schema, form))
@@ -169,17 +174,17 @@ def partner_page(request: Request, session: SessionDep, token: str):
 
 
 @partner_pages.post("/{token}/decision")
-async def decision(request: Request, session: SessionDep, token: str):
+def decision(request: Request, session: SessionDep, token: str, form: SubmittedForm):
     def perform(data: PartnerDecision):
         accept = data.decision == "accept"
         link = partner_decides(session=session, token=token, accept=accept, reason=data.reason)
         return link, "accepted" if accept else "declined"
 
-    return await _answer(request, session, token, PartnerDecision, perform)
+    return _answer(request, form, session, token, PartnerDecision, perform)
 
 
 @partner_pages.post("/{token}/issue")
-async def issue(request: Request, session: SessionDep, token: str):
+def issue(request: Request, session: SessionDep, token: str, form: SubmittedForm):
     def perform(data: PartnerOutcomeReport):
         link = partner_reports_outcome(
             session=session,
@@ -190,7 +195,7 @@ async def issue(request: Request, session: SessionDep, token: str):
         )
         return link, "in_progress" if data.in_progress else "completed"
 
-    return await _answer(request, session, token, PartnerOutcomeReport, perform)
+    return _answer(request, form, session, token, PartnerOutcomeReport, perform)
 
 
 # ---- API ----------------------------------------------------------------------------------
@@ -248,6 +253,6 @@ def api_transition(
     return _detail(session, user, referral_id)
 
 
-router = APIRouter()
+router = new_router()
 for _router in (pages, partner_pages, api):
     router.include_router(_router)

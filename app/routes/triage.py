@@ -2,15 +2,16 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
-from app.deps import CaseWorker, SessionDep
+from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
 from app.rendering import render
+from app.routing import new_router
 from app.services.beneficiaries import get_beneficiary, search_beneficiaries
 from app.services.calendar import appointments_of_request
 from app.services.operators import get_operator, list_sites
@@ -25,7 +26,7 @@ from app.services.triage import (
     suggest_redirection,
 )
 
-router = APIRouter(prefix="/triage", include_in_schema=False)
+router = new_router(prefix="/triage", include_in_schema=False)
 
 
 @router.get("")
@@ -93,8 +94,7 @@ def _parse_intake(form, time_zone: str) -> tuple[TriageCreate, BeneficiaryCreate
 
 
 @router.post("/new")
-async def take_request(request: Request, session: SessionDep, user: CaseWorker):
-    form = await request.form()
+def take_request(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
     time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
     try:
         with session.begin_nested():
@@ -141,8 +141,9 @@ def request_page(request: Request, session: SessionDep, user: CaseWorker, reques
 
 
 @router.post("/{request_id}/open-case")
-async def open_case(request: Request, session: SessionDep, user: CaseWorker, request_id: int):
-    form = await request.form()
+def open_case(
+    request: Request, session: SessionDep, user: CaseWorker, request_id: int, form: SubmittedForm
+):
     try:
         with session.begin_nested():
             data = parse_form(TriageOpenCase, form)
@@ -157,8 +158,9 @@ async def open_case(request: Request, session: SessionDep, user: CaseWorker, req
 
 
 @router.post("/{request_id}/redirect")
-async def redirect(request: Request, session: SessionDep, user: CaseWorker, request_id: int):
-    form = await request.form()
+def redirect(
+    request: Request, session: SessionDep, user: CaseWorker, request_id: int, form: SubmittedForm
+):
     try:
         with session.begin_nested():
             data = parse_form(TriageRedirect, form)
