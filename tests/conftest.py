@@ -1,6 +1,7 @@
 """Test database (SQLite by default, PostgreSQL with FILROUGE_TEST_DATABASE_URL), built with
 `alembic upgrade head`; every test runs in a transaction that is rolled back."""
 
+import asyncio
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,8 +11,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
 from app.db import build_engine, get_session
@@ -48,6 +49,18 @@ def scratch_database(database_url: str, purpose: str, tmp_dir: Path) -> Iterator
         with admin.connect() as conn:
             conn.execute(drop)
         admin.dispose()
+
+
+def _refuse_the_event_loop(_conn, _cursor, statement, *_args) -> None:
+    """A statement run by a thread that runs an event loop stalls every other request."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    raise AssertionError(f"database statement on the event loop: {statement[:80]}")
+
+
+event.listen(Engine, "before_cursor_execute", _refuse_the_event_loop)
 
 
 @pytest.fixture(scope="session", autouse=True)
