@@ -117,6 +117,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(browser_database_url):
     from app.main import create_app
+    from app.routes.health import health_engine
 
     engine = build_engine(browser_database_url)
     with engine.begin() as conn:
@@ -129,6 +130,9 @@ def live_server(browser_database_url):
         yield from unit_of_work(engine)  # as app.db.get_session, on this test database
 
     app.dependency_overrides[get_session] = browser_session
+    app.dependency_overrides[health_engine] = lambda: engine.execution_options(
+        sqlite_immediate=False
+    )
 
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
