@@ -396,3 +396,21 @@ def test_a_burst_of_acknowledgements_of_one_document_records_one(served):
     with Session(engine) as session:
         version = session.get(DeliverableVersion, seeded.version_id)
         assert version.acknowledged_at is not None and version.acknowledgement_method == "online"
+
+
+def test_a_burst_of_posts_to_the_place_step_answers_every_one(served):
+    base, seeded, engine = served
+
+    def post(client, token):
+        form = {
+            "csrf_token": token,
+            "operateur": seeded.operator_code,
+            "motif": seeded.kind_id,
+            "mode": "on_site",
+            "postcode": "69003",
+        }
+        return client.post("/rendez-vous/lieu", data=form)
+
+    outcome = _burst(base, _anonymous, post)
+    _assert_calm(outcome, "public booking, place step", engine.dialect.name)
+    assert outcome.statuses == [200] * BURST
