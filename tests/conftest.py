@@ -3,6 +3,7 @@
 
 import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,7 +53,12 @@ def scratch_database(database_url: str, purpose: str, tmp_dir: Path) -> Iterator
 
 
 def _refuse_the_event_loop(_conn, _cursor, statement, *_args) -> None:
-    """A statement run by a thread that runs an event loop stalls every other request."""
+    """A statement run by a thread that runs an event loop stalls every other request.
+
+    The app's loop runs in a thread of its own (the test client's portal, the browser tests'
+    server); the main thread is the tests' own, where Playwright keeps a loop of its own."""
+    if threading.current_thread() is threading.main_thread():
+        return
     try:
         asyncio.get_running_loop()
     except RuntimeError:
