@@ -249,6 +249,9 @@ def test_download_is_an_attachment_with_safe_headers(client, session, case, csrf
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+    # Its own policy, not the pages' one added to it.
+    csp = response.headers.get_list("content-security-policy")
+    assert csp == ["default-src 'none'; sandbox"]
     assert response.headers["content-disposition"] == (
         "attachment; filename=\"Relev__d_acquis.pdf\"; filename*=UTF-8''Relev%C3%A9%20d%27acquis.pdf"
     )
