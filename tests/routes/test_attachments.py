@@ -354,7 +354,7 @@ def test_api_upload_needs_a_token(client, session, case, storage_dir):
     assert_nothing_kept(session, storage_dir)
 
 
-def test_openapi_shows_the_multipart_body(client):
-    operation = client.get("/openapi.json").json()["paths"]["/api/v1/cases/{case_id}/attachments"]
+def test_openapi_shows_the_multipart_body(app):
+    operation = app.openapi()["paths"]["/api/v1/cases/{case_id}/attachments"]
     schema = operation["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert schema["properties"]["file"] == {"type": "string", "format": "binary"}
