@@ -3,6 +3,7 @@
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -53,6 +54,9 @@ class Settings(BaseSettings):
     # Requests allowed per IP, e-mail and phone on the public booking pages and API:
     # "N/second", "N/minute", "N/hour" or "N/day". Raise it for load checks.
     public_rate_limit: str = "20/minute"
+    # Who reads the API documentation (/docs, /redoc, /openapi.json): signed-in staff only,
+    # anyone, or no one (404).
+    api_docs: Literal["staff", "public", "off"] = "staff"
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

@@ -19,6 +19,7 @@ from app.routes import (
     action_plan,
     activity,
     api,
+    api_docs,
     appointment_links,
     attachments,
     auth,
@@ -51,6 +52,10 @@ def create_app() -> FastAPI:
         summary="Suivi des dossiers du conseil en évolution professionnelle (CEP)",
         version="0.1.0",
         dependencies=[Depends(verify_csrf)],
+        # Served by app/routes/api_docs.py, from vendored files and to FILROUGE_API_DOCS readers.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     # Routes are matched in this order, one by one: the public booking, where the traffic
@@ -85,6 +90,7 @@ def create_app() -> FastAPI:
         control.api_router,
         national.router,
         national.api_router,
+        api_docs.router,
     ):
         app.include_router(router)
 

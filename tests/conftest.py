@@ -4,7 +4,8 @@
 import asyncio
 import os
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.db import build_engine, get_session
@@ -40,16 +42,37 @@ def scratch_database(database_url: str, purpose: str, tmp_dir: Path) -> Iterator
         return
     name = f"{url.database}_{purpose}_{os.getpid()}"
     admin = build_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    drop_database(admin, name)
     with admin.connect() as conn:
-        conn.execute(drop)
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(drop)
+        drop_database(admin, name)
         admin.dispose()
+
+
+# What PostgreSQL answers while another process still works in the database: a backend of
+# another role that the test role may not end without pg_signal_backend (.ci/run grants it),
+# such as an autovacuum worker after a bulk load, or a backend that has not ended yet.
+_DATABASE_BUSY = {"42501", "55006"}  # insufficient_privilege, object_in_use
+
+
+def drop_database(
+    admin: Engine, name: str, *, attempts: int = 5, pause: Callable[[float], None] = time.sleep
+) -> None:
+    """DROP DATABASE … WITH (FORCE), tried again a few times, a second apart, while another
+    process is still in it: the wait is for PostgreSQL's own workers, and it is bounded."""
+    drop = text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    for attempt in range(1, attempts + 1):
+        try:
+            with admin.connect() as conn:
+                conn.execute(drop)
+            return
+        except DBAPIError as error:
+            if getattr(error.orig, "sqlstate", None) not in _DATABASE_BUSY or attempt == attempts:
+                raise
+            pause(1.0)
 
 
 def _refuse_the_event_loop(_conn, _cursor, statement, *_args) -> None:

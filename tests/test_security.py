@@ -1,6 +1,8 @@
+import re
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from jose import jwt
 
 from app.config import get_settings
@@ -85,3 +87,81 @@ def test_every_response_carries_the_security_headers_and_forms_get_a_csrf_cookie
     assert "csrf" in page.headers["set-cookie"].lower()
     assert "httponly" in page.headers["set-cookie"].lower()
     assert "set-cookie" not in api.headers
+
+
+def policy_of(response) -> dict[str, str]:
+    """The Content-Security-Policy header as {directive: sources}."""
+    directives = (
+        part.strip().split(" ", 1)
+        for part in response.headers["content-security-policy"].split(";")
+    )
+    return {name: sources for name, sources in directives}
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/login", 200),  # a page
+        ("/nulle-part", 404),  # an error page
+        ("/api/v1/cases", 401),  # a JSON API error
+        ("/api/v1/nulle-part", 404),
+        ("/static/app.css", 200),
+    ],
+)
+def test_every_response_carries_the_content_security_and_permissions_policies(client, path, status):
+    response = client.get(path)
+
+    assert response.status_code == status
+    assert policy_of(response) == {
+        "default-src": "'self'",
+        "script-src": "'self'",
+        "style-src": "'self'",
+        "img-src": "'self'",
+        "object-src": "'none'",
+        "base-uri": "'self'",
+        "frame-ancestors": "'none'",
+        "form-action": "'self'",
+    }
+    features = response.headers["permissions-policy"].split(", ")
+    assert {"camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"} <= set(features)
+
+
+def test_an_unhandled_error_still_answers_with_the_security_headers(app):
+    @app.get("/casse")
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    response = TestClient(app, raise_server_exceptions=False).get("/casse")
+
+    assert response.status_code == 500
+    assert policy_of(response)["script-src"] == "'self'"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_pages_hold_no_inline_script_nor_style(client):
+    page = client.get("/login").text
+
+    assert re.search(r"<script(?![^>]*\bsrc=)", page) is None
+    assert "<style" not in page and "style=" not in page
+    assert '"includeIndicatorStyles": false' in page  # htmx injects no <style> either
+
+
+@pytest.mark.parametrize("base_url", ["http://localhost", "http://127.0.0.1:8000", "http://[::1]"])
+def test_no_hsts_on_a_local_host(app, base_url):
+    response = TestClient(app, base_url=base_url).get("/login")
+
+    assert "strict-transport-security" not in response.headers
+
+
+def test_hsts_on_any_other_host(app):
+    response = TestClient(app, base_url="https://filrouge.example").get("/login")
+
+    assert response.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+
+
+def test_no_hsts_when_cookies_are_configured_not_secure(app, monkeypatch):
+    monkeypatch.setattr(get_settings(), "cookie_secure", False)
+
+    response = TestClient(app, base_url="http://filrouge.example").get("/login")
+
+    assert "strict-transport-security" not in response.headers

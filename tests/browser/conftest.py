@@ -185,8 +185,19 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+# Chromium reports each script, style or image the Content-Security-Policy refuses, and each
+# feature Permissions-Policy does not know, as a console message naming the policy.
+POLICY_WORDS = ("Content Security Policy", "Content-Security-Policy", "Permissions-Policy")
+
+
 @pytest.fixture
-def page(browser, request):
+def policy_refusals() -> list[str]:
+    """What the page's policies refused so far; a test that expects one removes it."""
+    return []
+
+
+@pytest.fixture
+def page(browser, request, policy_refusals):
     context = browser.new_context(
         viewport={"width": 1280, "height": 900},
         locale="fr-FR",
@@ -194,11 +205,20 @@ def page(browser, request):
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
+
+    def on_console(message) -> None:
+        if any(word in message.text for word in POLICY_WORDS):
+            source = message.location.get("url") or "the page"
+            policy_refusals.append(f"{page.url} ({source}): {message.text}")
+
+    page.on("console", on_console)
     yield page
     if request.node.stash.get(_FAILED, False):
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"failed-{request.node.name}.png"), full_page=True)
     context.close()
+    # Every journey runs under the real policies: what they refused broke part of a page.
+    assert policy_refusals == [], "\n".join(policy_refusals)
 
 
 @pytest.fixture

@@ -249,6 +249,9 @@ def test_download_is_an_attachment_with_safe_headers(client, session, case, csrf
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
+    # Its own policy, not the pages' one added to it.
+    csp = response.headers.get_list("content-security-policy")
+    assert csp == ["default-src 'none'; sandbox"]
     assert response.headers["content-disposition"] == (
         "attachment; filename=\"Relev__d_acquis.pdf\"; filename*=UTF-8''Relev%C3%A9%20d%27acquis.pdf"
     )
@@ -351,7 +354,7 @@ def test_api_upload_needs_a_token(client, session, case, storage_dir):
     assert_nothing_kept(session, storage_dir)
 
 
-def test_openapi_shows_the_multipart_body(client):
-    operation = client.get("/openapi.json").json()["paths"]["/api/v1/cases/{case_id}/attachments"]
+def test_openapi_shows_the_multipart_body(app):
+    operation = app.openapi()["paths"]["/api/v1/cases/{case_id}/attachments"]
     schema = operation["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert schema["properties"]["file"] == {"type": "string", "format": "binary"}

@@ -151,6 +151,6 @@ def test_api_requires_the_period(client, manager):
     assert client.get("/api/v1/ledger", headers=bearer(manager)).status_code == 422
 
 
-def test_api_is_in_the_openapi_document_under_rapports(client):
-    operation = client.get("/openapi.json").json()["paths"]["/api/v1/ledger"]["get"]
+def test_api_is_in_the_openapi_document_under_rapports(app):
+    operation = app.openapi()["paths"]["/api/v1/ledger"]["get"]
     assert operation["tags"] == ["rapports"] and "403" in operation["responses"]
