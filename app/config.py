@@ -5,6 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -57,6 +58,14 @@ class Settings(BaseSettings):
     # Who reads the API documentation (/docs, /redoc, /openapi.json): signed-in staff only,
     # anyone, or no one (404).
     api_docs: Literal["staff", "public", "off"] = "staff"
+
+    @field_validator("mail_sender")
+    @classmethod
+    def _sender_on_one_line(cls, value: str) -> str:
+        # It is the From header of every e-mail: a line break would add headers to all of them.
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("FILROUGE_MAIL_SENDER must fit on one line")
+        return value
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

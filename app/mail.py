@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from app.config import Settings, get_settings
+from app.models.fields import is_control_character
 from app.models.outbox import OutboxMessage
 
 
@@ -33,9 +34,9 @@ def build_email(message: OutboxMessage, *, sender: str) -> EmailMessage:
     """The MIME message; raises DeliveryError(permanent) when the row cannot become one."""
     try:
         email = EmailMessage()
-        email["From"] = sender
-        email["To"] = message.recipient
-        email["Subject"] = message.subject
+        email["From"] = _address(sender)
+        email["To"] = _address(message.recipient)
+        email["Subject"] = one_line(message.subject)
         email["Message-ID"] = message.message_id
         # The date the message was written, so that every retry carries the same one.
         email["Date"] = format_datetime(message.created_at)
@@ -49,6 +50,18 @@ def build_email(message: OutboxMessage, *, sender: str) -> EmailMessage:
     except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise DeliveryError(f"Message impossible à construire : {exc}", permanent=True) from exc
     return email
+
+
+def one_line(text: str) -> str:
+    """Free text made safe for a header: a line break there would start a header of its own
+    (a Bcc:, say). Labels are checked when typed; this is for anything that got past."""
+    return " ".join("".join(" " if is_control_character(ch) else ch for ch in text).split())
+
+
+def _address(address: str) -> str:
+    if any(is_control_character(ch) for ch in address):
+        raise ValueError("adresse sur plusieurs lignes")
+    return address
 
 
 def _attach(email: EmailMessage, attachment: dict) -> None:

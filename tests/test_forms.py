@@ -8,6 +8,7 @@ from app.errors import Invalid
 from app.forms import parse_form
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.cases import EpisodeStart, InteractionCreate
+from app.models.catalogue import DeliverableKindEdit
 from app.models.fields import normalise_phone
 from app.models.triage import TriageCreate
 
@@ -101,6 +102,18 @@ def test_an_interaction_in_the_future_is_refused_next_to_its_date():
         InteractionCreate, interaction(occurred_at=tomorrow), datetimes=("occurred_at",)
     )
     assert errors == {"occurred_at": "La date ne peut pas être dans le futur"}
+
+
+@pytest.mark.parametrize("breaks", ["\r\n", "\n", "\r", "\t", "\u2028", "\u2029", "\x85", "\x1b"])
+def test_a_label_that_reaches_an_email_subject_stays_on_one_line(breaks):
+    form = {"label": f"Synthèse{breaks}Bcc: tous@exemple.fr"}
+    assert errors_of(DeliverableKindEdit, form) == {
+        "label": "Sur une seule ligne : ni retour à la ligne, ni tabulation"
+    }
+
+
+def test_a_label_loses_the_line_break_a_paste_leaves_at_its_end():
+    assert parse_form(DeliverableKindEdit, {"label": " Synthèse\r\n"}).label == "Synthèse"
 
 
 # ---- what valid forms become ---------------------------------------------------------------

@@ -3,8 +3,9 @@
 import smtplib
 
 import pytest
+from pydantic import ValidationError
 
-from app.config import get_settings
+from app.config import Settings, get_settings
 from app.mail import DeliveryError, SmtpTransport, build_email, classify_smtp_error
 from app.models.outbox import OutboxMessage
 from tests.smtp import free_port
@@ -45,10 +46,28 @@ def test_error_reason_keeps_the_server_reply():
     assert error.reason == "554 5.7.1 Rejeté"
 
 
-def test_a_header_with_a_line_break_is_refused_for_good():
+@pytest.mark.parametrize("breaks", ["\r\n", "\n", "\r", "\u2028", "\x85", "\t", "\x00"])
+def test_a_line_break_in_the_subject_never_starts_a_header_of_its_own(breaks):
+    subject = f"Votre document : Synthèse{breaks}Bcc: tous@exemple.fr"
+    email = build_email(row(subject=subject), sender="a@exemple.fr")
+    assert email["Subject"] == "Votre document : Synthèse Bcc: tous@exemple.fr"
+    assert email["Bcc"] is None
+    assert b"\nBcc:" not in email.as_bytes()
+
+
+@pytest.mark.parametrize(
+    "field", [{"recipient": "zoe@exemple.fr\r\nBcc: tous@exemple.fr"}, {"sender": "a@b.fr\nX: y"}]
+)
+def test_an_address_on_several_lines_is_refused_for_good(field):
+    sender = field.pop("sender", "a@exemple.fr")
     with pytest.raises(DeliveryError) as caught:
-        build_email(row(subject="Bonjour\r\nBcc: tous@exemple.fr"), sender="a@exemple.fr")
+        build_email(row(**field), sender=sender)
     assert caught.value.permanent
+
+
+def test_a_sender_setting_on_several_lines_is_refused_at_start():
+    with pytest.raises(ValidationError, match="one line"):
+        Settings(mail_sender="Fil rouge <a@exemple.fr>\r\nBcc: tous@exemple.fr")
 
 
 def test_a_broken_attachment_is_refused_for_good():

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from app.models.fields import OptionalRowId, RequiredText, refuse_nul
+from app.models.fields import OptionalRowId, SingleLine, refuse_nul
 
 
 class ServiceUnit(SQLModel, table=True):
@@ -77,7 +77,8 @@ def _tidy_sections(value: str) -> str:
     return "\n".join(line.strip() for line in value.splitlines() if line.strip())
 
 
-KindLabel = RequiredText
+# It becomes the title of each document of the kind, and the subject of the e-mail sharing it.
+KindLabel = SingleLine
 SectionTitles = Annotated[
     str,
     StringConstraints(max_length=2000),

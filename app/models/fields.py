@@ -101,6 +101,18 @@ def refuse_nul(value: str) -> str:
     return value
 
 
+def is_control_character(ch: str) -> bool:
+    """Line breaks of every kind (CR, LF, U+2028…), tabs, NUL and the other C0/C1 controls."""
+    return unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+
+
+def refuse_line_breaks(value: str) -> str:
+    """Text that may end up in an e-mail header, where a line break would start a new header."""
+    if any(is_control_character(ch) for ch in value):
+        raise ValueError("Sur une seule ligne : ni retour à la ligne, ni tabulation")
+    return value
+
+
 def _read_day(value):
     """A date input sends ISO text (2026-07-01); blank means none, anything else is refused."""
     if not isinstance(value, str):
@@ -159,4 +171,10 @@ RequiredText = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(refuse_nul),
+]
+# A required label that may reach an e-mail header (a Subject, a display name).
+SingleLine = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(refuse_line_breaks),
 ]

@@ -270,6 +270,7 @@ def test_invalid_edit_keeps_what_was_typed_and_writes_nothing(client, session, a
         ({"unit_ids": ["999999"]}, "Unité d'œuvre inconnue"),
         ({"unit_ids": ["abc"]}, "Nombre entier attendu"),
         ({"label": "Document de synthèse"}, "Un autre type de livrable porte déjà ce libellé"),
+        ({"label": "Synthèse\r\nBcc: tous@exemple.fr"}, "Sur une seule ligne"),
     ],
 )
 def test_each_bad_field_gets_its_french_message(client, session, ara, change, message):

@@ -135,6 +135,19 @@ def test_delivery_sends_once_with_headers_body_and_attachment(engine_, smtp_serv
     assert (row.status, row.sent_at, row.attempts, row.lease_until) == ("sent", now, 1, None)
 
 
+def test_a_subject_with_a_line_break_goes_out_on_one_line_to_its_one_recipient(
+    engine_, smtp_server
+):
+    # A label stored before labels were checked, say: it must not add a Bcc.
+    queue(engine_, subject="Votre document : Synthèse\r\nBcc: tous@exemple.fr")
+    assert deliver(engine_).sent == 1
+    [envelope] = smtp_server.handler.envelopes
+    assert envelope.rcpt_tos == ["zoe0@exemple.fr"]
+    [email] = smtp_server.messages
+    assert email["Subject"] == "Votre document : Synthèse Bcc: tous@exemple.fr"
+    assert email["Bcc"] is None
+
+
 def test_temporary_failure_is_retried_after_a_backoff(engine_, smtp_server):
     [message] = queue(engine_)
     smtp_server.fail_next("451 4.3.0 Mailbox busy")
