@@ -73,9 +73,31 @@ def current_api_staff(
     return user
 
 
+# Starlette's limit for one form field, unless the route says otherwise (carries_large_field).
+MAX_FIELD_BYTES = 1024 * 1024
+
+
+def carries_large_field(max_bytes: int) -> Callable[[Callable], Callable]:
+    """Mark an endpoint whose form carries one field larger than MAX_FIELD_BYTES (a checked
+    file handed back by a confirmation form). The form is read once, by verify_csrf or
+    submitted_form, whichever comes first: both read it under this limit."""
+
+    def mark(endpoint: Callable) -> Callable:
+        endpoint.max_field_bytes = max_bytes  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+async def _read_form(request: Request) -> FormData:
+    route = request.scope.get("route")  # matched before any dependency runs
+    limit = getattr(getattr(route, "endpoint", None), "max_field_bytes", MAX_FIELD_BYTES)
+    return await request.form(max_part_size=limit)
+
+
 async def submitted_form(request: Request) -> FormData:
     """The posted form, read on the event loop (async I/O only) for a plain `def` endpoint."""
-    return await request.form()
+    return await _read_form(request)
 
 
 SubmittedForm = Annotated[FormData, Depends(submitted_form)]
@@ -136,7 +158,7 @@ async def verify_csrf(
         if content_type.startswith("multipart/form-data") and _streams_upload(request):
             request.state.csrf_in_body = True  # the parser checks it before storing a byte
             return
-        given = (await request.form()).get(CSRF_FIELD)
+        given = (await _read_form(request)).get(CSRF_FIELD)
     if not tokens_match(expected_csrf_token(request), given):
         raise Forbidden("Jeton de sécurité invalide ou expiré : rechargez la page et réessayez.")
 

@@ -4,7 +4,7 @@ import hashlib
 import re
 import unicodedata
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +144,23 @@ def too_large() -> FileTooLarge:
 
 
 @dataclass(frozen=True)
+class FileRules:
+    """What one upload form takes: the file's field, its largest size, and whether the file is
+    typed by its content (attachments) or left to the caller to read (a CSV to import)."""
+
+    field: str
+    max_bytes: int
+    too_large_message: str
+    missing_message: str = MissingFile.default_message
+    typed: bool = True
+
+
+def attachment_rules() -> FileRules:
+    """Files kept with a case: FILROUGE_MAX_UPLOAD_MB, and only the accepted types."""
+    return FileRules(FILE_FIELD, max_upload_bytes(), too_large().message)
+
+
+@dataclass(frozen=True)
 class Received:
     """A streamed upload's outcome: the checked file, or why it was refused (`refused.form`
     holds the small fields as typed, to show them again)."""
@@ -152,10 +169,11 @@ class Received:
     refused: UploadRefused | Invalid | None = None
 
 
-def _receiver_for(request: Request) -> "_Receiver":
+def _receiver_for(request: Request, rules: FileRules | None = None) -> "_Receiver":
     csrf_required = _csrf_left_to_us(request)
     return _Receiver(
         get_storage(),
+        rules=rules or attachment_rules(),
         csrf_required=csrf_required,
         expected_csrf=expected_csrf_token(request) if csrf_required else None,
     )
@@ -187,16 +205,32 @@ async def streamed_upload(request: Request) -> AsyncIterator[Received]:
     disk writes in threads) before the endpoint runs; the temporary copy is gone afterwards."""
     receiver = _receiver_for(request)
     try:
-        try:
-            received = Received(upload=await _receive_checked(receiver, request))
-        except (UploadRefused, Invalid) as exc:
-            received = Received(refused=exc)
-        yield received
+        yield await _received(receiver, request)
     finally:
         receiver.discard()
 
 
 ReceivedUpload = Annotated[Received, Depends(streamed_upload)]
+
+
+def streamed_upload_under(rules: FileRules) -> Callable[[Request], AsyncIterator[Received]]:
+    """streamed_upload for a form with rules of its own (another field, another limit)."""
+
+    async def dependency(request: Request) -> AsyncIterator[Received]:
+        receiver = _receiver_for(request, rules)
+        try:
+            yield await _received(receiver, request)
+        finally:
+            receiver.discard()
+
+    return dependency
+
+
+async def _received(receiver: "_Receiver", request: Request) -> Received:
+    try:
+        return Received(upload=await _receive_checked(receiver, request))
+    except (UploadRefused, Invalid) as exc:
+        return Received(refused=exc)
 
 
 def _csrf_left_to_us(request: Request) -> bool:
@@ -213,9 +247,17 @@ class _Part:
 class _Receiver:
     """python-multipart callbacks: small fields to memory, the `file` part to a temporary file."""
 
-    def __init__(self, storage: LocalStorage, *, csrf_required: bool, expected_csrf: str | None):
+    def __init__(
+        self,
+        storage: LocalStorage,
+        *,
+        rules: FileRules,
+        csrf_required: bool,
+        expected_csrf: str | None,
+    ):
         self.storage = storage
-        self.max_bytes = max_upload_bytes()
+        self.rules = rules
+        self.max_bytes = rules.max_bytes
         self.csrf_required = csrf_required
         self.expected_csrf = expected_csrf
         self.csrf_seen = False
@@ -240,17 +282,17 @@ class _Receiver:
         body_limit = self.max_bytes + FORM_OVERHEAD
         declared = _declared_length(request)
         if declared is not None and declared > DRAIN_FACTOR * body_limit:
-            raise too_large()
+            raise self._too_large()
         # Known to be too large but not absurdly so: read it all, keeping only the small fields,
         # for a browser cut off while it sends shows "connection reset" instead of our message.
         self.discarding = declared is not None and declared > body_limit
-        parser = MultipartParser(_boundary(request), self._callbacks())
+        parser = MultipartParser(_boundary(request, self.rules.field), self._callbacks())
         received = 0
         try:
             async for chunk in request.stream():
                 received += len(chunk)
                 if received > body_limit and not self.discarding:
-                    raise too_large()
+                    raise self._too_large()
                 parser.write(chunk)
                 await self._write_pending()
             parser.finalize()
@@ -260,7 +302,7 @@ class _Receiver:
             if self.handle is not None:
                 await run_in_threadpool(self.handle.close)
         if self.discarding:
-            raise too_large()
+            raise self._too_large()
         self._check_complete()
 
     async def _write_pending(self) -> None:
@@ -278,11 +320,16 @@ class _Receiver:
         if self.csrf_required and not self.csrf_seen:
             raise _bad_csrf()
         if self.filename is None:
-            raise MissingFile()
+            raise MissingFile(self.rules.missing_message)
         if not self.file_done:
             raise MalformedUpload()
         if self.size == 0:
-            raise MissingFile("Le fichier est vide." if self.filename else None)
+            raise MissingFile(
+                "Le fichier est vide." if self.filename else self.rules.missing_message
+            )
+
+    def _too_large(self) -> FileTooLarge:
+        return FileTooLarge(self.rules.too_large_message)
 
     def discard(self) -> None:
         if self.handle is not None:
@@ -321,7 +368,7 @@ class _Receiver:
         if b"name" not in options:
             raise MalformedUpload()
         self.part.name = _decode(options[b"name"])
-        if self.part.name != FILE_FIELD:
+        if self.part.name != self.rules.field:
             return
         if self.filename is not None:
             raise MalformedUpload("Un seul fichier par envoi.")
@@ -332,12 +379,12 @@ class _Receiver:
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         chunk = data[start:end]
-        if self.part.name == FILE_FIELD:
+        if self.part.name == self.rules.field:
             if self.discarding:
                 return
             self.size += len(chunk)
             if self.size > self.max_bytes:
-                raise too_large()
+                raise self._too_large()
             self.digest.update(chunk)
             self.pending.append(chunk)
             return
@@ -346,7 +393,7 @@ class _Receiver:
         self.part.data.extend(chunk)
 
     def _on_part_end(self) -> None:
-        if self.part.name == FILE_FIELD:
+        if self.part.name == self.rules.field:
             self.file_done = True
             return
         value = _decode(bytes(self.part.data))
@@ -361,10 +408,14 @@ class _Receiver:
     def checked(self) -> Upload:
         """Type the file by its content (blocking: runs in a worker thread)."""
         assert self.path is not None
-        content_type = sniff_content_type(self.path)
+        if self.rules.typed:
+            content_type = sniff_content_type(self.path)
+            filename = clean_filename(self.filename or "", content_type)
+        else:  # the caller reads it as what it must be (a CSV, say)
+            content_type, filename = "application/octet-stream", self.filename or ""
         return Upload(
             path=self.path,
-            filename=clean_filename(self.filename or "", content_type),
+            filename=filename,
             content_type=content_type,
             size=self.size,
             sha256=self.digest.hexdigest(),
@@ -381,10 +432,12 @@ def _declared_length(request: Request) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _boundary(request: Request) -> bytes:
+def _boundary(request: Request, field: str) -> bytes:
     kind, options = parse_options_header(request.headers.get("content-type"))
     if kind != b"multipart/form-data" or not options.get(b"boundary"):
-        raise FileTypeRefused("Envoyez le fichier en multipart/form-data, dans le champ « file ».")
+        raise FileTypeRefused(
+            f"Envoyez le fichier en multipart/form-data, dans le champ « {field} »."
+        )
     return options[b"boundary"]
 
 

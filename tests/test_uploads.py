@@ -3,6 +3,7 @@
 import hashlib
 import io
 import zipfile
+from contextlib import aclosing
 
 import anyio
 import pytest
@@ -12,16 +13,20 @@ from app.config import get_settings
 from app.errors import Forbidden
 from app.uploads import (
     DOCX,
+    FORM_OVERHEAD,
     ODT,
     XLSX,
+    FileRules,
     FileTooLarge,
     FileTypeRefused,
     MalformedUpload,
     MissingFile,
+    Received,
     SuspiciousArchive,
     clean_filename,
     received_upload,
     size_label,
+    streamed_upload_under,
 )
 
 BOUNDARY = "----filrouge-test-boundary"
@@ -267,6 +272,54 @@ def test_a_file_exactly_at_the_limit_is_accepted(one_megabyte, storage_dir):
     content = PDF + bytes(MB - len(PDF))
     upload, _ = receive(sent_whole(multipart(("file", "x.pdf", content))))
     assert upload.size == MB
+
+
+# ---- a form with rules of its own (the partner CSV import) -------------------------------
+
+CSV_RULES = FileRules(
+    field="fichier",
+    max_bytes=100_000,
+    too_large_message="Fichier trop volumineux : 100 Ko au plus",
+    missing_message="Choisissez un fichier CSV",
+    typed=False,
+)
+
+
+def receive_under(rules: FileRules, body: Body) -> Received:
+    async def run():
+        # As FastAPI runs the dependency: up to its yield, then closed once the endpoint is done.
+        async with aclosing(streamed_upload_under(rules)(body.request)) as dependency:
+            received = await anext(dependency)
+            content = received.upload.path.read_bytes() if received.upload else None
+        return received, content
+
+    return anyio.run(run)
+
+
+def test_a_file_under_its_own_rules_is_handed_over_untyped(storage_dir):
+    csv = b"nom;type\nApec Lyon;apec\n"
+    body = sent_whole(multipart(("fichier", "partenaires.csv", csv)))
+    received, content = receive_under(CSV_RULES, body)
+    assert content == csv and received.upload.size == len(csv)
+    assert left_behind(storage_dir) == []  # gone once the dependency ends
+
+
+def test_its_own_limit_stops_the_stream_soon_after_it(storage_dir):
+    head = multipart(("fichier", "gros.csv", b""))[: -len(f"\r\n--{BOUNDARY}--\r\n")]
+    body = Body([head] + [b"x;apec\n" * 1000] * 200)  # 1.4 MB, length not announced
+    received, _ = receive_under(CSV_RULES, body)
+    assert isinstance(received.refused, FileTooLarge)
+    assert received.refused.message == "Fichier trop volumineux : 100 Ko au plus"
+    # The limit, its form overhead (128 Ko) and one chunk: not the 1.4 MB sent.
+    assert body.read <= 1 + (100_000 + FORM_OVERHEAD) // 7000 + 1
+    assert left_behind(storage_dir) == []
+
+
+def test_a_file_in_another_field_is_missing_under_its_own_rules(storage_dir):
+    body = sent_whole(multipart(("file", "partenaires.csv", b"nom;type\n")))
+    received, _ = receive_under(CSV_RULES, body)
+    assert isinstance(received.refused, MissingFile)
+    assert received.refused.message == "Choisissez un fichier CSV"
 
 
 # ---- form problems ----------------------------------------------------------------------

@@ -4,13 +4,19 @@ import base64
 import binascii
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import AfterValidator, StringConstraints
 from sqlmodel import SQLModel
-from starlette.datastructures import UploadFile
 
-from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
+from app.deps import (
+    ApiCaseWorker,
+    CaseWorker,
+    SessionDep,
+    SubmittedForm,
+    carries_large_field,
+    streams_upload,
+)
 from app.errors import Invalid
 from app.forms import parse_form
 from app.models.fields import blank_to_none, display_phone, normalise_departement
@@ -32,12 +38,14 @@ from app.services.partners import (
 )
 from app.services.partners_csv import (
     MAX_BYTES,
+    TOO_LARGE,
     check_import,
     csv_chunks,
     decode_csv,
     export_rows,
     run_import,
 )
+from app.uploads import FileRules, Received, UploadRefused, streamed_upload_under
 
 pages = new_router(include_in_schema=False)
 api = new_router(prefix="/api/v1", tags=["partenaires"], responses=API_ERRORS)
@@ -136,27 +144,51 @@ def _import_page(request, *, report=None, content="", errors=None):
     return render(request, "partners/import.html", context)
 
 
-def _uploaded_text(form) -> str:
-    upload = form.get("fichier")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        raise Invalid({"fichier": "Choisissez un fichier CSV"})
-    return decode_csv(upload.file.read(MAX_BYTES + 1))
+# The file is refused while it streams in, as soon as it passes MAX_BYTES; nothing is kept.
+CSV_FILE = FileRules(
+    field="fichier",
+    max_bytes=MAX_BYTES,
+    too_large_message=TOO_LARGE,
+    missing_message="Choisissez un fichier CSV",
+    typed=False,
+)
+ReceivedCsv = Annotated[Received, Depends(streamed_upload_under(CSV_FILE))]
+# The checked file goes back and forth in base64 (4 characters for 3 bytes), in the URL-safe
+# alphabet that a browser sends as is: the confirmation's field is no larger than this.
+CARRIED_MAX = 4 * -(-MAX_BYTES // 3)
 
 
-def _carried(text: str) -> str:
+def partner_editor(user: CaseWorker) -> StaffUser:
+    """Refused before a byte of the file is read."""
+    require_editor(user)
+    return user
+
+
+PartnerEditor = Annotated[StaffUser, Depends(partner_editor)]
+
+
+def _uploaded_bytes(received: Received) -> bytes:
+    if received.refused is not None:
+        raise received.refused
+    assert received.upload is not None
+    return received.upload.path.read_bytes()  # at most MAX_BYTES, in the endpoint's thread
+
+
+def _carried(raw: bytes) -> str:
     """The checked file, carried by the confirmation form: nothing is kept on the server."""
-    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+    return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
 def _carried_back(value) -> str:
-    if not isinstance(value, str) or len(value) > 4 * MAX_BYTES:
+    if not isinstance(value, str) or not value or len(value) > CARRIED_MAX:
         raise Invalid({"fichier": "Le fichier à confirmer est absent : envoyez-le à nouveau"})
     try:
-        return base64.b64decode(value, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        raw = base64.b64decode(value, altchars=b"-_", validate=True)
+    except binascii.Error:
         raise Invalid(
             {"fichier": "Le fichier à confirmer est illisible : envoyez-le à nouveau"}
         ) from None
+    return decode_csv(raw)  # the same checks as the first time
 
 
 @pages.get("/partenaires/import")
@@ -166,23 +198,29 @@ def import_page(request: Request, user: CaseWorker):
 
 
 @pages.post("/partenaires/import")
-def check_import_page(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
+@streams_upload
+def check_import_page(
+    request: Request, session: SessionDep, user: PartnerEditor, received: ReceivedCsv
+):
     """Check the file line by line; nothing is written until the user confirms."""
-    require_editor(user)
     try:
-        text = _uploaded_text(form)
+        raw = _uploaded_bytes(received)
+        text = decode_csv(raw)
+    except UploadRefused as exc:
+        return _import_page(request, errors={"fichier": exc.message})
     except Invalid as exc:
         return _import_page(request, errors=exc.fields)
     report = check_import(session=session, actor=user, text=text)
-    return _import_page(request, report=report, content=_carried(text) if report.valid else "")
+    # Carried as sent, so that the confirmation decodes it exactly as this check did.
+    return _import_page(request, report=report, content=_carried(raw) if report.valid else "")
 
 
 @pages.post("/partenaires/import/confirmer")
+@carries_large_field(CARRIED_MAX + 16)  # and "=" padding, which a browser escapes
 def confirm_import_page(
-    request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm
+    request: Request, session: SessionDep, user: PartnerEditor, form: SubmittedForm
 ):
     """Check the file again (the directory may have changed), then import all of it or nothing."""
-    require_editor(user)
     try:
         text = _carried_back(form.get("contenu"))
     except Invalid as exc:

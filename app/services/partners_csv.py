@@ -20,6 +20,7 @@ from app.services.partners import add_partner, apply_edit, partners_by_name, req
 from app.services.scope import operator_of
 
 MAX_BYTES = 1_000_000
+TOO_LARGE = "Fichier trop volumineux : 1 Mo au plus"
 MAX_LINES = 2_000
 # The file's columns in the export's order, and the partner field each one fills.
 COLUMNS = {
@@ -100,7 +101,7 @@ class ImportReport:
 def decode_csv(raw: bytes) -> str:
     """UTF-8 (with or without BOM) as saved today, else Windows-1252 as older Excel saves it."""
     if len(raw) > MAX_BYTES:
-        raise Invalid({"fichier": "Fichier trop volumineux : 1 Mo au plus"})
+        raise Invalid({"fichier": TOO_LARGE})
     if not raw.strip():
         raise Invalid({"fichier": "Le fichier est vide"})
     if b"\x00" in raw:  # a workbook, a PDF or UTF-16 text: no CSV this module can read

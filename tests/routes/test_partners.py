@@ -7,9 +7,12 @@ import re
 import pytest
 from sqlmodel import func, select
 
+from app.config import get_settings
 from app.models.nomenclatures import PartnerType, Role
 from app.models.partners import Partner, PartnerCreate
+from app.routes.partners import CARRIED_MAX
 from app.security import create_api_token
+from app.services import partners_csv
 from app.services.partners import add_partner
 from tests.factories import log_in, make_operator, make_staff
 
@@ -328,9 +331,11 @@ def test_an_invalid_file_is_reported_line_by_line_and_nothing_is_imported(client
 
 def test_files_that_cannot_be_read_get_a_message(client, session, ara):
     _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    no_file = {"fichier": ("", b"", "application/octet-stream")}  # what a browser sends
     assert "Choisissez un fichier CSV" in read(
-        client.post("/partenaires/import", data={"csrf_token": csrf})
+        client.post("/partenaires/import", data={"csrf_token": csrf}, files=no_file)
     )
+    assert "Le fichier est vide" in read(upload(client, csrf, b""))
     workbook = read(upload(client, csrf, b"PK\x03\x04\x00\x00", "partenaires.xlsx"))
     assert "Ce n'est pas un fichier CSV" in workbook
     columns = read(upload(client, csrf, b"nom;categorie\nX;Y\n"))
@@ -345,6 +350,64 @@ def test_a_tampered_confirmation_imports_nothing(client, session, ara):
         )
         assert page.status_code == 200 and "Confirmer l'import" not in read(page)
     assert count(session, ara) == 0
+
+
+def csv_of_size(size: int, lines: int = 1_900) -> bytes:
+    """A valid file of exactly `size` bytes, in Windows-1252 with accents: the text it becomes
+    weighs twice as much in UTF-8, which a confirmation must still carry."""
+    rows = [f"Partenaire n° {n:04d};apec;".encode("cp1252") for n in range(lines)]
+    header = b"nom;type;services\r\n"
+    room = size - len(header) - sum(len(row) + 2 for row in rows)
+    fill, extra = divmod(room, lines)
+    body = [row + "é".encode("cp1252") * (fill + (n < extra)) for n, row in enumerate(rows)]
+    content = header + b"".join(row + b"\r\n" for row in body)
+    assert len(content) == size
+    return content
+
+
+def test_a_file_just_under_the_limit_is_checked_then_imported(client, session, ara):
+    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    preview = upload(client, csrf, csv_of_size(partners_csv.MAX_BYTES - 1))
+    assert "1900 partenaires à créer, 0 à mettre à jour" in read(preview)
+    answer = client.post(
+        "/partenaires/import/confirmer",
+        data={"contenu": hidden_content(preview), "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert (
+        answer.status_code == 303 and answer.headers["location"] == "/partenaires?crees=1900&maj=0"
+    )
+    assert count(session, ara) == 1900
+    imported = session.exec(select(Partner).where(Partner.name == "Partenaire n° 0000")).one()
+    assert imported.services.startswith("éé")
+
+
+def test_a_file_over_the_limit_is_refused_and_nothing_is_left_behind(
+    client, session, ara, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(get_settings(), "storage_dir", tmp_path)
+    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    page = read(upload(client, csrf, csv_of_size(partners_csv.MAX_BYTES + 1)))
+    assert "Fichier trop volumineux : 1 Mo au plus" in page and 'name="contenu"' not in page
+    assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
+    assert count(session, ara) == 0
+
+
+def test_an_import_is_refused_without_the_csrf_token_or_to_a_counsellor(client, session, ara):
+    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    forged = client.post("/partenaires/import", files={"fichier": ("p.csv", b"nom;type\nX;apec\n")})
+    assert forged.status_code == 403
+    _, csrf = logged_in(client, session, ara, Role.COUNSELLOR)
+    assert upload(client, csrf, b"nom;type\nX;apec\n").status_code == 403
+
+
+def test_a_confirmation_longer_than_any_checked_file_imports_nothing(client, session, ara):
+    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    page = client.post(
+        "/partenaires/import/confirmer",
+        data={"contenu": "A" * (CARRIED_MAX + 4), "csrf_token": csrf},
+    )
+    assert "Le fichier à confirmer est absent" in read(page) and count(session, ara) == 0
 
 
 def test_the_export_round_trips_through_the_import(client, session, ara, bre):
