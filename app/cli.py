@@ -1,4 +1,4 @@
-"""The `filrouge` command: serve the app, migrate the database, seed demo data, create users."""
+"""The `filrouge` command: serve the app, migrate the database, seed demo data, manage users."""
 
 import threading
 from pathlib import Path
@@ -17,7 +17,7 @@ from app.errors import DomainError
 from app.mail import describe_destination
 from app.models.nomenclatures import Role
 from app.services.demo import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
-from app.services.staff import create_staff_user
+from app.services.staff import create_staff_user, deactivate_staff_user
 from app.worker import (
     run_delivery_loop,
     start_background_delivery,
@@ -212,6 +212,20 @@ def users_create(
             _fail(error)
         session.commit()
         typer.echo(f"Compte créé : {user.email} ({user.role_label}).")
+
+
+@users_cli.command("deactivate")
+def users_deactivate(
+    email: Annotated[str, typer.Option(help="Adresse e-mail du compte.")],
+) -> None:
+    """Désactiver un compte : plus de connexion ; ses sessions et jetons d'API prennent fin."""
+    with Session(get_engine()) as session:
+        try:
+            user = deactivate_staff_user(session=session, email=email)
+        except DomainError as error:
+            _fail(error)
+        session.commit()
+        typer.echo(f"Compte désactivé : {user.email} ; ses sessions et jetons d'API sont révoqués.")
 
 
 def main() -> None:

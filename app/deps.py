@@ -63,12 +63,13 @@ def current_api_staff(
     if not token:
         raise LoginRequired()
     try:
-        staff_id = read_api_token(token)
+        claims = read_api_token(token)
     except InvalidToken as exc:
         raise LoginRequired() from exc
-    user = session.get(StaffUser, staff_id)
+    user = session.get(StaffUser, claims.staff_id)
     session.commit()  # as in current_browser_session: this thread ends what it began
-    if user is None or not user.active:
+    # A token issued before the last API logout or deactivation carries an older version.
+    if user is None or not user.active or user.token_version != claims.version:
         raise LoginRequired()
     return user
 

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from jose import jwt
 
 from app.config import get_settings
+from app.models.staff import StaffUser
 from app.security import (
     InvalidToken,
     create_api_token,
@@ -17,8 +18,18 @@ from app.security import (
 )
 
 
-def test_api_token_round_trips_the_staff_id():
-    assert read_api_token(create_api_token(42)) == 42
+def test_api_token_round_trips_the_staff_id_and_token_version():
+    assert read_api_token(create_api_token(StaffUser(id=42, token_version=3))) == (42, 3)
+
+
+@pytest.mark.parametrize("version", [None, "3", True, 2.5])
+def test_api_token_without_an_integer_version_is_refused(version):
+    claims = {} if version is None else {"ver": version}
+    token = create_jwt(
+        subject="42", audience="filrouge-api", lifetime=timedelta(minutes=5), claims=claims
+    )
+    with pytest.raises(InvalidToken):
+        read_api_token(token)
 
 
 def test_expired_token_is_refused():

@@ -19,6 +19,9 @@ class StaffUser(SQLModel, table=True):
     role: str = Field(max_length=20)
     password_hash: str = Field(max_length=200)
     active: bool = True
+    # Carried by every API token issued to the account and compared on each request: raising
+    # it refuses every token issued before (API logout, deactivation).
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )

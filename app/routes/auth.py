@@ -4,17 +4,18 @@ from typing import Annotated
 from urllib.parse import urlparse
 
 from fastapi import Depends, Form, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from app.config import get_settings
-from app.deps import SESSION_COOKIE, CurrentStaff, SessionDep, cookie_secure
+from app.deps import SESSION_COOKIE, ApiStaff, CurrentStaff, SessionDep, cookie_secure
 from app.errors import Invalid, TooManyAttempts
 from app.rendering import render
 from app.routing import new_router
 from app.security import create_api_token
 from app.services.auth import authenticate, end_session, start_session
+from app.services.staff import end_api_tokens
 
 router = new_router()
 
@@ -110,6 +111,20 @@ def issue_api_token(
         )
         return JSONResponse({"detail": detail}, status_code=status)
     return TokenResponse(
-        access_token=create_api_token(user.id),
+        access_token=create_api_token(user),
         expires_in=get_settings().api_token_minutes * 60,
     )
+
+
+@router.post(
+    "/api/v1/auth/logout",
+    tags=["authentification"],
+    status_code=204,
+    responses={401: {"description": "Jeton absent, expiré ou déjà révoqué"}},
+)
+def end_api_session(session: SessionDep, user: ApiStaff) -> Response:
+    """Revoke every API token of the caller, this one included; a new one needs the password.
+
+    Signing out of the web pages does not end API tokens (see the README)."""
+    end_api_tokens(session=session, user=user)
+    return Response(status_code=204)

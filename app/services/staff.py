@@ -2,12 +2,14 @@
 
 from typing import NamedTuple
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from app.errors import Conflict, Invalid, NotFound
+from app.models.base import utcnow
 from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Operator
-from app.models.staff import StaffUser
+from app.models.staff import StaffSession, StaffUser
 from app.security import hash_password
 
 
@@ -73,4 +75,30 @@ def get_colleague(
     user = session.get(StaffUser, staff_id)
     if user is None or user.operator_id != operator_id or not user.active:
         raise Invalid({field: "Conseiller·ère inconnu·e"})
+    return user
+
+
+def end_api_tokens(*, session: Session, user: StaffUser) -> None:
+    """Refuse every API token issued to the account so far (the next ones are valid)."""
+    # Raised in the database, so that two at once both count; read again on next access.
+    user.token_version = StaffUser.token_version + 1  # type: ignore[assignment]
+    session.add(user)
+    session.flush()
+
+
+def deactivate_staff_user(*, session: Session, email: str) -> StaffUser:
+    """Close an account: no more sign-in, and its browser sessions and API tokens end now."""
+    user = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"Aucun compte pour {email}")
+    user.active = False
+    session.exec(
+        update(StaffSession)
+        .where(col(StaffSession.staff_id) == user.id, col(StaffSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    # Tokens of an inactive account are refused anyway; the new version keeps them refused
+    # if the account is opened again.
+    end_api_tokens(session=session, user=user)
     return user

@@ -226,7 +226,7 @@ def test_a_step_of_another_case_gets_404(client, session, counsellor, case, csrf
 
 @pytest.fixture
 def api(client, counsellor):
-    client.headers.update({"Authorization": f"Bearer {create_api_token(counsellor.id)}"})
+    client.headers.update({"Authorization": f"Bearer {create_api_token(counsellor)}"})
     return client
 
 

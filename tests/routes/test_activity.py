@@ -33,7 +33,7 @@ def manager(session, ara):
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_the_page_shows_each_section_as_a_chart_and_a_table(client, session, manager):

@@ -25,7 +25,7 @@ from tests.factories import (
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def an_hour_ago() -> str:

@@ -197,7 +197,7 @@ def test_api_never_answers_a_server_error(case, app, counsellor_with_data):
     counsellor, manager, real_ids = counsellor_with_data
     # Counsellors only read the directory: its writes are fuzzed past the 403, as a manager.
     sender = manager if case.operation.path.startswith("/api/v1/partners") else counsellor
-    headers = {"Authorization": f"Bearer {create_api_token(sender.id)}"}
+    headers = {"Authorization": f"Bearer {create_api_token(sender)}"}
     case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
     if with_real_ids(case, real_ids):
         case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])

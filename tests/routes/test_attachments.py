@@ -41,7 +41,7 @@ def csrf(client, session, counsellor):
 
 @pytest.fixture
 def api(client, counsellor):
-    client.headers["Authorization"] = f"Bearer {create_api_token(counsellor.id)}"
+    client.headers["Authorization"] = f"Bearer {create_api_token(counsellor)}"
     return client
 
 
@@ -279,7 +279,7 @@ def test_counsellor_of_other_operator_gets_404_everywhere(
     upload(client, case, csrf)
     attachment = session.exec(select(Attachment)).one()
     intruder_csrf = log_in(client, session, intruder)
-    client.headers["Authorization"] = f"Bearer {create_api_token(intruder.id)}"
+    client.headers["Authorization"] = f"Bearer {create_api_token(intruder)}"
     for url in (
         f"/attachments/{attachment.id}/download",
         f"/cases/{case.id}/attachments",

@@ -1,4 +1,5 @@
 from app.models.nomenclatures import Role
+from app.services.staff import deactivate_staff_user
 from tests.factories import PASSWORD, log_in, make_operator, make_staff
 
 
@@ -76,7 +77,9 @@ def test_unsafe_request_with_session_but_no_token_is_refused(client, session):
 
 def test_api_token_flow_and_bearer_access(client, session):
     user = make_staff(session, make_operator(session))
-    response = client.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": PASSWORD}
+    )
     assert response.status_code == 200
     token = response.json()["access_token"]
     units = client.get("/api/v1/units", headers={"Authorization": f"Bearer {token}"})
@@ -89,7 +92,57 @@ def test_api_refuses_bad_password_and_tampered_token(client, session):
     assert bad.status_code == 401
     good = client.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
     token = good.json()["access_token"][:-3] + "abc"
-    assert client.get("/api/v1/units", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get("/api/v1/units", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )
+
+
+def api_token(client, user) -> dict[str, str]:
+    response = client.post(
+        "/api/v1/auth/token", data={"username": user.email, "password": PASSWORD}
+    )
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def test_api_logout_revokes_every_token_of_the_caller_only(client, session):
+    operator = make_operator(session)
+    user, colleague = make_staff(session, operator), make_staff(session, operator)
+    first, second, theirs = (
+        api_token(client, user),
+        api_token(client, user),
+        api_token(client, colleague),
+    )
+    assert client.post("/api/v1/auth/logout", headers=first).status_code == 204
+    for headers in (first, second):
+        refused = client.get("/api/v1/units", headers=headers)
+        assert refused.status_code == 401 and refused.json() == {
+            "detail": "Authentification requise"
+        }
+    assert client.post("/api/v1/auth/logout", headers=second).status_code == 401
+    assert client.get("/api/v1/units", headers=theirs).status_code == 200
+    assert client.get("/api/v1/units", headers=api_token(client, user)).status_code == 200
+
+
+def test_signing_out_of_the_pages_leaves_api_tokens_alone(client, session):
+    user = make_staff(session, make_operator(session))
+    headers = api_token(client, user)
+    csrf = log_in(client, session, user)
+    client.post("/logout", data={"csrf_token": csrf})
+    assert client.get("/api/v1/units", headers=headers).status_code == 200
+
+
+def test_a_deactivated_account_loses_its_tokens_and_sessions_for_good(client, session):
+    user = make_staff(session, make_operator(session))
+    headers = api_token(client, user)
+    log_in(client, session, user)
+    deactivate_staff_user(session=session, email=user.email.upper())
+    assert client.get("/api/v1/units", headers=headers).status_code == 401
+    assert client.get("/", follow_redirects=False).status_code == 303
+    user.active = True  # opened again: a new sign-in is needed everywhere
+    session.add(user)
+    assert client.get("/api/v1/units", headers=headers).status_code == 401
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert client.get("/api/v1/units", headers=api_token(client, user)).status_code == 200
 
 
 def test_national_observer_home_shows_no_personal_data(client, session):
@@ -106,6 +159,7 @@ def test_healthz_checks_the_database(client):
 
 def test_a_nul_character_in_the_login_email_is_just_a_wrong_login(client, session):
     response = client.post(
-        "/login", data={"email": "a\x00@exemple.fr", "password": "x", "csrf_token": csrf_from(client)}
+        "/login",
+        data={"email": "a\x00@exemple.fr", "password": "x", "csrf_token": csrf_from(client)},
     )
     assert "Adresse e-mail ou mot de passe incorrect" in response.text

@@ -39,7 +39,7 @@ def units(session, counsellor):
 
 
 def bearer(user) -> dict:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_a_manager_draws_a_sample_and_downloads_its_pack(client, session, manager, units):

@@ -125,7 +125,7 @@ def test_another_operator_gets_404_on_deliverable_and_pdf(client, session, setup
 
 def test_api_drafts_issues_lists_and_downloads(client, session, setup):
     user, case, _ = setup
-    headers = {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    headers = {"Authorization": f"Bearer {create_api_token(user)}"}
     kind_id = kind(session, case.operator_id).id
     created = client.post(
         f"/api/v1/cases/{case.id}/deliverables", json={"kind_id": kind_id}, headers=headers

@@ -122,7 +122,7 @@ API = "/api/v1/ledger?from=2026-11-01&to=2026-11-30"
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_api_answers_json(client, manager, episodes):

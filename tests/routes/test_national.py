@@ -43,7 +43,7 @@ def observer(session, ara):
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observer):

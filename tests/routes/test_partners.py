@@ -438,7 +438,7 @@ def test_the_export_round_trips_through_the_import(client, session, ara, bre):
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_api_searches_with_filters(client, session, ara):

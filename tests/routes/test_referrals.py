@@ -322,7 +322,7 @@ def test_a_bad_link_gets_a_polite_404(client, session, counsellor, case, partner
 
 
 def bearer(user) -> dict:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_api_proposes_sends_moves_and_lists(client, session, counsellor, case, partner):

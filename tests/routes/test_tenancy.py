@@ -340,7 +340,7 @@ def bre(session) -> Tenant:
 def sign_in(client, session, user: StaffUser) -> str:
     """Give the client a browser session and an API token for `user`; returns the CSRF token."""
     csrf = log_in(client, session, user)
-    client.headers["Authorization"] = f"Bearer {create_api_token(user.id)}"
+    client.headers["Authorization"] = f"Bearer {create_api_token(user)}"
     return csrf
 
 
@@ -820,7 +820,7 @@ def test_api_search_never_returns_another_operators_people(as_bre, ara, query):
 
 def test_search_finds_the_same_person_for_her_own_operator(client, session, ara):
     """The searches above would find her: they return nothing only because of the operator."""
-    client.headers["Authorization"] = f"Bearer {create_api_token(ara.counsellor.id)}"
+    client.headers["Authorization"] = f"Bearer {create_api_token(ara.counsellor)}"
     for query in SEARCHES:
         found = client.get("/api/v1/beneficiaries", params={"q": query}).json()
         assert [p["id"] for p in found] == [ara.beneficiary.id]
