@@ -74,9 +74,22 @@ class DeliverableVersion(SQLModel, table=True):
     issued_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
     shared_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     shared_message_id: int | None = Field(default=None, foreign_key="outbox_messages.id")
+    # Carried by the e-mailed link; emptied when the counsellor revokes it, renewed when the
+    # version is shared again. Links e-mailed before links carried one have none.
+    link_nonce: str | None = Field(default=None, max_length=40)
+    # The last revocation, kept after a new link is sent.
+    link_revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    link_revoked_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     acknowledgement_method: str | None = Field(default=None, max_length=20)
     scan_attachment_id: int | None = Field(default=None, foreign_key="attachments.id")
+
+    @property
+    def link_is_live(self) -> bool:
+        """A link e-mailed to the beneficiary opens this version: shared, not revoked since."""
+        if self.shared_at is None:
+            return False
+        return self.link_nonce is not None or self.link_revoked_at is None
 
 
 class ActionStep(SQLModel, table=True):

@@ -28,7 +28,12 @@ from app.services import deliverables as service
 from app.services.action_plan import list_steps
 from app.services.attachments import add_attachment
 from app.services.cases import case_time_zone
-from app.services.document_sharing import record_signed_scan, share_version
+from app.services.document_sharing import (
+    link_revokers,
+    record_signed_scan,
+    revoke_link,
+    share_version,
+)
 from app.services.pdf import PdfUnavailable
 from app.uploads import ReceivedUpload, UploadRefused
 
@@ -61,6 +66,7 @@ def _page(request, session, user, deliverable_id, *, errors=None, form=None, sta
             "beneficiary": session.get(Beneficiary, case.beneficiary_id),
             "versions": versions,
             "messages": messages,
+            "revokers": link_revokers(session, versions),
             "steps": steps,
             "tz": case_time_zone(session, case),
             "errors": errors or {},
@@ -171,6 +177,21 @@ def share(
 ):
     def perform(_form):
         share_version(session=session, actor=user, deliverable_id=deliverable_id, number=number)
+
+    return _act(request, form, session, user, deliverable_id, perform)
+
+
+@router.post("/deliverables/{deliverable_id}/versions/{number}/revoke-link")
+def revoke(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: int,
+    number: int,
+    form: SubmittedForm,
+):
+    def perform(_form):
+        revoke_link(session=session, actor=user, deliverable_id=deliverable_id, number=number)
 
     return _act(request, form, session, user, deliverable_id, perform)
 

@@ -8,7 +8,7 @@ from app.rendering import render
 from app.routes.deliverables import pdf_download
 from app.routing import new_router
 from app.services.deliverables import pdf_filename, version_pdf
-from app.services.document_sharing import acknowledge_online, open_shared_document
+from app.services.document_sharing import InvalidLink, acknowledge_online, open_shared_document
 
 router = new_router(prefix="/documents", include_in_schema=False)
 
@@ -20,20 +20,37 @@ def _private(response):
     return response
 
 
+def _link_ended(request: Request, exc: InvalidLink):
+    """Said to the beneficiary, who has no account: what to do, not the staff's error page."""
+    context = {"message": exc.message, "status": exc.status_code}
+    return _private(
+        render(request, "documents/link_ended.html", context, status_code=exc.status_code)
+    )
+
+
 @router.get("/{token}")
 def read(request: Request, session: SessionDep, token: str):
-    shared = open_shared_document(session=session, token=token)
+    try:
+        shared = open_shared_document(session=session, token=token)
+    except InvalidLink as exc:
+        return _link_ended(request, exc)
     return _private(render(request, "documents/read.html", {"shared": shared, "token": token}))
 
 
 @router.get("/{token}/pdf")
-def download(session: SessionDep, token: str):
-    shared = open_shared_document(session=session, token=token)
+def download(request: Request, session: SessionDep, token: str):
+    try:
+        shared = open_shared_document(session=session, token=token)
+    except InvalidLink as exc:
+        return _link_ended(request, exc)
     filename = pdf_filename(shared.case, shared.deliverable, shared.version.number)
     return _private(pdf_download(version_pdf(shared.version), filename))
 
 
 @router.post("/{token}/acknowledge")
-def acknowledge(session: SessionDep, token: str):
-    acknowledge_online(session=session, token=token)
+def acknowledge(request: Request, session: SessionDep, token: str):
+    try:
+        acknowledge_online(session=session, token=token)
+    except InvalidLink as exc:
+        return _link_ended(request, exc)
     return _private(RedirectResponse(f"/documents/{token}#accuse", status_code=303))

@@ -1,10 +1,11 @@
 """Sharing issued documents with the beneficiary: an e-mailed signed link to read, download
 and acknowledge them, or a signed paper copy scanned by the counsellor."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.dates import format_date
@@ -17,7 +18,7 @@ from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.nomenclatures import AcknowledgementMethod
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
-from app.security import InvalidToken, create_link_token, read_link_token
+from app.security import InvalidToken, create_link_token, read_link_claims, tokens_match
 from app.services.cases import case_time_zone, touch
 from app.services.deliverables import get_version
 from app.services.outbox import queue_email
@@ -29,6 +30,16 @@ class InvalidLink(NotFound):
     default_message = (
         "Ce lien n'est pas valide ou a expiré. Demandez à votre conseiller·ère de vous "
         "renvoyer le document."
+    )
+
+
+class RevokedLink(InvalidLink):
+    """The counsellor withdrew the link: it is gone for good, which 410 says."""
+
+    status_code = 410
+    default_message = (
+        "Ce lien n'est plus valable : il a été retiré. Contactez votre conseiller·ère, qui "
+        "pourra vous envoyer le document à nouveau."
     )
 
 
@@ -60,7 +71,13 @@ def share_version(
         )
     settings = get_settings()
     lifetime = timedelta(days=settings.signed_link_days)
-    token = create_link_token(purpose=LINK_PURPOSE, subject_id=version.id, lifetime=lifetime)
+    # Sent again, the version keeps its link (the earlier e-mail still opens it); once
+    # revoked, it gets a new one.
+    if version.link_nonce is None:
+        version.link_nonce = secrets.token_urlsafe(24)
+    token = create_link_token(
+        purpose=LINK_PURPOSE, subject_id=version.id, lifetime=lifetime, nonce=version.link_nonce
+    )
     link = f"{settings.public_base_url.rstrip('/')}/documents/{token}"
     expires = format_date(utcnow() + lifetime, case_time_zone(session, case))
     message = queue_email(
@@ -92,15 +109,56 @@ def _email_text(beneficiary, deliverable, version, actor, link, expires) -> str:
     )
 
 
+def revoke_link(
+    *, session: Session, actor: StaffUser, deliverable_id: int, number: int
+) -> DeliverableVersion:
+    """« Révoquer le lien »: the e-mailed link stops opening the version; who and when are kept."""
+    version = get_version(
+        session=session, actor=actor, deliverable_id=deliverable_id, number=number
+    )
+    if version.shared_at is None:
+        raise Conflict("Cette version n'a pas été envoyée : il n'y a pas de lien à révoquer.")
+    if not version.link_is_live:
+        raise Conflict("Le lien de cette version est déjà révoqué.")
+    version.link_nonce = None
+    version.link_revoked_at = utcnow()
+    version.link_revoked_by_id = actor.id
+    deliverable = session.get(Deliverable, version.deliverable_id)
+    case = session.get(Case, deliverable.case_id)
+    touch(case)
+    session.add_all([version, case])
+    session.flush()
+    return version
+
+
+def link_revokers(session: Session, versions: list[DeliverableVersion]) -> dict[int, str]:
+    """The names of the staff who revoked these versions' links, by staff id."""
+    ids = {v.link_revoked_by_id for v in versions if v.link_revoked_by_id is not None}
+    if not ids:
+        return {}
+    query = select(StaffUser.id, StaffUser.full_name).where(col(StaffUser.id).in_(ids))
+    return {staff_id: name for staff_id, name in session.exec(query)}
+
+
+def _opens(version: DeliverableVersion, nonce: str | None) -> bool:
+    if nonce is None:
+        # Links e-mailed before links carried a nonce: valid until the first revocation.
+        return version.link_revoked_at is None
+    return tokens_match(version.link_nonce, nonce)
+
+
 def open_shared_document(*, session: Session, token: str) -> SharedDocument:
-    """The version a link points to; InvalidLink when tampered with, expired or unknown."""
+    """The version a link points to; InvalidLink when tampered with, expired or unknown,
+    RevokedLink when the counsellor revoked it."""
     try:
-        version_id = read_link_token(token, purpose=LINK_PURPOSE)
+        version_id, nonce = read_link_claims(token, purpose=LINK_PURPOSE)
     except InvalidToken as exc:
         raise InvalidLink() from exc
     version = session.get(DeliverableVersion, version_id)
     if version is None:
         raise InvalidLink()
+    if not _opens(version, nonce):
+        raise RevokedLink()
     deliverable = session.get(Deliverable, version.deliverable_id)
     case = session.get(Case, deliverable.case_id)
     return SharedDocument(

@@ -309,8 +309,9 @@ class CaseStory:
                 self.batch.add(T.DELIVERABLE_VERSIONS, (
                     t.ids["deliverable_versions"](), world.operator_id, deliverable_id, 1,
                     json.dumps(content, ensure_ascii=False), kind.storage_key, kind.sha256, kind.size_bytes, issued,
-                    self.referent, min(issued + timedelta(minutes=5), t.now), None, acknowledged,
-                    "online" if acknowledged else None, None,
+                    self.referent, min(issued + timedelta(minutes=5), t.now), None,
+                    None, None, None,  # link_nonce and revocation: links from before nonces
+                    acknowledged, "online" if acknowledged else None, None,
                 ))  # fmt: skip
                 self.last_activity = max(self.last_activity, issued)
 

@@ -1,7 +1,10 @@
 """Deliverable pages, the beneficiary's signed link, and the deliverables API."""
 
+import html
+
 import pytest
 from sqlmodel import select
+from starlette.testclient import TestClient
 
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.outbox import OutboxMessage
@@ -111,6 +114,55 @@ def test_a_tampered_link_gets_a_polite_404(client, session, setup):
     client.cookies.clear()
     page = client.get("/documents/eyJhbGciOiJIUzI1NiJ9.e30.abc")
     assert page.status_code == 404 and "pas valide ou a expiré" in page.text
+
+
+def test_a_counsellor_revokes_a_shared_link_and_can_share_a_new_one(client, session, setup):
+    user, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    client.post(f"/deliverables/{deliverable.id}/issue", data={"csrf_token": csrf})
+    share = f"/deliverables/{deliverable.id}/versions/1/share"
+    client.post(share, data={"csrf_token": csrf})
+    [message] = session.exec(select(OutboxMessage)).all()
+    old = "/documents/" + message.body_text.split("/documents/")[1].split()[0]
+    page = client.get(f"/deliverables/{deliverable.id}").text
+    assert "Révoquer le lien" in page
+    revoked = client.post(
+        f"/deliverables/{deliverable.id}/versions/1/revoke-link",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert revoked.status_code == 303
+    page = client.get(f"/deliverables/{deliverable.id}").text
+    assert "Lien révoqué le" in page and f"par {user.full_name}" in page
+    assert "Révoquer le lien" not in page and "Envoyer un nouveau lien" in page
+
+    beneficiary = TestClient(client.app)  # no account, no cookie
+    for response in (beneficiary.get(old), beneficiary.get(f"{old}/pdf")):
+        assert response.status_code == 410
+        assert "Ce lien n'est plus valable" in html.unescape(response.text)
+        assert "Contactez votre conseiller·ère" in response.text
+        assert response.headers["referrer-policy"] == "no-referrer"
+    csrf_cookie = beneficiary.cookies.get("filrouge_csrf")
+    acknowledged = beneficiary.post(f"{old}/acknowledge", data={"csrf_token": csrf_cookie})
+    assert acknowledged.status_code == 410
+
+    client.post(share, data={"csrf_token": csrf})
+    newest = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    new = "/documents/" + newest.body_text.split("/documents/")[1].split()[0]
+    assert new != old
+    assert beneficiary.get(new).status_code == 200
+    assert beneficiary.get(old).status_code == 410
+    assert "Lien précédent révoqué le" in client.get(f"/deliverables/{deliverable.id}").text
+
+
+def test_revoking_needs_the_csrf_token_and_a_shared_version(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    client.post(f"/deliverables/{deliverable.id}/issue", data={"csrf_token": csrf})
+    url = f"/deliverables/{deliverable.id}/versions/1/revoke-link"
+    assert client.post(url).status_code == 403
+    page = client.post(url, data={"csrf_token": csrf})
+    assert "pas de lien à révoquer" in page.text
 
 
 def test_another_operator_gets_404_on_deliverable_and_pdf(client, session, setup):
