@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -49,9 +49,10 @@ class Settings(BaseSettings):
     referral_answer_days: int = 15
     # Beneficiaries get a reminder this many hours before their appointment.
     reminder_hours: int = 48
-    # How long a worker owns a message it is sending; past it, another worker may retry it.
-    # Keep it well above a whole SMTP exchange (several timeouts).
-    outbox_lease_seconds: int = 600
+    # How long a worker owns a message it is sending; past it, another worker may retry it
+    # (after a crash: the message waits this long). One message's SMTP exchange must end by
+    # the lease less one SMTP timeout (90 s by default), each step within the timeout.
+    outbox_lease_seconds: int = 120
     # Requests allowed per IP, e-mail and phone on the public booking pages and API:
     # "N/second", "N/minute", "N/hour" or "N/day". Raise it for load checks.
     public_rate_limit: str = "20/minute"
@@ -66,6 +67,15 @@ class Settings(BaseSettings):
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             raise ValueError("FILROUGE_MAIL_SENDER must fit on one line")
         return value
+
+    @model_validator(mode="after")
+    def _lease_covers_a_send(self) -> "Settings":
+        if self.outbox_lease_seconds < 2 * self.smtp_timeout_seconds:
+            raise ValueError(
+                "FILROUGE_OUTBOX_LEASE_SECONDS must be at least twice FILROUGE_SMTP_TIMEOUT_SECONDS:"
+                " a message's SMTP exchange gets the lease less one timeout"
+            )
+        return self
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

@@ -4,7 +4,9 @@ import base64
 import binascii
 import mailbox
 import smtplib
+import socket
 import ssl
+import time
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
@@ -25,7 +27,8 @@ class DeliveryError(Exception):
 
 
 class Transport(Protocol):
-    def send(self, email: EmailMessage) -> None: ...
+    def send(self, email: EmailMessage, *, deadline: float | None = None) -> None:
+        """Hand the message over; give up by `deadline` (time.monotonic()) if one is given."""
 
     def close(self) -> None: ...
 
@@ -98,16 +101,68 @@ def classify_smtp_error(exc: Exception) -> DeliveryError:
     return DeliveryError(f"{code} {text}".strip(), permanent=permanent)
 
 
+class _Deadline:
+    """Each socket operation waits at most the SMTP timeout, and never past the deadline: a
+    server that answers every step just in time cannot stretch one message beyond it."""
+
+    timeout: float
+    sock: socket.socket | None
+
+    def __init__(self, *args, deadline: float | None = None, **kwargs):
+        self.deadline = deadline  # before the base class connects
+        super().__init__(*args, **kwargs)
+
+    def _step_timeout(self, timeout: float) -> float:
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("délai d'envoi du message dépassé")
+        return min(timeout, left)
+
+    def _get_socket(self, host, port, timeout):
+        return super()._get_socket(host, port, self._step_timeout(timeout))  # type: ignore[misc]
+
+    def send(self, s) -> None:
+        self._bound_socket()
+        super().send(s)  # type: ignore[misc]
+
+    def getreply(self):
+        self._bound_socket()
+        return super().getreply()  # type: ignore[misc]
+
+    def _bound_socket(self) -> None:
+        if self.sock is None:
+            return
+        try:
+            timeout = self._step_timeout(self.timeout)
+        except TimeoutError:
+            self.close()
+            raise
+        self.sock.settimeout(timeout)
+
+
+class _SMTP(_Deadline, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Deadline, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpTransport:
     """Sends over SMTP, keeping one connection open for a whole batch."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _SMTP | _SMTP_SSL | None = None
 
-    def send(self, email: EmailMessage) -> None:
+    def send(self, email: EmailMessage, *, deadline: float | None = None) -> None:
         try:
-            self._connection().send_message(email)
+            smtp = self._connection(deadline)
+            smtp.deadline = deadline
+            smtp.send_message(email)
+            smtp.deadline = None
         except (smtplib.SMTPException, OSError) as exc:
             # The session may be half-way through a command: start afresh next time.
             self.close()
@@ -116,25 +171,34 @@ class SmtpTransport:
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
+            smtp.deadline = None  # a QUIT after a missed deadline still gets its timeout
             try:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
-    def _connection(self) -> smtplib.SMTP:
+    def _connection(self, deadline: float | None) -> "_SMTP | _SMTP_SSL":
         if self._smtp is None:
-            self._smtp = self._connect()
+            self._smtp = self._connect(deadline)
         return self._smtp
 
-    def _connect(self) -> smtplib.SMTP:
+    def _connect(self, deadline: float | None) -> "_SMTP | _SMTP_SSL":
         s = self.settings
         context = ssl.create_default_context()
+        # Connecting and logging in count against the first message's deadline.
+        smtp: _SMTP | _SMTP_SSL
         if s.smtp_security == "ssl":
-            smtp = smtplib.SMTP_SSL(
-                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds, context=context
+            smtp = _SMTP_SSL(
+                s.smtp_host,
+                s.smtp_port,
+                timeout=s.smtp_timeout_seconds,
+                context=context,
+                deadline=deadline,
             )
         else:
-            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            smtp = _SMTP(
+                s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds, deadline=deadline
+            )
         try:
             if s.smtp_security == "starttls":
                 smtp.starttls(context=context)
@@ -152,7 +216,7 @@ class MaildirTransport:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
 
-    def send(self, email: EmailMessage) -> None:
+    def send(self, email: EmailMessage, *, deadline: float | None = None) -> None:
         try:
             self.directory.parent.mkdir(parents=True, exist_ok=True)
             mailbox.Maildir(self.directory, create=True).add(email)

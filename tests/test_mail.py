@@ -1,12 +1,13 @@
 """Building e-mails from outbox rows, and telling a retry-worthy SMTP error from a final one."""
 
 import smtplib
+import time
 
 import pytest
 from pydantic import ValidationError
 
 from app.config import Settings, get_settings
-from app.mail import DeliveryError, SmtpTransport, build_email, classify_smtp_error
+from app.mail import _SMTP, DeliveryError, SmtpTransport, build_email, classify_smtp_error
 from app.models.outbox import OutboxMessage
 from tests.smtp import free_port
 
@@ -85,3 +86,49 @@ def test_unreachable_server_is_a_temporary_failure(monkeypatch):
     with pytest.raises(DeliveryError) as caught:
         SmtpTransport(settings).send(build_email(row(), sender="a@exemple.fr"))
     assert not caught.value.permanent
+
+
+# ---- one message's exchange ends by its deadline (inside the worker's lease) -------------------
+
+
+def test_a_message_past_its_deadline_is_not_sent_and_is_retried(smtp_server):
+    transport = SmtpTransport(get_settings())
+    with pytest.raises(DeliveryError) as caught:
+        transport.send(build_email(row(), sender="a@exemple.fr"), deadline=time.monotonic() - 1)
+    assert not caught.value.permanent and "délai" in caught.value.reason
+    assert smtp_server.messages == []
+
+
+def test_an_open_connection_stops_at_the_deadline_too_then_starts_afresh(smtp_server):
+    transport = SmtpTransport(get_settings())
+    email = build_email(row(), sender="a@exemple.fr")
+    transport.send(email, deadline=time.monotonic() + 60)
+    with pytest.raises(DeliveryError):
+        transport.send(email, deadline=time.monotonic() - 1)
+    transport.send(email)
+    transport.close()
+    assert len(smtp_server.messages) == 2
+
+
+class RecordingSocket:
+    def __init__(self):
+        self.timeouts: list[float] = []
+
+    def settimeout(self, value: float) -> None:
+        self.timeouts.append(value)
+
+
+@pytest.mark.parametrize(("left", "longest"), [(None, 30), (5, 5), (300, 30)])
+def test_each_step_waits_the_timeout_or_what_is_left_before_the_deadline(left, longest):
+    smtp = _SMTP(timeout=30)  # no host: not connected
+    smtp.sock = RecordingSocket()
+    smtp.deadline = None if left is None else time.monotonic() + left
+    smtp._bound_socket()
+    [waited] = smtp.sock.timeouts
+    assert 0 < waited <= longest and (left is not None or waited == 30)
+
+
+def test_the_lease_must_leave_room_for_a_whole_smtp_step_and_the_outcome():
+    assert Settings(smtp_timeout_seconds=30).outbox_lease_seconds == 120
+    with pytest.raises(ValidationError, match="at least twice"):
+        Settings(outbox_lease_seconds=50, smtp_timeout_seconds=30)

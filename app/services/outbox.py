@@ -5,11 +5,15 @@ any transaction, then records the outcome. A worker that dies before the SMTP se
 accepted a message leaves a lease that runs out, and another pass sends the message then.
 Only a death between the server's acceptance and the "sent" commit sends it twice, with
 the same Message-ID so that mail systems can drop the copy.
+
+A live worker is never overtaken: the SMTP exchange of one message (connecting included)
+must end by the lease minus one SMTP timeout, which leaves that timeout to record the outcome.
 """
 
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -165,12 +169,18 @@ def deliver_due(
         for message_id in _due_ids(engine, now=clock(), settings=settings, limit=batch_size):
             if stop is not None and stop.is_set():
                 break
+            deadline = time.monotonic() + send_budget(settings)  # the lease starts now
             message = _claim(engine, message_id, now=clock(), settings=settings)
             if message is not None:  # otherwise another worker was quicker
-                _deliver(engine, transport, message, clock=clock, settings=settings, report=report)
+                _deliver(engine, transport, message, deadline, clock, settings, report)
     finally:
         transport.close()
     return report
+
+
+def send_budget(settings: Settings) -> float:
+    """Seconds one message's SMTP exchange may take: its lease, less the time to record it."""
+    return settings.outbox_lease_seconds - settings.smtp_timeout_seconds
 
 
 def _due(now: datetime, settings: Settings):
@@ -225,13 +235,13 @@ def _deliver(
     engine: Engine,
     transport: Transport,
     message: OutboxMessage,
-    *,
+    deadline: float,
     clock: Callable[[], datetime],
     settings: Settings,
     report: DeliveryReport,
 ) -> None:
     try:
-        transport.send(build_email(message, sender=settings.mail_sender))
+        transport.send(build_email(message, sender=settings.mail_sender), deadline=deadline)
     except DeliveryError as error:
         _record_failure(engine, message, error, now=clock(), settings=settings, report=report)
         return

@@ -2,6 +2,7 @@
 
 import base64
 import threading
+import time
 from datetime import timedelta
 from email import message_from_binary_file
 from email.policy import default
@@ -16,7 +17,7 @@ from app.db import build_engine
 from app.mail import MaildirTransport, SmtpTransport, transport_from_settings
 from app.models.base import utcnow
 from app.models.outbox import OutboxMessage
-from app.services.outbox import deliver_due, queue_email
+from app.services.outbox import deliver_due, queue_email, send_budget
 from tests.conftest import alembic_config, scratch_database
 from tests.smtp import PASSWORD, USERNAME, body
 
@@ -83,13 +84,13 @@ class DyingTransport:
         self.survive = survive
         self.after_handover = after_handover
 
-    def send(self, email):
+    def send(self, email, *, deadline=None):
         if self.survive == 0:
             if self.after_handover:
-                self.inner.send(email)
+                self.inner.send(email, deadline=deadline)
             raise WorkerKilled()
         self.survive -= 1
-        self.inner.send(email)
+        self.inner.send(email, deadline=deadline)
 
     def close(self):
         self.inner.close()
@@ -221,6 +222,29 @@ def test_crash_after_the_server_accepted_sends_again_with_the_same_message_id(en
     deliver(engine_, now + lease + timedelta(seconds=1))
     # The only duplicate possible, and receivers can tell it is one.
     assert smtp_server.message_ids == [message.message_id] * 2
+
+
+class RecordingTransport:
+    def __init__(self):
+        self.deadlines: list[float] = []
+
+    def send(self, email, *, deadline=None):
+        self.deadlines.append(deadline)
+
+    def close(self):
+        pass
+
+
+def test_each_message_must_be_handed_over_before_its_lease_runs_out(engine_, smtp_server):
+    queue(engine_, count=2)
+    transport = RecordingTransport()
+    before = time.monotonic()
+    assert deliver_due(engine=engine_, transport=transport, now=utcnow()).sent == 2
+    after = time.monotonic()
+    settings = get_settings()
+    budget = settings.outbox_lease_seconds - settings.smtp_timeout_seconds
+    assert budget == send_budget(settings) > 0
+    assert all(before + budget <= deadline <= after + budget for deadline in transport.deadlines)
 
 
 def test_message_that_kills_every_worker_ends_up_failed(engine_, smtp_server, monkeypatch):
