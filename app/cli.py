@@ -81,6 +81,10 @@ def serve(
             host=host,
             port=port,
             reload=reload,
+            # X-Forwarded-For is read by app/client_address.py, from trusted proxies only
+            # (FILROUGE_TRUSTED_PROXIES); uvicorn's own reading trusts 127.0.0.1 by default,
+            # which would let anyone connecting on loopback choose their address.
+            proxy_headers=False,
             workers=1 if reload else workers or default_web_workers(get_settings().database_url),
         )
     finally:

@@ -3,12 +3,18 @@
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, IPvAnyNetwork, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
+
+
+def _comma_separated(value):
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 class Settings(BaseSettings):
@@ -59,6 +65,12 @@ class Settings(BaseSettings):
     # Who reads the API documentation (/docs, /redoc, /openapi.json): signed-in staff only,
     # anyone, or no one (404).
     api_docs: Literal["staff", "public", "off"] = "staff"
+    # The reverse proxies allowed to say, in X-Forwarded-For, whom they forward for: addresses
+    # or networks, comma-separated ("127.0.0.1, 10.0.0.0/8"). None by default: the header is
+    # ignored and the connecting peer is the client (app/client_address.py).
+    trusted_proxies: Annotated[
+        list[IPvAnyNetwork], NoDecode, BeforeValidator(_comma_separated)
+    ] = []
 
     @field_validator("mail_sender")
     @classmethod

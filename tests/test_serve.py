@@ -30,3 +30,16 @@ def test_serve_hands_the_number_of_processes_to_uvicorn(monkeypatch, arguments, 
     if expected == "default":
         expected = default_web_workers(get_settings().database_url)
     assert started["workers"] == expected
+
+
+def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch):
+    """uvicorn would believe X-Forwarded-For from 127.0.0.1: anyone on loopback could then
+    choose their address. The app reads it from FILROUGE_TRUSTED_PROXIES only."""
+    started = {}
+    monkeypatch.setattr("app.cli.command.upgrade", lambda *_: None)
+    monkeypatch.setattr("app.cli.uvicorn.run", lambda target, **options: started.update(options))
+
+    result = CliRunner().invoke(cli, ["serve", "--no-worker"])
+
+    assert result.exit_code == 0, result.output
+    assert started["proxy_headers"] is False

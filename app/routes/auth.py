@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
+from app.client_address import client_address
 from app.config import get_settings
 from app.deps import SESSION_COOKIE, ApiStaff, CurrentStaff, SessionDep, cookie_secure
 from app.errors import Invalid, TooManyAttempts
@@ -18,10 +19,6 @@ from app.services.auth import authenticate, end_session, start_session
 from app.services.staff import end_api_tokens
 
 router = new_router()
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "inconnue"
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,7 +47,9 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ):
     try:
-        user = authenticate(session=session, email=email, password=password, ip=_client_ip(request))
+        user = authenticate(
+            session=session, email=email, password=password, ip=client_address(request)
+        )
     except (Invalid, TooManyAttempts) as exc:
         errors = exc.fields if isinstance(exc, Invalid) else {"password": exc.message}
         return render(
@@ -101,7 +100,7 @@ def issue_api_token(
     """OAuth2 password flow: exchange a staff e-mail and password for a Bearer JWT."""
     try:
         user = authenticate(
-            session=session, email=form.username, password=form.password, ip=_client_ip(request)
+            session=session, email=form.username, password=form.password, ip=client_address(request)
         )
     except (Invalid, TooManyAttempts) as exc:
         # Answered, not raised: the failed attempt must be committed for throttling to work.

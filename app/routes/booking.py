@@ -11,6 +11,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
+from app.client_address import client_address
 from app.dates import to_local
 from app.deps import SessionDep, SubmittedForm
 from app.errors import Invalid, TooManyAttempts
@@ -55,10 +56,6 @@ def _private(response):
 def _page(request: Request, template: str, context: dict, status_code: int = 200):
     context = {"mode_labels": MODE_LABELS, **context}
     return _private(render(request, f"booking/{template}", context, status_code=status_code))
-
-
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "inconnu"
 
 
 def _day_label(day: date) -> str:
@@ -147,7 +144,7 @@ def choose_slot(
     check_rate(
         session_or_engine=rate_limit_target(session),
         bucket="public_slots",
-        keys=[_client_ip(request)],
+        keys=[client_address(request)],
     )
     return _slot_page(request, session, operator, kind, mode, site, semaine)
 
@@ -238,7 +235,7 @@ def _refused(request: Request, session, values: dict):
         check_rate(
             session_or_engine=rate_limit_target(session),
             bucket="public_booking",
-            keys=[_client_ip(request), values.get("email"), values.get("phone")],
+            keys=[client_address(request), values.get("email"), values.get("phone")],
         )
     except TooManyAttempts as exc:
         return _page(request, "too_many.html", {"message": exc.message}, status_code=429)

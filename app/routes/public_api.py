@@ -11,6 +11,7 @@ from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
 
+from app.client_address import client_address
 from app.deps import SessionDep
 from app.errors import Invalid
 from app.models.appointments import MODES, AppointmentType
@@ -312,7 +313,7 @@ def public_book(request: Request, session: SessionDep, data: AppointmentRequest)
     check_rate(
         session_or_engine=rate_limit_target(session),
         bucket=RATE_BUCKET,
-        keys=[request.client.host if request.client else None, data.email, data.phone],
+        keys=[client_address(request), data.email, data.phone],
     )
     try:
         kind = booking.get_bookable_type(
