@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 
+from app.client_address import client_address
 from app.deps import SessionDep
 from app.errors import Conflict, Invalid
 from app.rendering import render
@@ -20,6 +21,7 @@ from app.services.appointment_changes import (
     open_by_link,
     too_late_message,
 )
+from app.services.rate_limits import check_slot_listing
 
 router = new_router(prefix="/rendez-vous/gerer", include_in_schema=False)
 
@@ -74,6 +76,7 @@ def cancel(request: Request, session: SessionDep, token: str):
 
 @router.get("/{token}/deplacer")
 def choose_slot(request: Request, session: SessionDep, token: str):
+    check_slot_listing(session=session, ip=client_address(request))
     details = open_by_link(session=session, token=token)
     if not can_change(details):
         return _manage_page(request, details, token)
@@ -82,6 +85,8 @@ def choose_slot(request: Request, session: SessionDep, token: str):
 
 @router.post("/{token}/deplacer")
 def move(request: Request, session: SessionDep, token: str, start: Annotated[str, Form()] = ""):
+    # A refused move lists the free slots again: counted as a listing.
+    check_slot_listing(session=session, ip=client_address(request))
     details = open_by_link(session=session, token=token)
     try:
         chosen = _parse_start(start)

@@ -33,7 +33,12 @@ from app.services.booking import (
     sites_for_booking,
     time_zone_of,
 )
-from app.services.rate_limits import check_rate, rate_limit_target
+from app.services.rate_limits import (
+    check_rate,
+    check_slot_listing,
+    contact_keys,
+    rate_limit_target,
+)
 
 router = new_router(prefix="/rendez-vous", include_in_schema=False)
 
@@ -140,12 +145,9 @@ def choose_slot(
     lieu: int | None = None,
     semaine: date | None = None,
 ):
+    # Counted first, on a connection of its own: a refused listing costs no other query.
+    check_slot_listing(session=session, ip=client_address(request))
     operator, kind, site = _flow(session, operateur, motif, mode, lieu)
-    check_rate(
-        session_or_engine=rate_limit_target(session),
-        bucket="public_slots",
-        keys=[client_address(request)],
-    )
     return _slot_page(request, session, operator, kind, mode, site, semaine)
 
 
@@ -235,7 +237,9 @@ def _refused(request: Request, session, values: dict):
         check_rate(
             session_or_engine=rate_limit_target(session),
             bucket="public_booking",
-            keys=[client_address(request), values.get("email"), values.get("phone")],
+            keys=contact_keys(
+                ip=client_address(request), email=values.get("email"), phone=values.get("phone")
+            ),
         )
     except TooManyAttempts as exc:
         return _page(request, "too_many.html", {"message": exc.message}, status_code=429)

@@ -20,11 +20,17 @@ from app.models.fields import OptionalPhone, OptionalPostcode, PersonName, RowId
 from app.models.operators import Site
 from app.routing import new_router
 from app.services import booking
-from app.services.rate_limits import check_rate, rate_limit_target
+from app.services.rate_limits import (
+    check_rate,
+    check_slot_listing,
+    contact_keys,
+    rate_limit_target,
+)
 from app.services.slots import free_slots, slot_times
 
 MAX_RANGE_DAYS = 31
 RATE_BUCKET = "public_api_booking"
+TOO_MANY = "Trop de demandes : réessayer plus tard"
 _EARLIEST, _LATEST = date(2000, 1, 1), date(2100, 12, 31)
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site"}
@@ -250,8 +256,13 @@ def _default_mode(kind: AppointmentType, mode: str | None) -> str:
     return mode or ("on_site" if "on_site" in modes or not modes else modes[0])
 
 
-@router.get("/slots", response_model=list[PublicSlot])
+@router.get(
+    "/slots",
+    response_model=list[PublicSlot],
+    responses={429: {"model": ErrorAnswer, "description": TOO_MANY}},
+)
 def public_slots(
+    request: Request,
     session: SessionDep,
     appointment_type: Annotated[RowId, Query(description="Identifiant du motif")],
     site: Annotated[RowId, Query(description="Identifiant du lieu d'accueil")],
@@ -260,7 +271,8 @@ def public_slots(
     mode: Annotated[Literal["on_site", "phone", "video"] | None, Query()] = None,
 ):
     """Free slots, earliest first, in the site's time zone (ISO 8601 with its offset); at most
-    31 days per call."""
+    31 days per call. Rate-limited per address, with the booking pages' slot listings."""
+    check_slot_listing(session=session, ip=client_address(request))
     errors = {}
     if not (_EARLIEST <= start_day <= _LATEST):
         errors["from"] = "Date hors limites"
@@ -304,7 +316,7 @@ def _idempotency_key(data: AppointmentRequest) -> str:
     status_code=201,
     responses={
         409: {"model": SlotTakenAnswer, "description": "Créneau pris entre-temps"},
-        429: {"model": ErrorAnswer, "description": "Trop de demandes : réessayer plus tard"},
+        429: {"model": ErrorAnswer, "description": TOO_MANY},
     },
 )
 def public_book(request: Request, session: SessionDep, data: AppointmentRequest):
@@ -313,7 +325,7 @@ def public_book(request: Request, session: SessionDep, data: AppointmentRequest)
     check_rate(
         session_or_engine=rate_limit_target(session),
         bucket=RATE_BUCKET,
-        keys=[client_address(request), data.email, data.phone],
+        keys=contact_keys(ip=client_address(request), email=data.email, phone=data.phone),
     )
     try:
         kind = booking.get_bookable_type(

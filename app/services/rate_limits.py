@@ -1,5 +1,8 @@
 """Rate limits on the public endpoints, per IP, e-mail and phone, counted in the database so that
-every app process shares them (setting FILROUGE_PUBLIC_RATE_LIMIT, e.g. "20/minute")."""
+every app process shares them (setting FILROUGE_PUBLIC_RATE_LIMIT, e.g. "20/minute").
+
+The address is the one app/client_address.py gives; e-mails count in lower case and phones in
+their E.164 form, so that writing them differently does not open a fresh allowance."""
 
 import re
 from datetime import datetime, timedelta
@@ -12,6 +15,7 @@ from app.config import get_settings
 from app.errors import TooManyAttempts
 from app.models.appointments import RateLimitHit
 from app.models.base import utcnow
+from app.models.fields import normalise_phone
 
 _PERIODS = {
     "second": timedelta(seconds=1),
@@ -25,6 +29,9 @@ _WAIT = {
     "hour": "une heure",
     "day": "demain",
 }
+# Every listing of free slots (booking pages, API, the move page of an appointment link)
+# shares one allowance per address: a scraper gains nothing by switching from one to another.
+SLOT_LISTING = "public_slots"
 # Hits older than this are deleted now and then; no window is longer.
 _KEEP = timedelta(days=1)
 _PURGE_EVERY = 50
@@ -93,3 +100,24 @@ def check_rate(
         raise TooManyAttempts(
             f"Vous avez fait beaucoup de demandes en peu de temps. Réessayez dans {_WAIT[period]}."
         )
+
+
+def phone_key(raw: str | None) -> str | None:
+    """One key per number however it is typed: « 06 12 34 56 78 », « 0612345678 » and
+    « +33 6 12 34 56 78 » are +33612345678; a number that does not read counts by its digits."""
+    if not raw or not raw.strip():
+        return None
+    try:
+        return normalise_phone(raw)
+    except ValueError:
+        return "".join(c for c in raw if c.isdigit()) or None
+
+
+def contact_keys(*, ip: str | None, email: str | None, phone: str | None) -> list[str | None]:
+    """The keys a public booking or callback request counts against."""
+    return [ip, email, phone_key(phone)]
+
+
+def check_slot_listing(*, session: Session, ip: str) -> None:
+    """Count a listing of free slots against the client's address."""
+    check_rate(session_or_engine=rate_limit_target(session), bucket=SLOT_LISTING, keys=[ip])

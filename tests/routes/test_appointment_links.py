@@ -9,6 +9,7 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
+from app.config import get_settings
 from app.models.appointments import Appointment, OpeningSlot
 from app.models.base import utcnow
 from app.models.outbox import OutboxMessage
@@ -180,6 +181,16 @@ def test_move_without_a_start_asks_to_choose(client, session, setup):
     answer = client.post(f"{path}/deplacer", data={"start": "demain", "csrf_token": token})
     assert answer.status_code == 422
     assert "Choisissez un des horaires proposés" in read(answer)
+
+
+def test_the_move_page_counts_as_a_slot_listing(client, setup, monkeypatch):
+    """Getting the page and posting a start that fails both list the free slots."""
+    monkeypatch.setattr(get_settings(), "public_rate_limit", "2/minute")
+    path = path_of(setup)
+    token = anon_csrf(client, f"{path}/deplacer")
+    refused = client.post(f"{path}/deplacer", data={"start": "demain", "csrf_token": token})
+    assert refused.status_code == 422
+    assert client.get(f"{path}/deplacer").status_code == 429
 
 
 def test_move_tries_the_next_counsellor_when_the_database_refuses(session, setup, monkeypatch):

@@ -4,6 +4,7 @@ import re
 from html import unescape
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from app.config import get_settings
@@ -168,6 +169,26 @@ def test_too_many_requests_get_a_polite_page(client, agenda, monkeypatch):
     response = submit(client, page, token, idempotency_key="autre")
     assert response.status_code == 429
     assert "Merci de patienter" in response.text
+
+
+def test_one_phone_typed_three_ways_counts_as_one_number(app, agenda, monkeypatch):
+    monkeypatch.setattr(get_settings(), "public_rate_limit", "2/minute")
+    statuses = []
+    for n, typed in enumerate(["06 12 34 56 78", "0612345678", "+33612345678"]):
+        client = TestClient(app, client=(f"198.51.100.{n}", 1234))  # a new address each time
+        page, token = contact_page(client, agenda)
+        response = submit(
+            client, page, token, idempotency_key=f"cle-{n}", email=f"p{n}@exemple.fr", phone=typed
+        )
+        statuses.append(response.status_code)
+    assert statuses[2] == 429
+
+
+def test_the_slot_pages_are_rate_limited_per_address(client, agenda, monkeypatch):
+    monkeypatch.setattr(get_settings(), "public_rate_limit", "2/minute")
+    _operator, site, kind = agenda
+    url = f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=on_site&lieu={site.id}"
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 429]
 
 
 def test_nothing_free_offers_a_callback_that_lands_in_triage(client, session):

@@ -290,6 +290,29 @@ def test_too_many_bookings_from_one_address_get_429(client, offer, monkeypatch):
     assert "Réessayez" in answers[-1].json()["detail"]
 
 
+def test_slot_listings_are_rate_limited_per_address(client, offer, monkeypatch):
+    _operator, site, _counsellor, kind, day = offer
+    monkeypatch.setattr(get_settings(), "public_rate_limit", "2/minute")
+    url = f"/api/v1/public/slots?appointment_type={kind.id}&site={site.id}&from={day}&to={day}"
+
+    answers = [client.get(url) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "Réessayez" in answers[-1].json()["detail"]
+
+
+def test_the_api_and_the_booking_pages_share_one_slot_allowance(client, offer, monkeypatch):
+    _operator, site, _counsellor, kind, day = offer
+    monkeypatch.setattr(get_settings(), "public_rate_limit", "2/minute")
+    page = f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=on_site&lieu={site.id}"
+    api = f"/api/v1/public/slots?appointment_type={kind.id}&site={site.id}&from={day}&to={day}"
+
+    statuses = [client.get(page).status_code, client.get(api).status_code]
+
+    assert statuses == [200, 200]
+    assert client.get(api).status_code == 429
+
+
 def test_the_public_endpoints_are_documented(app):
     schema = app.openapi()
     paths = schema["paths"]
@@ -301,4 +324,5 @@ def test_the_public_endpoints_are_documented(app):
         "429",
     }
     assert paths["/api/v1/public/slots"]["get"]["tags"] == ["réservation publique"]
+    assert "429" in paths["/api/v1/public/slots"]["get"]["responses"]
     assert "examples" in schema["components"]["schemas"]["AppointmentRequest"]

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.config import get_settings
 from app.errors import TooManyAttempts
 from app.models.appointments import RateLimitHit
-from app.services.rate_limits import check_rate, parse_rate
+from app.services.rate_limits import check_rate, contact_keys, parse_rate, phone_key
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -76,3 +76,22 @@ def test_hits_survive_a_rolled_back_request(database_url, engine, three_per_minu
         check_rate(session_or_engine=engine, bucket="booking", keys=[key], now=NOW)
     with engine.begin() as conn:
         conn.execute(RateLimitHit.__table__.delete().where(RateLimitHit.key == key))
+
+
+@pytest.mark.parametrize(
+    "typed", ["06 12 34 56 78", "0612345678", "+33612345678", "+33 6 12 34 56 78", "06.12.34.56.78"]
+)
+def test_a_phone_counts_as_one_number_however_it_is_typed(typed):
+    assert phone_key(typed) == "+33612345678"
+
+
+def test_a_phone_that_does_not_read_counts_by_its_digits():
+    assert phone_key("06 12 34") == phone_key("061234") == "061234"
+    assert phone_key("  ") is None and phone_key("pas de numéro") is None
+
+
+def test_phone_variants_share_one_counter(session, three_per_minute):
+    for n, typed in enumerate(["06 12 34 56 78", "0612345678", "+33612345678"]):
+        hit(session, contact_keys(ip=f"10.0.0.{n}", email=f"p{n}@exemple.fr", phone=typed))
+    with pytest.raises(TooManyAttempts):
+        hit(session, contact_keys(ip="10.0.0.9", email="autre@exemple.fr", phone="06-12-34-56-78"))
