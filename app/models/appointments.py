@@ -123,7 +123,9 @@ class Appointment(SQLModel, table=True):
     booked_via: str = Field(default="online", max_length=10)  # online, staff or api
     booked_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
     request_text: str = Field(default="", max_length=2000)
-    # A double-submitted form books once: the same key finds the same appointment.
+    # A double-submitted form books once: the same key finds the same appointment. Stored as
+    # a digest of the key, the operator and the person booked for (scoped_idempotency_key in
+    # services/booking.py), so that this one unique index is one per operator and person.
     idempotency_key: str | None = Field(default=None, max_length=80, unique=True)
     # RFC 5545: a stable UID, and a SEQUENCE raised on each change so that updates replace.
     ics_uid: str = Field(max_length=100, unique=True)

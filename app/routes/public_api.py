@@ -2,7 +2,6 @@
 into an operator's agenda. No account, no cookie, hence no CSRF; rate-limited per IP, e-mail and
 phone. It calls the same services as the public booking pages."""
 
-import hashlib
 from datetime import date, datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -304,12 +303,6 @@ def public_slots(
     return [_slot_out(start, end, zone) for start, end, _count in slot_times(slots)]
 
 
-def _idempotency_key(data: AppointmentRequest) -> str:
-    """Scoped to the person, so that a key reused by someone else never finds their booking."""
-    scope = f"{data.idempotency_key}|{(data.email or '').lower()}|{data.phone or ''}"
-    return "api-" + hashlib.sha256(scope.encode()).hexdigest()
-
-
 @router.post(
     "/appointments",
     response_model=BookingConfirmation,
@@ -349,7 +342,7 @@ def public_book(request: Request, session: SessionDep, data: AppointmentRequest)
             mode=_default_mode(kind, data.mode),
             start=data.start,
             person=person,
-            idempotency_key=_idempotency_key(data),
+            idempotency_key=data.idempotency_key,
             via="api",
         )
     except booking.SlotTaken as exc:

@@ -2,6 +2,7 @@
 back: the person is found or created, the request lands in the triage queue, and the database's
 no-overlap rule decides who gets a slot when several people take it at once."""
 
+import hashlib
 import math
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -183,10 +184,34 @@ def _triage_request(
     return request
 
 
-def _by_key(session: Session, idempotency_key: str | None) -> Appointment | None:
+def scoped_idempotency_key(
+    key: str | None, *, operator_id: int, person: BookingPerson | None, beneficiary_id: int | None
+) -> str | None:
+    """The key as stored: the one the form or the client sent, bound to the operator and the
+    person booked for (the case's beneficiary, or the e-mail and phone typed), so that the
+    same key sent to another operator or for someone else never finds their appointment.
+
+    A digest, so that the one unique index on the column is unique per operator and person,
+    and a key of any length fits."""
+    key = (key or "").strip()
+    if not key:
+        return None
+    if beneficiary_id is not None:
+        who = f"beneficiary:{beneficiary_id}"
+    elif person is not None:
+        who = f"person:{(person.email or '').lower()}|{person.phone or ''}"
+    else:
+        who = "nobody"  # refused further on: a booking needs a person
+    scope = f"{key}\n{operator_id}\n{who}"
+    return "k-" + hashlib.sha256(scope.encode()).hexdigest()
+
+
+def _by_key(session: Session, operator_id: int, idempotency_key: str | None) -> Appointment | None:
     if not idempotency_key:
         return None
-    statement = select(Appointment).where(Appointment.idempotency_key == idempotency_key)
+    statement = select(Appointment).where(
+        Appointment.operator_id == operator_id, Appointment.idempotency_key == idempotency_key
+    )
     return session.exec(statement).first()
 
 
@@ -246,11 +271,9 @@ def book_appointment(
 ) -> Appointment:
     """Book `start` with the first counsellor still free, or raise SlotTaken with what is next.
 
-    Nothing is written when it fails: the whole booking runs in a savepoint."""
-    idempotency_key = (idempotency_key or "").strip()[:80] or None
-    existing = _by_key(session, idempotency_key)
-    if existing is not None:
-        return existing
+    Nothing is written when it fails: the whole booking runs in a savepoint. The same
+    idempotency key sent again for the same person at the same operator returns the
+    appointment it booked (a double submission, a retry after a timeout)."""
     if actor is not None:
         operator_id = operator_of(actor)
     kind = get_bookable_type(
@@ -259,6 +282,15 @@ def book_appointment(
         operator_id=operator_id,
         online=via != "staff",
     )
+    idempotency_key = scoped_idempotency_key(
+        idempotency_key,
+        operator_id=kind.operator_id,
+        person=person,
+        beneficiary_id=beneficiary_id,
+    )
+    existing = _by_key(session, kind.operator_id, idempotency_key)
+    if existing is not None:
+        return existing
     site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
     # Held until the end: the session's identity map keeps only the objects still referenced,
     # and the slot check and the confirmation read the operator too.
@@ -294,7 +326,7 @@ def book_appointment(
     except IntegrityError as exc:
         # A double submission racing this one committed first: its booking is the answer.
         if idempotency_key and "idempotency_key" in str(exc.orig):
-            found = _by_key(session, idempotency_key)
+            found = _by_key(session, kind.operator_id, idempotency_key)
             if found is not None:
                 return found
         raise

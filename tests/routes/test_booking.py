@@ -153,6 +153,29 @@ def test_filled_honeypot_pretends_success_without_booking(client, session, agend
     assert session.exec(select(Appointment)).all() == []
 
 
+def test_a_key_of_one_operators_form_replayed_on_anothers_books_anew(client, session, agenda):
+    page, token = contact_page(client, agenda)
+    submit(client, page, token)
+    [first] = session.exec(select(Appointment)).all()
+    breton = make_operator(session, "BRE", name="Bretagne")
+    site = make_site(session, breton, name="Rennes", postcode="35000", city="Rennes")
+    make_openings(session, make_staff(session, breton), site)
+    kind = make_appointment_type(session, breton, name="Premier rendez-vous CEP")
+    slots = client.get(
+        f"/rendez-vous/creneaux?operateur=BRE&motif={kind.id}&mode=on_site&lieu={site.id}"
+    )
+    breton_page = client.get(first_slot_link(slots.text))
+
+    replayed = submit(
+        client, breton_page, token, idempotency_key=hidden(page.text, "idempotency_key")
+    )
+
+    assert replayed.status_code == 200
+    assert first.reference not in replayed.text
+    [second] = session.exec(select(Appointment).where(Appointment.id != first.id)).all()
+    assert second.operator_id == breton.id and second.reference in replayed.text
+
+
 def test_taken_slot_shows_the_next_free_ones(client, session, agenda):
     page, token = contact_page(client, agenda)
     submit(client, page, token)

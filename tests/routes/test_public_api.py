@@ -233,6 +233,23 @@ def test_the_same_idempotency_key_books_once(client, session, offer):
     assert len(session.exec(select(Appointment)).all()) == 1
 
 
+def test_the_same_key_for_another_person_never_returns_the_first_booking(client, offer):
+    _operator, site, _counsellor, kind, day = offer
+    first = client.post(
+        "/api/v1/public/appointments", json=booking_body(kind, site, f"{day}T09:00:00+01:00")
+    )
+
+    other = client.post(
+        "/api/v1/public/appointments",
+        json=booking_body(
+            kind, site, f"{day}T10:00:00+01:00", email="autre@exemple.fr", phone="06 98 76 54 32"
+        ),
+    )
+
+    assert other.status_code == 201
+    assert other.json()["reference"] != first.json()["reference"]
+
+
 def test_a_slot_just_taken_answers_409_with_the_next_ones(client, offer):
     _operator, site, _counsellor, kind, day = offer
     start = f"{day}T09:00:00+01:00"

@@ -19,6 +19,7 @@ from app.services.booking import (
 )
 from tests.factories import (
     make_appointment_type,
+    make_case,
     make_openings,
     make_operator,
     make_site,
@@ -98,8 +99,65 @@ def test_double_submitted_form_books_once(session, agenda):
     first = book(session, agenda, key="meme-cle")
     second = book(session, agenda, key="meme-cle")
     assert second.id == first.id
-    count = session.exec(select(Appointment).where(Appointment.idempotency_key == "meme-cle"))
-    assert len(count.all()) == 1
+    assert len(session.exec(select(Appointment)).all()) == 1
+
+
+@pytest.fixture
+def other_agenda(session):
+    """A second operator, open at the same hours."""
+    operator = make_operator(session, "BRE", name="Bretagne")
+    site = make_site(session, operator, name="Rennes", postcode="35000", city="Rennes")
+    counsellor = make_staff(session, operator)
+    make_openings(session, counsellor, site)
+    kind = make_appointment_type(session, operator)
+    return operator, site, kind, counsellor
+
+
+def test_a_key_replayed_at_another_operator_books_anew(session, agenda, other_agenda):
+    first = book(session, agenda, key="meme-cle")
+    replayed = book(session, other_agenda, key="meme-cle", operator_id=other_agenda[0].id)
+    assert replayed.id != first.id
+    assert replayed.operator_id == other_agenda[0].id
+
+
+def test_a_key_replayed_for_another_person_never_returns_their_appointment(session, agenda):
+    _, site, _, _ = agenda
+    first = book(session, agenda, key="meme-cle")
+    someone_else = person(first_name="Paul", email="paul@exemple.fr", phone="06 98 76 54 32")
+    replayed = book(
+        session, agenda, key="meme-cle", person=someone_else, start=working_day_at(site, hour=11)
+    )
+    assert replayed.id != first.id
+    assert replayed.beneficiary_id != first.beneficiary_id
+
+
+def test_a_key_replayed_for_another_person_on_a_taken_slot_is_refused(session, agenda):
+    book(session, agenda, key="meme-cle")
+    with pytest.raises(SlotTaken):
+        book(session, agenda, key="meme-cle", person=person(email="b@exemple.fr", phone=None))
+
+
+def test_a_staff_key_is_bound_to_the_case_beneficiary(session, agenda):
+    operator, site, kind, counsellor = agenda
+    first_case, second_case = make_case(session, counsellor), make_case(session, counsellor)
+
+    def book_for(case, hour):
+        return book(
+            session,
+            agenda,
+            key="staff-cle",
+            person=None,
+            via="staff",
+            actor=counsellor,
+            beneficiary_id=case.beneficiary_id,
+            case_id=case.id,
+            start=working_day_at(site, hour=hour),
+        )
+
+    first = book_for(first_case, 9)
+    assert book_for(first_case, 9).id == first.id
+    other = book_for(second_case, 11)
+    assert other.id != first.id and other.case_id == second_case.id
 
 
 def test_known_email_or_phone_finds_the_same_beneficiary(session, agenda):
@@ -243,7 +301,9 @@ def test_sites_come_nearest_first_when_the_postcode_resolves(session):
     annecy = make_site(session, operator, name="Annecy", postcode="74000", city="Annecy")
     near_annemasse = sites_for_booking(session=session, operator_id=operator.id, postcode="74100")
     assert near_annemasse[0] == annecy  # 33 km, where Lyon and Grenoble are about 120 km away
-    near_villeurbanne = sites_for_booking(session=session, operator_id=operator.id, postcode="69100")
+    near_villeurbanne = sites_for_booking(
+        session=session, operator_id=operator.id, postcode="69100"
+    )
     assert near_villeurbanne[0] == lyon
     near_voiron = sites_for_booking(session=session, operator_id=operator.id, postcode="38500")
     assert near_voiron[0] == grenoble
