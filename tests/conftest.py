@@ -132,9 +132,14 @@ def session(engine):
     connection.close()
 
 
+async def _no_wait(_seconds: float) -> None:
+    return None
+
+
 @pytest.fixture
 def app(session, engine):
     from app.main import create_app
+    from app.routes.auth import login_pause
     from app.routes.health import health_engine
 
     application = create_app()
@@ -151,6 +156,8 @@ def app(session, engine):
             raise
 
     application.dependency_overrides[get_session] = test_session
+    # A login for an account under attack waits (app/routes/auth.py); no test sleeps.
+    application.dependency_overrides[login_pause] = lambda: _no_wait
     reader = engine.execution_options(sqlite_immediate=False)
     application.dependency_overrides[health_engine] = lambda: reader
     return application

@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.models.base import utcnow
@@ -89,6 +90,15 @@ def log_in(client, session: Session, user: StaffUser) -> str:
     token, row = start_session(session=session, user=user)
     client.cookies.set("filrouge_session", token)
     return row.csrf_token
+
+
+def post_login(app, address: tuple[str, int], email: str, password: str):
+    """Post the login form as a browser connecting from `address` would, cookies and all."""
+    client = TestClient(app, client=address)
+    page = client.get("/login")
+    token = page.text.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"email": email, "password": password, "csrf_token": token}
+    return client.post("/login", data=form, follow_redirects=False)
 
 
 def unit_id(session: Session, code: str) -> int:

@@ -10,7 +10,7 @@ from app.models.deliverables import ActionStep, Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
-from app.models.staff import LoginAttempt, StaffSession, StaffSite, StaffUser
+from app.models.staff import LoginAlert, LoginAttempt, StaffSession, StaffSite, StaffUser
 from app.models.triage import TriageRequest
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "Case",
     "Episode",
     "Interaction",
+    "LoginAlert",
     "LoginAttempt",
     "Operator",
     "ServiceUnit",

@@ -1,8 +1,9 @@
-"""Staff accounts, their server-side sessions and the login attempts used for throttling."""
+"""Staff accounts, their server-side sessions, the login attempts used for throttling and the
+alerts raised when failed logins come in bursts."""
 
 from datetime import datetime
 
-from sqlmodel import Column, Field, SQLModel
+from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 from app.models.nomenclatures import CASE_ROLES, Role
@@ -68,5 +69,26 @@ class LoginAttempt(SQLModel, table=True):
     ip: str = Field(max_length=45, index=True)
     succeeded: bool
     attempted_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True)
+    )
+
+
+class LoginAlert(SQLModel, table=True):
+    """A burst of failed logins, shown to administrators in « Messages »: many accounts tried
+    from one address (`address`), or one account tried from several addresses (`account`)."""
+
+    __tablename__ = "login_alerts"
+    __table_args__ = (CheckConstraint("kind IN ('address', 'account')", name="login_alert_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    # The account's operator when one account is tried; empty for an address trying many.
+    operator_id: int | None = Field(default=None, foreign_key="operators.id", index=True)
+    ip: str | None = Field(default=None, max_length=45)
+    staff_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    failures: int
+    # How many accounts the address tried, or how many addresses tried the account.
+    spread: int
+    created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False, index=True)
     )

@@ -1,5 +1,7 @@
 """Login and logout pages, and the OAuth2 password flow for API tokens."""
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from urllib.parse import urlparse
 
@@ -10,15 +12,48 @@ from pydantic import BaseModel
 
 from app.client_address import client_address
 from app.config import get_settings
-from app.deps import SESSION_COOKIE, ApiStaff, CurrentStaff, SessionDep, cookie_secure
+from app.deps import (
+    SESSION_COOKIE,
+    ApiStaff,
+    CurrentStaff,
+    SessionDep,
+    SubmittedForm,
+    cookie_secure,
+)
 from app.errors import Invalid, TooManyAttempts
 from app.rendering import render
 from app.routing import new_router
 from app.security import create_api_token
 from app.services.auth import authenticate, end_session, start_session
+from app.services.login_limits import login_delay, login_email
 from app.services.staff import end_api_tokens
 
 router = new_router()
+
+Pause = Callable[[float], Awaitable[None]]
+
+
+def login_pause() -> Pause:
+    """How a login waits; tests put a recorder here, so that none sleeps."""
+    return asyncio.sleep
+
+
+def seconds_to_wait(session: SessionDep, form: SubmittedForm) -> float:
+    """Run in a thread: how long this login waits (login_limits.login_delay)."""
+    typed = form.get("email") or form.get("username") or ""
+    seconds = login_delay(session=session, email=login_email(str(typed)))
+    session.commit()  # this thread ends its read: the wait holds no transaction and no lock
+    return seconds
+
+
+async def wait_if_under_attack(
+    seconds: Annotated[float, Depends(seconds_to_wait)],
+    pause: Annotated[Pause, Depends(login_pause)],
+) -> None:
+    """An account under attack answers slowly, to every address. The wait is awaited on the
+    event loop: it holds no thread of the pool and no database connection."""
+    if seconds > 0:
+        await pause(seconds)
 
 
 def _safe_next(target: str | None) -> str:
@@ -38,7 +73,7 @@ def login_page(request: Request, next: str = "/"):
     return render(request, "auth/login.html", {"next": _safe_next(next)})
 
 
-@router.post("/login", include_in_schema=False)
+@router.post("/login", include_in_schema=False, dependencies=[Depends(wait_if_under_attack)])
 def login(
     request: Request,
     session: SessionDep,
@@ -87,6 +122,7 @@ class TokenResponse(BaseModel):
 
 @router.post(
     "/api/v1/auth/token",
+    dependencies=[Depends(wait_if_under_attack)],
     tags=["authentification"],
     response_model=TokenResponse,
     responses={

@@ -1,14 +1,16 @@
-"""The outbox as staff see it: recent messages of the operator, their state, a retry."""
+"""« Messages »: the operator's outbox as staff see it (recent messages, their state, a retry),
+and the login alerts for administrators."""
 
 from typing import Annotated, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
-from app.deps import CaseWorker, SessionDep
-from app.models.nomenclatures import MessageStatus
+from app.deps import CaseWorker, CurrentStaff, SessionDep
+from app.models.nomenclatures import MessageStatus, Role
 from app.rendering import render
 from app.routing import new_router
+from app.services.login_limits import login_alerts, reads_login_alerts
 from app.services.outbox import list_messages, retry_message
 
 router = new_router(prefix="/messages", include_in_schema=False)
@@ -18,15 +20,20 @@ router = new_router(prefix="/messages", include_in_schema=False)
 def messages_page(
     request: Request,
     session: SessionDep,
-    user: CaseWorker,
+    user: CurrentStaff,
     # "" is what the form's "Tous" option sends.
     status: Annotated[MessageStatus | Literal[""], Query()] = "",
 ):
-    rows = list_messages(session=session, actor=user, status=status or None)
+    # System administrators belong to no operator, hence have no outbox: the alerts only.
+    if user.role == Role.SYSADMIN:
+        rows = None
+    else:
+        rows = list_messages(session=session, actor=user, status=status or None)
+    alerts = login_alerts(session=session, actor=user) if reads_login_alerts(user) else None
     return render(
         request,
         "messages/list.html",
-        {"rows": rows, "status": status},
+        {"rows": rows, "status": status, "alerts": alerts},
         fragment="messages/_partials/message_table.html",
     )
 

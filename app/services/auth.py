@@ -1,43 +1,30 @@
 """Logging staff in and out: credentials, throttling, server-side sessions."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from app.config import get_settings
-from app.errors import Invalid, TooManyAttempts
+from app.errors import Invalid
 from app.models.base import utcnow
-from app.models.fields import without_nul
-from app.models.staff import LoginAttempt, StaffSession, StaffUser
+from app.models.staff import StaffSession, StaffUser
 from app.security import hash_password, needs_rehash, new_token, token_digest, verify_password
+from app.services.login_limits import check_login_allowed, login_email, record_attempt
 
 
-def _recent_failures(session: Session, *, column, value: str) -> int:
-    since = utcnow() - timedelta(minutes=get_settings().login_window_minutes)
-    query = select(func.count()).where(
-        column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since
-    )
-    return session.exec(query).one()
-
-
-def authenticate(*, session: Session, email: str, password: str, ip: str) -> StaffUser:
-    """Check credentials; refuse while too many recent failures for this e-mail or address."""
-    settings = get_settings()
-    email = without_nul(email).strip().lower()
-    limit = settings.login_max_failures
-    if (
-        _recent_failures(session, column=LoginAttempt.email, value=email) >= limit
-        or _recent_failures(session, column=LoginAttempt.ip, value=ip) >= limit * 4
-    ):
-        raise TooManyAttempts(
-            f"Trop de tentatives. Réessayez dans {settings.login_window_minutes} minutes."
-        )
+def authenticate(
+    *, session: Session, email: str, password: str, ip: str, now: datetime | None = None
+) -> StaffUser:
+    """Check credentials, within the login limits (services/login_limits.py): the address is
+    refused after too many failures for this e-mail or for all, never the account itself."""
+    now = now or utcnow()
+    email, ip = login_email(email), ip[:45]
+    check_login_allowed(session=session, email=email, ip=ip, now=now)
     user = session.exec(select(StaffUser).where(StaffUser.email == email)).first()
     ok = verify_password(password, user.password_hash if user else None) and bool(
         user and user.active
     )
-    session.add(LoginAttempt(email=email[:254], ip=ip[:45], succeeded=ok))
-    session.flush()
+    record_attempt(session=session, email=email, ip=ip, user=user, ok=ok, now=now)
     if not ok:
         raise Invalid({"password": "Adresse e-mail ou mot de passe incorrect"})
     if needs_rehash(user.password_hash):

@@ -1,6 +1,14 @@
+import asyncio
+
+import pytest
+from fastapi.testclient import TestClient
+
 from app.models.nomenclatures import Role
+from app.routes.auth import login_pause
 from app.services.staff import deactivate_staff_user
-from tests.factories import PASSWORD, log_in, make_operator, make_staff
+from tests.factories import PASSWORD, log_in, make_operator, make_staff, post_login
+
+ATTACKER = ("203.0.113.66", 40000)
 
 
 def csrf_from(client) -> str:
@@ -53,6 +61,71 @@ def test_repeated_failures_throttle_even_the_right_password(client, session):
     )
     assert response.status_code == 429
     assert "Trop de tentatives" in response.text
+
+
+@pytest.fixture
+def pauses(app) -> list[float]:
+    """The waits of logins for an account under attack, recorded instead of slept."""
+    waited: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waited.append(seconds)
+
+    app.dependency_overrides[login_pause] = lambda: record
+    return waited
+
+
+def test_a_colleague_is_not_locked_out_by_wrong_passwords_from_another_address(
+    app, session, pauses
+):
+    user = make_staff(session, make_operator(session))
+    for _ in range(5):
+        post_login(app, ATTACKER, user.email, "faux")
+    assert post_login(app, ATTACKER, user.email, PASSWORD).status_code == 429
+
+    assert post_login(app, ("198.51.100.7", 1234), user.email, PASSWORD).status_code == 303
+
+
+def test_the_right_password_from_a_new_address_during_an_attack_gets_in_after_a_wait(
+    app, session, pauses
+):
+    user = make_staff(session, make_operator(session))
+    for n in range(3):
+        for _ in range(5):
+            post_login(app, (f"203.0.113.{n}", 40000), user.email, "faux")
+    pauses.clear()
+
+    response = post_login(app, ("198.51.100.7", 1234), user.email, PASSWORD)
+
+    assert response.status_code == 303
+    assert pauses == [2.0]
+
+
+def test_no_login_waits_while_nobody_attacks(app, session, pauses):
+    user = make_staff(session, make_operator(session))
+    post_login(app, ATTACKER, user.email, "faux")
+    assert post_login(app, ATTACKER, user.email, PASSWORD).status_code == 303
+    assert pauses == []
+
+
+def test_api_tokens_follow_the_same_limits(app, session, pauses):
+    user = make_staff(session, make_operator(session))
+    attacker, colleague = (
+        TestClient(app, client=ATTACKER),
+        TestClient(app, client=("198.51.100.7", 1)),
+    )
+    for _ in range(6):
+        answer = attacker.post(
+            "/api/v1/auth/token", data={"username": user.email, "password": "faux"}
+        )
+    assert answer.status_code == 429
+    good = colleague.post("/api/v1/auth/token", data={"username": user.email, "password": PASSWORD})
+    assert good.status_code == 200
+    assert pauses[-1] == 0.25
+
+
+def test_the_default_wait_is_awaited_not_slept_in_a_thread():
+    assert login_pause() is asyncio.sleep
 
 
 def test_pages_redirect_to_login_when_logged_out(client):

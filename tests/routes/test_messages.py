@@ -1,11 +1,13 @@
-"""The Messages page: managers see their operator's outbox, its states, and retry a failure."""
+"""The Messages page: managers see their operator's outbox, its states, and retry a failure;
+administrators read the login alerts there."""
 
 from app.models.base import utcnow
 from app.models.nomenclatures import Role
 from app.models.outbox import OutboxMessage
+from app.models.staff import LoginAlert
 from app.rendering import templates
 from app.services.outbox import queue_email
-from tests.factories import log_in, make_case, make_operator, make_staff
+from tests.factories import log_in, make_case, make_operator, make_staff, post_login
 
 HTMX = {"HX-Request": "true"}
 
@@ -123,3 +125,49 @@ def test_state_badge_reads_in_french(session):
     assert "Envoyé le " in render_state(message)
     set_state(session, message, status="failed", sent_at=None, last_error="550 Inconnu")
     assert "Échec" in render_state(message) and "550 Inconnu" in render_state(message)
+
+
+# ---- login alerts ------------------------------------------------------------------------
+
+
+def test_a_spray_of_failed_logins_shows_in_the_operator_admins_messages(app, client, session):
+    for n in range(5):
+        for _ in range(2):
+            post_login(app, ("203.0.113.66", 40000), f"inconnu{n}@exemple.fr", "faux")
+    log_in(client, session, make_staff(session, make_operator(session), role=Role.OPERATOR_ADMIN))
+
+    page = client.get("/messages")
+
+    assert "Alertes de connexion" in page.text
+    text = page.text.replace("&#39;", "'")
+    assert "10 échecs de connexion sur 5 comptes différents depuis l'adresse 203.0.113.66" in text
+
+
+def test_a_sysadmin_reads_the_login_alerts_and_no_outbox(client, session):
+    ara = make_operator(session)
+    target = make_staff(session, ara, full_name="Camille Martin")
+    session.add(
+        LoginAlert(kind="account", operator_id=ara.id, staff_id=target.id, failures=10, spread=4)
+    )
+    queue(session, ara, subject="Confidentiel")
+    log_in(client, session, make_staff(session, None, role=Role.SYSADMIN))
+
+    page = client.get("/messages")
+
+    assert page.status_code == 200
+    assert f"sur le compte Camille Martin ({target.email}) depuis 4 adresses" in page.text
+    assert "Confidentiel" not in page.text and "Messages récents" not in page.text
+    assert 'href="/messages"' in page.text  # in the navigation
+
+
+def test_a_manager_sees_the_outbox_without_login_alerts(client, session):
+    ara, _ = manager_of(client, session)
+    session.add(LoginAlert(kind="address", ip="203.0.113.66", failures=10, spread=5))
+    page = client.get("/messages")
+    assert "Messages récents" in page.text
+    assert "Alertes de connexion" not in page.text and "203.0.113.66" not in page.text
+
+
+def test_a_national_observer_is_refused(client, session):
+    log_in(client, session, make_staff(session, None, role=Role.NATIONAL_OBSERVER))
+    assert client.get("/messages").status_code == 403
