@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from app.errors import DomainError, Invalid
 
@@ -21,6 +21,8 @@ _MESSAGES = {
     "datetime_type": "Date invalide",
     "timezone_aware": "Date invalide : fuseau horaire manquant",
     "date_parsing": "Date invalide",
+    "date_from_datetime_parsing": "Date invalide",
+    "date_from_datetime_inexact": "Date invalide : le jour seul est attendu",
     "value_error": None,  # our own validators already speak French
 }
 
@@ -77,6 +79,15 @@ def parse_form(model, form: Mapping, *, datetimes: tuple[str, ...] = (), time_zo
         return model.model_validate(data)
     except ValidationError as exc:
         raise Invalid(field_errors(exc)) from exc
+
+
+def parse_value(kind, value, *, name: str):
+    """One value read by hand (a hidden field, a choice carried back) with one of the shared
+    types of app.models.bounds or app.models.fields; raises Invalid({name: French message})."""
+    try:
+        return TypeAdapter(kind).validate_python(value)
+    except ValidationError as exc:
+        raise Invalid({name: french_message(exc.errors()[0])}) from exc
 
 
 def form_errors(exc: DomainError) -> dict[str, str]:

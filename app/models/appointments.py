@@ -7,10 +7,12 @@ exclusion constraint on PostgreSQL, triggers on SQLite — see the migration), n
 
 from datetime import date, datetime, time
 
-from pydantic import AwareDatetime, ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, utcnow
+from app.models.bounds import Day, Moment, OptionalDay, OptionalRowId, RowId
+from app.models.fields import OperatorCode
 
 APPOINTMENT_STATUSES = ("booked", "cancelled", "honoured", "no_show", "excused")
 MODES = ("on_site", "phone", "video")
@@ -174,18 +176,13 @@ class AppointmentTypeEdit(SQLModel):
     max_horizon_days: int = Field(default=60, ge=1, le=365)
     cancel_cutoff_hours: int = Field(default=24, ge=0, le=720)
     buffer_minutes: int = Field(default=0, ge=0, le=120)
-    unit_id: int | None = None
+    unit_id: OptionalRowId = None
     active: bool = False
 
     @field_validator("name", "description", mode="before")
     @classmethod
     def _strip(cls, value):
         return value.strip() if isinstance(value, str) else value
-
-    @field_validator("unit_id", mode="before")
-    @classmethod
-    def _blank_unit(cls, value):
-        return None if value in ("", None) else value
 
     @field_validator("modes")
     @classmethod
@@ -194,20 +191,15 @@ class AppointmentTypeEdit(SQLModel):
 
 
 class OpeningSlotEdit(SQLModel):
-    counsellor_id: int = Field(ge=1)
+    counsellor_id: RowId
     # Empty: a remote opening (phone / video), read in the operator's time zone.
-    site_id: int | None = None
+    site_id: OptionalRowId = None
     weekday: int = Field(ge=0, le=6)
     start_time: time
     end_time: time
     modes: list[str]
-    valid_from: date
-    valid_until: date | None = None
-
-    @field_validator("site_id", "valid_until", mode="before")
-    @classmethod
-    def _blank(cls, value):
-        return None if value in ("", None) else value
+    valid_from: Day
+    valid_until: OptionalDay = None
 
     @field_validator("modes")
     @classmethod
@@ -232,9 +224,9 @@ class OpeningSlotEdit(SQLModel):
 
 
 class AbsenceEdit(SQLModel):
-    counsellor_id: int = Field(ge=1)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    counsellor_id: RowId
+    starts_at: Moment
+    ends_at: Moment
     reason: str = Field(default="", max_length=200)
 
     @field_validator("ends_at")
@@ -244,3 +236,30 @@ class AbsenceEdit(SQLModel):
         if start is not None and value <= start:
             raise ValueError("La fin doit suivre le début")
         return value
+
+
+# ---- Public booking pages: the choices carried from step to step in hidden fields -----------
+
+
+class BookingChoice(SQLModel):
+    """Operator, motif, mode and place, checked again at each step after the first."""
+
+    operateur: OperatorCode
+    motif: RowId
+    mode: str = Field(default="", max_length=20)
+    lieu: OptionalRowId = None
+
+
+class SlotChoice(BookingChoice):
+    """… and the slot chosen, as offered: its start with the site's offset."""
+
+    debut: Moment
+
+
+class CallbackChoice(SQLModel):
+    """What was chosen before asking to be called back; any of it may be missing."""
+
+    operateur: OperatorCode
+    motif: OptionalRowId = None
+    mode: str = Field(default="", max_length=20)
+    lieu: OptionalRowId = None

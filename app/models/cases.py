@@ -1,21 +1,12 @@
 """Cases (dossiers), the episodes of units they deliver, and the interactions (actes) recorded."""
 
 from datetime import datetime
-from typing import Annotated
 
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.fields import (
-    LongText,
-    Minutes,
-    NoteText,
-    OptionalRowId,
-    PastDatetime,
-    RowId,
-    ShortText,
-    blank_to_none,
-)
+from app.models.bounds import Minutes, OptionalPastDatetime, OptionalRowId, PastDatetime, RowId
+from app.models.fields import LongText, NoteText, ShortText
 from app.models.nomenclatures import Channel, CloseReason, InteractionChannel, RequestMotive
 
 
@@ -130,9 +121,6 @@ class Interaction(SQLModel, table=True):
 
 
 # ---- input and output schemas -------------------------------------------------------------
-
-
-OptionalPastDatetime = Annotated[PastDatetime | None, blank_to_none]
 
 
 class CaseOpen(SQLModel):

@@ -6,7 +6,8 @@ from typing import Annotated
 from pydantic import AfterValidator, StringConstraints
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from app.models.fields import OptionalRowId, SingleLine, refuse_nul
+from app.models.bounds import OptionalRowId
+from app.models.fields import SingleLine, refuse_nul
 
 
 class ServiceUnit(SQLModel, table=True):

@@ -9,6 +9,7 @@ from pydantic import AliasChoices, ValidationInfo, field_validator
 from sqlmodel import BigInteger, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, utcnow
+from app.models.bounds import Day
 from app.models.fields import blank_to_none
 from app.models.nomenclatures import LabelledEnum
 
@@ -95,8 +96,8 @@ class CampaignCreate(SQLModel):
 
     The API sends `from`/`to`, the page's form `du`/`au`."""
 
-    period_start: date = Field(validation_alias=AliasChoices("from", "du", "period_start"))
-    period_end: date = Field(validation_alias=AliasChoices("to", "au", "period_end"))
+    period_start: Day = Field(validation_alias=AliasChoices("from", "du", "period_start"))
+    period_end: Day = Field(validation_alias=AliasChoices("to", "au", "period_end"))
     sample_size: Annotated[int | None, Field(ge=1, le=MAX_SAMPLE), blank_to_none] = None
     # Checked even when absent: exactly one of the size and the rate must be given.
     sample_rate: Annotated[

@@ -7,7 +7,8 @@ from pydantic import AfterValidator, StringConstraints
 from sqlmodel import JSON, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.fields import LongText, OptionalDay, OptionalRowId, RowId, refuse_nul
+from app.models.bounds import OptionalDay, OptionalRowId, RowId
+from app.models.fields import LongText, refuse_nul
 from app.models.nomenclatures import StepOwner, StepStatus
 
 

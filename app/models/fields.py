@@ -1,18 +1,17 @@
-"""Validated field types shared by the input schemas (French phone numbers, postcodes…)."""
+"""Validated text field types shared by the input schemas (names, French phone numbers,
+postcodes…); numbers, dates and datetimes are bounded in app/models/bounds.py."""
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
 
 # The overseas territories the CEP operators cover, then metropolitan France: an overseas
 # number dialled nationally (0269… in Mayotte) must not be read as a metropolitan one.
 _PHONE_REGIONS = ("GP", "MQ", "GF", "RE", "YT", "FR")
-# Ids are 32-bit on PostgreSQL: anything larger cannot name a row.
-MAX_ROW_ID = 2_147_483_647
 # Text that PostgreSQL cannot store, and that no person types.
 _NUL = "\x00"
 
@@ -113,31 +112,6 @@ def refuse_line_breaks(value: str) -> str:
     return value
 
 
-def _read_day(value):
-    """A date input sends ISO text (2026-07-01); blank means none, anything else is refused."""
-    if not isinstance(value, str):
-        return value
-    if not value.strip():
-        return None
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("Date invalide") from None
-
-
-# Dates a counsellor records: not before the CEP existed, never in the future (a few minutes
-# of clock difference allowed). Bounding them also keeps every value convertible to UTC.
-_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _check_past(value: datetime) -> datetime:
-    if value.year < 2000 or value < _EARLIEST:
-        raise ValueError("Date trop ancienne (avant 2000)")
-    if value > datetime.now(UTC) + timedelta(minutes=5):
-        raise ValueError("La date ne peut pas être dans le futur")
-    return value
-
-
 PersonName = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
@@ -160,12 +134,10 @@ NoteText = Annotated[
 LongText = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(refuse_nul)
 ]
-PastDatetime = Annotated[AwareDatetime, AfterValidator(_check_past)]
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
-OptionalRowId = Annotated[RowId | None, BeforeValidator(_blank_to_none)]
-Minutes = Annotated[int, Field(ge=1, le=600)]
 blank_to_none = BeforeValidator(_blank_to_none)
-OptionalDay = Annotated[date | None, BeforeValidator(_read_day)]
+# A regional operator's code (ARA, BRE…), as the public booking pages and API carry it.
+OperatorCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
+OptionalOperatorCode = Annotated[OperatorCode | None, blank_to_none]
 # Spelled out rather than built on ShortText, so that an empty value reads "obligatoire".
 RequiredText = Annotated[
     str,

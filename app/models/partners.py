@@ -9,13 +9,12 @@ from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraint
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, utcnow
+from app.models.bounds import OptionalDay, RowId
 from app.models.fields import (
     NoteText,
-    OptionalDay,
     OptionalPhone,
     OptionalPostcode,
     RequiredText,
-    RowId,
     blank_to_none,
     departement_order,
     normalise_departement,

@@ -1,19 +1,12 @@
 """Incoming requests waiting at triage (accueil, aiguillage — UO0)."""
 
 from datetime import datetime
-from typing import Annotated
 
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.fields import (
-    LongText,
-    NoteText,
-    OptionalRowId,
-    PastDatetime,
-    RowId,
-    blank_to_none,
-)
+from app.models.bounds import OptionalPastDatetime, OptionalRowId, RowId
+from app.models.fields import LongText, NoteText
 from app.models.nomenclatures import CepSituation, Channel, Redirection, RequestMotive
 
 
@@ -67,7 +60,7 @@ class TriageCreate(SQLModel):
     cep_situation: CepSituation = CepSituation.PRIVATE_WORKER
     request_text: LongText = ""
     first_advice: LongText = ""
-    received_at: Annotated[PastDatetime | None, blank_to_none] = None
+    received_at: OptionalPastDatetime = None
     site_id: OptionalRowId = None
     assigned_to_id: OptionalRowId = None
 

@@ -11,7 +11,7 @@ from app.deps import ApiCaseWorker, CaseWorker, SessionDep
 from app.errors import Invalid
 from app.exports import table_response
 from app.forms import parse_form
-from app.models.fields import OptionalDay, OptionalRowId
+from app.models.bounds import Day, OptionalDay, OptionalRowId
 from app.rendering import render
 from app.routes.api import API_ERRORS
 from app.routing import new_router
@@ -112,12 +112,12 @@ class ActivityReportPublic(BaseModel):
 def get_activity_report(
     session: SessionDep,
     user: ApiCaseWorker,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
     format: Literal["json", "csv", "xlsx"] = "json",
     section: str = SUMMARY,
-    site_id: Annotated[int | None, Query(ge=1)] = None,
-    counsellor_id: Annotated[int | None, Query(ge=1)] = None,
+    site_id: OptionalRowId = None,
+    counsellor_id: OptionalRowId = None,
 ):
     """The activity report for the local days `from`..`to` (managers and operator admins).
 

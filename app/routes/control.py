@@ -1,18 +1,17 @@
 """Control campaigns: draw a sample, follow its proof pack being built, download it; and the API."""
 
 import logging
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import BackgroundTasks, Path, Request
+from fastapi import BackgroundTasks, Request
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.errors import Invalid, NotFound
 from app.forms import parse_form
 from app.models.base import utcnow
+from app.models.bounds import RowId
 from app.models.control import CampaignCreate, CampaignPublic, ControlCampaign
-from app.models.fields import MAX_ROW_ID
 from app.rendering import render
 from app.routes.api import API_ERRORS
 from app.routing import new_router
@@ -36,7 +35,6 @@ api_router = new_router(prefix="/api/v1", tags=["contrôles"], responses=API_ERR
 log = logging.getLogger(__name__)
 
 PAGE = "/rapports/controles"
-CampaignId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 
 
 def _build_soon(background: BackgroundTasks, session, campaign: ControlCampaign) -> None:
@@ -100,7 +98,7 @@ def draw_page(
 
 
 @router.get(PAGE + "/{campaign_id}")
-def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campaign_id: CampaignId):
+def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
     campaign = get_campaign(session=session, actor=user, campaign_id=campaign_id)
     units = sampled_units(session, campaign, limit=SHOWN_UNITS)
     context = {"campaign": campaign, "units": units, "time_zone": _time_zone(session, user)}
@@ -108,9 +106,7 @@ def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campa
 
 
 @router.get(PAGE + "/{campaign_id}/progression")
-def campaign_progress(
-    request: Request, session: SessionDep, user: CaseWorker, campaign_id: CampaignId
-):
+def campaign_progress(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
     """The progress panel alone, polled by the page while the pack is being built."""
     campaign = get_campaign(session=session, actor=user, campaign_id=campaign_id)
     context = {"campaign": campaign, "time_zone": _time_zone(session, user)}
@@ -119,7 +115,7 @@ def campaign_progress(
 
 @router.post(PAGE + "/{campaign_id}/relancer")
 def retry_page(
-    session: SessionDep, user: CaseWorker, campaign_id: CampaignId, background: BackgroundTasks
+    session: SessionDep, user: CaseWorker, campaign_id: RowId, background: BackgroundTasks
 ):
     campaign = requeue_campaign(session=session, actor=user, campaign_id=campaign_id)
     _build_soon(background, session, campaign)
@@ -127,7 +123,7 @@ def retry_page(
 
 
 @router.get(PAGE + "/{campaign_id}/dossier-de-preuves.zip")
-def pack_download(session: SessionDep, user: CaseWorker, campaign_id: CampaignId):
+def pack_download(session: SessionDep, user: CaseWorker, campaign_id: RowId):
     return _pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))
 
 
@@ -172,7 +168,7 @@ def post_campaign(
 
 
 @api_router.get("/control-campaigns/{campaign_id}", response_model=CampaignPublic)
-def get_one_campaign(session: SessionDep, user: ApiCaseWorker, campaign_id: CampaignId):
+def get_one_campaign(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
     """The campaign, its `status` (queued, building, ready, failed) and `progress` (0 to 1)."""
     return _public(get_campaign(session=session, actor=user, campaign_id=campaign_id))
 
@@ -182,6 +178,6 @@ def get_one_campaign(session: SessionDep, user: ApiCaseWorker, campaign_id: Camp
     response_class=StreamingResponse,
     responses={200: {"content": {"application/zip": {}}}, 409: {"description": "Pas encore prêt"}},
 )
-def get_proof_pack(session: SessionDep, user: ApiCaseWorker, campaign_id: CampaignId):
+def get_proof_pack(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
     """The ZIP once `status` is `ready` (409 before); its SHA-256 is in the campaign."""
     return _pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))

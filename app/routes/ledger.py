@@ -14,7 +14,7 @@ from app.errors import Invalid
 from app.exports import table_response
 from app.forms import parse_form
 from app.models.base import utcnow
-from app.models.fields import OptionalDay, OptionalRowId
+from app.models.bounds import Day, OptionalDay, OptionalRowId, RowId
 from app.rendering import render
 from app.routes.api import API_ERRORS
 from app.routing import new_router
@@ -105,7 +105,7 @@ def ledger_download(request: Request, session: SessionDep, user: CaseWorker, fmt
 
 
 @router.get(PAGE + "/{unit_id:int}")
-def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, unit_id: int):
+def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId):
     filters, start, end = _filters(request, session, user)
     unit, rows, total = ledger_cases(
         session=session,
@@ -135,7 +135,7 @@ def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, u
 
 @router.get(PAGE + "/{unit_id:int}.{fmt}")
 def ledger_cases_download(
-    request: Request, session: SessionDep, user: CaseWorker, unit_id: int, fmt: Format
+    request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId, fmt: Format
 ):
     filters, start, end = _filters(request, session, user)
     unit, rows, _total = ledger_cases(
@@ -216,8 +216,8 @@ def _ledger_out(ledger: Ledger) -> LedgerPublic:
 def get_ledger(
     session: SessionDep,
     user: ApiCaseWorker,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
     format: Literal["json", "csv", "xlsx"] = "json",
 ):
     """The unit ledger (état de service fait): managers and operator admins only."""

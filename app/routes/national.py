@@ -2,17 +2,16 @@
 
 No route here leads to a case or a person: every figure comes suppressed from the service."""
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import Query, Request
-from sqlmodel import Field, SQLModel
+from sqlmodel import SQLModel
 
 from app.deps import ApiStaff, CurrentStaff, SessionDep
 from app.errors import Invalid
 from app.exports import table_response
 from app.forms import parse_form
-from app.models.fields import blank_to_none
+from app.models.bounds import Day, OptionalYear
 from app.rendering import render
 from app.routes.activity import ActivityReportPublic
 from app.routes.api import API_ERRORS
@@ -28,7 +27,7 @@ api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERROR
 class NationalFilters(SQLModel):
     """The national page's one filter: a calendar year (the current one by default)."""
 
-    annee: Annotated[int | None, Field(ge=2000, le=2100), blank_to_none] = None
+    annee: OptionalYear = None
 
 
 def _report(session, user, filters: NationalFilters) -> ActivityReport:
@@ -76,8 +75,8 @@ def national_table(
 def get_national_report(
     session: SessionDep,
     user: ApiStaff,
-    start: Annotated[date, Query(alias="from")],
-    end: Annotated[date, Query(alias="to")],
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
     format: Literal["json", "csv", "xlsx"] = "json",
     section: str = SUMMARY,
 ):

@@ -10,8 +10,8 @@ from sqlmodel import SQLModel
 from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Invalid
 from app.forms import parse_form
+from app.models.bounds import OptionalDay, OptionalRowId, RowId
 from app.models.catalogue import DeliverableKindEdit
-from app.models.fields import OptionalDay, OptionalRowId
 from app.models.nomenclatures import Role
 from app.rendering import render
 from app.routing import new_router
@@ -127,7 +127,9 @@ def _submitted(form) -> dict:
 
 
 @router.get("/admin/livrables")
-def kinds_page(request: Request, session: SessionDep, user: CaseWorker, enregistre: int = 0):
+def kinds_page(
+    request: Request, session: SessionDep, user: CaseWorker, enregistre: OptionalRowId = None
+):
     return _kinds_page(request, session, user, saved=enregistre)
 
 
@@ -146,7 +148,7 @@ def add_kind(request: Request, session: SessionDep, user: CaseWorker, form: Subm
 
 @router.post("/admin/livrables/{kind_id}")
 def save_kind(
-    request: Request, session: SessionDep, user: CaseWorker, kind_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, kind_id: RowId, form: SubmittedForm
 ):
     get_kind(session=session, actor=user, kind_id=kind_id)  # 404 or 403 before any form error
     form = _submitted(form)

@@ -2,20 +2,22 @@
 into an operator's agenda. No account, no cookie, hence no CSRF; rate-limited per IP, e-mail and
 phone. It calls the same services as the public booking pages."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from app.client_address import client_address
 from app.deps import SessionDep
 from app.errors import Invalid
+from app.models import fields
 from app.models.appointments import MODES, AppointmentType
 from app.models.beneficiaries import OptionalEmail
-from app.models.fields import OptionalPhone, OptionalPostcode, PersonName, RowId
+from app.models.bounds import Day, Moment, RowId
+from app.models.fields import OptionalPhone, OptionalPostcode, PersonName
 from app.models.operators import Site
 from app.routing import new_router
 from app.services import booking
@@ -30,7 +32,6 @@ from app.services.slots import free_slots, slot_times
 MAX_RANGE_DAYS = 31
 RATE_BUCKET = "public_api_booking"
 TOO_MANY = "Trop de demandes : réessayer plus tard"
-_EARLIEST, _LATEST = date(2000, 1, 1), date(2100, 12, 31)
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site"}
 
@@ -109,16 +110,10 @@ class PublicSlot(BaseModel):
     )
 
 
-def _within_range(value: datetime) -> datetime:
-    if not _EARLIEST.year <= value.year <= _LATEST.year:
-        raise ValueError("Créneau invalide")
-    return value
-
-
 class AppointmentRequest(BaseModel):
     appointment_type: RowId
     site: RowId
-    start: Annotated[AwareDatetime, AfterValidator(_within_range)]
+    start: Moment
     mode: Literal["on_site", "phone", "video"] | None = None
     first_name: PersonName
     last_name: PersonName
@@ -210,8 +205,7 @@ def _api_invalid(exc: Invalid) -> Invalid:
 
 
 OperatorCode = Annotated[
-    str,
-    Query(pattern=r"^[A-Za-z0-9]{1,8}$", description="Code de l'opérateur régional, ex. ARA"),
+    fields.OperatorCode, Query(description="Code de l'opérateur régional, ex. ARA")
 ]
 
 
@@ -265,24 +259,17 @@ def public_slots(
     session: SessionDep,
     appointment_type: Annotated[RowId, Query(description="Identifiant du motif")],
     site: Annotated[RowId, Query(description="Identifiant du lieu d'accueil")],
-    start_day: Annotated[date, Query(alias="from", description="Premier jour (AAAA-MM-JJ)")],
-    end_day: Annotated[date, Query(alias="to", description="Dernier jour inclus (AAAA-MM-JJ)")],
+    start_day: Annotated[Day, Query(alias="from", description="Premier jour (AAAA-MM-JJ)")],
+    end_day: Annotated[Day, Query(alias="to", description="Dernier jour inclus (AAAA-MM-JJ)")],
     mode: Annotated[Literal["on_site", "phone", "video"] | None, Query()] = None,
 ):
     """Free slots, earliest first, in the site's time zone (ISO 8601 with its offset); at most
     31 days per call. Rate-limited per address, with the booking pages' slot listings."""
     check_slot_listing(session=session, ip=client_address(request))
-    errors = {}
-    if not (_EARLIEST <= start_day <= _LATEST):
-        errors["from"] = "Date hors limites"
-    if not (_EARLIEST <= end_day <= _LATEST):
-        errors["to"] = "Date hors limites"
-    elif end_day < start_day:
-        errors["to"] = "Doit être au plus tôt le premier jour"
-    elif (end_day - start_day).days >= MAX_RANGE_DAYS:
-        errors["to"] = f"{MAX_RANGE_DAYS} jours au plus par demande"
-    if errors:
-        raise Invalid(errors)
+    if end_day < start_day:
+        raise Invalid({"to": "Doit être au plus tôt le premier jour"})
+    if (end_day - start_day).days >= MAX_RANGE_DAYS:
+        raise Invalid({"to": f"{MAX_RANGE_DAYS} jours au plus par demande"})
     try:
         kind = booking.get_bookable_type(
             session=session, appointment_type_id=appointment_type, online=True

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from app.errors import Conflict, NotFound
+from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case
-from app.models.fields import MAX_ROW_ID
 from app.models.nomenclatures import ReferralOutcome, ReferralStatus
 from app.models.operators import Operator
 from app.models.partners import Partner, Referral

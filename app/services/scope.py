@@ -1,7 +1,7 @@
 """Tenant scope: which operator's rows an actor may read."""
 
 from app.errors import NotFound
-from app.models.fields import MAX_ROW_ID
+from app.models.bounds import MAX_ROW_ID
 from app.models.staff import StaffUser
 
 

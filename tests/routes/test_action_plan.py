@@ -84,7 +84,7 @@ def test_swapped_fragment_equals_the_part_of_the_full_page(client, session, coun
 def test_bad_input_keeps_what_was_typed_and_writes_nothing(client, session, case, csrf):
     answer = client.post(
         f"/cases/{case.id}/plan/steps",
-        data=form(csrf, description="Rencontrer l'APEC", due_on="2206-01-01"),
+        data=form(csrf, description="Rencontrer l'APEC", due_on="2099-01-01"),
         headers=HTMX,
     )
     assert answer.status_code == 200
@@ -260,10 +260,19 @@ def test_api_round_trip(api, case):
 def test_api_refuses_an_absurd_due_date_in_french(api, case):
     answer = api.post(
         f"/api/v1/cases/{case.id}/action-steps",
+        json={"description": "Contacter l'APEC", "owner": "partner", "due_on": "2099-12-31"},
+    )
+    assert answer.status_code == 422
+    assert answer.json()["fields"] == {"due_on": "Échéance trop lointaine (5 ans au plus)"}
+
+
+def test_api_refuses_a_due_date_out_of_any_plan_in_french(api, case):
+    answer = api.post(
+        f"/api/v1/cases/{case.id}/action-steps",
         json={"description": "Contacter l'APEC", "owner": "partner", "due_on": "1999-12-31"},
     )
     assert answer.status_code == 422
-    assert answer.json()["fields"] == {"due_on": "Échéance trop ancienne (avant 2000)"}
+    assert answer.json()["fields"] == {"due_on": "Date trop ancienne (avant 2000)"}
 
 
 def test_api_answers_409_on_a_closed_case(api, case):
