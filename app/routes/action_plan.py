@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
+from app.models.bounds import RowId
 from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
@@ -58,12 +59,14 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
 
 
 @pages.get("")
-def plan_page(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def plan_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
     return _plan(request, session, user, case_id)
 
 
 @pages.post("/steps")
-def add(request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm):
+def add(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
+):
     def perform(form):
         data = parse_form(ActionStepWrite, form)
         action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
@@ -77,8 +80,8 @@ def update(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    case_id: int,
-    step_id: int,
+    case_id: RowId,
+    step_id: RowId,
     form: SubmittedForm,
 ):
     def perform(form):
@@ -98,8 +101,8 @@ def move(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    case_id: int,
-    step_id: int,
+    case_id: RowId,
+    step_id: RowId,
     form: SubmittedForm,
 ):
     def perform(form):
@@ -117,8 +120,8 @@ def delete(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    case_id: int,
-    step_id: int,
+    case_id: RowId,
+    step_id: RowId,
     form: SubmittedForm,
 ):
     def perform(_form):
@@ -132,20 +135,20 @@ def delete(
 
 
 @api.get("/cases/{case_id}/action-steps", response_model=list[ActionStepPublic])
-def get_steps(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def get_steps(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     """The case's action plan, in order."""
     return action_plan.list_steps(session=session, actor=user, case_id=case_id)
 
 
 @api.post("/cases/{case_id}/action-steps", response_model=ActionStepPublic, status_code=201)
-def post_step(session: SessionDep, user: ApiCaseWorker, case_id: int, data: ActionStepWrite):
+def post_step(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: ActionStepWrite):
     """Append a step at the end of the plan."""
     return action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
 
 
 @api.put("/cases/{case_id}/action-steps/{step_id}", response_model=ActionStepPublic)
 def put_step(
-    session: SessionDep, user: ApiCaseWorker, case_id: int, step_id: int, data: ActionStepWrite
+    session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId, data: ActionStepWrite
 ):
     return action_plan.update_step(
         session=session, actor=user, case_id=case_id, step_id=step_id, data=data
@@ -154,7 +157,7 @@ def put_step(
 
 @api.post("/cases/{case_id}/action-steps/{step_id}/move", response_model=list[ActionStepPublic])
 def post_move(
-    session: SessionDep, user: ApiCaseWorker, case_id: int, step_id: int, data: ActionStepMove
+    session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId, data: ActionStepMove
 ):
     """Swap a step with its neighbour; answers the whole plan in its new order."""
     return action_plan.move_step(
@@ -163,7 +166,7 @@ def post_move(
 
 
 @api.delete("/cases/{case_id}/action-steps/{step_id}", status_code=204)
-def delete_step(session: SessionDep, user: ApiCaseWorker, case_id: int, step_id: int):
+def delete_step(session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId):
     action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
     return Response(status_code=204)
 

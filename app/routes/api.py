@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from app.deps import ApiCaseWorker, SessionDep
 from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryPublic, BeneficiaryUpdate
+from app.models.bounds import Limit, Offset, RowId
 from app.models.cases import (
     CaseClose,
     CaseOpen,
@@ -33,9 +34,6 @@ API_ERRORS = {
     422: {"description": "Données invalides"},
 }
 router = new_router(prefix="/api/v1", tags=["dossiers"], responses=API_ERRORS)
-
-Offset = Annotated[int, Query(ge=0, le=1_000_000)]
-Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 class StartedEpisode(BaseModel):
@@ -74,13 +72,13 @@ def post_beneficiary(session: SessionDep, user: ApiCaseWorker, data: Beneficiary
 
 
 @router.get("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
-def get_beneficiary(session: SessionDep, user: ApiCaseWorker, beneficiary_id: int):
+def get_beneficiary(session: SessionDep, user: ApiCaseWorker, beneficiary_id: RowId):
     return beneficiaries.get_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id)
 
 
 @router.put("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
 def put_beneficiary(
-    session: SessionDep, user: ApiCaseWorker, beneficiary_id: int, data: BeneficiaryUpdate
+    session: SessionDep, user: ApiCaseWorker, beneficiary_id: RowId, data: BeneficiaryUpdate
 ):
     return beneficiaries.update_beneficiary(
         session=session, actor=user, beneficiary_id=beneficiary_id, data=data
@@ -105,33 +103,33 @@ def post_case(session: SessionDep, user: ApiCaseWorker, data: CaseOpen):
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
-def get_case(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def get_case(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return cases.get_case(session=session, actor=user, case_id=case_id)
 
 
 @router.put("/cases/{case_id}/referent", response_model=CasePublic)
-def put_referent(session: SessionDep, user: ApiCaseWorker, case_id: int, data: ReferentChange):
+def put_referent(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: ReferentChange):
     return cases.change_referent(session=session, actor=user, case_id=case_id, data=data)
 
 
 @router.post("/cases/{case_id}/close", response_model=CasePublic)
-def post_close(session: SessionDep, user: ApiCaseWorker, case_id: int, data: CaseClose):
+def post_close(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: CaseClose):
     return cases.close_case(session=session, actor=user, case_id=case_id, data=data)
 
 
 @router.post("/cases/{case_id}/reopen", response_model=CasePublic)
-def post_reopen(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def post_reopen(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return cases.reopen_case(session=session, actor=user, case_id=case_id)
 
 
 @router.get("/cases/{case_id}/episodes", response_model=list[EpisodePublic])
-def get_episodes(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def get_episodes(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     found = episodes.episodes_of_case(session=session, actor=user, case_id=case_id)
     return [_episode_out(session, e) for e in found]
 
 
 @router.post("/cases/{case_id}/episodes", response_model=StartedEpisode, status_code=201)
-def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: int, data: EpisodeStart):
+def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: EpisodeStart):
     """Start any unit at any time; the answer lists warnings about the order, never a refusal."""
     episode, warnings = episodes.start_episode(
         session=session, actor=user, case_id=case_id, data=data
@@ -140,19 +138,19 @@ def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: int, data: E
 
 
 @router.post("/episodes/{episode_id}/end", response_model=EpisodePublic)
-def post_episode_end(session: SessionDep, user: ApiCaseWorker, episode_id: int, data: EpisodeEnd):
+def post_episode_end(session: SessionDep, user: ApiCaseWorker, episode_id: RowId, data: EpisodeEnd):
     episode = episodes.end_episode(session=session, actor=user, episode_id=episode_id, data=data)
     return _episode_out(session, episode)
 
 
 @router.get("/cases/{case_id}/interactions", response_model=list[InteractionPublic])
-def get_interactions(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def get_interactions(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return interactions.interactions_of_case(session=session, actor=user, case_id=case_id)
 
 
 @router.post("/cases/{case_id}/interactions", response_model=InteractionPublic, status_code=201)
 def post_interaction(
-    session: SessionDep, user: ApiCaseWorker, case_id: int, data: InteractionCreate
+    session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: InteractionCreate
 ):
     return interactions.record_interaction(session=session, actor=user, case_id=case_id, data=data)
 
@@ -170,7 +168,7 @@ def post_triage(session: SessionDep, user: ApiCaseWorker, data: TriageCreate):
 
 @router.post("/triage/{request_id}/open-case", response_model=CasePublic, tags=["accueil"])
 def post_triage_open(
-    session: SessionDep, user: ApiCaseWorker, request_id: int, data: TriageOpenCase
+    session: SessionDep, user: ApiCaseWorker, request_id: RowId, data: TriageOpenCase
 ):
     return triage.open_case_from_request(
         session=session, actor=user, request_id=request_id, data=data
@@ -179,6 +177,6 @@ def post_triage_open(
 
 @router.post("/triage/{request_id}/redirect", response_model=CasePublic, tags=["accueil"])
 def post_triage_redirect(
-    session: SessionDep, user: ApiCaseWorker, request_id: int, data: TriageRedirect
+    session: SessionDep, user: ApiCaseWorker, request_id: RowId, data: TriageRedirect
 ):
     return triage.redirect_request(session=session, actor=user, request_id=request_id, data=data)

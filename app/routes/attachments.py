@@ -9,6 +9,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
 from app.errors import Invalid
 from app.models.attachments import AttachmentPublic
+from app.models.bounds import RowId
 from app.models.staff import StaffUser
 from app.rendering import is_htmx, render
 from app.routes.api import API_ERRORS
@@ -71,12 +72,12 @@ def _case_checked(session, user: StaffUser, case_id: int) -> None:
     session.commit()
 
 
-def page_case_checked(session: SessionDep, user: CaseWorker, case_id: int) -> None:
+def page_case_checked(session: SessionDep, user: CaseWorker, case_id: RowId) -> None:
     """A 404 before a byte of the file is read."""
     _case_checked(session, user, case_id)
 
 
-def api_case_checked(session: SessionDep, user: ApiCaseWorker, case_id: int) -> None:
+def api_case_checked(session: SessionDep, user: ApiCaseWorker, case_id: RowId) -> None:
     _case_checked(session, user, case_id)
 
 
@@ -115,7 +116,7 @@ def _panel(request, session, user, case_id, *, errors=None, form=None, notice=""
 
 
 @pages.get("/cases/{case_id}/attachments")
-def attachments_page(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def attachments_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
     return _panel(request, session, user, case_id)
 
 
@@ -125,7 +126,7 @@ def upload_attachment(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    case_id: int,
+    case_id: RowId,
     _checked: Annotated[None, Depends(page_case_checked)],
     received: ReceivedUpload,
 ):
@@ -143,7 +144,7 @@ def upload_attachment(
 
 
 @pages.get("/attachments/{attachment_id}/download")
-def download_attachment(session: SessionDep, user: CaseWorker, attachment_id: int):
+def download_attachment(session: SessionDep, user: CaseWorker, attachment_id: RowId):
     return _download(*open_attachment(session=session, actor=user, attachment_id=attachment_id))
 
 
@@ -151,7 +152,7 @@ def download_attachment(session: SessionDep, user: CaseWorker, attachment_id: in
 
 
 @api.get("/cases/{case_id}/attachments", response_model=list[AttachmentPublic])
-def get_attachments(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def get_attachments(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     """A case's attachments, newest first."""
     return list_attachments(session=session, actor=user, case_id=case_id)
 
@@ -166,7 +167,7 @@ def get_attachments(session: SessionDep, user: ApiCaseWorker, case_id: int):
 def post_attachment(
     session: SessionDep,
     user: ApiCaseWorker,
-    case_id: int,
+    case_id: RowId,
     _checked: Annotated[None, Depends(api_case_checked)],
     received: ReceivedUpload,
 ):
@@ -181,7 +182,7 @@ def post_attachment(
     response_class=StreamingResponse,
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
-def get_attachment_content(session: SessionDep, user: ApiCaseWorker, attachment_id: int):
+def get_attachment_content(session: SessionDep, user: ApiCaseWorker, attachment_id: RowId):
     """The file itself, as a download."""
     return _download(*open_attachment(session=session, actor=user, attachment_id=attachment_id))
 

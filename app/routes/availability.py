@@ -10,6 +10,7 @@ from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Invalid
 from app.forms import parse_form
 from app.models.appointments import AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit
+from app.models.bounds import OptionalRowId, RowId
 from app.rendering import render
 from app.routing import new_router
 from app.services.availability import (
@@ -69,7 +70,7 @@ _TYPE_DEFAULTS = {
 }
 
 
-def _types_page(request, session, user, *, editing=None, form=None, errors=None, saved=0):
+def _types_page(request, session, user, *, editing=None, form=None, errors=None, saved=None):
     types = list_types(session=session, actor=user)
     return render(
         request,
@@ -89,7 +90,9 @@ def _types_page(request, session, user, *, editing=None, form=None, errors=None,
 
 
 @router.get("/admin/motifs")
-def types_page(request: Request, session: SessionDep, user: CaseWorker, enregistre: int = 0):
+def types_page(
+    request: Request, session: SessionDep, user: CaseWorker, enregistre: OptionalRowId = None
+):
     return _types_page(request, session, user, saved=enregistre)
 
 
@@ -108,7 +111,7 @@ def add_type(request: Request, session: SessionDep, user: CaseWorker, form: Subm
 
 @router.post("/admin/motifs/{type_id}")
 def save_type(
-    request: Request, session: SessionDep, user: CaseWorker, type_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, type_id: RowId, form: SubmittedForm
 ):
     get_type(session=session, actor=user, type_id=type_id)  # 404 or 403 before any form error
     form = _submitted(form)
@@ -173,7 +176,7 @@ def add_opening(request: Request, session: SessionDep, user: CaseWorker, form: S
 
 
 @router.post("/admin/disponibilites/ouvertures/{opening_id}/supprimer")
-def remove_opening(session: SessionDep, user: CaseWorker, opening_id: int):
+def remove_opening(session: SessionDep, user: CaseWorker, opening_id: RowId):
     delete_opening(session=session, actor=user, opening_id=opening_id)
     return RedirectResponse("/admin/disponibilites?enregistre=supprime", 303)
 
@@ -197,6 +200,6 @@ def add_absence(request: Request, session: SessionDep, user: CaseWorker, form: S
 
 
 @router.post("/admin/disponibilites/absences/{absence_id}/supprimer")
-def remove_absence(session: SessionDep, user: CaseWorker, absence_id: int):
+def remove_absence(session: SessionDep, user: CaseWorker, absence_id: RowId):
     delete_absence(session=session, actor=user, absence_id=absence_id)
     return RedirectResponse("/admin/disponibilites?enregistre=supprime", 303)

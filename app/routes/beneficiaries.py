@@ -7,6 +7,7 @@ from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.beneficiaries import BeneficiaryUpdate
+from app.models.bounds import RowId
 from app.rendering import render
 from app.routing import new_router
 from app.services.beneficiaries import get_beneficiary, update_beneficiary
@@ -33,7 +34,9 @@ def _page(request, session, user, beneficiary_id, *, form=None, errors=None, sta
 
 
 @router.get("/{beneficiary_id}")
-def beneficiary_page(request: Request, session: SessionDep, user: CaseWorker, beneficiary_id: int):
+def beneficiary_page(
+    request: Request, session: SessionDep, user: CaseWorker, beneficiary_id: RowId
+):
     return _page(request, session, user, beneficiary_id)
 
 
@@ -42,7 +45,7 @@ def edit_beneficiary(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    beneficiary_id: int,
+    beneficiary_id: RowId,
     form: SubmittedForm,
 ):
     try:

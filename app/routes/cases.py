@@ -8,6 +8,7 @@ from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.base import utcnow
+from app.models.bounds import RowId
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.rendering import is_htmx, render
 from app.routing import new_router
@@ -72,13 +73,13 @@ def _time_zone(session, user, case_id) -> str:
 
 
 @router.get("/{case_id}")
-def case_page(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def case_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
     return _page(request, session, user, case_id)
 
 
 @router.post("/{case_id}/episodes")
 def start_unit(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
     def perform(form):
         data = parse_form(EpisodeStart, form)
@@ -93,8 +94,8 @@ def end_unit(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    case_id: int,
-    episode_id: int,
+    case_id: RowId,
+    episode_id: RowId,
     form: SubmittedForm,
 ):
     def perform(form):
@@ -106,7 +107,7 @@ def end_unit(
 
 @router.post("/{case_id}/interactions")
 def add_interaction(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
     time_zone = _time_zone(session, user, case_id)
 
@@ -119,7 +120,7 @@ def add_interaction(
 
 @router.post("/{case_id}/referent")
 def set_referent(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
     def perform(form):
         data = parse_form(ReferentChange, form)
@@ -130,7 +131,7 @@ def set_referent(
 
 @router.post("/{case_id}/close")
 def close(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
     def perform(form):
         close_case(session=session, actor=user, case_id=case_id, data=parse_form(CaseClose, form))
@@ -140,7 +141,7 @@ def close(
 
 @router.post("/{case_id}/reopen")
 def reopen(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
     def perform(_form):
         reopen_case(session=session, actor=user, case_id=case_id)

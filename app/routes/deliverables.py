@@ -11,6 +11,7 @@ from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
+from app.models.bounds import RowId, VersionNumber
 from app.models.cases import Case
 from app.models.catalogue import DeliverableKind
 from app.models.deliverables import (
@@ -89,7 +90,7 @@ def _act(request, form, session, user, deliverable_id, perform):
 
 @router.post("/cases/{case_id}/deliverables")
 def draft(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
     data = parse_form(DeliverableDraft, form)
     deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
@@ -97,7 +98,7 @@ def draft(
 
 
 @router.get("/deliverables/{deliverable_id}")
-def edit_page(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: int):
+def edit_page(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: RowId):
     return _page(request, session, user, deliverable_id)
 
 
@@ -111,7 +112,7 @@ def save(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    deliverable_id: int,
+    deliverable_id: RowId,
     form: SubmittedForm,
 ):
     """Autosave (htmx answers with the save status) or plain save (back to the page)."""
@@ -152,7 +153,7 @@ def issue(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    deliverable_id: int,
+    deliverable_id: RowId,
     form: SubmittedForm,
 ):
     def perform(form):
@@ -171,8 +172,8 @@ def share(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    deliverable_id: int,
-    number: int,
+    deliverable_id: RowId,
+    number: VersionNumber,
     form: SubmittedForm,
 ):
     def perform(_form):
@@ -197,7 +198,7 @@ def revoke(
 
 
 def scanned_version(
-    session: SessionDep, user: CaseWorker, deliverable_id: int, number: int
+    session: SessionDep, user: CaseWorker, deliverable_id: RowId, number: VersionNumber
 ) -> DeliverableVersion:
     """The version a signed scan is for: a 404 before a byte of the file is read."""
     version = service.get_version(
@@ -213,8 +214,8 @@ def signed_scan(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    deliverable_id: int,
-    number: int,
+    deliverable_id: RowId,
+    number: VersionNumber,
     version: Annotated[DeliverableVersion, Depends(scanned_version)],
     received: ReceivedUpload,
 ):
@@ -249,7 +250,7 @@ def signed_scan(
 
 
 @router.get("/deliverables/{deliverable_id}/versions/{number}/pdf")
-def download(session: SessionDep, user: CaseWorker, deliverable_id: int, number: int):
+def download(session: SessionDep, user: CaseWorker, deliverable_id: RowId, number: VersionNumber):
     return _pdf_response(session, user, deliverable_id, number)
 
 
@@ -294,7 +295,7 @@ def _public(session, deliverable, versions) -> DeliverablePublic:
 
 
 @api_router.get("/cases/{case_id}/deliverables", response_model=list[DeliverablePublic])
-def api_list(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def api_list(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     """The case's deliverables with their issued versions, newest version first."""
     found = service.deliverables_of_case(session=session, actor=user, case_id=case_id)
     versions = service.versions_by_deliverable(session, [d.id for d in found])
@@ -302,14 +303,16 @@ def api_list(session: SessionDep, user: ApiCaseWorker, case_id: int):
 
 
 @api_router.post("/cases/{case_id}/deliverables", response_model=DeliverablePublic, status_code=201)
-def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: int, data: DeliverableDraft):
+def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: DeliverableDraft):
     """Start a draft of the given kind, pre-filled from the case."""
     deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
     return _public(session, deliverable, [])
 
 
 @api_router.put("/deliverables/{deliverable_id}/sections", response_model=DeliverablePublic)
-def api_save(session: SessionDep, user: ApiCaseWorker, deliverable_id: int, bodies: dict[str, str]):
+def api_save(
+    session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId, bodies: dict[str, str]
+):
     """Replace section bodies, by section key; unknown keys are ignored."""
     deliverable = service.save_draft(
         session=session, actor=user, deliverable_id=deliverable_id, bodies=bodies
@@ -323,7 +326,7 @@ def api_save(session: SessionDep, user: ApiCaseWorker, deliverable_id: int, bodi
     response_model=DeliverableVersionPublic,
     status_code=201,
 )
-def api_issue(session: SessionDep, user: ApiCaseWorker, deliverable_id: int):
+def api_issue(session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId):
     """Freeze the draft as the next version (PDF stored with its SHA-256)."""
     version = service.issue_deliverable(session=session, actor=user, deliverable_id=deliverable_id)
     return DeliverableVersionPublic.model_validate(version.model_dump())
@@ -334,6 +337,8 @@ def api_issue(session: SessionDep, user: ApiCaseWorker, deliverable_id: int):
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def api_download(session: SessionDep, user: ApiCaseWorker, deliverable_id: int, number: int):
+def api_download(
+    session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId, number: VersionNumber
+):
     """The PDF of any issued version."""
     return _pdf_response(session, user, deliverable_id, number)

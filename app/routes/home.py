@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 
 from app.config import get_settings
 from app.deps import CaseWorker, CurrentStaff, SessionDep
+from app.models.bounds import PageNumber
 from app.models.nomenclatures import Role
 from app.rendering import render
 from app.routing import new_router
@@ -27,7 +28,6 @@ router = new_router(include_in_schema=False)
 # the whole list. Rendering every case of a busy counsellor made the page slow and long.
 HOME_ROWS = 20
 PAGE_ROWS = 50
-PageNumber = Annotated[int, Query(ge=1, le=100_000)]
 
 
 @router.get("/")

@@ -7,6 +7,7 @@ from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.deps import CaseWorker, CurrentStaff, SessionDep
+from app.models.bounds import RowId
 from app.models.nomenclatures import MessageStatus, Role
 from app.rendering import render
 from app.routing import new_router
@@ -39,6 +40,6 @@ def messages_page(
 
 
 @router.post("/{message_id}/retry")
-def retry(message_id: int, session: SessionDep, user: CaseWorker):
+def retry(message_id: RowId, session: SessionDep, user: CaseWorker):
     retry_message(session=session, actor=user, message_id=message_id)
     return RedirectResponse("/messages", status_code=303)

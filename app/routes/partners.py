@@ -19,12 +19,13 @@ from app.deps import (
 )
 from app.errors import Invalid
 from app.forms import parse_form
+from app.models.bounds import Count, Limit, RowId
 from app.models.fields import blank_to_none, display_phone, normalise_departement
 from app.models.nomenclatures import PartnerType
 from app.models.partners import Partner, PartnerCreate, PartnerPublic, PartnerUpdate
 from app.models.staff import StaffUser
 from app.rendering import render
-from app.routes.api import API_ERRORS, Limit
+from app.routes.api import API_ERRORS
 from app.routing import new_router
 from app.services.partners import (
     SEARCH_LIMIT,
@@ -52,7 +53,6 @@ api = new_router(prefix="/api/v1", tags=["partenaires"], responses=API_ERRORS)
 router = new_router()
 
 Departement = Annotated[str, AfterValidator(normalise_departement)]
-Count = Annotated[int, Query(ge=0, le=1_000_000)]
 
 
 class PartnerFilters(SQLModel):
@@ -252,7 +252,11 @@ def export_page(session: SessionDep, user: CaseWorker):
 
 @pages.get("/partenaires/{partner_id}")
 def partner_page(
-    request: Request, session: SessionDep, user: CaseWorker, partner_id: int, enregistre: int = 0
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    partner_id: RowId,
+    enregistre: Count = 0,
 ):
     partner = get_partner(session=session, actor=user, partner_id=partner_id)
     return _partner_page(request, user, partner, form=_as_typed(partner), saved=bool(enregistre))
@@ -263,7 +267,7 @@ def save_partner_page(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    partner_id: int,
+    partner_id: RowId,
     submitted: SubmittedForm,
 ):
     partner = get_partner(session=session, actor=user, partner_id=partner_id)  # 404 first
@@ -280,7 +284,7 @@ def save_partner_page(
 
 @pages.post("/partenaires/{partner_id}/activation")
 def activation_page(
-    request: Request, session: SessionDep, user: CaseWorker, partner_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, partner_id: RowId, form: SubmittedForm
 ):
     active = form.get("actif") == "oui"
     set_active(session=session, actor=user, partner_id=partner_id, active=active)
@@ -321,12 +325,12 @@ def post_partner(session: SessionDep, user: ApiCaseWorker, data: PartnerCreate):
 
 
 @api.get("/partners/{partner_id}", response_model=PartnerPublic)
-def get_one_partner(session: SessionDep, user: ApiCaseWorker, partner_id: int):
+def get_one_partner(session: SessionDep, user: ApiCaseWorker, partner_id: RowId):
     return get_partner(session=session, actor=user, partner_id=partner_id)
 
 
 @api.put("/partners/{partner_id}", response_model=PartnerPublic)
-def put_partner(session: SessionDep, user: ApiCaseWorker, partner_id: int, data: PartnerUpdate):
+def put_partner(session: SessionDep, user: ApiCaseWorker, partner_id: RowId, data: PartnerUpdate):
     """Replace every field of a partner (managers and operator admins)."""
     return update_partner(session=session, actor=user, partner_id=partner_id, data=data)
 

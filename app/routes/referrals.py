@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse
 from app.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
 from app.forms import form_errors, parse_form
+from app.models.bounds import RowId
 from app.models.nomenclatures import ReferralStatus
 from app.models.partners import (
     PartnerDecision,
@@ -80,13 +81,13 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
 
 
 @pages.get("/cases/{case_id}/referrals")
-def section_page(request: Request, session: SessionDep, user: CaseWorker, case_id: int):
+def section_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
     return _section(request, session, user, case_id)
 
 
 @pages.post("/cases/{case_id}/referrals")
 def propose(
-    request: Request, session: SessionDep, user: CaseWorker, case_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
     def perform(form):
         data = parse_form(ReferralCreate, form)
@@ -98,7 +99,7 @@ def propose(
 
 @pages.post("/referrals/{referral_id}/send")
 def send(
-    request: Request, session: SessionDep, user: CaseWorker, referral_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, referral_id: RowId, form: SubmittedForm
 ):
     referral = get_referral(session=session, actor=user, referral_id=referral_id)
 
@@ -111,7 +112,7 @@ def send(
 
 @pages.post("/referrals/{referral_id}/status")
 def status(
-    request: Request, session: SessionDep, user: CaseWorker, referral_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, referral_id: RowId, form: SubmittedForm
 ):
     referral = get_referral(session=session, actor=user, referral_id=referral_id)
     target = form.get("to")
@@ -217,27 +218,27 @@ def _detail(session, user, referral_id: int) -> ReferralPublic:
 
 
 @api.get("/cases/{case_id}/referrals", response_model=list[ReferralPublic])
-def api_list(session: SessionDep, user: ApiCaseWorker, case_id: int):
+def api_list(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     """The case's referrals, newest first, each with its status history."""
     rows = views.referrals_of_case(session=session, actor=user, case_id=case_id)
     return [_public(row) for row in rows]
 
 
 @api.post("/cases/{case_id}/referrals", response_model=ReferralPublic, status_code=201)
-def api_propose(session: SessionDep, user: ApiCaseWorker, case_id: int, data: ReferralCreate):
+def api_propose(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: ReferralCreate):
     """Propose a referral the person agreed to (`consent`); `send_now` e-mails the partner."""
     referral = propose_referral(session=session, actor=user, case_id=case_id, data=data)
     return _detail(session, user, referral.id)
 
 
 @api.get("/referrals/{referral_id}", response_model=ReferralPublic)
-def api_get(session: SessionDep, user: ApiCaseWorker, referral_id: int):
+def api_get(session: SessionDep, user: ApiCaseWorker, referral_id: RowId):
     """One referral with its status history."""
     return _detail(session, user, referral_id)
 
 
 @api.post("/referrals/{referral_id}/send", response_model=ReferralPublic)
-def api_send(session: SessionDep, user: ApiCaseWorker, referral_id: int):
+def api_send(session: SessionDep, user: ApiCaseWorker, referral_id: RowId):
     """E-mail the partner a single-use link to accept or decline (proposed or expired only)."""
     send_referral(session=session, actor=user, referral_id=referral_id)
     return _detail(session, user, referral_id)
@@ -245,7 +246,7 @@ def api_send(session: SessionDep, user: ApiCaseWorker, referral_id: int):
 
 @api.post("/referrals/{referral_id}/transitions", response_model=ReferralPublic)
 def api_transition(
-    session: SessionDep, user: ApiCaseWorker, referral_id: int, data: ReferralTransition
+    session: SessionDep, user: ApiCaseWorker, referral_id: RowId, data: ReferralTransition
 ):
     """Move the referral: `sent` (sent without e-mail), `accepted`, `declined` (with `reason`),
     `in_progress`, `completed` (with `outcome`, optional `note`) or `abandoned`."""

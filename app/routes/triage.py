@@ -7,8 +7,9 @@ from fastapi.responses import RedirectResponse
 
 from app.deps import CaseWorker, SessionDep, SubmittedForm
 from app.errors import Conflict, Invalid
-from app.forms import form_errors, parse_form
+from app.forms import form_errors, parse_form, parse_value
 from app.models.beneficiaries import BeneficiaryCreate
+from app.models.bounds import OptionalRowId, RowId
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
 from app.rendering import render
 from app.routing import new_router
@@ -70,7 +71,7 @@ def new_request_page(
     session: SessionDep,
     user: CaseWorker,
     q: Annotated[str, Query(max_length=100)] = "",
-    beneficiary_id: int | None = None,
+    beneficiary_id: OptionalRowId = None,
 ):
     return _intake_page(request, session, user, q=q, beneficiary_id=beneficiary_id)
 
@@ -101,12 +102,17 @@ def take_request(request: Request, session: SessionDep, user: CaseWorker, form: 
             data, person = _parse_intake(form, time_zone)
             item = create_request(session=session, actor=user, data=data, person=person)
     except (Invalid, Conflict) as exc:
-        chosen_id = form.get("beneficiary_id")
+        try:
+            chosen_id = parse_value(
+                OptionalRowId, form.get("beneficiary_id"), name="beneficiary_id"
+            )
+        except Invalid:
+            chosen_id = None  # its message is among the errors already
         return _intake_page(
             request,
             session,
             user,
-            beneficiary_id=int(chosen_id) if str(chosen_id or "").isdigit() else None,
+            beneficiary_id=chosen_id,
             form=dict(form),
             errors=form_errors(exc),
         )
@@ -136,13 +142,13 @@ def _request_page(request, session, user, request_id, *, form=None, errors=None)
 
 
 @router.get("/{request_id}")
-def request_page(request: Request, session: SessionDep, user: CaseWorker, request_id: int):
+def request_page(request: Request, session: SessionDep, user: CaseWorker, request_id: RowId):
     return _request_page(request, session, user, request_id)
 
 
 @router.post("/{request_id}/open-case")
 def open_case(
-    request: Request, session: SessionDep, user: CaseWorker, request_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, request_id: RowId, form: SubmittedForm
 ):
     try:
         with session.begin_nested():
@@ -159,7 +165,7 @@ def open_case(
 
 @router.post("/{request_id}/redirect")
 def redirect(
-    request: Request, session: SessionDep, user: CaseWorker, request_id: int, form: SubmittedForm
+    request: Request, session: SessionDep, user: CaseWorker, request_id: RowId, form: SubmittedForm
 ):
     try:
         with session.begin_nested():

@@ -470,8 +470,10 @@ def test_a_name_that_grows_when_accents_are_stripped_is_still_stored(api):
 # ---- garbage at the edges of what the database can hold -------------------------------------
 
 
-def test_an_id_beyond_the_database_range_gets_404(api):
-    assert api.get(f"/api/v1/cases/{2**63}").status_code == 404
+def test_an_id_beyond_the_database_range_gets_422_in_french(api):
+    answer = api.get(f"/api/v1/cases/{2**63}")
+    assert answer.status_code == 422
+    assert answer.json()["fields"] == {"case_id": "Doit être au plus 2147483647"}
 
 
 def test_a_nul_character_in_a_name_gets_422(api):
