@@ -10,6 +10,8 @@ from fastapi.responses import RedirectResponse
 from app.client_address import client_address
 from app.deps import SessionDep
 from app.errors import Conflict, Invalid
+from app.forms import parse_value
+from app.models.bounds import Moment
 from app.rendering import render
 from app.routing import new_router
 from app.services.appointment_changes import (
@@ -106,10 +108,8 @@ def move(request: Request, session: SessionDep, token: str, start: Annotated[str
 
 
 def _parse_start(value: str) -> datetime:
+    """One of the offered starts, with its offset; anything else was not offered."""
     try:
-        start = datetime.fromisoformat(value)
-    except ValueError:
-        start = None
-    if start is None or start.tzinfo is None:
-        raise Invalid({"start": "Choisissez un des horaires proposés."})
-    return start
+        return parse_value(Moment, value, name="start")
+    except Invalid:
+        raise Invalid({"start": "Choisissez un des horaires proposés."}) from None

@@ -4,7 +4,7 @@ contact details, confirmation — or a callback request when nothing is free.
 Addresses carry only ids and times; names, e-mails and phones travel in POST bodies."""
 
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -15,8 +15,11 @@ from app.client_address import client_address
 from app.dates import to_local
 from app.deps import SessionDep, SubmittedForm
 from app.errors import Invalid, TooManyAttempts
-from app.forms import field_errors
+from app.forms import field_errors, parse_form, parse_value
+from app.models.appointments import CallbackChoice, SlotChoice
 from app.models.base import utcnow
+from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
+from app.models.fields import OperatorCode, OptionalOperatorCode
 from app.rendering import render
 from app.routing import new_router
 from app.services.booking import (
@@ -95,7 +98,7 @@ def _query(operator, kind, mode, site, **extra) -> str:
 
 
 @router.get("")
-def choose_motif(request: Request, session: SessionDep, operateur: str = ""):
+def choose_motif(request: Request, session: SessionDep, operateur: OptionalOperatorCode = None):
     operator = operator_by_code(session=session, code=operateur or "-")
     types = bookable_types(session=session, operator_id=operator.id)
     return _page(request, "motif.html", {"operator": operator, "types": types})
@@ -103,13 +106,14 @@ def choose_motif(request: Request, session: SessionDep, operateur: str = ""):
 
 @router.post("/lieu")
 def choose_site(request: Request, session: SessionDep, form: SubmittedForm):
-    operator = operator_by_code(session=session, code=str(form.get("operateur", "-")))
+    code = parse_value(OperatorCode, form.get("operateur"), name="operateur")
+    operator = operator_by_code(session=session, code=code)
     types = bookable_types(session=session, operator_id=operator.id)
     mode = str(form.get("mode", ""))
     try:
         kind = get_bookable_type(
             session=session,
-            appointment_type_id=_int(form.get("motif")),
+            appointment_type_id=parse_value(RowId, form.get("motif"), name="appointment_type_id"),
             operator_id=operator.id,
             online=True,
         )
@@ -128,22 +132,15 @@ def choose_site(request: Request, session: SessionDep, form: SubmittedForm):
     return _page(request, "site.html", context)
 
 
-def _int(value) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        return 0
-
-
 @router.get("/creneaux")
 def choose_slot(
     request: Request,
     session: SessionDep,
-    operateur: str,
-    motif: int,
+    operateur: OperatorCode,
+    motif: RowId,
     mode: str,
-    lieu: int | None = None,
-    semaine: date | None = None,
+    lieu: OptionalRowId = None,
+    semaine: OptionalDay = None,
 ):
     # Counted first, on a connection of its own: a refused listing costs no other query.
     check_slot_listing(session=session, ip=client_address(request))
@@ -190,11 +187,11 @@ def _slot_page(request, session, operator, kind, mode, site, week, *, taken=None
 def contact_form(
     request: Request,
     session: SessionDep,
-    operateur: str,
-    motif: int,
+    operateur: OperatorCode,
+    motif: RowId,
     mode: str,
-    debut: datetime,
-    lieu: int | None = None,
+    debut: Moment,
+    lieu: OptionalRowId = None,
 ):
     operator, kind, site = _flow(session, operateur, motif, mode, lieu)
     return _contact_page(request, session, operator, kind, mode, site, debut)
@@ -251,18 +248,8 @@ def book(request: Request, session: SessionDep, form: SubmittedForm):
     values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
     if refused := _refused(request, session, values):
         return refused
-    try:
-        start = datetime.fromisoformat(values.get("debut", ""))
-    except ValueError:
-        raise Invalid({"debut": "Créneau invalide"}) from None
-    lieu = _int(values.get("lieu")) or None
-    operator, kind, site = _flow(
-        session,
-        values.get("operateur", "-"),
-        _int(values.get("motif")),
-        values.get("mode", ""),
-        lieu,
-    )
+    choice = parse_form(SlotChoice, values)  # hidden fields: a bad one is a 422 page
+    operator, kind, site = _flow(session, choice.operateur, choice.motif, choice.mode, choice.lieu)
     if values.get(HONEYPOT):
         # A robot filled the hidden field: it sees the usual answer, nothing is booked.
         return _page(request, "confirmed.html", {"appointment": None, "operator": operator})
@@ -271,15 +258,15 @@ def book(request: Request, session: SessionDep, form: SubmittedForm):
             session=session,
             appointment_type_id=kind.id,
             site_id=site.id if site else None,
-            mode=values["mode"],
-            start=start,
+            mode=choice.mode,
+            start=choice.debut,
             person=_person(form),
             idempotency_key=values.get("idempotency_key"),
             operator_id=operator.id,
         )
     except SlotTaken as exc:
         return _slot_page(
-            request, session, operator, kind, values["mode"], site, None, taken=exc.next_slots
+            request, session, operator, kind, choice.mode, site, None, taken=exc.next_slots
         )
     except Invalid as exc:
         return _contact_page(
@@ -287,9 +274,9 @@ def book(request: Request, session: SessionDep, form: SubmittedForm):
             session,
             operator,
             kind,
-            values["mode"],
+            choice.mode,
             site,
-            start,
+            choice.debut,
             form=values,
             errors=exc.fields,
         )
@@ -309,10 +296,10 @@ def book(request: Request, session: SessionDep, form: SubmittedForm):
 def callback_form(
     request: Request,
     session: SessionDep,
-    operateur: str,
-    motif: int | None = None,
+    operateur: OperatorCode,
+    motif: OptionalRowId = None,
     mode: str = "",
-    lieu: int | None = None,
+    lieu: OptionalRowId = None,
 ):
     operator = operator_by_code(session=session, code=operateur)
     context = {
@@ -328,7 +315,8 @@ def ask_callback(request: Request, session: SessionDep, form: SubmittedForm):
     values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
     if refused := _refused(request, session, values):
         return refused
-    operator = operator_by_code(session=session, code=values.get("operateur", "-"))
+    choice = parse_form(CallbackChoice, values)  # hidden fields: a bad one is a 422 page
+    operator = operator_by_code(session=session, code=choice.operateur)
     if values.get(HONEYPOT):
         return _page(request, "callback_sent.html", {"operator": operator})
     hidden = {name: values.get(name, "") for name in ("motif", "mode", "lieu")}
@@ -337,9 +325,9 @@ def ask_callback(request: Request, session: SessionDep, form: SubmittedForm):
             session=session,
             operator_id=operator.id,
             person=_person(form),
-            appointment_type_id=_int(hidden["motif"]) or None,
-            site_id=_int(hidden["lieu"]) or None,
-            mode=hidden["mode"] or None,
+            appointment_type_id=choice.motif,
+            site_id=choice.lieu,
+            mode=choice.mode or None,
         )
     except Invalid as exc:
         context = {

@@ -1,6 +1,6 @@
 """Staff calendar pages: the agenda, attendance marks, no-show rates, booking from a case."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Form, Query, Request
@@ -8,7 +8,9 @@ from fastapi.responses import RedirectResponse
 
 from app.deps import CaseWorker, SessionDep
 from app.errors import Conflict, Invalid
+from app.forms import parse_value
 from app.models.base import utcnow
+from app.models.bounds import OptionalDay, OptionalMoment, OptionalRowId, RowId
 from app.rendering import is_htmx, render
 from app.routing import new_router
 from app.services import booking
@@ -24,27 +26,20 @@ from app.services.calendar import (
 router = new_router(include_in_schema=False)
 
 OptionalText = Annotated[str, Query(max_length=20)]
+# Selects send "" for « all » (or « none chosen »), a date input "" for « today ».
+ChosenId = Annotated[OptionalRowId, Form()]
+ChosenDay = Annotated[OptionalDay, Form()]
 
 
-def _row_id(value: str) -> int | None:
-    """Selects send "" for « all »; anything that is not a positive id is ignored."""
-    return int(value) if value.isdigit() and 0 < int(value) < 2**31 else None
-
-
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
-def _agenda(request, session, user, *, conseiller="", lieu="", jour="", vue="jour", notice=""):
+def _agenda(
+    request, session, user, *, conseiller=None, lieu=None, jour=None, vue="jour", notice=""
+):
     view = load_calendar(
         session=session,
         actor=user,
-        counsellor_id=_row_id(conseiller),
-        site_id=_row_id(lieu),
-        day=_day(jour),
+        counsellor_id=conseiller,
+        site_id=lieu,
+        day=jour,
         view=vue,
     )
     return render(
@@ -60,9 +55,9 @@ def agenda(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    conseiller: OptionalText = "",
-    lieu: OptionalText = "",
-    jour: OptionalText = "",
+    conseiller: OptionalRowId = None,
+    lieu: OptionalRowId = None,
+    jour: OptionalDay = None,
     vue: OptionalText = "jour",
 ):
     return _agenda(request, session, user, conseiller=conseiller, lieu=lieu, jour=jour, vue=vue)
@@ -73,11 +68,11 @@ def mark(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    appointment_id: int,
+    appointment_id: RowId,
     status: Annotated[str, Form(max_length=20)] = "",
-    conseiller: Annotated[str, Form(max_length=20)] = "",
-    lieu: Annotated[str, Form(max_length=20)] = "",
-    jour: Annotated[str, Form(max_length=20)] = "",
+    conseiller: ChosenId = None,
+    lieu: ChosenId = None,
+    jour: ChosenDay = None,
     vue: Annotated[str, Form(max_length=20)] = "jour",
 ):
     """Honoured / no-show / excused; the agenda comes back with what happened."""
@@ -101,12 +96,12 @@ def no_shows(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    du: OptionalText = "",
-    au: OptionalText = "",
+    du: OptionalDay = None,
+    au: OptionalDay = None,
 ):
     today = utcnow().date()
-    end = _day(au) or today
-    start = _day(du) or end - timedelta(days=90)
+    end = au or today
+    start = du or end - timedelta(days=90)
     report = no_show_report(session=session, actor=user, start=start, end=end)
     return render(request, "calendar/no_shows.html", {"report": report})
 
@@ -128,19 +123,19 @@ def booking_panel(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    case_id: int,
-    motif: OptionalText = "",
+    case_id: RowId,
+    motif: OptionalRowId = None,
     mode: OptionalText = "",
-    lieu: OptionalText = "",
+    lieu: OptionalRowId = None,
 ):
     """The case's appointments, and the free slots once a type and a mode are chosen."""
     panel = load_case_booking(
         session=session,
         actor=user,
         case_id=case_id,
-        appointment_type_id=_row_id(motif),
+        appointment_type_id=motif,
         mode=mode or None,
-        site_id=_row_id(lieu),
+        site_id=lieu,
     )
     return _booking_page(request, panel)
 
@@ -150,14 +145,14 @@ def book_from_case(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    case_id: int,
-    motif: Annotated[str, Form(max_length=20)] = "",
+    case_id: RowId,
+    motif: ChosenId = None,
     mode: Annotated[str, Form(max_length=20)] = "",
-    lieu: Annotated[str, Form(max_length=20)] = "",
+    lieu: ChosenId = None,
     creneau: Annotated[str, Form(max_length=40)] = "",
     idempotency_key: Annotated[str, Form(max_length=80)] = "",
 ):
-    choice = {"motif": motif, "mode": mode, "lieu": lieu, "creneau": creneau}
+    choice = {"motif": motif or "", "mode": mode, "lieu": lieu or "", "creneau": creneau}
     errors: dict[str, str] = {}
     next_slots = None
     try:
@@ -165,10 +160,10 @@ def book_from_case(
             session=session,
             actor=user,
             case_id=case_id,
-            appointment_type_id=_row_id(motif),
+            appointment_type_id=motif,
             mode=mode,
-            site_id=_row_id(lieu),
-            start=creneau,
+            site_id=lieu,
+            start=parse_value(OptionalMoment, creneau, name="creneau"),
             idempotency_key=idempotency_key,
         )
     except booking.SlotTaken as exc:
@@ -182,9 +177,9 @@ def book_from_case(
         session=session,
         actor=user,
         case_id=case_id,
-        appointment_type_id=_row_id(motif),
+        appointment_type_id=motif,
         mode=mode or None,
-        site_id=_row_id(lieu),
+        site_id=lieu,
         next_slots=next_slots,
     )
     if errors:

@@ -634,7 +634,7 @@ def book_for_case(
     appointment_type_id: int | None,
     mode: str,
     site_id: int | None,
-    start: str,
+    start: datetime | None,
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Appointment:
@@ -645,11 +645,7 @@ def book_for_case(
         errors["motif"] = "Choisissez un motif"
     if mode not in MODE_LABELS:
         errors["mode"] = "Choisissez un mode"
-    try:
-        starts_at = datetime.fromisoformat(start) if start else None
-    except ValueError:
-        starts_at = None
-    if starts_at is None or starts_at.tzinfo is None:
+    if start is None:
         errors["creneau"] = "Choisissez un créneau"
     if errors:
         raise Invalid(errors)
@@ -659,7 +655,7 @@ def book_for_case(
             appointment_type_id=appointment_type_id,
             site_id=site_id if mode == "on_site" else None,
             mode=mode,
-            start=starts_at,
+            start=start,
             person=None,
             idempotency_key=idempotency_key or None,
             via="staff",

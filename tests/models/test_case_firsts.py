@@ -48,7 +48,7 @@ def book(session, agenda, case, days_ahead: int, hour: int = 9) -> Appointment:
         appointment_type_id=kind.id,
         mode="on_site",
         site_id=site.id,
-        start=working_day_at(site, days_ahead, hour).isoformat(),
+        start=working_day_at(site, days_ahead, hour),
     )
 
 
