@@ -2,6 +2,7 @@
 
 import gc
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -104,7 +105,8 @@ def create_app() -> FastAPI:
                 status_code=401,
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        target = f"/login?next={request.url.path}"
+        # Quoted: an address may hold any character, a header only Latin-1.
+        target = f"/login?next={quote(request.url.path, safe='/')}"
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
@@ -116,19 +118,23 @@ def create_app() -> FastAPI:
             if isinstance(exc, Invalid):
                 body["fields"] = exc.fields
             return JSONResponse(body, status_code=exc.status_code)
+        fields = exc.fields if isinstance(exc, Invalid) else {}
         return render(
             request,
             "errors/error.html",
-            {"status": exc.status_code, "message": exc.message},
+            {"status": exc.status_code, "message": exc.message, "errors": fields},
             status_code=exc.status_code,
         )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        fields = {}
+        fields, shown = {}, {}
         for error in exc.errors():
             location = [str(part) for part in error["loc"] if part not in ("body", "query", "path")]
-            fields.setdefault(".".join(location) or "body", french_message(error))
+            name, message = ".".join(location) or "body", french_message(error)
+            fields.setdefault(name, message)
+            # A page names a path parameter for what it is to the person: the address followed.
+            shown.setdefault("adresse" if error["loc"][:1] == ("path",) else name, message)
         if wants_json(request):
             return JSONResponse(
                 {"detail": "Certaines informations sont à corriger", "fields": fields},
@@ -137,7 +143,7 @@ def create_app() -> FastAPI:
         return render(
             request,
             "errors/error.html",
-            {"status": 422, "message": "Adresse ou formulaire invalide."},
+            {"status": 422, "message": "Adresse ou formulaire invalide.", "errors": shown},
             status_code=422,
         )
 

@@ -1,7 +1,6 @@
 """Partner directory: search, add and edit partners, CSV import and export; pages and API."""
 
 import base64
-import binascii
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
@@ -184,7 +183,7 @@ def _carried_back(value) -> str:
         raise Invalid({"fichier": "Le fichier à confirmer est absent : envoyez-le à nouveau"})
     try:
         raw = base64.b64decode(value, altchars=b"-_", validate=True)
-    except binascii.Error:
+    except ValueError:  # not base64 (binascii.Error), or not even ASCII
         raise Invalid(
             {"fichier": "Le fichier à confirmer est illisible : envoyez-le à nouveau"}
         ) from None

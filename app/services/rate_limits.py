@@ -88,7 +88,9 @@ def check_rate(
     used up the window. Refused requests count too, so hammering keeps the door shut."""
     limit, period = parse_rate(get_settings().public_rate_limit)
     now = now or utcnow()
-    wanted = sorted({key.strip().lower()[:200] for key in keys if key and key.strip()})
+    # A NUL is typed by no one, and PostgreSQL cannot store it: a key keeps the rest.
+    cleaned = (key.replace("\x00", "").strip().lower()[:200] for key in keys if key)
+    wanted = sorted({key for key in cleaned if key})
     if not wanted:
         return
     if isinstance(session_or_engine, Engine):
