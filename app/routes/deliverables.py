@@ -187,8 +187,8 @@ def revoke(
     request: Request,
     session: SessionDep,
     user: CaseWorker,
-    deliverable_id: int,
-    number: int,
+    deliverable_id: RowId,
+    number: VersionNumber,
     form: SubmittedForm,
 ):
     def perform(_form):
