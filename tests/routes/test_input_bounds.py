@@ -2,15 +2,32 @@
 message — the 422 page, or the form again with the message by its field — or a 422 in the API."""
 
 import re
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
+from types import UnionType
+from typing import Annotated, Union, get_args, get_origin
 
 import pytest
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.config import get_settings
-from app.models.appointments import Appointment
+from app.main import create_app
+from app.models.appointments import (
+    AbsenceEdit,
+    Appointment,
+    AppointmentTypeEdit,
+    CallbackChoice,
+    OpeningSlotEdit,
+    SlotChoice,
+)
 from app.models.base import utcnow
+from app.models.control import CampaignCreate
 from app.models.nomenclatures import Role
+from app.routes.activity import ActivityFilters
+from app.routes.ledger import LedgerFilters
+from app.routes.national import NationalFilters
+from app.routes.proofs import MissingProofFilters
 from app.security import create_api_token
 from app.services.appointment_messages import manage_link
 from tests.factories import (
@@ -60,7 +77,7 @@ def manager(client, session):
 
 
 def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user.id)}"}
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def shown(response) -> str:
@@ -294,3 +311,78 @@ def test_the_api_reports_of_year_9999_are_a_422(client, session, manager):
 def test_the_422_page_never_shows_pydantic_english(client, manager):
     answer = client.get("/agenda", params={"jour": "9999-12-31"})
     assert not re.search(r"Input should|less than|greater than", answer.text)
+
+
+# ---- every route, now and to come --------------------------------------------------------------
+
+BEYOND = {int: HUGE, date: "9999-12-31", datetime: "9999-12-31T09:00:00+01:00"}
+
+
+def _routes(routes):
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _routes(included.routes)
+        else:
+            yield route
+
+
+def _dependants(dependant):
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)
+
+
+def _kind(annotation):
+    """int, date or datetime for `X`, `X | None` or an Annotated X; else None."""
+    if get_origin(annotation) is Annotated:
+        return _kind(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        kinds = {_kind(arg) for arg in get_args(annotation) if arg is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    return annotation if annotation in BEYOND else None
+
+
+def _accepts_beyond(annotation, metadata) -> bool:
+    kind = _kind(annotation)
+    if kind is None:
+        return False
+    adapter = TypeAdapter(Annotated[annotation, *metadata] if metadata else annotation)
+    try:
+        adapter.validate_python(BEYOND[kind])
+    except ValidationError:
+        return False
+    return True
+
+
+def _model_fields_beyond(model) -> list[str]:
+    return [
+        f"{model.__name__}.{name}"
+        for name, info in model.model_fields.items()
+        if _accepts_beyond(info.annotation, info.metadata)
+    ]
+
+
+def test_no_route_takes_a_number_or_a_date_without_bounds():
+    """Path, query and form parameters, and the fields of the API's bodies, of every route."""
+    offenders = set()
+    for route in _routes(create_app().router.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        for dependant in _dependants(route.dependant):
+            for param in [*dependant.path_params, *dependant.query_params, *dependant.body_params]:
+                info = param.field_info
+                if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+                    offenders.update(_model_fields_beyond(info.annotation))
+                elif _accepts_beyond(info.annotation, info.metadata):
+                    offenders.add(f"{route.path}: {param.alias}")
+    assert offenders == set()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit, SlotChoice, CallbackChoice]
+    + [ActivityFilters, LedgerFilters, MissingProofFilters, NationalFilters, CampaignCreate],
+)
+def test_the_models_pages_parse_their_forms_into_bound_every_number_and_date(model):
+    assert _model_fields_beyond(model) == []
