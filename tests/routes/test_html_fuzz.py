@@ -143,6 +143,7 @@ FORM_FIELDS = {
     ("POST", "/deliverables/{deliverable_id}/draft"): ("section-synthese", "section-x"),
     ("POST", "/deliverables/{deliverable_id}/issue"): ("section-synthese",),
     ("POST", "/deliverables/{deliverable_id}/versions/{number}/share"): (),
+    ("POST", "/deliverables/{deliverable_id}/versions/{number}/revoke-link"): (),
     ("POST", "/rapports/controles"): _names(CampaignCreate),
     ("GET", "/preuves-manquantes"): _names(MissingProofFilters),
     ("GET", "/partenaires"): _names(PartnerFilters),
