@@ -106,6 +106,7 @@ PERSON = ("first_name", "last_name", "email", "phone", "postcode", "request", "c
 FLOW = ("operateur", "motif", "mode", "lieu")
 # Fields read from the whole form or from the query string, not from the route's signature.
 FORM_FIELDS = {
+    ("POST", "/login"): (),  # its fields are in its signature; the throttle reads the e-mail
     ("POST", "/rendez-vous/lieu"): (*FLOW, "postcode"),
     ("POST", "/rendez-vous/coordonnees"): (*FLOW, "debut", "idempotency_key", "site_web", *PERSON),
     ("POST", "/rendez-vous/rappel"): (*FLOW, "site_web", *PERSON),
