@@ -9,29 +9,12 @@ import ast
 import inspect
 from pathlib import Path
 
-from fastapi.routing import APIRoute
-
 from app.db import get_session
 from app.main import create_app
 from app.routing import UnitOfWorkRoute
+from tests.app_routes import api_routes, dependants
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
-
-
-def _routes(routes):
-    """Every route, through the routers included in others."""
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _routes(included.routes)
-        else:
-            yield route
-
-
-def _dependants(dependant):
-    yield dependant
-    for sub in dependant.dependencies:
-        yield from _dependants(sub)
 
 
 def _is_async(call) -> bool:
@@ -43,23 +26,19 @@ def _takes_the_session(dependant) -> bool:
 
 
 def test_the_app_has_routes_to_inspect():
-    api_routes = [r for r in _routes(create_app().router.routes) if isinstance(r, APIRoute)]
-    assert len(api_routes) > 100
+    assert len(list(api_routes(create_app()))) > 100
 
 
 def test_every_route_ends_its_transaction_in_the_endpoint_thread():
-    for route in _routes(create_app().router.routes):
-        if isinstance(route, APIRoute):
-            assert isinstance(route, UnitOfWorkRoute), f"{route.path}: use app.routing.new_router"
+    for route in api_routes(create_app()):
+        assert isinstance(route, UnitOfWorkRoute), f"{route.path}: use app.routing.new_router"
 
 
 def test_no_async_endpoint_or_dependency_takes_the_database_session():
     app = create_app()
     offenders = set()
-    for route in _routes(app.router.routes):
-        if not isinstance(route, APIRoute):
-            continue
-        for dependant in _dependants(route.dependant):
+    for route in api_routes(app):
+        for dependant in dependants(route.dependant):
             if _is_async(dependant.call) and _takes_the_session(dependant):
                 offenders.add(f"{route.path}: {dependant.call.__qualname__}")
     assert offenders == set()

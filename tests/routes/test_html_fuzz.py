@@ -50,6 +50,7 @@ from app.security import create_link_token
 from app.services.appointment_messages import manage_link
 from app.services.referral_messages import partner_link
 from app.services.referrals import propose_referral
+from tests.app_routes import api_routes, dependants
 from tests.factories import (
     log_in,
     make_appointment_type,
@@ -67,26 +68,10 @@ from tests.factories import (
 from tests.routes.test_api_fuzz import PDF, issued_then_edited, kept_file
 from tests.services.test_appointment_messages import make_appointment
 
-
-def _routes(routes):
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _routes(included.routes)
-        else:
-            yield route
-
-
-def _dependants(dependant):
-    yield dependant
-    for sub in dependant.dependencies:
-        yield from _dependants(sub)
-
-
 HTML_ROUTES = [
     (method, route)
-    for route in _routes(create_app().router.routes)
-    if isinstance(route, APIRoute) and not route.include_in_schema
+    for route in api_routes(create_app())
+    if not route.include_in_schema
     for method in sorted(route.methods)
 ]
 
@@ -347,11 +332,11 @@ def _fields(data, names, real: dict, focus: str | None) -> dict[str, str]:
 
 
 def _query_names(route: APIRoute) -> list[str]:
-    return [p.alias for d in _dependants(route.dependant) for p in d.query_params]
+    return [p.alias for d in dependants(route.dependant) for p in d.query_params]
 
 
 def _body_names(route: APIRoute) -> list[str]:
-    return [p.alias for d in _dependants(route.dependant) for p in d.body_params]
+    return [p.alias for d in dependants(route.dependant) for p in d.body_params]
 
 
 def _path_names(route: APIRoute) -> list[str]:
@@ -410,7 +395,7 @@ def test_every_form_read_whole_has_its_fields_listed():
     missing = [
         f"{method} {route.path}"
         for method, route in HTML_ROUTES
-        if any(d.call is submitted_form for d in _dependants(route.dependant))
+        if any(d.call is submitted_form for d in dependants(route.dependant))
         and (method, route.path) not in FORM_FIELDS
     ]
     assert missing == []

@@ -8,7 +8,6 @@ from types import UnionType
 from typing import Annotated, Union, get_args, get_origin
 
 import pytest
-from fastapi.routing import APIRoute
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.config import get_settings
@@ -30,6 +29,7 @@ from app.routes.national import NationalFilters
 from app.routes.proofs import MissingProofFilters
 from app.security import create_api_token
 from app.services.appointment_messages import manage_link
+from tests.app_routes import api_routes, dependants
 from tests.factories import (
     log_in,
     make_appointment_type,
@@ -318,21 +318,6 @@ def test_the_422_page_never_shows_pydantic_english(client, manager):
 BEYOND = {int: HUGE, date: "9999-12-31", datetime: "9999-12-31T09:00:00+01:00"}
 
 
-def _routes(routes):
-    for route in routes:
-        included = getattr(route, "original_router", None)
-        if included is not None:
-            yield from _routes(included.routes)
-        else:
-            yield route
-
-
-def _dependants(dependant):
-    yield dependant
-    for sub in dependant.dependencies:
-        yield from _dependants(sub)
-
-
 def _kind(annotation):
     """int, date or datetime for `X`, `X | None` or an Annotated X; else None."""
     if get_origin(annotation) is Annotated:
@@ -366,10 +351,8 @@ def _model_fields_beyond(model) -> list[str]:
 def test_no_route_takes_a_number_or_a_date_without_bounds():
     """Path, query and form parameters, and the fields of the API's bodies, of every route."""
     offenders = set()
-    for route in _routes(create_app().router.routes):
-        if not isinstance(route, APIRoute):
-            continue
-        for dependant in _dependants(route.dependant):
+    for route in api_routes(create_app()):
+        for dependant in dependants(route.dependant):
             for param in [*dependant.path_params, *dependant.query_params, *dependant.body_params]:
                 info = param.field_info
                 if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
