@@ -11,13 +11,13 @@ from alembic.config import Config
 from sqlmodel import Session
 
 import app
-from app.config import get_settings
-from app.db import default_web_workers, get_engine
-from app.errors import DomainError
-from app.mail import describe_destination
+from app.core.config import get_settings
+from app.core.db import default_web_workers, get_engine
+from app.core.errors import DomainError
+from app.demo.seed import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.nomenclatures import Role
-from app.services.demo import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
-from app.services.staff import create_staff_user, deactivate_staff_user
+from app.services.admin.staff import create_staff_user, deactivate_staff_user
+from app.services.messaging.mail import describe_destination
 from app.worker import (
     run_delivery_loop,
     start_background_delivery,
@@ -81,7 +81,7 @@ def serve(
             host=host,
             port=port,
             reload=reload,
-            # X-Forwarded-For is read by app/client_address.py, from trusted proxies only
+            # X-Forwarded-For is read by app/web/client_address.py, from trusted proxies only
             # (FILROUGE_TRUSTED_PROXIES); uvicorn's own reading trusts 127.0.0.1 by default,
             # which would let anyone connecting on loopback choose their address.
             proxy_headers=False,

@@ -10,39 +10,27 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import sql_trace
-from app.deps import LoginRequired, verify_csrf
-from app.errors import DomainError, Invalid
-from app.forms import french_message
-from app.middleware import SecurityHeaders, wants_json
-from app.rendering import is_htmx, render
-from app.routes import (
-    action_plan,
-    activity,
-    api,
-    api_docs,
-    appointment_links,
-    attachments,
-    auth,
-    availability,
-    beneficiaries,
-    booking,
-    calendar,
-    cases,
-    control,
-    deliverables,
-    documents,
-    health,
-    home,
-    ledger,
-    messages,
-    national,
-    partners,
-    proofs,
-    public_api,
-    referrals,
-    triage,
-)
+from app.core import sql_trace
+from app.core.errors import DomainError, Invalid
+from app.core.validation import french_message
+from app.routes.access import auth
+from app.routes.booking import appointment_links, availability, calendar, public_api
+from app.routes.booking import online as booking
+from app.routes.cases import api, beneficiaries, triage
+from app.routes.control import campaigns as control
+from app.routes.control import proofs
+from app.routes.deliverables import action_plan, attachments
+from app.routes.deliverables import documents as deliverables
+from app.routes.deliverables import shared_documents as documents
+from app.routes.desk import case_page as cases
+from app.routes.desk import home
+from app.routes.messaging import messages
+from app.routes.referrals import partners, referrals
+from app.routes.reports import activity, ledger, national
+from app.routes.system import api_docs, health
+from app.web.deps import LoginRequired, verify_csrf
+from app.web.middleware import SecurityHeaders, wants_json
+from app.web.rendering import is_htmx, render
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -53,7 +41,7 @@ def create_app() -> FastAPI:
         summary="Suivi des dossiers du conseil en évolution professionnelle (CEP)",
         version="0.1.0",
         dependencies=[Depends(verify_csrf)],
-        # Served by app/routes/api_docs.py, from vendored files and to FILROUGE_API_DOCS readers.
+        # Served by app/routes/system/api_docs.py, from vendored files and to FILROUGE_API_DOCS readers.
         openapi_url=None,
         docs_url=None,
         redoc_url=None,

@@ -10,13 +10,13 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from app.config import get_settings
-from app.db import get_engine
-from app.mail import Transport, transport_from_settings
-from app.services.appointment_messages import send_due_reminders
-from app.services.outbox import deliver_due
-from app.services.proof_pack import build_pending_packs
-from app.services.referrals import expire_unanswered
+from app.core.config import get_settings
+from app.core.db import get_engine
+from app.services.booking.messages import send_due_reminders
+from app.services.control.proof_pack import build_pending_packs
+from app.services.messaging.mail import Transport, transport_from_settings
+from app.services.messaging.outbox import deliver_due
+from app.services.referrals.workflow import expire_unanswered
 
 Echo = Callable[[str], None]
 

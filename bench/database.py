@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from app.sql_trace import decode
+from app.core.sql_trace import decode
 
 _TRANSACTION_CONTROL = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
 # Slow SQL (a report taking seconds) is replayed fewer times rather than for ever.
@@ -36,7 +36,7 @@ class RawDatabase:
         self.engine = parsed.get_backend_name()
         if self.engine == "sqlite":
             self.conn: Any = sqlite3.connect(parsed.database, isolation_level=None, timeout=5)
-            # The app's connection settings (app/db.py), so that replayed SQL costs the same.
+            # The app's connection settings (app/core/db.py), so that replayed SQL costs the same.
             for pragma in ("foreign_keys=ON", "busy_timeout=5000", "synchronous=NORMAL"):
                 self.conn.execute(f"PRAGMA {pragma}")
         elif self.engine == "postgresql":
@@ -88,7 +88,7 @@ class RawDatabase:
             (s["sql"], decode(s["params"]), s["many"])
             for s in statements
             if s["sql"].strip().upper() not in _TRANSACTION_CONTROL
-        ]  # TypeError: a parameter the trace could not record (see app/sql_trace.py)
+        ]  # TypeError: a parameter the trace could not record (see app/core/sql_trace.py)
         failing = self._failing(begin, work)
         durations: list[float] = []
         while len(durations) < times and sum(durations) < REPLAY_BUDGET_MS:

@@ -36,9 +36,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.cli import alembic_config
-from app.db import build_engine
+from app.core.db import build_engine
 from app.models.outbox import OutboxMessage
-from app.services.outbox import queue_email
+from app.services.messaging.outbox import queue_email
 from bench.server import REPO, _free_port
 
 

@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy import inspect, text
 
-from app.db import build_engine
+from app.core.db import build_engine
 
 
 def has_data(database_url: str) -> bool:

@@ -22,7 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/run.py` too
 
-from app.db import default_web_workers  # noqa: E402
+from app.core.db import default_web_workers  # noqa: E402
 from bench import booking  # noqa: E402
 from bench.database import RawDatabase  # noqa: E402
 from bench.measure import (  # noqa: E402
@@ -112,7 +112,7 @@ def staff_passwords(given: str | None) -> list[str]:
                 found.append(getattr(synthetic, name))
     except Exception:  # noqa: BLE001 - no generator (yet): the demo's password will do
         pass
-    from app.services.demo import DEMO_PASSWORD
+    from app.demo.seed import DEMO_PASSWORD
 
     return [*found, DEMO_PASSWORD]
 

@@ -35,7 +35,7 @@ class Server:
         command = [sys.executable, "-m", "uvicorn", "app.main:app"]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--workers", str(self.workers)]
-        command += ["--no-proxy-headers"]  # as filrouge serve: see app/client_address.py
+        command += ["--no-proxy-headers"]  # as filrouge serve: see app/web/client_address.py
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT

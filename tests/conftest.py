@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from app.db import build_engine, get_session
+from app.core.db import build_engine, get_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,7 +95,7 @@ event.listen(Engine, "before_cursor_execute", _refuse_the_event_loop)
 @pytest.fixture(scope="session", autouse=True)
 def _files_in_tmp(tmp_path_factory):
     """Uploaded files, PDFs and e-mails written by the tests never land in the project's var/."""
-    from app.config import get_settings
+    from app.core.config import get_settings
 
     settings = get_settings()
     root = tmp_path_factory.mktemp("var")
@@ -139,13 +139,13 @@ async def _no_wait(_seconds: float) -> None:
 @pytest.fixture
 def app(session, engine):
     from app.main import create_app
-    from app.routes.auth import login_pause
-    from app.routes.health import health_engine
+    from app.routes.access.auth import login_pause
+    from app.routes.system.health import health_engine
 
     application = create_app()
 
     def test_session():
-        # Same contract as app.db.get_session, inside the test's transaction; what the test
+        # Same contract as app.core.db.get_session, inside the test's transaction; what the test
         # set up beforehand is committed first, as it would be in a real database.
         session.commit()
         try:
@@ -156,7 +156,7 @@ def app(session, engine):
             raise
 
     application.dependency_overrides[get_session] = test_session
-    # A login for an account under attack waits (app/routes/auth.py); no test sleeps.
+    # A login for an account under attack waits (app/routes/access/auth.py); no test sleeps.
     application.dependency_overrides[login_pause] = lambda: _no_wait
     reader = engine.execution_options(sqlite_immediate=False)
     application.dependency_overrides[health_engine] = lambda: reader
@@ -174,7 +174,7 @@ def smtp_server(monkeypatch):
 
     Deliver with `deliver_due(engine=..., transport=transport_from_settings(), now=...)`,
     then read `smtp_server.messages` (parsed e-mails) or `smtp_server.message_ids`."""
-    from app.config import get_settings
+    from app.core.config import get_settings
     from tests.smtp import SmtpServer
 
     settings = get_settings()

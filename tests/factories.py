@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.core.security import hash_password
 from app.models.base import utcnow
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.cases import CaseOpen, EpisodeStart, InteractionCreate
@@ -14,13 +15,12 @@ from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive, Role
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
-from app.security import hash_password
-from app.services.auth import start_session
-from app.services.beneficiaries import create_beneficiary
-from app.services.cases import open_case
-from app.services.episodes import start_episode
-from app.services.interactions import record_interaction
-from app.services.operators import create_operator
+from app.services.access.auth import start_session
+from app.services.admin.operators import create_operator
+from app.services.cases.beneficiaries import create_beneficiary
+from app.services.cases.episodes import start_episode
+from app.services.cases.interactions import record_interaction
+from app.services.cases.lifecycle import open_case
 
 PASSWORD = "mot-de-passe-de-test"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
@@ -248,7 +248,7 @@ def working_day_at(site: Site, days_ahead: int = 10, hour: int = 9):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from app.services.slots import holiday_subdivision, is_public_holiday
+    from app.services.booking.slots import holiday_subdivision, is_public_holiday
 
     day = utcnow().date() + timedelta(days=days_ahead)
     while is_public_holiday(day, holiday_subdivision(postcode=site.postcode)):

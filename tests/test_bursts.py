@@ -24,17 +24,17 @@ import pytest
 from alembic import command
 from sqlmodel import Session, func, select
 
-from app.config import get_settings
-from app.db import build_engine
+from app.core.config import get_settings
+from app.core.db import build_engine
+from app.core.security import create_link_token
 from app.models.appointments import Appointment
 from app.models.attachments import Attachment
 from app.models.cases import Interaction
 from app.models.deliverables import DeliverableVersion
 from app.models.partners import Referral, ReferralCreate
-from app.security import create_link_token
-from app.services.document_sharing import LINK_PURPOSE as DOCUMENT_LINK
-from app.services.referral_messages import partner_link
-from app.services.referrals import propose_referral
+from app.services.deliverables.sharing import LINK_PURPOSE as DOCUMENT_LINK
+from app.services.referrals.messages import partner_link
+from app.services.referrals.workflow import propose_referral
 from tests.conftest import ROOT, alembic_config, scratch_database
 from tests.factories import (
     PASSWORD,

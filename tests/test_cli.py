@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.db import build_engine
+from app.core.db import build_engine
 from app.models.staff import StaffUser
 from tests.conftest import alembic_config, scratch_database
 

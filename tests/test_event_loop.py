@@ -9,9 +9,9 @@ import ast
 import inspect
 from pathlib import Path
 
-from app.db import get_session
+from app.core.db import get_session
 from app.main import create_app
-from app.routing import UnitOfWorkRoute
+from app.web.routing import UnitOfWorkRoute
 from tests.app_routes import api_routes, dependants
 
 APP_DIR = Path(__file__).resolve().parent.parent / "app"
@@ -31,7 +31,7 @@ def test_the_app_has_routes_to_inspect():
 
 def test_every_route_ends_its_transaction_in_the_endpoint_thread():
     for route in api_routes(create_app()):
-        assert isinstance(route, UnitOfWorkRoute), f"{route.path}: use app.routing.new_router"
+        assert isinstance(route, UnitOfWorkRoute), f"{route.path}: use app.web.routing.new_router"
 
 
 def test_no_async_endpoint_or_dependency_takes_the_database_session():

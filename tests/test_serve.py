@@ -6,8 +6,8 @@ import pytest
 from typer.testing import CliRunner
 
 from app.cli import cli
-from app.config import get_settings
-from app.db import default_web_workers
+from app.core.config import get_settings
+from app.core.db import default_web_workers
 
 
 def test_one_web_process_per_core_and_one_more_on_postgresql_and_one_on_sqlite():

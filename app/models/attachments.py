@@ -1,4 +1,4 @@
-"""Files uploaded to a case; the bytes live in the storage (app/storage.py), never in the web root."""
+"""Files uploaded to a case; the bytes live in the storage (app/core/storage.py), never in the web root."""
 
 from datetime import datetime
 

@@ -4,9 +4,9 @@ unit or hors UO), appointments on the referent's calendar, referrals and issued 
 import json
 from datetime import datetime, timedelta
 
-from app.services.demo_content import OUTCOMES, PRIVATE_NOTES, SUMMARIES
-from app.services.demo_documents import EXTRA_TEXTS
-from app.services.demo_referrals import DECLINE_REASON, OUTCOME_NOTE, PURPOSES, SCRIPTS
+from app.demo.content import OUTCOMES, PRIVATE_NOTES, SUMMARIES
+from app.demo.documents import EXTRA_TEXTS
+from app.demo.referrals import DECLINE_REASON, OUTCOME_NOTE, PURPOSES, SCRIPTS
 from app.synthetic import tables as T
 from app.synthetic.shares import (
     ACKNOWLEDGED,

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import app
-from app.errors import Conflict
+from app.core.errors import Conflict
 from app.models.operators import Operator
 from app.synthetic import tables as T
 from app.synthetic.loader import Loader

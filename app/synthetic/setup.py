@@ -10,17 +10,17 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
+from app.core.security import hash_password
+from app.core.storage import get_storage
+from app.demo.availability import demo_appointment_types
+from app.demo.content import FEMALE_NAMES, LAST_NAMES, MALE_NAMES
+from app.demo.documents import EXTRA_TEXTS
 from app.models.appointments import AppointmentType, OpeningSlot
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.nomenclatures import PartnerType
-from app.security import hash_password
-from app.services.demo_availability import demo_appointment_types
-from app.services.demo_content import FEMALE_NAMES, LAST_NAMES, MALE_NAMES
-from app.services.demo_documents import EXTRA_TEXTS
-from app.services.operators import create_operator
-from app.services.pdf import render_deliverable_pdf
-from app.services.proof_catalogue import DEFAULT_KINDS
-from app.storage import get_storage
+from app.services.admin.operators import create_operator
+from app.services.control.proof_catalogue import DEFAULT_KINDS
+from app.services.deliverables.pdf import render_deliverable_pdf
 from app.synthetic import tables as T
 from app.synthetic.calendar import LocalClock
 from app.synthetic.loader import Loader

@@ -3,7 +3,7 @@ plan.py), drawn with Pickers; the French texts come from the demo's content."""
 
 from datetime import timedelta
 
-from app.services import demo_content as demo
+from app.demo import content as demo
 from app.synthetic.world import Picker
 
 SECOND_CASE = 0.22  # people who come back for a second case, after the first is closed

@@ -9,8 +9,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.models.fields import search_key
-from app.services.demo_content import (
+from app.demo.content import (
     AGES,
     FEMALE_NAMES,
     FIRST_ADVICE,
@@ -18,6 +17,7 @@ from app.services.demo_content import (
     MALE_NAMES,
     REDIRECT_ADVICE,
 )
+from app.models.fields import search_key
 from app.synthetic import tables as T
 from app.synthetic.case_story import CaseStory
 from app.synthetic.naming import slug

@@ -15,12 +15,12 @@ from alembic import op
 
 import app.models.base
 
-revision: str = 'a7c31f0d9e21'
-down_revision: str | None = '4e390ccc8d7d'
+revision: str = "a7c31f0d9e21"
+down_revision: str | None = "4e390ccc8d7d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-INCLUDED = ['operator_id', 'first_contact_at', 'first_appointment_at']
+INCLUDED = ["operator_id", "first_contact_at", "first_appointment_at"]
 # Every case written once (both columns in one UPDATE: a second one would rewrite each row
 # again), from one grouped pass over the triage requests and one over the appointments.
 BACKFILL = """
@@ -46,29 +46,37 @@ WHERE cases.id = firsts.case_id
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('first_contact_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('first_appointment_at', app.models.base.UTCDateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("first_contact_at", app.models.base.UTCDateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column(
+                "first_appointment_at", app.models.base.UTCDateTime(timezone=True), nullable=True
+            )
+        )
 
     postgresql = op.get_bind().dialect.name == "postgresql"
     if postgresql:
         # Rebuilt after the backfill rather than kept up to date through it.
-        op.drop_index('ix_cases_opened_at', table_name='cases')
+        op.drop_index("ix_cases_opened_at", table_name="cases")
 
     op.execute(BACKFILL)
 
     if postgresql:
         # The report reads this index alone (no visit to the table) once VACUUM has marked
         # the pages visible: autovacuum does, after this rewrite of every row.
-        op.create_index('ix_cases_opened_at', 'cases', ['opened_at'], unique=False, postgresql_include=INCLUDED)
+        op.create_index(
+            "ix_cases_opened_at", "cases", ["opened_at"], unique=False, postgresql_include=INCLUDED
+        )
         op.execute("ANALYZE cases")  # the planner's statistics on the new columns
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_index('ix_cases_opened_at', table_name='cases', postgresql_include=INCLUDED)
-        op.create_index('ix_cases_opened_at', 'cases', ['opened_at'], unique=False)
+        op.drop_index("ix_cases_opened_at", table_name="cases", postgresql_include=INCLUDED)
+        op.create_index("ix_cases_opened_at", "cases", ["opened_at"], unique=False)
 
-    with op.batch_alter_table('cases', schema=None) as batch_op:
-        batch_op.drop_column('first_appointment_at')
-        batch_op.drop_column('first_contact_at')
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_column("first_appointment_at")
+        batch_op.drop_column("first_contact_at")

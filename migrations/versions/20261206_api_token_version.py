@@ -13,19 +13,19 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '7d5b5af421c3'
-down_revision: str | None = 'a7c31f0d9e21'
+revision: str = "7d5b5af421c3"
+down_revision: str | None = "a7c31f0d9e21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+    with op.batch_alter_table("staff_users", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column('token_version', sa.Integer(), server_default='0', nullable=False)
+            sa.Column("token_version", sa.Integer(), server_default="0", nullable=False)
         )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('staff_users', schema=None) as batch_op:
-        batch_op.drop_column('token_version')
+    with op.batch_alter_table("staff_users", schema=None) as batch_op:
+        batch_op.drop_column("token_version")

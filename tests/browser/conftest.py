@@ -18,7 +18,7 @@ import uvicorn
 from alembic import command
 from sqlmodel import Session
 
-from app.db import build_engine, get_session, unit_of_work
+from app.core.db import build_engine, get_session, unit_of_work
 from app.models.nomenclatures import Role
 from app.models.staff import StaffSite
 from tests.conftest import ROOT, alembic_config, scratch_database
@@ -117,7 +117,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def live_server(browser_database_url):
     from app.main import create_app
-    from app.routes.health import health_engine
+    from app.routes.system.health import health_engine
 
     engine = build_engine(browser_database_url)
     with engine.begin() as conn:
@@ -127,7 +127,7 @@ def live_server(browser_database_url):
     app = create_app()
 
     def browser_session():
-        yield from unit_of_work(engine)  # as app.db.get_session, on this test database
+        yield from unit_of_work(engine)  # as app.core.db.get_session, on this test database
 
     app.dependency_overrides[get_session] = browser_session
     app.dependency_overrides[health_engine] = lambda: engine.execution_options(

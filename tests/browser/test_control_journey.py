@@ -10,15 +10,15 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
-from app.db import build_engine
+from app.core.db import build_engine
+from app.core.storage import sha256_of
 from app.models.base import utcnow
 from app.models.cases import Episode
 from app.models.deliverables import DeliverableDraft
 from app.models.nomenclatures import AcknowledgementMethod
 from app.models.staff import StaffUser
-from app.services.deliverables import issue_deliverable, start_draft
-from app.services.ledger import previous_month
-from app.storage import sha256_of
+from app.services.deliverables.documents import issue_deliverable, start_draft
+from app.services.reports.ledger import previous_month
 from tests.browser.conftest import check_accessibility
 from tests.factories import make_case, unit_id
 

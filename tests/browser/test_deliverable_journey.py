@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
-from app.config import get_settings
-from app.db import build_engine
-from app.mail import transport_from_settings
+from app.core.config import get_settings
+from app.core.db import build_engine
 from app.models.staff import StaffUser
-from app.services.outbox import deliver_due
+from app.services.messaging.mail import transport_from_settings
+from app.services.messaging.outbox import deliver_due
 from tests.browser.conftest import SCREENSHOTS, check_accessibility
 from tests.factories import make_beneficiary, make_case
 from tests.smtp import body

@@ -37,7 +37,7 @@ def test_observer_reads_the_national_view_by_calendar_year(
 
     from sqlmodel import Session
 
-    from app.db import build_engine
+    from app.core.db import build_engine
     from app.models.nomenclatures import Role
     from tests.factories import make_staff
 

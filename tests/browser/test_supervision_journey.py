@@ -15,20 +15,20 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
-from app.dates import format_date
-from app.db import build_engine
-from app.mail import transport_from_settings
+from app.core.dates import format_date
+from app.core.db import build_engine
 from app.models.base import utcnow
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.cases import CaseOpen, EpisodeEnd, EpisodeStart, InteractionCreate
 from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive
 from app.models.operators import Site
 from app.models.staff import StaffUser
-from app.services.beneficiaries import create_beneficiary
-from app.services.cases import open_case
-from app.services.episodes import end_episode, start_episode
-from app.services.interactions import record_interaction
-from app.services.outbox import deliver_due
+from app.services.cases.beneficiaries import create_beneficiary
+from app.services.cases.episodes import end_episode, start_episode
+from app.services.cases.interactions import record_interaction
+from app.services.cases.lifecycle import open_case
+from app.services.messaging.mail import transport_from_settings
+from app.services.messaging.outbox import deliver_due
 from tests.browser.conftest import check_accessibility
 from tests.factories import unit_id
 

@@ -4,8 +4,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from app.errors import Invalid
-from app.forms import parse_value
+from app.core.errors import Invalid
 from app.models.bounds import (
     MAX_ROW_ID,
     Day,
@@ -16,6 +15,7 @@ from app.models.bounds import (
     RowId,
     VersionNumber,
 )
+from app.web.forms import parse_value
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 

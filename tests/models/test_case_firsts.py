@@ -12,9 +12,9 @@ from app.models.case_firsts import refresh_case_firsts
 from app.models.cases import Case
 from app.models.nomenclatures import Channel, RequestMotive
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRequest
-from app.services.appointment_changes import cancel_appointment, move_appointment
-from app.services.calendar import book_for_case, mark_attendance
-from app.services.triage import create_request, open_case_from_request
+from app.services.booking.calendar import book_for_case, mark_attendance
+from app.services.booking.changes import cancel_appointment, move_appointment
+from app.services.cases.triage import create_request, open_case_from_request
 from tests.factories import (
     make_appointment_type,
     make_beneficiary,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy.engine import Engine
 
-from app.db import build_engine
+from app.core.db import build_engine
 from app.synthetic import Report, generate
 from tests.conftest import scratch_database
 

@@ -2,7 +2,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app.errors import Conflict
+from app.core.errors import Conflict
 from app.synthetic import generate
 from app.synthetic.plan import NATIONAL, make_plan
 from tests.synthetic.conftest import SCALE
@@ -116,7 +116,7 @@ def test_most_old_cases_are_closed_and_some_recent_ones_open(generated):
 
 
 def test_versions_point_at_a_real_placeholder_pdf(generated):
-    from app.storage import get_storage, sha256_of
+    from app.core.storage import get_storage, sha256_of
 
     with generated.engine.connect() as connection:
         key, sha256, size = connection.execute(

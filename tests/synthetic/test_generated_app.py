@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.db import get_session, unit_of_work
+from app.core.db import get_session, unit_of_work
 from app.models.cases import Case, InteractionCreate
 from app.models.staff import StaffUser
-from app.services.activity import activity_report, default_period
-from app.services.interactions import record_interaction
+from app.services.cases.interactions import record_interaction
+from app.services.reports.activity import activity_report, default_period
 from app.synthetic import SYNTHETIC_PASSWORD
 
 

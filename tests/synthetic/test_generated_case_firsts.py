@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from app.models.cases import Case
-from app.services.activity import report_sections
+from app.services.reports.activity import report_sections
 from tests.old_firsts import firsts_from_rows, stored_firsts
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -1,0 +1,105 @@
+"""Runtime settings, read once from FILROUGE_* environment variables."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, IPvAnyNetwork, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+VAR_DIR = Path("var")
+
+
+def _comma_separated(value):
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FILROUGE_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite:///{VAR_DIR}/filrouge.db"
+    # Empty means "generate one and keep it in var/secret_key" (fine for one machine;
+    # set it explicitly when several app processes share a database).
+    secret_key: str = ""
+    session_hours: int = 10
+    api_token_minutes: int = 60
+    jwt_issuer: str = "filrouge"
+    jwt_audience: str = "filrouge-api"
+    login_max_failures: int = 5
+    login_window_minutes: int = 15
+    idle_case_days: int = 30
+    # Cookies get the Secure flag unless the app is served on localhost.
+    cookie_secure: bool | None = None
+    default_time_zone: str = "Europe/Paris"
+    # Where e-mailed links point: the address beneficiaries and partners reach the app at.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Uploaded files and issued PDFs, outside the web root.
+    storage_dir: Path = VAR_DIR / "files"
+    max_upload_mb: int = 10
+    signed_link_days: int = 30
+    # Outgoing e-mail. Without a host, the worker writes messages to var/mail (a Maildir)
+    # so that a developer can read them; set the host in production.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  # "starttls", "ssl" or "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 30
+    mail_sender: str = "Fil rouge <ne-pas-repondre@filrouge.localhost>"
+    mail_dir: Path = VAR_DIR / "mail"
+    outbox_max_attempts: int = 8
+    # A referral sent to a partner expires when the partner has not answered after this long.
+    referral_answer_days: int = 15
+    # Beneficiaries get a reminder this many hours before their appointment.
+    reminder_hours: int = 48
+    # How long a worker owns a message it is sending; past it, another worker may retry it
+    # (after a crash: the message waits this long). One message's SMTP exchange must end by
+    # the lease less one SMTP timeout (90 s by default), each step within the timeout.
+    outbox_lease_seconds: int = 120
+    # Requests allowed per IP, e-mail and phone on the public booking pages and API:
+    # "N/second", "N/minute", "N/hour" or "N/day". Raise it for load checks.
+    public_rate_limit: str = "20/minute"
+    # Who reads the API documentation (/docs, /redoc, /openapi.json): signed-in staff only,
+    # anyone, or no one (404).
+    api_docs: Literal["staff", "public", "off"] = "staff"
+    # The reverse proxies allowed to say, in X-Forwarded-For, whom they forward for: addresses
+    # or networks, comma-separated ("127.0.0.1, 10.0.0.0/8"). None by default: the header is
+    # ignored and the connecting peer is the client (app/web/client_address.py).
+    trusted_proxies: Annotated[
+        list[IPvAnyNetwork], NoDecode, BeforeValidator(_comma_separated)
+    ] = []
+
+    @field_validator("mail_sender")
+    @classmethod
+    def _sender_on_one_line(cls, value: str) -> str:
+        # It is the From header of every e-mail: a line break would add headers to all of them.
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("FILROUGE_MAIL_SENDER must fit on one line")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_covers_a_send(self) -> "Settings":
+        if self.outbox_lease_seconds < 2 * self.smtp_timeout_seconds:
+            raise ValueError(
+                "FILROUGE_OUTBOX_LEASE_SECONDS must be at least twice FILROUGE_SMTP_TIMEOUT_SECONDS:"
+                " a message's SMTP exchange gets the lease less one timeout"
+            )
+        return self
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = VAR_DIR / "secret_key"
+        if not path.exists():
+            VAR_DIR.mkdir(exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

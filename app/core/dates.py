@@ -1,0 +1,42 @@
+"""Dates shown in French, in the site's time zone (they are stored in UTC)."""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from app.core.config import get_settings
+
+_MONTHS = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+)
+
+
+def to_local(value: datetime, time_zone: str | None = None) -> datetime:
+    return value.astimezone(ZoneInfo(time_zone or get_settings().default_time_zone))
+
+
+def format_datetime(value: datetime | None, time_zone: str | None = None) -> str:
+    """29 novembre 2026 à 14 h 05, in the site's time zone."""
+    if value is None:
+        return ""
+    local = to_local(value, time_zone)
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} à {local:%H} h {local:%M}"
+
+
+def format_date(value: datetime | None, time_zone: str | None = None) -> str:
+    if value is None:
+        return ""
+    local = to_local(value, time_zone)
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def input_datetime(value: datetime | None, time_zone: str | None = None) -> str:
+    """The value a datetime-local input expects."""
+    return to_local(value, time_zone).strftime("%Y-%m-%dT%H:%M") if value else ""
+
+
+def format_day(value: date | str | None) -> str:
+    """A calendar date (no time zone involved), e.g. a due date: « 15 janvier 2027 »."""
+    if not value:
+        return ""
+    day = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"

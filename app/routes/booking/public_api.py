@@ -1,0 +1,348 @@
+"""Public booking API under /api/v1/public: for a national portal or a partner's website to book
+into an operator's agenda. No account, no cookie, hence no CSRF; rate-limited per IP, e-mail and
+phone. It calls the same services as the public booking pages."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from app.core.errors import Invalid
+from app.models import fields
+from app.models.appointments import MODES, AppointmentType
+from app.models.beneficiaries import OptionalEmail
+from app.models.bounds import Day, Moment, RowId
+from app.models.fields import OptionalPhone, OptionalPostcode, PersonName
+from app.models.operators import Site
+from app.services.access.rate_limits import (
+    check_rate,
+    check_slot_listing,
+    contact_keys,
+    rate_limit_target,
+)
+from app.services.booking import reservations as booking
+from app.services.booking.slots import free_slots, slot_times
+from app.web.client_address import client_address
+from app.web.deps import SessionDep
+from app.web.routing import new_router
+
+MAX_RANGE_DAYS = 31
+RATE_BUCKET = "public_api_booking"
+TOO_MANY = "Trop de demandes : réessayer plus tard"
+# Service errors name the model's fields; the API's body names them differently.
+_API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site"}
+
+PUBLIC_ERRORS = {
+    404: {"description": "Opérateur, motif ou lieu inconnu"},
+    422: {"description": "Données invalides (un message en français par champ dans `fields`)"},
+}
+router = new_router(prefix="/api/v1/public", tags=["réservation publique"], responses=PUBLIC_ERRORS)
+
+
+# ---- schemas -------------------------------------------------------------------------------
+
+
+class PublicSite(BaseModel):
+    id: int
+    name: str
+    address: str
+    postcode: str
+    city: str
+    departement: str
+    time_zone: str
+    accessibility: str
+    opening_hours: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 3,
+                    "name": "Lyon Part-Dieu",
+                    "address": "12 rue de la Villette",
+                    "postcode": "69003",
+                    "city": "Lyon",
+                    "departement": "69",
+                    "time_zone": "Europe/Paris",
+                    "accessibility": "Accès de plain-pied",
+                    "opening_hours": "Du lundi au vendredi, 9 h – 18 h",
+                }
+            ]
+        }
+    )
+
+
+class PublicAppointmentType(BaseModel):
+    id: int
+    name: str
+    description: str
+    duration_minutes: int
+    modes: list[Literal["on_site", "phone", "video"]]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 1,
+                    "name": "Premier rendez-vous CEP",
+                    "description": "Faire le point sur votre situation et votre projet",
+                    "duration_minutes": 60,
+                    "modes": ["on_site", "phone", "video"],
+                }
+            ]
+        }
+    )
+
+
+class PublicSlot(BaseModel):
+    """ISO 8601 with the offset of the site's time zone, e.g. 2026-12-01T09:00:00+01:00."""
+
+    start: datetime
+    end: datetime
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"start": "2026-12-01T09:00:00+01:00", "end": "2026-12-01T10:00:00+01:00"}]
+        }
+    )
+
+
+class AppointmentRequest(BaseModel):
+    appointment_type: RowId
+    site: RowId
+    start: Moment
+    mode: Literal["on_site", "phone", "video"] | None = None
+    first_name: PersonName
+    last_name: PersonName
+    email: OptionalEmail = None
+    phone: OptionalPhone = None
+    postcode: OptionalPostcode = None
+    consent: bool
+    request: Annotated[str, StringConstraints(max_length=2000)] = ""
+    # The same key sent twice books once (a retried request after a timeout).
+    idempotency_key: Annotated[str, StringConstraints(min_length=8, max_length=80)]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "appointment_type": 1,
+                    "site": 3,
+                    "start": "2026-12-01T09:00:00+01:00",
+                    "mode": "on_site",
+                    "first_name": "Hélène",
+                    "last_name": "Guérin",
+                    "email": "helene.guerin@exemple.fr",
+                    "phone": "06 12 34 56 78",
+                    "postcode": "69003",
+                    "consent": True,
+                    "request": "Je souhaite me reconvertir dans le paysagisme.",
+                    "idempotency_key": "portail-7f3c2a9e-1b4d",
+                }
+            ]
+        }
+    )
+
+
+class BookingConfirmation(BaseModel):
+    reference: str
+    start: datetime
+    end: datetime
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reference": "RDV-ARA-000042",
+                    "start": "2026-12-01T09:00:00+01:00",
+                    "end": "2026-12-01T10:00:00+01:00",
+                }
+            ]
+        }
+    )
+
+
+class SlotTakenAnswer(BaseModel):
+    detail: str
+    next_slots: list[PublicSlot]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "Ce créneau vient d'être réservé",
+                    "next_slots": [
+                        {"start": "2026-12-01T09:15:00+01:00", "end": "2026-12-01T10:15:00+01:00"}
+                    ],
+                }
+            ]
+        }
+    )
+
+
+class ErrorAnswer(BaseModel):
+    detail: str
+
+
+# ---- reading the operator's offer ----------------------------------------------------------
+
+
+def _site_out(site: Site) -> PublicSite:
+    return PublicSite(
+        **site.model_dump(), departement=booking.departement_of_postcode(site.postcode) or ""
+    )
+
+
+def _slot_out(start: datetime, end: datetime, zone: ZoneInfo) -> PublicSlot:
+    return PublicSlot(start=start.astimezone(zone), end=end.astimezone(zone))
+
+
+def _api_invalid(exc: Invalid) -> Invalid:
+    return Invalid({_API_FIELDS.get(k, k): v for k, v in exc.fields.items()}, exc.message)
+
+
+OperatorCode = Annotated[
+    fields.OperatorCode, Query(description="Code de l'opérateur régional, ex. ARA")
+]
+
+
+@router.get("/sites", response_model=list[PublicSite])
+def public_sites(
+    session: SessionDep,
+    operator: OperatorCode,
+    postcode: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{5}$", description="Code postal de la personne : son département d'abord"
+        ),
+    ] = None,
+):
+    """The operator's active sites (lieux d'accueil): the asker's département first, then by
+    département and name — the order of the public booking pages."""
+    found = booking.operator_by_code(session=session, code=operator)
+    sites = booking.sites_for_booking(session=session, operator_id=found.id, postcode=postcode)
+    return [_site_out(site) for site in sites]
+
+
+@router.get("/appointment-types", response_model=list[PublicAppointmentType])
+def public_appointment_types(session: SessionDep, operator: OperatorCode):
+    """The motifs that may be booked online, with their duration and modes."""
+    found = booking.operator_by_code(session=session, code=operator)
+    kinds = booking.bookable_types(session=session, operator_id=found.id)
+    return [
+        PublicAppointmentType(
+            id=k.id,
+            name=k.name,
+            description=k.description,
+            duration_minutes=k.duration_minutes,
+            modes=[m for m in k.modes.split() if m in MODES],
+        )
+        for k in kinds
+    ]
+
+
+def _default_mode(kind: AppointmentType, mode: str | None) -> str:
+    modes = kind.modes.split()
+    return mode or ("on_site" if "on_site" in modes or not modes else modes[0])
+
+
+@router.get(
+    "/slots",
+    response_model=list[PublicSlot],
+    responses={429: {"model": ErrorAnswer, "description": TOO_MANY}},
+)
+def public_slots(
+    request: Request,
+    session: SessionDep,
+    appointment_type: Annotated[RowId, Query(description="Identifiant du motif")],
+    site: Annotated[RowId, Query(description="Identifiant du lieu d'accueil")],
+    start_day: Annotated[Day, Query(alias="from", description="Premier jour (AAAA-MM-JJ)")],
+    end_day: Annotated[Day, Query(alias="to", description="Dernier jour inclus (AAAA-MM-JJ)")],
+    mode: Annotated[Literal["on_site", "phone", "video"] | None, Query()] = None,
+):
+    """Free slots, earliest first, in the site's time zone (ISO 8601 with its offset); at most
+    31 days per call. Rate-limited per address, with the booking pages' slot listings."""
+    check_slot_listing(session=session, ip=client_address(request))
+    if end_day < start_day:
+        raise Invalid({"to": "Doit être au plus tôt le premier jour"})
+    if (end_day - start_day).days >= MAX_RANGE_DAYS:
+        raise Invalid({"to": f"{MAX_RANGE_DAYS} jours au plus par demande"})
+    try:
+        kind = booking.get_bookable_type(
+            session=session, appointment_type_id=appointment_type, online=True
+        )
+        mode = _default_mode(kind, mode)
+        place = booking.check_place(session=session, appointment_type=kind, mode=mode, site_id=site)
+    except Invalid as exc:
+        raise _api_invalid(exc) from exc
+    zone = ZoneInfo(place.time_zone)
+    slots = free_slots(
+        session=session,
+        appointment_type=kind,
+        mode=mode,
+        site_id=place.id,
+        start=start_day,
+        end=end_day,
+    )
+    return [_slot_out(start, end, zone) for start, end, _count in slot_times(slots)]
+
+
+@router.post(
+    "/appointments",
+    response_model=BookingConfirmation,
+    status_code=201,
+    responses={
+        409: {"model": SlotTakenAnswer, "description": "Créneau pris entre-temps"},
+        429: {"model": ErrorAnswer, "description": TOO_MANY},
+    },
+)
+def public_book(request: Request, session: SessionDep, data: AppointmentRequest):
+    """Book a free slot for a person (found by e-mail or phone, or created); the request lands
+    in the operator's triage queue and a confirmation is e-mailed. 409 lists the next slots."""
+    check_rate(
+        session_or_engine=rate_limit_target(session),
+        bucket=RATE_BUCKET,
+        keys=contact_keys(ip=client_address(request), email=data.email, phone=data.phone),
+    )
+    try:
+        kind = booking.get_bookable_type(
+            session=session, appointment_type_id=data.appointment_type, online=True
+        )
+        place = booking.check_place(
+            session=session,
+            appointment_type=kind,
+            mode=_default_mode(kind, data.mode),
+            site_id=data.site,
+        )
+        person = booking.BookingPerson(
+            **data.model_dump(include={"first_name", "last_name", "email", "phone", "postcode"}),
+            consent=data.consent,
+            request=data.request,
+        )
+        appointment = booking.book_appointment(
+            session=session,
+            appointment_type_id=kind.id,
+            site_id=place.id,
+            mode=_default_mode(kind, data.mode),
+            start=data.start,
+            person=person,
+            idempotency_key=data.idempotency_key,
+            via="api",
+        )
+    except booking.SlotTaken as exc:
+        zone = ZoneInfo(session.get(Site, data.site).time_zone)
+        body = SlotTakenAnswer(
+            detail=exc.message, next_slots=[_slot_out(s, e, zone) for s, e, _n in exc.next_slots]
+        )
+        return JSONResponse(body.model_dump(mode="json"), status_code=409)
+    except Invalid as exc:
+        raise _api_invalid(exc) from exc
+    zone = ZoneInfo(place.time_zone)
+    return BookingConfirmation(
+        reference=appointment.reference,
+        start=appointment.starts_at.astimezone(zone),
+        end=appointment.ends_at.astimezone(zone),
+    )

@@ -1,0 +1,1 @@
+"""Triage, beneficiary pages, and the cases' JSON API."""

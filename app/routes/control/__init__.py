@@ -1,0 +1,1 @@
+"""Missing proofs, proof requirements, control campaigns and their proof packs."""

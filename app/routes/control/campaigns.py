@@ -1,0 +1,183 @@
+"""Control campaigns: draw a sample, follow its proof pack being built, download it; and the API."""
+
+import logging
+from zoneinfo import ZoneInfo
+
+from fastapi import BackgroundTasks, Request
+from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+
+from app.core.errors import Invalid, NotFound
+from app.core.storage import CHUNK, get_storage
+from app.models.base import utcnow
+from app.models.bounds import RowId
+from app.models.control import CampaignCreate, CampaignPublic, ControlCampaign
+from app.routes.cases.api import API_ERRORS
+from app.services.admin.operators import get_operator
+from app.services.control.campaigns import (
+    SHOWN_UNITS,
+    create_campaign,
+    get_campaign,
+    pack_filename,
+    ready_pack,
+    recent_campaigns,
+    requeue_campaign,
+    sampled_units,
+)
+from app.services.control.proof_pack import Bind, build_campaign_pack
+from app.services.reports.ledger import previous_month
+from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
+from app.web.forms import parse_form
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["contrôles"], responses=API_ERRORS)
+log = logging.getLogger(__name__)
+
+PAGE = "/rapports/controles"
+
+
+def _build_soon(background: BackgroundTasks, session, campaign: ControlCampaign) -> None:
+    """Commit now, then start the pack as soon as the answer is sent; the worker would pick it
+    up otherwise (the claim makes sure only one of them builds it)."""
+    session.commit()
+    background.add_task(_build, session.get_bind(), campaign.id)
+
+
+def _build(bind: Bind, campaign_id: int) -> None:
+    try:
+        build_campaign_pack(bind, campaign_id)
+    except Exception:  # recorded on the campaign as failed; the page shows it
+        log.exception("Proof pack of campaign %s failed", campaign_id)
+
+
+# ---- pages -----------------------------------------------------------------------------------
+
+
+@router.get(PAGE)
+def campaigns_page(request: Request, session: SessionDep, user: CaseWorker):
+    """Recent campaigns, and the form to draw one (last month by default)."""
+    start, end = previous_month(utcnow().astimezone(ZoneInfo(_time_zone(session, user))).date())
+    form = {"du": start.isoformat(), "au": end.isoformat(), "sample_size": "100"}
+    return _campaigns_page(request, session, user, form=form)
+
+
+def _time_zone(session, user) -> str:
+    return get_operator(session=session, operator_id=user.operator_id).time_zone
+
+
+def _campaigns_page(request, session, user, *, form, errors=None, status_code=200):
+    context = {
+        "time_zone": _time_zone(session, user),
+        "campaigns": recent_campaigns(session=session, actor=user),
+        "form": form,
+        "errors": errors or {},
+    }
+    return render(request, "control/campaigns/campaigns.html", context, status_code=status_code)
+
+
+@router.post(PAGE)
+def draw_page(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    background: BackgroundTasks,
+    form: SubmittedForm,
+):
+    form = dict(form.items())
+    try:
+        with session.begin_nested():
+            request_data = parse_form(CampaignCreate, form)
+            campaign = create_campaign(session=session, actor=user, request=request_data)
+    except Invalid as exc:
+        return _campaigns_page(
+            request, session, user, form=form, errors=exc.fields, status_code=422
+        )
+    _build_soon(background, session, campaign)
+    return RedirectResponse(f"{PAGE}/{campaign.id}", status_code=303)
+
+
+@router.get(PAGE + "/{campaign_id}")
+def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
+    campaign = get_campaign(session=session, actor=user, campaign_id=campaign_id)
+    units = sampled_units(session, campaign, limit=SHOWN_UNITS)
+    context = {"campaign": campaign, "units": units, "time_zone": _time_zone(session, user)}
+    return render(request, "control/campaigns/campaign.html", context)
+
+
+@router.get(PAGE + "/{campaign_id}/progression")
+def campaign_progress(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
+    """The progress panel alone, polled by the page while the pack is being built."""
+    campaign = get_campaign(session=session, actor=user, campaign_id=campaign_id)
+    context = {"campaign": campaign, "time_zone": _time_zone(session, user)}
+    return render(request, "control/campaigns/_partials/progress.html", context)
+
+
+@router.post(PAGE + "/{campaign_id}/relancer")
+def retry_page(
+    session: SessionDep, user: CaseWorker, campaign_id: RowId, background: BackgroundTasks
+):
+    campaign = requeue_campaign(session=session, actor=user, campaign_id=campaign_id)
+    _build_soon(background, session, campaign)
+    return RedirectResponse(f"{PAGE}/{campaign.id}", status_code=303)
+
+
+@router.get(PAGE + "/{campaign_id}/dossier-de-preuves.zip")
+def pack_download(session: SessionDep, user: CaseWorker, campaign_id: RowId):
+    return _pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))
+
+
+def _pack_response(campaign: ControlCampaign) -> StreamingResponse:
+    headers = {
+        "Content-Disposition": f'attachment; filename="{pack_filename(campaign)}"',
+        "Content-Length": str(campaign.pack_size),
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Digest": f"sha-256={campaign.pack_sha256}",
+    }
+    try:  # opened before the 200 is sent: a missing archive is a 404, not a broken download
+        handle = get_storage().open(campaign.pack_key)
+    except FileNotFoundError as error:
+        raise NotFound("Le dossier de preuves n'est plus disponible : relancez-le.") from error
+    return StreamingResponse(_chunks(handle), media_type="application/zip", headers=headers)
+
+
+def _chunks(handle):
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+# ---- API -------------------------------------------------------------------------------------
+
+
+def _public(campaign: ControlCampaign) -> CampaignPublic:
+    return CampaignPublic.model_validate(campaign, from_attributes=True)
+
+
+@api_router.post("/control-campaigns", response_model=CampaignPublic, status_code=202)
+def post_campaign(
+    session: SessionDep, user: ApiCaseWorker, data: CampaignCreate, background: BackgroundTasks
+):
+    """Draw a sample of the billable units ended between `from` and `to` (`sample_size` units or
+    `sample_rate` percent, `seed` optional) and start its proof pack; 202 with the campaign."""
+    campaign = create_campaign(session=session, actor=user, request=data)
+    _build_soon(background, session, campaign)
+    location = {"Location": f"/api/v1/control-campaigns/{campaign.id}"}
+    return JSONResponse(_public(campaign).model_dump(mode="json"), 202, headers=location)
+
+
+@api_router.get("/control-campaigns/{campaign_id}", response_model=CampaignPublic)
+def get_one_campaign(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
+    """The campaign, its `status` (queued, building, ready, failed) and `progress` (0 to 1)."""
+    return _public(get_campaign(session=session, actor=user, campaign_id=campaign_id))
+
+
+@api_router.get(
+    "/control-campaigns/{campaign_id}/proof-pack",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {}}}, 409: {"description": "Pas encore prêt"}},
+)
+def get_proof_pack(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
+    """The ZIP once `status` is `ready` (409 before); its SHA-256 is in the campaign."""
+    return _pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))

@@ -1,0 +1,1 @@
+"""Deliverables, action plans, attachments, and the beneficiary's shared-document link."""

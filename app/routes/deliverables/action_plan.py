@@ -1,0 +1,176 @@
+"""The action plan of a case: htmx fragment and plain-form actions, and its JSON API."""
+
+from fastapi import Request, Response
+from fastapi.responses import RedirectResponse
+
+from app.core.errors import Conflict, Invalid
+from app.models.bounds import RowId
+from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
+from app.routes.cases.api import API_ERRORS
+from app.services.deliverables import action_plan
+from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
+from app.web.forms import form_errors, parse_form
+from app.web.rendering import is_htmx, render
+from app.web.routing import new_router
+
+pages = new_router(prefix="/cases/{case_id}/plan", include_in_schema=False)
+api = new_router(prefix="/api/v1", tags=["plan d'action"], responses=API_ERRORS)
+
+FRAGMENT = "deliverables/action_plan/_partials/plan.html"
+
+
+def _plan(request, session, user, case_id, **context):
+    """The plan fragment for htmx; a page of its own otherwise (a plain form with errors)."""
+    plan = action_plan.load_plan(session=session, actor=user, case_id=case_id)
+    return render(
+        request,
+        "deliverables/action_plan/page.html",
+        {
+            "plan": plan,
+            "plan_swapped": is_htmx(request) and request.method == "POST",
+            **context,
+        },
+        fragment=FRAGMENT,
+    )
+
+
+def _act(request, form, session, user, case_id, form_id: str, perform):
+    """Run one plan action in a savepoint: bad input re-renders the form and writes nothing."""
+    try:
+        with session.begin_nested():
+            notice, focus = perform(form)
+    except (Invalid, Conflict) as exc:
+        errors = form_errors(exc)
+        return _plan(
+            request,
+            session,
+            user,
+            case_id,
+            plan_action=form_id,
+            plan_form=dict(form),
+            plan_errors=errors,
+        )
+    if is_htmx(request):
+        return _plan(request, session, user, case_id, plan_notice=notice, plan_focus=focus)
+    return RedirectResponse(f"/cases/{case_id}#plan-action", status_code=303)
+
+
+# ---- pages --------------------------------------------------------------------------------
+
+
+@pages.get("")
+def plan_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
+    return _plan(request, session, user, case_id)
+
+
+@pages.post("/steps")
+def add(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
+):
+    def perform(form):
+        data = parse_form(ActionStepWrite, form)
+        action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
+        return "Étape ajoutée au plan d'action.", "plan-new-description"
+
+    return _act(request, form, session, user, case_id, "add", perform)
+
+
+@pages.post("/steps/{step_id}")
+def update(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: RowId,
+    step_id: RowId,
+    form: SubmittedForm,
+):
+    def perform(form):
+        data = parse_form(ActionStepWrite, form)
+        action_plan.update_step(
+            session=session, actor=user, case_id=case_id, step_id=step_id, data=data
+        )
+        # The inline status select keeps the focus (htmx restores it by id); the full edit
+        # form closes, so the focus goes to the announcement.
+        return "Étape enregistrée.", None if "inline" in form else "plan-action-status"
+
+    return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
+
+
+@pages.post("/steps/{step_id}/move")
+def move(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: RowId,
+    step_id: RowId,
+    form: SubmittedForm,
+):
+    def perform(form):
+        direction = parse_form(ActionStepMove, form).direction
+        action_plan.move_step(
+            session=session, actor=user, case_id=case_id, step_id=step_id, direction=direction
+        )
+        return "Étape déplacée.", f"step-{step_id}-{direction}"
+
+    return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
+
+
+@pages.post("/steps/{step_id}/delete")
+def delete(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: RowId,
+    step_id: RowId,
+    form: SubmittedForm,
+):
+    def perform(_form):
+        action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
+        return "Étape supprimée.", "plan-action-status"
+
+    return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
+
+
+# ---- JSON API -----------------------------------------------------------------------------
+
+
+@api.get("/cases/{case_id}/action-steps", response_model=list[ActionStepPublic])
+def get_steps(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
+    """The case's action plan, in order."""
+    return action_plan.list_steps(session=session, actor=user, case_id=case_id)
+
+
+@api.post("/cases/{case_id}/action-steps", response_model=ActionStepPublic, status_code=201)
+def post_step(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: ActionStepWrite):
+    """Append a step at the end of the plan."""
+    return action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
+
+
+@api.put("/cases/{case_id}/action-steps/{step_id}", response_model=ActionStepPublic)
+def put_step(
+    session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId, data: ActionStepWrite
+):
+    return action_plan.update_step(
+        session=session, actor=user, case_id=case_id, step_id=step_id, data=data
+    )
+
+
+@api.post("/cases/{case_id}/action-steps/{step_id}/move", response_model=list[ActionStepPublic])
+def post_move(
+    session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId, data: ActionStepMove
+):
+    """Swap a step with its neighbour; answers the whole plan in its new order."""
+    return action_plan.move_step(
+        session=session, actor=user, case_id=case_id, step_id=step_id, direction=data.direction
+    )
+
+
+@api.delete("/cases/{case_id}/action-steps/{step_id}", status_code=204)
+def delete_step(session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId):
+    action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
+    return Response(status_code=204)
+
+
+router = new_router()
+router.include_router(pages)
+router.include_router(api)

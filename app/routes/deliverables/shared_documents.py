@@ -1,0 +1,58 @@
+"""The beneficiary's side of a shared document: no account, a signed link from the e-mail."""
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from app.routes.deliverables.documents import pdf_download
+from app.services.deliverables.documents import pdf_filename, version_pdf
+from app.services.deliverables.sharing import InvalidLink, acknowledge_online, open_shared_document
+from app.web.deps import SessionDep
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(prefix="/documents", include_in_schema=False)
+
+
+def _private(response):
+    # The token is in the address: keep it out of Referer headers sent to other sites.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def _link_ended(request: Request, exc: InvalidLink):
+    """Said to the beneficiary, who has no account: what to do, not the staff's error page."""
+    context = {"message": exc.message, "status": exc.status_code}
+    return _private(
+        render(request, "deliverables/shared/link_ended.html", context, status_code=exc.status_code)
+    )
+
+
+@router.get("/{token}")
+def read(request: Request, session: SessionDep, token: str):
+    try:
+        shared = open_shared_document(session=session, token=token)
+    except InvalidLink as exc:
+        return _link_ended(request, exc)
+    return _private(
+        render(request, "deliverables/shared/read.html", {"shared": shared, "token": token})
+    )
+
+
+@router.get("/{token}/pdf")
+def download(request: Request, session: SessionDep, token: str):
+    try:
+        shared = open_shared_document(session=session, token=token)
+    except InvalidLink as exc:
+        return _link_ended(request, exc)
+    filename = pdf_filename(shared.case, shared.deliverable, shared.version.number)
+    return _private(pdf_download(version_pdf(shared.version), filename))
+
+
+@router.post("/{token}/acknowledge")
+def acknowledge(request: Request, session: SessionDep, token: str):
+    try:
+        acknowledge_online(session=session, token=token)
+    except InvalidLink as exc:
+        return _link_ended(request, exc)
+    return _private(RedirectResponse(f"/documents/{token}#accuse", status_code=303))

@@ -1,0 +1,1 @@
+"""The counsellor's pages that gather several domains: home (lists, search) and the case page."""

@@ -1,0 +1,1 @@
+"""« Messages »: the operator's outbox as staff see it."""

@@ -1,0 +1,1 @@
+"""Referrals on the case page and the partner's pages, and the partner directory."""

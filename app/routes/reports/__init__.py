@@ -1,0 +1,1 @@
+"""Activity report, national view and unit ledger: pages, downloads and API."""

@@ -1,0 +1,139 @@
+"""The activity report: its page with charts, its CSV/XLSX tables, and its API endpoint."""
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import Query, Request
+from pydantic import BaseModel, ValidationInfo, field_validator
+from sqlmodel import SQLModel
+
+from app.core.errors import Invalid
+from app.models.bounds import Day, OptionalDay, OptionalRowId
+from app.routes.cases.api import API_ERRORS
+from app.services.admin.operators import list_sites
+from app.services.admin.staff import list_colleagues
+from app.services.reports.activity import SUMMARY, activity_report, default_period
+from app.services.reports.tables import ActivityReport
+from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.exports import table_response
+from app.web.forms import parse_form
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+
+
+class ActivityFilters(SQLModel):
+    """The filters of the report page, named as the GET form sends them."""
+
+    du: OptionalDay = None
+    au: OptionalDay = None
+    lieu: OptionalRowId = None
+    conseiller: OptionalRowId = None
+
+    @field_validator("au")
+    @classmethod
+    def _not_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("du")
+        if value and start and value < start:
+            raise ValueError("La fin de la période précède son début")
+        return value
+
+
+def _report(session, user, filters: ActivityFilters) -> ActivityReport:
+    first, today = default_period(session=session, actor=user)
+    return activity_report(
+        session=session,
+        actor=user,
+        start=filters.du or first,
+        end=filters.au or today,
+        site_id=filters.lieu,
+        counsellor_id=filters.conseiller,
+    )
+
+
+@router.get("/rapports/activite")
+def activity_page(request: Request, session: SessionDep, user: CaseWorker):
+    report, errors = None, {}
+    try:
+        report = _report(session, user, parse_form(ActivityFilters, request.query_params))
+    except Invalid as exc:
+        errors = exc.fields
+    form = dict(request.query_params)
+    if report is not None:
+        form = {"du": report.start.isoformat(), "au": report.end.isoformat(), **form}
+    return render(
+        request,
+        "reports/activity/report.html",
+        {
+            "report": report,
+            "form": form,
+            "errors": errors,
+            "query": request.url.query,
+            "sites": list_sites(session=session, operator_id=user.operator_id),
+            "colleagues": list_colleagues(session=session, operator_id=user.operator_id),
+        },
+    )
+
+
+@router.get("/rapports/activite/{section}.{fmt}")
+def activity_table(request: Request, session: SessionDep, user: CaseWorker, section: str, fmt: str):
+    report = _report(session, user, parse_form(ActivityFilters, request.query_params))
+    return table_response(report.table(section), fmt)
+
+
+# ---- API -------------------------------------------------------------------------------------
+
+
+class SectionPublic(BaseModel):
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[str | int | float | None]]
+
+
+class ActivityReportPublic(BaseModel):
+    start: date
+    end: date
+    sections: list[SectionPublic]
+
+    @classmethod
+    def of(cls, report: ActivityReport) -> "ActivityReportPublic":
+        """Shares and medians as plain floats; a suppressed cell (national view) as null."""
+        sections = [
+            SectionPublic(key=s.key, title=s.title, columns=s.columns, rows=s.plain_rows())
+            for s in report.sections
+        ]
+        return cls(start=report.start, end=report.end, sections=sections)
+
+
+@api_router.get("/reports/activity", response_model=ActivityReportPublic)
+def get_activity_report(
+    session: SessionDep,
+    user: ApiCaseWorker,
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
+    format: Literal["json", "csv", "xlsx"] = "json",
+    section: str = SUMMARY,
+    site_id: OptionalRowId = None,
+    counsellor_id: OptionalRowId = None,
+):
+    """The activity report for the local days `from`..`to` (managers and operator admins).
+
+    JSON gives every section; `csv` and `xlsx` give one table, chosen by `section`: `synthese`
+    (default), `entrees`, `unites`, `actes`, `profil-sexe`, `profil-age`, `profil-emploi`,
+    `profil-pcs`, `profil-naf`, `profil-taille`, `profil-diplome`, `profil-rqth`, `accueil`,
+    `orientations`, `rendez-vous` or `delai` (median days from the first contact to the first
+    appointment not cancelled, with the number of cases it rests on)."""
+    report = activity_report(
+        session=session,
+        actor=user,
+        start=start,
+        end=end,
+        site_id=site_id,
+        counsellor_id=counsellor_id,
+    )
+    if format != "json":
+        return table_response(report.table(section), format)
+    return ActivityReportPublic.of(report)

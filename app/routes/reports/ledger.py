@@ -1,0 +1,227 @@
+"""The unit ledger (état de service fait): page, drill-down to the cases, downloads and API."""
+
+from datetime import date
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import Query, Request
+from pydantic import BaseModel, ValidationInfo, field_validator
+from sqlmodel import SQLModel
+
+from app.core.errors import Invalid
+from app.models.base import utcnow
+from app.models.bounds import Day, OptionalDay, OptionalRowId, RowId
+from app.routes.cases.api import API_ERRORS
+from app.services.admin.operators import get_operator, list_sites
+from app.services.reports.ledger import (
+    Ledger,
+    ledger_cases,
+    ledger_cases_table,
+    ledger_table,
+    previous_month,
+    unit_ledger,
+)
+from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.exports import table_response
+from app.web.forms import parse_form
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+
+PAGE = "/rapports/etat-de-service"
+Format = Literal["csv", "xlsx"]
+
+
+class LedgerFilters(SQLModel):
+    """The ledger's filters, named as the GET form sends them; no period means last month."""
+
+    du: OptionalDay = None
+    au: OptionalDay = None
+    lieu: OptionalRowId = None
+    preuves: Literal["completes", "incompletes", ""] = ""
+
+    @field_validator("au")
+    @classmethod
+    def _not_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("du")
+        if value and start and value < start:
+            raise ValueError("La fin de la période précède son début")
+        return value
+
+    @property
+    def complete(self) -> bool | None:
+        return {"completes": True, "incompletes": False}.get(self.preuves)
+
+
+def _filters(request: Request, session, user) -> tuple[LedgerFilters, date, date]:
+    """The filters, with the period defaulting to the operator's previous calendar month."""
+    filters = parse_form(LedgerFilters, request.query_params)
+    time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
+    default_start, default_end = previous_month(utcnow().astimezone(ZoneInfo(time_zone)).date())
+    return filters, filters.du or default_start, filters.au or default_end
+
+
+def _query(start: date, end: date, site_id: int | None, **extra) -> str:
+    params = {"du": start.isoformat(), "au": end.isoformat(), "lieu": site_id or "", **extra}
+    return urlencode({key: value for key, value in params.items() if value not in ("", None)})
+
+
+@router.get(PAGE)
+def ledger_page(request: Request, session: SessionDep, user: CaseWorker):
+    ledger, errors = None, {}
+    try:
+        filters, start, end = _filters(request, session, user)
+    except Invalid as exc:
+        errors = exc.fields
+    else:
+        ledger = unit_ledger(
+            session=session, actor=user, start=start, end=end, site_id=filters.lieu
+        )
+    form = dict(request.query_params)
+    if ledger is not None:
+        form = {"du": ledger.start.isoformat(), "au": ledger.end.isoformat()} | form
+    return render(
+        request,
+        "reports/ledger/ledger.html",
+        {
+            "ledger": ledger,
+            "query": _query(ledger.start, ledger.end, ledger.site_id) if ledger else "",
+            "form": form,
+            "errors": errors,
+            "sites": list_sites(session=session, operator_id=user.operator_id),
+        },
+        fragment="reports/ledger/_partials/ledger_results.html",
+    )
+
+
+@router.get(PAGE + ".{fmt}")
+def ledger_download(request: Request, session: SessionDep, user: CaseWorker, fmt: Format):
+    filters, start, end = _filters(request, session, user)
+    ledger = unit_ledger(session=session, actor=user, start=start, end=end, site_id=filters.lieu)
+    return table_response(ledger_table(ledger), fmt)
+
+
+@router.get(PAGE + "/{unit_id:int}")
+def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId):
+    filters, start, end = _filters(request, session, user)
+    unit, rows, total = ledger_cases(
+        session=session,
+        actor=user,
+        unit_id=unit_id,
+        start=start,
+        end=end,
+        site_id=filters.lieu,
+        complete=filters.complete,
+    )
+    return render(
+        request,
+        "reports/ledger/cases.html",
+        {
+            "unit": unit,
+            "rows": rows,
+            "total": total,
+            "start": start,
+            "end": end,
+            "preuves": filters.preuves,
+            "query": _query(start, end, filters.lieu, preuves=filters.preuves),
+            "ledger_query": _query(start, end, filters.lieu),
+            "time_zone": get_operator(session=session, operator_id=user.operator_id).time_zone,
+        },
+    )
+
+
+@router.get(PAGE + "/{unit_id:int}.{fmt}")
+def ledger_cases_download(
+    request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId, fmt: Format
+):
+    filters, start, end = _filters(request, session, user)
+    unit, rows, _total = ledger_cases(
+        session=session,
+        actor=user,
+        unit_id=unit_id,
+        start=start,
+        end=end,
+        site_id=filters.lieu,
+        complete=filters.complete,
+        limit=None,
+    )
+    time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
+    table = ledger_cases_table(unit, rows, start=start, end=end, time_zone=time_zone)
+    return table_response(table, fmt)
+
+
+# ---- API ------------------------------------------------------------------------------------
+
+
+class LedgerLinePublic(BaseModel):
+    unit_id: int
+    code: str
+    label: str
+    billable: bool
+    delivered: int
+    proof_complete: int
+    proof_incomplete: int
+    billable_count: int
+
+
+class LedgerTotalsPublic(BaseModel):
+    delivered: int
+    proof_complete: int
+    proof_incomplete: int
+    billable_count: int
+
+
+class LedgerPublic(BaseModel):
+    """Units delivered = episodes ended in the period, in the operator's time zone."""
+
+    start: date
+    end: date
+    time_zone: str
+    units: list[LedgerLinePublic]
+    totals: LedgerTotalsPublic
+
+
+def _ledger_out(ledger: Ledger) -> LedgerPublic:
+    totals = ledger.totals
+    return LedgerPublic(
+        start=ledger.start,
+        end=ledger.end,
+        time_zone=ledger.time_zone,
+        units=[
+            LedgerLinePublic(
+                unit_id=line.unit_id,
+                code=line.code,
+                label=line.label,
+                billable=line.billable,
+                delivered=line.delivered,
+                proof_complete=line.complete,
+                proof_incomplete=line.incomplete,
+                billable_count=line.billable_count,
+            )
+            for line in ledger.lines
+        ],
+        totals=LedgerTotalsPublic(
+            delivered=totals.delivered,
+            proof_complete=totals.complete,
+            proof_incomplete=totals.incomplete,
+            billable_count=totals.billable_count,
+        ),
+    )
+
+
+@api_router.get("/ledger", response_model=LedgerPublic)
+def get_ledger(
+    session: SessionDep,
+    user: ApiCaseWorker,
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
+    format: Literal["json", "csv", "xlsx"] = "json",
+):
+    """The unit ledger (état de service fait): managers and operator admins only."""
+    ledger = unit_ledger(session=session, actor=user, start=start, end=end)
+    if format == "json":
+        return _ledger_out(ledger)
+    return table_response(ledger_table(ledger), format)

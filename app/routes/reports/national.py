@@ -1,0 +1,92 @@
+"""The national view for national observers: its page, its CSV/XLSX tables and its API endpoint.
+
+No route here leads to a case or a person: every figure comes suppressed from the service."""
+
+from typing import Annotated, Literal
+
+from fastapi import Query, Request
+from sqlmodel import SQLModel
+
+from app.core.errors import Invalid
+from app.models.bounds import Day, OptionalYear
+from app.routes.cases.api import API_ERRORS
+from app.routes.reports.activity import ActivityReportPublic
+from app.services.reports.activity import SUMMARY
+from app.services.reports.national import HIDDEN, current_year, national_report, year_bounds, years
+from app.services.reports.tables import ActivityReport
+from app.web.deps import ApiStaff, CurrentStaff, SessionDep
+from app.web.exports import table_response
+from app.web.forms import parse_form
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+
+
+class NationalFilters(SQLModel):
+    """The national page's one filter: a calendar year (the current one by default)."""
+
+    annee: OptionalYear = None
+
+
+def _report(session, user, filters: NationalFilters) -> ActivityReport:
+    start, end = year_bounds(filters.annee or current_year())
+    return national_report(session=session, actor=user, start=start, end=end)
+
+
+@router.get("/rapports/national")
+def national_page(request: Request, session: SessionDep, user: CurrentStaff):
+    choices = years(session=session, actor=user)  # refuses anyone but observers
+    report, errors = None, {}
+    try:
+        report = _report(session, user, parse_form(NationalFilters, request.query_params))
+    except Invalid as exc:
+        errors = exc.fields
+    form = dict(request.query_params)
+    if report is not None:
+        form = {"annee": str(report.start.year), **form}
+    return render(
+        request,
+        "reports/national/report.html",
+        {
+            "report": report,
+            "form": form,
+            "errors": errors,
+            "query": request.url.query,
+            "years": [(year, str(year)) for year in choices],
+            "hidden": HIDDEN,
+        },
+    )
+
+
+@router.get("/rapports/national/{section}.{fmt}")
+def national_table(
+    request: Request, session: SessionDep, user: CurrentStaff, section: str, fmt: str
+):
+    report = _report(session, user, parse_form(NationalFilters, request.query_params))
+    return table_response(report.table(section), fmt)
+
+
+# ---- API -------------------------------------------------------------------------------------
+
+
+@api_router.get("/reports/national", response_model=ActivityReportPublic)
+def get_national_report(
+    session: SessionDep,
+    user: ApiStaff,
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
+    format: Literal["json", "csv", "xlsx"] = "json",
+    section: str = SUMMARY,
+):
+    """The activity report across operators for one calendar year (national observers):
+    `from` must be its 1 January and `to` its 31 December, Paris days.
+
+    The same sections as `/reports/activity`, plus `operateurs` (new cases and people served per
+    operator). Counts from 1 to 10 are suppressed (null in JSON, « secret » in files), and so are
+    the cells that would let them be worked out, and the shares and medians resting on them."""
+    report = national_report(session=session, actor=user, start=start, end=end)
+    if format != "json":
+        return table_response(report.table(section), format)
+    return ActivityReportPublic.of(report)

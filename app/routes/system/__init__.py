@@ -1,0 +1,1 @@
+"""What the platform exposes about itself: health check and API documentation."""

@@ -1,0 +1,104 @@
+"""Staff accounts of an operator."""
+
+from typing import NamedTuple
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.security import hash_password
+from app.models.base import utcnow
+from app.models.nomenclatures import CASE_ROLES, Role
+from app.models.operators import Operator
+from app.models.staff import StaffSession, StaffUser
+
+
+def create_staff_user(
+    *,
+    session: Session,
+    email: str,
+    full_name: str,
+    role: Role,
+    password: str,
+    operator_code: str | None,
+) -> StaffUser:
+    """Create an account; operator roles need an operator, observers and sysadmins have none."""
+    email = email.strip().lower()
+    if len(password) < 10:
+        raise Invalid({"password": "Au moins 10 caractères"})
+    operator_id = None
+    if role in CASE_ROLES:
+        if not operator_code:
+            raise Invalid({"operator": "Ce rôle appartient à un opérateur"})
+        operator = session.exec(select(Operator).where(Operator.code == operator_code)).first()
+        if operator is None:
+            raise NotFound(f"Opérateur inconnu : {operator_code}")
+        operator_id = operator.id
+    if session.exec(select(StaffUser.id).where(StaffUser.email == email)).first():
+        raise Conflict(f"Un compte existe déjà pour {email}")
+    user = StaffUser(
+        email=email,
+        full_name=full_name.strip() or email,
+        role=role.value,
+        password_hash=hash_password(password),
+        operator_id=operator_id,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+class Colleague(NamedTuple):
+    id: int
+    full_name: str
+
+
+def list_colleagues(*, session: Session, operator_id: int) -> list[Colleague]:
+    """Active staff of an operator who can hold cases, by name: what pickers and bylines show,
+    not whole accounts (an operator has a hundred counsellors; every case page lists them)."""
+    query = (
+        select(StaffUser.id, StaffUser.full_name)
+        .where(
+            StaffUser.operator_id == operator_id,
+            StaffUser.active.is_(True),
+            StaffUser.role.in_([r.value for r in CASE_ROLES]),
+        )
+        .order_by(StaffUser.full_name)
+    )
+    return [Colleague(*row) for row in session.exec(query)]
+
+
+def get_colleague(
+    *, session: Session, operator_id: int, staff_id: int, field: str = "referent_id"
+) -> StaffUser:
+    """An active colleague of the operator; `field` names the input that chose them."""
+    user = session.get(StaffUser, staff_id)
+    if user is None or user.operator_id != operator_id or not user.active:
+        raise Invalid({field: "Conseiller·ère inconnu·e"})
+    return user
+
+
+def end_api_tokens(*, session: Session, user: StaffUser) -> None:
+    """Refuse every API token issued to the account so far (the next ones are valid)."""
+    # Raised in the database, so that two at once both count; read again on next access.
+    user.token_version = StaffUser.token_version + 1  # type: ignore[assignment]
+    session.add(user)
+    session.flush()
+
+
+def deactivate_staff_user(*, session: Session, email: str) -> StaffUser:
+    """Close an account: no more sign-in, and its browser sessions and API tokens end now."""
+    user = session.exec(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
+    if user is None:
+        raise NotFound(f"Aucun compte pour {email}")
+    user.active = False
+    session.exec(
+        update(StaffSession)
+        .where(col(StaffSession.staff_id) == user.id, col(StaffSession.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    # Tokens of an inactive account are refused anyway; the new version keeps them refused
+    # if the account is opened again.
+    end_api_tokens(session=session, user=user)
+    return user

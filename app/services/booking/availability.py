@@ -1,0 +1,193 @@
+"""What can be booked: appointment types (motifs, operator admins), the counsellors' weekly
+openings and their absences (managers and operator admins)."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from app.core.errors import Forbidden, Invalid
+from app.models.appointments import (
+    Absence,
+    AbsenceEdit,
+    AppointmentType,
+    AppointmentTypeEdit,
+    OpeningSlot,
+    OpeningSlotEdit,
+)
+from app.models.catalogue import ServiceUnit
+from app.models.fields import search_key
+from app.models.nomenclatures import CASE_ROLES, Role
+from app.models.operators import Site
+from app.models.staff import StaffUser
+from app.services.access.scope import load_owned, operator_of
+
+PLANNER_ROLES = (Role.MANAGER, Role.OPERATOR_ADMIN)
+
+
+def _require_admin(actor: StaffUser) -> int:
+    operator_id = operator_of(actor)
+    if actor.role != Role.OPERATOR_ADMIN:
+        raise Forbidden("Seuls les administrateurs de l'opérateur modifient les motifs.")
+    return operator_id
+
+
+def _require_planner(actor: StaffUser) -> int:
+    operator_id = operator_of(actor)
+    if actor.role not in PLANNER_ROLES:
+        raise Forbidden("Seuls les responsables et les administrateurs gèrent les disponibilités.")
+    return operator_id
+
+
+# ---- appointment types ----------------------------------------------------------------------
+
+
+def list_types(*, session: Session, actor: StaffUser) -> list[AppointmentType]:
+    """Every motif of the admin's operator, inactive ones included."""
+    operator_id = _require_admin(actor)
+    query = select(AppointmentType).where(AppointmentType.operator_id == operator_id)
+    return list(session.exec(query.order_by(AppointmentType.position, AppointmentType.id)))
+
+
+def get_type(*, session: Session, actor: StaffUser, type_id: int) -> AppointmentType:
+    """A motif the admin may edit: another operator's is not found, a non-admin is refused."""
+    kind = load_owned(session, AppointmentType, type_id, actor)
+    _require_admin(actor)
+    return kind
+
+
+def _type_values(session: Session, operator_id: int, data: AppointmentTypeEdit, type_id=None):
+    if data.unit_id is not None:
+        unit = session.get(ServiceUnit, data.unit_id)
+        if unit is None or not unit.active:
+            raise Invalid({"unit_id": "Unité d'œuvre inconnue"})
+    others = session.exec(select(AppointmentType).where(AppointmentType.operator_id == operator_id))
+    if any(o.id != type_id and search_key(o.name) == search_key(data.name) for o in others):
+        raise Invalid({"name": "Un autre motif porte déjà ce nom"})
+    return data.model_dump(exclude={"modes"}) | {"modes": " ".join(data.modes)}
+
+
+def create_type(
+    *, session: Session, actor: StaffUser, data: AppointmentTypeEdit
+) -> AppointmentType:
+    """A new motif for the admin's operator, placed last."""
+    operator_id = _require_admin(actor)
+    values = _type_values(session, operator_id, data)
+    count = len(list_types(session=session, actor=actor))
+    kind = AppointmentType(**values, operator_id=operator_id, position=count)
+    session.add(kind)
+    session.flush()
+    return kind
+
+
+def update_type(
+    *, session: Session, actor: StaffUser, type_id: int, data: AppointmentTypeEdit
+) -> AppointmentType:
+    kind = get_type(session=session, actor=actor, type_id=type_id)
+    kind.sqlmodel_update(_type_values(session, kind.operator_id, data, type_id))
+    session.add(kind)
+    session.flush()
+    return kind
+
+
+# ---- openings and absences ------------------------------------------------------------------
+
+
+@dataclass
+class OpeningRow:
+    opening: OpeningSlot
+    counsellor: StaffUser
+    site: Site | None
+
+
+@dataclass
+class AbsenceRow:
+    absence: Absence
+    counsellor: StaffUser
+
+
+def list_counsellors(*, session: Session, actor: StaffUser) -> list[StaffUser]:
+    """Staff who can receive beneficiaries, for the planner's selects."""
+    operator_id = _require_planner(actor)
+    query = select(StaffUser).where(
+        StaffUser.operator_id == operator_id,
+        col(StaffUser.active).is_(True),
+        col(StaffUser.role).in_([r.value for r in CASE_ROLES]),
+    )
+    return list(session.exec(query.order_by(StaffUser.full_name)))
+
+
+def _check_counsellor(session: Session, operator_id: int, counsellor_id: int) -> None:
+    staff = session.get(StaffUser, counsellor_id)
+    if (
+        staff is None
+        or staff.operator_id != operator_id
+        or not staff.active
+        or staff.role not in CASE_ROLES
+    ):
+        raise Invalid({"counsellor_id": "Conseiller ou conseillère inconnu(e)"})
+
+
+def list_openings(*, session: Session, actor: StaffUser) -> list[OpeningRow]:
+    """The operator's openings, by counsellor, weekday and time."""
+    operator_id = _require_planner(actor)
+    query = (
+        select(OpeningSlot, StaffUser, Site)
+        .join(StaffUser, col(StaffUser.id) == OpeningSlot.counsellor_id)
+        .outerjoin(Site, col(Site.id) == OpeningSlot.site_id)
+        .where(OpeningSlot.operator_id == operator_id)
+        .order_by(StaffUser.full_name, OpeningSlot.weekday, OpeningSlot.start_time)
+    )
+    return [OpeningRow(*row) for row in session.exec(query)]
+
+
+def create_opening(*, session: Session, actor: StaffUser, data: OpeningSlotEdit) -> OpeningSlot:
+    """A weekly opening; on site needs a site, and a remote opening offers no on-site mode."""
+    operator_id = _require_planner(actor)
+    _check_counsellor(session, operator_id, data.counsellor_id)
+    if data.site_id is not None:
+        site = session.get(Site, data.site_id)
+        if site is None or site.operator_id != operator_id or not site.active:
+            raise Invalid({"site_id": "Lieu d'accueil inconnu"})
+    elif "on_site" in data.modes:
+        raise Invalid({"modes": "Sur place suppose un lieu d'accueil"})
+    opening = OpeningSlot(
+        **data.model_dump(exclude={"modes"}), modes=" ".join(data.modes), operator_id=operator_id
+    )
+    session.add(opening)
+    session.flush()
+    return opening
+
+
+def delete_opening(*, session: Session, actor: StaffUser, opening_id: int) -> None:
+    opening = load_owned(session, OpeningSlot, opening_id, actor)
+    _require_planner(actor)
+    session.delete(opening)
+    session.flush()
+
+
+def list_absences(*, session: Session, actor: StaffUser) -> list[AbsenceRow]:
+    operator_id = _require_planner(actor)
+    query = (
+        select(Absence, StaffUser)
+        .join(StaffUser, col(StaffUser.id) == Absence.counsellor_id)
+        .where(Absence.operator_id == operator_id)
+        .order_by(col(Absence.starts_at).desc())
+    )
+    return [AbsenceRow(*row) for row in session.exec(query)]
+
+
+def create_absence(*, session: Session, actor: StaffUser, data: AbsenceEdit) -> Absence:
+    """An absence: no slot is offered then (appointments already booked stay, to be moved)."""
+    operator_id = _require_planner(actor)
+    _check_counsellor(session, operator_id, data.counsellor_id)
+    absence = Absence(**data.model_dump(), operator_id=operator_id)
+    session.add(absence)
+    session.flush()
+    return absence
+
+
+def delete_absence(*, session: Session, actor: StaffUser, absence_id: int) -> None:
+    absence = load_owned(session, Absence, absence_id, actor)
+    _require_planner(actor)
+    session.delete(absence)
+    session.flush()

@@ -1,0 +1,685 @@
+"""Staff calendars (per counsellor or per site, day or week), attendance marks and no-show rates."""
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, func, select
+
+from app.core.errors import Conflict, Forbidden, Invalid
+from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
+from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, InteractionCreate
+from app.models.nomenclatures import InteractionChannel, Role
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+from app.models.triage import TriageRequest
+from app.services.access.scope import load_owned, operator_of
+from app.services.admin.staff import Colleague, list_colleagues
+from app.services.booking.reservations import book_appointment
+from app.services.booking.slots import free_slots, slot_times
+from app.services.cases.interactions import record_interaction
+
+_WEEKDAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche".split()
+_MONTHS = (
+    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+)
+MODE_LABELS = {"on_site": "Sur site", "phone": "Téléphone", "video": "Visio"}
+STATUS_LABELS = {
+    "booked": "Réservé",
+    "cancelled": "Annulé",
+    "honoured": "Honoré",
+    "no_show": "Absent·e",
+    "excused": "Excusé·e",
+}
+# The statuses a counsellor sets once the appointment's day has come.
+ATTENDANCE_MARKS = ("honoured", "no_show", "excused")
+CHANNEL_OF_MODE = {
+    "on_site": InteractionChannel.ON_SITE,
+    "phone": InteractionChannel.PHONE,
+    "video": InteractionChannel.VIDEO,
+}
+_ACTIVE = ("booked", "honoured", "no_show", "excused")
+_MANAGERS = (Role.MANAGER.value, Role.OPERATOR_ADMIN.value)
+
+
+def day_label(day: date) -> str:
+    """« lundi 30 novembre 2026 »."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def hour_label(value: datetime | time) -> str:
+    return f"{value:%H} h {value:%M}"
+
+
+def is_manager(actor: StaffUser) -> bool:
+    return actor.role in _MANAGERS
+
+
+@dataclass
+class CalendarEntry:
+    appointment: Appointment
+    type_name: str
+    beneficiary_name: str
+    # The case when there is one, otherwise the triage item the booking landed in.
+    link: str | None
+    counsellor_name: str
+    site_name: str
+    start: datetime  # local
+    end: datetime  # local
+    can_mark: bool
+
+    @property
+    def mode_label(self) -> str:
+        return MODE_LABELS.get(self.appointment.mode, self.appointment.mode)
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.appointment.status, self.appointment.status)
+
+    @property
+    def hours(self) -> str:
+        return f"{hour_label(self.start)} – {hour_label(self.end)}"
+
+
+@dataclass
+class FreeSpan:
+    start: datetime  # local
+    end: datetime  # local
+    counsellor_name: str
+
+    @property
+    def hours(self) -> str:
+        return f"{hour_label(self.start)} – {hour_label(self.end)}"
+
+
+@dataclass
+class CalendarDay:
+    day: date
+    entries: list[CalendarEntry] = field(default_factory=list)
+    free: list[FreeSpan] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return day_label(self.day)
+
+
+@dataclass
+class CalendarView:
+    view: str  # "jour" or "semaine"
+    day: date
+    time_zone: str
+    counsellor: StaffUser | None
+    site: Site | None
+    days: list[CalendarDay]
+    counsellors: list[Colleague]
+    sites: list[Site]
+    can_pick_counsellor: bool
+    previous_day: date
+    next_day: date
+    today: date
+
+    @property
+    def title(self) -> str:
+        who = (
+            self.counsellor.full_name if self.counsellor else (self.site.name if self.site else "")
+        )
+        if self.view == "semaine":
+            return f"Semaine du {day_label(self.days[0].day)} — {who}"
+        return f"{day_label(self.day).capitalize()} — {who}"
+
+
+def _zone_of(session: Session, operator_id: int, site: Site | None) -> str:
+    return site.time_zone if site else session.get(Operator, operator_id).time_zone
+
+
+def _utc_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
+    return start, end
+
+
+def load_calendar(
+    *,
+    session: Session,
+    actor: StaffUser,
+    counsellor_id: int | None = None,
+    site_id: int | None = None,
+    day: date | None = None,
+    view: str = "jour",
+    now: datetime | None = None,
+) -> CalendarView:
+    """A counsellor's (by default the actor's) or a site's appointments and free opening time."""
+    operator_id = operator_of(actor)
+    site = load_owned(session, Site, site_id, actor) if site_id else None
+    if counsellor_id is not None and counsellor_id != actor.id:
+        if not is_manager(actor):
+            raise Forbidden("Seul·e un·e responsable consulte l'agenda d'un·e collègue.")
+        counsellor = load_owned(session, StaffUser, counsellor_id, actor)
+    elif counsellor_id is None and site is not None and is_manager(actor):
+        counsellor = None  # the whole site
+    else:
+        counsellor = actor
+    time_zone = _zone_of(session, operator_id, site)
+    zone = ZoneInfo(time_zone)
+    today = (now or utcnow()).astimezone(zone).date()
+    day = day or today
+    view = "semaine" if view == "semaine" else "jour"
+    first = day - timedelta(days=day.weekday()) if view == "semaine" else day
+    last = first + timedelta(days=6 if view == "semaine" else 0)
+    step = timedelta(days=7 if view == "semaine" else 1)
+    days = _fill_days(session, operator_id, counsellor, site, first, last, zone, today)
+    return CalendarView(
+        view=view,
+        day=day,
+        time_zone=time_zone,
+        counsellor=counsellor,
+        site=site,
+        days=days,
+        counsellors=list_colleagues(session=session, operator_id=operator_id)
+        if is_manager(actor)
+        else [actor],
+        sites=list(
+            session.exec(
+                select(Site)
+                .where(Site.operator_id == operator_id, Site.active.is_(True))
+                .order_by(Site.name)
+            )
+        ),
+        can_pick_counsellor=is_manager(actor),
+        previous_day=day - step,
+        next_day=day + step,
+        today=today,
+    )
+
+
+def _fill_days(session, operator_id, counsellor, site, first, last, zone, today):
+    start, end = _utc_bounds(first, last, zone)
+    query = (
+        select(Appointment, AppointmentType, Beneficiary, StaffUser, TriageRequest)
+        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
+        .join(Beneficiary, Beneficiary.id == Appointment.beneficiary_id)
+        .join(StaffUser, StaffUser.id == Appointment.counsellor_id)
+        .outerjoin(TriageRequest, TriageRequest.id == Appointment.triage_request_id)
+        .where(
+            Appointment.operator_id == operator_id,
+            Appointment.starts_at < end,
+            Appointment.ends_at > start,
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+    )
+    if counsellor is not None:
+        query = query.where(Appointment.counsellor_id == counsellor.id)
+    if site is not None:
+        query = query.where(Appointment.site_id == site.id)
+    site_names = {
+        s.id: s.name for s in session.exec(select(Site).where(Site.operator_id == operator_id))
+    }
+    days = {
+        first + timedelta(days=n): CalendarDay(first + timedelta(days=n))
+        for n in range((last - first).days + 1)
+    }
+    busy: dict[tuple[int, date], list[tuple[datetime, datetime]]] = {}
+    for appointment, kind, person, staff, triage in session.exec(query):
+        local_start = appointment.starts_at.astimezone(zone)
+        if appointment.status != "cancelled":
+            key = (appointment.counsellor_id, local_start.date())
+            busy.setdefault(key, []).append(
+                (local_start, appointment.blocks_until.astimezone(zone))
+            )
+        if local_start.date() not in days:
+            continue
+        link = f"/cases/{appointment.case_id}" if appointment.case_id else None
+        if link is None and triage is not None:
+            link = f"/cases/{triage.case_id}" if triage.case_id else f"/triage/{triage.id}"
+        days[local_start.date()].entries.append(
+            CalendarEntry(
+                appointment=appointment,
+                type_name=kind.name,
+                beneficiary_name=person.full_name,
+                link=link,
+                counsellor_name=staff.full_name,
+                site_name=site_names.get(appointment.site_id, "À distance"),
+                start=local_start,
+                end=appointment.ends_at.astimezone(zone),
+                can_mark=appointment.status == "booked" and local_start.date() <= today,
+            )
+        )
+    _add_free_time(session, operator_id, counsellor, site, days, zone, busy, start, end)
+    return list(days.values())
+
+
+def _add_free_time(session, operator_id, counsellor, site, days, zone, busy, start, end):
+    """The opening slots of each day minus appointments and absences: shown faintly."""
+    first, last = min(days), max(days)
+    query = (
+        select(OpeningSlot, StaffUser)
+        .join(StaffUser, StaffUser.id == OpeningSlot.counsellor_id)
+        .where(
+            OpeningSlot.operator_id == operator_id,
+            OpeningSlot.valid_from <= last,
+            (OpeningSlot.valid_until.is_(None)) | (OpeningSlot.valid_until >= first),
+        )
+    )
+    if counsellor is not None:
+        query = query.where(OpeningSlot.counsellor_id == counsellor.id)
+    if site is not None:
+        query = query.where(OpeningSlot.site_id == site.id)
+    openings = list(session.exec(query))
+    absences = list(
+        session.exec(
+            select(Absence).where(
+                Absence.operator_id == operator_id, Absence.starts_at < end, Absence.ends_at > start
+            )
+        )
+    )
+    for day, calendar_day in days.items():
+        for opening, staff in openings:
+            if opening.weekday != day.weekday() or opening.valid_from > day:
+                continue
+            if opening.valid_until is not None and opening.valid_until < day:
+                continue
+            span_start = datetime.combine(day, opening.start_time, tzinfo=zone)
+            span_end = datetime.combine(day, opening.end_time, tzinfo=zone)
+            taken = list(busy.get((staff.id, day), []))
+            taken += [
+                (a.starts_at.astimezone(zone), a.ends_at.astimezone(zone))
+                for a in absences
+                if a.counsellor_id == staff.id
+            ]
+            for free_start, free_end in _subtract(span_start, span_end, taken):
+                calendar_day.free.append(FreeSpan(free_start, free_end, staff.full_name))
+        calendar_day.free.sort(key=lambda span: (span.start, span.counsellor_name))
+
+
+def _subtract(start, end, taken):
+    spans = [(start, end)]
+    for busy_start, busy_end in sorted(taken):
+        next_spans = []
+        for s, e in spans:
+            if busy_end <= s or busy_start >= e:
+                next_spans.append((s, e))
+                continue
+            if busy_start > s:
+                next_spans.append((s, busy_start))
+            if busy_end < e:
+                next_spans.append((busy_end, e))
+        spans = next_spans
+    return [(s, e) for s, e in spans if e > s]
+
+
+# ---- attendance ----------------------------------------------------------------------------
+
+
+@dataclass
+class MarkResult:
+    appointment: Appointment
+    notice: str
+
+
+def get_appointment(*, session: Session, actor: StaffUser, appointment_id: int) -> Appointment:
+    return load_owned(session, Appointment, appointment_id, actor)
+
+
+def mark_attendance(
+    *,
+    session: Session,
+    actor: StaffUser,
+    appointment_id: int,
+    status: str,
+    now: datetime | None = None,
+) -> MarkResult:
+    """Honoured, no-show or excused; honoured pre-records the interaction on the case."""
+    appointment = get_appointment(session=session, actor=actor, appointment_id=appointment_id)
+    if status not in ATTENDANCE_MARKS:
+        raise Invalid({"status": "Choix invalide"})
+    if appointment.counsellor_id != actor.id and not is_manager(actor):
+        raise Forbidden("Ce rendez-vous est celui d'un·e collègue.")
+    if appointment.status != "booked":
+        label = STATUS_LABELS.get(appointment.status, appointment.status).lower()
+        raise Conflict(f"Ce rendez-vous est déjà marqué « {label} ».")
+    now = now or utcnow()
+    site = session.get(Site, appointment.site_id) if appointment.site_id else None
+    zone = ZoneInfo(_zone_of(session, appointment.operator_id, site))
+    if appointment.starts_at.astimezone(zone).date() > now.astimezone(zone).date():
+        raise Conflict("Ce rendez-vous est à venir : il se marque le jour même ou après.")
+    if status == "honoured" and appointment.starts_at > now:
+        raise Conflict("Ce rendez-vous n'a pas encore commencé.")
+    appointment.status = status
+    appointment.updated_at = now
+    notice = f"Rendez-vous marqué « {STATUS_LABELS[status].lower()} »."
+    if status == "honoured":
+        notice += " " + _record_honoured(session, actor, appointment)
+    session.add(appointment)
+    session.flush()
+    return MarkResult(appointment, notice.strip())
+
+
+def _record_honoured(session: Session, actor: StaffUser, appointment: Appointment) -> str:
+    if appointment.interaction_id is not None:
+        return ""
+    case_id = appointment.case_id
+    if case_id is None and appointment.triage_request_id is not None:
+        triage = session.get(TriageRequest, appointment.triage_request_id)
+        case_id = triage.case_id if triage else None
+    if case_id is None:
+        return (
+            "Pas encore de dossier (demande à l'accueil) : l'entretien n'a pas été créé, "
+            "saisissez-le une fois le dossier ouvert."
+        )
+    case = session.get(Case, case_id)
+    if not case.is_open:
+        return "Le dossier est clos : l'entretien n'a pas été créé."
+    kind = session.get(AppointmentType, appointment.appointment_type_id)
+    episode_id = None
+    if kind.unit_id is not None:
+        episode_id = session.exec(
+            select(Episode.id)
+            .where(Episode.case_id == case.id, Episode.unit_id == kind.unit_id)
+            .where(Episode.ended_at.is_(None))
+            .order_by(Episode.started_at.desc())
+        ).first()
+    minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    # Recorded in the name of the appointment's counsellor, even when a manager marks it.
+    counsellor = session.get(StaffUser, appointment.counsellor_id)
+    author = counsellor if counsellor and counsellor.sees_cases else actor
+    interaction = record_interaction(
+        session=session,
+        actor=author,
+        case_id=case.id,
+        data=InteractionCreate(
+            occurred_at=appointment.starts_at,
+            duration_minutes=max(1, min(minutes, 600)),
+            channel=CHANNEL_OF_MODE[appointment.mode],
+            episode_id=episode_id,
+        ),
+    )
+    appointment.case_id = case.id
+    appointment.interaction_id = interaction.id
+    return "L'entretien est pré-enregistré dans le dossier : complétez sa synthèse."
+
+
+# ---- no-show rate --------------------------------------------------------------------------
+
+
+@dataclass
+class NoShowRow:
+    name: str
+    honoured: int = 0
+    no_show: int = 0
+
+    @property
+    def seen(self) -> int:
+        return self.honoured + self.no_show
+
+    @property
+    def rate(self) -> float | None:
+        """no-show / (honoured + no-show); None when nothing was marked."""
+        return self.no_show / self.seen if self.seen else None
+
+
+@dataclass
+class NoShowReport:
+    start: date
+    end: date
+    by_counsellor: list[NoShowRow]
+    by_site: list[NoShowRow]
+    total: NoShowRow
+
+
+def no_show_report(*, session: Session, actor: StaffUser, start: date, end: date) -> NoShowReport:
+    """No-show rate per counsellor and per site, over appointments starting in [start, end]."""
+    if not is_manager(actor):
+        raise Forbidden("Réservé aux responsables.")
+    operator_id = operator_of(actor)
+    if end < start:
+        raise Invalid({"au": "La fin précède le début"})
+    zone = ZoneInfo(session.get(Operator, operator_id).time_zone)
+    lower, upper = _utc_bounds(start, end, zone)
+    query = (
+        select(Appointment.counsellor_id, Appointment.site_id, Appointment.status, func.count())
+        .where(
+            Appointment.operator_id == operator_id,
+            Appointment.status.in_(("honoured", "no_show")),
+            Appointment.starts_at >= lower,
+            Appointment.starts_at < upper,
+        )
+        .group_by(Appointment.counsellor_id, Appointment.site_id, Appointment.status)
+    )
+    staff = {
+        s.id: s.full_name
+        for s in session.exec(select(StaffUser).where(StaffUser.operator_id == operator_id))
+    }
+    sites = {
+        s.id: s.name for s in session.exec(select(Site).where(Site.operator_id == operator_id))
+    }
+    by_counsellor: dict[int, NoShowRow] = {}
+    by_site: dict[int | None, NoShowRow] = {}
+    total = NoShowRow("Ensemble")
+    for counsellor_id, site_id, status, count in session.exec(query):
+        counsellor_row = by_counsellor.setdefault(
+            counsellor_id, NoShowRow(staff.get(counsellor_id, "?"))
+        )
+        site_row = by_site.setdefault(site_id, NoShowRow(sites.get(site_id, "À distance")))
+        for row in (counsellor_row, site_row, total):
+            setattr(row, status, getattr(row, status) + count)
+    return NoShowReport(
+        start=start,
+        end=end,
+        by_counsellor=sorted(by_counsellor.values(), key=lambda r: r.name),
+        by_site=sorted(by_site.values(), key=lambda r: r.name),
+        total=total,
+    )
+
+
+# ---- booking on behalf of a beneficiary, from the case ---------------------------------------
+
+
+@dataclass
+class SlotChoice:
+    value: str  # the start, ISO 8601 in UTC: what the form posts back
+    label: str  # « lundi 30 novembre 2026 à 9 h 00 », local
+    free_counsellors: int
+
+
+@dataclass
+class CaseBooking:
+    """What the case page's « Prendre rendez-vous » panel shows."""
+
+    case: Case
+    time_zone: str
+    types: list[AppointmentType]
+    sites: list[Site]
+    modes: list[tuple[str, str]]
+    appointment_type: AppointmentType | None
+    mode: str | None
+    site: Site | None
+    slots: list[SlotChoice]
+    appointments: list[CalendarEntry]
+    # Set after « Ce créneau vient d'être réservé »: the next free ones.
+    next_slots: list[SlotChoice] = field(default_factory=list)
+    # One per rendered form: a double submission books once.
+    idempotency_key: str = field(default_factory=lambda: f"staff-{secrets.token_urlsafe(24)}")
+
+    @property
+    def searched(self) -> bool:
+        return self.appointment_type is not None and self.mode is not None
+
+
+MAX_SLOTS_SHOWN = 40
+
+
+def slot_choices(slots, zone: ZoneInfo) -> list[SlotChoice]:
+    """Distinct starts (from slots.slot_times or SlotTaken.next_slots), labelled locally."""
+    choices, seen = [], set()
+    for item in slots:
+        start = item[0] if isinstance(item, tuple) else item.start
+        count = item[2] if isinstance(item, tuple) and len(item) > 2 else 1
+        if start in seen:
+            continue
+        seen.add(start)
+        local = start.astimezone(zone)
+        label = f"{day_label(local.date())} à {hour_label(local)}"
+        choices.append(SlotChoice(start.astimezone(UTC).isoformat(), label, count))
+    return choices[:MAX_SLOTS_SHOWN]
+
+
+def load_case_booking(
+    *,
+    session: Session,
+    actor: StaffUser,
+    case_id: int,
+    appointment_type_id: int | None = None,
+    mode: str | None = None,
+    site_id: int | None = None,
+    next_slots=None,
+    now: datetime | None = None,
+) -> CaseBooking:
+    """The case's appointments and, once a type and a mode are chosen, the free slots."""
+    case = load_owned(session, Case, case_id, actor)
+    operator_id = case.operator_id
+    types = list(
+        session.exec(
+            select(AppointmentType)
+            .where(AppointmentType.operator_id == operator_id, AppointmentType.active.is_(True))
+            .order_by(AppointmentType.position, AppointmentType.name)
+        )
+    )
+    sites = list(
+        session.exec(
+            select(Site)
+            .where(Site.operator_id == operator_id, Site.active.is_(True))
+            .order_by(Site.name)
+        )
+    )
+    kind = next((t for t in types if t.id == appointment_type_id), None)
+    site = next((s for s in sites if s.id == site_id), None)
+    if site is None and case.site_id:
+        site = next((s for s in sites if s.id == case.site_id), None)
+    mode = mode if mode in MODE_LABELS else None
+    time_zone = _zone_of(session, operator_id, site)
+    zone = ZoneInfo(time_zone)
+    slots: list[SlotChoice] = []
+    if kind is not None and mode is not None and mode in kind.modes.split():
+        now = now or utcnow()
+        today = now.astimezone(zone).date()
+        found = free_slots(
+            session=session,
+            appointment_type=kind,
+            mode=mode,
+            site_id=site.id if site and mode == "on_site" else None,
+            start=today,
+            end=today + timedelta(days=kind.max_horizon_days),
+            now=now,
+        )
+        slots = slot_choices(slot_times(found), zone)
+    return CaseBooking(
+        case=case,
+        time_zone=time_zone,
+        types=types,
+        sites=sites,
+        modes=list(MODE_LABELS.items()),
+        appointment_type=kind,
+        mode=mode,
+        site=site,
+        slots=slots,
+        appointments=_case_appointments(session, case, zone, now or utcnow()),
+        next_slots=slot_choices(next_slots or [], zone),
+    )
+
+
+def _case_appointments(session, case, zone, now) -> list[CalendarEntry]:
+    # The request ids are read first: an OR against a subquery would scan every appointment,
+    # while an OR of two indexed lookups is answered from both indexes.
+    triage_ids = list(
+        session.exec(select(TriageRequest.id).where(TriageRequest.case_id == case.id))
+    )
+    query = (
+        select(Appointment, AppointmentType.name, StaffUser.full_name)
+        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
+        .join(StaffUser, StaffUser.id == Appointment.counsellor_id)
+        .where((Appointment.case_id == case.id) | (Appointment.triage_request_id.in_(triage_ids)))
+        .order_by(Appointment.starts_at.desc())
+    )
+    site_names = dict(
+        session.exec(select(Site.id, Site.name).where(Site.operator_id == case.operator_id)).all()
+    )
+    today = now.astimezone(zone).date()
+    return [
+        CalendarEntry(
+            appointment=a,
+            type_name=type_name,
+            beneficiary_name="",
+            link=None,
+            counsellor_name=counsellor_name,
+            site_name=site_names.get(a.site_id, "À distance"),
+            start=a.starts_at.astimezone(zone),
+            end=a.ends_at.astimezone(zone),
+            can_mark=a.status == "booked" and a.starts_at.astimezone(zone).date() <= today,
+        )
+        for a, type_name, counsellor_name in session.exec(query)
+    ]
+
+
+_FORM_FIELDS = {"appointment_type_id": "motif", "site_id": "lieu", "start": "creneau"}
+
+
+def book_for_case(
+    *,
+    session: Session,
+    actor: StaffUser,
+    case_id: int,
+    appointment_type_id: int | None,
+    mode: str,
+    site_id: int | None,
+    start: datetime | None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book on behalf of the case's beneficiary (booking.book_appointment, via « staff »)."""
+    case = load_owned(session, Case, case_id, actor)
+    errors = {}
+    if appointment_type_id is None:
+        errors["motif"] = "Choisissez un motif"
+    if mode not in MODE_LABELS:
+        errors["mode"] = "Choisissez un mode"
+    if start is None:
+        errors["creneau"] = "Choisissez un créneau"
+    if errors:
+        raise Invalid(errors)
+    try:
+        return book_appointment(
+            session=session,
+            appointment_type_id=appointment_type_id,
+            site_id=site_id if mode == "on_site" else None,
+            mode=mode,
+            start=start,
+            person=None,
+            idempotency_key=idempotency_key or None,
+            via="staff",
+            actor=actor,
+            beneficiary_id=case.beneficiary_id,
+            case_id=case.id,
+            now=now,
+        )
+    except Invalid as exc:
+        raise Invalid(
+            {_FORM_FIELDS.get(name, name): message for name, message in exc.fields.items()}
+        ) from exc
+
+
+def appointments_of_request(*, session, actor, request_id: int) -> list[tuple]:
+    """The appointments booked with a triage request: (appointment, type name, site name)."""
+    statement = (
+        select(Appointment, AppointmentType.name, Site.name)
+        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
+        .outerjoin(Site, Site.id == Appointment.site_id)
+        .where(
+            Appointment.triage_request_id == request_id,
+            Appointment.operator_id == operator_of(actor),
+        )
+        .order_by(Appointment.starts_at)
+    )
+    return list(session.exec(statement).all())

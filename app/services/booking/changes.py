@@ -1,0 +1,189 @@
+"""Cancelling and moving a booked appointment, from the beneficiary's link or by staff; each
+change raises the calendar SEQUENCE and queues its notice."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.core.dates import to_local
+from app.core.errors import Conflict, NotFound
+from app.core.security import InvalidToken, read_link_token
+from app.models.appointments import Appointment, AppointmentType
+from app.models.base import utcnow
+from app.services.booking.messages import (
+    LINK_PURPOSE,
+    AppointmentDetails,
+    appointment_details,
+    queue_cancellation,
+    queue_moved,
+)
+from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
+
+NEXT_SLOTS_SHOWN = 12
+
+
+class InvalidLink(NotFound):
+    default_message = (
+        "Ce lien n'est pas valide ou a expiré. Pour modifier votre rendez-vous, contactez votre "
+        "lieu d'accueil."
+    )
+
+
+class TooLateToChange(Conflict):
+    """Past the type's cancellation cut-off, the beneficiary must call instead."""
+
+
+class SlotTaken(Conflict):
+    """Someone booked the chosen start first; `next_slots` are the ones still free."""
+
+    default_message = "Ce créneau vient d'être réservé. Choisissez un autre horaire."
+
+    def __init__(self, next_slots: list[tuple[datetime, datetime, int]]):
+        super().__init__()
+        self.next_slots = next_slots
+
+
+def open_by_link(*, session: Session, token: str) -> AppointmentDetails:
+    """The appointment a manage link points to; InvalidLink when tampered, expired or unknown."""
+    try:
+        appointment_id = read_link_token(token, purpose=LINK_PURPOSE)
+    except InvalidToken as exc:
+        raise InvalidLink() from exc
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise InvalidLink()
+    return appointment_details(session=session, appointment=appointment)
+
+
+def change_deadline(appointment: Appointment, appointment_type: AppointmentType) -> datetime:
+    """Until when the beneficiary may still cancel or move it themselves."""
+    return appointment.starts_at - timedelta(hours=appointment_type.cancel_cutoff_hours)
+
+
+def can_change(details: AppointmentDetails, now: datetime | None = None) -> bool:
+    appointment = details.appointment
+    return appointment.status == "booked" and (now or utcnow()) < change_deadline(
+        appointment, details.appointment_type
+    )
+
+
+def cancel_appointment(
+    *, session: Session, appointment_id: int, by: str = "beneficiary", now: datetime | None = None
+) -> Appointment:
+    """Cancel a booked appointment (beneficiaries only before the cut-off); frees its time."""
+    now = now or utcnow()
+    details = _changeable(session, appointment_id, by=by, now=now)
+    appointment = details.appointment
+    appointment.status = "cancelled"
+    appointment.cancelled_at = now
+    appointment.ics_sequence += 1
+    appointment.updated_at = now
+    session.add(appointment)
+    session.flush()
+    queue_cancellation(session=session, appointment=appointment)
+    return appointment
+
+
+def move_appointment(
+    *,
+    session: Session,
+    appointment_id: int,
+    start: datetime,
+    by: str = "beneficiary",
+    now: datetime | None = None,
+) -> Appointment:
+    """Move to another free start of the same type, mode and site; the counsellor changes
+    only when theirs is taken. SlotTaken, with the next free slots, when nobody is free."""
+    now = now or utcnow()
+    details = _changeable(session, appointment_id, by=by, now=now)
+    appointment, kind = details.appointment, details.appointment_type
+    previous_start = appointment.starts_at
+    candidates = counsellors_free_at(
+        session=session,
+        appointment_type=kind,
+        mode=appointment.mode,
+        site_id=appointment.site_id,
+        start=start,
+        now=now,
+    )
+    # Keep the same counsellor when they are free: the beneficiary may have met them already.
+    candidates.sort(key=lambda counsellor_id: counsellor_id != appointment.counsellor_id)
+    for counsellor_id in candidates:
+        if _try_move(session, appointment, kind, start=start, counsellor_id=counsellor_id, now=now):
+            queue_moved(session=session, appointment=appointment, previous_start=previous_start)
+            return appointment
+    raise SlotTaken(next_free_slots(session=session, details=details, now=now))
+
+
+def next_free_slots(
+    *, session: Session, details: AppointmentDetails, now: datetime | None = None
+) -> list[tuple[datetime, datetime, int]]:
+    """The earliest free starts of the same type, mode and site (other than the current one)."""
+    now = now or utcnow()
+    appointment, kind = details.appointment, details.appointment_type
+    today = to_local(now, details.time_zone).date()
+    slots = free_slots(
+        session=session,
+        appointment_type=kind,
+        mode=appointment.mode,
+        site_id=appointment.site_id,
+        start=today,
+        end=today + timedelta(days=kind.max_horizon_days),
+        now=now,
+    )
+    times = [t for t in slot_times(slots) if t[0] != appointment.starts_at]
+    return times[:NEXT_SLOTS_SHOWN]
+
+
+def _changeable(session: Session, appointment_id: int, *, by: str, now: datetime):
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound("Rendez-vous introuvable.")
+    details = appointment_details(session=session, appointment=appointment)
+    if appointment.status != "booked":
+        raise Conflict("Ce rendez-vous n'est plus modifiable : il est annulé ou déjà passé.")
+    if by == "beneficiary" and not can_change(details, now):
+        raise TooLateToChange(too_late_message(details))
+    return details
+
+
+def too_late_message(details: AppointmentDetails) -> str:
+    hours = details.appointment_type.cancel_cutoff_hours
+    # Neither sites nor operators have a phone number yet: show it as soon as one exists.
+    phone = getattr(details.site, "phone", None) or getattr(details.operator, "phone", None)
+    contact = f"appelez le {phone}" if phone else f"contactez {details.operator.name}"
+    return (
+        f"Ce rendez-vous ne peut plus être annulé ou déplacé en ligne moins de {hours} heures "
+        f"avant son début. Si vous ne pouvez pas venir, {contact} en indiquant la référence "
+        f"{details.appointment.reference}. Merci de nous prévenir."
+    )
+
+
+def _try_move(
+    session: Session,
+    appointment: Appointment,
+    kind: AppointmentType,
+    *,
+    start: datetime,
+    counsellor_id: int,
+    now: datetime,
+) -> bool:
+    """One attempt in a savepoint: the database's no-overlap rule refuses a taken counsellor."""
+    ends_at = start + timedelta(minutes=kind.duration_minutes)
+    try:
+        with session.begin_nested():
+            appointment.starts_at = start
+            appointment.ends_at = ends_at
+            appointment.blocks_until = ends_at + timedelta(minutes=kind.buffer_minutes)
+            appointment.counsellor_id = counsellor_id
+            appointment.ics_sequence += 1
+            # The new time deserves its own reminder.
+            appointment.reminder_sent_at = None
+            appointment.updated_at = now
+            session.add(appointment)
+            session.flush()
+    except IntegrityError:
+        session.refresh(appointment)
+        return False
+    return True

@@ -1,0 +1,246 @@
+"""What a beneficiary receives about an appointment, through the outbox: confirmation with a
+calendar file, notices of cancellation and move, and the reminder sent before it.
+
+Only e-mail for now. An SMS channel would fit in `_send`: when the beneficiary has a phone but
+no e-mail, queue a short text (date, place, reference, shortened link) in an SMS outbox that the
+same worker delivers; the callers would not change.
+"""
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.core.config import get_settings
+from app.core.dates import format_datetime, to_local
+from app.core.security import create_link_token
+from app.models.appointments import Appointment, AppointmentType
+from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+from app.services.booking.calendar_files import appointment_ics, appointment_place
+from app.services.messaging.outbox import queue_email
+
+LINK_PURPOSE = "appointment"
+# The link still works for a day after the appointment (to read what it was).
+LINK_GRACE = timedelta(days=1)
+
+
+@dataclass
+class AppointmentDetails:
+    """An appointment with everything its messages and pages show."""
+
+    appointment: Appointment
+    appointment_type: AppointmentType
+    site: Site | None
+    operator: Operator
+    beneficiary: Beneficiary
+    counsellor_name: str
+    time_zone: str
+
+    @property
+    def place(self) -> str:
+        return appointment_place(self.appointment, self.site)
+
+    def when(self, value: datetime | None = None) -> str:
+        """« 3 mars 2027 à 14 h 00 », in the site's time zone."""
+        return format_datetime(value or self.appointment.starts_at, self.time_zone)
+
+    def end_time(self) -> str:
+        """« 15 h 00 », in the site's time zone."""
+        return f"{to_local(self.appointment.ends_at, self.time_zone):%H h %M}"
+
+
+def appointment_details(*, session: Session, appointment: Appointment) -> AppointmentDetails:
+    """Load what goes with the appointment (type, site, operator, beneficiary, counsellor)."""
+    site = session.get(Site, appointment.site_id) if appointment.site_id else None
+    operator = session.get(Operator, appointment.operator_id)
+    counsellor = session.get(StaffUser, appointment.counsellor_id)
+    return AppointmentDetails(
+        appointment=appointment,
+        appointment_type=session.get(AppointmentType, appointment.appointment_type_id),
+        site=site,
+        operator=operator,
+        beneficiary=session.get(Beneficiary, appointment.beneficiary_id),
+        counsellor_name=counsellor.full_name if counsellor else "",
+        time_zone=site.time_zone if site else operator.time_zone,
+    )
+
+
+def manage_link(appointment: Appointment) -> str:
+    """The signed link to cancel or move; it expires a day after the appointment ends."""
+    lifetime = max(appointment.ends_at + LINK_GRACE - utcnow(), timedelta(minutes=5))
+    token = create_link_token(purpose=LINK_PURPOSE, subject_id=appointment.id, lifetime=lifetime)
+    return f"{get_settings().public_base_url.rstrip('/')}/rendez-vous/gerer/{token}"
+
+
+# ---------- The messages ----------
+
+
+def queue_confirmation(*, session: Session, appointment: Appointment) -> None:
+    """« Votre rendez-vous est confirmé », with the .ics; nothing without an e-mail address."""
+    details = appointment_details(session=session, appointment=appointment)
+    link = manage_link(appointment)
+    text = (
+        f"{_greeting(details)}"
+        f"Votre rendez-vous « {details.appointment_type.name} » est confirmé.\n\n"
+        f"{_summary(details)}\n"
+        "Pensez à apporter votre CV et, si vous en avez, vos derniers diplômes.\n\n"
+        "Pour annuler ou déplacer ce rendez-vous :\n"
+        f"{link}\n\n"
+        "Le fichier joint ajoute le rendez-vous à votre agenda.\n"
+        f"{_signature(details)}"
+    )
+    _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, "REQUEST", link)
+
+
+def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
+    """The notice that the appointment is cancelled; its .ics removes it from calendars."""
+    details = appointment_details(session=session, appointment=appointment)
+    text = (
+        f"{_greeting(details)}"
+        f"Votre rendez-vous « {details.appointment_type.name} » du {details.when()} "
+        "est annulé.\n\n"
+        f"Référence : {appointment.reference}\n\n"
+        "Vous pouvez reprendre rendez-vous à tout moment.\n"
+        f"{_signature(details)}"
+    )
+    _send(session, details, f"Rendez-vous annulé : {details.when()}", text, "CANCEL", "")
+
+
+def queue_moved(*, session: Session, appointment: Appointment, previous_start: datetime) -> None:
+    """The notice of a new time (old → new); its .ics, with a higher SEQUENCE, replaces the
+    event in calendars."""
+    details = appointment_details(session=session, appointment=appointment)
+    link = manage_link(appointment)
+    text = (
+        f"{_greeting(details)}"
+        f"Votre rendez-vous « {details.appointment_type.name} » est déplacé :\n"
+        f"ancien horaire : {details.when(previous_start)}\n"
+        f"nouvel horaire : {details.when()}\n\n"
+        f"{_summary(details)}\n"
+        "Pour annuler ou déplacer à nouveau ce rendez-vous :\n"
+        f"{link}\n"
+        f"{_signature(details)}"
+    )
+    _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, "REQUEST", link)
+
+
+def queue_reminder(*, session: Session, appointment: Appointment) -> None:
+    """The reminder before the appointment, with the link to cancel or move it."""
+    details = appointment_details(session=session, appointment=appointment)
+    link = manage_link(appointment)
+    text = (
+        f"{_greeting(details)}"
+        f"Nous vous rappelons votre rendez-vous « {details.appointment_type.name} ».\n\n"
+        f"{_summary(details)}\n"
+        "Si vous ne pouvez pas venir, prévenez-nous en annulant ou en déplaçant le "
+        f"rendez-vous :\n{link}\n"
+        f"{_signature(details)}"
+    )
+    _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, None, link)
+
+
+def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
+    """Queue the reminder of each booked appointment starting within `reminder_hours`, once;
+    returns how many appointments were reminded (safe with several workers at once)."""
+    now = now or utcnow()
+    window = timedelta(hours=get_settings().reminder_hours)
+    horizon = now + window
+    due = select(Appointment.id).where(
+        Appointment.status == "booked",
+        col(Appointment.reminder_sent_at).is_(None),
+        col(Appointment.starts_at) > now,
+        col(Appointment.starts_at) <= horizon,
+    )
+    reminded = 0
+    for appointment_id in list(session.exec(due)):
+        # The conditional UPDATE claims the reminder: another worker's pass finds it taken.
+        claim = (
+            update(Appointment)
+            .where(
+                col(Appointment.id) == appointment_id, col(Appointment.reminder_sent_at).is_(None)
+            )
+            .values(reminder_sent_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if session.exec(claim).rowcount != 1:
+            continue
+        appointment = session.get(Appointment, appointment_id)
+        session.refresh(appointment)
+        if appointment.updated_at > appointment.starts_at - window:
+            continue  # booked or moved inside the window: its confirmation was the reminder
+        queue_reminder(session=session, appointment=appointment)
+        reminded += 1
+    return reminded
+
+
+# ---------- Pieces ----------
+
+
+def _greeting(details: AppointmentDetails) -> str:
+    b = details.beneficiary
+    return f"Bonjour {b.first_name} {b.last_name},\n\n"
+
+
+def _summary(details: AppointmentDetails) -> str:
+    a = details.appointment
+    lines = [
+        f"Date : {details.when()} (fin à {details.end_time()})",
+        f"Lieu : {details.place}",
+    ]
+    if a.mode == "phone":
+        lines.append("Votre conseiller·ère vous appellera au numéro que vous avez indiqué.")
+    elif a.mode == "video":
+        lines.append("Votre conseiller·ère vous enverra le lien de la visio avant le rendez-vous.")
+    if details.site and details.site.accessibility and a.mode == "on_site":
+        lines.append(f"Accessibilité : {details.site.accessibility}")
+    lines.append(f"Référence : {a.reference}")
+    return "\n".join(lines) + "\n"
+
+
+def _signature(details: AppointmentDetails) -> str:
+    return f"\n{details.operator.name} — conseil en évolution professionnelle\n"
+
+
+def _send(
+    session: Session,
+    details: AppointmentDetails,
+    subject: str,
+    text: str,
+    method: str | None,
+    link: str,
+) -> None:
+    beneficiary = details.beneficiary
+    if not beneficiary.email:
+        return  # see the module docstring: an SMS would go here
+    attachments = []
+    if method:
+        ics = appointment_ics(
+            details.appointment,
+            appointment_type=details.appointment_type,
+            site=details.site,
+            counsellor_name=details.counsellor_name,
+            operator_name=details.operator.name,
+            method=method,
+            manage_url=link,
+        )
+        attachments.append(
+            {
+                "filename": "rendez-vous.ics",
+                "content_type": "text/calendar",
+                "content_b64": base64.b64encode(ics).decode(),
+            }
+        )
+    queue_email(
+        session=session,
+        recipient=beneficiary.email,
+        subject=subject,
+        text=text,
+        operator_id=details.appointment.operator_id,
+        case_id=details.appointment.case_id,
+        attachments=attachments,
+    )

@@ -1,0 +1,559 @@
+"""Booking an appointment (online, through the public API or by staff) and asking to be called
+back: the person is found or created, the request lands in the triage queue, and the database's
+no-overlap rule decides who gets a slot when several people take it at once."""
+
+import hashlib
+import math
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from pydantic import model_validator
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, select
+
+from app.core.errors import Conflict, Invalid, NotFound
+from app.models.appointments import MODES, Appointment, AppointmentType
+from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, OptionalEmail
+from app.models.cases import Case
+from app.models.fields import (
+    OptionalPhone,
+    OptionalPostcode,
+    PersonName,
+    search_key,
+)
+from app.models.nomenclatures import CepSituation, Channel, RequestMotive
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+from app.models.triage import TriageRequest
+from app.services.access.scope import load_owned, operator_of
+from app.services.booking.geography import distance_km, postcode_position
+from app.services.booking.messages import queue_confirmation
+from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
+from app.services.cases.beneficiaries import find_duplicates
+
+NEXT_SLOTS_SHOWN = 6
+NEXT_SLOTS_DAYS = 14
+CALLBACK_PREFIX = "Demande de rappel (aucun créneau libre en ligne)"
+
+
+class BookingPerson(SQLModel):
+    """Who books, as typed in the public form or sent to the public API."""
+
+    first_name: PersonName
+    last_name: PersonName
+    email: OptionalEmail = None
+    phone: OptionalPhone = None
+    postcode: OptionalPostcode = None
+    consent: bool = False
+    request: str = ""
+
+    @model_validator(mode="after")
+    def _trim_request(self):
+        self.request = self.request.replace("\x00", "").strip()[:2000]
+        return self
+
+
+class SlotTaken(Conflict):
+    """Someone else got the slot first; `next_slots` are (start, end, count) still free."""
+
+    default_message = "Ce créneau vient d'être réservé"
+
+    def __init__(
+        self, next_slots: list[tuple[datetime, datetime, int]], message: str | None = None
+    ):
+        super().__init__(message)
+        self.next_slots = next_slots
+
+
+def _check_person(person: BookingPerson | None, *, needs_consent: bool) -> BookingPerson:
+    if person is None:
+        raise Invalid({"first_name": "Ce champ est obligatoire"})
+    errors = {}
+    if not person.email and not person.phone:
+        errors["email"] = "Indiquez une adresse e-mail ou un numéro de téléphone"
+    if needs_consent and not person.consent:
+        errors["consent"] = "Votre accord est nécessaire pour traiter votre demande"
+    if errors:
+        raise Invalid(errors)
+    return person
+
+
+def get_bookable_type(
+    *, session: Session, appointment_type_id: int, operator_id: int | None = None, online: bool
+) -> AppointmentType:
+    """An active type (bookable online when `online`), of the operator when one is given."""
+    kind = session.get(AppointmentType, appointment_type_id) if appointment_type_id > 0 else None
+    if (
+        kind is None
+        or not kind.active
+        or (online and not kind.online_bookable)
+        or (operator_id is not None and kind.operator_id != operator_id)
+    ):
+        raise Invalid({"appointment_type_id": "Ce motif de rendez-vous n'est pas proposé"})
+    return kind
+
+
+def check_place(
+    *, session: Session, appointment_type: AppointmentType, mode: str, site_id: int | None
+) -> Site | None:
+    """The mode must be offered for the type; a visit needs an active site of the operator."""
+    if mode not in MODES or mode not in appointment_type.modes.split():
+        raise Invalid({"mode": "Ce mode de rendez-vous n'est pas proposé pour ce motif"})
+    if site_id is None:
+        if mode == "on_site":
+            raise Invalid({"site_id": "Choisissez un lieu d'accueil"})
+        return None
+    site = session.get(Site, site_id) if site_id > 0 else None
+    if site is None or site.operator_id != appointment_type.operator_id or not site.active:
+        raise Invalid({"site_id": "Ce lieu d'accueil n'est pas proposé"})
+    return site
+
+
+def next_free_times(
+    *,
+    session: Session,
+    appointment_type: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    after: datetime,
+    now: datetime | None = None,
+    limit: int = NEXT_SLOTS_SHOWN,
+) -> list[tuple[datetime, datetime, int]]:
+    """The first free (start, end, count) from `after` on, within two weeks."""
+    slots = free_slots(
+        session=session,
+        appointment_type=appointment_type,
+        mode=mode,
+        site_id=site_id,
+        start=after.astimezone(UTC).date() - timedelta(days=1),
+        end=after.astimezone(UTC).date() + timedelta(days=NEXT_SLOTS_DAYS),
+        now=now,
+    )
+    return [t for t in slot_times(slots) if t[0] >= after][:limit]
+
+
+def _find_or_create_beneficiary(
+    session: Session, operator_id: int, person: BookingPerson
+) -> Beneficiary:
+    """The known person with this e-mail or phone, else a new one (de-duplicated on entry).
+
+    A known person's identity is never overwritten from a public form: anyone may type an
+    e-mail address; only their consent is recorded."""
+    data = BeneficiaryCreate(**person.model_dump(exclude={"request"}))
+    known = find_duplicates(session=session, operator_id=operator_id, data=data)
+    if known:
+        beneficiary = min(known, key=lambda b: b.id)
+        if person.consent and beneficiary.consent_at is None:
+            beneficiary.consent_at = utcnow()
+            session.add(beneficiary)
+        return beneficiary
+    beneficiary = Beneficiary(
+        operator_id=operator_id,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        email=data.email.lower() if data.email else None,
+        phone=data.phone,
+        postcode=data.postcode,
+        consent_at=utcnow() if data.consent else None,
+    )
+    digits = (beneficiary.phone or "").replace("+33", "0")
+    beneficiary.search_text = search_key(
+        beneficiary.first_name, beneficiary.last_name, beneficiary.email, beneficiary.phone, digits
+    )[:600]
+    session.add(beneficiary)
+    session.flush()
+    return beneficiary
+
+
+def _triage_request(
+    session: Session, operator_id: int, beneficiary_id: int, site_id: int | None, text: str
+) -> TriageRequest:
+    request = TriageRequest(
+        operator_id=operator_id,
+        beneficiary_id=beneficiary_id,
+        site_id=site_id,
+        channel=Channel.WEB.value,
+        motive=RequestMotive.OTHER.value,
+        cep_situation=CepSituation.PRIVATE_WORKER.value,
+        request_text=text,
+    )
+    session.add(request)
+    session.flush()
+    return request
+
+
+def scoped_idempotency_key(
+    key: str | None, *, operator_id: int, person: BookingPerson | None, beneficiary_id: int | None
+) -> str | None:
+    """The key as stored: the one the form or the client sent, bound to the operator and the
+    person booked for (the case's beneficiary, or the e-mail and phone typed), so that the
+    same key sent to another operator or for someone else never finds their appointment.
+
+    A digest, so that the one unique index on the column is unique per operator and person,
+    and a key of any length fits."""
+    key = (key or "").strip()
+    if not key:
+        return None
+    if beneficiary_id is not None:
+        who = f"beneficiary:{beneficiary_id}"
+    elif person is not None:
+        who = f"person:{(person.email or '').lower()}|{person.phone or ''}"
+    else:
+        who = "nobody"  # refused further on: a booking needs a person
+    scope = f"{key}\n{operator_id}\n{who}"
+    return "k-" + hashlib.sha256(scope.encode()).hexdigest()
+
+
+def _by_key(session: Session, operator_id: int, idempotency_key: str | None) -> Appointment | None:
+    if not idempotency_key:
+        return None
+    statement = select(Appointment).where(
+        Appointment.operator_id == operator_id, Appointment.idempotency_key == idempotency_key
+    )
+    return session.exec(statement).first()
+
+
+# Namespace of the advisory locks that queue bookings of one counsellor (PostgreSQL).
+_COUNSELLOR_LOCK = 7321
+
+
+def _queue_behind_other_bookings(session: Session, counsellor_id: int) -> None:
+    """On PostgreSQL, wait for the counsellor's other bookings in progress to end first.
+
+    Two transactions inserting overlapping rows check the exclusion constraint against each
+    other's uncommitted row and deadlock; queued, the later one sees the committed row and gets
+    a plain IntegrityError. Counsellors are tried in id order, so the locks cannot cycle.
+    SQLite needs nothing: its writes are serialised (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :counsellor)"),
+            {"namespace": _COUNSELLOR_LOCK, "counsellor": counsellor_id},
+        )
+
+
+def _insert_for_first_free(
+    session: Session, values: dict, counsellor_ids: list[int]
+) -> Appointment | None:
+    """Try each counsellor in turn; the database refuses an overlap (IntegrityError)."""
+    for counsellor_id in sorted(counsellor_ids):
+        _queue_behind_other_bookings(session, counsellor_id)
+        # A fresh row each time: a rolled-back insert may leave its id on the old object.
+        appointment = Appointment(**values, counsellor_id=counsellor_id)
+        try:
+            with session.begin_nested():
+                session.add(appointment)
+                session.flush()
+        except IntegrityError as exc:
+            if "no_overlap" not in str(exc.orig):
+                raise
+            continue
+        return appointment
+    return None
+
+
+def book_appointment(
+    *,
+    session: Session,
+    appointment_type_id: int,
+    site_id: int | None,
+    mode: str,
+    start: datetime,
+    person: BookingPerson | None,
+    idempotency_key: str | None,
+    via: str = "online",
+    actor: StaffUser | None = None,
+    beneficiary_id: int | None = None,
+    case_id: int | None = None,
+    operator_id: int | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book `start` with the first counsellor still free, or raise SlotTaken with what is next.
+
+    Nothing is written when it fails: the whole booking runs in a savepoint. The same
+    idempotency key sent again for the same person at the same operator returns the
+    appointment it booked (a double submission, a retry after a timeout)."""
+    if actor is not None:
+        operator_id = operator_of(actor)
+    kind = get_bookable_type(
+        session=session,
+        appointment_type_id=appointment_type_id,
+        operator_id=operator_id,
+        online=via != "staff",
+    )
+    idempotency_key = scoped_idempotency_key(
+        idempotency_key,
+        operator_id=kind.operator_id,
+        person=person,
+        beneficiary_id=beneficiary_id,
+    )
+    existing = _by_key(session, kind.operator_id, idempotency_key)
+    if existing is not None:
+        return existing
+    site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
+    # Held until the end: the session's identity map keeps only the objects still referenced,
+    # and the slot check and the confirmation read the operator too.
+    operator = session.get(Operator, kind.operator_id)
+    if start.tzinfo is None:
+        raise Invalid({"start": "Créneau invalide"})
+    start = start.astimezone(UTC)
+    counsellor_ids = counsellors_free_at(
+        session=session,
+        appointment_type=kind,
+        mode=mode,
+        site_id=site_id,
+        start=start,
+        now=now,
+    )
+    try:
+        with session.begin_nested():
+            appointment = _book_in_savepoint(
+                session,
+                kind=kind,
+                site=site,
+                operator_code=operator.code,
+                mode=mode,
+                start=start,
+                person=person,
+                idempotency_key=idempotency_key,
+                via=via,
+                actor=actor,
+                beneficiary_id=beneficiary_id,
+                case_id=case_id,
+                counsellor_ids=counsellor_ids,
+            )
+    except IntegrityError as exc:
+        # A double submission racing this one committed first: its booking is the answer.
+        if idempotency_key and "idempotency_key" in str(exc.orig):
+            found = _by_key(session, kind.operator_id, idempotency_key)
+            if found is not None:
+                return found
+        raise
+    except SlotTaken:
+        raise SlotTaken(
+            next_free_times(
+                session=session,
+                appointment_type=kind,
+                mode=mode,
+                site_id=site_id,
+                after=start,
+                now=now,
+            )
+        ) from None
+    queue_confirmation(session=session, appointment=appointment)
+    return appointment
+
+
+def _book_in_savepoint(
+    session: Session,
+    *,
+    kind: AppointmentType,
+    site: Site | None,
+    operator_code: str,
+    mode: str,
+    start: datetime,
+    person: BookingPerson | None,
+    idempotency_key: str | None,
+    via: str,
+    actor: StaffUser | None,
+    beneficiary_id: int | None,
+    case_id: int | None,
+    counsellor_ids: list[int],
+) -> Appointment:
+    if not counsellor_ids:
+        raise SlotTaken([])
+    operator_id = kind.operator_id
+    request_text = person.request if person else ""
+    triage_id = None
+    if case_id is not None:
+        if actor is None:
+            raise NotFound()
+        beneficiary_id = load_owned(session, Case, case_id, actor).beneficiary_id
+    if beneficiary_id is not None:
+        if actor is None:
+            raise NotFound()
+        beneficiary = load_owned(session, Beneficiary, beneficiary_id, actor)
+    else:
+        person = _check_person(person, needs_consent=via != "staff")
+        beneficiary = _find_or_create_beneficiary(session, operator_id, person)
+    if via != "staff":
+        triage_id = _triage_request(
+            session, operator_id, beneficiary.id, site.id if site else None, request_text
+        ).id
+    ends_at = start + timedelta(minutes=kind.duration_minutes)
+    values = dict(
+        operator_id=operator_id,
+        # Temporary and unique; the readable reference needs the id (see below).
+        reference=f"TMP-{uuid.uuid4().hex[:20]}",
+        appointment_type_id=kind.id,
+        site_id=site.id if site else None,
+        mode=mode,
+        starts_at=start,
+        ends_at=ends_at,
+        blocks_until=ends_at + timedelta(minutes=kind.buffer_minutes),
+        beneficiary_id=beneficiary.id,
+        triage_request_id=triage_id,
+        case_id=case_id,
+        booked_via=via,
+        booked_by_id=actor.id if actor else None,
+        request_text=request_text,
+        idempotency_key=idempotency_key,
+        ics_uid=f"{uuid.uuid4()}@filrouge",
+    )
+    appointment = _insert_for_first_free(session, values, counsellor_ids)
+    if appointment is None:
+        raise SlotTaken([])
+    # From the id, so that concurrent bookings never race for the same reference.
+    appointment.reference = f"RDV-{operator_code}-{appointment.id:06d}"
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def request_callback(
+    *,
+    session: Session,
+    operator_id: int,
+    person: BookingPerson,
+    appointment_type_id: int | None = None,
+    site_id: int | None = None,
+    mode: str | None = None,
+) -> TriageRequest:
+    """Nothing free online: the request lands in the triage queue, asking to be called back."""
+    person = _check_person(person, needs_consent=True)
+    if not person.phone:
+        raise Invalid({"phone": "Indiquez le numéro auquel vous rappeler"})
+    details = [CALLBACK_PREFIX]
+    if appointment_type_id:
+        kind = get_bookable_type(
+            session=session,
+            appointment_type_id=appointment_type_id,
+            operator_id=operator_id,
+            online=True,
+        )
+        details.append(f"Motif : {kind.name}")
+    if mode in MODES:
+        details.append(f"Mode souhaité : {_MODE_LABELS[mode]}")
+    site = None
+    if site_id:
+        site = session.get(Site, site_id)
+        if site is None or site.operator_id != operator_id:
+            site = None
+    if person.request:
+        details.append(person.request)
+    with session.begin_nested():
+        beneficiary = _find_or_create_beneficiary(session, operator_id, person)
+        return _triage_request(
+            session, operator_id, beneficiary.id, site.id if site else None, "\n".join(details)
+        )
+
+
+_MODE_LABELS = {"on_site": "sur place", "phone": "par téléphone", "video": "en visio"}
+
+
+# ---------- What the public pages offer ----------
+
+
+def operator_by_code(*, session: Session, code: str) -> Operator:
+    operator = session.exec(select(Operator).where(Operator.code == code.strip().upper())).first()
+    if operator is None:
+        raise NotFound("Cet opérateur est inconnu.")
+    return operator
+
+
+def bookable_types(*, session: Session, operator_id: int) -> list[AppointmentType]:
+    statement = select(AppointmentType).where(
+        AppointmentType.operator_id == operator_id,
+        AppointmentType.active,
+        AppointmentType.online_bookable,
+    )
+    return list(session.exec(statement.order_by(AppointmentType.position, AppointmentType.name)))
+
+
+def departement_of_postcode(postcode: str | None) -> str | None:
+    """The département a postcode usually belongs to (20xxx: 200–201 Corse-du-Sud, else 2B)."""
+    if not postcode or len(postcode) != 5 or not postcode.isdigit():
+        return None
+    if postcode.startswith("97"):
+        return postcode[:3]
+    if postcode.startswith("20"):
+        return "2A" if postcode[:3] in ("200", "201") else "2B"
+    return postcode[:2]
+
+
+def _departement_key(code: str | None) -> tuple[int, str]:
+    if code in ("2A", "2B"):
+        return (20, code)
+    return (int(code), "") if code and code.isdigit() else (999, code or "")
+
+
+def sites_for_booking(*, session: Session, operator_id: int, postcode: str | None) -> list[Site]:
+    """Active sites, nearest first when the person's postcode resolves (offline data, see
+    app/data), otherwise the person's département first; then by département and name."""
+    sites = session.exec(select(Site).where(Site.operator_id == operator_id, Site.active)).all()
+    own = departement_of_postcode(postcode)
+    here = postcode_position(postcode)
+
+    def key(site: Site):
+        dept = departement_of_postcode(site.postcode)
+        there = postcode_position(site.postcode) if here else None
+        distance = distance_km(here, there) if there else math.inf
+        return (
+            distance,
+            dept != own if own else False,
+            _departement_key(dept),
+            site.name.casefold(),
+        )
+
+    return sorted(sites, key=key)
+
+
+def time_zone_of(*, session: Session, operator_id: int, site_id: int | None) -> str:
+    site = session.get(Site, site_id) if site_id else None
+    return site.time_zone if site else session.get(Operator, operator_id).time_zone
+
+
+def offered_times(
+    *,
+    session: Session,
+    appointment_type: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    first_day: date,
+    days: int = 7,
+    now: datetime | None = None,
+) -> list[tuple[datetime, datetime, int]]:
+    """Free (start, end, count) between two local days, earliest first."""
+    slots = free_slots(
+        session=session,
+        appointment_type=appointment_type,
+        mode=mode,
+        site_id=site_id,
+        start=first_day,
+        end=first_day + timedelta(days=days - 1),
+        now=now,
+    )
+    return slot_times(slots)
+
+
+def first_free_start(
+    *,
+    session: Session,
+    appointment_type: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    now: datetime | None = None,
+) -> datetime | None:
+    """The first free start within the type's horizon, or None: then offer a callback."""
+    now = now or utcnow()
+    slots = free_slots(
+        session=session,
+        appointment_type=appointment_type,
+        mode=mode,
+        site_id=site_id,
+        start=now.date() - timedelta(days=1),
+        end=now.date() + timedelta(days=appointment_type.max_horizon_days + 1),
+        now=now,
+    )
+    return slots[0].start if slots else None

@@ -1,0 +1,44 @@
+"""Interactions (actes): dated contacts, within an episode or outside any unit (hors UO)."""
+
+from sqlmodel import Session, select
+
+from app.core.errors import Conflict, Invalid
+from app.models.cases import Episode, Interaction, InteractionCreate
+from app.models.staff import StaffUser
+from app.services.access.scope import load_owned
+from app.services.cases.lifecycle import get_case, touch
+
+
+def record_interaction(
+    *, session: Session, actor: StaffUser, case_id: int, data: InteractionCreate
+) -> Interaction:
+    """Record a contact by the actor; an episode, when given, must belong to the same case."""
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    if not case.is_open:
+        raise Conflict("Ce dossier est clos : rouvrez-le pour enregistrer un entretien.")
+    if data.episode_id is not None:
+        episode = session.get(Episode, data.episode_id)
+        if episode is None or episode.case_id != case.id:
+            raise Invalid({"episode_id": "Cet épisode n'appartient pas au dossier"})
+    interaction = Interaction(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        counsellor_id=actor.id,
+        **data.model_dump(),
+    )
+    touch(case, data.occurred_at)
+    session.add_all([interaction, case])
+    session.flush()
+    return interaction
+
+
+def get_interaction(*, session: Session, actor: StaffUser, interaction_id: int) -> Interaction:
+    return load_owned(session, Interaction, interaction_id, actor)
+
+
+def interactions_of_case(*, session: Session, actor: StaffUser, case_id: int) -> list[Interaction]:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    statement = (
+        select(Interaction).where(Interaction.case_id == case.id).order_by(Interaction.occurred_at)
+    )
+    return list(session.exec(statement))

@@ -1,0 +1,154 @@
+"""Control campaigns: draw a reproducible random sample of the units delivered in a period.
+
+The draw needs nothing but the seed and the population: every billable unit ended in the
+period is ranked by SHA-256("seed:episode id") and the first ones are taken. A controller can
+redo it with any tool, and it does not depend on Python's random module across versions."""
+
+import hashlib
+import math
+import secrets
+from collections.abc import Iterable
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, func, select
+
+from app.core.errors import Conflict, Invalid
+from app.models.cases import Case, Episode
+from app.models.catalogue import ServiceUnit
+from app.models.control import (
+    MAX_SEED,
+    CampaignCreate,
+    ControlCampaign,
+    ControlSampleUnit,
+    PackStatus,
+)
+from app.models.staff import StaffUser
+from app.services.access.scope import load_owned
+from app.services.reports.ledger import delivered_in, ledger_operator
+
+DRAW_METHOD = (
+    "Unités facturables terminées dans la période, classées par SHA-256 de « graine:identifiant "
+    "de l'unité » (hexadécimal croissant) ; les premières forment l'échantillon."
+)
+RECENT_CAMPAIGNS = 20
+SHOWN_UNITS = 200  # on the campaign's page; the manifest lists them all
+
+
+def draw_rank(seed: int, episode_id: int) -> str:
+    return hashlib.sha256(f"{seed}:{episode_id}".encode()).hexdigest()
+
+
+def draw_sample(population: Iterable[int], size: int, seed: int) -> list[int]:
+    """The `size` episode ids with the smallest ranks, in rank order."""
+    return sorted(population, key=lambda episode_id: draw_rank(seed, episode_id))[:size]
+
+
+def sample_size_for(population: int, *, size: int | None, rate: float | None) -> int:
+    """The asked size, or the rate in percent rounded up (a rate never draws zero units)."""
+    wanted = size if size is not None else math.ceil(population * rate / 100)
+    return min(wanted, population)
+
+
+def create_campaign(
+    *, session: Session, actor: StaffUser, request: CampaignCreate
+) -> ControlCampaign:
+    """Draw the sample now and queue its proof pack; the seed is random unless given."""
+    operator = ledger_operator(session, actor)
+    population = list(
+        session.exec(
+            select(Episode.id)
+            .join(Case, col(Case.id) == Episode.case_id)
+            .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+            .where(
+                *delivered_in(operator, request.period_start, request.period_end, None),
+                col(ServiceUnit.billable).is_(True),
+            )
+        )
+    )
+    if not population:
+        raise Invalid({"au": "Aucune unité facturable n'a été terminée dans cette période"})
+    seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
+    size = sample_size_for(len(population), size=request.sample_size, rate=request.sample_rate)
+    drawn = draw_sample(population, size, seed)
+    campaign = ControlCampaign(
+        operator_id=operator.id,
+        created_by_id=actor.id,
+        period_start=request.period_start,
+        period_end=request.period_end,
+        sample_size=request.sample_size,
+        sample_rate=request.sample_rate,
+        seed=seed,
+        pseudonymise=request.pseudonymise,
+        population=len(population),
+        drawn=len(drawn),
+    )
+    session.add(campaign)
+    session.flush()
+    session.execute(
+        insert(ControlSampleUnit),
+        [
+            {"campaign_id": campaign.id, "episode_id": episode_id, "position": position}
+            for position, episode_id in enumerate(drawn, start=1)
+        ],
+    )
+    campaign.cases_total = session.exec(
+        select(func.count(func.distinct(Episode.case_id))).where(col(Episode.id).in_(drawn))
+    ).one()
+    session.flush()
+    return campaign
+
+
+def get_campaign(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
+    ledger_operator(session, actor)
+    return load_owned(session, ControlCampaign, campaign_id, actor)
+
+
+def recent_campaigns(*, session: Session, actor: StaffUser) -> list[ControlCampaign]:
+    operator = ledger_operator(session, actor)
+    statement = (
+        select(ControlCampaign)
+        .where(ControlCampaign.operator_id == operator.id)
+        .order_by(col(ControlCampaign.id).desc())
+        .limit(RECENT_CAMPAIGNS)
+    )
+    return list(session.exec(statement))
+
+
+def ready_pack(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
+    """The campaign whose pack may be downloaded; 409 while it is being built."""
+    campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    if campaign.status != PackStatus.READY or not campaign.pack_key:
+        raise Conflict("Le dossier de preuves n'est pas encore prêt.")
+    return campaign
+
+
+def requeue_campaign(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
+    """Build a failed pack again (after the stored file or the PDF library was fixed)."""
+    campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    if campaign.status != PackStatus.FAILED:
+        raise Conflict("Seul un dossier de preuves en échec peut être relancé.")
+    campaign.status, campaign.error, campaign.cases_done = PackStatus.QUEUED, "", 0
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def sampled_units(
+    session: Session, campaign: ControlCampaign, *, limit: int | None = None
+) -> list[tuple]:
+    """(episode, case, unit code) of the sample, in draw order."""
+    statement = (
+        select(Episode, Case, ServiceUnit.code)
+        .select_from(ControlSampleUnit)
+        .join(Episode, col(Episode.id) == ControlSampleUnit.episode_id)
+        .join(Case, col(Case.id) == Episode.case_id)
+        .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+        .where(ControlSampleUnit.campaign_id == campaign.id)
+        .order_by(ControlSampleUnit.position)
+        .limit(limit)
+    )
+    return list(session.exec(statement))
+
+
+def pack_filename(campaign: ControlCampaign) -> str:
+    return f"controle-{campaign.id}_{campaign.period_start}_{campaign.period_end}.zip"

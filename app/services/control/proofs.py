@@ -1,0 +1,282 @@
+"""Proof status: which required deliverables each episode has, and the managers' gap list."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Exists, bindparam
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, and_, case, col, func, select
+
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode
+from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
+from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.nomenclatures import LabelledEnum, Role
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+from app.services.access.scope import operator_of
+
+
+class ProofState(LabelledEnum):
+    COMPLETE = "complete", "Complète"
+    AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement", "En attente d'accusé de lecture"
+    MISSING = "missing", "Manquante"
+
+
+# ---- the proof rule: `proof_state` states it; everything else here asks it ----------------------
+
+
+def _proof_exists(episode_id, kind_id, *, acknowledged: bool) -> Exists:
+    """Some deliverable of `kind_id` attached to `episode_id` has an issued (acknowledged) version."""
+    deliverable = aliased(Deliverable)
+    version = aliased(DeliverableVersion)
+    statement = (
+        select(1)
+        .select_from(deliverable)
+        .join(version, version.deliverable_id == deliverable.id)
+        .where(deliverable.episode_id == episode_id, deliverable.kind_id == kind_id)
+        # The episode and kind may come from a query two levels up (the gap list).
+        .correlate_except(deliverable, version)
+    )
+    if acknowledged:
+        statement = statement.where(col(version.acknowledged_at).is_not(None))
+    return statement.exists()
+
+
+def proof_complete(episode_id, kind_id) -> Exists:
+    """The rule's "complete" (see `proof_state`): what the gap list looks for the absence of."""
+    return _proof_exists(episode_id, kind_id, acknowledged=True)
+
+
+def proof_state(episode_id, kind_id) -> ColumnElement[str]:
+    """The proof rule, as one SQL expression for an episode E and a kind K its unit requires.
+
+    K is "complete" for E when some deliverable of kind K attached to E has an issued version
+    that the beneficiary acknowledged (acknowledged_at set: online, or a signed scan);
+    "awaiting_acknowledgement" when such a deliverable has an issued version, none acknowledged;
+    "missing" otherwise: a draft has no version, so it never counts, nor does a deliverable of
+    another kind, or one attached to another episode or to none.
+    Which kinds a unit requires is catalogue data (`requirements_by_unit`); an episode is
+    complete when all of them are, so a unit requiring nothing (UO0 by default) is complete.
+    The case page and the gap list both ask this expression (or `proof_complete`)."""
+    return case(
+        (proof_complete(episode_id, kind_id), ProofState.COMPLETE.value),
+        (
+            _proof_exists(episode_id, kind_id, acknowledged=False),
+            ProofState.AWAITING_ACKNOWLEDGEMENT.value,
+        ),
+        else_=ProofState.MISSING.value,
+    )
+
+
+def _best_deliverable(episode_id, kind_id):
+    """The deliverable to open for a proof: acknowledged first, then issued, then the latest."""
+    deliverable = aliased(Deliverable)
+    version = aliased(DeliverableVersion)
+    versions = select(1).select_from(version).where(version.deliverable_id == deliverable.id)
+    acknowledged = versions.where(col(version.acknowledged_at).is_not(None)).exists()
+    rank = case((acknowledged, 2), (versions.exists(), 1), else_=0)
+    return (
+        select(deliverable.id)
+        .where(deliverable.episode_id == episode_id, deliverable.kind_id == kind_id)
+        .order_by(rank.desc(), deliverable.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+# ---- one episode's proofs ---------------------------------------------------------------------
+
+
+@dataclass
+class ProofItem:
+    kind: DeliverableKind
+    state: ProofState
+    deliverable_id: int | None = None
+
+
+@dataclass
+class EpisodeProofs:
+    """The required proofs of one episode; none required means complete."""
+
+    items: list[ProofItem] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(item.state == ProofState.COMPLETE for item in self.items)
+
+    @property
+    def missing(self) -> list[ProofItem]:
+        return [item for item in self.items if item.state == ProofState.MISSING]
+
+    @property
+    def awaiting(self) -> list[ProofItem]:
+        return [item for item in self.items if item.state == ProofState.AWAITING_ACKNOWLEDGEMENT]
+
+
+def proof_status_for_episodes(
+    *, session: Session, operator_id: int, episodes: list[Episode]
+) -> dict[int, EpisodeProofs]:
+    """Each episode's proofs, by episode id, in one query whatever the number of episodes."""
+    status = {episode.id: EpisodeProofs() for episode in episodes}
+    if not status:
+        return status
+    parameters = {"operator_id": operator_id, "episode_ids": list(status)}
+    for episode_id, kind, state, deliverable_id in session.exec(
+        _episode_proofs_statement(), params=parameters
+    ):
+        status[episode_id].items.append(ProofItem(kind, ProofState(state), deliverable_id))
+    return status
+
+
+@cache
+def _episode_proofs_statement():
+    """Built once, with bound parameters: building the proof rule's subqueries and their cache
+    key cost more than running the query, on every case page."""
+    return (
+        select(
+            Episode.id,
+            DeliverableKind,
+            proof_state(Episode.id, DeliverableKind.id),
+            _best_deliverable(Episode.id, DeliverableKind.id),
+        )
+        .select_from(Episode)
+        .join(
+            UnitProofRequirement,
+            and_(
+                UnitProofRequirement.unit_id == Episode.unit_id,
+                UnitProofRequirement.operator_id == Episode.operator_id,
+            ),
+        )
+        .join(DeliverableKind, DeliverableKind.id == UnitProofRequirement.kind_id)
+        .where(
+            Episode.operator_id == bindparam("operator_id"),
+            col(Episode.id).in_(bindparam("episode_ids", expanding=True)),
+            DeliverableKind.active.is_(True),
+        )
+        .order_by(Episode.id, DeliverableKind.position, DeliverableKind.id)
+    )
+
+
+# ---- the managers' gap list -------------------------------------------------------------------
+
+
+@dataclass
+class MissingProofRow:
+    episode: Episode
+    case: Case
+    beneficiary: Beneficiary
+    unit: ServiceUnit
+    referent: StaffUser | None
+    site: Site | None
+    proofs: EpisodeProofs
+
+
+def lacks_a_proof() -> Exists:
+    """The episode's unit requires an active kind that no acknowledged version proves yet."""
+    requirement = aliased(UnitProofRequirement)
+    kind = aliased(DeliverableKind)
+    return (
+        select(1)
+        .select_from(requirement)
+        .join(kind, kind.id == requirement.kind_id)
+        .where(
+            requirement.unit_id == Episode.unit_id,
+            requirement.operator_id == Episode.operator_id,
+            kind.active.is_(True),
+            ~proof_complete(Episode.id, requirement.kind_id),
+        )
+        .correlate_except(requirement, kind)
+        .exists()
+    )
+
+
+def _local_midnight(day: date, time_zone: str) -> datetime:
+    return datetime.combine(day, time(), ZoneInfo(time_zone))
+
+
+def _gap_conditions(
+    session: Session,
+    actor: StaffUser,
+    *,
+    site_id: int | None,
+    counsellor_id: int | None,
+    unit_id: int | None,
+    started_from: date | None,
+    started_to: date | None,
+    ended_only: bool,
+) -> list:
+    operator_id = operator_of(actor)
+    conditions = [Episode.operator_id == operator_id, lacks_a_proof()]
+    if actor.role == Role.COUNSELLOR:
+        conditions.append(Case.referent_id == actor.id)  # their own cases only
+    if site_id is not None:
+        conditions.append(Case.site_id == site_id)
+    if counsellor_id is not None:
+        conditions.append(Case.referent_id == counsellor_id)
+    if unit_id is not None:
+        conditions.append(Episode.unit_id == unit_id)
+    if ended_only:
+        conditions.append(col(Episode.ended_at).is_not(None))
+    # Days as the operator's staff live them, not as UTC cuts them.
+    time_zone = session.get(Operator, operator_id).time_zone
+    if started_from is not None:
+        conditions.append(Episode.started_at >= _local_midnight(started_from, time_zone))
+    if started_to is not None:
+        next_day = started_to + timedelta(days=1)
+        conditions.append(Episode.started_at < _local_midnight(next_day, time_zone))
+    return conditions
+
+
+def missing_proofs(
+    *,
+    session: Session,
+    actor: StaffUser,
+    site_id: int | None = None,
+    counsellor_id: int | None = None,
+    unit_id: int | None = None,
+    started_from: date | None = None,
+    started_to: date | None = None,
+    ended_only: bool = False,
+    limit: int = 200,
+) -> tuple[list[MissingProofRow], int]:
+    """Episodes with a required proof not complete, latest first, and how many there are in all.
+
+    Managers and operator admins see the whole operator; counsellors their own cases.
+    The database does the filtering: the cost follows the page, not the operator's history."""
+    conditions = _gap_conditions(
+        session,
+        actor,
+        site_id=site_id,
+        counsellor_id=counsellor_id,
+        unit_id=unit_id,
+        started_from=started_from,
+        started_to=started_to,
+        ended_only=ended_only,
+    )
+    total = session.exec(
+        select(func.count(Episode.id))
+        .select_from(Episode)
+        .join(Case, Case.id == Episode.case_id)
+        .where(*conditions)
+    ).one()
+    referent = aliased(StaffUser)
+    statement = (
+        select(Episode, Case, Beneficiary, ServiceUnit, referent, Site)
+        .select_from(Episode)
+        .join(Case, Case.id == Episode.case_id)
+        .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
+        .join(ServiceUnit, ServiceUnit.id == Episode.unit_id)
+        .outerjoin(referent, referent.id == Case.referent_id)
+        .outerjoin(Site, Site.id == Case.site_id)
+        .where(*conditions)
+        .order_by(col(Episode.started_at).desc(), col(Episode.id).desc())
+        .limit(limit)
+    )
+    found = list(session.exec(statement))
+    proofs = proof_status_for_episodes(
+        session=session, operator_id=operator_of(actor), episodes=[row[0] for row in found]
+    )
+    return [MissingProofRow(*row, proofs=proofs[row[0].id]) for row in found], total

@@ -1,0 +1,273 @@
+"""Deliverables (livrables): drafted from what the case recorded, issued as frozen PDF versions.
+
+"Le chemin produit le parchemin": a draft starts from the request, the shared summaries of the
+interactions and the action plan; the counsellor edits it; issuing freezes its content and PDF."""
+
+from sqlmodel import Session, select
+
+from app.core.dates import format_date
+from app.core.errors import Conflict, Invalid, NotFound
+from app.core.storage import get_storage, sha256_of
+from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import DeliverableKind
+from app.models.deliverables import (
+    ActionStep,
+    Deliverable,
+    DeliverableDraft,
+    DeliverableStatus,
+    DeliverableVersion,
+)
+from app.models.fields import without_nul
+from app.models.nomenclatures import InteractionChannel
+from app.models.operators import Operator, Site
+from app.models.outbox import OutboxMessage
+from app.models.staff import StaffUser
+from app.services.access.scope import load_owned, operator_of
+from app.services.cases.lifecycle import case_time_zone, get_case, touch
+from app.services.deliverables.action_plan import plan_snapshot
+from app.services.deliverables.pdf import render_deliverable_pdf
+from app.services.referrals.views import referral_lines
+
+MAX_SECTION_LENGTH = 20_000
+
+
+# ---- drafting -----------------------------------------------------------------------------
+
+
+def start_draft(
+    *, session: Session, actor: StaffUser, case_id: int, data: DeliverableDraft
+) -> Deliverable:
+    """A new draft of the given kind, pre-filled from the case (and from one episode if given)."""
+    case = _open_case(session, actor, case_id)
+    kind = session.get(DeliverableKind, data.kind_id)
+    if kind is None or kind.operator_id != case.operator_id or not kind.active:
+        raise Invalid({"kind_id": "Type de livrable inconnu"})
+    if data.episode_id is not None:
+        episode = session.get(Episode, data.episode_id)
+        if episode is None or episode.case_id != case.id:
+            raise Invalid({"episode_id": "Cette unité n'appartient pas au dossier"})
+    deliverable = Deliverable(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        kind_id=kind.id,
+        episode_id=data.episode_id,
+        title=kind.label,
+        sections=prefilled_sections(session, case, kind, data.episode_id),
+        includes_action_plan=kind.includes_action_plan,
+        created_by_id=actor.id,
+    )
+    touch(case)
+    session.add_all([deliverable, case])
+    session.flush()
+    return deliverable
+
+
+def prefilled_sections(
+    session: Session, case: Case, kind: DeliverableKind, episode_id: int | None
+) -> list[dict]:
+    """The kind's sections, filled from the case; private notes never leave the case."""
+    sections = []
+    if kind.includes_request:
+        sections.append(_section("demande", "Votre demande", case.request_text))
+    if kind.includes_interactions:
+        body = _interaction_digest(session, case, episode_id)
+        sections.append(_section("entretiens", "Ce que nous avons travaillé ensemble", body))
+    if kind.includes_referrals:
+        lines = referral_lines(session=session, case_id=case.id)
+        if lines:
+            sections.append(_section("orientations", "Orientations proposées", "\n".join(lines)))
+    for position, title in enumerate(kind.extra_section_titles):
+        sections.append(_section(f"libre-{position + 1}", title, ""))
+    return sections
+
+
+def _section(key: str, title: str, body: str) -> dict:
+    return {"key": key, "title": title, "body": body}
+
+
+def _interaction_digest(session: Session, case: Case, episode_id: int | None) -> str:
+    """One paragraph per interaction with a shared summary, oldest first."""
+    query = select(Interaction).where(Interaction.case_id == case.id, Interaction.summary != "")
+    if episode_id is not None:
+        query = query.where(Interaction.episode_id == episode_id)
+    time_zone = case_time_zone(session, case)
+    paragraphs = []
+    for interaction in session.exec(query.order_by(Interaction.occurred_at)):
+        channel = InteractionChannel(interaction.channel).label.lower()
+        day = format_date(interaction.occurred_at, time_zone)
+        paragraphs.append(f"Entretien du {day} ({channel}) : {interaction.summary}")
+    return "\n\n".join(paragraphs)
+
+
+def save_draft(
+    *, session: Session, actor: StaffUser, deliverable_id: int, bodies: dict[str, str]
+) -> Deliverable:
+    """Save edited section bodies (by key); an issued deliverable becomes the next version's draft."""
+    deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
+    case = _open_case(session, actor, deliverable.case_id)
+    errors = {
+        f"section-{key}": f"Texte trop long ({MAX_SECTION_LENGTH} caractères au plus)"
+        for key, body in bodies.items()
+        if len(body) > MAX_SECTION_LENGTH
+    }
+    if errors:
+        raise Invalid(errors)
+    sections = [dict(s) for s in deliverable.sections]
+    changed = False
+    for section in sections:
+        if section["key"] in bodies:
+            body = without_nul(bodies[section["key"]]).replace("\r\n", "\n").strip()
+            changed |= body != section["body"]
+            section["body"] = body
+    if changed:
+        deliverable.sections = sections
+        deliverable.status = DeliverableStatus.DRAFT
+        deliverable.updated_at = utcnow()
+        touch(case)
+        session.add_all([deliverable, case])
+        session.flush()
+    return deliverable
+
+
+# ---- issuing ------------------------------------------------------------------------------
+
+
+def issue_deliverable(
+    *, session: Session, actor: StaffUser, deliverable_id: int, issued_at=None
+) -> DeliverableVersion:
+    """Freeze the draft as the next version: content snapshot, PDF stored with its SHA-256.
+
+    `issued_at` is for imports and the demo's history; people always issue "now"."""
+    deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
+    case = _open_case(session, actor, deliverable.case_id)
+    if deliverable.status == DeliverableStatus.ISSUED:
+        raise Conflict(
+            "Cette version est déjà émise : modifiez le livrable pour en préparer une autre."
+        )
+    number = deliverable.version_count + 1
+    issued_at = (issued_at or utcnow()).replace(microsecond=0)
+    content = version_content(session, case, deliverable, actor, number, issued_at)
+    pdf = render_deliverable_pdf(content)
+    storage = get_storage()
+    key = storage.save(pdf)
+    version = DeliverableVersion(
+        operator_id=case.operator_id,
+        deliverable_id=deliverable.id,
+        number=number,
+        content=content,
+        storage_key=key,
+        sha256=sha256_of(pdf),
+        size_bytes=len(pdf),
+        issued_at=issued_at,
+        issued_by_id=actor.id,
+    )
+    deliverable.version_count = number
+    deliverable.status = DeliverableStatus.ISSUED
+    deliverable.updated_at = issued_at
+    touch(case, issued_at)
+    session.add_all([version, deliverable, case])
+    try:
+        session.flush()
+    except Exception:
+        storage.delete(key)  # nothing left behind when the row cannot be written
+        raise
+    return version
+
+
+def version_content(
+    session: Session, case: Case, deliverable: Deliverable, actor: StaffUser, number, issued_at
+) -> dict:
+    """Everything the PDF prints, frozen as it was when the version was issued."""
+    beneficiary = session.get(Beneficiary, case.beneficiary_id)
+    site = session.get(Site, case.site_id) if case.site_id else None
+    kind = session.get(DeliverableKind, deliverable.kind_id)
+    steps = None
+    if deliverable.includes_action_plan:
+        steps = plan_snapshot(_steps_of(session, case.id))
+    return {
+        "title": deliverable.title,
+        "kind_label": kind.label,
+        "version": number,
+        "operator_name": session.get(Operator, case.operator_id).name,
+        "site_name": site.name if site else None,
+        "case_reference": case.reference,
+        "beneficiary_name": beneficiary.full_name,
+        "counsellor_name": actor.full_name,
+        "issued_at": issued_at.isoformat(),
+        "time_zone": case_time_zone(session, case),
+        "sections": [{"title": s["title"], "body": s["body"]} for s in deliverable.sections],
+        "action_plan": steps,
+    }
+
+
+def _steps_of(session: Session, case_id: int) -> list[ActionStep]:
+    query = select(ActionStep).where(ActionStep.case_id == case_id)
+    return list(session.exec(query.order_by(ActionStep.position, ActionStep.id)))
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def get_deliverable(*, session: Session, actor: StaffUser, deliverable_id: int) -> Deliverable:
+    return load_owned(session, Deliverable, deliverable_id, actor)
+
+
+def deliverables_of_case(*, session: Session, actor: StaffUser, case_id: int) -> list[Deliverable]:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    query = select(Deliverable).where(Deliverable.case_id == case.id)
+    return list(session.exec(query.order_by(Deliverable.created_at, Deliverable.id)))
+
+
+def versions_by_deliverable(
+    session: Session, deliverable_ids: list[int]
+) -> dict[int, list[DeliverableVersion]]:
+    """Issued versions of several deliverables in one query, newest first."""
+    found: dict[int, list[DeliverableVersion]] = {i: [] for i in deliverable_ids}
+    if not deliverable_ids:
+        return found
+    query = select(DeliverableVersion).where(DeliverableVersion.deliverable_id.in_(deliverable_ids))
+    for version in session.exec(query.order_by(DeliverableVersion.number.desc())):
+        found[version.deliverable_id].append(version)
+    return found
+
+
+def get_version(
+    *, session: Session, actor: StaffUser, deliverable_id: int, number: int
+) -> DeliverableVersion:
+    deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
+    query = select(DeliverableVersion).where(
+        DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.number == number
+    )
+    version = session.exec(query).first()
+    if version is None or version.operator_id != operator_of(actor):
+        raise NotFound()
+    return version
+
+
+def sharing_messages(
+    session: Session, versions: list[DeliverableVersion]
+) -> dict[int, OutboxMessage]:
+    """The e-mails that shared these versions, by id, for their delivery state."""
+    ids = [v.shared_message_id for v in versions if v.shared_message_id]
+    if not ids:
+        return {}
+    found = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return {message.id: message for message in found}
+
+
+def version_pdf(version: DeliverableVersion) -> bytes:
+    return get_storage().read(version.storage_key)
+
+
+def pdf_filename(case: Case, deliverable: Deliverable, number: int) -> str:
+    slug = "".join(c if c.isalnum() else "-" for c in deliverable.title.lower()).strip("-")
+    return f"{slug}-{case.reference}-v{number}.pdf"
+
+
+def _open_case(session: Session, actor: StaffUser, case_id: int) -> Case:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    if not case.is_open:
+        raise Conflict("Ce dossier est clos : rouvrez-le pour modifier ses livrables.")
+    return case

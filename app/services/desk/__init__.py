@@ -1,0 +1,1 @@
+"""What the counsellor's pages gather from several domains: the case page."""

@@ -1,0 +1,209 @@
+"""Everything the case page shows, gathered in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from app.core.dates import format_date
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import DeliverableKind, ServiceUnit
+from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.operators import Operator, Site
+from app.models.staff import StaffUser
+from app.services.admin.catalogue import list_units
+from app.services.admin.staff import Colleague, list_colleagues
+from app.services.booking.calendar import CaseBooking, load_case_booking
+from app.services.cases.episodes import missing_predecessor
+from app.services.cases.lifecycle import get_case
+from app.services.control.proofs import EpisodeProofs, proof_status_for_episodes
+from app.services.deliverables.action_plan import PlanView, load_plan
+from app.services.deliverables.attachments import AttachmentPanel, attachment_panel
+from app.services.deliverables.documents import versions_by_deliverable
+from app.services.referrals.views import (
+    ReferralPanel,
+    ReferralTimelineEntry,
+    referral_panel,
+    referral_timeline_entries,
+)
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    # "episode_started", "episode_ended", "interaction", "version_issued", "acknowledged"
+    # or "referral"
+    kind: str
+    episode: Episode | None = None
+    interaction: Interaction | None = None
+    unit: ServiceUnit | None = None
+    author: StaffUser | None = None
+    deliverable: Deliverable | None = None
+    version: DeliverableVersion | None = None
+    referral: ReferralTimelineEntry | None = None
+
+
+@dataclass
+class CaseView:
+    case: Case
+    beneficiary: Beneficiary
+    referent: Colleague | StaffUser | None
+    site: Site | None
+    time_zone: str
+    units: list[ServiceUnit]
+    episodes: list[Episode]
+    running: list[Episode]
+    colleagues: list[Colleague]
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    unit_by_id: dict[int, ServiceUnit] = field(default_factory=dict)
+    order_warnings: dict[int, list[str]] = field(default_factory=dict)
+    deliverables: list[Deliverable] = field(default_factory=list)
+    versions: dict[int, list[DeliverableVersion]] = field(default_factory=dict)
+    kinds: list[DeliverableKind] = field(default_factory=list)
+    proofs: dict[int, EpisodeProofs] = field(default_factory=dict)
+    plan: PlanView | None = None
+    attachments: AttachmentPanel | None = None
+    referrals: ReferralPanel | None = None
+    booking: CaseBooking | None = None
+
+    @property
+    def episode_by_id(self) -> dict[int, Episode]:
+        return {e.id: e for e in self.episodes}
+
+    @property
+    def startable_units(self) -> list[ServiceUnit]:
+        return [u for u in self.units if not u.is_triage]
+
+    @property
+    def episode_options(self) -> list[tuple[int, str]]:
+        """Episodes an interaction can be linked to, running ones first."""
+        ordered = sorted(
+            self.episodes, key=lambda e: (e.ended_at is not None, -e.started_at.timestamp())
+        )
+        options = []
+        for e in ordered:
+            unit = self.unit_by_id[e.unit_id]
+            state = (
+                "en cours"
+                if e.is_open
+                else f"terminée le {format_date(e.ended_at, self.time_zone)}"
+            )
+            options.append((e.id, f"{unit.code} — {unit.label} ({state})"))
+        return options
+
+
+def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseView:
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    units = list_units(session=session)
+    unit_by_id = {u.id: u for u in session.exec(select(ServiceUnit))}
+    episodes = list(
+        session.exec(select(Episode).where(Episode.case_id == case.id).order_by(Episode.started_at))
+    )
+    interactions = list(session.exec(select(Interaction).where(Interaction.case_id == case.id)))
+    colleagues = list_colleagues(session=session, operator_id=case.operator_id)
+    staff_by_id = {s.id: s for s in colleagues}
+    site = session.get(Site, case.site_id) if case.site_id else None
+    view = CaseView(
+        case=case,
+        beneficiary=session.get(Beneficiary, case.beneficiary_id),
+        referent=staff_by_id.get(case.referent_id)
+        or (session.get(StaffUser, case.referent_id) if case.referent_id else None),
+        site=site,
+        time_zone=site.time_zone if site else session.get(Operator, case.operator_id).time_zone,
+        units=units,
+        episodes=episodes,
+        running=[e for e in episodes if e.ended_at is None],
+        colleagues=colleagues,
+        unit_by_id=unit_by_id,
+    )
+    view.deliverables = list(
+        session.exec(
+            select(Deliverable).where(Deliverable.case_id == case.id).order_by(Deliverable.id)
+        )
+    )
+    view.versions = versions_by_deliverable(session, [d.id for d in view.deliverables])
+    view.kinds = list(
+        session.exec(
+            select(DeliverableKind)
+            .where(
+                DeliverableKind.operator_id == case.operator_id, DeliverableKind.active.is_(True)
+            )
+            .order_by(DeliverableKind.position, DeliverableKind.id)
+        )
+    )
+    view.proofs = proof_status_for_episodes(
+        session=session, operator_id=case.operator_id, episodes=episodes
+    )
+    view.plan = load_plan(session=session, actor=actor, case_id=case.id)
+    view.attachments = attachment_panel(session=session, actor=actor, case_id=case.id)
+    view.referrals = referral_panel(session=session, actor=actor, case_id=case.id)
+    view.booking = load_case_booking(session=session, actor=actor, case_id=case.id)
+    documents = _document_entries(view, staff_by_id) + [
+        TimelineEntry(r.at, "referral", author=r.author, referral=r)
+        for r in referral_timeline_entries(session=session, rows=view.referrals.rows)
+    ]
+    view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id, documents)
+    view.order_warnings = _historical_warnings(episodes, units, unit_by_id)
+    return view
+
+
+def _historical_warnings(episodes, units, unit_by_id) -> dict[int, list[str]]:
+    """For each episode, the order advice that applied when it started."""
+    warnings: dict[int, list[str]] = {}
+    for episode in episodes:
+        earlier = {e.unit_id for e in episodes if e.started_at < episode.started_at}
+        missing = missing_predecessor(unit_by_id[episode.unit_id], units, earlier)
+        if missing:
+            warnings[episode.id] = [missing]
+    return warnings
+
+
+def _timeline(episodes, interactions, unit_by_id, staff_by_id, documents) -> list[TimelineEntry]:
+    entries = list(documents)
+    for e in episodes:
+        unit = unit_by_id.get(e.unit_id)
+        author = staff_by_id.get(e.started_by_id)
+        entries.append(TimelineEntry(e.started_at, "episode_started", e, None, unit, author))
+        if e.ended_at:
+            entries.append(TimelineEntry(e.ended_at, "episode_ended", e, None, unit, author))
+    episode_by_id = {e.id: e for e in episodes}
+    for i in interactions:
+        episode = episode_by_id.get(i.episode_id)
+        unit = unit_by_id.get(episode.unit_id) if episode else None
+        author = staff_by_id.get(i.counsellor_id)
+        entries.append(TimelineEntry(i.occurred_at, "interaction", None, i, unit, author))
+    # Forms record minutes while the server stamps seconds: within one minute, show the end of
+    # a unit above the interactions, and those above the start of the unit.
+    rank = {"episode_started": 0, "episode_ended": 2}
+    return sorted(
+        entries,
+        key=lambda entry: (
+            entry.at.replace(second=0, microsecond=0),
+            rank.get(entry.kind, 1),
+            entry.at,
+        ),
+        reverse=True,
+    )
+
+
+def _document_entries(view: CaseView, staff_by_id) -> list[TimelineEntry]:
+    """Issued versions and acknowledgements, for the case's history."""
+    entries = []
+    by_id = {d.id: d for d in view.deliverables}
+    for deliverable_id, versions in view.versions.items():
+        for v in versions:
+            author = staff_by_id.get(v.issued_by_id)
+            deliverable = by_id[deliverable_id]
+            entries.append(
+                TimelineEntry(
+                    v.issued_at, "version_issued", author=author, deliverable=deliverable, version=v
+                )
+            )
+            if v.acknowledged_at:
+                entries.append(
+                    TimelineEntry(
+                        v.acknowledged_at, "acknowledged", deliverable=deliverable, version=v
+                    )
+                )
+    return entries

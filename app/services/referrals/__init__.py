@@ -1,0 +1,1 @@
+"""Partner referrals (orientations): the partner directory, the referral status flow, the partner's side without an account, the messages and the reading views."""

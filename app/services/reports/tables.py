@@ -1,0 +1,114 @@
+"""What a report is made of: sections (small tables drawn as bars), and the values in them
+that keep their counts (shares, medians) so that the national view can suppress small cells."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from app.core.errors import NotFound
+from app.core.tables import Table
+
+
+@dataclass(frozen=True, eq=False)
+class Share:
+    """A percentage that keeps its counts, so that small-cell suppression can hide it with them."""
+
+    part: int
+    whole: int
+
+    def __eq__(self, other) -> bool:
+        # Equal to the percentage it shows, so that readers of the figures need not unwrap it.
+        if isinstance(other, Share):
+            return (self.part, self.whole) == (other.part, other.whole)
+        return self.plain() == other
+
+    def __hash__(self) -> int:
+        return hash(self.plain())
+
+    def counts(self) -> tuple[int, ...]:
+        # The complement is a count too: a share and its whole would give it away.
+        return (self.part, self.whole, self.whole - self.part)
+
+    def plain(self) -> float | None:
+        return round(100 * self.part / self.whole, 1) if self.whole else None
+
+    def __str__(self) -> str:
+        value = self.plain()
+        return "—" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Median:
+    """A median number of days, with the number of cases it rests on."""
+
+    days: float | None
+    cases: int
+
+    def counts(self) -> tuple[int, ...]:
+        return (self.cases,)
+
+    def plain(self) -> float | None:
+        return self.days
+
+    def __str__(self) -> str:
+        return "—" if self.days is None else str(self.days)
+
+
+def plain(value):
+    """The value as it goes into a file or JSON: a share or a median becomes its float."""
+    return value.plain() if isinstance(value, Share | Median) else value
+
+
+@dataclass
+class Bar:
+    label: str
+    value: float
+    fraction: float  # of the largest value, 0..1
+
+
+@dataclass
+class Section:
+    """One table of the report; `chart_column` is the numeric column drawn as bars."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[tuple]
+    chart_column: int | None = 1
+    ends_with_total: bool = False  # the total row is in the table, not among the bars
+
+    def bars(self) -> list[Bar]:
+        if self.chart_column is None:
+            return []
+        drawn = self.rows[:-1] if self.ends_with_total else self.rows
+        # A hidden cell (national view) gets no bar: a bar of 0 would tell a lie.
+        values = [(str(row[0]), row[self.chart_column]) for row in drawn]
+        values = [(label, value) for label, value in values if value is not None]
+        peak = max((value for _, value in values), default=0)
+        return [Bar(label, value, value / peak if peak else 0.0) for label, value in values]
+
+    def plain_rows(self, hidden: str | None = None) -> list[tuple]:
+        """Rows of plain values for files and JSON; `hidden` stands for a suppressed cell."""
+        return [tuple(hidden if v is None else plain(v) for v in row) for row in self.rows]
+
+
+@dataclass
+class ActivityReport:
+    start: date
+    end: date
+    operator_code: str
+    sections: list[Section] = field(default_factory=list)
+    kind: str = "activite"  # starts the file names
+    hidden_label: str | None = None  # what a suppressed cell reads as in a file
+
+    def section(self, key: str) -> Section:
+        for section in self.sections:
+            if section.key == key:
+                return section
+        raise NotFound("Tableau inconnu")
+
+    def table(self, key: str) -> Table:
+        """The section as a downloadable table."""
+        section = self.section(key)
+        filename = f"{self.kind}-{self.operator_code}-{self.start}-{self.end}-{key}"
+        rows = section.plain_rows(self.hidden_label)
+        return Table(section.title, section.columns, rows, filename)

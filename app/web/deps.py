@@ -1,0 +1,172 @@
+"""Annotated dependencies: database session, current staff (cookie or Bearer), role guards, CSRF."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app.core.config import get_settings
+from app.core.db import get_session
+from app.core.errors import Forbidden
+from app.core.security import InvalidToken, read_api_token, tokens_match
+from app.models.staff import StaffSession, StaffUser
+from app.services.access.auth import find_session
+
+SESSION_COOKIE = "filrouge_session"
+ANON_CSRF_COOKIE = "filrouge_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+# "function" scope: commit (or roll back) before the response leaves, never after.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+class LoginRequired(Exception):
+    """No valid browser session: pages redirect to the login form, the API answers 401."""
+
+
+def current_browser_session(request: Request, session: SessionDep) -> StaffSession | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    found = find_session(session=session, token=token) if token else None
+    # This thread ends the transaction it opened: the endpoint's runs in another thread.
+    session.commit()
+    if found is None:
+        return None
+    staff_session, user = found
+    # Detached, so that an error page rendered after the rollback can still read them.
+    session.expunge(staff_session)
+    session.expunge(user)
+    request.state.staff_session = staff_session
+    request.state.user = user
+    return staff_session
+
+
+def current_staff(
+    request: Request,
+    session: SessionDep,
+    _browser: Annotated[StaffSession | None, Depends(current_browser_session)],
+) -> StaffUser:
+    user = getattr(request.state, "user", None)
+    if user is None:
+        raise LoginRequired()
+    return user
+
+
+def current_api_staff(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> StaffUser:
+    if not token:
+        raise LoginRequired()
+    try:
+        claims = read_api_token(token)
+    except InvalidToken as exc:
+        raise LoginRequired() from exc
+    user = session.get(StaffUser, claims.staff_id)
+    session.commit()  # as in current_browser_session: this thread ends what it began
+    # A token issued before the last API logout or deactivation carries an older version.
+    if user is None or not user.active or user.token_version != claims.version:
+        raise LoginRequired()
+    return user
+
+
+# Starlette's limit for one form field, unless the route says otherwise (carries_large_field).
+MAX_FIELD_BYTES = 1024 * 1024
+
+
+def carries_large_field(max_bytes: int) -> Callable[[Callable], Callable]:
+    """Mark an endpoint whose form carries one field larger than MAX_FIELD_BYTES (a checked
+    file handed back by a confirmation form). The form is read once, by verify_csrf or
+    submitted_form, whichever comes first: both read it under this limit."""
+
+    def mark(endpoint: Callable) -> Callable:
+        endpoint.max_field_bytes = max_bytes  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+async def _read_form(request: Request) -> FormData:
+    route = request.scope.get("route")  # matched before any dependency runs
+    limit = getattr(getattr(route, "endpoint", None), "max_field_bytes", MAX_FIELD_BYTES)
+    return await request.form(max_part_size=limit)
+
+
+async def submitted_form(request: Request) -> FormData:
+    """The posted form, read on the event loop (async I/O only) for a plain `def` endpoint."""
+    return await _read_form(request)
+
+
+SubmittedForm = Annotated[FormData, Depends(submitted_form)]
+CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
+ApiStaff = Annotated[StaffUser, Depends(current_api_staff)]
+
+
+def require_case_access(user: CurrentStaff) -> StaffUser:
+    """Counsellors, managers and operator admins only: the others never see personal data."""
+    if not user.sees_cases:
+        raise Forbidden("Votre rôle ne donne pas accès aux dossiers.")
+    return user
+
+
+def require_api_case_access(user: ApiStaff) -> StaffUser:
+    if not user.sees_cases:
+        raise Forbidden("Votre rôle ne donne pas accès aux dossiers.")
+    return user
+
+
+CaseWorker = Annotated[StaffUser, Depends(require_case_access)]
+ApiCaseWorker = Annotated[StaffUser, Depends(require_api_case_access)]
+
+
+def expected_csrf_token(request: Request) -> str | None:
+    staff_session = getattr(request.state, "staff_session", None)
+    if staff_session is not None:
+        return staff_session.csrf_token
+    # Set by the middleware in main.py on a first visit, before the cookie comes back.
+    return getattr(request.state, "anon_csrf", None) or request.cookies.get(ANON_CSRF_COOKIE)
+
+
+def streams_upload(endpoint: Callable) -> Callable:
+    """Mark an endpoint that reads its multipart body as a stream (app/web/uploads.py).
+
+    Reading the form here would buffer the whole file before the size limit applies, so
+    verify_csrf leaves such a body alone and the upload parser checks its csrf_token field,
+    which must come before the file. Every other multipart route is checked here as usual."""
+    endpoint.streams_upload = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def _streams_upload(request: Request) -> bool:
+    route = request.scope.get("route")  # matched before any dependency runs
+    return getattr(getattr(route, "endpoint", None), "streams_upload", False)
+
+
+async def verify_csrf(
+    request: Request,
+    _browser: Annotated[StaffSession | None, Depends(current_browser_session)],
+) -> None:
+    """Every unsafe request from a browser carries the token, in a header or a form field."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or request.url.path.startswith("/api/"):
+        return  # the API takes Bearer tokens, never cookies, so it cannot be forged this way
+    given = request.headers.get(CSRF_HEADER)
+    content_type = request.headers.get("content-type", "")
+    if given is None and content_type.startswith(_FORM_TYPES):
+        if content_type.startswith("multipart/form-data") and _streams_upload(request):
+            request.state.csrf_in_body = True  # the parser checks it before storing a byte
+            return
+        given = (await _read_form(request)).get(CSRF_FIELD)
+    if not tokens_match(expected_csrf_token(request), given):
+        raise Forbidden("Jeton de sécurité invalide ou expiré : rechargez la page et réessayez.")
+
+
+def cookie_secure(request: Request) -> bool:
+    """Secure cookies everywhere but on localhost (plain HTTP while developing)."""
+    configured = get_settings().cookie_secure
+    if configured is not None:
+        return configured
+    return request.url.hostname not in ("localhost", "127.0.0.1", "testserver")

@@ -1,0 +1,27 @@
+"""Table downloads: a report's `Table` answered as a CSV or XLSX attachment."""
+
+from urllib.parse import quote
+
+from fastapi.responses import StreamingResponse
+
+from app.core.errors import Invalid
+from app.core.tables import Table, csv_chunks, xlsx_bytes
+
+FORMATS = ("csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def table_response(table: Table, fmt: str) -> StreamingResponse:
+    """A download of the table as CSV or XLSX."""
+    if fmt not in FORMATS:
+        raise Invalid({"format": "Format inconnu : csv ou xlsx"})
+    disposition = f"attachment; filename*=UTF-8''{quote(table.filename)}.{fmt}"
+    headers = {"Content-Disposition": disposition, "Cache-Control": "no-store"}
+    if fmt == "csv":
+        return StreamingResponse(
+            csv_chunks(table), media_type="text/csv; charset=utf-8", headers=headers
+        )
+    handle = xlsx_bytes(table)
+    return StreamingResponse(
+        iter(lambda: handle.read(64 * 1024), b""), media_type=XLSX_TYPE, headers=headers
+    )

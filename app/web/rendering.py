@@ -1,0 +1,85 @@
+"""Templates: one render helper for whole pages and their htmx fragments, and French filters."""
+
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import StrictUndefined
+
+from app.core.dates import format_date, format_datetime, format_day, input_datetime
+from app.models import nomenclatures
+from app.models.fields import display_phone
+from app.web.deps import expected_csrf_token
+
+templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+templates.env.undefined = StrictUndefined
+
+
+def label(value: str | None, enum_name: str) -> str:
+    """French label of a stored code, e.g. {{ b.sex|label('Sex') }}."""
+    if value in (None, ""):
+        return "Non renseigné"
+    enum = getattr(nomenclatures, enum_name)
+    try:
+        return enum(value).label
+    except ValueError:
+        return value
+
+
+def options(rows, label_attr: str) -> list[tuple[int, str]]:
+    """(id, label) pairs for a select, e.g. {{ sites|options("name") }}."""
+    return [(row.id, getattr(row, label_attr)) for row in rows]
+
+
+def file_size(size: int | None) -> str:
+    """1 234 octets, 56 ko, 7,8 Mo: French units, decimal comma."""
+    size = size or 0
+    if size < 1000:
+        return f"{size} octet{'s' if size > 1 else ''}"
+    if size < 1_000_000:
+        return f"{round(size / 1000)} ko"
+    return f"{size / 1_000_000:.1f} Mo".replace(".", ",")
+
+
+templates.env.filters.update(
+    file_size=file_size,
+    options=options,
+    datetime=format_datetime,
+    date=format_date,
+    day=format_day,
+    input_datetime=input_datetime,
+    label=label,
+    phone=display_phone,
+)
+templates.env.globals["nomenclatures"] = nomenclatures
+
+
+def is_htmx(request: Request) -> bool:
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(
+    request: Request,
+    page: str,
+    context: dict,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The whole page, or only `fragment` when htmx asks; either way `Vary: HX-Request`."""
+    context = {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": expected_csrf_token(request) or "",
+        "errors": {},
+        "form": {},
+        **context,
+    }
+    template = fragment if fragment and is_htmx(request) else page
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    response.headers["Vary"] = "HX-Request"
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,1373 @@
+"""Tenant isolation: the staff of BRE never read nor change a row of ARA, on any surface.
+
+Every refusal is a 404 (never a 403, which would confirm the row exists) and shows no data.
+Episodes and interactions are read on their case page (whole or as the htmx fragment) and
+listed by the case endpoints of the API; those are their read surfaces. Deliverables, action
+steps and attachments have pages and endpoints of their own; outbox messages are retried by
+managers and deliverable kinds changed by operator admins, who also read the lists of
+« Messages », « Preuves manquantes » and « Types de livrables ». Each operator keeps its own
+partner directory (read by counsellors, kept by managers and admins, also as CSV) and its own
+referrals to those partners, listed on the case and on the counsellor's home page.
+The beneficiary's link /documents/{token} and the partner's link /partenaire/orientations/{token}
+are signed, not tenant-scoped: they are not tried here.
+"""
+
+import base64
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import func, select
+
+from app.core.config import get_settings
+from app.core.files import Upload
+from app.core.security import create_api_token
+from app.core.storage import get_storage, sha256_of
+from app.models.attachments import Attachment
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
+from app.models.control import ControlCampaign, PackStatus
+from app.models.deliverables import (
+    ActionStep,
+    ActionStepWrite,
+    Deliverable,
+    DeliverableDraft,
+    DeliverableVersion,
+)
+from app.models.nomenclatures import (
+    Channel,
+    MessageStatus,
+    PartnerType,
+    RequestMotive,
+    Role,
+    StepOwner,
+)
+from app.models.outbox import OutboxMessage
+from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
+from app.models.staff import StaffUser
+from app.models.triage import TriageCreate, TriageRequest
+from app.services.cases.triage import create_request
+from app.services.control.proof_catalogue import create_kind
+from app.services.deliverables.action_plan import add_step
+from app.services.deliverables.attachments import add_attachment
+from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
+from app.services.deliverables.sharing import share_version
+from app.services.referrals.partners import create_partner
+from app.services.referrals.workflow import local_today, propose_referral
+from tests.factories import (
+    log_in,
+    make_beneficiary,
+    make_case,
+    make_episode,
+    make_interaction,
+    make_operator,
+    make_partner,
+    make_site,
+    make_staff,
+    unit_id,
+)
+
+HTMX = {"HX-Request": "true"}
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+# ARA's partner directory and its referrals.
+DIRECTORY_SECRETS = (
+    "Partenaire confidentiel ARA",
+    "Ancien partenaire ARA",
+    "Contact confidentiel ARA",
+    "partenaire-ara.fr",  # its e-mail address
+    "Orientation confidentielle ARA",
+    "Partage confidentiel ARA",
+)
+# What ARA holds about its beneficiary: none of it may ever reach BRE.
+SECRETS = (
+    "Sidonie",
+    "VAUTRIN",
+    "Vautrin",
+    "sidonie.vautrin@exemple.fr",
+    "Note confidentielle",
+    "Demande confidentielle",
+    "+33698765432",
+    "06 98 76 54 32",
+    # ARA's documents carry its code: BRE's own, on BRE's pages, never match.
+    "Bilan confidentiel ARA",  # ARA's deliverable kind, so its deliverable's and e-mail's title
+    "Section confidentielle ARA",
+    "Étape confidentielle ARA",
+    "releve-confidentiel-ARA",
+    "Pièce confidentielle ARA",
+    "Refus confidentiel ARA",
+    *DIRECTORY_SECRETS,
+)
+
+
+@dataclass
+class Tenant:
+    counsellor: StaffUser
+    manager: StaffUser
+    admin: StaffUser
+    beneficiary: Beneficiary
+    case: Case
+    episode: Episode
+    interaction: Interaction
+    triage: TriageRequest
+    kind: DeliverableKind
+    deliverable: Deliverable
+    step: ActionStep
+    attachment: Attachment
+    message: OutboxMessage
+    partner: Partner
+    former_partner: Partner  # inactive: no longer proposed, kept for past referrals
+    referral: Referral  # proposed, to follow up today
+    sent_referral: Referral  # e-mailed to the partner, awaiting its answer
+    campaign: ControlCampaign  # a control campaign whose proof pack failed
+
+    @property
+    def ids(self) -> dict[str, int]:
+        return {
+            "beneficiary": self.beneficiary.id,
+            "case": self.case.id,
+            "episode": self.episode.id,
+            "interaction": self.interaction.id,
+            "triage": self.triage.id,
+            "kind": self.kind.id,
+            "deliverable": self.deliverable.id,
+            "step": self.step.id,
+            "attachment": self.attachment.id,
+            "message": self.message.id,
+            "partner": self.partner.id,
+            "former_partner": self.former_partner.id,
+            "referral": self.referral.id,
+            "sent_referral": self.sent_referral.id,
+            "campaign": self.campaign.id,
+        }
+
+
+def populate(session, code: str, name: str, **person) -> Tenant:
+    """An operator's staff with one of everything: person, case, episode, contact, request,
+    a deliverable of its own kind (issued, e-mailed), an action plan, an attachment, partners
+    (one active, one no longer) and two referrals of the case (one proposed, one sent)."""
+    operator = make_operator(session, code, name)
+    counsellor = make_staff(session, operator)
+    manager = make_staff(session, operator, Role.MANAGER)
+    admin = make_staff(session, operator, Role.OPERATOR_ADMIN)
+    beneficiary = make_beneficiary(session, counsellor, **person)
+    case = make_case(session, counsellor, beneficiary)
+    episode = make_episode(session, counsellor, case)
+    interaction = make_interaction(
+        session, counsellor, case, episode_id=episode.id, summary=f"Note confidentielle {code}"
+    )
+    triage = create_request(
+        session=session,
+        actor=counsellor,
+        data=TriageCreate(
+            beneficiary_id=beneficiary.id,
+            channel=Channel.PHONE,
+            motive=RequestMotive.RETRAIN,
+            request_text=f"Demande confidentielle {code}",
+        ),
+    )
+    kind = create_kind(
+        session=session,
+        actor=admin,
+        data=DeliverableKindEdit(
+            label=f"Bilan confidentiel {code}",
+            extra_sections="Observations",
+            unit_ids=[unit_id(session, "UO1")],
+        ),
+    )
+    deliverable = issued_deliverable(session, counsellor, case, kind, episode, code)
+    step = add_plan_step(session, counsellor, case, f"Étape confidentielle {code}")
+    add_plan_step(session, counsellor, case, "Deuxième étape")  # so that a move shows
+    attachment = kept_file(session, counsellor, case, code)
+    message = failed_email(session, counsellor, deliverable, code)
+    partner, former_partner = directory(session, operator, admin, code)
+    referral = refer(session, counsellor, case, partner, code)
+    sent_referral = refer(session, counsellor, case, partner, code, send_now=True)
+    return Tenant(
+        counsellor,
+        manager,
+        admin,
+        beneficiary,
+        case,
+        episode,
+        interaction,
+        triage,
+        kind,
+        deliverable,
+        step,
+        attachment,
+        message,
+        partner,
+        former_partner,
+        referral,
+        sent_referral,
+        failed_campaign(session, manager, code),
+    )
+
+
+def failed_campaign(session, manager, code: str) -> ControlCampaign:
+    """A control campaign of the operator whose pack failed: a manager may build it again."""
+    campaign = ControlCampaign(
+        operator_id=manager.operator_id,
+        created_by_id=manager.id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        sample_size=10,
+        seed=1,
+        status=PackStatus.FAILED.value,
+        error=f"Erreur confidentielle {code}",
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def issued_deliverable(session, counsellor, case, kind, episode, code: str) -> Deliverable:
+    """Drafted for the episode, its free section written, version 1 issued (not acknowledged)."""
+    draft = DeliverableDraft(kind_id=kind.id, episode_id=episode.id)
+    deliverable = start_draft(session=session, actor=counsellor, case_id=case.id, data=draft)
+    save_draft(
+        session=session,
+        actor=counsellor,
+        deliverable_id=deliverable.id,
+        bodies={"libre-1": f"Section confidentielle {code}"},
+    )
+    issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    return deliverable
+
+
+def add_plan_step(session, counsellor, case, description: str) -> ActionStep:
+    data = ActionStepWrite(description=description, owner=StepOwner.BENEFICIARY)
+    return add_step(session=session, actor=counsellor, case_id=case.id, data=data)
+
+
+def kept_file(session, counsellor, case, code: str) -> Attachment:
+    """A PDF kept with the case, as if it had just been received."""
+    path = get_storage().temporary_path()
+    path.write_bytes(PDF)
+    upload = Upload(
+        path=path,
+        filename=f"releve-confidentiel-{code}.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=sha256_of(PDF),
+        fields={},
+    )
+    return add_attachment(
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        upload=upload,
+        description=f"Pièce confidentielle {code}",
+    )
+
+
+def failed_email(session, counsellor, deliverable, code: str) -> OutboxMessage:
+    """Version 1 e-mailed to the beneficiary, and refused by her server: a manager may retry."""
+    message = share_version(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, number=1
+    )
+    message.status = MessageStatus.FAILED.value
+    message.attempts = 8
+    message.last_error = f"550 Refus confidentiel {code}"
+    session.add(message)
+    session.flush()
+    return message
+
+
+def directory(session, operator, admin, code: str) -> tuple[Partner, Partner]:
+    """The operator's partner directory: one partner added by its admin, serving the whole
+    territory (so every département filter matches it), and a former one, inactive."""
+    former = make_partner(
+        session,
+        operator,
+        name=f"Ancien partenaire {code}",
+        departements="",
+        email=None,
+        active=False,
+    )
+    data = PartnerCreate(
+        name=f"Partenaire confidentiel {code}",
+        type=PartnerType.SKILLS_ASSESSMENT,
+        city="Ville",
+        contact_name=f"Contact confidentiel {code}",
+        email=f"orientation@partenaire-{code.lower()}.fr",
+        services="Bilan de compétences",
+    )
+    return create_partner(session=session, actor=admin, data=data), former
+
+
+def refer(session, counsellor, case, partner, code: str, *, send_now=False) -> Referral:
+    """A referral the person agreed to, to follow up today; e-mailed to the partner if asked."""
+    data = ReferralCreate(
+        partner_id=partner.id,
+        purpose=f"Orientation confidentielle {code}",
+        shared_information=f"Partage confidentiel {code}",
+        consent=True,
+        follow_up_on=local_today(session, case),
+        send_now=send_now,
+    )
+    return propose_referral(session=session, actor=counsellor, case_id=case.id, data=data)
+
+
+@pytest.fixture(autouse=True)
+def _any_pdf_will_do(monkeypatch):
+    """Issuing stores this small PDF instead of rendering one with WeasyPrint (0.1 s each, two
+    a test): what is printed is tested elsewhere, and no PDF of ARA's may reach BRE anyway."""
+    monkeypatch.setattr(
+        "app.services.deliverables.documents.render_deliverable_pdf", lambda _content: PDF
+    )
+
+
+@pytest.fixture
+def ara(session) -> Tenant:
+    return populate(
+        session,
+        "ARA",
+        "Auvergne-Rhône-Alpes",
+        first_name="Sidonie",
+        last_name="Vautrin",
+        email="sidonie.vautrin@exemple.fr",
+        phone="06 98 76 54 32",
+    )
+
+
+@pytest.fixture
+def bre(session) -> Tenant:
+    return populate(session, "BRE", "Bretagne", first_name="Yann", last_name="Le Goff")
+
+
+def sign_in(client, session, user: StaffUser) -> str:
+    """Give the client a browser session and an API token for `user`; returns the CSRF token."""
+    csrf = log_in(client, session, user)
+    client.headers["Authorization"] = f"Bearer {create_api_token(user)}"
+    return csrf
+
+
+@pytest.fixture
+def as_bre(client, session, bre):
+    """The client logged in as BRE's counsellor (browser session) and its CSRF token."""
+    return client, sign_in(client, session, bre.counsellor)
+
+
+def stored_files() -> list[str]:
+    root = Path(get_settings().storage_dir)
+    return sorted(path.name for path in root.rglob("*") if path.is_file())
+
+
+def snapshot(session) -> tuple:
+    """Everything a refused write could have touched, files included."""
+    session.expire_all()
+    counts = tuple(
+        session.exec(select(func.count()).select_from(model)).one()
+        for model in (
+            Beneficiary,
+            Case,
+            Episode,
+            Interaction,
+            TriageRequest,
+            DeliverableKind,
+            UnitProofRequirement,
+            Deliverable,
+            DeliverableVersion,
+            ActionStep,
+            Attachment,
+            OutboxMessage,
+            Partner,
+            Referral,
+            ReferralEvent,
+        )
+    )
+
+    def values(model, *columns) -> tuple:
+        return tuple(session.exec(select(*columns).order_by(model.id)).all())
+
+    rows = (
+        values(Beneficiary, Beneficiary.last_name, Beneficiary.email),
+        values(Case, Case.status, Case.referent_id, Case.last_activity_at),
+        values(Episode, Episode.ended_at, Episode.outcome),
+        values(TriageRequest, TriageRequest.status),
+        values(DeliverableKind, DeliverableKind.label, DeliverableKind.active),
+        values(Deliverable, Deliverable.sections, Deliverable.status, Deliverable.version_count),
+        values(
+            DeliverableVersion,
+            DeliverableVersion.shared_message_id,
+            DeliverableVersion.acknowledged_at,
+            DeliverableVersion.scan_attachment_id,
+        ),
+        values(ActionStep, ActionStep.position, ActionStep.description, ActionStep.status),
+        values(Attachment, Attachment.filename, Attachment.description),
+        values(OutboxMessage, OutboxMessage.status, OutboxMessage.attempts),
+        values(ControlCampaign, ControlCampaign.status, ControlCampaign.error),
+        values(Partner, Partner.name, Partner.email, Partner.active, Partner.updated_at),
+        values(Referral, Referral.status, Referral.link_nonce, Referral.updated_at),
+    )
+    return counts, rows, stored_files()
+
+
+def assert_no_secret(text: str) -> None:
+    assert [s for s in SECRETS if s in text] == []
+
+
+@dataclass
+class Attempt:
+    """One request naming rows by {placeholder}; `form` and uploads get the sender's CSRF token."""
+
+    method: str
+    url: str
+    headers: dict
+    form: dict | None
+    json: dict | None
+    upload: bool  # multipart: the CSRF token and the form's fields first, then a PDF
+    who: str  # which of BRE's staff sends it: counsellor, manager or admin
+
+
+def surface(
+    resource, name, method, url, *, htmx=False, form=None, json=None, upload=False, who="counsellor"
+):
+    """One way to reach one of ARA's rows."""
+    attempt = Attempt(method, url, HTMX if htmx else {}, form, json, upload, who)
+    return pytest.param(attempt, id=f"{resource}-{name}")
+
+
+PERSON_FORM = {"first_name": "Pirate", "last_name": "Pirate", "email": "pirate@exemple.fr"}
+INTERACTION = {"duration_minutes": 20, "channel": "telephone", "summary": "Pirate"}
+OPEN_CASE = {"beneficiary_id": "{beneficiary}", "channel": "telephone", "motive": "vae"}
+HAND_OVER = {"referent_id": "{bre_counsellor}"}
+SECTION = {"section-libre-1": "Pirate"}
+STEP = {"description": "Pirate", "owner": "counsellor", "status": "done"}
+DOWN = {"direction": "down"}
+KIND = {"label": "Pirate", "active": "1"}
+PARTNER = {"name": "Pirate", "type": "apec", "email": "pirate@exemple.fr", "active": "1"}
+REFERRAL = {
+    "partner_id": "{partner}",
+    "purpose": "Pirate",
+    "shared_information": "Pirate",
+    "consent": "1",
+}
+ABANDON = {"to": "abandoned"}
+SURFACES = [
+    surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
+    surface(
+        "beneficiary", "fragment", "GET", "/triage/new?beneficiary_id={beneficiary}", htmx=True
+    ),
+    surface("beneficiary", "form", "POST", "/beneficiaries/{beneficiary}", form=PERSON_FORM),
+    surface("beneficiary", "api_get", "GET", "/api/v1/beneficiaries/{beneficiary}"),
+    surface(
+        "beneficiary", "api_write", "PUT", "/api/v1/beneficiaries/{beneficiary}", json=PERSON_FORM
+    ),
+    surface("case", "page", "GET", "/cases/{case}"),
+    surface("case", "fragment", "GET", "/cases/{case}", htmx=True),
+    surface("case", "form", "POST", "/cases/{case}/close", htmx=True, form={"reason": "termine"}),
+    surface("case", "form_reopen", "POST", "/cases/{case}/reopen", form={}),
+    surface("case", "form_referent", "POST", "/cases/{case}/referent", htmx=True, form=HAND_OVER),
+    surface("case", "api_get", "GET", "/api/v1/cases/{case}"),
+    surface("case", "api_write", "POST", "/api/v1/cases/{case}/close", json={"reason": "termine"}),
+    surface("case", "api_reopen", "POST", "/api/v1/cases/{case}/reopen", json={}),
+    surface("case", "api_referent", "PUT", "/api/v1/cases/{case}/referent", json=HAND_OVER),
+    surface("episode", "page", "GET", "/cases/{case}"),
+    surface("episode", "fragment", "GET", "/cases/{case}", htmx=True),
+    surface(
+        "episode",
+        "form",
+        "POST",
+        "/cases/{case}/episodes/{episode}/end",
+        htmx=True,
+        form={"outcome": "Pirate"},
+    ),
+    surface("episode", "form_start", "POST", "/cases/{case}/episodes", form={"unit_id": "{uo1}"}),
+    surface("episode", "api_get", "GET", "/api/v1/cases/{case}/episodes"),
+    surface(
+        "episode", "api_write", "POST", "/api/v1/episodes/{episode}/end", json={"outcome": "x"}
+    ),
+    surface(
+        "episode", "api_start", "POST", "/api/v1/cases/{case}/episodes", json={"unit_id": "{uo1}"}
+    ),
+    surface("interaction", "page", "GET", "/cases/{case}"),
+    surface("interaction", "fragment", "GET", "/cases/{case}", htmx=True),
+    surface(
+        "interaction",
+        "form",
+        "POST",
+        "/cases/{case}/interactions",
+        htmx=True,
+        form={**INTERACTION, "occurred_at": "2026-01-05T10:00"},
+    ),
+    surface("interaction", "api_get", "GET", "/api/v1/cases/{case}/interactions"),
+    surface(
+        "interaction",
+        "api_write",
+        "POST",
+        "/api/v1/cases/{case}/interactions",
+        json={**INTERACTION, "occurred_at": "2026-01-05T10:00:00+01:00"},
+    ),
+    surface("triage", "page", "GET", "/triage/{triage}"),
+    surface("triage", "fragment", "GET", "/triage/{triage}", htmx=True),
+    surface("triage", "form", "POST", "/triage/{triage}/open-case", form=HAND_OVER),
+    surface(
+        "triage",
+        "form_redirect",
+        "POST",
+        "/triage/{triage}/redirect",
+        htmx=True,
+        form={"redirection": "apec"},
+    ),
+    surface("triage", "api_write", "POST", "/api/v1/triage/{triage}/open-case", json=HAND_OVER),
+    surface(
+        "triage",
+        "api_redirect",
+        "POST",
+        "/api/v1/triage/{triage}/redirect",
+        json={"redirection": "apec"},
+    ),
+    # BRE's own forms and endpoints, naming one of ARA's rows.
+    surface("beneficiary", "form_intake", "POST", "/triage/new", form=OPEN_CASE),
+    surface("beneficiary", "api_open_case", "POST", "/api/v1/cases", json=OPEN_CASE),
+    surface("beneficiary", "api_triage", "POST", "/api/v1/triage", json=OPEN_CASE),
+    surface(
+        "episode",
+        "form_own_case",
+        "POST",
+        "/cases/{bre_case}/episodes/{episode}/end",
+        form={"outcome": "Pirate"},
+    ),
+    surface("step", "form_own_case", "POST", "/cases/{bre_case}/plan/steps/{step}/delete", form={}),
+    surface(
+        "step", "api_own_case", "PUT", "/api/v1/cases/{bre_case}/action-steps/{step}", json=STEP
+    ),
+    # Deliverables: the editor, its actions on version 1, the PDF, drafting on ARA's case.
+    surface("deliverable", "page", "GET", "/deliverables/{deliverable}"),
+    surface("deliverable", "fragment", "GET", "/deliverables/{deliverable}", htmx=True),
+    surface("deliverable", "form", "POST", "/deliverables/{deliverable}/draft", form=SECTION),
+    surface(
+        "deliverable",
+        "form_autosave",
+        "POST",
+        "/deliverables/{deliverable}/draft",
+        htmx=True,
+        form=SECTION,
+    ),
+    surface("deliverable", "form_issue", "POST", "/deliverables/{deliverable}/issue", form=SECTION),
+    surface(
+        "deliverable", "form_share", "POST", "/deliverables/{deliverable}/versions/1/share", form={}
+    ),
+    surface(
+        "deliverable",
+        "form_scan",
+        "POST",
+        "/deliverables/{deliverable}/versions/1/scan",
+        upload=True,
+    ),
+    surface("deliverable", "pdf", "GET", "/deliverables/{deliverable}/versions/1/pdf"),
+    surface(
+        "deliverable",
+        "form_draft",
+        "POST",
+        "/cases/{case}/deliverables",
+        form={"kind_id": "{kind}"},
+    ),
+    surface("deliverable", "api_get", "GET", "/api/v1/cases/{case}/deliverables"),
+    surface("deliverable", "api_pdf", "GET", "/api/v1/deliverables/{deliverable}/versions/1/pdf"),
+    surface(
+        "deliverable",
+        "api_write",
+        "PUT",
+        "/api/v1/deliverables/{deliverable}/sections",
+        json={"libre-1": "Pirate"},
+    ),
+    surface("deliverable", "api_issue", "POST", "/api/v1/deliverables/{deliverable}/issue"),
+    surface(
+        "deliverable",
+        "api_draft",
+        "POST",
+        "/api/v1/cases/{case}/deliverables",
+        json={"kind_id": "{kind}"},
+    ),
+    # The action plan of ARA's case.
+    surface("step", "page", "GET", "/cases/{case}/plan"),
+    surface("step", "fragment", "GET", "/cases/{case}/plan", htmx=True),
+    surface("step", "form", "POST", "/cases/{case}/plan/steps/{step}", htmx=True, form=STEP),
+    surface("step", "form_add", "POST", "/cases/{case}/plan/steps", form=STEP),
+    surface("step", "form_move", "POST", "/cases/{case}/plan/steps/{step}/move", form=DOWN),
+    surface(
+        "step", "form_delete", "POST", "/cases/{case}/plan/steps/{step}/delete", htmx=True, form={}
+    ),
+    surface("step", "api_get", "GET", "/api/v1/cases/{case}/action-steps"),
+    surface("step", "api_write", "PUT", "/api/v1/cases/{case}/action-steps/{step}", json=STEP),
+    surface("step", "api_add", "POST", "/api/v1/cases/{case}/action-steps", json=STEP),
+    surface("step", "api_move", "POST", "/api/v1/cases/{case}/action-steps/{step}/move", json=DOWN),
+    surface("step", "api_delete", "DELETE", "/api/v1/cases/{case}/action-steps/{step}"),
+    # Attachments of ARA's case.
+    surface("attachment", "page", "GET", "/cases/{case}/attachments"),
+    surface("attachment", "fragment", "GET", "/cases/{case}/attachments", htmx=True),
+    surface("attachment", "form", "POST", "/cases/{case}/attachments", htmx=True, upload=True),
+    surface("attachment", "form_plain", "POST", "/cases/{case}/attachments", upload=True),
+    surface("attachment", "download", "GET", "/attachments/{attachment}/download"),
+    surface("attachment", "api_get", "GET", "/api/v1/cases/{case}/attachments"),
+    surface("attachment", "api_content", "GET", "/api/v1/attachments/{attachment}/content"),
+    surface("attachment", "api_write", "POST", "/api/v1/cases/{case}/attachments", upload=True),
+    # What only supervisors do: retry an e-mail, change a deliverable kind.
+    surface("message", "form", "POST", "/messages/{message}/retry", form={}, who="manager"),
+    surface("message", "form_admin", "POST", "/messages/{message}/retry", form={}, who="admin"),
+    surface("kind", "form", "POST", "/admin/livrables/{kind}", form=KIND, who="admin"),
+    surface("campaign", "page", "GET", "/rapports/controles/{campaign}", who="manager"),
+    surface(
+        "campaign",
+        "fragment",
+        "GET",
+        "/rapports/controles/{campaign}/progression",
+        htmx=True,
+        who="manager",
+    ),
+    surface(
+        "campaign", "form", "POST", "/rapports/controles/{campaign}/relancer", form={}, who="admin"
+    ),
+    surface(
+        "campaign",
+        "download",
+        "GET",
+        "/rapports/controles/{campaign}/dossier-de-preuves.zip",
+        who="manager",
+    ),
+    surface("campaign", "api_get", "GET", "/api/v1/control-campaigns/{campaign}", who="manager"),
+    surface(
+        "campaign",
+        "api_pack",
+        "GET",
+        "/api/v1/control-campaigns/{campaign}/proof-pack",
+        who="admin",
+    ),
+    # ARA's partner directory: counsellors read it, managers and admins keep it.
+    surface("partner", "page", "GET", "/partenaires/{partner}"),
+    surface("partner", "fragment", "GET", "/partenaires/{partner}", htmx=True),
+    surface("partner", "page_manager", "GET", "/partenaires/{partner}", who="manager"),
+    surface("partner", "form", "POST", "/partenaires/{partner}", form=PARTNER, who="manager"),
+    surface("partner", "form_admin", "POST", "/partenaires/{partner}", form=PARTNER, who="admin"),
+    surface(
+        "partner",
+        "form_activation",
+        "POST",
+        "/partenaires/{partner}/activation",
+        form={"actif": "non"},
+        who="manager",
+    ),
+    surface("partner", "api_get", "GET", "/api/v1/partners/{partner}"),
+    surface("partner", "api_write", "PUT", "/api/v1/partners/{partner}", json=PARTNER, who="admin"),
+    # Referrals of ARA's case, and what is done with them.
+    surface("referral", "page", "GET", "/cases/{case}/referrals"),
+    surface("referral", "fragment", "GET", "/cases/{case}/referrals", htmx=True),
+    surface("referral", "form", "POST", "/cases/{case}/referrals", htmx=True, form=REFERRAL),
+    surface(
+        "referral",
+        "form_own_partner",
+        "POST",
+        "/cases/{case}/referrals",
+        form={**REFERRAL, "partner_id": "{bre_partner}"},
+    ),
+    surface("referral", "form_send", "POST", "/referrals/{referral}/send", htmx=True, form={}),
+    surface("referral", "form_send_plain", "POST", "/referrals/{referral}/send", form={}),
+    surface("referral", "form_status", "POST", "/referrals/{referral}/status", form=ABANDON),
+    surface(
+        "referral",
+        "form_answer",
+        "POST",
+        "/referrals/{sent_referral}/status",
+        htmx=True,
+        form={"to": "accepted"},
+    ),
+    surface("referral", "api_get", "GET", "/api/v1/cases/{case}/referrals"),
+    surface("referral", "api_detail", "GET", "/api/v1/referrals/{referral}"),
+    surface("referral", "api_write", "POST", "/api/v1/cases/{case}/referrals", json=REFERRAL),
+    surface("referral", "api_send", "POST", "/api/v1/referrals/{referral}/send"),
+    surface(
+        "referral",
+        "api_transition",
+        "POST",
+        "/api/v1/referrals/{referral}/transitions",
+        json=ABANDON,
+    ),
+    surface(
+        "referral",
+        "api_answer",
+        "POST",
+        "/api/v1/referrals/{sent_referral}/transitions",
+        json={"to": "declined", "reason": "Pirate"},
+    ),
+]
+
+
+def fill(value, ids: dict):
+    """Put the ids into a URL or into every string of a body (or of a list)."""
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, dict):
+        return {key: fill(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, ids) for item in value]
+    return value
+
+
+def all_ids(session, target: Tenant, own: Tenant) -> dict:
+    """The rows of `target`, and the sender's own rows where a request names them (bre_*)."""
+    return {
+        **target.ids,
+        "bre_case": own.case.id,
+        "bre_counsellor": own.counsellor.id,
+        "bre_kind": own.kind.id,
+        "bre_partner": own.partner.id,
+        "uo1": unit_id(session, "UO1"),
+    }
+
+
+def send(client, csrf: str, attempt: Attempt, ids: dict):
+    body = {}
+    if attempt.json is not None:
+        body["json"] = fill(attempt.json, ids)
+    if attempt.form is not None or attempt.upload:
+        body["data"] = {"csrf_token": csrf, **fill(attempt.form or {}, ids)}
+    if attempt.upload:
+        body["files"] = {"file": ("pirate.pdf", PDF, "application/pdf")}
+    url = fill(attempt.url, ids)
+    return client.request(
+        attempt.method, url, headers=attempt.headers, follow_redirects=False, **body
+    )
+
+
+EVERYWHERE = ("page", "fragment", "form", "api_get", "api_write")
+EXPECTED = {
+    "beneficiary": EVERYWHERE,
+    "case": EVERYWHERE,
+    "episode": EVERYWHERE,
+    "interaction": EVERYWHERE,
+    "triage": ("page", "fragment", "form", "api_write"),  # no api_get: see the queue test
+    "deliverable": EVERYWHERE,
+    "step": EVERYWHERE,
+    "attachment": EVERYWHERE,
+    "message": ("form",),  # listed on « Messages » only: see the supervisors' lists
+    "kind": ("form",),  # listed on « Types de livrables » only, likewise
+    "partner": EVERYWHERE,  # its lists and its CSV files: see the directory's lists
+    "referral": EVERYWHERE,  # and the home page's: see the counsellor's follow-up lists
+    # Managers' and admins' only; no api_write: a draw only ever takes the operator's own units.
+    "campaign": ("page", "fragment", "form", "api_get"),
+}
+
+
+def test_every_resource_is_tried_on_every_surface():
+    tried = {param.id for param in SURFACES}
+    expected = {f"{resource}-{name}" for resource, names in EXPECTED.items() for name in names}
+    assert sorted(expected - tried) == []
+
+
+@pytest.mark.parametrize("attempt", SURFACES)
+def test_staff_of_another_operator_get_404_and_no_data(client, session, ara, bre, attempt):
+    csrf = sign_in(client, session, getattr(bre, attempt.who))
+    ids = all_ids(session, ara, bre)
+    before = snapshot(session)
+    response = send(client, csrf, attempt, ids)
+    assert response.status_code == 404
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("attempt", SURFACES)
+def test_the_same_request_on_the_senders_own_rows_is_not_refused(client, session, bre, attempt):
+    """So each 404 above comes from the rows' operator, not from a wrong address, id or body."""
+    csrf = sign_in(client, session, getattr(bre, attempt.who))
+    response = send(client, csrf, attempt, all_ids(session, bre, bre))
+    assert response.status_code < 400 or response.status_code == 409  # found, in another state
+
+
+def test_linking_an_interaction_to_another_operators_episode_is_refused(as_bre, session, ara, bre):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/api/v1/cases/{bre.case.id}/interactions",
+        json={
+            **INTERACTION,
+            "occurred_at": "2026-01-05T10:00:00+01:00",
+            "episode_id": ara.episode.id,
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"episode_id": "Cet épisode n'appartient pas au dossier"}
+    assert snapshot(session) == before
+
+
+# ---- lists and search ----------------------------------------------------------------------
+
+SEARCHES = ["Vautrin", "sidonie", "sidonie.vautrin@exemple.fr", "06 98 76 54 32", "+33698765432"]
+
+
+@pytest.mark.parametrize("query", SEARCHES)
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [("/search", {}), ("/search", HTMX), ("/triage/new", {}), ("/triage/new", HTMX)],
+    ids=["search-page", "search-fragment", "intake-page", "intake-fragment"],
+)
+def test_search_pages_never_show_another_operators_people(as_bre, ara, url, headers, query):
+    client, _ = as_bre
+    response = client.get(url, params={"q": query}, headers=headers)
+    assert response.status_code == 200
+    assert_no_secret(response.text.replace(query, ""))  # the query itself is echoed back
+    assert f'/beneficiaries/{ara.beneficiary.id}"' not in response.text
+
+
+@pytest.mark.parametrize("query", SEARCHES)
+def test_api_search_never_returns_another_operators_people(as_bre, ara, query):
+    client, _ = as_bre
+    assert client.get("/api/v1/beneficiaries", params={"q": query}).json() == []
+
+
+def test_search_finds_the_same_person_for_her_own_operator(client, session, ara):
+    """The searches above would find her: they return nothing only because of the operator."""
+    client.headers["Authorization"] = f"Bearer {create_api_token(ara.counsellor)}"
+    for query in SEARCHES:
+        found = client.get("/api/v1/beneficiaries", params={"q": query}).json()
+        assert [p["id"] for p in found] == [ara.beneficiary.id]
+
+
+def test_search_by_case_reference_never_shows_another_operators_case(as_bre, ara):
+    client, _ = as_bre
+    page = client.get("/search", params={"q": ara.case.reference})
+    assert f'/cases/{ara.case.id}"' not in page.text
+    assert_no_secret(page.text)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/beneficiaries", "/api/v1/cases", "/api/v1/triage", "/api/v1/partners"]
+)
+def test_api_lists_hold_only_the_operators_own_rows(as_bre, ara, bre, url):
+    client, _ = as_bre
+    listed = client.get(url).json()
+    own = {
+        "/api/v1/beneficiaries": bre.beneficiary,
+        "/api/v1/cases": bre.case,
+        "/api/v1/triage": bre.triage,
+        "/api/v1/partners": bre.partner,  # active ones only, by default
+    }[url]
+    assert [row["id"] for row in listed] == [own.id]
+
+
+@pytest.mark.parametrize("url", ["/", "/triage", "/triage?mine=true"])
+def test_home_and_queue_never_list_another_operators_rows(as_bre, ara, bre, url):
+    client, _ = as_bre
+    page = client.get(url)
+    assert page.status_code == 200
+    assert "Le Goff".upper() in page.text  # BRE's own request is there…
+    assert_no_secret(page.text)  # …ARA's unassigned one is not
+    assert ara.case.reference not in page.text
+
+
+# ---- handing a case over -------------------------------------------------------------------
+
+
+def test_api_refuses_a_referent_of_another_operator_and_writes_nothing(as_bre, session, ara, bre):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.put(
+        f"/api/v1/cases/{bre.case.id}/referent", json={"referent_id": ara.counsellor.id}
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"referent_id": "Conseiller·ère inconnu·e"}
+    assert snapshot(session) == before
+
+
+def test_form_refuses_a_referent_of_another_operator_and_writes_nothing(as_bre, session, ara, bre):
+    client, csrf = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/cases/{bre.case.id}/referent",
+        data={"referent_id": ara.counsellor.id, "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert "Conseiller·ère inconnu·e" in response.text
+    assert ara.counsellor.full_name not in response.text
+    assert snapshot(session) == before
+
+
+def test_opening_a_case_for_a_referent_of_another_operator_is_refused(as_bre, session, ara, bre):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.post(
+        "/api/v1/cases",
+        json={
+            "beneficiary_id": bre.beneficiary.id,
+            "channel": "email",
+            "motive": "vae",
+            "referent_id": ara.counsellor.id,
+        },
+    )
+    assert response.status_code == 422
+    assert snapshot(session) == before
+
+
+def test_triage_refuses_a_referent_of_another_operator(as_bre, session, ara, bre):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/api/v1/triage/{bre.triage.id}/open-case", json={"referent_id": ara.counsellor.id}
+    )
+    assert response.status_code == 422
+    assert snapshot(session) == before
+
+
+def test_triage_refuses_a_site_of_another_operator(as_bre, session, ara, bre):
+    client, _ = as_bre
+    lyon = make_site(session, make_operator(session, "ARA"))
+    before = snapshot(session)
+    response = client.post(
+        f"/api/v1/triage/{bre.triage.id}/open-case",
+        json={"referent_id": bre.counsellor.id, "site_id": lyon.id},
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"site_id": "Lieu d'accueil inconnu"}
+    assert snapshot(session) == before
+
+
+# ---- deliverables: drafting on BRE's own case ----------------------------------------------
+
+DRAFTS = [
+    pytest.param({"kind_id": "{kind}"}, {"kind_id": "Type de livrable inconnu"}, id="kind"),
+    pytest.param(
+        {"kind_id": "{bre_kind}", "episode_id": "{episode}"},
+        {"episode_id": "Cette unité n'appartient pas au dossier"},
+        id="episode",
+    ),
+]
+
+
+@pytest.mark.parametrize(("draft", "fields"), DRAFTS)
+def test_api_refuses_a_draft_naming_another_operators_kind_or_episode(
+    as_bre, session, ara, bre, draft, fields
+):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/api/v1/cases/{bre.case.id}/deliverables", json=fill(draft, all_ids(session, ara, bre))
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == fields
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(("draft", "fields"), DRAFTS)
+def test_form_refuses_a_draft_naming_another_operators_kind_or_episode(
+    as_bre, session, ara, bre, draft, fields
+):
+    client, csrf = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/cases/{bre.case.id}/deliverables",
+        data={**fill(draft, all_ids(session, ara, bre)), "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert response.status_code == 422
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
+# ---- the partner directory -----------------------------------------------------------------
+
+# What BRE's staff list of the directory, and which of BRE's own partners each list shows.
+OWN_PARTNER = "Partenaire confidentiel BRE"
+FORMER_PARTNER = "Ancien partenaire BRE"
+DIRECTORY_LISTS = [
+    pytest.param("/partenaires", {}, [OWN_PARTNER], id="page"),
+    pytest.param("/partenaires", HTMX, [OWN_PARTNER], id="fragment"),
+    pytest.param("/partenaires?q=partenaire+confidentiel", {}, [OWN_PARTNER], id="search"),
+    pytest.param(
+        "/partenaires?q=bilan&type=bilan_competences&departement=69",
+        HTMX,
+        [OWN_PARTNER],
+        id="filters",
+    ),
+    pytest.param("/partenaires?inactifs=1", {}, [OWN_PARTNER, FORMER_PARTNER], id="inactive"),
+    pytest.param("/partenaires?q=ancien&inactifs=1", HTMX, [FORMER_PARTNER], id="former"),
+    pytest.param("/partenaires/export.csv", {}, [OWN_PARTNER, FORMER_PARTNER], id="export"),
+]
+
+
+@pytest.mark.parametrize("who", ["counsellor", "manager"])
+@pytest.mark.parametrize(("url", "headers", "own"), DIRECTORY_LISTS)
+def test_the_directory_never_lists_another_operators_partners(
+    client, session, ara, bre, who, url, headers, own
+):
+    sign_in(client, session, getattr(bre, who))
+    page = client.get(url, headers=headers)
+    assert page.status_code == 200
+    assert [name for name in own if name not in page.text] == []  # BRE's own are there…
+    assert_no_secret(page.text)  # …ARA's, which match every one of these searches, are not
+    assert f'/partenaires/{ara.partner.id}"' not in page.text
+    assert f'/partenaires/{ara.former_partner.id}"' not in page.text
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "partenaire confidentiel"},
+        {"type": "bilan_competences", "departement": "69"},
+        {"active_only": "false"},
+        {"q": "ancien", "active_only": "false"},
+    ],
+    ids=["search", "filters", "inactive", "former"],
+)
+def test_api_search_never_returns_another_operators_partners(as_bre, ara, bre, params):
+    client, _ = as_bre
+    found = client.get("/api/v1/partners", params=params)
+    assert found.status_code == 200
+    assert found.json() != []
+    own = {bre.partner.id, bre.former_partner.id}
+    assert [p["id"] for p in found.json() if p["id"] not in own] == []
+    assert_no_secret(found.text)
+
+
+PARTNER_NAMES = [
+    "Partenaire confidentiel ARA",
+    "partenaire confidentiel ara",
+    "Ancien partenaire ARA",
+]
+
+
+@pytest.mark.parametrize("query", PARTNER_NAMES)
+def test_searching_another_operators_partner_by_its_name_finds_nothing(as_bre, ara, query):
+    client, _ = as_bre
+    params = {"q": query, "inactifs": "1"}
+    for headers in ({}, HTMX):
+        page = client.get("/partenaires", params=params, headers=headers)
+        assert "Aucun partenaire pour cette recherche." in page.text
+        assert_no_secret(page.text.replace(query, ""))  # the query itself is echoed back
+    api = client.get("/api/v1/partners", params={"q": query, "active_only": "false"})
+    assert api.json() == []
+
+
+def test_the_same_searches_find_the_partners_for_their_own_operator(client, session, ara):
+    """The searches above would find them: they find nothing only because of the operator."""
+    sign_in(client, session, ara.counsellor)
+    for query in PARTNER_NAMES:
+        found = client.get("/api/v1/partners", params={"q": query, "active_only": "false"})
+        assert [p["id"] for p in found.json()] in ([ara.partner.id], [ara.former_partner.id])
+
+
+def partners_of(session, tenant: Tenant) -> list[dict]:
+    """Every field of every partner of the tenant's operator."""
+    session.expire_all()
+    operator_id = tenant.partner.operator_id
+    rows = session.exec(
+        select(Partner).where(Partner.operator_id == operator_id).order_by(Partner.id)
+    )
+    return [partner.model_dump() for partner in rows]
+
+
+def bre_partner_named(session, bre: Tenant, name: str) -> Partner:
+    query = select(Partner).where(
+        Partner.operator_id == bre.partner.operator_id, Partner.name == name
+    )
+    return session.exec(query).one()
+
+
+def upload_csv(client, csrf: str, text: str):
+    return client.post(
+        "/partenaires/import",
+        data={"csrf_token": csrf},
+        files={"fichier": ("partenaires.csv", text.encode("utf-8"), "text/csv")},
+    )
+
+
+def carried_content(page) -> str:
+    """The checked file the preview carries to the confirmation (base64)."""
+    return re.search(r'name="contenu" value="([^"]*)"', page.text).group(1)
+
+
+@pytest.mark.parametrize("who", ["manager", "admin"])
+def test_importing_another_operators_partner_name_creates_the_operators_own(
+    client, session, ara, bre, who
+):
+    """Matched by name, an import line updates a partner of the importer's directory only:
+    ARA's partner of that exact name is neither shown, nor counted, nor changed."""
+    csrf = sign_in(client, session, getattr(bre, who))
+    before = partners_of(session, ara)
+    name = ara.partner.name
+    preview = upload_csv(client, csrf, f"nom;type;email\n{name};apec;pirate@exemple.fr\n")
+    assert "Toutes les lignes sont valides : 1 partenaire à créer, 0 à mettre à jour." in (
+        preview.text
+    )
+    assert_no_secret(preview.text.replace(name, ""))
+    done = client.post(
+        "/partenaires/import/confirmer",
+        data={"contenu": carried_content(preview), "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert done.headers["location"] == "/partenaires?crees=1&maj=0"
+    assert partners_of(session, ara) == before
+    created = bre_partner_named(session, bre, name)
+    assert (created.type, created.email, created.city) == ("apec", "pirate@exemple.fr", "")
+
+
+def test_an_import_line_never_borrows_the_fields_of_another_operators_partner(
+    client, session, ara, bre
+):
+    """A line naming an existing partner keeps the fields of the columns the file leaves out:
+    for BRE, ARA's partner does not exist, so the line creates a partner with none of them."""
+    name = ara.partner.name
+    text = f"nom;type\n{name};Bilan de compétences\n"
+    csrf = sign_in(client, session, bre.manager)
+    before = partners_of(session, ara)
+    preview = upload_csv(client, csrf, text)
+    assert "1 partenaire à créer, 0 à mettre à jour." in preview.text
+    assert_no_secret(preview.text.replace(name, ""))
+    # The confirmation carries the file itself: a crafted one is checked again the same way.
+    forged = base64.b64encode(text.encode("utf-8")).decode("ascii")
+    confirmed = client.post(
+        "/partenaires/import/confirmer",
+        data={"contenu": forged, "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert confirmed.headers["location"] == "/partenaires?crees=1&maj=0"
+    assert partners_of(session, ara) == before
+    created = bre_partner_named(session, bre, name)
+    fields = (created.type, created.contact_name, created.email, created.city, created.services)
+    assert fields == ("bilan_competences", "", None, "", "")
+    # The same file is an update for ARA, whose partner it names.
+    csrf = sign_in(client, session, ara.manager)
+    assert "0 partenaire à créer, 1 à mettre à jour." in upload_csv(client, csrf, text).text
+
+
+NAMING_LIKE_ARA = [
+    pytest.param("POST", "/partenaires/nouveau", "form", 303, id="form-new"),
+    pytest.param("POST", "/partenaires/{bre_partner}", "form", 303, id="form-rename"),
+    pytest.param("POST", "/api/v1/partners", "json", 201, id="api-new"),
+    pytest.param("PUT", "/api/v1/partners/{bre_partner}", "json", 200, id="api-rename"),
+]
+
+
+@pytest.mark.parametrize(("method", "url", "body", "status"), NAMING_LIKE_ARA)
+def test_a_name_taken_by_another_operators_partner_is_free(
+    client, session, ara, bre, method, url, body, status
+):
+    """Names are unique within a directory: refusing ARA's would tell BRE that ARA has it."""
+    csrf = sign_in(client, session, bre.manager)
+    before = partners_of(session, ara)
+    name = ara.partner.name
+    data = {"name": name, "type": "apec", "email": "pirate@exemple.fr", "active": "1"}
+    sent = {"json": data} if body == "json" else {"data": {**data, "csrf_token": csrf}}
+    response = client.request(
+        method, fill(url, all_ids(session, ara, bre)), follow_redirects=False, **sent
+    )
+    assert response.status_code == status
+    assert_no_secret(response.text.replace(name, ""))
+    assert partners_of(session, ara) == before
+    assert bre_partner_named(session, bre, name).email == "pirate@exemple.fr"
+
+
+# ---- referrals -----------------------------------------------------------------------------
+
+PARTNER_IDS = [
+    pytest.param("partner", id="active"),
+    # "Partenaire inconnu", never "plus actif", which would tell that ARA has it.
+    pytest.param("former_partner", id="inactive"),
+]
+
+
+@pytest.mark.parametrize("send_now", [False, True], ids=["kept", "sent"])
+@pytest.mark.parametrize("partner", PARTNER_IDS)
+def test_api_refuses_a_referral_to_another_operators_partner(
+    as_bre, session, ara, bre, partner, send_now
+):
+    client, _ = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/api/v1/cases/{bre.case.id}/referrals",
+        json={
+            **REFERRAL,
+            "consent": True,
+            "partner_id": getattr(ara, partner).id,
+            "send_now": send_now,
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["fields"] == {"partner_id": "Partenaire inconnu"}
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX], ids=["plain", "htmx"])
+@pytest.mark.parametrize("partner", PARTNER_IDS)
+def test_form_refuses_a_referral_to_another_operators_partner(
+    as_bre, session, ara, bre, partner, headers
+):
+    client, csrf = as_bre
+    before = snapshot(session)
+    response = client.post(
+        f"/cases/{bre.case.id}/referrals",
+        data={
+            **REFERRAL,
+            "partner_id": getattr(ara, partner).id,
+            "send_now": "1",
+            "csrf_token": csrf,
+        },
+        headers=headers,
+        follow_redirects=False,
+    )
+    assert response.status_code in (200, 422)  # the section again, with the message
+    assert "Partenaire inconnu" in response.text
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
+@pytest.mark.parametrize(
+    ("url", "headers"),
+    [
+        ("/cases/{bre_case}", {}),
+        ("/cases/{bre_case}", HTMX),
+        ("/cases/{bre_case}/referrals", {}),
+        ("/cases/{bre_case}/referrals", HTMX),
+    ],
+    ids=["case-page", "case-fragment", "section-page", "section-fragment"],
+)
+def test_the_case_proposes_only_the_operators_own_partners(as_bre, session, ara, bre, url, headers):
+    client, _ = as_bre
+    page = client.get(fill(url, all_ids(session, ara, bre)), headers=headers)
+    assert page.status_code == 200
+    assert "Partenaire confidentiel BRE" in page.text  # in the select and BRE's referrals…
+    # …where ARA's partners and referrals never are (BRE's own notes do say "confidentielle")
+    assert [s for s in DIRECTORY_SECRETS if s in page.text] == []
+
+
+def test_home_lists_only_the_operators_own_referrals(as_bre, ara, bre):
+    """« Orientations à relancer » (both, due today) and « en attente de réponse » (the sent
+    one): ARA's, due and sent alike, are neither listed nor counted."""
+    client, _ = as_bre
+    page = client.get("/")
+    assert page.status_code == 200
+    for referral in (bre.referral, bre.sent_referral):
+        assert f'href="/cases/{bre.case.id}#ref-{referral.id}"' in page.text
+    assert re.search(r"Orientations à relancer <span[^>]*>\(2\)", page.text)
+    assert re.search(r"en attente de réponse du partenaire <span[^>]*>\(1\)", page.text)
+    assert f"/cases/{ara.case.id}#ref-" not in page.text
+    assert_no_secret(page.text)
+
+
+# ---- what supervisors list -----------------------------------------------------------------
+
+SUPERVISOR_LISTS = [
+    pytest.param("manager", "/messages", {}, id="messages-manager"),
+    pytest.param("manager", "/messages", HTMX, id="messages-fragment"),
+    pytest.param("manager", "/messages?status=failed", {}, id="messages-failed"),
+    pytest.param("admin", "/messages", {}, id="messages-admin"),
+    pytest.param("manager", "/preuves-manquantes", {}, id="proofs-manager"),
+    pytest.param("manager", "/preuves-manquantes", HTMX, id="proofs-fragment"),
+    pytest.param("admin", "/preuves-manquantes", {}, id="proofs-admin"),
+    pytest.param("counsellor", "/preuves-manquantes", {}, id="proofs-counsellor"),
+    pytest.param("admin", "/admin/livrables", {}, id="kinds-admin"),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "headers"), SUPERVISOR_LISTS)
+def test_supervisor_lists_never_show_another_operators_rows(
+    client, session, ara, bre, who, url, headers
+):
+    sign_in(client, session, getattr(bre, who))
+    page = client.get(url, headers=headers)
+    assert page.status_code == 200
+    assert "Bilan confidentiel BRE" in page.text  # BRE's own e-mail, gap or kind is there…
+    assert_no_secret(page.text)  # …ARA's are not
+    assert ara.case.reference not in page.text
+
+
+def test_missing_proofs_of_another_operators_counsellor_are_not_found(client, session, ara, bre):
+    sign_in(client, session, bre.manager)
+    page = client.get("/preuves-manquantes", params={"conseiller": ara.counsellor.id})
+    assert "Aucune preuve manquante" in page.text
+    assert_no_secret(page.text)
+    assert ara.case.reference not in page.text
+
+
+OWN_PAGES = [
+    pytest.param(
+        "counsellor",
+        "/cases/{case}",
+        [
+            "Bilan confidentiel ARA",
+            "Étape confidentielle ARA",
+            "releve-confidentiel-ARA",
+            "Pièce confidentielle ARA",
+        ],
+        id="case",
+    ),
+    pytest.param(
+        "counsellor",
+        "/deliverables/{deliverable}",
+        ["Section confidentielle ARA"],
+        id="deliverable",
+    ),
+    pytest.param(
+        "manager",
+        "/messages",
+        [
+            "Bilan confidentiel ARA",
+            "sidonie.vautrin@exemple.fr",
+            "Refus confidentiel ARA",
+            "orientation@partenaire-ara.fr",  # the referral e-mailed to ARA's partner
+        ],
+        id="messages",
+    ),
+    pytest.param(
+        "manager", "/preuves-manquantes", ["VAUTRIN", "Bilan confidentiel ARA"], id="proofs"
+    ),
+    pytest.param("admin", "/admin/livrables", ["Bilan confidentiel ARA"], id="kinds"),
+    pytest.param(
+        "counsellor",
+        "/",
+        [f'href="/cases/{{case}}#ref-{{{key}}}"' for key in ("referral", "sent_referral")]
+        + ["Partenaire confidentiel ARA"],
+        id="home",
+    ),
+    pytest.param(
+        "counsellor",
+        "/partenaires?inactifs=1",
+        [
+            "Partenaire confidentiel ARA",
+            "Ancien partenaire ARA",
+            "Contact confidentiel ARA",
+            "orientation@partenaire-ara.fr",
+        ],
+        id="directory",
+    ),
+    pytest.param(
+        "counsellor",
+        "/partenaires/export.csv",
+        ["Partenaire confidentiel ARA", "Ancien partenaire ARA", "orientation@partenaire-ara.fr"],
+        id="export",
+    ),
+    pytest.param(
+        "counsellor",
+        "/partenaires/{partner}",
+        [
+            "Partenaire confidentiel ARA",
+            "Contact confidentiel ARA",
+            "orientation@partenaire-ara.fr",
+        ],
+        id="partner",
+    ),
+    pytest.param(
+        "counsellor",
+        "/cases/{case}/referrals",
+        [
+            "Partenaire confidentiel ARA",
+            "Orientation confidentielle ARA",
+            "Partage confidentiel ARA",
+        ],
+        id="referrals",
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "shown"), OWN_PAGES)
+def test_the_secrets_are_shown_to_their_own_operator(client, session, ara, who, url, shown):
+    """ARA's staff read them on these pages: the checks above would see them if they leaked."""
+    sign_in(client, session, getattr(ara, who))
+    page = client.get(fill(url, ara.ids))
+    assert [secret for secret in fill(shown, ara.ids) if secret not in page.text] == []

@@ -1,0 +1,232 @@
+"""Appointment e-mails through the outbox: confirmation with its .ics, notices, reminders once
+and only within the window; and one delivery through a real SMTP server."""
+
+import base64
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic import command
+from icalendar import Calendar
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from app.core.config import get_settings
+from app.core.db import build_engine
+from app.core.security import read_link_token
+from app.models.appointments import Appointment, AppointmentType
+from app.models.outbox import OutboxMessage
+from app.services.booking.messages import (
+    manage_link,
+    queue_cancellation,
+    queue_confirmation,
+    queue_moved,
+    send_due_reminders,
+)
+from app.services.messaging.mail import transport_from_settings
+from app.services.messaging.outbox import deliver_due
+from tests.conftest import alembic_config, scratch_database
+from tests.factories import make_beneficiary, make_operator, make_site, make_staff
+
+NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+
+
+# ---------- Builders (shared with the calendar and link tests) ----------
+
+
+def make_appointment_type(session: Session, operator, **overrides) -> AppointmentType:
+    values = {"name": f"Premier rendez-vous CEP {secrets.token_hex(3)}", "duration_minutes": 60}
+    kind = AppointmentType(operator_id=operator.id, **{**values, **overrides})
+    session.add(kind)
+    session.flush()
+    return kind
+
+
+def make_appointment(
+    session: Session,
+    *,
+    starts_at: datetime,
+    mode: str = "on_site",
+    email: str | None = "",
+    site=None,
+    counsellor=None,
+    appointment_type=None,
+    **overrides,
+) -> Appointment:
+    """A booked appointment written straight into the table, with what it needs around it."""
+    operator = make_operator(session)
+    counsellor = counsellor or make_staff(session, operator, full_name="Camille Martin")
+    if site is None and mode == "on_site":
+        site = make_site(session, operator, address="10 rue de la Part-Dieu")
+    kind = appointment_type or make_appointment_type(session, operator)
+    # An empty e-mail means a fresh one: beneficiaries are de-duplicated on it.
+    email = f"zoe.{secrets.token_hex(4)}@exemple.fr" if email == "" else email
+    beneficiary = make_beneficiary(session, counsellor, email=email)
+    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+    appointment = Appointment(
+        operator_id=operator.id,
+        reference=f"RDV-{secrets.token_hex(4).upper()}",
+        appointment_type_id=kind.id,
+        counsellor_id=counsellor.id,
+        site_id=site.id if site else None,
+        mode=mode,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocks_until=ends_at + timedelta(minutes=kind.buffer_minutes),
+        beneficiary_id=beneficiary.id,
+        ics_uid=f"{secrets.token_hex(12)}@filrouge",
+        **overrides,
+    )
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+def outbox(session: Session) -> list[OutboxMessage]:
+    return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def attached_calendar(message) -> Calendar:
+    [attachment] = message.attachments
+    assert attachment["filename"] == "rendez-vous.ics"
+    assert attachment["content_type"] == "text/calendar"
+    return Calendar.from_ical(base64.b64decode(attachment["content_b64"]))
+
+
+# ---------- Messages ----------
+
+
+def test_confirmation_has_the_calendar_file_and_the_details_in_french(session):
+    appointment = make_appointment(
+        session, starts_at=datetime(2027, 3, 4, 13, 0, tzinfo=UTC), email="zoe@exemple.fr"
+    )
+    queue_confirmation(session=session, appointment=appointment)
+    [message] = outbox(session)
+    assert message.recipient == "zoe@exemple.fr"
+    assert "4 mars 2027 à 14 h 00" in message.subject  # Paris, winter time
+    assert "Lieu : Lyon Part-Dieu, 10 rue de la Part-Dieu, 69003 Lyon" in message.body_text
+    assert appointment.reference in message.body_text
+    assert "/rendez-vous/gerer/" in message.body_text
+    calendar = attached_calendar(message)
+    assert calendar["METHOD"] == "REQUEST"
+    [event] = calendar.walk("VEVENT")
+    assert str(event["UID"]) == appointment.ics_uid
+
+
+def test_without_an_email_address_nothing_is_queued(session):
+    appointment = make_appointment(session, starts_at=NOW + timedelta(days=5), email=None)
+    queue_confirmation(session=session, appointment=appointment)
+    queue_cancellation(session=session, appointment=appointment)
+    assert outbox(session) == []
+
+
+def test_phone_appointment_says_so_instead_of_an_address(session):
+    appointment = make_appointment(session, starts_at=NOW + timedelta(days=5), mode="phone")
+    queue_confirmation(session=session, appointment=appointment)
+    [message] = outbox(session)
+    assert "Lieu : Par téléphone" in message.body_text
+    [event] = attached_calendar(message).walk("VEVENT")
+    assert str(event["LOCATION"]) == "Par téléphone"
+
+
+def test_move_notice_gives_the_old_and_the_new_time(session):
+    appointment = make_appointment(session, starts_at=datetime(2027, 3, 4, 13, 0, tzinfo=UTC))
+    previous = appointment.starts_at
+    appointment.starts_at += timedelta(days=1)
+    appointment.ends_at += timedelta(days=1)
+    appointment.blocks_until += timedelta(days=1)
+    appointment.ics_sequence = 1
+    queue_moved(session=session, appointment=appointment, previous_start=previous)
+    [message] = outbox(session)
+    assert "ancien horaire : 4 mars 2027 à 14 h 00" in message.body_text
+    assert "nouvel horaire : 5 mars 2027 à 14 h 00" in message.body_text
+    [event] = attached_calendar(message).walk("VEVENT")
+    assert event["SEQUENCE"] == 1
+
+
+def test_manage_link_is_signed_for_the_appointment(session):
+    appointment = make_appointment(session, starts_at=NOW + timedelta(days=5))
+    link = manage_link(appointment)
+    assert link.startswith(get_settings().public_base_url)
+    token = link.rsplit("/", 1)[1]
+    assert read_link_token(token, purpose="appointment") == appointment.id
+
+
+# ---------- Reminders ----------
+
+
+def test_reminder_is_queued_once_within_the_window(session):
+    appointment = make_appointment(session, starts_at=NOW + timedelta(hours=47))
+    assert send_due_reminders(session=session, now=NOW) == 1
+    assert send_due_reminders(session=session, now=NOW + timedelta(hours=1)) == 0
+    [message] = outbox(session)
+    assert message.subject.startswith("Rappel : rendez-vous le")
+    session.refresh(appointment)
+    assert appointment.reminder_sent_at == NOW
+
+
+def test_no_reminder_before_the_window_nor_for_cancelled_or_past_appointments(session):
+    make_appointment(session, starts_at=NOW + timedelta(hours=49))
+    make_appointment(session, starts_at=NOW + timedelta(hours=2), status="cancelled")
+    make_appointment(session, starts_at=NOW - timedelta(hours=1))
+    assert send_due_reminders(session=session, now=NOW) == 0
+    assert outbox(session) == []
+
+
+def test_the_window_follows_the_setting(session, monkeypatch):
+    monkeypatch.setattr(get_settings(), "reminder_hours", 72)
+    make_appointment(session, starts_at=NOW + timedelta(hours=60))
+    assert send_due_reminders(session=session, now=NOW) == 1
+
+
+# ---------- Through a real SMTP server ----------
+
+
+@pytest.fixture(scope="module")
+def committed_engine(database_url, tmp_path_factory):
+    """A database of its own: the worker reads what other connections committed."""
+    scratch = tmp_path_factory.mktemp("appointment_mail")
+    with scratch_database(database_url, "appointment_mail", scratch) as url:
+        engine = build_engine(url)
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        yield engine
+        engine.dispose()
+
+
+def test_confirmation_delivered_over_smtp_carries_a_parsable_calendar_file(
+    committed_engine, smtp_server
+):
+    starts_at = datetime(2027, 7, 6, 8, 30, tzinfo=UTC)
+    with Session(committed_engine, expire_on_commit=False) as session:
+        appointment = make_appointment(session, starts_at=starts_at, email="lea@exemple.fr")
+        queue_confirmation(session=session, appointment=appointment)
+        session.commit()
+    try:
+        report = deliver_due(engine=committed_engine, transport=transport_from_settings(), now=NOW)
+        assert report.sent == 1
+        [email] = smtp_server.messages
+        assert email["To"] == "lea@exemple.fr"
+        assert "6 juillet 2027 à 10 h 30" in email["Subject"]  # Paris, summer time
+        assert re.search(r"/rendez-vous/gerer/\S+", email.get_body(("plain",)).get_content())
+        [part] = list(email.iter_attachments())
+        assert part.get_content_type() == "text/calendar"
+        calendar = Calendar.from_ical(part.get_payload(decode=True))
+        [event] = calendar.walk("VEVENT")
+        assert str(event["UID"]) == appointment.ics_uid
+        assert event.decoded("DTSTART") == starts_at
+    finally:
+        with committed_engine.begin() as conn:
+            conn.execute(delete(OutboxMessage))
+
+
+def test_an_appointment_booked_inside_the_window_gets_no_separate_reminder(session):
+    appointment = make_appointment(session, starts_at=NOW + timedelta(hours=24))
+    appointment.created_at = appointment.updated_at = NOW - timedelta(hours=1)
+    session.add(appointment)
+    session.flush()
+    assert send_due_reminders(session=session, now=NOW) == 0
+    assert outbox(session) == []
+    session.refresh(appointment)
+    assert appointment.reminder_sent_at == NOW  # claimed, so later passes skip it

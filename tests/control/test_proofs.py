@@ -1,0 +1,430 @@
+"""Proof requirements as catalogue data, the proof rule, and the managers' gap list."""
+
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.models.cases import EpisodeEnd, EpisodeStart
+from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
+from app.models.nomenclatures import Role
+from app.services.cases.episodes import end_episode, start_episode
+from app.services.control import proof_catalogue
+from app.services.control.proofs import ProofState, missing_proofs, proof_status_for_episodes
+from tests.factories import (
+    make_case,
+    make_deliverable,
+    make_episode,
+    make_operator,
+    make_site,
+    make_staff,
+    unit_id,
+)
+
+
+@pytest.fixture
+def ara(session):
+    return make_operator(session)
+
+
+@pytest.fixture
+def counsellor(session, ara):
+    return make_staff(session, ara)
+
+
+@pytest.fixture
+def manager(session, ara):
+    return make_staff(session, ara, Role.MANAGER)
+
+
+@pytest.fixture
+def admin(session, ara):
+    return make_staff(session, ara, Role.OPERATOR_ADMIN)
+
+
+def status_of(session, episode):
+    found = proof_status_for_episodes(
+        session=session, operator_id=episode.operator_id, episodes=[episode]
+    )
+    return found[episode.id]
+
+
+def states(proofs) -> dict[str, str]:
+    return {item.kind.code: item.state.value for item in proofs.items}
+
+
+def kind(session, operator, code) -> DeliverableKind:
+    return session.exec(
+        select(DeliverableKind).where(
+            DeliverableKind.operator_id == operator.id, DeliverableKind.code == code
+        )
+    ).one()
+
+
+def edit(session, actor, found: DeliverableKind, unit_codes, **changes):
+    values = found.model_dump(include=set(DeliverableKindEdit.model_fields) - {"unit_ids"})
+    data = DeliverableKindEdit(
+        **{**values, **changes}, unit_ids=[unit_id(session, code) for code in unit_codes]
+    )
+    return proof_catalogue.update_kind(session=session, actor=actor, kind_id=found.id, data=data)
+
+
+def started(session, actor, case, code, when: datetime):
+    data = EpisodeStart(unit_id=unit_id(session, code), started_at=when)
+    return start_episode(session=session, actor=actor, case_id=case.id, data=data)[0]
+
+
+# ---- the catalogue -------------------------------------------------------------------------
+
+
+def test_each_new_operator_gets_the_default_requirements(session, ara):
+    bre = make_operator(session, "BRE", "Bretagne")
+    for operator in (ara, bre):
+        required = proof_catalogue.requirements_by_unit(session=session, operator_id=operator.id)
+        labels = {
+            code: [k.label for k in required.get(unit_id(session, code), [])]
+            for code in ("UO0", "UO1", "UO2.1", "UO2.2")
+        }
+        assert labels == {
+            "UO0": [],
+            "UO1": ["Synthèse de l'entretien"],
+            "UO2.1": ["Document de synthèse", "Plan d'action"],
+            "UO2.2": ["Suivi de la mise en œuvre"],
+        }
+        assert all(k.operator_id == operator.id for kinds in required.values() for k in kinds)
+
+
+def test_admin_renames_a_kind_and_changes_its_parts(session, ara, admin):
+    found = kind(session, ara, "plan_action")
+    edit(session, admin, found, ["UO2.1"], label="Plan d'action partagé", includes_referrals=True)
+    session.refresh(found)
+    assert (found.label, found.includes_referrals, found.code) == (
+        "Plan d'action partagé",
+        True,
+        "plan_action",
+    )
+
+
+def test_admin_creates_a_kind_with_a_code_from_its_label(session, ara, admin):
+    data = DeliverableKindEdit(label="Compte rendu d'accueil", unit_ids=[unit_id(session, "UO0")])
+    created = proof_catalogue.create_kind(session=session, actor=admin, data=data)
+    assert created.code == "compte_rendu_d_accueil"
+    assert created.position == 4
+    required = proof_catalogue.requirements_by_unit(session=session, operator_id=ara.id)
+    assert required[unit_id(session, "UO0")] == [created]
+
+
+def test_generated_codes_stay_unique_within_the_operator(session, ara, admin):
+    edit(session, admin, kind(session, ara, "plan_action"), ["UO2.1"], label="Ancien plan")
+    created = proof_catalogue.create_kind(
+        session=session, actor=admin, data=DeliverableKindEdit(label="Plan action")
+    )
+    assert created.code == "plan_action_2"
+
+
+@pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER])
+def test_only_operator_admins_edit_kinds(session, ara, role):
+    actor = make_staff(session, ara, role)
+    found = kind(session, ara, "plan_action")
+    with pytest.raises(Forbidden):
+        edit(session, actor, found, [])
+    with pytest.raises(Forbidden):
+        proof_catalogue.create_kind(
+            session=session, actor=actor, data=DeliverableKindEdit(label="Autre")
+        )
+    with pytest.raises(Forbidden):
+        proof_catalogue.kinds_with_units(session=session, actor=actor)
+
+
+def test_admin_of_another_operator_gets_not_found(session, ara):
+    bre_admin = make_staff(session, make_operator(session, "BRE", "Bretagne"), Role.OPERATOR_ADMIN)
+    with pytest.raises(NotFound):
+        edit(session, bre_admin, kind(session, ara, "plan_action"), [])
+
+
+def test_unknown_unit_is_refused_and_nothing_changes(session, ara, admin):
+    found = kind(session, ara, "plan_action")
+    data = DeliverableKindEdit(label="Nouveau libellé", unit_ids=[999_999])
+    with pytest.raises(Invalid) as refused:
+        proof_catalogue.update_kind(session=session, actor=admin, kind_id=found.id, data=data)
+    assert refused.value.fields == {"unit_ids": "Unité d'œuvre inconnue"}
+    session.refresh(found)
+    assert found.label == "Plan d'action"
+
+
+def test_two_kinds_cannot_share_a_label(session, ara, admin):
+    with pytest.raises(Invalid) as refused:
+        edit(session, admin, kind(session, ara, "plan_action"), [], label="document de SYNTHÈSE")
+    assert refused.value.fields == {"label": "Un autre type de livrable porte déjà ce libellé"}
+
+
+def test_kinds_with_units_lists_inactive_kinds_too(session, ara, admin):
+    edit(session, admin, kind(session, ara, "plan_action"), ["UO2.1"], active=False)
+    listed = proof_catalogue.kinds_with_units(session=session, actor=admin)
+    assert [row.kind.code for row in listed] == [
+        "synthese_entretien",
+        "document_synthese",
+        "plan_action",
+        "suivi_mise_en_oeuvre",
+    ]
+    assert listed[2].unit_ids == [unit_id(session, "UO2.1")]
+
+
+# ---- the proof rule ------------------------------------------------------------------------
+
+
+def test_a_unit_without_requirement_is_complete(session, counsellor):
+    proofs = status_of(
+        session, make_episode(session, counsellor, make_case(session, counsellor), "UO0")
+    )
+    assert proofs.items == [] and proofs.complete
+
+
+def test_without_deliverable_every_required_kind_is_missing(session, counsellor):
+    episode = make_episode(session, counsellor, make_case(session, counsellor), "UO2.1")
+    proofs = status_of(session, episode)
+    assert states(proofs) == {"document_synthese": "missing", "plan_action": "missing"}
+    assert not proofs.complete
+    assert [item.kind.label for item in proofs.missing] == ["Document de synthèse", "Plan d'action"]
+
+
+def test_a_draft_does_not_count(session, counsellor):
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    draft = make_deliverable(session, case, "synthese_entretien", episode=episode, issued=False)
+    proofs = status_of(session, episode)
+    assert states(proofs) == {"synthese_entretien": "missing"}
+    assert proofs.items[0].deliverable_id == draft.id
+
+
+def test_an_issued_version_awaits_acknowledgement(session, counsellor):
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    issued = make_deliverable(session, case, "synthese_entretien", episode=episode)
+    proofs = status_of(session, episode)
+    assert states(proofs) == {"synthese_entretien": "awaiting_acknowledgement"}
+    assert [item.deliverable_id for item in proofs.awaiting] == [issued.id]
+    assert not proofs.complete
+
+
+@pytest.mark.parametrize("method", ["online", "signed_scan"])
+def test_an_acknowledged_version_completes_the_proof(session, counsellor, method):
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    make_deliverable(session, case, "synthese_entretien", episode=episode, acknowledgement=method)
+    proofs = status_of(session, episode)
+    assert states(proofs) == {"synthese_entretien": "complete"} and proofs.complete
+
+
+def test_the_acknowledged_deliverable_is_the_one_linked(session, counsellor):
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    signed = make_deliverable(
+        session, case, "synthese_entretien", episode=episode, acknowledgement="online"
+    )
+    make_deliverable(session, case, "synthese_entretien", episode=episode, issued=False)
+    assert status_of(session, episode).items[0].deliverable_id == signed.id
+
+
+def test_another_kind_another_episode_or_no_episode_does_not_count(session, counsellor):
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO2.1")
+    other = make_episode(session, counsellor, case, "UO2.1")
+    ack = {"acknowledgement": "online"}
+    make_deliverable(session, case, "synthese_entretien", episode=episode, **ack)  # wrong kind
+    make_deliverable(session, case, "document_synthese", episode=other, **ack)  # wrong episode
+    make_deliverable(session, case, "plan_action", **ack)  # no episode
+    assert states(status_of(session, episode)) == {
+        "document_synthese": "missing",
+        "plan_action": "missing",
+    }
+
+
+def test_an_episode_is_complete_when_all_its_kinds_are(session, counsellor):
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO2.1")
+    make_deliverable(session, case, "document_synthese", episode=episode, acknowledgement="online")
+    assert not status_of(session, episode).complete
+    make_deliverable(session, case, "plan_action", episode=episode, acknowledgement="signed_scan")
+    assert status_of(session, episode).complete
+
+
+def test_requirements_edited_by_the_admin_change_the_status(session, ara, counsellor, admin):
+    case = make_case(session, counsellor)
+    triage = make_episode(session, counsellor, case, "UO0")
+    n1 = make_episode(session, counsellor, case, "UO1")
+    summary = kind(session, ara, "synthese_entretien")
+    edit(session, admin, summary, ["UO0"])  # now proves UO0 instead of UO1
+    assert states(status_of(session, triage)) == {"synthese_entretien": "missing"}
+    assert status_of(session, n1).complete
+
+
+def test_a_deactivated_kind_is_no_longer_required(session, ara, counsellor, admin):
+    episode = make_episode(session, counsellor, make_case(session, counsellor), "UO2.1")
+    edit(session, admin, kind(session, ara, "plan_action"), ["UO2.1"], active=False)
+    assert states(status_of(session, episode)) == {"document_synthese": "missing"}
+
+
+@contextmanager
+def counted_queries(session):
+    statements = []
+    engine = session.get_bind()
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_status_takes_one_query_whatever_the_number_of_episodes(session, counsellor):
+    case = make_case(session, counsellor)
+    few = [make_episode(session, counsellor, case, "UO2.1")]
+    many = [make_episode(session, counsellor, case, code) for code in ("UO1", "UO2.1", "UO2.2") * 3]
+    for episode in many:
+        make_deliverable(session, case, "plan_action", episode=episode)
+    for episodes in (few, many):
+        with counted_queries(session) as statements:
+            found = proof_status_for_episodes(
+                session=session, operator_id=case.operator_id, episodes=episodes
+            )
+        assert len(statements) == 1 and len(found) == len(episodes)
+
+
+# ---- the gap list --------------------------------------------------------------------------
+
+
+def gaps(session, actor, **filters) -> list[int]:
+    rows, total = missing_proofs(session=session, actor=actor, **filters)
+    assert total == len(rows)
+    return [row.episode.id for row in rows]
+
+
+def test_gap_list_holds_incomplete_episodes_only(session, manager, counsellor):
+    case = make_case(session, counsellor)
+    missing = make_episode(session, counsellor, case, "UO1")
+    awaiting = make_episode(session, counsellor, case, "UO1")
+    make_deliverable(session, case, "synthese_entretien", episode=awaiting)
+    complete = make_episode(session, counsellor, case, "UO1")
+    make_deliverable(
+        session, case, "synthese_entretien", episode=complete, acknowledgement="online"
+    )
+    make_episode(session, counsellor, case, "UO0")
+    assert sorted(gaps(session, manager)) == sorted([missing.id, awaiting.id])
+
+
+def test_gap_rows_say_what_is_missing_and_where(session, ara, manager, counsellor):
+    lyon = make_site(session, ara)
+    case = make_case(session, counsellor, site_id=lyon.id)
+    episode = make_episode(session, counsellor, case, "UO2.1")
+    make_deliverable(session, case, "plan_action", episode=episode)
+    (row,), total = missing_proofs(session=session, actor=manager)
+    assert total == 1
+    assert (row.case.reference, row.unit.code, row.referent.id, row.site.name) == (
+        case.reference,
+        "UO2.1",
+        counsellor.id,
+        "Lyon Part-Dieu",
+    )
+    assert row.beneficiary.id == case.beneficiary_id
+    assert [i.kind.code for i in row.proofs.missing] == ["document_synthese"]
+    assert [i.kind.code for i in row.proofs.awaiting] == ["plan_action"]
+    assert row.proofs.awaiting[0].state == ProofState.AWAITING_ACKNOWLEDGEMENT
+
+
+def test_gap_list_filters_by_site(session, ara, manager, counsellor):
+    lyon, grenoble = make_site(session, ara), make_site(session, ara, name="Grenoble")
+    here = make_episode(session, counsellor, make_case(session, counsellor, site_id=lyon.id))
+    make_episode(session, counsellor, make_case(session, counsellor, site_id=grenoble.id))
+    make_episode(session, counsellor, make_case(session, counsellor))
+    assert gaps(session, manager, site_id=lyon.id) == [here.id]
+
+
+def test_gap_list_filters_by_counsellor(session, ara, manager, counsellor):
+    colleague = make_staff(session, ara)
+    mine = make_episode(session, counsellor, make_case(session, counsellor))
+    make_episode(session, colleague, make_case(session, colleague))
+    assert gaps(session, manager, counsellor_id=counsellor.id) == [mine.id]
+
+
+def test_gap_list_filters_by_unit(session, manager, counsellor):
+    case = make_case(session, counsellor)
+    make_episode(session, counsellor, case, "UO1")
+    n2 = make_episode(session, counsellor, case, "UO2.2")
+    assert gaps(session, manager, unit_id=unit_id(session, "UO2.2")) == [n2.id]
+
+
+def test_gap_list_filters_by_ended_episodes(session, manager, counsellor):
+    case = make_case(session, counsellor)
+    make_episode(session, counsellor, case, "UO1")
+    ended = make_episode(session, counsellor, case, "UO2.1")
+    end_episode(session=session, actor=counsellor, episode_id=ended.id, data=EpisodeEnd())
+    assert gaps(session, manager, ended_only=True) == [ended.id]
+
+
+def test_period_is_read_in_the_operators_time_zone(session, manager, counsellor):
+    case = make_case(session, counsellor)
+    # 00:30 on 2 July in Paris is still 1 July in UTC.
+    episode = started(session, counsellor, case, "UO1", datetime(2026, 7, 1, 22, 30, tzinfo=UTC))
+    july_1, july_2 = date(2026, 7, 1), date(2026, 7, 2)
+    assert gaps(session, manager, started_from=july_2, started_to=july_2) == [episode.id]
+    assert gaps(session, manager, started_from=july_1, started_to=july_1) == []
+    assert gaps(session, manager, started_from=july_2) == [episode.id]
+    assert gaps(session, manager, started_to=july_1) == []
+
+
+def test_gap_list_is_latest_first_and_counts_beyond_the_limit(session, manager, counsellor):
+    case = make_case(session, counsellor)
+    older = started(session, counsellor, case, "UO1", datetime(2026, 3, 1, 9, tzinfo=UTC))
+    newer = started(session, counsellor, case, "UO1", datetime(2026, 3, 2, 9, tzinfo=UTC))
+    assert gaps(session, manager) == [newer.id, older.id]
+    rows, total = missing_proofs(session=session, actor=manager, limit=1)
+    assert [row.episode.id for row in rows] == [newer.id] and total == 2
+
+
+def test_gap_list_never_shows_another_operators_episodes(session, manager, counsellor):
+    bre = make_staff(session, make_operator(session, "BRE", "Bretagne"))
+    make_episode(session, bre, make_case(session, bre))
+    own = make_episode(session, counsellor, make_case(session, counsellor))
+    assert gaps(session, manager) == [own.id]
+
+
+def test_counsellors_see_the_gaps_of_their_own_cases(session, ara, counsellor):
+    colleague = make_staff(session, ara)
+    mine = make_episode(session, counsellor, make_case(session, counsellor))
+    make_episode(session, colleague, make_case(session, colleague))
+    assert gaps(session, counsellor) == [mine.id]
+    assert gaps(session, counsellor, counsellor_id=colleague.id) == []
+
+
+@pytest.mark.parametrize("role", [Role.NATIONAL_OBSERVER, Role.SYSADMIN])
+def test_roles_without_personal_data_get_no_gap_list(session, role):
+    with pytest.raises(NotFound):
+        missing_proofs(session=session, actor=make_staff(session, None, role))
+
+
+def test_gap_list_takes_the_same_queries_for_one_or_many_rows(session, manager, counsellor):
+    case = make_case(session, counsellor)
+    make_episode(session, counsellor, case, "UO1")
+    with counted_queries(session) as one:
+        missing_proofs(session=session, actor=manager)
+    for code in ("UO1", "UO2.1", "UO2.2") * 3:
+        make_episode(session, counsellor, case, code)
+    with counted_queries(session) as many:
+        missing_proofs(session=session, actor=manager)
+    assert len(one) == len(many) <= 4
+
+
+def test_requirement_rows_belong_to_the_kinds_operator(session, ara, admin):
+    data = DeliverableKindEdit(label="Attestation", unit_ids=[unit_id(session, "UO1")])
+    created = proof_catalogue.create_kind(session=session, actor=admin, data=data)
+    rows = session.exec(
+        select(UnitProofRequirement).where(UnitProofRequirement.kind_id == created.id)
+    ).all()
+    assert [(r.operator_id, r.unit_id) for r in rows] == [(ara.id, unit_id(session, "UO1"))]

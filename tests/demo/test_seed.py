@@ -1,0 +1,114 @@
+"""The demo seed, on its own fresh SQLite database built with `alembic upgrade head`."""
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlmodel import Session, func, select
+
+from app.core.db import build_engine
+from app.core.errors import Conflict
+from app.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo, seed_demo_if_empty
+from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, Interaction
+from app.models.operators import Operator
+from app.models.staff import StaffUser
+from app.models.triage import TriageRequest
+from app.services.cases.lifecycle import my_idle_cases, my_open_cases
+from app.services.cases.triage import queue
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "head")
+    engine = build_engine(url)
+    with Session(engine) as session:
+        assert seed_demo_if_empty(session=session) is True
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    with Session(engine) as session:
+        yield session
+        session.rollback()
+
+
+def _count(session, model, *where) -> int:
+    return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+
+def _staff(session, email: str) -> StaffUser:
+    return session.exec(select(StaffUser).where(StaffUser.email == email)).one()
+
+
+def test_both_operators_exist(session):
+    codes = set(session.exec(select(Operator.code)))
+    assert codes == {"ARA", "BRE"}
+
+
+def test_about_two_hundred_beneficiaries(session):
+    assert _count(session, Beneficiary) == 200
+
+
+def test_cases_exist_in_every_state(session):
+    assert _count(session, Case, Case.status == "open") >= 50
+    assert _count(session, Case, Case.status == "closed") >= 20
+    reopened = (
+        select(Case)
+        .join(Interaction, Interaction.case_id == Case.id)
+        .where(Case.status == "open", Interaction.summary.startswith("Réouverture du dossier"))
+    )
+    assert session.exec(reopened).first() is not None
+
+
+def test_triage_has_pending_and_redirected_requests(session):
+    assert _count(session, TriageRequest, TriageRequest.status == "pending") >= 10
+    assert _count(session, TriageRequest, TriageRequest.status == "redirected") >= 10
+
+
+def test_some_interactions_are_outside_any_unit(session):
+    assert _count(session, Interaction, Interaction.episode_id.is_(None)) > 0
+
+
+def test_first_ara_counsellor_has_a_rich_home_page(session):
+    counsellor = _staff(session, "conseillere@ara.demo")
+    assert len(my_open_cases(session=session, actor=counsellor)) >= 15
+    assert len(my_idle_cases(session=session, actor=counsellor)) >= 2
+    mine = queue(session=session, actor=counsellor, mine_only=True)
+    assert sum(1 for request, _ in mine if request.assigned_to_id == counsellor.id) >= 3
+
+
+def test_history_is_entirely_in_the_past(session):
+    now = utcnow()
+    assert session.exec(select(func.max(Interaction.occurred_at))).one() < now
+    assert session.exec(select(func.max(Episode.ended_at))).one() < now
+    assert session.exec(select(func.max(Case.closed_at))).one() < now
+
+
+def test_every_demo_login_exists_with_its_role(session):
+    for login in demo_logins():
+        user = _staff(session, login.email)
+        assert user.role_label == login.role
+        assert login.password == DEMO_PASSWORD
+
+
+def test_seeding_again_if_empty_adds_nothing(session):
+    before = _count(session, Beneficiary), _count(session, StaffUser)
+    assert seed_demo_if_empty(session=session) is False
+    assert (_count(session, Beneficiary), _count(session, StaffUser)) == before
+
+
+def test_seeding_again_unconditionally_is_refused(session):
+    with pytest.raises(Conflict):
+        seed_demo(session=session)

@@ -1,0 +1,138 @@
+"""The « Rapport d'activité » page, its CSV/XLSX tables and the API endpoint."""
+
+import html
+from datetime import date, datetime, time
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from app.core.security import create_api_token
+from app.models.nomenclatures import Role
+from tests.factories import log_in, make_case, make_interaction, make_operator, make_staff
+
+PARIS = ZoneInfo("Europe/Paris")
+TODAY = datetime.now(PARIS).date().isoformat()
+PERIOD = f"du={TODAY}&au={TODAY}"
+
+
+@pytest.fixture
+def ara(session):
+    operator = make_operator(session)
+    counsellor = make_staff(session, operator)
+    # Early today in Paris, past at any hour (an hour ago is still yesterday until 1 a.m.).
+    early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 1), tzinfo=PARIS)
+    make_interaction(session, counsellor, make_case(session, counsellor), occurred_at=early_today)
+    return operator
+
+
+@pytest.fixture
+def manager(session, ara):
+    return make_staff(session, ara, Role.MANAGER)
+
+
+def bearer(user) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
+
+
+def test_the_page_shows_each_section_as_a_chart_and_a_table(client, session, manager):
+    log_in(client, session, manager)
+
+    response = client.get(f"/rapports/activite?{PERIOD}")
+
+    assert response.status_code == 200
+    page = html.unescape(response.text)
+    assert page.count('role="img"') >= 10
+    assert "<caption>Nouveaux dossiers par mois</caption>" in page
+    assert f'href="/rapports/activite/entrees.csv?du={TODAY}&au={TODAY}"' in page
+
+
+def test_the_page_defaults_to_the_current_year(client, session, manager):
+    log_in(client, session, manager)
+
+    page = html.unescape(client.get("/rapports/activite").text)
+
+    assert f'value="{TODAY[:4]}-01-01"' in page
+    assert "Synthèse" in page
+
+
+def test_a_period_ending_before_it_starts_shows_the_error(client, session, manager):
+    log_in(client, session, manager)
+
+    response = client.get("/rapports/activite?du=2026-03-01&au=2026-02-01")
+
+    assert response.status_code == 200
+    assert "précède son début" in html.unescape(response.text)
+
+
+def test_a_counsellor_is_refused_the_page(client, session, ara):
+    log_in(client, session, make_staff(session, ara))
+    assert client.get("/rapports/activite").status_code == 403
+
+
+def test_the_csv_has_the_rows_of_the_section(client, session, manager):
+    log_in(client, session, manager)
+
+    response = client.get(f"/rapports/activite/synthese.csv?{PERIOD}")
+
+    assert response.status_code == 200
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeffIndicateur;Valeur")
+    assert "Nouveaux dossiers;1" in text and "Actes;1" in text
+
+
+def test_the_xlsx_opens_with_openpyxl(client, session, manager):
+    log_in(client, session, manager)
+
+    response = client.get(f"/rapports/activite/actes.xlsx?{PERIOD}")
+
+    rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
+    assert rows[0] == ("Canal", "Actes", "dont hors UO", "Part hors UO (%)")
+    assert ("Total", 1, 1, 100) in rows
+
+
+def test_an_unknown_section_is_not_found(client, session, manager):
+    log_in(client, session, manager)
+    assert client.get(f"/rapports/activite/inconnu.csv?{PERIOD}").status_code == 404
+
+
+def test_the_api_gives_every_section_as_json(client, manager):
+    response = client.get(
+        f"/api/v1/reports/activity?from={TODAY}&to={TODAY}", headers=bearer(manager)
+    )
+
+    assert response.status_code == 200
+    body = response.json()
+    sections = {section["key"]: section for section in body["sections"]}
+    assert ["Nouveaux dossiers", 1] in sections["synthese"]["rows"]
+    assert sections["profil-sexe"]["columns"] == ["Caractéristique", "Personnes"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_api_gives_one_section_as_a_file(client, manager, fmt):
+    response = client.get(
+        f"/api/v1/reports/activity?from={TODAY}&to={TODAY}&format={fmt}&section=entrees",
+        headers=bearer(manager),
+    )
+
+    assert response.status_code == 200
+    assert f"-entrees.{fmt}" in response.headers["content-disposition"]
+    if fmt == "xlsx":
+        rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
+        assert rows[0] == ("Mois", "Nouveaux dossiers") and rows[1][1] == 1
+    else:
+        assert ";1\r\n" in response.content.decode("utf-8")
+
+
+def test_the_api_refuses_a_counsellor(client, session, ara):
+    counsellor = make_staff(session, ara)
+    response = client.get(
+        f"/api/v1/reports/activity?from={TODAY}&to={TODAY}", headers=bearer(counsellor)
+    )
+    assert response.status_code == 403
+
+
+def test_the_api_needs_the_period(client, manager):
+    response = client.get("/api/v1/reports/activity", headers=bearer(manager))
+    assert response.status_code == 422

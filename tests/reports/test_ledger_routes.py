@@ -1,0 +1,156 @@
+"""The « État de service fait » page, its drill-down, its downloads and the API."""
+
+import csv
+import html
+import io
+from datetime import UTC, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from app.core.security import create_api_token
+from app.models.nomenclatures import Role
+from tests.factories import log_in, make_operator, make_staff, unit_id
+from tests.reports.test_ledger import delivered
+
+PERIOD = "du=2026-11-01&au=2026-11-30"
+WHEN = datetime(2026, 11, 10, 9, tzinfo=UTC)
+
+
+@pytest.fixture
+def ara(session):
+    return make_operator(session)
+
+
+@pytest.fixture
+def counsellor(session, ara):
+    return make_staff(session, ara)
+
+
+@pytest.fixture
+def manager(session, ara):
+    return make_staff(session, ara, Role.MANAGER)
+
+
+@pytest.fixture
+def episodes(session, counsellor):
+    return [
+        delivered(session, counsellor, "UO1", WHEN, proofs="acknowledged"),
+        delivered(session, counsellor, "UO1", WHEN),
+    ]
+
+
+def csv_rows(response) -> list[list[str]]:
+    text = response.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def test_manager_reads_the_ledger_with_links_to_the_cases(client, session, manager, episodes):
+    log_in(client, session, manager)
+    page = client.get(f"/rapports/etat-de-service?{PERIOD}")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert "terminé" in text and "Du 1 novembre 2026 au 30 novembre 2026" in text
+    uo1 = unit_id(session, "UO1")
+    assert f"/rapports/etat-de-service/{uo1}?{PERIOD}&preuves=incompletes" in text
+    assert f"/rapports/etat-de-service.csv?{PERIOD}" in text
+
+
+def test_ledger_defaults_to_the_previous_month(client, session, manager):
+    log_in(client, session, manager)
+    page = client.get("/rapports/etat-de-service")
+    assert page.status_code == 200 and 'name="du"' in page.text
+
+
+def test_ledger_with_an_inverted_period_shows_the_error(client, session, manager):
+    log_in(client, session, manager)
+    page = client.get("/rapports/etat-de-service?du=2026-11-30&au=2026-11-01")
+    assert "précède son début" in html.unescape(page.text)
+
+
+def test_counsellor_gets_403(client, session, counsellor):
+    log_in(client, session, counsellor)
+    assert client.get(f"/rapports/etat-de-service?{PERIOD}").status_code == 403
+
+
+def test_drill_down_lists_the_incomplete_cases(client, session, manager, episodes):
+    log_in(client, session, manager)
+    uo1 = unit_id(session, "UO1")
+    page = client.get(f"/rapports/etat-de-service/{uo1}?{PERIOD}&preuves=incompletes")
+    assert page.status_code == 200
+    assert f"/cases/{episodes[1].case_id}#livrables" in page.text
+    assert f"/cases/{episodes[0].case_id}#livrables" not in page.text
+
+
+def test_ledger_csv_has_a_row_per_unit_and_the_totals(client, session, manager, episodes):
+    log_in(client, session, manager)
+    answer = client.get(f"/rapports/etat-de-service.csv?{PERIOD}")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    rows = csv_rows(answer)
+    assert rows[0][:4] == ["Unité", "Libellé", "Facturable", "Réalisées"]
+    by_code = {row[0]: row for row in rows[1:]}
+    assert by_code["UO1"][3:] == ["2", "1", "1", "1"]
+    assert by_code["Total"][3:] == ["2", "1", "1", "1"]
+
+
+def test_drill_down_csv_lists_every_episode(client, session, manager, episodes):
+    log_in(client, session, manager)
+    uo1 = unit_id(session, "UO1")
+    rows = csv_rows(client.get(f"/rapports/etat-de-service/{uo1}.csv?{PERIOD}"))
+    assert len(rows) == 3 and sorted(row[-1] for row in rows[1:]) == ["Complètes", "Incomplètes"]
+
+
+def test_ledger_xlsx_opens_with_openpyxl(client, session, manager, episodes):
+    log_in(client, session, manager)
+    answer = client.get(f"/rapports/etat-de-service.xlsx?{PERIOD}")
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[0][0] == "Unité" and values[-1][0] == "Total" and values[-1][3] == 2
+
+
+def test_drill_down_xlsx_opens_with_openpyxl(client, session, manager, episodes):
+    log_in(client, session, manager)
+    uo1 = unit_id(session, "UO1")
+    answer = client.get(f"/rapports/etat-de-service/{uo1}.xlsx?{PERIOD}&preuves=completes")
+    values = list(load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True))
+    assert len(values) == 2 and values[1][-1] == "Complètes"
+
+
+# ---- API ------------------------------------------------------------------------------------
+
+API = "/api/v1/ledger?from=2026-11-01&to=2026-11-30"
+
+
+def bearer(user) -> dict[str, str]:
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
+
+
+def test_api_answers_json(client, manager, episodes):
+    answer = client.get(API, headers=bearer(manager))
+    assert answer.status_code == 200
+    body = answer.json()
+    uo1 = next(unit for unit in body["units"] if unit["code"] == "UO1")
+    assert (uo1["delivered"], uo1["proof_complete"], uo1["proof_incomplete"]) == (2, 1, 1)
+    assert body["totals"]["billable_count"] == 1
+
+
+def test_api_answers_csv_and_xlsx(client, manager, episodes):
+    answer = client.get(API + "&format=csv", headers=bearer(manager))
+    assert csv_rows(answer)[-1][0] == "Total"
+    answer = client.get(API + "&format=xlsx", headers=bearer(manager))
+    assert load_workbook(io.BytesIO(answer.content)).active.max_row == len(
+        csv_rows(client.get(API + "&format=csv", headers=bearer(manager)))
+    )
+
+
+def test_api_refuses_a_counsellor(client, counsellor):
+    assert client.get(API, headers=bearer(counsellor)).status_code == 403
+
+
+def test_api_requires_the_period(client, manager):
+    assert client.get("/api/v1/ledger", headers=bearer(manager)).status_code == 422
+
+
+def test_api_is_in_the_openapi_document_under_rapports(app):
+    operation = app.openapi()["paths"]["/api/v1/ledger"]["get"]
+    assert operation["tags"] == ["rapports"] and "403" in operation["responses"]

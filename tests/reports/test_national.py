@@ -1,0 +1,298 @@
+"""The national view: every operator's figures, for national observers only, with no count
+from 1 to 10 left to read or to work out."""
+
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.core.errors import Forbidden, Invalid
+from app.models.appointments import Appointment
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Interaction
+from app.models.nomenclatures import Role
+from app.services.reports.activity import report_sections
+from app.services.reports.national import TIME_ZONE, national_report, suppress
+from app.services.reports.tables import Median, Section, Share
+from tests.factories import (
+    make_appointment_type,
+    make_case,
+    make_interaction,
+    make_operator,
+    make_staff,
+)
+
+START, END = date(2025, 1, 1), date(2025, 12, 31)
+OPENED = datetime(2025, 2, 3, 9, tzinfo=UTC)
+OPERATORS = (("ARA", "Auvergne-Rhône-Alpes"), ("BRE", "Bretagne"), ("OCC", "Occitanie"))
+_refs = count(1)
+
+
+@pytest.fixture
+def observer(session):
+    return make_staff(session, None, Role.NATIONAL_OBSERVER)
+
+
+def national(session, actor, start=START, end=END, **filters):
+    return national_report(session=session, actor=actor, start=start, end=end, **filters)
+
+
+def rows(report, key) -> dict:
+    return {row[0]: row[1:] for row in report.section(key).rows}
+
+
+# ---- suppression of one section ---------------------------------------------------------------
+
+
+def masked(*rows) -> list[tuple]:
+    return suppress(Section("t", "Tableau", ["Libellé", "A", "B"], list(rows))).rows
+
+
+def test_counts_from_one_to_ten_are_hidden_and_zero_stays():
+    assert masked(("x", 0, 11), ("y", 0, 40)) == [("x", 0, 11), ("y", 0, 40)]
+    assert masked(("x", 10, 0), ("y", 1, 0)) == [("x", None, 0), ("y", None, 0)]
+
+
+def test_a_lone_hidden_cell_takes_the_smallest_other_of_its_column_along():
+    found = masked(("x", 3, 0), ("y", 50, 0), ("z", 12, 0))
+    assert found == [("x", None, 0), ("y", 50, 0), ("z", None, 0)]
+
+
+def test_a_lone_hidden_cell_takes_the_smallest_other_of_its_row_along():
+    found = masked(("x", 5, 20), ("y", 30, 40), ("z", 30, 60))
+    # Column A hides y's 30 (the first smallest); rows x and y then hide their other cell.
+    assert found == [("x", None, None), ("y", None, None), ("z", 30, 60)]
+
+
+def test_a_share_resting_on_a_small_count_is_hidden():
+    section = Section(
+        "t", "Tableau", ["Libellé", "Taux"], [("a", Share(5, 40)), ("b", Share(20, 40))]
+    )
+    shares = [row[1] for row in suppress(section).rows]
+    assert shares == [None, 20 / 40 * 100]
+
+
+def test_a_share_whose_complement_is_small_is_hidden():
+    section = Section("t", "Tableau", ["Libellé", "Taux"], [("a", Share(35, 40))])
+    assert suppress(section).rows == [("a", None)]
+
+
+def test_a_median_on_fewer_than_eleven_cases_is_hidden():
+    section = Section(
+        "delai", "Délai", ["Indicateur", "Valeur", "Dossiers"], [("m", Median(4.5, 7), 7)]
+    )
+    assert suppress(section).rows == [("m", None, None)]
+
+
+# ---- the national report against the rows ------------------------------------------------------
+
+group = st.integers(0, 24)  # small and large groups alike
+operator_spec = st.fixed_dictionaries(
+    {"women": group, "men": group, "acts": group, "honoured": group, "no_show": group}
+)
+
+
+def insert_operator_rows(session, operator, spec) -> dict:
+    """People with one case each, acts and appointments; returns the true counts."""
+    counsellor = make_staff(session, operator)
+    kind = make_appointment_type(session, operator)
+    cases = []
+    for i, sex in enumerate(["F"] * spec["women"] + ["M"] * spec["men"]):
+        person = Beneficiary(
+            operator_id=operator.id, first_name="Zoé", last_name=f"N{next(_refs)}", sex=sex
+        )
+        session.add(person)
+        session.flush()
+        opened_at = OPENED + timedelta(days=3 * i)
+        case = Case(
+            operator_id=operator.id,
+            reference=f"N-{next(_refs):06d}",
+            beneficiary_id=person.id,
+            referent_id=counsellor.id,
+            channel="telephone",
+            motive="reconversion",
+            opened_at=opened_at,
+            last_activity_at=opened_at,
+        )
+        session.add(case)
+        cases.append(case)
+    session.flush()
+    for case in cases[: spec["acts"]]:
+        session.add(
+            Interaction(
+                operator_id=operator.id,
+                case_id=case.id,
+                counsellor_id=counsellor.id,
+                occurred_at=case.opened_at + timedelta(hours=1),
+                duration_minutes=30,
+                channel="phone",
+            )
+        )
+    statuses = ["honoured"] * spec["honoured"] + ["no_show"] * spec["no_show"]
+    for i, status in enumerate(statuses):
+        case = cases[i] if i < len(cases) else None
+        starts_at = OPENED + timedelta(days=i, hours=i % 5)
+        session.add(
+            Appointment(
+                operator_id=operator.id,
+                reference=f"RDV-N{next(_refs)}",
+                appointment_type_id=kind.id,
+                counsellor_id=counsellor.id,
+                mode="phone",
+                starts_at=starts_at,
+                ends_at=starts_at + timedelta(minutes=30),
+                blocks_until=starts_at + timedelta(minutes=30),
+                status=status,
+                beneficiary_id=case.beneficiary_id if case else walk_in(session, operator),
+                case_id=case.id if case else None,
+                ics_uid=f"uid-n{next(_refs)}@test",
+            )
+        )
+    session.flush()
+    return {"women": spec["women"], "men": spec["men"], "cases": len(cases)}
+
+
+def walk_in(session, operator) -> int:
+    """A person for an appointment booked without a case."""
+    person = Beneficiary(operator_id=operator.id, first_name="Léa", last_name=f"S{next(_refs)}")
+    session.add(person)
+    session.flush()
+    return person.id
+
+
+def count_cells(raw: Section) -> list[list[tuple[int, int]]]:
+    """The count cells of each column and of each row of the unsuppressed section."""
+    cells = [
+        (i, j)
+        for i, row in enumerate(raw.rows)
+        for j, value in enumerate(row)
+        if j and isinstance(value, int) and not isinstance(value, bool)
+    ]
+    columns = {j for _, j in cells}
+    lines = [[c for c in cells if c[1] == j] for j in columns]
+    return lines + [[c for c in cells if c[0] == i] for i in range(len(raw.rows))]
+
+
+def assert_nothing_small_left(raw: Section, shown: Section) -> None:
+    assert (shown.key, shown.columns, len(shown.rows)) == (raw.key, raw.columns, len(raw.rows))
+    for true_row, row in zip(raw.rows, shown.rows, strict=True):
+        assert row[0] == true_row[0]
+        for value, truth in zip(row[1:], true_row[1:], strict=True):
+            if value is None:
+                continue
+            assert value == truth  # what is shown is the true figure
+            if isinstance(value, Share | Median):
+                assert not any(0 < n < 11 for n in value.counts()), (raw.key, value)
+            elif isinstance(value, int):
+                assert not 0 < value < 11, (raw.key, value)
+        if any(v is None and isinstance(t, int) for v, t in zip(row, true_row, strict=True)):
+            derived = [
+                v
+                for v, t in zip(row, true_row, strict=True)
+                if isinstance(t, Share | Median | float)
+            ]
+            assert all(v is None for v in derived), raw.key
+    # The summary's indicators are not parts of a total: a lone hidden one there gives nothing.
+    lines = [] if raw.key == "synthese" else count_cells(raw)
+    for line in lines:
+        hidden = [(i, j) for i, j in line if shown.rows[i][j] is None]
+        if len(hidden) == 1:
+            # Nothing to hide it behind: every other cell of the line is 0.
+            others = [shown.rows[i][j] for i, j in line if (i, j) not in hidden]
+            assert all(value == 0 for value in others), (raw.key, line)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(specs=st.lists(operator_spec, min_size=2, max_size=3))
+def test_no_count_under_eleven_can_be_read_or_worked_out(session, observer, specs):
+    savepoint = session.begin_nested()
+    try:
+        truths = {}
+        for (code, name), spec in zip(OPERATORS, specs, strict=False):
+            operator = make_operator(session, code, name)
+            truths[name] = insert_operator_rows(session, operator, spec)
+
+        found = national(session, observer)
+
+        raw = report_sections(
+            session=session,
+            operator_id=None,
+            time_zone=TIME_ZONE,
+            start=START,
+            end=END,
+            by_operator=True,
+        )
+        assert [s.key for s in found.sections] == [s.key for s in raw]
+        for true_section, shown in zip(raw, found.sections, strict=True):
+            assert_nothing_small_left(true_section, shown)
+        # And the unsuppressed cells are the counts of the generated rows.
+        women = sum(truth["women"] for truth in truths.values())
+        assert rows(found, "profil-sexe")["Femme"] in ((women,), (None,))
+        for name, truth in truths.items():
+            assert rows(found, "operateurs")[name][0] in (truth["cases"], None)
+    finally:
+        savepoint.rollback()
+
+
+# ---- who and what -----------------------------------------------------------------------------
+
+
+def test_the_report_counts_every_operator(session, observer):
+    for code, name in OPERATORS[:2]:
+        operator = make_operator(session, code, name)
+        counsellor = make_staff(session, operator)
+        for _ in range(6):
+            make_interaction(session, counsellor, make_case(session, counsellor))
+    year = datetime.now(ZoneInfo(TIME_ZONE)).year
+
+    found = national(session, observer, start=date(year, 1, 1), end=date(year, 12, 31))
+
+    assert rows(found, "synthese")["Nouveaux dossiers"] == (12,)
+    # Six each: hidden per operator, with nothing to tell them apart.
+    assert rows(found, "operateurs") == {
+        "Auvergne-Rhône-Alpes": (None, None),
+        "Bretagne": (None, None),
+    }
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(2025, 1, 1), date(2025, 6, 30)), (date(2025, 2, 1), date(2026, 1, 31))],
+)
+def test_only_whole_calendar_years_can_be_read(session, observer, start, end):
+    """Overlapping periods would give a hidden cell back by subtraction."""
+    with pytest.raises(Invalid) as caught:
+        national(session, observer, start=start, end=end)
+    assert "année civile" in caught.value.fields["au"]
+
+
+def test_a_small_share_hides_the_counts_beside_it(session, observer):
+    """60 acts of which 55 outside any unit: 5 inside would be read as 60 − 55."""
+    section = Section("actes", "Actes", ["Canal", "Actes", "dont hors UO", "Part"], [])
+    section.rows = [("Visio", 60, 55, Share(55, 60)), ("Sur site", 80, 20, Share(20, 80))]
+
+    masked = suppress(section).rows
+
+    assert masked[0][1:] == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    "role", [Role.COUNSELLOR, Role.MANAGER, Role.OPERATOR_ADMIN, Role.SYSADMIN]
+)
+def test_other_roles_are_refused(session, role):
+    operator = None if role == Role.SYSADMIN else make_operator(session)
+    with pytest.raises(Forbidden):
+        national(session, make_staff(session, operator, role))
+
+
+def test_a_period_ending_before_it_starts_is_invalid(session, observer):
+    with pytest.raises(Invalid) as caught:
+        national(session, observer, start=END, end=START)
+    assert "au" in caught.value.fields
