@@ -1,8 +1,80 @@
-"""Tenant scope: which operator's rows an actor may read."""
+"""Tenant scope: which operator's rows an actor may read, written once for every table.
+
+Every table holding an operator's rows is declared in `TENANT_PATHS` with the way from a row
+to its operator: its own `operator_id` column, or the parent row that has one (`Through`).
+Services never compare `operator_id` by hand (tests/access/test_scope.py checks it): they take
+the where-clause `owned_by(Model, operator_id)`, the statement `readable(Model, actor)`, or one
+row with `load_owned` (404 outside the scope) or `get_owned` (None, for a field's message).
+
+Only operator staff read rows (`operator_of`). National observers read figures aggregated
+across operators, never rows (app/services/reports/national.py counts with no tenant
+condition); system administrators read the login alerts of every operator and nothing else
+(app/services/access/login_limits.py).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, SQLModel, select
 
 from app.core.errors import NotFound
+from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
+from app.models.attachments import Attachment
+from app.models.beneficiaries import Beneficiary
 from app.models.bounds import MAX_ROW_ID
-from app.models.staff import StaffUser
+from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import DeliverableKind, UnitProofRequirement
+from app.models.control import ControlCampaign, ControlSampleUnit
+from app.models.deliverables import ActionStep, Deliverable, DeliverableVersion
+from app.models.operators import Operator, Site
+from app.models.outbox import OutboxMessage
+from app.models.partners import Partner, Referral, ReferralEvent
+from app.models.staff import LoginAlert, StaffSession, StaffSite, StaffUser
+from app.models.triage import TriageRequest
+
+
+@dataclass(frozen=True)
+class Through:
+    """A row whose operator is its parent's: `column` holds the id of a row of `parent`."""
+
+    column: InstrumentedAttribute
+    parent: type[SQLModel]
+
+
+# Each tenant-owned table and the path from one of its rows to its operator. A new table that
+# belongs to an operator must be declared here: tests/access/test_scope.py fails until it is.
+# Rows copy their case's operator into a column of their own (episodes, deliverables...), so
+# that a scope needs no join; a row without one is reached through its parent.
+TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
+    Operator: Operator.id,  # the tenant itself
+    Site: Site.operator_id,
+    StaffUser: StaffUser.operator_id,  # empty for observers and sysadmins: nobody's colleague
+    StaffSite: Through(StaffSite.staff_id, StaffUser),
+    StaffSession: Through(StaffSession.staff_id, StaffUser),
+    LoginAlert: LoginAlert.operator_id,  # empty for a burst from one address (no account)
+    Beneficiary: Beneficiary.operator_id,
+    TriageRequest: TriageRequest.operator_id,
+    Case: Case.operator_id,
+    Episode: Episode.operator_id,
+    Interaction: Interaction.operator_id,
+    DeliverableKind: DeliverableKind.operator_id,
+    UnitProofRequirement: UnitProofRequirement.operator_id,
+    Deliverable: Deliverable.operator_id,
+    DeliverableVersion: DeliverableVersion.operator_id,
+    ActionStep: ActionStep.operator_id,
+    Attachment: Attachment.operator_id,
+    Partner: Partner.operator_id,
+    Referral: Referral.operator_id,
+    ReferralEvent: ReferralEvent.operator_id,
+    AppointmentType: AppointmentType.operator_id,
+    OpeningSlot: OpeningSlot.operator_id,
+    Absence: Absence.operator_id,
+    Appointment: Appointment.operator_id,
+    OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data
+    ControlCampaign: ControlCampaign.operator_id,
+    ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
+}
 
 
 def operator_of(actor: StaffUser) -> int:
@@ -13,9 +85,43 @@ def operator_of(actor: StaffUser) -> int:
     return actor.operator_id
 
 
-def load_owned(session, model, row_id: int, actor: StaffUser):
-    """Fetch a row of `model` that belongs to the actor's operator, or raise NotFound."""
+def owned_by(model: type[SQLModel], operator_id: Any):
+    """The where-clause keeping the rows of `model` that belong to the operator.
+
+    `operator_id` is an id, or any SQL expression of one (another table's column in a join,
+    a bound parameter)."""
+    path = TENANT_PATHS[model]
+    if isinstance(path, Through):
+        parents = select(path.parent.id).where(owned_by(path.parent, operator_id))
+        return path.column.in_(parents)
+    return path == operator_id
+
+
+def readable(model: type[SQLModel], actor: StaffUser):
+    """The rows of `model` the actor may read, as a statement to narrow down further."""
+    return select(model).where(owned_by(model, operator_of(actor)))
+
+
+def owner_of(session: Session, row: SQLModel) -> int | None:
+    """The operator a row belongs to, following its path (None: the row is nobody's)."""
+    path = TENANT_PATHS[type(row)]
+    if isinstance(path, Through):
+        parent = session.get(path.parent, getattr(row, path.column.key))
+        return owner_of(session, parent) if parent is not None else None
+    return getattr(row, path.key)
+
+
+def get_owned(session: Session, model: type[SQLModel], row_id: int, operator_id: int):
+    """The row of `model` with this id if it belongs to the operator, else None."""
     row = session.get(model, row_id) if 1 <= row_id <= MAX_ROW_ID else None
-    if row is None or row.operator_id != operator_of(actor):
+    if row is None or owner_of(session, row) != operator_id:
+        return None
+    return row
+
+
+def load_owned(session: Session, model: type[SQLModel], row_id: int, actor: StaffUser):
+    """Fetch a row of `model` that belongs to the actor's operator, or raise NotFound."""
+    row = get_owned(session, model, row_id, operator_of(actor))
+    if row is None:
         raise NotFound()
     return row

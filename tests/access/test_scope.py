@@ -1,0 +1,208 @@
+"""The tenant scope is written once: every tenant-owned table is declared with its path to the
+operator, and the helpers keep to it."""
+
+from datetime import date
+
+import pytest
+from sqlmodel import SQLModel, func, select
+
+from app.core.errors import NotFound
+from app.models.catalogue import ServiceUnit
+from app.models.control import ControlCampaign, ControlSampleUnit, PackStatus
+from app.models.nomenclatures import Role
+from app.models.operators import Operator, Site
+from app.models.partners import Partner
+from app.models.staff import StaffSite
+from app.services.access.scope import (
+    TENANT_PATHS,
+    Through,
+    get_owned,
+    load_owned,
+    operator_of,
+    owned_by,
+    owner_of,
+    readable,
+)
+from tests.factories import (
+    make_beneficiary,
+    make_case,
+    make_episode,
+    make_operator,
+    make_partner,
+    make_site,
+    make_staff,
+)
+
+# ---- every tenant-owned table is declared --------------------------------------------------
+
+
+def tenant_owned_tables() -> set[str]:
+    """Tables with an operator column, and those with a foreign key path to one of them."""
+    tables = SQLModel.metadata.tables.values()
+    owned = {"operators"} | {t.name for t in tables if "operator_id" in t.c}
+    while True:
+        reached = {
+            t.name
+            for t in tables
+            if any(fk.column.table.name in owned for fk in t.foreign_keys) and t.name not in owned
+        }
+        if not reached:
+            return owned
+        owned |= reached
+
+
+def test_every_tenant_owned_table_is_declared_with_its_path_to_the_operator():
+    declared = {model.__tablename__ for model in TENANT_PATHS}
+    assert sorted(tenant_owned_tables() - declared) == []
+    assert sorted(declared - tenant_owned_tables()) == []
+
+
+def test_the_tables_left_undeclared_belong_to_no_operator():
+    """The national unit catalogue, and what is kept per e-mail or address before sign-in."""
+    declared = {model.__tablename__ for model in TENANT_PATHS}
+    undeclared = set(SQLModel.metadata.tables) - declared
+    assert undeclared == {ServiceUnit.__tablename__, "login_attempts", "rate_limit_hits"}
+
+
+@pytest.mark.parametrize("model", list(TENANT_PATHS), ids=lambda model: model.__tablename__)
+def test_each_declared_path_leads_to_the_operator(model):
+    path = TENANT_PATHS[model]
+    if isinstance(path, Through):
+        assert path.column.class_ is model
+        assert [fk.column for fk in path.column.property.columns[0].foreign_keys] == [
+            path.parent.__table__.c.id
+        ]
+        assert path.parent in TENANT_PATHS
+    elif model is Operator:
+        assert path is Operator.id
+    else:
+        assert path.class_ is model
+        [column] = path.property.columns
+        assert [fk.column for fk in column.foreign_keys] == [Operator.__table__.c.id]
+
+
+@pytest.mark.parametrize("model", list(TENANT_PATHS), ids=lambda model: model.__tablename__)
+def test_each_scope_runs_on_the_engine(session, model):
+    statement = select(func.count()).select_from(model).where(owned_by(model, 1))
+    assert session.exec(statement).one() >= 0
+
+
+# ---- the helpers ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two(session):
+    """Two operators, each with a counsellor, a partner and a site."""
+    rows = {}
+    for code in ("ARA", "BRE"):
+        operator = make_operator(session, code, code)
+        rows[code] = (
+            make_staff(session, operator),
+            make_partner(session, operator, name=f"Partenaire {code}"),
+            make_site(session, operator, name=f"Lieu {code}"),
+        )
+    return rows
+
+
+def test_readable_holds_only_the_actors_operators_rows(session, two):
+    counsellor, partner, _ = two["ARA"]
+    assert list(session.exec(readable(Partner, counsellor))) == [partner]
+
+
+def test_readable_narrows_down_like_any_statement(session, two):
+    counsellor, partner, _ = two["ARA"]
+    statement = readable(Partner, counsellor).where(Partner.name == two["BRE"][1].name)
+    assert list(session.exec(statement)) == []
+    statement = readable(Partner, counsellor).where(Partner.name == partner.name)
+    assert list(session.exec(statement)) == [partner]
+
+
+def test_load_owned_returns_the_actors_own_row(session, two):
+    counsellor, partner, _ = two["ARA"]
+    assert load_owned(session, Partner, partner.id, counsellor) is partner
+
+
+def test_load_owned_refuses_another_operators_row_with_404(session, two):
+    counsellor, _, _ = two["ARA"]
+    with pytest.raises(NotFound):
+        load_owned(session, Partner, two["BRE"][1].id, counsellor)
+
+
+@pytest.mark.parametrize("row_id", [0, -1, 2**31, 10**20], ids=["zero", "negative", "big", "huge"])
+def test_load_owned_refuses_an_id_no_row_can_have_with_404(session, two, row_id):
+    with pytest.raises(NotFound):
+        load_owned(session, Partner, row_id, two["ARA"][0])
+
+
+@pytest.mark.parametrize("role", [Role.NATIONAL_OBSERVER, Role.SYSADMIN])
+def test_who_belongs_to_no_operator_reads_no_row(session, two, role):
+    """Observers read figures aggregated across operators, never a row: 404, like a stranger."""
+    outsider = make_staff(session, None, role)
+    with pytest.raises(NotFound):
+        load_owned(session, Partner, two["ARA"][1].id, outsider)
+    with pytest.raises(NotFound):
+        readable(Partner, outsider)
+
+
+def test_an_operator_role_without_an_operator_reads_no_row(session, two):
+    stray = make_staff(session, None, Role.COUNSELLOR)
+    with pytest.raises(NotFound):
+        operator_of(stray)
+
+
+def test_get_owned_gives_none_outside_the_operator(session, two):
+    counsellor, _, site = two["ARA"]
+    operator_id = counsellor.operator_id
+    assert get_owned(session, Site, site.id, operator_id) is site
+    assert get_owned(session, Site, two["BRE"][2].id, operator_id) is None
+    assert get_owned(session, Site, 10**20, operator_id) is None
+
+
+def test_owned_by_takes_a_column_to_join_within_one_operator(session, two):
+    """Sites and partners paired only within their operator: two pairs, not four."""
+    statement = select(Site.name, Partner.name).join(Partner, owned_by(Partner, Site.operator_id))
+    statement = statement.where(Site.name.in_(["Lieu ARA", "Lieu BRE"]))
+    assert sorted(session.exec(statement)) == [
+        ("Lieu ARA", "Partenaire ARA"),
+        ("Lieu BRE", "Partenaire BRE"),
+    ]
+
+
+def sample_unit(session, counsellor) -> ControlSampleUnit:
+    """A drawn unit: a row whose operator is its campaign's."""
+    case = make_case(session, counsellor, make_beneficiary(session, counsellor))
+    campaign = ControlCampaign(
+        operator_id=counsellor.operator_id,
+        created_by_id=counsellor.id,
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        sample_size=1,
+        seed=1,
+        status=PackStatus.QUEUED.value,
+    )
+    session.add(campaign)
+    session.flush()
+    unit = ControlSampleUnit(
+        campaign_id=campaign.id, episode_id=make_episode(session, counsellor, case).id, position=1
+    )
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def test_a_row_reached_through_its_parent_is_scoped_by_the_parents_operator(session, two):
+    ara, bre = two["ARA"][0], two["BRE"][0]
+    units = {code: sample_unit(session, staff) for code, staff in (("ARA", ara), ("BRE", bre))}
+    assert list(session.exec(readable(ControlSampleUnit, ara))) == [units["ARA"]]
+    assert owner_of(session, units["BRE"]) == bre.operator_id
+    assert load_owned(session, ControlSampleUnit, units["ARA"].id, ara) is units["ARA"]
+    with pytest.raises(NotFound):
+        load_owned(session, ControlSampleUnit, units["BRE"].id, ara)
+
+
+def test_a_staff_members_sites_are_scoped_by_the_staff_members_operator(session, two):
+    for counsellor, _, site in two.values():
+        session.add(StaffSite(staff_id=counsellor.id, site_id=site.id))
+    session.flush()
+    ara = two["ARA"][0]
+    assert [row.staff_id for row in session.exec(readable(StaffSite, ara))] == [ara.id]
