@@ -158,6 +158,12 @@ def test_get_owned_gives_none_outside_the_operator(session, two):
     assert get_owned(session, Site, 10**20, operator_id) is None
 
 
+def test_owned_by_refuses_no_operator():
+    """`operator_id == None` would be SQL's « IS NULL »: the rows of no operator, not none."""
+    with pytest.raises(ValueError):
+        owned_by(Site, None)
+
+
 def test_owned_by_takes_a_column_to_join_within_one_operator(session, two):
     """Sites and partners paired only within their operator: two pairs, not four."""
     statement = select(Site.name, Partner.name).join(Partner, owned_by(Partner, Site.operator_id))

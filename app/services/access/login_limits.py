@@ -24,6 +24,7 @@ from app.models.base import utcnow
 from app.models.fields import without_nul
 from app.models.nomenclatures import Role
 from app.models.staff import LoginAlert, LoginAttempt, StaffUser
+from app.services.access.scope import operator_of, owned_by
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +184,7 @@ def login_alerts(*, session: Session, actor: StaffUser, limit: int = 20) -> list
     )
     if actor.role != Role.SYSADMIN:
         query = query.where(
-            or_(LoginAlert.kind == "address", LoginAlert.operator_id == actor.operator_id)
+            or_(LoginAlert.kind == "address", owned_by(LoginAlert, operator_of(actor)))
         )
     return [
         LoginAlertRow(alert, f"{name} ({email})" if email else None)

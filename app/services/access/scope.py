@@ -89,7 +89,9 @@ def owned_by(model: type[SQLModel], operator_id: Any):
     """The where-clause keeping the rows of `model` that belong to the operator.
 
     `operator_id` is an id, or any SQL expression of one (another table's column in a join,
-    a bound parameter)."""
+    a bound parameter); never None, which SQL would read as « rows of no operator »."""
+    if operator_id is None:
+        raise ValueError(f"no operator to scope {model.__name__} by")
     path = TENANT_PATHS[model]
     if isinstance(path, Through):
         parents = select(path.parent.id).where(owned_by(path.parent, operator_id))

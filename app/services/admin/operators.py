@@ -4,6 +4,7 @@ from sqlmodel import Session, select
 
 from app.core.errors import Invalid
 from app.models.operators import Operator, Site
+from app.services.access.scope import get_owned, owned_by
 from app.services.control.proof_catalogue import seed_default_kinds
 
 
@@ -23,12 +24,12 @@ def get_operator(*, session: Session, operator_id: int) -> Operator:
 
 
 def list_sites(*, session: Session, operator_id: int) -> list[Site]:
-    query = select(Site).where(Site.operator_id == operator_id, Site.active.is_(True))
+    query = select(Site).where(owned_by(Site, operator_id), Site.active.is_(True))
     return list(session.exec(query.order_by(Site.name)))
 
 
 def get_site(*, session: Session, operator_id: int, site_id: int) -> Site:
-    site = session.get(Site, site_id)
-    if site is None or site.operator_id != operator_id:
+    site = get_owned(session, Site, site_id, operator_id)
+    if site is None:
         raise Invalid({"site_id": "Lieu d'accueil inconnu"})
     return site

@@ -11,6 +11,7 @@ from app.models.base import utcnow
 from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Operator
 from app.models.staff import StaffSession, StaffUser
+from app.services.access.scope import get_owned, owned_by
 
 
 def create_staff_user(
@@ -59,7 +60,7 @@ def list_colleagues(*, session: Session, operator_id: int) -> list[Colleague]:
     query = (
         select(StaffUser.id, StaffUser.full_name)
         .where(
-            StaffUser.operator_id == operator_id,
+            owned_by(StaffUser, operator_id),
             StaffUser.active.is_(True),
             StaffUser.role.in_([r.value for r in CASE_ROLES]),
         )
@@ -72,8 +73,8 @@ def get_colleague(
     *, session: Session, operator_id: int, staff_id: int, field: str = "referent_id"
 ) -> StaffUser:
     """An active colleague of the operator; `field` names the input that chose them."""
-    user = session.get(StaffUser, staff_id)
-    if user is None or user.operator_id != operator_id or not user.active:
+    user = get_owned(session, StaffUser, staff_id, operator_id)
+    if user is None or not user.active:
         raise Invalid({field: "Conseiller·ère inconnu·e"})
     return user
 
