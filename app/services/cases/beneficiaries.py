@@ -7,7 +7,7 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, BeneficiaryUpdate
 from app.models.fields import normalise_phone, search_key
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import load_owned, operator_of, owned_by, readable
 
 SEARCH_LIMIT = 20
 
@@ -40,7 +40,7 @@ def search_beneficiaries(
     phone_terms = _phone_terms(query)
     if phone_terms:
         matches = or_(matches, text.contains(phone_terms[0], autoescape=True))
-    statement = select(Beneficiary).where(Beneficiary.operator_id == operator_id, matches)
+    statement = select(Beneficiary).where(owned_by(Beneficiary, operator_id), matches)
     statement = statement.order_by(Beneficiary.last_name, Beneficiary.first_name).limit(limit)
     return list(session.exec(statement))
 
@@ -56,7 +56,7 @@ def find_duplicates(
         conditions.append(Beneficiary.phone == data.phone)
     if not conditions:
         return []
-    statement = select(Beneficiary).where(Beneficiary.operator_id == operator_id, or_(*conditions))
+    statement = select(Beneficiary).where(owned_by(Beneficiary, operator_id), or_(*conditions))
     if exclude_id is not None:
         statement = statement.where(Beneficiary.id != exclude_id)
     return list(session.exec(statement))
@@ -116,11 +116,5 @@ def update_beneficiary(
 def list_beneficiaries(
     *, session: Session, actor: StaffUser, offset: int = 0, limit: int = 50
 ) -> list[Beneficiary]:
-    statement = (
-        select(Beneficiary)
-        .where(Beneficiary.operator_id == operator_of(actor))
-        .order_by(Beneficiary.id)
-        .offset(offset)
-        .limit(limit)
-    )
+    statement = readable(Beneficiary, actor).order_by(Beneficiary.id).offset(offset).limit(limit)
     return list(session.exec(statement))

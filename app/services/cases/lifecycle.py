@@ -15,7 +15,7 @@ from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, Episode, Ref
 from app.models.fields import without_nul
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import load_owned, operator_of, owned_by, readable
 from app.services.admin.operators import get_site
 from app.services.admin.staff import get_colleague
 from app.services.cases.beneficiaries import get_beneficiary
@@ -137,7 +137,7 @@ def _with_beneficiary(operator_id: int):
     return (
         select(Case, Beneficiary)
         .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
-        .where(Case.operator_id == operator_id)
+        .where(owned_by(Case, operator_id))
     )
 
 
@@ -187,7 +187,7 @@ def my_case_counts(*, session: Session, actor: StaffUser) -> MyCaseCounts:
 def _my_open_cases_scope(actor: StaffUser) -> list:
     # The operator comes first so that ix_cases_operator_referent_status answers.
     return [
-        Case.operator_id == operator_of(actor),
+        owned_by(Case, operator_of(actor)),
         Case.referent_id == actor.id,
         Case.status == CaseStatus.OPEN,
     ]
@@ -212,8 +212,8 @@ def _idle_since():
 
 def cases_of_beneficiary(*, session: Session, actor: StaffUser, beneficiary_id: int) -> list[Case]:
     statement = (
-        select(Case)
-        .where(Case.operator_id == operator_of(actor), Case.beneficiary_id == beneficiary_id)
+        readable(Case, actor)
+        .where(Case.beneficiary_id == beneficiary_id)
         .order_by(Case.opened_at.desc())
     )
     return list(session.exec(statement))
@@ -245,7 +245,7 @@ def list_cases(
     offset: int = 0,
     limit: int = 50,
 ) -> list[Case]:
-    statement = select(Case).where(Case.operator_id == operator_of(actor))
+    statement = readable(Case, actor)
     if status:
         statement = statement.where(Case.status == status)
     return list(session.exec(statement.order_by(Case.id).offset(offset).limit(limit)))

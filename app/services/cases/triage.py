@@ -24,7 +24,7 @@ from app.models.triage import (
     TriageRequest,
     TriageStatus,
 )
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.catalogue import triage_unit
 from app.services.admin.operators import get_site
 from app.services.admin.staff import get_colleague
@@ -110,7 +110,7 @@ def queue_size(*, session: Session, actor: StaffUser, mine_only: bool = False) -
 
 def _queued(actor: StaffUser, mine_only: bool) -> list:
     conditions = [
-        TriageRequest.operator_id == operator_of(actor),
+        owned_by(TriageRequest, operator_of(actor)),
         TriageRequest.status == TriageStatus.PENDING,
     ]
     if mine_only:
