@@ -19,7 +19,7 @@ from app.models.fields import search_key
 from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Site
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import get_owned, load_owned, operator_of, owned_by
 
 PLANNER_ROLES = (Role.MANAGER, Role.OPERATOR_ADMIN)
 
@@ -44,7 +44,7 @@ def _require_planner(actor: StaffUser) -> int:
 def list_types(*, session: Session, actor: StaffUser) -> list[AppointmentType]:
     """Every motif of the admin's operator, inactive ones included."""
     operator_id = _require_admin(actor)
-    query = select(AppointmentType).where(AppointmentType.operator_id == operator_id)
+    query = select(AppointmentType).where(owned_by(AppointmentType, operator_id))
     return list(session.exec(query.order_by(AppointmentType.position, AppointmentType.id)))
 
 
@@ -60,7 +60,7 @@ def _type_values(session: Session, operator_id: int, data: AppointmentTypeEdit, 
         unit = session.get(ServiceUnit, data.unit_id)
         if unit is None or not unit.active:
             raise Invalid({"unit_id": "Unité d'œuvre inconnue"})
-    others = session.exec(select(AppointmentType).where(AppointmentType.operator_id == operator_id))
+    others = session.exec(select(AppointmentType).where(owned_by(AppointmentType, operator_id)))
     if any(o.id != type_id and search_key(o.name) == search_key(data.name) for o in others):
         raise Invalid({"name": "Un autre motif porte déjà ce nom"})
     return data.model_dump(exclude={"modes"}) | {"modes": " ".join(data.modes)}
@@ -109,7 +109,7 @@ def list_counsellors(*, session: Session, actor: StaffUser) -> list[StaffUser]:
     """Staff who can receive beneficiaries, for the planner's selects."""
     operator_id = _require_planner(actor)
     query = select(StaffUser).where(
-        StaffUser.operator_id == operator_id,
+        owned_by(StaffUser, operator_id),
         col(StaffUser.active).is_(True),
         col(StaffUser.role).in_([r.value for r in CASE_ROLES]),
     )
@@ -117,13 +117,8 @@ def list_counsellors(*, session: Session, actor: StaffUser) -> list[StaffUser]:
 
 
 def _check_counsellor(session: Session, operator_id: int, counsellor_id: int) -> None:
-    staff = session.get(StaffUser, counsellor_id)
-    if (
-        staff is None
-        or staff.operator_id != operator_id
-        or not staff.active
-        or staff.role not in CASE_ROLES
-    ):
+    staff = get_owned(session, StaffUser, counsellor_id, operator_id)
+    if staff is None or not staff.active or staff.role not in CASE_ROLES:
         raise Invalid({"counsellor_id": "Conseiller ou conseillère inconnu(e)"})
 
 
@@ -134,7 +129,7 @@ def list_openings(*, session: Session, actor: StaffUser) -> list[OpeningRow]:
         select(OpeningSlot, StaffUser, Site)
         .join(StaffUser, col(StaffUser.id) == OpeningSlot.counsellor_id)
         .outerjoin(Site, col(Site.id) == OpeningSlot.site_id)
-        .where(OpeningSlot.operator_id == operator_id)
+        .where(owned_by(OpeningSlot, operator_id))
         .order_by(StaffUser.full_name, OpeningSlot.weekday, OpeningSlot.start_time)
     )
     return [OpeningRow(*row) for row in session.exec(query)]
@@ -145,8 +140,8 @@ def create_opening(*, session: Session, actor: StaffUser, data: OpeningSlotEdit)
     operator_id = _require_planner(actor)
     _check_counsellor(session, operator_id, data.counsellor_id)
     if data.site_id is not None:
-        site = session.get(Site, data.site_id)
-        if site is None or site.operator_id != operator_id or not site.active:
+        site = get_owned(session, Site, data.site_id, operator_id)
+        if site is None or not site.active:
             raise Invalid({"site_id": "Lieu d'accueil inconnu"})
     elif "on_site" in data.modes:
         raise Invalid({"modes": "Sur place suppose un lieu d'accueil"})
@@ -170,7 +165,7 @@ def list_absences(*, session: Session, actor: StaffUser) -> list[AbsenceRow]:
     query = (
         select(Absence, StaffUser)
         .join(StaffUser, col(StaffUser.id) == Absence.counsellor_id)
-        .where(Absence.operator_id == operator_id)
+        .where(owned_by(Absence, operator_id))
         .order_by(col(Absence.starts_at).desc())
     )
     return [AbsenceRow(*row) for row in session.exec(query)]

@@ -16,7 +16,7 @@ from app.models.nomenclatures import InteractionChannel, Role
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.staff import Colleague, list_colleagues
 from app.services.booking.reservations import book_appointment
 from app.services.booking.slots import free_slots, slot_times
@@ -184,7 +184,7 @@ def load_calendar(
         sites=list(
             session.exec(
                 select(Site)
-                .where(Site.operator_id == operator_id, Site.active.is_(True))
+                .where(owned_by(Site, operator_id), Site.active.is_(True))
                 .order_by(Site.name)
             )
         ),
@@ -204,7 +204,7 @@ def _fill_days(session, operator_id, counsellor, site, first, last, zone, today)
         .join(StaffUser, StaffUser.id == Appointment.counsellor_id)
         .outerjoin(TriageRequest, TriageRequest.id == Appointment.triage_request_id)
         .where(
-            Appointment.operator_id == operator_id,
+            owned_by(Appointment, operator_id),
             Appointment.starts_at < end,
             Appointment.ends_at > start,
         )
@@ -215,7 +215,7 @@ def _fill_days(session, operator_id, counsellor, site, first, last, zone, today)
     if site is not None:
         query = query.where(Appointment.site_id == site.id)
     site_names = {
-        s.id: s.name for s in session.exec(select(Site).where(Site.operator_id == operator_id))
+        s.id: s.name for s in session.exec(select(Site).where(owned_by(Site, operator_id)))
     }
     days = {
         first + timedelta(days=n): CalendarDay(first + timedelta(days=n))
@@ -258,7 +258,7 @@ def _add_free_time(session, operator_id, counsellor, site, days, zone, busy, sta
         select(OpeningSlot, StaffUser)
         .join(StaffUser, StaffUser.id == OpeningSlot.counsellor_id)
         .where(
-            OpeningSlot.operator_id == operator_id,
+            owned_by(OpeningSlot, operator_id),
             OpeningSlot.valid_from <= last,
             (OpeningSlot.valid_until.is_(None)) | (OpeningSlot.valid_until >= first),
         )
@@ -271,7 +271,7 @@ def _add_free_time(session, operator_id, counsellor, site, days, zone, busy, sta
     absences = list(
         session.exec(
             select(Absence).where(
-                Absence.operator_id == operator_id, Absence.starts_at < end, Absence.ends_at > start
+                owned_by(Absence, operator_id), Absence.starts_at < end, Absence.ends_at > start
             )
         )
     )
@@ -441,7 +441,7 @@ def no_show_report(*, session: Session, actor: StaffUser, start: date, end: date
     query = (
         select(Appointment.counsellor_id, Appointment.site_id, Appointment.status, func.count())
         .where(
-            Appointment.operator_id == operator_id,
+            owned_by(Appointment, operator_id),
             Appointment.status.in_(("honoured", "no_show")),
             Appointment.starts_at >= lower,
             Appointment.starts_at < upper,
@@ -450,11 +450,9 @@ def no_show_report(*, session: Session, actor: StaffUser, start: date, end: date
     )
     staff = {
         s.id: s.full_name
-        for s in session.exec(select(StaffUser).where(StaffUser.operator_id == operator_id))
+        for s in session.exec(select(StaffUser).where(owned_by(StaffUser, operator_id)))
     }
-    sites = {
-        s.id: s.name for s in session.exec(select(Site).where(Site.operator_id == operator_id))
-    }
+    sites = {s.id: s.name for s in session.exec(select(Site).where(owned_by(Site, operator_id)))}
     by_counsellor: dict[int, NoShowRow] = {}
     by_site: dict[int | None, NoShowRow] = {}
     total = NoShowRow("Ensemble")
@@ -543,14 +541,14 @@ def load_case_booking(
     types = list(
         session.exec(
             select(AppointmentType)
-            .where(AppointmentType.operator_id == operator_id, AppointmentType.active.is_(True))
+            .where(owned_by(AppointmentType, operator_id), AppointmentType.active.is_(True))
             .order_by(AppointmentType.position, AppointmentType.name)
         )
     )
     sites = list(
         session.exec(
             select(Site)
-            .where(Site.operator_id == operator_id, Site.active.is_(True))
+            .where(owned_by(Site, operator_id), Site.active.is_(True))
             .order_by(Site.name)
         )
     )
@@ -604,7 +602,7 @@ def _case_appointments(session, case, zone, now) -> list[CalendarEntry]:
         .order_by(Appointment.starts_at.desc())
     )
     site_names = dict(
-        session.exec(select(Site.id, Site.name).where(Site.operator_id == case.operator_id)).all()
+        session.exec(select(Site.id, Site.name).where(owned_by(Site, case.operator_id))).all()
     )
     today = now.astimezone(zone).date()
     return [
@@ -678,7 +676,7 @@ def appointments_of_request(*, session, actor, request_id: int) -> list[tuple]:
         .outerjoin(Site, Site.id == Appointment.site_id)
         .where(
             Appointment.triage_request_id == request_id,
-            Appointment.operator_id == operator_of(actor),
+            owned_by(Appointment, operator_of(actor)),
         )
         .order_by(Appointment.starts_at)
     )

@@ -27,7 +27,7 @@ from app.models.nomenclatures import CepSituation, Channel, RequestMotive
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import get_owned, load_owned, operator_of, owned_by
 from app.services.booking.geography import distance_km, postcode_position
 from app.services.booking.messages import queue_confirmation
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
@@ -84,13 +84,13 @@ def get_bookable_type(
     *, session: Session, appointment_type_id: int, operator_id: int | None = None, online: bool
 ) -> AppointmentType:
     """An active type (bookable online when `online`), of the operator when one is given."""
-    kind = session.get(AppointmentType, appointment_type_id) if appointment_type_id > 0 else None
-    if (
-        kind is None
-        or not kind.active
-        or (online and not kind.online_bookable)
-        or (operator_id is not None and kind.operator_id != operator_id)
-    ):
+    if operator_id is not None:
+        kind = get_owned(session, AppointmentType, appointment_type_id, operator_id)
+    else:  # the type names the operator booked with
+        kind = (
+            session.get(AppointmentType, appointment_type_id) if appointment_type_id > 0 else None
+        )
+    if kind is None or not kind.active or (online and not kind.online_bookable):
         raise Invalid({"appointment_type_id": "Ce motif de rendez-vous n'est pas proposé"})
     return kind
 
@@ -105,8 +105,8 @@ def check_place(
         if mode == "on_site":
             raise Invalid({"site_id": "Choisissez un lieu d'accueil"})
         return None
-    site = session.get(Site, site_id) if site_id > 0 else None
-    if site is None or site.operator_id != appointment_type.operator_id or not site.active:
+    site = get_owned(session, Site, site_id, appointment_type.operator_id)
+    if site is None or not site.active:
         raise Invalid({"site_id": "Ce lieu d'accueil n'est pas proposé"})
     return site
 
@@ -210,7 +210,7 @@ def _by_key(session: Session, operator_id: int, idempotency_key: str | None) -> 
     if not idempotency_key:
         return None
     statement = select(Appointment).where(
-        Appointment.operator_id == operator_id, Appointment.idempotency_key == idempotency_key
+        owned_by(Appointment, operator_id), Appointment.idempotency_key == idempotency_key
     )
     return session.exec(statement).first()
 
@@ -435,11 +435,7 @@ def request_callback(
         details.append(f"Motif : {kind.name}")
     if mode in MODES:
         details.append(f"Mode souhaité : {_MODE_LABELS[mode]}")
-    site = None
-    if site_id:
-        site = session.get(Site, site_id)
-        if site is None or site.operator_id != operator_id:
-            site = None
+    site = get_owned(session, Site, site_id, operator_id) if site_id else None
     if person.request:
         details.append(person.request)
     with session.begin_nested():
@@ -464,7 +460,7 @@ def operator_by_code(*, session: Session, code: str) -> Operator:
 
 def bookable_types(*, session: Session, operator_id: int) -> list[AppointmentType]:
     statement = select(AppointmentType).where(
-        AppointmentType.operator_id == operator_id,
+        owned_by(AppointmentType, operator_id),
         AppointmentType.active,
         AppointmentType.online_bookable,
     )
@@ -491,7 +487,7 @@ def _departement_key(code: str | None) -> tuple[int, str]:
 def sites_for_booking(*, session: Session, operator_id: int, postcode: str | None) -> list[Site]:
     """Active sites, nearest first when the person's postcode resolves (offline data, see
     app/data), otherwise the person's département first; then by département and name."""
-    sites = session.exec(select(Site).where(Site.operator_id == operator_id, Site.active)).all()
+    sites = session.exec(select(Site).where(owned_by(Site, operator_id), Site.active)).all()
     own = departement_of_postcode(postcode)
     here = postcode_position(postcode)
 

@@ -40,6 +40,7 @@ from app.models.appointments import MODES, Absence, Appointment, AppointmentType
 from app.models.base import utcnow
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
+from app.services.access.scope import owned_by
 
 GRID_MINUTES = 15
 REMOTE_MODES = ("phone", "video")
@@ -178,10 +179,10 @@ def free_slots(
         .join(StaffUser, StaffUser.id == OpeningSlot.counsellor_id)
         .outerjoin(Site, and_(Site.id == OpeningSlot.site_id, col(Site.active)))
         .where(
-            OpeningSlot.operator_id == operator_id,
+            owned_by(OpeningSlot, operator_id),
             OpeningSlot.valid_from <= end,
             or_(col(OpeningSlot.valid_until).is_(None), col(OpeningSlot.valid_until) >= start),
-            StaffUser.operator_id == operator_id,
+            owned_by(StaffUser, operator_id),
             col(StaffUser.active),
         )
     )
