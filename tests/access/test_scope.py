@@ -4,6 +4,7 @@ operator, and the helpers keep to it."""
 from datetime import date
 
 import pytest
+from sqlalchemy.orm import aliased
 from sqlmodel import SQLModel, func, select
 
 from app.core.errors import NotFound
@@ -172,6 +173,12 @@ def test_owned_by_takes_a_column_to_join_within_one_operator(session, two):
         ("Lieu ARA", "Partenaire ARA"),
         ("Lieu BRE", "Partenaire BRE"),
     ]
+
+
+def test_owned_by_takes_an_alias_of_a_table(session, two):
+    other = aliased(Partner)
+    statement = select(other.name).where(owned_by(other, two["BRE"][0].operator_id))
+    assert list(session.exec(statement)) == ["Partenaire BRE"]
 
 
 def sample_unit(session, counsellor) -> ControlSampleUnit:

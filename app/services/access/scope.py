@@ -15,6 +15,7 @@ condition); system administrators read the login alerts of every operator and no
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, select
 
@@ -85,18 +86,19 @@ def operator_of(actor: StaffUser) -> int:
     return actor.operator_id
 
 
-def owned_by(model: type[SQLModel], operator_id: Any):
-    """The where-clause keeping the rows of `model` that belong to the operator.
+def owned_by(model, operator_id: Any):
+    """The where-clause keeping the rows of `model` (a table, or an alias of one) that belong
+    to the operator.
 
     `operator_id` is an id, or any SQL expression of one (another table's column in a join,
     a bound parameter); never None, which SQL would read as « rows of no operator »."""
     if operator_id is None:
-        raise ValueError(f"no operator to scope {model.__name__} by")
-    path = TENANT_PATHS[model]
+        raise ValueError(f"no operator to scope {model} by")
+    path = TENANT_PATHS[inspect(model).mapper.class_]
     if isinstance(path, Through):
         parents = select(path.parent.id).where(owned_by(path.parent, operator_id))
-        return path.column.in_(parents)
-    return path == operator_id
+        return getattr(model, path.column.key).in_(parents)
+    return getattr(model, path.key) == operator_id
 
 
 def readable(model: type[SQLModel], actor: StaffUser):
