@@ -24,7 +24,7 @@ from app.models.nomenclatures import InteractionChannel
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import get_owned, load_owned, readable
 from app.services.cases.lifecycle import case_time_zone, get_case, touch
 from app.services.deliverables.action_plan import plan_snapshot
 from app.services.deliverables.pdf import render_deliverable_pdf
@@ -41,8 +41,8 @@ def start_draft(
 ) -> Deliverable:
     """A new draft of the given kind, pre-filled from the case (and from one episode if given)."""
     case = _open_case(session, actor, case_id)
-    kind = session.get(DeliverableKind, data.kind_id)
-    if kind is None or kind.operator_id != case.operator_id or not kind.active:
+    kind = get_owned(session, DeliverableKind, data.kind_id, case.operator_id)
+    if kind is None or not kind.active:
         raise Invalid({"kind_id": "Type de livrable inconnu"})
     if data.episode_id is not None:
         episode = session.get(Episode, data.episode_id)
@@ -237,11 +237,11 @@ def get_version(
     *, session: Session, actor: StaffUser, deliverable_id: int, number: int
 ) -> DeliverableVersion:
     deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
-    query = select(DeliverableVersion).where(
+    query = readable(DeliverableVersion, actor).where(
         DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.number == number
     )
     version = session.exec(query).first()
-    if version is None or version.operator_id != operator_of(actor):
+    if version is None:
         raise NotFound()
     return version
 

@@ -12,6 +12,7 @@ from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
+from app.services.access.scope import owned_by
 from app.services.admin.catalogue import list_units
 from app.services.admin.staff import Colleague, list_colleagues
 from app.services.booking.calendar import CaseBooking, load_case_booking
@@ -126,9 +127,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
     view.kinds = list(
         session.exec(
             select(DeliverableKind)
-            .where(
-                DeliverableKind.operator_id == case.operator_id, DeliverableKind.active.is_(True)
-            )
+            .where(owned_by(DeliverableKind, case.operator_id), DeliverableKind.active.is_(True))
             .order_by(DeliverableKind.position, DeliverableKind.id)
         )
     )
