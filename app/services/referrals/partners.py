@@ -9,7 +9,7 @@ from app.models.fields import normalise_departement, search_key
 from app.models.nomenclatures import PartnerType, Role
 from app.models.partners import Partner, PartnerCreate, PartnerEdit, PartnerUpdate
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import load_owned, operator_of, owned_by, readable
 
 SEARCH_LIMIT = 200
 EDITOR_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
@@ -46,7 +46,7 @@ def search_partners(
     in their name, city or services (case and accents ignored), sorted by name.
 
     A partner with no département serves the whole territory, so it matches any of them."""
-    statement = select(Partner).where(Partner.operator_id == operator_of(actor))
+    statement = readable(Partner, actor)
     if type:
         statement = statement.where(Partner.type == _known_type(type))
     if departement:
@@ -92,7 +92,7 @@ def get_partner(*, session: Session, actor: StaffUser, partner_id: int) -> Partn
 
 def partners_by_name(*, session: Session, operator_id: int) -> dict[str, Partner]:
     """The operator's partners keyed by their name as search sees it (case and accents ignored)."""
-    partners = session.exec(select(Partner).where(Partner.operator_id == operator_id))
+    partners = session.exec(select(Partner).where(owned_by(Partner, operator_id)))
     return {search_key(p.name): p for p in partners}
 
 

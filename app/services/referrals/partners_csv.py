@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.core.errors import Invalid
 from app.core.validation import field_errors
@@ -16,7 +16,7 @@ from app.models.fields import display_phone, search_key
 from app.models.nomenclatures import PartnerType
 from app.models.partners import Partner, PartnerUpdate
 from app.models.staff import StaffUser
-from app.services.access.scope import operator_of
+from app.services.access.scope import operator_of, readable
 from app.services.referrals.partners import (
     add_partner,
     apply_edit,
@@ -318,7 +318,7 @@ def _export_row(partner: Partner) -> list[str]:
 
 def export_rows(*, session: Session, actor: StaffUser) -> list[list[str]]:
     """Every partner of the actor's operator, inactive ones too, as the import reads them."""
-    statement = select(Partner).where(Partner.operator_id == operator_of(actor))
+    statement = readable(Partner, actor)
     partners = sorted(session.exec(statement), key=lambda p: (search_key(p.name), p.id))
     return [_export_row(partner) for partner in partners]
 

@@ -19,7 +19,7 @@ from app.models.operators import Operator
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.staff import StaffUser
-from app.services.access.scope import operator_of
+from app.services.access.scope import operator_of, owned_by
 from app.services.cases.lifecycle import case_time_zone, get_case
 from app.services.referrals.messages import SUBJECT_START, referral_id_in_subject
 from app.services.referrals.workflow import FINAL, counsellor_targets, get_referral, local_today
@@ -153,7 +153,7 @@ def partner_groups(
     """The operator's active partners grouped by type, in the order of the type list."""
     partners = session.exec(
         select(Partner)
-        .where(Partner.operator_id == operator_id, col(Partner.active).is_(True))
+        .where(owned_by(Partner, operator_id), col(Partner.active).is_(True))
         .order_by(col(Partner.name))
     ).all()
     groups = []
@@ -318,8 +318,8 @@ def _followed_scope(actor: StaffUser) -> list:
     # sent referral of the operator: 1 ms instead of 7 on the national dataset.
     operator_id = operator_of(actor)
     return [
-        Referral.operator_id == operator_id,
-        Case.operator_id == operator_id,
+        owned_by(Referral, operator_id),
+        owned_by(Case, operator_id),
         Case.referent_id == actor.id,
     ]
 
@@ -327,7 +327,7 @@ def _followed_scope(actor: StaffUser) -> list:
 def operator_today(*, session: Session, actor: StaffUser) -> date:
     """Today in the actor's operator's time zone: when a follow-up date has come."""
     time_zone = session.exec(
-        select(Operator.time_zone).where(Operator.id == operator_of(actor))
+        select(Operator.time_zone).where(owned_by(Operator, operator_of(actor)))
     ).one()
     return to_local(utcnow(), time_zone).date()
 
@@ -345,7 +345,7 @@ def referral_counts(
     """Referrals created in [start, end) counted by partner type, status and outcome.
 
     {"total": n, "by_partner_type": {code: n}, "by_status": {code: n}, "by_outcome": {code: n}}"""
-    scope = [Referral.operator_id == operator_id]
+    scope = [owned_by(Referral, operator_id)]
     if start is not None:
         scope.append(col(Referral.created_at) >= start)
     if end is not None:
