@@ -30,7 +30,7 @@ from app.models.cases import Case
 from app.models.nomenclatures import MessageStatus, Role
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.messaging.mail import DeliveryError, Transport, build_email
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def list_messages(
     query = (
         select(OutboxMessage, Case.reference)
         .outerjoin(Case, col(Case.id) == OutboxMessage.case_id)
-        .where(OutboxMessage.operator_id == operator_of(actor))
+        .where(owned_by(OutboxMessage, operator_of(actor)))
         .order_by(col(OutboxMessage.created_at).desc(), col(OutboxMessage.id).desc())
         .limit(limit)
     )
