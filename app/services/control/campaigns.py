@@ -23,7 +23,7 @@ from app.models.control import (
     PackStatus,
 )
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned
+from app.services.access.scope import load_owned, owned_by
 from app.services.reports.ledger import delivered_in, ledger_operator
 
 DRAW_METHOD = (
@@ -107,7 +107,7 @@ def recent_campaigns(*, session: Session, actor: StaffUser) -> list[ControlCampa
     operator = ledger_operator(session, actor)
     statement = (
         select(ControlCampaign)
-        .where(ControlCampaign.operator_id == operator.id)
+        .where(owned_by(ControlCampaign, operator.id))
         .order_by(col(ControlCampaign.id).desc())
         .limit(RECENT_CAMPAIGNS)
     )

@@ -15,7 +15,7 @@ from app.models.catalogue import (
 from app.models.fields import search_key
 from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
-from app.services.access.scope import load_owned, operator_of
+from app.services.access.scope import load_owned, operator_of, owned_by
 
 # The 2020–2023 market's defaults, given to every new operator; admins change them freely.
 # (code, label, parts included, extra section titles, unit codes it proves)
@@ -74,7 +74,7 @@ def seed_default_kinds(*, session: Session, operator_id: int) -> list[Deliverabl
 def list_kinds(
     *, session: Session, operator_id: int, active_only: bool = True
 ) -> list[DeliverableKind]:
-    query = select(DeliverableKind).where(DeliverableKind.operator_id == operator_id)
+    query = select(DeliverableKind).where(owned_by(DeliverableKind, operator_id))
     if active_only:
         query = query.where(DeliverableKind.active.is_(True))
     return list(session.exec(query.order_by(DeliverableKind.position, DeliverableKind.id)))
@@ -96,7 +96,7 @@ def requirements_by_unit(*, session: Session, operator_id: int) -> dict[int, lis
         select(UnitProofRequirement.unit_id, DeliverableKind)
         .join(DeliverableKind, DeliverableKind.id == UnitProofRequirement.kind_id)
         .where(
-            UnitProofRequirement.operator_id == operator_id,
+            owned_by(UnitProofRequirement, operator_id),
             DeliverableKind.active.is_(True),
         )
         .order_by(DeliverableKind.position, DeliverableKind.id)
@@ -121,7 +121,7 @@ def kinds_with_units(*, session: Session, actor: StaffUser) -> list[KindWithUnit
     operator_id = _require_admin(actor)
     pairs = session.exec(
         select(UnitProofRequirement.kind_id, UnitProofRequirement.unit_id).where(
-            UnitProofRequirement.operator_id == operator_id
+            owned_by(UnitProofRequirement, operator_id)
         )
     )
     units_of: dict[int, list[int]] = {}
@@ -160,7 +160,7 @@ def create_kind(
     unit_ids = _checked_units(session, data)
     _check_label_free(session, operator_id, data.label, None)
     last = session.exec(
-        select(func.max(DeliverableKind.position)).where(DeliverableKind.operator_id == operator_id)
+        select(func.max(DeliverableKind.position)).where(owned_by(DeliverableKind, operator_id))
     ).one()
     kind = DeliverableKind(
         **data.model_dump(exclude={"unit_ids"}),
@@ -202,7 +202,7 @@ def _new_code(session: Session, operator_id: int, label: str) -> str:
     """A stable identifier for exports and the API: « Plan d'action » → plan_d_action."""
     base = re.sub(r"[^a-z0-9]+", "_", search_key(label)).strip("_")[:36] or "livrable"
     taken = set(
-        session.exec(select(DeliverableKind.code).where(DeliverableKind.operator_id == operator_id))
+        session.exec(select(DeliverableKind.code).where(owned_by(DeliverableKind, operator_id)))
     )
     code, n = base, 2
     while code in taken:

@@ -16,7 +16,7 @@ from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.nomenclatures import LabelledEnum, Role
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
-from app.services.access.scope import operator_of
+from app.services.access.scope import operator_of, owned_by
 
 
 class ProofState(LabelledEnum):
@@ -147,12 +147,12 @@ def _episode_proofs_statement():
             UnitProofRequirement,
             and_(
                 UnitProofRequirement.unit_id == Episode.unit_id,
-                UnitProofRequirement.operator_id == Episode.operator_id,
+                owned_by(UnitProofRequirement, Episode.operator_id),
             ),
         )
         .join(DeliverableKind, DeliverableKind.id == UnitProofRequirement.kind_id)
         .where(
-            Episode.operator_id == bindparam("operator_id"),
+            owned_by(Episode, bindparam("operator_id")),
             col(Episode.id).in_(bindparam("episode_ids", expanding=True)),
             DeliverableKind.active.is_(True),
         )
@@ -184,7 +184,7 @@ def lacks_a_proof() -> Exists:
         .join(kind, kind.id == requirement.kind_id)
         .where(
             requirement.unit_id == Episode.unit_id,
-            requirement.operator_id == Episode.operator_id,
+            owned_by(requirement, Episode.operator_id),
             kind.active.is_(True),
             ~proof_complete(Episode.id, requirement.kind_id),
         )
@@ -209,7 +209,7 @@ def _gap_conditions(
     ended_only: bool,
 ) -> list:
     operator_id = operator_of(actor)
-    conditions = [Episode.operator_id == operator_id, lacks_a_proof()]
+    conditions = [owned_by(Episode, operator_id), lacks_a_proof()]
     if actor.role == Role.COUNSELLOR:
         conditions.append(Case.referent_id == actor.id)  # their own cases only
     if site_id is not None:
