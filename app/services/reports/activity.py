@@ -33,7 +33,7 @@ from app.models.operators import Operator
 from app.models.partners import Partner, Referral
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest, TriageStatus
-from app.services.access.scope import operator_of
+from app.services.access.scope import operator_of, owned_by
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
@@ -56,9 +56,10 @@ class _Scope:
     def within(self, column) -> ColumnElement[bool]:
         return and_(column >= self.lo, column < self.hi)
 
-    def owns(self, column) -> list:
-        """The tenant condition on a row's operator column; none across operators."""
-        return [] if self.operator_id is None else [column == self.operator_id]
+    def owns(self, model) -> list:
+        """The tenant condition on a table's rows; none across operators (the national view
+        counts every operator's rows together, and never shows one)."""
+        return [] if self.operator_id is None else [owned_by(model, self.operator_id)]
 
     def of_cases(self, statement, case_id_column):
         """Rows attached to a case, joined to it only when the site or referent filters them."""
@@ -68,7 +69,7 @@ class _Scope:
 
     def cases(self) -> list:
         """Case-attached rows are filtered by their case's site and referent."""
-        conditions = self.owns(Case.operator_id)
+        conditions = self.owns(Case)
         if self.site_id is not None:
             conditions.append(Case.site_id == self.site_id)
         if self.counsellor_id is not None:
@@ -212,7 +213,7 @@ def _episodes_per_unit(session: Session, scope: _Scope) -> Section:
         )
         .select_from(Episode)
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-        .where(*scope.owns(Episode.operator_id), or_(started, ended))
+        .where(*scope.owns(Episode), or_(started, ended))
         .group_by(ServiceUnit.id, ServiceUnit.code, ServiceUnit.label, ServiceUnit.position)
         .order_by(ServiceUnit.position, ServiceUnit.code)
     )
@@ -226,7 +227,7 @@ def _interactions_per_channel(session: Session, scope: _Scope) -> Section:
     outside = case((col(Interaction.episode_id).is_(None), 1), else_=0)
     statement = (
         select(Interaction.channel, func.count(), func.sum(outside))
-        .where(*scope.owns(Interaction.operator_id), scope.within(Interaction.occurred_at))
+        .where(*scope.owns(Interaction), scope.within(Interaction.occurred_at))
         .group_by(Interaction.channel)
     )
     statement = scope.of_cases(statement, Interaction.case_id)
@@ -274,7 +275,7 @@ def _people(scope: _Scope) -> list:
         .correlate(Beneficiary)
         .exists()
     )
-    return [*scope.owns(Beneficiary.operator_id), active_case]
+    return [*scope.owns(Beneficiary), active_case]
 
 
 def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
@@ -332,7 +333,7 @@ def _tally_people(session: Session, scope: _Scope, keys: list) -> list[Counter]:
 
 
 def _triage_outcomes(session: Session, scope: _Scope) -> Section:
-    conditions = [*scope.owns(TriageRequest.operator_id), scope.within(TriageRequest.received_at)]
+    conditions = [*scope.owns(TriageRequest), scope.within(TriageRequest.received_at)]
     if scope.site_id is not None:
         conditions.append(TriageRequest.site_id == scope.site_id)
     if scope.counsellor_id is not None:
@@ -360,7 +361,7 @@ def _referrals(session: Session, scope: _Scope) -> Section:
         select(Partner.type, Referral.outcome, func.count())
         .select_from(Referral)
         .join(Partner, col(Partner.id) == Referral.partner_id)
-        .where(*scope.owns(Referral.operator_id), scope.within(Referral.created_at))
+        .where(*scope.owns(Referral), scope.within(Referral.created_at))
         .group_by(Partner.type, Referral.outcome)
     )
     statement = scope.of_cases(statement, Referral.case_id)
@@ -381,7 +382,7 @@ def _referrals(session: Session, scope: _Scope) -> Section:
 
 def _attendance(session: Session, scope: _Scope) -> Section:
     conditions = [
-        *scope.owns(Appointment.operator_id),
+        *scope.owns(Appointment),
         scope.within(Appointment.starts_at),
         col(Appointment.status).in_(("honoured", "no_show")),
     ]
@@ -444,7 +445,7 @@ def _count_and_median(session: Session, days) -> tuple[int, float | None]:
 
 def _per_operator(session: Session, scope: _Scope, opened: Counter, served: Counter) -> Section:
     """New cases and people served, operator by operator (the national view)."""
-    operators = select(Operator).where(*scope.owns(Operator.id)).order_by(Operator.name)
+    operators = select(Operator).where(*scope.owns(Operator)).order_by(Operator.name)
     rows = [
         (operator.name, opened[operator.id], served[operator.id])
         for operator in session.exec(operators)

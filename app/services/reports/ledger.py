@@ -16,7 +16,7 @@ from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import Role
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
-from app.services.access.scope import operator_of
+from app.services.access.scope import operator_of, owned_by
 from app.services.control.proofs import EpisodeProofs, lacks_a_proof, proof_status_for_episodes
 
 LEDGER_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
@@ -101,7 +101,7 @@ def delivered_in(operator: Operator, start: date, end: date, site_id: int | None
         raise Invalid({"au": "La fin de la période précède son début"})
     zone = ZoneInfo(operator.time_zone)
     conditions = [
-        Episode.operator_id == operator.id,
+        owned_by(Episode, operator.id),
         col(Episode.ended_at).is_not(None),
         col(Episode.ended_at) >= datetime.combine(start, time(), zone),
         col(Episode.ended_at) < datetime.combine(end + timedelta(days=1), time(), zone),
