@@ -1,7 +1,9 @@
 """The tenant scope is written once: every tenant-owned table is declared with its path to the
-operator, and the helpers keep to it."""
+operator, the helpers keep to it, and no service or route compares an operator by hand."""
 
+import ast
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import aliased
@@ -33,6 +35,12 @@ from tests.factories import (
     make_site,
     make_staff,
 )
+
+APP = Path(__file__).resolve().parents[2] / "app"
+# Where rows are read for an actor: the scope must come from app/services/access/scope.py.
+SCOPED_CODE = ("services", "routes", "web")
+SCOPE_MODULE = APP / "services" / "access" / "scope.py"
+
 
 # ---- every tenant-owned table is declared --------------------------------------------------
 
@@ -219,3 +227,103 @@ def test_a_staff_members_sites_are_scoped_by_the_staff_members_operator(session,
     session.flush()
     ara = two["ARA"][0]
     assert [row.staff_id for row in session.exec(readable(StaffSite, ara))] == [ara.id]
+
+
+# ---- nobody compares an operator by hand ---------------------------------------------------
+
+
+def _is_operator_column(node: ast.expr) -> bool:
+    """`x.operator_id`, `Operator.id`, or either wrapped in `col(...)`."""
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "col" and node.args:
+        node = node.args[0]
+    if not isinstance(node, ast.Attribute):
+        return False
+    return node.attr == "operator_id" or (
+        node.attr == "id" and getattr(node.value, "id", None) == "Operator"
+    )
+
+
+COMPARING_METHODS = {
+    *("in_", "not_in", "notin_", "is_", "is_not", "isnot", "between", "op", "__eq__", "__ne__"),
+    *("is_distinct_from", "is_not_distinct_from", "isnot_distinct_from", "any_", "all_"),
+}
+
+
+def _is_none_test(node: ast.Compare) -> bool:
+    return (
+        len(node.ops) == 1
+        and isinstance(node.ops[0], ast.Is | ast.IsNot)
+        and isinstance(node.comparators[0], ast.Constant)
+        and node.comparators[0].value is None
+    )
+
+
+def hand_written_scopes(source: str) -> list[int]:
+    """The lines that compare an operator column themselves: `==`, `!=`, `in`, and the
+    column's own `.in_()`, `.is_()`... or `filter_by(operator_id=...)`. Giving a new row its
+    operator (`Case(operator_id=...)`), passing one to a function, or asking in Python whether
+    there is one (`x.operator_id is None`) is not a comparison."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            if _is_none_test(node):
+                continue
+            if any(_is_operator_column(side) for side in (node.left, *node.comparators)):
+                lines.append(node.lineno)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if _is_operator_column(node.func.value) and node.func.attr in COMPARING_METHODS:
+                lines.append(node.lineno)
+            elif node.func.attr == "filter_by" and any(
+                keyword.arg == "operator_id" for keyword in node.keywords
+            ):
+                lines.append(node.lineno)
+    return sorted(set(lines))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "select(Case).where(Case.operator_id == actor.operator_id)",
+        "select(Case).where(actor.operator_id == Case.operator_id)",
+        "query.where(col(Site.operator_id) == operator_id, Site.active)",
+        "ok = row is not None and row.operator_id != operator_id",
+        "ok = row.operator_id is operator_id",
+        "ok = row.operator_id in (1, 2)",
+        "query.where(Episode.operator_id.in_(ids))",
+        "query.where(col(LoginAlert.operator_id).is_(None))",
+        "select(Operator).where(Operator.id == operator_id)",
+        "session.query(Case).filter_by(operator_id=operator_id)",
+        "join(Partner, Partner.operator_id == Site.operator_id)",
+    ],
+)
+def test_a_hand_written_comparison_is_caught(line):
+    assert hand_written_scopes(f"x = 1\n{line}\n") == [2]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "case = Case(operator_id=operator_id, status='open')",
+        "sites = list_sites(session=session, operator_id=case.operator_id)",
+        "query.where(owned_by(Case, operator_of(actor)))",
+        "select(Case.operator_id, func.count()).group_by(Case.operator_id)",
+        "operator = session.get(Operator, case.operator_id)",
+        "row.operator_id = operator_id",
+        "scope = [] if self.operator_id is None else [owned_by(Case, self.operator_id)]",
+    ],
+)
+def test_giving_a_row_its_operator_or_passing_it_on_is_not_a_comparison(line):
+    assert hand_written_scopes(line) == []
+
+
+def test_no_service_or_route_compares_an_operator_by_hand():
+    """The scope is app/services/access/scope.py's `owned_by`, `readable`, `get_owned` or
+    `load_owned`; a comparison written anywhere else would be a second scope to keep right."""
+    found = [
+        f"{path.relative_to(APP.parent)}:{line}"
+        for folder in SCOPED_CODE
+        for path in sorted((APP / folder).rglob("*.py"))
+        if path != SCOPE_MODULE
+        for line in hand_written_scopes(path.read_text(encoding="utf-8"))
+    ]
+    assert found == []
