@@ -7,16 +7,22 @@ steps and attachments have pages and endpoints of their own; outbox messages are
 managers and deliverable kinds changed by operator admins, who also read the lists of
 « Messages », « Preuves manquantes » and « Types de livrables ». Each operator keeps its own
 partner directory (read by counsellors, kept by managers and admins, also as CSV) and its own
-referrals to those partners, listed on the case and on the counsellor's home page.
+referrals to those partners, listed on the case and on the counsellor's home page. Its
+booking: appointments (on the case's booking panel, marked on the agenda), motifs kept by
+admins, counsellors' openings and absences kept by managers, and the sites and staff the
+agenda is filtered by. `test_every_route_naming_a_row_is_tried` keeps the matrix whole.
 The beneficiary's link /documents/{token} and the partner's link /partenaire/orientations/{token}
 are signed, not tenant-scoped: they are not tried here.
 """
 
 import base64
+import html
 import re
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import func, select
@@ -25,7 +31,9 @@ from app.core.config import get_settings
 from app.core.files import Upload
 from app.core.security import create_api_token
 from app.core.storage import get_storage, sha256_of
+from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
+from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
@@ -45,6 +53,7 @@ from app.models.nomenclatures import (
     Role,
     StepOwner,
 )
+from app.models.operators import Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import StaffUser
@@ -57,8 +66,10 @@ from app.services.deliverables.documents import issue_deliverable, save_draft, s
 from app.services.deliverables.sharing import share_version
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import local_today, propose_referral
+from tests.app_routes import api_routes
 from tests.factories import (
     log_in,
+    make_appointment_type,
     make_beneficiary,
     make_case,
     make_episode,
@@ -67,6 +78,7 @@ from tests.factories import (
     make_partner,
     make_site,
     make_staff,
+    paris_today,
     unit_id,
 )
 
@@ -99,6 +111,10 @@ SECRETS = (
     "Pièce confidentielle ARA",
     "Refus confidentiel ARA",
     *DIRECTORY_SECRETS,
+    # Its booking: a site, a motif, an absence.
+    "Lieu confidentiel ARA",
+    "Motif confidentiel ARA",
+    "Absence confidentielle ARA",
 )
 
 
@@ -122,9 +138,14 @@ class Tenant:
     referral: Referral  # proposed, to follow up today
     sent_referral: Referral  # e-mailed to the partner, awaiting its answer
     campaign: ControlCampaign  # a control campaign whose proof pack failed
+    site: Site
+    motif: AppointmentType
+    opening: OpeningSlot  # the counsellor's at the site
+    absence: Absence  # the counsellor's, to come
+    appointment: Appointment  # with the counsellor at the site, yesterday, not yet marked
 
     @property
-    def ids(self) -> dict[str, int]:
+    def ids(self) -> dict[str, int | str]:
         return {
             "beneficiary": self.beneficiary.id,
             "case": self.case.id,
@@ -141,13 +162,21 @@ class Tenant:
             "referral": self.referral.id,
             "sent_referral": self.sent_referral.id,
             "campaign": self.campaign.id,
+            "counsellor": self.counsellor.id,
+            "site": self.site.id,
+            "motif": self.motif.id,
+            "opening": self.opening.id,
+            "absence": self.absence.id,
+            "appointment": self.appointment.id,
+            "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
 
 def populate(session, code: str, name: str, **person) -> Tenant:
     """An operator's staff with one of everything: person, case, episode, contact, request,
     a deliverable of its own kind (issued, e-mailed), an action plan, an attachment, partners
-    (one active, one no longer) and two referrals of the case (one proposed, one sent)."""
+    (one active, one no longer), two referrals of the case (one proposed, one sent), and its
+    booking: a site, a motif, an opening, an absence and an appointment of the case."""
     operator = make_operator(session, code, name)
     counsellor = make_staff(session, operator)
     manager = make_staff(session, operator, Role.MANAGER)
@@ -185,6 +214,9 @@ def populate(session, code: str, name: str, **person) -> Tenant:
     partner, former_partner = directory(session, operator, admin, code)
     referral = refer(session, counsellor, case, partner, code)
     sent_referral = refer(session, counsellor, case, partner, code, send_now=True)
+    site = make_site(session, operator, name=f"Lieu confidentiel {code}")
+    motif = make_appointment_type(session, operator, name=f"Motif confidentiel {code}")
+    yesterday = paris_today() - timedelta(days=1)  # so that its appointment may be marked
     return Tenant(
         counsellor,
         manager,
@@ -204,7 +236,60 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         referral,
         sent_referral,
         failed_campaign(session, manager, code),
+        site,
+        motif,
+        *planning(session, counsellor, site, code),
+        appointment_yesterday(session, counsellor, motif, case, site, yesterday),
     )
+
+
+def planning(session, counsellor, site, code: str) -> tuple[OpeningSlot, Absence]:
+    """The counsellor receives at the site on Mondays, and will be away in three weeks."""
+    opening = OpeningSlot(
+        operator_id=counsellor.operator_id,
+        counsellor_id=counsellor.id,
+        site_id=site.id,
+        weekday=0,
+        start_time=time(9),
+        end_time=time(12),
+        valid_from=date(2026, 1, 1),
+    )
+    away = utcnow() + timedelta(days=21)
+    absence = Absence(
+        operator_id=counsellor.operator_id,
+        counsellor_id=counsellor.id,
+        starts_at=away,
+        ends_at=away + timedelta(days=1),
+        reason=f"Absence confidentielle {code}",
+    )
+    session.add_all([opening, absence])
+    session.flush()
+    return opening, absence
+
+
+def appointment_yesterday(session, counsellor, motif, case, site, day: date) -> Appointment:
+    """Booked by the counsellor for the case, at the site, on `day` (yesterday) at 9:00."""
+    starts_at = datetime.combine(day, time(9), tzinfo=ZoneInfo(site.time_zone))
+    ends_at = starts_at + timedelta(minutes=motif.duration_minutes)
+    appointment = Appointment(
+        operator_id=counsellor.operator_id,
+        reference=f"RDV-T-{uuid.uuid4().hex[:8]}",
+        appointment_type_id=motif.id,
+        counsellor_id=counsellor.id,
+        site_id=site.id,
+        mode="on_site",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocks_until=ends_at,
+        beneficiary_id=case.beneficiary_id,
+        case_id=case.id,
+        booked_via="staff",
+        booked_by_id=counsellor.id,
+        ics_uid=f"{uuid.uuid4()}@test",
+    )
+    session.add(appointment)
+    session.flush()
+    return appointment
 
 
 def failed_campaign(session, manager, code: str) -> ControlCampaign:
@@ -378,6 +463,11 @@ def snapshot(session) -> tuple:
             Partner,
             Referral,
             ReferralEvent,
+            Site,
+            AppointmentType,
+            OpeningSlot,
+            Absence,
+            Appointment,
         )
     )
 
@@ -396,6 +486,7 @@ def snapshot(session) -> tuple:
             DeliverableVersion.shared_message_id,
             DeliverableVersion.acknowledged_at,
             DeliverableVersion.scan_attachment_id,
+            DeliverableVersion.link_revoked_at,
         ),
         values(ActionStep, ActionStep.position, ActionStep.description, ActionStep.status),
         values(Attachment, Attachment.filename, Attachment.description),
@@ -403,6 +494,8 @@ def snapshot(session) -> tuple:
         values(ControlCampaign, ControlCampaign.status, ControlCampaign.error),
         values(Partner, Partner.name, Partner.email, Partner.active, Partner.updated_at),
         values(Referral, Referral.status, Referral.link_nonce, Referral.updated_at),
+        values(AppointmentType, AppointmentType.name, AppointmentType.active),
+        values(Appointment, Appointment.status, Appointment.updated_at),
     )
     return counts, rows, stored_files()
 
@@ -448,6 +541,8 @@ REFERRAL = {
     "consent": "1",
 }
 ABANDON = {"to": "abandoned"}
+MOTIF = {"name": "Pirate", "duration_minutes": "45", "modes": "phone", "active": "1"}
+NO_SHOW = {"status": "no_show"}
 SURFACES = [
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
     surface(
@@ -561,6 +656,13 @@ SURFACES = [
         upload=True,
     ),
     surface("deliverable", "pdf", "GET", "/deliverables/{deliverable}/versions/1/pdf"),
+    surface(
+        "deliverable",
+        "form_revoke",
+        "POST",
+        "/deliverables/{deliverable}/versions/1/revoke-link",
+        form={},
+    ),
     surface(
         "deliverable",
         "form_draft",
@@ -695,6 +797,53 @@ SURFACES = [
         "/api/v1/referrals/{sent_referral}/transitions",
         json={"to": "declined", "reason": "Pirate"},
     ),
+    # Booking: the case's appointments, booking on ARA's case, marking one on the agenda.
+    surface("appointment", "page", "GET", "/cases/{case}/rendez-vous"),
+    surface("appointment", "fragment", "GET", "/cases/{case}/rendez-vous", htmx=True),
+    surface(
+        "appointment",
+        "form",
+        "POST",
+        "/agenda/rendez-vous/{appointment}/presence",
+        htmx=True,
+        form=NO_SHOW,
+        who="manager",
+    ),
+    surface(
+        "appointment",
+        "form_own",
+        "POST",
+        "/agenda/rendez-vous/{appointment}/presence",
+        form=NO_SHOW,
+    ),
+    surface(
+        "appointment",
+        "form_book",
+        "POST",
+        "/cases/{case}/rendez-vous",
+        form={"motif": "{motif}", "mode": "on_site", "lieu": "{site}"},
+    ),
+    # What admins and managers keep of it, and what a manager's agenda is filtered by.
+    surface("motif", "form", "POST", "/admin/motifs/{motif}", form=MOTIF, who="admin"),
+    surface(
+        "opening",
+        "form",
+        "POST",
+        "/admin/disponibilites/ouvertures/{opening}/supprimer",
+        form={},
+        who="manager",
+    ),
+    surface(
+        "absence",
+        "form",
+        "POST",
+        "/admin/disponibilites/absences/{absence}/supprimer",
+        form={},
+        who="manager",
+    ),
+    surface("site", "agenda", "GET", "/agenda?lieu={site}&jour={day}", who="manager"),
+    surface("site", "agenda_fragment", "GET", "/agenda?lieu={site}", htmx=True, who="manager"),
+    surface("counsellor", "agenda", "GET", "/agenda?conseiller={counsellor}", who="manager"),
 ]
 
 
@@ -717,6 +866,8 @@ def all_ids(session, target: Tenant, own: Tenant) -> dict:
         "bre_counsellor": own.counsellor.id,
         "bre_kind": own.kind.id,
         "bre_partner": own.partner.id,
+        "bre_motif": own.motif.id,
+        "bre_site": own.site.id,
         "uo1": unit_id(session, "UO1"),
     }
 
@@ -751,6 +902,13 @@ EXPECTED = {
     "referral": EVERYWHERE,  # and the home page's: see the counsellor's follow-up lists
     # Managers' and admins' only; no api_write: a draw only ever takes the operator's own units.
     "campaign": ("page", "fragment", "form", "api_get"),
+    # No API; listed on the agenda, see the booking lists.
+    "appointment": ("page", "fragment", "form"),
+    "motif": ("form",),  # listed on « Motifs » only, see the booking lists
+    "opening": ("form",),  # listed on « Disponibilités » only, likewise
+    "absence": ("form",),  # likewise
+    "site": ("agenda",),  # the agenda's filters
+    "counsellor": ("agenda",),
 }
 
 
@@ -758,6 +916,27 @@ def test_every_resource_is_tried_on_every_surface():
     tried = {param.id for param in SURFACES}
     expected = {f"{resource}-{name}" for resource, names in EXPECTED.items() for name in names}
     assert sorted(expected - tried) == []
+
+
+# Routes whose address names no row of an operator: signed links (the token is the right to
+# read, tested with each link), report formats and sections, and the national catalogue's
+# units (the ledger of a unit lists the reader's own episodes: see the booking and reports
+# lists below).
+NOT_A_ROW = re.compile(r"\{token\}|\{fmt\}|\{section\}|^/rapports/etat-de-service/\{unit_id")
+
+
+def test_every_route_naming_a_row_is_tried(app):
+    """A new page or endpoint whose address holds an id is tried here, or this test fails."""
+    tried = {(p.values[0].method, p.values[0].url.split("?")[0]) for p in SURFACES}
+    untried = []
+    for route in api_routes(app):
+        if "{" not in route.path or NOT_A_ROW.search(route.path):
+            continue
+        pattern = re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", route.path) + "$")
+        for method in route.methods:
+            if not any(m == method and pattern.match(url) for m, url in tried):
+                untried.append(f"{method} {route.path}")
+    assert sorted(untried) == []
 
 
 @pytest.mark.parametrize("attempt", SURFACES)
@@ -1277,6 +1456,79 @@ def test_supervisor_lists_never_show_another_operators_rows(
     assert ara.case.reference not in page.text
 
 
+# ---- booking -------------------------------------------------------------------------------
+
+# What BRE's staff list of their booking, and what of BRE's own each list shows.
+BOOKING_LISTS = [
+    pytest.param("admin", "/admin/motifs", {}, ["Motif confidentiel BRE"], id="motifs"),
+    pytest.param(
+        "manager",
+        "/admin/disponibilites",
+        {},
+        ["Lieu confidentiel BRE", "Absence confidentielle BRE"],
+        id="planning",
+    ),
+    pytest.param("counsellor", "/agenda?jour={day}", {}, ["Motif confidentiel BRE"], id="agenda"),
+    pytest.param(
+        "counsellor", "/agenda?jour={day}", HTMX, ["Motif confidentiel BRE"], id="agenda-fragment"
+    ),
+    pytest.param(
+        "manager",
+        "/agenda?jour={day}&lieu={bre_site}",
+        {},
+        ["Motif confidentiel BRE", "Lieu confidentiel BRE"],
+        id="agenda-site",
+    ),
+    pytest.param(
+        "counsellor",
+        "/cases/{bre_case}/rendez-vous?motif={bre_motif}&mode=on_site",
+        {},
+        ["Motif confidentiel BRE", "Lieu confidentiel BRE"],
+        id="case-booking",
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "url", "headers", "own"), BOOKING_LISTS)
+def test_booking_lists_never_show_another_operators_rows(
+    client, session, ara, bre, who, url, headers, own
+):
+    sign_in(client, session, getattr(bre, who))
+    page = client.get(fill(url, all_ids(session, bre, bre)), headers=headers)
+    assert page.status_code == 200
+    assert [name for name in own if name not in page.text] == []  # BRE's own are there…
+    assert_no_secret(page.text)  # …ARA's are not
+    assert ara.case.reference not in page.text
+
+
+CASE_BOOKINGS = [
+    pytest.param(
+        {"motif": "{motif}", "lieu": "{bre_site}"},
+        "Ce motif de rendez-vous n'est pas proposé",
+        id="motif",
+    ),
+    pytest.param(
+        {"motif": "{bre_motif}", "lieu": "{site}"}, "Ce lieu d'accueil n'est pas proposé", id="site"
+    ),
+]
+
+
+@pytest.mark.parametrize(("choice", "message"), CASE_BOOKINGS)
+def test_booking_on_the_case_refuses_another_operators_motif_or_site(
+    as_bre, session, ara, bre, choice, message
+):
+    client, csrf = as_bre
+    before = snapshot(session)
+    choice = fill(choice, all_ids(session, ara, bre))
+    response = client.post(
+        f"/cases/{bre.case.id}/rendez-vous",
+        data={**choice, "mode": "on_site", "creneau": "2030-01-07T09:00+01:00", "csrf_token": csrf},
+    )
+    assert message in html.unescape(response.text)
+    assert_no_secret(response.text)
+    assert snapshot(session) == before
+
+
 def test_missing_proofs_of_another_operators_counsellor_are_not_found(client, session, ara, bre):
     sign_in(client, session, bre.manager)
     page = client.get("/preuves-manquantes", params={"conseiller": ara.counsellor.id})
@@ -1361,6 +1613,26 @@ OWN_PAGES = [
             "Partage confidentiel ARA",
         ],
         id="referrals",
+    ),
+    pytest.param(
+        "counsellor",
+        "/cases/{case}/rendez-vous",
+        ["Motif confidentiel ARA", "Lieu confidentiel ARA"],
+        id="case-booking",
+    ),
+    pytest.param("counsellor", "/agenda?jour={day}", ["Motif confidentiel ARA"], id="agenda"),
+    pytest.param(
+        "manager",
+        "/agenda?lieu={site}&jour={day}",
+        ["Motif confidentiel ARA", "Lieu confidentiel ARA", "VAUTRIN"],
+        id="agenda-site",
+    ),
+    pytest.param("admin", "/admin/motifs", ["Motif confidentiel ARA"], id="motifs"),
+    pytest.param(
+        "manager",
+        "/admin/disponibilites",
+        ["Lieu confidentiel ARA", "Absence confidentielle ARA"],
+        id="planning",
     ),
 ]
 
