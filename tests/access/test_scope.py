@@ -15,7 +15,7 @@ from app.models.control import ControlCampaign, ControlSampleUnit, PackStatus
 from app.models.nomenclatures import Role
 from app.models.operators import Operator, Site
 from app.models.partners import Partner
-from app.models.staff import StaffSite
+from app.models.staff import StaffSite, StaffUser
 from app.services.access.scope import (
     TENANT_PATHS,
     Through,
@@ -171,6 +171,13 @@ def test_owned_by_refuses_no_operator():
     """`operator_id == None` would be SQL's « IS NULL »: the rows of no operator, not none."""
     with pytest.raises(ValueError):
         owned_by(Site, None)
+
+
+def test_get_owned_refuses_no_operator(session):
+    """An observer's account belongs to no operator: it is nobody's colleague."""
+    observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
+    with pytest.raises(ValueError):
+        get_owned(session, StaffUser, observer.id, None)
 
 
 def test_owned_by_takes_a_column_to_join_within_one_operator(session, two):

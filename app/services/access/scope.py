@@ -117,6 +117,8 @@ def owner_of(session: Session, row: SQLModel) -> int | None:
 
 def get_owned(session: Session, model: type[SQLModel], row_id: int, operator_id: int):
     """The row of `model` with this id if it belongs to the operator, else None."""
+    if operator_id is None:  # a row of no operator (an observer's account) would match
+        raise ValueError(f"no operator to find a {model.__name__} of")
     row = session.get(model, row_id) if 1 <= row_id <= MAX_ROW_ID else None
     if row is None or owner_of(session, row) != operator_id:
         return None
