@@ -14,6 +14,7 @@ import app
 from app.core.config import get_settings
 from app.core.db import default_web_workers, get_engine
 from app.core.errors import DomainError
+from app.core.logging import configure_logging
 from app.demo.seed import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.nomenclatures import Role
 from app.services.admin.staff import create_staff_user, deactivate_staff_user
@@ -33,8 +34,17 @@ cli.add_typer(users_cli, name="users")
 
 
 def alembic_config() -> Config:
-    """The repository's alembic.ini; the database URL comes from the settings (env.py)."""
-    return Config(str(Path(app.__file__).parent.parent / "alembic.ini"))
+    """The repository's alembic.ini; the database URL comes from the settings (env.py), the
+    logging from app/core/logging.py (the command configured it)."""
+    config = Config(str(Path(app.__file__).parent.parent / "alembic.ini"))
+    config.attributes["configure_logger"] = False
+    return config
+
+
+@cli.callback()
+def _configure_logging() -> None:
+    """Before any command: its lines, the migrations' and the server's in one format."""
+    configure_logging()
 
 
 def _fail(error: DomainError) -> None:
@@ -76,20 +86,35 @@ def serve(
     else:
         typer.echo("E-mails : envoyés par un autre processus (filrouge worker).")
     try:
-        uvicorn.run(
+        run_server(
             "app.main:app",
             host=host,
             port=port,
             reload=reload,
-            # X-Forwarded-For is read by app/web/client_address.py, from trusted proxies only
-            # (FILROUGE_TRUSTED_PROXIES); uvicorn's own reading trusts 127.0.0.1 by default,
-            # which would let anyone connecting on loopback choose their address.
-            proxy_headers=False,
             workers=1 if reload else workers or default_web_workers(get_settings().database_url),
         )
     finally:
         if stop_delivery is not None:
             stop_delivery()
+
+
+def run_server(target: str, *, host: str, port: int, workers: int, reload: bool = False) -> None:
+    """uvicorn serving `target` ("module:attribute") as in production; bench/server.py too."""
+    uvicorn.run(
+        target,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        # X-Forwarded-For is read by app/web/client_address.py, from trusted proxies only
+        # (FILROUGE_TRUSTED_PROXIES); uvicorn's own reading trusts 127.0.0.1 by default,
+        # which would let anyone connecting on loopback choose their address.
+        proxy_headers=False,
+        # The app writes one line per request (app/web/middleware.py, RequestLog) and
+        # configures logging itself: uvicorn's lines go through it, with the request id.
+        access_log=False,
+        log_config=None,
+    )
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""create_app(): routers, middleware, static files and error pages."""
+"""create_app(): logging, routers, middleware, static files and error pages."""
 
 import gc
 from pathlib import Path
@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import sql_trace
 from app.core.errors import DomainError, Invalid
+from app.core.logging import configure_logging
 from app.core.validation import french_message
 from app.routes.access import auth
 from app.routes.booking import appointment_links, availability, calendar, public_api
@@ -29,13 +30,16 @@ from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, ledger, national
 from app.routes.system import api_docs, health
 from app.web.deps import LoginRequired, verify_csrf
-from app.web.middleware import SecurityHeaders, wants_json
+from app.web.middleware import RequestLog, SecurityHeaders, wants_json
 from app.web.rendering import is_htmx, render
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app() -> FastAPI:
+    # Here as well as in the `filrouge` command: a server given `app.main:app` (uvicorn's
+    # worker processes, a test) imports the app without it.
+    configure_logging()
     app = FastAPI(
         title="Fil rouge",
         summary="Suivi des dossiers du conseil en évolution professionnelle (CEP)",
@@ -84,6 +88,7 @@ def create_app() -> FastAPI:
         app.include_router(router)
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestLog)  # added last: the outermost, it times and sees everything
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:

@@ -2,6 +2,9 @@
 `alembic upgrade head`; every test runs in a transaction that is rolled back."""
 
 import asyncio
+import io
+import json
+import logging
 import os
 import threading
 import time
@@ -185,3 +188,25 @@ def smtp_server(monkeypatch):
         monkeypatch.setattr(settings, "smtp_username", "")
         monkeypatch.setattr(settings, "smtp_timeout_seconds", 5)
         yield server
+
+
+@pytest.fixture
+def log_lines(monkeypatch):
+    """The lines the app, its access log and the server write during the test, parsed: the
+    JSON objects of app/core/logging.py's handler, the app's loggers at DEBUG. Call it to read
+    them. create_app() configures logging again: the setting keeps it at DEBUG."""
+    from app.core.config import get_settings
+    from app.core.logging import build_handler
+
+    monkeypatch.setattr(get_settings(), "log_level", "DEBUG")
+    stream = io.StringIO()
+    handler = build_handler("json", stream)
+    own = logging.getLogger("app")
+    level = own.level
+    own.setLevel(logging.DEBUG)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        logging.getLogger().removeHandler(handler)
+        own.setLevel(level)

@@ -43,3 +43,15 @@ def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch):
 
     assert result.exit_code == 0, result.output
     assert started["proxy_headers"] is False
+
+
+def test_serve_leaves_the_access_log_and_the_logging_to_the_app(monkeypatch):
+    """One line per request, the app's (with its request id), not uvicorn's as well."""
+    started = {}
+    monkeypatch.setattr("app.cli.command.upgrade", lambda *_: None)
+    monkeypatch.setattr("app.cli.uvicorn.run", lambda target, **options: started.update(options))
+
+    result = CliRunner().invoke(cli, ["serve", "--no-worker"])
+
+    assert result.exit_code == 0, result.output
+    assert started["access_log"] is False and started["log_config"] is None

@@ -17,6 +17,10 @@ def _comma_separated(value):
     return value
 
 
+def _upper(value):
+    return value.upper() if isinstance(value, str) else value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FILROUGE_", env_file=".env", extra="ignore")
 
@@ -71,6 +75,12 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[
         list[IPvAnyNetwork], NoDecode, BeforeValidator(_comma_separated)
     ] = []
+    # The app's and the server's log lines from this level on (app/core/logging.py); JSON
+    # lines on stderr, or "console" for a developer's terminal (`make run`).
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = (
+        "INFO"
+    )
+    log_format: Literal["json", "console"] = "json"
 
     @field_validator("mail_sender")
     @classmethod

@@ -1,13 +1,30 @@
-"""Headers every response carries, as a plain ASGI middleware: Starlette's `@app.web.middleware`
-(BaseHTTPMiddleware) costs an extra task and a response stream on every request."""
+"""What every request gets: an id and one log line (RequestLog), the security headers, and an
+answer to an unhandled error (SecurityHeaders). Plain ASGI middleware: Starlette's
+BaseHTTPMiddleware costs an extra task and a response stream on every request."""
+
+import logging
+import re
+import secrets
+import time
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.logging import bind_request_id, current_request_id
 from app.core.security import new_token
 from app.web.deps import ANON_CSRF_COOKIE, cookie_secure
+from app.web.rendering import render
+
+access_log = logging.getLogger("app.access")
+error_log = logging.getLogger("app.errors")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# An id a proxy or a client sends is kept when it is one: a UUID, hex, a ULID... Anything
+# longer or with other characters (spaces, @, quotes, line breaks) is replaced by one of ours,
+# so that a header can neither forge log lines nor slip personal data into them.
+_SANE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 
 # Scripts and styles only from the app's own files: no inline <script>, event handler
 # attribute, style attribute or <style> block runs, so markup slipped into a page stays inert.
@@ -75,6 +92,92 @@ def sends_hsts(request: Request) -> bool:
     return request.url.hostname not in LOCAL_HOSTS and cookie_secure(request)
 
 
+def incoming_request_id(scope: Scope) -> str | None:
+    """The request's X-Request-ID when it is a sane one."""
+    for name, value in scope["headers"]:
+        if name == b"x-request-id":
+            return value.decode("ascii") if _SANE_REQUEST_ID.fullmatch(value) else None
+    return None
+
+
+def new_request_id() -> str:
+    """16 hex digits: unique enough to find a request in the logs, short enough to read out."""
+    return secrets.token_hex(8)
+
+
+def route_template(scope: Scope) -> str | None:
+    """The matched route's path with its parameters unfilled (`/cases/{case_id}`): the
+    address itself may carry a signed link's token or the id of a person."""
+    return getattr(scope.get("route"), "path_format", None)
+
+
+class RequestLog:
+    """Gives each request its id (from X-Request-ID, or a new one), returns it in the response's
+    X-Request-ID, and writes one line when the response is sent: method, route template,
+    status, duration in ms. The outermost middleware, so that it times and sees everything."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = incoming_request_id(scope) or new_request_id()
+        # Not reset on the way out: every request runs in a task of its own, with a copy of the
+        # context, and the server's line about an unhandled error, written after the app has
+        # returned, is one of the request's lines too.
+        bind_request_id(request_id)
+        status = 500  # what the server answers if the app raises before its response starts
+        logged = False
+
+        def log_line() -> None:
+            nonlocal logged
+            logged = True
+            route = route_template(scope)
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            access_log.info(
+                "%s %s %d %.1f ms", scope["method"], route or "-", status, duration_ms,
+                extra={"method": scope["method"], "route": route, "status": status,
+                       "duration_ms": duration_ms},
+            )  # fmt: skip
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+            # Written when the response is sent: background tasks run after it, their time
+            # is not the request's.
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                log_line()
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if not logged:
+                log_line()
+
+
+def server_error(request: Request) -> Response:
+    """The answer to an unhandled error: the 500 page (or JSON) with the request id, which a
+    user can quote and the logs carry."""
+    request_id = current_request_id()
+    if wants_json(request):
+        body = {"detail": "Erreur interne du serveur", "request_id": request_id}
+        return JSONResponse(body, status_code=500)
+    try:
+        # No user: the one the request loaded may be unusable after the error.
+        context = {"status": 500, "message": "Erreur interne du serveur", "user": None}
+        return render(request, "errors/error.html", context, status_code=500)
+    except Exception:  # the page failing too must not hide the id
+        error_log.exception("the 500 page could not be rendered")
+        text = f"Erreur interne du serveur. Référence : {request_id}"
+        return PlainTextResponse(text, status_code=500)
+
+
 class SecurityHeaders:
     """The security headers, and a CSRF token for forms shown before login (the login form).
 
@@ -112,10 +215,10 @@ class SecurityHeaders:
             await self.app(scope, receive, send_with_headers)
         except Exception:
             # Starlette's ServerErrorMiddleware answers an unhandled error from outside this
-            # middleware, without these headers: answer here, it then only re-raises and logs.
+            # middleware, without these headers: answer here. The error goes on up to the
+            # server, which logs it with its traceback (and the request id: RequestLog).
             if not started:
-                error = PlainTextResponse("Internal Server Error", status_code=500)
-                await error(scope, receive, send_with_headers)
+                await server_error(request)(scope, receive, send_with_headers)
             raise
 
 
