@@ -1,7 +1,11 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
 each pass also expires referrals left without an answer and queues appointment reminders.
-Proof packs, long to build, have a loop of their own so that e-mails never wait for them."""
+Proof packs, long to build, have a loop of their own so that e-mails never wait for them.
 
+`echo` says on the console what a pass did, in French, for whoever watches it; a failure is
+also logged (app/core/logging.py) with its full traceback, for whoever looks into it later."""
+
+import logging
 import signal
 import threading
 from collections.abc import Callable
@@ -19,6 +23,8 @@ from app.services.messaging.outbox import deliver_due
 from app.services.referrals.workflow import expire_unanswered
 
 Echo = Callable[[str], None]
+
+log = logging.getLogger(__name__)
 
 
 def run_delivery_loop(
@@ -45,7 +51,8 @@ def _one_pass(engine: Engine, transport: Transport, stop: threading.Event, echo:
     try:
         report = deliver_due(engine=engine, transport=transport, stop=stop)
     except Exception as exc:  # the database may be away for a moment: the next pass retries
-        echo(f"{_clock()} Envoi des messages impossible : {type(exc).__name__} : {exc}")
+        log.exception("outbox delivery pass failed")
+        echo(f"{_clock()} Envoi des messages impossible : {_in_brief(exc)}")
         return False
     if report:
         echo(f"{_clock()} Messages : {report.summary()}.")
@@ -58,7 +65,8 @@ def _expire_referrals(engine: Engine, echo: Echo) -> None:
         with Session(engine) as session, session.begin():
             expired = expire_unanswered(session=session)
     except Exception as exc:  # same as above: the next pass tries again
-        echo(f"{_clock()} Expiration des orientations impossible : {type(exc).__name__} : {exc}")
+        log.exception("expiring unanswered referrals failed")
+        echo(f"{_clock()} Expiration des orientations impossible : {_in_brief(exc)}")
         return
     if expired:
         echo(f"{_clock()} Orientations expirées sans réponse : {expired}.")
@@ -70,7 +78,8 @@ def _queue_reminders(engine: Engine, echo: Echo) -> None:
         with Session(engine) as session, session.begin():
             reminded = send_due_reminders(session=session)
     except Exception as exc:  # same as above: the next pass tries again
-        echo(f"{_clock()} Rappels de rendez-vous impossibles : {type(exc).__name__} : {exc}")
+        log.exception("queueing appointment reminders failed")
+        echo(f"{_clock()} Rappels de rendez-vous impossibles : {_in_brief(exc)}")
         return
     if reminded:
         echo(f"{_clock()} Rappels de rendez-vous préparés : {reminded}.")
@@ -85,7 +94,8 @@ def run_pack_loop(
         try:
             built = build_pending_packs(engine)
         except Exception as exc:  # that campaign is marked failed; the others go on next pass
-            echo(f"{_clock()} Dossier de preuves en échec : {type(exc).__name__} : {exc}")
+            log.exception("building a proof pack failed")
+            echo(f"{_clock()} Dossier de preuves en échec : {_in_brief(exc)}")
         else:
             if built:
                 listed = ", ".join(map(str, built))
@@ -103,6 +113,11 @@ def _daemon(target: Callable, name: str, **kwargs) -> threading.Thread:
     thread = threading.Thread(target=target, kwargs=kwargs, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def _in_brief(exc: Exception) -> str:
+    """The error's kind for the console; its message and traceback are in the log."""
+    return f"{type(exc).__name__} (détail dans le journal)"
 
 
 def _clock() -> str:

@@ -39,12 +39,14 @@ def _tune_sqlite(engine: Engine) -> None:
 
 
 def build_engine(url: str, *, pool_size: int = 10) -> Engine:
+    # A database error's message leaves out the statement's parameters (names, e-mail
+    # addresses, typed text): it ends up in a traceback, and tracebacks are logged.
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
-        engine = create_engine(url, connect_args=options)
+        engine = create_engine(url, connect_args=options, hide_parameters=True)
         _tune_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
@@ -60,6 +62,7 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"options": options},
+        hide_parameters=True,
     )
 
 

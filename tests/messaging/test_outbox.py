@@ -306,3 +306,19 @@ def test_without_smtp_host_messages_land_in_a_readable_maildir(engine_, tmp_path
     assert email["Subject"] == "Bienvenue à Fil rouge"
     assert email["Message-ID"] == message.message_id
     assert email.get_body(("plain",)).get_content() == "Bonjour Zoé\n"
+
+
+def test_failures_are_logged_by_the_message_id_never_the_address(engine_, smtp_server, log_lines):
+    smtp_server.reject("inconnu@exemple.fr", "550 5.1.1 <inconnu@exemple.fr> Utilisateur inconnu")
+    [refused] = queue(engine_, recipient="inconnu@exemple.fr")
+    deliver(engine_)
+    smtp_server.fail_next("451 4.3.0 Mailbox busy")
+    [busy] = queue(engine_, recipient="zoe@exemple.fr")
+    deliver(engine_)
+
+    lines = [line for line in log_lines() if line["level"] == "WARNING"]
+    assert [(line["outbox_id"], line["message"]) for line in lines] == [
+        (refused.id, f"outbox message {refused.id} failed for good"),
+        (busy.id, f"outbox message {busy.id} not delivered, to be tried again"),
+    ]
+    assert "exemple.fr" not in repr(log_lines())

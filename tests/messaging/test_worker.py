@@ -50,3 +50,15 @@ def test_a_database_error_is_reported_instead_of_ending_the_loop(tmp_path, smtp_
     run_delivery_loop(echo=lines.append, stop=threading.Event(), once=True, engine=empty)
     empty.dispose()
     assert len(lines) == 1 and "Envoi des messages impossible" in lines[0]
+
+
+def test_a_failed_pass_is_logged_with_its_full_traceback(tmp_path, smtp_server, log_lines):
+    empty = build_engine(f"sqlite:///{tmp_path / 'empty.db'}")  # no tables at all
+    run_delivery_loop(echo=lambda _line: None, stop=threading.Event(), once=True, engine=empty)
+    empty.dispose()
+
+    [line] = [line for line in log_lines() if line["logger"] == "app.worker"]
+    assert (line["level"], line["message"]) == ("ERROR", "outbox delivery pass failed")
+    assert line["exception"].startswith("Traceback (most recent call last)")
+    assert "in deliver_due" in line["exception"]  # where it failed, not only what
+    assert "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError)" in line["exception"]

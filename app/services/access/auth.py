@@ -1,5 +1,6 @@
 """Logging staff in and out: credentials, throttling, server-side sessions."""
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
@@ -10,6 +11,8 @@ from app.core.security import hash_password, needs_rehash, new_token, token_dige
 from app.models.base import utcnow
 from app.models.staff import StaffSession, StaffUser
 from app.services.access.login_limits import check_login_allowed, login_email, record_attempt
+
+log = logging.getLogger(__name__)
 
 
 def authenticate(
@@ -25,8 +28,12 @@ def authenticate(
         user and user.active
     )
     record_attempt(session=session, email=email, ip=ip, user=user, ok=ok, now=now)
+    # The account by its id, never the e-mail typed (a mistyped one may be anybody's).
+    staff_id = user.id if user else None
     if not ok:
+        log.info("sign-in refused", extra={"staff_id": staff_id})
         raise Invalid({"password": "Adresse e-mail ou mot de passe incorrect"})
+    log.info("staff account %d signed in", staff_id, extra={"staff_id": staff_id})
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         session.add(user)

@@ -68,6 +68,8 @@ def queue_email(
     )
     session.add(message)
     session.flush()
+    # The row, not its recipient: the message's page shows whom it is for to those allowed.
+    log.debug("outbox message %d queued", message.id, extra={"outbox_id": message.id})
     return message
 
 
@@ -251,6 +253,7 @@ def _deliver(
         _record_failure(engine, message, error, now=clock(), settings=settings, report=report)
         return
     _finish(engine, message, status=MessageStatus.SENT.value, sent_at=clock(), last_error="")
+    log.debug("outbox message %d sent", message.id, extra={"outbox_id": message.id})
     report.sent += 1
 
 
@@ -264,8 +267,12 @@ def _record_failure(
     report: DeliveryReport,
 ) -> None:
     reason = error.reason[:1000]
+    # Without the reason: an SMTP server's refusal quotes the address (the messages' page
+    # shows it to those allowed).
+    fields = {"outbox_id": message.id, "attempts": message.attempts}
     if error.permanent or message.attempts >= settings.outbox_max_attempts:
         _finish(engine, message, status=MessageStatus.FAILED.value, last_error=reason)
+        log.warning("outbox message %d failed for good", message.id, extra=fields)
         report.failed += 1
         return
     _finish(
@@ -275,6 +282,7 @@ def _record_failure(
         next_attempt_at=now + retry_delay(message.attempts),
         last_error=reason,
     )
+    log.warning("outbox message %d not delivered, to be tried again", message.id, extra=fields)
     report.retried += 1
 
 
