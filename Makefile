@@ -21,7 +21,7 @@ $(VENV)/.test-deps: requirements-dev.lock $(VENV)/.run-deps
 run: $(VENV)/.run-deps
 	$(BIN)/filrouge db upgrade
 	$(BIN)/filrouge demo --if-empty
-	$(BIN)/filrouge serve --host 127.0.0.1 --port 8000
+	FILROUGE_LOG_FORMAT=$${FILROUGE_LOG_FORMAT:-console} $(BIN)/filrouge serve --host 127.0.0.1 --port 8000
 
 # The suite runs on SQLite; it runs again on PostgreSQL when FILROUGE_TEST_PG_URL is set.
 test: $(VENV)/.test-deps

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core import sql_trace
 from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging
 from app.core.validation import french_message
@@ -153,8 +152,6 @@ def create_app() -> FastAPI:
             status_code=exc.status_code,
         )
 
-    if sql_trace.enabled():  # the floors of bench/run.py; never set in production
-        sql_trace.install(app)
     return app
 
 

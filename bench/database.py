@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from app.core.sql_trace import decode
+from bench.sql_trace import decode
 
 _TRANSACTION_CONTROL = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
 # Slow SQL (a report taking seconds) is replayed fewer times rather than for ever.
@@ -88,7 +88,7 @@ class RawDatabase:
             (s["sql"], decode(s["params"]), s["many"])
             for s in statements
             if s["sql"].strip().upper() not in _TRANSACTION_CONTROL
-        ]  # TypeError: a parameter the trace could not record (see app/core/sql_trace.py)
+        ]  # TypeError: a parameter the trace could not record (see bench/sql_trace.py)
         failing = self._failing(begin, work)
         durations: list[float] = []
         while len(durations) < times and sum(durations) < REPLAY_BUDGET_MS:

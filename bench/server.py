@@ -1,6 +1,6 @@
-"""The app under test: uvicorn serving `app.main:app` as `filrouge serve` does in production (as
-many web processes, no reload), started by the benchmark on a free port, with the SQL trace
-hooks switched on."""
+"""The app under test: uvicorn serving `bench.app:app` (the app and the benchmark's hooks) as
+`filrouge serve` serves `app.main:app` in production (same options, as many web processes),
+started by the benchmark on a free port: `python -m bench.server PORT WORKERS`."""
 
 import os
 import socket
@@ -9,8 +9,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-
-import httpx
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -27,15 +25,11 @@ class Server:
     def start(self) -> None:
         env = os.environ | {
             "FILROUGE_DATABASE_URL": self.database_url,
-            "FILROUGE_SQL_TRACE": "1",
-            "FILROUGE_SQL_TRACE_FILE": str(self.log_path.with_suffix(".trace.json")),
+            "BENCH_SQL_TRACE_FILE": str(self.log_path.with_suffix(".trace.json")),
             # The booking run comes from one address: lift the public rate limit.
             "FILROUGE_PUBLIC_RATE_LIMIT": "1000000/second",
         }
-        command = [sys.executable, "-m", "uvicorn", "app.main:app"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port)]
-        command += ["--workers", str(self.workers)]
-        command += ["--no-proxy-headers"]  # as filrouge serve: see app/web/client_address.py
+        command = [sys.executable, "-m", "bench.server", str(self.port), str(self.workers)]
         with self.log_path.open("w") as log:
             self.process = subprocess.Popen(
                 command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -51,6 +45,8 @@ class Server:
                 self.process.kill()
 
     def _wait_until_healthy(self, timeout: float = 60) -> None:
+        import httpx  # here: the server process, which imports this module too, has no use of it
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -106,3 +102,17 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def main() -> None:
+    """The server process: what `filrouge serve` runs, on bench.app:app."""
+    from app.cli import run_server
+    from app.core.logging import configure_logging
+
+    port, workers = int(sys.argv[1]), int(sys.argv[2])
+    configure_logging()
+    run_server("bench.app:app", host="127.0.0.1", port=port, workers=workers)
+
+
+if __name__ == "__main__":
+    main()

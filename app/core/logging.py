@@ -103,6 +103,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+# The access line's fields, which its message already reads out (app/web/middleware.py).
+_ACCESS_FIELDS = {"method", "route", "status", "duration_ms"}
+
+
 class ConsoleFormatter(logging.Formatter):
     """For a developer's terminal (`make run`): time, level, request id, message, fields."""
 
@@ -111,7 +115,8 @@ class ConsoleFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None)
         parts = [moment, f"{record.levelname:<7}", f"[{request_id}]" if request_id else "-"]
         parts.append(record.getMessage())
-        parts += [f"{name}={value}" for name, value in _fields(record).items()]
+        fields = _fields(record).items()
+        parts += [f"{name}={value}" for name, value in fields if name not in _ACCESS_FIELDS]
         text = " ".join(parts)
         if record.exc_info:
             text += "\n" + redact(self.formatException(record.exc_info))

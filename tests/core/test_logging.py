@@ -62,11 +62,11 @@ def test_a_traceback_is_one_json_field_of_one_line():
 def test_the_console_format_reads_as_one_sentence_with_its_fields():
     def emit(logger):
         bind_request_id("req-2")
-        logger.info("GET /cases/{case_id} 200", extra={"status": 200})
+        logger.info("GET /cases/{case_id} 200", extra={"status": 200, "case_count": 3})
 
     line = _write("console", emit)
 
-    assert "INFO    [req-2] GET /cases/{case_id} 200 status=200" in line
+    assert line.endswith("INFO    [req-2] GET /cases/{case_id} 200 case_count=3\n")
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
-"""Benchmark hooks, installed only when FILROUGE_SQL_TRACE=1: an empty route and a per-request
+"""The benchmark's hooks, installed by bench/app.py only: an empty route and a per-request
 record of the SQL sent to the driver, so that `bench/run.py` can measure its two floors.
 
-Without the variable nothing here is imported into the request path: no listener, no route."""
+The app itself (`app.main:app`, `filrouge serve`) never imports this module."""
 
 import base64
 import json
@@ -21,19 +21,14 @@ from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-ENV_VAR = "FILROUGE_SQL_TRACE"
 # The last traced request, as JSON in a file: with several web processes, the request that
 # asks for it may reach another process than the traced one.
-FILE_ENV_VAR = "FILROUGE_SQL_TRACE_FILE"
+FILE_ENV_VAR = "BENCH_SQL_TRACE_FILE"
 TRACE_HEADER = b"x-bench-trace"
 
 # The statements of the traced request in progress (None when the request is not traced).
 # Sync endpoints run in a thread pool that copies the context, so they append to this list.
 _current: ContextVar[list[dict[str, Any]] | None] = ContextVar("sql_trace", default=None)
-
-
-def enabled() -> bool:
-    return os.environ.get(ENV_VAR) == "1"
 
 
 def install(app: FastAPI) -> None:
