@@ -6,7 +6,8 @@ SQLAlchemy's and every other library's go through the same handler, so they come
 same format and carry the request id too, with no dependency to add.
 
 What goes into a line is the caller's care: ids of rows, counts, route templates — never a
-name, an e-mail address, a phone number or text someone typed (tests/core/test_logging.py)."""
+name, an e-mail address, a phone number or typed text, which a journey through the app
+checks (tests/web/test_logs_hold_no_personal_data.py)."""
 
 import json
 import logging

@@ -1,12 +1,18 @@
 """Every request has an id (X-Request-ID, kept when sane, else made), returned in the response,
 carried by every line written for it, and quoted on the 500 page; one access line each."""
 
+import asyncio
 import logging
 import re
+import socket
+import threading
 
+import httpx
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 
+from app.main import create_app
 from app.web.routing import new_router
 
 HEX_ID = re.compile(r"[0-9a-f]{16}")
@@ -141,3 +147,38 @@ def test_other_error_pages_do_not_show_a_reference(client):
     page = client.get("/page-inconnue")
 
     assert page.status_code == 404 and "<code>" not in page.text
+
+
+def test_the_servers_line_about_an_unhandled_error_has_the_traceback_and_the_request_id(
+    log_lines,
+):
+    """As `filrouge serve` runs it: uvicorn logs the error after the app has returned, through
+    the app's handler; the request's id is still in that task's context."""
+    app = create_app()
+
+    @app.get("/casse")
+    def broken() -> None:
+        raise RuntimeError("boom")
+
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()  # connections wait in the backlog until the server accepts them
+    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False))
+    thread = threading.Thread(target=asyncio.run, args=(server.serve([listening]),))
+    thread.start()
+    try:
+        port = listening.getsockname()[1]
+        response = httpx.get(f"http://127.0.0.1:{port}/casse", timeout=30)
+    finally:
+        server.should_exit = True
+        thread.join()
+        listening.close()
+
+    assert response.status_code == 500
+    request_id = response.headers["x-request-id"]
+    [error] = [line for line in log_lines() if line["level"] == "ERROR"]
+    assert (error["logger"], error["request_id"]) == ("uvicorn.error", request_id)
+    assert error["exception"].startswith("Traceback (most recent call last)")
+    assert error["exception"].endswith("RuntimeError: boom")
+    [access] = access_lines(log_lines())
+    assert (access["status"], access["request_id"]) == (500, request_id)
