@@ -163,3 +163,9 @@ def configure_logging(*, level: str | None = None, fmt: LogFormat | None = None)
     root.setLevel(OTHERS_LEVEL)
     for name in OWN_LOGGERS:
         logging.getLogger(name).setLevel(level or settings.log_level)
+    # uvicorn started with its own logging configuration (`uvicorn app.main:app`) gave its
+    # loggers handlers of their own: its lines come here instead. Its access log, if it was
+    # left on, keeps its own (`filrouge serve` turns it off: RequestLog writes that line).
+    for name in ("uvicorn", "uvicorn.error"):
+        logging.getLogger(name).handlers.clear()
+        logging.getLogger(name).propagate = True

@@ -122,3 +122,14 @@ def test_configuring_again_replaces_its_handler_and_keeps_the_others(monkeypatch
     assert logging.getLogger("uvicorn").level == logging.WARNING
     assert root.level == logging.WARNING  # SQLAlchemy at INFO would log every statement
     configure_logging()
+
+
+def test_uvicorns_own_configuration_gives_way_to_the_apps(monkeypatch):
+    """`uvicorn app.main:app` configures its loggers before it imports the app."""
+    server = logging.getLogger("uvicorn")
+    monkeypatch.setattr(server, "handlers", [logging.NullHandler()])
+    monkeypatch.setattr(server, "propagate", False)
+
+    configure_logging()
+
+    assert server.handlers == [] and server.propagate
