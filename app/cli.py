@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from alembic import command
 from alembic.config import Config
 from sqlmodel import Session
@@ -19,6 +18,7 @@ from app.demo.seed import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.nomenclatures import Role
 from app.services.admin.staff import create_staff_user, deactivate_staff_user
 from app.services.messaging.mail import describe_destination
+from app.web.serving import run_server
 from app.worker import (
     run_delivery_loop,
     start_background_delivery,
@@ -96,25 +96,6 @@ def serve(
     finally:
         if stop_delivery is not None:
             stop_delivery()
-
-
-def run_server(target: str, *, host: str, port: int, workers: int, reload: bool = False) -> None:
-    """uvicorn serving `target` ("module:attribute") as in production; bench/server.py too."""
-    uvicorn.run(
-        target,
-        host=host,
-        port=port,
-        reload=reload,
-        workers=workers,
-        # X-Forwarded-For is read by app/web/client_address.py, from trusted proxies only
-        # (FILROUGE_TRUSTED_PROXIES); uvicorn's own reading trusts 127.0.0.1 by default,
-        # which would let anyone connecting on loopback choose their address.
-        proxy_headers=False,
-        # The app writes one line per request (app/web/middleware.py, RequestLog) and
-        # configures logging itself: uvicorn's lines go through it, with the request id.
-        access_log=False,
-        log_config=None,
-    )
 
 
 @cli.command()

@@ -105,9 +105,10 @@ def _free_port() -> int:
 
 
 def main() -> None:
-    """The server process: what `filrouge serve` runs, on bench.app:app."""
-    from app.cli import run_server
+    """The server process: what `filrouge serve` runs (its logging, its uvicorn options), on
+    bench.app:app."""
     from app.core.logging import configure_logging
+    from app.web.serving import run_server
 
     port, workers = int(sys.argv[1]), int(sys.argv[2])
     configure_logging()

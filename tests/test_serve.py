@@ -22,7 +22,9 @@ def test_one_web_process_per_core_and_one_more_on_postgresql_and_one_on_sqlite()
 def test_serve_hands_the_number_of_processes_to_uvicorn(monkeypatch, arguments, expected):
     started = {}
     monkeypatch.setattr("app.cli.command.upgrade", lambda *_: None)
-    monkeypatch.setattr("app.cli.uvicorn.run", lambda target, **options: started.update(options))
+    monkeypatch.setattr(
+        "app.web.serving.uvicorn.run", lambda target, **options: started.update(options)
+    )
 
     result = CliRunner().invoke(cli, ["serve", "--no-worker", *arguments])
 
@@ -37,7 +39,9 @@ def test_serve_leaves_forwarded_headers_to_the_app(monkeypatch):
     choose their address. The app reads it from FILROUGE_TRUSTED_PROXIES only."""
     started = {}
     monkeypatch.setattr("app.cli.command.upgrade", lambda *_: None)
-    monkeypatch.setattr("app.cli.uvicorn.run", lambda target, **options: started.update(options))
+    monkeypatch.setattr(
+        "app.web.serving.uvicorn.run", lambda target, **options: started.update(options)
+    )
 
     result = CliRunner().invoke(cli, ["serve", "--no-worker"])
 
@@ -49,7 +53,9 @@ def test_serve_leaves_the_access_log_and_the_logging_to_the_app(monkeypatch):
     """One line per request, the app's (with its request id), not uvicorn's as well."""
     started = {}
     monkeypatch.setattr("app.cli.command.upgrade", lambda *_: None)
-    monkeypatch.setattr("app.cli.uvicorn.run", lambda target, **options: started.update(options))
+    monkeypatch.setattr(
+        "app.web.serving.uvicorn.run", lambda target, **options: started.update(options)
+    )
 
     result = CliRunner().invoke(cli, ["serve", "--no-worker"])
 

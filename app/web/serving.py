@@ -1,0 +1,23 @@
+"""How the app is served: uvicorn with the options of production, for `filrouge serve` and for
+the benchmark's server (bench/server.py), which imports this rather than the whole command."""
+
+import uvicorn
+
+
+def run_server(target: str, *, host: str, port: int, workers: int, reload: bool = False) -> None:
+    """uvicorn serving `target` ("module:attribute")."""
+    uvicorn.run(
+        target,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        # X-Forwarded-For is read by app/web/client_address.py, from trusted proxies only
+        # (FILROUGE_TRUSTED_PROXIES); uvicorn's own reading trusts 127.0.0.1 by default,
+        # which would let anyone connecting on loopback choose their address.
+        proxy_headers=False,
+        # The app writes one line per request (app/web/middleware.py, RequestLog) and
+        # configures logging itself: uvicorn's lines go through it, with the request id.
+        access_log=False,
+        log_config=None,
+    )
