@@ -42,16 +42,14 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
 
 # A traceback's last line is an error's message, which the app does not write: a library may
 # quote what it was given. Database errors leave out their parameters (app/core/db.py), but
-# PostgreSQL still names a duplicate key's value; an SMTP refusal quotes the address.
+# PostgreSQL's DETAIL still quotes a key's values or the whole failing row; an SMTP refusal
+# quotes the address.
+_VALUES = r"\((?:[^()]|\([^()]*\))*\)"  # "(…)", with parentheses one level deep inside
 _QUOTED = [
     (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), "<e-mail>"),
     (re.compile(r"(?:\+33|\b0)\s*[1-9](?:[\s.-]*\d{2}){4}\b"), "<téléphone>"),
-    (
-        re.compile(
-            r"(Key \((?:[^()]|\([^()]*\))*\))=\(.*?\)(?= already exists| is not present|\.?$)", re.M
-        ),
-        r"\1=(…)",
-    ),
+    (re.compile(rf"(\b[Kk]ey {_VALUES})={_VALUES}"), r"\1=(…)"),
+    (re.compile(r"(Failing row contains ).*"), r"\1(…)."),
 ]
 
 

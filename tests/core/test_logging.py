@@ -97,14 +97,24 @@ def test_the_logged_traceback_is_redacted():
     assert "zoe.martin" not in _write("console", emit)
 
 
-def test_a_database_error_does_not_quote_its_parameters(session):
+def test_a_logged_database_error_quotes_none_of_the_values(session):
+    """Parameters are hidden by SQLAlchemy (SQLite and PostgreSQL), the failing row that
+    PostgreSQL's DETAIL quotes by the formatter."""
     with pytest.raises(IntegrityError) as error:
         session.execute(
             text("INSERT INTO operators (code, name, region_code) VALUES (:code, :name, NULL)"),
             {"code": "ZZ", "name": "Zoé Martin, 12 rue des Lilas"},
         )
 
-    assert "Zoé Martin" not in str(error.value) and "Lilas" not in str(error.value)
+    def emit(logger):
+        try:
+            raise error.value
+        except IntegrityError:
+            logger.exception("insert failed")
+
+    written = _write("json", emit)
+    assert "[SQL parameters hidden" in written
+    assert "Zoé Martin" not in written and "Lilas" not in written
 
 
 def test_configuring_again_replaces_its_handler_and_keeps_the_others(monkeypatch):
