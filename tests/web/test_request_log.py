@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.web.routing import new_router
+from tests.factories import log_in, make_case, make_operator, make_staff
 
 HEX_ID = re.compile(r"[0-9a-f]{16}")
 
@@ -62,8 +63,6 @@ def test_a_hostile_request_id_is_replaced(client, log_lines, hostile):
 def test_one_access_line_per_request_names_the_route_template_not_the_address(
     client, session, log_lines
 ):
-    from tests.factories import log_in, make_case, make_operator, make_staff
-
     user = make_staff(session, make_operator(session))
     log_in(client, session, user)
     case = make_case(session, user)
