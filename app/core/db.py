@@ -1,15 +1,19 @@
 """Database engine and the session-per-request unit of work."""
 
 import os
-from collections.abc import Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache, wraps
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
+from app.core.errors import Conflict
 
 # How long a write waits for SQLite's one write lock. Waiters are not served in turn (each
 # retries after a sleep), so a burst of bookings can keep one waiting for seconds: it should
@@ -108,3 +112,39 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
 def get_session() -> Iterator[Session]:
     """The request's unit of work on the configured database."""
     yield from unit_of_work(get_engine())
+
+
+# What a user reads when the database refuses a step the checks let through: another request
+# changed the same rows meanwhile (a name taken, a slot filled, a row removed).
+REFUSED_BY_THE_DATABASE = (
+    "Ces informations viennent de changer par ailleurs : rechargez la page et réessayez."
+)
+
+
+@contextmanager
+def savepoint(session: Session) -> Iterator[Session]:
+    """One step of a request, done whole or not at all, inside the request's transaction.
+
+    A step that fails is rolled back to where it began and the request goes on: a form shown
+    again with its errors commits nothing of the step. A row the database refuses (a unique,
+    check or exclusion constraint) is a Conflict, which says so, rather than a server error."""
+    try:
+        with session.begin_nested():
+            yield session
+    except IntegrityError as exc:
+        raise Conflict(REFUSED_BY_THE_DATABASE) from exc
+
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
+
+def all_or_nothing(action: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
+    """A service function run in a savepoint of the `session` it is given (see `savepoint`)."""
+
+    @wraps(action)
+    def run(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
+        with savepoint(kwargs["session"]):  # type: ignore[arg-type]
+            return action(*args, **kwargs)
+
+    return run

@@ -101,9 +101,8 @@ def add_type(request: Request, session: SessionDep, user: CaseWorker, form: Subm
     list_types(session=session, actor=user)  # 403 before any form error
     form = _submitted(form)
     try:
-        with session.begin_nested():
-            data = parse_form(AppointmentTypeEdit, form)
-            kind = create_type(session=session, actor=user, data=data)
+        data = parse_form(AppointmentTypeEdit, form)
+        kind = create_type(session=session, actor=user, data=data)
     except Invalid as exc:
         return _types_page(request, session, user, editing=NEW, form=form, errors=exc.fields)
     return RedirectResponse(f"/admin/motifs?enregistre={kind.id}#motif-{kind.id}", 303)
@@ -116,9 +115,8 @@ def save_type(
     get_type(session=session, actor=user, type_id=type_id)  # 404 or 403 before any form error
     form = _submitted(form)
     try:
-        with session.begin_nested():
-            data = parse_form(AppointmentTypeEdit, form)
-            update_type(session=session, actor=user, type_id=type_id, data=data)
+        data = parse_form(AppointmentTypeEdit, form)
+        update_type(session=session, actor=user, type_id=type_id, data=data)
     except Invalid as exc:
         return _types_page(request, session, user, editing=type_id, form=form, errors=exc.fields)
     return RedirectResponse(f"/admin/motifs?enregistre={type_id}#motif-{type_id}", 303)
@@ -165,9 +163,8 @@ def add_opening(request: Request, session: SessionDep, user: CaseWorker, form: S
     list_counsellors(session=session, actor=user)  # 403 before any form error
     form = _submitted(form)
     try:
-        with session.begin_nested():
-            data = parse_form(OpeningSlotEdit, form)
-            create_opening(session=session, actor=user, data=data)
+        data = parse_form(OpeningSlotEdit, form)
+        create_opening(session=session, actor=user, data=data)
     except Invalid as exc:
         return _planning_page(
             request, session, user, editing="opening", form=form, errors=exc.fields
@@ -187,11 +184,10 @@ def add_absence(request: Request, session: SessionDep, user: CaseWorker, form: S
     form = dict(form.items())
     time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
     try:
-        with session.begin_nested():
-            data = parse_form(
-                AbsenceEdit, form, datetimes=("starts_at", "ends_at"), time_zone=time_zone
-            )
-            create_absence(session=session, actor=user, data=data)
+        data = parse_form(
+            AbsenceEdit, form, datetimes=("starts_at", "ends_at"), time_zone=time_zone
+        )
+        create_absence(session=session, actor=user, data=data)
     except Invalid as exc:
         return _planning_page(
             request, session, user, editing="absence", form=form, errors=exc.fields

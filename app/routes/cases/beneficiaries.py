@@ -49,11 +49,8 @@ def edit_beneficiary(
     form: SubmittedForm,
 ):
     try:
-        with session.begin_nested():
-            data = parse_form(BeneficiaryUpdate, form)
-            update_beneficiary(
-                session=session, actor=user, beneficiary_id=beneficiary_id, data=data
-            )
+        data = parse_form(BeneficiaryUpdate, form)
+        update_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id, data=data)
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         return _page(request, session, user, beneficiary_id, form=dict(form), errors=errors)

@@ -98,9 +98,8 @@ def _parse_intake(form, time_zone: str) -> tuple[TriageCreate, BeneficiaryCreate
 def take_request(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
     time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
     try:
-        with session.begin_nested():
-            data, person = _parse_intake(form, time_zone)
-            item = create_request(session=session, actor=user, data=data, person=person)
+        data, person = _parse_intake(form, time_zone)
+        item = create_request(session=session, actor=user, data=data, person=person)
     except (Invalid, Conflict) as exc:
         try:
             chosen_id = parse_value(
@@ -151,11 +150,8 @@ def open_case(
     request: Request, session: SessionDep, user: CaseWorker, request_id: RowId, form: SubmittedForm
 ):
     try:
-        with session.begin_nested():
-            data = parse_form(TriageOpenCase, form)
-            case = open_case_from_request(
-                session=session, actor=user, request_id=request_id, data=data
-            )
+        data = parse_form(TriageOpenCase, form)
+        case = open_case_from_request(session=session, actor=user, request_id=request_id, data=data)
     except (Invalid, Conflict) as exc:
         return _request_page(
             request, session, user, request_id, form=dict(form), errors=form_errors(exc)
@@ -168,9 +164,8 @@ def redirect(
     request: Request, session: SessionDep, user: CaseWorker, request_id: RowId, form: SubmittedForm
 ):
     try:
-        with session.begin_nested():
-            data = parse_form(TriageRedirect, form)
-            case = redirect_request(session=session, actor=user, request_id=request_id, data=data)
+        data = parse_form(TriageRedirect, form)
+        case = redirect_request(session=session, actor=user, request_id=request_id, data=data)
     except (Invalid, Conflict) as exc:
         return _request_page(
             request, session, user, request_id, form=dict(form), errors=form_errors(exc)

@@ -86,9 +86,8 @@ def draw_page(
 ):
     form = dict(form.items())
     try:
-        with session.begin_nested():
-            request_data = parse_form(CampaignCreate, form)
-            campaign = create_campaign(session=session, actor=user, request=request_data)
+        request_data = parse_form(CampaignCreate, form)
+        campaign = create_campaign(session=session, actor=user, request=request_data)
     except Invalid as exc:
         return _campaigns_page(
             request, session, user, form=form, errors=exc.fields, status_code=422

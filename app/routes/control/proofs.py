@@ -137,10 +137,7 @@ def kinds_page(
 def add_kind(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
     form = _submitted(form)
     try:
-        with session.begin_nested():
-            kind = create_kind(
-                session=session, actor=user, data=parse_form(DeliverableKindEdit, form)
-            )
+        kind = create_kind(session=session, actor=user, data=parse_form(DeliverableKindEdit, form))
     except Invalid as exc:
         return _kinds_page(request, session, user, editing=NEW, form=form, errors=exc.fields)
     return RedirectResponse(f"/admin/livrables?enregistre={kind.id}#type-{kind.id}", 303)
@@ -153,9 +150,8 @@ def save_kind(
     get_kind(session=session, actor=user, kind_id=kind_id)  # 404 or 403 before any form error
     form = _submitted(form)
     try:
-        with session.begin_nested():
-            data = parse_form(DeliverableKindEdit, form)
-            update_kind(session=session, actor=user, kind_id=kind_id, data=data)
+        data = parse_form(DeliverableKindEdit, form)
+        update_kind(session=session, actor=user, kind_id=kind_id, data=data)
     except Invalid as exc:
         return _kinds_page(request, session, user, editing=kind_id, form=form, errors=exc.fields)
     return RedirectResponse(f"/admin/livrables?enregistre={kind_id}#type-{kind_id}", 303)

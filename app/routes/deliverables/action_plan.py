@@ -37,8 +37,7 @@ def _plan(request, session, user, case_id, **context):
 def _act(request, form, session, user, case_id, form_id: str, perform):
     """Run one plan action in a savepoint: bad input re-renders the form and writes nothing."""
     try:
-        with session.begin_nested():
-            notice, focus = perform(form)
+        notice, focus = perform(form)
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         return _plan(

@@ -57,8 +57,7 @@ def _page(
 def _act(request, session, user, case_id, form, action: str, perform):
     """Run one case action in a savepoint; re-render with errors, or show the updated case."""
     try:
-        with session.begin_nested():
-            notices = perform(form) or []
+        notices = perform(form) or []
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         return _page(request, session, user, case_id, action=action, form=dict(form), errors=errors)

@@ -132,9 +132,8 @@ def add_partner_page(
     require_editor(user)
     form = dict(submitted.items())
     try:
-        with session.begin_nested():
-            data = parse_form(PartnerCreate, form)
-            partner = create_partner(session=session, actor=user, data=data)
+        data = parse_form(PartnerCreate, form)
+        partner = create_partner(session=session, actor=user, data=data)
     except Invalid as exc:
         return render(request, "referrals/partners/new.html", {"form": form, "errors": exc.fields})
     return RedirectResponse(f"/partenaires/{partner.id}?enregistre=1", status_code=303)
@@ -230,8 +229,7 @@ def confirm_import_page(
         text = _carried_back(form.get("contenu"))
     except Invalid as exc:
         return _import_page(request, errors=exc.fields)
-    with session.begin_nested():
-        report = run_import(session=session, actor=user, text=text)
+    report = run_import(session=session, actor=user, text=text)
     if not report.valid:
         return _import_page(request, report=report)
     return RedirectResponse(
@@ -279,9 +277,8 @@ def save_partner_page(
     require_editor(user)
     form = dict(submitted.items())
     try:
-        with session.begin_nested():
-            data = parse_form(PartnerUpdate, form)
-            update_partner(session=session, actor=user, partner_id=partner_id, data=data)
+        data = parse_form(PartnerUpdate, form)
+        update_partner(session=session, actor=user, partner_id=partner_id, data=data)
     except Invalid as exc:
         return _partner_page(request, user, partner, form=form, errors=exc.fields)
     return RedirectResponse(f"/partenaires/{partner_id}?enregistre=1", status_code=303)

@@ -62,8 +62,7 @@ def _section(request, session, user, case_id, **context):
 def _act(request, form, session, user, case_id, form_id: str, perform):
     """Run one action in a savepoint: bad input re-renders the section and writes nothing."""
     try:
-        with session.begin_nested():
-            notice = perform(form)
+        notice = perform(form)
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         return _section(
@@ -158,8 +157,7 @@ def _partner_page(request, session, token, *, link=None, status_code=200, **cont
 def _answer(request, form, session, token, schema, perform):
     """Parse and act in a savepoint; a used link or bad input shows the page again."""
     try:
-        with session.begin_nested():
-            link, answered = perform(parse_form(schema, form))
+        link, answered = perform(parse_form(schema, form))
     except LinkUsed:
         return _partner_page(request, session, token, status_code=409)
     except Invalid as exc:

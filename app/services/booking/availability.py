@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Forbidden, Invalid
 from app.models.appointments import (
     Absence,
@@ -66,6 +67,7 @@ def _type_values(session: Session, operator_id: int, data: AppointmentTypeEdit, 
     return data.model_dump(exclude={"modes"}) | {"modes": " ".join(data.modes)}
 
 
+@all_or_nothing
 def create_type(
     *, session: Session, actor: StaffUser, data: AppointmentTypeEdit
 ) -> AppointmentType:
@@ -79,6 +81,7 @@ def create_type(
     return kind
 
 
+@all_or_nothing
 def update_type(
     *, session: Session, actor: StaffUser, type_id: int, data: AppointmentTypeEdit
 ) -> AppointmentType:
@@ -135,6 +138,7 @@ def list_openings(*, session: Session, actor: StaffUser) -> list[OpeningRow]:
     return [OpeningRow(*row) for row in session.exec(query)]
 
 
+@all_or_nothing
 def create_opening(*, session: Session, actor: StaffUser, data: OpeningSlotEdit) -> OpeningSlot:
     """A weekly opening; on site needs a site, and a remote opening offers no on-site mode."""
     operator_id = _require_planner(actor)
@@ -171,6 +175,7 @@ def list_absences(*, session: Session, actor: StaffUser) -> list[AbsenceRow]:
     return [AbsenceRow(*row) for row in session.exec(query)]
 
 
+@all_or_nothing
 def create_absence(*, session: Session, actor: StaffUser, data: AbsenceEdit) -> Absence:
     """An absence: no slot is offered then (appointments already booked stay, to be moved)."""
     operator_id = _require_planner(actor)

@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, and_, col, or_, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, BeneficiaryUpdate
@@ -98,6 +99,7 @@ def get_beneficiary(*, session: Session, actor: StaffUser, beneficiary_id: int) 
     return load_owned(session, Beneficiary, beneficiary_id, actor)
 
 
+@all_or_nothing
 def update_beneficiary(
     *, session: Session, actor: StaffUser, beneficiary_id: int, data: BeneficiaryUpdate
 ) -> Beneficiary:

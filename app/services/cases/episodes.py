@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case, Episode, EpisodeEnd, EpisodeStart
@@ -38,6 +39,7 @@ def order_warnings(*, session: Session, case: Case, unit: ServiceUnit) -> list[s
     return warnings
 
 
+@all_or_nothing
 def start_episode(
     *, session: Session, actor: StaffUser, case_id: int, data: EpisodeStart
 ) -> tuple[Episode, list[str]]:
@@ -65,6 +67,7 @@ def get_episode(*, session: Session, actor: StaffUser, episode_id: int) -> Episo
     return load_owned(session, Episode, episode_id, actor)
 
 
+@all_or_nothing
 def end_episode(
     *,
     session: Session,

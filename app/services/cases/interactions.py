@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid
 from app.models.cases import Episode, Interaction, InteractionCreate
 from app.models.staff import StaffUser
@@ -9,6 +10,7 @@ from app.services.access.scope import load_owned
 from app.services.cases.lifecycle import get_case, touch
 
 
+@all_or_nothing
 def record_interaction(
     *, session: Session, actor: StaffUser, case_id: int, data: InteractionCreate
 ) -> Interaction:

@@ -6,6 +6,7 @@ shows up: the case stays open for a counsellor, or is closed at once after a red
 
 from sqlmodel import Session, func, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate
@@ -54,6 +55,7 @@ def suggest_redirection(situation: str) -> Redirection | None:
     return _REDIRECTION_FOR.get(CepSituation(situation))
 
 
+@all_or_nothing
 def create_request(
     *,
     session: Session,
@@ -169,6 +171,7 @@ def _record_triage(
     session.flush()
 
 
+@all_or_nothing
 def open_case_from_request(
     *, session: Session, actor: StaffUser, request_id: int, data: TriageOpenCase
 ):
@@ -200,6 +203,7 @@ def open_case_from_request(
     return case
 
 
+@all_or_nothing
 def redirect_request(*, session: Session, actor: StaffUser, request_id: int, data: TriageRedirect):
     """Outcome « réorienté »: the UO0 episode is kept on a case closed at once."""
     request = _pending(session, actor, request_id)

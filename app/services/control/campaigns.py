@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid
 from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
@@ -49,6 +50,7 @@ def sample_size_for(population: int, *, size: int | None, rate: float | None) ->
     return min(wanted, population)
 
 
+@all_or_nothing
 def create_campaign(
     *, session: Session, actor: StaffUser, request: CampaignCreate
 ) -> ControlCampaign:

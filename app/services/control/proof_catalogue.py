@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, delete, func, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Forbidden, Invalid
 from app.models.catalogue import (
     DeliverableKind,
@@ -138,6 +139,7 @@ def get_kind(*, session: Session, actor: StaffUser, kind_id: int) -> Deliverable
     return kind
 
 
+@all_or_nothing
 def update_kind(
     *, session: Session, actor: StaffUser, kind_id: int, data: DeliverableKindEdit
 ) -> DeliverableKind:
@@ -152,6 +154,7 @@ def update_kind(
     return kind
 
 
+@all_or_nothing
 def create_kind(
     *, session: Session, actor: StaffUser, data: DeliverableKindEdit
 ) -> DeliverableKind:

@@ -7,6 +7,7 @@ from typing import Literal
 from sqlmodel import Session, func, select
 
 from app.core.dates import to_local
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case
@@ -86,6 +87,7 @@ def plan_snapshot(steps: list[ActionStep]) -> list[dict]:
 # ---- changing -----------------------------------------------------------------------------
 
 
+@all_or_nothing
 def add_step(
     *, session: Session, actor: StaffUser, case_id: int, data: ActionStepWrite
 ) -> ActionStep:
@@ -104,6 +106,7 @@ def add_step(
     return _save(session, case, step)
 
 
+@all_or_nothing
 def update_step(
     *, session: Session, actor: StaffUser, case_id: int, step_id: int, data: ActionStepWrite
 ) -> ActionStep:
@@ -117,6 +120,7 @@ def update_step(
     return _save(session, case, step)
 
 
+@all_or_nothing
 def move_step(
     *,
     session: Session,
@@ -146,6 +150,7 @@ def move_step(
     return steps
 
 
+@all_or_nothing
 def delete_step(*, session: Session, actor: StaffUser, case_id: int, step_id: int) -> None:
     case = _open_case_for_update(session, actor, case_id)
     step = _step_of(session, actor, case, step_id)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, NotFound
 from app.core.security import InvalidToken, read_link_claims, tokens_match
 from app.models.bounds import MAX_ROW_ID
@@ -63,6 +64,7 @@ def open_partner_link(*, session: Session, token: str) -> PartnerLink:
     return _open(session, token, lock=False)
 
 
+@all_or_nothing
 def partner_decides(*, session: Session, token: str, accept: bool, reason: str = "") -> PartnerLink:
     """Accept (a second link to report the outcome follows by e-mail) or decline with a reason."""
     link = _open(session, token, lock=True)
@@ -79,6 +81,7 @@ def partner_decides(*, session: Session, token: str, accept: bool, reason: str =
     return link
 
 
+@all_or_nothing
 def partner_reports_outcome(
     *,
     session: Session,

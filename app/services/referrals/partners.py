@@ -3,6 +3,7 @@
 from sqlalchemy import String, literal
 from sqlmodel import Session, col, or_, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Forbidden, Invalid
 from app.models.base import utcnow
 from app.models.fields import normalise_departement, search_key
@@ -118,6 +119,7 @@ def add_partner(*, session: Session, operator_id: int, data: PartnerEdit) -> Par
     return partner
 
 
+@all_or_nothing
 def create_partner(*, session: Session, actor: StaffUser, data: PartnerCreate) -> Partner:
     """Add a partner to the actor's directory; its name must be new there."""
     operator_id = require_editor(actor)
@@ -125,6 +127,7 @@ def create_partner(*, session: Session, actor: StaffUser, data: PartnerCreate) -
     return add_partner(session=session, operator_id=operator_id, data=data)
 
 
+@all_or_nothing
 def update_partner(
     *, session: Session, actor: StaffUser, partner_id: int, data: PartnerUpdate
 ) -> Partner:

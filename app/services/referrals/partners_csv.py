@@ -10,6 +10,7 @@ from itertools import chain
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from app.core.db import all_or_nothing
 from app.core.errors import Invalid
 from app.core.validation import field_errors
 from app.models.fields import display_phone, search_key
@@ -274,6 +275,7 @@ def check_import(*, session: Session, actor: StaffUser, text: str) -> ImportRepo
     return report
 
 
+@all_or_nothing
 def run_import(*, session: Session, actor: StaffUser, text: str) -> ImportReport:
     """Check the file again, then create and update every partner, or nothing if a line is wrong."""
     report = check_import(session=session, actor=actor, text=text)

@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
 from app.core.dates import to_local
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case
@@ -134,6 +135,7 @@ def counsellor_targets(status: str) -> list[str]:
 # ---- proposing ----------------------------------------------------------------------------
 
 
+@all_or_nothing
 def propose_referral(
     *, session: Session, actor: StaffUser, case_id: int, data: ReferralCreate
 ) -> Referral:
@@ -227,6 +229,7 @@ def get_referral(*, session: Session, actor: StaffUser, referral_id: int) -> Ref
     return load_owned(session, Referral, referral_id, actor)
 
 
+@all_or_nothing
 def send_referral(*, session: Session, actor: StaffUser, referral_id: int) -> OutboxMessage:
     """E-mail the partner the referral and a single-use link to accept or decline it."""
     referral = get_referral(session=session, actor=actor, referral_id=referral_id)
@@ -260,6 +263,7 @@ def _case_for_sending(session, referral) -> tuple[Case, Partner]:
     return case, partner
 
 
+@all_or_nothing
 def change_status(
     *, session: Session, actor: StaffUser, referral_id: int, data: ReferralTransition
 ) -> Referral:
