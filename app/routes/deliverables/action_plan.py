@@ -35,7 +35,7 @@ def _plan(request, session, user, case_id, **context):
 
 
 def _act(request, form, session, user, case_id, form_id: str, perform):
-    """Run one plan action in a savepoint: bad input re-renders the form and writes nothing."""
+    """Run one plan action (its service writes all or nothing): bad input re-renders the form."""
     try:
         notice, focus = perform(form)
     except (Invalid, Conflict) as exc:

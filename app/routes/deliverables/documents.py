@@ -9,12 +9,8 @@ from fastapi.responses import RedirectResponse, Response
 from app.core.errors import Conflict, Invalid
 from app.core.files import UploadRefused
 from app.models.base import utcnow
-from app.models.beneficiaries import Beneficiary
 from app.models.bounds import RowId, VersionNumber
-from app.models.cases import Case
-from app.models.catalogue import DeliverableKind
 from app.models.deliverables import (
-    Deliverable,
     DeliverableDraft,
     DeliverablePublic,
     DeliverableVersion,
@@ -22,13 +18,12 @@ from app.models.deliverables import (
 )
 from app.routes.cases.api import API_ERRORS
 from app.routes.deliverables.attachments import attachment_disposition
-from app.services.cases.lifecycle import case_time_zone
+from app.services.cases.lifecycle import time_zone_of_case
 from app.services.deliverables import documents as service
-from app.services.deliverables.action_plan import list_steps
-from app.services.deliverables.attachments import add_attachment
+from app.services.deliverables import views
 from app.services.deliverables.pdf import PdfUnavailable
 from app.services.deliverables.sharing import (
-    link_revokers,
+    AlreadyAcknowledged,
     record_signed_scan,
     revoke_link,
     share_version,
@@ -47,30 +42,20 @@ api_router = new_router(prefix="/api/v1", tags=["livrables"], responses=API_ERRO
 
 
 def _page(request, session, user, deliverable_id, *, errors=None, form=None, status_code=200):
-    deliverable = service.get_deliverable(
-        session=session, actor=user, deliverable_id=deliverable_id
-    )
-    case = session.get(Case, deliverable.case_id)
-    versions = service.versions_by_deliverable(session, [deliverable.id])[deliverable.id]
-    messages = service.sharing_messages(session, versions)
-    steps = (
-        list_steps(session=session, actor=user, case_id=case.id)
-        if deliverable.includes_action_plan
-        else []
-    )
+    page = views.deliverable_page(session=session, actor=user, deliverable_id=deliverable_id)
     return render(
         request,
         "deliverables/documents/edit.html",
         {
-            "deliverable": deliverable,
-            "kind": session.get(DeliverableKind, deliverable.kind_id),
-            "case": case,
-            "beneficiary": session.get(Beneficiary, case.beneficiary_id),
-            "versions": versions,
-            "messages": messages,
-            "revokers": link_revokers(session, versions),
-            "steps": steps,
-            "tz": case_time_zone(session, case),
+            "deliverable": page.deliverable,
+            "kind": page.kind,
+            "case": page.case,
+            "beneficiary": page.beneficiary,
+            "versions": page.versions,
+            "messages": page.messages,
+            "revokers": page.revokers,
+            "steps": page.steps,
+            "tz": page.time_zone,
             "errors": errors or {},
             "form": form or {},
         },
@@ -79,10 +64,9 @@ def _page(request, session, user, deliverable_id, *, errors=None, form=None, sta
 
 
 def _act(request, form, session, user, deliverable_id, perform):
-    """Run one action in a savepoint; show the page with the error, or come back to it."""
+    """Run one action; show the page with the error, or come back to it."""
     try:
-        with session.begin_nested():
-            perform(form)
+        perform(form)
     except (Invalid, Conflict, PdfUnavailable) as exc:
         errors = form_errors(exc)
         return _page(request, session, user, deliverable_id, errors=errors, form=dict(form))
@@ -118,13 +102,12 @@ def save(
 ):
     """Autosave (htmx answers with the save status) or plain save (back to the page)."""
     try:
-        with session.begin_nested():
-            deliverable = service.save_draft(
-                session=session,
-                actor=user,
-                deliverable_id=deliverable_id,
-                bodies=_section_bodies(form),
-            )
+        deliverable = service.save_draft(
+            session=session,
+            actor=user,
+            deliverable_id=deliverable_id,
+            bodies=_section_bodies(form),
+        )
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         if not is_htmx(request):
@@ -136,14 +119,14 @@ def save(
         )
     if not is_htmx(request):
         return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
-    case = session.get(Case, deliverable.case_id)
+    time_zone = time_zone_of_case(session=session, actor=user, case_id=deliverable.case_id)
     return render(
         request,
         "deliverables/documents/_partials/draft_status.html",
         {
             "saved_at": utcnow(),
             "problem": None,
-            "tz": case_time_zone(session, case),
+            "tz": time_zone,
             "deliverable": deliverable,
         },
     )
@@ -158,12 +141,13 @@ def issue(
     form: SubmittedForm,
 ):
     def perform(form):
-        bodies = _section_bodies(form)
-        if bodies:  # the issue button submits the editor: keep what was typed last
-            service.save_draft(
-                session=session, actor=user, deliverable_id=deliverable_id, bodies=bodies
-            )
-        service.issue_deliverable(session=session, actor=user, deliverable_id=deliverable_id)
+        # The issue button submits the editor: what was typed last is saved with the version.
+        service.issue_deliverable(
+            session=session,
+            actor=user,
+            deliverable_id=deliverable_id,
+            bodies=_section_bodies(form),
+        )
 
     return _act(request, form, session, user, deliverable_id, perform)
 
@@ -217,32 +201,22 @@ def signed_scan(
     user: CaseWorker,
     deliverable_id: RowId,
     number: VersionNumber,
-    version: Annotated[DeliverableVersion, Depends(scanned_version)],
+    _version: Annotated[DeliverableVersion, Depends(scanned_version)],
     received: ReceivedUpload,
 ):
     """The paper copy the beneficiary signed, scanned: kept with the case, it acknowledges."""
-    deliverable = session.get(Deliverable, version.deliverable_id)
-    if version.acknowledged_at is not None:  # refuse without storing anything
-        errors = {"__all__": "Le bénéficiaire a déjà pris connaissance de cette version."}
-        return _page(request, session, user, deliverable_id, errors=errors, status_code=409)
     try:
-        if received.refused is not None:
-            raise received.refused
-        with session.begin_nested():
-            attachment = add_attachment(
-                session=session,
-                actor=user,
-                case_id=deliverable.case_id,
-                upload=received.upload,
-                description=f"Exemplaire signé : {deliverable.title}, version {number}",
-            )
-            record_signed_scan(
-                session=session,
-                actor=user,
-                deliverable_id=deliverable_id,
-                number=number,
-                attachment=attachment,
-            )
+        record_signed_scan(
+            session=session,
+            actor=user,
+            deliverable_id=deliverable_id,
+            number=number,
+            upload=received.upload,
+            refused=received.refused,
+        )
+    except AlreadyAcknowledged as exc:  # refused before anything is stored
+        errors = {"__all__": exc.message}
+        return _page(request, session, user, deliverable_id, errors=errors, status_code=409)
     except (UploadRefused, Invalid, Conflict) as exc:
         message = exc.fields.get("file", exc.message) if isinstance(exc, Invalid) else exc.message
         errors = {f"scan-{number}": message}
@@ -256,16 +230,10 @@ def download(session: SessionDep, user: CaseWorker, deliverable_id: RowId, numbe
 
 
 def _pdf_response(session, user, deliverable_id: int, number: int) -> Response:
-    version = service.get_version(
+    pdf, filename = views.version_download(
         session=session, actor=user, deliverable_id=deliverable_id, number=number
     )
-    deliverable = service.get_deliverable(
-        session=session, actor=user, deliverable_id=deliverable_id
-    )
-    case = session.get(Case, deliverable.case_id)
-    return pdf_download(
-        service.version_pdf(version), service.pdf_filename(case, deliverable, number)
-    )
+    return pdf_download(pdf, filename)
 
 
 def pdf_download(pdf: bytes, filename: str) -> Response:
@@ -284,13 +252,14 @@ def pdf_download(pdf: bytes, filename: str) -> Response:
 # ---- API ----------------------------------------------------------------------------------
 
 
-def _public(session, deliverable, versions) -> DeliverablePublic:
-    kind = session.get(DeliverableKind, deliverable.kind_id)
+def _public(found: views.DeliverableWithVersions) -> DeliverablePublic:
     return DeliverablePublic.model_validate(
         {
-            **deliverable.model_dump(),
-            "kind_code": kind.code,
-            "versions": [DeliverableVersionPublic.model_validate(v.model_dump()) for v in versions],
+            **found.deliverable.model_dump(),
+            "kind_code": found.kind_code,
+            "versions": [
+                DeliverableVersionPublic.model_validate(v.model_dump()) for v in found.versions
+            ],
         }
     )
 
@@ -298,16 +267,17 @@ def _public(session, deliverable, versions) -> DeliverablePublic:
 @api_router.get("/cases/{case_id}/deliverables", response_model=list[DeliverablePublic])
 def api_list(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     """The case's deliverables with their issued versions, newest version first."""
-    found = service.deliverables_of_case(session=session, actor=user, case_id=case_id)
-    versions = service.versions_by_deliverable(session, [d.id for d in found])
-    return [_public(session, d, versions[d.id]) for d in found]
+    found = views.deliverables_with_versions(session=session, actor=user, case_id=case_id)
+    return [_public(row) for row in found]
 
 
 @api_router.post("/cases/{case_id}/deliverables", response_model=DeliverablePublic, status_code=201)
 def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: DeliverableDraft):
     """Start a draft of the given kind, pre-filled from the case."""
     deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
-    return _public(session, deliverable, [])
+    return _public(
+        views.deliverable_with_versions(session=session, actor=user, deliverable_id=deliverable.id)
+    )
 
 
 @api_router.put("/deliverables/{deliverable_id}/sections", response_model=DeliverablePublic)
@@ -315,11 +285,10 @@ def api_save(
     session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId, bodies: dict[str, str]
 ):
     """Replace section bodies, by section key; unknown keys are ignored."""
-    deliverable = service.save_draft(
-        session=session, actor=user, deliverable_id=deliverable_id, bodies=bodies
+    service.save_draft(session=session, actor=user, deliverable_id=deliverable_id, bodies=bodies)
+    return _public(
+        views.deliverable_with_versions(session=session, actor=user, deliverable_id=deliverable_id)
     )
-    versions = service.versions_by_deliverable(session, [deliverable.id])[deliverable.id]
-    return _public(session, deliverable, versions)
 
 
 @api_router.post(

@@ -4,8 +4,12 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from app.routes.deliverables.documents import pdf_download
-from app.services.deliverables.documents import pdf_filename, version_pdf
-from app.services.deliverables.sharing import InvalidLink, acknowledge_online, open_shared_document
+from app.services.deliverables.sharing import (
+    InvalidLink,
+    acknowledge_online,
+    open_shared_document,
+    shared_pdf,
+)
 from app.web.deps import SessionDep
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -42,11 +46,10 @@ def read(request: Request, session: SessionDep, token: str):
 @router.get("/{token}/pdf")
 def download(request: Request, session: SessionDep, token: str):
     try:
-        shared = open_shared_document(session=session, token=token)
+        pdf, filename = shared_pdf(session=session, token=token)
     except InvalidLink as exc:
         return _link_ended(request, exc)
-    filename = pdf_filename(shared.case, shared.deliverable, shared.version.number)
-    return _private(pdf_download(version_pdf(shared.version), filename))
+    return _private(pdf_download(pdf, filename))
 
 
 @router.post("/{token}/acknowledge")

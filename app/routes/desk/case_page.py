@@ -55,7 +55,7 @@ def _page(
 
 
 def _act(request, session, user, case_id, form, action: str, perform):
-    """Run one case action in a savepoint; re-render with errors, or show the updated case."""
+    """Run one case action (all or nothing); re-render with errors, or show the updated case."""
     try:
         notices = perform(form) or []
     except (Invalid, Conflict) as exc:

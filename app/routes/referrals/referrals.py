@@ -60,7 +60,7 @@ def _section(request, session, user, case_id, **context):
 
 
 def _act(request, form, session, user, case_id, form_id: str, perform):
-    """Run one action in a savepoint: bad input re-renders the section and writes nothing."""
+    """Run one action (its service writes all or nothing): bad input re-renders the section."""
     try:
         notice = perform(form)
     except (Invalid, Conflict) as exc:
@@ -155,7 +155,7 @@ def _partner_page(request, session, token, *, link=None, status_code=200, **cont
 
 
 def _answer(request, form, session, token, schema, perform):
-    """Parse and act in a savepoint; a used link or bad input shows the page again."""
+    """Parse and act (all or nothing); a used link or bad input shows the page again."""
     try:
         link, answered = perform(parse_form(schema, form))
     except LinkUsed:

@@ -23,6 +23,15 @@ def get_operator(*, session: Session, operator_id: int) -> Operator:
     return session.get(Operator, operator_id)
 
 
+def time_zone_of(*, session: Session, operator_id: int, site_id: int | None = None) -> str:
+    """Where something happens sets its clock: the site's time zone, else the operator's (a
+    remote appointment, a case followed without a site, the operator's own pages).
+
+    Objects already loaded by the session cost no query."""
+    site = session.get(Site, site_id) if site_id else None
+    return site.time_zone if site else session.get(Operator, operator_id).time_zone
+
+
 def list_sites(*, session: Session, operator_id: int) -> list[Site]:
     query = select(Site).where(owned_by(Site, operator_id), Site.active.is_(True))
     return list(session.exec(query.order_by(Site.name)))

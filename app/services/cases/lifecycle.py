@@ -8,15 +8,16 @@ from sqlalchemy.orm import load_only
 from sqlmodel import Session, func, select
 
 from app.core.config import get_settings
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, Episode, ReferentChange
 from app.models.fields import without_nul
-from app.models.operators import Operator, Site
+from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by, readable
-from app.services.admin.operators import get_site
+from app.services.admin.operators import get_site, time_zone_of
 from app.services.admin.staff import get_colleague
 from app.services.cases.beneficiaries import get_beneficiary
 
@@ -66,8 +67,12 @@ def get_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
 
 def case_time_zone(session: Session, case: Case) -> str:
     """Dates about a case are shown in its site's time zone, else its operator's."""
-    site = session.get(Site, case.site_id) if case.site_id else None
-    return site.time_zone if site else session.get(Operator, case.operator_id).time_zone
+    return time_zone_of(session=session, operator_id=case.operator_id, site_id=case.site_id)
+
+
+def time_zone_of_case(*, session: Session, actor: StaffUser, case_id: int) -> str:
+    """The time zone a case's dates are typed in (a datetime-local field has none)."""
+    return case_time_zone(session, get_case(session=session, actor=actor, case_id=case_id))
 
 
 def touch(case: Case, when=None) -> None:
@@ -77,6 +82,7 @@ def touch(case: Case, when=None) -> None:
         case.last_activity_at = when
 
 
+@all_or_nothing
 def change_referent(
     *, session: Session, actor: StaffUser, case_id: int, data: ReferentChange
 ) -> Case:
@@ -89,6 +95,7 @@ def change_referent(
     return case
 
 
+@all_or_nothing
 def close_case(*, session: Session, actor: StaffUser, case_id: int, data: CaseClose) -> Case:
     case = get_case(session=session, actor=actor, case_id=case_id)
     if not case.is_open:
@@ -115,6 +122,7 @@ def _end_running_episodes(session: Session, case: Case) -> None:
         session.add(episode)
 
 
+@all_or_nothing
 def reopen_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
     case = get_case(session=session, actor=actor, case_id=case_id)
     if case.is_open:

@@ -6,6 +6,7 @@ interactions and the action plan; the counsellor edits it; issuing freezes its c
 from sqlmodel import Session, select
 
 from app.core.dates import format_date
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.storage import get_storage, sha256_of
 from app.models.base import utcnow
@@ -101,6 +102,7 @@ def _interaction_digest(session: Session, case: Case, episode_id: int | None) ->
     return "\n\n".join(paragraphs)
 
 
+@all_or_nothing
 def save_draft(
     *, session: Session, actor: StaffUser, deliverable_id: int, bodies: dict[str, str]
 ) -> Deliverable:
@@ -134,12 +136,22 @@ def save_draft(
 # ---- issuing ------------------------------------------------------------------------------
 
 
+@all_or_nothing
 def issue_deliverable(
-    *, session: Session, actor: StaffUser, deliverable_id: int, issued_at=None
+    *,
+    session: Session,
+    actor: StaffUser,
+    deliverable_id: int,
+    bodies: dict[str, str] | None = None,
+    issued_at=None,
 ) -> DeliverableVersion:
     """Freeze the draft as the next version: content snapshot, PDF stored with its SHA-256.
 
-    `issued_at` is for imports and the demo's history; people always issue "now"."""
+    `bodies` are the sections as last typed (the editor's issue button submits them): saved
+    first, and not at all when the version cannot be issued. `issued_at` is for imports and the
+    demo's history; people always issue "now"."""
+    if bodies:
+        save_draft(session=session, actor=actor, deliverable_id=deliverable_id, bodies=bodies)
     deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
     case = _open_case(session, actor, deliverable.case_id)
     if deliverable.status == DeliverableStatus.ISSUED:

@@ -9,9 +9,10 @@ from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
 from app.core.dates import format_date
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.db import all_or_nothing
+from app.core.errors import Conflict, DomainError, NotFound
+from app.core.files import Upload
 from app.core.security import InvalidToken, create_link_token, read_link_claims, tokens_match
-from app.models.attachments import Attachment
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
@@ -20,7 +21,8 @@ from app.models.nomenclatures import AcknowledgementMethod
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone, touch
-from app.services.deliverables.documents import get_version
+from app.services.deliverables.attachments import add_attachment
+from app.services.deliverables.documents import get_version, pdf_filename, version_pdf
 from app.services.messaging.outbox import queue_email
 
 LINK_PURPOSE = "document"
@@ -54,6 +56,7 @@ class SharedDocument:
     newer_version_exists: bool
 
 
+@all_or_nothing
 def share_version(
     *, session: Session, actor: StaffUser, deliverable_id: int, number: int
 ) -> OutboxMessage:
@@ -109,6 +112,7 @@ def _email_text(beneficiary, deliverable, version, actor, link, expires) -> str:
     )
 
 
+@all_or_nothing
 def revoke_link(
     *, session: Session, actor: StaffUser, deliverable_id: int, number: int
 ) -> DeliverableVersion:
@@ -170,6 +174,13 @@ def open_shared_document(*, session: Session, token: str) -> SharedDocument:
     )
 
 
+def shared_pdf(*, session: Session, token: str) -> tuple[bytes, str]:
+    """The PDF a link points to, and the name it is downloaded under."""
+    shared = open_shared_document(session=session, token=token)
+    filename = pdf_filename(shared.case, shared.deliverable, shared.version.number)
+    return version_pdf(shared.version), filename
+
+
 def acknowledge_online(*, session: Session, token: str) -> SharedDocument:
     """« J'ai pris connaissance de ce document »: recorded once, with its time and method."""
     shared = open_shared_document(session=session, token=token)
@@ -183,18 +194,39 @@ def acknowledge_online(*, session: Session, token: str) -> SharedDocument:
     return shared
 
 
+class AlreadyAcknowledged(Conflict):
+    default_message = "Le bénéficiaire a déjà pris connaissance de cette version."
+
+
+@all_or_nothing
 def record_signed_scan(
-    *, session: Session, actor: StaffUser, deliverable_id: int, number: int, attachment: Attachment
+    *,
+    session: Session,
+    actor: StaffUser,
+    deliverable_id: int,
+    number: int,
+    upload: Upload | None,
+    refused: DomainError | None = None,
 ) -> DeliverableVersion:
-    """The counsellor uploaded the paper copy the beneficiary signed: it acknowledges the version."""
+    """The counsellor uploaded the paper copy the beneficiary signed: kept with the case's
+    files, it acknowledges the version. `refused` says why the file was not received; a version
+    already acknowledged is refused first, and then nothing is stored."""
     version = get_version(
         session=session, actor=actor, deliverable_id=deliverable_id, number=number
     )
-    deliverable = session.get(Deliverable, version.deliverable_id)
-    if attachment.case_id != deliverable.case_id:
-        raise Invalid({"file": "Ce fichier n'appartient pas au dossier"})
     if version.acknowledged_at is not None:
-        raise Conflict("Le bénéficiaire a déjà pris connaissance de cette version.")
+        raise AlreadyAcknowledged()
+    if refused is not None:
+        raise refused
+    assert upload is not None
+    deliverable = session.get(Deliverable, version.deliverable_id)
+    attachment = add_attachment(
+        session=session,
+        actor=actor,
+        case_id=deliverable.case_id,
+        upload=upload,
+        description=f"Exemplaire signé : {deliverable.title}, version {number}",
+    )
     version.acknowledged_at = utcnow()
     version.acknowledgement_method = AcknowledgementMethod.SIGNED_SCAN.value
     version.scan_attachment_id = attachment.id
