@@ -1,6 +1,6 @@
 """Dates shown in French, in the site's time zone (they are stored in UTC)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from app.core.config import get_settings
@@ -12,6 +12,11 @@ _MONTHS = (
 
 def to_local(value: datetime, time_zone: str | None = None) -> datetime:
     return value.astimezone(ZoneInfo(time_zone or get_settings().default_time_zone))
+
+
+def local_today(time_zone: str, *, now: datetime | None = None) -> date:
+    """Today's date where the clock reads `time_zone` (`now` by default the current time)."""
+    return to_local(now or datetime.now(UTC), time_zone).date()
 
 
 def format_datetime(value: datetime | None, time_zone: str | None = None) -> str:

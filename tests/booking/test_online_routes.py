@@ -255,3 +255,35 @@ def test_the_triage_item_shows_the_appointment_booked_online(client, session, ag
     log_in(client, session, make_staff(session, operator))
     detail = client.get(f"/triage/{appointment.triage_request_id}")
     assert "Rendez-vous pris en ligne" in detail.text and appointment.reference in detail.text
+
+
+def test_a_phone_slot_is_booked_with_a_counsellor_who_works_only_remotely(client, session):
+    operator = make_operator(session)
+    make_site(session, operator)
+    remote = make_staff(session, operator)
+    make_openings(session, remote, None, modes="phone video")
+    kind = make_appointment_type(session, operator, name="Premier rendez-vous CEP")
+    token = csrf(client)
+    slots = client.get(f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=phone")
+    page = client.get(first_slot_link(slots.text))
+    data = {name: hidden(page.text, name) for name in ("operateur", "motif", "mode", "debut")}
+
+    response = client.post(
+        "/rendez-vous/coordonnees",
+        data={
+            **data,
+            "csrf_token": token,
+            "idempotency_key": hidden(page.text, "idempotency_key"),
+            "first_name": "Inès",
+            "last_name": "Moreau",
+            "phone": "06 12 34 56 78",
+            "consent": "1",
+            "site_web": "",
+        },
+    )
+
+    assert response.status_code == 200, response.text
+    appointment = session.exec(select(Appointment)).one()
+    assert appointment.reference in response.text
+    assert (appointment.counsellor_id, appointment.mode) == (remote.id, "phone")
+    assert appointment.site_id is None

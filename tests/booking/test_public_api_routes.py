@@ -221,6 +221,34 @@ def test_booking_needs_no_cookie_nor_csrf_and_lands_in_triage(client, session, o
     assert triage.status == "pending"
 
 
+def test_a_phone_slot_is_offered_and_booked_with_a_counsellor_who_works_only_remotely(
+    client, session
+):
+    """The site named in the request is where a visit takes place: a phone appointment is
+    held by any counsellor, those who only work remotely included."""
+    operator = make_operator(session)
+    site = make_site(session, operator)
+    remote = make_staff(session, operator)
+    kind = make_type(session, operator)
+    day = next_date(1)
+    make_opening(session, remote, None, day, start=time(9), end=time(10), modes="phone video")
+
+    listed = slots(client, kind, site, day, mode="phone")
+    response = client.post(
+        "/api/v1/public/appointments",
+        json=booking_body(kind, site, f"{day}T09:00:00+01:00", mode="phone"),
+    )
+
+    assert listed.json() == [{"start": f"{day}T09:00:00+01:00", "end": f"{day}T10:00:00+01:00"}]
+    assert response.status_code == 201, response.text
+    appointment = session.exec(
+        select(Appointment).where(Appointment.reference == response.json()["reference"])
+    ).one()
+    assert (appointment.counsellor_id, appointment.mode) == (remote.id, "phone")
+    assert appointment.site_id is None
+    assert appointment.booked_via == "api"
+
+
 def test_the_same_idempotency_key_books_once(client, session, offer):
     _operator, site, _counsellor, kind, day = offer
     body = booking_body(kind, site, f"{day}T09:00:00+01:00")

@@ -9,37 +9,23 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from pydantic import ValidationError
 
 from app.core.dates import to_local
 from app.core.errors import Invalid, TooManyAttempts
 from app.models.appointments import CallbackChoice, SlotChoice
-from app.models.base import utcnow
 from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode, OptionalOperatorCode
-from app.services.access.rate_limits import (
-    check_rate,
-    check_slot_listing,
-    contact_keys,
-    rate_limit_target,
-)
+from app.services.booking.public_offer import SlotWeek, motif_step, place_step, slot_week
 from app.services.booking.reservations import (
-    BookingPerson,
     SlotTaken,
-    book_appointment,
-    bookable_types,
-    check_place,
-    first_free_start,
-    get_bookable_type,
-    offered_times,
+    ask_to_be_called_back,
+    book_publicly,
     operator_by_code,
-    request_callback,
-    sites_for_booking,
-    time_zone_of,
+    public_choice,
 )
 from app.web.client_address import client_address
 from app.web.deps import SessionDep, SubmittedForm
-from app.web.forms import field_errors, parse_form, parse_value
+from app.web.forms import parse_form, parse_value
 from app.web.rendering import render
 from app.web.routing import new_router
 
@@ -79,17 +65,6 @@ def _by_day(times, time_zone: str) -> list[tuple[str, list[tuple[str, str]]]]:
     return [(_day_label(day), slots) for day, slots in sorted(days.items())]
 
 
-def _flow(session, operateur: str, motif: int, mode: str, lieu: int | None):
-    """Operator, type and place of the steps after the first, checked again at each step."""
-    operator = operator_by_code(session=session, code=operateur)
-    kind = get_bookable_type(
-        session=session, appointment_type_id=motif, operator_id=operator.id, online=True
-    )
-    site_id = lieu if mode == "on_site" else None
-    site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
-    return operator, kind, site
-
-
 def _query(operator, kind, mode, site, **extra) -> str:
     params = {"operateur": operator.code, "motif": kind.id, "mode": mode}
     if site is not None:
@@ -99,36 +74,31 @@ def _query(operator, kind, mode, site, **extra) -> str:
 
 @router.get("")
 def choose_motif(request: Request, session: SessionDep, operateur: OptionalOperatorCode = None):
-    operator = operator_by_code(session=session, code=operateur or "-")
-    types = bookable_types(session=session, operator_id=operator.id)
-    return _page(request, "motif.html", {"operator": operator, "types": types})
+    step = motif_step(session=session, operator_code=operateur or "-")
+    return _page(request, "motif.html", {"operator": step.operator, "types": step.types})
 
 
 @router.post("/lieu")
 def choose_site(request: Request, session: SessionDep, form: SubmittedForm):
     code = parse_value(OperatorCode, form.get("operateur"), name="operateur")
-    operator = operator_by_code(session=session, code=code)
-    types = bookable_types(session=session, operator_id=operator.id)
     mode = str(form.get("mode", ""))
     try:
-        kind = get_bookable_type(
+        step = place_step(
             session=session,
+            operator_code=code,
             appointment_type_id=parse_value(RowId, form.get("motif"), name="appointment_type_id"),
-            operator_id=operator.id,
-            online=True,
+            mode=mode,
+            postcode=str(form.get("postcode", "")).strip(),
         )
-        if mode not in kind.modes.split():
-            raise Invalid({"mode": "Ce mode de rendez-vous n'est pas proposé pour ce motif"})
     except Invalid as exc:
-        context = {"operator": operator, "types": types, "errors": exc.fields, "form": form}
+        motifs = motif_step(session=session, operator_code=code)
+        context = {"operator": motifs.operator, "types": motifs.types}
+        context |= {"errors": exc.fields, "form": form}
         return _page(request, "motif.html", context, status_code=422)
     if mode != "on_site":
-        return RedirectResponse(
-            f"/rendez-vous/creneaux?{_query(operator, kind, mode, None)}", status_code=303
-        )
-    postcode = str(form.get("postcode", "")).strip()
-    sites = sites_for_booking(session=session, operator_id=operator.id, postcode=postcode)
-    context = {"operator": operator, "kind": kind, "mode": mode, "sites": sites}
+        query = _query(step.operator, step.kind, mode, None)
+        return RedirectResponse(f"/rendez-vous/creneaux?{query}", status_code=303)
+    context = {"operator": step.operator, "kind": step.kind, "mode": mode, "sites": step.sites}
     return _page(request, "site.html", context)
 
 
@@ -142,40 +112,42 @@ def choose_slot(
     lieu: OptionalRowId = None,
     semaine: OptionalDay = None,
 ):
-    # Counted first, on a connection of its own: a refused listing costs no other query.
-    check_slot_listing(session=session, ip=client_address(request))
-    operator, kind, site = _flow(session, operateur, motif, mode, lieu)
-    return _slot_page(request, session, operator, kind, mode, site, semaine)
+    offer = slot_week(
+        session=session,
+        ip=client_address(request),
+        operator_code=operateur,
+        appointment_type_id=motif,
+        mode=mode,
+        site_id=lieu,
+        week=semaine,
+    )
+    return _slot_page(request, offer)
 
 
-def _slot_page(request, session, operator, kind, mode, site, week, *, taken=None):
-    site_id = site.id if site else None
-    zone = time_zone_of(session=session, operator_id=operator.id, site_id=site_id)
-    now = utcnow()
-    today = to_local(now, zone).date()
-    first = first_free_start(session=session, appointment_type=kind, mode=mode, site_id=site_id)
-    if first is None and taken is None:
+def _slot_page(request, offer: SlotWeek, *, taken=None):
+    choice, week, today = offer.choice, offer.week, offer.today
+    operator, kind, mode, site, zone = (
+        choice.operator,
+        choice.kind,
+        choice.mode,
+        choice.site,
+        choice.time_zone,
+    )
+    if offer.first is None and taken is None:
         query = _query(operator, kind, mode, site)
         return _page(request, "nothing_free.html", {"operator": operator, "query": query})
-    if week is None:
-        week = to_local(first, zone).date() if first else today
-    week = max(week, today)
-    times = offered_times(
-        session=session, appointment_type=kind, mode=mode, site_id=site_id, first_day=week
-    )
-    horizon = today + timedelta(days=kind.max_horizon_days)
     context = {
         "operator": operator,
         "kind": kind,
         "mode": mode,
         "site": site,
-        "days": _by_day(times, zone),
+        "days": _by_day(offer.times, zone),
         "week_label": _day_label(week),
         "previous": _query(operator, kind, mode, site, semaine=(week - timedelta(7)).isoformat())
         if week > today
         else None,
         "next": _query(operator, kind, mode, site, semaine=(week + timedelta(7)).isoformat())
-        if week + timedelta(7) <= horizon
+        if week + timedelta(7) <= offer.horizon
         else None,
         "flow": _query(operator, kind, mode, site),
         "taken": _by_day(taken, zone) if taken is not None else None,
@@ -193,21 +165,26 @@ def contact_form(
     debut: Moment,
     lieu: OptionalRowId = None,
 ):
-    operator, kind, site = _flow(session, operateur, motif, mode, lieu)
-    return _contact_page(request, session, operator, kind, mode, site, debut)
+    choice = public_choice(
+        session=session,
+        appointment_type_id=motif,
+        mode=mode,
+        site_id=lieu,
+        operator_code=operateur,
+    )
+    return _contact_page(request, choice, debut)
 
 
-def _contact_page(request, session, operator, kind, mode, site, start, *, form=None, errors=None):
-    zone = time_zone_of(session=session, operator_id=operator.id, site_id=site.id if site else None)
-    local = to_local(start, zone)
+def _contact_page(request, choice, start, *, form=None, errors=None):
+    local = to_local(start, choice.time_zone)
     context = {
-        "operator": operator,
-        "kind": kind,
-        "mode": mode,
-        "site": site,
+        "operator": choice.operator,
+        "kind": choice.kind,
+        "mode": choice.mode,
+        "site": choice.site,
         "start": start.isoformat(),
         "when": f"{_day_label(local.date())} à {local:%H} h {local:%M}",
-        "flow": _query(operator, kind, mode, site),
+        "flow": _query(choice.operator, choice.kind, choice.mode, choice.site),
         "idempotency_key": (form or {}).get("idempotency_key") or str(uuid.uuid4()),
         "form": form or {},
         "errors": errors or {},
@@ -216,77 +193,58 @@ def _contact_page(request, session, operator, kind, mode, site, start, *, form=N
     return _page(request, "contact.html", context, status_code=422 if errors else 200)
 
 
-def _person(form) -> BookingPerson:
-    data = {name: str(form.get(name, "")) for name in PERSON_FIELDS}
+def _person(form) -> dict[str, object]:
+    """The person's fields as typed; the consent box is ticked or not."""
+    data: dict[str, object] = {name: str(form.get(name, "")) for name in PERSON_FIELDS}
     data["consent"] = form.get("consent") not in (None, "", "0", "false", "off")
-    try:
-        return BookingPerson.model_validate(data)
-    except ValidationError as exc:
-        raise Invalid(field_errors(exc)) from exc
+    return data
 
 
-def _refused(request: Request, session, values: dict):
-    """The 429 page when the IP, e-mail or phone asked too often, else None.
-
-    Checked before any other query, so that the hits commit on their own even when the
-    booking that follows fails."""
-    try:
-        check_rate(
-            session_or_engine=rate_limit_target(session),
-            bucket="public_booking",
-            keys=contact_keys(
-                ip=client_address(request), email=values.get("email"), phone=values.get("phone")
-            ),
-        )
-    except TooManyAttempts as exc:
-        return _page(request, "too_many.html", {"message": exc.message}, status_code=429)
-    return None
+def _too_many(request: Request, exc: TooManyAttempts):
+    return _page(request, "too_many.html", {"message": exc.message}, status_code=429)
 
 
 @router.post("/coordonnees")
 def book(request: Request, session: SessionDep, form: SubmittedForm):
     values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
-    if refused := _refused(request, session, values):
-        return refused
     choice = parse_form(SlotChoice, values)  # hidden fields: a bad one is a 422 page
-    operator, kind, site = _flow(session, choice.operateur, choice.motif, choice.mode, choice.lieu)
-    if values.get(HONEYPOT):
-        # A robot filled the hidden field: it sees the usual answer, nothing is booked.
-        return _page(request, "confirmed.html", {"appointment": None, "operator": operator})
+    asked = {
+        "operator_code": choice.operateur,
+        "appointment_type_id": choice.motif,
+        "mode": choice.mode,
+        "site_id": choice.lieu,
+    }
     try:
-        appointment = book_appointment(
+        booked = book_publicly(
             session=session,
-            appointment_type_id=kind.id,
-            site_id=site.id if site else None,
-            mode=choice.mode,
+            via="online",
+            ip=client_address(request),
             start=choice.debut,
             person=_person(form),
             idempotency_key=values.get("idempotency_key"),
-            operator_id=operator.id,
+            # A robot filled the hidden field: it sees the usual answer, nothing is booked.
+            robot=bool(values.get(HONEYPOT)),
+            **asked,
         )
+    except TooManyAttempts as exc:
+        return _too_many(request, exc)
     except SlotTaken as exc:
-        return _slot_page(
-            request, session, operator, kind, choice.mode, site, None, taken=exc.next_slots
-        )
+        offer = slot_week(session=session, ip=None, week=None, **asked)
+        return _slot_page(request, offer, taken=exc.next_slots)
     except Invalid as exc:
-        return _contact_page(
-            request,
-            session,
-            operator,
-            kind,
-            choice.mode,
-            site,
-            choice.debut,
-            form=values,
-            errors=exc.fields,
+        # Asked again so that a bad choice (not the person's details) is the 422 page.
+        again = public_choice(session=session, **asked)
+        return _contact_page(request, again, choice.debut, form=values, errors=exc.fields)
+    if booked.appointment is None:
+        return _page(
+            request, "confirmed.html", {"appointment": None, "operator": booked.choice.operator}
         )
-    zone = time_zone_of(session=session, operator_id=operator.id, site_id=appointment.site_id)
-    local = to_local(appointment.starts_at, zone)
+    local = to_local(booked.appointment.starts_at, booked.time_zone)
     context = {
-        "appointment": appointment,
-        "operator": operator,
-        "kind": kind,
-        "site": site,
+        "appointment": booked.appointment,
+        "operator": booked.choice.operator,
+        "kind": booked.choice.kind,
+        "site": booked.choice.site,
         "when": f"{_day_label(local.date())} à {local:%H} h {local:%M}",
     }
     return _page(request, "confirmed.html", context)
@@ -313,26 +271,24 @@ def callback_form(
 @router.post("/rappel")
 def ask_callback(request: Request, session: SessionDep, form: SubmittedForm):
     values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
-    if refused := _refused(request, session, values):
-        return refused
     choice = parse_form(CallbackChoice, values)  # hidden fields: a bad one is a 422 page
-    operator = operator_by_code(session=session, code=choice.operateur)
-    if values.get(HONEYPOT):
-        return _page(request, "callback_sent.html", {"operator": operator})
-    hidden = {name: values.get(name, "") for name in ("motif", "mode", "lieu")}
     try:
-        request_callback(
+        operator = ask_to_be_called_back(
             session=session,
-            operator_id=operator.id,
+            ip=client_address(request),
+            operator_code=choice.operateur,
             person=_person(form),
             appointment_type_id=choice.motif,
             site_id=choice.lieu,
             mode=choice.mode or None,
+            robot=bool(values.get(HONEYPOT)),
         )
+    except TooManyAttempts as exc:
+        return _too_many(request, exc)
     except Invalid as exc:
         context = {
-            "operator": operator,
-            "hidden": hidden,
+            "operator": operator_by_code(session=session, code=choice.operateur),
+            "hidden": {name: values.get(name, "") for name in ("motif", "mode", "lieu")},
             "honeypot": HONEYPOT,
             "form": values,
             "errors": exc.fields,

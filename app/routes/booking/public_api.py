@@ -12,28 +12,21 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from app.core.errors import Invalid
 from app.models import fields
-from app.models.appointments import MODES, AppointmentType
+from app.models.appointments import MODES
 from app.models.beneficiaries import OptionalEmail
 from app.models.bounds import Day, Moment, RowId
 from app.models.fields import OptionalPhone, OptionalPostcode, PersonName
 from app.models.operators import Site
-from app.services.access.rate_limits import (
-    check_rate,
-    check_slot_listing,
-    contact_keys,
-    rate_limit_target,
-)
 from app.services.booking import reservations as booking
-from app.services.booking.slots import free_slots, slot_times
+from app.services.booking.public_offer import free_times_between, motif_step, sites_to_visit
 from app.web.client_address import client_address
 from app.web.deps import SessionDep
 from app.web.routing import new_router
 
-MAX_RANGE_DAYS = 31
-RATE_BUCKET = "public_api_booking"
 TOO_MANY = "Trop de demandes : réessayer plus tard"
 # Service errors name the model's fields; the API's body names them differently.
-_API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site"}
+_API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site", "last_day": "to"}
+_PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "postcode", "consent", "request"}
 
 PUBLIC_ERRORS = {
     404: {"description": "Opérateur, motif ou lieu inconnu"},
@@ -222,16 +215,14 @@ def public_sites(
 ):
     """The operator's active sites (lieux d'accueil): the asker's département first, then by
     département and name — the order of the public booking pages."""
-    found = booking.operator_by_code(session=session, code=operator)
-    sites = booking.sites_for_booking(session=session, operator_id=found.id, postcode=postcode)
+    sites = sites_to_visit(session=session, operator_code=operator, postcode=postcode)
     return [_site_out(site) for site in sites]
 
 
 @router.get("/appointment-types", response_model=list[PublicAppointmentType])
 def public_appointment_types(session: SessionDep, operator: OperatorCode):
     """The motifs that may be booked online, with their duration and modes."""
-    found = booking.operator_by_code(session=session, code=operator)
-    kinds = booking.bookable_types(session=session, operator_id=found.id)
+    kinds = motif_step(session=session, operator_code=operator).types
     return [
         PublicAppointmentType(
             id=k.id,
@@ -242,11 +233,6 @@ def public_appointment_types(session: SessionDep, operator: OperatorCode):
         )
         for k in kinds
     ]
-
-
-def _default_mode(kind: AppointmentType, mode: str | None) -> str:
-    modes = kind.modes.split()
-    return mode or ("on_site" if "on_site" in modes or not modes else modes[0])
 
 
 @router.get(
@@ -263,31 +249,24 @@ def public_slots(
     end_day: Annotated[Day, Query(alias="to", description="Dernier jour inclus (AAAA-MM-JJ)")],
     mode: Annotated[Literal["on_site", "phone", "video"] | None, Query()] = None,
 ):
-    """Free slots, earliest first, in the site's time zone (ISO 8601 with its offset); at most
-    31 days per call. Rate-limited per address, with the booking pages' slot listings."""
-    check_slot_listing(session=session, ip=client_address(request))
-    if end_day < start_day:
-        raise Invalid({"to": "Doit être au plus tôt le premier jour"})
-    if (end_day - start_day).days >= MAX_RANGE_DAYS:
-        raise Invalid({"to": f"{MAX_RANGE_DAYS} jours au plus par demande"})
+    """Free slots, earliest first, in the site's time zone (ISO 8601 with its offset; the
+    operator's on the phone or by video, which any of its counsellors may hold, wherever they
+    work); at most 31 days per call. Rate-limited per address, with the booking pages' slot
+    listings."""
     try:
-        kind = booking.get_bookable_type(
-            session=session, appointment_type_id=appointment_type, online=True
+        choice, times = free_times_between(
+            session=session,
+            ip=client_address(request),
+            appointment_type_id=appointment_type,
+            mode=mode,
+            site_id=site,
+            first_day=start_day,
+            last_day=end_day,
         )
-        mode = _default_mode(kind, mode)
-        place = booking.check_place(session=session, appointment_type=kind, mode=mode, site_id=site)
     except Invalid as exc:
         raise _api_invalid(exc) from exc
-    zone = ZoneInfo(place.time_zone)
-    slots = free_slots(
-        session=session,
-        appointment_type=kind,
-        mode=mode,
-        site_id=place.id,
-        start=start_day,
-        end=end_day,
-    )
-    return [_slot_out(start, end, zone) for start, end, _count in slot_times(slots)]
+    zone = ZoneInfo(choice.time_zone)
+    return [_slot_out(start, end, zone) for start, end, _count in times]
 
 
 @router.post(
@@ -302,45 +281,28 @@ def public_slots(
 def public_book(request: Request, session: SessionDep, data: AppointmentRequest):
     """Book a free slot for a person (found by e-mail or phone, or created); the request lands
     in the operator's triage queue and a confirmation is e-mailed. 409 lists the next slots."""
-    check_rate(
-        session_or_engine=rate_limit_target(session),
-        bucket=RATE_BUCKET,
-        keys=contact_keys(ip=client_address(request), email=data.email, phone=data.phone),
-    )
     try:
-        kind = booking.get_bookable_type(
-            session=session, appointment_type_id=data.appointment_type, online=True
-        )
-        place = booking.check_place(
+        booked = booking.book_publicly(
             session=session,
-            appointment_type=kind,
-            mode=_default_mode(kind, data.mode),
-            site_id=data.site,
-        )
-        person = booking.BookingPerson(
-            **data.model_dump(include={"first_name", "last_name", "email", "phone", "postcode"}),
-            consent=data.consent,
-            request=data.request,
-        )
-        appointment = booking.book_appointment(
-            session=session,
-            appointment_type_id=kind.id,
-            site_id=place.id,
-            mode=_default_mode(kind, data.mode),
-            start=data.start,
-            person=person,
-            idempotency_key=data.idempotency_key,
             via="api",
+            ip=client_address(request),
+            appointment_type_id=data.appointment_type,
+            mode=data.mode,
+            site_id=data.site,
+            start=data.start,
+            person=data.model_dump(include=_PERSON_FIELDS),
+            idempotency_key=data.idempotency_key,
         )
     except booking.SlotTaken as exc:
-        zone = ZoneInfo(session.get(Site, data.site).time_zone)
+        zone = ZoneInfo(exc.time_zone)
         body = SlotTakenAnswer(
             detail=exc.message, next_slots=[_slot_out(s, e, zone) for s, e, _n in exc.next_slots]
         )
         return JSONResponse(body.model_dump(mode="json"), status_code=409)
     except Invalid as exc:
         raise _api_invalid(exc) from exc
-    zone = ZoneInfo(place.time_zone)
+    zone = ZoneInfo(booked.time_zone)
+    appointment = booked.appointment
     return BookingConfirmation(
         reference=appointment.reference,
         start=appointment.starts_at.astimezone(zone),

@@ -5,14 +5,18 @@ no-overlap rule decides who gets a slot when several people take it at once."""
 import hashlib
 import math
 import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Literal
 
-from pydantic import model_validator
+from pydantic import ValidationError, model_validator
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.validation import field_errors
 from app.models.appointments import MODES, Appointment, AppointmentType
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, OptionalEmail
@@ -27,7 +31,9 @@ from app.models.nomenclatures import CepSituation, Channel, RequestMotive
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
+from app.services.access.rate_limits import check_rate, contact_keys, rate_limit_target
 from app.services.access.scope import get_owned, load_owned, operator_of, owned_by
+from app.services.admin.operators import time_zone_of
 from app.services.booking.geography import distance_km, postcode_position
 from app.services.booking.messages import queue_confirmation
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
@@ -56,15 +62,21 @@ class BookingPerson(SQLModel):
 
 
 class SlotTaken(Conflict):
-    """Someone else got the slot first; `next_slots` are (start, end, count) still free."""
+    """Someone else got the slot first; `next_slots` are (start, end, count) still free, to be
+    shown in `time_zone` when the public booking says which one."""
 
     default_message = "Ce créneau vient d'être réservé"
 
     def __init__(
-        self, next_slots: list[tuple[datetime, datetime, int]], message: str | None = None
+        self,
+        next_slots: list[tuple[datetime, datetime, int]],
+        message: str | None = None,
+        *,
+        time_zone: str | None = None,
     ):
         super().__init__(message)
         self.next_slots = next_slots
+        self.time_zone = time_zone
 
 
 def _check_person(person: BookingPerson | None, *, needs_consent: bool) -> BookingPerson:
@@ -505,11 +517,6 @@ def sites_for_booking(*, session: Session, operator_id: int, postcode: str | Non
     return sorted(sites, key=key)
 
 
-def time_zone_of(*, session: Session, operator_id: int, site_id: int | None) -> str:
-    site = session.get(Site, site_id) if site_id else None
-    return site.time_zone if site else session.get(Operator, operator_id).time_zone
-
-
 def offered_times(
     *,
     session: Session,
@@ -553,3 +560,175 @@ def first_free_start(
         now=now,
     )
     return slots[0].start if slots else None
+
+
+# ---------- The public booking: the booking pages and the public API alike ----------
+
+# Each public door has its own allowance per IP, e-mail and phone.
+PUBLIC_RATE_BUCKETS = {"online": "public_booking", "api": "public_api_booking"}
+
+
+@dataclass(frozen=True)
+class PublicChoice:
+    """Whose agenda, which motif, how and where — as checked again at each public step."""
+
+    operator: Operator
+    kind: AppointmentType
+    mode: str
+    site: Site | None  # where the person comes; None on the phone or by video
+    time_zone: str  # the site's, else the operator's: the times offered are shown in it
+
+
+def default_mode(kind: AppointmentType, mode: str | None) -> str:
+    """The mode asked for, else a visit when the motif offers one, else its first mode."""
+    if mode is not None:
+        return mode
+    modes = kind.modes.split()
+    return "on_site" if "on_site" in modes or not modes else modes[0]
+
+
+def public_choice(
+    *,
+    session: Session,
+    appointment_type_id: int,
+    mode: str | None,
+    site_id: int | None,
+    operator_code: str | None = None,
+) -> PublicChoice:
+    """Check a choice made without an account: a motif bookable online (of the operator of
+    the booking pages' address, when one is given), a mode it offers, and an active site of
+    its operator for a visit. A phone or video appointment is held from wherever the
+    counsellor works: the site is dropped, so that counsellors who work only remotely are
+    offered too."""
+    operator = operator_by_code(session=session, code=operator_code) if operator_code else None
+    kind = get_bookable_type(
+        session=session,
+        appointment_type_id=appointment_type_id,
+        operator_id=operator.id if operator else None,
+        online=True,
+    )
+    mode = default_mode(kind, mode)
+    site_id = site_id if mode == "on_site" else None
+    site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
+    operator = operator or session.get(Operator, kind.operator_id)
+    return PublicChoice(
+        operator=operator,
+        kind=kind,
+        mode=mode,
+        site=site,
+        time_zone=time_zone_of(session=session, operator_id=operator.id, site_id=site_id),
+    )
+
+
+@dataclass(frozen=True)
+class PublicBooking:
+    choice: PublicChoice
+    appointment: Appointment | None  # None: a robot was turned away, nothing was booked
+    time_zone: str  # where the appointment takes place: its site's, else the operator's
+
+
+def _count_public_request(
+    session: Session, *, via: str, ip: str | None, person: Mapping[str, object]
+) -> None:
+    """Counted before any other query, on a connection of its own: a refused or failed
+    request still counts (see rate_limit_target)."""
+    email, phone = person.get("email"), person.get("phone")
+    check_rate(
+        session_or_engine=rate_limit_target(session),
+        bucket=PUBLIC_RATE_BUCKETS[via],
+        keys=contact_keys(
+            ip=ip,
+            email=str(email) if email else None,
+            phone=str(phone) if phone else None,
+        ),
+    )
+
+
+def booking_person(person: Mapping[str, object]) -> BookingPerson:
+    """Who books, as typed; Invalid with a French message per field."""
+    try:
+        return BookingPerson.model_validate(dict(person))
+    except ValidationError as exc:
+        raise Invalid(field_errors(exc)) from exc
+
+
+def book_publicly(
+    *,
+    session: Session,
+    via: Literal["online", "api"],
+    ip: str | None,
+    appointment_type_id: int,
+    mode: str | None,
+    site_id: int | None,
+    start: datetime,
+    person: Mapping[str, object],
+    idempotency_key: str | None,
+    operator_code: str | None = None,
+    robot: bool = False,
+    now: datetime | None = None,
+) -> PublicBooking:
+    """Book a slot for someone without an account, from the booking pages (`via="online"`,
+    which name the operator) or the public API (`via="api"`).
+
+    The request counts against the public rate limits first (IP, e-mail, phone), then the
+    choice is checked (public_choice); a robot (it filled the pages' hidden field) gets an
+    answer and nothing is booked. Otherwise the person is found or created, the request lands
+    in the triage queue, the first counsellor still free takes the slot and the confirmation
+    is queued (book_appointment). Raises TooManyAttempts, Invalid, or SlotTaken with the next
+    free slots in the choice's time zone."""
+    _count_public_request(session, via=via, ip=ip, person=person)
+    choice = public_choice(
+        session=session,
+        appointment_type_id=appointment_type_id,
+        mode=mode,
+        site_id=site_id,
+        operator_code=operator_code,
+    )
+    if robot:
+        return PublicBooking(choice=choice, appointment=None, time_zone=choice.time_zone)
+    try:
+        appointment = book_appointment(
+            session=session,
+            appointment_type_id=choice.kind.id,
+            site_id=choice.site.id if choice.site else None,
+            mode=choice.mode,
+            start=start,
+            person=booking_person(person),
+            idempotency_key=idempotency_key,
+            via=via,
+            operator_id=choice.operator.id,
+            now=now,
+        )
+    except SlotTaken as exc:
+        raise SlotTaken(exc.next_slots, time_zone=choice.time_zone) from None
+    time_zone = time_zone_of(
+        session=session, operator_id=appointment.operator_id, site_id=appointment.site_id
+    )
+    return PublicBooking(choice=choice, appointment=appointment, time_zone=time_zone)
+
+
+def ask_to_be_called_back(
+    *,
+    session: Session,
+    ip: str | None,
+    operator_code: str,
+    person: Mapping[str, object],
+    appointment_type_id: int | None = None,
+    site_id: int | None = None,
+    mode: str | None = None,
+    robot: bool = False,
+) -> Operator:
+    """Nothing free online: counted like a booking, then the request lands in the triage
+    queue (request_callback), unless a robot asks. Returns the operator asked."""
+    _count_public_request(session, via="online", ip=ip, person=person)
+    operator = operator_by_code(session=session, code=operator_code)
+    if not robot:
+        request_callback(
+            session=session,
+            operator_id=operator.id,
+            person=booking_person(person),
+            appointment_type_id=appointment_type_id,
+            site_id=site_id,
+            mode=mode,
+        )
+    return operator
