@@ -28,6 +28,7 @@ import pytest
 from sqlmodel import func, select
 
 from app.core.config import get_settings
+from app.core.dates import local_today
 from app.core.files import Upload
 from app.core.security import create_api_token
 from app.core.storage import get_storage, sha256_of
@@ -58,6 +59,7 @@ from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import StaffUser
 from app.models.triage import TriageCreate, TriageRequest
+from app.services.cases.lifecycle import case_time_zone
 from app.services.cases.triage import create_request
 from app.services.control.proof_catalogue import create_kind
 from app.services.deliverables.action_plan import add_step
@@ -65,7 +67,7 @@ from app.services.deliverables.attachments import add_attachment
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.deliverables.sharing import share_version
 from app.services.referrals.partners import create_partner
-from app.services.referrals.workflow import local_today, propose_referral
+from app.services.referrals.workflow import propose_referral
 from tests.app_routes import api_routes
 from tests.factories import (
     log_in,
@@ -391,7 +393,7 @@ def refer(session, counsellor, case, partner, code: str, *, send_now=False) -> R
         purpose=f"Orientation confidentielle {code}",
         shared_information=f"Partage confidentiel {code}",
         consent=True,
-        follow_up_on=local_today(session, case),
+        follow_up_on=local_today(case_time_zone(session, case)),
         send_now=send_now,
     )
     return propose_referral(session=session, actor=counsellor, case_id=case.id, data=data)

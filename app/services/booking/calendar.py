@@ -17,6 +17,7 @@ from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
 from app.services.access.scope import load_owned, operator_of, owned_by
+from app.services.admin.operators import time_zone_of
 from app.services.admin.staff import Colleague, list_colleagues
 from app.services.booking.reservations import book_appointment
 from app.services.booking.slots import free_slots, slot_times
@@ -131,10 +132,6 @@ class CalendarView:
         return f"{day_label(self.day).capitalize()} — {who}"
 
 
-def _zone_of(session: Session, operator_id: int, site: Site | None) -> str:
-    return site.time_zone if site else session.get(Operator, operator_id).time_zone
-
-
 def _utc_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone).astimezone(UTC)
@@ -162,7 +159,9 @@ def load_calendar(
         counsellor = None  # the whole site
     else:
         counsellor = actor
-    time_zone = _zone_of(session, operator_id, site)
+    time_zone = time_zone_of(
+        session=session, operator_id=operator_id, site_id=site.id if site else None
+    )
     zone = ZoneInfo(time_zone)
     today = (now or utcnow()).astimezone(zone).date()
     day = day or today
@@ -341,8 +340,11 @@ def mark_attendance(
         label = STATUS_LABELS.get(appointment.status, appointment.status).lower()
         raise Conflict(f"Ce rendez-vous est déjà marqué « {label} ».")
     now = now or utcnow()
-    site = session.get(Site, appointment.site_id) if appointment.site_id else None
-    zone = ZoneInfo(_zone_of(session, appointment.operator_id, site))
+    zone = ZoneInfo(
+        time_zone_of(
+            session=session, operator_id=appointment.operator_id, site_id=appointment.site_id
+        )
+    )
     if appointment.starts_at.astimezone(zone).date() > now.astimezone(zone).date():
         raise Conflict("Ce rendez-vous est à venir : il se marque le jour même ou après.")
     if status == "honoured" and appointment.starts_at > now:
@@ -557,7 +559,9 @@ def load_case_booking(
     if site is None and case.site_id:
         site = next((s for s in sites if s.id == case.site_id), None)
     mode = mode if mode in MODE_LABELS else None
-    time_zone = _zone_of(session, operator_id, site)
+    time_zone = time_zone_of(
+        session=session, operator_id=operator_id, site_id=site.id if site else None
+    )
     zone = ZoneInfo(time_zone)
     slots: list[SlotChoice] = []
     if kind is not None and mode is not None and mode in kind.modes.split():

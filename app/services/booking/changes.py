@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core.dates import to_local
+from app.core.dates import local_today
 from app.core.errors import Conflict, NotFound
 from app.core.security import InvalidToken, read_link_token
 from app.models.appointments import Appointment, AppointmentType
@@ -122,7 +122,7 @@ def next_free_slots(
     """The earliest free starts of the same type, mode and site (other than the current one)."""
     now = now or utcnow()
     appointment, kind = details.appointment, details.appointment_type
-    today = to_local(now, details.time_zone).date()
+    today = local_today(details.time_zone, now=now)
     slots = free_slots(
         session=session,
         appointment_type=kind,

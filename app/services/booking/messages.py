@@ -21,6 +21,7 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
+from app.services.admin.operators import time_zone_of
 from app.services.booking.calendar_files import appointment_ics, appointment_place
 from app.services.messaging.outbox import queue_email
 
@@ -66,7 +67,9 @@ def appointment_details(*, session: Session, appointment: Appointment) -> Appoin
         operator=operator,
         beneficiary=session.get(Beneficiary, appointment.beneficiary_id),
         counsellor_name=counsellor.full_name if counsellor else "",
-        time_zone=site.time_zone if site else operator.time_zone,
+        time_zone=time_zone_of(
+            session=session, operator_id=operator.id, site_id=appointment.site_id
+        ),
     )
 
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from sqlmodel import Session, func, select
 
-from app.core.dates import to_local
+from app.core.dates import local_today
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
@@ -57,18 +57,13 @@ def load_plan(
 ) -> PlanView:
     """The plan as the case page shows it; `today` defaults to the case's local date."""
     case = get_case(session=session, actor=actor, case_id=case_id)
-    today = today or local_today(session, case)
+    today = today or local_today(case_time_zone(session, case))
     rows = [StepRow(step, is_overdue(step, today)) for step in _steps_of(session, case.id)]
     return PlanView(case=case, rows=rows)
 
 
 def is_overdue(step: ActionStep, today: date) -> bool:
     return step.due_on is not None and step.due_on < today and step.status not in _SETTLED
-
-
-def local_today(session: Session, case: Case) -> date:
-    """Today where the case is followed: its site's time zone, else its operator's."""
-    return to_local(utcnow(), case_time_zone(session, case)).date()
 
 
 def plan_snapshot(steps: list[ActionStep]) -> list[dict]:
@@ -93,7 +88,7 @@ def add_step(
 ) -> ActionStep:
     """Append a step at the end of the plan."""
     case = _open_case_for_update(session, actor, case_id)
-    _check_due_on(data.due_on, local_today(session, case))
+    _check_due_on(data.due_on, local_today(case_time_zone(session, case)))
     last = session.exec(
         select(func.max(ActionStep.position)).where(ActionStep.case_id == case.id)
     ).one()
@@ -113,7 +108,7 @@ def update_step(
     """Replace what a step says (the inline status change sends the other fields unchanged)."""
     case = _open_case_for_update(session, actor, case_id)
     step = _step_of(session, actor, case, step_id)
-    _check_due_on(data.due_on, local_today(session, case))
+    _check_due_on(data.due_on, local_today(case_time_zone(session, case)))
     for name, value in _columns(data).items():
         setattr(step, name, value)
     step.updated_at = utcnow()

@@ -10,14 +10,14 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.deliverables import Deliverable, DeliverableVersion
-from app.models.operators import Operator, Site
+from app.models.operators import Site
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
 from app.services.admin.catalogue import list_units
 from app.services.admin.staff import Colleague, list_colleagues
 from app.services.booking.calendar import CaseBooking, load_case_booking
 from app.services.cases.episodes import missing_predecessor
-from app.services.cases.lifecycle import get_case
+from app.services.cases.lifecycle import case_time_zone, get_case
 from app.services.control.proofs import EpisodeProofs, proof_status_for_episodes
 from app.services.deliverables.action_plan import PlanView, load_plan
 from app.services.deliverables.attachments import AttachmentPanel, attachment_panel
@@ -111,7 +111,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         referent=staff_by_id.get(case.referent_id)
         or (session.get(StaffUser, case.referent_id) if case.referent_id else None),
         site=site,
-        time_zone=site.time_zone if site else session.get(Operator, case.operator_id).time_zone,
+        time_zone=case_time_zone(session, case),
         units=units,
         episodes=episodes,
         running=[e for e in episodes if e.ended_at is None],

@@ -9,20 +9,19 @@ from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
 from app.core.config import get_settings
-from app.core.dates import to_local
-from app.models.base import utcnow
+from app.core.dates import local_today
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
 from app.models.fields import display_phone
 from app.models.nomenclatures import PartnerType, ReferralOutcome, ReferralStatus
-from app.models.operators import Operator
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.staff import StaffUser
 from app.services.access.scope import operator_of, owned_by
+from app.services.admin.operators import time_zone_of
 from app.services.cases.lifecycle import case_time_zone, get_case
 from app.services.referrals.messages import SUBJECT_START, referral_id_in_subject
-from app.services.referrals.workflow import FINAL, counsellor_targets, get_referral, local_today
+from app.services.referrals.workflow import FINAL, counsellor_targets, get_referral
 
 S = ReferralStatus
 
@@ -92,7 +91,7 @@ def referrals_of_case(
 ) -> list[ReferralRow]:
     """The case's referrals, newest first, with partner, events (oldest first) and last e-mail."""
     case = get_case(session=session, actor=actor, case_id=case_id)
-    today = today or local_today(session, case)
+    today = today or local_today(case_time_zone(session, case))
     pairs = session.exec(
         select(Referral, Partner)
         .join(Partner, col(Partner.id) == Referral.partner_id)
@@ -326,10 +325,7 @@ def _followed_scope(actor: StaffUser) -> list:
 
 def operator_today(*, session: Session, actor: StaffUser) -> date:
     """Today in the actor's operator's time zone: when a follow-up date has come."""
-    time_zone = session.exec(
-        select(Operator.time_zone).where(owned_by(Operator, operator_of(actor)))
-    ).one()
-    return to_local(utcnow(), time_zone).date()
+    return local_today(time_zone_of(session=session, operator_id=operator_of(actor)))
 
 
 # ---- reports and deliverables -------------------------------------------------------------

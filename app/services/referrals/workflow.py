@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
-from app.core.dates import to_local
+from app.core.dates import local_today
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
@@ -194,7 +194,7 @@ def _proposal_errors(session, actor, case, data: ReferralCreate) -> dict[str, st
         errors["send_now"] = NO_EMAIL
     if not data.consent:  # the schema already refuses it; a constructed model might not
         errors["consent"] = CONSENT_REQUIRED
-    follow_up = _follow_up_error(data.follow_up_on, local_today(session, case))
+    follow_up = _follow_up_error(data.follow_up_on, local_today(case_time_zone(session, case)))
     if follow_up:
         errors["follow_up_on"] = follow_up
     return errors
@@ -215,11 +215,6 @@ def _follow_up_error(day: date | None, today: date) -> str | None:
     if day > today + timedelta(days=366):
         return "La date de relance doit tomber dans l'année qui vient"
     return None
-
-
-def local_today(session: Session, case: Case) -> date:
-    """Today where the case is followed (its site's time zone, else its operator's)."""
-    return to_local(utcnow(), case_time_zone(session, case)).date()
 
 
 # ---- counsellor actions -------------------------------------------------------------------
