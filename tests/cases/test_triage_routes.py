@@ -148,7 +148,7 @@ def test_a_nul_character_in_the_global_search_finds_nobody(client, session):
 
 def test_a_long_queue_says_how_many_wait_beyond_the_oldest_shown(client, session, monkeypatch):
     user, _ = setup_counsellor(client, session)
-    monkeypatch.setattr("app.routes.cases.triage.queue", partial(queue, limit=2))
+    monkeypatch.setattr("app.services.cases.views.queue", partial(queue, limit=2))
     for name in ("Anne", "Bruno", "Chloé"):
         person = make_beneficiary(session, user, first_name=name)
         session.add(

@@ -18,7 +18,7 @@ from app.models.cases import (
     InteractionPublic,
     ReferentChange,
 )
-from app.models.catalogue import ServiceUnit, ServiceUnitPublic
+from app.models.catalogue import ServiceUnitPublic
 from app.models.triage import TriageCreate, TriageOpenCase, TriagePublic, TriageRedirect
 from app.services.admin.catalogue import list_units
 from app.services.cases import beneficiaries, episodes, interactions, triage
@@ -40,11 +40,6 @@ router = new_router(prefix="/api/v1", tags=["dossiers"], responses=API_ERRORS)
 class StartedEpisode(BaseModel):
     episode: EpisodePublic
     warnings: list[str]
-
-
-def _episode_out(session, episode) -> EpisodePublic:
-    unit = session.get(ServiceUnit, episode.unit_id)
-    return EpisodePublic.model_validate({**episode.model_dump(), "unit_code": unit.code})
 
 
 @router.get("/units", response_model=list[ServiceUnitPublic])
@@ -125,8 +120,7 @@ def post_reopen(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
 
 @router.get("/cases/{case_id}/episodes", response_model=list[EpisodePublic])
 def get_episodes(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
-    found = episodes.episodes_of_case(session=session, actor=user, case_id=case_id)
-    return [_episode_out(session, e) for e in found]
+    return episodes.public_episodes_of_case(session=session, actor=user, case_id=case_id)
 
 
 @router.post("/cases/{case_id}/episodes", response_model=StartedEpisode, status_code=201)
@@ -135,13 +129,14 @@ def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data:
     episode, warnings = episodes.start_episode(
         session=session, actor=user, case_id=case_id, data=data
     )
-    return StartedEpisode(episode=_episode_out(session, episode), warnings=warnings)
+    public = episodes.episode_public(session=session, episode=episode)
+    return StartedEpisode(episode=public, warnings=warnings)
 
 
 @router.post("/episodes/{episode_id}/end", response_model=EpisodePublic)
 def post_episode_end(session: SessionDep, user: ApiCaseWorker, episode_id: RowId, data: EpisodeEnd):
     episode = episodes.end_episode(session=session, actor=user, episode_id=episode_id, data=data)
-    return _episode_out(session, episode)
+    return episodes.episode_public(session=session, episode=episode)
 
 
 @router.get("/cases/{case_id}/interactions", response_model=list[InteractionPublic])

@@ -6,8 +6,8 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Conflict, Invalid
 from app.models.beneficiaries import BeneficiaryUpdate
 from app.models.bounds import RowId
-from app.services.cases.beneficiaries import get_beneficiary, update_beneficiary
-from app.services.cases.lifecycle import cases_of_beneficiary
+from app.services.cases import views
+from app.services.cases.beneficiaries import update_beneficiary
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import render
@@ -17,15 +17,13 @@ router = new_router(prefix="/beneficiaries", include_in_schema=False)
 
 
 def _page(request, session, user, beneficiary_id, *, form=None, errors=None, status_code=200):
-    beneficiary = get_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id)
+    page = views.beneficiary_page(session=session, actor=user, beneficiary_id=beneficiary_id)
     return render(
         request,
         "cases/beneficiaries/detail.html",
         {
-            "beneficiary": beneficiary,
-            "cases": cases_of_beneficiary(
-                session=session, actor=user, beneficiary_id=beneficiary_id
-            ),
+            "beneficiary": page.beneficiary,
+            "cases": page.cases,
             "form": form or {},
             "errors": errors or {},
         },

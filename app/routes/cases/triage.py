@@ -9,19 +9,9 @@ from app.core.errors import Conflict, Invalid
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.bounds import OptionalRowId, RowId
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
-from app.services.admin.operators import get_operator, list_sites
-from app.services.admin.staff import list_colleagues
-from app.services.booking.calendar import appointments_of_request
-from app.services.cases.beneficiaries import get_beneficiary, search_beneficiaries
-from app.services.cases.triage import (
-    create_request,
-    get_request,
-    open_case_from_request,
-    queue,
-    queue_size,
-    redirect_request,
-    suggest_redirection,
-)
+from app.services.admin.operators import time_zone_of
+from app.services.cases import views
+from app.services.cases.triage import create_request, open_case_from_request, redirect_request
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import form_errors, parse_form, parse_value
 from app.web.rendering import render
@@ -32,32 +22,25 @@ router = new_router(prefix="/triage", include_in_schema=False)
 
 @router.get("")
 def triage_queue(request: Request, session: SessionDep, user: CaseWorker, mine: bool = False):
+    found = views.triage_queue(session=session, actor=user, mine_only=mine)
     return render(
         request,
         "cases/triage/queue.html",
-        {
-            "items": queue(session=session, actor=user, mine_only=mine),
-            "total": queue_size(session=session, actor=user, mine_only=mine),
-            "mine": mine,
-        },
+        {"items": found.items, "total": found.total, "mine": mine},
     )
 
 
 def _intake_page(request, session, user, *, q="", beneficiary_id=None, form=None, errors=None):
-    chosen = (
-        get_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id)
-        if beneficiary_id
-        else None
-    )
+    found = views.intake(session=session, actor=user, query=q, beneficiary_id=beneficiary_id)
     return render(
         request,
         "cases/triage/new.html",
         {
             "q": q,
-            "matches": search_beneficiaries(session=session, actor=user, query=q) if q else [],
-            "chosen": chosen,
-            "sites": list_sites(session=session, operator_id=user.operator_id),
-            "colleagues": list_colleagues(session=session, operator_id=user.operator_id),
+            "matches": found.matches,
+            "chosen": found.chosen,
+            "sites": found.sites,
+            "colleagues": found.colleagues,
             "form": form or {},
             "errors": errors or {},
         },
@@ -96,7 +79,7 @@ def _parse_intake(form, time_zone: str) -> tuple[TriageCreate, BeneficiaryCreate
 
 @router.post("/new")
 def take_request(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
-    time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
+    time_zone = time_zone_of(session=session, operator_id=user.operator_id)  # of the form
     try:
         data, person = _parse_intake(form, time_zone)
         item = create_request(session=session, actor=user, data=data, person=person)
@@ -119,21 +102,17 @@ def take_request(request: Request, session: SessionDep, user: CaseWorker, form: 
 
 
 def _request_page(request, session, user, request_id, *, form=None, errors=None):
-    item = get_request(session=session, actor=user, request_id=request_id)
+    page = views.request_page(session=session, actor=user, request_id=request_id)
     return render(
         request,
         "cases/triage/detail.html",
         {
-            "item": item,
-            "beneficiary": get_beneficiary(
-                session=session, actor=user, beneficiary_id=item.beneficiary_id
-            ),
-            "suggestion": suggest_redirection(item.cep_situation),
-            "appointments": appointments_of_request(
-                session=session, actor=user, request_id=item.id
-            ),
-            "sites": list_sites(session=session, operator_id=user.operator_id),
-            "colleagues": list_colleagues(session=session, operator_id=user.operator_id),
+            "item": page.item,
+            "beneficiary": page.beneficiary,
+            "suggestion": page.suggestion,
+            "appointments": page.appointments,
+            "sites": page.sites,
+            "colleagues": page.colleagues,
             "form": form or {},
             "errors": errors or {},
         },

@@ -11,11 +11,10 @@ from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCre
 from app.services.cases.episodes import end_episode, start_episode
 from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import (
-    case_time_zone,
     change_referent,
     close_case,
-    get_case,
     reopen_case,
+    time_zone_of_case,
 )
 from app.services.desk.case_page import load_case_view
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
@@ -66,11 +65,6 @@ def _act(request, session, user, case_id, form, action: str, perform):
     return RedirectResponse(f"/cases/{case_id}", status_code=303)
 
 
-def _time_zone(session, user, case_id) -> str:
-    """The case's time zone alone: building the whole case view for it doubled the work."""
-    return case_time_zone(session, get_case(session=session, actor=user, case_id=case_id))
-
-
 @router.get("/{case_id}")
 def case_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
     return _page(request, session, user, case_id)
@@ -108,7 +102,8 @@ def end_unit(
 def add_interaction(
     request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
 ):
-    time_zone = _time_zone(session, user, case_id)
+    # The case's time zone alone: building the whole case view for it doubled the work.
+    time_zone = time_zone_of_case(session=session, actor=user, case_id=case_id)
 
     def perform(form):
         data = parse_form(InteractionCreate, form, datetimes=("occurred_at",), time_zone=time_zone)

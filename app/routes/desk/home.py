@@ -9,15 +9,7 @@ from fastapi.responses import RedirectResponse
 from app.core.config import get_settings
 from app.models.bounds import PageNumber
 from app.models.nomenclatures import Role
-from app.services.cases.beneficiaries import search_beneficiaries
-from app.services.cases.lifecycle import find_cases, my_case_counts, my_idle_cases, my_open_cases
-from app.services.cases.triage import queue, queue_size
-from app.services.referrals.views import (
-    awaiting_answer,
-    follow_up_counts,
-    follow_up_due,
-    operator_today,
-)
+from app.services.desk import home as desk
 from app.web.deps import CaseWorker, CurrentStaff, SessionDep
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -36,23 +28,27 @@ def home(request: Request, session: SessionDep, user: CurrentStaff):
         return RedirectResponse("/rapports/national", status_code=303)  # their only page
     if not user.sees_cases:
         return render(request, "desk/home/no_cases.html", {})
-    today = operator_today(session=session, actor=user)
-    first = {"session": session, "actor": user, "limit": HOME_ROWS}
+    found = desk.home(session=session, actor=user, rows=HOME_ROWS)
     return render(
         request,
         "desk/home/home.html",
         {
-            "open_cases": my_open_cases(**first),
-            "idle_cases": my_idle_cases(**first),
-            "case_counts": my_case_counts(session=session, actor=user),
-            "triage_queue": queue(**first, mine_only=True),
-            "triage_total": queue_size(session=session, actor=user, mine_only=True),
-            "referrals_awaiting": awaiting_answer(**first),
-            "referrals_due": follow_up_due(**first, today=today),
-            "referral_counts": follow_up_counts(session=session, actor=user, today=today),
+            "open_cases": found.open_cases,
+            "idle_cases": found.idle_cases,
+            "case_counts": found.case_counts,
+            "triage_queue": found.triage_queue,
+            "triage_total": found.triage_total,
+            "referrals_awaiting": found.referrals_awaiting,
+            "referrals_due": found.referrals_due,
+            "referral_counts": found.referral_counts,
             "idle_days": get_settings().idle_case_days,
         },
     )
+
+
+def first_row(page: int) -> int:
+    """How many lines come before page `page` (from 1)."""
+    return (page - 1) * PAGE_ROWS
 
 
 @dataclass(frozen=True)
@@ -64,7 +60,7 @@ class Pager:
 
     @property
     def offset(self) -> int:
-        return (self.number - 1) * PAGE_ROWS
+        return first_row(self.number)
 
     @property
     def count(self) -> int:
@@ -91,14 +87,14 @@ def _list_page(request, *, title, path, pager, rows, empty, table, date_kind="")
 def my_open_cases_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    pager = Pager(page, my_case_counts(session=session, actor=user).open)
-    rows = my_open_cases(session=session, actor=user, offset=pager.offset, limit=PAGE_ROWS)
+    offset = first_row(page)
+    found = desk.open_cases_page(session=session, actor=user, offset=offset, limit=PAGE_ROWS)
     return _list_page(
         request,
         title="Mes dossiers ouverts",
         path="/mes-dossiers",
-        pager=pager,
-        rows=rows,
+        pager=Pager(page, found.total),
+        rows=found.rows,
         empty="Aucun dossier ouvert.",
         table="cases",
     )
@@ -108,14 +104,14 @@ def my_open_cases_page(
 def my_idle_cases_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    pager = Pager(page, my_case_counts(session=session, actor=user).idle)
-    rows = my_idle_cases(session=session, actor=user, offset=pager.offset, limit=PAGE_ROWS)
+    offset = first_row(page)
+    found = desk.idle_cases_page(session=session, actor=user, offset=offset, limit=PAGE_ROWS)
     return _list_page(
         request,
         title=f"Dossiers sans activité depuis {get_settings().idle_case_days} jours ou plus",
         path="/mes-dossiers/sans-activite",
-        pager=pager,
-        rows=rows,
+        pager=Pager(page, found.total),
+        rows=found.rows,
         empty="Aucun dossier en sommeil.",
         table="cases",
     )
@@ -125,17 +121,14 @@ def my_idle_cases_page(
 def referrals_due_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    today = operator_today(session=session, actor=user)
-    pager = Pager(page, follow_up_counts(session=session, actor=user, today=today).due)
-    rows = follow_up_due(
-        session=session, actor=user, today=today, offset=pager.offset, limit=PAGE_ROWS
-    )
+    offset = first_row(page)
+    found = desk.referrals_due_page(session=session, actor=user, offset=offset, limit=PAGE_ROWS)
     return _list_page(
         request,
         title="Orientations à relancer",
         path="/mes-orientations/a-relancer",
-        pager=pager,
-        rows=rows,
+        pager=Pager(page, found.total),
+        rows=found.rows,
         empty="Aucune orientation à relancer aujourd'hui.",
         table="referrals",
         date_kind="follow_up",
@@ -146,14 +139,16 @@ def referrals_due_page(
 def referrals_awaiting_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    pager = Pager(page, follow_up_counts(session=session, actor=user).awaiting)
-    rows = awaiting_answer(session=session, actor=user, offset=pager.offset, limit=PAGE_ROWS)
+    offset = first_row(page)
+    found = desk.referrals_awaiting_page(
+        session=session, actor=user, offset=offset, limit=PAGE_ROWS
+    )
     return _list_page(
         request,
         title="Orientations en attente de réponse du partenaire",
         path="/mes-orientations/en-attente",
-        pager=pager,
-        rows=rows,
+        pager=Pager(page, found.total),
+        rows=found.rows,
         empty="Aucune orientation en attente de réponse.",
         table="referrals",
         date_kind="sent",
@@ -167,11 +162,10 @@ def search(
     user: CurrentStaff,
     q: Annotated[str, Query(max_length=100)] = "",
 ):
-    people = search_beneficiaries(session=session, actor=user, query=q) if q.strip() else []
-    cases = find_cases(session=session, actor=user, reference=q) if len(q.strip()) >= 3 else []
+    found = desk.search(session=session, actor=user, text=q)
     return render(
         request,
         "desk/home/search.html",
-        {"q": q, "people": people, "cases": cases},
+        {"q": q, "people": found.people, "cases": found.cases},
         fragment="desk/home/_partials/search_results.html",
     )

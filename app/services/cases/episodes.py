@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
-from app.models.cases import Case, Episode, EpisodeEnd, EpisodeStart
+from app.models.cases import Case, Episode, EpisodeEnd, EpisodePublic, EpisodeStart
 from app.models.catalogue import ServiceUnit
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned
@@ -98,3 +98,16 @@ def episodes_of_case(*, session: Session, actor: StaffUser, case_id: int) -> lis
     case = get_case(session=session, actor=actor, case_id=case_id)
     statement = select(Episode).where(Episode.case_id == case.id).order_by(Episode.started_at)
     return list(session.exec(statement))
+
+
+def episode_public(*, session: Session, episode: Episode) -> EpisodePublic:
+    """An episode as the API gives it, with its unit's code."""
+    unit = session.get(ServiceUnit, episode.unit_id)
+    return EpisodePublic.model_validate({**episode.model_dump(), "unit_code": unit.code})
+
+
+def public_episodes_of_case(
+    *, session: Session, actor: StaffUser, case_id: int
+) -> list[EpisodePublic]:
+    found = episodes_of_case(session=session, actor=actor, case_id=case_id)
+    return [episode_public(session=session, episode=episode) for episode in found]

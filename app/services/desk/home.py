@@ -1,0 +1,109 @@
+"""What the counsellor's home shows — the first lines of their cases, triage queue and
+referrals to follow up — the whole lists it opens onto, one page at a time, and the search."""
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from app.models.beneficiaries import Beneficiary
+from app.models.staff import StaffUser
+from app.services.cases.beneficiaries import search_beneficiaries
+from app.services.cases.lifecycle import (
+    CaseRow,
+    MyCaseCounts,
+    find_cases,
+    my_case_counts,
+    my_idle_cases,
+    my_open_cases,
+)
+from app.services.cases.triage import queue, queue_size
+from app.services.referrals.views import (
+    FollowUpCounts,
+    FollowUpRow,
+    awaiting_answer,
+    follow_up_counts,
+    follow_up_due,
+    operator_today,
+)
+
+
+@dataclass
+class Home:
+    open_cases: list[CaseRow]
+    idle_cases: list[CaseRow]
+    case_counts: MyCaseCounts
+    triage_queue: list
+    triage_total: int
+    referrals_awaiting: list[FollowUpRow]
+    referrals_due: list[FollowUpRow]
+    referral_counts: FollowUpCounts
+
+
+def home(*, session: Session, actor: StaffUser, rows: int) -> Home:
+    """The first `rows` lines of each list, the most urgent ones, and how many there are."""
+    today = operator_today(session=session, actor=actor)
+    first = {"session": session, "actor": actor, "limit": rows}
+    return Home(
+        open_cases=my_open_cases(**first),
+        idle_cases=my_idle_cases(**first),
+        case_counts=my_case_counts(session=session, actor=actor),
+        triage_queue=queue(**first, mine_only=True),
+        triage_total=queue_size(session=session, actor=actor, mine_only=True),
+        referrals_awaiting=awaiting_answer(**first),
+        referrals_due=follow_up_due(**first, today=today),
+        referral_counts=follow_up_counts(session=session, actor=actor, today=today),
+    )
+
+
+@dataclass
+class ListPage:
+    """One page of a whole list, and how many lines the list has."""
+
+    rows: list
+    total: int
+
+
+def open_cases_page(*, session: Session, actor: StaffUser, offset: int, limit: int) -> ListPage:
+    return ListPage(
+        rows=my_open_cases(session=session, actor=actor, offset=offset, limit=limit),
+        total=my_case_counts(session=session, actor=actor).open,
+    )
+
+
+def idle_cases_page(*, session: Session, actor: StaffUser, offset: int, limit: int) -> ListPage:
+    return ListPage(
+        rows=my_idle_cases(session=session, actor=actor, offset=offset, limit=limit),
+        total=my_case_counts(session=session, actor=actor).idle,
+    )
+
+
+def referrals_due_page(*, session: Session, actor: StaffUser, offset: int, limit: int) -> ListPage:
+    today = operator_today(session=session, actor=actor)
+    return ListPage(
+        rows=follow_up_due(session=session, actor=actor, today=today, offset=offset, limit=limit),
+        total=follow_up_counts(session=session, actor=actor, today=today).due,
+    )
+
+
+def referrals_awaiting_page(
+    *, session: Session, actor: StaffUser, offset: int, limit: int
+) -> ListPage:
+    return ListPage(
+        rows=awaiting_answer(session=session, actor=actor, offset=offset, limit=limit),
+        total=follow_up_counts(session=session, actor=actor).awaiting,
+    )
+
+
+@dataclass
+class Found:
+    people: list[Beneficiary]
+    cases: list[CaseRow]
+
+
+def search(*, session: Session, actor: StaffUser, text: str) -> Found:
+    """People by name, e-mail or phone; cases by reference, from three characters on."""
+    typed = text.strip()
+    return Found(
+        people=search_beneficiaries(session=session, actor=actor, query=text) if typed else [],
+        cases=find_cases(session=session, actor=actor, reference=text) if len(typed) >= 3 else [],
+    )
