@@ -9,13 +9,12 @@ from fastapi.responses import RedirectResponse
 
 from app.core.errors import Conflict, Invalid
 from app.models.bounds import Moment
-from app.services.access.rate_limits import check_slot_listing
 from app.services.booking.changes import (
     SlotTaken,
     can_change,
-    cancel_appointment,
-    move_appointment,
-    next_free_slots,
+    cancel_by_link,
+    move_by_link,
+    move_choices,
     open_by_link,
     too_late_message,
 )
@@ -68,48 +67,47 @@ def manage(request: Request, session: SessionDep, token: str, fait: str = ""):
 
 @router.post("/{token}/annuler")
 def cancel(request: Request, session: SessionDep, token: str):
-    details = open_by_link(session=session, token=token)
     try:
-        cancel_appointment(session=session, appointment_id=details.appointment.id)
+        cancel_by_link(session=session, token=token)
     except Conflict as exc:
+        details = open_by_link(session=session, token=token)
         return _manage_page(request, details, token, error=exc.message, status_code=409)
     return _private(RedirectResponse(f"/rendez-vous/gerer/{token}?fait=annule", status_code=303))
 
 
 @router.get("/{token}/deplacer")
 def choose_slot(request: Request, session: SessionDep, token: str):
-    check_slot_listing(session=session, ip=client_address(request))
-    details = open_by_link(session=session, token=token)
-    if not can_change(details):
-        return _manage_page(request, details, token)
-    return _move_page(request, details, token, next_free_slots(session=session, details=details))
+    choices = move_choices(session=session, token=token, ip=client_address(request))
+    if choices.slots is None:
+        return _manage_page(request, choices.details, token)
+    return _move_page(request, choices.details, token, choices.slots)
 
 
 @router.post("/{token}/deplacer")
 def move(request: Request, session: SessionDep, token: str, start: Annotated[str, Form()] = ""):
-    # A refused move lists the free slots again: counted as a listing.
-    check_slot_listing(session=session, ip=client_address(request))
-    details = open_by_link(session=session, token=token)
     try:
-        chosen = _parse_start(start)
-        move_appointment(session=session, appointment_id=details.appointment.id, start=chosen)
+        move_by_link(
+            session=session, token=token, ip=client_address(request), start=_offered(start)
+        )
     except SlotTaken as exc:
+        details = open_by_link(session=session, token=token)
         return _move_page(
             request, details, token, exc.next_slots, error=exc.message, status_code=409
         )
     except Invalid as exc:
-        slots = next_free_slots(session=session, details=details)
+        again = move_choices(session=session, token=token, ip=None, even_if_too_late=True)
         return _move_page(
-            request, details, token, slots, error=exc.fields["start"], status_code=422
+            request, again.details, token, again.slots, error=exc.fields["start"], status_code=422
         )
     except Conflict as exc:
+        details = open_by_link(session=session, token=token)
         return _manage_page(request, details, token, error=exc.message, status_code=409)
     return _private(RedirectResponse(f"/rendez-vous/gerer/{token}?fait=deplace", status_code=303))
 
 
-def _parse_start(value: str) -> datetime:
-    """One of the offered starts, with its offset; anything else was not offered."""
+def _offered(value: str) -> datetime | None:
+    """One of the offered starts, with its offset; None for anything else (never offered)."""
     try:
         return parse_value(Moment, value, name="start")
     except Invalid:
-        raise Invalid({"start": "Choisissez un des horaires proposés."}) from None
+        return None

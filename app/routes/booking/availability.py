@@ -9,8 +9,7 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Invalid
 from app.models.appointments import AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit
 from app.models.bounds import OptionalRowId, RowId
-from app.services.admin.catalogue import list_units
-from app.services.admin.operators import get_operator, list_sites
+from app.services.admin.operators import time_zone_of
 from app.services.booking.availability import (
     create_absence,
     create_opening,
@@ -18,10 +17,10 @@ from app.services.booking.availability import (
     delete_absence,
     delete_opening,
     get_type,
-    list_absences,
-    list_counsellors,
-    list_openings,
-    list_types,
+    planning,
+    require_planner,
+    require_type_admin,
+    types_with_units,
     update_type,
 )
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
@@ -71,7 +70,8 @@ _TYPE_DEFAULTS = {
 
 
 def _types_page(request, session, user, *, editing=None, form=None, errors=None, saved=None):
-    types = list_types(session=session, actor=user)
+    page = types_with_units(session=session, actor=user)
+    types = page.types
     return render(
         request,
         "booking/availability/types.html",
@@ -79,7 +79,7 @@ def _types_page(request, session, user, *, editing=None, form=None, errors=None,
             "types": types,
             "values": {kind.id: _type_as_typed(kind) for kind in types},
             "defaults": _TYPE_DEFAULTS,
-            "units": list_units(session=session),
+            "units": page.units,
             "mode_labels": mode_labels,
             "editing": editing,
             "form": form or {},
@@ -98,7 +98,7 @@ def types_page(
 
 @router.post("/admin/motifs")
 def add_type(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
-    list_types(session=session, actor=user)  # 403 before any form error
+    require_type_admin(user)  # 403 before any form error
     form = _submitted(form)
     try:
         data = parse_form(AppointmentTypeEdit, form)
@@ -132,18 +132,18 @@ _SAVED = {
 
 
 def _planning_page(request, session, user, *, editing=None, form=None, errors=None, saved=""):
-    operator = get_operator(session=session, operator_id=user.operator_id)
+    page = planning(session=session, actor=user)
     return render(
         request,
         "booking/availability/planning.html",
         {
-            "openings": list_openings(session=session, actor=user),
-            "absences": list_absences(session=session, actor=user),
-            "counsellors": list_counsellors(session=session, actor=user),
-            "sites": list_sites(session=session, operator_id=user.operator_id),
+            "openings": page.openings,
+            "absences": page.absences,
+            "counsellors": page.counsellors,
+            "sites": page.sites,
             "weekdays": WEEKDAYS,
             "mode_labels": mode_labels,
-            "time_zone": operator.time_zone,
+            "time_zone": page.time_zone,
             "opening_defaults": {"valid_from": date.today().isoformat(), "modes": ["on_site"]},
             "editing": editing,
             "form": form or {},
@@ -160,7 +160,7 @@ def planning_page(request: Request, session: SessionDep, user: CaseWorker, enreg
 
 @router.post("/admin/disponibilites/ouvertures")
 def add_opening(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
-    list_counsellors(session=session, actor=user)  # 403 before any form error
+    require_planner(user)  # 403 before any form error
     form = _submitted(form)
     try:
         data = parse_form(OpeningSlotEdit, form)
@@ -180,9 +180,9 @@ def remove_opening(session: SessionDep, user: CaseWorker, opening_id: RowId):
 
 @router.post("/admin/disponibilites/absences")
 def add_absence(request: Request, session: SessionDep, user: CaseWorker, form: SubmittedForm):
-    list_counsellors(session=session, actor=user)
+    require_planner(user)  # 403 before any form error
     form = dict(form.items())
-    time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
+    time_zone = time_zone_of(session=session, operator_id=user.operator_id)  # of the form
     try:
         data = parse_form(
             AbsenceEdit, form, datetimes=("starts_at", "ends_at"), time_zone=time_zone

@@ -1,30 +1,25 @@
 """Control campaigns: draw a sample, follow its proof pack being built, download it; and the API."""
 
 import logging
-from zoneinfo import ZoneInfo
 
 from fastapi import BackgroundTasks, Request
 from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
 
 from app.core.errors import Invalid, NotFound
 from app.core.storage import CHUNK, get_storage
-from app.models.base import utcnow
 from app.models.bounds import RowId
 from app.models.control import CampaignCreate, CampaignPublic, ControlCampaign
 from app.routes.cases.api import API_ERRORS
-from app.services.admin.operators import get_operator
 from app.services.control.campaigns import (
-    SHOWN_UNITS,
+    campaign_list,
+    campaign_view,
     create_campaign,
     get_campaign,
     pack_filename,
     ready_pack,
-    recent_campaigns,
     requeue_campaign,
-    sampled_units,
 )
 from app.services.control.proof_pack import Bind, build_campaign_pack
-from app.services.reports.ledger import previous_month
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -57,19 +52,17 @@ def _build(bind: Bind, campaign_id: int) -> None:
 @router.get(PAGE)
 def campaigns_page(request: Request, session: SessionDep, user: CaseWorker):
     """Recent campaigns, and the form to draw one (last month by default)."""
-    start, end = previous_month(utcnow().astimezone(ZoneInfo(_time_zone(session, user))).date())
-    form = {"du": start.isoformat(), "au": end.isoformat(), "sample_size": "100"}
-    return _campaigns_page(request, session, user, form=form)
+    return _campaigns_page(request, session, user)
 
 
-def _time_zone(session, user) -> str:
-    return get_operator(session=session, operator_id=user.operator_id).time_zone
-
-
-def _campaigns_page(request, session, user, *, form, errors=None, status_code=200):
+def _campaigns_page(request, session, user, *, form=None, errors=None, status_code=200):
+    found = campaign_list(session=session, actor=user)
+    if form is None:
+        start, end = found.last_month
+        form = {"du": start.isoformat(), "au": end.isoformat(), "sample_size": "100"}
     context = {
-        "time_zone": _time_zone(session, user),
-        "campaigns": recent_campaigns(session=session, actor=user),
+        "time_zone": found.time_zone,
+        "campaigns": found.campaigns,
         "form": form,
         "errors": errors or {},
     }
@@ -98,17 +91,16 @@ def draw_page(
 
 @router.get(PAGE + "/{campaign_id}")
 def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
-    campaign = get_campaign(session=session, actor=user, campaign_id=campaign_id)
-    units = sampled_units(session, campaign, limit=SHOWN_UNITS)
-    context = {"campaign": campaign, "units": units, "time_zone": _time_zone(session, user)}
+    view = campaign_view(session=session, actor=user, campaign_id=campaign_id)
+    context = {"campaign": view.campaign, "units": view.units, "time_zone": view.time_zone}
     return render(request, "control/campaigns/campaign.html", context)
 
 
 @router.get(PAGE + "/{campaign_id}/progression")
 def campaign_progress(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
     """The progress panel alone, polled by the page while the pack is being built."""
-    campaign = get_campaign(session=session, actor=user, campaign_id=campaign_id)
-    context = {"campaign": campaign, "time_zone": _time_zone(session, user)}
+    view = campaign_view(session=session, actor=user, campaign_id=campaign_id, with_units=False)
+    context = {"campaign": view.campaign, "time_zone": view.time_zone}
     return render(request, "control/campaigns/_partials/progress.html", context)
 
 

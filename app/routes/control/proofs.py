@@ -10,19 +10,14 @@ from sqlmodel import SQLModel
 from app.core.errors import Invalid
 from app.models.bounds import OptionalDay, OptionalRowId, RowId
 from app.models.catalogue import DeliverableKindEdit
-from app.models.nomenclatures import Role
-from app.services.admin.catalogue import list_units
-from app.services.admin.operators import get_operator, list_sites
-from app.services.admin.staff import list_colleagues
 from app.services.control.proof_catalogue import (
     KindWithUnits,
     create_kind,
     get_kind,
-    kinds_with_units,
-    requirements_by_unit,
+    kinds_view,
     update_kind,
 )
-from app.services.control.proofs import missing_proofs
+from app.services.control.proofs import ProofFilters, missing_proofs_view
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -52,38 +47,34 @@ class MissingProofFilters(SQLModel):
 
 @router.get("/preuves-manquantes")
 def missing_proofs_page(request: Request, session: SessionDep, user: CaseWorker):
-    rows, total, errors = [], 0, {}
+    filters, errors = None, {}
     try:
-        filters = parse_form(MissingProofFilters, request.query_params)
+        asked = parse_form(MissingProofFilters, request.query_params)
     except Invalid as exc:
         errors = exc.fields
     else:
-        rows, total = missing_proofs(
-            session=session,
-            actor=user,
-            site_id=filters.site,
-            counsellor_id=filters.conseiller,
-            unit_id=filters.unite,
-            started_from=filters.du,
-            started_to=filters.au,
-            ended_only=filters.terminees,
+        filters = ProofFilters(
+            site_id=asked.site,
+            counsellor_id=asked.conseiller,
+            unit_id=asked.unite,
+            started_from=asked.du,
+            started_to=asked.au,
+            ended_only=asked.terminees,
         )
-    own_cases_only = user.role == Role.COUNSELLOR
+    page = missing_proofs_view(session=session, actor=user, filters=filters)
     return render(
         request,
         "control/proofs/missing.html",
         {
-            "rows": rows,
-            "total": total,
+            "rows": page.rows,
+            "total": page.total,
             "form": dict(request.query_params),
             "errors": errors,
-            "own_cases_only": own_cases_only,
-            "sites": list_sites(session=session, operator_id=user.operator_id),
-            "colleagues": []
-            if own_cases_only
-            else list_colleagues(session=session, operator_id=user.operator_id),
-            "units": list_units(session=session),
-            "time_zone": get_operator(session=session, operator_id=user.operator_id).time_zone,
+            "own_cases_only": page.own_cases_only,
+            "sites": page.sites,
+            "colleagues": page.colleagues,
+            "units": page.units,
+            "time_zone": page.time_zone,
         },
         fragment="control/proofs/_partials/missing_results.html",
     )
@@ -104,15 +95,16 @@ def _as_typed(row: KindWithUnits) -> dict:
 
 
 def _kinds_page(request, session, user, *, editing=None, form=None, errors=None, saved=None):
-    kinds = kinds_with_units(session=session, actor=user)
+    page = kinds_view(session=session, actor=user)
+    kinds = page.kinds
     return render(
         request,
         "control/proofs/kinds.html",
         {
             "kinds": kinds,
             "values": {row.kind.id: _as_typed(row) for row in kinds},
-            "units": list_units(session=session),
-            "required": requirements_by_unit(session=session, operator_id=user.operator_id),
+            "units": page.units,
+            "required": page.required,
             "editing": editing,
             "form": form or {},
             "errors": errors or {},

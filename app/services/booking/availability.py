@@ -21,6 +21,8 @@ from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Site
 from app.models.staff import StaffUser
 from app.services.access.scope import get_owned, load_owned, operator_of, owned_by
+from app.services.admin.catalogue import list_units
+from app.services.admin.operators import list_sites, time_zone_of
 
 PLANNER_ROLES = (Role.MANAGER, Role.OPERATOR_ADMIN)
 
@@ -39,7 +41,27 @@ def _require_planner(actor: StaffUser) -> int:
     return operator_id
 
 
+def require_type_admin(actor: StaffUser) -> None:
+    """Refuse anyone but an operator admin, before their form is even read."""
+    _require_admin(actor)
+
+
+def require_planner(actor: StaffUser) -> None:
+    """Refuse anyone but a manager or an operator admin, before their form is even read."""
+    _require_planner(actor)
+
+
 # ---- appointment types ----------------------------------------------------------------------
+
+
+@dataclass
+class TypesWithUnits:
+    types: list[AppointmentType]
+    units: list[ServiceUnit]  # what a motif may count as
+
+
+def types_with_units(*, session: Session, actor: StaffUser) -> TypesWithUnits:
+    return TypesWithUnits(list_types(session=session, actor=actor), list_units(session=session))
 
 
 def list_types(*, session: Session, actor: StaffUser) -> list[AppointmentType]:
@@ -106,6 +128,28 @@ class OpeningRow:
 class AbsenceRow:
     absence: Absence
     counsellor: StaffUser
+
+
+@dataclass
+class Planning:
+    """The planner's page: openings, absences, and what their forms choose from."""
+
+    openings: list[OpeningRow]
+    absences: list[AbsenceRow]
+    counsellors: list[StaffUser]
+    sites: list[Site]
+    time_zone: str  # the operator's: absences are typed in it
+
+
+def planning(*, session: Session, actor: StaffUser) -> Planning:
+    operator_id = _require_planner(actor)
+    return Planning(
+        openings=list_openings(session=session, actor=actor),
+        absences=list_absences(session=session, actor=actor),
+        counsellors=list_counsellors(session=session, actor=actor),
+        sites=list_sites(session=session, operator_id=operator_id),
+        time_zone=time_zone_of(session=session, operator_id=operator_id),
+    )
 
 
 def list_counsellors(*, session: Session, actor: StaffUser) -> list[StaffUser]:

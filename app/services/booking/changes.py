@@ -1,16 +1,18 @@
 """Cancelling and moving a booked appointment, from the beneficiary's link or by staff; each
 change raises the calendar SEQUENCE and queues its notice."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.core.dates import local_today
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import InvalidToken, read_link_token
 from app.models.appointments import Appointment, AppointmentType
 from app.models.base import utcnow
+from app.services.access.rate_limits import check_slot_listing
 from app.services.booking.messages import (
     LINK_PURPOSE,
     AppointmentDetails,
@@ -187,3 +189,40 @@ def _try_move(
         session.refresh(appointment)
         return False
     return True
+
+
+# ---- the beneficiary's link -----------------------------------------------------------------
+
+
+@dataclass
+class MoveChoices:
+    details: AppointmentDetails
+    slots: list[tuple[datetime, datetime, int]] | None  # None: too late to move it online
+
+
+def move_choices(
+    *, session: Session, token: str, ip: str | None, even_if_too_late: bool = False
+) -> MoveChoices:
+    """The free starts a link's appointment may move to, counted as a listing of free slots
+    against `ip` (None: not counted, as when they are shown again after a refused move)."""
+    if ip is not None:
+        check_slot_listing(session=session, ip=ip)
+    details = open_by_link(session=session, token=token)
+    if not even_if_too_late and not can_change(details):
+        return MoveChoices(details, None)
+    return MoveChoices(details, next_free_slots(session=session, details=details))
+
+
+def cancel_by_link(*, session: Session, token: str) -> Appointment:
+    details = open_by_link(session=session, token=token)
+    return cancel_appointment(session=session, appointment_id=details.appointment.id)
+
+
+def move_by_link(*, session: Session, token: str, ip: str, start: datetime | None) -> Appointment:
+    """Move a link's appointment to `start`, one of the starts offered (None: anything else
+    was sent). A refused move lists the free slots again: it counts as a listing, first."""
+    check_slot_listing(session=session, ip=ip)
+    details = open_by_link(session=session, token=token)
+    if start is None:
+        raise Invalid({"start": "Choisissez un des horaires proposés."})
+    return move_appointment(session=session, appointment_id=details.appointment.id, start=start)

@@ -8,10 +8,13 @@ import hashlib
 import math
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
+from app.core.dates import local_today
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid
 from app.models.cases import Case, Episode
@@ -25,7 +28,8 @@ from app.models.control import (
 )
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, owned_by
-from app.services.reports.ledger import delivered_in, ledger_operator
+from app.services.admin.operators import time_zone_of
+from app.services.reports.ledger import delivered_in, ledger_operator, previous_month
 
 DRAW_METHOD = (
     "Unités facturables terminées dans la période, classées par SHA-256 de « graine:identifiant "
@@ -150,6 +154,42 @@ def sampled_units(
         .limit(limit)
     )
     return list(session.exec(statement))
+
+
+@dataclass
+class CampaignList:
+    """The campaigns page: the recent campaigns, and last month to draw a sample from."""
+
+    campaigns: list[ControlCampaign]
+    time_zone: str  # the operator's
+    last_month: tuple[date, date]
+
+
+def campaign_list(*, session: Session, actor: StaffUser) -> CampaignList:
+    operator = ledger_operator(session, actor)
+    time_zone = time_zone_of(session=session, operator_id=operator.id)
+    return CampaignList(
+        campaigns=recent_campaigns(session=session, actor=actor),
+        time_zone=time_zone,
+        last_month=previous_month(local_today(time_zone)),
+    )
+
+
+@dataclass
+class CampaignView:
+    campaign: ControlCampaign
+    time_zone: str  # the operator's
+    units: list[tuple]  # the first SHOWN_UNITS units drawn, when asked for
+
+
+def campaign_view(
+    *, session: Session, actor: StaffUser, campaign_id: int, with_units: bool = True
+) -> CampaignView:
+    """A campaign with the first units of its sample; `with_units=False` for its progress."""
+    campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    units = sampled_units(session, campaign, limit=SHOWN_UNITS) if with_units else []
+    time_zone = time_zone_of(session=session, operator_id=campaign.operator_id)
+    return CampaignView(campaign=campaign, time_zone=time_zone, units=units)
 
 
 def pack_filename(campaign: ControlCampaign) -> str:

@@ -17,6 +17,7 @@ from app.models.fields import search_key
 from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by
+from app.services.admin.catalogue import list_units
 
 # The 2020–2023 market's defaults, given to every new operator; admins change them freely.
 # (code, label, parts included, extra section titles, unit codes it proves)
@@ -130,6 +131,24 @@ def kinds_with_units(*, session: Session, actor: StaffUser) -> list[KindWithUnit
         units_of.setdefault(kind_id, []).append(unit_id)
     kinds = list_kinds(session=session, operator_id=operator_id, active_only=False)
     return [KindWithUnits(kind, sorted(units_of.get(kind.id, []))) for kind in kinds]
+
+
+@dataclass
+class KindsPage:
+    """The admin's deliverable kinds, the units they may be required by, and who requires what."""
+
+    kinds: list[KindWithUnits]
+    units: list[ServiceUnit]
+    required: dict[int, list[DeliverableKind]]
+
+
+def kinds_view(*, session: Session, actor: StaffUser) -> KindsPage:
+    kinds = kinds_with_units(session=session, actor=actor)
+    return KindsPage(
+        kinds=kinds,
+        units=list_units(session=session),
+        required=requirements_by_unit(session=session, operator_id=operator_of(actor)),
+    )
 
 
 def get_kind(*, session: Session, actor: StaffUser, kind_id: int) -> DeliverableKind:

@@ -1,6 +1,6 @@
 """Proof status: which required deliverables each episode has, and the managers' gap list."""
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -14,9 +14,12 @@ from app.models.cases import Case, Episode
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.nomenclatures import LabelledEnum, Role
-from app.models.operators import Operator, Site
+from app.models.operators import Site
 from app.models.staff import StaffUser
 from app.services.access.scope import operator_of, owned_by
+from app.services.admin.catalogue import list_units
+from app.services.admin.operators import list_sites, time_zone_of
+from app.services.admin.staff import Colleague, list_colleagues
 
 
 class ProofState(LabelledEnum):
@@ -221,7 +224,7 @@ def _gap_conditions(
     if ended_only:
         conditions.append(col(Episode.ended_at).is_not(None))
     # Days as the operator's staff live them, not as UTC cuts them.
-    time_zone = session.get(Operator, operator_id).time_zone
+    time_zone = time_zone_of(session=session, operator_id=operator_id)
     if started_from is not None:
         conditions.append(Episode.started_at >= _local_midnight(started_from, time_zone))
     if started_to is not None:
@@ -280,3 +283,50 @@ def missing_proofs(
         session=session, operator_id=operator_of(actor), episodes=[row[0] for row in found]
     )
     return [MissingProofRow(*row, proofs=proofs[row[0].id]) for row in found], total
+
+
+@dataclass(frozen=True)
+class ProofFilters:
+    """What « Preuves manquantes » is asked for (see missing_proofs)."""
+
+    site_id: int | None = None
+    counsellor_id: int | None = None
+    unit_id: int | None = None
+    started_from: date | None = None
+    started_to: date | None = None
+    ended_only: bool = False
+
+
+@dataclass
+class MissingProofsPage:
+    """« Preuves manquantes »: the episodes found, and what the filters choose from."""
+
+    rows: list[MissingProofRow]
+    total: int
+    own_cases_only: bool  # a counsellor sees their own cases, hence no colleague filter
+    sites: list[Site]
+    colleagues: list[Colleague]
+    units: list[ServiceUnit]
+    time_zone: str  # the operator's
+
+
+def missing_proofs_view(
+    *, session: Session, actor: StaffUser, filters: ProofFilters | None
+) -> MissingProofsPage:
+    """The page for `filters`; None when they were refused: nothing is looked for, and the
+    filters are shown again."""
+    operator_id = operator_of(actor)
+    rows, total = [], 0
+    if filters is not None:
+        rows, total = missing_proofs(session=session, actor=actor, **asdict(filters))
+    own_cases_only = actor.role == Role.COUNSELLOR
+    colleagues = [] if own_cases_only else list_colleagues(session=session, operator_id=operator_id)
+    return MissingProofsPage(
+        rows=rows,
+        total=total,
+        own_cases_only=own_cases_only,
+        sites=list_sites(session=session, operator_id=operator_id),
+        colleagues=colleagues,
+        units=list_units(session=session),
+        time_zone=time_zone_of(session=session, operator_id=operator_id),
+    )
