@@ -10,10 +10,9 @@ from sqlmodel import SQLModel
 from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalDay, OptionalRowId
 from app.routes.cases.api import API_ERRORS
-from app.services.admin.operators import list_sites
-from app.services.admin.staff import list_colleagues
-from app.services.reports.activity import SUMMARY, activity_report, default_period
+from app.services.reports.activity import SUMMARY, activity_report
 from app.services.reports.tables import ActivityReport
+from app.services.reports.views import Period, activity_of, activity_view
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
 from app.web.exports import table_response
 from app.web.forms import parse_form
@@ -41,25 +40,24 @@ class ActivityFilters(SQLModel):
         return value
 
 
-def _report(session, user, filters: ActivityFilters) -> ActivityReport:
-    first, today = default_period(session=session, actor=user)
-    return activity_report(
-        session=session,
-        actor=user,
-        start=filters.du or first,
-        end=filters.au or today,
-        site_id=filters.lieu,
-        counsellor_id=filters.conseiller,
-    )
+def _asked(filters: ActivityFilters) -> dict:
+    """The service's keywords for the filters; a period left out is this year so far."""
+    return {
+        "asked": Period(filters.du, filters.au),
+        "site_id": filters.lieu,
+        "counsellor_id": filters.conseiller,
+    }
 
 
 @router.get("/rapports/activite")
 def activity_page(request: Request, session: SessionDep, user: CaseWorker):
-    report, errors = None, {}
+    asked, errors = {"asked": None}, {}
     try:
-        report = _report(session, user, parse_form(ActivityFilters, request.query_params))
+        asked = _asked(parse_form(ActivityFilters, request.query_params))
     except Invalid as exc:
         errors = exc.fields
+    page = activity_view(session=session, actor=user, **asked)
+    report, errors = page.report, errors or page.errors
     form = dict(request.query_params)
     if report is not None:
         form = {"du": report.start.isoformat(), "au": report.end.isoformat(), **form}
@@ -71,15 +69,16 @@ def activity_page(request: Request, session: SessionDep, user: CaseWorker):
             "form": form,
             "errors": errors,
             "query": request.url.query,
-            "sites": list_sites(session=session, operator_id=user.operator_id),
-            "colleagues": list_colleagues(session=session, operator_id=user.operator_id),
+            "sites": page.sites,
+            "colleagues": page.colleagues,
         },
     )
 
 
 @router.get("/rapports/activite/{section}.{fmt}")
 def activity_table(request: Request, session: SessionDep, user: CaseWorker, section: str, fmt: str):
-    report = _report(session, user, parse_form(ActivityFilters, request.query_params))
+    asked = _asked(parse_form(ActivityFilters, request.query_params))
+    report = activity_of(session=session, actor=user, **asked)
     return table_response(report.table(section), fmt)
 
 

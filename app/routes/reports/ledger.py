@@ -3,24 +3,20 @@
 from datetime import date
 from typing import Annotated, Literal
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import Query, Request
 from pydantic import BaseModel, ValidationInfo, field_validator
 from sqlmodel import SQLModel
 
 from app.core.errors import Invalid
-from app.models.base import utcnow
 from app.models.bounds import Day, OptionalDay, OptionalRowId, RowId
 from app.routes.cases.api import API_ERRORS
-from app.services.admin.operators import get_operator, list_sites
-from app.services.reports.ledger import (
-    Ledger,
-    ledger_cases,
-    ledger_cases_table,
-    ledger_table,
-    previous_month,
-    unit_ledger,
+from app.services.reports.ledger import Ledger, ledger_cases_table, ledger_table, unit_ledger
+from app.services.reports.views import (
+    Period,
+    ledger_drill_down,
+    ledger_of,
+    ledger_view,
 )
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
 from app.web.exports import table_response
@@ -56,12 +52,10 @@ class LedgerFilters(SQLModel):
         return {"completes": True, "incompletes": False}.get(self.preuves)
 
 
-def _filters(request: Request, session, user) -> tuple[LedgerFilters, date, date]:
-    """The filters, with the period defaulting to the operator's previous calendar month."""
+def _filters(request: Request) -> tuple[LedgerFilters, Period]:
+    """The filters; a period left out is the operator's previous calendar month."""
     filters = parse_form(LedgerFilters, request.query_params)
-    time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
-    default_start, default_end = previous_month(utcnow().astimezone(ZoneInfo(time_zone)).date())
-    return filters, filters.du or default_start, filters.au or default_end
+    return filters, Period(filters.du, filters.au)
 
 
 def _query(start: date, end: date, site_id: int | None, **extra) -> str:
@@ -71,15 +65,14 @@ def _query(start: date, end: date, site_id: int | None, **extra) -> str:
 
 @router.get(PAGE)
 def ledger_page(request: Request, session: SessionDep, user: CaseWorker):
-    ledger, errors = None, {}
+    asked, site_id, errors = None, None, {}
     try:
-        filters, start, end = _filters(request, session, user)
+        filters, asked = _filters(request)
+        site_id = filters.lieu
     except Invalid as exc:
         errors = exc.fields
-    else:
-        ledger = unit_ledger(
-            session=session, actor=user, start=start, end=end, site_id=filters.lieu
-        )
+    page = ledger_view(session=session, actor=user, asked=asked, site_id=site_id)
+    ledger = page.ledger
     form = dict(request.query_params)
     if ledger is not None:
         form = {"du": ledger.start.isoformat(), "au": ledger.end.isoformat()} | form
@@ -91,7 +84,7 @@ def ledger_page(request: Request, session: SessionDep, user: CaseWorker):
             "query": _query(ledger.start, ledger.end, ledger.site_id) if ledger else "",
             "form": form,
             "errors": errors,
-            "sites": list_sites(session=session, operator_id=user.operator_id),
+            "sites": page.sites,
         },
         fragment="reports/ledger/_partials/ledger_results.html",
     )
@@ -99,36 +92,36 @@ def ledger_page(request: Request, session: SessionDep, user: CaseWorker):
 
 @router.get(PAGE + ".{fmt}")
 def ledger_download(request: Request, session: SessionDep, user: CaseWorker, fmt: Format):
-    filters, start, end = _filters(request, session, user)
-    ledger = unit_ledger(session=session, actor=user, start=start, end=end, site_id=filters.lieu)
+    filters, asked = _filters(request)
+    ledger = ledger_of(session=session, actor=user, asked=asked, site_id=filters.lieu)
     return table_response(ledger_table(ledger), fmt)
 
 
 @router.get(PAGE + "/{unit_id:int}")
 def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId):
-    filters, start, end = _filters(request, session, user)
-    unit, rows, total = ledger_cases(
+    filters, asked = _filters(request)
+    found = ledger_drill_down(
         session=session,
         actor=user,
         unit_id=unit_id,
-        start=start,
-        end=end,
+        asked=asked,
         site_id=filters.lieu,
         complete=filters.complete,
     )
+    start, end = found.start, found.end
     return render(
         request,
         "reports/ledger/cases.html",
         {
-            "unit": unit,
-            "rows": rows,
-            "total": total,
+            "unit": found.unit,
+            "rows": found.rows,
+            "total": found.total,
             "start": start,
             "end": end,
             "preuves": filters.preuves,
             "query": _query(start, end, filters.lieu, preuves=filters.preuves),
             "ledger_query": _query(start, end, filters.lieu),
-            "time_zone": get_operator(session=session, operator_id=user.operator_id).time_zone,
+            "time_zone": found.time_zone,
         },
     )
 
@@ -137,19 +130,19 @@ def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, u
 def ledger_cases_download(
     request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId, fmt: Format
 ):
-    filters, start, end = _filters(request, session, user)
-    unit, rows, _total = ledger_cases(
+    filters, asked = _filters(request)
+    found = ledger_drill_down(
         session=session,
         actor=user,
         unit_id=unit_id,
-        start=start,
-        end=end,
+        asked=asked,
         site_id=filters.lieu,
         complete=filters.complete,
         limit=None,
     )
-    time_zone = get_operator(session=session, operator_id=user.operator_id).time_zone
-    table = ledger_cases_table(unit, rows, start=start, end=end, time_zone=time_zone)
+    table = ledger_cases_table(
+        found.unit, found.rows, start=found.start, end=found.end, time_zone=found.time_zone
+    )
     return table_response(table, fmt)
 
 

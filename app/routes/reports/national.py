@@ -12,8 +12,8 @@ from app.models.bounds import Day, OptionalYear
 from app.routes.cases.api import API_ERRORS
 from app.routes.reports.activity import ActivityReportPublic
 from app.services.reports.activity import SUMMARY
-from app.services.reports.national import HIDDEN, current_year, national_report, year_bounds, years
-from app.services.reports.tables import ActivityReport
+from app.services.reports.national import HIDDEN, national_report
+from app.services.reports.views import national_of, national_view
 from app.web.deps import ApiStaff, CurrentStaff, SessionDep
 from app.web.exports import table_response
 from app.web.forms import parse_form
@@ -30,19 +30,15 @@ class NationalFilters(SQLModel):
     annee: OptionalYear = None
 
 
-def _report(session, user, filters: NationalFilters) -> ActivityReport:
-    start, end = year_bounds(filters.annee or current_year())
-    return national_report(session=session, actor=user, start=start, end=end)
-
-
 @router.get("/rapports/national")
 def national_page(request: Request, session: SessionDep, user: CurrentStaff):
-    choices = years(session=session, actor=user)  # refuses anyone but observers
-    report, errors = None, {}
+    year, refused, errors = None, False, {}
     try:
-        report = _report(session, user, parse_form(NationalFilters, request.query_params))
+        year = parse_form(NationalFilters, request.query_params).annee
     except Invalid as exc:
-        errors = exc.fields
+        refused, errors = True, exc.fields
+    page = national_view(session=session, actor=user, year=year, refused=refused)
+    report, errors = page.report, errors or page.errors
     form = dict(request.query_params)
     if report is not None:
         form = {"annee": str(report.start.year), **form}
@@ -54,7 +50,7 @@ def national_page(request: Request, session: SessionDep, user: CurrentStaff):
             "form": form,
             "errors": errors,
             "query": request.url.query,
-            "years": [(year, str(year)) for year in choices],
+            "years": [(year, str(year)) for year in page.years],
             "hidden": HIDDEN,
         },
     )
@@ -64,7 +60,8 @@ def national_page(request: Request, session: SessionDep, user: CurrentStaff):
 def national_table(
     request: Request, session: SessionDep, user: CurrentStaff, section: str, fmt: str
 ):
-    report = _report(session, user, parse_form(NationalFilters, request.query_params))
+    year = parse_form(NationalFilters, request.query_params).annee
+    report = national_of(session=session, actor=user, year=year)
     return table_response(report.table(section), fmt)
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, and_, case, col, func, or_, select
 
-from app.core.dates import format_day
+from app.core.dates import format_day, local_today
 from app.core.errors import Forbidden, Invalid
 from app.models.appointments import Appointment
 from app.models.beneficiaries import Beneficiary
@@ -34,6 +34,7 @@ from app.models.partners import Partner, Referral
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest, TriageStatus
 from app.services.access.scope import operator_of, owned_by
+from app.services.admin.operators import time_zone_of
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
@@ -83,8 +84,7 @@ def _local_midnight(day: date, time_zone: str) -> datetime:
 
 def default_period(*, session: Session, actor: StaffUser) -> tuple[date, date]:
     """From 1 January of the current year to today, in the operator's time zone."""
-    time_zone = session.get(Operator, operator_of(actor)).time_zone
-    today = datetime.now(ZoneInfo(time_zone)).date()
+    today = local_today(time_zone_of(session=session, operator_id=operator_of(actor)))
     return date(today.year, 1, 1), today
 
 

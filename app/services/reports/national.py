@@ -4,11 +4,11 @@ Statistical secrecy: no count from 1 to 10 leaves this module, nor a share or a 
 on one, nor a cell that a published total would give back by subtraction. No name, no case."""
 
 from dataclasses import replace
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlmodel import Session, func, select
 
+from app.core.dates import local_today
 from app.core.errors import Forbidden, Invalid
 from app.models.cases import Case
 from app.models.nomenclatures import Role
@@ -28,7 +28,7 @@ def _check_role(actor: StaffUser) -> None:
 
 
 def current_year() -> int:
-    return datetime.now(ZoneInfo(TIME_ZONE)).date().year
+    return local_today(TIME_ZONE).year
 
 
 def years(*, session: Session, actor: StaffUser) -> list[int]:

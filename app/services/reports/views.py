@@ -1,0 +1,198 @@
+"""What the report pages show: the ledger and its drill-down over a period that defaults to last
+month, the activity report over this year so far, the national view of one calendar year —
+with what their filters choose from. A refused period comes back as the form's field messages."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from app.core.dates import local_today
+from app.core.errors import Invalid
+from app.models.catalogue import ServiceUnit
+from app.models.operators import Site
+from app.models.staff import StaffUser
+from app.services.access.scope import operator_of
+from app.services.admin.operators import list_sites, time_zone_of
+from app.services.admin.staff import Colleague, list_colleagues
+from app.services.reports.activity import activity_report, default_period
+from app.services.reports.ledger import (
+    DRILL_DOWN_LIMIT,
+    Ledger,
+    LedgerCase,
+    ledger_cases,
+    previous_month,
+    unit_ledger,
+)
+from app.services.reports.national import current_year, national_report, year_bounds, years
+from app.services.reports.tables import ActivityReport
+
+# ---- the ledger ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days asked for; either end left out takes its default."""
+
+    start: date | None = None
+    end: date | None = None
+
+
+def ledger_period(*, session: Session, actor: StaffUser, asked: Period) -> tuple[date, date]:
+    """The ledger's period: by default the operator's previous calendar month."""
+    today = local_today(time_zone_of(session=session, operator_id=operator_of(actor)))
+    default_start, default_end = previous_month(today)
+    return asked.start or default_start, asked.end or default_end
+
+
+def ledger_of(
+    *, session: Session, actor: StaffUser, asked: Period, site_id: int | None = None
+) -> Ledger:
+    start, end = ledger_period(session=session, actor=actor, asked=asked)
+    return unit_ledger(session=session, actor=actor, start=start, end=end, site_id=site_id)
+
+
+@dataclass
+class LedgerView:
+    ledger: Ledger | None  # None when the filters were refused
+    sites: list[Site]
+
+
+def ledger_view(
+    *, session: Session, actor: StaffUser, asked: Period | None, site_id: int | None = None
+) -> LedgerView:
+    """The page for the period asked for; None when the filters were refused (the form is
+    shown again with its messages, and nothing is counted)."""
+    ledger = (
+        ledger_of(session=session, actor=actor, asked=asked, site_id=site_id)
+        if asked is not None
+        else None
+    )
+    return LedgerView(ledger, list_sites(session=session, operator_id=operator_of(actor)))
+
+
+@dataclass
+class LedgerDrillDown:
+    """The episodes behind one ledger line."""
+
+    unit: ServiceUnit
+    rows: list[LedgerCase]
+    total: int
+    start: date
+    end: date
+    time_zone: str  # the operator's
+
+
+def ledger_drill_down(
+    *,
+    session: Session,
+    actor: StaffUser,
+    unit_id: int,
+    asked: Period,
+    site_id: int | None = None,
+    complete: bool | None = None,
+    limit: int | None = DRILL_DOWN_LIMIT,
+) -> LedgerDrillDown:
+    start, end = ledger_period(session=session, actor=actor, asked=asked)
+    unit, rows, total = ledger_cases(
+        session=session,
+        actor=actor,
+        unit_id=unit_id,
+        start=start,
+        end=end,
+        site_id=site_id,
+        complete=complete,
+        limit=limit,
+    )
+    time_zone = time_zone_of(session=session, operator_id=operator_of(actor))
+    return LedgerDrillDown(unit, rows, total, start, end, time_zone)
+
+
+# ---- the activity report ------------------------------------------------------------------
+
+
+def activity_of(
+    *,
+    session: Session,
+    actor: StaffUser,
+    asked: Period,
+    site_id: int | None = None,
+    counsellor_id: int | None = None,
+) -> ActivityReport:
+    """The activity report; by default from 1 January to today, in the operator's zone."""
+    first, today = default_period(session=session, actor=actor)
+    return activity_report(
+        session=session,
+        actor=actor,
+        start=asked.start or first,
+        end=asked.end or today,
+        site_id=site_id,
+        counsellor_id=counsellor_id,
+    )
+
+
+@dataclass
+class ActivityView:
+    report: ActivityReport | None  # None when the filters or the period were refused
+    sites: list[Site]
+    colleagues: list[Colleague]
+    errors: dict[str, str] = field(default_factory=dict)  # why, by field
+
+
+def activity_view(
+    *,
+    session: Session,
+    actor: StaffUser,
+    asked: Period | None,
+    site_id: int | None = None,
+    counsellor_id: int | None = None,
+) -> ActivityView:
+    report, errors = None, {}
+    if asked is not None:
+        try:
+            report = activity_of(
+                session=session,
+                actor=actor,
+                asked=asked,
+                site_id=site_id,
+                counsellor_id=counsellor_id,
+            )
+        except Invalid as exc:
+            errors = exc.fields
+    operator_id = operator_of(actor)
+    return ActivityView(
+        report=report,
+        sites=list_sites(session=session, operator_id=operator_id),
+        colleagues=list_colleagues(session=session, operator_id=operator_id),
+        errors=errors,
+    )
+
+
+# ---- the national view --------------------------------------------------------------------
+
+
+def national_of(*, session: Session, actor: StaffUser, year: int | None) -> ActivityReport:
+    """The national view of a calendar year, the current one by default."""
+    start, end = year_bounds(year or current_year())
+    return national_report(session=session, actor=actor, start=start, end=end)
+
+
+@dataclass
+class NationalView:
+    years: list[int]  # the years that may be read, the latest first
+    report: ActivityReport | None  # None when the year was refused
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def national_view(
+    *, session: Session, actor: StaffUser, year: int | None, refused: bool = False
+) -> NationalView:
+    """The page for `year`; `refused` when the form could not be read (nothing is counted)."""
+    choices = years(session=session, actor=actor)  # refuses anyone but observers
+    report, errors = None, {}
+    if not refused:
+        try:
+            report = national_of(session=session, actor=actor, year=year)
+        except Invalid as exc:
+            errors = exc.fields
+    return NationalView(years=choices, report=report, errors=errors)
