@@ -12,8 +12,7 @@ from pydantic import BaseModel
 
 from app.core.config import get_settings
 from app.core.errors import Invalid, TooManyAttempts
-from app.core.security import create_api_token
-from app.services.access.auth import authenticate, end_session, start_session
+from app.services.access.auth import end_session, sign_in, sign_in_api
 from app.services.access.login_limits import login_delay, login_email
 from app.services.admin.staff import end_api_tokens
 from app.web.client_address import client_address
@@ -82,9 +81,7 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ):
     try:
-        user = authenticate(
-            session=session, email=email, password=password, ip=client_address(request)
-        )
+        token = sign_in(session=session, email=email, password=password, ip=client_address(request))
     except (Invalid, TooManyAttempts) as exc:
         errors = exc.fields if isinstance(exc, Invalid) else {"password": exc.message}
         return render(
@@ -93,7 +90,6 @@ def login(
             {"next": _safe_next(next), "errors": errors, "form": {"email": email}},
             status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 200,
         )
-    token, _row = start_session(session=session, user=user)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
@@ -135,7 +131,7 @@ def issue_api_token(
 ):
     """OAuth2 password flow: exchange a staff e-mail and password for a Bearer JWT."""
     try:
-        user = authenticate(
+        token = sign_in_api(
             session=session, email=form.username, password=form.password, ip=client_address(request)
         )
     except (Invalid, TooManyAttempts) as exc:
@@ -146,7 +142,7 @@ def issue_api_token(
         )
         return JSONResponse({"detail": detail}, status_code=status)
     return TokenResponse(
-        access_token=create_api_token(user),
+        access_token=token,
         expires_in=get_settings().api_token_minutes * 60,
     )
 

@@ -35,7 +35,7 @@ PAGE = "/rapports/controles"
 def _build_soon(background: BackgroundTasks, session, campaign: ControlCampaign) -> None:
     """Commit now, then start the pack as soon as the answer is sent; the worker would pick it
     up otherwise (the claim makes sure only one of them builds it)."""
-    session.commit()
+    session.commit()  # the builder reads the campaign on a connection of its own
     background.add_task(_build, session.get_bind(), campaign.id)
 
 

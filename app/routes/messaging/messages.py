@@ -7,9 +7,9 @@ from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.models.bounds import RowId
-from app.models.nomenclatures import MessageStatus, Role
-from app.services.access.login_limits import login_alerts, reads_login_alerts
-from app.services.messaging.outbox import list_messages, retry_message
+from app.models.nomenclatures import MessageStatus
+from app.services.messaging.outbox import retry_message
+from app.services.messaging.views import messages_view
 from app.web.deps import CaseWorker, CurrentStaff, SessionDep
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -25,16 +25,11 @@ def messages_page(
     # "" is what the form's "Tous" option sends.
     status: Annotated[MessageStatus | Literal[""], Query()] = "",
 ):
-    # System administrators belong to no operator, hence have no outbox: the alerts only.
-    if user.role == Role.SYSADMIN:
-        rows = None
-    else:
-        rows = list_messages(session=session, actor=user, status=status or None)
-    alerts = login_alerts(session=session, actor=user) if reads_login_alerts(user) else None
+    found = messages_view(session=session, actor=user, status=status or None)
     return render(
         request,
         "messaging/messages/list.html",
-        {"rows": rows, "status": status, "alerts": alerts},
+        {"rows": found.rows, "status": status, "alerts": found.alerts},
         fragment="messaging/messages/_partials/message_table.html",
     )
 

@@ -7,7 +7,14 @@ from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.errors import Invalid
-from app.core.security import hash_password, needs_rehash, new_token, token_digest, verify_password
+from app.core.security import (
+    create_api_token,
+    hash_password,
+    needs_rehash,
+    new_token,
+    token_digest,
+    verify_password,
+)
 from app.models.base import utcnow
 from app.models.staff import StaffSession, StaffUser
 from app.services.access.login_limits import check_login_allowed, login_email, record_attempt
@@ -52,6 +59,21 @@ def start_session(*, session: Session, user: StaffUser) -> tuple[str, StaffSessi
     session.add(row)
     session.flush()
     return token, row
+
+
+def sign_in(*, session: Session, email: str, password: str, ip: str) -> str:
+    """Check the credentials (authenticate) and open a browser session: its cookie value.
+
+    Not all or nothing: a refused attempt is recorded and stays, for the login limits."""
+    user = authenticate(session=session, email=email, password=password, ip=ip)
+    token, _row = start_session(session=session, user=user)
+    return token
+
+
+def sign_in_api(*, session: Session, email: str, password: str, ip: str) -> str:
+    """Check the credentials (authenticate, a refused attempt stays recorded): a Bearer token."""
+    user = authenticate(session=session, email=email, password=password, ip=ip)
+    return create_api_token(user)
 
 
 def find_session(*, session: Session, token: str) -> tuple[StaffSession, StaffUser] | None:
