@@ -7,7 +7,8 @@ from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.models.bounds import RowId
-from app.models.nomenclatures import MessageStatus, Role
+from app.models.nomenclatures import Role
+from app.models.outbox import MessageStatus
 from app.services.access.login_limits import login_alerts, reads_login_alerts
 from app.services.messaging.outbox import list_messages, retry_message
 from app.web.deps import CaseWorker, CurrentStaff, SessionDep

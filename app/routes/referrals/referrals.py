@@ -6,12 +6,12 @@ from fastapi.responses import RedirectResponse
 
 from app.core.errors import Conflict, Invalid
 from app.models.bounds import RowId
-from app.models.nomenclatures import ReferralStatus
 from app.models.partners import (
     PartnerDecision,
     PartnerOutcomeReport,
     ReferralCreate,
     ReferralPublic,
+    ReferralStatus,
     ReferralTransition,
 )
 from app.routes.cases.api import API_ERRORS

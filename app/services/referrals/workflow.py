@@ -10,7 +10,7 @@ from app.core.dates import to_local
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case
-from app.models.nomenclatures import ReferralOutcome, ReferralStatus
+from app.models.nomenclatures import ReferralOutcome
 from app.models.outbox import OutboxMessage
 from app.models.partners import (
     CONSENT_REQUIRED,
@@ -18,6 +18,7 @@ from app.models.partners import (
     Referral,
     ReferralCreate,
     ReferralEvent,
+    ReferralStatus,
     ReferralTransition,
 )
 from app.models.staff import StaffUser
