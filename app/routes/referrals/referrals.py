@@ -181,7 +181,7 @@ def decision(request: Request, session: SessionDep, token: str, form: SubmittedF
     def perform(data: PartnerDecision):
         accept = data.decision == "accept"
         link = partner_decides(session=session, token=token, accept=accept, reason=data.reason)
-        return link, "accepted" if accept else "declined"
+        return link, ReferralStatus.ACCEPTED if accept else ReferralStatus.DECLINED
 
     return _answer(request, form, session, token, PartnerDecision, perform)
 
@@ -196,7 +196,7 @@ def issue(request: Request, session: SessionDep, token: str, form: SubmittedForm
             note=data.note,
             in_progress_only=data.in_progress,
         )
-        return link, "in_progress" if data.in_progress else "completed"
+        return link, ReferralStatus.IN_PROGRESS if data.in_progress else ReferralStatus.COMPLETED
 
     return _answer(request, form, session, token, PartnerOutcomeReport, perform)
 
