@@ -1,8 +1,14 @@
 """Alembic environment: migrates the database named by the app's settings (or a given engine)."""
 
+import re
+from collections import Counter
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.operations import ops
+from alembic.runtime.plugins import Plugin
+from alembic.util import PriorityDispatchResult
+from sqlalchemy import CheckConstraint
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on the metadata)
@@ -24,6 +30,48 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     return not (type_ == "index" and reflected and name in DATABASE_ONLY_INDEXES)
 
 
+# Alembic compares check constraints by name only, and only when asked (the plugin below). The
+# values they allow are compared too, so that a state added to an enum (app/models, `check_in`)
+# without its migration fails `alembic check`. Each engine spells a constraint its own way
+# (PostgreSQL: `status::text = ANY (ARRAY['open'::character varying, ...])`, `x >= 5 AND x <= 9`
+# for BETWEEN), so what is compared is the string and number literals a constraint names.
+_STRING = re.compile(r"'((?:[^']|'')*)'")
+_NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+
+
+def check_literals(sqltext: str) -> Counter:
+    """The string and number literals of a check constraint, whatever the engine's spelling."""
+    strings = _STRING.findall(sqltext)
+    numbers = _NUMBER.findall(_STRING.sub("''", sqltext))
+    return Counter([*(f"'{s}'" for s in strings), *numbers])
+
+
+def compare_check_values(autogen_context, modify_table_ops, schema, tname, conn_table, table):
+    if conn_table is None or table is None:
+        return PriorityDispatchResult.CONTINUE
+    reflected = {
+        ck["name"]: ck["sqltext"]
+        for ck in autogen_context.inspector.get_check_constraints(tname, schema=schema)
+    }
+    for constraint in table.constraints:
+        if not isinstance(constraint, CheckConstraint) or constraint.name not in reflected:
+            continue  # a missing or extra one is the plugin's to report
+        in_database = reflected[constraint.name]
+        if check_literals(str(constraint.sqltext)) != check_literals(in_database):
+            was = CheckConstraint(in_database, name=constraint.name, table=conn_table)
+            modify_table_ops.ops.append(ops.DropConstraintOp.from_constraint(was))
+            modify_table_ops.ops.append(ops.AddConstraintOp.from_constraint(constraint))
+    return PriorityDispatchResult.CONTINUE
+
+
+try:
+    _plugin = Plugin("filrouge.check_constraint_values")
+except ValueError:
+    pass  # registered by an earlier command in this process (env.py runs once per command)
+else:
+    _plugin.add_autogenerate_comparator(compare_check_values, "table", "check_values")
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
@@ -43,6 +91,11 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_object=include_object,
+        autogenerate_plugins=[
+            "alembic.autogenerate.*",
+            "alembic.ext.checkconstraint_byname",
+            "filrouge.check_constraint_values",
+        ],
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,8 +9,14 @@ from app.core.errors import Conflict
 from app.models.base import utcnow
 from app.models.cases import Case, Episode
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
-from app.models.deliverables import ActionStepWrite, DeliverableDraft
-from app.models.nomenclatures import AcknowledgementMethod, MessageStatus, StepOwner, StepStatus
+from app.models.deliverables import (
+    AcknowledgementMethod,
+    ActionStepWrite,
+    DeliverableDraft,
+    StepStatus,
+)
+from app.models.nomenclatures import StepOwner
+from app.models.outbox import MessageStatus
 from app.models.staff import StaffUser
 from app.services.deliverables.action_plan import add_step, list_steps
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft

@@ -10,11 +10,11 @@ from datetime import date, datetime, time
 from pydantic import ValidationInfo, field_validator
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
 
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day, Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode
+from app.models.nomenclatures import LabelledEnum
 
-APPOINTMENT_STATUSES = ("booked", "cancelled", "honoured", "no_show", "excused")
 MODES = ("on_site", "phone", "video")
 
 
@@ -88,15 +88,22 @@ class Absence(SQLModel, table=True):
     reason: str = Field(default="", max_length=200)
 
 
+class AppointmentStatus(LabelledEnum):
+    """Booked until cancelled, or until the counsellor marks how it went (attendance)."""
+
+    BOOKED = "booked", "Réservé"
+    CANCELLED = "cancelled", "Annulé"
+    HONOURED = "honoured", "Honoré"
+    NO_SHOW = "no_show", "Absent·e"
+    EXCUSED = "excused", "Excusé·e"
+
+
 class Appointment(SQLModel, table=True):
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint("ends_at > starts_at", name="appointment_ends_after_start"),
         CheckConstraint("blocks_until >= ends_at", name="appointment_blocks_after_end"),
-        CheckConstraint(
-            "status IN ('booked', 'cancelled', 'honoured', 'no_show', 'excused')",
-            name="appointment_status_known",
-        ),
+        check_in("status", AppointmentStatus, name="appointment_status_known"),
         CheckConstraint("mode IN ('on_site', 'phone', 'video')", name="appointment_mode_known"),
         Index("ix_appointments_counsellor_starts", "counsellor_id", "starts_at"),
         Index("ix_appointments_operator_starts", "operator_id", "starts_at"),
@@ -115,7 +122,7 @@ class Appointment(SQLModel, table=True):
     ends_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     # The end plus the type's buffer: what the no-overlap constraint protects.
     blocks_until: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    status: str = Field(default="booked", max_length=10)
+    status: str = Field(default=AppointmentStatus.BOOKED, max_length=10)
     beneficiary_id: int = Field(foreign_key="beneficiaries.id", index=True)
     triage_request_id: int | None = Field(
         default=None, foreign_key="triage_requests.id", index=True

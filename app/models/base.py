@@ -1,10 +1,11 @@
 """Column types and small field helpers shared by every table."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel
+from sqlmodel import CheckConstraint, SQLModel
 
 # Named constraints so that migrations can drop them on every engine.
 SQLModel.metadata.naming_convention = {
@@ -38,3 +39,13 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def check_in(
+    column: str, states: type[StrEnum], *, name: str, nullable: bool = False
+) -> CheckConstraint:
+    """The CHECK constraint that keeps `column` among the values of `states`, written from the
+    enum so that a value added in Python without its migration shows in `alembic check`."""
+    values = ", ".join(f"'{state.value}'" for state in states)
+    allowed = f"{column} IN ({values})"
+    return CheckConstraint(f"{column} IS NULL OR {allowed}" if nullable else allowed, name=name)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
-from app.models.appointments import Appointment
+from app.models.appointments import Appointment, AppointmentStatus
 from app.models.cases import Case
 from app.models.triage import TriageRequest
 
@@ -36,7 +36,7 @@ def firsts_values() -> dict:
     )
     first_appointment = (
         select(func.min(Appointment.starts_at))
-        .where(Appointment.case_id == Case.id, Appointment.status != "cancelled")
+        .where(Appointment.case_id == Case.id, Appointment.status != AppointmentStatus.CANCELLED)
         .scalar_subquery()
     )
     # The triage request came first, unless the case was opened directly (or earlier).

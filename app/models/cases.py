@@ -1,16 +1,17 @@
 """Cases (dossiers), the episodes of units they deliver, and the interactions (actes) recorded."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Minutes, OptionalPastDatetime, OptionalRowId, PastDatetime, RowId
 from app.models.fields import LongText, NoteText, ShortText
 from app.models.nomenclatures import Channel, CloseReason, InteractionChannel, RequestMotive
 
 
-class CaseStatus:
+class CaseStatus(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
 
@@ -18,9 +19,10 @@ class CaseStatus:
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'closed')", name="case_status_known"),
+        check_in("status", CaseStatus, name="case_status_known"),
         CheckConstraint(
-            "(status = 'closed') = (closed_at IS NOT NULL)", name="case_closed_has_date"
+            f"(status = '{CaseStatus.CLOSED}') = (closed_at IS NOT NULL)",
+            name="case_closed_has_date",
         ),
         # A counsellor's open cases, most recently active first, without a sort.
         Index(

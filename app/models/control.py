@@ -8,7 +8,7 @@ import pydantic
 from pydantic import AliasChoices, ValidationInfo, field_validator
 from sqlmodel import BigInteger, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
 
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day
 from app.models.fields import blank_to_none
 from app.models.nomenclatures import LabelledEnum
@@ -27,9 +27,7 @@ class PackStatus(LabelledEnum):
 class ControlCampaign(SQLModel, table=True):
     __tablename__ = "control_campaigns"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('queued', 'building', 'ready', 'failed')", name="campaign_status_known"
-        ),
+        check_in("status", PackStatus, name="campaign_status_known"),
         CheckConstraint(
             "(sample_size IS NULL) <> (sample_rate IS NULL)", name="campaign_size_or_rate"
         ),

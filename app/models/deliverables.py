@@ -1,27 +1,26 @@
 """Deliverables (livrables) drafted from a case, their issued versions, and the action plan."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, StringConstraints
 from sqlmodel import JSON, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
 
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import OptionalDay, OptionalRowId, RowId
 from app.models.fields import LongText, refuse_nul
-from app.models.nomenclatures import StepOwner, StepStatus
+from app.models.nomenclatures import LabelledEnum, StepOwner
 
 
-class DeliverableStatus:
+class DeliverableStatus(StrEnum):
     DRAFT = "draft"  # being written; its next issue becomes version `version_count + 1`
     ISSUED = "issued"  # the latest version is issued and nothing changed since
 
 
 class Deliverable(SQLModel, table=True):
     __tablename__ = "deliverables"
-    __table_args__ = (
-        CheckConstraint("status IN ('draft', 'issued')", name="deliverable_status_known"),
-    )
+    __table_args__ = (check_in("status", DeliverableStatus, name="deliverable_status_known"),)
 
     id: int | None = Field(default=None, primary_key=True)
     operator_id: int = Field(foreign_key="operators.id", index=True)
@@ -44,6 +43,13 @@ class Deliverable(SQLModel, table=True):
     )
 
 
+class AcknowledgementMethod(LabelledEnum):
+    """How the beneficiary acknowledged an issued version."""
+
+    ONLINE = "online", "Accusé de lecture en ligne"
+    SIGNED_SCAN = "signed_scan", "Exemplaire signé numérisé"
+
+
 class DeliverableVersion(SQLModel, table=True):
     """An issued version: its content and PDF are frozen; only sharing and acknowledgement move."""
 
@@ -54,9 +60,11 @@ class DeliverableVersion(SQLModel, table=True):
             "(acknowledged_at IS NULL) = (acknowledgement_method IS NULL)",
             name="version_acknowledgement_has_method",
         ),
-        CheckConstraint(
-            "acknowledgement_method IS NULL OR acknowledgement_method IN ('online', 'signed_scan')",
+        check_in(
+            "acknowledgement_method",
+            AcknowledgementMethod,
             name="version_acknowledgement_method_known",
+            nullable=True,
         ),
     )
 
@@ -93,17 +101,20 @@ class DeliverableVersion(SQLModel, table=True):
         return self.link_nonce is not None or self.link_revoked_at is None
 
 
+class StepStatus(LabelledEnum):
+    TODO = "todo", "À faire"
+    IN_PROGRESS = "in_progress", "En cours"
+    DONE = "done", "Fait"
+    DROPPED = "dropped", "Abandonné"
+
+
 class ActionStep(SQLModel, table=True):
     """One step of a case's action plan (plan d'action), updated during follow-up."""
 
     __tablename__ = "action_steps"
     __table_args__ = (
-        CheckConstraint(
-            "owner IN ('beneficiary', 'counsellor', 'partner')", name="action_step_owner_known"
-        ),
-        CheckConstraint(
-            "status IN ('todo', 'in_progress', 'done', 'dropped')", name="action_step_status_known"
-        ),
+        check_in("owner", StepOwner, name="action_step_owner_known"),
+        check_in("status", StepStatus, name="action_step_status_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

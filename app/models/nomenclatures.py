@@ -179,25 +179,6 @@ class StepOwner(LabelledEnum):
     PARTNER = "partner", "Partenaire"
 
 
-class StepStatus(LabelledEnum):
-    TODO = "todo", "À faire"
-    IN_PROGRESS = "in_progress", "En cours"
-    DONE = "done", "Fait"
-    DROPPED = "dropped", "Abandonné"
-
-
-class AcknowledgementMethod(LabelledEnum):
-    ONLINE = "online", "Accusé de lecture en ligne"
-    SIGNED_SCAN = "signed_scan", "Exemplaire signé numérisé"
-
-
-class MessageStatus(LabelledEnum):
-    PENDING = "pending", "En attente d'envoi"
-    SENDING = "sending", "Envoi en cours"
-    SENT = "sent", "Envoyé"
-    FAILED = "failed", "Échec définitif"
-
-
 class PartnerType(LabelledEnum):
     """Who the CEP refers people to (partner directory)."""
 
@@ -215,17 +196,6 @@ class PartnerType(LabelledEnum):
     SOCIAL_SERVICES = "services_sociaux", "Services sociaux"
     EMPLOYER = "employeur_rh", "Employeur / RH"
     OTHER = "autre", "Autre"
-
-
-class ReferralStatus(LabelledEnum):
-    PROPOSED = "proposed", "Proposée"
-    SENT = "sent", "Envoyée au partenaire"
-    ACCEPTED = "accepted", "Acceptée"
-    DECLINED = "declined", "Refusée"
-    IN_PROGRESS = "in_progress", "En cours"
-    COMPLETED = "completed", "Terminée"
-    ABANDONED = "abandoned", "Abandonnée"
-    EXPIRED = "expired", "Expirée (sans réponse)"
 
 
 class ReferralOutcome(LabelledEnum):

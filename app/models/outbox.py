@@ -5,17 +5,25 @@ from datetime import datetime
 
 from sqlmodel import JSON, CheckConstraint, Column, Field, Index, SQLModel, Text
 
-from app.models.base import UTCDateTime, utcnow
-from app.models.nomenclatures import MessageStatus
+from app.models.base import UTCDateTime, check_in, utcnow
+from app.models.nomenclatures import LabelledEnum
+
+
+class MessageStatus(LabelledEnum):
+    PENDING = "pending", "En attente d'envoi"
+    SENDING = "sending", "Envoi en cours"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec définitif"
 
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_messages"
     __table_args__ = (
+        check_in("status", MessageStatus, name="outbox_status_known"),
         CheckConstraint(
-            "status IN ('pending', 'sending', 'sent', 'failed')", name="outbox_status_known"
+            f"(status = '{MessageStatus.SENT}') = (sent_at IS NOT NULL)",
+            name="outbox_sent_has_date",
         ),
-        CheckConstraint("(status = 'sent') = (sent_at IS NOT NULL)", name="outbox_sent_has_date"),
         Index("ix_outbox_messages_status_next_attempt", "status", "next_attempt_at"),
     )
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
 
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import OptionalDay, RowId
 from app.models.fields import (
     NoteText,
@@ -20,19 +20,18 @@ from app.models.fields import (
     normalise_departement,
     refuse_nul,
 )
-from app.models.nomenclatures import PartnerType, ReferralOutcome, ReferralStatus
+from app.models.nomenclatures import LabelledEnum, PartnerType, ReferralOutcome
 
-REFERRAL_STATUSES = (
-    "proposed",
-    "sent",
-    "accepted",
-    "declined",
-    "in_progress",
-    "completed",
-    "abandoned",
-    "expired",
-)
-_STATUS_LIST = ", ".join(f"'{s}'" for s in REFERRAL_STATUSES)
+
+class ReferralStatus(LabelledEnum):
+    PROPOSED = "proposed", "Proposée"
+    SENT = "sent", "Envoyée au partenaire"
+    ACCEPTED = "accepted", "Acceptée"
+    DECLINED = "declined", "Refusée"
+    IN_PROGRESS = "in_progress", "En cours"
+    COMPLETED = "completed", "Terminée"
+    ABANDONED = "abandoned", "Abandonnée"
+    EXPIRED = "expired", "Expirée (sans réponse)"
 
 
 class Partner(SQLModel, table=True):
@@ -72,11 +71,8 @@ class Referral(SQLModel, table=True):
 
     __tablename__ = "referrals"
     __table_args__ = (
-        CheckConstraint(f"status IN ({_STATUS_LIST})", name="referral_status_known"),
-        CheckConstraint(
-            "outcome IS NULL OR outcome IN ('achieved', 'partly', 'not_achieved', 'other')",
-            name="referral_outcome_known",
-        ),
+        check_in("status", ReferralStatus, name="referral_status_known"),
+        check_in("outcome", ReferralOutcome, name="referral_outcome_known", nullable=True),
         Index("ix_referrals_operator_status", "operator_id", "status"),
     )
 
@@ -89,7 +85,7 @@ class Referral(SQLModel, table=True):
     shared_information: str = Field(default="", max_length=2000)
     consent_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     follow_up_on: date | None = None
-    status: str = Field(default="proposed", max_length=20)
+    status: str = Field(default=ReferralStatus.PROPOSED, max_length=20)
     decline_reason: str = Field(default="", max_length=1000)
     outcome: str | None = Field(default=None, max_length=20)
     outcome_note: str = Field(default="", max_length=1000)
@@ -116,6 +112,8 @@ class ReferralEvent(SQLModel, table=True):
         CheckConstraint(
             "via IN ('counsellor', 'partner_link', 'system')", name="referral_event_via_known"
         ),
+        check_in("from_status", ReferralStatus, name="referral_event_from_known", nullable=True),
+        check_in("to_status", ReferralStatus, name="referral_event_to_known"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,16 +1,17 @@
 """Incoming requests waiting at triage (accueil, aiguillage — UO0)."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
-from app.models.base import UTCDateTime, utcnow
+from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import OptionalPastDatetime, OptionalRowId, RowId
 from app.models.fields import LongText, NoteText
 from app.models.nomenclatures import CepSituation, Channel, Redirection, RequestMotive
 
 
-class TriageStatus:
+class TriageStatus(StrEnum):
     PENDING = "pending"
     CASE_OPENED = "case_opened"
     REDIRECTED = "redirected"
@@ -19,11 +20,10 @@ class TriageStatus:
 class TriageRequest(SQLModel, table=True):
     __tablename__ = "triage_requests"
     __table_args__ = (
+        check_in("status", TriageStatus, name="triage_status_known"),
         CheckConstraint(
-            "status IN ('pending', 'case_opened', 'redirected')", name="triage_status_known"
-        ),
-        CheckConstraint(
-            "(status = 'pending') = (case_id IS NULL)", name="triage_resolved_has_case"
+            f"(status = '{TriageStatus.PENDING}') = (case_id IS NULL)",
+            name="triage_resolved_has_case",
         ),
         Index("ix_triage_operator_status", "operator_id", "status", "received_at"),
         # The request behind a case, and when it came (the report's first contact).

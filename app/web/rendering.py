@@ -10,18 +10,42 @@ from jinja2 import StrictUndefined
 from app.core.dates import format_date, format_datetime, format_day, input_datetime
 from app.core.logging import current_request_id
 from app.models import nomenclatures
+from app.models.appointments import AppointmentStatus
+from app.models.cases import CaseStatus
+from app.models.control import PackStatus
+from app.models.deliverables import AcknowledgementMethod, DeliverableStatus, StepStatus
 from app.models.fields import display_phone
+from app.models.outbox import MessageStatus
+from app.models.partners import ReferralStatus
+from app.models.triage import TriageStatus
 from app.web.deps import expected_csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 templates.env.undefined = StrictUndefined
+
+# The states templates compare with ({% if a.status == AppointmentStatus.CANCELLED %}), offer
+# in forms and label (|label("ReferralStatus")), each defined beside its table.
+STATES = {
+    states.__name__: states
+    for states in (
+        AcknowledgementMethod,
+        AppointmentStatus,
+        CaseStatus,
+        DeliverableStatus,
+        MessageStatus,
+        PackStatus,
+        ReferralStatus,
+        StepStatus,
+        TriageStatus,
+    )
+}
 
 
 def label(value: str | None, enum_name: str) -> str:
     """French label of a stored code, e.g. {{ b.sex|label('Sex') }}."""
     if value in (None, ""):
         return "Non renseigné"
-    enum = getattr(nomenclatures, enum_name)
+    enum = STATES.get(enum_name) or getattr(nomenclatures, enum_name)
     try:
         return enum(value).label
     except ValueError:
@@ -54,6 +78,7 @@ templates.env.filters.update(
     phone=display_phone,
 )
 templates.env.globals["nomenclatures"] = nomenclatures
+templates.env.globals.update(STATES)
 
 
 def is_htmx(request: Request) -> bool:

@@ -48,14 +48,13 @@ from app.models.deliverables import (
 )
 from app.models.nomenclatures import (
     Channel,
-    MessageStatus,
     PartnerType,
     RequestMotive,
     Role,
     StepOwner,
 )
 from app.models.operators import Site
-from app.models.outbox import OutboxMessage
+from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import StaffUser
 from app.models.triage import TriageCreate, TriageRequest

@@ -14,8 +14,7 @@ from app.core.db import build_engine
 from app.core.storage import sha256_of
 from app.models.base import utcnow
 from app.models.cases import Episode
-from app.models.deliverables import DeliverableDraft
-from app.models.nomenclatures import AcknowledgementMethod
+from app.models.deliverables import AcknowledgementMethod, DeliverableDraft
 from app.models.staff import StaffUser
 from app.services.deliverables.documents import issue_deliverable, start_draft
 from app.services.reports.ledger import previous_month

@@ -15,8 +15,8 @@ from app.core.storage import get_storage, sha256_of
 from app.models.cases import Episode
 from app.models.catalogue import ServiceUnit
 from app.models.control import CampaignCreate, ControlCampaign, PackStatus
-from app.models.deliverables import DeliverableDraft
-from app.models.nomenclatures import AcknowledgementMethod, Role
+from app.models.deliverables import AcknowledgementMethod, DeliverableDraft
+from app.models.nomenclatures import Role
 from app.services.control.campaigns import (
     create_campaign,
     draw_rank,

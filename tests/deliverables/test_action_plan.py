@@ -5,8 +5,8 @@ import pytest
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import CaseClose
-from app.models.deliverables import ActionStepWrite
-from app.models.nomenclatures import CloseReason, StepOwner, StepStatus
+from app.models.deliverables import ActionStepWrite, StepStatus
+from app.models.nomenclatures import CloseReason, StepOwner
 from app.services.cases import lifecycle as cases
 from app.services.deliverables import action_plan
 from app.web.forms import parse_form

@@ -13,9 +13,15 @@ from app.core.config import get_settings
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import create_link_token
 from app.models.cases import CaseClose
-from app.models.nomenclatures import CloseReason, ReferralOutcome, ReferralStatus
+from app.models.nomenclatures import CloseReason, ReferralOutcome
 from app.models.outbox import OutboxMessage
-from app.models.partners import Referral, ReferralCreate, ReferralEvent, ReferralTransition
+from app.models.partners import (
+    Referral,
+    ReferralCreate,
+    ReferralEvent,
+    ReferralStatus,
+    ReferralTransition,
+)
 from app.services.cases.lifecycle import close_case
 from app.services.referrals.partner_side import (
     InvalidLink,

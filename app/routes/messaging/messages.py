@@ -7,7 +7,7 @@ from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 
 from app.models.bounds import RowId
-from app.models.nomenclatures import MessageStatus
+from app.models.outbox import MessageStatus
 from app.services.messaging.outbox import retry_message
 from app.services.messaging.views import messages_view
 from app.web.deps import CaseWorker, CurrentStaff, SessionDep

@@ -6,12 +6,12 @@ from fastapi.responses import RedirectResponse
 
 from app.core.errors import Conflict, Invalid
 from app.models.bounds import RowId
-from app.models.nomenclatures import ReferralStatus
 from app.models.partners import (
     PartnerDecision,
     PartnerOutcomeReport,
     ReferralCreate,
     ReferralPublic,
+    ReferralStatus,
     ReferralTransition,
 )
 from app.routes.cases.api import API_ERRORS
@@ -179,7 +179,7 @@ def decision(request: Request, session: SessionDep, token: str, form: SubmittedF
     def perform(data: PartnerDecision):
         accept = data.decision == "accept"
         link = partner_decides(session=session, token=token, accept=accept, reason=data.reason)
-        return link, "accepted" if accept else "declined"
+        return link, ReferralStatus.ACCEPTED if accept else ReferralStatus.DECLINED
 
     return _answer(request, form, session, token, PartnerDecision, perform)
 
@@ -194,7 +194,7 @@ def issue(request: Request, session: SessionDep, token: str, form: SubmittedForm
             note=data.note,
             in_progress_only=data.in_progress,
         )
-        return link, "in_progress" if data.in_progress else "completed"
+        return link, ReferralStatus.IN_PROGRESS if data.in_progress else ReferralStatus.COMPLETED
 
     return _answer(request, form, session, token, PartnerOutcomeReport, perform)
 

@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, func, select
 
 from app.core.errors import Conflict, Forbidden, Invalid
-from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
+from app.models.appointments import (
+    Absence,
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    OpeningSlot,
+)
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, InteractionCreate
@@ -28,21 +34,17 @@ _MONTHS = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 )
 MODE_LABELS = {"on_site": "Sur site", "phone": "Téléphone", "video": "Visio"}
-STATUS_LABELS = {
-    "booked": "Réservé",
-    "cancelled": "Annulé",
-    "honoured": "Honoré",
-    "no_show": "Absent·e",
-    "excused": "Excusé·e",
-}
 # The statuses a counsellor sets once the appointment's day has come.
-ATTENDANCE_MARKS = ("honoured", "no_show", "excused")
+ATTENDANCE_MARKS = (
+    AppointmentStatus.HONOURED,
+    AppointmentStatus.NO_SHOW,
+    AppointmentStatus.EXCUSED,
+)
 CHANNEL_OF_MODE = {
     "on_site": InteractionChannel.ON_SITE,
     "phone": InteractionChannel.PHONE,
     "video": InteractionChannel.VIDEO,
 }
-_ACTIVE = ("booked", "honoured", "no_show", "excused")
 _MANAGERS = (Role.MANAGER.value, Role.OPERATOR_ADMIN.value)
 
 
@@ -78,7 +80,7 @@ class CalendarEntry:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.appointment.status, self.appointment.status)
+        return AppointmentStatus(self.appointment.status).label
 
     @property
     def hours(self) -> str:
@@ -223,7 +225,7 @@ def _fill_days(session, operator_id, counsellor, site, first, last, zone, today)
     busy: dict[tuple[int, date], list[tuple[datetime, datetime]]] = {}
     for appointment, kind, person, staff, triage in session.exec(query):
         local_start = appointment.starts_at.astimezone(zone)
-        if appointment.status != "cancelled":
+        if appointment.status != AppointmentStatus.CANCELLED:
             key = (appointment.counsellor_id, local_start.date())
             busy.setdefault(key, []).append(
                 (local_start, appointment.blocks_until.astimezone(zone))
@@ -243,7 +245,8 @@ def _fill_days(session, operator_id, counsellor, site, first, last, zone, today)
                 site_name=site_names.get(appointment.site_id, "À distance"),
                 start=local_start,
                 end=appointment.ends_at.astimezone(zone),
-                can_mark=appointment.status == "booked" and local_start.date() <= today,
+                can_mark=appointment.status == AppointmentStatus.BOOKED
+                and local_start.date() <= today,
             )
         )
     _add_free_time(session, operator_id, counsellor, site, days, zone, busy, start, end)
@@ -336,8 +339,8 @@ def mark_attendance(
         raise Invalid({"status": "Choix invalide"})
     if appointment.counsellor_id != actor.id and not is_manager(actor):
         raise Forbidden("Ce rendez-vous est celui d'un·e collègue.")
-    if appointment.status != "booked":
-        label = STATUS_LABELS.get(appointment.status, appointment.status).lower()
+    if appointment.status != AppointmentStatus.BOOKED:
+        label = AppointmentStatus(appointment.status).label.lower()
         raise Conflict(f"Ce rendez-vous est déjà marqué « {label} ».")
     now = now or utcnow()
     zone = ZoneInfo(
@@ -347,12 +350,12 @@ def mark_attendance(
     )
     if appointment.starts_at.astimezone(zone).date() > now.astimezone(zone).date():
         raise Conflict("Ce rendez-vous est à venir : il se marque le jour même ou après.")
-    if status == "honoured" and appointment.starts_at > now:
+    if status == AppointmentStatus.HONOURED and appointment.starts_at > now:
         raise Conflict("Ce rendez-vous n'a pas encore commencé.")
     appointment.status = status
     appointment.updated_at = now
-    notice = f"Rendez-vous marqué « {STATUS_LABELS[status].lower()} »."
-    if status == "honoured":
+    notice = f"Rendez-vous marqué « {AppointmentStatus(status).label.lower()} »."
+    if status == AppointmentStatus.HONOURED:
         notice += " " + _record_honoured(session, actor, appointment)
     session.add(appointment)
     session.flush()
@@ -444,7 +447,7 @@ def no_show_report(*, session: Session, actor: StaffUser, start: date, end: date
         select(Appointment.counsellor_id, Appointment.site_id, Appointment.status, func.count())
         .where(
             owned_by(Appointment, operator_id),
-            Appointment.status.in_(("honoured", "no_show")),
+            Appointment.status.in_((AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW)),
             Appointment.starts_at >= lower,
             Appointment.starts_at < upper,
         )
@@ -619,7 +622,8 @@ def _case_appointments(session, case, zone, now) -> list[CalendarEntry]:
             site_name=site_names.get(a.site_id, "À distance"),
             start=a.starts_at.astimezone(zone),
             end=a.ends_at.astimezone(zone),
-            can_mark=a.status == "booked" and a.starts_at.astimezone(zone).date() <= today,
+            can_mark=a.status == AppointmentStatus.BOOKED
+            and a.starts_at.astimezone(zone).date() <= today,
         )
         for a, type_name, counsellor_name in session.exec(query)
     ]

@@ -7,7 +7,7 @@ from email.utils import parseaddr
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from app.core.config import get_settings
-from app.models.appointments import Appointment, AppointmentType
+from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
 from app.models.base import utcnow
 from app.models.operators import Site
 
@@ -54,7 +54,7 @@ def appointment_ics(
     event.add("summary", f"{appointment_type.name} — {operator_name}")
     event.add("location", appointment_place(appointment, site))
     event.add("description", _description(appointment, counsellor_name, manage_url))
-    cancelled = method == "CANCEL" or appointment.status == "cancelled"
+    cancelled = method == "CANCEL" or appointment.status == AppointmentStatus.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("organizer", _organizer(operator_name))

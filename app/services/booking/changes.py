@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.core.dates import local_today
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import InvalidToken, read_link_token
-from app.models.appointments import Appointment, AppointmentType
+from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
 from app.models.base import utcnow
 from app.services.access.rate_limits import check_slot_listing
 from app.services.booking.messages import (
@@ -65,7 +65,7 @@ def change_deadline(appointment: Appointment, appointment_type: AppointmentType)
 
 def can_change(details: AppointmentDetails, now: datetime | None = None) -> bool:
     appointment = details.appointment
-    return appointment.status == "booked" and (now or utcnow()) < change_deadline(
+    return appointment.status == AppointmentStatus.BOOKED and (now or utcnow()) < change_deadline(
         appointment, details.appointment_type
     )
 
@@ -77,7 +77,7 @@ def cancel_appointment(
     now = now or utcnow()
     details = _changeable(session, appointment_id, by=by, now=now)
     appointment = details.appointment
-    appointment.status = "cancelled"
+    appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
     appointment.ics_sequence += 1
     appointment.updated_at = now
@@ -143,7 +143,7 @@ def _changeable(session: Session, appointment_id: int, *, by: str, now: datetime
     if appointment is None:
         raise NotFound("Rendez-vous introuvable.")
     details = appointment_details(session=session, appointment=appointment)
-    if appointment.status != "booked":
+    if appointment.status != AppointmentStatus.BOOKED:
         raise Conflict("Ce rendez-vous n'est plus modifiable : il est annulé ou déjà passé.")
     if by == "beneficiary" and not can_change(details, now):
         raise TooLateToChange(too_late_message(details))

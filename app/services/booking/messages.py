@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from app.core.config import get_settings
 from app.core.dates import format_datetime, to_local
 from app.core.security import create_link_token
-from app.models.appointments import Appointment, AppointmentType
+from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.operators import Operator, Site
@@ -154,7 +154,7 @@ def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
     window = timedelta(hours=get_settings().reminder_hours)
     horizon = now + window
     due = select(Appointment.id).where(
-        Appointment.status == "booked",
+        Appointment.status == AppointmentStatus.BOOKED,
         col(Appointment.reminder_sent_at).is_(None),
         col(Appointment.starts_at) > now,
         col(Appointment.starts_at) <= horizon,

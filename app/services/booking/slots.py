@@ -36,7 +36,14 @@ from zoneinfo import ZoneInfo
 import holidays
 from sqlmodel import Session, and_, col, or_, select
 
-from app.models.appointments import MODES, Absence, Appointment, AppointmentType, OpeningSlot
+from app.models.appointments import (
+    MODES,
+    Absence,
+    Appointment,
+    AppointmentStatus,
+    AppointmentType,
+    OpeningSlot,
+)
 from app.models.base import utcnow
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
@@ -215,7 +222,7 @@ def free_slots(
         Appointment.counsellor_id, Appointment.starts_at, Appointment.blocks_until
     ).where(
         col(Appointment.counsellor_id).in_(active),
-        Appointment.status != "cancelled",
+        Appointment.status != AppointmentStatus.CANCELLED,
         Appointment.starts_at < window_end,
         Appointment.blocks_until > window_start,
         # Redundant, but it bounds the index range: without it every past appointment of the

@@ -38,8 +38,8 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.control import ControlCampaign, ControlSampleUnit, PackStatus
-from app.models.deliverables import Deliverable, DeliverableVersion
-from app.models.nomenclatures import AcknowledgementMethod, InteractionChannel
+from app.models.deliverables import AcknowledgementMethod, Deliverable, DeliverableVersion
+from app.models.nomenclatures import InteractionChannel
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone

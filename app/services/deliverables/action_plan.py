@@ -11,8 +11,8 @@ from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case
-from app.models.deliverables import ActionStep, ActionStepWrite
-from app.models.nomenclatures import StepOwner, StepStatus
+from app.models.deliverables import ActionStep, ActionStepWrite, StepStatus
+from app.models.nomenclatures import StepOwner
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned
 from app.services.cases.lifecycle import case_time_zone, get_case, touch

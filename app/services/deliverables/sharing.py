@@ -16,8 +16,7 @@ from app.core.security import InvalidToken, create_link_token, read_link_claims,
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
-from app.models.deliverables import Deliverable, DeliverableVersion
-from app.models.nomenclatures import AcknowledgementMethod
+from app.models.deliverables import AcknowledgementMethod, Deliverable, DeliverableVersion
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone, touch

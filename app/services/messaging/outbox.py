@@ -27,8 +27,8 @@ from app.core.config import Settings, get_settings
 from app.core.errors import Conflict, Forbidden
 from app.models.base import utcnow
 from app.models.cases import Case
-from app.models.nomenclatures import MessageStatus, Role
-from app.models.outbox import OutboxMessage
+from app.models.nomenclatures import Role
+from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.messaging.mail import DeliveryError, Transport, build_email

@@ -10,9 +10,9 @@ from app.core.errors import Conflict, NotFound
 from app.core.security import InvalidToken, read_link_claims, tokens_match
 from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case
-from app.models.nomenclatures import ReferralOutcome, ReferralStatus
+from app.models.nomenclatures import ReferralOutcome
 from app.models.operators import Operator
-from app.models.partners import Partner, Referral
+from app.models.partners import Partner, Referral, ReferralStatus
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone
 from app.services.referrals.messages import LINK_PURPOSE, queue_outcome_request

@@ -13,9 +13,9 @@ from app.core.dates import local_today
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
 from app.models.fields import display_phone
-from app.models.nomenclatures import PartnerType, ReferralOutcome, ReferralStatus
+from app.models.nomenclatures import PartnerType, ReferralOutcome
 from app.models.outbox import OutboxMessage
-from app.models.partners import Partner, Referral, ReferralEvent
+from app.models.partners import Partner, Referral, ReferralEvent, ReferralStatus
 from app.models.staff import StaffUser
 from app.services.access.scope import operator_of, owned_by
 from app.services.admin.operators import time_zone_of

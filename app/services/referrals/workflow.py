@@ -11,7 +11,7 @@ from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case
-from app.models.nomenclatures import ReferralOutcome, ReferralStatus
+from app.models.nomenclatures import ReferralOutcome
 from app.models.outbox import OutboxMessage
 from app.models.partners import (
     CONSENT_REQUIRED,
@@ -19,6 +19,7 @@ from app.models.partners import (
     Referral,
     ReferralCreate,
     ReferralEvent,
+    ReferralStatus,
     ReferralTransition,
 )
 from app.models.staff import StaffUser

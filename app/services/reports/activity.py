@@ -10,7 +10,7 @@ from sqlmodel import Session, and_, case, col, func, or_, select
 
 from app.core.dates import format_day, local_today
 from app.core.errors import Forbidden, Invalid
-from app.models.appointments import Appointment
+from app.models.appointments import Appointment, AppointmentStatus
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import ServiceUnit
@@ -384,7 +384,7 @@ def _attendance(session: Session, scope: _Scope) -> Section:
     conditions = [
         *scope.owns(Appointment),
         scope.within(Appointment.starts_at),
-        col(Appointment.status).in_(("honoured", "no_show")),
+        col(Appointment.status).in_((AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW)),
     ]
     if scope.site_id is not None:
         conditions.append(Appointment.site_id == scope.site_id)
@@ -394,7 +394,10 @@ def _attendance(session: Session, scope: _Scope) -> Section:
         select(Appointment.status, func.count()).where(*conditions).group_by(Appointment.status)
     )
     counts = dict(session.exec(statement).all())
-    rows = [("Honorés", counts.get("honoured", 0)), ("Absences", counts.get("no_show", 0))]
+    rows = [
+        ("Honorés", counts.get(AppointmentStatus.HONOURED, 0)),
+        ("Absences", counts.get(AppointmentStatus.NO_SHOW, 0)),
+    ]
     return Section(
         "rendez-vous", "Rendez-vous honorés et absences", ["Rendez-vous", "Nombre"], rows
     )
