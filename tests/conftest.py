@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,12 @@ from sqlmodel import Session
 from app.core.db import build_engine, get_session
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Where the `clock` fixture puts tests whose expectations depend on the date: a Wednesday,
+# 10:00 in Paris, far from midnight and from the end of a month or a year, with no public
+# holiday the day before nor in the fortnight after (a test may look for a free slot a week
+# ahead, or mark yesterday's appointment).
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def alembic_config(connection=None) -> Config:
@@ -169,6 +176,17 @@ def app(session, engine):
 @pytest.fixture
 def client(app) -> TestClient:
     return TestClient(app)
+
+
+@pytest.fixture
+def clock(time_machine) -> datetime:
+    """The clock at NOW for this test, in the app as in the test. It ticks on from there, so
+    that moments recorded one after the other still differ and lifetimes (sessions, tokens)
+    still run; a test never lasts long enough to reach a boundary. Use it where a test computes
+    a date and the app computes it again (today, this year, a slot's notice), so that the two
+    never straddle midnight, New Year or a quarter hour."""
+    time_machine.move_to(NOW, tick=True)
+    return NOW
 
 
 @pytest.fixture

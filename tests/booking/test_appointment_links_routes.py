@@ -20,6 +20,10 @@ from app.services.booking.messages import manage_link
 from tests.booking.test_messages import make_appointment, make_appointment_type
 from tests.factories import make_operator, make_site, make_staff
 
+# The clock of tests/conftest.py: the first free slot listed on the move page could fall
+# within the minimum notice by the time it is chosen, a quarter hour boundary later.
+pytestmark = pytest.mark.usefixtures("clock")
+
 
 def path_of(appointment) -> str:
     return "/rendez-vous/gerer/" + manage_link(appointment).rsplit("/", 1)[1]

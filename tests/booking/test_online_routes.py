@@ -18,6 +18,10 @@ from tests.factories import (
     make_staff,
 )
 
+# The clock of tests/conftest.py: the first slot, listed a moment before a quarter hour,
+# would fall within the minimum notice if it were booked a moment after.
+pytestmark = pytest.mark.usefixtures("clock")
+
 PERSONAL = ("Inès", "In%C3%A8s", "Moreau", "ines.moreau", "0612345678", "06+12", "%2B33")
 
 

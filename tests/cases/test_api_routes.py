@@ -240,6 +240,7 @@ def test_missing_name_and_bad_choice_get_422_with_french_fields(api):
 # ---- cases and episodes --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clock")  # the year read here is the app's, even on New Year's Eve
 def test_opening_a_case_answers_201_with_its_reference(api, session, counsellor):
     beneficiary = make_beneficiary(session, counsellor)
     answer = api.post(

@@ -325,6 +325,7 @@ def bearer(user) -> dict:
     return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
+@pytest.mark.usefixtures("clock")  # today's follow-up stays today, not past, in the app
 def test_api_proposes_sends_moves_and_lists(client, session, counsellor, case, partner):
     headers = bearer(counsellor)
     body_ = {

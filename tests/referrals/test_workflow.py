@@ -51,6 +51,10 @@ from tests.factories import (
     paris_today,
 )
 
+# The clock of tests/conftest.py: a follow-up date of today, computed here, stays today (not
+# yesterday, hence refused as past) when the service checks it a moment later.
+pytestmark = pytest.mark.usefixtures("clock")
+
 S = ReferralStatus
 LINK = re.compile(r"https?://\S+/partenaire/orientations/(\S+)")
 

@@ -43,6 +43,13 @@ def manager(session, ara):
     return make_staff(session, ara, Role.MANAGER)
 
 
+@pytest.fixture
+def today(clock) -> date:
+    """Today in Paris by the clock (tests/conftest.py), the day what a test records now falls
+    on: read from the real clock, it could be yesterday's by the time the report runs."""
+    return clock.astimezone(PARIS).date()
+
+
 def report(session, actor, start=START, end=END, **filters):
     return activity_report(session=session, actor=actor, start=start, end=end, **filters)
 
@@ -163,14 +170,13 @@ def test_the_report_totals_equal_the_counts_of_the_rows(session, ara, manager, s
 # ---- sections with their own rules ------------------------------------------------------------
 
 
-def test_people_served_are_counted_once_with_their_profile(session, ara, manager):
+def test_people_served_are_counted_once_with_their_profile(session, ara, manager, today):
     counsellor = make_staff(session, ara)
     woman = make_beneficiary(session, counsellor, sex="F", birth_year=2003, rqth="oui")
     man = make_beneficiary(session, counsellor, sex="M", birth_year=1960)
     make_case(session, counsellor, woman)
     make_case(session, counsellor, woman)
     make_case(session, counsellor, man)
-    today = datetime.now(PARIS).date()
 
     found = report(session, manager, start=today, end=today)
 
@@ -198,7 +204,7 @@ def test_a_case_closed_before_the_period_does_not_count_its_person(session, ara,
     assert rows(report(session, manager), "synthese")["Personnes accompagnées"] == (0,)
 
 
-def test_redirections_are_counted_by_destination(session, ara, manager):
+def test_redirections_are_counted_by_destination(session, ara, manager, today):
     from app.models.triage import TriageCreate
     from app.services.cases.triage import create_request, redirect_request
 
@@ -215,7 +221,6 @@ def test_redirections_are_counted_by_destination(session, ara, manager):
         request_id=request.id,
         data=TriageRedirect(redirection=Redirection.APEC),
     )
-    today = datetime.now(PARIS).date()
 
     found = rows(report(session, manager, start=today, end=today), "accueil")
 
@@ -223,7 +228,7 @@ def test_redirections_are_counted_by_destination(session, ara, manager):
     assert found["En attente"] == (0,)
 
 
-def test_referrals_are_counted_by_partner_type_and_outcome(session, ara, manager):
+def test_referrals_are_counted_by_partner_type_and_outcome(session, ara, manager, today):
     from app.models.partners import Referral
 
     counsellor = make_staff(session, ara)
@@ -242,21 +247,19 @@ def test_referrals_are_counted_by_partner_type_and_outcome(session, ara, manager
             )
         )
     session.flush()
-    today = datetime.now(PARIS).date()
 
     found = rows(report(session, manager, start=today, end=today), "orientations")
 
     assert found["Apec"] == (2, 1, 0, 0, 0, 1)
 
 
-def test_the_site_filter_keeps_the_cases_of_that_site(session, ara, manager):
+def test_the_site_filter_keeps_the_cases_of_that_site(session, ara, manager, today):
     from tests.factories import make_site
 
     counsellor = make_staff(session, ara)
     lyon, grenoble = make_site(session, ara), make_site(session, ara, name="Grenoble")
     make_case(session, counsellor, site_id=lyon.id)
     make_case(session, counsellor, site_id=grenoble.id)
-    today = datetime.now(PARIS).date()
 
     found = report(session, manager, start=today, end=today, site_id=lyon.id)
 
@@ -266,11 +269,10 @@ def test_the_site_filter_keeps_the_cases_of_that_site(session, ara, manager):
 # ---- tenant and role --------------------------------------------------------------------------
 
 
-def test_another_operators_rows_never_count(session, ara, manager):
+def test_another_operators_rows_never_count(session, ara, manager, today):
     other = make_operator(session, "BRE", "Bretagne")
     stranger = make_staff(session, other)
     make_interaction(session, stranger, make_case(session, stranger))
-    today = datetime.now(PARIS).date()
 
     found = rows(report(session, manager, start=today, end=today), "synthese")
 

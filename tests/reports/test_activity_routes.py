@@ -10,10 +10,15 @@ import pytest
 
 from app.core.security import create_api_token
 from app.models.nomenclatures import Role
+from tests.conftest import NOW
 from tests.factories import log_in, make_case, make_interaction, make_operator, make_staff
 
+# Today is the clock's (tests/conftest.py), in the app as here: read at import time, the real
+# one would be yesterday's for a test that starts just after midnight.
+pytestmark = pytest.mark.usefixtures("clock")
+
 PARIS = ZoneInfo("Europe/Paris")
-TODAY = datetime.now(PARIS).date().isoformat()
+TODAY = NOW.astimezone(PARIS).date().isoformat()
 PERIOD = f"du={TODAY}&au={TODAY}"
 
 

@@ -2,7 +2,6 @@
 never a name or a case."""
 
 import html
-from datetime import datetime
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,7 @@ import pytest
 
 from app.core.security import create_api_token
 from app.models.nomenclatures import Role, Sex
+from tests.conftest import NOW
 from tests.factories import (
     log_in,
     make_beneficiary,
@@ -20,7 +20,11 @@ from tests.factories import (
     make_staff,
 )
 
-YEAR = datetime.now(ZoneInfo("Europe/Paris")).year
+# This year is the clock's (tests/conftest.py), in the app as here: the acts are recorded an
+# hour ago, last year's for a test that starts just after New Year.
+pytestmark = pytest.mark.usefixtures("clock")
+
+YEAR = NOW.astimezone(ZoneInfo("Europe/Paris")).year
 PERIOD = f"annee={YEAR}"
 FIRST, LAST = f"{YEAR}-01-01", f"{YEAR}-12-31"
 SECRECY = "Secret statistique : les effectifs inférieurs à 11 sont masqués."
