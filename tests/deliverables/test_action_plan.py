@@ -13,16 +13,6 @@ from app.web.forms import parse_form
 from tests.factories import make_case, make_operator, make_staff, paris_today
 
 
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session))
-
-
-@pytest.fixture
-def case(session, counsellor):
-    return make_case(session, counsellor)
-
-
 def step(description="Contacter Transitions Pro", **overrides) -> ActionStepWrite:
     values = {"description": description, "owner": StepOwner.BENEFICIARY, **overrides}
     return ActionStepWrite(**values)

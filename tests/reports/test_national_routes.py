@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from app.core.security import create_api_token
 from app.models.nomenclatures import Role, Sex
 from tests.conftest import NOW
 from tests.factories import (
+    bearer,
     log_in,
     make_beneficiary,
     make_case,
@@ -44,10 +44,6 @@ def ara(session):
 @pytest.fixture
 def observer(session, ara):
     return make_staff(session, None, Role.NATIONAL_OBSERVER)
-
-
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observer):
