@@ -106,6 +106,12 @@ def log_in_as(client, session: Session, operator, role: Role = Role.COUNSELLOR):
     return user, log_in(client, session, user)
 
 
+def anonymous_csrf(client, path: str) -> str:
+    """A visitor's CSRF token (the cookie a first page sets), for the public forms."""
+    client.get(path)
+    return client.cookies.get("filrouge_csrf")
+
+
 def bearer(user: StaffUser) -> dict[str, str]:
     """The header that calls the API as `user`."""
     return {"Authorization": f"Bearer {create_api_token(user)}"}

@@ -17,6 +17,7 @@ from app.services.booking import changes as appointment_changes
 from app.services.booking.changes import move_appointment
 from app.services.booking.messages import manage_link
 from tests.factories import (
+    anonymous_csrf,
     make_appointment,
     make_appointment_type,
     make_operator,
@@ -33,11 +34,6 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 def path_of(appointment) -> str:
     return "/rendez-vous/gerer/" + manage_link(appointment).rsplit("/", 1)[1]
-
-
-def anon_csrf(client, path) -> str:
-    client.get(path)
-    return client.cookies.get("filrouge_csrf")
 
 
 @pytest.fixture
@@ -80,7 +76,7 @@ def test_page_shows_the_appointment_privately(client, setup):
 
 def test_beneficiary_cancels_from_the_link(client, session, setup):
     path = path_of(setup)
-    token = anon_csrf(client, path)
+    token = anonymous_csrf(client, path)
     done = client.post(f"{path}/annuler", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303
     session.refresh(setup)
@@ -167,7 +163,7 @@ def test_beneficiary_moves_to_a_free_slot(client, session, setup):
 
 def test_moving_to_a_taken_start_offers_the_next_slots(client, session, setup):
     path = path_of(setup)
-    token = anon_csrf(client, f"{path}/deplacer")
+    token = anonymous_csrf(client, f"{path}/deplacer")
     taken = setup.starts_at + timedelta(days=1, hours=7)  # outside every opening
     answer = client.post(f"{path}/deplacer", data={"start": taken.isoformat(), "csrf_token": token})
     assert answer.status_code == 409
@@ -179,7 +175,7 @@ def test_moving_to_a_taken_start_offers_the_next_slots(client, session, setup):
 
 def test_move_without_a_start_asks_to_choose(client, session, setup):
     path = path_of(setup)
-    token = anon_csrf(client, f"{path}/deplacer")
+    token = anonymous_csrf(client, f"{path}/deplacer")
     answer = client.post(f"{path}/deplacer", data={"start": "demain", "csrf_token": token})
     assert answer.status_code == 422
     assert "Choisissez un des horaires proposés" in read(answer)
@@ -189,7 +185,7 @@ def test_the_move_page_counts_as_a_slot_listing(client, setup, monkeypatch):
     """Getting the page and posting a start that fails both list the free slots."""
     monkeypatch.setattr(get_settings(), "public_rate_limit", "2/minute")
     path = path_of(setup)
-    token = anon_csrf(client, f"{path}/deplacer")
+    token = anonymous_csrf(client, f"{path}/deplacer")
     refused = client.post(f"{path}/deplacer", data={"start": "demain", "csrf_token": token})
     assert refused.status_code == 422
     assert client.get(f"{path}/deplacer").status_code == 429

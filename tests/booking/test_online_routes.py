@@ -11,6 +11,7 @@ from app.core.config import get_settings
 from app.models.appointments import Appointment
 from app.models.triage import TriageRequest
 from tests.factories import (
+    anonymous_csrf,
     make_appointment_type,
     make_openings,
     make_operator,
@@ -34,11 +35,6 @@ def agenda(session):
     return operator, site, kind
 
 
-def csrf(client) -> str:
-    client.get("/rendez-vous?operateur=ARA")
-    return client.cookies.get("filrouge_csrf")
-
-
 def links(html: str) -> list[str]:
     return [unescape(u) for u in re.findall(r'(?:href|action)="([^"]*)"', html)]
 
@@ -53,7 +49,7 @@ def hidden(html: str, name: str) -> str:
 
 def contact_page(client, agenda):
     operator, site, kind = agenda
-    token = csrf(client)
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     page = client.post(
         "/rendez-vous/lieu",
         data={
@@ -104,7 +100,7 @@ def test_unknown_operator_is_404(client, agenda):
 
 def test_remote_mode_skips_the_site_step_without_personal_data(client, agenda):
     _, _, kind = agenda
-    token = csrf(client)
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     response = client.post(
         "/rendez-vous/lieu",
         data={
@@ -221,7 +217,7 @@ def test_the_slot_pages_are_rate_limited_per_address(client, agenda, monkeypatch
 def test_nothing_free_offers_a_callback_that_lands_in_triage(client, session):
     operator = make_operator(session)
     kind = make_appointment_type(session, operator, name="Sans créneau")
-    token = csrf(client)
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     page = client.get(f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=phone")
     assert "Être rappelé·e" in page.text
     response = client.post(
@@ -244,7 +240,7 @@ def test_nothing_free_offers_a_callback_that_lands_in_triage(client, session):
 
 
 def test_post_without_csrf_token_is_refused(client, agenda):
-    csrf(client)
+    anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     response = client.post("/rendez-vous/coordonnees", data={"first_name": "Inès"})
     assert response.status_code == 403
 
