@@ -23,13 +23,24 @@ run: $(VENV)/.run-deps
 	$(BIN)/filrouge demo --if-empty
 	FILROUGE_LOG_FORMAT=$${FILROUGE_LOG_FORMAT:-console} $(BIN)/filrouge serve --host 127.0.0.1 --port 8000
 
-# The suite runs on SQLite; it runs again on PostgreSQL when FILROUGE_TEST_PG_URL is set.
+# Lint, format, then `alembic check` (the models and the migrations describe the same schema)
+# on a scratch SQLite database upgraded to head; then the suite on SQLite. With
+# FILROUGE_TEST_PG_URL set, the suite runs again on PostgreSQL, and `alembic check` again on
+# the database that run has just built with `alembic upgrade head` (no database of its own).
+PY_DIRS := app tests migrations bench scripts
 test: $(VENV)/.test-deps
-	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
+	@scratch=$$(mktemp -d) && trap 'rm -rf "$$scratch"' EXIT && \
+		export FILROUGE_DATABASE_URL="sqlite:///$$scratch/check.db" && \
+		echo "alembic upgrade head && alembic check (scratch SQLite)" && \
+		$(BIN)/alembic upgrade head && $(BIN)/alembic check
 	$(BIN)/pytest -q
 	@if [ -n "$$FILROUGE_TEST_PG_URL" ]; then \
 		echo "--- same suite on PostgreSQL ---"; \
-		FILROUGE_TEST_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/pytest -q; \
+		FILROUGE_TEST_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/pytest -q && \
+		echo "alembic check (PostgreSQL)" && \
+		FILROUGE_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/alembic check; \
 	fi
 
 clean:

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from app.core.db import build_engine, get_session
+from app.models.nomenclatures import Role
+from tests.factories import bearer, log_in, make_case, make_operator, make_staff
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Where the `clock` fixture puts tests whose expectations depend on the date: a Wednesday,
+# 10:00 in Paris, far from midnight and from the end of a month or a year, with no public
+# holiday the day before nor in the fortnight after (a test may look for a free slot a week
+# ahead, or mark yesterday's appointment).
+NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def alembic_config(connection=None) -> Config:
@@ -169,6 +178,86 @@ def app(session, engine):
 @pytest.fixture
 def client(app) -> TestClient:
     return TestClient(app)
+
+
+# ---- the usual cast: operators ARA and BRE, ARA's staff, a case ----------------------------
+# A module that needs them otherwise (another name, data around them) overrides the fixture.
+
+
+@pytest.fixture
+def ara(session):
+    """Operator ARA (Auvergne-Rhône-Alpes), where the staff below work."""
+    return make_operator(session)
+
+
+@pytest.fixture
+def bre(session):
+    """Operator BRE (Bretagne): another tenant, whose rows ARA's staff never see."""
+    return make_operator(session, "BRE", "Bretagne")
+
+
+@pytest.fixture
+def counsellor(session, ara):
+    return make_staff(session, ara, full_name="Camille Martin")
+
+
+@pytest.fixture
+def manager(session, ara):
+    return make_staff(session, ara, Role.MANAGER)
+
+
+@pytest.fixture
+def admin(session, ara):
+    """ARA's operator administrator."""
+    return make_staff(session, ara, Role.OPERATOR_ADMIN)
+
+
+@pytest.fixture
+def observer(session):
+    """A national observer: no operator, the national view only."""
+    return make_staff(session, None, Role.NATIONAL_OBSERVER)
+
+
+@pytest.fixture
+def case(session, counsellor):
+    """An open case of the counsellor's."""
+    return make_case(session, counsellor)
+
+
+@pytest.fixture
+def csrf(client, session, counsellor) -> str:
+    """The test client signed in as the counsellor; the CSRF token of that browser session."""
+    return log_in(client, session, counsellor)
+
+
+@pytest.fixture
+def api(client, counsellor) -> TestClient:
+    """The test client calling the API with the counsellor's bearer token."""
+    client.headers.update(bearer(counsellor))
+    return client
+
+
+@pytest.fixture
+def storage_dir(tmp_path, monkeypatch) -> Path:
+    """Uploaded files and PDFs in a directory of this test's own."""
+    from app.core.config import get_settings
+
+    monkeypatch.setattr(get_settings(), "storage_dir", tmp_path)
+    return tmp_path
+
+
+# ---- time and mail --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock(time_machine) -> datetime:
+    """The clock at NOW for this test, in the app as in the test. It ticks on from there, so
+    that moments recorded one after the other still differ and lifetimes (sessions, tokens)
+    still run; a test never lasts long enough to reach a boundary. Use it where a test computes
+    a date and the app computes it again (today, this year, a slot's notice), so that the two
+    never straddle midnight, New Year or a quarter hour."""
+    time_machine.move_to(NOW, tick=True)
+    return NOW
 
 
 @pytest.fixture

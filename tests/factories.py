@@ -1,19 +1,26 @@
-"""Small builders for test data; each takes the session and keyword overrides."""
+"""Small builders for test data; each takes the session and keyword overrides. Also the plain
+helpers several test modules share (reading a page, an API header, a free port)."""
 
+import html
+import secrets
+import socket
 from datetime import date, datetime, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from app.core.security import hash_password
+from app.core.security import create_api_token, hash_password
+from app.models.appointments import Appointment
 from app.models.base import utcnow
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.cases import CaseOpen, EpisodeStart, InteractionCreate
-from app.models.catalogue import ServiceUnit
-from app.models.nomenclatures import Channel, InteractionChannel, RequestMotive, Role
+from app.models.catalogue import DeliverableKind, ServiceUnit
+from app.models.nomenclatures import Channel, InteractionChannel, PartnerType, RequestMotive, Role
 from app.models.operators import Operator, Site
+from app.models.outbox import OutboxMessage
+from app.models.partners import Partner, PartnerCreate
 from app.models.staff import StaffUser
 from app.services.access.auth import start_session
 from app.services.admin.operators import create_operator
@@ -21,6 +28,7 @@ from app.services.cases.beneficiaries import create_beneficiary
 from app.services.cases.episodes import start_episode
 from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import open_case
+from app.services.referrals.partners import add_partner
 
 PASSWORD = "mot-de-passe-de-test"
 _PASSWORD_HASH = hash_password(PASSWORD)  # argon2 is slow on purpose: hash once
@@ -92,6 +100,35 @@ def log_in(client, session: Session, user: StaffUser) -> str:
     return row.csrf_token
 
 
+def log_in_as(client, session: Session, operator, role: Role = Role.COUNSELLOR):
+    """A new staff member of `operator` with `role`, signed in: (the user, the CSRF token)."""
+    user = make_staff(session, operator, role)
+    return user, log_in(client, session, user)
+
+
+def anonymous_csrf(client, path: str) -> str:
+    """A visitor's CSRF token (the cookie a first page sets), for the public forms."""
+    client.get(path)
+    return client.cookies.get("filrouge_csrf")
+
+
+def bearer(user: StaffUser) -> dict[str, str]:
+    """The header that calls the API as `user`."""
+    return {"Authorization": f"Bearer {create_api_token(user)}"}
+
+
+def read(response) -> str:
+    """The page as a person reads it: entities such as &#39; decoded."""
+    return html.unescape(response.text)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def post_login(app, address: tuple[str, int], email: str, password: str):
     """Post the login form as a browser connecting from `address` would, cookies and all."""
     client = TestClient(app, client=address)
@@ -139,14 +176,9 @@ def make_deliverable(
     """A deliverable of the operator's kind `kind_code`, written straight into the tables:
     a draft (`issued=False`), or one issued version, acknowledged online or by signed scan."""
     # Imported here so that this builder stays one block, appended after the others.
-    from app.models.catalogue import DeliverableKind
     from app.models.deliverables import Deliverable, DeliverableVersion
 
-    kind = session.exec(
-        select(DeliverableKind).where(
-            DeliverableKind.operator_id == case.operator_id, DeliverableKind.code == kind_code
-        )
-    ).one()
+    kind = deliverable_kind(session, case.operator_id, kind_code)
     deliverable = Deliverable(
         operator_id=case.operator_id,
         case_id=case.id,
@@ -178,9 +210,6 @@ def make_deliverable(
 
 def make_partner(session: Session, operator: Operator, **overrides):
     """A partner of the operator's directory (a bilan de compétences centre by default)."""
-    # Imported here so that this builder stays one block, appended after the others.
-    from app.models.partners import Partner
-
     n = next(_seq)
     values = {
         "name": f"Centre de bilan {n}",
@@ -255,3 +284,77 @@ def working_day_at(site: Site, days_ahead: int = 10, hour: int = 9):
         day += timedelta(days=1)
     zone = ZoneInfo(site.time_zone)
     return datetime(day.year, day.month, day.day, hour, tzinfo=zone)
+
+
+def make_appointment(
+    session: Session,
+    *,
+    starts_at: datetime,
+    mode: str = "on_site",
+    email: str | None = "",
+    site=None,
+    counsellor=None,
+    appointment_type=None,
+    **overrides,
+):
+    """A booked appointment written straight into the table, with what it needs around it."""
+    operator = make_operator(session)
+    counsellor = counsellor or make_staff(session, operator, full_name="Camille Martin")
+    if site is None and mode == "on_site":
+        site = make_site(session, operator, address="10 rue de la Part-Dieu")
+    kind = appointment_type or make_appointment_type(session, operator)
+    # An empty e-mail means a fresh one: beneficiaries are de-duplicated on it.
+    email = f"zoe.{secrets.token_hex(4)}@exemple.fr" if email == "" else email
+    beneficiary = make_beneficiary(session, counsellor, email=email)
+    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
+    appointment = Appointment(
+        operator_id=operator.id,
+        reference=f"RDV-{secrets.token_hex(4).upper()}",
+        appointment_type_id=kind.id,
+        counsellor_id=counsellor.id,
+        site_id=site.id if site else None,
+        mode=mode,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        blocks_until=ends_at + timedelta(minutes=kind.buffer_minutes),
+        beneficiary_id=beneficiary.id,
+        ics_uid=f"{secrets.token_hex(12)}@filrouge",
+        **overrides,
+    )
+    session.add(appointment)
+    session.flush()
+    return appointment
+
+
+# ---------- Reading back what the app wrote ----------
+
+
+def outbox_messages(session: Session) -> list:
+    """Every e-mail queued in the outbox, in order."""
+    return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def deliverable_kind(session: Session, operator_id: int, code: str = "document_synthese"):
+    """The operator's kind of deliverable `code` (each operator gets the catalogue's kinds)."""
+    query = select(DeliverableKind).where(
+        DeliverableKind.operator_id == operator_id, DeliverableKind.code == code
+    )
+    return session.exec(query).one()
+
+
+def new_partner(
+    session: Session, operator: Operator, name="Apec Lyon", type=PartnerType.APEC, **overrides
+) -> Partner:
+    """A partner added to the operator's directory through the service, as an admin would."""
+    data = PartnerCreate(name=name, type=type, **overrides)
+    return add_partner(session=session, operator_id=operator.id, data=data)
+
+
+def partner_count(session: Session, operator: Operator) -> int:
+    query = select(func.count()).select_from(Partner).where(Partner.operator_id == operator.id)
+    return session.exec(query).one()
+
+
+def report_rows(report, key: str) -> dict:
+    """A section of a report (activity, national) as {row label: the other cells}."""
+    return {row[0]: row[1:] for row in report.section(key).rows}

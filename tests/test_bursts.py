@@ -6,7 +6,6 @@ Run with `pytest -s` to see the figures."""
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from app.services.referrals.workflow import propose_referral
 from tests.conftest import ROOT, alembic_config, scratch_database
 from tests.factories import (
     PASSWORD,
+    free_port,
     make_appointment_type,
     make_case,
     make_deliverable,
@@ -111,12 +111,6 @@ def _seed(engine) -> Seeded:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_until_healthy(base: str, process: subprocess.Popen, log: Path) -> None:
     for _ in range(300):  # 60 s at most
         if process.poll() is not None:
@@ -139,7 +133,7 @@ def served(database_url, tmp_path_factory):
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
         seeded = _seed(engine)
-        port = _free_port()
+        port = free_port()
         env = os.environ | {
             "FILROUGE_DATABASE_URL": url,
             "FILROUGE_SECRET_KEY": get_settings().secret_key,

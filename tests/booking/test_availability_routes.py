@@ -8,17 +8,7 @@ from sqlmodel import select
 
 from app.models.appointments import Absence, AppointmentType, OpeningSlot
 from app.models.nomenclatures import Role
-from tests.factories import log_in, make_operator, make_site, make_staff, unit_id
-
-
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-def logged_in(client, session, operator, role):
-    user = make_staff(session, operator, role)
-    return user, log_in(client, session, user)
+from tests.factories import log_in_as, make_operator, make_site, make_staff, unit_id
 
 
 def type_form(session, **changes) -> dict:
@@ -46,7 +36,7 @@ def make_type(session, operator, name="Entretien") -> AppointmentType:
 
 
 def test_admin_creates_a_motif(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
 
     response = client.post(
         "/admin/motifs", data={**type_form(session), "csrf_token": csrf}, follow_redirects=False
@@ -66,7 +56,7 @@ def test_admin_creates_a_motif(client, session, ara):
 
 def test_admin_edits_a_motif_and_unchecked_boxes_turn_off(client, session, ara):
     kind = make_type(session, ara)
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     form = type_form(session, name="Point d'étape", duration_minutes="30", modes=["video"])
     del form["online_bookable"], form["active"]
 
@@ -90,7 +80,7 @@ def test_admin_edits_a_motif_and_unchecked_boxes_turn_off(client, session, ara):
 def test_a_bad_motif_is_explained_and_keeps_what_was_typed(
     client, session, ara, change, field, message
 ):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     form = type_form(session, description="Mon texte tapé", **change)
 
     page = client.post("/admin/motifs", data={**form, "csrf_token": csrf})
@@ -103,7 +93,7 @@ def test_a_bad_motif_is_explained_and_keeps_what_was_typed(
 
 def test_two_motifs_cannot_share_a_name(client, session, ara):
     make_type(session, ara, name="Premier rendez-vous CEP")
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
 
     page = client.post("/admin/motifs", data={**type_form(session), "csrf_token": csrf})
 
@@ -113,7 +103,7 @@ def test_two_motifs_cannot_share_a_name(client, session, ara):
 @pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER])
 def test_only_operator_admins_manage_motifs(client, session, ara, role):
     kind = make_type(session, ara)
-    _, csrf = logged_in(client, session, ara, role)
+    _, csrf = log_in_as(client, session, ara, role)
 
     assert client.get("/admin/motifs").status_code == 403
     response = client.post(
@@ -124,7 +114,7 @@ def test_only_operator_admins_manage_motifs(client, session, ara, role):
 
 def test_another_operators_motif_is_not_found(client, session, ara):
     kind = make_type(session, make_operator(session, "BRE", "Bretagne"))
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
 
     response = client.post(
         f"/admin/motifs/{kind.id}", data={**type_form(session), "csrf_token": csrf}
@@ -155,7 +145,7 @@ def opening_form(counsellor, site, **changes) -> dict:
 def test_planners_add_and_remove_an_opening(client, session, ara, role):
     site = make_site(session, ara)
     counsellor = make_staff(session, ara, full_name="Camille Durand")
-    _, csrf = logged_in(client, session, ara, role)
+    _, csrf = log_in_as(client, session, ara, role)
 
     response = client.post(
         "/admin/disponibilites/ouvertures",
@@ -194,7 +184,7 @@ def test_a_bad_opening_is_explained_and_keeps_what_was_typed(
 ):
     site = make_site(session, ara, name="Lieu tapé")
     counsellor = make_staff(session, ara)
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
     form = opening_form(counsellor, site, start_time="09:15", **change)
 
     page = client.post("/admin/disponibilites/ouvertures", data={**form, "csrf_token": csrf})
@@ -207,7 +197,7 @@ def test_a_bad_opening_is_explained_and_keeps_what_was_typed(
 
 def test_an_opening_for_another_operators_counsellor_or_site_is_refused(client, session, ara):
     bre = make_operator(session, "BRE", "Bretagne")
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
     mine, theirs = make_staff(session, ara), make_staff(session, bre)
 
     page = client.post(
@@ -224,7 +214,7 @@ def test_an_opening_for_another_operators_counsellor_or_site_is_refused(client, 
 
 def test_a_remote_opening_has_no_site(client, session, ara):
     counsellor = make_staff(session, ara)
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
 
     client.post(
         "/admin/disponibilites/ouvertures",
@@ -238,7 +228,7 @@ def test_a_remote_opening_has_no_site(client, session, ara):
 
 def test_an_absence_is_read_in_the_operators_time_zone(client, session, ara):
     counsellor = make_staff(session, ara)
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
 
     client.post(
         "/admin/disponibilites/absences",
@@ -260,7 +250,7 @@ def test_an_absence_is_read_in_the_operators_time_zone(client, session, ara):
 
 def test_an_absence_ending_before_it_starts_is_explained(client, session, ara):
     counsellor = make_staff(session, ara)
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
 
     page = client.post(
         "/admin/disponibilites/absences",
@@ -279,14 +269,14 @@ def test_an_absence_ending_before_it_starts_is_explained(client, session, ara):
 
 
 def test_counsellors_do_not_manage_availability(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.COUNSELLOR)
+    _, csrf = log_in_as(client, session, ara, Role.COUNSELLOR)
     assert client.get("/admin/disponibilites").status_code == 403
 
 
 @pytest.mark.parametrize("role", [Role.NATIONAL_OBSERVER, Role.SYSADMIN])
 @pytest.mark.parametrize("url", ["/admin/motifs", "/admin/disponibilites"])
 def test_roles_without_an_operator_are_refused(client, session, role, url):
-    logged_in(client, session, None, role)
+    log_in_as(client, session, None, role)
     assert client.get(url).status_code == 403
 
 
@@ -310,7 +300,7 @@ def test_another_operators_opening_and_absence_are_not_found(client, session, ar
     )
     session.add_all([opening, absence])
     session.flush()
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
 
     assert "Yann Le Goff" not in unescape(client.get("/admin/disponibilites").text)
     for url in (

@@ -6,8 +6,7 @@ from datetime import UTC, datetime, timedelta
 from icalendar import Calendar
 
 from app.services.booking.calendar_files import appointment_ics
-from tests.booking.test_messages import make_appointment
-from tests.factories import make_operator, make_site
+from tests.factories import make_appointment, make_operator, make_site
 
 
 def ics(session, appointment, method="REQUEST") -> Calendar:

@@ -26,6 +26,11 @@ from tests.factories import (
 
 PARIS = ZoneInfo("Europe/Paris")
 
+# The clock of tests/conftest.py: yesterday's agenda shows its free time, and a week ahead
+# offers a slot, only when neither is a public holiday; and today must stay today between
+# the test and the app.
+pytestmark = pytest.mark.usefixtures("clock")
+
 
 def make_type(session, operator, **overrides) -> AppointmentType:
     values = {"name": "Premier rendez-vous CEP", "min_notice_hours": 0, **overrides}

@@ -3,19 +3,17 @@ and only within the window; and one delivery through a real SMTP server."""
 
 import base64
 import re
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
 from icalendar import Calendar
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.core.db import build_engine
 from app.core.security import read_link_token
-from app.models.appointments import Appointment, AppointmentType
 from app.models.outbox import OutboxMessage
 from app.services.booking.messages import (
     manage_link,
@@ -27,64 +25,15 @@ from app.services.booking.messages import (
 from app.services.messaging.mail import transport_from_settings
 from app.services.messaging.outbox import deliver_due
 from tests.conftest import alembic_config, scratch_database
-from tests.factories import make_beneficiary, make_operator, make_site, make_staff
+from tests.factories import (
+    make_appointment,
+    outbox_messages,
+)
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
 
 # ---------- Builders (shared with the calendar and link tests) ----------
-
-
-def make_appointment_type(session: Session, operator, **overrides) -> AppointmentType:
-    values = {"name": f"Premier rendez-vous CEP {secrets.token_hex(3)}", "duration_minutes": 60}
-    kind = AppointmentType(operator_id=operator.id, **{**values, **overrides})
-    session.add(kind)
-    session.flush()
-    return kind
-
-
-def make_appointment(
-    session: Session,
-    *,
-    starts_at: datetime,
-    mode: str = "on_site",
-    email: str | None = "",
-    site=None,
-    counsellor=None,
-    appointment_type=None,
-    **overrides,
-) -> Appointment:
-    """A booked appointment written straight into the table, with what it needs around it."""
-    operator = make_operator(session)
-    counsellor = counsellor or make_staff(session, operator, full_name="Camille Martin")
-    if site is None and mode == "on_site":
-        site = make_site(session, operator, address="10 rue de la Part-Dieu")
-    kind = appointment_type or make_appointment_type(session, operator)
-    # An empty e-mail means a fresh one: beneficiaries are de-duplicated on it.
-    email = f"zoe.{secrets.token_hex(4)}@exemple.fr" if email == "" else email
-    beneficiary = make_beneficiary(session, counsellor, email=email)
-    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
-    appointment = Appointment(
-        operator_id=operator.id,
-        reference=f"RDV-{secrets.token_hex(4).upper()}",
-        appointment_type_id=kind.id,
-        counsellor_id=counsellor.id,
-        site_id=site.id if site else None,
-        mode=mode,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        blocks_until=ends_at + timedelta(minutes=kind.buffer_minutes),
-        beneficiary_id=beneficiary.id,
-        ics_uid=f"{secrets.token_hex(12)}@filrouge",
-        **overrides,
-    )
-    session.add(appointment)
-    session.flush()
-    return appointment
-
-
-def outbox(session: Session) -> list[OutboxMessage]:
-    return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def attached_calendar(message) -> Calendar:
@@ -102,7 +51,7 @@ def test_confirmation_has_the_calendar_file_and_the_details_in_french(session):
         session, starts_at=datetime(2027, 3, 4, 13, 0, tzinfo=UTC), email="zoe@exemple.fr"
     )
     queue_confirmation(session=session, appointment=appointment)
-    [message] = outbox(session)
+    [message] = outbox_messages(session)
     assert message.recipient == "zoe@exemple.fr"
     assert "4 mars 2027 à 14 h 00" in message.subject  # Paris, winter time
     assert "Lieu : Lyon Part-Dieu, 10 rue de la Part-Dieu, 69003 Lyon" in message.body_text
@@ -118,13 +67,13 @@ def test_without_an_email_address_nothing_is_queued(session):
     appointment = make_appointment(session, starts_at=NOW + timedelta(days=5), email=None)
     queue_confirmation(session=session, appointment=appointment)
     queue_cancellation(session=session, appointment=appointment)
-    assert outbox(session) == []
+    assert outbox_messages(session) == []
 
 
 def test_phone_appointment_says_so_instead_of_an_address(session):
     appointment = make_appointment(session, starts_at=NOW + timedelta(days=5), mode="phone")
     queue_confirmation(session=session, appointment=appointment)
-    [message] = outbox(session)
+    [message] = outbox_messages(session)
     assert "Lieu : Par téléphone" in message.body_text
     [event] = attached_calendar(message).walk("VEVENT")
     assert str(event["LOCATION"]) == "Par téléphone"
@@ -138,7 +87,7 @@ def test_move_notice_gives_the_old_and_the_new_time(session):
     appointment.blocks_until += timedelta(days=1)
     appointment.ics_sequence = 1
     queue_moved(session=session, appointment=appointment, previous_start=previous)
-    [message] = outbox(session)
+    [message] = outbox_messages(session)
     assert "ancien horaire : 4 mars 2027 à 14 h 00" in message.body_text
     assert "nouvel horaire : 5 mars 2027 à 14 h 00" in message.body_text
     [event] = attached_calendar(message).walk("VEVENT")
@@ -160,7 +109,7 @@ def test_reminder_is_queued_once_within_the_window(session):
     appointment = make_appointment(session, starts_at=NOW + timedelta(hours=47))
     assert send_due_reminders(session=session, now=NOW) == 1
     assert send_due_reminders(session=session, now=NOW + timedelta(hours=1)) == 0
-    [message] = outbox(session)
+    [message] = outbox_messages(session)
     assert message.subject.startswith("Rappel : rendez-vous le")
     session.refresh(appointment)
     assert appointment.reminder_sent_at == NOW
@@ -171,7 +120,7 @@ def test_no_reminder_before_the_window_nor_for_cancelled_or_past_appointments(se
     make_appointment(session, starts_at=NOW + timedelta(hours=2), status="cancelled")
     make_appointment(session, starts_at=NOW - timedelta(hours=1))
     assert send_due_reminders(session=session, now=NOW) == 0
-    assert outbox(session) == []
+    assert outbox_messages(session) == []
 
 
 def test_the_window_follows_the_setting(session, monkeypatch):
@@ -227,6 +176,6 @@ def test_an_appointment_booked_inside_the_window_gets_no_separate_reminder(sessi
     session.add(appointment)
     session.flush()
     assert send_due_reminders(session=session, now=NOW) == 0
-    assert outbox(session) == []
+    assert outbox_messages(session) == []
     session.refresh(appointment)
     assert appointment.reminder_sent_at == NOW  # claimed, so later passes skip it

@@ -11,12 +11,17 @@ from app.core.config import get_settings
 from app.models.appointments import Appointment
 from app.models.triage import TriageRequest
 from tests.factories import (
+    anonymous_csrf,
     make_appointment_type,
     make_openings,
     make_operator,
     make_site,
     make_staff,
 )
+
+# The clock of tests/conftest.py: the first slot, listed a moment before a quarter hour,
+# would fall within the minimum notice if it were booked a moment after.
+pytestmark = pytest.mark.usefixtures("clock")
 
 PERSONAL = ("Inès", "In%C3%A8s", "Moreau", "ines.moreau", "0612345678", "06+12", "%2B33")
 
@@ -28,11 +33,6 @@ def agenda(session):
     make_openings(session, make_staff(session, operator), site)
     kind = make_appointment_type(session, operator, name="Premier rendez-vous CEP")
     return operator, site, kind
-
-
-def csrf(client) -> str:
-    client.get("/rendez-vous?operateur=ARA")
-    return client.cookies.get("filrouge_csrf")
 
 
 def links(html: str) -> list[str]:
@@ -49,7 +49,7 @@ def hidden(html: str, name: str) -> str:
 
 def contact_page(client, agenda):
     operator, site, kind = agenda
-    token = csrf(client)
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     page = client.post(
         "/rendez-vous/lieu",
         data={
@@ -100,7 +100,7 @@ def test_unknown_operator_is_404(client, agenda):
 
 def test_remote_mode_skips_the_site_step_without_personal_data(client, agenda):
     _, _, kind = agenda
-    token = csrf(client)
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     response = client.post(
         "/rendez-vous/lieu",
         data={
@@ -217,7 +217,7 @@ def test_the_slot_pages_are_rate_limited_per_address(client, agenda, monkeypatch
 def test_nothing_free_offers_a_callback_that_lands_in_triage(client, session):
     operator = make_operator(session)
     kind = make_appointment_type(session, operator, name="Sans créneau")
-    token = csrf(client)
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     page = client.get(f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=phone")
     assert "Être rappelé·e" in page.text
     response = client.post(
@@ -240,7 +240,7 @@ def test_nothing_free_offers_a_callback_that_lands_in_triage(client, session):
 
 
 def test_post_without_csrf_token_is_refused(client, agenda):
-    csrf(client)
+    anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     response = client.post("/rendez-vous/coordonnees", data={"first_name": "Inès"})
     assert response.status_code == 403
 

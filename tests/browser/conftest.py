@@ -6,7 +6,6 @@ Never runs `playwright install`: only the Debian Chromium is used.
 """
 
 import os
-import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from app.core.db import build_engine, get_session, unit_of_work
 from app.models.nomenclatures import Role
 from app.models.staff import StaffSite
 from tests.conftest import ROOT, alembic_config, scratch_database
-from tests.factories import PASSWORD, make_operator, make_site, make_staff
+from tests.factories import PASSWORD, free_port, make_operator, make_site, make_staff
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -108,10 +107,13 @@ def _seed(engine) -> LiveServer:
         )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture
+def engine(browser_database_url):
+    """The live server's database, where a journey writes what it starts from (this overrides
+    the rolled-back test database of the other tests)."""
+    engine = build_engine(browser_database_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -134,7 +136,7 @@ def live_server(browser_database_url):
         sqlite_immediate=False
     )
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, name="uvicorn-browser-tests", daemon=True)
     thread.start()
@@ -245,3 +247,19 @@ def check_accessibility(page) -> None:
     _axe = _axe or Axe()
     results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def assert_no_reload(page) -> None:
+    """The marker set on the case page survives: the actions were htmx swaps, not reloads."""
+    assert page.evaluate("window.__journeyMarker") == "case-page", "the case page was reloaded"
+
+
+def sign_in(page, live_server, email: str) -> None:
+    """Sign in from the login page as `email` (seeded with the common password); lands home."""
+    from playwright.sync_api import expect
+
+    page.goto(f"{live_server.url}/login")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(live_server.password)
+    page.get_by_label("Mot de passe").press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/")

@@ -10,7 +10,6 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
-from app.core.db import build_engine
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.messaging.mail import transport_from_settings
@@ -22,13 +21,6 @@ from tests.smtp import body
 pytestmark = pytest.mark.browser
 
 MOTIF = "Premier rendez-vous CEP (parcours)"
-
-
-@pytest.fixture
-def engine(browser_database_url):
-    engine = build_engine(browser_database_url)
-    yield engine
-    engine.dispose()
 
 
 def _open_the_agenda(engine, email: str) -> str:

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import check_accessibility
+from tests.browser.conftest import assert_no_reload, check_accessibility
 
 pytestmark = pytest.mark.browser
 
@@ -38,13 +38,8 @@ def _start_unit(page: Page, label: str, code: str, starts_so_far: int) -> None:
     details.get_by_role("button", name="Démarrer").press("Enter")
     timeline = page.get_by_role("region", name="Historique")
     expect(timeline.get_by_text(f"Début {code}")).to_have_count(starts_so_far)
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
-
-
-def _assert_no_reload(page: Page) -> None:
-    """The marker set on the case page survives: the actions were htmx swaps, not reloads."""
-    assert page.evaluate("window.__journeyMarker") == "case-page", "the case page was reloaded"
 
 
 def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server, screenshot):
@@ -142,7 +137,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     expect(interaction).to_have_count(1)
     expect(interaction).to_contain_text("Entretien · Sur site · 50 min")
     expect(interaction).to_contain_text("UO1")
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
 
     # Start UO2.1 while UO1 runs.
@@ -155,7 +150,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     details.get_by_role("button", name="Terminer").click()
     expect(timeline.get_by_text("Fin UO1")).to_have_count(1)
     expect(timeline).to_contain_text("Projet d'éducatrice spécialisée confirmé")
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
 
     # Back to level 1: UO1 again.
@@ -185,7 +180,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     expect(
         page.get_by_text("Accompagnement terminé (Entrée en formation en septembre.)")
     ).to_be_visible()
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
     screenshot("10-case-closed")
 

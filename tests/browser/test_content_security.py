@@ -6,6 +6,8 @@ uncaught error.
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import sign_in
+
 pytestmark = pytest.mark.browser
 
 # ReDoc 3's bundle shows its maker's logo from this address, written in its code: the policy
@@ -20,19 +22,11 @@ def page_errors(page: Page) -> list[str]:
     return errors
 
 
-def log_in(page: Page, live_server, email: str) -> None:
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(live_server.password)
-    page.get_by_label("Mot de passe").press("Enter")
-    expect(page).to_have_url(f"{live_server.url}/")
-
-
 def test_pages_and_an_htmx_search_run_under_the_policy(
     page: Page, live_server, policy_refusals, page_errors
 ):
     base = live_server.url
-    log_in(page, live_server, live_server.manager_email)
+    sign_in(page, live_server, live_server.manager_email)
 
     for path in ("/", "/triage", "/agenda", "/partenaires", "/rapports/activite", "/nulle-part"):
         page.goto(f"{base}{path}")
@@ -51,7 +45,7 @@ def test_pages_and_an_htmx_search_run_under_the_policy(
 
 
 def test_swagger_ui_runs_under_the_policy(page: Page, live_server, policy_refusals, page_errors):
-    log_in(page, live_server, live_server.counsellor_email)
+    sign_in(page, live_server, live_server.counsellor_email)
 
     page.goto(f"{live_server.url}/docs")
 
@@ -67,7 +61,7 @@ def test_swagger_ui_runs_under_the_policy(page: Page, live_server, policy_refusa
 
 
 def test_redoc_runs_under_the_policy(page: Page, live_server, policy_refusals, page_errors):
-    log_in(page, live_server, live_server.counsellor_email)
+    sign_in(page, live_server, live_server.counsellor_email)
 
     page.goto(f"{live_server.url}/redoc")
 

@@ -19,7 +19,7 @@ from app.models.staff import StaffUser
 from app.services.deliverables.documents import issue_deliverable, start_draft
 from app.services.reports.ledger import previous_month
 from tests.browser.conftest import check_accessibility
-from tests.factories import make_case, unit_id
+from tests.factories import make_case, paris_today, unit_id
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,9 @@ pytestmark = pytest.mark.browser
 def last_month_units(browser_database_url, live_server):
     """Two cases whose UO1 ended last month, each with its summary issued and acknowledged."""
     engine = build_engine(browser_database_url)
-    first_day, _ = previous_month(utcnow().date())
+    # Last month where the site is, as the campaign page reads it: by UTC, on the last evening
+    # of a month, it would be the month before (the live server's clock cannot be moved).
+    first_day, _ = previous_month(paris_today())
     with Session(engine, expire_on_commit=False) as session:
         counsellor = session.exec(
             select(StaffUser).where(StaffUser.email == live_server.counsellor_email)

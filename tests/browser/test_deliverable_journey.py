@@ -10,24 +10,16 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
-from app.core.db import build_engine
 from app.models.staff import StaffUser
 from app.services.messaging.mail import transport_from_settings
 from app.services.messaging.outbox import deliver_due
-from tests.browser.conftest import SCREENSHOTS, check_accessibility
+from tests.browser.conftest import SCREENSHOTS, check_accessibility, sign_in
 from tests.factories import make_beneficiary, make_case
 from tests.smtp import body
 
 pytestmark = pytest.mark.browser
 
 PERSON = {"first_name": "Maëlys", "last_name": "Ougier-Chaptal", "email": "maelys@exemple.fr"}
-
-
-@pytest.fixture
-def engine(browser_database_url):
-    engine = build_engine(browser_database_url)
-    yield engine
-    engine.dispose()
 
 
 def _case_for(engine, email: str) -> int:
@@ -42,14 +34,6 @@ def _case_for(engine, email: str) -> int:
         )
         session.commit()
         return case.id
-
-
-def _log_in(page: Page, live_server) -> None:
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Adresse e-mail").fill(live_server.counsellor_email)
-    page.get_by_label("Mot de passe").fill(live_server.password)
-    page.get_by_label("Mot de passe").press("Enter")
-    expect(page).to_have_url(f"{live_server.url}/")
 
 
 def _record_interview(page: Page, summary: str, count: int) -> None:
@@ -69,7 +53,7 @@ def test_document_goes_from_the_case_to_the_beneficiary_and_back(
 ):
     monkeypatch.setattr(get_settings(), "public_base_url", live_server.url)
     case_id = _case_for(engine, live_server.counsellor_email)
-    _log_in(page, live_server)
+    sign_in(page, live_server, live_server.counsellor_email)
 
     # Two interviews, recorded on the case.
     page.goto(f"{live_server.url}/cases/{case_id}")

@@ -16,7 +16,6 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.core.dates import format_date
-from app.core.db import build_engine
 from app.models.base import utcnow
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.cases import CaseOpen, EpisodeEnd, EpisodeStart, InteractionCreate
@@ -29,7 +28,7 @@ from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import open_case
 from app.services.messaging.mail import transport_from_settings
 from app.services.messaging.outbox import deliver_due
-from tests.browser.conftest import check_accessibility
+from tests.browser.conftest import assert_no_reload, check_accessibility, sign_in
 from tests.factories import unit_id
 
 pytestmark = pytest.mark.browser
@@ -41,13 +40,6 @@ UO21 = "UO2.1 — Niveau 2 — Conseil personnalisé"
 UO22 = "UO2.2 — Niveau 2 — Accompagnement à la mise en œuvre"
 SUIVI, SUIVI_RENAMED = "Suivi de la mise en œuvre", "Suivi et bilan de la mise en œuvre"
 NEW_KIND = "Attestation d'accompagnement"
-
-
-@pytest.fixture
-def engine(browser_database_url):
-    engine = build_engine(browser_database_url)
-    yield engine
-    engine.dispose()
 
 
 def _case_with_ended_uo21(engine, live_server):
@@ -104,14 +96,6 @@ def _case_with_ended_uo21(engine, live_server):
         return case.id, case.reference, episode
 
 
-def _log_in(page: Page, live_server, email: str) -> None:
-    page.goto(f"{live_server.url}/login")
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(live_server.password)
-    page.get_by_label("Mot de passe").press("Enter")
-    expect(page).to_have_url(f"{live_server.url}/")
-
-
 def _log_out(page: Page) -> None:
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page.get_by_role("heading", level=1, name="Connexion")).to_be_visible()
@@ -132,10 +116,6 @@ def _proof_badges(page: Page):
     item = livrables.get_by_role("listitem").filter(has_text=re.compile(r"^\s*UO2\.1"))
     expect(item).to_have_count(1)
     return item.locator(".proof-status .badge")
-
-
-def _assert_no_reload(page: Page) -> None:
-    assert page.evaluate("window.__journeyMarker") == "case-page", "the case page was reloaded"
 
 
 # Elements that stick out to the right of the viewport and make the whole page scroll sideways
@@ -199,7 +179,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     )
 
     # ---- 1. The counsellor, on the case --------------------------------------------------------
-    _log_in(page, live_server, live_server.counsellor_email)
+    sign_in(page, live_server, live_server.counsellor_email)
     page.goto(f"{base}/cases/{case_id}")
     page.evaluate("window.__journeyMarker = 'case-page'")
     livrables = page.get_by_role("region", name="Livrables et preuves")
@@ -231,7 +211,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     add = plan.get_by_role("form", name="Ajouter une étape")
     expect(add.get_by_label("Action")).to_be_focused()  # ready for the next step
     expect(add.get_by_label("Action")).to_have_value("")
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
 
     page.keyboard.type("Monter le dossier de financement Transitions Pro")
@@ -244,7 +224,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
         "Monter le dossier de financement Transitions Pro"
     )
     expect(steps.locator("tbody").get_by_role("row").nth(1)).to_contain_text("Conseiller·ère")
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
 
     # Step 1 is under way: arrow key on its state, saved on change, the focus stays put.
@@ -256,7 +236,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     expect(plan.get_by_role("combobox", name="État de l'étape 1")).to_have_value("in_progress")
     expect(plan.get_by_role("combobox", name="État de l'étape 1")).to_be_focused()
     expect(plan.get_by_role("combobox", name="État de l'étape 2")).to_have_value("todo")
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
     screenshot("supervision-02-action-plan")
 
@@ -284,7 +264,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     expect(row).to_contain_text("Relevé de notes demandé par l'IFSI")
     expect(row).to_contain_text("PDF")
     expect(row).to_contain_text(live_server.counsellor_name)
-    _assert_no_reload(page)
+    assert_no_reload(page)
     check_accessibility(page)
     screenshot("supervision-03-attachment")
 
@@ -331,7 +311,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     _log_out(page)
 
     # ---- 2. The manager: missing proofs, then messages -----------------------------------------
-    _log_in(page, live_server, live_server.manager_email)
+    sign_in(page, live_server, live_server.manager_email)
     page.get_by_role("navigation", name="Navigation principale").get_by_role(
         "link", name="Preuves manquantes"
     ).click()
@@ -442,7 +422,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     _log_out(page)
 
     # ---- 3. The operator admin: deliverable kinds ----------------------------------------------
-    _log_in(page, live_server, live_server.admin_email)
+    sign_in(page, live_server, live_server.admin_email)
     page.get_by_role("link", name="Types de livrables").click()
     expect(
         page.get_by_role("heading", level=1, name="Types de livrables et preuves exigées")

@@ -7,7 +7,6 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlmodel import select
 
-from app.core.security import create_api_token
 from app.models.base import utcnow
 from app.models.cases import Case, Episode, Interaction
 from app.models.nomenclatures import Role
@@ -15,6 +14,7 @@ from app.models.triage import TriageRequest
 from app.routes.cases import api as api_routes
 from tests.factories import (
     PASSWORD,
+    bearer,
     log_in,
     make_beneficiary,
     make_case,
@@ -22,10 +22,6 @@ from tests.factories import (
     make_staff,
     unit_id,
 )
-
-
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def an_hour_ago() -> str:
@@ -39,23 +35,6 @@ def person(**overrides) -> dict:
         "email": "helene@exemple.fr",
         **overrides,
     }
-
-
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Élodie Martin")
-
-
-@pytest.fixture
-def api(client, counsellor):
-    """The test client, authenticated as the counsellor with a Bearer token."""
-    client.headers.update(bearer(counsellor))
-    return client
-
-
-@pytest.fixture
-def case(session, counsellor):
-    return make_case(session, counsellor)
 
 
 def start(api, session, case_id: int, code: str):
@@ -240,6 +219,7 @@ def test_missing_name_and_bad_choice_get_422_with_french_fields(api):
 # ---- cases and episodes --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clock")  # the year read here is the app's, even on New Year's Eve
 def test_opening_a_case_answers_201_with_its_reference(api, session, counsellor):
     beneficiary = make_beneficiary(session, counsellor)
     answer = api.post(

@@ -15,11 +15,6 @@ from tests.factories import make_beneficiary, make_operator, make_staff
 
 
 @pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session))
-
-
-@pytest.fixture
 def other_operator_counsellor(session):
     return make_staff(session, make_operator(session, "BRE", "Bretagne"))
 

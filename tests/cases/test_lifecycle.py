@@ -11,11 +11,6 @@ from app.services.cases import lifecycle as cases
 from tests.factories import make_case, make_operator, make_staff, unit_id
 
 
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session))
-
-
 def start(session, actor, case, code):
     return episodes.start_episode(
         session=session,

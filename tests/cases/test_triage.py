@@ -22,11 +22,6 @@ from tests.factories import make_beneficiary, make_operator, make_staff
 
 
 @pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Élodie Martin")
-
-
-@pytest.fixture
 def colleague(session, counsellor):
     return make_staff(session, make_operator(session), full_name="Gaëlle Le Gall")
 

@@ -36,6 +36,7 @@ from app.services.control.proof_pack import (
 )
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from tests.factories import (
+    deliverable_kind,
     make_beneficiary,
     make_case,
     make_interaction,
@@ -46,21 +47,6 @@ from tests.factories import (
 
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
 IN_NOVEMBER = datetime(2026, 11, 10, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara)
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
 
 
 def ended_unit(session, case, code="UO1", ended_at=IN_NOVEMBER) -> Episode:
@@ -89,7 +75,7 @@ def proven_case(session, counsellor, first_name="Maëlle", last_name="Moreau"):
         episode_id=episode.id,
         summary=f"{first_name} souhaite devenir aide-soignante.",
     )
-    kind_id = _kind_id(session, case.operator_id, "synthese_entretien")
+    kind_id = deliverable_kind(session, case.operator_id, "synthese_entretien").id
     draft = start_draft(
         session=session,
         actor=counsellor,
@@ -109,15 +95,6 @@ def proven_case(session, counsellor, first_name="Maëlle", last_name="Moreau"):
     session.add(version)
     session.flush()
     return case, episode, version
-
-
-def _kind_id(session, operator_id, code):
-    from app.models.catalogue import DeliverableKind
-
-    statement = select(DeliverableKind.id).where(
-        DeliverableKind.operator_id == operator_id, DeliverableKind.code == code
-    )
-    return session.exec(statement).one()
 
 
 def campaign_of(session, manager, **asked) -> ControlCampaign:

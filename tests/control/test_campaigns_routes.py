@@ -8,38 +8,18 @@ from datetime import date
 
 import pytest
 
-from app.core.security import create_api_token
 from app.core.storage import sha256_of
 from app.models.control import ControlCampaign, PackStatus
 from app.models.nomenclatures import Role
 from tests.control.test_campaigns import ended_unit
-from tests.factories import log_in, make_case, make_operator, make_staff
+from tests.factories import bearer, log_in, make_case, make_operator, make_staff
 
 FORM = {"du": "2026-11-01", "au": "2026-11-30", "sample_size": "2", "sample_rate": ""}
 
 
 @pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara)
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
-
-
-@pytest.fixture
 def units(session, counsellor):
     return [ended_unit(session, make_case(session, counsellor)) for _ in range(3)]
-
-
-def bearer(user) -> dict:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_a_manager_draws_a_sample_and_downloads_its_pack(client, session, manager, units):

@@ -15,6 +15,7 @@ from app.services.cases.episodes import end_episode, start_episode
 from app.services.control import proof_catalogue
 from app.services.control.proofs import ProofState, missing_proofs, proof_status_for_episodes
 from tests.factories import (
+    deliverable_kind,
     make_case,
     make_deliverable,
     make_episode,
@@ -23,26 +24,6 @@ from tests.factories import (
     make_staff,
     unit_id,
 )
-
-
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara)
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
-
-
-@pytest.fixture
-def admin(session, ara):
-    return make_staff(session, ara, Role.OPERATOR_ADMIN)
 
 
 def status_of(session, episode):
@@ -54,14 +35,6 @@ def status_of(session, episode):
 
 def states(proofs) -> dict[str, str]:
     return {item.kind.code: item.state.value for item in proofs.items}
-
-
-def kind(session, operator, code) -> DeliverableKind:
-    return session.exec(
-        select(DeliverableKind).where(
-            DeliverableKind.operator_id == operator.id, DeliverableKind.code == code
-        )
-    ).one()
 
 
 def edit(session, actor, found: DeliverableKind, unit_codes, **changes):
@@ -98,7 +71,7 @@ def test_each_new_operator_gets_the_default_requirements(session, ara):
 
 
 def test_admin_renames_a_kind_and_changes_its_parts(session, ara, admin):
-    found = kind(session, ara, "plan_action")
+    found = deliverable_kind(session, ara.id, "plan_action")
     edit(session, admin, found, ["UO2.1"], label="Plan d'action partagé", includes_referrals=True)
     session.refresh(found)
     assert (found.label, found.includes_referrals, found.code) == (
@@ -118,7 +91,13 @@ def test_admin_creates_a_kind_with_a_code_from_its_label(session, ara, admin):
 
 
 def test_generated_codes_stay_unique_within_the_operator(session, ara, admin):
-    edit(session, admin, kind(session, ara, "plan_action"), ["UO2.1"], label="Ancien plan")
+    edit(
+        session,
+        admin,
+        deliverable_kind(session, ara.id, "plan_action"),
+        ["UO2.1"],
+        label="Ancien plan",
+    )
     created = proof_catalogue.create_kind(
         session=session, actor=admin, data=DeliverableKindEdit(label="Plan action")
     )
@@ -128,7 +107,7 @@ def test_generated_codes_stay_unique_within_the_operator(session, ara, admin):
 @pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER])
 def test_only_operator_admins_edit_kinds(session, ara, role):
     actor = make_staff(session, ara, role)
-    found = kind(session, ara, "plan_action")
+    found = deliverable_kind(session, ara.id, "plan_action")
     with pytest.raises(Forbidden):
         edit(session, actor, found, [])
     with pytest.raises(Forbidden):
@@ -142,11 +121,11 @@ def test_only_operator_admins_edit_kinds(session, ara, role):
 def test_admin_of_another_operator_gets_not_found(session, ara):
     bre_admin = make_staff(session, make_operator(session, "BRE", "Bretagne"), Role.OPERATOR_ADMIN)
     with pytest.raises(NotFound):
-        edit(session, bre_admin, kind(session, ara, "plan_action"), [])
+        edit(session, bre_admin, deliverable_kind(session, ara.id, "plan_action"), [])
 
 
 def test_unknown_unit_is_refused_and_nothing_changes(session, ara, admin):
-    found = kind(session, ara, "plan_action")
+    found = deliverable_kind(session, ara.id, "plan_action")
     data = DeliverableKindEdit(label="Nouveau libellé", unit_ids=[999_999])
     with pytest.raises(Invalid) as refused:
         proof_catalogue.update_kind(session=session, actor=admin, kind_id=found.id, data=data)
@@ -157,12 +136,18 @@ def test_unknown_unit_is_refused_and_nothing_changes(session, ara, admin):
 
 def test_two_kinds_cannot_share_a_label(session, ara, admin):
     with pytest.raises(Invalid) as refused:
-        edit(session, admin, kind(session, ara, "plan_action"), [], label="document de SYNTHÈSE")
+        edit(
+            session,
+            admin,
+            deliverable_kind(session, ara.id, "plan_action"),
+            [],
+            label="document de SYNTHÈSE",
+        )
     assert refused.value.fields == {"label": "Un autre type de livrable porte déjà ce libellé"}
 
 
 def test_kinds_with_units_lists_inactive_kinds_too(session, ara, admin):
-    edit(session, admin, kind(session, ara, "plan_action"), ["UO2.1"], active=False)
+    edit(session, admin, deliverable_kind(session, ara.id, "plan_action"), ["UO2.1"], active=False)
     listed = proof_catalogue.kinds_with_units(session=session, actor=admin)
     assert [row.kind.code for row in listed] == [
         "synthese_entretien",
@@ -256,7 +241,7 @@ def test_requirements_edited_by_the_admin_change_the_status(session, ara, counse
     case = make_case(session, counsellor)
     triage = make_episode(session, counsellor, case, "UO0")
     n1 = make_episode(session, counsellor, case, "UO1")
-    summary = kind(session, ara, "synthese_entretien")
+    summary = deliverable_kind(session, ara.id, "synthese_entretien")
     edit(session, admin, summary, ["UO0"])  # now proves UO0 instead of UO1
     assert states(status_of(session, triage)) == {"synthese_entretien": "missing"}
     assert status_of(session, n1).complete
@@ -264,7 +249,7 @@ def test_requirements_edited_by_the_admin_change_the_status(session, ara, counse
 
 def test_a_deactivated_kind_is_no_longer_required(session, ara, counsellor, admin):
     episode = make_episode(session, counsellor, make_case(session, counsellor), "UO2.1")
-    edit(session, admin, kind(session, ara, "plan_action"), ["UO2.1"], active=False)
+    edit(session, admin, deliverable_kind(session, ara.id, "plan_action"), ["UO2.1"], active=False)
     assert states(status_of(session, episode)) == {"document_synthese": "missing"}
 
 

@@ -13,45 +13,20 @@ from app.services.cases.episodes import start_episode
 from app.services.control.proofs import EpisodeProofs, ProofItem, ProofState
 from app.web.rendering import templates
 from tests.factories import (
+    deliverable_kind,
     log_in,
+    log_in_as,
     make_case,
     make_deliverable,
     make_episode,
     make_operator,
     make_site,
     make_staff,
+    read,
     unit_id,
 )
 
 HTMX = {"HX-Request": "true"}
-
-
-def read(response) -> str:
-    """The page as a person reads it: entities such as &#39; decoded."""
-    return html.unescape(response.text)
-
-
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara, full_name="Noémie Carré")
-
-
-def logged_in(client, session, operator, role):
-    user = make_staff(session, operator, role)
-    return user, log_in(client, session, user)
-
-
-def kind(session, operator, code) -> DeliverableKind:
-    return session.exec(
-        select(DeliverableKind).where(
-            DeliverableKind.operator_id == operator.id, DeliverableKind.code == code
-        )
-    ).one()
 
 
 def required_units(session, found: DeliverableKind) -> set[int]:
@@ -66,10 +41,10 @@ def test_manager_sees_each_gap_with_a_link_to_fix_it(client, session, ara, couns
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case, "UO2.1")
     make_deliverable(session, case, "plan_action", episode=episode)
-    logged_in(client, session, ara, Role.MANAGER)
+    log_in_as(client, session, ara, Role.MANAGER)
     page = client.get("/preuves-manquantes")
     assert page.status_code == 200
-    assert case.reference in read(page) and "Noémie Carré" in read(page)
+    assert case.reference in read(page) and counsellor.full_name in read(page)
     assert f'href="/cases/{case.id}#livrables"' in read(page)
     assert "Manque : Document de synthèse" in read(page)
     assert "En attente d'accusé de lecture : Plan d'action" in read(page)
@@ -77,7 +52,7 @@ def test_manager_sees_each_gap_with_a_link_to_fix_it(client, session, ara, couns
 
 
 def test_empty_list_says_so(client, session, ara):
-    logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     assert "Aucune preuve manquante." in read(client.get("/preuves-manquantes"))
 
 
@@ -85,7 +60,7 @@ def test_complete_episodes_are_not_listed(client, session, ara, counsellor):
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case, "UO1")
     make_deliverable(session, case, "synthese_entretien", episode=episode, acknowledgement="online")
-    logged_in(client, session, ara, Role.MANAGER)
+    log_in_as(client, session, ara, Role.MANAGER)
     assert case.reference not in read(client.get("/preuves-manquantes"))
 
 
@@ -103,7 +78,7 @@ def test_filters_are_read_from_the_query_string(client, session, ara, counsellor
             unit_id=unit_id(session, "UO2.2"), started_at=datetime(2026, 3, 10, 9, tzinfo=UTC)
         ),
     )
-    logged_in(client, session, ara, Role.MANAGER)
+    log_in_as(client, session, ara, Role.MANAGER)
     filters = {
         "site": {"site": lyon.id},
         "counsellor": {"conseiller": colleague.id},
@@ -121,7 +96,7 @@ def test_filters_are_read_from_the_query_string(client, session, ara, counsellor
 
 def test_bad_dates_are_explained_next_to_the_filter(client, session, ara, counsellor):
     make_episode(session, counsellor, make_case(session, counsellor))
-    logged_in(client, session, ara, Role.MANAGER)
+    log_in_as(client, session, ara, Role.MANAGER)
     page = client.get("/preuves-manquantes", params={"du": "2026-07-02", "au": "2026-07-01"})
     assert page.status_code == 200
     assert "La fin de la période précède son début" in read(page)
@@ -132,7 +107,7 @@ def test_bad_dates_are_explained_next_to_the_filter(client, session, ara, counse
 def test_htmx_filter_gets_the_results_only(client, session, ara, counsellor):
     case = make_case(session, counsellor)
     make_episode(session, counsellor, case)
-    logged_in(client, session, ara, Role.MANAGER)
+    log_in_as(client, session, ara, Role.MANAGER)
     fragment = client.get("/preuves-manquantes", headers=HTMX)
     assert "<html" not in read(fragment) and case.reference in read(fragment)
     assert fragment.headers["Vary"] == "HX-Request"
@@ -156,14 +131,14 @@ def test_counsellors_see_their_own_cases_without_a_counsellor_filter(
 @pytest.mark.parametrize("role", [Role.NATIONAL_OBSERVER, Role.SYSADMIN])
 @pytest.mark.parametrize("url", ["/preuves-manquantes", "/admin/livrables"])
 def test_roles_without_personal_data_are_refused(client, session, role, url):
-    logged_in(client, session, None, role)
+    log_in_as(client, session, None, role)
     assert client.get(url).status_code == 403
 
 
 def test_another_operators_gaps_never_appear(client, session, ara, counsellor):
     case = make_case(session, counsellor)
     make_episode(session, counsellor, case)
-    logged_in(client, session, make_operator(session, "BRE", "Bretagne"), Role.MANAGER)
+    log_in_as(client, session, make_operator(session, "BRE", "Bretagne"), Role.MANAGER)
     page = read(client.get("/preuves-manquantes"))
     assert case.reference not in page and "Aucune preuve manquante." in page
 
@@ -188,7 +163,7 @@ def kind_form(session, **overrides) -> dict:
 
 
 def test_admin_page_lists_kinds_and_what_each_unit_requires(client, session, ara):
-    logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     page = client.get("/admin/livrables")
     assert page.status_code == 200
     for label in ("Document de synthèse", "Plan d'action", "Suivi de la mise en œuvre"):
@@ -199,8 +174,8 @@ def test_admin_page_lists_kinds_and_what_each_unit_requires(client, session, ara
 
 @pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER])
 def test_only_operator_admins_reach_the_kinds(client, session, ara, role):
-    _, csrf = logged_in(client, session, ara, role)
-    found = kind(session, ara, "plan_action")
+    _, csrf = log_in_as(client, session, ara, role)
+    found = deliverable_kind(session, ara.id, "plan_action")
     assert client.get("/admin/livrables").status_code == 403
     response = client.post(
         f"/admin/livrables/{found.id}", data={**kind_form(session), "csrf_token": csrf}
@@ -212,8 +187,8 @@ def test_only_operator_admins_reach_the_kinds(client, session, ara, role):
 
 def test_admin_changes_a_kind_and_the_units_requiring_it(client, session, ara, counsellor):
     episode = make_episode(session, counsellor, make_case(session, counsellor), "UO0")
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
-    found = kind(session, ara, "synthese_entretien")
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+    found = deliverable_kind(session, ara.id, "synthese_entretien")
     form = kind_form(
         session,
         label="Compte rendu d'accueil",
@@ -240,8 +215,8 @@ def test_admin_changes_a_kind_and_the_units_requiring_it(client, session, ara, c
 
 
 def test_unchecking_every_unit_removes_the_requirement(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
-    found = kind(session, ara, "plan_action")
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+    found = deliverable_kind(session, ara.id, "plan_action")
     form = kind_form(session, label="Plan d'action")
     del form["unit_ids"]
     client.post(f"/admin/livrables/{found.id}", data={**form, "csrf_token": csrf})
@@ -249,8 +224,8 @@ def test_unchecking_every_unit_removes_the_requirement(client, session, ara):
 
 
 def test_invalid_edit_keeps_what_was_typed_and_writes_nothing(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
-    found = kind(session, ara, "plan_action")
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+    found = deliverable_kind(session, ara.id, "plan_action")
     uo0 = unit_id(session, "UO0")
     form = kind_form(session, label="  ", extra_sections="Rubrique à garder", unit_ids=[uo0])
     page = client.post(f"/admin/livrables/{found.id}", data={**form, "csrf_token": csrf})
@@ -274,8 +249,8 @@ def test_invalid_edit_keeps_what_was_typed_and_writes_nothing(client, session, a
     ],
 )
 def test_each_bad_field_gets_its_french_message(client, session, ara, change, message):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
-    found = kind(session, ara, "plan_action")
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+    found = deliverable_kind(session, ara.id, "plan_action")
     page = client.post(
         f"/admin/livrables/{found.id}", data={**kind_form(session, **change), "csrf_token": csrf}
     )
@@ -285,18 +260,18 @@ def test_each_bad_field_gets_its_french_message(client, session, ara, change, me
 
 
 def test_admin_adds_a_kind(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     form = kind_form(session, label="Attestation de présence", unit_ids=[unit_id(session, "UO0")])
     response = client.post(
         "/admin/livrables", data={**form, "csrf_token": csrf}, follow_redirects=False
     )
     assert response.status_code == 303
-    created = kind(session, ara, "attestation_de_presence")
+    created = deliverable_kind(session, ara.id, "attestation_de_presence")
     assert required_units(session, created) == {unit_id(session, "UO0")}
 
 
 def test_invalid_new_kind_keeps_what_was_typed(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     form = kind_form(session, label="", extra_sections="Ma rubrique")
     page = client.post("/admin/livrables", data={**form, "csrf_token": csrf})
     assert "Ce champ est obligatoire" in read(page) and "Ma rubrique" in read(page)
@@ -306,10 +281,10 @@ def test_invalid_new_kind_keeps_what_was_typed(client, session, ara):
 
 
 def test_another_operators_kind_is_not_found(client, session, ara):
-    _, csrf = logged_in(
+    _, csrf = log_in_as(
         client, session, make_operator(session, "BRE", "Bretagne"), Role.OPERATOR_ADMIN
     )
-    found = kind(session, ara, "plan_action")
+    found = deliverable_kind(session, ara.id, "plan_action")
     for form in (kind_form(session, label="Pirate"), kind_form(session, label="")):
         response = client.post(f"/admin/livrables/{found.id}", data={**form, "csrf_token": csrf})
         assert response.status_code == 404
@@ -319,8 +294,8 @@ def test_another_operators_kind_is_not_found(client, session, ara):
 
 
 def test_edits_need_the_csrf_token(client, session, ara):
-    logged_in(client, session, ara, Role.OPERATOR_ADMIN)
-    found = kind(session, ara, "plan_action")
+    log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+    found = deliverable_kind(session, ara.id, "plan_action")
     assert client.post(f"/admin/livrables/{found.id}", data=kind_form(session)).status_code == 403
     assert (
         client.post("/admin/livrables", data=kind_form(session, label="Autre")).status_code == 403

@@ -13,16 +13,6 @@ from app.web.forms import parse_form
 from tests.factories import make_case, make_operator, make_staff, paris_today
 
 
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session))
-
-
-@pytest.fixture
-def case(session, counsellor):
-    return make_case(session, counsellor)
-
-
 def step(description="Contacter Transitions Pro", **overrides) -> ActionStepWrite:
     values = {"description": description, "owner": StepOwner.BENEFICIARY, **overrides}
     return ActionStepWrite(**values)
@@ -53,19 +43,16 @@ def test_steps_are_appended_in_order(session, counsellor, case):
 
 
 def test_a_step_records_who_when_and_status(session, counsellor, case):
+    due = in_days(30)  # once: read again, the clock could have passed midnight
     created = add(
         session,
         counsellor,
         case,
         owner=StepOwner.PARTNER,
-        due_on=in_days(30),
+        due_on=due,
         status=StepStatus.IN_PROGRESS,
     )
-    assert (created.owner, created.due_on, created.status) == (
-        "partner",
-        in_days(30),
-        "in_progress",
-    )
+    assert (created.owner, created.due_on, created.status) == ("partner", due, "in_progress")
     assert created.operator_id == case.operator_id
 
 

@@ -2,31 +2,14 @@
 
 from datetime import timedelta
 
-import pytest
 from sqlmodel import select
 
-from app.core.security import create_api_token
 from app.models.deliverables import ActionStep, ActionStepWrite
 from app.models.nomenclatures import StepOwner
 from app.services.deliverables.action_plan import add_step
 from tests.factories import log_in, make_case, make_operator, make_staff, paris_today
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session))
-
-
-@pytest.fixture
-def case(session, counsellor):
-    return make_case(session, counsellor)
-
-
-@pytest.fixture
-def csrf(client, session, counsellor):
-    return log_in(client, session, counsellor)
 
 
 def add(session, actor, case, description="Mettre à jour le CV", **overrides):
@@ -222,12 +205,6 @@ def test_a_step_of_another_case_gets_404(client, session, counsellor, case, csrf
 
 
 # ---- JSON API ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def api(client, counsellor):
-    client.headers.update({"Authorization": f"Bearer {create_api_token(counsellor)}"})
-    return client
 
 
 def test_api_round_trip(api, case):

@@ -10,39 +10,14 @@ from app.core.config import get_settings
 from app.core.security import create_api_token
 from app.models.attachments import Attachment
 from app.models.cases import Case
-from tests.factories import log_in, make_case, make_operator, make_staff
+from tests.factories import log_in, make_operator, make_staff
+
+pytestmark = pytest.mark.usefixtures("storage_dir")  # files in a directory of their own
 
 HTMX = {"HX-Request": "true"}
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 100
 MB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def storage_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(get_settings(), "storage_dir", tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Élodie Martin")
-
-
-@pytest.fixture
-def case(session, counsellor):
-    return make_case(session, counsellor)
-
-
-@pytest.fixture
-def csrf(client, session, counsellor):
-    return log_in(client, session, counsellor)
-
-
-@pytest.fixture
-def api(client, counsellor):
-    client.headers["Authorization"] = f"Bearer {create_api_token(counsellor)}"
-    return client
 
 
 def stored(root) -> list:
@@ -109,7 +84,9 @@ def test_htmx_upload_returns_the_section_with_the_new_file(client, session, case
     assert counsellor.full_name in response.text and "PDF" in response.text
 
 
-def test_the_page_lists_attachments_with_size_date_and_author(client, session, case, csrf):
+def test_the_page_lists_attachments_with_size_date_and_author(
+    client, session, counsellor, case, csrf
+):
     upload(client, case, csrf, description="Pièce d'identité")
     page = client.get(f"/cases/{case.id}/attachments")
     assert page.status_code == 200
@@ -118,7 +95,7 @@ def test_the_page_lists_attachments_with_size_date_and_author(client, session, c
     assert (
         "Pièce d&#39;identité" in page.text
         and "octets" in page.text
-        and "Élodie Martin" in page.text
+        and counsellor.full_name in page.text
     )
 
 

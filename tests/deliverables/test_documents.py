@@ -9,7 +9,6 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import create_link_token
 from app.core.storage import sha256_of
 from app.models.cases import CaseClose
-from app.models.catalogue import DeliverableKind
 from app.models.deliverables import DeliverableDraft
 from app.models.nomenclatures import CloseReason
 from app.models.outbox import OutboxMessage
@@ -28,6 +27,7 @@ from app.services.deliverables.sharing import (
     share_version,
 )
 from tests.factories import (
+    deliverable_kind,
     make_case,
     make_episode,
     make_interaction,
@@ -36,21 +36,9 @@ from tests.factories import (
 )
 
 
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Camille Martin")
-
-
-def kind(session, operator_id, code="document_synthese"):
-    query = select(DeliverableKind).where(
-        DeliverableKind.operator_id == operator_id, DeliverableKind.code == code
-    )
-    return session.exec(query).one()
-
-
 def draft(session, actor, case, code="document_synthese", episode=None):
     data = DeliverableDraft(
-        kind_id=kind(session, case.operator_id, code).id,
+        kind_id=deliverable_kind(session, case.operator_id, code).id,
         episode_id=episode.id if episode else None,
     )
     return start_draft(session=session, actor=actor, case_id=case.id, data=data)
@@ -93,7 +81,7 @@ def test_kind_of_another_operator_is_refused(session, counsellor):
             session=session,
             actor=counsellor,
             case_id=case.id,
-            data=DeliverableDraft(kind_id=kind(session, other.id).id),
+            data=DeliverableDraft(kind_id=deliverable_kind(session, other.id).id),
         )
 
 

@@ -10,8 +10,14 @@ from app.core.security import create_api_token
 from app.core.storage import sha256_of
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.outbox import OutboxMessage
-from tests.deliverables.test_documents import kind
-from tests.factories import log_in, make_case, make_interaction, make_operator, make_staff
+from tests.factories import (
+    deliverable_kind,
+    log_in,
+    make_case,
+    make_interaction,
+    make_operator,
+    make_staff,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -28,7 +34,7 @@ def setup(client, session):
 def start(client, session, case, csrf, code="document_synthese"):
     response = client.post(
         f"/cases/{case.id}/deliverables",
-        data={"kind_id": kind(session, case.operator_id, code).id, "csrf_token": csrf},
+        data={"kind_id": deliverable_kind(session, case.operator_id, code).id, "csrf_token": csrf},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -178,7 +184,7 @@ def test_another_operator_gets_404_on_deliverable_and_pdf(client, session, setup
 def test_api_drafts_issues_lists_and_downloads(client, session, setup):
     user, case, _ = setup
     headers = {"Authorization": f"Bearer {create_api_token(user)}"}
-    kind_id = kind(session, case.operator_id).id
+    kind_id = deliverable_kind(session, case.operator_id).id
     created = client.post(
         f"/api/v1/cases/{case.id}/deliverables", json={"kind_id": kind_id}, headers=headers
     )

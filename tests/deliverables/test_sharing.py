@@ -19,11 +19,6 @@ from tests.factories import make_case, make_operator, make_staff
 
 
 @pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Camille Martin")
-
-
-@pytest.fixture
 def issued(session, counsellor):
     deliverable = draft(session, counsellor, make_case(session, counsellor))
     version = issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)

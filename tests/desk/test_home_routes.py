@@ -17,16 +17,10 @@ from tests.factories import (
     log_in,
     make_beneficiary,
     make_case,
-    make_operator,
     make_partner,
     make_staff,
     paris_today,
 )
-
-
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Élodie Martin")
 
 
 @pytest.fixture

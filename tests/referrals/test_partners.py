@@ -1,7 +1,7 @@
 """The partner directory: search, tenant scope, who edits, validation, CSV import and export."""
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.demo.partners import seed_partners
@@ -9,7 +9,6 @@ from app.models.nomenclatures import PartnerType, Role
 from app.models.partners import Partner, PartnerCreate, PartnerUpdate
 from app.services.referrals import partners_csv
 from app.services.referrals.partners import (
-    add_partner,
     create_partner,
     get_partner,
     search_partners,
@@ -17,65 +16,30 @@ from app.services.referrals.partners import (
     update_partner,
 )
 from app.web.forms import parse_form
-from tests.factories import make_operator, make_staff
+from tests.factories import make_operator, make_staff, new_partner, partner_count
 
 HEADER = "nom;type;departements;adresse;code_postal;ville;contact;email;telephone;site_web;services;actif"
-
-
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def bre(session):
-    return make_operator(session, "BRE", "Bretagne")
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara)
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
-
-
-@pytest.fixture
-def admin(session, ara):
-    return make_staff(session, ara, Role.OPERATOR_ADMIN)
-
-
-def partner(session, operator, name="Apec Lyon", type=PartnerType.APEC, **overrides) -> Partner:
-    data = PartnerCreate(name=name, type=type, **overrides)
-    return add_partner(session=session, operator_id=operator.id, data=data)
 
 
 def names(found) -> list[str]:
     return [p.name for p in found]
 
 
-def count(session, operator) -> int:
-    query = select(func.count()).select_from(Partner).where(Partner.operator_id == operator.id)
-    return session.exec(query).one()
-
-
 # ---- search --------------------------------------------------------------------------------
 
 
 def test_search_by_type(session, ara, counsellor):
-    partner(session, ara, "Apec Lyon", PartnerType.APEC)
-    partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
+    new_partner(session, ara, "Apec Lyon", PartnerType.APEC)
+    new_partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
     found = search_partners(session=session, actor=counsellor, type=PartnerType.CAP_EMPLOI)
     assert names(found) == ["Cap emploi Rhône"]
     assert names(search_partners(session=session, actor=counsellor, type="apec")) == ["Apec Lyon"]
 
 
 def test_departement_matches_whole_codes_only(session, ara, counsellor):
-    partner(session, ara, "Lyon", departements="69 01")
-    partner(session, ara, "Nice", departements="06")
-    partner(session, ara, "Rhin", departements="67 68")
+    new_partner(session, ara, "Lyon", departements="69 01")
+    new_partner(session, ara, "Nice", departements="06")
+    new_partner(session, ara, "Rhin", departements="67 68")
 
     def serving(code):
         return names(search_partners(session=session, actor=counsellor, departement=code))
@@ -87,8 +51,8 @@ def test_departement_matches_whole_codes_only(session, ara, counsellor):
 
 
 def test_corsica_and_overseas_codes_are_searchable(session, ara, counsellor):
-    partner(session, ara, "Ajaccio", departements="2a")
-    partner(session, ara, "Saint-Denis", departements="974")
+    new_partner(session, ara, "Ajaccio", departements="2a")
+    new_partner(session, ara, "Saint-Denis", departements="974")
     assert names(search_partners(session=session, actor=counsellor, departement="2A")) == [
         "Ajaccio"
     ]
@@ -98,15 +62,15 @@ def test_corsica_and_overseas_codes_are_searchable(session, ara, counsellor):
 
 
 def test_a_partner_without_departement_serves_the_whole_territory(session, ara, counsellor):
-    partner(session, ara, "Transitions Pro Auvergne-Rhône-Alpes", PartnerType.TRANSITIONS_PRO)
-    partner(session, ara, "Apec Grenoble", departements="38")
+    new_partner(session, ara, "Transitions Pro Auvergne-Rhône-Alpes", PartnerType.TRANSITIONS_PRO)
+    new_partner(session, ara, "Apec Grenoble", departements="38")
     found = search_partners(session=session, actor=counsellor, departement="69")
     assert names(found) == ["Transitions Pro Auvergne-Rhône-Alpes"]
 
 
 def test_words_match_name_city_or_services_ignoring_case_and_accents(session, ara, counsellor):
-    partner(session, ara, "Épicentre", city="Saint-Étienne", services="Bilans de compétences")
-    partner(session, ara, "Autre", city="Lyon", services="Création d'entreprise")
+    new_partner(session, ara, "Épicentre", city="Saint-Étienne", services="Bilans de compétences")
+    new_partner(session, ara, "Autre", city="Lyon", services="Création d'entreprise")
 
     def matching(query):
         return names(search_partners(session=session, actor=counsellor, query=query))
@@ -119,8 +83,8 @@ def test_words_match_name_city_or_services_ignoring_case_and_accents(session, ar
 
 
 def test_inactive_partners_are_left_out_unless_asked(session, ara, counsellor):
-    partner(session, ara, "Fermé", active=False)
-    partner(session, ara, "Ouvert")
+    new_partner(session, ara, "Fermé", active=False)
+    new_partner(session, ara, "Ouvert")
     assert names(search_partners(session=session, actor=counsellor)) == ["Ouvert"]
     every = search_partners(session=session, actor=counsellor, active_only=False)
     assert names(every) == ["Fermé", "Ouvert"]
@@ -128,7 +92,7 @@ def test_inactive_partners_are_left_out_unless_asked(session, ara, counsellor):
 
 def test_results_are_sorted_by_name_ignoring_case_and_accents(session, ara, counsellor):
     for name in ("apec", "Zèbre", "École", "Bilan"):
-        partner(session, ara, name)
+        new_partner(session, ara, name)
     found = search_partners(session=session, actor=counsellor)
     assert names(found) == ["apec", "Bilan", "École", "Zèbre"]
     assert names(search_partners(session=session, actor=counsellor, limit=2)) == ["apec", "Bilan"]
@@ -152,7 +116,7 @@ def test_bad_search_filters_are_invalid(session, counsellor, filters, field):
 
 
 def test_another_operators_partners_are_never_found(session, ara, bre):
-    theirs = partner(session, bre, "Apec Rennes")
+    theirs = new_partner(session, bre, "Apec Rennes")
     reader = make_staff(session, ara)
     assert search_partners(session=session, actor=reader) == []
     with pytest.raises(NotFound):
@@ -167,14 +131,14 @@ def test_another_operators_partners_are_never_found(session, ara, bre):
 
 
 def test_roles_without_personal_data_find_nothing(session, ara):
-    partner(session, ara)
+    new_partner(session, ara)
     observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
     with pytest.raises(NotFound):
         search_partners(session=session, actor=observer)
 
 
 def test_counsellors_read_but_do_not_edit(session, ara, counsellor):
-    existing = partner(session, ara)
+    existing = new_partner(session, ara)
     assert get_partner(session=session, actor=counsellor, partner_id=existing.id) is existing
     data = PartnerCreate(name="Nouveau", type=PartnerType.OTHER)
     with pytest.raises(Forbidden):
@@ -183,7 +147,7 @@ def test_counsellors_read_but_do_not_edit(session, ara, counsellor):
         update_partner(session=session, actor=counsellor, partner_id=existing.id, data=data)
     with pytest.raises(Forbidden):
         set_active(session=session, actor=counsellor, partner_id=existing.id, active=False)
-    assert count(session, ara) == 1 and existing.name == "Apec Lyon"
+    assert partner_count(session, ara) == 1 and existing.name == "Apec Lyon"
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.OPERATOR_ADMIN])
@@ -203,7 +167,7 @@ def test_managers_and_admins_keep_the_directory(session, ara, role):
 
 
 def test_names_are_unique_per_operator_whatever_the_case_and_accents(session, ara, bre, admin):
-    partner(session, ara, "Apec Lyon")
+    new_partner(session, ara, "Apec Lyon")
     for name in ("Apec Lyon", "APEC LYON", "Àpec lyon"):
         with pytest.raises(Invalid) as caught:
             create_partner(
@@ -212,15 +176,15 @@ def test_names_are_unique_per_operator_whatever_the_case_and_accents(session, ar
         assert caught.value.fields == {
             "name": "Un autre partenaire de votre annuaire porte déjà ce nom"
         }
-    partner(session, bre, "Apec Lyon")  # another operator's directory is its own
+    new_partner(session, bre, "Apec Lyon")  # another operator's directory is its own
 
 
 def test_a_partner_keeps_its_own_name_when_edited(session, ara, admin):
-    existing = partner(session, ara, "Apec Lyon")
+    existing = new_partner(session, ara, "Apec Lyon")
     data = PartnerUpdate(name="APEC Lyon", type=PartnerType.APEC)
     update_partner(session=session, actor=admin, partner_id=existing.id, data=data)
     assert existing.name == "APEC Lyon"
-    other = partner(session, ara, "Apec Grenoble")
+    other = new_partner(session, ara, "Apec Grenoble")
     with pytest.raises(Invalid):
         update_partner(session=session, actor=admin, partner_id=other.id, data=data)
 
@@ -274,7 +238,7 @@ def csv_text(*lines: str, header: str = HEADER) -> str:
 
 
 def test_a_valid_file_is_checked_without_writing_anything(session, ara, admin):
-    partner(session, ara, "Apec Lyon")
+    new_partner(session, ara, "Apec Lyon")
     text = csv_text(
         "APEC Lyon;apec;69 01;;;Lyon;;lyon@apec.exemple.fr;04 72 00 00 00;;Cadres;oui",
         "Cap emploi Rhône;Cap emploi;69;;69006;Lyon;;;;;;",
@@ -282,17 +246,17 @@ def test_a_valid_file_is_checked_without_writing_anything(session, ara, admin):
     report = partners_csv.check_import(session=session, actor=admin, text=text)
     assert report.valid and (report.to_create, report.to_update) == (1, 1)
     assert [line.number for line in report.lines] == [2, 3]
-    assert count(session, ara) == 1
+    assert partner_count(session, ara) == 1
 
 
 def test_the_import_creates_new_names_and_updates_known_ones(session, ara, admin):
-    known = partner(session, ara, "Apec Lyon", city="Villeurbanne", services="Cadres")
+    known = new_partner(session, ara, "Apec Lyon", city="Villeurbanne", services="Cadres")
     text = csv_text(
         "APEC Lyon;apec;69 01;;;Lyon;;lyon@apec.exemple.fr;04 72 00 00 00;;Cadres;oui",
         "Cap emploi Rhône;Cap emploi;69;;69006;Lyon;;;;;;non",
     )
     report = partners_csv.run_import(session=session, actor=admin, text=text)
-    assert report.valid and count(session, ara) == 2
+    assert report.valid and partner_count(session, ara) == 2
     assert (known.name, known.city, known.phone) == ("APEC Lyon", "Lyon", "+33472000000")
     created = search_partners(session=session, actor=admin, type="cap_emploi", active_only=False)
     assert [(p.postcode, p.active) for p in created] == [("69006", False)]
@@ -307,7 +271,7 @@ def test_invalid_lines_are_reported_by_number_and_nothing_is_imported(session, a
         "bon PARTENAIRE;apec;;;;;;;;;;",
     )
     report = partners_csv.run_import(session=session, actor=admin, text=text)
-    assert not report.valid and count(session, ara) == 0
+    assert not report.valid and partner_count(session, ara) == 0
     errors = {line.number: line.errors for line in report.invalid_lines}
     assert errors == {
         3: ["nom : Ce champ est obligatoire"],
@@ -388,7 +352,7 @@ def test_extra_values_on_a_line_are_reported(session, admin):
 
 
 def test_columns_absent_from_the_file_keep_existing_values(session, ara, admin):
-    known = partner(session, ara, "Apec Lyon", email="lyon@apec.exemple.fr", active=False)
+    known = new_partner(session, ara, "Apec Lyon", email="lyon@apec.exemple.fr", active=False)
     partners_csv.run_import(
         session=session, actor=admin, text="nom;type;ville\nApec Lyon;apec;Lyon\n"
     )
@@ -424,7 +388,7 @@ def exported(session, actor) -> bytes:
 
 
 def test_the_export_opens_in_excel_with_its_accents(session, ara, counsellor):
-    partner(session, ara, "École", departements="69 01", phone="04 72 00 00 00", active=False)
+    new_partner(session, ara, "École", departements="69 01", phone="04 72 00 00 00", active=False)
     content = exported(session, counsellor)
     assert content.startswith(b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n")
     assert "École;apec;01 69;;;;;;04 72 00 00 00;;;non\r\n".encode() in content
@@ -432,8 +396,8 @@ def test_the_export_opens_in_excel_with_its_accents(session, ara, counsellor):
 
 def test_export_then_import_changes_nothing(session, ara, bre, admin):
     seed_partners(session=session, operator=ara)
-    partner(session, ara, "=SOMME(A1)", services="- premier\n- second", address='"Le Forum"')
-    partner(session, bre, "Apec Rennes")  # never in ARA's export
+    new_partner(session, ara, "=SOMME(A1)", services="- premier\n- second", address='"Le Forum"')
+    new_partner(session, bre, "Apec Rennes")  # never in ARA's export
     before = [p.model_dump(exclude={"updated_at"}) for p in _all(session, ara)]
     content = exported(session, admin)
     assert b"Apec Rennes" not in content and b"'=SOMME(A1)" in content

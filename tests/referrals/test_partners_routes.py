@@ -1,53 +1,27 @@
 """The « Partenaires » pages (search, add, edit, CSV import and export) and /api/v1/partners."""
 
 import base64
-import html
 import re
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from app.core.config import get_settings
-from app.core.security import create_api_token
 from app.models.nomenclatures import PartnerType, Role
-from app.models.partners import Partner, PartnerCreate
+from app.models.partners import Partner
 from app.routes.referrals.partners import CARRIED_MAX
 from app.services.referrals import partners_csv
-from app.services.referrals.partners import add_partner
-from tests.factories import log_in, make_operator, make_staff
+from tests.factories import (
+    bearer,
+    log_in_as,
+    make_staff,
+    new_partner,
+    partner_count,
+    read,
+)
 
 HTMX = {"HX-Request": "true"}
 HEADER = "nom;type;departements;adresse;code_postal;ville;contact;email;telephone;site_web;services;actif"
-
-
-def read(response) -> str:
-    """The page as a person reads it: entities such as &#39; decoded."""
-    return html.unescape(response.text)
-
-
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def bre(session):
-    return make_operator(session, "BRE", "Bretagne")
-
-
-def logged_in(client, session, operator, role=Role.COUNSELLOR):
-    user = make_staff(session, operator, role)
-    return user, log_in(client, session, user)
-
-
-def partner(session, operator, name="Apec Lyon", type=PartnerType.APEC, **overrides) -> Partner:
-    data = PartnerCreate(name=name, type=type, **overrides)
-    return add_partner(session=session, operator_id=operator.id, data=data)
-
-
-def count(session, operator) -> int:
-    query = select(func.count()).select_from(Partner).where(Partner.operator_id == operator.id)
-    return session.exec(query).one()
 
 
 def partner_form(**overrides) -> dict:
@@ -72,7 +46,7 @@ def partner_form(**overrides) -> dict:
 
 
 def test_counsellors_search_the_directory(client, session, ara):
-    partner(
+    new_partner(
         session,
         ara,
         "Cap emploi Rhône",
@@ -83,8 +57,8 @@ def test_counsellors_search_the_directory(client, session, ara):
         email="contact@capemploi69.exemple.fr",
         phone="04 72 00 00 00",
     )
-    partner(session, ara, "Transitions Pro Auvergne-Rhône-Alpes", PartnerType.TRANSITIONS_PRO)
-    logged_in(client, session, ara)
+    new_partner(session, ara, "Transitions Pro Auvergne-Rhône-Alpes", PartnerType.TRANSITIONS_PRO)
+    log_in_as(client, session, ara)
     page = client.get("/partenaires")
     assert page.status_code == 200
     text = read(page)
@@ -97,10 +71,10 @@ def test_counsellors_search_the_directory(client, session, ara):
 
 
 def test_filters_by_type_and_whole_departement_codes(client, session, ara):
-    partner(session, ara, "Apec Lyon", departements="69")
-    partner(session, ara, "Apec Nice", departements="06")
-    partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI, departements="69")
-    logged_in(client, session, ara)
+    new_partner(session, ara, "Apec Lyon", departements="69")
+    new_partner(session, ara, "Apec Nice", departements="06")
+    new_partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI, departements="69")
+    log_in_as(client, session, ara)
 
     def shown(**params):
         text = read(client.get("/partenaires", params=params))
@@ -115,15 +89,15 @@ def test_filters_by_type_and_whole_departement_codes(client, session, ara):
 
 
 def test_inactive_partners_appear_only_when_asked(client, session, ara):
-    partner(session, ara, "Point relais fermé", active=False)
-    logged_in(client, session, ara)
+    new_partner(session, ara, "Point relais fermé", active=False)
+    log_in_as(client, session, ara)
     assert "Point relais fermé" not in read(client.get("/partenaires"))
     page = read(client.get("/partenaires", params={"inactifs": "1"}))
     assert "Point relais fermé" in page and "Inactif" in page
 
 
 def test_a_bad_departement_is_explained(client, session, ara):
-    logged_in(client, session, ara)
+    log_in_as(client, session, ara)
     page = client.get("/partenaires", params={"departement": "20"})
     assert page.status_code == 200
     assert "Département inconnu : « 20 » (ex. 01, 69, 2A, 974)" in read(page)
@@ -131,8 +105,8 @@ def test_a_bad_departement_is_explained(client, session, ara):
 
 
 def test_htmx_search_gets_the_results_only(client, session, ara):
-    partner(session, ara)
-    logged_in(client, session, ara)
+    new_partner(session, ara)
+    log_in_as(client, session, ara)
     fragment = client.get("/partenaires", headers=HTMX)
     assert "<html" not in fragment.text and "Apec Lyon" in read(fragment)
     assert fragment.headers["Vary"] == "HX-Request"
@@ -140,16 +114,16 @@ def test_htmx_search_gets_the_results_only(client, session, ara):
 
 
 def test_another_operators_partners_never_appear(client, session, ara, bre):
-    theirs = partner(session, bre, "Apec Rennes")
-    logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    theirs = new_partner(session, bre, "Apec Rennes")
+    log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     assert "Apec Rennes" not in read(client.get("/partenaires"))
     answer = client.get(f"/partenaires/{theirs.id}")
     assert answer.status_code == 404 and "Apec Rennes" not in read(answer)
 
 
 def test_another_operators_partner_cannot_be_changed(client, session, ara, bre):
-    theirs = partner(session, bre, "Apec Rennes")
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    theirs = new_partner(session, bre, "Apec Rennes")
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     for url, form in (
         (f"/partenaires/{theirs.id}", partner_form(name="Pirate")),
         (f"/partenaires/{theirs.id}", partner_form(name="")),
@@ -163,7 +137,7 @@ def test_another_operators_partner_cannot_be_changed(client, session, ara, bre):
 
 @pytest.mark.parametrize("role", [Role.NATIONAL_OBSERVER, Role.SYSADMIN])
 def test_roles_without_personal_data_are_refused(client, session, role):
-    logged_in(client, session, None, role)
+    log_in_as(client, session, None, role)
     assert client.get("/partenaires").status_code == 403
 
 
@@ -176,8 +150,8 @@ def test_anonymous_visitors_are_sent_to_login(client):
 
 
 def test_counsellors_read_a_partner_but_cannot_edit_it(client, session, ara):
-    existing = partner(session, ara, website="https://www.apec.fr", services="Cadres")
-    _, csrf = logged_in(client, session, ara)
+    existing = new_partner(session, ara, website="https://www.apec.fr", services="Cadres")
+    _, csrf = log_in_as(client, session, ara)
     page = read(client.get(f"/partenaires/{existing.id}"))
     assert "Apec Lyon" in page and 'href="https://www.apec.fr"' in page
     assert "Modifier la fiche" not in page and "Désactiver" not in page
@@ -191,12 +165,12 @@ def test_counsellors_read_a_partner_but_cannot_edit_it(client, session, ara):
     ):
         assert client.post(url, data={**form, "csrf_token": csrf}).status_code == 403
     session.refresh(existing)
-    assert (existing.name, existing.active, count(session, ara)) == ("Apec Lyon", True, 1)
+    assert (existing.name, existing.active, partner_count(session, ara)) == ("Apec Lyon", True, 1)
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.OPERATOR_ADMIN])
 def test_managers_and_admins_add_a_partner(client, session, ara, role):
-    _, csrf = logged_in(client, session, ara, role)
+    _, csrf = log_in_as(client, session, ara, role)
     assert "Ajouter un partenaire" in read(client.get("/partenaires"))
     form = client.get("/partenaires/nouveau")
     assert form.status_code == 200 and 'name="departements"' in form.text
@@ -212,8 +186,8 @@ def test_managers_and_admins_add_a_partner(client, session, ara, role):
 
 
 def test_a_bad_new_partner_keeps_what_was_typed(client, session, ara):
-    partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    new_partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
     form = partner_form(name="CAP EMPLOI RHÔNE", departements="69 20", email="contact@")
     page = client.post("/partenaires/nouveau", data={**form, "csrf_token": csrf})
     assert page.status_code == 200
@@ -226,12 +200,12 @@ def test_a_bad_new_partner_keeps_what_was_typed(client, session, ara):
         "/partenaires/nouveau", data={**partner_form(name="CAP EMPLOI RHÔNE"), "csrf_token": csrf}
     )
     assert "Un autre partenaire de votre annuaire porte déjà ce nom" in read(duplicate)
-    assert count(session, ara) == 1
+    assert partner_count(session, ara) == 1
 
 
 def test_an_editor_changes_then_deactivates_a_partner(client, session, ara):
-    existing = partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    existing = new_partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     page = read(client.get(f"/partenaires/{existing.id}"))
     assert 'value="Cap emploi Rhône"' in page and "Désactiver" in page
     answer = client.post(
@@ -249,8 +223,8 @@ def test_an_editor_changes_then_deactivates_a_partner(client, session, ara):
 
 
 def test_a_bad_edit_changes_nothing(client, session, ara):
-    existing = partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    existing = new_partner(session, ara, "Cap emploi Rhône", PartnerType.CAP_EMPLOI)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
     form = partner_form(city="Villeurbanne", postcode="6900")
     page = client.post(f"/partenaires/{existing.id}", data={**form, "csrf_token": csrf})
     assert "Code postal invalide : 5 chiffres (ex. 69003)" in read(page)
@@ -260,11 +234,11 @@ def test_a_bad_edit_changes_nothing(client, session, ara):
 
 
 def test_edits_need_the_csrf_token(client, session, ara):
-    existing = partner(session, ara)
-    logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    existing = new_partner(session, ara)
+    log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     assert client.post("/partenaires/nouveau", data=partner_form()).status_code == 403
     assert client.post(f"/partenaires/{existing.id}/activation", data={}).status_code == 403
-    assert count(session, ara) == 1 and existing.active
+    assert partner_count(session, ara) == 1 and existing.active
 
 
 # ---- CSV import and export -----------------------------------------------------------------
@@ -283,8 +257,8 @@ def hidden_content(page) -> str:
 
 
 def test_a_valid_file_is_previewed_then_imported_on_confirmation(client, session, ara):
-    partner(session, ara, "Apec Lyon")
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    new_partner(session, ara, "Apec Lyon")
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     intro = read(client.get("/partenaires/import"))
     assert "Si une ligne est invalide, rien n'est importé : corrigez le fichier" in intro
     content = (
@@ -303,20 +277,20 @@ def test_a_valid_file_is_previewed_then_imported_on_confirmation(client, session
     assert "Toutes les lignes sont valides : 2 partenaires à créer, 1 à mettre à jour." in read(
         preview
     )
-    assert "Confirmer l'import" in read(preview) and count(session, ara) == 1
+    assert "Confirmer l'import" in read(preview) and partner_count(session, ara) == 1
     answer = client.post(
         "/partenaires/import/confirmer",
         data={"contenu": hidden_content(preview), "csrf_token": csrf},
         follow_redirects=False,
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/partenaires?crees=2&maj=1"
-    assert count(session, ara) == 3
+    assert partner_count(session, ara) == 3
     page = read(client.get(answer.headers["location"]))
     assert "Import terminé : 2 partenaires créés, 1 mis à jour." in page
 
 
 def test_an_invalid_file_is_reported_line_by_line_and_nothing_is_imported(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
     content = "nom,type,departements\nBon,apec,69\n,apec,69\nMauvais,apec,20\n".encode("cp1252")
     report = upload(client, csrf, content)
     text = read(report)
@@ -326,11 +300,11 @@ def test_an_invalid_file_is_reported_line_by_line_and_nothing_is_imported(client
     assert "nom : Ce champ est obligatoire" in text
     assert re.search(r">4</td>\s*<td>Mauvais</td>", text)
     assert "departements : Département inconnu : « 20 »" in text
-    assert 'name="contenu"' not in text and count(session, ara) == 0
+    assert 'name="contenu"' not in text and partner_count(session, ara) == 0
 
 
 def test_files_that_cannot_be_read_get_a_message(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.MANAGER)
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
     no_file = {"fichier": ("", b"", "application/octet-stream")}  # what a browser sends
     assert "Choisissez un fichier CSV" in read(
         client.post("/partenaires/import", data={"csrf_token": csrf}, files=no_file)
@@ -343,13 +317,13 @@ def test_files_that_cannot_be_read_get_a_message(client, session, ara):
 
 
 def test_a_tampered_confirmation_imports_nothing(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     for content in ("pas du base64 !", base64.b64encode(b"nom;type\nX;astrologue\n").decode()):
         page = client.post(
             "/partenaires/import/confirmer", data={"contenu": content, "csrf_token": csrf}
         )
         assert page.status_code == 200 and "Confirmer l'import" not in read(page)
-    assert count(session, ara) == 0
+    assert partner_count(session, ara) == 0
 
 
 def csv_of_size(size: int, lines: int = 1_900) -> bytes:
@@ -366,7 +340,7 @@ def csv_of_size(size: int, lines: int = 1_900) -> bytes:
 
 
 def test_a_file_just_under_the_limit_is_checked_then_imported(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     preview = upload(client, csrf, csv_of_size(partners_csv.MAX_BYTES - 1))
     assert "1900 partenaires à créer, 0 à mettre à jour" in read(preview)
     answer = client.post(
@@ -377,7 +351,7 @@ def test_a_file_just_under_the_limit_is_checked_then_imported(client, session, a
     assert (
         answer.status_code == 303 and answer.headers["location"] == "/partenaires?crees=1900&maj=0"
     )
-    assert count(session, ara) == 1900
+    assert partner_count(session, ara) == 1900
     imported = session.exec(select(Partner).where(Partner.name == "Partenaire n° 0000")).one()
     assert imported.services.startswith("éé")
 
@@ -386,32 +360,32 @@ def test_a_file_over_the_limit_is_refused_and_nothing_is_left_behind(
     client, session, ara, tmp_path, monkeypatch
 ):
     monkeypatch.setattr(get_settings(), "storage_dir", tmp_path)
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     page = read(upload(client, csrf, csv_of_size(partners_csv.MAX_BYTES + 1)))
     assert "Fichier trop volumineux : 1 Mo au plus" in page and 'name="contenu"' not in page
     assert [path for path in tmp_path.rglob("*") if path.is_file()] == []
-    assert count(session, ara) == 0
+    assert partner_count(session, ara) == 0
 
 
 def test_an_import_is_refused_without_the_csrf_token_or_to_a_counsellor(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     forged = client.post("/partenaires/import", files={"fichier": ("p.csv", b"nom;type\nX;apec\n")})
     assert forged.status_code == 403
-    _, csrf = logged_in(client, session, ara, Role.COUNSELLOR)
+    _, csrf = log_in_as(client, session, ara, Role.COUNSELLOR)
     assert upload(client, csrf, b"nom;type\nX;apec\n").status_code == 403
 
 
 def test_a_confirmation_longer_than_any_checked_file_imports_nothing(client, session, ara):
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     page = client.post(
         "/partenaires/import/confirmer",
         data={"contenu": "A" * (CARRIED_MAX + 4), "csrf_token": csrf},
     )
-    assert "Le fichier à confirmer est absent" in read(page) and count(session, ara) == 0
+    assert "Le fichier à confirmer est absent" in read(page) and partner_count(session, ara) == 0
 
 
 def test_the_export_round_trips_through_the_import(client, session, ara, bre):
-    partner(
+    new_partner(
         session,
         ara,
         "École de la deuxième chance",
@@ -420,16 +394,16 @@ def test_the_export_round_trips_through_the_import(client, session, ara, bre):
         services="Remise à niveau ; « ateliers »\nsur deux lignes",
         phone="04 72 00 00 00",
     )
-    partner(session, ara, "Apec Lyon", active=False)
-    partner(session, bre, "Apec Rennes")
-    _, csrf = logged_in(client, session, ara)  # counsellors may export
+    new_partner(session, ara, "Apec Lyon", active=False)
+    new_partner(session, bre, "Apec Rennes")
+    _, csrf = log_in_as(client, session, ara)  # counsellors may export
     exported = client.get("/partenaires/export.csv")
     assert exported.status_code == 200
     assert exported.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in exported.headers["content-disposition"]
     assert exported.content.startswith(b"\xef\xbb\xbf" + HEADER.encode())
     assert "Apec Rennes" not in exported.content.decode("utf-8-sig")
-    _, csrf = logged_in(client, session, ara, Role.OPERATOR_ADMIN)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     preview = upload(client, csrf, exported.content)
     assert "0 partenaire à créer, 2 à mettre à jour" in read(preview)
 
@@ -437,14 +411,10 @@ def test_the_export_round_trips_through_the_import(client, session, ara, bre):
 # ---- API -----------------------------------------------------------------------------------
 
 
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
-
-
 def test_api_searches_with_filters(client, session, ara):
-    partner(session, ara, "Apec Lyon", departements="69 01")
-    partner(session, ara, "Apec Nice", departements="06")
-    partner(session, ara, "Fermé", active=False)
+    new_partner(session, ara, "Apec Lyon", departements="69 01")
+    new_partner(session, ara, "Apec Nice", departements="06")
+    new_partner(session, ara, "Fermé", active=False)
     headers = bearer(make_staff(session, ara))
     answer = client.get("/api/v1/partners", params={"departement": "69"}, headers=headers)
     assert answer.status_code == 200
@@ -479,8 +449,8 @@ def test_api_create_read_update(client, session, ara):
 
 
 def test_api_refuses_edits_by_counsellors_and_hides_other_operators(client, session, ara, bre):
-    ours = partner(session, ara)
-    theirs = partner(session, bre, "Apec Rennes")
+    ours = new_partner(session, ara)
+    theirs = new_partner(session, bre, "Apec Rennes")
     headers = bearer(make_staff(session, ara))
     body = {"name": "Pirate", "type": "autre"}
     assert client.get(f"/api/v1/partners/{ours.id}", headers=headers).status_code == 200

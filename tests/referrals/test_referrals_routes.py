@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.db import build_engine, get_session, unit_of_work
-from app.core.security import create_api_token, create_link_token
+from app.core.security import create_link_token
 from app.models.outbox import OutboxMessage
 from app.models.partners import Referral, ReferralCreate, ReferralEvent
 from app.services.messaging.mail import transport_from_settings
@@ -24,6 +24,7 @@ from app.web.rendering import templates
 from app.worker import run_delivery_loop
 from tests.conftest import alembic_config, scratch_database
 from tests.factories import (
+    bearer,
     log_in,
     make_case,
     make_interaction,
@@ -31,6 +32,7 @@ from tests.factories import (
     make_partner,
     make_staff,
     paris_today,
+    read,
 )
 from tests.smtp import body
 
@@ -39,23 +41,8 @@ LINK = re.compile(r"https?://[^/\s]+(/partenaire/orientations/\S+)")
 
 
 @pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Camille Martin")
-
-
-@pytest.fixture
-def case(session, counsellor):
-    return make_case(session, counsellor)
-
-
-@pytest.fixture
 def partner(session):
     return make_partner(session, make_operator(session), name="CIBC Lyon", email="cibc@exemple.fr")
-
-
-@pytest.fixture
-def csrf(client, session, counsellor):
-    return log_in(client, session, counsellor)
 
 
 def proposal(csrf, partner, **overrides) -> dict:
@@ -68,11 +55,6 @@ def proposal(csrf, partner, **overrides) -> dict:
         "csrf_token": csrf,
         **overrides,
     }
-
-
-def read(response) -> str:
-    """The page as a person reads it: entities such as &#39; turned back into characters."""
-    return html.unescape(response.text)
 
 
 def referrals(session) -> list[Referral]:
@@ -321,10 +303,7 @@ def test_a_bad_link_gets_a_polite_404(client, session, counsellor, case, partner
 # ---- API ----------------------------------------------------------------------------------
 
 
-def bearer(user) -> dict:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
-
-
+@pytest.mark.usefixtures("clock")  # today's follow-up stays today, not past, in the app
 def test_api_proposes_sends_moves_and_lists(client, session, counsellor, case, partner):
     headers = bearer(counsellor)
     body_ = {

@@ -54,16 +54,16 @@ from tests.factories import (
     make_operator,
     make_partner,
     make_staff,
+    outbox_messages,
     paris_today,
 )
 
+# The clock of tests/conftest.py: a follow-up date of today, computed here, stays today (not
+# yesterday, hence refused as past) when the service checks it a moment later.
+pytestmark = pytest.mark.usefixtures("clock")
+
 S = ReferralStatus
 LINK = re.compile(r"https?://\S+/partenaire/orientations/(\S+)")
-
-
-@pytest.fixture
-def counsellor(session):
-    return make_staff(session, make_operator(session), full_name="Camille Martin")
 
 
 @pytest.fixture
@@ -99,10 +99,6 @@ def events(session, referral) -> list[tuple[str | None, str, str]]:
     return [(e.from_status, e.to_status, e.via) for e in rows]
 
 
-def messages(session) -> list[OutboxMessage]:
-    return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
-
-
 def token_of(message: OutboxMessage) -> str:
     return LINK.search(message.body_text).group(1)
 
@@ -126,7 +122,7 @@ def test_proposal_records_consent_and_history_and_touches_the_case(
     assert referral.created_by_id == counsellor.id and referral.follow_up_on == paris_today()
     assert events(session, referral) == [(None, "proposed", "counsellor")]
     assert case.last_activity_at >= before
-    assert messages(session) == []
+    assert outbox_messages(session) == []
 
 
 @pytest.mark.parametrize("partner_id", [999_999, 2_147_483_647])
@@ -198,7 +194,7 @@ def test_the_email_carries_only_the_shared_information_and_a_link(
         session, counsellor, case, summary="Synthèse de l'entretien", private_notes="Secret"
     )
     referral = propose(session, counsellor, case, partner, send_now=True)
-    [message] = messages(session)
+    [message] = outbox_messages(session)
     assert referral.status == "sent" and referral.link_nonce
     assert message.recipient == "accueil@cibc-lyon.fr" and message.case_id == case.id
     assert message.operator_id == case.operator_id
@@ -223,7 +219,7 @@ def test_a_partner_without_email_cannot_be_emailed_but_can_be_marked_sent(
     mark_sent_manually(session=session, actor=counsellor, referral_id=referral.id, note="appel")
     assert referral.status == "sent" and referral.link_nonce is None
     assert events(session, referral)[-1] == ("proposed", "sent", "counsellor")
-    assert messages(session) == []
+    assert outbox_messages(session) == []
 
 
 # ---- the status machine -------------------------------------------------------------------
@@ -386,7 +382,7 @@ def test_a_decision_link_works_once_then_a_second_link_reports_the_outcome(
         partner_decides(session=session, token=token, accept=False, reason="Trop tard")
     assert referral.status == "accepted"
 
-    second = messages(session)[-1]
+    second = outbox_messages(session)[-1]
     assert second.recipient == "accueil@cibc-lyon.fr" and "issue" in second.subject
     outcome_token = token_of(second)
     assert open_partner_link(session=session, token=outcome_token).stage == "report"
@@ -417,13 +413,13 @@ def test_a_partner_declines_with_a_reason_only(session, counsellor, case, partne
     )
     partner_decides(session=session, token=token, accept=False, reason="Hors territoire")
     assert (referral.status, referral.decline_reason) == ("declined", "Hors territoire")
-    assert len(messages(session)) == 1  # no second link after a refusal
+    assert len(outbox_messages(session)) == 1  # no second link after a refusal
 
 
 def test_the_outcome_needs_a_known_value(session, counsellor, case, partner):
     referral, token = sent(session, counsellor, case, partner)
     partner_decides(session=session, token=token, accept=True)
-    outcome_token = token_of(messages(session)[-1])
+    outcome_token = token_of(outbox_messages(session)[-1])
     with pytest.raises(Invalid) as refused:
         partner_reports_outcome(session=session, token=outcome_token, outcome="excellent")
     assert "outcome" in refused.value.fields and referral.status == "accepted"

@@ -23,6 +23,7 @@ from tests.factories import (
     make_operator,
     make_partner,
     make_staff,
+    report_rows,
 )
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -34,21 +35,14 @@ _refs = count(1)
 
 
 @pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
+def today(clock) -> date:
+    """Today in Paris by the clock (tests/conftest.py), the day what a test records now falls
+    on: read from the real clock, it could be yesterday's by the time the report runs."""
+    return clock.astimezone(PARIS).date()
 
 
 def report(session, actor, start=START, end=END, **filters):
     return activity_report(session=session, actor=actor, start=start, end=end, **filters)
-
-
-def rows(report, key) -> dict:
-    return {row[0]: row[1:] for row in report.section(key).rows}
 
 
 def in_period(moment: datetime | None) -> bool:
@@ -144,7 +138,7 @@ def test_the_report_totals_equal_the_counts_of_the_rows(session, ara, manager, s
         month_rows = found.section("entrees").rows
         assert len(month_rows) == 6
         assert [n for _, n in month_rows] == [entries[f"2025-{m:02d}"] for m in range(1, 7)]
-        units_rows = rows(found, "unites")
+        units_rows = report_rows(found, "unites")
         for code in {unit.code for unit in units}:
             expected = (started[code], ended[code])
             assert units_rows.get(code, (None, 0, 0))[1:] == expected
@@ -153,7 +147,7 @@ def test_the_report_totals_equal_the_counts_of_the_rows(session, ara, manager, s
             assert channel_rows[channel.label] == (by_channel[channel], outside[channel])
         total = sum(by_channel.values())
         assert channel_rows["Total"] == (total, sum(outside.values()))
-        summary = rows(found, "synthese")
+        summary = report_rows(found, "synthese")
         assert summary["Nouveaux dossiers"] == (sum(entries.values()),)
         assert summary["Actes"] == (total,)
     finally:
@@ -163,24 +157,23 @@ def test_the_report_totals_equal_the_counts_of_the_rows(session, ara, manager, s
 # ---- sections with their own rules ------------------------------------------------------------
 
 
-def test_people_served_are_counted_once_with_their_profile(session, ara, manager):
+def test_people_served_are_counted_once_with_their_profile(session, ara, manager, today):
     counsellor = make_staff(session, ara)
     woman = make_beneficiary(session, counsellor, sex="F", birth_year=2003, rqth="oui")
     man = make_beneficiary(session, counsellor, sex="M", birth_year=1960)
     make_case(session, counsellor, woman)
     make_case(session, counsellor, woman)
     make_case(session, counsellor, man)
-    today = datetime.now(PARIS).date()
 
     found = report(session, manager, start=today, end=today)
 
-    assert rows(found, "profil-sexe")["Femme"] == (1,)
-    assert rows(found, "profil-sexe")["Homme"] == (1,)
-    ages = rows(found, "profil-age")
+    assert report_rows(found, "profil-sexe")["Femme"] == (1,)
+    assert report_rows(found, "profil-sexe")["Homme"] == (1,)
+    ages = report_rows(found, "profil-age")
     assert ages["55 ans et plus"] == (1,)
     assert ages["Moins de 26 ans"] == (1,)
-    assert rows(found, "profil-rqth")["Oui"] == (1,)
-    assert rows(found, "synthese")["Personnes accompagnées"] == (2,)
+    assert report_rows(found, "profil-rqth")["Oui"] == (1,)
+    assert report_rows(found, "synthese")["Personnes accompagnées"] == (2,)
 
 
 def test_a_case_closed_before_the_period_does_not_count_its_person(session, ara, manager):
@@ -195,10 +188,10 @@ def test_a_case_closed_before_the_period_does_not_count_its_person(session, ara,
     )
     session.flush()
 
-    assert rows(report(session, manager), "synthese")["Personnes accompagnées"] == (0,)
+    assert report_rows(report(session, manager), "synthese")["Personnes accompagnées"] == (0,)
 
 
-def test_redirections_are_counted_by_destination(session, ara, manager):
+def test_redirections_are_counted_by_destination(session, ara, manager, today):
     from app.models.triage import TriageCreate
     from app.services.cases.triage import create_request, redirect_request
 
@@ -215,15 +208,14 @@ def test_redirections_are_counted_by_destination(session, ara, manager):
         request_id=request.id,
         data=TriageRedirect(redirection=Redirection.APEC),
     )
-    today = datetime.now(PARIS).date()
 
-    found = rows(report(session, manager, start=today, end=today), "accueil")
+    found = report_rows(report(session, manager, start=today, end=today), "accueil")
 
     assert found["Réorientée — APEC"] == (1,)
     assert found["En attente"] == (0,)
 
 
-def test_referrals_are_counted_by_partner_type_and_outcome(session, ara, manager):
+def test_referrals_are_counted_by_partner_type_and_outcome(session, ara, manager, today):
     from app.models.partners import Referral
 
     counsellor = make_staff(session, ara)
@@ -242,37 +234,34 @@ def test_referrals_are_counted_by_partner_type_and_outcome(session, ara, manager
             )
         )
     session.flush()
-    today = datetime.now(PARIS).date()
 
-    found = rows(report(session, manager, start=today, end=today), "orientations")
+    found = report_rows(report(session, manager, start=today, end=today), "orientations")
 
     assert found["Apec"] == (2, 1, 0, 0, 0, 1)
 
 
-def test_the_site_filter_keeps_the_cases_of_that_site(session, ara, manager):
+def test_the_site_filter_keeps_the_cases_of_that_site(session, ara, manager, today):
     from tests.factories import make_site
 
     counsellor = make_staff(session, ara)
     lyon, grenoble = make_site(session, ara), make_site(session, ara, name="Grenoble")
     make_case(session, counsellor, site_id=lyon.id)
     make_case(session, counsellor, site_id=grenoble.id)
-    today = datetime.now(PARIS).date()
 
     found = report(session, manager, start=today, end=today, site_id=lyon.id)
 
-    assert rows(found, "synthese")["Nouveaux dossiers"] == (1,)
+    assert report_rows(found, "synthese")["Nouveaux dossiers"] == (1,)
 
 
 # ---- tenant and role --------------------------------------------------------------------------
 
 
-def test_another_operators_rows_never_count(session, ara, manager):
+def test_another_operators_rows_never_count(session, ara, manager, today):
     other = make_operator(session, "BRE", "Bretagne")
     stranger = make_staff(session, other)
     make_interaction(session, stranger, make_case(session, stranger))
-    today = datetime.now(PARIS).date()
 
-    found = rows(report(session, manager, start=today, end=today), "synthese")
+    found = report_rows(report(session, manager, start=today, end=today), "synthese")
 
     assert found["Nouveaux dossiers"] == (0,)
     assert found["Actes"] == (0,)
@@ -323,7 +312,7 @@ def test_no_show_rate_counts_honoured_and_missed_appointments_only(session, ara,
         )
     session.flush()
 
-    summary = rows(report(session, manager), "synthese")
+    summary = report_rows(report(session, manager), "synthese")
 
     assert summary["Rendez-vous honorés"] == (2,)
     assert summary["Absences aux rendez-vous"] == (1,)
@@ -331,18 +320,13 @@ def test_no_show_rate_counts_honoured_and_missed_appointments_only(session, ara,
 
 
 def test_no_show_rate_is_empty_without_appointments(session, manager):
-    assert rows(report(session, manager), "synthese")["Taux d'absence (%)"] == (None,)
+    assert report_rows(report(session, manager), "synthese")["Taux d'absence (%)"] == (None,)
 
 
 # ---- first contact to first appointment -------------------------------------------------------
 
 CONTACT = datetime(2025, 3, 3, 9, tzinfo=UTC)
 DELAY = "Délai médian premier contact → premier rendez-vous (jours)"
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara)
 
 
 @pytest.fixture

@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from app.core.security import create_api_token
-from app.models.nomenclatures import Role
-from tests.factories import log_in, make_case, make_interaction, make_operator, make_staff
+from tests.conftest import NOW
+from tests.factories import bearer, log_in, make_case, make_interaction, make_operator, make_staff
+
+# Today is the clock's (tests/conftest.py), in the app as here: read at import time, the real
+# one would be yesterday's for a test that starts just after midnight.
+pytestmark = pytest.mark.usefixtures("clock")
 
 PARIS = ZoneInfo("Europe/Paris")
-TODAY = datetime.now(PARIS).date().isoformat()
+TODAY = NOW.astimezone(PARIS).date().isoformat()
 PERIOD = f"du={TODAY}&au={TODAY}"
 
 
@@ -25,15 +28,6 @@ def ara(session):
     early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 1), tzinfo=PARIS)
     make_interaction(session, counsellor, make_case(session, counsellor), occurred_at=early_today)
     return operator
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
-
-
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_the_page_shows_each_section_as_a_chart_and_a_table(client, session, manager):

@@ -26,21 +26,6 @@ CODES = ["UO0", "UO1", "UO2.1", "UO2.2"]
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
 
 
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara)
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
-
-
 def required_kinds(session, operator, code) -> list[str]:
     statement = (
         select(DeliverableKind.code)

@@ -8,28 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from app.core.security import create_api_token
-from app.models.nomenclatures import Role
-from tests.factories import log_in, make_operator, make_staff, unit_id
+from tests.factories import bearer, log_in, unit_id
 from tests.reports.test_ledger import delivered
 
 PERIOD = "du=2026-11-01&au=2026-11-30"
 WHEN = datetime(2026, 11, 10, 9, tzinfo=UTC)
-
-
-@pytest.fixture
-def ara(session):
-    return make_operator(session)
-
-
-@pytest.fixture
-def counsellor(session, ara):
-    return make_staff(session, ara)
-
-
-@pytest.fixture
-def manager(session, ara):
-    return make_staff(session, ara, Role.MANAGER)
 
 
 @pytest.fixture
@@ -119,10 +102,6 @@ def test_drill_down_xlsx_opens_with_openpyxl(client, session, manager, episodes)
 # ---- API ------------------------------------------------------------------------------------
 
 API = "/api/v1/ledger?from=2026-11-01&to=2026-11-30"
-
-
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_api_answers_json(client, manager, episodes):

@@ -2,16 +2,16 @@
 never a name or a case."""
 
 import html
-from datetime import datetime
 from io import BytesIO
 from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 
-from app.core.security import create_api_token
 from app.models.nomenclatures import Role, Sex
+from tests.conftest import NOW
 from tests.factories import (
+    bearer,
     log_in,
     make_beneficiary,
     make_case,
@@ -20,7 +20,11 @@ from tests.factories import (
     make_staff,
 )
 
-YEAR = datetime.now(ZoneInfo("Europe/Paris")).year
+# This year is the clock's (tests/conftest.py), in the app as here: the acts are recorded an
+# hour ago, last year's for a test that starts just after New Year.
+pytestmark = pytest.mark.usefixtures("clock")
+
+YEAR = NOW.astimezone(ZoneInfo("Europe/Paris")).year
 PERIOD = f"annee={YEAR}"
 FIRST, LAST = f"{YEAR}-01-01", f"{YEAR}-12-31"
 SECRECY = "Secret statistique : les effectifs inférieurs à 11 sont masqués."
@@ -40,10 +44,6 @@ def ara(session):
 @pytest.fixture
 def observer(session, ara):
     return make_staff(session, None, Role.NATIONAL_OBSERVER)
-
-
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observer):

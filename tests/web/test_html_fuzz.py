@@ -51,9 +51,9 @@ from app.services.referrals.messages import partner_link
 from app.services.referrals.workflow import propose_referral
 from app.web.deps import ANON_CSRF_COOKIE, CSRF_FIELD, submitted_form
 from tests.app_routes import api_routes, dependants
-from tests.booking.test_messages import make_appointment
 from tests.factories import (
     log_in,
+    make_appointment,
     make_appointment_type,
     make_case,
     make_episode,

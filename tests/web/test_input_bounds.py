@@ -11,7 +11,6 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app.core.config import get_settings
-from app.core.security import create_api_token
 from app.main import create_app
 from app.models.appointments import (
     AbsenceEdit,
@@ -30,9 +29,10 @@ from app.routes.reports.ledger import LedgerFilters
 from app.routes.reports.national import NationalFilters
 from app.services.booking.messages import manage_link
 from tests.app_routes import api_routes, dependants
-from tests.booking.test_messages import make_appointment
 from tests.factories import (
+    bearer,
     log_in,
+    make_appointment,
     make_appointment_type,
     make_case,
     make_deliverable,
@@ -74,10 +74,6 @@ def visitor(client):
 def manager(client, session):
     user = make_staff(session, make_operator(session), Role.MANAGER)
     return user, log_in(client, session, user)
-
-
-def bearer(user) -> dict[str, str]:
-    return {"Authorization": f"Bearer {create_api_token(user)}"}
 
 
 def shown(response) -> str:

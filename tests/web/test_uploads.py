@@ -31,18 +31,14 @@ from app.web.uploads import (
     streamed_upload_under,
 )
 
+pytestmark = pytest.mark.usefixtures("storage_dir")  # files in a directory of their own
+
 BOUNDARY = "----filrouge-test-boundary"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 100
 WINDOWS_EXE = b"MZ\x90\x00\x03" + b"\x00" * 100
 MB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def storage_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(get_settings(), "storage_dir", tmp_path)
-    return tmp_path
 
 
 def left_behind(root) -> list:
