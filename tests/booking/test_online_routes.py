@@ -263,7 +263,7 @@ def test_a_phone_slot_is_booked_with_a_counsellor_who_works_only_remotely(client
     remote = make_staff(session, operator)
     make_openings(session, remote, None, modes="phone video")
     kind = make_appointment_type(session, operator, name="Premier rendez-vous CEP")
-    token = csrf(client)
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     slots = client.get(f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=phone")
     page = client.get(first_slot_link(slots.text))
     data = {name: hidden(page.text, name) for name in ("operateur", "motif", "mode", "debut")}
