@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from app.models.nomenclatures import MessageStatus, Role
+from app.models.nomenclatures import Role
+from app.models.outbox import MessageStatus
 from app.models.staff import StaffUser
 from app.services.access.login_limits import LoginAlertRow, login_alerts, reads_login_alerts
 from app.services.messaging.outbox import MessageRow, list_messages
