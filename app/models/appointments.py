@@ -6,6 +6,7 @@ exclusion constraint on PostgreSQL, triggers on SQLite — see the migration), n
 """
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from pydantic import ValidationInfo, field_validator
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
@@ -16,6 +17,14 @@ from app.models.fields import OperatorCode
 from app.models.nomenclatures import LabelledEnum
 
 MODES = ("on_site", "phone", "video")
+
+
+class BookingChannel(StrEnum):
+    """Through which door an appointment was booked (`Appointment.booked_via`)."""
+
+    ONLINE = "online"  # the public booking pages
+    STAFF = "staff"
+    API = "api"  # the public API
 
 
 class AppointmentType(SQLModel, table=True):

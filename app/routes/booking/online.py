@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from app.core.dates import to_local
 from app.core.errors import Invalid, TooManyAttempts
-from app.models.appointments import CallbackChoice, SlotChoice
+from app.models.appointments import BookingChannel, CallbackChoice, SlotChoice
 from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode, OptionalOperatorCode
 from app.services.booking.public_offer import SlotWeek, motif_step, place_step, slot_week
@@ -217,7 +217,7 @@ def book(request: Request, session: SessionDep, form: SubmittedForm):
     try:
         booked = book_publicly(
             session=session,
-            via="online",
+            via=BookingChannel.ONLINE,
             ip=client_address(request),
             start=choice.debut,
             person=_person(form),

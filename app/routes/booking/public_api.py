@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from app.core.errors import Invalid
 from app.models import fields
-from app.models.appointments import MODES
+from app.models.appointments import MODES, BookingChannel
 from app.models.beneficiaries import OptionalEmail
 from app.models.bounds import Day, Moment, RowId
 from app.models.fields import OptionalPhone, OptionalPostcode, PersonName
@@ -284,7 +284,7 @@ def public_book(request: Request, session: SessionDep, data: AppointmentRequest)
     try:
         booked = booking.book_publicly(
             session=session,
-            via="api",
+            via=BookingChannel.API,
             ip=client_address(request),
             appointment_type_id=data.appointment_type,
             mode=data.mode,

@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, select
 
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.validation import field_errors
-from app.models.appointments import MODES, Appointment, AppointmentType
+from app.models.appointments import MODES, Appointment, AppointmentType, BookingChannel
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, OptionalEmail
 from app.models.cases import Case
@@ -565,7 +565,10 @@ def first_free_start(
 # ---------- The public booking: the booking pages and the public API alike ----------
 
 # Each public door has its own allowance per IP, e-mail and phone.
-PUBLIC_RATE_BUCKETS = {"online": "public_booking", "api": "public_api_booking"}
+PUBLIC_RATE_BUCKETS = {
+    BookingChannel.ONLINE: "public_booking",
+    BookingChannel.API: "public_api_booking",
+}
 
 
 @dataclass(frozen=True)
@@ -720,7 +723,7 @@ def ask_to_be_called_back(
 ) -> Operator:
     """Nothing free online: counted like a booking, then the request lands in the triage
     queue (request_callback), unless a robot asks. Returns the operator asked."""
-    _count_public_request(session, via="online", ip=ip, person=person)
+    _count_public_request(session, via=BookingChannel.ONLINE, ip=ip, person=person)
     operator = operator_by_code(session=session, code=operator_code)
     if not robot:
         request_callback(
