@@ -1,14 +1,17 @@
 """The counsellor's home page, the full lists it opens onto, and the global search."""
 
-from dataclasses import dataclass
-from typing import Annotated
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Annotated, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
+from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.models.bounds import PageNumber
 from app.models.nomenclatures import Role
+from app.models.staff import StaffUser
 from app.services.desk import home as desk
 from app.web.deps import CaseWorker, CurrentStaff, SessionDep
 from app.web.rendering import render
@@ -46,113 +49,114 @@ def home(request: Request, session: SessionDep, user: CurrentStaff):
     )
 
 
-def first_row(page: int) -> int:
-    """How many lines come before page `page` (from 1)."""
-    return (page - 1) * PAGE_ROWS
-
-
 @dataclass(frozen=True)
 class Pager:
-    """Where a page of PAGE_ROWS lines sits in a list of `total`."""
+    """Page `number` (from 1) of a list shown PAGE_ROWS lines at a time, `total` lines in all
+    (known once the page is read)."""
 
     number: int
-    total: int
+    total: int = 0
 
     @property
     def offset(self) -> int:
-        return first_row(self.number)
+        """How many lines come before this page."""
+        return (self.number - 1) * PAGE_ROWS
 
     @property
     def count(self) -> int:
         return max(1, -(-self.total // PAGE_ROWS))
 
 
-def _list_page(request, *, title, path, pager, rows, empty, table, date_kind=""):
+@dataclass(frozen=True)
+class HomeList:
+    """One of the whole lists the home opens onto: where it is, what reads a page of it, and
+    how it is shown (`title` may quote the settings' `idle_days`)."""
+
+    title: str
+    path: str
+    read: Callable[..., desk.ListPage]  # keywords: session, actor, offset, limit
+    empty: str
+    table: Literal["cases", "referrals"]
+    date_kind: Literal["", "follow_up", "sent"] = ""
+
+
+OPEN_CASES = HomeList(
+    title="Mes dossiers ouverts",
+    path="/mes-dossiers",
+    read=desk.open_cases_page,
+    empty="Aucun dossier ouvert.",
+    table="cases",
+)
+IDLE_CASES = HomeList(
+    title="Dossiers sans activité depuis {idle_days} jours ou plus",
+    path="/mes-dossiers/sans-activite",
+    read=desk.idle_cases_page,
+    empty="Aucun dossier en sommeil.",
+    table="cases",
+)
+REFERRALS_DUE = HomeList(
+    title="Orientations à relancer",
+    path="/mes-orientations/a-relancer",
+    read=desk.referrals_due_page,
+    empty="Aucune orientation à relancer aujourd'hui.",
+    table="referrals",
+    date_kind="follow_up",
+)
+REFERRALS_AWAITING = HomeList(
+    title="Orientations en attente de réponse du partenaire",
+    path="/mes-orientations/en-attente",
+    read=desk.referrals_awaiting_page,
+    empty="Aucune orientation en attente de réponse.",
+    table="referrals",
+    date_kind="sent",
+)
+
+
+def _list_page(request: Request, shown: HomeList, *, session: Session, user: StaffUser, page: int):
+    """Page `page` of one of the home's whole lists."""
+    pager = Pager(page)
+    found = shown.read(session=session, actor=user, offset=pager.offset, limit=PAGE_ROWS)
     return render(
         request,
         "desk/home/list.html",
         {
-            "title": title,
-            "path": path,
-            "pager": pager,
-            "rows": rows,
-            "empty": empty,
-            "table": table,
-            "date_kind": date_kind,
+            "title": shown.title.format(idle_days=get_settings().idle_case_days),
+            "path": shown.path,
+            "pager": replace(pager, total=found.total),
+            "rows": found.rows,
+            "empty": shown.empty,
+            "table": shown.table,
+            "date_kind": shown.date_kind,
         },
     )
 
 
-@router.get("/mes-dossiers")
+@router.get(OPEN_CASES.path)
 def my_open_cases_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    offset = first_row(page)
-    found = desk.open_cases_page(session=session, actor=user, offset=offset, limit=PAGE_ROWS)
-    return _list_page(
-        request,
-        title="Mes dossiers ouverts",
-        path="/mes-dossiers",
-        pager=Pager(page, found.total),
-        rows=found.rows,
-        empty="Aucun dossier ouvert.",
-        table="cases",
-    )
+    return _list_page(request, OPEN_CASES, session=session, user=user, page=page)
 
 
-@router.get("/mes-dossiers/sans-activite")
+@router.get(IDLE_CASES.path)
 def my_idle_cases_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    offset = first_row(page)
-    found = desk.idle_cases_page(session=session, actor=user, offset=offset, limit=PAGE_ROWS)
-    return _list_page(
-        request,
-        title=f"Dossiers sans activité depuis {get_settings().idle_case_days} jours ou plus",
-        path="/mes-dossiers/sans-activite",
-        pager=Pager(page, found.total),
-        rows=found.rows,
-        empty="Aucun dossier en sommeil.",
-        table="cases",
-    )
+    return _list_page(request, IDLE_CASES, session=session, user=user, page=page)
 
 
-@router.get("/mes-orientations/a-relancer")
+@router.get(REFERRALS_DUE.path)
 def referrals_due_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    offset = first_row(page)
-    found = desk.referrals_due_page(session=session, actor=user, offset=offset, limit=PAGE_ROWS)
-    return _list_page(
-        request,
-        title="Orientations à relancer",
-        path="/mes-orientations/a-relancer",
-        pager=Pager(page, found.total),
-        rows=found.rows,
-        empty="Aucune orientation à relancer aujourd'hui.",
-        table="referrals",
-        date_kind="follow_up",
-    )
+    return _list_page(request, REFERRALS_DUE, session=session, user=user, page=page)
 
 
-@router.get("/mes-orientations/en-attente")
+@router.get(REFERRALS_AWAITING.path)
 def referrals_awaiting_page(
     request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
 ):
-    offset = first_row(page)
-    found = desk.referrals_awaiting_page(
-        session=session, actor=user, offset=offset, limit=PAGE_ROWS
-    )
-    return _list_page(
-        request,
-        title="Orientations en attente de réponse du partenaire",
-        path="/mes-orientations/en-attente",
-        pager=Pager(page, found.total),
-        rows=found.rows,
-        empty="Aucune orientation en attente de réponse.",
-        table="referrals",
-        date_kind="sent",
-    )
+    return _list_page(request, REFERRALS_AWAITING, session=session, user=user, page=page)
 
 
 @router.get("/search")
