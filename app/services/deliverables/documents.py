@@ -245,9 +245,10 @@ def versions_by_deliverable(
     return found
 
 
-def get_version(
+def get_issued(
     *, session: Session, actor: StaffUser, deliverable_id: int, number: int
-) -> DeliverableVersion:
+) -> tuple[Deliverable, DeliverableVersion]:
+    """A deliverable and its issued version `number`, loaded once (NotFound outside the scope)."""
     deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
     query = readable(DeliverableVersion, actor).where(
         DeliverableVersion.deliverable_id == deliverable.id, DeliverableVersion.number == number
@@ -255,6 +256,15 @@ def get_version(
     version = session.exec(query).first()
     if version is None:
         raise NotFound()
+    return deliverable, version
+
+
+def get_version(
+    *, session: Session, actor: StaffUser, deliverable_id: int, number: int
+) -> DeliverableVersion:
+    _, version = get_issued(
+        session=session, actor=actor, deliverable_id=deliverable_id, number=number
+    )
     return version
 
 

@@ -3,7 +3,7 @@ deliverables of a case with their kind and versions, a version's PDF as a downlo
 
 from dataclasses import dataclass
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
@@ -16,7 +16,7 @@ from app.services.deliverables.action_plan import list_steps
 from app.services.deliverables.documents import (
     deliverables_of_case,
     get_deliverable,
-    get_version,
+    get_issued,
     pdf_filename,
     sharing_messages,
     version_pdf,
@@ -71,14 +71,20 @@ def deliverable_page(*, session: Session, actor: StaffUser, deliverable_id: int)
     )
 
 
+def _kind_codes(session: Session, kind_ids: set[int]) -> dict[int, str]:
+    """The codes of several deliverable kinds, by id, in one query."""
+    if not kind_ids:
+        return {}
+    query = select(DeliverableKind.id, DeliverableKind.code)
+    return dict(session.exec(query.where(DeliverableKind.id.in_(list(kind_ids)))).all())
+
+
 def _with_versions(
     session: Session, deliverables: list[Deliverable]
 ) -> list[DeliverableWithVersions]:
     versions = versions_by_deliverable(session, [d.id for d in deliverables])
-    return [
-        DeliverableWithVersions(d, session.get(DeliverableKind, d.kind_id).code, versions[d.id])
-        for d in deliverables
-    ]
+    codes = _kind_codes(session, {d.kind_id for d in deliverables})
+    return [DeliverableWithVersions(d, codes[d.kind_id], versions[d.id]) for d in deliverables]
 
 
 def deliverables_with_versions(
@@ -100,9 +106,8 @@ def version_download(
     *, session: Session, actor: StaffUser, deliverable_id: int, number: int
 ) -> tuple[bytes, str]:
     """The stored PDF of an issued version, and the name it is downloaded under."""
-    version = get_version(
+    deliverable, version = get_issued(
         session=session, actor=actor, deliverable_id=deliverable_id, number=number
     )
-    deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
     case = session.get(Case, deliverable.case_id)
     return version_pdf(version), pdf_filename(case, deliverable, number)
