@@ -11,6 +11,7 @@ from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalDay, OptionalRowId
 from app.routes.cases.api import API_ERRORS
 from app.services.reports.activity import SUMMARY, activity_report
+from app.services.reports.periods import checked_end
 from app.services.reports.tables import ActivityReport
 from app.services.reports.views import Period, activity_of, activity_view
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
@@ -34,10 +35,7 @@ class ActivityFilters(SQLModel):
     @field_validator("au")
     @classmethod
     def _not_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("du")
-        if value and start and value < start:
-            raise ValueError("La fin de la période précède son début")
-        return value
+        return checked_end(info.data.get("du"), value)
 
 
 def _asked(filters: ActivityFilters) -> dict:

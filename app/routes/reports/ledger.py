@@ -12,6 +12,7 @@ from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalDay, OptionalRowId, RowId
 from app.routes.cases.api import API_ERRORS
 from app.services.reports.ledger import Ledger, ledger_cases_table, ledger_table, unit_ledger
+from app.services.reports.periods import checked_end
 from app.services.reports.views import (
     Period,
     ledger_drill_down,
@@ -42,10 +43,7 @@ class LedgerFilters(SQLModel):
     @field_validator("au")
     @classmethod
     def _not_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        start = info.data.get("du")
-        if value and start and value < start:
-            raise ValueError("La fin de la période précède son début")
-        return value
+        return checked_end(info.data.get("du"), value)
 
     @property
     def complete(self) -> bool | None:

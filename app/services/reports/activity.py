@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement
 from sqlmodel import Session, and_, case, col, func, or_, select
 
 from app.core.dates import format_day, local_today
-from app.core.errors import Forbidden, Invalid
+from app.core.errors import Forbidden
 from app.models.appointments import Appointment, AppointmentStatus
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
@@ -35,10 +35,10 @@ from app.models.staff import StaffUser
 from app.models.triage import TriageRequest, TriageStatus
 from app.services.access.scope import operator_of, owned_by
 from app.services.admin.operators import time_zone_of
+from app.services.reports.periods import check_period
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
-MAX_DAYS = 5 * 366  # one CASE branch per month: keep the month grouping small
 UNKNOWN = "Non renseigné"
 SUMMARY = "synthese"
 
@@ -100,7 +100,7 @@ def activity_report(
     """The report for the local days start..end (both included), for managers and admins."""
     if actor.role not in REPORT_ROLES:
         raise Forbidden("Les rapports sont réservés aux responsables et aux administrateurs.")
-    check_period(start, end)
+    check_period(start, end, bounded=True)
     operator = session.get(Operator, operator_of(actor))
     sections = report_sections(
         session=session,
@@ -150,13 +150,6 @@ def report_sections(
         _first_appointment_delay(session, scope),
     ]
     return [_summary(sections), *sections]
-
-
-def check_period(start: date, end: date) -> None:
-    if end < start:
-        raise Invalid({"au": "La fin de la période précède son début"})
-    if (end - start).days > MAX_DAYS:
-        raise Invalid({"au": "La période ne peut dépasser cinq ans"})
 
 
 # ---- sections ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, case, col, func, select
 
 from app.core.dates import to_local
-from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.errors import Forbidden, NotFound
 from app.core.tables import Table
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
@@ -18,6 +18,7 @@ from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.access.scope import operator_of, owned_by
 from app.services.control.proofs import EpisodeProofs, lacks_a_proof, proof_status_for_episodes
+from app.services.reports.periods import check_period
 
 LEDGER_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
 DRILL_DOWN_LIMIT = 500
@@ -97,8 +98,7 @@ def ledger_operator(session: Session, actor: StaffUser) -> Operator:
 
 def delivered_in(operator: Operator, start: date, end: date, site_id: int | None) -> list:
     """Episodes ended between `start` and `end` inclusive, as the operator's staff count days."""
-    if end < start:
-        raise Invalid({"au": "La fin de la période précède son début"})
+    check_period(start, end)
     zone = ZoneInfo(operator.time_zone)
     conditions = [
         owned_by(Episode, operator.id),

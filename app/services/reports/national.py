@@ -13,7 +13,8 @@ from app.core.errors import Forbidden, Invalid
 from app.models.cases import Case
 from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
-from app.services.reports.activity import SUMMARY, check_period, report_sections
+from app.services.reports.activity import SUMMARY, report_sections
+from app.services.reports.periods import check_period
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 
 NATIONAL_ROLES = frozenset({Role.NATIONAL_OBSERVER})
@@ -51,7 +52,7 @@ def national_report(
     whole and one operator, would give a suppressed cell back by subtraction (the per-operator
     table gives each operator's headline figures, itself suppressed)."""
     _check_role(actor)
-    check_period(start, end)
+    check_period(start, end, bounded=True)
     if (start, end) != year_bounds(start.year):
         raise Invalid(
             {
