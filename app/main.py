@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import DomainError, Invalid
-from app.core.logging import configure_logging
+from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import auth
 from app.routes.booking import appointment_links, availability, calendar, public_api
@@ -111,12 +111,10 @@ def create_app() -> FastAPI:
                 body["fields"] = exc.fields
             return JSONResponse(body, status_code=exc.status_code)
         fields = exc.fields if isinstance(exc, Invalid) else {}
-        return render(
-            request,
-            "errors/error.html",
-            {"status": exc.status_code, "message": exc.message, "errors": fields},
-            status_code=exc.status_code,
-        )
+        context = {"status": exc.status_code, "message": exc.message, "errors": fields}
+        if exc.status_code >= 500:  # the server's side (PDF unavailable): a reference to quote
+            context["request_id"] = current_request_id()
+        return render(request, "errors/error.html", context, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:

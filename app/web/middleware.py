@@ -170,7 +170,12 @@ def server_error(request: Request) -> Response:
         return JSONResponse(body, status_code=500)
     try:
         # No user: the one the request loaded may be unusable after the error.
-        context = {"status": 500, "message": "Erreur interne du serveur", "user": None}
+        context = {
+            "status": 500,
+            "message": "Erreur interne du serveur",
+            "user": None,
+            "request_id": request_id,
+        }
         return render(request, "errors/error.html", context, status_code=500)
     except Exception:  # the page failing too must not hide the id
         error_log.exception("the 500 page could not be rendered")

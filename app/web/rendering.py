@@ -8,7 +8,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
 from app.core.dates import format_date, format_datetime, format_day, input_datetime
-from app.core.logging import current_request_id
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
@@ -100,7 +99,6 @@ def render(
     context = {
         "user": getattr(request.state, "user", None),
         "csrf_token": expected_csrf_token(request) or "",
-        "request_id": current_request_id(),  # quoted on the 500 page (errors/error.html)
         "errors": {},
         "form": {},
         **context,

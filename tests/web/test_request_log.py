@@ -13,6 +13,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from app.main import create_app
+from app.services.deliverables.pdf import PdfUnavailable
 from app.web.routing import new_router
 from tests.factories import log_in, make_case, make_operator, make_staff
 
@@ -114,6 +115,10 @@ def broken_app(app):
     def broken_api() -> None:
         raise RuntimeError("boom")
 
+    @app.get("/pdf-indisponible")
+    def no_pdf() -> None:
+        raise PdfUnavailable("pango absent")
+
     return app
 
 
@@ -128,6 +133,18 @@ def test_the_500_page_quotes_the_request_id(broken_app, log_lines):
     assert "<code>panne-42</code>" in response.text
     [line] = access_lines(log_lines())
     assert (line["route"], line["status"], line["request_id"]) == ("/casse", 500, "panne-42")
+
+
+def test_a_refusal_from_the_servers_side_quotes_the_request_id_and_a_404_does_not(broken_app):
+    client = TestClient(broken_app, raise_server_exceptions=False)
+
+    unavailable = client.get("/pdf-indisponible", headers={"X-Request-ID": "panne-43"})
+    missing = client.get("/nulle-part", headers={"X-Request-ID": "panne-44"})
+
+    assert unavailable.status_code == 503
+    assert "<code>panne-43</code>" in unavailable.text
+    assert missing.status_code == 404
+    assert "panne-44" not in missing.text
 
 
 def test_an_api_500_gives_the_request_id_in_json(broken_app):
