@@ -19,6 +19,8 @@ SESSION_COOKIE = "filrouge_session"
 ANON_CSRF_COOKIE = "filrouge_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
+# Said to whoever sends a form without the right token (here, and by the upload parser).
+CSRF_REFUSED = "Jeton de sécurité invalide ou expiré : rechargez la page et réessayez."
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 # "function" scope: commit (or roll back) before the response leaves, never after.
@@ -161,7 +163,7 @@ async def verify_csrf(
             return
         given = (await _read_form(request)).get(CSRF_FIELD)
     if not tokens_match(expected_csrf_token(request), given):
-        raise Forbidden("Jeton de sécurité invalide ou expiré : rechargez la page et réessayez.")
+        raise Forbidden(CSRF_REFUSED)
 
 
 def cookie_secure(request: Request) -> bool:

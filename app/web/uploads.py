@@ -29,7 +29,7 @@ from app.core.files import (
 )
 from app.core.security import tokens_match
 from app.core.storage import LocalStorage, get_storage
-from app.web.deps import CSRF_FIELD, expected_csrf_token
+from app.web.deps import CSRF_FIELD, CSRF_REFUSED, expected_csrf_token
 
 MAX_FIELDS = 10
 MAX_FIELD_BYTES = 4096
@@ -321,7 +321,7 @@ class _Receiver:
 
 
 def _bad_csrf() -> Forbidden:
-    return Forbidden("Jeton de sécurité invalide ou expiré : rechargez la page et réessayez.")
+    return Forbidden(CSRF_REFUSED)
 
 
 def _declared_length(request: Request) -> int | None:
