@@ -1,6 +1,5 @@
 """create_app(): logging, routers, middleware, static files and error pages."""
 
-import gc
 from pathlib import Path
 from urllib.parse import quote
 
@@ -31,6 +30,7 @@ from app.routes.system import api_docs, health
 from app.web.deps import LoginRequired, verify_csrf
 from app.web.middleware import RequestLog, SecurityHeaders, wants_json
 from app.web.rendering import is_htmx, render
+from app.web.serving import freeze_startup
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -154,8 +154,4 @@ def create_app() -> FastAPI:
 
 
 app = create_app()
-# What start-up built (modules, routes, templates, the ORM's mappings) lives as long as the
-# process. Frozen, it is left out of the garbage collector's full passes, which otherwise
-# walk it all and stall a request for 100 ms every few requests.
-gc.collect()
-gc.freeze()
+freeze_startup()

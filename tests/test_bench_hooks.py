@@ -2,6 +2,8 @@
 benchmark serves it, `bench.app:app`; never in `app.main:app`."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -12,7 +14,8 @@ from app.main import create_app
 from bench import sql_trace
 from tests.app_routes import api_routes
 
-APP = Path(__file__).resolve().parents[1] / "app"
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app"
 
 
 def _bench_routes(app) -> list[str]:
@@ -53,3 +56,17 @@ def test_the_benchmark_adds_its_empty_route_and_traces_the_sql_of_a_request(tmp_
         event.remove(Engine, "after_cursor_execute", sql_trace._after_execute)
     assert trace["path"] == "/healthz"
     assert "SELECT 1" in [statement["sql"] for statement in trace["statements"]]
+
+
+def test_the_benchmark_app_imports_on_its_own_with_its_hooks_and_frozen():
+    """`bench.app:app` is what uvicorn imports in a fresh process (bench/server.py)."""
+    script = (
+        "import gc, bench.app\n"
+        "paths = [getattr(route, 'path', '') for route in bench.app.app.routes]\n"
+        "print('/bench/empty' in paths, gc.get_freeze_count() > 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True"]
