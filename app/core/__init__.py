@@ -1,1 +1,1 @@
-"""Framework-free foundations: settings, database engine, domain errors, security (every JWT call), dates, file storage, typography. No FastAPI, no templates, no models."""
+"""Framework-free foundations every layer may use: settings, database engine, domain errors, security (every JWT call), dates, files and their storage, tables (CSV/XLSX), validation (French messages), logging (JSON lines, the request id), typography. No FastAPI, no templates, no models: nothing here imports the rest of the app."""

@@ -1,1 +1,1 @@
-"""HTTP helpers shared by the routes: dependencies (session, current staff, role guards, CSRF), rendering (page or htmx fragment), middleware, forms, uploads, table exports."""
+"""HTTP helpers shared by the routes: dependencies (session, current staff, role guards, CSRF), routing, rendering (page or htmx fragment), middleware (request id and access line, security headers, the 500 page), forms, uploads, table exports, the client's address, serving. No domain rule lives here."""

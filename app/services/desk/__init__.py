@@ -1,1 +1,1 @@
-"""What the counsellor's pages gather from several domains: the case page."""
+"""What the counsellor's pages that gather several domains show: the case page and the home (its lists, one page at a time, and the search), built from those domains' services. A rule of one domain belongs to that domain's package, not here."""
