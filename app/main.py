@@ -27,9 +27,11 @@ from app.routes.messaging import messages
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, ledger, national
 from app.routes.system import api_docs, health
+from app.web.api_errors import with_exact_errors
 from app.web.deps import LoginRequired, verify_csrf
 from app.web.middleware import RequestLog, SecurityHeaders, wants_json
 from app.web.rendering import is_htmx, render
+from app.web.routing import allowed_methods
 from app.web.serving import freeze_startup
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -88,6 +90,7 @@ def create_app() -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)  # added last: the outermost, it times and sees everything
+    app.openapi = with_exact_errors(app.openapi)  # type: ignore[method-assign]
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -141,14 +144,19 @@ def create_app() -> FastAPI:
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         messages = {404: "Page introuvable", 405: "Méthode non autorisée"}
         message = messages.get(exc.status_code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # RFC 9110: a 405 lists the methods the address takes
+            headers["Allow"] = allowed_methods(request)
         if wants_json(request):
-            return JSONResponse({"detail": message}, status_code=exc.status_code)
-        return render(
+            return JSONResponse({"detail": message}, status_code=exc.status_code, headers=headers)
+        response = render(
             request,
             "errors/error.html",
             {"status": exc.status_code, "message": message},
             status_code=exc.status_code,
         )
+        response.headers.update(headers)
+        return response
 
     return app
 

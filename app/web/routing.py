@@ -12,8 +12,8 @@ import functools
 import inspect
 from collections.abc import Callable
 
-from fastapi import APIRouter
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Request
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlmodel import Session
 
 
@@ -47,3 +47,15 @@ class UnitOfWorkRoute(APIRoute):
 def new_router(**kwargs) -> APIRouter:
     """An APIRouter whose routes end their transaction in the endpoint's thread."""
     return APIRouter(route_class=UnitOfWorkRoute, **kwargs)
+
+
+def allowed_methods(request: Request) -> str:
+    """The `Allow` header of a 405: the methods of every route at this address. Starlette names
+    only those of the first route it tried, while GET and POST are often two routes here."""
+    path = request.scope["path"]
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))

@@ -15,6 +15,7 @@ from app.core.errors import Invalid, TooManyAttempts
 from app.services.access.auth import end_session, sign_in, sign_in_api
 from app.services.access.login_limits import login_delay, login_email
 from app.services.admin.staff import end_api_tokens
+from app.web.api_errors import UNAUTHENTICATED, refusal
 from app.web.client_address import client_address
 from app.web.deps import (
     SESSION_COOKIE,
@@ -121,10 +122,7 @@ class TokenResponse(BaseModel):
     dependencies=[Depends(wait_if_under_attack)],
     tags=["authentification"],
     response_model=TokenResponse,
-    responses={
-        401: {"description": "Identifiants incorrects"},
-        429: {"description": "Trop de tentatives"},
-    },
+    responses={401: refusal("Identifiants incorrects"), 429: refusal("Trop de tentatives")},
 )
 def issue_api_token(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
@@ -151,7 +149,7 @@ def issue_api_token(
     "/api/v1/auth/logout",
     tags=["authentification"],
     status_code=204,
-    responses={401: {"description": "Jeton absent, expiré ou déjà révoqué"}},
+    responses=UNAUTHENTICATED,
 )
 def end_api_session(session: SessionDep, user: ApiStaff) -> Response:
     """Revoke every API token of the caller, this one included; a new one needs the password.

@@ -19,19 +19,16 @@ from app.models.fields import OptionalPhone, OptionalPostcode, PersonName
 from app.models.operators import Site
 from app.services.booking import reservations as booking
 from app.services.booking.public_offer import free_times_between, motif_step, sites_to_visit
+from app.web.api_errors import TOO_MANY, refusal
 from app.web.client_address import client_address
 from app.web.deps import SessionDep
 from app.web.routing import new_router
 
-TOO_MANY = "Trop de demandes : réessayer plus tard"
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site", "last_day": "to"}
 _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "postcode", "consent", "request"}
 
-PUBLIC_ERRORS = {
-    404: {"description": "Opérateur, motif ou lieu inconnu"},
-    422: {"description": "Données invalides (un message en français par champ dans `fields`)"},
-}
+PUBLIC_ERRORS = {404: refusal("Opérateur, motif ou lieu inconnu")}
 router = new_router(prefix="/api/v1/public", tags=["réservation publique"], responses=PUBLIC_ERRORS)
 
 
@@ -176,10 +173,6 @@ class SlotTakenAnswer(BaseModel):
     )
 
 
-class ErrorAnswer(BaseModel):
-    detail: str
-
-
 # ---- reading the operator's offer ----------------------------------------------------------
 
 
@@ -238,7 +231,7 @@ def public_appointment_types(session: SessionDep, operator: OperatorCode):
 @router.get(
     "/slots",
     response_model=list[PublicSlot],
-    responses={429: {"model": ErrorAnswer, "description": TOO_MANY}},
+    responses=TOO_MANY,
 )
 def public_slots(
     request: Request,
@@ -274,9 +267,9 @@ def public_slots(
     response_model=BookingConfirmation,
     status_code=201,
     responses={
-        409: {"model": SlotTakenAnswer, "description": "Créneau pris entre-temps"},
-        429: {"model": ErrorAnswer, "description": TOO_MANY},
-    },
+        409: refusal("Créneau pris entre-temps", SlotTakenAnswer),
+    }
+    | TOO_MANY,
 )
 def public_book(request: Request, session: SessionDep, data: AppointmentRequest):
     """Book a free slot for a person (found by e-mail or phone, or created); the request lands

@@ -23,17 +23,10 @@ from app.models.triage import TriageCreate, TriageOpenCase, TriagePublic, Triage
 from app.services.admin.catalogue import list_units
 from app.services.cases import beneficiaries, episodes, interactions, triage
 from app.services.cases import lifecycle as cases
+from app.web.api_errors import API_ERRORS, CONFLICT
 from app.web.deps import ApiCaseWorker, SessionDep
 from app.web.routing import new_router
 
-# The refusals every case endpoint may answer, for the OpenAPI document.
-API_ERRORS = {
-    401: {"description": "Authentification requise"},
-    403: {"description": "Rôle sans accès aux dossiers"},
-    404: {"description": "Introuvable (ou appartenant à un autre opérateur)"},
-    409: {"description": "Conflit avec l'état actuel"},
-    422: {"description": "Données invalides"},
-}
 router = new_router(prefix="/api/v1", tags=["dossiers"], responses=API_ERRORS)
 
 
@@ -62,7 +55,9 @@ def get_beneficiaries(
     return beneficiaries.list_beneficiaries(session=session, actor=user, offset=offset, limit=limit)
 
 
-@router.post("/beneficiaries", response_model=BeneficiaryPublic, status_code=201)
+@router.post(
+    "/beneficiaries", response_model=BeneficiaryPublic, status_code=201, responses=CONFLICT
+)
 def post_beneficiary(session: SessionDep, user: ApiCaseWorker, data: BeneficiaryCreate):
     return beneficiaries.create_beneficiary(session=session, actor=user, data=data)
 
@@ -72,7 +67,7 @@ def get_beneficiary(session: SessionDep, user: ApiCaseWorker, beneficiary_id: Ro
     return beneficiaries.get_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id)
 
 
-@router.put("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
+@router.put("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic, responses=CONFLICT)
 def put_beneficiary(
     session: SessionDep, user: ApiCaseWorker, beneficiary_id: RowId, data: BeneficiaryUpdate
 ):
@@ -108,12 +103,12 @@ def put_referent(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data:
     return cases.change_referent(session=session, actor=user, case_id=case_id, data=data)
 
 
-@router.post("/cases/{case_id}/close", response_model=CasePublic)
+@router.post("/cases/{case_id}/close", response_model=CasePublic, responses=CONFLICT)
 def post_close(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: CaseClose):
     return cases.close_case(session=session, actor=user, case_id=case_id, data=data)
 
 
-@router.post("/cases/{case_id}/reopen", response_model=CasePublic)
+@router.post("/cases/{case_id}/reopen", response_model=CasePublic, responses=CONFLICT)
 def post_reopen(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return cases.reopen_case(session=session, actor=user, case_id=case_id)
 
@@ -123,7 +118,9 @@ def get_episodes(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return episodes.public_episodes_of_case(session=session, actor=user, case_id=case_id)
 
 
-@router.post("/cases/{case_id}/episodes", response_model=StartedEpisode, status_code=201)
+@router.post(
+    "/cases/{case_id}/episodes", response_model=StartedEpisode, status_code=201, responses=CONFLICT
+)
 def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: EpisodeStart):
     """Start any unit at any time; the answer lists warnings about the order, never a refusal."""
     episode, warnings = episodes.start_episode(
@@ -133,7 +130,7 @@ def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data:
     return StartedEpisode(episode=public, warnings=warnings)
 
 
-@router.post("/episodes/{episode_id}/end", response_model=EpisodePublic)
+@router.post("/episodes/{episode_id}/end", response_model=EpisodePublic, responses=CONFLICT)
 def post_episode_end(session: SessionDep, user: ApiCaseWorker, episode_id: RowId, data: EpisodeEnd):
     episode = episodes.end_episode(session=session, actor=user, episode_id=episode_id, data=data)
     return episodes.episode_public(session=session, episode=episode)
@@ -144,7 +141,12 @@ def get_interactions(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return interactions.interactions_of_case(session=session, actor=user, case_id=case_id)
 
 
-@router.post("/cases/{case_id}/interactions", response_model=InteractionPublic, status_code=201)
+@router.post(
+    "/cases/{case_id}/interactions",
+    response_model=InteractionPublic,
+    status_code=201,
+    responses=CONFLICT,
+)
 def post_interaction(
     session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: InteractionCreate
 ):
@@ -162,7 +164,12 @@ def post_triage(session: SessionDep, user: ApiCaseWorker, data: TriageCreate):
     return triage.create_request(session=session, actor=user, data=data)
 
 
-@router.post("/triage/{request_id}/open-case", response_model=CasePublic, tags=["accueil"])
+@router.post(
+    "/triage/{request_id}/open-case",
+    response_model=CasePublic,
+    tags=["accueil"],
+    responses=CONFLICT,
+)
 def post_triage_open(
     session: SessionDep, user: ApiCaseWorker, request_id: RowId, data: TriageOpenCase
 ):
@@ -171,7 +178,9 @@ def post_triage_open(
     )
 
 
-@router.post("/triage/{request_id}/redirect", response_model=CasePublic, tags=["accueil"])
+@router.post(
+    "/triage/{request_id}/redirect", response_model=CasePublic, tags=["accueil"], responses=CONFLICT
+)
 def post_triage_redirect(
     session: SessionDep, user: ApiCaseWorker, request_id: RowId, data: TriageRedirect
 ):

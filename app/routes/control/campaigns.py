@@ -9,7 +9,6 @@ from app.core.errors import Invalid, NotFound
 from app.core.storage import CHUNK, get_storage
 from app.models.bounds import RowId
 from app.models.control import CampaignCreate, CampaignPublic, ControlCampaign
-from app.routes.cases.api import API_ERRORS
 from app.services.control.campaigns import (
     campaign_list,
     campaign_view,
@@ -20,6 +19,7 @@ from app.services.control.campaigns import (
     requeue_campaign,
 )
 from app.services.control.proof_pack import Bind, build_campaign_pack
+from app.web.api_errors import API_ERRORS, DOWNLOAD, refusal
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -30,6 +30,11 @@ api_router = new_router(prefix="/api/v1", tags=["contrôles"], responses=API_ERR
 log = logging.getLogger(__name__)
 
 PAGE = "/rapports/controles"
+CAMPAIGN_LOCATION = {
+    "description": "L'adresse de la campagne, à relire jusqu'à ce que son `status` soit `ready`",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^/api/v1/control-campaigns/[0-9]+$"},
+}
 
 
 def _build_soon(background: BackgroundTasks, session, campaign: ControlCampaign) -> None:
@@ -146,7 +151,12 @@ def _public(campaign: ControlCampaign) -> CampaignPublic:
     return CampaignPublic.model_validate(campaign, from_attributes=True)
 
 
-@api_router.post("/control-campaigns", response_model=CampaignPublic, status_code=202)
+@api_router.post(
+    "/control-campaigns",
+    response_model=CampaignPublic,
+    status_code=202,
+    responses={202: {"headers": {"Location": CAMPAIGN_LOCATION}}},
+)
 def post_campaign(
     session: SessionDep, user: ApiCaseWorker, data: CampaignCreate, background: BackgroundTasks
 ):
@@ -167,7 +177,13 @@ def get_one_campaign(session: SessionDep, user: ApiCaseWorker, campaign_id: RowI
 @api_router.get(
     "/control-campaigns/{campaign_id}/proof-pack",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}, 409: {"description": "Pas encore prêt"}},
+    responses={
+        200: {
+            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+            "headers": {"Content-Disposition": DOWNLOAD},
+        },
+        409: refusal("Pas encore prêt"),
+    },
 )
 def get_proof_pack(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
     """The ZIP once `status` is `ready` (409 before); its SHA-256 is in the campaign."""

@@ -6,8 +6,8 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Conflict, Invalid
 from app.models.bounds import RowId
 from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
-from app.routes.cases.api import API_ERRORS
 from app.services.deliverables import action_plan
+from app.web.api_errors import API_ERRORS, CONFLICT
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import is_htmx, render
@@ -139,13 +139,20 @@ def get_steps(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return action_plan.list_steps(session=session, actor=user, case_id=case_id)
 
 
-@api.post("/cases/{case_id}/action-steps", response_model=ActionStepPublic, status_code=201)
+@api.post(
+    "/cases/{case_id}/action-steps",
+    response_model=ActionStepPublic,
+    status_code=201,
+    responses=CONFLICT,
+)
 def post_step(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: ActionStepWrite):
     """Append a step at the end of the plan."""
     return action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
 
 
-@api.put("/cases/{case_id}/action-steps/{step_id}", response_model=ActionStepPublic)
+@api.put(
+    "/cases/{case_id}/action-steps/{step_id}", response_model=ActionStepPublic, responses=CONFLICT
+)
 def put_step(
     session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId, data: ActionStepWrite
 ):
@@ -154,7 +161,11 @@ def put_step(
     )
 
 
-@api.post("/cases/{case_id}/action-steps/{step_id}/move", response_model=list[ActionStepPublic])
+@api.post(
+    "/cases/{case_id}/action-steps/{step_id}/move",
+    response_model=list[ActionStepPublic],
+    responses=CONFLICT,
+)
 def post_move(
     session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId, data: ActionStepMove
 ):
@@ -164,7 +175,7 @@ def post_move(
     )
 
 
-@api.delete("/cases/{case_id}/action-steps/{step_id}", status_code=204)
+@api.delete("/cases/{case_id}/action-steps/{step_id}", status_code=204, responses=CONFLICT)
 def delete_step(session: SessionDep, user: ApiCaseWorker, case_id: RowId, step_id: RowId):
     action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
     return Response(status_code=204)

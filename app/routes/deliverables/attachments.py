@@ -7,11 +7,10 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app.core.errors import Invalid
-from app.core.files import UploadRefused
+from app.core.files import ACCEPTED, UploadRefused
 from app.models.attachments import AttachmentPublic
 from app.models.bounds import RowId
 from app.models.staff import StaffUser
-from app.routes.cases.api import API_ERRORS
 from app.services.cases.lifecycle import get_case
 from app.services.deliverables.attachments import (
     add_attachment,
@@ -19,6 +18,7 @@ from app.services.deliverables.attachments import (
     list_attachments,
     open_attachment,
 )
+from app.web.api_errors import API_ERRORS, DOWNLOAD, refusal
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
 from app.web.rendering import is_htmx, render
 from app.web.routing import new_router
@@ -42,10 +42,11 @@ _UPLOAD_BODY = {
     },
 }
 _UPLOAD_ERRORS = {
-    400: {"description": "Envoi illisible ou interrompu"},
-    413: {"description": "Fichier trop volumineux"},
-    415: {"description": "Type de fichier refusé (reconnu d'après son contenu)"},
-    422: {"description": "Fichier manquant ou vide, archive suspecte, description trop longue"},
+    400: refusal("Envoi illisible ou interrompu"),
+    413: refusal("Fichier trop volumineux"),
+    415: refusal("Type de fichier refusé (reconnu d'après son contenu)"),
+    # No `fields` when the file itself is refused.
+    422: refusal("Fichier manquant ou vide, archive suspecte, description trop longue"),
 }
 
 pages = new_router(include_in_schema=False)
@@ -181,7 +182,15 @@ def post_attachment(
 @api.get(
     "/attachments/{attachment_id}/content",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "Le fichier, du type reconnu à son arrivée",
+            "content": {
+                kind: {"schema": {"type": "string", "format": "binary"}} for kind in ACCEPTED
+            },
+            "headers": {"Content-Disposition": DOWNLOAD},
+        }
+    },
 )
 def get_attachment_content(session: SessionDep, user: ApiCaseWorker, attachment_id: RowId):
     """The file itself, as a download."""

@@ -16,7 +16,6 @@ from app.models.deliverables import (
     DeliverableVersion,
     DeliverableVersionPublic,
 )
-from app.routes.cases.api import API_ERRORS
 from app.routes.deliverables.attachments import attachment_disposition
 from app.services.cases.lifecycle import time_zone_of_case
 from app.services.deliverables import documents as service
@@ -28,6 +27,7 @@ from app.services.deliverables.sharing import (
     revoke_link,
     share_version,
 )
+from app.web.api_errors import API_ERRORS, CONFLICT, DOWNLOAD, PDF_UNAVAILABLE
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm, streams_upload
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import is_htmx, render
@@ -271,7 +271,12 @@ def api_list(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return [_public(row) for row in found]
 
 
-@api_router.post("/cases/{case_id}/deliverables", response_model=DeliverablePublic, status_code=201)
+@api_router.post(
+    "/cases/{case_id}/deliverables",
+    response_model=DeliverablePublic,
+    status_code=201,
+    responses=CONFLICT,
+)
 def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: DeliverableDraft):
     """Start a draft of the given kind, pre-filled from the case."""
     deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
@@ -280,7 +285,9 @@ def api_draft(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: De
     )
 
 
-@api_router.put("/deliverables/{deliverable_id}/sections", response_model=DeliverablePublic)
+@api_router.put(
+    "/deliverables/{deliverable_id}/sections", response_model=DeliverablePublic, responses=CONFLICT
+)
 def api_save(
     session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId, bodies: dict[str, str]
 ):
@@ -295,6 +302,7 @@ def api_save(
     "/deliverables/{deliverable_id}/issue",
     response_model=DeliverableVersionPublic,
     status_code=201,
+    responses=CONFLICT | PDF_UNAVAILABLE,
 )
 def api_issue(session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId):
     """Freeze the draft as the next version (PDF stored with its SHA-256)."""
@@ -305,7 +313,12 @@ def api_issue(session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId):
 @api_router.get(
     "/deliverables/{deliverable_id}/versions/{number}/pdf",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}},
+    responses={
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "headers": {"Content-Disposition": DOWNLOAD},
+        }
+    },
 )
 def api_download(
     session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId, number: VersionNumber

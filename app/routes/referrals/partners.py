@@ -15,7 +15,6 @@ from app.models.fields import blank_to_none, display_phone, normalise_departemen
 from app.models.nomenclatures import PartnerType
 from app.models.partners import Partner, PartnerCreate, PartnerPublic, PartnerUpdate
 from app.models.staff import StaffUser
-from app.routes.cases.api import API_ERRORS
 from app.services.referrals.partners import (
     SEARCH_LIMIT,
     can_edit_partners,
@@ -35,6 +34,7 @@ from app.services.referrals.partners_csv import (
     export_rows,
     run_import,
 )
+from app.web.api_errors import API_ERRORS
 from app.web.deps import (
     ApiCaseWorker,
     CaseWorker,

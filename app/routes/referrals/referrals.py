@@ -14,7 +14,6 @@ from app.models.partners import (
     ReferralStatus,
     ReferralTransition,
 )
-from app.routes.cases.api import API_ERRORS
 from app.services.referrals import views
 from app.services.referrals.partner_side import (
     InvalidLink,
@@ -29,6 +28,7 @@ from app.services.referrals.workflow import (
     propose_referral,
     send_referral,
 )
+from app.web.api_errors import API_ERRORS, CONFLICT
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import is_htmx, render
@@ -224,7 +224,9 @@ def api_list(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     return [_public(row) for row in rows]
 
 
-@api.post("/cases/{case_id}/referrals", response_model=ReferralPublic, status_code=201)
+@api.post(
+    "/cases/{case_id}/referrals", response_model=ReferralPublic, status_code=201, responses=CONFLICT
+)
 def api_propose(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: ReferralCreate):
     """Propose a referral the person agreed to (`consent`); `send_now` e-mails the partner."""
     referral = propose_referral(session=session, actor=user, case_id=case_id, data=data)
@@ -237,14 +239,14 @@ def api_get(session: SessionDep, user: ApiCaseWorker, referral_id: RowId):
     return _detail(session, user, referral_id)
 
 
-@api.post("/referrals/{referral_id}/send", response_model=ReferralPublic)
+@api.post("/referrals/{referral_id}/send", response_model=ReferralPublic, responses=CONFLICT)
 def api_send(session: SessionDep, user: ApiCaseWorker, referral_id: RowId):
     """E-mail the partner a single-use link to accept or decline (proposed or expired only)."""
     send_referral(session=session, actor=user, referral_id=referral_id)
     return _detail(session, user, referral_id)
 
 
-@api.post("/referrals/{referral_id}/transitions", response_model=ReferralPublic)
+@api.post("/referrals/{referral_id}/transitions", response_model=ReferralPublic, responses=CONFLICT)
 def api_transition(
     session: SessionDep, user: ApiCaseWorker, referral_id: RowId, data: ReferralTransition
 ):

@@ -9,11 +9,11 @@ from sqlmodel import SQLModel
 
 from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalDay, OptionalRowId
-from app.routes.cases.api import API_ERRORS
 from app.services.reports.activity import SUMMARY, activity_report
 from app.services.reports.periods import checked_end
 from app.services.reports.tables import ActivityReport
 from app.services.reports.views import Period, activity_of, activity_view
+from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
 from app.web.exports import table_response
 from app.web.forms import parse_form

@@ -10,7 +10,6 @@ from sqlmodel import SQLModel
 
 from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalDay, OptionalRowId, RowId
-from app.routes.cases.api import API_ERRORS
 from app.services.reports.ledger import Ledger, ledger_cases_table, ledger_table, unit_ledger
 from app.services.reports.periods import checked_end
 from app.services.reports.views import (
@@ -19,6 +18,7 @@ from app.services.reports.views import (
     ledger_of,
     ledger_view,
 )
+from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
 from app.web.exports import table_response
 from app.web.forms import parse_form

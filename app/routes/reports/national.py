@@ -9,11 +9,11 @@ from sqlmodel import SQLModel
 
 from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalYear
-from app.routes.cases.api import API_ERRORS
 from app.routes.reports.activity import ActivityReportPublic
 from app.services.reports.activity import SUMMARY
 from app.services.reports.national import HIDDEN, national_report
 from app.services.reports.views import national_of, national_view
+from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiStaff, CurrentStaff, SessionDep
 from app.web.exports import table_response
 from app.web.forms import parse_form
