@@ -8,6 +8,7 @@ from sqlmodel import Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 from app.models.fields import (
+    Flag,
     OptionalBirthYear,
     OptionalPhone,
     OptionalPostcode,
@@ -46,7 +47,7 @@ class BeneficiaryIdentity(SQLModel):
     email: OptionalEmail = None
     phone: OptionalPhone = None
     postcode: OptionalPostcode = None
-    consent: bool = False
+    consent: Flag = False
 
 
 class BeneficiaryCreate(BeneficiaryIdentity, BeneficiaryProfile):

@@ -8,9 +8,9 @@ after 9999-12-31 overflows Python's date, 0001-01-01 in Paris is before year 1 i
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
-from app.models.fields import blank_to_none
+from app.models.fields import BlankIsNone, WholeNumber, blank_to_none
 
 # Ids, version numbers and counts are INTEGER columns (32-bit) on PostgreSQL: a larger number
 # names no row, and PostgreSQL refuses the whole statement that sends it.
@@ -55,6 +55,22 @@ def _moment_in_range(value: datetime) -> datetime:
     return value
 
 
+def _text_not_number(value):
+    """JSON numbers are not days nor moments, though pydantic would read them as timestamps."""
+    if isinstance(value, int | float):
+        raise ValueError("Date invalide")
+    return value
+
+
+# The document's patterns for the years in range (the format says the rest).
+_YEARS = "^(?:20[0-9]{2}|2100)-"
+
+
+def _dated(format: str, description: str) -> WithJsonSchema:
+    schema = {"type": "string", "format": format, "pattern": _YEARS, "description": description}
+    return WithJsonSchema(schema, mode="validation")
+
+
 def _check_past(value: datetime) -> datetime:
     if value < _EARLIEST:  # 2000-01-01T00:30+01:00 is still 1999 in UTC
         raise ValueError(f"Date trop ancienne (avant {FIRST_DAY.year})")
@@ -65,27 +81,41 @@ def _check_past(value: datetime) -> datetime:
 
 # ---- numbers ----------------------------------------------------------------------------------
 
-RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), WholeNumber]
 OptionalRowId = Annotated[RowId | None, blank_to_none]
 # The number of an issued version of a deliverable: 1, 2, 3…
-VersionNumber = Annotated[int, Field(ge=1, le=MAX_INT_COLUMN)]
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_INT_COLUMN), WholeNumber]
 # A page of a long list, and the rows skipped or counted in one.
-PageNumber = Annotated[int, Field(ge=1, le=100_000)]
-Offset = Annotated[int, Field(ge=0, le=1_000_000)]
-Limit = Annotated[int, Field(ge=1, le=200)]
-Count = Annotated[int, Field(ge=0, le=1_000_000)]
+PageNumber = Annotated[int, Field(ge=1, le=100_000), WholeNumber]
+Offset = Annotated[int, Field(ge=0, le=1_000_000), WholeNumber]
+Limit = Annotated[int, Field(ge=1, le=200), WholeNumber]
+Count = Annotated[int, Field(ge=0, le=1_000_000), WholeNumber]
 # The length of an interaction.
-Minutes = Annotated[int, Field(ge=1, le=600)]
-Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year)]
+Minutes = Annotated[int, Field(ge=1, le=600), WholeNumber]
+Year = Annotated[int, Field(ge=FIRST_DAY.year, le=LAST_DAY.year), WholeNumber]
 OptionalYear = Annotated[Year | None, blank_to_none]
 
 # ---- days and moments -------------------------------------------------------------------------
 
-Day = Annotated[date, AfterValidator(_day_in_range)]
-OptionalDay = Annotated[Day | None, BeforeValidator(_read_day)]
+Day = Annotated[
+    date,
+    BeforeValidator(_text_not_number),
+    AfterValidator(_day_in_range),
+    _dated("date", f"Un jour de {FIRST_DAY.year} à {LAST_DAY.year} (AAAA-MM-JJ)"),
+]
+OptionalDay = Annotated[Day | None, BlankIsNone(_read_day)]
 # A point in time with its offset (a slot, an absence): what was chosen, wherever it was.
-Moment = Annotated[AwareDatetime, AfterValidator(_moment_in_range)]
+Moment = Annotated[
+    AwareDatetime,
+    BeforeValidator(_text_not_number),
+    AfterValidator(_moment_in_range),
+    _dated("date-time", f"ISO 8601 avec son décalage, de {FIRST_DAY.year} à {LAST_DAY.year}"),
+]
 OptionalMoment = Annotated[Moment | None, blank_to_none]
 # A moment a counsellor records: it has happened already.
-PastDatetime = Annotated[Moment, AfterValidator(_check_past)]
+PastDatetime = Annotated[
+    Moment,
+    AfterValidator(_check_past),
+    _dated("date-time", f"ISO 8601 avec son décalage, depuis {FIRST_DAY.year}, pas dans le futur"),
+]
 OptionalPastDatetime = Annotated[PastDatetime | None, blank_to_none]

@@ -10,7 +10,7 @@ from sqlmodel import BigInteger, CheckConstraint, Column, Field, SQLModel, Uniqu
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day
-from app.models.fields import blank_to_none
+from app.models.fields import Flag, WholeNumber, blank_to_none
 from app.models.nomenclatures import LabelledEnum
 
 MAX_SEED = 2**31 - 1
@@ -86,7 +86,14 @@ class ControlSampleUnit(SQLModel, table=True):
     position: int
 
 
-Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED), blank_to_none]
+Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED), WholeNumber, blank_to_none]
+# What the document says of the size and the rate: exactly one of them is a number.
+_SIZE_OR_RATE = {
+    "oneOf": [
+        {"required": ["sample_size"], "properties": {"sample_size": {"type": "integer"}}},
+        {"required": ["sample_rate"], "properties": {"sample_rate": {"type": "number"}}},
+    ]
+}
 
 
 class CampaignCreate(SQLModel):
@@ -96,13 +103,17 @@ class CampaignCreate(SQLModel):
 
     period_start: Day = Field(validation_alias=AliasChoices("from", "du", "period_start"))
     period_end: Day = Field(validation_alias=AliasChoices("to", "au", "period_end"))
-    sample_size: Annotated[int | None, Field(ge=1, le=MAX_SAMPLE), blank_to_none] = None
+    sample_size: Annotated[int | None, Field(ge=1, le=MAX_SAMPLE), WholeNumber, blank_to_none] = (
+        None
+    )
     # Checked even when absent: exactly one of the size and the rate must be given.
     sample_rate: Annotated[
         float | None, pydantic.Field(gt=0, le=100, validate_default=True), blank_to_none
     ] = None
     seed: Seed = None
-    pseudonymise: bool = False
+    pseudonymise: Flag = False
+
+    model_config = pydantic.ConfigDict(json_schema_extra=_SIZE_OR_RATE)
 
     @field_validator("period_end")
     @classmethod

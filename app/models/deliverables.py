@@ -2,14 +2,13 @@
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, StringConstraints
 from sqlmodel import JSON, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import OptionalDay, OptionalRowId, RowId
-from app.models.fields import LongText, refuse_nul
+from app.models.fields import LongText, text
 from app.models.nomenclatures import LabelledEnum, StepOwner
 
 
@@ -137,11 +136,7 @@ class ActionStep(SQLModel, table=True):
 
 
 # The whole column (500 characters) is usable; an empty step reads "obligatoire".
-StepDescription = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
-    AfterValidator(refuse_nul),
-]
+StepDescription = text(500, min_length=1)
 
 
 class DeliverableDraft(SQLModel):

@@ -7,7 +7,16 @@ from datetime import date
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import core_schema
 
 # The overseas territories the CEP operators cover, then metropolitan France: an overseas
 # number dialled nationally (0269… in Mayotte) must not be read as a metropolitan one.
@@ -20,6 +29,71 @@ def _blank_to_none(value):
     if isinstance(value, str) and not value.strip():
         return None
     return value
+
+
+# ---- what the OpenAPI document says of them ---------------------------------------------------
+# Its patterns are ECMA-262 regular expressions, whose `\s` is neither of the two sets of spaces
+# below: they are spelled out, as character class ranges.
+# What pydantic's `strip_whitespace` removes (Unicode White_Space, as Rust's `trim`).
+STRIPPED_SPACES = (
+    r"\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# What Python's str.strip() removes and str.isspace() sees: the same, and \x1c to \x1f.
+PYTHON_SPACES = STRIPPED_SPACES + r"\u001c-\u001f"
+NUL = r"\u0000"
+# Line breaks of every kind, tabs and the other C0/C1 controls (is_control_character).
+CONTROLS = r"\u0000-\u001f\u007f-\u009f\u2028\u2029"
+BLANK_PATTERN = f"^[{PYTHON_SPACES}]*$"
+
+
+def stripped_text(min_length: int, max_length: int, refused: str = NUL) -> WithJsonSchema:
+    """The document's schema of text stripped of surrounding spaces, then `min_length` to
+    `max_length` characters long, none of them `refused`: the raw text may be longer."""
+    space, inner, edge = f"[{STRIPPED_SPACES}]", f"[^{refused}]", f"[^{STRIPPED_SPACES}{refused}]"
+    kept = edge if max_length == 1 else f"{edge}(?:{inner}{{0,{max_length - 2}}}{edge})?"
+    if min_length > 1:
+        kept = f"{edge}{inner}{{{min_length - 2},{max_length - 2}}}{edge}"
+    if min_length == 0:
+        kept = f"(?:{kept})?"
+    shown = f"{min_length} à {max_length}" if min_length else f"au plus {max_length}"
+    never = "ni retour à la ligne ni caractère de contrôle" if refused == CONTROLS else "pas de NUL"
+    return WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^{space}*{kept}{space}*$",
+            "description": f"{shown} caractères, espaces autour non comptés ; {never}",
+        },
+        mode="validation",
+    )
+
+
+def collapsed_text(max_length: int) -> str:
+    """The document's pattern for text whose NULs are dropped and whose runs of spaces become
+    one (" ".join(text.split())), then at most `max_length` long: a unit is a character kept,
+    or a run of spaces between two of them."""
+    space, kept = f"[{PYTHON_SPACES}{NUL}]", f"[^{PYTHON_SPACES}{NUL}]"
+    unit = f"(?:{kept}{NUL}*|{space}*[{PYTHON_SPACES}]{space}*(?={kept}))"
+    return f"^{space}*{unit}{{0,{max_length}}}{space}*$"
+
+
+class BlankIsNone:
+    """An optional value's reader: blank text (spaces only) is no value. The document says so,
+    by offering the blank string beside the value and null."""
+
+    def __init__(self, reader=_blank_to_none):
+        self.reader = reader
+
+    def __get_pydantic_core_schema__(self, source, handler: GetCoreSchemaHandler):
+        return core_schema.no_info_before_validator_function(self.reader, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema, handler: GetJsonSchemaHandler):
+        found = handler(schema)
+        if handler.mode != "validation":
+            return found
+        blank = {"type": "string", "pattern": BLANK_PATTERN}
+        if "anyOf" in found:
+            return {**found, "anyOf": [*found["anyOf"], blank]}
+        return {"anyOf": [found, blank]}
 
 
 def normalise_phone(raw: str) -> str:
@@ -46,7 +120,7 @@ def display_phone(e164: str | None) -> str:
 
 
 def _check_postcode(value: str) -> str:
-    if not re.fullmatch(r"\d{5}", value) or value.startswith("00"):
+    if not re.fullmatch(r"[0-9]{5}", value) or value.startswith("00"):
         raise ValueError("Code postal invalide : 5 chiffres (ex. 69003)")
     return value
 
@@ -55,6 +129,11 @@ def _check_postcode(value: str) -> str:
 DEPARTEMENT_CODES = frozenset(
     [f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"] + [str(n) for n in range(971, 977)]
 )
+
+
+# One code as normalise_departement reads it: any case, "1" for "01", spaces around.
+DEPARTEMENT = "(?:0?[1-9]|1[0-9]|2[1-9]|[3-8][0-9]|9[0-5]|2[AaBb]|97[1-6])"
+DEPARTEMENT_OR_NONE = f"^(?:[{PYTHON_SPACES}]*{DEPARTEMENT}[{PYTHON_SPACES}]*)?$"
 
 
 def normalise_departement(raw: str) -> str:
@@ -112,41 +191,97 @@ def refuse_line_breaks(value: str) -> str:
     return value
 
 
-PersonName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
-    AfterValidator(refuse_nul),
-]
+def text(max_length: int, *, min_length: int = 0):
+    """Typed text: stripped of surrounding spaces, at most `max_length` characters, no NUL."""
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(refuse_nul),
+        stripped_text(min_length, max_length),
+    ]
+
+
+def _refuse_bool(value):
+    # JSON's true is not the number 1; a form never sends it.
+    if isinstance(value, bool):
+        raise ValueError("Nombre entier attendu")
+    return value
+
+
+# A whole number from a form, an address or JSON, where true and false are not numbers.
+WholeNumber = BeforeValidator(_refuse_bool)
+# A yes-or-no of a JSON body: true or false, not 0 or "oui" (forms send real booleans too,
+# through app/web/forms.parse_form).
+Flag = StrictBool
+
+
+def _true_or_false(value):
+    if isinstance(value, str) and value.lower() not in ("true", "false", "1", "0"):
+        raise ValueError("true ou false attendu")
+    return value
+
+
+# A yes-or-no of a query string: true, false, 1 or 0.
+QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
+
+PersonName = text(80, min_length=1)
+# A French number, metropolitan or overseas, written any way (06 12 34 56 78, +262 692…): what
+# makes one valid is libphonenumber's, which no pattern states: a format of its own says so.
 FrenchPhone = Annotated[
-    str, StringConstraints(strip_whitespace=True), AfterValidator(normalise_phone)
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(normalise_phone),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "telephone-fr",
+            "description": "Numéro français, de métropole ou d'outre-mer, national ou "
+            "international (06 12 34 56 78, +262 692 12 34 56)",
+        },
+        mode="validation",
+    ),
 ]
-OptionalPhone = Annotated[FrenchPhone | None, BeforeValidator(_blank_to_none)]
-Postcode = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_check_postcode)]
-OptionalPostcode = Annotated[Postcode | None, BeforeValidator(_blank_to_none)]
-BirthYear = Annotated[int, AfterValidator(_check_birth_year)]
-OptionalBirthYear = Annotated[BirthYear | None, BeforeValidator(_blank_to_none)]
-ShortText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(refuse_nul)
+blank_to_none = BlankIsNone()
+OptionalPhone = Annotated[FrenchPhone | None, blank_to_none]
+Postcode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(_check_postcode),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^[{STRIPPED_SPACES}]*(?:0[1-9]|[1-9][0-9])[0-9]{{3}}[{STRIPPED_SPACES}]*$",
+        },
+        mode="validation",
+    ),
 ]
-NoteText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=1000), AfterValidator(refuse_nul)
-]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=5000), AfterValidator(refuse_nul)
-]
-blank_to_none = BeforeValidator(_blank_to_none)
+OptionalPostcode = Annotated[Postcode | None, blank_to_none]
+
+
+class _BirthYearRange:
+    """The document's range of birth years, as of the day it is written."""
+
+    def __get_pydantic_json_schema__(self, schema, handler: GetJsonSchemaHandler):
+        found = handler(schema)
+        if handler.mode == "validation":
+            found |= {"minimum": 1920, "maximum": date.today().year - 14}
+        return found
+
+
+BirthYear = Annotated[int, WholeNumber, AfterValidator(_check_birth_year), _BirthYearRange()]
+OptionalBirthYear = Annotated[BirthYear | None, blank_to_none]
+ShortText = text(200)
+NoteText = text(1000)
+LongText = text(5000)
 # A regional operator's code (ARA, BRE…), as the public booking pages and API carry it.
 OperatorCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
 OptionalOperatorCode = Annotated[OperatorCode | None, blank_to_none]
 # Spelled out rather than built on ShortText, so that an empty value reads "obligatoire".
-RequiredText = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(refuse_nul),
-]
+RequiredText = text(200, min_length=1)
 # A required label that may reach an e-mail header (a Subject, a display name).
 SingleLine = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(refuse_line_breaks),
+    stripped_text(1, 200, CONTROLS),
 ]

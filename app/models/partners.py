@@ -5,12 +5,16 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints, WithJsonSchema
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import OptionalDay, RowId
 from app.models.fields import (
+    DEPARTEMENT,
+    PYTHON_SPACES,
+    STRIPPED_SPACES,
+    Flag,
     NoteText,
     OptionalPhone,
     OptionalPostcode,
@@ -18,7 +22,7 @@ from app.models.fields import (
     blank_to_none,
     departement_order,
     normalise_departement,
-    refuse_nul,
+    text,
 )
 from app.models.nomenclatures import LabelledEnum, PartnerType, ReferralOutcome
 
@@ -168,17 +172,57 @@ def _check_website(value: str) -> str:
     return url
 
 
-def _text(max_length: int):
-    return Annotated[
-        str,
-        StringConstraints(strip_whitespace=True, max_length=max_length),
-        AfterValidator(refuse_nul),
-    ]
-
-
-Departements = Annotated[str | list[str], AfterValidator(normalise_departements)]
+_SEPARATORS = f"[{PYTHON_SPACES},;]"
+_CODES = {
+    "type": "string",
+    "pattern": f"^{_SEPARATORS}*(?:{DEPARTEMENT}(?:{_SEPARATORS}+{DEPARTEMENT})*)?{_SEPARATORS}*$",
+}
+Departements = Annotated[
+    str | list[str],
+    AfterValidator(normalise_departements),
+    WithJsonSchema(
+        {
+            "anyOf": [_CODES, {"type": "array", "items": _CODES}],
+            "description": "Codes INSEE (01, 2A, 974), séparés par des espaces, des virgules "
+            "ou des points-virgules, ou en liste ; aucun : tout le territoire",
+        },
+        mode="validation",
+    ),
+]
+# What _check_website takes, for the document: an http(s) address whose host has a dot, 300
+# characters at most (292 without the scheme, which https:// then completes); no space, no
+# IPv6 host, none of the characters that urlsplit refuses in a host (＠, ／, ﹖…).
+_NOT_IN_HOST = (
+    r"/?#@:\[\]"
+    + PYTHON_SPACES
+    + r"\u2047-\u2049\u2100\u2101\u2105\u2106\u2a74\ufe13\ufe16\ufe55\ufe56\ufe5f"
+    + r"\ufe6b\uff03\uff0f\uff1a\uff1f\uff20"
+)
+_ADDRESS = (
+    f"(?:[^{_NOT_IN_HOST.replace('@:', '')}]*@)?"  # who, in the host part: the last @ ends it
+    f"[^{_NOT_IN_HOST}]*\\.[^{_NOT_IN_HOST}]*"  # the host
+    f"(?::[^{_NOT_IN_HOST.replace(':', '')}]*)?"  # a port, read or not
+    f"(?:[/?#][^{PYTHON_SPACES}]*)?"  # the path, the query, the fragment
+)
+_AROUND = f"[{STRIPPED_SPACES}]*"
+_WEBSITE = (
+    f"^{_AROUND}(?:"
+    f"(?=[^{PYTHON_SPACES}]{{1,300}}{_AROUND}$)[Hh][Tt][Tt][Pp][Ss]?://{_ADDRESS}"
+    f"|(?=[^{PYTHON_SPACES}]{{1,292}}{_AROUND}$)(?!.*://){_ADDRESS}"
+    f")?{_AROUND}$"
+)
 Website = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=300), AfterValidator(_check_website)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=300),
+    AfterValidator(_check_website),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _WEBSITE,
+            "description": "Adresse http(s) ; sans http:// ni https://, https:// est ajouté",
+        },
+        mode="validation",
+    ),
 ]
 OptionalEmail = Annotated[EmailStr | None, blank_to_none]
 
@@ -190,15 +234,15 @@ class PartnerEdit(SQLModel):
     type: PartnerType
     # Empty means the whole territory of the operator (a regional or national service).
     departements: Departements = ""
-    address: _text(300) = ""
+    address: text(300) = ""
     postcode: OptionalPostcode = None
-    city: _text(100) = ""
-    contact_name: _text(120) = ""
+    city: text(100) = ""
+    contact_name: text(120) = ""
     email: OptionalEmail = None
     phone: OptionalPhone = None
     website: Website = ""
-    services: _text(2000) = ""
-    active: bool = True
+    services: text(2000) = ""
+    active: Flag = True
 
 
 class PartnerCreate(PartnerEdit):
@@ -247,11 +291,7 @@ def _consent_given(value: bool) -> bool:
     return value
 
 
-ReferralPurpose = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
-    AfterValidator(refuse_nul),
-]
+ReferralPurpose = text(1000, min_length=1)
 OptionalOutcome = Annotated[ReferralOutcome | None, blank_to_none]
 
 
@@ -261,10 +301,17 @@ class ReferralCreate(SQLModel):
 
     partner_id: Annotated[RowId, BeforeValidator(_partner_chosen)]
     purpose: ReferralPurpose
-    shared_information: _text(2000) = ""
-    consent: Annotated[bool, AfterValidator(_consent_given)] = False
+    shared_information: text(2000) = ""
+    # True only: without the person's agreement nothing is proposed. (A form always sends it.)
+    consent: Annotated[
+        Flag,
+        AfterValidator(_consent_given),
+        WithJsonSchema(
+            {"type": "boolean", "const": True, "description": CONSENT_REQUIRED}, mode="validation"
+        ),
+    ]
     follow_up_on: OptionalDay = None
-    send_now: bool = False
+    send_now: Flag = False
 
 
 class ReferralTransition(SQLModel):

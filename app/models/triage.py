@@ -3,10 +3,11 @@
 from datetime import datetime
 from enum import StrEnum
 
+from pydantic import ConfigDict
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, check_in, utcnow
-from app.models.bounds import OptionalPastDatetime, OptionalRowId, RowId
+from app.models.bounds import MAX_ROW_ID, OptionalPastDatetime, OptionalRowId, RowId
 from app.models.fields import LongText, NoteText
 from app.models.nomenclatures import CepSituation, Channel, Redirection, RequestMotive
 
@@ -63,6 +64,23 @@ class TriageCreate(SQLModel):
     received_at: OptionalPastDatetime = None
     site_id: OptionalRowId = None
     assigned_to_id: OptionalRowId = None
+
+
+def _names_the_person(schema: dict) -> None:
+    schema["required"] = [*schema.get("required", []), "beneficiary_id"]
+    schema["properties"]["beneficiary_id"] = {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_ROW_ID,
+        "description": "La personne, enregistrée au préalable",
+    }
+
+
+class TriageOfKnownPerson(TriageCreate):
+    """A request through the API, which names a person recorded beforehand: the document
+    says the id is required (the service's own message says so when it is missing)."""
+
+    model_config = ConfigDict(json_schema_extra=_names_the_person)
 
 
 class TriageOpenCase(SQLModel):

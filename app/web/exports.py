@@ -9,6 +9,21 @@ from app.core.tables import Table, csv_chunks, xlsx_bytes
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# For `responses=` of an API route answering JSON, or one of its tables with `format=csv|xlsx`.
+TABLE_DOWNLOADS = {
+    200: {
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        },
+        "headers": {
+            "Content-Disposition": {
+                "description": "En CSV et XLSX : toujours en pièce jointe, avec le nom du fichier",
+                "schema": {"type": "string", "pattern": "^attachment; "},
+            }
+        },
+    }
+}
 
 
 def table_response(table: Table, fmt: str) -> StreamingResponse:

@@ -757,7 +757,14 @@ SURFACES = [
         who="manager",
     ),
     surface("partner", "api_get", "GET", "/api/v1/partners/{partner}"),
-    surface("partner", "api_write", "PUT", "/api/v1/partners/{partner}", json=PARTNER, who="admin"),
+    surface(
+        "partner",
+        "api_write",
+        "PUT",
+        "/api/v1/partners/{partner}",
+        json={**PARTNER, "active": True},  # JSON's own boolean: a form's "1" is not one
+        who="admin",
+    ),
     # Referrals of ARA's case, and what is done with them.
     surface("referral", "page", "GET", "/cases/{case}/referrals"),
     surface("referral", "fragment", "GET", "/cases/{case}/referrals", htmx=True),
@@ -782,7 +789,13 @@ SURFACES = [
     ),
     surface("referral", "api_get", "GET", "/api/v1/cases/{case}/referrals"),
     surface("referral", "api_detail", "GET", "/api/v1/referrals/{referral}"),
-    surface("referral", "api_write", "POST", "/api/v1/cases/{case}/referrals", json=REFERRAL),
+    surface(
+        "referral",
+        "api_write",
+        "POST",
+        "/api/v1/cases/{case}/referrals",
+        json={**REFERRAL, "consent": True},
+    ),
     surface("referral", "api_send", "POST", "/api/v1/referrals/{referral}/send"),
     surface(
         "referral",
@@ -1332,7 +1345,12 @@ def test_a_name_taken_by_another_operators_partner_is_free(
     before = partners_of(session, ara)
     name = ara.partner.name
     data = {"name": name, "type": "apec", "email": "pirate@exemple.fr", "active": "1"}
-    sent = {"json": data} if body == "json" else {"data": {**data, "csrf_token": csrf}}
+    # JSON carries its own boolean, a form its checkbox's "1".
+    sent = (
+        {"json": {**data, "active": True}}
+        if body == "json"
+        else {"data": {**data, "csrf_token": csrf}}
+    )
     response = client.request(
         method, fill(url, all_ids(session, ara, bre)), follow_redirects=False, **sent
     )

@@ -136,6 +136,11 @@ def test_a_rate_is_rounded_up_and_a_size_never_exceeds_the_population():
     assert sample_size_for(5, size=20, rate=None) == 5
 
 
+def test_a_rate_too_small_for_a_float_still_draws_one_unit():
+    # 1 × 5e-324 / 100 is 0.0: the API answered 500, inserting an empty sample.
+    assert sample_size_for(1, size=None, rate=5e-324) == 1
+
+
 def test_a_campaign_records_its_seed_and_draws_the_same_sample_again(session, counsellor, manager):
     episodes = [ended_unit(session, make_case(session, counsellor)) for _ in range(8)]
     first = campaign_of(session, manager, sample_size=3)

@@ -1,21 +1,42 @@
-"""Property-based fuzzing of the JSON API (schemathesis): whatever arrives, never a 500.
+"""Schemathesis over the whole JSON API, with all its checks: what the OpenAPI document says
+is what the API does. Valid input is accepted, invalid input refused, every status answered is
+documented for its operation, every body matches its schema, a 405 names the allowed methods,
+the token is required where it is declared — and nothing answers a 500.
 
-Each operation of the OpenAPI schema is one test; its examples run against the in-process app,
-inside that test's rolled-back transaction, authenticated as a counsellor whose operator has
-a person, a case with an episode, an interaction, an action step, an attachment and an issued
-deliverable (edited since, so that it may be issued again), a pending triage request, a partner
-and a referral to it; the directory's writes are sent as a manager, who may make them. Every
-generated case is sent as generated, then again with its path ids, and the ids its body names,
-pointing at those rows, so that the garbage also reaches the services and the database, not
-only the 404 branch. FILROUGE_FUZZ_EXAMPLES=300 digs deeper (a few minutes) than the default 25.
-"""
+Each operation of the document is one test; its examples (the document's own, boundary values,
+then FILROUGE_FUZZ_EXAMPLES random ones, 10 by default) run against the in-process app, inside
+that test's rolled-back transaction, in a world with one row of each kind: an operator with a
+site open to online booking, staff, a person, a case with an episode, an interaction, an action
+step, an attachment, a deliverable issued and edited since, a triage request, a partner and a
+referral, a control campaign, and a billable unit ended last week.
+
+Generated ids name no row, so before each request every id the schema accepts is pointed at the
+world's row of its kind (an id the schema refuses is sent as generated, to be refused). Some
+rules no JSON Schema can state — a moment not in the future, a period that does not end before
+it starts — are then applied the same way: a value the schema accepts, which such a rule would
+refuse, is replaced by one it accepts (`realistic`). A value the schema refuses is never touched,
+so what the check expects of the request stays true."""
 
 import os
+from base64 import b64decode
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+import phonenumbers
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from pydantic import TypeAdapter, ValidationError
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 from sqlmodel import select
 
 from app.core.config import get_settings
@@ -23,8 +44,13 @@ from app.core.files import Upload
 from app.core.security import create_api_token
 from app.core.storage import get_storage, sha256_of
 from app.main import create_app
+from app.models.base import utcnow
+from app.models.bounds import FIRST_DAY, LAST_DAY, MAX_ROW_ID
+from app.models.cases import EpisodeEnd
 from app.models.catalogue import DeliverableKind
+from app.models.control import CampaignCreate
 from app.models.deliverables import ActionStepWrite, DeliverableDraft
+from app.models.fields import RequiredText, search_key
 from app.models.nomenclatures import (
     Channel,
     InteractionChannel,
@@ -35,48 +61,106 @@ from app.models.nomenclatures import (
 )
 from app.models.partners import PartnerCreate, ReferralCreate
 from app.models.triage import TriageCreate
+from app.services.cases.episodes import end_episode
 from app.services.cases.triage import create_request
+from app.services.control.campaigns import create_campaign
 from app.services.deliverables.action_plan import add_step
 from app.services.deliverables.attachments import add_attachment
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import propose_referral
 from tests.factories import (
+    make_appointment_type,
     make_beneficiary,
     make_case,
     make_episode,
     make_interaction,
+    make_openings,
     make_operator,
     make_site,
     make_staff,
+    paris_today,
     unit_id,
 )
 
-# Read from the app itself: /openapi.json is for signed-in staff only (FILROUGE_API_DOCS).
-schema = schemathesis.openapi.from_dict(create_app().openapi())
+# One app for every operation: FastAPI builds its routing on the first request, 0.6 s a time.
+_APP = create_app()
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-# Ids a request body may name, filled like the path's: the operation's own rows.
-BODY_IDS = ("beneficiary_id", "episode_id", "kind_id", "partner_id", "referent_id", "unit_id")
+# Read from the app itself: /openapi.json is for signed-in staff only (FILROUGE_API_DOCS).
+schema = schemathesis.openapi.from_dict(_APP.openapi())
+
+
+STYLES = (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.E164)
+
+
+def french_numbers() -> list[str]:
+    """Valid numbers of every kind, metropolitan and overseas, written the ways people do."""
+    found = []
+    for region in ("FR", "GP", "MQ", "GF", "RE", "YT"):
+        for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE):
+            number = phonenumbers.example_number_for_type(region, kind)
+            found += [phonenumbers.format_number(number, style) for style in STYLES]
+    return found
+
+
+# The document's own format for the numbers libphonenumber accepts (app/models/fields.py).
+schemathesis.openapi.format("telephone-fr", st.sampled_from(french_numbers()))
+# Days and moments of the years the app takes (app/models/bounds.py), which the document's
+# patterns say: drawn from those years at once, rather than from any year and then filtered.
+_MOMENTS = st.datetimes(
+    min_value=datetime(FIRST_DAY.year, 1, 2),
+    max_value=datetime(LAST_DAY.year, 12, 30),
+    timezones=st.sampled_from([UTC, ZoneInfo("Europe/Paris"), ZoneInfo("America/Cayenne")]),
+)
+schemathesis.openapi.format("date", st.dates(FIRST_DAY, LAST_DAY).map(date.isoformat))
+schemathesis.openapi.format("date-time", _MOMENTS.map(datetime.isoformat))
+# Files of the types an attachment may be (the document's `encoding`): a PDF, a 1×1 PNG.
+PNG = b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABSK+kcQAAAABJRU5ErkJggg=="
+)
+schemathesis.openapi.media_type("application/pdf", st.just(PDF))
+schemathesis.openapi.media_type("image/png", st.just(PNG))
+EXAMPLES = int(os.environ.get("FILROUGE_FUZZ_EXAMPLES", "10"))
 
 
 @pytest.fixture
-def counsellor_with_data(session, monkeypatch):
-    """A counsellor of ARA and one row of each kind; BRE has rows too, to be kept out.
+def fuzzed_app(app):
+    """The one app, with the test's database session and waits (the `app` fixture's own)."""
+    _APP.dependency_overrides = app.dependency_overrides
+    yield _APP
+    _APP.dependency_overrides = {}
 
-    Returns the counsellor, a manager of ARA (for the directory's writes) and the rows' ids."""
+
+@dataclass
+class World:
+    ids: dict[str, int]  # the row each id parameter or field names, by its name
+    operator_code: str
+    manager: object  # sends every request but the national view's
+    observer: object
+    billable_day: date  # when the ended billable unit ended
+    partner_names: set[str]  # as search sees them: a partner's name is unique in its directory
+
+
+@pytest.fixture
+def world(session, monkeypatch) -> World:
     # All examples of one operation share a transaction: the public booking API's rate limit
     # would turn the later ones into 429s and hide the paths behind it.
     monkeypatch.setattr(get_settings(), "public_rate_limit", "1000000/minute")
+    # A control campaign's proof pack is built after the answer; the worker's tests cover it.
+    monkeypatch.setattr("app.routes.control.campaigns._build", lambda *_args: None)
     operator = make_operator(session)
-    make_site(session, operator)
+    site = make_site(session, operator)
     counsellor = make_staff(session, operator)
     colleague = make_staff(session, operator)  # a colleague to hand cases over to
     manager = make_staff(session, operator, Role.MANAGER)
-    other = make_staff(session, make_operator(session, "BRE", "Bretagne"))
-    make_case(session, other)
+    observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
+    make_case(session, make_staff(session, make_operator(session, "BRE", "Bretagne")))
+    kind_of_appointment = make_appointment_type(session, operator, modes="on_site phone video")
+    make_openings(session, counsellor, site)
     beneficiary = make_beneficiary(session, counsellor, phone="06 12 34 56 78")
     case = make_case(session, counsellor, beneficiary)
     episode = make_episode(session, counsellor, case)
+    billable_day = ended_billable_unit(session, counsellor)
     make_interaction(
         session, counsellor, case, channel=InteractionChannel.VIDEO, episode_id=episode.id
     )
@@ -119,7 +203,14 @@ def counsellor_with_data(session, monkeypatch):
             "app.services.deliverables.documents.render_deliverable_pdf", lambda _content: PDF
         )
         deliverable = issued_then_edited(session, counsellor, case, kind, episode)
-    real_ids = {
+    campaign = create_campaign(
+        session=session,
+        actor=manager,
+        request=CampaignCreate.model_validate(
+            {"from": billable_day, "to": billable_day, "sample_size": 1}
+        ),
+    )
+    ids = {
         "beneficiary_id": beneficiary.id,
         "case_id": case.id,
         "episode_id": episode.id,
@@ -130,11 +221,30 @@ def counsellor_with_data(session, monkeypatch):
         "number": 1,
         "partner_id": partner.id,
         "referral_id": referral.id,
+        "campaign_id": campaign.id,
         "kind_id": kind.id,
         "referent_id": colleague.id,
+        "assigned_to_id": colleague.id,
+        "counsellor_id": counsellor.id,
         "unit_id": unit_id(session, "UO1"),
+        "site_id": site.id,
+        "site": site.id,
+        "appointment_type": kind_of_appointment.id,
     }
-    return counsellor, manager, real_ids
+    names = {search_key(partner.name)}
+    return World(ids, operator.code, manager, observer, billable_day, names)
+
+
+def ended_billable_unit(session, counsellor) -> date:
+    """A unit of another case, ended a week ago: the population of a control campaign."""
+    episode = make_episode(session, counsellor, make_case(session, counsellor))
+    ended = utcnow() - timedelta(days=7)
+    episode.started_at = ended - timedelta(days=1)
+    end_episode(session=session, actor=counsellor, episode_id=episode.id, data=EpisodeEnd())
+    episode.ended_at = ended
+    session.add(episode)
+    session.flush()
+    return ended.date()
 
 
 def kept_file(session, counsellor, case):
@@ -169,37 +279,164 @@ def issued_then_edited(session, counsellor, case, kind, episode):
     return deliverable
 
 
-def with_real_ids(case, real_ids: dict) -> bool:
-    """Point the case's path ids and body ids at the rows; False if it names none."""
-    changed = False
+# ---- realistic values ---------------------------------------------------------------------
+
+
+def _is_row_id(value) -> bool:
+    """An id the schema accepts: a JSON integer (2.0 is one), or as an address carries it."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    return type(value) is int and 1 <= value <= MAX_ROW_ID
+
+
+def _day(value) -> date | None:
+    """The day a valid date parameter or field names, else None."""
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
+
+
+def _moment(value) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return moment if FIRST_DAY.year <= moment.year <= LAST_DAY.year else None
+
+
+# Moments a counsellor records: they have happened, after the world's rows were made.
+PAST_MOMENTS = ("started_at", "ended_at", "occurred_at", "received_at")
+# Days a counsellor plans, which the clock bounds: a follow-up within the coming year, an
+# action step's deadline within five years.
+PLANNED_DAYS = {
+    "follow_up_on": lambda day, today: today + timedelta(days=(day - FIRST_DAY).days % 366),
+    "due_on": lambda day, today: min(day, today + timedelta(days=4 * 365)),
+}
+
+
+def _points_at_rows(values: dict, world: World) -> dict:
+    return {
+        name: world.ids[name] if name in world.ids and _is_row_id(value) else value
+        for name, value in values.items()
+    }
+
+
+def _period(values: dict, path: str, world: World) -> dict:
+    """A period that ends after it starts, as long as the operation allows, over days that
+    have data where the operation needs some."""
+    start, end = _day(values.get("from")), _day(values.get("to"))
+    if start is None or end is None:
+        return values
+    start, end = min(start, end), max(start, end)
+    if path == "/api/v1/reports/national":  # one calendar year
+        year = datetime.now(UTC).year
+        start, end = date(year, 1, 1), date(year, 12, 31)
+    elif path == "/api/v1/public/slots":  # 31 days at most
+        end = min(end, start + timedelta(days=30))
+    elif path == "/api/v1/reports/activity":  # five years at most
+        end = min(end, start + timedelta(days=5 * 365))
+    elif path == "/api/v1/control-campaigns":  # a sample needs a unit ended in the period
+        start, end = min(start, world.billable_day), max(end, world.billable_day)
+    return {**values, "from": start.isoformat(), "to": end.isoformat()}
+
+
+def _new_partner_name(body: dict, world: World) -> dict:
+    """A partner's name not yet in the directory: a name taken is refused (422, by the field)."""
+    try:
+        name = search_key(TypeAdapter(RequiredText).validate_python(body.get("name")))
+    except ValidationError:
+        return body
+    if name in world.partner_names:
+        body = {**body, "name": f"Partenaire {len(world.partner_names)}"}
+        name = search_key(body["name"])
+    world.partner_names.add(name)
+    return body
+
+
+def _set(case, part: str, values: dict) -> None:
+    if values != getattr(case, part):
+        setattr(case, part, values)
+
+
+def realistic(case, world: World) -> None:
+    """Every value the schema accepts that names a row, or that a rule the schema cannot state
+    would refuse, replaced by the world's row or by a value that rule accepts.
+
+    Schemathesis checks again what it changed (a part set anew is validated again): a part is
+    set only when a value did change, as it cannot validate the bytes of a file and would then
+    take the upload for invalid data."""
+    path = case.operation.path
     if case.path_parameters:
-        case.path_parameters = {
-            name: real_ids.get(name, value) for name, value in case.path_parameters.items()
-        }
-        changed = True
+        _set(case, "path_parameters", _points_at_rows(case.path_parameters, world))
+    if case.query:
+        query = _period(_points_at_rows(case.query, world), path, world)
+        if isinstance(query.get("operator"), str) and query["operator"].isalnum():
+            query["operator"] = world.operator_code
+        _set(case, "query", query)
     if isinstance(case.body, dict):
-        named = [name for name in BODY_IDS if name in case.body]
-        case.body = {**case.body, **{name: real_ids[name] for name in named}}
-        changed |= bool(named)
-    return changed
+        body = _period(_points_at_rows(case.body, world), path, world)
+        now, today = utcnow().isoformat(), paris_today()
+        body |= {name: now for name in PAST_MOMENTS if _moment(body.get(name)) is not None}
+        for name, plan in PLANNED_DAYS.items():
+            if (day := _day(body.get(name))) is not None:
+                body[name] = plan(day, today).isoformat()
+        if path == "/api/v1/partners":
+            body = _new_partner_name(body, world)
+        _set(case, "body", body)
 
 
 @schema.parametrize()
 @settings(
-    max_examples=int(os.environ.get("FILROUGE_FUZZ_EXAMPLES", "25")),
+    max_examples=EXAMPLES,
     deadline=None,
-    # The DB fixture is function-scoped on purpose (one rolled-back transaction per operation);
-    # requests are slowish.
-    suppress_health_check=[
-        HealthCheck.function_scoped_fixture,
-        HealthCheck.too_slow,
-    ],
+    database=None,  # the world's ids change from one run to the next: nothing worth replaying
+    # One rolled-back transaction per operation: the world is built once for all its examples.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_api_never_answers_a_server_error(case, app, counsellor_with_data):
-    counsellor, manager, real_ids = counsellor_with_data
-    # Counsellors only read the directory: its writes are fuzzed past the 403, as a manager.
-    sender = manager if case.operation.path.startswith("/api/v1/partners") else counsellor
-    headers = {"Authorization": f"Bearer {create_api_token(sender)}"}
-    case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
-    if with_real_ids(case, real_ids):
-        case.call_and_validate(app=app, headers=headers, checks=[not_a_server_error])
+def test_the_api_does_what_its_document_says(case, fuzzed_app, world):
+    sender = world.observer if case.operation.path == "/api/v1/reports/national" else world.manager
+    realistic(case, world)
+    case.call_and_validate(
+        app=fuzzed_app, headers={"Authorization": f"Bearer {create_api_token(sender)}"}
+    )
+
+
+def _id_parameters(operation) -> list[str]:
+    return [
+        parameter.name
+        for parameter in operation.iter_parameters()
+        if parameter.location == ParameterLocation.PATH
+        and parameter.definition["schema"].get("type") == "integer"
+    ]
+
+
+ADDRESSED = [result.ok() for result in schema.get_all_operations() if _id_parameters(result.ok())]
+TWENTY_DIGITS = 10**19
+
+
+def test_a_20_digit_id_in_any_address_is_a_documented_422(session, fuzzed_app):
+    """The API's own overflow: an id beyond the integer columns once answered 500."""
+    operator = make_operator(session)
+    headers = {"Authorization": f"Bearer {create_api_token(make_staff(session, operator))}"}
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
+    answered = {}
+    for operation in ADDRESSED:
+        names = _id_parameters(operation)
+        for name in names:
+            ids = {other: 1 for other in names} | {name: TWENTY_DIGITS}
+            case = operation.Case(path_parameters=ids, headers=headers)
+            response = case.call(app=fuzzed_app)
+            case.validate_response(response, checks=checks)
+            answered[f"{operation.label} {name}"] = response.status_code
+    assert set(answered.values()) == {422}, answered

@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, WithJsonSchema
 
 from app.core.errors import Invalid
 from app.models import fields
 from app.models.appointments import MODES, BookingChannel
 from app.models.beneficiaries import OptionalEmail
 from app.models.bounds import Day, Moment, RowId
-from app.models.fields import OptionalPhone, OptionalPostcode, PersonName
+from app.models.fields import PYTHON_SPACES, Flag, OptionalPhone, OptionalPostcode, PersonName
 from app.models.operators import Site
 from app.services.booking import reservations as booking
 from app.services.booking.public_offer import free_times_between, motif_step, sites_to_visit
@@ -24,6 +24,7 @@ from app.web.client_address import client_address
 from app.web.deps import SessionDep
 from app.web.routing import new_router
 
+FILLED = f"[^{PYTHON_SPACES}]"  # what is not blank
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site", "last_day": "to"}
 _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "postcode", "consent", "request"}
@@ -110,13 +111,19 @@ class AppointmentRequest(BaseModel):
     email: OptionalEmail = None
     phone: OptionalPhone = None
     postcode: OptionalPostcode = None
-    consent: bool
+    # The person's agreement to their data being processed: true, or nothing is booked.
+    consent: Annotated[Flag, WithJsonSchema({"type": "boolean", "const": True}, mode="validation")]
     request: Annotated[str, StringConstraints(max_length=2000)] = ""
     # The same key sent twice books once (a retried request after a timeout).
     idempotency_key: Annotated[str, StringConstraints(min_length=8, max_length=80)]
 
     model_config = ConfigDict(
         json_schema_extra={
+            # Someone to confirm to, or to call back: an e-mail address or a phone number.
+            "anyOf": [
+                {"required": [name], "properties": {name: {"type": "string", "pattern": FILLED}}}
+                for name in ("email", "phone")
+            ],
             "examples": [
                 {
                     "appointment_type": 1,
@@ -132,7 +139,7 @@ class AppointmentRequest(BaseModel):
                     "request": "Je souhaite me reconvertir dans le paysagisme.",
                     "idempotency_key": "portail-7f3c2a9e-1b4d",
                 }
-            ]
+            ],
         }
     )
 

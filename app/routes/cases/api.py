@@ -19,7 +19,12 @@ from app.models.cases import (
     ReferentChange,
 )
 from app.models.catalogue import ServiceUnitPublic
-from app.models.triage import TriageCreate, TriageOpenCase, TriagePublic, TriageRedirect
+from app.models.triage import (
+    TriageOfKnownPerson,
+    TriageOpenCase,
+    TriagePublic,
+    TriageRedirect,
+)
 from app.services.admin.catalogue import list_units
 from app.services.cases import beneficiaries, episodes, interactions, triage
 from app.services.cases import lifecycle as cases
@@ -160,7 +165,7 @@ def get_triage(session: SessionDep, user: ApiCaseWorker):
 
 
 @router.post("/triage", response_model=TriagePublic, status_code=201, tags=["accueil"])
-def post_triage(session: SessionDep, user: ApiCaseWorker, data: TriageCreate):
+def post_triage(session: SessionDep, user: ApiCaseWorker, data: TriageOfKnownPerson):
     return triage.create_request(session=session, actor=user, data=data)
 
 

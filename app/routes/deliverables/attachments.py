@@ -10,9 +10,11 @@ from app.core.errors import Invalid
 from app.core.files import ACCEPTED, UploadRefused
 from app.models.attachments import AttachmentPublic
 from app.models.bounds import RowId
+from app.models.fields import collapsed_text
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import get_case
 from app.services.deliverables.attachments import (
+    MAX_DESCRIPTION,
     add_attachment,
     attachment_panel,
     list_attachments,
@@ -35,9 +37,16 @@ _UPLOAD_BODY = {
                 "required": ["file"],
                 "properties": {
                     "file": {"type": "string", "format": "binary"},
-                    "description": {"type": "string", "maxLength": 200},
+                    "description": {
+                        "type": "string",
+                        "pattern": collapsed_text(MAX_DESCRIPTION),
+                        "description": f"{MAX_DESCRIPTION} caractères au plus, une fois les "
+                        "espaces répétés réduits à un",
+                    },
                 },
-            }
+            },
+            # Read from the content, whatever the part says: the types kept with a case.
+            "encoding": {"file": {"contentType": ", ".join(ACCEPTED)}},
         }
     },
 }

@@ -11,7 +11,13 @@ from sqlmodel import SQLModel
 from app.core.errors import Invalid
 from app.core.files import UploadRefused
 from app.models.bounds import Count, Limit, RowId
-from app.models.fields import blank_to_none, display_phone, normalise_departement
+from app.models.fields import (
+    DEPARTEMENT_OR_NONE,
+    QueryFlag,
+    blank_to_none,
+    display_phone,
+    normalise_departement,
+)
 from app.models.nomenclatures import PartnerType
 from app.models.partners import Partner, PartnerCreate, PartnerPublic, PartnerUpdate
 from app.models.staff import StaffUser
@@ -301,9 +307,16 @@ def get_partners(
     session: SessionDep,
     user: ApiCaseWorker,
     type: PartnerType | None = None,
-    departement: Annotated[str | None, Query(max_length=3, description="ex. 69, 2A, 974")] = None,
+    departement: Annotated[
+        str | None,
+        Query(
+            max_length=3,
+            description="ex. 69, 2A, 974 ; vide : tous",
+            json_schema_extra={"pattern": DEPARTEMENT_OR_NONE},
+        ),
+    ] = None,
     q: Annotated[str, Query(max_length=100)] = "",
-    active_only: bool = True,
+    active_only: QueryFlag = True,
     limit: Limit = SEARCH_LIMIT,
 ):
     """Search the operator's partner directory, sorted by name (case and accents ignored).

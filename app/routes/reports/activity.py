@@ -15,7 +15,7 @@ from app.services.reports.tables import ActivityReport
 from app.services.reports.views import Period, activity_of, activity_view
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
-from app.web.exports import table_response
+from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -105,7 +105,7 @@ class ActivityReportPublic(BaseModel):
         return cls(start=report.start, end=report.end, sections=sections)
 
 
-@api_router.get("/reports/activity", response_model=ActivityReportPublic)
+@api_router.get("/reports/activity", response_model=ActivityReportPublic, responses=TABLE_DOWNLOADS)
 def get_activity_report(
     session: SessionDep,
     user: ApiCaseWorker,

@@ -20,7 +20,7 @@ from app.services.reports.views import (
 )
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
-from app.web.exports import table_response
+from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -203,7 +203,7 @@ def _ledger_out(ledger: Ledger) -> LedgerPublic:
     )
 
 
-@api_router.get("/ledger", response_model=LedgerPublic)
+@api_router.get("/ledger", response_model=LedgerPublic, responses=TABLE_DOWNLOADS)
 def get_ledger(
     session: SessionDep,
     user: ApiCaseWorker,

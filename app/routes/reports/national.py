@@ -15,7 +15,7 @@ from app.services.reports.national import HIDDEN, national_report
 from app.services.reports.views import national_of, national_view
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiStaff, CurrentStaff, SessionDep
-from app.web.exports import table_response
+from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -68,7 +68,7 @@ def national_table(
 # ---- API -------------------------------------------------------------------------------------
 
 
-@api_router.get("/reports/national", response_model=ActivityReportPublic)
+@api_router.get("/reports/national", response_model=ActivityReportPublic, responses=TABLE_DOWNLOADS)
 def get_national_report(
     session: SessionDep,
     user: ApiStaff,

@@ -50,7 +50,8 @@ def draw_sample(population: Iterable[int], size: int, seed: int) -> list[int]:
 
 def sample_size_for(population: int, *, size: int | None, rate: float | None) -> int:
     """The asked size, or the rate in percent rounded up (a rate never draws zero units)."""
-    wanted = size if size is not None else math.ceil(population * rate / 100)
+    # At least one: a rate of 1e-300 % is a positive rate, whose product rounds to 0.0.
+    wanted = size if size is not None else max(1, math.ceil(population * rate / 100))
     return min(wanted, population)
 
 
