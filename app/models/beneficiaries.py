@@ -3,11 +3,11 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import EmailStr
 from sqlmodel import Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
 from app.models.fields import (
+    Email,
     Flag,
     OptionalBirthYear,
     OptionalPhone,
@@ -25,7 +25,7 @@ from app.models.nomenclatures import (
     Sex,
 )
 
-OptionalEmail = Annotated[EmailStr | None, blank_to_none]
+OptionalEmail = Annotated[Email | None, blank_to_none]
 
 
 class BeneficiaryProfile(SQLModel):

@@ -10,6 +10,7 @@ import phonenumbers
 from pydantic import (
     AfterValidator,
     BeforeValidator,
+    EmailStr,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
     StrictBool,
@@ -225,6 +226,26 @@ def _true_or_false(value):
 QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 PersonName = text(80, min_length=1)
+# What JSON Schema's `email` format takes and email-validator refuses: a special-use domain
+# (RFC 6761), a domain without a dot or written as an address, a quoted name.
+_SPECIAL_USE = "|".join(
+    "".join(f"[{c.upper()}{c}]" for c in name)
+    for name in ("arpa", "invalid", "local", "localhost", "onion", "test")
+)
+_NOT_AN_EMAIL = [f"[@.](?:{_SPECIAL_USE})\\.?$", "@[^.]*$", "@\\[", '^"']
+Email = Annotated[
+    EmailStr,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "email",
+            "maxLength": 254,
+            "not": {"anyOf": [{"pattern": pattern} for pattern in _NOT_AN_EMAIL]},
+            "description": "Adresse e-mail, hors domaines réservés (.test, .local, .invalid…)",
+        },
+        mode="validation",
+    ),
+]
 # A French number, metropolitan or overseas, written any way (06 12 34 56 78, +262 692…): what
 # makes one valid is libphonenumber's, which no pattern states: a format of its own says so.
 FrenchPhone = Annotated[

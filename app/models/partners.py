@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, StringConstraints, WithJsonSchema
 from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueConstraint
 
 from app.models.base import UTCDateTime, check_in, utcnow
@@ -14,6 +14,7 @@ from app.models.fields import (
     DEPARTEMENT,
     PYTHON_SPACES,
     STRIPPED_SPACES,
+    Email,
     Flag,
     NoteText,
     OptionalPhone,
@@ -224,7 +225,7 @@ Website = Annotated[
         mode="validation",
     ),
 ]
-OptionalEmail = Annotated[EmailStr | None, blank_to_none]
+OptionalEmail = Annotated[Email | None, blank_to_none]
 
 
 class PartnerEdit(SQLModel):

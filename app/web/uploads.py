@@ -298,7 +298,9 @@ class _Receiver:
             if not tokens_match(self.expected_csrf, value):
                 raise _bad_csrf()
             self.csrf_seen = True
-        self.fields.setdefault(self.part.name, value)
+        if self.part.name in self.fields:  # one value per field, as one file per upload
+            raise MalformedUpload(f"Un seul champ « {self.part.name[:40]} » par envoi.")
+        self.fields[self.part.name] = value
 
     # ---- once received -----------------------------------------------------------------
 

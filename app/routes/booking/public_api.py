@@ -121,8 +121,11 @@ class AppointmentRequest(BaseModel):
         json_schema_extra={
             # Someone to confirm to, or to call back: an e-mail address or a phone number.
             "anyOf": [
-                {"required": [name], "properties": {name: {"type": "string", "pattern": FILLED}}}
-                for name in ("email", "phone")
+                {
+                    "required": [name],
+                    "properties": {name: {"type": "string", "format": kind, "pattern": FILLED}},
+                }
+                for name, kind in (("email", "email"), ("phone", "telephone-fr"))
             ],
             "examples": [
                 {
