@@ -50,11 +50,14 @@ class FileRules:
     too_large_message: str
     missing_message: str = MissingFile.default_message
     typed: bool = True
+    # The text fields the form carries beside the file (and its CSRF token): each comes once,
+    # and any other is refused, as the API's document says. None: any field, the first value.
+    texts: tuple[str, ...] | None = None
 
 
 def attachment_rules() -> FileRules:
     """Files kept with a case: FILROUGE_MAX_UPLOAD_MB, and only the accepted types."""
-    return FileRules(FILE_FIELD, max_upload_bytes(), too_large().message)
+    return FileRules(FILE_FIELD, max_upload_bytes(), too_large().message, texts=("description",))
 
 
 @dataclass(frozen=True)
@@ -298,9 +301,12 @@ class _Receiver:
             if not tokens_match(self.expected_csrf, value):
                 raise _bad_csrf()
             self.csrf_seen = True
-        if self.part.name in self.fields:  # one value per field, as one file per upload
-            raise MalformedUpload(f"Un seul champ « {self.part.name[:40]} » par envoi.")
-        self.fields[self.part.name] = value
+        if self.rules.texts is not None:
+            if self.part.name not in (*self.rules.texts, CSRF_FIELD):
+                raise MalformedUpload(f"Champ inattendu : « {self.part.name[:40]} ».")
+            if self.part.name in self.fields:  # one value per field, as one file per upload
+                raise MalformedUpload(f"Un seul champ « {self.part.name[:40]} » par envoi.")
+        self.fields.setdefault(self.part.name, value)
 
     # ---- once received -----------------------------------------------------------------
 

@@ -339,11 +339,17 @@ def test_a_cut_off_body_is_refused(storage_dir):
     refused(sent_whole(body[:150_000]), MalformedUpload, storage_dir)
 
 
-def test_a_field_sent_twice_is_refused_like_a_second_file(storage_dir):
+def test_a_field_read_beside_the_file_sent_twice_is_refused_like_a_second_file(storage_dir):
     # One value per field: the API's document says `description` is one text, not a list.
     body = multipart(("description", "a"), ("description", "b"), ("file", "a.pdf", PDF))
     error = refused(sent_whole(body), MalformedUpload, storage_dir)
     assert error.message == "Un seul champ « description » par envoi."
+
+
+def test_a_field_an_attachment_does_not_carry_is_refused(storage_dir):
+    body = multipart(("note", "a"), ("file", "a.pdf", PDF))
+    error = refused(sent_whole(body), MalformedUpload, storage_dir)
+    assert error.message == "Champ inattendu : « note »."
 
 
 def test_a_body_that_is_not_multipart_is_refused(storage_dir):

@@ -15,7 +15,7 @@ from app.models import fields
 from app.models.appointments import MODES, BookingChannel
 from app.models.beneficiaries import OptionalEmail
 from app.models.bounds import Day, Moment, RowId
-from app.models.fields import PYTHON_SPACES, Flag, OptionalPhone, OptionalPostcode, PersonName
+from app.models.fields import BLANK_PATTERN, Flag, OptionalPhone, OptionalPostcode, PersonName
 from app.models.operators import Site
 from app.services.booking import reservations as booking
 from app.services.booking.public_offer import free_times_between, motif_step, sites_to_visit
@@ -24,7 +24,7 @@ from app.web.client_address import client_address
 from app.web.deps import SessionDep
 from app.web.routing import new_router
 
-FILLED = f"[^{PYTHON_SPACES}]"  # what is not blank
+BLANK = {"pattern": BLANK_PATTERN}
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site", "last_day": "to"}
 _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "postcode", "consent", "request"}
@@ -123,7 +123,7 @@ class AppointmentRequest(BaseModel):
             "anyOf": [
                 {
                     "required": [name],
-                    "properties": {name: {"type": "string", "format": kind, "pattern": FILLED}},
+                    "properties": {name: {"type": "string", "format": kind, "not": BLANK}},
                 }
                 for name, kind in (("email", "email"), ("phone", "telephone-fr"))
             ],

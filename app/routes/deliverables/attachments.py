@@ -35,6 +35,7 @@ _UPLOAD_BODY = {
             "schema": {
                 "type": "object",
                 "required": ["file"],
+                "additionalProperties": False,  # any other part is refused (app/web/uploads.py)
                 "properties": {
                     "file": {"type": "string", "format": "binary"},
                     "description": {
