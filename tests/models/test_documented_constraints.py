@@ -82,6 +82,15 @@ KINDS = {
     "a website": Website,
     "départements": Departements,
 }
+# The longest value each kind takes, for texts drawn around it.
+LONGEST = {
+    "a name": 80,
+    "a short text": 5,
+    "a required text": 5,
+    "a text of 2 to 5": 5,
+    "a single line": 200,
+    "a website": 292,
+}
 EDGES = [
     "",
     " ",
@@ -119,6 +128,16 @@ def test_the_document_and_the_validator_agree_on_the_edges(name, value):
 @settings(max_examples=300, deadline=None)
 @given(value=TEXTS)
 def test_the_document_and_the_validator_agree_on_any_text(name, value):
+    kind = KINDS[name]
+    assert document_takes(kind, value) == validator_takes(kind, value)
+
+
+@pytest.mark.parametrize("name", LONGEST)
+@settings(max_examples=200, deadline=None)
+@given(before=st.text(ALPHABET, max_size=3), extra=st.integers(-3, 2), after=TEXTS)
+def test_the_document_and_the_validator_agree_around_the_longest(name, before, extra, after):
+    host = "a" * (LONGEST[name] + extra - 3) + ".fr"  # a website's host needs its dot
+    value = before + host + after
     kind = KINDS[name]
     assert document_takes(kind, value) == validator_takes(kind, value)
 
