@@ -279,17 +279,17 @@ Postcode = Annotated[
 OptionalPostcode = Annotated[Postcode | None, blank_to_none]
 
 
-class _BirthYearRange:
-    """The document's range of birth years, as of the day it is written."""
-
-    def __get_pydantic_json_schema__(self, schema, handler: GetJsonSchemaHandler):
-        found = handler(schema)
-        if handler.mode == "validation":
-            found |= {"minimum": 1920, "maximum": date.today().year - 14}
-        return found
-
-
-BirthYear = Annotated[int, WholeNumber, AfterValidator(_check_birth_year), _BirthYearRange()]
+# The latest year moves with the clock: the document says so in words, not as a maximum that
+# would be wrong from the next 1 January on.
+BirthYear = Annotated[
+    int,
+    WholeNumber,
+    AfterValidator(_check_birth_year),
+    WithJsonSchema(
+        {"type": "integer", "minimum": 1920, "description": "De 1920 à l'année en cours moins 14"},
+        mode="validation",
+    ),
+]
 OptionalBirthYear = Annotated[BirthYear | None, blank_to_none]
 ShortText = text(200)
 NoteText = text(1000)

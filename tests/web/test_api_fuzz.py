@@ -146,7 +146,9 @@ class World:
 
 
 @pytest.fixture
-def world(session, monkeypatch) -> World:
+def world(session, monkeypatch, clock) -> World:
+    """One row of each kind, on the tests' clock, so that the app and `realistic` read the
+    same day; BRE has rows too, to be kept out."""
     # All examples of one operation share a transaction: the public booking API's rate limit
     # would turn the later ones into 429s and hide the paths behind it.
     monkeypatch.setattr(get_settings(), "public_rate_limit", "1000000/minute")
@@ -286,9 +288,10 @@ def issued_then_edited(session, counsellor, case, kind, episode):
 # ---- realistic values ---------------------------------------------------------------------
 
 
-def _is_row_id(value) -> bool:
-    """An id the schema accepts: a JSON integer (2.0 is one), or as an address carries it."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+def _is_row_id(value, *, as_text: bool = False) -> bool:
+    """An id the schema accepts: a JSON integer (2.0 is one), or `as_text`, as an address
+    carries it (in a JSON body, "2" is a string, which the schema refuses)."""
+    if as_text and isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if type(value) is float and value.is_integer():
         value = int(value)
@@ -322,11 +325,13 @@ PLANNED_DAYS = {
     "follow_up_on": lambda day, today: today + timedelta(days=(day - FIRST_DAY).days % 366),
     "due_on": lambda day, today: min(day, today + timedelta(days=4 * 365)),
 }
+# A person is 14 or more: the latest birth year is this year's, less 14.
+YOUNGEST = 14
 
 
-def _points_at_rows(values: dict, world: World) -> dict:
+def _points_at_rows(values: dict, world: World, *, as_text: bool = False) -> dict:
     return {
-        name: world.ids[name] if name in world.ids and _is_row_id(value) else value
+        name: world.ids[name] if name in world.ids and _is_row_id(value, as_text=as_text) else value
         for name, value in values.items()
     }
 
@@ -416,9 +421,9 @@ def realistic(case, world: World) -> None:
     take the upload for invalid data."""
     path = case.operation.path
     if case.path_parameters:
-        _set(case, "path_parameters", _points_at_rows(case.path_parameters, world))
+        _set(case, "path_parameters", _points_at_rows(case.path_parameters, world, as_text=True))
     if case.query:
-        query = _period(_points_at_rows(case.query, world), path, world)
+        query = _period(_points_at_rows(case.query, world, as_text=True), path, world)
         if isinstance(query.get("operator"), str) and query["operator"].isalnum():
             query["operator"] = world.operator_code
         _set(case, "query", query)
@@ -429,6 +434,9 @@ def realistic(case, world: World) -> None:
         for name, plan in PLANNED_DAYS.items():
             if (day := _day(body.get(name))) is not None:
                 body[name] = plan(day, today).isoformat()
+        year = body.get("birth_year")
+        if type(year) in (int, float) and year == int(year) and year > today.year - YOUNGEST:
+            body["birth_year"] = today.year - YOUNGEST
         if path == "/api/v1/partners":
             body = _new_partner_name(body, world)
         if not case.meta.is_negative_at(ParameterLocation.BODY) and not _a_number(body):
