@@ -1,5 +1,6 @@
 """Validated text field types shared by the input schemas (names, French phone numbers,
-postcodes…); numbers, dates and datetimes are bounded in app/models/bounds.py."""
+postcodes…), each with the schema the OpenAPI document shows of what it takes; numbers, dates
+and datetimes are bounded in app/models/bounds.py."""
 
 import re
 import unicodedata
@@ -277,8 +278,6 @@ Postcode = Annotated[
     ),
 ]
 OptionalPostcode = Annotated[Postcode | None, blank_to_none]
-
-
 # The latest year moves with the clock: the document says so in words, not as a maximum that
 # would be wrong from the next 1 January on.
 BirthYear = Annotated[
@@ -297,7 +296,7 @@ LongText = text(5000)
 # A regional operator's code (ARA, BRE…), as the public booking pages and API carry it.
 OperatorCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]{1,8}$")]
 OptionalOperatorCode = Annotated[OperatorCode | None, blank_to_none]
-# Spelled out rather than built on ShortText, so that an empty value reads "obligatoire".
+# At least one character, so that an empty value reads "obligatoire".
 RequiredText = text(200, min_length=1)
 # A required label that may reach an e-mail header (a Subject, a display name).
 SingleLine = Annotated[
