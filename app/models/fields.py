@@ -227,19 +227,26 @@ def _true_or_false(value):
 QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 PersonName = text(80, min_length=1)
-# What JSON Schema's `email` format takes and email-validator refuses: a special-use domain
-# (RFC 6761), a domain without a dot or written as an address, a quoted name.
+# What JSON Schema's `idn-email` format takes and email-validator refuses: a special-use domain
+# (RFC 6761), a domain without a dot, a numeric top-level domain, a domain written as an
+# address, a quoted name. (idn-email, not email: an accented name, é@exemple.fr, is taken.)
 _SPECIAL_USE = "|".join(
     "".join(f"[{c.upper()}{c}]" for c in name)
     for name in ("arpa", "invalid", "local", "localhost", "onion", "test")
 )
-_NOT_AN_EMAIL = [f"[@.](?:{_SPECIAL_USE})\\.?$", "@[^.]*$", "@\\[", '^"']
+_NOT_AN_EMAIL = [
+    f"[@.](?:{_SPECIAL_USE})\\.?$",
+    "@[^.]*$",
+    "\\.[0-9]+\\.?$",
+    "@\\[",
+    '^"',
+]
 Email = Annotated[
     EmailStr,
     WithJsonSchema(
         {
             "type": "string",
-            "format": "email",
+            "format": "idn-email",
             "maxLength": 254,
             "not": {"anyOf": [{"pattern": pattern} for pattern in _NOT_AN_EMAIL]},
             "description": "Adresse e-mail, hors domaines réservés (.test, .local, .invalid…)",

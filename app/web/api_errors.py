@@ -79,7 +79,7 @@ _UNREADABLE = {
     "description": "Corps de la requête illisible (ni JSON, ni formulaire, ou mal encodé)",
     "content": {"application/json": {"schema": {"$ref": f"{SCHEMAS}ErrorAnswer"}}},
 }
-_FASTAPI_422 = f"{SCHEMAS}HTTPValidationError"
+_FASTAPI_422 = {"$ref": f"{SCHEMAS}HTTPValidationError"}
 
 
 def exact_errors(document: dict) -> dict:
@@ -95,8 +95,8 @@ def exact_errors(document: dict) -> dict:
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.get("responses", {})
-            invalid = responses.get("422", {})
-            if _FASTAPI_422 in str(invalid.get("content")):
+            invalid = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if invalid.get("schema") == _FASTAPI_422:
                 responses["422"] = _INVALID
             if "requestBody" in operation:
                 responses.setdefault("400", _UNREADABLE)
@@ -106,14 +106,6 @@ def exact_errors(document: dict) -> dict:
 
 
 def with_exact_errors(openapi: Callable[[], dict]) -> Callable[[], dict]:
-    """FastAPI's `app.openapi`, its document passed through exact_errors once per build."""
-    done: list[int] = []
-
-    def document() -> dict:
-        built = openapi()
-        if id(built) not in done:
-            exact_errors(built)
-            done[:] = [id(built)]
-        return built
-
-    return document
+    """FastAPI's `app.openapi`, its document passed through exact_errors (which FastAPI's
+    cached document keeps: writing it again changes nothing)."""
+    return lambda: exact_errors(openapi())

@@ -54,6 +54,8 @@ def allowed_methods(request: Request) -> str:
     only those of the first route it tried, while GET and POST are often two routes here."""
     path = request.scope["path"]
     methods: set[str] = set()
+    # The app's routes are its included routers (FastAPI keeps each router whole);
+    # iter_route_contexts walks into them, down to each route with its full path.
     for route in iter_route_contexts(request.app.router.routes):
         pattern = getattr(route, "path_regex", None)
         if route.methods and pattern is not None and pattern.match(path):

@@ -174,3 +174,24 @@ def test_an_attachment_description_is_documented_as_it_is_cleaned(length, tail):
         kept = True
     pattern = {"type": "string", "pattern": collapsed_text(MAX_DESCRIPTION)}
     assert jsonschema_rs.validator_for(pattern).is_valid(value) == kept
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ines.moreau@exemple.fr",
+        "é@exemple.fr",  # an accented name: idn-email, as email-validator
+        "a@b.123",  # a numeric top-level domain
+        "a@localhost",
+        "a@exemple.test",
+        "a@[192.0.2.1]",
+        '"ines moreau"@exemple.fr',
+        "a..b@exemple.fr",
+    ],
+)
+def test_the_document_takes_the_addresses_the_validator_takes(address):
+    from app.models.fields import Email
+
+    schema = TypeAdapter(Email).json_schema(mode="validation")
+    document = jsonschema_rs.validator_for(schema, validate_formats=True)
+    assert document.is_valid(address) == validator_takes(Email, address)
