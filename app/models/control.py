@@ -10,7 +10,7 @@ from sqlmodel import BigInteger, CheckConstraint, Column, Field, SQLModel, Uniqu
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day
-from app.models.fields import Flag, WholeNumber, blank_to_none
+from app.models.fields import AnyNumber, Flag, WholeNumber, blank_to_none
 from app.models.nomenclatures import LabelledEnum
 
 MAX_SEED = 2**31 - 1
@@ -108,7 +108,10 @@ class CampaignCreate(SQLModel):
     )
     # Checked even when absent: exactly one of the size and the rate must be given.
     sample_rate: Annotated[
-        float | None, pydantic.Field(gt=0, le=100, validate_default=True), blank_to_none
+        float | None,
+        pydantic.Field(gt=0, le=100, validate_default=True),
+        AnyNumber,
+        blank_to_none,
     ] = None
     seed: Seed = None
     pseudonymise: Flag = False

@@ -203,15 +203,20 @@ def text(max_length: int, *, min_length: int = 0):
     ]
 
 
-def _refuse_bool(value):
+def _not_a_boolean(message: str) -> BeforeValidator:
     # JSON's true is not the number 1; a form never sends it.
-    if isinstance(value, bool):
-        raise ValueError("Nombre entier attendu")
-    return value
+    def refuse(value):
+        if isinstance(value, bool):
+            raise ValueError(message)
+        return value
+
+    return BeforeValidator(refuse)
 
 
-# A whole number from a form, an address or JSON, where true and false are not numbers.
-WholeNumber = BeforeValidator(_refuse_bool)
+# A whole number, or any number, from a form, an address or JSON, where true and false are not
+# numbers.
+WholeNumber = _not_a_boolean("Nombre entier attendu")
+AnyNumber = _not_a_boolean("Nombre attendu")
 # A yes-or-no of a JSON body: true or false, not 0 or "oui" (forms send real booleans too,
 # through app/web/forms.parse_form).
 Flag = StrictBool

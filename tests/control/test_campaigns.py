@@ -7,6 +7,7 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 from pypdf import PdfReader
 from sqlmodel import select
 
@@ -366,3 +367,12 @@ def test_an_unexpected_failure_is_told_in_french(session, counsellor, manager):
     session.refresh(campaign)
     assert campaign.status == PackStatus.FAILED
     assert campaign.error.startswith("erreur inattendue (FileNotFoundError). Relancez")
+
+
+def test_a_rate_sent_as_json_true_is_not_one_percent():
+    # JSON's true is not the number 1 (schemathesis found the API taking it as 1 %).
+    with pytest.raises(ValidationError) as refused:
+        CampaignCreate.model_validate(
+            {"from": "2026-11-01", "to": "2026-11-30", "sample_rate": True}
+        )
+    assert refused.value.errors()[0]["msg"].endswith("Nombre attendu")

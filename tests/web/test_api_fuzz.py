@@ -4,7 +4,7 @@ documented for its operation, every body matches its schema, a 405 names the all
 the token is required where it is declared — and nothing answers a 500.
 
 Each operation of the document is one test; its examples (the document's own, boundary values,
-then FILROUGE_FUZZ_EXAMPLES random ones, 10 by default) run against the in-process app, inside
+then FILROUGE_FUZZ_EXAMPLES drawn ones, 10 by default) run against the in-process app, inside
 that test's rolled-back transaction, in a world with one row of each kind: an operator with a
 site open to online booking, staff, a person, a case with an episode, an interaction, an action
 step, an attachment, a deliverable issued and edited since, a triage request, a partner and a
