@@ -10,6 +10,11 @@ _MONTHS = (
 )
 
 
+def day_of_month(day: int) -> str:
+    """« 1er » for the first of the month (as French writes it), the bare number otherwise."""
+    return "1er" if day == 1 else str(day)
+
+
 def to_local(value: datetime, time_zone: str | None = None) -> datetime:
     return value.astimezone(ZoneInfo(time_zone or get_settings().default_time_zone))
 
@@ -20,18 +25,19 @@ def local_today(time_zone: str, *, now: datetime | None = None) -> date:
 
 
 def format_datetime(value: datetime | None, time_zone: str | None = None) -> str:
-    """29 novembre 2026 à 14 h 05, in the site's time zone."""
+    """29 novembre 2026 à 14 h 05, in the site's time zone (« 1er décembre » on the first)."""
     if value is None:
         return ""
     local = to_local(value, time_zone)
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year} à {local:%H} h {local:%M}"
+    return f"{day_of_month(local.day)} {_MONTHS[local.month - 1]} {local.year} à {local:%H} h {local:%M}"
 
 
 def format_date(value: datetime | None, time_zone: str | None = None) -> str:
+    """29 novembre 2026, or 1er décembre 2026, in the site's time zone."""
     if value is None:
         return ""
     local = to_local(value, time_zone)
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+    return f"{day_of_month(local.day)} {_MONTHS[local.month - 1]} {local.year}"
 
 
 def input_datetime(value: datetime | None, time_zone: str | None = None) -> str:
@@ -44,4 +50,4 @@ def format_day(value: date | str | None) -> str:
     if not value:
         return ""
     day = date.fromisoformat(value) if isinstance(value, str) else value
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{day_of_month(day.day)} {_MONTHS[day.month - 1]} {day.year}"

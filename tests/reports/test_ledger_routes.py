@@ -33,7 +33,7 @@ def test_manager_reads_the_ledger_with_links_to_the_cases(client, session, manag
     page = client.get(f"/rapports/etat-de-service?{PERIOD}")
     assert page.status_code == 200
     text = html.unescape(page.text)
-    assert "terminé" in text and "Du 1 novembre 2026 au 30 novembre 2026" in text
+    assert "terminé" in text and "Du 1er novembre 2026 au 30 novembre 2026" in text
     uo1 = unit_id(session, "UO1")
     assert f"/rapports/etat-de-service/{uo1}?{PERIOD}&preuves=incompletes" in text
     assert f"/rapports/etat-de-service.csv?{PERIOD}" in text
