@@ -1,6 +1,9 @@
-"""French typography for printed text: narrow no-break spaces and typographic apostrophes."""
+"""French typography: narrow no-break spaces and typographic apostrophes for printed text,
+numbers as French writes them (1 234,5), and « de » elided before a vowel (d'Émilie)."""
 
 import re
+import unicodedata
+from decimal import Decimal
 
 NARROW_NBSP = "\u202f"
 
@@ -47,3 +50,44 @@ def _typeset(text: str, *, after_address: bool = False, before_address: bool = F
     text = _AFTER_OPENING_GUILLEMET.sub("«" + NARROW_NBSP, text)
     text = _BEFORE_CLOSING_GUILLEMET.sub(NARROW_NBSP + "»", text)
     return text[len(left) : len(text) - len(right)]
+
+
+def french_number(value: int | float | Decimal, decimals: int | None = None) -> str:
+    """« 1 234 », « 12,5 »: a narrow no-break space between thousands, a decimal comma.
+
+    `decimals` fixes the number of digits after the comma; by default a float shows the ones
+    it has (round it first)."""
+    shown = f"{value:,}" if decimals is None else f"{value:,.{decimals}f}"
+    return shown.replace(",", NARROW_NBSP).replace(".", ",")
+
+
+def french_percent(value: int | float | Decimal, decimals: int | None = None) -> str:
+    """« 12,5 % », with the narrow no-break space French puts before the sign."""
+    return f"{french_number(value, decimals)}{NARROW_NBSP}%"
+
+
+_VOWELS = frozenset("aeiou")
+
+
+def _starts_with_vowel_sound(word: str) -> bool:
+    """Whether French elides before `word`: a vowel, accented or not, in either case, or a y
+    sounded as a vowel (Yves, not Yasmina). An h may be mute or not, so it is never elided."""
+    decomposed = unicodedata.normalize("NFKD", word.lstrip())
+    letters = [c for c in decomposed if not unicodedata.combining(c)][:2]
+    first = letters[0].casefold() if letters else ""
+    if first in _VOWELS or first in ("œ", "æ"):
+        return True
+    return first == "y" and len(letters) > 1 and letters[1].casefold() not in _VOWELS | {"y"}
+
+
+def elide(word: str, following: str) -> str:
+    """`word` (« de », « que »…) then `following`, elided when it starts with a vowel
+    sound: elide("de", "Émilie") is « d'Émilie », elide("de", "Paul") « de Paul »."""
+    if following and _starts_with_vowel_sound(following):
+        return f"{word[:-1]}'{following.lstrip()}"
+    return f"{word} {following}"
+
+
+def de(name: str) -> str:
+    """« de Paul », « d'Anaïs », « d'Émilie », for a name or any text that follows « de »."""
+    return elide("de", name)

@@ -1,5 +1,6 @@
 """Templates: one render helper for whole pages and their htmx fragments, and French filters."""
 
+from decimal import Decimal
 from pathlib import Path
 
 from fastapi import Request
@@ -8,6 +9,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
 from app.core.dates import format_date, format_datetime, format_day, input_datetime
+from app.core.typography import de, french_number, french_percent
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
@@ -66,7 +68,22 @@ def file_size(size: int | None) -> str:
     return f"{size / 1_000_000:.1f} Mo".replace(".", ",")
 
 
+def number(value, decimals: int | None = None):
+    """{{ total|number }}: « 1 234 », « 12,5 »; text (a label, a hidden cell) is left as it is."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return french_number(value, decimals)
+
+
+def percent(value: int | float | Decimal, decimals: int | None = None) -> str:
+    """{{ rate|percent }}: « 12,5 % »."""
+    return french_percent(value, decimals)
+
+
 templates.env.filters.update(
+    de=de,
+    number=number,
+    percent=percent,
     file_size=file_size,
     options=options,
     datetime=format_datetime,

@@ -1,10 +1,12 @@
-"""French typography filter used by printed documents."""
+"""French typography: the filter used by printed documents, numbers, elision."""
+
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.core.typography import french_typography
+from app.core.typography import de, elide, french_number, french_percent, french_typography
 
 NNBSP = "\u202f"
 
@@ -76,3 +78,56 @@ def test_punctuation_at_the_start_of_a_line_is_left_alone():
 def test_applying_the_filter_twice_changes_nothing_more(text):
     once = french_typography(text)
     assert french_typography(once) == once
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (0, "0"),
+        (999, "999"),
+        (1234, f"1{NNBSP}234"),
+        (1234567, f"1{NNBSP}234{NNBSP}567"),
+        (-1234, f"-1{NNBSP}234"),
+        (12.5, "12,5"),
+        (1234.5, f"1{NNBSP}234,5"),
+    ],
+)
+def test_numbers_take_narrow_spaces_between_thousands_and_a_decimal_comma(value, shown):
+    assert french_number(value) == shown
+
+
+def test_a_number_can_be_shown_with_a_fixed_count_of_decimals():
+    assert (french_number(Decimal("7.25"), 1), french_number(3, 2)) == ("7,2", "3,00")
+
+
+def test_a_percentage_has_a_narrow_space_before_its_sign():
+    assert french_percent(12.5) == f"12,5{NNBSP}%"
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("Émilie Martin", "d'Émilie Martin"),
+        ("Anaïs", "d'Anaïs"),
+        ("anaïs", "d'anaïs"),
+        ("Œdipe", "d'Œdipe"),
+        ("Ulysse", "d'Ulysse"),
+        ("Yves", "d'Yves"),
+        ("UO1", "d'UO1"),
+        ("Paul", "de Paul"),
+        ("Yasmina", "de Yasmina"),
+        ("Hélène", "de Hélène"),  # mute or not, an h is left alone
+        ("Zoé", "de Zoé"),
+        ("", "de "),
+    ],
+)
+def test_de_is_elided_before_a_vowel_sound(name, written):
+    assert de(name) == written
+
+
+def test_elision_works_for_que_too():
+    assert (elide("que", "Émilie"), elide("que", "Paul")) == ("qu'Émilie", "que Paul")
+
+
+def test_elision_reads_names_typed_with_combining_accents():
+    assert de("E\u0301milie") == "d'E\u0301milie"

@@ -8,8 +8,17 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from app.models.nomenclatures import Role
 from tests.conftest import NOW
-from tests.factories import bearer, log_in, make_case, make_interaction, make_operator, make_staff
+from tests.factories import (
+    bearer,
+    log_in,
+    make_case,
+    make_episode,
+    make_interaction,
+    make_operator,
+    make_staff,
+)
 
 # Today is the clock's (tests/conftest.py), in the app as here: read at import time, the real
 # one would be yesterday's for a test that starts just after midnight.
@@ -130,3 +139,21 @@ def test_the_api_refuses_a_counsellor(client, session, ara):
 def test_the_api_needs_the_period(client, manager):
     response = client.get("/api/v1/reports/activity", headers=bearer(manager))
     assert response.status_code == 422
+
+
+def test_the_page_writes_decimals_with_a_comma_and_the_csv_with_a_point(client, session, ara):
+    counsellor = make_staff(session, ara)
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case)
+    early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 2), tzinfo=PARIS)
+    for _ in range(2):
+        make_interaction(session, counsellor, case, occurred_at=early_today, episode_id=episode.id)
+    log_in(client, session, make_staff(session, ara, Role.MANAGER))
+
+    page = html.unescape(client.get(f"/rapports/activite?{PERIOD}").text)
+    csv_text = client.get(f"/rapports/activite/actes.csv?{PERIOD}").content.decode("utf-8")
+
+    # One act of three outside a unit: 33,3 % on the page, 33.3 in the file.
+    assert '<th scope="row">Total</th><td class="num">3</td><td class="num">1</td>' in page
+    assert '<td class="num">33,3</td>' in page
+    assert "Total;3;1;33.3" in csv_text

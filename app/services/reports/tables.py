@@ -6,6 +6,7 @@ from datetime import date
 
 from app.core.errors import NotFound
 from app.core.tables import Table
+from app.core.typography import french_number
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,7 +34,7 @@ class Share:
 
     def __str__(self) -> str:
         value = self.plain()
-        return "—" if value is None else str(value)
+        return "—" if value is None else french_number(value)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Median:
         return self.days
 
     def __str__(self) -> str:
-        return "—" if self.days is None else str(self.days)
+        return "—" if self.days is None else french_number(self.days)
 
 
 def plain(value):
