@@ -175,6 +175,13 @@ def search_key(*parts: str | None) -> str:
     return " ".join(folded.split())
 
 
+def french_sort_key(text: str | None) -> tuple[str, str, str]:
+    """Sorts names as a French reader expects: accents and case ignored first (Émilie between
+    Elsa and Eva, not after Zoé), then accents, then case, to order names that differ only so."""
+    text = text or ""
+    return (search_key(text), text.casefold(), text)
+
+
 def refuse_nul(value: str) -> str:
     if _NUL in value:
         raise ValueError("Caractère invalide (NUL)")

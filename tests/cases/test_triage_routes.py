@@ -1,12 +1,14 @@
+import re
 from functools import partial
 
 from sqlmodel import select
 
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
+from app.models.nomenclatures import Role
 from app.models.triage import TriageRequest
 from app.services.cases.triage import queue
-from tests.factories import log_in, make_beneficiary, make_operator, make_staff
+from tests.factories import log_in, make_beneficiary, make_operator, make_staff, read
 
 
 def setup_counsellor(client, session):
@@ -166,3 +168,81 @@ def test_a_long_queue_says_how_many_wait_beyond_the_oldest_shown(client, session
 
     assert 'Demandes en attente <span class="muted">(3)</span>' in page
     assert "Affichage des 2 plus anciennes sur 3" in page
+
+
+def options_of(page: str, name: str) -> list[str]:
+    """The labels a select offers, in order."""
+    select = page.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r"<option [^>]*>([^<]*)</option>", select)
+
+
+def test_a_request_page_names_the_person_with_elision(client, session):
+    user, csrf = setup_counsellor(client, session)
+    person = make_beneficiary(session, user, first_name="Émilie", last_name="Aubert")
+    client.post("/triage/new", data=intake(beneficiary_id=person.id, csrf_token=csrf))
+    request = session.exec(select(TriageRequest)).one()
+
+    page = read(client.get(f"/triage/{request.id}"))
+    queue_page = read(client.get("/triage"))
+
+    assert '<h1 class="page-title">Demande d\'Émilie AUBERT</h1>' in page
+    assert 'Traiter<span class="visually-hidden"> la demande d\'Émilie AUBERT</span>' in queue_page
+
+
+def test_only_the_operators_active_counsellors_are_offered_as_referent(client, session):
+    user, csrf = setup_counsellor(client, session)
+    operator = make_operator(session)
+    make_staff(session, operator, full_name="Zoé Vidal")
+    make_staff(session, operator, full_name="Edgar Faure")
+    make_staff(session, operator, Role.MANAGER, full_name="Albane Responsable")
+    make_staff(session, operator, Role.OPERATOR_ADMIN, full_name="Arnaud Admin")
+    make_staff(session, operator, full_name="Aline Partie", active=False)
+    make_staff(session, make_operator(session, code="BRE"), full_name="Anne Bretonne")
+    person = make_beneficiary(session, user)
+    client.post("/triage/new", data=intake(beneficiary_id=person.id, csrf_token=csrf))
+    request = session.exec(select(TriageRequest)).one()
+
+    detail = read(client.get(f"/triage/{request.id}"))
+    new = read(client.get("/triage/new"))
+
+    counsellors = ["Edgar Faure", "Élodie Martin", "Zoé Vidal"]
+    assert options_of(detail, "referent_id") == counsellors
+    assert options_of(new, "assigned_to_id") == ["Personne en particulier", *counsellors]
+
+
+def test_a_manager_cannot_be_made_referent_of_a_new_case(client, session):
+    user, csrf = setup_counsellor(client, session)
+    manager = make_staff(session, make_operator(session), Role.MANAGER)
+    person = make_beneficiary(session, user)
+    client.post("/triage/new", data=intake(beneficiary_id=person.id, csrf_token=csrf))
+    request = session.exec(select(TriageRequest)).one()
+
+    response = client.post(
+        f"/triage/{request.id}/open-case", data={"referent_id": manager.id, "csrf_token": csrf}
+    )
+
+    assert response.status_code == 200
+    assert "Choisissez un·e conseiller·ère, pas un·e responsable" in read(response)
+    assert session.exec(select(Case)).all() == []
+
+
+def test_a_queue_of_thousands_counts_with_a_narrow_space(client, session, monkeypatch):
+    user, _ = setup_counsellor(client, session)
+    monkeypatch.setattr("app.services.cases.views.queue", partial(queue, limit=2))
+    person = make_beneficiary(session, user)
+    session.add_all(
+        TriageRequest(
+            operator_id=user.operator_id,
+            beneficiary_id=person.id,
+            channel="telephone",
+            motive="reconversion",
+            cep_situation="actif_prive",
+        )
+        for _ in range(1234)
+    )
+    session.flush()
+
+    page = client.get("/triage").text
+
+    assert 'Demandes en attente <span class="muted">(1\u202f234)</span>' in page
+    assert "Affichage des 2 plus anciennes sur 1\u202f234" in page

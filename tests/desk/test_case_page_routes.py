@@ -1,7 +1,19 @@
+import re
+
 from sqlmodel import select
 
 from app.models.cases import Episode, Interaction
-from tests.factories import log_in, make_case, make_episode, make_operator, make_staff, unit_id
+from app.models.fields import french_sort_key
+from app.models.nomenclatures import Role
+from tests.factories import (
+    log_in,
+    make_case,
+    make_episode,
+    make_operator,
+    make_staff,
+    read,
+    unit_id,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -77,7 +89,7 @@ def test_interaction_form_reads_dates_in_the_site_time_zone(client, session):
     interaction = session.exec(select(Interaction)).one()
     assert interaction.occurred_at.isoformat() == "2026-07-01T08:30:00+00:00"  # CEST is UTC+2
     page = client.get(f"/cases/{case.id}").text
-    assert "1 juillet 2026 à 10 h 30" in page and "Hors UO" in page
+    assert "1er juillet 2026 à 10 h 30" in page and "Hors UO" in page
 
 
 def test_invalid_interaction_keeps_input_and_writes_nothing(client, session):
@@ -123,3 +135,35 @@ def test_an_episode_cannot_be_ended_through_another_case(client, session):
     assert response.status_code == 404
     session.refresh(episode)
     assert episode.ended_at is None
+
+
+def test_only_active_counsellors_are_offered_as_referent_in_french_order(client, session):
+    user, case, _ = setup_case(client, session)
+    operator = make_operator(session)
+    make_staff(session, operator, full_name="Élise Bernard")
+    make_staff(session, operator, full_name="Zacharie Petit")
+    make_staff(session, operator, full_name="Eric Dumas")
+    make_staff(session, operator, Role.MANAGER, full_name="Estelle Responsable")
+    make_staff(session, operator, full_name="Emma Partie", active=False)
+
+    page = read(client.get(f"/cases/{case.id}"))
+
+    offered = page.split('name="referent_id"', 1)[1].split("</select>", 1)[0]
+    names = re.findall(r"<option [^>]*>([^<]*)</option>", offered)
+    assert names == sorted(
+        ["Élise Bernard", "Eric Dumas", "Zacharie Petit", user.full_name], key=french_sort_key
+    )
+    assert names.index("Élise Bernard") < names.index("Eric Dumas") < names.index("Zacharie Petit")
+
+
+def test_a_manager_cannot_be_made_referent(client, session):
+    user, case, csrf = setup_case(client, session)
+    manager = make_staff(session, make_operator(session), Role.MANAGER)
+
+    response = client.post(
+        f"/cases/{case.id}/referent", data={"referent_id": manager.id, "csrf_token": csrf}
+    )
+
+    assert "Choisissez un·e conseiller·ère, pas un·e responsable" in read(response)
+    session.refresh(case)
+    assert case.referent_id == user.id

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import hash_password
 from app.models.base import utcnow
+from app.models.fields import french_sort_key
 from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Operator
 from app.models.staff import StaffSession, StaffUser
@@ -57,16 +58,24 @@ class Colleague(NamedTuple):
 def list_colleagues(*, session: Session, operator_id: int) -> list[Colleague]:
     """Active staff of an operator who can hold cases, by name: what pickers and bylines show,
     not whole accounts (an operator has a hundred counsellors; every case page lists them)."""
-    query = (
-        select(StaffUser.id, StaffUser.full_name)
-        .where(
-            owned_by(StaffUser, operator_id),
-            StaffUser.active.is_(True),
-            StaffUser.role.in_([r.value for r in CASE_ROLES]),
-        )
-        .order_by(StaffUser.full_name)
+    return _active_staff(session, operator_id, CASE_ROLES)
+
+
+def list_counsellors(*, session: Session, operator_id: int) -> list[Colleague]:
+    """The operator's active counsellors, by name: who may be chosen as a case's referent or be
+    given a request (managers and administrators supervise; they are not offered)."""
+    return _active_staff(session, operator_id, {Role.COUNSELLOR})
+
+
+def _active_staff(session: Session, operator_id: int, roles) -> list[Colleague]:
+    query = select(StaffUser.id, StaffUser.full_name).where(
+        owned_by(StaffUser, operator_id),
+        StaffUser.active.is_(True),
+        StaffUser.role.in_([r.value for r in roles]),
     )
-    return [Colleague(*row) for row in session.exec(query)]
+    # Sorted here: neither SQLite nor every PostgreSQL collation puts Émilie next to Emma.
+    colleagues = [Colleague(*row) for row in session.exec(query)]
+    return sorted(colleagues, key=lambda c: (french_sort_key(c.full_name), c.id))
 
 
 def get_colleague(
@@ -76,6 +85,17 @@ def get_colleague(
     user = get_owned(session, StaffUser, staff_id, operator_id)
     if user is None or not user.active:
         raise Invalid({field: "Conseiller·ère inconnu·e"})
+    return user
+
+
+def get_counsellor(
+    *, session: Session, operator_id: int, staff_id: int, field: str = "referent_id"
+) -> StaffUser:
+    """An active counsellor of the operator, as chosen in `field` (a referent, an assignee)."""
+    user = get_colleague(session=session, operator_id=operator_id, staff_id=staff_id, field=field)
+    if user.role != Role.COUNSELLOR:
+        message = "Choisissez un·e conseiller·ère, pas un·e responsable ni un·e administrateur·rice"
+        raise Invalid({field: message})
     return user
 
 

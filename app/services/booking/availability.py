@@ -16,7 +16,7 @@ from app.models.appointments import (
     OpeningSlotEdit,
 )
 from app.models.catalogue import ServiceUnit
-from app.models.fields import search_key
+from app.models.fields import french_sort_key, search_key
 from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Site
 from app.models.staff import StaffUser
@@ -160,7 +160,8 @@ def list_counsellors(*, session: Session, actor: StaffUser) -> list[StaffUser]:
         col(StaffUser.active).is_(True),
         col(StaffUser.role).in_([r.value for r in CASE_ROLES]),
     )
-    return list(session.exec(query.order_by(StaffUser.full_name)))
+    staff = session.exec(query.order_by(StaffUser.id))
+    return sorted(staff, key=lambda s: french_sort_key(s.full_name))
 
 
 def _check_counsellor(session: Session, operator_id: int, counsellor_id: int) -> None:
@@ -177,9 +178,10 @@ def list_openings(*, session: Session, actor: StaffUser) -> list[OpeningRow]:
         .join(StaffUser, col(StaffUser.id) == OpeningSlot.counsellor_id)
         .outerjoin(Site, col(Site.id) == OpeningSlot.site_id)
         .where(owned_by(OpeningSlot, operator_id))
-        .order_by(StaffUser.full_name, OpeningSlot.weekday, OpeningSlot.start_time)
+        .order_by(StaffUser.id, OpeningSlot.weekday, OpeningSlot.start_time)
     )
-    return [OpeningRow(*row) for row in session.exec(query)]
+    rows = [OpeningRow(*row) for row in session.exec(query)]
+    return sorted(rows, key=lambda row: french_sort_key(row.counsellor.full_name))
 
 
 @all_or_nothing

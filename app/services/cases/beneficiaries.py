@@ -6,7 +6,7 @@ from app.core.db import all_or_nothing
 from app.core.errors import Conflict
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, BeneficiaryUpdate
-from app.models.fields import normalise_phone, search_key
+from app.models.fields import french_sort_key, normalise_phone, search_key
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by, readable
 
@@ -43,7 +43,12 @@ def search_beneficiaries(
         matches = or_(matches, text.contains(phone_terms[0], autoescape=True))
     statement = select(Beneficiary).where(owned_by(Beneficiary, operator_id), matches)
     statement = statement.order_by(Beneficiary.last_name, Beneficiary.first_name).limit(limit)
-    return list(session.exec(statement))
+    # No column holds an accent-free surname to sort on in SQL: the page is chosen in code
+    # point order, then shown in French order (Éric among the E's, not after Zoé).
+    found = session.exec(statement)
+    return sorted(
+        found, key=lambda b: (french_sort_key(b.last_name), french_sort_key(b.first_name))
+    )
 
 
 def find_duplicates(

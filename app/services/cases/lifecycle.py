@@ -18,7 +18,7 @@ from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by, readable
 from app.services.admin.operators import get_site, time_zone_of
-from app.services.admin.staff import get_colleague
+from app.services.admin.staff import get_colleague, get_counsellor
 from app.services.cases.beneficiaries import get_beneficiary
 
 
@@ -35,7 +35,11 @@ def open_case(*, session: Session, actor: StaffUser, data: CaseOpen, opened_at=N
     operator_id = operator_of(actor)
     get_beneficiary(session=session, actor=actor, beneficiary_id=data.beneficiary_id)
     referent_id = data.referent_id or actor.id
-    get_colleague(session=session, operator_id=operator_id, staff_id=referent_id)
+    if data.referent_id:
+        get_counsellor(session=session, operator_id=operator_id, staff_id=referent_id)
+    else:
+        # Who opens a case without choosing (a request redirected at once) is its referent.
+        get_colleague(session=session, operator_id=operator_id, staff_id=referent_id)
     if data.site_id is not None:
         get_site(session=session, operator_id=operator_id, site_id=data.site_id)
     now = opened_at or utcnow()
@@ -87,7 +91,7 @@ def change_referent(
     *, session: Session, actor: StaffUser, case_id: int, data: ReferentChange
 ) -> Case:
     case = get_case(session=session, actor=actor, case_id=case_id)
-    get_colleague(session=session, operator_id=case.operator_id, staff_id=data.referent_id)
+    get_counsellor(session=session, operator_id=case.operator_id, staff_id=data.referent_id)
     case.referent_id = data.referent_id
     touch(case)
     session.add(case)

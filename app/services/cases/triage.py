@@ -28,7 +28,7 @@ from app.models.triage import (
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.catalogue import triage_unit
 from app.services.admin.operators import get_site
-from app.services.admin.staff import get_colleague
+from app.services.admin.staff import get_counsellor
 from app.services.cases.beneficiaries import create_beneficiary, get_beneficiary
 from app.services.cases.lifecycle import close_case, open_case
 
@@ -74,7 +74,7 @@ def create_request(
     if data.site_id is not None:
         get_site(session=session, operator_id=operator_id, site_id=data.site_id)
     if data.assigned_to_id is not None:
-        get_colleague(
+        get_counsellor(
             session=session,
             operator_id=operator_id,
             staff_id=data.assigned_to_id,

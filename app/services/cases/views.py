@@ -13,7 +13,7 @@ from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
 from app.services.access.scope import operator_of
 from app.services.admin.operators import list_sites
-from app.services.admin.staff import Colleague, list_colleagues
+from app.services.admin.staff import Colleague, list_counsellors
 from app.services.booking.calendar import appointments_of_request
 from app.services.cases.beneficiaries import get_beneficiary, search_beneficiaries
 from app.services.cases.lifecycle import cases_of_beneficiary
@@ -68,7 +68,7 @@ def intake(
         matches=search_beneficiaries(session=session, actor=actor, query=query) if query else [],
         chosen=chosen,
         sites=list_sites(session=session, operator_id=operator_id),
-        colleagues=list_colleagues(session=session, operator_id=operator_id),
+        colleagues=list_counsellors(session=session, operator_id=operator_id),
     )
 
 
@@ -93,5 +93,5 @@ def request_page(*, session: Session, actor: StaffUser, request_id: int) -> Requ
         suggestion=suggest_redirection(item.cep_situation),
         appointments=appointments_of_request(session=session, actor=actor, request_id=item.id),
         sites=list_sites(session=session, operator_id=operator_id),
-        colleagues=list_colleagues(session=session, operator_id=operator_id),
+        colleagues=list_counsellors(session=session, operator_id=operator_id),
     )

@@ -14,7 +14,7 @@ from app.models.operators import Site
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
 from app.services.admin.catalogue import list_units
-from app.services.admin.staff import Colleague, list_colleagues
+from app.services.admin.staff import Colleague, list_colleagues, list_counsellors
 from app.services.booking.calendar import CaseBooking, load_case_booking
 from app.services.cases.episodes import missing_predecessor
 from app.services.cases.lifecycle import case_time_zone, get_case
@@ -55,7 +55,7 @@ class CaseView:
     units: list[ServiceUnit]
     episodes: list[Episode]
     running: list[Episode]
-    colleagues: list[Colleague]
+    colleagues: list[Colleague]  # who may become referent: the active counsellors
     timeline: list[TimelineEntry] = field(default_factory=list)
     unit_by_id: dict[int, ServiceUnit] = field(default_factory=dict)
     order_warnings: dict[int, list[str]] = field(default_factory=dict)
@@ -115,7 +115,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         units=units,
         episodes=episodes,
         running=[e for e in episodes if e.ended_at is None],
-        colleagues=colleagues,
+        colleagues=list_counsellors(session=session, operator_id=case.operator_id),
         unit_by_id=unit_by_id,
     )
     view.deliverables = list(

@@ -12,7 +12,7 @@ from app.core.config import get_settings
 from app.core.dates import local_today
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
-from app.models.fields import display_phone
+from app.models.fields import display_phone, french_sort_key
 from app.models.nomenclatures import PartnerType, ReferralOutcome
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent, ReferralStatus
@@ -150,11 +150,12 @@ def partner_groups(
     *, session: Session, operator_id: int
 ) -> list[tuple[str, list[tuple[int, str]]]]:
     """The operator's active partners grouped by type, in the order of the type list."""
-    partners = session.exec(
-        select(Partner)
-        .where(owned_by(Partner, operator_id), col(Partner.active).is_(True))
-        .order_by(col(Partner.name))
-    ).all()
+    partners = sorted(
+        session.exec(
+            select(Partner).where(owned_by(Partner, operator_id), col(Partner.active).is_(True))
+        ),
+        key=lambda p: (french_sort_key(p.name), p.id),
+    )
     groups = []
     for kind in PartnerType:
         members = [(p.id, p.name) for p in partners if p.type == kind.value]
