@@ -44,6 +44,24 @@ def test_upgrade_check_and_downgrade_round_trip(fresh_engine):
         command.upgrade(alembic_config(conn), "head")
 
 
+def test_no_overlap_guard_survives_the_chain(fresh_engine):
+    """On SQLite a migration that rebuilds `appointments` (batch mode) drops its triggers
+    unless it writes them back: at head, the guard is still there on either engine."""
+    with fresh_engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+        if conn.dialect.name == "sqlite":
+            found = conn.execute(
+                text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+            )
+            expected = ["appointments_no_overlap_insert", "appointments_no_overlap_update"]
+        else:
+            found = conn.execute(
+                text("SELECT conname FROM pg_constraint WHERE conname LIKE '%no_overlap%'")
+            )
+            expected = ["appointments_no_overlap"]
+        assert list(found.scalars()) == expected
+
+
 def test_check_notices_a_state_added_without_its_migration(fresh_engine, monkeypatch):
     with fresh_engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")

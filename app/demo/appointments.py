@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from app.models.appointments import AppointmentType
+from app.models.appointments import AppointmentType, BookingChannel
 from app.models.base import utcnow
 from app.models.cases import Case
 from app.models.staff import StaffUser
@@ -49,7 +49,7 @@ def book_next(session, rng, actor: StaffUser, case: Case, site_id: int) -> None:
             start=slot.start,
             person=None,
             idempotency_key=None,
-            via="staff",
+            via=BookingChannel.STAFF,
             actor=actor,
             beneficiary_id=case.beneficiary_id,
             case_id=case.id,

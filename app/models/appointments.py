@@ -113,6 +113,7 @@ class Appointment(SQLModel, table=True):
         CheckConstraint("ends_at > starts_at", name="appointment_ends_after_start"),
         CheckConstraint("blocks_until >= ends_at", name="appointment_blocks_after_end"),
         check_in("status", AppointmentStatus, name="appointment_status_known"),
+        check_in("booked_via", BookingChannel, name="appointment_booked_via_known"),
         CheckConstraint("mode IN ('on_site', 'phone', 'video')", name="appointment_mode_known"),
         Index("ix_appointments_counsellor_starts", "counsellor_id", "starts_at"),
         Index("ix_appointments_operator_starts", "operator_id", "starts_at"),
@@ -138,7 +139,7 @@ class Appointment(SQLModel, table=True):
     )
     case_id: int | None = Field(default=None, foreign_key="cases.id")
     interaction_id: int | None = Field(default=None, foreign_key="interactions.id")
-    booked_via: str = Field(default="online", max_length=10)  # online, staff or api
+    booked_via: str = Field(default=BookingChannel.ONLINE, max_length=10)
     booked_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
     request_text: str = Field(default="", max_length=2000)
     # A double-submitted form books once: the same key finds the same appointment. Stored as

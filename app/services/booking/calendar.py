@@ -13,6 +13,7 @@ from app.models.appointments import (
     Appointment,
     AppointmentStatus,
     AppointmentType,
+    BookingChannel,
     OpeningSlot,
 )
 from app.models.base import utcnow
@@ -644,7 +645,8 @@ def book_for_case(
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book on behalf of the case's beneficiary (booking.book_appointment, via « staff »)."""
+    """Book on behalf of the case's beneficiary (booking.book_appointment, through
+    BookingChannel.STAFF)."""
     case = load_owned(session, Case, case_id, actor)
     errors = {}
     if appointment_type_id is None:
@@ -664,7 +666,7 @@ def book_for_case(
             start=start,
             person=None,
             idempotency_key=idempotency_key or None,
-            via="staff",
+            via=BookingChannel.STAFF,
             actor=actor,
             beneficiary_id=case.beneficiary_id,
             case_id=case.id,

@@ -274,7 +274,7 @@ def book_appointment(
     start: datetime,
     person: BookingPerson | None,
     idempotency_key: str | None,
-    via: str = "online",
+    via: BookingChannel = BookingChannel.ONLINE,
     actor: StaffUser | None = None,
     beneficiary_id: int | None = None,
     case_id: int | None = None,
@@ -292,7 +292,7 @@ def book_appointment(
         session=session,
         appointment_type_id=appointment_type_id,
         operator_id=operator_id,
-        online=via != "staff",
+        online=via != BookingChannel.STAFF,
     )
     idempotency_key = scoped_idempotency_key(
         idempotency_key,
@@ -367,7 +367,7 @@ def _book_in_savepoint(
     start: datetime,
     person: BookingPerson | None,
     idempotency_key: str | None,
-    via: str,
+    via: BookingChannel,
     actor: StaffUser | None,
     beneficiary_id: int | None,
     case_id: int | None,
@@ -387,9 +387,9 @@ def _book_in_savepoint(
             raise NotFound()
         beneficiary = load_owned(session, Beneficiary, beneficiary_id, actor)
     else:
-        person = _check_person(person, needs_consent=via != "staff")
+        person = _check_person(person, needs_consent=via != BookingChannel.STAFF)
         beneficiary = _find_or_create_beneficiary(session, operator_id, person)
-    if via != "staff":
+    if via != BookingChannel.STAFF:
         triage_id = _triage_request(
             session, operator_id, beneficiary.id, site.id if site else None, request_text
         ).id
@@ -631,7 +631,11 @@ class PublicBooking:
 
 
 def _count_public_request(
-    session: Session, *, via: str, ip: str | None, person: Mapping[str, object]
+    session: Session,
+    *,
+    via: Literal[BookingChannel.ONLINE, BookingChannel.API],
+    ip: str | None,
+    person: Mapping[str, object],
 ) -> None:
     """Counted before any other query, on a connection of its own: a refused or failed
     request still counts (see rate_limit_target)."""
@@ -658,7 +662,7 @@ def booking_person(person: Mapping[str, object]) -> BookingPerson:
 def book_publicly(
     *,
     session: Session,
-    via: Literal["online", "api"],
+    via: Literal[BookingChannel.ONLINE, BookingChannel.API],
     ip: str | None,
     appointment_type_id: int,
     mode: str | None,
@@ -670,8 +674,9 @@ def book_publicly(
     robot: bool = False,
     now: datetime | None = None,
 ) -> PublicBooking:
-    """Book a slot for someone without an account, from the booking pages (`via="online"`,
-    which name the operator) or the public API (`via="api"`).
+    """Book a slot for someone without an account, from the booking pages
+    (`via=BookingChannel.ONLINE`, which name the operator) or the public API
+    (`via=BookingChannel.API`).
 
     The request counts against the public rate limits first (IP, e-mail, phone), then the
     choice is checked (public_choice); a robot (it filled the pages' hidden field) gets an
