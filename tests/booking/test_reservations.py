@@ -255,6 +255,30 @@ def test_callback_request_lands_in_triage_without_appointment(session, agenda):
     assert session.exec(select(Appointment)).all() == []
 
 
+def test_a_booking_whose_confirmation_fails_leaves_nothing(session, agenda, monkeypatch):
+    def refuse(**_):
+        raise Invalid({"email": "Refusé"})
+
+    monkeypatch.setattr("app.services.booking.reservations.queue_confirmation", refuse)
+    with pytest.raises(Invalid):
+        book(session, agenda)
+    assert session.exec(select(Appointment)).all() == []
+    assert session.exec(select(TriageRequest)).all() == []
+    assert session.exec(select(Beneficiary)).all() == []
+
+
+def test_a_callback_whose_request_fails_leaves_no_beneficiary(session, agenda, monkeypatch):
+    operator, *_ = agenda
+
+    def refuse(*_):
+        raise Invalid({"request": "Refusé"})
+
+    monkeypatch.setattr("app.services.booking.reservations._triage_request", refuse)
+    with pytest.raises(Invalid):
+        request_callback(session=session, operator_id=operator.id, person=person())
+    assert session.exec(select(Beneficiary)).all() == []
+
+
 def test_callback_needs_a_phone(session, agenda):
     operator, *_ = agenda
     with pytest.raises(Invalid) as caught:

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
+from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.validation import field_errors
 from app.models.appointments import MODES, Appointment, AppointmentType, BookingChannel
@@ -265,6 +266,7 @@ def _insert_for_first_free(
     return None
 
 
+@all_or_nothing
 def book_appointment(
     *,
     session: Session,
@@ -283,9 +285,10 @@ def book_appointment(
 ) -> Appointment:
     """Book `start` with the first counsellor still free, or raise SlotTaken with what is next.
 
-    Nothing is written when it fails: the whole booking runs in a savepoint. The same
-    idempotency key sent again for the same person at the same operator returns the
-    appointment it booked (a double submission, a retry after a timeout)."""
+    Nothing is written when it fails: the whole booking runs in a savepoint (all_or_nothing),
+    and the insert in one of its own, from which a double submission racing this one is
+    recovered. The same idempotency key sent again for the same person at the same operator
+    returns the appointment it booked (a double submission, a retry after a timeout)."""
     if actor is not None:
         operator_id = operator_of(actor)
     kind = get_bookable_type(
@@ -423,6 +426,7 @@ def _book_in_savepoint(
     return appointment
 
 
+@all_or_nothing
 def request_callback(
     *,
     session: Session,
@@ -450,11 +454,10 @@ def request_callback(
     site = get_owned(session, Site, site_id, operator_id) if site_id else None
     if person.request:
         details.append(person.request)
-    with session.begin_nested():
-        beneficiary = _find_or_create_beneficiary(session, operator_id, person)
-        return _triage_request(
-            session, operator_id, beneficiary.id, site.id if site else None, "\n".join(details)
-        )
+    beneficiary = _find_or_create_beneficiary(session, operator_id, person)
+    return _triage_request(
+        session, operator_id, beneficiary.id, site.id if site else None, "\n".join(details)
+    )
 
 
 _MODE_LABELS = {"on_site": "sur place", "phone": "par téléphone", "video": "en visio"}
