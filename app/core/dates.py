@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from app.core.config import get_settings
 
+WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _MONTHS = (
     "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
 )
@@ -51,3 +52,8 @@ def format_day(value: date | str | None) -> str:
         return ""
     day = date.fromisoformat(value) if isinstance(value, str) else value
     return f"{day_of_month(day.day)} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_long_day(day: date) -> str:
+    """A calendar date with its weekday: « lundi 30 novembre 2026 »."""
+    return f"{WEEKDAYS[day.weekday()]} {format_day(day)}"

@@ -1,8 +1,9 @@
-"""Dates written as French writes them: « 1er décembre », then « 2 décembre »."""
+"""Dates written as French writes them, once (app/core/dates.py): « 1er décembre », then
+« 2 décembre », with the weekday where a day is offered."""
 
 from datetime import UTC, date, datetime
 
-from app.core.dates import day_of_month, format_date, format_datetime, format_day
+from app.core.dates import day_of_month, format_date, format_datetime, format_day, format_long_day
 
 
 def test_the_first_of_the_month_is_an_ordinal():
@@ -14,9 +15,18 @@ def test_a_calendar_date_on_the_first_reads_1er():
     assert format_day("2027-01-02") == "2 janvier 2027"
 
 
+def test_a_day_reads_with_its_weekday_and_month_in_french():
+    assert format_long_day(date(2026, 11, 30)) == "lundi 30 novembre 2026"
+    assert format_long_day(date(2027, 8, 1)) == "dimanche 1er août 2027"
+    assert format_day(date(2027, 1, 15)) == "15 janvier 2027"
+
+
 def test_a_moment_on_the_first_reads_1er_in_the_site_time_zone():
     # 23:30 UTC on 30 November is already 1 December in Paris, not yet in Guadeloupe.
     moment = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
     assert format_date(moment, "Europe/Paris") == "1er décembre 2026"
     assert format_datetime(moment, "Europe/Paris") == "1er décembre 2026 à 00 h 30"
     assert format_date(moment, "America/Guadeloupe") == "30 novembre 2026"
+    assert format_datetime(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "Europe/Paris") == (
+        "1er janvier 2027 à 00 h 30"
+    )

@@ -6,6 +6,7 @@ from datetime import date
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
+from app.core.dates import WEEKDAYS
 from app.core.errors import Invalid
 from app.models.appointments import AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit
 from app.models.bounds import OptionalRowId, RowId
@@ -31,7 +32,6 @@ from app.web.routing import new_router
 router = new_router(include_in_schema=False)
 
 NEW = "new"
-WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 MODE_LABELS = {"on_site": "sur place", "phone": "téléphone", "video": "visio"}
 _TYPE_FLAGS = ("online_bookable", "active")
 _TYPE_NUMBERS = ("duration_minutes", "min_notice_hours", "max_horizon_days")

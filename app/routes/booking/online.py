@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
-from app.core.dates import to_local
+from app.core.dates import format_long_day, to_local
 from app.core.errors import Invalid, TooManyAttempts
 from app.models.appointments import BookingChannel, CallbackChoice, SlotChoice
 from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
@@ -32,10 +32,6 @@ from app.web.routing import new_router
 router = new_router(prefix="/rendez-vous", include_in_schema=False)
 
 MODE_LABELS = {"on_site": "Sur place", "phone": "Par téléphone", "video": "En visio"}
-WEEKDAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche".split()
-MONTHS = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
-)
 # The honeypot: hidden from people and assistive technologies, filled by form robots.
 HONEYPOT = "site_web"
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "request")
@@ -52,17 +48,13 @@ def _page(request: Request, template: str, context: dict, status_code: int = 200
     return _private(render(request, f"booking/online/{template}", context, status_code=status_code))
 
 
-def _day_label(day: date) -> str:
-    return f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
-
-
 def _by_day(times, time_zone: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """[(« lundi 7 décembre 2026 », [(ISO start, « 09 h 30 »), …]), …] in the site's zone."""
     days: dict[date, list[tuple[str, str]]] = {}
     for start, _end, _count in times:
         local = to_local(start, time_zone)
         days.setdefault(local.date(), []).append((start.isoformat(), f"{local:%H} h {local:%M}"))
-    return [(_day_label(day), slots) for day, slots in sorted(days.items())]
+    return [(format_long_day(day), slots) for day, slots in sorted(days.items())]
 
 
 def _query(operator, kind, mode, site, **extra) -> str:
@@ -142,7 +134,7 @@ def _slot_page(request, offer: SlotWeek, *, taken=None):
         "mode": mode,
         "site": site,
         "days": _by_day(offer.times, zone),
-        "week_label": _day_label(week),
+        "week_label": format_long_day(week),
         "previous": _query(operator, kind, mode, site, semaine=(week - timedelta(7)).isoformat())
         if week > today
         else None,
@@ -183,7 +175,7 @@ def _contact_page(request, choice, start, *, form=None, errors=None):
         "mode": choice.mode,
         "site": choice.site,
         "start": start.isoformat(),
-        "when": f"{_day_label(local.date())} à {local:%H} h {local:%M}",
+        "when": f"{format_long_day(local.date())} à {local:%H} h {local:%M}",
         "flow": _query(choice.operator, choice.kind, choice.mode, choice.site),
         "idempotency_key": (form or {}).get("idempotency_key") or str(uuid.uuid4()),
         "form": form or {},
@@ -245,7 +237,7 @@ def book(request: Request, session: SessionDep, form: SubmittedForm):
         "operator": booked.choice.operator,
         "kind": booked.choice.kind,
         "site": booked.choice.site,
-        "when": f"{_day_label(local.date())} à {local:%H} h {local:%M}",
+        "when": f"{format_long_day(local.date())} à {local:%H} h {local:%M}",
     }
     return _page(request, "confirmed.html", context)
 

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, func, select
 
+from app.core.dates import format_long_day
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.models.appointments import (
     Absence,
@@ -30,10 +31,6 @@ from app.services.booking.reservations import book_appointment
 from app.services.booking.slots import free_slots, slot_times
 from app.services.cases.interactions import record_interaction
 
-_WEEKDAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche".split()
-_MONTHS = (
-    "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
-)
 MODE_LABELS = {"on_site": "Sur site", "phone": "Téléphone", "video": "Visio"}
 # The statuses a counsellor sets once the appointment's day has come.
 ATTENDANCE_MARKS = (
@@ -47,11 +44,6 @@ CHANNEL_OF_MODE = {
     "video": InteractionChannel.VIDEO,
 }
 _MANAGERS = (Role.MANAGER.value, Role.OPERATOR_ADMIN.value)
-
-
-def day_label(day: date) -> str:
-    """« lundi 30 novembre 2026 »."""
-    return f"{_WEEKDAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def hour_label(value: datetime | time) -> str:
@@ -107,7 +99,7 @@ class CalendarDay:
 
     @property
     def label(self) -> str:
-        return day_label(self.day)
+        return format_long_day(self.day)
 
 
 @dataclass
@@ -131,8 +123,8 @@ class CalendarView:
             self.counsellor.full_name if self.counsellor else (self.site.name if self.site else "")
         )
         if self.view == "semaine":
-            return f"Semaine du {day_label(self.days[0].day)} — {who}"
-        return f"{day_label(self.day).capitalize()} — {who}"
+            return f"Semaine du {format_long_day(self.days[0].day)} — {who}"
+        return f"{format_long_day(self.day).capitalize()} — {who}"
 
 
 def _utc_bounds(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -525,7 +517,7 @@ def slot_choices(slots, zone: ZoneInfo) -> list[SlotChoice]:
             continue
         seen.add(start)
         local = start.astimezone(zone)
-        label = f"{day_label(local.date())} à {hour_label(local)}"
+        label = f"{format_long_day(local.date())} à {hour_label(local)}"
         choices.append(SlotChoice(start.astimezone(UTC).isoformat(), label, count))
     return choices[:MAX_SLOTS_SHOWN]
 
