@@ -117,7 +117,7 @@ def get_session() -> Iterator[Session]:
 # What a user reads when the database refuses a step the checks let through: another request
 # changed the same rows meanwhile (a name taken, a slot filled, a row removed).
 REFUSED_BY_THE_DATABASE = (
-    "Ces informations viennent de changer par ailleurs : rechargez la page et réessayez."
+    "Quelqu'un vient de modifier ces informations : rechargez la page et réessayez."
 )
 
 

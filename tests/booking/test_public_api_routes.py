@@ -183,6 +183,7 @@ def test_a_range_longer_than_31_days_is_refused(client, offer):
     assert response.status_code == 422
     assert "31 jours" in response.json()["fields"]["to"]
     assert backwards.status_code == 422
+    assert backwards.json()["fields"]["to"] == "Le dernier jour ne peut pas précéder le premier."
 
 
 def test_slots_of_a_staff_only_type_are_refused_in_french(client, session, offer):

@@ -155,7 +155,7 @@ def free_times_between(
     public API; with the choice they were checked against (its time zone shows them)."""
     check_slot_listing(session=session, ip=ip)
     if last_day < first_day:
-        raise Invalid({"last_day": "Doit être au plus tôt le premier jour"})
+        raise Invalid({"last_day": "Le dernier jour ne peut pas précéder le premier."})
     if (last_day - first_day).days >= MAX_RANGE_DAYS:
         raise Invalid({"last_day": f"{MAX_RANGE_DAYS} jours au plus par demande"})
     choice = public_choice(
