@@ -19,6 +19,12 @@ from app.models.nomenclatures import LabelledEnum
 MODES = ("on_site", "phone", "video")
 
 
+def needs_site(mode: str) -> bool:
+    """Only a visit (`on_site`) is held at a site: a phone or video appointment is held from
+    wherever the counsellor works, and has none."""
+    return mode == "on_site"
+
+
 class BookingChannel(StrEnum):
     """Through which door an appointment was booked (`Appointment.booked_via`)."""
 

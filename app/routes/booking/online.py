@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from app.core.dates import format_long_day, to_local
 from app.core.errors import Invalid, TooManyAttempts
-from app.models.appointments import BookingChannel, CallbackChoice, SlotChoice
+from app.models.appointments import BookingChannel, CallbackChoice, SlotChoice, needs_site
 from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode, OptionalOperatorCode
 from app.services.booking.public_offer import SlotWeek, motif_step, place_step, slot_week
@@ -87,7 +87,7 @@ def choose_site(request: Request, session: SessionDep, form: SubmittedForm):
         context = {"operator": motifs.operator, "types": motifs.types}
         context |= {"errors": exc.fields, "form": form}
         return _page(request, "motif.html", context, status_code=422)
-    if mode != "on_site":
+    if not needs_site(mode):
         query = _query(step.operator, step.kind, mode, None)
         return RedirectResponse(f"/rendez-vous/creneaux?{query}", status_code=303)
     context = {"operator": step.operator, "kind": step.kind, "mode": mode, "sites": step.sites}

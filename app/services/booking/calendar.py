@@ -16,6 +16,7 @@ from app.models.appointments import (
     AppointmentType,
     BookingChannel,
     OpeningSlot,
+    needs_site,
 )
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
@@ -567,7 +568,7 @@ def load_case_booking(
             session=session,
             appointment_type=kind,
             mode=mode,
-            site_id=site.id if site and mode == "on_site" else None,
+            site_id=site.id if site and needs_site(mode) else None,
             start=today,
             end=today + timedelta(days=kind.max_horizon_days),
             now=now,
@@ -653,7 +654,7 @@ def book_for_case(
         return book_appointment(
             session=session,
             appointment_type_id=appointment_type_id,
-            site_id=site_id if mode == "on_site" else None,
+            site_id=site_id if needs_site(mode) else None,
             mode=mode,
             start=start,
             person=None,

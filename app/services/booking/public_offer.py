@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.core.dates import local_today, to_local
 from app.core.errors import Invalid
-from app.models.appointments import AppointmentType
+from app.models.appointments import AppointmentType, needs_site
 from app.models.base import utcnow
 from app.models.operators import Operator, Site
 from app.services.access.rate_limits import check_slot_listing
@@ -74,7 +74,7 @@ def place_step(
         raise Invalid({"mode": _MODE_NOT_OFFERED})
     sites = (
         sites_for_booking(session=session, operator_id=operator.id, postcode=postcode)
-        if mode == "on_site"
+        if needs_site(mode)
         else []
     )
     return PlaceStep(operator=operator, kind=kind, mode=mode, sites=sites)

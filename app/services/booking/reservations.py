@@ -18,7 +18,13 @@ from sqlmodel import Session, SQLModel, select
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.validation import field_errors
-from app.models.appointments import MODES, Appointment, AppointmentType, BookingChannel
+from app.models.appointments import (
+    MODES,
+    Appointment,
+    AppointmentType,
+    BookingChannel,
+    needs_site,
+)
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, OptionalEmail
 from app.models.cases import Case
@@ -115,7 +121,7 @@ def check_place(
     if mode not in MODES or mode not in appointment_type.modes.split():
         raise Invalid({"mode": "Ce mode de rendez-vous n'est pas proposé pour ce motif"})
     if site_id is None:
-        if mode == "on_site":
+        if needs_site(mode):
             raise Invalid({"site_id": "Choisissez un lieu d'accueil"})
         return None
     site = get_owned(session, Site, site_id, appointment_type.operator_id)
@@ -614,7 +620,7 @@ def public_choice(
         online=True,
     )
     mode = default_mode(kind, mode)
-    site_id = site_id if mode == "on_site" else None
+    site_id = site_id if needs_site(mode) else None
     site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
     operator = operator or session.get(Operator, kind.operator_id)
     return PublicChoice(
