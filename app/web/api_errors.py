@@ -56,7 +56,7 @@ UNAUTHENTICATED = {
 FORBIDDEN = {403: refusal("Rôle sans accès à cette ressource")}
 NOT_FOUND = {404: refusal("Introuvable (ou appartenant à un autre opérateur)")}
 CONFLICT = {409: refusal("Conflit avec l'état actuel")}
-TOO_MANY = {429: refusal("Trop de demandes : réessayer plus tard")}
+TOO_MANY = {429: refusal("Trop de demandes : réessayez plus tard")}
 PDF_UNAVAILABLE = {503: refusal("Génération de PDF indisponible sur ce serveur")}
 
 # The header of every file the API hands out: a download, never shown inline.

@@ -25,7 +25,6 @@ from app.web.deps import SessionDep
 from app.web.routing import new_router
 
 BLANK = {"pattern": BLANK_PATTERN}
-TOO_MANY = "Trop de demandes : réessayez plus tard"
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site", "last_day": "to"}
 _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "postcode", "consent", "request"}
