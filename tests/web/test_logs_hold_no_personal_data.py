@@ -6,6 +6,7 @@ addresses, phone numbers or texts typed on the way, and each line carries its re
 import re
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -22,6 +23,11 @@ from tests.factories import (
     make_staff,
     paris_today,
 )
+
+# The clock of tests/conftest.py, as in tests/booking/test_online_routes.py whose steps this
+# journey takes: the first slot, listed a moment before a quarter hour, would fall within the
+# minimum notice if it were booked a moment after (409).
+pytestmark = pytest.mark.usefixtures("clock")
 
 BENEFICIARY = {
     "first_name": "Anaïs",
