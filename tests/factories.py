@@ -2,21 +2,25 @@
 helpers several test modules share (reading a page, an API header, a free port)."""
 
 import html
+import re
 import secrets
 import socket
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import count
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from app.core.files import Upload
 from app.core.security import create_api_token, hash_password
+from app.core.storage import get_storage, sha256_of
 from app.models.appointments import Appointment
 from app.models.base import utcnow
 from app.models.beneficiaries import BeneficiaryCreate
-from app.models.cases import CaseOpen, EpisodeStart, InteractionCreate
-from app.models.catalogue import DeliverableKind, ServiceUnit
+from app.models.cases import CaseOpen, Episode, EpisodeStart, InteractionCreate
+from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
+from app.models.deliverables import DeliverableDraft
 from app.models.nomenclatures import Channel, InteractionChannel, PartnerType, RequestMotive, Role
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
@@ -28,6 +32,8 @@ from app.services.cases.beneficiaries import create_beneficiary
 from app.services.cases.episodes import start_episode
 from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import open_case
+from app.services.deliverables.attachments import add_attachment
+from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.referrals.partners import add_partner
 
 PASSWORD = "mot-de-passe-de-test"
@@ -208,6 +214,119 @@ def make_deliverable(
     return deliverable
 
 
+# The smallest file that the uploads take for a PDF; version 1 of a deliverable, too, where a
+# test replaces the slow rendering with it.
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
+
+
+def draft(session: Session, actor: StaffUser, case, code="document_synthese", episode=None):
+    """A draft of the operator's kind of deliverable `code`, started through the service."""
+    data = DeliverableDraft(
+        kind_id=deliverable_kind(session, case.operator_id, code).id,
+        episode_id=episode.id if episode else None,
+    )
+    return start_draft(session=session, actor=actor, case_id=case.id, data=data)
+
+
+def issued_then_edited(session: Session, counsellor: StaffUser, case, kind, episode):
+    """Version 1 issued, then a section changed: the next version's draft, ready to issue."""
+    data = DeliverableDraft(kind_id=kind.id, episode_id=episode.id)
+    deliverable = start_draft(session=session, actor=counsellor, case_id=case.id, data=data)
+    issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    key = deliverable.sections[-1]["key"]
+    save_draft(
+        session=session,
+        actor=counsellor,
+        deliverable_id=deliverable.id,
+        bodies={key: "Projet confirmé : aide-soignante."},
+    )
+    return deliverable
+
+
+def kept_file(
+    session: Session,
+    counsellor: StaffUser,
+    case,
+    *,
+    filename: str = "releve.pdf",
+    description: str = "Relevé",
+):
+    """A PDF kept with the case, as if it had just been received."""
+    path = get_storage().temporary_path()
+    path.write_bytes(PDF)
+    upload = Upload(
+        path=path,
+        filename=filename,
+        content_type="application/pdf",
+        size=len(PDF),
+        sha256=sha256_of(PDF),
+        fields={},
+    )
+    return add_attachment(
+        session=session, actor=counsellor, case_id=case.id, upload=upload, description=description
+    )
+
+
+# ---------- Episodes ended in the past (control campaigns, the unit ledger) ----------
+
+# Within November 2026, the month that the campaign tests draw from.
+IN_NOVEMBER = datetime(2026, 11, 10, 9, tzinfo=UTC)
+
+
+def ended_unit(session: Session, case, code="UO1", ended_at=IN_NOVEMBER) -> Episode:
+    """An episode of unit `code`, three days long, ended at `ended_at`."""
+    episode = Episode(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        unit_id=unit_id(session, code),
+        started_at=ended_at - timedelta(days=3),
+        ended_at=ended_at,
+    )
+    session.add(episode)
+    session.flush()
+    return episode
+
+
+def required_kinds(session: Session, operator: Operator, code: str) -> list[str]:
+    """The kinds of deliverable that prove the operator's unit `code`."""
+    statement = (
+        select(DeliverableKind.code)
+        .join(UnitProofRequirement, UnitProofRequirement.kind_id == DeliverableKind.id)
+        .where(
+            UnitProofRequirement.operator_id == operator.id,
+            UnitProofRequirement.unit_id == unit_id(session, code),
+        )
+    )
+    return list(session.exec(statement))
+
+
+def delivered(session, counsellor, code, ended_at, *, proofs="none", case=None) -> Episode:
+    """An episode of `code` ended at `ended_at`, its required deliverables in state `proofs`:
+    none, draft, issued (not acknowledged) or acknowledged."""
+    case = case or make_case(session, counsellor)
+    episode = Episode(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        unit_id=unit_id(session, code),
+        started_at=ended_at - timedelta(days=2),
+        ended_at=ended_at,
+    )
+    session.add(episode)
+    session.flush()
+    if proofs != "none":
+        operator = make_operator(session)  # the test operator, already there
+        for kind_code in required_kinds(session, operator, code):
+            make_deliverable(
+                session,
+                case,
+                kind_code,
+                episode=episode,
+                issued=proofs != "draft",
+                acknowledgement="online" if proofs == "acknowledged" else None,
+            )
+    return episode
+
+
 def make_partner(session: Session, operator: Operator, **overrides):
     """A partner of the operator's directory (a bilan de compétences centre by default)."""
     n = next(_seq)
@@ -295,17 +414,22 @@ def make_appointment(
     site=None,
     counsellor=None,
     appointment_type=None,
+    beneficiary=None,
     **overrides,
 ):
-    """A booked appointment written straight into the table, with what it needs around it."""
-    operator = make_operator(session)
-    counsellor = counsellor or make_staff(session, operator, full_name="Camille Martin")
+    """A booked appointment written straight into the table, with what it needs around it:
+    unless given, ARA's counsellor Camille Martin, a site (on site), a type and a beneficiary.
+    The appointment is the counsellor's operator's."""
+    if counsellor is None:
+        counsellor = make_staff(session, make_operator(session), full_name="Camille Martin")
+    operator = session.get(Operator, counsellor.operator_id)
     if site is None and mode == "on_site":
         site = make_site(session, operator, address="10 rue de la Part-Dieu")
     kind = appointment_type or make_appointment_type(session, operator)
-    # An empty e-mail means a fresh one: beneficiaries are de-duplicated on it.
-    email = f"zoe.{secrets.token_hex(4)}@exemple.fr" if email == "" else email
-    beneficiary = make_beneficiary(session, counsellor, email=email)
+    if beneficiary is None:
+        # An empty e-mail means a fresh one: beneficiaries are de-duplicated on it.
+        email = f"zoe.{secrets.token_hex(4)}@exemple.fr" if email == "" else email
+        beneficiary = make_beneficiary(session, counsellor, email=email)
     ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
     appointment = Appointment(
         operator_id=operator.id,
@@ -324,6 +448,69 @@ def make_appointment(
     session.add(appointment)
     session.flush()
     return appointment
+
+
+# ---------- The public booking pages, as a browser without JavaScript goes through them ----------
+
+
+def links(page_html: str) -> list[str]:
+    """Every address a page links to or posts to."""
+    return [html.unescape(u) for u in re.findall(r'(?:href|action)="([^"]*)"', page_html)]
+
+
+def first_slot_link(page_html: str) -> str:
+    """The first slot a page of slots offers: the address of its contact form."""
+    return next(u for u in links(page_html) if u.startswith("/rendez-vous/coordonnees?"))
+
+
+def hidden(page_html: str, name: str) -> str:
+    """The value of the form's hidden field `name`."""
+    return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page_html).group(1))
+
+
+def contact_page(client, agenda):
+    """The contact form of the first on-site slot of `agenda` (operator ARA, site, type) and
+    the visitor's CSRF token. Under the `clock`: that slot, listed a moment before a quarter
+    hour, would otherwise fall within the minimum notice when booked a moment after."""
+    operator, site, kind = agenda
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
+    page = client.post(
+        "/rendez-vous/lieu",
+        data={
+            "csrf_token": token,
+            "operateur": "ARA",
+            "motif": kind.id,
+            "mode": "on_site",
+            "postcode": "69003",
+        },
+    )
+    assert site.name in page.text
+    slots = client.get(
+        f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=on_site&lieu={site.id}"
+    )
+    assert slots.status_code == 200
+    return client.get(first_slot_link(slots.text)), token
+
+
+def submit(client, page, token, **overrides):
+    """Post the contact form of `page` filled in for Inès Moreau; `overrides` change fields."""
+    data = {
+        name: hidden(page.text, name)
+        for name in ("operateur", "motif", "mode", "lieu", "debut", "idempotency_key")
+    }
+    data.update(
+        csrf_token=token,
+        first_name="Inès",
+        last_name="Moreau",
+        email="ines.moreau@exemple.fr",
+        phone="06 12 34 56 78",
+        postcode="69003",
+        consent="1",
+        request="Reconversion",
+        site_web="",
+    )
+    data.update(overrides)
+    return client.post("/rendez-vous/coordonnees", data=data, follow_redirects=False)
 
 
 # ---------- Reading back what the app wrote ----------

@@ -37,6 +37,7 @@ from app.services.referrals.workflow import propose_referral
 from tests.conftest import ROOT, alembic_config, scratch_database
 from tests.factories import (
     PASSWORD,
+    PDF,
     free_port,
     make_appointment_type,
     make_case,
@@ -53,7 +54,6 @@ BURST = 20
 FREE_COUNSELLORS = 3
 REQUEST_TIMEOUT = 60  # seconds; a request still waiting then counts as a timeout
 HEALTH_BOUND = 1.0  # seconds: /healthz's p95 during a burst (issue 13)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 @dataclass

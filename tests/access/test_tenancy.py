@@ -29,9 +29,7 @@ from sqlmodel import func, select
 
 from app.core.config import get_settings
 from app.core.dates import local_today
-from app.core.files import Upload
 from app.core.security import create_api_token
-from app.core.storage import get_storage, sha256_of
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
 from app.models.base import utcnow
@@ -62,13 +60,14 @@ from app.services.cases.lifecycle import case_time_zone
 from app.services.cases.triage import create_request
 from app.services.control.proof_catalogue import create_kind
 from app.services.deliverables.action_plan import add_step
-from app.services.deliverables.attachments import add_attachment
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.deliverables.sharing import share_version
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import propose_referral
 from tests.app_routes import api_routes
 from tests.factories import (
+    PDF,
+    kept_file,
     log_in,
     make_appointment_type,
     make_beneficiary,
@@ -84,7 +83,6 @@ from tests.factories import (
 )
 
 HTMX = {"HX-Request": "true"}
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 # ARA's partner directory and its referrals.
 DIRECTORY_SECRETS = (
     "Partenaire confidentiel ARA",
@@ -210,7 +208,13 @@ def populate(session, code: str, name: str, **person) -> Tenant:
     deliverable = issued_deliverable(session, counsellor, case, kind, episode, code)
     step = add_plan_step(session, counsellor, case, f"Étape confidentielle {code}")
     add_plan_step(session, counsellor, case, "Deuxième étape")  # so that a move shows
-    attachment = kept_file(session, counsellor, case, code)
+    attachment = kept_file(
+        session,
+        counsellor,
+        case,
+        filename=f"releve-confidentiel-{code}.pdf",
+        description=f"Pièce confidentielle {code}",
+    )
     message = failed_email(session, counsellor, deliverable, code)
     partner, former_partner = directory(session, operator, admin, code)
     referral = refer(session, counsellor, case, partner, code)
@@ -327,27 +331,6 @@ def issued_deliverable(session, counsellor, case, kind, episode, code: str) -> D
 def add_plan_step(session, counsellor, case, description: str) -> ActionStep:
     data = ActionStepWrite(description=description, owner=StepOwner.BENEFICIARY)
     return add_step(session=session, actor=counsellor, case_id=case.id, data=data)
-
-
-def kept_file(session, counsellor, case, code: str) -> Attachment:
-    """A PDF kept with the case, as if it had just been received."""
-    path = get_storage().temporary_path()
-    path.write_bytes(PDF)
-    upload = Upload(
-        path=path,
-        filename=f"releve-confidentiel-{code}.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256=sha256_of(PDF),
-        fields={},
-    )
-    return add_attachment(
-        session=session,
-        actor=counsellor,
-        case_id=case.id,
-        upload=upload,
-        description=f"Pièce confidentielle {code}",
-    )
 
 
 def failed_email(session, counsellor, deliverable, code: str) -> OutboxMessage:

@@ -8,7 +8,14 @@ from sqlmodel import select
 
 from app.models.appointments import Absence, AppointmentType, OpeningSlot
 from app.models.nomenclatures import Role
-from tests.factories import log_in_as, make_operator, make_site, make_staff, unit_id
+from tests.factories import (
+    log_in_as,
+    make_appointment_type,
+    make_operator,
+    make_site,
+    make_staff,
+    unit_id,
+)
 
 
 def type_form(session, **changes) -> dict:
@@ -26,13 +33,6 @@ def type_form(session, **changes) -> dict:
         "active": "1",
     }
     return form | changes
-
-
-def make_type(session, operator, name="Entretien") -> AppointmentType:
-    kind = AppointmentType(operator_id=operator.id, name=name)
-    session.add(kind)
-    session.flush()
-    return kind
 
 
 def test_admin_creates_a_motif(client, session, ara):
@@ -55,7 +55,7 @@ def test_admin_creates_a_motif(client, session, ara):
 
 
 def test_admin_edits_a_motif_and_unchecked_boxes_turn_off(client, session, ara):
-    kind = make_type(session, ara)
+    kind = make_appointment_type(session, ara)
     _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
     form = type_form(session, name="Point d'étape", duration_minutes="30", modes=["video"])
     del form["online_bookable"], form["active"]
@@ -92,7 +92,7 @@ def test_a_bad_motif_is_explained_and_keeps_what_was_typed(
 
 
 def test_two_motifs_cannot_share_a_name(client, session, ara):
-    make_type(session, ara, name="Premier rendez-vous CEP")
+    make_appointment_type(session, ara, name="Premier rendez-vous CEP")
     _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
 
     page = client.post("/admin/motifs", data={**type_form(session), "csrf_token": csrf})
@@ -102,7 +102,7 @@ def test_two_motifs_cannot_share_a_name(client, session, ara):
 
 @pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER])
 def test_only_operator_admins_manage_motifs(client, session, ara, role):
-    kind = make_type(session, ara)
+    kind = make_appointment_type(session, ara)
     _, csrf = log_in_as(client, session, ara, role)
 
     assert client.get("/admin/motifs").status_code == 403
@@ -113,7 +113,9 @@ def test_only_operator_admins_manage_motifs(client, session, ara, role):
 
 
 def test_another_operators_motif_is_not_found(client, session, ara):
-    kind = make_type(session, make_operator(session, "BRE", "Bretagne"))
+    kind = make_appointment_type(
+        session, make_operator(session, "BRE", "Bretagne"), name="Entretien"
+    )
     _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
 
     response = client.post(

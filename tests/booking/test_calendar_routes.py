@@ -1,7 +1,6 @@
 """Staff calendars: agenda pages, attendance marks, no-show rates, booking from a case."""
 
 import re
-import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -15,6 +14,8 @@ from app.models.nomenclatures import Role
 from app.models.triage import TriageRequest
 from tests.factories import (
     log_in,
+    make_appointment,
+    make_appointment_type,
     make_beneficiary,
     make_case,
     make_episode,
@@ -33,32 +34,10 @@ pytestmark = pytest.mark.usefixtures("clock")
 
 
 def make_type(session, operator, **overrides) -> AppointmentType:
-    values = {"name": "Premier rendez-vous CEP", "min_notice_hours": 0, **overrides}
-    kind = AppointmentType(operator_id=operator.id, **values)
-    session.add(kind)
-    session.flush()
-    return kind
-
-
-def make_appointment(session, counsellor, kind, beneficiary, starts_at, **overrides):
-    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
-    values = {
-        "operator_id": counsellor.operator_id,
-        "reference": f"RDV-T-{uuid.uuid4().hex[:8]}",
-        "appointment_type_id": kind.id,
-        "counsellor_id": counsellor.id,
-        "mode": "on_site",
-        "starts_at": starts_at,
-        "ends_at": ends_at,
-        "blocks_until": ends_at,
-        "beneficiary_id": beneficiary.id,
-        "ics_uid": f"{uuid.uuid4()}@test",
-        **overrides,
-    }
-    appointment = Appointment(**values)
-    session.add(appointment)
-    session.flush()
-    return appointment
+    """« Premier rendez-vous CEP », bookable at once."""
+    return make_appointment_type(
+        session, operator, **{"name": "Premier rendez-vous CEP", "min_notice_hours": 0, **overrides}
+    )
 
 
 def at_paris(day: date, hour: int, minute: int = 0) -> datetime:
@@ -109,12 +88,12 @@ def test_counsellor_sees_own_day_with_appointments_and_free_time(client, session
     day = yesterday_paris()
     make_appointment(
         session,
-        counsellor,
-        kind,
-        world["beneficiary"],
-        at_paris(day, 9),
+        counsellor=counsellor,
+        appointment_type=kind,
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(day, 9),
         case_id=world["case"].id,
-        site_id=world["site"].id,
+        site=world["site"],
     )
     session.add(
         OpeningSlot(
@@ -166,10 +145,10 @@ def test_an_appointment_booked_online_links_to_its_triage_item(client, session, 
     day = yesterday_paris()
     make_appointment(
         session,
-        counsellor,
-        world["kind"],
-        world["beneficiary"],
-        at_paris(day, 14),
+        counsellor=counsellor,
+        appointment_type=world["kind"],
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(day, 14),
         triage_request_id=triage.id,
     )
     log_in(client, session, counsellor)
@@ -184,11 +163,11 @@ def test_manager_picks_a_counsellor_or_a_whole_site(client, session, world):
     day = yesterday_paris()
     make_appointment(
         session,
-        counsellor,
-        kind,
-        world["beneficiary"],
-        at_paris(day, 11),
-        site_id=world["site"].id,
+        counsellor=counsellor,
+        appointment_type=kind,
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(day, 11),
+        site=world["site"],
     )
     log_in(client, session, world["manager"])
 
@@ -220,7 +199,13 @@ def test_appointment_of_another_operator_cannot_be_marked(client, session, world
     other_kind = make_type(session, make_operator(session, "BRE", "Bretagne"), name="Autre")
     stranger = world["stranger"]
     person = make_beneficiary(session, stranger)
-    theirs = make_appointment(session, stranger, other_kind, person, at_paris(yesterday_paris(), 9))
+    theirs = make_appointment(
+        session,
+        counsellor=stranger,
+        appointment_type=other_kind,
+        beneficiary=person,
+        starts_at=at_paris(yesterday_paris(), 9),
+    )
     token = log_in(client, session, world["manager"])
 
     assert mark(client, token, theirs, "no_show").status_code == 404
@@ -234,10 +219,10 @@ def test_honoured_records_the_interaction_once_on_the_running_episode(client, se
     episode = make_episode(session, counsellor, case, "UO1")
     appointment = make_appointment(
         session,
-        counsellor,
-        world["kind"],
-        world["beneficiary"],
-        at_paris(yesterday_paris(), 10),
+        counsellor=counsellor,
+        appointment_type=world["kind"],
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(yesterday_paris(), 10),
         case_id=case.id,
         mode="video",
     )
@@ -264,10 +249,10 @@ def test_manager_marking_records_the_interaction_in_the_counsellors_name(client,
     counsellor, case = world["counsellor"], world["case"]
     appointment = make_appointment(
         session,
-        counsellor,
-        world["kind"],
-        world["beneficiary"],
-        at_paris(yesterday_paris(), 8),
+        counsellor=counsellor,
+        appointment_type=world["kind"],
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(yesterday_paris(), 8),
         case_id=case.id,
         mode="phone",
     )
@@ -294,10 +279,10 @@ def test_honoured_with_only_a_triage_item_says_so_and_creates_nothing(client, se
     session.flush()
     appointment = make_appointment(
         session,
-        counsellor,
-        world["kind"],
-        world["beneficiary"],
-        at_paris(yesterday_paris(), 15),
+        counsellor=counsellor,
+        appointment_type=world["kind"],
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(yesterday_paris(), 15),
         triage_request_id=triage.id,
     )
     token = log_in(client, session, counsellor)
@@ -314,7 +299,11 @@ def test_honoured_with_only_a_triage_item_says_so_and_creates_nothing(client, se
 def test_an_appointment_to_come_cannot_be_marked(client, session, world):
     counsellor = world["counsellor"]
     later = make_appointment(
-        session, counsellor, world["kind"], world["beneficiary"], utcnow() + timedelta(days=3)
+        session,
+        counsellor=counsellor,
+        appointment_type=world["kind"],
+        beneficiary=world["beneficiary"],
+        starts_at=utcnow() + timedelta(days=3),
     )
     token = log_in(client, session, counsellor)
 
@@ -330,18 +319,18 @@ def test_no_show_and_excused_create_no_interaction(client, session, world):
     day = yesterday_paris()
     missed = make_appointment(
         session,
-        counsellor,
-        world["kind"],
-        world["beneficiary"],
-        at_paris(day, 9),
+        counsellor=counsellor,
+        appointment_type=world["kind"],
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(day, 9),
         case_id=world["case"].id,
     )
     excused = make_appointment(
         session,
-        counsellor,
-        world["kind"],
-        world["beneficiary"],
-        at_paris(day, 11),
+        counsellor=counsellor,
+        appointment_type=world["kind"],
+        beneficiary=world["beneficiary"],
+        starts_at=at_paris(day, 11),
         case_id=world["case"].id,
     )
     token = log_in(client, session, counsellor)
@@ -362,9 +351,23 @@ def test_no_show_rate_per_counsellor_and_site(client, session, world):
     statuses = ["honoured", "honoured", "honoured", "no_show", "excused", "cancelled"]
     for hour, status in zip(range(8, 14), statuses, strict=True):
         make_appointment(
-            session, counsellor, kind, person, at_paris(day, hour), status=status, site_id=site.id
+            session,
+            counsellor=counsellor,
+            appointment_type=kind,
+            beneficiary=person,
+            starts_at=at_paris(day, hour),
+            status=status,
+            site=site,
         )
-    make_appointment(session, manager, kind, person, at_paris(day, 9), status="no_show")
+    make_appointment(
+        session,
+        counsellor=manager,
+        appointment_type=kind,
+        beneficiary=person,
+        starts_at=at_paris(day, 9),
+        mode="video",
+        status="no_show",
+    )
     log_in(client, session, manager)
 
     response = client.get("/agenda/absenteisme", params={"du": "2026-10-01", "au": "2026-10-31"})

@@ -1,6 +1,5 @@
 """The public booking pages, driven as a browser without JavaScript would: plain forms."""
 
-import re
 from html import unescape
 
 import pytest
@@ -12,11 +11,16 @@ from app.models.appointments import Appointment
 from app.models.triage import TriageRequest
 from tests.factories import (
     anonymous_csrf,
+    contact_page,
+    first_slot_link,
+    hidden,
+    links,
     make_appointment_type,
     make_openings,
     make_operator,
     make_site,
     make_staff,
+    submit,
 )
 
 # The clock of tests/conftest.py: the first slot, listed a moment before a quarter hour,
@@ -33,59 +37,6 @@ def agenda(session):
     make_openings(session, make_staff(session, operator), site)
     kind = make_appointment_type(session, operator, name="Premier rendez-vous CEP")
     return operator, site, kind
-
-
-def links(html: str) -> list[str]:
-    return [unescape(u) for u in re.findall(r'(?:href|action)="([^"]*)"', html)]
-
-
-def first_slot_link(html: str) -> str:
-    return next(u for u in links(html) if u.startswith("/rendez-vous/coordonnees?"))
-
-
-def hidden(html: str, name: str) -> str:
-    return unescape(re.search(rf'name="{name}" value="([^"]*)"', html).group(1))
-
-
-def contact_page(client, agenda):
-    operator, site, kind = agenda
-    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
-    page = client.post(
-        "/rendez-vous/lieu",
-        data={
-            "csrf_token": token,
-            "operateur": "ARA",
-            "motif": kind.id,
-            "mode": "on_site",
-            "postcode": "69003",
-        },
-    )
-    assert site.name in page.text
-    slots = client.get(
-        f"/rendez-vous/creneaux?operateur=ARA&motif={kind.id}&mode=on_site&lieu={site.id}"
-    )
-    assert slots.status_code == 200
-    return client.get(first_slot_link(slots.text)), token
-
-
-def submit(client, page, token, **overrides):
-    data = {
-        name: hidden(page.text, name)
-        for name in ("operateur", "motif", "mode", "lieu", "debut", "idempotency_key")
-    }
-    data.update(
-        csrf_token=token,
-        first_name="Inès",
-        last_name="Moreau",
-        email="ines.moreau@exemple.fr",
-        phone="06 12 34 56 78",
-        postcode="69003",
-        consent="1",
-        request="Reconversion",
-        site_web="",
-    )
-    data.update(overrides)
-    return client.post("/rendez-vous/coordonnees", data=data, follow_redirects=False)
 
 
 def test_first_step_lists_online_types_and_modes(client, agenda):

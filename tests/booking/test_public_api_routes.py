@@ -9,7 +9,7 @@ from app.core.config import get_settings
 from app.models.appointments import Appointment, AppointmentType, OpeningSlot
 from app.models.base import utcnow
 from app.models.triage import TriageRequest
-from tests.factories import make_operator, make_site, make_staff
+from tests.factories import make_appointment_type, make_operator, make_site, make_staff
 
 
 def next_date(month: int, day: int = 15) -> date:
@@ -20,17 +20,9 @@ def next_date(month: int, day: int = 15) -> date:
 
 
 def make_type(session, operator, **overrides) -> AppointmentType:
-    values = {
-        "name": "Premier rendez-vous CEP",
-        "duration_minutes": 60,
-        "min_notice_hours": 1,
-        "max_horizon_days": 400,
-        **overrides,
-    }
-    kind = AppointmentType(operator_id=operator.id, **values)
-    session.add(kind)
-    session.flush()
-    return kind
+    """« Premier rendez-vous CEP », bookable an hour ahead and for more than a year."""
+    values = {"name": "Premier rendez-vous CEP", "min_notice_hours": 1, "max_horizon_days": 400}
+    return make_appointment_type(session, operator, **{**values, **overrides})
 
 
 def make_opening(session, counsellor, site, day: date, start=time(9), end=time(11), **overrides):

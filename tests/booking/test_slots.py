@@ -1,14 +1,13 @@
 """Free slots: openings in the site's time zone, minus holidays, absences and appointments."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import count
 from zoneinfo import ZoneInfo
 
 import holidays
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
+from app.models.appointments import Absence, AppointmentType, OpeningSlot
 from app.services.booking.slots import (
     GRID_MINUTES,
     counsellors_free_at,
@@ -16,25 +15,23 @@ from app.services.booking.slots import (
     holiday_subdivision,
     slot_times,
 )
-from tests.factories import make_beneficiary, make_operator, make_site, make_staff
+from tests.factories import (
+    make_appointment,
+    make_appointment_type,
+    make_operator,
+    make_site,
+    make_staff,
+)
 
 NOW = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)
 EARLIER = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
-_seq = count(1)
 
 
 def make_type(session, operator, **overrides) -> AppointmentType:
-    values = {
-        "name": f"Motif {next(_seq)}",
-        "duration_minutes": 60,
-        "min_notice_hours": 0,
-        "max_horizon_days": 800,
-        **overrides,
-    }
-    kind = AppointmentType(operator_id=operator.id, **values)
-    session.add(kind)
-    session.flush()
-    return kind
+    """A type bookable at once and far ahead: the dates the tests pick are not refused."""
+    return make_appointment_type(
+        session, operator, **{"min_notice_hours": 0, "max_horizon_days": 800, **overrides}
+    )
 
 
 def make_opening(session, counsellor, site, weekday, start, end, **overrides) -> OpeningSlot:
@@ -51,27 +48,6 @@ def make_opening(session, counsellor, site, weekday, start, end, **overrides) ->
     session.add(opening)
     session.flush()
     return opening
-
-
-def make_appointment(session, counsellor, kind, starts_at, *, status="booked", buffer=0):
-    n = next(_seq)
-    ends_at = starts_at + timedelta(minutes=kind.duration_minutes)
-    appointment = Appointment(
-        operator_id=counsellor.operator_id,
-        reference=f"RDV-T{n}",
-        appointment_type_id=kind.id,
-        counsellor_id=counsellor.id,
-        mode="phone",
-        starts_at=starts_at,
-        ends_at=ends_at,
-        blocks_until=ends_at + timedelta(minutes=buffer),
-        status=status,
-        beneficiary_id=make_beneficiary(session, counsellor).id,
-        ics_uid=f"test-{n}@filrouge",
-    )
-    session.add(appointment)
-    session.flush()
-    return appointment
 
 
 def slots(session, kind, site, day_from, day_to=None, mode="on_site", **kwargs):
@@ -276,8 +252,21 @@ def test_absences_and_active_appointments_block_but_cancelled_ones_do_not(sessio
     operator, site, counsellor = setup(session)
     kind = make_type(session, operator, buffer_minutes=15)
     make_opening(session, counsellor, site, 0, time(9), time(13))
-    make_appointment(session, counsellor, kind, utc(2027, 1, 4, 8), buffer=15)  # 9:00–10:15
-    make_appointment(session, counsellor, kind, utc(2027, 1, 4, 10), status="cancelled")
+    make_appointment(
+        session,
+        counsellor=counsellor,
+        appointment_type=kind,
+        starts_at=utc(2027, 1, 4, 8),
+        mode="phone",
+    )  # 9:00–10:15
+    make_appointment(
+        session,
+        counsellor=counsellor,
+        appointment_type=kind,
+        starts_at=utc(2027, 1, 4, 10),
+        mode="phone",
+        status="cancelled",
+    )
     session.add(
         Absence(
             operator_id=operator.id,
@@ -351,7 +340,9 @@ def test_counsellor_filter_and_counsellors_free_at(session):
     kind = make_type(session, operator)
     make_opening(session, counsellor, site, 0, time(9), time(10))
     make_opening(session, other, site, 0, time(9), time(10))
-    make_appointment(session, other, kind, utc(2027, 1, 4, 8))
+    make_appointment(
+        session, counsellor=other, appointment_type=kind, starts_at=utc(2027, 1, 4, 8), mode="phone"
+    )
 
     mine = slots(session, kind, site, date(2027, 1, 4), counsellor_id=other.id)
     free = counsellors_free_at(
@@ -444,8 +435,16 @@ def test_every_slot_is_inside_an_opening_on_the_grid_and_free(
                     )
                 )
             else:
-                other = make_type(session, operator, duration_minutes=max(length, 5))
-                appointment = make_appointment(session, counsellor, other, cursor, buffer=buffer)
+                other = make_type(
+                    session, operator, duration_minutes=max(length, 5), buffer_minutes=buffer
+                )
+                appointment = make_appointment(
+                    session,
+                    counsellor=counsellor,
+                    appointment_type=other,
+                    starts_at=cursor,
+                    mode="phone",
+                )
                 until = appointment.blocks_until
             busy.append((cursor, until))
             cursor = until
@@ -535,7 +534,13 @@ def test_a_month_for_many_counsellors_takes_a_constant_number_of_queries(session
         for weekday in range(5):
             make_opening(session, staff, site, weekday, time(9), time(17))
             make_opening(session, staff, None, weekday, time(18), time(19), modes="phone")
-        make_appointment(session, staff, kind, utc(2027, 1, 5, 9))
+        make_appointment(
+            session,
+            counsellor=staff,
+            appointment_type=kind,
+            starts_at=utc(2027, 1, 5, 9),
+            mode="phone",
+        )
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(session.connection(), "before_cursor_execute", listener)

@@ -13,7 +13,6 @@ from sqlmodel import select
 
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.storage import get_storage, sha256_of
-from app.models.cases import Episode
 from app.models.catalogue import ServiceUnit
 from app.models.control import CampaignCreate, ControlCampaign, PackStatus
 from app.models.deliverables import AcknowledgementMethod, DeliverableDraft
@@ -37,7 +36,9 @@ from app.services.control.proof_pack import (
 )
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from tests.factories import (
+    IN_NOVEMBER,
     deliverable_kind,
+    ended_unit,
     make_beneficiary,
     make_case,
     make_interaction,
@@ -47,20 +48,6 @@ from tests.factories import (
 )
 
 NOVEMBER = {"from": "2026-11-01", "to": "2026-11-30"}
-IN_NOVEMBER = datetime(2026, 11, 10, 9, tzinfo=UTC)
-
-
-def ended_unit(session, case, code="UO1", ended_at=IN_NOVEMBER) -> Episode:
-    episode = Episode(
-        operator_id=case.operator_id,
-        case_id=case.id,
-        unit_id=unit_id(session, code),
-        started_at=ended_at - timedelta(days=3),
-        ended_at=ended_at,
-    )
-    session.add(episode)
-    session.flush()
-    return episode
 
 
 def proven_case(session, counsellor, first_name="Maëlle", last_name="Moreau"):

@@ -11,8 +11,7 @@ import pytest
 from app.core.storage import sha256_of
 from app.models.control import ControlCampaign, PackStatus
 from app.models.nomenclatures import Role
-from tests.control.test_campaigns import ended_unit
-from tests.factories import bearer, log_in, make_case, make_operator, make_staff
+from tests.factories import bearer, ended_unit, log_in, make_case, make_operator, make_staff
 
 FORM = {"du": "2026-11-01", "au": "2026-11-30", "sample_size": "2", "sample_rate": ""}
 

@@ -10,12 +10,11 @@ from app.core.config import get_settings
 from app.core.security import create_api_token
 from app.models.attachments import Attachment
 from app.models.cases import Case
-from tests.factories import log_in, make_operator, make_staff
+from tests.factories import PDF, log_in, make_operator, make_staff
 
 pytestmark = pytest.mark.usefixtures("storage_dir")  # files in a directory of their own
 
 HTMX = {"HX-Request": "true"}
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 100
 MB = 1024 * 1024
 

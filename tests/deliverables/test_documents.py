@@ -28,20 +28,13 @@ from app.services.deliverables.sharing import (
 )
 from tests.factories import (
     deliverable_kind,
+    draft,
     make_case,
     make_episode,
     make_interaction,
     make_operator,
     make_staff,
 )
-
-
-def draft(session, actor, case, code="document_synthese", episode=None):
-    data = DeliverableDraft(
-        kind_id=deliverable_kind(session, case.operator_id, code).id,
-        episode_id=episode.id if episode else None,
-    )
-    return start_draft(session=session, actor=actor, case_id=case.id, data=data)
 
 
 def test_draft_is_prefilled_from_request_and_shared_summaries_never_private_notes(

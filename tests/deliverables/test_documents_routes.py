@@ -11,6 +11,7 @@ from app.core.storage import sha256_of
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.outbox import OutboxMessage
 from tests.factories import (
+    PDF,
     deliverable_kind,
     log_in,
     make_case,
@@ -206,9 +207,6 @@ def test_api_drafts_issues_lists_and_downloads(client, session, setup):
     assert again.status_code == 409
 
 
-SCAN = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
-
-
 def test_a_signed_scan_acknowledges_the_version_and_joins_the_case_files(client, session, setup):
     _, case, csrf = setup
     deliverable = start(client, session, case, csrf)
@@ -216,7 +214,7 @@ def test_a_signed_scan_acknowledges_the_version_and_joins_the_case_files(client,
     response = client.post(
         f"/deliverables/{deliverable.id}/versions/1/scan",
         data={"csrf_token": csrf},
-        files={"file": ("signé.pdf", SCAN, "application/pdf")},
+        files={"file": ("signé.pdf", PDF, "application/pdf")},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -227,7 +225,7 @@ def test_a_signed_scan_acknowledges_the_version_and_joins_the_case_files(client,
     again = client.post(
         f"/deliverables/{deliverable.id}/versions/1/scan",
         data={"csrf_token": csrf},
-        files={"file": ("signé.pdf", SCAN, "application/pdf")},
+        files={"file": ("signé.pdf", PDF, "application/pdf")},
     )
     assert again.status_code == 409 and "déjà pris connaissance" in again.text
 

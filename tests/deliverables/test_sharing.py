@@ -14,8 +14,7 @@ from app.services.deliverables.sharing import (
     revoke_link,
     share_version,
 )
-from tests.deliverables.test_documents import draft
-from tests.factories import make_case, make_operator, make_staff
+from tests.factories import draft, make_case, make_operator, make_staff
 
 
 @pytest.fixture

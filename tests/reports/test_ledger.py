@@ -5,17 +5,16 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import select
 
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.models.cases import Episode
-from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
+from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import Role
 from app.services.control.proofs import proof_status_for_episodes
 from app.services.reports.ledger import ledger_cases, previous_month, unit_ledger
 from tests.factories import (
+    delivered,
     make_case,
-    make_deliverable,
     make_operator,
     make_site,
     make_staff,
@@ -24,45 +23,6 @@ from tests.factories import (
 
 CODES = ["UO0", "UO1", "UO2.1", "UO2.2"]
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
-
-
-def required_kinds(session, operator, code) -> list[str]:
-    statement = (
-        select(DeliverableKind.code)
-        .join(UnitProofRequirement, UnitProofRequirement.kind_id == DeliverableKind.id)
-        .where(
-            UnitProofRequirement.operator_id == operator.id,
-            UnitProofRequirement.unit_id == unit_id(session, code),
-        )
-    )
-    return list(session.exec(statement))
-
-
-def delivered(session, counsellor, code, ended_at, *, proofs="none", case=None) -> Episode:
-    """An episode of `code` ended at `ended_at`, its required deliverables in state `proofs`:
-    none, draft, issued (not acknowledged) or acknowledged."""
-    case = case or make_case(session, counsellor)
-    episode = Episode(
-        operator_id=case.operator_id,
-        case_id=case.id,
-        unit_id=unit_id(session, code),
-        started_at=ended_at - timedelta(days=2),
-        ended_at=ended_at,
-    )
-    session.add(episode)
-    session.flush()
-    if proofs != "none":
-        operator = make_operator(session)  # the test operator, already there
-        for kind_code in required_kinds(session, operator, code):
-            make_deliverable(
-                session,
-                case,
-                kind_code,
-                episode=episode,
-                issued=proofs != "draft",
-                acknowledgement="online" if proofs == "acknowledged" else None,
-            )
-    return episode
 
 
 def line(ledger, code):

@@ -8,8 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from openpyxl import load_workbook
 
-from tests.factories import bearer, log_in, unit_id
-from tests.reports.test_ledger import delivered
+from tests.factories import bearer, delivered, log_in, unit_id
 
 PERIOD = "du=2026-11-01&au=2026-11-30"
 WHEN = datetime(2026, 11, 10, 9, tzinfo=UTC)

@@ -44,16 +44,14 @@ from schemathesis.specs.openapi.checks import (
 from sqlmodel import select
 
 from app.core.config import get_settings
-from app.core.files import Upload
 from app.core.security import create_api_token
-from app.core.storage import get_storage, sha256_of
 from app.main import create_app
 from app.models.base import utcnow
 from app.models.bounds import FIRST_DAY, LAST_DAY, MAX_ROW_ID
 from app.models.cases import EpisodeEnd
 from app.models.catalogue import DeliverableKind
 from app.models.control import CampaignCreate
-from app.models.deliverables import ActionStepWrite, DeliverableDraft
+from app.models.deliverables import ActionStepWrite
 from app.models.fields import RequiredText, normalise_phone, search_key
 from app.models.nomenclatures import (
     Channel,
@@ -69,11 +67,12 @@ from app.services.cases.episodes import end_episode
 from app.services.cases.triage import create_request
 from app.services.control.campaigns import create_campaign
 from app.services.deliverables.action_plan import add_step
-from app.services.deliverables.attachments import add_attachment
-from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import propose_referral
 from tests.factories import (
+    PDF,
+    issued_then_edited,
+    kept_file,
     make_appointment_type,
     make_beneficiary,
     make_case,
@@ -89,7 +88,6 @@ from tests.factories import (
 
 # One app for every operation: FastAPI builds its routing on the first request, 0.6 s a time.
 _APP = create_app()
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 # Read from the app itself: /openapi.json is for signed-in staff only (FILROUGE_API_DOCS).
 schema = schemathesis.openapi.from_dict(_APP.openapi())
 
@@ -251,38 +249,6 @@ def ended_billable_unit(session, counsellor) -> date:
     session.add(episode)
     session.flush()
     return ended.date()
-
-
-def kept_file(session, counsellor, case):
-    """A PDF kept with the case, as if it had just been received."""
-    path = get_storage().temporary_path()
-    path.write_bytes(PDF)
-    upload = Upload(
-        path=path,
-        filename="releve.pdf",
-        content_type="application/pdf",
-        size=len(PDF),
-        sha256=sha256_of(PDF),
-        fields={},
-    )
-    return add_attachment(
-        session=session, actor=counsellor, case_id=case.id, upload=upload, description="Relevé"
-    )
-
-
-def issued_then_edited(session, counsellor, case, kind, episode):
-    """Version 1 issued, then a section changed: the next version's draft, ready to issue."""
-    draft = DeliverableDraft(kind_id=kind.id, episode_id=episode.id)
-    deliverable = start_draft(session=session, actor=counsellor, case_id=case.id, data=draft)
-    issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
-    key = deliverable.sections[-1]["key"]
-    save_draft(
-        session=session,
-        actor=counsellor,
-        deliverable_id=deliverable.id,
-        bodies={key: "Projet confirmé : aide-soignante."},
-    )
-    return deliverable
 
 
 # ---- realistic values ---------------------------------------------------------------------

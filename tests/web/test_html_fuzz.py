@@ -52,6 +52,9 @@ from app.services.referrals.workflow import propose_referral
 from app.web.deps import ANON_CSRF_COOKIE, CSRF_FIELD, submitted_form
 from tests.app_routes import api_routes, dependants
 from tests.factories import (
+    PDF,
+    issued_then_edited,
+    kept_file,
     log_in,
     make_appointment,
     make_appointment_type,
@@ -66,7 +69,6 @@ from tests.factories import (
     unit_id,
     working_day_at,
 )
-from tests.web.test_api_fuzz import PDF, issued_then_edited, kept_file
 
 HTML_ROUTES = [
     (method, route)

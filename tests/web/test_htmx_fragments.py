@@ -26,6 +26,7 @@ from app.models.cases import Episode
 from app.models.nomenclatures import Role
 from tests.conftest import ROOT
 from tests.factories import (
+    PDF,
     log_in,
     make_appointment,
     make_appointment_type,
@@ -43,7 +44,6 @@ from tests.factories import (
 
 HTMX = {"HX-Request": "true"}
 PARIS = ZoneInfo("Europe/Paris")
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 
 # What the pages are asked for; the clock (tests/conftest.py) makes "today" a quiet Wednesday,
 # whose agenda and free slots are the same in the fragment and in the page.

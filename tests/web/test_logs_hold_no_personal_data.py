@@ -13,15 +13,16 @@ from sqlmodel import select
 from app.models.appointments import Appointment
 from app.models.cases import Case, Interaction
 from tests.app_routes import api_routes
-from tests.booking.test_online_routes import contact_page, submit
 from tests.factories import (
     PASSWORD,
+    contact_page,
     make_appointment_type,
     make_openings,
     make_operator,
     make_site,
     make_staff,
     paris_today,
+    submit,
 )
 
 # The clock of tests/conftest.py, as in tests/booking/test_online_routes.py whose steps this

@@ -30,11 +30,11 @@ from app.web.uploads import (
     received_upload,
     streamed_upload_under,
 )
+from tests.factories import PDF
 
 pytestmark = pytest.mark.usefixtures("storage_dir")  # files in a directory of their own
 
 BOUNDARY = "----filrouge-test-boundary"
-PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
 ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 100
 WINDOWS_EXE = b"MZ\x90\x00\x03" + b"\x00" * 100
