@@ -91,9 +91,22 @@ def test_each_declared_path_leads_to_the_operator(model):
 
 
 @pytest.mark.parametrize("model", list(TENANT_PATHS), ids=lambda model: model.__tablename__)
-def test_each_scope_runs_on_the_engine(session, model):
-    statement = select(func.count()).select_from(model).where(owned_by(model, 1))
-    assert session.exec(statement).one() >= 0
+def test_each_scope_runs_on_the_engine_and_splits_the_rows_between_operators(session, two, model):
+    """Each row is counted for exactly one operator, and none for an operator that is not."""
+
+    def count(*where) -> int:
+        return session.exec(select(func.count()).select_from(model).where(*where)).one()
+
+    operators = [staff.operator_id for staff, _, _ in two.values()]
+    nobody = max(operators) + 1000
+    assert sum(count(owned_by(model, operator)) for operator in operators) == count()
+    assert count(owned_by(model, nobody)) == 0
+
+
+def test_the_rows_the_scope_is_checked_on_are_there(session, two):
+    """The split above is tried on rows, not on empty tables: two of each of these."""
+    for model in (Operator, StaffUser, Partner, Site):
+        assert session.exec(select(func.count()).select_from(model)).one() == 2, model
 
 
 # ---- the helpers ---------------------------------------------------------------------------
