@@ -339,11 +339,16 @@ def test_giving_a_row_its_operator_or_passing_it_on_is_not_a_comparison(line):
 def test_no_service_or_route_compares_an_operator_by_hand():
     """The scope is app/services/access/scope.py's `owned_by`, `readable`, `get_owned` or
     `load_owned`; a comparison written anywhere else would be a second scope to keep right."""
+    scanned = {
+        folder: [path for path in sorted((APP / folder).rglob("*.py")) if path != SCOPE_MODULE]
+        for folder in SCOPED_CODE
+    }
+    assert all(scanned.values()), scanned  # a folder moved away would be scanned for nothing
+    assert SCOPE_MODULE.is_file()
     found = [
         f"{path.relative_to(APP.parent)}:{line}"
-        for folder in SCOPED_CODE
-        for path in sorted((APP / folder).rglob("*.py"))
-        if path != SCOPE_MODULE
+        for paths in scanned.values()
+        for path in paths
         for line in hand_written_scopes(path.read_text(encoding="utf-8"))
     ]
     assert found == []
