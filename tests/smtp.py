@@ -1,12 +1,13 @@
 """A real SMTP server in the test process (aiosmtpd) that keeps what it receives."""
 
-import socket
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from tests.factories import free_port
 
 USERNAME = "filrouge"
 PASSWORD = "secret-smtp"
@@ -41,12 +42,6 @@ class RecordingHandler:
         if ok:
             self.logins.append(auth_data.login.decode())
         return AuthResult(success=ok)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class SmtpServer:

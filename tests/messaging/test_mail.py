@@ -15,7 +15,7 @@ from app.services.messaging.mail import (
     build_email,
     classify_smtp_error,
 )
-from tests.smtp import free_port
+from tests.factories import free_port
 
 
 def row(**overrides) -> OutboxMessage:
