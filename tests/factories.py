@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from app.core.dates import local_today
 from app.core.files import Upload
 from app.core.security import create_api_token, hash_password
 from app.core.storage import get_storage, sha256_of
@@ -44,7 +45,7 @@ _seq = count(1)
 def paris_today() -> date:
     """Today for the test operators (Europe/Paris), which the app checks dates against: from
     23:00 or 22:00 UTC it is already tomorrow there, while date.today() on a UTC machine is not."""
-    return datetime.now(ZoneInfo("Europe/Paris")).date()
+    return local_today("Europe/Paris")
 
 
 def make_operator(session: Session, code: str = "ARA", name: str = "Auvergne-Rhône-Alpes"):
@@ -394,7 +395,6 @@ def make_openings(session: Session, counsellor: StaffUser, site: Site | None, **
 def working_day_at(site: Site, days_ahead: int = 10, hour: int = 9):
     """An aware start `days_ahead` from now at `hour` local, moved past public holidays."""
     from datetime import datetime
-    from zoneinfo import ZoneInfo
 
     from app.services.booking.slots import holiday_subdivision, is_public_holiday
 
