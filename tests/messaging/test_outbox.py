@@ -273,7 +273,8 @@ def test_two_workers_at_once_send_each_message_exactly_once(engine_, smtp_server
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join()
+        worker.join(timeout=60)
+    assert not any(worker.is_alive() for worker in workers), "a worker is stuck"
     assert sum(report.sent for report in reports) == 20
     assert sorted(smtp_server.message_ids) == sorted(m.message_id for m in messages)
 

@@ -187,8 +187,9 @@ def test_the_servers_line_about_an_unhandled_error_has_the_traceback_and_the_req
         response = httpx.get(f"http://127.0.0.1:{port}/casse", timeout=30)
     finally:
         server.should_exit = True
-        thread.join()
+        thread.join(timeout=30)
         listening.close()
+    assert not thread.is_alive(), "the server did not stop"
 
     assert response.status_code == 500
     request_id = response.headers["x-request-id"]
