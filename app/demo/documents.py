@@ -18,7 +18,7 @@ from app.models.deliverables import (
 from app.models.nomenclatures import StepOwner
 from app.models.outbox import MessageStatus
 from app.models.staff import StaffUser
-from app.services.deliverables.action_plan import add_step, list_steps
+from app.services.deliverables.action_plan import add_step, list_steps, set_objective
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.deliverables.sharing import share_version
 
@@ -58,14 +58,19 @@ def prove_episode(session, rng, actor: StaffUser, case: Case, episode: Episode, 
         return
     # Drafting and sharing stamp "now" on the case; the demo's history happened earlier.
     last_activity = case.last_activity_at
-    for kind in _required_kinds(session, case.operator_id, episode.unit_id):
-        if kind.includes_action_plan and not list_steps(
-            session=session, actor=actor, case_id=case.id
-        ):
-            _plan(session, actor, case, ended_at)
+    kinds = _required_kinds(session, case.operator_id, episode.unit_id)
+    # The plan is built during the unit, before any of its documents is drafted.
+    if any(kind.includes_action_plan for kind in kinds) and not list_steps(
+        session=session, actor=actor, case_id=case.id
+    ):
+        _plan(session, actor, case, ended_at)
+    for kind in kinds:
         data = DeliverableDraft(kind_id=kind.id, episode_id=episode.id)
         deliverable = start_draft(session=session, actor=actor, case_id=case.id, data=data)
-        bodies = {s["key"]: EXTRA_TEXTS.get(s["title"], "") for s in deliverable.sections}
+        # The counsellor writes what the case did not record (the draft filled the rest).
+        bodies = {
+            s["key"]: EXTRA_TEXTS.get(s["title"], "") for s in deliverable.sections if not s["body"]
+        }
         bodies = {key: text for key, text in bodies.items() if text}
         save_draft(session=session, actor=actor, deliverable_id=deliverable.id, bodies=bodies)
         issued_at = min(ended_at + timedelta(hours=rng.randint(1, 30)), utcnow())
@@ -114,6 +119,8 @@ def _required_kinds(session, operator_id: int, unit_id: int) -> list[Deliverable
 
 
 def _plan(session, actor, case, start: datetime) -> None:
+    objective = EXTRA_TEXTS["Objectif"]
+    set_objective(session=session, actor=actor, case_id=case.id, objective=objective)
     for description, owner, days, status in PLAN:
         due_on = (start + timedelta(days=days)).date()
         data = ActionStepWrite(description=description, owner=owner, due_on=due_on, status=status)

@@ -6,7 +6,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
-from app.models.deliverables import ActionStep, Deliverable, DeliverableVersion
+from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
@@ -19,6 +19,7 @@ __all__ = [
     "AppointmentType",
     "OpeningSlot",
     "RateLimitHit",
+    "ActionPlan",
     "ActionStep",
     "ControlCampaign",
     "ControlSampleUnit",

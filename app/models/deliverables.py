@@ -132,11 +132,30 @@ class ActionStep(SQLModel, table=True):
     )
 
 
+class ActionPlan(SQLModel, table=True):
+    """What a case's action plan aims at; its steps are `ActionStep` rows of the same case.
+
+    One row per case, written the first time the objective is; a plan without one has none."""
+
+    __tablename__ = "action_plans"
+
+    case_id: int = Field(foreign_key="cases.id", primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    objective: str = Field(default="", max_length=1000)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+
 # ---- input and output schemas -------------------------------------------------------------
 
 
 # The whole column (500 characters) is usable; an empty step reads "obligatoire".
 StepDescription = text(500, min_length=1)
+
+
+# What the plan aims at: optional, the whole column (1,000 characters) usable.
+PlanObjective = text(1000)
 
 
 class DeliverableDraft(SQLModel):
@@ -153,6 +172,10 @@ class ActionStepWrite(SQLModel):
     owner: StepOwner
     due_on: OptionalDay = None
     status: StepStatus = StepStatus.TODO
+
+
+class ActionPlanObjective(SQLModel):
+    objective: PlanObjective = ""
 
 
 class ActionStepMove(SQLModel):

@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from app.models.deliverables import ActionStep, ActionStepWrite
 from app.models.nomenclatures import StepOwner
-from app.services.deliverables.action_plan import add_step
+from app.services.deliverables.action_plan import add_step, plan_objective
 from tests.factories import log_in, make_case, make_operator, make_staff, paris_today
 
 HTMX = {"HX-Request": "true"}
@@ -274,3 +274,30 @@ def test_api_hides_other_operators_plans(api, session):
 
 def test_api_without_token_gets_401(client, case):
     assert client.get(f"/api/v1/cases/{case.id}/action-steps").status_code == 401
+
+
+# ---- the objective --------------------------------------------------------------------------
+
+
+def test_the_objective_is_written_on_the_plan_and_announced(client, session, case, csrf):
+    objective = "Devenir aide-soignante d'ici un an"
+    answer = client.post(
+        f"/cases/{case.id}/plan/objective",
+        data={"objective": f"  {objective} ", "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert answer.status_code == 200 and "<html" not in answer.text
+    assert "Objectif du plan d&#39;action enregistré." in answer.text
+    assert "Devenir aide-soignante d&#39;ici un an</textarea>" in answer.text
+    assert plan_objective(session, case.id) == objective
+
+
+def test_an_objective_too_long_is_refused_and_kept_in_the_form(client, session, case, csrf):
+    answer = client.post(
+        f"/cases/{case.id}/plan/objective",
+        data={"objective": "x" * 1001, "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert answer.status_code == 200
+    assert 'id="plan-objective-error"' in answer.text and "x" * 1001 in answer.text
+    assert plan_objective(session, case.id) == ""

@@ -5,7 +5,12 @@ from fastapi.responses import RedirectResponse
 
 from app.core.errors import Conflict, Invalid
 from app.models.bounds import RowId
-from app.models.deliverables import ActionStepMove, ActionStepPublic, ActionStepWrite
+from app.models.deliverables import (
+    ActionPlanObjective,
+    ActionStepMove,
+    ActionStepPublic,
+    ActionStepWrite,
+)
 from app.services.deliverables import action_plan
 from app.web.api_errors import API_ERRORS, CONFLICT
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
@@ -60,6 +65,20 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
 @pages.get("")
 def plan_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
     return _plan(request, session, user, case_id)
+
+
+@pages.post("/objective")
+def objective(
+    request: Request, session: SessionDep, user: CaseWorker, case_id: RowId, form: SubmittedForm
+):
+    def perform(form):
+        data = parse_form(ActionPlanObjective, form)
+        action_plan.set_objective(
+            session=session, actor=user, case_id=case_id, objective=data.objective
+        )
+        return "Objectif du plan d'action enregistré.", "plan-action-status"
+
+    return _act(request, form, session, user, case_id, "objective", perform)
 
 
 @pages.post("/steps")

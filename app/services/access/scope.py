@@ -27,7 +27,7 @@ from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
-from app.models.deliverables import ActionStep, Deliverable, DeliverableVersion
+from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
@@ -63,6 +63,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     UnitProofRequirement: UnitProofRequirement.operator_id,
     Deliverable: Deliverable.operator_id,
     DeliverableVersion: DeliverableVersion.operator_id,
+    ActionPlan: ActionPlan.operator_id,
     ActionStep: ActionStep.operator_id,
     Attachment: Attachment.operator_id,
     Partner: Partner.operator_id,

@@ -11,7 +11,7 @@ from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case
-from app.models.deliverables import ActionStep, ActionStepWrite, StepStatus
+from app.models.deliverables import ActionPlan, ActionStep, ActionStepWrite, StepStatus
 from app.models.nomenclatures import StepOwner
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned
@@ -33,9 +33,10 @@ class StepRow:
 
 @dataclass
 class PlanView:
-    """What the plan fragment shows: the case, its steps in order, and which are late."""
+    """What the plan fragment shows: the case, its objective, its steps in order, which are late."""
 
     case: Case
+    objective: str
     rows: list[StepRow]
 
     @property
@@ -59,7 +60,13 @@ def load_plan(
     case = get_case(session=session, actor=actor, case_id=case_id)
     today = today or local_today(case_time_zone(session, case))
     rows = [StepRow(step, is_overdue(step, today)) for step in _steps_of(session, case.id)]
-    return PlanView(case=case, rows=rows)
+    return PlanView(case=case, objective=plan_objective(session, case.id), rows=rows)
+
+
+def plan_objective(session: Session, case_id: int) -> str:
+    """What the case's plan aims at, as the counsellor wrote it ("" until then)."""
+    plan = session.get(ActionPlan, case_id)
+    return plan.objective if plan else ""
 
 
 def is_overdue(step: ActionStep, today: date) -> bool:
@@ -80,6 +87,24 @@ def plan_snapshot(steps: list[ActionStep]) -> list[dict]:
 
 
 # ---- changing -----------------------------------------------------------------------------
+
+
+@all_or_nothing
+def set_objective(
+    *, session: Session, actor: StaffUser, case_id: int, objective: str
+) -> ActionPlan:
+    """Write what the plan aims at; documents that print the plan start from it."""
+    case = _open_case_for_update(session, actor, case_id)
+    plan = session.get(ActionPlan, case.id) or ActionPlan(
+        case_id=case.id, operator_id=case.operator_id
+    )
+    if plan.objective != objective:
+        plan.objective = objective
+        plan.updated_at = utcnow()
+        touch(case)
+        session.add_all([plan, case])
+        session.flush()
+    return plan
 
 
 @all_or_nothing

@@ -1,17 +1,16 @@
 """Deliverables (livrables): drafted from what the case recorded, issued as frozen PDF versions.
 
-"Le chemin produit le parchemin": a draft starts from the request, the shared summaries of the
-interactions and the action plan; the counsellor edits it; issuing freezes its content and PDF."""
+"Le chemin produit le parchemin": a draft starts from the work recorded on the case (see
+prefill.py); the counsellor edits it, previews its PDF; issuing freezes its content and PDF."""
 
 from sqlmodel import Session, select
 
-from app.core.dates import format_date
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.storage import get_storage, sha256_of
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
-from app.models.cases import Case, Episode, Interaction
+from app.models.cases import Case, Episode
 from app.models.catalogue import DeliverableKind
 from app.models.deliverables import (
     ActionStep,
@@ -21,7 +20,6 @@ from app.models.deliverables import (
     DeliverableVersion,
 )
 from app.models.fields import without_nul
-from app.models.nomenclatures import InteractionChannel
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
@@ -29,7 +27,7 @@ from app.services.access.scope import get_owned, load_owned, readable
 from app.services.cases.lifecycle import case_time_zone, get_case, touch
 from app.services.deliverables.action_plan import plan_snapshot
 from app.services.deliverables.pdf import render_deliverable_pdf
-from app.services.referrals.views import referral_lines
+from app.services.deliverables.prefill import prefilled_sections
 
 MAX_SECTION_LENGTH = 20_000
 
@@ -65,43 +63,6 @@ def start_draft(
     return deliverable
 
 
-def prefilled_sections(
-    session: Session, case: Case, kind: DeliverableKind, episode_id: int | None
-) -> list[dict]:
-    """The kind's sections, filled from the case; private notes never leave the case."""
-    sections = []
-    if kind.includes_request:
-        sections.append(_section("demande", "Votre demande", case.request_text))
-    if kind.includes_interactions:
-        body = _interaction_digest(session, case, episode_id)
-        sections.append(_section("entretiens", "Ce que nous avons travaillé ensemble", body))
-    if kind.includes_referrals:
-        lines = referral_lines(session=session, case_id=case.id)
-        if lines:
-            sections.append(_section("orientations", "Orientations proposées", "\n".join(lines)))
-    for position, title in enumerate(kind.extra_section_titles):
-        sections.append(_section(f"libre-{position + 1}", title, ""))
-    return sections
-
-
-def _section(key: str, title: str, body: str) -> dict:
-    return {"key": key, "title": title, "body": body}
-
-
-def _interaction_digest(session: Session, case: Case, episode_id: int | None) -> str:
-    """One paragraph per interaction with a shared summary, oldest first."""
-    query = select(Interaction).where(Interaction.case_id == case.id, Interaction.summary != "")
-    if episode_id is not None:
-        query = query.where(Interaction.episode_id == episode_id)
-    time_zone = case_time_zone(session, case)
-    paragraphs = []
-    for interaction in session.exec(query.order_by(Interaction.occurred_at)):
-        channel = InteractionChannel(interaction.channel).label.lower()
-        day = format_date(interaction.occurred_at, time_zone)
-        paragraphs.append(f"Entretien du {day} ({channel}) : {interaction.summary}")
-    return "\n\n".join(paragraphs)
-
-
 @all_or_nothing
 def save_draft(
     *, session: Session, actor: StaffUser, deliverable_id: int, bodies: dict[str, str]
@@ -109,18 +70,12 @@ def save_draft(
     """Save edited section bodies (by key); an issued deliverable becomes the next version's draft."""
     deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
     case = _open_case(session, actor, deliverable.case_id)
-    errors = {
-        f"section-{key}": f"Texte trop long ({MAX_SECTION_LENGTH} caractères au plus)"
-        for key, body in bodies.items()
-        if len(body) > MAX_SECTION_LENGTH
-    }
-    if errors:
-        raise Invalid(errors)
+    _check_lengths(bodies)
     sections = [dict(s) for s in deliverable.sections]
     changed = False
     for section in sections:
         if section["key"] in bodies:
-            body = without_nul(bodies[section["key"]]).replace("\r\n", "\n").strip()
+            body = _tidy(bodies[section["key"]])
             changed |= body != section["body"]
             section["body"] = body
     if changed:
@@ -131,6 +86,20 @@ def save_draft(
         session.add_all([deliverable, case])
         session.flush()
     return deliverable
+
+
+def _check_lengths(bodies: dict[str, str]) -> None:
+    errors = {
+        f"section-{key}": f"Texte trop long ({MAX_SECTION_LENGTH} caractères au plus)"
+        for key, body in bodies.items()
+        if len(body) > MAX_SECTION_LENGTH
+    }
+    if errors:
+        raise Invalid(errors)
+
+
+def _tidy(body: str) -> str:
+    return without_nul(body).replace("\r\n", "\n").strip()
 
 
 # ---- issuing ------------------------------------------------------------------------------
@@ -188,10 +157,45 @@ def issue_deliverable(
     return version
 
 
+def preview_pdf(
+    *,
+    session: Session,
+    actor: StaffUser,
+    deliverable_id: int,
+    bodies: dict[str, str] | None = None,
+) -> tuple[bytes, str]:
+    """The PDF that issuing would freeze now, marked « Aperçu – non émis », and its file name;
+    nothing is stored.
+
+    `bodies` are the sections as typed on the page and not yet saved: shown, never written."""
+    deliverable = get_deliverable(session=session, actor=actor, deliverable_id=deliverable_id)
+    case = get_case(session=session, actor=actor, case_id=deliverable.case_id)
+    _check_lengths(bodies or {})
+    sections = [
+        {**section, "body": _tidy(bodies[section["key"]])}
+        if bodies and section["key"] in bodies
+        else section
+        for section in deliverable.sections
+    ]
+    number = deliverable.version_count + 1
+    now = utcnow().replace(microsecond=0)
+    content = version_content(session, case, deliverable, actor, number, now, sections=sections)
+    pdf = render_deliverable_pdf({**content, "preview": True})
+    return pdf, f"apercu-{pdf_filename(case, deliverable, number)}"
+
+
 def version_content(
-    session: Session, case: Case, deliverable: Deliverable, actor: StaffUser, number, issued_at
+    session: Session,
+    case: Case,
+    deliverable: Deliverable,
+    actor: StaffUser,
+    number,
+    issued_at,
+    sections: list[dict] | None = None,
 ) -> dict:
-    """Everything the PDF prints, frozen as it was when the version was issued."""
+    """Everything the PDF prints, frozen as it was when the version was issued (a preview
+    passes the sections as typed)."""
+    sections = deliverable.sections if sections is None else sections
     beneficiary = session.get(Beneficiary, case.beneficiary_id)
     site = session.get(Site, case.site_id) if case.site_id else None
     kind = session.get(DeliverableKind, deliverable.kind_id)
@@ -209,7 +213,7 @@ def version_content(
         "counsellor_name": actor.full_name,
         "issued_at": issued_at.isoformat(),
         "time_zone": case_time_zone(session, case),
-        "sections": [{"title": s["title"], "body": s["body"]} for s in deliverable.sections],
+        "sections": [{"title": s["title"], "body": s["body"]} for s in sections],
         "action_plan": steps,
     }
 
