@@ -515,6 +515,7 @@ OPEN_CASE = {"beneficiary_id": "{beneficiary}", "channel": "telephone", "motive"
 HAND_OVER = {"referent_id": "{bre_counsellor}"}
 SECTION = {"section-libre-1": "Pirate"}
 STEP = {"description": "Pirate", "owner": "counsellor", "status": "done"}
+OBJECTIVE = {"objective": "Pirate"}
 DOWN = {"direction": "down"}
 KIND = {"label": "Pirate", "active": "1"}
 PARTNER = {"name": "Pirate", "type": "apec", "email": "pirate@exemple.fr", "active": "1"}
@@ -640,6 +641,10 @@ SURFACES = [
         upload=True,
     ),
     surface("deliverable", "pdf", "GET", "/deliverables/{deliverable}/versions/1/pdf"),
+    surface("deliverable", "preview", "GET", "/deliverables/{deliverable}/preview"),
+    surface(
+        "deliverable", "form_preview", "POST", "/deliverables/{deliverable}/preview", form=SECTION
+    ),
     surface(
         "deliverable",
         "form_revoke",
@@ -676,6 +681,7 @@ SURFACES = [
     surface("step", "fragment", "GET", "/cases/{case}/plan", htmx=True),
     surface("step", "form", "POST", "/cases/{case}/plan/steps/{step}", htmx=True, form=STEP),
     surface("step", "form_add", "POST", "/cases/{case}/plan/steps", form=STEP),
+    surface("step", "form_objective", "POST", "/cases/{case}/plan/objective", form=OBJECTIVE),
     surface("step", "form_move", "POST", "/cases/{case}/plan/steps/{step}/move", form=DOWN),
     surface(
         "step", "form_delete", "POST", "/cases/{case}/plan/steps/{step}/delete", htmx=True, form={}

@@ -1,8 +1,10 @@
 """Deliverable pages, the beneficiary's signed link, and the deliverables API."""
 
 import html
+import io
 
 import pytest
+from pypdf import PdfReader
 from sqlmodel import select
 from starlette.testclient import TestClient
 
@@ -252,3 +254,41 @@ def test_the_deliverable_page_shows_the_state_of_the_sharing_email(client, sessi
     page = client.get(f"/deliverables/{deliverable.id}")
     assert "En attente d'accusé de lecture" in page.text
     assert "En attente d'envoi" in page.text
+
+
+def test_the_preview_is_the_pdf_to_issue_and_stores_nothing(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    answer = client.get(f"/deliverables/{deliverable.id}/preview")
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
+    assert answer.headers["content-type"] == "application/pdf"
+    assert "apercu-document-de-synth" in answer.headers["content-disposition"]
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(answer.content)).pages)
+    assert "Aperçu – non émis" in text and "Version 1" in text and "Exploration des pistes" in text
+    session.refresh(deliverable)
+    assert deliverable.version_count == 0 and deliverable.status == "draft"
+    assert session.exec(select(DeliverableVersion)).all() == []
+
+
+def test_the_editor_previews_the_text_as_typed_without_saving_it(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    page = client.get(f"/deliverables/{deliverable.id}")
+    assert f'formaction="/deliverables/{deliverable.id}/preview"' in page.text
+    answer = client.post(
+        f"/deliverables/{deliverable.id}/preview",
+        data={"section-libre-1": "Devenir infirmière", "csrf_token": csrf},
+    )
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(answer.content)).pages)
+    assert "Devenir infirmière" in text
+    session.refresh(deliverable)
+    assert all(s["body"] != "Devenir infirmière" for s in deliverable.sections)
+    assert session.exec(select(DeliverableVersion)).all() == []
+
+
+def test_previewing_needs_the_csrf_token_when_it_sends_text(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    answer = client.post(f"/deliverables/{deliverable.id}/preview", data={"section-libre-1": "x"})
+    assert answer.status_code == 403

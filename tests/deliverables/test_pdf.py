@@ -194,3 +194,61 @@ def test_a_missing_pango_raises_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "weasyprint", None)  # makes `import weasyprint` fail
     with pytest.raises(PdfUnavailable, match="libpango-1.0-0"):
         render_deliverable_pdf(version_content())
+
+
+# ---- an accessible document (PDF/UA-1): read the structure back -----------------------------
+
+
+def structure(pdf: bytes) -> tuple[dict, list[str]]:
+    """The document catalog, and the roles of its structure tree in reading order."""
+    catalog = PdfReader(io.BytesIO(pdf)).trailer["/Root"]
+    roles: list[str] = []
+
+    def walk(node) -> None:
+        if "/S" in node:
+            roles.append(str(node["/S"]))
+        kids = node.get("/K", [])
+        for kid in kids if isinstance(kids, list) else [kids]:
+            kid = kid.get_object() if hasattr(kid, "get_object") else kid
+            if isinstance(kid, dict):  # marked-content ids (integers) are leaves
+                walk(kid)
+
+    walk(catalog["/StructTreeRoot"].get_object())
+    return catalog, roles
+
+
+def test_the_pdf_is_tagged_in_french_with_its_title_shown(pdf):
+    catalog, _roles = structure(pdf)
+    assert catalog["/MarkInfo"]["/Marked"].value is True
+    assert catalog["/Lang"] == "fr"
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"].value is True
+    assert PdfReader(io.BytesIO(pdf)).metadata.title.startswith("Document de synthèse — Zoé")
+
+
+def test_the_structure_tree_has_one_title_then_a_heading_per_section(pdf):
+    _catalog, roles = structure(pdf)
+    headings = [role for role in roles if role in ("/H1", "/H2")]
+    # The title, the three sections and the action plan, in the order they are read.
+    assert headings == ["/H1", "/H2", "/H2", "/H2", "/H2"]
+
+
+def test_the_action_plan_and_the_facts_are_tables_with_header_cells(pdf):
+    _catalog, roles = structure(pdf)
+    assert roles.count("/Table") == 2  # the facts under the title, the action plan
+    # Bénéficiaire, Dossier, Suivi par, Lieu d'accueil; Action, Qui, Échéance, État.
+    assert roles.count("/TH") == 8
+
+
+def test_a_bulleted_section_is_a_list_of_items():
+    body = "- Rencontrer une aide-soignante\n- Visiter un EHPAD"
+    pdf = render_deliverable_pdf(version_content(sections=[{"title": "Pistes", "body": body}]))
+    _catalog, roles = structure(pdf)
+    assert "/L" in roles and roles.count("/LI") == 2
+
+
+def test_a_preview_has_the_same_pages_and_is_marked_as_not_issued(pdf):
+    preview = render_deliverable_pdf({**version_content(), "preview": True})
+    texts, issued = page_texts(preview), page_texts(pdf)
+    assert len(texts) == len(issued)
+    assert "Aperçu – non émis" in texts[0] and "Aperçu" not in issued[0]
+    assert texts[0].replace("Aperçu – non émis", "").split() == issued[0].split()

@@ -30,7 +30,12 @@ from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit
 from app.models.control import CampaignCreate
-from app.models.deliverables import ActionStepMove, ActionStepWrite, DeliverableVersion
+from app.models.deliverables import (
+    ActionPlanObjective,
+    ActionStepMove,
+    ActionStepWrite,
+    DeliverableVersion,
+)
 from app.models.nomenclatures import Role
 from app.models.partners import (
     PartnerCreate,
@@ -111,6 +116,7 @@ FORM_FIELDS = {
     ("POST", "/cases/{case_id}/plan/steps/{step_id}"): _names(ActionStepWrite),
     ("POST", "/cases/{case_id}/plan/steps/{step_id}/move"): _names(ActionStepMove),
     ("POST", "/cases/{case_id}/plan/steps/{step_id}/delete"): (),
+    ("POST", "/cases/{case_id}/plan/objective"): _names(ActionPlanObjective),
     ("POST", "/admin/livrables"): _names(DeliverableKindEdit),
     ("POST", "/admin/livrables/{kind_id}"): _names(DeliverableKindEdit),
     ("POST", "/partenaires/nouveau"): _names(PartnerCreate),
@@ -130,6 +136,7 @@ FORM_FIELDS = {
     ("POST", "/cases/{case_id}/deliverables"): ("kind_id", "episode_id"),
     ("POST", "/deliverables/{deliverable_id}/draft"): ("section-synthese", "section-x"),
     ("POST", "/deliverables/{deliverable_id}/issue"): ("section-synthese",),
+    ("POST", "/deliverables/{deliverable_id}/preview"): ("section-synthese", "section-x"),
     ("POST", "/deliverables/{deliverable_id}/versions/{number}/share"): (),
     ("POST", "/deliverables/{deliverable_id}/versions/{number}/revoke-link"): (),
     ("POST", "/rapports/controles"): _names(CampaignCreate),

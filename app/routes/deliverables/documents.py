@@ -152,6 +152,35 @@ def issue(
     return _act(request, form, session, user, deliverable_id, perform)
 
 
+@router.get("/deliverables/{deliverable_id}/preview")
+def preview(session: SessionDep, user: CaseWorker, deliverable_id: RowId):
+    """The PDF the saved draft would issue now, marked as a preview; nothing is stored."""
+    pdf, filename = service.preview_pdf(session=session, actor=user, deliverable_id=deliverable_id)
+    return pdf_download(pdf, filename)
+
+
+@router.post("/deliverables/{deliverable_id}/preview")
+def preview_typed(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: RowId,
+    form: SubmittedForm,
+):
+    """The editor's « Aperçu du PDF » button: the text as typed, previewed without saving."""
+    try:
+        pdf, filename = service.preview_pdf(
+            session=session,
+            actor=user,
+            deliverable_id=deliverable_id,
+            bodies=_section_bodies(form),
+        )
+    except (Invalid, PdfUnavailable) as exc:
+        errors = form_errors(exc)
+        return _page(request, session, user, deliverable_id, errors=errors, form=dict(form))
+    return pdf_download(pdf, filename)
+
+
 @router.post("/deliverables/{deliverable_id}/versions/{number}/share")
 def share(
     request: Request,

@@ -100,8 +100,17 @@ def render_deliverable_html(content: dict) -> str:
     return _environment.get_template("deliverables/documents/pdf.html").render(content=content)
 
 
+# Tagged PDF/UA-1 (ISO 14289-1): a structure tree in reading order, headings, table headers,
+# the language and the title shown in the reader's window, so that screen readers and reflow
+# work (RGAA asks it of the documents a public service hands out).
+PDF_VARIANT = "pdf/ua-1"
+
+
 def render_deliverable_pdf(content: dict) -> bytes:
-    """A4 PDF of a deliverable version; the same content always gives the same bytes."""
+    """A4 PDF of a deliverable version; the same content always gives the same bytes.
+
+    A draft's preview goes through here too, its content marked `"preview": True`, so that
+    what the counsellor checks is laid out exactly as the version she then issues."""
     try:
         import weasyprint
     except (ImportError, OSError) as error:  # OSError: Pango missing when cffi opens it
@@ -112,5 +121,5 @@ def render_deliverable_pdf(content: dict) -> bytes:
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     identifier = hashlib.sha256(canonical.encode()).hexdigest()[:32].encode()
     return weasyprint.HTML(string=html, base_url=str(TEMPLATES_DIR)).write_pdf(
-        pdf_identifier=identifier
+        pdf_identifier=identifier, pdf_variant=PDF_VARIANT
     )
