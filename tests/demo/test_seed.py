@@ -1,5 +1,7 @@
 """The demo seed, on its own fresh SQLite database built with `alembic upgrade head`."""
 
+import os
+import statistics
 from pathlib import Path
 
 import pytest
@@ -9,15 +11,19 @@ from sqlmodel import Session, func, select
 
 from app.core.db import build_engine
 from app.core.errors import Conflict
+from app.demo.documents import EXTRA_TEXTS
 from app.demo.seed import DEMO_PASSWORD, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import DeliverableKind, ServiceUnit
+from app.models.deliverables import DeliverableDraft
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
 from app.services.cases.lifecycle import my_idle_cases, my_open_cases
 from app.services.cases.triage import queue
+from app.services.deliverables.documents import save_draft, start_draft
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,3 +118,43 @@ def test_seeding_again_if_empty_adds_nothing(session):
 def test_seeding_again_unconditionally_is_refused(session):
     with pytest.raises(Conflict):
         seed_demo(session=session)
+
+
+def prefilled_share(prefilled: list[dict], issued: list[dict]) -> float:
+    """The share of a document's characters that the draft had before anyone typed: each
+    section counts what it kept of its pre-filled text (a common prefix) against its length."""
+    before = {s["key"]: s["body"] for s in prefilled}
+    kept = total = 0
+    for section in issued:
+        body, start = section["body"], before.get(section["key"], "")
+        kept += len(os.path.commonprefix([body, start]))
+        total += len(body)
+    return kept / total if total else 0.0
+
+
+def test_most_of_a_document_de_synthese_arrives_pre_filled(session):
+    """Issue 15: drafted for each open demo case in UO2.1, then completed as the demo's
+    counsellors do (typing the sections the case recorded nothing for)."""
+    kind_ids = set(
+        session.exec(select(DeliverableKind.id).where(DeliverableKind.code == "document_synthese"))
+    )
+    query = (
+        select(Case, Episode)
+        .join(Episode, Episode.case_id == Case.id)
+        .join(ServiceUnit, ServiceUnit.id == Episode.unit_id)
+        .where(ServiceUnit.code == "UO2.1", Case.status == "open", Case.referent_id.is_not(None))
+    )
+    shares = []
+    for case, episode in session.exec(query):
+        actor = session.get(StaffUser, case.referent_id)
+        kind_id = next(k for k in kind_ids if session.get(DeliverableKind, k).operator_id == case.operator_id)  # fmt: skip
+        data = DeliverableDraft(kind_id=kind_id, episode_id=episode.id)
+        draft = start_draft(session=session, actor=actor, case_id=case.id, data=data)
+        prefilled = [dict(s) for s in draft.sections]
+        typed = {s["key"]: EXTRA_TEXTS.get(s["title"], "") for s in prefilled if not s["body"]}
+        save_draft(session=session, actor=actor, deliverable_id=draft.id, bodies=typed)
+        shares.append(prefilled_share(prefilled, draft.sections))
+    assert len(shares) >= 5
+    typical = statistics.median(shares)
+    print(f"pre-filled share of a document de synthèse: median {typical:.0%} of {len(shares)}")
+    assert typical > 0.5
