@@ -2,7 +2,7 @@
 by the drafts of the documents that print the plan. No existing case has one yet.
 
 Revision ID: c1b32fb671f4
-Revises: 5399e3984628
+Revises: 93b07cfb449c
 Create Date: 2026-12-06 11:46:50.793587+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "c1b32fb671f4"
-down_revision: str | None = "5399e3984628"
+down_revision: str | None = "93b07cfb449c"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
