@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, IPvAnyNetwork, field_validator, model_validator
+from pydantic import BeforeValidator, Field, IPvAnyNetwork, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
     idle_case_days: int = 30
+    # An episode started by mistake, with nothing recorded under it, may be cancelled for
+    # this many days after it started.
+    episode_cancel_days: int = Field(default=7, ge=0)
     # Cookies get the Secure flag unless the app is served on localhost.
     cookie_secure: bool | None = None
     default_time_zone: str = "Europe/Paris"

@@ -25,6 +25,17 @@ class Conflict(DomainError):
     default_message = "Conflit avec l'état actuel"
 
 
+class NeedsConfirmation(DomainError):
+    """Allowed, but worth a second look: the form shows the warnings and acts once confirmed."""
+
+    status_code = 409
+    default_message = "À confirmer"
+
+    def __init__(self, warnings: list[str]):
+        super().__init__(" ".join(warnings))
+        self.warnings = warnings
+
+
 class TooManyAttempts(DomainError):
     status_code = 429
     default_message = "Trop de tentatives, réessayez plus tard"

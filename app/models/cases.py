@@ -80,6 +80,9 @@ class Episode(SQLModel, table=True):
         CheckConstraint(
             "ended_at IS NULL OR ended_at >= started_at", name="episode_ends_after_start"
         ),
+        CheckConstraint(
+            "(cancelled_at IS NULL) = (cancelled_by_id IS NULL)", name="episode_cancelled_by_whom"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,10 +95,19 @@ class Episode(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     outcome: str = Field(default="", max_length=1000)
     started_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    # An episode started by mistake is cancelled rather than deleted: from then on it counts
+    # nowhere (units under way, proofs, ledger, reports, control draws) but the case's history
+    # still shows it, and who cancelled it when (app/services/cases/episodes.py).
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    cancelled_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.cancelled_at is not None
 
     @property
     def is_open(self) -> bool:
-        return self.ended_at is None
+        return self.ended_at is None and self.cancelled_at is None
 
 
 class Interaction(SQLModel, table=True):
@@ -186,6 +198,8 @@ class EpisodePublic(SQLModel):
     started_at: datetime
     ended_at: datetime | None
     outcome: str
+    # Set when the episode was cancelled: it then counts nowhere.
+    cancelled_at: datetime | None = None
 
 
 class InteractionPublic(SQLModel):

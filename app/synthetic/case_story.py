@@ -59,7 +59,7 @@ class CaseStory:
         episode_id = self.t.ids["episodes"]()
         self.batch.add(T.EPISODES, (
             episode_id, self.world.operator_id, self.case_id, self.world.units[code], started,
-            ended, outcome if ended else "", self.referent,
+            ended, outcome if ended else "", self.referent, None, None,  # never cancelled
         ))  # fmt: skip
         return episode_id
 
@@ -273,7 +273,7 @@ class CaseStory:
                 ended = max(closed_at, started)
             self.batch.add(T.EPISODES, (
                 episode_id, self.world.operator_id, self.case_id, self.world.units[code],
-                started, ended, outcome if ended else "", self.referent,
+                started, ended, outcome if ended else "", self.referent, None, None,
             ))  # fmt: skip
 
     def write_proofs(self, reference: str, request_text: str) -> None:

@@ -558,6 +558,14 @@ SURFACES = [
         form={"outcome": "Pirate"},
     ),
     surface("episode", "form_start", "POST", "/cases/{case}/episodes", form={"unit_id": "{uo1}"}),
+    surface(
+        "episode",
+        "form_cancel",
+        "POST",
+        "/cases/{case}/episodes/{episode}/cancel",
+        htmx=True,
+        form={},
+    ),
     surface("episode", "api_get", "GET", "/api/v1/cases/{case}/episodes"),
     surface(
         "episode", "api_write", "POST", "/api/v1/episodes/{episode}/end", json={"outcome": "x"}
@@ -565,6 +573,7 @@ SURFACES = [
     surface(
         "episode", "api_start", "POST", "/api/v1/cases/{case}/episodes", json={"unit_id": "{uo1}"}
     ),
+    surface("episode", "api_cancel", "POST", "/api/v1/episodes/{episode}/cancel", json={}),
     surface("interaction", "page", "GET", "/cases/{case}"),
     surface("interaction", "fragment", "GET", "/cases/{case}", htmx=True),
     surface(
@@ -612,6 +621,13 @@ SURFACES = [
         "POST",
         "/cases/{bre_case}/episodes/{episode}/end",
         form={"outcome": "Pirate"},
+    ),
+    surface(
+        "episode",
+        "form_own_case_cancel",
+        "POST",
+        "/cases/{bre_case}/episodes/{episode}/cancel",
+        form={},
     ),
     surface("step", "form_own_case", "POST", "/cases/{bre_case}/plan/steps/{step}/delete", form={}),
     surface(

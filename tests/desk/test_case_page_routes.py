@@ -61,10 +61,10 @@ def test_swapped_fragment_equals_the_part_of_the_full_page(client, session):
 
 def test_n1_n2_and_back_to_n1_then_close_and_reopen(client, session):
     _, case, csrf = setup_case(client, session)
-    for code in ("UO1", "UO2.1", "UO1"):
+    for code in ("UO1", "UO2.1", "UO1"):  # UO1 again: asked first, then confirmed
         client.post(
             f"/cases/{case.id}/episodes",
-            data={"unit_id": unit_id(session, code), "csrf_token": csrf},
+            data={"unit_id": unit_id(session, code), "csrf_token": csrf, "confirm": "1"},
         )
     assert len(session.exec(select(Episode)).all()) == 3
     client.post(f"/cases/{case.id}/close", data={"reason": "termine", "csrf_token": csrf})

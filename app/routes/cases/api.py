@@ -127,7 +127,10 @@ def get_episodes(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
     "/cases/{case_id}/episodes", response_model=StartedEpisode, status_code=201, responses=CONFLICT
 )
 def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data: EpisodeStart):
-    """Start any unit at any time; the answer lists warnings about the order, never a refusal."""
+    """Start any unit at any time; the answer lists warnings about the order, never a refusal.
+
+    Unlike the case page, which asks before such a start, the API starts at once: a client
+    reads `warnings` and may cancel the episode (POST /episodes/{id}/cancel)."""
     episode, warnings = episodes.start_episode(
         session=session, actor=user, case_id=case_id, data=data
     )
@@ -138,6 +141,14 @@ def post_episode(session: SessionDep, user: ApiCaseWorker, case_id: RowId, data:
 @router.post("/episodes/{episode_id}/end", response_model=EpisodePublic, responses=CONFLICT)
 def post_episode_end(session: SessionDep, user: ApiCaseWorker, episode_id: RowId, data: EpisodeEnd):
     episode = episodes.end_episode(session=session, actor=user, episode_id=episode_id, data=data)
+    return episodes.episode_public(session=session, episode=episode)
+
+
+@router.post("/episodes/{episode_id}/cancel", response_model=EpisodePublic)
+def post_episode_cancel(session: SessionDep, user: ApiCaseWorker, episode_id: RowId):
+    """Cancel an episode started by mistake (409 once an interview, a deliverable or a control
+    draw is attached, or after FILROUGE_EPISODE_CANCEL_DAYS): it then counts nowhere."""
+    episode = episodes.cancel_episode(session=session, actor=user, episode_id=episode_id)
     return episodes.episode_public(session=session, episode=episode)
 
 

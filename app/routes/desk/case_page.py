@@ -4,11 +4,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from app.core.dates import input_datetime
-from app.core.errors import Conflict, Invalid
+from app.core.errors import Conflict, Invalid, NeedsConfirmation
 from app.models.base import utcnow
 from app.models.bounds import RowId
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
-from app.services.cases.episodes import end_episode, start_episode
+from app.services.cases.episodes import cancel_episode, end_episode, start_episode
 from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import (
     change_referent,
@@ -35,6 +35,7 @@ def _page(
     form=None,
     errors=None,
     notices=(),
+    to_confirm=(),
 ):
     view = load_case_view(session=session, actor=user, case_id=case_id)
     return render(
@@ -46,6 +47,7 @@ def _page(
             "form": form or {},
             "errors": errors or {},
             "notices": list(notices),
+            "to_confirm": list(to_confirm),
             "now_local": input_datetime(utcnow(), view.time_zone),
             "swapped": is_htmx(request) and request.method == "POST",
         },
@@ -57,6 +59,11 @@ def _act(request, session, user, case_id, form, action: str, perform):
     """Run one case action (all or nothing); re-render with errors, or show the updated case."""
     try:
         notices = perform(form) or []
+    except NeedsConfirmation as exc:
+        # Nothing done yet: the same form again, with the warnings and a button to go ahead.
+        return _page(
+            request, session, user, case_id, action=action, form=dict(form), to_confirm=exc.warnings
+        )
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         return _page(request, session, user, case_id, action=action, form=dict(form), errors=errors)
@@ -76,8 +83,14 @@ def start_unit(
 ):
     def perform(form):
         data = parse_form(EpisodeStart, form)
-        _episode, warnings = start_episode(session=session, actor=user, case_id=case_id, data=data)
-        return warnings
+        # The warnings are asked about before (« Confirmer quand même »), not shown after.
+        start_episode(
+            session=session,
+            actor=user,
+            case_id=case_id,
+            data=data,
+            confirmed=form.get("confirm") == "1",
+        )
 
     return _act(request, session, user, case_id, form, "start_episode", perform)
 
@@ -96,6 +109,21 @@ def end_unit(
         end_episode(session=session, actor=user, episode_id=episode_id, data=data, case_id=case_id)
 
     return _act(request, session, user, case_id, form, f"end_episode_{episode_id}", perform)
+
+
+@router.post("/{case_id}/episodes/{episode_id}/cancel")
+def cancel_unit(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    case_id: RowId,
+    episode_id: RowId,
+    form: SubmittedForm,
+):
+    def perform(_form):
+        cancel_episode(session=session, actor=user, case_id=case_id, episode_id=episode_id)
+
+    return _act(request, session, user, case_id, form, f"cancel_episode_{episode_id}", perform)
 
 
 @router.post("/{case_id}/interactions")

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.core.dates import format_long_day
 from app.core.errors import Conflict, Forbidden, Invalid
@@ -377,7 +377,7 @@ def _record_honoured(session: Session, actor: StaffUser, appointment: Appointmen
         episode_id = session.exec(
             select(Episode.id)
             .where(Episode.case_id == case.id, Episode.unit_id == kind.unit_id)
-            .where(Episode.ended_at.is_(None))
+            .where(Episode.ended_at.is_(None), col(Episode.cancelled_at).is_(None))
             .order_by(Episode.started_at.desc())
         ).first()
     minutes = int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)

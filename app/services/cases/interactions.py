@@ -22,6 +22,8 @@ def record_interaction(
         episode = session.get(Episode, data.episode_id)
         if episode is None or episode.case_id != case.id:
             raise Invalid({"episode_id": "Cet épisode n'appartient pas au dossier"})
+        if episode.is_cancelled:
+            raise Invalid({"episode_id": "Cette unité a été annulée"})
     interaction = Interaction(
         operator_id=case.operator_id,
         case_id=case.id,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.orm import load_only
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from app.core.config import get_settings
 from app.core.db import all_or_nothing
@@ -118,7 +118,11 @@ def close_case(*, session: Session, actor: StaffUser, case_id: int, data: CaseCl
 def _end_running_episodes(session: Session, case: Case) -> None:
     """A closed case has no unit under way: end them with the case."""
     running = session.exec(
-        select(Episode).where(Episode.case_id == case.id, Episode.ended_at.is_(None))
+        select(Episode).where(
+            Episode.case_id == case.id,
+            Episode.ended_at.is_(None),
+            col(Episode.cancelled_at).is_(None),
+        )
     )
     for episode in running:
         episode.ended_at = max(case.closed_at, episode.started_at)

@@ -212,7 +212,12 @@ def _gap_conditions(
     ended_only: bool,
 ) -> list:
     operator_id = operator_of(actor)
-    conditions = [owned_by(Episode, operator_id), lacks_a_proof()]
+    # A cancelled episode owes no proof.
+    conditions = [
+        owned_by(Episode, operator_id),
+        col(Episode.cancelled_at).is_(None),
+        lacks_a_proof(),
+    ]
     if actor.role == Role.COUNSELLOR:
         conditions.append(Case.referent_id == actor.id)  # their own cases only
     if site_id is not None:

@@ -47,6 +47,8 @@ def start_draft(
         episode = session.get(Episode, data.episode_id)
         if episode is None or episode.case_id != case.id:
             raise Invalid({"episode_id": "Cette unité n'appartient pas au dossier"})
+        if episode.is_cancelled:
+            raise Invalid({"episode_id": "Cette unité a été annulée"})
     deliverable = Deliverable(
         operator_id=case.operator_id,
         case_id=case.id,

@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.core.dates import format_date
+from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit
@@ -16,7 +17,7 @@ from app.services.access.scope import owned_by
 from app.services.admin.catalogue import list_units
 from app.services.admin.staff import Colleague, list_colleagues, list_counsellors
 from app.services.booking.calendar import CaseBooking, load_case_booking
-from app.services.cases.episodes import missing_predecessor
+from app.services.cases.episodes import cancellable_until, missing_predecessor
 from app.services.cases.lifecycle import case_time_zone, get_case
 from app.services.control.proofs import EpisodeProofs, proof_status_for_episodes
 from app.services.deliverables.action_plan import PlanView, load_plan
@@ -33,8 +34,8 @@ from app.services.referrals.views import (
 @dataclass
 class TimelineEntry:
     at: datetime
-    # "episode_started", "episode_ended", "interaction", "version_issued", "acknowledged"
-    # or "referral"
+    # "episode_started", "episode_ended", "episode_cancelled", "interaction", "version_issued",
+    # "acknowledged" or "referral"
     kind: str
     episode: Episode | None = None
     interaction: Interaction | None = None
@@ -53,12 +54,14 @@ class CaseView:
     site: Site | None
     time_zone: str
     units: list[ServiceUnit]
-    episodes: list[Episode]
+    episodes: list[Episode]  # cancelled ones too: the history shows them
     running: list[Episode]
     colleagues: list[Colleague]  # who may become referent: the active counsellors
     timeline: list[TimelineEntry] = field(default_factory=list)
     unit_by_id: dict[int, ServiceUnit] = field(default_factory=dict)
     order_warnings: dict[int, list[str]] = field(default_factory=dict)
+    # Episodes a counsellor may still cancel (started by mistake): offered in the history.
+    cancellable: set[int] = field(default_factory=set)
     deliverables: list[Deliverable] = field(default_factory=list)
     versions: dict[int, list[DeliverableVersion]] = field(default_factory=dict)
     kinds: list[DeliverableKind] = field(default_factory=list)
@@ -80,7 +83,8 @@ class CaseView:
     def episode_options(self) -> list[tuple[int, str]]:
         """Episodes an interaction can be linked to, running ones first."""
         ordered = sorted(
-            self.episodes, key=lambda e: (e.ended_at is not None, -e.started_at.timestamp())
+            (e for e in self.episodes if not e.is_cancelled),
+            key=lambda e: (e.ended_at is not None, -e.started_at.timestamp()),
         )
         options = []
         for e in ordered:
@@ -102,8 +106,12 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         session.exec(select(Episode).where(Episode.case_id == case.id).order_by(Episode.started_at))
     )
     interactions = list(session.exec(select(Interaction).where(Interaction.case_id == case.id)))
+    counted = [e for e in episodes if not e.is_cancelled]
     colleagues = list_colleagues(session=session, operator_id=case.operator_id)
     staff_by_id = {s.id: s for s in colleagues}
+    for e in episodes:  # whoever cancelled one is named, even a manager or a former colleague
+        if e.cancelled_by_id and e.cancelled_by_id not in staff_by_id:
+            staff_by_id[e.cancelled_by_id] = session.get(StaffUser, e.cancelled_by_id)
     site = session.get(Site, case.site_id) if case.site_id else None
     view = CaseView(
         case=case,
@@ -114,7 +122,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         time_zone=case_time_zone(session, case),
         units=units,
         episodes=episodes,
-        running=[e for e in episodes if e.ended_at is None],
+        running=[e for e in counted if e.ended_at is None],
         colleagues=list_counsellors(session=session, operator_id=case.operator_id),
         unit_by_id=unit_by_id,
     )
@@ -132,7 +140,7 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         )
     )
     view.proofs = proof_status_for_episodes(
-        session=session, operator_id=case.operator_id, episodes=episodes
+        session=session, operator_id=case.operator_id, episodes=counted
     )
     view.plan = load_plan(session=session, actor=actor, case_id=case.id)
     view.attachments = attachment_panel(session=session, actor=actor, case_id=case.id)
@@ -143,7 +151,10 @@ def load_case_view(*, session: Session, actor: StaffUser, case_id: int) -> CaseV
         for r in referral_timeline_entries(session=session, rows=view.referrals.rows)
     ]
     view.timeline = _timeline(episodes, interactions, unit_by_id, staff_by_id, documents)
-    view.order_warnings = _historical_warnings(episodes, units, unit_by_id)
+    view.order_warnings = _historical_warnings(counted, units, unit_by_id)
+    if case.is_open:
+        now = utcnow()
+        view.cancellable = {e.id for e in counted if now <= cancellable_until(e)}
     return view
 
 
@@ -166,6 +177,11 @@ def _timeline(episodes, interactions, unit_by_id, staff_by_id, documents) -> lis
         entries.append(TimelineEntry(e.started_at, "episode_started", e, None, unit, author))
         if e.ended_at:
             entries.append(TimelineEntry(e.ended_at, "episode_ended", e, None, unit, author))
+        if e.cancelled_at:
+            canceller = staff_by_id.get(e.cancelled_by_id)
+            entries.append(
+                TimelineEntry(e.cancelled_at, "episode_cancelled", e, None, unit, canceller)
+            )
     episode_by_id = {e.id: e for e in episodes}
     for i in interactions:
         episode = episode_by_id.get(i.episode_id)
@@ -174,7 +190,7 @@ def _timeline(episodes, interactions, unit_by_id, staff_by_id, documents) -> lis
         entries.append(TimelineEntry(i.occurred_at, "interaction", None, i, unit, author))
     # Forms record minutes while the server stamps seconds: within one minute, show the end of
     # a unit above the interactions, and those above the start of the unit.
-    rank = {"episode_started": 0, "episode_ended": 2}
+    rank = {"episode_started": 0, "episode_ended": 2, "episode_cancelled": 3}
     return sorted(
         entries,
         key=lambda entry: (

@@ -206,7 +206,7 @@ def _episodes_per_unit(session: Session, scope: _Scope) -> Section:
         )
         .select_from(Episode)
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-        .where(*scope.owns(Episode), or_(started, ended))
+        .where(*scope.owns(Episode), col(Episode.cancelled_at).is_(None), or_(started, ended))
         .group_by(ServiceUnit.id, ServiceUnit.code, ServiceUnit.label, ServiceUnit.position)
         .order_by(ServiceUnit.position, ServiceUnit.code)
     )

@@ -97,11 +97,13 @@ def ledger_operator(session: Session, actor: StaffUser) -> Operator:
 
 
 def delivered_in(operator: Operator, start: date, end: date, site_id: int | None) -> list:
-    """Episodes ended between `start` and `end` inclusive, as the operator's staff count days."""
+    """Episodes ended between `start` and `end` inclusive, as the operator's staff count days,
+    cancelled ones aside (also the population a control campaign draws from)."""
     check_period(start, end)
     zone = ZoneInfo(operator.time_zone)
     conditions = [
         owned_by(Episode, operator.id),
+        col(Episode.cancelled_at).is_(None),  # started by mistake: never delivered
         col(Episode.ended_at).is_not(None),
         col(Episode.ended_at) >= datetime.combine(start, time(), zone),
         col(Episode.ended_at) < datetime.combine(end + timedelta(days=1), time(), zone),
