@@ -2,7 +2,7 @@
 or both empty. Existing episodes are all in force (both empty).
 
 Revision ID: 7c1e0a5d2b94
-Revises: 93b07cfb449c
+Revises: c1b32fb671f4
 Create Date: 2026-12-06 12:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "7c1e0a5d2b94"
-down_revision: str | None = "93b07cfb449c"
+down_revision: str | None = "c1b32fb671f4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
