@@ -9,7 +9,7 @@ from app.models.cases import EpisodeEnd
 from app.models.deliverables import ActionStepWrite, DeliverableDraft, StepStatus
 from app.models.nomenclatures import StepOwner
 from app.models.partners import ReferralCreate, ReferralTransition
-from app.services.cases.episodes import end_episode
+from app.services.cases.episodes import cancel_episode, end_episode
 from app.services.deliverables.action_plan import add_step, set_objective
 from app.services.deliverables.documents import start_draft
 from app.services.referrals.workflow import change_status, propose_referral
@@ -118,6 +118,15 @@ def test_the_units_delivered_are_listed_with_their_dates_and_results(session, co
     assert f" : du {format_date(first.started_at, PARIS)} au " in lines[0]
     assert lines[0].endswith(" — Projet à construire")
     assert lines[1].startswith("- UO2.1 ") and "en cours depuis le" in lines[1]
+
+
+def test_a_unit_started_by_mistake_and_cancelled_is_not_listed(session, counsellor):
+    case = make_case(session, counsellor)
+    mistake = make_episode(session, counsellor, case, "UO2.2")
+    cancel_episode(session=session, actor=counsellor, episode_id=mistake.id)
+    kept = make_episode(session, counsellor, case, "UO2.1")
+    body = draft(session, counsellor, case, "document_synthese", kept)["Étapes de l'accompagnement"]
+    assert body.startswith("- UO2.1 ") and "UO2.2" not in body
 
 
 def test_a_draft_without_units_has_no_units_section(session, counsellor):

@@ -121,6 +121,7 @@ def _previous_start(session: Session, episode: Episode) -> datetime | None:
         Episode.case_id == episode.case_id,
         Episode.id != episode.id,
         Episode.started_at < episode.started_at,
+        col(Episode.cancelled_at).is_(None),
     )
     return session.exec(query.order_by(col(Episode.started_at).desc())).first()
 
@@ -130,7 +131,7 @@ def _units_delivered(session: Session, scope: _Scope) -> str:
     query = (
         select(Episode, ServiceUnit)
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-        .where(Episode.case_id == scope.case.id)
+        .where(Episode.case_id == scope.case.id, col(Episode.cancelled_at).is_(None))
     )
     if scope.episode is not None:
         query = query.where(Episode.started_at <= scope.episode.started_at)
