@@ -57,7 +57,7 @@ def test_observer_reads_the_national_view_by_calendar_year(
     year = str(date.today().year)
     page.get_by_label("Année civile").select_option(year)
     page.get_by_role("button", name="Afficher").click()
-    expect(page.get_by_text(f"Année {year}, du 1 janvier {year}")).to_be_visible()
+    expect(page.get_by_text(f"Année {year}, du 1er janvier {year}")).to_be_visible()
     expect(page.locator("svg[role=img]").first).to_be_attached()
     check_accessibility(page)
     screenshot("reports-03-national")

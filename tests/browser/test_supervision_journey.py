@@ -328,7 +328,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
             started,
             ended,
             "Manque : Document de synthèse En attente d'accusé de lecture : Plan d'action",
-            f"Compléter les preuves de UO2.1, dossier {reference}",
+            f"Compléter les preuves d'UO2.1, dossier {reference}",
         ]
     )
     check_accessibility(page)
@@ -380,7 +380,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
 
     # The row's link leads to the case's proofs.
     _missing_row(page).get_by_role(
-        "link", name=f"Compléter les preuves de UO2.1, dossier {reference}"
+        "link", name=f"Compléter les preuves d'UO2.1, dossier {reference}"
     ).click()
     expect(page).to_have_url(f"{base}/cases/{case_id}#livrables")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Dossier {reference}")
