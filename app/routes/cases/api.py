@@ -144,7 +144,7 @@ def post_episode_end(session: SessionDep, user: ApiCaseWorker, episode_id: RowId
     return episodes.episode_public(session=session, episode=episode)
 
 
-@router.post("/episodes/{episode_id}/cancel", response_model=EpisodePublic)
+@router.post("/episodes/{episode_id}/cancel", response_model=EpisodePublic, responses=CONFLICT)
 def post_episode_cancel(session: SessionDep, user: ApiCaseWorker, episode_id: RowId):
     """Cancel an episode started by mistake (409 once an interview, a deliverable or a control
     draw is attached, or after FILROUGE_EPISODE_CANCEL_DAYS): it then counts nowhere."""
