@@ -57,3 +57,10 @@ def format_day(value: date | str | None) -> str:
 def format_long_day(day: date) -> str:
     """A calendar date with its weekday: « lundi 30 novembre 2026 »."""
     return f"{WEEKDAYS[day.weekday()]} {format_day(day)}"
+
+
+def format_weekday(day: date, *, year: bool = False) -> str:
+    """A day of the coming weeks, as a heading: « mercredi 2 décembre », « mardi 1er décembre »
+    (« mardi 1er décembre 2026 » with the year)."""
+    label = f"{WEEKDAYS[day.weekday()]} {day_of_month(day.day)} {_MONTHS[day.month - 1]}"
+    return f"{label} {day.year}" if year else label

@@ -22,6 +22,7 @@ from tests.factories import (
     make_operator,
     make_site,
     make_staff,
+    paris_today,
     unit_id,
 )
 
@@ -467,3 +468,185 @@ def test_case_booking_of_another_operator_gets_404(client, session, world):
     log_in(client, session, world["counsellor"])
 
     assert client.get(f"/cases/{other_case.id}/rendez-vous").status_code == 404
+
+
+# ---- the free slots of the booking panel, week by week -------------------------------------
+
+
+def open_on(session, world, *days: date, start: int = 9, end: int = 10) -> None:
+    """An opening of the counsellor at the site on each of these days alone."""
+    counsellor = world["counsellor"]
+    for day in days:
+        session.add(
+            OpeningSlot(
+                operator_id=counsellor.operator_id,
+                counsellor_id=counsellor.id,
+                site_id=world["site"].id,
+                weekday=day.weekday(),
+                start_time=time(start),
+                end_time=time(end),
+                valid_from=day,
+                valid_until=day,
+            )
+        )
+    session.flush()
+
+
+def slot_panel(client, world, **params):
+    query = {"motif": world["kind"].id, "mode": "on_site", "lieu": world["site"].id, **params}
+    response = client.get(f"/cases/{world['case'].id}/rendez-vous", params=query)
+    assert response.status_code == 200
+    return response.text
+
+
+def day_groups(page: str) -> list[tuple[str, list[str]]]:
+    """[(the day's legend, [its times]), …] as the panel groups them."""
+    groups = re.findall(
+        r'<fieldset class="slot-day">\s*<legend>([^<]+)</legend>(.*?)</fieldset>', page, re.S
+    )
+    return [(legend, re.findall(r">(\d\d h \d\d)</label>", body)) for legend, body in groups]
+
+
+def week_links(page: str) -> dict[str, str]:
+    """{« Semaine précédente » / « Semaine suivante »: the week its plain link asks for}."""
+    links = re.findall(r'<a href="[^"]*semaine=([\d-]+)"[^>]*>[←\s]*(Semaine \w+)', page)
+    return {label: week for week, label in links}
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+WEEKDAYS = "lundi mardi mercredi jeudi vendredi samedi dimanche".split()
+MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+
+
+def heading(day: date, this_year: int) -> str:
+    """« Mardi 1er décembre », with the year when it is not this one."""
+    number = "1er" if day.day == 1 else str(day.day)
+    label = f"{WEEKDAYS[day.weekday()].capitalize()} {number} {MONTHS.split()[day.month - 1]}"
+    return label if day.year == this_year else f"{label} {day.year}"
+
+
+def test_the_panel_opens_on_the_week_of_the_next_free_slot(client, session, world):
+    today = paris_today()
+    later = today + timedelta(days=21)
+    open_on(session, world, later)
+    log_in(client, session, world["counsellor"])
+
+    page = slot_panel(client, world)
+
+    first_day = monday(later)
+    assert f"Semaine du lundi {first_day.day} " in page
+    [(legend, times)] = day_groups(page)
+    assert legend.startswith(WEEKDAYS[later.weekday()].capitalize() + f" {later.day} ")
+    assert times == ["09 h 00"]
+    assert week_links(page) == {
+        "Semaine précédente": (first_day - timedelta(days=7)).isoformat(),
+        "Semaine suivante": (first_day + timedelta(days=7)).isoformat(),
+    }
+
+
+def test_free_slots_are_grouped_by_day_in_french_under_a_heading(client, session, world):
+    week = monday(paris_today()) + timedelta(days=7)
+    tuesday, thursday = week + timedelta(days=1), week + timedelta(days=3)
+    open_on(session, world, thursday, start=14, end=15)
+    open_on(session, world, tuesday, start=9, end=10)
+    log_in(client, session, world["counsellor"])
+
+    page = slot_panel(client, world, semaine=week.isoformat())
+
+    this_year = paris_today().year
+    # The opening's last start leaves room for the hour the type lasts: one start a day here.
+    assert [legend for legend, _ in day_groups(page)] == [
+        heading(tuesday, this_year),
+        heading(thursday, this_year),
+    ]
+    assert [times for _, times in day_groups(page)] == [["09 h 00"], ["14 h 00"]]
+    assert f'aria-label="{heading(tuesday, this_year).lower()} à 09 h 00"' in page
+    assert "/2026" not in page and "/2027" not in page
+
+
+def test_weeks_go_forward_and_back_within_this_week_and_the_horizon(client, session, world):
+    today = paris_today()
+    open_on(session, world, today + timedelta(days=7))
+    horizon = today + timedelta(days=world["kind"].max_horizon_days)
+    log_in(client, session, world["counsellor"])
+
+    asked_midweek = slot_panel(client, world, semaine=(today + timedelta(days=16)).isoformat())
+    before = slot_panel(client, world, semaine=(today - timedelta(days=40)).isoformat())
+    beyond = slot_panel(client, world, semaine=(horizon + timedelta(days=30)).isoformat())
+
+    week = monday(today + timedelta(days=16))
+    assert f"Semaine du lundi {week.day} " in asked_midweek
+    assert "Aucun créneau libre cette semaine." in asked_midweek
+    assert week_links(asked_midweek) == {
+        "Semaine précédente": (week - timedelta(days=7)).isoformat(),
+        "Semaine suivante": (week + timedelta(days=7)).isoformat(),
+    }
+    # Never before this week, never past the week of the horizon's last day.
+    assert f"Semaine du lundi {monday(today).day} " in before
+    assert week_links(before) == {"Semaine suivante": (monday(today) + timedelta(7)).isoformat()}
+    assert f"Semaine du lundi {monday(horizon).day} " in beyond
+    assert week_links(beyond) == {
+        "Semaine précédente": (monday(horizon) - timedelta(7)).isoformat()
+    }
+
+
+def test_the_week_links_swap_the_panel_with_htmx(client, session, world):
+    today = paris_today()
+    open_on(session, world, today + timedelta(days=7), today + timedelta(days=14))
+    log_in(client, session, world["counsellor"])
+    page = slot_panel(client, world)
+    next_week = week_links(page)["Semaine suivante"]
+
+    swapped = client.get(
+        f"/cases/{world['case'].id}/rendez-vous",
+        params={"motif": world["kind"].id, "mode": "on_site", "lieu": world["site"].id}
+        | {"semaine": next_week},
+        headers={"HX-Request": "true"},
+    )
+
+    assert swapped.status_code == 200 and "<html" not in swapped.text
+    assert swapped.text.lstrip().startswith('<section id="case-booking"')
+    assert f'hx-get="/cases/{world["case"].id}/rendez-vous?' in page
+    assert 'hx-target="#case-booking"' in page
+    second = date.fromisoformat(next_week)
+    assert f"Semaine du lundi {second.day} " in swapped.text
+    assert [times for _, times in day_groups(swapped.text)] == [["09 h 00"]]
+
+
+def test_a_form_error_keeps_the_week_shown(client, session, world):
+    today = paris_today()
+    open_on(session, world, today + timedelta(days=7), today + timedelta(days=14))
+    week = monday(today + timedelta(days=14))
+    token = log_in(client, session, world["counsellor"])
+    form = {"csrf_token": token, "motif": world["kind"].id, "mode": "on_site"}
+    form |= {"lieu": world["site"].id, "semaine": week.isoformat(), "creneau": ""}
+
+    response = client.post(
+        f"/cases/{world['case'].id}/rendez-vous", data=form, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert "Choisissez un créneau" in response.text
+    assert f"Semaine du lundi {week.day} " in response.text
+
+
+@pytest.mark.parametrize("field", ["motif", "lieu", "semaine"])
+def test_an_altered_hidden_value_gets_a_french_message_in_the_panel(
+    client, session, world, bookable, field
+):
+    token = log_in(client, session, world["counsellor"])
+    form = {"csrf_token": token, "motif": world["kind"].id, "mode": "on_site"}
+    form |= {"lieu": world["site"].id, "creneau": at_paris(bookable, 9).isoformat()}
+    form[field] = "abc"
+
+    response = client.post(
+        f"/cases/{world['case'].id}/rendez-vous", data=form, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 200
+    assert '<section id="case-booking"' in response.text
+    assert "Le formulaire envoyé a été modifié ou est incomplet" in response.text
+    assert session.exec(select(Appointment)).all() == []

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session
 
+from app.core.dates import format_weekday
 from app.models.cases import Episode
 from app.models.nomenclatures import Role
 from tests.conftest import ROOT
@@ -120,6 +121,15 @@ FRAGMENTS = [
         "outerHTML",
         "à 09 h 00",
         name="book_from_case-free_slots",
+    ),
+    Fragment(
+        "booking/calendar/_partials/book_from_case.html",
+        Role.COUNSELLOR,
+        "/cases/{case}/rendez-vous?{booking}&semaine={next_week}",
+        "case-booking",
+        "outerHTML",
+        "Semaine du {next_week_label}",
+        name="book_from_case-next_week",
     ),
     Fragment(
         "booking/calendar/_partials/days.html",
@@ -312,11 +322,14 @@ def world(client, session: Session, ara, counsellor, case, csrf) -> dict[str, st
         ),
     ]
     assert [answer.status_code for answer in answers] == [200] * 3  # redirects followed
+    next_week = today + timedelta(days=7 - today.weekday())
     return {
         "case": str(case.id),
         "appointment": appointment.reference,
         "booking": f"motif={kind.id}&mode=on_site&lieu={site.id}",
         "day": today.isoformat(),
+        "next_week": next_week.isoformat(),
+        "next_week_label": format_weekday(next_week),
         "month_start": today.replace(day=1).isoformat(),
     }
 

@@ -29,6 +29,7 @@ OptionalText = Annotated[str, Query(max_length=20)]
 # Selects send "" for « all » (or « none chosen »), a date input "" for « today ».
 ChosenId = Annotated[OptionalRowId, Form()]
 ChosenDay = Annotated[OptionalDay, Form()]
+HiddenValue = Annotated[str, Form(max_length=40)]
 
 
 def _agenda(
@@ -127,8 +128,10 @@ def booking_panel(
     motif: OptionalRowId = None,
     mode: OptionalText = "",
     lieu: OptionalRowId = None,
+    semaine: OptionalDay = None,
 ):
-    """The case's appointments, and the free slots once a type and a mode are chosen."""
+    """The case's appointments, and once a type and a mode are chosen the free slots of a week
+    (`semaine`, any day of it; by default the week of the next free slot)."""
     panel = load_case_booking(
         session=session,
         actor=user,
@@ -136,8 +139,28 @@ def booking_panel(
         appointment_type_id=motif,
         mode=mode or None,
         site_id=lieu,
+        week=semaine,
     )
     return _booking_page(request, panel)
+
+
+# The hidden fields of the booking form, read by hand: a value altered in the page gets a
+# French message in the panel (htmx swaps no 422), not the error page.
+_HIDDEN_FIELDS = {"motif": OptionalRowId, "lieu": OptionalRowId, "semaine": OptionalDay}
+_ALTERED = (
+    "Le formulaire envoyé a été modifié ou est incomplet : choisissez à nouveau le motif, "
+    "le mode et le créneau."
+)
+
+
+def _hidden_values(values: dict[str, str]) -> tuple[dict, dict[str, str]]:
+    parsed, errors = {}, {}
+    for name, kind in _HIDDEN_FIELDS.items():
+        try:
+            parsed[name] = parse_value(kind, values[name] or None, name=name)
+        except Invalid:
+            parsed[name], errors["__all__"] = None, _ALTERED
+    return parsed, errors
 
 
 @router.post("/cases/{case_id}/rendez-vous")
@@ -146,15 +169,20 @@ def book_from_case(
     session: SessionDep,
     user: CaseWorker,
     case_id: RowId,
-    motif: ChosenId = None,
+    motif: HiddenValue = "",
     mode: Annotated[str, Form(max_length=20)] = "",
-    lieu: ChosenId = None,
+    lieu: HiddenValue = "",
+    semaine: HiddenValue = "",
     creneau: Annotated[str, Form(max_length=40)] = "",
     idempotency_key: Annotated[str, Form(max_length=80)] = "",
 ):
+    hidden, errors = _hidden_values({"motif": motif, "lieu": lieu, "semaine": semaine})
+    motif, lieu, week = hidden["motif"], hidden["lieu"], hidden["semaine"]
     choice = {"motif": motif or "", "mode": mode, "lieu": lieu or "", "creneau": creneau}
-    errors: dict[str, str] = {}
     next_slots = None
+    if errors:
+        panel = load_case_booking(session=session, actor=user, case_id=case_id)
+        return _booking_page(request, panel, errors=errors, form=choice)
     try:
         appointment = book_for_case(
             session=session,
@@ -181,6 +209,7 @@ def book_from_case(
         mode=mode or None,
         site_id=lieu,
         next_slots=next_slots,
+        week=week,
     )
     if errors:
         return _booking_page(request, panel, errors=errors, form=choice)

@@ -3,11 +3,12 @@
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from app.core.dates import format_long_day
+from app.core.dates import format_long_day, format_weekday
 from app.core.errors import Conflict, Forbidden, Invalid
 from app.models.appointments import (
     Absence,
@@ -28,8 +29,11 @@ from app.models.triage import TriageRequest
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.operators import time_zone_of
 from app.services.admin.staff import Colleague, list_colleagues
-from app.services.booking.reservations import book_appointment
-from app.services.booking.slots import free_slots, slot_times
+from app.services.booking.reservations import (
+    book_appointment,
+    first_free_start,
+    offered_times,
+)
 from app.services.cases.interactions import record_interaction
 
 MODE_LABELS = {"on_site": "Sur site", "phone": "Téléphone", "video": "Visio"}
@@ -79,6 +83,11 @@ class CalendarEntry:
     @property
     def hours(self) -> str:
         return f"{hour_label(self.start)} – {hour_label(self.end)}"
+
+    @property
+    def date_label(self) -> str:
+        """« mardi 1er décembre 2026 », the local day."""
+        return format_weekday(self.start.date(), year=True)
 
 
 @dataclass
@@ -479,6 +488,16 @@ class SlotChoice:
     value: str  # the start, ISO 8601 in UTC: what the form posts back
     label: str  # « lundi 30 novembre 2026 à 9 h 00 », local
     free_counsellors: int
+    time: str = ""  # « 09 h 00 », local
+
+
+@dataclass
+class SlotDay:
+    """The free starts of one local day, under its heading (« mercredi 2 décembre »)."""
+
+    day: date
+    label: str
+    slots: list[SlotChoice]
 
 
 @dataclass
@@ -499,16 +518,40 @@ class CaseBooking:
     next_slots: list[SlotChoice] = field(default_factory=list)
     # One per rendered form: a double submission books once.
     idempotency_key: str = field(default_factory=lambda: f"staff-{secrets.token_urlsafe(24)}")
+    # The week shown (its Monday), its free starts day by day, and the weeks around it that
+    # may be shown: none before this week, none past the type's booking horizon.
+    week: date | None = None
+    days: list[SlotDay] = field(default_factory=list)
+    previous_week: date | None = None
+    next_week: date | None = None
+    # The first free start within the horizon (None: nothing free at all).
+    first_free: datetime | None = None
 
     @property
     def searched(self) -> bool:
         return self.appointment_type is not None and self.mode is not None
 
+    @property
+    def week_label(self) -> str:
+        """« lundi 7 décembre »: the week shown, by its first day."""
+        return format_weekday(self.week) if self.week else ""
+
+    @property
+    def shown_days(self) -> list[SlotDay]:
+        """What the form offers: the next free starts after a slot was taken, else the week's."""
+        return by_day(self.next_slots, ZoneInfo(self.time_zone)) if self.next_slots else self.days
+
+    def query(self, **extra) -> str:
+        """The panel's address parameters (motif, mode, place), with `extra` (the week)."""
+        params = {"motif": self.appointment_type.id if self.appointment_type else None}
+        params |= {"mode": self.mode, "lieu": self.site.id if self.site else None, **extra}
+        return urlencode({name: value for name, value in params.items() if value is not None})
+
 
 MAX_SLOTS_SHOWN = 40
 
 
-def slot_choices(slots, zone: ZoneInfo) -> list[SlotChoice]:
+def slot_choices(slots, zone: ZoneInfo, limit: int | None = MAX_SLOTS_SHOWN) -> list[SlotChoice]:
     """Distinct starts (from slots.slot_times or SlotTaken.next_slots), labelled locally."""
     choices, seen = [], set()
     for item in slots:
@@ -519,8 +562,56 @@ def slot_choices(slots, zone: ZoneInfo) -> list[SlotChoice]:
         seen.add(start)
         local = start.astimezone(zone)
         label = f"{format_long_day(local.date())} à {hour_label(local)}"
-        choices.append(SlotChoice(start.astimezone(UTC).isoformat(), label, count))
-    return choices[:MAX_SLOTS_SHOWN]
+        value = start.astimezone(UTC).isoformat()
+        choices.append(SlotChoice(value, label, count, time=hour_label(local)))
+    return choices[:limit]
+
+
+def by_day(choices: list[SlotChoice], zone: ZoneInfo, *, today: date | None = None):
+    """The starts grouped by local day, earliest first; the year is said when not this one."""
+    days: dict[date, list[SlotChoice]] = {}
+    for choice in choices:
+        local = datetime.fromisoformat(choice.value).astimezone(zone)
+        days.setdefault(local.date(), []).append(choice)
+    this_year = (today or utcnow().astimezone(zone).date()).year
+    return [
+        SlotDay(day, format_weekday(day, year=day.year != this_year), slots)
+        for day, slots in sorted(days.items())
+    ]
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _slot_week(session, kind, mode, site_id, week, zone, now):
+    """The week to show (the one of the first free start unless one is asked for, held between
+    this week and the horizon's), its free starts by day, the weeks around it, the first free."""
+    today = now.astimezone(zone).date()
+    this_week = monday_of(today)
+    last_week = monday_of(today + timedelta(days=kind.max_horizon_days))
+    first = first_free_start(
+        session=session, appointment_type=kind, mode=mode, site_id=site_id, now=now
+    )
+    if week is None:
+        week = first.astimezone(zone).date() if first else today
+    week = min(max(monday_of(week), this_week), last_week)
+    times = (
+        offered_times(
+            session=session,
+            appointment_type=kind,
+            mode=mode,
+            site_id=site_id,
+            first_day=week,
+            now=now,
+        )
+        if first is not None
+        else []  # nothing free within the horizon, hence none this week
+    )
+    choices = slot_choices(times, zone, limit=None)
+    previous_week = week - timedelta(days=7) if week > this_week else None
+    next_week = week + timedelta(days=7) if week < last_week else None
+    return week, choices, by_day(choices, zone, today=today), previous_week, next_week, first
 
 
 def load_case_booking(
@@ -532,9 +623,11 @@ def load_case_booking(
     mode: str | None = None,
     site_id: int | None = None,
     next_slots=None,
+    week: date | None = None,
     now: datetime | None = None,
 ) -> CaseBooking:
-    """The case's appointments and, once a type and a mode are chosen, the free slots."""
+    """The case's appointments and, once a type and a mode are chosen, the free slots of a
+    week, day by day: the week of the next free slot unless `week` (any day of it) is asked."""
     case = load_owned(session, Case, case_id, actor)
     operator_id = case.operator_id
     types = list(
@@ -560,21 +653,8 @@ def load_case_booking(
         session=session, operator_id=operator_id, site_id=site.id if site else None
     )
     zone = ZoneInfo(time_zone)
-    slots: list[SlotChoice] = []
-    if kind is not None and mode is not None and mode in kind.modes.split():
-        now = now or utcnow()
-        today = now.astimezone(zone).date()
-        found = free_slots(
-            session=session,
-            appointment_type=kind,
-            mode=mode,
-            site_id=site.id if site and needs_site(mode) else None,
-            start=today,
-            end=today + timedelta(days=kind.max_horizon_days),
-            now=now,
-        )
-        slots = slot_choices(slot_times(found), zone)
-    return CaseBooking(
+    now = now or utcnow()
+    panel = CaseBooking(
         case=case,
         time_zone=time_zone,
         types=types,
@@ -583,10 +663,21 @@ def load_case_booking(
         appointment_type=kind,
         mode=mode,
         site=site,
-        slots=slots,
-        appointments=_case_appointments(session, case, zone, now or utcnow()),
+        slots=[],
+        appointments=_case_appointments(session, case, zone, now),
         next_slots=slot_choices(next_slots or [], zone),
     )
+    if kind is not None and mode is not None and mode in kind.modes.split():
+        place = site.id if site and needs_site(mode) else None
+        (
+            panel.week,
+            panel.slots,
+            panel.days,
+            panel.previous_week,
+            panel.next_week,
+            panel.first_free,
+        ) = _slot_week(session, kind, mode, place, week, zone, now)
+    return panel
 
 
 def _case_appointments(session, case, zone, now) -> list[CalendarEntry]:
