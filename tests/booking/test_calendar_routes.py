@@ -1,5 +1,6 @@
 """Staff calendars: agenda pages, attendance marks, no-show rates, booking from a case."""
 
+import html
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +28,7 @@ from tests.factories import (
 )
 
 PARIS = ZoneInfo("Europe/Paris")
+HTMX = {"HX-Request": "true"}
 
 # The clock of tests/conftest.py: yesterday's agenda shows its free time, and a week ahead
 # offers a slot, only when neither is a public holiday; and today must stay today between
@@ -650,3 +652,27 @@ def test_an_altered_hidden_value_gets_a_french_message_in_the_panel(
     assert '<section id="case-booking"' in response.text
     assert "Le formulaire envoyé a été modifié ou est incomplet" in response.text
     assert session.exec(select(Appointment)).all() == []
+
+
+def test_a_slot_taken_meanwhile_offers_the_next_free_ones_grouped_by_day(client, session, world):
+    today = paris_today()
+    first, second = today + timedelta(days=7), today + timedelta(days=8)
+    open_on(session, world, first, second, start=9, end=11)
+    token = log_in(client, session, world["counsellor"])
+    form = {"csrf_token": token, "motif": world["kind"].id, "mode": "on_site"}
+    form |= {"lieu": world["site"].id, "creneau": at_paris(first, 9).isoformat()}
+    url = f"/cases/{world['case'].id}/rendez-vous"
+    assert client.post(url, data=form | {"idempotency_key": "staff-a"}).status_code == 200
+
+    taken = client.post(url, data=form | {"idempotency_key": "staff-b"}, headers=HTMX)
+
+    assert taken.status_code == 200
+    assert "Ce créneau vient d'être réservé" in html.unescape(taken.text)
+    assert "Créneaux libres suivants" in taken.text
+    this_year = today.year
+    # The hour taken blocks 9:00–10:00 on the first day; the second is free all morning.
+    assert day_groups(taken.text) == [
+        (heading(first, this_year), ["10 h 00"]),
+        (heading(second, this_year), ["09 h 00", "09 h 15", "09 h 30", "09 h 45", "10 h 00"]),
+    ]
+    assert len(session.exec(select(Appointment)).all()) == 1
