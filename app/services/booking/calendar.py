@@ -29,11 +29,8 @@ from app.models.triage import TriageRequest
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.operators import time_zone_of
 from app.services.admin.staff import Colleague, list_colleagues
-from app.services.booking.reservations import (
-    book_appointment,
-    first_free_start,
-    offered_times,
-)
+from app.services.booking.reservations import book_appointment
+from app.services.booking.slots import free_slots, slot_times
 from app.services.cases.interactions import record_interaction
 
 MODE_LABELS = {"on_site": "Sur site", "phone": "Téléphone", "video": "Visio"}
@@ -586,29 +583,28 @@ def monday_of(day: date) -> date:
 
 def _slot_week(session, kind, mode, site_id, week, zone, now):
     """The week to show (the one of the first free start unless one is asked for, held between
-    this week and the horizon's), its free starts by day, the weeks around it, the first free."""
+    this week and the horizon's), its free starts by day, the weeks around it, the first free.
+    One search over the whole horizon, as the public booking's first_free_start does: it says
+    both where the first free start is and what the week holds."""
     today = now.astimezone(zone).date()
     this_week = monday_of(today)
     last_week = monday_of(today + timedelta(days=kind.max_horizon_days))
-    first = first_free_start(
-        session=session, appointment_type=kind, mode=mode, site_id=site_id, now=now
+    found = free_slots(
+        session=session,
+        appointment_type=kind,
+        mode=mode,
+        site_id=site_id,
+        start=today,
+        end=today + timedelta(days=kind.max_horizon_days),
+        now=now,
     )
+    times = slot_times(found)
+    first = times[0][0] if times else None
     if week is None:
         week = first.astimezone(zone).date() if first else today
     week = min(max(monday_of(week), this_week), last_week)
-    times = (
-        offered_times(
-            session=session,
-            appointment_type=kind,
-            mode=mode,
-            site_id=site_id,
-            first_day=week,
-            now=now,
-        )
-        if first is not None
-        else []  # nothing free within the horizon, hence none this week
-    )
-    choices = slot_choices(times, zone, limit=None)
+    in_week = [t for t in times if 0 <= (t[0].astimezone(zone).date() - week).days < 7]
+    choices = slot_choices(in_week, zone, limit=None)
     previous_week = week - timedelta(days=7) if week > this_week else None
     next_week = week + timedelta(days=7) if week < last_week else None
     return week, choices, by_day(choices, zone, today=today), previous_week, next_week, first
