@@ -582,6 +582,12 @@ def test_weeks_go_forward_and_back_within_this_week_and_the_horizon(client, sess
     week = monday(today + timedelta(days=16))
     assert f"Semaine du lundi {week.day} " in asked_midweek
     assert "Aucun créneau libre cette semaine." in asked_midweek
+    first_free_week = monday(today + timedelta(days=7))
+    assert re.search(
+        rf'<a href="[^"]*semaine={first_free_week.isoformat()}"[^>]*>'
+        rf"Aller au prochain créneau libre \(semaine du lundi {first_free_week.day} ",
+        asked_midweek,
+    )
     assert week_links(asked_midweek) == {
         "Semaine précédente": (week - timedelta(days=7)).isoformat(),
         "Semaine suivante": (week + timedelta(days=7)).isoformat(),

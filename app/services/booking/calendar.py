@@ -534,6 +534,17 @@ class CaseBooking:
         return format_weekday(self.week) if self.week else ""
 
     @property
+    def first_free_week(self) -> date | None:
+        """The Monday of the week holding the first free start."""
+        if self.first_free is None:
+            return None
+        return monday_of(self.first_free.astimezone(ZoneInfo(self.time_zone)).date())
+
+    @property
+    def first_free_week_label(self) -> str:
+        return format_weekday(self.first_free_week) if self.first_free_week else ""
+
+    @property
     def shown_days(self) -> list[SlotDay]:
         """What the form offers: the next free starts after a slot was taken, else the week's."""
         return by_day(self.next_slots, ZoneInfo(self.time_zone)) if self.next_slots else self.days
