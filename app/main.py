@@ -23,7 +23,7 @@ from app.routes.deliverables import documents as deliverables
 from app.routes.deliverables import shared_documents as documents
 from app.routes.desk import case_page as cases
 from app.routes.desk import home
-from app.routes.messaging import messages
+from app.routes.messaging import messages, notifications
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, ledger, national
 from app.routes.system import api_docs, health
@@ -66,6 +66,7 @@ def create_app() -> FastAPI:
         cases.router,
         action_plan.router,
         messages.router,
+        notifications.router,
         proofs.router,
         partners.router,
         referrals.router,

@@ -7,6 +7,7 @@ from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
+from app.models.notifications import Notification
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
@@ -27,6 +28,7 @@ __all__ = [
     "Deliverable",
     "DeliverableKind",
     "DeliverableVersion",
+    "Notification",
     "OutboxMessage",
     "Partner",
     "Referral",

@@ -14,6 +14,7 @@ from app.core.errors import Forbidden
 from app.core.security import InvalidToken, read_api_token, tokens_match
 from app.models.staff import StaffSession, StaffUser
 from app.services.access.auth import find_session
+from app.services.messaging.notifications import unread_count
 
 SESSION_COOKIE = "filrouge_session"
 ANON_CSRF_COOKIE = "filrouge_csrf"
@@ -35,6 +36,8 @@ class LoginRequired(Exception):
 def current_browser_session(request: Request, session: SessionDep) -> StaffSession | None:
     token = request.cookies.get(SESSION_COOKIE)
     found = find_session(session=session, token=token) if token else None
+    if found is not None and found[1].sees_cases:
+        request.state.unread_notifications = unread_count(session=session, actor=found[1])
     # This thread ends the transaction it opened: the endpoint's runs in another thread.
     session.commit()
     if found is None:

@@ -116,6 +116,8 @@ def render(
     context = {
         "user": getattr(request.state, "user", None),
         "csrf_token": expected_csrf_token(request) or "",
+        # Counted with the browser session (app/web/deps.py): the header shows it.
+        "unread_notifications": getattr(request.state, "unread_notifications", 0),
         "errors": {},
         "form": {},
         **context,

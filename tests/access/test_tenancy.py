@@ -51,6 +51,7 @@ from app.models.nomenclatures import (
     Role,
     StepOwner,
 )
+from app.models.notifications import Notification, NotificationKind
 from app.models.operators import Site
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
@@ -62,6 +63,7 @@ from app.services.control.proof_catalogue import create_kind
 from app.services.deliverables.action_plan import add_step
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.deliverables.sharing import share_version
+from app.services.messaging.notifications import notify
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import propose_referral
 from tests.app_routes import api_routes
@@ -109,6 +111,7 @@ SECRETS = (
     "releve-confidentiel-ARA",
     "Pièce confidentielle ARA",
     "Refus confidentiel ARA",
+    "Notification confidentielle ARA",
     *DIRECTORY_SECRETS,
     # Its booking: a site, a motif, an absence.
     "Lieu confidentiel ARA",
@@ -142,6 +145,7 @@ class Tenant:
     opening: OpeningSlot  # the counsellor's at the site
     absence: Absence  # the counsellor's, to come
     appointment: Appointment  # with the counsellor at the site, yesterday, not yet marked
+    notification: Notification  # the counsellor's, unread, about the case
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -167,6 +171,7 @@ class Tenant:
             "opening": self.opening.id,
             "absence": self.absence.id,
             "appointment": self.appointment.id,
+            "notification": self.notification.id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -245,6 +250,19 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         motif,
         *planning(session, counsellor, site, code),
         appointment_yesterday(session, counsellor, motif, case, site, yesterday),
+        told(session, counsellor, case, code),
+    )
+
+
+def told(session, counsellor, case, code: str) -> Notification:
+    return notify(
+        session=session,
+        operator_id=counsellor.operator_id,
+        recipient_id=counsellor.id,
+        kind=NotificationKind.REFERRAL_ANSWERED,
+        text=f"Notification confidentielle {code}",
+        link=f"/cases/{case.id}",
+        case_id=case.id,
     )
 
 
@@ -452,6 +470,7 @@ def snapshot(session) -> tuple:
             OpeningSlot,
             Absence,
             Appointment,
+            Notification,
         )
     )
 
@@ -480,6 +499,7 @@ def snapshot(session) -> tuple:
         values(Referral, Referral.status, Referral.link_nonce, Referral.updated_at),
         values(AppointmentType, AppointmentType.name, AppointmentType.active),
         values(Appointment, Appointment.status, Appointment.updated_at),
+        values(Notification, Notification.read_at),
     )
     return counts, rows, stored_files()
 
@@ -718,6 +738,7 @@ SURFACES = [
     surface("attachment", "api_write", "POST", "/api/v1/cases/{case}/attachments", upload=True),
     # What only supervisors do: retry an e-mail, change a deliverable kind.
     surface("message", "form", "POST", "/messages/{message}/retry", form={}, who="manager"),
+    surface("notification", "form", "POST", "/notifications/{notification}/ouvrir", form={}),
     surface("message", "form_admin", "POST", "/messages/{message}/retry", form={}, who="admin"),
     surface("kind", "form", "POST", "/admin/livrables/{kind}", form=KIND, who="admin"),
     surface("campaign", "page", "GET", "/rapports/controles/{campaign}", who="manager"),
@@ -917,6 +938,7 @@ EXPECTED = {
     "attachment": EVERYWHERE,
     "message": ("form",),  # listed on « Messages » only: see the supervisors' lists
     "kind": ("form",),  # listed on « Types de livrables » only, likewise
+    "notification": ("form",),  # listed on « Notifications », its recipient's own: see below
     "partner": EVERYWHERE,  # its lists and its CSV files: see the directory's lists
     "referral": EVERYWHERE,  # and the home page's: see the counsellor's follow-up lists
     # Managers' and admins' only; no api_write: a draw only ever takes the operator's own units.
@@ -1056,6 +1078,18 @@ def test_home_and_queue_never_list_another_operators_rows(as_bre, ara, bre, url)
     assert "Le Goff".upper() in page.text  # BRE's own request is there…
     assert_no_secret(page.text)  # …ARA's unassigned one is not
     assert ara.case.reference not in page.text
+
+
+def test_notifications_list_and_count_only_the_readers_own(as_bre, session, ara, bre):
+    client, csrf = as_bre
+    page = client.get("/notifications")
+    assert "Notification confidentielle BRE" in page.text
+    assert_no_secret(page.text)
+    assert ara.case.reference not in page.text
+    client.post("/notifications/tout-lu", data={"csrf_token": csrf})
+    session.expire_all()
+    assert session.get(Notification, bre.notification.id).read_at is not None
+    assert session.get(Notification, ara.notification.id).read_at is None
 
 
 # ---- handing a case over -------------------------------------------------------------------

@@ -28,6 +28,7 @@ from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
+from app.models.notifications import Notification
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
@@ -73,6 +74,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     OpeningSlot: OpeningSlot.operator_id,
     Absence: Absence.operator_id,
     Appointment: Appointment.operator_id,
+    Notification: Notification.operator_id,
     OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data
     ControlCampaign: ControlCampaign.operator_id,
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),

@@ -13,6 +13,7 @@ from app.core.security import InvalidToken, read_link_token
 from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
 from app.models.base import utcnow
 from app.services.access.rate_limits import check_slot_listing
+from app.services.booking.counsellor_notices import tell_cancelled, tell_moved
 from app.services.booking.messages import (
     LINK_PURPOSE,
     AppointmentDetails,
@@ -84,6 +85,8 @@ def cancel_appointment(
     session.add(appointment)
     session.flush()
     queue_cancellation(session=session, appointment=appointment)
+    if by == "beneficiary":
+        tell_cancelled(session=session, appointment=appointment)
     return appointment
 
 
@@ -100,7 +103,7 @@ def move_appointment(
     now = now or utcnow()
     details = _changeable(session, appointment_id, by=by, now=now)
     appointment, kind = details.appointment, details.appointment_type
-    previous_start = appointment.starts_at
+    previous_start, previous_counsellor_id = appointment.starts_at, appointment.counsellor_id
     candidates = counsellors_free_at(
         session=session,
         appointment_type=kind,
@@ -114,6 +117,12 @@ def move_appointment(
     for counsellor_id in candidates:
         if _try_move(session, appointment, kind, start=start, counsellor_id=counsellor_id, now=now):
             queue_moved(session=session, appointment=appointment, previous_start=previous_start)
+            if by == "beneficiary":
+                tell_moved(
+                    session=session,
+                    appointment=appointment,
+                    previous_counsellor_id=previous_counsellor_id,
+                )
             return appointment
     raise SlotTaken(next_free_slots(session=session, details=details, now=now))
 

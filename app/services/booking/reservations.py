@@ -41,6 +41,7 @@ from app.models.triage import TriageRequest
 from app.services.access.rate_limits import check_rate, contact_keys, rate_limit_target
 from app.services.access.scope import get_owned, load_owned, operator_of, owned_by
 from app.services.admin.operators import time_zone_of
+from app.services.booking.counsellor_notices import tell_booked
 from app.services.booking.geography import distance_km, postcode_position
 from app.services.booking.messages import queue_confirmation
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
@@ -363,6 +364,8 @@ def book_appointment(
             )
         ) from None
     queue_confirmation(session=session, appointment=appointment)
+    if actor is None:  # booked by the beneficiary: their counsellor is told
+        tell_booked(session=session, appointment=appointment)
     return appointment
 
 

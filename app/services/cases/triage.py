@@ -17,6 +17,7 @@ from app.models.nomenclatures import (
     InteractionChannel,
     Redirection,
 )
+from app.models.notifications import NotificationKind
 from app.models.staff import StaffUser
 from app.models.triage import (
     TriageCreate,
@@ -31,6 +32,7 @@ from app.services.admin.operators import get_site
 from app.services.admin.staff import get_counsellor
 from app.services.cases.beneficiaries import create_beneficiary, get_beneficiary
 from app.services.cases.lifecycle import close_case, open_case
+from app.services.messaging.notifications import notify
 
 _REDIRECTION_FOR = {
     CepSituation.JOB_SEEKER: Redirection.FRANCE_TRAVAIL,
@@ -86,6 +88,15 @@ def create_request(
     )
     session.add(request)
     session.flush()
+    notify(
+        session=session,
+        operator_id=operator_id,
+        recipient_id=request.assigned_to_id,
+        kind=NotificationKind.REQUEST_ASSIGNED,
+        text=f"{actor.full_name} vous a attribué une demande à traiter dans la file d'accueil.",
+        link=f"/triage/{request.id}",
+        actor_id=actor.id,
+    )
     return request
 
 

@@ -17,11 +17,13 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
 from app.models.deliverables import AcknowledgementMethod, Deliverable, DeliverableVersion
+from app.models.notifications import NotificationKind
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone, touch
 from app.services.deliverables.attachments import add_attachment
 from app.services.deliverables.documents import get_version, pdf_filename, version_pdf
+from app.services.messaging.notifications import case_follower, notify
 from app.services.messaging.outbox import queue_email
 
 LINK_PURPOSE = "document"
@@ -190,7 +192,30 @@ def acknowledge_online(*, session: Session, token: str) -> SharedDocument:
         touch(shared.case)
         session.add_all([version, shared.case])
         session.flush()
+        _tell_acknowledged(session, shared.case, shared.deliverable, version, actor_id=None)
     return shared
+
+
+def _tell_acknowledged(session, case, deliverable, version, *, actor_id: int | None) -> None:
+    """The case's counsellor learns that the person has read the document."""
+    how = (
+        "en ligne"
+        if version.acknowledgement_method == AcknowledgementMethod.ONLINE
+        else ("par un exemplaire signé")
+    )
+    notify(
+        session=session,
+        operator_id=case.operator_id,
+        recipient_id=case_follower(case, version.issued_by_id),
+        kind=NotificationKind.DOCUMENT_ACKNOWLEDGED,
+        text=(
+            f"La personne a pris connaissance de « {deliverable.title} », version "
+            f"{version.number}, {how} (dossier {case.reference})."
+        ),
+        link=f"/deliverables/{deliverable.id}",
+        case_id=case.id,
+        actor_id=actor_id,
+    )
 
 
 class AlreadyAcknowledged(Conflict):
@@ -231,4 +256,6 @@ def record_signed_scan(
     version.scan_attachment_id = attachment.id
     session.add(version)
     session.flush()
+    case = session.get(Case, deliverable.case_id)
+    _tell_acknowledged(session, case, deliverable, version, actor_id=actor.id)
     return version

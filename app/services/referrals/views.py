@@ -4,7 +4,7 @@ counts for reports and the lines printed in deliverables."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import and_
+from sqlalchemy import and_, or_
 from sqlalchemy.orm import load_only
 from sqlmodel import Session, col, func, select
 
@@ -254,13 +254,14 @@ def follow_up_due(
     offset: int = 0,
     limit: int = 100,
 ) -> list[FollowUpRow]:
-    """Referrals of the actor's cases whose follow-up date has come and that are not over,
-    the most overdue first."""
+    """Referrals of the actor's cases whose follow-up date has come and that are not over, and
+    those that expired without the partner's answer: the most overdue first."""
     today = today or operator_today(session=session, actor=actor)
     query = (
         _followed(actor)
         .where(_is_due(today))
-        .order_by(col(Referral.follow_up_on), col(Referral.id))
+        # Expired without a follow-up date first: they are the most overdue.
+        .order_by(col(Referral.follow_up_on).asc().nulls_first(), col(Referral.id))
         .offset(offset)
         .limit(limit)
     )
@@ -292,7 +293,11 @@ def _is_awaiting():
 
 
 def _is_due(today: date):
-    return and_(col(Referral.follow_up_on) <= today, col(Referral.status).not_in(list(FINAL)))
+    # An expired referral is due at once, whatever its date: the partner never answered.
+    return or_(
+        Referral.status == S.EXPIRED,
+        and_(col(Referral.follow_up_on) <= today, col(Referral.status).not_in(list(FINAL))),
+    )
 
 
 def _followed(actor: StaffUser):

@@ -12,6 +12,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
 from app.models.cases import Case
 from app.models.nomenclatures import ReferralOutcome
+from app.models.notifications import NotificationKind
 from app.models.outbox import OutboxMessage
 from app.models.partners import (
     CONSENT_REQUIRED,
@@ -25,6 +26,7 @@ from app.models.partners import (
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned
 from app.services.cases.lifecycle import case_time_zone, get_case, touch
+from app.services.messaging.notifications import case_follower, notify
 from app.services.referrals.messages import queue_request
 
 S = ReferralStatus
@@ -110,7 +112,45 @@ def move(
     touch(case, now)
     session.add_all([event, referral, case])
     session.flush()
+    if via != "counsellor":
+        _tell_counsellor(session, referral, case, target)
     return event
+
+
+# What the counsellor is told when the partner (through its link) or the system moves a
+# referral; {partner} is the partner's name, {reference} the case's.
+_NOTICES = {
+    S.ACCEPTED: "{partner} a accepté l'orientation (dossier {reference}).",
+    S.DECLINED: "{partner} a refusé l'orientation (dossier {reference}) : voyez son motif.",
+    S.IN_PROGRESS: "{partner} indique que l'accompagnement a commencé (dossier {reference}).",
+    S.COMPLETED: "{partner} a indiqué l'issue de l'orientation (dossier {reference}).",
+    S.EXPIRED: (
+        "L'orientation vers {partner} est expirée, sans réponse après {days} jours "
+        "(dossier {reference}) : renvoyez-la ou abandonnez-la."
+    ),
+}
+
+
+def _tell_counsellor(session: Session, referral: Referral, case: Case, target: str) -> None:
+    text = _NOTICES.get(S(target))
+    if text is None:
+        return
+    partner = session.get(Partner, referral.partner_id)
+    notify(
+        session=session,
+        operator_id=referral.operator_id,
+        recipient_id=case_follower(case, referral.created_by_id),
+        kind=NotificationKind.REFERRAL_EXPIRED
+        if target == S.EXPIRED
+        else NotificationKind.REFERRAL_ANSWERED,
+        text=text.format(
+            partner=partner.name,
+            reference=case.reference,
+            days=get_settings().referral_answer_days,
+        ),
+        link=f"/cases/{case.id}#ref-{referral.id}",
+        case_id=case.id,
+    )
 
 
 def _stamp(referral: Referral, target: str, now: datetime) -> None:
