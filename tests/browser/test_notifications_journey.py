@@ -65,7 +65,7 @@ def test_the_counsellor_is_told_that_the_partner_declined(page: Page, live_serve
     expect(page.get_by_role("heading", level=1, name="Notifications")).to_be_visible()
     item = page.locator(".notification", has_text="Mission locale Villeurbanne a refusé")
     expect(item.get_by_text("Non lue")).to_be_visible()
-    expect(item.get_by_text("Anaïs ÉTIENNE").or_(item.get_by_text("Anaïs Étienne"))).to_be_visible()
+    expect(item.get_by_text("Anaïs ÉTIENNE", exact=True)).to_be_visible()
     check_accessibility(page)
     page.set_viewport_size({"width": 390, "height": 844})
     check_accessibility(page)
