@@ -1,5 +1,6 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
-each pass also expires referrals left without an answer and queues appointment reminders.
+each pass also expires referrals left without an answer, queues appointment reminders and
+the daily notification digests.
 Proof packs, long to build, have a loop of their own so that e-mails never wait for them.
 
 `echo` says on the console what a pass did, in French, for whoever watches it; a failure is
@@ -18,6 +19,7 @@ from app.core.config import get_settings
 from app.core.db import get_engine
 from app.services.booking.messages import send_due_reminders
 from app.services.control.proof_pack import build_pending_packs
+from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
 from app.services.referrals.workflow import expire_unanswered
@@ -42,6 +44,7 @@ def run_delivery_loop(
         if _one_pass(engine, transport, stop, echo):  # a database away: one message is enough
             _expire_referrals(engine, echo)
             _queue_reminders(engine, echo)
+            _queue_digests(engine, echo)
         if once:
             return
         stop.wait(interval)
@@ -83,6 +86,19 @@ def _queue_reminders(engine: Engine, echo: Echo) -> None:
         return
     if reminded:
         echo(f"{_clock()} Rappels de rendez-vous préparés : {reminded}.")
+
+
+def _queue_digests(engine: Engine, echo: Echo) -> None:
+    """The daily notification digests, in their own transaction as well."""
+    try:
+        with Session(engine) as session, session.begin():
+            queued = queue_digests(session=session)
+    except Exception as exc:  # same as above: the next pass tries again
+        log.exception("queueing notification digests failed")
+        echo(f"{_clock()} Récapitulatifs de notifications impossibles : {_in_brief(exc)}")
+        return
+    if queued:
+        echo(f"{_clock()} Récapitulatifs de notifications préparés : {queued}.")
 
 
 def run_pack_loop(

@@ -7,7 +7,7 @@ from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
-from app.models.notifications import Notification
+from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
@@ -29,6 +29,7 @@ __all__ = [
     "DeliverableKind",
     "DeliverableVersion",
     "Notification",
+    "NotificationDigest",
     "OutboxMessage",
     "Partner",
     "Referral",

@@ -1,7 +1,7 @@
 """Notifications: what a counsellor is told in the app about what others did on their cases
 (a partner's answer, a booking, an acknowledgement...), until they read it."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Column, Field, Index, SQLModel
 
@@ -49,3 +49,18 @@ class Notification(SQLModel, table=True):
     @property
     def kind_label(self) -> str:
         return NotificationKind(self.kind).label
+
+
+class NotificationDigest(SQLModel, table=True):
+    """A staff member's choice of a daily e-mail listing what they have not read, and the
+    last day one was queued: at most one a day, however many workers run."""
+
+    __tablename__ = "notification_digests"
+
+    staff_id: int = Field(foreign_key="staff_users.id", primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    subscribed: bool = False
+    # The day (in the operator's time zone) of the last digest, and when it was queued: the
+    # next one lists what arrived since.
+    last_day: date | None = None
+    last_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))

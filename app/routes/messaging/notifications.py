@@ -8,13 +8,14 @@ from fastapi.responses import RedirectResponse
 
 from app.models.bounds import PageNumber, RowId
 from app.routes.desk.home import PAGE_ROWS, Pager
+from app.services.messaging.digests import digest_subscribed, set_digest
 from app.services.messaging.notifications import (
     count_notifications,
     list_notifications,
     mark_all_read,
     open_notification,
 )
-from app.web.deps import CaseWorker, SessionDep
+from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.rendering import render
 from app.web.routing import new_router
 
@@ -32,7 +33,12 @@ def notifications_page(
     return render(
         request,
         "messaging/notifications/list.html",
-        {"rows": rows, "pager": replace(pager, total=total), "path": PATH},
+        {
+            "rows": rows,
+            "pager": replace(pager, total=total),
+            "path": PATH,
+            "digest": digest_subscribed(session=session, actor=user),
+        },
     )
 
 
@@ -45,4 +51,11 @@ def open_one(notification_id: RowId, session: SessionDep, user: CaseWorker):
 @router.post("/tout-lu")
 def mark_all(session: SessionDep, user: CaseWorker):
     mark_all_read(session=session, actor=user)
+    return RedirectResponse(PATH, status_code=303)
+
+
+@router.post("/recapitulatif")
+def digest_choice(session: SessionDep, user: CaseWorker, form: SubmittedForm):
+    """The daily e-mail: asked for when the box is ticked, stopped otherwise."""
+    set_digest(session=session, actor=user, subscribed=form.get("daily") == "1")
     return RedirectResponse(PATH, status_code=303)

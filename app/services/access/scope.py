@@ -28,7 +28,7 @@ from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
-from app.models.notifications import Notification
+from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
@@ -75,6 +75,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     Absence: Absence.operator_id,
     Appointment: Appointment.operator_id,
     Notification: Notification.operator_id,
+    NotificationDigest: NotificationDigest.operator_id,
     OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data
     ControlCampaign: ControlCampaign.operator_id,
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
