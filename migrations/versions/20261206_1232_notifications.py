@@ -3,7 +3,7 @@ an appointment booked, moved or cancelled by the person, a document read, a requ
 read or not. A new table: nothing to migrate.
 
 Revision ID: dbf0f955e95f
-Revises: c1b32fb671f4
+Revises: 7c1e0a5d2b94
 Create Date: 2026-12-06 12:32:34.832727+00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "dbf0f955e95f"
-down_revision: str | None = "c1b32fb671f4"
+down_revision: str | None = "7c1e0a5d2b94"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
