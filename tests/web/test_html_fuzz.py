@@ -99,6 +99,7 @@ FLOW = ("operateur", "motif", "mode", "lieu")
 # Fields read from the whole form or from the query string, not from the route's signature.
 FORM_FIELDS = {
     ("POST", "/login"): (),  # its fields are in its signature; the throttle reads the e-mail
+    ("POST", "/notifications/recapitulatif"): ("daily",),
     ("POST", "/rendez-vous/lieu"): (*FLOW, "postcode"),
     ("POST", "/rendez-vous/coordonnees"): (*FLOW, "debut", "idempotency_key", "site_web", *PERSON),
     ("POST", "/rendez-vous/rappel"): (*FLOW, "site_web", *PERSON),
