@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from app.models.operators import Operator
 from app.models.partners import ReferralCreate
 from app.models.staff import StaffUser
+from app.services.messaging.notifications import mark_all_read
 from app.services.referrals.partner_side import partner_decides
 from app.services.referrals.workflow import propose_referral
 from tests.browser.conftest import check_accessibility
@@ -20,9 +21,12 @@ pytestmark = pytest.mark.browser
 
 
 def _declined_referral(engine, email: str) -> tuple[int, int]:
-    """A case of the counsellor's whose referral the partner declined: (case id, referral id)."""
+    """A case of the counsellor's whose referral the partner declined: (case id, referral id).
+    What other journeys on the shared server told the counsellor is read first: this one is
+    then her only unread notification, whatever ran before."""
     with Session(engine, expire_on_commit=False) as session:
         counsellor = session.exec(select(StaffUser).where(StaffUser.email == email)).one()
+        mark_all_read(session=session, actor=counsellor)
         operator = session.get(Operator, counsellor.operator_id)
         partner = make_partner(
             session, operator, name="Mission locale Villeurbanne", email="ml@exemple.fr"
