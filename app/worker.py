@@ -42,9 +42,7 @@ def run_delivery_loop(
     transport = transport_from_settings()
     while not stop.is_set():
         if _one_pass(engine, transport, stop, echo):  # a database away: one message is enough
-            _expire_referrals(engine, echo)
-            _queue_reminders(engine, echo)
-            _queue_digests(engine, echo)
+            _housekeeping(engine, echo)
         if once:
             return
         stop.wait(interval)
@@ -62,43 +60,42 @@ def _one_pass(engine: Engine, transport: Transport, stop: threading.Event, echo:
     return True
 
 
-def _expire_referrals(engine: Engine, echo: Echo) -> None:
-    """In its own transaction, so that a failure here never holds back the e-mails."""
-    try:
-        with Session(engine) as session, session.begin():
-            expired = expire_unanswered(session=session)
-    except Exception as exc:  # same as above: the next pass tries again
-        log.exception("expiring unanswered referrals failed")
-        echo(f"{_clock()} Expiration des orientations impossible : {_in_brief(exc)}")
-        return
-    if expired:
-        echo(f"{_clock()} Orientations expirées sans réponse : {expired}.")
+# The jobs of each pass after the e-mails: (what it does, its log name, what its count is).
+# Each runs in its own transaction, so that a failure here never holds back the e-mails;
+# what a job queues goes out on the next pass.
+_HOUSEKEEPING = (
+    (
+        expire_unanswered,
+        "expiring unanswered referrals",
+        "Orientations expirées sans réponse",
+        "Expiration des orientations impossible",
+    ),
+    (
+        send_due_reminders,
+        "queueing appointment reminders",
+        "Rappels de rendez-vous préparés",
+        "Rappels de rendez-vous impossibles",
+    ),
+    (
+        queue_digests,
+        "queueing notification digests",
+        "Récapitulatifs de notifications préparés",
+        "Récapitulatifs de notifications impossibles",
+    ),
+)
 
 
-def _queue_reminders(engine: Engine, echo: Echo) -> None:
-    """In its own transaction too; the reminders queued here go out on the next pass."""
-    try:
-        with Session(engine) as session, session.begin():
-            reminded = send_due_reminders(session=session)
-    except Exception as exc:  # same as above: the next pass tries again
-        log.exception("queueing appointment reminders failed")
-        echo(f"{_clock()} Rappels de rendez-vous impossibles : {_in_brief(exc)}")
-        return
-    if reminded:
-        echo(f"{_clock()} Rappels de rendez-vous préparés : {reminded}.")
-
-
-def _queue_digests(engine: Engine, echo: Echo) -> None:
-    """The daily notification digests, in their own transaction as well."""
-    try:
-        with Session(engine) as session, session.begin():
-            queued = queue_digests(session=session)
-    except Exception as exc:  # same as above: the next pass tries again
-        log.exception("queueing notification digests failed")
-        echo(f"{_clock()} Récapitulatifs de notifications impossibles : {_in_brief(exc)}")
-        return
-    if queued:
-        echo(f"{_clock()} Récapitulatifs de notifications préparés : {queued}.")
+def _housekeeping(engine: Engine, echo: Echo) -> None:
+    for job, name, done, failed in _HOUSEKEEPING:
+        try:
+            with Session(engine) as session, session.begin():
+                count = job(session=session)
+        except Exception as exc:  # same as above: the next pass tries again
+            log.exception("%s failed", name)
+            echo(f"{_clock()} {failed} : {_in_brief(exc)}")
+            continue
+        if count:
+            echo(f"{_clock()} {done} : {count}.")
 
 
 def run_pack_loop(

@@ -62,3 +62,23 @@ def test_a_failed_pass_is_logged_with_its_full_traceback(tmp_path, smtp_server, 
     assert line["exception"].startswith("Traceback (most recent call last)")
     assert "in deliver_due" in line["exception"]  # where it failed, not only what
     assert "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError)" in line["exception"]
+
+
+def test_a_failed_housekeeping_job_is_reported_and_the_next_one_still_runs(
+    worker_engine, smtp_server, monkeypatch
+):
+    import app.worker as worker
+
+    def broken(*, session):
+        raise RuntimeError("panne")
+
+    (_, name, done, failed), *others = worker._HOUSEKEEPING
+    monkeypatch.setattr(
+        worker,
+        "_HOUSEKEEPING",
+        ((broken, name, done, failed), *others, (lambda *, session: 2, "x", "Fait", "Raté")),
+    )
+    lines: list[str] = []
+    run_delivery_loop(echo=lines.append, stop=threading.Event(), once=True, engine=worker_engine)
+    assert any(f"{failed} : RuntimeError" in line for line in lines)
+    assert any(line.endswith("Fait : 2.") for line in lines)
