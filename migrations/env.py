@@ -2,6 +2,8 @@
 
 import re
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -85,6 +87,40 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        with _sqlite_foreign_keys_off(connection):
+            _migrate(connection)
+    else:
+        _migrate(connection)
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection) -> Iterator[None]:
+    """SQLite changes a table (batch mode) by copying it, dropping it and renaming the copy;
+    with foreign keys on, dropping a table that other rows reference fails. SQLite's own recipe:
+    keys off for the change (possible only outside a transaction), then check them all.
+
+    A caller that passes a connection already in a transaction keeps its keys on: only a
+    database with no rows to point at can be migrated that way (the tests' scratch ones)."""
+    raw = connection.connection.driver_connection
+    if raw.in_transaction:
+        yield
+        return
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_sqlite_foreign_keys(connection) -> None:
+    """Before the migration commits: every reference still points at a row."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows pointing nowhere: {broken[:5]}")
+
+
+def _migrate(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -99,6 +135,8 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            _check_sqlite_foreign_keys(connection)
 
 
 run_migrations_online()
