@@ -129,6 +129,21 @@ def read(response) -> str:
     return html.unescape(response.text)
 
 
+DONE = re.compile(
+    r'<p class="alert success done" role="status" tabindex="-1"( autofocus)?>(.*?)</p>', re.S
+)
+
+
+def confirmations(response) -> list[str]:
+    """The confirmations an action's answer shows (_partials/done.html), as read: « ✓ » and
+    tags left out, spaces collapsed; each starts with « [focus] » when it takes the focus."""
+    said = []
+    for focus, inner in DONE.findall(response.text):
+        text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", inner)).replace("✓", "").split())
+        said.append(("[focus] " if focus else "") + text)
+    return said
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 just now, for a server a test starts."""
     with socket.socket() as probe:

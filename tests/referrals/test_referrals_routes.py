@@ -25,6 +25,7 @@ from app.worker import run_delivery_loop
 from tests.conftest import alembic_config, scratch_database
 from tests.factories import (
     bearer,
+    confirmations,
     log_in,
     make_case,
     make_interaction,
@@ -112,9 +113,88 @@ def test_an_htmx_proposal_sent_at_once_answers_with_the_section(
     )
     assert response.status_code == 200 and "<html" not in read(response)
     assert read(response).lstrip().startswith('<section id="orientations"')
-    assert "Orientation envoyée au partenaire." in read(response)
+    assert "Orientation envoyée à CIBC Lyon." in read(response)
     assert "En attente d'envoi" in read(response)  # the e-mail's state
     assert referrals(session)[0].status == "sent"
+
+
+def test_a_proposal_is_confirmed_by_the_form_with_a_link_to_the_new_referral(
+    client, session, case, partner, csrf
+):
+    response = client.post(
+        f"/cases/{case.id}/referrals", data=proposal(csrf, partner), headers=HTMX
+    )
+    [referral] = referrals(session)
+    assert confirmations(response) == [
+        "[focus] Orientation proposée à CIBC Lyon. Voir l'orientation"
+    ]
+    assert (
+        f'<a href="#ref-{referral.id}">' in response.text
+        and f'id="ref-{referral.id}"' in response.text
+    )
+    assert response.text.count("autofocus") == 1
+    # Said where the counsellor acted: just above the proposal form, below the list.
+    said = response.text.index('class="alert success done"')
+    assert response.text.index(f'id="ref-{referral.id}"') < said
+    assert said < response.text.index("<summary>Orienter vers un partenaire</summary>")
+
+
+@pytest.mark.parametrize(
+    ("moves", "form", "said"),
+    [
+        ([], {"to": "sent"}, "Orientation envoyée à CIBC Lyon."),
+        (["sent"], {"to": "accepted"}, "Acceptation de CIBC Lyon enregistrée."),
+        (["sent"], {"to": "declined", "reason": "Complet"}, "Refus de CIBC Lyon enregistré."),
+        (["sent", "accepted"], {"to": "in_progress"}, "Accompagnement par CIBC Lyon commencé."),
+        (
+            ["sent", "accepted"],
+            {"to": "completed", "outcome": "achieved"},
+            "Issue de l'orientation vers CIBC Lyon enregistrée.",
+        ),
+        ([], {"to": "abandoned"}, "Orientation vers CIBC Lyon abandonnée."),
+    ],
+)
+def test_each_move_is_confirmed_in_the_referral_it_changed(
+    client, session, counsellor, case, partner, csrf, moves, form, said
+):
+    other = proposed(session, counsellor, case, partner)
+    referral = proposed(session, counsellor, case, partner)
+    url = f"/referrals/{referral.id}/status"
+    for target in moves:
+        client.post(url, data={"to": target, "csrf_token": csrf})
+    response = client.post(url, data={**form, "csrf_token": csrf}, headers=HTMX)
+    assert confirmations(response) == [f"[focus] {said}"]
+    assert response.text.count("autofocus") == 1
+    where = response.text.index('class="alert success done"')
+    assert response.text.index(f'id="ref-{referral.id}"') < where
+    assert where < response.text.index(f'id="ref-{other.id}"')  # newest first: the next one
+
+
+def test_an_email_sent_from_the_section_is_confirmed_with_its_address(
+    client, session, counsellor, case, partner, csrf
+):
+    referral = proposed(session, counsellor, case, partner)
+    response = client.post(
+        f"/referrals/{referral.id}/send", data={"csrf_token": csrf}, headers=HTMX
+    )
+    assert confirmations(response) == ["[focus] Orientation envoyée à CIBC Lyon (cibc@exemple.fr)."]
+
+
+def test_a_refused_action_says_what_is_wrong_and_confirms_nothing(
+    client, session, counsellor, case, partner, csrf
+):
+    referral = proposed(session, counsellor, case, partner)
+    url = f"/referrals/{referral.id}/status"
+    client.post(url, data={"to": "sent", "csrf_token": csrf})
+    refused = client.post(
+        url, data={"to": "declined", "reason": "", "csrf_token": csrf}, headers=HTMX
+    )
+    assert f'id="ref-{referral.id}-declined-reason-error"' in refused.text
+    assert confirmations(refused) == [] and refused.text.count("autofocus") == 1
+    form = proposal(csrf, partner, consent="")
+    refused = client.post(f"/cases/{case.id}/referrals", data=form, headers=HTMX)
+    assert "Le bénéficiaire doit avoir accepté ce partage" in read(refused)
+    assert confirmations(refused) == []
 
 
 @pytest.mark.parametrize("headers", [HTMX, {}])

@@ -1,6 +1,8 @@
 """Referrals: the case's « Orientations » section (htmx fragment or plain posts), the
 partner's pages reached from the e-mailed link (no account), and the /api/v1 endpoints."""
 
+from typing import NamedTuple
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 
@@ -41,6 +43,17 @@ api = new_router(prefix="/api/v1", tags=["orientations"], responses=API_ERRORS)
 FRAGMENT = "referrals/referrals/_partials/case_referrals.html"
 
 
+class Done(NamedTuple):
+    """What an action did, for the section's confirmation: where it is said (« new », the
+    proposal form, or the referral's « ref-<id> »), the referral, what happened (a status, or
+    « emailed ») and to whom an e-mail went."""
+
+    at: str
+    referral_id: int
+    what: str
+    recipient: str = ""
+
+
 # ---- the case section ---------------------------------------------------------------------
 
 
@@ -62,7 +75,7 @@ def _section(request, session, user, case_id, **context):
 def _act(request, form, session, user, case_id, form_id: str, perform):
     """Run one action (its service writes all or nothing): bad input re-renders the section."""
     try:
-        notice = perform(form)
+        done = perform(form)
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         return _section(
@@ -75,7 +88,7 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
             referral_errors=errors,
         )
     if is_htmx(request):
-        return _section(request, session, user, case_id, referral_notice=notice)
+        return _section(request, session, user, case_id, referral_done=done)
     return RedirectResponse(f"/cases/{case_id}#orientations", status_code=303)
 
 
@@ -90,8 +103,8 @@ def propose(
 ):
     def perform(form):
         data = parse_form(ReferralCreate, form)
-        propose_referral(session=session, actor=user, case_id=case_id, data=data)
-        return "Orientation envoyée au partenaire." if data.send_now else "Orientation enregistrée."
+        referral = propose_referral(session=session, actor=user, case_id=case_id, data=data)
+        return Done("new", referral.id, "sent" if data.send_now else "proposed")
 
     return _act(request, form, session, user, case_id, "new", perform)
 
@@ -104,7 +117,7 @@ def send(
 
     def perform(_form):
         message = send_referral(session=session, actor=user, referral_id=referral_id)
-        return f"Orientation envoyée à {message.recipient}."
+        return Done(f"ref-{referral_id}", referral_id, "emailed", message.recipient)
 
     return _act(request, form, session, user, referral.case_id, f"ref-{referral_id}", perform)
 
@@ -121,7 +134,7 @@ def status(
     def perform(form):
         data = parse_form(ReferralTransition, form)
         change_status(session=session, actor=user, referral_id=referral_id, data=data)
-        return f"Orientation : « {data.to.label} »."
+        return Done(f"ref-{referral_id}", referral_id, data.to.value)
 
     return _act(request, form, session, user, referral.case_id, form_id, perform)
 
