@@ -7,7 +7,14 @@ from sqlmodel import select
 from app.models.deliverables import ActionStep, ActionStepWrite
 from app.models.nomenclatures import StepOwner
 from app.services.deliverables.action_plan import add_step, plan_objective
-from tests.factories import log_in, make_case, make_operator, make_staff, paris_today
+from tests.factories import (
+    confirmations,
+    log_in,
+    make_case,
+    make_operator,
+    make_staff,
+    paris_today,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -301,3 +308,86 @@ def test_an_objective_too_long_is_refused_and_kept_in_the_form(client, session, 
     assert answer.status_code == 200
     assert 'id="plan-objective-error"' in answer.text and "x" * 1001 in answer.text
     assert plan_objective(session, case.id) == ""
+
+
+# ---- every action answers where it was done ---------------------------------------------------
+
+
+def test_an_added_step_is_confirmed_below_the_form_with_a_link_to_it(client, session, case, csrf):
+    answer = client.post(f"/cases/{case.id}/plan/steps", data=form(csrf), headers=HTMX)
+    [step] = steps(session)
+    assert confirmations(answer) == ["[focus] Étape ajoutée au plan d'action. Voir l'étape"]
+    assert f'<a href="#step-{step.id}">' in answer.text and answer.text.count("autofocus") == 1
+    # The new step is the table's last row, just above the form; the message just below it.
+    text = answer.text
+    assert text.index(f'id="step-{step.id}"') < text.index('id="plan-new-title"')
+    assert text.index('id="plan-new-title"') < text.index('class="alert success done"')
+
+
+def test_the_objective_is_confirmed_below_its_form(client, session, case, csrf):
+    answer = client.post(
+        f"/cases/{case.id}/plan/objective",
+        data={"objective": "Devenir aide-soignante", "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert confirmations(answer) == ["[focus] Objectif du plan d'action enregistré."]
+    said = answer.text.index('class="alert success done"')
+    assert answer.text.index('id="plan-objective"') < said < answer.text.index("Aucune étape")
+
+
+def test_an_edited_step_is_confirmed_in_its_row(client, session, counsellor, case, csrf):
+    first, second = add(session, counsellor, case, "A"), add(session, counsellor, case, "B")
+    answer = client.post(
+        f"/cases/{case.id}/plan/steps/{first.id}",
+        data=form(csrf, description="A, précisée"),
+        headers=HTMX,
+    )
+    assert confirmations(answer) == ["[focus] Étape enregistrée."]
+    said = answer.text.index('class="alert success done"')
+    assert answer.text.index(f'id="step-{first.id}"') < said
+    assert said < answer.text.index(f'id="step-{second.id}"')
+
+
+def test_a_status_saved_on_change_is_confirmed_and_its_select_keeps_the_focus(
+    client, session, counsellor, case, csrf
+):
+    step = add(session, counsellor, case)
+    data = {"inline": "1", "description": step.description, "owner": step.owner}
+    answer = client.post(
+        f"/cases/{case.id}/plan/steps/{step.id}",
+        data=data | {"due_on": "", "status": "done", "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert confirmations(answer) == ["État enregistré : « Fait »."]  # said, not focused
+    assert answer.text.count("autofocus") == 1
+    assert f'<select id="step-{step.id}-state" name="status" autofocus>' in answer.text
+
+
+def test_a_moved_step_is_confirmed_and_its_arrow_keeps_the_focus(
+    client, session, counsellor, case, csrf
+):
+    first, _second = add(session, counsellor, case, "A"), add(session, counsellor, case, "B")
+    answer = client.post(
+        f"/cases/{case.id}/plan/steps/{first.id}/move",
+        data={"direction": "down", "csrf_token": csrf},
+        headers=HTMX,
+    )
+    assert confirmations(answer) == ["Étape déplacée."] and answer.text.count("autofocus") == 1
+    assert "autofocus" in answer.text.split(f'id="step-{first.id}-up"')[1].split(">")[0]
+
+
+def test_a_deleted_step_is_confirmed_where_the_steps_are(client, session, counsellor, case, csrf):
+    step = add(session, counsellor, case)
+    answer = client.post(
+        f"/cases/{case.id}/plan/steps/{step.id}/delete", data={"csrf_token": csrf}, headers=HTMX
+    )
+    assert confirmations(answer) == ["[focus] Étape supprimée du plan d'action."]
+    assert f'id="step-{step.id}"' not in answer.text
+
+
+def test_a_refused_step_confirms_nothing(client, session, case, csrf):
+    answer = client.post(
+        f"/cases/{case.id}/plan/steps", data=form(csrf, description=""), headers=HTMX
+    )
+    assert "Ce champ est obligatoire" in answer.text
+    assert confirmations(answer) == [] and answer.text.count("autofocus") == 1

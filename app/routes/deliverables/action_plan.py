@@ -1,5 +1,7 @@
 """The action plan of a case: htmx fragment and plain-form actions, and its JSON API."""
 
+from typing import NamedTuple
+
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -24,17 +26,24 @@ api = new_router(prefix="/api/v1", tags=["plan d'action"], responses=API_ERRORS)
 FRAGMENT = "deliverables/action_plan/_partials/plan.html"
 
 
+class Done(NamedTuple):
+    """What a plan action did, for its confirmation: the message, where it is said
+    (« objective », « add », « steps » above the table, or a row « step-<id> »), the step it
+    links to, and the control that keeps the focus (else the message takes it)."""
+
+    message: str
+    at: str
+    step_id: int | None = None
+    keep_focus: str | None = None
+
+
 def _plan(request, session, user, case_id, **context):
     """The plan fragment for htmx; a page of its own otherwise (a plain form with errors)."""
     plan = action_plan.load_plan(session=session, actor=user, case_id=case_id)
     return render(
         request,
         "deliverables/action_plan/page.html",
-        {
-            "plan": plan,
-            "plan_swapped": is_htmx(request) and request.method == "POST",
-            **context,
-        },
+        {"plan": plan, **context},
         fragment=FRAGMENT,
     )
 
@@ -42,7 +51,7 @@ def _plan(request, session, user, case_id, **context):
 def _act(request, form, session, user, case_id, form_id: str, perform):
     """Run one plan action (its service writes all or nothing): bad input re-renders the form."""
     try:
-        notice, focus = perform(form)
+        done = perform(form)
     except (Invalid, Conflict) as exc:
         errors = form_errors(exc)
         return _plan(
@@ -55,7 +64,7 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
             plan_errors=errors,
         )
     if is_htmx(request):
-        return _plan(request, session, user, case_id, plan_notice=notice, plan_focus=focus)
+        return _plan(request, session, user, case_id, plan_done=done)
     return RedirectResponse(f"/cases/{case_id}#plan-action", status_code=303)
 
 
@@ -76,7 +85,7 @@ def objective(
         action_plan.set_objective(
             session=session, actor=user, case_id=case_id, objective=data.objective
         )
-        return "Objectif du plan d'action enregistré.", "plan-action-status"
+        return Done("Objectif du plan d'action enregistré.", "objective")
 
     return _act(request, form, session, user, case_id, "objective", perform)
 
@@ -87,8 +96,8 @@ def add(
 ):
     def perform(form):
         data = parse_form(ActionStepWrite, form)
-        action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
-        return "Étape ajoutée au plan d'action.", "plan-new-description"
+        step = action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
+        return Done("Étape ajoutée au plan d'action.", "add", step.id)
 
     return _act(request, form, session, user, case_id, "add", perform)
 
@@ -107,9 +116,12 @@ def update(
         action_plan.update_step(
             session=session, actor=user, case_id=case_id, step_id=step_id, data=data
         )
-        # The inline status select keeps the focus (htmx restores it by id); the full edit
-        # form closes, so the focus goes to the announcement.
-        return "Étape enregistrée.", None if "inline" in form else "plan-action-status"
+        # The inline status select keeps the focus (it is saved on change: arrowing through
+        # its options goes on); the full edit form closes, so the focus goes to the message.
+        if "inline" in form:
+            message = f"État enregistré : « {data.status.label} »."
+            return Done(message, f"step-{step_id}", step_id, f"step-{step_id}-state")
+        return Done("Étape enregistrée.", f"step-{step_id}", step_id)
 
     return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
@@ -128,7 +140,9 @@ def move(
         action_plan.move_step(
             session=session, actor=user, case_id=case_id, step_id=step_id, direction=direction
         )
-        return "Étape déplacée.", f"step-{step_id}-{direction}"
+        # The arrow keeps the focus, to move the step on (the template follows it to the
+        # other arrow at an end of the plan).
+        return Done("Étape déplacée.", f"step-{step_id}", step_id, f"step-{step_id}-{direction}")
 
     return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
@@ -144,7 +158,7 @@ def delete(
 ):
     def perform(_form):
         action_plan.delete_step(session=session, actor=user, case_id=case_id, step_id=step_id)
-        return "Étape supprimée.", "plan-action-status"
+        return Done("Étape supprimée du plan d'action.", "steps")
 
     return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
