@@ -10,7 +10,7 @@ from app.core.config import get_settings
 from app.core.security import create_api_token
 from app.models.attachments import Attachment
 from app.models.cases import Case
-from tests.factories import PDF, log_in, make_operator, make_staff
+from tests.factories import PDF, confirmations, log_in, make_operator, make_staff
 
 pytestmark = pytest.mark.usefixtures("storage_dir")  # files in a directory of their own
 
@@ -81,6 +81,29 @@ def test_htmx_upload_returns_the_section_with_the_new_file(client, session, case
     assert 'id="pieces-jointes"' in response.text
     assert "Pièce jointe « bulletin.pdf » ajoutée." in response.text
     assert counsellor.full_name in response.text and "PDF" in response.text
+
+
+def test_an_upload_is_confirmed_below_the_form_with_a_link_to_the_new_file(
+    client, session, case, csrf
+):
+    upload(client, case, csrf, name="ancien.pdf")
+    response = upload(client, case, csrf, headers=HTMX)
+    attachment = session.exec(select(Attachment).where(Attachment.filename == "bulletin.pdf")).one()
+    assert confirmations(response) == [
+        "[focus] Pièce jointe « bulletin.pdf » ajoutée. Voir la pièce jointe"
+    ]
+    assert f'<a href="#piece-{attachment.id}">' in response.text
+    assert response.text.count("autofocus") == 1
+    # The new file heads the list (newest first); the message is said by the form.
+    text = response.text
+    assert text.index(f'id="piece-{attachment.id}"') < text.index("ancien.pdf")
+    assert text.index("Ajouter la pièce jointe</button>") < text.index('class="alert success done"')
+
+
+def test_a_refused_upload_confirms_nothing(client, session, case, csrf):
+    response = upload(client, case, csrf, content=ELF, name="facture.pdf", headers=HTMX)
+    assert response.status_code == 422 and confirmations(response) == []
+    assert response.text.count("autofocus") == 1  # the file field in error
 
 
 def test_the_page_lists_attachments_with_size_date_and_author(

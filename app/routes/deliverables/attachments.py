@@ -113,13 +113,13 @@ def attachment_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _panel(request, session, user, case_id, *, errors=None, form=None, notice="", status=200):
+def _panel(request, session, user, case_id, *, errors=None, form=None, added=None, status=200):
     panel = attachment_panel(session=session, actor=user, case_id=case_id)
     context = {
         "attachment_panel": panel,
         "attachment_errors": errors or {},
         "attachment_form": form or {},
-        "attachment_notice": notice,
+        "attachment_added": added,
     }
     return render(request, PAGE, context, fragment=FRAGMENT, status_code=status)
 
@@ -150,8 +150,7 @@ def upload_attachment(
         # 422 is what htmx swaps in (static/app.js); a plain post gets the page with the message.
         return _panel(request, session, user, case_id, errors=errors, form=form, status=422)
     if is_htmx(request):
-        notice = f"Pièce jointe « {attachment.filename} » ajoutée."
-        return _panel(request, session, user, case_id, notice=notice)
+        return _panel(request, session, user, case_id, added=attachment)
     return RedirectResponse(f"/cases/{case_id}#pieces-jointes", status_code=303)
 
 
