@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from app.core.dates import format_weekday
 from app.models.appointments import Appointment, AppointmentType, OpeningSlot
 from app.models.base import utcnow
 from app.models.cases import Interaction
 from app.models.nomenclatures import Role
 from app.models.triage import TriageRequest
 from tests.factories import (
+    confirmations,
     log_in,
     make_appointment,
     make_appointment_type,
@@ -463,6 +465,33 @@ def test_booking_from_a_case_without_a_slot_shows_the_error(client, session, wor
 
     assert response.status_code == 200
     assert "Choisissez un créneau" in response.text
+
+
+def test_booking_from_a_case_is_confirmed_with_its_day_and_a_link_to_it(
+    client, session, world, bookable
+):
+    token = log_in(client, session, world["counsellor"])
+    form = {"csrf_token": token, "motif": world["kind"].id, "mode": "on_site"}
+    form |= {"lieu": world["site"].id, "creneau": at_paris(bookable, 9).isoformat()}
+    response = client.post(
+        f"/cases/{world['case'].id}/rendez-vous",
+        data=form | {"idempotency_key": "staff-t-2"},
+        headers=HTMX,
+    )
+    [appointment] = session.exec(select(Appointment)).all()
+    said = f"Rendez-vous réservé le {format_weekday(bookable)} à 09 h 00."
+    assert response.status_code == 200  # htmx asked: the panel, no redirect
+    assert confirmations(response) == [f"[focus] {said} Voir le rendez-vous"]
+    assert f'<a href="#rdv-{appointment.id}">' in response.text
+    assert f'<li id="rdv-{appointment.id}">' in response.text
+    assert response.text.count("autofocus") == 1
+
+
+def test_a_refused_booking_from_a_case_confirms_nothing(client, session, world, bookable):
+    token = log_in(client, session, world["counsellor"])
+    form = {"csrf_token": token, "motif": world["kind"].id, "mode": "on_site", "creneau": ""}
+    response = client.post(f"/cases/{world['case'].id}/rendez-vous", data=form, headers=HTMX)
+    assert "Choisissez un créneau" in response.text and confirmations(response) == []
 
 
 def test_case_booking_of_another_operator_gets_404(client, session, world):

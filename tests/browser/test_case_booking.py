@@ -95,11 +95,15 @@ def test_a_counsellor_books_a_slot_of_the_second_week_from_the_case(
     expect(choice).to_be_checked()
     panel.get_by_role("button", name="Confirmer le rendez-vous").press("Enter")
 
-    notice = panel.get_by_role("status")
-    expect(notice).to_contain_text(re.compile(r"Rendez-vous RDV-\S+ réservé\."))
-    reference = re.search(r"RDV-\S+(?= réservé)", notice.inner_text()).group(0)
-    booked = panel.get_by_role("listitem").filter(has_text=reference)
+    # The confirmation takes the focus, says the day and links to the appointment listed.
+    notice = panel.get_by_role("status").filter(has_text="Rendez-vous réservé")
+    expect(notice).to_be_focused()
+    expect(notice).to_contain_text(f"Rendez-vous réservé le {legend.lower()} à 09 h 00.")
+    booked = panel.locator(
+        notice.get_by_role("link", name="Voir le rendez-vous").get_attribute("href")
+    )
     expect(booked).to_contain_text(re.compile(rf"{re.escape(legend)}( \d{{4}})?, 09 h 00"))
+    reference = re.search(r"RDV-\S+", booked.inner_text()).group(0)
     assert_no_reload(page)
     _at_both_widths(page)
     panel.screenshot(path=str(SCREENSHOTS / "case-booking-03-booked-390.png"))

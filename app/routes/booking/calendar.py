@@ -110,11 +110,12 @@ def no_shows(
 # ---- booking on behalf of a beneficiary, from the case ---------------------------------------
 
 
-def _booking_page(request, panel: CaseBooking, *, errors=None, form=None, notice=""):
+def _booking_page(request, panel: CaseBooking, *, errors=None, form=None, booked=None):
+    context = {"booking": panel, "errors": errors or {}, "form": form or {}, "booked_id": booked}
     return render(
         request,
         "booking/calendar/book.html",
-        {"booking": panel, "errors": errors or {}, "form": form or {}, "booking_notice": notice},
+        context,
         fragment="booking/calendar/_partials/book_from_case.html",
     )
 
@@ -215,4 +216,4 @@ def book_from_case(
         return _booking_page(request, panel, errors=errors, form=choice)
     if not is_htmx(request):
         return RedirectResponse(f"/cases/{case_id}", status_code=303)
-    return _booking_page(request, panel, notice=f"Rendez-vous {appointment.reference} réservé.")
+    return _booking_page(request, panel, booked=appointment.id)

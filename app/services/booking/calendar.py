@@ -86,6 +86,11 @@ class CalendarEntry:
         """« mardi 1er décembre 2026 », the local day."""
         return format_weekday(self.start.date(), year=True)
 
+    @property
+    def starts_label(self) -> str:
+        """« mardi 8 décembre à 09 h 30 », the local start, as a confirmation says it."""
+        return f"{format_weekday(self.start.date())} à {hour_label(self.start)}"
+
 
 @dataclass
 class FreeSpan:
