@@ -200,6 +200,37 @@ def test_staff_and_sites_of_another_operator_get_404(client, session, world):
     assert client.get("/agenda", params={"lieu": world["other_site"].id}).status_code == 404
 
 
+def test_a_mark_is_confirmed_in_the_entry_marked(client, session, world):
+    counsellor, day = world["counsellor"], yesterday_paris()
+    kind, beneficiary = world["kind"], world["beneficiary"]
+    first, second = (
+        make_appointment(
+            session,
+            counsellor=counsellor,
+            appointment_type=kind,
+            beneficiary=beneficiary,
+            starts_at=at_paris(day, hour),
+            case_id=world["case"].id,
+        )
+        for hour in (9, 11)
+    )
+    token = log_in(client, session, counsellor)
+    response = client.post(
+        f"/agenda/rendez-vous/{second.id}/presence",
+        data={"csrf_token": token, "status": "no_show", "jour": day.isoformat(), "vue": "jour"},
+        headers=HTMX,
+    )
+    assert confirmations(response) == ["[focus] Rendez-vous marqué « absent·e »."]
+    said = response.text.index('class="alert success done"')
+    assert response.text.index(f'id="agenda-rdv-{first.id}"') < said
+    assert response.text.index(f'id="agenda-rdv-{second.id}"') < said
+    assert response.text.count("autofocus") == 1
+    # Marked from another day's view, it is said above the days.
+    elsewhere = mark(client, token, first, "excused")
+    assert confirmations(elsewhere) == ["[focus] Rendez-vous marqué « excusé·e »."]
+    assert f'id="agenda-rdv-{first.id}"' not in elsewhere.text
+
+
 def test_appointment_of_another_operator_cannot_be_marked(client, session, world):
     other_kind = make_type(session, make_operator(session, "BRE", "Bretagne"), name="Autre")
     stranger = world["stranger"]

@@ -205,10 +205,12 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     add.get_by_label("Échéance").fill(due.isoformat())
     add.get_by_role("button", name="Ajouter l'étape").click()
     plan = page.get_by_role("region", name="Plan d'action")
-    expect(plan.get_by_role("status")).to_have_text("Étape ajoutée au plan d'action.")
+    added = plan.get_by_role("status").filter(has_text="Étape ajoutée au plan d'action.")
+    expect(added).to_be_focused()  # announced; the new step is the row just above it
     steps = plan.get_by_role("table", name="Étapes du plan d'action, dans l'ordre")
     expect(steps.locator("tbody").get_by_role("row")).to_have_count(1)
     add = plan.get_by_role("form", name="Ajouter une étape")
+    page.keyboard.press("Tab")
     expect(add.get_by_label("Action")).to_be_focused()  # ready for the next step
     expect(add.get_by_label("Action")).to_have_value("")
     assert_no_reload(page)
@@ -232,7 +234,9 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     expect(state).to_have_value("todo")
     state.focus()
     state.press("ArrowDown")
-    expect(plan.get_by_role("status")).to_have_text("Étape enregistrée.")
+    expect(plan.get_by_role("status").filter(has_text="État enregistré")).to_contain_text(
+        "État enregistré : « En cours »."
+    )
     expect(plan.get_by_role("combobox", name="État de l'étape 1")).to_have_value("in_progress")
     expect(plan.get_by_role("combobox", name="État de l'étape 1")).to_be_focused()
     expect(plan.get_by_role("combobox", name="État de l'étape 2")).to_have_value("todo")
@@ -254,9 +258,10 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     attachments.get_by_label("Description (facultative)").fill("Relevé de notes demandé par l'IFSI")
     attachments.get_by_role("button", name="Ajouter la pièce jointe").click()
     attachments = page.get_by_role("region", name="Pièces jointes")
-    expect(attachments.get_by_role("status")).to_have_text(
+    expect(attachments.get_by_role("status")).to_contain_text(
         "Pièce jointe « releve-ifsi.pdf » ajoutée."
     )
+    expect(attachments.get_by_role("status")).to_be_focused()
     listed = attachments.get_by_role("table", name=f"Pièces jointes du dossier {reference}")
     row = listed.get_by_role("row").filter(has_text="releve-ifsi.pdf")
     expect(row).to_have_count(1)

@@ -313,15 +313,15 @@ def test_an_objective_too_long_is_refused_and_kept_in_the_form(client, session, 
 # ---- every action answers where it was done ---------------------------------------------------
 
 
-def test_an_added_step_is_confirmed_below_the_form_with_a_link_to_it(client, session, case, csrf):
+def test_an_added_step_is_confirmed_between_it_and_the_form(client, session, case, csrf):
     answer = client.post(f"/cases/{case.id}/plan/steps", data=form(csrf), headers=HTMX)
     [step] = steps(session)
-    assert confirmations(answer) == ["[focus] Étape ajoutée au plan d'action. Voir l'étape"]
-    assert f'<a href="#step-{step.id}">' in answer.text and answer.text.count("autofocus") == 1
-    # The new step is the table's last row, just above the form; the message just below it.
+    assert confirmations(answer) == ["[focus] Étape ajoutée au plan d'action."]
+    assert answer.text.count("autofocus") == 1
+    # The new step is the table's last row, just above the message; Tab goes on to the form.
     text = answer.text
-    assert text.index(f'id="step-{step.id}"') < text.index('id="plan-new-title"')
-    assert text.index('id="plan-new-title"') < text.index('class="alert success done"')
+    assert text.index(f'id="step-{step.id}"') < text.index('class="alert success done"')
+    assert text.index('class="alert success done"') < text.index('id="plan-new-title"')
 
 
 def test_the_objective_is_confirmed_below_its_form(client, session, case, csrf):

@@ -33,7 +33,7 @@ HiddenValue = Annotated[str, Form(max_length=40)]
 
 
 def _agenda(
-    request, session, user, *, conseiller=None, lieu=None, jour=None, vue="jour", notice=""
+    request, session, user, *, conseiller=None, lieu=None, jour=None, vue="jour", marked=None
 ):
     view = load_calendar(
         session=session,
@@ -46,7 +46,7 @@ def _agenda(
     return render(
         request,
         "booking/calendar/agenda.html",
-        {"cal": view, "notice": notice},
+        {"cal": view, "marked": marked},
         fragment="booking/calendar/_partials/days.html",
     )
 
@@ -88,7 +88,7 @@ def mark(
         lieu=lieu,
         jour=jour,
         vue=vue,
-        notice=result.notice,
+        marked=result,
     )
 
 

@@ -28,12 +28,11 @@ FRAGMENT = "deliverables/action_plan/_partials/plan.html"
 
 class Done(NamedTuple):
     """What a plan action did, for its confirmation: the message, where it is said
-    (« objective », « add », « steps » above the table, or a row « step-<id> »), the step it
-    links to, and the control that keeps the focus (else the message takes it)."""
+    (« objective », « add », « steps » above the table, or a row « step-<id> ») and the control
+    that keeps the focus (else the message takes it)."""
 
     message: str
     at: str
-    step_id: int | None = None
     keep_focus: str | None = None
 
 
@@ -96,8 +95,9 @@ def add(
 ):
     def perform(form):
         data = parse_form(ActionStepWrite, form)
-        step = action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
-        return Done("Étape ajoutée au plan d'action.", "add", step.id)
+        action_plan.add_step(session=session, actor=user, case_id=case_id, data=data)
+        # Said just below the new step (the table's last row), above the form.
+        return Done("Étape ajoutée au plan d'action.", "add")
 
     return _act(request, form, session, user, case_id, "add", perform)
 
@@ -120,8 +120,8 @@ def update(
         # its options goes on); the full edit form closes, so the focus goes to the message.
         if "inline" in form:
             message = f"État enregistré : « {data.status.label} »."
-            return Done(message, f"step-{step_id}", step_id, f"step-{step_id}-state")
-        return Done("Étape enregistrée.", f"step-{step_id}", step_id)
+            return Done(message, f"step-{step_id}", f"step-{step_id}-state")
+        return Done("Étape enregistrée.", f"step-{step_id}")
 
     return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
@@ -142,7 +142,7 @@ def move(
         )
         # The arrow keeps the focus, to move the step on (the template follows it to the
         # other arrow at an end of the plan).
-        return Done("Étape déplacée.", f"step-{step_id}", step_id, f"step-{step_id}-{direction}")
+        return Done("Étape déplacée.", f"step-{step_id}", f"step-{step_id}-{direction}")
 
     return _act(request, form, session, user, case_id, f"step-{step_id}", perform)
 
