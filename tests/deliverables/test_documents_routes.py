@@ -10,10 +10,12 @@ from starlette.testclient import TestClient
 
 from app.core.security import create_api_token
 from app.core.storage import sha256_of
+from app.models.beneficiaries import Beneficiary
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.outbox import OutboxMessage
 from tests.factories import (
     PDF,
+    confirmations,
     deliverable_kind,
     log_in,
     make_case,
@@ -292,3 +294,64 @@ def test_previewing_needs_the_csrf_token_when_it_sends_text(client, session, set
     deliverable = start(client, session, case, csrf)
     answer = client.post(f"/deliverables/{deliverable.id}/preview", data={"section-libre-1": "x"})
     assert answer.status_code == 403
+
+
+# ---- every action answers: the page it comes back to says what was done -----------------------
+
+
+def test_each_action_comes_back_to_a_page_that_confirms_it_where_it_was_done(
+    client, session, setup
+):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    url = f"/deliverables/{deliverable.id}"
+    email = session.get(Beneficiary, case.beneficiary_id).email
+
+    def act(path: str, said: str, location: str, **post) -> str:
+        answer = client.post(f"{url}{path}", data={"csrf_token": csrf}, **post)
+        assert answer.history[0].status_code == 303
+        assert answer.history[0].headers["location"] == f"{url}{location}"
+        assert confirmations(answer) == [f"[focus] {said}"]
+        assert answer.text.count("autofocus") == 1
+        return answer.text
+
+    drafted = client.get(f"{url}?fait=brouillon")
+    assert confirmations(drafted) == ["[focus] Brouillon créé, pré-rempli à partir du dossier."]
+    page = act("/draft", "Brouillon enregistré.", "?fait=enregistre")
+    assert page.index("Enregistrer le brouillon") < page.index('class="alert success done"')
+    page = act("/issue", "Version 1 émise.", "?fait=emise&version=1#version-1")
+    assert page.index('id="version-1"') < page.index('class="alert success done"')
+    act("/versions/1/share", f"Version 1 envoyée à {email}.", "?fait=envoyee&version=1#version-1")
+    act(
+        "/versions/1/revoke-link",
+        "Lien de la version 1 révoqué.",
+        "?fait=lien-revoque&version=1#version-1",
+    )
+    act(
+        "/versions/1/scan",
+        "Exemplaire signé de la version 1 déposé : la version est accusée.",
+        "?fait=scan&version=1#version-1",
+        files={"file": ("signé.pdf", PDF, "application/pdf")},
+    )
+
+
+def test_drafting_from_the_case_lands_on_a_confirmed_editor(client, session, setup):
+    _, case, csrf = setup
+    kind = deliverable_kind(session, case.operator_id, "document_synthese")
+    answer = client.post(
+        f"/cases/{case.id}/deliverables", data={"kind_id": kind.id, "csrf_token": csrf}
+    )
+    assert answer.history[0].headers["location"].endswith("?fait=brouillon")
+    assert confirmations(answer) == ["[focus] Brouillon créé, pré-rempli à partir du dossier."]
+
+
+def test_a_refusal_or_an_address_that_does_not_match_confirms_nothing(client, session, setup):
+    _, case, csrf = setup
+    deliverable = start(client, session, case, csrf)
+    url = f"/deliverables/{deliverable.id}"
+    client.post(f"{url}/issue", data={"csrf_token": csrf})
+    again = client.post(f"{url}/issue", data={"csrf_token": csrf})
+    assert "déjà émise" in again.text and confirmations(again) == []
+    assert confirmations(client.get(f"{url}?fait=emise&version=2")) == []  # no version 2
+    assert confirmations(client.get(f"{url}?fait=emise")) == []
+    assert client.get(f"{url}?fait=Bravo").status_code == 422

@@ -1,7 +1,7 @@
 """Deliverables for staff: draft from the case, edit inline (saved as you go), issue, share,
 download any version — and the same through /api/v1."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -41,7 +41,52 @@ api_router = new_router(prefix="/api/v1", tags=["livrables"], responses=API_ERRO
 # ---- pages --------------------------------------------------------------------------------
 
 
-def _page(request, session, user, deliverable_id, *, errors=None, form=None, status_code=200):
+# What an action did, carried by the address it comes back to (the page is a plain form):
+# `?fait=…` and, for a version, `&version=N`. Only these codes: no text travels in the URL.
+Done = Literal["brouillon", "enregistre", "emise", "envoyee", "lien-revoque", "scan"]
+_SAID = {
+    "brouillon": "Brouillon créé, pré-rempli à partir du dossier.",
+    "enregistre": "Brouillon enregistré.",
+    "emise": "Version {version} émise.",
+    "envoyee": "Version {version} envoyée à {email}.",
+    "lien-revoque": "Lien de la version {version} révoqué.",
+    "scan": "Exemplaire signé de la version {version} déposé : la version est accusée.",
+}
+
+
+def _back(deliverable_id: int, done: Done, version: int | None = None) -> RedirectResponse:
+    """Back to the page, which confirms what was done next to where it was done."""
+    query = f"?fait={done}" + (f"&version={version}" if version else "")
+    anchor = f"#version-{version}" if version else ""
+    return RedirectResponse(f"/deliverables/{deliverable_id}{query}{anchor}", status_code=303)
+
+
+def _confirmation(page, done: Done | None, version: int | None) -> dict | None:
+    """The message and where the page says it (« top », « save » or « version-N »), if the
+    version named exists; none otherwise."""
+    if done is None:
+        return None
+    if done in ("brouillon", "enregistre"):
+        return {"message": _SAID[done], "at": "top" if done == "brouillon" else "save"}
+    if version is None or version not in {v.number for v in page.versions}:
+        return None
+    email = page.beneficiary.email or ""
+    message = _SAID[done].format(version=version, email=email)
+    return {"message": message, "at": f"version-{version}"}
+
+
+def _page(
+    request,
+    session,
+    user,
+    deliverable_id,
+    *,
+    errors=None,
+    form=None,
+    status_code=200,
+    done: Done | None = None,
+    version: int | None = None,
+):
     page = views.deliverable_page(session=session, actor=user, deliverable_id=deliverable_id)
     return render(
         request,
@@ -58,19 +103,20 @@ def _page(request, session, user, deliverable_id, *, errors=None, form=None, sta
             "tz": page.time_zone,
             "errors": errors or {},
             "form": form or {},
+            "confirmation": _confirmation(page, done, version),
         },
         status_code=status_code,
     )
 
 
-def _act(request, form, session, user, deliverable_id, perform):
-    """Run one action; show the page with the error, or come back to it."""
+def _act(request, form, session, user, deliverable_id, perform, done: Done):
+    """Run one action; show the page with the error, or come back to it, which says it."""
     try:
-        perform(form)
+        version = perform(form)
     except (Invalid, Conflict, PdfUnavailable) as exc:
         errors = form_errors(exc)
         return _page(request, session, user, deliverable_id, errors=errors, form=dict(form))
-    return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
+    return _back(deliverable_id, done, version)
 
 
 @router.post("/cases/{case_id}/deliverables")
@@ -79,12 +125,20 @@ def draft(
 ):
     data = parse_form(DeliverableDraft, form)
     deliverable = service.start_draft(session=session, actor=user, case_id=case_id, data=data)
-    return RedirectResponse(f"/deliverables/{deliverable.id}", status_code=303)
+    return _back(deliverable.id, "brouillon")
 
 
 @router.get("/deliverables/{deliverable_id}")
-def edit_page(request: Request, session: SessionDep, user: CaseWorker, deliverable_id: RowId):
-    return _page(request, session, user, deliverable_id)
+def edit_page(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: RowId,
+    fait: Done | None = None,
+    version: VersionNumber | None = None,
+):
+    """The editor; `fait` (and `version`) confirm the action that led here."""
+    return _page(request, session, user, deliverable_id, done=fait, version=version)
 
 
 def _section_bodies(form) -> dict[str, str]:
@@ -118,7 +172,7 @@ def save(
             {"saved_at": None, "problem": next(iter(errors.values())), "tz": None},
         )
     if not is_htmx(request):
-        return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
+        return _back(deliverable_id, "enregistre")
     time_zone = time_zone_of_case(session=session, actor=user, case_id=deliverable.case_id)
     return render(
         request,
@@ -142,14 +196,14 @@ def issue(
 ):
     def perform(form):
         # The issue button submits the editor: what was typed last is saved with the version.
-        service.issue_deliverable(
+        return service.issue_deliverable(
             session=session,
             actor=user,
             deliverable_id=deliverable_id,
             bodies=_section_bodies(form),
-        )
+        ).number
 
-    return _act(request, form, session, user, deliverable_id, perform)
+    return _act(request, form, session, user, deliverable_id, perform, "emise")
 
 
 @router.get("/deliverables/{deliverable_id}/preview")
@@ -192,8 +246,9 @@ def share(
 ):
     def perform(_form):
         share_version(session=session, actor=user, deliverable_id=deliverable_id, number=number)
+        return number
 
-    return _act(request, form, session, user, deliverable_id, perform)
+    return _act(request, form, session, user, deliverable_id, perform, "envoyee")
 
 
 @router.post("/deliverables/{deliverable_id}/versions/{number}/revoke-link")
@@ -207,8 +262,9 @@ def revoke(
 ):
     def perform(_form):
         revoke_link(session=session, actor=user, deliverable_id=deliverable_id, number=number)
+        return number
 
-    return _act(request, form, session, user, deliverable_id, perform)
+    return _act(request, form, session, user, deliverable_id, perform, "lien-revoque")
 
 
 def scanned_version(
@@ -250,7 +306,7 @@ def signed_scan(
         message = exc.fields.get("file", exc.message) if isinstance(exc, Invalid) else exc.message
         errors = {f"scan-{number}": message}
         return _page(request, session, user, deliverable_id, errors=errors, status_code=422)
-    return RedirectResponse(f"/deliverables/{deliverable_id}", status_code=303)
+    return _back(deliverable_id, "scan", number)
 
 
 @router.get("/deliverables/{deliverable_id}/versions/{number}/pdf")
