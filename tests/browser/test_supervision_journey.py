@@ -278,7 +278,9 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
         "button", name=re.compile(r"^Rédiger « Plan d'action »")
     ).press("Enter")
     expect(page.get_by_role("heading", level=1, name="Plan d'action")).to_be_visible()
-    expect(page).to_have_url(re.compile(rf"{re.escape(base)}/deliverables/\d+$"))
+    # The address says what was done, and the page confirms it, focused.
+    expect(page).to_have_url(re.compile(rf"{re.escape(base)}/deliverables/\d+\?fait=brouillon$"))
+    expect(page.get_by_role("status").filter(has_text="Brouillon créé")).to_be_focused()
     preview = page.get_by_role("region", name="Plan d'action")
     expect(preview.get_by_role("listitem")).to_have_text(
         [
@@ -291,6 +293,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     page.get_by_role("button", name="Émettre la version 1").click()
     versions = page.get_by_role("region", name="Versions émises")
     expect(versions.get_by_text("Version 1", exact=True)).to_be_visible()
+    expect(versions.get_by_role("status").filter(has_text="Version 1 émise.")).to_be_focused()
     expect(versions.get_by_text("Pas encore remis")).to_be_visible()
     check_accessibility(page)
     send = versions.get_by_role("button", name=f"Envoyer à {PERSON['email']} la version 1")

@@ -319,18 +319,18 @@ def test_each_action_comes_back_to_a_page_that_confirms_it_where_it_was_done(
     assert confirmations(drafted) == ["[focus] Brouillon créé, pré-rempli à partir du dossier."]
     page = act("/draft", "Brouillon enregistré.", "?fait=enregistre")
     assert page.index("Enregistrer le brouillon") < page.index('class="alert success done"')
-    page = act("/issue", "Version 1 émise.", "?fait=emise&version=1#version-1")
+    page = act("/issue", "Version 1 émise.", "?fait=emise&version=1")
     assert page.index('id="version-1"') < page.index('class="alert success done"')
-    act("/versions/1/share", f"Version 1 envoyée à {email}.", "?fait=envoyee&version=1#version-1")
+    act("/versions/1/share", f"Version 1 envoyée à {email}.", "?fait=envoyee&version=1")
     act(
         "/versions/1/revoke-link",
         "Lien de la version 1 révoqué.",
-        "?fait=lien-revoque&version=1#version-1",
+        "?fait=lien-revoque&version=1",
     )
     act(
         "/versions/1/scan",
         "Exemplaire signé de la version 1 déposé : la version est accusée.",
-        "?fait=scan&version=1#version-1",
+        "?fait=scan&version=1",
         files={"file": ("signé.pdf", PDF, "application/pdf")},
     )
 

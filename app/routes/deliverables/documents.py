@@ -55,10 +55,11 @@ _SAID = {
 
 
 def _back(deliverable_id: int, done: Done, version: int | None = None) -> RedirectResponse:
-    """Back to the page, which confirms what was done next to where it was done."""
+    """Back to the page, which confirms what was done next to where it was done. No #anchor:
+    a browser skips autofocus when the address targets an element, and the focused message
+    is scrolled into view anyway."""
     query = f"?fait={done}" + (f"&version={version}" if version else "")
-    anchor = f"#version-{version}" if version else ""
-    return RedirectResponse(f"/deliverables/{deliverable_id}{query}{anchor}", status_code=303)
+    return RedirectResponse(f"/deliverables/{deliverable_id}{query}", status_code=303)
 
 
 def _confirmation(page, done: Done | None, version: int | None) -> dict | None:
