@@ -104,7 +104,8 @@ def propose(
     def perform(form):
         data = parse_form(ReferralCreate, form)
         referral = propose_referral(session=session, actor=user, case_id=case_id, data=data)
-        return Done("new", referral.id, "sent" if data.send_now else "proposed")
+        what = ReferralStatus.SENT if data.send_now else ReferralStatus.PROPOSED
+        return Done("new", referral.id, what.value)
 
     return _act(request, form, session, user, case_id, "new", perform)
 
