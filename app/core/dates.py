@@ -54,6 +54,15 @@ def format_day(value: date | str | None) -> str:
     return f"{day_of_month(day.day)} {_MONTHS[day.month - 1]} {day.year}"
 
 
+def format_recent_day(value: date | datetime, time_zone: str | None = None) -> str:
+    """« 25 novembre », « 1er décembre »: a day of this year, where a list is short of room;
+    a day of another year keeps its year (« 30 décembre 2025 »)."""
+    local = to_local(value, time_zone) if isinstance(value, datetime) else value
+    today = local_today(time_zone or get_settings().default_time_zone)
+    label = f"{day_of_month(local.day)} {_MONTHS[local.month - 1]}"
+    return label if local.year == today.year else f"{label} {local.year}"
+
+
 def format_long_day(day: date) -> str:
     """A calendar date with its weekday: « lundi 30 novembre 2026 »."""
     return f"{WEEKDAYS[day.weekday()]} {format_day(day)}"

@@ -8,7 +8,13 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import StrictUndefined
 
-from app.core.dates import format_date, format_datetime, format_day, input_datetime
+from app.core.dates import (
+    format_date,
+    format_datetime,
+    format_day,
+    format_recent_day,
+    input_datetime,
+)
 from app.core.typography import de, french_number, french_percent
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
@@ -89,6 +95,7 @@ templates.env.filters.update(
     datetime=format_datetime,
     date=format_date,
     day=format_day,
+    recent_day=format_recent_day,
     input_datetime=input_datetime,
     label=label,
     phone=display_phone,

@@ -1482,7 +1482,7 @@ def test_home_lists_only_the_operators_own_referrals(as_bre, ara, bre):
     for referral in (bre.referral, bre.sent_referral):
         assert f'href="/cases/{bre.case.id}#ref-{referral.id}"' in page.text
     assert re.search(r"Orientations à relancer <span[^>]*>\(2\)", page.text)
-    assert re.search(r"en attente de réponse du partenaire <span[^>]*>\(1\)", page.text)
+    assert "Orientations en attente de réponse (1)" in page.text
     assert f"/cases/{ara.case.id}#ref-" not in page.text
     assert_no_secret(page.text)
 

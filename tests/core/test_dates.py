@@ -3,7 +3,14 @@
 
 from datetime import UTC, date, datetime
 
-from app.core.dates import day_of_month, format_date, format_datetime, format_day, format_long_day
+from app.core.dates import (
+    day_of_month,
+    format_date,
+    format_datetime,
+    format_day,
+    format_long_day,
+    format_recent_day,
+)
 
 
 def test_the_first_of_the_month_is_an_ordinal():
@@ -30,3 +37,12 @@ def test_a_moment_on_the_first_reads_1er_in_the_site_time_zone():
     assert format_datetime(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "Europe/Paris") == (
         "1er janvier 2027 à 00 h 30"
     )
+
+
+def test_a_recent_day_drops_the_year_of_this_year_only(clock):
+    # The clock is at 2 December 2026.
+    assert format_recent_day(date(2026, 12, 1)) == "1er décembre"
+    assert format_recent_day(datetime(2026, 11, 30, 23, 30, tzinfo=UTC), "Europe/Paris") == (
+        "1er décembre"
+    )
+    assert format_recent_day(date(2025, 12, 30)) == "30 décembre 2025"

@@ -122,7 +122,8 @@ def test_referent_can_be_handed_over_to_a_colleague(client, session):
 
 def test_home_lists_my_open_cases(client, session):
     _, case, _ = setup_case(client, session)
-    assert case.reference in client.get("/").text
+    assert 'href="/mes-dossiers">Mes dossiers ouverts (1)' in client.get("/").text
+    assert case.reference in client.get("/mes-dossiers").text
 
 
 def test_an_episode_cannot_be_ended_through_another_case(client, session):

@@ -1,5 +1,5 @@
-"""The counsellor's home page shows the first lines of each list, their total and a link to
-all of them; the full lists page through the rest."""
+"""The counsellor's home page shows the first lines of each list of today's work, their total
+and a link to all of them, and links to the other lists; the full lists page through the rest."""
 
 import re
 from datetime import timedelta
@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import event
 
 from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
 from app.models.nomenclatures import CepSituation, Channel, RequestMotive, Role
 from app.models.operators import Operator
 from app.models.partners import Referral
@@ -15,8 +16,10 @@ from app.models.triage import TriageRequest
 from app.routes.desk.home import HOME_ROWS, PAGE_ROWS
 from tests.factories import (
     log_in,
+    make_appointment,
     make_beneficiary,
     make_case,
+    make_episode,
     make_partner,
     make_staff,
     paris_today,
@@ -77,34 +80,79 @@ def rows(html: str) -> int:
     return html.count("<tr>") - html.count("<thead>")
 
 
-def test_home_shows_the_most_recent_open_cases_their_total_and_a_link_to_all(
-    logged_in, session, counsellor
+def lines(html: str) -> int:
+    return html.count("<li>")
+
+
+def shortcuts(page: str) -> str:
+    start = page.index('aria-label="Mes autres listes"')
+    return page[start : page.index("</nav>", start)]
+
+
+def test_home_links_to_my_other_lists_with_their_counts(logged_in, session, counsellor):
+    cases(session, counsellor, 3)
+    cases(session, counsellor, 2, idle_days=40)
+    referrals(session, counsellor, 4, status="sent")
+    part = shortcuts(logged_in.get("/").text)
+    assert '<a href="/mes-dossiers">Mes dossiers ouverts (9)</a>' in part  # 4 for the referrals
+    assert '<a href="/mes-dossiers/sans-activite">Sans activité depuis 30 jours ou plus (2)' in part
+    assert '<a href="/mes-orientations/en-attente">Orientations en attente de réponse (4)' in part
+
+
+def test_my_open_cases_come_latest_activity_first(logged_in, session, counsellor):
+    made = cases(session, counsellor, 3)
+    assert first_case(logged_in.get("/mes-dossiers").text) == made[-1].reference
+
+
+def test_my_idle_cases_come_longest_idle_first(logged_in, session, counsellor):
+    oldest, *_ = cases(session, counsellor, 3, idle_days=40)
+    assert first_case(logged_in.get("/mes-dossiers/sans-activite").text) == oldest.reference
+
+
+def test_referrals_awaiting_an_answer_come_oldest_sent_first(logged_in, session, counsellor):
+    oldest, *_, newest = referrals(session, counsellor, 3, status="sent")
+    page = logged_in.get("/mes-orientations/en-attente").text
+    assert page.index(f"#ref-{oldest.id}") < page.index(f"#ref-{newest.id}")
+
+
+def test_home_shows_todays_appointments_still_to_come_next_first(
+    logged_in, session, counsellor, clock
 ):
-    made = cases(session, counsellor, HOME_ROWS + 3)
-    part = section(logged_in.get("/").text, "open-title")
-    assert rows(part) == HOME_ROWS
-    assert f'Mes dossiers ouverts <span class="muted">({HOME_ROWS + 3})</span>' in part
-    assert re.search(rf'<a href="/mes-dossiers">Voir tout \({HOME_ROWS + 3}\)<span', part)
-    assert f"Affichage : {HOME_ROWS} sur {HOME_ROWS + 3}." in part
-    assert first_case(part) == made[-1].reference  # the latest activity first
+    over = make_appointment(session, starts_at=clock - timedelta(hours=2), counsellor=counsellor)
+    later = make_appointment(session, starts_at=clock + timedelta(hours=4), counsellor=counsellor)
+    soon = make_appointment(session, starts_at=clock + timedelta(hours=1), counsellor=counsellor)
+    make_appointment(
+        session, starts_at=clock + timedelta(hours=6), counsellor=counsellor, status="cancelled"
+    )
+    make_appointment(session, starts_at=clock + timedelta(days=1), counsellor=counsellor)
+    part = section(logged_in.get("/").text, "appointments-title")
+    assert "Mes rendez-vous à venir aujourd'hui" in part and "(2)" in part
+    names = [session.get(Beneficiary, a.beneficiary_id).full_name for a in (soon, later, over)]
+    assert names[2] not in part
+    assert part.index(names[0]) < part.index(names[1])
+    assert "11 h 00 – " in part  # 9:00 UTC, 10:00 in Paris, plus an hour
 
 
-def test_home_shows_the_longest_idle_cases_first(logged_in, session, counsellor):
-    oldest, *_, newest = cases(session, counsellor, HOME_ROWS + 2, idle_days=40)
-    part = section(logged_in.get("/").text, "idle-title")
-    assert rows(part) == HOME_ROWS and f"({HOME_ROWS + 2})" in part
-    assert first_case(part) == oldest.reference and newest.reference not in part
-    assert 'href="/mes-dossiers/sans-activite"' in part
+def test_home_without_appointment_left_today_says_so(logged_in):
+    part = section(logged_in.get("/").text, "appointments-title")
+    assert "Plus aucun rendez-vous aujourd'hui." in part and "Voir tout" not in part
 
 
-def test_home_caps_the_referrals_awaiting_an_answer_oldest_sent_first(
-    logged_in, session, counsellor
-):
-    oldest, *_, newest = referrals(session, counsellor, HOME_ROWS + 1, status="sent")
-    part = section(logged_in.get("/").text, "referrals-awaiting-title")
-    assert rows(part) == HOME_ROWS and f"({HOME_ROWS + 1})" in part
-    assert f"#ref-{oldest.id}" in part and f"#ref-{newest.id}" not in part
-    assert f'<a href="/mes-orientations/en-attente">Voir tout ({HOME_ROWS + 1})' in part
+def test_home_caps_the_missing_proofs_ended_episodes_first(logged_in, session, counsellor):
+    running = make_episode(session, counsellor, make_case(session, counsellor))
+    ended = []
+    for n in range(HOME_ROWS):
+        episode = make_episode(session, counsellor, make_case(session, counsellor))
+        episode.started_at = utcnow() - timedelta(days=30)
+        episode.ended_at = utcnow() - timedelta(days=HOME_ROWS - n)
+        session.add(episode)
+        ended.append(episode)
+    session.flush()
+    part = section(logged_in.get("/").text, "proofs-title")
+    assert part.count("<li>") == HOME_ROWS and f"({HOME_ROWS + 1})" in part
+    assert f"/cases/{ended[0].case_id}#livrables" in part
+    assert f"/cases/{running.case_id}#livrables" not in part  # still running: less urgent
+    assert f'<a class="see-all" href="/preuves-manquantes">Voir tout ({HOME_ROWS + 1})' in part
 
 
 def test_home_caps_the_referrals_to_follow_up_most_overdue_first(logged_in, session, counsellor):
@@ -112,9 +160,9 @@ def test_home_caps_the_referrals_to_follow_up_most_overdue_first(logged_in, sess
         session, counsellor, HOME_ROWS + 4, status="accepted", follow_up_on=paris_today()
     )
     part = section(logged_in.get("/").text, "referrals-due-title")
-    assert rows(part) == HOME_ROWS and f"({HOME_ROWS + 4})" in part
+    assert lines(part) == HOME_ROWS and f"({HOME_ROWS + 4})" in part
     assert f"#ref-{oldest.id}" in part and f"#ref-{newest.id}" not in part
-    assert f'<a href="/mes-orientations/a-relancer">Voir tout ({HOME_ROWS + 4})' in part
+    assert f'href="/mes-orientations/a-relancer">Voir tout ({HOME_ROWS + 4})' in part
 
 
 def test_home_caps_the_triage_queue_and_links_to_the_queue_page(logged_in, session, counsellor):
@@ -131,14 +179,14 @@ def test_home_caps_the_triage_queue_and_links_to_the_queue_page(logged_in, sessi
         )
     session.flush()
     part = section(logged_in.get("/").text, "triage-title")
-    assert rows(part) == HOME_ROWS and f"({HOME_ROWS + 2})" in part
-    assert f'<a href="/triage?mine=true">Voir tout ({HOME_ROWS + 2})' in part
+    assert lines(part) == HOME_ROWS and f"({HOME_ROWS + 2})" in part
+    assert f'href="/triage?mine=true">Voir tout ({HOME_ROWS + 2})' in part
 
 
 def test_a_list_that_fits_has_no_see_all_link(logged_in, session, counsellor):
-    cases(session, counsellor, 2)
+    referrals(session, counsellor, 2, status="accepted", follow_up_on=paris_today())
     page = logged_in.get("/").text
-    assert rows(section(page, "open-title")) == 2
+    assert lines(section(page, "referrals-due-title")) == 2
     assert "Voir tout" not in page
 
 
@@ -171,7 +219,7 @@ def test_full_lists_stay_closed_to_roles_without_cases(client, session):
 
 
 def test_the_home_page_costs_the_same_queries_however_long_the_lists(
-    logged_in, session, counsellor, engine
+    logged_in, session, counsellor, engine, clock
 ):
     statements = []
 
@@ -190,5 +238,14 @@ def test_the_home_page_costs_the_same_queries_however_long_the_lists(
     referrals(session, counsellor, 1, status="sent")
     few = queries()
     referrals(session, counsellor, HOME_ROWS + 5, status="sent")
+    referrals(session, counsellor, HOME_ROWS + 5, status="accepted", follow_up_on=paris_today())
     cases(session, counsellor, HOME_ROWS + 5, idle_days=40)
+    for n, case in enumerate(cases(session, counsellor, HOME_ROWS + 1)):
+        make_episode(session, counsellor, case)
+        make_appointment(
+            session,
+            starts_at=clock + timedelta(minutes=30 + 90 * n),
+            counsellor=counsellor,
+            case_id=case.id,
+        )
     assert queries() == few

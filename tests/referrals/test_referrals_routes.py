@@ -282,15 +282,20 @@ def test_the_home_page_lists_referrals_awaiting_an_answer_and_to_follow_up(
     client, session, counsellor, case, partner, csrf
 ):
     empty = read(client.get("/"))
-    assert "Aucune orientation en attente de réponse." in empty
+    assert "Orientations en attente de réponse (0)" in empty
     assert "Aucune orientation à relancer aujourd'hui." in empty
+    assert "Aucune orientation en attente de réponse." in read(
+        client.get("/mes-orientations/en-attente")
+    )
     waiting = proposed(session, counsellor, case, partner, send=True)
     waiting.follow_up_on = paris_today()
     session.add(waiting)
     home = read(client.get("/"))
-    assert "Orientations en attente de réponse du partenaire" in home
+    assert "Orientations en attente de réponse (1)" in home
     assert f'href="/cases/{case.id}#ref-{waiting.id}"' in home
-    assert home.count("CIBC Lyon") == 2 and "Envoyée au partenaire" in home
+    assert home.count("CIBC Lyon") == 1 and "Envoyée au partenaire" in home
+    awaiting = read(client.get("/mes-orientations/en-attente"))
+    assert f'href="/cases/{case.id}#ref-{waiting.id}"' in awaiting and "CIBC Lyon" in awaiting
 
 
 # ---- the partner's pages ------------------------------------------------------------------

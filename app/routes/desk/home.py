@@ -19,9 +19,10 @@ from app.web.routing import new_router
 
 router = new_router(include_in_schema=False)
 
-# The home shows the first lines of each list, the most urgent ones; « Voir tout » leads to
-# the whole list. Rendering every case of a busy counsellor made the page slow and long.
-HOME_ROWS = 20
+# The home is one screen for what needs doing today: the first lines of each list, the most
+# urgent ones; « Voir tout » leads to the whole list. Rendering every case of a busy counsellor
+# made the page slow and 3,000 px long.
+HOME_ROWS = 5
 PAGE_ROWS = 50
 
 
@@ -33,19 +34,7 @@ def home(request: Request, session: SessionDep, user: CurrentStaff):
         return render(request, "desk/home/no_cases.html", {})
     found = desk.home(session=session, actor=user, rows=HOME_ROWS)
     return render(
-        request,
-        "desk/home/home.html",
-        {
-            "open_cases": found.open_cases,
-            "idle_cases": found.idle_cases,
-            "case_counts": found.case_counts,
-            "triage_queue": found.triage_queue,
-            "triage_total": found.triage_total,
-            "referrals_awaiting": found.referrals_awaiting,
-            "referrals_due": found.referrals_due,
-            "referral_counts": found.referral_counts,
-            "idle_days": get_settings().idle_case_days,
-        },
+        request, "desk/home/home.html", {"home": found, "idle_days": get_settings().idle_case_days}
     )
 
 

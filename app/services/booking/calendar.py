@@ -201,6 +201,66 @@ def load_calendar(
     )
 
 
+def _entry_link(appointment: Appointment, triage: TriageRequest | None) -> str | None:
+    """The case when there is one, otherwise the triage item the booking landed in."""
+    if appointment.case_id:
+        return f"/cases/{appointment.case_id}"
+    if triage is None:
+        return None
+    return f"/cases/{triage.case_id}" if triage.case_id else f"/triage/{triage.id}"
+
+
+def appointments_to_come_today(
+    *,
+    session: Session,
+    actor: StaffUser,
+    limit: int,
+    time_zone: str | None = None,
+    now: datetime | None = None,
+) -> tuple[list[CalendarEntry], int]:
+    """The actor's appointments of today (in `time_zone`, by default their operator's) not over
+    yet, the next first (the first `limit` of them), and how many there are: one query, the
+    count taken over the whole list."""
+    operator_id = operator_of(actor)
+    zone = ZoneInfo(time_zone or time_zone_of(session=session, operator_id=operator_id))
+    now = now or utcnow()
+    today = now.astimezone(zone).date()
+    _, end_of_day = _utc_bounds(today, today, zone)
+    query = (
+        select(Appointment, AppointmentType, Beneficiary, TriageRequest, Site, func.count().over())
+        .join(AppointmentType, AppointmentType.id == Appointment.appointment_type_id)
+        .join(Beneficiary, Beneficiary.id == Appointment.beneficiary_id)
+        .outerjoin(TriageRequest, TriageRequest.id == Appointment.triage_request_id)
+        .outerjoin(Site, Site.id == Appointment.site_id)
+        .where(
+            owned_by(Appointment, operator_id),
+            Appointment.counsellor_id == actor.id,
+            Appointment.status != AppointmentStatus.CANCELLED,
+            Appointment.ends_at > now,
+            Appointment.starts_at < end_of_day,
+        )
+        .order_by(Appointment.starts_at, Appointment.id)
+        .limit(limit)
+    )
+    found = list(session.exec(query))
+    entries = []
+    for appointment, kind, person, triage, site, _total in found:
+        entries.append(
+            CalendarEntry(
+                appointment=appointment,
+                type_name=kind.name,
+                beneficiary_name=person.full_name,
+                link=_entry_link(appointment, triage),
+                counsellor_name=actor.full_name,
+                site_name=site.name if site else "À distance",
+                start=appointment.starts_at.astimezone(zone),
+                end=appointment.ends_at.astimezone(zone),
+                can_mark=appointment.status == AppointmentStatus.BOOKED,
+            )
+        )
+    return entries, found[0][-1] if found else 0
+
+
 def _fill_days(session, operator_id, counsellor, site, first, last, zone, today):
     start, end = _utc_bounds(first, last, zone)
     query = (
@@ -237,15 +297,12 @@ def _fill_days(session, operator_id, counsellor, site, first, last, zone, today)
             )
         if local_start.date() not in days:
             continue
-        link = f"/cases/{appointment.case_id}" if appointment.case_id else None
-        if link is None and triage is not None:
-            link = f"/cases/{triage.case_id}" if triage.case_id else f"/triage/{triage.id}"
         days[local_start.date()].entries.append(
             CalendarEntry(
                 appointment=appointment,
                 type_name=kind.name,
                 beneficiary_name=person.full_name,
-                link=link,
+                link=_entry_link(appointment, triage),
                 counsellor_name=staff.full_name,
                 site_name=site_names.get(appointment.site_id, "À distance"),
                 start=local_start,

@@ -228,6 +228,8 @@ def _gap_conditions(
         conditions.append(Episode.unit_id == unit_id)
     if ended_only:
         conditions.append(col(Episode.ended_at).is_not(None))
+    if started_from is None and started_to is None:
+        return conditions
     # Days as the operator's staff live them, not as UTC cuts them.
     time_zone = time_zone_of(session=session, operator_id=operator_id)
     if started_from is not None:
@@ -288,6 +290,52 @@ def missing_proofs(
         session=session, operator_id=operator_of(actor), episodes=[row[0] for row in found]
     )
     return [MissingProofRow(*row, proofs=proofs[row[0].id]) for row in found], total
+
+
+@dataclass
+class MissingProofLine:
+    """An episode with a proof missing, as the counsellor's home lists it."""
+
+    episode: Episode
+    case: Case
+    beneficiary: Beneficiary
+    unit: ServiceUnit
+
+
+def most_overdue_proofs(
+    *, session: Session, actor: StaffUser, limit: int
+) -> tuple[list[MissingProofLine], int]:
+    """The episodes of « Preuves manquantes » (unfiltered) that waited longest: the ended ones
+    first, longest ended first, then the running ones, oldest started first; and how many
+    there are in all. One query: the count is taken over the whole list."""
+    conditions = _gap_conditions(
+        session,
+        actor,
+        site_id=None,
+        counsellor_id=None,
+        unit_id=None,
+        started_from=None,
+        started_to=None,
+        ended_only=False,
+    )
+    statement = (
+        select(Episode, Case, Beneficiary, ServiceUnit, func.count().over())
+        .select_from(Episode)
+        .join(Case, Case.id == Episode.case_id)
+        .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
+        .join(ServiceUnit, ServiceUnit.id == Episode.unit_id)
+        .where(*conditions)
+        .order_by(
+            col(Episode.ended_at).is_(None),
+            col(Episode.ended_at),
+            col(Episode.started_at),
+            col(Episode.id),
+        )
+        .limit(limit)
+    )
+    found = list(session.exec(statement))
+    lines = [MissingProofLine(*row[:-1]) for row in found]
+    return lines, found[0][-1] if found else 0
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,18 @@
-"""What the counsellor's home shows — the first lines of their cases, triage queue and
-referrals to follow up — the whole lists it opens onto, one page at a time, and the search."""
+"""What the counsellor's home shows — what needs doing today: the appointments still to
+come, the requests to triage, the referrals to chase, the proofs missing, each cut to its most
+urgent lines, and how many cases and referrals wait behind a click — the whole lists it opens
+onto, one page at a time, and the search."""
 
 from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from app.core.dates import local_today
 from app.models.beneficiaries import Beneficiary
 from app.models.staff import StaffUser
+from app.services.access.scope import operator_of
+from app.services.admin.operators import time_zone_of
+from app.services.booking.calendar import CalendarEntry, appointments_to_come_today
 from app.services.cases.beneficiaries import search_beneficiaries
 from app.services.cases.lifecycle import (
     CaseRow,
@@ -17,6 +23,7 @@ from app.services.cases.lifecycle import (
     my_open_cases,
 )
 from app.services.cases.triage import queue, queue_size
+from app.services.control.proofs import MissingProofLine, most_overdue_proofs
 from app.services.referrals.views import (
     FollowUpCounts,
     FollowUpRow,
@@ -29,29 +36,35 @@ from app.services.referrals.views import (
 
 @dataclass
 class Home:
-    open_cases: list[CaseRow]
-    idle_cases: list[CaseRow]
-    case_counts: MyCaseCounts
+    appointments: list[CalendarEntry]
+    appointments_total: int
     triage_queue: list
     triage_total: int
-    referrals_awaiting: list[FollowUpRow]
     referrals_due: list[FollowUpRow]
     referral_counts: FollowUpCounts
+    missing_proofs: list[MissingProofLine]
+    missing_proofs_total: int
+    case_counts: MyCaseCounts
 
 
 def home(*, session: Session, actor: StaffUser, rows: int) -> Home:
-    """The first `rows` lines of each list, the most urgent ones, and how many there are."""
-    today = operator_today(session=session, actor=actor)
+    """The first `rows` lines of each list of today's work, the most urgent ones, how many
+    there are, and how many cases and referrals the other lists hold."""
+    time_zone = time_zone_of(session=session, operator_id=operator_of(actor))
+    today = local_today(time_zone)
     first = {"session": session, "actor": actor, "limit": rows}
+    appointments, appointments_total = appointments_to_come_today(**first, time_zone=time_zone)
+    missing, missing_total = most_overdue_proofs(**first)
     return Home(
-        open_cases=my_open_cases(**first),
-        idle_cases=my_idle_cases(**first),
-        case_counts=my_case_counts(session=session, actor=actor),
+        appointments=appointments,
+        appointments_total=appointments_total,
         triage_queue=queue(**first, mine_only=True),
         triage_total=queue_size(session=session, actor=actor, mine_only=True),
-        referrals_awaiting=awaiting_answer(**first),
         referrals_due=follow_up_due(**first, today=today),
         referral_counts=follow_up_counts(session=session, actor=actor, today=today),
+        missing_proofs=missing,
+        missing_proofs_total=missing_total,
+        case_counts=my_case_counts(session=session, actor=actor),
     )
 
 
