@@ -8,6 +8,8 @@ Never runs `playwright install`: only the Debian Chromium is used.
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,15 +118,12 @@ def engine(browser_database_url):
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def live_server(browser_database_url):
+@contextmanager
+def serving(engine) -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free port, on `engine`'s database (migrated
+    to head); yields its base URL and stops it afterwards."""
     from app.main import create_app
     from app.routes.system.health import health_engine
-
-    engine = build_engine(browser_database_url)
-    with engine.begin() as conn:
-        command.upgrade(alembic_config(conn), "head")
-    seeded = _seed(engine)
 
     app = create_app()
 
@@ -151,15 +150,26 @@ def live_server(browser_database_url):
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
             thread.join(timeout=5)
-            engine.dispose()
             pytest.fail(f"the live server did not answer on {base}/healthz")
         time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
-    yield LiveServer(**{**seeded.__dict__, "url": base})
 
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+@pytest.fixture(scope="session")
+def live_server(browser_database_url):
+    engine = build_engine(browser_database_url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    seeded = _seed(engine)
+    try:
+        with serving(engine) as base:
+            yield LiveServer(**{**seeded.__dict__, "url": base})
+    finally:
+        engine.dispose()
 
 
 # Per module: Playwright's sync API keeps an asyncio loop running in the main thread while it
