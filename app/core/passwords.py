@@ -3,7 +3,8 @@
 The judge is zxcvbn (the Python port of Dropbox's estimator): it matches the password against
 its frequency lists — the 30 000 most common leaked passwords, names, surnames and words —
 and against keyboard rows, sequences, repeats and dates, and scores how many guesses it would
-take (0 to 4). Below 3 (about 10⁸ guesses) a password is refused: « motdepasse123 »,
+take (0 to 4). Below 3 (about 10⁸ guesses) a password is refused, and so is one made half
+or more of the person's name or e-mail: « motdepasse123 »,
 « azertyuiop12 » or « Bonjour123456 » are, « marseille13marseille » is not."""
 
 import re
@@ -29,8 +30,15 @@ def password_problem(password: str, *, personal: list[str] = ()) -> str | None:
     if not password.strip():
         return "Le mot de passe ne peut pas être fait que d'espaces."
     hints = [word.lower() for text in personal for word in _WORDS.findall(text)]
-    result = zxcvbn(password[:_JUDGED_LENGTH], user_inputs=[*hints, "filrouge", "fil rouge"])
-    if result["score"] >= MIN_SCORE:
+    judged = password[:_JUDGED_LENGTH]
+    result = zxcvbn(judged, user_inputs=[*hints, "filrouge", "fil rouge"])
+    personal_part = sum(
+        len(match["token"])
+        for match in result["sequence"]
+        if match.get("dictionary_name") == "user_inputs"
+    )
+    # zxcvbn forgives a name repeated or padded; an attacker who knows it tries it first.
+    if result["score"] >= MIN_SCORE and personal_part * 2 < len(judged):
         return None
     common = [
         match["token"]
@@ -42,7 +50,7 @@ def password_problem(password: str, *, personal: list[str] = ()) -> str | None:
             f"Ce mot de passe repose sur « {common[0]} », l'un des mots de passe les plus "
             "répandus : choisissez-en un plus difficile à deviner."
         )
-    if any(match.get("dictionary_name") == "user_inputs" for match in result["sequence"]):
+    if personal_part:
         return (
             "Ce mot de passe reprend votre nom ou votre adresse e-mail : choisissez-en un plus "
             "difficile à deviner."
