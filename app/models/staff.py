@@ -126,7 +126,7 @@ class AccountLink(SQLModel, table=True):
 
 
 class StaffEventKind(LabelledEnum):
-    CREATED = "created", "Compte créé (ligne de commande)"
+    CREATED = "created", "Compte créé"
     INVITED = "invited", "Invitation envoyée"
     INVITATION_RESENT = "invitation_resent", "Invitation renvoyée"
     PASSWORD_SET = "password_set", "Mot de passe choisi (invitation acceptée)"

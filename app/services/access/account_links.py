@@ -159,13 +159,7 @@ def request_password_reset(*, session: Session, email: str, ip: str) -> None:
     if user is None or not user.active or counts["email"] >= limit:
         return
     _queue_reset(session, user)
-    record_staff_event(
-        session=session,
-        user=user,
-        actor=None,
-        kind=StaffEventKind.RESET_REQUESTED,
-        detail="Demandé depuis la page de connexion",
-    )
+    record_staff_event(session=session, user=user, actor=None, kind=StaffEventKind.RESET_REQUESTED)
     log.info("password reset link queued for staff account %d", user.id)
 
 
