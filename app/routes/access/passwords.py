@@ -40,7 +40,7 @@ def ask_for_reset(
         # Answered, not raised: the request must stay counted.
         context = {"errors": {"email": exc.message}, "form": {"email": email}}
         return render(request, "access/passwords/forgotten.html", context, status_code=429)
-    return render(request, "access/passwords/forgotten.html", {"sent": RESET_SENT})
+    return render(request, "access/passwords/forgotten.html", {"reset_answer": RESET_SENT})
 
 
 def _choose_page(request, session, token: str, *, errors=None, status_code=200):

@@ -89,7 +89,7 @@ def _member_page(request, session, user, staff_id, *, done=None, form=None, erro
         {
             "page": page,
             "roles": ROLE_CHOICES,
-            "done": DONE.get(done or ""),
+            "done_message": DONE.get(done or ""),
             "form": form or {"role": page.member.role},
             "errors": errors or {},
         },
