@@ -200,7 +200,10 @@ def generate(
 def users_create(
     role: Annotated[Role, typer.Option(help="Rôle du compte.")],
     email: Annotated[str, typer.Option(help="Adresse e-mail (identifiant de connexion).")],
-    password: Annotated[str, typer.Option(help="Mot de passe (10 caractères au moins).")],
+    password: Annotated[
+        str,
+        typer.Option(help="Mot de passe (12 caractères au moins, pas un mot de passe courant)."),
+    ],
     operator: Annotated[
         str | None,
         typer.Option(help="Code de l'opérateur (ARA, BRE…), sauf observateur et sysadmin."),

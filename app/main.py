@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
-from app.routes.access import auth
+from app.routes.access import auth, passwords
+from app.routes.admin import team
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, triage
@@ -60,6 +61,7 @@ def create_app() -> FastAPI:
         appointment_links.router,
         health.router,
         auth.router,
+        passwords.router,
         home.router,
         triage.router,
         beneficiaries.router,
@@ -73,6 +75,7 @@ def create_app() -> FastAPI:
         attachments.router,
         api.router,
         availability.router,
+        team.router,
         deliverables.router,
         deliverables.api_router,
         documents.router,

@@ -72,6 +72,7 @@ def make_staff(
         "full_name": f"Agent {n}",
         "role": role.value,
         "password_hash": _PASSWORD_HASH,
+        "password_set_at": utcnow(),
         "operator_id": operator.id if operator else None,
         **overrides,
     }

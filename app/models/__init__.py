@@ -11,10 +11,19 @@ from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
-from app.models.staff import LoginAlert, LoginAttempt, StaffSession, StaffSite, StaffUser
+from app.models.staff import (
+    AccountLink,
+    LoginAlert,
+    LoginAttempt,
+    StaffEvent,
+    StaffSession,
+    StaffSite,
+    StaffUser,
+)
 from app.models.triage import TriageRequest
 
 __all__ = [
+    "AccountLink",
     "Absence",
     "Appointment",
     "AppointmentType",
@@ -44,6 +53,7 @@ __all__ = [
     "Operator",
     "ServiceUnit",
     "Site",
+    "StaffEvent",
     "StaffSession",
     "StaffSite",
     "StaffUser",

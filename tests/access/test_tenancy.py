@@ -55,7 +55,7 @@ from app.models.notifications import Notification, NotificationKind
 from app.models.operators import Site
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
-from app.models.staff import StaffUser
+from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
 from app.models.triage import TriageCreate, TriageRequest
 from app.services.cases.lifecycle import case_time_zone
 from app.services.cases.triage import create_request
@@ -471,6 +471,9 @@ def snapshot(session) -> tuple:
             Absence,
             Appointment,
             Notification,
+            StaffSite,
+            StaffEvent,
+            AccountLink,
         )
     )
 
@@ -500,6 +503,7 @@ def snapshot(session) -> tuple:
         values(AppointmentType, AppointmentType.name, AppointmentType.active),
         values(Appointment, Appointment.status, Appointment.updated_at),
         values(Notification, Notification.read_at),
+        values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
     )
     return counts, rows, stored_files()
 
@@ -884,6 +888,48 @@ SURFACES = [
     surface("site", "agenda", "GET", "/agenda?lieu={site}&jour={day}", who="manager"),
     surface("site", "agenda_fragment", "GET", "/agenda?lieu={site}", htmx=True, who="manager"),
     surface("counsellor", "agenda", "GET", "/agenda?conseiller={counsellor}", who="manager"),
+    # « Équipe »: what an operator's admins do to its staff accounts.
+    surface("counsellor", "team_page", "GET", "/admin/equipe/{counsellor}", who="admin"),
+    surface(
+        "counsellor",
+        "team_role",
+        "POST",
+        "/admin/equipe/{counsellor}/role",
+        form={"role": "manager"},
+        who="admin",
+    ),
+    surface(
+        "counsellor",
+        "team_sites",
+        "POST",
+        "/admin/equipe/{counsellor}/sites",
+        form={"site_ids": "{bre_site}"},
+        who="admin",
+    ),
+    surface(
+        "counsellor",
+        "team_off",
+        "POST",
+        "/admin/equipe/{counsellor}/desactiver",
+        form={},
+        who="admin",
+    ),
+    surface(
+        "counsellor",
+        "team_on",
+        "POST",
+        "/admin/equipe/{counsellor}/reactiver",
+        form={},
+        who="admin",
+    ),
+    surface(
+        "counsellor",
+        "team_invite",
+        "POST",
+        "/admin/equipe/{counsellor}/invitation",
+        form={},
+        who="admin",
+    ),
 ]
 
 
@@ -949,7 +995,7 @@ EXPECTED = {
     "opening": ("form",),  # listed on « Disponibilités » only, likewise
     "absence": ("form",),  # likewise
     "site": ("agenda",),  # the agenda's filters
-    "counsellor": ("agenda",),
+    "counsellor": ("agenda", "team_page", "team_role", "team_sites", "team_off", "team_on"),
 }
 
 

@@ -45,6 +45,7 @@ from app.models.partners import (
     ReferralCreate,
     ReferralTransition,
 )
+from app.models.staff import StaffInvitation, StaffRoleEdit, StaffSitesEdit
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
 from app.routes.control.proofs import MissingProofFilters
 from app.routes.referrals.partners import PartnerFilters
@@ -121,6 +122,9 @@ FORM_FIELDS = {
     ("POST", "/cases/{case_id}/plan/objective"): _names(ActionPlanObjective),
     ("POST", "/admin/livrables"): _names(DeliverableKindEdit),
     ("POST", "/admin/livrables/{kind_id}"): _names(DeliverableKindEdit),
+    ("POST", "/admin/equipe"): _names(StaffInvitation),
+    ("POST", "/admin/equipe/{staff_id}/role"): _names(StaffRoleEdit),
+    ("POST", "/admin/equipe/{staff_id}/sites"): _names(StaffSitesEdit),
     ("POST", "/partenaires/nouveau"): _names(PartnerCreate),
     ("POST", "/partenaires/import"): ("fichier",),
     ("POST", "/partenaires/import/confirmer"): ("contenu",),

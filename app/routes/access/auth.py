@@ -69,8 +69,12 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, next: str = "/"):
-    return render(request, "access/auth/login.html", {"next": _safe_next(next)})
+def login_page(request: Request, next: str = "/", mot_de_passe: str = ""):
+    # After a password chosen from an e-mailed link (app/routes/access/passwords.py).
+    saved = mot_de_passe == "enregistre"
+    return render(
+        request, "access/auth/login.html", {"next": _safe_next(next), "password_saved": saved}
+    )
 
 
 @router.post("/login", include_in_schema=False, dependencies=[Depends(wait_if_under_attack)])

@@ -9,7 +9,8 @@ row with `load_owned` (404 outside the scope) or `get_owned` (None, for a field'
 Only operator staff read rows (`operator_of`). National observers read figures aggregated
 across operators, never rows (app/services/reports/national.py counts with no tenant
 condition); system administrators read the login alerts of every operator and nothing else
-(app/services/access/login_limits.py).
+(app/services/access/login_limits.py) and manage the staff accounts of every operator
+(app/services/admin/team.py).
 """
 
 from dataclasses import dataclass
@@ -32,7 +33,14 @@ from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
-from app.models.staff import LoginAlert, StaffSession, StaffSite, StaffUser
+from app.models.staff import (
+    AccountLink,
+    LoginAlert,
+    StaffEvent,
+    StaffSession,
+    StaffSite,
+    StaffUser,
+)
 from app.models.triage import TriageRequest
 
 
@@ -54,6 +62,8 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     StaffUser: StaffUser.operator_id,  # empty for observers and sysadmins: nobody's colleague
     StaffSite: Through(StaffSite.staff_id, StaffUser),
     StaffSession: Through(StaffSession.staff_id, StaffUser),
+    AccountLink: Through(AccountLink.staff_id, StaffUser),
+    StaffEvent: StaffEvent.operator_id,  # empty for accounts of no operator
     LoginAlert: LoginAlert.operator_id,  # empty for a burst from one address (no account)
     Beneficiary: Beneficiary.operator_id,
     TriageRequest: TriageRequest.operator_id,

@@ -1,4 +1,4 @@
-"""Staff accounts of an operator."""
+"""Staff accounts of an operator: created, listed, closed, and the record of their changes."""
 
 from typing import NamedTuple
 
@@ -6,12 +6,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.passwords import password_problem
 from app.core.security import hash_password
 from app.models.base import utcnow
 from app.models.fields import french_sort_key
 from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Operator
-from app.models.staff import StaffSession, StaffUser
+from app.models.staff import AccountLink, StaffEvent, StaffEventKind, StaffSession, StaffUser
 from app.services.access.scope import get_owned, owned_by
 
 
@@ -26,8 +27,9 @@ def create_staff_user(
 ) -> StaffUser:
     """Create an account; operator roles need an operator, observers and sysadmins have none."""
     email = email.strip().lower()
-    if len(password) < 10:
-        raise Invalid({"password": "Au moins 10 caractères"})
+    problem = password_problem(password, personal=[email, full_name])
+    if problem:
+        raise Invalid({"password": problem})
     operator_id = None
     if role in CASE_ROLES:
         if not operator_code:
@@ -43,11 +45,35 @@ def create_staff_user(
         full_name=full_name.strip() or email,
         role=role.value,
         password_hash=hash_password(password),
+        password_set_at=utcnow(),
         operator_id=operator_id,
     )
     session.add(user)
     session.flush()
+    record_staff_event(session=session, user=user, actor=None, kind=StaffEventKind.CREATED)
     return user
+
+
+def record_staff_event(
+    *,
+    session: Session,
+    user: StaffUser,
+    actor: StaffUser | None,
+    kind: StaffEventKind,
+    detail: str = "",
+) -> StaffEvent:
+    """Keep one change to an account: who made it (None: the command line or the login
+    page), when, and what it was."""
+    event = StaffEvent(
+        operator_id=user.operator_id,
+        staff_id=user.id,
+        actor_id=actor.id if actor else None,
+        kind=kind.value,
+        detail=detail[:1000],
+    )
+    session.add(event)
+    session.flush()
+    return event
 
 
 class Colleague(NamedTuple):
@@ -113,13 +139,35 @@ def deactivate_staff_user(*, session: Session, email: str) -> StaffUser:
     if user is None:
         raise NotFound(f"Aucun compte pour {email}")
     user.active = False
+    end_sessions_and_tokens(session=session, user=user)
+    record_staff_event(session=session, user=user, actor=None, kind=StaffEventKind.DEACTIVATED)
+    return user
+
+
+def end_sessions_and_tokens(*, session: Session, user: StaffUser) -> None:
+    """End the account's browser sessions, API tokens and unused password links, now."""
+    now = utcnow()
     session.exec(
         update(StaffSession)
         .where(col(StaffSession.staff_id) == user.id, col(StaffSession.revoked_at).is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+    revoke_account_links(session=session, user=user, now=now)
     # Tokens of an inactive account are refused anyway; the new version keeps them refused
     # if the account is opened again.
     end_api_tokens(session=session, user=user)
-    return user
+
+
+def revoke_account_links(*, session: Session, user: StaffUser, now=None) -> None:
+    """Unused invitation and reset links of the account stop working."""
+    session.exec(
+        update(AccountLink)
+        .where(
+            col(AccountLink.staff_id) == user.id,
+            col(AccountLink.used_at).is_(None),
+            col(AccountLink.revoked_at).is_(None),
+        )
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )

@@ -1,0 +1,1 @@
+"""Pages that run an operator: its staff (« Équipe »)."""
