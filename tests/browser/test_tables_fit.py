@@ -52,6 +52,7 @@ NOT_STAFF_PAGES = {
     "/documents/{token}": "the beneficiary's link",
     "/documents/{token}/pdf": "a PDF",
     "/partenaire/orientations/{token}": "the partner's link",
+    "/compte/mot-de-passe/{token}": "an invitation or reset link, signed out",
     "/partenaires/export.csv": "a CSV file",
     "/attachments/{attachment_id}/download": "a file",
     "/deliverables/{deliverable_id}/preview": "a PDF",
