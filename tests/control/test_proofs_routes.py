@@ -45,7 +45,7 @@ def test_manager_sees_each_gap_with_a_link_to_fix_it(client, session, ara, couns
     page = client.get("/preuves-manquantes")
     assert page.status_code == 200
     assert case.reference in read(page) and counsellor.full_name in read(page)
-    assert f'href="/cases/{case.id}#livrables"' in read(page)
+    assert f'href="/cases/{case.id}?section=documents#livrables"' in read(page)
     assert "Manque : Document de synthèse" in read(page)
     assert "En attente d'accusé de lecture : Plan d'action" in read(page)
     assert "1 unité d'œuvre avec des preuves incomplètes" in read(page)
