@@ -93,7 +93,7 @@ def test_a_unit_under_way_is_asked_first_then_the_mistake_is_cancelled(
     expect(tab).to_have_attribute("aria-current", "page")
 
     # The second one was a mistake: cancel it from its entry in the history.
-    latest = page.get_by_role("region", name="Historique").get_by_role("listitem").first
+    latest = page.get_by_role("region", name="Historique").locator(".timeline-item").first
     undo = latest.locator("details").filter(has=page.locator("summary", has_text="Annuler ce"))
     undo.locator("summary").click()
     check_accessibility(page)

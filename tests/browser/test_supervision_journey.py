@@ -519,7 +519,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     screenshot("supervision-11-kinds-changed")
 
     # The case follows the catalogue: only the synthèse is missing now.
-    page.goto(f"{base}/cases/{case_id}#livrables")
+    page.goto(f"{base}/cases/{case_id}?section=documents#livrables")
     expect(_proof_badges(page)).to_have_text(["Manque : Document de synthèse"])
     livrables = page.get_by_role("region", name="Livrables et preuves")
     expect(livrables.get_by_role("link", name="Ouvrir « Plan d'action »")).to_have_count(0)
@@ -530,15 +530,19 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     page.get_by_role("link", name="Types de livrables").click()
     plan_required_by_uo21(True)
     expect(required_for(UO21)).to_have_text("Document de synthèse, Plan d'action")
-    page.goto(f"{base}/cases/{case_id}")
+    page.goto(f"{base}/cases/{case_id}?section=documents")
     expect(_proof_badges(page)).to_have_text(
         ["Manque : Document de synthèse", "En attente d'accusé de lecture : Plan d'action"]
     )
 
     # The case page on a phone: proofs, plan and attachments fit the width.
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{base}/cases/{case_id}#plan-action")
+    page.goto(f"{base}/cases/{case_id}?section=documents#plan-action")
     expect(page.get_by_role("region", name="Plan d'action")).to_be_in_viewport()
     check_accessibility(page)
     screenshot("supervision-13-case-phone")
+    _assert_no_sideways_scroll(page)
+    page.goto(f"{base}/cases/{case_id}?section=pieces-jointes")
+    expect(page.get_by_role("region", name="Pièces jointes")).to_be_visible()
+    check_accessibility(page)
     _assert_no_sideways_scroll(page)
