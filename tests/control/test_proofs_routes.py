@@ -211,7 +211,10 @@ def test_admin_changes_a_kind_and_the_units_requiring_it(client, session, ara, c
         client.get(response.headers["location"])
     )
     gaps = read(client.get("/preuves-manquantes"))
-    assert "Manque : Compte rendu d'accueil" in gaps and f"/cases/{episode.case_id}#" in gaps
+    assert (
+        "Manque : Compte rendu d'accueil" in gaps
+        and f"/cases/{episode.case_id}?section=documents#" in gaps
+    )
 
 
 def test_unchecking_every_unit_removes_the_requirement(client, session, ara):
