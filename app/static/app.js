@@ -10,6 +10,9 @@
  *    dans la page ; les autres 4xx/5xx ne le sont pas et déclenchent htmx:responseError.
  * 3. Après un échange de contenu, le premier élément [autofocus] du fragment reçoit le focus
  *    (utile au clavier et aux lecteurs d'écran : ex. premier champ en erreur).
+ * 4. Sinon, si l'échange a remplacé le lien ou le bouton utilisé (un onglet, une page de
+ *    l'historique), le focus revient sur son remplaçant, qui porte le même id : la personne
+ *    au clavier garde sa place au lieu de repartir du haut de la page.
  */
 (function () {
   "use strict";
@@ -42,6 +45,13 @@
       return;
     }
     var el = root.matches("[autofocus]") ? root : root.querySelector("[autofocus]");
+    if (!el) {
+      var detail = evt.detail || {};
+      var used = (detail.requestConfig && detail.requestConfig.elt) || detail.elt;
+      if (used && used.id && !used.isConnected) {
+        el = document.getElementById(used.id);
+      }
+    }
     if (el && typeof el.focus === "function" && document.activeElement !== el) {
       el.focus();
     }

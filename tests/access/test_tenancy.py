@@ -564,6 +564,12 @@ SURFACES = [
     ),
     surface("case", "page", "GET", "/cases/{case}"),
     surface("case", "fragment", "GET", "/cases/{case}", htmx=True),
+    *[
+        surface("case", f"section_{section}", "GET", f"/cases/{{case}}?section={section}")
+        for section in ("unites", "orientations", "documents", "pieces-jointes", "rendez-vous")
+        + ("dossier",)
+    ],
+    surface("case", "history_page", "GET", "/cases/{case}?filtre=entretiens&page=2", htmx=True),
     surface("case", "form", "POST", "/cases/{case}/close", htmx=True, form={"reason": "termine"}),
     surface("case", "form_reopen", "POST", "/cases/{case}/reopen", form={}),
     surface("case", "form_referent", "POST", "/cases/{case}/referent", htmx=True, form=HAND_OVER),
@@ -1644,14 +1650,15 @@ def test_missing_proofs_of_another_operators_counsellor_are_not_found(client, se
 OWN_PAGES = [
     pytest.param(
         "counsellor",
-        "/cases/{case}",
-        [
-            "Bilan confidentiel ARA",
-            "Étape confidentielle ARA",
-            "releve-confidentiel-ARA",
-            "Pièce confidentielle ARA",
-        ],
-        id="case",
+        "/cases/{case}?section=documents",
+        ["Bilan confidentiel ARA", "Étape confidentielle ARA"],
+        id="case_documents",
+    ),
+    pytest.param(
+        "counsellor",
+        "/cases/{case}?section=pieces-jointes",
+        ["releve-confidentiel-ARA", "Pièce confidentielle ARA"],
+        id="case_attachments",
     ),
     pytest.param(
         "counsellor",

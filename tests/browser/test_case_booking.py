@@ -54,7 +54,7 @@ def test_a_counsellor_books_a_slot_of_the_second_week_from_the_case(
 ):
     case_id = _a_case_and_an_agenda(engine, live_server.counsellor_email)
     sign_in(page, live_server, live_server.counsellor_email)
-    page.goto(f"{live_server.url}/cases/{case_id}")
+    page.goto(f"{live_server.url}/cases/{case_id}?section=rendez-vous")
     page.evaluate("window.__journeyMarker = 'case-page'")
     panel = page.locator("#case-booking")
 

@@ -37,7 +37,7 @@ def test_a_referral_and_a_plan_step_are_confirmed_focused_and_in_view(
     case_id = _case(engine, live_server.counsellor_email)
     page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, live_server, live_server.counsellor_email)
-    page.goto(f"{live_server.url}/cases/{case_id}")
+    page.goto(f"{live_server.url}/cases/{case_id}?section=orientations")
     page.evaluate("window.__journeyMarker = 'case-page'")
 
     # A referral: proposed from the form at the bottom of its section.
@@ -63,7 +63,13 @@ def test_a_referral_and_a_plan_step_are_confirmed_focused_and_in_view(
     assert_no_reload(page)
     check_accessibility(page)
 
-    # A plan step: added from the form under the steps, the new row just above the message.
+    # A plan step (tab « Documents »): added from the form under the steps, the new row just
+    # above the message.
+    tab = page.get_by_role("navigation", name="Sections du dossier").get_by_role(
+        "link", name="Documents", exact=True
+    )
+    tab.press("Enter")
+    expect(tab).to_have_attribute("aria-current", "page")
     plan = page.get_by_role("region", name="Plan d'action")
     add = plan.get_by_role("form", name="Ajouter une étape")
     add.get_by_label("Action").fill("S'inscrire à la réunion d'information de l'AFPA")

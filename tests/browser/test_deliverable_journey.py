@@ -61,7 +61,10 @@ def test_document_goes_from_the_case_to_the_beneficiary_and_back(
     _record_interview(page, "La piste aide-soignante se confirme après l'immersion.", 2)
     check_accessibility(page)
 
-    # Draft a document de synthèse: it comes pre-filled with both shared summaries.
+    # Draft a document de synthèse (tab « Documents »): it comes pre-filled with both summaries.
+    page.get_by_role("navigation", name="Sections du dossier").get_by_role(
+        "link", name="Documents", exact=True
+    ).click()
     deliverables = page.get_by_role("region", name="Livrables")
     deliverables.get_by_label("Rédiger un livrable").select_option(label="Document de synthèse")
     deliverables.get_by_role("button", name="Rédiger à partir du dossier").click()

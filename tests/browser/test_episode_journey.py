@@ -3,8 +3,6 @@ same form; « Annuler » leaves things as they were, « Confirmer quand même »
 started by mistake is then cancelled and the history keeps the cancellation. axe-core checks
 every state. (The same forms without JavaScript: tests/desk/test_episode_routes.py.)"""
 
-import re
-
 import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
@@ -40,8 +38,8 @@ def _ask_to_start(page: Page, label: str):
 
 
 def _starts(page: Page):
-    timeline = page.get_by_role("region", name="Historique")
-    return timeline.locator(".timeline-kind strong").filter(has_text=re.compile(r"^Début "))
+    """The units started, newest first, as « Unités » lists them."""
+    return page.get_by_role("region", name="Unités d'œuvre").locator(".unit-list > li > strong")
 
 
 def _running(page: Page):
@@ -53,12 +51,12 @@ def test_a_unit_under_way_is_asked_first_then_the_mistake_is_cancelled(
 ):
     case_id = _case_for(engine, live_server.counsellor_email, "Vernet-Allard")
     sign_in(page, live_server, live_server.counsellor_email)
-    page.goto(f"{live_server.url}/cases/{case_id}")
+    page.goto(f"{live_server.url}/cases/{case_id}?section=unites")
     page.evaluate("window.__journeyMarker = 'case-page'")
 
     # UO1 starts at once: nothing to warn about.
     _ask_to_start(page, UO1)
-    expect(_starts(page)).to_have_text(["Début UO1"])
+    expect(_starts(page)).to_have_text(["UO1"])
     expect(page.locator("#start-confirmation")).to_have_count(0)
 
     # UO1 again: the warning comes first, focused, and nothing is started yet.
@@ -81,13 +79,21 @@ def test_a_unit_under_way_is_asked_first_then_the_mistake_is_cancelled(
     # Asked again, and confirmed this time.
     details = _ask_to_start(page, UO1)
     details.get_by_role("button", name="Confirmer quand même").click()
-    expect(_starts(page)).to_have_text(["Début UO1", "Début UO1"])
+    expect(_starts(page)).to_have_text(["UO1", "UO1"])
     expect(_running(page)).to_have_text(["UO1", "UO1"])
     assert_no_reload(page)
     check_accessibility(page)
 
+    # To the history, from the keyboard.
+    tab = page.get_by_role("navigation", name="Sections du dossier").get_by_role(
+        "link", name="Historique", exact=True
+    )
+    tab.focus()
+    tab.press("Enter")
+    expect(tab).to_have_attribute("aria-current", "page")
+
     # The second one was a mistake: cancel it from its entry in the history.
-    latest = page.get_by_role("region", name="Historique").get_by_role("listitem").first
+    latest = page.get_by_role("region", name="Historique").locator(".timeline-item").first
     undo = latest.locator("details").filter(has=page.locator("summary", has_text="Annuler ce"))
     undo.locator("summary").click()
     check_accessibility(page)

@@ -77,7 +77,9 @@ def test_the_counsellor_is_told_that_the_partner_declined(page: Page, live_serve
     page.set_viewport_size({"width": 1366, "height": 768})
 
     item.get_by_role("button", name=re.compile("^Ouvrir")).click()
-    expect(page).to_have_url(re.compile(rf"/cases/{case_id}#ref-{referral_id}$"))
+    expect(page).to_have_url(
+        re.compile(rf"/cases/{case_id}\?section=orientations#ref-{referral_id}$")
+    )
     expect(nav.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
     page.goto(f"{live_server.url}/notifications")
     expect(page.get_by_text("Non lue", exact=True)).to_have_count(0)

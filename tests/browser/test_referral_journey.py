@@ -61,7 +61,7 @@ def test_partner_answers_from_the_email_and_the_case_shows_it(
     page.get_by_label("Adresse e-mail").fill(live_server.counsellor_email)
     page.get_by_label("Mot de passe").fill(live_server.password)
     page.get_by_label("Mot de passe").press("Enter")
-    page.goto(f"{live_server.url}/cases/{case_id}")
+    page.goto(f"{live_server.url}/cases/{case_id}?section=orientations")
     section = page.get_by_role("region", name="Orientations vers des partenaires")
     section.locator("summary", has_text="Orienter vers un partenaire").click()
     section.get_by_role("combobox", name="Partenaire").select_option(label=PARTNER["name"])
@@ -104,9 +104,12 @@ def test_partner_answers_from_the_email_and_the_case_shows_it(
     partner.close()
 
     # Back on the case: the acceptance and the outcome, in the section and the history.
-    page.goto(f"{live_server.url}/cases/{case_id}")
+    page.goto(f"{live_server.url}/cases/{case_id}?section=orientations")
     section = page.get_by_role("region", name="Orientations vers des partenaires")
     expect(section.get_by_text("Objectif atteint")).to_be_visible()
+    page.get_by_role("navigation", name="Sections du dossier").get_by_role(
+        "link", name="Historique", exact=True
+    ).click()
     timeline = page.get_by_role("region", name="Historique")
     expect(timeline.get_by_text("Orientation acceptée")).to_be_visible()
     expect(timeline.get_by_text("Orientation terminée")).to_be_visible()

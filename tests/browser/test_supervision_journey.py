@@ -110,6 +110,16 @@ def _open_disclosure(scope, summary_name) -> None:
     expect(summary.locator("xpath=..")).to_have_attribute("open", "")
 
 
+def _case_tab(page: Page, name: str) -> None:
+    """Open one of the case page's tabs from the keyboard."""
+    tab = page.get_by_role("navigation", name="Sections du dossier").get_by_role(
+        "link", name=name, exact=True
+    )
+    tab.focus()
+    tab.press("Enter")
+    expect(tab).to_have_attribute("aria-current", "page")
+
+
 def _proof_badges(page: Page):
     """The badges of the case's one proof item (the UO2.1 episode) in « Livrables et preuves »."""
     livrables = page.get_by_role("region", name="Livrables et preuves")
@@ -180,7 +190,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
 
     # ---- 1. The counsellor, on the case --------------------------------------------------------
     sign_in(page, live_server, live_server.counsellor_email)
-    page.goto(f"{base}/cases/{case_id}")
+    page.goto(f"{base}/cases/{case_id}?section=documents")
     page.evaluate("window.__journeyMarker = 'case-page'")
     livrables = page.get_by_role("region", name="Livrables et preuves")
     expect(livrables.get_by_role("heading", level=3, name="Preuves par unité")).to_be_visible()
@@ -250,6 +260,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
         b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
         b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
     )
+    _case_tab(page, "Pièces jointes")
     attachments = page.get_by_role("region", name="Pièces jointes")
     expect(attachments.get_by_text("Aucune pièce jointe pour l'instant.")).to_be_visible()
     file_input = attachments.get_by_label("Fichier")
@@ -274,6 +285,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     screenshot("supervision-03-attachment")
 
     # Draft the « Plan d'action » the UO2.1 episode lacks, from its proof line.
+    _case_tab(page, "Documents")
     page.get_by_role("region", name="Livrables et preuves").get_by_role(
         "button", name=re.compile(r"^Rédiger « Plan d'action »")
     ).press("Enter")
@@ -306,7 +318,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
 
     # Back on the case: the plan waits for its acknowledgement, the synthèse is still missing.
     page.get_by_role("link", name=f"Dossier {reference}").click()
-    expect(page).to_have_url(f"{base}/cases/{case_id}#livrables")
+    expect(page).to_have_url(f"{base}/cases/{case_id}?section=documents#livrables")
     expect(_proof_badges(page)).to_have_text(
         ["Manque : Document de synthèse", "En attente d'accusé de lecture : Plan d'action"]
     )
@@ -390,7 +402,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     _missing_row(page).get_by_role(
         "link", name=f"Compléter les preuves d'UO2.1, dossier {reference}"
     ).click()
-    expect(page).to_have_url(f"{base}/cases/{case_id}#livrables")
+    expect(page).to_have_url(f"{base}/cases/{case_id}?section=documents#livrables")
     expect(page.get_by_role("heading", level=1)).to_contain_text(f"Dossier {reference}")
     expect(page.get_by_role("region", name="Livrables et preuves")).to_be_in_viewport()
     check_accessibility(page)
@@ -507,7 +519,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     screenshot("supervision-11-kinds-changed")
 
     # The case follows the catalogue: only the synthèse is missing now.
-    page.goto(f"{base}/cases/{case_id}#livrables")
+    page.goto(f"{base}/cases/{case_id}?section=documents#livrables")
     expect(_proof_badges(page)).to_have_text(["Manque : Document de synthèse"])
     livrables = page.get_by_role("region", name="Livrables et preuves")
     expect(livrables.get_by_role("link", name="Ouvrir « Plan d'action »")).to_have_count(0)
@@ -518,15 +530,19 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     page.get_by_role("link", name="Types de livrables").click()
     plan_required_by_uo21(True)
     expect(required_for(UO21)).to_have_text("Document de synthèse, Plan d'action")
-    page.goto(f"{base}/cases/{case_id}")
+    page.goto(f"{base}/cases/{case_id}?section=documents")
     expect(_proof_badges(page)).to_have_text(
         ["Manque : Document de synthèse", "En attente d'accusé de lecture : Plan d'action"]
     )
 
     # The case page on a phone: proofs, plan and attachments fit the width.
     page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{base}/cases/{case_id}#plan-action")
+    page.goto(f"{base}/cases/{case_id}?section=documents#plan-action")
     expect(page.get_by_role("region", name="Plan d'action")).to_be_in_viewport()
     check_accessibility(page)
     screenshot("supervision-13-case-phone")
+    _assert_no_sideways_scroll(page)
+    page.goto(f"{base}/cases/{case_id}?section=pieces-jointes")
+    expect(page.get_by_role("region", name="Pièces jointes")).to_be_visible()
+    check_accessibility(page)
     _assert_no_sideways_scroll(page)

@@ -45,7 +45,7 @@ def test_manager_sees_each_gap_with_a_link_to_fix_it(client, session, ara, couns
     page = client.get("/preuves-manquantes")
     assert page.status_code == 200
     assert case.reference in read(page) and counsellor.full_name in read(page)
-    assert f'href="/cases/{case.id}#livrables"' in read(page)
+    assert f'href="/cases/{case.id}?section=documents#livrables"' in read(page)
     assert "Manque : Document de synthèse" in read(page)
     assert "En attente d'accusé de lecture : Plan d'action" in read(page)
     assert "1 unité d'œuvre avec des preuves incomplètes" in read(page)
@@ -211,7 +211,10 @@ def test_admin_changes_a_kind_and_the_units_requiring_it(client, session, ara, c
         client.get(response.headers["location"])
     )
     gaps = read(client.get("/preuves-manquantes"))
-    assert "Manque : Compte rendu d'accueil" in gaps and f"/cases/{episode.case_id}#" in gaps
+    assert (
+        "Manque : Compte rendu d'accueil" in gaps
+        and f"/cases/{episode.case_id}?section=documents#" in gaps
+    )
 
 
 def test_unchecking_every_unit_removes_the_requirement(client, session, ara):

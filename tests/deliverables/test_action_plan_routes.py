@@ -52,7 +52,7 @@ def test_an_empty_plan_invites_to_build_it_with_the_beneficiary(client, case, cs
 def test_plain_post_adds_a_step_and_redirects_to_the_plan(client, session, case, csrf):
     answer = client.post(f"/cases/{case.id}/plan/steps", data=form(csrf), follow_redirects=False)
     assert answer.status_code == 303
-    assert answer.headers["location"] == f"/cases/{case.id}#plan-action"
+    assert answer.headers["location"] == f"/cases/{case.id}?section=documents#plan-action"
     assert [s.description for s in steps(session)] == ["Contacter Transitions Pro"]
 
 

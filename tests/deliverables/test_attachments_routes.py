@@ -61,7 +61,7 @@ def test_plain_upload_keeps_the_file_and_goes_back_to_the_case(
 ):
     response = upload(client, case, csrf, description="Bulletin de mars")
     assert response.status_code == 303
-    assert response.headers["location"] == f"/cases/{case.id}#pieces-jointes"
+    assert response.headers["location"] == f"/cases/{case.id}?section=pieces-jointes#pieces-jointes"
     attachment = session.exec(select(Attachment)).one()
     assert (attachment.case_id, attachment.filename, attachment.content_type) == (
         case.id,

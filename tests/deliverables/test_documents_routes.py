@@ -52,7 +52,7 @@ def test_drafting_from_the_case_opens_the_prefilled_editor(client, session, setu
     page = client.get(f"/deliverables/{deliverable.id}")
     assert page.status_code == 200
     assert "Changer de métier" in page.text and "Exploration des pistes" in page.text
-    assert "Document de synthèse" in client.get(f"/cases/{case.id}").text
+    assert "Document de synthèse" in client.get(f"/cases/{case.id}?section=documents").text
 
 
 def test_autosave_answers_with_the_save_status(client, session, setup):

@@ -52,7 +52,9 @@ def test_plain_post_of_a_unit_under_way_asks_first_and_starts_nothing(
     assert "Un épisode UO1 est déjà en cours sur ce dossier." in page
     assert '<input type="hidden" name="confirm" value="1">' in answer.text
     assert "Confirmer quand même" in page
-    assert f'href="/cases/{case.id}"' in answer.text and ">Annuler</a>" in answer.text
+    assert (
+        f'href="/cases/{case.id}?section=unites"' in answer.text and ">Annuler</a>" in answer.text
+    )
     assert len(episodes_of(session, case)) == 1
 
 

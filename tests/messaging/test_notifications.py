@@ -100,7 +100,7 @@ def test_a_partner_declining_tells_the_referent_and_links_to_the_referral(
         told.text
         == f"CIBC Lyon a refusé l'orientation (dossier {case.reference}) : voyez son motif."
     )
-    assert told.link == f"/cases/{case.id}#ref-{referral.id}"
+    assert told.link == f"/cases/{case.id}?section=orientations#ref-{referral.id}"
     assert told.read_at is None
 
 

@@ -100,7 +100,7 @@ def test_a_plain_proposal_comes_back_to_the_case(client, session, case, partner,
         f"/cases/{case.id}/referrals", data=proposal(csrf, partner), follow_redirects=False
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/cases/{case.id}#orientations"
+    assert response.headers["location"] == f"/cases/{case.id}?section=orientations#orientations"
     [referral] = referrals(session)
     assert referral.status == "proposed" and referral.shared_information == "Nom : Zoé Lefèvre"
 
@@ -295,7 +295,8 @@ def test_the_home_page_lists_referrals_awaiting_an_answer_and_to_follow_up(
     assert f'href="/cases/{case.id}#ref-{waiting.id}"' in home
     assert home.count("CIBC Lyon") == 1 and "Envoyée au partenaire" in home
     awaiting = read(client.get("/mes-orientations/en-attente"))
-    assert f'href="/cases/{case.id}#ref-{waiting.id}"' in awaiting and "CIBC Lyon" in awaiting
+    in_list = f'href="/cases/{case.id}?section=orientations#ref-{waiting.id}"'
+    assert in_list in awaiting and "CIBC Lyon" in awaiting
 
 
 # ---- the partner's pages ------------------------------------------------------------------

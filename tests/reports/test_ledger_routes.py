@@ -60,8 +60,8 @@ def test_drill_down_lists_the_incomplete_cases(client, session, manager, episode
     uo1 = unit_id(session, "UO1")
     page = client.get(f"/rapports/etat-de-service/{uo1}?{PERIOD}&preuves=incompletes")
     assert page.status_code == 200
-    assert f"/cases/{episodes[1].case_id}#livrables" in page.text
-    assert f"/cases/{episodes[0].case_id}#livrables" not in page.text
+    assert f"/cases/{episodes[1].case_id}?section=documents#livrables" in page.text
+    assert f"/cases/{episodes[0].case_id}?section=documents#livrables" not in page.text
 
 
 def test_ledger_csv_has_a_row_per_unit_and_the_totals(client, session, manager, episodes):

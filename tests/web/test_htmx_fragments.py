@@ -5,7 +5,8 @@ A route that answers `render(..., fragment=...)` sends the fragment alone when h
 shows there: the fragment equals the element of the full page whose id the form or link
 targets (`hx-target`), the element itself for an `outerHTML` swap, its content for the default
 `innerHTML` one. Sections of the case page (plan, referrals, attachments, booking) are swapped
-into the case page, and also have a page of their own (without JavaScript): both are compared.
+into the case page's tab that shows them, and also have a page of their own (without
+JavaScript): both are compared.
 
 FRAGMENTS lists at least one case per fragment template; a test reads the app's routes and
 fails when a `fragment=` is missing from it, so that a new fragment comes with its comparison.
@@ -84,7 +85,7 @@ FRAGMENTS = [
         "plan-action",
         "outerHTML",
         "Contacter Transitions Pro",
-        (CASE_PAGE,),
+        (CASE_PAGE + "?section=documents",),
     ),
     Fragment(
         "referrals/referrals/_partials/case_referrals.html",
@@ -93,7 +94,7 @@ FRAGMENTS = [
         "orientations",
         "outerHTML",
         "CIBC Lyon",
-        (CASE_PAGE,),
+        (CASE_PAGE + "?section=orientations",),
     ),
     Fragment(
         "deliverables/attachments/_partials/attachments.html",
@@ -102,7 +103,7 @@ FRAGMENTS = [
         "pieces-jointes",
         "outerHTML",
         "bulletin.pdf",
-        (CASE_PAGE,),
+        (CASE_PAGE + "?section=pieces-jointes",),
     ),
     Fragment(
         "booking/calendar/_partials/book_from_case.html",
@@ -111,7 +112,7 @@ FRAGMENTS = [
         "case-booking",
         "outerHTML",
         "{appointment}",
-        (CASE_PAGE,),
+        (CASE_PAGE + "?section=rendez-vous",),
     ),
     Fragment(
         "booking/calendar/_partials/book_from_case.html",

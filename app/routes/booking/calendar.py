@@ -215,5 +215,7 @@ def book_from_case(
     if errors:
         return _booking_page(request, panel, errors=errors, form=choice)
     if not is_htmx(request):
-        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+        return RedirectResponse(
+            f"/cases/{case_id}?section=rendez-vous#case-booking", status_code=303
+        )
     return _booking_page(request, panel, booked=appointment.id)

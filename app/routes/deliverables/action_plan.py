@@ -64,7 +64,7 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
         )
     if is_htmx(request):
         return _plan(request, session, user, case_id, plan_done=done)
-    return RedirectResponse(f"/cases/{case_id}#plan-action", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}?section=documents#plan-action", status_code=303)
 
 
 # ---- pages --------------------------------------------------------------------------------

@@ -151,7 +151,9 @@ def upload_attachment(
         return _panel(request, session, user, case_id, errors=errors, form=form, status=422)
     if is_htmx(request):
         return _panel(request, session, user, case_id, added=attachment)
-    return RedirectResponse(f"/cases/{case_id}#pieces-jointes", status_code=303)
+    return RedirectResponse(
+        f"/cases/{case_id}?section=pieces-jointes#pieces-jointes", status_code=303
+    )
 
 
 @pages.get("/attachments/{attachment_id}/download")

@@ -89,7 +89,7 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
         )
     if is_htmx(request):
         return _section(request, session, user, case_id, referral_done=done)
-    return RedirectResponse(f"/cases/{case_id}#orientations", status_code=303)
+    return RedirectResponse(f"/cases/{case_id}?section=orientations#orientations", status_code=303)
 
 
 @pages.get("/cases/{case_id}/referrals")

@@ -749,6 +749,26 @@ def load_case_booking(
     return panel
 
 
+def next_case_appointment(
+    *, session: Session, case: Case, now: datetime | None = None
+) -> Appointment | None:
+    """The case's next booked appointment, or None (the case page's header shows it); `case`
+    comes already checked against the actor."""
+    triage_ids = list(
+        session.exec(select(TriageRequest.id).where(TriageRequest.case_id == case.id))
+    )
+    return session.exec(
+        select(Appointment)
+        .where(
+            (Appointment.case_id == case.id) | (Appointment.triage_request_id.in_(triage_ids)),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.starts_at >= (now or utcnow()),
+        )
+        .order_by(Appointment.starts_at)
+        .limit(1)
+    ).first()
+
+
 def _case_appointments(session, case, zone, now) -> list[CalendarEntry]:
     # The request ids are read first: an OR against a subquery would scan every appointment,
     # while an OR of two indexed lookups is answered from both indexes.

@@ -148,7 +148,7 @@ def _tell_counsellor(session: Session, referral: Referral, case: Case, target: s
             reference=case.reference,
             days=get_settings().referral_answer_days,
         ),
-        link=f"/cases/{case.id}#ref-{referral.id}",
+        link=f"/cases/{case.id}?section=orientations#ref-{referral.id}",
         case_id=case.id,
     )
 
