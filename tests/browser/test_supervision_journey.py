@@ -226,8 +226,10 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     assert_no_reload(page)
     check_accessibility(page)
 
-    page.keyboard.type("Monter le dossier de financement Transitions Pro")
-    page.keyboard.press("Tab")
+    add.get_by_label("Action").press_sequentially(
+        "Monter le dossier de financement Transitions Pro"
+    )
+    add.get_by_label("Action").press("Tab")
     expect(add.get_by_label("Qui")).to_be_focused()
     add.get_by_label("Qui").select_option(label="Conseiller·ère")
     add.get_by_label("Action").press("Enter")
