@@ -1,6 +1,7 @@
 """The case page — the heart of the product — and its inline actions (htmx or plain posts)."""
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from fastapi import Query, Request
@@ -90,35 +91,16 @@ def _page(
 def _act(request, session, user, case_id, form, action: str, section: str, perform):
     """Run one case action (all or nothing) from `section`: re-render it with errors, or with
     what was done; a plain post is sent back to the section (and to the new entry)."""
-    sight = CaseSight(section=section)
+    page = partial(_page, request, session, user, case_id, sight=CaseSight(section=section))
     try:
         answered = perform(form)
     except NeedsConfirmation as exc:
         # Nothing done yet: the same form again, with the warnings and a button to go ahead.
-        return _page(
-            request,
-            session,
-            user,
-            case_id,
-            sight=sight,
-            action=action,
-            form=dict(form),
-            to_confirm=exc.warnings,
-        )
+        return page(action=action, form=dict(form), to_confirm=exc.warnings)
     except (Invalid, Conflict) as exc:
-        errors = form_errors(exc)
-        return _page(
-            request,
-            session,
-            user,
-            case_id,
-            sight=sight,
-            action=action,
-            form=dict(form),
-            errors=errors,
-        )
+        return page(action=action, form=dict(form), errors=form_errors(exc))
     if is_htmx(request):
-        return _page(request, session, user, case_id, sight=sight, answered=answered)
+        return page(answered=answered)
     target = CaseSight(section=answered.section).url(case_id)
     if answered.anchor and answered.section == DEFAULT_SECTION:
         target += f"#{answered.anchor}"
