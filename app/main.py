@@ -13,6 +13,7 @@ from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import auth, passwords
+from app.routes.admin import index as admin_index
 from app.routes.admin import team
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
         attachments.router,
         api.router,
         availability.router,
+        admin_index.router,
         team.router,
         deliverables.router,
         deliverables.api_router,

@@ -19,7 +19,7 @@ def test_the_team_page_lists_the_operators_staff_only(client, session, admin_csr
     assert page.status_code == 200
     text = read(page)
     assert "Camille Martin" in text and counsellor.email in text and "Anne Autre" not in text
-    assert 'href="/admin/equipe" aria-current="page"' in page.text
+    assert 'href="/admin" aria-current="page"' in page.text
 
 
 @pytest.mark.parametrize("role", [Role.COUNSELLOR, Role.MANAGER])

@@ -445,6 +445,8 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
 
     # ---- 3. The operator admin: deliverable kinds ----------------------------------------------
     sign_in(page, live_server, live_server.admin_email)
+    page.get_by_role("link", name="Administration").click()
+    check_accessibility(page)
     page.get_by_role("link", name="Types de livrables").click()
     expect(
         page.get_by_role("heading", level=1, name="Types de livrables et preuves exigées")
@@ -529,6 +531,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     screenshot("supervision-12-case-follows-catalogue")
 
     # Required again: the plan is back in the proofs, awaiting its acknowledgement.
+    page.get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="Types de livrables").click()
     plan_required_by_uo21(True)
     expect(required_for(UO21)).to_have_text("Document de synthèse, Plan d'action")

@@ -1,0 +1,60 @@
+"""« Administration »: one door to the pages that run an operator, so that the main navigation
+keeps to the daily work and to one line."""
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from app.core.errors import Forbidden
+from app.models.nomenclatures import Role
+from app.web.deps import CurrentStaff
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class AdminSection:
+    href: str
+    title: str
+    summary: str
+    roles: frozenset[Role]
+
+
+ADMINS = frozenset({Role.OPERATOR_ADMIN, Role.SYSADMIN})
+OPERATOR_ADMIN = frozenset({Role.OPERATOR_ADMIN})
+SECTIONS = (
+    AdminSection(
+        "/admin/equipe",
+        "Équipe",
+        "Inviter une personne, choisir son rôle et ses sites, fermer ou rouvrir un compte.",
+        ADMINS,
+    ),
+    AdminSection(
+        "/admin/disponibilites",
+        "Disponibilités",
+        "Les ouvertures de chaque semaine et les absences des conseiller·ères.",
+        frozenset({Role.MANAGER, Role.OPERATOR_ADMIN}),
+    ),
+    AdminSection(
+        "/admin/motifs",
+        "Motifs de rendez-vous",
+        "Durée, battement, modalités, réservation en ligne ou par l'équipe seulement.",
+        OPERATOR_ADMIN,
+    ),
+    AdminSection(
+        "/admin/livrables",
+        "Types de livrables",
+        "Ce que contient chaque livrable et les unités d'œuvre qu'il prouve.",
+        OPERATOR_ADMIN,
+    ),
+)
+
+
+@router.get("/admin")
+def admin_index(request: Request, user: CurrentStaff):
+    sections = [section for section in SECTIONS if user.role in section.roles]
+    if not sections:
+        raise Forbidden("Votre rôle ne donne pas accès à l'administration.")
+    return render(request, "admin/index/index.html", {"sections": sections})
