@@ -14,6 +14,7 @@ from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import auth, passwords
 from app.routes.admin import index as admin_index
+from app.routes.admin import operators as admin_operators
 from app.routes.admin import team
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
@@ -77,6 +78,7 @@ def create_app() -> FastAPI:
         api.router,
         availability.router,
         admin_index.router,
+        admin_operators.router,
         team.router,
         deliverables.router,
         deliverables.api_router,

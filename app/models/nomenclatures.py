@@ -1,5 +1,6 @@
 """Official lists (shared/reference/NOMENCLATURES.md): stored codes and their French labels."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -203,3 +204,37 @@ class ReferralOutcome(LabelledEnum):
     PARTLY = "partly", "Objectif partiellement atteint"
     NOT_ACHIEVED = "not_achieved", "Objectif non atteint"
     OTHER = "other", "Autre issue"
+
+
+@dataclass(frozen=True)
+class Region:
+    """A region, served by one CEP operator per market lot."""
+
+    code: str  # our short code, the operator's usual code
+    label: str
+    insee: str  # stored as `Operator.region_code`
+    time_zone: str
+
+
+_PARIS = "Europe/Paris"
+REGIONS = (
+    Region("ARA", "Auvergne-Rhône-Alpes", "84", _PARIS),
+    Region("BFC", "Bourgogne-Franche-Comté", "27", _PARIS),
+    Region("BRE", "Bretagne", "53", _PARIS),
+    Region("CVL", "Centre-Val de Loire", "24", _PARIS),
+    Region("COR", "Corse", "94", _PARIS),
+    Region("GES", "Grand Est", "44", _PARIS),
+    Region("HDF", "Hauts-de-France", "32", _PARIS),
+    Region("IDF", "Île-de-France", "11", _PARIS),
+    Region("NOR", "Normandie", "28", _PARIS),
+    Region("NAQ", "Nouvelle-Aquitaine", "75", _PARIS),
+    Region("OCC", "Occitanie", "76", _PARIS),
+    Region("PDL", "Pays de la Loire", "52", _PARIS),
+    Region("PAC", "Provence-Alpes-Côte d'Azur", "93", _PARIS),
+    Region("GUA", "Guadeloupe", "01", "America/Guadeloupe"),
+    Region("MTQ", "Martinique", "02", "America/Martinique"),
+    Region("GUF", "Guyane", "03", "America/Cayenne"),
+    Region("LRE", "La Réunion", "04", "Indian/Reunion"),
+    Region("MAY", "Mayotte", "06", "Indian/Mayotte"),
+)
+REGIONS_BY_INSEE = {region.insee: region for region in REGIONS}

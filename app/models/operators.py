@@ -1,10 +1,14 @@
 """Operators (the tenants) and their sites (lieux d'accueil)."""
 
 from datetime import datetime
+from typing import Annotated
 
+from pydantic import AfterValidator, BeforeValidator
 from sqlmodel import Column, Field, SQLModel
 
 from app.models.base import UTCDateTime, utcnow
+from app.models.fields import OperatorCode, SingleLine
+from app.models.nomenclatures import REGIONS_BY_INSEE
 
 
 class Operator(SQLModel, table=True):
@@ -33,3 +37,20 @@ class Site(SQLModel, table=True):
     accessibility: str = Field(default="", max_length=500)
     opening_hours: str = Field(default="", max_length=500)
     active: bool = True
+
+
+def _known_region(value: str) -> str:
+    if value not in REGIONS_BY_INSEE:
+        raise ValueError("Choisissez une région de la liste")
+    return value
+
+
+RegionCode = Annotated[str, AfterValidator(_known_region)]
+
+
+class OperatorCreate(SQLModel):
+    """The « Nouvel opérateur » form of the system administrators."""
+
+    code: Annotated[OperatorCode, BeforeValidator(lambda value: str(value).strip().upper())]
+    name: SingleLine
+    region_code: RegionCode

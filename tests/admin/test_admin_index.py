@@ -18,7 +18,7 @@ def _section_links(page) -> list[str]:
             ["/admin/equipe", "/admin/disponibilites", "/admin/motifs", "/admin/livrables"],
         ),
         (Role.MANAGER, ["/admin/disponibilites"]),
-        (Role.SYSADMIN, ["/admin/equipe"]),
+        (Role.SYSADMIN, ["/admin/operateurs", "/admin/equipe"]),
     ],
 )
 def test_the_index_lists_the_sections_of_the_role(client, session, ara, role, expected):

@@ -37,6 +37,7 @@ from app.models.deliverables import (
     DeliverableVersion,
 )
 from app.models.nomenclatures import Role
+from app.models.operators import OperatorCreate
 from app.models.partners import (
     PartnerCreate,
     PartnerDecision,
@@ -125,6 +126,7 @@ FORM_FIELDS = {
     ("POST", "/admin/equipe"): _names(StaffInvitation),
     ("POST", "/admin/equipe/{staff_id}/role"): _names(StaffRoleEdit),
     ("POST", "/admin/equipe/{staff_id}/sites"): _names(StaffSitesEdit),
+    ("POST", "/admin/operateurs"): _names(OperatorCreate),
     ("POST", "/partenaires/nouveau"): _names(PartnerCreate),
     ("POST", "/partenaires/import"): ("fichier",),
     ("POST", "/partenaires/import/confirmer"): ("contenu",),

@@ -26,6 +26,12 @@ ADMINS = frozenset({Role.OPERATOR_ADMIN, Role.SYSADMIN})
 OPERATOR_ADMIN = frozenset({Role.OPERATOR_ADMIN})
 SECTIONS = (
     AdminSection(
+        "/admin/operateurs",
+        "Opérateurs",
+        "Ouvrir l'opérateur d'une région avant d'inviter son administrateur·rice.",
+        frozenset({Role.SYSADMIN}),
+    ),
+    AdminSection(
         "/admin/equipe",
         "Équipe",
         "Inviter une personne, choisir son rôle et ses sites, fermer ou rouvrir un compte.",

@@ -1,9 +1,13 @@
 """Operators and their sites."""
 
-from sqlmodel import Session, select
+from dataclasses import dataclass
 
-from app.core.errors import Invalid
-from app.models.operators import Operator, Site
+from sqlmodel import Session, col, func, select
+
+from app.core.errors import Forbidden, Invalid
+from app.models.nomenclatures import REGIONS_BY_INSEE, Region, Role
+from app.models.operators import Operator, OperatorCreate, Site
+from app.models.staff import StaffUser
 from app.services.access.scope import get_owned, owned_by
 from app.services.control.proof_catalogue import seed_default_kinds
 
@@ -42,3 +46,60 @@ def get_site(*, session: Session, operator_id: int, site_id: int) -> Site:
     if site is None:
         raise Invalid({"site_id": "Lieu d'accueil inconnu"})
     return site
+
+
+@dataclass
+class OperatorLine:
+    operator: Operator
+    region: Region | None
+    active_staff: int
+    open_sites: int
+
+
+def _require_sysadmin(actor: StaffUser) -> None:
+    if actor.role != Role.SYSADMIN:
+        raise Forbidden("Seuls les administrateur·rices système ouvrent des opérateurs.")
+
+
+def operators_view(*, session: Session, actor: StaffUser) -> list[OperatorLine]:
+    """Every operator with its active staff and open sites, by code."""
+    _require_sysadmin(actor)
+    staff = dict(
+        session.exec(
+            select(StaffUser.operator_id, func.count())
+            .where(col(StaffUser.active).is_(True))
+            .group_by(StaffUser.operator_id)
+        ).all()
+    )
+    sites = dict(
+        session.exec(
+            select(Site.operator_id, func.count())
+            .where(col(Site.active).is_(True))
+            .group_by(Site.operator_id)
+        ).all()
+    )
+    operators = session.exec(select(Operator).order_by(Operator.code))
+    return [
+        OperatorLine(
+            operator,
+            REGIONS_BY_INSEE.get(operator.region_code),
+            staff.get(operator.id, 0),
+            sites.get(operator.id, 0),
+        )
+        for operator in operators
+    ]
+
+
+def open_operator(*, session: Session, actor: StaffUser, data: OperatorCreate) -> Operator:
+    """A new operator on the region's clock; its admin is then invited from « Équipe »."""
+    _require_sysadmin(actor)
+    if session.exec(select(Operator.id).where(Operator.code == data.code)).first():
+        raise Invalid({"code": "Ce code est déjà celui d'un opérateur"})
+    region = REGIONS_BY_INSEE[data.region_code]
+    return create_operator(
+        session=session,
+        code=data.code,
+        name=data.name,
+        region_code=region.insee,
+        time_zone=region.time_zone,
+    )
