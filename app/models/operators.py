@@ -1,14 +1,16 @@
-"""Operators (the tenants) and their sites (lieux d'accueil)."""
+"""Operators (the tenants), their sites (lieux d'accueil), the permanences each site holds in
+partners' premises, and the record of every change made to a site."""
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
-from sqlmodel import Column, Field, SQLModel
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
+from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
-from app.models.base import UTCDateTime, utcnow
-from app.models.fields import OperatorCode, SingleLine
-from app.models.nomenclatures import REGIONS_BY_INSEE
+from app.models.base import UTCDateTime, check_in, utcnow
+from app.models.bounds import Day, OptionalDay, OptionalRowId
+from app.models.fields import OperatorCode, OptionalPhone, Postcode, SingleLine, text
+from app.models.nomenclatures import REGIONS_BY_INSEE, LabelledEnum
 
 
 class Operator(SQLModel, table=True):
@@ -36,7 +38,165 @@ class Site(SQLModel, table=True):
     time_zone: str = Field(max_length=40, default="Europe/Paris")
     accessibility: str = Field(default="", max_length=500)
     opening_hours: str = Field(default="", max_length=500)
+    # E.164 (+33…), shown in national form; empty when the site gives none.
+    phone: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
+    # A closed site stays on past records; booking and staff pickers offer open ones only.
     active: bool = True
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+
+class SiteEdit(SQLModel):
+    """The site form: its position and time zone follow from the postcode."""
+
+    name: text(120, min_length=1)
+    address: text(200) = ""
+    postcode: Postcode
+    city: text(80, min_length=1)
+    phone: OptionalPhone = None
+    accessibility: text(500) = ""
+    opening_hours: text(500) = ""
+    # System administrators name the operator of a new site; ignored when editing.
+    operator_id: OptionalRowId = None
+
+
+WEEKDAY_NAMES = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+
+class Permanence(SQLModel, table=True):
+    """A site's part-time presence in a partner's premises (a town hall, a library, an
+    association), on some weekdays between two local times, between two dates."""
+
+    __tablename__ = "site_permanences"
+    __table_args__ = (
+        CheckConstraint("end_time > start_time", name="permanence_ends_after_start"),
+        CheckConstraint(
+            "ends_on IS NULL OR ends_on >= starts_on", name="permanence_dates_in_order"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)
+    venue: str = Field(max_length=120)  # the partner's or the place's name
+    address: str = Field(default="", max_length=200)
+    postcode: str = Field(max_length=5)
+    city: str = Field(max_length=80)
+    # Digits 0 (Monday) to 6 (Sunday), as in Python, in order: "03" is Monday and Thursday.
+    weekdays: str = Field(max_length=7)
+    start_time: time
+    end_time: time
+    starts_on: date
+    ends_on: date | None = None
+    # Set when the permanence is ended by hand or with its site; it then offers nothing more.
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+    @property
+    def weekday_names(self) -> list[str]:
+        return [WEEKDAY_NAMES[int(day)] for day in self.weekdays]
+
+
+class PermanenceStaff(SQLModel, table=True):
+    """Who holds a permanence."""
+
+    __tablename__ = "site_permanence_staff"
+
+    permanence_id: int = Field(foreign_key="site_permanences.id", primary_key=True)
+    staff_id: int = Field(foreign_key="staff_users.id", primary_key=True)
+
+
+class PermanenceEdit(SQLModel):
+    venue: text(120, min_length=1)
+    address: text(200) = ""
+    postcode: Postcode
+    city: text(80, min_length=1)
+    weekdays: list[int]
+    start_time: time
+    end_time: time
+    starts_on: Day
+    ends_on: OptionalDay = None
+    staff_ids: list[OptionalRowId] = []
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekdays(cls, value: list[int]) -> list[int]:
+        if not value:
+            raise ValueError("Cochez au moins un jour")
+        if any(day not in range(7) for day in value):
+            raise ValueError("Jour inconnu")
+        return sorted(set(value))
+
+    @field_validator("end_time")
+    @classmethod
+    def _ends_after_start(cls, value: time, info: ValidationInfo) -> time:
+        start = info.data.get("start_time")
+        if start is not None and value <= start:
+            raise ValueError("La fin doit suivre le début")
+        return value
+
+    @field_validator("ends_on")
+    @classmethod
+    def _ends_after_it_starts(cls, value: date | None, info: ValidationInfo) -> date | None:
+        start = info.data.get("starts_on")
+        if value is not None and start is not None and value < start:
+            raise ValueError("La fin précède le début")
+        return value
+
+
+class AppointmentsOnClosing(LabelledEnum):
+    """What becomes of a closing site's appointments to come."""
+
+    MOVE = "move", "Les déplacer vers un autre site, au même horaire"
+    PHONE = "phone", "Les transformer en rendez-vous par téléphone, au même horaire"
+    CANCEL = "cancel", "Les annuler (la personne reçoit un e-mail d'annulation)"
+
+
+class SiteClosing(SQLModel):
+    """The closing form: what to do with the appointments listed, and how many were listed
+    (a list that changed meanwhile is shown again rather than acted upon)."""
+
+    choice: AppointmentsOnClosing | None = None
+    target_site_id: OptionalRowId = None
+    listed: int = Field(default=0, ge=0, le=1_000_000)
+
+
+class SiteEventKind(LabelledEnum):
+    CREATED = "created", "Site créé"
+    EDITED = "edited", "Site modifié"
+    CLOSED = "closed", "Site fermé"
+    STAFF_ATTACHED = "staff_attached", "Personne rattachée"
+    STAFF_DETACHED = "staff_detached", "Personne détachée"
+    PERMANENCE_ADDED = "permanence_added", "Permanence ajoutée"
+    PERMANENCE_EDITED = "permanence_edited", "Permanence modifiée"
+    PERMANENCE_ENDED = "permanence_ended", "Permanence terminée"
+
+
+class SiteEvent(SQLModel, table=True):
+    """One change to a site or its permanences: who made it, when, and what it was."""
+
+    __tablename__ = "site_events"
+    __table_args__ = (check_in("kind", SiteEventKind, name="site_event_kind_known"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator_id: int = Field(foreign_key="operators.id", index=True)
+    site_id: int = Field(foreign_key="sites.id", index=True)
+    # Empty for a change made outside the application (a command, a migration).
+    actor_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    kind: str = Field(max_length=20)
+    # What changed, in French: « Téléphone : — → 04 72 00 00 00 », the appointments moved.
+    detail: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
+    )
+
+    @property
+    def kind_label(self) -> str:
+        return SiteEventKind(self.kind).label
+
+
+class SiteMemberChoice(SQLModel):
+    """« Rattacher une personne » on the site's page."""
+
+    staff_id: OptionalRowId = None
 
 
 def _known_region(value: str) -> str:

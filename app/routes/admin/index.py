@@ -38,6 +38,13 @@ SECTIONS = (
         ADMINS,
     ),
     AdminSection(
+        "/admin/sites",
+        "Sites",
+        "Créer, modifier ou fermer un lieu d'accueil, ses permanences chez des partenaires et "
+        "les personnes qui y travaillent.",
+        ADMINS,
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",

@@ -30,7 +30,7 @@ from app.models.catalogue import DeliverableKind, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.notifications import Notification, NotificationDigest
-from app.models.operators import Operator, Site
+from app.models.operators import Operator, Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.staff import (
@@ -59,6 +59,9 @@ class Through:
 TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     Operator: Operator.id,  # the tenant itself
     Site: Site.operator_id,
+    SiteEvent: SiteEvent.operator_id,
+    Permanence: Permanence.operator_id,
+    PermanenceStaff: Through(PermanenceStaff.permanence_id, Permanence),
     StaffUser: StaffUser.operator_id,  # empty for observers and sysadmins: nobody's colleague
     StaffSite: Through(StaffSite.staff_id, StaffUser),
     StaffSession: Through(StaffSession.staff_id, StaffUser),

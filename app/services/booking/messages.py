@@ -132,6 +132,32 @@ def queue_moved(*, session: Session, appointment: Appointment, previous_start: d
     _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, "REQUEST", link)
 
 
+def queue_place_changed(*, session: Session, appointment: Appointment, previous_place: str) -> None:
+    """The notice that the appointment keeps its time but changes place (its site closed): at
+    another site, or by phone; its .ics, with a higher SEQUENCE, replaces the event."""
+    details = appointment_details(session=session, appointment=appointment)
+    link = manage_link(appointment)
+    text = (
+        f"{_greeting(details)}"
+        f"Votre rendez-vous « {details.appointment_type.name} » du {details.when()} change "
+        "de lieu, à la même heure : le site où il devait avoir lieu ferme.\n"
+        f"ancien lieu : {previous_place}\n"
+        f"nouveau lieu : {details.place}\n\n"
+        f"{_summary(details)}\n"
+        "Pour annuler ou déplacer ce rendez-vous :\n"
+        f"{link}\n"
+        f"{_signature(details)}"
+    )
+    _send(
+        session,
+        details,
+        f"Rendez-vous du {details.when()} : changement de lieu",
+        text,
+        "REQUEST",
+        link,
+    )
+
+
 def queue_reminder(*, session: Session, appointment: Appointment) -> None:
     """The reminder before the appointment, with the link to cancel or move it."""
     details = appointment_details(session=session, appointment=appointment)
