@@ -28,7 +28,9 @@ _ACCESS_FLOOR = (
     "chiens guides bienvenus."
 )
 
-# Sites: (name, address, postcode, city, opening hours, accessibility).
+# Sites: (name, address, postcode, city, opening hours, accessibility). Permanences: (index of
+# the site, index of the counsellor holding it, venue, address, postcode, city, weekdays from
+# 0 = Monday, first hour, last hour).
 OPERATORS = [
     {
         "code": "ARA", "name": "Auvergne-Rhône-Alpes", "region": "84",
@@ -38,6 +40,11 @@ OPERATORS = [
              _HOURS_SHORT, _ACCESS_FLOOR),
             ("Clermont-Ferrand Jaude", "14 place de Jaude", "63000", "Clermont-Ferrand",
              _HOURS_SHORT, _ACCESS),
+        ],
+        "permanences": [
+            (0, 0, "Mairie de Vaulx-en-Velin", "Place de la Nation", "69120", "Vaulx-en-Velin",
+             "1", 9, 12),
+            (2, 2, "Mairie de Riom", "5 rue Delille", "63200", "Riom", "3", 14, 17),
         ],
         "postcodes": "69001 69003 69007 69008 69100 69200 69500 38000 38100 38400 63000 63100 "
                      "42000 73000 74000 01000 26000 03100 15000 43000".split(),
@@ -50,6 +57,10 @@ OPERATORS = [
             ("Rennes Colombier", "22 boulevard de la Liberté", "35000", "Rennes", _HOURS, _ACCESS),
             ("Brest Siam", "48 rue de Siam", "29200", "Brest", _HOURS_SHORT, _ACCESS_FLOOR),
             ("Vannes Port", "9 rue du Port", "56000", "Vannes", _HOURS_SHORT, _ACCESS),
+        ],
+        "permanences": [
+            (1, 1, "Médiathèque de Landerneau", "Rue de la Tour d'Auvergne", "29800",
+             "Landerneau", "03", 14, 17),
         ],
         "postcodes": "35000 35200 35700 35400 35300 29200 29000 29600 56000 56100 56300 22000 "
                      "22100 22300".split(),

@@ -65,7 +65,7 @@ from app.models.nomenclatures import (
     Rqth,
     Sex,
 )
-from app.models.operators import Operator, Site
+from app.models.operators import Operator, Permanence, PermanenceStaff, Site
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffSite, StaffUser
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect, TriageRequest
@@ -156,6 +156,8 @@ def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
     teams = [_create_operator(ctx, spec) for spec in OPERATORS]
     _create_staff(ctx, teams)
     for team, spec in zip(teams, OPERATORS, strict=True):
+        _create_permanences(ctx, team, spec)
+    for team, spec in zip(teams, OPERATORS, strict=True):
         seed_availability(
             session=session,
             operator=team.operator,
@@ -221,6 +223,29 @@ def _create_staff(ctx: _Ctx, teams: list[_Team]) -> None:
         if role == Role.COUNSELLOR:
             team.counsellors.append(user)
             team.home_site[user.id] = team.sites[site_indexes[0]].id
+    ctx.session.flush()
+
+
+def _create_permanences(ctx: _Ctx, team: _Team, spec: dict) -> None:
+    """Permanences in partners' premises: the sites' pages list them (the first site in the
+    alphabet has one, as a page to look at)."""
+    for site, holder, venue, address, postcode, city, weekdays, start, end in spec["permanences"]:
+        permanence = Permanence(
+            operator_id=team.operator.id,
+            site_id=team.sites[site].id,
+            venue=venue,
+            address=address,
+            postcode=postcode,
+            city=city,
+            weekdays=weekdays,
+            start_time=time(start),
+            end_time=time(end),
+            starts_on=ctx.today - timedelta(days=90),
+        )
+        ctx.session.add(permanence)
+        ctx.session.flush()
+        holder_id = team.counsellors[holder].id
+        ctx.session.add(PermanenceStaff(permanence_id=permanence.id, staff_id=holder_id))
     ctx.session.flush()
 
 

@@ -52,7 +52,7 @@ from app.models.nomenclatures import (
     StepOwner,
 )
 from app.models.notifications import Notification, NotificationKind
-from app.models.operators import Site
+from app.models.operators import Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
@@ -146,6 +146,7 @@ class Tenant:
     absence: Absence  # the counsellor's, to come
     appointment: Appointment  # with the counsellor at the site, yesterday, not yet marked
     notification: Notification  # the counsellor's, unread, about the case
+    permanence: Permanence  # the site's, in a town hall, held by the counsellor
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -172,6 +173,7 @@ class Tenant:
             "absence": self.absence.id,
             "appointment": self.appointment.id,
             "notification": self.notification.id,
+            "permanence": self.permanence.id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -251,7 +253,28 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         *planning(session, counsellor, site, code),
         appointment_yesterday(session, counsellor, motif, case, site, yesterday),
         told(session, counsellor, case, code),
+        held_permanence(session, counsellor, site, code),
     )
+
+
+def held_permanence(session, counsellor, site, code: str) -> Permanence:
+    """The site's permanence in a town hall on Tuesdays, held by the counsellor."""
+    permanence = Permanence(
+        operator_id=site.operator_id,
+        site_id=site.id,
+        venue=f"Permanence confidentielle {code}",
+        postcode="69120",
+        city="Vaulx-en-Velin",
+        weekdays="1",
+        start_time=time(9),
+        end_time=time(12),
+        starts_on=paris_today(),
+    )
+    session.add(permanence)
+    session.flush()
+    session.add(PermanenceStaff(permanence_id=permanence.id, staff_id=counsellor.id))
+    session.flush()
+    return permanence
 
 
 def told(session, counsellor, case, code: str) -> Notification:
@@ -474,6 +497,9 @@ def snapshot(session) -> tuple:
             StaffSite,
             StaffEvent,
             AccountLink,
+            Permanence,
+            PermanenceStaff,
+            SiteEvent,
         )
     )
 
@@ -504,6 +530,8 @@ def snapshot(session) -> tuple:
         values(Appointment, Appointment.status, Appointment.updated_at),
         values(Notification, Notification.read_at),
         values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
+        values(Site, Site.name, Site.phone, Site.active),
+        values(Permanence, Permanence.venue, Permanence.weekdays, Permanence.ended_at),
     )
     return counts, rows, stored_files()
 
@@ -552,6 +580,16 @@ REFERRAL = {
 ABANDON = {"to": "abandoned"}
 MOTIF = {"name": "Pirate", "duration_minutes": "45", "modes": "phone", "active": "1"}
 NO_SHOW = {"status": "no_show"}
+SITE = {"name": "Pirate", "postcode": "69003", "city": "Lyon", "phone": "04 72 00 00 00"}
+PERMANENCE = {
+    "venue": "Pirate",
+    "postcode": "69120",
+    "city": "Vaulx-en-Velin",
+    "weekdays": "4",
+    "start_time": "09:00",
+    "end_time": "10:00",
+    "starts_on": "2030-01-07",
+}
 SURFACES = [
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
     surface(
@@ -936,6 +974,97 @@ SURFACES = [
         form={},
         who="admin",
     ),
+    # « Sites »: what an operator's admins do to its sites and their permanences.
+    surface("site", "site_page", "GET", "/admin/sites/{site}", who="admin"),
+    surface("site", "site_edit_page", "GET", "/admin/sites/{site}/modifier", who="admin"),
+    surface("site", "site_edit", "POST", "/admin/sites/{site}/modifier", form=SITE, who="admin"),
+    surface("site", "site_close_page", "GET", "/admin/sites/{site}/fermer", who="admin"),
+    surface(
+        "site",
+        "site_close",
+        "POST",
+        "/admin/sites/{site}/fermer",
+        form={"choice": "cancel", "listed": "0"},
+        who="admin",
+    ),
+    surface(
+        "site",
+        "site_attach",
+        "POST",
+        "/admin/sites/{site}/rattacher",
+        form={"staff_id": "{bre_counsellor}"},
+        who="admin",
+    ),
+    surface(
+        "site",
+        "site_detach",
+        "POST",
+        "/admin/sites/{site}/detacher/{bre_counsellor}",
+        form={},
+        who="admin",
+    ),
+    surface(
+        "counsellor",
+        "site_attach",
+        "POST",
+        "/admin/sites/{bre_site}/rattacher",
+        form={"staff_id": "{counsellor}"},
+        who="admin",
+    ),
+    surface(
+        "counsellor",
+        "site_detach",
+        "POST",
+        "/admin/sites/{bre_site}/detacher/{counsellor}",
+        form={},
+        who="admin",
+    ),
+    surface(
+        "site",
+        "permanence_new_page",
+        "GET",
+        "/admin/sites/{site}/permanences/nouvelle",
+        who="admin",
+    ),
+    surface(
+        "site",
+        "permanence_add",
+        "POST",
+        "/admin/sites/{site}/permanences",
+        form=PERMANENCE,
+        who="admin",
+    ),
+    surface(
+        "permanence",
+        "page",
+        "GET",
+        "/admin/sites/{site}/permanences/{permanence}",
+        who="admin",
+    ),
+    surface(
+        "permanence",
+        "form",
+        "POST",
+        "/admin/sites/{site}/permanences/{permanence}",
+        form=PERMANENCE,
+        who="admin",
+    ),
+    surface(
+        "permanence",
+        "end",
+        "POST",
+        "/admin/sites/{site}/permanences/{permanence}/terminer",
+        form={},
+        who="admin",
+    ),
+    # ARA's permanence under BRE's own site is not found either.
+    surface(
+        "permanence",
+        "other_site",
+        "GET",
+        "/admin/sites/{bre_site}/permanences/{permanence}",
+        who="admin",
+    ),
 ]
 
 
@@ -1000,8 +1129,19 @@ EXPECTED = {
     "motif": ("form",),  # listed on « Motifs » only, see the booking lists
     "opening": ("form",),  # listed on « Disponibilités » only, likewise
     "absence": ("form",),  # likewise
-    "site": ("agenda",),  # the agenda's filters
-    "counsellor": ("agenda", "team_page", "team_role", "team_sites", "team_off", "team_on"),
+    # The agenda's filters; « Sites », its admins' only (no API).
+    "site": ("agenda", "site_page", "site_edit", "site_close", "permanence_add"),
+    "permanence": ("page", "form", "end"),
+    "counsellor": (
+        "agenda",
+        "team_page",
+        "team_role",
+        "team_sites",
+        "team_off",
+        "team_on",
+        "site_attach",
+        "site_detach",
+    ),
 }
 
 

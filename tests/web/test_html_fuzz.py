@@ -37,7 +37,13 @@ from app.models.deliverables import (
     DeliverableVersion,
 )
 from app.models.nomenclatures import Role
-from app.models.operators import OperatorCreate
+from app.models.operators import (
+    OperatorCreate,
+    PermanenceEdit,
+    SiteClosing,
+    SiteEdit,
+    SiteMemberChoice,
+)
 from app.models.partners import (
     PartnerCreate,
     PartnerDecision,
@@ -127,6 +133,12 @@ FORM_FIELDS = {
     ("POST", "/admin/equipe/{staff_id}/role"): _names(StaffRoleEdit),
     ("POST", "/admin/equipe/{staff_id}/sites"): _names(StaffSitesEdit),
     ("POST", "/admin/operateurs"): _names(OperatorCreate),
+    ("POST", "/admin/sites"): _names(SiteEdit),
+    ("POST", "/admin/sites/{site_id}/modifier"): _names(SiteEdit),
+    ("POST", "/admin/sites/{site_id}/rattacher"): _names(SiteMemberChoice),
+    ("POST", "/admin/sites/{site_id}/permanences"): _names(PermanenceEdit),
+    ("POST", "/admin/sites/{site_id}/permanences/{permanence_id}"): _names(PermanenceEdit),
+    ("POST", "/admin/sites/{site_id}/fermer"): _names(SiteClosing),
     ("POST", "/partenaires/nouveau"): _names(PartnerCreate),
     ("POST", "/partenaires/import"): ("fichier",),
     ("POST", "/partenaires/import/confirmer"): ("contenu",),

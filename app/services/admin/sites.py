@@ -163,8 +163,9 @@ def _held_site_ids(session: Session, staff_id: int) -> list[int]:
 def attach_member(*, session: Session, actor: StaffUser, site_id: int, staff_id: int) -> Site:
     """Attach a colleague to the site (their page records it too, as « Sites modifiés »)."""
     site = open_site(session=session, actor=actor, site_id=site_id)
-    member = load_member(session=session, actor=actor, staff_id=staff_id)
-    if member.operator_id != site.operator_id or not member.active:
+    load_member(session=session, actor=actor, staff_id=staff_id)
+    member = get_owned(session, StaffUser, staff_id, site.operator_id)
+    if member is None or not member.active:
         raise Invalid({"staff_id": "Choisissez une personne active de l'opérateur."})
     held = _held_site_ids(session, member.id)
     if site.id in held:
