@@ -55,8 +55,9 @@ def test_admin_creates_a_site_adds_a_permanence_and_closes_it_moving_its_appoint
     _other_open_site(engine)
     sign_in(page, live_server, live_server.admin_email)
     page.get_by_role("navigation", name="Navigation principale").get_by_role(
-        "link", name="Sites"
+        "link", name="Administration"
     ).click()
+    page.get_by_role("link", name="Sites", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Sites")
     check_accessibility(page)
 
