@@ -70,8 +70,8 @@ def test_a_populated_database_migrates_down_and_up(fresh_engine):
 
 
 def test_no_overlap_guard_survives_the_chain(fresh_engine):
-    """On SQLite a migration that rebuilds `appointments` (batch mode) drops its triggers
-    unless it writes them back: at head, the guard is still there on either engine."""
+    """On SQLite a migration that rebuilds `appointments` or `lots` (batch mode) drops its
+    triggers unless it writes them back: at head, the guards are still there on either engine."""
     with fresh_engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
         if conn.dialect.name == "sqlite":
@@ -79,11 +79,15 @@ def test_no_overlap_guard_survives_the_chain(fresh_engine):
                 text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
             )
             expected = ["appointments_no_overlap_insert", "appointments_no_overlap_update"]
+            expected += ["lots_no_overlap_insert", "lots_no_overlap_update"]
         else:
             found = conn.execute(
-                text("SELECT conname FROM pg_constraint WHERE conname LIKE '%no_overlap%'")
+                text(
+                    "SELECT conname FROM pg_constraint WHERE conname LIKE '%no_overlap%'"
+                    " ORDER BY conname"
+                )
             )
-            expected = ["appointments_no_overlap"]
+            expected = ["appointments_no_overlap", "lots_no_overlap"]
         assert list(found.scalars()) == expected
 
 
