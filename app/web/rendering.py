@@ -12,6 +12,7 @@ from app.core.dates import (
     format_date,
     format_datetime,
     format_day,
+    format_month,
     format_recent_day,
     input_datetime,
 )
@@ -103,6 +104,7 @@ templates.env.filters.update(
     datetime=format_datetime,
     date=format_date,
     day=format_day,
+    month_name=format_month,
     recent_day=format_recent_day,
     input_datetime=input_datetime,
     label=label,
