@@ -155,6 +155,7 @@ class MarketPage:
     lots: list[tuple[Lot, Operator]]  # the lots a sysadmin may choose from
     is_sysadmin: bool
     today: date
+    free_operators: list[Operator] = field(default_factory=list)  # with no lot in it yet
 
 
 def market_units(*, session: Session, market_id: int) -> list[tuple[MarketUnit, ServiceUnit]]:
@@ -214,7 +215,12 @@ def market_view(
         history = prices.get(unit.id, [])
         current = next((p for p in history if p.effective_from <= today), None)
         units.append(UnitRow(unit, terms, proofs.get(unit.id, []), history, current))
-    return MarketPage(market, units, operator, lot, lots, is_sysadmin, today)
+    free = []
+    if is_sysadmin:
+        taken = {row[1].id for row in lots}
+        operators = session.exec(select(Operator).order_by(Operator.code))
+        free = [found for found in operators if found.id not in taken]
+    return MarketPage(market, units, operator, lot, lots, is_sysadmin, today, free)
 
 
 # ---- the national side: markets, their units, lots ------------------------------------------
@@ -277,6 +283,16 @@ def edit_market_unit(
     return terms
 
 
+def _overlapping_lot(session: Session, operator_id: int, market: Market) -> Lot | None:
+    return session.exec(
+        select(Lot).where(
+            owned_by(Lot, operator_id),
+            Lot.starts_on <= market.ends_on,
+            Lot.ends_on >= market.starts_on,
+        )
+    ).first()
+
+
 @all_or_nothing
 def create_lot(*, session: Session, actor: StaffUser, market_id: int, data: LotCreate) -> Lot:
     """The operator's lot in the market, over the market's period. Two lots of one operator
@@ -286,14 +302,7 @@ def create_lot(*, session: Session, actor: StaffUser, market_id: int, data: LotC
     operator = session.get(Operator, data.operator_id)
     if operator is None:
         raise Invalid({"operator_id": "Opérateur inconnu"})
-    overlapping = session.exec(
-        select(Lot).where(
-            owned_by(Lot, operator.id),
-            Lot.starts_on <= market.ends_on,
-            Lot.ends_on >= market.starts_on,
-        )
-    ).first()
-    if overlapping is not None:
+    if _overlapping_lot(session, operator.id, market) is not None:
         raise Invalid(
             {"operator_id": "Cet opérateur a déjà un lot sur une période qui chevauche ce marché"}
         )
