@@ -112,7 +112,7 @@ class LotPrice(SQLModel, table=True):
 
 # ---- input schemas --------------------------------------------------------------------------
 
-_AMOUNT = re.compile(r"\d{1,10}(?:[.,]\d{1,2})?")
+_AMOUNT = re.compile(r"[0-9]{1,10}(?:[.,][0-9]{1,2})?")
 _SPACES = str.maketrans("", "", " \u00a0\u202f")
 
 
