@@ -175,7 +175,9 @@ def test_a_price_applies_from_midnight_of_its_day_in_the_operators_time_zone(ses
     assert saved.created_by_id == admin.id
 
 
-def test_a_price_cannot_be_dated_back_over_units_already_started(session, admin, ara, counsellor):
+def test_a_price_cannot_be_dated_back_over_units_already_started(
+    session, admin, ara, counsellor, clock
+):
     lot = make_lot(session, ara, UO1="120")
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case, "UO1")

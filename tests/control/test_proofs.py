@@ -201,7 +201,7 @@ def test_an_issued_version_neither_sent_nor_handed_over_awaits_its_handover(sess
 
 
 @pytest.mark.parametrize("lot", [False, True], ids=["no lot", "lot of the current market"])
-def test_under_remis_an_emailed_version_completes_the_proof(session, ara, counsellor, lot):
+def test_under_remis_an_emailed_version_completes_the_proof(session, ara, counsellor, lot, clock):
     if lot:
         use_proof_rule(session, ara, "remis")
     case = make_case(session, counsellor)
@@ -219,7 +219,7 @@ def test_under_remis_a_version_handed_over_in_person_completes_the_proof(session
     assert states(status_of(session, episode)) == {"synthese_entretien": "complete"}
 
 
-def test_under_accuse_an_emailed_version_awaits_acknowledgement(session, ara, counsellor):
+def test_under_accuse_an_emailed_version_awaits_acknowledgement(session, ara, counsellor, clock):
     use_proof_rule(session, ara, "accuse")
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case, "UO1")
@@ -230,7 +230,7 @@ def test_under_accuse_an_emailed_version_awaits_acknowledgement(session, ara, co
     assert not proofs.complete
 
 
-def test_under_accuse_a_handover_in_person_is_not_enough(session, ara, counsellor, case):
+def test_under_accuse_a_handover_in_person_is_not_enough(session, ara, counsellor, case, clock):
     use_proof_rule(session, ara, "accuse")
     episode = make_episode(session, counsellor, case, "UO1")
     deliverable = make_deliverable(session, case, "synthese_entretien", episode=episode)
@@ -238,7 +238,9 @@ def test_under_accuse_a_handover_in_person_is_not_enough(session, ara, counsello
     assert states(status_of(session, episode)) == {"synthese_entretien": "awaiting_acknowledgement"}
 
 
-def test_the_rule_is_the_one_of_the_market_the_episode_started_under(session, ara, counsellor):
+def test_the_rule_is_the_one_of_the_market_the_episode_started_under(
+    session, ara, counsellor, clock
+):
     """An episode started under an « accusé » market keeps that rule when the operator's next
     lot (a later market) says « remis »; one started under the later market follows it."""
     old_market = make_market(
