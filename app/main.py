@@ -14,8 +14,8 @@ from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import auth, passwords
 from app.routes.admin import index as admin_index
+from app.routes.admin import markets, sites, team
 from app.routes.admin import operators as admin_operators
-from app.routes.admin import sites, team
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, triage
@@ -81,6 +81,7 @@ def create_app() -> FastAPI:
         admin_operators.router,
         team.router,
         sites.router,
+        markets.router,
         deliverables.router,
         deliverables.api_router,
         documents.router,

@@ -28,6 +28,7 @@ from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, PartnerCreate
 from app.models.staff import StaffUser
 from app.services.access.auth import start_session
+from app.services.admin.markets import episode_lot_id
 from app.services.admin.operators import create_operator
 from app.services.cases.beneficiaries import create_beneficiary
 from app.services.cases.episodes import start_episode
@@ -195,9 +196,11 @@ def make_deliverable(
     episode=None,
     issued: bool = True,
     acknowledgement: str | None = None,
+    shared: bool = False,
 ):
     """A deliverable of the operator's kind `kind_code`, written straight into the tables:
-    a draft (`issued=False`), or one issued version, acknowledged online or by signed scan."""
+    a draft (`issued=False`), or one issued version, e-mailed (`shared`), acknowledged online
+    or by signed scan."""
     # Imported here so that this builder stays one block, appended after the others.
     from app.models.deliverables import Deliverable, DeliverableVersion
 
@@ -223,6 +226,7 @@ def make_deliverable(
                 storage_key=f"test/{deliverable.id}.pdf",
                 sha256="0" * 64,
                 size_bytes=1,
+                shared_at=utcnow() if shared else None,
                 acknowledged_at=acknowledged_at,
                 acknowledgement_method=acknowledgement,
             )
@@ -292,12 +296,14 @@ IN_NOVEMBER = datetime(2026, 11, 10, 9, tzinfo=UTC)
 
 def ended_unit(session: Session, case, code="UO1", ended_at=IN_NOVEMBER) -> Episode:
     """An episode of unit `code`, three days long, ended at `ended_at`."""
+    started_at = ended_at - timedelta(days=3)
     episode = Episode(
         operator_id=case.operator_id,
         case_id=case.id,
         unit_id=unit_id(session, code),
-        started_at=ended_at - timedelta(days=3),
+        started_at=started_at,
         ended_at=ended_at,
+        lot_id=episode_lot_id(session, case.operator_id, started_at),
     )
     session.add(episode)
     session.flush()
@@ -319,14 +325,17 @@ def required_kinds(session: Session, operator: Operator, code: str) -> list[str]
 
 def delivered(session, counsellor, code, ended_at, *, proofs="none", case=None) -> Episode:
     """An episode of `code` ended at `ended_at`, its required deliverables in state `proofs`:
-    none, draft, issued (not acknowledged) or acknowledged."""
+    none, draft, issued (neither sent nor acknowledged), shared (e-mailed, not acknowledged)
+    or acknowledged."""
     case = case or make_case(session, counsellor)
+    started_at = ended_at - timedelta(days=2)
     episode = Episode(
         operator_id=case.operator_id,
         case_id=case.id,
         unit_id=unit_id(session, code),
-        started_at=ended_at - timedelta(days=2),
+        started_at=started_at,
         ended_at=ended_at,
+        lot_id=episode_lot_id(session, case.operator_id, started_at),
     )
     session.add(episode)
     session.flush()
@@ -340,6 +349,7 @@ def delivered(session, counsellor, code, ended_at, *, proofs="none", case=None) 
                 episode=episode,
                 issued=proofs != "draft",
                 acknowledgement="online" if proofs == "acknowledged" else None,
+                shared=proofs == "shared",
             )
     return episode
 
@@ -561,3 +571,70 @@ def partner_count(session: Session, operator: Operator) -> int:
 def report_rows(report, key: str) -> dict:
     """A section of a report (activity, national) as {row label: the other cells}."""
     return {row[0]: row[1:] for row in report.section(key).rows}
+
+
+# ---------- Markets and lots ----------
+
+CURRENT_MARKET = "Marché 2024-2027"  # the one the migrations create
+
+
+def make_market(session: Session, name: str, starts_on: date, ends_on: date, **unit_terms):
+    """A market with every unit of the catalogue; `unit_terms` (billable, proof_rule) apply
+    to all of them."""
+    from app.models.markets import Market, MarketUnit
+
+    market = Market(name=name, starts_on=starts_on, ends_on=ends_on)
+    session.add(market)
+    session.flush()
+    for unit in session.exec(select(ServiceUnit).order_by(ServiceUnit.position)):
+        session.add(
+            MarketUnit(market_id=market.id, unit_id=unit.id, position=unit.position, **unit_terms)
+        )
+    session.flush()
+    return market
+
+
+def make_lot(session: Session, operator: Operator, market=None, **prices):
+    """The operator's lot in `market` (the current one by default); `prices` give a price from
+    the lot's first day, per unit code with its dot written as an underscore (UO2_1="300")."""
+    from decimal import Decimal
+
+    from app.models.markets import Lot, LotPrice, Market
+
+    if market is None:
+        market = session.exec(select(Market).where(Market.name == CURRENT_MARKET)).one()
+    lot = Lot(
+        market_id=market.id,
+        operator_id=operator.id,
+        starts_on=market.starts_on,
+        ends_on=market.ends_on,
+    )
+    session.add(lot)
+    session.flush()
+    for code, amount in prices.items():
+        session.add(
+            LotPrice(
+                lot_id=lot.id,
+                unit_id=unit_id(session, code.replace("_", ".")),
+                amount=Decimal(amount),
+                effective_from=lot.starts_on,
+                effective_at=datetime.combine(
+                    lot.starts_on, datetime.min.time(), ZoneInfo(operator.time_zone)
+                ),
+            )
+        )
+    session.flush()
+    return lot
+
+
+def use_proof_rule(session: Session, operator: Operator, rule: str):
+    """The operator's episodes from now on follow `rule` (« remis » or « accuse »): a lot in
+    the current market, whose units all take that rule."""
+    from app.models.markets import MarketUnit
+
+    lot = make_lot(session, operator)
+    for terms in session.exec(select(MarketUnit).where(MarketUnit.market_id == lot.market_id)):
+        terms.proof_rule = rule
+        session.add(terms)
+    session.flush()
+    return lot

@@ -2,6 +2,7 @@
 their files listed in chain order."""
 
 import re
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 
@@ -70,8 +71,8 @@ def test_a_populated_database_migrates_down_and_up(fresh_engine):
 
 
 def test_no_overlap_guard_survives_the_chain(fresh_engine):
-    """On SQLite a migration that rebuilds `appointments` (batch mode) drops its triggers
-    unless it writes them back: at head, the guard is still there on either engine."""
+    """On SQLite a migration that rebuilds `appointments` or `lots` (batch mode) drops its
+    triggers unless it writes them back: at head, the guards are still there on either engine."""
     with fresh_engine.begin() as conn:
         command.upgrade(alembic_config(conn), "head")
         if conn.dialect.name == "sqlite":
@@ -79,11 +80,15 @@ def test_no_overlap_guard_survives_the_chain(fresh_engine):
                 text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
             )
             expected = ["appointments_no_overlap_insert", "appointments_no_overlap_update"]
+            expected += ["lots_no_overlap_insert", "lots_no_overlap_update"]
         else:
             found = conn.execute(
-                text("SELECT conname FROM pg_constraint WHERE conname LIKE '%no_overlap%'")
+                text(
+                    "SELECT conname FROM pg_constraint WHERE conname LIKE '%no_overlap%'"
+                    " ORDER BY conname"
+                )
             )
-            expected = ["appointments_no_overlap"]
+            expected = ["appointments_no_overlap", "lots_no_overlap"]
         assert list(found.scalars()) == expected
 
 
@@ -109,3 +114,46 @@ def test_migration_files_sort_in_chain_order():
     chain = [Path(script.path).name for script in reversed(list(scripts.walk_revisions()))]
     assert all(re.fullmatch(r"\d{8}_\d{4}_\w+\.py", name) for name in chain), chain
     assert sorted(chain) == chain
+
+
+def test_existing_episodes_move_into_the_current_market(fresh_engine):
+    """The markets migration gives every operator a lot in « Marché 2024-2027 » and each
+    episode started within it (in the operator's time zone) that lot; one started earlier, none.
+    Down and up again, the same."""
+    markets_revision = "b3f88cb641b8"
+    with fresh_engine.connect() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with Session(fresh_engine) as session:
+        operator = make_operator(session)
+        counsellor = make_staff(session, operator)
+        case = make_case(session, counsellor)
+        inside = make_episode(session, counsellor, case)
+        before = make_episode(session, counsellor, case)
+        # 0:30 on 1 January 2024 in Paris, its first day; 23:30 on 31 December 2023, before it.
+        inside.started_at = datetime(2023, 12, 31, 23, 30, tzinfo=UTC)
+        before.started_at = datetime(2023, 12, 31, 22, 30, tzinfo=UTC)
+        session.add_all([inside, before])
+        session.commit()
+        ids, operator_id = (inside.id, before.id), operator.id
+    for _ in range(2):
+        with fresh_engine.connect() as conn:
+            command.downgrade(alembic_config(conn), f"{markets_revision}-1")
+        with fresh_engine.connect() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with fresh_engine.connect() as conn:
+            lots = conn.execute(
+                text(
+                    "SELECT l.id, l.operator_id, m.name FROM lots l"
+                    " JOIN markets m ON m.id = l.market_id"
+                )
+            ).all()
+            assert [(operator_id, name) for _, operator_id, name in lots] == [
+                (operator_id, "Marché 2024-2027")
+            ]
+            found = dict(
+                conn.execute(
+                    text("SELECT id, lot_id FROM episodes WHERE id IN (:a, :b)"),
+                    {"a": ids[0], "b": ids[1]},
+                ).all()
+            )
+            assert found == {ids[0]: lots[0][0], ids[1]: None}

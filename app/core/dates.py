@@ -63,6 +63,11 @@ def format_recent_day(value: date | datetime, time_zone: str | None = None) -> s
     return label if local.year == today.year else f"{label} {local.year}"
 
 
+def format_month(day: date) -> str:
+    """The calendar month of `day`: « novembre 2026 »."""
+    return f"{_MONTHS[day.month - 1]} {day.year}"
+
+
 def format_long_day(day: date) -> str:
     """A calendar date with its weekday: « lundi 30 novembre 2026 »."""
     return f"{WEEKDAYS[day.weekday()]} {format_day(day)}"

@@ -61,6 +61,11 @@ def french_number(value: int | float | Decimal, decimals: int | None = None) -> 
     return shown.replace(",", NARROW_NBSP).replace(".", ",")
 
 
+def french_euros(value: Decimal) -> str:
+    """« 1 234,50 € »: cents always shown, a no-break space before the sign; exact (Decimal)."""
+    return f"{french_number(value, 2)}\u00a0€"
+
+
 def french_percent(value: int | float | Decimal, decimals: int | None = None) -> str:
     """« 12,5 % », with the narrow no-break space French puts before the sign."""
     return f"{french_number(value, decimals)}{NARROW_NBSP}%"

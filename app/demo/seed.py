@@ -9,7 +9,7 @@ import itertools
 import random
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,6 +53,7 @@ from app.demo.content import (
     SUMMARIES,
 )
 from app.demo.documents import prove_episode
+from app.demo.markets import seed_markets
 from app.demo.partners import seed_partners
 from app.demo.referrals import refer_some
 from app.models.base import utcnow
@@ -61,6 +62,7 @@ from app.models.cases import Case, CaseClose, Episode, EpisodeEnd, EpisodeStart,
 from app.models.fields import normalise_phone
 from app.models.nomenclatures import (
     CepSituation,
+    CloseReason,
     Role,
     Rqth,
     Sex,
@@ -154,6 +156,8 @@ def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
         serial=itertools.count(1),
     )
     teams = [_create_operator(ctx, spec) for spec in OPERATORS]
+    # Before any episode: each takes the lot of its first day.
+    seed_markets(session=session, operators=[team.operator for team in teams])
     _create_staff(ctx, teams)
     for team, spec in zip(teams, OPERATORS, strict=True):
         _create_permanences(ctx, team, spec)
@@ -588,6 +592,46 @@ def _seed_operator(ctx: _Ctx, team: _Team, spec: dict) -> None:
     ):
         _closed_case(ctx, team, next(people), referent)
     _reopened_case(ctx, team, next(people), first)
+    _archived_cases(ctx, team, list(people), [first, second, third])
+
+
+# The cases of the previous market (« Marché 2020-2023 »): each script's moments, as days of
+# late 2023 (the last one's follow-up in January 2024, the unit started under the old market).
+_ARCHIVE = [
+    (["+UO1", "-"], [date(2023, 10, 3)]),
+    (
+        ["+UO1", "-", "+UO2.1", "suivi", "-"],
+        [date(2023, 10, 10), date(2023, 11, 7), date(2023, 11, 21)],
+    ),
+    (["+UO1", "-", "+UO2.1", "-"], [date(2023, 9, 19), date(2023, 10, 17)]),
+    (
+        ["+UO1", "-", "+UO2.2", "suivi", "-"],
+        [date(2023, 11, 14), date(2023, 12, 12), date(2024, 1, 16)],
+    ),
+]
+
+
+def _archived_cases(ctx: _Ctx, team: _Team, people: list, counsellors: list) -> None:
+    """Closed cases from late 2023, under the previous market, with the people the plan left;
+    drawn from generators of their own so that the rest of the demo stays as it was."""
+    code = team.operator.code
+    archive = replace(
+        ctx, rng=random.Random(f"archive-{code}"), proof_rng=random.Random(f"proofs-{code}")
+    )
+    for person, referent, (steps, days) in zip(
+        people, itertools.cycle(counsellors), _ARCHIVE, strict=False
+    ):
+        moments = [_moment(archive, (ctx.today - day).days) for day in days]
+        received = (ctx.today - days[0]).days + archive.rng.randint(5, 12)
+        case = _open_from_triage(archive, team, person, referent, received)
+        last = _play(archive, referent, case, steps, moments)
+        close_case(
+            session=ctx.session,
+            actor=referent,
+            case_id=case.id,
+            data=CaseClose(reason=CloseReason.COMPLETED, note=CLOSE_NOTES[CloseReason.COMPLETED]),
+        )
+        _backdate_close(archive, case, last + timedelta(days=archive.rng.randint(1, 10)))
 
 
 # ---- demo content (French, as users see it) ---------------------------------------------------

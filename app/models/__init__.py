@@ -7,6 +7,7 @@ from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
+from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
@@ -49,6 +50,10 @@ __all__ = [
     "Episode",
     "Interaction",
     "LoginAlert",
+    "Lot",
+    "LotPrice",
+    "Market",
+    "MarketUnit",
     "LoginAttempt",
     "Operator",
     "ServiceUnit",

@@ -95,6 +95,10 @@ class Episode(SQLModel, table=True):
     ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     outcome: str = Field(default="", max_length=1000)
     started_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    # The lot (hence the market) in force for the operator on the day it started, set once when
+    # it starts and never recomputed: its price and proof rule stay that market's. None when the
+    # operator had no lot that day (app/services/admin/markets.py, `lot_in_force`).
+    lot_id: int | None = Field(default=None, foreign_key="lots.id", index=True)
     # An episode started by mistake is cancelled rather than deleted: from then on it counts
     # nowhere (units under way, proofs, ledger, reports, control draws) but the case's history
     # still shows it, and who cancelled it when (app/services/cases/episodes.py).

@@ -59,6 +59,10 @@ class DeliverableVersion(SQLModel, table=True):
             "(acknowledged_at IS NULL) = (acknowledgement_method IS NULL)",
             name="version_acknowledgement_has_method",
         ),
+        CheckConstraint(
+            "(handed_over_at IS NULL) = (handed_over_by_id IS NULL)",
+            name="version_handed_over_by_whom",
+        ),
         check_in(
             "acknowledgement_method",
             AcknowledgementMethod,
@@ -88,9 +92,21 @@ class DeliverableVersion(SQLModel, table=True):
     # The last revocation, kept after a new link is sent.
     link_revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     link_revoked_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    # « Remis en main propre »: the counsellor gave the printed version to the person.
+    handed_over_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    handed_over_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     acknowledgement_method: str | None = Field(default=None, max_length=20)
     scan_attachment_id: int | None = Field(default=None, foreign_key="attachments.id")
+
+    @property
+    def handed_over(self) -> bool:
+        """Remis: sent by e-mail, handed over in person, or acknowledged (which implies it)."""
+        return (
+            self.shared_at is not None
+            or self.handed_over_at is not None
+            or self.acknowledged_at is not None
+        )
 
     @property
     def link_is_live(self) -> bool:
@@ -198,6 +214,8 @@ class DeliverableVersionPublic(SQLModel):
     size_bytes: int
     issued_at: datetime
     shared_at: datetime | None
+    # Handed over in person (« remis en main propre »): with `shared_at`, what « remis » means.
+    handed_over_at: datetime | None = None
     acknowledged_at: datetime | None
     acknowledgement_method: str | None
 

@@ -12,16 +12,18 @@ from app.core.dates import (
     format_date,
     format_datetime,
     format_day,
+    format_month,
     format_recent_day,
     input_datetime,
 )
-from app.core.typography import de, french_number, french_percent
+from app.core.typography import de, french_euros, french_number, french_percent
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
 from app.models.control import PackStatus
 from app.models.deliverables import AcknowledgementMethod, DeliverableStatus, StepStatus
 from app.models.fields import display_phone
+from app.models.markets import ProofRule
 from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.triage import TriageStatus
@@ -41,6 +43,7 @@ STATES = {
         DeliverableStatus,
         MessageStatus,
         PackStatus,
+        ProofRule,
         ReferralStatus,
         StepStatus,
         TriageStatus,
@@ -81,6 +84,11 @@ def number(value, decimals: int | None = None):
     return french_number(value, decimals)
 
 
+def euros(value: Decimal | None) -> str:
+    """{{ amount|euros }}: « 1 234,50 € »; « — » when there is no amount (no price set)."""
+    return "—" if value is None else french_euros(value)
+
+
 def percent(value: int | float | Decimal, decimals: int | None = None) -> str:
     """{{ rate|percent }}: « 12,5 % »."""
     return french_percent(value, decimals)
@@ -90,11 +98,13 @@ templates.env.filters.update(
     de=de,
     number=number,
     percent=percent,
+    euros=euros,
     file_size=file_size,
     options=options,
     datetime=format_datetime,
     date=format_date,
     day=format_day,
+    month_name=format_month,
     recent_day=format_recent_day,
     input_datetime=input_datetime,
     label=label,

@@ -67,10 +67,12 @@ def test_every_tenant_owned_table_is_declared_with_its_path_to_the_operator():
 
 
 def test_the_tables_left_undeclared_belong_to_no_operator():
-    """The national unit catalogue, and what is kept per e-mail or address before sign-in."""
+    """The national unit catalogue and markets, and what is kept per e-mail or address before
+    sign-in."""
     declared = {model.__tablename__ for model in TENANT_PATHS}
     undeclared = set(SQLModel.metadata.tables) - declared
-    assert undeclared == {ServiceUnit.__tablename__, "login_attempts", "rate_limit_hits"}
+    national = {ServiceUnit.__tablename__, "markets", "market_units"}
+    assert undeclared == national | {"login_attempts", "rate_limit_hits"}
 
 
 @pytest.mark.parametrize("model", list(TENANT_PATHS), ids=lambda model: model.__tablename__)

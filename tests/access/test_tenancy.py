@@ -44,6 +44,7 @@ from app.models.deliverables import (
     DeliverableDraft,
     DeliverableVersion,
 )
+from app.models.markets import Lot, LotPrice
 from app.models.nomenclatures import (
     Channel,
     PartnerType,
@@ -76,6 +77,7 @@ from tests.factories import (
     make_case,
     make_episode,
     make_interaction,
+    make_lot,
     make_operator,
     make_partner,
     make_site,
@@ -147,6 +149,7 @@ class Tenant:
     appointment: Appointment  # with the counsellor at the site, yesterday, not yet marked
     notification: Notification  # the counsellor's, unread, about the case
     permanence: Permanence  # the site's, in a town hall, held by the counsellor
+    lot: Lot  # its lot in the current market, priced
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -174,6 +177,7 @@ class Tenant:
             "appointment": self.appointment.id,
             "notification": self.notification.id,
             "permanence": self.permanence.id,
+            "lot": self.lot.id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -254,6 +258,7 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         appointment_yesterday(session, counsellor, motif, case, site, yesterday),
         told(session, counsellor, case, code),
         held_permanence(session, counsellor, site, code),
+        make_lot(session, operator, UO1="111.11"),
     )
 
 
@@ -500,6 +505,8 @@ def snapshot(session) -> tuple:
             Permanence,
             PermanenceStaff,
             SiteEvent,
+            Lot,
+            LotPrice,
         )
     )
 
@@ -519,6 +526,7 @@ def snapshot(session) -> tuple:
             DeliverableVersion.acknowledged_at,
             DeliverableVersion.scan_attachment_id,
             DeliverableVersion.link_revoked_at,
+            DeliverableVersion.handed_over_at,
         ),
         values(ActionStep, ActionStep.position, ActionStep.description, ActionStep.status),
         values(Attachment, Attachment.filename, Attachment.description),
@@ -532,6 +540,8 @@ def snapshot(session) -> tuple:
         values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
         values(Site, Site.name, Site.phone, Site.active),
         values(Permanence, Permanence.venue, Permanence.weekdays, Permanence.ended_at),
+        values(Lot, Lot.uo4_budget),
+        values(LotPrice, LotPrice.amount, LotPrice.effective_from),
     )
     return counts, rows, stored_files()
 
@@ -716,6 +726,13 @@ SURFACES = [
     surface("deliverable", "form_issue", "POST", "/deliverables/{deliverable}/issue", form=SECTION),
     surface(
         "deliverable", "form_share", "POST", "/deliverables/{deliverable}/versions/1/share", form={}
+    ),
+    surface(
+        "deliverable",
+        "form_handed_over",
+        "POST",
+        "/deliverables/{deliverable}/versions/1/handed-over",
+        form={},
     ),
     surface(
         "deliverable",
@@ -1065,6 +1082,23 @@ SURFACES = [
         "/admin/sites/{bre_site}/permanences/{permanence}",
         who="admin",
     ),
+    # « Marchés »: an operator's admins set their own lot's prices and UO4 budget.
+    surface(
+        "lot",
+        "lot_price",
+        "POST",
+        "/admin/lots/{lot}/prix",
+        form={"unit_id": "{uo1}", "amount": "99,90", "effective_from": "2027-06-01"},
+        who="admin",
+    ),
+    surface(
+        "lot",
+        "lot_budget",
+        "POST",
+        "/admin/lots/{lot}/budget",
+        form={"uo4_budget": "10"},
+        who="admin",
+    ),
 ]
 
 
@@ -1142,6 +1176,7 @@ EXPECTED = {
         "site_attach",
         "site_detach",
     ),
+    "lot": ("lot_price", "lot_budget"),  # its prices are listed on the market's page, see below
 }
 
 
@@ -1152,10 +1187,13 @@ def test_every_resource_is_tried_on_every_surface():
 
 
 # Routes whose address names no row of an operator: signed links (the token is the right to
-# read, tested with each link), report formats and sections, and the national catalogue's
-# units (the ledger of a unit lists the reader's own episodes: see the booking and reports
-# lists below).
-NOT_A_ROW = re.compile(r"\{token\}|\{fmt\}|\{section\}|^/rapports/etat-de-service/\{unit_id")
+# read, tested with each link), report formats and sections, the national catalogue's units
+# (the ledger of a unit lists the reader's own episodes: see the booking and reports lists
+# below) and the national markets (a market's page shows the reader's own lot only: see the
+# markets' test below).
+NOT_A_ROW = re.compile(
+    r"\{token\}|\{fmt\}|\{section\}|^/rapports/etat-de-service/\{unit_id|^/admin/marches/\{market_id"
+)
 
 
 def test_every_route_naming_a_row_is_tried(app):
@@ -1701,7 +1739,10 @@ def test_supervisor_lists_never_show_another_operators_rows(
     sign_in(client, session, getattr(bre, who))
     page = client.get(url, headers=headers)
     assert page.status_code == 200
-    assert "Bilan confidentiel BRE" in page.text  # BRE's own e-mail, gap or kind is there…
+    # BRE's own e-mail, gap or kind is there… (its e-mailed deliverable is « remis », so the
+    # gap its case shows is the other kind UO1 requires: the case is what the gap list names)
+    own = bre.case.reference if url == "/preuves-manquantes" else "Bilan confidentiel BRE"
+    assert own in page.text
     assert_no_secret(page.text)  # …ARA's are not
     assert ara.case.reference not in page.text
 
@@ -1787,6 +1828,22 @@ def test_missing_proofs_of_another_operators_counsellor_are_not_found(client, se
     assert ara.case.reference not in page.text
 
 
+def test_the_market_page_shows_only_the_readers_own_lot(client, session, ara, bre):
+    """Markets are national; the lot on their page is the reader's, whatever ?operateur= asks."""
+    sign_in(client, session, bre.admin)
+    market = ara.lot.market_id
+    for url in (
+        f"/admin/marches/{market}",
+        f"/admin/marches/{market}?operateur={ara.lot.operator_id}",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200
+        assert "111,11" in page.text and f"/admin/lots/{bre.lot.id}/prix" in page.text
+        assert f"/admin/lots/{ara.lot.id}/" not in page.text
+    listed = client.get("/admin/marches").text
+    assert "Auvergne" not in listed and "ARA" not in listed
+
+
 OWN_PAGES = [
     pytest.param(
         "counsellor",
@@ -1818,7 +1875,11 @@ OWN_PAGES = [
         id="messages",
     ),
     pytest.param(
-        "manager", "/preuves-manquantes", ["VAUTRIN", "Bilan confidentiel ARA"], id="proofs"
+        # Its e-mailed deliverable is « remis », complete: the gap shown is UO1's other kind.
+        "manager",
+        "/preuves-manquantes",
+        ["VAUTRIN"],
+        id="proofs",
     ),
     pytest.param("admin", "/admin/livrables", ["Bilan confidentiel ARA"], id="kinds"),
     pytest.param(

@@ -18,13 +18,14 @@ def _section_links(page) -> list[str]:
             [
                 "/admin/equipe",
                 "/admin/sites",
+                "/admin/marches",
                 "/admin/disponibilites",
                 "/admin/motifs",
                 "/admin/livrables",
             ],
         ),
         (Role.MANAGER, ["/admin/disponibilites"]),
-        (Role.SYSADMIN, ["/admin/operateurs", "/admin/equipe", "/admin/sites"]),
+        (Role.SYSADMIN, ["/admin/operateurs", "/admin/equipe", "/admin/sites", "/admin/marches"]),
     ],
 )
 def test_the_index_lists_the_sections_of_the_role(client, session, ara, role, expected):

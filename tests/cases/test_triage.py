@@ -18,7 +18,7 @@ from app.services.cases.triage import (
     redirect_request,
     suggest_redirection,
 )
-from tests.factories import make_beneficiary, make_operator, make_staff
+from tests.factories import make_beneficiary, make_lot, make_operator, make_staff
 
 
 @pytest.fixture
@@ -168,6 +168,15 @@ def test_opening_a_case_records_the_triage_as_an_ended_uo0_episode(session, coun
     assert (episode.started_at, episode.outcome) == (received, "Dossier ouvert")
     assert episode.ended_at is not None
     assert case.opened_at == received
+
+
+def test_the_triage_episode_stores_the_lot_in_force_when_the_request_came(session, counsellor):
+    operator = make_operator(session)
+    lot = make_lot(session, operator)
+    request = new_request(session, counsellor, received_at=utcnow() - timedelta(days=1))
+    case = open_case(session, counsellor, request, counsellor)
+    episode = session.exec(select(Episode).where(Episode.case_id == case.id)).one()
+    assert episode.lot_id == lot.id
 
 
 def test_opening_a_case_records_the_contact_and_the_first_advice(session, counsellor):

@@ -14,15 +14,19 @@ from app.models.nomenclatures import Role
 from app.services.cases.episodes import end_episode, start_episode
 from app.services.control import proof_catalogue
 from app.services.control.proofs import ProofState, missing_proofs, proof_status_for_episodes
+from app.services.deliverables.sharing import record_handover
 from tests.factories import (
     deliverable_kind,
     make_case,
     make_deliverable,
     make_episode,
+    make_lot,
+    make_market,
     make_operator,
     make_site,
     make_staff,
     unit_id,
+    use_proof_rule,
 )
 
 
@@ -185,14 +189,80 @@ def test_a_draft_does_not_count(session, counsellor):
     assert proofs.items[0].deliverable_id == draft.id
 
 
-def test_an_issued_version_awaits_acknowledgement(session, counsellor):
+def test_an_issued_version_neither_sent_nor_handed_over_awaits_its_handover(session, counsellor):
+    """The specification's rule, « remis », by default: issuing is not yet handing over."""
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case, "UO1")
     issued = make_deliverable(session, case, "synthese_entretien", episode=episode)
     proofs = status_of(session, episode)
+    assert states(proofs) == {"synthese_entretien": "awaiting_handover"}
+    assert [item.deliverable_id for item in proofs.awaiting] == [issued.id]
+    assert not proofs.complete
+
+
+@pytest.mark.parametrize("lot", [False, True], ids=["no lot", "lot of the current market"])
+def test_under_remis_an_emailed_version_completes_the_proof(session, ara, counsellor, lot, clock):
+    if lot:
+        use_proof_rule(session, ara, "remis")
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    make_deliverable(session, case, "synthese_entretien", episode=episode, shared=True)
+    proofs = status_of(session, episode)
+    assert states(proofs) == {"synthese_entretien": "complete"} and proofs.complete
+
+
+def test_under_remis_a_version_handed_over_in_person_completes_the_proof(session, counsellor, case):
+    episode = make_episode(session, counsellor, case, "UO1")
+    deliverable = make_deliverable(session, case, "synthese_entretien", episode=episode)
+    assert not status_of(session, episode).complete
+    record_handover(session=session, actor=counsellor, deliverable_id=deliverable.id, number=1)
+    assert states(status_of(session, episode)) == {"synthese_entretien": "complete"}
+
+
+def test_under_accuse_an_emailed_version_awaits_acknowledgement(session, ara, counsellor, clock):
+    use_proof_rule(session, ara, "accuse")
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    issued = make_deliverable(session, case, "synthese_entretien", episode=episode, shared=True)
+    proofs = status_of(session, episode)
     assert states(proofs) == {"synthese_entretien": "awaiting_acknowledgement"}
     assert [item.deliverable_id for item in proofs.awaiting] == [issued.id]
     assert not proofs.complete
+
+
+def test_under_accuse_a_handover_in_person_is_not_enough(session, ara, counsellor, case, clock):
+    use_proof_rule(session, ara, "accuse")
+    episode = make_episode(session, counsellor, case, "UO1")
+    deliverable = make_deliverable(session, case, "synthese_entretien", episode=episode)
+    record_handover(session=session, actor=counsellor, deliverable_id=deliverable.id, number=1)
+    assert states(status_of(session, episode)) == {"synthese_entretien": "awaiting_acknowledgement"}
+
+
+def test_the_rule_is_the_one_of_the_market_the_episode_started_under(
+    session, ara, counsellor, clock
+):
+    """An episode started under an « accusé » market keeps that rule when the operator's next
+    lot (a later market) says « remis »; one started under the later market follows it."""
+    old_market = make_market(
+        session, "Marché 2020-2023", date(2020, 1, 1), date(2023, 12, 31), proof_rule="accuse"
+    )
+    make_lot(session, ara, old_market)
+    make_lot(session, ara)  # the current market: « remis »
+    case = make_case(session, counsellor)
+    before = start_episode(
+        session=session,
+        actor=counsellor,
+        case_id=case.id,
+        data=EpisodeStart(
+            unit_id=unit_id(session, "UO1"), started_at=datetime(2023, 12, 31, 22, tzinfo=UTC)
+        ),
+    )[0]  # 31 December 2023, 23:00 in Paris: the old market
+    after = make_episode(session, counsellor, case, "UO1")
+    for episode in (before, after):
+        make_deliverable(session, case, "synthese_entretien", episode=episode, shared=True)
+    found = proof_status_for_episodes(session=session, operator_id=ara.id, episodes=[before, after])
+    assert states(found[before.id]) == {"synthese_entretien": "awaiting_acknowledgement"}
+    assert states(found[after.id]) == {"synthese_entretien": "complete"}
 
 
 @pytest.mark.parametrize("method", ["online", "signed_scan"])
@@ -320,7 +390,7 @@ def test_gap_rows_say_what_is_missing_and_where(session, ara, manager, counsello
     assert row.beneficiary.id == case.beneficiary_id
     assert [i.kind.code for i in row.proofs.missing] == ["document_synthese"]
     assert [i.kind.code for i in row.proofs.awaiting] == ["plan_action"]
-    assert row.proofs.awaiting[0].state == ProofState.AWAITING_ACKNOWLEDGEMENT
+    assert row.proofs.awaiting[0].state == ProofState.AWAITING_HANDOVER
 
 
 def test_gap_list_filters_by_site(session, ara, manager, counsellor):

@@ -47,7 +47,7 @@ def test_manager_sees_each_gap_with_a_link_to_fix_it(client, session, ara, couns
     assert case.reference in read(page) and counsellor.full_name in read(page)
     assert f'href="/cases/{case.id}?section=documents#livrables"' in read(page)
     assert "Manque : Document de synthèse" in read(page)
-    assert "En attente d'accusé de lecture : Plan d'action" in read(page)
+    assert "À envoyer ou remettre en main propre : Plan d'action" in read(page)
     assert "1 unité d'œuvre avec des preuves incomplètes" in read(page)
 
 
@@ -329,3 +329,5 @@ def test_badges_name_what_is_missing_or_awaited():
     assert "Manque : Document de synthèse" in mixed
     assert "En attente d'accusé de lecture : Plan d'action" in mixed
     assert "Preuves complètes" not in mixed
+    handover = badges([ProofItem(plan, ProofState.AWAITING_HANDOVER)])
+    assert "À envoyer ou remettre en main propre : Plan d'action" in handover

@@ -2,6 +2,8 @@
 
 import os
 import statistics
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.deliverables import DeliverableDraft
+from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
@@ -158,3 +161,67 @@ def test_most_of_a_document_de_synthese_arrives_pre_filled(session):
     typical = statistics.median(shares)
     print(f"pre-filled share of a document de synthèse: median {typical:.0%} of {len(shares)}")
     assert typical > 0.5
+
+
+# ---- the two markets ------------------------------------------------------------------------
+
+
+def test_the_demo_has_two_markets_with_a_lot_of_each_operator_in_both(session):
+    markets = session.exec(select(Market).order_by(Market.starts_on)).all()
+    assert [(m.name, m.starts_on, m.ends_on) for m in markets] == [
+        ("Marché 2020-2023", date(2020, 1, 1), date(2023, 12, 31)),
+        ("Marché 2024-2027", date(2024, 1, 1), date(2027, 12, 31)),
+    ]
+    for market in markets:
+        codes = session.exec(
+            select(Operator.code)
+            .join(Lot, Lot.operator_id == Operator.id)
+            .where(Lot.market_id == market.id)
+            .order_by(Operator.code)
+        ).all()
+        assert codes == ["ARA", "BRE"]
+    rules = dict(
+        session.exec(
+            select(Market.name, MarketUnit.proof_rule)
+            .join(MarketUnit, MarketUnit.market_id == Market.id)
+            .distinct()
+        ).all()
+    )
+    assert rules == {"Marché 2020-2023": "accuse", "Marché 2024-2027": "remis"}
+
+
+def test_the_demo_has_history_under_each_market(session):
+    """Episodes started in 2023 belong to the old market's lot, later ones to the current one;
+    one started in December 2023 ended in January 2024 and stays under the old market."""
+    rows = session.exec(
+        select(Episode.started_at, Episode.ended_at, Market.name)
+        .join(Lot, Lot.id == Episode.lot_id)
+        .join(Market, Market.id == Lot.market_id)
+    ).all()
+    by_market = {name: [started for started, _, market in rows if market == name] for name in
+                 ("Marché 2020-2023", "Marché 2024-2027")}  # fmt: skip
+    assert len(by_market["Marché 2020-2023"]) >= 10
+    assert all(started.year == 2023 for started in by_market["Marché 2020-2023"])
+    assert all(started.year >= 2024 for started in by_market["Marché 2024-2027"])
+    assert any(
+        market == "Marché 2020-2023" and ended is not None and ended.year == 2024
+        for _, ended, market in rows
+    )
+    assert _count(session, Episode, Episode.lot_id.is_(None)) == 0
+
+
+def test_the_current_lots_have_a_price_history_and_a_uo4_budget(session):
+    ara = session.exec(select(Operator).where(Operator.code == "ARA")).one()
+    lot = session.exec(
+        select(Lot)
+        .join(Market, Market.id == Lot.market_id)
+        .where(Lot.operator_id == ara.id, Market.name == "Marché 2024-2027")
+    ).one()
+    uo1 = session.exec(select(ServiceUnit.id).where(ServiceUnit.code == "UO1")).one()
+    history = session.exec(
+        select(LotPrice.effective_from, LotPrice.amount)
+        .where(LotPrice.lot_id == lot.id, LotPrice.unit_id == uo1)
+        .order_by(LotPrice.effective_from)
+    ).all()
+    assert history == [(date(2024, 1, 1), Decimal("110")), (date(2025, 7, 1), Decimal("115.50"))]
+    assert lot.uo4_budget == Decimal("1250000")

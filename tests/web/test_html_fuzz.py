@@ -36,6 +36,7 @@ from app.models.deliverables import (
     ActionStepWrite,
     DeliverableVersion,
 )
+from app.models.markets import BudgetEdit, LotCreate, MarketCreate, MarketUnitEdit, PriceCreate
 from app.models.nomenclatures import Role
 from app.models.operators import (
     OperatorCreate,
@@ -73,6 +74,7 @@ from tests.factories import (
     make_appointment_type,
     make_case,
     make_episode,
+    make_lot,
     make_openings,
     make_operator,
     make_partner,
@@ -159,6 +161,12 @@ FORM_FIELDS = {
     ("POST", "/deliverables/{deliverable_id}/preview"): ("section-synthese", "section-x"),
     ("POST", "/deliverables/{deliverable_id}/versions/{number}/share"): (),
     ("POST", "/deliverables/{deliverable_id}/versions/{number}/revoke-link"): (),
+    ("POST", "/deliverables/{deliverable_id}/versions/{number}/handed-over"): (),
+    ("POST", "/admin/marches"): _names(MarketCreate),
+    ("POST", "/admin/marches/{market_id}/lots"): _names(LotCreate),
+    ("POST", "/admin/marches/{market_id}/unites/{unit_id}"): (*_names(MarketUnitEdit), "operateur"),
+    ("POST", "/admin/lots/{lot_id}/prix"): _names(PriceCreate),
+    ("POST", "/admin/lots/{lot_id}/budget"): _names(BudgetEdit),
     ("POST", "/rapports/controles"): _names(CampaignCreate),
     ("GET", "/preuves-manquantes"): _names(MissingProofFilters),
     ("GET", "/partenaires"): _names(PartnerFilters),
@@ -274,6 +282,7 @@ def world(session, monkeypatch):
     session.add(absence)
     session.flush()
     attachment = kept_file(session, counsellor, case)
+    lot = make_lot(session, operator, UO1="120")
     today = paris_today().isoformat()
     real = {
         "case_id": case.id,
@@ -297,6 +306,8 @@ def world(session, monkeypatch):
         "absence_id": absence.id,
         "opening_id": opening.id,
         "attachment_id": attachment.id,
+        "lot_id": lot.id,
+        "market_id": lot.market_id,
         "unit_id": unit_id(session, "UO1"),
         "unite": unit_id(session, "UO1"),
         "operateur": "ARA",

@@ -45,6 +45,12 @@ SECTIONS = (
         ADMINS,
     ),
     AdminSection(
+        "/admin/marches",
+        "Marchés",
+        "Les marchés et leurs unités d'œuvre ; les prix du lot et son budget UO4.",
+        ADMINS,
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",

@@ -23,6 +23,7 @@ from app.services.deliverables import views
 from app.services.deliverables.pdf import PdfUnavailable
 from app.services.deliverables.sharing import (
     AlreadyAcknowledged,
+    record_handover,
     record_signed_scan,
     revoke_link,
     share_version,
@@ -43,12 +44,13 @@ api_router = new_router(prefix="/api/v1", tags=["livrables"], responses=API_ERRO
 
 # What an action did, carried by the address it comes back to (the page is a plain form):
 # `?fait=…` and, for a version, `&version=N`. Only these codes: no text travels in the URL.
-Done = Literal["brouillon", "enregistre", "emise", "envoyee", "lien-revoque", "scan"]
+Done = Literal["brouillon", "enregistre", "emise", "envoyee", "remise", "lien-revoque", "scan"]
 _SAID = {
     "brouillon": "Brouillon créé, pré-rempli à partir du dossier.",
     "enregistre": "Brouillon enregistré.",
     "emise": "Version {version} émise.",
     "envoyee": "Version {version} envoyée à {email}.",
+    "remise": "Version {version} remise en main propre.",
     "lien-revoque": "Lien de la version {version} révoqué.",
     "scan": "Exemplaire signé de la version {version} déposé : la version est accusée.",
 }
@@ -250,6 +252,22 @@ def share(
         return number
 
     return _act(request, form, session, user, deliverable_id, perform, "envoyee")
+
+
+@router.post("/deliverables/{deliverable_id}/versions/{number}/handed-over")
+def handed_over(
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    deliverable_id: RowId,
+    number: VersionNumber,
+    form: SubmittedForm,
+):
+    def perform(_form):
+        record_handover(session=session, actor=user, deliverable_id=deliverable_id, number=number)
+        return number
+
+    return _act(request, form, session, user, deliverable_id, perform, "remise")
 
 
 @router.post("/deliverables/{deliverable_id}/versions/{number}/revoke-link")

@@ -1,6 +1,7 @@
 """The unit ledger (état de service fait): page, drill-down to the cases, downloads and API."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -39,6 +40,8 @@ class LedgerFilters(SQLModel):
     au: OptionalDay = None
     lieu: OptionalRowId = None
     preuves: Literal["completes", "incompletes", ""] = ""
+    # A drill-down from a market's line: its episodes only.
+    marche: OptionalRowId = None
 
     @field_validator("au")
     @classmethod
@@ -105,8 +108,10 @@ def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, u
         asked=asked,
         site_id=filters.lieu,
         complete=filters.complete,
+        market_id=filters.marche,
     )
     start, end = found.start, found.end
+    market = {"marche": filters.marche} if filters.marche else {}
     return render(
         request,
         "reports/ledger/cases.html",
@@ -117,7 +122,7 @@ def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, u
             "start": start,
             "end": end,
             "preuves": filters.preuves,
-            "query": _query(start, end, filters.lieu, preuves=filters.preuves),
+            "query": _query(start, end, filters.lieu, preuves=filters.preuves, **market),
             "ledger_query": _query(start, end, filters.lieu),
             "time_zone": found.time_zone,
         },
@@ -136,6 +141,7 @@ def ledger_cases_download(
         asked=asked,
         site_id=filters.lieu,
         complete=filters.complete,
+        market_id=filters.marche,
         limit=None,
     )
     table = ledger_cases_table(
@@ -156,6 +162,12 @@ class LedgerLinePublic(BaseModel):
     proof_complete: int
     proof_incomplete: int
     billable_count: int
+    # The market the episodes started under; none for those started under no lot.
+    market: str | None = None
+    # Billable units at the price in force in the lot at each episode's start, exact (a
+    # decimal string, e.g. "1234.50"), and how many had no price in their lot.
+    amount: Decimal = Decimal("0.00")
+    unpriced: int = 0
 
 
 class LedgerTotalsPublic(BaseModel):
@@ -163,6 +175,18 @@ class LedgerTotalsPublic(BaseModel):
     proof_complete: int
     proof_incomplete: int
     billable_count: int
+    amount: Decimal = Decimal("0.00")
+    unpriced: int = 0
+
+
+class LedgerMonthPublic(BaseModel):
+    """What one calendar month bills under one market (episodes ended that month)."""
+
+    month: date  # its first day
+    market: str | None
+    billable_count: int
+    amount: Decimal
+    unpriced: int
 
 
 class LedgerPublic(BaseModel):
@@ -173,6 +197,7 @@ class LedgerPublic(BaseModel):
     time_zone: str
     units: list[LedgerLinePublic]
     totals: LedgerTotalsPublic
+    months: list[LedgerMonthPublic] = []
 
 
 def _ledger_out(ledger: Ledger) -> LedgerPublic:
@@ -191,6 +216,9 @@ def _ledger_out(ledger: Ledger) -> LedgerPublic:
                 proof_complete=line.complete,
                 proof_incomplete=line.incomplete,
                 billable_count=line.billable_count,
+                market=line.market_name or None,
+                amount=_cents(line.amount),
+                unpriced=line.unpriced,
             )
             for line in ledger.lines
         ],
@@ -199,8 +227,24 @@ def _ledger_out(ledger: Ledger) -> LedgerPublic:
             proof_complete=totals.complete,
             proof_incomplete=totals.incomplete,
             billable_count=totals.billable_count,
+            amount=_cents(totals.amount),
+            unpriced=totals.unpriced,
         ),
+        months=[
+            LedgerMonthPublic(
+                month=month.month,
+                market=month.market_name or None,
+                billable_count=month.billable_count,
+                amount=_cents(month.amount),
+                unpriced=month.unpriced,
+            )
+            for month in ledger.months
+        ],
     )
+
+
+def _cents(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
 
 
 @api_router.get("/ledger", response_model=LedgerPublic, responses=TABLE_DOWNLOADS)

@@ -29,6 +29,7 @@ from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
+from app.models.markets import Lot, LotPrice
 from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import OutboxMessage
@@ -92,6 +93,8 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data
     ControlCampaign: ControlCampaign.operator_id,
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
+    Lot: Lot.operator_id,  # an operator's lot in a national market (markets are nobody's)
+    LotPrice: Through(LotPrice.lot_id, Lot),
 }
 
 

@@ -18,6 +18,7 @@ from app.models.deliverables import Deliverable
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned
 from app.services.admin.catalogue import get_unit, list_units
+from app.services.admin.markets import episode_lot_id
 from app.services.cases.lifecycle import get_case, touch
 
 
@@ -76,6 +77,8 @@ def start_episode(
         unit_id=unit.id,
         started_at=started_at,
         started_by_id=actor.id,
+        # The market it starts under, for good: a later market or price never changes it.
+        lot_id=episode_lot_id(session, case.operator_id, started_at),
     )
     touch(case, started_at)
     session.add_all([episode, case])

@@ -28,6 +28,7 @@ from app.models.triage import (
 )
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.catalogue import triage_unit
+from app.services.admin.markets import episode_lot_id
 from app.services.admin.operators import get_site
 from app.services.admin.staff import get_counsellor
 from app.services.cases.beneficiaries import create_beneficiary, get_beneficiary
@@ -159,6 +160,7 @@ def _record_triage(
         ended_at=max(now, request.received_at),
         outcome=outcome,
         started_by_id=actor.id,
+        lot_id=episode_lot_id(session, request.operator_id, request.received_at),
     )
     session.add(episode)
     session.flush()

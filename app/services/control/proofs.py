@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Exists, bindparam
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, and_, case, col, func, select
+from sqlmodel import Session, and_, case, col, func, or_, select
 
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.markets import Lot, MarketUnit, ProofRule
 from app.models.nomenclatures import LabelledEnum, Role
 from app.models.operators import Site
 from app.models.staff import StaffUser
@@ -24,6 +25,7 @@ from app.services.admin.staff import Colleague, list_colleagues
 
 class ProofState(LabelledEnum):
     COMPLETE = "complete", "Complète"
+    AWAITING_HANDOVER = "awaiting_handover", "À envoyer ou remettre en main propre"
     AWAITING_ACKNOWLEDGEMENT = "awaiting_acknowledgement", "En attente d'accusé de lecture"
     MISSING = "missing", "Manquante"
 
@@ -31,8 +33,24 @@ class ProofState(LabelledEnum):
 # ---- the proof rule: `proof_state` states it; everything else here asks it ----------------------
 
 
-def _proof_exists(episode_id, kind_id, *, acknowledged: bool) -> Exists:
-    """Some deliverable of `kind_id` attached to `episode_id` has an issued (acknowledged) version."""
+def episode_proof_rule() -> ColumnElement[str]:
+    """The proof rule of the episode's unit in the market it started under (`Episode.lot_id`),
+    for the `episodes` row of the enclosing query; « remis », the specification's, when the
+    episode started under no lot."""
+    rule = (
+        select(MarketUnit.proof_rule)
+        .join(Lot, Lot.market_id == MarketUnit.market_id)
+        .where(Lot.id == Episode.lot_id, MarketUnit.unit_id == Episode.unit_id)
+        .correlate(Episode)
+        .scalar_subquery()
+    )
+    return func.coalesce(rule, ProofRule.HANDED_OVER.value)
+
+
+def _proof_exists(episode_id, kind_id, *, reached: str) -> Exists:
+    """Some deliverable of `kind_id` attached to `episode_id` has a version that `reached`:
+    "issued" (any version), "handed_over" (sent by e-mail, handed over in person, or
+    acknowledged) or "acknowledged"."""
     deliverable = aliased(Deliverable)
     version = aliased(DeliverableVersion)
     statement = (
@@ -43,44 +61,74 @@ def _proof_exists(episode_id, kind_id, *, acknowledged: bool) -> Exists:
         # The episode and kind may come from a query two levels up (the gap list).
         .correlate_except(deliverable, version)
     )
-    if acknowledged:
-        statement = statement.where(col(version.acknowledged_at).is_not(None))
+    acknowledged = col(version.acknowledged_at).is_not(None)
+    if reached == "acknowledged":
+        statement = statement.where(acknowledged)
+    elif reached == "handed_over":
+        statement = statement.where(
+            col(version.shared_at).is_not(None)
+            | col(version.handed_over_at).is_not(None)
+            | acknowledged
+        )
     return statement.exists()
 
 
-def proof_complete(episode_id, kind_id) -> Exists:
+def proof_complete(episode_id, kind_id) -> ColumnElement[bool]:
     """The rule's "complete" (see `proof_state`): what the gap list looks for the absence of."""
-    return _proof_exists(episode_id, kind_id, acknowledged=True)
+    rule = episode_proof_rule()
+    return or_(
+        and_(
+            rule == ProofRule.HANDED_OVER.value,
+            _proof_exists(episode_id, kind_id, reached="handed_over"),
+        ),
+        and_(
+            rule == ProofRule.ACKNOWLEDGED.value,
+            _proof_exists(episode_id, kind_id, reached="acknowledged"),
+        ),
+    )
 
 
 def proof_state(episode_id, kind_id) -> ColumnElement[str]:
     """The proof rule, as one SQL expression for an episode E and a kind K its unit requires.
 
-    K is "complete" for E when some deliverable of kind K attached to E has an issued version
-    that the beneficiary acknowledged (acknowledged_at set: online, or a signed scan);
-    "awaiting_acknowledgement" when such a deliverable has an issued version, none acknowledged;
-    "missing" otherwise: a draft has no version, so it never counts, nor does a deliverable of
-    another kind, or one attached to another episode or to none.
+    The rule is the one of E's unit in the market E started under (`episode_proof_rule`):
+    under « remis » (the default), K is "complete" for E when some deliverable of kind K
+    attached to E has an issued version that was sent to the beneficiary (e-mailed link),
+    handed over in person, or acknowledged; under « accusé de lecture », only once the
+    beneficiary acknowledged it (online, or a signed scan). An issued version that is not yet
+    that far is "awaiting_handover" (remis) or "awaiting_acknowledgement" (accusé); "missing"
+    otherwise: a draft has no version, so it never counts, nor does a deliverable of another
+    kind, or one attached to another episode or to none.
     Which kinds a unit requires is catalogue data (`requirements_by_unit`); an episode is
     complete when all of them are, so a unit requiring nothing (UO0 by default) is complete.
     The case page and the gap list both ask this expression (or `proof_complete`)."""
     return case(
         (proof_complete(episode_id, kind_id), ProofState.COMPLETE.value),
         (
-            _proof_exists(episode_id, kind_id, acknowledged=False),
-            ProofState.AWAITING_ACKNOWLEDGEMENT.value,
+            _proof_exists(episode_id, kind_id, reached="issued"),
+            case(
+                (
+                    episode_proof_rule() == ProofRule.ACKNOWLEDGED.value,
+                    ProofState.AWAITING_ACKNOWLEDGEMENT.value,
+                ),
+                else_=ProofState.AWAITING_HANDOVER.value,
+            ),
         ),
         else_=ProofState.MISSING.value,
     )
 
 
 def _best_deliverable(episode_id, kind_id):
-    """The deliverable to open for a proof: acknowledged first, then issued, then the latest."""
+    """The deliverable to open for a proof: acknowledged first, then handed over, then issued,
+    then the latest."""
     deliverable = aliased(Deliverable)
     version = aliased(DeliverableVersion)
     versions = select(1).select_from(version).where(version.deliverable_id == deliverable.id)
     acknowledged = versions.where(col(version.acknowledged_at).is_not(None)).exists()
-    rank = case((acknowledged, 2), (versions.exists(), 1), else_=0)
+    handed_over = versions.where(
+        col(version.shared_at).is_not(None) | col(version.handed_over_at).is_not(None)
+    ).exists()
+    rank = case((acknowledged, 3), (handed_over, 2), (versions.exists(), 1), else_=0)
     return (
         select(deliverable.id)
         .where(deliverable.episode_id == episode_id, deliverable.kind_id == kind_id)
@@ -116,7 +164,9 @@ class EpisodeProofs:
 
     @property
     def awaiting(self) -> list[ProofItem]:
-        return [item for item in self.items if item.state == ProofState.AWAITING_ACKNOWLEDGEMENT]
+        """Issued, not yet as far as the rule asks (handed over, or acknowledged)."""
+        waiting = (ProofState.AWAITING_HANDOVER, ProofState.AWAITING_ACKNOWLEDGEMENT)
+        return [item for item in self.items if item.state in waiting]
 
 
 def proof_status_for_episodes(
@@ -178,7 +228,8 @@ class MissingProofRow:
 
 
 def lacks_a_proof() -> Exists:
-    """The episode's unit requires an active kind that no acknowledged version proves yet."""
+    """The episode's unit requires an active kind that no version proves yet, by the rule of
+    the market the episode started under."""
     requirement = aliased(UnitProofRequirement)
     kind = aliased(DeliverableKind)
     return (

@@ -218,6 +218,28 @@ def _tell_acknowledged(session, case, deliverable, version, *, actor_id: int | N
     )
 
 
+@all_or_nothing
+def record_handover(
+    *, session: Session, actor: StaffUser, deliverable_id: int, number: int
+) -> DeliverableVersion:
+    """« Remis en main propre »: the counsellor gave the person the printed version. Under the
+    market's « remis » rule this proves the unit, as an e-mailed link does; who and when are
+    kept, once."""
+    version = get_version(
+        session=session, actor=actor, deliverable_id=deliverable_id, number=number
+    )
+    if version.handed_over_at is not None:
+        raise Conflict("Cette version est déjà enregistrée comme remise en main propre.")
+    version.handed_over_at = utcnow()
+    version.handed_over_by_id = actor.id
+    deliverable = session.get(Deliverable, version.deliverable_id)
+    case = session.get(Case, deliverable.case_id)
+    touch(case)
+    session.add_all([version, case])
+    session.flush()
+    return version
+
+
 class AlreadyAcknowledged(Conflict):
     default_message = "Le bénéficiaire a déjà pris connaissance de cette version."
 

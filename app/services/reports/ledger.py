@@ -1,9 +1,11 @@
 """The unit ledger (état de service fait): units delivered in a period, with their proof status."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import literal
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, case, col, func, select
 
@@ -13,6 +15,7 @@ from app.core.tables import Table
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
+from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.nomenclatures import Role
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
@@ -22,11 +25,13 @@ from app.services.reports.periods import check_period
 
 LEDGER_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
 DRILL_DOWN_LIMIT = 500
+ZERO = Decimal("0.00")
 
 
 @dataclass
 class LedgerLine:
-    """One unit's deliveries in the period; billable ones are those with complete proofs."""
+    """One unit's deliveries in the period under one market (none: episodes started under no
+    lot); billable ones are those with complete proofs, if the market pays the unit."""
 
     unit_id: int
     code: str
@@ -34,6 +39,13 @@ class LedgerLine:
     billable: bool
     delivered: int
     complete: int
+    market_id: int | None = None
+    market_name: str = ""
+    # Each billable unit at the price in force in its lot when its episode started, exactly.
+    amount: Decimal = ZERO
+    # The prices those units were counted at, lowest first (several when a price changed).
+    prices: list[Decimal] = field(default_factory=list)
+    unpriced: int = 0  # billable units whose lot had no price for the unit at their start
 
     @property
     def incomplete(self) -> int:
@@ -45,21 +57,45 @@ class LedgerLine:
 
 
 @dataclass
+class LedgerMarket:
+    """The lines of one market (or of none), with their totals."""
+
+    market_id: int | None
+    name: str  # "" for the episodes started under no lot
+    lines: list[LedgerLine]
+
+    @property
+    def totals(self) -> "LedgerTotals":
+        return LedgerTotals.of(self.lines)
+
+
+@dataclass
+class LedgerMonth:
+    """What one calendar month of the period bills under one market."""
+
+    month: date  # its first day
+    market_name: str
+    billable_count: int
+    amount: Decimal
+    unpriced: int
+
+
+@dataclass
 class Ledger:
     start: date
     end: date
     site_id: int | None
     time_zone: str
-    lines: list[LedgerLine]
+    markets: list[LedgerMarket]
+    months: list[LedgerMonth] = field(default_factory=list)
+
+    @property
+    def lines(self) -> list[LedgerLine]:
+        return [line for market in self.markets for line in market.lines]
 
     @property
     def totals(self) -> "LedgerTotals":
-        return LedgerTotals(
-            delivered=sum(line.delivered for line in self.lines),
-            complete=sum(line.complete for line in self.lines),
-            incomplete=sum(line.incomplete for line in self.lines),
-            billable_count=sum(line.billable_count for line in self.lines),
-        )
+        return LedgerTotals.of(self.lines)
 
 
 @dataclass
@@ -68,6 +104,19 @@ class LedgerTotals:
     complete: int
     incomplete: int
     billable_count: int
+    amount: Decimal = ZERO
+    unpriced: int = 0
+
+    @classmethod
+    def of(cls, lines: list[LedgerLine]) -> "LedgerTotals":
+        return cls(
+            delivered=sum(line.delivered for line in lines),
+            complete=sum(line.complete for line in lines),
+            incomplete=sum(line.incomplete for line in lines),
+            billable_count=sum(line.billable_count for line in lines),
+            amount=sum((line.amount for line in lines), ZERO),
+            unpriced=sum(line.unpriced for line in lines),
+        )
 
 
 @dataclass
@@ -113,33 +162,222 @@ def delivered_in(operator: Operator, start: date, end: date, site_id: int | None
     return conditions
 
 
+def _month_starts(start: date, end: date) -> list[date]:
+    """The first day of each calendar month the period touches."""
+    months, month = [], start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_of_end(months: list[date], zone: ZoneInfo):
+    """Which of `months` each episode ended in (its index), as SQL: the boundaries are
+    instants computed here, so that both engines cut the months in the operator's time zone."""
+    boundaries = [datetime.combine(month, time(), zone) for month in months[1:]]
+    if not boundaries:
+        return literal(0)
+    whens = [(col(Episode.ended_at) < moment, index) for index, moment in enumerate(boundaries)]
+    return case(*whens, else_=len(boundaries))
+
+
+def _price_at_start():
+    """The lot's price for the episode's unit in force when the episode started (its id)."""
+    return (
+        select(LotPrice.id)
+        .where(
+            LotPrice.lot_id == Episode.lot_id,
+            LotPrice.unit_id == Episode.unit_id,
+            LotPrice.effective_at <= Episode.started_at,
+        )
+        .order_by(col(LotPrice.effective_at).desc())
+        .limit(1)
+        .correlate(Episode)
+        .scalar_subquery()
+    )
+
+
+@dataclass
+class _Count:
+    delivered: int = 0
+    complete: int = 0
+    amount: Decimal = ZERO
+    prices: set[Decimal] = field(default_factory=set)
+    unpriced: int = 0
+
+
 def unit_ledger(
     *, session: Session, actor: StaffUser, start: date, end: date, site_id: int | None = None
 ) -> Ledger:
-    """Units delivered in the period per code, with proof complete / incomplete and billable."""
+    """Units delivered in the period per market and code, with proof complete / incomplete,
+    billable, and their amount in euros; then what each month bills under each market.
+
+    The database counts per lot, unit, month and price; the euros are multiplied here, in
+    Decimal, so that no engine rounds them through a float."""
     operator = ledger_operator(session, actor)
-    conditions = delivered_in(operator, start, end, site_id)
-    complete = func.sum(case((~lacks_a_proof(), 1), else_=0))
-    statement = (
-        select(ServiceUnit.id, func.count(Episode.id), complete)
-        .select_from(Episode)
-        .join(ServiceUnit, ServiceUnit.id == Episode.unit_id)
+    months = _month_starts(start, end)
+    rows = select(
+        Episode.lot_id.label("lot_id"),
+        Episode.unit_id.label("unit_id"),
+        _month_of_end(months, ZoneInfo(operator.time_zone)).label("month"),
+        _price_at_start().label("price_id"),
+        case((~lacks_a_proof(), 1), else_=0).label("complete"),
+    )
+    rows = (
+        rows.select_from(Episode)
         .join(Case, Case.id == Episode.case_id)
-        .where(*conditions)
-        .group_by(ServiceUnit.id)
+        .where(*delivered_in(operator, start, end, site_id))
+        .subquery()
     )
-    counts = {unit: (delivered, done or 0) for unit, delivered, done in session.exec(statement)}
-    # Every active unit gets a line, delivered or not; a retired unit only if it was delivered.
-    units = session.exec(
-        select(ServiceUnit)
-        .where(col(ServiceUnit.active).is_(True) | col(ServiceUnit.id).in_(list(counts)))
-        .order_by(ServiceUnit.position, ServiceUnit.code)
-    )
-    lines = [
-        LedgerLine(unit.id, unit.code, unit.label, unit.billable, *counts.get(unit.id, (0, 0)))
-        for unit in units
+    counted = session.exec(
+        select(rows.c.lot_id, rows.c.unit_id, rows.c.month, rows.c.price_id)
+        .add_columns(func.count(), func.sum(rows.c.complete))
+        .group_by(rows.c.lot_id, rows.c.unit_id, rows.c.month, rows.c.price_id)
+    ).all()
+    terms = _market_terms(session, operator.id, start, end, {row[0] for row in counted})
+    prices = _prices(session, {row[3] for row in counted if row[3] is not None})
+    lines: dict[tuple[int | None, int], _Count] = {}
+    by_month: dict[tuple[int, int | None], _Count] = {}
+    for lot_id, unit, month, price_id, delivered, complete in counted:
+        market_id = terms.market_of_lot.get(lot_id)
+        line = lines.setdefault((market_id, unit), _Count())
+        line.delivered += delivered
+        line.complete += complete or 0
+        billable = terms.billable(market_id, unit)
+        billed = (complete or 0) if billable else 0
+        if not billed:
+            continue
+        month_count = by_month.setdefault((month, market_id), _Count())
+        month_count.complete += billed
+        if price_id is None:
+            line.unpriced += billed
+            month_count.unpriced += billed
+            continue
+        line.amount += prices[price_id] * billed
+        line.prices.add(prices[price_id])
+        month_count.amount += prices[price_id] * billed
+    markets = [
+        LedgerMarket(
+            market_id,
+            terms.names.get(market_id, ""),
+            [
+                LedgerLine(
+                    unit.id,
+                    unit.code,
+                    unit.label,
+                    terms.billable(market_id, unit.id),
+                    (found := lines.get((market_id, unit.id), _Count())).delivered,
+                    found.complete,
+                    market_id,
+                    terms.names.get(market_id, ""),
+                    found.amount,
+                    sorted(found.prices),
+                    found.unpriced,
+                )
+                for unit in terms.units(session, market_id, {u for m, u in lines if m == market_id})
+            ],
+        )
+        for market_id in terms.shown(lines)
     ]
-    return Ledger(start, end, site_id, operator.time_zone, lines)
+    ledger_months = [
+        LedgerMonth(
+            months[month],
+            terms.names.get(market_id, ""),
+            count.complete,
+            count.amount,
+            count.unpriced,
+        )
+        for (month, market_id), count in sorted(
+            by_month.items(), key=lambda item: (item[0][0], terms.order(item[0][1]))
+        )
+    ]
+    return Ledger(start, end, site_id, operator.time_zone, markets, ledger_months)
+
+
+@dataclass
+class _Terms:
+    """The markets the ledger speaks of: their names, their units' terms, their lots."""
+
+    names: dict[int | None, str]
+    market_of_lot: dict[int | None, int | None]
+    terms: dict[tuple[int, int], MarketUnit]
+    in_period: list[int]  # markets of the operator's lots overlapping the period, latest first
+
+    def billable(self, market_id: int | None, unit_id: int) -> bool:
+        """Paid by the market; outside any market (no lot), as the catalogue says."""
+        if market_id is None:
+            return self.catalogue_billable.get(unit_id, False)
+        found = self.terms.get((market_id, unit_id))
+        return found is not None and found.billable
+
+    catalogue_billable: dict[int, bool] = field(default_factory=dict)
+
+    def order(self, market_id: int | None) -> int:
+        ordered = self.shown({})
+        return ordered.index(market_id) if market_id in ordered else len(ordered)
+
+    def shown(self, lines: dict) -> list[int | None]:
+        """Every market of the period, latest first; the episodes of no lot last, when there
+        are some, or when the operator has no lot in the period (the catalogue's ledger)."""
+        delivered = {market_id for market_id, _unit in lines}
+        shown = list(self.in_period)
+        shown += sorted(
+            (m for m in delivered if m is not None and m not in shown),
+            key=lambda m: self.names[m],
+            reverse=True,
+        )
+        if None in delivered or not self.in_period:
+            shown.append(None)
+        return shown
+
+    def units(self, session: Session, market_id: int | None, delivered: set[int]):
+        """The market's units (every active unit of the catalogue outside any market), and
+        any other unit delivered under it."""
+        if market_id is None:
+            listed = col(ServiceUnit.active).is_(True) | col(ServiceUnit.id).in_(list(delivered))
+            return session.exec(
+                select(ServiceUnit).where(listed).order_by(ServiceUnit.position, ServiceUnit.code)
+            )
+        ids = {unit for market, unit in self.terms if market == market_id} | delivered
+        position = {unit: t.position for (m, unit), t in self.terms.items() if m == market_id}
+        found = session.exec(select(ServiceUnit).where(col(ServiceUnit.id).in_(list(ids))))
+        return sorted(found, key=lambda u: (position.get(u.id, 10**6), u.position, u.code))
+
+
+def _market_terms(
+    session: Session, operator_id: int, start: date, end: date, lot_ids: set[int | None]
+) -> _Terms:
+    lots = session.exec(
+        select(Lot, Market)
+        .join(Market, col(Market.id) == Lot.market_id)
+        .where(
+            owned_by(Lot, operator_id),
+            (Lot.starts_on <= end) & (Lot.ends_on >= start)
+            | col(Lot.id).in_(list(lot_ids - {None})),
+        )
+        .order_by(col(Lot.starts_on).desc())
+    ).all()
+    market_ids = [market.id for _lot, market in lots]
+    terms = session.exec(select(MarketUnit).where(col(MarketUnit.market_id).in_(market_ids)))
+    catalogue = session.exec(select(ServiceUnit.id, ServiceUnit.billable))
+    return _Terms(
+        names={market.id: market.name for _lot, market in lots},
+        market_of_lot={lot.id: market.id for lot, market in lots} | {None: None},
+        terms={(t.market_id, t.unit_id): t for t in terms},
+        in_period=[
+            market.id for lot, market in lots if lot.starts_on <= end and lot.ends_on >= start
+        ],
+        catalogue_billable=dict(catalogue.all()),
+    )
+
+
+def _prices(session: Session, price_ids: set[int]) -> dict[int, Decimal]:
+    if not price_ids:
+        return {}
+    found = session.exec(
+        select(LotPrice.id, LotPrice.amount).where(col(LotPrice.id).in_(price_ids))
+    )
+    return {price_id: Decimal(amount) for price_id, amount in found}
 
 
 def ledger_cases(
@@ -151,14 +389,19 @@ def ledger_cases(
     end: date,
     site_id: int | None = None,
     complete: bool | None = None,
+    market_id: int | None = None,
     limit: int | None = DRILL_DOWN_LIMIT,
 ) -> tuple[ServiceUnit, list[LedgerCase], int]:
-    """The episodes behind one ledger line, latest ended first, and how many there are in all."""
+    """The episodes behind one ledger line (of one market, when `market_id` says which),
+    latest ended first, and how many there are in all."""
     operator = ledger_operator(session, actor)
     unit = session.get(ServiceUnit, unit_id)
     if unit is None:
         raise NotFound()
     conditions = delivered_in(operator, start, end, site_id) + [Episode.unit_id == unit.id]
+    if market_id is not None:
+        lots = select(Lot.id).where(owned_by(Lot, operator.id), Lot.market_id == market_id)
+        conditions.append(col(Episode.lot_id).in_(lots))
     is_complete = ~lacks_a_proof()
     if complete is not None:
         conditions.append(is_complete if complete else lacks_a_proof())
@@ -195,10 +438,17 @@ def _period_name(start: date, end: date) -> str:
     return f"{start:%Y-%m-%d}_{end:%Y-%m-%d}"
 
 
+def _euros(value: Decimal) -> Decimal:
+    """Cents always written (120.50, not 120.5): exact, as the CSV and the workbook keep it."""
+    return value.quantize(Decimal("0.01"))
+
+
 def ledger_table(ledger: Ledger) -> Table:
-    """The ledger as a download: one row per unit, then the totals."""
+    """The ledger as a download: one row per market and unit, then the totals; amounts in
+    euros as exact decimals (a dot before the cents)."""
     columns = ("Unité", "Libellé", "Facturable", "Réalisées", "Preuves complètes")
-    columns += ("Preuves incomplètes", "Facturables")
+    columns += ("Preuves incomplètes", "Facturables", "Marché", "Prix unitaire (€)")
+    columns += ("Montant (€)", "Facturables sans prix")
     rows = [
         (
             line.code,
@@ -208,6 +458,10 @@ def ledger_table(ledger: Ledger) -> Table:
             line.complete,
             line.incomplete,
             line.billable_count,
+            line.market_name or "Hors marché",
+            " / ".join(str(_euros(price)) for price in line.prices),
+            _euros(line.amount),
+            line.unpriced,
         )
         for line in ledger.lines
     ]
@@ -221,6 +475,10 @@ def ledger_table(ledger: Ledger) -> Table:
             totals.complete,
             totals.incomplete,
             totals.billable_count,
+            "",
+            "",
+            _euros(totals.amount),
+            totals.unpriced,
         )
     )
     name = f"etat-de-service_{_period_name(ledger.start, ledger.end)}"

@@ -91,6 +91,7 @@ def ledger_drill_down(
     asked: Period,
     site_id: int | None = None,
     complete: bool | None = None,
+    market_id: int | None = None,
     limit: int | None = DRILL_DOWN_LIMIT,
 ) -> LedgerDrillDown:
     start, end = ledger_period(session=session, actor=actor, asked=asked)
@@ -102,6 +103,7 @@ def ledger_drill_down(
         end=end,
         site_id=site_id,
         complete=complete,
+        market_id=market_id,
         limit=limit,
     )
     time_zone = time_zone_of(session=session, operator_id=operator_of(actor))
