@@ -1532,10 +1532,10 @@ def test_home_lists_only_the_operators_own_referrals(as_bre, ara, bre):
     page = client.get("/")
     assert page.status_code == 200
     for referral in (bre.referral, bre.sent_referral):
-        assert f'href="/cases/{bre.case.id}#ref-{referral.id}"' in page.text
+        assert f'href="/cases/{bre.case.id}?section=orientations#ref-{referral.id}"' in page.text
     assert re.search(r"Orientations à relancer <span[^>]*>\(2\)", page.text)
     assert "Orientations en attente de réponse (1)" in page.text
-    assert f"/cases/{ara.case.id}#ref-" not in page.text
+    assert f"/cases/{ara.case.id}?section=orientations#ref-" not in page.text
     assert_no_secret(page.text)
 
 
@@ -1684,7 +1684,10 @@ OWN_PAGES = [
     pytest.param(
         "counsellor",
         "/",
-        [f'href="/cases/{{case}}#ref-{{{key}}}"' for key in ("referral", "sent_referral")]
+        [
+            f'href="/cases/{{case}}?section=orientations#ref-{{{key}}}"'
+            for key in ("referral", "sent_referral")
+        ]
         + ["Partenaire confidentiel ARA"],
         id="home",
     ),
