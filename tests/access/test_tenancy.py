@@ -875,6 +875,8 @@ SURFACES = [
     ),
     # What admins and managers keep of it, and what a manager's agenda is filtered by.
     surface("motif", "form", "POST", "/admin/motifs/{motif}", form=MOTIF, who="admin"),
+    surface("motif", "form", "POST", "/admin/motifs/{motif}/desactiver", form={}, who="admin"),
+    surface("motif", "form", "POST", "/admin/motifs/{motif}/reactiver", form={}, who="admin"),
     surface(
         "opening",
         "form",
