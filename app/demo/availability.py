@@ -33,6 +33,10 @@ DEMO_TYPES = [
         "UO2.2",
     ),
 ]
+# What a motif asks at booking: the first interview is prepared from the answer.
+DEMO_QUESTIONS = {
+    "Premier rendez-vous CEP": "Êtes-vous en emploi, en recherche d'emploi, ou dans une autre situation ?"
+}
 ON_SITE = "on_site phone video"
 REMOTE = "phone video"
 
@@ -49,6 +53,7 @@ def demo_appointment_types(operator_id: int, units: dict[str, int]) -> list[Appo
             unit_id=units.get(unit_code),
             position=position,
             buffer_minutes=15 if minutes >= 60 else 0,
+            booking_question=DEMO_QUESTIONS.get(name, ""),
         )
         for position, (name, description, minutes, modes, unit_code) in enumerate(DEMO_TYPES)
     ]

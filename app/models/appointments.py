@@ -58,7 +58,10 @@ class AppointmentType(SQLModel, table=True):
     buffer_minutes: int = 0
     # The unit this appointment usually leads to (e.g. « Premier rendez-vous CEP » → UO1).
     unit_id: int | None = Field(default=None, foreign_key="service_units.id")
+    # Asked on the booking form's details step when set; the answer is free text.
+    booking_question: str = Field(default="", max_length=300)
     position: int = 0
+    # An inactive motif is no longer offered; the appointments booked under it keep it.
     active: bool = True
 
 
@@ -148,6 +151,10 @@ class Appointment(SQLModel, table=True):
     booked_via: str = Field(default=BookingChannel.ONLINE, max_length=10)
     booked_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
     request_text: str = Field(default="", max_length=2000)
+    # The motif's question as it was asked when booking (the motif's may change later), and
+    # the person's answer; both empty when none was asked.
+    booking_question: str = Field(default="", max_length=300)
+    booking_answer: str = Field(default="", max_length=2000)
     # A double-submitted form books once: the same key finds the same appointment. Stored as
     # a digest of the key, the operator and the person booked for (scoped_idempotency_key in
     # services/booking.py), so that this one unique index is one per operator and person.
@@ -200,12 +207,19 @@ class AppointmentTypeEdit(SQLModel):
     cancel_cutoff_hours: int = Field(default=24, ge=0, le=720)
     buffer_minutes: int = Field(default=0, ge=0, le=120)
     unit_id: OptionalRowId = None
+    booking_question: str = Field(default="", max_length=300)
     active: bool = False
 
     @field_validator("name", "description", mode="before")
     @classmethod
     def _strip(cls, value):
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("booking_question", mode="before")
+    @classmethod
+    def _question(cls, value):
+        # One line, shown as a field's label: line breaks and NULs (PostgreSQL refuses them) go.
+        return " ".join(value.replace("\x00", "").split()) if isinstance(value, str) else value
 
     @field_validator("modes")
     @classmethod

@@ -930,6 +930,8 @@ SURFACES = [
     ),
     # What admins and managers keep of it, and what a manager's agenda is filtered by.
     surface("motif", "form", "POST", "/admin/motifs/{motif}", form=MOTIF, who="admin"),
+    surface("motif", "form", "POST", "/admin/motifs/{motif}/desactiver", form={}, who="admin"),
+    surface("motif", "form", "POST", "/admin/motifs/{motif}/reactiver", form={}, who="admin"),
     surface(
         "opening",
         "form",
@@ -1710,10 +1712,10 @@ def test_home_lists_only_the_operators_own_referrals(as_bre, ara, bre):
     page = client.get("/")
     assert page.status_code == 200
     for referral in (bre.referral, bre.sent_referral):
-        assert f'href="/cases/{bre.case.id}#ref-{referral.id}"' in page.text
+        assert f'href="/cases/{bre.case.id}?section=orientations#ref-{referral.id}"' in page.text
     assert re.search(r"Orientations à relancer <span[^>]*>\(2\)", page.text)
     assert "Orientations en attente de réponse (1)" in page.text
-    assert f"/cases/{ara.case.id}#ref-" not in page.text
+    assert f"/cases/{ara.case.id}?section=orientations#ref-" not in page.text
     assert_no_secret(page.text)
 
 
@@ -1885,7 +1887,10 @@ OWN_PAGES = [
     pytest.param(
         "counsellor",
         "/",
-        [f'href="/cases/{{case}}#ref-{{{key}}}"' for key in ("referral", "sent_referral")]
+        [
+            f'href="/cases/{{case}}?section=orientations#ref-{{{key}}}"'
+            for key in ("referral", "sent_referral")
+        ]
         + ["Partenaire confidentiel ARA"],
         id="home",
     ),

@@ -75,6 +75,10 @@ def test_admin_edits_a_motif_and_unchecked_boxes_turn_off(client, session, ara):
         ({"modes": []}, "modes", "Cochez au moins un mode"),
         ({"buffer_minutes": "abc"}, "buffer_minutes", "Nombre entier attendu"),
         ({"unit_id": "999999"}, "unit_id", "Unité d'œuvre inconnue"),
+        ({"duration_minutes": "481"}, "duration_minutes", "Doit être au plus 480"),
+        ({"buffer_minutes": "121"}, "buffer_minutes", "Doit être au plus 120"),
+        ({"buffer_minutes": "-5"}, "buffer_minutes", "Doit être au moins 0"),
+        ({"booking_question": "?" * 301}, "booking_question", "Trop long : 300 caractères au plus"),
     ],
 )
 def test_a_bad_motif_is_explained_and_keeps_what_was_typed(
@@ -124,6 +128,68 @@ def test_another_operators_motif_is_not_found(client, session, ara):
 
     assert response.status_code == 404
     assert "Entretien" not in client.get("/admin/motifs").text
+
+
+def test_admin_sets_the_question_asked_at_booking_on_one_line(client, session, ara):
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+    question = "  Êtes-vous\nen emploi ?\x00 "
+
+    client.post(
+        "/admin/motifs",
+        data={**type_form(session, booking_question=question), "csrf_token": csrf},
+    )
+
+    kind = session.exec(select(AppointmentType)).one()
+    assert kind.booking_question == "Êtes-vous en emploi ?"
+    page = unescape(client.get("/admin/motifs").text)
+    assert "Question posée à la réservation : « Êtes-vous en emploi ? »" in page
+    assert 'value="Êtes-vous en emploi ?"' in page  # the edit form shows it to change
+    client.post(
+        f"/admin/motifs/{kind.id}",
+        data={**type_form(session, booking_question=""), "csrf_token": csrf},
+    )
+    session.refresh(kind)
+    assert kind.booking_question == ""
+
+
+def test_admin_deactivates_then_reactivates_a_motif(client, session, ara):
+    kind = make_appointment_type(session, ara, name="Point d'étape")
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+
+    response = client.post(
+        f"/admin/motifs/{kind.id}/desactiver", data={"csrf_token": csrf}, follow_redirects=False
+    )
+
+    assert response.status_code == 303
+    session.refresh(kind)
+    assert not kind.active
+    page = unescape(client.get(response.headers["location"]).text)
+    assert "« Point d'étape » est enregistré (inactif : il n'est plus proposé" in page
+    assert "Réactiver" in page and "Inactif" in page
+    client.post(f"/admin/motifs/{kind.id}/reactiver", data={"csrf_token": csrf})
+    session.refresh(kind)
+    assert kind.active
+
+
+@pytest.mark.parametrize("action", ["desactiver", "reactiver"])
+def test_deactivating_is_for_the_motifs_own_operator_admins(client, session, ara, action):
+    theirs = make_appointment_type(session, make_operator(session, "BRE", "Bretagne"))
+    mine = make_appointment_type(session, ara)
+    _, csrf = log_in_as(client, session, ara, Role.OPERATOR_ADMIN)
+
+    assert (
+        client.post(f"/admin/motifs/{theirs.id}/{action}", data={"csrf_token": csrf}).status_code
+        == 404
+    )
+    assert client.post(f"/admin/motifs/{mine.id}/{action}").status_code == 403  # no CSRF token
+    _, csrf = log_in_as(client, session, ara, Role.MANAGER)
+    assert (
+        client.post(f"/admin/motifs/{mine.id}/{action}", data={"csrf_token": csrf}).status_code
+        == 403
+    )
+    session.refresh(theirs)
+    session.refresh(mine)
+    assert theirs.active and mine.active
 
 
 # ---- openings and absences --------------------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from app.core.config import get_settings
 from app.models.appointments import Appointment
+from app.models.nomenclatures import Role
 from app.models.triage import TriageRequest
 from tests.factories import (
     anonymous_csrf,
@@ -15,6 +16,7 @@ from tests.factories import (
     first_slot_link,
     hidden,
     links,
+    log_in_as,
     make_appointment_type,
     make_openings,
     make_operator,
@@ -238,3 +240,75 @@ def test_a_phone_slot_is_booked_with_a_counsellor_who_works_only_remotely(client
     assert appointment.reference in response.text
     assert (appointment.counsellor_id, appointment.mode) == (remote.id, "phone")
     assert appointment.site_id is None
+
+
+# ---- the motif's question, and a motif no longer offered --------------------------------------
+
+
+def test_the_motifs_question_is_asked_and_staff_read_the_answer(client, session, agenda):
+    from tests.factories import log_in
+
+    operator, _, kind = agenda
+    kind.booking_question = "Êtes-vous actuellement en emploi ?"
+    session.add(kind)
+    page, token = contact_page(client, agenda)
+    assert '<label for="answer">Êtes-vous actuellement en emploi ? (facultatif)</label>' in (
+        unescape(page.text)
+    )
+
+    submit(client, page, token, answer="  Oui, à mi-temps\x00 ")
+
+    appointment = session.exec(select(Appointment)).one()
+    assert (appointment.booking_question, appointment.booking_answer) == (
+        "Êtes-vous actuellement en emploi ?",
+        "Oui, à mi-temps",
+    )
+    kind.booking_question = "Question changée depuis"  # the one asked stays with the answer
+    session.add(kind)
+    log_in(client, session, make_staff(session, operator, Role.MANAGER))
+    day = appointment.starts_at.date().isoformat()
+    for url in (
+        f"/triage/{appointment.triage_request_id}",
+        f"/agenda?conseiller={appointment.counsellor_id}&jour={day}",
+    ):
+        shown = unescape(client.get(url).text)
+        assert "Êtes-vous actuellement en emploi ?</span><br>Oui, à mi-temps" in shown, url
+        assert "Question changée depuis" not in shown
+
+
+def test_a_motif_without_a_question_asks_none_and_keeps_no_answer(client, session, agenda):
+    page, token = contact_page(client, agenda)
+    assert 'name="answer"' not in page.text
+
+    submit(client, page, token, answer="Glissé dans le formulaire")
+
+    appointment = session.exec(select(Appointment)).one()
+    assert (appointment.booking_question, appointment.booking_answer) == ("", "")
+
+
+def test_a_deactivated_motif_is_no_longer_offered_but_stays_on_its_appointments(
+    client, session, agenda
+):
+    from tests.factories import log_in
+
+    operator, site, kind = agenda
+    page, token = contact_page(client, agenda)
+    submit(client, page, token)
+    appointment = session.exec(select(Appointment)).one()
+    _, csrf = log_in_as(client, session, operator, Role.OPERATOR_ADMIN)
+    client.post(f"/admin/motifs/{kind.id}/desactiver", data={"csrf_token": csrf})
+
+    client.cookies.clear()
+    assert "Premier rendez-vous CEP" not in client.get("/rendez-vous?operateur=ARA").text
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
+    chosen = {"csrf_token": token, "operateur": "ARA", "motif": kind.id, "mode": "on_site"}
+    refused = client.post("/rendez-vous/lieu", data={**chosen, "postcode": "69003"})
+    assert refused.status_code == 422 and "Premier rendez-vous CEP" not in refused.text
+    replayed = submit(client, page, token, email="autre@exemple.fr", phone="")
+    assert replayed.status_code == 422
+    assert len(session.exec(select(Appointment)).all()) == 1
+    log_in(client, session, make_staff(session, operator, Role.MANAGER))
+    day = appointment.starts_at.date().isoformat()
+    agenda_page = client.get(f"/agenda?conseiller={appointment.counsellor_id}&jour={day}")
+    assert "Premier rendez-vous CEP" in agenda_page.text
+    assert "Premier rendez-vous CEP" in client.get(f"/triage/{appointment.triage_request_id}").text

@@ -111,6 +111,25 @@ def test_only_active_online_types_are_offered(client, session):
     assert kind["name"] == "En ligne"
     assert kind["modes"] == ["phone", "video"]
     assert kind["duration_minutes"] == 60
+    assert kind["question"] == ""
+
+
+def test_a_motifs_question_is_listed_and_answered_through_the_api(client, session, offer):
+    _operator, site, _counsellor, kind, day = offer
+    kind.booking_question = "Êtes-vous actuellement en emploi ?"
+    session.add(kind)
+
+    [listed] = client.get("/api/v1/public/appointment-types", params={"operator": "ARA"}).json()
+    response = client.post(
+        "/api/v1/public/appointments",
+        json=booking_body(kind, site, f"{day}T09:00:00+01:00", answer=" Non, en recherche "),
+    )
+
+    assert listed["question"] == "Êtes-vous actuellement en emploi ?"
+    assert response.status_code == 201, response.text
+    appointment = session.exec(select(Appointment)).one()
+    assert appointment.booking_question == "Êtes-vous actuellement en emploi ?"
+    assert appointment.booking_answer == "Non, en recherche"
 
 
 # ---- slots ---------------------------------------------------------------------------------

@@ -150,8 +150,10 @@ def test_home_caps_the_missing_proofs_ended_episodes_first(logged_in, session, c
     session.flush()
     part = section(logged_in.get("/").text, "proofs-title")
     assert part.count("<li>") == HOME_ROWS and f"({HOME_ROWS + 1})" in part
-    assert f"/cases/{ended[0].case_id}#livrables" in part
-    assert f"/cases/{running.case_id}#livrables" not in part  # still running: less urgent
+    assert f"/cases/{ended[0].case_id}?section=documents#livrables" in part
+    assert (
+        f"/cases/{running.case_id}?section=documents#livrables" not in part
+    )  # still running: less urgent
     assert f'<a class="see-all" href="/preuves-manquantes">Voir tout ({HOME_ROWS + 1})' in part
 
 

@@ -292,7 +292,7 @@ def test_the_home_page_lists_referrals_awaiting_an_answer_and_to_follow_up(
     session.add(waiting)
     home = read(client.get("/"))
     assert "Orientations en attente de réponse (1)" in home
-    assert f'href="/cases/{case.id}#ref-{waiting.id}"' in home
+    assert f'href="/cases/{case.id}?section=orientations#ref-{waiting.id}"' in home
     assert home.count("CIBC Lyon") == 1 and "Envoyée au partenaire" in home
     awaiting = read(client.get("/mes-orientations/en-attente"))
     in_list = f'href="/cases/{case.id}?section=orientations#ref-{waiting.id}"'

@@ -21,6 +21,7 @@ from app.services.booking.availability import (
     planning,
     require_planner,
     require_type_admin,
+    set_type_active,
     types_with_units,
     update_type,
 )
@@ -52,6 +53,7 @@ def _submitted(form) -> dict:
 
 def _type_as_typed(kind) -> dict:
     values = {"name": kind.name, "description": kind.description, "modes": kind.modes.split()}
+    values["booking_question"] = kind.booking_question
     values |= {name: str(getattr(kind, name)) for name in _TYPE_NUMBERS}
     values |= {flag: "1" if getattr(kind, flag) else "" for flag in _TYPE_FLAGS}
     return values | {"unit_id": str(kind.unit_id or "")}
@@ -119,6 +121,19 @@ def save_type(
         update_type(session=session, actor=user, type_id=type_id, data=data)
     except Invalid as exc:
         return _types_page(request, session, user, editing=type_id, form=form, errors=exc.fields)
+    return RedirectResponse(f"/admin/motifs?enregistre={type_id}#motif-{type_id}", 303)
+
+
+@router.post("/admin/motifs/{type_id}/desactiver")
+def deactivate_type(session: SessionDep, user: CaseWorker, type_id: RowId):
+    """No longer offered; the appointments booked under it keep it."""
+    set_type_active(session=session, actor=user, type_id=type_id, active=False)
+    return RedirectResponse(f"/admin/motifs?enregistre={type_id}#motif-{type_id}", 303)
+
+
+@router.post("/admin/motifs/{type_id}/reactiver")
+def reactivate_type(session: SessionDep, user: CaseWorker, type_id: RowId):
+    set_type_active(session=session, actor=user, type_id=type_id, active=True)
     return RedirectResponse(f"/admin/motifs?enregistre={type_id}#motif-{type_id}", 303)
 
 

@@ -99,11 +99,14 @@ def no_shows(
     user: CaseWorker,
     du: OptionalDay = None,
     au: OptionalDay = None,
+    conseiller: OptionalRowId = None,
 ):
     today = utcnow().date()
     end = au or today
     start = du or end - timedelta(days=90)
-    report = no_show_report(session=session, actor=user, start=start, end=end)
+    report = no_show_report(
+        session=session, actor=user, start=start, end=end, counsellor_id=conseiller
+    )
     return render(request, "booking/calendar/no_shows.html", {"report": report})
 
 

@@ -34,7 +34,7 @@ router = new_router(prefix="/rendez-vous", include_in_schema=False)
 MODE_LABELS = {"on_site": "Sur place", "phone": "Par téléphone", "video": "En visio"}
 # The honeypot: hidden from people and assistive technologies, filled by form robots.
 HONEYPOT = "site_web"
-PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "request")
+PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "request", "answer")
 
 
 def _private(response):

@@ -28,6 +28,7 @@ BLANK = {"pattern": BLANK_PATTERN}
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site", "last_day": "to"}
 _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "postcode", "consent", "request"}
+_PERSON_FIELDS |= {"answer"}
 
 PUBLIC_ERRORS = {404: refusal("Opérateur, motif ou lieu inconnu")}
 router = new_router(prefix="/api/v1/public", tags=["réservation publique"], responses=PUBLIC_ERRORS)
@@ -72,6 +73,8 @@ class PublicAppointmentType(BaseModel):
     description: str
     duration_minutes: int
     modes: list[Literal["on_site", "phone", "video"]]
+    # Asked when booking (empty: none); the answer goes in the booking's `answer`.
+    question: str
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -82,6 +85,7 @@ class PublicAppointmentType(BaseModel):
                     "description": "Faire le point sur votre situation et votre projet",
                     "duration_minutes": 60,
                     "modes": ["on_site", "phone", "video"],
+                    "question": "Êtes-vous actuellement en emploi ?",
                 }
             ]
         }
@@ -114,6 +118,8 @@ class AppointmentRequest(BaseModel):
     # The person's agreement to their data being processed: true, or nothing is booked.
     consent: Annotated[Flag, WithJsonSchema({"type": "boolean", "const": True}, mode="validation")]
     request: Annotated[str, StringConstraints(max_length=2000)] = ""
+    # The answer to the motif's `question`; kept only when the motif asks one.
+    answer: Annotated[str, StringConstraints(max_length=2000)] = ""
     # The same key sent twice books once (a retried request after a timeout).
     idempotency_key: Annotated[str, StringConstraints(min_length=8, max_length=80)]
 
@@ -140,6 +146,7 @@ class AppointmentRequest(BaseModel):
                     "postcode": "69003",
                     "consent": True,
                     "request": "Je souhaite me reconvertir dans le paysagisme.",
+                    "answer": "Oui, à temps partiel.",
                     "idempotency_key": "portail-7f3c2a9e-1b4d",
                 }
             ],
@@ -233,6 +240,7 @@ def public_appointment_types(session: SessionDep, operator: OperatorCode):
             description=k.description,
             duration_minutes=k.duration_minutes,
             modes=[m for m in k.modes.split() if m in MODES],
+            question=k.booking_question,
         )
         for k in kinds
     ]

@@ -3,13 +3,15 @@
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Literal
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
 from app.core.config import get_settings
-from app.models.bounds import PageNumber
+from app.core.typography import de
+from app.models.bounds import OptionalRowId, PageNumber
 from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
 from app.services.desk import home as desk
@@ -67,6 +69,8 @@ class HomeList:
     empty: str
     table: Literal["cases", "referrals"]
     date_kind: Literal["", "follow_up", "sent"] = ""
+    # The title of a counsellor's list, for a manager (`read` takes `counsellor_id` then).
+    their_title: str = ""
 
 
 OPEN_CASES = HomeList(
@@ -75,6 +79,7 @@ OPEN_CASES = HomeList(
     read=desk.open_cases_page,
     empty="Aucun dossier ouvert.",
     table="cases",
+    their_title="Dossiers ouverts {de_counsellor}",
 )
 IDLE_CASES = HomeList(
     title="Dossiers sans activité depuis {idle_days} jours ou plus",
@@ -82,6 +87,7 @@ IDLE_CASES = HomeList(
     read=desk.idle_cases_page,
     empty="Aucun dossier en sommeil.",
     table="cases",
+    their_title="Dossiers {de_counsellor} sans activité depuis {idle_days} jours ou plus",
 )
 REFERRALS_DUE = HomeList(
     title="Orientations à relancer",
@@ -101,16 +107,32 @@ REFERRALS_AWAITING = HomeList(
 )
 
 
-def _list_page(request: Request, shown: HomeList, *, session: Session, user: StaffUser, page: int):
-    """Page `page` of one of the home's whole lists."""
+def _list_page(
+    request: Request,
+    shown: HomeList,
+    *,
+    session: Session,
+    user: StaffUser,
+    page: int,
+    counsellor_id: int | None = None,
+):
+    """Page `page` of one of the home's whole lists (of `counsellor_id`'s, when given)."""
     pager = Pager(page)
-    found = shown.read(session=session, actor=user, offset=pager.offset, limit=PAGE_ROWS)
+    whose = {"counsellor_id": counsellor_id} if counsellor_id is not None else {}
+    found = shown.read(session=session, actor=user, offset=pager.offset, limit=PAGE_ROWS, **whose)
+    title, path = shown.title, shown.path
+    if found.counsellor is not None:
+        title = shown.their_title
+        path = f"{path}?{urlencode({'conseiller': found.counsellor.id})}"
+    words = {"idle_days": get_settings().idle_case_days}
+    if found.counsellor is not None:
+        words["de_counsellor"] = de(found.counsellor.full_name)
     return render(
         request,
         "desk/home/list.html",
         {
-            "title": shown.title.format(idle_days=get_settings().idle_case_days),
-            "path": shown.path,
+            "title": title.format(**words),
+            "path": path,
             "pager": replace(pager, total=found.total),
             "rows": found.rows,
             "empty": shown.empty,
@@ -122,16 +144,29 @@ def _list_page(request: Request, shown: HomeList, *, session: Session, user: Sta
 
 @router.get(OPEN_CASES.path)
 def my_open_cases_page(
-    request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    page: PageNumber = 1,
+    conseiller: OptionalRowId = None,
 ):
-    return _list_page(request, OPEN_CASES, session=session, user=user, page=page)
+    """The user's open cases; a manager's link from their team view names a counsellor."""
+    return _list_page(
+        request, OPEN_CASES, session=session, user=user, page=page, counsellor_id=conseiller
+    )
 
 
 @router.get(IDLE_CASES.path)
 def my_idle_cases_page(
-    request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1
+    request: Request,
+    session: SessionDep,
+    user: CaseWorker,
+    page: PageNumber = 1,
+    conseiller: OptionalRowId = None,
 ):
-    return _list_page(request, IDLE_CASES, session=session, user=user, page=page)
+    return _list_page(
+        request, IDLE_CASES, session=session, user=user, page=page, counsellor_id=conseiller
+    )
 
 
 @router.get(REFERRALS_DUE.path)

@@ -114,6 +114,18 @@ def update_type(
     return kind
 
 
+def set_type_active(
+    *, session: Session, actor: StaffUser, type_id: int, active: bool
+) -> AppointmentType:
+    """Offer a motif again, or stop offering it: booking pages, the API and staff no longer
+    book it, while the appointments already booked under it keep it."""
+    kind = get_type(session=session, actor=actor, type_id=type_id)
+    kind.active = active
+    session.add(kind)
+    session.flush()
+    return kind
+
+
 # ---- openings and absences ------------------------------------------------------------------
 
 

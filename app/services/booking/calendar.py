@@ -29,6 +29,7 @@ from app.models.triage import TriageRequest
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.operators import time_zone_of
 from app.services.admin.staff import Colleague, list_colleagues
+from app.services.admin.supervision import overseen_counsellor
 from app.services.booking.reservations import book_appointment
 from app.services.booking.slots import free_slots, slot_times
 from app.services.cases.interactions import record_interaction
@@ -494,27 +495,46 @@ class NoShowReport:
     by_counsellor: list[NoShowRow]
     by_site: list[NoShowRow]
     total: NoShowRow
+    counsellor: Colleague | None = None  # the one counsellor asked for, if any
 
 
-def no_show_report(*, session: Session, actor: StaffUser, start: date, end: date) -> NoShowReport:
-    """No-show rate per counsellor and per site, over appointments starting in [start, end]."""
+def _attendance_marked(session: Session, operator_id: int, start: date, end: date) -> list:
+    """Appointments of the operator marked honoured or no-show, starting in [start, end] (local
+    days of the operator): what a no-show rate counts."""
+    zone = ZoneInfo(session.get(Operator, operator_id).time_zone)
+    lower, upper = _utc_bounds(start, end, zone)
+    return [
+        owned_by(Appointment, operator_id),
+        Appointment.status.in_((AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW)),
+        Appointment.starts_at >= lower,
+        Appointment.starts_at < upper,
+    ]
+
+
+def no_show_report(
+    *,
+    session: Session,
+    actor: StaffUser,
+    start: date,
+    end: date,
+    counsellor_id: int | None = None,
+) -> NoShowReport:
+    """No-show rate per counsellor and per site, over appointments starting in [start, end];
+    only `counsellor_id`'s, one the actor oversees, when given."""
     if not is_manager(actor):
         raise Forbidden("Réservé aux responsables.")
     operator_id = operator_of(actor)
     if end < start:
         raise Invalid({"au": "La fin précède le début"})
-    zone = ZoneInfo(session.get(Operator, operator_id).time_zone)
-    lower, upper = _utc_bounds(start, end, zone)
     query = (
         select(Appointment.counsellor_id, Appointment.site_id, Appointment.status, func.count())
-        .where(
-            owned_by(Appointment, operator_id),
-            Appointment.status.in_((AppointmentStatus.HONOURED, AppointmentStatus.NO_SHOW)),
-            Appointment.starts_at >= lower,
-            Appointment.starts_at < upper,
-        )
+        .where(*_attendance_marked(session, operator_id, start, end))
         .group_by(Appointment.counsellor_id, Appointment.site_id, Appointment.status)
     )
+    counsellor = None
+    if counsellor_id is not None:
+        counsellor = overseen_counsellor(session=session, actor=actor, counsellor_id=counsellor_id)
+        query = query.where(Appointment.counsellor_id == counsellor_id)
     staff = {
         s.id: s.full_name
         for s in session.exec(select(StaffUser).where(owned_by(StaffUser, operator_id)))
@@ -536,7 +556,55 @@ def no_show_report(*, session: Session, actor: StaffUser, start: date, end: date
         by_counsellor=sorted(by_counsellor.values(), key=lambda r: r.name),
         by_site=sorted(by_site.values(), key=lambda r: r.name),
         total=total,
+        counsellor=counsellor,
     )
+
+
+def attendance_by_counsellor(
+    *, session: Session, actor: StaffUser, counsellor_ids: list[int], start: date, end: date
+) -> dict[int, NoShowRow]:
+    """The no-show report's row of each of these counsellors (no_show_report with their
+    filter), in one query; one with nothing marked is left out."""
+    if not counsellor_ids:
+        return {}
+    query = (
+        select(Appointment.counsellor_id, Appointment.status, func.count())
+        .where(
+            *_attendance_marked(session, operator_of(actor), start, end),
+            col(Appointment.counsellor_id).in_(counsellor_ids),
+        )
+        .group_by(Appointment.counsellor_id, Appointment.status)
+    )
+    rows: dict[int, NoShowRow] = {}
+    for counsellor_id, status, count in session.exec(query):
+        row = rows.setdefault(counsellor_id, NoShowRow(""))
+        setattr(row, status, count)
+    return rows
+
+
+def appointments_by_counsellor(
+    *, session: Session, actor: StaffUser, counsellor_ids: list[int], first: date, last: date
+) -> dict[int, int]:
+    """How many appointments not cancelled each of these counsellors has starting on the
+    local days first..last of the operator (the agenda's days with no site chosen), in one
+    query; one with none is left out."""
+    if not counsellor_ids:
+        return {}
+    operator_id = operator_of(actor)
+    zone = ZoneInfo(time_zone_of(session=session, operator_id=operator_id))
+    lower, upper = _utc_bounds(first, last, zone)
+    query = (
+        select(Appointment.counsellor_id, func.count())
+        .where(
+            owned_by(Appointment, operator_id),
+            col(Appointment.counsellor_id).in_(counsellor_ids),
+            Appointment.status != AppointmentStatus.CANCELLED,
+            Appointment.starts_at >= lower,
+            Appointment.starts_at < upper,
+        )
+        .group_by(Appointment.counsellor_id)
+    )
+    return dict(session.exec(query).all())
 
 
 # ---- booking on behalf of a beneficiary, from the case ---------------------------------------

@@ -62,10 +62,13 @@ class BookingPerson(SQLModel):
     postcode: OptionalPostcode = None
     consent: bool = False
     request: str = ""
+    # The answer to the motif's question (AppointmentType.booking_question), when it asks one.
+    answer: str = ""
 
     @model_validator(mode="after")
     def _trim_request(self):
         self.request = self.request.replace("\x00", "").strip()[:2000]
+        self.answer = self.answer.replace("\x00", "").strip()[:2000]
         return self
 
 
@@ -161,7 +164,7 @@ def _find_or_create_beneficiary(
 
     A known person's identity is never overwritten from a public form: anyone may type an
     e-mail address; only their consent is recorded."""
-    data = BeneficiaryCreate(**person.model_dump(exclude={"request"}))
+    data = BeneficiaryCreate(**person.model_dump(exclude={"request", "answer"}))
     known = find_duplicates(session=session, operator_id=operator_id, data=data)
     if known:
         beneficiary = min(known, key=lambda b: b.id)
@@ -389,6 +392,8 @@ def _book_in_savepoint(
         raise SlotTaken([])
     operator_id = kind.operator_id
     request_text = person.request if person else ""
+    # Staff book with no form to answer on: the question is kept only with its answer.
+    answer = person.answer if person and kind.booking_question else ""
     triage_id = None
     if case_id is not None:
         if actor is None:
@@ -422,6 +427,8 @@ def _book_in_savepoint(
         booked_via=via,
         booked_by_id=actor.id if actor else None,
         request_text=request_text,
+        booking_question=kind.booking_question if answer else "",
+        booking_answer=answer,
         idempotency_key=idempotency_key,
         ics_uid=f"{uuid.uuid4()}@filrouge",
     )

@@ -158,11 +158,17 @@ def _with_beneficiary(operator_id: int):
 
 
 def my_open_cases(
-    *, session: Session, actor: StaffUser, offset: int = 0, limit: int = 100
+    *,
+    session: Session,
+    actor: StaffUser,
+    offset: int = 0,
+    limit: int = 100,
+    referent_id: int | None = None,
 ) -> list[CaseRow]:
-    """The actor's open cases, most recent activity first."""
+    """The actor's open cases (or those of `referent_id`, a colleague of the actor's operator
+    whom the caller checked they oversee), most recent activity first."""
     statement = (
-        _my_case_lines(actor)
+        _my_case_lines(actor, referent_id)
         .order_by(Case.last_activity_at.desc(), Case.id.desc())
         .offset(offset)
         .limit(limit)
@@ -171,11 +177,17 @@ def my_open_cases(
 
 
 def my_idle_cases(
-    *, session: Session, actor: StaffUser, offset: int = 0, limit: int = 100
+    *,
+    session: Session,
+    actor: StaffUser,
+    offset: int = 0,
+    limit: int = 100,
+    referent_id: int | None = None,
 ) -> list[CaseRow]:
-    """The actor's open cases without activity for `idle_case_days` days, oldest first."""
+    """The actor's (or `referent_id`'s, as in my_open_cases) open cases without activity for
+    `idle_case_days` days, oldest first."""
     statement = (
-        _my_case_lines(actor)
+        _my_case_lines(actor, referent_id)
         .where(Case.last_activity_at < _idle_since())
         .order_by(Case.last_activity_at, Case.id)
         .offset(offset)
@@ -190,31 +202,61 @@ class MyCaseCounts:
     idle: int
 
 
-def my_case_counts(*, session: Session, actor: StaffUser) -> MyCaseCounts:
-    """How many open cases the actor follows, and how many of them are idle: one query."""
+def my_case_counts(
+    *, session: Session, actor: StaffUser, referent_id: int | None = None
+) -> MyCaseCounts:
+    """How many open cases the actor (or `referent_id`, as in my_open_cases) follows, and how
+    many of them are idle: one query."""
     opened, idle = session.exec(
         select(func.count(), func.count().filter(Case.last_activity_at < _idle_since())).where(
-            *_my_open_cases_scope(actor)
+            *_my_open_cases_scope(actor, referent_id)
         )
     ).one()
     return MyCaseCounts(open=opened, idle=idle)
 
 
-def _my_open_cases_scope(actor: StaffUser) -> list:
+def case_counts_by_referent(
+    *, session: Session, actor: StaffUser, referent_ids: list[int]
+) -> dict[int, MyCaseCounts]:
+    """my_case_counts of each of these colleagues of the actor's operator, in one query; a
+    referent following no open case is left out."""
+    if not referent_ids:
+        return {}
+    statement = (
+        select(
+            Case.referent_id,
+            func.count(),
+            func.count().filter(Case.last_activity_at < _idle_since()),
+        )
+        .where(
+            owned_by(Case, operator_of(actor)),
+            col(Case.referent_id).in_(referent_ids),
+            Case.status == CaseStatus.OPEN,
+        )
+        .group_by(Case.referent_id)
+    )
+    return {
+        referent: MyCaseCounts(open=opened, idle=idle)
+        for referent, opened, idle in session.exec(statement)
+    }
+
+
+def _my_open_cases_scope(actor: StaffUser, referent_id: int | None = None) -> list:
     # The operator comes first so that ix_cases_operator_referent_status answers.
     return [
         owned_by(Case, operator_of(actor)),
-        Case.referent_id == actor.id,
+        Case.referent_id == (actor.id if referent_id is None else referent_id),
         Case.status == CaseStatus.OPEN,
     ]
 
 
-def _my_case_lines(actor: StaffUser):
-    """The actor's open cases with their beneficiary, loading only the columns a list shows."""
+def _my_case_lines(actor: StaffUser, referent_id: int | None = None):
+    """The actor's (or `referent_id`'s) open cases with their beneficiary, loading only the
+    columns a list shows."""
     return (
         select(Case, Beneficiary)
         .join(Beneficiary, Beneficiary.id == Case.beneficiary_id)
-        .where(*_my_open_cases_scope(actor))
+        .where(*_my_open_cases_scope(actor, referent_id))
         .options(
             load_only(Case.id, Case.reference, Case.status, Case.motive, Case.last_activity_at),
             load_only(Beneficiary.id, Beneficiary.first_name, Beneficiary.last_name),

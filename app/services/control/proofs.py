@@ -343,6 +343,33 @@ def missing_proofs(
     return [MissingProofRow(*row, proofs=proofs[row[0].id]) for row in found], total
 
 
+def missing_proofs_by_referent(
+    *, session: Session, actor: StaffUser, referent_ids: list[int]
+) -> dict[int, int]:
+    """How many episodes « Preuves manquantes » lists for each of these referents (its
+    `counsellor_id` filter, nothing else), in one query; a referent with none is left out."""
+    if not referent_ids:
+        return {}
+    conditions = _gap_conditions(
+        session,
+        actor,
+        site_id=None,
+        counsellor_id=None,
+        unit_id=None,
+        started_from=None,
+        started_to=None,
+        ended_only=False,
+    )
+    statement = (
+        select(Case.referent_id, func.count(Episode.id))
+        .select_from(Episode)
+        .join(Case, Case.id == Episode.case_id)
+        .where(*conditions, col(Case.referent_id).in_(referent_ids))
+        .group_by(Case.referent_id)
+    )
+    return dict(session.exec(statement).all())
+
+
 @dataclass
 class MissingProofLine:
     """An episode with a proof missing, as the counsellor's home lists it."""

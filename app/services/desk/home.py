@@ -12,6 +12,8 @@ from app.models.beneficiaries import Beneficiary
 from app.models.staff import StaffUser
 from app.services.access.scope import operator_of
 from app.services.admin.operators import time_zone_of
+from app.services.admin.staff import Colleague
+from app.services.admin.supervision import overseen_counsellor
 from app.services.booking.calendar import CalendarEntry, appointments_to_come_today
 from app.services.cases.beneficiaries import search_beneficiaries
 from app.services.cases.lifecycle import (
@@ -24,6 +26,7 @@ from app.services.cases.lifecycle import (
 )
 from app.services.cases.triage import queue, queue_size
 from app.services.control.proofs import MissingProofLine, most_overdue_proofs
+from app.services.desk.team import TeamView, team_view
 from app.services.referrals.views import (
     FollowUpCounts,
     FollowUpRow,
@@ -45,6 +48,7 @@ class Home:
     missing_proofs: list[MissingProofLine]
     missing_proofs_total: int
     case_counts: MyCaseCounts
+    team: TeamView | None  # a manager's or an operator admin's: their counsellors' figures
 
 
 def home(*, session: Session, actor: StaffUser, rows: int) -> Home:
@@ -65,6 +69,7 @@ def home(*, session: Session, actor: StaffUser, rows: int) -> Home:
         missing_proofs=missing,
         missing_proofs_total=missing_total,
         case_counts=my_case_counts(session=session, actor=actor),
+        team=team_view(session=session, actor=actor),
     )
 
 
@@ -74,19 +79,49 @@ class ListPage:
 
     rows: list
     total: int
+    # Whose list it is when it is not the actor's own (the team view's links).
+    counsellor: Colleague | None = None
 
 
-def open_cases_page(*, session: Session, actor: StaffUser, offset: int, limit: int) -> ListPage:
+def _whose(session: Session, actor: StaffUser, counsellor_id: int | None) -> Colleague | None:
+    if counsellor_id is None:
+        return None
+    return overseen_counsellor(session=session, actor=actor, counsellor_id=counsellor_id)
+
+
+def open_cases_page(
+    *,
+    session: Session,
+    actor: StaffUser,
+    offset: int,
+    limit: int,
+    counsellor_id: int | None = None,
+) -> ListPage:
+    """The actor's open cases, or those of a counsellor they oversee (404 for anyone else)."""
+    whose = _whose(session, actor, counsellor_id)
+    mine = {"session": session, "actor": actor, "referent_id": counsellor_id}
     return ListPage(
-        rows=my_open_cases(session=session, actor=actor, offset=offset, limit=limit),
-        total=my_case_counts(session=session, actor=actor).open,
+        rows=my_open_cases(**mine, offset=offset, limit=limit),
+        total=my_case_counts(**mine).open,
+        counsellor=whose,
     )
 
 
-def idle_cases_page(*, session: Session, actor: StaffUser, offset: int, limit: int) -> ListPage:
+def idle_cases_page(
+    *,
+    session: Session,
+    actor: StaffUser,
+    offset: int,
+    limit: int,
+    counsellor_id: int | None = None,
+) -> ListPage:
+    """As open_cases_page, those without activity for `idle_case_days` days."""
+    whose = _whose(session, actor, counsellor_id)
+    mine = {"session": session, "actor": actor, "referent_id": counsellor_id}
     return ListPage(
-        rows=my_idle_cases(session=session, actor=actor, offset=offset, limit=limit),
-        total=my_case_counts(session=session, actor=actor).idle,
+        rows=my_idle_cases(**mine, offset=offset, limit=limit),
+        total=my_case_counts(**mine).idle,
+        counsellor=whose,
     )
 
 
