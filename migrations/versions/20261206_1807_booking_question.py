@@ -8,7 +8,7 @@ before and writes them back after, as 20261206_1116_appointment_booked_via_known
 Adding a column with a constant default rebuilds nothing.
 
 Revision ID: 6274593411d7
-Revises: c11d7bb5eb61
+Revises: b3f88cb641b8
 Create Date: 2026-12-06 18:07:23.728433+00:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "6274593411d7"
-down_revision: str | None = "c11d7bb5eb61"
+down_revision: str | None = "b3f88cb641b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
