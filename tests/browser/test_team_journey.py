@@ -41,8 +41,9 @@ def test_admin_invites_a_counsellor_who_signs_in_until_deactivated(
     # The admin invites Léa from « Équipe ».
     sign_in(page, live_server, live_server.admin_email)
     page.get_by_role("navigation", name="Navigation principale").get_by_role(
-        "link", name="Équipe"
+        "link", name="Administration"
     ).click()
+    page.get_by_role("link", name="Équipe").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Équipe")
     check_accessibility(page)
     page.get_by_text("Inviter un·e collègue par e-mail").click()
