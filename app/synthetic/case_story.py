@@ -59,7 +59,9 @@ class CaseStory:
         episode_id = self.t.ids["episodes"]()
         self.batch.add(T.EPISODES, (
             episode_id, self.world.operator_id, self.case_id, self.world.units[code], started,
-            ended, outcome if ended else "", self.referent, None, None,  # never cancelled
+            ended, outcome if ended else "", self.referent,
+            None,  # no lot: the generated operators have none (outside any market)
+            None, None,  # never cancelled
         ))  # fmt: skip
         return episode_id
 
@@ -273,7 +275,7 @@ class CaseStory:
                 ended = max(closed_at, started)
             self.batch.add(T.EPISODES, (
                 episode_id, self.world.operator_id, self.case_id, self.world.units[code],
-                started, ended, outcome if ended else "", self.referent, None, None,
+                started, ended, outcome if ended else "", self.referent, None, None, None,
             ))  # fmt: skip
 
     def write_proofs(self, reference: str, request_text: str) -> None:
@@ -311,6 +313,7 @@ class CaseStory:
                     json.dumps(content, ensure_ascii=False), kind.storage_key, kind.sha256, kind.size_bytes, issued,
                     self.referent, min(issued + timedelta(minutes=5), t.now), None,
                     None, None, None,  # link_nonce and revocation: links from before nonces
+                    None, None,  # not handed over in person: e-mailed
                     acknowledged, "online" if acknowledged else None, None,
                 ))  # fmt: skip
                 self.last_activity = max(self.last_activity, issued)
