@@ -15,7 +15,7 @@ from app.core.validation import french_message
 from app.routes.access import auth, passwords
 from app.routes.admin import index as admin_index
 from app.routes.admin import operators as admin_operators
-from app.routes.admin import team
+from app.routes.admin import team, uo4
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, triage
@@ -80,6 +80,7 @@ def create_app() -> FastAPI:
         admin_index.router,
         admin_operators.router,
         team.router,
+        uo4.router,
         deliverables.router,
         deliverables.api_router,
         documents.router,

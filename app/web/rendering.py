@@ -15,7 +15,7 @@ from app.core.dates import (
     format_recent_day,
     input_datetime,
 )
-from app.core.typography import de, french_number, french_percent
+from app.core.typography import de, french_euros, french_hours, french_number, french_percent
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
@@ -86,8 +86,20 @@ def percent(value: int | float | Decimal, decimals: int | None = None) -> str:
     return french_percent(value, decimals)
 
 
+def euros(value: Decimal | None) -> str:
+    """{{ amount|euros }}: « 1 234,50 € »; nothing for no amount."""
+    return "" if value is None else french_euros(value)
+
+
+def hours(value: Decimal | None) -> str:
+    """{{ attendee.hours|hours }}: « 7 h », « 3,5 h »; nothing for none."""
+    return "" if value is None else french_hours(value)
+
+
 templates.env.filters.update(
     de=de,
+    euros=euros,
+    hours=hours,
     number=number,
     percent=percent,
     file_size=file_size,

@@ -15,9 +15,15 @@ def _section_links(page) -> list[str]:
     [
         (
             Role.OPERATOR_ADMIN,
-            ["/admin/equipe", "/admin/disponibilites", "/admin/motifs", "/admin/livrables"],
+            [
+                "/admin/equipe",
+                "/admin/uo4",
+                "/admin/disponibilites",
+                "/admin/motifs",
+                "/admin/livrables",
+            ],
         ),
-        (Role.MANAGER, ["/admin/disponibilites"]),
+        (Role.MANAGER, ["/admin/uo4", "/admin/disponibilites"]),
         (Role.SYSADMIN, ["/admin/operateurs", "/admin/equipe"]),
     ],
 )

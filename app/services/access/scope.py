@@ -42,6 +42,7 @@ from app.models.staff import (
     StaffUser,
 )
 from app.models.triage import TriageRequest
+from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,9 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data
     ControlCampaign: ControlCampaign.operator_id,
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
+    Uo4Action: Uo4Action.operator_id,
+    Uo4Attendee: Through(Uo4Attendee.action_id, Uo4Action),
+    Uo4Event: Uo4Event.operator_id,
 }
 
 
