@@ -21,6 +21,7 @@ from app.models.deliverables import DeliverableDraft
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
+from app.models.uo4 import Uo4Action, Uo4Attendee
 from app.services.cases.lifecycle import my_idle_cases, my_open_cases
 from app.services.cases.triage import queue
 from app.services.deliverables.documents import save_draft, start_draft
@@ -158,3 +159,12 @@ def test_most_of_a_document_de_synthese_arrives_pre_filled(session):
     typical = statistics.median(shares)
     print(f"pre-filled share of a document de synthèse: median {typical:.0%} of {len(shares)}")
     assert typical > 0.5
+
+
+def test_each_operator_has_uo4_actions_and_trainings_attended(session):
+    for operator in session.exec(select(Operator)).all():
+        actions = session.exec(select(Uo4Action).where(Uo4Action.operator_id == operator.id)).all()
+        assert len({action.kind for action in actions}) >= 5
+        assert sum(action.cancelled_at is not None for action in actions) == 1
+        trainings = [action.id for action in actions if action.kind == "formation"]
+        assert _count(session, Uo4Attendee, Uo4Attendee.action_id.in_(trainings)) >= 4
