@@ -57,6 +57,8 @@ from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
 from app.models.triage import TriageCreate, TriageRequest
+from app.models.uo4 import Uo4Action, Uo4ActionEdit, Uo4Attendee, Uo4Event
+from app.services.admin.uo4 import create_action
 from app.services.cases.lifecycle import case_time_zone
 from app.services.cases.triage import create_request
 from app.services.control.proof_catalogue import create_kind
@@ -117,6 +119,8 @@ SECRETS = (
     "Lieu confidentiel ARA",
     "Motif confidentiel ARA",
     "Absence confidentielle ARA",
+    # What it funds from UO4.
+    "Action UO4 confidentielle ARA",
 )
 
 
@@ -146,6 +150,7 @@ class Tenant:
     absence: Absence  # the counsellor's, to come
     appointment: Appointment  # with the counsellor at the site, yesterday, not yet marked
     notification: Notification  # the counsellor's, unread, about the case
+    uo4: Uo4Action  # a training the counsellor attended
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -172,6 +177,7 @@ class Tenant:
             "absence": self.absence.id,
             "appointment": self.appointment.id,
             "notification": self.notification.id,
+            "uo4": self.uo4.id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -251,7 +257,15 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         *planning(session, counsellor, site, code),
         appointment_yesterday(session, counsellor, motif, case, site, yesterday),
         told(session, counsellor, case, code),
+        uo4_training(session, admin, counsellor, code),
     )
+
+
+def uo4_training(session, admin, counsellor, code: str) -> Uo4Action:
+    data = {"kind": "formation", "title": f"Action UO4 confidentielle {code}", "hours": "7",
+            "starts_on": "2026-03-02", "amount": "900",
+            "attendees": [{"staff_id": counsellor.id, "hours": ""}]}  # fmt: skip
+    return create_action(session=session, actor=admin, data=Uo4ActionEdit.model_validate(data))
 
 
 def told(session, counsellor, case, code: str) -> Notification:
@@ -474,6 +488,9 @@ def snapshot(session) -> tuple:
             StaffSite,
             StaffEvent,
             AccountLink,
+            Uo4Action,
+            Uo4Attendee,
+            Uo4Event,
         )
     )
 
@@ -504,6 +521,7 @@ def snapshot(session) -> tuple:
         values(Appointment, Appointment.status, Appointment.updated_at),
         values(Notification, Notification.read_at),
         values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
+        values(Uo4Action, Uo4Action.title, Uo4Action.amount, Uo4Action.cancelled_at),
     )
     return counts, rows, stored_files()
 
@@ -552,6 +570,7 @@ REFERRAL = {
 ABANDON = {"to": "abandoned"}
 MOTIF = {"name": "Pirate", "duration_minutes": "45", "modes": "phone", "active": "1"}
 NO_SHOW = {"status": "no_show"}
+UO4 = {"kind": "autre", "title": "Pirate", "starts_on": "2026-03-02", "amount": "1"}
 SURFACES = [
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
     surface(
@@ -936,6 +955,11 @@ SURFACES = [
         form={},
         who="admin",
     ),
+    # UO4: the actions an operator's admins record (its managers read them).
+    surface("uo4", "page", "GET", "/admin/uo4/{uo4}", who="manager"),
+    surface("uo4", "form", "POST", "/admin/uo4/{uo4}", form=UO4, who="admin"),
+    surface("uo4", "cancel", "POST", "/admin/uo4/{uo4}/annuler", form={}, who="admin"),
+    surface("uo4", "restore", "POST", "/admin/uo4/{uo4}/retablir", form={}, who="admin"),
 ]
 
 
@@ -1002,6 +1026,7 @@ EXPECTED = {
     "absence": ("form",),  # likewise
     "site": ("agenda",),  # the agenda's filters
     "counsellor": ("agenda", "team_page", "team_role", "team_sites", "team_off", "team_on"),
+    "uo4": ("page", "form", "cancel", "restore"),
 }
 
 

@@ -189,3 +189,15 @@ def test_the_staff_page_shows_the_trainings_attended(
     text = read(client.get(f"/admin/equipe/{counsellor.id}"))
     assert "Formations (UO4)" in text and "Écoute active" in text
     assert "<strong>3,5\u00a0h</strong> de formation en 2026." in text
+
+
+def test_the_list_and_its_files_hold_only_the_operators_own_actions(
+    client, session, admin, admin_csrf, bre
+):
+    recorded(session, make_staff(session, bre, Role.OPERATOR_ADMIN), title="Action de BRE")
+    recorded(session, admin, title="Action d'ARA")
+    for url in ("/admin/uo4?annee=2026", "/admin/uo4/export/actions.csv?annee=2026"):
+        text = read(client.get(url))
+        assert "Action d'ARA" in text and "Action de BRE" not in text
+    synthese = client.get("/admin/uo4/export/synthese.csv?annee=2026").content.decode()
+    assert "Campagne de communication;800,00;0,00;0,00;0,00;800,00;1" in synthese
