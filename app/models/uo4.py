@@ -113,7 +113,7 @@ class Uo4Event(SQLModel, table=True):
 
 # ---- input schemas --------------------------------------------------------------------------
 
-_DECIMAL = re.compile(r"\d{1,10}(?:[.,]\d+)?")
+_DECIMAL = re.compile(r"[0-9]{1,10}(?:[.,][0-9]+)?")
 _SPACES = str.maketrans("", "", " \u00a0\u202f")
 
 
