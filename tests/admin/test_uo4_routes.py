@@ -61,7 +61,7 @@ def test_the_list_shows_the_summary_in_euros_and_no_budget_yet(client, session, 
     text = read(page)
     assert "1\u202f234,50\u00a0€" in text
     assert "Budget UO4 du lot non renseigné" in text
-    assert 'href="/admin/uo4" aria-current="page"' in page.text
+    assert 'href="/admin" aria-current="page"' in page.text
 
 
 def test_the_list_filters_by_kind(client, session, admin, admin_csrf):
