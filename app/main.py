@@ -14,7 +14,7 @@ from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import auth, passwords
 from app.routes.admin import index as admin_index
-from app.routes.admin import markets, sites, team
+from app.routes.admin import markets, sites, team, uo4
 from app.routes.admin import operators as admin_operators
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
@@ -82,6 +82,7 @@ def create_app() -> FastAPI:
         team.router,
         sites.router,
         markets.router,
+        uo4.router,
         deliverables.router,
         deliverables.api_router,
         documents.router,

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from tempfile import SpooledTemporaryFile
 
 
@@ -26,6 +27,14 @@ def spreadsheet_safe(value):
     return value
 
 
+def csv_cell(value):
+    """A cell of the CSV: an amount (a Decimal) with the decimal comma French spreadsheets
+    read as a number, « 1234,50 »; anything else as the CSV module writes it."""
+    if isinstance(value, Decimal):
+        return format(value, "f").replace(".", ",")
+    return spreadsheet_safe(value)
+
+
 def csv_chunks(table: Table) -> Iterator[bytes]:
     """`;`-separated UTF-8 with a BOM, so that Excel opens accents correctly."""
     buffer = io.StringIO()
@@ -33,7 +42,7 @@ def csv_chunks(table: Table) -> Iterator[bytes]:
     buffer.write("\ufeff")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([spreadsheet_safe(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

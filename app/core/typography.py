@@ -62,8 +62,14 @@ def french_number(value: int | float | Decimal, decimals: int | None = None) -> 
 
 
 def french_euros(value: Decimal) -> str:
-    """« 1 234,50 € »: cents always shown, a no-break space before the sign; exact (Decimal)."""
+    """« 1 234,50 € »: always the cents, a no-break space before the sign."""
     return f"{french_number(value, 2)}\u00a0€"
+
+
+def french_hours(value: Decimal) -> str:
+    """« 7 h », « 3,5 h »: the decimals the hours have, no trailing zero."""
+    whole = value.normalize() + 0  # + 0 writes 7E+1 back as 70
+    return f"{french_number(whole)}\u00a0h"
 
 
 def french_percent(value: int | float | Decimal, decimals: int | None = None) -> str:

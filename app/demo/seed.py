@@ -56,6 +56,7 @@ from app.demo.documents import prove_episode
 from app.demo.markets import seed_markets
 from app.demo.partners import seed_partners
 from app.demo.referrals import refer_some
+from app.demo.uo4 import seed_uo4
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate
 from app.models.cases import Case, CaseClose, Episode, EpisodeEnd, EpisodeStart, InteractionCreate
@@ -71,6 +72,7 @@ from app.models.operators import Operator, Permanence, PermanenceStaff, Site
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffSite, StaffUser
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect, TriageRequest
+from app.services.access.scope import owned_by
 from app.services.admin.catalogue import list_units
 from app.services.admin.operators import create_operator
 from app.services.admin.staff import create_staff_user
@@ -170,6 +172,18 @@ def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
             today=ctx.today,
         )
         _seed_operator(ctx, team, spec)
+        admin = session.exec(
+            select(StaffUser).where(
+                owned_by(StaffUser, team.operator.id), StaffUser.role == Role.OPERATOR_ADMIN
+            )
+        ).first()
+        seed_uo4(
+            session=session,
+            admin=admin,
+            sites=team.sites,
+            counsellors=team.counsellors,
+            today=ctx.today,
+        )
     _mark_demo_messages_sent(session)
     return demo_logins()
 

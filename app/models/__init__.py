@@ -22,6 +22,7 @@ from app.models.staff import (
     StaffUser,
 )
 from app.models.triage import TriageRequest
+from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 
 __all__ = [
     "AccountLink",
@@ -63,6 +64,9 @@ __all__ = [
     "StaffSite",
     "StaffUser",
     "TriageRequest",
+    "Uo4Action",
+    "Uo4Attendee",
+    "Uo4Event",
 ]
 
 # Registers the session events that keep each case's firsts (after every table is imported).

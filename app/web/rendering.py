@@ -16,7 +16,7 @@ from app.core.dates import (
     format_recent_day,
     input_datetime,
 )
-from app.core.typography import de, french_euros, french_number, french_percent
+from app.core.typography import de, french_euros, french_hours, french_number, french_percent
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
@@ -94,11 +94,17 @@ def percent(value: int | float | Decimal, decimals: int | None = None) -> str:
     return french_percent(value, decimals)
 
 
+def hours(value: Decimal | None) -> str:
+    """{{ attendee.hours|hours }}: « 7 h », « 3,5 h »; nothing for none."""
+    return "" if value is None else french_hours(value)
+
+
 templates.env.filters.update(
     de=de,
+    euros=euros,
+    hours=hours,
     number=number,
     percent=percent,
-    euros=euros,
     file_size=file_size,
     options=options,
     datetime=format_datetime,

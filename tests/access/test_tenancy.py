@@ -58,6 +58,8 @@ from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
 from app.models.triage import TriageCreate, TriageRequest
+from app.models.uo4 import Uo4Action, Uo4ActionEdit, Uo4Attendee, Uo4Event
+from app.services.admin.uo4 import create_action
 from app.services.cases.lifecycle import case_time_zone
 from app.services.cases.triage import create_request
 from app.services.control.proof_catalogue import create_kind
@@ -119,6 +121,8 @@ SECRETS = (
     "Lieu confidentiel ARA",
     "Motif confidentiel ARA",
     "Absence confidentielle ARA",
+    # What it funds from UO4.
+    "Action UO4 confidentielle ARA",
 )
 
 
@@ -150,6 +154,7 @@ class Tenant:
     notification: Notification  # the counsellor's, unread, about the case
     permanence: Permanence  # the site's, in a town hall, held by the counsellor
     lot: Lot  # its lot in the current market, priced
+    uo4: Uo4Action  # a training the counsellor attended
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -178,6 +183,7 @@ class Tenant:
             "notification": self.notification.id,
             "permanence": self.permanence.id,
             "lot": self.lot.id,
+            "uo4": self.uo4.id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -259,7 +265,15 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         told(session, counsellor, case, code),
         held_permanence(session, counsellor, site, code),
         make_lot(session, operator, UO1="111.11"),
+        uo4_training(session, admin, counsellor, code),
     )
+
+
+def uo4_training(session, admin, counsellor, code: str) -> Uo4Action:
+    data = {"kind": "formation", "title": f"Action UO4 confidentielle {code}", "hours": "7",
+            "starts_on": "2026-03-02", "amount": "900",
+            "attendees": [{"staff_id": counsellor.id, "hours": ""}]}  # fmt: skip
+    return create_action(session=session, actor=admin, data=Uo4ActionEdit.model_validate(data))
 
 
 def held_permanence(session, counsellor, site, code: str) -> Permanence:
@@ -507,6 +521,9 @@ def snapshot(session) -> tuple:
             SiteEvent,
             Lot,
             LotPrice,
+            Uo4Action,
+            Uo4Attendee,
+            Uo4Event,
         )
     )
 
@@ -538,6 +555,7 @@ def snapshot(session) -> tuple:
         values(Appointment, Appointment.status, Appointment.updated_at),
         values(Notification, Notification.read_at),
         values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
+        values(Uo4Action, Uo4Action.title, Uo4Action.amount, Uo4Action.cancelled_at),
         values(Site, Site.name, Site.phone, Site.active),
         values(Permanence, Permanence.venue, Permanence.weekdays, Permanence.ended_at),
         values(Lot, Lot.uo4_budget),
@@ -590,6 +608,7 @@ REFERRAL = {
 ABANDON = {"to": "abandoned"}
 MOTIF = {"name": "Pirate", "duration_minutes": "45", "modes": "phone", "active": "1"}
 NO_SHOW = {"status": "no_show"}
+UO4 = {"kind": "autre", "title": "Pirate", "starts_on": "2026-03-02", "amount": "1"}
 SITE = {"name": "Pirate", "postcode": "69003", "city": "Lyon", "phone": "04 72 00 00 00"}
 PERMANENCE = {
     "venue": "Pirate",
@@ -601,6 +620,11 @@ PERMANENCE = {
     "starts_on": "2030-01-07",
 }
 SURFACES = [
+    # UO4: the actions an operator's admins record (its managers read them).
+    surface("uo4", "page", "GET", "/admin/uo4/{uo4}", who="manager"),
+    surface("uo4", "form", "POST", "/admin/uo4/{uo4}", form=UO4, who="admin"),
+    surface("uo4", "cancel", "POST", "/admin/uo4/{uo4}/annuler", form={}, who="admin"),
+    surface("uo4", "restore", "POST", "/admin/uo4/{uo4}/retablir", form={}, who="admin"),
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
     surface(
         "beneficiary", "fragment", "GET", "/triage/new?beneficiary_id={beneficiary}", htmx=True
@@ -1178,6 +1202,7 @@ EXPECTED = {
         "site_attach",
         "site_detach",
     ),
+    "uo4": ("page", "form", "cancel", "restore"),
     "lot": ("lot_price", "lot_budget"),  # its prices are listed on the market's page, see below
 }
 

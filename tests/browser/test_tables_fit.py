@@ -62,6 +62,7 @@ NOT_STAFF_PAGES = {
     "/rapports/etat-de-service.{fmt}": "a CSV or spreadsheet file",
     "/rapports/etat-de-service/{unit_id:int}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/dossier-de-preuves.zip": "a ZIP file",
+    "/admin/uo4/export/{table}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/progression": "the pack's progress, polled by htmx",
 }
 # What a page needs in its query string to show what it is for.

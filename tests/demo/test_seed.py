@@ -24,6 +24,7 @@ from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
+from app.models.uo4 import Uo4Action, Uo4Attendee
 from app.services.cases.lifecycle import my_idle_cases, my_open_cases
 from app.services.cases.triage import queue
 from app.services.deliverables.documents import save_draft, start_draft
@@ -225,3 +226,12 @@ def test_the_current_lots_have_a_price_history_and_a_uo4_budget(session):
     ).all()
     assert history == [(date(2024, 1, 1), Decimal("110")), (date(2025, 7, 1), Decimal("115.50"))]
     assert lot.uo4_budget == Decimal("1250000")
+
+
+def test_each_operator_has_uo4_actions_and_trainings_attended(session):
+    for operator in session.exec(select(Operator)).all():
+        actions = session.exec(select(Uo4Action).where(Uo4Action.operator_id == operator.id)).all()
+        assert len({action.kind for action in actions}) >= 5
+        assert sum(action.cancelled_at is not None for action in actions) == 1
+        trainings = [action.id for action in actions if action.kind == "formation"]
+        assert _count(session, Uo4Attendee, Uo4Attendee.action_id.in_(trainings)) >= 4

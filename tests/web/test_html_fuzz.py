@@ -55,6 +55,8 @@ from app.models.partners import (
 )
 from app.models.staff import StaffInvitation, StaffRoleEdit, StaffSitesEdit
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
+from app.models.uo4 import Uo4ActionEdit
+from app.routes.admin.uo4 import Uo4Filters
 from app.routes.control.proofs import MissingProofFilters
 from app.routes.referrals.partners import PartnerFilters
 from app.routes.reports.activity import ActivityFilters
@@ -141,6 +143,8 @@ FORM_FIELDS = {
     ("POST", "/admin/sites/{site_id}/permanences"): _names(PermanenceEdit),
     ("POST", "/admin/sites/{site_id}/permanences/{permanence_id}"): _names(PermanenceEdit),
     ("POST", "/admin/sites/{site_id}/fermer"): _names(SiteClosing),
+    ("POST", "/admin/uo4"): (*_names(Uo4ActionEdit), "attendee_ids", "hours_1"),
+    ("POST", "/admin/uo4/{action_id}"): (*_names(Uo4ActionEdit), "attendee_ids", "hours_1"),
     ("POST", "/partenaires/nouveau"): _names(PartnerCreate),
     ("POST", "/partenaires/import"): ("fichier",),
     ("POST", "/partenaires/import/confirmer"): ("contenu",),
@@ -178,6 +182,8 @@ FORM_FIELDS = {
     ("GET", "/rapports/etat-de-service/{unit_id:int}.{fmt}"): _names(LedgerFilters),
     ("GET", "/rapports/national"): _names(NationalFilters),
     ("GET", "/rapports/national/{section}.{fmt}"): _names(NationalFilters),
+    ("GET", "/admin/uo4"): _names(Uo4Filters),
+    ("GET", "/admin/uo4/export/{table}.{fmt}"): _names(Uo4Filters),
 }
 
 # Values that once overflowed something, or that a careless parser would choke on.

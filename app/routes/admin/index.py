@@ -51,6 +51,13 @@ SECTIONS = (
         ADMINS,
     ),
     AdminSection(
+        "/admin/uo4",
+        "UO4 — qualité du service, moyens et pilotage",
+        "Les actions financées sur l'UO4 (formations, communication, partenariats, "
+        "accessibilité, outils), par trimestre, face au budget du lot.",
+        frozenset({Role.MANAGER, Role.OPERATOR_ADMIN}),
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",

@@ -43,6 +43,7 @@ from app.models.staff import (
     StaffUser,
 )
 from app.models.triage import TriageRequest
+from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
     Lot: Lot.operator_id,  # an operator's lot in a national market (markets are nobody's)
     LotPrice: Through(LotPrice.lot_id, Lot),
+    Uo4Action: Uo4Action.operator_id,
+    Uo4Attendee: Through(Uo4Attendee.action_id, Uo4Action),
+    Uo4Event: Uo4Event.operator_id,
 }
 
 

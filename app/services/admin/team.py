@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select
 
+from app.core.dates import local_today
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.models.fields import french_sort_key
 from app.models.nomenclatures import Role
@@ -27,6 +28,7 @@ from app.models.staff import (
 from app.services.access.account_links import queue_invitation, unusable_password_hash
 from app.services.access.scope import get_owned, owned_by
 from app.services.admin.staff import end_sessions_and_tokens, record_staff_event
+from app.services.admin.uo4 import Trainings, trainings_of
 
 MANAGERS = frozenset({Role.OPERATOR_ADMIN, Role.SYSADMIN})
 
@@ -122,6 +124,7 @@ class MemberPage:
     site_ids: set[int]  # held
     events: list[tuple[StaffEvent, str | None]]  # newest first, with who made each change
     is_self: bool
+    trainings: Trainings  # the UO4 trainings the person attended
 
 
 def member_view(*, session: Session, actor: StaffUser, staff_id: int) -> MemberPage:
@@ -136,13 +139,16 @@ def member_view(*, session: Session, actor: StaffUser, staff_id: int) -> MemberP
         .where(StaffEvent.staff_id == member.id)
         .order_by(col(StaffEvent.created_at).desc(), col(StaffEvent.id).desc())
     )
+    operator = session.get(Operator, member.operator_id)
+    today = local_today(operator.time_zone)
     return MemberPage(
         member=member,
-        operator=session.get(Operator, member.operator_id),
+        operator=operator,
         sites=sites,
         site_ids=held,
         events=[(event, name) for event, name in events],
         is_self=member.id == actor.id,
+        trainings=trainings_of(session=session, member=member, today=today),
     )
 
 
