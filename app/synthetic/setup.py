@@ -130,7 +130,7 @@ def build_world(
         seen[town] = seen.get(town, 0) + 1
         name = town if seen[town] == 1 else f"{town} {seen[town]}"
         row = (site_id(), operator_id, f"CEP {name}", f"{rng.randint(1, 120)} {rng.choice(_STREETS)}",
-               postcode, town, region.time_zone, _ACCESS, _HOURS, True)  # fmt: skip
+               postcode, town, region.time_zone, _ACCESS, _HOURS, "", True, None)  # fmt: skip
         sites.append(row[0])
         names[row[0]] = row[2]
         loader.write(T.SITES, [row])
