@@ -29,7 +29,7 @@ from sqlmodel import func, select
 
 from app.core.config import get_settings
 from app.core.dates import local_today
-from app.core.security import create_api_token
+from app.core.security import create_api_token, token_digest
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
 from app.models.base import utcnow
@@ -37,6 +37,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
 from app.models.control import ControlCampaign, PackStatus
+from app.models.credentials import ApiKey, StaffTotp
 from app.models.deliverables import (
     ActionStep,
     ActionStepWrite,
@@ -146,6 +147,7 @@ class Tenant:
     absence: Absence  # the counsellor's, to come
     appointment: Appointment  # with the counsellor at the site, yesterday, not yet marked
     notification: Notification  # the counsellor's, unread, about the case
+    api_key: ApiKey  # the counsellor's personal API key
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -172,6 +174,7 @@ class Tenant:
             "absence": self.absence.id,
             "appointment": self.appointment.id,
             "notification": self.notification.id,
+            "api_key": self.api_key.id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -251,7 +254,17 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         *planning(session, counsellor, site, code),
         appointment_yesterday(session, counsellor, motif, case, site, yesterday),
         told(session, counsellor, case, code),
+        personal_key(session, counsellor, code),
     )
+
+
+def personal_key(session, counsellor, code: str) -> ApiKey:
+    key = ApiKey(
+        staff_id=counsellor.id, name=f"Clé {code}", key_hash=token_digest(code), hint="frk_test"
+    )
+    session.add(key)
+    session.flush()
+    return key
 
 
 def told(session, counsellor, case, code: str) -> Notification:
@@ -474,6 +487,8 @@ def snapshot(session) -> tuple:
             StaffSite,
             StaffEvent,
             AccountLink,
+            ApiKey,
+            StaffTotp,
         )
     )
 
@@ -504,6 +519,7 @@ def snapshot(session) -> tuple:
         values(Appointment, Appointment.status, Appointment.updated_at),
         values(Notification, Notification.read_at),
         values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
+        values(ApiKey, ApiKey.revoked_at),
     )
     return counts, rows, stored_files()
 
@@ -936,6 +952,16 @@ SURFACES = [
         form={},
         who="admin",
     ),
+    surface(
+        "counsellor",
+        "team_second_factor",
+        "POST",
+        "/admin/equipe/{counsellor}/double-authentification",
+        form={"reset_code": "123456"},
+        who="admin",
+    ),
+    # « Mon compte »: a person's API keys are theirs alone.
+    surface("api_key", "revoke", "POST", "/compte/cles-api/{api_key}/revoquer", form={}),
 ]
 
 
@@ -1001,7 +1027,16 @@ EXPECTED = {
     "opening": ("form",),  # listed on « Disponibilités » only, likewise
     "absence": ("form",),  # likewise
     "site": ("agenda",),  # the agenda's filters
-    "counsellor": ("agenda", "team_page", "team_role", "team_sites", "team_off", "team_on"),
+    "counsellor": (
+        "agenda",
+        "team_page",
+        "team_role",
+        "team_sites",
+        "team_off",
+        "team_on",
+        "team_second_factor",
+    ),
+    "api_key": ("revoke",),
 }
 
 
