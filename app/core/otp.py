@@ -47,7 +47,7 @@ def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
 def qr_code_svg(data: str, *, title: str) -> str:
     """An inline <svg> of the QR code of `data`, black on white, with its accessible title."""
     svg = segno.make(data, error="m").svg_inline(
-        scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="qr-code"
+        scale=4, border=4, dark="#000", light="#fff", title=title, svgclass="qr-code", omitsize=True
     )
     # An image to assistive technologies, named by its <title>.
     return svg.replace("<svg ", '<svg role="img" ', 1)
