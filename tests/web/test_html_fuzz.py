@@ -37,7 +37,7 @@ from app.models.deliverables import (
     DeliverableVersion,
 )
 from app.models.nomenclatures import Role
-from app.models.operators import OperatorCreate
+from app.models.operators import OperatorCreate, OperatorSecurity
 from app.models.partners import (
     PartnerCreate,
     PartnerDecision,
@@ -127,6 +127,12 @@ FORM_FIELDS = {
     ("POST", "/admin/equipe/{staff_id}/role"): _names(StaffRoleEdit),
     ("POST", "/admin/equipe/{staff_id}/sites"): _names(StaffSitesEdit),
     ("POST", "/admin/operateurs"): _names(OperatorCreate),
+    ("POST", "/admin/equipe/{staff_id}/double-authentification"): ("reset_code",),
+    ("POST", "/admin/securite"): ("operator_id", *_names(OperatorSecurity)),
+    ("POST", "/compte/double-authentification"): ("code",),
+    ("POST", "/compte/codes-de-secours"): ("codes_code",),
+    ("POST", "/compte/double-authentification/desactiver"): ("off_code",),
+    ("POST", "/compte/cles-api"): ("key_name", "key_code"),
     ("POST", "/partenaires/nouveau"): _names(PartnerCreate),
     ("POST", "/partenaires/import"): ("fichier",),
     ("POST", "/partenaires/import/confirmer"): ("contenu",),
