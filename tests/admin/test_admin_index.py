@@ -15,10 +15,16 @@ def _section_links(page) -> list[str]:
     [
         (
             Role.OPERATOR_ADMIN,
-            ["/admin/equipe", "/admin/disponibilites", "/admin/motifs", "/admin/livrables"],
+            [
+                "/admin/equipe",
+                "/admin/securite",
+                "/admin/disponibilites",
+                "/admin/motifs",
+                "/admin/livrables",
+            ],
         ),
         (Role.MANAGER, ["/admin/disponibilites"]),
-        (Role.SYSADMIN, ["/admin/operateurs", "/admin/equipe"]),
+        (Role.SYSADMIN, ["/admin/operateurs", "/admin/equipe", "/admin/securite"]),
     ],
 )
 def test_the_index_lists_the_sections_of_the_role(client, session, ara, role, expected):

@@ -38,6 +38,12 @@ SECTIONS = (
         ADMINS,
     ),
     AdminSection(
+        "/admin/securite",
+        "Sécurité",
+        "Les rôles tenus à la double authentification, et qui ne l'a pas encore activée.",
+        ADMINS,
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",
