@@ -166,6 +166,10 @@ def _print_logins(logins: list[DemoLogin]) -> None:
         typer.echo("  ".join(cells).rstrip())
         if index == 0:
             typer.echo("  ".join("-" * width for width in widths))
+    typer.echo(
+        "\nDouble authentification : désactivée pour les opérateurs de démonstration ; "
+        "un·e administrateur·rice l'impose depuis « Sécurité »."
+    )
     base = get_settings().public_base_url.rstrip("/")
     typer.echo(f"\nPrise de rendez-vous en ligne (sans compte) : {base}/rendez-vous?operateur=ARA")
 

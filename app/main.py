@@ -12,9 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
-from app.routes.access import auth, passwords
+from app.routes.access import account, auth, passwords, second_step
 from app.routes.admin import index as admin_index
-from app.routes.admin import markets, sites, team, uo4
+from app.routes.admin import markets, security, sites, team, uo4
 from app.routes.admin import operators as admin_operators
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
@@ -63,6 +63,7 @@ def create_app() -> FastAPI:
         appointment_links.router,
         health.router,
         auth.router,
+        second_step.router,
         passwords.router,
         home.router,
         triage.router,
@@ -83,6 +84,8 @@ def create_app() -> FastAPI:
         sites.router,
         markets.router,
         uo4.router,
+        security.router,
+        account.router,
         deliverables.router,
         deliverables.api_router,
         documents.router,

@@ -14,6 +14,7 @@ from sqlmodel import Session, func, select
 
 from app.core.dates import local_today
 from app.core.files import Upload
+from app.core.otp import new_totp_secret, totp_code_at
 from app.core.security import create_api_token, hash_password
 from app.core.storage import get_storage, sha256_of
 from app.models.appointments import Appointment
@@ -21,6 +22,7 @@ from app.models.base import utcnow
 from app.models.beneficiaries import BeneficiaryCreate
 from app.models.cases import CaseOpen, Episode, EpisodeStart, InteractionCreate
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
+from app.models.credentials import StaffTotp
 from app.models.deliverables import DeliverableDraft
 from app.models.nomenclatures import Channel, InteractionChannel, PartnerType, RequestMotive, Role
 from app.models.operators import Operator, Site
@@ -54,6 +56,19 @@ def make_operator(session: Session, code: str = "ARA", name: str = "Auvergne-RhÃ
     if existing:
         return existing
     return create_operator(session=session, code=code, name=name, region_code="84")
+
+
+def enrol(session: Session, user: StaffUser) -> str:
+    """Give `user` a confirmed authenticator app; returns its secret, for totp_code_at."""
+    secret = new_totp_secret()
+    session.add(StaffTotp(staff_id=user.id, secret=secret, confirmed_at=utcnow()))
+    session.flush()
+    return secret
+
+
+def code_now(secret: str, steps: int = 0) -> str:
+    """The code the app of `secret` shows now (`steps` time steps of 30 s later or earlier)."""
+    return totp_code_at(secret, utcnow(), steps)
 
 
 def make_site(session: Session, operator: Operator, **overrides) -> Site:

@@ -204,6 +204,9 @@ def _create_operator(ctx: _Ctx, spec: dict) -> _Team:
     operator = create_operator(
         session=ctx.session, code=spec["code"], name=spec["name"], region_code=spec["region"]
     )
+    # The demo's accounts sign in with the printed password alone; an administrator requires
+    # the second factor from « Sécurité » (the default of a real operator: see the README).
+    operator.two_factor_managers = operator.two_factor_admins = False
     sites = [
         Site(
             operator_id=operator.id,

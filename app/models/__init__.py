@@ -6,6 +6,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
+from app.models.credentials import ApiKey, LoginStep, RecoveryCode, StaffTotp
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.notifications import Notification, NotificationDigest
@@ -26,6 +27,10 @@ from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 
 __all__ = [
     "AccountLink",
+    "ApiKey",
+    "LoginStep",
+    "RecoveryCode",
+    "StaffTotp",
     "Absence",
     "Appointment",
     "AppointmentType",

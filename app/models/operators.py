@@ -5,12 +5,13 @@ from datetime import date, datetime, time
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
+from sqlalchemy import false, true
 from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day, OptionalDay, OptionalRowId
 from app.models.fields import OperatorCode, OptionalPhone, Postcode, SingleLine, text
-from app.models.nomenclatures import REGIONS_BY_INSEE, LabelledEnum
+from app.models.nomenclatures import REGIONS_BY_INSEE, LabelledEnum, Role
 
 
 class Operator(SQLModel, table=True):
@@ -24,6 +25,31 @@ class Operator(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # Which of the operator's roles must sign in with a second factor (« Sécurité »); by
+    # default its administrators and managers, who see and change the most.
+    two_factor_counsellors: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
+    two_factor_managers: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    two_factor_admins: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+
+    @property
+    def two_factor_roles(self) -> frozenset[Role]:
+        """The roles whose staff must sign in with a second factor."""
+        flags = {
+            Role.COUNSELLOR: self.two_factor_counsellors,
+            Role.MANAGER: self.two_factor_managers,
+            Role.OPERATOR_ADMIN: self.two_factor_admins,
+        }
+        return frozenset(role for role, required in flags.items() if required)
+
+
+class OperatorSecurity(SQLModel):
+    """The « Sécurité » form: the roles that must sign in with a second factor."""
+
+    two_factor_counsellors: bool = False
+    two_factor_managers: bool = False
+    two_factor_admins: bool = False
 
 
 class Site(SQLModel, table=True):

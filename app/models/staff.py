@@ -136,6 +136,13 @@ class StaffEventKind(LabelledEnum):
     SITES_CHANGED = "sites_changed", "Sites modifiés"
     DEACTIVATED = "deactivated", "Compte désactivé"
     REACTIVATED = "reactivated", "Compte réactivé"
+    TOTP_ENROLLED = "totp_enrolled", "Double authentification activée"
+    TOTP_DISABLED = "totp_disabled", "Double authentification désactivée"
+    TOTP_RESET = "totp_reset", "Double authentification réinitialisée"
+    CODES_REGENERATED = "codes_regenerated", "Codes de secours régénérés"
+    RECOVERY_CODE_USED = "recovery_code_used", "Connexion avec un code de secours"
+    API_KEY_CREATED = "api_key_created", "Clé d'API créée"
+    API_KEY_REVOKED = "api_key_revoked", "Clé d'API révoquée"
 
 
 class StaffEvent(SQLModel, table=True):

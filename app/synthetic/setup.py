@@ -66,6 +66,8 @@ def create_operators(session: Session, plans: tuple[OperatorPlan, ...]) -> list[
             region_code=region.insee,
             time_zone=region.time_zone,
         )
+        # The benchmark signs its managers in with a password, as the demo does.
+        operator.two_factor_managers = operator.two_factor_admins = False
         session.add_all(demo_appointment_types(operator.id, units))
         ids.append(operator.id)
     session.flush()

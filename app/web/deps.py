@@ -17,6 +17,9 @@ from app.services.access.auth import find_session
 from app.services.messaging.notifications import unread_count
 
 SESSION_COOKIE = "filrouge_session"
+# A login waiting for its second factor (app/services/access/login_steps.py): sent to /login/…
+# only, and never a session.
+LOGIN_STEP_COOKIE = "filrouge_login_step"
 ANON_CSRF_COOKIE = "filrouge_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"

@@ -29,7 +29,7 @@ from sqlmodel import func, select
 
 from app.core.config import get_settings
 from app.core.dates import local_today
-from app.core.security import create_api_token
+from app.core.security import create_api_token, token_digest
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
 from app.models.base import utcnow
@@ -37,6 +37,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
 from app.models.control import ControlCampaign, PackStatus
+from app.models.credentials import ApiKey, StaffTotp
 from app.models.deliverables import (
     ActionStep,
     ActionStepWrite,
@@ -155,6 +156,7 @@ class Tenant:
     permanence: Permanence  # the site's, in a town hall, held by the counsellor
     lot: Lot  # its lot in the current market, priced
     uo4: Uo4Action  # a training the counsellor attended
+    api_key: ApiKey  # the counsellor's personal API key
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -184,6 +186,7 @@ class Tenant:
             "permanence": self.permanence.id,
             "lot": self.lot.id,
             "uo4": self.uo4.id,
+            "api_key": self.api_key.id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -266,7 +269,17 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         held_permanence(session, counsellor, site, code),
         make_lot(session, operator, UO1="111.11"),
         uo4_training(session, admin, counsellor, code),
+        personal_key(session, counsellor, code),
     )
+
+
+def personal_key(session, counsellor, code: str) -> ApiKey:
+    key = ApiKey(
+        staff_id=counsellor.id, name=f"Clé {code}", key_hash=token_digest(code), hint="frk_test"
+    )
+    session.add(key)
+    session.flush()
+    return key
 
 
 def uo4_training(session, admin, counsellor, code: str) -> Uo4Action:
@@ -524,6 +537,8 @@ def snapshot(session) -> tuple:
             Uo4Action,
             Uo4Attendee,
             Uo4Event,
+            ApiKey,
+            StaffTotp,
         )
     )
 
@@ -556,6 +571,7 @@ def snapshot(session) -> tuple:
         values(Notification, Notification.read_at),
         values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
         values(Uo4Action, Uo4Action.title, Uo4Action.amount, Uo4Action.cancelled_at),
+        values(ApiKey, ApiKey.revoked_at),
         values(Site, Site.name, Site.phone, Site.active),
         values(Permanence, Permanence.venue, Permanence.weekdays, Permanence.ended_at),
         values(Lot, Lot.uo4_budget),
@@ -620,6 +636,16 @@ PERMANENCE = {
     "starts_on": "2030-01-07",
 }
 SURFACES = [
+    surface(
+        "counsellor",
+        "team_second_factor",
+        "POST",
+        "/admin/equipe/{counsellor}/double-authentification",
+        form={"reset_code": "123456"},
+        who="admin",
+    ),
+    # « Mon compte »: a person's API keys are theirs alone.
+    surface("api_key", "revoke", "POST", "/compte/cles-api/{api_key}/revoquer", form={}),
     # UO4: the actions an operator's admins record (its managers read them).
     surface("uo4", "page", "GET", "/admin/uo4/{uo4}", who="manager"),
     surface("uo4", "form", "POST", "/admin/uo4/{uo4}", form=UO4, who="admin"),
@@ -1201,7 +1227,9 @@ EXPECTED = {
         "team_on",
         "site_attach",
         "site_detach",
+        "team_second_factor",
     ),
+    "api_key": ("revoke",),
     "uo4": ("page", "form", "cancel", "restore"),
     "lot": ("lot_price", "lot_budget"),  # its prices are listed on the market's page, see below
 }

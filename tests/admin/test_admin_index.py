@@ -20,13 +20,23 @@ def _section_links(page) -> list[str]:
                 "/admin/sites",
                 "/admin/marches",
                 "/admin/uo4",
+                "/admin/securite",
                 "/admin/disponibilites",
                 "/admin/motifs",
                 "/admin/livrables",
             ],
         ),
         (Role.MANAGER, ["/admin/uo4", "/admin/disponibilites"]),
-        (Role.SYSADMIN, ["/admin/operateurs", "/admin/equipe", "/admin/sites", "/admin/marches"]),
+        (
+            Role.SYSADMIN,
+            [
+                "/admin/operateurs",
+                "/admin/equipe",
+                "/admin/sites",
+                "/admin/marches",
+                "/admin/securite",
+            ],
+        ),
     ],
 )
 def test_the_index_lists_the_sections_of_the_role(client, session, ara, role, expected):

@@ -73,6 +73,9 @@ def _seed(engine) -> LiveServer:
     an operator admin."""
     with Session(engine, expire_on_commit=False) as session:
         operator = make_operator(session, "ARA", "Auvergne-Rhône-Alpes")
+        # The journeys sign the manager and the admin in with their password alone;
+        # tests/browser/test_two_factor_journey.py signs in with the second factor.
+        operator.two_factor_managers = operator.two_factor_admins = False
         site = make_site(session, operator)
         counsellor = make_staff(
             session, operator, email="conseillere@ara.test", full_name="Camille Martin"

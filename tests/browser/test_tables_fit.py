@@ -53,6 +53,8 @@ NOT_STAFF_PAGES = {
     "/documents/{token}/pdf": "a PDF",
     "/partenaire/orientations/{token}": "the partner's link",
     "/compte/mot-de-passe/{token}": "an invitation or reset link, signed out",
+    "/login/verification": "the login's second step, signed out (test_two_factor_journey.py)",
+    "/login/activation": "the login's second step, signed out (test_two_factor_journey.py)",
     "/partenaires/export.csv": "a CSV file",
     "/attachments/{attachment_id}/download": "a file",
     "/deliverables/{deliverable_id}/preview": "a PDF",

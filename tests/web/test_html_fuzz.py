@@ -40,6 +40,7 @@ from app.models.markets import BudgetEdit, LotCreate, MarketCreate, MarketUnitEd
 from app.models.nomenclatures import Role
 from app.models.operators import (
     OperatorCreate,
+    OperatorSecurity,
     PermanenceEdit,
     SiteClosing,
     SiteEdit,
@@ -145,6 +146,12 @@ FORM_FIELDS = {
     ("POST", "/admin/sites/{site_id}/fermer"): _names(SiteClosing),
     ("POST", "/admin/uo4"): (*_names(Uo4ActionEdit), "attendee_ids", "hours_1"),
     ("POST", "/admin/uo4/{action_id}"): (*_names(Uo4ActionEdit), "attendee_ids", "hours_1"),
+    ("POST", "/admin/equipe/{staff_id}/double-authentification"): ("reset_code",),
+    ("POST", "/admin/securite"): ("operator_id", *_names(OperatorSecurity)),
+    ("POST", "/compte/double-authentification"): ("code",),
+    ("POST", "/compte/codes-de-secours"): ("codes_code",),
+    ("POST", "/compte/double-authentification/desactiver"): ("off_code",),
+    ("POST", "/compte/cles-api"): ("key_name", "key_code"),
     ("POST", "/partenaires/nouveau"): _names(PartnerCreate),
     ("POST", "/partenaires/import"): ("fichier",),
     ("POST", "/partenaires/import/confirmer"): ("contenu",),

@@ -3,7 +3,7 @@
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -12,12 +12,15 @@ from pydantic import BaseModel
 
 from app.core.config import get_settings
 from app.core.errors import Invalid, TooManyAttempts
-from app.services.access.auth import end_session, sign_in, sign_in_api
+from app.models.credentials import LoginStepPurpose
+from app.services.access.auth import end_session, sign_in_api
 from app.services.access.login_limits import login_delay, login_email
+from app.services.access.login_steps import STEP_MINUTES, sign_in
 from app.services.admin.staff import end_api_tokens
 from app.web.api_errors import UNAUTHENTICATED, refusal
 from app.web.client_address import client_address
 from app.web.deps import (
+    LOGIN_STEP_COOKIE,
     SESSION_COOKIE,
     ApiStaff,
     CurrentStaff,
@@ -56,7 +59,7 @@ async def wait_if_under_attack(
         await pause(seconds)
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only local paths, so the login form cannot send people elsewhere."""
     if (
         not target
@@ -68,13 +71,54 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+# Why the login page is shown again (?connexion=…): the second step ended before its code.
+STEP_ENDINGS = {
+    "expiree": "Cette connexion a expiré : saisissez de nouveau votre adresse e-mail et votre "
+    "mot de passe.",
+    "codes": "Trop de codes erronés : saisissez de nouveau votre adresse e-mail et votre mot "
+    "de passe.",
+}
+
+
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, next: str = "/", mot_de_passe: str = ""):
+def login_page(request: Request, next: str = "/", mot_de_passe: str = "", connexion: str = ""):
     # After a password chosen from an e-mailed link (app/routes/access/passwords.py).
     saved = mot_de_passe == "enregistre"
-    return render(
-        request, "access/auth/login.html", {"next": _safe_next(next), "password_saved": saved}
+    context = {
+        "next": safe_next(next),
+        "password_saved": saved,
+        "step_ended": STEP_ENDINGS.get(connexion),
+    }
+    return render(request, "access/auth/login.html", context)
+
+
+def open_session(response: Response, request: Request, token: str) -> Response:
+    """Give the browser its session cookie (and forget a login step it may hold)."""
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=get_settings().session_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=cookie_secure(request),
     )
+    response.delete_cookie(LOGIN_STEP_COOKIE, path="/login")
+    return response
+
+
+def _to_second_step(request: Request, signed, next_page: str) -> Response:
+    page = "verification" if signed.purpose == LoginStepPurpose.CODE else "activation"
+    response = RedirectResponse(f"/login/{page}?next={quote(next_page, safe='/')}", 303)
+    response.set_cookie(
+        LOGIN_STEP_COOKIE,
+        signed.step_token,
+        max_age=STEP_MINUTES * 60,
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(request),
+        path="/login",
+    )
+    return response
 
 
 @router.post("/login", include_in_schema=False, dependencies=[Depends(wait_if_under_attack)])
@@ -86,25 +130,20 @@ def login(
     next: Annotated[str, Form(max_length=500)] = "/",
 ):
     try:
-        token = sign_in(session=session, email=email, password=password, ip=client_address(request))
+        signed = sign_in(
+            session=session, email=email, password=password, ip=client_address(request)
+        )
     except (Invalid, TooManyAttempts) as exc:
         errors = exc.fields if isinstance(exc, Invalid) else {"password": exc.message}
         return render(
             request,
             "access/auth/login.html",
-            {"next": _safe_next(next), "errors": errors, "form": {"email": email}},
+            {"next": safe_next(next), "errors": errors, "form": {"email": email}},
             status_code=exc.status_code if isinstance(exc, TooManyAttempts) else 200,
         )
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=get_settings().session_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=cookie_secure(request),
-    )
-    return response
+    if signed.session_token is None:
+        return _to_second_step(request, signed, safe_next(next))
+    return open_session(RedirectResponse(safe_next(next), 303), request, signed.session_token)
 
 
 @router.post("/logout", include_in_schema=False)
@@ -131,7 +170,10 @@ class TokenResponse(BaseModel):
 def issue_api_token(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ):
-    """OAuth2 password flow: exchange a staff e-mail and password for a Bearer JWT."""
+    """OAuth2 password flow: exchange a staff e-mail and password for a Bearer JWT.
+
+    An account that signs in with a second factor (or whose role requires one) gives one of
+    its personal API keys (« clé d'API », created on its « Mon compte » page) as the password."""
     try:
         token = sign_in_api(
             session=session, email=form.username, password=form.password, ip=client_address(request)

@@ -58,6 +58,12 @@ SECTIONS = (
         frozenset({Role.MANAGER, Role.OPERATOR_ADMIN}),
     ),
     AdminSection(
+        "/admin/securite",
+        "Sécurité",
+        "Les rôles tenus à la double authentification, et qui ne l'a pas encore activée.",
+        ADMINS,
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",

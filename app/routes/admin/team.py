@@ -17,8 +17,10 @@ from app.services.admin.team import (
     member_view,
     reactivate,
     resend_invitation,
+    reset_second_factor,
     team_view,
 )
+from app.web.client_address import client_address
 from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import render
@@ -34,6 +36,8 @@ DONE = {
     "sites": "Sites enregistrés.",
     "desactive": "Compte désactivé : ses sessions et jetons d'API ont pris fin.",
     "reactive": "Compte réactivé.",
+    "double-authentification": "Double authentification réinitialisée : ses sessions ont pris "
+    "fin, et elle l'activera de nouveau à sa prochaine connexion si son rôle l'impose.",
 }
 
 
@@ -163,3 +167,22 @@ def send_invitation_again(
         resend_invitation(session=session, actor=user, staff_id=staff_id)
 
     return _act(request, session, user, staff_id, "invitation", action)
+
+
+@router.post("/admin/equipe/{staff_id}/double-authentification")
+def reset_colleague_second_factor(
+    request: Request, session: SessionDep, user: CurrentStaff, staff_id: RowId, form: SubmittedForm
+):
+    """A colleague's lost phone: their second factor goes, against the admin's own code (a
+    wrong one stays counted: the page is answered, not raised)."""
+
+    def action():
+        reset_second_factor(
+            session=session,
+            actor=user,
+            staff_id=staff_id,
+            code=str(form.get("reset_code", "")),
+            ip=client_address(request),
+        )
+
+    return _act(request, session, user, staff_id, "double-authentification", action)

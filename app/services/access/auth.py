@@ -1,4 +1,5 @@
-"""Logging staff in and out: credentials, throttling, server-side sessions."""
+"""Logging staff in and out: credentials, throttling, server-side sessions, API tokens (the
+login page's two steps are in login_steps.py)."""
 
 import logging
 from datetime import datetime, timedelta
@@ -7,6 +8,7 @@ from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.errors import Invalid
+from app.core.otp import looks_like_api_key
 from app.core.security import (
     create_api_token,
     hash_password,
@@ -17,7 +19,9 @@ from app.core.security import (
 )
 from app.models.base import utcnow
 from app.models.staff import StaffSession, StaffUser
+from app.services.access.api_keys import authenticate_with_api_key
 from app.services.access.login_limits import check_login_allowed, login_email, record_attempt
+from app.services.access.two_factor import must_use_second_factor
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +65,23 @@ def start_session(*, session: Session, user: StaffUser) -> tuple[str, StaffSessi
     return token, row
 
 
-def sign_in(*, session: Session, email: str, password: str, ip: str) -> str:
-    """Check the credentials (authenticate) and open a browser session: its cookie value.
-
-    Not all or nothing: a refused attempt is recorded and stays, for the login limits."""
-    user = authenticate(session=session, email=email, password=password, ip=ip)
-    token, _row = start_session(session=session, user=user)
-    return token
+API_NEEDS_KEY = (
+    "Ce compte se connecte avec la double authentification : l'API demande une clé d'API "
+    "(page « Mon compte ») à la place du mot de passe."
+)
 
 
 def sign_in_api(*, session: Session, email: str, password: str, ip: str) -> str:
-    """Check the credentials (authenticate, a refused attempt stays recorded): a Bearer token."""
-    user = authenticate(session=session, email=email, password=password, ip=ip)
+    """A Bearer token for an e-mail and its password or one of its API keys (a refused
+    attempt stays recorded). An account that signs in with a second factor, or whose role
+    requires one, gets no token for its password alone: only for a key."""
+    if looks_like_api_key(password):
+        user = authenticate_with_api_key(session=session, email=email, key=password, ip=ip)
+    else:
+        user = authenticate(session=session, email=email, password=password, ip=ip)
+        if must_use_second_factor(session=session, user=user):
+            log.info("API sign-in of staff account %d needs a key", user.id)
+            raise Invalid({"password": API_NEEDS_KEY})
     return create_api_token(user)
 
 

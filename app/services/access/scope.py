@@ -28,6 +28,7 @@ from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
 from app.models.control import ControlCampaign, ControlSampleUnit
+from app.models.credentials import ApiKey, LoginStep, RecoveryCode, StaffTotp
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.markets import Lot, LotPrice
 from app.models.notifications import Notification, NotificationDigest
@@ -68,6 +69,10 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     StaffSite: Through(StaffSite.staff_id, StaffUser),
     StaffSession: Through(StaffSession.staff_id, StaffUser),
     AccountLink: Through(AccountLink.staff_id, StaffUser),
+    StaffTotp: Through(StaffTotp.staff_id, StaffUser),
+    RecoveryCode: Through(RecoveryCode.staff_id, StaffUser),
+    ApiKey: Through(ApiKey.staff_id, StaffUser),
+    LoginStep: Through(LoginStep.staff_id, StaffUser),
     StaffEvent: StaffEvent.operator_id,  # empty for accounts of no operator
     LoginAlert: LoginAlert.operator_id,  # empty for a burst from one address (no account)
     Beneficiary: Beneficiary.operator_id,

@@ -9,6 +9,7 @@ from app.core.errors import Conflict, Invalid, NotFound
 from app.core.passwords import password_problem
 from app.core.security import hash_password
 from app.models.base import utcnow
+from app.models.credentials import ApiKey, LoginStep
 from app.models.fields import french_sort_key
 from app.models.nomenclatures import CASE_ROLES, Role
 from app.models.operators import Operator
@@ -140,19 +141,32 @@ def deactivate_staff_user(*, session: Session, email: str) -> StaffUser:
         raise NotFound(f"Aucun compte pour {email}")
     user.active = False
     end_sessions_and_tokens(session=session, user=user)
+    revoke_api_keys(session=session, user=user)
     record_staff_event(session=session, user=user, actor=None, kind=StaffEventKind.DEACTIVATED)
     return user
 
 
-def end_sessions_and_tokens(*, session: Session, user: StaffUser) -> None:
-    """End the account's browser sessions, API tokens and unused password links, now."""
-    now = utcnow()
+def end_browser_sessions(*, session: Session, user: StaffUser, now=None) -> None:
+    """End the account's browser sessions, and its logins waiting for a second factor."""
+    now = now or utcnow()
     session.exec(
         update(StaffSession)
         .where(col(StaffSession.staff_id) == user.id, col(StaffSession.revoked_at).is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
+    session.exec(
+        update(LoginStep)
+        .where(col(LoginStep.staff_id) == user.id, col(LoginStep.ended_at).is_(None))
+        .values(ended_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def end_sessions_and_tokens(*, session: Session, user: StaffUser) -> None:
+    """End the account's browser sessions, API tokens and unused password links, now."""
+    now = utcnow()
+    end_browser_sessions(session=session, user=user, now=now)
     revoke_account_links(session=session, user=user, now=now)
     # Tokens of an inactive account are refused anyway; the new version keeps them refused
     # if the account is opened again.
@@ -169,5 +183,15 @@ def revoke_account_links(*, session: Session, user: StaffUser, now=None) -> None
             col(AccountLink.revoked_at).is_(None),
         )
         .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_api_keys(*, session: Session, user: StaffUser) -> None:
+    """The account's personal API keys stop working, for good (deactivation)."""
+    session.exec(
+        update(ApiKey)
+        .where(col(ApiKey.staff_id) == user.id, col(ApiKey.revoked_at).is_(None))
+        .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.core.dates import local_today
 from app.core.errors import Forbidden, Invalid, NotFound
+from app.models.credentials import StaffTotp
 from app.models.fields import french_sort_key
 from app.models.nomenclatures import Role
 from app.models.operators import Operator, Site
@@ -27,7 +28,18 @@ from app.models.staff import (
 )
 from app.services.access.account_links import queue_invitation, unusable_password_hash
 from app.services.access.scope import get_owned, owned_by
-from app.services.admin.staff import end_sessions_and_tokens, record_staff_event
+from app.services.access.two_factor import (
+    check_code,
+    remove_second_factor,
+    second_factor_of,
+    second_factor_required,
+)
+from app.services.admin.staff import (
+    end_browser_sessions,
+    end_sessions_and_tokens,
+    record_staff_event,
+    revoke_api_keys,
+)
 from app.services.admin.uo4 import Trainings, trainings_of
 
 MANAGERS = frozenset({Role.OPERATOR_ADMIN, Role.SYSADMIN})
@@ -62,6 +74,14 @@ def _operator(session: Session, actor: StaffUser, operator_id: int | None) -> Op
     if chosen is None:
         raise NotFound()
     return chosen
+
+
+def managed_operator(
+    *, session: Session, actor: StaffUser, operator_id: int | None = None
+) -> Operator:
+    """The operator asked for among those the actor manages (their own by default); 404
+    for any other."""
+    return _operator(session, actor, operator_id)
 
 
 def load_member(*, session: Session, actor: StaffUser, staff_id: int) -> StaffUser:
@@ -125,6 +145,9 @@ class MemberPage:
     events: list[tuple[StaffEvent, str | None]]  # newest first, with who made each change
     is_self: bool
     trainings: Trainings  # the UO4 trainings the person attended
+    second_factor: StaffTotp | None  # the person's authenticator app, once confirmed
+    second_factor_required: bool  # by the operator's setting, for the person's role
+    actor_has_second_factor: bool  # a reset asks for a code of the administrator's own
 
 
 def member_view(*, session: Session, actor: StaffUser, staff_id: int) -> MemberPage:
@@ -149,6 +172,9 @@ def member_view(*, session: Session, actor: StaffUser, staff_id: int) -> MemberP
         events=[(event, name) for event, name in events],
         is_self=member.id == actor.id,
         trainings=trainings_of(session=session, member=member, today=today),
+        second_factor=second_factor_of(session=session, user=member),
+        second_factor_required=second_factor_required(session=session, user=member),
+        actor_has_second_factor=second_factor_of(session=session, user=actor) is not None,
     )
 
 
@@ -246,6 +272,11 @@ def change_role(*, session: Session, actor: StaffUser, staff_id: int, role: str)
     record_staff_event(
         session=session, user=member, actor=actor, kind=StaffEventKind.ROLE_CHANGED, detail=detail
     )
+    if second_factor_required(session=session, user=member) and not second_factor_of(
+        session=session, user=member
+    ):
+        # The new role signs in with a second factor: the person enrols at their next sign-in.
+        end_browser_sessions(session=session, user=member)
     return member
 
 
@@ -279,6 +310,7 @@ def deactivate(*, session: Session, actor: StaffUser, staff_id: int) -> StaffUse
     member.active = False
     session.add(member)
     end_sessions_and_tokens(session=session, user=member)
+    revoke_api_keys(session=session, user=member)
     record_staff_event(session=session, user=member, actor=actor, kind=StaffEventKind.DEACTIVATED)
     return member
 
@@ -292,4 +324,40 @@ def reactivate(*, session: Session, actor: StaffUser, staff_id: int) -> StaffUse
     session.add(member)
     record_staff_event(session=session, user=member, actor=actor, kind=StaffEventKind.REACTIVATED)
     session.flush()
+    return member
+
+
+def reset_second_factor(
+    *, session: Session, actor: StaffUser, staff_id: int, code: str, ip: str
+) -> StaffUser:
+    """Remove a colleague's authenticator app and recovery codes (a lost phone), against a
+    code of the administrator's own app; the person's browser sessions end, and they enrol
+    again at their next sign-in if their role requires it. A wrong code stays counted."""
+    member = load_member(session=session, actor=actor, staff_id=staff_id)
+    if member.id == actor.id:
+        raise Invalid(
+            {"reset_code": "Votre propre double authentification se gère depuis « Mon compte »."}
+        )
+    if second_factor_of(session=session, user=member) is None:
+        raise Invalid(
+            {"reset_code": "Cette personne n'a pas de double authentification à réinitialiser."}
+        )
+    if second_factor_of(session=session, user=actor) is None:
+        raise Invalid(
+            {"reset_code": "La réinitialisation demande votre propre double authentification : "
+             "activez-la d'abord (page « Mon compte »)."}
+        )  # fmt: skip
+    try:
+        check_code(session=session, user=actor, code=code, ip=ip)
+    except Invalid as exc:
+        raise Invalid({"reset_code": exc.fields.get("code", exc.message)}) from exc
+    remove_second_factor(session=session, user=member)
+    end_browser_sessions(session=session, user=member)
+    record_staff_event(
+        session=session,
+        user=member,
+        actor=actor,
+        kind=StaffEventKind.TOTP_RESET,
+        detail="Application d'authentification et codes de secours effacés ; sessions terminées",
+    )
     return member

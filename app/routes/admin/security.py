@@ -1,0 +1,88 @@
+"""« Sécurité »: the roles of an operator that must sign in with a second factor, set by its
+administrators (system administrators: any operator's)."""
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from app.core.errors import Invalid
+from app.models.bounds import Count, OptionalRowId
+from app.models.nomenclatures import Role
+from app.models.operators import OperatorSecurity
+from app.services.admin.security import save_security, security_view
+from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
+from app.web.forms import parse_form, parse_value
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(include_in_schema=False)
+
+
+def _security_page(
+    request, session, user, *, operator_id=None, saved=False, signed_out=0, errors=None, form=None
+):
+    page = security_view(session=session, actor=user, operator_id=operator_id)
+    operator = page.operator
+    current = {
+        "two_factor_counsellors": "1" if operator.two_factor_counsellors else "",
+        "two_factor_managers": "1" if operator.two_factor_managers else "",
+        "two_factor_admins": "1" if operator.two_factor_admins else "",
+    }
+    return render(
+        request,
+        "admin/security/security.html",
+        {
+            "page": page,
+            "is_sysadmin": user.role == Role.SYSADMIN,
+            "saved": saved,
+            "signed_out": signed_out,
+            "errors": errors or {},
+            "form": form if form is not None else current,
+        },
+    )
+
+
+@router.get("/admin/securite")
+def security_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentStaff,
+    operateur: OptionalRowId = None,
+    fait: str = "",
+    deconnexions: Count = 0,
+):
+    return _security_page(
+        request,
+        session,
+        user,
+        operator_id=operateur,
+        saved=fait == "enregistre",
+        signed_out=deconnexions,
+    )
+
+
+@router.post("/admin/securite")
+def save_security_setting(
+    request: Request, session: SessionDep, user: CurrentStaff, form: SubmittedForm
+):
+    typed = {
+        name: "1" if form.get(name) else ""
+        for name in ("two_factor_counsellors", "two_factor_managers", "two_factor_admins")
+    }
+    try:
+        operator_id = parse_value(
+            OptionalRowId, form.get("operator_id") or None, name="operator_id"
+        )
+        operator, signed_out = save_security(
+            session=session,
+            actor=user,
+            operator_id=operator_id,
+            data=parse_form(OperatorSecurity, typed),
+        )
+    except Invalid as exc:
+        chosen = form.get("operator_id")
+        operator_id = int(chosen) if str(chosen or "").isdigit() else None
+        return _security_page(
+            request, session, user, operator_id=operator_id, errors=exc.fields, form=typed
+        )
+    target = f"/admin/securite?operateur={operator.id}&fait=enregistre&deconnexions={signed_out}"
+    return RedirectResponse(target + "#fait", 303)
