@@ -318,14 +318,13 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     check_accessibility(page)
     screenshot("supervision-04-plan-issued")
 
-    # Back on the case: the plan waits for its acknowledgement, the synthèse is still missing.
+    # Back on the case: the plan, e-mailed, is « remis » (the market's proof rule): only the
+    # synthèse is missing.
     page.get_by_role("link", name=f"Dossier {reference}").click()
     expect(page).to_have_url(f"{base}/cases/{case_id}?section=documents#livrables")
-    expect(_proof_badges(page)).to_have_text(
-        ["Manque : Document de synthèse", "En attente d'accusé de lecture : Plan d'action"]
-    )
+    expect(_proof_badges(page)).to_have_text(["Manque : Document de synthèse"])
     livrables = page.get_by_role("region", name="Livrables et preuves")
-    expect(livrables.get_by_role("link", name="Ouvrir « Plan d'action »")).to_be_visible()
+    expect(livrables.get_by_role("link", name="Ouvrir « Plan d'action »")).to_have_count(0)
     expect(
         livrables.get_by_role("button", name=re.compile("^Rédiger « Plan d'action »"))
     ).to_have_count(0)
@@ -349,7 +348,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
             live_server.site_name,
             started,
             ended,
-            "Manque : Document de synthèse En attente d'accusé de lecture : Plan d'action",
+            "Manque : Document de synthèse",
             f"Compléter les preuves d'UO2.1, dossier {reference}",
         ]
     )
@@ -530,15 +529,13 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     check_accessibility(page)
     screenshot("supervision-12-case-follows-catalogue")
 
-    # Required again: the plan is back in the proofs, awaiting its acknowledgement.
+    # Required again: the plan is back in the proofs, already « remis ».
     page.get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="Types de livrables").click()
     plan_required_by_uo21(True)
     expect(required_for(UO21)).to_have_text("Document de synthèse, Plan d'action")
     page.goto(f"{base}/cases/{case_id}?section=documents")
-    expect(_proof_badges(page)).to_have_text(
-        ["Manque : Document de synthèse", "En attente d'accusé de lecture : Plan d'action"]
-    )
+    expect(_proof_badges(page)).to_have_text(["Manque : Document de synthèse"])
 
     # The case page on a phone: proofs, plan and attachments fit the width.
     page.set_viewport_size({"width": 390, "height": 844})

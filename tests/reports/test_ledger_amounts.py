@@ -220,8 +220,9 @@ def test_the_page_shows_french_amounts_and_the_csv_exact_ones(
     assert "Marché 2024-2027" in page and "novembre 2026" in page
     text = client.get(f"/rapports/etat-de-service.csv?{period}").content.decode("utf-8-sig")
     rows = {row[0]: row for row in csv.reader(io.StringIO(text), delimiter=";")}
-    assert rows["UO2.2"][7:] == ["Marché 2024-2027", "1234.50", "1234.50", "0"]
-    assert rows["Total"][9] == "1355.00"
+    # Exact, with the decimal comma French spreadsheets read as a number.
+    assert rows["UO2.2"][7:] == ["Marché 2024-2027", "1234,50", "1234,50", "0"]
+    assert rows["Total"][9] == "1355,00"
 
 
 def test_the_api_gives_amounts_as_exact_decimal_strings(client, session, ara, counsellor, markets):

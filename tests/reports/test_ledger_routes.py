@@ -74,7 +74,7 @@ def test_ledger_csv_has_a_row_per_unit_and_the_totals(client, session, manager, 
     assert by_code["UO1"][3:7] == ["2", "1", "1", "1"]
     assert by_code["Total"][3:7] == ["2", "1", "1", "1"]
     # No lot, no price: the billable unit is counted outside any market, without a price.
-    assert by_code["UO1"][7:] == ["Hors marché", "", "0.00", "1"]
+    assert by_code["UO1"][7:] == ["Hors marché", "", "0,00", "1"]
 
 
 def test_drill_down_csv_lists_every_episode(client, session, manager, episodes):

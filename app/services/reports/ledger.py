@@ -443,9 +443,17 @@ def _euros(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def _price_cell(prices: list[Decimal]) -> Decimal | str:
+    """One price is an amount like the others; several (a price changed within the period)
+    are listed as text, with the decimal comma the amounts get."""
+    if len(prices) == 1:
+        return _euros(prices[0])
+    return " / ".join(str(_euros(price)).replace(".", ",") for price in prices)
+
+
 def ledger_table(ledger: Ledger) -> Table:
     """The ledger as a download: one row per market and unit, then the totals; amounts in
-    euros as exact decimals (a dot before the cents)."""
+    euros as exact decimals (a decimal comma in the CSV, numbers in the workbook)."""
     columns = ("Unité", "Libellé", "Facturable", "Réalisées", "Preuves complètes")
     columns += ("Preuves incomplètes", "Facturables", "Marché", "Prix unitaire (€)")
     columns += ("Montant (€)", "Facturables sans prix")
@@ -459,7 +467,7 @@ def ledger_table(ledger: Ledger) -> Table:
             line.incomplete,
             line.billable_count,
             line.market_name or "Hors marché",
-            " / ".join(str(_euros(price)) for price in line.prices),
+            _price_cell(line.prices),
             _euros(line.amount),
             line.unpriced,
         )
