@@ -262,6 +262,14 @@ def check_accessibility(page) -> None:
     assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
 
 
+def htmx_idle(page) -> None:
+    """Waits until no htmx request, swap or settle is under way: a keystroke sent earlier can
+    race the focus that the end of the swap moves (app.js, htmx's own focus restoring)."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    )
+
+
 def assert_no_reload(page) -> None:
     """The marker set on the case page survives: the actions were htmx swaps, not reloads."""
     assert page.evaluate("window.__journeyMarker") == "case-page", "the case page was reloaded"

@@ -28,7 +28,7 @@ from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import open_case
 from app.services.messaging.mail import transport_from_settings
 from app.services.messaging.outbox import deliver_due
-from tests.browser.conftest import assert_no_reload, check_accessibility, sign_in
+from tests.browser.conftest import assert_no_reload, check_accessibility, htmx_idle, sign_in
 from tests.factories import unit_id
 
 pytestmark = pytest.mark.browser
@@ -216,9 +216,10 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     add.get_by_role("button", name="Ajouter l'étape").click()
     plan = page.get_by_role("region", name="Plan d'action")
     added = plan.get_by_role("status").filter(has_text="Étape ajoutée au plan d'action.")
-    expect(added).to_be_focused()  # announced; the new step is the row just above it
     steps = plan.get_by_role("table", name="Étapes du plan d'action, dans l'ordre")
     expect(steps.locator("tbody").get_by_role("row")).to_have_count(1)
+    htmx_idle(page)
+    expect(added).to_be_focused()  # announced; the new step is the row just above it
     add = plan.get_by_role("form", name="Ajouter une étape")
     page.keyboard.press("Tab")
     expect(add.get_by_label("Action")).to_be_focused()  # ready for the next step
