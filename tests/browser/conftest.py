@@ -270,6 +270,21 @@ def htmx_idle(page) -> None:
     )
 
 
+def open_case_tab(page, name: str) -> None:
+    """Open one of the case page's tabs from the keyboard, once htmx has processed the page
+    (a key pressed on a link or form it has not yet taken over would load the whole page)."""
+    from playwright.sync_api import expect
+
+    tab = page.get_by_role("navigation", name="Sections du dossier").get_by_role(
+        "link", name=name, exact=True
+    )
+    htmx_idle(page)
+    tab.focus()
+    tab.press("Enter")
+    expect(tab).to_have_attribute("aria-current", "page")
+    htmx_idle(page)  # the section's forms are htmx's before anyone submits them
+
+
 def assert_no_reload(page) -> None:
     """The marker set on the case page survives: the actions were htmx swaps, not reloads."""
     assert page.evaluate("window.__journeyMarker") == "case-page", "the case page was reloaded"

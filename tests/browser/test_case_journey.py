@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_no_reload, check_accessibility
+from tests.browser.conftest import assert_no_reload, check_accessibility, htmx_idle, open_case_tab
 
 pytestmark = pytest.mark.browser
 
@@ -23,6 +23,7 @@ def _disclosure(page: Page, title: str):
         has=page.locator("summary", has_text=re.compile(rf"^\s*{re.escape(title)}"))
     )
     expect(details).to_have_count(1)
+    htmx_idle(page)
     summary = details.locator("summary")
     summary.focus()
     summary.press("Enter")
@@ -30,26 +31,17 @@ def _disclosure(page: Page, title: str):
     return details
 
 
-def _tab(page: Page, name: str) -> None:
-    """Open one of the case page's tabs from the keyboard."""
-    tabs = page.get_by_role("navigation", name="Sections du dossier")
-    tab = tabs.get_by_role("link", name=name, exact=True)
-    tab.focus()
-    tab.press("Enter")
-    expect(tab).to_have_attribute("aria-current", "page")
-
-
 def _start_unit(page: Page, label: str, code: str, starts_so_far: int) -> None:
     """From « Unités », open « Démarrer une unité d'œuvre », pick `label`: the confirmation
     takes the focus; then the timeline of « Historique » shows the start."""
-    _tab(page, "Unités")
+    open_case_tab(page, "Unités")
     details = _disclosure(page, "Démarrer une unité d'œuvre")
     check_accessibility(page)
     details.get_by_label("Unité").select_option(label=label)
     details.get_by_role("button", name="Démarrer").press("Enter")
     expect(page.locator(".done")).to_contain_text(f"{code} démarrée.")
     expect(page.locator(".done")).to_be_focused()
-    _tab(page, "Historique")
+    open_case_tab(page, "Historique")
     timeline = page.get_by_role("region", name="Historique")
     expect(timeline.get_by_text(f"Début {code}")).to_have_count(starts_so_far)
     assert_no_reload(page)
@@ -158,13 +150,13 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     _start_unit(page, "Niveau 2 — Conseil personnalisé", "UO2.1", 1)
 
     # End UO1.
-    _tab(page, "Unités")
+    open_case_tab(page, "Unités")
     details = _disclosure(page, "Terminer UO1")
     check_accessibility(page)
     details.get_by_label("Résultat").fill("Projet d'éducatrice spécialisée confirmé")
     details.get_by_role("button", name="Terminer").click()
     expect(page.locator(".done")).to_contain_text("UO1 terminée.")
-    _tab(page, "Historique")
+    open_case_tab(page, "Historique")
     expect(timeline.get_by_text("Fin UO1")).to_have_count(1)
     expect(timeline).to_contain_text("Projet d'éducatrice spécialisée confirmé")
     assert_no_reload(page)
@@ -187,7 +179,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     expect(running.locator(".badge.running")).to_have_text(["UO2.1", "UO1"])
 
     # Close the case.
-    _tab(page, "Dossier")
+    open_case_tab(page, "Dossier")
     details = _disclosure(page, "Clore le dossier")
     check_accessibility(page)
     details.get_by_label("Motif de clôture").select_option(label="Accompagnement terminé")

@@ -16,7 +16,7 @@ from app.models.staff import StaffUser
 from app.services.messaging.mail import transport_from_settings
 from app.services.messaging.notifications import mark_all_read
 from app.services.messaging.outbox import deliver_due
-from tests.browser.conftest import assert_no_reload, check_accessibility, sign_in
+from tests.browser.conftest import assert_no_reload, check_accessibility, open_case_tab, sign_in
 from tests.factories import make_appointment_type, make_openings, make_partner
 from tests.smtp import body
 
@@ -52,15 +52,6 @@ def _checked(page: Page) -> None:
     page.set_viewport_size(WIDTHS[0])
 
 
-def _tab(page: Page, name: str) -> None:
-    """Open a section of the case page from the keyboard."""
-    tab = page.get_by_role("navigation", name="Sections du dossier").get_by_role(
-        "link", name=name, exact=True
-    )
-    tab.press("Enter")
-    expect(tab).to_have_attribute("aria-current", "page")
-
-
 def _confirmed(page: Page, text: str):
     """The action's confirmation, focused and in view."""
     said = page.get_by_role("status").filter(has_text=text)
@@ -79,7 +70,7 @@ def _open(page: Page, title: str):
 
 
 def _start_unit(page: Page, label: str, code: str) -> None:
-    _tab(page, "Unités")
+    open_case_tab(page, "Unités")
     details = _open(page, "Démarrer une unité d'œuvre")
     details.get_by_label("Unité").select_option(label=label)
     details.get_by_role("button", name="Démarrer").click()
@@ -89,7 +80,7 @@ def _start_unit(page: Page, label: str, code: str) -> None:
 
 
 def _record_interview(page: Page, summary: str) -> None:
-    _tab(page, "Historique")
+    open_case_tab(page, "Historique")
     details = _open(page, "Enregistrer un entretien")
     details.get_by_label("Canal").select_option(label="Sur site")
     details.get_by_label("Synthèse partagée avec le bénéficiaire").fill(summary)
@@ -134,7 +125,7 @@ def _take_the_request(page: Page, base: str) -> str:
 
 def _level_1_summary(page: Page, case_url: str) -> None:
     """Drafted from the interview, previewed as a PDF, issued as version 1."""
-    _tab(page, "Documents")
+    open_case_tab(page, "Documents")
     documents = page.get_by_role("region", name="Livrables et preuves")
     documents.get_by_label("Rédiger un livrable").select_option(label="Synthèse de l'entretien")
     documents.get_by_role("button", name="Rédiger à partir du dossier").click()
@@ -158,7 +149,7 @@ def _level_1_summary(page: Page, case_url: str) -> None:
 
 
 def _action_plan(page: Page) -> None:
-    _tab(page, "Documents")
+    open_case_tab(page, "Documents")
     plan = page.get_by_role("region", name="Plan d'action")
     plan.get_by_label("Objectif du plan d'action").fill(
         "Entrer en formation de conseillère en économie sociale et familiale."
@@ -175,7 +166,7 @@ def _action_plan(page: Page) -> None:
 
 
 def _refer_and_be_refused(page: Page, browser, engine, smtp_server) -> None:
-    _tab(page, "Orientations")
+    open_case_tab(page, "Orientations")
     section = page.get_by_role("region", name="Orientations vers des partenaires")
     section.locator("summary", has_text="Orienter vers un partenaire").click()
     section.get_by_role("combobox", name="Partenaire").select_option(label=PARTNER["name"])
@@ -222,7 +213,7 @@ def _told_in_the_app(page: Page, case_url: str) -> None:
 
 
 def _book_a_follow_up(page: Page, site_name: str) -> None:
-    _tab(page, "Rendez-vous")
+    open_case_tab(page, "Rendez-vous")
     panel = page.locator("#case-booking")
     panel.get_by_label("Motif").select_option(label=MOTIF)
     panel.get_by_label("Mode").select_option(label="Sur site")

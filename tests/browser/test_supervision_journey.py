@@ -28,7 +28,13 @@ from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import open_case
 from app.services.messaging.mail import transport_from_settings
 from app.services.messaging.outbox import deliver_due
-from tests.browser.conftest import assert_no_reload, check_accessibility, htmx_idle, sign_in
+from tests.browser.conftest import (
+    assert_no_reload,
+    check_accessibility,
+    htmx_idle,
+    open_case_tab,
+    sign_in,
+)
 from tests.factories import unit_id
 
 pytestmark = pytest.mark.browser
@@ -108,16 +114,6 @@ def _open_disclosure(scope, summary_name) -> None:
     summary.focus()
     summary.press("Enter")
     expect(summary.locator("xpath=..")).to_have_attribute("open", "")
-
-
-def _case_tab(page: Page, name: str) -> None:
-    """Open one of the case page's tabs from the keyboard."""
-    tab = page.get_by_role("navigation", name="Sections du dossier").get_by_role(
-        "link", name=name, exact=True
-    )
-    tab.focus()
-    tab.press("Enter")
-    expect(tab).to_have_attribute("aria-current", "page")
 
 
 def _proof_badges(page: Page):
@@ -263,7 +259,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
         b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
         b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
     )
-    _case_tab(page, "Pièces jointes")
+    open_case_tab(page, "Pièces jointes")
     attachments = page.get_by_role("region", name="Pièces jointes")
     expect(attachments.get_by_text("Aucune pièce jointe pour l'instant.")).to_be_visible()
     file_input = attachments.get_by_label("Fichier")
@@ -288,7 +284,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     screenshot("supervision-03-attachment")
 
     # Draft the « Plan d'action » the UO2.1 episode lacks, from its proof line.
-    _case_tab(page, "Documents")
+    open_case_tab(page, "Documents")
     page.get_by_role("region", name="Livrables et preuves").get_by_role(
         "button", name=re.compile(r"^Rédiger « Plan d'action »")
     ).press("Enter")
