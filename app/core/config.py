@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     storage_dir: Path = VAR_DIR / "files"
     max_upload_mb: int = 10
     signed_link_days: int = 30
+    # Satisfaction and utility surveys: one reminder this many days after the invitation,
+    # the utility survey this many months after the last level ends, links valid this long.
+    survey_reminder_days: int = Field(default=7, ge=1)
+    survey_utility_months: int = Field(default=6, ge=1)
+    survey_link_days: int = Field(default=30, ge=1)
     # Outgoing e-mail. Without a host, the worker writes messages to var/mail (a Maildir)
     # so that a developer can read them; set the host in production.
     smtp_host: str = ""

@@ -22,6 +22,7 @@ from app.models.staff import (
     StaffSite,
     StaffUser,
 )
+from app.models.surveys import SurveyInvitation, SurveyQuestionnaire, SurveyResponse
 from app.models.triage import TriageRequest
 from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 
@@ -68,6 +69,9 @@ __all__ = [
     "StaffSession",
     "StaffSite",
     "StaffUser",
+    "SurveyInvitation",
+    "SurveyQuestionnaire",
+    "SurveyResponse",
     "TriageRequest",
     "Uo4Action",
     "Uo4Attendee",

@@ -73,6 +73,10 @@ class Beneficiary(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=20)
     postcode: str | None = Field(default=None, max_length=5)
     consent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Agreed to be asked for their opinion (satisfaction and utility surveys); an opt-out
+    # link clears it and records when.
+    survey_consent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    survey_opt_out_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     sex: str = Field(default=Sex.UNKNOWN, max_length=2)
     birth_year: int | None = None
     employment_status: str | None = Field(default=None, max_length=30)
