@@ -1,6 +1,6 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
-each pass also expires referrals left without an answer, queues appointment reminders and
-the daily notification digests.
+each pass also expires referrals left without an answer, queues appointment reminders, the
+surveys due (and their reminder) and the daily notification digests.
 Proof packs, long to build, have a loop of their own so that e-mails never wait for them.
 
 `echo` says on the console what a pass did, in French, for whoever watches it; a failure is
@@ -23,6 +23,7 @@ from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
 from app.services.referrals.workflow import expire_unanswered
+from app.services.surveys.invitations import send_due_surveys
 
 Echo = Callable[[str], None]
 
@@ -75,6 +76,12 @@ _HOUSEKEEPING = (
         "queueing appointment reminders",
         "Rappels de rendez-vous préparés",
         "Rappels de rendez-vous impossibles",
+    ),
+    (
+        send_due_surveys,
+        "sending due surveys and their reminders",
+        "Enquêtes de satisfaction envoyées ou relancées",
+        "Envoi des enquêtes de satisfaction impossible",
     ),
     (
         queue_digests,

@@ -48,6 +48,8 @@ class BeneficiaryIdentity(SQLModel):
     phone: OptionalPhone = None
     postcode: OptionalPostcode = None
     consent: Flag = False
+    # Agrees to be asked for their opinion (satisfaction and utility surveys).
+    survey_consent: Flag = False
 
 
 class BeneficiaryCreate(BeneficiaryIdentity, BeneficiaryProfile):
@@ -98,6 +100,13 @@ class Beneficiary(SQLModel, table=True):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name.upper()}"
 
+    @property
+    def may_be_surveyed(self) -> bool:
+        """Agreed to be asked for their opinion and did not opt out since (an agreement given
+        again after an opt-out counts)."""
+        agreed, opted_out = self.survey_consent_at, self.survey_opt_out_at
+        return agreed is not None and (opted_out is None or opted_out < agreed)
+
 
 class BeneficiaryPublic(BeneficiaryProfile):
     id: int
@@ -107,4 +116,6 @@ class BeneficiaryPublic(BeneficiaryProfile):
     phone: str | None
     postcode: str | None
     consent_at: datetime | None
+    survey_consent_at: datetime | None
+    survey_opt_out_at: datetime | None
     created_at: datetime

@@ -107,7 +107,16 @@ def _names(*models) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-PERSON = ("first_name", "last_name", "email", "phone", "postcode", "request", "consent")
+PERSON = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "postcode",
+    "request",
+    "consent",
+    "survey_consent",
+)
 FLOW = ("operateur", "motif", "mode", "lieu")
 # Fields read from the whole form or from the query string, not from the route's signature.
 FORM_FIELDS = {

@@ -186,9 +186,10 @@ def _contact_page(request, choice, start, *, form=None, errors=None):
 
 
 def _person(form) -> dict[str, object]:
-    """The person's fields as typed; the consent box is ticked or not."""
+    """The person's fields as typed; the consent boxes are ticked or not."""
     data: dict[str, object] = {name: str(form.get(name, "")) for name in PERSON_FIELDS}
-    data["consent"] = form.get("consent") not in (None, "", "0", "false", "off")
+    for box in ("consent", "survey_consent"):
+        data[box] = form.get(box) not in (None, "", "0", "false", "off")
     return data
 
 

@@ -61,6 +61,8 @@ class BookingPerson(SQLModel):
     phone: OptionalPhone = None
     postcode: OptionalPostcode = None
     consent: bool = False
+    # Agrees to be asked for their opinion afterwards (satisfaction and utility surveys).
+    survey_consent: bool = False
     request: str = ""
     # The answer to the motif's question (AppointmentType.booking_question), when it asks one.
     answer: str = ""
@@ -163,13 +165,21 @@ def _find_or_create_beneficiary(
     """The known person with this e-mail or phone, else a new one (de-duplicated on entry).
 
     A known person's identity is never overwritten from a public form: anyone may type an
-    e-mail address; only their consent is recorded."""
+    e-mail address; only their consent is recorded (and their agreement to be surveyed, unless
+    they opted out: a link from our own e-mail weighs more than a box anyone may tick)."""
     data = BeneficiaryCreate(**person.model_dump(exclude={"request", "answer"}))
     known = find_duplicates(session=session, operator_id=operator_id, data=data)
     if known:
         beneficiary = min(known, key=lambda b: b.id)
         if person.consent and beneficiary.consent_at is None:
             beneficiary.consent_at = utcnow()
+            session.add(beneficiary)
+        if (
+            person.survey_consent
+            and beneficiary.survey_consent_at is None
+            and beneficiary.survey_opt_out_at is None
+        ):
+            beneficiary.survey_consent_at = utcnow()
             session.add(beneficiary)
         return beneficiary
     beneficiary = Beneficiary(
@@ -180,6 +190,7 @@ def _find_or_create_beneficiary(
         phone=data.phone,
         postcode=data.postcode,
         consent_at=utcnow() if data.consent else None,
+        survey_consent_at=utcnow() if data.survey_consent else None,
     )
     digits = (beneficiary.phone or "").replace("+33", "0")
     beneficiary.search_text = search_key(

@@ -69,7 +69,7 @@ def find_duplicates(
 
 
 def _apply(beneficiary: Beneficiary, data: BeneficiaryCreate | BeneficiaryUpdate) -> None:
-    values = data.model_dump(exclude={"consent"})
+    values = data.model_dump(exclude={"consent", "survey_consent"})
     if values.get("email"):
         values["email"] = values["email"].lower()
     for field, value in values.items():
@@ -78,6 +78,11 @@ def _apply(beneficiary: Beneficiary, data: BeneficiaryCreate | BeneficiaryUpdate
         beneficiary.consent_at = utcnow()
     if not data.consent:
         beneficiary.consent_at = None
+    # Ticked after an opt-out, it is a new agreement: it counts from now (Beneficiary.may_be_surveyed).
+    if data.survey_consent and not beneficiary.may_be_surveyed:
+        beneficiary.survey_consent_at = utcnow()
+    if not data.survey_consent:
+        beneficiary.survey_consent_at = None
     beneficiary.search_text = _search_text(beneficiary)
     beneficiary.updated_at = utcnow()
 

@@ -20,6 +20,7 @@ from app.services.access.scope import load_owned
 from app.services.admin.catalogue import get_unit, list_units
 from app.services.admin.markets import episode_lot_id
 from app.services.cases.lifecycle import get_case, touch
+from app.services.surveys.invitations import on_episode_cancelled, on_episode_ended
 
 
 def missing_predecessor(
@@ -116,6 +117,7 @@ def end_episode(
     touch(case, ended_at)
     session.add_all([episode, case])
     session.flush()
+    on_episode_ended(session=session, episode=episode)
     return episode
 
 
@@ -177,6 +179,7 @@ def cancel_episode(
     touch(case, now)
     session.add_all([episode, case])
     session.flush()
+    on_episode_cancelled(session=session, episode=episode)
     return episode
 
 

@@ -14,12 +14,14 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseClose, CaseOpen, CaseStatus, Episode, ReferentChange
 from app.models.fields import without_nul
+from app.models.nomenclatures import CloseReason
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by, readable
 from app.services.admin.operators import get_site, time_zone_of
 from app.services.admin.staff import get_colleague, get_counsellor
 from app.services.cases.beneficiaries import get_beneficiary
+from app.services.surveys.invitations import on_episode_ended
 
 
 @dataclass
@@ -116,18 +118,30 @@ def close_case(*, session: Session, actor: StaffUser, case_id: int, data: CaseCl
 
 
 def _end_running_episodes(session: Session, case: Case) -> None:
-    """A closed case has no unit under way: end them with the case."""
-    running = session.exec(
-        select(Episode).where(
-            Episode.case_id == case.id,
-            Episode.ended_at.is_(None),
-            col(Episode.cancelled_at).is_(None),
+    """A closed case has no unit under way: end them with the case.
+
+    Their end asks the person's opinion like any other, but not when the case closes because
+    the person could not be reached: the survey would go to someone the counsellor has just
+    failed to reach, about a level they did not see through. (Who gave up, or went to another
+    network, is asked: why a person stops is what the satisfaction survey is for.) The
+    six-month utility survey is still scheduled: the work done before counts."""
+    ask = case.close_reason != CloseReason.UNREACHABLE
+    running = list(
+        session.exec(
+            select(Episode).where(
+                Episode.case_id == case.id,
+                Episode.ended_at.is_(None),
+                col(Episode.cancelled_at).is_(None),
+            )
         )
     )
     for episode in running:
         episode.ended_at = max(case.closed_at, episode.started_at)
         episode.outcome = episode.outcome or "Terminée à la clôture du dossier"
         session.add(episode)
+    session.flush()
+    for episode in running:
+        on_episode_ended(session=session, episode=episode, ask=ask)
 
 
 @all_or_nothing

@@ -34,6 +34,7 @@ from app.services.referrals.views import (
     referral_timeline_entries,
     referrals_of_case,
 )
+from app.services.surveys.case_surveys import CaseSurveys, case_surveys
 
 # The sections of the case page, in the order of its tabs: (code in the URL, label).
 SECTIONS = {
@@ -160,6 +161,8 @@ class CaseView:
     attachments: AttachmentPanel | None = None
     referrals: ReferralPanel | None = None
     booking: CaseBooking | None = None
+    # The surveys' states (never their answers), with the units.
+    surveys: CaseSurveys | None = None
     sight: CaseSight = field(default_factory=CaseSight)
     next_appointment: Appointment | None = None
     # The history (when open): every entry, and the page of the filtered ones shown.
@@ -274,6 +277,8 @@ def load_case_view(
             )
         )
         view.plan = load_plan(session=session, actor=actor, case_id=case.id)
+    elif section == "unites":
+        view.surveys = case_surveys(session=session, case=case, beneficiary=view.beneficiary)
     elif section == "orientations":
         view.referrals = referral_panel(session=session, actor=actor, case_id=case.id)
     elif section == "pieces-jointes":
