@@ -156,3 +156,15 @@ def test_two_worker_passes_at_once_send_each_survey_once(committed_engine):
         committed, errors = _together(committed_engine, passes)
         assert (committed, errors) == (4, [])
         assert _messages(committed_engine, case) == messages
+
+
+def test_the_worker_reminds_on_its_own_pass(committed_engine, time_machine):
+    from app.worker import _housekeeping
+
+    counsellor, case, [episode] = _case_with_units(committed_engine, "WORK", ["UO1"])
+    _together(committed_engine, [_ender(counsellor, episode)])
+    time_machine.move_to(utcnow() + timedelta(days=8), tick=False)
+    said: list[str] = []
+    _housekeeping(committed_engine, said.append)
+    assert any("Enquêtes de satisfaction envoyées ou relancées : 1." in line for line in said)
+    assert _messages(committed_engine, case) == 2

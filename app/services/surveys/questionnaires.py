@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from app.models.surveys import Measure, Option, Question, QuestionType, SurveyKind
 from app.models.surveys import SurveyQuestionnaire as Questionnaire
+from app.services.access.scope import owned_by
 
 SATISFACTION = Question(
     key="satisfaction",
@@ -116,7 +117,7 @@ def current_questionnaire(*, session: Session, operator_id: int, kind: SurveyKin
 def latest_version(*, session: Session, operator_id: int, kind: SurveyKind) -> Questionnaire | None:
     return session.exec(
         select(Questionnaire)
-        .where(Questionnaire.operator_id == operator_id, Questionnaire.kind == kind)
+        .where(owned_by(Questionnaire, operator_id), Questionnaire.kind == kind)
         .order_by(col(Questionnaire.version).desc())
         .limit(1)
     ).first()
