@@ -43,6 +43,7 @@ from app.models.staff import (
     StaffSite,
     StaffUser,
 )
+from app.models.surveys import SurveyInvitation, SurveyQuestionnaire, SurveyResponse
 from app.models.triage import TriageRequest
 from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 
@@ -104,6 +105,9 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     Uo4Action: Uo4Action.operator_id,
     Uo4Attendee: Through(Uo4Attendee.action_id, Uo4Action),
     Uo4Event: Uo4Event.operator_id,
+    SurveyQuestionnaire: SurveyQuestionnaire.operator_id,
+    SurveyInvitation: SurveyInvitation.operator_id,
+    SurveyResponse: SurveyResponse.operator_id,
 }
 
 

@@ -29,6 +29,7 @@ from app.models.surveys import (
     SurveyStatus,
 )
 from app.services.access.rate_limits import check_rate, rate_limit_target
+from app.services.access.scope import get_owned
 
 LINK_PURPOSE = "survey"
 OPT_OUT_PURPOSE = "survey-opt-out"
@@ -126,9 +127,11 @@ def _invitation(session: Session, token: str, *, lock: bool) -> SurveyInvitation
 
 
 def _questionnaire(session: Session, invitation: SurveyInvitation) -> SurveyQuestionnaire:
-    questionnaire = session.get(SurveyQuestionnaire, invitation.questionnaire_id)
     # Tenant-bound: a version of another operator's is never shown, whatever the row says.
-    if questionnaire is None or questionnaire.operator_id != invitation.operator_id:
+    questionnaire = get_owned(
+        session, SurveyQuestionnaire, invitation.questionnaire_id, invitation.operator_id
+    )
+    if questionnaire is None:
         raise SurveyLinkInvalid()
     return questionnaire
 
