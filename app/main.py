@@ -29,6 +29,7 @@ from app.routes.desk import home
 from app.routes.messaging import messages, notifications
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, ledger, national
+from app.routes.surveys import public as survey_answers
 from app.routes.system import api_docs, health
 from app.web.api_errors import with_exact_errors
 from app.web.deps import LoginRequired, verify_csrf
@@ -89,6 +90,7 @@ def create_app() -> FastAPI:
         deliverables.router,
         deliverables.api_router,
         documents.router,
+        survey_answers.router,
         calendar.router,
         activity.router,
         activity.api_router,

@@ -52,6 +52,8 @@ NOT_STAFF_PAGES = {
     "/documents/{token}": "the beneficiary's link",
     "/documents/{token}/pdf": "a PDF",
     "/partenaire/orientations/{token}": "the partner's link",
+    "/enquete/{token}": "the beneficiary's link (test_survey_answer.py)",
+    "/enquete/desinscription/{token}": "the beneficiary's link (test_survey_answer.py)",
     "/compte/mot-de-passe/{token}": "an invitation or reset link, signed out",
     "/login/verification": "the login's second step, signed out (test_two_factor_journey.py)",
     "/login/activation": "the login's second step, signed out (test_two_factor_journey.py)",

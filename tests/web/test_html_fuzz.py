@@ -87,6 +87,7 @@ from tests.factories import (
     unit_id,
     working_day_at,
 )
+from tests.surveys.sent_invitations import answer_path, opt_out_link, sent_invitation
 
 HTML_ROUTES = [
     (method, route)
@@ -107,6 +108,8 @@ def _names(*models) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+# The default end-of-level questionnaire's fields (app/services/surveys/questionnaires.py).
+SURVEY_ANSWERS = ("q-satisfaction", "q-recommandation", "q-changements", "q-commentaire")
 PERSON = (
     "first_name",
     "last_name",
@@ -171,6 +174,7 @@ FORM_FIELDS = {
     ("POST", "/referrals/{referral_id}/status"): _names(ReferralTransition),
     ("POST", "/partenaire/orientations/{token}/decision"): _names(PartnerDecision),
     ("POST", "/partenaire/orientations/{token}/issue"): _names(PartnerOutcomeReport),
+    ("POST", "/enquete/{token}"): ("action", *SURVEY_ANSWERS),
     ("POST", "/admin/motifs"): _names(AppointmentTypeEdit),
     ("POST", "/admin/motifs/{type_id}"): _names(AppointmentTypeEdit),
     ("POST", "/admin/disponibilites/ouvertures"): _names(OpeningSlotEdit),
@@ -304,6 +308,7 @@ def world(session, monkeypatch):
     session.add(absence)
     session.flush()
     attachment = kept_file(session, counsellor, case)
+    survey = sent_invitation(session, counsellor, case, episode=episode)
     lot = make_lot(session, operator, UO1="120")
     today = paris_today().isoformat()
     real = {
@@ -350,7 +355,12 @@ def world(session, monkeypatch):
             manage_link(appointment).rsplit("/", 1)[1],
             create_link_token(purpose="document", subject_id=version.id),
             partner_link(session, referral, lifetime=timedelta(days=1)).rsplit("/", 1)[1],
+            answer_path(survey).rsplit("/", 1)[1],
+            opt_out_link(survey).rsplit("/", 1)[1],
         ),
+        "action": ("envoyer", "enregistrer"),
+        "q-satisfaction": "plutot_satisfait",
+        "q-changements": "emploi",
     }
     return {"counsellor": counsellor, "admin": admin, "observer": observer}, real
 

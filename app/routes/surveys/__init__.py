@@ -1,0 +1,2 @@
+"""Satisfaction at the end of each level and utility six months later: questionnaires,
+invitations, answers and their results."""
