@@ -222,6 +222,20 @@ def test_the_utility_survey_is_sent_when_due_and_not_before(session, counsellor)
     assert send_due_surveys(session=session, now=utility.due_at + timedelta(hours=1)) == 0
 
 
+def test_a_utility_survey_waits_while_the_person_is_back_in_support(session, counsellor):
+    case, _ = ended_level_one(session, counsellor)
+    [utility] = invitations(session, case, SurveyKind.UTILITY)
+    due = utility.due_at
+    back = started(session, counsellor, case, "UO2.1", at=NOW)  # still running when it falls due
+    assert send_due_surveys(session=session, now=due) == 0
+    session.refresh(utility)
+    assert (utility.status, utility.due_at) == ("programmee", due + timedelta(days=1))
+    end(session, counsellor, back)
+    session.refresh(utility)
+    assert (utility.status, utility.level, utility.episode_id) == ("programmee", 2, back.id)
+    assert utility.due_at == months_after(back.ended_at, 6)
+
+
 def test_an_opt_out_is_honoured_when_the_utility_survey_falls_due(session, counsellor):
     case, _ = ended_level_one(session, counsellor)
     [utility] = invitations(session, case, SurveyKind.UTILITY)

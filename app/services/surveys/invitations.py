@@ -152,6 +152,20 @@ def _utility_anchor(session: Session, case: Case) -> tuple[Episode | None, int]:
     return anchor, level
 
 
+def _level_running(session: Session, case_id: int) -> bool:
+    running = (
+        select(Episode.id)
+        .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+        .where(
+            Episode.case_id == case_id,
+            col(Episode.ended_at).is_(None),
+            col(Episode.cancelled_at).is_(None),
+            col(ServiceUnit.level).in_(SURVEYED_LEVELS),
+        )
+    )
+    return session.exec(running.limit(1)).first() is not None
+
+
 def months_after(moment: datetime, months: int) -> datetime:
     """The same day and time `months` later; the month's last day when it is shorter
     (31 August + 6 months = 28 or 29 February)."""
@@ -267,7 +281,11 @@ def _dispatch(session: Session, invitation: Invitation, now: datetime) -> bool:
     """Send a scheduled invitation, or record why it cannot be; True when an e-mail is queued."""
     beneficiary = session.get(Beneficiary, invitation.beneficiary_id)
     values: dict = {}
-    if not beneficiary.may_be_surveyed:
+    if invitation.kind == SurveyKind.UTILITY and _level_running(session, invitation.case_id):
+        # Back in support before six months passed: ask after this level instead (its end
+        # moves the survey); meanwhile look again the next day.
+        values["due_at"] = now + timedelta(days=1)
+    elif not beneficiary.may_be_surveyed:
         opted_out = beneficiary.survey_opt_out_at is not None
         values["status"] = (SurveyStatus.OPTED_OUT if opted_out else SurveyStatus.CANCELLED).value
     elif not beneficiary.email:
