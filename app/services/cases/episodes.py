@@ -5,6 +5,7 @@ nothing recorded under it yet, may be cancelled for a few days (FILROUGE_EPISODE
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from app.core.config import get_settings
@@ -111,11 +112,20 @@ def end_episode(
     ended_at = data.ended_at or utcnow()
     if ended_at < episode.started_at:
         raise Invalid({"ended_at": "La fin ne peut précéder le début de l'épisode"})
-    episode.ended_at = ended_at
-    episode.outcome = data.outcome
+    # Conditional, so that of two people ending it at the same moment only one does (on
+    # PostgreSQL both would otherwise read it running and both write their end).
+    ended = session.exec(
+        update(Episode)
+        .where(col(Episode.id) == episode.id, col(Episode.ended_at).is_(None))
+        .values(ended_at=ended_at, outcome=data.outcome)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if ended != 1:
+        raise Conflict("Cet épisode est déjà terminé.")
+    session.refresh(episode)
     case = session.get(Case, episode.case_id)
     touch(case, ended_at)
-    session.add_all([episode, case])
+    session.add(case)
     session.flush()
     on_episode_ended(session=session, episode=episode)
     return episode
