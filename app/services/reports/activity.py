@@ -2,8 +2,7 @@
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, and_, case, col, func, or_, select
@@ -35,7 +34,7 @@ from app.models.staff import StaffUser
 from app.models.triage import TriageRequest, TriageStatus
 from app.services.access.scope import operator_of, owned_by
 from app.services.admin.operators import time_zone_of
-from app.services.reports.periods import check_period
+from app.services.reports.periods import check_period, local_midnight, months_between
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
@@ -76,10 +75,6 @@ class _Scope:
         if self.counsellor_id is not None:
             conditions.append(Case.referent_id == self.counsellor_id)
         return conditions
-
-
-def _local_midnight(day: date, time_zone: str) -> datetime:
-    return datetime.combine(day, time(), ZoneInfo(time_zone))
 
 
 def default_period(*, session: Session, actor: StaffUser) -> tuple[date, date]:
@@ -131,8 +126,8 @@ def report_sections(
     scope = _Scope(
         operator_id=operator_id,
         time_zone=time_zone,
-        lo=_local_midnight(start, time_zone),
-        hi=_local_midnight(end + timedelta(days=1), time_zone),
+        lo=local_midnight(start, time_zone),
+        hi=local_midnight(end + timedelta(days=1), time_zone),
         site_id=site_id,
         counsellor_id=counsellor_id,
     )
@@ -155,25 +150,17 @@ def report_sections(
 # ---- sections ---------------------------------------------------------------------------------
 
 
-def _months(start: date, end: date) -> list[date]:
-    first, months = date(start.year, start.month, 1), []
-    while first <= end:
-        months.append(first)
-        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-    return months
-
-
 def _entries_per_month(
     session: Session, scope: _Scope, start: date, end: date
 ) -> tuple[Section, Counter]:
     """New cases per local month, and per operator for the national view's table."""
-    months = _months(start, end)
+    months = months_between(start, end)
     # Month bounds are computed here, in the operator's time zone, so that one portable CASE
     # puts each case in its local month on SQLite and PostgreSQL alike.
     branches = []
     for index, month in enumerate(months):
         following = months[index + 1] if index + 1 < len(months) else None
-        bound = _local_midnight(following, scope.time_zone) if following else scope.hi
+        bound = local_midnight(following, scope.time_zone) if following else scope.hi
         branches.append((Case.opened_at < bound, month.isoformat()))
     bucket = case(*branches, else_=None).label("month")
     inner = (
@@ -436,8 +423,8 @@ def first_appointment_delays_by_referent(
     scope = _Scope(
         operator_id=operator.id,
         time_zone=operator.time_zone,
-        lo=_local_midnight(start, operator.time_zone),
-        hi=_local_midnight(end + timedelta(days=1), operator.time_zone),
+        lo=local_midnight(start, operator.time_zone),
+        hi=local_midnight(end + timedelta(days=1), operator.time_zone),
         site_id=None,
         counsellor_id=None,
     )

@@ -1,7 +1,8 @@
 """The period a report covers, asked as two days `du`..`au`: its end not before its start and,
 for the activity report (one CASE branch per month), at most five years."""
 
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from app.core.errors import Invalid
 
@@ -32,3 +33,17 @@ def checked_end(start: date | None, end: date | None) -> date | None:
         if refusal is not None:
             raise ValueError(refusal)
     return end
+
+
+def local_midnight(day: date, time_zone: str) -> datetime:
+    """The moment a local day starts: a period's days are bounded by these in the database."""
+    return datetime.combine(day, time(), ZoneInfo(time_zone))
+
+
+def months_between(start: date, end: date) -> list[date]:
+    """The first day of each calendar month that `start`..`end` touches."""
+    first, months = date(start.year, start.month, 1), []
+    while first <= end:
+        months.append(first)
+        first = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return months
