@@ -30,6 +30,7 @@ from app.routes.messaging import messages, notifications
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, ledger, national
 from app.routes.surveys import public as survey_answers
+from app.routes.surveys import results as survey_results
 from app.routes.system import api_docs, health
 from app.web.api_errors import with_exact_errors
 from app.web.deps import LoginRequired, verify_csrf
@@ -100,6 +101,8 @@ def create_app() -> FastAPI:
         control.api_router,
         national.router,
         national.api_router,
+        survey_results.router,
+        survey_results.api_router,
         api_docs.router,
     ):
         app.include_router(router)

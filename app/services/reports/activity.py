@@ -36,6 +36,7 @@ from app.services.access.scope import operator_of, owned_by
 from app.services.admin.operators import time_zone_of
 from app.services.reports.periods import check_period, local_midnight, months_between
 from app.services.reports.tables import ActivityReport, Median, Section, Share
+from app.services.surveys.results import levels_section, survey_tallies
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
 UNKNOWN = "Non renseigné"
@@ -143,6 +144,7 @@ def report_sections(
         _referrals(session, scope),
         _attendance(session, scope),
         _first_appointment_delay(session, scope),
+        _surveys(session, scope, start, end),
     ]
     return [_summary(sections), *sections]
 
@@ -471,6 +473,21 @@ def _count_and_median(session: Session, days) -> tuple[int, float | None]:
     middle = select(days).order_by(days).offset((cases - 1) // 2).limit(2 - cases % 2)
     values = [float(value) for value in session.exec(middle)]
     return cases, round(sum(values) / len(values), 1)
+
+
+def _surveys(session: Session, scope: _Scope, start: date, end: date) -> Section:
+    """Satisfaction and utility per level, of the surveys sent in the period (by the site and
+    the counsellor of the invitation: where and by whom the work was done)."""
+    tallies = survey_tallies(
+        session=session,
+        operator_id=scope.operator_id,
+        time_zone=scope.time_zone,
+        start=start,
+        end=end,
+        site_id=scope.site_id,
+        counsellor_id=scope.counsellor_id,
+    )
+    return levels_section(tallies)
 
 
 def _per_operator(session: Session, scope: _Scope, opened: Counter, served: Counter) -> Section:

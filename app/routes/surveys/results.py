@@ -1,0 +1,181 @@
+"""Survey results: the managers' page with its tables and comments (CSV/XLSX, the comments
+pseudonymised), a counsellor's own figures, and the API endpoint."""
+
+from datetime import date
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import Query, Request
+from pydantic import BaseModel, ValidationInfo, field_validator
+from sqlmodel import SQLModel
+
+from app.core.errors import Invalid
+from app.models.bounds import Day, OptionalDay, OptionalRowId, OptionalYear, PageNumber
+from app.services.reports.periods import checked_end
+from app.services.reports.views import Period
+from app.services.surveys.result_pages import (
+    comments_table,
+    own_results,
+    results_of,
+    results_view,
+    survey_figures,
+)
+from app.web.api_errors import API_ERRORS
+from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.exports import TABLE_DOWNLOADS, table_response
+from app.web.forms import parse_form
+from app.web.rendering import render
+from app.web.routing import new_router
+
+router = new_router(include_in_schema=False)
+api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+
+
+class ResultsFilters(SQLModel):
+    """The filters of the results page, named as the GET form sends them."""
+
+    du: OptionalDay = None
+    au: OptionalDay = None
+    lieu: OptionalRowId = None
+    conseiller: OptionalRowId = None
+
+    @field_validator("au")
+    @classmethod
+    def _not_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return checked_end(info.data.get("du"), value)
+
+
+def _asked(filters: ResultsFilters) -> dict:
+    return {
+        "asked": Period(filters.du, filters.au),
+        "site_id": filters.lieu,
+        "counsellor_id": filters.conseiller,
+    }
+
+
+def _filters_query(request: Request) -> str:
+    """The filters of the page, for its downloads and its pages of comments."""
+    return urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "page"])
+
+
+@router.get("/rapports/enquetes")
+def results_page(request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1):
+    asked, errors = {"asked": None}, {}
+    try:
+        asked = _asked(parse_form(ResultsFilters, request.query_params))
+    except Invalid as exc:
+        errors = exc.fields
+    view = results_view(session=session, actor=user, page=page, **asked)
+    results, errors = view.results, errors or view.errors
+    form = dict(request.query_params)
+    if results is not None:
+        report = results.report
+        form = {"du": report.start.isoformat(), "au": report.end.isoformat(), **form}
+    return render(
+        request,
+        "surveys/results.html",
+        {
+            "results": results,
+            "form": form,
+            "errors": errors,
+            "query": _filters_query(request),
+            "sites": view.sites,
+            "colleagues": view.colleagues,
+        },
+    )
+
+
+@router.get("/rapports/enquetes/commentaires.{fmt}")
+def comments_file(request: Request, session: SessionDep, user: CaseWorker, fmt: str):
+    asked = _asked(parse_form(ResultsFilters, request.query_params))
+    return table_response(comments_table(session=session, actor=user, **asked), fmt)
+
+
+@router.get("/rapports/enquetes/{section}.{fmt}")
+def results_table(request: Request, session: SessionDep, user: CaseWorker, section: str, fmt: str):
+    asked = _asked(parse_form(ResultsFilters, request.query_params))
+    results = results_of(session=session, actor=user, **asked)
+    return table_response(results.report.table(section), fmt)
+
+
+class OwnFilters(SQLModel):
+    annee: OptionalYear = None
+
+
+@router.get("/rapports/enquetes/mes-resultats")
+def own_results_page(request: Request, session: SessionDep, user: CaseWorker):
+    results, errors = None, {}
+    try:
+        year = parse_form(OwnFilters, request.query_params).annee
+        results = own_results(session=session, actor=user, year=year)
+    except Invalid as exc:
+        errors = exc.fields
+    if errors:
+        results = own_results(session=session, actor=user, year=None)
+    return render(
+        request,
+        "surveys/own_results.html",
+        {
+            "results": results,
+            "errors": errors,
+            "form": {"annee": str(results.year)},
+            "years": [(year, str(year)) for year in results.years],
+        },
+    )
+
+
+# ---- API -------------------------------------------------------------------------------------
+
+
+class LevelFigures(BaseModel):
+    invited: int
+    answered: int
+    rate: float | None
+    share: float | None
+
+
+class SatisfactionLevel(LevelFigures):
+    satisfied: int
+
+
+class UtilityLevel(LevelFigures):
+    useful: int
+
+
+class SatisfactionFigures(BaseModel):
+    level_1: SatisfactionLevel
+    level_2: SatisfactionLevel
+
+
+class UtilityFigures(BaseModel):
+    level_1: UtilityLevel
+    level_2: UtilityLevel
+
+
+class SurveyFiguresPublic(BaseModel):
+    start: date
+    end: date
+    satisfaction: SatisfactionFigures
+    utility: UtilityFigures
+
+
+@api_router.get("/reports/surveys", response_model=SurveyFiguresPublic, responses=TABLE_DOWNLOADS)
+def get_survey_figures(
+    session: SessionDep,
+    user: ApiCaseWorker,
+    start: Annotated[Day, Query(alias="from")],
+    end: Annotated[Day, Query(alias="to")],
+    format: Literal["json", "csv", "xlsx"] = "json",
+):
+    """Satisfaction at the end of each level and utility six months later, for the surveys sent
+    on the local days `from`..`to` (managers and operator admins).
+
+    Per survey, per level: `invited` (surveys sent), `answered` (answers submitted, whenever),
+    `satisfied` or `useful` (answers saying so), `rate` (answered per invited) and `share`
+    (satisfied or useful per answer), both in percent to one decimal, null when there is
+    nothing to divide by. `csv` and `xlsx` give the same figures as one table, a row per survey
+    and level."""
+    result = survey_figures(session=session, actor=user, start=start, end=end)
+    if format != "json":
+        return table_response(result.report.table("enquetes"), format)
+    return SurveyFiguresPublic(start=start, end=end, **result.figures)
