@@ -17,6 +17,7 @@ are signed, not tenant-scoped: they are not tried here.
 
 import base64
 import html
+import io
 import re
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlmodel import func, select
 
@@ -88,6 +90,7 @@ from tests.factories import (
     paris_today,
     unit_id,
 )
+from tests.surveys.survey_rows import invite
 
 HTMX = {"HX-Request": "true"}
 # ARA's partner directory and its referrals.
@@ -2013,3 +2016,83 @@ def test_the_secrets_are_shown_to_their_own_operator(client, session, ara, who, 
     sign_in(client, session, getattr(ara, who))
     page = client.get(fill(url, ara.ids))
     assert [secret for secret in fill(shown, ara.ids) if secret not in page.text] == []
+
+
+# ---- survey results (issue 17, item 4) --------------------------------------------------------
+# Their addresses name no row: the period, the site and the counsellor are filters. ARA's
+# surveys, filtered by ARA's own site and counsellor, must count for nothing at BRE.
+
+SURVEY_SENT = datetime(2026, 3, 10, 9, tzinfo=ZoneInfo("UTC"))
+SURVEY_PERIOD = "du=2026-01-01&au=2026-06-30"
+
+
+@pytest.fixture
+def ara_surveys(session, ara):
+    """Twelve answered surveys of ARA's counsellor at ARA's site, each with a comment."""
+    for _ in range(12):
+        invite(
+            session,
+            ara.counsellor,
+            sent_at=SURVEY_SENT,
+            site=ara.site,
+            positive=True,
+            comment="Commentaire confidentiel ARA",
+        )
+    return ara
+
+
+def survey_text(response) -> str:
+    """A page or CSV as its text; a workbook as `;`-separated lines of its cells."""
+    if response.headers["content-type"].startswith("application/vnd.openxml"):
+        rows = openpyxl.load_workbook(io.BytesIO(response.content)).active.values
+        return "\n".join(";".join("" if v is None else str(v) for v in row) for row in rows)
+    return html.unescape(response.text)
+
+
+SURVEY_URLS = [
+    f"/rapports/enquetes?{SURVEY_PERIOD}",
+    f"/rapports/enquetes?{SURVEY_PERIOD}&lieu={{site}}&conseiller={{counsellor}}",
+    f"/rapports/enquetes/satisfaction-lieux.csv?{SURVEY_PERIOD}",
+    f"/rapports/enquetes/satisfaction-conseillers.xlsx?{SURVEY_PERIOD}",
+    f"/rapports/enquetes/commentaires.xlsx?{SURVEY_PERIOD}",
+    f"/rapports/activite/enquetes.csv?{SURVEY_PERIOD}&lieu={{site}}",
+]
+TWELVE = re.compile(r"[>;]12(</td>|;|\r?$)", re.MULTILINE)
+
+
+@pytest.mark.parametrize("url", SURVEY_URLS)
+def test_survey_results_never_count_another_operators_surveys(
+    client, session, ara_surveys, bre, url
+):
+    sign_in(client, session, bre.manager)
+    response = client.get(fill(url, ara_surveys.ids))
+    assert response.status_code == 200
+    text = survey_text(response)
+    assert "Commentaire confidentiel ARA" not in text and "Lieu confidentiel ARA" not in text
+    assert f">{ara_surveys.counsellor.full_name}<" not in text  # as a row of the table
+    assert not TWELVE.search(text)
+
+
+def test_the_survey_api_counts_only_the_operators_own(client, session, ara_surveys, bre):
+    sign_in(client, session, bre.manager)
+    body = client.get("/api/v1/reports/surveys?from=2026-01-01&to=2026-06-30").json()
+    assert body["satisfaction"]["level_1"]["invited"] == 0
+    sign_in(client, session, ara_surveys.manager)
+    body = client.get("/api/v1/reports/surveys?from=2026-01-01&to=2026-06-30").json()
+    assert body["satisfaction"]["level_1"]["invited"] == 12
+
+
+def test_a_counsellors_own_survey_figures_never_include_another_operators(
+    client, session, ara_surveys, bre
+):
+    sign_in(client, session, bre.counsellor)
+    page = html.unescape(client.get("/rapports/enquetes/mes-resultats?annee=2026").text)
+    assert "Moins de 11 réponses" in page and ">12</td>" not in page
+
+
+@pytest.mark.parametrize("url", SURVEY_URLS)
+def test_the_survey_results_are_shown_to_their_own_operator(client, session, ara_surveys, url):
+    """So that the checks above would see ARA's surveys if they leaked."""
+    sign_in(client, session, ara_surveys.manager)
+    text = survey_text(client.get(fill(url, ara_surveys.ids)))
+    assert "Commentaire confidentiel ARA" in text or TWELVE.search(text)

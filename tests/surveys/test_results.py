@@ -143,6 +143,29 @@ def test_shares_are_written_the_french_way_on_the_page(client, session, counsell
     assert ">66,7</td>" in page and ">100,0</td>" in page
 
 
+SECTIONS = [
+    f"{survey}-{breakdown}"
+    for survey in ("satisfaction", "utility")
+    for breakdown in ("niveaux", "lieux", "conseillers", "mois")
+]
+
+
+def test_every_table_of_the_page_downloads_as_csv_and_xlsx(client, session, counsellor, manager):
+    invite(session, counsellor, sent_at=MARCH, positive=True)
+    invite(session, counsellor, sent_at=MARCH, utility=True, positive=False)
+    log_in(client, session, manager)
+    page = client.get(f"/rapports/enquetes?{PERIOD}").text
+
+    for key in SECTIONS:
+        assert f'href="/rapports/enquetes/{key}.xlsx?{PERIOD.replace("&", "&amp;")}"' in page
+        sheet = client.get(f"/rapports/enquetes/{key}.xlsx?{PERIOD}")
+        rows = list(openpyxl.load_workbook(BytesIO(sheet.content)).active.values)
+        assert rows[0][1:4] == ("Invitations", "Réponses", "Taux de réponse (%)"), key
+        assert any(row[1] == 1 for row in rows[1:]), key
+        text = client.get(f"/rapports/enquetes/{key}.csv?{PERIOD}").content.decode("utf-8")
+        assert text.count("\n") == len(rows), key
+
+
 # ---- the comments -----------------------------------------------------------------------------
 
 

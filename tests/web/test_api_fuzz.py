@@ -314,7 +314,7 @@ def _period(values: dict, path: str, world: World) -> dict:
         start, end = date(year, 1, 1), date(year, 12, 31)
     elif path == "/api/v1/public/slots":  # 31 days at most
         end = min(end, start + timedelta(days=30))
-    elif path == "/api/v1/reports/activity":  # five years at most
+    elif path in ("/api/v1/reports/activity", "/api/v1/reports/surveys"):  # five years at most
         end = min(end, start + timedelta(days=5 * 365))
     elif path == "/api/v1/control-campaigns":  # a sample needs a unit ended in the period
         start, end = min(start, world.billable_day), max(end, world.billable_day)

@@ -240,7 +240,7 @@ def breakdown_sections(
         sections.append(
             Section(
                 f"{key}-niveaux",
-                f"{survey.title} : par niveau",
+                f"{survey.title}, par niveau",
                 survey_columns(survey, "Niveau"),
                 levels,
                 ends_with_total=True,
@@ -249,7 +249,7 @@ def breakdown_sections(
         sections.append(
             Section(
                 f"{key}-lieux",
-                f"{survey.title} : par lieu d'accueil",
+                f"{survey.title}, par lieu d'accueil",
                 survey_columns(survey, "Lieu d'accueil"),
                 _named_rows(tallies.sites, key, site_names),
             )
@@ -258,7 +258,7 @@ def breakdown_sections(
             sections.append(
                 Section(
                     f"{key}-conseillers",
-                    f"{survey.title} : par conseiller·ère",
+                    f"{survey.title}, par conseiller·ère",
                     survey_columns(survey, "Conseiller·ère"),
                     _named_rows(tallies.counsellors, key, counsellor_names),
                 )
@@ -270,7 +270,7 @@ def breakdown_sections(
         sections.append(
             Section(
                 f"{key}-mois",
-                f"{survey.title} : par mois d'envoi",
+                f"{survey.title}, par mois d'envoi",
                 survey_columns(survey, "Mois"),
                 months,
             )
