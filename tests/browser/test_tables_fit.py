@@ -8,7 +8,7 @@ the pages show, crawled from the home page of each role, on the demo data.
 """
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -24,6 +24,7 @@ from app.services.control.campaigns import create_campaign
 from tests.app_routes import api_routes
 from tests.browser.conftest import check_accessibility, serving
 from tests.conftest import alembic_config, scratch_database
+from tests.surveys.survey_rows import invite
 
 pytestmark = pytest.mark.browser
 
@@ -63,12 +64,18 @@ NOT_STAFF_PAGES = {
     "/deliverables/{deliverable_id}/versions/{number}/pdf": "a PDF",
     "/rapports/activite/{section}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/national/{section}.{fmt}": "a CSV or spreadsheet file",
+    "/rapports/enquetes/{section}.{fmt}": "a CSV or spreadsheet file",
+    "/rapports/enquetes/commentaires.{fmt}": "a CSV or spreadsheet file",
     "/rapports/etat-de-service.{fmt}": "a CSV or spreadsheet file",
     "/rapports/etat-de-service/{unit_id:int}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/dossier-de-preuves.zip": "a ZIP file",
     "/admin/uo4/export/{table}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/progression": "the pack's progress, polled by htmx",
 }
+COMMENT = (
+    "Un accompagnement très utile : la conseillère a pris le temps de reprendre tout mon "
+    "parcours, et j'ai maintenant un projet de formation clair.\nMerci !"
+)
 # What a page needs in its query string to show what it is for.
 QUERIES = {"/search": "?q=mar"}
 
@@ -132,6 +139,13 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                         sample_size=3,
                     ),
                 )
+                # Answered surveys with comments, so that the results page shows its tables full.
+                counsellor = session.exec(
+                    select(StaffUser).where(StaffUser.email == ACCOUNTS["counsellor"])
+                ).one()
+                sent = datetime.now(UTC) - timedelta(days=2)
+                for positive in (True, False, True):
+                    invite(session, counsellor, sent_at=sent, positive=positive, comment=COMMENT)
                 session.commit()
             with serving(engine) as base:
                 yield base

@@ -121,8 +121,9 @@ def get_activity_report(
     JSON gives every section; `csv` and `xlsx` give one table, chosen by `section`: `synthese`
     (default), `entrees`, `unites`, `actes`, `profil-sexe`, `profil-age`, `profil-emploi`,
     `profil-pcs`, `profil-naf`, `profil-taille`, `profil-diplome`, `profil-rqth`, `accueil`,
-    `orientations`, `rendez-vous` or `delai` (median days from the first contact to the first
-    appointment not cancelled, with the number of cases it rests on)."""
+    `orientations`, `rendez-vous`, `delai` (median days from the first contact to the first
+    appointment not cancelled, with the number of cases it rests on) or `enquetes` (the
+    satisfaction and utility surveys sent in the period, per level: see `/reports/surveys`)."""
     report = activity_report(
         session=session,
         actor=user,

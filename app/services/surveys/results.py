@@ -137,10 +137,14 @@ def survey_tallies(
             col(Invitation.counsellor_id).label("counsellor_id"),
             _month_bucket(start, end, time_zone, hi).label("month"),
         ]
+    joined = [col(Response.invitation_id) == Invitation.id]
+    if operator_id is not None:
+        # Lets PostgreSQL read only the operator's answers (an index) rather than every one.
+        joined.append(owned_by(Response, operator_id))
     inner = (
         select(*columns)
         .select_from(Invitation)
-        .outerjoin(Response, col(Response.invitation_id) == Invitation.id)
+        .outerjoin(Response, and_(*joined))
         .where(*conditions)
         .subquery()
     )
