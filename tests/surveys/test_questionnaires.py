@@ -419,7 +419,7 @@ def test_saving_the_form_writes_a_version_and_says_so(as_admin, session, ara, ad
     assert response.headers["location"] == f"{URL}?fait=enregistree#fait"
     page = html.unescape(client.get(response.headers["location"]).text)
     assert "Nouvelle version enregistrée" in page
-    assert "Version 2, posée aujourd'hui" in page
+    assert "Version 2, posée actuellement" in page
     assert admin.full_name in page and "Version 1 —" in page
 
 
@@ -474,7 +474,7 @@ def test_a_manager_reads_the_page_without_the_form(client, session, ara, manager
     csrf = log_in(client, session, manager)
     page = client.get(URL)
     assert page.status_code == 200
-    assert "Version 1, posée aujourd'hui" in html.unescape(page.text)
+    assert "Version 1, posée actuellement" in html.unescape(page.text)
     assert f'action="{URL}"' not in page.text
     assert client.post(URL, data=sent(opened(session, ara), csrf, title="X")).status_code == 403
     assert client.post(f"{URL}/defaut", data={"csrf_token": csrf}).status_code == 403
