@@ -348,7 +348,6 @@ def world(session, monkeypatch):
         "fmt": "csv",
         "section": "synthese",
         "kind": ("fin_niveau_1", "utilite_6_mois"),  # a questionnaire
-        "action": ("enregistrer", "ajouter", "retirer-0", "monter-1", "actualiser"),
         "q0-type": ("echelle", "texte"),
         "debut": (start + timedelta(days=1)).isoformat(),
         "start": (start + timedelta(days=1)).isoformat(),
@@ -366,7 +365,8 @@ def world(session, monkeypatch):
             answer_path(survey).rsplit("/", 1)[1],
             opt_out_link(survey).rsplit("/", 1)[1],
         ),
-        "action": ("envoyer", "enregistrer"),
+        # The answer form's buttons, and the questionnaire editor's.
+        "action": ("envoyer", "enregistrer", "ajouter", "retirer-0", "monter-1", "actualiser"),
         "q-satisfaction": "plutot_satisfait",
         "q-changements": "emploi",
     }
