@@ -50,7 +50,7 @@ def _page(request, page, *, draft, done="", notice=None, errors=None):
         "surveys/questionnaires/questionnaire.html",
         {
             "page": page,
-            "draft": draft,
+            "edited": draft,
             "form": draft.as_form(),
             "errors": errors or {},
             "done_message": DONE.get(done),
