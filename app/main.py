@@ -30,6 +30,7 @@ from app.routes.messaging import messages, notifications
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, ledger, national
 from app.routes.surveys import public as survey_answers
+from app.routes.surveys import questionnaires as survey_questionnaires
 from app.routes.surveys import results as survey_results
 from app.routes.system import api_docs, health
 from app.web.api_errors import with_exact_errors
@@ -87,6 +88,7 @@ def create_app() -> FastAPI:
         markets.router,
         uo4.router,
         security.router,
+        survey_questionnaires.router,
         account.router,
         deliverables.router,
         deliverables.api_router,

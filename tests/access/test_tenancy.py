@@ -60,6 +60,7 @@ from app.models.operators import Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
 from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
+from app.models.surveys import SurveyKind, SurveyQuestionnaire
 from app.models.triage import TriageCreate, TriageRequest
 from app.models.uo4 import Uo4Action, Uo4ActionEdit, Uo4Attendee, Uo4Event
 from app.services.admin.uo4 import create_action
@@ -72,6 +73,9 @@ from app.services.deliverables.sharing import share_version
 from app.services.messaging.notifications import notify
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import propose_referral
+from app.services.surveys.drafts import draft_of
+from app.services.surveys.editing import save_questionnaire
+from app.services.surveys.questionnaires import current_questionnaire
 from tests.app_routes import api_routes
 from tests.factories import (
     PDF,
@@ -127,6 +131,8 @@ SECRETS = (
     "Absence confidentielle ARA",
     # What it funds from UO4.
     "Action UO4 confidentielle ARA",
+    # Its questionnaires.
+    "Questionnaire confidentiel ARA",
 )
 
 
@@ -190,6 +196,7 @@ class Tenant:
             "lot": self.lot.id,
             "uo4": self.uo4.id,
             "api_key": self.api_key.id,
+            "operator": self.counsellor.operator_id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
 
@@ -245,6 +252,7 @@ def populate(session, code: str, name: str, **person) -> Tenant:
     site = make_site(session, operator, name=f"Lieu confidentiel {code}")
     motif = make_appointment_type(session, operator, name=f"Motif confidentiel {code}")
     yesterday = paris_today() - timedelta(days=1)  # so that its appointment may be marked
+    edited_questionnaire(session, admin, code)
     return Tenant(
         counsellor,
         manager,
@@ -274,6 +282,15 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         uo4_training(session, admin, counsellor, code),
         personal_key(session, counsellor, code),
     )
+
+
+def edited_questionnaire(session, admin, code: str) -> SurveyQuestionnaire:
+    """Version 2 of its end-of-level-1 questionnaire, under a title of its own."""
+    kind = SurveyKind.END_LEVEL_1
+    current = current_questionnaire(session=session, operator_id=admin.operator_id, kind=kind)
+    draft = draft_of(current, kind)
+    draft.title = f"Questionnaire confidentiel {code}"
+    return save_questionnaire(session=session, actor=admin, kind=kind, draft=draft)
 
 
 def personal_key(session, counsellor, code: str) -> ApiKey:
@@ -542,6 +559,7 @@ def snapshot(session) -> tuple:
             Uo4Event,
             ApiKey,
             StaffTotp,
+            SurveyQuestionnaire,
         )
     )
 
@@ -628,6 +646,7 @@ ABANDON = {"to": "abandoned"}
 MOTIF = {"name": "Pirate", "duration_minutes": "45", "modes": "phone", "active": "1"}
 NO_SHOW = {"status": "no_show"}
 UO4 = {"kind": "autre", "title": "Pirate", "starts_on": "2026-03-02", "amount": "1"}
+QUESTIONNAIRE = {"title": "Pirate", "based_on": "2", "q0-label": "Pirate ?", "q0-type": "texte"}
 SITE = {"name": "Pirate", "postcode": "69003", "city": "Lyon", "phone": "04 72 00 00 00"}
 PERMANENCE = {
     "venue": "Pirate",
@@ -654,6 +673,31 @@ SURFACES = [
     surface("uo4", "form", "POST", "/admin/uo4/{uo4}", form=UO4, who="admin"),
     surface("uo4", "cancel", "POST", "/admin/uo4/{uo4}/annuler", form={}, who="admin"),
     surface("uo4", "restore", "POST", "/admin/uo4/{uo4}/retablir", form={}, who="admin"),
+    # Its questionnaires: a system administrator names the operator, anyone else is refused.
+    surface("questionnaire", "list", "GET", "/admin/enquetes?operateur={operator}", who="manager"),
+    surface(
+        "questionnaire",
+        "page",
+        "GET",
+        "/admin/enquetes/fin_niveau_1?operateur={operator}",
+        who="manager",
+    ),
+    surface(
+        "questionnaire",
+        "form",
+        "POST",
+        "/admin/enquetes/fin_niveau_1?operateur={operator}",
+        form=QUESTIONNAIRE,
+        who="admin",
+    ),
+    surface(
+        "questionnaire",
+        "defaults",
+        "POST",
+        "/admin/enquetes/fin_niveau_1/defaut?operateur={operator}",
+        form={},
+        who="admin",
+    ),
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
     surface(
         "beneficiary", "fragment", "GET", "/triage/new?beneficiary_id={beneficiary}", htmx=True
@@ -1234,6 +1278,7 @@ EXPECTED = {
     ),
     "api_key": ("revoke",),
     "uo4": ("page", "form", "cancel", "restore"),
+    "questionnaire": ("list", "page", "form", "defaults"),
     "lot": ("lot_price", "lot_budget"),  # its prices are listed on the market's page, see below
 }
 
@@ -2001,6 +2046,12 @@ OWN_PAGES = [
         id="agenda-site",
     ),
     pytest.param("admin", "/admin/motifs", ["Motif confidentiel ARA"], id="motifs"),
+    pytest.param(
+        "manager",
+        "/admin/enquetes/fin_niveau_1",
+        ["Questionnaire confidentiel ARA"],
+        id="questionnaire",
+    ),
     pytest.param(
         "manager",
         "/admin/disponibilites",

@@ -24,9 +24,10 @@ def _section_links(page) -> list[str]:
                 "/admin/disponibilites",
                 "/admin/motifs",
                 "/admin/livrables",
+                "/admin/enquetes",
             ],
         ),
-        (Role.MANAGER, ["/admin/uo4", "/admin/disponibilites"]),
+        (Role.MANAGER, ["/admin/uo4", "/admin/disponibilites", "/admin/enquetes"]),
         (
             Role.SYSADMIN,
             [
@@ -35,6 +36,7 @@ def _section_links(page) -> list[str]:
                 "/admin/sites",
                 "/admin/marches",
                 "/admin/securite",
+                "/admin/enquetes",
             ],
         ),
     ],

@@ -107,10 +107,16 @@ def staff_pages(app) -> list[str]:
     return sorted(set(paths))
 
 
+def _parameter(part: str) -> str:
+    """An id (`{case_id}`, `{number}`) is digits; any other parameter (`{kind}`), a word."""
+    name = part[1:-1].split(":")[0]
+    return r"[0-9]+" if name.endswith("id") or name == "number" else r"[a-z0-9_]+"
+
+
 def matcher(template: str) -> re.Pattern:
     """`/cases/{case_id}` -> a pattern that matches `/cases/12`."""
     parts = re.split(r"(\{[^}]+\})", template)
-    regex = "".join(r"[0-9]+" if part.startswith("{") else re.escape(part) for part in parts)
+    regex = "".join(_parameter(part) if part.startswith("{") else re.escape(part) for part in parts)
     return re.compile(f"^{regex}$")
 
 
@@ -248,3 +254,5 @@ def test_the_crawl_starts_from_routes_and_leaves_files_out():
     assert not any(t.endswith((".csv", ".zip", "/pdf")) for t in templates)
     assert matcher("/cases/{case_id}/plan").match("/cases/12/plan")
     assert not matcher("/cases/{case_id}").match("/cases/12/plan")
+    assert matcher("/admin/enquetes/{kind}").match("/admin/enquetes/fin_niveau_1")
+    assert not matcher("/admin/uo4/{action_id}").match("/admin/uo4/nouvelle")

@@ -160,6 +160,11 @@ FORM_FIELDS = {
     ("POST", "/admin/uo4/{action_id}"): (*_names(Uo4ActionEdit), "attendee_ids", "hours_1"),
     ("POST", "/admin/equipe/{staff_id}/double-authentification"): ("reset_code",),
     ("POST", "/admin/securite"): ("operator_id", *_names(OperatorSecurity)),
+    ("POST", "/admin/enquetes/{kind}"): (
+        *("action", "based_on", "title", "intro", "measure", "positive"),
+        *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),
+        *("q1-label", "q1-type", "q1-options"),
+    ),
     ("POST", "/compte/double-authentification"): ("code",),
     ("POST", "/compte/codes-de-secours"): ("codes_code",),
     ("POST", "/compte/double-authentification/desactiver"): ("off_code",),
@@ -342,6 +347,8 @@ def world(session, monkeypatch):
         "vue": "semaine",
         "fmt": "csv",
         "section": "synthese",
+        "kind": ("fin_niveau_1", "utilite_6_mois"),  # a questionnaire
+        "q0-type": ("echelle", "texte"),
         "debut": (start + timedelta(days=1)).isoformat(),
         "start": (start + timedelta(days=1)).isoformat(),
         "creneau": (start + timedelta(days=1)).isoformat(),
@@ -358,7 +365,8 @@ def world(session, monkeypatch):
             answer_path(survey).rsplit("/", 1)[1],
             opt_out_link(survey).rsplit("/", 1)[1],
         ),
-        "action": ("envoyer", "enregistrer"),
+        # The answer form's buttons, and the questionnaire editor's.
+        "action": ("envoyer", "enregistrer", "ajouter", "retirer-0", "monter-1", "actualiser"),
         "q-satisfaction": "plutot_satisfait",
         "q-changements": "emploi",
     }

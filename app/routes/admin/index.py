@@ -81,6 +81,12 @@ SECTIONS = (
         "Ce que contient chaque livrable et les unités d'œuvre qu'il prouve.",
         OPERATOR_ADMIN,
     ),
+    AdminSection(
+        "/admin/enquetes",
+        "Enquêtes de satisfaction et d'utilité",
+        "Les questions posées à la fin de chaque niveau et six mois après, et leurs versions.",
+        frozenset({Role.MANAGER, Role.OPERATOR_ADMIN, Role.SYSADMIN}),
+    ),
 )
 
 
