@@ -170,6 +170,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_survey_responses_operator_id"), ["operator_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_survey_responses_invitation_counted",
+            ["invitation_id", "submitted_at", "satisfied", "useful"],
+            unique=False,
+        )
 
     with op.batch_alter_table("beneficiaries", schema=None) as batch_op:
         batch_op.add_column(
@@ -190,6 +195,7 @@ def downgrade() -> None:
         batch_op.drop_column("survey_consent_at")
 
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
+        batch_op.drop_index("ix_survey_responses_invitation_counted")
         batch_op.drop_index(batch_op.f("ix_survey_responses_operator_id"))
 
     op.drop_table("survey_responses")
