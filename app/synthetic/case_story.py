@@ -269,10 +269,15 @@ class CaseStory:
         return closed, CLOSE(rng)
 
     def close_running(self, closed_at: datetime | None) -> None:
-        """Write the episodes; closing a case ends the units still running (as the app does)."""
+        """Write the episodes; closing a case ends the units still running (as the app does).
+        The surveys hear of every level that ended."""
         for episode_id, code, started, ended, outcome in self.running:
             if ended is None and closed_at is not None:
                 ended = max(closed_at, started)
+            if ended is not None:
+                self.t.surveys.episode_ended(
+                    self.case_id, episode_id, code, ended, self.site_id, self.referent
+                )
             self.batch.add(T.EPISODES, (
                 episode_id, self.world.operator_id, self.case_id, self.world.units[code],
                 started, ended, outcome if ended else "", self.referent, None, None, None,

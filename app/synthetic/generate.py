@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import app
+from app.core.config import get_settings
 from app.core.errors import Conflict
 from app.models.operators import Operator
 from app.synthetic import tables as T
@@ -36,6 +37,7 @@ from app.synthetic.setup import (
     render_placeholders,
 )
 from app.synthetic.stories import Batch, Storyteller
+from app.synthetic.surveys import SurveyTeller
 
 START = date(2023, 1, 1)
 CHUNK = 2_000  # people per written chunk
@@ -44,7 +46,7 @@ _ROOT = Path(app.__file__).parent
 _PER_CASE = {
     "triage_requests": 0.92, "episodes": 2.3, "interactions": 3.75, "appointments": 1.9,
     "deliverables": 0.75, "deliverable_versions": 0.75, "referrals": 0.15,
-    "referral_events": 0.45,
+    "referral_events": 0.45, "survey_invitations": 1.6, "survey_responses": 0.5,
 }  # fmt: skip
 
 
@@ -117,7 +119,9 @@ def generate(
             ]  # fmt: skip
             national_staff(loader, hashed, now)
             connection.commit()
-            _tell_stories(loader, worlds, plan, rng, now, console, chunk)
+            # The surveys draw from their own generator: the rest is the same with or without them.
+            surveys_rng = random.Random(f"surveys-{seed}")
+            _tell_stories(loader, worlds, plan, (rng, surveys_rng), now, console, chunk)
             finishing = time.perf_counter()
             loader.finish()
             connection.commit()
@@ -136,13 +140,16 @@ def generate(
     )
 
 
-def _tell_stories(loader: Loader, worlds, plan: Plan, rng, now, console: Console, chunk: int):
+def _tell_stories(loader: Loader, worlds, plan: Plan, rngs, now, console: Console, chunk: int):
     """Every operator's beneficiaries, `chunk` people at a time, one commit per chunk."""
     ids = {table.name: loader.ids(table.name) for table in T.STORY_TABLES}
+    rng, surveys_rng = rngs
+    settings = get_settings()
     with _progress(console) as progress:
         tasks = _tasks(progress, plan)
         for world, operator in zip(worlds, plan.operators, strict=True):
-            teller = Storyteller(world, rng, ids, now)
+            surveys = SurveyTeller(world, surveys_rng, ids, now, settings)
+            teller = Storyteller(world, rng, ids, now, surveys)
             remaining = operator.beneficiaries
             while remaining:
                 size = min(chunk, remaining)

@@ -1,6 +1,7 @@
 """The small tables of each operator: the operator itself (through the app's own
 `create_operator`, which seeds its deliverable kinds and proof requirements), motifs, sites,
-staff, openings, partners; and the placeholder PDFs that every issued version points at."""
+staff, openings, partners, questionnaires; and the placeholder PDFs that every issued version
+points at."""
 
 import hashlib
 import random
@@ -18,9 +19,11 @@ from app.demo.documents import EXTRA_TEXTS
 from app.models.appointments import AppointmentType, OpeningSlot
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
 from app.models.nomenclatures import PartnerType
+from app.models.surveys import SurveyKind, SurveyQuestionnaire
 from app.services.admin.operators import create_operator
 from app.services.control.proof_catalogue import DEFAULT_KINDS
 from app.services.deliverables.pdf import render_deliverable_pdf
+from app.services.surveys.questionnaires import current_questionnaire
 from app.synthetic import tables as T
 from app.synthetic.calendar import LocalClock
 from app.synthetic.loader import Loader
@@ -53,8 +56,9 @@ _PARTNER_TYPES = list(_PARTNER_NAMES)
 
 
 def create_operators(session: Session, plans: tuple[OperatorPlan, ...]) -> list[int]:
-    """The operators, through the app's own creation (kinds and proof requirements), and their
-    three motifs; returns the operators' ids. The caller commits."""
+    """The operators, through the app's own creation (kinds and proof requirements), their
+    three motifs and the first version of their questionnaires; returns the operators' ids.
+    The caller commits."""
     units = dict(session.exec(select(ServiceUnit.code, ServiceUnit.id)).all())
     ids = []
     for plan in plans:
@@ -69,6 +73,8 @@ def create_operators(session: Session, plans: tuple[OperatorPlan, ...]) -> list[
         # The benchmark signs its managers in with a password, as the demo does.
         operator.two_factor_managers = operator.two_factor_admins = False
         session.add_all(demo_appointment_types(operator.id, units))
+        for kind in SurveyKind:
+            current_questionnaire(session=session, operator_id=operator.id, kind=kind)
         ids.append(operator.id)
     session.flush()
     return ids
@@ -168,6 +174,7 @@ def build_world(
         time_zone=region.time_zone,
         clock=LocalClock(region.time_zone, start, (today - start).days + 120),
         units=_units(connection),
+        levels=_levels(connection),
         sites=sites,
         site_names=names,
         counsellors=counsellors,
@@ -177,6 +184,7 @@ def build_world(
         proofs=_proofs(connection, operator_id, placeholders),
         partners=partners,
         postcodes=[p for p in postcodes if _in_region(p, region)] or [t[1] for t in region.towns],
+        questionnaires=_questionnaires(connection, operator_id),
     )
 
 
@@ -240,6 +248,21 @@ def _partners(
 
 def _units(connection: Connection) -> dict[str, int]:
     return dict(connection.execute(select(ServiceUnit.code, ServiceUnit.id)).all())
+
+
+def _levels(connection: Connection) -> dict[str, int]:
+    return dict(connection.execute(select(ServiceUnit.code, ServiceUnit.level)).all())
+
+
+def _questionnaires(connection: Connection, operator_id: int) -> dict[str, tuple[int, list]]:
+    """Each kind's latest version: what an invitation sent today asks."""
+    table = SurveyQuestionnaire.__table__.c
+    statement = (
+        select(table.kind, table.id, table.questions)
+        .where(table.operator_id == operator_id)
+        .order_by(table.version)
+    )
+    return {kind: (id_, questions) for kind, id_, questions in connection.execute(statement)}
 
 
 def _motifs(connection: Connection, operator_id: int) -> dict[str, AppointmentKind]:

@@ -22,6 +22,10 @@ PROOF_RATE = 0.53  # ended units whose deliverables were issued
 ACKNOWLEDGED = 0.75
 REFERRED = 0.17  # cases with an N1 interview referred to a partner
 CLOSES = 0.92  # cases closed some weeks after their last activity
+SURVEY_CONSENT = 0.85  # people who agree to be asked for their opinion
+PHONE_ONLY = 0.03  # people who give a phone and no e-mail (no SMS: « non contactable »)
+SURVEY_OPT_OUT = 0.015  # people asked who follow the opt-out link of their first survey
+SURVEY_PARTIAL = 0.03  # invitations left with answers saved but never submitted
 
 SEX = Picker({"F": 60, "M": 38, "NR": 2})
 RQTH = Picker({"non": 88, "oui": 5, "nr": 7})

@@ -1,5 +1,5 @@
 """One beneficiary's story, written as rows: the person, their triage requests, cases,
-episodes, interactions, appointments, deliverables and referrals.
+episodes, interactions, appointments, deliverables, referrals and surveys.
 
 Stories are told in order with one random generator, so that a seed gives the same data. Each
 table's rows go to a Batch that the generator writes (parents first) every few thousand people.
@@ -42,6 +42,7 @@ from app.synthetic.shares import (
     STATUS,
     TRIAGED,
 )
+from app.synthetic.surveys import SurveyTeller
 from app.synthetic.world import OperatorWorld
 
 
@@ -63,11 +64,14 @@ class Batch:
 class Storyteller:
     """Tells the stories of one operator's beneficiaries, allocating every id itself."""
 
-    def __init__(self, world: OperatorWorld, rng: random.Random, ids, now: datetime):
+    def __init__(
+        self, world: OperatorWorld, rng: random.Random, ids, now: datetime, surveys: SurveyTeller
+    ):
         self.world = world
         self.rng = rng
         self.ids = ids  # table name → next-id function
         self.now = now
+        self.surveys = surveys
         self.clock = world.clock
         self.today = self.clock.day_of(now)
         self.beneficiary_name = ""
@@ -82,7 +86,9 @@ class Storyteller:
         first = rng.choice(FEMALE_NAMES if female else MALE_NAMES)
         last = rng.choice(LAST_NAMES)
         self.beneficiary_name = f"{first} {last.upper()}"
+        agrees, gives_email = self.surveys.reach()
         email = f"{slug(first)}.{slug(last)}.{beneficiary_id}@beneficiaires.synthetique.example"
+        email = email if gives_email else None
         phone = f"+33{rng.choice('67')}{rng.randrange(10**8):08d}"
         if rng.random() < PENDING_ONLY:
             first_contact = self._pending_request(batch, beneficiary_id)
@@ -95,10 +101,13 @@ class Storyteller:
             "company_size": SIZE(rng),
         } | PROFILE.get(status, {})
         consent_at = first_contact if rng.random() < 0.95 else None
+        survey_consent_at, survey_opt_out_at = self.surveys.person(
+            batch, beneficiary_id, first_contact if agrees else None, email is not None
+        )
         digits = "0" + phone[3:]
         batch.add(T.BENEFICIARIES, (
             beneficiary_id, world.operator_id, first, last, email, phone,
-            rng.choice(world.postcodes), consent_at, sex,
+            rng.choice(world.postcodes), consent_at, survey_consent_at, survey_opt_out_at, sex,
             self.now.year - rng.choice(AGES), status,
             profile["pcs"], profile["naf_section"], profile["company_size"], DIPLOMA(rng),
             RQTH(rng), search_key(first, last, email, phone, digits)[:600], first_contact,

@@ -17,9 +17,11 @@ DELIVERABLES = Table.of("deliverables")
 DELIVERABLE_VERSIONS = Table.of("deliverable_versions")
 REFERRALS = Table.of("referrals")
 REFERRAL_EVENTS = Table.of("referral_events")
+SURVEY_INVITATIONS = Table.of("survey_invitations")
+SURVEY_RESPONSES = Table.of("survey_responses")
 
 # Parents before children: the order in which each chunk of stories is written.
 STORY_TABLES = (
     BENEFICIARIES, CASES, TRIAGE_REQUESTS, EPISODES, INTERACTIONS, APPOINTMENTS, DELIVERABLES,
-    DELIVERABLE_VERSIONS, REFERRALS, REFERRAL_EVENTS,
+    DELIVERABLE_VERSIONS, REFERRALS, REFERRAL_EVENTS, SURVEY_INVITATIONS, SURVEY_RESPONSES,
 )  # fmt: skip

@@ -1,5 +1,5 @@
-"""What the stories need to know about one operator: ids of its catalogue, sites, staff and
-partners, its clock and its counsellors' calendars."""
+"""What the stories need to know about one operator: ids of its catalogue, sites, staff,
+partners and questionnaires, its clock and its counsellors' calendars."""
 
 import bisect
 import itertools
@@ -62,6 +62,7 @@ class OperatorWorld:
     time_zone: str
     clock: LocalClock
     units: dict[str, int]  # unit code → id
+    levels: dict[str, int]  # unit code → level (0 triage, 1, 2)
     sites: list[int]
     site_names: dict[int, str]
     counsellors: list[int]
@@ -71,6 +72,8 @@ class OperatorWorld:
     proofs: dict[str, list[ProofKind]]  # unit code → kinds required
     partners: list[tuple[int, str]]  # (id, type)
     postcodes: list[str]
+    # survey kind → (id, questions) of the version it asks (version 1, from the defaults)
+    questionnaires: dict[str, tuple[int, list[dict]]] = field(default_factory=dict)
     calendars: dict[int, Calendar] = field(default_factory=dict)
 
     def calendar(self, counsellor_id: int) -> Calendar:
