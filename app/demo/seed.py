@@ -56,6 +56,7 @@ from app.demo.documents import prove_episode
 from app.demo.markets import seed_markets
 from app.demo.partners import seed_partners
 from app.demo.referrals import refer_some
+from app.demo.surveys import PHONE_ONLY, ask_for_surveys, give_only_a_phone, seed_surveys
 from app.demo.uo4 import seed_uo4
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate
@@ -119,6 +120,8 @@ class _Ctx:
     phones: set[str] = field(default_factory=set)
     # Proofs draw from their own generator so that they don't shift the rest of the demo.
     proof_rng: random.Random = field(default_factory=lambda: random.Random(7))
+    # So do the people's agreement to be asked for their opinion (surveys).
+    survey_rng: random.Random = field(default_factory=lambda: random.Random(17))
 
 
 # ---- public entry points --------------------------------------------------------------------
@@ -183,6 +186,12 @@ def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
             sites=team.sites,
             counsellors=team.counsellors,
             today=ctx.today,
+        )
+        seed_surveys(
+            session=session,
+            operator_id=team.operator.id,
+            rng=random.Random(f"surveys-{team.operator.code}"),
+            now=utcnow(),
         )
     _mark_demo_messages_sent(session)
     return demo_logins()
@@ -336,7 +345,9 @@ def _create_beneficiary(ctx: _Ctx, team: _Team, spec: dict, situation) -> Benefi
         consent=ctx.rng.random() < 0.95,
         **profile,
     )
-    return create_beneficiary(session=ctx.session, actor=team.counsellors[0], data=data)
+    person = create_beneficiary(session=ctx.session, actor=team.counsellors[0], data=data)
+    ask_for_surveys(ctx.survey_rng, person)
+    return person
 
 
 # ---- dates ------------------------------------------------------------------------------------
@@ -399,6 +410,8 @@ def _backdate_person(ctx: _Ctx, person: Beneficiary, first_contact: datetime) ->
     person.created_at = person.updated_at = first_contact
     if person.consent_at is not None:
         person.consent_at = first_contact
+    if person.survey_consent_at is not None:
+        person.survey_consent_at = first_contact
     ctx.session.add(person)
 
 
@@ -604,10 +617,13 @@ def _seed_operator(ctx: _Ctx, team: _Team, spec: dict) -> None:
     kinds = itertools.cycle(OPEN_KINDS)
     for referent in open_referents:
         _open_case(ctx, team, next(people), referent, next(kinds))
-    for referent in itertools.islice(
-        itertools.cycle([first, second, third]), OPERATOR_PLAN["closed"]
+    for index, referent in enumerate(
+        itertools.islice(itertools.cycle([first, second, third]), OPERATOR_PLAN["closed"])
     ):
-        _closed_case(ctx, team, next(people), referent)
+        person = next(people)
+        if index in PHONE_ONLY:
+            give_only_a_phone(ctx.session, person)
+        _closed_case(ctx, team, person, referent)
     _reopened_case(ctx, team, next(people), first)
     _archived_cases(ctx, team, list(people), [first, second, third])
 

@@ -6,12 +6,12 @@ Only people who agreed to be asked get any; one with no e-mail is « non contact
 no SMS channel). The draws come from a generator of their own, so that the rest of the dataset
 is the same with or without the surveys."""
 
-import calendar
 import json
 import random
 from datetime import datetime, timedelta
 
 from app.demo.survey_answers import RESPONSE_RATE, AnswerDrawer, answer_delay
+from app.demo.surveys import months_after
 from app.models.surveys import SurveyKind, SurveyStatus
 from app.synthetic import tables as T
 from app.synthetic.shares import PHONE_ONLY, SURVEY_CONSENT, SURVEY_OPT_OUT, SURVEY_PARTIAL
@@ -22,15 +22,6 @@ SCHEDULED, SENT, ANSWERED = (s.value for s in (SurveyStatus.SCHEDULED, SurveySta
 UNREACHABLE, OPTED_OUT = SurveyStatus.UNREACHABLE.value, SurveyStatus.OPTED_OUT.value
 EMAIL = "email"
 MINUTE = timedelta(minutes=1)
-
-
-def months_after(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` later, or that month's last day when it is shorter."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(
-        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
-    )
 
 
 class SurveyTeller:

@@ -2,7 +2,7 @@
 
 import os
 import statistics
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlmodel import Session, func, select
 
+from app.core.config import get_settings
 from app.core.db import build_engine
 from app.core.errors import Conflict
 from app.demo.documents import EXTRA_TEXTS
@@ -23,6 +24,7 @@ from app.models.deliverables import DeliverableDraft
 from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.operators import Operator
 from app.models.staff import StaffUser
+from app.models.surveys import SurveyInvitation, SurveyQuestionnaire, SurveyResponse
 from app.models.triage import TriageRequest
 from app.models.uo4 import Uo4Action, Uo4Attendee
 from app.services.cases.lifecycle import my_idle_cases, my_open_cases
@@ -235,3 +237,80 @@ def test_each_operator_has_uo4_actions_and_trainings_attended(session):
         assert sum(action.cancelled_at is not None for action in actions) == 1
         trainings = [action.id for action in actions if action.kind == "formation"]
         assert _count(session, Uo4Attendee, Uo4Attendee.action_id.in_(trainings)) >= 4
+
+
+# ---- surveys (issue 17) -----------------------------------------------------------------------
+
+
+def _invitations(session, *where) -> list[SurveyInvitation]:
+    return list(session.exec(select(SurveyInvitation).where(*where)))
+
+
+def test_most_demo_people_agreed_to_be_asked_for_their_opinion(session):
+    agreed = _count(session, Beneficiary, Beneficiary.survey_consent_at.is_not(None))
+    assert 0.7 * 200 <= agreed <= 0.95 * 200
+    earliest = session.exec(
+        select(func.count())
+        .select_from(Beneficiary)
+        .where(Beneficiary.survey_consent_at != Beneficiary.created_at)
+    ).one()
+    assert earliest == 0  # agreed at first contact, as their consent was recorded
+
+
+def test_the_demo_has_surveys_in_every_state_for_each_operator(session):
+    for operator in session.exec(select(Operator)).all():
+        statuses = {i.status for i in _invitations(session, SurveyInvitation.operator_id == operator.id)}  # fmt: skip
+        assert {"envoyee", "repondue", "non_contactable", "programmee"} <= statuses, operator.code
+        answered = {
+            i.kind
+            for i in _invitations(
+                session, SurveyInvitation.operator_id == operator.id, SurveyInvitation.status == "repondue"
+            )
+        }  # fmt: skip
+        assert answered == {"fin_niveau_1", "fin_niveau_2", "utilite_6_mois"}, operator.code
+    assert _count(session, SurveyInvitation, SurveyInvitation.status == "desinscrite") == 2
+    assert _count(session, SurveyInvitation, SurveyInvitation.reminded_at.is_not(None)) >= 10
+    assert _count(session, Beneficiary, Beneficiary.survey_opt_out_at.is_not(None)) == 2
+
+
+def test_demo_surveys_follow_the_rules_of_sending(session):
+    now = utcnow()
+    for invitation in _invitations(session):
+        episode = session.get(Episode, invitation.episode_id)
+        assert session.get(ServiceUnit, episode.unit_id).level == invitation.level in (1, 2)
+        person = session.get(Beneficiary, invitation.beneficiary_id)
+        if invitation.status == "programmee":
+            assert invitation.kind == "utilite_6_mois" and invitation.due_at > now
+        elif invitation.status == "non_contactable":
+            assert person.email is None
+        else:
+            assert invitation.sent_at is not None and invitation.sent_at < now
+        if invitation.kind == "utilite_6_mois":
+            months = get_settings().survey_utility_months
+            assert invitation.due_at.date() - episode.ended_at.date() >= timedelta(days=28 * months)
+            assert invitation.due_at.date() - episode.ended_at.date() <= timedelta(days=31 * months)
+        else:
+            assert invitation.due_at == episode.ended_at
+    kinds = session.exec(
+        select(SurveyInvitation.kind, SurveyInvitation.episode_id, func.count())
+        .group_by(SurveyInvitation.kind, SurveyInvitation.episode_id)
+        .having(func.count() > 1)
+    ).all()
+    assert kinds == []
+
+
+def test_demo_answers_are_submitted_against_the_version_sent(session):
+    responses = session.exec(select(SurveyResponse)).all()
+    assert len(responses) >= 20
+    for response in responses:
+        invitation = session.get(SurveyInvitation, response.invitation_id)
+        assert invitation.status == "repondue" and invitation.link_nonce is None
+        assert response.questionnaire_id == invitation.questionnaire_id
+        assert response.submitted_at == invitation.answered_at
+        questions = session.get(SurveyQuestionnaire, response.questionnaire_id).parsed_questions()
+        measure = next(q for q in questions if q.measure)
+        positive = response.answers[measure.key] in measure.positive
+        if invitation.kind == "utilite_6_mois":
+            assert (response.useful, response.satisfied) == (positive, None)
+        else:
+            assert (response.satisfied, response.useful) == (positive, None)
