@@ -159,13 +159,21 @@ class _Writer:
         for invitation, person in reversed(sent):
             left = invitation.sent_at + timedelta(days=2)
             if invitation.status == SurveyStatus.SENT and last[person.id] == invitation.sent_at and left < self.now:  # fmt: skip
-                invitation.status, invitation.link_nonce = SurveyStatus.OPTED_OUT.value, None
-                if invitation.reminded_at is not None and invitation.reminded_at > left:
-                    invitation.reminded_at = None
-                person.survey_opt_out_at, person.survey_consent_at = left, None
-                self.session.add_all([invitation, person])
+                self.opt_out(person, left)
                 break
         self.session.flush()
+
+    def opt_out(self, person: Beneficiary, at: datetime) -> None:
+        """As the opt-out link does: no more agreement, and every survey of theirs still to
+        come or to answer is closed."""
+        person.survey_opt_out_at, person.survey_consent_at = at, None
+        self.session.add(person)
+        for invitation, owner in self.written:
+            if owner.id == person.id and invitation.status in (SurveyStatus.SCHEDULED, SurveyStatus.SENT):  # fmt: skip
+                invitation.status, invitation.link_nonce = SurveyStatus.OPTED_OUT.value, None
+                if invitation.reminded_at is not None and invitation.reminded_at > at:
+                    invitation.reminded_at = None
+                self.session.add(invitation)
 
 
 def months_after(moment: datetime, months: int) -> datetime:

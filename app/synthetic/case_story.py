@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from app.demo.content import OUTCOMES, PRIVATE_NOTES, SUMMARIES
 from app.demo.documents import EXTRA_TEXTS
 from app.demo.referrals import DECLINE_REASON, OUTCOME_NOTE, PURPOSES, SCRIPTS
+from app.models.nomenclatures import CloseReason
 from app.synthetic import tables as T
 from app.synthetic.shares import (
     ACKNOWLEDGED,
@@ -30,6 +31,8 @@ from app.synthetic.shares import (
     SHAPES,
 )
 from app.synthetic.world import pick_count
+
+UNREACHABLE = CloseReason.UNREACHABLE.value
 
 
 class CaseStory:
@@ -268,15 +271,18 @@ class CaseStory:
         closed = max(t.clock.moment(day, rng.randint(540, 1080)), self.last_activity)
         return closed, CLOSE(rng)
 
-    def close_running(self, closed_at: datetime | None) -> None:
+    def close_running(self, closed_at: datetime | None, reason: str | None) -> None:
         """Write the episodes; closing a case ends the units still running (as the app does).
-        The surveys hear of every level that ended."""
+        The surveys hear of every level that ended; nobody is asked about a unit ended by
+        closing the case of a person who could not be reached (the app's rule)."""
         for episode_id, code, started, ended, outcome in self.running:
+            ask = True
             if ended is None and closed_at is not None:
                 ended = max(closed_at, started)
+                ask = reason != UNREACHABLE
             if ended is not None:
                 self.t.surveys.episode_ended(
-                    self.case_id, episode_id, code, ended, self.site_id, self.referent
+                    self.case_id, episode_id, code, ended, self.site_id, self.referent, ask
                 )
             self.batch.add(T.EPISODES, (
                 episode_id, self.world.operator_id, self.case_id, self.world.units[code],

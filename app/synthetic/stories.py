@@ -182,7 +182,7 @@ class Storyteller:
             story.play(triage_id)
             closed_at, reason = story.closing()
             note = CLOSE_NOTES.get(reason, "") if reason else ""
-            story.close_running(closed_at)
+            story.close_running(closed_at, reason)
         reference = f"{world.code}-{opened_at.year}-{case_id:06d}"
         story.write_proofs(reference, request_text)
         batch.add(T.CASES, (

@@ -27,7 +27,8 @@ MINUTE = timedelta(minutes=1)
 class SurveyTeller:
     """Collects a person's level episodes as their cases are told, then writes their surveys.
 
-    An ended episode is (ended_at, episode id, case id, level, site id, counsellor id)."""
+    An ended episode is (ended_at, episode id, case id, level, site id, counsellor id, ask):
+    `ask` is false when its end asks nobody's opinion (only the utility survey counts it)."""
 
     def __init__(self, world, rng: random.Random, ids, now: datetime, settings):
         self.world = world
@@ -36,8 +37,10 @@ class SurveyTeller:
         self.response_id = ids["survey_responses"]
         self.now = now
         self.months = settings.survey_utility_months
-        self.reminder_days = settings.survey_reminder_days
-        self.link_days = settings.survey_link_days
+        self.delays = {
+            "reminder_days": settings.survey_reminder_days,
+            "link_days": settings.survey_link_days,
+        }
         self.reminder = timedelta(days=settings.survey_reminder_days)
         self.questionnaire = {kind: id_ for kind, (id_, _) in world.questionnaires.items()}
         self.drawers = {
@@ -50,10 +53,10 @@ class SurveyTeller:
         """Whether the next person agrees to be asked, and whether they give an e-mail."""
         return self.rng.random() < SURVEY_CONSENT, self.rng.random() >= PHONE_ONLY
 
-    def episode_ended(self, case_id, episode_id, code, ended_at, site_id, counsellor_id) -> None:
+    def episode_ended(self, case_id, episode_id, code, ended_at, site_id, counsellor_id, ask) -> None:  # fmt: skip
         level = self.world.levels[code]
         if level in END_OF_LEVEL:
-            self.ended.append((ended_at, episode_id, case_id, level, site_id, counsellor_id))
+            self.ended.append((ended_at, episode_id, case_id, level, site_id, counsellor_id, ask))
 
     def person(
         self, batch, beneficiary_id: int, agreed_at: datetime | None, email: bool
@@ -64,16 +67,11 @@ class SurveyTeller:
             return agreed_at, None
         planned = self._plan(sorted(ended))
         planned.sort(key=lambda p: (p[0], p[3][1], p[2]))
-        leaves = self.rng.random() < SURVEY_OPT_OUT
-        opted_out = None
-        for due, created, kind, episode in planned:
-            if opted_out is not None and created >= opted_out:
-                continue  # the episode ended after the opt-out: nobody asks any more
-            left = self._invitation(
-                batch, beneficiary_id, due, created, kind, episode, email, opted_out,
-                leaving=leaves and opted_out is None,
-            )  # fmt: skip
-            opted_out = opted_out or left
+        surveys = [self._survey(*plan, email) for plan in planned]
+        opted_out = self._opt_out(surveys)
+        for survey in surveys:
+            if opted_out is None or survey.created < opted_out:
+                self._write(batch, beneficiary_id, survey)
         # The opt-out link clears the agreement and records when.
         return (None, opted_out) if opted_out else (agreed_at, None)
 
@@ -81,7 +79,7 @@ class SurveyTeller:
         """(due, created, kind, episode): one survey per ended level, and per case the utility
         survey of its last level-2 episode, else level-1 one. A later level moves the waiting
         utility survey to itself; once that was sent, the later level gets one of its own."""
-        planned = [(e[0], e[0], END_OF_LEVEL[e[3]], e) for e in ended]
+        planned = [(e[0], e[0], END_OF_LEVEL[e[3]], e) for e in ended if e[6]]
         by_case: dict[int, list[tuple]] = {}
         for episode in ended:
             by_case.setdefault(episode[2], []).append(episode)
@@ -98,52 +96,76 @@ class SurveyTeller:
             planned.append((months_after(anchor[0], self.months), created, UTILITY, anchor))
         return planned
 
-    def _invitation(
-        self, batch, beneficiary_id, due, created, kind, episode, email, opted_out, *, leaving
-    ) -> datetime | None:
-        """Write one invitation (and its answers); returns when the person opted out through
-        it, if they did."""
+    def _survey(self, due, created, kind, episode, email) -> "_Survey":
+        """One invitation as the sending, the reminder and the person made it."""
         rng, now = self.rng, self.now
-        _ended, episode_id, case_id, level, site_id, counsellor_id = episode
-        invitation_id = self.invitation_id()
-        status, channel, questionnaire_id = SCHEDULED, "", None
-        sent = reminded = answered = nonce = left = None
+        survey = _Survey(due, created, kind, episode)
         if due > now:
-            pass  # the worker will send it when it is due
-        elif opted_out is not None:
-            status = OPTED_OUT  # due after the person opted out
-        elif not email:
-            status = UNREACHABLE
-        else:
-            # End of level: sent as the episode ends; utility: by the worker's next pass.
-            sent = min(due + rng.randint(1, 15) * MINUTE if kind == UTILITY else due, now)
-            status, channel, questionnaire_id = SENT, EMAIL, self.questionnaire[kind]
-            nonce = f"{rng.getrandbits(128):032x}"
-            reminder = sent + self.reminder + rng.randint(1, 15) * MINUTE
-            if leaving:
-                at = sent + rng.randint(10, 5 * 24 * 60) * MINUTE
-                if at <= now:
-                    left, status, nonce = at, OPTED_OUT, None
-            if rng.random() < RESPONSE_RATE[kind] and left is None:
-                at = sent + answer_delay(rng, reminder_days=self.reminder_days, link_days=self.link_days)  # fmt: skip
-                answered = at if at <= now else None
-            stopped = answered or left  # no reminder once answered, nor after an opt-out
-            if reminder <= now and (stopped is None or stopped > reminder):
-                reminded = reminder
-            if answered is not None:
-                status, nonce = ANSWERED, None
-                self._response(batch, invitation_id, kind, level, answered)
-            elif left is None and rng.random() < SURVEY_PARTIAL:
-                self._partial(batch, invitation_id, kind, level, sent)
+            return survey  # the worker will send it when it is due
+        if not email:
+            survey.status = UNREACHABLE
+            return survey
+        # End of level: sent as the episode ends; utility: by the worker's next pass.
+        sent = min(due + rng.randint(1, 15) * MINUTE if kind == UTILITY else due, now)
+        survey.status, survey.channel, survey.sent = SENT, EMAIL, sent
+        survey.nonce = f"{rng.getrandbits(128):032x}"
+        reminder = sent + self.reminder + rng.randint(1, 15) * MINUTE
+        level = episode[3]
+        if rng.random() < RESPONSE_RATE[kind]:
+            at = sent + answer_delay(rng, **self.delays)
+            if at <= now:
+                survey.status, survey.answered, survey.nonce = ANSWERED, at, None
+                survey.answers = self.drawers[kind].draw(rng, level)
+        if reminder <= now and (survey.answered is None or survey.answered > reminder):
+            survey.reminded = reminder
+        if survey.answered is None and rng.random() < SURVEY_PARTIAL:
+            started = sent + answer_delay(rng, **self.delays)
+            if started <= now:  # opened, the first answer saved, never submitted
+                survey.started = started
+                survey.answers = self.drawers[kind].draw(rng, level)
+        return survey
+
+    def _opt_out(self, surveys: list["_Survey"]) -> datetime | None:
+        """Now and then a person follows the opt-out link of the first survey they receive:
+        every survey of theirs still to come or to answer is closed at once, and nothing is
+        asked about a level ended since (the app's opt-out)."""
+        if self.rng.random() >= SURVEY_OPT_OUT:
+            return None
+        first = next((s for s in surveys if s.sent is not None), None)
+        at = first.sent + self.rng.randint(10, 5 * 24 * 60) * MINUTE if first else None
+        if at is None or at > self.now:
+            return None
+        for survey in surveys:
+            if survey.answered is not None and survey.answered <= at:
+                continue
+            if survey.status == UNREACHABLE and survey.due <= at:
+                continue
+            survey.status, survey.nonce, survey.answered, survey.answers = OPTED_OUT, None, None, None  # fmt: skip
+            if survey.sent is not None and survey.sent > at:
+                survey.sent, survey.channel = None, ""  # due after the opt-out: never sent
+            if survey.reminded is not None and survey.reminded > at:
+                survey.reminded = None
+        return at
+
+    def _write(self, batch, beneficiary_id: int, survey: "_Survey") -> None:
+        _ended, episode_id, case_id, level, site_id, counsellor_id, _ask = survey.episode
+        invitation_id = self.invitation_id()
+        kind = survey.kind
+        questionnaire_id = self.questionnaire[kind] if survey.sent is not None else None
         batch.add(T.SURVEY_INVITATIONS, (
             invitation_id, self.world.operator_id, case_id, beneficiary_id, episode_id, kind,
-            level, site_id, counsellor_id, status, due, channel, questionnaire_id, sent,
-            reminded, answered, nonce, created,
+            level, site_id, counsellor_id, survey.status, survey.due, survey.channel,
+            questionnaire_id, survey.sent, survey.reminded, survey.answered, survey.nonce,
+            survey.created,
         ))  # fmt: skip
-        return left
+        if survey.answers is None:
+            return
+        if survey.answered is not None:
+            self._response(batch, invitation_id, kind, survey.answers, survey.answered)
+        elif survey.started is not None:
+            self._partial(batch, invitation_id, kind, survey.answers, survey.started)
 
-    def _response(self, batch, invitation_id: int, kind: str, level: int, at: datetime) -> None:
-        drawn = self.drawers[kind].draw(self.rng, level)
+    def _response(self, batch, invitation_id: int, kind: str, drawn, at: datetime) -> None:
         started = at - self.rng.randint(1, 6) * MINUTE
         batch.add(T.SURVEY_RESPONSES, (
             self.response_id(), self.world.operator_id, invitation_id, self.questionnaire[kind],
@@ -151,15 +173,23 @@ class SurveyTeller:
             drawn.useful, started, at, at,
         ))  # fmt: skip
 
-    def _partial(self, batch, invitation_id: int, kind: str, level: int, sent: datetime) -> None:
+    def _partial(self, batch, invitation_id: int, kind: str, drawn, started: datetime) -> None:
         """Opened, the first answer saved, never submitted: nothing counts yet."""
-        rng = self.rng
-        started = sent + answer_delay(rng, reminder_days=self.reminder_days, link_days=self.link_days)  # fmt: skip
-        if started > self.now:
-            return
-        first = dict(list(self.drawers[kind].draw(rng, level).answers.items())[:1])
-        updated = min(started + rng.randint(0, 2) * MINUTE, self.now)
+        first = dict(list(drawn.answers.items())[:1])
+        updated = min(started + self.rng.randint(0, 2) * MINUTE, self.now)
         batch.add(T.SURVEY_RESPONSES, (
             self.response_id(), self.world.operator_id, invitation_id, self.questionnaire[kind],
             json.dumps(first, ensure_ascii=False), "", None, None, started, updated, None,
         ))  # fmt: skip
+
+
+class _Survey:
+    """One invitation being told: what the sending, the reminder and the person did."""
+
+    __slots__ = ("due", "created", "kind", "episode", "status", "channel", "sent", "reminded",
+                 "answered", "nonce", "answers", "started")  # fmt: skip
+
+    def __init__(self, due: datetime, created: datetime, kind: str, episode: tuple):
+        self.due, self.created, self.kind, self.episode = due, created, kind, episode
+        self.status, self.channel = SCHEDULED, ""
+        self.sent = self.reminded = self.answered = self.nonce = self.answers = self.started = None

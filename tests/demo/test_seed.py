@@ -268,9 +268,17 @@ def test_the_demo_has_surveys_in_every_state_for_each_operator(session):
             )
         }  # fmt: skip
         assert answered == {"fin_niveau_1", "fin_niveau_2", "utilite_6_mois"}, operator.code
-    assert _count(session, SurveyInvitation, SurveyInvitation.status == "desinscrite") == 2
     assert _count(session, SurveyInvitation, SurveyInvitation.reminded_at.is_not(None)) >= 10
-    assert _count(session, Beneficiary, Beneficiary.survey_opt_out_at.is_not(None)) == 2
+
+
+def test_one_demo_person_per_operator_opted_out_and_is_asked_nothing_more(session):
+    left = session.exec(select(Beneficiary).where(Beneficiary.survey_opt_out_at.is_not(None))).all()  # fmt: skip
+    assert len(left) == 2 and {p.operator_id for p in left} == set(session.exec(select(Operator.id)))  # fmt: skip
+    for person in left:
+        assert person.survey_consent_at is None
+        statuses = {i.status for i in _invitations(session, SurveyInvitation.beneficiary_id == person.id)}  # fmt: skip
+        assert "desinscrite" in statuses
+        assert statuses <= {"desinscrite", "repondue", "non_contactable"}
 
 
 def test_demo_surveys_follow_the_rules_of_sending(session):

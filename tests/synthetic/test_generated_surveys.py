@@ -269,6 +269,22 @@ def test_most_people_agree_to_be_asked_and_a_few_give_only_a_phone(mid):
     assert statuses["desinscrite"] > 0
 
 
+def test_an_opt_out_closes_every_survey_still_to_come_and_stops_new_ones(mid):
+    rows = _rows(
+        mid,
+        "SELECT i.status, i.created_at, b.survey_opt_out_at, i.sent_at, i.reminded_at"
+        " FROM survey_invitations i JOIN beneficiaries b ON b.id = i.beneficiary_id"
+        " WHERE b.survey_opt_out_at IS NOT NULL",
+    )
+    assert rows
+    assert {status for status, *_ in rows} <= {"desinscrite", "repondue", "non_contactable"}
+    assert "desinscrite" in {status for status, *_ in rows}
+    for _status, created, left, sent, reminded in rows:
+        assert _aware(created) < _aware(left)
+        assert sent is None or _aware(sent) < _aware(left)
+        assert reminded is None or _aware(reminded) < _aware(left)
+
+
 def test_some_answers_carry_one_of_a_few_short_comments(mid):
     rows = _rows(mid, "SELECT comment FROM survey_responses WHERE submitted_at IS NOT NULL")
     comments = [comment for (comment,) in rows if comment]
