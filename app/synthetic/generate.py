@@ -46,7 +46,7 @@ _ROOT = Path(app.__file__).parent
 _PER_CASE = {
     "triage_requests": 0.92, "episodes": 2.3, "interactions": 3.75, "appointments": 1.9,
     "deliverables": 0.75, "deliverable_versions": 0.75, "referrals": 0.15,
-    "referral_events": 0.45, "survey_invitations": 1.6, "survey_responses": 0.5,
+    "referral_events": 0.45, "survey_invitations": 1.75, "survey_responses": 0.5,
 }  # fmt: skip
 
 
