@@ -11,7 +11,7 @@ import random
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.core.config import get_settings
 from app.demo.survey_answers import RESPONSE_RATE, AnswerDrawer, answer_delay
@@ -68,8 +68,24 @@ def seed_surveys(*, session: Session, operator_id: int, rng: random.Random, now:
         writer.write(case, person, episode, SurveyKind.end_of_level(level), level, episode.ended_at)  # fmt: skip
         if level >= anchors.get(case.id, (0,))[0]:
             anchors[case.id] = (level, episode, case, person)
+    running = dict(
+        session.exec(
+            select(Episode.case_id, func.min(Episode.started_at))
+            .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+            .where(
+                Episode.operator_id == operator_id,
+                col(Episode.ended_at).is_(None),
+                col(Episode.cancelled_at).is_(None),
+                col(ServiceUnit.level).in_((1, 2)),
+            )
+            .group_by(Episode.case_id)
+        ).all()
+    )
     for level, episode, case, person in anchors.values():
         due = months_after(episode.ended_at, settings.survey_utility_months)
+        back = running.get(case.id)
+        if back is not None and back < due <= now:
+            due = now + timedelta(days=1)  # back in a level: the worker looks again tomorrow
         writer.write(case, person, episode, SurveyKind.UTILITY, level, due)
     writer.finish()
 

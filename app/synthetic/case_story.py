@@ -282,8 +282,11 @@ class CaseStory:
                 ask = reason != UNREACHABLE
             if ended is not None:
                 self.t.surveys.episode_ended(
-                    self.case_id, episode_id, code, ended, self.site_id, self.referent, ask
-                )
+                    self.case_id, episode_id, code, started, ended, self.site_id, self.referent,
+                    ask,
+                )  # fmt: skip
+            else:
+                self.t.surveys.level_running(self.case_id, code, started)
             self.batch.add(T.EPISODES, (
                 episode_id, self.world.operator_id, self.case_id, self.world.units[code],
                 started, ended, outcome if ended else "", self.referent, None, None, None,

@@ -22,13 +22,15 @@ SCHEDULED, SENT, ANSWERED = (s.value for s in (SurveyStatus.SCHEDULED, SurveySta
 UNREACHABLE, OPTED_OUT = SurveyStatus.UNREACHABLE.value, SurveyStatus.OPTED_OUT.value
 EMAIL = "email"
 MINUTE = timedelta(minutes=1)
+WAIT = timedelta(days=1) - 5 * MINUTE  # a utility survey put off by the worker's last pass
 
 
 class SurveyTeller:
     """Collects a person's level episodes as their cases are told, then writes their surveys.
 
-    An ended episode is (ended_at, episode id, case id, level, site id, counsellor id, ask):
-    `ask` is false when its end asks nobody's opinion (only the utility survey counts it)."""
+    An ended episode is (ended_at, episode id, case id, level, site id, counsellor id, ask,
+    started_at): `ask` is false when its end asks nobody's opinion (only the utility survey
+    counts it)."""
 
     def __init__(self, world, rng: random.Random, ids, now: datetime, settings):
         self.world = world
@@ -48,24 +50,31 @@ class SurveyTeller:
             for kind, (_, questions) in world.questionnaires.items()
         }
         self.ended: list[tuple] = []
+        self.running: dict[int, datetime] = {}  # case id → start of a level still under way
 
     def reach(self) -> tuple[bool, bool]:
         """Whether the next person agrees to be asked, and whether they give an e-mail."""
         return self.rng.random() < SURVEY_CONSENT, self.rng.random() >= PHONE_ONLY
 
-    def episode_ended(self, case_id, episode_id, code, ended_at, site_id, counsellor_id, ask) -> None:  # fmt: skip
+    def episode_ended(self, case_id, episode_id, code, started_at, ended_at, site_id, counsellor_id, ask) -> None:  # fmt: skip
         level = self.world.levels[code]
         if level in END_OF_LEVEL:
-            self.ended.append((ended_at, episode_id, case_id, level, site_id, counsellor_id, ask))
+            self.ended.append((ended_at, episode_id, case_id, level, site_id, counsellor_id, ask, started_at))  # fmt: skip
+
+    def level_running(self, case_id: int, code: str, started_at: datetime) -> None:
+        """A level 1 or 2 unit still under way at "now": the case's utility survey waits."""
+        if self.world.levels[code] in END_OF_LEVEL:
+            self.running[case_id] = min(self.running.get(case_id, started_at), started_at)
 
     def person(
         self, batch, beneficiary_id: int, agreed_at: datetime | None, email: bool
     ) -> tuple[datetime | None, datetime | None]:
         """Write the person's surveys; returns (survey_consent_at, survey_opt_out_at)."""
         ended, self.ended = self.ended, []
+        running, self.running = self.running, {}
         if agreed_at is None or not ended:
             return agreed_at, None
-        planned = self._plan(sorted(ended))
+        planned = self._plan(sorted(ended), running)
         planned.sort(key=lambda p: (p[0], p[3][1], p[2]))
         surveys = [self._survey(*plan, email) for plan in planned]
         opted_out = self._opt_out(surveys)
@@ -75,10 +84,11 @@ class SurveyTeller:
         # The opt-out link clears the agreement and records when.
         return (None, opted_out) if opted_out else (agreed_at, None)
 
-    def _plan(self, ended: list[tuple]) -> list[tuple]:
+    def _plan(self, ended: list[tuple], running: dict[int, datetime]) -> list[tuple]:
         """(due, created, kind, episode): one survey per ended level, and per case the utility
         survey of its last level-2 episode, else level-1 one. A later level moves the waiting
-        utility survey to itself; once that was sent, the later level gets one of its own."""
+        utility survey to itself (one falling due while the person is back in a level waits for
+        its end); once one was sent, the later level gets one of its own."""
         planned = [(e[0], e[0], END_OF_LEVEL[e[3]], e) for e in ended if e[6]]
         by_case: dict[int, list[tuple]] = {}
         for episode in ended:
@@ -89,11 +99,15 @@ class SurveyTeller:
                 if episode[3] < anchor[3]:
                     continue
                 due = months_after(anchor[0], self.months)
-                if due <= episode[0]:
+                if due <= episode[7]:  # sent before the person came back to a level
                     planned.append((due, created, UTILITY, anchor))
                     created = episode[0]
                 anchor = episode
-            planned.append((months_after(anchor[0], self.months), created, UTILITY, anchor))
+            due = months_after(anchor[0], self.months)
+            back = running.get(anchor[2])
+            if back is not None and back < due <= self.now:
+                due = self.now + WAIT  # the worker looks again the next day
+            planned.append((due, created, UTILITY, anchor))
         return planned
 
     def _survey(self, due, created, kind, episode, email) -> "_Survey":
@@ -148,7 +162,7 @@ class SurveyTeller:
         return at
 
     def _write(self, batch, beneficiary_id: int, survey: "_Survey") -> None:
-        _ended, episode_id, case_id, level, site_id, counsellor_id, _ask = survey.episode
+        _ended, episode_id, case_id, level, site_id, counsellor_id, *_ = survey.episode
         invitation_id = self.invitation_id()
         kind = survey.kind
         questionnaire_id = self.questionnaire[kind] if survey.sent is not None else None
