@@ -6,7 +6,6 @@ Some were answered (at the market's rates), others reminded; two people gave onl
 Written as the app's sending would have left them, whether or not it already wrote them when
 the demo's episodes ended (the same rows are completed, never doubled)."""
 
-import calendar
 import random
 import secrets
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from app.models.catalogue import ServiceUnit
 from app.models.fields import search_key
 from app.models.surveys import SurveyInvitation as Invitation
 from app.models.surveys import SurveyKind, SurveyResponse, SurveyStatus
+from app.services.surveys.invitations import months_after
 from app.services.surveys.questionnaires import current_questionnaire
 
 SURVEY_CONSENT = 0.85  # people who agree to be asked for their opinion
@@ -190,13 +190,3 @@ class _Writer:
                 if invitation.reminded_at is not None and invitation.reminded_at > at:
                     invitation.reminded_at = None
                 self.session.add(invitation)
-
-
-def months_after(moment: datetime, months: int) -> datetime:
-    """The same day and time `months` later, or that month's last day when it is shorter
-    (31 August + 6 months = 28 or 29 February): when a utility survey is due."""
-    index = moment.month - 1 + months
-    year, month = moment.year + index // 12, index % 12 + 1
-    return moment.replace(
-        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
-    )

@@ -11,8 +11,8 @@ import random
 from datetime import datetime, timedelta
 
 from app.demo.survey_answers import RESPONSE_RATE, AnswerDrawer, answer_delay
-from app.demo.surveys import months_after
 from app.models.surveys import SurveyKind, SurveyStatus
+from app.services.surveys.invitations import months_after
 from app.synthetic import tables as T
 from app.synthetic.shares import PHONE_ONLY, SURVEY_CONSENT, SURVEY_OPT_OUT, SURVEY_PARTIAL
 
