@@ -67,7 +67,8 @@ def test_a_person_books_from_a_phone_then_moves_and_cancels_from_the_email(
     page.get_by_label(re.compile(r"^Nom")).fill("Moreau-Delattre")
     page.get_by_label("Adresse e-mail").fill("ines.md@exemple.fr")
     page.get_by_label("Code postal").fill("69007")
-    page.get_by_label("J'accepte").check()
+    page.get_by_label("J'accepte que mes informations").check()
+    page.get_by_label("J'accepte d'être recontacté·e").check()
     check_accessibility(page)
     page.get_by_role("button", name="Confirmer le rendez-vous").click()
 

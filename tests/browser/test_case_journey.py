@@ -87,7 +87,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     phone = page.get_by_role("textbox", name="Téléphone", exact=True)
     expect(phone).to_have_accessible_description("Ex. 06 12 34 56 78")
     phone.fill("06 12 34 56 78")
-    page.get_by_label("La personne accepte").check()
+    page.get_by_label("La personne accepte que ses données").check()
     page.get_by_label("Canal").select_option(label="Téléphone")
     page.get_by_label("Situation au regard du CEP").select_option(
         label="Actif du secteur privé ou indépendant"

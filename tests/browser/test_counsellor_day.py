@@ -103,7 +103,7 @@ def _take_the_request(page: Page, base: str) -> str:
     page.get_by_label("Prénom").fill(FIRST_NAME)
     page.get_by_role("textbox", name="Nom", exact=True).fill(LAST_NAME)
     page.get_by_label("Adresse e-mail").fill("leonie.duboeuf@exemple.fr")
-    page.get_by_label("La personne accepte").check()
+    page.get_by_label("La personne accepte que ses données").check()
     page.get_by_label("Canal").select_option(label="Téléphone")
     page.get_by_label("Situation au regard du CEP").select_option(
         label="Actif du secteur privé ou indépendant"

@@ -122,9 +122,11 @@ def _manager_reads_the_results(page: Page, live_server) -> None:
     sign_in(page, live_server, live_server.manager_email)
     page.goto(f"{live_server.url}/rapports/enquetes")
     check_accessibility(page)
-    satisfaction = page.get_by_role("region", name=re.compile("^Satisfaction")).first
-    level_1 = satisfaction.get_by_role("row").filter(has_text="Niveau 1").first
-    expect(level_1).to_contain_text("100")
+    # Other journeys answer surveys on this server too: the figures are theirs as well, the
+    # comment is this person's.
+    expect(
+        page.get_by_role("heading", name="Satisfaction en fin de niveau", exact=True)
+    ).to_be_visible()
     comments = page.get_by_role("region", name="Commentaires libres", exact=True)
     # Escaped, as text.
     expect(comments).to_contain_text(COMMENT)
@@ -151,7 +153,10 @@ def _utility_waits_for_six_months(engine, case_id: int) -> None:
         session.refresh(utility)
         assert utility.status == SurveyStatus.SENT
         new = session.exec(
-            select(OutboxMessage).where(OutboxMessage.id.not_in(before))  # type: ignore[union-attr]
+            select(OutboxMessage).where(
+                OutboxMessage.case_id == case_id,
+                OutboxMessage.id.not_in(before),  # type: ignore[union-attr]
+            )
         ).all()
         assert [m.recipient for m in new] == ["maelys.quemener@exemple.fr"]
         session.rollback()  # the journey's database stays as the other journeys expect it
