@@ -145,6 +145,7 @@ class _Writer:
         invitation.status, invitation.answered_at, invitation.link_nonce = SurveyStatus.ANSWERED.value, at, None  # fmt: skip
         if invitation.reminded_at is not None and invitation.reminded_at > at:
             invitation.reminded_at = None  # answered first: never reminded
+        invitation.positive = drawn.useful if kind == SurveyKind.UTILITY else drawn.satisfied
         self.session.add(invitation)
         self.session.add(
             SurveyResponse(

@@ -106,6 +106,16 @@ class SurveyInvitation(SQLModel, table=True):
         UniqueConstraint("kind", "episode_id"),
         Index("ix_survey_invitations_status_due_at", "status", "due_at"),
         Index("ix_survey_invitations_operator_sent_at", "operator_id", "sent_at"),
+        # Covers what the national results count in a period, read from the index alone.
+        Index(
+            "ix_survey_invitations_sent_counted",
+            "sent_at",
+            "kind",
+            "level",
+            "status",
+            "answered_at",
+            "positive",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -133,6 +143,9 @@ class SurveyInvitation(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # The answer's figure (satisfied at the end of a level, useful six months later), copied
+    # from the response when it is submitted, so that the results count this table alone.
+    positive: bool | None = None
 
     @property
     def kind_label(self) -> str:

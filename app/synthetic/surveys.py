@@ -170,7 +170,7 @@ class SurveyTeller:
             invitation_id, self.world.operator_id, case_id, beneficiary_id, episode_id, kind,
             level, site_id, counsellor_id, survey.status, survey.due, survey.channel,
             questionnaire_id, survey.sent, survey.reminded, survey.answered, survey.nonce,
-            survey.created,
+            survey.created, _positive(kind, survey.answers) if survey.answered and survey.answers else None,
         ))  # fmt: skip
         if survey.answers is None:
             return
@@ -207,3 +207,8 @@ class _Survey:
         self.due, self.created, self.kind, self.episode = due, created, kind, episode
         self.status, self.channel = SCHEDULED, ""
         self.sent = self.reminded = self.answered = self.nonce = self.answers = self.started = None
+
+
+def _positive(kind: str, drawn) -> bool | None:
+    """The figure the invitation keeps for the results: as `answers.py` copies it."""
+    return drawn.useful if kind == UTILITY else drawn.satisfied

@@ -57,6 +57,7 @@ def invite(
         questionnaire_id=questionnaire.id if sent_at else None,
         sent_at=sent_at,
         answered_at=(answered_at or sent_at) if answered else None,
+        positive=positive if answered else None,
     )
     session.add(invitation)
     session.flush()

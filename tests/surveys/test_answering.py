@@ -233,12 +233,15 @@ def test_submitting_records_the_answers_the_measure_and_the_comment_once(
     assert invitation.status == SurveyStatus.ANSWERED
     assert invitation.answered_at == saved.submitted_at
     assert invitation.link_nonce is None
+    assert invitation.positive is True  # what the results count
 
 
 def test_an_unhappy_answer_counts_as_not_satisfied(client, session, invitation):
     post(client, answer_path(invitation), {"q-satisfaction": "pas_du_tout_satisfait"})
     [saved] = responses(session)
     assert saved.satisfied is False and saved.comment == ""
+    session.refresh(invitation)
+    assert invitation.positive is False
 
 
 def test_the_utility_survey_says_whether_the_advice_was_useful(client, session, counsellor, case):
@@ -246,6 +249,8 @@ def test_the_utility_survey_says_whether_the_advice_was_useful(client, session, 
     post(client, answer_path(utility), {"q-utilite": "tres_utile", "q-changements": "emploi"})
     [saved] = responses(session)
     assert (saved.satisfied, saved.useful) == (None, True)
+    session.refresh(utility)
+    assert utility.positive is True
 
 
 def test_a_draft_saved_earlier_is_submitted_in_place(client, session, invitation):

@@ -63,6 +63,21 @@ def test_an_invitation_has_its_episode_level_and_case(generated):
     assert wrong == []
 
 
+def test_an_invitation_keeps_its_answers_figure_for_the_results(generated):
+    wrong = _rows(
+        generated.engine,
+        "SELECT i.id FROM survey_invitations i LEFT JOIN survey_responses r"
+        " ON r.invitation_id = i.id AND r.submitted_at IS NOT NULL"
+        " WHERE (r.id IS NULL AND i.positive IS NOT NULL)"
+        " OR (r.id IS NOT NULL AND i.positive IS NULL)"
+        " OR (i.kind = 'utilite_6_mois' AND i.positive <> r.useful)"
+        " OR (i.kind <> 'utilite_6_mois' AND i.positive <> r.satisfied)",
+    )
+    assert wrong == []
+    counted = _rows(generated.engine, "SELECT count(*) FROM survey_invitations WHERE positive")
+    assert counted[0][0] > 0
+
+
 def test_at_most_one_survey_of_a_kind_per_episode(generated):
     twice = _rows(
         generated.engine,

@@ -24,6 +24,7 @@ from app.models.surveys import (
     Question,
     QuestionType,
     SurveyInvitation,
+    SurveyKind,
     SurveyQuestionnaire,
     SurveyResponse,
     SurveyStatus,
@@ -267,6 +268,8 @@ def _save(
         response.submitted_at = now
         invitation.status = SurveyStatus.ANSWERED.value
         invitation.answered_at = now
+        utility = invitation.kind == SurveyKind.UTILITY
+        invitation.positive = response.useful if utility else response.satisfied
         invitation.link_nonce = None  # single use
         session.add(invitation)
     session.add(response)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlmodel import Session, and_, case, col, func, or_, select, tuple_
+from sqlmodel import Session, and_, case, col, func, select, tuple_
 
 from app.core.dates import format_month
 from app.models.fields import french_sort_key
@@ -18,7 +18,6 @@ from app.models.operators import Site
 from app.models.staff import StaffUser
 from app.models.surveys import SurveyInvitation as Invitation
 from app.models.surveys import SurveyKind, SurveyStatus
-from app.models.surveys import SurveyResponse as Response
 from app.services.access.scope import owned_by
 from app.services.reports.periods import local_midnight, months_between
 from app.services.reports.tables import Section, Share
@@ -119,17 +118,15 @@ def survey_tallies(
         conditions.append(Invitation.site_id == site_id)
     if counsellor_id is not None:
         conditions.append(Invitation.counsellor_id == counsellor_id)
-    submitted = col(Response.submitted_at).is_not(None)
-    utility = Invitation.kind == SurveyKind.UTILITY
-    positive = or_(
-        and_(utility, col(Response.useful).is_(True)),
-        and_(Invitation.kind != SurveyKind.UTILITY, col(Response.satisfied).is_(True)),
-    )
+    # The answer's figure is kept on the invitation (answers.py): one table, its indexes alone.
+    answered = col(Invitation.answered_at).is_not(None)
     columns = [
-        case((utility, UTILITY.key), else_=SATISFACTION.key).label("survey"),
+        case((Invitation.kind == SurveyKind.UTILITY, UTILITY.key), else_=SATISFACTION.key).label(
+            "survey"
+        ),
         col(Invitation.level).label("level"),
-        case((submitted, 1), else_=0).label("answered"),
-        case((and_(submitted, positive), 1), else_=0).label("positive"),
+        case((answered, 1), else_=0).label("answered"),
+        case((and_(answered, col(Invitation.positive).is_(True)), 1), else_=0).label("positive"),
     ]
     if breakdowns:
         columns += [
@@ -137,17 +134,7 @@ def survey_tallies(
             col(Invitation.counsellor_id).label("counsellor_id"),
             _month_bucket(start, end, time_zone, hi).label("month"),
         ]
-    joined = [col(Response.invitation_id) == Invitation.id]
-    if operator_id is not None:
-        # Lets PostgreSQL read only the operator's answers (an index) rather than every one.
-        joined.append(owned_by(Response, operator_id))
-    inner = (
-        select(*columns)
-        .select_from(Invitation)
-        .outerjoin(Response, and_(*joined))
-        .where(*conditions)
-        .subquery()
-    )
+    inner = select(*columns).select_from(Invitation).where(*conditions).subquery()
     counts = [func.count(), func.sum(inner.c.answered), func.sum(inner.c.positive)]
     base = [inner.c.survey, inner.c.level]
     tallies = SurveyTallies()
