@@ -6,12 +6,12 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import Query, Request
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core.errors import Invalid
-from app.models.bounds import Day, OptionalDay, OptionalRowId, OptionalYear, PageNumber
-from app.services.reports.periods import checked_end
+from app.models.bounds import Day, OptionalYear, PageNumber
+from app.routes.reports.activity import ActivityFilters
 from app.services.reports.views import Period
 from app.services.surveys.result_pages import (
     comments_table,
@@ -31,18 +31,8 @@ router = new_router(include_in_schema=False)
 api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
 
 
-class ResultsFilters(SQLModel):
-    """The filters of the results page, named as the GET form sends them."""
-
-    du: OptionalDay = None
-    au: OptionalDay = None
-    lieu: OptionalRowId = None
-    conseiller: OptionalRowId = None
-
-    @field_validator("au")
-    @classmethod
-    def _not_before_start(cls, value: date | None, info: ValidationInfo) -> date | None:
-        return checked_end(info.data.get("du"), value)
+# The same filters as the activity report page, which links here with its query.
+ResultsFilters = ActivityFilters
 
 
 def _asked(filters: ResultsFilters) -> dict:
