@@ -170,7 +170,7 @@ def test_people_served_are_counted_once_with_their_profile(session, ara, manager
     assert report_rows(found, "profil-sexe")["Femme"] == (1,)
     assert report_rows(found, "profil-sexe")["Homme"] == (1,)
     ages = report_rows(found, "profil-age")
-    assert ages["55 ans et plus"] == (1,)
+    assert ages["Plus de 55 ans"] == (1,)
     assert ages["Moins de 26 ans"] == (1,)
     assert report_rows(found, "profil-rqth")["Oui"] == (1,)
     assert report_rows(found, "synthese")["Personnes accompagnées"] == (2,)

@@ -34,12 +34,12 @@ from app.models.staff import StaffUser
 from app.models.triage import TriageRequest, TriageStatus
 from app.services.access.scope import operator_of, owned_by
 from app.services.admin.operators import time_zone_of
+from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
 from app.services.reports.periods import check_period, local_midnight, months_between
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import levels_section, survey_tallies
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
-UNKNOWN = "Non renseigné"
 SUMMARY = "synthese"
 
 
@@ -235,13 +235,6 @@ PROFILE = (
     ("diplome", "Niveau de diplôme", "diploma_level", DiplomaLevel),
     ("rqth", "Reconnaissance de travailleur handicapé (RQTH)", "rqth", Rqth),
 )
-AGE_BANDS = (
-    ("moins_26", "Moins de 26 ans"),
-    ("26_44", "26 à 44 ans"),
-    ("45_54", "45 à 54 ans"),
-    ("55_plus", "55 ans et plus"),
-    ("nr", UNKNOWN),
-)
 
 
 def _people(scope: _Scope) -> list:
@@ -270,15 +263,8 @@ def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
 
 def _profile(session: Session, scope: _Scope, year: int) -> tuple[list[Section], Counter]:
     """Every characteristic of the people served, and how many each operator served."""
-    born = col(Beneficiary.birth_year)
     # Age reached in the period's last year.
-    band = case(
-        (born.is_(None), "nr"),
-        (born > year - 26, "moins_26"),
-        (born > year - 45, "26_44"),
-        (born > year - 55, "45_54"),
-        else_="55_plus",
-    )
+    band = age_band_column(Beneficiary.birth_year, year)
     keys = [Beneficiary.operator_id, band]
     keys += [getattr(Beneficiary, attribute) for _, _, attribute, _ in PROFILE]
     tallies = _tally_people(session, scope, keys)
@@ -288,8 +274,7 @@ def _profile(session: Session, scope: _Scope, year: int) -> tuple[list[Section],
         Section(f"profil-{key}", title, columns, _labelled(dict(tally), enum))
         for (key, title, _, enum), tally in zip(PROFILE, characteristics, strict=True)
     ]
-    age_rows = [(label, ages.get(code, 0)) for code, label in AGE_BANDS]
-    sections.insert(1, Section("profil-age", "Tranche d'âge", columns, age_rows))
+    sections.insert(1, Section("profil-age", "Tranche d'âge", columns, age_band_rows(ages)))
     return sections, per_operator
 
 
