@@ -1,5 +1,5 @@
-"""Each case's firsts (first contact, first appointment not cancelled), kept on the case at every
-flush, so that the activity report reads them instead of looking up every case's rows.
+"""Each case's firsts (first contact, first appointment not cancelled, first level-1 and level-2
+episodes, first level-1 interview), kept on the case at every flush, so that the activity report reads them instead of looking up every case's rows.
 
 One session event sees every ORM write, whatever the service; statements that bypass the ORM
 (bulk UPDATE/DELETE, COPY) must call `refresh_case_firsts` themselves. The synthetic generator
@@ -15,20 +15,40 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from app.models.appointments import Appointment, AppointmentStatus
-from app.models.cases import Case
+from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import ServiceUnit
 from app.models.triage import TriageRequest
 
 # The attributes of a row pointing at a case that its case's firsts depend on.
 _WATCHED: dict[type, tuple[str, ...]] = {
     Appointment: ("case_id", "starts_at", "status"),
     TriageRequest: ("case_id", "received_at"),
+    Episode: ("case_id", "unit_id", "started_at", "cancelled_at"),
+    Interaction: ("case_id", "episode_id", "occurred_at"),
 }
+FIRSTS = (
+    "first_contact_at",
+    "first_appointment_at",
+    "level_1_started_at",
+    "level_2_started_at",
+    "level_1_interview_at",
+)
 _PENDING = "case_firsts.refreshed"  # case ids refreshed by this flush, for after_flush_postexec
 _CHUNK = 500  # case ids per statement: far below every engine's limit on bound parameters
 
 
+def _episodes_of_level(level: int):
+    """The case's episodes of a level, not cancelled (a condition correlated to `cases`)."""
+    unit_level = select(ServiceUnit.level).where(ServiceUnit.id == Episode.unit_id)
+    return (
+        Episode.case_id == Case.id,
+        col(Episode.cancelled_at).is_(None),
+        unit_level.scalar_subquery() == level,
+    )
+
+
 def firsts_values() -> dict:
-    """The two columns recomputed from the case's rows (subqueries correlated to `cases`)."""
+    """The columns recomputed from the case's rows (subqueries correlated to `cases`)."""
     earlier_request = (
         select(func.min(TriageRequest.received_at))
         .where(TriageRequest.case_id == Case.id, TriageRequest.received_at < Case.opened_at)
@@ -39,11 +59,24 @@ def firsts_values() -> dict:
         .where(Appointment.case_id == Case.id, Appointment.status != AppointmentStatus.CANCELLED)
         .scalar_subquery()
     )
+    level_1_interview = (
+        select(func.min(Interaction.occurred_at))
+        .join(Episode, col(Episode.id) == Interaction.episode_id)
+        .where(Interaction.case_id == Case.id, *_episodes_of_level(1))
+        .scalar_subquery()
+    )
     # The triage request came first, unless the case was opened directly (or earlier).
     return {
         "first_contact_at": func.coalesce(earlier_request, Case.opened_at),
         "first_appointment_at": first_appointment,
+        "level_1_started_at": _first_episode(1),
+        "level_2_started_at": _first_episode(2),
+        "level_1_interview_at": level_1_interview,
     }
+
+
+def _first_episode(level: int):
+    return select(func.min(Episode.started_at)).where(*_episodes_of_level(level)).scalar_subquery()
 
 
 def refresh_case_firsts(connection: Connection, case_ids: Iterable[int]) -> None:
@@ -93,9 +126,8 @@ def _show_refreshed_values(session: Session, flush_context: UOWTransaction) -> N
             loaded[case_id] = case
     if not loaded:
         return
-    statement = select(Case.id, Case.first_contact_at, Case.first_appointment_at).where(
-        col(Case.id).in_(list(loaded))
-    )
-    for case_id, contact, appointment in session.connection().execute(statement):
-        set_committed_value(loaded[case_id], "first_contact_at", contact)
-        set_committed_value(loaded[case_id], "first_appointment_at", appointment)
+    columns = [getattr(Case, name) for name in FIRSTS]
+    statement = select(Case.id, *columns).where(col(Case.id).in_(list(loaded)))
+    for case_id, *values in session.connection().execute(statement):
+        for name, value in zip(FIRSTS, values, strict=True):
+            set_committed_value(loaded[case_id], name, value)

@@ -40,6 +40,19 @@ class Case(SQLModel, table=True):
             "opened_at",
             postgresql_include=["operator_id", "first_contact_at", "first_appointment_at"],
         ),
+        # Entries of a period (the first level-1 episode started in it), with what the indicators
+        # count of them read from the index alone on PostgreSQL.
+        Index(
+            "ix_cases_level_1_started_at",
+            "level_1_started_at",
+            postgresql_include=[
+                "operator_id",
+                "beneficiary_id",
+                "first_contact_at",
+                "level_1_interview_at",
+                "level_2_started_at",
+            ],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -62,10 +75,14 @@ class Case(SQLModel, table=True):
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
     # Kept by the ORM on every flush (app/models/case_firsts.py) for the activity report: the
-    # earlier of the opening and the first triage request received, and the first appointment
-    # not cancelled.
+    # earlier of the opening and the first triage request received, the first appointment not
+    # cancelled, the start of the first level-1 and level-2 episodes not cancelled (the case's
+    # entry, and its reaching level 2), and the first interaction of a level-1 episode.
     first_contact_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     first_appointment_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    level_1_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    level_2_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    level_1_interview_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
     @property
     def is_open(self) -> bool:

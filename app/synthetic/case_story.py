@@ -51,6 +51,9 @@ class CaseStory:
         self.last_activity = opened_at
         # Kept on the case as the app's session events keep it (app/models/case_firsts.py).
         self.first_appointment: datetime | None = None
+        # The start of the first episode of each level; a level-1 episode starts with its first
+        # interview, so that start is the case's first level-1 interview too.
+        self.level_started: dict[int, datetime] = {}
         self.running: list[list] = []  # episodes not yet written: [id, code, start, end, outcome]
         self.ended: list[tuple] = []  # (episode id, unit code, ended_at, interactions)
         self.stopped = False  # the story reached "now"
@@ -99,6 +102,7 @@ class CaseStory:
             if episode_id is None:
                 episode_id = self.t.ids["episodes"]()
                 started = moment[0]
+                self.level_started.setdefault(self.world.levels[code], started)
             self._interaction(episode_id, kind, *moment, interactions)
         if episode_id is None:
             return

@@ -189,6 +189,7 @@ class Storyteller:
             case_id, world.operator_id, reference, beneficiary_id, site_id, referent, channel,
             motive, request_text, "closed" if closed_at else "open", reason, note, opened_at,
             closed_at, max(story.last_activity, closed_at or opened_at), first_contact,
-            story.first_appointment,
+            story.first_appointment, story.level_started.get(1), story.level_started.get(2),
+            story.level_started.get(1),
         ))  # fmt: skip
         return first_contact, closed_at

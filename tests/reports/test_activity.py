@@ -19,6 +19,7 @@ from app.services.reports.activity import activity_report
 from tests.factories import (
     make_beneficiary,
     make_case,
+    make_episode,
     make_interaction,
     make_operator,
     make_partner,
@@ -97,8 +98,9 @@ def test_the_report_totals_equal_the_counts_of_the_rows(session, ara, manager, s
         by_channel, outside = Counter(), Counter()
         for opened_at, episodes, interactions in specs:
             case = insert_case(session, ara, counsellor, beneficiary, opened_at)
-            if in_period(opened_at):
-                entries[local_month(opened_at)] += 1
+            level_1 = [at for index, at, _ in episodes if units[index].level == 1]
+            if level_1 and in_period(min(level_1)):  # an entry: its first level-1 episode
+                entries[local_month(min(level_1))] += 1
             made = []
             for unit_index, started_at, hours in episodes:
                 ended_at = None if hours is None else started_at + timedelta(hours=hours)
@@ -137,18 +139,18 @@ def test_the_report_totals_equal_the_counts_of_the_rows(session, ara, manager, s
 
         month_rows = found.section("entrees").rows
         assert len(month_rows) == 6
-        assert [n for _, n in month_rows] == [entries[f"2025-{m:02d}"] for m in range(1, 7)]
+        assert [row[1] for row in month_rows] == [entries[f"2025-{m:02d}"] for m in range(1, 7)]
         units_rows = report_rows(found, "unites")
         for code in {unit.code for unit in units}:
             expected = (started[code], ended[code])
-            assert units_rows.get(code, (None, 0, 0))[1:] == expected
+            assert units_rows.get(code, (None, 0, 0))[1:3] == expected
         channel_rows = {row[0]: row[1:3] for row in found.section("actes").rows}
         for channel in InteractionChannel:
             assert channel_rows[channel.label] == (by_channel[channel], outside[channel])
         total = sum(by_channel.values())
         assert channel_rows["Total"] == (total, sum(outside.values()))
         summary = report_rows(found, "synthese")
-        assert summary["Nouveaux dossiers"] == (sum(entries.values()),)
+        assert summary["Entrées"] == (sum(entries.values()),)
         assert summary["Actes"] == (total,)
     finally:
         savepoint.rollback()
@@ -157,13 +159,22 @@ def test_the_report_totals_equal_the_counts_of_the_rows(session, ara, manager, s
 # ---- sections with their own rules ------------------------------------------------------------
 
 
+def serve(session, counsellor, person, **case_fields):
+    """A case entering level 1 now, with an interview in it: an entry, a person served."""
+    case = make_case(session, counsellor, person, **case_fields)
+    episode = make_episode(session, counsellor, case, "UO1")
+    make_interaction(session, counsellor, case, episode_id=episode.id)
+    return case
+
+
 def test_people_served_are_counted_once_with_their_profile(session, ara, manager, today):
     counsellor = make_staff(session, ara)
     woman = make_beneficiary(session, counsellor, sex="F", birth_year=2003, rqth="oui")
     man = make_beneficiary(session, counsellor, sex="M", birth_year=1960)
-    make_case(session, counsellor, woman)
-    make_case(session, counsellor, woman)
-    make_case(session, counsellor, man)
+    serve(session, counsellor, woman)
+    serve(session, counsellor, woman)
+    serve(session, counsellor, man)
+    make_case(session, counsellor)  # opened, with no level-1 or level-2 interaction yet
 
     found = report(session, manager, start=today, end=today)
 
@@ -245,12 +256,13 @@ def test_the_site_filter_keeps_the_cases_of_that_site(session, ara, manager, tod
 
     counsellor = make_staff(session, ara)
     lyon, grenoble = make_site(session, ara), make_site(session, ara, name="Grenoble")
-    make_case(session, counsellor, site_id=lyon.id)
-    make_case(session, counsellor, site_id=grenoble.id)
+    serve(session, counsellor, None, site_id=lyon.id)
+    serve(session, counsellor, None, site_id=grenoble.id)
 
     found = report(session, manager, start=today, end=today, site_id=lyon.id)
 
-    assert report_rows(found, "synthese")["Nouveaux dossiers"] == (1,)
+    assert report_rows(found, "synthese")["Entrées"] == (1,)
+    assert report_rows(found, "synthese")["Personnes accompagnées"] == (1,)
 
 
 # ---- tenant and role --------------------------------------------------------------------------
@@ -259,11 +271,11 @@ def test_the_site_filter_keeps_the_cases_of_that_site(session, ara, manager, tod
 def test_another_operators_rows_never_count(session, ara, manager, today):
     other = make_operator(session, "BRE", "Bretagne")
     stranger = make_staff(session, other)
-    make_interaction(session, stranger, make_case(session, stranger))
+    serve(session, stranger, None)
 
     found = report_rows(report(session, manager, start=today, end=today), "synthese")
 
-    assert found["Nouveaux dossiers"] == (0,)
+    assert found["Entrées"] == (0,)
     assert found["Actes"] == (0,)
     assert found["Personnes accompagnées"] == (0,)
 
@@ -315,7 +327,7 @@ def test_no_show_rate_counts_honoured_and_missed_appointments_only(session, ara,
     summary = report_rows(report(session, manager), "synthese")
 
     assert summary["Rendez-vous honorés"] == (2,)
-    assert summary["Absences aux rendez-vous"] == (1,)
+    assert report_rows(report(session, manager), "rendez-vous")["Absences"] == (1,)
     assert summary["Taux d'absence (%)"] == (33.3,)
 
 

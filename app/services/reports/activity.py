@@ -1,19 +1,17 @@
 """The activity report: an operator's figures for a period, each section a small table."""
 
 from collections import Counter
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement
-from sqlmodel import Session, and_, case, col, func, or_, select
+from sqlmodel import Session, case, col, func, select
 
-from app.core.dates import format_day, local_today
+from app.core.dates import format_month, local_today
 from app.core.errors import Forbidden
 from app.models.appointments import Appointment, AppointmentStatus
 from app.models.beneficiaries import Beneficiary
-from app.models.cases import Case, Episode, Interaction
-from app.models.catalogue import ServiceUnit
+from app.models.cases import Case, Interaction
 from app.models.nomenclatures import (
+    Channel,
     CompanySize,
     DiplomaLevel,
     EmploymentStatus,
@@ -24,6 +22,7 @@ from app.models.nomenclatures import (
     Pcs,
     Redirection,
     ReferralOutcome,
+    RequestMotive,
     Role,
     Rqth,
     Sex,
@@ -32,50 +31,42 @@ from app.models.operators import Operator
 from app.models.partners import Partner, Referral
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest, TriageStatus
-from app.services.access.scope import operator_of, owned_by
+from app.services.access.scope import operator_of
 from app.services.admin.operators import time_zone_of
+from app.services.reports import indicators
 from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
-from app.services.reports.periods import check_period, local_midnight, months_between
+from app.services.reports.departements import DEPARTEMENT_NAMES
+from app.services.reports.periods import check_period, local_midnight
+from app.services.reports.scope import ReportScope, count_and_median, days_between
 from app.services.reports.tables import ActivityReport, Median, Section, Share
-from app.services.surveys.results import levels_section, survey_tallies
+from app.services.surveys.results import (
+    SATISFACTION,
+    UTILITY,
+    SurveyTallies,
+    levels_section,
+    survey_tallies,
+)
 
 REPORT_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
 SUMMARY = "synthese"
+# The report's tabs, each with the sections it shows (the key figures open the page above them).
+TABS = (
+    ("activite", "Activité", ("entrees", "operateurs", "unites", "actes")),
+    ("personnes", "Personnes", ("profil-", "motifs", "canaux")),
+    ("territoire", "Territoire", ("territoire",)),
+    ("qualite", "Qualité", ("niveau-2", "delai-niveau-1", "delai", "rendez-vous", "enquetes")),
+    ("partenaires", "Partenaires", ("accueil", "orientations")),
+)
 
 
-@dataclass
-class _Scope:
-    """The operator, the period as UTC bounds of local days, and the optional filters."""
-
-    operator_id: int | None  # None: every operator (the national view)
-    time_zone: str
-    lo: datetime
-    hi: datetime
-    site_id: int | None
-    counsellor_id: int | None
-
-    def within(self, column) -> ColumnElement[bool]:
-        return and_(column >= self.lo, column < self.hi)
-
-    def owns(self, model) -> list:
-        """The tenant condition on a table's rows; none across operators (the national view
-        counts every operator's rows together, and never shows one)."""
-        return [] if self.operator_id is None else [owned_by(model, self.operator_id)]
-
-    def of_cases(self, statement, case_id_column):
-        """Rows attached to a case, joined to it only when the site or referent filters them."""
-        if self.site_id is None and self.counsellor_id is None:
-            return statement
-        return statement.join(Case, col(Case.id) == case_id_column).where(*self.cases())
-
-    def cases(self) -> list:
-        """Case-attached rows are filtered by their case's site and referent."""
-        conditions = self.owns(Case)
-        if self.site_id is not None:
-            conditions.append(Case.site_id == self.site_id)
-        if self.counsellor_id is not None:
-            conditions.append(Case.referent_id == self.counsellor_id)
-        return conditions
+def tab_of(section_key: str) -> str | None:
+    """The tab a section is shown in (the key figures are in none); profiles by prefix."""
+    for key, _, sections in TABS:
+        if any(
+            section_key == s or (s.endswith("-") and section_key.startswith(s)) for s in sections
+        ):
+            return key
+    return None
 
 
 def default_period(*, session: Session, actor: StaffUser) -> tuple[date, date]:
@@ -124,88 +115,81 @@ def report_sections(
     """The summary and the sections, unchecked: callers check the actor and the period.
 
     `operator_id` None counts every operator; `by_operator` adds their side-by-side table."""
-    scope = _Scope(
-        operator_id=operator_id,
-        time_zone=time_zone,
-        lo=local_midnight(start, time_zone),
-        hi=local_midnight(end + timedelta(days=1), time_zone),
-        site_id=site_id,
-        counsellor_id=counsellor_id,
-    )
-    entries, opened = _entries_per_month(session, scope, start, end)
+    scope = ReportScope(operator_id, time_zone, start, end, site_id, counsellor_id)
+    entered = indicators.entries(session, scope)
+    redirected = indicators.redirections(session, scope)
+    covered = indicators.coverage(session, scope)
+    delays = indicators.delay_to_level_1(session, scope)
     profile, served = _profile(session, scope, end.year)
+    surveys = _surveys(session, scope)
     sections = [
-        entries,
-        *([_per_operator(session, scope, opened, served)] if by_operator else []),
-        _episodes_per_unit(session, scope),
+        _entries_per_month(scope, entered, redirected),
+        *(
+            [_per_operator(session, scope, entered, redirected, served, covered, delays)]
+            if by_operator
+            else []
+        ),
+        _units(session, scope),
         _interactions_per_channel(session, scope),
         *profile,
+        _labelled_section(
+            "motifs", "Entrées par motif de la demande", RequestMotive, entered.by_motive
+        ),
+        _labelled_section("canaux", "Entrées par canal d'arrivée", Channel, entered.by_channel),
+        _territory(covered),
+        _reaching_level_2(entered),
+        _delay_to_level_1(entered, delays[None] if None in delays else Median(None, 0)),
+        _first_appointment_delay(session, scope),
+        _attendance(session, scope),
+        levels_section(surveys),
         _triage_outcomes(session, scope),
         _referrals(session, scope),
-        _attendance(session, scope),
-        _first_appointment_delay(session, scope),
-        _surveys(session, scope, start, end),
     ]
-    return [_summary(sections), *sections]
+    return [_summary(sections, served, surveys), *sections]
 
 
 # ---- sections ---------------------------------------------------------------------------------
 
 
-def _entries_per_month(
-    session: Session, scope: _Scope, start: date, end: date
-) -> tuple[Section, Counter]:
-    """New cases per local month, and per operator for the national view's table."""
-    months = months_between(start, end)
-    # Month bounds are computed here, in the operator's time zone, so that one portable CASE
-    # puts each case in its local month on SQLite and PostgreSQL alike.
-    branches = []
-    for index, month in enumerate(months):
-        following = months[index + 1] if index + 1 < len(months) else None
-        bound = local_midnight(following, scope.time_zone) if following else scope.hi
-        branches.append((Case.opened_at < bound, month.isoformat()))
-    bucket = case(*branches, else_=None).label("month")
-    inner = (
-        select(bucket, Case.operator_id)
-        .where(*scope.cases(), scope.within(Case.opened_at))
-        .subquery()
-    )
-    statement = select(inner.c.month, inner.c.operator_id, func.count()).group_by(
-        inner.c.month, inner.c.operator_id
-    )
-    per_month: Counter = Counter()
-    per_operator: Counter = Counter()
-    for month, operator_id, n in session.exec(statement):
-        per_month[month] += n
-        per_operator[operator_id] += n
-    rows = [(format_day(month).split(" ", 1)[1], per_month[month.isoformat()]) for month in months]
-    columns = ["Mois", "Nouveaux dossiers"]
-    return Section("entrees", "Nouveaux dossiers par mois", columns, rows), per_operator
-
-
-def _episodes_per_unit(session: Session, scope: _Scope) -> Section:
-    started = scope.within(Episode.started_at)
-    ended = scope.within(Episode.ended_at)
-    statement = (
-        select(
-            ServiceUnit.code,
-            ServiceUnit.label,
-            func.sum(case((started, 1), else_=0)),
-            func.sum(case((ended, 1), else_=0)),
+def _entries_per_month(scope: ReportScope, entered, redirected) -> Section:
+    """Entries and redirections per local month: two different things, side by side."""
+    rows = [
+        (
+            format_month(month),
+            entered.per_month[month.isoformat()],
+            redirected["month"][month.isoformat()],
         )
-        .select_from(Episode)
-        .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-        .where(*scope.owns(Episode), col(Episode.cancelled_at).is_(None), or_(started, ended))
-        .group_by(ServiceUnit.id, ServiceUnit.code, ServiceUnit.label, ServiceUnit.position)
-        .order_by(ServiceUnit.position, ServiceUnit.code)
-    )
-    statement = scope.of_cases(statement, Episode.case_id)
-    rows = [(code, label, int(s), int(e)) for code, label, s, e in session.exec(statement)]
-    columns = ["Unité", "Libellé", "Commencées", "Terminées"]
-    return Section("unites", "Unités d'œuvre commencées et terminées", columns, rows, 2)
+        for month in indicators.month_starts(scope)
+    ]
+    columns = ["Mois", "Entrées", "Réorientations"]
+    return Section("entrees", "Entrées et réorientations par mois", columns, rows)
 
 
-def _interactions_per_channel(session: Session, scope: _Scope) -> Section:
+def _units(session: Session, scope: ReportScope) -> Section:
+    rows = [
+        (
+            code,
+            unit.label,
+            unit.started,
+            unit.ended,
+            unit.interactions,
+            Share(unit.on_site, unit.interactions),
+        )
+        for code, unit in indicators.unit_activity(session, scope).items()
+    ]
+    columns = [
+        "Unité",
+        "Libellé",
+        "Commencées",
+        "Terminées",
+        "Actes",
+        "Part des actes sur site (%)",
+    ]
+    title = "Unités d'œuvre commencées et terminées"
+    return Section("unites", title, columns, rows, 2)
+
+
+def _interactions_per_channel(session: Session, scope: ReportScope) -> Section:
     outside = case((col(Interaction.episode_id).is_(None), 1), else_=0)
     statement = (
         select(Interaction.channel, func.count(), func.sum(outside))
@@ -237,20 +221,9 @@ PROFILE = (
 )
 
 
-def _people(scope: _Scope) -> list:
-    """Beneficiaries with a case open at some moment of the period."""
-    active_case = (
-        select(1)
-        .where(
-            Case.beneficiary_id == Beneficiary.id,
-            *scope.cases(),
-            Case.opened_at < scope.hi,
-            or_(col(Case.closed_at).is_(None), col(Case.closed_at) >= scope.lo),
-        )
-        .correlate(Beneficiary)
-        .exists()
-    )
-    return [*scope.owns(Beneficiary), active_case]
+def _people(scope: ReportScope) -> list:
+    """The people served (indicators.served_people)."""
+    return [*scope.owns(Beneficiary), col(Beneficiary.id).in_(indicators.served_people(scope))]
 
 
 def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
@@ -261,7 +234,7 @@ def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
     return rows
 
 
-def _profile(session: Session, scope: _Scope, year: int) -> tuple[list[Section], Counter]:
+def _profile(session: Session, scope: ReportScope, year: int) -> tuple[list[Section], Counter]:
     """Every characteristic of the people served, and how many each operator served."""
     # Age reached in the period's last year.
     band = age_band_column(Beneficiary.birth_year, year)
@@ -278,7 +251,7 @@ def _profile(session: Session, scope: _Scope, year: int) -> tuple[list[Section],
     return sections, per_operator
 
 
-def _tally_people(session: Session, scope: _Scope, keys: list) -> list[Counter]:
+def _tally_people(session: Session, scope: ReportScope, keys: list) -> list[Counter]:
     """People served counted by each key apart, in one pass over them (one pass per key costs
     that many times more at national scale)."""
     tallies: list[Counter] = [Counter() for _ in keys]
@@ -299,7 +272,7 @@ def _tally_people(session: Session, scope: _Scope, keys: list) -> list[Counter]:
     return tallies
 
 
-def _triage_outcomes(session: Session, scope: _Scope) -> Section:
+def _triage_outcomes(session: Session, scope: ReportScope) -> Section:
     conditions = [*scope.owns(TriageRequest), scope.within(TriageRequest.received_at)]
     if scope.site_id is not None:
         conditions.append(TriageRequest.site_id == scope.site_id)
@@ -322,7 +295,7 @@ def _triage_outcomes(session: Session, scope: _Scope) -> Section:
     return Section("accueil", "Demandes reçues à l'accueil et leur issue", columns, rows)
 
 
-def _referrals(session: Session, scope: _Scope) -> Section:
+def _referrals(session: Session, scope: ReportScope) -> Section:
     # Not referral_counts: it counts types and outcomes apart and knows no site or referent.
     statement = (
         select(Partner.type, Referral.outcome, func.count())
@@ -347,7 +320,7 @@ def _referrals(session: Session, scope: _Scope) -> Section:
     return Section("orientations", "Orientations par type de partenaire et issue", columns, rows)
 
 
-def _attendance(session: Session, scope: _Scope) -> Section:
+def _attendance(session: Session, scope: ReportScope) -> Section:
     conditions = [
         *scope.owns(Appointment),
         scope.within(Appointment.starts_at),
@@ -370,19 +343,12 @@ def _attendance(session: Session, scope: _Scope) -> Section:
     )
 
 
-def _days_between(session: Session, later, earlier):
-    """Days from `earlier` to `later`, with their fraction: date arithmetic differs by engine."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.julianday(later) - func.julianday(earlier)
-    return func.extract("epoch", later - earlier) / 86400
-
-
-def _first_appointment_delay(session: Session, scope: _Scope) -> Section:
+def _first_appointment_delay(session: Session, scope: ReportScope) -> Section:
     """Median days from the first contact to the first appointment not cancelled."""
     # Each case keeps its firsts (app/models/case_firsts.py): one pass over the cases opened.
     inner = (
         select(
-            _days_between(session, Case.first_appointment_at, Case.first_contact_at).label("days")
+            days_between(session, Case.first_appointment_at, Case.first_contact_at).label("days")
         )
         .where(
             *scope.cases(),
@@ -391,7 +357,7 @@ def _first_appointment_delay(session: Session, scope: _Scope) -> Section:
         )
         .subquery()
     )
-    cases, days = _count_and_median(session, inner.c.days)
+    cases, days = count_and_median(session, inner.c.days)
     rows = [("Délai médian (jours)", Median(days, cases), cases)]
     title = "Délai entre le premier contact et le premier rendez-vous"
     columns = ["Indicateur", "Valeur", "Dossiers"]
@@ -407,7 +373,7 @@ def first_appointment_delays_by_referent(
     if not referent_ids:
         return {}
     operator = session.get(Operator, operator_of(actor))
-    scope = _Scope(
+    scope = ReportScope(
         operator_id=operator.id,
         time_zone=operator.time_zone,
         lo=local_midnight(start, operator.time_zone),
@@ -415,7 +381,7 @@ def first_appointment_delays_by_referent(
         site_id=None,
         counsellor_id=None,
     )
-    days = _days_between(session, Case.first_appointment_at, Case.first_contact_at)
+    days = days_between(session, Case.first_appointment_at, Case.first_contact_at)
     conditions = [
         *scope.cases(),
         col(Case.referent_id).in_(referent_ids),
@@ -445,66 +411,131 @@ def first_appointment_delays_by_referent(
     return delays
 
 
-def _count_and_median(session: Session, days) -> tuple[int, float | None]:
-    """How many values, and their median rounded to a tenth, computed by the database."""
-    if session.get_bind().dialect.name == "postgresql":
-        median = func.percentile_cont(0.5).within_group(days)
-        cases, value = session.exec(select(func.count(), median)).one()
-        return cases, None if value is None else round(float(value), 1)
-    # SQLite has no percentile: the one or two middle values, without loading every row.
-    cases = session.exec(select(func.count()).select_from(days.table)).one()
-    if not cases:
-        return 0, None
-    middle = select(days).order_by(days).offset((cases - 1) // 2).limit(2 - cases % 2)
-    values = [float(value) for value in session.exec(middle)]
-    return cases, round(sum(values) / len(values), 1)
-
-
-def _surveys(session: Session, scope: _Scope, start: date, end: date) -> Section:
+def _surveys(session: Session, scope: ReportScope) -> SurveyTallies:
     """Satisfaction and utility per level, of the surveys sent in the period (by the site and
     the counsellor of the invitation: where and by whom the work was done)."""
-    tallies = survey_tallies(
+    return survey_tallies(
         session=session,
         operator_id=scope.operator_id,
         time_zone=scope.time_zone,
-        start=start,
-        end=end,
+        start=scope.start,
+        end=scope.end,
         site_id=scope.site_id,
         counsellor_id=scope.counsellor_id,
     )
-    return levels_section(tallies)
 
 
-def _per_operator(session: Session, scope: _Scope, opened: Counter, served: Counter) -> Section:
-    """New cases and people served, operator by operator (the national view)."""
+def _per_operator(session, scope, entered, redirected, served, covered, delays) -> Section:
+    """Each operator's key figures side by side (the national view)."""
     operators = select(Operator).where(*scope.owns(Operator)).order_by(Operator.name)
     rows = [
-        (operator.name, opened[operator.id], served[operator.id])
+        (
+            operator.name,
+            entered.per_operator[operator.id],
+            served[operator.id],
+            redirected["operator"][operator.id],
+            entered.reaching_level_2(operator.id),
+            delays.get(operator.id, Median(None, 0)),
+            covered.share(operator.id),
+        )
         for operator in session.exec(operators)
     ]
-    columns = ["Opérateur", "Nouveaux dossiers", "Personnes accompagnées"]
-    return Section("operateurs", "Nouveaux dossiers par opérateur", columns, rows)
+    columns = [
+        "Opérateur",
+        "Entrées",
+        "Personnes accompagnées",
+        "Réorientations",
+        "Accès au niveau 2 (%)",
+        "Délai médian d'accès au niveau 1 (jours)",
+        "Couverture à 30 km (%)",
+    ]
+    return Section("operateurs", "Chiffres clés par opérateur", columns, rows)
 
 
-def _summary(sections: list[Section]) -> Section:
-    """Headline figures, read from the sections already computed."""
+def _labelled_section(key: str, title: str, enum: type[LabelledEnum], counts: Counter) -> Section:
+    rows = _labelled(dict(counts), enum)
+    return Section(key, title, ["Modalité", "Entrées"], rows)
+
+
+def _territory(covered: indicators.Coverage) -> Section:
+    """Per département of residence: people served, those within 30 km, and the places."""
+    codes = sorted(set(covered.departements) | set(covered.sites), key=lambda c: c or "")
+    rows = []
+    for code in codes:
+        near, located = covered.departements.get(code, (0, 0))
+        name = UNKNOWN if code is None else f"{code} — {DEPARTEMENT_NAMES.get(code, code)}"
+        rows.append((name, located, near, Share(near, located), covered.sites[code]))
+    rows.append(
+        (
+            "Total",
+            sum(r[1] for r in rows),
+            sum(r[2] for r in rows),
+            covered.share(),
+            sum(r[4] for r in rows),
+        )
+    )
+    columns = [
+        "Département de résidence",
+        "Personnes accompagnées",
+        "dont à 30 km au plus d'un lieu",
+        "Couverture à 30 km (%)",
+        "Lieux d'accueil et permanences",
+    ]
+    title = "Couverture territoriale par département"
+    return Section("territoire", title, columns, rows, 3, ends_with_total=True)
+
+
+def _reaching_level_2(entered: indicators.Entries) -> Section:
+    share = entered.reaching_level_2()
+    rows = [
+        ("Entrées de la période (base)", entered.count),
+        ("dont niveau 2 commencé dans les 12 mois", share.part),
+        ("Accès au niveau 2 (%)", share),
+    ]
+    columns = ["Indicateur", "Valeur"]
+    return Section("niveau-2", "Accès au niveau 2", columns, rows, None)
+
+
+def _delay_to_level_1(entered: indicators.Entries, median: Median) -> Section:
+    rows = [
+        ("Délai médian (jours)", median, median.cases),
+        (
+            "Part en 10 jours au plus (%)",
+            entered.within_ten_days(),
+            entered.within_ten_days().whole,
+        ),
+    ]
+    columns = ["Indicateur", "Valeur", "Entrées"]
+    title = "Délai entre le premier contact et le premier entretien de niveau 1"
+    return Section("delai-niveau-1", title, columns, rows, None)
+
+
+def _summary(sections: list[Section], served: Counter, surveys: SurveyTallies) -> Section:
+    """Key figures, read from the sections already computed: the first ones open the page."""
     by_key = {section.key: section for section in sections}
     units = by_key["unites"].rows
     interactions = by_key["actes"].rows[-1]
     honoured, no_show = (row[1] for row in by_key["rendez-vous"].rows)
-    people = sum(row[1] for row in by_key["profil-sexe"].rows)
+    level_2 = by_key["niveau-2"].rows
+    delay = by_key["delai-niveau-1"].rows
+    territory = by_key["territoire"].rows[-1]
     rows = [
-        ("Nouveaux dossiers", sum(row[1] for row in by_key["entrees"].rows)),
-        ("Personnes accompagnées", people),
+        ("Entrées", sum(row[1] for row in by_key["entrees"].rows)),
+        ("Personnes accompagnées", sum(served.values())),
+        ("Accès au niveau 2 (%)", level_2[2][1]),
+        ("Délai médian d'accès au niveau 1 (jours)", delay[0][1]),
+        ("Part des entrées vues en 10 jours au plus (%)", delay[1][1]),
+        ("Couverture à 30 km (%)", territory[3]),
+        ("Satisfaction en fin de niveau (%)", surveys.total(SATISFACTION.key).share),
+        ("Utilité à six mois (%)", surveys.total(UTILITY.key).share),
+        ("Réorientations à l'accueil", sum(row[2] for row in by_key["entrees"].rows)),
         ("Unités d'œuvre commencées", sum(row[2] for row in units)),
         ("Unités d'œuvre terminées", sum(row[3] for row in units)),
         ("Actes", interactions[1]),
         ("Part des actes hors UO (%)", interactions[3]),
-        ("Demandes reçues à l'accueil", sum(row[1] for row in by_key["accueil"].rows)),
         ("Orientations vers un partenaire", sum(row[1] for row in by_key["orientations"].rows)),
         ("Rendez-vous honorés", honoured),
-        ("Absences aux rendez-vous", no_show),
         ("Taux d'absence (%)", Share(no_show, honoured + no_show)),
         ("Délai médian premier contact → premier rendez-vous (jours)", by_key["delai"].rows[0][1]),
     ]
-    return Section(SUMMARY, "Synthèse", ["Indicateur", "Valeur"], rows, chart_column=None)
+    return Section(SUMMARY, "Chiffres clés", ["Indicateur", "Valeur"], rows, chart_column=None)

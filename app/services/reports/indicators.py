@@ -1,0 +1,303 @@
+"""France compétences' indicators, counted its way (the definitions: definitions.py).
+
+Every figure is counted per operator, so that the national view gets each operator's and their
+sum from the same statements; an operator's report has one operator. Each statement is one
+grouped pass over its table, read from indexes built for it (app/models/cases.py)."""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, case, col, func, select
+
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, Interaction
+from app.models.catalogue import ServiceUnit
+from app.models.nomenclatures import InteractionChannel
+from app.models.operators import Permanence, Site
+from app.models.triage import TriageRequest, TriageStatus
+from app.services.booking.geography import distance_km, postcode_position
+from app.services.reports.departements import departement_of
+from app.services.reports.periods import local_midnight, months_between
+from app.services.reports.scope import ReportScope, days_between
+from app.services.reports.tables import Median, Share
+
+LEVEL_2_WITHIN_DAYS = 365  # « within 12 months » of the entry
+DELAY_TARGET_DAYS = 10
+COVERAGE_KM = 30.0
+ON_SITE = InteractionChannel.ON_SITE.value
+
+
+@dataclass
+class Entries:
+    """The entries of the period (cases whose first level-1 episode started in it)."""
+
+    count: int = 0
+    per_operator: Counter = field(default_factory=Counter)
+    per_month: Counter = field(default_factory=Counter)  # local month (ISO first day) → count
+    by_motive: Counter = field(default_factory=Counter)
+    by_channel: Counter = field(default_factory=Counter)
+    level_2: Counter = field(default_factory=Counter)  # per operator: reached within 12 months
+    timed: Counter = field(default_factory=Counter)  # per operator: with a level-1 interview
+    within_target: Counter = field(default_factory=Counter)  # per operator: within 10 days
+
+    def reaching_level_2(self, operator_id: int | None = None) -> Share:
+        if operator_id is None:
+            return Share(sum(self.level_2.values()), self.count)
+        return Share(self.level_2[operator_id], self.per_operator[operator_id])
+
+    def within_ten_days(self, operator_id: int | None = None) -> Share:
+        if operator_id is None:
+            return Share(sum(self.within_target.values()), sum(self.timed.values()))
+        return Share(self.within_target[operator_id], self.timed[operator_id])
+
+
+def entries(session: Session, scope: ReportScope) -> Entries:
+    """One grouped pass over the cases entering level 1 in the period."""
+    started = col(Case.level_1_started_at)
+    reached = days_between(session, Case.level_2_started_at, started) <= LEVEL_2_WITHIN_DAYS
+    delay = days_between(session, Case.level_1_interview_at, Case.first_contact_at)
+    month = _month_bucket(scope, started)
+    statement = (
+        select(
+            Case.operator_id,
+            month,
+            Case.motive,
+            Case.channel,
+            func.count(),
+            func.sum(case((reached, 1), else_=0)),
+            func.count(Case.level_1_interview_at),
+            func.sum(case((delay <= DELAY_TARGET_DAYS, 1), else_=0)),
+        )
+        .where(*scope.cases(), scope.within(started))
+        .group_by(Case.operator_id, month, Case.motive, Case.channel)
+    )
+    found = Entries()
+    for operator_id, month_start, motive, channel, n, level_2, timed, fast in session.exec(
+        statement
+    ):
+        found.count += n
+        found.per_operator[operator_id] += n
+        found.per_month[month_start] += n
+        found.by_motive[motive] += n
+        found.by_channel[channel] += n
+        found.level_2[operator_id] += int(level_2 or 0)
+        found.timed[operator_id] += timed
+        found.within_target[operator_id] += int(fast or 0)
+    return found
+
+
+def delay_to_level_1(session: Session, scope: ReportScope) -> dict[int | None, Median]:
+    """Median days from the first contact to the first level-1 interview, of the entries of
+    the period: across them (key None) and per operator."""
+    days = days_between(session, Case.level_1_interview_at, Case.first_contact_at)
+    conditions = [
+        *scope.cases(),
+        scope.within(Case.level_1_started_at),
+        col(Case.level_1_interview_at).is_not(None),
+    ]
+    values: dict[int | None, list[float]] = defaultdict(list)
+    if session.get_bind().dialect.name == "postgresql":
+        median = func.percentile_cont(0.5).within_group(days)
+        statement = (
+            select(Case.operator_id, func.count(), median)
+            .where(*conditions)
+            .group_by(func.grouping_sets(Case.operator_id, ()))
+        )
+        return {
+            operator_id: Median(None if value is None else round(float(value), 1), n)
+            for operator_id, n, value in session.exec(statement)
+        }
+    # SQLite has no percentile: each operator's values in order (an operator's year is small).
+    statement = select(Case.operator_id, days).where(*conditions).order_by(days)
+    for operator_id, value in session.exec(statement):
+        values[operator_id].append(float(value))
+        values[None].append(float(value))
+    medians = {key: Median(_median(found), len(found)) for key, found in values.items()}
+    return medians or {None: Median(None, 0)}
+
+
+def _median(values: list[float]) -> float | None:
+    if not values:
+        return None
+    middle = values[(len(values) - 1) // 2 : len(values) // 2 + 1]
+    return round(sum(middle) / len(middle), 1)
+
+
+def _month_bucket(scope: ReportScope, column):
+    """The local month a moment falls in (its first day, ISO), as one portable CASE: month
+    bounds are computed here in the scope's time zone."""
+    months = months_between(scope.start, scope.end)
+    branches = []
+    for index, month in enumerate(months):
+        following = months[index + 1] if index + 1 < len(months) else None
+        bound = local_midnight(following, scope.time_zone) if following else scope.hi
+        branches.append((column < bound, month.isoformat()))
+    return case(*branches, else_=None).label("month")
+
+
+def redirections(session: Session, scope: ReportScope) -> dict[str, Counter]:
+    """Requests redirected at triage in the period, counted per operator, per local month (its
+    first day, ISO) and per target network."""
+    conditions = [
+        *scope.owns(TriageRequest),
+        scope.within(TriageRequest.received_at),
+        TriageRequest.status == TriageStatus.REDIRECTED,
+    ]
+    if scope.site_id is not None:
+        conditions.append(TriageRequest.site_id == scope.site_id)
+    if scope.counsellor_id is not None:
+        conditions.append(TriageRequest.handled_by_id == scope.counsellor_id)
+    month = _month_bucket(scope, TriageRequest.received_at)
+    statement = (
+        select(TriageRequest.operator_id, month, TriageRequest.redirection, func.count())
+        .where(*conditions)
+        .group_by(TriageRequest.operator_id, month, TriageRequest.redirection)
+    )
+    found: dict[str, Counter] = {"operator": Counter(), "month": Counter(), "target": Counter()}
+    for operator_id, month_start, target, n in session.exec(statement):
+        found["operator"][operator_id] += n
+        found["month"][month_start] += n
+        found["target"][target] += n
+    return found
+
+
+def served_people(scope: ReportScope):
+    """The people served: a level-1 or level-2 interaction in the period (a subquery of
+    beneficiary ids)."""
+    return (
+        select(Case.beneficiary_id)
+        .join(Interaction, col(Interaction.case_id) == Case.id)
+        .join(Episode, col(Episode.id) == Interaction.episode_id)
+        .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+        .where(
+            *scope.cases(),
+            scope.within(Interaction.occurred_at),
+            col(Episode.cancelled_at).is_(None),
+            col(ServiceUnit.level).in_((1, 2)),
+        )
+    )
+
+
+@dataclass
+class UnitActivity:
+    """Per unit code: episodes started and ended, interactions and those on site."""
+
+    label: str
+    started: int = 0
+    ended: int = 0
+    interactions: int = 0
+    on_site: int = 0
+
+
+def unit_activity(session: Session, scope: ReportScope) -> dict[str, UnitActivity]:
+    units = {
+        unit.code: UnitActivity(unit.label)
+        for unit in session.exec(select(ServiceUnit).order_by(ServiceUnit.position))
+    }
+    code_of = {unit.id: unit.code for unit in session.exec(select(ServiceUnit))}
+    started, ended = scope.within(Episode.started_at), scope.within(Episode.ended_at)
+    statement = (
+        select(
+            Episode.unit_id,
+            func.sum(case((started, 1), else_=0)),
+            func.sum(case((ended, 1), else_=0)),
+        )
+        .where(*scope.owns(Episode), col(Episode.cancelled_at).is_(None), started | ended)
+        .group_by(Episode.unit_id)
+    )
+    for unit_id, s, e in session.exec(scope.of_cases(statement, Episode.case_id)):
+        units[code_of[unit_id]].started += int(s)
+        units[code_of[unit_id]].ended += int(e)
+    on_site = case((Interaction.channel == ON_SITE, 1), else_=0)
+    statement = (
+        select(Episode.unit_id, func.count(), func.sum(on_site))
+        .select_from(Interaction)
+        .join(Episode, col(Episode.id) == Interaction.episode_id)
+        .where(
+            *scope.owns(Interaction),
+            scope.within(Interaction.occurred_at),
+            col(Episode.cancelled_at).is_(None),
+        )
+        .group_by(Episode.unit_id)
+    )
+    for unit_id, n, s in session.exec(scope.of_cases(statement, Interaction.case_id)):
+        units[code_of[unit_id]].interactions += n
+        units[code_of[unit_id]].on_site += int(s)
+    return {code: unit for code, unit in units.items() if unit.started or unit.ended}
+
+
+@dataclass
+class Coverage:
+    """People served whose postcode lies within 30 km of an open site or permanence of their
+    operator, per operator and per département of residence; people whose postcode has no
+    known position are left out of the base."""
+
+    near: Counter = field(default_factory=Counter)  # per operator
+    located: Counter = field(default_factory=Counter)  # per operator
+    unlocated: int = 0
+    departements: dict[str, list[int]] = field(default_factory=dict)  # code → [near, located]
+    sites: Counter = field(default_factory=Counter)  # département → places open in the period
+
+    def share(self, operator_id: int | None = None) -> Share:
+        if operator_id is None:
+            return Share(sum(self.near.values()), sum(self.located.values()))
+        return Share(self.near[operator_id], self.located[operator_id])
+
+
+def coverage(session: Session, scope: ReportScope) -> Coverage:
+    places = _open_places(session, scope)
+    statement = (
+        select(Beneficiary.operator_id, Beneficiary.postcode, func.count())
+        .where(*scope.owns(Beneficiary), col(Beneficiary.id).in_(served_people(scope)))
+        .group_by(Beneficiary.operator_id, Beneficiary.postcode)
+    )
+    found = Coverage()
+    for _, postcode, _ in places:
+        found.sites[departement_of(postcode)] += 1
+    positions: dict[int, list[tuple]] = defaultdict(list)
+    for operator_id, _, position in places:
+        positions[operator_id].append(position)
+    nearest: dict[tuple[int, str], bool] = {}
+    for operator_id, postcode, n in session.exec(statement):
+        position = postcode_position(postcode)
+        if position is None:
+            found.unlocated += n
+            continue
+        key = (operator_id, postcode)
+        if key not in nearest:
+            nearest[key] = any(
+                distance_km(position, place) <= COVERAGE_KM for place in positions[operator_id]
+            )
+        near = n if nearest[key] else 0
+        found.near[operator_id] += near
+        found.located[operator_id] += n
+        counts = found.departements.setdefault(departement_of(postcode), [0, 0])
+        counts[0] += near
+        counts[1] += n
+    return found
+
+
+def _open_places(session: Session, scope: ReportScope) -> list[tuple[int, str, tuple]]:
+    """The sites and permanences open at some moment of the period: (operator, postcode,
+    position), those whose postcode has a known position."""
+    sites = select(Site.operator_id, Site.postcode).where(
+        *scope.owns(Site), (col(Site.closed_at).is_(None)) | (col(Site.closed_at) >= scope.lo)
+    )
+    permanences = select(Permanence.operator_id, Permanence.postcode).where(
+        *scope.owns(Permanence),
+        col(Permanence.starts_on) <= scope.end,
+        col(Permanence.ends_on).is_(None) | (col(Permanence.ends_on) >= scope.start),
+        col(Permanence.ended_at).is_(None) | (col(Permanence.ended_at) >= scope.lo),
+    )
+    places = []
+    for statement in (sites, permanences):
+        for operator_id, postcode in session.exec(statement):
+            position = postcode_position(postcode)
+            if position is not None:
+                places.append((operator_id, postcode, position))
+    return places
+
+
+def month_starts(scope: ReportScope) -> list[date]:
+    return months_between(scope.start, scope.end)
