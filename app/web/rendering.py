@@ -27,6 +27,7 @@ from app.models.markets import ProofRule
 from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.triage import TriageStatus
+from app.services.reports.departements import shaded_map
 from app.web.deps import expected_csrf_token
 
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
@@ -117,6 +118,8 @@ templates.env.filters.update(
     phone=display_phone,
 )
 templates.env.globals["nomenclatures"] = nomenclatures
+# reports/_partials/map.html draws what this computes from the shares it is given.
+templates.env.globals["shaded_map"] = shaded_map
 templates.env.globals.update(STATES)
 
 
