@@ -12,7 +12,7 @@ from app.models.bounds import Day, OptionalDay, OptionalRowId
 from app.services.reports.activity import SUMMARY, activity_report
 from app.services.reports.periods import checked_end
 from app.services.reports.tables import ActivityReport
-from app.services.reports.views import Period, activity_of, activity_view
+from app.services.reports.views import Period, activity_of, activity_view, dashboard
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
 from app.web.exports import TABLE_DOWNLOADS, table_response
@@ -57,16 +57,25 @@ def activity_page(request: Request, session: SessionDep, user: CaseWorker):
     page = activity_view(session=session, actor=user, **asked)
     report, errors = page.report, errors or page.errors
     form = dict(request.query_params)
+    board = None
     if report is not None:
         form = {"du": report.start.isoformat(), "au": report.end.isoformat(), **form}
+        board = dashboard(
+            report,
+            page.previous,
+            path="/rapports/activite",
+            params=dict(request.query_params),
+            tab=request.query_params.get("onglet"),
+        )
     return render(
         request,
         "reports/activity/report.html",
         {
             "report": report,
+            "board": board,
             "form": form,
             "errors": errors,
-            "query": request.url.query,
+            "query": board.query if board else "",
             "sites": page.sites,
             "colleagues": page.colleagues,
         },

@@ -12,7 +12,7 @@ from app.models.bounds import Day, OptionalYear
 from app.routes.reports.activity import ActivityReportPublic
 from app.services.reports.activity import SUMMARY
 from app.services.reports.national import HIDDEN, national_report
-from app.services.reports.views import national_of, national_view
+from app.services.reports.views import dashboard, national_of, national_view
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiStaff, CurrentStaff, SessionDep
 from app.web.exports import TABLE_DOWNLOADS, table_response
@@ -40,16 +40,24 @@ def national_page(request: Request, session: SessionDep, user: CurrentStaff):
     page = national_view(session=session, actor=user, year=year, refused=refused)
     report, errors = page.report, errors or page.errors
     form = dict(request.query_params)
+    board = None
     if report is not None:
         form = {"annee": str(report.start.year), **form}
+        board = dashboard(
+            report,
+            page.previous,
+            path="/rapports/national",
+            params=dict(request.query_params),
+            tab=request.query_params.get("onglet"),
+        )
     return render(
         request,
         "reports/national/report.html",
         {
             "report": report,
+            "board": board,
             "form": form,
             "errors": errors,
-            "query": request.url.query,
             "years": [(year, str(year)) for year in page.years],
             "hidden": HIDDEN,
         },

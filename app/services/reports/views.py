@@ -4,6 +4,7 @@ with what their filters choose from. A refused period comes back as the form's f
 
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
 from sqlmodel import Session
 
@@ -15,7 +16,10 @@ from app.models.staff import StaffUser
 from app.services.access.scope import operator_of
 from app.services.admin.operators import list_sites, time_zone_of
 from app.services.admin.staff import Colleague, list_colleagues
-from app.services.reports.activity import activity_report, default_period
+from app.services.reports.activity import TABS, activity_report, default_period, tab_of
+from app.services.reports.bands import UNKNOWN
+from app.services.reports.definitions import DEFINITIONS
+from app.services.reports.key_figures import KeyFigure, key_figures
 from app.services.reports.ledger import (
     DRILL_DOWN_LIMIT,
     Ledger,
@@ -25,7 +29,7 @@ from app.services.reports.ledger import (
     unit_ledger,
 )
 from app.services.reports.national import current_year, national_report, year_bounds, years
-from app.services.reports.tables import ActivityReport
+from app.services.reports.tables import ActivityReport, Section, plain
 
 # ---- the ledger ---------------------------------------------------------------------------
 
@@ -139,6 +143,7 @@ class ActivityView:
     sites: list[Site]
     colleagues: list[Colleague]
     errors: dict[str, str] = field(default_factory=dict)  # why, by field
+    previous: ActivityReport | None = None  # the same period and filters a year before
 
 
 def activity_view(
@@ -149,20 +154,19 @@ def activity_view(
     site_id: int | None = None,
     counsellor_id: int | None = None,
 ) -> ActivityView:
-    report, errors = None, {}
+    report, previous, errors = None, None, {}
+    filters = {"site_id": site_id, "counsellor_id": counsellor_id}
     if asked is not None:
         try:
-            report = activity_of(
-                session=session,
-                actor=actor,
-                asked=asked,
-                site_id=site_id,
-                counsellor_id=counsellor_id,
-            )
+            report = activity_of(session=session, actor=actor, asked=asked, **filters)
         except Invalid as exc:
             errors = exc.fields
+    if report is not None:
+        before = Period(year_before(report.start), year_before(report.end))
+        previous = activity_of(session=session, actor=actor, asked=before, **filters)
     operator_id = operator_of(actor)
     return ActivityView(
+        previous=previous,
         report=report,
         sites=list_sites(session=session, operator_id=operator_id),
         colleagues=list_colleagues(session=session, operator_id=operator_id),
@@ -184,6 +188,7 @@ class NationalView:
     years: list[int]  # the years that may be read, the latest first
     report: ActivityReport | None  # None when the year was refused
     errors: dict[str, str] = field(default_factory=dict)
+    previous: ActivityReport | None = None  # the year before, when it may be read
 
 
 def national_view(
@@ -191,10 +196,75 @@ def national_view(
 ) -> NationalView:
     """The page for `year`; `refused` when the form could not be read (nothing is counted)."""
     choices = years(session=session, actor=actor)  # refuses anyone but observers
-    report, errors = None, {}
+    report, previous, errors = None, None, {}
     if not refused:
         try:
             report = national_of(session=session, actor=actor, year=year)
         except Invalid as exc:
             errors = exc.fields
-    return NationalView(years=choices, report=report, errors=errors)
+    if report is not None and report.start.year - 1 in choices:
+        previous = national_of(session=session, actor=actor, year=report.start.year - 1)
+    return NationalView(years=choices, report=report, errors=errors, previous=previous)
+
+
+# ---- the dashboards -------------------------------------------------------------------------
+
+
+@dataclass
+class Dashboard:
+    """What a report page shows above and in its open tab."""
+
+    figures: list[KeyFigure]
+    previous_label: str  # « la même période un an plus tôt », or empty without comparison
+    definitions: tuple
+    tabs: list[tuple[str, str, str]]  # (key, label, url)
+    tab: str
+    sections: list[Section]  # the open tab's
+    coverage_map: dict[str, float | None]  # département → share (%), None when suppressed
+    query: str  # the filters, for the download links
+
+
+def dashboard(
+    report: ActivityReport,
+    previous: ActivityReport | None,
+    *,
+    path: str,
+    params: dict,
+    tab: str | None,
+) -> Dashboard:
+    """The page of `report` with the tab asked for (the first one by default)."""
+    keys = [key for key, _, _ in TABS]
+    tab = tab if tab in keys else keys[0]
+    filters = {name: value for name, value in params.items() if name != "onglet"}
+    query = urlencode(filters)
+    tabs = [
+        (key, label, f"{path}?{urlencode({**filters, 'onglet': key})}") for key, label, _ in TABS
+    ]
+    shown = [section for section in report.sections if tab_of(section.key) == tab]
+    return Dashboard(
+        figures=key_figures(report, previous),
+        previous_label="la même période un an plus tôt" if previous else "",
+        definitions=DEFINITIONS,
+        tabs=tabs,
+        tab=tab,
+        sections=shown,
+        coverage_map=_coverage_map(report),
+        query=query,
+    )
+
+
+def _coverage_map(report: ActivityReport) -> dict[str, float | None]:
+    rows = report.section("territoire").rows[:-1]  # the total closes the table
+    return {
+        str(row[0]).split(" — ")[0]: (None if row[3] is None else plain(row[3]))
+        for row in rows
+        if row[0] != UNKNOWN
+    }
+
+
+def year_before(day: date) -> date:
+    """The same day a year before (28 February for a 29th)."""
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:
+        return day.replace(year=day.year - 1, day=28)
