@@ -36,7 +36,9 @@ def ara(session):
     counsellor = make_staff(session, operator)
     # Early today in Paris, past at any hour (an hour ago is still yesterday until 1 a.m.).
     early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 1), tzinfo=PARIS)
-    make_interaction(session, counsellor, make_case(session, counsellor), occurred_at=early_today)
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    make_interaction(session, counsellor, case, episode_id=episode.id, occurred_at=early_today)
     return operator
 
 
@@ -47,9 +49,22 @@ def test_the_page_shows_each_section_as_a_chart_and_a_table(client, session, man
 
     assert response.status_code == 200
     page = html.unescape(response.text)
-    assert page.count('role="img"') >= 10
-    assert "<caption>Nouveaux dossiers par mois</caption>" in page
+    assert page.count('role="img"') >= 3  # the first tab's charts
+    assert "<caption>Entrées et réorientations par mois</caption>" in page
     assert f'href="/rapports/activite/entrees.csv?du={TODAY}&au={TODAY}"' in page
+    for theme in ("Activité", "Personnes", "Territoire", "Qualité", "Partenaires"):
+        assert f">{theme}</a>" in page
+
+
+def test_each_tab_shows_its_sections_and_the_territory_its_map(client, session, manager):
+    log_in(client, session, manager)
+
+    page = html.unescape(client.get(f"/rapports/activite?{PERIOD}&onglet=territoire").text)
+
+    assert "<caption>Couverture territoriale par département</caption>" in page
+    assert 'class="departement-map"' in page
+    assert "<caption>Entrées et réorientations par mois</caption>" not in page
+    assert f'href="/rapports/activite/territoire.csv?du={TODAY}&au={TODAY}"' in page
 
 
 def test_the_page_defaults_to_the_current_year(client, session, manager):
@@ -58,7 +73,7 @@ def test_the_page_defaults_to_the_current_year(client, session, manager):
     page = html.unescape(client.get("/rapports/activite").text)
 
     assert f'value="{TODAY[:4]}-01-01"' in page
-    assert "Synthèse" in page
+    assert "Chiffres clés" in page
 
 
 def test_a_period_ending_before_it_starts_shows_the_error(client, session, manager):
@@ -83,7 +98,7 @@ def test_the_csv_has_the_rows_of_the_section(client, session, manager):
     assert response.status_code == 200
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeffIndicateur;Valeur")
-    assert "Nouveaux dossiers;1" in text and "Actes;1" in text
+    assert "Entrées;1" in text and "Actes;1" in text
 
 
 def test_the_xlsx_opens_with_openpyxl(client, session, manager):
@@ -93,7 +108,7 @@ def test_the_xlsx_opens_with_openpyxl(client, session, manager):
 
     rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
     assert rows[0] == ("Canal", "Actes", "dont hors UO", "Part hors UO (%)")
-    assert ("Total", 1, 1, 100) in rows
+    assert ("Total", 1, 0, 0) in rows
 
 
 def test_an_unknown_section_is_not_found(client, session, manager):
@@ -109,7 +124,7 @@ def test_the_api_gives_every_section_as_json(client, manager):
     assert response.status_code == 200
     body = response.json()
     sections = {section["key"]: section for section in body["sections"]}
-    assert ["Nouveaux dossiers", 1] in sections["synthese"]["rows"]
+    assert ["Entrées", 1] in sections["synthese"]["rows"]
     assert sections["profil-sexe"]["columns"] == ["Caractéristique", "Personnes"]
 
 
@@ -124,9 +139,9 @@ def test_the_api_gives_one_section_as_a_file(client, manager, fmt):
     assert f"-entrees.{fmt}" in response.headers["content-disposition"]
     if fmt == "xlsx":
         rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
-        assert rows[0] == ("Mois", "Nouveaux dossiers") and rows[1][1] == 1
+        assert rows[0] == ("Mois", "Entrées", "Réorientations") and rows[1][1] == 1
     else:
-        assert ";1\r\n" in response.content.decode("utf-8")
+        assert ";1;0\r\n" in response.content.decode("utf-8")
 
 
 def test_the_api_refuses_a_counsellor(client, session, ara):
@@ -147,8 +162,8 @@ def test_the_page_writes_decimals_with_a_comma_and_the_csv_with_a_point(client, 
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case)
     early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 2), tzinfo=PARIS)
-    for _ in range(2):
-        make_interaction(session, counsellor, case, occurred_at=early_today, episode_id=episode.id)
+    make_interaction(session, counsellor, case, occurred_at=early_today, episode_id=episode.id)
+    make_interaction(session, counsellor, case, occurred_at=early_today)  # hors UO
     log_in(client, session, make_staff(session, ara, Role.MANAGER))
 
     page = html.unescape(client.get(f"/rapports/activite?{PERIOD}").text)
