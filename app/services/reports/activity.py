@@ -35,6 +35,7 @@ from app.models.triage import TriageRequest, TriageStatus
 from app.services.access.scope import operator_of, owned_by
 from app.services.admin.operators import time_zone_of
 from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
+from app.services.reports.headings import filters_label
 from app.services.reports.periods import check_period, local_midnight, months_between
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import levels_section, survey_tallies
@@ -107,7 +108,12 @@ def activity_report(
         site_id=site_id,
         counsellor_id=counsellor_id,
     )
-    return ActivityReport(start, end, operator.code, sections)
+    filters = filters_label(
+        session=session, operator_id=operator.id, site_id=site_id, counsellor_id=counsellor_id
+    )
+    return ActivityReport(
+        start, end, operator.code, sections, operator_name=operator.name, filters=filters
+    )
 
 
 def report_sections(
