@@ -3,14 +3,13 @@
 import html
 import re
 from datetime import date, datetime, time
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 
 from app.models.nomenclatures import Role
 from tests.conftest import NOW
+from tests.downloads import workbook_rows, workbook_sheet
 from tests.factories import (
     bearer,
     log_in,
@@ -18,6 +17,7 @@ from tests.factories import (
     make_episode,
     make_interaction,
     make_operator,
+    make_site,
     make_staff,
 )
 
@@ -106,9 +106,32 @@ def test_the_xlsx_opens_with_openpyxl(client, session, manager):
 
     response = client.get(f"/rapports/activite/actes.xlsx?{PERIOD}")
 
-    rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
+    rows = workbook_rows(response.content)
     assert rows[0] == ("Canal", "Actes", "dont hors UO", "Part hors UO (%)")
-    assert ("Total", 1, 0, 0) in rows
+    assert ("Total", 1, 0, 0) in rows  # 0 %, a percentage cell
+
+
+def test_the_xlsx_names_the_operator_the_site_and_the_period(client, session, ara, manager):
+    site = make_site(session, ara, name="Villeurbanne")
+    log_in(client, session, manager)
+
+    response = client.get(f"/rapports/activite/actes.xlsx?{PERIOD}&lieu={site.id}")
+
+    title = workbook_sheet(response.content)["A1"].value
+    assert title == (
+        "Rapport d'activité — Auvergne-Rhône-Alpes — lieu d'accueil Villeurbanne — "
+        "le 2 décembre 2026 — Actes par canal et part hors unité d'œuvre"
+    )
+
+
+def test_another_operators_site_is_not_named_in_the_title(client, session, manager):
+    elsewhere = make_site(session, make_operator(session, "BRE", "Bretagne"), name="Rennes")
+    log_in(client, session, manager)
+
+    response = client.get(f"/rapports/activite/actes.xlsx?{PERIOD}&lieu={elsewhere.id}")
+
+    title = workbook_sheet(response.content)["A1"].value
+    assert "lieu d'accueil inconnu" in title and "Rennes" not in title
 
 
 def test_an_unknown_section_is_not_found(client, session, manager):
@@ -138,7 +161,7 @@ def test_the_api_gives_one_section_as_a_file(client, manager, fmt):
     assert response.status_code == 200
     assert f"-entrees.{fmt}" in response.headers["content-disposition"]
     if fmt == "xlsx":
-        rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
+        rows = workbook_rows(response.content)
         assert rows[0] == ("Mois", "Entrées", "Réorientations") and rows[1][1] == 1
     else:
         assert ";1;0\r\n" in response.content.decode("utf-8")
@@ -157,7 +180,7 @@ def test_the_api_needs_the_period(client, manager):
     assert response.status_code == 422
 
 
-def test_the_page_writes_decimals_with_a_comma_and_the_csv_with_a_point(client, session, ara):
+def test_the_page_and_the_csv_write_decimals_with_a_comma(client, session, ara):
     counsellor = make_staff(session, ara)
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case)
@@ -170,7 +193,8 @@ def test_the_page_writes_decimals_with_a_comma_and_the_csv_with_a_point(client, 
     page = re.sub(r' data-label="[^"]*"', "", page)  # the column names of the phone's cards
     csv_text = client.get(f"/rapports/activite/actes.csv?{PERIOD}").content.decode("utf-8")
 
-    # One act of three outside a unit: 33,3 % on the page, 33.3 in the file.
+    # One act of three outside a unit: 33,3 % on the page, 33,3 in the file (French Excel
+    # would read 33.3 as a date).
     assert '<th scope="row">Total</th><td class="num">3</td><td class="num">1</td>' in page
     assert '<td class="num">33,3</td>' in page
-    assert "Total;3;1;33.3" in csv_text
+    assert "Total;3;1;33,3" in csv_text

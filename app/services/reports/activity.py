@@ -38,6 +38,7 @@ from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
 from app.services.reports.departements import DEPARTEMENT_NAMES
 from app.services.reports.periods import check_period, local_midnight
 from app.services.reports.scope import ReportScope, count_and_median, days_between
+from app.services.reports.headings import filters_label
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import (
     SATISFACTION,
@@ -98,7 +99,12 @@ def activity_report(
         site_id=site_id,
         counsellor_id=counsellor_id,
     )
-    return ActivityReport(start, end, operator.code, sections)
+    filters = filters_label(
+        session=session, operator_id=operator.id, site_id=site_id, counsellor_id=counsellor_id
+    )
+    return ActivityReport(
+        start, end, operator.code, sections, operator_name=operator.name, filters=filters
+    )
 
 
 def report_sections(
