@@ -36,9 +36,9 @@ from app.services.admin.operators import time_zone_of
 from app.services.reports import indicators
 from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
 from app.services.reports.departements import DEPARTEMENT_NAMES
+from app.services.reports.headings import filters_label
 from app.services.reports.periods import check_period, local_midnight
 from app.services.reports.scope import ReportScope, count_and_median, days_between
-from app.services.reports.headings import filters_label
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import (
     SATISFACTION,

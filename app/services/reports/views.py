@@ -21,8 +21,8 @@ from app.services.admin.staff import Colleague, list_colleagues
 from app.services.reports.activity import TABS, activity_report, default_period, tab_of
 from app.services.reports.bands import UNKNOWN
 from app.services.reports.definitions import DEFINITIONS
-from app.services.reports.key_figures import KeyFigure, key_figures
 from app.services.reports.headings import filters_label
+from app.services.reports.key_figures import KeyFigure, key_figures
 from app.services.reports.ledger import (
     DRILL_DOWN_LIMIT,
     LEDGER_TITLE,
