@@ -3,13 +3,13 @@
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlmodel import Session, case, col, func, select
+from sqlmodel import Session, col, func, select
 
 from app.core.dates import format_month, local_today
 from app.core.errors import Forbidden
 from app.models.appointments import Appointment, AppointmentStatus
 from app.models.beneficiaries import Beneficiary
-from app.models.cases import Case, Interaction
+from app.models.cases import Case
 from app.models.nomenclatures import (
     Channel,
     CompanySize,
@@ -126,6 +126,7 @@ def report_sections(
     redirected = indicators.redirections(session, scope)
     covered = indicators.coverage(session, scope)
     delays = indicators.delay_to_level_1(session, scope)
+    interactions = indicators.interaction_counts(session, scope)
     profile, served = _profile(session, scope, end.year)
     surveys = _surveys(session, scope)
     sections = [
@@ -135,8 +136,8 @@ def report_sections(
             if by_operator
             else []
         ),
-        _units(session, scope),
-        _interactions_per_channel(session, scope),
+        _units(session, scope, interactions),
+        _interactions_per_channel(interactions),
         *profile,
         _labelled_section(
             "motifs", "Entrées par motif de la demande", RequestMotive, entered.by_motive
@@ -171,7 +172,7 @@ def _entries_per_month(scope: ReportScope, entered, redirected) -> Section:
     return Section("entrees", "Entrées et réorientations par mois", columns, rows)
 
 
-def _units(session: Session, scope: ReportScope) -> Section:
+def _units(session: Session, scope: ReportScope, interactions: Counter) -> Section:
     rows = [
         (
             code,
@@ -181,7 +182,7 @@ def _units(session: Session, scope: ReportScope) -> Section:
             unit.interactions,
             Share(unit.on_site, unit.interactions),
         )
-        for code, unit in indicators.unit_activity(session, scope).items()
+        for code, unit in indicators.unit_activity(session, scope, interactions).items()
     ]
     columns = [
         "Unité",
@@ -195,15 +196,13 @@ def _units(session: Session, scope: ReportScope) -> Section:
     return Section("unites", title, columns, rows, 2)
 
 
-def _interactions_per_channel(session: Session, scope: ReportScope) -> Section:
-    outside = case((col(Interaction.episode_id).is_(None), 1), else_=0)
-    statement = (
-        select(Interaction.channel, func.count(), func.sum(outside))
-        .where(*scope.owns(Interaction), scope.within(Interaction.occurred_at))
-        .group_by(Interaction.channel)
-    )
-    statement = scope.of_cases(statement, Interaction.case_id)
-    counts = {channel: (n, int(h)) for channel, n, h in session.exec(statement)}
+def _interactions_per_channel(interactions: Counter) -> Section:
+    """Interactions per channel, and those outside any unit (hors UO)."""
+    counts: dict[str, list[int]] = {}
+    for (unit_id, channel), n in interactions.items():
+        tally = counts.setdefault(channel, [0, 0])
+        tally[0] += n
+        tally[1] += n if unit_id is None else 0
     rows = []
     for channel in InteractionChannel:
         total, outside_units = counts.get(channel.value, (0, 0))
@@ -227,9 +226,10 @@ PROFILE = (
 )
 
 
-def _people(scope: ReportScope) -> list:
+def _people(session: Session, scope: ReportScope) -> list:
     """The people served (indicators.served_people)."""
-    return [*scope.owns(Beneficiary), col(Beneficiary.id).in_(indicators.served_people(scope))]
+    served = indicators.served_people(session, scope)
+    return [*scope.owns(Beneficiary), col(Beneficiary.id).in_(served)]
 
 
 def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
@@ -261,7 +261,7 @@ def _tally_people(session: Session, scope: ReportScope, keys: list) -> list[Coun
     """People served counted by each key apart, in one pass over them (one pass per key costs
     that many times more at national scale)."""
     tallies: list[Counter] = [Counter() for _ in keys]
-    people = _people(scope)
+    people = _people(session, scope)
     if session.get_bind().dialect.name == "postgresql":
         # GROUPING SETS: one small group per value of each key; grouping() says which key.
         flags = [func.grouping(key) for key in keys]
