@@ -3,7 +3,7 @@
 from collections import Counter
 from datetime import date, timedelta
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, select, tuple_
 
 from app.core.dates import format_month, local_today
 from app.core.errors import Forbidden
@@ -124,10 +124,13 @@ def report_sections(
     scope = ReportScope(operator_id, time_zone, start, end, site_id, counsellor_id)
     entered = indicators.entries(session, scope)
     redirected = indicators.redirections(session, scope)
-    covered = indicators.coverage(session, scope)
     delays = indicators.delay_to_level_1(session, scope)
     interactions = indicators.interaction_counts(session, scope)
-    profile, served = _profile(session, scope, end.year)
+    profile, places = _profile(session, scope, end.year)
+    covered = indicators.coverage(session, scope, places)
+    served = Counter()
+    for (operator_id, _), n in places.items():
+        served[operator_id] += n
     surveys = _surveys(session, scope)
     sections = [
         _entries_per_month(scope, entered, redirected),
@@ -241,39 +244,42 @@ def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
 
 
 def _profile(session: Session, scope: ReportScope, year: int) -> tuple[list[Section], Counter]:
-    """Every characteristic of the people served, and how many each operator served."""
+    """Every characteristic of the people served, and how many live at each postcode, per
+    operator: {(operator id, postcode): people}."""
     # Age reached in the period's last year.
     band = age_band_column(Beneficiary.birth_year, year)
-    keys = [Beneficiary.operator_id, band]
-    keys += [getattr(Beneficiary, attribute) for _, _, attribute, _ in PROFILE]
-    tallies = _tally_people(session, scope, keys)
-    per_operator, ages, *characteristics = tallies
+    keys = [band, *(getattr(Beneficiary, attribute) for _, _, attribute, _ in PROFILE)]
+    places, ages, *characteristics = _tally_people(session, scope, keys)
     columns = ["Caractéristique", "Personnes"]
     sections = [
         Section(f"profil-{key}", title, columns, _labelled(dict(tally), enum))
         for (key, title, _, enum), tally in zip(PROFILE, characteristics, strict=True)
     ]
     sections.insert(1, Section("profil-age", "Tranche d'âge", columns, age_band_rows(ages)))
-    return sections, per_operator
+    return sections, places
 
 
 def _tally_people(session: Session, scope: ReportScope, keys: list) -> list[Counter]:
-    """People served counted by each key apart, in one pass over them (one pass per key costs
-    that many times more at national scale)."""
-    tallies: list[Counter] = [Counter() for _ in keys]
+    """People served counted by (operator, postcode), then by each key apart, in one pass over
+    them (one pass per key costs that many times more at national scale)."""
+    place = (Beneficiary.operator_id, Beneficiary.postcode)
+    tallies: list[Counter] = [Counter() for _ in range(len(keys) + 1)]
     people = _people(session, scope)
     if session.get_bind().dialect.name == "postgresql":
         # GROUPING SETS: one small group per value of each key; grouping() says which key.
-        flags = [func.grouping(key) for key in keys]
-        statement = select(*keys, *flags, func.count()).where(*people)
-        for row in session.exec(statement.group_by(func.grouping_sets(*keys))):
-            which = list(row[len(keys) : 2 * len(keys)]).index(0)
-            tallies[which][row[which]] += row[-1]
+        flags = [func.grouping(key) for key in (place[0], *keys)]
+        sets = func.grouping_sets(tuple_(*place), *keys)
+        statement = select(*place, *keys, *flags, func.count()).where(*people).group_by(sets)
+        for operator_id, postcode, *values in session.exec(statement):
+            which = values[len(keys) : -1].index(0)
+            value = (operator_id, postcode) if which == 0 else values[which - 1]
+            tallies[which][value] += values[-1]
         return tallies
     # SQLite has no grouping sets: every combination once, each then added to its keys.
-    statement = select(*keys, func.count()).where(*people).group_by(*keys)
-    for *values, count in session.exec(statement):
-        for tally, value in zip(tallies, values, strict=True):
+    statement = select(*place, *keys, func.count()).where(*people).group_by(*place, *keys)
+    for operator_id, postcode, *values, count in session.exec(statement):
+        tallies[0][operator_id, postcode] += count
+        for tally, value in zip(tallies[1:], values, strict=True):
             tally[value] += count
     return tallies
 

@@ -10,7 +10,6 @@ from datetime import date
 
 from sqlmodel import Session, case, col, func, select
 
-from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import InteractionChannel
@@ -245,37 +244,31 @@ class Coverage:
         return Share(self.near[operator_id], self.located[operator_id])
 
 
-def coverage(session: Session, scope: ReportScope) -> Coverage:
+def coverage(session: Session, scope: ReportScope, people: Counter) -> Coverage:
+    """The coverage of the people served, counted {(operator id, postcode): people}."""
     places = _open_places(session, scope)
-    statement = (
-        select(Beneficiary.operator_id, Beneficiary.postcode, func.count())
-        .where(*scope.owns(Beneficiary), col(Beneficiary.id).in_(served_people(session, scope)))
-        .group_by(Beneficiary.operator_id, Beneficiary.postcode)
-    )
     found = Coverage()
     for _, postcode, _ in places:
         found.sites[departement_of(postcode)] += 1
     positions: dict[int, list[tuple]] = defaultdict(list)
     for operator_id, _, position in places:
         positions[operator_id].append(position)
-    nearest: dict[tuple[int, str], bool] = {}
-    for operator_id, postcode, n in session.exec(statement):
+    for (operator_id, postcode), n in people.items():
         position = postcode_position(postcode)
         if position is None:
             found.unlocated += n
             continue
-        key = (operator_id, postcode)
-        if key not in nearest:
-            nearest[key] = any(
-                distance_km(position, place) <= COVERAGE_KM for place in positions[operator_id]
-            )
-        near = n if nearest[key] else 0
+        near = n if _near(position, positions[operator_id]) else 0
         found.near[operator_id] += near
         found.located[operator_id] += n
         counts = found.departements.setdefault(departement_of(postcode), [0, 0])
         counts[0] += near
         counts[1] += n
     return found
+
+
+def _near(position: tuple, places: list[tuple]) -> bool:
+    return any(distance_km(position, place) <= COVERAGE_KM for place in places)
 
 
 def _open_places(session: Session, scope: ReportScope) -> list[tuple[int, str, tuple]]:
