@@ -74,9 +74,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        "ix_cases_level_1_started_at", table_name="cases", postgresql_include=INCLUDED
-    )
+    op.drop_index("ix_cases_level_1_started_at", table_name="cases", postgresql_include=INCLUDED)
     with op.batch_alter_table("cases", schema=None) as batch_op:
         for name in reversed(COLUMNS):
             batch_op.drop_column(name)
