@@ -608,3 +608,9 @@ def test_the_api_gives_the_same_figures_by_name(client, manager):
     assert months["2025-08"] == (0, 1)
     assert months["2025-12"] == (1, 0)
     assert sum(entries for entries, _ in months.values()) == 12
+
+
+def test_the_territory_chart_draws_each_departements_coverage(report):
+    bars = {bar.label: bar.value for bar in report.section("territoire").bars()}
+
+    assert bars == {"13 — Bouches-du-Rhône": 0.0, "38 — Isère": 100.0, "69 — Rhône": 100.0}
