@@ -28,7 +28,7 @@ from app.routes.desk import case_page as cases
 from app.routes.desk import home
 from app.routes.messaging import messages, notifications
 from app.routes.referrals import partners, referrals
-from app.routes.reports import activity, indicators, ledger, national
+from app.routes.reports import activity, feed, indicators, ledger, national
 from app.routes.surveys import public as survey_answers
 from app.routes.surveys import questionnaires as survey_questionnaires
 from app.routes.surveys import results as survey_results
@@ -104,6 +104,7 @@ def create_app() -> FastAPI:
         national.router,
         national.api_router,
         indicators.api_router,
+        feed.api_router,
         survey_results.router,
         survey_results.api_router,
         api_docs.router,

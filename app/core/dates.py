@@ -54,6 +54,14 @@ def format_day(value: date | str | None) -> str:
     return f"{day_of_month(day.day)} {_MONTHS[day.month - 1]} {day.year}"
 
 
+def format_period(start: date, end: date) -> str:
+    """Calendar days from start to end, both included: « du 1er janvier 2026 au 31 décembre
+    2026 », or « le 5 mars 2026 » for a single day."""
+    if start == end:
+        return f"le {format_day(start)}"
+    return f"du {format_day(start)} au {format_day(end)}"
+
+
 def format_recent_day(value: date | datetime, time_zone: str | None = None) -> str:
     """« 25 novembre », « 1er décembre »: a day of this year, where a list is short of room;
     a day of another year keeps its year (« 30 décembre 2025 »)."""

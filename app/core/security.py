@@ -1,5 +1,6 @@
-"""Passwords, opaque session tokens, CSRF tokens and every JWT (python-jose) call."""
+"""Passwords, opaque session tokens, CSRF tokens, pseudonyms and every JWT (python-jose) call."""
 
+import base64
 import hashlib
 import hmac
 import secrets
@@ -47,6 +48,27 @@ def token_digest(token: str) -> str:
 
 def tokens_match(expected: str | None, given: str | None) -> bool:
     return bool(expected and given) and hmac.compare_digest(expected, given)
+
+
+class Pseudonyms:
+    """Stable codes standing for ids: HMAC-SHA256 of « purpose:id:… » under the app's secret
+    key, in base32. The same ids give the same code on every call and in every file; without
+    the key, a code gives no id back, and another purpose gives unrelated codes."""
+
+    def __init__(self, purpose: str, *, length: int = 10):
+        key = get_settings().resolved_secret_key().encode()
+        # Keyed once: a feed codes every row, and the key may be read from a file.
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        self._purpose = purpose
+        self._length = length
+
+    def of(self, *ids: object) -> str:
+        mac = self._mac.copy()
+        mac.update(":".join([self._purpose, *map(str, ids)]).encode())
+        # Only the bytes the code's characters (5 bits each) are drawn from: the same code,
+        # and base32 is slow, written in Python.
+        needed = (self._length * 5 + 7) // 8
+        return base64.b32encode(mac.digest()[:needed])[: self._length].decode()
 
 
 class InvalidToken(Exception):

@@ -79,4 +79,4 @@ __all__ = [
 ]
 
 # Registers the session events that keep each case's firsts (after every table is imported).
-from app.models import case_firsts  # noqa: E402, F401
+from app.models import case_firsts, interaction_copies  # noqa: E402, F401

@@ -51,6 +51,8 @@ class Case(SQLModel, table=True):
                 "first_contact_at",
                 "level_1_interview_at",
                 "level_2_started_at",
+                "motive",
+                "channel",
             ],
         ),
     )
@@ -138,12 +140,23 @@ class Interaction(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("duration_minutes BETWEEN 1 AND 600", name="interaction_duration_range"),
         Index("ix_interactions_case_occurred", "case_id", "occurred_at"),
+        # Reports: a period's interactions with what they count (people served, units, channels)
+        # read from the index alone on PostgreSQL, without visiting episodes or cases.
+        Index(
+            "ix_interactions_occurred_at",
+            "occurred_at",
+            postgresql_include=["operator_id", "unit_id", "beneficiary_id", "channel"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     operator_id: int = Field(foreign_key="operators.id", index=True)
     case_id: int = Field(foreign_key="cases.id")
     episode_id: int | None = Field(default=None, foreign_key="episodes.id", index=True)
+    # Copied from the episode and the case at every flush (app/models/interaction_copies.py)
+    # for the reports: the unit worked in (None outside any unit), and the person.
+    unit_id: int | None = Field(default=None, foreign_key="service_units.id")
+    beneficiary_id: int | None = Field(default=None, foreign_key="beneficiaries.id")
     counsellor_id: int = Field(foreign_key="staff_users.id", index=True)
     occurred_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     duration_minutes: int

@@ -103,7 +103,7 @@ class CaseStory:
                 episode_id = self.t.ids["episodes"]()
                 started = moment[0]
                 self.level_started.setdefault(self.world.levels[code], started)
-            self._interaction(episode_id, kind, *moment, interactions)
+            self._interaction((episode_id, self.world.units[code]), kind, *moment, interactions)
         if episode_id is None:
             return
         end_day = self.cursor + rng.randint(1, 10)
@@ -153,11 +153,14 @@ class CaseStory:
         moment = t.clock.moment(self.cursor, rng.randint(540, 1050))
         return (moment, rng.choice(minutes), channels(rng), None, None, None)
 
-    def _interaction(self, episode_id, kind, moment, minutes, channel, motif, slot, triage_id, collected):  # fmt: skip
+    def _interaction(self, within, kind, moment, minutes, channel, motif, slot, triage_id, collected):  # fmt: skip
+        """An interaction `within` (episode id, unit id), or hors UO when both are None."""
         interaction_id = self.t.ids["interactions"]()
         summary = self.rng.choice(SUMMARIES[kind])
+        episode_id, unit_id = within
         self.batch.add(T.INTERACTIONS, (
-            interaction_id, self.world.operator_id, self.case_id, episode_id, self.referent,
+            interaction_id, self.world.operator_id, self.case_id, episode_id, unit_id,
+            self.beneficiary_id, self.referent,
             moment, minutes, channel, summary, self.rng.choice(PRIVATE_NOTES),
             moment + timedelta(minutes=minutes + 5),
         ))  # fmt: skip
@@ -176,7 +179,7 @@ class CaseStory:
         kind = rng.choice(HORS)
         minutes, channels = SHAPES[kind]
         moment = t.clock.moment(day, rng.randint(540, 1050))
-        self._interaction(None, kind, moment, rng.choice(minutes), channels(rng), None, None, None, [])  # fmt: skip
+        self._interaction((None, None), kind, moment, rng.choice(minutes), channels(rng), None, None, None, [])  # fmt: skip
 
     # ---- appointments ----------------------------------------------------------------------
 

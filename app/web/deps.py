@@ -29,6 +29,10 @@ _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 # "function" scope: commit (or roll back) before the response leaves, never after.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# A second session, kept until the response is sent, for a body read from the database while
+# it streams (the request's own ends with the endpoint). Only for reading: whoever takes it
+# reads in a transaction that does not lock (app/services/reports/feed.py).
+StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 

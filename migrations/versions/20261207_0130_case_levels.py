@@ -27,6 +27,8 @@ INCLUDED = [
     "first_contact_at",
     "level_1_interview_at",
     "level_2_started_at",
+    "motive",
+    "channel",
 ]
 # Every case with a level-1 or level-2 episode written once, from one grouped pass over the
 # episodes and one over the interactions of level-1 episodes.

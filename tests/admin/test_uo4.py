@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.core.tables import csv_chunks
+from app.core.tables import csv_chunks, xlsx_bytes
 from app.models.nomenclatures import Role
 from app.models.uo4 import Uo4Action, Uo4ActionEdit, Uo4Attendee, Uo4Event
 from app.services.admin.uo4 import (
@@ -27,6 +27,7 @@ from app.services.admin.uo4_summary import (
     uo4_page,
     uo4_table,
 )
+from tests.downloads import workbook_sheet
 from tests.factories import make_lot, make_site, make_staff
 
 
@@ -242,6 +243,25 @@ def test_the_csv_writes_amounts_with_a_decimal_comma(session, admin, ara):
                                             year=2026))).decode("utf-8")  # fmt: skip
     assert "Campagne de communication;1234,50;0,00;0,00;0,00;1234,50;1" in summary
     assert "Budget UO4 du lot non renseigné" in summary
+
+
+def test_the_files_give_the_consumed_share_as_a_percentage(session, admin, ara):
+    lot = make_lot(session, ara)
+    lot.uo4_budget = Decimal("3000")
+    session.add(lot)
+    create_action(session=session, actor=admin, data=edit(amount="1000"))
+
+    summary = uo4_table(session=session, actor=admin, name="synthese", year=2026)
+    text = b"".join(csv_chunks(summary)).decode("utf-8")
+    sheet = workbook_sheet(xlsx_bytes(summary).read())
+
+    assert "Part consommée (%);;;;;33,3;" in text
+    share = next(row[5] for row in sheet.iter_rows() if row[0].value == "Part consommée (%)")
+    assert share.value == 0.333 and share.number_format == "0.0 %"
+    assert sheet["A1"].value == (
+        "UO4 — qualité du service, moyens et pilotage — Auvergne-Rhône-Alpes — "
+        "du 1er janvier 2026 au 31 décembre 2026 — Synthèse"
+    )
 
 
 def test_a_person_sees_the_trainings_attended_and_this_years_hours(session, admin, counsellor):

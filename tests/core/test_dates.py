@@ -9,6 +9,7 @@ from app.core.dates import (
     format_datetime,
     format_day,
     format_long_day,
+    format_period,
     format_recent_day,
 )
 
@@ -20,6 +21,13 @@ def test_the_first_of_the_month_is_an_ordinal():
 def test_a_calendar_date_on_the_first_reads_1er():
     assert format_day(date(2026, 12, 1)) == "1er décembre 2026"
     assert format_day("2027-01-02") == "2 janvier 2027"
+
+
+def test_a_period_reads_from_day_to_day_or_as_one_day():
+    assert format_period(date(2026, 1, 1), date(2026, 12, 31)) == (
+        "du 1er janvier 2026 au 31 décembre 2026"
+    )
+    assert format_period(date(2026, 3, 5), date(2026, 3, 5)) == "le 5 mars 2026"
 
 
 def test_a_day_reads_with_its_weekday_and_month_in_french():

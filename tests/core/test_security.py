@@ -8,6 +8,7 @@ from jose import jwt
 from app.core.config import get_settings
 from app.core.security import (
     InvalidToken,
+    Pseudonyms,
     create_api_token,
     create_jwt,
     decode_jwt,
@@ -176,3 +177,15 @@ def test_no_hsts_when_cookies_are_configured_not_secure(app, monkeypatch):
     response = TestClient(app, base_url="http://filrouge.example").get("/login")
 
     assert "strict-transport-security" not in response.headers
+
+
+def test_a_pseudonym_is_stable_keyed_and_of_its_purpose(monkeypatch):
+    feed = Pseudonyms("flux-unites", length=16)
+    code = feed.of("episode", 42)
+    assert re.fullmatch(r"[A-Z2-7]{16}", code)
+    assert Pseudonyms("flux-unites", length=16).of("episode", 42) == code
+    assert feed.of("episode", 43) != code
+    assert Pseudonyms("pseudonyme", length=16).of("episode", 42) != code
+    assert Pseudonyms("flux-unites", length=10).of("episode", 42) == code[:10]
+    monkeypatch.setattr(get_settings(), "secret_key", "une-autre-cle")
+    assert Pseudonyms("flux-unites", length=16).of("episode", 42) != code

@@ -3,27 +3,22 @@
 import html
 import re
 from datetime import date, datetime, time
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 
-from app.models.cases import CaseOpen, EpisodeStart
-from app.models.nomenclatures import Channel, Role
-from app.services.cases.episodes import start_episode
-from app.services.cases.lifecycle import open_case
+from app.models.nomenclatures import Role
 from tests.conftest import NOW
+from tests.downloads import workbook_rows, workbook_sheet
 from tests.factories import (
     bearer,
     log_in,
-    make_beneficiary,
     make_case,
     make_episode,
     make_interaction,
     make_operator,
+    make_site,
     make_staff,
-    unit_id,
 )
 
 # Today is the clock's (tests/conftest.py), in the app as here: read at import time, the real
@@ -33,56 +28,43 @@ pytestmark = pytest.mark.usefixtures("clock")
 PARIS = ZoneInfo("Europe/Paris")
 TODAY = NOW.astimezone(PARIS).date().isoformat()
 PERIOD = f"du={TODAY}&au={TODAY}"
-# Early today in Paris, past at any hour (an hour ago is still yesterday until 1 a.m.).
-EARLY_TODAY = datetime.combine(date.fromisoformat(TODAY), time(0, 1), tzinfo=PARIS)
 
 
 @pytest.fixture
 def ara(session):
-    """One entry today: a case opened, its UO1 started and its first interview held, early on."""
     operator = make_operator(session)
     counsellor = make_staff(session, operator)
-    data = CaseOpen(
-        beneficiary_id=make_beneficiary(session, counsellor).id,
-        channel=Channel.PHONE,
-        motive="reconversion",
-    )
-    case = open_case(session=session, actor=counsellor, data=data, opened_at=EARLY_TODAY)
-    episode, _ = start_episode(
-        session=session,
-        actor=counsellor,
-        case_id=case.id,
-        data=EpisodeStart(unit_id=unit_id(session, "UO1"), started_at=EARLY_TODAY),
-    )
-    make_interaction(session, counsellor, case, occurred_at=EARLY_TODAY, episode_id=episode.id)
+    # Early today in Paris, past at any hour (an hour ago is still yesterday until 1 a.m.).
+    early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 1), tzinfo=PARIS)
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    make_interaction(session, counsellor, case, episode_id=episode.id, occurred_at=early_today)
     return operator
 
 
-def test_the_page_shows_the_first_tabs_sections_each_as_a_chart_and_a_table(
-    client, session, manager
-):
+def test_the_page_shows_each_section_as_a_chart_and_a_table(client, session, manager):
     log_in(client, session, manager)
 
     response = client.get(f"/rapports/activite?{PERIOD}")
 
     assert response.status_code == 200
     page = html.unescape(response.text)
-    assert page.count('role="img"') >= 3
+    assert page.count('role="img"') >= 3  # the first tab's charts
     assert "<caption>Entrées et réorientations par mois</caption>" in page
-    assert "<caption>Unités d'œuvre commencées et terminées</caption>" in page
     assert f'href="/rapports/activite/entrees.csv?du={TODAY}&au={TODAY}"' in page
-    assert "<caption>Accès au niveau 2</caption>" not in page  # another tab's
+    for theme in ("Activité", "Personnes", "Territoire", "Qualité", "Partenaires"):
+        assert f">{theme}</a>" in page
 
 
-def test_another_tab_shows_its_own_sections(client, session, manager):
+def test_each_tab_shows_its_sections_and_the_territory_its_map(client, session, manager):
     log_in(client, session, manager)
 
-    page = html.unescape(client.get(f"/rapports/activite?{PERIOD}&onglet=qualite").text)
+    page = html.unescape(client.get(f"/rapports/activite?{PERIOD}&onglet=territoire").text)
 
-    assert "<caption>Accès au niveau 2</caption>" in page
-    title = "Délai entre le premier contact et le premier entretien de niveau 1"
-    assert f"<caption>{title}</caption>" in page
+    assert "<caption>Couverture territoriale par département</caption>" in page
+    assert 'class="departement-map"' in page
     assert "<caption>Entrées et réorientations par mois</caption>" not in page
+    assert f'href="/rapports/activite/territoire.csv?du={TODAY}&au={TODAY}"' in page
 
 
 def test_the_page_defaults_to_the_current_year(client, session, manager):
@@ -116,7 +98,7 @@ def test_the_csv_has_the_rows_of_the_section(client, session, manager):
     assert response.status_code == 200
     text = response.content.decode("utf-8")
     assert text.startswith("\ufeffIndicateur;Valeur")
-    assert "Entrées;1" in text and "Personnes accompagnées;1" in text and "Actes;1" in text
+    assert "Entrées;1" in text and "Actes;1" in text
 
 
 def test_the_xlsx_opens_with_openpyxl(client, session, manager):
@@ -124,9 +106,32 @@ def test_the_xlsx_opens_with_openpyxl(client, session, manager):
 
     response = client.get(f"/rapports/activite/actes.xlsx?{PERIOD}")
 
-    rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
+    rows = workbook_rows(response.content)
     assert rows[0] == ("Canal", "Actes", "dont hors UO", "Part hors UO (%)")
-    assert ("Total", 1, 0, 0) in rows  # the interview, held within the UO1
+    assert ("Total", 1, 0, 0) in rows  # 0 %, a percentage cell
+
+
+def test_the_xlsx_names_the_operator_the_site_and_the_period(client, session, ara, manager):
+    site = make_site(session, ara, name="Villeurbanne")
+    log_in(client, session, manager)
+
+    response = client.get(f"/rapports/activite/actes.xlsx?{PERIOD}&lieu={site.id}")
+
+    title = workbook_sheet(response.content)["A1"].value
+    assert title == (
+        "Rapport d'activité — Auvergne-Rhône-Alpes — lieu d'accueil Villeurbanne — "
+        "le 2 décembre 2026 — Actes par canal et part hors unité d'œuvre"
+    )
+
+
+def test_another_operators_site_is_not_named_in_the_title(client, session, manager):
+    elsewhere = make_site(session, make_operator(session, "BRE", "Bretagne"), name="Rennes")
+    log_in(client, session, manager)
+
+    response = client.get(f"/rapports/activite/actes.xlsx?{PERIOD}&lieu={elsewhere.id}")
+
+    title = workbook_sheet(response.content)["A1"].value
+    assert "lieu d'accueil inconnu" in title and "Rennes" not in title
 
 
 def test_an_unknown_section_is_not_found(client, session, manager):
@@ -143,7 +148,6 @@ def test_the_api_gives_every_section_as_json(client, manager):
     body = response.json()
     sections = {section["key"]: section for section in body["sections"]}
     assert ["Entrées", 1] in sections["synthese"]["rows"]
-    assert ["Personnes accompagnées", 1] in sections["synthese"]["rows"]
     assert sections["profil-sexe"]["columns"] == ["Caractéristique", "Personnes"]
 
 
@@ -157,8 +161,8 @@ def test_the_api_gives_one_section_as_a_file(client, manager, fmt):
     assert response.status_code == 200
     assert f"-entrees.{fmt}" in response.headers["content-disposition"]
     if fmt == "xlsx":
-        rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
-        assert rows[0] == ("Mois", "Entrées", "Réorientations") and rows[1][1:] == (1, 0)
+        rows = workbook_rows(response.content)
+        assert rows[0] == ("Mois", "Entrées", "Réorientations") and rows[1][1] == 1
     else:
         assert ";1;0\r\n" in response.content.decode("utf-8")
 
@@ -176,20 +180,21 @@ def test_the_api_needs_the_period(client, manager):
     assert response.status_code == 422
 
 
-def test_the_page_writes_decimals_with_a_comma_and_the_csv_with_a_point(client, session, ara):
+def test_the_page_and_the_csv_write_decimals_with_a_comma(client, session, ara):
     counsellor = make_staff(session, ara)
     case = make_case(session, counsellor)
     episode = make_episode(session, counsellor, case)
-    make_interaction(session, counsellor, case, occurred_at=EARLY_TODAY, episode_id=episode.id)
-    make_interaction(session, counsellor, case, occurred_at=EARLY_TODAY)  # hors UO
+    early_today = datetime.combine(date.fromisoformat(TODAY), time(0, 2), tzinfo=PARIS)
+    make_interaction(session, counsellor, case, occurred_at=early_today, episode_id=episode.id)
+    make_interaction(session, counsellor, case, occurred_at=early_today)  # hors UO
     log_in(client, session, make_staff(session, ara, Role.MANAGER))
 
     page = html.unescape(client.get(f"/rapports/activite?{PERIOD}").text)
     page = re.sub(r' data-label="[^"]*"', "", page)  # the column names of the phone's cards
     csv_text = client.get(f"/rapports/activite/actes.csv?{PERIOD}").content.decode("utf-8")
 
-    # One act of three outside a unit (beside the fixture's UO1 interview and this case's):
-    # 33,3 % on the page, 33.3 in the file.
+    # One act of three outside a unit: 33,3 % on the page, 33,3 in the file (French Excel
+    # would read 33.3 as a date).
     assert '<th scope="row">Total</th><td class="num">3</td><td class="num">1</td>' in page
     assert '<td class="num">33,3</td>' in page
-    assert "Total;3;1;33.3" in csv_text
+    assert "Total;3;1;33,3" in csv_text

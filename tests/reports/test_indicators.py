@@ -4,6 +4,7 @@ over 2025: three requests redirected at triage, twelve people entering level 1 a
 entering, postcodes near and far from the operator's places, a cancelled unit that counts
 nowhere. Every expected figure below is worked out by hand from the story told in `story`."""
 
+from collections import Counter
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -502,11 +503,23 @@ def test_coverage_of_the_people_served_within_30_km_of_an_open_place(report):
 
 def test_people_whose_postcode_has_no_position_are_left_out_of_the_coverage(session, manager):
     scope = ReportScope(manager.operator_id, "Europe/Paris", START, END)
+    ara = manager.operator_id
+    # The people served by postcode, as the report counts them; E6's 69999 has no position.
+    served = Counter(
+        {
+            (ara, "69003"): 4,
+            (ara, "69100"): 3,
+            (ara, "13001"): 4,
+            (ara, "38000"): 1,
+            (ara, "69999"): 1,
+        }
+    )
 
-    covered = indicators.coverage(session, scope)
+    covered = indicators.coverage(session, scope, served)
 
-    assert covered.unlocated == 1  # E6
+    assert covered.unlocated == 1
     assert covered.share() == 66.7
+    assert covered.departements == {"13": [0, 4], "38": [1, 1], "69": [7, 7]}
 
 
 # ---- motives and channels ---------------------------------------------------------------------

@@ -6,8 +6,8 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from openpyxl import load_workbook
 
+from tests.downloads import workbook_rows, workbook_sheet
 from tests.factories import bearer, delivered, log_in, unit_id
 
 PERIOD = "du=2026-11-01&au=2026-11-30"
@@ -87,17 +87,29 @@ def test_drill_down_csv_lists_every_episode(client, session, manager, episodes):
 def test_ledger_xlsx_opens_with_openpyxl(client, session, manager, episodes):
     log_in(client, session, manager)
     answer = client.get(f"/rapports/etat-de-service.xlsx?{PERIOD}")
-    sheet = load_workbook(io.BytesIO(answer.content)).active
-    values = list(sheet.iter_rows(values_only=True))
+    values = workbook_rows(answer.content)
     assert values[0][0] == "Unité" and values[-1][0] == "Total" and values[-1][3] == 2
+    sheet = workbook_sheet(answer.content)
+    assert sheet["A1"].value == (
+        "État de service fait — Auvergne-Rhône-Alpes — du 1er novembre 2026 au 30 novembre 2026"
+    )
+    amount = sheet.cell(sheet.max_row, 10)  # the total, an exact number of euros and cents
+    assert amount.value == 0 and amount.number_format == "#,##0.00"
 
 
 def test_drill_down_xlsx_opens_with_openpyxl(client, session, manager, episodes):
     log_in(client, session, manager)
     uo1 = unit_id(session, "UO1")
     answer = client.get(f"/rapports/etat-de-service/{uo1}.xlsx?{PERIOD}&preuves=completes")
-    values = list(load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True))
+    values = workbook_rows(answer.content)
     assert len(values) == 2 and values[1][-1] == "Complètes"
+    sheet = workbook_sheet(answer.content)
+    assert sheet["A1"].value.startswith(
+        "État de service fait — Auvergne-Rhône-Alpes — preuves complètes — "
+        "du 1er novembre 2026 au 30 novembre 2026 — UO1 "
+    )
+    assert sheet.title == "État de service fait UO1"
+    assert sheet.cell(4, 6).number_format == "dd/mm/yyyy"  # the start, a date
 
 
 # ---- API ------------------------------------------------------------------------------------
@@ -118,7 +130,7 @@ def test_api_answers_csv_and_xlsx(client, manager, episodes):
     answer = client.get(API + "&format=csv", headers=bearer(manager))
     assert csv_rows(answer)[-1][0] == "Total"
     answer = client.get(API + "&format=xlsx", headers=bearer(manager))
-    assert load_workbook(io.BytesIO(answer.content)).active.max_row == len(
+    assert len(workbook_rows(answer.content)) == len(
         csv_rows(client.get(API + "&format=csv", headers=bearer(manager)))
     )
 

@@ -3,14 +3,13 @@ never a name or a case."""
 
 import html
 import re
-from io import BytesIO
 from zoneinfo import ZoneInfo
 
-import openpyxl
 import pytest
 
 from app.models.nomenclatures import Role, Sex
 from tests.conftest import NOW
+from tests.downloads import workbook_rows, workbook_sheet
 from tests.factories import (
     bearer,
     log_in,
@@ -144,7 +143,11 @@ def test_the_xlsx_opens_with_openpyxl(client, session, observer):
 
     response = client.get(f"/rapports/national/profil-sexe.xlsx?{PERIOD}")
 
-    rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
+    sheet = workbook_sheet(response.content)
+    assert sheet["A1"].value == (
+        f"Rapport d'activité — Tous opérateurs — du 1er janvier {YEAR} au 31 décembre {YEAR} — Sexe"
+    )
+    rows = workbook_rows(response.content)
     assert rows[0] == ("Caractéristique", "Personnes")
     # Two women: hidden; the ten others too, or the total of people would give the two back.
     assert rows[1:] == [("Femme", "secret"), ("Homme", 0), ("Non renseigné", "secret")]
@@ -175,8 +178,7 @@ def test_the_api_gives_one_section_as_a_file(client, observer):
     )
 
     assert response.status_code == 200
-    rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)
-    assert rows[1][:5] == ("Auvergne-Rhône-Alpes", 12, 12, 0, 0)
+    assert workbook_rows(response.content)[1][:5] == ("Auvergne-Rhône-Alpes", 12, 12, 0, 0)
 
 
 def test_the_api_refuses_a_manager(client, session, ara):

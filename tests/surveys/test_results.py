@@ -4,15 +4,14 @@ them, and the page, the files and the API agreeing on the same period."""
 import html
 import re
 from datetime import UTC, date, datetime, timedelta
-from io import BytesIO
 
-import openpyxl
 import pytest
 
 from app.core.errors import Forbidden
 from app.models.surveys import SurveyStatus
 from app.services.reports.national import SMALLEST_SHOWN, national_report
 from app.services.surveys.result_pages import pseudonymised, survey_figures, survey_results
+from tests.downloads import workbook_rows, workbook_sheet
 from tests.factories import bearer, log_in, make_beneficiary, make_site, make_staff, report_rows
 from tests.surveys.survey_rows import invite
 
@@ -159,7 +158,7 @@ def test_every_table_of_the_page_downloads_as_csv_and_xlsx(client, session, coun
     for key in SECTIONS:
         assert f'href="/rapports/enquetes/{key}.xlsx?{PERIOD.replace("&", "&amp;")}"' in page
         sheet = client.get(f"/rapports/enquetes/{key}.xlsx?{PERIOD}")
-        rows = list(openpyxl.load_workbook(BytesIO(sheet.content)).active.values)
+        rows = workbook_rows(sheet.content)
         assert rows[0][1:4] == ("Invitations", "Réponses", "Taux de réponse (%)"), key
         assert any(row[1] == 1 for row in rows[1:]), key
         text = client.get(f"/rapports/enquetes/{key}.csv?{PERIOD}").content.decode("utf-8")
@@ -213,7 +212,8 @@ def test_exported_comments_are_pseudonymised(client, session, counsellor, manage
 
     text = client.get(f"/rapports/enquetes/commentaires.csv?{PERIOD}").content.decode("utf-8")
     workbook = client.get(f"/rapports/enquetes/commentaires.xlsx?{PERIOD}").content
-    rows = list(openpyxl.load_workbook(BytesIO(workbook)).active.values)
+    rows = workbook_rows(workbook)
+    title = workbook_sheet(workbook)["A1"].value
 
     expected = (
         "Je suis [nom] [nom], écrivez à [adresse e-mail] ou au [téléphone] ; "
@@ -222,8 +222,12 @@ def test_exported_comments_are_pseudonymised(client, session, counsellor, manage
     assert text.startswith("\ufeffDate de réponse;Enquête;Niveau;Lieu d'accueil;Commentaire")
     assert expected in text
     assert rows[1][1:] == ("Fin de niveau 1", 1, "Non renseigné", expected)
+    assert title == (
+        "Résultats des enquêtes — Auvergne-Rhône-Alpes — du 1er janvier 2026 au 30 juin 2026"
+        " — Commentaires des enquêtes"
+    )
     for secret in ("Quintard", "QUINTARD", "exemple.fr", "56 78", "Camille", "zoe"):
-        assert secret not in text
+        assert secret not in text and secret not in title
 
 
 @pytest.mark.parametrize(
@@ -309,7 +313,7 @@ def test_the_activity_report_has_the_survey_section(client, session, counsellor,
 
     assert "<caption>Enquêtes de satisfaction et d'utilité, par niveau</caption>" in page
     assert f'href="/rapports/enquetes?{PERIOD}"' in page
-    assert "Satisfaction en fin de niveau — niveau 1;1;1;100.0;1;100.0" in text
+    assert "Satisfaction en fin de niveau — niveau 1;1;1;100,0;1;100,0" in text
 
 
 def test_the_national_view_sums_the_operators_and_hides_small_counts(session, ara, bre, observer):
@@ -385,13 +389,19 @@ def test_the_pages_the_files_and_the_api_give_the_same_figures(
         return {line.split(";")[0]: tuple(line.split(";")[1:]) for line in lines}
 
     def as_text(values) -> tuple:
-        return tuple(
-            "" if v is None else str(float(v) if isinstance(v, float) else v) for v in values
-        )
+        # As French spreadsheets read numbers: 71,4.
+        return tuple("" if v is None else str(v).replace(".", ",") for v in values)
+
+    def shown(cell):
+        # A percentage cell holds 0.714 and shows 71,4 %: compared as the API's 71.4.
+        if cell.value is not None and "%" in cell.number_format:
+            return round(100 * cell.value, 1)
+        return cell.value
 
     def from_xlsx(response) -> dict:
-        rows = list(openpyxl.load_workbook(BytesIO(response.content)).active.values)[1:]
-        return {row[0]: tuple(row[1:]) for row in rows}
+        sheet = workbook_sheet(response.content)
+        rows = sheet.iter_rows(min_row=int(sheet.freeze_panes[1:]))  # below the header
+        return {row[0].value: tuple(shown(c) for c in row[1:]) for row in rows}
 
     def from_page(page: str, label: str) -> tuple:
         row = page[page.index(f'<th scope="row">{label}</th>') :].split("</tr>")[0]

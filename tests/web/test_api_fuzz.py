@@ -69,6 +69,7 @@ from app.services.control.campaigns import create_campaign
 from app.services.deliverables.action_plan import add_step
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import propose_referral
+from app.services.reports.periods import FIRST_NATIONAL_DAY
 from tests.factories import (
     PDF,
     issued_then_edited,
@@ -316,6 +317,9 @@ def _period(values: dict, path: str, world: World) -> dict:
         end = min(end, start + timedelta(days=30))
     elif path in ("/api/v1/reports/activity", "/api/v1/reports/surveys"):  # five years at most
         end = min(end, start + timedelta(days=5 * 365))
+    elif path == "/api/v1/exports/units":  # three years at most, none before 2020
+        start = max(start, FIRST_NATIONAL_DAY)
+        end = min(max(end, start), start + timedelta(days=3 * 365 - 1))
     elif path == "/api/v1/control-campaigns":  # a sample needs a unit ended in the period
         start, end = min(start, world.billable_day), max(end, world.billable_day)
     return {**values, "from": start.isoformat(), "to": end.isoformat()}

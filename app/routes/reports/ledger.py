@@ -145,7 +145,12 @@ def ledger_cases_download(
         limit=None,
     )
     table = ledger_cases_table(
-        found.unit, found.rows, start=found.start, end=found.end, time_zone=found.time_zone
+        found.unit,
+        found.rows,
+        start=found.start,
+        end=found.end,
+        time_zone=found.time_zone,
+        heading=found.heading,
     )
     return table_response(table, fmt)
 

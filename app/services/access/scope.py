@@ -7,8 +7,8 @@ the where-clause `owned_by(Model, operator_id)`, the statement `readable(Model, 
 row with `load_owned` (404 outside the scope) or `get_owned` (None, for a field's message).
 
 Only operator staff read rows (`operator_of`). National observers read figures aggregated
-across operators, never rows (app/services/reports/national.py counts with no tenant
-condition); system administrators read the login alerts of every operator and nothing else
+across operators (app/services/reports/national.py counts with no tenant condition) and the
+data feed's rows, which name no one (app/services/reports/feed.py), never a row itself; system administrators read the login alerts of every operator and nothing else
 (app/services/access/login_limits.py) and manage the staff accounts of every operator
 (app/services/admin/team.py).
 """

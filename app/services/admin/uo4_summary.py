@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import Session, select
 
-from app.core.tables import Table
+from app.core.tables import Percent, Table, table_heading
 from app.models.markets import Lot
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
@@ -23,6 +23,7 @@ from app.services.admin.uo4 import (
 
 ZERO = Decimal("0.00")
 QUARTERS = ("T1", "T2", "T3", "T4")
+UO4_LABEL = "UO4 — qualité du service, moyens et pilotage"
 
 
 def uo4_budget(session: Session, operator_id: int, year: int) -> Decimal | None:
@@ -145,7 +146,7 @@ def uo4_table(
     page = uo4_page(session=session, actor=actor, year=year, kind=kind)
     stem = f"uo4-{page.operator.code}-{page.year}"
     if name == "synthese":
-        return _summary_table(page.summary, stem)
+        return _summary_table(page.summary, stem, page.operator.name)
     columns = ["Date", "Fin", "Type", "Intitulé", "Montant (€)", "Site", "Heures",
                "Participants", "État", "Description"]  # fmt: skip
     rows = [
@@ -163,10 +164,24 @@ def uo4_table(
         )
         for action in reversed(page.actions)
     ]
-    return Table(f"Actions UO4 {page.year}", columns, rows, f"{stem}-actions")
+    title = f"Actions UO4 {page.year}"
+    filters = Uo4Kind(kind).label if kind else ""
+    heading = _heading(page.operator.name, page.year, "Actions", filters)
+    return Table(title, columns, rows, f"{stem}-actions", heading)
 
 
-def _summary_table(summary: Uo4Summary, stem: str) -> Table:
+def _heading(operator: str, year: int, title: str, filters: str = "") -> str:
+    return table_heading(
+        label=UO4_LABEL,
+        operator=operator,
+        filters=filters,
+        start=date(year, 1, 1),
+        end=date(year, 12, 31),
+        title=title,
+    )
+
+
+def _summary_table(summary: Uo4Summary, stem: str, operator: str) -> Table:
     columns = ["Type d'action", *QUARTERS, f"Total {summary.year}", "Actions"]
     rows: list[tuple] = [
         (row.kind.label, *row.quarters, row.total, row.count) for row in summary.rows
@@ -177,8 +192,10 @@ def _summary_table(summary: Uo4Summary, stem: str) -> Table:
     if budget is None:
         rows.append(("Budget UO4 du lot non renseigné", "", "", "", "", "", ""))
     else:
-        share = "" if budget.share is None else budget.share
+        # A percentage cell in the workbook, « 25,0 » in the CSV as the row's label says « (%) ».
+        share = "" if budget.share is None else Percent(float(budget.share / 100))
         rows.append(("Budget UO4 du lot", "", "", "", "", budget.budget, ""))
         rows.append(("Reste", "", "", "", "", budget.remaining, ""))
         rows.append(("Part consommée (%)", "", "", "", "", share, ""))
-    return Table(f"Synthèse UO4 {summary.year}", columns, rows, f"{stem}-synthese")
+    heading = _heading(operator, summary.year, "Synthèse")
+    return Table(f"Synthèse UO4 {summary.year}", columns, rows, f"{stem}-synthese", heading)

@@ -8,11 +8,9 @@ dates, proof status and every file with its SHA-256.
 Memory stays flat: files are streamed into an archive on disk, the manifest is written to
 temporary files as it goes, and the database is read PACK_BATCH cases at a time."""
 
-import base64
 import contextlib
 import csv
 import hashlib
-import hmac
 import json
 import re
 import unicodedata
@@ -27,9 +25,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, and_, col, or_, select
 
-from app.core.config import get_settings
 from app.core.dates import to_local
 from app.core.errors import DomainError
+from app.core.security import Pseudonyms
 from app.core.storage import CHUNK, get_storage
 from app.core.tables import Table, csv_chunks, spreadsheet_safe
 from app.models.attachments import Attachment
@@ -552,10 +550,7 @@ _NOT_THE_PERSON = frozenset(
 
 def pseudonym(operator_id: int, beneficiary_id: int) -> str:
     """A stable code for a person: the same in every campaign, meaningless without the key."""
-    key = get_settings().resolved_secret_key().encode()
-    message = f"pseudonyme:{operator_id}:{beneficiary_id}".encode()
-    digest = hmac.new(key, message, hashlib.sha256).digest()
-    return "P-" + base64.b32encode(digest)[:10].decode()
+    return "P-" + Pseudonyms("pseudonyme").of(operator_id, beneficiary_id)
 
 
 class _Names:

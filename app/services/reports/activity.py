@@ -3,13 +3,13 @@
 from collections import Counter
 from datetime import date
 
-from sqlmodel import Session, case, col, func, select
+from sqlmodel import Session, col, func, select, tuple_
 
 from app.core.dates import format_month, local_today
 from app.core.errors import Forbidden
 from app.models.appointments import Appointment, AppointmentStatus
 from app.models.beneficiaries import Beneficiary
-from app.models.cases import Case, Interaction
+from app.models.cases import Case
 from app.models.nomenclatures import (
     Channel,
     CompanySize,
@@ -36,6 +36,7 @@ from app.services.admin.operators import time_zone_of
 from app.services.reports import indicators
 from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
 from app.services.reports.departements import DEPARTEMENT_NAMES
+from app.services.reports.headings import filters_label
 from app.services.reports.periods import check_period
 from app.services.reports.scope import ReportScope, count_and_median, days_between
 from app.services.reports.tables import ActivityReport, Median, Section, Share
@@ -98,7 +99,12 @@ def activity_report(
         site_id=site_id,
         counsellor_id=counsellor_id,
     )
-    return ActivityReport(start, end, operator.code, sections)
+    filters = filters_label(
+        session=session, operator_id=operator.id, site_id=site_id, counsellor_id=counsellor_id
+    )
+    return ActivityReport(
+        start, end, operator.code, sections, operator_name=operator.name, filters=filters
+    )
 
 
 def report_sections(
@@ -118,9 +124,13 @@ def report_sections(
     scope = ReportScope(operator_id, time_zone, start, end, site_id, counsellor_id)
     entered = indicators.entries(session, scope)
     redirected = indicators.redirections(session, scope)
-    covered = indicators.coverage(session, scope)
     delays = indicators.delay_to_level_1(session, scope)
-    profile, served = _profile(session, scope, end.year)
+    interactions = indicators.interaction_counts(session, scope)
+    profile, places = _profile(session, scope, end.year)
+    covered = indicators.coverage(session, scope, places)
+    served = Counter()
+    for (operator_id, _), n in places.items():
+        served[operator_id] += n
     surveys = _surveys(session, scope)
     sections = [
         _entries_per_month(scope, entered, redirected),
@@ -129,8 +139,8 @@ def report_sections(
             if by_operator
             else []
         ),
-        _units(session, scope),
-        _interactions_per_channel(session, scope),
+        _units(session, scope, interactions),
+        _interactions_per_channel(interactions),
         *profile,
         _labelled_section(
             "motifs", "Entrées par motif de la demande", RequestMotive, entered.by_motive
@@ -165,7 +175,7 @@ def _entries_per_month(scope: ReportScope, entered, redirected) -> Section:
     return Section("entrees", "Entrées et réorientations par mois", columns, rows)
 
 
-def _units(session: Session, scope: ReportScope) -> Section:
+def _units(session: Session, scope: ReportScope, interactions: Counter) -> Section:
     rows = [
         (
             code,
@@ -175,7 +185,7 @@ def _units(session: Session, scope: ReportScope) -> Section:
             unit.interactions,
             Share(unit.on_site, unit.interactions),
         )
-        for code, unit in indicators.unit_activity(session, scope).items()
+        for code, unit in indicators.unit_activity(session, scope, interactions).items()
     ]
     columns = [
         "Unité",
@@ -189,15 +199,13 @@ def _units(session: Session, scope: ReportScope) -> Section:
     return Section("unites", title, columns, rows, 2)
 
 
-def _interactions_per_channel(session: Session, scope: ReportScope) -> Section:
-    outside = case((col(Interaction.episode_id).is_(None), 1), else_=0)
-    statement = (
-        select(Interaction.channel, func.count(), func.sum(outside))
-        .where(*scope.owns(Interaction), scope.within(Interaction.occurred_at))
-        .group_by(Interaction.channel)
-    )
-    statement = scope.of_cases(statement, Interaction.case_id)
-    counts = {channel: (n, int(h)) for channel, n, h in session.exec(statement)}
+def _interactions_per_channel(interactions: Counter) -> Section:
+    """Interactions per channel, and those outside any unit (hors UO)."""
+    counts: dict[str, list[int]] = {}
+    for (unit_id, channel), n in interactions.items():
+        tally = counts.setdefault(channel, [0, 0])
+        tally[0] += n
+        tally[1] += n if unit_id is None else 0
     rows = []
     for channel in InteractionChannel:
         total, outside_units = counts.get(channel.value, (0, 0))
@@ -221,9 +229,10 @@ PROFILE = (
 )
 
 
-def _people(scope: ReportScope) -> list:
+def _people(session: Session, scope: ReportScope) -> list:
     """The people served (indicators.served_people)."""
-    return [*scope.owns(Beneficiary), col(Beneficiary.id).in_(indicators.served_people(scope))]
+    served = indicators.served_people(session, scope)
+    return [*scope.owns(Beneficiary), col(Beneficiary.id).in_(served)]
 
 
 def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
@@ -235,39 +244,42 @@ def _labelled(counts: dict, enum: type[LabelledEnum]) -> list[tuple[str, int]]:
 
 
 def _profile(session: Session, scope: ReportScope, year: int) -> tuple[list[Section], Counter]:
-    """Every characteristic of the people served, and how many each operator served."""
+    """Every characteristic of the people served, and how many live at each postcode, per
+    operator: {(operator id, postcode): people}."""
     # Age reached in the period's last year.
     band = age_band_column(Beneficiary.birth_year, year)
-    keys = [Beneficiary.operator_id, band]
-    keys += [getattr(Beneficiary, attribute) for _, _, attribute, _ in PROFILE]
-    tallies = _tally_people(session, scope, keys)
-    per_operator, ages, *characteristics = tallies
+    keys = [band, *(getattr(Beneficiary, attribute) for _, _, attribute, _ in PROFILE)]
+    places, ages, *characteristics = _tally_people(session, scope, keys)
     columns = ["Caractéristique", "Personnes"]
     sections = [
         Section(f"profil-{key}", title, columns, _labelled(dict(tally), enum))
         for (key, title, _, enum), tally in zip(PROFILE, characteristics, strict=True)
     ]
     sections.insert(1, Section("profil-age", "Tranche d'âge", columns, age_band_rows(ages)))
-    return sections, per_operator
+    return sections, places
 
 
 def _tally_people(session: Session, scope: ReportScope, keys: list) -> list[Counter]:
-    """People served counted by each key apart, in one pass over them (one pass per key costs
-    that many times more at national scale)."""
-    tallies: list[Counter] = [Counter() for _ in keys]
-    people = _people(scope)
+    """People served counted by (operator, postcode), then by each key apart, in one pass over
+    them (one pass per key costs that many times more at national scale)."""
+    place = (Beneficiary.operator_id, Beneficiary.postcode)
+    tallies: list[Counter] = [Counter() for _ in range(len(keys) + 1)]
+    people = _people(session, scope)
     if session.get_bind().dialect.name == "postgresql":
         # GROUPING SETS: one small group per value of each key; grouping() says which key.
-        flags = [func.grouping(key) for key in keys]
-        statement = select(*keys, *flags, func.count()).where(*people)
-        for row in session.exec(statement.group_by(func.grouping_sets(*keys))):
-            which = list(row[len(keys) : 2 * len(keys)]).index(0)
-            tallies[which][row[which]] += row[-1]
+        flags = [func.grouping(key) for key in (place[0], *keys)]
+        sets = func.grouping_sets(tuple_(*place), *keys)
+        statement = select(*place, *keys, *flags, func.count()).where(*people).group_by(sets)
+        for operator_id, postcode, *values in session.exec(statement):
+            which = values[len(keys) : -1].index(0)
+            value = (operator_id, postcode) if which == 0 else values[which - 1]
+            tallies[which][value] += values[-1]
         return tallies
     # SQLite has no grouping sets: every combination once, each then added to its keys.
-    statement = select(*keys, func.count()).where(*people).group_by(*keys)
-    for *values, count in session.exec(statement):
-        for tally, value in zip(tallies, values, strict=True):
+    statement = select(*place, *keys, func.count()).where(*people).group_by(*place, *keys)
+    for operator_id, postcode, *values, count in session.exec(statement):
+        tallies[0][operator_id, postcode] += count
+        for tally, value in zip(tallies[1:], values, strict=True):
             tally[value] += count
     return tallies
 

@@ -10,7 +10,6 @@ from datetime import date
 
 from sqlmodel import Session, case, col, func, select
 
-from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import ServiceUnit
 from app.models.nomenclatures import InteractionChannel
@@ -162,21 +161,31 @@ def redirections(session: Session, scope: ReportScope) -> dict[str, Counter]:
     return found
 
 
-def served_people(scope: ReportScope):
-    """The people served: a level-1 or level-2 interaction in the period (a subquery of
-    beneficiary ids)."""
-    return (
-        select(Case.beneficiary_id)
-        .join(Interaction, col(Interaction.case_id) == Case.id)
-        .join(Episode, col(Episode.id) == Interaction.episode_id)
-        .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-        .where(
-            *scope.cases(),
-            scope.within(Interaction.occurred_at),
-            col(Episode.cancelled_at).is_(None),
-            col(ServiceUnit.level).in_((1, 2)),
-        )
+def level_units(session: Session) -> list[int]:
+    """The units of level 1 and 2: their interactions make people served."""
+    return list(session.exec(select(ServiceUnit.id).where(col(ServiceUnit.level).in_((1, 2)))))
+
+
+def served_people(session: Session, scope: ReportScope):
+    """The people served: an interaction in the period within a unit of level 1 or 2 (a
+    subquery of beneficiary ids, read from the interactions' index alone)."""
+    statement = select(Interaction.beneficiary_id).where(
+        *scope.owns(Interaction),
+        scope.within(Interaction.occurred_at),
+        col(Interaction.unit_id).in_(level_units(session)),
     )
+    return scope.of_cases(statement, Interaction.case_id)
+
+
+def interaction_counts(session: Session, scope: ReportScope) -> Counter:
+    """The period's interactions per (unit id, channel); unit None is outside any unit."""
+    statement = (
+        select(Interaction.unit_id, Interaction.channel, func.count())
+        .where(*scope.owns(Interaction), scope.within(Interaction.occurred_at))
+        .group_by(Interaction.unit_id, Interaction.channel)
+    )
+    statement = scope.of_cases(statement, Interaction.case_id)
+    return Counter({(unit_id, channel): n for unit_id, channel, n in session.exec(statement)})
 
 
 @dataclass
@@ -190,12 +199,13 @@ class UnitActivity:
     on_site: int = 0
 
 
-def unit_activity(session: Session, scope: ReportScope) -> dict[str, UnitActivity]:
-    units = {
-        unit.code: UnitActivity(unit.label)
-        for unit in session.exec(select(ServiceUnit).order_by(ServiceUnit.position))
-    }
-    code_of = {unit.id: unit.code for unit in session.exec(select(ServiceUnit))}
+def unit_activity(
+    session: Session, scope: ReportScope, interactions: Counter
+) -> dict[str, UnitActivity]:
+    """Episodes started and ended in the period per unit, with the `interaction_counts`."""
+    units = session.exec(select(ServiceUnit).order_by(ServiceUnit.position)).all()
+    found = {unit.code: UnitActivity(unit.label) for unit in units}
+    code_of = {unit.id: unit.code for unit in units}
     started, ended = scope.within(Episode.started_at), scope.within(Episode.ended_at)
     statement = (
         select(
@@ -207,24 +217,13 @@ def unit_activity(session: Session, scope: ReportScope) -> dict[str, UnitActivit
         .group_by(Episode.unit_id)
     )
     for unit_id, s, e in session.exec(scope.of_cases(statement, Episode.case_id)):
-        units[code_of[unit_id]].started += int(s)
-        units[code_of[unit_id]].ended += int(e)
-    on_site = case((Interaction.channel == ON_SITE, 1), else_=0)
-    statement = (
-        select(Episode.unit_id, func.count(), func.sum(on_site))
-        .select_from(Interaction)
-        .join(Episode, col(Episode.id) == Interaction.episode_id)
-        .where(
-            *scope.owns(Interaction),
-            scope.within(Interaction.occurred_at),
-            col(Episode.cancelled_at).is_(None),
-        )
-        .group_by(Episode.unit_id)
-    )
-    for unit_id, n, s in session.exec(scope.of_cases(statement, Interaction.case_id)):
-        units[code_of[unit_id]].interactions += n
-        units[code_of[unit_id]].on_site += int(s)
-    return {code: unit for code, unit in units.items() if unit.started or unit.ended}
+        found[code_of[unit_id]].started += int(s)
+        found[code_of[unit_id]].ended += int(e)
+    for (unit_id, channel), n in interactions.items():
+        if unit_id is not None:
+            found[code_of[unit_id]].interactions += n
+            found[code_of[unit_id]].on_site += n if channel == ON_SITE else 0
+    return {code: unit for code, unit in found.items() if unit.started or unit.ended}
 
 
 @dataclass
@@ -245,37 +244,31 @@ class Coverage:
         return Share(self.near[operator_id], self.located[operator_id])
 
 
-def coverage(session: Session, scope: ReportScope) -> Coverage:
+def coverage(session: Session, scope: ReportScope, people: Counter) -> Coverage:
+    """The coverage of the people served, counted {(operator id, postcode): people}."""
     places = _open_places(session, scope)
-    statement = (
-        select(Beneficiary.operator_id, Beneficiary.postcode, func.count())
-        .where(*scope.owns(Beneficiary), col(Beneficiary.id).in_(served_people(scope)))
-        .group_by(Beneficiary.operator_id, Beneficiary.postcode)
-    )
     found = Coverage()
     for _, postcode, _ in places:
         found.sites[departement_of(postcode)] += 1
     positions: dict[int, list[tuple]] = defaultdict(list)
     for operator_id, _, position in places:
         positions[operator_id].append(position)
-    nearest: dict[tuple[int, str], bool] = {}
-    for operator_id, postcode, n in session.exec(statement):
+    for (operator_id, postcode), n in people.items():
         position = postcode_position(postcode)
         if position is None:
             found.unlocated += n
             continue
-        key = (operator_id, postcode)
-        if key not in nearest:
-            nearest[key] = any(
-                distance_km(position, place) <= COVERAGE_KM for place in positions[operator_id]
-            )
-        near = n if nearest[key] else 0
+        near = n if _near(position, positions[operator_id]) else 0
         found.near[operator_id] += near
         found.located[operator_id] += n
         counts = found.departements.setdefault(departement_of(postcode), [0, 0])
         counts[0] += near
         counts[1] += n
     return found
+
+
+def _near(position: tuple, places: list[tuple]) -> bool:
+    return any(distance_km(position, place) <= COVERAGE_KM for place in places)
 
 
 def _open_places(session: Session, scope: ReportScope) -> list[tuple[int, str, tuple]]:

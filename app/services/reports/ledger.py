@@ -11,7 +11,7 @@ from sqlmodel import Session, case, col, func, select
 
 from app.core.dates import to_local
 from app.core.errors import Forbidden, NotFound
-from app.core.tables import Table
+from app.core.tables import Table, table_heading
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
@@ -21,6 +21,7 @@ from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.access.scope import operator_of, owned_by
 from app.services.control.proofs import EpisodeProofs, lacks_a_proof, proof_status_for_episodes
+from app.services.reports.headings import filters_label
 from app.services.reports.periods import check_period
 
 LEDGER_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
@@ -88,6 +89,8 @@ class Ledger:
     time_zone: str
     markets: list[LedgerMarket]
     months: list[LedgerMonth] = field(default_factory=list)
+    operator_name: str = ""  # for the download's title row, with the filter's site
+    filters: str = ""
 
     @property
     def lines(self) -> list[LedgerLine]:
@@ -291,7 +294,10 @@ def unit_ledger(
             by_month.items(), key=lambda item: (item[0][0], terms.order(item[0][1]))
         )
     ]
-    return Ledger(start, end, site_id, operator.time_zone, markets, ledger_months)
+    filters = filters_label(session=session, operator_id=operator.id, site_id=site_id)
+    return Ledger(
+        start, end, site_id, operator.time_zone, markets, ledger_months, operator.name, filters
+    )
 
 
 @dataclass
@@ -434,6 +440,9 @@ def ledger_cases(
 # ---- downloads ------------------------------------------------------------------------------
 
 
+LEDGER_TITLE = "État de service fait"
+
+
 def _period_name(start: date, end: date) -> str:
     return f"{start:%Y-%m-%d}_{end:%Y-%m-%d}"
 
@@ -490,13 +499,27 @@ def ledger_table(ledger: Ledger) -> Table:
         )
     )
     name = f"etat-de-service_{_period_name(ledger.start, ledger.end)}"
-    return Table("État de service fait", columns, rows, name)
+    heading = table_heading(
+        label=LEDGER_TITLE,
+        operator=ledger.operator_name,
+        filters=ledger.filters,
+        start=ledger.start,
+        end=ledger.end,
+    )
+    return Table(LEDGER_TITLE, columns, rows, name, heading)
 
 
 def ledger_cases_table(
-    unit: ServiceUnit, rows: list[LedgerCase], *, start: date, end: date, time_zone: str
+    unit: ServiceUnit,
+    rows: list[LedgerCase],
+    *,
+    start: date,
+    end: date,
+    time_zone: str,
+    heading: str = "",
 ) -> Table:
-    """The drill-down as a download: one row per episode, dates in the operator's time zone."""
+    """The drill-down as a download: one row per episode, dates in the operator's time zone;
+    `heading` names the operator, the filters and the period (`views.ledger_drill_down`)."""
     columns = ("Dossier", "Bénéficiaire", "Référent·e", "Lieu d'accueil", "Unité")
     columns += ("Début", "Fin", "Preuves")
     values = [
@@ -513,4 +536,4 @@ def ledger_cases_table(
         for row in rows
     ]
     name = f"etat-de-service_{unit.code}_{_period_name(start, end)}"
-    return Table(f"État de service {unit.code}"[:31], columns, values, name)
+    return Table(f"{LEDGER_TITLE} {unit.code}", columns, values, name, heading)

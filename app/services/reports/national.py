@@ -68,7 +68,15 @@ def national_report(
         by_operator=True,
     )
     suppressed = [suppress(section) for section in sections]
-    return ActivityReport(start, end, "tous", suppressed, kind="national", hidden_label=HIDDEN)
+    return ActivityReport(
+        start,
+        end,
+        "tous",
+        suppressed,
+        kind="national",
+        hidden_label=HIDDEN,
+        operator_name="Tous opérateurs",
+    )
 
 
 # ---- suppression ------------------------------------------------------------------------------

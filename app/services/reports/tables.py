@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.core.errors import NotFound
-from app.core.tables import Table
+from app.core.tables import Percent, Table, table_heading
 from app.core.typography import french_number
 
 
@@ -32,6 +32,11 @@ class Share:
     def plain(self) -> float | None:
         return round(100 * self.part / self.whole, 1) if self.whole else None
 
+    def percent(self) -> Percent | None:
+        """The share for a file: the percentage the page shows, as a ratio (14,1 % is 0.141)."""
+        value = self.plain()
+        return None if value is None else Percent(round(value / 100, 3))
+
     def __str__(self) -> str:
         value = self.plain()
         return "—" if value is None else french_number(value)
@@ -55,8 +60,15 @@ class Median:
 
 
 def plain(value):
-    """The value as it goes into a file or JSON: a share or a median becomes its float."""
+    """The value as it goes into JSON: a share or a median becomes its float."""
     return value.plain() if isinstance(value, Share | Median) else value
+
+
+def typed(value):
+    """The value as it goes into a file: a share a percentage, a median its days."""
+    if isinstance(value, Share):
+        return value.percent()
+    return value.plain() if isinstance(value, Median) else value
 
 
 @dataclass
@@ -89,8 +101,12 @@ class Section:
         return [Bar(label, value, value / peak if peak else 0.0) for label, value in values]
 
     def plain_rows(self, hidden: str | None = None) -> list[tuple]:
-        """Rows of plain values for files and JSON; `hidden` stands for a suppressed cell."""
+        """Rows of plain values for JSON; `hidden` stands for a suppressed cell (None there)."""
         return [tuple(hidden if v is None else plain(v) for v in row) for row in self.rows]
+
+    def file_rows(self, hidden: str | None = None) -> list[tuple]:
+        """Rows of typed values for files; `hidden` stands for a suppressed cell."""
+        return [tuple(hidden if v is None else typed(v) for v in row) for row in self.rows]
 
 
 @dataclass
@@ -101,6 +117,10 @@ class ActivityReport:
     sections: list[Section] = field(default_factory=list)
     kind: str = "activite"  # starts the file names
     hidden_label: str | None = None  # what a suppressed cell reads as in a file
+    # What the files' title row says: the report, whose, filtered how (« lieu d'accueil X »).
+    label: str = "Rapport d'activité"
+    operator_name: str = ""
+    filters: str = ""
 
     def section(self, key: str) -> Section:
         for section in self.sections:
@@ -108,9 +128,19 @@ class ActivityReport:
                 return section
         raise NotFound("Tableau inconnu")
 
+    def heading(self, section: Section) -> str:
+        return table_heading(
+            label=self.label,
+            operator=self.operator_name or self.operator_code,
+            filters=self.filters,
+            start=self.start,
+            end=self.end,
+            title=section.title,
+        )
+
     def table(self, key: str) -> Table:
         """The section as a downloadable table."""
         section = self.section(key)
         filename = f"{self.kind}-{self.operator_code}-{self.start}-{self.end}-{key}"
-        rows = section.plain_rows(self.hidden_label)
-        return Table(section.title, section.columns, rows, filename)
+        rows = section.file_rows(self.hidden_label)
+        return Table(section.title, section.columns, rows, filename, self.heading(section))

@@ -10,8 +10,10 @@ from sqlmodel import Session
 
 from app.core.dates import local_today
 from app.core.errors import Invalid
+from app.core.tables import table_heading
 from app.models.catalogue import ServiceUnit
-from app.models.operators import Site
+from app.models.markets import Market
+from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.access.scope import operator_of
 from app.services.admin.operators import list_sites, time_zone_of
@@ -19,9 +21,11 @@ from app.services.admin.staff import Colleague, list_colleagues
 from app.services.reports.activity import TABS, activity_report, default_period, tab_of
 from app.services.reports.bands import UNKNOWN
 from app.services.reports.definitions import DEFINITIONS
+from app.services.reports.headings import filters_label
 from app.services.reports.key_figures import KeyFigure, key_figures
 from app.services.reports.ledger import (
     DRILL_DOWN_LIMIT,
+    LEDGER_TITLE,
     Ledger,
     LedgerCase,
     ledger_cases,
@@ -85,6 +89,7 @@ class LedgerDrillDown:
     start: date
     end: date
     time_zone: str  # the operator's
+    heading: str = ""  # the download's title row: operator, filters, period, unit
 
 
 def ledger_drill_down(
@@ -110,8 +115,21 @@ def ledger_drill_down(
         market_id=market_id,
         limit=limit,
     )
-    time_zone = time_zone_of(session=session, operator_id=operator_of(actor))
-    return LedgerDrillDown(unit, rows, total, start, end, time_zone)
+    operator = session.get(Operator, operator_of(actor))
+    filters = [filters_label(session=session, operator_id=operator.id, site_id=site_id)]
+    market = session.get(Market, market_id) if market_id is not None else None
+    filters.append(market.name if market else "")
+    if complete is not None:
+        filters.append("preuves complètes" if complete else "preuves incomplètes")
+    heading = table_heading(
+        label=LEDGER_TITLE,
+        operator=operator.name,
+        filters=", ".join(part for part in filters if part),
+        start=start,
+        end=end,
+        title=f"{unit.code} {unit.label}",
+    )
+    return LedgerDrillDown(unit, rows, total, start, end, operator.time_zone, heading)
 
 
 # ---- the activity report ------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, func, select
 
 from app.core.dates import format_day, to_local
 from app.core.errors import Forbidden, Invalid
-from app.core.tables import Table
+from app.core.tables import Table, table_heading
 from app.models.beneficiaries import Beneficiary
 from app.models.nomenclatures import CASE_ROLES
 from app.models.operators import Operator, Site
@@ -22,6 +22,7 @@ from app.services.access.scope import operator_of, owned_by
 from app.services.admin.operators import list_sites, time_zone_of
 from app.services.admin.staff import Colleague, list_colleagues
 from app.services.reports.activity import REPORT_ROLES, default_period
+from app.services.reports.headings import filters_label
 from app.services.reports.national import SMALLEST_SHOWN
 from app.services.reports.periods import check_period, local_midnight
 from app.services.reports.tables import ActivityReport
@@ -36,6 +37,7 @@ from app.services.surveys.results import (
 )
 
 COMMENTS_PER_PAGE = 20
+RESULTS_LABEL = "Résultats des enquêtes"
 UNKNOWN = "Non renseigné"
 
 
@@ -67,7 +69,15 @@ def survey_figures(*, session: Session, actor: StaffUser, start: date, end: date
         start=start,
         end=end,
     )
-    report = ActivityReport(start, end, operator.code, [levels_section(tallies)], kind="enquetes")
+    report = ActivityReport(
+        start,
+        end,
+        operator.code,
+        [levels_section(tallies)],
+        kind="enquetes",
+        label=RESULTS_LABEL,
+        operator_name=operator.name,
+    )
     return SurveyFigures(figures(tallies), report)
 
 
@@ -207,7 +217,18 @@ def survey_results(
     sections = breakdown_sections(
         session=session, tallies=tallies, start=start, end=end, per_counsellor=True
     )
-    report = ActivityReport(start, end, operator.code, sections, kind="enquetes")
+    report = ActivityReport(
+        start,
+        end,
+        operator.code,
+        sections,
+        kind="enquetes",
+        label=RESULTS_LABEL,
+        operator_name=operator.name,
+        filters=filters_label(
+            session=session, operator_id=operator.id, site_id=site_id, counsellor_id=counsellor_id
+        ),
+    )
     comments = survey_comments(
         session=session,
         operator=operator,
@@ -343,7 +364,19 @@ def comments_table(
         )
     columns = ["Date de réponse", "Enquête", "Niveau", "Lieu d'accueil", "Commentaire"]
     filename = f"enquetes-{operator.code}-{start}-{end}-commentaires"
-    return Table("Commentaires des enquêtes", columns, rows, filename)
+    title = "Commentaires des enquêtes"
+    filters = filters_label(
+        session=session, operator_id=operator.id, site_id=site_id, counsellor_id=counsellor_id
+    )
+    heading = table_heading(
+        label=RESULTS_LABEL,
+        operator=operator.name,
+        filters=filters,
+        start=start,
+        end=end,
+        title=title,
+    )
+    return Table(title, columns, rows, filename, heading)
 
 
 # ---- a counsellor's own figures -------------------------------------------------------------
