@@ -2,7 +2,7 @@
 their files listed in chain order."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -157,3 +157,41 @@ def test_existing_episodes_move_into_the_current_market(fresh_engine):
                 ).all()
             )
             assert found == {ids[0]: lots[0][0], ids[1]: None}
+
+
+def test_the_case_levels_migration_fills_them_as_the_app_keeps_them(fresh_engine):
+    """Existing cases get their entry into level 1, reaching level 2 and first level-1
+    interview from their rows (cancelled units left out, hors UO and level-2 interactions not
+    an interview); down and up again, the same."""
+    from app.models.base import utcnow
+    from tests.old_firsts import levels_from_rows, stored_levels
+
+    levels_revision = "3b8e5d2c7a41"
+    with fresh_engine.connect() as conn:
+        command.upgrade(alembic_config(conn), "head")
+    with Session(fresh_engine) as session:
+        counsellor = make_staff(session, make_operator(session))
+        entered, cancelled, untouched = (make_case(session, counsellor) for _ in range(3))
+        uo1 = make_episode(session, counsellor, entered)
+        make_interaction(session, counsellor, entered)  # hors UO
+        make_interaction(session, counsellor, entered, episode_id=uo1.id)
+        uo2 = make_episode(session, counsellor, entered, "UO2.1")
+        # Earlier than the level-1 interview: a level-2 interaction taken for one would show.
+        earlier = utcnow() - timedelta(hours=2)
+        make_interaction(session, counsellor, entered, episode_id=uo2.id, occurred_at=earlier)
+        mistaken = make_episode(session, counsellor, cancelled)
+        mistaken.cancelled_at, mistaken.cancelled_by_id = mistaken.started_at, counsellor.id
+        session.add(mistaken)
+        session.commit()
+        expected = levels_from_rows(session)
+        ids = (entered.id, cancelled.id, untouched.id)
+    # Entered (with its interview and level 2), and two cases with nothing to keep.
+    assert None not in expected[ids[0]]
+    assert expected[ids[1]] == expected[ids[2]] == (None, None, None)
+    for _ in range(2):
+        with fresh_engine.connect() as conn:
+            command.downgrade(alembic_config(conn), f"{levels_revision}-1")
+        with fresh_engine.connect() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with Session(fresh_engine) as session:
+            assert stored_levels(session) == expected

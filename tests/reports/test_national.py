@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from app.core.errors import Forbidden, Invalid
 from app.models.appointments import Appointment
 from app.models.beneficiaries import Beneficiary
-from app.models.cases import Case, Interaction
+from app.models.cases import Case, Episode, Interaction
 from app.models.nomenclatures import Role
 from app.services.reports.activity import report_sections
 from app.services.reports.national import TIME_ZONE, national_report, suppress
@@ -20,10 +20,13 @@ from app.services.reports.tables import Median, Section, Share
 from tests.factories import (
     make_appointment_type,
     make_case,
+    make_episode,
     make_interaction,
     make_operator,
+    make_site,
     make_staff,
     report_rows,
+    unit_id,
 )
 
 START, END = date(2025, 1, 1), date(2025, 12, 31)
@@ -83,18 +86,34 @@ def test_a_median_on_fewer_than_eleven_cases_is_hidden():
 
 group = st.integers(0, 24)  # small and large groups alike
 operator_spec = st.fixed_dictionaries(
-    {"women": group, "men": group, "acts": group, "honoured": group, "no_show": group}
+    {
+        "women": group,
+        "men": group,
+        "acts": group,
+        "level_2": group,
+        "honoured": group,
+        "no_show": group,
+    }
 )
+# Where the people live: near the operator's site in Lyon, far from it, or unknown.
+POSTCODES = ("69003", "13001", None)
 
 
 def insert_operator_rows(session, operator, spec) -> dict:
-    """People with one case each, acts and appointments; returns the true counts."""
+    """People entering level 1 (one case each, its UO1 started when it opens), the first
+    `acts` of them seen within their UO1, the first `level_2` of them going on to UO2.1;
+    appointments; returns the true counts."""
     counsellor = make_staff(session, operator)
     kind = make_appointment_type(session, operator)
-    cases = []
+    make_site(session, operator, postcode="69001")
+    cases, level_1 = [], []
     for i, sex in enumerate(["F"] * spec["women"] + ["M"] * spec["men"]):
         person = Beneficiary(
-            operator_id=operator.id, first_name="Zoé", last_name=f"N{next(_refs)}", sex=sex
+            operator_id=operator.id,
+            first_name="Zoé",
+            last_name=f"N{next(_refs)}",
+            sex=sex,
+            postcode=POSTCODES[i % len(POSTCODES)],
         )
         session.add(person)
         session.flush()
@@ -110,15 +129,20 @@ def insert_operator_rows(session, operator, spec) -> dict:
             last_activity_at=opened_at,
         )
         session.add(case)
+        session.flush()
         cases.append(case)
-    session.flush()
-    for case in cases[: spec["acts"]]:
+        level_1.append(episode(session, case, "UO1", opened_at))
+        if i < spec["level_2"]:
+            episode(session, case, "UO2.1", opened_at + timedelta(days=30))
+    for i, (case, uo1) in enumerate(zip(cases[: spec["acts"]], level_1, strict=False)):
         session.add(
             Interaction(
                 operator_id=operator.id,
                 case_id=case.id,
+                episode_id=uo1.id,
                 counsellor_id=counsellor.id,
-                occurred_at=case.opened_at + timedelta(hours=1),
+                # From the same day to 19 days on: some within the 10-day target, some not.
+                occurred_at=case.opened_at + timedelta(days=i % 20, hours=1),
                 duration_minutes=30,
                 channel="phone",
             )
@@ -144,7 +168,24 @@ def insert_operator_rows(session, operator, spec) -> dict:
             )
         )
     session.flush()
-    return {"women": spec["women"], "men": spec["men"], "cases": len(cases)}
+    served = min(spec["acts"], len(cases))
+    return {
+        "entries": len(cases),
+        "served": served,
+        "women_served": min(spec["women"], served),
+    }
+
+
+def episode(session, case, code: str, started_at) -> Episode:
+    row = Episode(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        unit_id=unit_id(session, code),
+        started_at=started_at,
+    )
+    session.add(row)
+    session.flush()
+    return row
 
 
 def walk_in(session, operator) -> int:
@@ -225,10 +266,12 @@ def test_no_count_under_eleven_can_be_read_or_worked_out(session, observer, spec
         for true_section, shown in zip(raw, found.sections, strict=True):
             assert_nothing_small_left(true_section, shown)
         # And the unsuppressed cells are the counts of the generated rows.
-        women = sum(truth["women"] for truth in truths.values())
+        women = sum(truth["women_served"] for truth in truths.values())
         assert report_rows(found, "profil-sexe")["Femme"] in ((women,), (None,))
         for name, truth in truths.items():
-            assert report_rows(found, "operateurs")[name][0] in (truth["cases"], None)
+            entries, served = report_rows(found, "operateurs")[name][:2]
+            assert entries in (truth["entries"], None)
+            assert served in (truth["served"], None)
     finally:
         savepoint.rollback()
 
@@ -241,16 +284,21 @@ def test_the_report_counts_every_operator(clock, session, observer):
         operator = make_operator(session, code, name)
         counsellor = make_staff(session, operator)
         for _ in range(6):
-            make_interaction(session, counsellor, make_case(session, counsellor))
-    year = clock.astimezone(ZoneInfo(TIME_ZONE)).year  # the acts, an hour ago, are this year's
+            case = make_case(session, counsellor)
+            uo1 = make_episode(session, counsellor, case)
+            make_interaction(session, counsellor, case, episode_id=uo1.id)
+    # The episodes, started now, and the acts, an hour ago, are this year's.
+    year = clock.astimezone(ZoneInfo(TIME_ZONE)).year
 
     found = national(session, observer, start=date(year, 1, 1), end=date(year, 12, 31))
 
-    assert report_rows(found, "synthese")["Nouveaux dossiers"] == (12,)
-    # Six each: hidden per operator, with nothing to tell them apart.
+    summary = report_rows(found, "synthese")
+    assert summary["Entrées"] == summary["Personnes accompagnées"] == (12,)
+    # Six each: hidden per operator, with nothing to tell them apart (their shares rest on
+    # six too, and hide their whole row).
     assert report_rows(found, "operateurs") == {
-        "Auvergne-Rhône-Alpes": (None, None),
-        "Bretagne": (None, None),
+        "Auvergne-Rhône-Alpes": (None,) * 6,
+        "Bretagne": (None,) * 6,
     }
 
 

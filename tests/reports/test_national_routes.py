@@ -15,6 +15,7 @@ from tests.factories import (
     log_in,
     make_beneficiary,
     make_case,
+    make_episode,
     make_interaction,
     make_operator,
     make_staff,
@@ -30,14 +31,22 @@ FIRST, LAST = f"{YEAR}-01-01", f"{YEAR}-12-31"
 SECRECY = "Secret statistique : les effectifs inférieurs à 11 sont masqués."
 
 
+def entered(session, counsellor, person=None):
+    """A case entering level 1 now, with its first interview an hour ago, within the UO1."""
+    case = make_case(session, counsellor, beneficiary=person)
+    uo1 = make_episode(session, counsellor, case)
+    make_interaction(session, counsellor, case, episode_id=uo1.id)
+    return case
+
+
 @pytest.fixture
 def ara(session):
-    """Twelve cases with one act each, enough to show; two women among them, to stay hidden."""
+    """Twelve entries seen once each, enough to show; two women among them, to stay hidden."""
     operator = make_operator(session)
     counsellor = make_staff(session, operator)
     for n in range(12):
         person = make_beneficiary(session, counsellor, sex=Sex.FEMALE if n < 2 else Sex.UNKNOWN)
-        make_interaction(session, counsellor, make_case(session, counsellor, beneficiary=person))
+        entered(session, counsellor, person)
     return operator
 
 
@@ -55,10 +64,14 @@ def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observ
     page = html.unescape(response.text)
     page = re.sub(r' data-label="[^"]*"', "", page)  # the column names of the phone's cards
     assert SECRECY in page
-    assert "<caption>Nouveaux dossiers par opérateur</caption>" in page
-    assert '<th scope="row">Nouveaux dossiers</th><td class="num">12</td>' in page
+    assert "<caption>Chiffres clés par opérateur</caption>" in page
+    for label in ("Entrées", "Personnes accompagnées"):
+        figure = rf'<span class="key-label">{label}</span>\s*<strong class="key-value">12</strong>'
+        assert re.search(figure, page), label
     assert f'href="/rapports/national/operateurs.csv?{PERIOD}"' in page
-    assert '<th scope="row">Femme</th><td class="num">secret</td>' in page
+    people = html.unescape(client.get(f"/rapports/national?{PERIOD}&onglet=personnes").text)
+    people = re.sub(r' data-label="[^"]*"', "", people)
+    assert '<th scope="row">Femme</th><td class="num">secret</td>' in people
 
 
 def test_the_observer_never_sees_a_name_or_a_case(client, session, ara, observer):
@@ -111,7 +124,7 @@ def test_staff_of_an_operator_is_refused_the_page_and_its_tables(client, session
 def test_the_csv_reads_hidden_cells_as_under_eleven(client, session, observer):
     brittany = make_staff(session, make_operator(session, "BRE", "Bretagne"))
     for _ in range(3):
-        make_case(session, brittany)
+        entered(session, brittany)
     log_in(client, session, observer)
 
     response = client.get(f"/rapports/national/operateurs.csv?{PERIOD}")
@@ -119,10 +132,10 @@ def test_the_csv_reads_hidden_cells_as_under_eleven(client, session, observer):
     assert response.status_code == 200
     assert "national-tous-" in response.headers["content-disposition"]
     text = response.content.decode("utf-8")
-    assert text.startswith("\ufeffOpérateur;Nouveaux dossiers;Personnes accompagnées")
-    assert "Bretagne;secret;secret" in text
-    # 12 less the national total would give Brittany's 3 away: hidden too.
-    assert "Auvergne-Rhône-Alpes;secret;secret" in text
+    assert text.startswith("\ufeffOpérateur;Entrées;Personnes accompagnées;Réorientations")
+    assert "Bretagne;secret;secret;" in text
+    # The national total less 12 would give Brittany's 3 away: hidden too.
+    assert "Auvergne-Rhône-Alpes;secret;secret;" in text
 
 
 def test_the_xlsx_opens_with_openpyxl(client, session, observer):
@@ -148,8 +161,11 @@ def test_the_api_gives_every_section_with_null_for_hidden_cells(client, observer
     assert response.status_code == 200
     body = response.json()
     sections = {section["key"]: section for section in body["sections"]}
-    assert ["Nouveaux dossiers", 12] in sections["synthese"]["rows"]
-    assert sections["operateurs"]["rows"] == [["Auvergne-Rhône-Alpes", 12, 12]]
+    assert ["Entrées", 12] in sections["synthese"]["rows"]
+    assert ["Personnes accompagnées", 12] in sections["synthese"]["rows"]
+    # No redirection, and none of the 12 entries reaching level 2: 0 %.
+    row = sections["operateurs"]["rows"][0]
+    assert row[:5] == ["Auvergne-Rhône-Alpes", 12, 12, 0, 0]
     assert sections["delai"]["rows"] == [["Délai médian (jours)", None, 0]]
     cells = [v for s in body["sections"] for row in s["rows"] for v in row[1:]]
     assert not [v for v in cells if isinstance(v, int) and 0 < v < 11]
@@ -162,7 +178,7 @@ def test_the_api_gives_one_section_as_a_file(client, observer):
     )
 
     assert response.status_code == 200
-    assert workbook_rows(response.content)[1] == ("Auvergne-Rhône-Alpes", 12, 12)
+    assert workbook_rows(response.content)[1][:5] == ("Auvergne-Rhône-Alpes", 12, 12, 0, 0)
 
 
 def test_the_api_refuses_a_manager(client, session, ara):

@@ -1,7 +1,7 @@
 """The activity report: an operator's figures for a period, each section a small table."""
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 
 from sqlmodel import Session, col, func, select, tuple_
 
@@ -37,7 +37,7 @@ from app.services.reports import indicators
 from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
 from app.services.reports.departements import DEPARTEMENT_NAMES
 from app.services.reports.headings import filters_label
-from app.services.reports.periods import check_period, local_midnight
+from app.services.reports.periods import check_period
 from app.services.reports.scope import ReportScope, count_and_median, days_between
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import (
@@ -385,14 +385,7 @@ def first_appointment_delays_by_referent(
     if not referent_ids:
         return {}
     operator = session.get(Operator, operator_of(actor))
-    scope = ReportScope(
-        operator_id=operator.id,
-        time_zone=operator.time_zone,
-        lo=local_midnight(start, operator.time_zone),
-        hi=local_midnight(end + timedelta(days=1), operator.time_zone),
-        site_id=None,
-        counsellor_id=None,
-    )
+    scope = ReportScope(operator.id, operator.time_zone, start, end)
     days = days_between(session, Case.first_appointment_at, Case.first_contact_at)
     conditions = [
         *scope.cases(),

@@ -94,7 +94,8 @@ class Section:
             return []
         drawn = self.rows[:-1] if self.ends_with_total else self.rows
         # A hidden cell (national view) gets no bar: a bar of 0 would tell a lie.
-        values = [(str(row[0]), row[self.chart_column]) for row in drawn]
+        # A share is drawn as its percentage (the territory's coverage per département).
+        values = [(str(row[0]), plain(row[self.chart_column])) for row in drawn]
         values = [(label, value) for label, value in values if value is not None]
         peak = max((value for _, value in values), default=0)
         return [Bar(label, value, value / peak if peak else 0.0) for label, value in values]
