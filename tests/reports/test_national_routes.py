@@ -60,6 +60,25 @@ def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observ
     assert '<th scope="row">Nouveaux dossiers</th><td class="num">12</td>' in page
     assert f'href="/rapports/national/operateurs.csv?{PERIOD}"' in page
     assert '<th scope="row">Femme</th><td class="num">secret</td>' in page
+    # The chart keeps the hidden rows too, read as secret.
+    assert "Sexe : 3 valeurs, dont 2 masquées (« secret »)" in page
+    assert 'class="bar-value bar-hidden">secret</text>' in page
+
+
+def test_the_page_says_when_its_figures_were_counted(client, session, ara, observer):
+    log_in(client, session, observer)
+    first = html.unescape(client.get(f"/rapports/national?{PERIOD}").text)
+    counsellor = make_staff(session, ara)
+    make_case(session, counsellor)
+
+    again = html.unescape(client.get(f"/rapports/national?{PERIOD}").text)
+
+    # The clock's day (tests/conftest.py): the first reading of the month took the snapshot.
+    assert "Chiffres arrêtés au 2 décembre 2026 ; actualisés le 1er de chaque mois." in first
+    # One more case, the same day: the same figures (12, not 13).
+    assert '<th scope="row">Nouveaux dossiers</th><td class="num">12</td>' in re.sub(
+        r' data-label="[^"]*"', "", again
+    )
 
 
 def test_the_observer_never_sees_a_name_or_a_case(client, session, ara, observer):
@@ -148,6 +167,7 @@ def test_the_api_gives_every_section_with_null_for_hidden_cells(client, observer
     assert ["Nouveaux dossiers", 12] in sections["synthese"]["rows"]
     assert sections["operateurs"]["rows"] == [["Auvergne-Rhône-Alpes", 12, 12]]
     assert sections["delai"]["rows"] == [["Délai médian (jours)", None, 0]]
+    assert body["counted_at"].startswith(NOW.date().isoformat())  # the month's snapshot
     cells = [v for s in body["sections"] for row in s["rows"] for v in row[1:]]
     assert not [v for v in cells if isinstance(v, int) and 0 < v < 11]
 

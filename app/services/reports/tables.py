@@ -2,7 +2,7 @@
 that keep their counts (shares, medians) so that the national view can suppress small cells."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from app.core.errors import NotFound
 from app.core.tables import Table
@@ -62,7 +62,7 @@ def plain(value):
 @dataclass
 class Bar:
     label: str
-    value: float
+    value: float | None  # None: a hidden cell (national view), drawn as such without a bar
     fraction: float  # of the largest value, 0..1
 
 
@@ -81,11 +81,14 @@ class Section:
         if self.chart_column is None:
             return []
         drawn = self.rows[:-1] if self.ends_with_total else self.rows
-        # A hidden cell (national view) gets no bar: a bar of 0 would tell a lie.
+        # A hidden cell keeps its row, with no bar (a bar of 0 would tell a lie): a chart that
+        # left it out would read as if there were nothing to count there.
         values = [(str(row[0]), row[self.chart_column]) for row in drawn]
-        values = [(label, value) for label, value in values if value is not None]
-        peak = max((value for _, value in values), default=0)
-        return [Bar(label, value, value / peak if peak else 0.0) for label, value in values]
+        peak = max((value for _, value in values if value is not None), default=0)
+        return [
+            Bar(label, value, value / peak if peak and value is not None else 0.0)
+            for label, value in values
+        ]
 
     def plain_rows(self, hidden: str | None = None) -> list[tuple]:
         """Rows of plain values for files and JSON; `hidden` stands for a suppressed cell."""
@@ -100,6 +103,8 @@ class ActivityReport:
     sections: list[Section] = field(default_factory=list)
     kind: str = "activite"  # starts the file names
     hidden_label: str | None = None  # what a suppressed cell reads as in a file
+    # A snapshot's (national view): the figures are what the database held at that moment.
+    counted_at: datetime | None = None
 
     def section(self, key: str) -> Section:
         for section in self.sections:
