@@ -1,6 +1,7 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
 each pass also expires referrals left without an answer, queues appointment reminders, the
-surveys due (and their reminder) and the daily notification digests.
+surveys due (and their reminder) and the daily notification digests, and takes the month's
+snapshot of the national view when it is not there yet.
 Proof packs, long to build, have a loop of their own so that e-mails never wait for them.
 
 `echo` says on the console what a pass did, in French, for whoever watches it; a failure is
@@ -23,6 +24,7 @@ from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
 from app.services.referrals.workflow import expire_unanswered
+from app.services.reports.national import take_national_snapshots
 from app.services.surveys.invitations import send_due_surveys
 
 Echo = Callable[[str], None]
@@ -88,6 +90,13 @@ _HOUSEKEEPING = (
         "queueing notification digests",
         "Récapitulatifs de notifications préparés",
         "Récapitulatifs de notifications impossibles",
+    ),
+    (
+        # On the 1st, its first pass takes the month's national figures: nobody waits for them.
+        take_national_snapshots,
+        "taking the month's national snapshots",
+        "Vues nationales du mois arrêtées",
+        "Arrêté mensuel de la vue nationale impossible",
     ),
 )
 

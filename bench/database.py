@@ -55,6 +55,11 @@ class RawDatabase:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
+    def execute(self, sql: str, *params: Any) -> None:
+        if self.engine == "sqlite":
+            sql = sql.replace("%s", "?")
+        self.conn.cursor().execute(sql, params)
+
     def scalar(self, sql: str, *params: Any) -> Any:
         found = self.rows(sql, *params)
         return found[0][0] if found else None

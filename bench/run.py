@@ -323,13 +323,22 @@ class Bench:
         if probe is None or probe.status_code == 404:
             self.results.append(Result(national, report_target, note="n/a"))
             return
-        result = self.page(
-            national,
-            lambda h: observer.get(f"/rapports/national?annee={s.report_year}", headers=h),
-            count=heavy,
+        url = f"/rapports/national?annee={s.report_year}"
+
+        def counted(h):
+            # Counted afresh at each request, as by the month's first reader or the worker on
+            # the 1st: the month's snapshot would make it the read of one row (the next line).
+            self.db.execute("DELETE FROM report_snapshots")
+            return observer.get(url, headers=h)
+
+        result = self.page(national, counted, count=heavy, target=report_target)
+        result.met = result.p95_ms <= NATIONAL_P95_MS
+        read = self.page(
+            f"{national}, from the month's snapshot",
+            lambda h: observer.get(url, headers=h),
             target=report_target,
         )
-        result.met = result.p95_ms <= NATIONAL_P95_MS
+        read.met = read.p95_ms <= NATIONAL_P95_MS
 
     # ---- proof pack -----------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
+from app.models.reports import ReportSnapshot
 from app.models.staff import (
     AccountLink,
     LoginAlert,
@@ -51,6 +52,7 @@ __all__ = [
     "Partner",
     "Referral",
     "ReferralEvent",
+    "ReportSnapshot",
     "UnitProofRequirement",
     "Beneficiary",
     "Case",

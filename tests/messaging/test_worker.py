@@ -82,3 +82,13 @@ def test_a_failed_housekeeping_job_is_reported_and_the_next_one_still_runs(
     run_delivery_loop(echo=lines.append, stop=threading.Event(), once=True, engine=worker_engine)
     assert any(f"{failed} : RuntimeError" in line for line in lines)
     assert any(line.endswith("Fait : 2.") for line in lines)
+
+
+def test_the_first_pass_of_the_month_takes_the_national_snapshots(worker_engine, smtp_server):
+    """This year's and last year's national figures, once: nobody waits for them on the 1st."""
+    lines: list[str] = []
+    for _ in range(2):
+        run_delivery_loop(
+            echo=lines.append, stop=threading.Event(), once=True, engine=worker_engine
+        )
+    assert sum(line.endswith("Vues nationales du mois arrêtées : 2.") for line in lines) == 1

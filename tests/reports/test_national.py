@@ -17,6 +17,7 @@ from app.models.nomenclatures import Role
 from app.services.reports.activity import report_sections
 from app.services.reports.national import TIME_ZONE, national_report, suppress
 from app.services.reports.tables import Median, Section, Share
+from app.services.surveys.results import SurveyTallies, Tally, levels_section
 from tests.factories import (
     make_appointment_type,
     make_case,
@@ -56,10 +57,70 @@ def test_a_lone_hidden_cell_takes_the_smallest_other_of_its_column_along():
     assert found == [("x", None, 0), ("y", 50, 0), ("z", None, 0)]
 
 
-def test_a_lone_hidden_cell_takes_the_smallest_other_of_its_row_along():
-    found = masked(("x", 5, 20), ("y", 30, 40), ("z", 30, 60))
-    # Column A hides y's 30 (the first smallest); rows x and y then hide their other cell.
-    assert found == [("x", None, None), ("y", None, None), ("z", 30, 60)]
+def test_a_row_that_holds_its_total_takes_the_smallest_other_of_its_row_along():
+    """Orientations and their outcomes: the row's total less its shown cells would give the
+    hidden one back."""
+    section = Section("t", "Tableau", ["Libellé", "Total", "A", "B"], [])
+    section.rows = [("x", 25, 5, 20), ("y", 70, 30, 40), ("z", 90, 30, 60)]
+
+    found = suppress(section).rows
+
+    # Column A hides y's 30 (the first smallest); rows x and y then hide their B.
+    assert found == [("x", 25, None, None), ("y", 70, None, None), ("z", 90, 30, 60)]
+
+
+def test_a_row_without_its_total_keeps_the_cells_that_give_nothing_away():
+    """The units table: 34 level-2 units started and 5 ended tell nothing of each other; the
+    column of ended units, whose total is shown, hides its smallest other cell."""
+    section = Section("unites", "Unités", ["Unité", "Libellé", "Commencées", "Terminées"], [])
+    section.rows = [
+        ("UO1", "Niveau 1", 400, 380),
+        ("UO2.1", "Niveau 2 — Conseil", 34, 5),
+        ("UO2.2", "Niveau 2 — Mise en œuvre", 20, 12),
+    ]
+
+    found = suppress(section).rows
+
+    assert found == [
+        ("UO1", "Niveau 1", 400, 380),
+        ("UO2.1", "Niveau 2 — Conseil", 34, None),
+        ("UO2.2", "Niveau 2 — Mise en œuvre", 20, None),
+    ]
+
+
+def test_hidden_cells_adding_up_to_a_small_count_take_another_along():
+    """Two ones hidden in a column whose total is shown would read as 2: both given away."""
+    found = masked(("w", 1, 0), ("x", 1, 0), ("y", 30, 0), ("z", 50, 0))
+    assert [row[1] for row in found] == [None, None, None, 50]
+
+
+def test_the_level_two_surveys_keep_their_invitations_and_answers():
+    """The synthetic year 2023: nine negative answers to the level-2 utility survey hid every
+    level-2 row (the share's row whole, then its column, then their rows); hiding the positive
+    answers (and the smallest other of their column) is enough."""
+    tallies = SurveyTallies()
+    tallies.levels.update(
+        {
+            ("satisfaction", 1): Tally(13682, 4721, 4252),
+            ("satisfaction", 2): Tally(3533, 1239, 1094),
+            ("utility", 1): Tally(3580, 767, 519),
+            ("utility", 2): Tally(253, 60, 51),
+        }
+    )
+
+    found = {row[0]: row[1:] for row in suppress(levels_section(tallies)).rows}
+
+    assert found["Satisfaction en fin de niveau — niveau 2"] == (
+        3533,
+        1239,
+        35.1,
+        1094,
+        88.3,
+    )
+    assert found["Utilité à six mois — niveau 2"] == (253, 60, 23.7, None, None)
+    # The positive answers' column hides its smallest other cell, and the share resting on it.
+    assert found["Utilité à six mois — niveau 1"] == (3580, 767, 21.4, None, None)
+    assert None not in found["Satisfaction en fin de niveau — niveau 1"]
 
 
 def test_a_share_resting_on_a_small_count_is_hidden():
@@ -73,6 +134,16 @@ def test_a_share_resting_on_a_small_count_is_hidden():
 def test_a_share_whose_complement_is_small_is_hidden():
     section = Section("t", "Tableau", ["Libellé", "Taux"], [("a", Share(35, 40))])
     assert suppress(section).rows == [("a", None)]
+
+
+def test_a_hidden_share_leaves_at_most_one_of_its_part_complement_and_whole_in_its_row():
+    """34 invited, 30 without an answer: the 4 answers (hidden with their rate) would be
+    34 − 30. The complement goes, then its column's smallest other, and the rate on it."""
+    columns = ["Libellé", "Invitations", "Sans réponse", "Taux de réponse"]
+    section = Section("t", "Tableau", columns, [])
+    section.rows = [("a", 34, 30, Share(4, 34)), ("b", 50, 20, Share(30, 50))]
+
+    assert suppress(section).rows == [("a", 34, None, None), ("b", 50, None, None)]
 
 
 def test_a_median_on_fewer_than_eleven_cases_is_hidden():
@@ -197,7 +268,8 @@ def walk_in(session, operator) -> int:
 
 
 def count_cells(raw: Section) -> list[list[tuple[int, int]]]:
-    """The count cells of each column and of each row of the unsuppressed section."""
+    """The count cells of each column, and of each row holding its total (one of its counts
+    the sum of the others), of the unsuppressed section: the lines whose total is known."""
     cells = [
         (i, j)
         for i, row in enumerate(raw.rows)
@@ -206,7 +278,12 @@ def count_cells(raw: Section) -> list[list[tuple[int, int]]]:
     ]
     columns = {j for _, j in cells}
     lines = [[c for c in cells if c[1] == j] for j in columns]
-    return lines + [[c for c in cells if c[0] == i] for i in range(len(raw.rows))]
+    rows = [[c for c in cells if c[0] == i] for i in range(len(raw.rows))]
+    for row in rows:
+        counts = [raw.rows[i][j] for i, j in row]
+        if len(counts) > 1 and any(2 * n == sum(counts) for n in counts):
+            lines.append(row)
+    return lines
 
 
 def assert_nothing_small_left(raw: Section, shown: Section) -> None:
@@ -221,19 +298,24 @@ def assert_nothing_small_left(raw: Section, shown: Section) -> None:
                 assert not any(0 < n < 11 for n in value.counts()), (raw.key, value)
             elif isinstance(value, int):
                 assert not 0 < value < 11, (raw.key, value)
-        if any(v is None and isinstance(t, int) for v, t in zip(row, true_row, strict=True)):
-            derived = [
-                v
-                for v, t in zip(row, true_row, strict=True)
-                if isinstance(t, Share | Median | float)
-            ]
-            assert all(v is None for v in derived), raw.key
+        # A share or a median resting on a hidden count (its part, whole or their difference)
+        # is hidden, and so is a bare number beside one.
+        concealed = {t for v, t in zip(row, true_row, strict=True) if v is None and type(t) is int}
+        shown_counts = {v for v in row[1:] if type(v) is int}
+        for value, truth in zip(row, true_row, strict=True):
+            if isinstance(truth, Share | Median) and concealed & set(truth.counts()):
+                assert value is None, (raw.key, truth)
+            if isinstance(truth, float) and concealed:
+                assert value is None, (raw.key, truth)
+            if isinstance(truth, Share) and value is None:
+                # Of its part, complement and whole, which add up, one at most is left shown.
+                assert len(shown_counts & (set(truth.counts()) - {0})) <= 1, (raw.key, truth)
     # The summary's indicators are not parts of a total: a lone hidden one there gives nothing.
     lines = [] if raw.key == "synthese" else count_cells(raw)
     for line in lines:
         hidden = [(i, j) for i, j in line if shown.rows[i][j] is None]
-        if len(hidden) == 1:
-            # Nothing to hide it behind: every other cell of the line is 0.
+        if len(hidden) == 1 or 0 < sum(raw.rows[i][j] for i, j in hidden) < 11:
+            # Nothing to hide them behind: every other cell of the line is 0.
             others = [shown.rows[i][j] for i, j in line if (i, j) not in hidden]
             assert all(value == 0 for value in others), (raw.key, line)
 
@@ -313,14 +395,15 @@ def test_only_whole_calendar_years_can_be_read(session, observer, start, end):
     assert "année civile" in caught.value.fields["au"]
 
 
-def test_a_small_share_hides_the_counts_beside_it(session, observer):
-    """60 acts of which 55 outside any unit: 5 inside would be read as 60 − 55."""
+def test_a_share_with_a_small_complement_hides_its_part(session, observer):
+    """60 acts of which 55 outside any unit: 5 inside would be read as 60 − 55. Hiding the 55
+    is enough; its column then hides its smallest other cell, and the share resting on it."""
     section = Section("actes", "Actes", ["Canal", "Actes", "dont hors UO", "Part"], [])
     section.rows = [("Visio", 60, 55, Share(55, 60)), ("Sur site", 80, 20, Share(20, 80))]
 
     masked = suppress(section).rows
 
-    assert masked[0][1:] == (None, None, None)
+    assert masked == [("Visio", 60, None, None), ("Sur site", 80, None, None)]
 
 
 @pytest.mark.parametrize(

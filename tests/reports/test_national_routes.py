@@ -72,6 +72,26 @@ def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observ
     people = html.unescape(client.get(f"/rapports/national?{PERIOD}&onglet=personnes").text)
     people = re.sub(r' data-label="[^"]*"', "", people)
     assert '<th scope="row">Femme</th><td class="num">secret</td>' in people
+    # The chart keeps the hidden rows too, read as secret.
+    assert "Sexe : 3 valeurs, dont 2 masquées (« secret »)" in people
+    assert 'class="bar-value bar-hidden">secret</text>' in people
+
+
+def test_the_page_says_when_its_figures_were_counted(client, session, ara, observer):
+    log_in(client, session, observer)
+    first = html.unescape(client.get(f"/rapports/national?{PERIOD}").text)
+    counsellor = make_staff(session, ara)
+    case = make_case(session, counsellor)
+    episode = make_episode(session, counsellor, case, "UO1")
+    make_interaction(session, counsellor, case, episode_id=episode.id)
+
+    again = html.unescape(client.get(f"/rapports/national?{PERIOD}").text)
+
+    # The clock's day (tests/conftest.py): the first reading of the month took the snapshot.
+    assert "Chiffres arrêtés au 2 décembre 2026 ; actualisés le 1er de chaque mois." in first
+    # One more entry, the same day: the same figures (12, not 13).
+    figure = r'<span class="key-label">Entrées</span>\s*<strong class="key-value">12</strong>'
+    assert re.search(figure, again)
 
 
 def test_the_observer_never_sees_a_name_or_a_case(client, session, ara, observer):
@@ -167,6 +187,7 @@ def test_the_api_gives_every_section_with_null_for_hidden_cells(client, observer
     row = sections["operateurs"]["rows"][0]
     assert row[:5] == ["Auvergne-Rhône-Alpes", 12, 12, 0, 0]
     assert sections["delai"]["rows"] == [["Délai médian (jours)", None, 0]]
+    assert body["counted_at"].startswith(NOW.date().isoformat())  # the month's snapshot
     cells = [v for s in body["sections"] for row in s["rows"] for v in row[1:]]
     assert not [v for v in cells if isinstance(v, int) and 0 < v < 11]
 

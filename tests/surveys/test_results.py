@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.core.errors import Forbidden
+from app.models.base import utcnow
 from app.models.surveys import SurveyStatus
 from app.services.reports.national import SMALLEST_SHOWN, national_report
 from app.services.surveys.result_pages import pseudonymised, survey_figures, survey_results
@@ -323,16 +324,20 @@ def test_the_national_view_sums_the_operators_and_hides_small_counts(session, ar
         for answer in [True] * satisfied + [False] * (12 - satisfied) + [None] * 8:
             invite(session, counsellor, sent_at=MARCH, positive=answer)
 
-    def rows():
+    def rows(now=None):
         year = date(2026, 1, 1), date(2026, 12, 31)
-        report = national_report(session=session, actor=observer, start=year[0], end=year[1])
+        report = national_report(
+            session=session, actor=observer, start=year[0], end=year[1], now=now
+        )
         return report_rows(report, "enquetes")
 
     assert rows()["Satisfaction en fin de niveau — niveau 1"] == (40, 24, 60.0, 13, 54.2)
     assert rows()["Utilité à six mois — niveau 1"] == (0, 0, None, 0, None)
     for _ in range(3):
         invite(session, bre_counsellor, sent_at=MARCH, level=2, positive=True)
-    assert rows()["Satisfaction en fin de niveau — niveau 2"] == (None,) * 5
+    # The view changes with the month's snapshot: next month's counts them.
+    next_month = utcnow() + timedelta(days=32)
+    assert rows(next_month)["Satisfaction en fin de niveau — niveau 2"] == (None,) * 5
 
 
 # ---- one period, every surface ----------------------------------------------------------------

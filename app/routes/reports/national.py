@@ -2,6 +2,7 @@
 
 No route here leads to a case or a person: every figure comes suppressed from the service."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Query, Request
@@ -12,6 +13,7 @@ from app.models.bounds import Day, OptionalYear
 from app.routes.reports.activity import ActivityReportPublic
 from app.services.reports.activity import SUMMARY
 from app.services.reports.national import HIDDEN, national_report
+from app.services.reports.tables import ActivityReport
 from app.services.reports.views import dashboard, national_of, national_view
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiStaff, CurrentStaff, SessionDep
@@ -22,6 +24,14 @@ from app.web.routing import new_router
 
 router = new_router(include_in_schema=False)
 api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERRORS)
+
+
+class NationalReportPublic(ActivityReportPublic):
+    counted_at: datetime  # when the figures were counted: the month's snapshot was taken
+
+    @classmethod
+    def of(cls, report: ActivityReport) -> "NationalReportPublic":
+        return cls(**dict(ActivityReportPublic.of(report)), counted_at=report.counted_at)
 
 
 class NationalFilters(SQLModel):
@@ -76,7 +86,7 @@ def national_table(
 # ---- API -------------------------------------------------------------------------------------
 
 
-@api_router.get("/reports/national", response_model=ActivityReportPublic, responses=TABLE_DOWNLOADS)
+@api_router.get("/reports/national", response_model=NationalReportPublic, responses=TABLE_DOWNLOADS)
 def get_national_report(
     session: SessionDep,
     user: ApiStaff,
@@ -90,8 +100,12 @@ def get_national_report(
 
     The same sections as `/reports/activity`, plus `operateurs` (new cases and people served per
     operator). Counts from 1 to 10 are suppressed (null in JSON, « secret » in files), and so are
-    the cells that would let them be worked out, and the shares and medians resting on them."""
+    the cells that would let them be worked out, and the shares and medians resting on them.
+
+    The figures are those of the month's snapshot, counted at `counted_at` (on the 1st, or by the
+    month's first reading): they change once a month, so that two readings never differ by one
+    person."""
     report = national_report(session=session, actor=user, start=start, end=end)
     if format != "json":
         return table_response(report.table(section), format)
-    return ActivityReportPublic.of(report)
+    return NationalReportPublic.of(report)

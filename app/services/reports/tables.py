@@ -2,7 +2,7 @@
 that keep their counts (shares, medians) so that the national view can suppress small cells."""
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from app.core.errors import NotFound
 from app.core.tables import Percent, Table, table_heading
@@ -74,7 +74,7 @@ def typed(value):
 @dataclass
 class Bar:
     label: str
-    value: float
+    value: float | None  # None: a hidden cell (national view), drawn as such without a bar
     fraction: float  # of the largest value, 0..1
 
 
@@ -93,12 +93,15 @@ class Section:
         if self.chart_column is None:
             return []
         drawn = self.rows[:-1] if self.ends_with_total else self.rows
-        # A hidden cell (national view) gets no bar: a bar of 0 would tell a lie.
-        # A share is drawn as its percentage (the territory's coverage per département).
+        # A hidden cell keeps its row, with no bar (a bar of 0 would tell a lie): a chart that
+        # left it out would read as if there were nothing to count there. A share is drawn as
+        # its percentage (the territory's coverage per département).
         values = [(str(row[0]), plain(row[self.chart_column])) for row in drawn]
-        values = [(label, value) for label, value in values if value is not None]
-        peak = max((value for _, value in values), default=0)
-        return [Bar(label, value, value / peak if peak else 0.0) for label, value in values]
+        peak = max((value for _, value in values if value is not None), default=0)
+        return [
+            Bar(label, value, value / peak if peak and value is not None else 0.0)
+            for label, value in values
+        ]
 
     def plain_rows(self, hidden: str | None = None) -> list[tuple]:
         """Rows of plain values for JSON; `hidden` stands for a suppressed cell (None there)."""
@@ -121,6 +124,8 @@ class ActivityReport:
     label: str = "Rapport d'activité"
     operator_name: str = ""
     filters: str = ""
+    # A snapshot's (national view): the figures are what the database held at that moment.
+    counted_at: datetime | None = None
 
     def section(self, key: str) -> Section:
         for section in self.sections:
