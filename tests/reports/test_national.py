@@ -376,11 +376,12 @@ def test_the_report_counts_every_operator(clock, session, observer):
 
     summary = report_rows(found, "synthese")
     assert summary["Entrées"] == summary["Personnes accompagnées"] == (12,)
-    # Six each: hidden per operator, with nothing to tell them apart (their shares rest on
-    # six too, and hide their whole row).
+    # Six each: hidden per operator, and the shares and delays resting on six; no redirection
+    # (0 is no secret), and nobody with a known postcode to measure the coverage of (« — »).
+    nothing_shown = (None, None, 0, None, None, Share(0, 0))
     assert report_rows(found, "operateurs") == {
-        "Auvergne-Rhône-Alpes": (None,) * 6,
-        "Bretagne": (None,) * 6,
+        "Auvergne-Rhône-Alpes": nothing_shown,
+        "Bretagne": nothing_shown,
     }
 
 

@@ -16,7 +16,7 @@ from app.services.reports.national import count_national, national_report
 from app.services.reports.snapshots import snapshot_report
 from app.services.reports.tables import ActivityReport
 from tests.conftest import alembic_config, scratch_database
-from tests.factories import make_case, make_operator, make_staff
+from tests.factories import make_case, make_episode, make_operator, make_staff
 
 READERS = 6
 YEAR = 2025
@@ -37,13 +37,14 @@ def committed_engine(database_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def observer(committed_engine):
-    """A national observer, and twelve cases of 2025 for them to count."""
+    """A national observer, and twelve entries of 2025 for them to count."""
     with Session(committed_engine, expire_on_commit=False) as session:
         counsellor = make_staff(session, make_operator(session, "SNAP", "Opérateur SNAP"))
         for _ in range(12):
             case = make_case(session, counsellor)
-            case.opened_at = datetime(2025, 3, 4, 9, tzinfo=UTC)
-            session.add(case)
+            episode = make_episode(session, counsellor, case, "UO1")
+            case.opened_at = episode.started_at = datetime(2025, 3, 4, 9, tzinfo=UTC)
+            session.add_all([case, episode])
         observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
         session.commit()
     return observer
@@ -98,7 +99,7 @@ def test_first_readers_at_once_store_one_snapshot_and_all_read_it(committed_engi
     assert errors == []
     assert len(reports) == READERS
     assert len({report.counted_at for report in reports}) == 1
-    assert {report.section("synthese").rows[0] for report in reports} == {("Nouveaux dossiers", 12)}
+    assert {report.section("synthese").rows[0] for report in reports} == {("Entrées", 12)}
     assert _stored(committed_engine, date(2025, 6, 1)) == 1
 
 

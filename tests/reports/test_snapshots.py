@@ -14,7 +14,7 @@ from app.services.reports.national import national_report, take_national_snapsho
 from app.services.reports.snapshots import from_payload, month_of, to_payload
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from tests.conftest import NOW
-from tests.factories import make_case, make_operator, make_staff, report_rows
+from tests.factories import make_case, make_episode, make_operator, make_staff, report_rows
 
 PARIS = ZoneInfo("Europe/Paris")
 YEAR = NOW.astimezone(PARIS).year
@@ -28,12 +28,13 @@ def national(session, observer, year: int, now: datetime) -> ActivityReport:
 
 
 def new_cases(session, counsellor, n: int, opened_at: datetime | None = None) -> None:
-    """`n` cases opened now (the clock's), or at `opened_at`."""
+    """`n` cases entering level 1 now (the clock's), or at `opened_at`."""
     for _ in range(n):
         case = make_case(session, counsellor)
+        episode = make_episode(session, counsellor, case, "UO1")
         if opened_at is not None:
-            case.opened_at = opened_at
-            session.add(case)
+            case.opened_at = episode.started_at = opened_at
+            session.add_all([case, episode])
     session.flush()
 
 
@@ -56,7 +57,13 @@ def a_report_of_every_kind_of_value() -> ActivityReport:
     section = Section("t", "Tableau", ["Libellé", "A", "B", "C"], rows, None, True)
     counted = datetime(2026, 12, 1, 0, 5, tzinfo=UTC)
     return ActivityReport(
-        date(2026, 1, 1), date(2026, 12, 31), "tous", [section], "national", "secret", counted
+        date(2026, 1, 1),
+        date(2026, 12, 31),
+        "tous",
+        [section],
+        "national",
+        "secret",
+        counted_at=counted,
     )
 
 
@@ -113,10 +120,10 @@ def test_a_new_case_shows_in_the_next_months_figures_not_before(session, counsel
     later = national(session, observer, YEAR, now=NOW + timedelta(days=20))
     next_month = national(session, observer, YEAR, now=NEXT_MONTH)
 
-    assert report_rows(first, "synthese")["Nouveaux dossiers"] == (12,)
-    assert report_rows(later, "synthese")["Nouveaux dossiers"] == (12,)
+    assert report_rows(first, "synthese")["Entrées"] == (12,)
+    assert report_rows(later, "synthese")["Entrées"] == (12,)
     assert later.counted_at == first.counted_at == NOW
-    assert report_rows(next_month, "synthese")["Nouveaux dossiers"] == (13,)
+    assert report_rows(next_month, "synthese")["Entrées"] == (13,)
     assert next_month.counted_at == NEXT_MONTH
 
 
@@ -129,7 +136,7 @@ def test_the_figures_are_those_of_the_moment_they_were_counted(session, counsell
 
     found = national(session, observer, YEAR, now=NOW + timedelta(hours=1))
 
-    assert report_rows(found, "synthese")["Nouveaux dossiers"] == (11,)
+    assert report_rows(found, "synthese")["Entrées"] == (11,)
 
 
 def test_a_past_year_also_changes_once_a_month(session, counsellor, observer):
@@ -143,8 +150,8 @@ def test_a_past_year_also_changes_once_a_month(session, counsellor, observer):
     later = national(session, observer, YEAR - 1, now=NOW + timedelta(days=1))
     next_month = national(session, observer, YEAR - 1, now=NEXT_MONTH)
 
-    assert report_rows(later, "synthese")["Nouveaux dossiers"] == (12,)
-    assert report_rows(next_month, "synthese")["Nouveaux dossiers"] == (13,)
+    assert report_rows(later, "synthese")["Entrées"] == (12,)
+    assert report_rows(next_month, "synthese")["Entrées"] == (13,)
 
 
 def test_the_worker_takes_the_months_snapshots_on_its_first_pass(session, counsellor, observer):
@@ -159,4 +166,4 @@ def test_the_worker_takes_the_months_snapshots_on_its_first_pass(session, counse
     stored = session.exec(select(ReportSnapshot.year, ReportSnapshot.month)).all()
     assert sorted(stored) == [(YEAR, date(YEAR + 1, 1, 1)), (YEAR + 1, date(YEAR + 1, 1, 1))]
     assert read.counted_at == NEXT_MONTH
-    assert report_rows(read, "synthese")["Nouveaux dossiers"] == (12,)
+    assert report_rows(read, "synthese")["Entrées"] == (12,)

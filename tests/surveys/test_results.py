@@ -309,7 +309,7 @@ def test_the_activity_report_has_the_survey_section(client, session, counsellor,
     invite(session, counsellor, sent_at=MARCH, positive=True)
     log_in(client, session, manager)
 
-    page = html.unescape(client.get(f"/rapports/activite?{PERIOD}").text)
+    page = html.unescape(client.get(f"/rapports/activite?{PERIOD}&onglet=qualite").text)
     text = client.get(f"/rapports/activite/enquetes.csv?{PERIOD}").content.decode("utf-8")
 
     assert "<caption>Enquêtes de satisfaction et d'utilité, par niveau</caption>" in page
@@ -363,7 +363,7 @@ def test_the_pages_the_files_and_the_api_give_the_same_figures(
     api_xlsx = client.get(f"/api/v1/reports/surveys?{query}&format=xlsx", headers=headers)
     activity_csv = client.get(f"/rapports/activite/enquetes.csv?{PERIOD}")
     activity_xlsx = client.get(f"/rapports/activite/enquetes.xlsx?{PERIOD}")
-    activity_page = html.unescape(client.get(f"/rapports/activite?{PERIOD}").text)
+    activity_page = html.unescape(client.get(f"/rapports/activite?{PERIOD}&onglet=qualite").text)
     results_page = html.unescape(client.get(f"/rapports/enquetes?{PERIOD}").text)
     results_csv = {
         survey: client.get(f"/rapports/enquetes/{survey}-niveaux.csv?{PERIOD}")
