@@ -317,7 +317,7 @@ def _period(values: dict, path: str, world: World) -> dict:
         end = min(end, start + timedelta(days=30))
     elif path in ("/api/v1/reports/activity", "/api/v1/reports/surveys"):  # five years at most
         end = min(end, start + timedelta(days=5 * 365))
-    elif path == "/api/v1/exports/units":  # three years at most, none before 2020
+    elif path in ("/api/v1/exports/units", "/api/v1/reports/indicators"):  # 3 years from 2020
         start = max(start, FIRST_NATIONAL_DAY)
         end = min(max(end, start), start + timedelta(days=3 * 365 - 1))
     elif path == "/api/v1/control-campaigns":  # a sample needs a unit ended in the period

@@ -13,6 +13,7 @@ from app.services.reports.activity import activity_report
 from app.services.reports.definitions import DEFINITIONS
 from app.services.reports.indicator_keys import flattened, indicator_keys
 from app.services.reports.national import HIDDEN, national_report
+from app.services.reports.periods import check_period
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiStaff, SessionDep
 from app.web.exports import TABLE_DOWNLOADS, table_response
@@ -23,7 +24,8 @@ DESCRIPTION = """The indicators of the local days `from`..`to`: the operator's (
 operator administrators), or, for national observers, every operator's together and each one's
 (`by_operator`), for one calendar year (`from` its 1 January, `to` its 31 December), with
 counts from 1 to 10 and what would give them away as null (« secret » in files). Shares are
-percentages, delays days. `csv` and `xlsx` give the same figures, one per line.
+percentages, delays days. `csv` and `xlsx` give the same figures, one per line. At most three
+years, none before 1 January 2020 (422).
 
 """ + "\n".join(f"- `{d.key}` ({d.label}) : {d.meaning}" for d in DEFINITIONS)
 
@@ -41,6 +43,7 @@ def get_indicators(
     end: Annotated[Day, Query(alias="to")],
     format: Literal["json", "csv", "xlsx"] = "json",
 ):
+    check_period(start, end, national=True)  # at most three years, none before 2020
     if user.role == Role.NATIONAL_OBSERVER:
         report = national_report(session=session, actor=user, start=start, end=end)
     else:
