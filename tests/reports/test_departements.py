@@ -132,6 +132,12 @@ def test_secret_departement_is_hatched_and_says_so():
     assert "secret" in ["".join(text).strip() for text in legend]
 
 
+def test_a_map_with_nothing_secret_has_no_secret_in_its_legend():
+    figure = drawn({"16": 40.0}, hidden="—")
+    legend = ["".join(item.itertext()).strip() for item in figure.iter("li")]
+    assert "—" not in legend and "aucune donnée" in legend
+
+
 def test_paris_area_is_repeated_in_its_zoom_with_the_same_reading():
     figure = drawn({"93": 64.0})
     readings = [p.find(f"{SVG}title").text for p in figure.iter(f"{SVG}path")]

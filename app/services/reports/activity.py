@@ -38,7 +38,12 @@ from app.services.reports.bands import UNKNOWN, age_band_column, age_band_rows
 from app.services.reports.departements import DEPARTEMENT_NAMES
 from app.services.reports.headings import filters_label
 from app.services.reports.periods import check_period
-from app.services.reports.scope import ReportScope, count_and_median, days_between
+from app.services.reports.scope import (
+    ReportScope,
+    count_and_median,
+    days_between,
+    sorted_median,
+)
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import (
     SATISFACTION,
@@ -409,11 +414,7 @@ def first_appointment_delays_by_referent(
     statement = select(Case.referent_id, days).where(*conditions).order_by(Case.referent_id, days)
     for referent, value in session.exec(statement):
         values.setdefault(referent, []).append(float(value))
-    delays = {}
-    for referent, found in values.items():
-        middle = found[(len(found) - 1) // 2 : len(found) // 2 + 1]
-        delays[referent] = (len(found), round(sum(middle) / len(middle), 1))
-    return delays
+    return {referent: (len(found), sorted_median(found)) for referent, found in values.items()}
 
 
 def _surveys(session: Session, scope: ReportScope) -> SurveyTallies:

@@ -18,7 +18,7 @@ from app.models.triage import TriageRequest, TriageStatus
 from app.services.booking.geography import distance_km, postcode_position
 from app.services.reports.departements import departement_of
 from app.services.reports.periods import local_midnight, months_between
-from app.services.reports.scope import ReportScope, days_between
+from app.services.reports.scope import ReportScope, days_between, sorted_median
 from app.services.reports.tables import Median, Share
 
 LEVEL_2_WITHIN_DAYS = 365  # « within 12 months » of the entry
@@ -112,15 +112,8 @@ def delay_to_level_1(session: Session, scope: ReportScope) -> dict[int | None, M
     for operator_id, value in session.exec(statement):
         values[operator_id].append(float(value))
         values[None].append(float(value))
-    medians = {key: Median(_median(found), len(found)) for key, found in values.items()}
+    medians = {key: Median(sorted_median(found), len(found)) for key, found in values.items()}
     return medians or {None: Median(None, 0)}
-
-
-def _median(values: list[float]) -> float | None:
-    if not values:
-        return None
-    middle = values[(len(values) - 1) // 2 : len(values) // 2 + 1]
-    return round(sum(middle) / len(middle), 1)
 
 
 def _month_bucket(scope: ReportScope, column):

@@ -75,5 +75,12 @@ def count_and_median(session: Session, days) -> tuple[int, float | None]:
     if not cases:
         return 0, None
     middle = select(days).order_by(days).offset((cases - 1) // 2).limit(2 - cases % 2)
-    values = [float(value) for value in session.exec(middle)]
-    return cases, round(sum(values) / len(values), 1)
+    return cases, sorted_median([float(value) for value in session.exec(middle)])
+
+
+def sorted_median(values: list[float]) -> float | None:
+    """The median of values already in order, rounded to a tenth (SQLite's, in Python)."""
+    if not values:
+        return None
+    middle = values[(len(values) - 1) // 2 : len(values) // 2 + 1]
+    return round(sum(middle) / len(middle), 1)
