@@ -128,6 +128,10 @@ class Appointment(SQLModel, table=True):
         Index("ix_appointments_operator_starts", "operator_id", "starts_at"),
         # A case's appointments, and its first one read from the index alone (reports).
         Index("ix_appointments_case_starts", "case_id", "starts_at", postgresql_include=["status"]),
+        # Reports: the appointments honoured or missed in a period, across operators.
+        Index(
+            "ix_appointments_starts_at", "starts_at", postgresql_include=["operator_id", "status"]
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

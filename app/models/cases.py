@@ -55,6 +55,26 @@ class Case(SQLModel, table=True):
                 "channel",
             ],
         ),
+        # The same two for one operator's report: its rows only, not every operator's.
+        Index(
+            "ix_cases_operator_level_1",
+            "operator_id",
+            "level_1_started_at",
+            postgresql_include=[
+                "beneficiary_id",
+                "first_contact_at",
+                "level_1_interview_at",
+                "level_2_started_at",
+                "motive",
+                "channel",
+            ],
+        ),
+        Index(
+            "ix_cases_operator_opened",
+            "operator_id",
+            "opened_at",
+            postgresql_include=["first_contact_at", "first_appointment_at"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -147,10 +167,17 @@ class Interaction(SQLModel, table=True):
             "occurred_at",
             postgresql_include=["operator_id", "unit_id", "beneficiary_id", "channel"],
         ),
+        # The same for one operator's report (and any lookup by operator).
+        Index(
+            "ix_interactions_operator_occurred",
+            "operator_id",
+            "occurred_at",
+            postgresql_include=["unit_id", "beneficiary_id", "channel"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    operator_id: int = Field(foreign_key="operators.id", index=True)
+    operator_id: int = Field(foreign_key="operators.id")
     case_id: int = Field(foreign_key="cases.id")
     episode_id: int | None = Field(default=None, foreign_key="episodes.id", index=True)
     # Copied from the episode and the case at every flush (app/models/interaction_copies.py)

@@ -29,6 +29,12 @@ class TriageRequest(SQLModel, table=True):
         Index("ix_triage_operator_status", "operator_id", "status", "received_at"),
         # The request behind a case, and when it came (the report's first contact).
         Index("ix_triage_case_received", "case_id", "received_at"),
+        # Reports: the requests received in a period and their outcome, across operators.
+        Index(
+            "ix_triage_received_at",
+            "received_at",
+            postgresql_include=["operator_id", "status", "redirection"],
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -30,7 +30,7 @@ from app.models.nomenclatures import (
 from app.models.operators import Operator
 from app.models.partners import Partner, Referral
 from app.models.staff import StaffUser
-from app.models.triage import TriageRequest, TriageStatus
+from app.models.triage import TriageStatus
 from app.services.access.scope import operator_of
 from app.services.admin.operators import time_zone_of
 from app.services.reports import indicators
@@ -43,6 +43,7 @@ from app.services.reports.scope import (
     count_and_median,
     days_between,
     sorted_median,
+    without_jit,
 )
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import (
@@ -127,8 +128,9 @@ def report_sections(
 
     `operator_id` None counts every operator; `by_operator` adds their side-by-side table."""
     scope = ReportScope(operator_id, time_zone, start, end, site_id, counsellor_id)
+    without_jit(session)
     entered = indicators.entries(session, scope)
-    redirected = indicators.redirections(session, scope)
+    triaged = indicators.triage(session, scope)
     delays = indicators.delay_to_level_1(session, scope)
     interactions = indicators.interaction_counts(session, scope)
     profile, places = _profile(session, scope, end.year)
@@ -138,9 +140,9 @@ def report_sections(
         served[operator_id] += n
     surveys = _surveys(session, scope)
     sections = [
-        _entries_per_month(scope, entered, redirected),
+        _entries_per_month(scope, entered, triaged),
         *(
-            [_per_operator(session, scope, entered, redirected, served, covered, delays)]
+            [_per_operator(session, scope, entered, triaged, served, covered, delays)]
             if by_operator
             else []
         ),
@@ -157,7 +159,7 @@ def report_sections(
         _first_appointment_delay(session, scope),
         _attendance(session, scope),
         levels_section(surveys),
-        _triage_outcomes(session, scope),
+        _triage_outcomes(triaged),
         _referrals(session, scope),
     ]
     return [_summary(sections, served, surveys), *sections]
@@ -166,13 +168,13 @@ def report_sections(
 # ---- sections ---------------------------------------------------------------------------------
 
 
-def _entries_per_month(scope: ReportScope, entered, redirected) -> Section:
+def _entries_per_month(scope: ReportScope, entered, triaged) -> Section:
     """Entries and redirections per local month: two different things, side by side."""
     rows = [
         (
             format_month(month),
             entered.per_month[month.isoformat()],
-            redirected["month"][month.isoformat()],
+            triaged.redirected_per_month[month.isoformat()],
         )
         for month in indicators.month_starts(scope)
     ]
@@ -289,18 +291,8 @@ def _tally_people(session: Session, scope: ReportScope, keys: list) -> list[Coun
     return tallies
 
 
-def _triage_outcomes(session: Session, scope: ReportScope) -> Section:
-    conditions = [*scope.owns(TriageRequest), scope.within(TriageRequest.received_at)]
-    if scope.site_id is not None:
-        conditions.append(TriageRequest.site_id == scope.site_id)
-    if scope.counsellor_id is not None:
-        conditions.append(TriageRequest.handled_by_id == scope.counsellor_id)
-    statement = (
-        select(TriageRequest.status, TriageRequest.redirection, func.count())
-        .where(*conditions)
-        .group_by(TriageRequest.status, TriageRequest.redirection)
-    )
-    counts = {(status, redirection): n for status, redirection, n in session.exec(statement)}
+def _triage_outcomes(triaged: indicators.Triage) -> Section:
+    counts = triaged.outcomes
     rows = [
         ("En attente", counts.get((TriageStatus.PENDING, None), 0)),
         ("Dossier ouvert", counts.get((TriageStatus.CASE_OPENED, None), 0)),
@@ -431,7 +423,7 @@ def _surveys(session: Session, scope: ReportScope) -> SurveyTallies:
     )
 
 
-def _per_operator(session, scope, entered, redirected, served, covered, delays) -> Section:
+def _per_operator(session, scope, entered, triaged, served, covered, delays) -> Section:
     """Each operator's key figures side by side (the national view)."""
     operators = select(Operator).where(*scope.owns(Operator)).order_by(Operator.name)
     rows = [
@@ -439,7 +431,7 @@ def _per_operator(session, scope, entered, redirected, served, covered, delays) 
             operator.name,
             entered.per_operator[operator.id],
             served[operator.id],
-            redirected["operator"][operator.id],
+            triaged.redirected[operator.id],
             entered.reaching_level_2(operator.id),
             delays.get(operator.id, Median(None, 0)),
             covered.share(operator.id),

@@ -128,29 +128,32 @@ def _month_bucket(scope: ReportScope, column):
     return case(*branches, else_=None).label("month")
 
 
-def redirections(session: Session, scope: ReportScope) -> dict[str, Counter]:
-    """Requests redirected at triage in the period, counted per operator, per local month (its
-    first day, ISO) and per target network."""
-    conditions = [
-        *scope.owns(TriageRequest),
-        scope.within(TriageRequest.received_at),
-        TriageRequest.status == TriageStatus.REDIRECTED,
-    ]
+@dataclass
+class Triage:
+    """The requests received at triage in the period: those redirected per operator and per
+    local month (its first day, ISO); all of them per (status, target network)."""
+
+    redirected: Counter = field(default_factory=Counter)  # per operator
+    redirected_per_month: Counter = field(default_factory=Counter)
+    outcomes: Counter = field(default_factory=Counter)  # (status, target or None) → requests
+
+
+def triage(session: Session, scope: ReportScope) -> Triage:
+    """One grouped pass over the requests received in the period."""
+    conditions = [*scope.owns(TriageRequest), scope.within(TriageRequest.received_at)]
     if scope.site_id is not None:
         conditions.append(TriageRequest.site_id == scope.site_id)
     if scope.counsellor_id is not None:
         conditions.append(TriageRequest.handled_by_id == scope.counsellor_id)
     month = _month_bucket(scope, TriageRequest.received_at)
-    statement = (
-        select(TriageRequest.operator_id, month, TriageRequest.redirection, func.count())
-        .where(*conditions)
-        .group_by(TriageRequest.operator_id, month, TriageRequest.redirection)
-    )
-    found: dict[str, Counter] = {"operator": Counter(), "month": Counter(), "target": Counter()}
-    for operator_id, month_start, target, n in session.exec(statement):
-        found["operator"][operator_id] += n
-        found["month"][month_start] += n
-        found["target"][target] += n
+    keys = (TriageRequest.operator_id, month, TriageRequest.status, TriageRequest.redirection)
+    statement = select(*keys, func.count()).where(*conditions).group_by(*keys)
+    found = Triage()
+    for operator_id, month_start, status, target, n in session.exec(statement):
+        found.outcomes[status, target] += n
+        if status == TriageStatus.REDIRECTED:
+            found.redirected[operator_id] += n
+            found.redirected_per_month[month_start] += n
     return found
 
 
