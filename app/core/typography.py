@@ -56,7 +56,8 @@ def french_number(value: int | float | Decimal, decimals: int | None = None) -> 
     """« 1 234 », « 12,5 »: a narrow no-break space between thousands, a decimal comma.
 
     `decimals` fixes the number of digits after the comma; by default a float shows the ones
-    it has (round it first)."""
+    it has (round it first). A negative zero (a small negative value rounded) reads « 0 »."""
+    value = value + 0  # -0.0 + 0 is 0.0
     shown = f"{value:,}" if decimals is None else f"{value:,.{decimals}f}"
     return shown.replace(",", NARROW_NBSP).replace(".", ",")
 

@@ -90,6 +90,8 @@ def test_applying_the_filter_twice_changes_nothing_more(text):
         (-1234, f"-1{NNBSP}234"),
         (12.5, "12,5"),
         (1234.5, f"1{NNBSP}234,5"),
+        (round(-0.04, 1), "0,0"),
+        (Decimal("-0.0"), "0,0"),
     ],
 )
 def test_numbers_take_narrow_spaces_between_thousands_and_a_decimal_comma(value, shown):

@@ -263,9 +263,11 @@ def _gap_conditions(
     ended_only: bool,
 ) -> list:
     operator_id = operator_of(actor)
-    # A cancelled episode owes no proof.
+    # A cancelled episode owes no proof. The case's operator too: a referent's cases are then
+    # read from the cases' (operator, referent) index, not from all its entries for the referent.
     conditions = [
         owned_by(Episode, operator_id),
+        owned_by(Case, operator_id),
         col(Episode.cancelled_at).is_(None),
         lacks_a_proof(),
     ]
