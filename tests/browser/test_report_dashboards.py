@@ -1,8 +1,9 @@
 """Issue 18's dashboards in a browser: a manager reads the activity report's key figures, its
 glossary and its five tabs (one opened from the keyboard), the territory tab's map and table,
-downloads a table; the same page on a 390 px phone wraps without scrolling sideways; the
-national observer reads a past year's dashboard, where a small operator's figures are secret.
-Every tab passes the axe-core WCAG 2.1 A/AA check.
+downloads a table; the ten sections of the people tab hold within two screens at 1280 × 800,
+their tables one keystroke away; the same page on a 390 px phone wraps without scrolling
+sideways; the national observer reads a past year's dashboard, where a small operator's figures
+are secret. Every tab passes the axe-core WCAG 2.1 A/AA check.
 
 The live server is shared by the session's journeys: the figures checked are those of the two
 operators seeded here, which no other journey writes to."""
@@ -63,6 +64,10 @@ TABS = (
     ("Partenaires", ("Demandes reçues à l'accueil et leur issue",)),
 )
 PHONE_WIDTH = 390
+# « Nothing longer than two screens per tab » (issue 18), at 1280 × 800: from the tab bar to the
+# end of the open tab's sections.
+SCREEN = {"width": 1280, "height": 800}
+TWO_SCREENS = 2 * SCREEN["height"]
 
 
 @dataclass(frozen=True)
@@ -210,6 +215,29 @@ def _reads_every_tab(page: Page, screenshot, prefix: str, extra: dict | None = N
         screenshot(f"{prefix}-{index + 1}-{label.lower()}")
 
 
+def _tab_height(page: Page) -> float:
+    tabs = page.get_by_role("navigation", name="Thèmes du rapport").bounding_box()
+    sections = page.locator(".report-sections").bounding_box()
+    return sections["y"] + sections["height"] - tabs["y"]
+
+
+def _people_tab_holds_in_two_screens(page: Page, screenshot, prefix: str) -> None:
+    """The people tab's ten sections, each drawn as bars with its values, hold within two
+    screens; a section's table opens from the keyboard, and passes axe open."""
+    page.set_viewport_size(SCREEN)
+    _open_tab(page, "Personnes")
+    height = _tab_height(page)
+    assert height <= TWO_SCREENS, f"« Personnes » is {height:.0f} px tall at 1280 × 800"
+    screenshot(f"{prefix}-personnes-1280x800")
+
+    ages = page.get_by_role("table", name="Tranche d'âge")
+    expect(ages).to_be_hidden()
+    page.locator("summary", has_text="Voir le tableau — Tranche d'âge").press("Enter")
+    expect(ages).to_be_visible()
+    expect(ages.get_by_role("rowheader", name="36 à 45 ans")).to_be_visible()
+    check_accessibility(page)
+
+
 def test_manager_reads_the_activity_dashboard(page: Page, live_server, dashboards, screenshot):
     sign_in(page, live_server, dashboards.manager_email)
     page.goto(f"{live_server.url}/rapports/activite")
@@ -230,6 +258,7 @@ def test_manager_reads_the_activity_dashboard(page: Page, live_server, dashboard
     check_accessibility(page)
 
     _reads_every_tab(page, screenshot, "dashboard-manager")
+    _people_tab_holds_in_two_screens(page, screenshot, "dashboard-manager")
 
     _open_tab(page, "Territoire")
     map_ = page.locator("figure.departement-map svg[role=img]")
@@ -296,6 +325,7 @@ def test_observer_reads_the_national_dashboard(page: Page, live_server, dashboar
 
     extra = {"Activité": ("Chiffres clés par opérateur",)}
     _reads_every_tab(page, screenshot, "dashboard-national", extra)
+    _people_tab_holds_in_two_screens(page, screenshot, "dashboard-national")
 
     _open_tab(page, "Activité")
     operators = page.get_by_role("table", name="Chiffres clés par opérateur")

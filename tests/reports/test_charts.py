@@ -63,3 +63,42 @@ def test_a_chart_with_nothing_hidden_says_nothing_of_secrecy():
         == f"{TITLE} : 3 valeurs, la plus haute 40 (janvier). Le détail suit dans le tableau."
     )
     assert svg.count("<rect") == 3
+
+
+def compact(section: Section) -> str:
+    macros = templates.env.get_template("reports/activity/_partials/bars.html").module
+    return html.unescape(str(macros.bar_list(section, hidden="secret")))
+
+
+def test_the_compact_chart_writes_each_value_and_a_hidden_one_as_secret():
+    drawn = compact(months(40, None, 20))
+
+    assert aria_label(drawn) == (
+        f"{TITLE} : 3 valeurs, dont 1 masquée (« secret »), la plus haute 40 (janvier). "
+        "Le détail suit dans le tableau."
+    )
+    assert re.findall(r'<span class="bar-count[^"]*">([^<]*)</span>', drawn) == [
+        "40",
+        "secret",
+        "20",
+    ]
+    assert re.findall(r'<rect width="([^"]*)"', drawn) == ["100.0%", "50.0%"]  # none for February
+
+
+def test_a_zero_draws_no_bar_in_the_compact_chart():
+    drawn = compact(months(40, 0, 20))
+
+    assert drawn.count("<rect") == 2
+    assert re.findall(r'<span class="bar-count">([^<]*)</span>', drawn) == ["40", "0", "20"]
+
+
+def test_bars_show_every_figure_of_a_table_of_one_count_a_row_only():
+    assert months(40, None, 20).bars_show_every_figure()
+    several = Section("entrees", TITLE, ["Mois", "Nouveaux", "Clos"], [("janvier", 4, 2)])
+    assert not several.bars_show_every_figure()
+    rows = [("janvier", 4), ("Total", 4)]
+    total = Section("actes", TITLE, ["Mois", "Actes"], rows, ends_with_total=True)
+    assert not total.bars_show_every_figure()
+    assert not Section(
+        "delai", TITLE, ["Indicateur", "Valeur"], [], chart_column=None
+    ).bars_show_every_figure()

@@ -74,7 +74,7 @@ def test_the_page_shows_the_figures_and_the_secrecy_rule(client, session, observ
     assert '<th scope="row">Femme</th><td class="num">secret</td>' in people
     # The chart keeps the hidden rows too, read as secret.
     assert "Sexe : 3 valeurs, dont 2 masquées (« secret »)" in people
-    assert 'class="bar-value bar-hidden">secret</text>' in people
+    assert '<span class="bar-count bar-hidden">secret</span>' in people
 
 
 def test_the_page_says_when_its_figures_were_counted(client, session, ara, observer):

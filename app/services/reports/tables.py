@@ -103,6 +103,11 @@ class Section:
             for label, value in values
         ]
 
+    def bars_show_every_figure(self) -> bool:
+        """Whether the bars say all the table does (one count a row, no total): the table may
+        then wait behind a « Voir le tableau »."""
+        return self.chart_column == 1 and len(self.columns) == 2 and not self.ends_with_total
+
     def plain_rows(self, hidden: str | None = None) -> list[tuple]:
         """Rows of plain values for JSON; `hidden` stands for a suppressed cell (None there)."""
         return [tuple(hidden if v is None else plain(v) for v in row) for row in self.rows]
