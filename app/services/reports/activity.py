@@ -43,7 +43,6 @@ from app.services.reports.scope import (
     count_and_median,
     days_between,
     sorted_median,
-    without_jit,
 )
 from app.services.reports.tables import ActivityReport, Median, Section, Share
 from app.services.surveys.results import (
@@ -128,7 +127,6 @@ def report_sections(
 
     `operator_id` None counts every operator; `by_operator` adds their side-by-side table."""
     scope = ReportScope(operator_id, time_zone, start, end, site_id, counsellor_id)
-    without_jit(session)
     entered = indicators.entries(session, scope)
     triaged = indicators.triage(session, scope)
     delays = indicators.delay_to_level_1(session, scope)

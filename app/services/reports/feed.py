@@ -105,14 +105,18 @@ def feed_rows(*, session: Session, feed: UnitsFeed) -> Iterator[dict]:
             yield _row(found._mapping, tenant, pseudonyms)
 
 
-def _interactions_on(channel: str):
-    """How many interactions of the row's episode went through `channel`, all its life long."""
+def _channel_mix(operator_id: int, episodes):
+    """Each of these episodes' interactions per channel, all its life long: one grouped pass
+    over the operator's interactions (a subquery per channel and row would visit every row's
+    interactions five times)."""
+    counts = [
+        func.count().filter(Interaction.channel == channel).label(channel) for channel in CHANNELS
+    ]
     return (
-        select(func.count())
-        .select_from(Interaction)
-        .where(Interaction.episode_id == Episode.id, Interaction.channel == channel)
-        .correlate(Episode)
-        .scalar_subquery()
+        select(Interaction.episode_id, *counts)
+        .where(owned_by(Interaction, operator_id), col(Interaction.episode_id).in_(episodes))
+        .group_by(Interaction.episode_id)
+        .subquery("channel_mix")
     )
 
 
@@ -121,6 +125,13 @@ def _episodes(operator_id: int, lo: datetime, hi: datetime):
     # of the market the episode started under (app/services/control/proofs.py).
     proof = case((lacks_a_proof(), "incomplete"), else_="complete")
     profile = [getattr(Beneficiary, attribute) for _, _, attribute, _ in PROFILE]
+    overlapping = [
+        owned_by(Episode, operator_id),
+        col(Episode.cancelled_at).is_(None),
+        Episode.started_at < hi,
+        or_(col(Episode.ended_at).is_(None), col(Episode.ended_at) >= lo),
+    ]
+    mix = _channel_mix(operator_id, select(Episode.id).where(*overlapping))
     return (
         select(
             Episode.id,
@@ -133,7 +144,7 @@ def _episodes(operator_id: int, lo: datetime, hi: datetime):
             Beneficiary.postcode,
             Beneficiary.birth_year,
             *profile,
-            *(_interactions_on(channel).label(channel) for channel in CHANNELS),
+            *(func.coalesce(mix.c[channel], 0).label(channel) for channel in CHANNELS),
         )
         .select_from(Episode)
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
@@ -141,12 +152,8 @@ def _episodes(operator_id: int, lo: datetime, hi: datetime):
         .join(Beneficiary, col(Beneficiary.id) == Case.beneficiary_id)
         .outerjoin(Lot, col(Lot.id) == Episode.lot_id)
         .outerjoin(Market, col(Market.id) == Lot.market_id)
-        .where(
-            owned_by(Episode, operator_id),
-            col(Episode.cancelled_at).is_(None),
-            Episode.started_at < hi,
-            or_(col(Episode.ended_at).is_(None), col(Episode.ended_at) >= lo),
-        )
+        .outerjoin(mix, mix.c.episode_id == Episode.id)
+        .where(*overlapping)
         .order_by(Episode.started_at, Episode.id)
     )
 

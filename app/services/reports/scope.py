@@ -5,7 +5,7 @@ and medians the engines write differently."""
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, text
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, and_, col, func, select
 
 from app.models.cases import Case
@@ -54,14 +54,6 @@ class ReportScope:
         if self.counsellor_id is not None:
             conditions.append(Case.referent_id == self.counsellor_id)
         return conditions
-
-
-def without_jit(session: Session) -> None:
-    """PostgreSQL compiles each large aggregate of a report before running it (JIT), which costs
-    more than it saves on these: about a tenth of a national year's time, measured. Until the
-    transaction ends."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(text("SET LOCAL jit = off"))
 
 
 def days_between(session: Session, later, earlier):
