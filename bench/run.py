@@ -326,7 +326,7 @@ class Bench:
             count=heavy,
         )
         self.report(
-            f"{national}, from the month's snapshot", lambda h: observer.get(url, headers=h)
+            f"{national}, from its monthly snapshot", lambda h: observer.get(url, headers=h)
         )
         api = self.api_client(s.observer)
         self.report(
@@ -340,7 +340,7 @@ class Bench:
 
     def _afresh(self, send: Send) -> Send:
         """`send` with the year's national figures counted afresh at each request, as by the
-        worker on the 1st (or a month's first reader before it): the month's snapshot would
+        worker on the 1st (or the first reader of a year without a snapshot): a snapshot would
         make it the read of one row. The year before, whose key figures the page compares
         with, stays read from its snapshot, as the worker takes both."""
 

@@ -118,13 +118,30 @@ def test_a_new_case_shows_in_the_next_months_figures_not_before(session, counsel
     new_cases(session, counsellor, 1)
 
     later = national(session, observer, YEAR, now=NOW + timedelta(days=20))
-    next_month = national(session, observer, YEAR, now=NEXT_MONTH)
+    take_national_snapshots(session=session, now=NEXT_MONTH)
+    next_month = national(session, observer, YEAR, now=NEXT_MONTH + timedelta(hours=1))
 
     assert report_rows(first, "synthese")["Entrées"] == (12,)
     assert report_rows(later, "synthese")["Entrées"] == (12,)
     assert later.counted_at == first.counted_at == NOW
     assert report_rows(next_month, "synthese")["Entrées"] == (13,)
     assert next_month.counted_at == NEXT_MONTH
+
+
+def test_until_the_worker_has_taken_the_months_figures_readers_read_the_month_befores(
+    session, counsellor, observer
+):
+    """Nobody waits for a count on the 1st: the month before's snapshot serves meanwhile."""
+    new_cases(session, counsellor, 12)
+    national(session, observer, YEAR, now=NOW)
+    new_cases(session, counsellor, 1)
+
+    early = national(session, observer, YEAR, now=NEXT_MONTH)
+
+    assert report_rows(early, "synthese")["Entrées"] == (12,)
+    assert early.counted_at == NOW
+    months = session.exec(select(ReportSnapshot.month).where(ReportSnapshot.year == YEAR)).all()
+    assert months == [month_of(NOW, "Europe/Paris")]  # the reader counted nothing
 
 
 def test_the_figures_are_those_of_the_moment_they_were_counted(session, counsellor, observer):
@@ -148,7 +165,7 @@ def test_a_past_year_also_changes_once_a_month(session, counsellor, observer):
     new_cases(session, counsellor, 1, opened_at=last_year)
 
     later = national(session, observer, YEAR - 1, now=NOW + timedelta(days=1))
-    next_month = national(session, observer, YEAR - 1, now=NEXT_MONTH)
+    next_month = national(session, observer, YEAR - 1, now=NEXT_MONTH)  # its first reader
 
     assert report_rows(later, "synthese")["Entrées"] == (12,)
     assert report_rows(next_month, "synthese")["Entrées"] == (13,)

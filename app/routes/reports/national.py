@@ -27,7 +27,7 @@ api_router = new_router(prefix="/api/v1", tags=["rapports"], responses=API_ERROR
 
 
 class NationalReportPublic(ActivityReportPublic):
-    counted_at: datetime  # when the figures were counted: the month's snapshot was taken
+    counted_at: datetime  # when the figures were counted: the snapshot was taken
 
     @classmethod
     def of(cls, report: ActivityReport) -> "NationalReportPublic":
@@ -102,9 +102,9 @@ def get_national_report(
     operator). Counts from 1 to 10 are suppressed (null in JSON, « secret » in files), and so are
     the cells that would let them be worked out, and the shares and medians resting on them.
 
-    The figures are those of the month's snapshot, counted at `counted_at` (on the 1st, or by the
-    month's first reading): they change once a month, so that two readings never differ by one
-    person."""
+    The figures are those of the latest monthly snapshot, counted at `counted_at` (early on the
+    1st; until then, the month before's): they change once a month, so that two readings never
+    differ by one person."""
     report = national_report(session=session, actor=user, start=start, end=end)
     if format != "json":
         return table_response(report.table(section), format)

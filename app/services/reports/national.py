@@ -2,7 +2,7 @@
 
 Statistical secrecy: no count from 1 to 10 leaves this module, nor a share or a median resting
 on one, nor a cell that a published total would give back by subtraction — within a reading, nor
-between two: a year is read from the snapshot of the month (snapshots.py). No name, no case."""
+between two: a year is read from its latest monthly snapshot (snapshots.py). No name, no case."""
 
 from dataclasses import replace
 from datetime import date, datetime
@@ -50,13 +50,13 @@ def year_bounds(year: int) -> tuple[date, date]:
 def national_report(
     *, session: Session, actor: StaffUser, start: date, end: date, now: datetime | None = None
 ) -> ActivityReport:
-    """Every operator's figures for one calendar year (Paris days), suppressed, as this
-    month's snapshot holds them (`now` by default the current time).
+    """Every operator's figures for one calendar year (Paris days), suppressed, as the
+    latest monthly snapshot holds them (`now` by default the current time).
 
     Whole calendar years only, and all operators together: two overlapping periods, or the
     whole and one operator, would give a suppressed cell back by subtraction (the per-operator
     table gives each operator's headline figures, itself suppressed). And every year, past ones
-    too, from the month's snapshot: a past year still changes a little (an answer to a survey
+    too, from a monthly snapshot: a past year still changes a little (an answer to a survey
     sent in December, a person's record erased), and a reading a day later would show it."""
     _check_role(actor)
     check_period(start, end, bounded=True)
@@ -73,6 +73,7 @@ def national_report(
         time_zone=TIME_ZONE,
         count=partial(count_national, session=session, year=start.year),
         now=now,
+        worker_takes_it=start.year in worker_years(now),
     )
 
 
@@ -100,13 +101,18 @@ def count_national(*, session: Session, year: int) -> ActivityReport:
     )
 
 
+def worker_years(now: datetime | None = None) -> tuple[int, int]:
+    """The years whose snapshots the worker takes each month: the current one and the one before."""
+    this_year = local_today(TIME_ZONE, now=now).year
+    return this_year, this_year - 1
+
+
 def take_national_snapshots(*, session: Session, now: datetime | None = None) -> int:
     """The worker's job: this month's snapshots of the current year and of the one before (the
     two read most), taken on its first pass of the month so that no reader waits for them;
     returns how many it took."""
-    this_year = local_today(TIME_ZONE, now=now).year
     taken = 0
-    for year in (this_year, this_year - 1):
+    for year in worker_years(now):
         taken += take_snapshot(
             session=session,
             kind=SNAPSHOT_KIND,

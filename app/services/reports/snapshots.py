@@ -2,8 +2,10 @@
 
 Two readings of the national view a day apart would show one new case as +1 in that person's
 age band, sex and operator: a cell hidden as small would be recovered by difference. A year is
-therefore read as the snapshot of the current month holds it (the report already suppressed),
-taken by the month's first reader or by the worker on the 1st, and the next month's replaces it.
+therefore read as a monthly snapshot holds it (the report already suppressed). The worker takes
+the month's snapshots of the years read most on its first pass of the month, and until it has,
+their readers read the latest one before: nobody waits for a count (seconds, nationally). Another
+year is counted by its first reader in the month.
 
 A snapshot holds any `ActivityReport`, whatever its sections, rows and values: the values that
 are not plain JSON (shares, medians, days) keep their type, and a suppressed cell stays None."""
@@ -13,7 +15,7 @@ from dataclasses import fields, is_dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.core.dates import local_today
 from app.models.base import utcnow
@@ -41,12 +43,15 @@ def snapshot_report(
     time_zone: str,
     count: Count,
     now: datetime | None = None,
+    worker_takes_it: bool = False,
 ) -> ActivityReport:
-    """The report of `year` as this month's snapshot holds it; when there is none yet, `count`
-    gives it and it is stored (of two first readers at once, the database keeps one: the other
-    reads that one, so that every reader of the month reads the same figures)."""
+    """The report of `year` as this month's snapshot holds it — or, when `worker_takes_it`, the
+    latest one until the worker has taken this month's. When there is none, `count` gives it
+    and it is stored (of two first readers at once, the database keeps one: the other reads
+    that one, so that every reader of the month reads the same figures)."""
     now = now or utcnow()
-    stored = _stored(session, kind, year, month_of(now, time_zone))
+    month = month_of(now, time_zone)
+    stored = _latest(session, kind, year, month, since=None if worker_takes_it else month)
     if stored is None:
         stored, _ = _take(session, kind, year, time_zone, count, now)
     return from_payload(stored.payload)
@@ -76,6 +81,26 @@ def _stored(session: Session, kind: str, year: int, month: date) -> ReportSnapsh
         ReportSnapshot.year == year,
         ReportSnapshot.month == month,
         ReportSnapshot.version == SNAPSHOT_VERSION,
+    )
+    return session.exec(statement).first()
+
+
+def _latest(
+    session: Session, kind: str, year: int, month: date, *, since: date | None
+) -> ReportSnapshot | None:
+    """The snapshot of `year` for the latest month up to `month` (and from `since`, if given),
+    in the current layout."""
+    statement = (
+        select(ReportSnapshot)
+        .where(
+            ReportSnapshot.kind == kind,
+            ReportSnapshot.year == year,
+            ReportSnapshot.month <= month,
+            ReportSnapshot.month >= (since or date.min),
+            ReportSnapshot.version == SNAPSHOT_VERSION,
+        )
+        .order_by(col(ReportSnapshot.month).desc())
+        .limit(1)
     )
     return session.exec(statement).first()
 
