@@ -10,7 +10,11 @@ import pytest
 from app.core.errors import Forbidden
 from app.models.base import utcnow
 from app.models.surveys import SurveyStatus
-from app.services.reports.national import SMALLEST_SHOWN, national_report
+from app.services.reports.national import (
+    SMALLEST_SHOWN,
+    national_report,
+    take_national_snapshots,
+)
 from app.services.surveys.result_pages import pseudonymised, survey_figures, survey_results
 from tests.downloads import workbook_rows, workbook_sheet
 from tests.factories import bearer, log_in, make_beneficiary, make_site, make_staff, report_rows
@@ -335,8 +339,9 @@ def test_the_national_view_sums_the_operators_and_hides_small_counts(session, ar
     assert rows()["Utilité à six mois — niveau 1"] == (0, 0, None, 0, None)
     for _ in range(3):
         invite(session, bre_counsellor, sent_at=MARCH, level=2, positive=True)
-    # The view changes with the month's snapshot: next month's counts them.
+    # The view changes with the month's snapshot: next month's, which the worker takes, counts them.
     next_month = utcnow() + timedelta(days=32)
+    take_national_snapshots(session=session, now=next_month)
     assert rows(next_month)["Satisfaction en fin de niveau — niveau 2"] == (None,) * 5
 
 

@@ -207,7 +207,8 @@ def levels_section(tallies: SurveyTallies) -> Section:
         for survey in SURVEYS
         for level in LEVELS
     ]
-    return Section(LEVELS_KEY, LEVELS_TITLE, LEVELS_COLUMNS, rows)
+    # Drawn: the share of positive answers, what the section is read for (not the invitations).
+    return Section(LEVELS_KEY, LEVELS_TITLE, LEVELS_COLUMNS, rows, len(LEVELS_COLUMNS) - 1)
 
 
 def survey_columns(survey: Survey, first: str) -> list[str]:
