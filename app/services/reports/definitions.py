@@ -33,8 +33,9 @@ DEFINITIONS = (
     Definition(
         "reaching_level_2",
         "Accès au niveau 2",
-        "Parmi les entrées de la période (la base), part des dossiers dont un épisode de niveau 2 "
-        "a commencé dans les 12 mois (365 jours) suivant l'entrée.",
+        "Parmi les entrées de la période (la base), part des dossiers dont une unité de niveau 2 "
+        "(UO2.1, ou UO2.2 dans un parcours sans ordre imposé) a commencé dans les 12 mois (365 "
+        "jours) suivant l'entrée.",
     ),
     Definition(
         "delay_to_level_1_days",
