@@ -47,7 +47,7 @@ class ControlCampaign(SQLModel, table=True):
     sample_rate: float | None = None
     seed: int
     pseudonymise: bool = False
-    # What was drawn: the units that could be drawn, and how many were.
+    # What was drawn: the units the ledger bills for the period (`billable_units`), how many.
     population: int = 0
     drawn: int = 0
     status: str = Field(default=PackStatus.QUEUED.value, max_length=10)

@@ -6,13 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from app.models.cases import Episode
+from app.models.cases import Case, Episode
 from app.models.control import CampaignCreate, ControlSampleUnit
 from app.services.control.campaigns import create_campaign
 from app.services.control.proofs import missing_proofs
 from app.services.reports.activity import activity_report
 from app.services.reports.ledger import ledger_cases, unit_ledger
-from tests.factories import make_case, report_rows, unit_id
+from tests.factories import make_case, make_deliverable, report_rows, unit_id
 
 IN_NOVEMBER = datetime(2026, 11, 10, 9, tzinfo=UTC)
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -65,6 +65,9 @@ def test_the_activity_report_leaves_out_a_cancelled_episode(session, manager, pa
 
 def test_a_control_campaign_never_draws_a_cancelled_episode(session, manager, pair):
     in_force, _cancelled = pair
+    for episode in pair:  # proven, as the units a campaign draws from are
+        case = session.get(Case, episode.case_id)
+        make_deliverable(session, case, "synthese_entretien", episode=episode, shared=True)
     request = CampaignCreate.model_validate(
         {"from": "2026-11-01", "to": "2026-11-30", "sample_size": 10}
     )

@@ -38,6 +38,7 @@ from app.services.deliverables.documents import issue_deliverable, save_draft, s
 from tests.factories import (
     IN_NOVEMBER,
     deliverable_kind,
+    delivered,
     ended_unit,
     make_beneficiary,
     make_case,
@@ -130,7 +131,7 @@ def test_a_rate_too_small_for_a_float_still_draws_one_unit():
 
 
 def test_a_campaign_records_its_seed_and_draws_the_same_sample_again(session, counsellor, manager):
-    episodes = [ended_unit(session, make_case(session, counsellor)) for _ in range(8)]
+    episodes = [ended_unit(session, make_case(session, counsellor), "UO0") for _ in range(8)]
     first = campaign_of(session, manager, sample_size=3)
     again = campaign_of(session, manager, sample_size=3, seed=first.seed)
     assert first.population == 8 and first.drawn == 3 and first.cases_total == 3
@@ -145,10 +146,13 @@ def sampled_ids(session, campaign):
 
 
 def test_only_billable_units_ended_in_the_period_can_be_drawn(session, counsellor, manager):
+    """UO0 requires no proof: billable once ended. A UO1 without its proof is not billable yet,
+    nor is a proven UO2.2 that the catalogue no longer bills."""
     case = make_case(session, counsellor)
-    inside = ended_unit(session, case, "UO1")
-    ended_unit(session, case, "UO2.1", ended_at=datetime(2026, 10, 31, 12, tzinfo=UTC))
-    ended_unit(session, case, "UO2.2")
+    inside = ended_unit(session, case, "UO0")
+    ended_unit(session, case, "UO0", ended_at=datetime(2026, 10, 31, 12, tzinfo=UTC))
+    ended_unit(session, case, "UO1")
+    delivered(session, counsellor, "UO2.2", IN_NOVEMBER, proofs="shared", case=case)
     session.get(ServiceUnit, unit_id(session, "UO2.2")).billable = False
     session.flush()
     campaign = campaign_of(session, manager, sample_rate=100, sample_size=None)
@@ -169,7 +173,7 @@ def test_size_and_rate_are_exclusive():
 
 
 def test_counsellors_cannot_draw_and_other_operators_cannot_read(session, counsellor, manager):
-    ended_unit(session, make_case(session, counsellor))
+    ended_unit(session, make_case(session, counsellor), "UO0")
     with pytest.raises(Forbidden):
         campaign_of(session, counsellor)
     campaign = campaign_of(session, manager)
@@ -273,7 +277,7 @@ def test_a_stored_pdf_that_changed_fails_the_pack_with_a_reason(session, counsel
 
 
 def test_a_pack_is_built_once_and_an_abandoned_build_is_taken_over(session, counsellor, manager):
-    ended_unit(session, make_case(session, counsellor))
+    ended_unit(session, make_case(session, counsellor), "UO0")
     campaign = campaign_of(session, manager)
     bind = session.connection()
     assert _claim(bind, campaign.id)
@@ -291,14 +295,14 @@ def test_a_pack_is_built_once_and_an_abandoned_build_is_taken_over(session, coun
 
 
 def test_a_ready_pack_is_found_for_its_operator(session, counsellor, manager):
-    ended_unit(session, make_case(session, counsellor))
+    ended_unit(session, make_case(session, counsellor), "UO0")
     campaign = campaign_of(session, manager)
     built(session, campaign)
     assert ready_pack(session=session, actor=manager, campaign_id=campaign.id).pack_key
 
 
 def test_a_builder_that_lost_its_lease_writes_nothing(session, counsellor, manager):
-    ended_unit(session, make_case(session, counsellor))
+    ended_unit(session, make_case(session, counsellor), "UO0")
     campaign = campaign_of(session, manager)
     bind = session.connection()
     first = _claim(bind, campaign.id)

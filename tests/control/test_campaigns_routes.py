@@ -18,7 +18,8 @@ FORM = {"du": "2026-11-01", "au": "2026-11-30", "sample_size": "2", "sample_rate
 
 @pytest.fixture
 def units(session, counsellor):
-    return [ended_unit(session, make_case(session, counsellor)) for _ in range(3)]
+    """Three UO0 ended in November: billable, as UO0 requires no proof."""
+    return [ended_unit(session, make_case(session, counsellor), "UO0") for _ in range(3)]
 
 
 def test_a_manager_draws_a_sample_and_downloads_its_pack(client, session, manager, units):

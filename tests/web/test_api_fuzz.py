@@ -241,8 +241,9 @@ def world(session, monkeypatch, clock) -> World:
 
 
 def ended_billable_unit(session, counsellor) -> date:
-    """A unit of another case, ended a week ago: the population of a control campaign."""
-    episode = make_episode(session, counsellor, make_case(session, counsellor))
+    """A UO0 of another case, ended a week ago: the population of a control campaign (billable
+    as soon as it ends, UO0 requiring no proof)."""
+    episode = make_episode(session, counsellor, make_case(session, counsellor), "UO0")
     ended = utcnow() - timedelta(days=7)
     episode.started_at = ended - timedelta(days=1)
     end_episode(session=session, actor=counsellor, episode_id=episode.id, data=EpisodeEnd())

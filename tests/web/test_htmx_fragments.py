@@ -337,7 +337,20 @@ def world(client, session: Session, ara, counsellor, case, csrf) -> dict[str, st
 
 @pytest.fixture
 def campaign(client, session, ara, world) -> str:
-    """A control campaign drawn this month (the world's ended unit), its pack built."""
+    """A control campaign drawn this month, its pack built: from a UO0 ended yesterday,
+    billable as UO0 requires no proof (the world's ended UO2.1 lacks its proofs)."""
+    ended = datetime.combine(paris_today() - timedelta(days=1), time(9), tzinfo=PARIS)
+    case = make_case(session, make_staff(session, ara))
+    session.add(
+        Episode(
+            operator_id=ara.id,
+            case_id=case.id,
+            unit_id=unit_id(session, "UO0"),
+            started_at=ended - timedelta(hours=1),
+            ended_at=ended,
+        )
+    )
+    session.flush()
     csrf = log_in(client, session, make_staff(session, ara, Role.MANAGER))
     form = {"du": world["month_start"], "au": world["day"], "sample_size": "5"}
     drawn = client.post("/rapports/controles", data={**form, "sample_rate": "", "csrf_token": csrf})

@@ -1,7 +1,8 @@
 """Control campaigns: draw a reproducible random sample of the units delivered in a period.
 
-The draw needs nothing but the seed and the population: every billable unit ended in the
-period is ranked by SHA-256("seed:episode id") and the first ones are taken. A controller can
+The draw needs nothing but the seed and the population: every unit the ledger counts as
+billable for the period (`billable_units`) is ranked by SHA-256("seed:episode id") and the
+first ones are taken. A controller can
 redo it with any tool, and it does not depend on Python's random module across versions."""
 
 import hashlib
@@ -29,11 +30,15 @@ from app.models.control import (
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, owned_by
 from app.services.admin.operators import time_zone_of
-from app.services.reports.ledger import delivered_in, ledger_operator, previous_month
+from app.services.reports.ledger import billable_units, ledger_operator, previous_month
 
 DRAW_METHOD = (
-    "Unités facturables terminées dans la période, classées par SHA-256 de « graine:identifiant "
-    "de l'unité » (hexadécimal croissant) ; les premières forment l'échantillon."
+    "Unités facturables terminées dans la période, comme les compte l'état de service fait : "
+    "épisodes non annulés terminés entre les deux dates incluses (heure de l'opérateur), dont "
+    "l'unité est payée par le marché sous lequel l'épisode a démarré (à défaut de lot, "
+    "facturable au catalogue) et dont les preuves sont complètes. Elles sont classées par "
+    "SHA-256 de « graine:identifiant de l'unité » (hexadécimal croissant) ; les premières "
+    "forment l'échantillon."
 )
 RECENT_CAMPAIGNS = 20
 SHOWN_UNITS = 200  # on the campaign's page; the manifest lists them all
@@ -61,17 +66,7 @@ def create_campaign(
 ) -> ControlCampaign:
     """Draw the sample now and queue its proof pack; the seed is random unless given."""
     operator = ledger_operator(session, actor)
-    population = list(
-        session.exec(
-            select(Episode.id)
-            .join(Case, col(Case.id) == Episode.case_id)
-            .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
-            .where(
-                *delivered_in(operator, request.period_start, request.period_end, None),
-                col(ServiceUnit.billable).is_(True),
-            )
-        )
-    )
+    population = billable_units(session, operator, request.period_start, request.period_end)
     if not population:
         raise Invalid({"au": "Aucune unité facturable n'a été terminée dans cette période"})
     seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)

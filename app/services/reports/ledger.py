@@ -5,9 +5,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal
+from sqlalchemy import ColumnElement, literal
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, case, col, func, select
+from sqlmodel import Session, and_, case, col, func, or_, select
 
 from app.core.dates import to_local
 from app.core.errors import Forbidden, NotFound
@@ -40,6 +40,7 @@ class LedgerLine:
     billable: bool
     delivered: int
     complete: int
+    billable_count: int  # counted as `standing` says: BILLABLE
     market_id: int | None = None
     market_name: str = ""
     # Each billable unit at the price in force in its lot when its episode started, exactly.
@@ -51,10 +52,6 @@ class LedgerLine:
     @property
     def incomplete(self) -> int:
         return self.delivered - self.complete
-
-    @property
-    def billable_count(self) -> int:
-        return self.complete if self.billable else 0
 
 
 @dataclass
@@ -150,7 +147,7 @@ def ledger_operator(session: Session, actor: StaffUser) -> Operator:
 
 def delivered_in(operator: Operator, start: date, end: date, site_id: int | None) -> list:
     """Episodes ended between `start` and `end` inclusive, as the operator's staff count days,
-    cancelled ones aside (also the population a control campaign draws from)."""
+    cancelled ones aside."""
     check_period(start, end)
     zone = ZoneInfo(operator.time_zone)
     conditions = [
@@ -163,6 +160,54 @@ def delivered_in(operator: Operator, start: date, end: date, site_id: int | None
     if site_id is not None:
         conditions.append(Case.site_id == site_id)
     return conditions
+
+
+# What the ledger makes of an episode delivered in the period (`standing`).
+INCOMPLETE, UNPAID, BILLABLE = 0, 1, 2
+
+
+def paid_by_its_market() -> ColumnElement[bool]:
+    """SQL, of an episode: the market it started under (its lot's) pays its unit; started under
+    no lot, the catalogue says whether the unit is billable."""
+    by_market = (
+        select(1)
+        .select_from(MarketUnit)
+        .join(Lot, col(Lot.market_id) == MarketUnit.market_id)
+        .where(
+            Lot.id == Episode.lot_id,
+            MarketUnit.unit_id == Episode.unit_id,
+            col(MarketUnit.billable).is_(True),
+        )
+        .correlate(Episode)
+        .exists()
+    )
+    by_catalogue = (
+        select(1)
+        .where(ServiceUnit.id == Episode.unit_id, col(ServiceUnit.billable).is_(True))
+        .correlate(Episode)
+        .exists()
+    )
+    return or_(
+        and_(col(Episode.lot_id).is_not(None), by_market),
+        and_(col(Episode.lot_id).is_(None), by_catalogue),
+    )
+
+
+def standing() -> ColumnElement[int]:
+    """SQL, of an episode delivered in the period: INCOMPLETE (a required proof is missing),
+    UNPAID (proven, but not paid: `paid_by_its_market`) or BILLABLE. The ledger's billable
+    count and a control campaign's population are both read from it, so they always agree."""
+    return case((lacks_a_proof(), INCOMPLETE), (paid_by_its_market(), BILLABLE), else_=UNPAID)
+
+
+def billable_units(session: Session, operator: Operator, start: date, end: date) -> list[int]:
+    """The ids of the episodes the ledger counts as billable over the period, every site."""
+    statement = (
+        select(Episode.id)
+        .join(Case, col(Case.id) == Episode.case_id)
+        .where(*delivered_in(operator, start, end, None), standing() == BILLABLE)
+    )
+    return list(session.exec(statement))
 
 
 def _month_starts(start: date, end: date) -> list[date]:
@@ -204,6 +249,7 @@ def _price_at_start():
 class _Count:
     delivered: int = 0
     complete: int = 0
+    billable: int = 0
     amount: Decimal = ZERO
     prices: set[Decimal] = field(default_factory=set)
     unpriced: int = 0
@@ -224,7 +270,7 @@ def unit_ledger(
         Episode.unit_id.label("unit_id"),
         _month_of_end(months, ZoneInfo(operator.time_zone)).label("month"),
         _price_at_start().label("price_id"),
-        case((~lacks_a_proof(), 1), else_=0).label("complete"),
+        standing().label("standing"),
     )
     rows = (
         rows.select_from(Episode)
@@ -232,33 +278,31 @@ def unit_ledger(
         .where(*delivered_in(operator, start, end, site_id))
         .subquery()
     )
-    counted = session.exec(
-        select(rows.c.lot_id, rows.c.unit_id, rows.c.month, rows.c.price_id)
-        .add_columns(func.count(), func.sum(rows.c.complete))
-        .group_by(rows.c.lot_id, rows.c.unit_id, rows.c.month, rows.c.price_id)
-    ).all()
+    # Grouped by standing too: each episode's standing is computed once, then only counted.
+    keys = (rows.c.lot_id, rows.c.unit_id, rows.c.month, rows.c.price_id, rows.c.standing)
+    counted = session.exec(select(*keys, func.count()).group_by(*keys)).all()
     terms = _market_terms(session, operator.id, start, end, {row[0] for row in counted})
     prices = _prices(session, {row[3] for row in counted if row[3] is not None})
     lines: dict[tuple[int | None, int], _Count] = {}
     by_month: dict[tuple[int, int | None], _Count] = {}
-    for lot_id, unit, month, price_id, delivered, complete in counted:
+    for lot_id, unit, month, price_id, standing_of, count in counted:
         market_id = terms.market_of_lot.get(lot_id)
         line = lines.setdefault((market_id, unit), _Count())
-        line.delivered += delivered
-        line.complete += complete or 0
-        billable = terms.billable(market_id, unit)
-        billed = (complete or 0) if billable else 0
-        if not billed:
+        line.delivered += count
+        if standing_of != INCOMPLETE:
+            line.complete += count
+        if standing_of != BILLABLE:
             continue
+        line.billable += count
         month_count = by_month.setdefault((month, market_id), _Count())
-        month_count.complete += billed
+        month_count.billable += count
         if price_id is None:
-            line.unpriced += billed
-            month_count.unpriced += billed
+            line.unpriced += count
+            month_count.unpriced += count
             continue
-        line.amount += prices[price_id] * billed
+        line.amount += prices[price_id] * count
         line.prices.add(prices[price_id])
-        month_count.amount += prices[price_id] * billed
+        month_count.amount += prices[price_id] * count
     markets = [
         LedgerMarket(
             market_id,
@@ -271,6 +315,7 @@ def unit_ledger(
                     terms.billable(market_id, unit.id),
                     (found := lines.get((market_id, unit.id), _Count())).delivered,
                     found.complete,
+                    found.billable,
                     market_id,
                     terms.names.get(market_id, ""),
                     found.amount,
@@ -286,7 +331,7 @@ def unit_ledger(
         LedgerMonth(
             months[month],
             terms.names.get(market_id, ""),
-            count.complete,
+            count.billable,
             count.amount,
             count.unpriced,
         )
@@ -310,7 +355,8 @@ class _Terms:
     in_period: list[int]  # markets of the operator's lots overlapping the period, latest first
 
     def billable(self, market_id: int | None, unit_id: int) -> bool:
-        """Paid by the market; outside any market (no lot), as the catalogue says."""
+        """Paid by the market; outside any market (no lot), as the catalogue says: the line's
+        flag, as `paid_by_its_market` decides for each episode."""
         if market_id is None:
             return self.catalogue_billable.get(unit_id, False)
         found = self.terms.get((market_id, unit_id))
