@@ -82,6 +82,7 @@ STAFF = [
     ("BRE", "manager@bre.demo", "Hervé Quéré", Role.MANAGER, [0, 1, 2]),
     ("BRE", "admin@bre.demo", "Nolwenn Le Corre", Role.OPERATOR_ADMIN, []),
     (None, "observateur@demo", "Clémence Duval", Role.NATIONAL_OBSERVER, []),
+    (None, "controleur@demo", "Karim Benali", Role.CONTROLLER, []),
     (None, "sysadmin@demo", "Mathieu Roussel", Role.SYSADMIN, []),
 ]
 

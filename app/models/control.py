@@ -1,20 +1,35 @@
 """Control campaigns: a random sample of delivered units, drawn with a recorded seed, and the
-ZIP proof pack built for it in the background."""
+ZIP proof pack built for it in the background. France compétences' controllers open official
+campaigns on an operator; an operator's own draws are self-checks (« auto-contrôles »)."""
 
 from datetime import date, datetime
 from typing import Annotated
 
 import pydantic
 from pydantic import AliasChoices, ValidationInfo, field_validator
-from sqlmodel import BigInteger, CheckConstraint, Column, Field, SQLModel, UniqueConstraint
+from sqlmodel import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Field,
+    SQLModel,
+    Text,
+    UniqueConstraint,
+)
 
 from app.models.base import UTCDateTime, check_in, utcnow
-from app.models.bounds import Day
-from app.models.fields import AnyNumber, Flag, WholeNumber, blank_to_none
+from app.models.bounds import Day, RowId
+from app.models.fields import AnyNumber, Flag, SingleLine, WholeNumber, blank_to_none
 from app.models.nomenclatures import LabelledEnum
 
 MAX_SEED = 2**31 - 1
 MAX_SAMPLE = 100_000
+MAX_PUBLIC_VALUE = 200
+
+
+class CampaignKind(LabelledEnum):
+    OFFICIAL = "official", "Contrôle France compétences"
+    SELF_CHECK = "self_check", "Auto-contrôle"
 
 
 class PackStatus(LabelledEnum):
@@ -28,6 +43,11 @@ class ControlCampaign(SQLModel, table=True):
     __tablename__ = "control_campaigns"
     __table_args__ = (
         check_in("status", PackStatus, name="campaign_status_known"),
+        check_in("kind", CampaignKind, name="campaign_kind_known"),
+        # An official campaign's seed is derived from a value the controller typed (README).
+        CheckConstraint(
+            "kind <> 'official' OR public_value IS NOT NULL", name="campaign_official_seeded"
+        ),
         CheckConstraint(
             "(sample_size IS NULL) <> (sample_rate IS NULL)", name="campaign_size_or_rate"
         ),
@@ -36,7 +56,13 @@ class ControlCampaign(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     operator_id: int = Field(foreign_key="operators.id", index=True)
-    created_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    kind: str = Field(
+        default=CampaignKind.SELF_CHECK.value,
+        max_length=12,
+        sa_column_kwargs={"server_default": CampaignKind.SELF_CHECK.value},
+    )
+    # Who drew it: the controller who opened an official campaign, or the operator's staff.
+    created_by_id: int | None = Field(default=None, foreign_key="staff_users.id", index=True)
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
@@ -46,9 +72,15 @@ class ControlCampaign(SQLModel, table=True):
     sample_size: int | None = None
     sample_rate: float | None = None
     seed: int
+    # The value the controller typed (say a public draw's result), hashed with `created_at`
+    # into the seed of an official campaign; empty for a self-check.
+    public_value: str | None = Field(default=None, max_length=MAX_PUBLIC_VALUE)
     pseudonymise: bool = False
     # What was drawn: the units the ledger bills for the period (`billable_units`), how many.
     population: int = 0
+    # The ids of those units, ascending, space-separated: with the seed, all a third party
+    # needs to draw the sample again (README, « Refaire un tirage »). Empty before 2026-12.
+    population_ids: str | None = Field(default=None, sa_column=Column(Text))
     drawn: int = 0
     status: str = Field(default=PackStatus.QUEUED.value, max_length=10)
     cases_total: int = 0
@@ -64,6 +96,14 @@ class ControlCampaign(SQLModel, table=True):
     @property
     def status_label(self) -> str:
         return PackStatus(self.status).label
+
+    @property
+    def kind_label(self) -> str:
+        return CampaignKind(self.kind).label
+
+    @property
+    def official(self) -> bool:
+        return self.kind == CampaignKind.OFFICIAL
 
     @property
     def progress(self) -> float:
@@ -96,8 +136,8 @@ _SIZE_OR_RATE = {
 }
 
 
-class CampaignCreate(SQLModel):
-    """A draw: a period, a number of units or a rate in percent, an optional seed.
+class _DrawRequest(SQLModel):
+    """What every draw asks: a period, and a number of units or a rate in percent.
 
     The API sends `from`/`to`, the page's form `du`/`au`."""
 
@@ -113,8 +153,6 @@ class CampaignCreate(SQLModel):
         AnyNumber,
         blank_to_none,
     ] = None
-    seed: Seed = None
-    pseudonymise: Flag = False
 
     model_config = pydantic.ConfigDict(json_schema_extra=_SIZE_OR_RATE)
 
@@ -136,8 +174,25 @@ class CampaignCreate(SQLModel):
         return value
 
 
+class CampaignCreate(_DrawRequest):
+    """An operator's self-check: a period, a number of units or a rate, an optional seed."""
+
+    seed: Seed = None
+    pseudonymise: Flag = False
+
+
+class OfficialCampaignCreate(_DrawRequest):
+    """A controller's official campaign on an operator. No seed: it is derived from the
+    opening's time and the public value (README, « Refaire un tirage »)."""
+
+    operator_id: RowId
+    public_value: SingleLine
+    pseudonymise: Flag = False
+
+
 class CampaignPublic(SQLModel):
     id: int
+    kind: str
     status: str
     progress: float
     period_start: date
@@ -145,6 +200,7 @@ class CampaignPublic(SQLModel):
     sample_size: int | None
     sample_rate: float | None
     seed: int
+    public_value: str | None
     pseudonymise: bool
     population: int
     drawn: int

@@ -167,6 +167,9 @@ class Role(LabelledEnum):
     MANAGER = "manager", "Responsable d'équipe"
     OPERATOR_ADMIN = "operator_admin", "Administrateur·rice de l'opérateur"
     NATIONAL_OBSERVER = "national_observer", "Observateur national"
+    # France compétences' control of « service fait »: national, personal data only through
+    # the proof packs of the campaigns the controller opened.
+    CONTROLLER = "controller", "Contrôleur·euse France compétences"
     SYSADMIN = "sysadmin", "Administrateur·rice système"
 
 

@@ -167,7 +167,7 @@ def _tell_stories(loader: Loader, worlds, plan: Plan, rngs, now, console: Consol
 
 
 def _logins(plan: Plan) -> list[Login]:
-    """A few accounts to try, in the first operator, and a national observer."""
+    """A few accounts to try, in the first operator, a national observer and a controller."""
     code = plan.operators[0].region.code
     area = f"{code.lower()}.{DOMAIN}"
     return [
@@ -175,6 +175,7 @@ def _logins(plan: Plan) -> list[Login]:
         Login(f"responsable.0001@{area}", "Responsable", code),
         Login(f"admin.0001@{area}", "Administrateur·rice", code),
         Login(f"observateur.0001@national.{DOMAIN}", "Observateur national", "—"),
+        Login(f"controleur.0001@national.{DOMAIN}", "Contrôleur·euse France compétences", "—"),
     ]
 
 

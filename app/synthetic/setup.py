@@ -189,13 +189,16 @@ def build_world(
 
 
 def national_staff(loader: Loader, password_hash: str, now: datetime) -> None:
-    """Two national observers (France compétences) and one system administrator."""
+    """Two national observers and one controller (France compétences), and one system
+    administrator."""
     staff_id = loader.ids("staff_users")
     rows = [
         (staff_id(), None, staff_email("observateur", n, None), f"Observateur national {n}",
          "national_observer", password_hash, True, 0, now, now)
         for n in (1, 2)
     ]  # fmt: skip
+    rows.append((staff_id(), None, staff_email("controleur", 1, None), "Contrôleur·euse 1",
+                 "controller", password_hash, True, 0, now, now))  # fmt: skip
     rows.append((staff_id(), None, f"sysadmin.0001@national.{DOMAIN}", "Administration système",
                  "sysadmin", password_hash, True, 0, now, now))  # fmt: skip
     loader.write(T.STAFF_USERS, rows)

@@ -12,6 +12,7 @@ from app.core.config import get_settings
 from app.core.db import get_session
 from app.core.errors import Forbidden
 from app.core.security import InvalidToken, read_api_token, tokens_match
+from app.models.nomenclatures import Role
 from app.models.staff import StaffSession, StaffUser
 from app.services.access.auth import find_session
 from app.services.messaging.notifications import unread_count
@@ -133,6 +134,16 @@ def require_api_case_access(user: ApiStaff) -> StaffUser:
 
 CaseWorker = Annotated[StaffUser, Depends(require_case_access)]
 ApiCaseWorker = Annotated[StaffUser, Depends(require_api_case_access)]
+
+
+def require_controller(user: CurrentStaff) -> StaffUser:
+    """France compétences' controllers only: the pages where official campaigns are opened."""
+    if user.role != Role.CONTROLLER:
+        raise Forbidden("Réservé aux contrôleur·euses de France compétences.")
+    return user
+
+
+Controller = Annotated[StaffUser, Depends(require_controller)]
 
 
 def expected_csrf_token(request: Request) -> str | None:

@@ -18,9 +18,10 @@ from sqlmodel import Session, select
 
 from app.core.db import build_engine
 from app.demo.seed import DEMO_PASSWORD, seed_demo
-from app.models.control import CampaignCreate
+from app.models.control import CampaignCreate, OfficialCampaignCreate
 from app.models.staff import StaffUser
 from app.services.control.campaigns import create_campaign
+from app.services.control.official import open_official_campaign
 from tests.app_routes import api_routes
 from tests.browser.conftest import check_accessibility, serving
 from tests.conftest import alembic_config, scratch_database
@@ -34,6 +35,7 @@ ACCOUNTS = {
     "operator admin": "admin@ara.demo",
     "sysadmin": "sysadmin@demo",
     "national observer": "observateur@demo",
+    "controller": "controleur@demo",
 }
 SCREENS = [(1366, 768), (390, 844)]
 
@@ -69,6 +71,8 @@ NOT_STAFF_PAGES = {
     "/rapports/etat-de-service.{fmt}": "a CSV or spreadsheet file",
     "/rapports/etat-de-service/{unit_id:int}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/dossier-de-preuves.zip": "a ZIP file",
+    "/controle/campagnes/{campaign_id}/dossier-de-preuves.zip": "a ZIP file",
+    "/controle/campagnes/{campaign_id}/population.txt": "a text file",
     "/admin/uo4/export/{table}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/progression": "the pack's progress, polled by htmx",
 }
@@ -123,7 +127,7 @@ def matcher(template: str) -> re.Pattern:
 @pytest.fixture(scope="module")
 def demo_url(database_url, tmp_path_factory, _chromium_available):
     """The demo data (both operators, every role) served on a database of its own, with one
-    control campaign so that a campaign's page exists."""
+    self-check and one official control campaign so that their pages exist."""
     with scratch_database(database_url, "tables", tmp_path_factory.mktemp("tables")) as url:
         engine = build_engine(url)
         try:
@@ -143,6 +147,20 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                         period_start=today - timedelta(days=365),
                         period_end=today,
                         sample_size=3,
+                    ),
+                )
+                controller = session.exec(
+                    select(StaffUser).where(StaffUser.email == ACCOUNTS["controller"])
+                ).one()
+                open_official_campaign(
+                    session=session,
+                    actor=controller,
+                    request=OfficialCampaignCreate(
+                        operator_id=manager.operator_id,
+                        period_start=today - timedelta(days=365),
+                        period_end=today,
+                        sample_size=3,
+                        public_value="Tirage public du jour : 4 8 15 16 23 42",
                     ),
                 )
                 # Answered surveys with comments, so that the results page shows its tables full.

@@ -29,7 +29,7 @@ from app.models.appointments import Absence, AbsenceEdit, AppointmentTypeEdit, O
 from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit
-from app.models.control import CampaignCreate
+from app.models.control import CampaignCreate, OfficialCampaignCreate
 from app.models.deliverables import (
     ActionPlanObjective,
     ActionStepMove,
@@ -197,6 +197,7 @@ FORM_FIELDS = {
     ("POST", "/admin/lots/{lot_id}/prix"): _names(PriceCreate),
     ("POST", "/admin/lots/{lot_id}/budget"): _names(BudgetEdit),
     ("POST", "/rapports/controles"): _names(CampaignCreate),
+    ("POST", "/controle/campagnes"): _names(OfficialCampaignCreate),
     ("GET", "/preuves-manquantes"): _names(MissingProofFilters),
     ("GET", "/partenaires"): _names(PartnerFilters),
     ("GET", "/rapports/activite"): _names(ActivityFilters),
@@ -281,6 +282,7 @@ def world(session, monkeypatch):
     counsellor = make_staff(session, operator)
     admin = make_staff(session, operator, Role.OPERATOR_ADMIN)
     observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
+    controller = make_staff(session, None, Role.CONTROLLER)
     opening = make_openings(session, counsellor, site)[0]
     kind = make_appointment_type(session, operator)
     case = make_case(session, counsellor)
@@ -339,6 +341,7 @@ def world(session, monkeypatch):
         "opening_id": opening.id,
         "attachment_id": attachment.id,
         "lot_id": lot.id,
+        "operator_id": operator.id,
         "market_id": lot.market_id,
         "unit_id": unit_id(session, "UO1"),
         "unite": unit_id(session, "UO1"),
@@ -370,7 +373,8 @@ def world(session, monkeypatch):
         "q-satisfaction": "plutot_satisfait",
         "q-changements": "emploi",
     }
-    return {"counsellor": counsellor, "admin": admin, "observer": observer}, real
+    users = {"counsellor": counsellor, "admin": admin, "observer": observer}
+    return {**users, "controller": controller}, real
 
 
 def propose(session, counsellor, case, partner):
@@ -458,6 +462,7 @@ def test_html_route_never_answers_a_server_error(app, session, world, method, ro
     form = _fields(data, form_names, real, focus)
     htmx = data.draw(st.booleans(), label="htmx")
     staff_role = "observer" if "/national" in route.path else None
+    staff_role = "controller" if route.path.startswith("/controle/") else staff_role
     staff_role = staff_role or data.draw(st.sampled_from(["counsellor", "admin"]), label="who")
     url = route.path_format.format(**{k: quote(v, safe="") for k, v in path.items()})
 

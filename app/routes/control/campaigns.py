@@ -37,7 +37,7 @@ CAMPAIGN_LOCATION = {
 }
 
 
-def _build_soon(background: BackgroundTasks, session, campaign: ControlCampaign) -> None:
+def build_soon(background: BackgroundTasks, session, campaign: ControlCampaign) -> None:
     """Commit now, then start the pack as soon as the answer is sent; the worker would pick it
     up otherwise (the claim makes sure only one of them builds it)."""
     session.commit()  # the builder reads the campaign on a connection of its own
@@ -67,6 +67,7 @@ def _campaigns_page(request, session, user, *, form=None, errors=None, status_co
         form = {"du": start.isoformat(), "au": end.isoformat(), "sample_size": "100"}
     context = {
         "time_zone": found.time_zone,
+        "official": found.official,
         "campaigns": found.campaigns,
         "form": form,
         "errors": errors or {},
@@ -90,14 +91,19 @@ def draw_page(
         return _campaigns_page(
             request, session, user, form=form, errors=exc.fields, status_code=422
         )
-    _build_soon(background, session, campaign)
+    build_soon(background, session, campaign)
     return RedirectResponse(f"{PAGE}/{campaign.id}", status_code=303)
 
 
 @router.get(PAGE + "/{campaign_id}")
 def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
     view = campaign_view(session=session, actor=user, campaign_id=campaign_id)
-    context = {"campaign": view.campaign, "units": view.units, "time_zone": view.time_zone}
+    context = {
+        "campaign": view.campaign,
+        "units": view.units,
+        "time_zone": view.time_zone,
+        "seed_basis": view.seed_basis,
+    }
     return render(request, "control/campaigns/campaign.html", context)
 
 
@@ -114,16 +120,16 @@ def retry_page(
     session: SessionDep, user: CaseWorker, campaign_id: RowId, background: BackgroundTasks
 ):
     campaign = requeue_campaign(session=session, actor=user, campaign_id=campaign_id)
-    _build_soon(background, session, campaign)
+    build_soon(background, session, campaign)
     return RedirectResponse(f"{PAGE}/{campaign.id}", status_code=303)
 
 
 @router.get(PAGE + "/{campaign_id}/dossier-de-preuves.zip")
 def pack_download(session: SessionDep, user: CaseWorker, campaign_id: RowId):
-    return _pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))
+    return pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))
 
 
-def _pack_response(campaign: ControlCampaign) -> StreamingResponse:
+def pack_response(campaign: ControlCampaign) -> StreamingResponse:
     headers = {
         "Content-Disposition": f'attachment; filename="{pack_filename(campaign)}"',
         "Content-Length": str(campaign.pack_size),
@@ -163,7 +169,7 @@ def post_campaign(
     """Draw a sample of the billable units ended between `from` and `to` (`sample_size` units or
     `sample_rate` percent, `seed` optional) and start its proof pack; 202 with the campaign."""
     campaign = create_campaign(session=session, actor=user, request=data)
-    _build_soon(background, session, campaign)
+    build_soon(background, session, campaign)
     location = {"Location": f"/api/v1/control-campaigns/{campaign.id}"}
     return JSONResponse(_public(campaign).model_dump(mode="json"), 202, headers=location)
 
@@ -187,4 +193,4 @@ def get_one_campaign(session: SessionDep, user: ApiCaseWorker, campaign_id: RowI
 )
 def get_proof_pack(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
     """The ZIP once `status` is `ready` (409 before); its SHA-256 is in the campaign."""
-    return _pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))
+    return pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))

@@ -32,6 +32,8 @@ PAGE_ROWS = 50
 def home(request: Request, session: SessionDep, user: CurrentStaff):
     if user.role == Role.NATIONAL_OBSERVER:
         return RedirectResponse("/rapports/national", status_code=303)  # their only page
+    if user.role == Role.CONTROLLER:
+        return RedirectResponse("/controle/campagnes", status_code=303)  # likewise
     if not user.sees_cases:
         return render(request, "desk/home/no_cases.html", {})
     found = desk.home(session=session, actor=user, rows=HOME_ROWS)

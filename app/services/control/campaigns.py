@@ -2,31 +2,40 @@
 
 The draw needs nothing but the seed and the population: every unit the ledger counts as
 billable for the period (`billable_units`) is ranked by SHA-256("seed:episode id") and the
-first ones are taken. A controller can
-redo it with any tool, and it does not depend on Python's random module across versions."""
+first ones are taken. A controller can redo it with any tool, and it does not depend on
+Python's random module across versions.
+
+France compétences' controllers open official campaigns on an operator, with a seed derived
+from the opening's time and a value they type (`official_seed`); an operator's own draws are
+self-checks. The README's « Refaire un tirage » describes both for a third party."""
 
 import hashlib
 import math
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, func, select
 
 from app.core.dates import local_today
 from app.core.db import all_or_nothing
-from app.core.errors import Conflict, Invalid
+from app.core.errors import Conflict, Forbidden, Invalid
+from app.models.base import utcnow
 from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
 from app.models.control import (
     MAX_SEED,
     CampaignCreate,
+    CampaignKind,
     ControlCampaign,
     ControlSampleUnit,
+    OfficialCampaignCreate,
     PackStatus,
 )
+from app.models.nomenclatures import Role
+from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, owned_by
 from app.services.admin.operators import time_zone_of
@@ -42,6 +51,34 @@ DRAW_METHOD = (
 )
 RECENT_CAMPAIGNS = 20
 SHOWN_UNITS = 200  # on the campaign's page; the manifest lists them all
+
+
+def seed_basis(created_at: datetime, public_value: str) -> str:
+    """The text hashed into an official campaign's seed: its opening time in UTC, to the
+    microsecond, then the controller's public value."""
+    return f"{created_at.astimezone(UTC):%Y-%m-%dT%H:%M:%S.%fZ}|{public_value}"
+
+
+def official_seed(created_at: datetime, public_value: str) -> int:
+    """The first 8 hexadecimal digits of SHA-256(basis), as a number, modulo 2^31: the
+    controller cannot know the microsecond before opening, the operator has no say at all."""
+    digest = hashlib.sha256(seed_basis(created_at, public_value).encode()).hexdigest()
+    return int(digest[:8], 16) % (MAX_SEED + 1)
+
+
+def seed_basis_of(campaign: ControlCampaign) -> str | None:
+    """What an official campaign's seed was derived from, as published; None for a self-check."""
+    if campaign.public_value is None:
+        return None
+    return seed_basis(campaign.created_at, campaign.public_value)
+
+
+def population_ids_of(campaign: ControlCampaign) -> list[int] | None:
+    """The ids of the units the campaign drew from, ascending (None: drawn before they were
+    kept)."""
+    if campaign.population_ids is None:
+        return None
+    return [int(episode_id) for episode_id in campaign.population_ids.split()]
 
 
 def draw_rank(seed: int, episode_id: int) -> str:
@@ -62,26 +99,33 @@ def sample_size_for(population: int, *, size: int | None, rate: float | None) ->
 
 @all_or_nothing
 def create_campaign(
-    *, session: Session, actor: StaffUser, request: CampaignCreate
+    *, session: Session, actor: StaffUser, request: CampaignCreate | OfficialCampaignCreate
 ) -> ControlCampaign:
-    """Draw the sample now and queue its proof pack; the seed is random unless given."""
-    operator = ledger_operator(session, actor)
+    """Draw the sample now and queue its proof pack: an operator's self-check (the seed is
+    random unless given) or a controller's official campaign (the seed is derived)."""
+    operator = _drawn_operator(session, actor, request)
     population = billable_units(session, operator, request.period_start, request.period_end)
     if not population:
         raise Invalid({"au": "Aucune unité facturable n'a été terminée dans cette période"})
-    seed = request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
+    created_at = utcnow()
+    seed = _seed(request, created_at)
     size = sample_size_for(len(population), size=request.sample_size, rate=request.sample_rate)
     drawn = draw_sample(population, size, seed)
+    official = isinstance(request, OfficialCampaignCreate)
     campaign = ControlCampaign(
         operator_id=operator.id,
+        kind=(CampaignKind.OFFICIAL if official else CampaignKind.SELF_CHECK).value,
         created_by_id=actor.id,
+        created_at=created_at,
         period_start=request.period_start,
         period_end=request.period_end,
         sample_size=request.sample_size,
         sample_rate=request.sample_rate,
         seed=seed,
+        public_value=request.public_value if official else None,
         pseudonymise=request.pseudonymise,
         population=len(population),
+        population_ids=" ".join(str(episode_id) for episode_id in sorted(population)),
         drawn=len(drawn),
     )
     session.add(campaign)
@@ -100,16 +144,45 @@ def create_campaign(
     return campaign
 
 
+def _drawn_operator(
+    session: Session, actor: StaffUser, request: CampaignCreate | OfficialCampaignCreate
+) -> Operator:
+    """The operator drawn from: the actor's own for a self-check; for an official campaign,
+    the one the controller chose (only a controller opens one)."""
+    if not isinstance(request, OfficialCampaignCreate):
+        return ledger_operator(session, actor)
+    require_controller(actor)
+    operator = session.get(Operator, request.operator_id)
+    if operator is None:
+        raise Invalid({"operator_id": "Opérateur inconnu"})
+    return operator
+
+
+def _seed(request: CampaignCreate | OfficialCampaignCreate, created_at: datetime) -> int:
+    if isinstance(request, OfficialCampaignCreate):
+        return official_seed(created_at, request.public_value)
+    return request.seed if request.seed is not None else secrets.randbelow(MAX_SEED + 1)
+
+
+def require_controller(actor: StaffUser) -> None:
+    if actor.role != Role.CONTROLLER:
+        raise Forbidden("Seul·e un·e contrôleur·euse de France compétences ouvre un contrôle.")
+
+
 def get_campaign(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
     ledger_operator(session, actor)
     return load_owned(session, ControlCampaign, campaign_id, actor)
 
 
-def recent_campaigns(*, session: Session, actor: StaffUser) -> list[ControlCampaign]:
+def recent_campaigns(
+    *, session: Session, actor: StaffUser, kind: CampaignKind
+) -> list[ControlCampaign]:
+    """The operator's latest campaigns of one kind: its self-checks, or the official ones
+    France compétences opened on it."""
     operator = ledger_operator(session, actor)
     statement = (
         select(ControlCampaign)
-        .where(owned_by(ControlCampaign, operator.id))
+        .where(owned_by(ControlCampaign, operator.id), ControlCampaign.kind == kind.value)
         .order_by(col(ControlCampaign.id).desc())
         .limit(RECENT_CAMPAIGNS)
     )
@@ -135,6 +208,16 @@ def requeue_campaign(*, session: Session, actor: StaffUser, campaign_id: int) ->
     return campaign
 
 
+def drawn_ids(session: Session, campaign_id: int) -> list[int]:
+    """The sampled units' ids in the order of the draw."""
+    statement = (
+        select(ControlSampleUnit.episode_id)
+        .where(ControlSampleUnit.campaign_id == campaign_id)
+        .order_by(ControlSampleUnit.position)
+    )
+    return list(session.exec(statement))
+
+
 def sampled_units(
     session: Session, campaign: ControlCampaign, *, limit: int | None = None
 ) -> list[tuple]:
@@ -154,9 +237,11 @@ def sampled_units(
 
 @dataclass
 class CampaignList:
-    """The campaigns page: the recent campaigns, and last month to draw a sample from."""
+    """The operator's campaigns page: the official campaigns opened on it, its recent
+    self-checks, and last month to draw a sample from."""
 
-    campaigns: list[ControlCampaign]
+    official: list[ControlCampaign]
+    campaigns: list[ControlCampaign]  # the self-checks
     time_zone: str  # the operator's
     last_month: tuple[date, date]
 
@@ -165,7 +250,8 @@ def campaign_list(*, session: Session, actor: StaffUser) -> CampaignList:
     operator = ledger_operator(session, actor)
     time_zone = time_zone_of(session=session, operator_id=operator.id)
     return CampaignList(
-        campaigns=recent_campaigns(session=session, actor=actor),
+        official=recent_campaigns(session=session, actor=actor, kind=CampaignKind.OFFICIAL),
+        campaigns=recent_campaigns(session=session, actor=actor, kind=CampaignKind.SELF_CHECK),
         time_zone=time_zone,
         last_month=previous_month(local_today(time_zone)),
     )
@@ -176,6 +262,7 @@ class CampaignView:
     campaign: ControlCampaign
     time_zone: str  # the operator's
     units: list[tuple]  # the first SHOWN_UNITS units drawn, when asked for
+    seed_basis: str | None  # an official campaign's, as published
 
 
 def campaign_view(
@@ -185,7 +272,9 @@ def campaign_view(
     campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
     units = sampled_units(session, campaign, limit=SHOWN_UNITS) if with_units else []
     time_zone = time_zone_of(session=session, operator_id=campaign.operator_id)
-    return CampaignView(campaign=campaign, time_zone=time_zone, units=units)
+    return CampaignView(
+        campaign=campaign, time_zone=time_zone, units=units, seed_basis=seed_basis_of(campaign)
+    )
 
 
 def pack_filename(campaign: ControlCampaign) -> str:

@@ -41,7 +41,12 @@ from app.models.nomenclatures import InteractionChannel
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone
-from app.services.control.campaigns import DRAW_METHOD
+from app.services.control.campaigns import (
+    DRAW_METHOD,
+    drawn_ids,
+    population_ids_of,
+    seed_basis_of,
+)
 from app.services.control.proofs import proof_status_for_episodes
 from app.services.deliverables.pdf import render_deliverable_pdf
 
@@ -208,7 +213,7 @@ def _write_archive(lease: _Lease, archive_path: Path) -> None:
         campaign = session.get(ControlCampaign, campaign_id)
         session.expunge(campaign)
         operator = session.get(Operator, campaign.operator_id)
-        header = _campaign_header(campaign, operator)
+        header = _campaign_header(campaign, operator, drawn_ids(session, campaign_id))
         case_ids = list(_sampled_case_ids(session, campaign_id))
     stamp = to_local(campaign.created_at, operator.time_zone).timetuple()[:6]
     with (
@@ -238,17 +243,24 @@ def _sampled_case_ids(session: Session, campaign_id: int) -> Iterable[int]:
     return session.exec(statement)
 
 
-def _campaign_header(campaign: ControlCampaign, operator: Operator) -> dict:
+def _campaign_header(campaign: ControlCampaign, operator: Operator, drawn: list[int]) -> dict:
+    """The campaign's record, with all a third party needs to draw its sample again (README,
+    « Refaire un tirage »): the seed, how it was derived, the population's ids."""
     return {
         "campagne": campaign.id,
+        "nature": campaign.kind_label,
         "operateur": operator.name,
         "periode": {"du": campaign.period_start.isoformat(), "au": campaign.period_end.isoformat()},
         "taille_demandee": campaign.sample_size,
         "taux_demande_pourcent": campaign.sample_rate,
         "graine": campaign.seed,
+        "valeur_publique": campaign.public_value,
+        "base_de_la_graine": seed_basis_of(campaign),
         "methode_de_tirage": DRAW_METHOD,
         "population": campaign.population,
+        "population_ids": population_ids_of(campaign),
         "unites_tirees": campaign.drawn,
+        "echantillon_ids": drawn,
         "dossiers": campaign.cases_total,
         "pseudonymise": campaign.pseudonymise,
         "cree_le": campaign.created_at.isoformat(),
@@ -452,6 +464,7 @@ def _unit_entry(dossier: _Dossier, names: "_Names", unit_row, files: list[Packed
     return {
         "dossier": dossier.case.reference,
         "beneficiaire": names.display,
+        "unite_id": episode.id,
         "unite": unit.code,
         "debut": to_local(episode.started_at, dossier.time_zone).date().isoformat(),
         "fin": to_local(episode.ended_at, dossier.time_zone).date().isoformat(),

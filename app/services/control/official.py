@@ -1,0 +1,105 @@
+"""France compétences' side of control: the campaigns a controller opened, and the opening form.
+
+A controller belongs to no operator. It reads the campaigns it opened itself and nothing else:
+another controller's campaign, a self-check or a missing id are all « not found ». Personal
+data reaches it only inside those campaigns' proof packs."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from app.core.dates import local_today
+from app.core.errors import Conflict, NotFound
+from app.models.bounds import MAX_ROW_ID
+from app.models.control import CampaignKind, ControlCampaign, OfficialCampaignCreate, PackStatus
+from app.models.operators import Operator
+from app.models.staff import StaffUser
+from app.services.access.scope import owned_by
+from app.services.control.campaigns import (
+    RECENT_CAMPAIGNS,
+    create_campaign,
+    drawn_ids,
+    require_controller,
+    seed_basis_of,
+)
+from app.services.reports.ledger import previous_month
+
+# Where France compétences works from: the default period is last month as seen from Paris.
+CONTROLLER_TIME_ZONE = "Europe/Paris"
+
+
+def open_official_campaign(
+    *, session: Session, actor: StaffUser, request: OfficialCampaignCreate
+) -> ControlCampaign:
+    """Open an official campaign: the sample is drawn now, with the seed the README describes."""
+    return create_campaign(session=session, actor=actor, request=request)
+
+
+def controller_campaign(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
+    """One official campaign the controller opened; anything else is 404."""
+    require_controller(actor)
+    campaign = session.get(ControlCampaign, campaign_id) if campaign_id <= MAX_ROW_ID else None
+    if (
+        campaign is None
+        or campaign.kind != CampaignKind.OFFICIAL
+        or campaign.created_by_id != actor.id
+    ):
+        raise NotFound()
+    return campaign
+
+
+def controller_pack(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
+    """The controller's campaign whose pack may be downloaded; 409 while it is being built."""
+    campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    if campaign.status != PackStatus.READY or not campaign.pack_key:
+        raise Conflict("Le dossier de preuves n'est pas encore prêt.")
+    return campaign
+
+
+@dataclass
+class OfficialCampaigns:
+    """The controller's page: its campaigns with their operators, and the operators to open a
+    campaign on."""
+
+    campaigns: list[tuple[ControlCampaign, Operator]]
+    operators: list[Operator]
+    last_month: tuple[date, date]
+
+
+def official_campaigns(*, session: Session, actor: StaffUser) -> OfficialCampaigns:
+    require_controller(actor)
+    statement = (
+        select(ControlCampaign, Operator)
+        .join(Operator, owned_by(ControlCampaign, Operator.id))
+        .where(
+            ControlCampaign.kind == CampaignKind.OFFICIAL.value,
+            ControlCampaign.created_by_id == actor.id,
+        )
+        .order_by(col(ControlCampaign.id).desc())
+        .limit(RECENT_CAMPAIGNS)
+    )
+    operators = session.exec(select(Operator).order_by(Operator.name))
+    return OfficialCampaigns(
+        campaigns=[(campaign, operator) for campaign, operator in session.exec(statement)],
+        operators=list(operators),
+        last_month=previous_month(local_today(CONTROLLER_TIME_ZONE)),
+    )
+
+
+@dataclass
+class OfficialCampaignView:
+    campaign: ControlCampaign
+    operator: Operator
+    drawn_ids: list[int]  # in the order of the draw
+    seed_basis: str  # what the seed was derived from (README)
+
+
+def official_campaign_view(
+    *, session: Session, actor: StaffUser, campaign_id: int
+) -> OfficialCampaignView:
+    campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    operator = session.get(Operator, campaign.operator_id)
+    return OfficialCampaignView(
+        campaign, operator, drawn_ids(session, campaign.id), seed_basis_of(campaign) or ""
+    )
