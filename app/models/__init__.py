@@ -5,7 +5,7 @@ from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
-from app.models.control import ControlCampaign, ControlSampleUnit
+from app.models.control import ControlCampaign, ControlCampaignEvent, ControlSampleUnit
 from app.models.credentials import ApiKey, LoginStep, RecoveryCode, StaffTotp
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.markets import Lot, LotPrice, Market, MarketUnit
@@ -42,6 +42,7 @@ __all__ = [
     "ActionStep",
     "ControlCampaign",
     "ControlSampleUnit",
+    "ControlCampaignEvent",
     "Attachment",
     "Deliverable",
     "DeliverableKind",

@@ -18,7 +18,7 @@ from sqlmodel import (
 )
 
 from app.models.base import UTCDateTime, check_in, utcnow
-from app.models.bounds import Day, RowId
+from app.models.bounds import Day, OptionalDay, RowId
 from app.models.fields import AnyNumber, Flag, SingleLine, WholeNumber, blank_to_none
 from app.models.nomenclatures import LabelledEnum
 
@@ -39,6 +39,20 @@ class PackStatus(LabelledEnum):
     FAILED = "failed", "Échec"
 
 
+class CampaignPhase(LabelledEnum):
+    """Where an official campaign stands on the operator's side (a self-check stays open)."""
+
+    OPEN = "open", "Ouvert"
+    SUBMITTED = "submitted", "Soumis"
+
+
+class CampaignEventKind(LabelledEnum):
+    OPENED = "opened", "Contrôle ouvert"
+    DRAWN = "drawn", "Échantillon tiré"
+    PROOF_ADDED = "proof_added", "Preuve ajoutée"
+    SUBMITTED = "submitted", "Dossier soumis"
+
+
 class ControlCampaign(SQLModel, table=True):
     __tablename__ = "control_campaigns"
     __table_args__ = (
@@ -52,6 +66,11 @@ class ControlCampaign(SQLModel, table=True):
             "(sample_size IS NULL) <> (sample_rate IS NULL)", name="campaign_size_or_rate"
         ),
         CheckConstraint("period_end >= period_start", name="campaign_period_ordered"),
+        check_in("phase", CampaignPhase, name="campaign_phase_known"),
+        CheckConstraint("kind <> 'official' OR deadline IS NOT NULL", name="campaign_deadline"),
+        CheckConstraint(
+            "(phase = 'submitted') = (submitted_at IS NOT NULL)", name="campaign_submitted_when"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,6 +111,20 @@ class ControlCampaign(SQLModel, table=True):
     pack_size: int | None = Field(default=None, sa_column=Column(BigInteger))
     error: str = Field(default="", max_length=1000)
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # An official campaign's last day for the operator to add proofs and submit, inclusive, in
+    # the operator's time zone; then its submission, which freezes the sample and the pack.
+    deadline: date | None = None
+    phase: str = Field(
+        default=CampaignPhase.OPEN.value,
+        max_length=10,
+        sa_column_kwargs={"server_default": CampaignPhase.OPEN.value},
+    )
+    submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    submitted_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+
+    @property
+    def submitted(self) -> bool:
+        return self.phase == CampaignPhase.SUBMITTED
 
     @property
     def status_label(self) -> str:
@@ -124,6 +157,34 @@ class ControlSampleUnit(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="control_campaigns.id")
     episode_id: int = Field(foreign_key="episodes.id")
     position: int
+
+
+class ControlCampaignEvent(SQLModel, table=True):
+    """One step of an official campaign's history. Written once by the services and never
+    changed: there is no update path, and on both engines a trigger refuses UPDATE and DELETE."""
+
+    __tablename__ = "control_campaign_events"
+    __table_args__ = (
+        check_in("kind", CampaignEventKind, name="campaign_event_kind_known"),
+        # One « proof added » per unit and kind of deliverable (NULLs differ: the other steps).
+        UniqueConstraint("campaign_id", "episode_id", "deliverable_kind_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The unique constraint's index, campaign first, serves the reads by campaign.
+    campaign_id: int = Field(foreign_key="control_campaigns.id")
+    kind: str = Field(max_length=16)
+    at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # Staff who took the step: the controller, or the operator's staff (none: the system).
+    author_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    # A proof's unit and the kind of deliverable that completed it.
+    episode_id: int | None = Field(default=None, foreign_key="episodes.id")
+    deliverable_kind_id: int | None = Field(default=None, foreign_key="deliverable_kinds.id")
+    detail: str = Field(default="", max_length=300)
+
+    @property
+    def kind_label(self) -> str:
+        return CampaignEventKind(self.kind).label
 
 
 Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED), WholeNumber, blank_to_none]
@@ -188,6 +249,10 @@ class OfficialCampaignCreate(_DrawRequest):
     operator_id: RowId
     public_value: SingleLine
     pseudonymise: Flag = False
+    # Empty: 30 days after the opening.
+    deadline: OptionalDay = Field(
+        default=None, validation_alias=AliasChoices("echeance", "deadline")
+    )
 
 
 class CampaignPublic(SQLModel):
@@ -210,3 +275,6 @@ class CampaignPublic(SQLModel):
     pack_size: int | None
     created_at: datetime
     finished_at: datetime | None
+    deadline: date | None
+    phase: str
+    submitted_at: datetime | None

@@ -103,6 +103,9 @@ def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campa
         "units": view.units,
         "time_zone": view.time_zone,
         "seed_basis": view.seed_basis,
+        "proofs": view.proofs,
+        "history": view.history,
+        "days_left": view.days_left,
     }
     return render(request, "control/campaigns/campaign.html", context)
 

@@ -35,7 +35,12 @@ def _campaigns_page(request, session, user, *, form=None, errors=None, status_co
     found = official_campaigns(session=session, actor=user)
     if form is None:
         start, end = found.last_month
-        form = {"du": start.isoformat(), "au": end.isoformat(), "sample_size": "100"}
+        form = {
+            "du": start.isoformat(),
+            "au": end.isoformat(),
+            "sample_size": "100",
+            "echeance": found.default_deadline.isoformat(),
+        }
     context = {
         "campaigns": found.campaigns,
         "operator_choices": [(operator.id, operator.name) for operator in found.operators],
@@ -75,6 +80,8 @@ def official_campaign_page(
         "operator": view.operator,
         "drawn_ids": view.drawn_ids,
         "seed_basis": view.seed_basis,
+        "history": view.history,
+        "days_left": view.days_left,
     }
     return render(request, "control/official/campaign.html", context)
 

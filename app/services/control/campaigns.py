@@ -13,7 +13,7 @@ import hashlib
 import math
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import insert
@@ -28,6 +28,7 @@ from app.models.catalogue import ServiceUnit
 from app.models.control import (
     MAX_SEED,
     CampaignCreate,
+    CampaignEventKind,
     CampaignKind,
     ControlCampaign,
     ControlSampleUnit,
@@ -39,6 +40,9 @@ from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, owned_by
 from app.services.admin.operators import time_zone_of
+from app.services.control.deadlines import days_left, official_deadline
+from app.services.control.history import HistoryLine, campaign_history, record_event
+from app.services.control.proofs import proof_status_for_episodes
 from app.services.reports.ledger import billable_units, ledger_operator, previous_month
 
 DRAW_METHOD = (
@@ -127,6 +131,7 @@ def create_campaign(
         population=len(population),
         population_ids=" ".join(str(episode_id) for episode_id in sorted(population)),
         drawn=len(drawn),
+        deadline=official_deadline(request.deadline, created_at) if official else None,
     )
     session.add(campaign)
     session.flush()
@@ -141,7 +146,29 @@ def create_campaign(
         select(func.count(func.distinct(Episode.case_id))).where(col(Episode.id).in_(drawn))
     ).one()
     session.flush()
+    if official:
+        _record_opening(session, campaign)
     return campaign
+
+
+def _record_opening(session: Session, campaign: ControlCampaign) -> None:
+    """The history's first two steps, both at the opening's instant (the draw is part of it)."""
+    opened_by = {"at": campaign.created_at, "author_id": campaign.created_by_id}
+    record_event(
+        session,
+        campaign,
+        CampaignEventKind.OPENED,
+        detail=f"Période du {campaign.period_start:%d/%m/%Y} au {campaign.period_end:%d/%m/%Y}, "
+        f"échéance le {campaign.deadline:%d/%m/%Y}",
+        **opened_by,
+    )
+    record_event(
+        session,
+        campaign,
+        CampaignEventKind.DRAWN,
+        detail=f"{campaign.drawn} unité(s) sur {campaign.population}, graine {campaign.seed}",
+        **opened_by,
+    )
 
 
 def _drawn_operator(
@@ -263,6 +290,10 @@ class CampaignView:
     time_zone: str  # the operator's
     units: list[tuple]  # the first SHOWN_UNITS units drawn, when asked for
     seed_basis: str | None  # an official campaign's, as published
+    # An official campaign's: each shown unit's proofs now, by episode id, and its history.
+    proofs: dict = field(default_factory=dict)
+    history: list[HistoryLine] = field(default_factory=list)
+    days_left: int | None = None
 
 
 def campaign_view(
@@ -272,9 +303,18 @@ def campaign_view(
     campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
     units = sampled_units(session, campaign, limit=SHOWN_UNITS) if with_units else []
     time_zone = time_zone_of(session=session, operator_id=campaign.operator_id)
-    return CampaignView(
+    view = CampaignView(
         campaign=campaign, time_zone=time_zone, units=units, seed_basis=seed_basis_of(campaign)
     )
+    if campaign.official and with_units:
+        view.proofs = proof_status_for_episodes(
+            session=session,
+            operator_id=campaign.operator_id,
+            episodes=[episode for episode, _, _ in units],
+        )
+        view.history = campaign_history(session, campaign.id)
+        view.days_left = days_left(campaign, time_zone)
+    return view
 
 
 def pack_filename(campaign: ControlCampaign) -> str:

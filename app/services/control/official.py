@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.core.dates import local_today
 from app.core.errors import Conflict, NotFound
+from app.models.base import utcnow
 from app.models.bounds import MAX_ROW_ID
 from app.models.control import CampaignKind, ControlCampaign, OfficialCampaignCreate, PackStatus
 from app.models.operators import Operator
@@ -23,10 +24,9 @@ from app.services.control.campaigns import (
     require_controller,
     seed_basis_of,
 )
+from app.services.control.deadlines import CONTROLLER_TIME_ZONE, days_left, official_deadline
+from app.services.control.history import HistoryLine, campaign_history
 from app.services.reports.ledger import previous_month
-
-# Where France compétences works from: the default period is last month as seen from Paris.
-CONTROLLER_TIME_ZONE = "Europe/Paris"
 
 
 def open_official_campaign(
@@ -65,6 +65,7 @@ class OfficialCampaigns:
     campaigns: list[tuple[ControlCampaign, Operator]]
     operators: list[Operator]
     last_month: tuple[date, date]
+    default_deadline: date  # 30 days after today
 
 
 def official_campaigns(*, session: Session, actor: StaffUser) -> OfficialCampaigns:
@@ -84,6 +85,7 @@ def official_campaigns(*, session: Session, actor: StaffUser) -> OfficialCampaig
         campaigns=[(campaign, operator) for campaign, operator in session.exec(statement)],
         operators=list(operators),
         last_month=previous_month(local_today(CONTROLLER_TIME_ZONE)),
+        default_deadline=official_deadline(None, utcnow()),
     )
 
 
@@ -93,6 +95,8 @@ class OfficialCampaignView:
     operator: Operator
     drawn_ids: list[int]  # in the order of the draw
     seed_basis: str  # what the seed was derived from (README)
+    history: list[HistoryLine]
+    days_left: int  # to the deadline, as the operator counts days
 
 
 def official_campaign_view(
@@ -101,5 +105,19 @@ def official_campaign_view(
     campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
     operator = session.get(Operator, campaign.operator_id)
     return OfficialCampaignView(
-        campaign, operator, drawn_ids(session, campaign.id), seed_basis_of(campaign) or ""
+        campaign,
+        operator,
+        drawn_ids(session, campaign.id),
+        seed_basis_of(campaign) or "",
+        campaign_history(session, campaign.id),
+        days_left(campaign, operator.time_zone),
     )
+
+
+def controller_history(
+    *, session: Session, actor: StaffUser, campaign_id: int
+) -> tuple[ControlCampaign, list[HistoryLine], str]:
+    """The campaign's history for its CSV, with the operator's time zone."""
+    campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    time_zone = session.get(Operator, campaign.operator_id).time_zone
+    return campaign, campaign_history(session, campaign.id), time_zone

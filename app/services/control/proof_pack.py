@@ -47,6 +47,7 @@ from app.services.control.campaigns import (
     population_ids_of,
     seed_basis_of,
 )
+from app.services.control.history import campaign_history, history_manifest
 from app.services.control.proofs import proof_status_for_episodes
 from app.services.deliverables.pdf import render_deliverable_pdf
 
@@ -214,11 +215,12 @@ def _write_archive(lease: _Lease, archive_path: Path) -> None:
         session.expunge(campaign)
         operator = session.get(Operator, campaign.operator_id)
         header = _campaign_header(campaign, operator, drawn_ids(session, campaign_id))
+        history = history_manifest(campaign_history(session, campaign_id))
         case_ids = list(_sampled_case_ids(session, campaign_id))
     stamp = to_local(campaign.created_at, operator.time_zone).timetuple()[:6]
     with (
         zipfile.ZipFile(archive_path, "w") as archive,
-        _Manifest(get_storage().temporary_path(), header) as manifest,
+        _Manifest(get_storage().temporary_path(), header, history) as manifest,
     ):
         packer = _Packer(archive, campaign, stamp)
         for start in range(0, len(case_ids), PACK_BATCH):
@@ -264,6 +266,8 @@ def _campaign_header(campaign: ControlCampaign, operator: Operator, drawn: list[
         "dossiers": campaign.cases_total,
         "pseudonymise": campaign.pseudonymise,
         "cree_le": campaign.created_at.isoformat(),
+        "echeance": campaign.deadline.isoformat() if campaign.deadline else None,
+        "soumis_le": campaign.submitted_at.isoformat() if campaign.submitted_at else None,
     }
 
 
@@ -502,10 +506,11 @@ MANIFEST_COLUMNS = [
 class _Manifest:
     """The CSV (one row per unit and file) and the JSON, spooled to disk while cases are packed."""
 
-    def __init__(self, scratch: Path, header: dict):
+    def __init__(self, scratch: Path, header: dict, history: list[dict]):
         self.csv_path = scratch.with_suffix(".csv")
         self.json_path = scratch.with_suffix(".json")
         self.header = header
+        self.history = history  # an official campaign's steps (`campaign_history`)
         self.count = 0
 
     def __enter__(self) -> "_Manifest":
@@ -514,7 +519,9 @@ class _Manifest:
         self.csv = csv.writer(self.csv_file, delimiter=";")
         self.csv.writerow(MANIFEST_COLUMNS)
         self.json_file = self.json_path.open("w", encoding="utf-8")
-        opening = json.dumps({"campagne": self.header}, ensure_ascii=False, indent=1)
+        opening = json.dumps(
+            {"campagne": self.header, "historique": self.history}, ensure_ascii=False, indent=1
+        )
         self.json_file.write(opening[:-2] + ',\n "unites": [\n')
         return self
 
