@@ -73,6 +73,8 @@ NOT_STAFF_PAGES = {
     "/rapports/controles/{campaign_id}/dossier-de-preuves.zip": "a ZIP file",
     "/controle/campagnes/{campaign_id}/dossier-de-preuves.zip": "a ZIP file",
     "/controle/campagnes/{campaign_id}/population.txt": "a text file",
+    "/controle/campagnes/{campaign_id}/historique.csv": "a CSV file",
+    "/rapports/controles/{campaign_id}/historique.csv": "a CSV file",
     "/admin/uo4/export/{table}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/progression": "the pack's progress, polled by htmx",
 }

@@ -198,6 +198,8 @@ FORM_FIELDS = {
     ("POST", "/admin/lots/{lot_id}/budget"): _names(BudgetEdit),
     ("POST", "/rapports/controles"): _names(CampaignCreate),
     ("POST", "/controle/campagnes"): _names(OfficialCampaignCreate),
+    ("POST", "/rapports/controles/{campaign_id}/verifier-preuves"): (),
+    ("POST", "/rapports/controles/{campaign_id}/soumettre"): (),
     ("GET", "/preuves-manquantes"): _names(MissingProofFilters),
     ("GET", "/partenaires"): _names(PartnerFilters),
     ("GET", "/rapports/activite"): _names(ActivityFilters),
