@@ -157,6 +157,12 @@ def _open_campaign(
     """The operator's official campaign, still open and before its deadline (409 otherwise);
     with the deadline's end, as an instant."""
     campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    # One at a time per campaign: a second « Vérifier » or « Soumettre » waits for the first,
+    # then reads what it wrote (no proof recorded twice, no second submission). SQLite's
+    # transactions already run one at a time (BEGIN IMMEDIATE).
+    campaign = session.get(
+        ControlCampaign, campaign.id, with_for_update=True, populate_existing=True
+    )
     if not campaign.official:
         raise Conflict("Un auto-contrôle ne se soumet pas : seul un contrôle officiel l'est.")
     if campaign.submitted:
