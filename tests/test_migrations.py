@@ -77,7 +77,10 @@ def test_no_overlap_guard_survives_the_chain(fresh_engine):
         command.upgrade(alembic_config(conn), "head")
         if conn.dialect.name == "sqlite":
             found = conn.execute(
-                text("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+                text(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                    " AND name LIKE '%no_overlap%' ORDER BY name"
+                )
             )
             expected = ["appointments_no_overlap_insert", "appointments_no_overlap_update"]
             expected += ["lots_no_overlap_insert", "lots_no_overlap_update"]

@@ -38,7 +38,7 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
-from app.models.control import ControlCampaign, PackStatus
+from app.models.control import CampaignKind, ControlCampaign, PackStatus
 from app.models.credentials import ApiKey, StaffTotp
 from app.models.deliverables import (
     ActionStep,
@@ -156,6 +156,7 @@ class Tenant:
     referral: Referral  # proposed, to follow up today
     sent_referral: Referral  # e-mailed to the partner, awaiting its answer
     campaign: ControlCampaign  # a control campaign whose proof pack failed
+    official: ControlCampaign  # France compétences' campaign on the operator, still open
     site: Site
     motif: AppointmentType
     opening: OpeningSlot  # the counsellor's at the site
@@ -185,6 +186,7 @@ class Tenant:
             "referral": self.referral.id,
             "sent_referral": self.sent_referral.id,
             "campaign": self.campaign.id,
+            "official": self.official.id,
             "counsellor": self.counsellor.id,
             "site": self.site.id,
             "motif": self.motif.id,
@@ -272,6 +274,7 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         referral,
         sent_referral,
         failed_campaign(session, manager, code),
+        official_campaign(session, manager),
         site,
         motif,
         *planning(session, counsellor, site, code),
@@ -388,6 +391,23 @@ def appointment_yesterday(session, counsellor, motif, case, site, day: date) -> 
     session.add(appointment)
     session.flush()
     return appointment
+
+
+def official_campaign(session, manager) -> ControlCampaign:
+    """An official control campaign opened on the operator, its deadline years away."""
+    campaign = ControlCampaign(
+        operator_id=manager.operator_id,
+        kind=CampaignKind.OFFICIAL.value,
+        public_value="Tirage public",
+        deadline=date(2099, 12, 31),
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 1, 31),
+        sample_size=10,
+        seed=1,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
 
 
 def failed_campaign(session, manager, code: str) -> ControlCampaign:
@@ -923,6 +943,28 @@ SURFACES = [
         who="manager",
     ),
     surface("campaign", "api_get", "GET", "/api/v1/control-campaigns/{campaign}", who="manager"),
+    surface(
+        "official", "history", "GET", "/rapports/controles/{official}/historique.csv", who="manager"
+    ),
+    surface(
+        "official", "submit_page", "GET", "/rapports/controles/{official}/soumettre", who="admin"
+    ),
+    surface(
+        "official",
+        "submit",
+        "POST",
+        "/rapports/controles/{official}/soumettre",
+        form={},
+        who="admin",
+    ),
+    surface(
+        "official",
+        "check_proofs",
+        "POST",
+        "/rapports/controles/{official}/verifier-preuves",
+        form={},
+        who="manager",
+    ),
     surface(
         "campaign",
         "api_pack",
