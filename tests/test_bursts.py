@@ -408,3 +408,72 @@ def test_a_burst_of_posts_to_the_place_step_answers_every_one(served):
     outcome = _burst(base, _anonymous, post)
     _assert_calm(outcome, "public booking, place step", engine.dialect.name)
     assert outcome.statuses == [200] * BURST
+
+
+def _official_campaign_missing_proofs(engine, units: int) -> tuple[int, str, str]:
+    """An official campaign on a new operator whose catalogue, after the draw, asks every
+    sampled unit for a proof that its counsellor has since handed over: the campaign, and
+    a browser session of the operator's manager (its cookie and CSRF token)."""
+    from app.models.nomenclatures import Role
+    from app.services.access.auth import start_session
+    from tests.control.test_campaign_submission import (
+        hand_over_proof,
+        opened,
+        require_a_proof_of_uo0,
+    )
+    from tests.factories import ended_unit
+
+    with Session(engine, expire_on_commit=False) as session:
+        operator = make_operator(session, code="CTRL", name="Opérateur contrôlé")
+        counsellor = make_staff(session, operator)
+        manager = make_staff(session, operator, Role.MANAGER)
+        episodes = [
+            ended_unit(session, make_case(session, counsellor), "UO0") for _ in range(units)
+        ]
+        campaign = opened(
+            session, make_staff(session, None, Role.CONTROLLER), operator, sample_size=str(units)
+        )
+        session.commit()
+        require_a_proof_of_uo0(session, operator)
+        for episode in episodes:
+            hand_over_proof(session, episode, counsellor)
+        # A manager signs in with a second factor: the burst shares a session started here.
+        token, row = start_session(session=session, user=manager)
+        session.commit()
+        return campaign.id, token, row.csrf_token
+
+
+def test_bursts_of_checks_and_submissions_of_one_campaign_record_each_step_once(served):
+    from app.models.control import CampaignEventKind, ControlCampaignEvent
+
+    base, _seeded, engine = served
+    campaign_id, session_token, token = _official_campaign_missing_proofs(engine, units=3)
+    page = f"/rapports/controles/{campaign_id}"
+
+    def prepare(client, _n):
+        client.cookies.set("filrouge_session", session_token)
+
+    def events(kind: CampaignEventKind) -> int:
+        statement = select(func.count()).select_from(ControlCampaignEvent)
+        return _count(
+            engine,
+            statement.where(
+                ControlCampaignEvent.campaign_id == campaign_id, ControlCampaignEvent.kind == kind
+            ),
+        )
+
+    def check(client, _prepared):
+        return client.post(f"{page}/verifier-preuves", data={"csrf_token": token})
+
+    outcome = _burst(base, prepare, check)
+    _assert_calm(outcome, "« Vérifier les preuves », one campaign", engine.dialect.name)
+    assert outcome.statuses == [303] * BURST
+    assert events(CampaignEventKind.PROOF_ADDED) == 3
+
+    def submit(client, _prepared):
+        return client.post(f"{page}/soumettre", data={"csrf_token": token})
+
+    outcome = _burst(base, prepare, submit)
+    _assert_calm(outcome, "« Soumettre le dossier », one campaign", engine.dialect.name)
+    assert sorted(outcome.statuses) == [303] + [409] * (BURST - 1)
+    assert events(CampaignEventKind.SUBMITTED) == 1
