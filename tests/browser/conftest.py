@@ -266,7 +266,8 @@ def htmx_idle(page) -> None:
     """Waits until no htmx request, swap or settle is under way: a keystroke sent earlier can
     race the focus that the end of the swap moves (app.js, htmx's own focus restoring)."""
     page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+        "() => document.readyState === 'complete' && window.htmx"
+        " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
     )
 
 
@@ -283,6 +284,13 @@ def open_case_tab(page, name: str) -> None:
     tab.press("Enter")
     expect(tab).to_have_attribute("aria-current", "page")
     htmx_idle(page)  # the section's forms are htmx's before anyone submits them
+
+
+def mark_page(page) -> None:
+    """Mark the loaded page so that `assert_no_reload` can tell a swap from a reload, once htmx
+    has taken its links and forms over (a key pressed earlier would load a whole page)."""
+    page.evaluate("window.__journeyMarker = 'case-page'")
+    htmx_idle(page)
 
 
 def assert_no_reload(page) -> None:

@@ -12,7 +12,13 @@ from sqlmodel import Session, select
 from app.models.appointments import Appointment
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
-from tests.browser.conftest import SCREENSHOTS, assert_no_reload, check_accessibility, sign_in
+from tests.browser.conftest import (
+    SCREENSHOTS,
+    assert_no_reload,
+    check_accessibility,
+    mark_page,
+    sign_in,
+)
 from tests.factories import make_appointment_type, make_beneficiary, make_case, make_openings
 
 pytestmark = pytest.mark.browser
@@ -55,7 +61,7 @@ def test_a_counsellor_books_a_slot_of_the_second_week_from_the_case(
     case_id = _a_case_and_an_agenda(engine, live_server.counsellor_email)
     sign_in(page, live_server, live_server.counsellor_email)
     page.goto(f"{live_server.url}/cases/{case_id}?section=rendez-vous")
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
     panel = page.locator("#case-booking")
 
     panel.get_by_label("Motif").select_option(label=MOTIF)

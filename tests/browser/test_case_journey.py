@@ -9,7 +9,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import assert_no_reload, check_accessibility, htmx_idle, open_case_tab
+from tests.browser.conftest import (
+    assert_no_reload,
+    check_accessibility,
+    htmx_idle,
+    mark_page,
+    open_case_tab,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -119,7 +125,7 @@ def test_counsellor_takes_a_request_and_follows_the_case(page: Page, live_server
     timeline = page.get_by_role("region", name="Historique")
     check_accessibility(page)
     screenshot("06-case-opened")
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
 
     # Start UO1.
     _start_unit(page, "Niveau 1 — Accueil individualisé", "UO1", 1)

@@ -12,7 +12,13 @@ from sqlmodel import Session, select
 
 from app.models.base import utcnow
 from app.models.staff import StaffUser
-from tests.browser.conftest import assert_no_reload, check_accessibility, sign_in
+from tests.browser.conftest import (
+    assert_no_reload,
+    check_accessibility,
+    htmx_idle,
+    mark_page,
+    sign_in,
+)
 from tests.factories import make_beneficiary, make_case, make_episode, make_interaction
 
 pytestmark = pytest.mark.browser
@@ -49,7 +55,7 @@ def test_the_case_page_is_calm_and_answers_where_one_acts(page: Page, live_serve
     sign_in(page, live_server, live_server.counsellor_email)
     page.set_viewport_size(DESKTOP)
     page.goto(f"{live_server.url}/cases/{case_id}")
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
 
     # The first screen: the header's facts and the latest entries of the history.
     header = page.locator(".case-header")
@@ -87,6 +93,7 @@ def test_the_case_page_is_calm_and_answers_where_one_acts(page: Page, live_serve
     expect(history.get_by_text("Page 2 sur 2")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"/cases/{case_id}\?page=2$"))
     interviews = page.get_by_role("navigation", name="Filtrer l'historique")
+    htmx_idle(page)  # the filter came with the swap: a key pressed before htmx takes it reloads
     interviews.get_by_role("link", name="Entretiens").press("Enter")
     expect(page).to_have_url(re.compile(rf"/cases/{case_id}\?filtre=entretiens$"))
     expect(interviews.get_by_role("link", name="Entretiens")).to_have_attribute(
@@ -97,6 +104,7 @@ def test_the_case_page_is_calm_and_answers_where_one_acts(page: Page, live_serve
 
     # Tabs from the keyboard: « Unités » opens, its address is kept, focus stays on the tab.
     units = _tabs(page).get_by_role("link", name="Unités", exact=True)
+    htmx_idle(page)
     units.focus()
     units.press("Enter")
     expect(units).to_have_attribute("aria-current", "page")
@@ -115,11 +123,13 @@ def test_the_case_page_is_calm_and_answers_where_one_acts(page: Page, live_serve
     expect(page.get_by_role("region", name="Unités d'œuvre")).to_be_visible()
 
     # Back to the history; an interview recorded there answers, focused, above the new entry.
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
     _tabs(page).get_by_role("link", name="Historique", exact=True).press("Enter")
     form = page.locator("details").filter(
         has=page.locator("summary", has_text="Enregistrer un entretien")
     )
+    expect(form).to_be_visible()
+    htmx_idle(page)
     form.locator("summary").press("Enter")
     form.get_by_label("Synthèse partagée avec le bénéficiaire").fill("Le projet se précise.")
     form.get_by_role("button", name="Enregistrer l'entretien").press("Enter")

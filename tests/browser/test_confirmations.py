@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from app.models.operators import Operator
 from app.models.staff import StaffUser
-from tests.browser.conftest import assert_no_reload, check_accessibility, sign_in
+from tests.browser.conftest import assert_no_reload, check_accessibility, mark_page, sign_in
 from tests.factories import make_beneficiary, make_case, make_partner
 
 pytestmark = pytest.mark.browser
@@ -38,7 +38,7 @@ def test_a_referral_and_a_plan_step_are_confirmed_focused_and_in_view(
     page.set_viewport_size({"width": 1366, "height": 768})
     sign_in(page, live_server, live_server.counsellor_email)
     page.goto(f"{live_server.url}/cases/{case_id}?section=orientations")
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
 
     # A referral: proposed from the form at the bottom of its section.
     section = page.get_by_role("region", name="Orientations vers des partenaires")

@@ -16,7 +16,13 @@ from app.models.staff import StaffUser
 from app.services.messaging.mail import transport_from_settings
 from app.services.messaging.notifications import mark_all_read
 from app.services.messaging.outbox import deliver_due
-from tests.browser.conftest import assert_no_reload, check_accessibility, open_case_tab, sign_in
+from tests.browser.conftest import (
+    assert_no_reload,
+    check_accessibility,
+    mark_page,
+    open_case_tab,
+    sign_in,
+)
 from tests.factories import make_appointment_type, make_openings, make_partner
 from tests.smtp import body
 
@@ -119,7 +125,7 @@ def _take_the_request(page: Page, base: str) -> str:
     page.get_by_role("button", name="Ouvrir le dossier").click()
     expect(page).to_have_url(re.compile(rf"{re.escape(base)}/cases/\d+"))
     _checked(page)
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
     return page.url.split("?")[0]
 
 
@@ -145,7 +151,7 @@ def _level_1_summary(page: Page, case_url: str) -> None:
     expect(versions.get_by_text("Version 1", exact=True)).to_be_visible()
     _checked(page)
     page.goto(case_url)
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
 
 
 def _action_plan(page: Page) -> None:
@@ -209,7 +215,7 @@ def _told_in_the_app(page: Page, case_url: str) -> None:
     referral = page.locator("li[id^='ref-']").filter(has_text=PARTNER["name"])
     expect(referral).to_contain_text("Refusée")
     _checked(page)
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
 
 
 def _book_a_follow_up(page: Page, site_name: str) -> None:

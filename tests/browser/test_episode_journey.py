@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import Session, select
 
 from app.models.staff import StaffUser
-from tests.browser.conftest import assert_no_reload, check_accessibility, sign_in
+from tests.browser.conftest import assert_no_reload, check_accessibility, mark_page, sign_in
 from tests.factories import make_beneficiary, make_case
 
 pytestmark = pytest.mark.browser
@@ -52,7 +52,7 @@ def test_a_unit_under_way_is_asked_first_then_the_mistake_is_cancelled(
     case_id = _case_for(engine, live_server.counsellor_email, "Vernet-Allard")
     sign_in(page, live_server, live_server.counsellor_email)
     page.goto(f"{live_server.url}/cases/{case_id}?section=unites")
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
 
     # UO1 starts at once: nothing to warn about.
     _ask_to_start(page, UO1)

@@ -32,6 +32,7 @@ from tests.browser.conftest import (
     assert_no_reload,
     check_accessibility,
     htmx_idle,
+    mark_page,
     open_case_tab,
     sign_in,
 )
@@ -187,7 +188,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     # ---- 1. The counsellor, on the case --------------------------------------------------------
     sign_in(page, live_server, live_server.counsellor_email)
     page.goto(f"{base}/cases/{case_id}?section=documents")
-    page.evaluate("window.__journeyMarker = 'case-page'")
+    mark_page(page)
     livrables = page.get_by_role("region", name="Livrables et preuves")
     expect(livrables.get_by_role("heading", level=3, name="Preuves par unité")).to_be_visible()
     expect(_proof_badges(page)).to_have_text(
