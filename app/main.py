@@ -19,6 +19,7 @@ from app.routes.admin import operators as admin_operators
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, triage
+from app.routes.control import api as control_api
 from app.routes.control import campaigns as control
 from app.routes.control import official, proofs, submission
 from app.routes.deliverables import action_plan, attachments
@@ -100,7 +101,7 @@ def create_app() -> FastAPI:
         ledger.router,
         ledger.api_router,
         control.router,
-        control.api_router,
+        control_api.api_router,
         official.router,
         submission.router,
         national.router,

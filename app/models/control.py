@@ -256,25 +256,62 @@ class OfficialCampaignCreate(_DrawRequest):
 
 
 class CampaignPublic(SQLModel):
+    """A campaign as the API shows it to the controller who opened it or to its operator."""
+
     id: int
-    kind: str
-    status: str
-    progress: float
+    operator_id: int
+    kind: CampaignKind
+    status: PackStatus = Field(description="Where its proof pack stands")
+    progress: float = Field(description="Share of the sampled cases already packed, 0 to 1")
     period_start: date
     period_end: date
     sample_size: int | None
     sample_rate: float | None
     seed: int
+    # Official campaigns only: what the seed was derived from (README, « Refaire un tirage »).
     public_value: str | None
+    seed_basis: str | None = Field(
+        default=None, description="The text whose SHA-256 gave an official campaign's seed"
+    )
     pseudonymise: bool
-    population: int
-    drawn: int
+    population: int = Field(description="How many units the sample was drawn from")
+    drawn: int = Field(description="How many units were drawn")
     cases_total: int
     cases_done: int
     pack_sha256: str | None
     pack_size: int | None
     created_at: datetime
     finished_at: datetime | None
-    deadline: date | None
-    phase: str
+    deadline: date | None = Field(
+        description="An official campaign's last day for proofs and submission, inclusive, "
+        "in the operator's time zone"
+    )
+    phase: CampaignPhase
     submitted_at: datetime | None
+
+
+class DrawnUnits(SQLModel):
+    """The units drawn, by id, in the order of the draw (the first has the smallest rank)."""
+
+    seed: int
+    unit_ids: list[int]
+
+
+class CampaignPopulation(SQLModel):
+    """The units the sample was drawn from, by id, ascending: with the seed, all a re-draw
+    needs. `unit_ids` is null for a campaign drawn before they were kept."""
+
+    population: int
+    unit_ids: list[int] | None
+
+
+class CampaignEventPublic(SQLModel):
+    """One step of an official campaign's history, as recorded and never changed."""
+
+    kind: CampaignEventKind
+    label: str
+    at: datetime
+    author: str | None = Field(description="Who took the step; null for the system")
+    unit_id: int | None = Field(description="The unit of a proof added")
+    case_reference: str | None
+    detail: str

@@ -972,6 +972,41 @@ SURFACES = [
         "/api/v1/control-campaigns/{campaign}/proof-pack",
         who="admin",
     ),
+    surface(
+        "campaign",
+        "api_drawn",
+        "GET",
+        "/api/v1/control-campaigns/{campaign}/drawn-units",
+        who="manager",
+    ),
+    surface(
+        "campaign",
+        "api_population",
+        "GET",
+        "/api/v1/control-campaigns/{campaign}/population",
+        who="admin",
+    ),
+    surface(
+        "campaign", "api_units", "GET", "/api/v1/control-campaigns/{campaign}/units", who="manager"
+    ),
+    surface("official", "api_get", "GET", "/api/v1/control-campaigns/{official}", who="manager"),
+    surface(
+        "official",
+        "api_history",
+        "GET",
+        "/api/v1/control-campaigns/{official}/history",
+        who="manager",
+    ),
+    surface(
+        "official",
+        "api_check_proofs",
+        "POST",
+        "/api/v1/control-campaigns/{official}/verify-proofs",
+        who="manager",
+    ),
+    surface(
+        "official", "api_submit", "POST", "/api/v1/control-campaigns/{official}/submit", who="admin"
+    ),
     # ARA's partner directory: counsellors read it, managers and admins keep it.
     surface("partner", "page", "GET", "/partenaires/{partner}"),
     surface("partner", "fragment", "GET", "/partenaires/{partner}", htmx=True),
@@ -1446,6 +1481,13 @@ def test_api_lists_hold_only_the_operators_own_rows(as_bre, ara, bre, url):
         "/api/v1/partners": bre.partner,  # active ones only, by default
     }[url]
     assert [row["id"] for row in listed] == [own.id]
+
+
+def test_the_campaigns_api_lists_only_the_operators_own(client, ara, bre):
+    """Both kinds, each operator's own: ARA's self-check and official campaign are not there."""
+    client.headers["Authorization"] = f"Bearer {create_api_token(bre.manager)}"
+    listed = client.get("/api/v1/control-campaigns").json()
+    assert sorted(row["id"] for row in listed) == sorted([bre.campaign.id, bre.official.id])
 
 
 @pytest.mark.parametrize("url", ["/", "/triage", "/triage?mine=true"])

@@ -140,6 +140,7 @@ class World:
     operator_code: str
     manager: object  # sends every request but the national view's
     observer: object
+    controller: object  # opens official control campaigns
     billable_day: date  # when the ended billable unit ended
     partner_names: set[str]  # as search sees them: a partner's name is unique in its directory
 
@@ -159,6 +160,7 @@ def world(session, monkeypatch, clock) -> World:
     colleague = make_staff(session, operator)  # a colleague to hand cases over to
     manager = make_staff(session, operator, Role.MANAGER)
     observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
+    controller = make_staff(session, None, Role.CONTROLLER)
     make_case(session, make_staff(session, make_operator(session, "BRE", "Bretagne")))
     kind_of_appointment = make_appointment_type(session, operator, modes="on_site phone video")
     make_openings(session, counsellor, site)
@@ -237,7 +239,8 @@ def world(session, monkeypatch, clock) -> World:
         "appointment_type": kind_of_appointment.id,
     }
     names = {search_key(partner.name)}
-    return World(ids, operator.code, manager, observer, billable_day, names)
+    ids["operator_id"] = operator.id  # the operator an official campaign is opened on
+    return World(ids, operator.code, manager, observer, controller, billable_day, names)
 
 
 def ended_billable_unit(session, counsellor) -> date:
@@ -285,6 +288,8 @@ def _moment(value) -> datetime | None:
     return moment if FIRST_DAY.year <= moment.year <= LAST_DAY.year else None
 
 
+CAMPAIGNS = "/api/v1/control-campaigns"
+OPEN_OFFICIAL = "/api/v1/control-campaigns/official/open"
 # Moments a counsellor records: they have happened, after the world's rows were made.
 PAST_MOMENTS = ("started_at", "ended_at", "occurred_at", "received_at")
 # Days a counsellor plans, which the clock bounds: a follow-up within the coming year, an
@@ -292,6 +297,8 @@ PAST_MOMENTS = ("started_at", "ended_at", "occurred_at", "received_at")
 PLANNED_DAYS = {
     "follow_up_on": lambda day, today: today + timedelta(days=(day - FIRST_DAY).days % 366),
     "due_on": lambda day, today: min(day, today + timedelta(days=4 * 365)),
+    # An official campaign's deadline, at the earliest tomorrow.
+    "echeance": lambda day, today: today + timedelta(days=1 + (day - FIRST_DAY).days % 366),
 }
 # A person is 14 or more: the latest birth year is this year's, less 14.
 YOUNGEST = 14
@@ -321,7 +328,7 @@ def _period(values: dict, path: str, world: World) -> dict:
     elif path in ("/api/v1/exports/units", "/api/v1/reports/indicators"):  # 3 years from 2020
         start = max(start, FIRST_NATIONAL_DAY)
         end = min(max(end, start), start + timedelta(days=3 * 365 - 1))
-    elif path == "/api/v1/control-campaigns":  # a sample needs a unit ended in the period
+    elif path in (CAMPAIGNS, OPEN_OFFICIAL):  # a sample needs a unit ended in the period
         start, end = min(start, world.billable_day), max(end, world.billable_day)
     return {**values, "from": start.isoformat(), "to": end.isoformat()}
 
@@ -424,7 +431,9 @@ def realistic(case, world: World) -> None:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 def test_the_api_does_what_its_document_says(case, fuzzed_app, world):
-    sender = world.observer if case.operation.path == "/api/v1/reports/national" else world.manager
+    sender = {"/api/v1/reports/national": world.observer, OPEN_OFFICIAL: world.controller}.get(
+        case.operation.path, world.manager
+    )
     realistic(case, world)
     headers = {"Authorization": f"Bearer {create_api_token(sender)}"}
     response = case.call(app=fuzzed_app, headers=headers)

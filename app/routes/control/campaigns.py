@@ -1,40 +1,33 @@
-"""Control campaigns: draw a sample, follow its proof pack being built, download it; and the API."""
+"""Control campaigns: draw a sample, follow its proof pack being built, download it (the API is
+in app/routes/control/api.py)."""
 
 import logging
 
 from fastapi import BackgroundTasks, Request
-from fastapi.responses import JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse, StreamingResponse
 
 from app.core.errors import Invalid, NotFound
 from app.core.storage import CHUNK, get_storage
 from app.models.bounds import RowId
-from app.models.control import CampaignCreate, CampaignPublic, ControlCampaign
+from app.models.control import CampaignCreate, ControlCampaign
 from app.services.control.campaigns import (
     campaign_list,
     campaign_view,
     create_campaign,
-    get_campaign,
     pack_filename,
     ready_pack,
     requeue_campaign,
 )
 from app.services.control.proof_pack import Bind, build_campaign_pack
-from app.web.api_errors import API_ERRORS, DOWNLOAD, refusal
-from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
+from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
 
 router = new_router(include_in_schema=False)
-api_router = new_router(prefix="/api/v1", tags=["contrôles"], responses=API_ERRORS)
 log = logging.getLogger(__name__)
 
 PAGE = "/rapports/controles"
-CAMPAIGN_LOCATION = {
-    "description": "L'adresse de la campagne, à relire jusqu'à ce que son `status` soit `ready`",
-    "required": True,
-    "schema": {"type": "string", "pattern": "^/api/v1/control-campaigns/[0-9]+$"},
-}
 
 
 def build_soon(background: BackgroundTasks, session, campaign: ControlCampaign) -> None:
@@ -151,49 +144,3 @@ def _chunks(handle):
     with handle:
         while chunk := handle.read(CHUNK):
             yield chunk
-
-
-# ---- API -------------------------------------------------------------------------------------
-
-
-def _public(campaign: ControlCampaign) -> CampaignPublic:
-    return CampaignPublic.model_validate(campaign, from_attributes=True)
-
-
-@api_router.post(
-    "/control-campaigns",
-    response_model=CampaignPublic,
-    status_code=202,
-    responses={202: {"headers": {"Location": CAMPAIGN_LOCATION}}},
-)
-def post_campaign(
-    session: SessionDep, user: ApiCaseWorker, data: CampaignCreate, background: BackgroundTasks
-):
-    """Draw a sample of the billable units ended between `from` and `to` (`sample_size` units or
-    `sample_rate` percent, `seed` optional) and start its proof pack; 202 with the campaign."""
-    campaign = create_campaign(session=session, actor=user, request=data)
-    build_soon(background, session, campaign)
-    location = {"Location": f"/api/v1/control-campaigns/{campaign.id}"}
-    return JSONResponse(_public(campaign).model_dump(mode="json"), 202, headers=location)
-
-
-@api_router.get("/control-campaigns/{campaign_id}", response_model=CampaignPublic)
-def get_one_campaign(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
-    """The campaign, its `status` (queued, building, ready, failed) and `progress` (0 to 1)."""
-    return _public(get_campaign(session=session, actor=user, campaign_id=campaign_id))
-
-
-@api_router.get(
-    "/control-campaigns/{campaign_id}/proof-pack",
-    response_class=StreamingResponse,
-    responses={
-        200: {
-            "content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
-            "headers": {"Content-Disposition": DOWNLOAD},
-        },
-        409: refusal("Pas encore prêt"),
-    },
-)
-def get_proof_pack(session: SessionDep, user: ApiCaseWorker, campaign_id: RowId):
-    """The ZIP once `status` is `ready` (409 before); its SHA-256 is in the campaign."""
-    return pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))

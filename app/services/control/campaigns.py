@@ -206,13 +206,23 @@ def recent_campaigns(
 ) -> list[ControlCampaign]:
     """The operator's latest campaigns of one kind: its self-checks, or the official ones
     France compétences opened on it."""
+    return operator_campaigns(session=session, actor=actor, kind=kind)
+
+
+def operator_campaigns(
+    *,
+    session: Session,
+    actor: StaffUser,
+    kind: CampaignKind | None = None,
+    offset: int = 0,
+    limit: int = RECENT_CAMPAIGNS,
+) -> list[ControlCampaign]:
+    """The campaigns on the actor's operator, latest first: of one kind, or both."""
     operator = ledger_operator(session, actor)
-    statement = (
-        select(ControlCampaign)
-        .where(owned_by(ControlCampaign, operator.id), ControlCampaign.kind == kind.value)
-        .order_by(col(ControlCampaign.id).desc())
-        .limit(RECENT_CAMPAIGNS)
-    )
+    statement = select(ControlCampaign).where(owned_by(ControlCampaign, operator.id))
+    if kind is not None:
+        statement = statement.where(ControlCampaign.kind == kind.value)
+    statement = statement.order_by(col(ControlCampaign.id).desc()).offset(offset).limit(limit)
     return list(session.exec(statement))
 
 
@@ -246,7 +256,7 @@ def drawn_ids(session: Session, campaign_id: int) -> list[int]:
 
 
 def sampled_units(
-    session: Session, campaign: ControlCampaign, *, limit: int | None = None
+    session: Session, campaign: ControlCampaign, *, offset: int = 0, limit: int | None = None
 ) -> list[tuple]:
     """(episode, case, unit code) of the sample, in draw order."""
     statement = (
@@ -257,6 +267,7 @@ def sampled_units(
         .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
         .where(ControlSampleUnit.campaign_id == campaign.id)
         .order_by(ControlSampleUnit.position)
+        .offset(offset)
         .limit(limit)
     )
     return list(session.exec(statement))

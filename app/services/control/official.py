@@ -68,7 +68,10 @@ class OfficialCampaigns:
     default_deadline: date  # 30 days after today
 
 
-def official_campaigns(*, session: Session, actor: StaffUser) -> OfficialCampaigns:
+def controller_campaigns(
+    *, session: Session, actor: StaffUser, offset: int = 0, limit: int = RECENT_CAMPAIGNS
+) -> list[tuple[ControlCampaign, Operator]]:
+    """The official campaigns the controller opened, latest first, with their operators."""
     require_controller(actor)
     statement = (
         select(ControlCampaign, Operator)
@@ -78,11 +81,17 @@ def official_campaigns(*, session: Session, actor: StaffUser) -> OfficialCampaig
             ControlCampaign.created_by_id == actor.id,
         )
         .order_by(col(ControlCampaign.id).desc())
-        .limit(RECENT_CAMPAIGNS)
+        .offset(offset)
+        .limit(limit)
     )
+    return [(campaign, operator) for campaign, operator in session.exec(statement)]
+
+
+def official_campaigns(*, session: Session, actor: StaffUser) -> OfficialCampaigns:
+    campaigns = controller_campaigns(session=session, actor=actor)
     operators = session.exec(select(Operator).order_by(Operator.name))
     return OfficialCampaigns(
-        campaigns=[(campaign, operator) for campaign, operator in session.exec(statement)],
+        campaigns=campaigns,
         operators=list(operators),
         last_month=previous_month(local_today(CONTROLLER_TIME_ZONE)),
         default_deadline=official_deadline(None, utcnow()),

@@ -29,7 +29,7 @@ from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.markets import ProofRule
 from app.models.staff import StaffUser
 from app.services.admin.operators import time_zone_of
-from app.services.control.campaigns import get_campaign
+from app.services.control.campaigns import get_campaign, sampled_units
 from app.services.control.deadlines import days_left, deadline_end
 from app.services.control.history import HistoryLine, campaign_history, record_event
 from app.services.control.proofs import (
@@ -237,3 +237,32 @@ def submittable_campaign(*, session: Session, actor: StaffUser, campaign_id: int
     campaign, _ = _open_campaign(session, actor, campaign_id, utcnow())
     time_zone = time_zone_of(session=session, operator_id=campaign.operator_id)
     return Submittable(campaign, time_zone, days_left(campaign, time_zone))
+
+
+@dataclass
+class SampledUnit:
+    """One unit of the operator's sample as its API lists it: where it came in the draw, its
+    case and its proofs now."""
+
+    position: int
+    episode: Episode
+    case_reference: str
+    unit_code: str
+    proofs: EpisodeProofs
+
+
+def sample_with_proofs(
+    *, session: Session, actor: StaffUser, campaign_id: int, offset: int, limit: int
+) -> list[SampledUnit]:
+    """A page of the operator's sample in draw order, each unit with its proofs now."""
+    campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    units = sampled_units(session, campaign, offset=offset, limit=limit)
+    proofs = proof_status_for_episodes(
+        session=session,
+        operator_id=campaign.operator_id,
+        episodes=[episode for episode, _, _ in units],
+    )
+    return [
+        SampledUnit(offset + index, episode, case.reference, code, proofs[episode.id])
+        for index, (episode, case, code) in enumerate(units, start=1)
+    ]
