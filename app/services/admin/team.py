@@ -130,7 +130,8 @@ def _by_state_and_name(user: StaffUser) -> tuple:
 
 
 def team_view(*, session: Session, actor: StaffUser, operator_id: int | None = None) -> TeamPage:
-    """The operator's staff, active first, then by name."""
+    """The operator's staff, active first, then by name; for a system administrator, the
+    controllers too, by team."""
     operator = _operator(session, actor, operator_id)
     members = sorted(
         session.exec(select(StaffUser).where(owned_by(StaffUser, operator.id))),
@@ -144,7 +145,8 @@ def team_view(*, session: Session, actor: StaffUser, operator_id: int | None = N
         members=[(user, sites[user.id]) for user in members],
         sites=_open_sites(session, operator.id),
         controllers=sorted(
-            controllers, key=lambda user: (user.control_team, *_by_state_and_name(user))
+            controllers,
+            key=lambda user: (french_sort_key(user.control_team), *_by_state_and_name(user)),
         ),
         control_teams=sorted({user.control_team for user in controllers}, key=french_sort_key),
     )
