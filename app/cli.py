@@ -213,6 +213,10 @@ def users_create(
         typer.Option(help="Code de l'opérateur (ARA, BRE…), sauf observateur et sysadmin."),
     ] = None,
     name: Annotated[str, typer.Option(help="Nom complet.")] = "",
+    team: Annotated[
+        str | None,
+        typer.Option(help="Équipe de contrôle, obligatoire pour un·e contrôleur·euse."),
+    ] = None,
 ) -> None:
     """Créer un compte du personnel, sans question interactive."""
     with Session(get_engine()) as session:
@@ -224,6 +228,7 @@ def users_create(
                 role=role,
                 password=password,
                 operator_code=operator.strip().upper() if operator else None,
+                control_team=team,
             )
         except DomainError as error:
             _fail(error)

@@ -90,6 +90,8 @@ def make_staff(
         "password_hash": _PASSWORD_HASH,
         "password_set_at": utcnow(),
         "operator_id": operator.id if operator else None,
+        # Each controller in a team of its own unless told otherwise.
+        "control_team": f"Équipe de contrôle {n}" if role == Role.CONTROLLER else None,
         **overrides,
     }
     user = StaffUser(**values)

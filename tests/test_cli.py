@@ -41,3 +41,15 @@ def test_deactivating_an_unknown_account_fails_in_french(cli_engine):
     result = CliRunner().invoke(cli, ["users", "deactivate", "--email", "personne@exemple.fr"])
     assert result.exit_code == 1
     assert "Erreur : Aucun compte pour personne@exemple.fr" in result.output
+
+
+def test_a_controller_is_created_in_its_team_and_never_without_one(cli_engine):
+    base = ["users", "create", "--role", "controller", "--password", "un-long-mot-de-passe"]
+    without = CliRunner().invoke(cli, [*base, "--email", "sans@exemple.fr"])
+    assert without.exit_code == 1 and "équipe de contrôle" in without.output
+    team = "Contrôle de service fait — national"
+    created = CliRunner().invoke(cli, [*base, "--email", "avec@exemple.fr", "--team", team])
+    assert created.exit_code == 0, created.output
+    with Session(cli_engine) as session:
+        user = session.exec(select(StaffUser)).one()
+    assert (user.email, user.control_team) == ("avec@exemple.fr", team)

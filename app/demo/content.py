@@ -83,8 +83,12 @@ STAFF = [
     ("BRE", "admin@bre.demo", "Nolwenn Le Corre", Role.OPERATOR_ADMIN, []),
     (None, "observateur@demo", "Clémence Duval", Role.NATIONAL_OBSERVER, []),
     (None, "controleur@demo", "Karim Benali", Role.CONTROLLER, []),
+    (None, "controleuse@demo", "Juliette Marchand", Role.CONTROLLER, []),
     (None, "sysadmin@demo", "Mathieu Roussel", Role.SYSADMIN, []),
 ]
+
+# The demo controllers' team: each reads the campaigns the other opened.
+CONTROL_TEAM = "Contrôle de service fait — national"
 
 FEMALE_NAMES = (
     "Zoé Hélène Maëlle Béatrice Léa Agnès Chloé Camille Inès Clémence Amélie Océane Éloïse Nadia "

@@ -25,6 +25,7 @@ from app.demo.content import (
     CLOSE_NOTES,
     CLOSE_WEIGHTS,
     CLOSED_SCRIPTS,
+    CONTROL_TEAM,
     DIPLOMA_WEIGHTS,
     FEMALE_NAMES,
     FIRST_ADVICE,
@@ -244,6 +245,7 @@ def _create_staff(ctx: _Ctx, teams: list[_Team]) -> None:
             role=role,
             password=DEMO_PASSWORD,
             operator_code=code,
+            control_team=CONTROL_TEAM if role == Role.CONTROLLER else None,
         )
         if code is None:
             continue

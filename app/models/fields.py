@@ -239,6 +239,8 @@ def _true_or_false(value):
 QueryFlag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 PersonName = text(80, min_length=1)
+# A France compétences control team, named by the system administrator (« Contrôle … national »).
+ControlTeamName = text(80, min_length=1)
 # What JSON Schema's `idn-email` format takes and email-validator refuses: a special-use domain
 # (RFC 6761), a domain without a dot, a numeric top-level domain, a domain written as an
 # address, a quoted name. (idn-email, not email: an accented name, é@exemple.fr, is taken.)

@@ -9,12 +9,20 @@ from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import OptionalRowId
-from app.models.fields import Email, PersonName
+from app.models.fields import ControlTeamName, Email, PersonName
 from app.models.nomenclatures import CASE_ROLES, LabelledEnum, Role
 
 
 class StaffUser(SQLModel, table=True):
     __tablename__ = "staff_users"
+    __table_args__ = (
+        # A controller works in exactly one control team; nobody else is in one.
+        CheckConstraint(
+            "(role = 'controller' AND control_team IS NOT NULL AND control_team <> '')"
+            " OR (role <> 'controller' AND control_team IS NULL)",
+            name="control_team_for_controllers",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # Empty for national observers and system administrators, who belong to no operator.
@@ -33,6 +41,9 @@ class StaffUser(SQLModel, table=True):
     # When the person last chose a password; empty while an invitation waits for an answer
     # (the account's hash is then of a random value nobody knows).
     password_set_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+    # France compétences' controllers share the campaigns opened within their team (by name).
+    control_team: str | None = Field(default=None, max_length=80)
 
     @property
     def invitation_pending(self) -> bool:
@@ -61,6 +72,18 @@ class StaffInvitation(SQLModel):
     # The submitted list is the person's sites; system administrators also name the operator.
     site_ids: list[OptionalRowId] = []
     operator_id: OptionalRowId = None
+
+
+class ControllerInvitation(SQLModel):
+    """The « Inviter un·e contrôleur·euse » form of « Équipe » (system administrators)."""
+
+    email: Email
+    full_name: PersonName
+    control_team: ControlTeamName
+
+
+class ControlTeamEdit(SQLModel):
+    control_team: ControlTeamName
 
 
 class StaffRoleEdit(SQLModel):
@@ -133,6 +156,7 @@ class StaffEventKind(LabelledEnum):
     RESET_REQUESTED = "reset_requested", "Lien de réinitialisation envoyé"
     PASSWORD_RESET = "password_reset", "Mot de passe réinitialisé"
     ROLE_CHANGED = "role_changed", "Rôle modifié"
+    CONTROL_TEAM_CHANGED = "control_team_changed", "Équipe de contrôle modifiée"
     SITES_CHANGED = "sites_changed", "Sites modifiés"
     DEACTIVATED = "deactivated", "Compte désactivé"
     REACTIVATED = "reactivated", "Compte réactivé"

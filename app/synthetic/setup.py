@@ -149,7 +149,7 @@ def build_world(
     for number in range(1, plan.counsellors + 1):
         user_id, name = staff_id(), _person(rng)
         staff_rows.append((user_id, operator_id, staff_email("conseiller", number, code), name,
-                           "counsellor", password_hash, True, 0, created, created))  # fmt: skip
+                           "counsellor", password_hash, True, 0, created, created, None))  # fmt: skip
         counsellors.append(user_id)
         counsellor_names[user_id] = name
         home[user_id] = sites[(number - 1) % len(sites)]
@@ -157,12 +157,12 @@ def build_world(
     for number in range(1, plan.managers + 1):
         user_id = staff_id()
         staff_rows.append((user_id, operator_id, staff_email("responsable", number, code),
-                           _person(rng), "manager", password_hash, True, 0, created, created))  # fmt: skip
+                           _person(rng), "manager", password_hash, True, 0, created, created, None))  # fmt: skip
         group = sites[number - 1 :: plan.managers] or sites[:1]
         links += [(user_id, site) for site in group]
     for number in range(1, plan.admins + 1):
         staff_rows.append((staff_id(), operator_id, staff_email("admin", number, code),
-                           _person(rng), "operator_admin", password_hash, True, 0, created, created))  # fmt: skip
+                           _person(rng), "operator_admin", password_hash, True, 0, created, created, None))  # fmt: skip
     loader.write(T.STAFF_USERS, staff_rows)
     loader.write(T.STAFF_SITES, links)
     _openings(connection, operator_id, counsellors, home, today)
@@ -194,13 +194,13 @@ def national_staff(loader: Loader, password_hash: str, now: datetime) -> None:
     staff_id = loader.ids("staff_users")
     rows = [
         (staff_id(), None, staff_email("observateur", n, None), f"Observateur national {n}",
-         "national_observer", password_hash, True, 0, now, now)
+         "national_observer", password_hash, True, 0, now, now, None)
         for n in (1, 2)
     ]  # fmt: skip
     rows.append((staff_id(), None, staff_email("controleur", 1, None), "Contrôleur·euse 1",
-                 "controller", password_hash, True, 0, now, now))  # fmt: skip
+                 "controller", password_hash, True, 0, now, now, "Contrôle national"))  # fmt: skip
     rows.append((staff_id(), None, f"sysadmin.0001@national.{DOMAIN}", "Administration système",
-                 "sysadmin", password_hash, True, 0, now, now))  # fmt: skip
+                 "sysadmin", password_hash, True, 0, now, now, None))  # fmt: skip
     loader.write(T.STAFF_USERS, rows)
 
 

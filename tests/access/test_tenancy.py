@@ -1145,6 +1145,14 @@ SURFACES = [
     ),
     surface(
         "counsellor",
+        "team_control_team",
+        "POST",
+        "/admin/equipe/{counsellor}/equipe-de-controle",
+        form={"control_team": "Pirate"},
+        who="admin",
+    ),
+    surface(
+        "counsellor",
         "team_off",
         "POST",
         "/admin/equipe/{counsellor}/desactiver",

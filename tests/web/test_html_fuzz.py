@@ -54,7 +54,13 @@ from app.models.partners import (
     ReferralCreate,
     ReferralTransition,
 )
-from app.models.staff import StaffInvitation, StaffRoleEdit, StaffSitesEdit
+from app.models.staff import (
+    ControllerInvitation,
+    ControlTeamEdit,
+    StaffInvitation,
+    StaffRoleEdit,
+    StaffSitesEdit,
+)
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
 from app.models.uo4 import Uo4ActionEdit
 from app.routes.admin.uo4 import Uo4Filters
@@ -149,6 +155,8 @@ FORM_FIELDS = {
     ("POST", "/admin/equipe"): _names(StaffInvitation),
     ("POST", "/admin/equipe/{staff_id}/role"): _names(StaffRoleEdit),
     ("POST", "/admin/equipe/{staff_id}/sites"): _names(StaffSitesEdit),
+    ("POST", "/admin/equipe/controleurs"): _names(ControllerInvitation),
+    ("POST", "/admin/equipe/{staff_id}/equipe-de-controle"): _names(ControlTeamEdit),
     ("POST", "/admin/operateurs"): _names(OperatorCreate),
     ("POST", "/admin/sites"): _names(SiteEdit),
     ("POST", "/admin/sites/{site_id}/modifier"): _names(SiteEdit),

@@ -1,5 +1,6 @@
 """« Équipe »: an operator's staff, invited, given a role and sites, closed and reopened, by its
-administrators (system administrators: any operator's)."""
+administrators (system administrators: any operator's, and France compétences' controllers with
+their control teams)."""
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -7,12 +8,21 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Invalid
 from app.models.bounds import OptionalRowId, RowId
 from app.models.nomenclatures import Role
-from app.models.staff import TEAM_ROLES, StaffInvitation, StaffRoleEdit, StaffSitesEdit
+from app.models.staff import (
+    TEAM_ROLES,
+    ControllerInvitation,
+    ControlTeamEdit,
+    StaffInvitation,
+    StaffRoleEdit,
+    StaffSitesEdit,
+)
 from app.services.admin.team import (
+    change_control_team,
     change_role,
     change_sites,
     deactivate,
     invite,
+    invite_controller,
     load_member,
     member_view,
     reactivate,
@@ -34,6 +44,7 @@ DONE = {
     "invitation": "Invitation envoyée.",
     "role": "Rôle enregistré.",
     "sites": "Sites enregistrés.",
+    "equipe-de-controle": "Équipe de contrôle enregistrée.",
     "desactive": "Compte désactivé : ses sessions et jetons d'API ont pris fin.",
     "reactive": "Compte réactivé.",
     "double-authentification": "Double authentification réinitialisée : ses sessions ont pris "
@@ -41,8 +52,13 @@ DONE = {
 }
 
 
-def _team_page(request, session, user, *, operator_id=None, form=None, errors=None):
+def _team_page(
+    request, session, user, *, operator_id=None, form=None, errors=None, invited="colleague"
+):
+    """The team page; `invited` names the invitation form the errors belong to (« colleague »
+    or « controller »), the other one showing empty."""
     page = team_view(session=session, actor=user, operator_id=operator_id)
+    colleague = invited == "colleague"
     return render(
         request,
         "admin/team/team.html",
@@ -50,9 +66,11 @@ def _team_page(request, session, user, *, operator_id=None, form=None, errors=No
             "page": page,
             "roles": ROLE_CHOICES,
             "is_sysadmin": user.role == Role.SYSADMIN,
-            "form": form or {"role": Role.COUNSELLOR.value, "site_ids": []},
-            "errors": errors or {},
-            "inviting": bool(errors),
+            "form": (colleague and form) or {"role": Role.COUNSELLOR.value, "site_ids": []},
+            "errors": (colleague and errors) or {},
+            "inviting": colleague and bool(errors),
+            "controller_form": (not colleague and form) or {},
+            "controller_errors": (not colleague and errors) or {},
         },
     )
 
@@ -81,6 +99,21 @@ def invite_colleague(
         operator_id = int(chosen) if str(chosen or "").isdigit() else None
         return _team_page(
             request, session, user, operator_id=operator_id, form=typed, errors=exc.fields
+        )
+    return RedirectResponse(f"/admin/equipe/{member.id}?fait=invitation", 303)
+
+
+@router.post("/admin/equipe/controleurs")
+def invite_controller_page(
+    request: Request, session: SessionDep, user: CurrentStaff, form: SubmittedForm
+):
+    typed = dict(form.items())
+    try:
+        data = parse_form(ControllerInvitation, typed)
+        member = invite_controller(session=session, actor=user, data=data)
+    except Invalid as exc:
+        return _team_page(
+            request, session, user, form=typed, errors=exc.fields, invited="controller"
         )
     return RedirectResponse(f"/admin/equipe/{member.id}?fait=invitation", 303)
 
@@ -128,6 +161,19 @@ def save_role(
         change_role(session=session, actor=user, staff_id=staff_id, role=role)
 
     return _act(request, session, user, staff_id, "role", action, typed)
+
+
+@router.post("/admin/equipe/{staff_id}/equipe-de-controle")
+def save_control_team(
+    request: Request, session: SessionDep, user: CurrentStaff, staff_id: RowId, form: SubmittedForm
+):
+    typed = dict(form.items())
+
+    def action():
+        team = parse_form(ControlTeamEdit, typed).control_team
+        change_control_team(session=session, actor=user, staff_id=staff_id, control_team=team)
+
+    return _act(request, session, user, staff_id, "equipe-de-controle", action, typed)
 
 
 @router.post("/admin/equipe/{staff_id}/sites")

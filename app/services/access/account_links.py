@@ -85,11 +85,14 @@ def _time_zone(session: Session, user: StaffUser) -> str:
 def queue_invitation(*, session: Session, user: StaffUser, inviter: StaffUser) -> None:
     """E-mail the invitation: who invites, for which operator and role, and the link."""
     link = issue_link(session=session, user=user, purpose=AccountLinkPurpose.INVITATION)
-    operator = session.get(Operator, user.operator_id)
+    operator = session.get(Operator, user.operator_id) if user.operator_id else None
+    # A controller joins a France compétences control team, not an operator.
+    joined = operator.name if operator else "France compétences"
+    team = f"l'équipe de {operator.name}" if operator else f"l'équipe « {user.control_team} »"
     until = format_datetime(utcnow() + INVITATION_LIFETIME, _time_zone(session, user))
     text = (
         f"Bonjour {user.full_name},\n\n"
-        f"{inviter.full_name} vous invite à rejoindre l'équipe de {operator.name} sur Fil "
+        f"{inviter.full_name} vous invite à rejoindre {team} sur Fil "
         "rouge, le suivi des dossiers du conseil en évolution professionnelle, en tant que "
         f"« {user.role_label} ».\n\n"
         "Pour choisir votre mot de passe et activer votre compte :\n"
@@ -100,7 +103,7 @@ def queue_invitation(*, session: Session, user: StaffUser, inviter: StaffUser) -
     queue_email(
         session=session,
         recipient=user.email,
-        subject=f"Invitation à rejoindre {operator.name} sur Fil rouge",
+        subject=f"Invitation à rejoindre {joined} sur Fil rouge",
         text=text,
         operator_id=user.operator_id,
     )

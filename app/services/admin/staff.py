@@ -25,9 +25,12 @@ def create_staff_user(
     role: Role,
     password: str,
     operator_code: str | None,
+    control_team: str | None = None,
 ) -> StaffUser:
-    """Create an account; operator roles need an operator, observers and sysadmins have none."""
+    """Create an account; operator roles need an operator, observers and sysadmins have none;
+    a controller needs its control team, nobody else has one."""
     email = email.strip().lower()
+    control_team = control_team_of(role, control_team)
     problem = password_problem(password, personal=[email, full_name])
     if problem:
         raise Invalid({"password": problem})
@@ -48,11 +51,22 @@ def create_staff_user(
         password_hash=hash_password(password),
         password_set_at=utcnow(),
         operator_id=operator_id,
+        control_team=control_team,
     )
     session.add(user)
     session.flush()
     record_staff_event(session=session, user=user, actor=None, kind=StaffEventKind.CREATED)
     return user
+
+
+def control_team_of(role: Role, control_team: str | None) -> str | None:
+    """The team a new account works in: a controller's, required; none for any other role."""
+    team = " ".join((control_team or "").split())[:80] or None
+    if role == Role.CONTROLLER and team is None:
+        raise Invalid({"control_team": "Un·e contrôleur·euse appartient à une équipe de contrôle"})
+    if role != Role.CONTROLLER and team is not None:
+        raise Invalid({"control_team": "Seuls les contrôleur·euses ont une équipe de contrôle"})
+    return team
 
 
 def record_staff_event(

@@ -1,6 +1,7 @@
 """« Équipe »: an operator's administrators (system administrators: any operator's) invite
 colleagues, give them a role and sites, close and reopen their accounts; every change is
-recorded (StaffEvent) and shown on the person's page.
+recorded (StaffEvent) and shown on the person's page. System administrators also invite France
+compétences' controllers, each in a control team, and move them between teams.
 
 Two rules keep an operator administrable: an administrator never removes their own admin
 role nor closes their own account, and the last active administrator of an operator stays
@@ -20,6 +21,7 @@ from app.models.fields import french_sort_key
 from app.models.nomenclatures import Role
 from app.models.operators import Operator, Site
 from app.models.staff import (
+    ControllerInvitation,
     StaffEvent,
     StaffEventKind,
     StaffInvitation,
@@ -89,7 +91,11 @@ def load_member(*, session: Session, actor: StaffUser, staff_id: int) -> StaffUs
     _require_manager(actor)
     if actor.role == Role.SYSADMIN:
         user = session.get(StaffUser, staff_id) if staff_id >= 1 else None
-        found = user if user is not None and user.operator_id is not None else None
+        # An operator's staff or a controller; never an observer nor a system administrator.
+        managed = user is not None and (
+            user.operator_id is not None or user.role == Role.CONTROLLER
+        )
+        found = user if managed else None
     else:
         found = get_owned(session, StaffUser, staff_id, actor.operator_id)
     if found is None:
@@ -115,20 +121,42 @@ class TeamPage:
     operators: list[Operator]  # more than one for a system administrator
     members: list[tuple[StaffUser, list[str]]]  # each person and the names of their sites
     sites: list[Site]  # the operator's open sites, offered in the invitation form
+    controllers: list[StaffUser]  # France compétences' controllers, for a system administrator
+    control_teams: list[str]  # their teams' names, offered when inviting or moving one
+
+
+def _by_state_and_name(user: StaffUser) -> tuple:
+    return (not user.active, french_sort_key(user.full_name), user.id)
 
 
 def team_view(*, session: Session, actor: StaffUser, operator_id: int | None = None) -> TeamPage:
-    """The operator's staff, active first, then by name."""
+    """The operator's staff, active first, then by name; for a system administrator, the
+    controllers too, by team."""
     operator = _operator(session, actor, operator_id)
-    members = list(session.exec(select(StaffUser).where(owned_by(StaffUser, operator.id))))
-    members.sort(key=lambda user: (not user.active, french_sort_key(user.full_name), user.id))
+    members = sorted(
+        session.exec(select(StaffUser).where(owned_by(StaffUser, operator.id))),
+        key=_by_state_and_name,
+    )
     sites = _site_names(session, [user.id for user in members])
+    controllers = controllers_of(session=session, actor=actor)
     return TeamPage(
         operator=operator,
         operators=managed_operators(session=session, actor=actor),
         members=[(user, sites[user.id]) for user in members],
         sites=_open_sites(session, operator.id),
+        controllers=sorted(
+            controllers,
+            key=lambda user: (french_sort_key(user.control_team), *_by_state_and_name(user)),
+        ),
+        control_teams=sorted({user.control_team for user in controllers}, key=french_sort_key),
     )
+
+
+def controllers_of(*, session: Session, actor: StaffUser) -> list[StaffUser]:
+    """The controllers a system administrator manages; none for an operator's administrator."""
+    if actor.role != Role.SYSADMIN:
+        return []
+    return list(session.exec(select(StaffUser).where(StaffUser.role == Role.CONTROLLER.value)))
 
 
 def _open_sites(session: Session, operator_id: int) -> list[Site]:
@@ -139,12 +167,12 @@ def _open_sites(session: Session, operator_id: int) -> list[Site]:
 @dataclass
 class MemberPage:
     member: StaffUser
-    operator: Operator
+    operator: Operator | None  # none for a controller
     sites: list[Site]  # offered: the operator's open sites, and any closed one still held
     site_ids: set[int]  # held
     events: list[tuple[StaffEvent, str | None]]  # newest first, with who made each change
     is_self: bool
-    trainings: Trainings  # the UO4 trainings the person attended
+    trainings: Trainings | None  # the UO4 trainings the person attended (an operator's staff)
     second_factor: StaffTotp | None  # the person's authenticator app, once confirmed
     second_factor_required: bool  # by the operator's setting, for the person's role
     actor_has_second_factor: bool  # a reset asks for a code of the administrator's own
@@ -153,7 +181,7 @@ class MemberPage:
 def member_view(*, session: Session, actor: StaffUser, staff_id: int) -> MemberPage:
     member = load_member(session=session, actor=actor, staff_id=staff_id)
     held = set(session.exec(select(StaffSite.site_id).where(StaffSite.staff_id == member.id)).all())
-    sites = _open_sites(session, member.operator_id)
+    sites = _open_sites(session, member.operator_id) if member.operator_id else []
     offered = {site.id for site in sites}
     sites += [session.get(Site, site_id) for site_id in sorted(held - offered)]
     events = session.exec(
@@ -162,8 +190,11 @@ def member_view(*, session: Session, actor: StaffUser, staff_id: int) -> MemberP
         .where(StaffEvent.staff_id == member.id)
         .order_by(col(StaffEvent.created_at).desc(), col(StaffEvent.id).desc())
     )
-    operator = session.get(Operator, member.operator_id)
-    today = local_today(operator.time_zone)
+    operator = session.get(Operator, member.operator_id) if member.operator_id else None
+    trainings = None
+    if operator is not None:
+        today = local_today(operator.time_zone)
+        trainings = trainings_of(session=session, member=member, today=today)
     return MemberPage(
         member=member,
         operator=operator,
@@ -171,7 +202,7 @@ def member_view(*, session: Session, actor: StaffUser, staff_id: int) -> MemberP
         site_ids=held,
         events=[(event, name) for event, name in events],
         is_self=member.id == actor.id,
-        trainings=trainings_of(session=session, member=member, today=today),
+        trainings=trainings,
         second_factor=second_factor_of(session=session, user=member),
         second_factor_required=second_factor_required(session=session, user=member),
         actor_has_second_factor=second_factor_of(session=session, user=actor) is not None,
@@ -208,10 +239,35 @@ def invite(*, session: Session, actor: StaffUser, data: StaffInvitation) -> Staf
         password_hash=unusable_password_hash(),
         operator_id=operator.id,
     )
+    _add_invited(session, actor, user, _sites_detail(sites))
+    session.add_all(StaffSite(staff_id=user.id, site_id=site.id) for site in sites)
+    return user
+
+
+def invite_controller(
+    *, session: Session, actor: StaffUser, data: ControllerInvitation
+) -> StaffUser:
+    """A France compétences controller, in its control team (system administrators only)."""
+    if actor.role != Role.SYSADMIN:
+        raise Forbidden("Seule l'administration système invite les contrôleur·euses.")
+    email = str(data.email).strip().lower()
+    if session.exec(select(StaffUser.id).where(StaffUser.email == email)).first():
+        raise Invalid({"email": "Un compte existe déjà pour cette adresse e-mail."})
+    user = StaffUser(
+        email=email,
+        full_name=data.full_name,
+        role=Role.CONTROLLER.value,
+        password_hash=unusable_password_hash(),
+        control_team=data.control_team,
+    )
+    return _add_invited(session, actor, user, f"Équipe de contrôle : {data.control_team}")
+
+
+def _add_invited(session: Session, actor: StaffUser, user: StaffUser, held: str) -> StaffUser:
+    """Save the new account, record the invitation and e-mail its link."""
     session.add(user)
     session.flush()
-    session.add_all(StaffSite(staff_id=user.id, site_id=site.id) for site in sites)
-    detail = f"Rôle : {user.role_label}. {_sites_detail(sites)}"
+    detail = f"Rôle : {user.role_label}. {held}"
     record_staff_event(
         session=session, user=user, actor=actor, kind=StaffEventKind.INVITED, detail=detail
     )
@@ -262,6 +318,8 @@ def _keep_an_admin(session: Session, actor: StaffUser, member: StaffUser, field:
 def change_role(*, session: Session, actor: StaffUser, staff_id: int, role: str) -> StaffUser:
     member = load_member(session=session, actor=actor, staff_id=staff_id)
     new_role = Role(role)
+    if member.operator_id is None:
+        raise Invalid({"__all__": "Le rôle d'un·e contrôleur·euse ne change pas."})
     if new_role == member.role:
         return member
     if new_role != Role.OPERATOR_ADMIN:
@@ -282,6 +340,8 @@ def change_role(*, session: Session, actor: StaffUser, staff_id: int, role: str)
 
 def change_sites(*, session: Session, actor: StaffUser, staff_id: int, site_ids) -> StaffUser:
     member = load_member(session=session, actor=actor, staff_id=staff_id)
+    if member.operator_id is None:
+        raise Invalid({"__all__": "Un·e contrôleur·euse ne travaille sur aucun site."})
     held = set(session.exec(select(StaffSite.site_id).where(StaffSite.staff_id == member.id)).all())
     sites = _checked_sites(session, member.operator_id, site_ids, held)
     if {site.id for site in sites} == held:
@@ -295,6 +355,29 @@ def change_sites(*, session: Session, actor: StaffUser, staff_id: int, site_ids)
         actor=actor,
         kind=StaffEventKind.SITES_CHANGED,
         detail=_sites_detail(sites),
+    )
+    return member
+
+
+def change_control_team(
+    *, session: Session, actor: StaffUser, staff_id: int, control_team: str
+) -> StaffUser:
+    """Move a controller to another team: it then reads that team's campaigns, and no longer
+    those of the one it leaves (which keeps them)."""
+    member = load_member(session=session, actor=actor, staff_id=staff_id)
+    if member.role != Role.CONTROLLER:
+        raise Invalid({"control_team": "Seuls les contrôleur·euses ont une équipe de contrôle."})
+    if control_team == member.control_team:
+        return member
+    detail = f"{member.control_team} → {control_team}"
+    member.control_team = control_team
+    session.add(member)
+    record_staff_event(
+        session=session,
+        user=member,
+        actor=actor,
+        kind=StaffEventKind.CONTROL_TEAM_CHANGED,
+        detail=detail,
     )
     return member
 

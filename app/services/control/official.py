@@ -1,8 +1,8 @@
 """France compétences' side of control: the campaigns a controller opened, and the opening form.
 
-A controller belongs to no operator. It reads the campaigns it opened itself and nothing else:
-another controller's campaign, a self-check or a missing id are all « not found ». Personal
-data reaches it only inside those campaigns' proof packs."""
+A controller belongs to no operator. It reads the campaigns opened within its control team and
+nothing else (app/services/control/teams.py): another team's campaign, a self-check or a missing
+id are all « not found ». Personal data reaches it only inside those campaigns' proof packs."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -13,7 +13,7 @@ from app.core.dates import local_today
 from app.core.errors import Conflict, NotFound
 from app.models.base import utcnow
 from app.models.bounds import MAX_ROW_ID
-from app.models.control import CampaignKind, ControlCampaign, OfficialCampaignCreate, PackStatus
+from app.models.control import ControlCampaign, OfficialCampaignCreate, PackStatus
 from app.models.operators import Operator
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
@@ -26,6 +26,7 @@ from app.services.control.campaigns import (
 )
 from app.services.control.deadlines import CONTROLLER_TIME_ZONE, days_left, official_deadline
 from app.services.control.history import HistoryLine, campaign_history
+from app.services.control.teams import readable_by_controller
 from app.services.reports.ledger import previous_month
 
 
@@ -37,14 +38,13 @@ def open_official_campaign(
 
 
 def controller_campaign(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
-    """One official campaign the controller opened; anything else is 404."""
+    """One official campaign opened within the controller's team; anything else is 404."""
     require_controller(actor)
-    campaign = session.get(ControlCampaign, campaign_id) if campaign_id <= MAX_ROW_ID else None
-    if (
-        campaign is None
-        or campaign.kind != CampaignKind.OFFICIAL
-        or campaign.created_by_id != actor.id
-    ):
+    query = select(ControlCampaign).where(
+        ControlCampaign.id == campaign_id, readable_by_controller(actor)
+    )
+    campaign = session.exec(query).first() if campaign_id <= MAX_ROW_ID else None
+    if campaign is None:
         raise NotFound()
     return campaign
 
@@ -76,10 +76,7 @@ def controller_campaigns(
     statement = (
         select(ControlCampaign, Operator)
         .join(Operator, owned_by(ControlCampaign, Operator.id))
-        .where(
-            ControlCampaign.kind == CampaignKind.OFFICIAL.value,
-            ControlCampaign.created_by_id == actor.id,
-        )
+        .where(readable_by_controller(actor))
         .order_by(col(ControlCampaign.id).desc())
         .offset(offset)
         .limit(limit)
