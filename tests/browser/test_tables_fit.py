@@ -18,10 +18,12 @@ from sqlmodel import Session, select
 
 from app.core.db import build_engine
 from app.demo.seed import DEMO_PASSWORD, seed_demo
-from app.models.control import CampaignCreate, OfficialCampaignCreate
+from app.models.control import CampaignCreate, OfficialCampaignCreate, UnitReview
 from app.models.staff import StaffUser
-from app.services.control.campaigns import create_campaign
+from app.services.control.campaigns import create_campaign, drawn_ids
 from app.services.control.official import open_official_campaign
+from app.services.control.review import review_unit
+from app.services.control.submission import submit_campaign
 from tests.app_routes import api_routes
 from tests.browser.conftest import check_accessibility, serving
 from tests.conftest import alembic_config, scratch_database
@@ -154,7 +156,7 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                 controller = session.exec(
                     select(StaffUser).where(StaffUser.email == ACCOUNTS["controller"])
                 ).one()
-                open_official_campaign(
+                official = open_official_campaign(
                     session=session,
                     actor=controller,
                     request=OfficialCampaignCreate(
@@ -165,6 +167,7 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                         public_value="Tirage public du jour : 4 8 15 16 23 42",
                     ),
                 )
+                review_all(session, official, manager, controller)
                 # Answered surveys with comments, so that the results page shows its tables full.
                 counsellor = session.exec(
                     select(StaffUser).where(StaffUser.email == ACCOUNTS["counsellor"])
@@ -177,6 +180,23 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                 yield base
         finally:
             engine.dispose()
+
+
+def review_all(session, campaign, manager, controller) -> None:
+    """Submitted, then every unit reviewed (the first not conform): the pages to review a
+    unit, to answer the finding and to close the campaign are all linked."""
+    submit_campaign(session=session, actor=manager, campaign_id=campaign.id)
+    for position, episode_id in enumerate(drawn_ids(session, campaign.id)):
+        verdict = {"verdict": "conform"}
+        if position == 0:
+            verdict = {"verdict": "non_conform", "reason": "missing_proof", "comment": "Absente"}
+        review_unit(
+            session=session,
+            actor=controller,
+            campaign_id=campaign.id,
+            episode_id=episode_id,
+            review=UnitReview.model_validate(verdict),
+        )
 
 
 def sign_in_demo(page, base: str, email: str) -> None:

@@ -19,6 +19,7 @@ from app.services.control.campaigns import (
     requeue_campaign,
 )
 from app.services.control.proof_pack import Bind, build_campaign_pack
+from app.services.control.review import findings_of, review_summary
 from app.web.api_errors import API_ERRORS, DOWNLOAD, refusal
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
@@ -107,6 +108,9 @@ def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campa
         "history": view.history,
         "days_left": view.days_left,
     }
+    if view.campaign.official:
+        context["findings"] = findings_of(session, view.campaign.id)
+        context["summary"] = review_summary(session, view.campaign)
     return render(request, "control/campaigns/campaign.html", context)
 
 
