@@ -5,6 +5,8 @@ step is in the history."""
 
 import csv
 import io
+import json
+import zipfile
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -222,7 +224,7 @@ def test_the_ledger_shows_the_refaction_once_closed(session, controller, manager
 # ---- pages -----------------------------------------------------------------------------------
 
 
-def test_the_journey_through_the_pages(client, session, controller, manager, campaign):
+def test_the_journey_through_the_pages(client, session, controller, manager, campaign, storage_dir):
     first, second, third = drawn_ids(session, campaign.id)
     page = f"/controle/campagnes/{campaign.id}"
     csrf = log_in(client, session, controller)
@@ -281,6 +283,18 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
     steps = [row[1] for row in rows]
     assert steps.count("Unité contrôlée") == 3 and "Réponse de l'opérateur" in steps
     assert "Contrôle clos" in steps
+    # The pack, built once more at the closing, carries the verdicts and the whole history.
+    pack = client.get(f"{page}/dossier-de-preuves.zip")
+    assert pack.status_code == 200
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(pack.content)).read("manifeste.json"))
+    findings = manifest["campagne"]["constats"]
+    assert [f["unite_id"] for f in findings] == [first, second, third]
+    assert findings[0]["verdict"] == "Non conforme" and findings[0]["montant"] == "120.50"
+    assert findings[0]["reponse"] == "Remise le 9 novembre, voir la version 2."
+    steps = [(step["etape"], step["unite_id"]) for step in manifest["historique"]]
+    assert ("answered", first) in steps and steps[-1] == ("closed", None)
+    reviewed_by = {step["auteur"] for step in manifest["historique"] if step["etape"] == "reviewed"}
+    assert reviewed_by == {controller.full_name}
 
     log_in(client, session, manager)
     ledger = client.get("/rapports/etat-de-service?du=2026-11-01&au=2026-11-30")

@@ -1,13 +1,14 @@
 """The review of an official campaign: the controller's verdict on each unit and the closing
 (after a confirmation page), the operator's one answer to a non-conform finding."""
 
-from fastapi import Request
+from fastapi import BackgroundTasks, Request
 from fastapi.responses import RedirectResponse
 
 from app.core.errors import Invalid
 from app.models.base import utcnow
 from app.models.bounds import RowId
 from app.models.control import FindingAnswer, FindingReason, UnitReview, Verdict
+from app.routes.control.campaigns import build_soon
 from app.services.admin.operators import time_zone_of
 from app.services.control.review import (
     answer_finding,
@@ -97,8 +98,15 @@ def close_confirmation(request: Request, session: SessionDep, user: Controller, 
 
 
 @router.post(CONTROLLER_PAGE + "/clore")
-def close(session: SessionDep, user: Controller, campaign_id: RowId, form: SubmittedForm):
-    close_campaign(session=session, actor=user, campaign_id=campaign_id)
+def close(
+    session: SessionDep,
+    user: Controller,
+    campaign_id: RowId,
+    background: BackgroundTasks,
+    form: SubmittedForm,
+):
+    campaign = close_campaign(session=session, actor=user, campaign_id=campaign_id)
+    build_soon(background, session, campaign)
     return RedirectResponse(f"/controle/campagnes/{campaign_id}", status_code=303)
 
 

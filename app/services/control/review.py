@@ -22,6 +22,7 @@ from app.models.control import (
     ControlFinding,
     ControlSampleUnit,
     FindingAnswer,
+    PackStatus,
     UnitReview,
 )
 from app.models.staff import StaffUser
@@ -195,7 +196,8 @@ def close_campaign(
     *, session: Session, actor: StaffUser, campaign_id: int, now: datetime | None = None
 ) -> ControlCampaign:
     """Close the campaign once every drawn unit is reviewed: its non-conform units become
-    réfactions in the ledger, and nothing changes after."""
+    réfactions in the ledger, and nothing changes after. Its pack is queued once more, for its
+    manifest to carry the verdicts and the whole history."""
     now = now or utcnow()
     campaign = _locked(
         session, controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
@@ -206,6 +208,9 @@ def close_campaign(
         now,
         actor.id,
     )
+    # A builder still on the submission's pack loses its lease and stops; this one replaces it.
+    campaign.status, campaign.cases_done, campaign.error = PackStatus.QUEUED.value, 0, ""
+    campaign.lease_until = None
     session.add(campaign)
     record_event(
         session,
