@@ -31,6 +31,7 @@ from app.services.control.review import answer_finding, close_campaign, review_s
 from app.services.control.submission import submit_campaign
 from app.services.reports.ledger import ledger_cases, unit_ledger
 from tests.factories import (
+    bearer,
     ended_unit,
     log_in,
     make_case,
@@ -251,6 +252,9 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
         f"{page}/unites/{first}", data={"verdict": "conform", "csrf_token": csrf_operator}
     ).status_code in (403, 404)
     assert "Répondre" in read(client.get(operator_page))
+    listed = read(client.get("/rapports/controles"))
+    assert "Constats en attente de votre réponse" in listed
+    assert f"/rapports/controles/{campaign.id}/unites/{first}/reponse" in listed
     empty = client.post(
         f"{operator_page}/unites/{first}/reponse", data={"answer": " ", "csrf_token": csrf_operator}
     )
@@ -265,6 +269,7 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
         data={"answer": "Encore", "csrf_token": csrf_operator},
     )
     assert again.status_code == 409
+    assert "Constats en attente" not in read(client.get("/rapports/controles"))
 
     csrf = log_in(client, session, controller)
     assert "Remise le 9 novembre, voir la version 2." in read(client.get(page))
@@ -301,3 +306,6 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
     assert "Réfactions" in read(ledger)
     export = client.get("/rapports/etat-de-service.csv?du=2026-11-01&au=2026-11-30").text
     assert "Montant des réfactions (€)" in export and "120,50" in export
+    api = client.get("/api/v1/ledger?from=2026-11-01&to=2026-11-30", headers=bearer(manager))
+    totals = api.json()["totals"]
+    assert (totals["refactions"], totals["refaction_amount"]) == (1, "120.50")

@@ -19,7 +19,7 @@ from app.services.control.campaigns import (
     requeue_campaign,
 )
 from app.services.control.proof_pack import Bind, build_campaign_pack
-from app.services.control.review import findings_of, review_summary
+from app.services.control.review import awaiting_answer, findings_of, review_summary
 from app.web.api_errors import API_ERRORS, DOWNLOAD, refusal
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
@@ -69,6 +69,7 @@ def _campaigns_page(request, session, user, *, form=None, errors=None, status_co
     context = {
         "time_zone": found.time_zone,
         "official": found.official,
+        "awaiting": awaiting_answer(session=session, actor=user),
         "campaigns": found.campaigns,
         "form": form,
         "errors": errors or {},

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, NotFound
@@ -24,15 +24,18 @@ from app.models.control import (
     FindingAnswer,
     PackStatus,
     UnitReview,
+    Verdict,
 )
 from app.models.staff import StaffUser
+from app.services.access.scope import owned_by
 from app.services.admin.operators import time_zone_of
 from app.services.control.campaigns import get_campaign
 from app.services.control.deadlines import deadline_end
 from app.services.control.history import record_event
 from app.services.control.official import controller_campaign
-from app.services.reports.ledger import ZERO, unit_prices
+from app.services.reports.ledger import ZERO, ledger_operator, unit_prices
 
+AWAITING_SHOWN = 50  # findings to answer listed on the operator's campaigns page
 CLOSED = "Le contrôle est clos : plus rien n'y change."
 
 
@@ -289,3 +292,22 @@ def controller_unit(
     campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
     _sampled(session, campaign, episode_id)
     return campaign, finding_of(session, campaign.id, episode_id)
+
+
+def awaiting_answer(*, session: Session, actor: StaffUser) -> list[ControlFinding]:
+    """The operator's non-conform findings still to answer, in campaigns not closed, oldest
+    campaign first: what its campaigns page lists for it to answer."""
+    operator = ledger_operator(session, actor)
+    statement = (
+        select(ControlFinding)
+        .join(ControlCampaign, col(ControlCampaign.id) == ControlFinding.campaign_id)
+        .where(
+            owned_by(ControlCampaign, operator.id),
+            ControlCampaign.phase != CampaignPhase.CLOSED.value,
+            ControlFinding.verdict == Verdict.NON_CONFORM.value,
+            col(ControlFinding.answer).is_(None),
+        )
+        .order_by(ControlFinding.campaign_id, ControlFinding.episode_id)
+        .limit(AWAITING_SHOWN)
+    )
+    return list(session.exec(statement))
