@@ -309,3 +309,26 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
     api = client.get("/api/v1/ledger?from=2026-11-01&to=2026-11-30", headers=bearer(manager))
     totals = api.json()["totals"]
     assert (totals["refactions"], totals["refaction_amount"]) == (1, "120.50")
+
+
+def test_another_controller_and_the_wrong_side_get_nothing(
+    client, session, controller, manager, campaign
+):
+    first = drawn_ids(session, campaign.id)[0]
+    review(session, controller, campaign, first, MISSING)
+    page = f"/controle/campagnes/{campaign.id}"
+    other = make_staff(session, None, Role.CONTROLLER, email="autre@fc.example")
+    csrf = log_in(client, session, other)
+    assert client.get(f"{page}/unites/{first}").status_code == 404
+    assert client.get(f"{page}/clore").status_code == 404
+    posted = client.post(f"{page}/unites/{first}", data={"verdict": "conform", "csrf_token": csrf})
+    assert posted.status_code == 404
+    assert client.post(f"{page}/clore", data={"csrf_token": csrf}).status_code == 404
+    # The controller itself has no operator: the operator's answer is not its to give.
+    csrf = log_in(client, session, controller)
+    answer_url = f"/rapports/controles/{campaign.id}/unites/{first}/reponse"
+    refused = client.post(answer_url, data={"answer": "Moi", "csrf_token": csrf})
+    assert refused.status_code in (403, 404)
+    session.expire_all()
+    assert events(session, campaign, CampaignEventKind.ANSWERED) == []
+    assert len(events(session, campaign, CampaignEventKind.REVIEWED)) == 1
