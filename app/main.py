@@ -21,7 +21,7 @@ from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, triage
 from app.routes.control import api as control_api
 from app.routes.control import campaigns as control
-from app.routes.control import official, proofs, submission
+from app.routes.control import official, proofs, review, submission
 from app.routes.deliverables import action_plan, attachments
 from app.routes.deliverables import documents as deliverables
 from app.routes.deliverables import shared_documents as documents
@@ -104,6 +104,7 @@ def create_app() -> FastAPI:
         control_api.api_router,
         official.router,
         submission.router,
+        review.router,
         national.router,
         national.api_router,
         indicators.api_router,

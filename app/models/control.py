@@ -3,6 +3,7 @@ ZIP proof pack built for it in the background. France compétences' controllers 
 campaigns on an operator; an operator's own draws are self-checks (« auto-contrôles »)."""
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated
 
 import pydantic
@@ -12,6 +13,7 @@ from sqlmodel import (
     CheckConstraint,
     Column,
     Field,
+    Numeric,
     SQLModel,
     Text,
     UniqueConstraint,
@@ -25,6 +27,8 @@ from app.models.nomenclatures import LabelledEnum
 MAX_SEED = 2**31 - 1
 MAX_SAMPLE = 100_000
 MAX_PUBLIC_VALUE = 200
+MAX_FINDING_TEXT = 1000
+MAX_ANSWER = 4000
 
 
 class CampaignKind(LabelledEnum):
@@ -44,6 +48,7 @@ class CampaignPhase(LabelledEnum):
 
     OPEN = "open", "Ouvert"
     SUBMITTED = "submitted", "Soumis"
+    CLOSED = "closed", "Clos"
 
 
 class CampaignEventKind(LabelledEnum):
@@ -51,6 +56,24 @@ class CampaignEventKind(LabelledEnum):
     DRAWN = "drawn", "Échantillon tiré"
     PROOF_ADDED = "proof_added", "Preuve ajoutée"
     SUBMITTED = "submitted", "Dossier soumis"
+    REVIEWED = "reviewed", "Unité contrôlée"
+    ANSWERED = "answered", "Réponse de l'opérateur"
+    CLOSED = "closed", "Contrôle clos"
+
+
+class Verdict(LabelledEnum):
+    CONFORM = "conform", "Conforme"
+    NON_CONFORM = "non_conform", "Non conforme"
+
+
+class FindingReason(LabelledEnum):
+    """Why a unit is not conform: the controller's list (« autre » asks for a text)."""
+
+    MISSING_PROOF = "missing_proof", "Preuve manquante"
+    LATE_PROOF = "late_proof", "Preuve postérieure à la fin de l'unité"
+    NOT_DELIVERED = "not_delivered", "Unité non réalisée"
+    DUPLICATE = "duplicate", "Doublon"
+    OTHER = "other", "Autre"
 
 
 class ControlCampaign(SQLModel, table=True):
@@ -68,8 +91,13 @@ class ControlCampaign(SQLModel, table=True):
         CheckConstraint("period_end >= period_start", name="campaign_period_ordered"),
         check_in("phase", CampaignPhase, name="campaign_phase_known"),
         CheckConstraint("kind <> 'official' OR deadline IS NOT NULL", name="campaign_deadline"),
+        # A campaign closes submitted, or unsubmitted once its deadline passed.
         CheckConstraint(
-            "(phase = 'submitted') = (submitted_at IS NOT NULL)", name="campaign_submitted_when"
+            "phase = 'closed' OR (phase = 'submitted') = (submitted_at IS NOT NULL)",
+            name="campaign_submitted_when",
+        ),
+        CheckConstraint(
+            "(phase = 'closed') = (closed_at IS NOT NULL)", name="campaign_closed_when"
         ),
     )
 
@@ -121,10 +149,22 @@ class ControlCampaign(SQLModel, table=True):
     )
     submitted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     submitted_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+    # The controller's closing, once every drawn unit was reviewed: nothing changes after it.
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    closed_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
 
     @property
     def submitted(self) -> bool:
-        return self.phase == CampaignPhase.SUBMITTED
+        """Submitted by the operator (and perhaps closed since)."""
+        return self.submitted_at is not None
+
+    @property
+    def closed(self) -> bool:
+        return self.phase == CampaignPhase.CLOSED
+
+    @property
+    def phase_label(self) -> str:
+        return CampaignPhase(self.phase).label
 
     @property
     def status_label(self) -> str:
@@ -185,6 +225,112 @@ class ControlCampaignEvent(SQLModel, table=True):
     @property
     def kind_label(self) -> str:
         return CampaignEventKind(self.kind).label
+
+
+class ControlFinding(SQLModel, table=True):
+    """The controller's verdict on one sampled unit, revised until the operator answered it or
+    the campaign closed; each verdict and answer is also an event of the history."""
+
+    __tablename__ = "control_findings"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "episode_id"),
+        check_in("verdict", Verdict, name="finding_verdict_known"),
+        check_in("reason", FindingReason, name="finding_reason_known", nullable=True),
+        CheckConstraint(
+            "(verdict = 'non_conform') = (reason IS NOT NULL)", name="finding_reason_when"
+        ),
+        CheckConstraint(
+            "reason IS NULL OR reason <> 'other' OR reason_text <> ''", name="finding_other_said"
+        ),
+        CheckConstraint("(answer IS NULL) = (answered_at IS NULL)", name="finding_answered_when"),
+        CheckConstraint(
+            "answer IS NULL OR verdict = 'non_conform'", name="finding_answer_non_conform"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # The unique constraint's index, campaign first, serves the reads by campaign.
+    campaign_id: int = Field(foreign_key="control_campaigns.id")
+    episode_id: int = Field(foreign_key="episodes.id", index=True)
+    verdict: str = Field(max_length=12)
+    reason: str | None = Field(default=None, max_length=16)
+    reason_text: str = Field(default="", max_length=MAX_FINDING_TEXT)
+    comment: str = Field(default="", max_length=MAX_FINDING_TEXT)
+    # The unit's price as the ledger counts it (its lot's, in force at its start); none: unpriced.
+    amount: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    reviewed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    reviewed_by_id: int = Field(foreign_key="staff_users.id")
+    # The operator's one answer to a non-conform finding (« contradictoire »).
+    answer: str | None = Field(default=None, sa_column=Column(Text))
+    answered_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    answered_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+
+    @property
+    def conform(self) -> bool:
+        return self.verdict == Verdict.CONFORM
+
+    @property
+    def verdict_label(self) -> str:
+        return Verdict(self.verdict).label
+
+    @property
+    def reason_label(self) -> str:
+        """The reason as read: the list's label, or the text typed for « autre »."""
+        if self.reason is None:
+            return ""
+        if self.reason == FindingReason.OTHER:
+            return self.reason_text
+        return FindingReason(self.reason).label
+
+
+class UnitReview(SQLModel):
+    """The controller's verdict on a unit, as the form or the API sends it: a reason from the
+    list when not conform (a text with « autre »), none when conform."""
+
+    verdict: Verdict
+    reason: Annotated[
+        FindingReason | None, pydantic.Field(validate_default=True), blank_to_none
+    ] = None
+    reason_text: Annotated[
+        str, pydantic.Field(max_length=MAX_FINDING_TEXT, validate_default=True)
+    ] = ""
+    comment: Annotated[str, pydantic.Field(max_length=MAX_FINDING_TEXT)] = ""
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_if_not_conform(cls, value, info: ValidationInfo):
+        verdict = info.data.get("verdict")
+        if verdict == Verdict.CONFORM:
+            return None
+        if verdict is not None and value is None:
+            raise ValueError("Choisissez le motif de la non-conformité")
+        return value
+
+    @field_validator("reason_text")
+    @classmethod
+    def _text_if_other(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip()
+        if info.data.get("reason") != FindingReason.OTHER:
+            return ""
+        if not value:
+            raise ValueError("Précisez le motif « autre »")
+        return value
+
+    @field_validator("comment")
+    @classmethod
+    def _trimmed(cls, value: str) -> str:
+        return value.strip()
+
+
+class FindingAnswer(SQLModel):
+    """The operator's answer to a non-conform finding."""
+
+    answer: Annotated[str, pydantic.Field(min_length=1, max_length=MAX_ANSWER)]
+
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _trimmed(cls, value):
+        return value.strip() if isinstance(value, str) else value
 
 
 Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED), WholeNumber, blank_to_none]

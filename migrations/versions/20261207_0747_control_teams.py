@@ -5,7 +5,7 @@ own, named after its e-mail, so that nobody reads a campaign it could not read b
 system administrator then gathers them into real teams from « Équipe ».
 
 Revision ID: 5aaf57651cb3
-Revises: d8ec206ca60e
+Revises: 891decf33eb6
 Create Date: 2026-12-07 07:47:41.295518+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5aaf57651cb3"
-down_revision: str | None = "d8ec206ca60e"
+down_revision: str | None = "891decf33eb6"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

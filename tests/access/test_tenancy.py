@@ -38,7 +38,14 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit, UnitProofRequirement
-from app.models.control import CampaignKind, ControlCampaign, PackStatus
+from app.models.control import (
+    CampaignKind,
+    ControlCampaign,
+    ControlFinding,
+    FindingReason,
+    PackStatus,
+    Verdict,
+)
 from app.models.credentials import ApiKey, StaffTotp
 from app.models.deliverables import (
     ActionStep,
@@ -274,7 +281,7 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         referral,
         sent_referral,
         failed_campaign(session, manager, code),
-        official_campaign(session, manager),
+        official_campaign(session, manager, episode),
         site,
         motif,
         *planning(session, counsellor, site, code),
@@ -393,8 +400,9 @@ def appointment_yesterday(session, counsellor, motif, case, site, day: date) -> 
     return appointment
 
 
-def official_campaign(session, manager) -> ControlCampaign:
-    """An official control campaign opened on the operator, its deadline years away."""
+def official_campaign(session, manager, episode) -> ControlCampaign:
+    """An official control campaign opened on the operator, its deadline years away, with a
+    non-conform finding on the case's episode, still to answer."""
     campaign = ControlCampaign(
         operator_id=manager.operator_id,
         kind=CampaignKind.OFFICIAL.value,
@@ -406,6 +414,16 @@ def official_campaign(session, manager) -> ControlCampaign:
         seed=1,
     )
     session.add(campaign)
+    session.flush()
+    finding = ControlFinding(
+        campaign_id=campaign.id,
+        episode_id=episode.id,
+        verdict=Verdict.NON_CONFORM.value,
+        reason=FindingReason.MISSING_PROOF.value,
+        reviewed_at=utcnow(),
+        reviewed_by_id=manager.id,  # any staff member: only the answer is tried here
+    )
+    session.add(finding)
     session.flush()
     return campaign
 
@@ -955,6 +973,21 @@ SURFACES = [
         "POST",
         "/rapports/controles/{official}/soumettre",
         form={},
+        who="admin",
+    ),
+    surface(
+        "official",
+        "answer_page",
+        "GET",
+        "/rapports/controles/{official}/unites/{episode}/reponse",
+        who="manager",
+    ),
+    surface(
+        "official",
+        "answer",
+        "POST",
+        "/rapports/controles/{official}/unites/{episode}/reponse",
+        form={"answer": "Pirate"},
         who="admin",
     ),
     surface(

@@ -18,10 +18,13 @@ from sqlmodel import Session, select
 
 from app.core.db import build_engine
 from app.demo.seed import DEMO_PASSWORD, seed_demo
-from app.models.control import CampaignCreate, OfficialCampaignCreate
+from app.models.control import CampaignCreate, OfficialCampaignCreate, UnitReview
+from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
-from app.services.control.campaigns import create_campaign
+from app.services.control.campaigns import create_campaign, drawn_ids
 from app.services.control.official import open_official_campaign
+from app.services.control.review import review_unit
+from app.services.control.submission import submit_campaign
 from tests.app_routes import api_routes
 from tests.browser.conftest import check_accessibility, serving
 from tests.conftest import alembic_config, scratch_database
@@ -129,7 +132,8 @@ def matcher(template: str) -> re.Pattern:
 @pytest.fixture(scope="module")
 def demo_url(database_url, tmp_path_factory, _chromium_available):
     """The demo data (both operators, every role) served on a database of its own, with one
-    self-check and one official control campaign so that their pages exist."""
+    self-check and two official control campaigns (one reviewed, one open) so that their
+    pages exist."""
     with scratch_database(database_url, "tables", tmp_path_factory.mktemp("tables")) as url:
         engine = build_engine(url)
         try:
@@ -154,16 +158,21 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                 controller = session.exec(
                     select(StaffUser).where(StaffUser.email == ACCOUNTS["controller"])
                 ).one()
+                official = OfficialCampaignCreate(
+                    operator_id=manager.operator_id,
+                    period_start=today - timedelta(days=365),
+                    period_end=today,
+                    sample_size=3,
+                    public_value="Tirage public du jour : 4 8 15 16 23 42",
+                )
+                reviewed = open_official_campaign(
+                    session=session, actor=controller, request=official
+                )
+                review_all(session, reviewed, manager, controller)
+                # Still open, and listed first on the operator's side: its « Soumettre »
+                # is found there; the findings to answer are linked from the campaigns' list.
                 open_official_campaign(
-                    session=session,
-                    actor=controller,
-                    request=OfficialCampaignCreate(
-                        operator_id=manager.operator_id,
-                        period_start=today - timedelta(days=365),
-                        period_end=today,
-                        sample_size=3,
-                        public_value="Tirage public du jour : 4 8 15 16 23 42",
-                    ),
+                    session=session, actor=another_controller(session), request=official
                 )
                 # Answered surveys with comments, so that the results page shows its tables full.
                 counsellor = session.exec(
@@ -177,6 +186,35 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                 yield base
         finally:
             engine.dispose()
+
+
+def another_controller(session) -> StaffUser:
+    colleague = StaffUser(
+        email="controleuse2@demo",
+        full_name="Contrôleuse deux",
+        role=Role.CONTROLLER.value,
+        password_hash="!",  # never signs in
+    )
+    session.add(colleague)
+    session.flush()
+    return colleague
+
+
+def review_all(session, campaign, manager, controller) -> None:
+    """Submitted, then every unit reviewed (the first not conform): the pages to review a
+    unit, to answer the finding and to close the campaign are all linked."""
+    submit_campaign(session=session, actor=manager, campaign_id=campaign.id)
+    for position, episode_id in enumerate(drawn_ids(session, campaign.id)):
+        verdict = {"verdict": "conform"}
+        if position == 0:
+            verdict = {"verdict": "non_conform", "reason": "missing_proof", "comment": "Absente"}
+        review_unit(
+            session=session,
+            actor=controller,
+            campaign_id=campaign.id,
+            episode_id=episode_id,
+            review=UnitReview.model_validate(verdict),
+        )
 
 
 def sign_in_demo(page, base: str, email: str) -> None:

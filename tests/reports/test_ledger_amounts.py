@@ -221,7 +221,8 @@ def test_the_page_shows_french_amounts_and_the_csv_exact_ones(
     text = client.get(f"/rapports/etat-de-service.csv?{period}").content.decode("utf-8-sig")
     rows = {row[0]: row for row in csv.reader(io.StringIO(text), delimiter=";")}
     # Exact, with the decimal comma French spreadsheets read as a number.
-    assert rows["UO2.2"][7:] == ["Marché 2024-2027", "1234,50", "1234,50", "0"]
+    # Then no réfaction: no official control closed on these units (tests/control).
+    assert rows["UO2.2"][7:] == ["Marché 2024-2027", "1234,50", "1234,50", "0", "0", "0,00"]
     assert rows["Total"][9] == "1355,00"
 
 

@@ -74,14 +74,15 @@ def test_ledger_csv_has_a_row_per_unit_and_the_totals(client, session, manager, 
     assert by_code["UO1"][3:7] == ["2", "1", "1", "1"]
     assert by_code["Total"][3:7] == ["2", "1", "1", "1"]
     # No lot, no price: the billable unit is counted outside any market, without a price.
-    assert by_code["UO1"][7:] == ["Hors marché", "", "0,00", "1"]
+    # Then no réfaction: no official control was closed on these units.
+    assert by_code["UO1"][7:] == ["Hors marché", "", "0,00", "1", "0", "0,00"]
 
 
 def test_drill_down_csv_lists_every_episode(client, session, manager, episodes):
     log_in(client, session, manager)
     uo1 = unit_id(session, "UO1")
     rows = csv_rows(client.get(f"/rapports/etat-de-service/{uo1}.csv?{PERIOD}"))
-    assert len(rows) == 3 and sorted(row[-1] for row in rows[1:]) == ["Complètes", "Incomplètes"]
+    assert len(rows) == 3 and sorted(row[7] for row in rows[1:]) == ["Complètes", "Incomplètes"]
 
 
 def test_ledger_xlsx_opens_with_openpyxl(client, session, manager, episodes):
@@ -102,7 +103,7 @@ def test_drill_down_xlsx_opens_with_openpyxl(client, session, manager, episodes)
     uo1 = unit_id(session, "UO1")
     answer = client.get(f"/rapports/etat-de-service/{uo1}.xlsx?{PERIOD}&preuves=completes")
     values = workbook_rows(answer.content)
-    assert len(values) == 2 and values[1][-1] == "Complètes"
+    assert len(values) == 2 and values[1][7] == "Complètes"
     sheet = workbook_sheet(answer.content)
     assert sheet["A1"].value.startswith(
         "État de service fait — Auvergne-Rhône-Alpes — preuves complètes — "

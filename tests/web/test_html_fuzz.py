@@ -29,7 +29,12 @@ from app.models.appointments import Absence, AbsenceEdit, AppointmentTypeEdit, O
 from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit
-from app.models.control import CampaignCreate, OfficialCampaignCreate
+from app.models.control import (
+    CampaignCreate,
+    FindingAnswer,
+    OfficialCampaignCreate,
+    UnitReview,
+)
 from app.models.deliverables import (
     ActionPlanObjective,
     ActionStepMove,
@@ -208,6 +213,11 @@ FORM_FIELDS = {
     ("POST", "/controle/campagnes"): _names(OfficialCampaignCreate),
     ("POST", "/rapports/controles/{campaign_id}/verifier-preuves"): (),
     ("POST", "/rapports/controles/{campaign_id}/soumettre"): (),
+    ("POST", "/controle/campagnes/{campaign_id}/unites/{episode_id}"): _names(UnitReview),
+    ("POST", "/controle/campagnes/{campaign_id}/clore"): (),
+    ("POST", "/rapports/controles/{campaign_id}/unites/{episode_id}/reponse"): _names(
+        FindingAnswer
+    ),
     ("GET", "/preuves-manquantes"): _names(MissingProofFilters),
     ("GET", "/partenaires"): _names(PartnerFilters),
     ("GET", "/rapports/activite"): _names(ActivityFilters),

@@ -19,6 +19,7 @@ from app.services.control.campaigns import (
     requeue_campaign,
 )
 from app.services.control.proof_pack import Bind, build_campaign_pack
+from app.services.control.review import awaiting_answer, findings_of, review_summary
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -61,6 +62,7 @@ def _campaigns_page(request, session, user, *, form=None, errors=None, status_co
     context = {
         "time_zone": found.time_zone,
         "official": found.official,
+        "awaiting": awaiting_answer(session=session, actor=user),
         "campaigns": found.campaigns,
         "form": form,
         "errors": errors or {},
@@ -100,6 +102,9 @@ def campaign_page(request: Request, session: SessionDep, user: CaseWorker, campa
         "history": view.history,
         "days_left": view.days_left,
     }
+    if view.campaign.official:
+        context["findings"] = findings_of(session, view.campaign.id)
+        context["summary"] = review_summary(session, view.campaign)
     return render(request, "control/campaigns/campaign.html", context)
 
 

@@ -5,6 +5,7 @@ from fastapi import BackgroundTasks, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse
 
 from app.core.errors import Invalid
+from app.models.base import utcnow
 from app.models.bounds import RowId
 from app.models.control import OfficialCampaignCreate
 from app.routes.control.campaigns import build_soon, pack_response
@@ -15,6 +16,7 @@ from app.services.control.official import (
     official_campaigns,
     open_official_campaign,
 )
+from app.services.control.review import findings_of, review_summary, reviewable
 from app.web.deps import Controller, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -82,6 +84,9 @@ def official_campaign_page(
         "seed_basis": view.seed_basis,
         "history": view.history,
         "days_left": view.days_left,
+        "findings": findings_of(session, view.campaign.id),
+        "summary": review_summary(session, view.campaign),
+        "reviewable": reviewable(session, view.campaign, utcnow()),
     }
     return render(request, "control/official/campaign.html", context)
 

@@ -173,6 +173,9 @@ class LedgerLinePublic(BaseModel):
     # decimal string, e.g. "1234.50"), and how many had no price in their lot.
     amount: Decimal = Decimal("0.00")
     unpriced: int = 0
+    # Units France compétences found not conform in a closed control, and their amount.
+    refactions: int = 0
+    refaction_amount: Decimal = Decimal("0.00")
 
 
 class LedgerTotalsPublic(BaseModel):
@@ -182,6 +185,8 @@ class LedgerTotalsPublic(BaseModel):
     billable_count: int
     amount: Decimal = Decimal("0.00")
     unpriced: int = 0
+    refactions: int = 0
+    refaction_amount: Decimal = Decimal("0.00")
 
 
 class LedgerMonthPublic(BaseModel):
@@ -224,6 +229,8 @@ def _ledger_out(ledger: Ledger) -> LedgerPublic:
                 market=line.market_name or None,
                 amount=_cents(line.amount),
                 unpriced=line.unpriced,
+                refactions=line.refactions,
+                refaction_amount=_cents(line.refaction_amount),
             )
             for line in ledger.lines
         ],
@@ -234,6 +241,8 @@ def _ledger_out(ledger: Ledger) -> LedgerPublic:
             billable_count=totals.billable_count,
             amount=_cents(totals.amount),
             unpriced=totals.unpriced,
+            refactions=totals.refactions,
+            refaction_amount=_cents(totals.refaction_amount),
         ),
         months=[
             LedgerMonthPublic(

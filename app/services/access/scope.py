@@ -27,7 +27,12 @@ from app.models.beneficiaries import Beneficiary
 from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
-from app.models.control import ControlCampaign, ControlCampaignEvent, ControlSampleUnit
+from app.models.control import (
+    ControlCampaign,
+    ControlCampaignEvent,
+    ControlFinding,
+    ControlSampleUnit,
+)
 from app.models.credentials import ApiKey, LoginStep, RecoveryCode, StaffTotp
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.markets import Lot, LotPrice
@@ -101,6 +106,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     ControlCampaign: ControlCampaign.operator_id,
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
     ControlCampaignEvent: Through(ControlCampaignEvent.campaign_id, ControlCampaign),
+    ControlFinding: Through(ControlFinding.campaign_id, ControlCampaign),
     Lot: Lot.operator_id,  # an operator's lot in a national market (markets are nobody's)
     LotPrice: Through(LotPrice.lot_id, Lot),
     Uo4Action: Uo4Action.operator_id,

@@ -35,7 +35,7 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit
-from app.models.control import ControlCampaign, ControlSampleUnit, PackStatus
+from app.models.control import ControlCampaign, ControlFinding, ControlSampleUnit, PackStatus
 from app.models.deliverables import AcknowledgementMethod, Deliverable, DeliverableVersion
 from app.models.nomenclatures import InteractionChannel
 from app.models.operators import Operator
@@ -215,6 +215,7 @@ def _write_archive(lease: _Lease, archive_path: Path) -> None:
         session.expunge(campaign)
         operator = session.get(Operator, campaign.operator_id)
         header = _campaign_header(campaign, operator, drawn_ids(session, campaign_id))
+        header["constats"] = _findings(session, campaign) if campaign.closed else None
         history = history_manifest(campaign_history(session, campaign_id))
         case_ids = list(_sampled_case_ids(session, campaign_id))
     stamp = to_local(campaign.created_at, operator.time_zone).timetuple()[:6]
@@ -268,7 +269,35 @@ def _campaign_header(campaign: ControlCampaign, operator: Operator, drawn: list[
         "cree_le": campaign.created_at.isoformat(),
         "echeance": campaign.deadline.isoformat() if campaign.deadline else None,
         "soumis_le": campaign.submitted_at.isoformat() if campaign.submitted_at else None,
+        "clos_le": campaign.closed_at.isoformat() if campaign.closed_at else None,
     }
+
+
+def _findings(session: Session, campaign: ControlCampaign) -> list[dict]:
+    """A closed campaign's verdicts, in the order of the draw; amounts as exact decimals."""
+    statement = (
+        select(ControlFinding)
+        .join(
+            ControlSampleUnit,
+            (col(ControlSampleUnit.campaign_id) == ControlFinding.campaign_id)
+            & (col(ControlSampleUnit.episode_id) == ControlFinding.episode_id),
+        )
+        .where(ControlFinding.campaign_id == campaign.id)
+        .order_by(ControlSampleUnit.position)
+    )
+    return [
+        {
+            "unite_id": finding.episode_id,
+            "verdict": finding.verdict_label,
+            "motif": finding.reason_label or None,
+            "commentaire": finding.comment,
+            "montant": None if finding.amount is None else f"{finding.amount:.2f}",
+            "controle_le": finding.reviewed_at.isoformat(),
+            "reponse": finding.answer,
+            "repondu_le": finding.answered_at.isoformat() if finding.answered_at else None,
+        }
+        for finding in session.exec(statement)
+    ]
 
 
 # ---- what one case brings ---------------------------------------------------------------------

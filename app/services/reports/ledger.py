@@ -15,6 +15,7 @@ from app.core.tables import Table, table_heading
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
+from app.models.control import CampaignKind, CampaignPhase, ControlCampaign, ControlFinding, Verdict
 from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.nomenclatures import Role
 from app.models.operators import Operator, Site
@@ -48,6 +49,9 @@ class LedgerLine:
     # The prices those units were counted at, lowest first (several when a price changed).
     prices: list[Decimal] = field(default_factory=list)
     unpriced: int = 0  # billable units whose lot had no price for the unit at their start
+    # Units found not conform by a closed official campaign (`refactions`), and their amount.
+    refactions: int = 0
+    refaction_amount: Decimal = ZERO
 
     @property
     def incomplete(self) -> int:
@@ -106,10 +110,14 @@ class LedgerTotals:
     billable_count: int
     amount: Decimal = ZERO
     unpriced: int = 0
+    refactions: int = 0
+    refaction_amount: Decimal = ZERO
 
     @classmethod
     def of(cls, lines: list[LedgerLine]) -> "LedgerTotals":
         return cls(
+            refactions=sum(line.refactions for line in lines),
+            refaction_amount=sum((line.refaction_amount for line in lines), ZERO),
             delivered=sum(line.delivered for line in lines),
             complete=sum(line.complete for line in lines),
             incomplete=sum(line.incomplete for line in lines),
@@ -117,6 +125,18 @@ class LedgerTotals:
             amount=sum((line.amount for line in lines), ZERO),
             unpriced=sum(line.unpriced for line in lines),
         )
+
+
+@dataclass
+class Refaction:
+    """A unit France compétences found not conform in an official campaign now closed: its
+    amount is taken off what the operator bills (« réfaction »)."""
+
+    episode_id: int
+    lot_id: int | None
+    unit_id: int
+    campaign_id: int
+    amount: Decimal | None  # the unit's price when reviewed; None: unpriced
 
 
 @dataclass
@@ -130,6 +150,7 @@ class LedgerCase:
     site: Site | None
     complete: bool
     proofs: EpisodeProofs
+    refaction: Refaction | None = None
 
 
 def previous_month(today: date) -> tuple[date, date]:
@@ -253,6 +274,8 @@ class _Count:
     amount: Decimal = ZERO
     prices: set[Decimal] = field(default_factory=set)
     unpriced: int = 0
+    refactions: int = 0
+    refaction_amount: Decimal = ZERO
 
 
 def unit_ledger(
@@ -303,6 +326,10 @@ def unit_ledger(
         line.amount += prices[price_id] * count
         line.prices.add(prices[price_id])
         month_count.amount += prices[price_id] * count
+    for found in refactions(session, *delivered_in(operator, start, end, site_id)).values():
+        line = lines.setdefault((terms.market_of_lot.get(found.lot_id), found.unit_id), _Count())
+        line.refactions += 1
+        line.refaction_amount += found.amount or ZERO
     markets = [
         LedgerMarket(
             market_id,
@@ -321,6 +348,8 @@ def unit_ledger(
                     found.amount,
                     sorted(found.prices),
                     found.unpriced,
+                    found.refactions,
+                    found.refaction_amount,
                 )
                 for unit in terms.units(session, market_id, {u for m, u in lines if m == market_id})
             ],
@@ -423,6 +452,43 @@ def _market_terms(
     )
 
 
+def unit_prices(session: Session, episode_ids: list[int]) -> dict[int, Decimal | None]:
+    """Each episode's price as the ledger counts it: its lot's price for its unit in force
+    when it started (None: no lot, or no price for the unit then)."""
+    rows = session.exec(
+        select(Episode.id, _price_at_start()).where(col(Episode.id).in_(episode_ids))
+    ).all()
+    prices = _prices(session, {price_id for _, price_id in rows if price_id is not None})
+    return {episode_id: prices.get(price_id) for episode_id, price_id in rows}
+
+
+def refactions(session: Session, *conditions) -> dict[int, Refaction]:
+    """The réfactions of the episodes that meet `conditions` (on Episode and Case), by episode;
+    one per unit, the first campaign's, should two closed campaigns have drawn it."""
+    statement = (
+        select(
+            Episode.id,
+            Episode.lot_id,
+            Episode.unit_id,
+            ControlFinding.campaign_id,
+            ControlFinding.amount,
+        )
+        .select_from(ControlFinding)
+        .join(ControlCampaign, col(ControlCampaign.id) == ControlFinding.campaign_id)
+        .join(Episode, col(Episode.id) == ControlFinding.episode_id)
+        .join(Case, col(Case.id) == Episode.case_id)
+        .where(
+            ControlCampaign.kind == CampaignKind.OFFICIAL.value,
+            ControlCampaign.phase == CampaignPhase.CLOSED.value,
+            ControlFinding.verdict == Verdict.NON_CONFORM.value,
+            *conditions,
+        )
+        .order_by(col(ControlFinding.campaign_id).desc())
+    )
+    # Latest campaign first, so that the first one's overwrites it.
+    return {row[0]: Refaction(*row) for row in session.exec(statement)}
+
+
 def _prices(session: Session, price_ids: set[int]) -> dict[int, Decimal]:
     if not price_ids:
         return {}
@@ -479,7 +545,11 @@ def ledger_cases(
     proofs = proof_status_for_episodes(
         session=session, operator_id=operator.id, episodes=[row[0] for row in found]
     )
-    rows = [LedgerCase(*row[:5], bool(row[5]), proofs[row[0].id]) for row in found]
+    taken_off = refactions(session, col(Episode.id).in_([row[0].id for row in found]))
+    rows = [
+        LedgerCase(*row[:5], bool(row[5]), proofs[row[0].id], taken_off.get(row[0].id))
+        for row in found
+    ]
     return unit, rows, total
 
 
@@ -511,7 +581,7 @@ def ledger_table(ledger: Ledger) -> Table:
     euros as exact decimals (a decimal comma in the CSV, numbers in the workbook)."""
     columns = ("Unité", "Libellé", "Facturable", "Réalisées", "Preuves complètes")
     columns += ("Preuves incomplètes", "Facturables", "Marché", "Prix unitaire (€)")
-    columns += ("Montant (€)", "Facturables sans prix")
+    columns += ("Montant (€)", "Facturables sans prix", "Réfactions", "Montant des réfactions (€)")
     rows = [
         (
             line.code,
@@ -525,6 +595,8 @@ def ledger_table(ledger: Ledger) -> Table:
             _price_cell(line.prices),
             _euros(line.amount),
             line.unpriced,
+            line.refactions,
+            _euros(line.refaction_amount),
         )
         for line in ledger.lines
     ]
@@ -542,6 +614,8 @@ def ledger_table(ledger: Ledger) -> Table:
             "",
             _euros(totals.amount),
             totals.unpriced,
+            totals.refactions,
+            _euros(totals.refaction_amount),
         )
     )
     name = f"etat-de-service_{_period_name(ledger.start, ledger.end)}"
@@ -567,7 +641,7 @@ def ledger_cases_table(
     """The drill-down as a download: one row per episode, dates in the operator's time zone;
     `heading` names the operator, the filters and the period (`views.ledger_drill_down`)."""
     columns = ("Dossier", "Bénéficiaire", "Référent·e", "Lieu d'accueil", "Unité")
-    columns += ("Début", "Fin", "Preuves")
+    columns += ("Début", "Fin", "Preuves", "Réfaction (contrôle n°)", "Montant de la réfaction (€)")
     values = [
         (
             row.case.reference,
@@ -578,6 +652,8 @@ def ledger_cases_table(
             to_local(row.episode.started_at, time_zone).date(),
             to_local(row.episode.ended_at, time_zone).date(),
             "Complètes" if row.complete else "Incomplètes",
+            row.refaction.campaign_id if row.refaction else "",
+            _euros(row.refaction.amount or ZERO) if row.refaction else "",
         )
         for row in rows
     ]
