@@ -288,8 +288,13 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
     steps = [row[1] for row in rows]
     assert steps.count("Unité contrôlée") == 3 and "Réponse de l'opérateur" in steps
     assert "Contrôle clos" in steps
-    # The pack, built once more at the closing, carries the verdicts and the whole history.
-    pack = client.get(f"{page}/dossier-de-preuves.zip")
+    # The pack holds personal data: the controller reads it for the time of the control only.
+    refused = client.get(f"{page}/dossier-de-preuves.zip")
+    assert refused.status_code == 409 and "n'est plus accessible" in read(refused)
+    assert "Plus accessible depuis la clôture" in read(client.get(page))
+    # The operator keeps it, built once more at the closing with the verdicts and the history.
+    log_in(client, session, manager)
+    pack = client.get(f"{operator_page}/dossier-de-preuves.zip")
     assert pack.status_code == 200
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(pack.content)).read("manifeste.json"))
     findings = manifest["campagne"]["constats"]
@@ -301,7 +306,6 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
     reviewed_by = {step["auteur"] for step in manifest["historique"] if step["etape"] == "reviewed"}
     assert reviewed_by == {controller.full_name}
 
-    log_in(client, session, manager)
     ledger = client.get("/rapports/etat-de-service?du=2026-11-01&au=2026-11-30")
     assert "Réfactions" in read(ledger)
     export = client.get("/rapports/etat-de-service.csv?du=2026-11-01&au=2026-11-30").text

@@ -50,8 +50,15 @@ def controller_campaign(*, session: Session, actor: StaffUser, campaign_id: int)
 
 
 def controller_pack(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
-    """The controller's campaign whose pack may be downloaded; 409 while it is being built."""
+    """The controller's campaign whose pack may be downloaded; 409 while it is being built,
+    and once the campaign is closed: the pack holds personal data, which a controller may read
+    for the time of the control only (the findings stay on its page)."""
     campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
+    if campaign.closed:
+        raise Conflict(
+            "Le contrôle est clos : son dossier de preuves, qui contient des données "
+            "personnelles, n'est plus accessible au contrôle."
+        )
     if campaign.status != PackStatus.READY or not campaign.pack_key:
         raise Conflict("Le dossier de preuves n'est pas encore prêt.")
     return campaign
