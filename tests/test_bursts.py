@@ -477,3 +477,84 @@ def test_bursts_of_checks_and_submissions_of_one_campaign_record_each_step_once(
     _assert_calm(outcome, "« Soumettre le dossier », one campaign", engine.dialect.name)
     assert sorted(outcome.statuses) == [303] + [409] * (BURST - 1)
     assert events(CampaignEventKind.SUBMITTED) == 1
+
+
+def _reviewed_campaign(engine) -> tuple[int, int, str, str, str]:
+    """An official campaign on a new operator, submitted, each of its three units judged (the
+    first non-conform, still to answer): the campaign, that unit, a browser session of the
+    controller (its cookie and CSRF token) and an API token of the operator's manager."""
+    from app.core.security import create_api_token
+    from app.models.control import UnitReview
+    from app.models.nomenclatures import Role
+    from app.services.access.auth import start_session
+    from app.services.control.campaigns import drawn_ids
+    from app.services.control.review import review_unit
+    from app.services.control.submission import submit_campaign
+    from tests.control.test_campaign_submission import opened
+    from tests.factories import ended_unit
+
+    conform = UnitReview(verdict="conform")
+    verdicts = [UnitReview(verdict="non_conform", reason="missing_proof"), conform, conform]
+    with Session(engine, expire_on_commit=False) as session:
+        operator = make_operator(session, code="REVU", name="Opérateur revu")
+        counsellor = make_staff(session, operator)
+        manager = make_staff(session, operator, Role.MANAGER)
+        controller = make_staff(session, None, Role.CONTROLLER)
+        for _ in range(3):
+            ended_unit(session, make_case(session, counsellor), "UO0")
+        campaign = opened(session, controller, operator, sample_size="3")
+        submit_campaign(session=session, actor=manager, campaign_id=campaign.id)
+        units = drawn_ids(session, campaign.id)
+        for unit, verdict in zip(units, verdicts, strict=True):
+            review_unit(
+                session=session,
+                actor=controller,
+                campaign_id=campaign.id,
+                episode_id=unit,
+                review=verdict,
+            )
+        token, row = start_session(session=session, user=controller)
+        session.commit()
+        return campaign.id, units[0], token, row.csrf_token, create_api_token(manager)
+
+
+def test_bursts_of_answers_and_closings_of_one_campaign_record_each_step_once(served):
+    from app.models.control import CampaignEventKind, ControlCampaignEvent, ControlFinding
+
+    base, _seeded, engine = served
+    campaign_id, unit, session_token, csrf, api_token = _reviewed_campaign(engine)
+
+    def events(kind: CampaignEventKind) -> int:
+        statement = select(func.count()).select_from(ControlCampaignEvent)
+        return _count(
+            engine,
+            statement.where(
+                ControlCampaignEvent.campaign_id == campaign_id, ControlCampaignEvent.kind == kind
+            ),
+        )
+
+    def answer(client, n):
+        return client.post(
+            f"/api/v1/control-campaigns/{campaign_id}/units/{unit}/answer",
+            json={"answer": f"Réponse n° {n}"},
+            headers={"Authorization": f"Bearer {api_token}"},
+        )
+
+    outcome = _burst(base, lambda _client, n: n, answer)
+    _assert_calm(outcome, "API answers to one finding", engine.dialect.name)
+    assert sorted(outcome.statuses) == [200] + [409] * (BURST - 1)
+    assert events(CampaignEventKind.ANSWERED) == 1
+    with Session(engine) as session:
+        finding = session.exec(select(ControlFinding).where(ControlFinding.episode_id == unit))
+        assert finding.one().answer.startswith("Réponse n° ")
+
+    def prepare(client, _n):
+        client.cookies.set("filrouge_session", session_token)
+
+    def close(client, _prepared):
+        return client.post(f"/controle/campagnes/{campaign_id}/clore", data={"csrf_token": csrf})
+
+    outcome = _burst(base, prepare, close)
+    _assert_calm(outcome, "« Clore », one campaign", engine.dialect.name)
+    assert sorted(outcome.statuses) == [303] + [409] * (BURST - 1)
+    assert events(CampaignEventKind.CLOSED) == 1

@@ -21,7 +21,15 @@ from sqlmodel import (
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day, OptionalDay, RowId
-from app.models.fields import AnyNumber, Flag, SingleLine, WholeNumber, blank_to_none
+from app.models.fields import (
+    AnyNumber,
+    Flag,
+    SingleLine,
+    WholeNumber,
+    blank_to_none,
+    stripped_text,
+    text,
+)
 from app.models.nomenclatures import LabelledEnum
 
 MAX_SEED = 2**31 - 1
@@ -283,6 +291,31 @@ class ControlFinding(SQLModel, table=True):
         return FindingReason(self.reason).label
 
 
+FindingText = text(MAX_FINDING_TEXT)
+# What the document says of a verdict: a reason from the list when not conform, and with
+# « autre » a text too; the reason and its text are dropped when conform.
+_REASON_WHEN_NOT_CONFORM = {
+    "anyOf": [
+        {"properties": {"verdict": {"const": Verdict.CONFORM.value}}},
+        {
+            "required": ["reason"],
+            "properties": {
+                "verdict": {"const": Verdict.NON_CONFORM.value},
+                "reason": {"enum": [r.value for r in FindingReason if r != FindingReason.OTHER]},
+            },
+        },
+        {
+            "required": ["reason", "reason_text"],
+            "properties": {
+                "verdict": {"const": Verdict.NON_CONFORM.value},
+                "reason": {"const": FindingReason.OTHER.value},
+                "reason_text": stripped_text(1, MAX_FINDING_TEXT).json_schema,
+            },
+        },
+    ]
+}
+
+
 class UnitReview(SQLModel):
     """The controller's verdict on a unit, as the form or the API sends it: a reason from the
     list when not conform (a text with « autre »), none when conform."""
@@ -291,10 +324,10 @@ class UnitReview(SQLModel):
     reason: Annotated[
         FindingReason | None, pydantic.Field(validate_default=True), blank_to_none
     ] = None
-    reason_text: Annotated[
-        str, pydantic.Field(max_length=MAX_FINDING_TEXT, validate_default=True)
-    ] = ""
-    comment: Annotated[str, pydantic.Field(max_length=MAX_FINDING_TEXT)] = ""
+    reason_text: Annotated[FindingText, pydantic.Field(validate_default=True)] = ""
+    comment: FindingText = ""
+
+    model_config = pydantic.ConfigDict(json_schema_extra=_REASON_WHEN_NOT_CONFORM)
 
     @field_validator("reason")
     @classmethod
@@ -309,28 +342,17 @@ class UnitReview(SQLModel):
     @field_validator("reason_text")
     @classmethod
     def _text_if_other(cls, value: str, info: ValidationInfo) -> str:
-        value = value.strip()
         if info.data.get("reason") != FindingReason.OTHER:
             return ""
         if not value:
             raise ValueError("Précisez le motif « autre »")
         return value
 
-    @field_validator("comment")
-    @classmethod
-    def _trimmed(cls, value: str) -> str:
-        return value.strip()
-
 
 class FindingAnswer(SQLModel):
     """The operator's answer to a non-conform finding."""
 
-    answer: Annotated[str, pydantic.Field(min_length=1, max_length=MAX_ANSWER)]
-
-    @field_validator("answer", mode="before")
-    @classmethod
-    def _trimmed(cls, value):
-        return value.strip() if isinstance(value, str) else value
+    answer: text(MAX_ANSWER, min_length=1)
 
 
 Seed = Annotated[int | None, Field(ge=0, le=MAX_SEED), WholeNumber, blank_to_none]
@@ -461,3 +483,35 @@ class CampaignEventPublic(SQLModel):
     unit_id: int | None = Field(description="The unit of a proof added")
     case_reference: str | None
     detail: str
+
+
+class FindingPublic(SQLModel):
+    """The controller's verdict on one sampled unit, and the operator's answer if any."""
+
+    unit_id: int = Field(description="The sampled unit judged")
+    verdict: Verdict
+    reason: FindingReason | None = Field(description="Why not conform; null when conform")
+    reason_label: str = Field(description="The reason as read: its label, or the text of `other`")
+    comment: str
+    amount: Decimal | None = Field(
+        description="The unit's price as the ledger counts it; null when its lot has none"
+    )
+    reviewed_at: datetime
+    answer: str | None = Field(description="The operator's one answer to a non-conform finding")
+    answered_at: datetime | None
+
+
+class ReviewSummaryPublic(SQLModel):
+    """Where the review of an official campaign stands, amounts at the market's prices."""
+
+    phase: CampaignPhase
+    drawn: int
+    reviewed: int
+    conform: int
+    non_conform: int
+    conformity_rate: float | None = Field(
+        description="Conform units over the reviewed ones, 0 to 1; null before any review"
+    )
+    non_conform_amount: Decimal
+    sample_amount: Decimal = Field(description="The drawn units' prices, unpriced ones aside")
+    unpriced: int = Field(description="Drawn units whose lot has no price")

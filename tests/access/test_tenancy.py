@@ -1040,6 +1040,28 @@ SURFACES = [
     surface(
         "official", "api_submit", "POST", "/api/v1/control-campaigns/{official}/submit", who="admin"
     ),
+    surface(
+        "official",
+        "api_answer",
+        "POST",
+        "/api/v1/control-campaigns/{official}/units/{episode}/answer",
+        json={"answer": "Pirate"},
+        who="admin",
+    ),
+    surface(
+        "official",
+        "api_findings",
+        "GET",
+        "/api/v1/control-campaigns/{official}/findings",
+        who="manager",
+    ),
+    surface(
+        "official",
+        "api_summary",
+        "GET",
+        "/api/v1/control-campaigns/{official}/summary",
+        who="manager",
+    ),
     # ARA's partner directory: counsellors read it, managers and admins keep it.
     surface("partner", "page", "GET", "/partenaires/{partner}"),
     surface("partner", "fragment", "GET", "/partenaires/{partner}", htmx=True),
@@ -1411,12 +1433,14 @@ def test_every_resource_is_tried_on_every_surface():
 # read, tested with each link), report formats and sections, the national catalogue's units
 # (the ledger of a unit lists the reader's own episodes: see the booking and reports lists
 # below) and the national markets (a market's page shows the reader's own lot only: see the
-# markets' test below). The controller's pages name an official campaign by its author, not by
-# its operator: no operator's staff passes their role guard (403 whatever the id), and another
-# controller gets 404 (tests/control/test_official_campaigns.py).
+# markets' test below). The controller's pages and API steps name an official campaign by its
+# author, not by its operator: no operator's staff passes their role guard (403 whatever the
+# id), and another controller gets 404 (tests/control/test_official_campaigns.py,
+# tests/control/test_campaign_review_api.py).
 NOT_A_ROW = re.compile(
     r"\{token\}|\{fmt\}|\{section\}|^/rapports/etat-de-service/\{unit_id|^/admin/marches/\{market_id"
     r"|^/controle/campagnes/\{campaign_id\}"
+    r"|^/api/v1/control-campaigns/\{campaign_id\}/(close|units/\{unit_id\}/finding)$"
 )
 
 

@@ -307,7 +307,7 @@ def test_every_campaign_operation_has_a_summary_and_a_description(app):
         if path.startswith(API)
         for operation in item.values()
     ]
-    assert len(operations) == 11
+    assert len(operations) == 16
     assert all(operation["summary"] and operation["description"] for operation in operations)
     assert paths[f"{API}/official/open"]["post"]["responses"]["201"]["headers"]["Location"]
     listing = paths[API]["get"]["parameters"]

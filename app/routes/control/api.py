@@ -1,8 +1,9 @@
 """The control campaigns' JSON API (`/api/v1/control-campaigns…`), for both parties: France
-compétences' controller opens official campaigns and reads those it opened; the operator's
-managers and administrators read the campaigns on their operator, draw self-checks, record the
-proofs added and submit. It calls the services the pages call (app/services/control/parties.py
-sends each read to the party's own); anything not the caller's is 404."""
+compétences' controller opens official campaigns, reads those it opened, judges each sampled
+unit and closes; the operator's managers and administrators read the campaigns on their
+operator, draw self-checks, record the proofs added, submit and answer a non-conform finding.
+It calls the services the pages call (app/services/control/parties.py sends each read to the
+party's own); anything not the caller's is 404."""
 
 from typing import Annotated
 
@@ -18,8 +19,13 @@ from app.models.control import (
     CampaignPopulation,
     CampaignPublic,
     ControlCampaign,
+    ControlFinding,
     DrawnUnits,
+    FindingAnswer,
+    FindingPublic,
     OfficialCampaignCreate,
+    ReviewSummaryPublic,
+    UnitReview,
 )
 from app.routes.control.campaigns import build_soon, pack_response
 from app.services.control import parties
@@ -31,6 +37,7 @@ from app.services.control.campaigns import (
 )
 from app.services.control.official import open_official_campaign
 from app.services.control.proofs import ProofState
+from app.services.control.review import ReviewSummary, answer_finding, close_campaign, review_unit
 from app.services.control.submission import (
     SampledUnit,
     check_added_proofs,
@@ -56,6 +63,10 @@ LOCATION = {
 PARTIES = (
     "\n\nThe controller reads the official campaigns it opened; the operator's managers and "
     "administrators read the campaigns on their operator. Any other campaign is 404."
+)
+CONTROLLER_ONLY = (
+    "\n\nThe controller whose team opened the campaign only (another controller or an unknown "
+    "id is 404; any other role 403)."
 )
 OPERATOR_ONLY = (
     "\n\nThe operator's managers and administrators only (a counsellor is 403; a controller, "
@@ -119,6 +130,34 @@ def _unit(unit: SampledUnit) -> SampledUnitPublic:
             )
             for item in unit.proofs.items
         ],
+    )
+
+
+def _finding(finding: ControlFinding) -> FindingPublic:
+    return FindingPublic(
+        unit_id=finding.episode_id,
+        verdict=finding.verdict,
+        reason=finding.reason,
+        reason_label=finding.reason_label,
+        comment=finding.comment,
+        amount=finding.amount,
+        reviewed_at=finding.reviewed_at,
+        answer=finding.answer,
+        answered_at=finding.answered_at,
+    )
+
+
+def _summary(summary: ReviewSummary) -> ReviewSummaryPublic:
+    return ReviewSummaryPublic(
+        phase=summary.campaign.phase,
+        drawn=summary.drawn,
+        reviewed=summary.reviewed,
+        conform=summary.conform,
+        non_conform=summary.non_conform,
+        conformity_rate=summary.conformity_rate,
+        non_conform_amount=summary.non_conform_amount,
+        sample_amount=summary.sample_amount,
+        unpriced=summary.unpriced,
     )
 
 
@@ -223,6 +262,31 @@ def get_proof_pack(session: SessionDep, user: ApiStaff, campaign_id: RowId):
     return pack_response(parties.pack_for(session=session, actor=user, campaign_id=campaign_id))
 
 
+@api_router.get(
+    ONE + "/findings",
+    response_model=list[FindingPublic],
+    summary="List an official campaign's findings",
+    description="The controller's verdict on each unit reviewed so far, in the order of the "
+    "draw, with its amount at the market's prices and the operator's answer if any. A "
+    "self-check has none (404)." + PARTIES,
+)
+def get_findings(session: SessionDep, user: ApiStaff, campaign_id: RowId):
+    findings = parties.findings_for(session=session, actor=user, campaign_id=campaign_id)
+    return [_finding(finding) for finding in findings]
+
+
+@api_router.get(
+    ONE + "/summary",
+    response_model=ReviewSummaryPublic,
+    summary="Summarise an official campaign's review",
+    description="Units reviewed of those drawn, the conformity rate, and the amounts at the "
+    "market's prices (the ledger's): of the non-conform units and of the whole sample. A "
+    "self-check has none (404)." + PARTIES,
+)
+def get_summary(session: SessionDep, user: ApiStaff, campaign_id: RowId):
+    return _summary(parties.summary_for(session=session, actor=user, campaign_id=campaign_id))
+
+
 # ---- the controller --------------------------------------------------------------------------
 
 
@@ -244,6 +308,43 @@ def post_official_campaign(
     campaign = open_official_campaign(session=session, actor=user, request=data)
     build_soon(background, session, campaign)
     return _created(campaign, 201)
+
+
+@api_router.put(
+    ONE + "/units/{unit_id}/finding",
+    response_model=FindingPublic,
+    responses=CONFLICT,
+    summary="Judge a sampled unit",
+    description="Records the verdict on a unit of the sample (`reason` required when "
+    "`non_conform`, `reason_text` with `other`), or revises it until the operator has "
+    "answered it. 409 before the submission (unless the deadline passed), once answered, or "
+    "once closed; 404 for a unit not drawn." + CONTROLLER_ONLY,
+)
+def put_finding(
+    session: SessionDep, user: ApiStaff, campaign_id: RowId, unit_id: RowId, data: UnitReview
+):
+    finding = review_unit(
+        session=session, actor=user, campaign_id=campaign_id, episode_id=unit_id, review=data
+    )
+    return _finding(finding)
+
+
+@api_router.post(
+    ONE + "/close",
+    response_model=CampaignPublic,
+    responses=CONFLICT,
+    summary="Close an official campaign",
+    description="Once every drawn unit is judged: the campaign's `phase` becomes `closed`, its "
+    "non-conform units become réfactions in the ledger, and its proof pack is built again with "
+    "the verdicts and the whole history. 409 while a unit is unjudged, before the submission "
+    "(unless the deadline passed), or once closed." + CONTROLLER_ONLY,
+)
+def post_close(
+    session: SessionDep, user: ApiStaff, campaign_id: RowId, background: BackgroundTasks
+):
+    campaign = close_campaign(session=session, actor=user, campaign_id=campaign_id)
+    build_soon(background, session, campaign)
+    return _public(campaign)
 
 
 # ---- the operator ----------------------------------------------------------------------------
@@ -318,3 +419,21 @@ def post_submit(
     campaign = submit_campaign(session=session, actor=user, campaign_id=campaign_id)
     build_soon(background, session, campaign)
     return _public(campaign)
+
+
+@api_router.post(
+    ONE + "/units/{unit_id}/answer",
+    response_model=FindingPublic,
+    responses=CONFLICT,
+    summary="Answer a non-conform finding",
+    description="The operator's one answer to the controller's non-conform finding on a unit "
+    "(« contradictoire »); the verdict can no longer be revised after it. 409 on a conform or "
+    "missing finding, once answered, or once closed." + OPERATOR_ONLY,
+)
+def post_answer(
+    session: SessionDep, user: ApiStaff, campaign_id: RowId, unit_id: RowId, data: FindingAnswer
+):
+    finding = answer_finding(
+        session=session, actor=user, campaign_id=campaign_id, episode_id=unit_id, answer=data
+    )
+    return _finding(finding)

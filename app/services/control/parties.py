@@ -5,12 +5,19 @@ controller's campaign, another operator's, or one of the wrong kind are all « n
 
 from sqlmodel import Session
 
-from app.models.control import CampaignKind, ControlCampaign
+from app.core.errors import NotFound
+from app.models.control import CampaignKind, ControlCampaign, ControlFinding
 from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
 from app.services.control import official, submission
-from app.services.control.campaigns import get_campaign, operator_campaigns, ready_pack
+from app.services.control.campaigns import (
+    drawn_ids,
+    get_campaign,
+    operator_campaigns,
+    ready_pack,
+)
 from app.services.control.history import HistoryLine
+from app.services.control.review import ReviewSummary, findings_of, review_summary
 
 
 def _controls(actor: StaffUser) -> bool:
@@ -49,3 +56,23 @@ def pack_for(*, session: Session, actor: StaffUser, campaign_id: int) -> Control
     if _controls(actor):
         return official.controller_pack(session=session, actor=actor, campaign_id=campaign_id)
     return ready_pack(session=session, actor=actor, campaign_id=campaign_id)
+
+
+def official_for(*, session: Session, actor: StaffUser, campaign_id: int) -> ControlCampaign:
+    """An official campaign as either party reads it: a self-check is never reviewed (404)."""
+    campaign = campaign_for(session=session, actor=actor, campaign_id=campaign_id)
+    if not campaign.official:
+        raise NotFound()
+    return campaign
+
+
+def findings_for(*, session: Session, actor: StaffUser, campaign_id: int) -> list[ControlFinding]:
+    """The campaign's findings so far, in the order of the draw."""
+    campaign = official_for(session=session, actor=actor, campaign_id=campaign_id)
+    found = findings_of(session, campaign.id)
+    return [found[unit] for unit in drawn_ids(session, campaign.id) if unit in found]
+
+
+def summary_for(*, session: Session, actor: StaffUser, campaign_id: int) -> ReviewSummary:
+    campaign = official_for(session=session, actor=actor, campaign_id=campaign_id)
+    return review_summary(session, campaign)
