@@ -15,7 +15,7 @@ from app.models.catalogue import UnitProofRequirement
 from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
 from app.services.reports.ledger import previous_month
-from tests.browser.conftest import SCREENSHOTS, check_accessibility, htmx_idle
+from tests.browser.conftest import POLICY_WORDS, SCREENSHOTS, check_accessibility, htmx_idle
 from tests.factories import (
     deliverable_kind,
     ended_unit,
@@ -82,19 +82,18 @@ def new_page(browser, policy_refusals) -> Page:
     context = browser.new_context(viewport=DESKTOP, locale="fr-FR", timezone_id="Europe/Paris")
     context.set_default_timeout(10_000)
     other = context.new_page()
-    other.on(
-        "console",
-        lambda message: (
+
+    def on_console(message) -> None:
+        if any(word in message.text for word in POLICY_WORDS):
             policy_refusals.append(f"{other.url}: {message.text}")
-            if "Policy" in message.text
-            else None
-        ),
-    )
+
+    other.on("console", on_console)
     return other
 
 
 def sign_in_as(page: Page, live_server, email: str) -> None:
     page.goto(f"{live_server.url}/login")
+    check_accessibility(page)
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(live_server.password)
     page.get_by_label("Mot de passe").press("Enter")
@@ -151,7 +150,10 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     require_a_summary_of_uo0(engine, ara_units)
     admin = new_page(browser, policy_refusals)
     sign_in_as(admin, live_server, live_server.admin_email)
+    check_accessibility(admin)  # the admin's home
     admin.get_by_role("link", name="Rapports").click()
+    expect(admin.locator("svg[role=img]").first).to_be_attached()
+    check_accessibility(admin)
     admin.get_by_role("link", name="Contrôles", exact=True).click()
     official = admin.get_by_role("region", name="Contrôles France compétences")
     row = official.locator("tbody tr").filter(
@@ -170,6 +172,8 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     reference = first_case.inner_text()
     first_case.click()
     proofs = admin.get_by_role("region", name="Livrables et preuves")
+    expect(proofs).to_contain_text("Document de synthèse")
+    check_accessibility(admin)
     proofs.get_by_role("button", name=re.compile("^Rédiger « Document de synthèse »")).click()
     expect(admin.get_by_role("heading", level=1, name="Document de synthèse")).to_be_visible()
     check_accessibility(admin)
@@ -186,7 +190,7 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     admin.get_by_role("button", name="Vérifier les preuves").click()
     history = admin.get_by_role("region", name="Historique")
     added = history.locator(".timeline-item").filter(has_text="Preuve ajoutée")
-    expect(added).to_contain_text(f"par {'Inès Garnier'}")
+    expect(added).to_contain_text("par Inès Garnier")
     expect(added).to_contain_text(f"Dossier {reference}")
     expect(units.get_by_text("Incomplètes")).to_have_count(2)
     check_both_widths(admin, "04-operator-proof-added")
@@ -205,7 +209,9 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     review_links = sampled.get_by_role("link", name=re.compile("^Contrôler"))
     expect(review_links).to_have_count(3)
     check_accessibility(controller)
-    verdicts = [("Non conforme", "Preuve manquante", "Aucune synthèse remise avant la fin.")]
+    # The first drawn is the unit whose summary was handed over only now, after its end.
+    late = "Synthèse remise deux mois après la fin de l'unité."
+    verdicts = [("Non conforme", "Preuve postérieure à la fin de l'unité", late)]
     verdicts += [("Conforme", None, None)] * 2
     for verdict, reason, comment in verdicts:
         sampled.get_by_role("link", name=re.compile("^Contrôler")).first.click()
@@ -220,7 +226,7 @@ def test_france_competences_controls_ara_down_to_the_ledger(
         expect(controller).to_have_url(re.compile(rf"/controle/campagnes/{campaign_id}#unites$"))
     # In the draw's order, as they were judged.
     expect(sampled.locator("td[data-label='Verdict']")).to_have_text(
-        [re.compile("^Non conforme Preuve manquante"), re.compile("^Conforme")]
+        [re.compile("^Non conforme Preuve postérieure"), re.compile("^Conforme")]
         + [re.compile("^Conforme")]
     )
     summary = controller.get_by_role("region", name="Synthèse du contrôle")
@@ -233,10 +239,15 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     expect(
         admin.get_by_role("heading", name="Constats en attente de votre réponse")
     ).to_be_visible()
+    awaiting = admin.get_by_role("listitem").filter(has_text=f"Contrôle n° {campaign_id}")
+    expect(awaiting).to_contain_text(f"dossier {reference}")
+    expect(awaiting).to_contain_text("Preuve postérieure à la fin de l'unité")
     check_both_widths(admin, "07-operator-awaiting")
-    admin.get_by_role("link", name=re.compile("^Répondre")).click()
-    expect(admin.get_by_role("heading", level=1)).to_contain_text("Répondre au constat")
-    expect(admin.locator("dl.facts").first).to_contain_text("Aucune synthèse remise avant la fin.")
+    awaiting.get_by_role("link", name=re.compile("^Répondre")).click()
+    expect(admin.get_by_role("heading", level=1)).to_contain_text(
+        f"Répondre au constat sur le dossier {reference}"
+    )
+    expect(admin.locator("dl.facts").first).to_contain_text(late)
     check_both_widths(admin, "08-operator-answer")
     answer = "La synthèse a été remise en main propre depuis ; voir la version 1."
     answer_page = admin.url
@@ -265,7 +276,6 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     check_accessibility(controller)
 
     # 6. ARA's ledger for the period shows the réfaction, and the drill-down its campaign.
-    admin.get_by_role("link", name="Rapports").click()
     admin.get_by_role("link", name="État de service fait").click()
     expect(admin.get_by_role("heading", level=1)).to_have_text("État de service fait")
     htmx_idle(admin)
