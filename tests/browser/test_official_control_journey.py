@@ -45,12 +45,16 @@ def control_period():
 @pytest.fixture
 def ara_units(engine, live_server):
     """Four UO0 units of ARA ended in the period, at 120,50 € in ARA's lot, all billable (UO0
-    asks for no proof yet); a controller of France compétences."""
-    start, _ = control_period()
+    asks for no proof yet); a controller of France compétences. Afterwards UO0 asks for no
+    proof again, and no lot is in force today: the journeys after this one find ARA as seeded."""
+    start, end = control_period()
     ended = datetime(start.year, start.month, 10, 9, tzinfo=UTC)
     with Session(engine, expire_on_commit=False) as session:
         ara = make_operator(session)
-        make_lot(session, ara, UO0="120.50")
+        # The lot ends with the period: the episodes other journeys start today get none.
+        lot = make_lot(session, ara, UO0="120.50")
+        lot.ends_on = end
+        session.add(lot)
         counsellor = session.exec(
             select(StaffUser).where(StaffUser.email == live_server.counsellor_email)
         ).one()
@@ -59,8 +63,12 @@ def ara_units(engine, live_server):
         make_staff(session, None, Role.CONTROLLER, email=CONTROLLER, full_name="Jeanne Vidal")
         session.commit()
     yield ara
-    with Session(engine) as session:  # the other journeys find UO0 as they expect it
-        session.exec(delete(UnitProofRequirement).where(UnitProofRequirement.operator_id == ara.id))
+    with Session(engine) as session:  # only the requirement this journey added
+        added = delete(UnitProofRequirement).where(
+            UnitProofRequirement.operator_id == ara.id,
+            UnitProofRequirement.unit_id == unit_id(session, "UO0"),
+        )
+        session.exec(added)
         session.commit()
 
 
@@ -159,7 +167,7 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     row = official.locator("tbody tr").filter(
         has=admin.get_by_role("link", name=f"n° {campaign_id}", exact=True)
     )
-    expect(row).to_contain_text(f"Échéance : {deadline.day}")
+    expect(row).to_contain_text(re.compile(rf"Échéance : {deadline.day} \S+ {deadline.year}"))
     check_both_widths(admin, "02-operator-campaigns")
     row.get_by_role("link", name=f"n° {campaign_id}", exact=True).click()
     expect(admin.get_by_role("heading", level=1)).to_contain_text(f"n° {campaign_id}")
@@ -297,5 +305,7 @@ def test_france_competences_controls_ara_down_to_the_ledger(
     uo0.get_by_role("link", name=re.compile("dossiers UO0")).click()
     marked = admin.locator("td[data-label='Réfaction']").filter(has_text="Contrôle n°")
     expect(marked).to_have_text(re.compile(rf"^Contrôle n° {campaign_id}, {PRICE}\s€$"))
+    judged = admin.locator("tbody tr").filter(has=admin.get_by_role("link", name=reference))
+    expect(judged.locator("td[data-label='Réfaction']")).to_contain_text(f"n° {campaign_id}")
     check_both_widths(admin, "11-operator-ledger-cases")
     admin.context.close()
