@@ -19,7 +19,12 @@ from app.services.control.campaigns import (
     requeue_campaign,
 )
 from app.services.control.proof_pack import Bind, build_campaign_pack
-from app.services.control.review import awaiting_answer, findings_of, review_summary
+from app.services.control.review import (
+    awaiting_answer,
+    case_references,
+    findings_of,
+    review_summary,
+)
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -56,13 +61,15 @@ def campaigns_page(request: Request, session: SessionDep, user: CaseWorker):
 
 def _campaigns_page(request, session, user, *, form=None, errors=None, status_code=200):
     found = campaign_list(session=session, actor=user)
+    awaiting = awaiting_answer(session=session, actor=user)
     if form is None:
         start, end = found.last_month
         form = {"du": start.isoformat(), "au": end.isoformat(), "sample_size": "100"}
     context = {
         "time_zone": found.time_zone,
         "official": found.official,
-        "awaiting": awaiting_answer(session=session, actor=user),
+        "awaiting": awaiting,
+        "case_references": case_references(session, [f.episode_id for f in awaiting]),
         "campaigns": found.campaigns,
         "form": form,
         "errors": errors or {},

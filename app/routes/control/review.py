@@ -12,6 +12,7 @@ from app.routes.control.campaigns import build_soon
 from app.services.admin.operators import time_zone_of
 from app.services.control.review import (
     answer_finding,
+    case_references,
     closable_campaign,
     close_campaign,
     controller_unit,
@@ -125,6 +126,7 @@ def _answer_page(request, session, user, campaign_id, episode_id, *, form=None, 
     context = {
         "campaign": campaign,
         "finding": finding,
+        "case_reference": case_references(session, [finding.episode_id])[finding.episode_id],
         "answerable": not campaign.closed and not finding.conform and finding.answer is None,
         "time_zone": time_zone_of(session=session, operator_id=campaign.operator_id),
         "form": form or {},

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, NotFound
 from app.models.base import utcnow
+from app.models.cases import Case, Episode
 from app.models.control import (
     CampaignEventKind,
     CampaignPhase,
@@ -292,6 +293,16 @@ def controller_unit(
     campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
     _sampled(session, campaign, episode_id)
     return campaign, finding_of(session, campaign.id, episode_id)
+
+
+def case_references(session: Session, episode_ids: list[int]) -> dict[int, str]:
+    """Each unit's case reference: the operator knows its units by case, not by id."""
+    statement = (
+        select(Episode.id, Case.reference)
+        .join(Case, col(Case.id) == Episode.case_id)
+        .where(col(Episode.id).in_(episode_ids))
+    )
+    return dict(session.exec(statement).all())
 
 
 def awaiting_answer(*, session: Session, actor: StaffUser) -> list[ControlFinding]:
