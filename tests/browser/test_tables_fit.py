@@ -193,6 +193,7 @@ def another_controller(session) -> StaffUser:
         email="controleuse2@demo",
         full_name="Contrôleuse deux",
         role=Role.CONTROLLER.value,
+        control_team="Contrôle — autre équipe",  # not the crawling controller's
         password_hash="!",  # never signs in
     )
     session.add(colleague)
