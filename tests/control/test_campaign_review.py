@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.models.base import utcnow
+from app.models.cases import Case, Episode
 from app.models.control import (
     CampaignEventKind,
     CampaignPhase,
@@ -230,6 +231,11 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
     page = f"/controle/campagnes/{campaign.id}"
     csrf = log_in(client, session, controller)
     assert "À contrôler" in read(client.get(page))
+    # The unit's page says what is judged: its place in the draw, unit, dates, case, proofs.
+    unit_page = read(client.get(f"{page}/unites/{first}"))
+    episode = session.get(Episode, first)
+    assert "1 sur 3" in unit_page and session.get(Case, episode.case_id).reference in unit_page
+    assert "Preuves exigées" in unit_page
     refused = client.post(
         f"{page}/unites/{first}",
         data={"verdict": "non_conform", "reason": "other", "reason_text": "", "csrf_token": csrf},

@@ -40,7 +40,7 @@ def unit_page(
 
 
 def _unit_page(request, session, user, campaign_id, episode_id, *, form=None, errors=None):
-    campaign, finding = controller_unit(
+    campaign, unit, finding = controller_unit(
         session=session, actor=user, campaign_id=campaign_id, episode_id=episode_id
     )
     if form is None and finding is not None:
@@ -56,6 +56,7 @@ def _unit_page(request, session, user, campaign_id, episode_id, *, form=None, er
     context = {
         "campaign": campaign,
         "episode_id": episode_id,
+        "unit": unit,
         "finding": finding,
         "editable": editable,
         "time_zone": time_zone_of(session=session, operator_id=campaign.operator_id),

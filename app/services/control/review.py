@@ -34,6 +34,7 @@ from app.services.control.campaigns import get_campaign
 from app.services.control.deadlines import deadline_end
 from app.services.control.history import record_event
 from app.services.control.official import controller_campaign
+from app.services.control.submission import SampledUnit, sampled_unit
 from app.services.reports.ledger import ZERO, ledger_operator, unit_prices
 
 AWAITING_SHOWN = 50  # findings to answer listed on the operator's campaigns page
@@ -288,11 +289,12 @@ def operator_finding(
 
 def controller_unit(
     *, session: Session, actor: StaffUser, campaign_id: int, episode_id: int
-) -> tuple[ControlCampaign, ControlFinding | None]:
-    """A sampled unit of the controller's campaign and its finding, for the review form."""
+) -> tuple[ControlCampaign, SampledUnit, ControlFinding | None]:
+    """A sampled unit of the controller's campaign (its case, dates and proofs) and its
+    finding, for the review form."""
     campaign = controller_campaign(session=session, actor=actor, campaign_id=campaign_id)
-    _sampled(session, campaign, episode_id)
-    return campaign, finding_of(session, campaign.id, episode_id)
+    unit = sampled_unit(session, campaign, episode_id)
+    return campaign, unit, finding_of(session, campaign.id, episode_id)
 
 
 def case_references(session: Session, episode_ids: list[int]) -> dict[int, str]:

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, NotFound
 from app.models.base import utcnow
-from app.models.cases import Episode
-from app.models.catalogue import DeliverableKind
+from app.models.cases import Case, Episode
+from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.control import (
     CampaignEventKind,
     CampaignPhase,
@@ -266,3 +266,26 @@ def sample_with_proofs(
         SampledUnit(offset + index, episode, case.reference, code, proofs[episode.id])
         for index, (episode, case, code) in enumerate(units, start=1)
     ]
+
+
+def sampled_unit(session: Session, campaign: ControlCampaign, episode_id: int) -> SampledUnit:
+    """One unit of the campaign's sample, with its place in the draw, its case and its proofs
+    now: what the controller judges it on (404 for a unit not drawn)."""
+    statement = (
+        select(ControlSampleUnit.position, Episode, Case.reference, ServiceUnit.code)
+        .join(Episode, col(Episode.id) == ControlSampleUnit.episode_id)
+        .join(Case, col(Case.id) == Episode.case_id)
+        .join(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+        .where(
+            ControlSampleUnit.campaign_id == campaign.id,
+            ControlSampleUnit.episode_id == episode_id,
+        )
+    )
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFound()
+    position, episode, reference, code = row
+    proofs = proof_status_for_episodes(
+        session=session, operator_id=campaign.operator_id, episodes=[episode]
+    )
+    return SampledUnit(position, episode, reference, code, proofs[episode.id])
