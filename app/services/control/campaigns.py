@@ -239,10 +239,17 @@ def requeue_campaign(*, session: Session, actor: StaffUser, campaign_id: int) ->
     campaign = get_campaign(session=session, actor=actor, campaign_id=campaign_id)
     if campaign.status != PackStatus.FAILED:
         raise Conflict("Seul un dossier de preuves en échec peut être relancé.")
-    campaign.status, campaign.error, campaign.cases_done = PackStatus.QUEUED, "", 0
+    queue_pack(campaign)
     session.add(campaign)
     session.flush()
     return campaign
+
+
+def queue_pack(campaign: ControlCampaign) -> None:
+    """Queue the campaign's pack to be built (again): a builder still on the previous one loses
+    its lease and stops, and the worker starts this one over."""
+    campaign.status, campaign.cases_done, campaign.error = PackStatus.QUEUED.value, 0, ""
+    campaign.lease_until = None
 
 
 def drawn_ids(session: Session, campaign_id: int) -> list[int]:

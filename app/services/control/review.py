@@ -23,14 +23,13 @@ from app.models.control import (
     ControlFinding,
     ControlSampleUnit,
     FindingAnswer,
-    PackStatus,
     UnitReview,
     Verdict,
 )
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
 from app.services.admin.operators import time_zone_of
-from app.services.control.campaigns import get_campaign
+from app.services.control.campaigns import get_campaign, queue_pack
 from app.services.control.deadlines import deadline_end
 from app.services.control.history import record_event
 from app.services.control.official import controller_campaign
@@ -213,9 +212,7 @@ def close_campaign(
         now,
         actor.id,
     )
-    # A builder still on the submission's pack loses its lease and stops; this one replaces it.
-    campaign.status, campaign.cases_done, campaign.error = PackStatus.QUEUED.value, 0, ""
-    campaign.lease_until = None
+    queue_pack(campaign)
     session.add(campaign)
     record_event(
         session,

@@ -23,13 +23,12 @@ from app.models.control import (
     ControlCampaign,
     ControlCampaignEvent,
     ControlSampleUnit,
-    PackStatus,
 )
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.markets import ProofRule
 from app.models.staff import StaffUser
 from app.services.admin.operators import time_zone_of
-from app.services.control.campaigns import get_campaign, sampled_units
+from app.services.control.campaigns import get_campaign, queue_pack, sampled_units
 from app.services.control.deadlines import days_left, deadline_end
 from app.services.control.history import HistoryLine, campaign_history, record_event
 from app.services.control.proofs import (
@@ -199,9 +198,7 @@ def submit_campaign(
         now,
         actor.id,
     )
-    # A builder still on the opening's pack loses its lease and stops; this one replaces it.
-    campaign.status, campaign.cases_done, campaign.error = PackStatus.QUEUED.value, 0, ""
-    campaign.lease_until = None
+    queue_pack(campaign)
     session.add(campaign)
     record_event(
         session,
