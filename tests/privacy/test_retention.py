@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
+import pytest
 from sqlmodel import select
 
 from app.core.storage import get_storage
@@ -12,7 +13,12 @@ from app.models.cases import Case, CaseStatus, Episode, Interaction
 from app.models.control import CampaignKind, CampaignPhase, ControlCampaign, ControlSampleUnit
 from app.models.deliverables import DeliverableVersion
 from app.services.privacy.anonymise import anonymise
-from app.services.privacy.retention import anonymise_due, due_for_anonymisation
+from app.services.privacy.retention import (
+    anonymise_due,
+    due_for_anonymisation,
+    months_before,
+    run_daily_retention,
+)
 from app.services.reports.activity import activity_report
 from app.services.reports.ledger import unit_ledger
 from tests.factories import (
@@ -167,3 +173,25 @@ def test_anonymising_erases_identity_texts_and_files_once(
         assert "Mathilde" not in str(version.content)
     assert not anonymise(session=session, person=person, now=clock)
     assert anonymise_due(session=session, operator=ara, now=clock) == 0
+
+
+@pytest.mark.parametrize(
+    ("moment", "months", "expected"),
+    [
+        (datetime(2026, 12, 2, 9, tzinfo=UTC), 24, datetime(2024, 12, 2, 9, tzinfo=UTC)),
+        (datetime(2026, 3, 31, tzinfo=UTC), 1, datetime(2026, 2, 28, tzinfo=UTC)),
+        (datetime(2026, 1, 15, tzinfo=UTC), 13, datetime(2024, 12, 15, tzinfo=UTC)),
+    ],
+)
+def test_months_before_counts_calendar_months(moment, months, expected):
+    assert months_before(moment, months) == expected
+
+
+def test_the_daily_job_runs_once_a_day_per_operator(session, ara, counsellor, clock, storage_dir):
+    case = followed_in(session, counsellor, IN_2024)
+    assert run_daily_retention(session=session, now=clock) == 1
+    assert ara.retention_run_on == date(2026, 12, 2)
+    assert session.get(Beneficiary, case.beneficiary_id).anonymised_at == clock
+    followed_in(session, counsellor, IN_2024)
+    assert run_daily_retention(session=session, now=clock + timedelta(hours=1)) == 0
+    assert run_daily_retention(session=session, now=clock + timedelta(days=1)) == 1

@@ -7,22 +7,25 @@ creation (so that a person never followed up still leaves one day). The CNIL's g
 social and employment support keeps active data while the accompaniment lasts and up to two
 years after the last contact: hence « every case closed » and the operator's months after it."""
 
+import calendar
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import bindparam, exists, func, literal_column, union_all
 from sqlmodel import Session, col, select
 
+from app.core.dates import local_today
+from app.core.errors import NotFound
 from app.models.appointments import Appointment
-from app.models.base import UTCDateTime
+from app.models.base import UTCDateTime, utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseStatus, Episode, Interaction
 from app.models.control import CampaignKind, ControlCampaign, ControlSampleUnit
 from app.models.operators import Operator
 from app.models.triage import TriageRequest
-from app.services.privacy.anonymise import anonymise
+from app.services.access.scope import owned_by
+from app.services.privacy.anonymise import anonymise as anonymise_person
 
 log = logging.getLogger(__name__)
 
@@ -43,37 +46,44 @@ class Due:
     last_contact_at: datetime
 
 
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time `months` calendar months earlier (the month's last day when it
+    is shorter: 31 March less one month is 28 or 29 February)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
 def _contacts(operator_id: int):
     """(beneficiary id, moment) of every contact of the operator's people, as one subquery."""
     episode_ends = (
         select(Case.beneficiary_id, Episode.ended_at)
         .join(Case, col(Case.id) == Episode.case_id)
-        .where(col(Episode.operator_id) == operator_id, col(Episode.ended_at).is_not(None))
+        .where(owned_by(Episode, operator_id), col(Episode.ended_at).is_not(None))
     )
     parts = [
         select(Interaction.beneficiary_id, Interaction.occurred_at).where(
-            col(Interaction.operator_id) == operator_id
+            owned_by(Interaction, operator_id)
         ),
         select(Appointment.beneficiary_id, Appointment.starts_at).where(
-            col(Appointment.operator_id) == operator_id
+            owned_by(Appointment, operator_id)
         ),
         episode_ends,
         select(Case.beneficiary_id, Case.closed_at).where(
-            col(Case.operator_id) == operator_id, col(Case.closed_at).is_not(None)
+            owned_by(Case, operator_id), col(Case.closed_at).is_not(None)
         ),
         select(TriageRequest.beneficiary_id, TriageRequest.received_at).where(
-            col(TriageRequest.operator_id) == operator_id
+            owned_by(TriageRequest, operator_id)
         ),
-        select(Beneficiary.id, Beneficiary.created_at).where(
-            col(Beneficiary.operator_id) == operator_id
-        ),
+        select(Beneficiary.id, Beneficiary.created_at).where(owned_by(Beneficiary, operator_id)),
     ]
     return union_all(*parts).subquery("contacts")
 
 
 def _held_by_a_control(now: datetime):
     """The person has a unit drawn by an official control not closed, or closed recently."""
-    kept_since = now - relativedelta(years=CONTROL_KEEP_YEARS)
+    kept_since = months_before(now, 12 * CONTROL_KEEP_YEARS)
     return exists().where(
         col(ControlSampleUnit.campaign_id) == ControlCampaign.id,
         col(ControlSampleUnit.episode_id) == Episode.id,
@@ -87,7 +97,7 @@ def _held_by_a_control(now: datetime):
 
 def retention_cutoff(operator: Operator, now: datetime) -> datetime:
     """A last contact before this moment is past the operator's retention period."""
-    return now - relativedelta(months=operator.retention_months)
+    return months_before(now, operator.retention_months)
 
 
 def due_for_anonymisation(*, session: Session, operator: Operator, now: datetime) -> list[Due]:
@@ -105,7 +115,7 @@ def due_for_anonymisation(*, session: Session, operator: Operator, now: datetime
         select(Beneficiary.id, last)
         .join(contacts, who == Beneficiary.id)
         .where(
-            col(Beneficiary.operator_id) == operator.id,
+            owned_by(Beneficiary, operator.id),
             col(Beneficiary.anonymised_at).is_(None),
             ~open_case,
             ~_held_by_a_control(now),
@@ -135,7 +145,48 @@ def anonymise_due(*, session: Session, operator: Operator, now: datetime) -> int
     """Anonymise the operator's people past the retention period; how many."""
     due = due_for_anonymisation(session=session, operator=operator, now=now)
     for person in due:
-        anonymise(session=session, person=session.get(Beneficiary, person.beneficiary_id), now=now)
+        anonymise_person(
+            session=session, person=session.get(Beneficiary, person.beneficiary_id), now=now
+        )
     if due:
         log.info("operator %d: %d people anonymised after retention", operator.id, len(due))
     return len(due)
+
+
+def run_daily_retention(*, session: Session, now: datetime | None = None) -> int:
+    """The worker's job: once a day per operator (its own local day), anonymise its people
+    past the retention period; how many, all operators together."""
+    now = now or utcnow()
+    total = 0
+    for operator in session.exec(select(Operator).order_by(Operator.id)):
+        today = local_today(operator.time_zone, now=now)
+        if operator.retention_run_on == today:
+            continue
+        total += anonymise_due(session=session, operator=operator, now=now)
+        operator.retention_run_on = today
+        session.add(operator)
+    session.flush()
+    return total
+
+
+def retention_listing(
+    *, session: Session, operator_code: str | None, anonymise: bool, now: datetime | None = None
+) -> list[tuple[str, list[Due]]]:
+    """For `filrouge privacy retention`: per operator (one, or all), who is past the period;
+    anonymised unless it is a dry run."""
+    now = now or utcnow()
+    statement = select(Operator).order_by(Operator.code)
+    if operator_code:
+        statement = statement.where(col(Operator.code) == operator_code.strip().upper())
+    operators = list(session.exec(statement))
+    if operator_code and not operators:
+        raise NotFound(f"Aucun opérateur de code {operator_code}.")
+    found = []
+    for operator in operators:
+        due = due_for_anonymisation(session=session, operator=operator, now=now)
+        if anonymise:
+            for person in due:
+                target = session.get(Beneficiary, person.beneficiary_id)
+                anonymise_person(session=session, person=target, now=now)
+        found.append((operator.code, due))
+    return found
