@@ -86,3 +86,11 @@ def test_their_files_are_gone_with_a_french_message(
     assert "la personne a été anonymisée" in answer.text
     with pytest.raises(NotFound, match=DELETED_WITH_THE_PERSON):
         version_pdf(DeliverableVersion(storage_key="x", file_deleted_at=clock))
+
+
+def test_their_page_says_they_were_anonymised(client, session, counsellor, anonymised):
+    log_in(client, session, counsellor)
+    page = client.get(f"/beneficiaries/{anonymised.id}")
+    assert page.status_code == 200
+    assert "Personne anonymisée le 2 décembre 2026" in page.text
+    assert not visible(page.text.replace("Personne anonymisée", ""))

@@ -21,6 +21,13 @@ from app.services.privacy.retention import (
 )
 from app.services.reports.activity import activity_report
 from app.services.reports.ledger import unit_ledger
+from tests.control.test_campaigns import (
+    built,
+    campaign_of,
+    manifest_files,
+    pdf_text,
+    proven_case,
+)
 from tests.factories import (
     PDF,
     delivered,
@@ -195,3 +202,16 @@ def test_the_daily_job_runs_once_a_day_per_operator(session, ara, counsellor, cl
     followed_in(session, counsellor, IN_2024)
     assert run_daily_retention(session=session, now=clock + timedelta(hours=1)) == 0
     assert run_daily_retention(session=session, now=clock + timedelta(days=1)) == 1
+
+
+def test_a_self_check_drawn_after_anonymisation_still_packs_the_proof(
+    session, counsellor, manager, clock
+):
+    case, _episode, version = proven_case(session, counsellor, last_name="Moreau")
+    anonymise(session=session, person=session.get(Beneficiary, case.beneficiary_id), now=clock)
+    archive = built(session, campaign_of(session, manager))
+    listed = manifest_files(archive)
+    pdfs = [path for path in listed if path.endswith(".pdf")]
+    assert len(pdfs) == 1
+    text = pdf_text(archive.read(pdfs[0]))
+    assert "ANONYMISÉE" in text and "Moreau".upper() not in text.upper()
