@@ -18,6 +18,7 @@ from app.demo.seed import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.nomenclatures import Role
 from app.services.admin.staff import create_staff_user, deactivate_staff_user
 from app.services.messaging.mail import describe_destination
+from app.services.privacy.retention import retention_listing
 from app.web.serving import run_server
 from app.worker import (
     run_delivery_loop,
@@ -29,8 +30,10 @@ from app.worker import (
 cli = typer.Typer(help="Fil rouge — suivi des dossiers CEP.", no_args_is_help=True)
 db_cli = typer.Typer(help="Migrations de la base de données.", no_args_is_help=True)
 users_cli = typer.Typer(help="Comptes du personnel.", no_args_is_help=True)
+privacy_cli = typer.Typer(help="Données personnelles.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
+cli.add_typer(privacy_cli, name="privacy")
 
 
 def alembic_config() -> Config:
@@ -248,6 +251,34 @@ def users_deactivate(
             _fail(error)
         session.commit()
         typer.echo(f"Compte désactivé : {user.email} ; ses sessions et jetons d'API sont révoqués.")
+
+
+@privacy_cli.command("retention")
+def privacy_retention(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Lister sans rien anonymiser.")
+    ] = False,
+    operator: Annotated[
+        str | None, typer.Option(help="Code d'un opérateur (ARA, BRE…) ; tous sinon.")
+    ] = None,
+) -> None:
+    """Anonymiser les personnes dont la durée de conservation est écoulée (ou les lister)."""
+    with Session(get_engine()) as session:
+        try:
+            found = retention_listing(
+                session=session, operator_code=operator, anonymise=not dry_run
+            )
+        except DomainError as error:
+            _fail(error)
+        session.commit()
+    verb = "serait anonymisée" if dry_run else "anonymisée"
+    for code, due in found:
+        for person in due:
+            references = ", ".join(person.references) or f"personne n° {person.beneficiary_id}"
+            last = person.last_contact_at.date().isoformat()
+            typer.echo(f"{code} {references} — dernier contact le {last}")
+    count = sum(len(due) for _, due in found)
+    typer.echo(f"{count} personne{'s' if count > 1 else ''} {verb}{'s' if count > 1 else ''}.")
 
 
 def main() -> None:

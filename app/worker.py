@@ -1,7 +1,8 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
 each pass also expires referrals left without an answer, queues appointment reminders, the
 surveys due (and their reminder) and the daily notification digests, and takes the month's
-snapshot of the national view when it is not there yet.
+snapshot of the national view when it is not there yet, and once a day per operator
+anonymises the people past its retention period (app/services/privacy/retention.py).
 Proof packs, long to build, have a loop of their own so that e-mails never wait for them.
 
 `echo` says on the console what a pass did, in French, for whoever watches it; a failure is
@@ -23,6 +24,7 @@ from app.services.control.proof_pack import build_pending_packs
 from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
+from app.services.privacy.retention import run_daily_retention
 from app.services.referrals.workflow import expire_unanswered
 from app.services.reports.national import take_national_snapshots
 from app.services.surveys.invitations import send_due_surveys
@@ -97,6 +99,13 @@ _HOUSEKEEPING = (
         "taking the month's national snapshots",
         "Vues nationales du mois arrêtées",
         "Arrêté mensuel de la vue nationale impossible",
+    ),
+    (
+        # Once a day per operator: people past its « Durée de conservation » are anonymised.
+        run_daily_retention,
+        "anonymising people past the retention period",
+        "Personnes anonymisées (durée de conservation écoulée)",
+        "Anonymisation des données échues impossible",
     ),
 )
 

@@ -26,6 +26,13 @@ class Attachment(SQLModel, table=True):
     uploaded_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )
+    # « Supprimé »: the bytes were deleted from the storage when the person was anonymised;
+    # the row, its size and SHA-256 stay so that counts and proofs still add up.
+    file_deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+
+    @property
+    def file_deleted(self) -> bool:
+        return self.file_deleted_at is not None
 
 
 class AttachmentPublic(SQLModel):

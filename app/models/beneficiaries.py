@@ -87,6 +87,9 @@ class Beneficiary(SQLModel, table=True):
     company_size: str = Field(default=CompanySize.UNKNOWN, max_length=20)
     diploma_level: str | None = Field(default=None, max_length=1)
     rqth: str = Field(default=Rqth.UNKNOWN, max_length=3)
+    # Set when the retention job (or an erasure) anonymised the person: identity, contact
+    # details and free text are gone, the reporting profile stays (app/services/privacy).
+    anonymised_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     # Accent- and case-free copy of name, e-mail and phone for search on any engine.
     search_text: str = Field(default="", max_length=600)
     created_at: datetime = Field(

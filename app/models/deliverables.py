@@ -98,6 +98,9 @@ class DeliverableVersion(SQLModel, table=True):
     acknowledged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     acknowledgement_method: str | None = Field(default=None, max_length=20)
     scan_attachment_id: int | None = Field(default=None, foreign_key="attachments.id")
+    # « Supprimé »: the issued PDF was deleted from the storage when the person was anonymised;
+    # the version stays (its number, SHA-256, dates) so that the ledger's proofs still count.
+    file_deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
 
     @property
     def handed_over(self) -> bool:

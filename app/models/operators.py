@@ -10,12 +10,27 @@ from sqlmodel import CheckConstraint, Column, Field, SQLModel
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day, OptionalDay, OptionalRowId
-from app.models.fields import OperatorCode, OptionalPhone, Postcode, SingleLine, text
+from app.models.fields import (
+    OperatorCode,
+    OptionalPhone,
+    Postcode,
+    SingleLine,
+    WholeNumber,
+    text,
+)
 from app.models.nomenclatures import REGIONS_BY_INSEE, LabelledEnum, Role
+
+RETENTION_DEFAULT, RETENTION_MIN, RETENTION_MAX = 24, 6, 60
 
 
 class Operator(SQLModel, table=True):
     __tablename__ = "operators"
+    __table_args__ = (
+        CheckConstraint(
+            f"retention_months BETWEEN {RETENTION_MIN} AND {RETENTION_MAX}",
+            name="operator_retention_range",
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=8, unique=True, index=True)
@@ -32,6 +47,14 @@ class Operator(SQLModel, table=True):
     )
     two_factor_managers: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     two_factor_admins: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    # « Durée de conservation »: months after the last contact of a person whose cases are all
+    # closed before the retention job anonymises them (app/services/privacy/retention.py). The
+    # CNIL's guidance for social and employment support gives two years; 6 to 60 allowed.
+    retention_months: int = Field(
+        default=RETENTION_DEFAULT, sa_column_kwargs={"server_default": str(RETENTION_DEFAULT)}
+    )
+    # The operator's local day the retention job last ran: it runs once a day, not every pass.
+    retention_run_on: date | None = None
 
     @property
     def two_factor_roles(self) -> frozenset[Role]:
@@ -50,6 +73,18 @@ class OperatorSecurity(SQLModel):
     two_factor_counsellors: bool = False
     two_factor_managers: bool = False
     two_factor_admins: bool = False
+
+
+def _retention_in_range(value: int) -> int:
+    if not RETENTION_MIN <= value <= RETENTION_MAX:
+        raise ValueError(f"La durée de conservation va de {RETENTION_MIN} à {RETENTION_MAX} mois")
+    return value
+
+
+class OperatorRetention(SQLModel):
+    """The « Durée de conservation » form, in months after the last contact."""
+
+    retention_months: Annotated[int, WholeNumber, AfterValidator(_retention_in_range)]
 
 
 class Site(SQLModel, table=True):

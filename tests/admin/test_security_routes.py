@@ -196,3 +196,41 @@ def test_another_operators_admin_cannot_reset(client, session, ara, bre):
     member = member_with_second_factor(session, ara)
     assert reset(client, csrf, member, code_now(secret)).status_code == 404
     assert session.exec(select(StaffTotp).where(StaffTotp.staff_id == member.id)).first()
+
+
+# ---- the retention period -----------------------------------------------------------------------
+
+
+def save_retention(client, csrf: str, operator_id: int, months: str):
+    form = {"csrf_token": csrf, "operator_id": str(operator_id), "retention_months": months}
+    return client.post("/admin/securite/conservation", data=form, follow_redirects=False)
+
+
+def test_the_retention_period_is_24_months_and_the_next_run_is_counted(
+    client, session, ara, enrolled_admin
+):
+    text = read(client.get("/admin/securite"))
+    assert re.search(r'name="retention_months"[^>]*value="24"', text)
+    assert "Prochain passage : 0 personne anonymisée." in text
+
+
+def test_the_retention_period_is_saved(client, session, ara, enrolled_admin):
+    _admin, _secret, csrf = enrolled_admin
+    response = save_retention(client, csrf, ara.id, "36")
+    assert response.status_code == 303 and response.headers["location"].endswith("#conservation")
+    session.refresh(ara)
+    assert ara.retention_months == 36
+
+
+@pytest.mark.parametrize("months", ["5", "61", "deux ans", ""])
+def test_a_retention_period_out_of_bounds_is_refused_in_french(
+    client, session, ara, enrolled_admin, months
+):
+    _admin, _secret, csrf = enrolled_admin
+    response = save_retention(client, csrf, ara.id, months)
+    assert response.status_code == 200
+    text = read(response)
+    assert "Certaines informations sont à corriger." in text
+    assert re.search(rf'name="retention_months"[^>]*value="{months}"', text)
+    session.refresh(ara)
+    assert ara.retention_months == 24

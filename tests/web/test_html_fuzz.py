@@ -45,6 +45,7 @@ from app.models.markets import BudgetEdit, LotCreate, MarketCreate, MarketUnitEd
 from app.models.nomenclatures import Role
 from app.models.operators import (
     OperatorCreate,
+    OperatorRetention,
     OperatorSecurity,
     PermanenceEdit,
     SiteClosing,
@@ -173,6 +174,7 @@ FORM_FIELDS = {
     ("POST", "/admin/uo4/{action_id}"): (*_names(Uo4ActionEdit), "attendee_ids", "hours_1"),
     ("POST", "/admin/equipe/{staff_id}/double-authentification"): ("reset_code",),
     ("POST", "/admin/securite"): ("operator_id", *_names(OperatorSecurity)),
+    ("POST", "/admin/securite/conservation"): ("operator_id", *_names(OperatorRetention)),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),
         *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),

@@ -1,5 +1,6 @@
-"""« Sécurité »: the roles of an operator that must sign in with a second factor, set by its
-administrators (system administrators: any operator's)."""
+"""« Sécurité »: the roles of an operator that must sign in with a second factor, and its
+« Durée de conservation » of personal data, set by its administrators (system
+administrators: any operator's)."""
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -7,8 +8,8 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Invalid
 from app.models.bounds import Count, OptionalRowId
 from app.models.nomenclatures import Role
-from app.models.operators import OperatorSecurity
-from app.services.admin.security import save_security, security_view
+from app.models.operators import OperatorRetention, OperatorSecurity
+from app.services.admin.security import save_retention, save_security, security_view
 from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
 from app.web.forms import parse_form, parse_value
 from app.web.rendering import render
@@ -18,7 +19,16 @@ router = new_router(include_in_schema=False)
 
 
 def _security_page(
-    request, session, user, *, operator_id=None, saved=False, signed_out=0, errors=None, form=None
+    request,
+    session,
+    user,
+    *,
+    operator_id=None,
+    saved=False,
+    retention_saved=False,
+    signed_out=0,
+    errors=None,
+    form=None,
 ):
     page = security_view(session=session, actor=user, operator_id=operator_id)
     operator = page.operator
@@ -26,6 +36,7 @@ def _security_page(
         "two_factor_counsellors": "1" if operator.two_factor_counsellors else "",
         "two_factor_managers": "1" if operator.two_factor_managers else "",
         "two_factor_admins": "1" if operator.two_factor_admins else "",
+        "retention_months": str(operator.retention_months),
     }
     return render(
         request,
@@ -34,9 +45,10 @@ def _security_page(
             "page": page,
             "is_sysadmin": user.role == Role.SYSADMIN,
             "saved": saved,
+            "retention_saved": retention_saved,
             "signed_out": signed_out,
             "errors": errors or {},
-            "form": form if form is not None else current,
+            "form": {**current, **(form or {})},
         },
     )
 
@@ -56,6 +68,7 @@ def security_page(
         user,
         operator_id=operateur,
         saved=fait == "enregistre",
+        retention_saved=fait == "conservation",
         signed_out=deconnexions,
     )
 
@@ -86,3 +99,26 @@ def save_security_setting(
         )
     target = f"/admin/securite?operateur={operator.id}&fait=enregistre&deconnexions={signed_out}"
     return RedirectResponse(target + "#fait", 303)
+
+
+@router.post("/admin/securite/conservation")
+def save_retention_setting(
+    request: Request, session: SessionDep, user: CurrentStaff, form: SubmittedForm
+):
+    typed = {"retention_months": str(form.get("retention_months") or "").strip()}
+    chosen = form.get("operator_id")
+    try:
+        operator_id = parse_value(OptionalRowId, chosen or None, name="operator_id")
+        operator = save_retention(
+            session=session,
+            actor=user,
+            operator_id=operator_id,
+            data=parse_form(OperatorRetention, typed),
+        )
+    except Invalid as exc:
+        operator_id = int(chosen) if str(chosen or "").isdigit() else None
+        return _security_page(
+            request, session, user, operator_id=operator_id, errors=exc.fields, form=typed
+        )
+    target = f"/admin/securite?operateur={operator.id}&fait=conservation"
+    return RedirectResponse(target + "#conservation", 303)

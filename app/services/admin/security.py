@@ -1,7 +1,8 @@
 """« Sécurité »: which of an operator's roles must sign in with a second factor, set by its
 administrators (system administrators: any operator's). By default its administrators and
 managers. Staff of a role newly required who have not enrolled are signed out at once: they
-enrol at their next sign-in, before anything else."""
+enrol at their next sign-in, before anything else. The same page holds the operator's
+« Durée de conservation » of personal data, and how many people its next run anonymises."""
 
 import logging
 from dataclasses import dataclass
@@ -10,15 +11,17 @@ from sqlalchemy import exists
 from sqlmodel import Session, col, select
 
 from app.core.errors import Invalid
+from app.models.base import utcnow
 from app.models.credentials import StaffTotp
 from app.models.fields import french_sort_key
 from app.models.nomenclatures import Role
-from app.models.operators import Operator, OperatorSecurity
+from app.models.operators import Operator, OperatorRetention, OperatorSecurity
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
 from app.services.access.two_factor import second_factor_of
 from app.services.admin.staff import end_browser_sessions
 from app.services.admin.team import managed_operator, managed_operators
+from app.services.privacy.retention import due_for_anonymisation
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,8 @@ class SecurityPage:
     operators: list[Operator]  # more than one for a system administrator
     # Staff of a required role without a second factor: asked to enrol at their next sign-in.
     not_enrolled: list[StaffUser]
+    # The people the retention job would anonymise if it ran now (its next run, within a day).
+    due_next_run: int
 
 
 def security_view(
@@ -54,7 +59,20 @@ def security_view(
         operator=operator,
         operators=managed_operators(session=session, actor=actor),
         not_enrolled=_without_second_factor(session, operator.id, operator.two_factor_roles),
+        due_next_run=len(due_for_anonymisation(session=session, operator=operator, now=utcnow())),
     )
+
+
+def save_retention(
+    *, session: Session, actor: StaffUser, operator_id: int | None, data: OperatorRetention
+) -> Operator:
+    """Set the months after the last contact past which the operator's people are anonymised."""
+    operator = managed_operator(session=session, actor=actor, operator_id=operator_id)
+    operator.retention_months = data.retention_months
+    session.add(operator)
+    session.flush()
+    log.info("operator %d: retention set to %d months", operator.id, data.retention_months)
+    return operator
 
 
 def save_security(

@@ -428,7 +428,9 @@ class _Packer:
             stem = (
                 f"{folder}/livrables/{_slug(deliverable.title)}-{deliverable.id}-v{version.number}"
             )
-            if self.campaign.pseudonymise:
+            if self.campaign.pseudonymise or version.file_deleted_at is not None:
+                # A version whose PDF went with its anonymised person (retention) is printed
+                # again from its content, itself anonymised then: the unit still has its proof.
                 pdf = render_deliverable_pdf(names.scrub_content(version.content))
                 digest, size = self.add(f"{stem}.pdf", [pdf], compress=False)
             else:
@@ -440,7 +442,8 @@ class _Packer:
                         "ne correspond plus à l'empreinte enregistrée à son émission."
                     )
             yield PackedFile(f"{stem}.pdf", "livrable", digest, size, deliverable.episode_id)
-            if item.scan and not self.campaign.pseudonymise:  # a signed scan shows the name
+            # A signed scan shows the name; it is gone once the person was anonymised.
+            if item.scan and not self.campaign.pseudonymise and not item.scan.file_deleted:
                 path = f"{stem}-accuse-signe{_extension(item.scan.filename)}"
                 chunks = storage.iter_chunks(item.scan.storage_key)
                 digest, size = self.add(path, chunks, compress=True)

@@ -101,6 +101,8 @@ def open_attachment(
 ) -> tuple[Attachment, Iterator[bytes]]:
     """An attachment and its content, opened now so that a missing file is a 404, not a cut-off download."""
     attachment = get_attachment(session=session, actor=actor, attachment_id=attachment_id)
+    if attachment.file_deleted:
+        raise NotFound("Ce fichier a été supprimé : la personne a été anonymisée.")
     try:
         handle = get_storage().open(attachment.storage_key)
     except FileNotFoundError as exc:

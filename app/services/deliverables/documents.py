@@ -274,6 +274,10 @@ def get_version(
     return version
 
 
+# An issued PDF or an attachment whose file went when the person was anonymised (retention).
+DELETED_WITH_THE_PERSON = "Ce fichier a été supprimé : la personne a été anonymisée."
+
+
 def sharing_messages(
     session: Session, versions: list[DeliverableVersion]
 ) -> dict[int, OutboxMessage]:
@@ -286,6 +290,8 @@ def sharing_messages(
 
 
 def version_pdf(version: DeliverableVersion) -> bytes:
+    if version.file_deleted_at is not None:
+        raise NotFound(DELETED_WITH_THE_PERSON)
     return get_storage().read(version.storage_key)
 
 

@@ -1,0 +1,200 @@
+"""Anonymise one person: identity, contact details and free text erased, files deleted from
+the storage, what the reports and the ledger count kept.
+
+Kept, because the reports, the ledger and the national view count them: the reporting profile
+(sex, birth year — the only birth date held, each report turns it into the age band of its
+own year —, employment status, PCS, NAF, company size, diploma, RQTH), the postcode (the
+activity report places people by département and counts those within 30 km of a site, which
+needs the commune's postcode; a postcode is shared by thousands), the cases with their
+reference, motive, channel and dates, the episodes and interactions with their units, dates,
+durations and channels, the deliverables' versions with their SHA-256 and dates (proofs of
+the ledger), the attachments' rows with their SHA-256 and size, the referrals' and surveys'
+statuses and measures. Erased: everything typed about the person."""
+
+import logging
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select, update
+
+from app.core.storage import get_storage
+from app.models.appointments import Appointment
+from app.models.attachments import Attachment
+from app.models.beneficiaries import Beneficiary
+from app.models.cases import Case, Episode, Interaction
+from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
+from app.models.notifications import Notification
+from app.models.outbox import MessageStatus, OutboxMessage
+from app.models.partners import Referral, ReferralEvent
+from app.models.surveys import SurveyInvitation, SurveyResponse
+from app.models.triage import TriageRequest
+
+log = logging.getLogger(__name__)
+
+ANONYMOUS_FIRST_NAME = "Personne"
+ANONYMOUS_LAST_NAME = "anonymisée"
+NOTIFICATION_TEXT = "Personne anonymisée (durée de conservation écoulée)"
+
+
+def anonymise(*, session: Session, person: Beneficiary, now: datetime) -> bool:
+    """Erase the person's identity and everything typed about them; False when already done.
+
+    Files are deleted after the rows are marked: should the transaction then roll back, the
+    person is not marked anonymised and the next run deletes again (a missing file is fine)."""
+    if person.anonymised_at is not None:
+        return False
+    case_ids = list(session.exec(select(Case.id).where(col(Case.beneficiary_id) == person.id)))
+    _erase_messages(session, person, case_ids)
+    _erase_identity(session, person, now)
+    _erase_case_texts(session, case_ids)
+    _erase_person_texts(session, person.id)
+    keys = _drop_deliverable_texts(session, case_ids, now) + _drop_attachments(
+        session, case_ids, now
+    )
+    session.flush()
+    storage = get_storage()
+    for key in keys:
+        storage.delete(key)
+    # TODO(issue 20, item 1, branch audit-trail): every anonymisation is audited — record
+    # here who (the retention job or the erasure request's admin), the person's id and `now`.
+    log.info("beneficiary %d anonymised, %d files deleted", person.id, len(keys))
+    return True
+
+
+def _erase_identity(session: Session, person: Beneficiary, now: datetime) -> None:
+    person.first_name = ANONYMOUS_FIRST_NAME
+    person.last_name = ANONYMOUS_LAST_NAME
+    person.email = None
+    person.phone = None
+    # Nothing left to search on: the staff search and the API's never find the person again.
+    person.search_text = ""
+    person.anonymised_at = now
+    person.updated_at = now
+    session.add(person)
+
+
+def _erase_case_texts(session: Session, case_ids: list[int]) -> None:
+    """Free text and private notes of the cases and everything recorded in them."""
+    in_cases = col(Case.id).in_(case_ids)
+    session.exec(update(Case).where(in_cases).values(request_text="", close_note=""))
+    session.exec(update(Episode).where(col(Episode.case_id).in_(case_ids)).values(outcome=""))
+    session.exec(
+        update(Interaction)
+        .where(col(Interaction.case_id).in_(case_ids))
+        .values(summary="", private_notes="")
+    )
+    session.exec(
+        update(ActionStep).where(col(ActionStep.case_id).in_(case_ids)).values(description="")
+    )
+    session.exec(
+        update(ActionPlan).where(col(ActionPlan.case_id).in_(case_ids)).values(objective="")
+    )
+    referrals = select(Referral.id).where(col(Referral.case_id).in_(case_ids))
+    session.exec(
+        update(Referral)
+        .where(col(Referral.case_id).in_(case_ids))
+        .values(purpose="", shared_information="", decline_reason="", outcome_note="")
+    )
+    session.exec(
+        update(ReferralEvent).where(col(ReferralEvent.referral_id).in_(referrals)).values(note="")
+    )
+    session.exec(
+        update(Notification)
+        .where(col(Notification.case_id).in_(case_ids))
+        .values(text=NOTIFICATION_TEXT)
+    )
+
+
+def _erase_person_texts(session: Session, person_id: int) -> None:
+    """What the person typed when booking, asking or answering a survey."""
+    session.exec(
+        update(Appointment)
+        .where(col(Appointment.beneficiary_id) == person_id)
+        .values(request_text="", booking_answer="")
+    )
+    session.exec(
+        update(TriageRequest)
+        .where(col(TriageRequest.beneficiary_id) == person_id)
+        .values(request_text="", first_advice="", redirect_reason="")
+    )
+    invitations = select(SurveyInvitation.id).where(
+        col(SurveyInvitation.beneficiary_id) == person_id
+    )
+    responses = select(SurveyResponse).where(col(SurveyResponse.invitation_id).in_(invitations))
+    for response in session.exec(responses):
+        # The measures (satisfied, useful) and the chosen options stay; the free text goes.
+        typed = set(filter(None, response.comment.split("\n\n")))
+        response.answers = {
+            key: value for key, value in response.answers.items() if value not in typed
+        }
+        response.comment = ""
+        session.add(response)
+
+
+def _erase_messages(session: Session, person: Beneficiary, case_ids: list[int]) -> None:
+    """The e-mails about the person: their address and text; one not sent yet never will be."""
+    about = [col(OutboxMessage.case_id).in_(case_ids)]
+    if person.email:
+        about.append(col(OutboxMessage.recipient) == person.email)
+    messages = select(OutboxMessage).where(or_(*about))
+    for message in session.exec(messages):
+        if message.status in (MessageStatus.PENDING, MessageStatus.SENDING):
+            message.status = MessageStatus.FAILED.value
+            message.last_error = "Destinataire anonymisé"
+        message.recipient = ""
+        message.subject = ""
+        message.body_text = ""
+        message.body_html = None
+        message.attachments = []
+        session.add(message)
+
+
+def _drop_deliverable_texts(session: Session, case_ids: list[int], now: datetime) -> list[str]:
+    """Empty the drafts' sections and the issued versions' printed content, revoke their
+    links; the storage keys of the issued PDFs to delete."""
+    deliverables = list(
+        session.exec(select(Deliverable).where(col(Deliverable.case_id).in_(case_ids)))
+    )
+    for deliverable in deliverables:
+        deliverable.sections = [{**section, "body": ""} for section in deliverable.sections]
+        session.add(deliverable)
+    versions = select(DeliverableVersion).where(
+        col(DeliverableVersion.deliverable_id).in_([d.id for d in deliverables]),
+        col(DeliverableVersion.file_deleted_at).is_(None),
+    )
+    keys = []
+    for version in session.exec(versions):
+        version.content = _scrubbed(version.content)
+        if version.link_is_live:
+            version.link_nonce = None
+            version.link_revoked_at = now
+        version.file_deleted_at = now
+        keys.append(version.storage_key)
+        session.add(version)
+    return keys
+
+
+def _scrubbed(content: dict) -> dict:
+    """A version's printed content without the person's name nor anything typed about them."""
+    sections = [{**section, "body": ""} for section in content.get("sections", [])]
+    return {
+        **content,
+        "beneficiary_name": f"{ANONYMOUS_FIRST_NAME} {ANONYMOUS_LAST_NAME}",
+        "sections": sections,
+        "action_plan": None,
+    }
+
+
+def _drop_attachments(session: Session, case_ids: list[int], now: datetime) -> list[str]:
+    """Mark the case's files « supprimé » (the name the user gave may carry the person's);
+    their storage keys to delete."""
+    attachments = select(Attachment).where(
+        col(Attachment.case_id).in_(case_ids), col(Attachment.file_deleted_at).is_(None)
+    )
+    keys = []
+    for attachment in session.exec(attachments):
+        attachment.filename = f"piece-{attachment.id}"
+        attachment.description = ""
+        attachment.file_deleted_at = now
+        keys.append(attachment.storage_key)
+        session.add(attachment)
+    return keys
