@@ -9,6 +9,7 @@ them; the entry is then written with the request's other changes, or not at all.
 
 import hashlib
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -28,6 +29,15 @@ class Origin:
     user_agent: str = ""
 
 
+# The request's origin, bound by the web layer (app/web/audit.py) for every request, so that
+# a service records it without being handed the request; empty for the worker and the CLI.
+_origin: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
+
+
+def bind_origin(origin: Origin) -> None:
+    _origin.set(origin)
+
+
 def record(
     session: Session,
     *,
@@ -41,8 +51,8 @@ def record(
     reason: str | None = None,
 ) -> AuditEvent:
     """Append one entry (ids and kinds, never content) to the trail, in the session's
-    transaction. `operator_id` defaults to the actor's operator."""
-    origin = origin or Origin()
+    transaction. `operator_id` defaults to the actor's operator, `origin` to the request's."""
+    origin = origin or _origin.get() or Origin()
     chain = lock_chain(session)
     event = AuditEvent(
         id=chain.head_id + 1,
