@@ -4,14 +4,18 @@ database allows, and the rest of the chain still verifies from the moved checkpo
 from datetime import timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import Session, select
 
+from app.core.db import build_engine
 from app.models.audit import AuditAction, AuditChain, AuditEvent, AuditPurgePermit
 from app.services.audit.retention import purge_expired
 from app.services.audit.trail import record, verify
-from tests.conftest import NOW
+from app.worker import _housekeeping
+from tests.conftest import NOW, alembic_config, scratch_database
+from tests.factories import make_operator, make_staff
 
 
 def _login_at(session, time_machine, user, moment):
@@ -61,3 +65,26 @@ def test_a_permit_covers_only_the_entries_older_than_its_cutoff(session, trail):
     session.flush()
     with pytest.raises(DBAPIError, match="written once"), session.begin_nested():
         session.execute(text(f"DELETE FROM audit_events WHERE id = {trail[3].id}"))
+
+
+@pytest.fixture
+def committed_engine(database_url, tmp_path):
+    with scratch_database(database_url, "audit_purge", tmp_path) as url:
+        engine = build_engine(url)
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        yield engine
+        engine.dispose()
+
+
+def test_the_worker_purges_the_expired_entries_on_its_pass(committed_engine, time_machine):
+    with Session(committed_engine, expire_on_commit=False) as session:
+        user = make_staff(session, make_operator(session))
+        for moment in (NOW - timedelta(days=400), NOW - timedelta(days=1)):
+            _login_at(session, time_machine, user, moment)
+        session.commit()
+    said: list[str] = []
+    _housekeeping(committed_engine, said.append)
+    assert any("Entrées du journal d'accès purgées" in line and ": 1." in line for line in said)
+    with Session(committed_engine) as session:
+        assert verify(session).checked == 1
