@@ -17,6 +17,7 @@ from app.core.logging import configure_logging
 from app.demo.seed import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.nomenclatures import Role
 from app.services.admin.staff import create_staff_user, deactivate_staff_user
+from app.services.audit.trail import snapshot_engine, verify
 from app.services.messaging.mail import describe_destination
 from app.services.privacy.retention import retention_listing
 from app.web.serving import run_server
@@ -34,6 +35,8 @@ privacy_cli = typer.Typer(help="Données personnelles.", no_args_is_help=True)
 cli.add_typer(db_cli, name="db")
 cli.add_typer(users_cli, name="users")
 cli.add_typer(privacy_cli, name="privacy")
+audit_cli = typer.Typer(help="Journal des accès aux données personnelles.", no_args_is_help=True)
+cli.add_typer(audit_cli, name="audit")
 
 
 def alembic_config() -> Config:
@@ -279,6 +282,22 @@ def privacy_retention(
             typer.echo(f"{code} {references} — dernier contact le {last}")
     count = sum(len(due) for _, due in found)
     typer.echo(f"{count} personne{'s' if count > 1 else ''} {verb}{'s' if count > 1 else ''}.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Vérifier la chaîne du journal d'accès, depuis le dernier point de purge : la première
+    entrée altérée, supprimée ou insérée est signalée (code de sortie 1)."""
+    with Session(snapshot_engine(get_engine())) as session:
+        verdict = verify(session)
+    if not verdict.intact:
+        typer.echo(
+            f"Journal d'accès altéré à l'entrée n° {verdict.broken_id} : {verdict.problem}"
+            f" ({verdict.checked} entrées vérifiées avant elle).",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    typer.echo(f"Journal d'accès intact : {verdict.checked} entrées vérifiées.")
 
 
 def main() -> None:

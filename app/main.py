@@ -35,6 +35,7 @@ from app.routes.surveys import questionnaires as survey_questionnaires
 from app.routes.surveys import results as survey_results
 from app.routes.system import api_docs, health
 from app.web.api_errors import with_exact_errors
+from app.web.audit import AuditOrigin
 from app.web.deps import LoginRequired, verify_csrf
 from app.web.middleware import RequestLog, SecurityHeaders, wants_json
 from app.web.rendering import is_htmx, render
@@ -115,6 +116,7 @@ def create_app() -> FastAPI:
     ):
         app.include_router(router)
 
+    app.add_middleware(AuditOrigin)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestLog)  # added last: the outermost, it times and sees everything
     app.openapi = with_exact_errors(app.openapi)  # type: ignore[method-assign]

@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.core.db import get_engine
+from app.services.audit.retention import purge_expired
 from app.services.booking.messages import send_due_reminders
 from app.services.control.proof_pack import build_pending_packs
 from app.services.messaging.digests import queue_digests
@@ -106,6 +107,12 @@ _HOUSEKEEPING = (
         "anonymising people past the retention period",
         "Personnes anonymisées (durée de conservation écoulée)",
         "Anonymisation des données échues impossible",
+    ),
+    (
+        purge_expired,
+        "purging the audit trail's expired entries",
+        "Entrées du journal d'accès purgées (durée de conservation passée)",
+        "Purge du journal d'accès impossible",
     ),
 )
 

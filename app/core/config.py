@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     survey_reminder_days: int = Field(default=7, ge=1)
     survey_utility_months: int = Field(default=6, ge=1)
     survey_link_days: int = Field(default=30, ge=1)
+    # The audit trail's entries are purged by the worker this many months after they were
+    # written (the CNIL asks for access logs to be kept six months to a year).
+    audit_retention_months: int = Field(default=12, ge=1, le=120)
     # Outgoing e-mail. Without a host, the worker writes messages to var/mail (a Maildir)
     # so that a developer can read them; set the host in production.
     smtp_host: str = ""

@@ -2,6 +2,7 @@
 
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot, RateLimitHit
 from app.models.attachments import Attachment
+from app.models.audit import AuditChain, AuditEvent, AuditPurgePermit
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
@@ -44,6 +45,9 @@ __all__ = [
     "ControlSampleUnit",
     "ControlCampaignEvent",
     "Attachment",
+    "AuditChain",
+    "AuditEvent",
+    "AuditPurgePermit",
     "Deliverable",
     "DeliverableKind",
     "DeliverableVersion",

@@ -8,6 +8,7 @@ from sqlmodel import select
 
 from app.core.storage import get_storage
 from app.models.attachments import Attachment
+from app.models.audit import AuditEvent
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseStatus, Episode, Interaction
 from app.models.control import CampaignKind, CampaignPhase, ControlCampaign, ControlSampleUnit
@@ -180,6 +181,11 @@ def test_anonymising_erases_identity_texts_and_files_once(
         assert "Mathilde" not in str(version.content)
     assert not anonymise(session=session, person=person, now=clock)
     assert anonymise_due(session=session, operator=ara, now=clock) == 0
+    # Audited once, by nobody (the retention job), on the person's file.
+    entries = session.exec(select(AuditEvent).where(AuditEvent.action == "anonymise")).all()
+    assert [(e.actor_id, e.beneficiary_id, e.operator_id) for e in entries] == [
+        (None, person.id, ara.id)
+    ]
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,9 @@ from pydantic import BaseModel
 from app.core.config import get_settings
 from app.core.errors import Invalid, TooManyAttempts
 from app.models.credentials import LoginStepPurpose
-from app.services.access.auth import end_session, sign_in_api
+from app.services.access.auth import end_session, sign_in_api, sign_out_api
 from app.services.access.login_limits import login_delay, login_email
 from app.services.access.login_steps import STEP_MINUTES, sign_in
-from app.services.admin.staff import end_api_tokens
 from app.web.api_errors import UNAUTHENTICATED, refusal
 from app.web.client_address import client_address
 from app.web.deps import (
@@ -201,5 +200,5 @@ def end_api_session(session: SessionDep, user: ApiStaff) -> Response:
     """Revoke every API token of the caller, this one included; a new one needs the password.
 
     Signing out of the web pages does not end API tokens (see the README)."""
-    end_api_tokens(session=session, user=user)
+    sign_out_api(session=session, user=user)
     return Response(status_code=204)

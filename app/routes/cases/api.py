@@ -26,6 +26,7 @@ from app.models.triage import (
     TriageRedirect,
 )
 from app.services.admin.catalogue import list_units
+from app.services.audit import accesses
 from app.services.cases import beneficiaries, episodes, interactions, triage
 from app.services.cases import lifecycle as cases
 from app.web.api_errors import API_ERRORS, CONFLICT
@@ -69,7 +70,11 @@ def post_beneficiary(session: SessionDep, user: ApiCaseWorker, data: Beneficiary
 
 @router.get("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
 def get_beneficiary(session: SessionDep, user: ApiCaseWorker, beneficiary_id: RowId):
-    return beneficiaries.get_beneficiary(session=session, actor=user, beneficiary_id=beneficiary_id)
+    found = beneficiaries.get_beneficiary(
+        session=session, actor=user, beneficiary_id=beneficiary_id
+    )
+    accesses.beneficiary_read(session, actor=user, beneficiary_id=beneficiary_id)
+    return found
 
 
 @router.put("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic, responses=CONFLICT)
@@ -100,7 +105,9 @@ def post_case(session: SessionDep, user: ApiCaseWorker, data: CaseOpen):
 
 @router.get("/cases/{case_id}", response_model=CasePublic)
 def get_case(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
-    return cases.get_case(session=session, actor=user, case_id=case_id)
+    found = cases.get_case(session=session, actor=user, case_id=case_id)
+    accesses.case_read(session, actor=user, case_id=case_id)
+    return found
 
 
 @router.put("/cases/{case_id}/referent", response_model=CasePublic)

@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Conflict, Invalid
 from app.models.beneficiaries import BeneficiaryUpdate
 from app.models.bounds import RowId
+from app.services.audit import accesses
 from app.services.cases import views
 from app.services.cases.beneficiaries import update_beneficiary
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
@@ -35,7 +36,9 @@ def _page(request, session, user, beneficiary_id, *, form=None, errors=None, sta
 def beneficiary_page(
     request: Request, session: SessionDep, user: CaseWorker, beneficiary_id: RowId
 ):
-    return _page(request, session, user, beneficiary_id)
+    response = _page(request, session, user, beneficiary_id)
+    accesses.beneficiary_read(session, actor=user, beneficiary_id=beneficiary_id)
+    return response
 
 
 @router.post("/{beneficiary_id}")

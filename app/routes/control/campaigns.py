@@ -10,6 +10,7 @@ from app.core.errors import Invalid, NotFound
 from app.core.storage import CHUNK, get_storage
 from app.models.bounds import RowId
 from app.models.control import CampaignCreate, ControlCampaign
+from app.services.audit import accesses
 from app.services.control.campaigns import (
     campaign_list,
     campaign_view,
@@ -134,7 +135,9 @@ def retry_page(
 
 @router.get(PAGE + "/{campaign_id}/dossier-de-preuves.zip")
 def pack_download(session: SessionDep, user: CaseWorker, campaign_id: RowId):
-    return pack_response(ready_pack(session=session, actor=user, campaign_id=campaign_id))
+    campaign = ready_pack(session=session, actor=user, campaign_id=campaign_id)
+    accesses.exported(session, actor=user, record_type="proof_pack", record_id=campaign.id)
+    return pack_response(campaign)
 
 
 def pack_response(campaign: ControlCampaign) -> StreamingResponse:

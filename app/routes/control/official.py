@@ -9,6 +9,7 @@ from app.models.base import utcnow
 from app.models.bounds import RowId
 from app.models.control import OfficialCampaignCreate
 from app.routes.control.campaigns import build_soon, pack_response
+from app.services.audit import accesses
 from app.services.control.official import (
     controller_campaign,
     controller_pack,
@@ -102,4 +103,12 @@ def population_download(session: SessionDep, user: Controller, campaign_id: RowI
 
 @router.get(PAGE + "/{campaign_id}/dossier-de-preuves.zip")
 def official_pack_download(session: SessionDep, user: Controller, campaign_id: RowId):
-    return pack_response(controller_pack(session=session, actor=user, campaign_id=campaign_id))
+    campaign = controller_pack(session=session, actor=user, campaign_id=campaign_id)
+    accesses.exported(
+        session,
+        actor=user,
+        record_type="proof_pack",
+        record_id=campaign.id,
+        operator_id=campaign.operator_id,
+    )
+    return pack_response(campaign)

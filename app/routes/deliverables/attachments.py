@@ -12,6 +12,7 @@ from app.models.attachments import AttachmentPublic
 from app.models.bounds import RowId
 from app.models.fields import collapsed_text
 from app.models.staff import StaffUser
+from app.services.audit import accesses
 from app.services.cases.lifecycle import get_case
 from app.services.deliverables.attachments import (
     MAX_DESCRIPTION,
@@ -158,7 +159,9 @@ def upload_attachment(
 
 @pages.get("/attachments/{attachment_id}/download")
 def download_attachment(session: SessionDep, user: CaseWorker, attachment_id: RowId):
-    return _download(*open_attachment(session=session, actor=user, attachment_id=attachment_id))
+    opened = open_attachment(session=session, actor=user, attachment_id=attachment_id)
+    accesses.attachment_read(session, actor=user, attachment_id=attachment_id)
+    return _download(*opened)
 
 
 # ---- API --------------------------------------------------------------------------------
@@ -205,7 +208,9 @@ def post_attachment(
 )
 def get_attachment_content(session: SessionDep, user: ApiCaseWorker, attachment_id: RowId):
     """The file itself, as a download."""
-    return _download(*open_attachment(session=session, actor=user, attachment_id=attachment_id))
+    opened = open_attachment(session=session, actor=user, attachment_id=attachment_id)
+    accesses.attachment_read(session, actor=user, attachment_id=attachment_id)
+    return _download(*opened)
 
 
 router.include_router(pages)

@@ -17,6 +17,7 @@ from app.models.deliverables import (
     DeliverableVersionPublic,
 )
 from app.routes.deliverables.attachments import attachment_disposition
+from app.services.audit import accesses
 from app.services.cases.lifecycle import time_zone_of_case
 from app.services.deliverables import documents as service
 from app.services.deliverables import views
@@ -213,6 +214,7 @@ def issue(
 def preview(session: SessionDep, user: CaseWorker, deliverable_id: RowId):
     """The PDF the saved draft would issue now, marked as a preview; nothing is stored."""
     pdf, filename = service.preview_pdf(session=session, actor=user, deliverable_id=deliverable_id)
+    accesses.deliverable_read(session, actor=user, deliverable_id=deliverable_id)
     return pdf_download(pdf, filename)
 
 
@@ -337,6 +339,7 @@ def _pdf_response(session, user, deliverable_id: int, number: int) -> Response:
     pdf, filename = views.version_download(
         session=session, actor=user, deliverable_id=deliverable_id, number=number
     )
+    accesses.deliverable_read(session, actor=user, deliverable_id=deliverable_id)
     return pdf_download(pdf, filename)
 
 

@@ -14,6 +14,7 @@ from app.models.bounds import PageNumber, RowId
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.services.admin.catalogue import get_unit
 from app.services.admin.staff import get_counsellor
+from app.services.audit import accesses
 from app.services.cases.episodes import cancel_episode, end_episode, start_episode
 from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import (
@@ -120,7 +121,9 @@ def case_page(
     """The case: its header, and the section asked for (`section`); in the history, the kind of
     entries (`filtre`) and the page of them (`page`)."""
     sight = CaseSight.read(section=section, filter=filtre, page=page)
-    return _page(request, session, user, case_id, sight=sight)
+    response = _page(request, session, user, case_id, sight=sight)
+    accesses.case_read(session, actor=user, case_id=case_id)
+    return response
 
 
 @router.post("/{case_id}/episodes")

@@ -8,6 +8,7 @@ from fastapi import Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from app.models.bounds import Day
+from app.services.audit import accesses
 from app.services.reports.feed import (
     FEED_VERSION,
     SCHEMA_PATH,
@@ -61,6 +62,7 @@ def get_units_feed(
     At most three years, from 1 January 2020. Each row follows the JSON Schema at
     `/api/v1/exports/units/schema.json`, whose version is in every row and in `X-Feed-Version`."""
     feed = units_feed(session=session, actor=user, start=start, end=end)
+    accesses.exported(session, actor=user, record_type="units_feed")
     rows = feed_rows(session=reader, feed=feed)
     chunks = ndjson_chunks(rows) if format == "ndjson" else feed_csv_chunks(rows, feed.filename)
     headers = {

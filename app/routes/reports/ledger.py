@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalDay, OptionalRowId, RowId
+from app.services.audit import accesses
 from app.services.reports.ledger import Ledger, ledger_cases_table, ledger_table, unit_ledger
 from app.services.reports.periods import checked_end
 from app.services.reports.views import (
@@ -152,6 +153,7 @@ def ledger_cases_download(
         time_zone=found.time_zone,
         heading=found.heading,
     )
+    accesses.exported(session, actor=user, record_type="ledger_cases", record_id=unit_id)
     return table_response(table, fmt)
 
 

@@ -22,6 +22,8 @@ from app.models.staff import StaffSession, StaffUser
 from app.services.access.api_keys import authenticate_with_api_key
 from app.services.access.login_limits import check_login_allowed, login_email, record_attempt
 from app.services.access.two_factor import must_use_second_factor
+from app.services.admin.staff import end_api_tokens
+from app.services.audit.sign_ins import signed_in, signed_out
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,7 @@ def start_session(*, session: Session, user: StaffUser) -> tuple[str, StaffSessi
     )
     session.add(row)
     session.flush()
+    signed_in(session, user=user, via="staff_session")
     return token, row
 
 
@@ -82,6 +85,7 @@ def sign_in_api(*, session: Session, email: str, password: str, ip: str) -> str:
         if must_use_second_factor(session=session, user=user):
             log.info("API sign-in of staff account %d needs a key", user.id)
             raise Invalid({"password": API_NEEDS_KEY})
+    signed_in(session, user=user, via="api_token")
     return create_api_token(user)
 
 
@@ -105,3 +109,10 @@ def end_session(*, session: Session, staff_session: StaffSession) -> None:
     staff_session.revoked_at = utcnow()
     session.add(staff_session)
     session.flush()
+    signed_out(session, user=session.get(StaffUser, staff_session.staff_id), via="staff_session")
+
+
+def sign_out_api(*, session: Session, user: StaffUser) -> None:
+    """End every API token of the account (see end_api_tokens), recorded as a sign-out."""
+    end_api_tokens(session=session, user=user)
+    signed_out(session, user=user, via="api_token")

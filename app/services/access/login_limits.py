@@ -25,6 +25,7 @@ from app.models.fields import without_nul
 from app.models.nomenclatures import Role
 from app.models.staff import LoginAlert, LoginAttempt, StaffUser
 from app.services.access.scope import operator_of, owned_by
+from app.services.audit.sign_ins import sign_in_refused
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def record_attempt(
     session.add(LoginAttempt(email=email, ip=ip, succeeded=ok, attempted_at=now))
     session.flush()
     if not ok:
+        sign_in_refused(session, user=user)
         _watch_for_bursts(session, email=email, ip=ip, user=user, now=now)
 
 

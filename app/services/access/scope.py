@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel, select
 from app.core.errors import NotFound
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
+from app.models.audit import AuditEvent
 from app.models.beneficiaries import Beneficiary
 from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case, Episode, Interaction
@@ -81,6 +82,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     LoginStep: Through(LoginStep.staff_id, StaffUser),
     StaffEvent: StaffEvent.operator_id,  # empty for accounts of no operator
     LoginAlert: LoginAlert.operator_id,  # empty for a burst from one address (no account)
+    AuditEvent: AuditEvent.operator_id,  # empty for a refused login and national accounts
     Beneficiary: Beneficiary.operator_id,
     TriageRequest: TriageRequest.operator_id,
     Case: Case.operator_id,

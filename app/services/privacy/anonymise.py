@@ -19,14 +19,17 @@ from sqlmodel import Session, col, or_, select, update
 from app.core.storage import get_storage
 from app.models.appointments import Appointment
 from app.models.attachments import Attachment
+from app.models.audit import AuditAction
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.notifications import Notification
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Referral, ReferralEvent
+from app.models.staff import StaffUser
 from app.models.surveys import SurveyInvitation, SurveyResponse
 from app.models.triage import TriageRequest
+from app.services.audit.trail import record
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +38,11 @@ ANONYMOUS_LAST_NAME = "anonymisée"
 NOTIFICATION_TEXT = "Personne anonymisée (durée de conservation écoulée)"
 
 
-def anonymise(*, session: Session, person: Beneficiary, now: datetime) -> bool:
+def anonymise(
+    *, session: Session, person: Beneficiary, now: datetime, actor: StaffUser | None = None
+) -> bool:
     """Erase the person's identity and everything typed about them; False when already done.
+    `actor`: the staff member who asked (an erasure request); None for the retention job.
 
     Files are deleted after the rows are marked: should the transaction then roll back, the
     person is not marked anonymised and the next run deletes again (a missing file is fine)."""
@@ -54,8 +60,15 @@ def anonymise(*, session: Session, person: Beneficiary, now: datetime) -> bool:
     storage = get_storage()
     for key in keys:
         storage.delete(key)
-    # TODO(issue 20, item 1, branch audit-trail): every anonymisation is audited — record
-    # here who (the retention job or the erasure request's admin), the person's id and `now`.
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.ANONYMISE,
+        record_type="beneficiary",
+        record_id=person.id,
+        beneficiary_id=person.id,
+        operator_id=person.operator_id,
+    )
     log.info("beneficiary %d anonymised, %d files deleted", person.id, len(keys))
     return True
 

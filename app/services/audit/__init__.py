@@ -1,0 +1,1 @@
+"""The audit trail: recording accesses, verifying the hash chain, purging old entries."""

@@ -1,0 +1,83 @@
+"""The trail's entries for reading a person's record, called by the routes that show or send
+it (one function per kind of record, so that each route says what it recorded)."""
+
+from sqlmodel import Session
+
+from app.models.attachments import Attachment
+from app.models.audit import AuditAction
+from app.models.cases import Case
+from app.models.deliverables import Deliverable
+from app.models.staff import StaffUser
+from app.services.audit.trail import record
+
+
+def _read_in_case(
+    session: Session, *, actor: StaffUser, record_type: str, record_id: int, case_id: int
+) -> None:
+    # Already loaded by the route's service (the identity map answers, no query).
+    case = session.get(Case, case_id)
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.READ,
+        record_type=record_type,
+        record_id=record_id,
+        beneficiary_id=case.beneficiary_id if case else None,
+        operator_id=case.operator_id if case else None,
+    )
+
+
+def case_read(session: Session, *, actor: StaffUser, case_id: int) -> None:
+    """The case page, or the case through the API."""
+    _read_in_case(session, actor=actor, record_type="case", record_id=case_id, case_id=case_id)
+
+
+def beneficiary_read(session: Session, *, actor: StaffUser, beneficiary_id: int) -> None:
+    """The person's page, or the person through the API."""
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.READ,
+        record_type="beneficiary",
+        record_id=beneficiary_id,
+        beneficiary_id=beneficiary_id,
+    )
+
+
+def deliverable_read(session: Session, *, actor: StaffUser, deliverable_id: int) -> None:
+    """An issued document's PDF, or its preview."""
+    deliverable = session.get(Deliverable, deliverable_id)
+    case_id = deliverable.case_id if deliverable else 0
+    _read_in_case(
+        session, actor=actor, record_type="deliverable", record_id=deliverable_id, case_id=case_id
+    )
+
+
+def attachment_read(session: Session, *, actor: StaffUser, attachment_id: int) -> None:
+    """An attachment's file, downloaded."""
+    attachment = session.get(Attachment, attachment_id)
+    case_id = attachment.case_id if attachment else 0
+    _read_in_case(
+        session, actor=actor, record_type="attachment", record_id=attachment_id, case_id=case_id
+    )
+
+
+def exported(
+    session: Session,
+    *,
+    actor: StaffUser,
+    record_type: str,
+    record_id: int | None = None,
+    operator_id: int | None = None,
+) -> None:
+    """A file of several people's data sent out: a list of cases, a proof pack, the units
+    feed. `operator_id`: whose data it is, when not the actor's own operator (a controller's
+    proof pack is the controlled operator's)."""
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.EXPORT,
+        record_type=record_type,
+        record_id=record_id,
+        operator_id=operator_id,
+    )
