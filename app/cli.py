@@ -17,7 +17,7 @@ from app.core.logging import configure_logging
 from app.demo.seed import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.nomenclatures import Role
 from app.services.admin.staff import create_staff_user, deactivate_staff_user
-from app.services.audit.trail import snapshot_engine, verify
+from app.services.audit.trail import link_pending, snapshot_engine, verify
 from app.services.messaging.mail import describe_destination
 from app.services.privacy.retention import retention_listing
 from app.web.serving import run_server
@@ -286,18 +286,25 @@ def privacy_retention(
 
 @audit_cli.command("verify")
 def audit_verify() -> None:
-    """Vérifier la chaîne du journal d'accès, depuis le dernier point de purge : la première
-    entrée altérée, supprimée ou insérée est signalée (code de sortie 1)."""
-    with Session(snapshot_engine(get_engine())) as session:
+    """Chaîner les entrées en attente, puis vérifier la chaîne du journal d'accès depuis le
+    dernier point de purge : la première entrée altérée, supprimée ou insérée est signalée
+    (code de sortie 1)."""
+    engine = get_engine()
+    with Session(engine) as session, session.begin():
+        link_pending(session, batch=None)
+    with Session(snapshot_engine(engine)) as session:
         verdict = verify(session)
     if not verdict.intact:
         typer.echo(
-            f"Journal d'accès altéré à l'entrée n° {verdict.broken_id} : {verdict.problem}"
+            f"Journal d'accès altéré à l'entrée n° {verdict.broken_seq} : {verdict.problem}"
             f" ({verdict.checked} entrées vérifiées avant elle).",
             err=True,
         )
         raise typer.Exit(code=1)
     typer.echo(f"Journal d'accès intact : {verdict.checked} entrées vérifiées.")
+    if verdict.unlinked:
+        # Committed after the linking above: the worker's next pass chains them.
+        typer.echo(f"Entrées pas encore chaînées : {verdict.unlinked}.")
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
 each pass also expires referrals left without an answer, queues appointment reminders, the
 surveys due (and their reminder) and the daily notification digests, and takes the month's
-snapshot of the national view when it is not there yet, and once a day per operator
-anonymises the people past its retention period (app/services/privacy/retention.py).
+snapshot of the national view when it is not there yet, links the audit trail's new entries
+into its chain, and once a day per operator anonymises the people past its retention period
+(app/services/privacy/retention.py).
 Proof packs, long to build, have a loop of their own so that e-mails never wait for them.
 
 `echo` says on the console what a pass did, in French, for whoever watches it; a failure is
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from app.core.config import get_settings
 from app.core.db import get_engine
 from app.services.audit.retention import purge_expired
+from app.services.audit.trail import link_pending
 from app.services.booking.messages import send_due_reminders
 from app.services.control.proof_pack import build_pending_packs
 from app.services.messaging.digests import queue_digests
@@ -66,10 +68,18 @@ def _one_pass(engine: Engine, transport: Transport, stop: threading.Event, echo:
     return True
 
 
-# The jobs of each pass after the e-mails: (what it does, its log name, what its count is).
-# Each runs in its own transaction, so that a failure here never holds back the e-mails;
-# what a job queues goes out on the next pass.
+# The jobs of each pass after the e-mails: (what it does, its log name, what its count is or
+# None to say nothing, what its failure is). Each runs in its own transaction, so that a failure
+# here never holds back the e-mails; what a job queues goes out on the next pass.
 _HOUSEKEEPING = (
+    (
+        # Every pass, so that an entry waits a few seconds at most outside the chain (where a
+        # removal would go unnoticed); the chain's lock is held for this short transaction only.
+        link_pending,
+        "linking the audit trail's new entries",
+        None,  # every pass links some on a busy server: not worth a line each time
+        "Chaînage du journal d'accès impossible",
+    ),
     (
         expire_unanswered,
         "expiring unanswered referrals",
@@ -126,7 +136,7 @@ def _housekeeping(engine: Engine, echo: Echo) -> None:
             log.exception("%s failed", name)
             echo(f"{_clock()} {failed} : {_in_brief(exc)}")
             continue
-        if count:
+        if count and done:
             echo(f"{_clock()} {done} : {count}.")
 
 

@@ -1,7 +1,8 @@
 """The audit trail: who read, exported or changed a person's record, and who signed in or out.
 
-Entries are written once (app/services/audit/trail.py) and chained by hash; on both engines a
-trigger refuses any UPDATE, and any DELETE but the retention purge's (see `AuditPurgePermit`)."""
+Entries are inserted by requests, then chained by hash by the worker (app/services/audit/trail.py);
+on both engines a trigger refuses any UPDATE but that one linking, and any DELETE but the
+retention purge's (see `AuditPurgePermit`)."""
 
 from datetime import datetime
 
@@ -37,8 +38,8 @@ class AuditEvent(SQLModel, table=True):
         Index("ix_audit_events_operator_id_at", "operator_id", "at"),
     )
 
-    # Given by the trail in chain order (never by the sequence), so that it is part of the hash.
-    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    # From the database's sequence, at insert: no request waits for another to number its entry.
+    id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
     # None: nobody signed in (a refused login for an unknown or wrong password).
     actor_id: int | None = None
@@ -52,8 +53,15 @@ class AuditEvent(SQLModel, table=True):
     ip: str = Field(default="", max_length=45)
     user_agent: str = Field(default="", max_length=MAX_USER_AGENT)
     reason: str | None = Field(default=None, max_length=MAX_REASON)
-    previous_hash: str = Field(max_length=HASH_LENGTH)
-    hash: str = Field(max_length=HASH_LENGTH, unique=True)
+    # None until the linker chains the entry (`link_pending`): its place in the chain, which
+    # is commit order rather than id order (a request may commit after a later one).
+    seq: int | None = Field(default=None, unique=True)
+    previous_hash: str | None = Field(default=None, max_length=HASH_LENGTH)
+    hash: str | None = Field(default=None, max_length=HASH_LENGTH, unique=True)
+
+    @property
+    def linked(self) -> bool:
+        return self.seq is not None
 
     @property
     def action_label(self) -> str:
@@ -61,23 +69,23 @@ class AuditEvent(SQLModel, table=True):
 
 
 class AuditChain(SQLModel, table=True):
-    """The chain's one row: its head (the last entry) and its checkpoint (the last entry
-    purged, where `filrouge audit verify` starts). Locked by every append, so that two
-    requests never chain to the same entry."""
+    """The chain's one row: its head (the last entry linked) and its checkpoint (the last entry
+    purged, where `filrouge audit verify` starts), both by `seq`. Locked by the linker and the
+    purge, never by a request, so that two linkers never chain to the same entry."""
 
     __tablename__ = "audit_chain"
     __table_args__ = (CheckConstraint("id = 1", name="audit_chain_single_row"),)
 
     id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
-    head_id: int = 0
+    head_seq: int = 0
     head_hash: str = Field(default="", max_length=HASH_LENGTH)
-    checkpoint_id: int = 0
+    checkpoint_seq: int = 0
     checkpoint_hash: str = Field(default="", max_length=HASH_LENGTH)
 
 
 class AuditPurgePermit(SQLModel, table=True):
-    """The one way to delete entries: the purge writes a permit, deletes the entries older than
-    its cutoff and removes the permit, all in one transaction; the triggers refuse any other
+    """The one way to delete entries: the purge writes a permit, deletes linked entries older
+    than its cutoff and removes the permit, all in one transaction; the triggers refuse any other
     DELETE. Written nowhere else (a plain DELETE statement alone can never remove an entry)."""
 
     __tablename__ = "audit_purge_permits"

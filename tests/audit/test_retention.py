@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from app.core.db import build_engine
 from app.models.audit import AuditAction, AuditChain, AuditEvent, AuditPurgePermit
 from app.services.audit.retention import purge_expired
-from app.services.audit.trail import record, verify
+from app.services.audit.trail import link_pending, record, verify
 from app.worker import _housekeeping
 from tests.conftest import NOW, alembic_config, scratch_database
 from tests.factories import make_operator, make_staff
@@ -29,12 +29,13 @@ def trail(session, time_machine, counsellor):
     moments = [NOW - timedelta(days=400), NOW - timedelta(days=396)]
     moments += [NOW - timedelta(days=330), NOW]
     entries = [_login_at(session, time_machine, counsellor, moment) for moment in moments]
+    link_pending(session)
     return entries
 
 
 def test_entries_past_the_retention_period_are_purged(session, trail):
     assert purge_expired(session=session, now=NOW) == 2
-    kept = session.exec(select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    kept = session.exec(select(AuditEvent.id).order_by(AuditEvent.seq)).all()
     assert kept == [trail[2].id, trail[3].id]
     assert session.exec(select(AuditPurgePermit)).all() == []  # the permit went with them
 
@@ -42,7 +43,7 @@ def test_entries_past_the_retention_period_are_purged(session, trail):
 def test_the_chain_verifies_after_a_purge(session, trail):
     purge_expired(session=session, now=NOW)
     chain = session.get(AuditChain, 1)
-    assert (chain.checkpoint_id, chain.checkpoint_hash) == (trail[1].id, trail[1].hash)
+    assert (chain.checkpoint_seq, chain.checkpoint_hash) == (trail[1].seq, trail[1].hash)
     verdict = verify(session)
     assert verdict.intact and verdict.checked == 2
 
@@ -58,6 +59,22 @@ def test_a_longer_retention_keeps_them(session, trail, monkeypatch):
     monkeypatch.setattr(get_settings(), "audit_retention_months", 24)
     assert purge_expired(session=session, now=NOW) == 0
     assert verify(session).checked == 4
+
+
+def test_an_entry_not_linked_yet_waits_for_a_later_purge(session, time_machine, counsellor):
+    old = _login_at(session, time_machine, counsellor, NOW - timedelta(days=400))
+    assert purge_expired(session=session, now=NOW) == 0
+    link_pending(session)
+    assert purge_expired(session=session, now=NOW) == 1
+    assert session.get(AuditChain, 1).checkpoint_hash == old.hash
+
+
+def test_a_permit_never_covers_an_entry_not_linked_yet(session, time_machine, counsellor):
+    old = _login_at(session, time_machine, counsellor, NOW - timedelta(days=400))
+    session.add(AuditPurgePermit(cutoff=NOW))
+    session.flush()
+    with pytest.raises(DBAPIError, match="written once"), session.begin_nested():
+        session.execute(text(f"DELETE FROM audit_events WHERE id = {old.id}"))
 
 
 def test_a_permit_covers_only_the_entries_older_than_its_cutoff(session, trail):
@@ -77,7 +94,7 @@ def committed_engine(database_url, tmp_path):
         engine.dispose()
 
 
-def test_the_worker_purges_the_expired_entries_on_its_pass(committed_engine, time_machine):
+def test_the_worker_links_then_purges_on_its_pass(committed_engine, time_machine):
     with Session(committed_engine, expire_on_commit=False) as session:
         user = make_staff(session, make_operator(session))
         for moment in (NOW - timedelta(days=400), NOW - timedelta(days=1)):
@@ -87,4 +104,5 @@ def test_the_worker_purges_the_expired_entries_on_its_pass(committed_engine, tim
     _housekeeping(committed_engine, said.append)
     assert any("Entrées du journal d'accès purgées" in line and ": 1." in line for line in said)
     with Session(committed_engine) as session:
-        assert verify(session).checked == 1
+        verdict = verify(session)
+        assert (verdict.checked, verdict.unlinked) == (1, 0)

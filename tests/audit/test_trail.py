@@ -1,19 +1,19 @@
-"""The audit trail: entries chained by hash, refused any change by the database, and a broken
-chain found by `verify`."""
+"""The audit trail: entries inserted unlinked, then chained by hash by the linker, refused any
+other change by the database, and a broken chain found by `verify`."""
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.models.audit import AuditAction, AuditChain, AuditEvent
-from app.services.audit.trail import Origin, entry_hash, record, verify
+from app.services.audit.trail import Origin, entry_hash, link_pending, record, verify
 from tests.audit.trail_tampering import tamper
 
 
-def _three_reads(session, counsellor, case):
+def _three_reads(session, counsellor, case, *, linked=True):
     origin = Origin(ip="203.0.113.7", user_agent="Mozilla/5.0 " + "x" * 400)
-    return [
+    entries = [
         record(
             session,
             actor=counsellor,
@@ -25,16 +25,35 @@ def _three_reads(session, counsellor, case):
         )
         for _ in range(3)
     ]
+    if linked:
+        link_pending(session)
+    return entries
 
 
-def test_each_entry_chains_to_the_one_before(session, counsellor, case):
+def test_an_entry_is_recorded_unlinked(session, counsellor, case):
+    entries = _three_reads(session, counsellor, case, linked=False)
+    assert all(
+        e.id is not None and (e.seq, e.previous_hash, e.hash) == (None,) * 3 for e in entries
+    )
+    assert verify(session).unlinked == 3 and verify(session).checked == 0
+
+
+def test_the_linker_chains_each_entry_to_the_one_before(session, counsellor, case):
     first, second, third = _three_reads(session, counsellor, case)
     assert first.previous_hash == ""
     assert second.previous_hash == first.hash and third.previous_hash == second.hash
-    assert [e.id for e in (first, second, third)] == [1, 2, 3]
+    assert [e.seq for e in (first, second, third)] == [1, 2, 3]
     assert len({first.hash, second.hash, third.hash}) == 3
     chain = session.get(AuditChain, 1)
-    assert (chain.head_id, chain.head_hash) == (3, third.hash)
+    assert (chain.head_seq, chain.head_hash) == (3, third.hash)
+
+
+def test_a_second_link_finds_nothing_and_a_later_entry_follows_the_head(session, counsellor, case):
+    *_, third = _three_reads(session, counsellor, case)
+    assert link_pending(session) == 0
+    fourth = record(session, actor=counsellor, action=AuditAction.EXPORT, record_type="case")
+    assert link_pending(session) == 1
+    assert (fourth.seq, fourth.previous_hash) == (4, third.hash)
 
 
 def test_an_entry_says_who_what_whom_and_where_but_no_content(session, counsellor, case):
@@ -53,7 +72,56 @@ def test_an_entry_says_who_what_whom_and_where_but_no_content(session, counsello
 
 def test_an_intact_chain_verifies(session, counsellor, case):
     _three_reads(session, counsellor, case)
-    assert verify(session).intact and verify(session).checked == 3
+    verdict = verify(session)
+    assert verdict.intact and (verdict.checked, verdict.unlinked) == (3, 0)
+
+
+def test_the_database_lets_an_unlinked_entry_be_linked_once(session, counsellor, case):
+    entry = _three_reads(session, counsellor, case, linked=False)[0]
+    link = (
+        f"UPDATE audit_events SET seq = 99, previous_hash = 'p', hash = 'h' WHERE id = {entry.id}"
+    )
+    session.execute(text(link))
+    with pytest.raises(DBAPIError, match="written once"), session.begin_nested():
+        session.execute(text(link.replace("99", "100").replace("'h'", "'h2'")))
+
+
+def _other_value(column):
+    """A value unlike any the entry holds, for the column's type."""
+    if column.name == "at":
+        return "'2001-01-01 00:00:00+00:00'"
+    return "4242" if column.type.python_type is int else "'export'"
+
+
+@pytest.mark.parametrize(
+    "column",
+    [c for c in AuditEvent.__table__.columns if c.name not in ("seq", "previous_hash", "hash")],
+    ids=lambda c: c.name,
+)
+def test_linking_cannot_change_any_other_column(session, counsellor, case, column):
+    """Every column is covered, one added later included (the SQLite trigger names them)."""
+    entry = _three_reads(session, counsellor, case, linked=False)[1]
+    value = _other_value(column)
+    forged = (
+        f"UPDATE audit_events SET seq = 99, previous_hash = 'p', hash = 'h',"
+        f" {column.name} = {value} WHERE id = {entry.id}"
+    )
+    with pytest.raises(DBAPIError, match="written once"), session.begin_nested():
+        session.execute(text(forged))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET seq = NULL, previous_hash = NULL, hash = NULL",
+        "UPDATE audit_events SET seq = seq + 10",
+        "UPDATE audit_events SET hash = previous_hash || 'x'",
+    ],
+)
+def test_a_linked_entry_cannot_be_unlinked_or_linked_again(session, counsellor, case, statement):
+    _three_reads(session, counsellor, case)
+    with pytest.raises(DBAPIError, match="written once"), session.begin_nested():
+        session.execute(text(statement))
 
 
 @pytest.mark.parametrize(
@@ -64,7 +132,7 @@ def test_the_database_refuses_to_change_or_delete_an_entry(session, counsellor, 
     _three_reads(session, counsellor, case)
     with pytest.raises(DBAPIError, match="written once"), session.begin_nested():
         session.execute(text(statement))
-    assert len(session.exec(select(AuditEvent)).all()) == 3
+    assert len(session.exec(select(AuditEvent).where(col(AuditEvent.seq).is_not(None))).all()) == 3
 
 
 def test_postgresql_refuses_to_truncate_the_trail(session, counsellor, case):
@@ -76,22 +144,27 @@ def test_postgresql_refuses_to_truncate_the_trail(session, counsellor, case):
 
 
 @pytest.mark.parametrize(
-    ("statement", "broken_id", "problem"),
+    ("statement", "broken_seq", "problem"),
     [
-        ("UPDATE audit_events SET record_id = 999 WHERE id = 2", 2, "contenu modifié"),
-        ("DELETE FROM audit_events WHERE id = 2", 2, "entrée manquante"),
-        ("DELETE FROM audit_events WHERE id = 3", 3, "dernières entrées manquantes"),
+        ("UPDATE audit_events SET record_id = 999 WHERE seq = 2", 2, "contenu modifié"),
+        (
+            "UPDATE audit_events SET at = '2001-01-01 00:00:00+00:00' WHERE seq = 1",
+            1,
+            "contenu modifié",
+        ),
+        ("DELETE FROM audit_events WHERE seq = 2", 2, "entrée manquante"),
+        ("DELETE FROM audit_events WHERE seq = 3", 3, "dernières entrées manquantes"),
     ],
 )
 def test_verify_finds_the_first_tampered_entry(
-    session, counsellor, case, statement, broken_id, problem
+    session, counsellor, case, statement, broken_seq, problem
 ):
     _three_reads(session, counsellor, case)
     session.flush()
     tamper(session.connection(), statement)
     session.expire_all()
     verdict = verify(session)
-    assert (verdict.broken_id, verdict.problem) == (broken_id, problem)
+    assert (verdict.broken_seq, verdict.problem) == (broken_seq, problem)
 
 
 def test_a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link(session, counsellor, case):
@@ -101,6 +174,6 @@ def test_a_rewritten_entry_with_a_recomputed_hash_breaks_the_next_link(session, 
     session.expire_all()
     tamper(
         session.connection(),
-        f"UPDATE audit_events SET record_id = 999, hash = '{forged}' WHERE id = 2",
+        f"UPDATE audit_events SET record_id = 999, hash = '{forged}' WHERE seq = 2",
     )
-    assert verify(session).broken_id == 3
+    assert verify(session).broken_seq == 3

@@ -1,11 +1,12 @@
-"""Appending to the audit trail, and checking that nobody altered it since.
+"""Appending to the audit trail, linking it into a chain, and checking that nobody altered it.
 
-Each entry carries the SHA-256 of its own fields and of the previous entry's hash: changing,
-removing or inserting an entry anywhere breaks the chain from there on. Appends are serialised
-by a lock on the chain's one row (`AuditChain`), held until the request commits: the entry's
-id, time and previous hash are only taken once it is held, so two requests recording at once
-never chain to the same entry. On SQLite the request's BEGIN IMMEDIATE already serialises
-them; the entry is then written with the request's other changes, or not at all."""
+Each linked entry carries the SHA-256 of its own fields and of the previous entry's hash:
+changing, removing or inserting an entry anywhere breaks the chain from there on. A request
+only inserts its entry (id from the database's sequence, chain fields empty), with its other
+changes or not at all, and takes no lock: a slow request never holds up another's. The worker
+links the committed entries on each pass (`link_pending`), under a lock on the chain's one row
+(`AuditChain`) held for that short transaction only, so two linkers never chain to the same
+entry. Chain order is link order (`seq`): an entry committed late is linked in a later batch."""
 
 import hashlib
 import json
@@ -13,8 +14,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models.audit import MAX_REASON, MAX_USER_AGENT, AuditAction, AuditChain, AuditEvent
 from app.models.base import utcnow
@@ -53,9 +55,7 @@ def record(
     """Append one entry (ids and kinds, never content) to the trail, in the session's
     transaction. `operator_id` defaults to the actor's operator, `origin` to the request's."""
     origin = origin or _origin.get() or Origin()
-    chain = lock_chain(session)
     event = AuditEvent(
-        id=chain.head_id + 1,
         at=utcnow(),
         actor_id=actor.id if actor else None,
         actor_role=actor.role if actor else None,
@@ -67,14 +67,36 @@ def record(
         ip=origin.ip[:45],
         user_agent=origin.user_agent[:MAX_USER_AGENT],
         reason=reason[:MAX_REASON] if reason else None,
-        previous_hash=chain.head_hash,
-        hash="",
     )
-    event.hash = entry_hash(event)
-    chain.head_id, chain.head_hash = event.id, event.hash
-    session.add_all([event, chain])
+    session.add(event)
     session.flush()
     return event
+
+
+def link_pending(session: Session, *, batch: int | None = 5000) -> int:
+    """Chain the committed entries not linked yet, in id order, after the chain's head: each
+    gets the next `seq`, the head's hash as its previous hash, and its own hash. Returns how
+    many were linked (`batch` at most; None: all). Run it in a transaction of its own: it holds
+    the chain's lock till its end."""
+    pending = select(AuditEvent.id).where(col(AuditEvent.seq).is_(None)).limit(1)
+    if session.exec(pending).first() is None:  # most passes: nothing new, no lock taken
+        return 0
+    chain = lock_chain(session)
+    # Read after the lock: what another linker linked meanwhile is not taken again.
+    entries = session.exec(
+        select(AuditEvent)
+        .where(col(AuditEvent.seq).is_(None))
+        .order_by(AuditEvent.id)
+        .limit(batch)
+        .execution_options(populate_existing=True)
+    ).all()
+    for event in entries:
+        event.seq, event.previous_hash = chain.head_seq + 1, chain.head_hash
+        event.hash = entry_hash(event)
+        chain.head_seq, chain.head_hash = event.seq, event.hash
+    session.add_all([*entries, chain])
+    session.flush()
+    return len(entries)
 
 
 def lock_chain(session: Session) -> AuditChain:
@@ -85,7 +107,8 @@ def lock_chain(session: Session) -> AuditChain:
 
 
 def entry_hash(event: AuditEvent) -> str:
-    """SHA-256 of the entry's fields in a canonical form (sorted keys, UTC to the microsecond)."""
+    """SHA-256 of the entry's fields in a canonical form (sorted keys, UTC to the microsecond).
+    `seq` is not among them: the previous hash already pins the entry's place in the chain."""
     fields = {
         "id": event.id,
         "at": event.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -107,43 +130,46 @@ def entry_hash(event: AuditEvent) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """What `verify` found: how many entries it checked, and the first one that breaks the
-    chain (None: the chain holds)."""
+    """What `verify` found: how many entries it checked, the first one (by `seq`) that breaks
+    the chain (None: the chain holds), and how many entries are not linked yet."""
 
     checked: int
-    broken_id: int | None = None
+    broken_seq: int | None = None
     problem: str = ""
+    unlinked: int = 0
 
     @property
     def intact(self) -> bool:
-        return self.broken_id is None
+        return self.broken_seq is None
 
 
 def verify(session: Session, *, batch: int = 1000) -> Verdict:
-    """Walk the chain from its checkpoint to its head; stop at the first entry that does not
-    follow its predecessor or whose hash does not match its fields. Run it on one snapshot
-    (`snapshot_engine`), so that a purge or an append meanwhile is not taken for a break."""
+    """Walk the chain by `seq` from its checkpoint to its head; stop at the first entry that does
+    not follow its predecessor or whose hash does not match its fields. Run it on one snapshot
+    (`snapshot_engine`), so that a purge or a link meanwhile is not taken for a break."""
     chain = session.exec(select(AuditChain).execution_options(populate_existing=True)).one()
-    expected_id, previous = chain.checkpoint_id + 1, chain.checkpoint_hash
+    unlinked = session.exec(
+        select(func.count()).select_from(AuditEvent).where(col(AuditEvent.seq).is_(None))
+    ).one()
+    expected, previous = chain.checkpoint_seq + 1, chain.checkpoint_hash
     checked = 0
-    # Entries appended meanwhile (past the head read above) are for the next verification.
     entries = session.exec(
         select(AuditEvent)
-        .where(AuditEvent.id <= chain.head_id)
-        .order_by(AuditEvent.id)
+        .where(col(AuditEvent.seq).is_not(None))
+        .order_by(AuditEvent.seq)
         .execution_options(yield_per=batch)
     )
     for event in entries:
-        if event.id != expected_id:
-            return Verdict(checked, expected_id, "entrée manquante")
+        if event.seq != expected:
+            return Verdict(checked, expected, "entrée manquante", unlinked)
         if event.previous_hash != previous:
-            return Verdict(checked, event.id, "ne suit pas l'entrée précédente")
+            return Verdict(checked, event.seq, "ne suit pas l'entrée précédente", unlinked)
         if entry_hash(event) != event.hash:
-            return Verdict(checked, event.id, "contenu modifié")
-        checked, expected_id, previous = checked + 1, event.id + 1, event.hash
-    if (expected_id - 1, previous) != (chain.head_id, chain.head_hash):
-        return Verdict(checked, expected_id, "dernières entrées manquantes")
-    return Verdict(checked)
+            return Verdict(checked, event.seq, "contenu modifié", unlinked)
+        checked, expected, previous = checked + 1, expected + 1, event.hash
+    if (expected - 1, previous) != (chain.head_seq, chain.head_hash):
+        return Verdict(checked, expected, "dernières entrées manquantes", unlinked)
+    return Verdict(checked, unlinked=unlinked)
 
 
 def snapshot_engine(engine: Engine) -> Engine:
