@@ -15,6 +15,7 @@ from app.core.security import InvalidToken, read_api_token, tokens_match
 from app.models.nomenclatures import Role
 from app.models.staff import StaffSession, StaffUser
 from app.services.access.auth import find_session
+from app.services.audit.changes import bind_actor
 from app.services.messaging.notifications import unread_count
 
 SESSION_COOKIE = "filrouge_session"
@@ -51,6 +52,7 @@ def current_browser_session(request: Request, session: SessionDep) -> StaffSessi
     if found is None:
         return None
     staff_session, user = found
+    bind_actor(session, user)  # the author of what the request changes (the audit trail)
     # Detached, so that an error page rendered after the rollback can still read them.
     session.expunge(staff_session)
     session.expunge(user)
@@ -84,6 +86,7 @@ def current_api_staff(
     # A token issued before the last API logout or deactivation carries an older version.
     if user is None or not user.active or user.token_version != claims.version:
         raise LoginRequired()
+    bind_actor(session, user)
     return user
 
 

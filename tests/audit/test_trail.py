@@ -1,6 +1,8 @@
 """The audit trail: entries inserted unlinked, then chained by hash by the linker, refused any
 other change by the database, and a broken chain found by `verify`."""
 
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -9,6 +11,12 @@ from sqlmodel import col, select
 from app.models.audit import AuditAction, AuditChain, AuditEvent
 from app.services.audit.trail import Origin, entry_hash, link_pending, record, verify
 from tests.audit.trail_tampering import tamper
+
+
+@pytest.fixture
+def case():
+    """Only its ids are recorded: no rows, whose creation would add entries of its own."""
+    return SimpleNamespace(id=41, beneficiary_id=42)
 
 
 def _three_reads(session, counsellor, case, *, linked=True):

@@ -54,8 +54,35 @@ def record(
 ) -> AuditEvent:
     """Append one entry (ids and kinds, never content) to the trail, in the session's
     transaction. `operator_id` defaults to the actor's operator, `origin` to the request's."""
+    event = new_entry(
+        actor=actor,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        beneficiary_id=beneficiary_id,
+        operator_id=operator_id,
+        origin=origin,
+        reason=reason,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def new_entry(
+    *,
+    actor: StaffUser | None,
+    action: AuditAction,
+    record_type: str = "",
+    record_id: int | None = None,
+    beneficiary_id: int | None = None,
+    operator_id: int | None = None,
+    origin: Origin | None = None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """The entry `record` appends, not linked yet (for whoever inserts it otherwise)."""
     origin = origin or _origin.get() or Origin()
-    event = AuditEvent(
+    return AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor else None,
         actor_role=actor.role if actor else None,
@@ -68,9 +95,6 @@ def record(
         user_agent=origin.user_agent[:MAX_USER_AGENT],
         reason=reason[:MAX_REASON] if reason else None,
     )
-    session.add(event)
-    session.flush()
-    return event
 
 
 def link_pending(session: Session, *, batch: int | None = 5000) -> int:
