@@ -160,6 +160,7 @@ def app(session, engine):
     from app.main import create_app
     from app.routes.access.auth import login_pause
     from app.routes.system.health import health_engine
+    from app.services.audit.changes import forget_actor
 
     application = create_app()
 
@@ -173,6 +174,8 @@ def app(session, engine):
         except BaseException:
             session.rollback()
             raise
+        finally:
+            forget_actor(session)  # the next request's session would not know the last one's
 
     application.dependency_overrides[get_session] = test_session
     # A login for an account under attack waits (app/routes/access/auth.py); no test sleeps.

@@ -57,6 +57,12 @@ def bind_actor(session: Session, actor: StaffUser) -> None:
     session.info[_ACTOR] = actor
 
 
+def forget_actor(session: Session) -> None:
+    """For a session that outlives its request (the tests' one): the next may be anonymous.
+    Not on each commit: a request may commit midway (an upload) and change more after."""
+    session.info.pop(_ACTOR, None)
+
+
 @contextmanager
 def changes_unrecorded(session: Session) -> Iterator[None]:
     """Changes made meanwhile are not recorded one by one: the caller records what it did."""
