@@ -78,6 +78,7 @@ from app.services.access.scope import owned_by
 from app.services.admin.catalogue import list_units
 from app.services.admin.operators import create_operator
 from app.services.admin.staff import create_staff_user
+from app.services.audit.changes import changes_unrecorded
 from app.services.cases.beneficiaries import create_beneficiary
 from app.services.cases.episodes import end_episode, start_episode
 from app.services.cases.interactions import record_interaction
@@ -151,6 +152,12 @@ def seed_demo_if_empty(*, session: Session, rng_seed: int = 2026) -> bool:
 
 def seed_demo(*, session: Session, rng_seed: int = 2026) -> list[DemoLogin]:
     """Create the whole demo world deterministically; the caller commits."""
+    # Nobody's record changed by anybody: the trail is not filled with a CHANGE per demo row.
+    with changes_unrecorded(session):
+        return _seed_world(session=session, rng_seed=rng_seed)
+
+
+def _seed_world(*, session: Session, rng_seed: int) -> list[DemoLogin]:
     codes = [spec["code"] for spec in OPERATORS]
     if session.exec(select(Operator.id).where(Operator.code.in_(codes))).first():
         raise Conflict("Les données de démonstration existent déjà (opérateur ARA ou BRE).")

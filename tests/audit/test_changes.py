@@ -12,7 +12,7 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.deliverables import ActionPlan, DeliverableVersion
 from app.models.partners import Partner
-from app.services.audit.changes import bind_actor
+from app.services.audit.changes import bind_actor, changes_unrecorded
 from app.services.privacy.anonymise import anonymise
 from tests.factories import (
     contact_page,
@@ -160,3 +160,12 @@ def test_anonymising_records_one_anonymise_entry_and_no_change(session, counsell
     session.flush()
     entries = session.exec(select(AuditEvent).where(col(AuditEvent.id) > before)).all()
     assert [(e.action, e.record_type) for e in entries] == [("anonymise", "beneficiary")]
+
+
+def test_rows_left_pending_in_an_unrecorded_block_stay_unrecorded(session, ara):
+    """The demo's seeding: what it adds without flushing goes out before the block ends."""
+    before = _last_id(session)
+    with changes_unrecorded(session):
+        session.add(Beneficiary(operator_id=ara.id, first_name="Zoé", last_name="Lefèvre"))
+    session.commit()
+    assert _changes_since(session, before) == []

@@ -69,6 +69,7 @@ def changes_unrecorded(session: Session) -> Iterator[None]:
     session.info[_SUSPENDED] = True
     try:
         yield
+        session.flush()  # what is still pending is part of it too
     finally:
         session.info.pop(_SUSPENDED, None)
 
