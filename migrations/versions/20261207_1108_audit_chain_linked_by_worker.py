@@ -9,10 +9,15 @@ Revises: 6a2c414ba8ba
 Create Date: 2026-12-07 11:08:45.925978+00:00
 """
 
+import hashlib
+import json
 from collections.abc import Sequence
+from datetime import UTC
 
 import sqlalchemy as sa
 from alembic import op
+
+import app.models.base
 
 revision: str = "d6b960784414"
 down_revision: str | None = "6a2c414ba8ba"
@@ -128,19 +133,12 @@ def _drop_triggers(postgresql: bool) -> None:
 
 
 def downgrade() -> None:
-    """Back to entries numbered in chain order. Refused while an entry is unlinked or linked out
-    of id order: the former chain walks by id, and the hashes cover the ids."""
-    bind = op.get_bind()
-    postgresql = bind.dialect.name == "postgresql"
-    astray = bind.execute(
-        sa.text("SELECT COUNT(*) FROM audit_events WHERE seq IS NULL OR seq <> id")
-    )
-    if astray.scalar_one():
-        raise RuntimeError(
-            "audit_events: entries unlinked or linked out of id order cannot go back to the"
-            " former chain; link them (filrouge audit verify) or keep this revision"
-        )
+    """Back to entries numbered in chain order: the former chain walks by id, and its hashes
+    cover the ids. The entries waiting are linked, then the chain is numbered and hashed again
+    from its checkpoint in `seq` order (the same hash, over the new ids)."""
+    postgresql = op.get_bind().dialect.name == "postgresql"
     _drop_triggers(postgresql)
+    _renumber_in_chain_order()
     if postgresql:
         op.execute("ALTER TABLE audit_events ALTER COLUMN id DROP DEFAULT")
         op.execute("DROP SEQUENCE audit_events_id_seq")
@@ -152,6 +150,49 @@ def downgrade() -> None:
         batch_op.alter_column("previous_hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.drop_column("seq")
     _written_once(postgresql)
+
+
+# The entries as this revision leaves them, with the app's time type (UTC, on both engines).
+_events = sa.table(
+    "audit_events",
+    *(sa.column(name) for name in _KEPT if name != "at"),
+    sa.column("at", app.models.base.UTCDateTime(timezone=True)),
+    *(sa.column(name) for name in _LINK_FIELDS),
+)
+
+
+def _renumber_in_chain_order() -> None:
+    bind = op.get_bind()
+    checkpoint, previous = bind.execute(
+        sa.text("SELECT checkpoint_seq, checkpoint_hash FROM audit_chain")
+    ).one()
+    order = (_events.c.seq.is_(None), _events.c.seq, _events.c.id)
+    rows = [row._asdict() for row in bind.execute(sa.select(_events).order_by(*order))]
+    # Out of the way first, so that no new id meets an old one (the primary key).
+    bind.execute(sa.text("UPDATE audit_events SET id = -id, seq = NULL, hash = NULL"))
+    for number, row in enumerate(rows, start=checkpoint + 1):
+        old_id = row["id"]
+        row.update(id=number, previous_hash=previous)
+        previous = _hash(row)
+        bind.execute(
+            _events.update()
+            .where(_events.c.id == -old_id)
+            .values(id=number, seq=number, previous_hash=row["previous_hash"], hash=previous)
+        )
+    head = checkpoint + len(rows)
+    bind.execute(
+        sa.text("UPDATE audit_chain SET head_seq = :head, head_hash = :hash"),
+        {"head": head, "hash": previous},
+    )
+
+
+def _hash(row: dict) -> str:
+    """The entry's SHA-256 as app/services/audit/trail.py's `entry_hash` computes it (written
+    out here: a migration must not change when the app does)."""
+    fields = {name: row[name] for name in (*_KEPT, "previous_hash")}
+    fields["at"] = row["at"].astimezone(UTC).isoformat(timespec="microseconds")
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _written_once(postgresql: bool) -> None:

@@ -64,20 +64,48 @@ def test_former_entries_keep_verifying_and_new_ones_follow(engine_before):
         assert verdict.intact and verdict.checked == 4
 
 
+def _former_chain_holds(conn) -> bool:
+    """What the former `verify` checked: ids from 1 in chain order, each entry's hash over its
+    fields and the previous one's, the head on the last one."""
+    rows = conn.execute(text("SELECT * FROM audit_events ORDER BY id")).mappings().all()
+    previous = ""
+    for number, row in enumerate(rows, start=1):
+        entry = AuditEvent.model_validate(dict(row))
+        if (entry.id, entry.previous_hash, entry_hash(entry)) != (number, previous, entry.hash):
+            return False
+        previous = entry.hash
+    head = conn.execute(text("SELECT head_id, head_hash FROM audit_chain")).one()
+    return tuple(head) == (len(rows), previous)
+
+
 def test_the_downgrade_gives_the_former_chain_back(engine_before):
     with engine_before.begin() as conn:
         _former_entries(conn, 2)
         command.upgrade(alembic_config(conn), "head")
         command.downgrade(alembic_config(conn), BEFORE)
-        head = conn.execute(text("SELECT head_id FROM audit_chain")).scalar_one()
-        assert head == 2
+        assert _former_chain_holds(conn)
 
 
-def test_the_downgrade_is_refused_while_an_entry_waits_to_be_linked(engine_before):
+def test_the_downgrade_links_the_entries_waiting_in_chain_order(engine_before):
+    """The second entry, linked first, comes first in the former chain; the third waits."""
     with engine_before.begin() as conn:
+        _former_entries(conn, 1)
         command.upgrade(alembic_config(conn), "head")
     with Session(engine_before) as session:
-        record(session, actor=None, action=AuditAction.LOGIN_FAILED, record_type="staff_user")
+        record(session, actor=None, action=AuditAction.LOGIN_FAILED, record_id=2)
+        early_id = record(session, actor=None, action=AuditAction.LOGIN_FAILED, record_id=3).id
         session.commit()
-    with engine_before.begin() as conn, pytest.raises(RuntimeError, match="unlinked"):
+    with Session(engine_before) as session, session.begin():
+        # Link only the second, as the linker would have had the first not committed yet.
+        event = session.get(AuditEvent, early_id)
+        head = session.execute(text("SELECT head_hash FROM audit_chain")).scalar_one()
+        event.seq, event.previous_hash = 2, head
+        event.hash = entry_hash(event)
+        session.execute(
+            text("UPDATE audit_chain SET head_seq = 2, head_hash = :h"), {"h": event.hash}
+        )
+    with engine_before.begin() as conn:
         command.downgrade(alembic_config(conn), BEFORE)
+        assert _former_chain_holds(conn)
+        order = conn.execute(text("SELECT record_id FROM audit_events ORDER BY id")).scalars()
+        assert list(order) == [None, 3, 2]
