@@ -169,3 +169,16 @@ def test_rows_left_pending_in_an_unrecorded_block_stay_unrecorded(session, ara):
         session.add(Beneficiary(operator_id=ara.id, first_name="Zoé", last_name="Lefèvre"))
     session.commit()
     assert _changes_since(session, before) == []
+
+
+def test_a_row_changed_again_after_a_savepoint_rolled_back_is_recorded(session, counsellor):
+    person = make_beneficiary(session, counsellor)
+    session.commit()
+    before = _last_id(session)
+    with pytest.raises(RuntimeError), session.begin_nested():
+        person.last_name = "Guérin"
+        session.flush()
+        raise RuntimeError("the step fails: its change and its entry go")
+    person.last_name = "Lefèvre"
+    session.flush()
+    assert _changes_since(session, before) == [(None, "beneficiary", person.id, person.id)]

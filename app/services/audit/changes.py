@@ -102,6 +102,13 @@ def _forget_recorded(session: OrmSession, transaction: SessionTransaction) -> No
         session.info.pop(_RECORDED, None)
 
 
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_recorded_on_rollback(session: OrmSession, _previous: SessionTransaction) -> None:
+    """A savepoint rolled back took its entries with it: the rows it changed may change again
+    and must then be recorded (recording one twice is the lesser harm)."""
+    session.info.pop(_RECORDED, None)
+
+
 def _entry(session: OrmSession, row: SQLModel, kind: str) -> AuditEvent:
     return new_entry(
         actor=session.info.get(_ACTOR),
