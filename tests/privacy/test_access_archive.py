@@ -23,6 +23,7 @@ from app.services.privacy.access_archive import (
     delete_expired_archives,
     request_archive,
 )
+from app.services.privacy.anonymise import anonymise
 from app.services.privacy.rights import record_request
 from tests.factories import log_in, make_appointment, make_partner, make_staff
 from tests.privacy.test_retention import IN_2024, followed_in
@@ -157,3 +158,15 @@ def test_the_page_polls_the_progress_then_offers_the_download(client, session, a
     assert answer.status_code == 200  # the redirect followed, once built in the background
     panel = client.get(f"/admin/droits/{request.id}/archive", headers={"HX-Request": "true"})
     assert "/admin/droits/archives/" in panel.text and "hx-trigger" not in panel.text
+
+
+def test_erasing_the_person_deletes_their_archive_before_its_expiry(
+    session, admin, two_people, clock, storage_dir
+):
+    (person, _case), _other = two_people
+    archive, _zipped = built_archive(session, admin, person)
+    key = archive.archive_key
+    anonymise(session=session, person=person, now=clock, actor=admin)
+    session.refresh(archive)
+    assert archive.archive_key is None and archive.deleted_at == clock
+    assert not (storage_dir / key[:2] / key).exists()
