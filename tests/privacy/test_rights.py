@@ -174,3 +174,9 @@ def test_a_refusal_needs_its_reason(client, session, counsellor, admin):
     assert "motif du refus" in page.text
     session.expire_all()
     assert session.get(RightsRequest, request.id).status == RightStatus.RECEIVED
+
+
+def test_a_search_with_a_nul_character_finds_nobody_without_error(client, session, admin):
+    log_in(client, session, admin)
+    page = client.get("/admin/droits", params={"q": "CEP\x00-1"})
+    assert page.status_code == 200 and "Aucune personne" in page.text

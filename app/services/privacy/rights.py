@@ -14,7 +14,7 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseStatus
-from app.models.fields import search_key
+from app.models.fields import search_key, without_nul
 from app.models.nomenclatures import Role
 from app.models.operators import Operator
 from app.models.rights import (
@@ -75,7 +75,7 @@ class Candidate:
 def find_people(*, session: Session, actor: StaffUser, query: str) -> list[Candidate]:
     """The operator's people matching a case reference exactly, else by name, e-mail or phone."""
     operator_id = require_operator_admin(actor)
-    wanted = query.strip().upper()
+    wanted = without_nul(query).strip().upper()
     if not wanted:
         return []
     by_reference = select(Beneficiary).join(Case, col(Case.beneficiary_id) == Beneficiary.id)
