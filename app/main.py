@@ -16,6 +16,7 @@ from app.routes.access import account, auth, passwords, second_step
 from app.routes.admin import index as admin_index
 from app.routes.admin import markets, security, sites, team, uo4
 from app.routes.admin import operators as admin_operators
+from app.routes.admin import rights as admin_rights
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, triage
@@ -90,6 +91,7 @@ def create_app() -> FastAPI:
         markets.router,
         uo4.router,
         security.router,
+        admin_rights.router,
         survey_questionnaires.router,
         account.router,
         deliverables.router,

@@ -4,7 +4,8 @@ surveys due (and their reminder) and the daily notification digests, and takes t
 snapshot of the national view when it is not there yet, links the audit trail's new entries
 into its chain, and once a day per operator anonymises the people past its retention period
 (app/services/privacy/retention.py).
-Proof packs, long to build, have a loop of their own so that e-mails never wait for them.
+Proof packs and access archives, long to build, have a loop of their own so that e-mails
+never wait for them; access archives past their expiry are deleted by the housekeeping.
 
 `echo` says on the console what a pass did, in French, for whoever watches it; a failure is
 also logged (app/core/logging.py) with its full traceback, for whoever looks into it later."""
@@ -27,6 +28,7 @@ from app.services.control.proof_pack import build_pending_packs
 from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
+from app.services.privacy.access_archive import build_pending_archives, delete_expired_archives
 from app.services.privacy.retention import run_daily_retention
 from app.services.referrals.workflow import expire_unanswered
 from app.services.reports.national import take_national_snapshots
@@ -124,6 +126,12 @@ _HOUSEKEEPING = (
         "Entrées du journal d'accès purgées (durée de conservation passée)",
         "Purge du journal d'accès impossible",
     ),
+    (
+        delete_expired_archives,
+        "deleting expired access archives",
+        "Archives d'accès expirées supprimées",
+        "Suppression des archives d'accès expirées impossible",
+    ),
 )
 
 
@@ -143,7 +151,8 @@ def _housekeeping(engine: Engine, echo: Echo) -> None:
 def run_pack_loop(
     *, echo: Echo, stop: threading.Event, interval: float = 5, engine: Engine | None = None
 ) -> None:
-    """Build the queued proof packs every `interval` seconds until `stop` is set."""
+    """Build the queued proof packs and access archives every `interval` seconds until `stop`
+    is set."""
     engine = engine or get_engine()
     while not stop.is_set():
         try:
@@ -155,7 +164,19 @@ def run_pack_loop(
             if built:
                 listed = ", ".join(map(str, built))
                 echo(f"{_clock()} Dossiers de preuves prêts : campagne(s) {listed}.")
+        _build_archives(engine, echo)
         stop.wait(interval)
+
+
+def _build_archives(engine: Engine, echo: Echo) -> None:
+    try:
+        built = build_pending_archives(engine)
+    except Exception as exc:  # that archive is marked failed; the others go on next pass
+        log.exception("building an access archive failed")
+        echo(f"{_clock()} Archive d'accès en échec : {_in_brief(exc)}")
+    else:
+        if built:
+            echo(f"{_clock()} Archives d'accès prêtes : {len(built)}.")
 
 
 def start_pack_builder(

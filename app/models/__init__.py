@@ -15,6 +15,7 @@ from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.reports import ReportSnapshot
+from app.models.rights import AccessArchive, RightsRequest
 from app.models.staff import (
     AccountLink,
     LoginAlert,
@@ -58,6 +59,8 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "ReportSnapshot",
+    "RightsRequest",
+    "AccessArchive",
     "UnitProofRequirement",
     "Beneficiary",
     "Case",

@@ -26,6 +26,7 @@ from app.models.fields import display_phone
 from app.models.markets import ProofRule
 from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
+from app.models.rights import RightKind, RightStatus
 from app.models.triage import TriageStatus
 from app.services.reports.departements import shaded_map
 from app.web.deps import expected_csrf_token
@@ -46,6 +47,8 @@ STATES = {
         PackStatus,
         ProofRule,
         ReferralStatus,
+        RightKind,
+        RightStatus,
         StepStatus,
         TriageStatus,
     )

@@ -32,6 +32,7 @@ from sqlmodel import func, select
 from app.core.config import get_settings
 from app.core.dates import local_today
 from app.core.security import create_api_token, token_digest
+from app.core.storage import get_storage
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
 from app.models.base import utcnow
@@ -66,6 +67,7 @@ from app.models.notifications import Notification, NotificationKind
 from app.models.operators import Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
+from app.models.rights import AccessArchive, RightKind, RightsRequest
 from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
 from app.models.surveys import SurveyKind, SurveyQuestionnaire
 from app.models.triage import TriageCreate, TriageRequest
@@ -174,6 +176,8 @@ class Tenant:
     lot: Lot  # its lot in the current market, priced
     uo4: Uo4Action  # a training the counsellor attended
     api_key: ApiKey  # the counsellor's personal API key
+    rights_request: RightsRequest  # the person's access request, its archive ready
+    archive: AccessArchive
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -205,6 +209,8 @@ class Tenant:
             "lot": self.lot.id,
             "uo4": self.uo4.id,
             "api_key": self.api_key.id,
+            "rights_request": self.rights_request.id,
+            "archive": self.archive.id,
             "operator": self.counsellor.operator_id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
@@ -291,7 +297,35 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         make_lot(session, operator, UO1="111.11"),
         uo4_training(session, admin, counsellor, code),
         personal_key(session, counsellor, code),
+        *access_request(session, beneficiary),
     )
+
+
+def access_request(session, beneficiary) -> tuple[RightsRequest, AccessArchive]:
+    """The person asked for their data; the archive is ready for a week."""
+    received = paris_today() - timedelta(days=3)
+    request = RightsRequest(
+        operator_id=beneficiary.operator_id,
+        beneficiary_id=beneficiary.id,
+        kind=RightKind.ACCESS.value,
+        received_on=received,
+        received_via="letter",
+        due_on=received + timedelta(days=30),
+    )
+    session.add(request)
+    session.flush()
+    archive = AccessArchive(
+        operator_id=beneficiary.operator_id,
+        request_id=request.id,
+        status=PackStatus.READY.value,
+        archive_key=get_storage().save(b"PK\x05\x06" + bytes(18)),
+        archive_size=22,
+        finished_at=utcnow(),
+        expires_at=utcnow() + timedelta(days=7),
+    )
+    session.add(archive)
+    session.flush()
+    return request, archive
 
 
 def edited_questionnaire(session, admin, code: str) -> SurveyQuestionnaire:
@@ -598,6 +632,8 @@ def snapshot(session) -> tuple:
             ApiKey,
             StaffTotp,
             SurveyQuestionnaire,
+            RightsRequest,
+            AccessArchive,
         )
     )
 
@@ -635,6 +671,9 @@ def snapshot(session) -> tuple:
         values(Permanence, Permanence.venue, Permanence.weekdays, Permanence.ended_at),
         values(Lot, Lot.uo4_budget),
         values(LotPrice, LotPrice.amount, LotPrice.effective_from),
+        values(RightsRequest, RightsRequest.status, RightsRequest.outcome),
+        values(AccessArchive, AccessArchive.status, AccessArchive.archive_key),
+        values(Beneficiary, Beneficiary.survey_opt_out_at, Beneficiary.anonymised_at),
     )
     return counts, rows, stored_files()
 
@@ -694,6 +733,12 @@ PERMANENCE = {
     "start_time": "09:00",
     "end_time": "10:00",
     "starts_on": "2030-01-07",
+}
+RIGHTS_REQUEST = {
+    "beneficiary_id": "{beneficiary}",
+    "kind": "erasure",
+    "received_on": "2026-11-02",
+    "received_via": "email",
 }
 SURFACES = [
     surface(
@@ -1338,6 +1383,36 @@ SURFACES = [
         form={"uo4_budget": "10"},
         who="admin",
     ),
+    surface("rights_request", "page", "GET", "/admin/droits/{rights_request}", who="admin"),
+    surface(
+        "rights_request", "progress", "GET", "/admin/droits/{rights_request}/archive", who="admin"
+    ),
+    surface(
+        "rights_request",
+        "record",
+        "POST",
+        "/admin/droits",
+        form=RIGHTS_REQUEST,
+        who="admin",
+    ),
+    *(
+        surface(
+            "rights_request",
+            name,
+            "POST",
+            f"/admin/droits/{{rights_request}}/{path}",
+            form=form,
+            who="admin",
+        )
+        for name, path, form in (
+            ("take", "prise-en-charge", {}),
+            ("answer", "reponse", {"outcome": "Pirate"}),
+            ("erase", "effacement", {"reference": "Pirate"}),
+            ("objection", "opposition", {}),
+            ("archive", "archive", {}),
+        )
+    ),
+    surface("archive", "download", "GET", "/admin/droits/archives/{archive}.zip", who="admin"),
 ]
 
 
@@ -1419,7 +1494,19 @@ EXPECTED = {
     "api_key": ("revoke",),
     "uo4": ("page", "form", "cancel", "restore"),
     "questionnaire": ("list", "page", "form", "defaults"),
-    "lot": ("lot_price", "lot_budget"),  # its prices are listed on the market's page, see below
+    "lot": ("lot_price", "lot_budget"),
+    # The operator's admins' « Demandes d'exercice des droits » (no API, no list elsewhere).
+    "rights_request": (
+        "page",
+        "progress",
+        "record",
+        "take",
+        "answer",
+        "erase",
+        "objection",
+        "archive",
+    ),
+    "archive": ("download",),  # its prices are listed on the market's page, see below
 }
 
 

@@ -18,13 +18,16 @@ from sqlmodel import Session, select
 
 from app.core.db import build_engine
 from app.demo.seed import DEMO_PASSWORD, seed_demo
+from app.models.beneficiaries import Beneficiary
 from app.models.control import CampaignCreate, OfficialCampaignCreate, UnitReview
 from app.models.nomenclatures import Role
+from app.models.rights import RightKind, RightsRequestCreate
 from app.models.staff import StaffUser
 from app.services.control.campaigns import create_campaign, drawn_ids
 from app.services.control.official import open_official_campaign
 from app.services.control.review import review_unit
 from app.services.control.submission import submit_campaign
+from app.services.privacy.rights import record_request
 from tests.app_routes import api_routes
 from tests.browser.conftest import check_accessibility, serving
 from tests.conftest import alembic_config, scratch_database
@@ -80,6 +83,8 @@ NOT_STAFF_PAGES = {
     "/rapports/controles/{campaign_id}/historique.csv": "a CSV file",
     "/admin/uo4/export/{table}.{fmt}": "a CSV or spreadsheet file",
     "/rapports/controles/{campaign_id}/progression": "the pack's progress, polled by htmx",
+    "/admin/droits/{request_id}/archive": "the access archive's progress, polled by htmx",
+    "/admin/droits/archives/{archive_id}.zip": "a ZIP file",
 }
 COMMENT = (
     "Un accompagnement très utile : la conseillère a pris le temps de reprendre tout mon "
@@ -181,11 +186,31 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                 sent = datetime.now(UTC) - timedelta(days=2)
                 for positive in (True, False, True):
                     invite(session, counsellor, sent_at=sent, positive=positive, comment=COMMENT)
+                rights_requests(session)
                 session.commit()
             with serving(engine) as base:
                 yield base
         finally:
             engine.dispose()
+
+
+def rights_requests(session) -> None:
+    """An overdue access request and an erasure request due soon, so that the queue and a
+    request's page are listed."""
+    admin = session.exec(select(StaffUser).where(StaffUser.email == ACCOUNTS["operator admin"]))
+    admin = admin.one()
+    person = session.exec(
+        select(Beneficiary).where(Beneficiary.operator_id == admin.operator_id).limit(1)
+    ).one()
+    today = date.today()
+    for kind, received_on in (
+        (RightKind.ACCESS, today - timedelta(days=40)),
+        (RightKind.ERASURE, today - timedelta(days=27)),
+    ):
+        data = RightsRequestCreate(
+            beneficiary_id=person.id, kind=kind, received_on=received_on, received_via="email"
+        )
+        record_request(session=session, actor=admin, data=data)
 
 
 def another_controller(session) -> StaffUser:

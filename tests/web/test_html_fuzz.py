@@ -60,6 +60,7 @@ from app.models.partners import (
     ReferralCreate,
     ReferralTransition,
 )
+from app.models.rights import RightKind, RightsRequestCreate
 from app.models.staff import (
     ControllerInvitation,
     ControlTeamEdit,
@@ -76,6 +77,8 @@ from app.routes.reports.activity import ActivityFilters
 from app.routes.reports.ledger import LedgerFilters
 from app.routes.reports.national import NationalFilters
 from app.services.booking.messages import manage_link
+from app.services.privacy.access_archive import request_archive
+from app.services.privacy.rights import record_request
 from app.services.referrals.messages import partner_link
 from app.services.referrals.workflow import propose_referral
 from app.web.deps import ANON_CSRF_COOKIE, CSRF_FIELD, submitted_form
@@ -175,6 +178,9 @@ FORM_FIELDS = {
     ("POST", "/admin/equipe/{staff_id}/double-authentification"): ("reset_code",),
     ("POST", "/admin/securite"): ("operator_id", *_names(OperatorSecurity)),
     ("POST", "/admin/securite/conservation"): ("operator_id", *_names(OperatorRetention)),
+    ("POST", "/admin/droits"): ("q", *_names(RightsRequestCreate)),
+    ("POST", "/admin/droits/{request_id}/reponse"): ("outcome", "refused"),
+    ("POST", "/admin/droits/{request_id}/effacement"): ("reference",),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),
         *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),
@@ -340,7 +346,20 @@ def world(session, monkeypatch):
     survey = sent_invitation(session, counsellor, case, episode=episode)
     lot = make_lot(session, operator, UO1="120")
     today = paris_today().isoformat()
+    access = RightsRequestCreate(
+        beneficiary_id=case.beneficiary_id,
+        kind=RightKind.ACCESS,
+        received_on=paris_today(),
+        received_via="letter",
+    )
+    rights_request = record_request(session=session, actor=admin, data=access)
+    archive = request_archive(session=session, actor=admin, request_id=rights_request.id)
     real = {
+        "request_id": rights_request.id,
+        "archive_id": archive.id,
+        "received_on": today,
+        "received_via": ("letter", "email"),
+        "reference": case.reference,
         "case_id": case.id,
         "episode_id": episode.id,
         "beneficiary_id": case.beneficiary_id,
@@ -372,7 +391,8 @@ def world(session, monkeypatch):
         "vue": "semaine",
         "fmt": "csv",
         "section": "synthese",
-        "kind": ("fin_niveau_1", "utilite_6_mois"),  # a questionnaire
+        # A questionnaire; a right exercised.
+        "kind": ("fin_niveau_1", "utilite_6_mois", "access", "erasure", "objection"),
         "q0-type": ("echelle", "texte"),
         "debut": (start + timedelta(days=1)).isoformat(),
         "start": (start + timedelta(days=1)).isoformat(),

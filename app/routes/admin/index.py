@@ -64,6 +64,13 @@ SECTIONS = (
         ADMINS,
     ),
     AdminSection(
+        "/admin/droits",
+        "Demandes d'exercice des droits",
+        "Accès, rectification, effacement, opposition : les demandes des personnes, leur "
+        "échéance d'un mois et la réponse donnée.",
+        OPERATOR_ADMIN,
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",

@@ -41,6 +41,7 @@ from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
+from app.models.rights import AccessArchive, RightsRequest
 from app.models.staff import (
     AccountLink,
     LoginAlert,
@@ -117,6 +118,8 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     SurveyQuestionnaire: SurveyQuestionnaire.operator_id,
     SurveyInvitation: SurveyInvitation.operator_id,
     SurveyResponse: SurveyResponse.operator_id,
+    RightsRequest: RightsRequest.operator_id,
+    AccessArchive: AccessArchive.operator_id,
 }
 
 

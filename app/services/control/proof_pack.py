@@ -16,14 +16,11 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import update
-from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, and_, col, or_, select
+from sqlmodel import Session, col, select
 
 from app.core.dates import to_local
 from app.core.errors import DomainError
@@ -50,12 +47,20 @@ from app.services.control.campaigns import (
 from app.services.control.history import campaign_history, history_manifest
 from app.services.control.proofs import proof_status_for_episodes
 from app.services.deliverables.pdf import render_deliverable_pdf
+from app.services.jobs.leases import (  # noqa: F401 — LEASE and LeaseLost: for the tests
+    LEASE,
+    Bind,
+    Lease,
+    LeaseLost,
+    claim,
+    next_claimable,
+    reading,
+    writing,
+)
 
 PACK_BATCH = 50
-LEASE = timedelta(minutes=10)
 MANIFEST_CSV = "manifeste.csv"
 MANIFEST_JSON = "manifeste.json"
-Bind = Engine | Connection
 
 
 class PackError(Exception):
@@ -84,61 +89,15 @@ def build_pending_packs(bind: Bind) -> list[int]:
     return built
 
 
-def _claimable(now: datetime):
-    building_abandoned = and_(
-        ControlCampaign.status == PackStatus.BUILDING, col(ControlCampaign.lease_until) < now
-    )
-    return or_(ControlCampaign.status == PackStatus.QUEUED, building_abandoned)
-
-
 def _next_claimable(bind: Bind) -> int | None:
-    with _reading(bind) as session:
-        statement = select(ControlCampaign.id).where(_claimable(utcnow())).order_by("id")
-        return session.exec(statement.limit(1)).first()
+    return next_claimable(bind, ControlCampaign)
 
 
-class LeaseLost(Exception):
-    """Another builder took the campaign over (this one ran past its lease): stop quietly."""
+def _claim(bind: Bind, campaign_id: int) -> Lease | None:
+    return claim(bind, ControlCampaign, campaign_id, cases_done=0, error="")
 
 
-@dataclass
-class _Lease:
-    """A builder's hold on a campaign: every write checks it still holds it, so that a builder
-    that outlived its lease never overwrites the one that took over."""
-
-    bind: Bind
-    campaign_id: int
-    until: datetime
-
-    def write(self, **values) -> None:
-        renewed = utcnow() + LEASE
-        held = and_(
-            col(ControlCampaign.id) == self.campaign_id,
-            ControlCampaign.status == PackStatus.BUILDING,
-            col(ControlCampaign.lease_until) == self.until,
-        )
-        with _writing(self.bind) as session:
-            statement = update(ControlCampaign).where(held)
-            changed = session.execute(statement.values(lease_until=renewed, **values)).rowcount
-        if changed != 1:
-            raise LeaseLost()
-        self.until = renewed
-
-
-def _claim(bind: Bind, campaign_id: int) -> _Lease | None:
-    """A conditional UPDATE: of two builders, only one sees its row changed."""
-    now = utcnow()
-    with _writing(bind) as session:
-        result = session.execute(
-            update(ControlCampaign)
-            .where(col(ControlCampaign.id) == campaign_id, _claimable(now))
-            .values(status=PackStatus.BUILDING, lease_until=now + LEASE, cases_done=0, error="")
-        )
-        claimed = result.rowcount == 1
-    return _Lease(bind, campaign_id, now + LEASE) if claimed else None
-
-
-def _build_claimed(lease: _Lease) -> None:
+def _build_claimed(lease: Lease) -> None:
     storage = get_storage()
     archive_path = storage.temporary_path()
     try:
@@ -155,8 +114,8 @@ def _build_claimed(lease: _Lease) -> None:
         with contextlib.suppress(LeaseLost):
             lease.write(status=PackStatus.FAILED, error=message[:1000], finished_at=utcnow())
         raise
-    with _reading(lease.bind) as session:
-        previous = session.get(ControlCampaign, lease.campaign_id).pack_key
+    with reading(lease.bind) as session:
+        previous = session.get(ControlCampaign, lease.row_id).pack_key
     try:
         lease.write(
             status=PackStatus.READY,
@@ -189,28 +148,12 @@ def _digest_of(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
-@contextmanager
-def _reading(bind: Bind) -> Iterator[Session]:
-    """A read-only unit: on SQLite it does not take the write lock (BEGIN, not IMMEDIATE)."""
-    if isinstance(bind, Engine):
-        bind = bind.execution_options(sqlite_immediate=False)
-    with Session(bind, join_transaction_mode="create_savepoint") as session:
-        yield session
-
-
-@contextmanager
-def _writing(bind: Bind) -> Iterator[Session]:
-    with Session(bind, join_transaction_mode="create_savepoint") as session:
-        yield session
-        session.commit()
-
-
 # ---- the archive -----------------------------------------------------------------------------
 
 
-def _write_archive(lease: _Lease, archive_path: Path) -> None:
-    bind, campaign_id = lease.bind, lease.campaign_id
-    with _reading(bind) as session:
+def _write_archive(lease: Lease, archive_path: Path) -> None:
+    bind, campaign_id = lease.bind, lease.row_id
+    with reading(bind) as session:
         campaign = session.get(ControlCampaign, campaign_id)
         session.expunge(campaign)
         operator = session.get(Operator, campaign.operator_id)
@@ -226,7 +169,7 @@ def _write_archive(lease: _Lease, archive_path: Path) -> None:
         packer = _Packer(archive, campaign, stamp)
         for start in range(0, len(case_ids), PACK_BATCH):
             batch = case_ids[start : start + PACK_BATCH]
-            with _reading(bind) as session:
+            with reading(bind) as session:
                 for dossier in _load_dossiers(session, campaign, batch):
                     for unit in packer.pack(dossier):
                         manifest.add(unit)

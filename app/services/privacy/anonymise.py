@@ -26,6 +26,7 @@ from app.models.deliverables import ActionPlan, ActionStep, Deliverable, Deliver
 from app.models.notifications import Notification
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Referral, ReferralEvent
+from app.models.rights import AccessArchive, RightsRequest
 from app.models.staff import StaffUser
 from app.models.surveys import SurveyInvitation, SurveyResponse
 from app.models.triage import TriageRequest
@@ -56,9 +57,11 @@ def anonymise(
         _erase_identity(session, person, now)
         _erase_case_texts(session, case_ids)
         _erase_person_texts(session, person.id)
-        keys = _drop_deliverable_texts(session, case_ids, now) + _drop_attachments(
-            session, case_ids, now
-        )
+        keys = [
+            *_drop_deliverable_texts(session, case_ids, now),
+            *_drop_attachments(session, case_ids, now),
+            *_drop_access_archives(session, person.id, now),
+        ]
         session.flush()
     storage = get_storage()
     for key in keys:
@@ -213,4 +216,20 @@ def _drop_attachments(session: Session, case_ids: list[int], now: datetime) -> l
         attachment.file_deleted_at = now
         keys.append(attachment.storage_key)
         session.add(attachment)
+    return keys
+
+
+def _drop_access_archives(session: Session, person_id: int, now: datetime) -> list[str]:
+    """An access archive prepared for the person holds everything erased above: its file
+    goes too, before its own expiry."""
+    requests = select(RightsRequest.id).where(col(RightsRequest.beneficiary_id) == person_id)
+    archives = select(AccessArchive).where(
+        col(AccessArchive.request_id).in_(requests), col(AccessArchive.archive_key).is_not(None)
+    )
+    keys = []
+    for archive in session.exec(archives):
+        keys.append(archive.archive_key)
+        archive.archive_key = None
+        archive.deleted_at = now
+        session.add(archive)
     return keys

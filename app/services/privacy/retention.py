@@ -81,7 +81,7 @@ def _contacts(operator_id: int):
     return union_all(*parts).subquery("contacts")
 
 
-def _held_by_a_control(now: datetime):
+def held_by_a_control(now: datetime):
     """The person has a unit drawn by an official control not closed, or closed recently."""
     kept_since = months_before(now, 12 * CONTROL_KEEP_YEARS)
     return exists().where(
@@ -118,7 +118,7 @@ def due_for_anonymisation(*, session: Session, operator: Operator, now: datetime
             owned_by(Beneficiary, operator.id),
             col(Beneficiary.anonymised_at).is_(None),
             ~open_case,
-            ~_held_by_a_control(now),
+            ~held_by_a_control(now),
         )
         .group_by(Beneficiary.id)
         .having(last < cutoff)

@@ -305,6 +305,25 @@ def _has_opted_out(beneficiary: Beneficiary) -> bool:
     return beneficiary.survey_opt_out_at is not None and beneficiary.survey_consent_at is None
 
 
+def withdraw_survey_consent(*, session: Session, beneficiary: Beneficiary, now: datetime) -> None:
+    """The person no longer agrees to be asked: their agreement is withdrawn and every survey
+    of theirs not yet answered is closed at once (the opt-out link, an objection request)."""
+    if not _has_opted_out(beneficiary):
+        beneficiary.survey_consent_at = None
+        beneficiary.survey_opt_out_at = now
+        session.add(beneficiary)
+    session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.beneficiary_id == beneficiary.id,
+            col(SurveyInvitation.status).in_(_STILL_TO_COME),
+        )
+        .values(status=SurveyStatus.OPTED_OUT.value)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
+
+
 def opt_out_page(*, session: Session, token: str) -> OptOut:
     """What the opt-out link shows before the person confirms; SurveyLinkInvalid otherwise."""
     invitation = _opt_out_invitation(session, token)
@@ -329,18 +348,5 @@ def _opt_out(*, session: Session, token: str, now: datetime) -> OptOut:
     beneficiary = session.get(
         Beneficiary, invitation.beneficiary_id, with_for_update=True, populate_existing=True
     )
-    if not _has_opted_out(beneficiary):
-        beneficiary.survey_consent_at = None
-        beneficiary.survey_opt_out_at = now
-        session.add(beneficiary)
-    session.execute(
-        update(SurveyInvitation)
-        .where(
-            SurveyInvitation.beneficiary_id == beneficiary.id,
-            col(SurveyInvitation.status).in_(_STILL_TO_COME),
-        )
-        .values(status=SurveyStatus.OPTED_OUT.value)
-        .execution_options(synchronize_session="fetch")
-    )
-    session.flush()
+    withdraw_survey_consent(session=session, beneficiary=beneficiary, now=now)
     return OptOut(operator_name=operator_name(session, invitation.operator_id), opted_out=True)
