@@ -336,6 +336,7 @@ class CaseStory:
                     None, None, None,  # link_nonce and revocation: links from before nonces
                     None, None,  # not handed over in person: e-mailed
                     acknowledged, "online" if acknowledged else None, None,
+                    None,  # file_deleted_at: the file is there
                 ))  # fmt: skip
                 self.last_activity = max(self.last_activity, issued)
 

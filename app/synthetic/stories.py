@@ -110,7 +110,7 @@ class Storyteller:
             rng.choice(world.postcodes), consent_at, survey_consent_at, survey_opt_out_at, sex,
             self.now.year - rng.choice(AGES), status,
             profile["pcs"], profile["naf_section"], profile["company_size"], DIPLOMA(rng),
-            RQTH(rng), search_key(first, last, email, phone, digits)[:600], first_contact,
+            RQTH(rng), None, search_key(first, last, email, phone, digits)[:600], first_contact,
             first_contact,
         ))  # fmt: skip
 

@@ -3,7 +3,7 @@
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.services.audit.trail import Origin, bind_origin
+from app.core.request_origin import Origin, bind_origin
 from app.web.client_address import client_address
 
 

@@ -10,7 +10,6 @@ entry. Chain order is link order (`seq`): an entry committed late is linked in a
 
 import hashlib
 import json
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -18,26 +17,10 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from app.core.request_origin import Origin, current_origin
 from app.models.audit import MAX_REASON, MAX_USER_AGENT, AuditAction, AuditChain, AuditEvent
 from app.models.base import utcnow
 from app.models.staff import StaffUser
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a request came from, as the trail keeps it."""
-
-    ip: str = ""
-    user_agent: str = ""
-
-
-# The request's origin, bound by the web layer (app/web/audit.py) for every request, so that
-# a service records it without being handed the request; empty for the worker and the CLI.
-_origin: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
-
-
-def bind_origin(origin: Origin) -> None:
-    _origin.set(origin)
 
 
 def record(
@@ -81,7 +64,7 @@ def new_entry(
     reason: str | None = None,
 ) -> AuditEvent:
     """The entry `record` appends, not linked yet (for whoever inserts it otherwise)."""
-    origin = origin or _origin.get() or Origin()
+    origin = origin or current_origin()
     return AuditEvent(
         at=utcnow(),
         actor_id=actor.id if actor else None,
