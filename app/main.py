@@ -14,12 +14,12 @@ from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import account, auth, passwords, second_step
 from app.routes.admin import index as admin_index
-from app.routes.admin import markets, security, sites, team, uo4
+from app.routes.admin import journal, markets, security, sites, team, uo4
 from app.routes.admin import operators as admin_operators
 from app.routes.admin import rights as admin_rights
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
-from app.routes.cases import api, beneficiaries, triage
+from app.routes.cases import api, beneficiaries, read_reasons, triage
 from app.routes.control import api as control_api
 from app.routes.control import campaigns as control
 from app.routes.control import official, proofs, review, submission
@@ -35,10 +35,12 @@ from app.routes.surveys import public as survey_answers
 from app.routes.surveys import questionnaires as survey_questionnaires
 from app.routes.surveys import results as survey_results
 from app.routes.system import api_docs, health
+from app.services.audit.outside_reads import ReasonRequired
 from app.web.api_errors import with_exact_errors
 from app.web.audit import AuditOrigin
 from app.web.deps import LoginRequired, verify_csrf
 from app.web.middleware import RequestLog, SecurityHeaders, wants_json
+from app.web.outside_reads import reason_required
 from app.web.rendering import is_htmx, render
 from app.web.routing import allowed_methods
 from app.web.serving import freeze_startup
@@ -74,6 +76,7 @@ def create_app() -> FastAPI:
         home.router,
         triage.router,
         beneficiaries.router,
+        read_reasons.router,
         cases.router,
         action_plan.router,
         messages.router,
@@ -92,6 +95,7 @@ def create_app() -> FastAPI:
         uo4.router,
         security.router,
         admin_rights.router,
+        journal.router,
         survey_questionnaires.router,
         account.router,
         deliverables.router,
@@ -136,6 +140,9 @@ def create_app() -> FastAPI:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+
+    # A plain function, run in the thread pool: it names a service's exception.
+    app.add_exception_handler(ReasonRequired, reason_required)  # type: ignore[arg-type]
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

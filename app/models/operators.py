@@ -55,6 +55,11 @@ class Operator(SQLModel, table=True):
     )
     # The operator's local day the retention job last ran: it runs once a day, not every pass.
     retention_run_on: date | None = None
+    # « Motif demandé pour consulter un dossier hors de son portefeuille »: staff reading a
+    # person's file that is not theirs first say why (app/services/audit/outside_reads.py).
+    reason_for_outside_reads: bool = Field(
+        default=True, sa_column_kwargs={"server_default": true()}
+    )
 
     @property
     def two_factor_roles(self) -> frozenset[Role]:
@@ -73,6 +78,12 @@ class OperatorSecurity(SQLModel):
     two_factor_counsellors: bool = False
     two_factor_managers: bool = False
     two_factor_admins: bool = False
+
+
+class OperatorOutsideReads(SQLModel):
+    """The « Consultation hors portefeuille » form of « Sécurité »."""
+
+    reason_for_outside_reads: bool = False
 
 
 def _retention_in_range(value: int) -> int:

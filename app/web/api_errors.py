@@ -55,6 +55,13 @@ UNAUTHENTICATED = {
 }
 FORBIDDEN = {403: refusal("Rôle sans accès à cette ressource")}
 NOT_FOUND = {404: refusal("Introuvable (ou appartenant à un autre opérateur)")}
+# The reads of a person's file: the operator may ask for a reason outside one's own cases.
+OUTSIDE_READ = {
+    403: refusal(
+        "Rôle sans accès à cette ressource, ou dossier hors de votre portefeuille lu sans motif "
+        "(paramètre `reason`) alors que l'opérateur en demande un"
+    )
+}
 CONFLICT = {409: refusal("Conflit avec l'état actuel")}
 TOO_MANY = {429: refusal("Trop de demandes : réessayez plus tard")}
 PDF_UNAVAILABLE = {503: refusal("Génération de PDF indisponible sur ce serveur")}

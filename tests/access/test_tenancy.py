@@ -703,6 +703,7 @@ def surface(
     return pytest.param(attempt, id=f"{resource}-{name}")
 
 
+REASON = {"reason": "Pirate", "suite": "/"}
 PERSON_FORM = {"first_name": "Pirate", "last_name": "Pirate", "email": "pirate@exemple.fr"}
 INTERACTION = {"duration_minutes": 20, "channel": "telephone", "summary": "Pirate"}
 OPEN_CASE = {"beneficiary_id": "{beneficiary}", "channel": "telephone", "motive": "vae"}
@@ -782,6 +783,11 @@ SURFACES = [
         who="admin",
     ),
     surface("beneficiary", "page", "GET", "/beneficiaries/{beneficiary}"),
+    # « Motif de la consultation », asked before reading a file outside one's own cases.
+    surface("beneficiary", "reason_page", "GET", "/beneficiaries/{beneficiary}/motif"),
+    surface(
+        "beneficiary", "reason_form", "POST", "/beneficiaries/{beneficiary}/motif", form=REASON
+    ),
     surface(
         "beneficiary", "fragment", "GET", "/triage/new?beneficiary_id={beneficiary}", htmx=True
     ),

@@ -67,6 +67,7 @@ NOT_STAFF_PAGES = {
     "/login/verification": "the login's second step, signed out (test_two_factor_journey.py)",
     "/login/activation": "the login's second step, signed out (test_two_factor_journey.py)",
     "/partenaires/export.csv": "a CSV file",
+    "/admin/journal.csv": "a CSV file",
     "/attachments/{attachment_id}/download": "a file",
     "/deliverables/{deliverable_id}/preview": "a PDF",
     "/deliverables/{deliverable_id}/versions/{number}/pdf": "a PDF",

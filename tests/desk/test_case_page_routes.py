@@ -117,7 +117,10 @@ def test_referent_can_be_handed_over_to_a_colleague(client, session):
     client.post(
         f"/cases/{case.id}/referent", data={"referent_id": colleague.id, "csrf_token": csrf}
     )
-    header_fact = client.get(f"/cases/{case.id}").text.split("Référent·e")[1].split("</dd>")[0]
+    # No longer hers (no interaction of hers on it): she says why she reads it again.
+    reason = {"reason": "Vérifier le transfert", "suite": f"/cases/{case.id}", "csrf_token": csrf}
+    page = client.post(f"/beneficiaries/{case.beneficiary_id}/motif", data=reason)
+    header_fact = page.text.split("Référent·e")[1].split("</dd>")[0]
     assert "Gaëlle Le Gall" in header_fact
 
 

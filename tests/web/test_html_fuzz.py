@@ -45,6 +45,7 @@ from app.models.markets import BudgetEdit, LotCreate, MarketCreate, MarketUnitEd
 from app.models.nomenclatures import Role
 from app.models.operators import (
     OperatorCreate,
+    OperatorOutsideReads,
     OperatorRetention,
     OperatorSecurity,
     PermanenceEdit,
@@ -76,6 +77,7 @@ from app.routes.referrals.partners import PartnerFilters
 from app.routes.reports.activity import ActivityFilters
 from app.routes.reports.ledger import LedgerFilters
 from app.routes.reports.national import NationalFilters
+from app.services.audit.outside_reads import ReadReason
 from app.services.booking.messages import manage_link
 from app.services.privacy.access_archive import request_archive
 from app.services.privacy.rights import record_request
@@ -181,6 +183,8 @@ FORM_FIELDS = {
     ("POST", "/admin/droits"): ("q", *_names(RightsRequestCreate)),
     ("POST", "/admin/droits/{request_id}/reponse"): ("outcome", "refused"),
     ("POST", "/admin/droits/{request_id}/effacement"): ("reference",),
+    ("POST", "/admin/securite/motif"): ("operator_id", *_names(OperatorOutsideReads)),
+    ("POST", "/beneficiaries/{beneficiary_id}/motif"): ("suite", *_names(ReadReason)),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),
         *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),

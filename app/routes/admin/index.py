@@ -71,6 +71,13 @@ SECTIONS = (
         OPERATOR_ADMIN,
     ),
     AdminSection(
+        "/admin/journal",
+        "Journal des accès",
+        "Qui a consulté, exporté ou modifié le dossier d'une personne, et quand ; filtres et "
+        "export.",
+        OPERATOR_ADMIN,
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",

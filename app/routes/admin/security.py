@@ -1,6 +1,6 @@
-"""« Sécurité »: the roles of an operator that must sign in with a second factor, and its
-« Durée de conservation » of personal data, set by its administrators (system
-administrators: any operator's)."""
+"""« Sécurité »: the roles of an operator that must sign in with a second factor, its
+« Durée de conservation » of personal data and whether a reason is asked to read a file outside
+one's own cases, set by its administrators (system administrators: any operator's)."""
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -8,8 +8,13 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Invalid
 from app.models.bounds import Count, OptionalRowId
 from app.models.nomenclatures import Role
-from app.models.operators import OperatorRetention, OperatorSecurity
-from app.services.admin.security import save_retention, save_security, security_view
+from app.models.operators import OperatorOutsideReads, OperatorRetention, OperatorSecurity
+from app.services.admin.security import (
+    save_outside_reads,
+    save_retention,
+    save_security,
+    security_view,
+)
 from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
 from app.web.forms import parse_form, parse_value
 from app.web.rendering import render
@@ -26,6 +31,7 @@ def _security_page(
     operator_id=None,
     saved=False,
     retention_saved=False,
+    reasons_saved=False,
     signed_out=0,
     errors=None,
     form=None,
@@ -37,6 +43,7 @@ def _security_page(
         "two_factor_managers": "1" if operator.two_factor_managers else "",
         "two_factor_admins": "1" if operator.two_factor_admins else "",
         "retention_months": str(operator.retention_months),
+        "reason_for_outside_reads": "1" if operator.reason_for_outside_reads else "",
     }
     return render(
         request,
@@ -46,6 +53,7 @@ def _security_page(
             "is_sysadmin": user.role == Role.SYSADMIN,
             "saved": saved,
             "retention_saved": retention_saved,
+            "reasons_saved": reasons_saved,
             "signed_out": signed_out,
             "errors": errors or {},
             "form": {**current, **(form or {})},
@@ -69,6 +77,7 @@ def security_page(
         operator_id=operateur,
         saved=fait == "enregistre",
         retention_saved=fait == "conservation",
+        reasons_saved=fait == "motif",
         signed_out=deconnexions,
     )
 
@@ -122,3 +131,26 @@ def save_retention_setting(
         )
     target = f"/admin/securite?operateur={operator.id}&fait=conservation"
     return RedirectResponse(target + "#conservation", 303)
+
+
+@router.post("/admin/securite/motif")
+def save_outside_reads_setting(
+    request: Request, session: SessionDep, user: CurrentStaff, form: SubmittedForm
+):
+    typed = {"reason_for_outside_reads": "1" if form.get("reason_for_outside_reads") else ""}
+    chosen = form.get("operator_id")
+    try:
+        operator_id = parse_value(OptionalRowId, chosen or None, name="operator_id")
+        operator = save_outside_reads(
+            session=session,
+            actor=user,
+            operator_id=operator_id,
+            data=parse_form(OperatorOutsideReads, typed),
+        )
+    except Invalid as exc:
+        operator_id = int(chosen) if str(chosen or "").isdigit() else None
+        return _security_page(
+            request, session, user, operator_id=operator_id, errors=exc.fields, form=typed
+        )
+    target = f"/admin/securite?operateur={operator.id}&fait=motif"
+    return RedirectResponse(target + "#motif", 303)

@@ -29,8 +29,9 @@ from app.services.admin.catalogue import list_units
 from app.services.audit import accesses
 from app.services.cases import beneficiaries, episodes, interactions, triage
 from app.services.cases import lifecycle as cases
-from app.web.api_errors import API_ERRORS, CONFLICT
+from app.web.api_errors import API_ERRORS, CONFLICT, OUTSIDE_READ
 from app.web.deps import ApiCaseWorker, SessionDep
+from app.web.outside_reads import ReasonParam
 from app.web.routing import new_router
 
 router = new_router(prefix="/api/v1", tags=["dossiers"], responses=API_ERRORS)
@@ -68,12 +69,16 @@ def post_beneficiary(session: SessionDep, user: ApiCaseWorker, data: Beneficiary
     return beneficiaries.create_beneficiary(session=session, actor=user, data=data)
 
 
-@router.get("/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic)
-def get_beneficiary(session: SessionDep, user: ApiCaseWorker, beneficiary_id: RowId):
+@router.get(
+    "/beneficiaries/{beneficiary_id}", response_model=BeneficiaryPublic, responses=OUTSIDE_READ
+)
+def get_beneficiary(
+    session: SessionDep, user: ApiCaseWorker, beneficiary_id: RowId, reason: ReasonParam = None
+):
     found = beneficiaries.get_beneficiary(
         session=session, actor=user, beneficiary_id=beneficiary_id
     )
-    accesses.beneficiary_read(session, actor=user, beneficiary_id=beneficiary_id)
+    accesses.beneficiary_read(session, actor=user, beneficiary_id=beneficiary_id, reason=reason)
     return found
 
 
@@ -103,10 +108,10 @@ def post_case(session: SessionDep, user: ApiCaseWorker, data: CaseOpen):
     return cases.open_case(session=session, actor=user, data=data)
 
 
-@router.get("/cases/{case_id}", response_model=CasePublic)
-def get_case(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
+@router.get("/cases/{case_id}", response_model=CasePublic, responses=OUTSIDE_READ)
+def get_case(session: SessionDep, user: ApiCaseWorker, case_id: RowId, reason: ReasonParam = None):
     found = cases.get_case(session=session, actor=user, case_id=case_id)
-    accesses.case_read(session, actor=user, case_id=case_id)
+    accesses.case_read(session, actor=user, case_id=case_id, reason=reason)
     return found
 
 

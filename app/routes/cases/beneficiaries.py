@@ -25,6 +25,8 @@ def _page(request, session, user, beneficiary_id, *, form=None, errors=None, sta
         {
             "beneficiary": page.beneficiary,
             "cases": page.cases,
+            "accesses": page.accesses,
+            "time_zone": page.time_zone,
             "form": form or {},
             "errors": errors or {},
         },

@@ -21,8 +21,9 @@ from app.services.deliverables.attachments import (
     list_attachments,
     open_attachment,
 )
-from app.web.api_errors import API_ERRORS, DOWNLOAD, refusal
+from app.web.api_errors import API_ERRORS, DOWNLOAD, OUTSIDE_READ, refusal
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
+from app.web.outside_reads import ReasonParam
 from app.web.rendering import is_htmx, render
 from app.web.routing import new_router
 from app.web.uploads import Received, ReceivedUpload
@@ -204,12 +205,15 @@ def post_attachment(
             },
             "headers": {"Content-Disposition": DOWNLOAD},
         }
-    },
+    }
+    | OUTSIDE_READ,
 )
-def get_attachment_content(session: SessionDep, user: ApiCaseWorker, attachment_id: RowId):
+def get_attachment_content(
+    session: SessionDep, user: ApiCaseWorker, attachment_id: RowId, reason: ReasonParam = None
+):
     """The file itself, as a download."""
     opened = open_attachment(session=session, actor=user, attachment_id=attachment_id)
-    accesses.attachment_read(session, actor=user, attachment_id=attachment_id)
+    accesses.attachment_read(session, actor=user, attachment_id=attachment_id, reason=reason)
     return _download(*opened)
 
 

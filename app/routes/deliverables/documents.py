@@ -29,9 +29,10 @@ from app.services.deliverables.sharing import (
     revoke_link,
     share_version,
 )
-from app.web.api_errors import API_ERRORS, CONFLICT, DOWNLOAD, PDF_UNAVAILABLE
+from app.web.api_errors import API_ERRORS, CONFLICT, DOWNLOAD, OUTSIDE_READ, PDF_UNAVAILABLE
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm, streams_upload
 from app.web.forms import form_errors, parse_form
+from app.web.outside_reads import ReasonParam
 from app.web.rendering import is_htmx, render
 from app.web.routing import new_router
 from app.web.uploads import ReceivedUpload
@@ -335,11 +336,13 @@ def download(session: SessionDep, user: CaseWorker, deliverable_id: RowId, numbe
     return _pdf_response(session, user, deliverable_id, number)
 
 
-def _pdf_response(session, user, deliverable_id: int, number: int) -> Response:
+def _pdf_response(
+    session, user, deliverable_id: int, number: int, reason: str | None = None
+) -> Response:
     pdf, filename = views.version_download(
         session=session, actor=user, deliverable_id=deliverable_id, number=number
     )
-    accesses.deliverable_read(session, actor=user, deliverable_id=deliverable_id)
+    accesses.deliverable_read(session, actor=user, deliverable_id=deliverable_id, reason=reason)
     return pdf_download(pdf, filename)
 
 
@@ -425,10 +428,15 @@ def api_issue(session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId):
             "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
             "headers": {"Content-Disposition": DOWNLOAD},
         }
-    },
+    }
+    | OUTSIDE_READ,
 )
 def api_download(
-    session: SessionDep, user: ApiCaseWorker, deliverable_id: RowId, number: VersionNumber
+    session: SessionDep,
+    user: ApiCaseWorker,
+    deliverable_id: RowId,
+    number: VersionNumber,
+    reason: ReasonParam = None,
 ):
     """The PDF of any issued version."""
-    return _pdf_response(session, user, deliverable_id, number)
+    return _pdf_response(session, user, deliverable_id, number, reason=reason)

@@ -2,7 +2,8 @@
 administrators (system administrators: any operator's). By default its administrators and
 managers. Staff of a role newly required who have not enrolled are signed out at once: they
 enrol at their next sign-in, before anything else. The same page holds the operator's
-« Durée de conservation » of personal data, and how many people its next run anonymises."""
+« Durée de conservation » of personal data, and how many people its next run anonymises, and
+whether a reason is asked before reading a file outside one's own cases."""
 
 import logging
 from dataclasses import dataclass
@@ -15,7 +16,12 @@ from app.models.base import utcnow
 from app.models.credentials import StaffTotp
 from app.models.fields import french_sort_key
 from app.models.nomenclatures import Role
-from app.models.operators import Operator, OperatorRetention, OperatorSecurity
+from app.models.operators import (
+    Operator,
+    OperatorOutsideReads,
+    OperatorRetention,
+    OperatorSecurity,
+)
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
 from app.services.access.two_factor import second_factor_of
@@ -72,6 +78,18 @@ def save_retention(
     session.add(operator)
     session.flush()
     log.info("operator %d: retention set to %d months", operator.id, data.retention_months)
+    return operator
+
+
+def save_outside_reads(
+    *, session: Session, actor: StaffUser, operator_id: int | None, data: OperatorOutsideReads
+) -> Operator:
+    """Ask, or stop asking, for a reason before reading a file outside one's own cases."""
+    operator = managed_operator(session=session, actor=actor, operator_id=operator_id)
+    operator.reason_for_outside_reads = data.reason_for_outside_reads
+    session.add(operator)
+    session.flush()
+    log.info("operator %d: reason for outside reads %s", operator.id, data.reason_for_outside_reads)
     return operator
 
 

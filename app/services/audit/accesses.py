@@ -1,5 +1,9 @@
 """The trail's entries for reading a person's record, called by the routes that show or send
-it (one function per kind of record, so that each route says what it recorded)."""
+it (one function per kind of record, so that each route says what it recorded).
+
+Each read goes through `reason_to_read` first: a read of a file outside the actor's cases is
+refused (ReasonRequired) until a reason is given, whichever route it comes through, and is
+recorded with that reason. `reason`: the one the request gave (the API's `reason`)."""
 
 from sqlmodel import Session
 
@@ -8,57 +12,105 @@ from app.models.audit import AuditAction
 from app.models.cases import Case
 from app.models.deliverables import Deliverable
 from app.models.staff import StaffUser
+from app.services.audit.outside_reads import reason_to_read
 from app.services.audit.trail import record
 
 
-def _read_in_case(
-    session: Session, *, actor: StaffUser, record_type: str, record_id: int, case_id: int
+def _read(
+    session: Session,
+    *,
+    actor: StaffUser,
+    record_type: str,
+    record_id: int,
+    beneficiary_id: int | None,
+    operator_id: int | None = None,
+    reason: str | None = None,
 ) -> None:
-    # Already loaded by the route's service (the identity map answers, no query).
-    case = session.get(Case, case_id)
+    reason = reason_to_read(session, actor=actor, beneficiary_id=beneficiary_id, given=reason)
     record(
         session,
         actor=actor,
         action=AuditAction.READ,
         record_type=record_type,
         record_id=record_id,
-        beneficiary_id=case.beneficiary_id if case else None,
-        operator_id=case.operator_id if case else None,
+        beneficiary_id=beneficiary_id,
+        operator_id=operator_id,
+        reason=reason,
     )
 
 
-def case_read(session: Session, *, actor: StaffUser, case_id: int) -> None:
-    """The case page, or the case through the API."""
-    _read_in_case(session, actor=actor, record_type="case", record_id=case_id, case_id=case_id)
-
-
-def beneficiary_read(session: Session, *, actor: StaffUser, beneficiary_id: int) -> None:
-    """The person's page, or the person through the API."""
-    record(
+def _read_in_case(
+    session: Session,
+    *,
+    actor: StaffUser,
+    record_type: str,
+    record_id: int,
+    case_id: int,
+    reason: str | None = None,
+) -> None:
+    # Already loaded by the route's service (the identity map answers, no query).
+    case = session.get(Case, case_id)
+    _read(
         session,
         actor=actor,
-        action=AuditAction.READ,
+        record_type=record_type,
+        record_id=record_id,
+        beneficiary_id=case.beneficiary_id if case else None,
+        operator_id=case.operator_id if case else None,
+        reason=reason,
+    )
+
+
+def case_read(
+    session: Session, *, actor: StaffUser, case_id: int, reason: str | None = None
+) -> None:
+    """The case page, or the case through the API."""
+    _read_in_case(
+        session, actor=actor, record_type="case", record_id=case_id, case_id=case_id, reason=reason
+    )
+
+
+def beneficiary_read(
+    session: Session, *, actor: StaffUser, beneficiary_id: int, reason: str | None = None
+) -> None:
+    """The person's page, or the person through the API."""
+    _read(
+        session,
+        actor=actor,
         record_type="beneficiary",
         record_id=beneficiary_id,
         beneficiary_id=beneficiary_id,
+        reason=reason,
     )
 
 
-def deliverable_read(session: Session, *, actor: StaffUser, deliverable_id: int) -> None:
+def deliverable_read(
+    session: Session, *, actor: StaffUser, deliverable_id: int, reason: str | None = None
+) -> None:
     """An issued document's PDF, or its preview."""
     deliverable = session.get(Deliverable, deliverable_id)
-    case_id = deliverable.case_id if deliverable else 0
     _read_in_case(
-        session, actor=actor, record_type="deliverable", record_id=deliverable_id, case_id=case_id
+        session,
+        actor=actor,
+        record_type="deliverable",
+        record_id=deliverable_id,
+        case_id=deliverable.case_id if deliverable else 0,
+        reason=reason,
     )
 
 
-def attachment_read(session: Session, *, actor: StaffUser, attachment_id: int) -> None:
+def attachment_read(
+    session: Session, *, actor: StaffUser, attachment_id: int, reason: str | None = None
+) -> None:
     """An attachment's file, downloaded."""
     attachment = session.get(Attachment, attachment_id)
-    case_id = attachment.case_id if attachment else 0
     _read_in_case(
-        session, actor=actor, record_type="attachment", record_id=attachment_id, case_id=case_id
+        session,
+        actor=actor,
+        record_type="attachment",
+        record_id=attachment_id,
+        case_id=attachment.case_id if attachment else 0,
+        reason=reason,
     )
 
 

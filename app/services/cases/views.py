@@ -8,12 +8,13 @@ from sqlmodel import Session
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
 from app.models.nomenclatures import Redirection
-from app.models.operators import Site
+from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
 from app.services.access.scope import operator_of
 from app.services.admin.operators import list_sites
 from app.services.admin.staff import Colleague, list_counsellors
+from app.services.audit.journal import TrailLine, person_accesses
 from app.services.booking.calendar import appointments_of_request
 from app.services.cases.beneficiaries import get_beneficiary, search_beneficiaries
 from app.services.cases.lifecycle import cases_of_beneficiary
@@ -24,12 +25,17 @@ from app.services.cases.triage import get_request, queue, queue_size, suggest_re
 class BeneficiaryPage:
     beneficiary: Beneficiary
     cases: list[Case]  # newest first
+    # « Qui a consulté ce dossier »: the last entries of the trail, for those who may see them.
+    accesses: list[TrailLine] | None
+    time_zone: str
 
 
 def beneficiary_page(*, session: Session, actor: StaffUser, beneficiary_id: int) -> BeneficiaryPage:
     beneficiary = get_beneficiary(session=session, actor=actor, beneficiary_id=beneficiary_id)
     cases = cases_of_beneficiary(session=session, actor=actor, beneficiary_id=beneficiary_id)
-    return BeneficiaryPage(beneficiary=beneficiary, cases=cases)
+    accesses = person_accesses(session=session, actor=actor, beneficiary_id=beneficiary_id)
+    operator = session.get(Operator, beneficiary.operator_id)
+    return BeneficiaryPage(beneficiary, cases, accesses, operator.time_zone)
 
 
 @dataclass
