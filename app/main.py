@@ -37,6 +37,7 @@ from app.routes.system import api_docs, health
 from app.web.api_errors import with_exact_errors
 from app.web.audit import AuditOrigin
 from app.web.deps import LoginRequired, verify_csrf
+from app.web.export_purpose import PurposeNeeded, purpose_form
 from app.web.middleware import RequestLog, SecurityHeaders, wants_json
 from app.web.rendering import is_htmx, render
 from app.web.routing import allowed_methods
@@ -134,6 +135,13 @@ def create_app() -> FastAPI:
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
+
+    @app.exception_handler(PurposeNeeded)
+    async def purpose_needed(request: Request, exc: PurposeNeeded) -> Response:
+        if wants_json(request):
+            body = {"detail": exc.message, "fields": exc.fields}
+            return JSONResponse(body, status_code=exc.status_code)
+        return purpose_form(request, exc)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

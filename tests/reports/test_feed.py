@@ -30,7 +30,7 @@ from tests.factories import (
     unit_id,
 )
 
-FEED = "/api/v1/exports/units"
+FEED = "/api/v1/exports/units?purpose=controle_service_fait"
 SCHEMA = "/api/v1/exports/units/schema.json"
 PERIOD = {"from": "2025-01-01", "to": "2025-06-30"}  # Paris days: 2024-12-31 23:00 UTC on
 PERSON = {
