@@ -29,7 +29,8 @@ def export_reason(request: Request) -> str:
     try:
         return parse_form(StatedPurpose, request.query_params).reason
     except Invalid as exc:
-        raise PurposeNeeded(exc.fields, PURPOSE_REQUIRED) from exc
+        message = PURPOSE_REQUIRED if "finalite" in exc.fields else DETAIL_REQUIRED
+        raise PurposeNeeded(exc.fields, message) from exc
 
 
 def purpose_form(request: Request, exc: PurposeNeeded) -> Response:
