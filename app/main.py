@@ -39,6 +39,7 @@ from app.services.audit.outside_reads import ReasonRequired
 from app.web.api_errors import with_exact_errors
 from app.web.audit import AuditOrigin
 from app.web.deps import LoginRequired, verify_csrf
+from app.web.export_purpose import PurposeNeeded, purpose_form
 from app.web.middleware import RequestLog, SecurityHeaders, wants_json
 from app.web.outside_reads import reason_required
 from app.web.rendering import is_htmx, render
@@ -143,6 +144,13 @@ def create_app() -> FastAPI:
 
     # A plain function, run in the thread pool: it names a service's exception.
     app.add_exception_handler(ReasonRequired, reason_required)  # type: ignore[arg-type]
+
+    @app.exception_handler(PurposeNeeded)
+    async def purpose_needed(request: Request, exc: PurposeNeeded) -> Response:
+        if wants_json(request):
+            body = {"detail": exc.message, "fields": exc.fields}
+            return JSONResponse(body, status_code=exc.status_code)
+        return purpose_form(request, exc)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:

@@ -655,3 +655,9 @@ def use_proof_rule(session: Session, operator: Operator, rule: str):
         session.add(terms)
     session.flush()
     return lot
+
+
+# The purpose an export with personal data states (app/services/audit/purposes.py): as a page's
+# form sends it, and as an API client does.
+EXPORT_PURPOSE = "finalite=controle_service_fait"
+API_PURPOSE = "purpose=controle_service_fait"

@@ -28,8 +28,8 @@ from app.models.nomenclatures import (
 OptionalEmail = Annotated[Email | None, blank_to_none]
 
 
-class BeneficiaryProfile(SQLModel):
-    """The reporting profile, shared by the table and the input schemas."""
+class BeneficiaryBackground(SQLModel):
+    """The reporting profile but for the RQTH, which lists never show (least privilege)."""
 
     sex: Sex = Sex.UNKNOWN
     birth_year: OptionalBirthYear = None
@@ -38,6 +38,11 @@ class BeneficiaryProfile(SQLModel):
     naf_section: Annotated[NafSection | None, blank_to_none] = None
     company_size: CompanySize = CompanySize.UNKNOWN
     diploma_level: Annotated[DiplomaLevel | None, blank_to_none] = None
+
+
+class BeneficiaryProfile(BeneficiaryBackground):
+    """The reporting profile, shared by the table and the input schemas."""
+
     rqth: Rqth = Rqth.UNKNOWN
 
 
@@ -111,7 +116,10 @@ class Beneficiary(SQLModel, table=True):
         return agreed is not None and (opted_out is None or opted_out < agreed)
 
 
-class BeneficiaryPublic(BeneficiaryProfile):
+class BeneficiaryListed(BeneficiaryBackground):
+    """A person in a list (the API's list and search): their disability recognition (RQTH)
+    is only on their own record, read one at a time and audited."""
+
     id: int
     first_name: str
     last_name: str
@@ -122,3 +130,9 @@ class BeneficiaryPublic(BeneficiaryProfile):
     survey_consent_at: datetime | None
     survey_opt_out_at: datetime | None
     created_at: datetime
+
+
+class BeneficiaryPublic(BeneficiaryListed):
+    """A person's own record, RQTH included."""
+
+    rqth: Rqth = Rqth.UNKNOWN

@@ -272,4 +272,5 @@ class InteractionPublic(SQLModel):
     duration_minutes: int
     channel: str
     summary: str
-    private_notes: str
+    # None when the reader is not one of the case's counsellors nor their manager.
+    private_notes: str | None

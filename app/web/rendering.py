@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qsl
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -28,6 +29,7 @@ from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.rights import RightKind, RightStatus
 from app.models.triage import TriageStatus
+from app.services.audit.purposes import ExportPurpose
 from app.services.reports.departements import shaded_map
 from app.web.deps import expected_csrf_token
 
@@ -119,8 +121,11 @@ templates.env.filters.update(
     input_datetime=input_datetime,
     label=label,
     phone=display_phone,
+    # A query string as its (name, value) pairs: the hidden fields of a form that downloads.
+    query_pairs=lambda query: parse_qsl(query or "", keep_blank_values=True),
 )
 templates.env.globals["nomenclatures"] = nomenclatures
+templates.env.globals["export_purposes"] = ExportPurpose.choices()
 # reports/_partials/map.html draws what this computes from the shares it is given.
 templates.env.globals["shaded_map"] = shaded_map
 templates.env.globals.update(STATES)

@@ -1008,12 +1008,16 @@ SURFACES = [
         "campaign",
         "download",
         "GET",
-        "/rapports/controles/{campaign}/dossier-de-preuves.zip",
+        "/rapports/controles/{campaign}/dossier-de-preuves.zip?finalite=controle_service_fait",
         who="manager",
     ),
     surface("campaign", "api_get", "GET", "/api/v1/control-campaigns/{campaign}", who="manager"),
     surface(
-        "official", "history", "GET", "/rapports/controles/{official}/historique.csv", who="manager"
+        "official",
+        "history",
+        "GET",
+        "/rapports/controles/{official}/historique.csv?finalite=autre&finalite_precision=test",
+        who="manager",
     ),
     surface(
         "official", "submit_page", "GET", "/rapports/controles/{official}/soumettre", who="admin"
@@ -1053,7 +1057,7 @@ SURFACES = [
         "campaign",
         "api_pack",
         "GET",
-        "/api/v1/control-campaigns/{campaign}/proof-pack",
+        "/api/v1/control-campaigns/{campaign}/proof-pack?purpose=controle_service_fait",
         who="admin",
     ),
     surface(
@@ -2350,7 +2354,7 @@ SURVEY_URLS = [
     f"/rapports/enquetes?{SURVEY_PERIOD}&lieu={{site}}&conseiller={{counsellor}}",
     f"/rapports/enquetes/satisfaction-lieux.csv?{SURVEY_PERIOD}",
     f"/rapports/enquetes/satisfaction-conseillers.xlsx?{SURVEY_PERIOD}",
-    f"/rapports/enquetes/commentaires.xlsx?{SURVEY_PERIOD}",
+    f"/rapports/enquetes/commentaires.xlsx?{SURVEY_PERIOD}&finalite=rapport_activite",
     f"/rapports/activite/enquetes.csv?{SURVEY_PERIOD}&lieu={{site}}",
 ]
 TWELVE = re.compile(r"[>;]12(</td>|;|\r?$)", re.MULTILINE)

@@ -85,7 +85,11 @@ def test_the_export_is_the_filtered_trail_and_is_itself_recorded(
     client, session, admin, entries, case
 ):
     log_in(client, session, admin)
-    answer = client.get("/admin/journal.csv", params={"action": "read"})
+    without_purpose = client.get("/admin/journal.csv", params={"action": "read"})
+    assert without_purpose.status_code == 422 and "Finalité de l'export" in without_purpose.text
+    answer = client.get(
+        "/admin/journal.csv", params={"action": "read", "finalite": "controle_acces"}
+    )
     assert answer.status_code == 200
     assert answer.headers["content-disposition"].startswith("attachment; ")
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
@@ -93,7 +97,9 @@ def test_the_export_is_the_filtered_trail_and_is_itself_recorded(
     assert [row[1] for row in rows[1:]] == ["Camille Martin"]
     assert rows[1][-1] == "Préparer l'entretien"
     exports = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
-    assert [(e.actor_id, e.record_type) for e in exports] == [(admin.id, "audit_trail")]
+    assert [(e.actor_id, e.record_type, e.reason) for e in exports] == [
+        (admin.id, "audit_trail", "Contrôle des accès aux données")
+    ]
 
 
 def test_pages_go_on_past_fifty_entries(client, session, admin, counsellor, case):

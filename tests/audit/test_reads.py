@@ -60,3 +60,43 @@ def test_an_attachment_download_records_a_read(client, session, counsellor, case
     attachment = session.exec(select(Attachment)).one()
     assert client.get(f"/attachments/{attachment.id}/download").status_code == 200
     assert _reads(session) == [(counsellor.id, "attachment", attachment.id, case.beneficiary_id)]
+
+
+def test_the_document_editor_page_records_a_read(client, session, counsellor, case, csrf):
+    deliverable = start(client, session, case, csrf)
+    assert client.get(f"/deliverables/{deliverable.id}").status_code == 200
+    entry = (counsellor.id, "deliverable_editor", deliverable.id, case.beneficiary_id)
+    assert _reads(session) == [entry]
+
+
+def test_the_action_plan_page_records_a_read(client, session, counsellor, case, csrf):
+    assert client.get(f"/cases/{case.id}/plan").status_code == 200
+    assert _reads(session) == [(counsellor.id, "action_plan", case.id, case.beneficiary_id)]
+
+
+def test_api_lists_record_one_entry_per_request_naming_the_list(api, session, counsellor, case):
+    assert api.get("/api/v1/cases").status_code == 200
+    assert api.get("/api/v1/beneficiaries").status_code == 200
+    assert api.get("/api/v1/beneficiaries", params={"q": "a"}).status_code == 200
+    assert api.get("/api/v1/triage").status_code == 200
+    assert _reads(session) == [
+        (counsellor.id, "case_list", None, None),
+        (counsellor.id, "beneficiary_list", None, None),
+        (counsellor.id, "beneficiary_search", None, None),
+        (counsellor.id, "triage_list", None, None),
+    ]
+    operators = {e.operator_id for e in session.exec(select(AuditEvent)).all()}
+    assert operators == {counsellor.operator_id}
+
+
+def test_api_read_of_a_cases_interactions_is_recorded(api, session, counsellor, case):
+    assert api.get(f"/api/v1/cases/{case.id}/interactions").status_code == 200
+    entry = (counsellor.id, "case_interactions", case.id, case.beneficiary_id)
+    assert _reads(session) == [entry]
+
+
+def test_an_api_list_refused_records_nothing(client, session, observer):
+    from tests.factories import bearer
+
+    assert client.get("/api/v1/cases", headers=bearer(observer)).status_code == 403
+    assert _reads(session) == []

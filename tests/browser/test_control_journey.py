@@ -92,8 +92,9 @@ def test_manager_draws_a_sample_and_downloads_its_proof_pack(
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Campagne de contrôle n°")
     expect(page.locator("progress#pack-bar")).to_be_attached()
-    download_link = page.get_by_role("link", name="Télécharger le dossier de preuves")
-    expect(download_link).to_be_visible(timeout=30_000)  # the panel polls until it is ready
+    pack = page.locator("#pack-progress")
+    disclosure = pack.locator("summary")  # the export asks its purpose first
+    expect(disclosure).to_contain_text("Télécharger le dossier de preuves", timeout=30_000)
     bar = page.locator("progress#pack-bar")
     expect(bar).to_have_attribute("value", bar.get_attribute("max"))
     check_accessibility(page)
@@ -101,8 +102,10 @@ def test_manager_draws_a_sample_and_downloads_its_proof_pack(
     for reference in last_month_units:
         expect(page.get_by_role("link", name=reference)).to_be_visible()
 
+    disclosure.click()
+    pack.get_by_label("Finalité de l'export").select_option("controle_service_fait")
     with page.expect_download() as download:
-        download_link.click()
+        pack.get_by_role("button", name="Télécharger le ZIP").click()
     path = tmp_path / download.value.suggested_filename
     download.value.save_as(path)
     with zipfile.ZipFile(path) as archive:

@@ -289,18 +289,18 @@ def test_the_journey_through_the_pages(client, session, controller, manager, cam
         ).status_code
         == 409
     )
-    history = client.get(f"{page}/historique.csv").text
+    history = client.get(f"{page}/historique.csv?finalite=controle_service_fait").text
     rows = list(csv.reader(io.StringIO(history.lstrip("\ufeff")), delimiter=";"))
     steps = [row[1] for row in rows]
     assert steps.count("Unité contrôlée") == 3 and "Réponse de l'opérateur" in steps
     assert "Contrôle clos" in steps
     # The pack holds personal data: the controller reads it for the time of the control only.
-    refused = client.get(f"{page}/dossier-de-preuves.zip")
+    refused = client.get(f"{page}/dossier-de-preuves.zip?finalite=controle_service_fait")
     assert refused.status_code == 409 and "n'est plus accessible" in read(refused)
     assert "Plus accessible depuis la clôture" in read(client.get(page))
     # The operator keeps it, built once more at the closing with the verdicts and the history.
     log_in(client, session, manager)
-    pack = client.get(f"{operator_page}/dossier-de-preuves.zip")
+    pack = client.get(f"{operator_page}/dossier-de-preuves.zip?finalite=controle_service_fait")
     assert pack.status_code == 200
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(pack.content)).read("manifeste.json"))
     findings = manifest["campagne"]["constats"]

@@ -156,7 +156,7 @@ def test_a_proof_added_before_the_deadline_is_recorded_with_time_and_author(
     assert page.count("Incomplètes") == 2
     # Checked again: recorded once.
     assert check_added_proofs(session=session, actor=manager, campaign_id=campaign.id) == 0
-    csv = client.get(f"{OPERATOR_PAGE}/{campaign.id}/historique.csv")
+    csv = client.get(f"{OPERATOR_PAGE}/{campaign.id}/historique.csv?finalite=controle_service_fait")
     assert csv.status_code == 200 and "Preuve ajoutée" in csv.content.decode("utf-8-sig")
 
 
@@ -214,7 +214,11 @@ def test_submission_freezes_the_campaign_and_rebuilds_the_pack_once(
     assert kinds[-2:] == [CampaignEventKind.PROOF_ADDED, CampaignEventKind.SUBMITTED]
     manifest = json.loads(
         zipfile.ZipFile(
-            io.BytesIO(client.get(f"{OPERATOR_PAGE}/{campaign.id}/dossier-de-preuves.zip").content)
+            io.BytesIO(
+                client.get(
+                    f"{OPERATOR_PAGE}/{campaign.id}/dossier-de-preuves.zip?finalite=controle_service_fait"
+                ).content
+            )
         ).read("manifeste.json")
     )
     assert [step["etape"] for step in manifest["historique"]] == kinds
@@ -241,7 +245,9 @@ def test_the_controller_sees_the_timeline_and_the_submission(
     page = read(client.get(f"/controle/campagnes/{campaign.id}"))
     assert "Soumis le" in page and "Dossier soumis" in page and manager.full_name in page
     assert "soumis le" in read(client.get("/controle/campagnes"))
-    csv = client.get(f"/controle/campagnes/{campaign.id}/historique.csv")
+    csv = client.get(
+        f"/controle/campagnes/{campaign.id}/historique.csv?finalite=controle_service_fait"
+    )
     assert csv.status_code == 200 and "Dossier soumis" in csv.content.decode("utf-8-sig")
 
 

@@ -38,7 +38,7 @@ BOTH_SIDES = [
     ("GET", "/drawn-units"),
     ("GET", "/population"),
     ("GET", "/history"),
-    ("GET", "/proof-pack"),
+    ("GET", "/proof-pack?purpose=controle_service_fait"),
 ]
 OPERATOR_SIDE = [("GET", "/units"), ("POST", "/verify-proofs"), ("POST", "/submit")]
 
@@ -101,7 +101,12 @@ def test_the_controller_opens_a_campaign_and_reads_its_published_draw(
     assert [step["kind"] for step in history] == ["opened", "drawn"]
     assert {step["author"] for step in history} == {"Claire Contrôle"}
     assert history[0]["label"] == "Contrôle ouvert"
-    pack = call(client, controller, "GET", f"{API}/{campaign['id']}/proof-pack")
+    pack = call(
+        client,
+        controller,
+        "GET",
+        f"{API}/{campaign['id']}/proof-pack?purpose=controle_service_fait",
+    )
     assert pack.status_code == 200 and sha256_of(pack.content) == one["pack_sha256"]
 
 
@@ -121,7 +126,9 @@ def test_opening_asks_for_a_size_or_a_rate_and_a_known_operator(
 
 def test_the_pack_not_yet_built_is_409(client, session, controller, ara, units):
     campaign = opened(session, controller, ara)
-    answer = call(client, controller, "GET", f"{API}/{campaign.id}/proof-pack")
+    answer = call(
+        client, controller, "GET", f"{API}/{campaign.id}/proof-pack?purpose=controle_service_fait"
+    )
     assert answer.status_code == 409 and answer.json()["detail"]
 
 

@@ -34,12 +34,14 @@ def test_a_manager_draws_a_sample_and_downloads_its_pack(client, session, manage
     assert "2 unités sur 3 unités facturables terminées" in text
     # The test client runs the background build before it returns: the pack is ready.
     assert campaign.status == PackStatus.READY and "Télécharger le dossier de preuves" in text
-    download = client.get(f"/rapports/controles/{campaign.id}/dossier-de-preuves.zip")
+    download = client.get(
+        f"/rapports/controles/{campaign.id}/dossier-de-preuves.zip?finalite=controle_service_fait"
+    )
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
     assert sha256_of(download.content) == campaign.pack_sha256
     assert "manifeste.json" in zipfile.ZipFile(io.BytesIO(download.content)).namelist()
     listed = client.get("/rapports/controles")
-    assert f"/rapports/controles/{campaign.id}/dossier-de-preuves.zip" in listed.text
+    assert f"/rapports/controles/{campaign.id}#pack-progress" in listed.text
 
 
 def test_the_progress_panel_polls_until_the_pack_is_ready(client, session, manager, units):
@@ -61,7 +63,9 @@ def test_the_progress_panel_polls_until_the_pack_is_ready(client, session, manag
     )
     assert 'hx-trigger="every 1s"' in panel.text and 'value="1"' in panel.text
     assert "1 dossier sur 4" in html.unescape(panel.text)
-    refused = client.get(f"/rapports/controles/{campaign.id}/dossier-de-preuves.zip")
+    refused = client.get(
+        f"/rapports/controles/{campaign.id}/dossier-de-preuves.zip?finalite=controle_service_fait"
+    )
     assert refused.status_code == 409
 
 
@@ -97,7 +101,10 @@ def test_counsellors_and_other_operators_are_refused(client, session, counsellor
     log_in(client, session, other)
     assert client.get(f"/rapports/controles/{campaign.id}").status_code == 404
     assert (
-        client.get(f"/rapports/controles/{campaign.id}/dossier-de-preuves.zip").status_code == 404
+        client.get(
+            f"/rapports/controles/{campaign.id}/dossier-de-preuves.zip?finalite=controle_service_fait"
+        ).status_code
+        == 404
     )
     api = client.get(f"/api/v1/control-campaigns/{campaign.id}", headers=bearer(other))
     assert api.status_code == 404
@@ -116,7 +123,8 @@ def test_the_api_answers_202_then_the_status_then_the_zip(client, session, manag
     status = client.get(f"/api/v1/control-campaigns/{campaign_id}", headers=bearer(manager))
     assert status.json()["status"] == "ready" and status.json()["progress"] == 1.0
     pack = client.get(
-        f"/api/v1/control-campaigns/{campaign_id}/proof-pack", headers=bearer(manager)
+        f"/api/v1/control-campaigns/{campaign_id}/proof-pack?purpose=controle_service_fait",
+        headers=bearer(manager),
     )
     assert pack.status_code == 200 and sha256_of(pack.content) == status.json()["pack_sha256"]
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(pack.content)).read("manifeste.json"))
@@ -135,7 +143,8 @@ def test_the_same_seed_draws_the_same_units_through_the_api(client, session, man
     for _ in range(2):
         created = client.post("/api/v1/control-campaigns", json=body, headers=bearer(manager))
         pack = client.get(
-            f"/api/v1/control-campaigns/{created.json()['id']}/proof-pack", headers=bearer(manager)
+            f"/api/v1/control-campaigns/{created.json()['id']}/proof-pack?purpose=controle_service_fait",
+            headers=bearer(manager),
         )
         manifest = json.loads(zipfile.ZipFile(io.BytesIO(pack.content)).read("manifeste.json"))
         ids.append(sorted(unit["dossier"] for unit in manifest["unites"]))

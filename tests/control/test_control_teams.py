@@ -20,7 +20,11 @@ FORM = {
     "sample_rate": "",
     "public_value": "Tirage du loto du 4 novembre 2026 : 7 12 25 33 41 — 6",
 }
-DOWNLOADS = ("population.txt", "dossier-de-preuves.zip", "historique.csv")
+DOWNLOADS = (
+    "population.txt",
+    "dossier-de-preuves.zip?finalite=controle_service_fait",
+    "historique.csv?finalite=controle_service_fait",
+)
 
 
 @pytest.fixture

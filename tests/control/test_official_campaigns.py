@@ -89,7 +89,7 @@ def test_a_third_party_draws_the_same_sample_from_the_published_pack(
     csrf = log_in(client, session, controller)
     client.post(PAGE, data={**FORM, "operator_id": str(ara.id), "csrf_token": csrf})
     campaign = session.query(ControlCampaign).one()
-    pack = client.get(f"{PAGE}/{campaign.id}/dossier-de-preuves.zip")
+    pack = client.get(f"{PAGE}/{campaign.id}/dossier-de-preuves.zip?finalite=controle_service_fait")
     assert pack.status_code == 200
     published = json.loads(zipfile.ZipFile(io.BytesIO(pack.content)).read("manifeste.json"))
     record = published["campagne"]

@@ -11,7 +11,15 @@ from app.models.deliverables import DeliverableVersion
 from app.services.deliverables.documents import DELETED_WITH_THE_PERSON, version_pdf
 from app.services.privacy.anonymise import anonymise
 from tests.downloads import workbook_rows
-from tests.factories import delivered, kept_file, log_in, make_beneficiary, make_case, unit_id
+from tests.factories import (
+    EXPORT_PURPOSE,
+    delivered,
+    kept_file,
+    log_in,
+    make_beneficiary,
+    make_case,
+    unit_id,
+)
 
 WHEN = datetime(2026, 11, 10, 9, tzinfo=UTC)
 NAME, EMAIL, PHONE = "Garnier", "ines.garnier@exemple.fr", "0623456789"
@@ -64,7 +72,9 @@ def test_the_api_list_shows_them_without_identity(api, anonymised):
 def test_the_ledger_download_no_longer_names_them(client, session, manager, anonymised, fmt):
     log_in(client, session, manager)
     uo1 = unit_id(session, "UO1")
-    answer = client.get(f"/rapports/etat-de-service/{uo1}.{fmt}?du=2026-11-01&au=2026-11-30")
+    answer = client.get(
+        f"/rapports/etat-de-service/{uo1}.{fmt}?du=2026-11-01&au=2026-11-30&{EXPORT_PURPOSE}"
+    )
     assert answer.status_code == 200
     if fmt == "csv":
         text = answer.content.decode("utf-8-sig")

@@ -31,8 +31,13 @@ from tests.factories import (
 )
 
 FEED = "/api/v1/exports/units"
+PURPOSE = {"purpose": "controle_service_fait"}  # required: the rows are personal data
 SCHEMA = "/api/v1/exports/units/schema.json"
-PERIOD = {"from": "2025-01-01", "to": "2025-06-30"}  # Paris days: 2024-12-31 23:00 UTC on
+PERIOD = {
+    "from": "2025-01-01",
+    "to": "2025-06-30",
+    **PURPOSE,
+}  # Paris days: 2024-12-31 23:00 UTC on
 PERSON = {
     "first_name": "Maëlle",
     "last_name": "Quintrec",
@@ -329,13 +334,13 @@ def test_the_feed_needs_a_token_and_its_schema_does_not(client):
 def test_a_refused_period_gets_422_with_its_french_message(
     client, manager, start, end, field, message
 ):
-    answer = client.get(FEED, params={"from": start, "to": end}, headers=bearer(manager))
+    answer = client.get(FEED, params={"from": start, "to": end, **PURPOSE}, headers=bearer(manager))
     assert answer.status_code == 422
     assert answer.json()["fields"] == {field: message}
 
 
 def test_three_whole_years_from_2020_are_accepted(client, manager):
-    period = {"from": "2020-01-01", "to": "2022-12-31"}
+    period = {"from": "2020-01-01", "to": "2022-12-31", **PURPOSE}
     answer = client.get(FEED, params=period, headers=bearer(manager))
     assert answer.status_code == 200
     assert answer.text == ""
@@ -392,7 +397,7 @@ def test_a_person_without_postcode_or_birth_year_is_unknown_not_refused(
 
 
 def test_a_period_with_no_unit_gives_an_empty_body(client, world, manager):
-    period = {"from": "2023-01-01", "to": "2023-12-31"}
+    period = {"from": "2023-01-01", "to": "2023-12-31", **PURPOSE}
     answer = client.get(FEED, params=period | {"format": "csv"}, headers=bearer(manager))
     lines = answer.content.decode("utf-8-sig").splitlines()
     assert lines == [";".join(csv_columns())]

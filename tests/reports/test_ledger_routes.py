@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tests.downloads import workbook_rows, workbook_sheet
-from tests.factories import bearer, delivered, log_in, unit_id
+from tests.factories import EXPORT_PURPOSE, bearer, delivered, log_in, unit_id
 
 PERIOD = "du=2026-11-01&au=2026-11-30"
 WHEN = datetime(2026, 11, 10, 9, tzinfo=UTC)
@@ -81,7 +81,7 @@ def test_ledger_csv_has_a_row_per_unit_and_the_totals(client, session, manager, 
 def test_drill_down_csv_lists_every_episode(client, session, manager, episodes):
     log_in(client, session, manager)
     uo1 = unit_id(session, "UO1")
-    rows = csv_rows(client.get(f"/rapports/etat-de-service/{uo1}.csv?{PERIOD}"))
+    rows = csv_rows(client.get(f"/rapports/etat-de-service/{uo1}.csv?{PERIOD}&{EXPORT_PURPOSE}"))
     assert len(rows) == 3 and sorted(row[7] for row in rows[1:]) == ["Complètes", "Incomplètes"]
 
 
@@ -101,7 +101,9 @@ def test_ledger_xlsx_opens_with_openpyxl(client, session, manager, episodes):
 def test_drill_down_xlsx_opens_with_openpyxl(client, session, manager, episodes):
     log_in(client, session, manager)
     uo1 = unit_id(session, "UO1")
-    answer = client.get(f"/rapports/etat-de-service/{uo1}.xlsx?{PERIOD}&preuves=completes")
+    answer = client.get(
+        f"/rapports/etat-de-service/{uo1}.xlsx?{PERIOD}&preuves=completes&{EXPORT_PURPOSE}"
+    )
     values = workbook_rows(answer.content)
     assert len(values) == 2 and values[1][7] == "Complètes"
     sheet = workbook_sheet(answer.content)

@@ -215,8 +215,12 @@ def test_exported_comments_are_pseudonymised(client, session, counsellor, manage
     invite(session, counsellor, sent_at=MARCH, positive=True, comment=comment, beneficiary=person)
     log_in(client, session, manager)
 
-    text = client.get(f"/rapports/enquetes/commentaires.csv?{PERIOD}").content.decode("utf-8")
-    workbook = client.get(f"/rapports/enquetes/commentaires.xlsx?{PERIOD}").content
+    text = client.get(
+        f"/rapports/enquetes/commentaires.csv?{PERIOD}&finalite=rapport_activite"
+    ).content.decode("utf-8")
+    workbook = client.get(
+        f"/rapports/enquetes/commentaires.xlsx?{PERIOD}&finalite=rapport_activite"
+    ).content
     rows = workbook_rows(workbook)
     title = workbook_sheet(workbook)["A1"].value
 

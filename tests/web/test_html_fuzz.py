@@ -78,6 +78,7 @@ from app.routes.reports.activity import ActivityFilters
 from app.routes.reports.ledger import LedgerFilters
 from app.routes.reports.national import NationalFilters
 from app.services.audit.outside_reads import ReadReason
+from app.services.audit.purposes import StatedPurpose
 from app.services.booking.messages import manage_link
 from app.services.privacy.access_archive import request_archive
 from app.services.privacy.rights import record_request
@@ -138,6 +139,8 @@ PERSON = (
     "survey_consent",
 )
 FLOW = ("operateur", "motif", "mode", "lieu")
+# What an export with personal data asks before sending it (app/web/export_purpose.py).
+PURPOSE = _names(StatedPurpose)
 # Fields read from the whole form or from the query string, not from the route's signature.
 FORM_FIELDS = {
     ("POST", "/login"): (),  # its fields are in its signature; the throttle reads the e-mail
@@ -237,7 +240,12 @@ FORM_FIELDS = {
     ("GET", "/rapports/etat-de-service"): _names(LedgerFilters),
     ("GET", "/rapports/etat-de-service.{fmt}"): _names(LedgerFilters),
     ("GET", "/rapports/etat-de-service/{unit_id:int}"): _names(LedgerFilters),
-    ("GET", "/rapports/etat-de-service/{unit_id:int}.{fmt}"): _names(LedgerFilters),
+    ("GET", "/rapports/etat-de-service/{unit_id:int}.{fmt}"): (*_names(LedgerFilters), *PURPOSE),
+    ("GET", "/rapports/controles/{campaign_id}/dossier-de-preuves.zip"): PURPOSE,
+    ("GET", "/controle/campagnes/{campaign_id}/dossier-de-preuves.zip"): PURPOSE,
+    ("GET", "/rapports/controles/{campaign_id}/historique.csv"): PURPOSE,
+    ("GET", "/controle/campagnes/{campaign_id}/historique.csv"): PURPOSE,
+    ("GET", "/rapports/enquetes/commentaires.{fmt}"): (*_names(ActivityFilters), *PURPOSE),
     ("GET", "/rapports/national"): _names(NationalFilters),
     ("GET", "/rapports/national/{section}.{fmt}"): _names(NationalFilters),
     ("GET", "/admin/uo4"): _names(Uo4Filters),

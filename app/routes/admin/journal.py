@@ -19,6 +19,7 @@ from app.services.audit.journal import (
     trail_page,
 )
 from app.web.deps import CurrentStaff, SessionDep, StreamingSessionDep
+from app.web.export_purpose import export_reason
 from app.web.rendering import render
 from app.web.routing import new_router
 
@@ -56,7 +57,8 @@ def journal_page(
             "view": view,
             "actions": AuditAction.choices(),
             "form": {**query, "agent": str(agent or "")},
-            "export_href": "/admin/journal.csv" + (f"?{urlencode(query)}" if query else ""),
+            "errors": {},
+            "export_query": urlencode(query),
             "previous_href": _page_href(query, page - 1) if page > 1 else None,
             "next_href": _page_href(query, page + 1) if view.has_next else None,
         },
@@ -69,6 +71,7 @@ def _page_href(query: dict[str, str], page: int) -> str:
 
 @router.get("/admin/journal.csv")
 def journal_export(
+    request: Request,
     session: SessionDep,
     reader: StreamingSessionDep,
     user: CurrentStaff,
@@ -80,7 +83,8 @@ def journal_export(
 ):
     filters = _filters(personne, agent, du, au, action)
     operator = trail_operator(session=session, actor=user)
-    accesses.exported(session, actor=user, record_type="audit_trail")
+    purpose = export_reason(request)  # once the reader is known to be an admin
+    accesses.exported(session, actor=user, record_type="audit_trail", purpose=purpose)
     lines = trail_lines(reader=reader, actor=user, operator=operator, filters=filters)
     rows = (
         (

@@ -5,7 +5,12 @@ from typing import Annotated
 from fastapi import Query
 from pydantic import BaseModel
 
-from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryPublic, BeneficiaryUpdate
+from app.models.beneficiaries import (
+    BeneficiaryCreate,
+    BeneficiaryListed,
+    BeneficiaryPublic,
+    BeneficiaryUpdate,
+)
 from app.models.bounds import Limit, Offset, RowId
 from app.models.cases import (
     CaseClose,
@@ -48,7 +53,7 @@ def get_units(session: SessionDep, _user: ApiCaseWorker):
     return list_units(session=session)
 
 
-@router.get("/beneficiaries", response_model=list[BeneficiaryPublic])
+@router.get("/beneficiaries", response_model=list[BeneficiaryListed])
 def get_beneficiaries(
     session: SessionDep,
     user: ApiCaseWorker,
@@ -56,10 +61,19 @@ def get_beneficiaries(
     offset: Offset = 0,
     limit: Limit = 50,
 ):
-    """Search (name, e-mail, phone; case and accents ignored) or list the operator's people."""
+    """Search (name, e-mail, phone; case and accents ignored) or list the operator's people.
+    Without `rqth`: a person's disability recognition is on their own record only."""
     if q.strip():
-        return beneficiaries.search_beneficiaries(session=session, actor=user, query=q, limit=limit)
-    return beneficiaries.list_beneficiaries(session=session, actor=user, offset=offset, limit=limit)
+        found = beneficiaries.search_beneficiaries(
+            session=session, actor=user, query=q, limit=limit
+        )
+        accesses.list_read(session, actor=user, record_type="beneficiary_search")
+        return found
+    found = beneficiaries.list_beneficiaries(
+        session=session, actor=user, offset=offset, limit=limit
+    )
+    accesses.list_read(session, actor=user, record_type="beneficiary_list")
+    return found
 
 
 @router.post(
@@ -99,7 +113,9 @@ def get_cases(
     offset: Offset = 0,
     limit: Limit = 50,
 ):
-    return cases.list_cases(session=session, actor=user, status=status, offset=offset, limit=limit)
+    found = cases.list_cases(session=session, actor=user, status=status, offset=offset, limit=limit)
+    accesses.list_read(session, actor=user, record_type="case_list")
+    return found
 
 
 @router.post("/cases", response_model=CasePublic, status_code=201)
@@ -165,8 +181,16 @@ def post_episode_cancel(session: SessionDep, user: ApiCaseWorker, episode_id: Ro
 
 
 @router.get("/cases/{case_id}/interactions", response_model=list[InteractionPublic])
-def get_interactions(session: SessionDep, user: ApiCaseWorker, case_id: RowId):
-    return interactions.interactions_of_case(session=session, actor=user, case_id=case_id)
+def get_interactions(
+    session: SessionDep, user: ApiCaseWorker, case_id: RowId, reason: ReasonParam = None
+):
+    """The case's contacts, oldest first; `private_notes` is null unless the reader is one of
+    the case's counsellors (its referent, or who recorded a contact in it) or their manager."""
+    found = interactions.public_interactions_of_case(session=session, actor=user, case_id=case_id)
+    accesses.case_part_read(
+        session, actor=user, record_type="case_interactions", case_id=case_id, reason=reason
+    )
+    return found
 
 
 @router.post(
@@ -184,7 +208,9 @@ def post_interaction(
 @router.get("/triage", response_model=list[TriagePublic], tags=["accueil"])
 def get_triage(session: SessionDep, user: ApiCaseWorker):
     """Pending requests, oldest first."""
-    return [item for item, _person in triage.queue(session=session, actor=user)]
+    found = [item for item, _person in triage.queue(session=session, actor=user)]
+    accesses.list_read(session, actor=user, record_type="triage_list")
+    return found
 
 
 @router.post("/triage", response_model=TriagePublic, status_code=201, tags=["accueil"])

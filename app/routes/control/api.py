@@ -28,6 +28,7 @@ from app.models.control import (
     UnitReview,
 )
 from app.routes.control.campaigns import build_soon, pack_response
+from app.services.audit import accesses
 from app.services.control import parties
 from app.services.control.campaigns import (
     create_campaign,
@@ -46,6 +47,7 @@ from app.services.control.submission import (
 )
 from app.web.api_errors import API_ERRORS, CONFLICT, DOWNLOAD, refusal
 from app.web.deps import ApiCaseWorker, ApiStaff, SessionDep
+from app.web.export_purpose import PurposeDetailParam, PurposeParam, api_export_reason
 from app.web.routing import new_router
 
 api_router = new_router(prefix="/api/v1", tags=["contrôles"], responses=API_ERRORS)
@@ -256,10 +258,27 @@ def get_history(session: SessionDep, user: ApiStaff, campaign_id: RowId):
     },
     summary="Download the proof pack",
     description="The ZIP once `status` is `ready` (409 before); its SHA-256 is the campaign's "
-    "`pack_sha256`." + PARTIES,
+    "`pack_sha256`. It holds people's documents: `purpose` (with `purpose_detail` for `autre`) "
+    "says why it is downloaded, and is kept in the operator's audit trail." + PARTIES,
 )
-def get_proof_pack(session: SessionDep, user: ApiStaff, campaign_id: RowId):
-    return pack_response(parties.pack_for(session=session, actor=user, campaign_id=campaign_id))
+def get_proof_pack(
+    session: SessionDep,
+    user: ApiStaff,
+    campaign_id: RowId,
+    purpose: PurposeParam,
+    purpose_detail: PurposeDetailParam = "",
+):
+    reason = api_export_reason(purpose, purpose_detail)
+    campaign = parties.pack_for(session=session, actor=user, campaign_id=campaign_id)
+    accesses.exported(
+        session,
+        actor=user,
+        record_type="proof_pack",
+        record_id=campaign.id,
+        operator_id=campaign.operator_id,
+        purpose=reason,
+    )
+    return pack_response(campaign)
 
 
 @api_router.get(

@@ -27,6 +27,7 @@ from app.services.control.review import (
     review_summary,
 )
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
+from app.web.export_purpose import export_reason
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -134,9 +135,12 @@ def retry_page(
 
 
 @router.get(PAGE + "/{campaign_id}/dossier-de-preuves.zip")
-def pack_download(session: SessionDep, user: CaseWorker, campaign_id: RowId):
+def pack_download(request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId):
     campaign = ready_pack(session=session, actor=user, campaign_id=campaign_id)
-    accesses.exported(session, actor=user, record_type="proof_pack", record_id=campaign.id)
+    purpose = export_reason(request)  # once the reader is known to be allowed
+    accesses.exported(
+        session, actor=user, record_type="proof_pack", record_id=campaign.id, purpose=purpose
+    )
     return pack_response(campaign)
 
 

@@ -19,6 +19,7 @@ from app.services.control.official import (
 )
 from app.services.control.review import findings_of, review_summary, reviewable
 from app.web.deps import Controller, SessionDep, SubmittedForm
+from app.web.export_purpose import export_reason
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -102,13 +103,17 @@ def population_download(session: SessionDep, user: Controller, campaign_id: RowI
 
 
 @router.get(PAGE + "/{campaign_id}/dossier-de-preuves.zip")
-def official_pack_download(session: SessionDep, user: Controller, campaign_id: RowId):
+def official_pack_download(
+    request: Request, session: SessionDep, user: Controller, campaign_id: RowId
+):
     campaign = controller_pack(session=session, actor=user, campaign_id=campaign_id)
+    purpose = export_reason(request)  # once the reader is known to be allowed
     accesses.exported(
         session,
         actor=user,
         record_type="proof_pack",
         record_id=campaign.id,
         operator_id=campaign.operator_id,
+        purpose=purpose,
     )
     return pack_response(campaign)

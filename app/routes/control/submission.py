@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from app.models.bounds import RowId
 from app.routes.control.campaigns import PAGE, build_soon
+from app.services.audit import accesses
 from app.services.control.history import history_table
 from app.services.control.official import controller_history
 from app.services.control.submission import (
@@ -15,6 +16,7 @@ from app.services.control.submission import (
     submittable_campaign,
 )
 from app.web.deps import CaseWorker, Controller, SessionDep, SubmittedForm
+from app.web.export_purpose import export_reason
 from app.web.exports import table_response
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -55,17 +57,36 @@ def submit(
     return RedirectResponse(f"{PAGE}/{campaign.id}", status_code=303)
 
 
+# The history names the cases of the units drawn: an export of personal data, with a purpose
+# (asked once the reader is known to be allowed: others get their 403 or 404, not the form).
 @router.get(PAGE + "/{campaign_id}/historique.csv")
-def operator_history_csv(session: SessionDep, user: CaseWorker, campaign_id: RowId):
+def operator_history_csv(
+    request: Request, session: SessionDep, user: CaseWorker, campaign_id: RowId
+):
     campaign, lines, time_zone = operator_history(
         session=session, actor=user, campaign_id=campaign_id
     )
+    _history_exported(session, user, campaign, export_reason(request))
     return table_response(history_table(campaign, lines, time_zone), "csv")
 
 
 @router.get("/controle/campagnes/{campaign_id}/historique.csv")
-def controller_history_csv(session: SessionDep, user: Controller, campaign_id: RowId):
+def controller_history_csv(
+    request: Request, session: SessionDep, user: Controller, campaign_id: RowId
+):
     campaign, lines, time_zone = controller_history(
         session=session, actor=user, campaign_id=campaign_id
     )
+    _history_exported(session, user, campaign, export_reason(request))
     return table_response(history_table(campaign, lines, time_zone), "csv")
+
+
+def _history_exported(session, user, campaign, purpose: str) -> None:
+    accesses.exported(
+        session,
+        actor=user,
+        record_type="control_history",
+        record_id=campaign.id,
+        operator_id=campaign.operator_id,
+        purpose=purpose,
+    )

@@ -13,6 +13,7 @@ from app.models.deliverables import (
     ActionStepPublic,
     ActionStepWrite,
 )
+from app.services.audit import accesses
 from app.services.deliverables import action_plan
 from app.web.api_errors import API_ERRORS, CONFLICT
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm
@@ -72,7 +73,9 @@ def _act(request, form, session, user, case_id, form_id: str, perform):
 
 @pages.get("")
 def plan_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
-    return _plan(request, session, user, case_id)
+    page = _plan(request, session, user, case_id)
+    accesses.action_plan_read(session, actor=user, case_id=case_id)
+    return page
 
 
 @pages.post("/objective")

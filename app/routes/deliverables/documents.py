@@ -143,7 +143,9 @@ def edit_page(
     version: VersionNumber | None = None,
 ):
     """The editor; `fait` (and `version`) confirm the action that led here."""
-    return _page(request, session, user, deliverable_id, done=fait, version=version)
+    page = _page(request, session, user, deliverable_id, done=fait, version=version)
+    accesses.deliverable_editor_read(session, actor=user, deliverable_id=deliverable_id)
+    return page
 
 
 def _section_bodies(form) -> dict[str, str]:

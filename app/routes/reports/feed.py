@@ -21,6 +21,7 @@ from app.services.reports.feed import (
 )
 from app.web.api_errors import API_ERRORS, DOWNLOAD
 from app.web.deps import ApiStaff, SessionDep, StreamingSessionDep
+from app.web.export_purpose import PurposeDetailParam, PurposeParam, api_export_reason
 from app.web.routing import new_router
 
 api_router = new_router(prefix="/api/v1", tags=["flux France compétences"])
@@ -53,16 +54,22 @@ def get_units_feed(
     user: ApiStaff,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],
+    purpose: PurposeParam,
     format: Literal["ndjson", "csv"] = "ndjson",
+    purpose_detail: PurposeDetailParam = "",
 ):
     """One pseudonymised row per unit episode not cancelled that overlaps the local days
     `from`..`to` (started before the end, not ended before the start): national observers
     read every operator, an operator's managers and administrators their own.
 
     At most three years, from 1 January 2020. Each row follows the JSON Schema at
-    `/api/v1/exports/units/schema.json`, whose version is in every row and in `X-Feed-Version`."""
+    `/api/v1/exports/units/schema.json`, whose version is in every row and in `X-Feed-Version`.
+
+    Pseudonymised rows are still personal data: `purpose` says why the feed is pulled (with
+    `purpose_detail` for `autre`), and is kept in the operator's audit trail."""
+    reason = api_export_reason(purpose, purpose_detail)
     feed = units_feed(session=session, actor=user, start=start, end=end)
-    accesses.exported(session, actor=user, record_type="units_feed")
+    accesses.exported(session, actor=user, record_type="units_feed", purpose=reason)
     rows = feed_rows(session=reader, feed=feed)
     chunks = ndjson_chunks(rows) if format == "ndjson" else feed_csv_chunks(rows, feed.filename)
     headers = {

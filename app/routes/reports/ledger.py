@@ -22,6 +22,7 @@ from app.services.reports.views import (
 )
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.export_purpose import export_reason
 from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -134,6 +135,7 @@ def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, u
 def ledger_cases_download(
     request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId, fmt: Format
 ):
+    """The cases behind a unit's line, with the people's names: an export with a purpose."""
     filters, asked = _filters(request)
     found = ledger_drill_down(
         session=session,
@@ -153,7 +155,11 @@ def ledger_cases_download(
         time_zone=found.time_zone,
         heading=found.heading,
     )
-    accesses.exported(session, actor=user, record_type="ledger_cases", record_id=unit_id)
+    # Asked once the reader is known to be allowed: others get their 403 or 404, not the form.
+    purpose = export_reason(request)
+    accesses.exported(
+        session, actor=user, record_type="ledger_cases", record_id=unit_id, purpose=purpose
+    )
     return table_response(table, fmt)
 
 

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel
 from app.core.errors import Invalid
 from app.models.bounds import Day, OptionalYear, PageNumber
 from app.routes.reports.activity import ActivityFilters
+from app.services.audit import accesses
 from app.services.reports.views import Period
 from app.services.surveys.result_pages import (
     comments_table,
@@ -22,6 +23,7 @@ from app.services.surveys.result_pages import (
 )
 from app.web.api_errors import API_ERRORS
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.export_purpose import export_reason
 from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -77,8 +79,12 @@ def results_page(request: Request, session: SessionDep, user: CaseWorker, page: 
 
 @router.get("/rapports/enquetes/commentaires.{fmt}")
 def comments_file(request: Request, session: SessionDep, user: CaseWorker, fmt: str):
+    """The people's own words, their names taken out: still personal data, so a purpose."""
     asked = _asked(parse_form(ResultsFilters, request.query_params))
-    return table_response(comments_table(session=session, actor=user, **asked), fmt)
+    table = comments_table(session=session, actor=user, **asked)
+    purpose = export_reason(request)  # once the reader is known to be allowed
+    accesses.exported(session, actor=user, record_type="survey_comments", purpose=purpose)
+    return table_response(table, fmt)
 
 
 @router.get("/rapports/enquetes/{section}.{fmt}")

@@ -99,6 +99,52 @@ def deliverable_read(
     )
 
 
+def deliverable_editor_read(session: Session, *, actor: StaffUser, deliverable_id: int) -> None:
+    """A document's editor page: its sections, versions and the person's name and e-mail."""
+    deliverable = session.get(Deliverable, deliverable_id)
+    case_id = deliverable.case_id if deliverable else 0
+    _read_in_case(
+        session,
+        actor=actor,
+        record_type="deliverable_editor",
+        record_id=deliverable_id,
+        case_id=case_id,
+    )
+
+
+def action_plan_read(session: Session, *, actor: StaffUser, case_id: int) -> None:
+    """The case's action plan page, where its steps are written."""
+    _read_in_case(
+        session, actor=actor, record_type="action_plan", record_id=case_id, case_id=case_id
+    )
+
+
+def case_part_read(
+    session: Session, *, actor: StaffUser, record_type: str, case_id: int, reason: str | None = None
+) -> None:
+    """Part of one case read through the API (its interactions): `record_type` names which."""
+    _read_in_case(
+        session,
+        actor=actor,
+        record_type=record_type,
+        record_id=case_id,
+        case_id=case_id,
+        reason=reason,
+    )
+
+
+def list_read(session: Session, *, actor: StaffUser, record_type: str) -> None:
+    """A page of several people's records read through the API (`case_list`,
+    `beneficiary_list`, `beneficiary_search`, `triage_list`).
+
+    One entry per request, naming the list, rather than one per record: a client syncing the
+    caseload reads pages of 50 every few minutes, and an entry per row would grow the trail
+    fifty-fold. What a page
+    showed can still be told: who, when and which list; each record opened afterwards is a
+    read of its own."""
+    record(session, actor=actor, action=AuditAction.READ, record_type=record_type)
+
+
 def attachment_read(
     session: Session, *, actor: StaffUser, attachment_id: int, reason: str | None = None
 ) -> None:
@@ -121,10 +167,12 @@ def exported(
     record_type: str,
     record_id: int | None = None,
     operator_id: int | None = None,
+    purpose: str,
 ) -> None:
     """A file of several people's data sent out: a list of cases, a proof pack, the units
-    feed. `operator_id`: whose data it is, when not the actor's own operator (a controller's
-    proof pack is the controlled operator's)."""
+    feed, a control's history, survey comments. `operator_id`: whose data it is, when not the
+    actor's own operator (a controller's proof pack is the controlled operator's). `purpose`:
+    why, as stated (app/services/audit/purposes.py), kept as the entry's reason."""
     record(
         session,
         actor=actor,
@@ -132,4 +180,5 @@ def exported(
         record_type=record_type,
         record_id=record_id,
         operator_id=operator_id,
+        reason=purpose,
     )

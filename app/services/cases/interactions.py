@@ -4,10 +4,11 @@ from sqlmodel import Session, select
 
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid
-from app.models.cases import Episode, Interaction, InteractionCreate
+from app.models.cases import Episode, Interaction, InteractionCreate, InteractionPublic
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned
 from app.services.cases.lifecycle import get_case, touch
+from app.services.cases.private_notes import reads_private_notes
 
 
 @all_or_nothing
@@ -46,3 +47,17 @@ def interactions_of_case(*, session: Session, actor: StaffUser, case_id: int) ->
         select(Interaction).where(Interaction.case_id == case.id).order_by(Interaction.occurred_at)
     )
     return list(session.exec(statement))
+
+
+def public_interactions_of_case(
+    *, session: Session, actor: StaffUser, case_id: int
+) -> list[InteractionPublic]:
+    """The case's interactions as the API answers them: their private notes only for the
+    case's counsellors and their managers (None for anyone else)."""
+    found = interactions_of_case(session=session, actor=actor, case_id=case_id)
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    shown = reads_private_notes(session=session, actor=actor, case=case)
+    public = [InteractionPublic.model_validate(i) for i in found]
+    for interaction in public if not shown else []:
+        interaction.private_notes = None
+    return public

@@ -23,6 +23,7 @@ from app.services.admin.staff import Colleague, list_colleagues, list_counsellor
 from app.services.booking.calendar import CaseBooking, load_case_booking, next_case_appointment
 from app.services.cases.episodes import cancellable_until, missing_predecessor
 from app.services.cases.lifecycle import case_time_zone, get_case
+from app.services.cases.private_notes import reads_private_notes
 from app.services.control.proofs import EpisodeProofs, proof_status_for_episodes
 from app.services.deliverables.action_plan import PlanView, load_plan
 from app.services.deliverables.attachments import AttachmentPanel, attachment_panel
@@ -169,6 +170,8 @@ class CaseView:
     full_timeline: list[TimelineEntry] = field(default_factory=list)
     timeline_total: int = 0
     timeline_pages: int = 1
+    # The reader is one of the case's counsellors or their manager (cases/private_notes.py).
+    private_notes_shown: bool = False
 
     @property
     def missing_proofs(self) -> int:
@@ -266,6 +269,7 @@ def load_case_view(
         view.versions = versions_by_deliverable(session, [d.id for d in view.deliverables])
     if section == "historique":
         _load_history(session, actor, view, staff_by_id)
+        view.private_notes_shown = reads_private_notes(session=session, actor=actor, case=case)
     elif section == "documents":
         view.kinds = list(
             session.exec(
