@@ -256,6 +256,7 @@ class CaseStory:
             OUTCOME_NOTE if outcome else "", None, self.referent, created, stamps["sent"],
             stamps["answered"], stamps["closed"], updated,
         ))  # fmt: skip
+        t.consent(self.batch, self.beneficiary_id, "partner_share", True, created, partner_id=partner_id)  # fmt: skip
         for from_status, to_status, at in events:
             via = "partner_link" if to_status in ("accepted", "declined", "in_progress", "completed") else "counsellor"  # fmt: skip
             via = "system" if to_status == "expired" else via
@@ -335,7 +336,7 @@ class CaseStory:
                     self.referent, min(issued + timedelta(minutes=5), t.now), None,
                     None, None, None,  # link_nonce and revocation: links from before nonces
                     None, None,  # not handed over in person: e-mailed
-                    acknowledged, "online" if acknowledged else None, None,
+                    acknowledged, "online" if acknowledged else None, None, None,
                 ))  # fmt: skip
                 self.last_activity = max(self.last_activity, issued)
 

@@ -20,6 +20,7 @@ from app.core.typography import de, french_euros, french_hours, french_number, f
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
+from app.models.consents import STAFF_CHANNELS, ConsentPurpose
 from app.models.control import PackStatus
 from app.models.deliverables import AcknowledgementMethod, DeliverableStatus, StepStatus
 from app.models.fields import display_phone
@@ -27,6 +28,7 @@ from app.models.markets import ProofRule
 from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.triage import TriageStatus
+from app.services.privacy.consent_texts import CURRENT
 from app.services.reports.departements import shaded_map
 from app.web.deps import expected_csrf_token
 
@@ -121,6 +123,10 @@ templates.env.globals["nomenclatures"] = nomenclatures
 # reports/_partials/map.html draws what this computes from the shares it is given.
 templates.env.globals["shaded_map"] = shaded_map
 templates.env.globals.update(STATES)
+# The consent texts shown today, with their version: forms show exactly what gets recorded.
+templates.env.globals["consent_texts"] = {purpose.value: text for purpose, text in CURRENT.items()}
+templates.env.globals["share_consent_text"] = CURRENT[ConsentPurpose.PARTNER_SHARE]
+templates.env.globals["consent_channels"] = STAFF_CHANNELS
 
 
 def is_htmx(request: Request) -> bool:

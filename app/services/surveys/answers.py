@@ -18,6 +18,7 @@ from app.core.errors import Invalid, NotFound
 from app.core.security import InvalidToken, create_link_token, read_link_claims, tokens_match
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
+from app.models.consents import ConsentChannel, ConsentPurpose
 from app.models.operators import Operator
 from app.models.surveys import (
     Measure,
@@ -31,6 +32,7 @@ from app.models.surveys import (
 )
 from app.services.access.rate_limits import check_rate, rate_limit_target
 from app.services.access.scope import get_owned
+from app.services.privacy.consents import withdraw
 
 LINK_PURPOSE = "survey"
 OPT_OUT_PURPOSE = "survey-opt-out"
@@ -330,9 +332,14 @@ def _opt_out(*, session: Session, token: str, now: datetime) -> OptOut:
         Beneficiary, invitation.beneficiary_id, with_for_update=True, populate_existing=True
     )
     if not _has_opted_out(beneficiary):
-        beneficiary.survey_consent_at = None
-        beneficiary.survey_opt_out_at = now
-        session.add(beneficiary)
+        withdraw(
+            session=session,
+            person=beneficiary,
+            purpose=ConsentPurpose.SURVEYS,
+            actor=None,
+            now=now,
+            how=ConsentChannel.SURVEY_LINK,
+        )
     session.execute(
         update(SurveyInvitation)
         .where(
