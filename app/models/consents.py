@@ -2,10 +2,13 @@
 agreement and each withdrawal one row: the history is kept, never overwritten."""
 
 from datetime import datetime
+from typing import Annotated, Literal
 
+from pydantic import AfterValidator
 from sqlmodel import Column, Field, Index, SQLModel
 
 from app.models.base import UTCDateTime, check_in, utcnow
+from app.models.bounds import OptionalRowId
 from app.models.nomenclatures import LabelledEnum
 
 
@@ -59,3 +62,19 @@ class ConsentRecord(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False))
     # None when the person did it themselves (online booking, a survey's opt-out link).
     recorded_by_id: int | None = Field(default=None, foreign_key="staff_users.id")
+
+
+def _collected_by_staff(value: ConsentChannel) -> ConsentChannel:
+    if value.value not in dict(STAFF_CHANNELS):
+        raise ValueError("Choisissez comment la personne vous l'a dit")
+    return value
+
+
+class ConsentEntry(SQLModel):
+    """The person's page form: an agreement or a withdrawal the counsellor records."""
+
+    purpose: ConsentPurpose
+    decision: Literal["given", "withdrawn"]
+    how: Annotated[ConsentChannel, AfterValidator(_collected_by_staff)] = ConsentChannel.INTERVIEW
+    # For sharing with a partner only: which one.
+    partner_id: OptionalRowId = None

@@ -127,6 +127,7 @@ templates.env.globals.update(STATES)
 templates.env.globals["consent_texts"] = {purpose.value: text for purpose, text in CURRENT.items()}
 templates.env.globals["share_consent_text"] = CURRENT[ConsentPurpose.PARTNER_SHARE]
 templates.env.globals["consent_channels"] = STAFF_CHANNELS
+templates.env.globals["consent_purposes"] = ConsentPurpose.choices()
 
 
 def is_htmx(request: Request) -> bool:

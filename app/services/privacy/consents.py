@@ -12,11 +12,11 @@ from sqlmodel import Session, col, select
 from app.core.errors import Invalid
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
-from app.models.consents import ConsentChannel, ConsentPurpose, ConsentRecord
+from app.models.consents import ConsentChannel, ConsentEntry, ConsentPurpose, ConsentRecord
 from app.models.partners import Partner
 from app.models.staff import StaffUser
 from app.models.surveys import SurveyInvitation, SurveyStatus
-from app.services.access.scope import get_owned
+from app.services.access.scope import get_owned, load_owned, owned_by
 from app.services.privacy.consent_texts import CURRENT, ConsentText, text_of
 
 # A survey not yet answered is closed when the person withdraws (as the opt-out link does).
@@ -216,3 +216,48 @@ def current_consents(*, session: Session, person: Beneficiary) -> list[ConsentSt
         label = f"Partage avec {line.partner_name}" if r.partner_id else line.purpose_label
         states[key] = ConsentState(key[0], r.partner_id, label, r)
     return list(states.values())
+
+
+# ---- the person's page ----------------------------------------------------------------------
+
+
+@dataclass
+class ConsentPanel:
+    person: Beneficiary
+    states: list[ConsentState]
+    history: list[ConsentLine]
+    partners: list[tuple[int, str]]  # the operator's active partners, for sharing
+
+
+def consent_panel(*, session: Session, actor: StaffUser, beneficiary_id: int) -> ConsentPanel:
+    person = load_owned(session, Beneficiary, beneficiary_id, actor)
+    partners = session.exec(
+        select(Partner)
+        .where(owned_by(Partner, person.operator_id), col(Partner.active).is_(True))
+        .order_by(Partner.name)
+    )
+    return ConsentPanel(
+        person=person,
+        states=current_consents(session=session, person=person),
+        history=consent_history(session=session, person=person),
+        partners=[(p.id, p.name) for p in partners],
+    )
+
+
+def record_from_page(
+    *, session: Session, actor: StaffUser, beneficiary_id: int, data: ConsentEntry
+) -> ConsentRecord:
+    """What the person told the counsellor: an agreement given or withdrawn, from now."""
+    person = load_owned(session, Beneficiary, beneficiary_id, actor)
+    sharing = data.purpose == ConsentPurpose.PARTNER_SHARE
+    if sharing and data.partner_id is None:
+        raise Invalid({"partner_id": "Choisissez le partenaire"})
+    return record_consent(
+        session=session,
+        person=person,
+        purpose=data.purpose,
+        given=data.decision == "given",
+        actor=actor,
+        how=data.how,
+        partner_id=data.partner_id if sharing else None,
+    )
