@@ -25,6 +25,7 @@ from app.models.control import PackStatus
 from app.models.deliverables import AcknowledgementMethod, DeliverableStatus, StepStatus
 from app.models.fields import display_phone
 from app.models.markets import ProofRule
+from app.models.operators import Operator
 from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.triage import TriageStatus
@@ -137,6 +138,15 @@ def is_htmx(request: Request) -> bool:
     )
 
 
+def privacy_notice_url(context: dict) -> str:
+    """The public pages' footer link: the notice of the operator the page is about, else the
+    list of every operator's."""
+    operator = context.get("operator")
+    if isinstance(operator, Operator):
+        return f"/mentions-information/{operator.code}"
+    return "/mentions-information"
+
+
 def render(
     request: Request,
     page: str,
@@ -155,6 +165,7 @@ def render(
         "form": {},
         **context,
     }
+    context.setdefault("privacy_notice_url", privacy_notice_url(context))
     template = fragment if fragment and is_htmx(request) else page
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"

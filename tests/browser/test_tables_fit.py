@@ -79,6 +79,9 @@ NOT_STAFF_PAGES = {
     "/controle/campagnes/{campaign_id}/historique.csv": "a CSV file",
     "/rapports/controles/{campaign_id}/historique.csv": "a CSV file",
     "/admin/uo4/export/{table}.{fmt}": "a CSV or spreadsheet file",
+    "/admin/protection-donnees/registre.{fmt}": "a CSV or spreadsheet file",
+    "/mentions-information": "public, no staff page (tests/privacy/test_notice_and_register.py)",
+    "/mentions-information/{code}": "public, no staff page (tests/privacy)",
     "/rapports/controles/{campaign_id}/progression": "the pack's progress, polled by htmx",
 }
 COMMENT = (

@@ -29,6 +29,7 @@ from app.models.appointments import Absence, AbsenceEdit, AppointmentTypeEdit, O
 from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit
+from app.models.consents import ConsentEntry
 from app.models.control import (
     CampaignCreate,
     FindingAnswer,
@@ -45,6 +46,7 @@ from app.models.markets import BudgetEdit, LotCreate, MarketCreate, MarketUnitEd
 from app.models.nomenclatures import Role
 from app.models.operators import (
     OperatorCreate,
+    OperatorPrivacy,
     OperatorRetention,
     OperatorSecurity,
     PermanenceEdit,
@@ -175,6 +177,8 @@ FORM_FIELDS = {
     ("POST", "/admin/equipe/{staff_id}/double-authentification"): ("reset_code",),
     ("POST", "/admin/securite"): ("operator_id", *_names(OperatorSecurity)),
     ("POST", "/admin/securite/conservation"): ("operator_id", *_names(OperatorRetention)),
+    ("POST", "/admin/protection-donnees"): ("operator_id", *_names(OperatorPrivacy)),
+    ("POST", "/beneficiaries/{beneficiary_id}/consentements"): _names(ConsentEntry),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),
         *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),

@@ -17,6 +17,7 @@ from app.models.partners import Partner
 from app.models.staff import StaffUser
 from app.models.surveys import SurveyInvitation, SurveyStatus
 from app.services.access.scope import get_owned, load_owned, owned_by
+from app.services.admin.operators import time_zone_of
 from app.services.privacy.consent_texts import CURRENT, ConsentText, text_of
 
 # A survey not yet answered is closed when the person withdraws (as the opt-out link does).
@@ -227,6 +228,7 @@ class ConsentPanel:
     states: list[ConsentState]
     history: list[ConsentLine]
     partners: list[tuple[int, str]]  # the operator's active partners, for sharing
+    time_zone: str  # the operator's, for the dates shown
 
 
 def consent_panel(*, session: Session, actor: StaffUser, beneficiary_id: int) -> ConsentPanel:
@@ -241,6 +243,7 @@ def consent_panel(*, session: Session, actor: StaffUser, beneficiary_id: int) ->
         states=current_consents(session=session, person=person),
         history=consent_history(session=session, person=person),
         partners=[(p.id, p.name) for p in partners],
+        time_zone=time_zone_of(session=session, operator_id=person.operator_id),
     )
 
 
