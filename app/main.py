@@ -16,6 +16,7 @@ from app.routes.access import account, auth, passwords, second_step
 from app.routes.admin import index as admin_index
 from app.routes.admin import journal, markets, security, sites, team, uo4
 from app.routes.admin import operators as admin_operators
+from app.routes.admin import privacy as privacy_admin
 from app.routes.admin import rights as admin_rights
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import online as booking
@@ -29,6 +30,7 @@ from app.routes.deliverables import shared_documents as documents
 from app.routes.desk import case_page as cases
 from app.routes.desk import home
 from app.routes.messaging import messages, notifications
+from app.routes.privacy import notice as privacy_notice
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, feed, indicators, ledger, national
 from app.routes.surveys import public as survey_answers
@@ -97,6 +99,8 @@ def create_app() -> FastAPI:
         security.router,
         admin_rights.router,
         journal.router,
+        privacy_admin.router,
+        privacy_notice.router,
         survey_questionnaires.router,
         account.router,
         deliverables.router,

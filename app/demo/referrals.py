@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from app.models.base import utcnow
 from app.models.cases import Case
+from app.models.consents import ConsentRecord
 from app.models.partners import Partner, ReferralCreate, ReferralEvent
 from app.models.staff import StaffUser
 from app.services.referrals.workflow import move, propose_referral
@@ -78,6 +79,18 @@ def refer_some(session, rng, actor: StaffUser, case: Case) -> None:
 
 def _backdate_proposal(session, referral, at: datetime) -> None:
     referral.created_at = referral.consent_at = referral.updated_at = at
+    # The agreement to share was given at the proposal, as the counsellor recorded it.
+    agreement = session.exec(
+        select(ConsentRecord).where(
+            ConsentRecord.partner_id == referral.partner_id,
+            ConsentRecord.at > at,
+            ConsentRecord.beneficiary_id
+            == select(Case.beneficiary_id).where(Case.id == referral.case_id).scalar_subquery(),
+        )
+    ).all()
+    for record in agreement:
+        record.at = at
+        session.add(record)
     for event in session.exec(
         select(ReferralEvent).where(ReferralEvent.referral_id == referral.id)
     ):

@@ -62,6 +62,7 @@ from app.demo.uo4 import seed_uo4
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate
 from app.models.cases import Case, CaseClose, Episode, EpisodeEnd, EpisodeStart, InteractionCreate
+from app.models.consents import ConsentRecord
 from app.models.fields import normalise_phone
 from app.models.nomenclatures import (
     CepSituation,
@@ -355,7 +356,7 @@ def _create_beneficiary(ctx: _Ctx, team: _Team, spec: dict, situation) -> Benefi
         **profile,
     )
     person = create_beneficiary(session=ctx.session, actor=team.counsellors[0], data=data)
-    ask_for_surveys(ctx.survey_rng, person)
+    ask_for_surveys(ctx.session, ctx.survey_rng, person)
     return person
 
 
@@ -422,6 +423,11 @@ def _backdate_person(ctx: _Ctx, person: Beneficiary, first_contact: datetime) ->
     if person.survey_consent_at is not None:
         person.survey_consent_at = first_contact
     ctx.session.add(person)
+    for record in ctx.session.exec(
+        select(ConsentRecord).where(ConsentRecord.beneficiary_id == person.id)
+    ):
+        record.at = first_contact
+        ctx.session.add(record)
 
 
 def _settle_triage(ctx: _Ctx, request: TriageRequest, case: Case, *, minutes: int) -> None:

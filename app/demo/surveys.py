@@ -17,9 +17,11 @@ from app.demo.survey_answers import RESPONSE_RATE, AnswerDrawer, answer_delay
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
+from app.models.consents import ConsentChannel, ConsentPurpose
 from app.models.fields import search_key
 from app.models.surveys import SurveyInvitation as Invitation
 from app.models.surveys import SurveyKind, SurveyResponse, SurveyStatus
+from app.services.privacy.consents import record_consent, withdraw
 from app.services.surveys.invitations import months_after
 from app.services.surveys.questionnaires import current_questionnaire
 
@@ -29,16 +31,29 @@ PHONE_ONLY = (1, 8)
 EMAIL = "email"
 
 
-def ask_for_surveys(rng: random.Random, person: Beneficiary) -> None:
+def ask_for_surveys(session: Session, rng: random.Random, person: Beneficiary) -> None:
     """Most people agree to be asked (recorded at first contact, like their consent)."""
     if rng.random() < SURVEY_CONSENT:
-        person.survey_consent_at = person.created_at
+        _agree_to_surveys(session, person)
+
+
+def _agree_to_surveys(session: Session, person: Beneficiary) -> None:
+    record_consent(
+        session=session,
+        person=person,
+        purpose=ConsentPurpose.SURVEYS,
+        given=True,
+        actor=None,
+        how=ConsentChannel.INTERVIEW,
+        now=person.created_at,
+    )
 
 
 def give_only_a_phone(session: Session, person: Beneficiary) -> None:
     """Someone who agreed to be asked but has no e-mail: no survey can reach them (no SMS)."""
     person.email = None
-    person.survey_consent_at = person.survey_consent_at or person.created_at
+    if person.survey_consent_at is None:
+        _agree_to_surveys(session, person)
     digits = (person.phone or "").replace("+33", "0")
     person.search_text = search_key(person.first_name, person.last_name, None, person.phone, digits)[:600]  # fmt: skip
     session.add(person)
@@ -183,8 +198,14 @@ class _Writer:
     def opt_out(self, person: Beneficiary, at: datetime) -> None:
         """As the opt-out link does: no more agreement, and every survey of theirs still to
         come or to answer is closed."""
-        person.survey_opt_out_at, person.survey_consent_at = at, None
-        self.session.add(person)
+        withdraw(
+            session=self.session,
+            person=person,
+            purpose=ConsentPurpose.SURVEYS,
+            actor=None,
+            now=at,
+            how=ConsentChannel.SURVEY_LINK,
+        )
         for invitation, owner in self.written:
             if owner.id == person.id and invitation.status in (SurveyStatus.SCHEDULED, SurveyStatus.SENT):  # fmt: skip
                 invitation.status, invitation.link_nonce = SurveyStatus.OPTED_OUT.value, None

@@ -6,6 +6,7 @@ from app.models.audit import AuditChain, AuditEvent, AuditPurgePermit
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirement
+from app.models.consents import ConsentRecord
 from app.models.control import ControlCampaign, ControlCampaignEvent, ControlSampleUnit
 from app.models.credentials import ApiKey, LoginStep, RecoveryCode, StaffTotp
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
@@ -49,6 +50,7 @@ __all__ = [
     "AuditChain",
     "AuditEvent",
     "AuditPurgePermit",
+    "ConsentRecord",
     "Deliverable",
     "DeliverableKind",
     "DeliverableVersion",

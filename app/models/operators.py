@@ -11,16 +11,19 @@ from sqlmodel import CheckConstraint, Column, Field, SQLModel
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day, OptionalDay, OptionalRowId
 from app.models.fields import (
+    Email,
     OperatorCode,
     OptionalPhone,
     Postcode,
     SingleLine,
     WholeNumber,
+    blank_to_none,
     text,
 )
 from app.models.nomenclatures import REGIONS_BY_INSEE, LabelledEnum, Role
 
 RETENTION_DEFAULT, RETENTION_MIN, RETENTION_MAX = 24, 6, 60
+OptionalEmail = Annotated[Email | None, blank_to_none]
 
 
 class Operator(SQLModel, table=True):
@@ -60,6 +63,12 @@ class Operator(SQLModel, table=True):
     reason_for_outside_reads: bool = Field(
         default=True, sa_column_kwargs={"server_default": true()}
     )
+    # « Protection des données »: the controller and its data protection officer, as the
+    # « Mentions d'information » and the record of processing activities name them.
+    legal_name: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    postal_address: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    dpo_email: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
+    dpo_address: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
 
     @property
     def two_factor_roles(self) -> frozenset[Role]:
@@ -96,6 +105,15 @@ class OperatorRetention(SQLModel):
     """The « Durée de conservation » form, in months after the last contact."""
 
     retention_months: Annotated[int, WholeNumber, AfterValidator(_retention_in_range)]
+
+
+class OperatorPrivacy(SQLModel):
+    """The « Protection des données » form: who the controller is and how to reach its DPO."""
+
+    legal_name: text(200) = ""
+    postal_address: text(300) = ""
+    dpo_email: OptionalEmail = None
+    dpo_address: text(300) = ""
 
 
 class Site(SQLModel, table=True):

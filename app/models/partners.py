@@ -10,6 +10,7 @@ from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueCons
 
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import OptionalDay, RowId
+from app.models.consents import ConsentChannel
 from app.models.fields import (
     DEPARTEMENT,
     PYTHON_SPACES,
@@ -282,14 +283,11 @@ def _partner_chosen(value):
     return value
 
 
-CONSENT_REQUIRED = "Le bénéficiaire doit avoir accepté ce partage"
-
-
-def _consent_given(value: bool) -> bool:
-    # Checked here too, so that the form shows this message along with the others.
-    if not value:
-        raise ValueError(CONSENT_REQUIRED)
-    return value
+def consent_required(partner_name: str) -> str:
+    return (
+        f"La personne n'a pas donné son accord pour que ses informations soient transmises à "
+        f"{partner_name} : cochez la case si elle le donne maintenant."
+    )
 
 
 ReferralPurpose = text(1000, min_length=1)
@@ -297,20 +295,15 @@ OptionalOutcome = Annotated[ReferralOutcome | None, blank_to_none]
 
 
 class ReferralCreate(SQLModel):
-    """A referral as the counsellor proposes it; `consent` is the person's recorded agreement
-    to `shared_information` (and only that) going to the partner."""
+    """A referral as the counsellor proposes it. The person must have agreed to
+    `shared_information` (and only that) going to the partner: an agreement already recorded
+    for this partner, or `consent` ticked now, which records it (collected `consent_how`)."""
 
     partner_id: Annotated[RowId, BeforeValidator(_partner_chosen)]
     purpose: ReferralPurpose
     shared_information: text(2000) = ""
-    # True only: without the person's agreement nothing is proposed. (A form always sends it.)
-    consent: Annotated[
-        Flag,
-        AfterValidator(_consent_given),
-        WithJsonSchema(
-            {"type": "boolean", "const": True, "description": CONSENT_REQUIRED}, mode="validation"
-        ),
-    ]
+    consent: Flag = False
+    consent_how: ConsentChannel = ConsentChannel.INTERVIEW
     follow_up_on: OptionalDay = None
     send_now: Flag = False
 

@@ -256,6 +256,7 @@ class CaseStory:
             OUTCOME_NOTE if outcome else "", None, self.referent, created, stamps["sent"],
             stamps["answered"], stamps["closed"], updated,
         ))  # fmt: skip
+        t.consent(self.batch, self.beneficiary_id, "partner_share", True, created, partner_id=partner_id)  # fmt: skip
         for from_status, to_status, at in events:
             via = "partner_link" if to_status in ("accepted", "declined", "in_progress", "completed") else "counsellor"  # fmt: skip
             via = "system" if to_status == "expired" else via

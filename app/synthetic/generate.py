@@ -47,6 +47,7 @@ _PER_CASE = {
     "triage_requests": 0.92, "episodes": 2.3, "interactions": 3.75, "appointments": 1.9,
     "deliverables": 0.75, "deliverable_versions": 0.75, "referrals": 0.15,
     "referral_events": 0.45, "survey_invitations": 1.75, "survey_responses": 0.5,
+    "consent_records": 2.0,
 }  # fmt: skip
 
 

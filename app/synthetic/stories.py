@@ -17,7 +17,9 @@ from app.demo.content import (
     MALE_NAMES,
     REDIRECT_ADVICE,
 )
+from app.models.consents import ConsentPurpose
 from app.models.fields import search_key
+from app.services.privacy.consent_texts import CURRENT
 from app.synthetic import tables as T
 from app.synthetic.case_story import CaseStory
 from app.synthetic.naming import slug
@@ -112,6 +114,26 @@ class Storyteller:
             profile["pcs"], profile["naf_section"], profile["company_size"], DIPLOMA(rng),
             RQTH(rng), None, search_key(first, last, email, phone, digits)[:600], first_contact,
             first_contact,
+        ))  # fmt: skip
+        self._consents(batch, beneficiary_id, consent_at, agrees and first_contact)
+        if survey_opt_out_at is not None:
+            self.consent(batch, beneficiary_id, "surveys", False, survey_opt_out_at, "survey_link")
+
+    def _consents(self, batch: Batch, beneficiary_id: int, processing, surveys) -> None:
+        """What the person agreed to at first contact, as the counsellor recorded it."""
+        if processing:
+            self.consent(batch, beneficiary_id, "processing", True, processing)
+        if surveys:
+            self.consent(batch, beneficiary_id, "surveys", True, surveys)
+
+    def consent(
+        self, batch: Batch, beneficiary_id: int, purpose: str, given: bool, at: datetime,
+        channel: str = "interview", partner_id: int | None = None,
+    ) -> None:  # fmt: skip
+        shown = CURRENT[ConsentPurpose(purpose)]
+        batch.add(T.CONSENT_RECORDS, (
+            self.ids["consent_records"](), self.world.operator_id, beneficiary_id, purpose,
+            partner_id, given, shown.code, shown.version, channel, at, None,
         ))  # fmt: skip
 
     def _pending_request(self, batch: Batch, beneficiary_id: int) -> datetime:

@@ -19,9 +19,11 @@ REFERRALS = Table.of("referrals")
 REFERRAL_EVENTS = Table.of("referral_events")
 SURVEY_INVITATIONS = Table.of("survey_invitations")
 SURVEY_RESPONSES = Table.of("survey_responses")
+CONSENT_RECORDS = Table.of("consent_records")
 
 # Parents before children: the order in which each chunk of stories is written.
 STORY_TABLES = (
     BENEFICIARIES, CASES, TRIAGE_REQUESTS, EPISODES, INTERACTIONS, APPOINTMENTS, DELIVERABLES,
     DELIVERABLE_VERSIONS, REFERRALS, REFERRAL_EVENTS, SURVEY_INVITATIONS, SURVEY_RESPONSES,
+    CONSENT_RECORDS,
 )  # fmt: skip

@@ -21,15 +21,18 @@ from app.core.typography import de, french_euros, french_hours, french_number, f
 from app.models import nomenclatures
 from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
+from app.models.consents import STAFF_CHANNELS, ConsentPurpose
 from app.models.control import PackStatus
 from app.models.deliverables import AcknowledgementMethod, DeliverableStatus, StepStatus
 from app.models.fields import display_phone
 from app.models.markets import ProofRule
+from app.models.operators import Operator
 from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.rights import RightKind, RightStatus
 from app.models.triage import TriageStatus
 from app.services.audit.purposes import ExportPurpose
+from app.services.privacy.consent_texts import CURRENT
 from app.services.reports.departements import shaded_map
 from app.web.deps import expected_csrf_token
 
@@ -129,6 +132,11 @@ templates.env.globals["export_purposes"] = ExportPurpose.choices()
 # reports/_partials/map.html draws what this computes from the shares it is given.
 templates.env.globals["shaded_map"] = shaded_map
 templates.env.globals.update(STATES)
+# The consent texts shown today, with their version: forms show exactly what gets recorded.
+templates.env.globals["consent_texts"] = {purpose.value: text for purpose, text in CURRENT.items()}
+templates.env.globals["share_consent_text"] = CURRENT[ConsentPurpose.PARTNER_SHARE]
+templates.env.globals["consent_channels"] = STAFF_CHANNELS
+templates.env.globals["consent_purposes"] = ConsentPurpose.choices()
 
 
 def is_htmx(request: Request) -> bool:
@@ -136,6 +144,15 @@ def is_htmx(request: Request) -> bool:
         request.headers.get("HX-Request") == "true"
         and request.headers.get("HX-History-Restore-Request") != "true"
     )
+
+
+def privacy_notice_url(context: dict) -> str:
+    """The public pages' footer link: the notice of the operator the page is about, else the
+    list of every operator's."""
+    operator = context.get("operator")
+    if isinstance(operator, Operator):
+        return f"/mentions-information/{operator.code}"
+    return "/mentions-information"
 
 
 def render(
@@ -156,6 +173,7 @@ def render(
         "form": {},
         **context,
     }
+    context.setdefault("privacy_notice_url", privacy_notice_url(context))
     template = fragment if fragment and is_htmx(request) else page
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"

@@ -21,13 +21,19 @@ def _section_links(page) -> list[str]:
                 "/admin/marches",
                 "/admin/uo4",
                 "/admin/securite",
+                "/admin/droits",
+                "/admin/journal",
+                "/admin/protection-donnees",
                 "/admin/disponibilites",
                 "/admin/motifs",
                 "/admin/livrables",
                 "/admin/enquetes",
             ],
         ),
-        (Role.MANAGER, ["/admin/uo4", "/admin/disponibilites", "/admin/enquetes"]),
+        (
+            Role.MANAGER,
+            ["/admin/uo4", "/admin/protection-donnees", "/admin/disponibilites", "/admin/enquetes"],
+        ),
         (
             Role.SYSADMIN,
             [
@@ -36,6 +42,7 @@ def _section_links(page) -> list[str]:
                 "/admin/sites",
                 "/admin/marches",
                 "/admin/securite",
+                "/admin/protection-donnees",
                 "/admin/enquetes",
             ],
         ),

@@ -162,8 +162,12 @@ def test_the_manager_of_the_case_site_is_not_asked_another_manager_is(
     theirs = make_staff(session, ara, Role.MANAGER)
     session.add(StaffSite(staff_id=theirs.id, site_id=site.id))
     elsewhere = make_staff(session, ara, Role.MANAGER)
+    session.add(StaffSite(staff_id=elsewhere.id, site_id=make_site(session, ara, name="Vichy").id))
+    whole_team = make_staff(session, ara, Role.MANAGER)  # attached to no site
     session.flush()
     log_in(client, session, theirs)
+    assert client.get(f"/cases/{case.id}").status_code == 200
+    log_in(client, session, whole_team)
     assert client.get(f"/cases/{case.id}").status_code == 200
     log_in(client, session, elsewhere)
     assert client.get(f"/cases/{case.id}", follow_redirects=False).status_code == 303

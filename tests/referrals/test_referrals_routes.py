@@ -191,9 +191,12 @@ def test_a_refused_action_says_what_is_wrong_and_confirms_nothing(
     )
     assert f'id="ref-{referral.id}-declined-reason-error"' in refused.text
     assert confirmations(refused) == [] and refused.text.count("autofocus") == 1
-    form = proposal(csrf, partner, consent="")
+    # The person agreed to share with CIBC Lyon (above), not with this other partner.
+    other = make_partner(session, make_operator(session), name="Mission locale")
+    form = proposal(csrf, other, consent="")
     refused = client.post(f"/cases/{case.id}/referrals", data=form, headers=HTMX)
-    assert "Le bénéficiaire doit avoir accepté ce partage" in read(refused)
+    assert "pas donné son accord pour que ses informations soient transmises" in read(refused)
+    assert 'id="ref-new-consent-error"' in read(refused)
     assert confirmations(refused) == []
 
 
@@ -204,9 +207,8 @@ def test_bad_input_keeps_what_was_typed_and_writes_nothing(
     form = proposal(csrf, partner, consent="", purpose="", shared_information="Mon texte")
     response = client.post(f"/cases/{case.id}/referrals", data=form, headers=headers)
     assert response.status_code == 200
-    assert "Le bénéficiaire doit avoir accepté ce partage" in read(response)
     assert 'id="ref-new-purpose-error">Ce champ est obligatoire' in read(response)
-    assert 'id="ref-new-consent-error"' in read(response) and "Mon texte" in read(response)
+    assert "Mon texte" in read(response)
     assert ("<html" in read(response)) is not bool(headers)
     past = proposal(csrf, partner, follow_up_on="2001-01-01")
     response = client.post(f"/cases/{case.id}/referrals", data=past, headers=headers)
@@ -422,14 +424,16 @@ def test_api_proposes_sends_moves_and_lists(client, session, counsellor, case, p
     assert [r["id"] for r in listed] == [referral_id]
 
 
-def test_api_refuses_without_consent_and_on_unknown_partner(client, session, counsellor, case):
+def test_api_refuses_without_consent_and_on_unknown_partner(
+    client, session, counsellor, case, partner
+):
     headers = bearer(counsellor)
     url = f"/api/v1/cases/{case.id}/referrals"
     response = client.post(
-        url, json={"partner_id": 999_999, "purpose": "Bilan", "consent": False}, headers=headers
+        url, json={"partner_id": partner.id, "purpose": "Bilan", "consent": False}, headers=headers
     )
     assert response.status_code == 422
-    assert response.json()["fields"] == {"consent": "Le bénéficiaire doit avoir accepté ce partage"}
+    assert "pas donné son accord" in response.json()["fields"]["consent"]
     unknown = client.post(
         url, json={"partner_id": 999_999, "purpose": "Bilan", "consent": True}, headers=headers
     )

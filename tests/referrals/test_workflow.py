@@ -6,13 +6,14 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
-from pydantic import ValidationError
 from sqlmodel import select
 
 from app.core.config import get_settings
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import create_link_token
+from app.models.beneficiaries import Beneficiary
 from app.models.cases import CaseClose
+from app.models.consents import ConsentChannel, ConsentPurpose, ConsentRecord
 from app.models.nomenclatures import CloseReason, ReferralOutcome
 from app.models.outbox import OutboxMessage
 from app.models.partners import (
@@ -23,6 +24,7 @@ from app.models.partners import (
     ReferralTransition,
 )
 from app.services.cases.lifecycle import close_case
+from app.services.privacy.consents import withdraw
 from app.services.referrals.partner_side import (
     InvalidLink,
     LinkUsed,
@@ -159,16 +161,65 @@ def test_a_closed_case_takes_no_referral(session, counsellor, case, partner):
     assert session.exec(select(Referral)).all() == []
 
 
-def test_consent_is_required(session, counsellor, case, partner):
-    with pytest.raises(ValidationError, match="Le bénéficiaire doit avoir accepté ce partage"):
-        ReferralCreate(partner_id=partner.id, purpose="Bilan", consent=False)
-    unchecked = ReferralCreate.model_construct(
-        partner_id=partner.id, purpose="Bilan", shared_information="", consent=False
-    )
+NOT_AGREED = "pas donné son accord pour que ses informations soient transmises à CIBC Lyon"
+
+
+def test_a_referral_without_the_persons_agreement_to_share_is_refused(
+    session, counsellor, case, partner
+):
+    unchecked = ReferralCreate(partner_id=partner.id, purpose="Bilan", consent=False)
     with pytest.raises(Invalid) as refused:
         propose_referral(session=session, actor=counsellor, case_id=case.id, data=unchecked)
-    assert refused.value.fields == {"consent": "Le bénéficiaire doit avoir accepté ce partage"}
+    assert NOT_AGREED in refused.value.fields["consent"]
     assert session.exec(select(Referral)).all() == []
+
+
+def test_the_box_ticked_records_the_agreement_with_the_text_shown(
+    session, counsellor, case, partner
+):
+    referral = propose(session, counsellor, case, partner)
+    record = session.exec(select(ConsentRecord)).one()
+    assert (record.purpose, record.partner_id, record.given) == (
+        "partner_share",
+        partner.id,
+        True,
+    )
+    assert (record.text_code, record.text_version, record.channel) == (
+        "partage-partenaire",
+        1,
+        "interview",
+    )
+    assert record.recorded_by_id == counsellor.id and referral.consent_at == record.at
+
+
+def test_an_agreement_already_recorded_for_the_partner_is_enough(
+    session, counsellor, case, partner
+):
+    propose(session, counsellor, case, partner)
+    again = ReferralCreate(partner_id=partner.id, purpose="Second bilan", consent=False)
+    propose_referral(session=session, actor=counsellor, case_id=case.id, data=again)
+    assert len(session.exec(select(Referral)).all()) == 2
+    assert len(session.exec(select(ConsentRecord)).all()) == 1
+
+
+def test_a_withdrawn_agreement_stops_the_referral_from_being_sent(
+    session, counsellor, case, partner
+):
+    referral = propose(session, counsellor, case, partner)
+    person = session.get(Beneficiary, case.beneficiary_id)
+    withdraw(
+        session=session,
+        person=person,
+        purpose=ConsentPurpose.PARTNER_SHARE,
+        actor=counsellor,
+        how=ConsentChannel.PHONE,
+        partner_id=partner.id,
+    )
+    with pytest.raises(Conflict, match="a retiré son accord au partage"):
+        send_referral(session=session, actor=counsellor, referral_id=referral.id)
+    again = ReferralCreate(partner_id=partner.id, purpose="Bilan", consent=False)
+    with pytest.raises(Invalid):
+        propose_referral(session=session, actor=counsellor, case_id=case.id, data=again)
 
 
 @pytest.mark.parametrize("days", [-1, 400])

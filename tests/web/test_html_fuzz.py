@@ -29,6 +29,7 @@ from app.models.appointments import Absence, AbsenceEdit, AppointmentTypeEdit, O
 from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit
+from app.models.consents import ConsentEntry
 from app.models.control import (
     CampaignCreate,
     FindingAnswer,
@@ -46,6 +47,7 @@ from app.models.nomenclatures import Role
 from app.models.operators import (
     OperatorCreate,
     OperatorOutsideReads,
+    OperatorPrivacy,
     OperatorRetention,
     OperatorSecurity,
     PermanenceEdit,
@@ -188,6 +190,8 @@ FORM_FIELDS = {
     ("POST", "/admin/droits/{request_id}/effacement"): ("reference",),
     ("POST", "/admin/securite/motif"): ("operator_id", *_names(OperatorOutsideReads)),
     ("POST", "/beneficiaries/{beneficiary_id}/motif"): ("suite", *_names(ReadReason)),
+    ("POST", "/admin/protection-donnees"): ("operator_id", *_names(OperatorPrivacy)),
+    ("POST", "/beneficiaries/{beneficiary_id}/consentements"): _names(ConsentEntry),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),
         *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),

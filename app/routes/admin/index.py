@@ -78,6 +78,13 @@ SECTIONS = (
         OPERATOR_ADMIN,
     ),
     AdminSection(
+        "/admin/protection-donnees",
+        "Protection des données",
+        "Le responsable du traitement et le délégué à la protection des données, le registre "
+        "des traitements (article 30) et son export.",
+        ADMINS | {Role.MANAGER},
+    ),
+    AdminSection(
         "/admin/disponibilites",
         "Disponibilités",
         "Les ouvertures de chaque semaine et les absences des conseiller·ères.",

@@ -28,6 +28,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case, Episode, Interaction
 from app.models.catalogue import DeliverableKind, UnitProofRequirement
+from app.models.consents import ConsentRecord
 from app.models.control import (
     ControlCampaign,
     ControlCampaignEvent,
@@ -99,6 +100,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     Partner: Partner.operator_id,
     Referral: Referral.operator_id,
     ReferralEvent: ReferralEvent.operator_id,
+    ConsentRecord: ConsentRecord.operator_id,
     AppointmentType: AppointmentType.operator_id,
     OpeningSlot: OpeningSlot.operator_id,
     Absence: Absence.operator_id,

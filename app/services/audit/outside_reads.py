@@ -3,7 +3,8 @@ staff first say why, and every read of that file is recorded with the reason for
 
 A file is one's own when one is the referent of one of the person's cases, has recorded an
 interaction on one or has an appointment with the person; a manager's too when one of the
-person's cases is at one of their sites or has one of their sites' counsellors as referent;
+person's cases is at one of their sites or has one of their sites' counsellors as referent (a
+manager attached to no site leads the whole team: every file is theirs);
 every file is the operator admin's. The reason is asked per person (a case, the person's page,
 their documents and attachments are one file), and stands for `REASON_STANDS` after it is
 given: the trail itself is the permit (a read with a reason, by the same person, that recent),
@@ -80,6 +81,8 @@ def is_own_file(session: Session, *, actor: StaffUser, beneficiary_id: int) -> b
     ]
     if actor.role == Role.MANAGER:
         their_sites = select(StaffSite.site_id).where(StaffSite.staff_id == actor.id)
+        if not session.exec(select(exists(their_sites))).one():
+            return True  # attached to no site: leads the operator's whole team
         their_staff = select(StaffSite.staff_id).where(col(StaffSite.site_id).in_(their_sites))
         ties.append(
             exists(

@@ -19,11 +19,13 @@ from app.core.security import create_link_token
 from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
+from app.models.consents import ConsentPurpose
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.admin.operators import time_zone_of
 from app.services.booking.calendar_files import appointment_ics, appointment_place
 from app.services.messaging.outbox import queue_email
+from app.services.privacy.consents import may_contact
 
 LINK_PURPOSE = "appointment"
 # The link still works for a day after the appointment (to read what it was).
@@ -158,9 +160,17 @@ def queue_place_changed(*, session: Session, appointment: Appointment, previous_
     )
 
 
+def _may_write(session: Session, details: AppointmentDetails) -> bool:
+    """A reminder is a courtesy: not for a person who withdrew their agreement to e-mails (the
+    messages about an appointment they booked or that moved still go)."""
+    return may_contact(session=session, person=details.beneficiary, purpose=ConsentPurpose.EMAIL)
+
+
 def queue_reminder(*, session: Session, appointment: Appointment) -> None:
     """The reminder before the appointment, with the link to cancel or move it."""
     details = appointment_details(session=session, appointment=appointment)
+    if not _may_write(session, details):
+        return
     link = manage_link(appointment)
     text = (
         f"{_greeting(details)}"

@@ -28,6 +28,7 @@ from app.models.appointments import (
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, OptionalEmail
 from app.models.cases import Case
+from app.models.consents import ConsentChannel, ConsentPurpose
 from app.models.fields import (
     OptionalPhone,
     OptionalPostcode,
@@ -46,6 +47,7 @@ from app.services.booking.geography import distance_km, postcode_position
 from app.services.booking.messages import queue_confirmation
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
 from app.services.cases.beneficiaries import find_duplicates
+from app.services.privacy.consents import record_consent
 
 NEXT_SLOTS_SHOWN = 6
 NEXT_SLOTS_DAYS = 14
@@ -160,7 +162,7 @@ def next_free_times(
 
 
 def _find_or_create_beneficiary(
-    session: Session, operator_id: int, person: BookingPerson
+    session: Session, operator_id: int, person: BookingPerson, actor: StaffUser | None = None
 ) -> Beneficiary:
     """The known person with this e-mail or phone, else a new one (de-duplicated on entry).
 
@@ -171,16 +173,15 @@ def _find_or_create_beneficiary(
     known = find_duplicates(session=session, operator_id=operator_id, data=data)
     if known:
         beneficiary = min(known, key=lambda b: b.id)
-        if person.consent and beneficiary.consent_at is None:
-            beneficiary.consent_at = utcnow()
-            session.add(beneficiary)
-        if (
-            person.survey_consent
+        _record_ticked(
+            session,
+            beneficiary,
+            actor,
+            processing=person.consent and beneficiary.consent_at is None,
+            surveys=person.survey_consent
             and beneficiary.survey_consent_at is None
-            and beneficiary.survey_opt_out_at is None
-        ):
-            beneficiary.survey_consent_at = utcnow()
-            session.add(beneficiary)
+            and beneficiary.survey_opt_out_at is None,
+        )
         return beneficiary
     beneficiary = Beneficiary(
         operator_id=operator_id,
@@ -189,8 +190,6 @@ def _find_or_create_beneficiary(
         email=data.email.lower() if data.email else None,
         phone=data.phone,
         postcode=data.postcode,
-        consent_at=utcnow() if data.consent else None,
-        survey_consent_at=utcnow() if data.survey_consent else None,
     )
     digits = (beneficiary.phone or "").replace("+33", "0")
     beneficiary.search_text = search_key(
@@ -198,7 +197,31 @@ def _find_or_create_beneficiary(
     )[:600]
     session.add(beneficiary)
     session.flush()
+    _record_ticked(
+        session, beneficiary, actor, processing=data.consent, surveys=data.survey_consent
+    )
     return beneficiary
+
+
+def _record_ticked(
+    session: Session,
+    person: Beneficiary,
+    actor: StaffUser | None,
+    *,
+    processing: bool,
+    surveys: bool,
+) -> None:
+    """The boxes the person ticked, with the texts the booking form shows (today's): by the
+    person online, or by the counsellor booking for them on the phone."""
+    how = ConsentChannel.PHONE if actor else ConsentChannel.ONLINE_BOOKING
+    for purpose, ticked in (
+        (ConsentPurpose.PROCESSING, processing),
+        (ConsentPurpose.SURVEYS, surveys),
+    ):
+        if ticked:
+            record_consent(
+                session=session, person=person, purpose=purpose, given=True, actor=actor, how=how
+            )
 
 
 def _triage_request(
@@ -416,7 +439,7 @@ def _book_in_savepoint(
         beneficiary = load_owned(session, Beneficiary, beneficiary_id, actor)
     else:
         person = _check_person(person, needs_consent=via != BookingChannel.STAFF)
-        beneficiary = _find_or_create_beneficiary(session, operator_id, person)
+        beneficiary = _find_or_create_beneficiary(session, operator_id, person, actor)
     if via != BookingChannel.STAFF:
         triage_id = _triage_request(
             session, operator_id, beneficiary.id, site.id if site else None, request_text

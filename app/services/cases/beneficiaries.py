@@ -6,9 +6,11 @@ from app.core.db import all_or_nothing
 from app.core.errors import Conflict
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, BeneficiaryUpdate
+from app.models.consents import ConsentChannel, ConsentPurpose
 from app.models.fields import french_sort_key, normalise_phone, search_key
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by, readable
+from app.services.privacy.consents import record_consent
 
 SEARCH_LIMIT = 20
 
@@ -74,15 +76,6 @@ def _apply(beneficiary: Beneficiary, data: BeneficiaryCreate | BeneficiaryUpdate
         values["email"] = values["email"].lower()
     for field, value in values.items():
         setattr(beneficiary, field, value)
-    if data.consent and beneficiary.consent_at is None:
-        beneficiary.consent_at = utcnow()
-    if not data.consent:
-        beneficiary.consent_at = None
-    # Ticked after an opt-out, it is a new agreement: it counts from now (Beneficiary.may_be_surveyed).
-    if data.survey_consent and not beneficiary.may_be_surveyed:
-        beneficiary.survey_consent_at = utcnow()
-    if not data.survey_consent:
-        beneficiary.survey_consent_at = None
     beneficiary.search_text = _search_text(beneficiary)
     beneficiary.updated_at = utcnow()
 
@@ -102,7 +95,32 @@ def create_beneficiary(
     _apply(beneficiary, data)
     session.add(beneficiary)
     session.flush()
+    _record_boxes(session, actor, beneficiary, data)
     return beneficiary
+
+
+def _record_boxes(
+    session: Session,
+    actor: StaffUser,
+    person: Beneficiary,
+    data: BeneficiaryCreate | BeneficiaryUpdate,
+) -> None:
+    """A consent box ticked or unticked on the person's form is an agreement or a withdrawal
+    collected by the counsellor; a box left as it was records nothing."""
+    boxes = (
+        (ConsentPurpose.PROCESSING, data.consent, person.consent_at is not None),
+        (ConsentPurpose.SURVEYS, data.survey_consent, person.may_be_surveyed),
+    )
+    for purpose, ticked, in_force in boxes:
+        if ticked != in_force:
+            record_consent(
+                session=session,
+                person=person,
+                purpose=purpose,
+                given=ticked,
+                actor=actor,
+                how=ConsentChannel.INTERVIEW,
+            )
 
 
 def get_beneficiary(*, session: Session, actor: StaffUser, beneficiary_id: int) -> Beneficiary:
@@ -122,6 +140,7 @@ def update_beneficiary(
     _apply(beneficiary, data)
     session.add(beneficiary)
     session.flush()
+    _record_boxes(session, actor, beneficiary, data)
     return beneficiary
 
 

@@ -14,6 +14,7 @@ from app.core.errors import Conflict, Forbidden, Invalid
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseStatus
+from app.models.consents import ConsentChannel, ConsentPurpose
 from app.models.fields import search_key, without_nul
 from app.models.nomenclatures import Role
 from app.models.operators import Operator
@@ -28,8 +29,8 @@ from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, owned_by
 from app.services.cases.beneficiaries import search_beneficiaries
 from app.services.privacy.anonymise import anonymise
+from app.services.privacy.consents import withdraw
 from app.services.privacy.retention import CONTROL_KEEP_YEARS, held_by_a_control
-from app.services.surveys.answers import withdraw_survey_consent
 
 # A request due within this many days is shown as « bientôt dû ».
 DUE_SOON_DAYS = 7
@@ -271,10 +272,25 @@ def erase_person(
 # ---- objection and withdrawal of consent (art. 21 and 7 § 3) --------------------------------
 
 
-def apply_objection(*, session: Session, person: Beneficiary, now: datetime) -> None:
-    """What an objection changes, at once: no more surveys (nor their reminders). The one place
-    to point at the consent records when they replace these fields."""
-    withdraw_survey_consent(session=session, beneficiary=person, now=now)
+# What an objection withdraws: being asked for one's opinion, and being written to (e-mail,
+# SMS) beyond the messages about the appointments the person books.
+OBJECTION_PURPOSES = (ConsentPurpose.SURVEYS, ConsentPurpose.EMAIL, ConsentPurpose.SMS)
+
+
+def apply_objection(
+    *, session: Session, person: Beneficiary, actor: StaffUser, now: datetime
+) -> None:
+    """What an objection changes, at once: each consent withdrawn, recorded as coming from the
+    request (no more surveys nor their reminders, no more reminders by e-mail or SMS)."""
+    for purpose in OBJECTION_PURPOSES:
+        withdraw(
+            session=session,
+            person=person,
+            purpose=purpose,
+            actor=actor,
+            now=now,
+            how=ConsentChannel.RIGHTS_REQUEST,
+        )
 
 
 def record_objection(*, session: Session, actor: StaffUser, request_id: int) -> RightsRequest:
@@ -282,8 +298,10 @@ def record_objection(*, session: Session, actor: StaffUser, request_id: int) -> 
     if request.kind != RightKind.OBJECTION:
         raise Conflict("Cette demande n'est pas une opposition.")
     now = utcnow()
-    apply_objection(
-        session=session, person=session.get(Beneficiary, request.beneficiary_id), now=now
+    person = session.get(Beneficiary, request.beneficiary_id)
+    apply_objection(session=session, person=person, actor=actor, now=now)
+    outcome = (
+        "Consentements retirés à compter de ce jour : enquêtes, contact par e-mail et par SMS "
+        "(seuls les messages sur ses rendez-vous lui sont encore adressés)."
     )
-    outcome = "Plus aucune enquête ni relance ne lui est adressée, à compter de ce jour."
     return _close(session, request, actor, RightStatus.DONE, outcome)

@@ -10,23 +10,26 @@ from app.core.dates import local_today
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
+from app.models.consents import ConsentPurpose, ConsentRecord
 from app.models.nomenclatures import ReferralOutcome
 from app.models.notifications import NotificationKind
 from app.models.outbox import OutboxMessage
 from app.models.partners import (
-    CONSENT_REQUIRED,
     Partner,
     Referral,
     ReferralCreate,
     ReferralEvent,
     ReferralStatus,
     ReferralTransition,
+    consent_required,
 )
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned
 from app.services.cases.lifecycle import case_time_zone, get_case, touch
 from app.services.messaging.notifications import case_follower, notify
+from app.services.privacy.consents import record_consent, share_consent
 from app.services.referrals.messages import queue_request
 
 S = ReferralStatus
@@ -188,13 +191,14 @@ def propose_referral(
     if errors:
         raise Invalid(errors)
     now = utcnow()
+    agreement = _share_agreement(session, actor, case, data, now)
     referral = Referral(
         operator_id=case.operator_id,
         case_id=case.id,
         partner_id=data.partner_id,
         purpose=data.purpose,
         shared_information=data.shared_information,
-        consent_at=now,
+        consent_at=agreement.at,
         follow_up_on=data.follow_up_on,
         created_by_id=actor.id,
         created_at=now,
@@ -206,6 +210,25 @@ def propose_referral(
     if data.send_now:
         send_referral(session=session, actor=actor, referral_id=referral.id)
     return referral
+
+
+def _share_agreement(session, actor, case, data: ReferralCreate, now) -> ConsentRecord:
+    """The person's agreement in force to share with the partner: the one recorded, or the one
+    the counsellor records now (the box ticked)."""
+    person = session.get(Beneficiary, case.beneficiary_id)
+    agreement = share_consent(session=session, person=person, partner_id=data.partner_id)
+    if agreement is not None:
+        return agreement
+    return record_consent(
+        session=session,
+        person=person,
+        purpose=ConsentPurpose.PARTNER_SHARE,
+        given=True,
+        actor=actor,
+        how=data.consent_how,
+        now=now,
+        partner_id=data.partner_id,
+    )
 
 
 def _record_creation(session, referral, actor, case, now) -> None:
@@ -233,12 +256,17 @@ def _proposal_errors(session, actor, case, data: ReferralCreate) -> dict[str, st
         errors["partner_id"] = "Ce partenaire n'est plus actif dans l'annuaire"
     elif data.send_now and not partner.email:
         errors["send_now"] = NO_EMAIL
-    if not data.consent:  # the schema already refuses it; a constructed model might not
-        errors["consent"] = CONSENT_REQUIRED
+    if partner is not None and not data.consent and not _agreed_to_share(session, case, partner.id):
+        errors["consent"] = consent_required(partner.name)
     follow_up = _follow_up_error(data.follow_up_on, local_today(case_time_zone(session, case)))
     if follow_up:
         errors["follow_up_on"] = follow_up
     return errors
+
+
+def _agreed_to_share(session, case: Case, partner_id: int) -> bool:
+    person = session.get(Beneficiary, case.beneficiary_id)
+    return share_consent(session=session, person=person, partner_id=partner_id) is not None
 
 
 def _partner_or_none(session, actor, partner_id: int) -> Partner | None:
@@ -296,6 +324,12 @@ def _case_for_sending(session, referral) -> tuple[Case, Partner]:
     partner = session.get(Partner, referral.partner_id)
     if not partner.active:
         raise Conflict("Ce partenaire n'est plus actif dans l'annuaire : orientez vers un autre.")
+    if not _agreed_to_share(session, case, partner.id):
+        # Withdrawn since the proposal: nothing about the person may reach the partner.
+        raise Conflict(
+            f"La personne a retiré son accord au partage de ses informations avec {partner.name} "
+            ": l'orientation ne peut pas être transmise."
+        )
     return case, partner
 
 

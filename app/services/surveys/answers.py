@@ -18,6 +18,7 @@ from app.core.errors import Invalid, NotFound
 from app.core.security import InvalidToken, create_link_token, read_link_claims, tokens_match
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
+from app.models.consents import ConsentChannel, ConsentPurpose
 from app.models.operators import Operator
 from app.models.surveys import (
     Measure,
@@ -31,6 +32,7 @@ from app.models.surveys import (
 )
 from app.services.access.rate_limits import check_rate, rate_limit_target
 from app.services.access.scope import get_owned
+from app.services.privacy.consents import withdraw
 
 LINK_PURPOSE = "survey"
 OPT_OUT_PURPOSE = "survey-opt-out"
@@ -305,25 +307,6 @@ def _has_opted_out(beneficiary: Beneficiary) -> bool:
     return beneficiary.survey_opt_out_at is not None and beneficiary.survey_consent_at is None
 
 
-def withdraw_survey_consent(*, session: Session, beneficiary: Beneficiary, now: datetime) -> None:
-    """The person no longer agrees to be asked: their agreement is withdrawn and every survey
-    of theirs not yet answered is closed at once (the opt-out link, an objection request)."""
-    if not _has_opted_out(beneficiary):
-        beneficiary.survey_consent_at = None
-        beneficiary.survey_opt_out_at = now
-        session.add(beneficiary)
-    session.execute(
-        update(SurveyInvitation)
-        .where(
-            SurveyInvitation.beneficiary_id == beneficiary.id,
-            col(SurveyInvitation.status).in_(_STILL_TO_COME),
-        )
-        .values(status=SurveyStatus.OPTED_OUT.value)
-        .execution_options(synchronize_session="fetch")
-    )
-    session.flush()
-
-
 def opt_out_page(*, session: Session, token: str) -> OptOut:
     """What the opt-out link shows before the person confirms; SurveyLinkInvalid otherwise."""
     invitation = _opt_out_invitation(session, token)
@@ -348,5 +331,23 @@ def _opt_out(*, session: Session, token: str, now: datetime) -> OptOut:
     beneficiary = session.get(
         Beneficiary, invitation.beneficiary_id, with_for_update=True, populate_existing=True
     )
-    withdraw_survey_consent(session=session, beneficiary=beneficiary, now=now)
+    if not _has_opted_out(beneficiary):
+        withdraw(
+            session=session,
+            person=beneficiary,
+            purpose=ConsentPurpose.SURVEYS,
+            actor=None,
+            now=now,
+            how=ConsentChannel.SURVEY_LINK,
+        )
+    session.execute(
+        update(SurveyInvitation)
+        .where(
+            SurveyInvitation.beneficiary_id == beneficiary.id,
+            col(SurveyInvitation.status).in_(_STILL_TO_COME),
+        )
+        .values(status=SurveyStatus.OPTED_OUT.value)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.flush()
     return OptOut(operator_name=operator_name(session, invitation.operator_id), opted_out=True)

@@ -25,12 +25,14 @@ from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
+from app.models.consents import ConsentPurpose
 from app.models.operators import Operator
 from app.models.surveys import SurveyInvitation as Invitation
 from app.models.surveys import SurveyKind, SurveyResponse, SurveyStatus
 from app.models.surveys import SurveyQuestionnaire as Questionnaire
 from app.services.admin.operators import time_zone_of
 from app.services.messaging.outbox import queue_email
+from app.services.privacy.consents import may_contact
 from app.services.surveys.questionnaires import current_questionnaire
 
 ANSWER_PURPOSE = "survey"
@@ -288,6 +290,9 @@ def _dispatch(session: Session, invitation: Invitation, now: datetime) -> bool:
     elif not beneficiary.may_be_surveyed:
         opted_out = beneficiary.survey_opt_out_at is not None
         values["status"] = (SurveyStatus.OPTED_OUT if opted_out else SurveyStatus.CANCELLED).value
+    elif not may_contact(session=session, person=beneficiary, purpose=ConsentPurpose.EMAIL):
+        # No longer to be written to by e-mail: as good as an opt-out for the survey.
+        values["status"] = SurveyStatus.OPTED_OUT.value
     elif not beneficiary.email:
         values["status"] = SurveyStatus.UNREACHABLE.value
     else:
