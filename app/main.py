@@ -28,6 +28,7 @@ from app.routes.deliverables import shared_documents as documents
 from app.routes.desk import case_page as cases
 from app.routes.desk import home
 from app.routes.messaging import messages, notifications
+from app.routes.messaging import sms as sms_links
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, feed, indicators, ledger, national
 from app.routes.surveys import public as survey_answers
@@ -66,6 +67,7 @@ def create_app() -> FastAPI:
         public_api.router,
         booking.router,
         appointment_links.router,
+        sms_links.router,
         health.router,
         auth.router,
         second_step.router,

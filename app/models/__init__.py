@@ -15,6 +15,7 @@ from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.reports import ReportSnapshot
+from app.models.short_links import ShortLink
 from app.models.staff import (
     AccountLink,
     LoginAlert,
@@ -58,6 +59,7 @@ __all__ = [
     "Referral",
     "ReferralEvent",
     "ReportSnapshot",
+    "ShortLink",
     "UnitProofRequirement",
     "Beneficiary",
     "Case",

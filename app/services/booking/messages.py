@@ -1,9 +1,9 @@
 """What a beneficiary receives about an appointment, through the outbox: confirmation with a
 calendar file, notices of cancellation and move, and the reminder sent before it.
 
-Only e-mail for now. An SMS channel would fit in `_send`: when the beneficiary has a phone but
-no e-mail, queue a short text (date, place, reference, shortened link) in an SMS outbox that the
-same worker delivers; the callers would not change.
+A person who gave a mobile number also gets each of them by SMS, unless they answered STOP:
+the request queues a row naming the SMS (app/services/booking/sms_texts.py), the worker writes
+it, so that booking costs one insert more and no rendering.
 """
 
 import base64
@@ -23,7 +23,8 @@ from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.admin.operators import time_zone_of
 from app.services.booking.calendar_files import appointment_ics, appointment_place
-from app.services.messaging.outbox import queue_email
+from app.services.messaging.outbox import queue_email, queue_sms
+from app.services.messaging.sms import may_get_sms, mobile_number
 
 LINK_PURPOSE = "appointment"
 # The link still works for a day after the appointment (to read what it was).
@@ -98,6 +99,7 @@ def queue_confirmation(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, "REQUEST", link)
+    _queue_sms(session, details, "appointment_confirmed")
 
 
 def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
@@ -112,6 +114,7 @@ def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous annulé : {details.when()}", text, "CANCEL", "")
+    _queue_sms(session, details, "appointment_cancelled")
 
 
 def queue_moved(*, session: Session, appointment: Appointment, previous_start: datetime) -> None:
@@ -130,6 +133,7 @@ def queue_moved(*, session: Session, appointment: Appointment, previous_start: d
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, "REQUEST", link)
+    _queue_sms(session, details, "appointment_moved")
 
 
 def queue_place_changed(*, session: Session, appointment: Appointment, previous_place: str) -> None:
@@ -156,6 +160,7 @@ def queue_place_changed(*, session: Session, appointment: Appointment, previous_
         "REQUEST",
         link,
     )
+    _queue_sms(session, details, "appointment_place_changed")
 
 
 def queue_reminder(*, session: Session, appointment: Appointment) -> None:
@@ -171,6 +176,7 @@ def queue_reminder(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, None, link)
+    _queue_sms(session, details, "appointment_reminder")
 
 
 def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
@@ -245,7 +251,7 @@ def _send(
 ) -> None:
     beneficiary = details.beneficiary
     if not beneficiary.email:
-        return  # see the module docstring: an SMS would go here
+        return
     attachments = []
     if method:
         ics = appointment_ics(
@@ -272,4 +278,24 @@ def _send(
         operator_id=details.appointment.operator_id,
         case_id=details.appointment.case_id,
         attachments=attachments,
+    )
+
+
+def _queue_sms(session: Session, details: AppointmentDetails, template: str) -> None:
+    """The SMS twin of the e-mail, for a mobile number not opted out; the worker writes it."""
+    # Imported here: the texts need this module's pieces (appointment_details, manage_link).
+    from app.services.booking import sms_texts
+
+    beneficiary = details.beneficiary
+    number = mobile_number(beneficiary.phone) if may_get_sms(beneficiary) else None
+    if number is None:
+        return
+    queue_sms(
+        session=session,
+        recipient=number,
+        template=template,
+        payload=sms_texts.payload(details.appointment),
+        subject=sms_texts.SUBJECTS[template],
+        operator_id=details.appointment.operator_id,
+        case_id=details.appointment.case_id,
     )

@@ -2,8 +2,8 @@
 utility invitation scheduled `survey_utility_months` after the case's last level, and the
 worker's pass that sends what is due and reminds once.
 
-Only e-mail: there is no SMS channel (see app/services/booking/messages.py). A person with a
-phone only is « non contactable »; an SMS would be queued in `_dispatch` instead.
+By e-mail, and by SMS to a mobile number not opted out (the worker writes the SMS: see
+app/services/surveys/sms_texts.py); a person with neither is « non contactable ».
 
 The person is asked only if they agreed to be (Beneficiary.survey_consent_at) and did not opt
 out since; both are checked again whenever something is sent, so that an opt-out is honoured
@@ -30,13 +30,15 @@ from app.models.surveys import SurveyInvitation as Invitation
 from app.models.surveys import SurveyKind, SurveyResponse, SurveyStatus
 from app.models.surveys import SurveyQuestionnaire as Questionnaire
 from app.services.admin.operators import time_zone_of
-from app.services.messaging.outbox import queue_email
+from app.services.messaging.outbox import queue_email, queue_sms
+from app.services.messaging.sms import may_get_sms, mobile_number
 from app.services.surveys.questionnaires import current_questionnaire
 
 ANSWER_PURPOSE = "survey"
 OPT_OUT_PURPOSE = "survey-opt-out"
 OPT_OUT_LIFETIME = timedelta(days=365)
 EMAIL = "email"
+SMS = "sms"
 # Invitations sent (and, apart, reminders) per worker pass: the rest wait for the next one.
 BATCH = 100
 SURVEYED_LEVELS = (1, 2)
@@ -263,9 +265,9 @@ def _reminders_due(now: datetime):
             # A day left at least to answer: no reminder for a link about to expire.
             col(Invitation.sent_at) > now - timedelta(days=settings.survey_link_days - 1),
             ~answered,
-            # Beneficiary.may_be_surveyed, with an address to write to (in SQL, so that those
-            # who may not be asked never fill the batch).
-            col(Beneficiary.email).is_not(None),
+            # Beneficiary.may_be_surveyed, with an address or a number to write to (in SQL,
+            # so that those who may not be asked never fill the batch).
+            or_(col(Beneficiary.email).is_not(None), col(Beneficiary.phone).is_not(None)),
             col(Beneficiary.survey_consent_at).is_not(None),
             or_(
                 col(Beneficiary.survey_opt_out_at).is_(None),
@@ -288,7 +290,7 @@ def _dispatch(session: Session, invitation: Invitation, now: datetime) -> bool:
     elif not beneficiary.may_be_surveyed:
         opted_out = beneficiary.survey_opt_out_at is not None
         values["status"] = (SurveyStatus.OPTED_OUT if opted_out else SurveyStatus.CANCELLED).value
-    elif not beneficiary.email:
+    elif not beneficiary.email and _sms_number(beneficiary) is None:
         values["status"] = SurveyStatus.UNREACHABLE.value
     else:
         questionnaire = current_questionnaire(
@@ -297,7 +299,7 @@ def _dispatch(session: Session, invitation: Invitation, now: datetime) -> bool:
         values = {
             "status": SurveyStatus.SENT.value,
             "sent_at": now,
-            "channel": EMAIL,
+            "channel": EMAIL if beneficiary.email else SMS,
             "questionnaire_id": questionnaire.id,
             "link_nonce": secrets.token_urlsafe(24),
         }
@@ -425,12 +427,40 @@ def _queue(
         f"<p>{escape(signature)}</p>"
         "</body></html>"
     )
-    queue_email(
+    if beneficiary.email:
+        queue_email(
+            session=session,
+            recipient=beneficiary.email,
+            subject=subject,
+            text=text,
+            html=html,
+            operator_id=invitation.operator_id,
+            case_id=invitation.case_id,
+        )
+    _queue_sms(session, invitation, beneficiary, reminder=reminder)
+
+
+def _sms_number(beneficiary: Beneficiary) -> str | None:
+    """The mobile number an SMS may go to (None for a landline or after a STOP)."""
+    return mobile_number(beneficiary.phone) if may_get_sms(beneficiary) else None
+
+
+def _queue_sms(
+    session: Session, invitation: Invitation, beneficiary: Beneficiary, *, reminder: bool
+) -> None:
+    # Imported here: the SMS texts use this module's links.
+    from app.services.surveys import sms_texts
+
+    number = _sms_number(beneficiary)
+    if number is None:
+        return
+    template = sms_texts.REMINDER if reminder else sms_texts.INVITATION
+    queue_sms(
         session=session,
-        recipient=beneficiary.email,
-        subject=subject,
-        text=text,
-        html=html,
+        recipient=number,
+        template=template,
+        payload={"invitation_id": invitation.id},
+        subject=sms_texts.SUBJECTS[template],
         operator_id=invitation.operator_id,
         case_id=invitation.case_id,
     )
