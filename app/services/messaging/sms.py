@@ -18,6 +18,7 @@ import phonenumbers
 
 from app.core.config import Settings, get_settings
 from app.models.beneficiaries import Beneficiary
+from app.models.fields import normalise_phone
 from app.services.messaging.mail import DeliveryError
 
 # The territories the CEP operators cover, and the mobile ranges libphonenumber knows there:
@@ -31,21 +32,21 @@ CALLBACK_PATH = "/api/sms/callback"
 
 
 def mobile_number(phone: str | None) -> str | None:
-    """The number in E.164 when it is a French (metropolitan or overseas) mobile, else None:
-    a landline gets no SMS."""
+    """The number in E.164 when it is a French (metropolitan or overseas) mobile, however it
+    is written (« 0690 12 34 56 » is Guadeloupe's), else None: a landline gets no SMS."""
     if not phone:
         return None
     try:
-        number = phonenumbers.parse(phone, "FR")
-    except phonenumbers.NumberParseException:
+        e164 = normalise_phone(phone)
+    except ValueError:
         return None
+    number = phonenumbers.parse(e164)
     if (
-        not phonenumbers.is_valid_number(number)
-        or phonenumbers.region_code_for_number(number) not in _REGIONS
+        phonenumbers.region_code_for_number(number) not in _REGIONS
         or phonenumbers.number_type(number) not in _MOBILE
     ):
         return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return e164
 
 
 def may_get_sms(beneficiary: Beneficiary) -> bool:

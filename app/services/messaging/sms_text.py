@@ -4,6 +4,7 @@ One character outside that alphabet (ê, ç, «, an apostrophe ’…) switches 
 UCS-2 and its limit to 70: texts are first brought into GSM-7 (ê → e), then counted, the few
 characters of the alphabet's extension (€, [, ]…) counting two."""
 
+import re
 import unicodedata
 
 SMS_LIMIT = 160
@@ -39,6 +40,9 @@ _REPLACEMENTS = {
 def to_gsm7(text: str) -> str:
     """The text in the GSM-7 alphabet: French typography simplified, accents dropped where the
     alphabet has no such letter, anything else left out."""
+    # French quotes keep their spaces inside: plain quotes hug the words.
+    text = re.sub(r"«[\s\u00a0\u202f]*", '"', text)
+    text = re.sub(r"[\s\u00a0\u202f]*»", '"', text)
     kept = []
     for ch in text:
         if ch in _BASIC or ch in _EXTENSION:
