@@ -2,9 +2,9 @@
 booking queues (and does not write), the short links and what counts as STOP."""
 
 import math
-from html import unescape
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from sqlmodel import select
@@ -22,7 +22,12 @@ from app.services.booking.messages import (
     queue_place_changed,
     queue_reminder,
 )
-from app.services.messaging.short_links import CODE_LENGTH, new_code, shorten
+from app.services.messaging.short_links import (
+    CODE_LENGTH,
+    new_code,
+    purge_expired_links,
+    shorten,
+)
 from app.services.messaging.sms import mobile_number
 from app.services.messaging.sms_callbacks import is_stop
 from app.services.messaging.sms_templates import write_sms
@@ -224,6 +229,13 @@ def test_an_expired_code_gets_the_same_404(client, session):
     answer = client.get(path)
     assert answer.status_code == 404
     assert "Ce lien n'existe pas ou n'est plus valable." in unescape(answer.text)
+
+
+def test_the_worker_deletes_expired_codes_only(session):
+    short(session, lifetime=timedelta(seconds=-1))
+    kept = short(session)
+    assert purge_expired_links(session=session) == 1
+    assert [f"/s/{row.code}" for row in session.exec(select(ShortLink))] == [kept]
 
 
 def test_short_links_are_rate_limited_per_address(client, session, monkeypatch):

@@ -9,7 +9,8 @@ import string
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
 from app.core.errors import NotFound
@@ -49,3 +50,9 @@ def resolve(*, session: Session, code: str, ip: str | None, now: datetime | None
     if row is None or row.expires_at <= (now or utcnow()):
         raise NotFound(GONE)
     return row.target
+
+
+def purge_expired_links(*, session: Session, now: datetime | None = None) -> int:
+    """Delete the codes past their expiry (they resolve to nothing already); the worker's job."""
+    expired = delete(ShortLink).where(col(ShortLink.expires_at) <= (now or utcnow()))
+    return session.exec(expired.execution_options(synchronize_session=False)).rowcount
