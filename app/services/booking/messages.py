@@ -7,79 +7,19 @@ it, so that booking costs one insert more and no rendering.
 """
 
 import base64
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
-from app.core.dates import format_datetime, to_local
-from app.core.security import create_link_token
-from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
+from app.models.appointments import Appointment, AppointmentStatus
 from app.models.base import utcnow
-from app.models.beneficiaries import Beneficiary
-from app.models.operators import Operator, Site
-from app.models.staff import StaffUser
-from app.services.admin.operators import time_zone_of
-from app.services.booking.calendar_files import appointment_ics, appointment_place
+from app.services.booking import sms_texts
+from app.services.booking.calendar_files import appointment_ics
+from app.services.booking.details import AppointmentDetails, appointment_details, manage_link
 from app.services.messaging.outbox import queue_email, queue_sms
 from app.services.messaging.sms import may_get_sms, mobile_number
-
-LINK_PURPOSE = "appointment"
-# The link still works for a day after the appointment (to read what it was).
-LINK_GRACE = timedelta(days=1)
-
-
-@dataclass
-class AppointmentDetails:
-    """An appointment with everything its messages and pages show."""
-
-    appointment: Appointment
-    appointment_type: AppointmentType
-    site: Site | None
-    operator: Operator
-    beneficiary: Beneficiary
-    counsellor_name: str
-    time_zone: str
-
-    @property
-    def place(self) -> str:
-        return appointment_place(self.appointment, self.site)
-
-    def when(self, value: datetime | None = None) -> str:
-        """« 3 mars 2027 à 14 h 00 », in the site's time zone."""
-        return format_datetime(value or self.appointment.starts_at, self.time_zone)
-
-    def end_time(self) -> str:
-        """« 15 h 00 », in the site's time zone."""
-        return f"{to_local(self.appointment.ends_at, self.time_zone):%H h %M}"
-
-
-def appointment_details(*, session: Session, appointment: Appointment) -> AppointmentDetails:
-    """Load what goes with the appointment (type, site, operator, beneficiary, counsellor)."""
-    site = session.get(Site, appointment.site_id) if appointment.site_id else None
-    operator = session.get(Operator, appointment.operator_id)
-    counsellor = session.get(StaffUser, appointment.counsellor_id)
-    return AppointmentDetails(
-        appointment=appointment,
-        appointment_type=session.get(AppointmentType, appointment.appointment_type_id),
-        site=site,
-        operator=operator,
-        beneficiary=session.get(Beneficiary, appointment.beneficiary_id),
-        counsellor_name=counsellor.full_name if counsellor else "",
-        time_zone=time_zone_of(
-            session=session, operator_id=operator.id, site_id=appointment.site_id
-        ),
-    )
-
-
-def manage_link(appointment: Appointment) -> str:
-    """The signed link to cancel or move; it expires a day after the appointment ends."""
-    lifetime = max(appointment.ends_at + LINK_GRACE - utcnow(), timedelta(minutes=5))
-    token = create_link_token(purpose=LINK_PURPOSE, subject_id=appointment.id, lifetime=lifetime)
-    return f"{get_settings().public_base_url.rstrip('/')}/rendez-vous/gerer/{token}"
-
 
 # ---------- The messages ----------
 
@@ -99,7 +39,7 @@ def queue_confirmation(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, "REQUEST", link)
-    _queue_sms(session, details, "appointment_confirmed")
+    _queue_sms(session, details, sms_texts.CONFIRMED)
 
 
 def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
@@ -114,7 +54,7 @@ def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous annulé : {details.when()}", text, "CANCEL", "")
-    _queue_sms(session, details, "appointment_cancelled")
+    _queue_sms(session, details, sms_texts.CANCELLED)
 
 
 def queue_moved(*, session: Session, appointment: Appointment, previous_start: datetime) -> None:
@@ -133,7 +73,7 @@ def queue_moved(*, session: Session, appointment: Appointment, previous_start: d
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, "REQUEST", link)
-    _queue_sms(session, details, "appointment_moved")
+    _queue_sms(session, details, sms_texts.MOVED)
 
 
 def queue_place_changed(*, session: Session, appointment: Appointment, previous_place: str) -> None:
@@ -160,7 +100,7 @@ def queue_place_changed(*, session: Session, appointment: Appointment, previous_
         "REQUEST",
         link,
     )
-    _queue_sms(session, details, "appointment_place_changed")
+    _queue_sms(session, details, sms_texts.PLACE_CHANGED)
 
 
 def queue_reminder(*, session: Session, appointment: Appointment) -> None:
@@ -176,7 +116,7 @@ def queue_reminder(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, None, link)
-    _queue_sms(session, details, "appointment_reminder")
+    _queue_sms(session, details, sms_texts.REMINDER)
 
 
 def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
@@ -283,9 +223,6 @@ def _send(
 
 def _queue_sms(session: Session, details: AppointmentDetails, template: str) -> None:
     """The SMS twin of the e-mail, for a mobile number not opted out; the worker writes it."""
-    # Imported here: the texts need this module's pieces (appointment_details, manage_link).
-    from app.services.booking import sms_texts
-
     beneficiary = details.beneficiary
     number = mobile_number(beneficiary.phone) if may_get_sms(beneficiary) else None
     if number is None:

@@ -13,7 +13,7 @@ from app.core.config import get_settings
 from app.core.dates import to_local
 from app.models.appointments import Appointment, AppointmentStatus
 from app.models.outbox import OutboxMessage
-from app.services.booking.messages import (
+from app.services.booking.details import (
     LINK_GRACE,
     AppointmentDetails,
     appointment_details,

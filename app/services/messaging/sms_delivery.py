@@ -9,6 +9,7 @@ from app.models.outbox import MessageStatus, OutboxMessage
 from app.services.messaging.mail import DeliveryError
 from app.services.messaging.sms import Sms, SmsTransport, callback_url
 from app.services.messaging.sms_opt_out import sms_opted_out
+from app.services.messaging.sms_templates import write_sms
 
 OPTED_OUT = "Désinscrit des SMS (réponse « STOP ») : non envoyé."
 
@@ -27,10 +28,6 @@ def hand_over_sms(
 def _text(engine: Engine, message: OutboxMessage) -> str:
     """The SMS's text: written once, in a transaction of its own (its short link is a row),
     then read again by every retry so that the person never gets two different links."""
-    # Imported here: the templates use the booking and survey services, which queue their
-    # messages through app/services/messaging/outbox.py, which imports this module.
-    from app.services.messaging.sms_templates import write_sms
-
     with Session(engine, expire_on_commit=False) as session, session.begin():
         if sms_opted_out(session=session, number=message.recipient):
             raise DeliveryError(OPTED_OUT, permanent=True)

@@ -32,9 +32,10 @@ from app.models.surveys import SurveyQuestionnaire as Questionnaire
 from app.services.admin.operators import time_zone_of
 from app.services.messaging.outbox import queue_email, queue_sms
 from app.services.messaging.sms import may_get_sms, mobile_number
+from app.services.surveys import sms_texts
+from app.services.surveys.links import answer_link, link_expires_at
 from app.services.surveys.questionnaires import current_questionnaire
 
-ANSWER_PURPOSE = "survey"
 OPT_OUT_PURPOSE = "survey-opt-out"
 OPT_OUT_LIFETIME = timedelta(days=365)
 EMAIL = "email"
@@ -349,29 +350,11 @@ def _remind(session: Session, invitation_id: int, now: datetime) -> bool:
 # ---------- The message ----------
 
 
-def answer_link(invitation: Invitation, now: datetime | None = None) -> str:
-    """The single-use answer link; it expires `survey_link_days` after the first sending, the
-    reminder's copy too."""
-    expires = link_expires_at(invitation)
-    lifetime = max(expires - (now or utcnow()), timedelta(minutes=5))
-    token = create_link_token(
-        purpose=ANSWER_PURPOSE,
-        subject_id=invitation.id,
-        lifetime=lifetime,
-        nonce=invitation.link_nonce,
-    )
-    return f"{_base_url()}/enquete/{token}"
-
-
 def opt_out_link(invitation: Invitation) -> str:
     token = create_link_token(
         purpose=OPT_OUT_PURPOSE, subject_id=invitation.id, lifetime=OPT_OUT_LIFETIME
     )
     return f"{_base_url()}/enquete/desinscription/{token}"
-
-
-def link_expires_at(invitation: Invitation) -> datetime:
-    return invitation.sent_at + timedelta(days=get_settings().survey_link_days)
 
 
 def _base_url() -> str:
@@ -448,9 +431,6 @@ def _sms_number(beneficiary: Beneficiary) -> str | None:
 def _queue_sms(
     session: Session, invitation: Invitation, beneficiary: Beneficiary, *, reminder: bool
 ) -> None:
-    # Imported here: the SMS texts use this module's links.
-    from app.services.surveys import sms_texts
-
     number = _sms_number(beneficiary)
     if number is None:
         return

@@ -9,7 +9,7 @@ from app.models.surveys import SurveyInvitation, SurveyStatus
 from app.services.messaging.mail import DeliveryError
 from app.services.messaging.short_links import shorten
 from app.services.messaging.sms_text import fit_sms
-from app.services.surveys.invitations import answer_link, link_expires_at
+from app.services.surveys.links import answer_link, link_expires_at
 
 INVITATION = "survey_invitation"
 REMINDER = "survey_reminder"
