@@ -79,7 +79,7 @@ def fit_sms(before: str, stretchable: str, after: str) -> str:
     if room < 0:
         raise ValueError("SMS trop long")
     if _length(stretchable) > room:
-        stretchable = _cut(stretchable, room - 1) + "." if room else ""
+        stretchable = _cut(stretchable, room)
     return before + stretchable + after
 
 
@@ -90,6 +90,9 @@ def _length(text: str) -> int:
 
 
 def _cut(text: str, room: int) -> str:
+    """The text's start that fits `room`, ending on a whole word when there is one."""
     while _length(text) > room:
         text = text[:-1]
+    if " " in text:
+        text = text[: text.rindex(" ")]
     return text.rstrip(" ,")
