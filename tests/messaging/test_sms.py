@@ -32,6 +32,7 @@ from app.services.messaging.sms import mobile_number
 from app.services.messaging.sms_callbacks import is_stop
 from app.services.messaging.sms_templates import write_sms
 from app.services.messaging.sms_text import SMS_LIMIT, fit_sms, gsm7_length, to_gsm7
+from app.services.privacy.anonymise import anonymise
 from tests.factories import (
     make_appointment,
     make_beneficiary,
@@ -267,3 +268,13 @@ def test_outbox_rows_say_their_channel(session, counsellor):
     queue_confirmation(session=session, appointment=appointment_of(session, counsellor))
     channels = session.exec(select(OutboxMessage.channel)).all()
     assert channels == ["sms"]
+
+
+def test_anonymising_the_person_erases_their_sms_and_stops_them(session, counsellor):
+    appointment = appointment_of(session, counsellor)
+    queue_confirmation(session=session, appointment=appointment)
+    person = session.get(Beneficiary, appointment.beneficiary_id)
+    assert anonymise(session=session, person=person, now=utcnow())
+    [sms] = sms_messages(session)
+    session.refresh(sms)
+    assert (sms.recipient, sms.status, sms.payload) == ("", "failed", None)
