@@ -19,6 +19,7 @@ from app.models.nomenclatures import Role
 from app.services.admin.staff import create_staff_user, deactivate_staff_user
 from app.services.audit.trail import link_pending, snapshot_engine, verify
 from app.services.messaging.mail import describe_destination
+from app.services.messaging.sms import describe_sms_destination
 from app.services.privacy.retention import retention_listing
 from app.web.serving import run_server
 from app.worker import (
@@ -88,6 +89,7 @@ def serve(
     stop_delivery = None
     if with_worker:
         typer.echo(describe_destination())
+        typer.echo(describe_sms_destination())
         stop_delivery = start_background_delivery(echo=typer.echo)
     else:
         typer.echo("E-mails : envoyés par un autre processus (filrouge worker).")
@@ -112,6 +114,7 @@ def worker(
     """Envoyer les e-mails en attente (avec nouvelles tentatives) et préparer les dossiers de
     preuves des campagnes de contrôle (Ctrl-C pour arrêter)."""
     typer.echo(describe_destination())
+    typer.echo(describe_sms_destination())
     stop = threading.Event()
     stop_on_signals(stop, typer.echo)
     if not once:

@@ -30,6 +30,7 @@ from app.routes.deliverables import shared_documents as documents
 from app.routes.desk import case_page as cases
 from app.routes.desk import home
 from app.routes.messaging import messages, notifications
+from app.routes.messaging import sms as sms_links
 from app.routes.privacy import notice as privacy_notice
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, feed, indicators, ledger, national
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
         public_api.router,
         booking.router,
         appointment_links.router,
+        sms_links.router,
         health.router,
         auth.router,
         second_step.router,

@@ -1,9 +1,9 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
-each pass also expires referrals left without an answer, queues appointment reminders, the
-surveys due (and their reminder) and the daily notification digests, and takes the month's
-snapshot of the national view when it is not there yet, links the audit trail's new entries
-into its chain, and once a day per operator anonymises the people past its retention period
-(app/services/privacy/retention.py).
+each pass delivers the e-mails and SMS due, then expires referrals left without an answer,
+queues appointment reminders, the surveys due (and their reminder) and the daily notification
+digests, deletes expired SMS short links, takes the month's snapshot of the national view
+when it is not there yet, links the audit trail's new entries into its chain, and once a day
+per operator anonymises the people past its retention period (app/services/privacy/retention.py).
 Proof packs and access archives, long to build, have a loop of their own so that e-mails
 never wait for them; access archives past their expiry are deleted by the housekeeping.
 
@@ -28,6 +28,7 @@ from app.services.control.proof_pack import build_pending_packs
 from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
+from app.services.messaging.short_links import purge_expired_links
 from app.services.privacy.access_archive import build_pending_archives, delete_expired_archives
 from app.services.privacy.retention import run_daily_retention
 from app.services.referrals.workflow import expire_unanswered
@@ -119,6 +120,12 @@ _HOUSEKEEPING = (
         "anonymising people past the retention period",
         "Personnes anonymisées (durée de conservation écoulée)",
         "Anonymisation des données échues impossible",
+    ),
+    (
+        purge_expired_links,
+        "purging expired SMS short links",
+        "Liens courts des SMS expirés supprimés",
+        "Suppression des liens courts expirés impossible",
     ),
     (
         purge_expired,

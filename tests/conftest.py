@@ -113,12 +113,13 @@ event.listen(Engine, "before_cursor_execute", _refuse_the_event_loop)
 
 @pytest.fixture(scope="session", autouse=True)
 def _files_in_tmp(tmp_path_factory):
-    """Uploaded files, PDFs and e-mails written by the tests never land in the project's var/."""
+    """Uploaded files, PDFs, e-mails and SMS written by the tests never land in the project's var/."""
     from app.core.config import get_settings
 
     settings = get_settings()
     root = tmp_path_factory.mktemp("var")
     settings.storage_dir, settings.mail_dir = root / "files", root / "mail"
+    settings.sms_dir = root / "sms"
 
 
 @pytest.fixture(scope="session")

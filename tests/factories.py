@@ -561,7 +561,14 @@ def submit(client, page, token, **overrides):
 
 def outbox_messages(session: Session) -> list:
     """Every e-mail queued in the outbox, in order."""
-    return list(session.exec(select(OutboxMessage).order_by(OutboxMessage.id)))
+    query = select(OutboxMessage).where(OutboxMessage.channel == "email")
+    return list(session.exec(query.order_by(OutboxMessage.id)))
+
+
+def sms_messages(session: Session) -> list:
+    """Every SMS queued in the outbox, in order."""
+    query = select(OutboxMessage).where(OutboxMessage.channel == "sms")
+    return list(session.exec(query.order_by(OutboxMessage.id)))
 
 
 def deliverable_kind(session: Session, operator_id: int, code: str = "document_synthese"):

@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     mail_sender: str = "Fil rouge <ne-pas-repondre@filrouge.localhost>"
     mail_dir: Path = VAR_DIR / "mail"
     outbox_max_attempts: int = 8
+    # Outgoing SMS (app/services/messaging/sms.py). Without a gateway URL, the worker writes
+    # each SMS as a JSON file in var/sms; with one, it POSTs them there with the token as a
+    # Bearer (the request's format is in the README). The gateway calls back
+    # /api/sms/callback with the callback token; empty, the callback route answers 404.
+    sms_gateway_url: str = ""
+    sms_gateway_token: str = ""
+    sms_callback_token: str = ""
+    sms_dir: Path = VAR_DIR / "sms"
+    sms_timeout_seconds: float = Field(default=15, gt=0)
     # A referral sent to a partner expires when the partner has not answered after this long.
     referral_answer_days: int = 15
     # Beneficiaries get a reminder this many hours before their appointment.

@@ -17,6 +17,7 @@ from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.reports import ReportSnapshot
 from app.models.rights import AccessArchive, RightsRequest
+from app.models.short_links import ShortLink
 from app.models.staff import (
     AccountLink,
     LoginAlert,
@@ -63,6 +64,7 @@ __all__ = [
     "ReportSnapshot",
     "RightsRequest",
     "AccessArchive",
+    "ShortLink",
     "UnitProofRequirement",
     "Beneficiary",
     "Case",

@@ -84,6 +84,8 @@ class Beneficiary(SQLModel, table=True):
     # link clears it and records when.
     survey_consent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     survey_opt_out_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # Answered « STOP » to one of our SMS (the gateway told us): no SMS goes to them since.
+    sms_opt_out_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     sex: str = Field(default=Sex.UNKNOWN, max_length=2)
     birth_year: int | None = None
     employment_status: str | None = Field(default=None, max_length=30)

@@ -28,6 +28,7 @@ class ConsentChannel(LabelledEnum):
     PHONE = "phone", "Par téléphone"
     WRITING = "writing", "Par écrit (e-mail, courrier)"
     SURVEY_LINK = "survey_link", "Lien de désinscription d'une enquête"
+    SMS_STOP = "sms_stop", "Réponse « STOP » à un SMS"
     RIGHTS_REQUEST = "rights_request", "Demande d'exercice des droits"
     # Agreements recorded before these records existed (dates from the person's fields).
     EARLIER = "earlier", "Recueilli avant l'historique des consentements"

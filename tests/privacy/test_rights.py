@@ -9,7 +9,9 @@ from sqlmodel import select
 from app.core.errors import Forbidden
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import CaseStatus, Episode
+from app.models.consents import ConsentPurpose
 from app.models.rights import RightKind, RightsRequest, RightsRequestCreate, RightStatus
+from app.services.privacy.consents import may_contact
 from app.services.privacy.rights import (
     CASE_STILL_OPEN,
     HELD_BY_A_CONTROL,
@@ -141,7 +143,10 @@ def test_an_objection_stops_surveys_at_once(client, session, counsellor, admin):
     csrf = log_in(client, session, admin)
     client.post(f"/admin/droits/{request.id}/opposition", data={"csrf_token": csrf})
     session.expire_all()
-    assert not session.get(Beneficiary, person.id).may_be_surveyed
+    person = session.get(Beneficiary, person.id)
+    assert not person.may_be_surveyed
+    for purpose in (ConsentPurpose.EMAIL, ConsentPurpose.SMS):  # reminders stop too
+        assert not may_contact(session=session, person=person, purpose=purpose)
     assert session.get(RightsRequest, request.id).status == RightStatus.DONE
 
 

@@ -86,14 +86,14 @@ def test_a_person_who_did_not_agree_is_said_not_to_be_asked(client, session, cou
     assert "Aucune enquête pour l'instant" in shown
 
 
-def test_a_person_with_a_phone_only_shows_as_not_contactable(client, session, counsellor):
+def test_a_person_with_a_landline_only_shows_as_not_contactable(client, session, counsellor):
     person = make_beneficiary(
-        session, counsellor, email=None, phone="06 12 34 56 78", survey_consent=True
+        session, counsellor, email=None, phone="04 72 00 00 00", survey_consent=True
     )
     case = make_case(session, counsellor, person)
     end(session, counsellor, started(session, counsellor, case, "UO1"))
     shown = read(units_section(client, session, counsellor, case))
-    assert "Pas d'adresse e-mail" in shown
+    assert "Ni adresse e-mail ni numéro de mobile" in shown
     assert "Fin de niveau 1 UO1 Non contactable — — —" in shown
 
 

@@ -18,7 +18,7 @@ from app.services.cases import lifecycle as cases
 from app.services.surveys.invitations import months_after, send_due_surveys
 from app.services.surveys.questionnaires import current_questionnaire
 from tests.conftest import NOW
-from tests.factories import make_beneficiary, make_case, outbox_messages, unit_id
+from tests.factories import make_beneficiary, make_case, outbox_messages, sms_messages, unit_id
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -129,13 +129,27 @@ def test_without_the_persons_agreement_nothing_is_sent_nor_scheduled(session, co
     assert outbox_messages(session) == []
 
 
-def test_a_person_with_a_phone_only_is_not_contactable(session, counsellor):
-    case, _ = ended_level_one(session, counsellor, email=None, phone="06 12 34 56 78")
+def test_a_person_with_a_landline_only_is_not_contactable(session, counsellor):
+    case, _ = ended_level_one(session, counsellor, email=None, phone="04 72 00 00 00")
     [asked, utility] = invitations(session, case)
     assert (asked.kind, asked.status, asked.sent_at) == ("fin_niveau_1", "non_contactable", None)
     assert asked.link_nonce is None
     assert utility.status == SurveyStatus.SCHEDULED  # an address may come within six months
     assert outbox_messages(session) == []
+    assert sms_messages(session) == []
+
+
+def test_a_person_with_a_mobile_only_is_asked_by_sms(session, counsellor):
+    case, _ = ended_level_one(session, counsellor, email=None, phone="06 12 34 56 78")
+    [asked, _utility] = invitations(session, case)
+    assert (asked.status, asked.channel) == (SurveyStatus.SENT, "sms")
+    assert outbox_messages(session) == []
+    [sms] = sms_messages(session)
+    assert (sms.recipient, sms.template, sms.payload) == (
+        "+33612345678",
+        "survey_invitation",
+        {"invitation_id": asked.id},
+    )
 
 
 def test_closing_the_case_ends_its_units_and_asks(session, counsellor):
@@ -392,7 +406,7 @@ def test_cancelling_the_last_level_moves_the_utility_survey_back(session, counse
 
 
 def test_cancelling_the_only_level_cancels_what_was_not_sent(session, counsellor):
-    case, episode = ended_level_one(session, counsellor, email=None, phone="06 12 34 56 78")
+    case, episode = ended_level_one(session, counsellor, email=None, phone="04 72 00 00 00")
     episodes.cancel_episode(session=session, actor=counsellor, episode_id=episode.id)
     assert [(i.kind, i.status) for i in invitations(session, case)] == [
         ("fin_niveau_1", "annulee"),

@@ -43,6 +43,7 @@ from app.models.operators import Operator, Permanence, PermanenceStaff, Site, Si
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
 from app.models.rights import AccessArchive, RightsRequest
+from app.models.short_links import ShortLink
 from app.models.staff import (
     AccountLink,
     LoginAlert,
@@ -108,6 +109,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     Notification: Notification.operator_id,
     NotificationDigest: NotificationDigest.operator_id,
     OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data
+    ShortLink: ShortLink.operator_id,  # read by nobody's staff: resolved by its code alone
     ControlCampaign: ControlCampaign.operator_id,
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
     ControlCampaignEvent: Through(ControlCampaignEvent.campaign_id, ControlCampaign),

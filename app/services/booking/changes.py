@@ -14,13 +14,8 @@ from app.models.appointments import Appointment, AppointmentStatus, AppointmentT
 from app.models.base import utcnow
 from app.services.access.rate_limits import check_slot_listing
 from app.services.booking.counsellor_notices import tell_cancelled, tell_moved
-from app.services.booking.messages import (
-    LINK_PURPOSE,
-    AppointmentDetails,
-    appointment_details,
-    queue_cancellation,
-    queue_moved,
-)
+from app.services.booking.details import LINK_PURPOSE, AppointmentDetails, appointment_details
+from app.services.booking.messages import queue_cancellation, queue_moved
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
 
 NEXT_SLOTS_SHOWN = 12

@@ -6,7 +6,7 @@ from sqlmodel import Session
 from app.core.dates import format_datetime, to_local
 from app.models.appointments import Appointment
 from app.models.notifications import NotificationKind
-from app.services.booking.messages import appointment_details
+from app.services.booking.details import appointment_details
 from app.services.messaging.notifications import notify
 
 

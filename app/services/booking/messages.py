@@ -1,86 +1,27 @@
 """What a beneficiary receives about an appointment, through the outbox: confirmation with a
 calendar file, notices of cancellation and move, and the reminder sent before it.
 
-Only e-mail for now. An SMS channel would fit in `_send`: when the beneficiary has a phone but
-no e-mail, queue a short text (date, place, reference, shortened link) in an SMS outbox that the
-same worker delivers; the callers would not change.
+A person who gave a mobile number also gets each of them by SMS, unless they answered STOP:
+the request queues a row naming the SMS (app/services/booking/sms_texts.py), the worker writes
+it, so that booking costs one insert more and no rendering.
 """
 
 import base64
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
-from app.core.dates import format_datetime, to_local
-from app.core.security import create_link_token
-from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
+from app.models.appointments import Appointment, AppointmentStatus
 from app.models.base import utcnow
-from app.models.beneficiaries import Beneficiary
 from app.models.consents import ConsentPurpose
-from app.models.operators import Operator, Site
-from app.models.staff import StaffUser
-from app.services.admin.operators import time_zone_of
-from app.services.booking.calendar_files import appointment_ics, appointment_place
-from app.services.messaging.outbox import queue_email
+from app.services.booking import sms_texts
+from app.services.booking.calendar_files import appointment_ics
+from app.services.booking.details import AppointmentDetails, appointment_details, manage_link
+from app.services.messaging.outbox import queue_email, queue_sms
+from app.services.messaging.sms import may_get_sms, mobile_number
 from app.services.privacy.consents import may_contact
-
-LINK_PURPOSE = "appointment"
-# The link still works for a day after the appointment (to read what it was).
-LINK_GRACE = timedelta(days=1)
-
-
-@dataclass
-class AppointmentDetails:
-    """An appointment with everything its messages and pages show."""
-
-    appointment: Appointment
-    appointment_type: AppointmentType
-    site: Site | None
-    operator: Operator
-    beneficiary: Beneficiary
-    counsellor_name: str
-    time_zone: str
-
-    @property
-    def place(self) -> str:
-        return appointment_place(self.appointment, self.site)
-
-    def when(self, value: datetime | None = None) -> str:
-        """« 3 mars 2027 à 14 h 00 », in the site's time zone."""
-        return format_datetime(value or self.appointment.starts_at, self.time_zone)
-
-    def end_time(self) -> str:
-        """« 15 h 00 », in the site's time zone."""
-        return f"{to_local(self.appointment.ends_at, self.time_zone):%H h %M}"
-
-
-def appointment_details(*, session: Session, appointment: Appointment) -> AppointmentDetails:
-    """Load what goes with the appointment (type, site, operator, beneficiary, counsellor)."""
-    site = session.get(Site, appointment.site_id) if appointment.site_id else None
-    operator = session.get(Operator, appointment.operator_id)
-    counsellor = session.get(StaffUser, appointment.counsellor_id)
-    return AppointmentDetails(
-        appointment=appointment,
-        appointment_type=session.get(AppointmentType, appointment.appointment_type_id),
-        site=site,
-        operator=operator,
-        beneficiary=session.get(Beneficiary, appointment.beneficiary_id),
-        counsellor_name=counsellor.full_name if counsellor else "",
-        time_zone=time_zone_of(
-            session=session, operator_id=operator.id, site_id=appointment.site_id
-        ),
-    )
-
-
-def manage_link(appointment: Appointment) -> str:
-    """The signed link to cancel or move; it expires a day after the appointment ends."""
-    lifetime = max(appointment.ends_at + LINK_GRACE - utcnow(), timedelta(minutes=5))
-    token = create_link_token(purpose=LINK_PURPOSE, subject_id=appointment.id, lifetime=lifetime)
-    return f"{get_settings().public_base_url.rstrip('/')}/rendez-vous/gerer/{token}"
-
 
 # ---------- The messages ----------
 
@@ -100,6 +41,7 @@ def queue_confirmation(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, "REQUEST", link)
+    _queue_sms(session, details, sms_texts.CONFIRMED)
 
 
 def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
@@ -114,6 +56,7 @@ def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous annulé : {details.when()}", text, "CANCEL", "")
+    _queue_sms(session, details, sms_texts.CANCELLED)
 
 
 def queue_moved(*, session: Session, appointment: Appointment, previous_start: datetime) -> None:
@@ -132,6 +75,7 @@ def queue_moved(*, session: Session, appointment: Appointment, previous_start: d
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, "REQUEST", link)
+    _queue_sms(session, details, sms_texts.MOVED)
 
 
 def queue_place_changed(*, session: Session, appointment: Appointment, previous_place: str) -> None:
@@ -158,19 +102,18 @@ def queue_place_changed(*, session: Session, appointment: Appointment, previous_
         "REQUEST",
         link,
     )
+    _queue_sms(session, details, sms_texts.PLACE_CHANGED)
 
 
-def _may_write(session: Session, details: AppointmentDetails) -> bool:
-    """A reminder is a courtesy: not for a person who withdrew their agreement to e-mails (the
-    messages about an appointment they booked or that moved still go)."""
-    return may_contact(session=session, person=details.beneficiary, purpose=ConsentPurpose.EMAIL)
+def _may_write(session: Session, details: AppointmentDetails, by: ConsentPurpose) -> bool:
+    """A reminder is a courtesy: not by e-mail (or SMS) to a person who withdrew their agreement
+    to it (the messages about an appointment they booked or that moved still go)."""
+    return may_contact(session=session, person=details.beneficiary, purpose=by)
 
 
 def queue_reminder(*, session: Session, appointment: Appointment) -> None:
     """The reminder before the appointment, with the link to cancel or move it."""
     details = appointment_details(session=session, appointment=appointment)
-    if not _may_write(session, details):
-        return
     link = manage_link(appointment)
     text = (
         f"{_greeting(details)}"
@@ -180,7 +123,10 @@ def queue_reminder(*, session: Session, appointment: Appointment) -> None:
         f"rendez-vous :\n{link}\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, None, link)
+    if _may_write(session, details, ConsentPurpose.EMAIL):
+        _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, None, link)
+    if _may_write(session, details, ConsentPurpose.SMS):
+        _queue_sms(session, details, sms_texts.REMINDER)
 
 
 def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
@@ -255,7 +201,7 @@ def _send(
 ) -> None:
     beneficiary = details.beneficiary
     if not beneficiary.email:
-        return  # see the module docstring: an SMS would go here
+        return
     attachments = []
     if method:
         ics = appointment_ics(
@@ -282,4 +228,21 @@ def _send(
         operator_id=details.appointment.operator_id,
         case_id=details.appointment.case_id,
         attachments=attachments,
+    )
+
+
+def _queue_sms(session: Session, details: AppointmentDetails, template: str) -> None:
+    """The SMS twin of the e-mail, for a mobile number not opted out; the worker writes it."""
+    beneficiary = details.beneficiary
+    number = mobile_number(beneficiary.phone) if may_get_sms(beneficiary) else None
+    if number is None:
+        return
+    queue_sms(
+        session=session,
+        recipient=number,
+        template=template,
+        payload=sms_texts.payload(details.appointment),
+        subject=sms_texts.SUBJECTS[template],
+        operator_id=details.appointment.operator_id,
+        case_id=details.appointment.case_id,
     )

@@ -1,5 +1,9 @@
 """The message outbox: write messages inside the caller's transaction; the worker delivers them.
 
+SMS go through the same rows, claims, leases and retries (channel "sms"); what differs is in
+app/services/messaging/sms_delivery.py: the worker writes their text, then hands them to
+the SMS gateway.
+
 Delivery claims each message in its own committed transaction (a lease), sends it outside
 any transaction, then records the outcome. A worker that dies before the SMTP server has
 accepted a message leaves a lease that runs out, and another pass sends the message then.
@@ -28,10 +32,12 @@ from app.core.errors import Conflict, Forbidden
 from app.models.base import utcnow
 from app.models.cases import Case
 from app.models.nomenclatures import Role
-from app.models.outbox import MessageStatus, OutboxMessage
+from app.models.outbox import Channel, MessageStatus, OutboxMessage
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.messaging.mail import DeliveryError, Transport, build_email
+from app.services.messaging.sms import SmsTransport, sms_transport_from_settings
+from app.services.messaging.sms_delivery import hand_over_sms
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,36 @@ def queue_email(
     session.flush()
     # The row, not its recipient: the message's page shows whom it is for to those allowed.
     log.debug("outbox message %d queued", message.id, extra={"outbox_id": message.id})
+    return message
+
+
+def queue_sms(
+    *,
+    session: Session,
+    recipient: str,
+    template: str,
+    payload: dict,
+    subject: str,
+    operator_id: int | None = None,
+    case_id: int | None = None,
+) -> OutboxMessage:
+    """Queue an SMS to `recipient` (E.164); the worker writes its text from `template` and
+    `payload` (app/services/messaging/sms_templates.py), so that the request only inserts a
+    row. `subject` is what « Messages » shows of it."""
+    message = OutboxMessage(
+        operator_id=operator_id,
+        case_id=case_id,
+        channel=Channel.SMS.value,
+        recipient=recipient,
+        subject=subject,
+        body_text="",
+        template=template,
+        payload=payload,
+        message_id=f"sms-{secrets.token_hex(16)}",
+    )
+    session.add(message)
+    session.flush()
+    log.debug("outbox SMS %d queued", message.id, extra={"outbox_id": message.id})
     return message
 
 
@@ -153,19 +189,28 @@ def retry_delay(attempts: int) -> timedelta:
     return min(BACKOFF_FIRST * 2 ** min(max(attempts - 1, 0), 20), BACKOFF_MAX)
 
 
+@dataclass
+class Transports:
+    email: Transport
+    sms: SmsTransport
+
+
 def deliver_due(
     *,
     engine: Engine,
     transport: Transport,
+    sms_transport: SmsTransport | None = None,
     now: datetime | None = None,
     batch_size: int = 50,
     stop: threading.Event | None = None,
 ) -> DeliveryReport:
     """Send the messages that are due, one claim each; safe with several workers at once.
 
-    `now` freezes the clock (tests); `stop` ends the pass between two messages."""
+    SMS go through `sms_transport`, by default the one the settings name. `now` freezes the
+    clock (tests); `stop` ends the pass between two messages."""
     clock: Callable[[], datetime] = (lambda: now) if now else utcnow
     settings = get_settings()
+    transports = Transports(transport, sms_transport or sms_transport_from_settings(settings))
     report = DeliveryReport(failed=_fail_abandoned(engine, now=clock(), settings=settings))
     try:
         for message_id in _due_ids(engine, now=clock(), settings=settings, limit=batch_size):
@@ -174,9 +219,10 @@ def deliver_due(
             deadline = time.monotonic() + send_budget(settings)  # the lease starts now
             message = _claim(engine, message_id, now=clock(), settings=settings)
             if message is not None:  # otherwise another worker was quicker
-                _deliver(engine, transport, message, deadline, clock, settings, report)
+                _deliver(engine, transports, message, deadline, clock, settings, report)
     finally:
-        transport.close()
+        transports.email.close()
+        transports.sms.close()
     return report
 
 
@@ -235,7 +281,7 @@ def _claim(
 
 def _deliver(
     engine: Engine,
-    transport: Transport,
+    transports: Transports,
     message: OutboxMessage,
     deadline: float,
     clock: Callable[[], datetime],
@@ -243,7 +289,7 @@ def _deliver(
     report: DeliveryReport,
 ) -> None:
     try:
-        transport.send(build_email(message, sender=settings.mail_sender), deadline=deadline)
+        recorded = _hand_over(engine, transports, message, deadline, settings)
     except DeliveryError as error:
         _record_failure(engine, message, error, now=clock(), settings=settings, report=report)
         return
@@ -252,9 +298,25 @@ def _deliver(
         error = DeliveryError(f"{type(exc).__name__} : {exc}")
         _record_failure(engine, message, error, now=clock(), settings=settings, report=report)
         return
-    _finish(engine, message, status=MessageStatus.SENT.value, sent_at=clock(), last_error="")
+    _finish(
+        engine, message, status=MessageStatus.SENT.value, sent_at=clock(), last_error="", **recorded
+    )
     log.debug("outbox message %d sent", message.id, extra={"outbox_id": message.id})
     report.sent += 1
+
+
+def _hand_over(
+    engine: Engine,
+    transports: Transports,
+    message: OutboxMessage,
+    deadline: float,
+    settings: Settings,
+) -> dict:
+    """Send the message; returns what to record with its « sent » (the gateway's id)."""
+    if message.is_sms:
+        return hand_over_sms(engine, transports.sms, message, deadline=deadline)
+    transports.email.send(build_email(message, sender=settings.mail_sender), deadline=deadline)
+    return {}
 
 
 def _record_failure(

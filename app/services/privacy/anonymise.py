@@ -150,10 +150,13 @@ def _erase_person_texts(session: Session, person_id: int) -> None:
 
 
 def _erase_messages(session: Session, person: Beneficiary, case_ids: list[int]) -> None:
-    """The e-mails about the person: their address and text; one not sent yet never will be."""
+    """The e-mails and SMS about the person: their address or number and text; one not sent
+    yet never will be."""
     about = [col(OutboxMessage.case_id).in_(case_ids)]
     if person.email:
         about.append(col(OutboxMessage.recipient) == person.email)
+    if person.phone:
+        about.append(col(OutboxMessage.recipient) == person.phone)
     messages = select(OutboxMessage).where(or_(*about))
     for message in session.exec(messages):
         if message.status in (MessageStatus.PENDING, MessageStatus.SENDING):
@@ -164,6 +167,7 @@ def _erase_messages(session: Session, person: Beneficiary, case_ids: list[int]) 
         message.body_text = ""
         message.body_html = None
         message.attachments = []
+        message.payload = None
         session.add(message)
 
 

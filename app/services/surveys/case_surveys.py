@@ -13,6 +13,7 @@ from app.models.cases import Case, Episode
 from app.models.catalogue import ServiceUnit
 from app.models.surveys import SurveyInvitation as Invitation
 from app.models.surveys import SurveyKind, SurveyStatus
+from app.services.messaging.sms import may_get_sms
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,8 @@ class CaseSurvey:
 class CaseSurveys:
     surveys: list[CaseSurvey]
     may_be_surveyed: bool
-    has_email: bool
+    # An e-mail address, or a mobile number that did not answer STOP.
+    reachable: bool
     opted_out_at: datetime | None
 
 
@@ -63,6 +65,6 @@ def case_surveys(*, session: Session, case: Case, beneficiary: Beneficiary) -> C
             for kind, code, status, due, sent, reminded, answered in rows
         ],
         may_be_surveyed=beneficiary.may_be_surveyed,
-        has_email=bool(beneficiary.email),
+        reachable=bool(beneficiary.email) or may_get_sms(beneficiary),
         opted_out_at=None if beneficiary.may_be_surveyed else beneficiary.survey_opt_out_at,
     )

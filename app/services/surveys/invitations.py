@@ -2,8 +2,8 @@
 utility invitation scheduled `survey_utility_months` after the case's last level, and the
 worker's pass that sends what is due and reminds once.
 
-Only e-mail: there is no SMS channel (see app/services/booking/messages.py). A person with a
-phone only is « non contactable »; an SMS would be queued in `_dispatch` instead.
+By e-mail, and by SMS to a mobile number not opted out (the worker writes the SMS: see
+app/services/surveys/sms_texts.py); a person with neither is « non contactable ».
 
 The person is asked only if they agreed to be (Beneficiary.survey_consent_at) and did not opt
 out since; both are checked again whenever something is sent, so that an opt-out is honoured
@@ -31,14 +31,17 @@ from app.models.surveys import SurveyInvitation as Invitation
 from app.models.surveys import SurveyKind, SurveyResponse, SurveyStatus
 from app.models.surveys import SurveyQuestionnaire as Questionnaire
 from app.services.admin.operators import time_zone_of
-from app.services.messaging.outbox import queue_email
+from app.services.messaging.outbox import queue_email, queue_sms
+from app.services.messaging.sms import may_get_sms, mobile_number
 from app.services.privacy.consents import may_contact
+from app.services.surveys import sms_texts
+from app.services.surveys.links import answer_link, link_expires_at
 from app.services.surveys.questionnaires import current_questionnaire
 
-ANSWER_PURPOSE = "survey"
 OPT_OUT_PURPOSE = "survey-opt-out"
 OPT_OUT_LIFETIME = timedelta(days=365)
 EMAIL = "email"
+SMS = "sms"
 # Invitations sent (and, apart, reminders) per worker pass: the rest wait for the next one.
 BATCH = 100
 SURVEYED_LEVELS = (1, 2)
@@ -265,9 +268,9 @@ def _reminders_due(now: datetime):
             # A day left at least to answer: no reminder for a link about to expire.
             col(Invitation.sent_at) > now - timedelta(days=settings.survey_link_days - 1),
             ~answered,
-            # Beneficiary.may_be_surveyed, with an address to write to (in SQL, so that those
-            # who may not be asked never fill the batch).
-            col(Beneficiary.email).is_not(None),
+            # Beneficiary.may_be_surveyed, with an address or a number to write to (in SQL,
+            # so that those who may not be asked never fill the batch).
+            or_(col(Beneficiary.email).is_not(None), col(Beneficiary.phone).is_not(None)),
             col(Beneficiary.survey_consent_at).is_not(None),
             or_(
                 col(Beneficiary.survey_opt_out_at).is_(None),
@@ -290,11 +293,10 @@ def _dispatch(session: Session, invitation: Invitation, now: datetime) -> bool:
     elif not beneficiary.may_be_surveyed:
         opted_out = beneficiary.survey_opt_out_at is not None
         values["status"] = (SurveyStatus.OPTED_OUT if opted_out else SurveyStatus.CANCELLED).value
-    elif not may_contact(session=session, person=beneficiary, purpose=ConsentPurpose.EMAIL):
-        # No longer to be written to by e-mail: as good as an opt-out for the survey.
-        values["status"] = SurveyStatus.OPTED_OUT.value
-    elif not beneficiary.email:
-        values["status"] = SurveyStatus.UNREACHABLE.value
+    elif not (_email_to(session, beneficiary) or _sms_to(session, beneficiary)):
+        # An address or a mobile the person no longer wants written to: as good as an opt-out.
+        reachable = beneficiary.email or _sms_number(beneficiary)
+        values["status"] = (SurveyStatus.OPTED_OUT if reachable else SurveyStatus.UNREACHABLE).value
     else:
         questionnaire = current_questionnaire(
             session=session, operator_id=invitation.operator_id, kind=SurveyKind(invitation.kind)
@@ -302,7 +304,7 @@ def _dispatch(session: Session, invitation: Invitation, now: datetime) -> bool:
         values = {
             "status": SurveyStatus.SENT.value,
             "sent_at": now,
-            "channel": EMAIL,
+            "channel": EMAIL if _email_to(session, beneficiary) else SMS,
             "questionnaire_id": questionnaire.id,
             "link_nonce": secrets.token_urlsafe(24),
         }
@@ -352,29 +354,11 @@ def _remind(session: Session, invitation_id: int, now: datetime) -> bool:
 # ---------- The message ----------
 
 
-def answer_link(invitation: Invitation, now: datetime | None = None) -> str:
-    """The single-use answer link; it expires `survey_link_days` after the first sending, the
-    reminder's copy too."""
-    expires = link_expires_at(invitation)
-    lifetime = max(expires - (now or utcnow()), timedelta(minutes=5))
-    token = create_link_token(
-        purpose=ANSWER_PURPOSE,
-        subject_id=invitation.id,
-        lifetime=lifetime,
-        nonce=invitation.link_nonce,
-    )
-    return f"{_base_url()}/enquete/{token}"
-
-
 def opt_out_link(invitation: Invitation) -> str:
     token = create_link_token(
         purpose=OPT_OUT_PURPOSE, subject_id=invitation.id, lifetime=OPT_OUT_LIFETIME
     )
     return f"{_base_url()}/enquete/desinscription/{token}"
-
-
-def link_expires_at(invitation: Invitation) -> datetime:
-    return invitation.sent_at + timedelta(days=get_settings().survey_link_days)
 
 
 def _base_url() -> str:
@@ -430,12 +414,50 @@ def _queue(
         f"<p>{escape(signature)}</p>"
         "</body></html>"
     )
-    queue_email(
+    if email := _email_to(session, beneficiary):
+        queue_email(
+            session=session,
+            recipient=email,
+            subject=subject,
+            text=text,
+            html=html,
+            operator_id=invitation.operator_id,
+            case_id=invitation.case_id,
+        )
+    _queue_sms(session, invitation, beneficiary, reminder=reminder)
+
+
+def _sms_number(beneficiary: Beneficiary) -> str | None:
+    """The mobile number an SMS may go to (None for a landline or after a STOP)."""
+    return mobile_number(beneficiary.phone) if may_get_sms(beneficiary) else None
+
+
+def _email_to(session: Session, beneficiary: Beneficiary) -> str | None:
+    """The address a survey e-mail may go to: none, or one the person withdrew from e-mails."""
+    allowed = may_contact(session=session, person=beneficiary, purpose=ConsentPurpose.EMAIL)
+    return beneficiary.email if beneficiary.email and allowed else None
+
+
+def _sms_to(session: Session, beneficiary: Beneficiary) -> str | None:
+    """The mobile a survey SMS may go to, the person's consent to SMS not withdrawn."""
+    number = _sms_number(beneficiary)
+    allowed = may_contact(session=session, person=beneficiary, purpose=ConsentPurpose.SMS)
+    return number if number and allowed else None
+
+
+def _queue_sms(
+    session: Session, invitation: Invitation, beneficiary: Beneficiary, *, reminder: bool
+) -> None:
+    number = _sms_to(session, beneficiary)
+    if number is None:
+        return
+    template = sms_texts.REMINDER if reminder else sms_texts.INVITATION
+    queue_sms(
         session=session,
-        recipient=beneficiary.email,
-        subject=subject,
-        text=text,
-        html=html,
+        recipient=number,
+        template=template,
+        payload={"invitation_id": invitation.id},
+        subject=sms_texts.SUBJECTS[template],
         operator_id=invitation.operator_id,
         case_id=invitation.case_id,
     )
