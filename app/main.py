@@ -17,6 +17,7 @@ from app.routes.admin import index as admin_index
 from app.routes.admin import markets, security, sites, team, uo4
 from app.routes.admin import operators as admin_operators
 from app.routes.booking import appointment_links, availability, calendar, public_api
+from app.routes.booking import entry as booking_entry
 from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, triage
 from app.routes.control import api as control_api
@@ -65,6 +66,7 @@ def create_app() -> FastAPI:
     for router in (
         public_api.router,
         booking.router,
+        booking_entry.router,
         appointment_links.router,
         health.router,
         auth.router,
