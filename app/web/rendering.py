@@ -27,6 +27,7 @@ from app.models.markets import ProofRule
 from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.triage import TriageStatus
+from app.services.booking.video_rooms import joining_note
 from app.services.reports.departements import shaded_map
 from app.web.deps import expected_csrf_token
 
@@ -120,6 +121,8 @@ templates.env.filters.update(
 templates.env.globals["nomenclatures"] = nomenclatures
 # reports/_partials/map.html draws what this computes from the shares it is given.
 templates.env.globals["shaded_map"] = shaded_map
+# booking/_joining.html: how a remote appointment is joined, worded as in its e-mails.
+templates.env.globals["joining_note"] = joining_note
 templates.env.globals.update(STATES)
 
 

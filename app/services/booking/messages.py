@@ -22,7 +22,9 @@ from app.models.beneficiaries import Beneficiary
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.admin.operators import time_zone_of
+from app.services.booking.calendar_files import CONTENT_TYPE as ICS_CONTENT_TYPE
 from app.services.booking.calendar_files import appointment_ics, appointment_place
+from app.services.booking.video_rooms import joining_note
 from app.services.messaging.outbox import queue_email
 
 LINK_PURPOSE = "appointment"
@@ -97,7 +99,7 @@ def queue_confirmation(*, session: Session, appointment: Appointment) -> None:
         "Le fichier joint ajoute le rendez-vous à votre agenda.\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, "REQUEST", link)
+    _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, True, link)
 
 
 def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
@@ -111,7 +113,7 @@ def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
         "Vous pouvez reprendre rendez-vous à tout moment.\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rendez-vous annulé : {details.when()}", text, "CANCEL", "")
+    _send(session, details, f"Rendez-vous annulé : {details.when()}", text, True, "")
 
 
 def queue_moved(*, session: Session, appointment: Appointment, previous_start: datetime) -> None:
@@ -129,7 +131,7 @@ def queue_moved(*, session: Session, appointment: Appointment, previous_start: d
         f"{link}\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, "REQUEST", link)
+    _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, True, link)
 
 
 def queue_place_changed(*, session: Session, appointment: Appointment, previous_place: str) -> None:
@@ -153,7 +155,7 @@ def queue_place_changed(*, session: Session, appointment: Appointment, previous_
         details,
         f"Rendez-vous du {details.when()} : changement de lieu",
         text,
-        "REQUEST",
+        True,
         link,
     )
 
@@ -170,7 +172,7 @@ def queue_reminder(*, session: Session, appointment: Appointment) -> None:
         f"rendez-vous :\n{link}\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, None, link)
+    _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, False, link)
 
 
 def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
@@ -221,10 +223,8 @@ def _summary(details: AppointmentDetails) -> str:
         f"Date : {details.when()} (fin à {details.end_time()})",
         f"Lieu : {details.place}",
     ]
-    if a.mode == "phone":
-        lines.append("Votre conseiller·ère vous appellera au numéro que vous avez indiqué.")
-    elif a.mode == "video":
-        lines.append("Votre conseiller·ère vous enverra le lien de la visio avant le rendez-vous.")
+    if a.mode in ("phone", "video"):
+        lines.append(joining_note(a))
     if details.site and details.site.accessibility and a.mode == "on_site":
         lines.append(f"Accessibilité : {details.site.accessibility}")
     lines.append(f"Référence : {a.reference}")
@@ -240,27 +240,26 @@ def _send(
     details: AppointmentDetails,
     subject: str,
     text: str,
-    method: str | None,
+    with_calendar: bool,
     link: str,
 ) -> None:
     beneficiary = details.beneficiary
     if not beneficiary.email:
         return  # see the module docstring: an SMS would go here
     attachments = []
-    if method:
+    if with_calendar:
         ics = appointment_ics(
             details.appointment,
             appointment_type=details.appointment_type,
             site=details.site,
             counsellor_name=details.counsellor_name,
             operator_name=details.operator.name,
-            method=method,
             manage_url=link,
         )
         attachments.append(
             {
                 "filename": "rendez-vous.ics",
-                "content_type": "text/calendar",
+                "content_type": ICS_CONTENT_TYPE,
                 "content_b64": base64.b64encode(ics).decode(),
             }
         )

@@ -45,6 +45,7 @@ from app.services.booking.counsellor_notices import tell_booked
 from app.services.booking.geography import distance_km, postcode_position
 from app.services.booking.messages import queue_confirmation
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
+from app.services.booking.video_rooms import new_video_url
 from app.services.cases.beneficiaries import find_duplicates
 
 NEXT_SLOTS_SHOWN = 6
@@ -442,6 +443,7 @@ def _book_in_savepoint(
         booking_answer=answer,
         idempotency_key=idempotency_key,
         ics_uid=f"{uuid.uuid4()}@filrouge",
+        video_url=new_video_url(mode),
     )
     appointment = _insert_for_first_free(session, values, counsellor_ids)
     if appointment is None:
