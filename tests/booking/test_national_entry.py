@@ -108,10 +108,21 @@ def test_a_name_shared_by_several_communes_asks_which(client, session, agenda):
     assert "CEP La Réunion" in read(find(client, "97400"))
 
 
-def test_an_unknown_postcode_is_explained(client, agenda):
-    page = find(client, "00000")
+@pytest.mark.parametrize("postcode", ["00000", "69999"])
+def test_an_unknown_postcode_is_explained(client, agenda, postcode):
+    page = find(client, postcode)
     assert page.status_code == 422
     assert "Ce code postal n'existe pas" in read(page)
+
+
+def test_an_unknown_commune_is_explained(client, agenda):
+    page = find(client, "Zzyzx")
+    assert page.status_code == 422 and "Aucune commune ne porte ce nom" in read(page)
+
+
+def test_a_postcode_of_one_commune_is_named_after_it(client, agenda):
+    assert "Pour Lyon (69007)" in read(find(client, "69007"))
+    assert "Pour le code postal 01400" in read(find(client, "01400"))
 
 
 def test_a_place_without_operator_gives_the_national_line(client, agenda, monkeypatch):

@@ -53,10 +53,12 @@ def test_a_person_books_from_a_phone_then_moves_and_cancels_from_the_email(
     page.get_by_text("Qu'est-ce que le CEP ?").click()
     page.get_by_label("Actif du secteur privé ou indépendant").check()
     page.get_by_label("Votre code postal ou votre commune").fill("69007")
+    page.screenshot(path=str(SCREENSHOTS / "journey-booking-00-entry.png"), full_page=True)
     page.get_by_role("button", name="Trouver mon conseiller").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Auvergne-Rhône-Alpes")
     assert "69007" not in page.url
     check_accessibility(page)
+    page.screenshot(path=str(SCREENSHOTS / "journey-booking-00-operator.png"), full_page=True)
     page.get_by_role("link", name="Choisir mon rendez-vous").click()
     assert page.url.endswith(f"/rendez-vous?operateur={code}")
     check_accessibility(page)

@@ -91,6 +91,21 @@ def _commune_key(name: str) -> str:
     return " ".join({"st": "saint", "ste": "sainte"}.get(word, word) for word in words)
 
 
+@lru_cache(maxsize=1)
+def _communes_by_postcode() -> dict[str, list[Commune]]:
+    found: dict[str, list[Commune]] = {}
+    for communes in _communes_by_key().values():
+        for commune in communes:
+            for postcode in commune.postcodes:
+                found.setdefault(postcode, []).append(commune)
+    return found
+
+
+def communes_of_postcode(postcode: str) -> list[Commune]:
+    """The communes a postcode serves (none: no such postcode)."""
+    return _communes_by_postcode().get(postcode, [])
+
+
 def communes_named(name: str, *, limit: int = 8) -> list[Commune]:
     """The communes called `name` (case, accents and hyphens ignored); failing that, those
     whose name starts with it; most postcodes first (the larger towns), then by name."""

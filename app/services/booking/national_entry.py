@@ -14,6 +14,7 @@ from app.services.access.rate_limits import check_rate, rate_limit_target
 from app.services.booking.geography import (
     Commune,
     communes_named,
+    communes_of_postcode,
     distance_km,
     postcode_position,
 )
@@ -114,7 +115,7 @@ def find_serving_operator(
     check_rate(session_or_engine=rate_limit_target(session), bucket=ENTRY_BUCKET, keys=[ip])
     query = " ".join(query.split())[:80]
     if query.isdigit():
-        return _match(session=session, postcode=query, place=query)
+        return _match(session=session, postcode=query, place=_postcode_place(query))
     communes = communes_named(query)
     if not communes:
         raise Invalid(
@@ -127,8 +128,16 @@ def find_serving_operator(
     return _match(session=session, postcode=postcode, place=f"{commune.name} ({postcode})")
 
 
+def _postcode_place(postcode: str) -> str:
+    """« Lyon (69007) » when the postcode is one commune's, else « le code postal 01400 »."""
+    communes = communes_of_postcode(postcode)
+    if len(communes) == 1:
+        return f"{communes[0].name} ({postcode})"
+    return f"le code postal {postcode}"
+
+
 def _match(*, session: Session, postcode: str, place: str) -> EntryMatch:
-    departement = departement_of(postcode)
+    departement = departement_of(postcode) if communes_of_postcode(postcode) else None
     if departement is None:
         raise Invalid(
             {FIELD: "Ce code postal n'existe pas. Vérifiez-le, ou tapez le nom de votre commune."}
