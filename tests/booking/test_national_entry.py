@@ -13,6 +13,7 @@ from app.services.booking.national_entry import REGION_OF_DEPARTEMENT
 from app.services.reports.departements import DEPARTEMENT_NAMES, departement_of
 from tests.factories import (
     anonymous_csrf,
+    contact_page,
     first_slot_link,
     hidden,
     make_appointment_type,
@@ -184,3 +185,19 @@ def test_the_postcode_is_carried_through_the_booking_not_asked_again(client, ses
     submit(client, page, token, postcode=hidden(page.text, "postcode"))
     appointment = session.exec(select(Appointment)).one()
     assert session.get(Beneficiary, appointment.beneficiary_id).postcode == "69007"
+
+
+def test_the_callback_form_does_not_ask_the_postcode_again(client, agenda):
+    _operator, _site, kind = agenda
+    find(client, "69007")
+    page = client.get(f"/rendez-vous/rappel?operateur=ARA&motif={kind.id}&mode=phone")
+    assert hidden(page.text, "postcode") == "69007" and 'id="postcode"' not in page.text
+
+
+def test_without_a_postcode_typed_before_the_contact_form_asks_it(client, agenda):
+    page, _token = contact_page(client, agenda, postcode="")
+    assert 'id="postcode"' in page.text
+
+
+def test_the_situation_is_not_chosen_for_the_person(client, agenda):
+    assert "checked" not in client.get("/rendez-vous").text

@@ -3,6 +3,7 @@ appointment is; phone appointments say who calls whom; no base, no made-up link.
 
 import base64
 import re
+from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
@@ -12,12 +13,15 @@ from sqlmodel import select
 from app.core.config import Settings, get_settings
 from app.core.dates import to_local
 from app.models.appointments import Appointment
+from app.models.base import utcnow
+from app.services.booking.messages import manage_link, queue_reminder
 from app.services.booking.video_rooms import ROOM_BYTES, new_video_url
 from tests.factories import (
     anonymous_csrf,
     first_slot_link,
     hidden,
     log_in,
+    make_appointment,
     make_appointment_type,
     make_openings,
     make_operator,
@@ -138,3 +142,15 @@ def test_a_phone_appointment_says_who_calls_whom(client, session, remote):
     assert note in message.body_text
     [event] = calendar.walk("VEVENT")
     assert note in str(event["DESCRIPTION"])
+
+
+def test_the_reminder_and_the_manage_page_carry_the_room(client, session):
+    link = f"{BASE}cep-Zm9vYmFyYmF6cXV4cXV1eA"
+    appointment = make_appointment(
+        session, starts_at=utcnow() + timedelta(days=1), mode="video", video_url=link
+    )
+    queue_reminder(session=session, appointment=appointment)
+    [message] = outbox_messages(session)
+    assert message.subject.startswith("Rappel") and link in message.body_text
+    page = client.get("/rendez-vous/gerer/" + manage_link(appointment).rsplit("/", 1)[1])
+    assert f'href="{link}"' in page.text

@@ -258,6 +258,7 @@ def callback_form(
         "operator": operator,
         "hidden": {"motif": motif or "", "mode": mode, "lieu": lieu or ""},
         "honeypot": HONEYPOT,
+        "postcode": remembered_postcode(request),
     }
     return _page(request, "callback.html", context)
 
@@ -286,6 +287,7 @@ def ask_callback(request: Request, session: SessionDep, form: SubmittedForm):
             "honeypot": HONEYPOT,
             "form": values,
             "errors": exc.fields,
+            "postcode": remembered_postcode(request),
         }
         return _page(request, "callback.html", context, status_code=422)
     return _page(request, "callback_sent.html", {"operator": operator})
