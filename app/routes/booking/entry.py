@@ -24,10 +24,13 @@ router = new_router(prefix="/rendez-vous", include_in_schema=False)
 
 def entry_page(request: Request, *, form=None, errors=None, status_code: int = 200, **extra):
     """The first page: what the CEP is, the person's situation, their postcode or commune."""
+    phone = get_settings().national_phone
     context = {
         "situations": CepSituation.choices(),
         "field": FIELD,
-        "national_phone": get_settings().national_phone,
+        "national_phone": phone,
+        # What a phone dials: « 09 70 00 00 00 » or « 09.70… » as 0970000000.
+        "national_tel": "".join(c for c in phone if c.isdigit() or c == "+"),
         "form": form or {},
         "errors": errors or {},
         "communes": [],
