@@ -201,3 +201,9 @@ def test_without_a_postcode_typed_before_the_contact_form_asks_it(client, agenda
 
 def test_the_situation_is_not_chosen_for_the_person(client, agenda):
     assert "checked" not in client.get("/rendez-vous").text
+
+
+@pytest.mark.parametrize("query", ["\x00", "9" * 30, "x" * 5000, "   "])
+def test_odd_input_is_a_french_422_not_an_error(client, agenda, query):
+    page = find(client, query)
+    assert page.status_code == 422 and "Vérifiez" in read(page)
