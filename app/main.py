@@ -19,6 +19,7 @@ from app.routes.admin import operators as admin_operators
 from app.routes.admin import privacy as privacy_admin
 from app.routes.admin import rights as admin_rights
 from app.routes.booking import appointment_links, availability, calendar, public_api
+from app.routes.booking import entry as booking_entry
 from app.routes.booking import online as booking
 from app.routes.cases import api, beneficiaries, read_reasons, triage
 from app.routes.control import api as control_api
@@ -72,6 +73,7 @@ def create_app() -> FastAPI:
     for router in (
         public_api.router,
         booking.router,
+        booking_entry.router,
         appointment_links.router,
         sms_links.router,
         health.router,

@@ -511,10 +511,11 @@ def hidden(page_html: str, name: str) -> str:
     return html.unescape(re.search(rf'name="{name}" value="([^"]*)"', page_html).group(1))
 
 
-def contact_page(client, agenda):
+def contact_page(client, agenda, postcode: str = "69003"):
     """The contact form of the first on-site slot of `agenda` (operator ARA, site, type) and
-    the visitor's CSRF token. Under the `clock`: that slot, listed a moment before a quarter
-    hour, would otherwise fall within the minimum notice when booked a moment after."""
+    the visitor's CSRF token; `postcode` is typed at the first step. Under the `clock`: that
+    slot, listed a moment before a quarter hour, would otherwise fall within the minimum
+    notice when booked a moment after."""
     operator, site, kind = agenda
     token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
     page = client.post(
@@ -524,7 +525,7 @@ def contact_page(client, agenda):
             "operateur": "ARA",
             "motif": kind.id,
             "mode": "on_site",
-            "postcode": "69003",
+            "postcode": postcode,
         },
     )
     assert site.name in page.text

@@ -1,5 +1,6 @@
 """Runtime settings, read once from FILROUGE_* environment variables."""
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -83,6 +84,12 @@ class Settings(BaseSettings):
     # (after a crash: the message waits this long). One message's SMTP exchange must end by
     # the lease less one SMTP timeout (90 s by default), each step within the timeout.
     outbox_lease_seconds: int = 120
+    # The national phone line shown on /rendez-vous when no operator serves a postcode
+    # (national form, e.g. « 09 72 01 02 03 »); empty: none shown.
+    national_phone: str = ""
+    # Video appointments get a room under this address (Jitsi, BBB…, e.g.
+    # "https://visio.example.org/"); empty: the counsellor sends the link.
+    video_base_url: str = ""
     # Requests allowed per IP, e-mail and phone on the public booking pages and API:
     # "N/second", "N/minute", "N/hour" or "N/day". Raise it for load checks.
     public_rate_limit: str = "20/minute"
@@ -109,6 +116,17 @@ class Settings(BaseSettings):
         if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
             raise ValueError("FILROUGE_MAIL_SENDER must fit on one line")
         return value
+
+    @field_validator("video_base_url")
+    @classmethod
+    def _video_base_is_a_web_address(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(
+                "FILROUGE_VIDEO_BASE_URL: an http(s) address, e.g. https://visio.example.org/"
+            )
+        # Rooms are appended to it: one slash between the base and the room's name.
+        return value if not value or value.endswith("/") else value + "/"
 
     @model_validator(mode="after")
     def _lease_covers_a_send(self) -> "Settings":

@@ -166,6 +166,9 @@ class Appointment(SQLModel, table=True):
     # RFC 5545: a stable UID, and a SEQUENCE raised on each change so that updates replace.
     ics_uid: str = Field(max_length=100, unique=True)
     ics_sequence: int = 0
+    # A video appointment's room (FILROUGE_VIDEO_BASE_URL and an unguessable name, made once at
+    # booking); empty for other modes, or when no base is set: the counsellor sends a link.
+    video_url: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     reminder_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     created_at: datetime = Field(

@@ -32,6 +32,7 @@ from app.models.partners import ReferralStatus
 from app.models.rights import RightKind, RightStatus
 from app.models.triage import TriageStatus
 from app.services.audit.purposes import ExportPurpose
+from app.services.booking.video_rooms import joining_note
 from app.services.privacy.consent_texts import CURRENT
 from app.services.reports.departements import shaded_map
 from app.web.deps import expected_csrf_token
@@ -131,6 +132,8 @@ templates.env.globals["nomenclatures"] = nomenclatures
 templates.env.globals["export_purposes"] = ExportPurpose.choices()
 # reports/_partials/map.html draws what this computes from the shares it is given.
 templates.env.globals["shaded_map"] = shaded_map
+# booking/_joining.html: how a remote appointment is joined, worded as in its e-mails.
+templates.env.globals["joining_note"] = joining_note
 templates.env.globals.update(STATES)
 # The consent texts shown today, with their version: forms show exactly what gets recorded.
 templates.env.globals["consent_texts"] = {purpose.value: text for purpose, text in CURRENT.items()}

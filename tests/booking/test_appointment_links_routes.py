@@ -85,7 +85,9 @@ def test_beneficiary_cancels_from_the_link(client, session, setup):
     [message] = outbox_messages(session)
     [attachment] = message.attachments
     calendar = Calendar.from_ical(base64.b64decode(attachment["content_b64"]))
-    assert calendar["METHOD"] == "CANCEL"
+    assert calendar["METHOD"] == "PUBLISH"
+    [event] = calendar.walk("VEVENT")
+    assert (str(event["STATUS"]), event["SEQUENCE"]) == ("CANCELLED", 1)
     page = client.get(done.headers["location"])
     assert "Votre rendez-vous est annulé" in read(page)
     assert "Annuler le rendez-vous" not in read(page)

@@ -9,7 +9,7 @@ from app.services.booking.calendar_files import appointment_ics
 from tests.factories import make_appointment, make_operator, make_site
 
 
-def ics(session, appointment, method="REQUEST") -> Calendar:
+def ics(session, appointment) -> Calendar:
     from app.services.booking.messages import appointment_details
 
     details = appointment_details(session=session, appointment=appointment)
@@ -19,7 +19,6 @@ def ics(session, appointment, method="REQUEST") -> Calendar:
         site=details.site,
         counsellor_name=details.counsellor_name,
         operator_name=details.operator.name,
-        method=method,
         manage_url="https://filrouge.exemple.fr/rendez-vous/gerer/abc",
     )
     return Calendar.from_ical(data)
@@ -35,7 +34,7 @@ def test_calendar_has_the_required_properties(session):
     calendar = ics(session, appointment)
     assert calendar["VERSION"] == "2.0"
     assert calendar["PRODID"]
-    assert calendar["METHOD"] == "REQUEST"
+    assert calendar["METHOD"] == "PUBLISH"
     event = event_of(calendar)
     assert event["DTSTAMP"]
     assert str(event["STATUS"]) == "CONFIRMED"
@@ -85,12 +84,12 @@ def test_overseas_site_time_is_kept_exactly(session):
     assert "97400 Saint-Denis" in str(event["LOCATION"])
 
 
-def test_cancel_method_marks_the_event_cancelled(session):
+def test_a_cancelled_appointment_is_published_cancelled(session):
     appointment = make_appointment(session, starts_at=datetime(2027, 3, 4, 13, 0, tzinfo=UTC))
     appointment.status = "cancelled"
     appointment.ics_sequence = 1
-    calendar = ics(session, appointment, method="CANCEL")
-    assert calendar["METHOD"] == "CANCEL"
+    calendar = ics(session, appointment)
+    assert calendar["METHOD"] == "PUBLISH"
     event = event_of(calendar)
     assert str(event["STATUS"]) == "CANCELLED"
     assert event["SEQUENCE"] == 1

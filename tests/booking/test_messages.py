@@ -39,7 +39,7 @@ NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 def attached_calendar(message) -> Calendar:
     [attachment] = message.attachments
     assert attachment["filename"] == "rendez-vous.ics"
-    assert attachment["content_type"] == "text/calendar"
+    assert attachment["content_type"] == "text/calendar; charset=utf-8; method=PUBLISH"
     return Calendar.from_ical(base64.b64decode(attachment["content_b64"]))
 
 
@@ -58,7 +58,7 @@ def test_confirmation_has_the_calendar_file_and_the_details_in_french(session):
     assert appointment.reference in message.body_text
     assert "/rendez-vous/gerer/" in message.body_text
     calendar = attached_calendar(message)
-    assert calendar["METHOD"] == "REQUEST"
+    assert calendar["METHOD"] == "PUBLISH"
     [event] = calendar.walk("VEVENT")
     assert str(event["UID"]) == appointment.ics_uid
 

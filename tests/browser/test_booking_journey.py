@@ -47,7 +47,20 @@ def test_a_person_books_from_a_phone_then_moves_and_cancels_from_the_email(
     phone.set_default_timeout(10_000)
     page: Page = phone.new_page()
 
-    page.goto(f"{live_server.url}/rendez-vous?operateur={code}")
+    # The national entry: she knows her postcode, not the regional operator's code.
+    page.goto(f"{live_server.url}/rendez-vous")
+    check_accessibility(page)
+    page.get_by_text("Qu'est-ce que le CEP ?").click()
+    page.get_by_label("Actif du secteur privé ou indépendant").check()
+    page.get_by_label("Votre code postal ou votre commune").fill("69007")
+    page.screenshot(path=str(SCREENSHOTS / "journey-booking-00-entry.png"), full_page=True)
+    page.get_by_role("button", name="Trouver mon conseiller").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Auvergne-Rhône-Alpes")
+    assert "69007" not in page.url
+    check_accessibility(page)
+    page.screenshot(path=str(SCREENSHOTS / "journey-booking-00-operator.png"), full_page=True)
+    page.get_by_role("link", name="Choisir mon rendez-vous").click()
+    assert page.url.endswith(f"/rendez-vous?operateur={code}")
     check_accessibility(page)
     page.get_by_label(re.compile(re.escape(MOTIF))).check()
     page.get_by_label("Sur place", exact=False).first.check()
@@ -66,7 +79,7 @@ def test_a_person_books_from_a_phone_then_moves_and_cancels_from_the_email(
     page.get_by_label("Prénom").fill("Inès")
     page.get_by_label(re.compile(r"^Nom")).fill("Moreau-Delattre")
     page.get_by_label("Adresse e-mail").fill("ines.md@exemple.fr")
-    page.get_by_label("Code postal").fill("69007")
+    expect(page.get_by_label("Code postal")).to_have_count(0)  # typed once, at the entry
     page.get_by_label("J'accepte que mes informations").check()
     page.get_by_label("J'accepte d'être recontacté·e").check()
     check_accessibility(page)

@@ -147,6 +147,7 @@ PURPOSE = _names(StatedPurpose)
 FORM_FIELDS = {
     ("POST", "/login"): (),  # its fields are in its signature; the throttle reads the e-mail
     ("POST", "/notifications/recapitulatif"): ("daily",),
+    ("POST", "/rendez-vous/trouver"): ("situation", "recherche"),
     ("POST", "/rendez-vous/lieu"): (*FLOW, "postcode"),
     ("POST", "/rendez-vous/coordonnees"): (*FLOW, "debut", "idempotency_key", "site_web", *PERSON),
     ("POST", "/rendez-vous/rappel"): (*FLOW, "site_web", *PERSON),

@@ -15,6 +15,8 @@ from app.core.errors import Invalid, TooManyAttempts
 from app.models.appointments import BookingChannel, CallbackChoice, SlotChoice, needs_site
 from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode, OptionalOperatorCode
+from app.routes.booking.entry import entry_page
+from app.routes.booking.public_pages import booking_page, remember_postcode, remembered_postcode
 from app.services.booking.public_offer import SlotWeek, motif_step, place_step, slot_week
 from app.services.booking.reservations import (
     SlotTaken,
@@ -26,26 +28,17 @@ from app.services.booking.reservations import (
 from app.web.client_address import client_address
 from app.web.deps import SessionDep, SubmittedForm
 from app.web.forms import parse_form, parse_value
-from app.web.rendering import render
 from app.web.routing import new_router
 
 router = new_router(prefix="/rendez-vous", include_in_schema=False)
 
-MODE_LABELS = {"on_site": "Sur place", "phone": "Par téléphone", "video": "En visio"}
 # The honeypot: hidden from people and assistive technologies, filled by form robots.
 HONEYPOT = "site_web"
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "request", "answer")
 
 
-def _private(response):
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
-
-
 def _page(request: Request, template: str, context: dict, status_code: int = 200):
-    context = {"mode_labels": MODE_LABELS, **context}
-    return _private(render(request, f"booking/online/{template}", context, status_code=status_code))
+    return booking_page(request, template, context, status_code)
 
 
 def _by_day(times, time_zone: str) -> list[tuple[str, list[tuple[str, str]]]]:
@@ -66,32 +59,38 @@ def _query(operator, kind, mode, site, **extra) -> str:
 
 @router.get("")
 def choose_motif(request: Request, session: SessionDep, operateur: OptionalOperatorCode = None):
-    step = motif_step(session=session, operator_code=operateur or "-")
-    return _page(request, "motif.html", {"operator": step.operator, "types": step.types})
+    if not operateur:
+        # No operator named: the national entry finds the one serving the person's place.
+        return entry_page(request)
+    step = motif_step(session=session, operator_code=operateur)
+    context = {"operator": step.operator, "types": step.types}
+    return _page(request, "motif.html", context | {"postcode": remembered_postcode(request)})
 
 
 @router.post("/lieu")
 def choose_site(request: Request, session: SessionDep, form: SubmittedForm):
     code = parse_value(OperatorCode, form.get("operateur"), name="operateur")
     mode = str(form.get("mode", ""))
+    postcode = str(form.get("postcode", "")).strip()
     try:
         step = place_step(
             session=session,
             operator_code=code,
             appointment_type_id=parse_value(RowId, form.get("motif"), name="appointment_type_id"),
             mode=mode,
-            postcode=str(form.get("postcode", "")).strip(),
+            postcode=postcode,
         )
     except Invalid as exc:
         motifs = motif_step(session=session, operator_code=code)
         context = {"operator": motifs.operator, "types": motifs.types}
-        context |= {"errors": exc.fields, "form": form}
+        context |= {"errors": exc.fields, "form": form, "postcode": remembered_postcode(request)}
         return _page(request, "motif.html", context, status_code=422)
     if not needs_site(mode):
         query = _query(step.operator, step.kind, mode, None)
-        return RedirectResponse(f"/rendez-vous/creneaux?{query}", status_code=303)
+        response = RedirectResponse(f"/rendez-vous/creneaux?{query}", status_code=303)
+        return remember_postcode(request, response, postcode)
     context = {"operator": step.operator, "kind": step.kind, "mode": mode, "sites": step.sites}
-    return _page(request, "site.html", context)
+    return remember_postcode(request, _page(request, "site.html", context), postcode)
 
 
 @router.get("/creneaux")
@@ -181,6 +180,8 @@ def _contact_page(request, choice, start, *, form=None, errors=None):
         "form": form or {},
         "errors": errors or {},
         "honeypot": HONEYPOT,
+        # Typed at the first step: not asked again.
+        "postcode": remembered_postcode(request),
     }
     return _page(request, "contact.html", context, status_code=422 if errors else 200)
 
@@ -257,6 +258,7 @@ def callback_form(
         "operator": operator,
         "hidden": {"motif": motif or "", "mode": mode, "lieu": lieu or ""},
         "honeypot": HONEYPOT,
+        "postcode": remembered_postcode(request),
     }
     return _page(request, "callback.html", context)
 
@@ -285,6 +287,7 @@ def ask_callback(request: Request, session: SessionDep, form: SubmittedForm):
             "honeypot": HONEYPOT,
             "form": values,
             "errors": exc.fields,
+            "postcode": remembered_postcode(request),
         }
         return _page(request, "callback.html", context, status_code=422)
     return _page(request, "callback_sent.html", {"operator": operator})

@@ -1,5 +1,8 @@
 """The .ics calendar file (RFC 5545) attached to appointment e-mails: one event whose stable UID
-and rising SEQUENCE let calendar apps replace it on a move and remove it on a cancellation."""
+and rising SEQUENCE let calendar apps replace it on a move and mark it cancelled.
+
+Published (iTIP METHOD:PUBLISH), not sent as an invitation: the person has nothing to accept,
+and a REQUEST or CANCEL would need her as ATTENDEE and an organizer who reads replies."""
 
 from datetime import UTC, datetime
 from email.utils import parseaddr
@@ -10,9 +13,13 @@ from app.core.config import get_settings
 from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
 from app.models.base import utcnow
 from app.models.operators import Site
+from app.services.booking.video_rooms import joining_note
 
 PRODID = "-//Fil rouge//Rendez-vous CEP//FR"
 REMOTE_PLACES = {"phone": "Par téléphone", "video": "En visio"}
+# The MIME type of the attached file: the charset keeps accents whole in mail clients, the
+# method tells them what to do with it (RFC 6047).
+CONTENT_TYPE = "text/calendar; charset=utf-8; method=PUBLISH"
 WHAT_TO_BRING = "Pensez à apporter votre CV et, si vous en avez, vos derniers diplômes."
 
 
@@ -31,18 +38,15 @@ def appointment_ics(
     site: Site | None,
     counsellor_name: str,
     operator_name: str,
-    method: str = "REQUEST",
     manage_url: str = "",
     stamp: datetime | None = None,
 ) -> bytes:
-    """The calendar file for the appointment as it stands now; method "REQUEST" or "CANCEL"."""
-    if method not in ("REQUEST", "CANCEL"):
-        raise ValueError(f"unknown iTIP method {method!r}")
+    """The calendar file for the appointment as it stands now (cancelled or not)."""
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", method)
+    calendar.add("method", "PUBLISH")
 
     event = Event()
     event.add("uid", appointment.ics_uid)
@@ -52,9 +56,12 @@ def appointment_ics(
     event.add("dtstart", appointment.starts_at.astimezone(UTC))
     event.add("dtend", appointment.ends_at.astimezone(UTC))
     event.add("summary", f"{appointment_type.name} — {operator_name}")
-    event.add("location", appointment_place(appointment, site))
+    # A video room is where it happens: calendar apps offer to join from LOCATION and URL.
+    event.add("location", appointment.video_url or appointment_place(appointment, site))
+    if appointment.video_url:
+        event.add("url", appointment.video_url)
     event.add("description", _description(appointment, counsellor_name, manage_url))
-    cancelled = method == "CANCEL" or appointment.status == AppointmentStatus.CANCELLED
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("organizer", _organizer(operator_name))
@@ -64,6 +71,8 @@ def appointment_ics(
 
 def _description(appointment: Appointment, counsellor_name: str, manage_url: str) -> str:
     lines = [f"Référence : {appointment.reference}"]
+    if joining_note(appointment):
+        lines.append(joining_note(appointment))
     if counsellor_name:
         lines.append(f"Conseiller·ère : {counsellor_name}")
     lines.append(WHAT_TO_BRING)

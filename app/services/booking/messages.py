@@ -17,8 +17,10 @@ from app.models.appointments import Appointment, AppointmentStatus
 from app.models.base import utcnow
 from app.models.consents import ConsentPurpose
 from app.services.booking import sms_texts
+from app.services.booking.calendar_files import CONTENT_TYPE as ICS_CONTENT_TYPE
 from app.services.booking.calendar_files import appointment_ics
 from app.services.booking.details import AppointmentDetails, appointment_details, manage_link
+from app.services.booking.video_rooms import joining_note
 from app.services.messaging.outbox import queue_email, queue_sms
 from app.services.messaging.sms import may_get_sms, mobile_number
 from app.services.privacy.consents import may_contact
@@ -40,7 +42,7 @@ def queue_confirmation(*, session: Session, appointment: Appointment) -> None:
         "Le fichier joint ajoute le rendez-vous à votre agenda.\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, "REQUEST", link)
+    _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, True, link)
     _queue_sms(session, details, sms_texts.CONFIRMED)
 
 
@@ -55,7 +57,7 @@ def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
         "Vous pouvez reprendre rendez-vous à tout moment.\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rendez-vous annulé : {details.when()}", text, "CANCEL", "")
+    _send(session, details, f"Rendez-vous annulé : {details.when()}", text, True, "")
     _queue_sms(session, details, sms_texts.CANCELLED)
 
 
@@ -74,7 +76,7 @@ def queue_moved(*, session: Session, appointment: Appointment, previous_start: d
         f"{link}\n"
         f"{_signature(details)}"
     )
-    _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, "REQUEST", link)
+    _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, True, link)
     _queue_sms(session, details, sms_texts.MOVED)
 
 
@@ -99,7 +101,7 @@ def queue_place_changed(*, session: Session, appointment: Appointment, previous_
         details,
         f"Rendez-vous du {details.when()} : changement de lieu",
         text,
-        "REQUEST",
+        True,
         link,
     )
     _queue_sms(session, details, sms_texts.PLACE_CHANGED)
@@ -124,7 +126,7 @@ def queue_reminder(*, session: Session, appointment: Appointment) -> None:
         f"{_signature(details)}"
     )
     if _may_write(session, details, ConsentPurpose.EMAIL):
-        _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, None, link)
+        _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, False, link)
     if _may_write(session, details, ConsentPurpose.SMS):
         _queue_sms(session, details, sms_texts.REMINDER)
 
@@ -177,10 +179,8 @@ def _summary(details: AppointmentDetails) -> str:
         f"Date : {details.when()} (fin à {details.end_time()})",
         f"Lieu : {details.place}",
     ]
-    if a.mode == "phone":
-        lines.append("Votre conseiller·ère vous appellera au numéro que vous avez indiqué.")
-    elif a.mode == "video":
-        lines.append("Votre conseiller·ère vous enverra le lien de la visio avant le rendez-vous.")
+    if a.mode in ("phone", "video"):
+        lines.append(joining_note(a))
     if details.site and details.site.accessibility and a.mode == "on_site":
         lines.append(f"Accessibilité : {details.site.accessibility}")
     lines.append(f"Référence : {a.reference}")
@@ -196,27 +196,26 @@ def _send(
     details: AppointmentDetails,
     subject: str,
     text: str,
-    method: str | None,
+    with_calendar: bool,
     link: str,
 ) -> None:
     beneficiary = details.beneficiary
     if not beneficiary.email:
         return
     attachments = []
-    if method:
+    if with_calendar:
         ics = appointment_ics(
             details.appointment,
             appointment_type=details.appointment_type,
             site=details.site,
             counsellor_name=details.counsellor_name,
             operator_name=details.operator.name,
-            method=method,
             manage_url=link,
         )
         attachments.append(
             {
                 "filename": "rendez-vous.ics",
-                "content_type": "text/calendar",
+                "content_type": ICS_CONTENT_TYPE,
                 "content_b64": base64.b64encode(ics).decode(),
             }
         )

@@ -46,6 +46,7 @@ from app.services.booking.counsellor_notices import tell_booked
 from app.services.booking.geography import distance_km, postcode_position
 from app.services.booking.messages import queue_confirmation
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
+from app.services.booking.video_rooms import new_video_url
 from app.services.cases.beneficiaries import find_duplicates
 from app.services.privacy.consents import record_consent
 
@@ -465,6 +466,7 @@ def _book_in_savepoint(
         booking_answer=answer,
         idempotency_key=idempotency_key,
         ics_uid=f"{uuid.uuid4()}@filrouge",
+        video_url=new_video_url(mode),
     )
     appointment = _insert_for_first_free(session, values, counsellor_ids)
     if appointment is None:

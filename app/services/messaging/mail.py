@@ -68,13 +68,17 @@ def _address(address: str) -> str:
 
 
 def _attach(email: EmailMessage, attachment: dict) -> None:
-    maintype, _, subtype = attachment["content_type"].partition("/")
+    """`content_type` may carry parameters: "text/calendar; charset=utf-8; method=PUBLISH"."""
+    kind, *parameters = (part.strip() for part in attachment["content_type"].split(";"))
+    maintype, _, subtype = kind.partition("/")
+    params = dict(parameter.partition("=")[::2] for parameter in parameters if "=" in parameter)
     data = base64.b64decode(attachment["content_b64"], validate=True)
     email.add_attachment(
         data,
         maintype=maintype,
         subtype=subtype or "octet-stream",
         filename=attachment["filename"],
+        params=params,
     )
 
 
