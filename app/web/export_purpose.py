@@ -1,7 +1,7 @@
 """The purpose a browser export with personal data states (app/services/audit/purposes.py):
 read from the download's query string; when missing, the form asking it is shown again."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Query, Request
 from fastapi.responses import Response
@@ -48,18 +48,17 @@ def purpose_form(request: Request, exc: PurposeNeeded) -> Response:
 
 
 # The API's bulk exports of personal data take the same purposes, as `purpose` (required) and
-# `purpose_detail` (required with `autre`): a client states why it pulls the file, as a person does.
+# `purpose_detail` (optional): a client states why it pulls the file, as a person does. Without
+# « autre », whose precision the published schema could not require.
+ApiPurpose = Literal[tuple(p.value for p in ExportPurpose if p != ExportPurpose.OTHER)]  # type: ignore[valid-type]
 PurposeParam = Annotated[
-    ExportPurpose,
+    ApiPurpose,
     Query(description="Finalité de l'export, inscrite au journal des accès (RGPD, article 5)"),
 ]
 PurposeDetailParam = Annotated[
-    str, Query(max_length=200, description="Précision de la finalité : obligatoire avec `autre`")
+    str, Query(max_length=200, description="Précision de la finalité, ajoutée au journal")
 ]
 
 
-def api_export_reason(purpose: ExportPurpose, detail: str) -> str:
-    try:
-        return purpose_reason(purpose, detail)
-    except Invalid as exc:
-        raise Invalid({"purpose_detail": DETAIL_REQUIRED}) from exc
+def api_export_reason(purpose: str, detail: str) -> str:
+    return purpose_reason(ExportPurpose(purpose), detail)

@@ -151,12 +151,13 @@ def test_the_units_feed_needs_a_purpose_and_is_recorded(client, session, manager
     feed = "/api/v1/exports/units"
     refused = client.get(feed, params=period, headers=bearer(manager))
     assert refused.status_code == 422 and "purpose" in refused.json()["fields"]
+    # No « autre » here: a published schema could not require its precision.
     other = period | {"purpose": "autre"}
-    unexplained = client.get(feed, params=other, headers=bearer(manager))
-    assert unexplained.status_code == 422 and "purpose_detail" in unexplained.json()["fields"]
-    detailed = other | {"purpose_detail": "Tableau de bord régional"}
+    unknown = client.get(feed, params=other, headers=bearer(manager))
+    assert unknown.status_code == 422 and "purpose" in unknown.json()["fields"]
+    detailed = period | {"purpose": "rapport_activite", "purpose_detail": "Tableau régional"}
     assert client.get(feed, params=detailed, headers=bearer(manager)).status_code == 200
-    reason = "Autre : Tableau de bord régional"
+    reason = "Rapport d'activité : Tableau régional"
     assert _exports(session) == [(manager.id, "units_feed", None, manager.operator_id, reason)]
 
 

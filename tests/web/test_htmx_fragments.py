@@ -26,6 +26,9 @@ from sqlmodel import Session
 from app.core.dates import format_weekday
 from app.models.cases import Episode
 from app.models.nomenclatures import Role
+from app.models.rights import RightKind, RightsRequestCreate
+from app.services.privacy.access_archive import request_archive
+from app.services.privacy.rights import record_request
 from tests.conftest import ROOT
 from tests.factories import (
     PDF,
@@ -203,6 +206,16 @@ PARTIALS = [
         ("/rapports/controles/{campaign}",),
         own_page=False,
     ),
+    Fragment(
+        "admin/rights/_partials/archive.html",
+        Role.OPERATOR_ADMIN,
+        "/admin/droits/{rights_request}/archive",
+        "archive",
+        "outerHTML",
+        "Archive des données de la personne",
+        ("/admin/droits/{rights_request}",),
+        own_page=False,
+    ),
 ]
 # Partials a route answers that no full page shows: nothing to compare them with.
 NOT_ON_ANY_PAGE = {
@@ -358,6 +371,21 @@ def campaign(client, session, ara, world) -> str:
     return drawn.url.path.rsplit("/", 1)[1]
 
 
+@pytest.fixture
+def rights_request(session, ara, case) -> str:
+    """An access request of the case's person, its archive queued (the panel then polls)."""
+    admin = make_staff(session, ara, Role.OPERATOR_ADMIN)
+    data = RightsRequestCreate(
+        beneficiary_id=case.beneficiary_id,
+        kind=RightKind.ACCESS,
+        received_on=paris_today(),
+        received_via="email",
+    )
+    request = record_request(session=session, actor=admin, data=data)
+    request_archive(session=session, actor=admin, request_id=request.id)
+    return str(request.id)
+
+
 def staff_of(session, ara, counsellor, role: Role):
     return counsellor if role == Role.COUNSELLOR else make_staff(session, ara, role)
 
@@ -368,6 +396,8 @@ def test_the_fragment_equals_its_part_of_the_full_page(
 ):
     if "{campaign}" in fragment.url:
         world = {**world, "campaign": request.getfixturevalue("campaign")}
+    if "{rights_request}" in fragment.url:
+        world = {**world, "rights_request": request.getfixturevalue("rights_request")}
     log_in(client, session, staff_of(session, ara, counsellor, fragment.role))
     url = fragment.url.format(**world)
 
