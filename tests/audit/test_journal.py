@@ -3,6 +3,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,10 @@ from sqlmodel import select
 from app.models.audit import AuditAction, AuditEvent
 from app.models.base import utcnow
 from app.models.nomenclatures import Role
+from app.services.audit.changes import PERSONAL_RECORDS
+from app.services.audit.journal import RECORD_KINDS
 from app.services.audit.trail import record
+from tests.conftest import ROOT
 from tests.factories import log_in, make_case, make_staff, read
 
 
@@ -141,3 +145,18 @@ def test_a_colleague_reading_with_a_reason_does_not_see_who_accessed(
     log_in(client, session, colleague)
     page = read(client.get(f"/beneficiaries/{case.beneficiary_id}"))
     assert "Qui a consulté ce dossier" not in page
+
+
+# How the app names the kind of record it writes in the trail: literally, or as a sign-in's way.
+WRITTEN_KIND = re.compile(r'record_type="(\w+)"|signed_(?:in|out)\([^)]*via="(\w+)"')
+
+
+def test_every_kind_of_record_the_trail_names_is_in_words():
+    """A kind the app writes with no label would show as its code in the journal
+    (« deliverable_version n° 1 »)."""
+    written = set(PERSONAL_RECORDS.values())
+    for path in (ROOT / "app").rglob("*.py"):
+        for kinds in WRITTEN_KIND.findall(path.read_text(encoding="utf-8")):
+            written |= set(kinds) - {""}
+    assert {"proof_pack", "staff_session", "deliverable_version"} <= written  # the scan finds them
+    assert sorted(written - RECORD_KINDS.keys()) == []

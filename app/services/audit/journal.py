@@ -32,13 +32,32 @@ PAGE_SIZE = 50
 # Enough for any name typed: the trail of more namesakes than this is searched by reference.
 PEOPLE_MATCHED = 200
 
+# Every kind of record the trail names (reads, changes, exports, sign-ins), in the page's words:
+# tests/audit/test_journal.py checks that each kind the app writes has one.
 RECORD_KINDS = {
     "case": "Dossier",
     "beneficiary": "Personne",
+    "episode": "Unité d'œuvre",
+    "interaction": "Échange",
+    "appointment": "Rendez-vous",
+    "triage_request": "Demande de premier contact",
     "deliverable": "Livrable",
+    "deliverable_version": "Version émise d'un livrable",
+    "deliverable_editor": "Livrable (rédaction)",
+    "action_plan": "Plan d'action",
+    "action_step": "Étape du plan d'action",
     "attachment": "Pièce jointe",
+    "referral": "Orientation",
+    "access_archive": "Archive des données de la personne",
+    "case_interactions": "Échanges d'un dossier",
+    "case_list": "Liste des dossiers",
+    "beneficiary_list": "Liste des personnes",
+    "beneficiary_search": "Recherche de personnes",
+    "triage_list": "Liste des demandes de premier contact",
     "ledger_cases": "Relevé d'unités (dossiers)",
     "proof_pack": "Pack de preuves",
+    "control_history": "Historique d'un contrôle",
+    "survey_comments": "Commentaires des enquêtes",
     "units_feed": "Flux des unités",
     "staff_session": "Session navigateur",
     "api_token": "Jeton d'API",
