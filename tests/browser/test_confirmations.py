@@ -45,7 +45,7 @@ def test_a_referral_and_a_plan_step_are_confirmed_focused_and_in_view(
     section.locator("summary", has_text="Orienter vers un partenaire").click()
     section.get_by_role("combobox", name="Partenaire").select_option(label=PARTNER)
     section.get_by_label("Objet de l'orientation").fill("Inscription et conseil en formation")
-    section.get_by_label("Le bénéficiaire accepte").check()
+    section.get_by_label("La personne donne maintenant son accord").check()
     section.get_by_role("button", name="Enregistrer l'orientation").click()
     section = page.get_by_role("region", name="Orientations vers des partenaires")
     said = section.get_by_role("status").filter(has_text="Orientation proposée")

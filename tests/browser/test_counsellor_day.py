@@ -177,7 +177,7 @@ def _refer_and_be_refused(page: Page, browser, engine, smtp_server) -> None:
     section.locator("summary", has_text="Orienter vers un partenaire").click()
     section.get_by_role("combobox", name="Partenaire").select_option(label=PARTNER["name"])
     section.get_by_label("Objet de l'orientation").fill("Projet de transition professionnelle")
-    section.get_by_label("Le bénéficiaire accepte").check()
+    section.get_by_label("La personne donne maintenant son accord").check()
     section.get_by_label("Envoyer tout de suite au partenaire").check()
     section.get_by_role("button", name="Enregistrer l'orientation").click()
     _confirmed(page, "Orientation envoyée")

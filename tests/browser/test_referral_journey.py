@@ -68,7 +68,7 @@ def test_partner_answers_from_the_email_and_the_case_shows_it(
     section.get_by_label("Objet de l'orientation").fill(
         "Bilan de compétences avant une reconversion"
     )
-    section.get_by_label("Le bénéficiaire accepte").check()
+    section.get_by_label("La personne donne maintenant son accord").check()
     section.get_by_label("Envoyer tout de suite au partenaire").check()
     section.get_by_role("button", name="Enregistrer l'orientation").click()
     section = page.get_by_role("region", name="Orientations vers des partenaires")
