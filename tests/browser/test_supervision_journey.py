@@ -413,7 +413,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     mail = table.get_by_role("row").filter(has_text=PERSON["email"])
     expect(mail).to_have_count(1)
     expect(mail).to_contain_text("Votre document : Plan d'action")
-    expect(mail.get_by_role("cell").nth(3)).to_have_text("En attente d'envoi")
+    expect(mail.locator('td[data-label="État"]')).to_have_text("En attente d'envoi")
     expect(mail.get_by_role("link", name=reference)).to_be_visible()
     check_accessibility(page)
     screenshot("supervision-08-messages")
@@ -436,7 +436,7 @@ def test_supervision_of_proofs_plan_attachments_messages_and_kinds(
     with page.expect_response(re.compile(r"/messages\?status=sent")):
         page.get_by_role("button", name="Filtrer").click()
     expect(mail).to_have_count(1)
-    expect(mail.get_by_role("cell").nth(3)).to_have_text(re.compile(r"^\s*Envoyé le \d"))
+    expect(mail.locator('td[data-label="État"]')).to_have_text(re.compile(r"^\s*Envoyé le \d"))
     check_accessibility(page)
     _log_out(page)
 
