@@ -704,6 +704,7 @@ def surface(
 
 
 REASON = {"reason": "Pirate", "suite": "/"}
+CONSENT = {"purpose": "surveys", "decision": "withdrawn", "how": "interview"}
 PERSON_FORM = {"first_name": "Pirate", "last_name": "Pirate", "email": "pirate@exemple.fr"}
 INTERACTION = {"duration_minutes": 20, "channel": "telephone", "summary": "Pirate"}
 OPEN_CASE = {"beneficiary_id": "{beneficiary}", "channel": "telephone", "motive": "vae"}
@@ -792,6 +793,13 @@ SURFACES = [
         "beneficiary", "fragment", "GET", "/triage/new?beneficiary_id={beneficiary}", htmx=True
     ),
     surface("beneficiary", "form", "POST", "/beneficiaries/{beneficiary}", form=PERSON_FORM),
+    surface(
+        "beneficiary",
+        "consent_form",
+        "POST",
+        "/beneficiaries/{beneficiary}/consentements",
+        form=CONSENT,
+    ),
     surface("beneficiary", "api_get", "GET", "/api/v1/beneficiaries/{beneficiary}"),
     surface(
         "beneficiary", "api_write", "PUT", "/api/v1/beneficiaries/{beneficiary}", json=PERSON_FORM
@@ -1526,17 +1534,19 @@ def test_every_resource_is_tried_on_every_surface():
     assert sorted(expected - tried) == []
 
 
-# Routes whose address names no row of an operator: signed links (the token is the right to
-# read, tested with each link), report formats and sections, the national catalogue's units
+# Routes whose address names no row of an operator: signed links and SMS short links (the token
+# or code is the right to read, tested with each link), report formats and sections, the national catalogue's units
 # (the ledger of a unit lists the reader's own episodes: see the booking and reports lists
 # below) and the national markets (a market's page shows the reader's own lot only: see the
-# markets' test below). The controller's pages and API steps name an official campaign by its
+# markets' test below), an operator's public « Mentions d'information » (by its code, no one's
+# data: tests/privacy/test_notice_and_register.py). The controller's pages and API steps name an official campaign by its
 # author, not by its operator: no operator's staff passes their role guard (403 whatever the
 # id), and another controller gets 404 (tests/control/test_official_campaigns.py,
 # tests/control/test_campaign_review_api.py).
 NOT_A_ROW = re.compile(
     r"\{token\}|\{fmt\}|\{section\}|^/rapports/etat-de-service/\{unit_id|^/admin/marches/\{market_id"
     r"|^/controle/campagnes/\{campaign_id\}"
+    r"|^/mentions-information/\{code\}$|^/s/\{code\}$"
     r"|^/api/v1/control-campaigns/\{campaign_id\}/(close|units/\{unit_id\}/finding)$"
 )
 

@@ -174,7 +174,7 @@ def test_a_refusal_needs_its_reason(client, session, counsellor, admin):
     request = ask(session, admin, make_beneficiary(session, counsellor), kind=RightKind.RESTRICTION)
     csrf = log_in(client, session, admin)
     page = client.post(
-        f"/admin/droits/{request.id}/reponse", data={"csrf_token": csrf, "refused": "1"}
+        f"/admin/droits/{request.id}/reponse", data={"csrf_token": csrf, "refus": "1"}
     )
     assert "motif du refus" in page.text
     session.expire_all()

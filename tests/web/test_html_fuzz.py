@@ -187,7 +187,7 @@ FORM_FIELDS = {
     ("POST", "/admin/securite"): ("operator_id", *_names(OperatorSecurity)),
     ("POST", "/admin/securite/conservation"): ("operator_id", *_names(OperatorRetention)),
     ("POST", "/admin/droits"): ("q", *_names(RightsRequestCreate)),
-    ("POST", "/admin/droits/{request_id}/reponse"): ("outcome", "refused"),
+    ("POST", "/admin/droits/{request_id}/reponse"): ("outcome", "refus"),
     ("POST", "/admin/droits/{request_id}/effacement"): ("reference",),
     ("POST", "/admin/securite/motif"): ("operator_id", *_names(OperatorOutsideReads)),
     ("POST", "/beneficiaries/{beneficiary_id}/motif"): ("suite", *_names(ReadReason)),

@@ -121,7 +121,7 @@ def answer_request(
     form: SubmittedForm,
 ):
     typed = {"outcome": str(form.get("outcome") or "")}
-    refused = form.get("refused") == "1"
+    refused = form.get("refus") == "1"
     try:
         data = parse_form(RightsOutcome, typed)
         rights.answer_request(
