@@ -207,7 +207,7 @@ class CaseStory:
             ends, ends + timedelta(minutes=motif.buffer), status, self.beneficiary_id,
             triage_id, self.case_id, interaction_id, "online" if online else "staff",
             None if online else self.referent, "", "", "", None,
-            f"synthetique-{appointment_id}@filrouge", 1 if cancelled_at else 0, reminder,
+            f"synthetique-{appointment_id}@filrouge", 1 if cancelled_at else 0, "", reminder,
             cancelled_at, created, cancelled_at or max(created, min(starts, t.now)),
         ))  # fmt: skip
 

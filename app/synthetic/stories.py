@@ -109,7 +109,7 @@ class Storyteller:
         digits = "0" + phone[3:]
         batch.add(T.BENEFICIARIES, (
             beneficiary_id, world.operator_id, first, last, email, phone,
-            rng.choice(world.postcodes), consent_at, survey_consent_at, survey_opt_out_at, sex,
+            rng.choice(world.postcodes), consent_at, survey_consent_at, survey_opt_out_at, None, sex,
             self.now.year - rng.choice(AGES), status,
             profile["pcs"], profile["naf_section"], profile["company_size"], DIPLOMA(rng),
             RQTH(rng), None, search_key(first, last, email, phone, digits)[:600], first_contact,
