@@ -54,7 +54,9 @@ def _admin_link(page: Page, name: str) -> None:
     page.get_by_role("navigation", name="Navigation principale").get_by_role(
         "link", name="Administration"
     ).click()
-    page.get_by_role("link", name=name, exact=True).click()
+    # Waits for the page it opens: axe run while the navigation is under way finds no document.
+    with page.expect_navigation():
+        page.get_by_role("link", name=name, exact=True).click()
     check_accessibility(page)
 
 
