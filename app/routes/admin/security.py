@@ -115,22 +115,9 @@ def save_retention_setting(
     request: Request, session: SessionDep, user: CurrentStaff, form: SubmittedForm
 ):
     typed = {"retention_months": str(form.get("retention_months") or "").strip()}
-    chosen = form.get("operator_id")
-    try:
-        operator_id = parse_value(OptionalRowId, chosen or None, name="operator_id")
-        operator = save_retention(
-            session=session,
-            actor=user,
-            operator_id=operator_id,
-            data=parse_form(OperatorRetention, typed),
-        )
-    except Invalid as exc:
-        operator_id = int(chosen) if str(chosen or "").isdigit() else None
-        return _security_page(
-            request, session, user, operator_id=operator_id, errors=exc.fields, form=typed
-        )
-    target = f"/admin/securite?operateur={operator.id}&fait=conservation"
-    return RedirectResponse(target + "#conservation", 303)
+    return _save_setting(
+        request, session, user, form, typed, save_retention, OperatorRetention, "conservation"
+    )
 
 
 @router.post("/admin/securite/motif")
@@ -138,19 +125,23 @@ def save_outside_reads_setting(
     request: Request, session: SessionDep, user: CurrentStaff, form: SubmittedForm
 ):
     typed = {"reason_for_outside_reads": "1" if form.get("reason_for_outside_reads") else ""}
+    return _save_setting(
+        request, session, user, form, typed, save_outside_reads, OperatorOutsideReads, "motif"
+    )
+
+
+def _save_setting(request, session, user, form, typed: dict, save, model, section: str):
+    """One of the page's settings for the chosen operator: saved, then back to its section
+    (`section`, also the confirmation's name); the page again with the errors otherwise."""
     chosen = form.get("operator_id")
     try:
         operator_id = parse_value(OptionalRowId, chosen or None, name="operator_id")
-        operator = save_outside_reads(
-            session=session,
-            actor=user,
-            operator_id=operator_id,
-            data=parse_form(OperatorOutsideReads, typed),
-        )
+        data = parse_form(model, typed)
+        operator = save(session=session, actor=user, operator_id=operator_id, data=data)
     except Invalid as exc:
         operator_id = int(chosen) if str(chosen or "").isdigit() else None
         return _security_page(
             request, session, user, operator_id=operator_id, errors=exc.fields, form=typed
         )
-    target = f"/admin/securite?operateur={operator.id}&fait=motif"
-    return RedirectResponse(target + "#motif", 303)
+    target = f"/admin/securite?operateur={operator.id}&fait={section}"
+    return RedirectResponse(f"{target}#{section}", 303)
