@@ -171,6 +171,8 @@ class Appointment(SQLModel, table=True):
     video_url: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     reminder_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # What the beneficiary wrote when cancelling from their link (optional), for the counsellor.
+    cancel_reason: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(UTCDateTime, nullable=False)
     )

@@ -208,7 +208,7 @@ class CaseStory:
             triage_id, self.case_id, interaction_id, "online" if online else "staff",
             None if online else self.referent, "", "", "", None,
             f"synthetique-{appointment_id}@filrouge", 1 if cancelled_at else 0, "", reminder,
-            cancelled_at, created, cancelled_at or max(created, min(starts, t.now)),
+            cancelled_at, "", created, cancelled_at or max(created, min(starts, t.now)),
         ))  # fmt: skip
 
     def cancelled(self, motif, triage_id) -> None:

@@ -1,8 +1,10 @@
-"""The beneficiary's manage pages from the e-mailed link: see, cancel, move; the cut-off,
-tampered and expired links, CSRF; and the counsellor fallback when the database refuses."""
+"""The beneficiary's manage pages from the e-mailed link: see, cancel (after confirming, with
+a reason), move (the booking's slot picker, week by week), book again; the cut-off, tampered
+and expired links, CSRF; and the counsellor fallback when the database refuses."""
 
 import base64
 import html
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -74,9 +76,24 @@ def test_page_shows_the_appointment_privately(client, setup):
     assert page.headers["Cache-Control"] == "no-store"
 
 
+def test_the_cancel_button_asks_for_confirmation_and_a_get_never_cancels(client, session, setup):
+    path = path_of(setup)
+    assert f'href="{path}/annuler"' in client.get(path).text
+    page = client.get(f"{path}/annuler")
+    assert page.status_code == 200
+    text = read(page)
+    assert setup.reference in text and "Premier rendez-vous CEP" in text
+    assert "Motif de l'annulation (facultatif)" in text
+    assert "Confirmer l'annulation" in text and "Garder mon rendez-vous" in text
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    session.refresh(setup)
+    assert (setup.status, setup.ics_sequence) == ("booked", 0)
+    assert outbox_messages(session) == []
+
+
 def test_beneficiary_cancels_from_the_link(client, session, setup):
     path = path_of(setup)
-    token = anonymous_csrf(client, path)
+    token = anonymous_csrf(client, f"{path}/annuler")
     done = client.post(f"{path}/annuler", data={"csrf_token": token}, follow_redirects=False)
     assert done.status_code == 303
     session.refresh(setup)
@@ -88,6 +105,7 @@ def test_beneficiary_cancels_from_the_link(client, session, setup):
     assert calendar["METHOD"] == "PUBLISH"
     [event] = calendar.walk("VEVENT")
     assert (str(event["STATUS"]), event["SEQUENCE"]) == ("CANCELLED", 1)
+    assert setup.cancel_reason == ""
     page = client.get(done.headers["location"])
     assert "Votre rendez-vous est annulé" in read(page)
     assert "Annuler le rendez-vous" not in read(page)
@@ -111,6 +129,7 @@ def test_after_the_cut_off_the_page_asks_to_call_and_cancel_is_refused(client, s
     page = read(client.get(path))
     assert "moins de 24 heures" in page and setup.reference in page
     assert "Annuler le rendez-vous" not in page
+    assert "Confirmer l'annulation" not in read(client.get(f"{path}/annuler"))
     token = client.cookies.get("filrouge_csrf")
     refused = client.post(f"{path}/annuler", data={"csrf_token": token})
     assert refused.status_code == 409
@@ -146,6 +165,7 @@ def test_beneficiary_moves_to_a_free_slot(client, session, setup):
     page = client.get(f"{path}/deplacer")
     assert page.status_code == 200
     first = page.text.split('name="start" value="', 1)[1].split('"', 1)[0]
+    assert 'type="radio"' not in page.text  # a big button per time, as when booking
     new_start = datetime.fromisoformat(html.unescape(first))
     token = client.cookies.get("filrouge_csrf")
     done = client.post(
@@ -232,4 +252,85 @@ def test_staff_may_cancel_after_the_cut_off(session, setup):
     assert cancelled.status == "cancelled"
     assert (
         session.exec(select(Appointment).where(Appointment.id == setup.id)).one().ics_sequence == 1
+    )
+
+
+# ---- the move page: the booking's slot picker ------------------------------------------------
+
+
+def starts_on(page) -> list[datetime]:
+    return [
+        datetime.fromisoformat(html.unescape(value))
+        for value in re.findall(r'name="start" value="([^"]+)"', page.text)
+    ]
+
+
+def week_links(page) -> dict[str, str]:
+    found = re.findall(r'<a href="([^"]+)">(Semaine (?:précédente|suivante))</a>', page.text)
+    return {label: html.unescape(href) for href, label in found}
+
+
+def test_the_move_page_shows_a_week_of_day_cards_and_walks_week_by_week(client, setup):
+    path = path_of(setup)
+    first = client.get(f"{path}/deplacer")
+    text = read(first)
+    assert "Semaine du " in text and "<h3>" in first.text  # one card per day
+    this_week = starts_on(first)
+    # Every morning, each of the 7 days shown: one card a day.
+    assert len({start.date() for start in this_week}) == 7
+    assert first.text.count("<h3>") == 7
+    links = week_links(first)
+    assert re.fullmatch(
+        rf"{path}/deplacer\?semaine=\d{{4}}-\d{{2}}-\d{{2}}", links["Semaine suivante"]
+    )
+
+    second = client.get(links["Semaine suivante"])
+    assert second.status_code == 200
+    next_week = starts_on(second)
+    assert min(next_week) > max(this_week)
+    assert (min(next_week) - min(this_week)).days == 7
+    # The appointment's own time is never offered (it is 13:00, outside the openings anyway).
+    assert setup.starts_at not in next_week
+    back = client.get(week_links(second)["Semaine précédente"])
+    assert starts_on(back) == this_week
+
+
+def test_the_move_page_never_goes_back_before_today(client, setup):
+    page = client.get(f"{path_of(setup)}/deplacer", params={"semaine": "2000-01-03"})
+    assert page.status_code == 200
+    assert starts_on(page)  # today's week, clamped
+    assert "Semaine précédente" not in week_links(page)
+
+
+def test_the_move_page_stops_at_the_motif_horizon(client, setup):
+    path = path_of(setup)
+    page = client.get(f"{path}/deplacer", params={"semaine": "2099-01-04"})
+    assert page.status_code == 200
+    assert "Aucun créneau libre cette semaine." in read(page)
+    assert "Semaine suivante" not in week_links(page)
+
+
+def test_a_start_taken_meanwhile_answers_409_with_the_picker_again(client, session, setup):
+    path = path_of(setup)
+    page = client.get(f"{path}/deplacer")
+    chosen = starts_on(page)[0]
+    # Someone else books the only counsellor at that time before the tap.
+    make_appointment(
+        session,
+        starts_at=chosen,
+        mode="phone",
+        counsellor=_counsellor(session, setup),
+    )
+    token = client.cookies.get("filrouge_csrf")
+    answer = client.post(
+        f"{path}/deplacer", data={"start": chosen.isoformat(), "csrf_token": token}
+    )
+    assert answer.status_code == 409
+    assert "Ce créneau vient d'être réservé" in read(answer)
+    offered = starts_on(answer)
+    assert offered and chosen not in offered
+    session.refresh(setup)
+    assert (setup.starts_at, setup.ics_sequence) == (
+        datetime.combine(setup.starts_at.date(), time(13, 0), tzinfo=UTC),
+        0,
     )

@@ -1,6 +1,7 @@
 """A person in work books a CEP appointment from a phone, without an account: motif and mode,
 site, slot, contact details; the confirmation e-mail (captured by a real SMTP server) carries
-the .ics and a link from which she cancels. Every page passes the axe-core WCAG 2.1 A/AA check."""
+the .ics and a link from which she moves it (the booking's slot picker), cancels it (after
+confirming) and books again. Every page passes the axe-core WCAG 2.1 A/AA check."""
 
 import re
 
@@ -104,18 +105,38 @@ def test_a_person_books_from_a_phone_then_moves_and_cancels_from_the_email(
     expect(page.get_by_role("heading", level=1, name="Votre rendez-vous")).to_be_visible()
     check_accessibility(page)
 
-    # She moves it to another time, then cancels it after all.
+    # She moves it to a time of the next week, on the same picker as when booking.
     page.get_by_role("link", name="Déplacer le rendez-vous").click()
     expect(page.get_by_role("heading", level=1, name="Déplacer votre rendez-vous")).to_be_visible()
     check_accessibility(page)
-    page.locator("main input[type=radio]").nth(1).check()
-    page.get_by_role("button", name="Déplacer à cet horaire").click()
+    page.get_by_role("link", name="Semaine suivante").click()
+    assert "semaine=" in page.url
+    check_accessibility(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SCREENSHOTS / "journey-booking-02-move.png"), full_page=True)
+    page.locator("main button[name=start]").nth(1).click()
     expect(page.get_by_text("Votre rendez-vous est déplacé")).to_be_visible()
+    expect(page.get_by_role("link", name="Reprendre rendez-vous")).to_be_visible()
     check_accessibility(page)
-    page.get_by_role("button", name="Annuler le rendez-vous").click()
+
+    # Then she cancels it after all: a confirmation first, with an optional reason.
+    page.get_by_role("link", name="Annuler le rendez-vous").click()
+    expect(page.get_by_role("heading", level=1, name="Annuler votre rendez-vous ?")).to_be_visible()
+    check_accessibility(page)
+    page.get_by_label("Motif de l'annulation (facultatif)").fill("Un imprévu au travail.")
+    page.get_by_role("button", name="Confirmer l'annulation").click()
     expect(page.get_by_text("Ce rendez-vous est annulé")).to_be_visible()
+    expect(page.get_by_text("Un e-mail de confirmation vous est envoyé.")).to_be_visible()
     check_accessibility(page)
-    page.screenshot(path=str(SCREENSHOTS / "journey-booking-02-cancelled.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "journey-booking-03-cancelled.png"), full_page=True)
+
+    # Booking again starts at the slots of the same motif and site.
+    page.get_by_role("link", name="Reprendre rendez-vous").click()
+    expect(page.get_by_role("heading", level=1, name="Choisissez un créneau")).to_be_visible()
+    expect(page.get_by_text(MOTIF, exact=False).first).to_be_visible()
     phone.close()
     deliver_due(engine=engine, transport=transport_from_settings())  # the cancellation notice
     assert smtp_server.messages[-1]["To"] == "ines.md@exemple.fr"
+    assert f"{live_server.url}/rendez-vous/creneaux?operateur={code}" in body(
+        smtp_server.messages[-1]
+    )

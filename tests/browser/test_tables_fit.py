@@ -58,6 +58,7 @@ NOT_STAFF_PAGES = {
     "/rendez-vous/rappel": "public booking",
     "/rendez-vous/gerer/{token}": "the beneficiary's link",
     "/rendez-vous/gerer/{token}/deplacer": "the beneficiary's link",
+    "/rendez-vous/gerer/{token}/annuler": "the beneficiary's link (test_booking_journey.py)",
     "/s/{code}": "an SMS's short link, a redirect",
     "/documents/{token}": "the beneficiary's link",
     "/documents/{token}/pdf": "a PDF",

@@ -192,7 +192,7 @@ def test_every_appointment_sms_fits_one_sms_with_a_long_place_and_address(
         assert 0 < gsm7_length(text) <= SMS_LIMIT, (template, text)
     assert written["appointment_reminder"].startswith("Rappel : RDV le ")
     assert re.search(r"/s/[A-Za-z0-9]{16}$", written["appointment_moved"])
-    assert "/rendez-vous?operateur=ARA" in written["appointment_cancelled"]
+    assert re.search(r"Reprendre RDV : \S+/s/[A-Za-z0-9]{16}$", written["appointment_cancelled"])
 
 
 # ---------- Short links ----------

@@ -4,7 +4,7 @@ contact details, confirmation — or a callback request when nothing is free.
 Addresses carry only ids and times; names, e-mails and phones travel in POST bodies."""
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -17,7 +17,13 @@ from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode, OptionalOperatorCode
 from app.routes.booking.entry import entry_page
 from app.routes.booking.public_pages import booking_page, remember_postcode, remembered_postcode
-from app.services.booking.public_offer import SlotWeek, motif_step, place_step, slot_week
+from app.services.booking.public_offer import (
+    SlotWeek,
+    motif_step,
+    place_step,
+    slot_week,
+    times_by_day,
+)
 from app.services.booking.reservations import (
     SlotTaken,
     ask_to_be_called_back,
@@ -39,15 +45,6 @@ PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "reque
 
 def _page(request: Request, template: str, context: dict, status_code: int = 200):
     return booking_page(request, template, context, status_code)
-
-
-def _by_day(times, time_zone: str) -> list[tuple[str, list[tuple[str, str]]]]:
-    """[(« lundi 7 décembre 2026 », [(ISO start, « 09 h 30 »), …]), …] in the site's zone."""
-    days: dict[date, list[tuple[str, str]]] = {}
-    for start, _end, _count in times:
-        local = to_local(start, time_zone)
-        days.setdefault(local.date(), []).append((start.isoformat(), f"{local:%H} h {local:%M}"))
-    return [(format_long_day(day), slots) for day, slots in sorted(days.items())]
 
 
 def _query(operator, kind, mode, site, **extra) -> str:
@@ -132,7 +129,7 @@ def _slot_page(request, offer: SlotWeek, *, taken=None):
         "kind": kind,
         "mode": mode,
         "site": site,
-        "days": _by_day(offer.times, zone),
+        "days": times_by_day(offer.times, zone),
         "week_label": format_long_day(week),
         "previous": _query(operator, kind, mode, site, semaine=(week - timedelta(7)).isoformat())
         if week > today
@@ -141,7 +138,7 @@ def _slot_page(request, offer: SlotWeek, *, taken=None):
         if week + timedelta(7) <= offer.horizon
         else None,
         "flow": _query(operator, kind, mode, site),
-        "taken": _by_day(taken, zone) if taken is not None else None,
+        "taken": times_by_day(taken, zone) if taken is not None else None,
     }
     return _page(request, "slots.html", context, status_code=409 if taken is not None else 200)
 

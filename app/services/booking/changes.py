@@ -2,12 +2,12 @@
 change raises the calendar SEQUENCE and queues its notice."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from app.core.dates import local_today
+from app.core.dates import local_today, to_local
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.security import InvalidToken, read_link_token
 from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
@@ -16,6 +16,7 @@ from app.services.access.rate_limits import check_slot_listing
 from app.services.booking.counsellor_notices import tell_cancelled, tell_moved
 from app.services.booking.details import LINK_PURPOSE, AppointmentDetails, appointment_details
 from app.services.booking.messages import queue_cancellation, queue_moved
+from app.services.booking.reservations import offered_times
 from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
 
 NEXT_SLOTS_SHOWN = 12
@@ -67,14 +68,21 @@ def can_change(details: AppointmentDetails, now: datetime | None = None) -> bool
 
 
 def cancel_appointment(
-    *, session: Session, appointment_id: int, by: str = "beneficiary", now: datetime | None = None
+    *,
+    session: Session,
+    appointment_id: int,
+    by: str = "beneficiary",
+    reason: str = "",
+    now: datetime | None = None,
 ) -> Appointment:
-    """Cancel a booked appointment (beneficiaries only before the cut-off); frees its time."""
+    """Cancel a booked appointment (beneficiaries only before the cut-off); frees its time.
+    `reason`: what the beneficiary wrote, if anything, kept for the counsellor."""
     now = now or utcnow()
     details = _changeable(session, appointment_id, by=by, now=now)
     appointment = details.appointment
     appointment.status = AppointmentStatus.CANCELLED
     appointment.cancelled_at = now
+    appointment.cancel_reason = reason
     appointment.ics_sequence += 1
     appointment.updated_at = now
     session.add(appointment)
@@ -199,27 +207,65 @@ def _try_move(
 
 
 @dataclass
-class MoveChoices:
+class MoveWeek:
+    """A week of free starts a link's appointment may move to (its own start left out), as
+    the booking's slot step shows them; `movable` False: too late to move it online."""
+
     details: AppointmentDetails
-    slots: list[tuple[datetime, datetime, int]] | None  # None: too late to move it online
+    movable: bool
+    today: date
+    week: date
+    horizon: date  # the last day that may be booked
+    times: list[tuple[datetime, datetime, int]]
 
 
-def move_choices(
-    *, session: Session, token: str, ip: str | None, even_if_too_late: bool = False
-) -> MoveChoices:
-    """The free starts a link's appointment may move to, counted as a listing of free slots
-    against `ip` (None: not counted, as when they are shown again after a refused move)."""
+def move_week(
+    *,
+    session: Session,
+    token: str,
+    ip: str | None,
+    week: date | None,
+    even_if_too_late: bool = False,
+    now: datetime | None = None,
+) -> MoveWeek:
+    """The free starts of a week from `week` (never before today; by default the week of the
+    first free start), counted as a listing of free slots against `ip` (None: not counted, as
+    when they are shown again after a refused move)."""
     if ip is not None:
         check_slot_listing(session=session, ip=ip)
     details = open_by_link(session=session, token=token)
-    if not even_if_too_late and not can_change(details):
-        return MoveChoices(details, None)
-    return MoveChoices(details, next_free_slots(session=session, details=details))
+    now = now or utcnow()
+    today = local_today(details.time_zone, now=now)
+    horizon = today + timedelta(days=details.appointment_type.max_horizon_days)
+    if not even_if_too_late and not can_change(details, now):
+        return MoveWeek(details, False, today, today, horizon, [])
+    if week is None:
+        first = next_free_slots(session=session, details=details, now=now)[:1]
+        week = to_local(first[0][0], details.time_zone).date() if first else today
+    week = max(week, today)
+    appointment = details.appointment
+    times = offered_times(
+        session=session,
+        appointment_type=details.appointment_type,
+        mode=appointment.mode,
+        site_id=appointment.site_id,
+        first_day=week,
+        now=now,
+    )
+    times = [t for t in times if t[0] != appointment.starts_at]
+    return MoveWeek(details, True, today, week, horizon, times)
 
 
-def cancel_by_link(*, session: Session, token: str) -> Appointment:
+REASON_MAX_LENGTH = 500
+
+
+def cancel_by_link(*, session: Session, token: str, reason: str = "") -> Appointment:
+    """Cancel a link's appointment, with the reason the person gave (optional)."""
     details = open_by_link(session=session, token=token)
-    return cancel_appointment(session=session, appointment_id=details.appointment.id)
+    reason = reason.strip()
+    if len(reason) > REASON_MAX_LENGTH:
+        raise Invalid({"reason": f"{REASON_MAX_LENGTH} caractères au plus"})
+    return cancel_appointment(session=session, appointment_id=details.appointment.id, reason=reason)
 
 
 def move_by_link(*, session: Session, token: str, ip: str, start: datetime | None) -> Appointment:

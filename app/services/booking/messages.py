@@ -20,6 +20,7 @@ from app.services.booking import sms_texts
 from app.services.booking.calendar_files import CONTENT_TYPE as ICS_CONTENT_TYPE
 from app.services.booking.calendar_files import appointment_ics
 from app.services.booking.details import AppointmentDetails, appointment_details, manage_link
+from app.services.booking.rebooking import rebook_link
 from app.services.booking.video_rooms import joining_note
 from app.services.messaging.outbox import queue_email, queue_sms
 from app.services.messaging.sms import may_get_sms, mobile_number
@@ -54,7 +55,8 @@ def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
         f"Votre rendez-vous « {details.appointment_type.name} » du {details.when()} "
         "est annulé.\n\n"
         f"Référence : {appointment.reference}\n\n"
-        "Vous pouvez reprendre rendez-vous à tout moment.\n"
+        "Vous pouvez reprendre rendez-vous à tout moment :\n"
+        f"{rebook_link(details)}\n"
         f"{_signature(details)}"
     )
     _send(session, details, f"Rendez-vous annulé : {details.when()}", text, True, "")

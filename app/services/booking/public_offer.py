@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from app.core.dates import local_today, to_local
+from app.core.dates import format_long_day, local_today, to_local
 from app.core.errors import Invalid
 from app.models.appointments import AppointmentType, needs_site
 from app.models.base import utcnow
@@ -139,6 +139,16 @@ def slot_week(
     )
     horizon = today + timedelta(days=choice.kind.max_horizon_days)
     return SlotWeek(choice, today, first, week, horizon, times)
+
+
+def times_by_day(times, time_zone: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    """[(« lundi 7 décembre 2026 », [(ISO start, « 09 h 30 »), …]), …] in the site's zone: the
+    day cards of the slot pickers (booking, moving)."""
+    days: dict[date, list[tuple[str, str]]] = {}
+    for start, _end, _count in times:
+        local = to_local(start, time_zone)
+        days.setdefault(local.date(), []).append((start.isoformat(), f"{local:%H} h {local:%M}"))
+    return [(format_long_day(day), slots) for day, slots in sorted(days.items())]
 
 
 def free_times_between(

@@ -1,15 +1,14 @@
 """The appointment SMS, written by the worker when it sends them: one SMS each (160 GSM-7
-characters), the place shortened when needed, the link to cancel or move as a short link.
+characters), the place shortened when needed, the link to cancel or move (or to book again
+after a cancellation) as a short link.
 
 Each SMS says the time the event was about (kept in its payload when it was queued): a
 confirmation sent after a move still confirms the time that was booked."""
 
 from datetime import datetime
-from urllib.parse import urlencode
 
 from sqlmodel import Session
 
-from app.core.config import get_settings
 from app.core.dates import to_local
 from app.models.appointments import Appointment, AppointmentStatus
 from app.models.outbox import OutboxMessage
@@ -19,6 +18,7 @@ from app.services.booking.details import (
     appointment_details,
     manage_link,
 )
+from app.services.booking.rebooking import short_rebook_link
 from app.services.messaging.mail import DeliveryError
 from app.services.messaging.short_links import shorten
 from app.services.messaging.sms_text import fit_sms
@@ -58,7 +58,8 @@ def write_appointment_sms(*, session: Session, message: OutboxMessage) -> str:
     details = appointment_details(session=session, appointment=appointment)
     when = _when(details, datetime.fromisoformat(data["starts_at"]))
     if message.template == CANCELLED:
-        tail = f" : votre RDV du {when} est annulé. Reprendre RDV : {_rebook(details)}"
+        rebook = short_rebook_link(session=session, details=details)
+        tail = f" : votre RDV du {when} est annulé. Reprendre RDV : {rebook}"
         return fit_sms("", details.operator.name, tail)
     link = _short_manage_link(session, appointment)
     lead = {
@@ -83,9 +84,3 @@ def _short_manage_link(session: Session, appointment: Appointment) -> str:
         expires_at=appointment.ends_at + LINK_GRACE,
         operator_id=appointment.operator_id,
     )
-
-
-def _rebook(details: AppointmentDetails) -> str:
-    # The operator's public booking page: no personal data, no need for a short link.
-    query = urlencode({"operateur": details.operator.code})
-    return f"{get_settings().public_base_url.rstrip('/')}/rendez-vous?{query}"
