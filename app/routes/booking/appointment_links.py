@@ -2,7 +2,7 @@
 see it, cancel it (after confirming) or move it to another free slot; after either, a way to
 book again with the same choice."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -103,7 +103,7 @@ def _move_page(request, offer: MoveWeek, token, *, error="", status_code=200):
     )
 
 
-def _week_link(token: str, week) -> str:
+def _week_link(token: str, week: date) -> str:
     return f"/rendez-vous/gerer/{token}/deplacer?semaine={week.isoformat()}"
 
 
