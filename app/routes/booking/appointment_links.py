@@ -37,6 +37,7 @@ def _private(response):
 def _manage_page(request, details, token, *, notice="", error="", status_code=200):
     context = {
         "details": details,
+        "operator": details.operator,  # its name and logo head the page
         "token": token,
         "changeable": can_change(details),
         "too_late": "" if can_change(details) else too_late_message(details),
@@ -49,7 +50,8 @@ def _manage_page(request, details, token, *, notice="", error="", status_code=20
 
 
 def _move_page(request, details, token, slots, *, error="", status_code=200):
-    context = {"details": details, "token": token, "slots": slots, "error": error}
+    context = {"details": details, "operator": details.operator, "token": token}
+    context |= {"slots": slots, "error": error}
     return _private(
         render(request, "booking/appointment_links/move.html", context, status_code=status_code)
     )
