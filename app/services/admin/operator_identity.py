@@ -51,9 +51,15 @@ def brand_of(operator: Operator) -> PublicBrand:
     return PublicBrand(operator.name, f"/logos/{operator.code}?v={logo_version(operator.logo_key)}")
 
 
-def _own_operator(session: Session, actor: StaffUser) -> Operator:
+def require_identity_admin(actor: StaffUser) -> StaffUser:
+    """Only the operator's administrators change its logo (Forbidden for anyone else)."""
     if actor.role != Role.OPERATOR_ADMIN or actor.operator_id is None:
         raise Forbidden("Seul·es les administrateur·rices de l'opérateur changent son logo.")
+    return actor
+
+
+def _own_operator(session: Session, actor: StaffUser) -> Operator:
+    require_identity_admin(actor)
     return session.get(Operator, actor.operator_id)
 
 
