@@ -5,6 +5,7 @@ the public pages name the operator, not the application."""
 import io
 
 import pytest
+import weasyprint  # noqa: F401 — as in the app: it lets Pillow load cut-off images
 from PIL import Image, PngImagePlugin
 
 from app.models.nomenclatures import Role
@@ -77,7 +78,12 @@ def test_a_jpeg_is_accepted_and_loses_its_exif(client, admin_csrf):
 
 @pytest.mark.parametrize(
     ("content", "filename"),
-    [(gif(), "logo.gif"), (b"%PDF-1.4 not an image", "logo.png"), (png()[:200], "logo.png")],
+    [
+        (gif(), "logo.gif"),
+        (b"%PDF-1.4 not an image", "logo.png"),
+        (png()[:200], "logo.png"),
+        (jpeg_with_exif()[:-300], "logo.jpg"),
+    ],
 )
 def test_anything_but_a_whole_png_or_jpeg_is_refused_whatever_its_name(
     client, session, ara, admin_csrf, content, filename

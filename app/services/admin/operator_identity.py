@@ -68,10 +68,22 @@ def identity_of(*, session: Session, actor: StaffUser) -> Operator:
     return _own_operator(session, actor)
 
 
+def _whole(raw: bytes) -> None:
+    """Refuse a cut-off file. Pillow would fill the missing part in grey wherever WeasyPrint
+    is loaded (it sets ImageFile.LOAD_TRUNCATED_IMAGES for the whole process), so a PNG's
+    chunks are checked (verify) and a JPEG must reach its end-of-image marker."""
+    with Image.open(io.BytesIO(raw)) as image:
+        if image.format == "PNG":
+            image.verify()
+        elif image.format == "JPEG" and not raw.rstrip(b"\x00\r\n ").endswith(b"\xff\xd9"):
+            raise Invalid({LOGO_FIELD: LOGO_REFUSED})
+
+
 def logo_png(raw: bytes) -> bytes:
-    """The image as a PNG within LOGO_BOX, without metadata; Invalid unless it is a PNG or a
-    JPEG that decodes."""
+    """The image as a PNG within LOGO_BOX, without metadata; Invalid unless it is a whole PNG
+    or JPEG that decodes."""
     try:
+        _whole(raw)
         with Image.open(io.BytesIO(raw)) as image:
             if image.format not in LOGO_FORMATS:
                 raise Invalid({LOGO_FIELD: LOGO_REFUSED})
