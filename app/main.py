@@ -13,6 +13,7 @@ from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import account, auth, passwords, second_step
+from app.routes.admin import identity as admin_identity
 from app.routes.admin import index as admin_index
 from app.routes.admin import journal, markets, security, sites, team, uo4
 from app.routes.admin import operators as admin_operators
@@ -104,6 +105,7 @@ def create_app() -> FastAPI:
         admin_rights.router,
         journal.router,
         privacy_admin.router,
+        admin_identity.router,
         privacy_notice.router,
         survey_questionnaires.router,
         account.router,

@@ -14,7 +14,7 @@ from sqlmodel import CheckConstraint, Column, Field, Index, SQLModel, UniqueCons
 from app.models.base import UTCDateTime, check_in, utcnow
 from app.models.bounds import Day, Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode
-from app.models.nomenclatures import LabelledEnum
+from app.models.nomenclatures import LabelledEnum, RequestMotive
 
 MODES = ("on_site", "phone", "video")
 
@@ -60,6 +60,9 @@ class AppointmentType(SQLModel, table=True):
     unit_id: int | None = Field(default=None, foreign_key="service_units.id")
     # Asked on the booking form's details step when set; the answer is free text.
     booking_question: str = Field(default="", max_length=300)
+    # What usually brings people to this motif (a RequestMotive): pre-selected on the booking
+    # form's « Ce qui vous amène », and the triage request's motive when an API client says none.
+    motive: str | None = Field(default=None, max_length=30)
     position: int = 0
     # An inactive motif is no longer offered; the appointments booked under it keep it.
     active: bool = True
@@ -217,12 +220,18 @@ class AppointmentTypeEdit(SQLModel):
     buffer_minutes: int = Field(default=0, ge=0, le=120)
     unit_id: OptionalRowId = None
     booking_question: str = Field(default="", max_length=300)
+    motive: RequestMotive | None = None
     active: bool = False
 
     @field_validator("name", "description", mode="before")
     @classmethod
     def _strip(cls, value):
         return value.strip() if isinstance(value, str) else value
+
+    @field_validator("motive", mode="before")
+    @classmethod
+    def _no_motive(cls, value):
+        return value or None  # the select's « Aucun »
 
     @field_validator("booking_question", mode="before")
     @classmethod

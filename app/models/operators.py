@@ -69,6 +69,9 @@ class Operator(SQLModel, table=True):
     postal_address: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     dpo_email: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
     dpo_address: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    # The logo public pages show beside the operator's name: a storage key (app/core/storage.py)
+    # of a PNG re-encoded on upload (app/services/admin/operator_identity.py); None: no logo.
+    logo_key: str | None = Field(default=None, max_length=64)
 
     @property
     def two_factor_roles(self) -> frozenset[Role]:

@@ -31,6 +31,7 @@ from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.rights import RightKind, RightStatus
 from app.models.triage import TriageStatus
+from app.services.admin.operator_identity import PublicBrand, brand_of
 from app.services.audit.purposes import ExportPurpose
 from app.services.booking.video_rooms import joining_note
 from app.services.privacy.consent_texts import CURRENT
@@ -158,6 +159,13 @@ def privacy_notice_url(context: dict) -> str:
     return "/mentions-information"
 
 
+def public_brand(context: dict) -> PublicBrand | None:
+    """The header of a page seen without an account: the operator the page is about, by its
+    name and logo; None: the application's own name (sign-in pages)."""
+    operator = context.get("operator")
+    return brand_of(operator) if isinstance(operator, Operator) else None
+
+
 def render(
     request: Request,
     page: str,
@@ -177,6 +185,8 @@ def render(
         **context,
     }
     context.setdefault("privacy_notice_url", privacy_notice_url(context))
+    # Staff see the application's header whatever page they look at.
+    context["brand"] = None if context["user"] else context.get("brand") or public_brand(context)
     template = fragment if fragment and is_htmx(request) else page
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     response.headers["Vary"] = "HX-Request"

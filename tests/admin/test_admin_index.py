@@ -25,6 +25,7 @@ def _section_links(page) -> list[str]:
                 "/admin/journal",
                 "/admin/protection-donnees",
                 "/admin/disponibilites",
+                "/admin/identite",
                 "/admin/motifs",
                 "/admin/livrables",
                 "/admin/enquetes",

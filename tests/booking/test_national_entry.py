@@ -194,9 +194,23 @@ def test_the_callback_form_does_not_ask_the_postcode_again(client, agenda):
     assert hidden(page.text, "postcode") == "69007" and 'id="postcode"' not in page.text
 
 
-def test_without_a_postcode_typed_before_the_contact_form_asks_it(client, agenda):
+def test_a_postcode_left_empty_where_it_was_asked_is_not_asked_again(client, agenda):
     page, _token = contact_page(client, agenda, postcode="")
+    assert 'id="postcode"' not in page.text and 'name="postcode"' not in page.text
+
+
+def test_a_callback_form_reached_without_the_earlier_steps_asks_the_postcode(client, agenda):
+    _operator, _site, kind = agenda
+    page = client.get(f"/rendez-vous/rappel?operateur=ARA&motif={kind.id}&mode=phone")
     assert 'id="postcode"' in page.text
+
+
+def test_a_postcode_that_cannot_be_one_is_asked_again_at_the_first_step(client, agenda):
+    _operator, _site, kind = agenda
+    token = anonymous_csrf(client, "/rendez-vous?operateur=ARA")
+    data = {"csrf_token": token, "operateur": "ARA", "motif": kind.id, "mode": "on_site"}
+    page = client.post("/rendez-vous/lieu", data=data | {"postcode": "6900"})
+    assert page.status_code == 422 and "code postal à 5 chiffres" in read(page)
 
 
 def test_the_situation_is_not_chosen_for_the_person(client, agenda):

@@ -270,7 +270,7 @@ def test_a_booking_whose_confirmation_fails_leaves_nothing(session, agenda, monk
 def test_a_callback_whose_request_fails_leaves_no_beneficiary(session, agenda, monkeypatch):
     operator, *_ = agenda
 
-    def refuse(*_):
+    def refuse(*_args, **_kwargs):
         raise Invalid({"request": "Refusé"})
 
     monkeypatch.setattr("app.services.booking.reservations._triage_request", refuse)
@@ -308,7 +308,7 @@ def test_the_database_refuses_an_overlap_the_slot_check_missed(session, agenda, 
     start = working_day_at(site)
     book(session, agenda, start=start, key="first")
     monkeypatch.setattr(
-        "app.services.booking.reservations.counsellors_free_at", lambda **_kwargs: [counsellor.id]
+        "app.services.booking.reservations.counsellors_by_fit", lambda **_kwargs: [counsellor.id]
     )
     with pytest.raises(SlotTaken):
         book(session, agenda, start=start, key="second", person=person(email="c@exemple.fr"))

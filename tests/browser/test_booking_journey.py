@@ -81,6 +81,9 @@ def test_a_person_books_from_a_phone_then_moves_and_cancels_from_the_email(
     page.get_by_label(re.compile(r"^Nom")).fill("Moreau-Delattre")
     page.get_by_label("Adresse e-mail").fill("ines.md@exemple.fr")
     expect(page.get_by_label("Code postal")).to_have_count(0)  # typed once, at the entry
+    # Her situation, said at the entry, is not asked again; what brings her is.
+    expect(page.get_by_label("Votre situation")).to_have_value("actif_prive")
+    page.get_by_label("Ce qui vous amène").select_option(label="Se reconvertir")
     page.get_by_label("J'accepte que mes informations").check()
     page.get_by_label("J'accepte d'être recontacté·e").check()
     check_accessibility(page)

@@ -60,6 +60,7 @@ NOT_STAFF_PAGES = {
     "/rendez-vous/gerer/{token}/deplacer": "the beneficiary's link",
     "/rendez-vous/gerer/{token}/annuler": "the beneficiary's link (test_booking_journey.py)",
     "/s/{code}": "an SMS's short link, a redirect",
+    "/logos/{code}": "an image, public (tests/admin/test_operator_identity_routes.py)",
     "/documents/{token}": "the beneficiary's link",
     "/documents/{token}/pdf": "a PDF",
     "/partenaire/orientations/{token}": "the partner's link",

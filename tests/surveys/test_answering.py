@@ -101,7 +101,7 @@ def test_the_page_shows_the_operator_and_nothing_of_the_person_nor_the_staff_men
     log_in(client, session, counsellor)  # a colleague's browser: still no staff menu
     beneficiary = session.get(Beneficiary, invitation.beneficiary_id)
     page = read(client.get(answer_path(invitation)))
-    assert '<p class="site-brand survey-brand">Auvergne-Rhône-Alpes</p>' in page
+    assert '<p class="site-brand public-brand">Auvergne-Rhône-Alpes</p>' in page
     assert "Navigation principale" not in page and "Se déconnecter" not in page
     assert beneficiary.last_name not in page and beneficiary.last_name.upper() not in page
     assert counsellor.full_name not in page

@@ -139,6 +139,8 @@ PERSON = (
     "request",
     "consent",
     "survey_consent",
+    "motive",
+    "situation",
 )
 FLOW = ("operateur", "motif", "mode", "lieu")
 # What an export with personal data asks before sending it (app/web/export_purpose.py).
@@ -192,6 +194,7 @@ FORM_FIELDS = {
     ("POST", "/admin/securite/motif"): ("operator_id", *_names(OperatorOutsideReads)),
     ("POST", "/beneficiaries/{beneficiary_id}/motif"): ("suite", *_names(ReadReason)),
     ("POST", "/admin/protection-donnees"): ("operator_id", *_names(OperatorPrivacy)),
+    ("POST", "/admin/identite/logo"): ("logo",),
     ("POST", "/beneficiaries/{beneficiary_id}/consentements"): _names(ConsentEntry),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),

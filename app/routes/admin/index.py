@@ -91,6 +91,13 @@ SECTIONS = (
         frozenset({Role.MANAGER, Role.OPERATOR_ADMIN}),
     ),
     AdminSection(
+        "/admin/identite",
+        "Nom et logo",
+        "Le logo que portent les pages publiques (prise de rendez-vous, documents partagés, "
+        "questionnaires) à côté du nom de l'opérateur.",
+        OPERATOR_ADMIN,
+    ),
+    AdminSection(
         "/admin/motifs",
         "Motifs de rendez-vous",
         "Durée, battement, modalités, réservation en ligne ou par l'équipe seulement.",

@@ -45,6 +45,7 @@ def _manage_page(request, details, token, *, done="", error="", status_code=200)
     cancelled = details.appointment.status == AppointmentStatus.CANCELLED
     context = {
         "details": details,
+        "operator": details.operator,  # its name and logo head the page
         "token": token,
         "changeable": can_change(details),
         "too_late": "" if can_change(details) else too_late_message(details),
@@ -78,7 +79,8 @@ def _notice(done: str, sent: NoticeChannels) -> str:
 
 
 def _cancel_page(request, details, token, *, form=None, errors=None, status_code=200):
-    context = {"details": details, "token": token, "form": form or {}, "errors": errors or {}}
+    context = {"details": details, "operator": details.operator, "token": token}
+    context |= {"form": form or {}, "errors": errors or {}}
     return _private(
         render(request, "booking/appointment_links/cancel.html", context, status_code=status_code)
     )
@@ -87,6 +89,7 @@ def _cancel_page(request, details, token, *, form=None, errors=None, status_code
 def _move_page(request, offer: MoveWeek, token, *, error="", status_code=200):
     context = {
         "details": offer.details,
+        "operator": offer.details.operator,
         "token": token,
         "days": times_by_day(offer.times, offer.details.time_zone),
         "week_label": format_long_day(offer.week),

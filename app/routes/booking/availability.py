@@ -54,6 +54,7 @@ def _submitted(form) -> dict:
 def _type_as_typed(kind) -> dict:
     values = {"name": kind.name, "description": kind.description, "modes": kind.modes.split()}
     values["booking_question"] = kind.booking_question
+    values["motive"] = kind.motive or ""
     values |= {name: str(getattr(kind, name)) for name in _TYPE_NUMBERS}
     values |= {flag: "1" if getattr(kind, flag) else "" for flag in _TYPE_FLAGS}
     return values | {"unit_id": str(kind.unit_id or "")}

@@ -1,20 +1,21 @@
 """The national booking entry: /rendez-vous without an operator asks the person's situation and
 postcode (or commune), then names the operator serving them, its nearest sites and remote
-modes, before its own booking pages. The postcode travels in a POST body and a cookie only."""
+modes, before its own booking pages. The postcode and the situation travel in a POST body and
+cookies only."""
 
 from fastapi import Request
 
 from app.core.config import get_settings
 from app.core.errors import Invalid, TooManyAttempts
 from app.models.nomenclatures import CepSituation
-from app.routes.booking.public_pages import booking_page, remember_postcode
+from app.routes.booking.public_pages import booking_page, remember_postcode, remember_situation
 from app.services.booking.national_entry import (
     FIELD,
     EntryMatch,
     NotServed,
     find_serving_operator,
-    orientation_of,
 )
+from app.services.booking.orientation import orientation_of
 from app.web.client_address import client_address
 from app.web.deps import SessionDep, SubmittedForm
 from app.web.routing import new_router
@@ -59,7 +60,8 @@ def find_operator(request: Request, session: SessionDep, form: SubmittedForm):
     if not isinstance(found, EntryMatch):
         # Several communes bear that name: the person picks hers, by its postcode.
         return entry_page(request, form=values, communes=found)
-    context = {"match": found, "orientation": orientation}
-    return remember_postcode(
-        request, booking_page(request, "operator.html", context), found.postcode
-    )
+    context = {"match": found, "orientation": orientation, "operator": found.operator}
+    response = booking_page(request, "operator.html", context)
+    # Said once: the booking form pre-fills « Votre situation » and does not ask the postcode.
+    remember_situation(request, response, orientation.situation)
+    return remember_postcode(request, response, found.postcode)

@@ -15,8 +15,16 @@ from app.core.errors import Invalid, TooManyAttempts
 from app.models.appointments import BookingChannel, CallbackChoice, SlotChoice, needs_site
 from app.models.bounds import Moment, OptionalDay, OptionalRowId, RowId
 from app.models.fields import OperatorCode, OptionalOperatorCode
+from app.models.nomenclatures import CepSituation, RequestMotive
 from app.routes.booking.entry import entry_page
-from app.routes.booking.public_pages import booking_page, remember_postcode, remembered_postcode
+from app.routes.booking.public_pages import (
+    booking_page,
+    postcode_asked,
+    remember_postcode,
+    remembered_postcode,
+    remembered_situation,
+)
+from app.services.booking.orientation import ServedElsewhere
 from app.services.booking.public_offer import (
     SlotWeek,
     motif_step,
@@ -30,6 +38,7 @@ from app.services.booking.reservations import (
     book_publicly,
     operator_by_code,
     public_choice,
+    usual_motive,
 )
 from app.web.client_address import client_address
 from app.web.deps import SessionDep, SubmittedForm
@@ -41,6 +50,7 @@ router = new_router(prefix="/rendez-vous", include_in_schema=False)
 # The honeypot: hidden from people and assistive technologies, filled by form robots.
 HONEYPOT = "site_web"
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "postcode", "request", "answer")
+PERSON_FIELDS += ("motive", "situation")
 
 
 def _page(request: Request, template: str, context: dict, status_code: int = 200):
@@ -163,9 +173,29 @@ def contact_form(
     return _contact_page(request, choice, debut)
 
 
+def _asked(request, motive: str | None) -> dict:
+    """What the contact and callback forms ask besides the person's details, pre-filled: the
+    motif's usual motive, the situation said at the national entry; the postcode only when no
+    earlier step asked it."""
+    return {
+        "motives": RequestMotive.choices(),
+        "situations": CepSituation.choices(),
+        "usual_motive": motive or "",
+        "usual_situation": remembered_situation(request),
+        "postcode": remembered_postcode(request),
+        "postcode_asked": postcode_asked(request),
+    }
+
+
+def _orientation_page(request, operator, exc: ServedElsewhere):
+    """Another network serves the person: the national entry's answer, nothing booked."""
+    context = {"orientation": exc.orientation, "operator": operator}
+    return _page(request, "orientation.html", context)
+
+
 def _contact_page(request, choice, start, *, form=None, errors=None):
     local = to_local(start, choice.time_zone)
-    context = {
+    context = _asked(request, choice.kind.motive) | {
         "operator": choice.operator,
         "kind": choice.kind,
         "mode": choice.mode,
@@ -177,8 +207,6 @@ def _contact_page(request, choice, start, *, form=None, errors=None):
         "form": form or {},
         "errors": errors or {},
         "honeypot": HONEYPOT,
-        # Typed at the first step: not asked again.
-        "postcode": remembered_postcode(request),
     }
     return _page(request, "contact.html", context, status_code=422 if errors else 200)
 
@@ -222,6 +250,9 @@ def book(request: Request, session: SessionDep, form: SubmittedForm):
     except SlotTaken as exc:
         offer = slot_week(session=session, ip=None, week=None, **asked)
         return _slot_page(request, offer, taken=exc.next_slots)
+    except ServedElsewhere as exc:
+        operator = operator_by_code(session=session, code=choice.operateur)
+        return _orientation_page(request, operator, exc)
     except Invalid as exc:
         # Asked again so that a bad choice (not the person's details) is the 422 page.
         again = public_choice(session=session, **asked)
@@ -251,11 +282,11 @@ def callback_form(
     lieu: OptionalRowId = None,
 ):
     operator = operator_by_code(session=session, code=operateur)
-    context = {
+    motive = usual_motive(session=session, operator_id=operator.id, appointment_type_id=motif)
+    context = _asked(request, motive) | {
         "operator": operator,
         "hidden": {"motif": motif or "", "mode": mode, "lieu": lieu or ""},
         "honeypot": HONEYPOT,
-        "postcode": remembered_postcode(request),
     }
     return _page(request, "callback.html", context)
 
@@ -277,14 +308,16 @@ def ask_callback(request: Request, session: SessionDep, form: SubmittedForm):
         )
     except TooManyAttempts as exc:
         return _too_many(request, exc)
+    except ServedElsewhere as exc:
+        operator = operator_by_code(session=session, code=choice.operateur)
+        return _orientation_page(request, operator, exc)
     except Invalid as exc:
-        context = {
+        context = _asked(request, None) | {
             "operator": operator_by_code(session=session, code=choice.operateur),
             "hidden": {name: values.get(name, "") for name in ("motif", "mode", "lieu")},
             "honeypot": HONEYPOT,
             "form": values,
             "errors": exc.fields,
-            "postcode": remembered_postcode(request),
         }
         return _page(request, "callback.html", context, status_code=422)
     return _page(request, "callback_sent.html", {"operator": operator})

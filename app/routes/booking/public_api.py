@@ -16,8 +16,10 @@ from app.models.appointments import MODES, BookingChannel
 from app.models.beneficiaries import OptionalEmail
 from app.models.bounds import Day, Moment, RowId
 from app.models.fields import BLANK_PATTERN, Flag, OptionalPhone, OptionalPostcode, PersonName
+from app.models.nomenclatures import RequestMotive
 from app.models.operators import Site
 from app.services.booking import reservations as booking
+from app.services.booking.orientation import SERVED_HERE
 from app.services.booking.public_offer import free_times_between, motif_step, sites_to_visit
 from app.web.api_errors import TOO_MANY, refusal
 from app.web.client_address import client_address
@@ -28,7 +30,10 @@ BLANK = {"pattern": BLANK_PATTERN}
 # Service errors name the model's fields; the API's body names them differently.
 _API_FIELDS = {"appointment_type_id": "appointment_type", "site_id": "site", "last_day": "to"}
 _PERSON_FIELDS = {"first_name", "last_name", "email", "phone", "postcode", "consent", "request"}
-_PERSON_FIELDS |= {"answer"}
+_PERSON_FIELDS |= {"answer", "motive", "situation"}
+# The situations the CEP « actifs occupés » serves: the others are told of their own network by
+# the booking pages (/rendez-vous), and refused here by the schema.
+ServedSituation = Literal[tuple(situation.value for situation in SERVED_HERE)]  # type: ignore[valid-type]
 
 PUBLIC_ERRORS = {404: refusal("Opérateur, motif ou lieu inconnu")}
 router = new_router(prefix="/api/v1/public", tags=["réservation publique"], responses=PUBLIC_ERRORS)
@@ -120,6 +125,10 @@ class AppointmentRequest(BaseModel):
     request: Annotated[str, StringConstraints(max_length=2000)] = ""
     # The answer to the motif's `question`; kept only when the motif asks one.
     answer: Annotated[str, StringConstraints(max_length=2000)] = ""
+    # What brings the person (none: the motif's usual motive, else « autre »), and where they
+    # stand (none: in work in the private sector), for the triage request.
+    motive: RequestMotive | None = None
+    situation: ServedSituation | None = None
     # The same key sent twice books once (a retried request after a timeout).
     idempotency_key: Annotated[str, StringConstraints(min_length=8, max_length=80)]
 
@@ -147,6 +156,8 @@ class AppointmentRequest(BaseModel):
                     "consent": True,
                     "request": "Je souhaite me reconvertir dans le paysagisme.",
                     "answer": "Oui, à temps partiel.",
+                    "motive": "reconversion",
+                    "situation": "actif_prive",
                     "idempotency_key": "portail-7f3c2a9e-1b4d",
                 }
             ],

@@ -4,6 +4,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from app.routes.deliverables.documents import pdf_download
+from app.services.admin.operator_identity import NEUTRAL_BRAND
 from app.services.deliverables.sharing import (
     InvalidLink,
     acknowledge_online,
@@ -26,7 +27,7 @@ def _private(response):
 
 def _link_ended(request: Request, exc: InvalidLink):
     """Said to the beneficiary, who has no account: what to do, not the staff's error page."""
-    context = {"message": exc.message, "status": exc.status_code}
+    context = {"message": exc.message, "status": exc.status_code, "brand": NEUTRAL_BRAND}
     return _private(
         render(request, "deliverables/shared/link_ended.html", context, status_code=exc.status_code)
     )
@@ -39,7 +40,11 @@ def read(request: Request, session: SessionDep, token: str):
     except InvalidLink as exc:
         return _link_ended(request, exc)
     return _private(
-        render(request, "deliverables/shared/read.html", {"shared": shared, "token": token})
+        render(
+            request,
+            "deliverables/shared/read.html",
+            {"shared": shared, "token": token, "operator": shared.operator},
+        )
     )
 
 

@@ -4,6 +4,7 @@ one's rights, public, without personal data, written from the operator's setting
 from fastapi import Request
 
 from app.models.fields import OperatorCode
+from app.services.admin.operator_identity import NEUTRAL_BRAND
 from app.services.privacy.register import notice_index, public_notice
 from app.web.deps import SessionDep
 from app.web.rendering import render
@@ -15,7 +16,8 @@ router = new_router(prefix="/mentions-information", include_in_schema=False)
 @router.get("")
 def notice_list(request: Request, session: SessionDep):
     operators = notice_index(session=session)
-    return render(request, "privacy/index.html", {"user": None, "operators": operators})
+    context = {"user": None, "operators": operators, "brand": NEUTRAL_BRAND}
+    return render(request, "privacy/index.html", context)
 
 
 @router.get("/{code}")

@@ -4,6 +4,7 @@ short page that works without JavaScript; and the opt-out link's confirmation.""
 from fastapi import Request
 
 from app.core.errors import TooManyAttempts
+from app.services.admin.operator_identity import NEUTRAL_BRAND
 from app.services.surveys.answers import (
     FIELD_PREFIX,
     MAX_TEXT,
@@ -28,8 +29,11 @@ SUBMIT, SAVE = "envoyer", "enregistrer"
 
 
 def _page(request: Request, template: str, context: dict, status_code: int = 200):
-    # No staff header even for a signed-in colleague's browser: the page is the person's.
+    # No staff header even for a signed-in colleague's browser: the page is the person's,
+    # under the operator's name and logo (a neutral name when the link names none).
     context = {"user": None, **context}
+    if "operator" not in context:
+        context["brand"] = NEUTRAL_BRAND
     response = render(request, f"surveys/public/{template}", context, status_code=status_code)
     # The token is in the address: keep it out of Referer headers and search engines.
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -46,7 +50,7 @@ def _answer_page(
     request: Request, survey: OpenSurvey, token: str, *, errors=None, saved=False, status_code=200
 ):
     context = {
-        "operator_name": survey.operator_name,
+        "operator": survey.operator,
         "survey": survey,
         "token": token,
         "errors": errors or {},
@@ -65,7 +69,7 @@ def answer_form(request: Request, session: SessionDep, token: str):
     except SurveyLinkInvalid as exc:
         return _link_ended(request, exc)
     except AlreadyAnswered as exc:
-        return _page(request, "already_answered.html", {"operator_name": exc.operator_name})
+        return _page(request, "already_answered.html", {"operator": exc.operator})
     return _answer_page(request, survey, token)
 
 
@@ -85,13 +89,13 @@ def answer(request: Request, session: SessionDep, token: str, form: SubmittedFor
     except SurveyLinkInvalid as exc:
         return _link_ended(request, exc)
     except AlreadyAnswered as exc:
-        return _page(request, "already_answered.html", {"operator_name": exc.operator_name})
+        return _page(request, "already_answered.html", {"operator": exc.operator})
     except AnswersInvalid as exc:
         shown = open_survey(session=session, token=token)
         shown.answers = exc.answers
         return _answer_page(request, shown, token, errors=exc.fields, status_code=422)
     if submit:
-        return _page(request, "thanks.html", {"operator_name": survey.operator_name})
+        return _page(request, "thanks.html", {"operator": survey.operator})
     return _answer_page(request, survey, token, saved=True)
 
 
@@ -101,7 +105,7 @@ def opt_out_form(request: Request, session: SessionDep, token: str):
         asked = opt_out_page(session=session, token=token)
     except SurveyLinkInvalid as exc:
         return _link_ended(request, exc)
-    context = {"operator_name": asked.operator_name, "asked": asked, "token": token}
+    context = {"operator": asked.operator, "asked": asked, "token": token}
     return _page(request, "opt_out.html", context)
 
 
@@ -113,4 +117,4 @@ def confirm_opt_out(request: Request, session: SessionDep, token: str):
         return _page(request, "too_many.html", {"message": exc.message}, status_code=429)
     except SurveyLinkInvalid as exc:
         return _link_ended(request, exc)
-    return _page(request, "opted_out.html", {"operator_name": done.operator_name})
+    return _page(request, "opted_out.html", {"operator": done.operator})

@@ -1,14 +1,13 @@
 """The national way in to booking (/rendez-vous without an operator's code): from a postcode or
 a commune's name to the regional operator that serves it, with its nearest sites and the remote
-modes it offers; and the check, as triage makes it, that the CEP « actifs occupés » serves the
-person at all."""
+modes it offers (whether the CEP serves the person at all: app/services/booking/orientation.py)."""
 
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
 from app.core.errors import Invalid
-from app.models.nomenclatures import REGIONS_BY_INSEE, CepSituation, Redirection
+from app.models.nomenclatures import REGIONS_BY_INSEE
 from app.models.operators import Operator, Site
 from app.services.access.rate_limits import check_rate, rate_limit_target
 from app.services.booking.geography import (
@@ -19,7 +18,6 @@ from app.services.booking.geography import (
     postcode_position,
 )
 from app.services.booking.reservations import bookable_types, sites_for_booking
-from app.services.cases.triage import suggest_redirection
 from app.services.reports.departements import DEPARTEMENT_NAMES, departement_of
 
 ENTRY_BUCKET = "public_entry"
@@ -53,33 +51,6 @@ REGION_OF_DEPARTEMENT = {
     for region, departements in _REGION_DEPARTEMENTS.items()
     for departement in departements.split()
 }
-
-# Whom triage sends to another network outright; a cadre or a person whose disability is the
-# main question may stay, and is only told of the other network.
-SERVED_ELSEWHERE = frozenset(
-    {CepSituation.JOB_SEEKER, CepSituation.YOUNG_NEET, CepSituation.PUBLIC_AGENT}
-)
-
-
-@dataclass(frozen=True)
-class Orientation:
-    """What the situation means for booking: `elsewhere` stops it, `also` is a mere mention."""
-
-    situation: CepSituation
-    network: Redirection | None
-
-    @property
-    def elsewhere(self) -> bool:
-        return self.situation in SERVED_ELSEWHERE
-
-
-def orientation_of(situation: str) -> Orientation:
-    """Triage's suggestion for the situation the person chose (Invalid when none is chosen)."""
-    try:
-        chosen = CepSituation(situation)
-    except ValueError:
-        raise Invalid({"situation": "Choisissez votre situation."}) from None
-    return Orientation(chosen, suggest_redirection(chosen.value))
 
 
 @dataclass(frozen=True)

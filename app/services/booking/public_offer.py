@@ -2,6 +2,7 @@
 sites to visit, the free times of a week or of a range of days. Every listing of free times
 counts against the address's allowance first (SLOT_LISTING)."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -72,6 +73,9 @@ def place_step(
     )
     if mode not in kind.modes.split():
         raise Invalid({"mode": _MODE_NOT_OFFERED})
+    # Asked here once for the whole booking: a postcode that cannot be one is asked again now.
+    if postcode and not re.fullmatch(r"\d{5}", postcode):
+        raise Invalid({"postcode": "Indiquez un code postal à 5 chiffres, ou laissez vide."})
     sites = (
         sites_for_booking(session=session, operator_id=operator.id, postcode=postcode)
         if needs_site(mode)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from pydantic import ValidationError, model_validator
+from pydantic import ValidationError, field_validator, model_validator
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
@@ -42,10 +42,12 @@ from app.models.triage import TriageRequest
 from app.services.access.rate_limits import check_rate, contact_keys, rate_limit_target
 from app.services.access.scope import get_owned, load_owned, operator_of, owned_by
 from app.services.admin.operators import time_zone_of
+from app.services.booking.counsellor_choice import counsellors_by_fit
 from app.services.booking.counsellor_notices import tell_booked
 from app.services.booking.geography import distance_km, postcode_position
 from app.services.booking.messages import queue_confirmation
-from app.services.booking.slots import counsellors_free_at, free_slots, slot_times
+from app.services.booking.orientation import check_served
+from app.services.booking.slots import free_slots, slot_times
 from app.services.booking.video_rooms import new_video_url
 from app.services.cases.beneficiaries import find_duplicates
 from app.services.privacy.consents import record_consent
@@ -69,6 +71,15 @@ class BookingPerson(SQLModel):
     request: str = ""
     # The answer to the motif's question (AppointmentType.booking_question), when it asks one.
     answer: str = ""
+    # « Ce qui vous amène » and « Votre situation », for the triage request; none said: the
+    # motif's usual motive, and a person in work in the private sector.
+    motive: RequestMotive | None = None
+    situation: CepSituation | None = None
+
+    @field_validator("motive", "situation", mode="before")
+    @classmethod
+    def _none_chosen(cls, value):
+        return value or None  # a select left on « Choisissez… »
 
     @model_validator(mode="after")
     def _trim_request(self):
@@ -170,7 +181,9 @@ def _find_or_create_beneficiary(
     A known person's identity is never overwritten from a public form: anyone may type an
     e-mail address; only their consent is recorded (and their agreement to be surveyed, unless
     they opted out: a link from our own e-mail weighs more than a box anyone may tick)."""
-    data = BeneficiaryCreate(**person.model_dump(exclude={"request", "answer"}))
+    data = BeneficiaryCreate(
+        **person.model_dump(exclude={"request", "answer", "motive", "situation"})
+    )
     known = find_duplicates(session=session, operator_id=operator_id, data=data)
     if known:
         beneficiary = min(known, key=lambda b: b.id)
@@ -226,15 +239,24 @@ def _record_ticked(
 
 
 def _triage_request(
-    session: Session, operator_id: int, beneficiary_id: int, site_id: int | None, text: str
+    session: Session,
+    operator_id: int,
+    beneficiary_id: int,
+    site_id: int | None,
+    text: str,
+    *,
+    person: BookingPerson,
+    kind: AppointmentType | None,
 ) -> TriageRequest:
+    """The request in the triage queue, with the motive and situation the person chose."""
+    motive = person.motive or (kind.motive if kind else None) or RequestMotive.OTHER
     request = TriageRequest(
         operator_id=operator_id,
         beneficiary_id=beneficiary_id,
         site_id=site_id,
         channel=Channel.WEB.value,
-        motive=RequestMotive.OTHER.value,
-        cep_situation=CepSituation.PRIVATE_WORKER.value,
+        motive=RequestMotive(motive).value,
+        cep_situation=(person.situation or CepSituation.PRIVATE_WORKER).value,
         request_text=text,
     )
     session.add(request)
@@ -277,26 +299,42 @@ def _by_key(session: Session, operator_id: int, idempotency_key: str | None) -> 
 _COUNSELLOR_LOCK = 7321
 
 
-def _queue_behind_other_bookings(session: Session, counsellor_id: int) -> None:
-    """On PostgreSQL, wait for the counsellor's other bookings in progress to end first.
+def _queue_behind_other_bookings(session: Session, counsellor_id: int, held: set[int]) -> bool:
+    """On PostgreSQL, wait for the counsellor's other bookings in progress to end first; False
+    when that could deadlock, and the counsellor is then skipped.
 
     Two transactions inserting overlapping rows check the exclusion constraint against each
     other's uncommitted row and deadlock; queued, the later one sees the committed row and gets
-    a plain IntegrityError. Counsellors are tried in id order, so the locks cannot cycle.
-    SQLite needs nothing: its writes are serialised (BEGIN IMMEDIATE)."""
-    if session.get_bind().dialect.name == "postgresql":
+    a plain IntegrityError. Counsellors are tried best fit first, not in id order: a booking
+    waits only for a counsellor whose id is above every lock it holds, and merely tries the
+    others, so that no two bookings ever wait for each other. SQLite needs nothing: its writes
+    are serialised (BEGIN IMMEDIATE)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    if held and counsellor_id < max(held):
+        got = session.execute(
+            text("SELECT pg_try_advisory_xact_lock(:namespace, :counsellor)"),
+            {"namespace": _COUNSELLOR_LOCK, "counsellor": counsellor_id},
+        ).scalar()
+    else:
         session.execute(
             text("SELECT pg_advisory_xact_lock(:namespace, :counsellor)"),
             {"namespace": _COUNSELLOR_LOCK, "counsellor": counsellor_id},
         )
+        got = True
+    if got:
+        held.add(counsellor_id)
+    return bool(got)
 
 
 def _insert_for_first_free(
     session: Session, values: dict, counsellor_ids: list[int]
 ) -> Appointment | None:
-    """Try each counsellor in turn; the database refuses an overlap (IntegrityError)."""
-    for counsellor_id in sorted(counsellor_ids):
-        _queue_behind_other_bookings(session, counsellor_id)
+    """Try each counsellor in the order given; the database refuses an overlap (IntegrityError)."""
+    held: set[int] = set()
+    for counsellor_id in counsellor_ids:
+        if not _queue_behind_other_bookings(session, counsellor_id, held):
+            continue
         # A fresh row each time: a rolled-back insert may leave its id on the old object.
         appointment = Appointment(**values, counsellor_id=counsellor_id)
         try:
@@ -328,7 +366,8 @@ def book_appointment(
     operator_id: int | None = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book `start` with the first counsellor still free, or raise SlotTaken with what is next.
+    """Book `start` with the counsellor still free whose day it fragments least
+    (counsellors_by_fit), or raise SlotTaken with what is next.
 
     Nothing is written when it fails: the whole booking runs in a savepoint (all_or_nothing),
     and the insert in one of its own, from which a double submission racing this one is
@@ -358,7 +397,7 @@ def book_appointment(
     if start.tzinfo is None:
         raise Invalid({"start": "Créneau invalide"})
     start = start.astimezone(UTC)
-    counsellor_ids = counsellors_free_at(
+    counsellor_ids = counsellors_by_fit(
         session=session,
         appointment_type=kind,
         mode=mode,
@@ -442,8 +481,9 @@ def _book_in_savepoint(
         person = _check_person(person, needs_consent=via != BookingChannel.STAFF)
         beneficiary = _find_or_create_beneficiary(session, operator_id, person, actor)
     if via != BookingChannel.STAFF:
+        site_id = site.id if site else None
         triage_id = _triage_request(
-            session, operator_id, beneficiary.id, site.id if site else None, request_text
+            session, operator_id, beneficiary.id, site_id, request_text, person=person, kind=kind
         ).id
     ends_at = start + timedelta(minutes=kind.duration_minutes)
     values = dict(
@@ -493,6 +533,7 @@ def request_callback(
     if not person.phone:
         raise Invalid({"phone": "Indiquez le numéro auquel vous rappeler"})
     details = [CALLBACK_PREFIX]
+    kind = None
     if appointment_type_id:
         kind = get_bookable_type(
             session=session,
@@ -507,8 +548,9 @@ def request_callback(
     if person.request:
         details.append(person.request)
     beneficiary = _find_or_create_beneficiary(session, operator_id, person)
+    site_id = site.id if site else None
     return _triage_request(
-        session, operator_id, beneficiary.id, site.id if site else None, "\n".join(details)
+        session, operator_id, beneficiary.id, site_id, "\n".join(details), person=person, kind=kind
     )
 
 
@@ -523,6 +565,18 @@ def operator_by_code(*, session: Session, code: str) -> Operator:
     if operator is None:
         raise NotFound("Cet opérateur est inconnu.")
     return operator
+
+
+def usual_motive(
+    *, session: Session, operator_id: int, appointment_type_id: int | None
+) -> str | None:
+    """The motive a motif of the operator usually has (pre-selected on the forms), if any."""
+    kind = (
+        get_owned(session, AppointmentType, appointment_type_id, operator_id)
+        if appointment_type_id
+        else None
+    )
+    return kind.motive if kind else None
 
 
 def bookable_types(*, session: Session, operator_id: int) -> list[AppointmentType]:
@@ -736,9 +790,10 @@ def book_publicly(
     The request counts against the public rate limits first (IP, e-mail, phone), then the
     choice is checked (public_choice); a robot (it filled the pages' hidden field) gets an
     answer and nothing is booked. Otherwise the person is found or created, the request lands
-    in the triage queue, the first counsellor still free takes the slot and the confirmation
-    is queued (book_appointment). Raises TooManyAttempts, Invalid, or SlotTaken with the next
-    free slots in the choice's time zone."""
+    in the triage queue, the best-fitting counsellor still free takes the slot and the confirmation
+    is queued (book_appointment). Raises TooManyAttempts, Invalid (ServedElsewhere when the
+    person's situation belongs to another network), or SlotTaken with the next free slots in
+    the choice's time zone."""
     _count_public_request(session, via=via, ip=ip, person=person)
     choice = public_choice(
         session=session,
@@ -749,6 +804,8 @@ def book_publicly(
     )
     if robot:
         return PublicBooking(choice=choice, appointment=None, time_zone=choice.time_zone)
+    who = booking_person(person)
+    check_served(who.situation)
     try:
         appointment = book_appointment(
             session=session,
@@ -756,7 +813,7 @@ def book_publicly(
             site_id=choice.site.id if choice.site else None,
             mode=choice.mode,
             start=start,
-            person=booking_person(person),
+            person=who,
             idempotency_key=idempotency_key,
             via=via,
             operator_id=choice.operator.id,
@@ -782,14 +839,17 @@ def ask_to_be_called_back(
     robot: bool = False,
 ) -> Operator:
     """Nothing free online: counted like a booking, then the request lands in the triage
-    queue (request_callback), unless a robot asks. Returns the operator asked."""
+    queue (request_callback), unless a robot asks or another network serves the person
+    (ServedElsewhere). Returns the operator asked."""
     _count_public_request(session, via=BookingChannel.ONLINE, ip=ip, person=person)
     operator = operator_by_code(session=session, code=operator_code)
     if not robot:
+        who = booking_person(person)
+        check_served(who.situation)
         request_callback(
             session=session,
             operator_id=operator.id,
-            person=booking_person(person),
+            person=who,
             appointment_type_id=appointment_type_id,
             site_id=site_id,
             mode=mode,

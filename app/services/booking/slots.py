@@ -28,6 +28,7 @@ A constant number of queries per call: openings, sites, counsellors, absences, a
 """
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -153,6 +154,67 @@ def free_slots(
     """Every (counsellor, start) free for this type, mode and site between two local dates
     (inclusive), earliest first, then by counsellor id; only those starting at `only_at` when
     given (a booking checks one start, not the whole grid)."""
+    agenda = load_agenda(
+        session=session,
+        appointment_type=appointment_type,
+        mode=mode,
+        site_id=site_id,
+        start=start,
+        end=end,
+        counsellor_id=counsellor_id,
+    )
+    length = timedelta(minutes=appointment_type.duration_minutes)
+    found = {
+        Slot(free.start, free.start + length, free.counsellor_id, free.site_id, mode)
+        for free in free_starts(
+            agenda,
+            appointment_type=appointment_type,
+            start=start,
+            end=end,
+            now=now,
+            only_at=only_at,
+        )
+    }
+    return sorted(found, key=lambda s: (s.start, s.counsellor_id, s.site_id or 0))
+
+
+@dataclass(frozen=True)
+class Agenda:
+    """What the free slots are computed from, read in a constant number of queries: the
+    openings offering the mode here (plain rows), each counsellor's busy periods (absences and
+    appointments, `[from, until)`), and the starts of their appointments alone."""
+
+    mode: str
+    openings: list
+    busy: dict[int, list[tuple[datetime, datetime]]]
+    booked: dict[int, list[datetime]]
+    remote_zone: str  # the operator's: remote openings are read in it
+
+
+@dataclass(frozen=True)
+class FreeStart:
+    """A free start within one opening on one local day, with that opening's bounds (UTC)."""
+
+    counsellor_id: int
+    site_id: int | None  # None = remote (phone / video)
+    start: datetime
+    opens: datetime
+    closes: datetime
+    zone: ZoneInfo
+    day: date
+
+
+def load_agenda(
+    *,
+    session: Session,
+    appointment_type: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    start: date,
+    end: date,
+    counsellor_id: int | None = None,
+) -> Agenda | None:
+    """The openings and busy periods between two local dates; None when nothing is offered."""
     if (
         not appointment_type.active
         or mode not in MODES
@@ -160,12 +222,7 @@ def free_slots(
         or (mode == "on_site" and site_id is None)
         or end < start
     ):
-        return []
-    now = (now or utcnow()).astimezone(UTC)
-    earliest = now + timedelta(hours=appointment_type.min_notice_hours)
-    latest = now + timedelta(days=appointment_type.max_horizon_days)
-    length = timedelta(minutes=appointment_type.duration_minutes)
-    blocked = length + timedelta(minutes=appointment_type.buffer_minutes)
+        return None
     operator_id = appointment_type.operator_id
 
     # Each opening of an active counsellor, with its site's zone and postcode when the site is
@@ -204,7 +261,7 @@ def free_slots(
         and (opening.site_id is None or opening.time_zone is not None)
     ]
     if not openings:
-        return []
+        return None
 
     operator = session.get(Operator, operator_id)
     active = {opening.counsellor_id for opening in openings}
@@ -212,6 +269,7 @@ def free_slots(
     window_start = datetime.combine(start - timedelta(days=1), time(), tzinfo=UTC)
     window_end = datetime.combine(end + timedelta(days=2), time(), tzinfo=UTC)
     busy: dict[int, list[tuple[datetime, datetime]]] = {c: [] for c in active}
+    booked: dict[int, list[datetime]] = {c: [] for c in active}
     # Plain rows, not ORM objects: a busy site has hundreds of appointments in the window.
     absences = select(Absence.counsellor_id, Absence.starts_at, Absence.ends_at).where(
         col(Absence.counsellor_id).in_(active),
@@ -229,24 +287,44 @@ def free_slots(
         # counsellors is read.
         Appointment.starts_at > window_start - LONGEST_APPOINTMENT,
     )
-    for statement in (absences, appointments):
-        for counsellor_id, busy_from, busy_until in session.exec(statement):
-            busy[counsellor_id].append((busy_from, busy_until))
+    for who, busy_from, busy_until in session.exec(absences):
+        busy[who].append((busy_from, busy_until))
+    for who, busy_from, busy_until in session.exec(appointments):
+        busy[who].append((busy_from, busy_until))
+        booked[who].append(busy_from)
+    remote_zone = operator.time_zone if operator else "Europe/Paris"
+    return Agenda(mode, openings, busy, booked, remote_zone)
 
+
+def free_starts(
+    agenda: Agenda | None,
+    *,
+    appointment_type: AppointmentType,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+    only_at: datetime | None = None,
+) -> Iterator[FreeStart]:
+    """Each start of an opening's grid between two local dates where the type's appointment
+    and its buffer overlap nothing busy, within the type's notice and horizon."""
+    if agenda is None:
+        return
+    now = (now or utcnow()).astimezone(UTC)
+    earliest = now + timedelta(hours=appointment_type.min_notice_hours)
+    latest = now + timedelta(days=appointment_type.max_horizon_days)
+    blocked = timedelta(minutes=appointment_type.duration_minutes + appointment_type.buffer_minutes)
     step = timedelta(minutes=GRID_MINUTES)
-    found: set[Slot] = set()
-    for opening in openings:
+    for opening in agenda.openings:
         if opening.site_id is not None:
-            zone_name = opening.time_zone
+            zone = ZoneInfo(opening.time_zone)
             subdivision = holiday_subdivision(postcode=opening.postcode)
         else:
-            zone_name = operator.time_zone if operator else "Europe/Paris"
-            subdivision = holiday_subdivision(time_zone=zone_name)
-        zone = ZoneInfo(zone_name)
+            zone = ZoneInfo(agenda.remote_zone)
+            subdivision = holiday_subdivision(time_zone=agenda.remote_zone)
         first = max(start, opening.valid_from)
         last = min(end, opening.valid_until) if opening.valid_until else end
-        slot_site = opening.site_id if mode == "on_site" else None
-        periods = busy[opening.counsellor_id]
+        slot_site = opening.site_id if agenda.mode == "on_site" else None
+        periods = agenda.busy[opening.counsellor_id]
         for day in _days(first, last):
             if day.weekday() != opening.weekday or is_public_holiday(day, subdivision):
                 continue
@@ -256,8 +334,7 @@ def free_slots(
                 if earliest <= at <= latest and not any(
                     b_start < at + blocked and at < b_end for b_start, b_end in periods
                 ):
-                    found.add(Slot(at, at + length, opening.counsellor_id, slot_site, mode))
-    return sorted(found, key=lambda s: (s.start, s.counsellor_id, s.site_id or 0))
+                    yield FreeStart(opening.counsellor_id, slot_site, at, begin, close, zone, day)
 
 
 def _grid(

@@ -18,6 +18,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
 from app.models.deliverables import AcknowledgementMethod, Deliverable, DeliverableVersion
 from app.models.notifications import NotificationKind
+from app.models.operators import Operator
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone, touch
@@ -53,6 +54,7 @@ class SharedDocument:
     version: DeliverableVersion
     deliverable: Deliverable
     case: Case
+    operator: Operator  # whose name and logo head the page
     time_zone: str
     newer_version_exists: bool
 
@@ -170,6 +172,7 @@ def open_shared_document(*, session: Session, token: str) -> SharedDocument:
         version=version,
         deliverable=deliverable,
         case=case,
+        operator=session.get(Operator, case.operator_id),
         time_zone=case_time_zone(session, case),
         newer_version_exists=deliverable.version_count > version.number,
     )

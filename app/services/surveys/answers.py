@@ -69,9 +69,9 @@ class SurveyLinkWithdrawn(SurveyLinkInvalid):
 class AlreadyAnswered(Exception):
     """The answers were submitted already (perhaps a moment ago, by a second click)."""
 
-    def __init__(self, operator_name: str):
-        super().__init__(operator_name)
-        self.operator_name = operator_name
+    def __init__(self, operator: Operator):
+        super().__init__(operator.name)
+        self.operator = operator
 
 
 class AnswersInvalid(Invalid):
@@ -89,19 +89,19 @@ class OpenSurvey:
     invitation: SurveyInvitation
     questionnaire: SurveyQuestionnaire
     questions: list[Question]
-    operator_name: str
+    operator: Operator
     answers: dict = field(default_factory=dict)
     saved_at: datetime | None = None
 
 
 @dataclass
 class OptOut:
-    operator_name: str
+    operator: Operator
     opted_out: bool
 
 
-def operator_name(session: Session, operator_id: int) -> str:
-    return session.get(Operator, operator_id).name
+def _operator(session: Session, operator_id: int) -> Operator:
+    return session.get(Operator, operator_id)
 
 
 def _claims(token: str, purpose: str) -> tuple[int, str | None]:
@@ -121,7 +121,7 @@ def _invitation(session: Session, token: str, *, lock: bool) -> SurveyInvitation
     if invitation is None:
         raise SurveyLinkInvalid()
     if invitation.status == SurveyStatus.ANSWERED:
-        raise AlreadyAnswered(operator_name(session, invitation.operator_id))
+        raise AlreadyAnswered(_operator(session, invitation.operator_id))
     if invitation.status != SurveyStatus.SENT or invitation.questionnaire_id is None:
         raise SurveyLinkWithdrawn()
     if not tokens_match(invitation.link_nonce, nonce):
@@ -155,7 +155,7 @@ def open_survey(*, session: Session, token: str) -> OpenSurvey:
         invitation=invitation,
         questionnaire=questionnaire,
         questions=questionnaire.parsed_questions(),
-        operator_name=operator_name(session, invitation.operator_id),
+        operator=_operator(session, invitation.operator_id),
         answers=dict(saved.answers) if saved is not None else {},
         saved_at=saved.updated_at if saved is not None else None,
     )
@@ -280,7 +280,7 @@ def _save(
         invitation=invitation,
         questionnaire=questionnaire,
         questions=questions,
-        operator_name=operator_name(session, invitation.operator_id),
+        operator=_operator(session, invitation.operator_id),
         answers=answers,
         saved_at=now,
     )
@@ -312,7 +312,7 @@ def opt_out_page(*, session: Session, token: str) -> OptOut:
     invitation = _opt_out_invitation(session, token)
     beneficiary = session.get(Beneficiary, invitation.beneficiary_id)
     return OptOut(
-        operator_name=operator_name(session, invitation.operator_id),
+        operator=_operator(session, invitation.operator_id),
         opted_out=_has_opted_out(beneficiary),
     )
 
@@ -350,4 +350,4 @@ def _opt_out(*, session: Session, token: str, now: datetime) -> OptOut:
         .execution_options(synchronize_session="fetch")
     )
     session.flush()
-    return OptOut(operator_name=operator_name(session, invitation.operator_id), opted_out=True)
+    return OptOut(operator=_operator(session, invitation.operator_id), opted_out=True)
