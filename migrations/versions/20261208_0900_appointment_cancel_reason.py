@@ -7,7 +7,7 @@ before and writes them back after, as 20261207_1241_appointment_video_url.py doe
 column with a constant default rebuilds nothing.
 
 Revision ID: 3b7d2c9e4f10
-Revises: 664039d75f82
+Revises: 0324151aaff3
 Create Date: 2026-12-08 09:00:00.000000+00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "3b7d2c9e4f10"
-down_revision: str | None = "664039d75f82"
+down_revision: str | None = "0324151aaff3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
