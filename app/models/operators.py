@@ -69,6 +69,9 @@ class Operator(SQLModel, table=True):
     postal_address: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
     dpo_email: str = Field(default="", max_length=254, sa_column_kwargs={"server_default": ""})
     dpo_address: str = Field(default="", max_length=300, sa_column_kwargs={"server_default": ""})
+    # « Délai pour accepter une place libérée »: hours a person of the waiting list has to
+    # accept the slot offered before it goes to the next (app/models/waiting_list.py).
+    waiting_offer_hours: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
 
     @property
     def two_factor_roles(self) -> frozenset[Role]:

@@ -31,6 +31,7 @@ from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.rights import RightKind, RightStatus
 from app.models.triage import TriageStatus
+from app.models.waiting_list import OfferOutcome, WaitingStatus
 from app.services.audit.purposes import ExportPurpose
 from app.services.booking.video_rooms import joining_note
 from app.services.privacy.consent_texts import CURRENT
@@ -57,6 +58,8 @@ STATES = {
         RightStatus,
         StepStatus,
         TriageStatus,
+        WaitingStatus,
+        OfferOutcome,
     )
 }
 
