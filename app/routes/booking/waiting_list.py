@@ -132,13 +132,15 @@ def join_waitlist(request: Request, session: SessionDep, form: SubmittedForm):
 @router.get(PUBLIC + "/quitter/{token}")
 def leave_form(request: Request, session: SessionDep, token: str):
     entry = entry_by_link(session=session, token=token)
-    return _page(request, "waitlist_leave.html", {"token": token, "entry": entry, "left": False})
+    return _page(
+        request, "waitlist_leave.html", {"token": token, "entry": entry, "has_left": False}
+    )
 
 
 @router.post(PUBLIC + "/quitter/{token}")
 def leave(request: Request, session: SessionDep, token: str):
     entry = leave_by_link(session=session, token=token)
-    return _page(request, "waitlist_leave.html", {"token": token, "entry": entry, "left": True})
+    return _page(request, "waitlist_leave.html", {"token": token, "entry": entry, "has_left": True})
 
 
 # ---------- Answering an offer, from the signed link ----------
@@ -149,8 +151,8 @@ def _offer_page(request, view: OfferView, token: str, *, done: str = "", status_
     context = {
         "view": view,
         "token": token,
-        "done": done,
-        "open": view.open(),
+        "answer": done,
+        "still_open": view.open(),
         "when": f"{format_long_day(local.date())} à {local:%H} h {local:%M}",
         "until": format_datetime(view.offer.expires_at, view.time_zone),
         "rebook": _query(view.operator, view.kind, view.entry.mode, None)
@@ -189,12 +191,12 @@ def decline(request: Request, session: SessionDep, token: str):
         view = decline_offer(session=session, token=token)
     except OfferGone as exc:
         return _offer_page(request, exc.view, token, status_code=409)
-    return _offer_page(request, view, token, done="declined")
+    return _offer_page(request, view, token, done="refus")
 
 
 @router.post(OFFER + "/{token}/rester")
 def stay(request: Request, session: SessionDep, token: str):
-    return _offer_page(request, stay_on_list(session=session, token=token), token, done="stayed")
+    return _offer_page(request, stay_on_list(session=session, token=token), token, done="maintien")
 
 
 # ---------- Staff: the list, and the admin's setting ----------
@@ -203,7 +205,7 @@ def stay(request: Request, session: SessionDep, token: str):
 @router.get("/agenda/liste-attente")
 def staff_list(request: Request, session: SessionDep, user: CaseWorker, fait: str = ""):
     groups = waiting_list(session=session, actor=user)
-    context = {"groups": groups, "removed": fait == "retire"}
+    context = {"groups": groups, "taken_off": fait == "retire"}
     return private(render(request, "booking/waiting_list/list.html", context))
 
 
