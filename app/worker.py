@@ -24,7 +24,7 @@ from app.core.db import get_engine
 from app.services.audit.retention import purge_expired
 from app.services.audit.trail import link_pending
 from app.services.booking.messages import send_due_reminders
-from app.services.booking.waiting_list_offers import offer_freed_slots
+from app.services.booking.waiting_list_offers import expire_offers, offer_freed_slots
 from app.services.control.proof_pack import build_pending_packs
 from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
@@ -97,10 +97,16 @@ _HOUSEKEEPING = (
         "Rappels de rendez-vous impossibles",
     ),
     (
-        # Cheap when nobody waits (one indexed query); expires offers, then offers freed slots.
+        expire_offers,
+        "expiring the waiting list's unanswered offers",
+        "Propositions de la liste d'attente expirées",
+        "Liste d'attente : expiration des propositions impossible",
+    ),
+    (
+        # Cheap when nobody waits (one indexed query); a slot freed just above goes out here.
         offer_freed_slots,
         "offering freed slots to the waiting list",
-        "Places libérées proposées ou propositions expirées (liste d'attente)",
+        "Places libérées proposées (liste d'attente)",
         "Liste d'attente : propositions impossibles",
     ),
     (

@@ -15,7 +15,7 @@ from app.models.nomenclatures import Role
 from app.models.operators import Operator
 from app.models.staff import StaffSite
 from app.models.waiting_list import WaitingListEntry, WaitingListOffer, WaitingStatus
-from app.services.booking.waiting_list_offers import offer_freed_slots
+from app.services.booking.waiting_list_offers import expire_offers, offer_freed_slots
 from app.services.booking.waiting_list_sms import LEAVE_PURPOSE, OFFER_PURPOSE
 from tests.booking.test_waiting_list import Place, join, open_one_slot
 from tests.factories import (
@@ -146,7 +146,7 @@ def test_declining_says_the_person_stays_on_the_list(client, session, place):
 
 def test_accepting_too_late_says_so_kindly_and_offers_to_stay(client, session, place):
     offer = offered(session, place)
-    offer_freed_slots(session=session, now=utcnow() + timedelta(hours=3))  # it expired
+    expire_offers(session=session, now=utcnow() + timedelta(hours=3))
     path = f"/rendez-vous/place-liberee/{create_link_token(purpose=OFFER_PURPOSE, subject_id=offer.id)}"
     token = anonymous_csrf(client, path)
     late = client.post(f"{path}/accepter", data={"csrf_token": token})

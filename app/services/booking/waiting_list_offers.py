@@ -6,6 +6,11 @@ process got there first, and while it stands nobody else is offered or books it.
 one pending offer at most (WaitingListOffer.pending_entry_id is unique). Every answer claims
 the offer with a conditional UPDATE on its outcome, so that of an acceptance, a refusal and the
 expiry racing each other exactly one wins.
+
+On PostgreSQL, whatever writes a held row first takes the advisory locks of its counsellors,
+in id order, as a booking does (reservations._queue_behind_other_bookings): two transactions
+writing overlapping rows would otherwise wait on each other's uncommitted row and deadlock,
+and the one aborted could be a person's booking.
 """
 
 import uuid
@@ -35,7 +40,11 @@ from app.services.booking.messages import queue_confirmation
 
 # The booking's own steps (see waiting_list.py): the triage request an online booking files,
 # and the insert that the no-overlap rule arbitrates.
-from app.services.booking.reservations import _insert_for_first_free, _triage_request
+from app.services.booking.reservations import (
+    _insert_for_first_free,
+    _queue_behind_other_bookings,
+    _triage_request,
+)
 from app.services.booking.slots import Slot, free_slots
 from app.services.booking.video_rooms import new_video_url
 from app.services.booking.waiting_list_messages import queue_offer
@@ -46,24 +55,24 @@ OFFER_HORIZON_DAYS = 28
 # Entries matched per pass: the rest wait for the next pass, a few seconds later.
 ENTRIES_PER_PASS = 100
 NOON = 12
+# Slots planned per entry and pass: enough for the entries before it to take some.
+CANDIDATES_PER_ENTRY = 8
 
 
 # ---------- The worker's pass ----------
 
 
 def offer_freed_slots(*, session: Session, now: datetime | None = None) -> int:
-    """Expire the offers past their time, then offer each waiting entry (oldest first) the
-    first free slot matching its availabilities; returns how many offers were made or ended.
+    """Offer each waiting entry (oldest first) the first free slot matching its
+    availabilities; returns how many offers were made.
 
-    One indexed query when nobody is on the list. Entries are claimed FOR UPDATE SKIP LOCKED
-    (PostgreSQL; SQLite serialises writers), so that two workers never match the same one."""
+    One indexed query when nobody waits. Entries are claimed FOR UPDATE SKIP LOCKED
+    (PostgreSQL; SQLite serialises writers), so that two workers never match the same one;
+    the slots are planned first, then their counsellors locked in id order, then held."""
     now = now or utcnow()
-    anybody = select(WaitingListEntry.id).where(
-        col(WaitingListEntry.status).in_((WaitingStatus.WAITING, WaitingStatus.OFFERED))
-    )
+    anybody = select(WaitingListEntry.id).where(WaitingListEntry.status == WaitingStatus.WAITING)
     if session.exec(anybody.limit(1)).first() is None:
         return 0
-    ended = expire_offers(session=session, now=now)
     waiting = (
         select(WaitingListEntry)
         .where(WaitingListEntry.status == WaitingStatus.WAITING)
@@ -74,17 +83,39 @@ def offer_freed_slots(*, session: Session, now: datetime | None = None) -> int:
     groups: dict[tuple, list[WaitingListEntry]] = defaultdict(list)
     for entry in session.exec(waiting).all():
         groups[(entry.appointment_type_id, entry.mode, entry.site_id)].append(entry)
+    plans = [
+        plan
+        for (kind_id, mode, site_id), entries in groups.items()
+        for plan in _plan_group(session, kind_id, mode, site_id, entries, now)
+    ]
+    lock_counsellors(session, [slot.counsellor_id for plan in plans for slot in plan.slots])
+    gone: set[tuple[datetime, int]] = set()  # (start, counsellor) held in this pass
     made = 0
-    for (kind_id, mode, site_id), entries in groups.items():
-        made += _offer_to_group(session, kind_id, mode, site_id, entries, now)
-    return ended + made
+    for plan in plans:
+        for slot in plan.slots:
+            if (slot.start, slot.counsellor_id) in gone:
+                continue
+            gone.add((slot.start, slot.counsellor_id))
+            if _offer(session, plan.entry, plan.kind, plan.operator, slot, now):
+                made += 1
+                break
+    return made
 
 
-def _offer_to_group(session, kind_id, mode, site_id, entries, now) -> int:
-    """Entries waiting for the same motif, mode and site share one computation of free slots."""
+@dataclass
+class _Plan:
+    entry: WaitingListEntry
+    kind: AppointmentType
+    operator: Operator
+    slots: list[Slot]  # the first free ones that suit the entry, earliest first
+
+
+def _plan_group(session, kind_id, mode, site_id, entries, now) -> list[_Plan]:
+    """Entries waiting for the same motif, mode and site share one computation of free slots;
+    each gets its first few that suit it (one taken in this pass, the next is tried)."""
     kind = session.get(AppointmentType, kind_id)
     if kind is None or not kind.active or not kind.online_bookable:
-        return 0
+        return []
     today = now.astimezone(UTC).date()
     horizon = min(kind.max_horizon_days, OFFER_HORIZON_DAYS)
     slots = free_slots(
@@ -97,23 +128,20 @@ def _offer_to_group(session, kind_id, mode, site_id, entries, now) -> int:
         now=now,
     )
     if not slots:
-        return 0
+        return []
     operator = session.get(Operator, kind.operator_id)
     zone = time_zone_of(session=session, operator_id=operator.id, site_id=site_id)
     offered_before = _starts_offered_before(session, [entry.id for entry in entries])
-    gone: set[tuple[datetime, int]] = set()  # (start, counsellor) held in this pass
-    made = 0
+    plans = []
     for entry in entries:
-        for slot in slots:
-            if (slot.start, slot.counsellor_id) in gone or slot.start in offered_before[entry.id]:
-                continue
-            if not _suits(entry, slot, zone):
-                continue
-            gone.add((slot.start, slot.counsellor_id))
-            if _offer(session, entry, kind, operator, slot, now):
-                made += 1
-                break
-    return made
+        suiting = [
+            slot
+            for slot in slots
+            if slot.start not in offered_before[entry.id] and _suits(entry, slot, zone)
+        ]
+        if suiting:
+            plans.append(_Plan(entry, kind, operator, suiting[:CANDIDATES_PER_ENTRY]))
+    return plans
 
 
 def _suits(entry: WaitingListEntry, slot: Slot, zone: str) -> bool:
@@ -182,8 +210,10 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
         WaitingListOffer.outcome == OfferOutcome.PENDING,
         col(WaitingListOffer.expires_at) <= now,
     )
+    offers = session.exec(due).all()
+    lock_counsellors(session, [offer.counsellor_id for offer in offers])
     ended = 0
-    for offer in session.exec(due).all():
+    for offer in offers:
         if _close(session, offer, OfferOutcome.EXPIRED, now, still_due=True):
             _release(session, offer)
             _set_entry(session, offer.entry_id, WaitingStatus.PAUSED, now)
@@ -192,6 +222,12 @@ def expire_offers(*, session: Session, now: datetime | None = None) -> int:
 
 
 # ---------- Claiming and releasing ----------
+
+
+def lock_counsellors(session: Session, counsellor_ids: list[int]) -> None:
+    """Queue behind the bookings in progress of these counsellors, in id order (PostgreSQL)."""
+    for counsellor_id in sorted(set(counsellor_ids)):
+        _queue_behind_other_bookings(session, counsellor_id)
 
 
 def _close(
@@ -240,6 +276,7 @@ def _set_entry(session: Session, entry_id: int, status: WaitingStatus, now: date
 
 def withdraw_offer(*, session: Session, offer: WaitingListOffer, now: datetime) -> None:
     """The entry leaves the list while offered a slot: the slot goes back to the others."""
+    lock_counsellors(session, [offer.counsellor_id])
     if _close(session, offer, OfferOutcome.WITHDRAWN, now):
         _release(session, offer)
 
@@ -304,6 +341,7 @@ def accept_offer(*, session: Session, token: str, now: datetime | None = None) -
     its confirmation (e-mail, SMS) and the counsellor's notice. OfferGone when too late."""
     now = now or utcnow()
     view = open_offer(session=session, token=token)
+    lock_counsellors(session, [view.offer.counsellor_id])
     if not _close(session, view.offer, OfferOutcome.ACCEPTED, now):
         raise OfferGone(view)
     appointment = session.get(Appointment, view.offer.appointment_id)
@@ -329,6 +367,7 @@ def decline_offer(*, session: Session, token: str, now: datetime | None = None) 
     """Not free then: the slot goes to the next person; this one keeps their place."""
     now = now or utcnow()
     view = open_offer(session=session, token=token)
+    lock_counsellors(session, [view.offer.counsellor_id])
     if not _close(session, view.offer, OfferOutcome.DECLINED, now):
         raise OfferGone(view)
     _release(session, view.offer)
