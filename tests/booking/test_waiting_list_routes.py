@@ -21,6 +21,7 @@ from tests.booking.test_waiting_list import Place, join, open_one_slot
 from tests.factories import (
     anonymous_csrf,
     links,
+    log_in,
     log_in_as,
     make_appointment_type,
     make_operator,
@@ -233,3 +234,12 @@ def test_a_counsellor_cannot_set_the_delay(client, session, place):
         "/admin/liste-attente/delai", data={"csrf_token": token, "waiting_offer_hours": "6"}
     )
     assert refused.status_code == 403
+
+
+def test_the_agenda_shows_a_held_slot_as_offered(client, session, place):
+    offered(session, place)
+    log_in(client, session, place.counsellor)
+    page = client.get(f"/agenda?jour={place.start.date().isoformat()}")
+    assert "Proposé (liste d'attente)" in unescape(page.text)
+    assert "Personne N1" in page.text
+    assert "/agenda/liste-attente" in links(page.text)
