@@ -22,6 +22,7 @@ from app.routes.admin import rights as admin_rights
 from app.routes.booking import appointment_links, availability, calendar, public_api
 from app.routes.booking import entry as booking_entry
 from app.routes.booking import online as booking
+from app.routes.booking import waiting_list as booking_waiting_list
 from app.routes.cases import api, beneficiaries, read_reasons, triage
 from app.routes.control import api as control_api
 from app.routes.control import campaigns as control
@@ -76,6 +77,7 @@ def create_app() -> FastAPI:
         booking.router,
         booking_entry.router,
         appointment_links.router,
+        booking_waiting_list.router,
         sms_links.router,
         health.router,
         auth.router,

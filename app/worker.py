@@ -1,6 +1,6 @@
 """The delivery loop behind `filrouge worker`, also run in a thread by `filrouge serve`;
 each pass delivers the e-mails and SMS due, then expires referrals left without an answer,
-queues appointment reminders, the surveys due (and their reminder) and the daily notification
+queues appointment reminders, offers freed slots to the waiting list, the surveys due (and their reminder) and the daily notification
 digests, deletes expired SMS short links, takes the month's snapshot of the national view
 when it is not there yet, links the audit trail's new entries into its chain, and once a day
 per operator anonymises the people past its retention period (app/services/privacy/retention.py).
@@ -24,6 +24,7 @@ from app.core.db import get_engine
 from app.services.audit.retention import purge_expired
 from app.services.audit.trail import link_pending
 from app.services.booking.messages import send_due_reminders
+from app.services.booking.waiting_list_offers import expire_offers, offer_freed_slots
 from app.services.control.proof_pack import build_pending_packs
 from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
@@ -94,6 +95,19 @@ _HOUSEKEEPING = (
         "queueing appointment reminders",
         "Rappels de rendez-vous préparés",
         "Rappels de rendez-vous impossibles",
+    ),
+    (
+        expire_offers,
+        "expiring the waiting list's unanswered offers",
+        "Propositions de la liste d'attente expirées",
+        "Liste d'attente : expiration des propositions impossible",
+    ),
+    (
+        # Cheap when nobody waits (one indexed query); a slot freed just above goes out here.
+        offer_freed_slots,
+        "offering freed slots to the waiting list",
+        "Places libérées proposées (liste d'attente)",
+        "Liste d'attente : propositions impossibles",
     ),
     (
         send_due_surveys,

@@ -59,6 +59,7 @@ from app.demo.partners import seed_partners
 from app.demo.referrals import refer_some
 from app.demo.surveys import PHONE_ONLY, ask_for_surveys, give_only_a_phone, seed_surveys
 from app.demo.uo4 import seed_uo4
+from app.demo.waiting_list import wait_for_a_slot
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate
 from app.models.cases import Case, CaseClose, Episode, EpisodeEnd, EpisodeStart, InteractionCreate
@@ -454,6 +455,8 @@ def _pending(ctx: _Ctx, team: _Team, person: Beneficiary, assignee: StaffUser | 
         site_id=site_id,
         assigned_to_id=assignee.id if assignee else None,
     )
+    if assignee is None:
+        wait_for_a_slot(ctx.session, person)
 
 
 def _redirected(ctx: _Ctx, team: _Team, person: Beneficiary, situation: CepSituation) -> None:

@@ -30,8 +30,11 @@ from app.models.staff import (
 from app.models.surveys import SurveyInvitation, SurveyQuestionnaire, SurveyResponse
 from app.models.triage import TriageRequest
 from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
+from app.models.waiting_list import WaitingListEntry, WaitingListOffer
 
 __all__ = [
+    "WaitingListEntry",
+    "WaitingListOffer",
     "AccountLink",
     "ApiKey",
     "LoginStep",

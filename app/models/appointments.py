@@ -110,13 +110,17 @@ class Absence(SQLModel, table=True):
 
 
 class AppointmentStatus(LabelledEnum):
-    """Booked until cancelled, or until the counsellor marks how it went (attendance)."""
+    """Booked until cancelled, or until the counsellor marks how it went (attendance); or
+    offered to a person of the waiting list, until they accept it (booked) or not (deleted)."""
 
     BOOKED = "booked", "Réservé"
     CANCELLED = "cancelled", "Annulé"
     HONOURED = "honoured", "Honoré"
     NO_SHOW = "no_show", "Absent·e"
     EXCUSED = "excused", "Excusé·e"
+    # Held for a person of the waiting list until they answer (app/models/waiting_list.py):
+    # taken for the no-overlap rule and the free slots, nobody's appointment yet.
+    OFFERED = "offered", "Proposé (liste d'attente)"
 
 
 class Appointment(SQLModel, table=True):

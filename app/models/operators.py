@@ -72,6 +72,9 @@ class Operator(SQLModel, table=True):
     # The logo public pages show beside the operator's name: a storage key (app/core/storage.py)
     # of a PNG re-encoded on upload (app/services/admin/operator_identity.py); None: no logo.
     logo_key: str | None = Field(default=None, max_length=64)
+    # « Délai pour accepter une place libérée »: hours a person of the waiting list has to
+    # accept the slot offered before it goes to the next (app/models/waiting_list.py).
+    waiting_offer_hours: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
 
     @property
     def two_factor_roles(self) -> frozenset[Role]:

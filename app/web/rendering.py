@@ -31,6 +31,7 @@ from app.models.outbox import MessageStatus
 from app.models.partners import ReferralStatus
 from app.models.rights import RightKind, RightStatus
 from app.models.triage import TriageStatus
+from app.models.waiting_list import OfferOutcome, WaitingStatus
 from app.services.admin.operator_identity import PublicBrand, brand_of
 from app.services.audit.purposes import ExportPurpose
 from app.services.booking.video_rooms import joining_note
@@ -58,6 +59,8 @@ STATES = {
         RightStatus,
         StepStatus,
         TriageStatus,
+        WaitingStatus,
+        OfferOutcome,
     )
 }
 

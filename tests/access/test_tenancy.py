@@ -72,6 +72,7 @@ from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
 from app.models.surveys import SurveyKind, SurveyQuestionnaire
 from app.models.triage import TriageCreate, TriageRequest
 from app.models.uo4 import Uo4Action, Uo4ActionEdit, Uo4Attendee, Uo4Event
+from app.models.waiting_list import WaitingListEntry
 from app.services.admin.uo4 import create_action
 from app.services.cases.lifecycle import case_time_zone
 from app.services.cases.triage import create_request
@@ -178,6 +179,7 @@ class Tenant:
     api_key: ApiKey  # the counsellor's personal API key
     rights_request: RightsRequest  # the person's access request, its archive ready
     archive: AccessArchive
+    waiting: WaitingListEntry  # the person waits for a phone slot of the motif
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -211,6 +213,7 @@ class Tenant:
             "api_key": self.api_key.id,
             "rights_request": self.rights_request.id,
             "archive": self.archive.id,
+            "waiting": self.waiting.id,
             "operator": self.counsellor.operator_id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
@@ -298,7 +301,23 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         uo4_training(session, admin, counsellor, code),
         personal_key(session, counsellor, code),
         *access_request(session, beneficiary),
+        waiting_entry(session, beneficiary, motif),
     )
+
+
+def waiting_entry(session, beneficiary, motif) -> WaitingListEntry:
+    """The person is on the waiting list for a phone appointment of the motif."""
+    entry = WaitingListEntry(
+        operator_id=beneficiary.operator_id,
+        appointment_type_id=motif.id,
+        mode="phone",
+        beneficiary_id=beneficiary.id,
+        weekdays="0 1 2 3 4",
+        half_days="morning",
+    )
+    session.add(entry)
+    session.flush()
+    return entry
 
 
 def access_request(session, beneficiary) -> tuple[RightsRequest, AccessArchive]:
@@ -634,6 +653,7 @@ def snapshot(session) -> tuple:
             SurveyQuestionnaire,
             RightsRequest,
             AccessArchive,
+            WaitingListEntry,
         )
     )
 
@@ -673,6 +693,7 @@ def snapshot(session) -> tuple:
         values(LotPrice, LotPrice.amount, LotPrice.effective_from),
         values(RightsRequest, RightsRequest.status, RightsRequest.outcome),
         values(AccessArchive, AccessArchive.status, AccessArchive.archive_key),
+        values(WaitingListEntry, WaitingListEntry.status, WaitingListEntry.updated_at),
         values(Beneficiary, Beneficiary.survey_opt_out_at, Beneficiary.anonymised_at),
     )
     return counts, rows, stored_files()
@@ -1220,6 +1241,7 @@ SURFACES = [
         "/cases/{case}/rendez-vous",
         form={"motif": "{motif}", "mode": "on_site", "lieu": "{site}"},
     ),
+    surface("waiting", "form", "POST", "/agenda/liste-attente/{waiting}/retirer", form={}),
     # What admins and managers keep of it, and what a manager's agenda is filtered by.
     surface("motif", "form", "POST", "/admin/motifs/{motif}", form=MOTIF, who="admin"),
     surface("motif", "form", "POST", "/admin/motifs/{motif}/desactiver", form={}, who="admin"),
@@ -2131,6 +2153,9 @@ BOOKING_LISTS = [
         {},
         ["Motif confidentiel BRE", "Lieu confidentiel BRE"],
         id="agenda-site",
+    ),
+    pytest.param(
+        "counsellor", "/agenda/liste-attente", {}, ["Motif confidentiel BRE"], id="waiting-list"
     ),
     pytest.param(
         "counsellor",

@@ -73,6 +73,7 @@ from app.models.staff import (
 )
 from app.models.triage import TriageCreate, TriageOpenCase, TriageRedirect
 from app.models.uo4 import Uo4ActionEdit
+from app.models.waiting_list import WaitingListEntry, WaitingOfferDelay
 from app.routes.admin.uo4 import Uo4Filters
 from app.routes.control.proofs import MissingProofFilters
 from app.routes.referrals.partners import PartnerFilters
@@ -82,6 +83,7 @@ from app.routes.reports.national import NationalFilters
 from app.services.audit.outside_reads import ReadReason
 from app.services.audit.purposes import StatedPurpose
 from app.services.booking.messages import manage_link
+from app.services.booking.waiting_list_sms import leave_link
 from app.services.privacy.access_archive import request_archive
 from app.services.privacy.rights import record_request
 from app.services.referrals.messages import partner_link
@@ -153,6 +155,8 @@ FORM_FIELDS = {
     ("POST", "/rendez-vous/lieu"): (*FLOW, "postcode"),
     ("POST", "/rendez-vous/coordonnees"): (*FLOW, "debut", "idempotency_key", "site_web", *PERSON),
     ("POST", "/rendez-vous/rappel"): (*FLOW, "site_web", *PERSON),
+    ("POST", "/rendez-vous/liste-attente"): (*FLOW, "jours", "moments", "site_web", *PERSON),
+    ("POST", "/admin/liste-attente/delai"): _names(WaitingOfferDelay),
     ("POST", "/triage/new"): _names(TriageCreate, BeneficiaryCreate),
     ("POST", "/triage/{request_id}/open-case"): _names(TriageOpenCase),
     ("POST", "/triage/{request_id}/redirect"): _names(TriageRedirect),
@@ -365,6 +369,17 @@ def world(session, monkeypatch):
     attachment = kept_file(session, counsellor, case)
     survey = sent_invitation(session, counsellor, case, episode=episode)
     lot = make_lot(session, operator, UO1="120")
+    waiting = WaitingListEntry(
+        operator_id=operator.id,
+        appointment_type_id=kind.id,
+        mode="on_site",
+        site_id=site.id,
+        beneficiary_id=case.beneficiary_id,
+        weekdays="0 1 2 3 4 5 6",
+        half_days="morning afternoon",
+    )
+    session.add(waiting)
+    session.flush()
     today = paris_today().isoformat()
     access = RightsRequestCreate(
         beneficiary_id=case.beneficiary_id,
@@ -390,6 +405,9 @@ def world(session, monkeypatch):
         "motif": kind.id,
         "appointment_type": kind.id,
         "appointment_id": appointment.id,
+        "entry_id": waiting.id,
+        "jours": ("0", "6"),
+        "moments": ("morning", "afternoon"),
         "lieu": site.id,
         "site": site.id,
         "site_id": site.id,
@@ -429,6 +447,7 @@ def world(session, monkeypatch):
             partner_link(session, referral, lifetime=timedelta(days=1)).rsplit("/", 1)[1],
             answer_path(survey).rsplit("/", 1)[1],
             opt_out_link(survey).rsplit("/", 1)[1],
+            leave_link(waiting).rsplit("/", 1)[1],
         ),
         # The answer form's buttons, and the questionnaire editor's.
         "action": ("envoyer", "enregistrer", "ajouter", "retirer-0", "monter-1", "actualiser"),

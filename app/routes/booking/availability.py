@@ -25,6 +25,7 @@ from app.services.booking.availability import (
     types_with_units,
     update_type,
 )
+from app.services.booking.waiting_list import offer_delay
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -88,6 +89,7 @@ def _types_page(request, session, user, *, editing=None, form=None, errors=None,
             "form": form or {},
             "errors": errors or {},
             "saved": next((kind for kind in types if kind.id == saved), None),
+            "waiting_offer_hours": offer_delay(session=session, actor=user),
         },
     )
 

@@ -55,6 +55,7 @@ from app.models.staff import (
 from app.models.surveys import SurveyInvitation, SurveyQuestionnaire, SurveyResponse
 from app.models.triage import TriageRequest
 from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
+from app.models.waiting_list import WaitingListEntry, WaitingListOffer
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,8 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     OpeningSlot: OpeningSlot.operator_id,
     Absence: Absence.operator_id,
     Appointment: Appointment.operator_id,
+    WaitingListEntry: WaitingListEntry.operator_id,
+    WaitingListOffer: WaitingListOffer.operator_id,
     Notification: Notification.operator_id,
     NotificationDigest: NotificationDigest.operator_id,
     OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data

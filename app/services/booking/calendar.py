@@ -598,7 +598,10 @@ def appointments_by_counsellor(
         .where(
             owned_by(Appointment, operator_id),
             col(Appointment.counsellor_id).in_(counsellor_ids),
-            Appointment.status != AppointmentStatus.CANCELLED,
+            # A slot held for the waiting list is nobody's appointment yet.
+            col(Appointment.status).not_in(
+                (AppointmentStatus.CANCELLED, AppointmentStatus.OFFERED)
+            ),
             Appointment.starts_at >= lower,
             Appointment.starts_at < upper,
         )

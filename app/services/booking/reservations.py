@@ -245,18 +245,20 @@ def _triage_request(
     site_id: int | None,
     text: str,
     *,
-    person: BookingPerson,
+    person: BookingPerson | None,
     kind: AppointmentType | None,
 ) -> TriageRequest:
-    """The request in the triage queue, with the motive and situation the person chose."""
-    motive = person.motive or (kind.motive if kind else None) or RequestMotive.OTHER
+    """The request in the triage queue, with the motive and situation the person chose (none
+    from the waiting list: the motif's usual motive then)."""
+    motive = (person and person.motive) or (kind and kind.motive) or RequestMotive.OTHER
+    situation = (person and person.situation) or CepSituation.PRIVATE_WORKER
     request = TriageRequest(
         operator_id=operator_id,
         beneficiary_id=beneficiary_id,
         site_id=site_id,
         channel=Channel.WEB.value,
         motive=RequestMotive(motive).value,
-        cep_situation=(person.situation or CepSituation.PRIVATE_WORKER).value,
+        cep_situation=CepSituation(situation).value,
         request_text=text,
     )
     session.add(request)

@@ -39,6 +39,7 @@ from app.models.rights import AccessArchive, RightKind, RightsRequest, RightStat
 from app.models.staff import StaffUser
 from app.models.surveys import SurveyInvitation, SurveyResponse
 from app.models.triage import TriageRequest
+from app.models.waiting_list import WaitingListEntry
 from app.services.access.scope import load_owned
 from app.services.audit.trail import record
 from app.services.jobs.leases import Bind, Lease, LeaseLost, claim, next_claimable, reading
@@ -233,6 +234,13 @@ def person_data(session: Session, person_id: int) -> tuple[dict, list[_File]]:
             _fields(t)
             for t in _all(
                 session, select(TriageRequest).where(TriageRequest.beneficiary_id == person_id)
+            )
+        ],
+        "liste_d_attente": [
+            _fields(w)
+            for w in _all(
+                session,
+                select(WaitingListEntry).where(WaitingListEntry.beneficiary_id == person_id),
             )
         ],
         "enquetes": _surveys(session, person_id),

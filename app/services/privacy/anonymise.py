@@ -32,6 +32,7 @@ from app.models.surveys import SurveyInvitation, SurveyResponse
 from app.models.triage import TriageRequest
 from app.services.audit.changes import changes_unrecorded
 from app.services.audit.trail import record
+from app.services.booking.waiting_list import forget_person
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,8 @@ def anonymise(
         _erase_identity(session, person, now)
         _erase_case_texts(session, case_ids)
         _erase_person_texts(session, person.id)
+        # Off the waiting lists, their availabilities erased, a slot held for them released.
+        forget_person(session=session, person_id=person.id, now=now)
         keys = [
             *_drop_deliverable_texts(session, case_ids, now),
             *_drop_attachments(session, case_ids, now),

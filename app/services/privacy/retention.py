@@ -24,6 +24,7 @@ from app.models.cases import Case, CaseStatus, Episode, Interaction
 from app.models.control import CampaignKind, ControlCampaign, ControlSampleUnit
 from app.models.operators import Operator
 from app.models.triage import TriageRequest
+from app.models.waiting_list import WaitingListEntry
 from app.services.access.scope import owned_by
 from app.services.privacy.anonymise import anonymise as anonymise_person
 
@@ -77,6 +78,10 @@ def _contacts(operator_id: int):
             owned_by(TriageRequest, operator_id)
         ),
         select(Beneficiary.id, Beneficiary.created_at).where(owned_by(Beneficiary, operator_id)),
+        # Waiting for a slot is being in touch: the person is kept while they wait.
+        select(WaitingListEntry.beneficiary_id, WaitingListEntry.updated_at).where(
+            owned_by(WaitingListEntry, operator_id)
+        ),
     ]
     return union_all(*parts).subquery("contacts")
 
