@@ -1568,7 +1568,7 @@ def test_every_resource_is_tried_on_every_surface():
 NOT_A_ROW = re.compile(
     r"\{token\}|\{fmt\}|\{section\}|^/rapports/etat-de-service/\{unit_id|^/admin/marches/\{market_id"
     r"|^/controle/campagnes/\{campaign_id\}"
-    r"|^/mentions-information/\{code\}$|^/s/\{code\}$"
+    r"|^/mentions-information/\{code\}$|^/s/\{code\}$|^/logos/\{code\}$"
     r"|^/api/v1/control-campaigns/\{campaign_id\}/(close|units/\{unit_id\}/finding)$"
 )
 
