@@ -232,7 +232,7 @@ def test_a_new_opening_is_offered_and_the_offer_goes_by_sms(session, place):
     sms = sms_messages(session)[-1]
     assert sms.template == "waiting_list_offer"
     text = write_waiting_list_sms(session=session, message=sms)
-    assert text.startswith("Place liberee : RDV le") and "/s/" in text and len(text) <= 160
+    assert text.startswith("Place libérée : RDV le") and "/s/" in text and len(text) <= 160
     assert pending_offer(session, entry) is not None
 
 

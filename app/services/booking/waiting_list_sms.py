@@ -62,8 +62,8 @@ def write_waiting_list_sms(*, session: Session, message: OutboxMessage) -> str:
         )
         operator = session.get(Operator, entry.operator_id)
         tail = (
-            " : vous etes sur la liste d'attente, nous vous previendrons si une place se "
-            f"libere. Quitter la liste : {link}"
+            " : vous êtes sur la liste d'attente, nous vous préviendrons si une place se "
+            f"libère. Quitter la liste : {link}"
         )
         return fit_sms("", operator.name, tail)
     offer = session.get(WaitingListOffer, data.get("offer_id"))
@@ -77,9 +77,9 @@ def write_waiting_list_sms(*, session: Session, message: OutboxMessage) -> str:
         expires_at=appointment.ends_at + LINK_GRACE,
         operator_id=offer.operator_id,
     )
-    lead = f"Place liberee : RDV le {_short(appointment.starts_at, details.time_zone)}, "
+    lead = f"Place libérée : RDV le {_short(appointment.starts_at, details.time_zone)}, "
     until = to_local(offer.expires_at, details.time_zone)
-    return fit_sms(lead, details.place, f". Repondez avant le {until:%d/%m %Hh%M} : {link}")
+    return fit_sms(lead, details.place, f". Répondez avant le {until:%d/%m %Hh%M} : {link}")
 
 
 def _short(moment: datetime, zone: str) -> str:
