@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
+from app.routes import personal_space
 from app.routes.access import account, auth, passwords, second_step
 from app.routes.admin import index as admin_index
 from app.routes.admin import journal, markets, security, sites, team, uo4
@@ -75,6 +76,7 @@ def create_app() -> FastAPI:
         booking.router,
         booking_entry.router,
         appointment_links.router,
+        personal_space.router,
         sms_links.router,
         health.router,
         auth.router,

@@ -26,7 +26,7 @@ from app.core.config import get_settings
 from app.core.security import create_link_token
 from app.main import create_app
 from app.models.appointments import Absence, AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit
-from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryUpdate
+from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit
 from app.models.consents import ConsentEntry
@@ -82,6 +82,8 @@ from app.routes.reports.national import NationalFilters
 from app.services.audit.outside_reads import ReadReason
 from app.services.audit.purposes import StatedPurpose
 from app.services.booking.messages import manage_link
+from app.services.personal_space.actions import ConsentChoice, ContactDetails, RightChoice
+from app.services.personal_space.links import mint_link
 from app.services.privacy.access_archive import request_archive
 from app.services.privacy.rights import record_request
 from app.services.referrals.messages import partner_link
@@ -193,6 +195,9 @@ FORM_FIELDS = {
     ("POST", "/beneficiaries/{beneficiary_id}/motif"): ("suite", *_names(ReadReason)),
     ("POST", "/admin/protection-donnees"): ("operator_id", *_names(OperatorPrivacy)),
     ("POST", "/beneficiaries/{beneficiary_id}/consentements"): _names(ConsentEntry),
+    ("POST", "/mon-espace/{token}/coordonnees"): _names(ContactDetails),
+    ("POST", "/mon-espace/{token}/consentements"): _names(ConsentChoice),
+    ("POST", "/mon-espace/{token}/droits"): _names(RightChoice),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),
         *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),
@@ -363,6 +368,8 @@ def world(session, monkeypatch):
     survey = sent_invitation(session, counsellor, case, episode=episode)
     lot = make_lot(session, operator, UO1="120")
     today = paris_today().isoformat()
+    person = session.get(Beneficiary, case.beneficiary_id)
+    space_token = mint_link(session=session, person=person).token
     access = RightsRequestCreate(
         beneficiary_id=case.beneficiary_id,
         kind=RightKind.ACCESS,
@@ -426,7 +433,13 @@ def world(session, monkeypatch):
             partner_link(session, referral, lifetime=timedelta(days=1)).rsplit("/", 1)[1],
             answer_path(survey).rsplit("/", 1)[1],
             opt_out_link(survey).rsplit("/", 1)[1],
+            space_token,
         ),
+        "version_id": version.id,
+        # The personal space's forms.
+        "contact": ("zoe@exemple.fr", "06 12 34 56 78"),
+        "decision": ("given", "withdrawn"),
+        "purpose": ("email", "sms", "surveys"),
         # The answer form's buttons, and the questionnaire editor's.
         "action": ("envoyer", "enregistrer", "ajouter", "retirer-0", "monter-1", "actualiser"),
         "q-satisfaction": "plutot_satisfait",

@@ -7,6 +7,7 @@ from sqlmodel import Session
 from app.models.outbox import OutboxMessage
 from app.services.booking import sms_texts as appointment_sms
 from app.services.messaging.mail import DeliveryError
+from app.services.personal_space import sms_texts as space_sms
 from app.services.surveys import sms_texts as survey_sms
 
 Writer = Callable[..., str]
@@ -14,6 +15,7 @@ Writer = Callable[..., str]
 WRITERS: dict[str, Writer] = {
     **{template: appointment_sms.write_appointment_sms for template in appointment_sms.SUBJECTS},
     **{template: survey_sms.write_survey_sms for template in survey_sms.SUBJECTS},
+    **{template: space_sms.write_space_sms for template in space_sms.SUBJECTS},
 }
 
 
