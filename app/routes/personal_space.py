@@ -74,8 +74,10 @@ def ask(request: Request, session: SessionDep, contact: Annotated[str, Form()] =
 
 
 def _space_page(request, session, space, *, notice="", errors=None, form=None, status_code=200):
+    view = space_view(session=session, space=space)
     context = {
-        "view": space_view(session=session, space=space),
+        "brand_name": view.operator.name,
+        "view": view,
         "token": space.token,
         "notice": notice,
         "form": form or {},
@@ -156,7 +158,11 @@ def read_document(request: Request, session: SessionDep, token: str, version_id:
         shared = actions.space_document(session=session, space=opened, version_id=version_id)
     except NotFound as exc:
         return _link_ended(request, exc)
-    context = {"shared": shared, "token": token, "notice": ""}
+    context = {
+        "shared": shared,
+        "token": token,
+        "brand_name": shared.version.content["operator_name"],
+    }
     return _page(request, "document.html", context)
 
 

@@ -2,16 +2,20 @@
 live space link (expired, closed, tampered or another kind of link: a kind page); contact
 details, consents and rights requests from there."""
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlmodel import select
 
+from app.core.security import read_link_claims, read_link_token
 from app.models.audit import AuditAction, AuditEvent
 from app.models.base import utcnow
 from app.models.consents import ConsentPurpose, ConsentRecord
 from app.models.deliverables import DeliverableVersion
 from app.models.partners import ReferralCreate
+from app.models.surveys import SurveyStatus
+from app.services.booking.details import LINK_PURPOSE as APPOINTMENT_LINK
 from app.services.booking.details import manage_link
 from app.services.deliverables.documents import issue_deliverable
 from app.services.deliverables.sharing import share_version
@@ -19,6 +23,7 @@ from app.services.personal_space.links import mint_link
 from app.services.privacy.consents import may_contact
 from app.services.privacy.rights import rights_queue
 from app.services.referrals.workflow import propose_referral
+from app.services.surveys.links import ANSWER_PURPOSE as SURVEY_LINK
 from tests.factories import (
     draft,
     log_in,
@@ -30,6 +35,7 @@ from tests.factories import (
     read,
 )
 from tests.personal_space.conftest import post
+from tests.surveys.sent_invitations import sent_invitation
 
 pytestmark = pytest.mark.usefixtures("clock")
 REFUSED = "Ce lien vers votre espace n'est pas valable"
@@ -70,7 +76,8 @@ def test_the_space_shows_the_persons_appointments_with_their_manage_links(
     assert page.headers["X-Robots-Tag"] == "noindex"
     text = read(page)
     assert "Bonjour Zoé" in text
-    assert manage_link(coming).rsplit("/", 1)[1][:40] in text
+    [manage] = re.findall(r'href="[^"]*/rendez-vous/gerer/([^"]+)"', text)
+    assert read_link_token(manage, purpose=APPOINTMENT_LINK) == coming.id
     assert "Rendez-vous passés ou annulés (1)" in text
 
 
@@ -292,3 +299,15 @@ def test_staff_of_another_operator_cannot_close_the_links(client, session, zoe, 
     assert refused.status_code == 404
     client.cookies.clear()
     assert client.get(path).status_code == 200
+
+
+def test_a_survey_to_answer_is_offered_until_answered(client, session, counsellor, zoe):
+    invitation = sent_invitation(session, counsellor, make_case(session, counsellor, zoe))
+    space = space_of(session, zoe)
+    text = read(client.get(space))
+    [link] = re.findall(r'href="[^"]*/enquete/([^"]+)"', text)
+    assert read_link_claims(link, purpose=SURVEY_LINK) == (invitation.id, invitation.link_nonce)
+    invitation.status = SurveyStatus.ANSWERED.value
+    session.add(invitation)
+    session.flush()
+    assert "Répondre au questionnaire" not in read(client.get(space))
