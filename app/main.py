@@ -12,7 +12,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
-from app.routes import personal_space
 from app.routes.access import account, auth, passwords, second_step
 from app.routes.admin import index as admin_index
 from app.routes.admin import journal, markets, security, sites, team, uo4
@@ -33,6 +32,7 @@ from app.routes.desk import case_page as cases
 from app.routes.desk import home
 from app.routes.messaging import messages, notifications
 from app.routes.messaging import sms as sms_links
+from app.routes.personal_space import pages as personal_space
 from app.routes.privacy import notice as privacy_notice
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, feed, indicators, ledger, national
