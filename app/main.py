@@ -34,6 +34,7 @@ from app.routes.desk import case_page as cases
 from app.routes.desk import home
 from app.routes.messaging import messages, notifications
 from app.routes.messaging import sms as sms_links
+from app.routes.personal_space import pages as personal_space
 from app.routes.privacy import notice as privacy_notice
 from app.routes.referrals import partners, referrals
 from app.routes.reports import activity, feed, indicators, ledger, national
@@ -78,6 +79,7 @@ def create_app() -> FastAPI:
         booking_entry.router,
         appointment_links.router,
         booking_waiting_list.router,
+        personal_space.router,
         sms_links.router,
         health.router,
         auth.router,

@@ -30,6 +30,7 @@ from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
 from app.services.messaging.short_links import purge_expired_links
+from app.services.personal_space.links import purge_expired_space_links
 from app.services.privacy.access_archive import build_pending_archives, delete_expired_archives
 from app.services.privacy.retention import run_daily_retention
 from app.services.referrals.workflow import expire_unanswered
@@ -140,6 +141,12 @@ _HOUSEKEEPING = (
         "purging expired SMS short links",
         "Liens courts des SMS expirés supprimés",
         "Suppression des liens courts expirés impossible",
+    ),
+    (
+        purge_expired_space_links,
+        "purging expired personal space links",
+        "Liens expirés des espaces personnels supprimés",
+        "Suppression des liens expirés des espaces personnels impossible",
     ),
     (
         purge_expired,

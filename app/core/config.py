@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     survey_reminder_days: int = Field(default=7, ge=1)
     survey_utility_months: int = Field(default=6, ge=1)
     survey_link_days: int = Field(default=30, ge=1)
+    # A link to the personal space (/mon-espace) opens it this long after it was sent.
+    personal_space_link_days: int = Field(default=7, ge=1, le=90)
     # The audit trail's entries are purged by the worker this many months after they were
     # written (the CNIL asks for access logs to be kept six months to a year).
     audit_retention_months: int = Field(default=12, ge=1, le=120)

@@ -15,6 +15,7 @@ from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Site
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
+from app.models.personal_space import PersonalSpaceLink
 from app.models.reports import ReportSnapshot
 from app.models.rights import AccessArchive, RightsRequest
 from app.models.short_links import ShortLink
@@ -62,6 +63,7 @@ __all__ = [
     "NotificationDigest",
     "OutboxMessage",
     "Partner",
+    "PersonalSpaceLink",
     "Referral",
     "ReferralEvent",
     "ReportSnapshot",

@@ -30,6 +30,7 @@ class ConsentChannel(LabelledEnum):
     SURVEY_LINK = "survey_link", "Lien de désinscription d'une enquête"
     SMS_STOP = "sms_stop", "Réponse « STOP » à un SMS"
     RIGHTS_REQUEST = "rights_request", "Demande d'exercice des droits"
+    PERSONAL_SPACE = "personal_space", "Par la personne, dans son espace personnel"
     # Agreements recorded before these records existed (dates from the person's fields).
     EARLIER = "earlier", "Recueilli avant l'historique des consentements"
 

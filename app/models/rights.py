@@ -27,6 +27,7 @@ class ReceivedVia(LabelledEnum):
     EMAIL = "email", "Courriel"
     IN_PERSON = "in_person", "Sur place"
     PHONE = "phone", "Téléphone"
+    PERSONAL_SPACE = "personal_space", "Espace personnel en ligne"
     OTHER = "other", "Autre"
 
 

@@ -821,6 +821,13 @@ SURFACES = [
         "/beneficiaries/{beneficiary}/consentements",
         form=CONSENT,
     ),
+    surface(
+        "beneficiary",
+        "space_close",
+        "POST",
+        "/beneficiaries/{beneficiary}/espace-personnel/fermer",
+        form={},
+    ),
     surface("beneficiary", "api_get", "GET", "/api/v1/beneficiaries/{beneficiary}"),
     surface(
         "beneficiary", "api_write", "PUT", "/api/v1/beneficiaries/{beneficiary}", json=PERSON_FORM

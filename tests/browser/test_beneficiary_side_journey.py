@@ -58,8 +58,12 @@ def _bretagne(engine):
     Returns (the second day, Bob's appointment id)."""
     with Session(engine, expire_on_commit=False) as session:
         operator = create_operator(session=session, code="BRE", name="Bretagne", region_code="53")
-        site = make_site(session, operator, name="Rennes Colombier", postcode="35000", city="Rennes")
-        counsellor = make_staff(session, operator, email="conseil@bre.test", full_name="Yann Le Gall")
+        site = make_site(
+            session, operator, name="Rennes Colombier", postcode="35000", city="Rennes"
+        )
+        counsellor = make_staff(
+            session, operator, email="conseil@bre.test", full_name="Yann Le Gall"
+        )
         kind = make_appointment_type(
             session, operator, name=MOTIF, modes="on_site", cancel_cutoff_hours=1
         )

@@ -26,7 +26,7 @@ from app.core.config import get_settings
 from app.core.security import create_link_token
 from app.main import create_app
 from app.models.appointments import Absence, AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit
-from app.models.beneficiaries import BeneficiaryCreate, BeneficiaryUpdate
+from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
 from app.models.catalogue import DeliverableKind, DeliverableKindEdit
 from app.models.consents import ConsentEntry
@@ -84,6 +84,8 @@ from app.services.audit.outside_reads import ReadReason
 from app.services.audit.purposes import StatedPurpose
 from app.services.booking.messages import manage_link
 from app.services.booking.waiting_list_sms import leave_link
+from app.services.personal_space.actions import ConsentChoice, ContactDetails, RightChoice
+from app.services.personal_space.links import mint_link
 from app.services.privacy.access_archive import request_archive
 from app.services.privacy.rights import record_request
 from app.services.referrals.messages import partner_link
@@ -200,6 +202,9 @@ FORM_FIELDS = {
     ("POST", "/admin/protection-donnees"): ("operator_id", *_names(OperatorPrivacy)),
     ("POST", "/admin/identite/logo"): ("logo",),
     ("POST", "/beneficiaries/{beneficiary_id}/consentements"): _names(ConsentEntry),
+    ("POST", "/mon-espace/{token}/coordonnees"): _names(ContactDetails),
+    ("POST", "/mon-espace/{token}/consentements"): _names(ConsentChoice),
+    ("POST", "/mon-espace/{token}/droits"): _names(RightChoice),
     ("POST", "/admin/enquetes/{kind}"): (
         *("action", "based_on", "title", "intro", "measure", "positive"),
         *("q0-key", "q0-label", "q0-help", "q0-type", "q0-required", "q0-options"),
@@ -381,6 +386,8 @@ def world(session, monkeypatch):
     session.add(waiting)
     session.flush()
     today = paris_today().isoformat()
+    person = session.get(Beneficiary, case.beneficiary_id)
+    space_token = mint_link(session=session, person=person).token
     access = RightsRequestCreate(
         beneficiary_id=case.beneficiary_id,
         kind=RightKind.ACCESS,
@@ -448,7 +455,13 @@ def world(session, monkeypatch):
             answer_path(survey).rsplit("/", 1)[1],
             opt_out_link(survey).rsplit("/", 1)[1],
             leave_link(waiting).rsplit("/", 1)[1],
+            space_token,
         ),
+        "version_id": version.id,
+        # The personal space's forms.
+        "contact": ("zoe@exemple.fr", "06 12 34 56 78"),
+        "decision": ("given", "withdrawn"),
+        "purpose": ("email", "sms", "surveys"),
         # The answer form's buttons, and the questionnaire editor's.
         "action": ("envoyer", "enregistrer", "ajouter", "retirer-0", "monter-1", "actualiser"),
         "q-satisfaction": "plutot_satisfait",

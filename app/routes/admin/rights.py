@@ -51,7 +51,8 @@ def _queue_page(request, session, user, *, query="", form=None, errors=None):
             "query": query,
             "candidates": candidates,
             "kinds": RightKind.choices(),
-            "vias": ReceivedVia.choices(),
+            # The personal space files its own requests: staff record the other ways.
+            "vias": [c for c in ReceivedVia.choices() if c[0] != ReceivedVia.PERSONAL_SPACE],
             "form": form or {"received_on": queue.today.isoformat()},
             "errors": errors or {},
         },

@@ -42,6 +42,7 @@ from app.models.notifications import Notification, NotificationDigest
 from app.models.operators import Operator, Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import OutboxMessage
 from app.models.partners import Partner, Referral, ReferralEvent
+from app.models.personal_space import PersonalSpaceLink
 from app.models.rights import AccessArchive, RightsRequest
 from app.models.short_links import ShortLink
 from app.models.staff import (
@@ -113,6 +114,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     NotificationDigest: NotificationDigest.operator_id,
     OutboxMessage: OutboxMessage.operator_id,  # empty for a message about no operator's data
     ShortLink: ShortLink.operator_id,  # read by nobody's staff: resolved by its code alone
+    PersonalSpaceLink: PersonalSpaceLink.operator_id,  # opened by its token alone
     ControlCampaign: ControlCampaign.operator_id,
     ControlSampleUnit: Through(ControlSampleUnit.campaign_id, ControlCampaign),
     ControlCampaignEvent: Through(ControlCampaignEvent.campaign_id, ControlCampaign),

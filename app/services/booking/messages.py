@@ -24,6 +24,7 @@ from app.services.booking.rebooking import rebook_link
 from app.services.booking.video_rooms import joining_note
 from app.services.messaging.outbox import queue_email, queue_sms
 from app.services.messaging.sms import may_get_sms, mobile_number
+from app.services.personal_space.links import space_footer
 from app.services.privacy.consents import may_contact
 
 # ---------- The messages ----------
@@ -190,7 +191,7 @@ def _summary(details: AppointmentDetails) -> str:
 
 
 def _signature(details: AppointmentDetails) -> str:
-    return f"\n{details.operator.name} — conseil en évolution professionnelle\n"
+    return f"\n{details.operator.name} — conseil en évolution professionnelle\n{space_footer()}"
 
 
 def _send(

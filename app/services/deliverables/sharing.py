@@ -26,6 +26,7 @@ from app.services.deliverables.attachments import add_attachment
 from app.services.deliverables.documents import get_version, pdf_filename, version_pdf
 from app.services.messaging.notifications import case_follower, notify
 from app.services.messaging.outbox import queue_email
+from app.services.personal_space.links import space_footer
 
 LINK_PURPOSE = "document"
 
@@ -111,7 +112,8 @@ def _email_text(beneficiary, deliverable, version, actor, link, expires) -> str:
         "Pour le lire, le télécharger et indiquer que vous en avez pris connaissance :\n"
         f"{link}\n\n"
         f"Ce lien vous est personnel ; il est valable jusqu'au {expires}.\n"
-        "Si vous n'êtes pas à l'origine de cette démarche, vous pouvez ignorer ce message.\n"
+        "Si vous n'êtes pas à l'origine de cette démarche, vous pouvez ignorer ce message.\n\n"
+        f"{space_footer()}"
     )
 
 
@@ -166,6 +168,11 @@ def open_shared_document(*, session: Session, token: str) -> SharedDocument:
         raise InvalidLink()
     if not _opens(version, nonce):
         raise RevokedLink()
+    return shared_document(session=session, version=version)
+
+
+def shared_document(*, session: Session, version: DeliverableVersion) -> SharedDocument:
+    """A version as the beneficiary reads it (from its link or their personal space)."""
     deliverable = session.get(Deliverable, version.deliverable_id)
     case = session.get(Case, deliverable.case_id)
     return SharedDocument(
@@ -180,7 +187,10 @@ def open_shared_document(*, session: Session, token: str) -> SharedDocument:
 
 def shared_pdf(*, session: Session, token: str) -> tuple[bytes, str]:
     """The PDF a link points to, and the name it is downloaded under."""
-    shared = open_shared_document(session=session, token=token)
+    return shared_document_pdf(open_shared_document(session=session, token=token))
+
+
+def shared_document_pdf(shared: SharedDocument) -> tuple[bytes, str]:
     filename = pdf_filename(shared.case, shared.deliverable, shared.version.number)
     return version_pdf(shared.version), filename
 
@@ -188,6 +198,11 @@ def shared_pdf(*, session: Session, token: str) -> tuple[bytes, str]:
 def acknowledge_online(*, session: Session, token: str) -> SharedDocument:
     """« J'ai pris connaissance de ce document »: recorded once, with its time and method."""
     shared = open_shared_document(session=session, token=token)
+    return acknowledge_shared(session=session, shared=shared)
+
+
+def acknowledge_shared(*, session: Session, shared: SharedDocument) -> SharedDocument:
+    """The person's acknowledgement, from the document's link or their personal space."""
     version = shared.version
     if version.acknowledged_at is None:
         version.acknowledged_at = utcnow()

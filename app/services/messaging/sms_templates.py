@@ -8,6 +8,7 @@ from app.models.outbox import OutboxMessage
 from app.services.booking import sms_texts as appointment_sms
 from app.services.booking import waiting_list_sms
 from app.services.messaging.mail import DeliveryError
+from app.services.personal_space import sms_texts as space_sms
 from app.services.surveys import sms_texts as survey_sms
 
 Writer = Callable[..., str]
@@ -16,6 +17,7 @@ WRITERS: dict[str, Writer] = {
     **{template: appointment_sms.write_appointment_sms for template in appointment_sms.SUBJECTS},
     **{template: survey_sms.write_survey_sms for template in survey_sms.SUBJECTS},
     **{t: waiting_list_sms.write_waiting_list_sms for t in waiting_list_sms.SUBJECTS},
+    **{template: space_sms.write_space_sms for template in space_sms.SUBJECTS},
 }
 
 

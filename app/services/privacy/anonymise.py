@@ -33,6 +33,7 @@ from app.models.triage import TriageRequest
 from app.services.audit.changes import changes_unrecorded
 from app.services.audit.trail import record
 from app.services.booking.waiting_list import forget_person
+from app.services.personal_space.links import delete_links_of
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ def anonymise(
     # One ANONYMISE entry below says it all, rather than a CHANGE per row touched.
     with changes_unrecorded(session):
         _erase_messages(session, person, case_ids)
+        # No way into a personal space is left: its links go, live or not.
+        delete_links_of(session=session, person_id=person.id)
         _erase_identity(session, person, now)
         _erase_case_texts(session, case_ids)
         _erase_person_texts(session, person.id)

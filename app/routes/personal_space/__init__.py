@@ -1,0 +1,1 @@
+"""The personal space: the beneficiary's pages without an account."""
