@@ -211,11 +211,13 @@ def test_the_beneficiary_side_from_a_phone_with_sms_only(
     with Session(engine) as session:
         assert offer_freed_slots(session=session) == 1
         session.commit()
-    page.goto(_sms_link(gateway, engine, "place"))
+    page.goto(_sms_link(gateway, engine, "Place libérée"))
     expect(page.get_by_role("heading", level=1, name="Une place s'est libérée")).to_be_visible()
     _checked(page, "16-offer")
     page.get_by_role("button", name="Accepter ce rendez-vous").click()
-    expect(page.get_by_text("il est confirmé")).to_be_visible()
+    expect(
+        page.get_by_role("heading", level=1, name="Votre rendez-vous est confirmé")
+    ).to_be_visible()
     _checked(page, "17-accepted")
     with Session(engine) as session:
         mine = session.exec(
@@ -232,7 +234,7 @@ def test_the_beneficiary_side_from_a_phone_with_sms_only(
     page.get_by_label(re.compile("Votre adresse e-mail ou votre numéro")).fill("06 12 34 56 78")
     page.get_by_role("button", name="Recevoir mon lien").click()
     expect(page.get_by_role("status")).to_contain_text("Si ces coordonnées sont connues")
-    page.goto(_sms_link(gateway, engine, "espace"))
+    page.goto(_sms_link(gateway, engine, "Espace personnel"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Bonjour Maëlle")
     _checked(page, "19-space")
     page.get_by_role("link", name=title).click()

@@ -1,9 +1,12 @@
 """Revoking the link a document was shared by, and sharing it again."""
 
 import pytest
+from sqlmodel import select
 
 from app.core.errors import Conflict, NotFound
 from app.core.security import create_link_token
+from app.models.outbox import Channel
+from app.models.short_links import ShortLink
 from app.services.deliverables.documents import issue_deliverable
 from app.services.deliverables.sharing import (
     InvalidLink,
@@ -14,7 +17,8 @@ from app.services.deliverables.sharing import (
     revoke_link,
     share_version,
 )
-from tests.factories import draft, make_case, make_operator, make_staff
+from app.services.deliverables.sms_texts import write_document_sms
+from tests.factories import draft, make_beneficiary, make_case, make_operator, make_staff
 
 
 @pytest.fixture
@@ -116,3 +120,33 @@ def test_a_revoked_link_is_still_told_apart_from_a_forged_one(session, counsello
     with pytest.raises(InvalidLink) as forged:
         open_shared_document(session=session, token=token[:-3] + "abc")
     assert forged.value.status_code == 404
+
+
+def _issued_for(session, counsellor, **person):
+    case = make_case(session, counsellor, make_beneficiary(session, counsellor, **person))
+    deliverable = draft(session, counsellor, case)
+    issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    return deliverable
+
+
+def test_a_person_with_only_a_mobile_gets_the_link_by_sms_and_it_opens_the_document(
+    session, counsellor
+):
+    deliverable = _issued_for(session, counsellor, email=None, phone="06 12 34 56 78")
+    message = share_version(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, number=1
+    )
+    assert (message.channel, message.recipient) == (Channel.SMS, "+33612345678")
+    text = write_document_sms(session=session, message=message)
+    assert len(text) <= 160 and "/s/" in text
+    code = text.rsplit("/s/", 1)[1]
+    target = session.exec(select(ShortLink.target).where(ShortLink.code == code)).one()
+    shared = open_shared_document(session=session, token=target.split("/documents/")[1])
+    assert shared.version.deliverable_id == deliverable.id
+
+
+@pytest.mark.parametrize("phone", ["04 78 00 00 00", None])
+def test_without_e_mail_or_mobile_the_document_is_handed_over_instead(session, counsellor, phone):
+    deliverable = _issued_for(session, counsellor, email=None, phone=phone)
+    with pytest.raises(Conflict, match="ni adresse e-mail ni mobile"):
+        share_version(session=session, actor=counsellor, deliverable_id=deliverable.id, number=1)

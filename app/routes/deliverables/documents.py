@@ -29,6 +29,7 @@ from app.services.deliverables.sharing import (
     revoke_link,
     share_version,
 )
+from app.services.messaging.sms import may_get_sms
 from app.web.api_errors import API_ERRORS, CONFLICT, DOWNLOAD, OUTSIDE_READ, PDF_UNAVAILABLE
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm, streams_upload
 from app.web.forms import form_errors, parse_form
@@ -101,6 +102,8 @@ def _page(
             "kind": page.kind,
             "case": page.case,
             "beneficiary": page.beneficiary,
+            # Without an e-mail address, the link goes by SMS to a mobile that accepts them.
+            "sms_number": may_get_sms(page.beneficiary),
             "versions": page.versions,
             "messages": page.messages,
             "revokers": page.revokers,

@@ -22,10 +22,13 @@ from app.models.operators import Operator
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.services.cases.lifecycle import case_time_zone, touch
+from app.services.deliverables import sms_texts as document_sms
 from app.services.deliverables.attachments import add_attachment
 from app.services.deliverables.documents import get_version, pdf_filename, version_pdf
 from app.services.messaging.notifications import case_follower, notify
-from app.services.messaging.outbox import queue_email
+from app.services.messaging.outbox import queue_email, queue_sms
+from app.services.messaging.short_links import shorten
+from app.services.messaging.sms import may_get_sms, mobile_number
 from app.services.personal_space.links import space_footer
 
 LINK_PURPOSE = "document"
@@ -64,17 +67,18 @@ class SharedDocument:
 def share_version(
     *, session: Session, actor: StaffUser, deliverable_id: int, number: int
 ) -> OutboxMessage:
-    """E-mail the beneficiary a personal link to the version; sent when the request commits."""
+    """Send the beneficiary a personal link to the version, by e-mail, else by SMS to their
+    mobile; sent when the request commits."""
     version = get_version(
         session=session, actor=actor, deliverable_id=deliverable_id, number=number
     )
     deliverable = session.get(Deliverable, version.deliverable_id)
     case = session.get(Case, deliverable.case_id)
     beneficiary = session.get(Beneficiary, case.beneficiary_id)
-    if not beneficiary.email:
+    if not beneficiary.email and not may_get_sms(beneficiary):
         raise Conflict(
-            "Ce bénéficiaire n'a pas d'adresse e-mail : remettez-lui le document et déposez "
-            "l'exemplaire signé."
+            "Ce bénéficiaire n'a ni adresse e-mail ni mobile recevant nos SMS : remettez-lui le "
+            "document et déposez l'exemplaire signé."
         )
     settings = get_settings()
     lifetime = timedelta(days=settings.signed_link_days)
@@ -86,21 +90,39 @@ def share_version(
         purpose=LINK_PURPOSE, subject_id=version.id, lifetime=lifetime, nonce=version.link_nonce
     )
     link = f"{settings.public_base_url.rstrip('/')}/documents/{token}"
-    expires = format_date(utcnow() + lifetime, case_time_zone(session, case))
-    message = queue_email(
-        session=session,
-        recipient=beneficiary.email,
-        subject=f"Votre document : {deliverable.title}",
-        text=_email_text(beneficiary, deliverable, version, actor, link, expires),
-        operator_id=case.operator_id,
-        case_id=case.id,
-    )
+    if beneficiary.email:
+        expires = format_date(utcnow() + lifetime, case_time_zone(session, case))
+        message = queue_email(
+            session=session,
+            recipient=beneficiary.email,
+            subject=f"Votre document : {deliverable.title}",
+            text=_email_text(beneficiary, deliverable, version, actor, link, expires),
+            operator_id=case.operator_id,
+            case_id=case.id,
+        )
+    else:
+        message = _queue_document_sms(session, beneficiary, case, link, lifetime)
     version.shared_at = message.created_at
     version.shared_message_id = message.id
     touch(case)
     session.add_all([version, case])
     session.flush()
     return message
+
+
+def _queue_document_sms(session, beneficiary, case, link: str, lifetime) -> OutboxMessage:
+    short = shorten(
+        session=session, link=link, expires_at=utcnow() + lifetime, operator_id=case.operator_id
+    )
+    return queue_sms(
+        session=session,
+        recipient=mobile_number(beneficiary.phone),
+        template=document_sms.DOCUMENT_SHARED,
+        payload=document_sms.payload(beneficiary, short),
+        subject=document_sms.SUBJECTS[document_sms.DOCUMENT_SHARED],
+        operator_id=case.operator_id,
+        case_id=case.id,
+    )
 
 
 def _email_text(beneficiary, deliverable, version, actor, link, expires) -> str:

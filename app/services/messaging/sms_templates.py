@@ -7,6 +7,7 @@ from sqlmodel import Session
 from app.models.outbox import OutboxMessage
 from app.services.booking import sms_texts as appointment_sms
 from app.services.booking import waiting_list_sms
+from app.services.deliverables import sms_texts as document_sms
 from app.services.messaging.mail import DeliveryError
 from app.services.personal_space import sms_texts as space_sms
 from app.services.surveys import sms_texts as survey_sms
@@ -18,6 +19,7 @@ WRITERS: dict[str, Writer] = {
     **{template: survey_sms.write_survey_sms for template in survey_sms.SUBJECTS},
     **{t: waiting_list_sms.write_waiting_list_sms for t in waiting_list_sms.SUBJECTS},
     **{template: space_sms.write_space_sms for template in space_sms.SUBJECTS},
+    **{template: document_sms.write_document_sms for template in document_sms.SUBJECTS},
 }
 
 
