@@ -213,6 +213,7 @@ def test_the_beneficiary_side_from_a_phone_with_sms_only(
         session.commit()
     page.goto(_sms_link(gateway, engine, "Place libérée"))
     expect(page.get_by_role("heading", level=1, name="Une place s'est libérée")).to_be_visible()
+    expect(page.get_by_role("banner")).to_have_text("Bretagne")
     _checked(page, "16-offer")
     page.get_by_role("button", name="Accepter ce rendez-vous").click()
     expect(

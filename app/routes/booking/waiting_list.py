@@ -12,6 +12,7 @@ from app.core.errors import Invalid, TooManyAttempts
 from app.models.appointments import BookingChoice
 from app.models.bounds import OptionalRowId, RowId
 from app.models.fields import OperatorCode
+from app.models.operators import Operator
 from app.models.waiting_list import HalfDay, WaitingOfferDelay
 from app.routes.booking.online import HONEYPOT, _person, _query
 from app.routes.booking.public_pages import booking_page, private, remembered_postcode
@@ -132,15 +133,20 @@ def join_waitlist(request: Request, session: SessionDep, form: SubmittedForm):
 @router.get(PUBLIC + "/quitter/{token}")
 def leave_form(request: Request, session: SessionDep, token: str):
     entry = entry_by_link(session=session, token=token)
-    return _page(
-        request, "waitlist_leave.html", {"token": token, "entry": entry, "has_left": False}
-    )
+    return _leave_page(request, session, token, entry, has_left=False)
 
 
 @router.post(PUBLIC + "/quitter/{token}")
 def leave(request: Request, session: SessionDep, token: str):
     entry = leave_by_link(session=session, token=token)
-    return _page(request, "waitlist_leave.html", {"token": token, "entry": entry, "has_left": True})
+    return _leave_page(request, session, token, entry, has_left=True)
+
+
+def _leave_page(request, session, token: str, entry, *, has_left: bool):
+    context = {"token": token, "entry": entry, "has_left": has_left}
+    # Headed by the operator's name and logo, as the pages the person came from.
+    context["operator"] = session.get(Operator, entry.operator_id)
+    return _page(request, "waitlist_leave.html", context)
 
 
 # ---------- Answering an offer, from the signed link ----------
@@ -150,6 +156,7 @@ def _offer_page(request, view: OfferView, token: str, *, done: str = "", status_
     local = to_local(view.offer.starts_at, view.time_zone)
     context = {
         "view": view,
+        "operator": view.operator,
         "token": token,
         "answer": done,
         "still_open": view.open(),
