@@ -62,6 +62,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--booking-clients", type=int, default=16)
     parser.add_argument("--skip-pack", action="store_true", help="no proof pack")
     parser.add_argument(
+        "--bookings-only",
+        action="store_true",
+        help="only the public booking (to compare two versions' throughput quickly)",
+    )
+    parser.add_argument(
         "--workers", type=int, help="web processes (default: as `filrouge serve` chooses)"
     )
     args = parser.parse_args()
@@ -142,6 +147,9 @@ class Bench:
     def run(self) -> list[Result]:
         s = self.subjects
         self.floor_empty = empty_floor(self.base, count=max(self.args.requests, 200))
+        if self.args.bookings_only:
+            self.public_booking()
+            return self.results
         counsellor = logged_in(self.base, s.counsellor, self.password)
         login, _login_client = login_request(self.base, s.counsellor, self.password)
         self.page("login", login, expect=(303,))
@@ -149,12 +157,7 @@ class Bench:
         self.page("case search", lambda h: counsellor.get("/search?q=" + s.search_term, headers=h))
         self.page("case page", lambda h: counsellor.get(f"/cases/{s.case_id}", headers=h))
         self.page("record an interaction", self._interaction_sender(counsellor))
-        slots = booking.open_slots(self.anonymous, self._operator_codes(), self._slots_wanted())
-        if slots:
-            self.page("slot search", self._slot_search_sender(slots[0]))
-            self.bookings(slots)
-        else:
-            self.results.append(Result("public booking", "n/a", note="no free slot found"))
+        self.public_booking()
         self.reports()
         if not self.args.skip_pack:
             self.proof_pack()
@@ -243,6 +246,14 @@ class Bench:
     def _slots_wanted(self) -> int:
         sustained = int(BOOKINGS_PER_SECOND * self.args.booking_seconds * 3)
         return self.args.requests + 10 + sustained
+
+    def public_booking(self) -> None:
+        slots = booking.open_slots(self.anonymous, self._operator_codes(), self._slots_wanted())
+        if slots:
+            self.page("slot search", self._slot_search_sender(slots[0]))
+            self.bookings(slots)
+        else:
+            self.results.append(Result("public booking", "n/a", note="no free slot found"))
 
     def bookings(self, slots: list[booking.Slot]) -> None:
         """Sequential latency on some slots, then the sustained concurrent run on the others,
