@@ -61,9 +61,11 @@ def _count(session: Session, ip: str | None, contact: str | None) -> None:
 
 
 def _people_with(session: Session, *, email: str | None, phone: str | None) -> list[Beneficiary]:
-    # Any operator's: the person does not know which one serves them.
+    # Any operator's: the person does not know which one serves them. The operators are named
+    # so that the (operator, e-mail) and (operator, phone) indexes serve the lookup.
+    operators = col(Beneficiary.operator_id).in_(select(Operator.id))
     found = col(Beneficiary.email) == email if email else col(Beneficiary.phone) == phone
-    query = select(Beneficiary).where(found, col(Beneficiary.anonymised_at).is_(None))
+    query = select(Beneficiary).where(operators, found, col(Beneficiary.anonymised_at).is_(None))
     return list(session.exec(query.order_by(Beneficiary.id)))
 
 
