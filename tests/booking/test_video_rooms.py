@@ -15,6 +15,7 @@ from app.core.dates import to_local
 from app.models.appointments import Appointment
 from app.models.base import utcnow
 from app.services.booking.messages import manage_link, queue_reminder
+from app.services.booking.reservations import first_free_start
 from app.services.booking.video_rooms import ROOM_BYTES, new_video_url
 from tests.factories import (
     anonymous_csrf,
@@ -154,3 +155,24 @@ def test_the_reminder_and_the_manage_page_carry_the_room(client, session):
     assert message.subject.startswith("Rappel") and link in message.body_text
     page = client.get("/rendez-vous/gerer/" + manage_link(appointment).rsplit("/", 1)[1])
     assert f'href="{link}"' in page.text
+
+
+def test_the_public_api_answers_a_video_booking_with_its_room(client, session, remote, monkeypatch):
+    monkeypatch.setattr(get_settings(), "video_base_url", BASE)
+    _counsellor, kind = remote
+    start = first_free_start(session=session, appointment_type=kind, mode="video", site_id=None)
+    body = {
+        "appointment_type": kind.id,
+        "start": start.isoformat(),
+        "mode": "video",
+        "site": None,
+        "first_name": "Inès",
+        "last_name": "Moreau",
+        "email": "ines.moreau@exemple.fr",
+        "consent": True,
+        "idempotency_key": "portail-visio-1",
+    }
+    answer = client.post("/api/v1/public/appointments", json=body)
+    assert answer.status_code == 201, answer.text
+    stored = session.exec(select(Appointment).where(Appointment.mode == "video")).one()
+    assert answer.json()["video_url"] == stored.video_url and stored.video_url.startswith(BASE)

@@ -169,6 +169,8 @@ class BookingConfirmation(BaseModel):
     reference: str
     start: datetime
     end: datetime
+    # A video appointment's meeting room (FILROUGE_VIDEO_BASE_URL); null for other modes.
+    video_url: str | None = None
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -329,4 +331,5 @@ def public_book(request: Request, session: SessionDep, data: AppointmentRequest)
         reference=appointment.reference,
         start=appointment.starts_at.astimezone(zone),
         end=appointment.ends_at.astimezone(zone),
+        video_url=appointment.video_url,
     )
