@@ -13,6 +13,7 @@ from app.models.audit import AuditAction, AuditEvent
 from app.models.base import utcnow
 from app.models.consents import ConsentPurpose, ConsentRecord
 from app.models.deliverables import DeliverableVersion
+from app.models.outbox import OutboxMessage
 from app.models.partners import ReferralCreate
 from app.models.surveys import SurveyStatus
 from app.services.booking.details import LINK_PURPOSE as APPOINTMENT_LINK
@@ -158,23 +159,45 @@ def test_a_document_link_is_no_space_link_and_the_other_way_round(client, sessio
     assert client.get(f"/documents/{space_token}").status_code == 404
 
 
-def test_the_manage_page_opens_the_persons_space(client, session, counsellor, zoe):
+def _space_links_sent(session, person) -> list[str]:
+    mails = session.exec(select(OutboxMessage).where(OutboxMessage.recipient == person.email))
+    return [link for m in mails for link in re.findall(r"/mon-espace/[\w-]{43}", m.body_text)]
+
+
+def test_the_manage_page_sends_the_space_link_to_the_person_never_opens_it(
+    client, session, counsellor, zoe
+):
+    """Who sees an appointment's link (a shared calendar, a forwarded e-mail) does not get
+    into the person's space: the link goes to the person's own e-mail."""
     appointment = make_appointment(
         session, starts_at=in_days(10), counsellor=counsellor, beneficiary=zoe
     )
     manage = "/rendez-vous/gerer/" + manage_link(appointment).rsplit("/", 1)[1]
     assert "Accéder à mon espace" in read(client.get(manage))
-    opened = post(client, f"{manage}/mon-espace")
-    assert opened.status_code == 303 and opened.headers["location"].startswith("/mon-espace/")
-    assert "Bonjour Zoé" in read(client.get(opened.headers["location"]))
+    answer = post(client, f"{manage}/mon-espace")
+    assert answer.status_code == 200 and "/mon-espace/" not in answer.text
+    assert "Le lien de votre espace vous a été envoyé" in read(answer)
+    [link] = _space_links_sent(session, zoe)
+    assert "Bonjour Zoé" in read(client.get(link))
+
+
+def test_a_person_without_e_mail_or_mobile_is_told_no_link_can_be_sent(client, session, counsellor):
+    person = make_beneficiary(session, counsellor, email=None, phone="04 78 00 00 00")
+    appointment = make_appointment(
+        session, starts_at=in_days(10), counsellor=counsellor, beneficiary=person
+    )
+    manage = "/rendez-vous/gerer/" + manage_link(appointment).rsplit("/", 1)[1]
+    answer = post(client, f"{manage}/mon-espace")
+    assert "ni adresse e-mail ni téléphone portable" in read(answer)
+    assert session.exec(select(OutboxMessage)).all() == []
 
 
 def test_a_document_is_read_downloaded_and_acknowledged_from_the_space(
     client, session, counsellor, zoe
 ):
     deliverable, document_token = shared_document(session, counsellor, zoe)
-    opened = post(client, f"/documents/{document_token}/mon-espace")
-    space = opened.headers["location"]
+    assert post(client, f"/documents/{document_token}/mon-espace").status_code == 200
+    space = _space_links_sent(session, zoe)[-1]
     listing = read(client.get(space))
     assert deliverable.title in listing and "À lire" in listing
     version_id = _version(session, deliverable).id

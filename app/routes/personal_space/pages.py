@@ -70,7 +70,7 @@ def ask(request: Request, session: SessionDep, contact: Annotated[str, Form()] =
         return _page(request, "ask.html", context, status_code=422)
     except TooManyAttempts as exc:
         return _page(request, "too_many.html", {"message": exc.message}, status_code=429)
-    return _page(request, "sent.html", {})
+    return _page(request, "sent.html", {"on_file": False})
 
 
 # ---- the space -----------------------------------------------------------------------------
@@ -194,14 +194,14 @@ def acknowledge_document(request: Request, session: SessionDep, token: str, vers
 # ---- ways in from the other links ----------------------------------------------------------
 
 
-def _into_space(request, minted):
+def _into_space(request, send):
     try:
-        token = minted()
+        sent = send()
     except NotFound as exc:
         return _link_ended(request, exc)
     except TooManyAttempts as exc:
         return _page(request, "too_many.html", {"message": exc.message}, status_code=429)
-    return _private(RedirectResponse(f"/mon-espace/{token}", status_code=303))
+    return _page(request, "sent.html", {"on_file": True, "sent": sent})
 
 
 @router.post("/rendez-vous/gerer/{token}/mon-espace")

@@ -31,8 +31,8 @@ from app.services.personal_space.contents import (
     open_requests,
     shared_documents,
 )
-from app.services.personal_space.links import OpenSpace, mint_link
-from app.services.personal_space.requests import RATE_BUCKET
+from app.services.personal_space.links import OpenSpace
+from app.services.personal_space.requests import RATE_BUCKET, send_link_on_file
 from app.services.privacy.consents import record_consent
 from app.services.privacy.rights import one_month_after
 
@@ -119,19 +119,20 @@ def acknowledge_document(*, session: Session, space: OpenSpace, version_id: int)
 # ---- ways in from the other links ----------------------------------------------------------
 
 
-def space_from_appointment(*, session: Session, token: str, ip: str | None) -> str:
-    """A new space link for the person an appointment's link is about (its token)."""
+def space_from_appointment(*, session: Session, token: str, ip: str | None) -> bool:
+    """A space link sent to the person an appointment's link is about (its token); whether
+    there was a way to send it."""
     person = open_by_link(session=session, token=token).beneficiary
     _count(session, ip)
-    return mint_link(session=session, person=person).token
+    return send_link_on_file(session=session, person=person)
 
 
-def space_from_document(*, session: Session, token: str, ip: str | None) -> str:
-    """A new space link for the person a document's link was sent to (its token)."""
+def space_from_document(*, session: Session, token: str, ip: str | None) -> bool:
+    """A space link sent to the person a document's link was sent to (its token)."""
     shared = open_shared_document(session=session, token=token)
     _count(session, ip)
     person = session.get(Beneficiary, shared.case.beneficiary_id)
-    return mint_link(session=session, person=person).token
+    return send_link_on_file(session=session, person=person)
 
 
 def _count(session: Session, ip: str | None) -> None:

@@ -55,6 +55,13 @@ def ask_for_links(*, session: Session, typed: str, ip: str | None) -> int:
     return sent
 
 
+def send_link_on_file(*, session: Session, person: Beneficiary) -> bool:
+    """A space link sent to the person's own e-mail, else mobile: an appointment's or a
+    document's link may be seen by others (a shared calendar, a forwarded e-mail), so it never
+    opens the space itself. False when there is nowhere to send it."""
+    return bool(_send_link(session, person, by_email=bool(person.email)))
+
+
 def _count(session: Session, ip: str | None, contact: str | None) -> None:
     """Counted first, on a connection of its own: a refused request still counts."""
     check_rate(session_or_engine=rate_limit_target(session), bucket=RATE_BUCKET, keys=[ip, contact])
