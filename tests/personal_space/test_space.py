@@ -247,6 +247,26 @@ def test_the_person_updates_their_contact_details_and_the_trail_records_it(clien
     assert "Vos coordonnées sont enregistrées" in read(client.get(done.headers["location"]))
 
 
+def test_another_persons_e_mail_or_phone_cannot_be_taken_but_a_shared_one_is_kept(
+    client, session, counsellor, zoe
+):
+    """Bookings find people by e-mail or phone: taking someone's would bring their next
+    booking into this space. The family address Zoé shares from the start stays hers."""
+    other = make_beneficiary(session, counsellor, email="voisin@exemple.fr", phone="0611223344")
+    space = space_of(session, zoe)
+    for email, phone in (("voisin@exemple.fr", ""), (zoe.email, "06 11 22 33 44")):
+        page = post(client, f"{space}/coordonnees", email=email, phone=phone)
+        assert page.status_code == 422 and "donnez-le à votre conseiller" in read(page)
+    session.refresh(zoe)
+    assert (zoe.email, zoe.phone) != (other.email, other.phone)
+    sister = make_beneficiary(session, counsellor, first_name="Léa", email=None)
+    sister.email = zoe.email  # one family address for both, as staff may record it
+    session.add(sister)
+    session.flush()
+    done = post(client, f"{space}/coordonnees", email=zoe.email, phone="06 55 44 33 22")
+    assert done.status_code == 303
+
+
 def test_a_wrong_phone_is_refused_and_kept_as_typed(client, session, zoe):
     space = space_of(session, zoe)
     page = post(client, f"{space}/coordonnees", email=zoe.email, phone="12 34")

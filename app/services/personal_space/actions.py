@@ -19,7 +19,7 @@ from app.models.operators import Operator
 from app.models.rights import ReceivedVia, RightKind, RightsRequest
 from app.services.access.rate_limits import check_rate, rate_limit_target
 from app.services.booking.changes import open_by_link
-from app.services.cases.beneficiaries import _search_text
+from app.services.cases.beneficiaries import _search_text, find_duplicates
 from app.services.deliverables.sharing import (
     SharedDocument,
     acknowledge_shared,
@@ -58,13 +58,34 @@ def update_contact(*, session: Session, space: OpenSpace, data: ContactDetails) 
     if not data.email and not data.phone:
         raise Invalid({"email": "Gardez au moins une adresse e-mail ou un numéro de téléphone."})
     person = space.person
-    person.email = data.email.lower() if data.email else None
+    email = data.email.lower() if data.email else None
+    _refuse_someone_elses(session, person, email=email, phone=data.phone)
+    person.email = email
     person.phone = data.phone
     person.search_text = _search_text(person)
     person.updated_at = utcnow()
     session.add(person)
     session.flush()
     return person
+
+
+def _refuse_someone_elses(session: Session, person: Beneficiary, *, email, phone) -> None:
+    """A new e-mail or phone already another person's is refused: bookings find people by
+    them, so taking someone's address would bring their next booking into this space. The one
+    kept (a family address shared from the start) stays."""
+    new = ContactDetails(
+        email=email if email != person.email else None,
+        phone=phone if phone != person.phone else None,
+    )
+    taken = find_duplicates(
+        session=session, operator_id=person.operator_id, data=new, exclude_id=person.id
+    )
+    errors = {}
+    for field in ("email", "phone"):
+        if getattr(new, field) and any(getattr(t, field) == getattr(new, field) for t in taken):
+            errors[field] = "Ne peut pas être enregistré ici : donnez-le à votre conseiller·ère."
+    if errors:
+        raise Invalid(errors)
 
 
 def choose_consent(*, session: Session, space: OpenSpace, data: ConsentChoice) -> None:
