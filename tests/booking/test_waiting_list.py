@@ -13,6 +13,9 @@ from app.core.errors import Invalid
 from app.core.security import create_link_token
 from app.models.appointments import Appointment, AppointmentStatus, OpeningSlot
 from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
+from app.models.nomenclatures import Role
+from app.models.operators import SiteClosing
 from app.models.triage import TriageRequest
 from app.models.waiting_list import (
     OfferOutcome,
@@ -20,6 +23,7 @@ from app.models.waiting_list import (
     WaitingListOffer,
     WaitingStatus,
 )
+from app.services.admin.site_closing import close_site
 from app.services.booking.changes import cancel_appointment
 from app.services.booking.reservations import BookingPerson, book_appointment
 from app.services.booking.waiting_list import forget_person, join_publicly, leave_by_link
@@ -36,6 +40,9 @@ from app.services.booking.waiting_list_sms import (
     OFFER_PURPOSE,
     write_waiting_list_sms,
 )
+from app.services.personal_space.contents import space_view
+from app.services.personal_space.links import mint_link, open_space
+from app.services.privacy.anonymise import anonymise
 from tests.factories import (
     make_appointment_type,
     make_operator,
@@ -351,3 +358,71 @@ def test_anonymisation_takes_the_person_off_the_list(session, place):
     forget_person(session=session, person_id=entry.beneficiary_id, now=utcnow())
     assert entry.status == WaitingStatus.REMOVED and entry.weekdays == ""
     assert session.exec(select(Appointment)).all() == []
+
+
+# ---------- Who can be offered a slot, and where ----------
+
+
+def test_a_landline_alone_cannot_join_since_an_offer_could_not_reach_it(session, place):
+    with pytest.raises(Invalid) as refused:
+        join_publicly(
+            session=session,
+            ip=None,
+            operator_code=place.operator.code,
+            appointment_type_id=place.kind.id,
+            mode="on_site",
+            site_id=place.site.id,
+            weekdays=[place.weekday],
+            half_days=["morning"],
+            person={"first_name": "Fixe", "last_name": "Seul", "phone": "04 72 00 00 00",
+                    "consent": True},
+        )  # fmt: skip
+    assert "téléphone portable" in refused.value.fields["phone"]
+    assert session.exec(select(WaitingListEntry)).all() == []
+
+
+def test_someone_who_can_no_longer_be_written_to_is_paused_not_offered(session, place):
+    taken = book_the_slot(session, place)
+    first = join(session, place, 1, now=utcnow() - timedelta(hours=2))
+    second = join(session, place, 2, now=utcnow() - timedelta(hours=1))
+    session.get(Beneficiary, first.beneficiary_id).email = None  # erased by their counsellor
+    cancel_appointment(session=session, appointment_id=taken.id, by="staff")
+    assert offer_freed_slots(session=session) == 1
+    assert pending_offer(session, first) is None and first.status == WaitingStatus.PAUSED
+    assert pending_offer(session, second) is not None
+
+
+def test_closing_the_site_takes_its_waiting_list_off_and_gives_held_slots_back(session, place):
+    taken = book_the_slot(session, place)
+    entry = join(session, place, 1, now=utcnow() - timedelta(hours=1))
+    cancel_appointment(session=session, appointment_id=taken.id, by="staff")
+    assert offer_freed_slots(session=session) == 1
+    offer = pending_offer(session, entry)
+    admin = make_staff(session, place.operator, role=Role.OPERATOR_ADMIN)
+    close_site(session=session, actor=admin, site_id=place.site.id, data=SiteClosing(listed=0))
+    assert entry.status == WaitingStatus.REMOVED
+    with pytest.raises(OfferGone):
+        accept_offer(session=session, token=offer_token(offer))
+    assert session.get(Appointment, offer.appointment_id) is None  # the held row is gone
+
+
+def test_a_slot_held_for_the_person_is_not_among_their_appointments_in_their_space(session, place):
+    taken = book_the_slot(session, place)
+    entry = join(session, place, 1, now=utcnow() - timedelta(hours=1))
+    cancel_appointment(session=session, appointment_id=taken.id, by="staff")
+    assert offer_freed_slots(session=session) == 1
+    person = session.get(Beneficiary, entry.beneficiary_id)
+    space = open_space(session=session, token=mint_link(session=session, person=person).token)
+    view = space_view(session=session, space=space)
+    assert view.upcoming == [] and view.past == []
+
+
+def test_anonymising_erases_the_reason_given_for_cancelling(session, place):
+    appointment = book_the_slot(session, place)
+    cancel_appointment(
+        session=session, appointment_id=appointment.id, reason="En arrêt maladie", by="staff"
+    )
+    person = session.get(Beneficiary, appointment.beneficiary_id)
+    assert anonymise(session=session, person=person, now=utcnow())
+    session.refresh(appointment)
+    assert appointment.cancel_reason == ""

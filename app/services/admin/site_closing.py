@@ -24,6 +24,7 @@ from app.services.admin.sites import close_now, load_site, open_site
 from app.services.booking.calendar_files import appointment_place
 from app.services.booking.changes import cancel_appointment
 from app.services.booking.messages import queue_place_changed
+from app.services.booking.waiting_list import close_for_site
 
 
 @dataclass
@@ -158,6 +159,7 @@ def close_site(
                 session=session, appointment_id=item.appointment.id, by="staff", now=now
             )
         done = f"{len(coming)} rendez-vous à venir annulé(s)"
+    close_for_site(session=session, site_id=site.id, now=now)
     openings = _end_openings(session, site)
     permanences = end_running_permanences(session, site)
     detail = "; ".join(

@@ -29,9 +29,6 @@ from app.services.access.rate_limits import check_rate, contact_keys, rate_limit
 from app.services.access.scope import load_owned, operator_of, owned_by
 from app.services.admin.operators import time_zone_of
 from app.services.booking.availability import require_type_admin
-
-# The booking's own steps, reused so that a person joins the list exactly as they would book:
-# the same checks of their details, the same de-duplicated person, the same consent records.
 from app.services.booking.reservations import (
     PUBLIC_RATE_BUCKETS,
     PublicChoice,
@@ -43,6 +40,10 @@ from app.services.booking.reservations import (
 from app.services.booking.waiting_list_messages import queue_joined
 from app.services.booking.waiting_list_offers import withdraw_offer
 from app.services.booking.waiting_list_sms import LEAVE_PURPOSE
+
+# The booking's own steps, reused so that a person joins the list exactly as they would book:
+# the same checks of their details, the same de-duplicated person, the same consent records.
+from app.services.messaging.sms import mobile_number
 
 WEEKDAY_VALUES = tuple(str(day) for day in range(7))
 HALF_DAY_VALUES = tuple(half_day.value for half_day in HalfDay)
@@ -99,6 +100,11 @@ def join_publicly(
         checked = _check_person(booking_person(person), needs_consent=True)
     except Invalid as exc:
         raise Invalid({**errors, **exc.fields}) from None
+    if not checked.email and not mobile_number(checked.phone):
+        # An offer is answered from its link: someone we cannot write to would hold slots.
+        errors["phone"] = (
+            "Indiquez une adresse e-mail ou un téléphone portable pour être prévenu·e."
+        )
     if errors:
         raise Invalid(errors)
     beneficiary = _find_or_create_beneficiary(session, choice.operator.id, checked)
@@ -160,6 +166,9 @@ def leave_by_link(*, session: Session, token: str, now: datetime | None = None) 
 
 
 def _take_off(session: Session, entry: WaitingListEntry, status: WaitingStatus, now) -> None:
+    # Locked first (PostgreSQL): a worker making this entry an offer right now finishes, and
+    # its offer is then withdrawn below.
+    session.refresh(entry, with_for_update=True)
     if entry.status not in ON_THE_LIST:
         return
     pending = session.exec(
@@ -171,6 +180,18 @@ def _take_off(session: Session, entry: WaitingListEntry, status: WaitingStatus, 
     entry.ended_at = entry.updated_at = now
     session.add(entry)
     session.flush()
+
+
+def close_for_site(*, session: Session, site_id: int, now: datetime) -> int:
+    """The site closes: nobody waits for it any more, and the slots held there go back."""
+    entries = session.exec(
+        select(WaitingListEntry).where(
+            WaitingListEntry.site_id == site_id, col(WaitingListEntry.status).in_(ON_THE_LIST)
+        )
+    ).all()
+    for entry in entries:
+        _take_off(session, entry, WaitingStatus.REMOVED, now)
+    return len(entries)
 
 
 def forget_person(*, session: Session, person_id: int, now: datetime) -> None:

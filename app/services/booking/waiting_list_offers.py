@@ -26,6 +26,7 @@ from app.core.errors import Conflict, NotFound
 from app.core.security import InvalidToken, read_link_token
 from app.models.appointments import Appointment, AppointmentStatus, AppointmentType
 from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
 from app.models.operators import Operator, Site
 from app.models.waiting_list import (
     HalfDay,
@@ -49,6 +50,7 @@ from app.services.booking.slots import Slot, free_slots
 from app.services.booking.video_rooms import new_video_url
 from app.services.booking.waiting_list_messages import queue_offer
 from app.services.booking.waiting_list_sms import OFFER_PURPOSE
+from app.services.messaging.sms import may_get_sms
 
 # How far ahead freed slots are looked for: a person waits for something soon.
 OFFER_HORIZON_DAYS = 28
@@ -92,6 +94,8 @@ def offer_freed_slots(*, session: Session, now: datetime | None = None) -> int:
     gone: set[tuple[datetime, int]] = set()  # (start, counsellor) held in this pass
     made = 0
     for plan in plans:
+        if not _reachable(session, plan.entry):
+            continue
         for slot in plan.slots:
             if (slot.start, slot.counsellor_id) in gone:
                 continue
@@ -100,6 +104,17 @@ def offer_freed_slots(*, session: Session, now: datetime | None = None) -> int:
                 made += 1
                 break
     return made
+
+
+def _reachable(session: Session, entry: WaitingListEntry) -> bool:
+    """An offer is answered from its link: someone who can no longer be written to (e-mail
+    erased, STOP answered) is paused rather than held slots nobody tells them about."""
+    person = session.get(Beneficiary, entry.beneficiary_id)
+    if person.anonymised_at is None and (person.email or may_get_sms(person)):
+        return True
+    entry.status = WaitingStatus.PAUSED
+    session.add(entry)
+    return False
 
 
 @dataclass
@@ -267,8 +282,18 @@ def _release(session: Session, offer: WaitingListOffer) -> None:
         session.flush()
 
 
-def _set_entry(session: Session, entry_id: int, status: WaitingStatus, now: datetime) -> None:
-    entry = session.get(WaitingListEntry, entry_id)
+def _set_entry(
+    session: Session,
+    entry_id: int,
+    status: WaitingStatus,
+    now: datetime,
+    *,
+    was: WaitingStatus = WaitingStatus.OFFERED,
+) -> None:
+    """From `was` to `status`: not when the person left or was removed meanwhile."""
+    entry = session.get(WaitingListEntry, entry_id, with_for_update=True)
+    if entry.status != was:
+        return
     entry.status = status
     entry.updated_at = now
     session.add(entry)
@@ -387,6 +412,7 @@ def decline_offer(*, session: Session, token: str, now: datetime | None = None) 
 def stay_on_list(*, session: Session, token: str, now: datetime | None = None) -> OfferView:
     """After an offer ran out: the person still waits, in their place."""
     view = open_offer(session=session, token=token)
-    if view.entry.status == WaitingStatus.PAUSED:
-        _set_entry(session, view.entry.id, WaitingStatus.WAITING, now or utcnow())
+    _set_entry(
+        session, view.entry.id, WaitingStatus.WAITING, now or utcnow(), was=WaitingStatus.PAUSED
+    )
     return view

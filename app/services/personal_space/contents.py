@@ -97,7 +97,10 @@ def space_view(*, session: Session, space: OpenSpace, now: datetime | None = Non
 
 def _appointments(session: Session, person: Beneficiary, operator_id: int, now: datetime):
     query = select(Appointment).where(
-        owned_by(Appointment, operator_id), col(Appointment.beneficiary_id) == person.id
+        owned_by(Appointment, operator_id),
+        col(Appointment.beneficiary_id) == person.id,
+        # A slot held for the waiting list is not theirs until they accept it (by its link).
+        Appointment.status != AppointmentStatus.OFFERED,
     )
     upcoming, past = [], []
     for appointment in session.exec(query.order_by(col(Appointment.starts_at))):

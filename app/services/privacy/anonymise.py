@@ -134,7 +134,7 @@ def _erase_person_texts(session: Session, person_id: int) -> None:
     session.exec(
         update(Appointment)
         .where(col(Appointment.beneficiary_id) == person_id)
-        .values(request_text="", booking_answer="")
+        .values(request_text="", booking_answer="", cancel_reason="")
     )
     session.exec(
         update(TriageRequest)
