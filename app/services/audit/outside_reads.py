@@ -19,7 +19,7 @@ from sqlalchemy import exists, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.errors import Forbidden
-from app.models.appointments import Appointment
+from app.models.appointments import Appointment, AppointmentStatus
 from app.models.audit import MAX_REASON, AuditAction, AuditEvent
 from app.models.base import utcnow
 from app.models.cases import Case, Interaction
@@ -67,7 +67,11 @@ def is_own_file(session: Session, *, actor: StaffUser, beneficiary_id: int) -> b
     if actor.role == Role.OPERATOR_ADMIN:
         return True
     cases = _their_cases(actor, beneficiary_id)
-    meetings = select(Appointment.id).where(Appointment.beneficiary_id == beneficiary_id)
+    meetings = select(Appointment.id).where(
+        Appointment.beneficiary_id == beneficiary_id,
+        # A slot held for the waiting list is no meeting until the person accepts it.
+        Appointment.status != AppointmentStatus.OFFERED,
+    )
     if not session.exec(select(or_(exists(cases), exists(meetings)))).one():
         return True
     ties = [

@@ -79,7 +79,9 @@ def write_waiting_list_sms(*, session: Session, message: OutboxMessage) -> str:
     )
     lead = f"Place libérée : RDV le {_short(appointment.starts_at, details.time_zone)}, "
     until = to_local(offer.expires_at, details.time_zone)
-    return fit_sms(lead, details.place, f". Répondez avant le {until:%d/%m %Hh%M} : {link}")
+    return fit_sms(
+        lead, details.place, f". Répondez avant le {until:%d/%m} à {until:%Hh%M} : {link}"
+    )
 
 
 def _short(moment: datetime, zone: str) -> str:
