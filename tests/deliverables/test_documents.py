@@ -154,10 +154,11 @@ def test_sharing_queues_an_email_with_a_link_that_opens_the_version(session, cou
     assert open_shared_document(session=session, token=token).version.id == version.id
 
 
-def test_sharing_needs_an_email_address(session, counsellor):
+def test_sharing_needs_an_email_address_or_a_mobile(session, counsellor):
+    """(By SMS to a mobile: tests/deliverables/test_sharing.py.)"""
     from tests.factories import make_beneficiary
 
-    person = make_beneficiary(session, counsellor, email=None, phone="0612345678")
+    person = make_beneficiary(session, counsellor, email=None, phone="0478123456")
     case = make_case(session, counsellor, beneficiary=person)
     deliverable = draft(session, counsellor, case)
     issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
