@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.core.config import get_settings
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
+from app.models.operators import Site
 from app.models.outbox import OutboxMessage
 from app.models.staff import StaffUser
 from app.services.deliverables.documents import issue_deliverable
@@ -37,6 +38,10 @@ def _person_with_a_document(engine, counsellor_email: str) -> str:
             starts_at=(utcnow() + timedelta(days=7)).replace(hour=9, minute=0, microsecond=0),
             counsellor=counsellor,
             beneficiary=person,
+            # The seeded site: another of the same name would confuse the other journeys.
+            site=session.exec(
+                select(Site).where(Site.operator_id == counsellor.operator_id)
+            ).first(),
         )
         deliverable = draft(session, counsellor, make_case(session, counsellor, person))
         issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
