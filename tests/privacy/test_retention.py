@@ -9,6 +9,7 @@ from sqlmodel import select
 from app.core.storage import get_storage
 from app.models.attachments import Attachment
 from app.models.audit import AuditEvent
+from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, CaseStatus, Episode, Interaction
 from app.models.control import CampaignKind, CampaignPhase, ControlCampaign, ControlSampleUnit
@@ -221,3 +222,32 @@ def test_a_self_check_drawn_after_anonymisation_still_packs_the_proof(
     assert len(pdfs) == 1
     text = pdf_text(archive.read(pdfs[0]))
     assert "ANONYMISÉE" in text and "Moreau".upper() not in text.upper()
+
+
+def test_anonymising_keeps_the_options_chosen_and_erases_only_what_was_typed(session, counsellor):
+    """A question of several choices is answered with a list: kept, as the measures are."""
+    from app.models.surveys import SurveyResponse
+    from tests.surveys.test_sending import sent_survey
+
+    invitation = sent_survey(session, counsellor)
+    response = SurveyResponse(
+        operator_id=invitation.operator_id,
+        invitation_id=invitation.id,
+        questionnaire_id=invitation.questionnaire_id,
+        answers={
+            "satisfaction": "tres_satisfait",
+            "apports": ["confiance", "projet"],
+            "remarque": "Ma conseillère m'a aidée pendant mon arrêt",
+        },
+        comment="Ma conseillère m'a aidée pendant mon arrêt",
+    )
+    session.add(response)
+    session.flush()
+    person = session.get(Beneficiary, invitation.beneficiary_id)
+    assert anonymise(session=session, person=person, now=utcnow())
+    session.refresh(response)
+    assert response.answers == {
+        "satisfaction": "tres_satisfait",
+        "apports": ["confiance", "projet"],
+    }
+    assert response.comment == ""

@@ -13,6 +13,7 @@ from app.models.beneficiaries import Beneficiary
 from app.models.fields import Email, normalise_phone
 from app.models.operators import Operator
 from app.services.access.rate_limits import check_rate, rate_limit_target
+from app.services.access.scope import owned_by
 from app.services.messaging.outbox import queue_email, queue_sms
 from app.services.messaging.short_links import shorten
 from app.services.messaging.sms import may_get_sms, mobile_number
@@ -68,11 +69,14 @@ def _count(session: Session, ip: str | None, contact: str | None) -> None:
 
 
 def _people_with(session: Session, *, email: str | None, phone: str | None) -> list[Beneficiary]:
-    # Any operator's: the person does not know which one serves them. The operators are named
+    # Any operator's: the person does not know which one serves them. Joined to each operator
     # so that the (operator, e-mail) and (operator, phone) indexes serve the lookup.
-    operators = col(Beneficiary.operator_id).in_(select(Operator.id))
     found = col(Beneficiary.email) == email if email else col(Beneficiary.phone) == phone
-    query = select(Beneficiary).where(operators, found, col(Beneficiary.anonymised_at).is_(None))
+    query = (
+        select(Beneficiary)
+        .join(Operator, owned_by(Beneficiary, Operator.id))
+        .where(found, col(Beneficiary.anonymised_at).is_(None))
+    )
     return list(session.exec(query.order_by(Beneficiary.id)))
 
 

@@ -149,7 +149,10 @@ def _erase_person_texts(session: Session, person_id: int) -> None:
         # The measures (satisfied, useful) and the chosen options stay; the free text goes.
         typed = set(filter(None, response.comment.split("\n\n")))
         response.answers = {
-            key: value for key, value in response.answers.items() if value not in typed
+            key: value
+            for key, value in response.answers.items()
+            # A choice of several options is a list, never typed text.
+            if not (isinstance(value, str) and value in typed)
         }
         response.comment = ""
         session.add(response)
