@@ -196,12 +196,12 @@ def acknowledge_document(request: Request, session: SessionDep, token: str, vers
 
 def _into_space(request, send):
     try:
-        sent = send()
+        went = send()
     except NotFound as exc:
         return _link_ended(request, exc)
     except TooManyAttempts as exc:
         return _page(request, "too_many.html", {"message": exc.message}, status_code=429)
-    return _page(request, "sent.html", {"on_file": True, "sent": sent})
+    return _page(request, "sent.html", {"on_file": True, "link_went": went})
 
 
 @router.post("/rendez-vous/gerer/{token}/mon-espace")
