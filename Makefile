@@ -25,8 +25,9 @@ run: $(VENV)/.run-deps
 
 # Lint, format, then `alembic check` (the models and the migrations describe the same schema)
 # on a scratch SQLite database upgraded to head; then the suite on SQLite. With
-# FILROUGE_TEST_PG_URL set, the suite runs again on PostgreSQL, and `alembic check` again on
-# the database that run has just built with `alembic upgrade head` (no database of its own).
+# FILROUGE_TEST_PG_URL set, the suite runs on PostgreSQL too, side by side with the SQLite run
+# (scripts/test_suites.sh), and `alembic check` again on the database that run has just built
+# with `alembic upgrade head` (no database of its own).
 PY_DIRS := app tests migrations bench scripts
 test: $(VENV)/.test-deps
 	$(BIN)/ruff check $(PY_DIRS)
@@ -35,10 +36,8 @@ test: $(VENV)/.test-deps
 		export FILROUGE_DATABASE_URL="sqlite:///$$scratch/check.db" && \
 		echo "alembic upgrade head && alembic check (scratch SQLite)" && \
 		$(BIN)/alembic upgrade head && $(BIN)/alembic check
-	$(BIN)/pytest -q
+	BIN=$(BIN) scripts/test_suites.sh
 	@if [ -n "$$FILROUGE_TEST_PG_URL" ]; then \
-		echo "--- same suite on PostgreSQL ---"; \
-		FILROUGE_TEST_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/pytest -q && \
 		echo "alembic check (PostgreSQL)" && \
 		FILROUGE_DATABASE_URL="$$FILROUGE_TEST_PG_URL" $(BIN)/alembic check; \
 	fi
