@@ -122,6 +122,18 @@ def _files_in_tmp(tmp_path_factory):
     settings.sms_dir = root / "sms"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reports_read_the_test_database():
+    """Reports read the request's own session, whatever FILROUGE_READ_DATABASE_URL the shell
+    holds: a replica would never see a test's rolled-back rows (tests/reports/
+    test_read_replica.py sets one up on a database of its own)."""
+    from app.core.config import get_settings
+    from app.core.db import get_read_engine
+
+    get_settings().read_database_url = ""
+    get_read_engine.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     url = os.environ.get("FILROUGE_TEST_DATABASE_URL")

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FILROUGE_", env_file=".env", extra="ignore")
 
     database_url: str = f"sqlite:///{VAR_DIR}/filrouge.db"
+    # A read replica (PostgreSQL streaming standby) for the reading work: reports, the national
+    # view, their downloads and the data feed. Empty: they read the database above.
+    read_database_url: str = ""
     # Empty means "generate one and keep it in var/secret_key" (fine for one machine;
     # set it explicitly when several app processes share a database).
     secret_key: str = ""

@@ -21,7 +21,7 @@ from app.core.errors import Conflict
 SQLITE_BUSY_SECONDS = 30
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, *, read_only: bool) -> None:
     """WAL, foreign keys, busy timeout; transactions that write start with BEGIN IMMEDIATE."""
 
     @event.listens_for(engine, "connect")
@@ -33,6 +33,8 @@ def _tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -42,7 +44,9 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def build_engine(url: str, *, pool_size: int = 10) -> Engine:
+def build_engine(url: str, *, pool_size: int = 10, read_only: bool = False) -> Engine:
+    """An engine on `url`; `read_only`, every transaction refuses to write (a misuse of the
+    read replica's session fails loudly, even when its URL names the primary)."""
     # A database error's message leaves out the statement's parameters (names, e-mail
     # addresses, typed text): it ends up in a traceback, and tracebacks are logged.
     parsed = make_url(url)
@@ -51,8 +55,9 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         options = {"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
         engine = create_engine(url, connect_args=options, hide_parameters=True)
-        _tune_sqlite(engine)
-        return engine
+        _tune_sqlite(engine, read_only=read_only)
+        # A reader never takes SQLite's write lock.
+        return engine.execution_options(sqlite_immediate=False) if read_only else engine
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     # JIT compiles each costly plan anew (0.1–0.3 s on a national report) and wins nothing on
@@ -60,6 +65,8 @@ def build_engine(url: str, *, pool_size: int = 10) -> Engine:
     # with the default 4 MB of work memory.
     # Added to any `options` the URL already carries (a statement_timeout, a search_path).
     options = f"{parsed.query.get('options', '')} -c jit=off -c work_mem=32MB".strip()
+    if read_only:
+        options += " -c default_transaction_read_only=on"
     return create_engine(
         url,
         pool_size=pool_size,
@@ -91,6 +98,13 @@ def get_health_engine() -> Engine:
     the pool; its reads never wait for SQLite's write lock."""
     engine = build_engine(get_settings().database_url, pool_size=1)
     return engine.execution_options(sqlite_immediate=False)
+
+
+@lru_cache
+def get_read_engine() -> Engine | None:
+    """The read replica's engine (FILROUGE_READ_DATABASE_URL), read-only; None without one."""
+    url = get_settings().read_database_url
+    return build_engine(url, read_only=True) if url else None
 
 
 def ping(engine: Engine) -> None:

@@ -1,6 +1,6 @@
 """Annotated dependencies: database session, current staff (cookie or Bearer), role guards, CSRF."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -9,7 +9,7 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.core.config import get_settings
-from app.core.db import get_session
+from app.core.db import get_read_engine, get_session, unit_of_work
 from app.core.errors import Forbidden
 from app.core.security import InvalidToken, read_api_token, tokens_match
 from app.models.nomenclatures import Role
@@ -35,6 +35,31 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # it streams (the request's own ends with the endpoint). Only for reading: whoever takes it
 # reads in a transaction that does not lock (app/services/reports/feed.py).
 StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
+
+
+def _reading(session: Session) -> Iterator[Session]:
+    """A session on the read replica when one is configured, else the request's own: never
+    for what writes, nor for what must read what the request has just written."""
+    engine = get_read_engine()
+    if engine is None:
+        yield session
+        return
+    yield from unit_of_work(engine)
+
+
+def get_read_session(session: SessionDep) -> Iterator[Session]:
+    """For the reading work of reports, the national view and their downloads."""
+    yield from _reading(session)
+
+
+def get_streaming_read_session(session: StreamingSessionDep) -> Iterator[Session]:
+    """As StreamingSessionDep, on the read replica when one is configured (the data feed)."""
+    yield from _reading(session)
+
+
+# The replica lags the primary by a moment: a report may miss the last second's bookings.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+StreamingReadSessionDep = Annotated[Session, Depends(get_streaming_read_session, scope="request")]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 

@@ -14,7 +14,7 @@ from app.services.reports.periods import checked_end
 from app.services.reports.tables import ActivityReport
 from app.services.reports.views import Period, activity_of, activity_view, dashboard
 from app.web.api_errors import API_ERRORS
-from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.deps import ApiCaseWorker, CaseWorker, ReadSessionDep
 from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -48,13 +48,13 @@ def _asked(filters: ActivityFilters) -> dict:
 
 
 @router.get("/rapports/activite")
-def activity_page(request: Request, session: SessionDep, user: CaseWorker):
+def activity_page(request: Request, reader: ReadSessionDep, user: CaseWorker):
     asked, errors = {"asked": None}, {}
     try:
         asked = _asked(parse_form(ActivityFilters, request.query_params))
     except Invalid as exc:
         errors = exc.fields
-    page = activity_view(session=session, actor=user, **asked)
+    page = activity_view(session=reader, actor=user, **asked)
     report, errors = page.report, errors or page.errors
     form = dict(request.query_params)
     board = None
@@ -83,9 +83,11 @@ def activity_page(request: Request, session: SessionDep, user: CaseWorker):
 
 
 @router.get("/rapports/activite/{section}.{fmt}")
-def activity_table(request: Request, session: SessionDep, user: CaseWorker, section: str, fmt: str):
+def activity_table(
+    request: Request, reader: ReadSessionDep, user: CaseWorker, section: str, fmt: str
+):
     asked = _asked(parse_form(ActivityFilters, request.query_params))
-    report = activity_of(session=session, actor=user, **asked)
+    report = activity_of(session=reader, actor=user, **asked)
     return table_response(report.table(section), fmt)
 
 
@@ -116,7 +118,7 @@ class ActivityReportPublic(BaseModel):
 
 @api_router.get("/reports/activity", response_model=ActivityReportPublic, responses=TABLE_DOWNLOADS)
 def get_activity_report(
-    session: SessionDep,
+    reader: ReadSessionDep,
     user: ApiCaseWorker,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],
@@ -134,7 +136,7 @@ def get_activity_report(
     appointment not cancelled, with the number of cases it rests on) or `enquetes` (the
     satisfaction and utility surveys sent in the period, per level: see `/reports/surveys`)."""
     report = activity_report(
-        session=session,
+        session=reader,
         actor=user,
         start=start,
         end=end,

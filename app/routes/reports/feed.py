@@ -20,7 +20,7 @@ from app.services.reports.feed import (
     units_feed,
 )
 from app.web.api_errors import API_ERRORS, DOWNLOAD
-from app.web.deps import ApiStaff, SessionDep, StreamingSessionDep
+from app.web.deps import ApiStaff, SessionDep, StreamingReadSessionDep
 from app.web.export_purpose import PurposeDetailParam, PurposeParam, api_export_reason
 from app.web.routing import new_router
 
@@ -50,7 +50,7 @@ FEED_ANSWER = {
 )
 def get_units_feed(
     session: SessionDep,
-    reader: StreamingSessionDep,
+    reader: StreamingReadSessionDep,
     user: ApiStaff,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],

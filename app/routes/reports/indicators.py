@@ -15,7 +15,7 @@ from app.services.reports.indicator_keys import flattened, indicator_keys
 from app.services.reports.national import HIDDEN, national_report
 from app.services.reports.periods import check_period
 from app.web.api_errors import API_ERRORS
-from app.web.deps import ApiStaff, SessionDep
+from app.web.deps import ApiStaff, ReadSessionDep, SessionDep
 from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.routing import new_router
 
@@ -38,6 +38,7 @@ years, none before 1 January 2020 (422).
 )
 def get_indicators(
     session: SessionDep,
+    reader: ReadSessionDep,
     user: ApiStaff,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],
@@ -45,9 +46,9 @@ def get_indicators(
 ):
     check_period(start, end, national=True)  # at most three years, none before 2020
     if user.role == Role.NATIONAL_OBSERVER:
-        report = national_report(session=session, actor=user, start=start, end=end)
+        report = national_report(session=session, reader=reader, actor=user, start=start, end=end)
     else:
-        report = activity_report(session=session, actor=user, start=start, end=end)
+        report = activity_report(session=reader, actor=user, start=start, end=end)
     figures = indicator_keys(report)
     if format == "json":
         return figures

@@ -21,7 +21,7 @@ from app.services.reports.views import (
     ledger_view,
 )
 from app.web.api_errors import API_ERRORS
-from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.deps import ApiCaseWorker, CaseWorker, ReadSessionDep, SessionDep
 from app.web.export_purpose import export_reason
 from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
@@ -67,14 +67,14 @@ def _query(start: date, end: date, site_id: int | None, **extra) -> str:
 
 
 @router.get(PAGE)
-def ledger_page(request: Request, session: SessionDep, user: CaseWorker):
+def ledger_page(request: Request, reader: ReadSessionDep, user: CaseWorker):
     asked, site_id, errors = None, None, {}
     try:
         filters, asked = _filters(request)
         site_id = filters.lieu
     except Invalid as exc:
         errors = exc.fields
-    page = ledger_view(session=session, actor=user, asked=asked, site_id=site_id)
+    page = ledger_view(session=reader, actor=user, asked=asked, site_id=site_id)
     ledger = page.ledger
     form = dict(request.query_params)
     if ledger is not None:
@@ -94,17 +94,17 @@ def ledger_page(request: Request, session: SessionDep, user: CaseWorker):
 
 
 @router.get(PAGE + ".{fmt}")
-def ledger_download(request: Request, session: SessionDep, user: CaseWorker, fmt: Format):
+def ledger_download(request: Request, reader: ReadSessionDep, user: CaseWorker, fmt: Format):
     filters, asked = _filters(request)
-    ledger = ledger_of(session=session, actor=user, asked=asked, site_id=filters.lieu)
+    ledger = ledger_of(session=reader, actor=user, asked=asked, site_id=filters.lieu)
     return table_response(ledger_table(ledger), fmt)
 
 
 @router.get(PAGE + "/{unit_id:int}")
-def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId):
+def ledger_cases_page(request: Request, reader: ReadSessionDep, user: CaseWorker, unit_id: RowId):
     filters, asked = _filters(request)
     found = ledger_drill_down(
-        session=session,
+        session=reader,
         actor=user,
         unit_id=unit_id,
         asked=asked,
@@ -133,12 +133,17 @@ def ledger_cases_page(request: Request, session: SessionDep, user: CaseWorker, u
 
 @router.get(PAGE + "/{unit_id:int}.{fmt}")
 def ledger_cases_download(
-    request: Request, session: SessionDep, user: CaseWorker, unit_id: RowId, fmt: Format
+    request: Request,
+    session: SessionDep,
+    reader: ReadSessionDep,
+    user: CaseWorker,
+    unit_id: RowId,
+    fmt: Format,
 ):
     """The cases behind a unit's line, with the people's names: an export with a purpose."""
     filters, asked = _filters(request)
     found = ledger_drill_down(
-        session=session,
+        session=reader,
         actor=user,
         unit_id=unit_id,
         asked=asked,
@@ -271,14 +276,14 @@ def _cents(value: Decimal) -> Decimal:
 
 @api_router.get("/ledger", response_model=LedgerPublic, responses=TABLE_DOWNLOADS)
 def get_ledger(
-    session: SessionDep,
+    reader: ReadSessionDep,
     user: ApiCaseWorker,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],
     format: Literal["json", "csv", "xlsx"] = "json",
 ):
     """The unit ledger (état de service fait): managers and operator admins only."""
-    ledger = unit_ledger(session=session, actor=user, start=start, end=end)
+    ledger = unit_ledger(session=reader, actor=user, start=start, end=end)
     if format == "json":
         return _ledger_out(ledger)
     return table_response(ledger_table(ledger), format)

@@ -16,7 +16,7 @@ from app.services.reports.national import HIDDEN, national_report
 from app.services.reports.tables import ActivityReport
 from app.services.reports.views import dashboard, national_of, national_view
 from app.web.api_errors import API_ERRORS
-from app.web.deps import ApiStaff, CurrentStaff, SessionDep
+from app.web.deps import ApiStaff, CurrentStaff, ReadSessionDep, SessionDep
 from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
 from app.web.rendering import render
@@ -41,13 +41,15 @@ class NationalFilters(SQLModel):
 
 
 @router.get("/rapports/national")
-def national_page(request: Request, session: SessionDep, user: CurrentStaff):
+def national_page(
+    request: Request, session: SessionDep, reader: ReadSessionDep, user: CurrentStaff
+):
     year, refused, errors = None, False, {}
     try:
         year = parse_form(NationalFilters, request.query_params).annee
     except Invalid as exc:
         refused, errors = True, exc.fields
-    page = national_view(session=session, actor=user, year=year, refused=refused)
+    page = national_view(session=session, reader=reader, actor=user, year=year, refused=refused)
     report, errors = page.report, errors or page.errors
     form = dict(request.query_params)
     board = None
@@ -76,10 +78,15 @@ def national_page(request: Request, session: SessionDep, user: CurrentStaff):
 
 @router.get("/rapports/national/{section}.{fmt}")
 def national_table(
-    request: Request, session: SessionDep, user: CurrentStaff, section: str, fmt: str
+    request: Request,
+    session: SessionDep,
+    reader: ReadSessionDep,
+    user: CurrentStaff,
+    section: str,
+    fmt: str,
 ):
     year = parse_form(NationalFilters, request.query_params).annee
-    report = national_of(session=session, actor=user, year=year)
+    report = national_of(session=session, reader=reader, actor=user, year=year)
     return table_response(report.table(section), fmt)
 
 
@@ -89,6 +96,7 @@ def national_table(
 @api_router.get("/reports/national", response_model=NationalReportPublic, responses=TABLE_DOWNLOADS)
 def get_national_report(
     session: SessionDep,
+    reader: ReadSessionDep,
     user: ApiStaff,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],
@@ -105,7 +113,7 @@ def get_national_report(
     The figures are those of the latest monthly snapshot, counted at `counted_at` (early on the
     1st; until then, the month before's): they change once a month, so that two readings never
     differ by one person."""
-    report = national_report(session=session, actor=user, start=start, end=end)
+    report = national_report(session=session, reader=reader, actor=user, start=start, end=end)
     if format != "json":
         return table_response(report.table(section), format)
     return NationalReportPublic.of(report)

@@ -48,10 +48,20 @@ def year_bounds(year: int) -> tuple[date, date]:
 
 
 def national_report(
-    *, session: Session, actor: StaffUser, start: date, end: date, now: datetime | None = None
+    *,
+    session: Session,
+    actor: StaffUser,
+    start: date,
+    end: date,
+    now: datetime | None = None,
+    reader: Session | None = None,
 ) -> ActivityReport:
     """Every operator's figures for one calendar year (Paris days), suppressed, as the
     latest monthly snapshot holds them (`now` by default the current time).
+
+    The snapshots are read and stored through `session`, the primary: of two first readers
+    of the month, the second must find the first one's. A missing one is counted through
+    `reader` (the read replica, by default `session`).
 
     Whole calendar years only, and all operators together: two overlapping periods, or the
     whole and one operator, would give a suppressed cell back by subtraction (the per-operator
@@ -71,7 +81,7 @@ def national_report(
         kind=SNAPSHOT_KIND,
         year=start.year,
         time_zone=TIME_ZONE,
-        count=partial(count_national, session=session, year=start.year),
+        count=partial(count_national, session=reader or session, year=start.year),
         now=now,
         worker_takes_it=start.year in worker_years(now),
     )

@@ -195,10 +195,13 @@ def activity_view(
 # ---- the national view --------------------------------------------------------------------
 
 
-def national_of(*, session: Session, actor: StaffUser, year: int | None) -> ActivityReport:
-    """The national view of a calendar year, the current one by default."""
+def national_of(
+    *, session: Session, actor: StaffUser, year: int | None, reader: Session | None = None
+) -> ActivityReport:
+    """The national view of a calendar year, the current one by default (see national_report
+    for the two sessions)."""
     start, end = year_bounds(year or current_year())
-    return national_report(session=session, actor=actor, start=start, end=end)
+    return national_report(session=session, actor=actor, start=start, end=end, reader=reader)
 
 
 @dataclass
@@ -210,18 +213,25 @@ class NationalView:
 
 
 def national_view(
-    *, session: Session, actor: StaffUser, year: int | None, refused: bool = False
+    *,
+    session: Session,
+    actor: StaffUser,
+    year: int | None,
+    refused: bool = False,
+    reader: Session | None = None,
 ) -> NationalView:
     """The page for `year`; `refused` when the form could not be read (nothing is counted)."""
-    choices = years(session=session, actor=actor)  # refuses anyone but observers
+    reader = reader or session
+    choices = years(session=reader, actor=actor)  # refuses anyone but observers
     report, previous, errors = None, None, {}
+    sessions = {"session": session, "reader": reader}
     if not refused:
         try:
-            report = national_of(session=session, actor=actor, year=year)
+            report = national_of(**sessions, actor=actor, year=year)
         except Invalid as exc:
             errors = exc.fields
     if report is not None and report.start.year - 1 in choices:
-        previous = national_of(session=session, actor=actor, year=report.start.year - 1)
+        previous = national_of(**sessions, actor=actor, year=report.start.year - 1)
     return NationalView(years=choices, report=report, errors=errors, previous=previous)
 
 
