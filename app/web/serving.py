@@ -6,6 +6,11 @@ import gc
 
 import uvicorn
 
+# On SIGTERM the server stops taking connections and lets the requests under way finish, for
+# this long at most: within the 30 s an orchestrator usually waits before SIGKILL (Docker's
+# default is 10 s: give the container `stop_grace_period: 30s`).
+SHUTDOWN_GRACE_SECONDS = 25
+
 
 def freeze_startup() -> None:
     """Leave what start-up built (modules, routes, templates, the ORM's mappings) out of the
@@ -31,4 +36,5 @@ def run_server(target: str, *, host: str, port: int, workers: int, reload: bool 
         # configures logging itself: uvicorn's lines go through it, with the request id.
         access_log=False,
         log_config=None,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
