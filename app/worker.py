@@ -54,25 +54,28 @@ def run_delivery_loop(
     """Deliver due messages every `interval` seconds until `stop` is set (or after one pass)."""
     engine = engine or get_engine()
     transport = transport_from_settings()
-    worker = worker_name()
+    worker, beaten = worker_name(), False
     try:
         while not stop.is_set():
             # A database away: one message is enough. Stopping: the housekeeping can wait.
             if _one_pass(engine, transport, stop, echo) and not stop.is_set():
                 _housekeeping(engine, echo)
-                _beat(engine, worker)
+                beaten = _beat(engine, worker) or beaten
             if once:
                 return
             stop.wait(interval)
     finally:
-        _stop_beating(engine, worker)
+        if beaten:
+            _stop_beating(engine, worker)
 
 
-def _beat(engine: Engine, worker: str) -> None:
+def _beat(engine: Engine, worker: str) -> bool:
     try:
         beat(engine, worker)
     except Exception:  # a missed beat shows as an older heartbeat: nothing else to do
         log.exception("recording the worker's heartbeat failed")
+        return False
+    return True
 
 
 def _stop_beating(engine: Engine, worker: str) -> None:

@@ -10,6 +10,7 @@ import uvicorn
 # this long at most: within the 30 s an orchestrator usually waits before SIGKILL (Docker's
 # default is 10 s: give the container `stop_grace_period: 30s`).
 SHUTDOWN_GRACE_SECONDS = 25
+STARTUP_SECONDS = 60
 
 
 def freeze_startup() -> None:
@@ -37,4 +38,8 @@ def run_server(target: str, *, host: str, port: int, workers: int, reload: bool 
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        # A web process that has not imported the app within uvicorn's default 5 s is killed
+        # and started again, forever: on a busy machine (a deploy starting every process at
+        # once) the import alone takes longer.
+        timeout_worker_healthcheck=STARTUP_SECONDS,
     )
