@@ -18,6 +18,7 @@ from app.models.nomenclatures import Role
 from app.models.partners import Referral
 from app.models.rights import AccessArchive, RightKind, RightsRequestCreate
 from app.services.audit.accesses import beneficiary_read
+from app.services.jobs.leases import LeaseReleased
 from app.services.privacy.access_archive import (
     DATA_FILE,
     build_archive,
@@ -25,7 +26,6 @@ from app.services.privacy.access_archive import (
     delete_expired_archives,
     request_archive,
 )
-from app.services.jobs.leases import LeaseReleased
 from app.services.privacy.anonymise import anonymise
 from app.services.privacy.rights import record_request
 from tests.factories import log_in, make_appointment, make_partner, make_staff
