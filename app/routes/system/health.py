@@ -26,15 +26,22 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "Une vérification échoue"}})
-async def readyz(engine: Annotated[Engine, Depends(health_engine)]) -> JSONResponse:
-    """The database answers and is at the code's migration, the storage takes a write: 200,
-    else 503 with the failing checks named. Run in a thread of its own (not one of the pool's,
-    which a burst of requests waiting on a lock may all hold), on a connection of its own."""
-    checks = await anyio.to_thread.run_sync(readiness, engine, limiter=anyio.CapacityLimiter(1))
+def _readiness(engine: Engine) -> tuple[int, dict]:
+    """The status and the body of /readyz: blocking, run in a thread."""
+    checks = readiness(engine)
     ready = all(check.ok for check in checks)
     body = {
         "status": "ok" if ready else "indisponible",
         "checks": {check.name: "ok" if check.ok else check.detail or "échec" for check in checks},
     }
-    return JSONResponse(body, status_code=200 if ready else 503)
+    return 200 if ready else 503, body
+
+
+@router.get("/readyz", responses={503: {"description": "Une vérification échoue"}})
+async def readyz(engine: Annotated[Engine, Depends(health_engine)]) -> JSONResponse:
+    """The database answers and is at the code's migration, the storage takes a write: 200,
+    else 503 with the failing checks named. Run in a thread of its own (not one of the pool's,
+    which a burst of requests waiting on a lock may all hold), on a connection of its own."""
+    limiter = anyio.CapacityLimiter(1)
+    status, body = await anyio.to_thread.run_sync(_readiness, engine, limiter=limiter)
+    return JSONResponse(body, status_code=status)

@@ -433,7 +433,7 @@ def book_appointment(
                 return found
         raise
     except SlotTaken:
-        count_booking(operator=operator.code, channel=via.value, made=False)
+        count_booking(operator=operator.code, channel=str(via), made=False)
         raise SlotTaken(
             next_free_times(
                 session=session,
@@ -449,7 +449,7 @@ def book_appointment(
         tell_booked(session=session, appointment=appointment)
     # Counted once the booking is written; a request failing after this point (rare: its
     # commit) leaves the count one too high, which a rate does not notice.
-    count_booking(operator=operator.code, channel=via.value, made=True)
+    count_booking(operator=operator.code, channel=str(via), made=True)
     return appointment
 
 
