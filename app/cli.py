@@ -14,6 +14,7 @@ from app.core.config import get_settings
 from app.core.db import default_web_workers, get_engine
 from app.core.errors import DomainError
 from app.core.logging import configure_logging
+from app.core.metrics import enable_multiprocess, remove_multiprocess
 from app.demo.seed import DemoLogin, demo_logins, seed_demo, seed_demo_if_empty
 from app.models.nomenclatures import Role
 from app.services.admin.staff import create_staff_user, deactivate_staff_user
@@ -93,17 +94,16 @@ def serve(
         stop_delivery = start_background_delivery(echo=typer.echo)
     else:
         typer.echo("E-mails : envoyés par un autre processus (filrouge worker).")
+    processes = 1 if reload else workers or default_web_workers(get_settings().database_url)
+    # Several web processes: /metrics adds up their counts, whichever one answers.
+    counts = enable_multiprocess() if processes > 1 else None
     try:
-        run_server(
-            "app.main:app",
-            host=host,
-            port=port,
-            reload=reload,
-            workers=1 if reload else workers or default_web_workers(get_settings().database_url),
-        )
+        run_server("app.main:app", host=host, port=port, reload=reload, workers=processes)
     finally:
         if stop_delivery is not None:
             stop_delivery()
+        if counts is not None:
+            remove_multiprocess(counts)
 
 
 @cli.command()
@@ -117,12 +117,16 @@ def worker(
     typer.echo(describe_sms_destination())
     stop = threading.Event()
     stop_on_signals(stop, typer.echo)
-    if not once:
-        start_pack_builder(echo=typer.echo, stop=stop, interval=interval)
+    builder = None if once else start_pack_builder(echo=typer.echo, stop=stop, interval=interval)
     try:
         run_delivery_loop(echo=typer.echo, stop=stop, interval=interval, once=once)
+        if builder is not None:  # the build under way hands its row back at its next batch
+            builder.join()
     except KeyboardInterrupt:
         typer.echo("Arrêt immédiat : un message en cours d'envoi sera repris plus tard.")
+        return
+    if stop.is_set():
+        typer.echo("Arrêté : aucun message ni dossier laissé en cours.")
 
 
 @db_cli.command("upgrade")

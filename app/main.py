@@ -41,7 +41,7 @@ from app.routes.reports import activity, feed, indicators, ledger, national
 from app.routes.surveys import public as survey_answers
 from app.routes.surveys import questionnaires as survey_questionnaires
 from app.routes.surveys import results as survey_results
-from app.routes.system import api_docs, health
+from app.routes.system import api_docs, health, metrics
 from app.services.audit.outside_reads import ReasonRequired
 from app.web.api_errors import with_exact_errors
 from app.web.audit import AuditOrigin
@@ -82,6 +82,7 @@ def create_app() -> FastAPI:
         personal_space.router,
         sms_links.router,
         health.router,
+        metrics.router,
         auth.router,
         second_step.router,
         passwords.router,

@@ -36,6 +36,7 @@ from app.services.privacy.retention import run_daily_retention
 from app.services.referrals.workflow import expire_unanswered
 from app.services.reports.national import take_national_snapshots
 from app.services.surveys.invitations import send_due_surveys
+from app.services.system.heartbeat import beat, stop_beating, worker_name
 
 Echo = Callable[[str], None]
 
@@ -53,12 +54,35 @@ def run_delivery_loop(
     """Deliver due messages every `interval` seconds until `stop` is set (or after one pass)."""
     engine = engine or get_engine()
     transport = transport_from_settings()
-    while not stop.is_set():
-        if _one_pass(engine, transport, stop, echo):  # a database away: one message is enough
-            _housekeeping(engine, echo)
-        if once:
-            return
-        stop.wait(interval)
+    worker, beaten = worker_name(), False
+    try:
+        while not stop.is_set():
+            # A database away: one message is enough. Stopping: the housekeeping can wait.
+            if _one_pass(engine, transport, stop, echo) and not stop.is_set():
+                _housekeeping(engine, echo)
+                beaten = _beat(engine, worker) or beaten
+            if once:
+                return
+            stop.wait(interval)
+    finally:
+        if beaten:
+            _stop_beating(engine, worker)
+
+
+def _beat(engine: Engine, worker: str) -> bool:
+    try:
+        beat(engine, worker)
+    except Exception:  # a missed beat shows as an older heartbeat: nothing else to do
+        log.exception("recording the worker's heartbeat failed")
+        return False
+    return True
+
+
+def _stop_beating(engine: Engine, worker: str) -> None:
+    try:
+        stop_beating(engine, worker)
+    except Exception:  # stopping anyway: its row will look like a dead worker's
+        log.exception("removing the worker's heartbeat failed")
 
 
 def _one_pass(engine: Engine, transport: Transport, stop: threading.Event, echo: Echo) -> bool:
@@ -184,7 +208,7 @@ def run_pack_loop(
     engine = engine or get_engine()
     while not stop.is_set():
         try:
-            built = build_pending_packs(engine)
+            built = build_pending_packs(engine, stop=stop)
         except Exception as exc:  # that campaign is marked failed; the others go on next pass
             log.exception("building a proof pack failed")
             echo(f"{_clock()} Dossier de preuves en échec : {_in_brief(exc)}")
@@ -192,13 +216,13 @@ def run_pack_loop(
             if built:
                 listed = ", ".join(map(str, built))
                 echo(f"{_clock()} Dossiers de preuves prêts : campagne(s) {listed}.")
-        _build_archives(engine, echo)
+        _build_archives(engine, echo, stop)
         stop.wait(interval)
 
 
-def _build_archives(engine: Engine, echo: Echo) -> None:
+def _build_archives(engine: Engine, echo: Echo, stop: threading.Event) -> None:
     try:
-        built = build_pending_archives(engine)
+        built = build_pending_archives(engine, stop=stop)
     except Exception as exc:  # that archive is marked failed; the others go on next pass
         log.exception("building an access archive failed")
         echo(f"{_clock()} Archive d'accès en échec : {_in_brief(exc)}")
@@ -229,7 +253,8 @@ def _clock() -> str:
 
 
 def stop_on_signals(stop: threading.Event, echo: Echo) -> None:
-    """First Ctrl-C (or SIGTERM): finish the message in hand, then stop; second: stop now."""
+    """First Ctrl-C (or SIGTERM): finish the message in hand, hand back the proof pack or
+    archive under way (at its next batch), then stop; second: stop now."""
 
     def handle(_signum, _frame):
         if stop.is_set():
@@ -245,11 +270,13 @@ def start_background_delivery(*, echo: Echo, interval: float = 5) -> Callable[[]
     """Run the loop in a daemon thread of this process; returns the function that ends it."""
     stop = threading.Event()
     thread = _daemon(run_delivery_loop, "filrouge-outbox", echo=echo, stop=stop, interval=interval)
-    start_pack_builder(echo=echo, stop=stop, interval=interval)
+    builder = start_pack_builder(echo=echo, stop=stop, interval=interval)
 
     def stop_delivery() -> None:
-        # Let the message in hand finish rather than cut it off at exit.
+        # Let the message in hand finish, and the build under way hand its row back, rather
+        # than cut them off at exit.
         stop.set()
-        thread.join(timeout=get_settings().smtp_timeout_seconds)
+        for running in (thread, builder):
+            running.join(timeout=get_settings().smtp_timeout_seconds)
 
     return stop_delivery

@@ -1,6 +1,7 @@
 """Bursts of simultaneous form posts against the app served as `filrouge serve` serves it (its
 own processes: one on SQLite, one per core and one more on PostgreSQL), on a database of its
-own: nobody waits for nothing, nothing answers 500, and /healthz answers while the burst runs.
+own: nobody waits for nothing, nothing answers 500, and /readyz (which reads the database)
+answers while the burst runs.
 Run with `pytest -s` to see the figures."""
 
 import os
@@ -53,7 +54,7 @@ from tests.factories import (
 BURST = 20
 FREE_COUNSELLORS = 3
 REQUEST_TIMEOUT = 60  # seconds; a request still waiting then counts as a timeout
-HEALTH_BOUND = 1.0  # seconds: /healthz's p95 during a burst (issue 13)
+HEALTH_BOUND = 1.0  # seconds: /readyz's p95 during a burst (issue 13)
 
 
 @dataclass
@@ -173,7 +174,7 @@ def served(database_url, tmp_path_factory):
 class Outcome:
     statuses: list[int]
     failures: list[str]  # timeouts and transport errors
-    health: list[float]  # /healthz round trips during the burst, in seconds
+    health: list[float]  # /readyz round trips during the burst, in seconds
     seconds: float
 
     def summary(self, name: str, dialect: str) -> str:
@@ -181,7 +182,7 @@ class Outcome:
         p95 = _p95(self.health)
         return (
             f"\n[{dialect}] {name}: {len(self.statuses)} answers {counts}, "
-            f"{len(self.failures)} failures, {self.seconds:.1f} s; /healthz during the burst: "
+            f"{len(self.failures)} failures, {self.seconds:.1f} s; /readyz during the burst: "
             f"{len(self.health)} checks, p95 {p95 * 1000:.0f} ms, max {max(self.health) * 1000:.0f} ms"
         )
 
@@ -194,7 +195,7 @@ def _p95(values: list[float]) -> float:
 
 def _burst(base: str, prepare, post) -> Outcome:
     """BURST clients, each prepared in turn (a page read for its CSRF token), then released
-    together on `post`; /healthz is checked throughout, one request at a time."""
+    together on `post`; /readyz is checked throughout, one request at a time."""
     clients = [httpx.Client(base_url=base, timeout=REQUEST_TIMEOUT) for _ in range(BURST)]
     prepared = [prepare(client, n) for n, client in enumerate(clients)]
     barrier = threading.Barrier(BURST + 1)
@@ -221,10 +222,10 @@ def _burst(base: str, prepare, post) -> Outcome:
             while not done.is_set() or not health:
                 started = time.perf_counter()
                 try:
-                    watcher.get("/healthz").raise_for_status()
+                    watcher.get("/readyz").raise_for_status()
                 except httpx.HTTPError as exc:
                     with lock:
-                        failures.append(f"/healthz: {type(exc).__name__}")
+                        failures.append(f"/readyz: {type(exc).__name__}")
                 health.append(time.perf_counter() - started)
 
     threads = [threading.Thread(target=attempt, args=(n,)) for n in range(BURST)]

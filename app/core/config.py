@@ -6,7 +6,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, IPvAnyNetwork, field_validator, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    IPvAnyNetwork,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -113,6 +120,10 @@ class Settings(BaseSettings):
         "INFO"
     )
     log_format: Literal["json", "console"] = "json"
+
+    # ---- Watching the service (README, « Run in production ») ----
+    # The bearer token Prometheus sends to read /metrics; unset, /metrics answers 404.
+    metrics_token: SecretStr | None = None
 
     @field_validator("mail_sender")
     @classmethod

@@ -29,11 +29,13 @@ from app.models.staff import (
     StaffUser,
 )
 from app.models.surveys import SurveyInvitation, SurveyQuestionnaire, SurveyResponse
+from app.models.system import WorkerHeartbeat
 from app.models.triage import TriageRequest
 from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 from app.models.waiting_list import WaitingListEntry, WaitingListOffer
 
 __all__ = [
+    "WorkerHeartbeat",
     "WaitingListEntry",
     "WaitingListOffer",
     "AccountLink",

@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.logging import bind_request_id, current_request_id
+from app.core.metrics import observe_request
 from app.core.security import new_token
 from app.web.deps import ANON_CSRF_COOKIE, cookie_secure
 from app.web.rendering import render
@@ -77,13 +78,15 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
+# Answered to machines (load balancers, Prometheus), in JSON when not in their own format.
+PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 # A developer's machine: pinning it to HTTPS for a year would break every plain-HTTP app
 # served there afterwards.
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "testserver"})
 
 
 def wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path == "/healthz"
+    return request.url.path.startswith("/api/") or request.url.path in PROBES
 
 
 def sends_hsts(request: Request) -> bool:
@@ -136,7 +139,9 @@ class RequestLog:
             nonlocal logged
             logged = True
             route = route_template(scope)
-            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            seconds = time.perf_counter() - started
+            duration_ms = round(seconds * 1000, 1)
+            observe_request(route=route, method=scope["method"], status=status, seconds=seconds)
             access_log.info(
                 "%s %s %d %.1f ms", scope["method"], route or "-", status, duration_ms,
                 extra={"method": scope["method"], "route": route, "status": status,

@@ -6,6 +6,12 @@ import gc
 
 import uvicorn
 
+# On SIGTERM the server stops taking connections and lets the requests under way finish, for
+# this long at most: within the 30 s an orchestrator usually waits before SIGKILL (Docker's
+# default is 10 s: give the container `stop_grace_period: 30s`).
+SHUTDOWN_GRACE_SECONDS = 25
+STARTUP_SECONDS = 60
+
 
 def freeze_startup() -> None:
     """Leave what start-up built (modules, routes, templates, the ORM's mappings) out of the
@@ -31,4 +37,9 @@ def run_server(target: str, *, host: str, port: int, workers: int, reload: bool 
         # configures logging itself: uvicorn's lines go through it, with the request id.
         access_log=False,
         log_config=None,
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        # A web process that has not imported the app within uvicorn's default 5 s is killed
+        # and started again, forever: on a busy machine (a deploy starting every process at
+        # once) the import alone takes longer.
+        timeout_worker_healthcheck=STARTUP_SECONDS,
     )

@@ -226,10 +226,6 @@ def test_national_observer_home_shows_no_personal_data(client, session):
     assert client.get("/triage").status_code == 403
 
 
-def test_healthz_checks_the_database(client):
-    assert client.get("/healthz").json() == {"status": "ok"}
-
-
 def test_a_nul_character_in_the_login_email_is_just_a_wrong_login(client, session):
     response = client.post(
         "/login",

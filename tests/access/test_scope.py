@@ -69,12 +69,17 @@ def test_every_tenant_owned_table_is_declared_with_its_path_to_the_operator():
 def test_the_tables_left_undeclared_belong_to_no_operator():
     """The national unit catalogue and markets, the national view's monthly snapshots (figures
     across operators), what is kept per e-mail or address before sign-in, and the audit
-    trail's chain head and purge permits (one chain for all operators)."""
+    trail's chain head and purge permits (one chain for all operators), and the workers'
+    heartbeats."""
     declared = {model.__tablename__ for model in TENANT_PATHS}
     undeclared = set(SQLModel.metadata.tables) - declared
     national = {ServiceUnit.__tablename__, "markets", "market_units", "report_snapshots"}
     trail = {"audit_chain", "audit_purge_permits"}
-    assert undeclared == national | trail | {"login_attempts", "rate_limit_hits"}
+    assert undeclared == national | trail | {
+        "login_attempts",
+        "rate_limit_hits",
+        "worker_heartbeats",
+    }
 
 
 @pytest.mark.parametrize("model", list(TENANT_PATHS), ids=lambda model: model.__tablename__)

@@ -49,6 +49,8 @@ SCREENS = [(1366, 768), (390, 844)]
 NOT_STAFF_PAGES = {
     "/login": "signed out",
     "/healthz": "a probe",
+    "/readyz": "a probe (tests/system/test_health.py)",
+    "/metrics": "for Prometheus, with its token (tests/system/test_metrics.py)",
     "/openapi.json": "JSON",
     "/docs": "the API's documentation, vendored",
     "/redoc": "the API's documentation, vendored",

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import threading
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -29,6 +30,8 @@ from app.services.control.proof_pack import (
     MANIFEST_CSV,
     MANIFEST_JSON,
     LeaseLost,
+    LeaseReleased,
+    _build_claimed,
     _claim,
     build_campaign_pack,
     build_pending_packs,
@@ -292,6 +295,26 @@ def test_a_pack_is_built_once_and_an_abandoned_build_is_taken_over(session, coun
     assert campaign.pack_sha256 == sha256_of(get_storage().read(campaign.pack_key))
     assert not build_campaign_pack(bind, campaign.id)
     assert LEASE > timedelta(0)
+
+
+def test_a_stopping_worker_hands_the_pack_under_way_back_queued(session, counsellor, manager):
+    """SIGTERM mid-build: at its next batch the builder queues the campaign again, without a
+    lease, so that another worker takes it at once; it starts no other."""
+    ended_unit(session, make_case(session, counsellor), "UO0")
+    campaign = campaign_of(session, manager)
+    bind, stop = session.connection(), threading.Event()
+    lease = _claim(bind, campaign.id, stop)
+    stop.set()
+    with pytest.raises(LeaseReleased):
+        _build_claimed(lease)
+    session.refresh(campaign)
+    assert (campaign.status, campaign.lease_until, campaign.pack_key) == (
+        PackStatus.QUEUED,
+        None,
+        None,
+    )
+    assert build_pending_packs(bind, stop=stop) == []  # stopping: none started
+    assert build_pending_packs(bind) == [campaign.id]
 
 
 def test_a_ready_pack_is_found_for_its_operator(session, counsellor, manager):

@@ -3,6 +3,7 @@ operator's administrators only, until it expires; each download audited."""
 
 import io
 import json
+import threading
 import zipfile
 from datetime import timedelta
 
@@ -17,8 +18,10 @@ from app.models.nomenclatures import Role
 from app.models.partners import Referral
 from app.models.rights import AccessArchive, RightKind, RightsRequestCreate
 from app.services.audit.accesses import beneficiary_read
+from app.services.jobs.leases import LeaseReleased
 from app.services.privacy.access_archive import (
     DATA_FILE,
+    build_archive,
     build_pending_archives,
     delete_expired_archives,
     request_archive,
@@ -83,6 +86,24 @@ def built_archive(session, admin, person) -> tuple[AccessArchive, zipfile.ZipFil
     session.refresh(archive)
     assert archive.status == PackStatus.READY and archive.progress == 1
     return archive, zipfile.ZipFile(io.BytesIO(get_storage().read(archive.archive_key)))
+
+
+def test_a_stopping_worker_hands_the_archive_under_way_back_queued(session, admin, two_people):
+    (person, _case), _other = two_people
+    request = access_request(session, admin, person)
+    archive = request_archive(session=session, actor=admin, request_id=request.id)
+    bind, stop = session.connection(), threading.Event()
+    stop.set()  # SIGTERM: the next file is not packed
+    with pytest.raises(LeaseReleased):
+        build_archive(bind, archive.id, stop=stop)
+    session.refresh(archive)
+    assert (archive.status, archive.lease_until, archive.archive_key) == (
+        PackStatus.QUEUED,
+        None,
+        None,
+    )
+    assert build_pending_archives(bind, stop=stop) == []
+    assert build_pending_archives(bind) == [archive.id]
 
 
 def test_the_archive_holds_every_kind_of_data_and_nothing_of_anyone_else(

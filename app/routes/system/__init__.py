@@ -1,1 +1,1 @@
-"""What the platform exposes about itself: health check and API documentation."""
+"""What the platform exposes about itself: probes, metrics and API documentation."""

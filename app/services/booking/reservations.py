@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, select
 
 from app.core.db import all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
+from app.core.metrics import count_booking
 from app.core.validation import field_errors
 from app.models.appointments import (
     MODES,
@@ -432,6 +433,7 @@ def book_appointment(
                 return found
         raise
     except SlotTaken:
+        count_booking(operator=operator.code, channel=str(via), made=False)
         raise SlotTaken(
             next_free_times(
                 session=session,
@@ -445,6 +447,9 @@ def book_appointment(
     queue_confirmation(session=session, appointment=appointment)
     if actor is None:  # booked by the beneficiary: their counsellor is told
         tell_booked(session=session, appointment=appointment)
+    # Counted once the booking is written; a request failing after this point (rare: its
+    # commit) leaves the count one too high, which a rate does not notice.
+    count_booking(operator=operator.code, channel=str(via), made=True)
     return appointment
 
 

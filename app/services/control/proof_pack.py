@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import re
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -52,9 +53,11 @@ from app.services.jobs.leases import (  # noqa: F401 — LEASE and LeaseLost: fo
     Bind,
     Lease,
     LeaseLost,
+    LeaseReleased,
     claim,
     next_claimable,
     reading,
+    stopping,
     writing,
 )
 
@@ -79,12 +82,16 @@ def build_campaign_pack(bind: Bind, campaign_id: int) -> bool:
     return True
 
 
-def build_pending_packs(bind: Bind) -> list[int]:
-    """Build every queued pack (and any whose builder stopped), oldest first."""
+def build_pending_packs(bind: Bind, *, stop: threading.Event | None = None) -> list[int]:
+    """Build every queued pack (and any whose builder stopped), oldest first; when `stop` is
+    set, the pack under way is handed back at its next batch and no other is started."""
     built = []
-    while (campaign_id := _next_claimable(bind)) is not None:
-        if (lease := _claim(bind, campaign_id)) is not None:
-            _build_claimed(lease)
+    while not stopping(stop) and (campaign_id := _next_claimable(bind)) is not None:
+        if (lease := _claim(bind, campaign_id, stop)) is not None:
+            try:
+                _build_claimed(lease)
+            except LeaseReleased:
+                break
             built.append(campaign_id)
     return built
 
@@ -93,8 +100,8 @@ def _next_claimable(bind: Bind) -> int | None:
     return next_claimable(bind, ControlCampaign)
 
 
-def _claim(bind: Bind, campaign_id: int) -> Lease | None:
-    return claim(bind, ControlCampaign, campaign_id, cases_done=0, error="")
+def _claim(bind: Bind, campaign_id: int, stop: threading.Event | None = None) -> Lease | None:
+    return claim(bind, ControlCampaign, campaign_id, stop=stop, cases_done=0, error="")
 
 
 def _build_claimed(lease: Lease) -> None:
@@ -104,6 +111,9 @@ def _build_claimed(lease: Lease) -> None:
         _write_archive(lease, archive_path)
         digest, size = _digest_of(archive_path)
         key = storage.save_file(archive_path)
+    except LeaseReleased:
+        archive_path.unlink(missing_ok=True)
+        raise
     except LeaseLost:
         archive_path.unlink(missing_ok=True)
         return
@@ -173,7 +183,7 @@ def _write_archive(lease: Lease, archive_path: Path) -> None:
                 for dossier in _load_dossiers(session, campaign, batch):
                     for unit in packer.pack(dossier):
                         manifest.add(unit)
-            lease.write(cases_done=start + len(batch))
+            lease.checkpoint(cases_done=start + len(batch))
         manifest.close_into(packer)
 
 

@@ -3,8 +3,12 @@ access archive. Any table with `id`, `status` (PackStatus) and `lease_until` col
 
 A builder claims a queued row (or one whose builder stopped: its lease ran out) with a
 conditional UPDATE, renews the lease on every progress write, and stops quietly when another
-builder took the row over; of two builders, only one ever writes."""
+builder took the row over; of two builders, only one ever writes.
 
+A worker asked to stop (SIGTERM) hands its row back at the next checkpoint, queued again
+and without a lease, so that another worker takes it at once rather than after the lease."""
+
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +27,10 @@ Bind = Engine | Connection
 
 class LeaseLost(Exception):
     """Another builder took the row over (this one ran past its lease): stop quietly."""
+
+
+class LeaseReleased(LeaseLost):
+    """This builder's worker is stopping: the row was handed back; stop, building nothing more."""
 
 
 def claimable(model, now: datetime):
@@ -46,25 +54,47 @@ class Lease:
     model: type
     row_id: int
     until: datetime
+    stop: threading.Event | None = None
 
     def write(self, **values) -> None:
         renewed = utcnow() + LEASE
-        held = and_(
-            col(self.model.id) == self.row_id,
-            self.model.status == PackStatus.BUILDING,
-            col(self.model.lease_until) == self.until,
-        )
         with writing(self.bind) as session:
-            statement = update(self.model).where(held)
+            statement = update(self.model).where(self._held())
             changed = session.execute(statement.values(lease_until=renewed, **values)).rowcount
         if changed != 1:
             raise LeaseLost()
         self.until = renewed
 
+    def checkpoint(self, **values) -> None:
+        """A progress write, at a point where the build may stop: when the worker is stopping,
+        the row is handed back instead (LeaseReleased)."""
+        if self.stop is not None and self.stop.is_set():
+            self.release()
+            raise LeaseReleased()
+        self.write(**values)
 
-def claim(bind: Bind, model, row_id: int, **reset) -> Lease | None:
+    def release(self) -> None:
+        """Queue the row again, without a lease, if this builder still holds it."""
+        with writing(self.bind) as session:
+            session.execute(
+                update(self.model)
+                .where(self._held())
+                .values(status=PackStatus.QUEUED, lease_until=None)
+            )
+
+    def _held(self):
+        return and_(
+            col(self.model.id) == self.row_id,
+            self.model.status == PackStatus.BUILDING,
+            col(self.model.lease_until) == self.until,
+        )
+
+
+def claim(
+    bind: Bind, model, row_id: int, *, stop: threading.Event | None = None, **reset
+) -> Lease | None:
     """A conditional UPDATE: of two builders, only one sees its row changed. `reset`: the
-    progress columns a new build starts from."""
+    progress columns a new build starts from; `stop`: the worker's, see Lease.checkpoint."""
     now = utcnow()
     with writing(bind) as session:
         result = session.execute(
@@ -73,7 +103,11 @@ def claim(bind: Bind, model, row_id: int, **reset) -> Lease | None:
             .values(status=PackStatus.BUILDING, lease_until=now + LEASE, **reset)
         )
         claimed = result.rowcount == 1
-    return Lease(bind, model, row_id, now + LEASE) if claimed else None
+    return Lease(bind, model, row_id, now + LEASE, stop) if claimed else None
+
+
+def stopping(stop: threading.Event | None) -> bool:
+    return stop is not None and stop.is_set()
 
 
 @contextmanager

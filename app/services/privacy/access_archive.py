@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import re
+import threading
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -42,7 +43,16 @@ from app.models.triage import TriageRequest
 from app.models.waiting_list import WaitingListEntry
 from app.services.access.scope import load_owned
 from app.services.audit.trail import record
-from app.services.jobs.leases import Bind, Lease, LeaseLost, claim, next_claimable, reading
+from app.services.jobs.leases import (
+    Bind,
+    Lease,
+    LeaseLost,
+    LeaseReleased,
+    claim,
+    next_claimable,
+    reading,
+    stopping,
+)
 from app.services.privacy.rights import load_request, require_operator_admin
 
 log = logging.getLogger(__name__)
@@ -132,18 +142,22 @@ def delete_expired_archives(*, session: Session, now: datetime | None = None) ->
 # ---- building it ---------------------------------------------------------------------------
 
 
-def build_pending_archives(bind: Bind) -> list[int]:
-    """Build every queued archive (and any whose builder stopped), oldest first."""
+def build_pending_archives(bind: Bind, *, stop: threading.Event | None = None) -> list[int]:
+    """Build every queued archive (and any whose builder stopped), oldest first; when `stop`
+    is set, the archive under way is handed back at its next file and no other is started."""
     built = []
-    while (archive_id := next_claimable(bind, AccessArchive)) is not None:
-        if build_archive(bind, archive_id):
-            built.append(archive_id)
+    while not stopping(stop) and (archive_id := next_claimable(bind, AccessArchive)) is not None:
+        try:
+            if build_archive(bind, archive_id, stop=stop):
+                built.append(archive_id)
+        except LeaseReleased:
+            break
     return built
 
 
-def build_archive(bind: Bind, archive_id: int) -> bool:
+def build_archive(bind: Bind, archive_id: int, *, stop: threading.Event | None = None) -> bool:
     """Build this archive if no one else is; True when this call built it."""
-    lease = claim(bind, AccessArchive, archive_id, steps_done=0, error="")
+    lease = claim(bind, AccessArchive, archive_id, stop=stop, steps_done=0, error="")
     if lease is None:
         return False
     storage = get_storage()
@@ -151,6 +165,9 @@ def build_archive(bind: Bind, archive_id: int) -> bool:
     try:
         size = _write_archive(lease, path)
         key = storage.save_file(path)
+    except LeaseReleased:
+        path.unlink(missing_ok=True)
+        raise
     except LeaseLost:
         path.unlink(missing_ok=True)
         return True
@@ -194,7 +211,7 @@ def _write_archive(lease: Lease, path: Path) -> int:
             with storage.open(file.key) as source, zipped.open(file.name, "w") as target:
                 while chunk := source.read(CHUNK):
                     target.write(chunk)
-            lease.write(steps_done=done)
+            lease.checkpoint(steps_done=done)
     return path.stat().st_size
 
 

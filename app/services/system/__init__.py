@@ -1,0 +1,2 @@
+"""What the platform knows about its own running: readiness, figures for /metrics, the
+workers' heartbeats."""
