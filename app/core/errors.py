@@ -45,10 +45,7 @@ class StorageUnavailable(DomainError):
     """The file store (disk or S3) did not answer: the step is refused whole, to be retried."""
 
     status_code = 503
-    default_message = (
-        "Le stockage des fichiers ne répond pas : rien n'a été enregistré, "
-        "réessayez dans quelques minutes."
-    )
+    default_message = "Le stockage des fichiers ne répond pas : réessayez dans quelques minutes."
 
 
 class Invalid(DomainError):

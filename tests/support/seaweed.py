@@ -5,7 +5,6 @@ package), started once in a temporary directory on free ports, stopped by its pi
 credentials to every process it starts)."""
 
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -188,5 +187,6 @@ if __name__ == "__main__":  # a server for a developer's shell: python -m tests.
     try:
         started.process.wait()
     except KeyboardInterrupt:
+        pass
+    finally:
         started.stop()
-    os._exit(0)
