@@ -32,7 +32,9 @@ TRANSFER = TransferConfig(
     max_concurrency=2,
 )
 # A server that does not answer within seconds is down for the person waiting on the page.
+# A download holds its connection while it streams: room for as many as the app's threads.
 CLIENT_CONFIG = Config(
+    max_pool_connections=64,
     connect_timeout=5,
     read_timeout=60,
     retries={"max_attempts": 3, "mode": "standard"},
