@@ -39,6 +39,8 @@ cli.add_typer(users_cli, name="users")
 cli.add_typer(privacy_cli, name="privacy")
 audit_cli = typer.Typer(help="Journal des accès aux données personnelles.", no_args_is_help=True)
 cli.add_typer(audit_cli, name="audit")
+storage_cli = typer.Typer(help="Stockage des fichiers.", no_args_is_help=True)
+cli.add_typer(storage_cli, name="storage")
 
 
 def alembic_config() -> Config:
@@ -312,6 +314,54 @@ def audit_verify() -> None:
     if verdict.unlinked:
         # Committed after the linking above: the worker's next pass chains them.
         typer.echo(f"Entrées pas encore chaînées : {verdict.unlinked}.")
+
+
+@storage_cli.command("copy")
+def storage_copy(
+    source: Annotated[
+        Path,
+        typer.Option(
+            "--from", exists=True, file_okay=False, help="Le répertoire des fichiers (local)."
+        ),
+    ],
+    target: Annotated[
+        str, typer.Option("--to", help="Le seau de destination : s3://seau/préfixe.")
+    ],
+) -> None:
+    """Copier les fichiers d'un répertoire local dans un seau S3 (point d'accès, région et clés :
+    réglages FILROUGE_STORAGE_*), puis relire chaque objet et comparer son empreinte SHA-256.
+    Relancer la commande reprend là où elle s'est arrêtée ; un objet différent est recopié."""
+    from app.core.storage import LocalStorage
+    from app.core.storage_copy import copy_store
+    from app.core.storage_s3 import S3Storage
+
+    settings = get_settings()
+    try:
+        bucket = S3Storage.from_settings(
+            target,
+            endpoint_url=settings.storage_endpoint_url,
+            region=settings.storage_region,
+            access_key_id=settings.storage_access_key_id,
+            secret_access_key=settings.storage_secret_access_key.get_secret_value(),
+            scratch_root=source,
+        )
+        report = copy_store(LocalStorage(source), bucket)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=2) from None
+    except DomainError as error:
+        _fail(error)
+    for key in report.replaced:
+        typer.echo(f"Objet différent du fichier, recopié : {key}", err=True)
+    for key in report.failed:
+        typer.echo(f"Empreinte différente après la copie : {key}", err=True)
+    typer.echo(
+        f"{report.checked} fichiers vérifiés : {report.copied} copiés, "
+        f"{report.already_there} déjà présents, {len(report.replaced)} recopiés, "
+        f"{len(report.failed)} en échec."
+    )
+    if report.failed:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +14,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+import botocore.auth
 import pytest
+import time_machine
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
@@ -267,6 +270,73 @@ def storage_dir(tmp_path, monkeypatch) -> Path:
 
     monkeypatch.setattr(get_settings(), "storage_dir", tmp_path)
     return tmp_path
+
+
+# ---- files in S3 -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real SeaweedFS server, started for the first test that needs one and kept for the
+    session (tests/support/seaweed.py)."""
+    from tests.support.seaweed import start_seaweed
+
+    with pytest.MonkeyPatch.context() as patch:  # first needed by a test at a frozen date
+        patch.setattr(botocore.auth, "get_current_datetime", _real_utc_now)
+        server = start_seaweed(tmp_path_factory.mktemp("seaweed"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(s3_server, storage_dir, monkeypatch):
+    """The app's files in the S3 server for this test, under a prefix of its own (scratch
+    files still in storage_dir); returns the store."""
+    from pydantic import SecretStr
+
+    from app.core.config import get_settings
+    from app.core.storage import get_storage
+
+    settings = get_settings()
+    prefix = f"test-{secrets.token_hex(6)}"
+    monkeypatch.setattr(settings, "storage_url", s3_server.storage_url(prefix))
+    monkeypatch.setattr(settings, "storage_endpoint_url", s3_server.endpoint_url)
+    monkeypatch.setattr(settings, "storage_region", s3_server.region)
+    monkeypatch.setattr(settings, "storage_access_key_id", s3_server.access_key_id)
+    secret = SecretStr(s3_server.secret_access_key)
+    monkeypatch.setattr(settings, "storage_secret_access_key", secret)
+    # A request's signature carries its time, and the server refuses one made days off: the
+    # `clock` fixture's frozen date must not reach it.
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", _real_utc_now)
+    return get_storage()
+
+
+def _real_utc_now(remove_tzinfo=True) -> datetime:
+    hatch = time_machine.escape_hatch
+    now = datetime.fromtimestamp(hatch.time.time() if hatch.is_travelling() else time.time(), UTC)
+    return now.replace(tzinfo=None) if remove_tzinfo else now
+
+
+@pytest.fixture
+def s3_outage(s3_storage, monkeypatch):
+    """The S3 settings of s3_storage pointed at a port where nothing answers; returns the store."""
+    from app.core.config import get_settings
+    from app.core.storage import get_storage
+    from tests.support.seaweed import free_ports
+
+    (port,) = free_ports(1)
+    monkeypatch.setattr(get_settings(), "storage_endpoint_url", f"http://127.0.0.1:{port}")
+    return get_storage()
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request, storage_dir):
+    """The same test on both back-ends: the local directory, then the S3 server."""
+    from app.core.storage import get_storage
+
+    if request.param == "s3":
+        return request.getfixturevalue("s3_storage")
+    return get_storage()
 
 
 # ---- time and mail --------------------------------------------------------------------------

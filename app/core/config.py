@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     # Uploaded files and issued PDFs, outside the web root.
     storage_dir: Path = VAR_DIR / "files"
+    # ---- files in S3-compatible object storage (app/core/storage_s3.py) ----
+    # "s3://bucket/prefix" keeps every file in that bucket (storage_dir then only holds
+    # scratch files: uploads being received, archives being built); empty: storage_dir.
+    # The credentials come from these settings only, never from ~/.aws or the environment.
+    storage_url: str = ""
+    storage_endpoint_url: str = ""  # e.g. https://s3.fr-par.scw.cloud; empty: AWS
+    storage_region: str = ""
+    storage_access_key_id: str = ""
+    storage_secret_access_key: SecretStr = SecretStr("")
     max_upload_mb: int = 10
     signed_link_days: int = 30
     # Satisfaction and utility surveys: one reminder this many days after the invitation,
@@ -143,6 +152,25 @@ class Settings(BaseSettings):
             )
         # Rooms are appended to it: one slash between the base and the room's name.
         return value if not value or value.endswith("/") else value + "/"
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url_is_s3(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[^\s?#]*)?", value):
+            raise ValueError("FILROUGE_STORAGE_URL: s3://bucket or s3://bucket/prefix")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_has_credentials(self) -> "Settings":
+        if self.storage_url and not (
+            self.storage_access_key_id and self.storage_secret_access_key.get_secret_value()
+        ):
+            raise ValueError(
+                "FILROUGE_STORAGE_URL needs FILROUGE_STORAGE_ACCESS_KEY_ID and"
+                " FILROUGE_STORAGE_SECRET_ACCESS_KEY"
+            )
+        return self
 
     @model_validator(mode="after")
     def _lease_covers_a_send(self) -> "Settings":

@@ -41,6 +41,13 @@ class TooManyAttempts(DomainError):
     default_message = "Trop de tentatives, réessayez plus tard"
 
 
+class StorageUnavailable(DomainError):
+    """The file store (disk or S3) did not answer: the step is refused whole, to be retried."""
+
+    status_code = 503
+    default_message = "Le stockage des fichiers ne répond pas : réessayez dans quelques minutes."
+
+
 class Invalid(DomainError):
     """Bad input; `fields` maps a field name to its French message."""
 

@@ -1,12 +1,14 @@
-"""Where files live: a small interface with a local-directory implementation.
+"""Where files live: one small interface, a local directory (the default) or an S3 bucket.
 
 Keys are random and carry no user input, so a name can never point outside the root.
-Writing goes through a temporary file renamed into place: a reader never sees half a file."""
+Writing is all or nothing: a reader never sees half a file. Building a file (an archive)
+happens at a local `temporary_path`, then `save_file` keeps it in the store."""
 
 import hashlib
 import os
 import secrets
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -20,8 +22,27 @@ class Storage(Protocol):
     def save_file(self, path: Path) -> str: ...
     def open(self, key: str) -> BinaryIO: ...
     def read(self, key: str) -> bytes: ...
+    def iter_chunks(self, key: str) -> Iterator[bytes]: ...
     def delete(self, key: str) -> None: ...
+    def keys(self) -> Iterator[str]: ...
     def temporary_path(self) -> Path: ...
+
+
+def new_key() -> str:
+    return secrets.token_hex(20)
+
+
+def check_key(key: str) -> str:
+    if not key.isalnum():
+        raise ValueError("invalid storage key")
+    return key
+
+
+def scratch_path(root: Path) -> Path:
+    """A fresh local path under `root`/tmp, for a file streamed or built before it is kept."""
+    tmp = Path(root) / "tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    return tmp / secrets.token_hex(16)
 
 
 class LocalStorage:
@@ -31,19 +52,15 @@ class LocalStorage:
         self.root = Path(root)
 
     def _path(self, key: str) -> Path:
-        if not key.isalnum():
-            raise ValueError("invalid storage key")
-        return self.root / key[:2] / key
+        return self.root / key[:2] / check_key(key)
 
     def temporary_path(self) -> Path:
-        """A fresh path on the same file system, for streaming a file before it is kept."""
-        tmp = self.root / "tmp"
-        tmp.mkdir(parents=True, exist_ok=True)
-        return tmp / secrets.token_hex(16)
+        """On the same file system as the files: keeping one is a rename."""
+        return scratch_path(self.root)
 
     def save_file(self, path: Path) -> str:
-        """Keep a file written at a temporary path; returns its key."""
-        key = secrets.token_hex(20)
+        """Keep a file written at a temporary path (moved, not copied); returns its key."""
+        key = new_key()
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
@@ -69,10 +86,45 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def keys(self) -> Iterator[str]:
+        """Every kept file's key (the scratch directory left out)."""
+        for fan in sorted(self.root.iterdir()) if self.root.is_dir() else []:
+            if fan.is_dir() and fan.name != "tmp":
+                for path in sorted(fan.iterdir()):
+                    if path.is_file() and path.name.isalnum() and path.name[:2] == fan.name:
+                        yield path.name
+
 
 def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def get_storage() -> LocalStorage:
-    return LocalStorage(get_settings().storage_dir)
+def get_storage() -> Storage:
+    """The configured store: FILROUGE_STORAGE_URL (s3://bucket/prefix) or the local directory."""
+    settings = get_settings()
+    if not settings.storage_url:
+        return LocalStorage(settings.storage_dir)
+    return _s3_storage(
+        settings.storage_url,
+        settings.storage_endpoint_url,
+        settings.storage_region,
+        settings.storage_access_key_id,
+        settings.storage_secret_access_key.get_secret_value(),
+        settings.storage_dir,
+    )
+
+
+@lru_cache(maxsize=4)
+def _s3_storage(url, endpoint_url, region, access_key_id, secret, scratch_root) -> Storage:
+    # One client per configuration, built once: a boto3 client takes tens of milliseconds
+    # to make and is safe to share between threads.
+    from app.core.storage_s3 import S3Storage
+
+    return S3Storage.from_settings(
+        url,
+        endpoint_url=endpoint_url,
+        region=region,
+        access_key_id=access_key_id,
+        secret_access_key=secret,
+        scratch_root=scratch_root,
+    )

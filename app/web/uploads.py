@@ -28,7 +28,7 @@ from app.core.files import (
     too_large,
 )
 from app.core.security import tokens_match
-from app.core.storage import LocalStorage, get_storage
+from app.core.storage import Storage, get_storage
 from app.web.deps import CSRF_FIELD, CSRF_REFUSED, expected_csrf_token
 
 MAX_FIELDS = 10
@@ -149,7 +149,7 @@ class _Receiver:
 
     def __init__(
         self,
-        storage: LocalStorage,
+        storage: Storage,
         *,
         rules: FileRules,
         csrf_required: bool,

@@ -107,10 +107,15 @@ def set_logo(*, session: Session, actor: StaffUser, raw: bytes) -> Operator:
     operator = _own_operator(session, actor)
     if len(raw) > LOGO_MAX_BYTES:
         raise Invalid({LOGO_FIELD: "Image trop volumineuse : 2 Mo au maximum."})
-    key = get_storage().save(logo_png(raw))
+    storage = get_storage()
+    key = storage.save(logo_png(raw))
     earlier, operator.logo_key = operator.logo_key, key
     session.add(operator)
-    session.flush()
+    try:
+        session.flush()
+    except BaseException:
+        storage.delete(key)  # no image without the row that points at it
+        raise
     if earlier:
         get_storage().delete(earlier)
     return operator

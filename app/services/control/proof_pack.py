@@ -138,6 +138,9 @@ def _build_claimed(lease: Lease) -> None:
     except LeaseLost:
         storage.delete(key)  # the builder that took over keeps its own archive
         return
+    except BaseException:
+        storage.delete(key)  # no archive without the row that points at it
+        raise
     if previous:  # a rebuild after a failure or a crash replaces the older archive
         storage.delete(previous)
 

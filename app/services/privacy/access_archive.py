@@ -189,6 +189,9 @@ def build_archive(bind: Bind, archive_id: int, *, stop: threading.Event | None =
         )
     except LeaseLost:
         storage.delete(key)
+    except BaseException:
+        storage.delete(key)  # no archive without the row that points at it
+        raise
     return True
 
 
