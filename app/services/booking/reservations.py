@@ -342,15 +342,23 @@ def _queue_behind_other_bookings(session: Session, counsellor_id: int, held: set
 
 
 def _insert_for_first_free(
-    session: Session, values: dict, counsellor_ids: list[int]
+    session: Session, values: dict, counsellor_ids: list[int], *, last_raises: bool = False
 ) -> Appointment | None:
-    """Try each counsellor in the order given; the database refuses an overlap (IntegrityError)."""
+    """Try each counsellor in the order given; the database refuses an overlap (IntegrityError).
+
+    With `last_raises`, the last one is tried without a savepoint of its own (two round trips
+    fewer): its overlap raises the IntegrityError, for the caller's savepoint to undo
+    (book_appointment answers SlotTaken); otherwise None says that nobody was free."""
     held: set[int] = set()
-    for counsellor_id in counsellor_ids:
+    for index, counsellor_id in enumerate(counsellor_ids):
         if not _queue_behind_other_bookings(session, counsellor_id, held):
             continue
         # A fresh row each time: a rolled-back insert may leave its id on the old object.
         appointment = Appointment(**values, counsellor_id=counsellor_id)
+        if last_raises and index == len(counsellor_ids) - 1:
+            session.add(appointment)
+            session.flush()
+            return appointment
         try:
             with session.begin_nested():
                 session.add(appointment)
@@ -442,19 +450,34 @@ def book_appointment(
             found = _by_key(session, kind.operator_id, idempotency_key)
             if found is not None:
                 return found
-        raise Conflict(REFUSED_BY_THE_DATABASE) from exc
+        if "no_overlap" not in str(exc.orig):
+            raise Conflict(REFUSED_BY_THE_DATABASE) from exc
+        # The last counsellor tried was taken meanwhile (_insert_for_first_free).
+        raise _taken(session, kind, mode, site_id, start, now) from None
     except SlotTaken:
-        raise SlotTaken(
-            next_free_times(
-                session=session,
-                appointment_type=kind,
-                mode=mode,
-                site_id=site_id,
-                after=start,
-                now=now,
-            )
-        ) from None
+        raise _taken(session, kind, mode, site_id, start, now) from None
     return booked.appointment
+
+
+def _taken(
+    session: Session,
+    kind: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    start: datetime,
+    now: datetime | None,
+) -> SlotTaken:
+    """The slot went to someone else: what is free next, to be offered instead."""
+    return SlotTaken(
+        next_free_times(
+            session=session,
+            appointment_type=kind,
+            mode=mode,
+            site_id=site_id,
+            after=start,
+            now=now,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -538,7 +561,7 @@ def _book_in_savepoint(
         ics_uid=f"{uuid.uuid4()}@filrouge",
         video_url=new_video_url(mode),
     )
-    appointment = _insert_for_first_free(session, values, counsellor_ids)
+    appointment = _insert_for_first_free(session, values, counsellor_ids, last_raises=True)
     if appointment is None:
         raise SlotTaken([])
     # From the id, so that concurrent bookings never race for the same reference.

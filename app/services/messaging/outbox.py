@@ -2,7 +2,8 @@
 
 SMS go through the same rows, claims, leases and retries (channel "sms"); what differs is in
 app/services/messaging/sms_delivery.py: the worker writes their text, then hands them to
-the SMS gateway.
+the SMS gateway. An e-mail may be written by the worker too (a `template`, see
+app/services/messaging/email_templates.py): on its first attempt, then kept for the retries.
 
 Delivery claims each message in its own committed transaction (a lease), sends it outside
 any transaction, then records the outcome. A worker that dies before the SMTP server has
