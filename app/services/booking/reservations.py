@@ -392,8 +392,9 @@ def book_appointment(
 
     Nothing is written when it fails: what the booking writes runs in one savepoint (the
     checks before it only read), from which a double submission racing this one is recovered,
-    and the insert in one of its own. The same idempotency key sent again for the same person at the same operator
-    returns the appointment it booked (a double submission, a retry after a timeout)."""
+    and each insert but the last in one of its own. The same idempotency key sent again for
+    the same person at the same operator returns the appointment it booked (a double
+    submission, a retry after a timeout)."""
     if actor is not None:
         operator_id = operator_of(actor)
     kind = get_bookable_type(
