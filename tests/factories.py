@@ -38,6 +38,8 @@ from app.services.cases.interactions import record_interaction
 from app.services.cases.lifecycle import open_case
 from app.services.deliverables.attachments import add_attachment
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
+from app.services.messaging.email_templates import write_email
+from app.services.messaging.mail import DeliveryError
 from app.services.referrals.partners import add_partner
 
 PASSWORD = "mot-de-passe-de-test"
@@ -561,9 +563,17 @@ def submit(client, page, token, **overrides):
 
 
 def outbox_messages(session: Session) -> list:
-    """Every e-mail queued in the outbox, in order."""
+    """Every e-mail queued in the outbox, in order; those the worker writes when it sends
+    them (a confirmation) written as it would write them now, when there is something to say."""
     query = select(OutboxMessage).where(OutboxMessage.channel == "email")
-    return list(session.exec(query.order_by(OutboxMessage.id)))
+    messages = list(session.exec(query.order_by(OutboxMessage.id)))
+    for message in messages:
+        if message.template and not message.body_text:
+            try:
+                write_email(session=session, message=message)
+            except DeliveryError:
+                pass  # the worker would not send it: left as queued
+    return messages
 
 
 def sms_messages(session: Session) -> list:

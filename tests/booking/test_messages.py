@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from icalendar import Calendar
 from sqlalchemy import delete
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.core.config import get_settings
 from app.core.db import build_engine
@@ -165,6 +165,86 @@ def test_confirmation_delivered_over_smtp_carries_a_parsable_calendar_file(
         [event] = calendar.walk("VEVENT")
         assert str(event["UID"]) == appointment.ics_uid
         assert event.decoded("DTSTART") == starts_at
+    finally:
+        with committed_engine.begin() as conn:
+            conn.execute(delete(OutboxMessage))
+
+
+def test_the_request_queues_the_confirmation_unwritten(session):
+    appointment = make_appointment(session, starts_at=NOW + timedelta(days=5), email="a@b.fr")
+    queue_confirmation(session=session, appointment=appointment)
+    [message] = session.exec(select(OutboxMessage)).all()
+    assert (message.template, message.body_text, message.attachments) == (
+        "appointment_confirmed",
+        "",
+        [],
+    )
+    assert message.payload == {
+        "appointment_id": appointment.id,
+        "starts_at": appointment.starts_at.isoformat(),
+    }
+    assert message.subject == "Rendez-vous confirmé"  # what « Messages » shows until sent
+
+
+def queue_committed(engine, starts_at, email):
+    """A booked appointment, its confirmation queued and committed: (appointment, message id)."""
+    with Session(engine, expire_on_commit=False) as session:
+        appointment = make_appointment(session, starts_at=starts_at, email=email)
+        queue_confirmation(session=session, appointment=appointment)
+        session.commit()
+        [message_id] = session.exec(select(OutboxMessage.id)).all()
+        return appointment, message_id
+
+
+def test_the_worker_writes_the_confirmation_of_the_appointment_as_it_is_when_sending(
+    committed_engine, smtp_server
+):
+    appointment, message_id = queue_committed(
+        committed_engine, datetime(2027, 7, 6, 8, 30, tzinfo=UTC), "noe@exemple.fr"
+    )
+    moved_to = datetime(2027, 7, 7, 12, 0, tzinfo=UTC)
+    with Session(committed_engine) as session:  # moved before the worker's pass
+        moved = session.get(type(appointment), appointment.id)
+        moved.starts_at, moved.ends_at = moved_to, moved_to + timedelta(hours=1)
+        moved.blocks_until, moved.ics_sequence = moved.ends_at, 1
+        session.add(moved)
+        session.commit()
+    try:
+        assert deliver_due(engine=committed_engine, transport=transport_from_settings()).sent == 1
+        [email] = smtp_server.messages
+        assert "7 juillet 2027 à 14 h 00" in email["Subject"]
+        [part] = list(email.iter_attachments())
+        [event] = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+        assert (event.decoded("DTSTART"), event["SEQUENCE"]) == (moved_to, 1)
+        with Session(committed_engine) as session:  # kept, so that a retry sends the same
+            kept = session.get(OutboxMessage, message_id)
+            assert kept.subject == email["Subject"]
+            sent_text = email.get_body(("plain",)).get_content().replace("\r\n", "\n")
+            assert kept.body_text == sent_text
+            assert len(kept.attachments) == 1
+    finally:
+        with committed_engine.begin() as conn:
+            conn.execute(delete(OutboxMessage))
+
+
+def test_the_confirmation_of_an_appointment_cancelled_since_is_not_sent(
+    committed_engine, smtp_server
+):
+    appointment, message_id = queue_committed(
+        committed_engine, NOW + timedelta(days=5), "ana@exemple.fr"
+    )
+    with Session(committed_engine) as session:
+        cancelled = session.get(type(appointment), appointment.id)
+        cancelled.status = "cancelled"
+        session.add(cancelled)
+        session.commit()
+    try:
+        report = deliver_due(engine=committed_engine, transport=transport_from_settings())
+        assert (report.sent, report.failed, smtp_server.messages) == (0, 1, [])
+        with Session(committed_engine) as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message.status == "failed" and message.body_text == ""
+            assert message.last_error.startswith("Rendez-vous annulé entre-temps")
     finally:
         with committed_engine.begin() as conn:
             conn.execute(delete(OutboxMessage))

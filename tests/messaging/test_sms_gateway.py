@@ -284,6 +284,17 @@ def test_without_a_gateway_sms_are_written_to_the_folder(engine_, tmp_path, monk
     assert content["text"] == message.body_text and SHORT_LINK.search(content["text"])
 
 
+def test_a_confirmation_for_an_appointment_cancelled_since_is_not_sent(engine_, gateway):
+    _sms_id, appointment_id = queued_confirmation(engine_, "06 12 34 56 10")
+    with Session(engine_) as session:
+        appointment = session.get(Appointment, appointment_id)
+        appointment.status = "cancelled"
+        session.add(appointment)
+        session.commit()
+    assert deliver(engine_, utcnow() + timedelta(seconds=1)).failed == 1
+    assert gateway.received == []
+
+
 def test_a_reminder_for_an_appointment_cancelled_since_is_not_sent(engine_, gateway):
     from app.services.booking.messages import queue_reminder
 

@@ -72,9 +72,9 @@ def is_own_file(session: Session, *, actor: StaffUser, beneficiary_id: int) -> b
         # A slot held for the waiting list is no meeting until the person accepts it.
         Appointment.status != AppointmentStatus.OFFERED,
     )
-    if not session.exec(select(or_(exists(cases), exists(meetings)))).one():
-        return True
+    # One query for the whole rule: its every part is an EXISTS.
     ties = [
+        ~or_(exists(cases), exists(meetings)),  # in nobody's caseload
         exists(cases.where(Case.referent_id == actor.id)),
         exists(
             select(Interaction.id).where(
@@ -85,16 +85,15 @@ def is_own_file(session: Session, *, actor: StaffUser, beneficiary_id: int) -> b
     ]
     if actor.role == Role.MANAGER:
         their_sites = select(StaffSite.site_id).where(StaffSite.staff_id == actor.id)
-        if not session.exec(select(exists(their_sites))).one():
-            return True  # attached to no site: leads the operator's whole team
         their_staff = select(StaffSite.staff_id).where(col(StaffSite.site_id).in_(their_sites))
-        ties.append(
+        ties += [
+            ~exists(their_sites),  # attached to no site: leads the operator's whole team
             exists(
                 cases.where(
                     or_(col(Case.site_id).in_(their_sites), col(Case.referent_id).in_(their_staff))
                 )
-            )
-        )
+            ),
+        ]
     return bool(session.exec(select(or_(*ties))).one())
 
 

@@ -3,10 +3,10 @@ calendar file, notices of cancellation and move, and the reminder sent before it
 
 A person who gave a mobile number also gets each of them by SMS, unless they answered STOP:
 the request queues a row naming the SMS (app/services/booking/sms_texts.py), the worker writes
-it, so that booking costs one insert more and no rendering.
+it. The confirmation e-mail goes the same way (app/services/booking/email_texts.py): booking
+inserts rows and renders no text nor .ics.
 """
 
-import base64
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -15,50 +15,48 @@ from sqlmodel import Session, col, select
 from app.core.config import get_settings
 from app.models.appointments import Appointment, AppointmentStatus
 from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
 from app.models.consents import ConsentPurpose
-from app.services.booking import sms_texts
-from app.services.booking.calendar_files import CONTENT_TYPE as ICS_CONTENT_TYPE
-from app.services.booking.calendar_files import appointment_ics
+from app.services.booking import email_texts, sms_texts
 from app.services.booking.details import AppointmentDetails, appointment_details, manage_link
+from app.services.booking.email_texts import calendar_attachment, greeting, signature, summary
 from app.services.booking.rebooking import rebook_link
-from app.services.booking.video_rooms import joining_note
-from app.services.messaging.outbox import queue_email, queue_sms
+from app.services.messaging.outbox import queue_email, queue_sms, queue_written_email
 from app.services.messaging.sms import may_get_sms, mobile_number
-from app.services.personal_space.links import space_footer
 from app.services.privacy.consents import may_contact
 
 # ---------- The messages ----------
 
 
 def queue_confirmation(*, session: Session, appointment: Appointment) -> None:
-    """« Votre rendez-vous est confirmé », with the .ics; nothing without an e-mail address."""
-    details = appointment_details(session=session, appointment=appointment)
-    link = manage_link(appointment)
-    text = (
-        f"{_greeting(details)}"
-        f"Votre rendez-vous « {details.appointment_type.name} » est confirmé.\n\n"
-        f"{_summary(details)}\n"
-        "Pensez à apporter votre CV et, si vous en avez, vos derniers diplômes.\n\n"
-        "Pour annuler ou déplacer ce rendez-vous :\n"
-        f"{link}\n\n"
-        "Le fichier joint ajoute le rendez-vous à votre agenda.\n"
-        f"{_signature(details)}"
-    )
-    _send(session, details, f"Rendez-vous confirmé le {details.when()}", text, True, link)
-    _queue_sms(session, details, sms_texts.CONFIRMED)
+    """« Votre rendez-vous est confirmé », with the .ics (nothing without an e-mail address),
+    and its SMS: rows naming them, written by the worker when it sends them
+    (app/services/booking/email_texts.py), so that booking renders nothing."""
+    beneficiary = session.get(Beneficiary, appointment.beneficiary_id)
+    if beneficiary.email:
+        queue_written_email(
+            session=session,
+            recipient=beneficiary.email,
+            template=sms_texts.CONFIRMED,
+            payload=sms_texts.payload(appointment),
+            subject=email_texts.SUBJECTS[sms_texts.CONFIRMED],
+            operator_id=appointment.operator_id,
+            case_id=appointment.case_id,
+        )
+    _queue_sms_to(session, beneficiary, appointment, sms_texts.CONFIRMED)
 
 
 def queue_cancellation(*, session: Session, appointment: Appointment) -> None:
     """The notice that the appointment is cancelled; its .ics removes it from calendars."""
     details = appointment_details(session=session, appointment=appointment)
     text = (
-        f"{_greeting(details)}"
+        f"{greeting(details)}"
         f"Votre rendez-vous « {details.appointment_type.name} » du {details.when()} "
         "est annulé.\n\n"
         f"Référence : {appointment.reference}\n\n"
         "Vous pouvez reprendre rendez-vous à tout moment :\n"
         f"{rebook_link(details)}\n"
-        f"{_signature(details)}"
+        f"{signature(details)}"
     )
     _send(session, details, f"Rendez-vous annulé : {details.when()}", text, True, "")
     _queue_sms(session, details, sms_texts.CANCELLED)
@@ -70,14 +68,14 @@ def queue_moved(*, session: Session, appointment: Appointment, previous_start: d
     details = appointment_details(session=session, appointment=appointment)
     link = manage_link(appointment)
     text = (
-        f"{_greeting(details)}"
+        f"{greeting(details)}"
         f"Votre rendez-vous « {details.appointment_type.name} » est déplacé :\n"
         f"ancien horaire : {details.when(previous_start)}\n"
         f"nouvel horaire : {details.when()}\n\n"
-        f"{_summary(details)}\n"
+        f"{summary(details)}\n"
         "Pour annuler ou déplacer à nouveau ce rendez-vous :\n"
         f"{link}\n"
-        f"{_signature(details)}"
+        f"{signature(details)}"
     )
     _send(session, details, f"Rendez-vous déplacé au {details.when()}", text, True, link)
     _queue_sms(session, details, sms_texts.MOVED)
@@ -89,15 +87,15 @@ def queue_place_changed(*, session: Session, appointment: Appointment, previous_
     details = appointment_details(session=session, appointment=appointment)
     link = manage_link(appointment)
     text = (
-        f"{_greeting(details)}"
+        f"{greeting(details)}"
         f"Votre rendez-vous « {details.appointment_type.name} » du {details.when()} change "
         "de lieu, à la même heure : le site où il devait avoir lieu ferme.\n"
         f"ancien lieu : {previous_place}\n"
         f"nouveau lieu : {details.place}\n\n"
-        f"{_summary(details)}\n"
+        f"{summary(details)}\n"
         "Pour annuler ou déplacer ce rendez-vous :\n"
         f"{link}\n"
-        f"{_signature(details)}"
+        f"{signature(details)}"
     )
     _send(
         session,
@@ -121,12 +119,12 @@ def queue_reminder(*, session: Session, appointment: Appointment) -> None:
     details = appointment_details(session=session, appointment=appointment)
     link = manage_link(appointment)
     text = (
-        f"{_greeting(details)}"
+        f"{greeting(details)}"
         f"Nous vous rappelons votre rendez-vous « {details.appointment_type.name} ».\n\n"
-        f"{_summary(details)}\n"
+        f"{summary(details)}\n"
         "Si vous ne pouvez pas venir, prévenez-nous en annulant ou en déplaçant le "
         f"rendez-vous :\n{link}\n"
-        f"{_signature(details)}"
+        f"{signature(details)}"
     )
     if _may_write(session, details, ConsentPurpose.EMAIL):
         _send(session, details, f"Rappel : rendez-vous le {details.when()}", text, False, link)
@@ -168,30 +166,7 @@ def send_due_reminders(*, session: Session, now: datetime | None = None) -> int:
     return reminded
 
 
-# ---------- Pieces ----------
-
-
-def _greeting(details: AppointmentDetails) -> str:
-    b = details.beneficiary
-    return f"Bonjour {b.first_name} {b.last_name},\n\n"
-
-
-def _summary(details: AppointmentDetails) -> str:
-    a = details.appointment
-    lines = [
-        f"Date : {details.when()} (fin à {details.end_time()})",
-        f"Lieu : {details.place}",
-    ]
-    if a.mode in ("phone", "video"):
-        lines.append(joining_note(a))
-    if details.site and details.site.accessibility and a.mode == "on_site":
-        lines.append(f"Accessibilité : {details.site.accessibility}")
-    lines.append(f"Référence : {a.reference}")
-    return "\n".join(lines) + "\n"
-
-
-def _signature(details: AppointmentDetails) -> str:
-    return f"\n{details.operator.name} — conseil en évolution professionnelle\n{space_footer()}"
+# ---------- Sending ----------
 
 
 def _send(
@@ -205,23 +180,7 @@ def _send(
     beneficiary = details.beneficiary
     if not beneficiary.email:
         return
-    attachments = []
-    if with_calendar:
-        ics = appointment_ics(
-            details.appointment,
-            appointment_type=details.appointment_type,
-            site=details.site,
-            counsellor_name=details.counsellor_name,
-            operator_name=details.operator.name,
-            manage_url=link,
-        )
-        attachments.append(
-            {
-                "filename": "rendez-vous.ics",
-                "content_type": ICS_CONTENT_TYPE,
-                "content_b64": base64.b64encode(ics).decode(),
-            }
-        )
+    attachments = [calendar_attachment(details, link)] if with_calendar else []
     queue_email(
         session=session,
         recipient=beneficiary.email,
@@ -234,8 +193,13 @@ def _send(
 
 
 def _queue_sms(session: Session, details: AppointmentDetails, template: str) -> None:
+    _queue_sms_to(session, details.beneficiary, details.appointment, template)
+
+
+def _queue_sms_to(
+    session: Session, beneficiary: Beneficiary, appointment: Appointment, template: str
+) -> None:
     """The SMS twin of the e-mail, for a mobile number not opted out; the worker writes it."""
-    beneficiary = details.beneficiary
     number = mobile_number(beneficiary.phone) if may_get_sms(beneficiary) else None
     if number is None:
         return
@@ -243,8 +207,8 @@ def _queue_sms(session: Session, details: AppointmentDetails, template: str) -> 
         session=session,
         recipient=number,
         template=template,
-        payload=sms_texts.payload(details.appointment),
+        payload=sms_texts.payload(appointment),
         subject=sms_texts.SUBJECTS[template],
-        operator_id=details.appointment.operator_id,
-        case_id=details.appointment.case_id,
+        operator_id=appointment.operator_id,
+        case_id=appointment.case_id,
     )

@@ -13,9 +13,9 @@ from typing import Literal
 from pydantic import ValidationError, field_validator, model_validator
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, SQLModel, col, select
 
-from app.core.db import all_or_nothing
+from app.core.db import REFUSED_BY_THE_DATABASE, all_or_nothing
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.metrics import count_booking
 from app.core.validation import field_errors
@@ -28,6 +28,7 @@ from app.models.appointments import (
 )
 from app.models.base import utcnow
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, OptionalEmail
+from app.models.bounds import MAX_ROW_ID
 from app.models.cases import Case
 from app.models.consents import ConsentChannel, ConsentPurpose
 from app.models.fields import (
@@ -198,6 +199,8 @@ def _find_or_create_beneficiary(
             and beneficiary.survey_opt_out_at is None,
         )
         return beneficiary
+    # The dates the consents below set, written with the insert rather than updated after it.
+    now = utcnow()
     beneficiary = Beneficiary(
         operator_id=operator_id,
         first_name=data.first_name,
@@ -205,6 +208,8 @@ def _find_or_create_beneficiary(
         email=data.email.lower() if data.email else None,
         phone=data.phone,
         postcode=data.postcode,
+        consent_at=now if data.consent else None,
+        survey_consent_at=now if data.survey_consent else None,
     )
     digits = (beneficiary.phone or "").replace("+33", "0")
     beneficiary.search_text = search_key(
@@ -213,7 +218,7 @@ def _find_or_create_beneficiary(
     session.add(beneficiary)
     session.flush()
     _record_ticked(
-        session, beneficiary, actor, processing=data.consent, surveys=data.survey_consent
+        session, beneficiary, actor, processing=data.consent, surveys=data.survey_consent, now=now
     )
     return beneficiary
 
@@ -225,6 +230,7 @@ def _record_ticked(
     *,
     processing: bool,
     surveys: bool,
+    now: datetime | None = None,
 ) -> None:
     """The boxes the person ticked, with the texts the booking form shows (today's): by the
     person online, or by the counsellor booking for them on the phone."""
@@ -235,7 +241,13 @@ def _record_ticked(
     ):
         if ticked:
             record_consent(
-                session=session, person=person, purpose=purpose, given=True, actor=actor, how=how
+                session=session,
+                person=person,
+                purpose=purpose,
+                given=True,
+                actor=actor,
+                how=how,
+                now=now,
             )
 
 
@@ -331,15 +343,23 @@ def _queue_behind_other_bookings(session: Session, counsellor_id: int, held: set
 
 
 def _insert_for_first_free(
-    session: Session, values: dict, counsellor_ids: list[int]
+    session: Session, values: dict, counsellor_ids: list[int], *, last_raises: bool = False
 ) -> Appointment | None:
-    """Try each counsellor in the order given; the database refuses an overlap (IntegrityError)."""
+    """Try each counsellor in the order given; the database refuses an overlap (IntegrityError).
+
+    With `last_raises`, the last one is tried without a savepoint of its own (two round trips
+    fewer): its overlap raises the IntegrityError, for the caller's savepoint to undo
+    (book_appointment answers SlotTaken); otherwise None says that nobody was free."""
     held: set[int] = set()
-    for counsellor_id in counsellor_ids:
+    for index, counsellor_id in enumerate(counsellor_ids):
         if not _queue_behind_other_bookings(session, counsellor_id, held):
             continue
         # A fresh row each time: a rolled-back insert may leave its id on the old object.
         appointment = Appointment(**values, counsellor_id=counsellor_id)
+        if last_raises and index == len(counsellor_ids) - 1:
+            session.add(appointment)
+            session.flush()
+            return appointment
         try:
             with session.begin_nested():
                 session.add(appointment)
@@ -352,7 +372,6 @@ def _insert_for_first_free(
     return None
 
 
-@all_or_nothing
 def book_appointment(
     *,
     session: Session,
@@ -372,10 +391,11 @@ def book_appointment(
     """Book `start` with the counsellor still free whose day it fragments least
     (counsellors_by_fit), or raise SlotTaken with what is next.
 
-    Nothing is written when it fails: the whole booking runs in a savepoint (all_or_nothing),
-    and the insert in one of its own, from which a double submission racing this one is
-    recovered. The same idempotency key sent again for the same person at the same operator
-    returns the appointment it booked (a double submission, a retry after a timeout)."""
+    Nothing is written when it fails: what the booking writes runs in one savepoint (the
+    checks before it only read), from which a double submission racing this one is recovered,
+    and each insert but the last in one of its own. The same idempotency key sent again for
+    the same person at the same operator returns the appointment it booked (a double
+    submission, a retry after a timeout)."""
     if actor is not None:
         operator_id = operator_of(actor)
     kind = get_bookable_type(
@@ -410,7 +430,7 @@ def book_appointment(
     )
     try:
         with session.begin_nested():
-            appointment = _book_in_savepoint(
+            booked = _book_in_savepoint(
                 session,
                 kind=kind,
                 site=site,
@@ -425,32 +445,65 @@ def book_appointment(
                 case_id=case_id,
                 counsellor_ids=counsellor_ids,
             )
+            _tell_booked(session, booked, by_staff=actor is not None)
     except IntegrityError as exc:
         # A double submission racing this one committed first: its booking is the answer.
         if idempotency_key and "idempotency_key" in str(exc.orig):
             found = _by_key(session, kind.operator_id, idempotency_key)
             if found is not None:
                 return found
-        raise
+        if "no_overlap" not in str(exc.orig):
+            raise Conflict(REFUSED_BY_THE_DATABASE) from exc
+        # The last counsellor tried was taken meanwhile (_insert_for_first_free).
+        count_booking(operator=operator.code, channel=str(via), made=False)
+        raise _taken(session, kind, mode, site_id, start, now) from None
     except SlotTaken:
         count_booking(operator=operator.code, channel=str(via), made=False)
-        raise SlotTaken(
-            next_free_times(
-                session=session,
-                appointment_type=kind,
-                mode=mode,
-                site_id=site_id,
-                after=start,
-                now=now,
-            )
-        ) from None
-    queue_confirmation(session=session, appointment=appointment)
-    if actor is None:  # booked by the beneficiary: their counsellor is told
-        tell_booked(session=session, appointment=appointment)
+        raise _taken(session, kind, mode, site_id, start, now) from None
     # Counted once the booking is written; a request failing after this point (rare: its
     # commit) leaves the count one too high, which a rate does not notice.
     count_booking(operator=operator.code, channel=str(via), made=True)
-    return appointment
+    return booked.appointment
+
+
+def _taken(
+    session: Session,
+    kind: AppointmentType,
+    mode: str,
+    site_id: int | None,
+    start: datetime,
+    now: datetime | None,
+) -> SlotTaken:
+    """The slot went to someone else: what is free next, to be offered instead."""
+    return SlotTaken(
+        next_free_times(
+            session=session,
+            appointment_type=kind,
+            mode=mode,
+            site_id=site_id,
+            after=start,
+            now=now,
+        )
+    )
+
+
+@dataclass(frozen=True)
+class _Booked:
+    """The new appointment with its person and counsellor, held so that the messages queued
+    next find them in the session (its identity map keeps only the objects still referenced)
+    rather than read them again."""
+
+    appointment: Appointment
+    beneficiary: Beneficiary
+    counsellor: StaffUser | None
+
+
+def _tell_booked(session: Session, booked: _Booked, *, by_staff: bool) -> None:
+    """The confirmation to the person; when they booked it themselves, the notice to their
+    counsellor."""
+    queue_confirmation(session=session, appointment=booked.appointment)
+    if not by_staff:
+        tell_booked(session=session, appointment=booked.appointment)
 
 
 def _book_in_savepoint(
@@ -468,7 +521,7 @@ def _book_in_savepoint(
     beneficiary_id: int | None,
     case_id: int | None,
     counsellor_ids: list[int],
-) -> Appointment:
+) -> _Booked:
     if not counsellor_ids:
         raise SlotTaken([])
     operator_id = kind.operator_id
@@ -515,14 +568,15 @@ def _book_in_savepoint(
         ics_uid=f"{uuid.uuid4()}@filrouge",
         video_url=new_video_url(mode),
     )
-    appointment = _insert_for_first_free(session, values, counsellor_ids)
+    appointment = _insert_for_first_free(session, values, counsellor_ids, last_raises=True)
     if appointment is None:
         raise SlotTaken([])
     # From the id, so that concurrent bookings never race for the same reference.
     appointment.reference = f"RDV-{operator_code}-{appointment.id:06d}"
     session.add(appointment)
     session.flush()
-    return appointment
+    counsellor = session.get(StaffUser, appointment.counsellor_id)
+    return _Booked(appointment, beneficiary, counsellor)
 
 
 @all_or_nothing
@@ -720,6 +774,7 @@ def public_choice(
     counsellor works: the site is dropped, so that counsellors who work only remotely are
     offered too."""
     operator = operator_by_code(session=session, code=operator_code) if operator_code else None
+    _held = _load_choice(session, appointment_type_id, site_id)
     kind = get_bookable_type(
         session=session,
         appointment_type_id=appointment_type_id,
@@ -737,6 +792,23 @@ def public_choice(
         site=site,
         time_zone=time_zone_of(session=session, operator_id=operator.id, site_id=site_id),
     )
+
+
+def _load_choice(session: Session, appointment_type_id: int, site_id: int | None):
+    """The motif, its operator and the site asked for, read in one query rather than three:
+    the checks that follow find them in the session as long as the caller holds the row
+    returned (their ownership is checked there, not here)."""
+    if not 1 <= appointment_type_id <= MAX_ROW_ID:
+        return None
+    query = select(AppointmentType, Operator).join(
+        Operator, col(Operator.id) == AppointmentType.operator_id
+    )
+    if site_id is not None and 1 <= site_id <= MAX_ROW_ID:
+        query = select(AppointmentType, Operator, Site).join_from(
+            AppointmentType, Operator, col(Operator.id) == AppointmentType.operator_id
+        )
+        query = query.outerjoin(Site, col(Site.id) == site_id)
+    return session.exec(query.where(AppointmentType.id == appointment_type_id)).first()
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,10 @@ def write_appointment_sms(*, session: Session, message: OutboxMessage) -> str:
         raise DeliveryError("Rendez-vous introuvable : SMS sans objet.", permanent=True)
     if message.template == REMINDER and appointment.status != AppointmentStatus.BOOKED:
         raise DeliveryError("Rendez-vous annulé entre-temps : rappel sans objet.", permanent=True)
+    if message.template == CONFIRMED and appointment.status == AppointmentStatus.CANCELLED:
+        raise DeliveryError(
+            "Rendez-vous annulé entre-temps : confirmation sans objet.", permanent=True
+        )
     details = appointment_details(session=session, appointment=appointment)
     when = _when(details, datetime.fromisoformat(data["starts_at"]))
     if message.template == CANCELLED:

@@ -18,7 +18,6 @@ from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Site
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
-from app.services.admin.catalogue import list_units
 from app.services.admin.staff import Colleague, list_colleagues, list_counsellors
 from app.services.booking.calendar import CaseBooking, load_case_booking, next_case_appointment
 from app.services.cases.episodes import cancellable_until, missing_predecessor
@@ -224,8 +223,11 @@ def load_case_view(
     """The header's facts, and the data of the open section only."""
     sight = sight or CaseSight()
     case = get_case(session=session, actor=actor, case_id=case_id)
-    units = list_units(session=session)
-    unit_by_id = {u.id: u for u in session.exec(select(ServiceUnit))}
+    # Every unit in one read: the active ones are offered (as list_units orders them), any one
+    # names an episode.
+    every_unit = list(session.exec(select(ServiceUnit).order_by(ServiceUnit.position)))
+    units = [u for u in every_unit if u.active]
+    unit_by_id = {u.id: u for u in every_unit}
     episodes = list(
         session.exec(select(Episode).where(Episode.case_id == case.id).order_by(Episode.started_at))
     )

@@ -10,7 +10,7 @@ import time
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from app.core.config import Settings, get_settings
 from app.models.fields import is_control_character
@@ -24,6 +24,14 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+
+
+class WrittenEmail(NamedTuple):
+    """An e-mail the worker writes when it sends it (OutboxMessage.template)."""
+
+    subject: str
+    text: str
+    attachments: list[dict]
 
 
 class Transport(Protocol):

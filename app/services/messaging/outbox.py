@@ -2,7 +2,8 @@
 
 SMS go through the same rows, claims, leases and retries (channel "sms"); what differs is in
 app/services/messaging/sms_delivery.py: the worker writes their text, then hands them to
-the SMS gateway.
+the SMS gateway. An e-mail may be written by the worker too (a `template`, see
+app/services/messaging/email_templates.py): on its first attempt, then kept for the retries.
 
 Delivery claims each message in its own committed transaction (a lease), sends it outside
 any transaction, then records the outcome. A worker that dies before the SMTP server has
@@ -35,6 +36,7 @@ from app.models.nomenclatures import Role
 from app.models.outbox import Channel, MessageStatus, OutboxMessage
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by
+from app.services.messaging.email_templates import write_email_once
 from app.services.messaging.mail import DeliveryError, Transport, build_email
 from app.services.messaging.sms import SmsTransport, sms_transport_from_settings
 from app.services.messaging.sms_delivery import hand_over_sms
@@ -75,6 +77,35 @@ def queue_email(
     session.add(message)
     session.flush()
     # The row, not its recipient: the message's page shows whom it is for to those allowed.
+    log.debug("outbox message %d queued", message.id, extra={"outbox_id": message.id})
+    return message
+
+
+def queue_written_email(
+    *,
+    session: Session,
+    recipient: str,
+    template: str,
+    payload: dict,
+    subject: str,
+    operator_id: int | None = None,
+    case_id: int | None = None,
+) -> OutboxMessage:
+    """Queue an e-mail the worker writes when it sends it, from `template` and `payload`
+    (app/services/messaging/email_templates.py): the request inserts a row and renders
+    nothing. `subject` is what « Messages » shows of it until then."""
+    message = OutboxMessage(
+        operator_id=operator_id,
+        case_id=case_id,
+        recipient=recipient,
+        subject=subject,
+        body_text="",
+        template=template,
+        payload=payload,
+        message_id=new_message_id(),
+    )
+    session.add(message)
+    session.flush()
     log.debug("outbox message %d queued", message.id, extra={"outbox_id": message.id})
     return message
 
@@ -315,6 +346,7 @@ def _hand_over(
     """Send the message; returns what to record with its « sent » (the gateway's id)."""
     if message.is_sms:
         return hand_over_sms(engine, transports.sms, message, deadline=deadline)
+    write_email_once(engine, message)
     transports.email.send(build_email(message, sender=settings.mail_sender), deadline=deadline)
     return {}
 
