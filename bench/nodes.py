@@ -26,7 +26,9 @@ import httpx
 
 from bench.server import REPO, _free_port
 
-START_SECONDS = 60  # a node answers /healthz within this, or the run stops
+# A node answers /healthz within this, or the run stops: importing the app takes a few seconds
+# per web process, and several nodes' processes start together on a machine of two cores.
+START_SECONDS = 120
 
 
 class SmtpSink:
@@ -196,12 +198,14 @@ def worker(name: str, env: dict[str, str], scratch: Path, *, interval: float = 0
 
 @contextmanager
 def running(processes: list[Process]) -> Iterator[list[Process]]:
-    """Start them all, wait for the nodes' /healthz; stop each by its pid at the end, whatever
-    happened (a worker killed and started again by the caller included)."""
+    """Start them one after the other, each node answering /healthz before the next starts;
+    stop each by its pid at the end, whatever happened (a worker killed and started again by
+    the caller included). One at a time: uvicorn's supervisor ends a web process that has not
+    answered its health check within seconds, and on a busy machine of two cores, several
+    nodes importing the app at once are that slow."""
     try:
         for process in processes:
             process.start()
-        for process in processes:
             if process.port is not None:
                 process.wait_until_healthy()
         yield processes

@@ -82,7 +82,8 @@ def default_web_workers(url: str) -> int:
 
 @lru_cache
 def get_engine() -> Engine:
-    return build_engine(get_settings().database_url)
+    settings = get_settings()
+    return build_engine(settings.database_url, pool_size=settings.database_pool_size)
 
 
 @lru_cache
