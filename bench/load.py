@@ -45,11 +45,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/load.py` too
 
+from app.core.config import get_settings  # noqa: E402
 from app.core.db import default_web_workers  # noqa: E402
 from app.synthetic import SYNTHETIC_PASSWORD  # noqa: E402
 from bench import booking, nodes  # noqa: E402
 from bench.database import RawDatabase  # noqa: E402
 from bench.measure import percentile  # noqa: E402
+from bench.server import REPO  # noqa: E402
 from bench.staff import ANON_CSRF_COOKIE, SESSION_COOKIE  # noqa: E402
 from bench.subjects import pick_subjects  # noqa: E402
 
@@ -337,7 +339,7 @@ def run(args) -> dict:
     with nodes.smtp_sink() as (sink, smtp_port):
         env = nodes.cluster_env(
             database_url=args.database_url,
-            storage={"FILROUGE_STORAGE_DIR": str(scratch / "files")},
+            storage=_dataset_storage(),
             smtp_port=smtp_port,
             scratch=scratch,
             database_pool_size=str(pool),
@@ -387,6 +389,13 @@ def run(args) -> dict:
         },
         "logs": str(scratch),
     }
+
+
+def _dataset_storage() -> dict[str, str]:
+    """The file store the dataset's files are in (its issued PDFs go into the proof pack):
+    the one the settings name, as `filrouge generate` wrote to it from the repository."""
+    directory = get_settings().storage_dir
+    return {"FILROUGE_STORAGE_DIR": str(directory if directory.is_absolute() else REPO / directory)}
 
 
 def _catch_up(env: dict[str, str], scratch: Path, minutes: float) -> float:
