@@ -6,6 +6,8 @@ import gc
 
 import uvicorn
 
+WORKER_PING_SECONDS = 30
+
 
 def freeze_startup() -> None:
     """Leave what start-up built (modules, routes, templates, the ORM's mappings) out of the
@@ -31,4 +33,10 @@ def run_server(target: str, *, host: str, port: int, workers: int, reload: bool 
         # configures logging itself: uvicorn's lines go through it, with the request id.
         access_log=False,
         log_config=None,
+        # uvicorn's supervisor kills a web process that has not answered its ping (a thread
+        # of that process) within this many seconds, requests in flight and all. Its default,
+        # 5 s, is missed by a process importing the app, or building a proof pack, on a busy
+        # machine: seen as processes killed in a loop at start-up and as dropped connections
+        # under `make load` (bench/load.py). A process truly hung is still replaced.
+        timeout_worker_healthcheck=WORKER_PING_SECONDS,
     )
