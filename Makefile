@@ -3,7 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint clean generate bench
+.PHONY: run test lint clean generate bench load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,13 @@ BENCH_SCALE ?= 0.06
 bench: $(VENV)/.run-deps
 	$(BIN)/python -m bench.prepare --database-url "$(BENCH_DATABASE_URL)" --scale $(BENCH_SCALE)
 	$(BIN)/python -m bench.run --database-url "$(BENCH_DATABASE_URL)" $(BENCH_ARGS)
+
+# A working morning against two app nodes and a worker (bench/load.py): LOAD_MINUTES of 200
+# counsellors and 50 bookings a minute on LOAD_DATABASE_URL (PostgreSQL, a generated dataset:
+# `make generate SCALE=0.06` there first). The run writes to that database: give it one of its
+# own. Needs the test dependencies (its SMTP sink is aiosmtpd's).
+LOAD_DATABASE_URL ?=
+LOAD_MINUTES ?= 2
+load: $(VENV)/.test-deps
+	@test -n "$(LOAD_DATABASE_URL)" || { echo "LOAD_DATABASE_URL: a PostgreSQL database"; exit 2; }
+	$(BIN)/python -m bench.load --database-url "$(LOAD_DATABASE_URL)" --minutes $(LOAD_MINUTES) $(LOAD_ARGS)

@@ -134,6 +134,13 @@ class Settings(BaseSettings):
     # The bearer token Prometheus sends to read /metrics; unset, /metrics answers 404.
     metrics_token: SecretStr | None = None
 
+    # ---- several nodes (issue 22) ----
+    # Connections each process keeps open to the database; under a burst it opens as many again
+    # (SQLAlchemy's max_overflow), and /healthz has one more of its own (two at most). Every web
+    # process of every node and every worker has its pool: keep
+    # processes × (2 × pool + 2) within PostgreSQL's max_connections (`make load` prints both).
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+
     @field_validator("mail_sender")
     @classmethod
     def _sender_on_one_line(cls, value: str) -> str:

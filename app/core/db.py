@@ -89,7 +89,8 @@ def default_web_workers(url: str) -> int:
 
 @lru_cache
 def get_engine() -> Engine:
-    return build_engine(get_settings().database_url)
+    settings = get_settings()
+    return build_engine(settings.database_url, pool_size=settings.database_pool_size)
 
 
 @lru_cache
@@ -104,7 +105,11 @@ def get_health_engine() -> Engine:
 def get_read_engine() -> Engine | None:
     """The read replica's engine (FILROUGE_READ_DATABASE_URL), read-only; None without one."""
     url = get_settings().read_database_url
-    return build_engine(url, read_only=True) if url else None
+    return (
+        build_engine(url, pool_size=get_settings().database_pool_size, read_only=True)
+        if url
+        else None
+    )
 
 
 def ping(engine: Engine) -> None:

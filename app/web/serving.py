@@ -38,8 +38,9 @@ def run_server(target: str, *, host: str, port: int, workers: int, reload: bool 
         access_log=False,
         log_config=None,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
-        # A web process that has not imported the app within uvicorn's default 5 s is killed
-        # and started again, forever: on a busy machine (a deploy starting every process at
-        # once) the import alone takes longer.
+        # uvicorn's supervisor kills a web process that has not answered its ping within this
+        # time, requests in flight and all. Its default, 5 s, is missed by a process importing
+        # the app on a busy machine (a deploy starting every process at once: killed and
+        # started again, forever) or building a proof pack; one truly hung is still replaced.
         timeout_worker_healthcheck=STARTUP_SECONDS,
     )
