@@ -1,5 +1,5 @@
 """Two app nodes and two workers, each a process of its own as two machines would run them,
-on one PostgreSQL database, one file store and one SMTP server (issue 22, item 2): what one
+on one PostgreSQL database, one S3 store (SeaweedFS) and one SMTP server (issue 22, item 2): what one
 node does, the other sees — a file, a proof pack, a session, the public rate limit — and a
 burst of e-mails survives a worker killed with SIGKILL in the middle of it.
 
@@ -51,11 +51,10 @@ IN_HAND_PER_WORKER = 1
 WAIT_SECONDS = 30  # the bound on every wait below; nothing is asserted on time
 
 
-def _shared_storage(scratch: Path) -> dict[str, str]:
-    """The file store both nodes and both workers use: the FILROUGE_STORAGE_* settings of one
-    back-end. A local directory for now, as two machines would mount one share; the S3 store
-    (issue 22, item 1) plugs in here as its settings, with its server's fixture."""
-    return {"FILROUGE_STORAGE_DIR": str(scratch / "files")}
+def _own_scratch(env: dict[str, str], scratch: Path, name: str) -> dict[str, str]:
+    """A process's environment with a scratch directory of its own, as on its own machine:
+    what one process needs of another's files can only come through the S3 store."""
+    return env | {"FILROUGE_STORAGE_DIR": str(scratch / name / "files")}
 
 
 def _poll(condition, what: str, seconds: float = WAIT_SECONDS):
@@ -100,7 +99,7 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(database_url, tmp_path_factory):
+def cluster(database_url, tmp_path_factory, s3_server):
     if make_url(database_url).get_backend_name() != "postgresql":
         pytest.skip("two nodes share a PostgreSQL database; SQLite is one machine's")
     scratch = tmp_path_factory.mktemp("two-nodes")
@@ -116,7 +115,7 @@ def cluster(database_url, tmp_path_factory):
         seeded = Seeded(engine)
         env = nodes.cluster_env(
             database_url=url,
-            storage=_shared_storage(scratch),
+            storage=s3_server.environment(f"nodes-{secrets.token_hex(4)}"),
             smtp_port=smtp_port,
             scratch=scratch,
             # This process's: it signs the manager's API token (tests.factories.bearer).
@@ -125,9 +124,12 @@ def cluster(database_url, tmp_path_factory):
             outbox_lease_seconds=str(LEASE_SECONDS),
             smtp_timeout_seconds=str(LEASE_SECONDS / 2),
         )
-        a = nodes.node("node-a", env, scratch)
-        b = nodes.node("node-b", env, scratch)
-        workers = [nodes.worker(f"worker-{n}", env, scratch) for n in (1, 2)]
+        a = nodes.node("node-a", _own_scratch(env, scratch, "node-a"), scratch)
+        b = nodes.node("node-b", _own_scratch(env, scratch, "node-b"), scratch)
+        workers = [
+            nodes.worker(f"worker-{n}", _own_scratch(env, scratch, f"worker-{n}"), scratch)
+            for n in (1, 2)
+        ]
         try:
             with nodes.running([a, b, *workers]):
                 yield Cluster(engine, seeded, sink, a, b, workers)
