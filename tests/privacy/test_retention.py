@@ -189,6 +189,27 @@ def test_anonymising_erases_identity_texts_and_files_once(
     ]
 
 
+def test_a_pdf_another_version_still_shows_is_kept(session, ara, counsellor, clock, storage_dir):
+    """The generated datasets print one PDF per kind for every version that proves it."""
+    erased = followed_in(session, counsellor, IN_2024, first_name="Mathilde")
+    erased_versions = list(session.exec(select(DeliverableVersion)))
+    kept = followed_in(session, counsellor, IN_2024, first_name="Louise")
+    kept_version = next(
+        v for v in session.exec(select(DeliverableVersion)) if v not in erased_versions
+    )
+    shared_key = erased_versions[0].storage_key
+    kept_version.storage_key = shared_key
+    session.add(kept_version)
+    session.flush()
+
+    assert anonymise(session=session, person=session.get(Beneficiary, erased.beneficiary_id),
+                     now=clock)  # fmt: skip
+    assert (storage_dir / shared_key[:2] / shared_key).exists()
+    assert session.get(Case, kept.id).request_text
+    others = [v.storage_key for v in erased_versions[1:]]
+    assert not any((storage_dir / key[:2] / key).exists() for key in others)
+
+
 @pytest.mark.parametrize(
     ("moment", "months", "expected"),
     [

@@ -202,7 +202,20 @@ def _drop_deliverable_texts(session: Session, case_ids: list[int], now: datetime
         version.file_deleted_at = now
         keys.append(version.storage_key)
         session.add(version)
-    return keys
+    session.flush()
+    return _no_longer_shown(session, keys)
+
+
+def _no_longer_shown(session: Session, keys: list[str]) -> list[str]:
+    """The keys no version kept still points at. A generated dataset (app/synthetic) prints
+    one placeholder PDF per kind for all its versions: erasing one person's must not take
+    everybody else's."""
+    shown = select(DeliverableVersion.storage_key).where(
+        col(DeliverableVersion.storage_key).in_(keys),
+        col(DeliverableVersion.file_deleted_at).is_(None),
+    )
+    still_shown = set(session.exec(shown)) if keys else set()
+    return [key for key in keys if key not in still_shown]
 
 
 def _scrubbed(content: dict) -> dict:
