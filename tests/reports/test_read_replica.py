@@ -279,13 +279,19 @@ def test_the_read_session_is_the_replicas(primary_url, people, monkeypatch):
 
 
 BOOKINGS = 60
+REPORTS_MIDWAY = 3
 
 
 @pytest.mark.parametrize("deployment", ["replica"], indirect=True)
 def test_the_report_answers_from_the_replica_while_the_primary_takes_bookings(
     deployment, primary_url, people
 ):
-    writer = threading.Thread(target=_book, args=(primary_url, people, BOOKINGS))
+    # Half the bookings, then the writer waits (its transaction done, the next not begun) until
+    # the report has answered a few times: the two overlap on every run, however fast either is.
+    reports_midway, writer_saw_them = threading.Event(), []
+    writer = threading.Thread(
+        target=_book, args=(primary_url, people, BOOKINGS, reports_midway, writer_saw_them)
+    )
     answered = []
     report = {**YEAR, "counsellor_id": people.counsellor_id}
     writer.start()
@@ -295,8 +301,11 @@ def test_the_report_answers_from_the_replica_while_the_primary_takes_bookings(
                 "/api/v1/reports/activity", params=report, headers=people.manager
             )
             answered.append(answer.status_code)
+            if len(answered) >= REPORTS_MIDWAY:
+                reports_midway.set()
     finally:
         writer.join()
+    assert writer_saw_them == [True]
     assert set(answered) == {200}
     wait_for_replica(primary_url)
     answer = deployment.client.get(
@@ -307,8 +316,11 @@ def test_the_report_answers_from_the_replica_while_the_primary_takes_bookings(
     assert not deployment.ran_on("primary", "appointments")
 
 
-def _book(primary_url: str, people: People, count: int) -> None:
-    """Honoured appointments of the counsellor in 2025, one transaction each, on the primary."""
+def _book(
+    primary_url: str, people: People, count: int, midway: threading.Event, saw: list[bool]
+) -> None:
+    """Honoured appointments of the counsellor in 2025, one transaction each, on the primary;
+    half-way, a pause until `midway` is set (30 s at most), whether it was noted in `saw`."""
     engine = db.build_engine(primary_url)
     first = datetime(2025, 3, 3, 8, tzinfo=PARIS)
     try:
@@ -321,6 +333,8 @@ def _book(primary_url: str, people: People, count: int) -> None:
             site = session.get(Site, people.site_id)
             kind = session.get(AppointmentType, people.type_id)
             for n in range(count):
+                if n == count // 2:
+                    saw.append(midway.wait(30))
                 make_appointment(
                     session,
                     starts_at=first + timedelta(hours=2 * n),
