@@ -800,12 +800,10 @@ def _load_choice(session: Session, appointment_type_id: int, site_id: int | None
     returned (their ownership is checked there, not here)."""
     if not 1 <= appointment_type_id <= MAX_ROW_ID:
         return None
-    query = select(AppointmentType, Operator).join(
-        Operator, col(Operator.id) == AppointmentType.operator_id
-    )
+    query = select(AppointmentType, Operator).join(Operator, owned_by(AppointmentType, Operator.id))
     if site_id is not None and 1 <= site_id <= MAX_ROW_ID:
         query = select(AppointmentType, Operator, Site).join_from(
-            AppointmentType, Operator, col(Operator.id) == AppointmentType.operator_id
+            AppointmentType, Operator, owned_by(AppointmentType, Operator.id)
         )
         query = query.outerjoin(Site, col(Site.id) == site_id)
     return session.exec(query.where(AppointmentType.id == appointment_type_id)).first()
