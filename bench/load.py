@@ -393,9 +393,24 @@ def run(args) -> dict:
 
 def _dataset_storage() -> dict[str, str]:
     """The file store the dataset's files are in (its issued PDFs go into the proof pack):
-    the one the settings name, as `filrouge generate` wrote to it from the repository."""
-    directory = get_settings().storage_dir
-    return {"FILROUGE_STORAGE_DIR": str(directory if directory.is_absolute() else REPO / directory)}
+    the one the settings name, as `filrouge generate` wrote to it from the repository. Given
+    in full: the nodes inherit no FILROUGE_* variable (bench/nodes.py, cluster_env)."""
+    settings = get_settings()
+    directory = settings.storage_dir
+    storage = {
+        "FILROUGE_STORAGE_DIR": str(directory if directory.is_absolute() else REPO / directory)
+    }
+    if settings.storage_url:
+        storage |= {
+            "FILROUGE_STORAGE_URL": settings.storage_url,
+            "FILROUGE_STORAGE_ENDPOINT_URL": settings.storage_endpoint_url,
+            "FILROUGE_STORAGE_REGION": settings.storage_region,
+            "FILROUGE_STORAGE_ACCESS_KEY_ID": settings.storage_access_key_id,
+            "FILROUGE_STORAGE_SECRET_ACCESS_KEY": (
+                settings.storage_secret_access_key.get_secret_value()
+            ),
+        }
+    return storage
 
 
 def _catch_up(env: dict[str, str], scratch: Path, minutes: float) -> float:
@@ -403,8 +418,7 @@ def _catch_up(env: dict[str, str], scratch: Path, minutes: float) -> float:
     (anonymising people past the retention period, the national snapshots…) have a backlog
     that a running deployment has long cleared. Once a day: the next run skips it."""
     started = time.monotonic()
-    catching_up = nodes.worker("catch-up", env, scratch)
-    catching_up.arguments = ["worker", "--once"]
+    catching_up = nodes.worker("catch-up", env, scratch, once=True)
     catching_up.start()
     try:
         catching_up.popen.wait(timeout=minutes * 60)

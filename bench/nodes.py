@@ -4,9 +4,12 @@ a `filrouge serve --no-worker` process (uvicorn and its web processes), each wor
 by tests/deploy/test_two_nodes.py and by `make load` (bench/load.py).
 
 Every process starts in a process group of its own and is stopped through it, by its pid:
-SIGTERM, then SIGKILL if it has not ended in time. `kill()` is the power cut (SIGKILL now)."""
+SIGTERM, then SIGKILL if it has not ended in time. `kill()` is the power cut (SIGKILL now).
 
-import asyncio
+A process's settings are the cluster's and nothing else: no FILROUGE_* variable of the shell
+that started the run, and no .env file (the settings read the one of the current directory:
+each process runs in a directory of its own under the scratch directory, with none there)."""
+
 import os
 import secrets
 import signal
@@ -15,7 +18,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes
@@ -35,19 +38,21 @@ class SmtpSink:
     """An SMTP server's DATA handler (aiosmtpd) that keeps each accepted message's Message-ID.
 
     A message counts as accepted once its data is in, before the 250 reply, as a relay that has
-    queued it: a worker killed while `delay` runs has had its message accepted without knowing."""
+    queued it. `before_reply`, when set, is called there with the Message-ID, the client waiting
+    for the reply; once it returns True it is not called again (a test kills the client there:
+    a worker that dies with its message accepted without knowing it)."""
 
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay
+    def __init__(self) -> None:
         self.received: list[str] = []
         self.lock = threading.Lock()
+        self.before_reply: Callable[[str], bool] | None = None
 
     async def handle_DATA(self, server, session, envelope):
         message_id = str(message_from_bytes(envelope.content, policy=default)["Message-ID"])
         with self.lock:
             self.received.append(message_id)
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if self.before_reply is not None and self.before_reply(message_id):
+            self.before_reply = None
         return "250 Message accepted for delivery"
 
     def count(self) -> int:
@@ -65,6 +70,12 @@ class SmtpSink:
             received=sum(ours.values()),
         )
 
+    def repeated(self, queued: set[str]) -> set[str]:
+        """The `queued` Message-IDs that came more than once."""
+        with self.lock:
+            counts = Counter(self.received)
+        return {message_id for message_id in queued if counts[message_id] > 1}
+
 
 @dataclass(frozen=True)
 class Tally:
@@ -74,11 +85,11 @@ class Tally:
 
 
 @contextmanager
-def smtp_sink(delay: float = 0.0) -> Iterator[tuple[SmtpSink, int]]:
+def smtp_sink() -> Iterator[tuple[SmtpSink, int]]:
     """A real SMTP server on a free port of 127.0.0.1, for the time of the block."""
     from aiosmtpd.controller import Controller  # a test dependency, as for bench.outbox_crash
 
-    sink, port = SmtpSink(delay), _free_port()
+    sink, port = SmtpSink(), _free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -99,8 +110,15 @@ def cluster_env(
     """What every node and worker shares: the database, the file store (`storage`: the
     FILROUGE_STORAGE_* settings of one back-end), the SMTP server, the secret key (a session
     or a CSRF token signed by one node must be read by the other; a new one unless given) and `settings` (FILROUGE_*
-    names without their prefix, e.g. PUBLIC_RATE_LIMIT="8/minute")."""
-    env = os.environ | {
+    names without their prefix, e.g. PUBLIC_RATE_LIMIT="8/minute"). Of this process's
+    environment, every FILROUGE_* variable is left out: a setting of the shell that started
+    the run must not reach the cluster (a second database URL, a storage of its own…)."""
+    inherited = {name: value for name, value in os.environ.items() if not _is_setting(name)}
+    # The processes run outside the repository (see `Process.start`): Python finds `app` here.
+    inherited["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])
+    )
+    env = inherited | {
         "FILROUGE_DATABASE_URL": database_url,
         "FILROUGE_SECRET_KEY": secret_key or secrets.token_urlsafe(48),
         "FILROUGE_SMTP_HOST": "127.0.0.1",
@@ -113,6 +131,10 @@ def cluster_env(
     env |= storage
     env |= {f"FILROUGE_{name.upper()}": value for name, value in settings.items()}
     return env
+
+
+def _is_setting(name: str) -> bool:
+    return name.upper().startswith("FILROUGE_")  # the settings ignore the case of names
 
 
 @dataclass
@@ -138,12 +160,18 @@ class Process:
     def pid(self) -> int:
         return self.popen.pid
 
+    @property
+    def directory(self) -> Path:
+        """Its current directory: one of its own, without the repository's .env file."""
+        return self.scratch / self.name
+
     def start(self) -> "Process":
         command = [sys.executable, "-m", "app.cli", *self.arguments]
+        self.directory.mkdir(parents=True, exist_ok=True)
         with self.log.open("a") as out:
             self.popen = subprocess.Popen(
                 command,
-                cwd=REPO,
+                cwd=self.directory,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -158,6 +186,13 @@ class Process:
         """What a power cut does: nothing after it runs, no lease released."""
         os.killpg(self.pid, signal.SIGKILL)
         self.popen.wait()
+
+    def wait(self, timeout: float) -> None:
+        """Until it ends by itself (`worker --once`); still running after `timeout` s: raise."""
+        try:
+            self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"{self.name} still running after {timeout} s") from None
 
     def stop(self, timeout: float = 20) -> None:
         if not self.running():
@@ -192,8 +227,12 @@ def node(name: str, env: dict[str, str], scratch: Path, *, web_processes: int = 
     return Process(name, arguments, env, scratch, port=port)
 
 
-def worker(name: str, env: dict[str, str], scratch: Path, *, interval: float = 0.2) -> Process:
-    return Process(name, ["worker", "--interval", str(interval)], env, scratch)
+def worker(
+    name: str, env: dict[str, str], scratch: Path, *, interval: float = 0.2, once: bool = False
+) -> Process:
+    """A worker; `once`: one pass, then it ends (`Process.wait`)."""
+    arguments = ["worker", "--once"] if once else ["worker", "--interval", str(interval)]
+    return Process(name, arguments, env, scratch)
 
 
 @contextmanager
