@@ -20,6 +20,10 @@ from prometheus_client.multiprocess import MultiProcessCollector
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # A request to an address no route knows (a scanner's guesses): one label for all of them.
 UNMATCHED = "unmatched"
+# The methods a label may name; any other (a client's invention: HTTP lets it choose any word)
+# is counted as OTHER, so that nobody can add a series per request.
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
+OTHER_METHOD = "OTHER"
 
 REQUEST_SECONDS = Histogram(
     "filrouge_http_request_duration_seconds",
@@ -34,6 +38,7 @@ BOOKINGS = Counter(
 
 
 def observe_request(*, route: str | None, method: str, status: int, seconds: float) -> None:
+    method = method if method in METHODS else OTHER_METHOD
     REQUEST_SECONDS.labels(route or UNMATCHED, method, str(status)).observe(seconds)
 
 

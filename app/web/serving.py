@@ -3,6 +3,7 @@ the benchmark's server (bench/server.py), which imports this rather than the who
 and what start-up built, frozen once the app is (app/main.py, bench/app.py)."""
 
 import gc
+import signal
 
 import uvicorn
 
@@ -23,6 +24,17 @@ def freeze_startup() -> None:
 
 def run_server(target: str, *, host: str, port: int, workers: int, reload: bool = False) -> None:
     """uvicorn serving `target` ("module:attribute")."""
+    # uvicorn alone in its process raises the SIGTERM that stopped it once more when the
+    # requests under way have finished: by default that kills the process (status 143) before
+    # `filrouge serve` stops its e-mail thread. Here the signal has already done its work.
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        _run_uvicorn(target, host=host, port=port, workers=workers, reload=reload)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run_uvicorn(target: str, *, host: str, port: int, workers: int, reload: bool) -> None:
     uvicorn.run(
         target,
         host=host,

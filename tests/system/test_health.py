@@ -1,13 +1,18 @@
 """/healthz (the process answers) and /readyz (database reachable and at the code's migration,
 storage writable)."""
 
+import threading
+import time
+
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
+from fastapi.testclient import TestClient
+from sqlalchemy import event
 
 from app.core.config import get_settings
 from app.core.db import build_engine
-from app.routes.system.health import health_engine
+from app.routes.system.health import READINESS_LIMITER, health_engine
 from app.services.system.readiness import MIGRATIONS_DIR, script_heads
 from tests.conftest import alembic_config, scratch_database
 
@@ -74,3 +79,44 @@ def test_readyz_names_a_storage_that_takes_no_write(client, tmp_path, monkeypatc
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])
 def test_probes_set_no_cookie(client, path):
     assert "set-cookie" not in client.get(path).headers
+
+
+def test_a_readyz_probe_waits_for_the_check_under_way_instead_of_starting_another(
+    app, database_url
+):
+    """A database that hangs: the probes that keep coming wait, none holds a thread of its own."""
+    engine = build_engine(database_url)
+    entered = threading.Semaphore(0)
+    release = threading.Event()
+
+    @event.listens_for(engine, "do_connect")
+    def hang(*_):
+        entered.release()
+        release.wait(timeout=30)
+
+    # Reads that do not wait for SQLite's write lock, as get_health_engine's.
+    app.dependency_overrides[health_engine] = lambda: engine.execution_options(
+        sqlite_immediate=False
+    )
+    statuses = []
+    with TestClient(app) as client:  # one event loop for both probes, as in a web process
+        probes = [
+            threading.Thread(target=lambda: statuses.append(client.get("/readyz").status_code))
+            for _ in range(2)
+        ]
+        try:
+            for probe in probes:
+                probe.start()
+            assert entered.acquire(timeout=30)
+            for _ in range(300):  # until the second probe waits: 30 s at most
+                if READINESS_LIMITER.statistics().tasks_waiting == 1:
+                    break
+                time.sleep(0.1)
+            assert READINESS_LIMITER.statistics().tasks_waiting == 1
+            assert not entered.acquire(blocking=False)  # no second connection under way
+        finally:
+            release.set()
+            for probe in probes:
+                probe.join(timeout=30)
+            engine.dispose()
+    assert statuses == [200, 200]

@@ -78,6 +78,16 @@ def test_request_durations_are_labelled_with_the_route_template(
     assert f"/cases/{case.id}" not in text and "12345" not in text
 
 
+def test_request_methods_outside_the_usual_ones_are_counted_as_other(client, metrics_token):
+    """A client may send any word as its method: each would otherwise make a series."""
+    client.request("BREW", "/healthz")
+    client.request("PROPFIND", "/healthz")
+    client.request("DELETE", "/healthz")
+    text = scrape(client)
+    assert 'method="OTHER"' in text and 'method="DELETE"' in text
+    assert "BREW" not in text and "PROPFIND" not in text
+
+
 @pytest.fixture
 def agenda(session, ara):
     site = make_site(session, ara)

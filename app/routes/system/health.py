@@ -14,6 +14,11 @@ from app.web.routing import new_router
 
 router = new_router(tags=["santé"])
 
+# One check at a time per process: while a database or a storage hangs, the probes that keep
+# coming wait for the check under way instead of each holding a thread of its own. anyio
+# binds it to the running event loop at its first use.
+READINESS_LIMITER = anyio.CapacityLimiter(1)
+
 
 async def health_engine() -> Engine:
     return get_health_engine()
@@ -42,6 +47,5 @@ async def readyz(engine: Annotated[Engine, Depends(health_engine)]) -> JSONRespo
     """The database answers and is at the code's migration, the storage takes a write: 200,
     else 503 with the failing checks named. Run in a thread of its own (not one of the pool's,
     which a burst of requests waiting on a lock may all hold), on a connection of its own."""
-    limiter = anyio.CapacityLimiter(1)
-    status, body = await anyio.to_thread.run_sync(_readiness, engine, limiter=limiter)
+    status, body = await anyio.to_thread.run_sync(_readiness, engine, limiter=READINESS_LIMITER)
     return JSONResponse(body, status_code=status)

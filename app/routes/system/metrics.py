@@ -28,6 +28,9 @@ def metrics_reader(request: Request) -> None:
         raise HTTPException(status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
 
+# One scrape at a time per process, like /readyz's checks (app/routes/system/health.py).
+SCRAPE_LIMITER = anyio.CapacityLimiter(1)
+
 router = new_router(include_in_schema=False, dependencies=[Depends(metrics_reader)])
 
 
@@ -40,5 +43,5 @@ def _exposition(engine: Engine) -> bytes:
 @router.get("/metrics")
 async def metrics(engine: Annotated[Engine, Depends(health_engine)]) -> Response:
     # Like /readyz: a thread and a connection of its own, answered during a burst too.
-    body = await anyio.to_thread.run_sync(_exposition, engine, limiter=anyio.CapacityLimiter(1))
+    body = await anyio.to_thread.run_sync(_exposition, engine, limiter=SCRAPE_LIMITER)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
