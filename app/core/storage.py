@@ -2,19 +2,27 @@
 
 Keys are random and carry no user input, so a name can never point outside the root.
 Writing is all or nothing: a reader never sees half a file. Building a file (an archive)
-happens at a local `temporary_path`, then `save_file` keeps it in the store."""
+happens at a local `temporary_path`, then `save_file` keeps it in the store. A file named by
+rows a transaction changes is deleted once it commits (`delete_after_commit`)."""
 
 import hashlib
+import logging
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
 from app.core.config import get_settings
 
 CHUNK = 64 * 1024
+PENDING_DELETES = "storage_keys_to_delete"
+
+logger = logging.getLogger(__name__)
 
 
 class Storage(Protocol):
@@ -99,8 +107,52 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def get_storage() -> Storage:
-    """The configured store: FILROUGE_STORAGE_URL (s3://bucket/prefix) or the local directory."""
+def delete_after_commit(session: Session, keys: Iterable[str]) -> None:
+    """Delete these files once the session's transaction commits, not before: a file deleted
+    first would be gone although a rollback kept the rows that name it. A transaction or a
+    savepoint rolled back deletes none of its files; a delete that fails is logged."""
+    if not session.in_transaction():
+        session.begin()
+    within = session.get_nested_transaction() or session.get_transaction()
+    if not event.contains(session, "after_commit", _delete_committed):
+        event.listen(session, "after_commit", _delete_committed)
+        event.listen(session, "after_soft_rollback", _forget_rolled_back)
+    session.info.setdefault(PENDING_DELETES, []).extend((within, key) for key in keys)
+
+
+def _delete_committed(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: its files wait for the transaction's commit
+    pending = session.info.pop(PENDING_DELETES, [])
+    if not pending:
+        return
+    storage = get_storage()
+    for _, key in pending:
+        try:
+            storage.delete(key)
+        except Exception as error:  # the rows are committed: a file left over is only space
+            logger.warning(
+                "file not deleted after commit",
+                extra={"storage_key": key, "error": type(error).__name__},
+            )
+
+
+def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(PENDING_DELETES, [])
+    pending[:] = [(within, key) for within, key in pending if not _inside(within, previous)]
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def get_storage(*, probe: bool = False) -> Storage:
+    """The configured store: FILROUGE_STORAGE_URL (s3://bucket/prefix) or the local directory.
+    `probe`: for /readyz, an object store that fails fast (one attempt, short timeouts)."""
     settings = get_settings()
     if not settings.storage_url:
         return LocalStorage(settings.storage_dir)
@@ -111,11 +163,12 @@ def get_storage() -> Storage:
         settings.storage_access_key_id,
         settings.storage_secret_access_key.get_secret_value(),
         settings.storage_dir,
+        probe,
     )
 
 
-@lru_cache(maxsize=4)
-def _s3_storage(url, endpoint_url, region, access_key_id, secret, scratch_root) -> Storage:
+@lru_cache(maxsize=8)
+def _s3_storage(url, endpoint_url, region, access_key_id, secret, scratch_root, probe) -> Storage:
     # One client per configuration, built once: a boto3 client takes tens of milliseconds
     # to make and is safe to share between threads.
     from app.core.storage_s3 import S3Storage
@@ -127,4 +180,5 @@ def _s3_storage(url, endpoint_url, region, access_key_id, secret, scratch_root) 
         access_key_id=access_key_id,
         secret_access_key=secret,
         scratch_root=scratch_root,
+        probe=probe,
     )

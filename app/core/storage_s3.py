@@ -39,6 +39,11 @@ CLIENT_CONFIG = Config(
     read_timeout=60,
     retries={"max_attempts": 3, "mode": "standard"},
 )
+# The readiness probe's own client: a store away fails the probe within seconds, once, rather
+# than holding the probe's thread through the timeouts and retries above.
+PROBE_CONFIG = CLIENT_CONFIG.merge(
+    Config(connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1, "mode": "standard"})
+)
 MISSING = {"NoSuchKey", "404", "NotFound"}
 
 
@@ -67,6 +72,7 @@ class S3Storage:
         access_key_id: str,
         secret_access_key: str,
         scratch_root: Path,
+        probe: bool = False,
     ) -> "S3Storage":
         bucket, prefix = parse_storage_url(url)
         if not (access_key_id and secret_access_key):  # never ~/.aws nor AWS_* variables
@@ -79,7 +85,7 @@ class S3Storage:
             region_name=region or None,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
-            config=CLIENT_CONFIG,
+            config=PROBE_CONFIG if probe else CLIENT_CONFIG,
         )
         return cls(client, bucket, prefix, scratch_root)
 

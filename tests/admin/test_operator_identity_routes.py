@@ -10,6 +10,7 @@ from PIL import Image, PngImagePlugin
 
 from app.models.nomenclatures import Role
 from app.models.operators import Operator
+from app.services.admin.operator_identity import remove_logo, set_logo
 from tests.factories import anonymous_csrf, log_in, make_staff, read
 
 
@@ -185,3 +186,26 @@ def test_the_operator_page_after_the_national_entry_carries_the_operators_name(c
     data = {"csrf_token": token, "situation": "actif_prive", "recherche": "69003"}
     page = client.post("/rendez-vous/trouver", data=data).text
     assert '<p class="site-brand public-brand">Auvergne-Rhône-Alpes</p>' in page
+
+
+def test_the_earlier_logo_is_deleted_when_the_change_commits_and_kept_when_it_rolls_back(
+    session, ara, storage
+):
+    admin = make_staff(session, ara, Role.OPERATOR_ADMIN)
+    first = set_logo(session=session, actor=admin, raw=png()).logo_key
+    session.commit()
+
+    set_logo(session=session, actor=admin, raw=png(900, 300))
+    session.rollback()
+    assert session.get(Operator, ara.id).logo_key == first
+    assert storage.read(first)
+
+    second = set_logo(session=session, actor=admin, raw=png(900, 300)).logo_key
+    assert storage.read(first)  # the page may still show it until the change is committed
+    session.commit()
+    with pytest.raises(FileNotFoundError):
+        storage.read(first)
+    remove_logo(session=session, actor=admin)
+    session.commit()
+    with pytest.raises(FileNotFoundError):
+        storage.read(second)

@@ -166,6 +166,8 @@ def test_an_expired_archive_is_deleted_by_the_worker_and_no_longer_served(
     key = archive.archive_key
     assert delete_expired_archives(session=session, now=clock) == 0
     assert delete_expired_archives(session=session, now=clock + timedelta(days=8)) == 1
+    assert (storage_dir / key[:2] / key).exists()  # until the commit
+    session.commit()
     assert not (storage_dir / key[:2] / key).exists()
     log_in(client, session, admin)
     assert client.get(f"/admin/droits/archives/{archive.id}.zip").status_code == 404
@@ -190,6 +192,7 @@ def test_erasing_the_person_deletes_their_archive_before_its_expiry(
     archive, _zipped = built_archive(session, admin, person)
     key = archive.archive_key
     anonymise(session=session, person=person, now=clock, actor=admin)
+    session.commit()
     session.refresh(archive)
     assert archive.archive_key is None and archive.deleted_at == clock
     assert not (storage_dir / key[:2] / key).exists()

@@ -1,12 +1,14 @@
 """The retention job: who is past the operator's period, what anonymising keeps and erases."""
 
+import logging
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
 
 import pytest
 from sqlmodel import select
 
-from app.core.storage import get_storage
+from app.core.config import get_settings
+from app.core.storage import LocalStorage, get_storage
 from app.models.attachments import Attachment
 from app.models.audit import AuditEvent
 from app.models.base import utcnow
@@ -165,6 +167,8 @@ def test_anonymising_erases_identity_texts_and_files_once(
     assert all((storage_dir / key[:2] / key).exists() for key in files)
 
     assert anonymise(session=session, person=person, now=clock)
+    assert all((storage_dir / key[:2] / key).exists() for key in files)  # until the commit
+    session.commit()
     session.expire_all()
     person = session.get(Beneficiary, case.beneficiary_id)
     assert (person.first_name, person.last_name, person.email, person.phone) == (
@@ -204,6 +208,7 @@ def test_a_pdf_another_version_still_shows_is_kept(session, ara, counsellor, clo
 
     assert anonymise(session=session, person=session.get(Beneficiary, erased.beneficiary_id),
                      now=clock)  # fmt: skip
+    session.commit()
     assert (storage_dir / shared_key[:2] / shared_key).exists()
     assert session.get(Case, kept.id).request_text
     others = [v.storage_key for v in erased_versions[1:]]
@@ -220,6 +225,71 @@ def test_a_pdf_another_version_still_shows_is_kept(session, ara, counsellor, clo
 )
 def test_months_before_counts_calendar_months(moment, months, expected):
     assert months_before(moment, months) == expected
+
+
+def on_store(storage, key: str) -> bool:
+    try:
+        storage.read(key)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def files_of(session, case: Case) -> list[str]:
+    attachments = select(Attachment.storage_key).where(Attachment.case_id == case.id)
+    return [*session.exec(attachments), *session.exec(select(DeliverableVersion.storage_key))]
+
+
+def test_anonymising_deletes_the_files_when_it_commits_and_not_when_it_rolls_back(
+    session, counsellor, clock, storage
+):
+    case = followed_in(session, counsellor, IN_2024)
+    session.commit()
+    files = files_of(session, case)
+    assert files and all(on_store(storage, key) for key in files)
+    person = session.get(Beneficiary, case.beneficiary_id)
+
+    assert anonymise(session=session, person=person, now=clock)
+    session.rollback()
+    assert person.anonymised_at is None
+    assert all(on_store(storage, key) for key in files)
+
+    assert anonymise(session=session, person=person, now=clock)
+    session.commit()
+    assert not any(on_store(storage, key) for key in files)
+
+
+def test_anonymising_in_a_savepoint_rolled_back_deletes_nothing(
+    session, counsellor, clock, storage
+):
+    case = followed_in(session, counsellor, IN_2024)
+    session.commit()
+    files = files_of(session, case)
+    with pytest.raises(RuntimeError), session.begin_nested():
+        anonymise(session=session, person=session.get(Beneficiary, case.beneficiary_id), now=clock)
+        raise RuntimeError("the step after it fails")
+    session.commit()
+    assert all(on_store(storage, key) for key in files)
+
+
+def test_a_file_the_store_fails_to_delete_after_the_commit_is_logged(
+    request, session, counsellor, clock, storage, caplog, tmp_path, monkeypatch
+):
+    case = followed_in(session, counsellor, IN_2024)
+    files = files_of(session, case)
+    anonymise(session=session, person=session.get(Beneficiary, case.beneficiary_id), now=clock)
+    if isinstance(storage, LocalStorage):  # a directory that became a file: no unlink works
+        blocker = tmp_path / "a-file"
+        blocker.write_text("not a directory")
+        monkeypatch.setattr(get_settings(), "storage_dir", blocker)
+    else:
+        request.getfixturevalue("s3_outage")
+    caplog.set_level(logging.WARNING, logger="app.core.storage")
+
+    session.commit()
+    assert session.get(Beneficiary, case.beneficiary_id).anonymised_at == clock
+    failed = [r for r in caplog.records if r.getMessage() == "file not deleted after commit"]
+    assert sorted(r.storage_key for r in failed) == sorted(files)
 
 
 def test_the_daily_job_runs_once_a_day_per_operator(session, ara, counsellor, clock, storage_dir):

@@ -19,6 +19,27 @@ from pathlib import Path
 # is thrown away anyway, so it gets a short while before being killed.
 STOP_GRACE_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 60.0
+# The ports are found free, released, then bound by `weed` seconds later: the other test suite
+# (SQLite and PostgreSQL run side by side) may take one in between. New ports, a few times.
+START_ATTEMPTS = 3
+PORT_NAMES = (
+    "master",
+    "master_grpc",
+    "volume",
+    "volume_grpc",
+    "filer",
+    "filer_grpc",
+    "s3",
+    "s3_grpc",
+)
+# weed's gRPC servers also listen on a Unix socket at a path of their own in /tmp, with no
+# option to move it (the filer's and S3's HTTP ones have one: they go to the data directory).
+GRPC_SOCKETS = {
+    "master_grpc": "master-grpc",
+    "volume_grpc": "volume-grpc",
+    "filer_grpc": "filer-grpc",
+    "s3_grpc": "s3-grpc",
+}
 
 
 @dataclass
@@ -30,6 +51,7 @@ class SeaweedServer:
     bucket: str
     data_dir: Path
     process: subprocess.Popen = field(repr=False)
+    ports: dict[str, int] = field(default_factory=dict, repr=False)
 
     def storage_url(self, prefix: str = "") -> str:
         return f"s3://{self.bucket}/{prefix}".rstrip("/")
@@ -54,6 +76,10 @@ class SeaweedServer:
                 self.process.kill()
                 self.process.wait()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        # A killed weed leaves its gRPC sockets behind; these ports' are this server's.
+        for name, kind in GRPC_SOCKETS.items():
+            if name in self.ports:
+                Path(f"/tmp/seaweedfs-{kind}-{self.ports[name]}.sock").unlink(missing_ok=True)
 
 
 def weed_binary() -> str:
@@ -76,28 +102,27 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+class WeedDidNotStart(RuntimeError):
+    pass
+
+
 def start_seaweed(data_dir: Path, bucket: str = "filrouge") -> SeaweedServer:
-    """Start `weed server -s3` with one identity and one bucket; returns once S3 answers."""
+    """Start `weed server -s3` with one identity and one bucket; returns once S3 answers.
+    Should weed exit or never answer (a port taken meanwhile), again on other ports."""
+    for _ in range(START_ATTEMPTS - 1):
+        try:
+            return _start_once(data_dir, bucket)
+        except WeedDidNotStart:
+            continue  # stopped and its directory emptied: a clean start on new ports
+    return _start_once(data_dir, bucket)
+
+
+def _start_once(data_dir: Path, bucket: str) -> SeaweedServer:
     data_dir.mkdir(parents=True, exist_ok=True)
     access_key, secret_key = "test" + secrets.token_hex(8), secrets.token_hex(20)
     config = data_dir / "s3.json"
     config.write_text(json.dumps(_identities(access_key, secret_key)))
-    ports = dict(
-        zip(
-            (
-                "master",
-                "master_grpc",
-                "volume",
-                "volume_grpc",
-                "filer",
-                "filer_grpc",
-                "s3",
-                "s3_grpc",
-            ),
-            free_ports(8),
-            strict=True,
-        )
-    )
+    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
     command = [
         weed_binary(),
         "server",
@@ -111,9 +136,11 @@ def start_seaweed(data_dir: Path, bucket: str = "filrouge") -> SeaweedServer:
         "-volume.max=20",
         f"-filer.port={ports['filer']}",
         f"-filer.port.grpc={ports['filer_grpc']}",
+        f"-filer.localSocket={data_dir / 'filer.sock'}",
         "-s3",
         f"-s3.port={ports['s3']}",
         f"-s3.port.grpc={ports['s3_grpc']}",
+        f"-s3.localSocket={data_dir / 's3.sock'}",
         "-s3.port.iceberg=0",
         "-s3.port.lance=0",
         f"-s3.config={config}",
@@ -128,12 +155,15 @@ def start_seaweed(data_dir: Path, bucket: str = "filrouge") -> SeaweedServer:
         bucket=bucket,
         data_dir=data_dir,
         process=process,
+        ports=ports,
     )
     try:
         _create_bucket_when_ready(server)
     except BaseException:
         server.stop()
         raise
+    finally:
+        log.close()
     return server
 
 
@@ -167,14 +197,14 @@ def _create_bucket_when_ready(server: SeaweedServer) -> None:
     while True:
         if server.process.poll() is not None:
             log = (server.data_dir / "weed.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"weed exited with {server.process.returncode}:\n{log}")
+            raise WeedDidNotStart(f"weed exited with {server.process.returncode}:\n{log}")
         try:
             client.create_bucket(Bucket=server.bucket)
             client.head_bucket(Bucket=server.bucket)
             return
         except (BotoCoreError, ClientError) as error:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"SeaweedFS did not answer in time: {error}") from error
+                raise WeedDidNotStart(f"SeaweedFS did not answer in time: {error}") from error
             time.sleep(0.2)  # waiting for a process to come up, not timing a test
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from app.core.config import get_settings
 from app.core.db import build_engine
+from app.core.storage import get_storage
 from app.routes.system.health import READINESS_LIMITER, health_engine
 from app.services.system.readiness import MIGRATIONS_DIR, script_heads
 from tests.conftest import alembic_config, scratch_database
@@ -74,6 +75,26 @@ def test_readyz_names_a_storage_that_takes_no_write(client, tmp_path, monkeypatc
         "migrations": "ok",
         "storage": "NotADirectoryError",
     }
+
+
+def test_readyz_says_ok_when_the_s3_store_takes_a_write(client, s3_storage):
+    response = client.get("/readyz")
+    assert (response.status_code, response.json()["checks"]["storage"]) == (200, "ok")
+    assert list(s3_storage.keys()) == []  # the probe's object deleted
+
+
+def test_readyz_names_an_s3_store_away_after_one_attempt(client, s3_outage):
+    attempts = []
+    probing = get_storage(probe=True).client.meta.events
+    probing.register("before-send.s3", lambda **_: attempts.append(1))
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "migrations": "ok",
+        "storage": "StorageUnavailable",
+    }
+    assert len(attempts) == 1  # not the app's four, each waiting out its timeouts
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/readyz"])

@@ -11,7 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlmodel import Session, select
 
 from app.core.errors import Forbidden, Invalid, NotFound
-from app.core.storage import get_storage
+from app.core.storage import delete_after_commit, get_storage
 from app.models.nomenclatures import Role
 from app.models.operators import Operator
 from app.models.staff import StaffUser
@@ -117,7 +117,7 @@ def set_logo(*, session: Session, actor: StaffUser, raw: bytes) -> Operator:
         storage.delete(key)  # no image without the row that points at it
         raise
     if earlier:
-        get_storage().delete(earlier)
+        delete_after_commit(session, [earlier])
     return operator
 
 
@@ -128,7 +128,7 @@ def remove_logo(*, session: Session, actor: StaffUser) -> Operator:
     session.add(operator)
     session.flush()
     if earlier:
-        get_storage().delete(earlier)
+        delete_after_commit(session, [earlier])
     return operator
 
 

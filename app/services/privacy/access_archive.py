@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlmodel import Session, SQLModel, col, or_, select
 
 from app.core.errors import Conflict, NotFound
-from app.core.storage import CHUNK, get_storage
+from app.core.storage import CHUNK, delete_after_commit, get_storage
 from app.models.appointments import Appointment
 from app.models.attachments import Attachment
 from app.models.audit import AuditAction, AuditEvent
@@ -129,9 +129,8 @@ def delete_expired_archives(*, session: Session, now: datetime | None = None) ->
         col(AccessArchive.expires_at) <= now,
     )
     expired = list(session.exec(statement))
-    storage = get_storage()
+    delete_after_commit(session, [archive.archive_key for archive in expired])
     for archive in expired:
-        storage.delete(archive.archive_key)
         archive.archive_key = None
         archive.deleted_at = now
         session.add(archive)

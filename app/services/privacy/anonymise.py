@@ -16,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select, update
 
-from app.core.storage import get_storage
+from app.core.storage import delete_after_commit
 from app.models.appointments import Appointment
 from app.models.attachments import Attachment
 from app.models.audit import AuditAction
@@ -48,8 +48,8 @@ def anonymise(
     """Erase the person's identity and everything typed about them; False when already done.
     `actor`: the staff member who asked (an erasure request); None for the retention job.
 
-    Files are deleted after the rows are marked: should the transaction then roll back, the
-    person is not marked anonymised and the next run deletes again (a missing file is fine)."""
+    Files are deleted once the transaction commits: should it roll back, the person is not
+    marked anonymised and keeps every file, which the next run deletes."""
     if person.anonymised_at is not None:
         return False
     case_ids = list(session.exec(select(Case.id).where(col(Case.beneficiary_id) == person.id)))
@@ -69,9 +69,7 @@ def anonymise(
             *_drop_access_archives(session, person.id, now),
         ]
         session.flush()
-    storage = get_storage()
-    for key in keys:
-        storage.delete(key)
+    delete_after_commit(session, keys)
     record(
         session,
         actor=actor,
@@ -81,7 +79,7 @@ def anonymise(
         beneficiary_id=person.id,
         operator_id=person.operator_id,
     )
-    log.info("beneficiary %d anonymised, %d files deleted", person.id, len(keys))
+    log.info("beneficiary %d anonymised, %d files to delete", person.id, len(keys))
     return True
 
 

@@ -48,7 +48,7 @@ def check_database(engine: Engine) -> list[Check]:
 
 def check_storage() -> Check:
     """A small object written and deleted through the storage interface."""
-    storage = get_storage()
+    storage = get_storage(probe=True)
     try:
         storage.delete(storage.save(PROBE))
     except Exception as exc:  # a full disk, a read-only mount, an object store away
