@@ -29,6 +29,7 @@ from tests.factories import (
     make_appointment,
     outbox_messages,
 )
+from tests.smtp import body
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -245,6 +246,101 @@ def test_the_confirmation_of_an_appointment_cancelled_since_is_not_sent(
             message = session.get(OutboxMessage, message_id)
             assert message.status == "failed" and message.body_text == ""
             assert message.last_error.startswith("Rendez-vous annulé entre-temps")
+    finally:
+        with committed_engine.begin() as conn:
+            conn.execute(delete(OutboxMessage))
+
+
+def first_attempt_deferred(engine, smtp_server, message_id) -> datetime:
+    """The confirmation's first attempt written, then refused for now by the server: when
+    the worker tries it again."""
+    smtp_server.fail_next("451 4.3.0 Try again later")
+    report = deliver_due(engine=engine, transport=transport_from_settings())
+    assert (report.sent, report.retried, smtp_server.messages) == (0, 1, [])
+    with Session(engine) as session:
+        message = session.get(OutboxMessage, message_id)
+        assert message.body_text  # written on the first attempt
+        return message.next_attempt_at
+
+
+def test_a_confirmation_whose_appointment_is_cancelled_before_its_retry_is_not_sent(
+    committed_engine, smtp_server
+):
+    appointment, message_id = queue_committed(
+        committed_engine, NOW + timedelta(days=5), "ines@exemple.fr"
+    )
+    try:
+        retry_at = first_attempt_deferred(committed_engine, smtp_server, message_id)
+        with Session(committed_engine) as session:
+            cancelled = session.get(type(appointment), appointment.id)
+            cancelled.status = "cancelled"
+            session.add(cancelled)
+            session.commit()
+
+        report = deliver_due(
+            engine=committed_engine, transport=transport_from_settings(), now=retry_at
+        )
+
+        assert (report.sent, report.failed, smtp_server.messages) == (0, 1, [])
+        with Session(committed_engine) as session:
+            message = session.get(OutboxMessage, message_id)
+            assert message.status == "failed"
+            assert message.last_error.startswith("Rendez-vous annulé entre-temps")
+    finally:
+        with committed_engine.begin() as conn:
+            conn.execute(delete(OutboxMessage))
+
+
+def test_a_confirmation_whose_appointment_moves_before_its_retry_says_the_new_time(
+    committed_engine, smtp_server
+):
+    appointment, message_id = queue_committed(
+        committed_engine, datetime(2027, 7, 6, 8, 30, tzinfo=UTC), "noa@exemple.fr"
+    )
+    moved_to = datetime(2027, 7, 8, 12, 0, tzinfo=UTC)
+    try:
+        retry_at = first_attempt_deferred(committed_engine, smtp_server, message_id)
+        with Session(committed_engine) as session:
+            moved = session.get(type(appointment), appointment.id)
+            moved.starts_at, moved.ends_at = moved_to, moved_to + timedelta(hours=1)
+            moved.blocks_until, moved.ics_sequence = moved.ends_at, 1
+            session.add(moved)
+            session.commit()
+
+        report = deliver_due(
+            engine=committed_engine, transport=transport_from_settings(), now=retry_at
+        )
+
+        assert report.sent == 1
+        [email] = smtp_server.messages
+        assert "8 juillet 2027 à 14 h 00" in email["Subject"]
+        assert "6 juillet" not in email["Subject"] + body(email)
+        [part] = list(email.iter_attachments())
+        [event] = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+        assert (event.decoded("DTSTART"), event["SEQUENCE"]) == (moved_to, 1)
+    finally:
+        with committed_engine.begin() as conn:
+            conn.execute(delete(OutboxMessage))
+
+
+def test_a_retry_of_a_confirmation_whose_appointment_did_not_change_sends_the_same(
+    committed_engine, smtp_server
+):
+    _appointment, message_id = queue_committed(
+        committed_engine, datetime(2027, 7, 6, 8, 30, tzinfo=UTC), "leo@exemple.fr"
+    )
+    try:
+        retry_at = first_attempt_deferred(committed_engine, smtp_server, message_id)
+        with Session(committed_engine) as session:
+            written = session.get(OutboxMessage, message_id).body_text
+
+        report = deliver_due(
+            engine=committed_engine, transport=transport_from_settings(), now=retry_at
+        )
+
+        assert report.sent == 1
+        [email] = smtp_server.messages
+        assert body(email) == written  # same words, same signed link
     finally:
         with committed_engine.begin() as conn:
             conn.execute(delete(OutboxMessage))

@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from app.core.config import get_settings
+from app.core.dates import to_local
 from app.core.db import build_engine, get_session, unit_of_work
 from app.models.appointments import Appointment, RateLimitHit
 from app.models.base import utcnow
@@ -293,6 +294,68 @@ def test_a_confirmation_for_an_appointment_cancelled_since_is_not_sent(engine_, 
         session.commit()
     assert deliver(engine_, utcnow() + timedelta(seconds=1)).failed == 1
     assert gateway.received == []
+
+
+def sms_time(moment) -> str:
+    """How an appointment SMS says `moment` (the test sites are in Paris)."""
+    return f"{to_local(moment, 'Europe/Paris'):%d/%m à %Hh%M}"
+
+
+def deferred_once(engine, gateway, sms_id):
+    """The SMS's first attempt written, then refused for now by the gateway: (the text it
+    had, when the worker tries it again)."""
+    gateway.answer_next(503, {"error": "indisponible"})
+    assert deliver(engine).retried == 1
+    [refused] = gateway.received
+    return refused.body["text"], stored(engine, sms_id).next_attempt_at
+
+
+def test_a_confirmation_cancelled_before_its_retry_is_not_sent(engine_, gateway):
+    sms_id, appointment_id = queued_confirmation(engine_, "06 12 34 56 11")
+    _text, retry_at = deferred_once(engine_, gateway, sms_id)
+    with Session(engine_) as session:
+        appointment = session.get(Appointment, appointment_id)
+        appointment.status = "cancelled"
+        session.add(appointment)
+        session.commit()
+
+    assert deliver(engine_, retry_at).failed == 1
+
+    assert len(gateway.received) == 1  # the refused attempt only
+    message = stored(engine_, sms_id)
+    assert message.status == "failed"
+    assert message.last_error.startswith("Rendez-vous annulé entre-temps")
+
+
+def test_a_confirmation_moved_before_its_retry_says_the_new_time(engine_, gateway):
+    sms_id, appointment_id = queued_confirmation(engine_, "06 12 34 56 12")
+    first_text, retry_at = deferred_once(engine_, gateway, sms_id)
+    with Session(engine_) as session:
+        appointment = session.get(Appointment, appointment_id)
+        booked = appointment.starts_at
+        appointment.starts_at += timedelta(days=1, hours=1)
+        appointment.ends_at += timedelta(days=1, hours=1)
+        appointment.blocks_until = appointment.ends_at
+        appointment.ics_sequence += 1
+        session.add(appointment)
+        session.commit()
+        new_start = appointment.starts_at
+
+    assert deliver(engine_, retry_at).sent == 1
+
+    refused, sent = gateway.received
+    assert sent.body["reference"] == refused.body["reference"]
+    assert sms_time(booked) in first_text
+    assert sms_time(new_start) in sent.body["text"] and sms_time(booked) not in sent.body["text"]
+
+
+def test_a_retry_of_a_confirmation_whose_appointment_did_not_change_sends_the_same(
+    engine_, gateway
+):
+    sms_id, _ = queued_confirmation(engine_, "06 12 34 56 13")
+    first_text, retry_at = deferred_once(engine_, gateway, sms_id)
+    assert deliver(engine_, retry_at).sent == 1
+    assert gateway.received[1].body["text"] == first_text  # same words, same short link
 
 
 def test_a_reminder_for_an_appointment_cancelled_since_is_not_sent(engine_, gateway):

@@ -2,21 +2,22 @@
 sends it (write_appointment_email): the booking request only queues a row naming it, so that it
 renders neither text nor .ics.
 
-Written at send time from the appointment as it is then: a confirmation whose appointment was
-cancelled meanwhile is not sent (its cancellation notice says what there is to say)."""
+Written at send time from the appointment as it is then, and checked again on every retry
+(sms_texts.appointment_facts): a confirmation whose appointment was cancelled meanwhile is not
+sent (its cancellation notice says what there is to say), one whose appointment moved is
+written again with the new time and .ics."""
 
 import base64
 
 from sqlmodel import Session
 
-from app.models.appointments import Appointment, AppointmentStatus
 from app.models.outbox import OutboxMessage
 from app.services.booking.calendar_files import CONTENT_TYPE as ICS_CONTENT_TYPE
 from app.services.booking.calendar_files import appointment_ics
 from app.services.booking.details import AppointmentDetails, appointment_details, manage_link
-from app.services.booking.sms_texts import CONFIRMED
+from app.services.booking.sms_texts import CONFIRMED, appointment_to_tell
 from app.services.booking.video_rooms import joining_note
-from app.services.messaging.mail import DeliveryError, WrittenEmail
+from app.services.messaging.mail import WrittenEmail
 from app.services.personal_space.links import space_footer
 
 # What « Messages » shows of a confirmation until the worker has written it.
@@ -24,14 +25,7 @@ SUBJECTS = {CONFIRMED: "Rendez-vous confirmé"}
 
 
 def write_appointment_email(*, session: Session, message: OutboxMessage) -> WrittenEmail:
-    data = message.payload or {}
-    appointment = session.get(Appointment, data.get("appointment_id"))
-    if appointment is None:
-        raise DeliveryError("Rendez-vous introuvable : e-mail sans objet.", permanent=True)
-    if appointment.status == AppointmentStatus.CANCELLED:
-        raise DeliveryError(
-            "Rendez-vous annulé entre-temps : confirmation sans objet.", permanent=True
-        )
+    appointment = appointment_to_tell(session, message)
     return confirmation(appointment_details(session=session, appointment=appointment))
 
 

@@ -2,8 +2,9 @@
 characters), the place shortened when needed, the link to cancel or move (or to book again
 after a cancellation) as a short link.
 
-Each SMS says the time the event was about (kept in its payload when it was queued): a
-confirmation sent after a move still confirms the time that was booked."""
+Each notice says the time the event was about (kept in its payload when it was queued). The
+confirmation says the appointment as it is when sent, like its e-mail: its facts are read on
+every attempt (appointment_facts), and a retry after a move writes it again."""
 
 from datetime import datetime
 
@@ -48,19 +49,48 @@ def payload(appointment: Appointment, **facts: str) -> dict:
     }
 
 
-def write_appointment_sms(*, session: Session, message: OutboxMessage) -> str:
-    data = message.payload or {}
-    appointment = session.get(Appointment, data.get("appointment_id"))
+def appointment_facts(*, session: Session, message: OutboxMessage) -> dict | None:
+    """Read on every attempt, first or retry (one query by primary key): DeliveryError when
+    there is nothing left to say; for a confirmation, what its text says of the appointment
+    (written again when they differ from those it was written from)."""
+    appointment = appointment_to_tell(session, message)
+    # Held for the writer that may follow in this session, which then finds it there rather
+    # than reads it again (the identity map keeps only the objects still referenced).
+    session.info["appointment_to_tell"] = appointment
+    return _facts(message, appointment)
+
+
+def appointment_to_tell(session: Session, message: OutboxMessage) -> Appointment:
+    appointment = session.get(Appointment, (message.payload or {}).get("appointment_id"))
     if appointment is None:
-        raise DeliveryError("Rendez-vous introuvable : SMS sans objet.", permanent=True)
+        raise DeliveryError("Rendez-vous introuvable : message sans objet.", permanent=True)
     if message.template == REMINDER and appointment.status != AppointmentStatus.BOOKED:
         raise DeliveryError("Rendez-vous annulé entre-temps : rappel sans objet.", permanent=True)
     if message.template == CONFIRMED and appointment.status == AppointmentStatus.CANCELLED:
         raise DeliveryError(
             "Rendez-vous annulé entre-temps : confirmation sans objet.", permanent=True
         )
+    return appointment
+
+
+def _facts(message: OutboxMessage, appointment: Appointment) -> dict | None:
+    if message.template != CONFIRMED:
+        return None  # a notice says the time it was about, whatever happened since
+    return {
+        "starts_at": appointment.starts_at.isoformat(),
+        "ics_sequence": appointment.ics_sequence,
+        "mode": appointment.mode,
+        "site_id": appointment.site_id,
+    }
+
+
+def write_appointment_sms(*, session: Session, message: OutboxMessage) -> str:
+    appointment = appointment_to_tell(session, message)
     details = appointment_details(session=session, appointment=appointment)
-    when = _when(details, datetime.fromisoformat(data["starts_at"]))
+    if message.template == CONFIRMED:
+        when = _when(details, appointment.starts_at)
+    else:
+        when = _when(details, datetime.fromisoformat(message.payload["starts_at"]))
     if message.template == CANCELLED:
         rebook = short_rebook_link(session=session, details=details)
         tail = f" : votre RDV du {when} est annulé. Reprendre RDV : {rebook}"

@@ -3,7 +3,8 @@
 SMS go through the same rows, claims, leases and retries (channel "sms"); what differs is in
 app/services/messaging/sms_delivery.py: the worker writes their text, then hands them to
 the SMS gateway. An e-mail may be written by the worker too (a `template`, see
-app/services/messaging/email_templates.py): on its first attempt, then kept for the retries.
+app/services/messaging/email_templates.py): on its first attempt, then kept for the retries
+unless what it says changed meanwhile (checked on every attempt).
 
 Delivery claims each message in its own committed transaction (a lease), sends it outside
 any transaction, then records the outcome. A worker that dies before the SMTP server has
@@ -36,7 +37,7 @@ from app.models.nomenclatures import Role
 from app.models.outbox import Channel, MessageStatus, OutboxMessage
 from app.models.staff import StaffUser
 from app.services.access.scope import load_owned, operator_of, owned_by
-from app.services.messaging.email_templates import write_email_once
+from app.services.messaging.email_templates import write_email_for_attempt
 from app.services.messaging.mail import DeliveryError, Transport, build_email
 from app.services.messaging.sms import SmsTransport, sms_transport_from_settings
 from app.services.messaging.sms_delivery import hand_over_sms
@@ -346,7 +347,7 @@ def _hand_over(
     """Send the message; returns what to record with its « sent » (the gateway's id)."""
     if message.is_sms:
         return hand_over_sms(engine, transports.sms, message, deadline=deadline)
-    write_email_once(engine, message)
+    write_email_for_attempt(engine, message)
     transports.email.send(build_email(message, sender=settings.mail_sender), deadline=deadline)
     return {}
 

@@ -13,6 +13,7 @@ from app.services.personal_space import sms_texts as space_sms
 from app.services.surveys import sms_texts as survey_sms
 
 Writer = Callable[..., str]
+Facts = Callable[..., dict | None]
 
 WRITERS: dict[str, Writer] = {
     **{template: appointment_sms.write_appointment_sms for template in appointment_sms.SUBJECTS},
@@ -20,6 +21,10 @@ WRITERS: dict[str, Writer] = {
     **{t: waiting_list_sms.write_waiting_list_sms for t in waiting_list_sms.SUBJECTS},
     **{template: space_sms.write_space_sms for template in space_sms.SUBJECTS},
     **{template: document_sms.write_document_sms for template in document_sms.SUBJECTS},
+}
+# Read on every attempt (app/services/messaging/sms_delivery.py): dropped or written again.
+FACTS: dict[str, Facts] = {
+    template: appointment_sms.appointment_facts for template in appointment_sms.SUBJECTS
 }
 
 
