@@ -8,7 +8,6 @@ rows a transaction changes is deleted once it commits (`delete_after_commit`).""
 import hashlib
 import logging
 import os
-import secrets
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -18,8 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from app.core.config import get_settings
+from app.core.storage_keys import CHUNK, check_key, new_key, scratch_path
 
-CHUNK = 64 * 1024
 PENDING_DELETES = "storage_keys_to_delete"
 
 logger = logging.getLogger(__name__)
@@ -34,23 +33,6 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
     def keys(self) -> Iterator[str]: ...
     def temporary_path(self) -> Path: ...
-
-
-def new_key() -> str:
-    return secrets.token_hex(20)
-
-
-def check_key(key: str) -> str:
-    if not key.isalnum():
-        raise ValueError("invalid storage key")
-    return key
-
-
-def scratch_path(root: Path) -> Path:
-    """A fresh local path under `root`/tmp, for a file streamed or built before it is kept."""
-    tmp = Path(root) / "tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    return tmp / secrets.token_hex(16)
 
 
 class LocalStorage:

@@ -21,7 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from app.core.errors import StorageUnavailable
-from app.core.storage import CHUNK, check_key, new_key, scratch_path
+from app.core.storage_keys import CHUNK, check_key, new_key, scratch_path
 
 logger = logging.getLogger(__name__)
 
