@@ -75,7 +75,7 @@ def test_request_durations_are_labelled_with_the_route_template(
     text = scrape(client)
     assert 'route="/cases/{case_id}"' in text and 'status="200"' in text
     assert 'route="unmatched"' in text
-    # Words of the addresses, not their numbers: a duration's sum may well hold « 12345 ».
+    # Words of the addresses, not their numbers: a series' timestamp (`_created`) may hold « 12345 ».
     assert f"/cases/{case.id}" not in text and "personne-ne-connait" not in text
 
 
