@@ -95,20 +95,10 @@ def queue_written_email(
     """Queue an e-mail the worker writes when it sends it, from `template` and `payload`
     (app/services/messaging/email_templates.py): the request inserts a row and renders
     nothing. `subject` is what « Messages » shows of it until then."""
-    message = OutboxMessage(
-        operator_id=operator_id,
-        case_id=case_id,
-        recipient=recipient,
-        subject=subject,
-        body_text="",
-        template=template,
-        payload=payload,
-        message_id=new_message_id(),
-    )
-    session.add(message)
-    session.flush()
-    log.debug("outbox message %d queued", message.id, extra={"outbox_id": message.id})
-    return message
+    return _queue_unwritten(
+        session, Channel.EMAIL, new_message_id(), recipient, template, payload, subject,
+        operator_id, case_id,
+    )  # fmt: skip
 
 
 def queue_sms(
@@ -124,20 +114,30 @@ def queue_sms(
     """Queue an SMS to `recipient` (E.164); the worker writes its text from `template` and
     `payload` (app/services/messaging/sms_templates.py), so that the request only inserts a
     row. `subject` is what « Messages » shows of it."""
+    return _queue_unwritten(
+        session, Channel.SMS, f"sms-{secrets.token_hex(16)}", recipient, template, payload,
+        subject, operator_id, case_id,
+    )  # fmt: skip
+
+
+def _queue_unwritten(
+    session, channel, message_id, recipient, template, payload, subject, operator_id, case_id
+) -> OutboxMessage:
+    """A row whose text the worker writes when it sends it (e-mail or SMS alike)."""
     message = OutboxMessage(
         operator_id=operator_id,
         case_id=case_id,
-        channel=Channel.SMS.value,
+        channel=channel.value,
         recipient=recipient,
         subject=subject,
         body_text="",
         template=template,
         payload=payload,
-        message_id=f"sms-{secrets.token_hex(16)}",
+        message_id=message_id,
     )
     session.add(message)
     session.flush()
-    log.debug("outbox SMS %d queued", message.id, extra={"outbox_id": message.id})
+    log.debug("outbox %s %d queued", channel.value, message.id, extra={"outbox_id": message.id})
     return message
 
 
