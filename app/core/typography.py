@@ -1,5 +1,6 @@
 """French typography: narrow no-break spaces and typographic apostrophes for printed text,
-numbers as French writes them (1 234,5), and « de » elided before a vowel (d'Émilie)."""
+numbers as French writes them (1 234,5), « de » elided before a vowel (d'Émilie), and the
+ASCII slugs that file names carry to other systems."""
 
 import re
 import unicodedata
@@ -103,3 +104,17 @@ def elide(word: str, following: str) -> str:
 def de(name: str) -> str:
     """« de Paul », « d'Anaïs », « d'Émilie », for a name or any text that follows « de »."""
     return elide("de", name)
+
+
+# NFKD leaves these ligatures whole: spell them out first.
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+
+
+def ascii_slug(text: str) -> str:
+    """ASCII, lower-case, hyphens: "Anne-Sophie N'Diaye" → "anne-sophie-n-diaye",
+    "Cœur de métier" → "coeur-de-metier"."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    # Punctuation becomes a hyphen before the letters ASCII cannot spell are dropped.
+    hyphenated = re.sub(r"[\W_]+", "-", plain).encode("ascii", "ignore").decode()
+    return re.sub(r"-{2,}", "-", hyphenated).strip("-")

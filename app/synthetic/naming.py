@@ -1,8 +1,8 @@
 """Names and e-mail addresses of generated people, all under a reserved domain (RFC 2606)."""
 
-import re
-import unicodedata
 from functools import lru_cache
+
+from app.core.typography import ascii_slug
 
 # `.example` is reserved for examples: no message can ever reach a real person.
 DOMAIN = "synthetique.example"
@@ -10,10 +10,8 @@ DOMAIN = "synthetique.example"
 
 @lru_cache(maxsize=4096)
 def slug(text: str) -> str:
-    """ASCII, lower-case, hyphens: "Anne-Sophie N'Diaye" → "anne-sophie-n-diaye"."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    """`ascii_slug`, kept for the thousands of names a run repeats."""
+    return ascii_slug(text)
 
 
 def staff_email(role_word: str, number: int, operator_code: str | None) -> str:
