@@ -302,6 +302,21 @@ def test_the_daily_job_runs_once_a_day_per_operator(session, ara, counsellor, cl
     assert run_daily_retention(session=session, now=clock + timedelta(days=1)) == 1
 
 
+def test_the_daily_job_works_in_batches_each_pass_its_own(
+    session, ara, counsellor, clock, storage_dir
+):
+    """A first run on a large database finds thousands: each pass takes a batch and commits,
+    and the operator is done for the day only once a pass finds fewer than it could take."""
+    people = [followed_in(session, counsellor, IN_2024).beneficiary_id for _ in range(5)]
+    assert run_daily_retention(session=session, now=clock, batch=2) == 2
+    assert ara.retention_run_on is None  # more may be due: the next pass goes on
+    assert run_daily_retention(session=session, now=clock, batch=2) == 2
+    assert run_daily_retention(session=session, now=clock, batch=2) == 1
+    assert ara.retention_run_on == date(2026, 12, 2)
+    assert all(session.get(Beneficiary, person).anonymised_at == clock for person in people)
+    assert run_daily_retention(session=session, now=clock, batch=2) == 0
+
+
 def test_a_self_check_drawn_after_anonymisation_still_packs_the_proof(
     session, counsellor, manager, clock
 ):

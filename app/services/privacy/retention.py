@@ -100,15 +100,21 @@ def held_by_a_control(now: datetime):
     )
 
 
+# People anonymised per pass of the worker's daily job (a few seconds of work on PostgreSQL).
+RETENTION_BATCH = 500
+
+
 def retention_cutoff(operator: Operator, now: datetime) -> datetime:
     """A last contact before this moment is past the operator's retention period."""
     return months_before(now, operator.retention_months)
 
 
-def due_for_anonymisation(*, session: Session, operator: Operator, now: datetime) -> list[Due]:
+def due_for_anonymisation(
+    *, session: Session, operator: Operator, now: datetime, limit: int | None = None
+) -> list[Due]:
     """The operator's people not yet anonymised whose every case is closed and whose last
     contact is older than the retention period, except those a control still holds;
-    oldest last contact first."""
+    oldest last contact first (the first `limit` of them)."""
     contacts = _contacts(operator.id)
     who, at = contacts.c[0], contacts.c[1]
     last = func.max(at).label("last_contact_at")
@@ -128,6 +134,7 @@ def due_for_anonymisation(*, session: Session, operator: Operator, now: datetime
         .group_by(Beneficiary.id)
         .having(last < cutoff)
         .order_by(literal_column("last_contact_at"), Beneficiary.id)
+        .limit(limit)
     )
     found = list(session.exec(statement))
     references = _references(session, [person_id for person_id, _ in found])
@@ -146,9 +153,11 @@ def _references(session: Session, person_ids: list[int]) -> dict[int, list[str]]
     return found
 
 
-def anonymise_due(*, session: Session, operator: Operator, now: datetime) -> int:
-    """Anonymise the operator's people past the retention period; how many."""
-    due = due_for_anonymisation(session=session, operator=operator, now=now)
+def anonymise_due(
+    *, session: Session, operator: Operator, now: datetime, limit: int | None = None
+) -> int:
+    """Anonymise the operator's people past the retention period (the first `limit`); how many."""
+    due = due_for_anonymisation(session=session, operator=operator, now=now, limit=limit)
     for person in due:
         anonymise_person(
             session=session, person=session.get(Beneficiary, person.beneficiary_id), now=now
@@ -158,18 +167,29 @@ def anonymise_due(*, session: Session, operator: Operator, now: datetime) -> int
     return len(due)
 
 
-def run_daily_retention(*, session: Session, now: datetime | None = None) -> int:
+def run_daily_retention(
+    *, session: Session, now: datetime | None = None, batch: int = RETENTION_BATCH
+) -> int:
     """The worker's job: once a day per operator (its own local day), anonymise its people
-    past the retention period; how many, all operators together."""
+    past the retention period; how many, all operators together.
+
+    At most `batch` people per pass, each pass its own transaction: the first pass on a large
+    database finds tens of thousands, and one transaction for all of them would hold its locks
+    for hours. An operator is done for the day once a pass finds fewer than it could take."""
     now = now or utcnow()
     total = 0
     for operator in session.exec(select(Operator).order_by(Operator.id)):
         today = local_today(operator.time_zone, now=now)
         if operator.retention_run_on == today:
             continue
-        total += anonymise_due(session=session, operator=operator, now=now)
-        operator.retention_run_on = today
-        session.add(operator)
+        room = batch - total
+        if room <= 0:
+            break  # the next pass goes on
+        done = anonymise_due(session=session, operator=operator, now=now, limit=room)
+        total += done
+        if done < room:
+            operator.retention_run_on = today
+            session.add(operator)
     session.flush()
     return total
 
