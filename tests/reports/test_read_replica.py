@@ -196,6 +196,7 @@ def test_without_a_read_database_there_is_no_read_engine(monkeypatch):
         (f"/api/v1/reports/activity?from={YEAR['from']}&to={YEAR['to']}&format=xlsx", "cases"),
         (f"/api/v1/ledger?from={YEAR['from']}&to={YEAR['to']}&format=csv", "episodes"),
         (f"/api/v1/reports/indicators?from={YEAR['from']}&to={YEAR['to']}", "appointments"),
+        (f"/api/v1/reports/surveys?from={YEAR['from']}&to={YEAR['to']}", "survey_invitations"),
     ],
 )
 def test_an_operator_report_reads_on_the_read_database(deployment, people, path, table):
@@ -213,6 +214,9 @@ def test_an_operator_report_reads_on_the_read_database(deployment, people, path,
         ("/rapports/etat-de-service", "episodes", Role.MANAGER),
         ("/rapports/etat-de-service.xlsx", "episodes", Role.MANAGER),
         ("/rapports/national?annee=2022", "cases", Role.NATIONAL_OBSERVER),
+        ("/rapports/enquetes", "survey_invitations", Role.MANAGER),
+        ("/rapports/enquetes/satisfaction-lieux.csv", "survey_invitations", Role.MANAGER),
+        ("/rapports/enquetes/mes-resultats", "survey_invitations", Role.COUNSELLOR),
     ],
 )
 def test_a_report_page_reads_on_the_read_database(deployment, people, path, table, role):

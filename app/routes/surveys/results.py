@@ -22,7 +22,7 @@ from app.services.surveys.result_pages import (
     survey_figures,
 )
 from app.web.api_errors import API_ERRORS
-from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep
+from app.web.deps import ApiCaseWorker, CaseWorker, ReadSessionDep, SessionDep
 from app.web.export_purpose import export_reason
 from app.web.exports import TABLE_DOWNLOADS, table_response
 from app.web.forms import parse_form
@@ -51,13 +51,13 @@ def _filters_query(request: Request) -> str:
 
 
 @router.get("/rapports/enquetes")
-def results_page(request: Request, session: SessionDep, user: CaseWorker, page: PageNumber = 1):
+def results_page(request: Request, reader: ReadSessionDep, user: CaseWorker, page: PageNumber = 1):
     asked, errors = {"asked": None}, {}
     try:
         asked = _asked(parse_form(ResultsFilters, request.query_params))
     except Invalid as exc:
         errors = exc.fields
-    view = results_view(session=session, actor=user, page=page, **asked)
+    view = results_view(session=reader, actor=user, page=page, **asked)
     results, errors = view.results, errors or view.errors
     form = dict(request.query_params)
     if results is not None:
@@ -78,19 +78,24 @@ def results_page(request: Request, session: SessionDep, user: CaseWorker, page: 
 
 
 @router.get("/rapports/enquetes/commentaires.{fmt}")
-def comments_file(request: Request, session: SessionDep, user: CaseWorker, fmt: str):
-    """The people's own words, their names taken out: still personal data, so a purpose."""
+def comments_file(
+    request: Request, session: SessionDep, reader: ReadSessionDep, user: CaseWorker, fmt: str
+):
+    """The people's own words, their names taken out: still personal data, so a purpose (the
+    export is audited on the primary, read on the read database)."""
     asked = _asked(parse_form(ResultsFilters, request.query_params))
-    table = comments_table(session=session, actor=user, **asked)
+    table = comments_table(session=reader, actor=user, **asked)
     purpose = export_reason(request)  # once the reader is known to be allowed
     accesses.exported(session, actor=user, record_type="survey_comments", purpose=purpose)
     return table_response(table, fmt)
 
 
 @router.get("/rapports/enquetes/{section}.{fmt}")
-def results_table(request: Request, session: SessionDep, user: CaseWorker, section: str, fmt: str):
+def results_table(
+    request: Request, reader: ReadSessionDep, user: CaseWorker, section: str, fmt: str
+):
     asked = _asked(parse_form(ResultsFilters, request.query_params))
-    results = results_of(session=session, actor=user, **asked)
+    results = results_of(session=reader, actor=user, **asked)
     return table_response(results.report.table(section), fmt)
 
 
@@ -99,15 +104,15 @@ class OwnFilters(SQLModel):
 
 
 @router.get("/rapports/enquetes/mes-resultats")
-def own_results_page(request: Request, session: SessionDep, user: CaseWorker):
+def own_results_page(request: Request, reader: ReadSessionDep, user: CaseWorker):
     results, errors = None, {}
     try:
         year = parse_form(OwnFilters, request.query_params).annee
-        results = own_results(session=session, actor=user, year=year)
+        results = own_results(session=reader, actor=user, year=year)
     except Invalid as exc:
         errors = exc.fields
     if errors:
-        results = own_results(session=session, actor=user, year=None)
+        results = own_results(session=reader, actor=user, year=None)
     return render(
         request,
         "surveys/own_results.html",
@@ -157,7 +162,7 @@ class SurveyFiguresPublic(BaseModel):
 
 @api_router.get("/reports/surveys", response_model=SurveyFiguresPublic, responses=TABLE_DOWNLOADS)
 def get_survey_figures(
-    session: SessionDep,
+    reader: ReadSessionDep,
     user: ApiCaseWorker,
     start: Annotated[Day, Query(alias="from")],
     end: Annotated[Day, Query(alias="to")],
@@ -171,7 +176,7 @@ def get_survey_figures(
     (satisfied or useful per answer), both in percent to one decimal, null when there is
     nothing to divide by. `csv` and `xlsx` give the same figures as one table, a row per survey
     and level."""
-    result = survey_figures(session=session, actor=user, start=start, end=end)
+    result = survey_figures(session=reader, actor=user, start=start, end=end)
     if format != "json":
         return table_response(result.report.table("enquetes"), format)
     return SurveyFiguresPublic(start=start, end=end, **result.figures)
