@@ -1,5 +1,6 @@
 """Database engine and the session-per-request unit of work."""
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,10 +11,13 @@ from typing import ParamSpec, TypeVar
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, create_engine
 
 from app.core.config import get_settings
 from app.core.errors import Conflict
+
+logger = logging.getLogger(__name__)
 
 # How long a write waits for SQLite's one write lock. Waiters are not served in turn (each
 # retries after a sleep), so a burst of bookings can keep one waiting for seconds: it should
@@ -167,3 +171,45 @@ def all_or_nothing(action: Callable[_Params, _Result]) -> Callable[_Params, _Res
             return action(*args, **kwargs)
 
     return run
+
+
+# ---- after the commit ------------------------------------------------------------------------
+
+_ONCE_COMMITTED = "actions_once_committed"
+
+
+def once_committed(session: Session, action: Callable[[], object]) -> None:
+    """Run `action` once the session's transaction commits, not before: deleting a file or
+    counting a booking before would be wrong if the transaction rolled back. A transaction or
+    a savepoint rolled back drops the actions taken within it. An action that fails is logged,
+    not raised: what it followed is committed."""
+    if not session.in_transaction():
+        session.begin()
+    within = session.get_nested_transaction() or session.get_transaction()
+    if not event.contains(session, "after_commit", _run_committed):
+        event.listen(session, "after_commit", _run_committed)
+        event.listen(session, "after_soft_rollback", _forget_rolled_back)
+    session.info.setdefault(_ONCE_COMMITTED, []).append((within, action))
+
+
+def _run_committed(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released: its actions wait for the transaction's commit
+    for _, action in session.info.pop(_ONCE_COMMITTED, []):
+        try:
+            action()
+        except Exception:
+            logger.exception("action after commit failed")
+
+
+def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(_ONCE_COMMITTED, [])
+    pending[:] = [(within, action) for within, action in pending if not _inside(within, previous)]
+
+
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False

@@ -9,17 +9,15 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
+from app.core.db import once_committed
 from app.core.storage_keys import CHUNK, check_key, new_key, scratch_path
-
-PENDING_DELETES = "storage_keys_to_delete"
 
 logger = logging.getLogger(__name__)
 
@@ -93,43 +91,18 @@ def delete_after_commit(session: Session, keys: Iterable[str]) -> None:
     """Delete these files once the session's transaction commits, not before: a file deleted
     first would be gone although a rollback kept the rows that name it. A transaction or a
     savepoint rolled back deletes none of its files; a delete that fails is logged."""
-    if not session.in_transaction():
-        session.begin()
-    within = session.get_nested_transaction() or session.get_transaction()
-    if not event.contains(session, "after_commit", _delete_committed):
-        event.listen(session, "after_commit", _delete_committed)
-        event.listen(session, "after_soft_rollback", _forget_rolled_back)
-    session.info.setdefault(PENDING_DELETES, []).extend((within, key) for key in keys)
+    for key in keys:
+        once_committed(session, partial(_delete_committed, key))
 
 
-def _delete_committed(session: Session) -> None:
-    if session.get_nested_transaction() is not None:
-        return  # a savepoint released: its files wait for the transaction's commit
-    pending = session.info.pop(PENDING_DELETES, [])
-    if not pending:
-        return
-    storage = get_storage()
-    for _, key in pending:
-        try:
-            storage.delete(key)
-        except Exception as error:  # the rows are committed: a file left over is only space
-            logger.warning(
-                "file not deleted after commit",
-                extra={"storage_key": key, "error": type(error).__name__},
-            )
-
-
-def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    pending = session.info.get(PENDING_DELETES, [])
-    pending[:] = [(within, key) for within, key in pending if not _inside(within, previous)]
-
-
-def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
-    while transaction is not None:
-        if transaction is outer:
-            return True
-        transaction = transaction.parent
-    return False
+def _delete_committed(key: str) -> None:
+    try:
+        get_storage().delete(key)
+    except Exception as error:  # the rows are committed: a file left over is only space
+        logger.warning(
+            "file not deleted after commit",
+            extra={"storage_key": key, "error": type(error).__name__},
+        )
 
 
 def get_storage(*, probe: bool = False) -> Storage:

@@ -1,9 +1,12 @@
-"""The savepoint helpers: a step of a request done whole or not at all (app/core/db.py)."""
+"""The savepoint helpers: a step of a request done whole or not at all, and what runs only once
+the transaction commits (app/core/db.py)."""
+
+import logging
 
 import pytest
 from sqlmodel import Session, select
 
-from app.core.db import REFUSED_BY_THE_DATABASE, all_or_nothing, savepoint
+from app.core.db import REFUSED_BY_THE_DATABASE, all_or_nothing, once_committed, savepoint
 from app.core.errors import Conflict, Invalid
 from app.models.operators import Operator
 from tests.factories import make_operator
@@ -60,3 +63,36 @@ def test_a_decorated_service_given_its_session_by_position_fails_before_running(
     with pytest.raises(KeyError, match="session"):
         action(session)
     assert ran == []
+
+
+def test_an_action_runs_once_the_transaction_commits_and_not_for_what_rolled_back(session):
+    ran = []
+    once_committed(session, lambda: ran.append("kept"))
+    with pytest.raises(Invalid), savepoint(session):
+        once_committed(session, lambda: ran.append("rolled back with its savepoint"))
+        raise Invalid({"name": "Refusé"})
+    with savepoint(session):
+        once_committed(session, lambda: ran.append("released savepoint"))
+    assert ran == []  # a savepoint released is not the commit
+    session.commit()
+    assert ran == ["kept", "released savepoint"]
+    session.commit()
+    assert ran == ["kept", "released savepoint"]  # once
+
+
+def test_a_transaction_rolled_back_runs_none_of_its_actions(session):
+    ran = []
+    once_committed(session, lambda: ran.append("dropped"))
+    session.rollback()
+    session.commit()
+    assert ran == []
+
+
+def test_an_action_that_fails_is_logged_and_the_others_still_run(session, caplog):
+    ran = []
+    once_committed(session, lambda: 1 / 0)
+    once_committed(session, lambda: ran.append("next"))
+    with caplog.at_level(logging.ERROR, logger="app.core.db"):
+        session.commit()
+    assert ran == ["next"]
+    assert [r.getMessage() for r in caplog.records] == ["action after commit failed"]

@@ -128,7 +128,17 @@ def test_bookings_made_and_refused_are_counted(session, agenda):
     booking(session, agenda, "ines.moreau@exemple.fr", "cle-1")  # the same, sent twice
     with pytest.raises(SlotTaken):  # one counsellor: the slot is gone
         booking(session, agenda, "autre.personne@exemple.fr", "cle-2")
+    assert (bookings("made"), bookings("refused")) == (made, refused + 1)  # not committed yet
+    session.commit()
     assert (bookings("made"), bookings("refused")) == (made + 1, refused + 1)
+
+
+def test_a_booking_rolled_back_was_never_made(session, agenda):
+    made = bookings("made")
+    booking(session, agenda, "ines.moreau@exemple.fr", "cle-1")
+    session.rollback()
+    session.commit()
+    assert bookings("made") == made
 
 
 def test_metrics_hold_no_personal_data(client, session, agenda, metrics_token, case):

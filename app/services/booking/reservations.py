@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from pydantic import ValidationError, field_validator, model_validator
@@ -15,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
-from app.core.db import REFUSED_BY_THE_DATABASE, all_or_nothing
+from app.core.db import REFUSED_BY_THE_DATABASE, all_or_nothing, once_committed
 from app.core.errors import Conflict, Invalid, NotFound
 from app.core.metrics import count_booking
 from app.core.validation import field_errors
@@ -460,9 +461,10 @@ def book_appointment(
     except SlotTaken:
         count_booking(operator=operator.code, channel=str(via), made=False)
         raise _taken(session, kind, mode, site_id, start, now) from None
-    # Counted once the booking is written; a request failing after this point (rare: its
-    # commit) leaves the count one too high, which a rate does not notice.
-    count_booking(operator=operator.code, channel=str(via), made=True)
+    # Counted once the request's transaction commits: a booking rolled back after this point
+    # (a later step failing, the commit itself) was never made.
+    made = partial(count_booking, operator=operator.code, channel=str(via), made=True)
+    once_committed(session, made)
     return booked.appointment
 
 
