@@ -44,6 +44,17 @@ class HashMismatch(Conflict):
         self.label, self.expected, self.found = label, expected, found
 
 
+class StoredFileMissing(Conflict):
+    """A file the rows name is not in the storage; the message names the document (`label`)."""
+
+    def __init__(self, label: str):
+        super().__init__(
+            f"Le fichier {label} est introuvable dans le stockage. L'archive n'a pas été créée ; "
+            "prévenez l'administrateur."
+        )
+        self.label = label
+
+
 @dataclass(frozen=True)
 class ZipEntry:
     """One file written: its name in the archive (made unique), size and SHA-256 of its bytes."""
@@ -122,17 +133,20 @@ class ZipEntries:
         storage: Storage | None = None,
     ) -> ZipEntry:
         """Copy the stored file `key` into the entry `name`, in chunks, checking its SHA-256
-        against `expected_sha256` if given (see add_chunks). Stored, not compressed, by
-        default: PDFs and images are compressed already."""
+        against `expected_sha256` if given (see add_chunks); StoredFileMissing when there is no
+        such file. Stored, not compressed, by default: PDFs and images are compressed already."""
         chunks = (storage or get_storage()).iter_chunks(key)
-        return self.add_chunks(
-            name,
-            chunks,
-            compress=compress,
-            size=size,
-            expected_sha256=expected_sha256,
-            label=label,
-        )
+        try:
+            return self.add_chunks(
+                name,
+                chunks,
+                compress=compress,
+                size=size,
+                expected_sha256=expected_sha256,
+                label=label,
+            )
+        except FileNotFoundError as error:
+            raise StoredFileMissing(label or f"« {name} »") from error
 
     def _unique(self, name: str) -> str:
         """`name`, or the first of `stem-2.ext`, `stem-3.ext`… not in the archive yet: two

@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from app.core.zip_entries import UTF8_FLAG, HashMismatch, zip_archive
+from app.core.zip_entries import UTF8_FLAG, HashMismatch, StoredFileMissing, zip_archive
 
 WHEN = datetime(2026, 12, 6, 14, 30, 12)
 
@@ -134,3 +134,11 @@ def test_copying_a_large_stored_file_keeps_memory_flat(tmp_path, storage_dir):
     finally:
         tracemalloc.stop()
     assert peak < 1024 * 1024  # a few chunks, never the file
+
+
+def test_a_file_missing_from_the_storage_fails_naming_it_and_leaves_nothing(tmp_path, storage):
+    path = tmp_path / "a.zip"
+    with pytest.raises(StoredFileMissing, match="« Relevé » est introuvable"):
+        with zip_archive(path) as archive:
+            archive.add_from_storage("a.pdf", "0" * 40, label="« Relevé »", storage=storage)
+    assert not path.exists()
