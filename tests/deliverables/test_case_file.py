@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.files import Upload
 from app.core.storage import get_storage, sha256_of
 from app.core.zip_entries import UTF8_FLAG, HashMismatch
@@ -195,9 +195,19 @@ def test_no_attachment_is_packed_unless_chosen(session, counsellor, filed_case):
 def test_an_attachment_of_another_case_is_refused(session, counsellor, filed_case):
     case, _ = filed_case
     other = kept_file(session, counsellor, make_case(session, counsellor))
-    with pytest.raises(Invalid) as refused:
+    with pytest.raises(NotFound, match="n'appartient pas au dossier"):
         export(session, counsellor, case, pieces=[other.id])
-    assert "pieces" in refused.value.fields
+
+
+def test_an_attachment_deleted_with_its_person_cannot_be_chosen(session, counsellor, filed_case):
+    case, _ = filed_case
+    attachment = kept_file(session, counsellor, case)
+    attachment.file_deleted_at = ISSUED
+    session.add(attachment)
+    session.flush()
+    with pytest.raises(Invalid) as refused:
+        export(session, counsellor, case, pieces=[attachment.id])
+    assert "supprimée" in refused.value.fields["pieces"]
 
 
 def test_a_signed_scan_and_the_acknowledgements_come_with_their_version(
@@ -311,8 +321,6 @@ def test_pseudonymised_the_manifest_and_names_leave_the_person_out(
 
 def test_a_colleague_of_another_operator_finds_no_case(session, filed_case, bre):
     case, _ = filed_case
-    from app.core.errors import NotFound
-
     stranger = make_staff(session, bre)
     with pytest.raises(NotFound):
         export(session, stranger, case)

@@ -200,8 +200,9 @@ def test_another_cases_attachment_is_refused(client, session, counsellor, filed)
     other = kept_file(session, counsellor, make_case(session, counsellor))
     log_in(client, session, counsellor)
     response = client.get(f"/cases/{case.id}/dossier.zip?{PURPOSE}&pieces={other.id}")
-    assert response.status_code == 422
+    assert response.status_code == 404
     assert "n'appartient pas au dossier" in read(response)
+    assert exports(session) == []
 
 
 def test_the_admin_puts_names_in_file_names_from_the_security_page(

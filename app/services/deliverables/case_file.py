@@ -14,7 +14,7 @@ from pydantic import Field
 from sqlmodel import Session, col, select
 
 from app.core.dates import local_today, to_local
-from app.core.errors import Invalid
+from app.core.errors import Invalid, NotFound
 from app.core.files import ACCEPTED, size_label, type_label
 from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
@@ -35,7 +35,8 @@ from app.services.deliverables.file_names import (
 
 # More attachments than any case holds: a longer list is garbage, refused before any query.
 MAX_CHOSEN = 1000
-UNKNOWN_ATTACHMENT = "Cette pièce jointe n'appartient pas au dossier ou n'a plus de fichier."
+UNKNOWN_ATTACHMENT = "Cette pièce jointe n'appartient pas au dossier."
+DELETED_ATTACHMENT = "Cette pièce jointe a été supprimée : la personne a été anonymisée."
 
 
 @dataclass
@@ -139,12 +140,15 @@ def _versions(session: Session, case: Case, attachments: dict) -> list[FiledVers
 
 
 def chosen_attachments(file: CaseFile, ids: Iterable[int]) -> list[Attachment]:
-    """The attachments ticked, in the case's order; Invalid if one is not the case's (a scan
-    comes with its version) or has no file any more."""
+    """The attachments ticked, in the case's order. An id that is none of the case's (a signed
+    scan comes with its version) is not found, as any row outside the page; one whose file went
+    with the person since the page was shown is Invalid."""
     wanted = set(ids)
-    chosen = [a for a in file.attachments if a.id in wanted and not a.file_deleted]
+    chosen = [a for a in file.attachments if a.id in wanted]
     if len(chosen) != len(wanted):
-        raise Invalid({"pieces": UNKNOWN_ATTACHMENT})
+        raise NotFound(UNKNOWN_ATTACHMENT)
+    if any(a.file_deleted for a in chosen):
+        raise Invalid({"pieces": DELETED_ATTACHMENT})
     return chosen
 
 
