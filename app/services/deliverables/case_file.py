@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.core.dates import local_today, to_local
 from app.core.errors import Invalid, NotFound
-from app.core.files import ACCEPTED, size_label, type_label
+from app.core.files import ACCEPTED, type_label
 from app.models.attachments import Attachment
 from app.models.beneficiaries import Beneficiary
 from app.models.bounds import RowId
@@ -73,20 +73,13 @@ class CaseFile:
     # Files kept with the case that are no signed scan, oldest first; with their position.
     attachments: list[Attachment]
 
-    @property
-    def scans(self) -> list[Attachment]:
-        return [item.scan for item in self.versions if item.scan is not None]
-
     def attachment_number(self, attachment: Attachment) -> int:
+        """Its place among the case's attachments: how a pseudonymised file names it."""
         return self.attachments.index(attachment) + 1
 
     @staticmethod
     def type_label(attachment: Attachment) -> str:
         return type_label(attachment.content_type)
-
-    @staticmethod
-    def size_label(size: int) -> str:
-        return size_label(size)
 
 
 class CaseFileRequest(StatedPurpose):
