@@ -38,8 +38,8 @@ class HashMismatch(Conflict):
     def __init__(self, label: str, expected: str, found: str):
         super().__init__(
             f"Le fichier {label} ne correspond plus à l'empreinte SHA-256 enregistrée : il a "
-            "changé dans le stockage depuis son émission. L'archive n'a pas été créée ; "
-            "prévenez l'administrateur."
+            "changé dans le stockage depuis son émission ou son dépôt. L'archive n'a pas été "
+            "créée ; prévenez l'administrateur."
         )
         self.label, self.expected, self.found = label, expected, found
 
