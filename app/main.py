@@ -27,7 +27,7 @@ from app.routes.cases import api, beneficiaries, read_reasons, triage
 from app.routes.control import api as control_api
 from app.routes.control import campaigns as control
 from app.routes.control import official, proofs, review, submission
-from app.routes.deliverables import action_plan, attachments
+from app.routes.deliverables import action_plan, attachments, case_file
 from app.routes.deliverables import documents as deliverables
 from app.routes.deliverables import shared_documents as documents
 from app.routes.desk import case_page as cases
@@ -98,6 +98,7 @@ def create_app() -> FastAPI:
         partners.router,
         referrals.router,
         attachments.router,
+        case_file.router,
         api.router,
         availability.router,
         admin_index.router,

@@ -75,6 +75,12 @@ class Operator(SQLModel, table=True):
     # « Délai pour accepter une place libérée »: hours a person of the waiting list has to
     # accept the slot offered before it goes to the next (app/models/waiting_list.py).
     waiting_offer_hours: int = Field(default=2, sa_column_kwargs={"server_default": "2"})
+    # « Noms des personnes dans les noms de fichiers »: documents taken out (a case's file, a
+    # period's archive, the feed) are named by reference, kind, version and day only, unless
+    # the admin asks for the person's name too (app/services/deliverables/file_names.py).
+    person_names_in_file_names: bool = Field(
+        default=False, sa_column_kwargs={"server_default": false()}
+    )
 
     @property
     def two_factor_roles(self) -> frozenset[Role]:
@@ -99,6 +105,12 @@ class OperatorOutsideReads(SQLModel):
     """The « Consultation hors portefeuille » form of « Sécurité »."""
 
     reason_for_outside_reads: bool = False
+
+
+class OperatorFileNames(SQLModel):
+    """The « Noms de fichiers » form of « Sécurité »."""
+
+    person_names_in_file_names: bool = False
 
 
 def _retention_in_range(value: int) -> int:

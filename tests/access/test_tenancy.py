@@ -1023,6 +1023,15 @@ SURFACES = [
     surface("attachment", "api_get", "GET", "/api/v1/cases/{case}/attachments"),
     surface("attachment", "api_content", "GET", "/api/v1/attachments/{attachment}/content"),
     surface("attachment", "api_write", "POST", "/api/v1/cases/{case}/attachments", upload=True),
+    # A case's whole file: its page, its ZIP, and BRE's own case's ZIP naming ARA's attachment.
+    surface("case_file", "page", "GET", "/cases/{case}/dossier"),
+    surface("case_file", "zip", "GET", "/cases/{case}/dossier.zip?finalite=demande_personne"),
+    surface(
+        "case_file",
+        "zip_own_case",
+        "GET",
+        "/cases/{bre_case}/dossier.zip?finalite=demande_personne&pieces={attachment}",
+    ),
     # What only supervisors do: retry an e-mail, change a deliverable kind.
     surface("message", "form", "POST", "/messages/{message}/retry", form={}, who="manager"),
     surface("notification", "form", "POST", "/notifications/{notification}/ouvrir", form={}),
@@ -1512,6 +1521,7 @@ EXPECTED = {
     "deliverable": EVERYWHERE,
     "step": EVERYWHERE,
     "attachment": EVERYWHERE,
+    "case_file": ("page", "zip", "zip_own_case"),  # no API, no fragment: a page and its ZIP
     "message": ("form",),  # listed on « Messages » only: see the supervisors' lists
     "kind": ("form",),  # listed on « Types de livrables » only, likewise
     "notification": ("form",),  # listed on « Notifications », its recipient's own: see below

@@ -100,6 +100,7 @@ NOT_STAFF_PAGES = {
     "/rapports/controles/{campaign_id}/progression": "the pack's progress, polled by htmx",
     "/admin/droits/{request_id}/archive": "the access archive's progress, polled by htmx",
     "/admin/droits/archives/{archive_id}.zip": "a ZIP file",
+    "/cases/{case_id}/dossier.zip": "a ZIP file",
 }
 COMMENT = (
     "Un accompagnement très utile : la conseillère a pris le temps de reprendre tout mon "

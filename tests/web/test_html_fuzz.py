@@ -46,6 +46,7 @@ from app.models.markets import BudgetEdit, LotCreate, MarketCreate, MarketUnitEd
 from app.models.nomenclatures import Role
 from app.models.operators import (
     OperatorCreate,
+    OperatorFileNames,
     OperatorOutsideReads,
     OperatorPrivacy,
     OperatorRetention,
@@ -198,6 +199,7 @@ FORM_FIELDS = {
     ("POST", "/admin/droits/{request_id}/reponse"): ("outcome", "refus"),
     ("POST", "/admin/droits/{request_id}/effacement"): ("reference",),
     ("POST", "/admin/securite/motif"): ("operator_id", *_names(OperatorOutsideReads)),
+    ("POST", "/admin/securite/noms-de-fichiers"): ("operator_id", *_names(OperatorFileNames)),
     ("POST", "/beneficiaries/{beneficiary_id}/motif"): ("suite", *_names(ReadReason)),
     ("POST", "/admin/protection-donnees"): ("operator_id", *_names(OperatorPrivacy)),
     ("POST", "/admin/identite/logo"): ("logo",),
@@ -259,6 +261,7 @@ FORM_FIELDS = {
     ("GET", "/rapports/etat-de-service/{unit_id:int}"): _names(LedgerFilters),
     ("GET", "/rapports/etat-de-service/{unit_id:int}.{fmt}"): (*_names(LedgerFilters), *PURPOSE),
     ("GET", "/rapports/controles/{campaign_id}/dossier-de-preuves.zip"): PURPOSE,
+    ("GET", "/cases/{case_id}/dossier.zip"): ("pieces", "pseudonymise", *PURPOSE),
     ("GET", "/controle/campagnes/{campaign_id}/dossier-de-preuves.zip"): PURPOSE,
     ("GET", "/rapports/controles/{campaign_id}/historique.csv"): PURPOSE,
     ("GET", "/controle/campagnes/{campaign_id}/historique.csv"): PURPOSE,

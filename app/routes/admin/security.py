@@ -1,6 +1,7 @@
 """« Sécurité »: the roles of an operator that must sign in with a second factor, its
 « Durée de conservation » of personal data and whether a reason is asked to read a file outside
-one's own cases, set by its administrators (system administrators: any operator's)."""
+one's own cases, and whether the file names of documents taken out carry the person's name, set by
+its administrators (system administrators: any operator's)."""
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -8,8 +9,14 @@ from fastapi.responses import RedirectResponse
 from app.core.errors import Invalid
 from app.models.bounds import Count, OptionalRowId
 from app.models.nomenclatures import Role
-from app.models.operators import OperatorOutsideReads, OperatorRetention, OperatorSecurity
+from app.models.operators import (
+    OperatorFileNames,
+    OperatorOutsideReads,
+    OperatorRetention,
+    OperatorSecurity,
+)
 from app.services.admin.security import (
+    save_file_names,
     save_outside_reads,
     save_retention,
     save_security,
@@ -32,6 +39,7 @@ def _security_page(
     saved=False,
     retention_saved=False,
     reasons_saved=False,
+    file_names_saved=False,
     signed_out=0,
     errors=None,
     form=None,
@@ -44,6 +52,7 @@ def _security_page(
         "two_factor_admins": "1" if operator.two_factor_admins else "",
         "retention_months": str(operator.retention_months),
         "reason_for_outside_reads": "1" if operator.reason_for_outside_reads else "",
+        "person_names_in_file_names": "1" if operator.person_names_in_file_names else "",
     }
     return render(
         request,
@@ -54,6 +63,7 @@ def _security_page(
             "saved": saved,
             "retention_saved": retention_saved,
             "reasons_saved": reasons_saved,
+            "file_names_saved": file_names_saved,
             "signed_out": signed_out,
             "errors": errors or {},
             "form": {**current, **(form or {})},
@@ -78,6 +88,7 @@ def security_page(
         saved=fait == "enregistre",
         retention_saved=fait == "conservation",
         reasons_saved=fait == "motif",
+        file_names_saved=fait == "noms-de-fichiers",
         signed_out=deconnexions,
     )
 
@@ -127,6 +138,16 @@ def save_outside_reads_setting(
     typed = {"reason_for_outside_reads": "1" if form.get("reason_for_outside_reads") else ""}
     return _save_setting(
         request, session, user, form, typed, save_outside_reads, OperatorOutsideReads, "motif"
+    )
+
+
+@router.post("/admin/securite/noms-de-fichiers")
+def save_file_names_setting(
+    request: Request, session: SessionDep, user: CurrentStaff, form: SubmittedForm
+):
+    typed = {"person_names_in_file_names": "1" if form.get("person_names_in_file_names") else ""}
+    return _save_setting(
+        request, session, user, form, typed, save_file_names, OperatorFileNames, "noms-de-fichiers"
     )
 
 

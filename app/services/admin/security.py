@@ -3,7 +3,8 @@ administrators (system administrators: any operator's). By default its administr
 managers. Staff of a role newly required who have not enrolled are signed out at once: they
 enrol at their next sign-in, before anything else. The same page holds the operator's
 « Durée de conservation » of personal data, and how many people its next run anonymises, and
-whether a reason is asked before reading a file outside one's own cases."""
+whether a reason is asked before reading a file outside one's own cases, and whether the
+person's name goes into the file names of documents taken out."""
 
 import logging
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from app.models.fields import french_sort_key
 from app.models.nomenclatures import Role
 from app.models.operators import (
     Operator,
+    OperatorFileNames,
     OperatorOutsideReads,
     OperatorRetention,
     OperatorSecurity,
@@ -90,6 +92,20 @@ def save_outside_reads(
     session.add(operator)
     session.flush()
     log.info("operator %d: reason for outside reads %s", operator.id, data.reason_for_outside_reads)
+    return operator
+
+
+def save_file_names(
+    *, session: Session, actor: StaffUser, operator_id: int | None, data: OperatorFileNames
+) -> Operator:
+    """Put, or stop putting, the person's name in the file names of documents taken out."""
+    operator = managed_operator(session=session, actor=actor, operator_id=operator_id)
+    operator.person_names_in_file_names = data.person_names_in_file_names
+    session.add(operator)
+    session.flush()
+    log.info(
+        "operator %d: person names in file names %s", operator.id, data.person_names_in_file_names
+    )
     return operator
 
 

@@ -160,6 +160,29 @@ def attachment_read(
     )
 
 
+def case_file_read(session: Session, *, actor: StaffUser, case_id: int) -> None:
+    """« Télécharger le dossier »: the page listing the case's documents and attachments."""
+    _read_in_case(session, actor=actor, record_type="case_file", record_id=case_id, case_id=case_id)
+
+
+def case_file_exported(session: Session, *, actor: StaffUser, case_id: int, purpose: str) -> None:
+    """A case's whole file downloaded as a ZIP: an export of one person's documents, with its
+    purpose as the reason. Refused first (ReasonRequired) when the file is outside the actor's
+    cases and no reason stands, as a read of any of its documents would be."""
+    case = session.get(Case, case_id)  # loaded by the service, within the actor's scope
+    reason_to_read(session, actor=actor, beneficiary_id=case.beneficiary_id)
+    record(
+        session,
+        actor=actor,
+        action=AuditAction.EXPORT,
+        record_type="case_file",
+        record_id=case_id,
+        beneficiary_id=case.beneficiary_id,
+        operator_id=case.operator_id,
+        reason=purpose,
+    )
+
+
 def exported(
     session: Session,
     *,

@@ -49,6 +49,7 @@ RECORD_KINDS = {
     "attachment": "Pièce jointe",
     "referral": "Orientation",
     "access_archive": "Archive des données de la personne",
+    "case_file": "Dossier complet (téléchargement)",
     "case_interactions": "Échanges d'un dossier",
     "case_list": "Liste des dossiers",
     "beneficiary_list": "Liste des personnes",
@@ -157,6 +158,7 @@ class _Names:
             kind: self._by_id(model, {e.record_id for e in events if e.record_type == kind})
             for kind, model in (
                 ("case", Case),
+                ("case_file", Case),
                 ("deliverable", Deliverable),
                 ("attachment", Attachment),
                 ("staff_user", StaffUser),
@@ -186,6 +188,7 @@ class _Names:
             return None
         return {
             "case": f"/cases/{rid}",
+            "case_file": f"/cases/{rid}/dossier",
             "deliverable": f"/deliverables/{rid}",
             "attachment": f"/attachments/{rid}/download",
         }[kind]

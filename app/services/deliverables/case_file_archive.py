@@ -1,0 +1,106 @@
+"""Packing a case's whole file (app/services/deliverables/case_file.py) into a ZIP.
+
+The ZIP is written to a scratch file with flat memory: the stored files are copied in chunks
+and checked against the SHA-256 recorded when they were issued or received. A file that
+changed or went missing fails the whole archive, naming the document, and leaves nothing: no
+scratch file, no entry in the audit trail (app/core/zip_entries.py)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlmodel import Session
+
+from app.core.dates import to_local
+from app.core.db import all_or_nothing
+from app.core.storage import get_storage
+from app.core.zip_entries import ZipEntries, zip_archive
+from app.models.base import utcnow
+from app.models.staff import StaffUser
+from app.services.audit import accesses
+from app.services.deliverables.case_file import (
+    CaseFileNames,
+    CaseFileRequest,
+    FiledVersion,
+    case_file,
+    chosen_attachments,
+    extension_of,
+)
+from app.services.deliverables.case_file_manifest import Manifest
+
+
+@dataclass(frozen=True)
+class BuiltCaseFile:
+    """The archive written at `path`, a scratch file the caller deletes once sent; its name."""
+
+    path: Path
+    filename: str
+    size: int
+
+
+@all_or_nothing
+def export_case_file(
+    *,
+    session: Session,
+    actor: StaffUser,
+    case_id: int,
+    request: CaseFileRequest,
+    now: datetime | None = None,
+) -> BuiltCaseFile:
+    """Write the case's file and record the export in the audit trail, or neither: a read
+    refused (ReasonRequired), a missing purpose or attachment (Invalid), a file that changed or
+    went missing (HashMismatch, StoredFileMissing) leave nothing behind."""
+    now = now or utcnow()
+    file = case_file(session=session, actor=actor, case_id=case_id)
+    attachments = chosen_attachments(file, request.pieces)
+    # Before any work: a file outside the actor's cases asks its reason, as a read would.
+    accesses.case_file_exported(session, actor=actor, case_id=file.case.id, purpose=request.reason)
+    names = CaseFileNames(file, request.pseudonymise)
+    stamp = to_local(now, file.time_zone)
+    path = get_storage().temporary_path()
+    with zip_archive(path, stamp=stamp) as archive:
+        manifest = Manifest(file, names, generated_at=stamp)
+        for item in file.versions:
+            _add_version(archive, manifest, names, item)
+        manifest.add_acknowledgements(archive, f"{names.root}/accuses-de-lecture.csv")
+        for attachment in attachments:
+            entry = archive.add_from_storage(
+                names.attachment(attachment),
+                attachment.storage_key,
+                expected_sha256=attachment.sha256,
+                label=f"« {names.attachment_title(attachment)} » du dossier {file.case.reference}",
+                size=attachment.size_bytes,
+            )
+            manifest.add_attachment(attachment, entry)
+        manifest.write_into(archive, names.root)
+    return BuiltCaseFile(path, names.archive(now), path.stat().st_size)
+
+
+def _add_version(
+    archive: ZipEntries, manifest: Manifest, names: CaseFileNames, item: FiledVersion
+) -> None:
+    """The version's PDF as issued (or its « Supprimé » line), then its signed scan, if any."""
+    reference = names.file.case.reference
+    entry = None
+    if not item.deleted:
+        entry = archive.add_from_storage(
+            names.document(item, "livrables"),
+            item.version.storage_key,
+            expected_sha256=item.version.sha256,
+            label=f"{item.label} du dossier {reference}",
+            size=item.version.size_bytes,
+        )
+    manifest.add_version(item, entry)
+    scan = item.scan
+    if scan is None:
+        return
+    entry = None
+    if not scan.file_deleted:
+        entry = archive.add_from_storage(
+            names.document(item, "exemplaires-signes", extension_of(scan)),
+            scan.storage_key,
+            expected_sha256=scan.sha256,
+            label=f"{item.label} (exemplaire signé) du dossier {reference}",
+            size=scan.size_bytes,
+        )
+    manifest.add_scan(item, scan, entry)

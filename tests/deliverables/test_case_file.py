@@ -1,0 +1,326 @@
+"""A case's whole file (« Télécharger le dossier »), as the service packs it: every issued
+version byte for byte, signed scans and the acknowledgements, the attachments chosen, the
+manifest; private notes never; a file that changed fails naming it and leaves nothing."""
+
+import csv
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import select
+
+from app.core.errors import Invalid, NotFound
+from app.core.files import Upload
+from app.core.storage import get_storage, sha256_of
+from app.core.zip_entries import UTF8_FLAG, HashMismatch
+from app.models.audit import AuditAction, AuditEvent
+from app.services.control.proof_pack import pseudonym
+from app.services.deliverables.case_file import CaseFileRequest
+from app.services.deliverables.case_file_archive import export_case_file
+from app.services.deliverables.case_file_manifest import COLUMNS
+from app.services.deliverables.documents import issue_deliverable, save_draft
+from app.services.deliverables.sharing import record_signed_scan
+from tests.factories import (
+    PDF,
+    draft,
+    kept_file,
+    make_beneficiary,
+    make_case,
+    make_episode,
+    make_interaction,
+    make_staff,
+)
+
+ISSUED = datetime(2026, 12, 6, 13, 5, tzinfo=UTC)  # 14:05 in Paris
+PURPOSE = {"finalite": "demande_personne"}
+
+
+@pytest.fixture(autouse=True)
+def fast_pdfs(monkeypatch, storage_dir):
+    """Each version's PDF tells which it is, without the slow rendering."""
+
+    def render(content):
+        return PDF + f"% {content['title']} v{content['version']}\n".encode()
+
+    monkeypatch.setattr("app.services.deliverables.documents.render_deliverable_pdf", render)
+
+
+@pytest.fixture
+def person(session, counsellor):
+    return make_beneficiary(session, counsellor, first_name="Maëlle", last_name="Moreau-Dubois")
+
+
+@pytest.fixture
+def filed_case(session, counsellor, person):
+    """A case with a document de synthèse proving UO1, issued twice, and a note kept private."""
+    case = make_case(session, counsellor, beneficiary=person)
+    episode = make_episode(session, counsellor, case, "UO1")
+    make_interaction(
+        session,
+        counsellor,
+        case,
+        summary="Point d'étape",
+        private_notes="Confidence à ne pas sortir",
+    )
+    deliverable = draft(session, counsellor, case, episode=episode)
+    issue_deliverable(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, issued_at=ISSUED
+    )
+    key = deliverable.sections[-1]["key"]
+    save_draft(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, bodies={key: "Suite"}
+    )
+    issue_deliverable(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, issued_at=ISSUED
+    )
+    return case, deliverable
+
+
+def export(session, actor, case, **choice):
+    request = CaseFileRequest(**{**PURPOSE, **choice})
+    built = export_case_file(session=session, actor=actor, case_id=case.id, request=request)
+    data = built.path.read_bytes()
+    built.path.unlink()
+    return built, zipfile.ZipFile(io.BytesIO(data))
+
+
+def manifest_json(archive: zipfile.ZipFile) -> dict:
+    name = next(n for n in archive.namelist() if n.endswith("/manifeste.json"))
+    return json.loads(archive.read(name))
+
+
+def manifest_csv(archive: zipfile.ZipFile) -> list[list[str]]:
+    name = next(n for n in archive.namelist() if n.endswith("/manifeste.csv"))
+    text = archive.read(name).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text), delimiter=";"))
+
+
+def versions_of(session, deliverable):
+    from app.models.deliverables import DeliverableVersion
+
+    query = select(DeliverableVersion).where(DeliverableVersion.deliverable_id == deliverable.id)
+    return list(session.exec(query.order_by(DeliverableVersion.number)))
+
+
+def test_every_issued_version_is_in_the_zip_byte_for_byte(session, counsellor, filed_case):
+    case, deliverable = filed_case
+    _, archive = export(session, counsellor, case)
+    reference = case.reference
+    for version in versions_of(session, deliverable):
+        name = f"{reference}/livrables/{reference}_document-de-synthese_v{version.number}_2026-12-06.pdf"
+        assert archive.read(name) == get_storage().read(version.storage_key)
+        assert sha256_of(archive.read(name)) == version.sha256
+
+
+def test_the_manifest_lists_every_file_with_its_sha256(session, counsellor, filed_case):
+    case, _ = filed_case
+    _, archive = export(session, counsellor, case)
+    lines = manifest_json(archive)["fichiers"]
+    listed = {line["fichier"]: line["sha256"] for line in lines}
+    in_zip = {n for n in archive.namelist() if not n.endswith(("manifeste.csv", "manifeste.json"))}
+    assert set(listed) == in_zip
+    for name, digest in listed.items():
+        assert sha256_of(archive.read(name)) == digest
+
+
+def test_the_csv_manifest_has_its_columns_and_one_line_per_file(session, counsellor, filed_case):
+    case, _ = filed_case
+    _, archive = export(session, counsellor, case)
+    rows = manifest_csv(archive)
+    assert (
+        rows[0]
+        == [
+            "Fichier",
+            "Document",
+            "Nature",
+            "Type",
+            "Unité prouvée",
+            "Épisode",
+            "Version",
+            "Émis le",
+            "Déposé le",
+            "Accusé de lecture le",
+            "Accusé de lecture par",
+            "Taille (octets)",
+            "SHA-256",
+        ]
+        == COLUMNS
+    )
+    version_2 = next(row for row in rows if row[6] == "2")
+    assert version_2[1:5] == [
+        "Document de synthèse",
+        "Livrable émis",
+        "Document de synthèse",
+        "UO1",
+    ]
+    assert version_2[5].startswith("n° ") and version_2[7] == "2026-12-06 14:05"
+    assert len(rows) == 1 + 3  # two versions and the acknowledgements
+
+
+def test_private_notes_never_leave_the_case(session, counsellor, filed_case):
+    case, _ = filed_case
+    _, archive = export(session, counsellor, case)
+    for name in archive.namelist():
+        assert b"Confidence" not in archive.read(name), name
+
+
+def test_every_entry_is_flagged_utf8_and_named_in_ascii(session, counsellor, filed_case, person):
+    case, _ = filed_case
+    kept_file(session, counsellor, case, filename="Relevé de carrière Maëlle.pdf")
+    attachment = kept_file(session, counsellor, case, filename="Attestation été.pdf")
+    _, archive = export(session, counsellor, case, pieces=[attachment.id])
+    for info in archive.infolist():
+        assert info.flag_bits & UTF8_FLAG, info.filename
+        assert info.filename.isascii(), info.filename
+    assert not any("maelle" in name.lower() for name in archive.namelist())
+
+
+def test_no_attachment_is_packed_unless_chosen(session, counsellor, filed_case):
+    case, _ = filed_case
+    first = kept_file(session, counsellor, case, filename="cv.pdf")
+    kept_file(session, counsellor, case, filename="bulletin.pdf")
+    _, archive = export(session, counsellor, case)
+    assert not [n for n in archive.namelist() if "/pieces-jointes/" in n]
+    _, archive = export(session, counsellor, case, pieces=[first.id])
+    assert [n for n in archive.namelist() if "/pieces-jointes/" in n] == [
+        f"{case.reference}/pieces-jointes/{case.reference}_piece-jointe-1_"
+        f"{first.uploaded_at.date().isoformat()}.pdf"
+    ]
+    line = next(x for x in manifest_json(archive)["fichiers"] if x["nature"] == "Pièce jointe")
+    assert line["document"] == "cv.pdf" and line["sha256"] == first.sha256
+
+
+def test_an_attachment_of_another_case_is_refused(session, counsellor, filed_case):
+    case, _ = filed_case
+    other = kept_file(session, counsellor, make_case(session, counsellor))
+    with pytest.raises(NotFound, match="n'appartient pas au dossier"):
+        export(session, counsellor, case, pieces=[other.id])
+
+
+def test_an_attachment_deleted_with_its_person_cannot_be_chosen(session, counsellor, filed_case):
+    case, _ = filed_case
+    attachment = kept_file(session, counsellor, case)
+    attachment.file_deleted_at = ISSUED
+    session.add(attachment)
+    session.flush()
+    with pytest.raises(Invalid) as refused:
+        export(session, counsellor, case, pieces=[attachment.id])
+    assert "supprimée" in refused.value.fields["pieces"]
+
+
+def test_a_signed_scan_and_the_acknowledgements_come_with_their_version(
+    session, counsellor, filed_case, storage_dir
+):
+    case, deliverable = filed_case
+    path = get_storage().temporary_path()
+    scan = PDF + b"% signed\n"
+    path.write_bytes(scan)
+    upload = Upload(path, "scan.pdf", "application/pdf", len(scan), sha256_of(scan), {})
+    record_signed_scan(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, number=2, upload=upload
+    )
+    _, archive = export(session, counsellor, case)
+    name = f"{case.reference}/exemplaires-signes/{case.reference}_document-de-synthese_v2_2026-12-06.pdf"
+    assert archive.read(name) == scan
+    # The scan is the version's, not an attachment to choose.
+    assert not [n for n in archive.namelist() if "/pieces-jointes/" in n]
+    acknowledgements = archive.read(f"{case.reference}/accuses-de-lecture.csv").decode("utf-8-sig")
+    assert "Exemplaire signé numérisé" in acknowledgements and name in acknowledgements
+    line = next(x for x in manifest_json(archive)["fichiers"] if x["fichier"] == name)
+    assert (
+        line["nature"] == "Exemplaire signé" and line["accuse_par"] == "Exemplaire signé numérisé"
+    )
+
+
+def test_a_version_deleted_with_its_person_is_listed_without_a_file(
+    session, counsellor, filed_case
+):
+    case, deliverable = filed_case
+    first = versions_of(session, deliverable)[0]
+    first.file_deleted_at = ISSUED
+    session.add(first)
+    session.flush()
+    _, archive = export(session, counsellor, case)
+    assert not [n for n in archive.namelist() if "_v1_" in n]
+    line = next(x for x in manifest_json(archive)["fichiers"] if x["version"] == 1)
+    assert line["fichier"] is None and line["supprime"] is True and line["sha256"] == first.sha256
+    row = next(row for row in manifest_csv(archive) if row[6] == "1")
+    assert row[0] == "Supprimé"
+
+
+def test_a_pdf_that_changed_fails_naming_it_and_leaves_nothing(
+    session, counsellor, filed_case, storage_dir
+):
+    case, deliverable = filed_case
+    second = versions_of(session, deliverable)[1]
+    second.sha256 = "0" * 64  # no longer the hash of what is stored
+    session.add(second)
+    session.flush()
+    with pytest.raises(HashMismatch) as failed:
+        export(session, counsellor, case)
+    assert f"« Document de synthèse » v2 du dossier {case.reference}" in failed.value.message
+    assert "ne correspond plus à l'empreinte" in failed.value.message
+    assert list((storage_dir / "tmp").iterdir()) == []
+    exports = session.exec(select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT.value))
+    assert list(exports) == []
+
+
+def test_the_export_is_in_the_audit_trail_with_its_purpose(session, counsellor, filed_case):
+    case, _ = filed_case
+    export(session, counsellor, case)
+    entry = session.exec(select(AuditEvent).where(AuditEvent.record_type == "case_file")).one()
+    assert entry.action == AuditAction.EXPORT.value and entry.record_id == case.id
+    assert entry.beneficiary_id == case.beneficiary_id and entry.reason == "Demande de la personne"
+
+
+def test_an_export_without_its_purpose_is_refused(session, counsellor, filed_case):
+    case, _ = filed_case
+    with pytest.raises(Invalid) as refused:
+        export(session, counsellor, case, finalite=None)
+    assert "finalite" in refused.value.fields
+
+
+def test_file_names_carry_no_name_by_default_and_the_name_when_the_admin_asks(
+    session, counsellor, filed_case, ara
+):
+    case, _ = filed_case
+    built, archive = export(session, counsellor, case)
+    assert not any("moreau" in n.lower() for n in archive.namelist())
+    assert built.filename.startswith(f"{case.reference}_dossier_") and built.filename.isascii()
+    ara.person_names_in_file_names = True
+    session.add(ara)
+    session.flush()
+    _, archive = export(session, counsellor, case)
+    assert (
+        f"{case.reference}/livrables/{case.reference}_document-de-synthese_v1_2026-12-06"
+        "_maelle-moreau-dubois.pdf" in archive.namelist()
+    )
+
+
+def test_pseudonymised_the_manifest_and_names_leave_the_person_out(
+    session, counsellor, filed_case, ara, person
+):
+    case, _ = filed_case
+    ara.person_names_in_file_names = True
+    session.add(ara)
+    attachment = kept_file(session, counsellor, case, filename="CV Maëlle Moreau.pdf")
+    _, archive = export(session, counsellor, case, pieces=[attachment.id], pseudonymise=True)
+    manifest = manifest_json(archive)
+    assert manifest["pseudonymise"] is True
+    assert manifest["beneficiaire"] == pseudonym(ara.id, person.id)
+    for name in archive.namelist():
+        assert "moreau" not in name.lower() and "maelle" not in name.lower()
+        if "manifeste" in name or name.endswith(".csv"):
+            text = archive.read(name).decode("utf-8-sig")
+            assert "Moreau" not in text and "Maëlle" not in text, name
+    line = next(x for x in manifest["fichiers"] if x["nature"] == "Pièce jointe")
+    assert line["document"] == "Pièce jointe n° 1"
+
+
+def test_a_colleague_of_another_operator_finds_no_case(session, filed_case, bre):
+    case, _ = filed_case
+    stranger = make_staff(session, bre)
+    with pytest.raises(NotFound):
+        export(session, stranger, case)
