@@ -202,6 +202,8 @@ class _Progress:
         self.next_check = time.monotonic() + CANCEL_CHECK_SECONDS
 
     def between_documents(self) -> None:
+        if stopping(self.lease.stop):  # the worker is stopping: hand the archive back now
+            self.lease.checkpoint()
         if self.done - self.written >= self.every:
             self.lease.checkpoint(documents_done=self.done)
             self.written = self.done
