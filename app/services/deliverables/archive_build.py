@@ -33,6 +33,7 @@ from app.models.catalogue import DeliverableKind
 from app.models.deliverable_archives import ArchiveContent, ArchiveStatus, DeliverableArchive
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Site
+from app.services.access.scope import owned_by
 from app.services.deliverables.archive_selection import selected_versions
 from app.services.deliverables.file_names import case_folder_name, deliverable_file_name
 from app.services.deliverables.period_archive import notify_ready
@@ -233,12 +234,11 @@ def _load(bind: Bind, operator_id: int, version_ids: list[int], zone: str) -> li
             .join(DeliverableKind, col(DeliverableKind.id) == Deliverable.kind_id)
             .join(Case, col(Case.id) == Deliverable.case_id)
             .outerjoin(Site, col(Site.id) == Case.site_id)
-            .where(col(DeliverableVersion.id).in_(version_ids))
+            .where(col(DeliverableVersion.id).in_(version_ids), owned_by(Case, operator_id))
         )
         by_id = {
             version.id: _Document(version, deliverable_id, label, case.reference, site_zone or zone)
             for version, deliverable_id, label, case, site_zone in rows
-            if case.operator_id == operator_id  # the selection's scope, once more
         }
         for document in by_id.values():
             session.expunge(document.version)
