@@ -48,6 +48,7 @@ from app.models.control import (
     Verdict,
 )
 from app.models.credentials import ApiKey, StaffTotp
+from app.models.deliverable_archives import ArchiveStatus, DeliverableArchive
 from app.models.deliverables import (
     ActionStep,
     ActionStepWrite,
@@ -67,7 +68,6 @@ from app.models.notifications import Notification, NotificationKind
 from app.models.operators import Permanence, PermanenceStaff, Site, SiteEvent
 from app.models.outbox import MessageStatus, OutboxMessage
 from app.models.partners import Partner, PartnerCreate, Referral, ReferralCreate, ReferralEvent
-from app.models.deliverable_archives import ArchiveStatus, DeliverableArchive
 from app.models.rights import AccessArchive, RightKind, RightsRequest
 from app.models.staff import AccountLink, StaffEvent, StaffSite, StaffUser
 from app.models.surveys import SurveyKind, SurveyQuestionnaire
