@@ -11,6 +11,7 @@ import zipfile
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from app.core.config import get_settings
@@ -406,3 +407,44 @@ def test_cancelling_from_the_page(client, session, manager, world):
 def test_a_counsellor_is_refused_the_page(client, session, counsellor):
     log_in(client, session, counsellor)
     assert client.get("/admin/archives-livrables").status_code == 403
+
+
+# ---- progress and storage back-ends ------------------------------------------------------------
+
+
+def progress_writes(session, monkeypatch, every: int, admin) -> int:
+    """How many UPDATEs of the archive carried its progress while it was built."""
+    monkeypatch.setattr(get_settings(), "archive_progress_every", every)
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    connection = session.connection()
+    written = []
+
+    def seen(_conn, _cursor, statement, *_rest):
+        if statement.startswith("UPDATE deliverable_archives") and "documents_done" in statement:
+            written.append(statement)
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        built(session, archive)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    return len(written) - 2  # the claim (0 done) and the archive ready (all done)
+
+
+def test_progress_is_written_every_n_documents_not_every_one(session, admin, world, monkeypatch):
+    assert progress_writes(session, monkeypatch, 1, admin) == 4
+    assert progress_writes(session, monkeypatch, 2, admin) == 2
+    assert progress_writes(session, monkeypatch, 50, admin) == 0
+
+
+def test_the_archive_is_built_and_served_from_either_storage(
+    client, session, storage, admin, world
+):  # the storage first: the world's PDFs go to it
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    zipped = built(session, archive)
+    assert len([name for name in zipped.namelist() if name.endswith(".pdf")]) == 4
+    log_in(client, session, admin)
+    url = f"/admin/archives-livrables/{archive.id}/archive.zip"
+    download = client.get(url, params=PURPOSE)
+    assert download.status_code == 200
+    assert hashlib.sha256(download.content).hexdigest() == archive.sha256
