@@ -216,6 +216,8 @@ def test_an_archive_larger_than_the_limit_asks_for_a_narrower_period(
     assert "4 documents" in refused.value.message
     csrf = log_in(client, session, admin)
     form = {"du": "2026-03-01", "au": "2026-03-31", "csrf_token": csrf}
+    counted = client.get("/admin/archives-livrables/decompte", params=form)
+    assert "4 documents" in counted.text and "période plus courte" in counted.text
     answer = client.post("/admin/archives-livrables", data=form)
     assert answer.status_code == 422 and "période plus courte" in answer.text
     assert session.exec(select(DeliverableArchive)).all() == []

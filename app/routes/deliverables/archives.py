@@ -21,6 +21,7 @@ from app.services.deliverables.period_archive import (
     load_archive,
     ready_archive,
     request_archive,
+    size_refusal,
 )
 from app.services.reports.activity import default_period
 from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
@@ -61,17 +62,19 @@ def _archives_page(request, session, user, *, form=None, errors=None, status_cod
         "archives": archive_list(session=session, actor=user),
         "form": form,
         "errors": errors or {},
-        "count": _count(session, user, form),
+        **_count(session, user, form),
     }
     return render(request, "deliverables/archives/archives.html", context, status_code=status_code)
 
 
-def _count(session, user, typed: dict) -> int | None:
-    """The count the form shows under its choices; none while they are not valid."""
+def _count(session, user, typed: dict) -> dict:
+    """The count the form shows under its choices, and why it is too many (or the choices'
+    first error)."""
     try:
-        return count_documents(session=session, actor=user, filters=_filters(typed))
-    except Invalid:
-        return None
+        count = count_documents(session=session, actor=user, filters=_filters(typed))
+    except Invalid as exc:
+        return {"count": None, "refusal": next(iter(exc.fields.values()), exc.message)}
+    return {"count": count, "refusal": size_refusal(count)}
 
 
 @router.get(PAGE)
@@ -82,12 +85,7 @@ def archives_page(request: Request, session: SessionDep, user: CurrentStaff):
 @router.get(PAGE + "/decompte")
 def count_page(request: Request, session: SessionDep, user: CurrentStaff):
     """How many documents the form's choices cover: the form asks on every change (htmx)."""
-    typed = _typed(request.query_params)
-    context = {"count": None, "errors": {}}
-    try:
-        context["count"] = count_documents(session=session, actor=user, filters=_filters(typed))
-    except Invalid as exc:
-        context["errors"] = exc.fields
+    context = _count(session, user, _typed(request.query_params))
     return render(request, "deliverables/archives/_partials/count.html", context)
 
 

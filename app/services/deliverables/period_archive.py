@@ -52,9 +52,7 @@ def request_archive(
     operator_id = require_archivist(actor)
     stored = checked_filters(session=session, actor=actor, filters=filters)
     count = count_selected(session=session, operator_id=operator_id, stored=stored)
-    limit = get_settings().archive_max_documents
-    if count > limit:
-        message = TOO_MANY.format(count=_french_int(count), limit=_french_int(limit))
+    if message := size_refusal(count):
         raise Invalid({"du": message}, message)
     if count == 0:
         message = "Aucun document émis ne correspond à ces choix."
@@ -68,6 +66,14 @@ def request_archive(
     session.add(archive)
     session.flush()
     return archive
+
+
+def size_refusal(count: int) -> str | None:
+    """Why an archive of `count` documents is refused (beyond the configured limit), or None."""
+    limit = get_settings().archive_max_documents
+    if count <= limit:
+        return None
+    return TOO_MANY.format(count=_french_int(count), limit=_french_int(limit))
 
 
 def _french_int(value: int) -> str:
