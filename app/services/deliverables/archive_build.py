@@ -331,7 +331,7 @@ def add_entry(
     info = _Utf8Entry(path, date_time=STAMP)
     info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
     digest, size = hashlib.sha256(), 0
-    with zipped.open(info, "w", force_zip64=True) as target:
+    with zipped.open(info, "w") as target:
         for chunk in chunks:
             digest.update(chunk)
             size += len(chunk)
