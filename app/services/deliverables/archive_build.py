@@ -18,7 +18,7 @@ import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -217,7 +217,15 @@ class _Progress:
 
 @dataclass
 class _Document:
-    version: DeliverableVersion
+    """What packing one version needs, without its printed content (read for nothing)."""
+
+    version_id: int
+    number: int
+    storage_key: str
+    sha256: str
+    size_bytes: int
+    issued_at: datetime
+    file_deleted_at: datetime | None
     deliverable_id: int
     kind_label: str
     reference: str
@@ -229,19 +237,26 @@ def _load(bind: Bind, operator_id: int, version_ids: list[int], zone: str) -> li
     operator's), in the selection's order."""
     with reading(bind) as session:
         rows = session.exec(
-            select(DeliverableVersion, Deliverable.id, DeliverableKind.label, Case, Site.time_zone)
+            select(
+                DeliverableVersion.id,
+                DeliverableVersion.number,
+                DeliverableVersion.storage_key,
+                DeliverableVersion.sha256,
+                DeliverableVersion.size_bytes,
+                DeliverableVersion.issued_at,
+                DeliverableVersion.file_deleted_at,
+                Deliverable.id,
+                DeliverableKind.label,
+                Case.reference,
+                Site.time_zone,
+            )
             .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
             .join(DeliverableKind, col(DeliverableKind.id) == Deliverable.kind_id)
             .join(Case, col(Case.id) == Deliverable.case_id)
             .outerjoin(Site, col(Site.id) == Case.site_id)
             .where(col(DeliverableVersion.id).in_(version_ids), owned_by(Case, operator_id))
         )
-        by_id = {
-            version.id: _Document(version, deliverable_id, label, case.reference, site_zone or zone)
-            for version, deliverable_id, label, case, site_zone in rows
-        }
-        for document in by_id.values():
-            session.expunge(document.version)
+        by_id = {row[0]: _Document(*row[:-1], row[-1] or zone) for row in rows}
     return [by_id[version_id] for version_id in version_ids if version_id in by_id]
 
 
@@ -255,27 +270,26 @@ class _Packer:
 
     def pack(self, document: _Document) -> dict:
         """The document's manifest entry, its PDF written into the ZIP (unless deleted)."""
-        version = document.version
         name = self._name(document)
         entry = {
             "dossier": document.reference,
             "document": document.deliverable_id,
             "type": document.kind_label,
-            "version": version.number,
-            "emis_le": to_local(version.issued_at, document.time_zone).isoformat(),
+            "version": document.number,
+            "emis_le": to_local(document.issued_at, document.time_zone).isoformat(),
             "statut": PACKED,
             "fichier": name,
-            "taille": version.size_bytes,
-            "sha256": version.sha256,
+            "taille": document.size_bytes,
+            "sha256": document.sha256,
         }
-        if version.file_deleted_at is not None:
+        if document.file_deleted_at is not None:
             return {**entry, "statut": DELETED, "fichier": ""}
         try:
-            chunks = get_storage().iter_chunks(version.storage_key)
+            chunks = get_storage().iter_chunks(document.storage_key)
             digest, size = add_entry(self.zipped, name, chunks)
         except FileNotFoundError:
             raise ArchiveError(_missing(name, document)) from None
-        if digest != version.sha256:
+        if digest != document.sha256:
             raise ArchiveError(_altered(name, document))
         return {**entry, "taille": size, "sha256": digest}
 
@@ -286,8 +300,8 @@ class _Packer:
         name = deliverable_file_name(
             document.reference,
             document.kind_label,
-            document.version.number,
-            document.version.issued_at,
+            document.number,
+            document.issued_at,
             time_zone=document.time_zone,
         )
         if name in self.used:  # two documents of one kind issued the same day in one case
@@ -299,7 +313,7 @@ class _Packer:
 def _altered(path: str, document: _Document) -> str:
     return (
         f"Le document {path.split('/')[-1]} (dossier {document.reference}, version "
-        f"{document.version.number}) ne correspond plus à l'empreinte SHA-256 enregistrée à son "
+        f"{document.number}) ne correspond plus à l'empreinte SHA-256 enregistrée à son "
         "émission : le fichier conservé a été modifié ou abîmé. L'archive n'a pas été créée ; "
         "prévenez l'administrateur."
     )
@@ -308,7 +322,7 @@ def _altered(path: str, document: _Document) -> str:
 def _missing(path: str, document: _Document) -> str:
     return (
         f"Le fichier du document {path.split('/')[-1]} (dossier {document.reference}, version "
-        f"{document.version.number}) est introuvable dans le stockage. L'archive n'a pas été "
+        f"{document.number}) est introuvable dans le stockage. L'archive n'a pas été "
         "créée ; prévenez l'administrateur."
     )
 
