@@ -273,7 +273,7 @@ def test_a_version_deleted_by_anonymisation_is_listed_as_deleted_without_a_file(
     assert len([name for name in zipped.namelist() if name.endswith(".pdf")]) == 3
 
 
-def test_the_requester_is_notified_when_it_is_ready(session, manager, world):
+def test_the_requester_is_notified_when_it_is_ready(client, session, manager, world):
     archive = request_archive(session=session, actor=manager, filters=filters())
     built(session, archive)
     (told,) = session.exec(
@@ -281,6 +281,11 @@ def test_the_requester_is_notified_when_it_is_ready(session, manager, world):
     ).all()
     assert told.kind == NotificationKind.ARCHIVE_READY
     assert told.link == f"/admin/archives-livrables/{archive.id}" and "3 documents" in told.text
+    csrf = log_in(client, session, manager)
+    assert "Archive des livrables prête" in client.get("/notifications").text
+    opened = client.post(f"/notifications/{told.id}/ouvrir", data={"csrf_token": csrf},
+                         follow_redirects=False)  # fmt: skip
+    assert opened.headers["location"] == told.link
 
 
 def test_a_pdf_changed_since_its_issue_fails_the_build_naming_it_and_nothing_is_kept(
