@@ -37,6 +37,7 @@ from app.services.deliverables.archive_build import (
     build_pending_period_archives,
     build_period_archive,
 )
+from app.services.deliverables.file_names import deliverable_file_name
 from app.services.deliverables.period_archive import (
     cancel_archive,
     count_documents,
@@ -303,8 +304,9 @@ def test_a_pdf_changed_since_its_issue_fails_the_build_naming_it_and_nothing_is_
         build_period_archive(session.connection(), archive.id)
     session.refresh(archive)
     assert archive.status == ArchiveStatus.FAILED and archive.storage_key is None
-    reference = world["lyon_case"].reference
-    assert f"{reference}_compte-rendu" in archive.error or reference in archive.error
+    kind = deliverable_kind(session, admin.operator_id, "synthese_entretien")
+    name = deliverable_file_name(world["lyon_case"].reference, kind.label, 1, IN_MARCH)
+    assert archive.error.startswith(f"Le document {name} (dossier ")
     assert "ne correspond plus à l'empreinte SHA-256" in archive.error
     assert stored_keys() == before
     scratch = get_storage().temporary_path().parent
