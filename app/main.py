@@ -28,6 +28,7 @@ from app.routes.control import api as control_api
 from app.routes.control import campaigns as control
 from app.routes.control import official, proofs, review, submission
 from app.routes.deliverables import action_plan, attachments, case_file
+from app.routes.deliverables import archives as deliverable_archives
 from app.routes.deliverables import documents as deliverables
 from app.routes.deliverables import shared_documents as documents
 from app.routes.desk import case_page as cases
@@ -118,6 +119,7 @@ def create_app() -> FastAPI:
         deliverables.router,
         deliverables.api_router,
         documents.router,
+        deliverable_archives.router,
         survey_answers.router,
         calendar.router,
         activity.router,

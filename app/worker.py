@@ -4,8 +4,9 @@ queues appointment reminders, offers freed slots to the waiting list, the survey
 digests, deletes expired SMS short links, takes the month's snapshot of the national view
 when it is not there yet, links the audit trail's new entries into its chain, and once a day
 per operator anonymises the people past its retention period (app/services/privacy/retention.py).
-Proof packs and access archives, long to build, have a loop of their own so that e-mails
-never wait for them; access archives past their expiry are deleted by the housekeeping.
+Proof packs, access archives and archives of deliverables, long to build, have a loop of
+their own so that e-mails never wait for them; archives past their expiry are deleted by the
+housekeeping.
 
 `echo` says on the console what a pass did, in French, for whoever watches it; a failure is
 also logged (app/core/logging.py) with its full traceback, for whoever looks into it later."""
@@ -26,6 +27,8 @@ from app.services.audit.trail import link_pending
 from app.services.booking.messages import send_due_reminders
 from app.services.booking.waiting_list_offers import expire_offers, offer_freed_slots
 from app.services.control.proof_pack import build_pending_packs
+from app.services.deliverables.archive_build import build_pending_period_archives
+from app.services.deliverables.period_archive import delete_expired_period_archives
 from app.services.messaging.digests import queue_digests
 from app.services.messaging.mail import Transport, transport_from_settings
 from app.services.messaging.outbox import deliver_due
@@ -184,6 +187,12 @@ _HOUSEKEEPING = (
         "Archives d'accès expirées supprimées",
         "Suppression des archives d'accès expirées impossible",
     ),
+    (
+        delete_expired_period_archives,
+        "deleting expired deliverable archives",
+        "Archives des livrables expirées supprimées",
+        "Suppression des archives des livrables expirées impossible",
+    ),
 )
 
 
@@ -203,8 +212,8 @@ def _housekeeping(engine: Engine, echo: Echo) -> None:
 def run_pack_loop(
     *, echo: Echo, stop: threading.Event, interval: float = 5, engine: Engine | None = None
 ) -> None:
-    """Build the queued proof packs and access archives every `interval` seconds until `stop`
-    is set."""
+    """Build the queued proof packs, access archives and archives of deliverables every
+    `interval` seconds until `stop` is set."""
     engine = engine or get_engine()
     while not stop.is_set():
         try:
@@ -217,6 +226,7 @@ def run_pack_loop(
                 listed = ", ".join(map(str, built))
                 echo(f"{_clock()} Dossiers de preuves prêts : campagne(s) {listed}.")
         _build_archives(engine, echo, stop)
+        _build_period_archives(engine, echo, stop)
         stop.wait(interval)
 
 
@@ -229,6 +239,17 @@ def _build_archives(engine: Engine, echo: Echo, stop: threading.Event) -> None:
     else:
         if built:
             echo(f"{_clock()} Archives d'accès prêtes : {len(built)}.")
+
+
+def _build_period_archives(engine: Engine, echo: Echo, stop: threading.Event) -> None:
+    try:
+        built = build_pending_period_archives(engine, stop=stop)
+    except Exception as exc:  # that archive is marked failed; the others go on next pass
+        log.exception("building a deliverable archive failed")
+        echo(f"{_clock()} Archive des livrables en échec : {_in_brief(exc)}")
+    else:
+        if built:
+            echo(f"{_clock()} Archives des livrables prêtes : {len(built)}.")
 
 
 def start_pack_builder(

@@ -74,6 +74,12 @@ class Settings(BaseSettings):
     survey_link_days: int = Field(default=30, ge=1)
     # A link to the personal space (/mon-espace) opens it this long after it was sent.
     personal_space_link_days: int = Field(default=7, ge=1, le=90)
+    # « Archive des livrables » (app/services/deliverables/period_archive.py): an archive of
+    # more documents is refused (a narrower period is asked); a ready one is downloadable this
+    # many days, then the worker deletes it; its progress is written every this many documents.
+    archive_max_documents: int = Field(default=20000, ge=1)
+    archive_days: int = Field(default=7, ge=1, le=90)
+    archive_progress_every: int = Field(default=50, ge=1)
     # The audit trail's entries are purged by the worker this many months after they were
     # written (the CNIL asks for access logs to be kept six months to a year).
     audit_retention_months: int = Field(default=12, ge=1, le=120)

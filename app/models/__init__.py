@@ -9,6 +9,7 @@ from app.models.catalogue import DeliverableKind, ServiceUnit, UnitProofRequirem
 from app.models.consents import ConsentRecord
 from app.models.control import ControlCampaign, ControlCampaignEvent, ControlSampleUnit
 from app.models.credentials import ApiKey, LoginStep, RecoveryCode, StaffTotp
+from app.models.deliverable_archives import DeliverableArchive
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.markets import Lot, LotPrice, Market, MarketUnit
 from app.models.notifications import Notification, NotificationDigest
@@ -35,6 +36,7 @@ from app.models.uo4 import Uo4Action, Uo4Attendee, Uo4Event
 from app.models.waiting_list import WaitingListEntry, WaitingListOffer
 
 __all__ = [
+    "DeliverableArchive",
     "WorkerHeartbeat",
     "WaitingListEntry",
     "WaitingListOffer",

@@ -19,6 +19,7 @@ class NotificationKind(LabelledEnum):
     APPOINTMENT_CANCELLED = "appointment_cancelled", "Rendez-vous annulé"
     DOCUMENT_ACKNOWLEDGED = "document_acknowledged", "Document lu par la personne"
     REQUEST_ASSIGNED = "request_assigned", "Demande attribuée"
+    ARCHIVE_READY = "archive_ready", "Archive des livrables prête"
 
 
 class Notification(SQLModel, table=True):

@@ -23,6 +23,7 @@ from app.models.appointments import AppointmentStatus
 from app.models.cases import CaseStatus
 from app.models.consents import STAFF_CHANNELS, ConsentPurpose
 from app.models.control import PackStatus
+from app.models.deliverable_archives import ArchiveContent, ArchiveStatus
 from app.models.deliverables import AcknowledgementMethod, DeliverableStatus, StepStatus
 from app.models.fields import display_phone
 from app.models.markets import ProofRule
@@ -49,6 +50,8 @@ STATES = {
     for states in (
         AcknowledgementMethod,
         AppointmentStatus,
+        ArchiveContent,
+        ArchiveStatus,
         CaseStatus,
         DeliverableStatus,
         MessageStatus,

@@ -48,6 +48,7 @@ from app.models.control import (
     Verdict,
 )
 from app.models.credentials import ApiKey, StaffTotp
+from app.models.deliverable_archives import ArchiveStatus, DeliverableArchive
 from app.models.deliverables import (
     ActionStep,
     ActionStepWrite,
@@ -180,6 +181,7 @@ class Tenant:
     rights_request: RightsRequest  # the person's access request, its archive ready
     archive: AccessArchive
     waiting: WaitingListEntry  # the person waits for a phone slot of the motif
+    period_archive: DeliverableArchive  # an archive of the deliverables, under way
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -214,6 +216,7 @@ class Tenant:
             "rights_request": self.rights_request.id,
             "archive": self.archive.id,
             "waiting": self.waiting.id,
+            "period_archive": self.period_archive.id,
             "operator": self.counsellor.operator_id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
@@ -302,6 +305,7 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         personal_key(session, counsellor, code),
         *access_request(session, beneficiary),
         waiting_entry(session, beneficiary, motif),
+        deliverables_archive(session, admin),
     )
 
 
@@ -318,6 +322,24 @@ def waiting_entry(session, beneficiary, motif) -> WaitingListEntry:
     session.add(entry)
     session.flush()
     return entry
+
+
+def deliverables_archive(session, admin) -> DeliverableArchive:
+    """The admin asked for the year's deliverables; the archive is ready for a week."""
+    archive = DeliverableArchive(
+        operator_id=admin.operator_id,
+        requested_by_id=admin.id,
+        filters={"start": "2026-01-01", "end": "2026-12-31", "content": "issued_versions"},
+        status=ArchiveStatus.READY.value,
+        documents_total=1,
+        storage_key=get_storage().save(b"PK\x05\x06" + bytes(18)),
+        sha256="0" * 64,
+        size_bytes=22,
+        expires_at=utcnow() + timedelta(days=7),
+    )
+    session.add(archive)
+    session.flush()
+    return archive
 
 
 def access_request(session, beneficiary) -> tuple[RightsRequest, AccessArchive]:
@@ -654,6 +676,7 @@ def snapshot(session) -> tuple:
             RightsRequest,
             AccessArchive,
             WaitingListEntry,
+            DeliverableArchive,
         )
     )
 
@@ -694,6 +717,7 @@ def snapshot(session) -> tuple:
         values(RightsRequest, RightsRequest.status, RightsRequest.outcome),
         values(AccessArchive, AccessArchive.status, AccessArchive.archive_key),
         values(WaitingListEntry, WaitingListEntry.status, WaitingListEntry.updated_at),
+        values(DeliverableArchive, DeliverableArchive.status, DeliverableArchive.storage_key),
         values(Beneficiary, Beneficiary.survey_opt_out_at, Beneficiary.anonymised_at),
     )
     return counts, rows, stored_files()
@@ -1469,6 +1493,28 @@ SURFACES = [
         )
     ),
     surface("archive", "download", "GET", "/admin/droits/archives/{archive}.zip", who="admin"),
+    *(
+        surface(
+            "period_archive",
+            name,
+            "GET",
+            f"/admin/archives-livrables/{{period_archive}}{path}",
+            who="admin",
+        )  # fmt: skip
+        for name, path in (
+            ("page", ""),
+            ("progress", "/progression"),
+            ("download", "/archive.zip?finalite=autre&finalite_precision=Pirate"),
+        )
+    ),
+    surface(
+        "period_archive",
+        "cancel",
+        "POST",
+        "/admin/archives-livrables/{period_archive}/annuler",
+        form={},
+        who="admin",
+    ),
 ]
 
 
@@ -1564,6 +1610,8 @@ EXPECTED = {
         "archive",
     ),
     "archive": ("download",),  # its prices are listed on the market's page, see below
+    # « Archives des livrables »: the managers' and admins' own (no API, no list elsewhere).
+    "period_archive": ("page", "progress", "download", "cancel"),
 }
 
 

@@ -28,12 +28,19 @@ def _section_links(page) -> list[str]:
                 "/admin/identite",
                 "/admin/motifs",
                 "/admin/livrables",
+                "/admin/archives-livrables",
                 "/admin/enquetes",
             ],
         ),
         (
             Role.MANAGER,
-            ["/admin/uo4", "/admin/protection-donnees", "/admin/disponibilites", "/admin/enquetes"],
+            [
+                "/admin/uo4",
+                "/admin/protection-donnees",
+                "/admin/disponibilites",
+                "/admin/archives-livrables",
+                "/admin/enquetes",
+            ],
         ),
         (
             Role.SYSADMIN,

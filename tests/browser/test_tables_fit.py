@@ -20,6 +20,7 @@ from app.core.db import build_engine
 from app.demo.seed import DEMO_PASSWORD, seed_demo
 from app.models.beneficiaries import Beneficiary
 from app.models.control import CampaignCreate, OfficialCampaignCreate, UnitReview
+from app.models.deliverable_archives import ArchiveContent, DeliverableArchive
 from app.models.nomenclatures import Role
 from app.models.rights import RightKind, RightsRequestCreate
 from app.models.staff import StaffUser
@@ -101,6 +102,9 @@ NOT_STAFF_PAGES = {
     "/admin/droits/{request_id}/archive": "the access archive's progress, polled by htmx",
     "/admin/droits/archives/{archive_id}.zip": "a ZIP file",
     "/cases/{case_id}/dossier.zip": "a ZIP file",
+    "/admin/archives-livrables/decompte": "the archive form's count, asked by htmx",
+    "/admin/archives-livrables/{archive_id}/progression": "the archive's progress, polled by htmx",
+    "/admin/archives-livrables/{archive_id}/archive.zip": "a ZIP file",
 }
 COMMENT = (
     "Un accompagnement très utile : la conseillère a pris le temps de reprendre tout mon "
@@ -203,6 +207,7 @@ def demo_url(database_url, tmp_path_factory, _chromium_available):
                 for positive in (True, False, True):
                     invite(session, counsellor, sent_at=sent, positive=positive, comment=COMMENT)
                 rights_requests(session)
+                deliverables_archive(session, manager)
                 session.commit()
             with serving(engine) as base:
                 yield base
@@ -227,6 +232,23 @@ def rights_requests(session) -> None:
             beneficiary_id=person.id, kind=kind, received_on=received_on, received_via="email"
         )
         record_request(session=session, actor=admin, data=data)
+
+
+def deliverables_archive(session, manager) -> None:
+    """An archive of the year's deliverables asked by the manager: listed, its page linked."""
+    today = date.today()
+    archive = DeliverableArchive(
+        operator_id=manager.operator_id,
+        requested_by_id=manager.id,
+        filters={
+            "start": (today - timedelta(days=365)).isoformat(),
+            "end": today.isoformat(),
+            "content": ArchiveContent.ISSUED_VERSIONS.value,
+        },
+        documents_total=120,
+    )
+    session.add(archive)
+    session.flush()
 
 
 def another_controller(session) -> StaffUser:

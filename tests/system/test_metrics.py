@@ -174,7 +174,7 @@ def test_figures_read_the_queue_the_builds_and_the_heartbeats(session, ara):
     assert figures.failed == {"email": 1, "sms": 0}
     assert figures.oldest_due_seconds == pytest.approx(600)
     assert figures.heartbeat_age_seconds == pytest.approx(7)
-    assert figures.building == {"proof_pack": 0, "access_archive": 0}
+    assert figures.building == {"proof_pack": 0, "access_archive": 0, "deliverable_archive": 0}
 
 
 def test_no_heartbeat_ever_reads_as_none(session):

@@ -25,6 +25,7 @@ from sqlmodel import Session
 
 from app.core.dates import format_weekday
 from app.models.cases import Episode
+from app.models.deliverable_archives import DeliverableArchive
 from app.models.nomenclatures import Role
 from app.models.rights import RightKind, RightsRequestCreate
 from app.services.privacy.access_archive import request_archive
@@ -216,6 +217,26 @@ PARTIALS = [
         ("/admin/droits/{rights_request}",),
         own_page=False,
     ),
+    Fragment(
+        "deliverables/archives/_partials/progress.html",
+        Role.MANAGER,
+        "/admin/archives-livrables/{period_archive}/progression",
+        "archive-progress",
+        "outerHTML",
+        "Préparation",
+        ("/admin/archives-livrables/{period_archive}",),
+        own_page=False,
+    ),
+    Fragment(
+        "deliverables/archives/_partials/count.html",
+        Role.MANAGER,
+        "/admin/archives-livrables/decompte?du={year_start}&au={day}",
+        "archive-count",
+        "outerHTML",
+        "Aucun document",
+        ("/admin/archives-livrables",),
+        own_page=False,
+    ),
 ]
 # Partials a route answers that no full page shows: nothing to compare them with.
 NOT_ON_ANY_PAGE = {
@@ -345,6 +366,7 @@ def world(client, session: Session, ara, counsellor, case, csrf) -> dict[str, st
         "next_week": next_week.isoformat(),
         "next_week_label": format_weekday(next_week),
         "month_start": today.replace(day=1).isoformat(),
+        "year_start": today.replace(month=1, day=1).isoformat(),
     }
 
 
@@ -386,6 +408,19 @@ def rights_request(session, ara, case) -> str:
     return str(request.id)
 
 
+def period_archive(session, manager) -> str:
+    """An archive of the deliverables the manager asked for, queued (the panel then polls)."""
+    archive = DeliverableArchive(
+        operator_id=manager.operator_id,
+        requested_by_id=manager.id,
+        filters={"start": "2026-01-01", "end": "2026-12-31", "content": "issued_versions"},
+        documents_total=12,
+    )
+    session.add(archive)
+    session.flush()
+    return str(archive.id)
+
+
 def staff_of(session, ara, counsellor, role: Role):
     return counsellor if role == Role.COUNSELLOR else make_staff(session, ara, role)
 
@@ -398,7 +433,10 @@ def test_the_fragment_equals_its_part_of_the_full_page(
         world = {**world, "campaign": request.getfixturevalue("campaign")}
     if "{rights_request}" in fragment.url:
         world = {**world, "rights_request": request.getfixturevalue("rights_request")}
-    log_in(client, session, staff_of(session, ara, counsellor, fragment.role))
+    user = staff_of(session, ara, counsellor, fragment.role)
+    if "{period_archive}" in fragment.url:
+        world = {**world, "period_archive": period_archive(session, user)}
+    log_in(client, session, user)
     url = fragment.url.format(**world)
 
     swapped = client.get(url, headers=HTMX)

@@ -110,6 +110,13 @@ SECTIONS = (
         OPERATOR_ADMIN,
     ),
     AdminSection(
+        "/admin/archives-livrables",
+        "Archives des livrables",
+        "Les documents émis sur une période, par site, conseiller·ère et type, en un fichier "
+        "ZIP avec leur manifeste.",
+        frozenset({Role.MANAGER, Role.OPERATOR_ADMIN}),
+    ),
+    AdminSection(
         "/admin/enquetes",
         "Enquêtes de satisfaction et d'utilité",
         "Les questions posées à la fin de chaque niveau et six mois après, et leurs versions.",

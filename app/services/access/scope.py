@@ -36,6 +36,7 @@ from app.models.control import (
     ControlSampleUnit,
 )
 from app.models.credentials import ApiKey, LoginStep, RecoveryCode, StaffTotp
+from app.models.deliverable_archives import DeliverableArchive
 from app.models.deliverables import ActionPlan, ActionStep, Deliverable, DeliverableVersion
 from app.models.markets import Lot, LotPrice
 from app.models.notifications import Notification, NotificationDigest
@@ -129,6 +130,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     SurveyResponse: SurveyResponse.operator_id,
     RightsRequest: RightsRequest.operator_id,
     AccessArchive: AccessArchive.operator_id,
+    DeliverableArchive: DeliverableArchive.operator_id,
 }
 
 

@@ -1,5 +1,6 @@
 """Background builds claimed by a lease on their row: a control's proof pack, a person's
-access archive. Any table with `id`, `status` (PackStatus) and `lease_until` columns works.
+access archive. Any table with `id`, `status` (PackStatus, or states of its own with the same
+« building » and a `waiting_status`) and `lease_until` columns works.
 
 A builder claims a queued row (or one whose builder stopped: its lease ran out) with a
 conditional UPDATE, renews the lease on every progress write, and stops quietly when another
@@ -33,9 +34,14 @@ class LeaseReleased(LeaseLost):
     """This builder's worker is stopping: the row was handed back; stop, building nothing more."""
 
 
+def waiting(model) -> str:
+    """The status a row waits in for a builder: « queued », unless its table names another."""
+    return getattr(model, "waiting_status", PackStatus.QUEUED.value)
+
+
 def claimable(model, now: datetime):
     building_abandoned = and_(model.status == PackStatus.BUILDING, col(model.lease_until) < now)
-    return or_(model.status == PackStatus.QUEUED, building_abandoned)
+    return or_(model.status == waiting(model), building_abandoned)
 
 
 def next_claimable(bind: Bind, model) -> int | None:
@@ -79,7 +85,7 @@ class Lease:
             session.execute(
                 update(self.model)
                 .where(self._held())
-                .values(status=PackStatus.QUEUED, lease_until=None)
+                .values(status=waiting(self.model), lease_until=None)
             )
 
     def _held(self):

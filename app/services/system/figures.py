@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.models.base import utcnow
 from app.models.control import ControlCampaign, PackStatus
+from app.models.deliverable_archives import DeliverableArchive
 from app.models.outbox import Channel, MessageStatus, OutboxMessage
 from app.models.rights import AccessArchive
 from app.models.system import WorkerHeartbeat
@@ -26,7 +27,7 @@ class Figures:
     waiting: dict[str, int]  # messages pending or being sent, per channel
     failed: dict[str, int]  # messages that failed for good (until someone retries them)
     oldest_due_seconds: float  # how long the message due first has waited for a worker
-    building: dict[str, int]  # background builds under way: proof packs, access archives
+    building: dict[str, int]  # background builds under way: proof packs, archives
     heartbeat_age_seconds: float | None  # since the freshest worker's last pass; None: none ever
 
 
@@ -39,6 +40,7 @@ def read_figures(session: Session, now: datetime | None = None) -> Figures:
         building={
             "proof_pack": _building(session, ControlCampaign),
             "access_archive": _building(session, AccessArchive),
+            "deliverable_archive": _building(session, DeliverableArchive),
         },
         heartbeat_age_seconds=_heartbeat_age(session, now),
     )

@@ -1,0 +1,409 @@
+"""The worker's side of « Archive des livrables »: one ZIP with a folder per case (named by its
+reference), each issued PDF byte for byte, checked against its issue hash while it is packed,
+and at the root the manifest as CSV and JSON (a SHA-256 per file) and `manifest.sha256`
+holding the SHA-256 of both manifests.
+
+Built with the proof packs' leases (app/services/jobs/leases.py): a stopping worker hands the
+archive back, a cancelled one (its row no longer « building ») is seen between two documents
+and stops. Memory stays flat: the ZIP and the manifests are written to scratch files, each PDF
+read from the storage in chunks, the versions loaded BATCH at a time. Whatever stops a build
+deletes what it wrote: no partial archive is ever downloadable."""
+
+import contextlib
+import csv
+import hashlib
+import json
+import threading
+import time
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import col, select
+
+from app.core.config import get_settings
+from app.core.dates import to_local
+from app.core.errors import DomainError
+from app.core.storage import CHUNK, get_storage
+from app.models.base import utcnow
+from app.models.cases import Case
+from app.models.catalogue import DeliverableKind
+from app.models.deliverable_archives import ArchiveContent, ArchiveStatus, DeliverableArchive
+from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.operators import Site
+from app.services.access.scope import owned_by
+from app.services.deliverables.archive_selection import selected_versions
+from app.services.deliverables.file_names import case_folder_name, deliverable_file_name
+from app.services.deliverables.period_archive import notify_ready
+from app.services.jobs.leases import (
+    Bind,
+    Lease,
+    LeaseLost,
+    LeaseReleased,
+    claim,
+    next_claimable,
+    reading,
+    stopping,
+    writing,
+)
+
+BATCH = 200
+MANIFEST_CSV = "manifeste.csv"
+MANIFEST_JSON = "manifeste.json"
+MANIFEST_SHA256 = "manifest.sha256"
+DELETED = "Supprimé"
+PACKED = "Inclus"
+# How often, at most, a builder asks between two documents whether the archive was cancelled.
+CANCEL_CHECK_SECONDS = 0.5
+UTF8_NAMES = 0x800  # the ZIP flag telling unzip tools the entry names are UTF-8
+# Every entry dated 1 January 1980 (the earliest a ZIP holds): the same files, the same bytes.
+STAMP = (1980, 1, 1, 0, 0, 0)
+COLUMNS = (
+    ("dossier", "Dossier"),
+    ("document", "Document"),
+    ("type", "Type de livrable"),
+    ("version", "Version"),
+    ("emis_le", "Émis le"),
+    ("statut", "Statut"),
+    ("fichier", "Fichier"),
+    ("taille", "Taille (octets)"),
+    ("sha256", "SHA-256"),
+)
+
+
+class ArchiveError(Exception):
+    """A document cannot be packed as it was issued: the build fails with this message."""
+
+
+# ---- running builds ---------------------------------------------------------------------------
+
+
+def build_pending_period_archives(bind: Bind, *, stop: threading.Event | None = None) -> list[int]:
+    """Build every archive asked for (and any whose builder stopped), oldest first; when `stop`
+    is set, the one under way is handed back at its next checkpoint and no other is started."""
+    built = []
+    while not stopping(stop) and (row_id := next_claimable(bind, DeliverableArchive)):
+        try:
+            if build_period_archive(bind, row_id, stop=stop):
+                built.append(row_id)
+        except LeaseReleased:
+            break
+    return built
+
+
+def build_period_archive(bind: Bind, archive_id: int, *, stop: threading.Event | None = None):
+    """Build this archive if no one else is; True when this call built it."""
+    lease = claim(
+        bind, DeliverableArchive, archive_id, stop=stop, documents_done=0, error="",
+        started_at=utcnow(),
+    )  # fmt: skip
+    if lease is None:
+        return False
+    return build_claimed(lease)
+
+
+def build_claimed(lease: Lease) -> bool:
+    """Write the archive of a claimed row, keep it, mark it ready and tell its requester."""
+    storage = get_storage()
+    path = storage.temporary_path()
+    try:
+        total = _write_archive(lease, path)
+        digest, size = _digest_of(path)
+        key = storage.save_file(path)
+    except LeaseReleased:
+        path.unlink(missing_ok=True)
+        raise
+    except LeaseLost:  # cancelled, or taken over by another builder
+        path.unlink(missing_ok=True)
+        return False
+    except Exception as error:
+        path.unlink(missing_ok=True)
+        message = (
+            str(error) if isinstance(error, ArchiveError | DomainError) else _unexpected(error)
+        )
+        with contextlib.suppress(LeaseLost):
+            lease.write(status=ArchiveStatus.FAILED, error=message[:1000], finished_at=utcnow())
+        raise
+    finished = utcnow()
+    try:
+        lease.write(
+            status=ArchiveStatus.READY,
+            storage_key=key,
+            sha256=digest,
+            size_bytes=size,
+            documents_done=total,
+            finished_at=finished,
+            expires_at=finished + timedelta(days=get_settings().archive_days),
+        )
+    except LeaseLost:
+        storage.delete(key)  # cancelled at the last moment: nothing stays
+        return False
+    except BaseException:
+        storage.delete(key)  # no archive without the row that points at it
+        raise
+    with writing(lease.bind) as session:
+        notify_ready(session=session, archive=session.get(DeliverableArchive, lease.row_id))
+    return True
+
+
+def _unexpected(error: Exception) -> str:
+    return (
+        f"erreur inattendue ({type(error).__name__}). Demandez l'archive de nouveau ; si elle "
+        "échoue encore, prévenez l'administrateur (le détail est dans le journal du serveur)."
+    )
+
+
+def _digest_of(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+# ---- the archive ------------------------------------------------------------------------------
+
+
+def _write_archive(lease: Lease, path: Path) -> int:
+    """Write the ZIP at `path`; returns how many documents it lists."""
+    with reading(lease.bind) as session:
+        archive = session.get(DeliverableArchive, lease.row_id)
+        operator_id, filters = archive.operator_id, dict(archive.filters)
+        version_ids = list(session.exec(selected_versions(operator_id, filters)))
+    lease.write(documents_total=len(version_ids))
+    progress = _Progress(lease, get_settings().archive_progress_every)
+    zone = filters["time_zone"]
+    scratch = get_storage().temporary_path()
+    with (
+        zipfile.ZipFile(path, "w", allowZip64=True) as zipped,
+        _Manifest(scratch, filters, len(version_ids)) as manifest,
+    ):
+        packer = _Packer(zipped)
+        for start in range(0, len(version_ids), BATCH):
+            batch = version_ids[start : start + BATCH]
+            for document in _load(lease.bind, operator_id, batch, zone):
+                progress.between_documents()
+                manifest.add(packer.pack(document))
+                progress.done += 1
+        progress.between_documents()
+        manifest.close_into(zipped)
+    return len(version_ids)
+
+
+class _Progress:
+    """Progress written every `every` documents; between two, a cancellation is looked for
+    at most every CANCEL_CHECK_SECONDS (a lease write fails once the row is cancelled)."""
+
+    def __init__(self, lease: Lease, every: int):
+        self.lease, self.every, self.done = lease, every, 0
+        self.written = 0
+        self.next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+
+    def between_documents(self) -> None:
+        if stopping(self.lease.stop):  # the worker is stopping: hand the archive back now
+            self.lease.checkpoint()
+        if self.done - self.written >= self.every:
+            self.lease.checkpoint(documents_done=self.done)
+            self.written = self.done
+        elif time.monotonic() >= self.next_check:
+            self.lease.checkpoint()
+        else:
+            return
+        self.next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+
+
+@dataclass
+class _Document:
+    """What packing one version needs, without its printed content (read for nothing)."""
+
+    version_id: int
+    number: int
+    storage_key: str
+    sha256: str
+    size_bytes: int
+    issued_at: datetime
+    file_deleted_at: datetime | None
+    deliverable_id: int
+    kind_label: str
+    reference: str
+    time_zone: str
+
+
+def _load(bind: Bind, operator_id: int, version_ids: list[int], zone: str) -> list[_Document]:
+    """These versions with their case's reference and time zone (its site's, else `zone`, the
+    operator's), in the selection's order."""
+    with reading(bind) as session:
+        rows = session.exec(
+            select(
+                DeliverableVersion.id,
+                DeliverableVersion.number,
+                DeliverableVersion.storage_key,
+                DeliverableVersion.sha256,
+                DeliverableVersion.size_bytes,
+                DeliverableVersion.issued_at,
+                DeliverableVersion.file_deleted_at,
+                Deliverable.id,
+                DeliverableKind.label,
+                Case.reference,
+                Site.time_zone,
+            )
+            .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
+            .join(DeliverableKind, col(DeliverableKind.id) == Deliverable.kind_id)
+            .join(Case, col(Case.id) == Deliverable.case_id)
+            .outerjoin(Site, col(Site.id) == Case.site_id)
+            .where(col(DeliverableVersion.id).in_(version_ids), owned_by(Case, operator_id))
+        )
+        by_id = {row[0]: _Document(*row[:-1], row[-1] or zone) for row in rows}
+    return [by_id[version_id] for version_id in version_ids if version_id in by_id]
+
+
+class _Packer:
+    """Writes each document into its case's folder, under deliverable_file_name's name."""
+
+    def __init__(self, zipped: zipfile.ZipFile):
+        self.zipped = zipped
+        self.folder = ""
+        self.used: set[str] = set()  # the names given in the current folder
+
+    def pack(self, document: _Document) -> dict:
+        """The document's manifest entry, its PDF written into the ZIP (unless deleted)."""
+        name = self._name(document)
+        entry = {
+            "dossier": document.reference,
+            "document": document.deliverable_id,
+            "type": document.kind_label,
+            "version": document.number,
+            "emis_le": to_local(document.issued_at, document.time_zone).isoformat(),
+            "statut": PACKED,
+            "fichier": name,
+            "taille": document.size_bytes,
+            "sha256": document.sha256,
+        }
+        if document.file_deleted_at is not None:
+            return {**entry, "statut": DELETED, "fichier": ""}
+        try:
+            chunks = get_storage().iter_chunks(document.storage_key)
+            digest, size = add_entry(self.zipped, name, chunks)
+        except FileNotFoundError:
+            raise ArchiveError(_missing(name, document)) from None
+        if digest != document.sha256:
+            raise ArchiveError(_altered(name, document))
+        return {**entry, "taille": size, "sha256": digest}
+
+    def _name(self, document: _Document) -> str:
+        folder = case_folder_name(document.reference)
+        if folder != self.folder:
+            self.folder, self.used = folder, set()
+        name = deliverable_file_name(
+            document.reference,
+            document.kind_label,
+            document.number,
+            document.issued_at,
+            time_zone=document.time_zone,
+        )
+        if name in self.used:  # two documents of one kind issued the same day in one case
+            name = f"{name[:-4]}_document-{document.deliverable_id}.pdf"
+        self.used.add(name)
+        return f"{folder}/{name}"
+
+
+def _altered(path: str, document: _Document) -> str:
+    return (
+        f"Le document {path.split('/')[-1]} (dossier {document.reference}, version "
+        f"{document.number}) ne correspond plus à l'empreinte SHA-256 enregistrée à son "
+        "émission : le fichier conservé a été modifié ou abîmé. L'archive n'a pas été créée ; "
+        "prévenez l'administrateur."
+    )
+
+
+def _missing(path: str, document: _Document) -> str:
+    return (
+        f"Le fichier du document {path.split('/')[-1]} (dossier {document.reference}, version "
+        f"{document.number}) est introuvable dans le stockage. L'archive n'a pas été "
+        "créée ; prévenez l'administrateur."
+    )
+
+
+# TODO merge with app/core/zip_entries.py
+class _Utf8Entry(zipfile.ZipInfo):
+    """An entry whose name is declared UTF-8 (flag 0x800) even when it is plain ASCII:
+    zipfile sets the flag only for names that need it, some document systems want it always."""
+
+    def _encodeFilenameFlags(self):  # noqa: N802 — zipfile's own name
+        return self.filename.encode("utf-8"), self.flag_bits | UTF8_NAMES
+
+
+# TODO merge with app/core/zip_entries.py
+def add_entry(
+    zipped: zipfile.ZipFile, path: str, chunks: Iterable[bytes], *, compress: bool = False
+) -> tuple[str, int]:
+    """Write one entry from chunks (PDFs are stored: they are compressed already); returns
+    the SHA-256 and size of what was written."""
+    info = _Utf8Entry(path, date_time=STAMP)
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    digest, size = hashlib.sha256(), 0
+    with zipped.open(info, "w") as target:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            target.write(chunk)
+    return digest.hexdigest(), size
+
+
+# ---- the manifest ------------------------------------------------------------------------------
+
+
+class _Manifest:
+    """Both manifests written to scratch files as the documents are packed, then copied into
+    the ZIP with `manifest.sha256`."""
+
+    def __init__(self, scratch: Path, filters: dict, total: int):
+        self.csv_path = scratch.with_suffix(".csv")
+        self.json_path = scratch.with_suffix(".json")
+        self.header = {
+            "periode": {"du": filters["start"], "au": filters["end"]},
+            "contenu": ArchiveContent(filters["content"]).label,
+            "documents": total,
+            "genere_le": utcnow().isoformat(),
+        }
+        self.first = True
+
+    def __enter__(self) -> "_Manifest":
+        self.csv_file = self.csv_path.open("w", encoding="utf-8", newline="")
+        self.json_file = self.json_path.open("w", encoding="utf-8")
+        self.rows = csv.writer(self.csv_file, delimiter=";")
+        self.rows.writerow([title for _, title in COLUMNS])
+        header = json.dumps(self.header, ensure_ascii=False, indent=2)
+        self.json_file.write(header[:-2] + ',\n  "fichiers": [')
+        return self
+
+    def add(self, entry: dict) -> None:
+        self.rows.writerow([entry[key] for key, _ in COLUMNS])
+        separator = "\n    " if self.first else ",\n    "
+        self.json_file.write(separator + json.dumps(entry, ensure_ascii=False))
+        self.first = False
+
+    def close_into(self, zipped: zipfile.ZipFile) -> None:
+        self.json_file.write("\n  ]\n}\n")
+        self.csv_file.close()
+        self.json_file.close()
+        sums = []
+        for name, path in ((MANIFEST_CSV, self.csv_path), (MANIFEST_JSON, self.json_path)):
+            digest, _size = add_entry(zipped, name, _chunks_of(path), compress=True)
+            sums.append(f"{digest}  {name}\n")
+        add_entry(zipped, MANIFEST_SHA256, ["".join(sums).encode()], compress=False)
+
+    def __exit__(self, *_exc) -> None:
+        for handle in (self.csv_file, self.json_file):
+            handle.close()
+        self.csv_path.unlink(missing_ok=True)
+        self.json_path.unlink(missing_ok=True)
+
+
+def _chunks_of(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk

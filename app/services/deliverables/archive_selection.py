@@ -1,0 +1,183 @@
+"""What a period's archive of deliverables covers: who may ask for one (managers for their
+sites, the operator's admins for all), the choices the form offers them, and the issued
+versions the filters select — counted before the request, read again by the builder."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select
+from sqlmodel import Session, and_, col, func, select
+
+from app.core.errors import Forbidden, Invalid
+from app.models.cases import Case
+from app.models.catalogue import DeliverableKind
+from app.models.deliverable_archives import ArchiveContent, ArchiveFilters
+from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.fields import french_sort_key
+from app.models.nomenclatures import Role
+from app.models.operators import Operator, Site
+from app.models.staff import StaffSite, StaffUser
+from app.services.access.scope import operator_of, owned_by
+from app.services.reports.periods import check_period
+
+ARCHIVIST_ROLES = frozenset({Role.MANAGER, Role.OPERATOR_ADMIN})
+REFUSED = "Les archives des livrables sont réservées aux responsables et aux administrateurs."
+
+
+def require_archivist(actor: StaffUser) -> int:
+    """The actor's operator, if they may archive its deliverables (403 otherwise)."""
+    operator_id = operator_of(actor)
+    if actor.role not in ARCHIVIST_ROLES:
+        raise Forbidden(REFUSED)
+    return operator_id
+
+
+@dataclass
+class Choice:
+    id: int
+    label: str
+
+
+@dataclass
+class ArchiveChoices:
+    """What the form offers: the actor's sites, the counsellors who issued documents there,
+    the operator's kinds of deliverables, and the operator's time zone for the period."""
+
+    sites: list[Choice]
+    counsellors: list[Choice]
+    kinds: list[Choice]
+    time_zone: str
+
+
+def archive_choices(*, session: Session, actor: StaffUser) -> ArchiveChoices:
+    operator_id = require_archivist(actor)
+    sites = session.exec(select(Site).where(*_site_scope(actor, operator_id)))
+    staff = session.exec(
+        select(StaffUser).where(
+            owned_by(StaffUser, operator_id),
+            col(StaffUser.role).in_([role.value for role in (Role.COUNSELLOR, *ARCHIVIST_ROLES)]),
+            *_colleague_scope(actor),
+        )
+    )
+    kinds = session.exec(select(DeliverableKind).where(owned_by(DeliverableKind, operator_id)))
+    return ArchiveChoices(
+        _sorted(Choice(site.id, site.name) for site in sites),
+        _sorted(Choice(person.id, person.full_name) for person in staff),
+        _sorted(Choice(kind.id, kind.label) for kind in kinds),
+        session.get(Operator, operator_id).time_zone,
+    )
+
+
+def _sorted(choices) -> list[Choice]:
+    return sorted(choices, key=lambda choice: (french_sort_key(choice.label), choice.id))
+
+
+def _site_scope(actor: StaffUser, operator_id: int) -> list:
+    scope = [owned_by(Site, operator_id)]
+    if actor.role == Role.MANAGER:
+        held = select(StaffSite.site_id).where(StaffSite.staff_id == actor.id)
+        scope.append(col(Site.id).in_(held))
+    return scope
+
+
+def _colleague_scope(actor: StaffUser) -> list:
+    """A manager chooses among the people of their sites; an admin among everyone."""
+    if actor.role != Role.MANAGER:
+        return []
+    held = select(StaffSite.site_id).where(StaffSite.staff_id == actor.id)
+    sharing = select(StaffSite.staff_id).where(col(StaffSite.site_id).in_(held))
+    return [col(StaffUser.id).in_(sharing)]
+
+
+def checked_filters(*, session: Session, actor: StaffUser, filters: ArchiveFilters) -> dict:
+    """The filters as stored on the archive, every id checked against what the actor may
+    choose; a manager choosing no site gets all of theirs (an admin: every case, with a site
+    or without). Refused choices are the field's message, as a form shows them."""
+    check_period(filters.start, filters.end, bounded=True)
+    choices = archive_choices(session=session, actor=actor)
+    errors = {}
+    for field, offered in (
+        ("site_ids", choices.sites),
+        ("counsellor_ids", choices.counsellors),
+        ("kind_ids", choices.kinds),
+    ):
+        if set(getattr(filters, field)) - {choice.id for choice in offered}:
+            errors[field] = "Ce choix n'est pas proposé."
+    if errors:
+        raise Invalid(errors)
+    site_ids = sorted(set(filters.site_ids))
+    if not site_ids and actor.role == Role.MANAGER:
+        site_ids = [choice.id for choice in choices.sites] or [0]  # no site: nothing at all
+    return {
+        "start": filters.start.isoformat(),
+        "end": filters.end.isoformat(),
+        "site_ids": site_ids or None,  # None: every case of the operator
+        "counsellor_ids": sorted(set(filters.counsellor_ids)),
+        "kind_ids": sorted(set(filters.kind_ids)),
+        "content": ArchiveContent(filters.content).value,
+        "time_zone": choices.time_zone,
+    }
+
+
+def selected_versions(operator_id: int, stored: dict) -> Select:
+    """The ids of the versions an archive holds, by case reference, document and number."""
+    conditions = _conditions(operator_id, stored)
+    statement = (
+        select(DeliverableVersion.id)
+        .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
+        .join(Case, col(Case.id) == Deliverable.case_id)
+        .where(*conditions)
+    )
+    if stored["content"] == ArchiveContent.LATEST_VERSION:
+        latest = (
+            select(
+                DeliverableVersion.deliverable_id,
+                func.max(DeliverableVersion.number).label("number"),
+            )
+            .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
+            .join(Case, col(Case.id) == Deliverable.case_id)
+            .where(*conditions)
+            .group_by(DeliverableVersion.deliverable_id)
+            .subquery()
+        )
+        statement = statement.join(
+            latest,
+            and_(
+                latest.c.deliverable_id == DeliverableVersion.deliverable_id,
+                latest.c.number == DeliverableVersion.number,
+            ),
+        )
+    return statement.order_by(Case.reference, Deliverable.id, DeliverableVersion.number)
+
+
+def count_selected(*, session: Session, operator_id: int, stored: dict) -> int:
+    selection = selected_versions(operator_id, stored).order_by(None).subquery()
+    return session.exec(select(func.count()).select_from(selection)).one()
+
+
+def _conditions(operator_id: int, stored: dict) -> list:
+    start, end = _utc_bounds(stored)
+    conditions = [
+        owned_by(DeliverableVersion, operator_id),
+        owned_by(Deliverable, operator_id),
+        owned_by(Case, operator_id),
+        col(DeliverableVersion.issued_at) >= start,
+        col(DeliverableVersion.issued_at) < end,
+    ]
+    if stored["site_ids"] is not None:
+        conditions.append(col(Case.site_id).in_(stored["site_ids"]))
+    if stored["counsellor_ids"]:
+        conditions.append(col(DeliverableVersion.issued_by_id).in_(stored["counsellor_ids"]))
+    if stored["kind_ids"]:
+        conditions.append(col(Deliverable.kind_id).in_(stored["kind_ids"]))
+    return conditions
+
+
+def _utc_bounds(stored: dict) -> tuple[datetime, datetime]:
+    """The period's local days, from the first one's midnight to the midnight after the last."""
+    zone = ZoneInfo(stored["time_zone"])
+    start, end = date.fromisoformat(stored["start"]), date.fromisoformat(stored["end"])
+    first = datetime.combine(start, time(), tzinfo=zone)
+    after = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
+    return first.astimezone(UTC), after.astimezone(UTC)

@@ -1,0 +1,459 @@
+"""« Archive des livrables »: what the filters select, who may ask and download, the limit on
+its size, and the worker's build — a folder per case, every PDF checked against its issue hash,
+a manifest whose hashes match the files, UTF-8 names, cancellation, a stopping worker, expiry."""
+
+import csv
+import hashlib
+import io
+import json
+import threading
+import zipfile
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import select
+
+from app.core.config import get_settings
+from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.storage import get_storage
+from app.models.audit import AuditEvent
+from app.models.deliverable_archives import (
+    ArchiveContent,
+    ArchiveFilters,
+    ArchiveStatus,
+    DeliverableArchive,
+)
+from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.nomenclatures import Role
+from app.models.notifications import Notification, NotificationKind
+from app.models.staff import StaffSite
+from app.services.deliverables.archive_build import (
+    MANIFEST_CSV,
+    MANIFEST_JSON,
+    MANIFEST_SHA256,
+    UTF8_NAMES,
+    build_claimed,
+    build_pending_period_archives,
+    build_period_archive,
+)
+from app.services.deliverables.file_names import deliverable_file_name
+from app.services.deliverables.period_archive import (
+    cancel_archive,
+    count_documents,
+    delete_expired_period_archives,
+    load_archive,
+    request_archive,
+)
+from app.services.jobs.leases import LeaseReleased, claim
+from tests.factories import deliverable_kind, log_in, make_case, make_site, make_staff
+
+IN_MARCH = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+MARCH = {"start": date(2026, 3, 1), "end": date(2026, 3, 31)}
+PURPOSE = {"finalite": "autre", "finalite_precision": "Archivage annuel"}
+
+pytestmark = pytest.mark.usefixtures("storage_dir")
+
+
+def pdf(text: str) -> bytes:
+    return f"%PDF-1.7\n% {text}\n%%EOF\n".encode()
+
+
+def issue(session, case, kind_code: str, by, *, at=IN_MARCH, versions=1) -> Deliverable:
+    """A deliverable of the case with `versions` issued versions, a day apart from `at`, each
+    PDF kept in the storage with its SHA-256, as issuing records them."""
+    kind = deliverable_kind(session, case.operator_id, kind_code)
+    deliverable = Deliverable(
+        operator_id=case.operator_id,
+        case_id=case.id,
+        kind_id=kind.id,
+        title=kind.label,
+        status="issued",
+        version_count=versions,
+    )
+    session.add(deliverable)
+    session.flush()
+    for number in range(1, versions + 1):
+        content = pdf(f"{case.reference} {kind_code} v{number}")
+        session.add(
+            DeliverableVersion(
+                operator_id=case.operator_id,
+                deliverable_id=deliverable.id,
+                number=number,
+                storage_key=get_storage().save(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                size_bytes=len(content),
+                issued_at=at + timedelta(days=number - 1),
+                issued_by_id=by.id,
+            )
+        )
+    session.flush()
+    return deliverable
+
+
+@pytest.fixture
+def lyon(session, ara):
+    return make_site(session, ara, name="Lyon Confluence")
+
+
+@pytest.fixture
+def grenoble(session, ara):
+    return make_site(session, ara, name="Grenoble", postcode="38000", city="Grenoble")
+
+
+@pytest.fixture
+def world(session, ara, counsellor, manager, lyon, grenoble):
+    """In Lyon, a case with a summary issued twice in March and a report; in Grenoble, a case
+    with a summary, issued by a colleague; one more summary in April. The manager works in
+    Lyon."""
+    colleague = make_staff(session, ara, full_name="Bruno Durand")
+    session.add(StaffSite(staff_id=manager.id, site_id=lyon.id))
+    session.add(StaffSite(staff_id=counsellor.id, site_id=lyon.id))
+    session.add(StaffSite(staff_id=colleague.id, site_id=grenoble.id))
+    in_lyon = make_case(session, counsellor, site_id=lyon.id)
+    in_grenoble = make_case(session, colleague, site_id=grenoble.id)
+    summary = issue(session, in_lyon, "document_synthese", counsellor, versions=2)
+    report = issue(session, in_lyon, "synthese_entretien", counsellor)
+    issue(session, in_grenoble, "document_synthese", colleague)
+    issue(session, in_lyon, "document_synthese", counsellor, at=IN_MARCH + timedelta(days=40))
+    return {
+        "lyon_case": in_lyon,
+        "grenoble_case": in_grenoble,
+        "summary": summary,
+        "report": report,
+        "colleague": colleague,
+    }
+
+
+def filters(**changes) -> ArchiveFilters:
+    return ArchiveFilters(**{**MARCH, **changes})
+
+
+def built(session, archive: DeliverableArchive) -> zipfile.ZipFile:
+    assert build_pending_period_archives(session.connection()) == [archive.id]
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.READY, archive.error
+    return zipfile.ZipFile(io.BytesIO(get_storage().read(archive.storage_key)))
+
+
+def stored_keys() -> set[str]:
+    return set(get_storage().keys())
+
+
+# ---- what the filters select -------------------------------------------------------------------
+
+
+def test_the_period_sites_counsellors_and_kinds_narrow_the_documents(
+    session, admin, world, lyon, grenoble
+):
+    def count(**changes):
+        return count_documents(session=session, actor=admin, filters=filters(**changes))
+
+    assert count() == 4  # 2 versions + the report in Lyon, 1 in Grenoble; April's left out
+    assert count(site_ids=[lyon.id]) == 3
+    assert count(site_ids=[grenoble.id]) == 1
+    assert count(counsellor_ids=[world["colleague"].id]) == 1
+    report_kind = deliverable_kind(session, admin.operator_id, "synthese_entretien")
+    assert count(kind_ids=[report_kind.id]) == 1
+    assert count(content=ArchiveContent.LATEST_VERSION) == 3
+    assert count(end=date(2026, 4, 30)) == 5
+
+
+def test_the_latest_version_of_each_document_is_the_highest_number_issued_in_the_period(
+    session, admin, world
+):
+    archive = request_archive(
+        session=session, actor=admin, filters=filters(content=ArchiveContent.LATEST_VERSION)
+    )
+    zipped = built(session, archive)
+    names = [name for name in zipped.namelist() if name.endswith(".pdf")]
+    assert len(names) == 3
+    assert not any("_v1_" in name and "document-de-synthese" in name for name in names
+                   if name.startswith(world["lyon_case"].reference))  # fmt: skip
+
+
+# ---- who may ask ----------------------------------------------------------------------------
+
+
+def test_a_counsellor_may_not_ask_for_an_archive(session, counsellor, world):
+    with pytest.raises(Forbidden):
+        request_archive(session=session, actor=counsellor, filters=filters())
+
+
+def test_a_manager_archives_the_sites_they_work_at_only(session, manager, world, grenoble):
+    assert count_documents(session=session, actor=manager, filters=filters()) == 3
+    with pytest.raises(Invalid) as refused:
+        request_archive(session=session, actor=manager, filters=filters(site_ids=[grenoble.id]))
+    assert "site_ids" in refused.value.fields
+
+
+def test_a_manager_follows_their_own_archives_not_an_admins(session, admin, manager, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    with pytest.raises(NotFound):
+        load_archive(session=session, actor=manager, archive_id=archive.id)
+
+
+def test_another_operators_archive_is_not_found(client, session, bre, admin, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    built(session, archive)
+    outsider = make_staff(session, bre, Role.OPERATOR_ADMIN)
+    log_in(client, session, outsider)
+    for url in ("", "/progression", "/archive.zip?finalite=autre&finalite_precision=Archivage"):
+        assert client.get(f"/admin/archives-livrables/{archive.id}{url}").status_code == 404
+    csrf = log_in(client, session, outsider)
+    answer = client.post(
+        f"/admin/archives-livrables/{archive.id}/annuler", data={"csrf_token": csrf}
+    )
+    assert answer.status_code == 404
+
+
+def test_an_archive_larger_than_the_limit_asks_for_a_narrower_period(
+    client, session, admin, world, monkeypatch
+):
+    monkeypatch.setattr(get_settings(), "archive_max_documents", 3)
+    with pytest.raises(Invalid) as refused:
+        request_archive(session=session, actor=admin, filters=filters())
+    assert "période plus courte" in refused.value.message
+    assert "4 documents" in refused.value.message
+    csrf = log_in(client, session, admin)
+    form = {"du": "2026-03-01", "au": "2026-03-31", "csrf_token": csrf}
+    counted = client.get("/admin/archives-livrables/decompte", params=form)
+    assert "4 documents" in counted.text and "période plus courte" in counted.text
+    answer = client.post("/admin/archives-livrables", data=form)
+    assert answer.status_code == 422 and "période plus courte" in answer.text
+    assert session.exec(select(DeliverableArchive)).all() == []
+
+
+# ---- the archive --------------------------------------------------------------------------------
+
+
+def test_every_file_matches_its_manifest_and_the_manifest_its_own_hash(session, admin, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    zipped = built(session, archive)
+    listed = json.loads(zipped.read(MANIFEST_JSON))
+    files = listed["fichiers"]
+    assert len(files) == 4 and listed["documents"] == 4
+    for entry in files:
+        content = zipped.read(entry["fichier"])
+        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
+        assert entry["fichier"].split("/")[0] == entry["dossier"]
+    reference = world["lyon_case"].reference
+    assert f"{reference}/{reference}_document-de-synthese_v2_2026-03-11.pdf" in zipped.namelist()
+    rows = list(csv.reader(io.StringIO(zipped.read(MANIFEST_CSV).decode()), delimiter=";"))
+    assert len(rows) == 5 and rows[0][-1] == "SHA-256"
+    sums = dict(
+        reversed(line.split("  ")) for line in zipped.read(MANIFEST_SHA256).decode().splitlines()
+    )
+    for name in (MANIFEST_CSV, MANIFEST_JSON):
+        assert sums[name] == hashlib.sha256(zipped.read(name)).hexdigest()
+    digest = hashlib.sha256(get_storage().read(archive.storage_key)).hexdigest()
+    assert (archive.sha256, archive.documents_done) == (digest, 4)
+
+
+def test_every_entry_declares_its_name_utf8(session, admin, world):
+    zipped = built(session, request_archive(session=session, actor=admin, filters=filters()))
+    assert all(info.flag_bits & UTF8_NAMES for info in zipped.infolist())
+
+
+def test_a_version_deleted_by_anonymisation_is_listed_as_deleted_without_a_file(
+    session, admin, world
+):
+    version = session.exec(
+        select(DeliverableVersion).where(DeliverableVersion.deliverable_id == world["report"].id)
+    ).one()
+    get_storage().delete(version.storage_key)
+    version.file_deleted_at = IN_MARCH + timedelta(days=100)
+    session.add(version)
+    session.flush()
+    zipped = built(session, request_archive(session=session, actor=admin, filters=filters()))
+    (deleted,) = [e for e in json.loads(zipped.read(MANIFEST_JSON))["fichiers"]
+                  if e["document"] == world["report"].id]  # fmt: skip
+    assert (deleted["statut"], deleted["fichier"], deleted["sha256"]) == (
+        "Supprimé", "", version.sha256,
+    )  # fmt: skip
+    assert len([name for name in zipped.namelist() if name.endswith(".pdf")]) == 3
+
+
+def test_the_requester_is_notified_when_it_is_ready(client, session, manager, world):
+    archive = request_archive(session=session, actor=manager, filters=filters())
+    built(session, archive)
+    (told,) = session.exec(
+        select(Notification).where(Notification.recipient_id == manager.id)
+    ).all()
+    assert told.kind == NotificationKind.ARCHIVE_READY
+    assert told.link == f"/admin/archives-livrables/{archive.id}" and "3 documents" in told.text
+    csrf = log_in(client, session, manager)
+    assert "Archive des livrables prête" in client.get("/notifications").text
+    opened = client.post(f"/notifications/{told.id}/ouvrir", data={"csrf_token": csrf},
+                         follow_redirects=False)  # fmt: skip
+    assert opened.headers["location"] == told.link
+
+
+def test_a_pdf_changed_since_its_issue_fails_the_build_naming_it_and_nothing_is_kept(
+    client, session, admin, world
+):
+    version = session.exec(
+        select(DeliverableVersion).where(DeliverableVersion.deliverable_id == world["report"].id)
+    ).one()
+    version.storage_key = get_storage().save(pdf("altered"))
+    session.add(version)
+    session.flush()
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    before = stored_keys()
+    with pytest.raises(Exception, match="empreinte SHA-256"):
+        build_period_archive(session.connection(), archive.id)
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.FAILED and archive.storage_key is None
+    kind = deliverable_kind(session, admin.operator_id, "synthese_entretien")
+    name = deliverable_file_name(world["lyon_case"].reference, kind.label, 1, IN_MARCH)
+    assert archive.error.startswith(f"Le document {name} (dossier ")
+    assert "ne correspond plus à l'empreinte SHA-256" in archive.error
+    assert stored_keys() == before
+    scratch = get_storage().temporary_path().parent
+    assert not [p for p in scratch.iterdir() if p.is_file()]
+    log_in(client, session, admin)
+    download = client.get(f"/admin/archives-livrables/{archive.id}/archive.zip", params=PURPOSE)
+    assert download.status_code == 404
+    page = client.get(f"/admin/archives-livrables/{archive.id}")
+    assert "ne correspond plus" in page.text and "Télécharger" not in page.text
+
+
+def test_a_cancelled_archive_stops_and_keeps_nothing(session, admin, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    bind = session.connection()
+    lease = claim(bind, DeliverableArchive, archive.id, documents_done=0)
+    before = stored_keys()
+    cancel_archive(session=session, actor=admin, archive_id=archive.id)
+    session.flush()
+    assert build_claimed(lease) is False
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.CANCELLED and archive.storage_key is None
+    assert stored_keys() == before
+    assert build_pending_period_archives(bind) == []
+
+
+def test_a_stopping_worker_hands_the_archive_back(session, admin, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    bind, stop = session.connection(), threading.Event()
+    stop.set()
+    lease = claim(bind, DeliverableArchive, archive.id, stop=stop, documents_done=0)
+    with pytest.raises(LeaseReleased):
+        build_claimed(lease)
+    session.refresh(archive)
+    assert (archive.status, archive.lease_until) == (ArchiveStatus.REQUESTED, None)
+    assert build_pending_period_archives(bind) == [archive.id]
+
+
+def test_an_expired_archive_is_deleted_and_no_longer_served(
+    client, session, admin, world, storage_dir
+):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    built(session, archive)
+    key = archive.storage_key
+    assert delete_expired_period_archives(session=session) == 0
+    later = archive.expires_at + timedelta(minutes=1)
+    assert delete_expired_period_archives(session=session, now=later) == 1
+    session.commit()
+    assert key not in stored_keys()
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.EXPIRED and archive.storage_key is None
+    log_in(client, session, admin)
+    download = client.get(f"/admin/archives-livrables/{archive.id}/archive.zip", params=PURPOSE)
+    assert download.status_code == 404
+
+
+# ---- the pages ----------------------------------------------------------------------------------
+
+
+def test_a_manager_asks_follows_and_downloads_and_the_download_is_audited(
+    client, session, manager, world
+):
+    csrf = log_in(client, session, manager)
+    page = client.get("/admin/archives-livrables")
+    assert page.status_code == 200 and "Lyon Confluence" in page.text
+    assert "Grenoble" not in page.text  # not one of their sites
+    counted = client.get(
+        "/admin/archives-livrables/decompte",
+        params={"du": "2026-03-01", "au": "2026-03-31"},
+        headers={"HX-Request": "true"},
+    )
+    assert "3 documents" in counted.text
+    form = {"du": "2026-03-01", "au": "2026-03-31", "content": "issued_versions"}
+    answer = client.post("/admin/archives-livrables", data={**form, "csrf_token": csrf},
+                         follow_redirects=False)  # fmt: skip
+    assert answer.status_code == 303
+    url = answer.headers["location"]
+    waiting = client.get(url + "/progression", headers={"HX-Request": "true"})
+    assert 'hx-trigger="every 1s"' in waiting.text and "Annuler" in waiting.text
+    assert 'aria-valuenow="0"' in waiting.text
+    archive = session.get(DeliverableArchive, int(url.rsplit("/", 1)[1]))
+    built(session, archive)
+    ready = client.get(url + "/progression", headers={"HX-Request": "true"})
+    assert "hx-trigger" not in ready.text and "Télécharger" in ready.text
+    assert client.get(url + "/archive.zip").status_code == 422  # the purpose first
+    download = client.get(url + "/archive.zip", params=PURPOSE)
+    assert download.status_code == 200 and download.content.startswith(b"PK")
+    assert hashlib.sha256(download.content).hexdigest() == archive.sha256
+    (export,) = session.exec(select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert (export.actor_id, export.record_type, export.record_id) == (
+        manager.id, "deliverable_archive", archive.id,
+    )  # fmt: skip
+    listing = client.get("/admin/archives-livrables")
+    assert f'href="{url}"' in listing.text and "Prête" in listing.text
+
+
+def test_cancelling_from_the_page(client, session, manager, world):
+    archive = request_archive(session=session, actor=manager, filters=filters())
+    csrf = log_in(client, session, manager)
+    answer = client.post(
+        f"/admin/archives-livrables/{archive.id}/annuler", data={"csrf_token": csrf}
+    )
+    assert answer.status_code == 200 and "Préparation annulée" in answer.text
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.CANCELLED
+
+
+def test_a_counsellor_is_refused_the_page(client, session, counsellor):
+    log_in(client, session, counsellor)
+    assert client.get("/admin/archives-livrables").status_code == 403
+
+
+# ---- progress and storage back-ends ------------------------------------------------------------
+
+
+def progress_writes(session, monkeypatch, every: int, admin) -> int:
+    """How many UPDATEs of the archive carried its progress while it was built."""
+    monkeypatch.setattr(get_settings(), "archive_progress_every", every)
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    connection = session.connection()
+    written = []
+
+    def seen(_conn, _cursor, statement, *_rest):
+        if statement.startswith("UPDATE deliverable_archives") and "documents_done" in statement:
+            written.append(statement)
+
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        built(session, archive)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    return len(written) - 2  # the claim (0 done) and the archive ready (all done)
+
+
+def test_progress_is_written_every_n_documents_not_every_one(session, admin, world, monkeypatch):
+    assert progress_writes(session, monkeypatch, 1, admin) == 4
+    assert progress_writes(session, monkeypatch, 2, admin) == 2
+    assert progress_writes(session, monkeypatch, 50, admin) == 0
+
+
+def test_the_archive_is_built_and_served_from_either_storage(
+    client, session, storage, admin, world
+):  # the storage first: the world's PDFs go to it
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    zipped = built(session, archive)
+    assert len([name for name in zipped.namelist() if name.endswith(".pdf")]) == 4
+    log_in(client, session, admin)
+    url = f"/admin/archives-livrables/{archive.id}/archive.zip"
+    download = client.get(url, params=PURPOSE)
+    assert download.status_code == 200
+    assert hashlib.sha256(download.content).hexdigest() == archive.sha256
