@@ -17,6 +17,7 @@ from sqlmodel import select
 from app.core.config import get_settings
 from app.core.errors import Forbidden, Invalid, NotFound
 from app.core.storage import get_storage
+from app.core.zip_entries import UTF8_FLAG
 from app.models.audit import AuditEvent
 from app.models.deliverable_archives import (
     ArchiveContent,
@@ -32,7 +33,6 @@ from app.services.deliverables.archive_build import (
     MANIFEST_CSV,
     MANIFEST_JSON,
     MANIFEST_SHA256,
-    UTF8_NAMES,
     build_claimed,
     build_pending_period_archives,
     build_period_archive,
@@ -252,7 +252,7 @@ def test_every_file_matches_its_manifest_and_the_manifest_its_own_hash(session, 
 
 def test_every_entry_declares_its_name_utf8(session, admin, world):
     zipped = built(session, request_archive(session=session, actor=admin, filters=filters()))
-    assert all(info.flag_bits & UTF8_NAMES for info in zipped.infolist())
+    assert all(info.flag_bits & UTF8_FLAG for info in zipped.infolist())
 
 
 def test_a_version_deleted_by_anonymisation_is_listed_as_deleted_without_a_file(

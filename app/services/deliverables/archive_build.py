@@ -15,8 +15,6 @@ import hashlib
 import json
 import threading
 import time
-import zipfile
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,6 +25,7 @@ from app.core.config import get_settings
 from app.core.dates import to_local
 from app.core.errors import DomainError
 from app.core.storage import CHUNK, get_storage
+from app.core.zip_entries import StoredFileMissing, ZipEntries, zip_archive
 from app.models.base import utcnow
 from app.models.cases import Case
 from app.models.catalogue import DeliverableKind
@@ -57,9 +56,6 @@ DELETED = "Supprimé"
 PACKED = "Inclus"
 # How often, at most, a builder asks between two documents whether the archive was cancelled.
 CANCEL_CHECK_SECONDS = 0.5
-UTF8_NAMES = 0x800  # the ZIP flag telling unzip tools the entry names are UTF-8
-# Every entry dated 1 January 1980 (the earliest a ZIP holds): the same files, the same bytes.
-STAMP = (1980, 1, 1, 0, 0, 0)
 COLUMNS = (
     ("dossier", "Dossier"),
     ("document", "Document"),
@@ -178,7 +174,7 @@ def _write_archive(lease: Lease, path: Path) -> int:
     zone = filters["time_zone"]
     scratch = get_storage().temporary_path()
     with (
-        zipfile.ZipFile(path, "w", allowZip64=True) as zipped,
+        zip_archive(path) as zipped,
         _Manifest(scratch, filters, len(version_ids)) as manifest,
     ):
         packer = _Packer(zipped)
@@ -263,7 +259,7 @@ def _load(bind: Bind, operator_id: int, version_ids: list[int], zone: str) -> li
 class _Packer:
     """Writes each document into its case's folder, under deliverable_file_name's name."""
 
-    def __init__(self, zipped: zipfile.ZipFile):
+    def __init__(self, zipped: ZipEntries):
         self.zipped = zipped
         self.folder = ""
         self.used: set[str] = set()  # the names given in the current folder
@@ -285,13 +281,12 @@ class _Packer:
         if document.file_deleted_at is not None:
             return {**entry, "statut": DELETED, "fichier": ""}
         try:
-            chunks = get_storage().iter_chunks(document.storage_key)
-            digest, size = add_entry(self.zipped, name, chunks)
-        except FileNotFoundError:
+            written = self.zipped.add_from_storage(name, document.storage_key)
+        except StoredFileMissing:
             raise ArchiveError(_missing(name, document)) from None
-        if digest != document.sha256:
+        if written.sha256 != document.sha256:
             raise ArchiveError(_altered(name, document))
-        return {**entry, "taille": size, "sha256": digest}
+        return {**entry, "taille": written.size, "sha256": written.sha256}
 
     def _name(self, document: _Document) -> str:
         folder = case_folder_name(document.reference)
@@ -327,32 +322,6 @@ def _missing(path: str, document: _Document) -> str:
     )
 
 
-# TODO merge with app/core/zip_entries.py
-class _Utf8Entry(zipfile.ZipInfo):
-    """An entry whose name is declared UTF-8 (flag 0x800) even when it is plain ASCII:
-    zipfile sets the flag only for names that need it, some document systems want it always."""
-
-    def _encodeFilenameFlags(self):  # noqa: N802 — zipfile's own name
-        return self.filename.encode("utf-8"), self.flag_bits | UTF8_NAMES
-
-
-# TODO merge with app/core/zip_entries.py
-def add_entry(
-    zipped: zipfile.ZipFile, path: str, chunks: Iterable[bytes], *, compress: bool = False
-) -> tuple[str, int]:
-    """Write one entry from chunks (PDFs are stored: they are compressed already); returns
-    the SHA-256 and size of what was written."""
-    info = _Utf8Entry(path, date_time=STAMP)
-    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
-    digest, size = hashlib.sha256(), 0
-    with zipped.open(info, "w") as target:
-        for chunk in chunks:
-            digest.update(chunk)
-            size += len(chunk)
-            target.write(chunk)
-    return digest.hexdigest(), size
-
-
 # ---- the manifest ------------------------------------------------------------------------------
 
 
@@ -386,24 +355,18 @@ class _Manifest:
         self.json_file.write(separator + json.dumps(entry, ensure_ascii=False))
         self.first = False
 
-    def close_into(self, zipped: zipfile.ZipFile) -> None:
+    def close_into(self, zipped: ZipEntries) -> None:
         self.json_file.write("\n  ]\n}\n")
         self.csv_file.close()
         self.json_file.close()
         sums = []
         for name, path in ((MANIFEST_CSV, self.csv_path), (MANIFEST_JSON, self.json_path)):
-            digest, _size = add_entry(zipped, name, _chunks_of(path), compress=True)
-            sums.append(f"{digest}  {name}\n")
-        add_entry(zipped, MANIFEST_SHA256, ["".join(sums).encode()], compress=False)
+            written = zipped.add_file(name, path)
+            sums.append(f"{written.sha256}  {name}\n")
+        zipped.add_bytes(MANIFEST_SHA256, "".join(sums).encode(), compress=False)
 
     def __exit__(self, *_exc) -> None:
         for handle in (self.csv_file, self.json_file):
             handle.close()
         self.csv_path.unlink(missing_ok=True)
         self.json_path.unlink(missing_ok=True)
-
-
-def _chunks_of(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
