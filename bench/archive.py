@@ -17,23 +17,20 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `python bench/archive.py` too
+from sqlmodel import Session, col, func, select
 
-from sqlmodel import Session, col, func, select  # noqa: E402
-
-from app.core.dates import to_local  # noqa: E402
-from app.core.db import build_engine  # noqa: E402
-from app.models.deliverable_archives import (  # noqa: E402
+from app.core.dates import to_local
+from app.core.db import build_engine
+from app.models.deliverable_archives import (
     ArchiveFilters,
     ArchiveStatus,
     DeliverableArchive,
 )
-from app.models.deliverables import DeliverableVersion  # noqa: E402
-from app.models.nomenclatures import Role  # noqa: E402
-from app.models.operators import Operator  # noqa: E402
-from app.models.staff import StaffUser  # noqa: E402
+from app.models.deliverables import DeliverableVersion
+from app.models.nomenclatures import Role
+from app.models.operators import Operator
+from app.models.staff import StaffUser
 
 SECONDS_TARGET = 60
 PEAK_MB_TARGET = 300
