@@ -28,6 +28,7 @@ def _section_links(page) -> list[str]:
                 "/admin/identite",
                 "/admin/motifs",
                 "/admin/livrables",
+                "/admin/clients-api",
                 "/admin/enquetes",
             ],
         ),
