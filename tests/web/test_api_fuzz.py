@@ -51,7 +51,7 @@ from app.models.bounds import FIRST_DAY, LAST_DAY, MAX_ROW_ID
 from app.models.cases import EpisodeEnd
 from app.models.catalogue import DeliverableKind
 from app.models.control import CampaignCreate
-from app.models.deliverables import ActionStepWrite
+from app.models.deliverables import ActionStepWrite, DeliverableVersion
 from app.models.fields import RequiredText, normalise_phone, search_key
 from app.models.nomenclatures import (
     Channel,
@@ -143,6 +143,7 @@ class World:
     controller: object  # opens official control campaigns
     billable_day: date  # when the ended billable unit ended
     partner_names: set[str]  # as search sees them: a partner's name is unique in its directory
+    admin: object  # reads the documents' feed
 
 
 @pytest.fixture
@@ -159,6 +160,7 @@ def world(session, monkeypatch, clock) -> World:
     counsellor = make_staff(session, operator)
     colleague = make_staff(session, operator)  # a colleague to hand cases over to
     manager = make_staff(session, operator, Role.MANAGER)
+    admin = make_staff(session, operator, Role.OPERATOR_ADMIN)
     observer = make_staff(session, None, Role.NATIONAL_OBSERVER)
     controller = make_staff(session, None, Role.CONTROLLER)
     make_case(session, make_staff(session, make_operator(session, "BRE", "Bretagne")))
@@ -237,10 +239,13 @@ def world(session, monkeypatch, clock) -> World:
         "site_id": site.id,
         "site": site.id,
         "appointment_type": kind_of_appointment.id,
+        "version_id": session.exec(
+            select(DeliverableVersion.id).where(DeliverableVersion.deliverable_id == deliverable.id)
+        ).one(),
     }
     names = {search_key(partner.name)}
     ids["operator_id"] = operator.id  # the operator an official campaign is opened on
-    return World(ids, operator.code, manager, observer, controller, billable_day, names)
+    return World(ids, operator.code, manager, observer, controller, billable_day, names, admin)
 
 
 def ended_billable_unit(session, counsellor) -> date:
@@ -289,6 +294,7 @@ def _moment(value) -> datetime | None:
 
 
 CAMPAIGNS = "/api/v1/control-campaigns"
+FEED = "/api/v1/deliverable-versions"
 OPEN_OFFICIAL = "/api/v1/control-campaigns/official/open"
 # Moments a counsellor records: they have happened, after the world's rows were made.
 PAST_MOMENTS = ("started_at", "ended_at", "occurred_at", "received_at")
@@ -434,6 +440,8 @@ def test_the_api_does_what_its_document_says(case, fuzzed_app, world):
     sender = {"/api/v1/reports/national": world.observer, OPEN_OFFICIAL: world.controller}.get(
         case.operation.path, world.manager
     )
+    if case.operation.path.startswith(FEED):  # the documents' feed: the operator's admins
+        sender = world.admin
     realistic(case, world)
     headers = {"Authorization": f"Bearer {create_api_token(sender)}"}
     response = case.call(app=fuzzed_app, headers=headers)
