@@ -123,7 +123,7 @@ def _listed(operator_id: int):
         .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
         .join(Case, col(Case.id) == Deliverable.case_id)
         .join(DeliverableKind, col(DeliverableKind.id) == Deliverable.kind_id)
-        .join(operator, col(operator.id) == DeliverableVersion.operator_id)
+        .join(operator, owned_by(operator, DeliverableVersion.operator_id))
         .outerjoin(site, col(site.id) == Case.site_id)
         .outerjoin(Episode, col(Episode.id) == Deliverable.episode_id)
         .outerjoin(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
