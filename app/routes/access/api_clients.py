@@ -25,8 +25,8 @@ router = new_router()
 )
 def issue_api_client_token(
     session: SessionDep,
-    client_id: Annotated[str, Form(max_length=100)],
-    client_secret: Annotated[str, Form(max_length=200)],
+    client_id: Annotated[str, Form(min_length=1, max_length=100)],
+    client_secret: Annotated[str, Form(min_length=1, max_length=200)],
     grant_type: Annotated[str, Form(pattern="^client_credentials$")] = "client_credentials",
 ):
     """Un client d'API (créé par un·e administrateur·rice de l'opérateur, page « Clients
