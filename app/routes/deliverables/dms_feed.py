@@ -16,8 +16,7 @@ from app.web.routing import new_router
 
 api_router = new_router(prefix="/api/v1", tags=["flux des documents"], responses=API_ERRORS)
 
-# The shape of a cursor (two base64url parts); one of that shape may still be refused (400).
-CURSOR_PATTERN = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"
+MAX_CURSOR = 200
 Limit = Annotated[
     int,
     Query(
@@ -27,8 +26,7 @@ Limit = Annotated[
 Since = Annotated[
     str | None,
     Query(
-        max_length=200,
-        pattern=CURSOR_PATTERN,
+        max_length=MAX_CURSOR,
         description="Le curseur `next` de la page précédente, tel quel ; absent : depuis la "
         "première version émise",
     ),
