@@ -13,6 +13,8 @@ from app.core.errors import DomainError, Invalid
 from app.core.logging import configure_logging, current_request_id
 from app.core.validation import french_message
 from app.routes.access import account, auth, passwords, second_step
+from app.routes.access import api_clients as client_tokens
+from app.routes.admin import api_clients as admin_api_clients
 from app.routes.admin import identity as admin_identity
 from app.routes.admin import index as admin_index
 from app.routes.admin import journal, markets, security, sites, team, uo4
@@ -27,7 +29,7 @@ from app.routes.cases import api, beneficiaries, read_reasons, triage
 from app.routes.control import api as control_api
 from app.routes.control import campaigns as control
 from app.routes.control import official, proofs, review, submission
-from app.routes.deliverables import action_plan, attachments, case_file
+from app.routes.deliverables import action_plan, attachments, case_file, dms_feed
 from app.routes.deliverables import archives as deliverable_archives
 from app.routes.deliverables import documents as deliverables
 from app.routes.deliverables import shared_documents as documents
@@ -85,6 +87,7 @@ def create_app() -> FastAPI:
         health.router,
         metrics.router,
         auth.router,
+        client_tokens.router,
         second_step.router,
         passwords.router,
         home.router,
@@ -113,11 +116,13 @@ def create_app() -> FastAPI:
         journal.router,
         privacy_admin.router,
         admin_identity.router,
+        admin_api_clients.router,
         privacy_notice.router,
         survey_questionnaires.router,
         account.router,
         deliverables.router,
         deliverables.api_router,
+        dms_feed.api_router,
         documents.router,
         deliverable_archives.router,
         survey_answers.router,

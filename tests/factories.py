@@ -222,6 +222,7 @@ def make_deliverable(
     or by signed scan."""
     # Imported here so that this builder stays one block, appended after the others.
     from app.models.deliverables import Deliverable, DeliverableVersion
+    from app.services.deliverables.feed_order import next_feed_seq
 
     kind = deliverable_kind(session, case.operator_id, kind_code)
     deliverable = Deliverable(
@@ -248,6 +249,7 @@ def make_deliverable(
                 shared_at=utcnow() if shared else None,
                 acknowledged_at=acknowledged_at,
                 acknowledgement_method=acknowledgement,
+                feed_seq=next_feed_seq(session, case.operator_id),
             )
         )
         session.flush()

@@ -72,7 +72,40 @@ class Pseudonyms:
 
 
 class InvalidToken(Exception):
-    """A JWT that is malformed, tampered with, expired or meant for someone else."""
+    """A JWT (or a signed value) that is malformed, tampered with, expired or meant for someone
+    else."""
+
+
+def _value_mac(purpose: str, payload: bytes) -> bytes:
+    key = get_settings().resolved_secret_key().encode()
+    return hmac.new(key, purpose.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_value(purpose: str, value: str) -> str:
+    """`value` (ASCII) with an HMAC-SHA256 of it under the app's secret key and `purpose`, in
+    one URL-safe string: opaque to the holder, who can hand it back but not alter it."""
+    payload = value.encode("ascii")
+    return f"{_b64(payload)}.{_b64(_value_mac(purpose, payload))}"
+
+
+def read_signed_value(purpose: str, signed: str) -> str:
+    """The value `sign_value(purpose, …)` signed; InvalidToken if anything was changed."""
+    try:
+        encoded, mac = signed.split(".")
+        payload, given = _unb64(encoded), _unb64(mac)
+        if not hmac.compare_digest(given, _value_mac(purpose, payload)):
+            raise InvalidToken("bad signature")
+        return payload.decode("ascii")
+    except (ValueError, UnicodeError) as exc:  # binascii.Error is a ValueError
+        raise InvalidToken("malformed") from exc
 
 
 def create_jwt(
@@ -137,6 +170,28 @@ def read_api_token(token: str) -> ApiTokenClaims:
         raise InvalidToken("no token version")  # issued before versions, or forged
     try:
         return ApiTokenClaims(int(claims["sub"]), version)
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("bad subject") from exc
+
+
+def _client_audience() -> str:
+    return f"{get_settings().jwt_audience}-client"
+
+
+def create_client_token(client_row_id: int) -> str:
+    """An API client's bearer token: the client's row, checked again (revoked?) on each call."""
+    return create_jwt(
+        subject=str(client_row_id),
+        audience=_client_audience(),
+        lifetime=timedelta(minutes=get_settings().api_token_minutes),
+    )
+
+
+def read_client_token(token: str) -> int:
+    """The API client's row id; InvalidToken for anything else (a staff token among them)."""
+    claims = decode_jwt(token, audience=_client_audience())
+    try:
+        return int(claims["sub"])
     except (KeyError, ValueError) as exc:
         raise InvalidToken("bad subject") from exc
 

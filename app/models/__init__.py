@@ -1,5 +1,6 @@
 """SQLModel tables and their input/output schemas, one module per domain."""
 
+from app.models.api_clients import ApiClient
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot, RateLimitHit
 from app.models.attachments import Attachment
 from app.models.audit import AuditChain, AuditEvent, AuditPurgePermit
@@ -37,6 +38,7 @@ from app.models.waiting_list import WaitingListEntry, WaitingListOffer
 
 __all__ = [
     "DeliverableArchive",
+    "ApiClient",
     "WorkerHeartbeat",
     "WaitingListEntry",
     "WaitingListOffer",

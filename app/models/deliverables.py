@@ -55,6 +55,8 @@ class DeliverableVersion(SQLModel, table=True):
     __tablename__ = "deliverable_versions"
     __table_args__ = (
         UniqueConstraint("deliverable_id", "number"),
+        # The document systems' feed reads an operator's versions in this order (issue 23).
+        UniqueConstraint("operator_id", "feed_seq"),
         CheckConstraint(
             "(acknowledged_at IS NULL) = (acknowledgement_method IS NULL)",
             name="version_acknowledgement_has_method",
@@ -101,6 +103,11 @@ class DeliverableVersion(SQLModel, table=True):
     # « Supprimé »: the issued PDF was deleted from the storage when the person was anonymised;
     # the version stays (its number, SHA-256, dates) so that the ledger's proofs still count.
     file_deleted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    # The version's place in its operator's issue order, numbered 1, 2, 3… under a lock on the
+    # operator's row (app/services/deliverables/feed_order.py): numbers commit in order, which
+    # ids and issue times do not, so the feed never skips nor repeats one. Last column: the
+    # generator writes rows in the models' order.
+    feed_seq: int
 
     @property
     def handed_over(self) -> bool:

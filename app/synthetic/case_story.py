@@ -330,14 +330,16 @@ class CaseStory:
                 }
                 acknowledged = issued + timedelta(hours=rng.randint(2, 72))
                 acknowledged = acknowledged if rng.random() < ACKNOWLEDGED and acknowledged < t.now else None  # fmt: skip
+                version_id = t.ids["deliverable_versions"]()
                 self.batch.add(T.DELIVERABLE_VERSIONS, (
-                    t.ids["deliverable_versions"](), world.operator_id, deliverable_id, 1,
+                    version_id, world.operator_id, deliverable_id, 1,
                     json.dumps(content, ensure_ascii=False), kind.storage_key, kind.sha256, kind.size_bytes, issued,
                     self.referent, min(issued + timedelta(minutes=5), t.now), None,
                     None, None, None,  # link_nonce and revocation: links from before nonces
                     None, None,  # not handed over in person: e-mailed
                     acknowledged, "online" if acknowledged else None, None,
                     None,  # file_deleted_at: the file is there
+                    -version_id,  # feed_seq: numbered in issue order once all are written
                 ))  # fmt: skip
                 self.last_activity = max(self.last_activity, issued)
 

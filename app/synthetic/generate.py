@@ -24,6 +24,7 @@ import app
 from app.core.config import get_settings
 from app.core.errors import Conflict
 from app.models.operators import Operator
+from app.services.deliverables.feed_order import number_all_versions
 from app.synthetic import tables as T
 from app.synthetic.loader import Loader
 from app.synthetic.naming import DOMAIN
@@ -123,6 +124,8 @@ def generate(
             # The surveys draw from their own generator: the rest is the same with or without them.
             surveys_rng = random.Random(f"surveys-{seed}")
             _tell_stories(loader, worlds, plan, (rng, surveys_rng), now, console, chunk)
+            number_all_versions(connection)  # the feed's order (feed_order.py)
+            connection.commit()
             finishing = time.perf_counter()
             loader.finish()
             connection.commit()

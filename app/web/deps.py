@@ -1,6 +1,7 @@
 """Annotated dependencies: database session, current staff (cookie or Bearer), role guards, CSRF."""
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,11 +12,14 @@ from starlette.datastructures import FormData
 from app.core.config import get_settings
 from app.core.db import get_read_engine, get_session, unit_of_work
 from app.core.errors import Forbidden
-from app.core.security import InvalidToken, read_api_token, tokens_match
+from app.core.security import InvalidToken, read_api_token, read_client_token, tokens_match
+from app.models.api_clients import ApiClient
 from app.models.nomenclatures import Role
 from app.models.staff import StaffSession, StaffUser
+from app.services.access.api_clients import client_in_force
 from app.services.access.auth import find_session
 from app.services.audit.changes import bind_actor
+from app.services.deliverables.dms_feed import FeedReading
 from app.services.messaging.notifications import unread_count
 
 SESSION_COOKIE = "filrouge_session"
@@ -105,6 +109,8 @@ def current_api_staff(
     try:
         claims = read_api_token(token)
     except InvalidToken as exc:
+        if _client_row_id(token) is not None:
+            raise Forbidden(CLIENT_LIMITS) from exc
         raise LoginRequired() from exc
     user = session.get(StaffUser, claims.staff_id)
     session.commit()  # as in current_browser_session: this thread ends what it began
@@ -113,6 +119,49 @@ def current_api_staff(
         raise LoginRequired()
     bind_actor(session, user)
     return user
+
+
+# What an API client's token meets anywhere but the documents' feed and their PDFs.
+CLIENT_LIMITS = "Un client d'API ne lit que le flux des documents émis et leurs PDF."
+FEED_READERS = (
+    "Le flux des documents est réservé aux clients d'API et aux administrateur·rices de "
+    "l'opérateur."
+)
+
+
+def _client_row_id(token: str) -> int | None:
+    """The API client a token was issued to; None for any other token."""
+    try:
+        return read_client_token(token)
+    except InvalidToken:
+        return None
+
+
+@dataclass(frozen=True)
+class FeedReader:
+    """Who reads the documents' feed: an API client, or an operator admin with a token of
+    their own; either way, one operator's documents."""
+
+    reading: FeedReading
+    client: ApiClient | None = None
+
+
+def current_feed_reader(
+    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> FeedReader:
+    client_row_id = _client_row_id(token) if token else None
+    if client_row_id is None:
+        user = current_api_staff(session, token)
+        if user.role != Role.OPERATOR_ADMIN or user.operator_id is None:
+            raise Forbidden(FEED_READERS)
+        return FeedReader(FeedReading(user.operator_id, staff=user))
+    # Read on every call: a client revoked a second ago is refused now.
+    client = client_in_force(session=session, client_row_id=client_row_id)
+    session.commit()  # as in current_browser_session: this thread ends what it began
+    if client is None:
+        raise LoginRequired()
+    reading = FeedReading(client.operator_id, client_name=client.name)
+    return FeedReader(reading, client=client)
 
 
 # Starlette's limit for one form field, unless the route says otherwise (carries_large_field).
@@ -145,6 +194,7 @@ async def submitted_form(request: Request) -> FormData:
 SubmittedForm = Annotated[FormData, Depends(submitted_form)]
 CurrentStaff = Annotated[StaffUser, Depends(current_staff)]
 ApiStaff = Annotated[StaffUser, Depends(current_api_staff)]
+ApiFeedReader = Annotated[FeedReader, Depends(current_feed_reader)]
 
 
 def require_case_access(user: CurrentStaff) -> StaffUser:

@@ -31,8 +31,9 @@ from sqlmodel import func, select
 
 from app.core.config import get_settings
 from app.core.dates import local_today
-from app.core.security import create_api_token, token_digest
+from app.core.security import create_api_token, create_client_token, token_digest
 from app.core.storage import get_storage
+from app.models.api_clients import ApiClient, ApiClientCreate
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
 from app.models.base import utcnow
@@ -74,11 +75,14 @@ from app.models.surveys import SurveyKind, SurveyQuestionnaire
 from app.models.triage import TriageCreate, TriageRequest
 from app.models.uo4 import Uo4Action, Uo4ActionEdit, Uo4Attendee, Uo4Event
 from app.models.waiting_list import WaitingListEntry
+from app.services.access.api_clients import create_api_client
+from app.services.access.scope import owned_by
 from app.services.admin.uo4 import create_action
 from app.services.cases.lifecycle import case_time_zone
 from app.services.cases.triage import create_request
 from app.services.control.proof_catalogue import create_kind
 from app.services.deliverables.action_plan import add_step
+from app.services.deliverables.dms_feed import feed_cursor
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
 from app.services.deliverables.sharing import share_version
 from app.services.messaging.notifications import notify
@@ -182,6 +186,8 @@ class Tenant:
     archive: AccessArchive
     waiting: WaitingListEntry  # the person waits for a phone slot of the motif
     period_archive: DeliverableArchive  # an archive of the deliverables, under way
+    version: DeliverableVersion  # the deliverable's version 1, in the documents' feed
+    api_client: ApiClient  # the document system's client, in force
 
     @property
     def ids(self) -> dict[str, int | str]:
@@ -217,6 +223,8 @@ class Tenant:
             "archive": self.archive.id,
             "waiting": self.waiting.id,
             "period_archive": self.period_archive.id,
+            "version": self.version.id,
+            "api_client": self.api_client.id,
             "operator": self.counsellor.operator_id,
             "day": self.appointment.starts_at.astimezone(ZoneInfo("Europe/Paris")).date(),
         }
@@ -306,6 +314,12 @@ def populate(session, code: str, name: str, **person) -> Tenant:
         *access_request(session, beneficiary),
         waiting_entry(session, beneficiary, motif),
         deliverables_archive(session, admin),
+        session.exec(
+            select(DeliverableVersion).where(owned_by(DeliverableVersion, operator.id))
+        ).one(),
+        create_api_client(session=session, actor=admin, data=ApiClientCreate(name=f"GED {code}"))[
+            0
+        ],
     )
 
 
@@ -677,6 +691,7 @@ def snapshot(session) -> tuple:
             AccessArchive,
             WaitingListEntry,
             DeliverableArchive,
+            ApiClient,
         )
     )
 
@@ -710,6 +725,7 @@ def snapshot(session) -> tuple:
         values(StaffUser, StaffUser.role, StaffUser.active, StaffUser.token_version),
         values(Uo4Action, Uo4Action.title, Uo4Action.amount, Uo4Action.cancelled_at),
         values(ApiKey, ApiKey.revoked_at),
+        values(ApiClient, ApiClient.revoked_at),
         values(Site, Site.name, Site.phone, Site.active),
         values(Permanence, Permanence.venue, Permanence.weekdays, Permanence.ended_at),
         values(Lot, Lot.uo4_budget),
@@ -798,6 +814,19 @@ SURFACES = [
     ),
     # « Mon compte »: a person's API keys are theirs alone.
     surface("api_key", "revoke", "POST", "/compte/cles-api/{api_key}/revoquer", form={}),
+    # The documents' feed: its PDFs, read by the operator's admins and its API clients.
+    surface(
+        "version", "feed_pdf", "GET", "/api/v1/deliverable-versions/{version}/pdf", who="admin"
+    ),
+    # « Clients d'API »: the operator's admins revoke its clients.
+    surface(
+        "api_client",
+        "revoke",
+        "POST",
+        "/admin/clients-api/{api_client}/revoquer",
+        form={},
+        who="admin",
+    ),
     # UO4: the actions an operator's admins record (its managers read them).
     surface("uo4", "page", "GET", "/admin/uo4/{uo4}", who="manager"),
     surface("uo4", "form", "POST", "/admin/uo4/{uo4}", form=UO4, who="admin"),
@@ -1595,6 +1624,8 @@ EXPECTED = {
         "team_second_factor",
     ),
     "api_key": ("revoke",),
+    "version": ("feed_pdf",),
+    "api_client": ("revoke",),
     "uo4": ("page", "form", "cancel", "restore"),
     "questionnaire": ("list", "page", "form", "defaults"),
     "lot": ("lot_price", "lot_budget"),
@@ -1740,6 +1771,18 @@ def test_api_lists_hold_only_the_operators_own_rows(as_bre, ara, bre, url):
         "/api/v1/partners": bre.partner,  # active ones only, by default
     }[url]
     assert [row["id"] for row in listed] == [own.id]
+
+
+def test_the_documents_feed_lists_only_the_operators_own_versions(client, session, ara, bre):
+    """Read by BRE's admin, and by BRE's API client: BRE's version only; ARA's cursor is
+    unknown to both."""
+    for token in (create_api_token(bre.admin), create_client_token(bre.api_client.id)):
+        client.headers["Authorization"] = f"Bearer {token}"
+        listed = client.get("/api/v1/deliverable-versions").json()["versions"]
+        assert [row["id"] for row in listed] == [bre.version.id]
+        assert_no_secret(str(listed))
+        theirs = {"since": feed_cursor(ara.admin.operator_id, 0)}
+        assert client.get("/api/v1/deliverable-versions", params=theirs).status_code == 404
 
 
 def test_the_campaigns_api_lists_only_the_operators_own(client, ara, bre):

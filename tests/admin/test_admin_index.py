@@ -29,6 +29,7 @@ def _section_links(page) -> list[str]:
                 "/admin/motifs",
                 "/admin/livrables",
                 "/admin/archives-livrables",
+                "/admin/clients-api",
                 "/admin/enquetes",
             ],
         ),

@@ -37,6 +37,7 @@ from app.services.deliverables.archive_build import (
     build_pending_period_archives,
     build_period_archive,
 )
+from app.services.deliverables.feed_order import next_feed_seq
 from app.services.deliverables.file_names import deliverable_file_name
 from app.services.deliverables.period_archive import (
     cancel_archive,
@@ -85,6 +86,7 @@ def issue(session, case, kind_code: str, by, *, at=IN_MARCH, versions=1) -> Deli
                 size_bytes=len(content),
                 issued_at=at + timedelta(days=number - 1),
                 issued_by_id=by.id,
+                feed_seq=next_feed_seq(session, case.operator_id),
             )
         )
     session.flush()

@@ -126,6 +126,23 @@ def test_versions_point_at_a_real_placeholder_pdf(generated):
     assert pdf.startswith(b"%PDF") and len(pdf) == size and sha256_of(pdf) == sha256
 
 
+def test_versions_are_numbered_for_the_documents_feed_in_issue_order(generated):
+    """Each operator's versions numbered 1, 2, 3… in (issued_at, id) order, as the app would
+    have numbered them issuing them one by one."""
+    with generated.engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT operator_id, feed_seq FROM deliverable_versions"
+                " ORDER BY operator_id, issued_at, id"
+            )
+        ).all()
+    assert rows
+    numbers: dict[int, list[int]] = {}
+    for operator_id, feed_seq in rows:
+        numbers.setdefault(operator_id, []).append(feed_seq)
+    assert all(seq == list(range(1, len(seq) + 1)) for seq in numbers.values())
+
+
 def test_a_database_with_operators_is_refused(generated):
     with pytest.raises(Conflict):
         generate(engine=generated.engine, scale=SCALE)

@@ -117,6 +117,13 @@ SECTIONS = (
         frozenset({Role.MANAGER, Role.OPERATOR_ADMIN}),
     ),
     AdminSection(
+        "/admin/clients-api",
+        "Clients d'API",
+        "Les accès de la gestion électronique de documents de l'opérateur au flux des "
+        "documents émis : créer un client, révoquer son accès.",
+        OPERATOR_ADMIN,
+    ),
+    AdminSection(
         "/admin/enquetes",
         "Enquêtes de satisfaction et d'utilité",
         "Les questions posées à la fin de chaque niveau et six mois après, et leurs versions.",

@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, SQLModel, select
 
 from app.core.errors import NotFound
+from app.models.api_clients import ApiClient
 from app.models.appointments import Absence, Appointment, AppointmentType, OpeningSlot
 from app.models.attachments import Attachment
 from app.models.audit import AuditEvent
@@ -85,6 +86,7 @@ TENANT_PATHS: dict[type[SQLModel], InstrumentedAttribute | Through] = {
     StaffTotp: Through(StaffTotp.staff_id, StaffUser),
     RecoveryCode: Through(RecoveryCode.staff_id, StaffUser),
     ApiKey: Through(ApiKey.staff_id, StaffUser),
+    ApiClient: ApiClient.operator_id,
     LoginStep: Through(LoginStep.staff_id, StaffUser),
     StaffEvent: StaffEvent.operator_id,  # empty for accounts of no operator
     LoginAlert: LoginAlert.operator_id,  # empty for a burst from one address (no account)

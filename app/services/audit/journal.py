@@ -62,6 +62,7 @@ RECORD_KINDS = {
     "units_feed": "Flux des unités",
     "staff_session": "Session navigateur",
     "api_token": "Jeton d'API",
+    "api_client": "Client d'API",
     "staff_user": "Compte",
     "audit_trail": "Journal des accès",
 }

@@ -26,6 +26,7 @@ from app.models.staff import StaffUser
 from app.services.access.scope import get_owned, load_owned, readable
 from app.services.cases.lifecycle import case_time_zone, get_case, touch
 from app.services.deliverables.action_plan import plan_snapshot
+from app.services.deliverables.feed_order import next_feed_seq
 from app.services.deliverables.pdf import render_deliverable_pdf
 from app.services.deliverables.prefill import prefilled_sections
 
@@ -145,13 +146,18 @@ def issue_deliverable(
         size_bytes=len(pdf),
         issued_at=issued_at,
         issued_by_id=actor.id,
+        feed_seq=0,  # numbered below, once everything else is written
     )
     deliverable.version_count = number
     deliverable.status = DeliverableStatus.ISSUED
     deliverable.updated_at = issued_at
     touch(case, issued_at)
-    session.add_all([version, deliverable, case])
     try:
+        session.add_all([deliverable, case])
+        session.flush()
+        # Last, so that the operator's lock is held from here to the commit only.
+        version.feed_seq = next_feed_seq(session, case.operator_id)
+        session.add(version)
         session.flush()
     except Exception:
         storage.delete(key)  # nothing left behind when the row cannot be written
