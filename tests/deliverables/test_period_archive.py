@@ -193,6 +193,72 @@ def test_a_manager_follows_their_own_archives_not_an_admins(session, admin, mana
         load_archive(session=session, actor=manager, archive_id=archive.id)
 
 
+def download_status(client, session, actor, archive) -> int:
+    log_in(client, session, actor)
+    url = f"/admin/archives-livrables/{archive.id}/archive.zip"
+    return client.get(url, params=PURPOSE).status_code
+
+
+def test_a_manager_who_lost_a_site_no_longer_downloads_its_archive(
+    client, session, ara, manager, world
+):
+    archive = request_archive(session=session, actor=manager, filters=filters())
+    built(session, archive)
+    assert download_status(client, session, manager, archive) == 200
+    moved = session.exec(select(StaffSite).where(StaffSite.staff_id == manager.id)).one()
+    other = make_site(session, ara, name="Valence")
+    session.delete(moved)
+    session.add(StaffSite(staff_id=manager.id, site_id=other.id))
+    session.flush()
+    assert download_status(client, session, manager, archive) == 404
+
+
+def test_an_admin_demoted_to_manager_no_longer_downloads_an_archive_of_every_case(
+    client, session, admin, world, lyon
+):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    built(session, archive)
+    admin.role = Role.MANAGER.value
+    session.add(StaffSite(staff_id=admin.id, site_id=lyon.id))
+    session.add(admin)
+    session.flush()
+    assert download_status(client, session, admin, archive) == 404
+
+
+def test_the_build_fails_when_the_requester_no_longer_covers_the_sites(session, manager, world):
+    archive = request_archive(session=session, actor=manager, filters=filters())
+    for held in session.exec(select(StaffSite).where(StaffSite.staff_id == manager.id)):
+        session.delete(held)
+    manager.role = Role.COUNSELLOR.value
+    session.add(manager)
+    session.flush()
+    with pytest.raises(Exception, match="ne couvre plus"):
+        build_period_archive(session.connection(), archive.id)
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.FAILED and "ne couvre plus" in archive.error
+    assert archive.storage_key is None
+
+
+def test_a_manager_covers_the_cases_their_sites_referents_follow_and_site_less_ones(
+    session, manager, counsellor, world, grenoble
+):
+    """The rule of outside_reads.py: a case at another site, or at none, whose referent works
+    at one of the manager's sites is theirs too."""
+    elsewhere = make_case(session, counsellor, site_id=grenoble.id)
+    nowhere = make_case(session, counsellor)
+    assert nowhere.site_id is None
+    issue(session, elsewhere, "document_synthese", counsellor)
+    issue(session, nowhere, "document_synthese", counsellor)
+    assert count_documents(session=session, actor=manager, filters=filters()) == 5
+
+
+def test_a_manager_attached_to_no_site_leads_the_whole_team(session, manager, world):
+    for held in session.exec(select(StaffSite).where(StaffSite.staff_id == manager.id)):
+        session.delete(held)
+    session.flush()
+    assert count_documents(session=session, actor=manager, filters=filters()) == 4
+
+
 def test_another_operators_archive_is_not_found(client, session, bre, admin, world):
     archive = request_archive(session=session, actor=admin, filters=filters())
     built(session, archive)

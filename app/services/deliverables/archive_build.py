@@ -32,8 +32,9 @@ from app.models.catalogue import DeliverableKind
 from app.models.deliverable_archives import ArchiveContent, ArchiveStatus, DeliverableArchive
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Site
+from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
-from app.services.deliverables.archive_selection import selected_versions
+from app.services.deliverables.archive_selection import covers, selected_versions
 from app.services.deliverables.file_names import case_folder_name, deliverable_file_name
 from app.services.deliverables.period_archive import notify_ready
 from app.services.jobs.leases import (
@@ -56,6 +57,10 @@ DELETED = "Supprimé"
 PACKED = "Inclus"
 # How often, at most, a builder asks between two documents whether the archive was cancelled.
 CANCEL_CHECK_SECONDS = 0.5
+NOT_COVERED = (
+    "la personne qui a demandé l'archive ne couvre plus tous les sites qu'elle choisissait "
+    "(site retiré ou rôle changé) : demandez une nouvelle archive."
+)
 COLUMNS = (
     ("dossier", "Dossier"),
     ("document", "Document"),
@@ -168,6 +173,9 @@ def _write_archive(lease: Lease, path: Path) -> int:
     with reading(lease.bind) as session:
         archive = session.get(DeliverableArchive, lease.row_id)
         operator_id, filters = archive.operator_id, dict(archive.filters)
+        requester = session.get(StaffUser, archive.requested_by_id)
+        if requester is None or not covers(session, requester, filters):
+            raise ArchiveError(NOT_COVERED)
         version_ids = list(session.exec(selected_versions(operator_id, filters)))
     lease.write(documents_total=len(version_ids))
     progress = _Progress(lease, get_settings().archive_progress_every)

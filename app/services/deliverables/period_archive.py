@@ -23,6 +23,7 @@ from app.services.access.scope import load_owned, owned_by
 from app.services.deliverables.archive_selection import (
     checked_filters,
     count_selected,
+    covers,
     require_archivist,
 )
 from app.services.messaging.notifications import notify
@@ -143,8 +144,11 @@ def available(archive: DeliverableArchive, now: datetime | None = None) -> bool:
 
 
 def ready_archive(*, session: Session, actor: StaffUser, archive_id: int) -> DeliverableArchive:
-    """The archive to download, if ready and not expired (404 otherwise)."""
+    """The archive to download, if ready and not expired, and if the actor still covers every
+    case it selected — a manager who lost a site, an admin now a manager: 404 otherwise."""
     archive = load_archive(session=session, actor=actor, archive_id=archive_id)
+    if not covers(session, actor, archive.filters):
+        raise NotFound()
     if not available(archive):
         raise NotFound("Cette archive n'est pas disponible : demandez-en une nouvelle.")
     return archive
