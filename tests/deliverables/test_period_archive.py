@@ -172,6 +172,75 @@ def test_the_latest_version_of_each_document_is_the_highest_number_issued_in_the
                    if name.startswith(world["lyon_case"].reference))  # fmt: skip
 
 
+def test_the_period_is_cut_in_each_cases_site_time_zone(session, ara, admin, counsellor):
+    """Réunion is UTC+4, Paris UTC+1/+2: the files are dated in the site's zone, so is the
+    period. 21:00 UTC on 28 February is 1 March in Réunion; on 31 March, 1 April."""
+    reunion = make_site(session, ara, name="Saint-Denis", time_zone="Indian/Reunion")
+    case = make_case(session, counsellor, site_id=reunion.id)
+    issue(
+        session, case, "document_synthese", counsellor, at=datetime(2026, 2, 28, 21, 0, tzinfo=UTC)
+    )
+    issue(
+        session, case, "synthese_entretien", counsellor, at=datetime(2026, 3, 31, 21, 0, tzinfo=UTC)
+    )
+    nowhere = make_case(session, counsellor)  # no site: the operator's zone (Paris)
+    issue(
+        session,
+        nowhere,
+        "document_synthese",
+        counsellor,
+        at=datetime(2026, 3, 31, 21, 0, tzinfo=UTC),
+    )
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    assert archive.documents_total == 2
+    names = [name for name in built(session, archive).namelist() if name.endswith(".pdf")]
+    assert any(name.startswith(case.reference) and name.endswith("_2026-03-01.pdf")
+               for name in names)  # fmt: skip
+    assert any(name.startswith(nowhere.reference) for name in names)
+
+
+def test_the_latest_version_is_chosen_before_the_issuer_filter(session, admin, counsellor, world):
+    """The summary's version 2 was issued by a colleague: for the counsellor, its version 1 is
+    not « the latest version » of it."""
+    second = session.exec(
+        select(DeliverableVersion).where(
+            DeliverableVersion.deliverable_id == world["summary"].id,
+            DeliverableVersion.number == 2,
+        )
+    ).one()
+    second.issued_by_id = world["colleague"].id
+    session.add(second)
+    session.flush()
+    latest = filters(content=ArchiveContent.LATEST_VERSION, counsellor_ids=[counsellor.id])
+    assert count_documents(session=session, actor=admin, filters=latest) == 1  # the report
+
+
+def test_the_builder_packs_nothing_issued_after_the_request(session, admin, counsellor, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    archive.created_at = datetime(2026, 3, 20, tzinfo=UTC)
+    session.add(archive)
+    issue(
+        session,
+        world["lyon_case"],
+        "document_synthese",
+        counsellor,
+        at=IN_MARCH + timedelta(days=15),
+    )
+    session.flush()
+    zipped = built(session, archive)
+    assert archive.documents_done == 4
+    assert len([name for name in zipped.namelist() if name.endswith(".pdf")]) == 4
+
+
+def test_the_builder_checks_the_limit_again(session, admin, world, monkeypatch):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    monkeypatch.setattr(get_settings(), "archive_max_documents", 3)
+    with pytest.raises(Exception, match="période plus courte"):
+        build_period_archive(session.connection(), archive.id)
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.FAILED and "au-delà des 3" in archive.error
+
+
 # ---- who may ask ----------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
 from app.services.deliverables.archive_selection import covers, selected_versions
 from app.services.deliverables.file_names import case_folder_name, deliverable_file_name
-from app.services.deliverables.period_archive import notify_ready
+from app.services.deliverables.period_archive import notify_ready, size_refusal
 from app.services.jobs.leases import (
     Bind,
     Lease,
@@ -176,7 +176,12 @@ def _write_archive(lease: Lease, path: Path) -> int:
         requester = session.get(StaffUser, archive.requested_by_id)
         if requester is None or not covers(session, requester, filters):
             raise ArchiveError(NOT_COVERED)
-        version_ids = list(session.exec(selected_versions(operator_id, filters)))
+        selection = selected_versions(
+            session, operator_id, filters, issued_before=archive.created_at
+        )  # what was counted when asked: nothing issued since
+        version_ids = list(session.exec(selection))
+    if refusal := size_refusal(len(version_ids)):  # the limit may have been lowered since
+        raise ArchiveError(refusal)
     lease.write(documents_total=len(version_ids))
     progress = _Progress(lease, get_settings().archive_progress_every)
     zone = filters["time_zone"]

@@ -150,15 +150,30 @@ def checked_filters(*, session: Session, actor: StaffUser, filters: ArchiveFilte
     return stored
 
 
-def selected_versions(operator_id: int, stored: dict) -> Select:
-    """The ids of the versions an archive holds, by case reference, document and number."""
-    conditions = _conditions(operator_id, stored)
+def selected_versions(
+    session: Session, operator_id: int, stored: dict, *, issued_before: datetime | None = None
+) -> Select:
+    """The ids of the versions an archive holds, by case reference, document and number;
+    with `issued_before` (the archive's request), none issued since — the builder packs what
+    was counted.
+
+    « Dernière version de chaque document »: the highest number issued within the period (and
+    before `issued_before`), whoever issued it; the issuer filter applies to that version
+    only, so an older version is never presented as the latest."""
+    period = _issued_in_period(session, operator_id, stored)
+    if issued_before is not None:
+        period.append(col(DeliverableVersion.issued_at) < issued_before)
+    documents = _document_conditions(operator_id, stored)
     statement = (
         select(DeliverableVersion.id)
         .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
         .join(Case, col(Case.id) == Deliverable.case_id)
-        .where(*conditions)
+        .where(owned_by(DeliverableVersion, operator_id), *documents, *period)
     )
+    if stored["counsellor_ids"]:
+        statement = statement.where(
+            col(DeliverableVersion.issued_by_id).in_(stored["counsellor_ids"])
+        )
     if stored["content"] == ArchiveContent.LATEST_VERSION:
         latest = (
             select(
@@ -167,7 +182,7 @@ def selected_versions(operator_id: int, stored: dict) -> Select:
             )
             .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
             .join(Case, col(Case.id) == Deliverable.case_id)
-            .where(*conditions)
+            .where(owned_by(DeliverableVersion, operator_id), *documents, *period)
             .group_by(DeliverableVersion.deliverable_id)
             .subquery()
         )
@@ -182,28 +197,42 @@ def selected_versions(operator_id: int, stored: dict) -> Select:
 
 
 def count_selected(*, session: Session, operator_id: int, stored: dict) -> int:
-    selection = selected_versions(operator_id, stored).order_by(None).subquery()
+    selection = selected_versions(session, operator_id, stored).order_by(None).subquery()
     return session.exec(select(func.count()).select_from(selection)).one()
 
 
-def _conditions(operator_id: int, stored: dict) -> list:
-    start, end = _utc_bounds(stored)
-    conditions = [
-        owned_by(DeliverableVersion, operator_id),
-        owned_by(Deliverable, operator_id),
-        owned_by(Case, operator_id),
-        col(DeliverableVersion.issued_at) >= start,
-        col(DeliverableVersion.issued_at) < end,
-    ]
+def _document_conditions(operator_id: int, stored: dict) -> list:
+    """Which documents: the operator's, of the sites and kinds chosen (not which versions)."""
+    conditions = [owned_by(Deliverable, operator_id), owned_by(Case, operator_id)]
     if stored["site_ids"] is not None:
         conditions.append(_at_sites(stored["site_ids"], referents_without_site=True))
     if manager_sites := stored.get("manager_site_ids"):
         conditions.append(_at_sites(manager_sites, referents_without_site=False))
-    if stored["counsellor_ids"]:
-        conditions.append(col(DeliverableVersion.issued_by_id).in_(stored["counsellor_ids"]))
     if stored["kind_ids"]:
         conditions.append(col(Deliverable.kind_id).in_(stored["kind_ids"]))
     return conditions
+
+
+def _issued_in_period(session: Session, operator_id: int, stored: dict) -> list:
+    """Issued on one of the period's days as its file is dated: in the case's site's time
+    zone, the operator's for a case without a site. One UTC range per zone the operator uses,
+    inside the union of them all (which an index on issued_at can serve)."""
+    operator_zone = stored["time_zone"]
+    used = select(Site.time_zone).where(owned_by(Site, operator_id)).distinct()
+    zones = sorted(set(session.exec(used)) | {operator_zone})
+    issued_at = col(DeliverableVersion.issued_at)
+    ranges, bounds = [], []
+    for zone in zones:
+        first, after = _utc_bounds(stored, zone)
+        bounds.append((first, after))
+        located = col(Case.site_id).in_(
+            select(Site.id).where(owned_by(Site, operator_id), Site.time_zone == zone)
+        )
+        if zone == operator_zone:
+            located = or_(located, col(Case.site_id).is_(None))
+        ranges.append(and_(located, issued_at >= first, issued_at < after))
+    widest = (min(first for first, _ in bounds), max(after for _, after in bounds))
+    return [issued_at >= widest[0], issued_at < widest[1], or_(*ranges)]
 
 
 def _at_sites(site_ids: list[int], *, referents_without_site: bool):
@@ -217,9 +246,10 @@ def _at_sites(site_ids: list[int], *, referents_without_site: bool):
     return or_(col(Case.site_id).in_(site_ids), followed)
 
 
-def _utc_bounds(stored: dict) -> tuple[datetime, datetime]:
-    """The period's local days, from the first one's midnight to the midnight after the last."""
-    zone = ZoneInfo(stored["time_zone"])
+def _utc_bounds(stored: dict, time_zone: str) -> tuple[datetime, datetime]:
+    """The period's days in `time_zone`, from the first one's midnight to the midnight after
+    the last."""
+    zone = ZoneInfo(time_zone)
     start, end = date.fromisoformat(stored["start"]), date.fromisoformat(stored["end"])
     first = datetime.combine(start, time(), tzinfo=zone)
     after = datetime.combine(end + timedelta(days=1), time(), tzinfo=zone)
