@@ -2,6 +2,8 @@
 its size, and the worker's build — a folder per case, every PDF checked against its issue hash,
 a manifest whose hashes match the files, UTF-8 names, cancellation, a stopping worker, expiry."""
 
+import base64
+import codecs
 import csv
 import hashlib
 import io
@@ -15,7 +17,7 @@ from sqlalchemy import event
 from sqlmodel import select
 
 from app.core.config import get_settings
-from app.core.errors import Forbidden, Invalid, NotFound
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.storage import get_storage
 from app.core.zip_entries import UTF8_FLAG
 from app.models.audit import AuditEvent
@@ -29,6 +31,7 @@ from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.nomenclatures import Role
 from app.models.notifications import Notification, NotificationKind
 from app.models.staff import StaffSite
+from app.services.deliverables import archive_build
 from app.services.deliverables.archive_build import (
     MANIFEST_CSV,
     MANIFEST_JSON,
@@ -385,6 +388,56 @@ def test_every_file_matches_its_manifest_and_the_manifest_its_own_hash(session, 
     assert (archive.sha256, archive.documents_done) == (digest, 4)
 
 
+def test_the_csv_manifest_has_a_bom_and_no_cell_runs_as_a_formula(session, admin, world):
+    kind = deliverable_kind(session, admin.operator_id, "synthese_entretien")
+    kind.label = "=HYPERLINK(1)"
+    session.add(kind)
+    session.flush()
+    zipped = built(session, request_archive(session=session, actor=admin, filters=filters()))
+    raw = zipped.read(MANIFEST_CSV)
+    assert raw.startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Dossier"
+    kinds = [row[2] for row in rows]
+    assert "'=HYPERLINK(1)" in kinds and "=HYPERLINK(1)" not in kinds
+
+
+def test_the_manifest_names_each_file_as_written_in_the_zip(session, admin, world, monkeypatch):
+    """Two names taken alike are made unique by the ZIP writer: the manifest says which."""
+    issue(session, world["lyon_case"], "synthese_entretien", admin, versions=3)
+    monkeypatch.setattr(archive_build, "deliverable_file_name", lambda *_a, **_k: "meme.pdf")
+    zipped = built(session, request_archive(session=session, actor=admin, filters=filters()))
+    listed = json.loads(zipped.read(MANIFEST_JSON))["fichiers"]
+    assert len({entry["fichier"] for entry in listed}) == 7
+    for entry in listed:
+        assert hashlib.sha256(zipped.read(entry["fichier"])).hexdigest() == entry["sha256"]
+
+
+def test_a_cancellation_does_not_overwrite_an_archive_just_built(session, admin, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    assert build_pending_period_archives(session.connection()) == [archive.id]
+    assert archive.status == ArchiveStatus.REQUESTED  # what the page's session still holds
+    with pytest.raises(Conflict):
+        cancel_archive(session=session, actor=admin, archive_id=archive.id)
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.READY and archive.cancelled_at is None
+
+
+def test_the_download_states_its_digest_in_base64(client, session, admin, world):
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    built(session, archive)
+    log_in(client, session, admin)
+    download = client.get(f"/admin/archives-livrables/{archive.id}/archive.zip", params=PURPOSE)
+    expected = base64.b64encode(hashlib.sha256(download.content).digest()).decode()
+    assert download.headers["Digest"] == f"sha-256={expected}"
+
+
+def test_the_count_is_asked_without_the_csrf_token(client, session, admin, world):
+    log_in(client, session, admin)
+    page = client.get("/admin/archives-livrables").text
+    assert 'hx-params="not csrf_token"' in page
+
+
 def test_every_entry_declares_its_name_utf8(session, admin, world):
     zipped = built(session, request_archive(session=session, actor=admin, filters=filters()))
     assert all(info.flag_bits & UTF8_FLAG for info in zipped.infolist())
@@ -422,6 +475,16 @@ def test_the_requester_is_notified_when_it_is_ready(client, session, manager, wo
     opened = client.post(f"/notifications/{told.id}/ouvrir", data={"csrf_token": csrf},
                          follow_redirects=False)  # fmt: skip
     assert opened.headers["location"] == told.link
+
+
+def test_the_notification_of_one_document_says_document(session, manager, world):
+    one = filters(
+        kind_ids=[deliverable_kind(session, manager.operator_id, "synthese_entretien").id]
+    )
+    archive = request_archive(session=session, actor=manager, filters=one)
+    built(session, archive)
+    told = session.exec(select(Notification).where(Notification.recipient_id == manager.id)).one()
+    assert "1 document)" in told.text
 
 
 def test_a_pdf_changed_since_its_issue_fails_the_build_naming_it_and_nothing_is_kept(

@@ -25,6 +25,7 @@ from app.core.config import get_settings
 from app.core.dates import to_local
 from app.core.errors import DomainError
 from app.core.storage import CHUNK, get_storage
+from app.core.tables import spreadsheet_safe
 from app.core.zip_entries import StoredFileMissing, ZipEntries, zip_archive
 from app.models.base import utcnow
 from app.models.cases import Case
@@ -299,7 +300,7 @@ class _Packer:
             raise ArchiveError(_missing(name, document)) from None
         if written.sha256 != document.sha256:
             raise ArchiveError(_altered(name, document))
-        return {**entry, "taille": written.size, "sha256": written.sha256}
+        return {**entry, "fichier": written.name, "taille": written.size, "sha256": written.sha256}
 
     def _name(self, document: _Document) -> str:
         folder = case_folder_name(document.reference)
@@ -354,7 +355,8 @@ class _Manifest:
         self.first = True
 
     def __enter__(self) -> "_Manifest":
-        self.csv_file = self.csv_path.open("w", encoding="utf-8", newline="")
+        # with a BOM: a spreadsheet then reads it as UTF-8
+        self.csv_file = self.csv_path.open("w", encoding="utf-8-sig", newline="")
         self.json_file = self.json_path.open("w", encoding="utf-8")
         self.rows = csv.writer(self.csv_file, delimiter=";")
         self.rows.writerow([title for _, title in COLUMNS])
@@ -363,7 +365,7 @@ class _Manifest:
         return self
 
     def add(self, entry: dict) -> None:
-        self.rows.writerow([entry[key] for key, _ in COLUMNS])
+        self.rows.writerow([spreadsheet_safe(entry[key]) for key, _ in COLUMNS])
         separator = "\n    " if self.first else ",\n    "
         self.json_file.write(separator + json.dumps(entry, ensure_ascii=False))
         self.first = False
