@@ -530,6 +530,45 @@ def test_a_cancelled_archive_stops_and_keeps_nothing(session, admin, world):
     assert build_pending_period_archives(bind) == []
 
 
+def test_an_upload_left_by_a_builder_that_died_is_deleted(session, admin, world):
+    """A builder records its key before uploading: if it dies before « ready », the next
+    claim deletes the object; a cancelled row's is deleted by the housekeeping."""
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    left = get_storage().save(b"PK half an archive")
+    archive.status = ArchiveStatus.BUILDING.value
+    archive.storage_key = left
+    archive.lease_until = datetime(2026, 1, 1, tzinfo=UTC)  # long expired
+    session.add(archive)
+    session.flush()
+    zipped = built(session, archive)
+    assert left not in stored_keys() and archive.storage_key != left
+    assert zipped.testzip() is None
+    cancelled = request_archive(session=session, actor=admin, filters=filters())
+    orphan = get_storage().save(b"PK another half")
+    cancelled.status, cancelled.storage_key = ArchiveStatus.CANCELLED.value, orphan
+    session.add(cancelled)
+    session.flush()
+    delete_expired_period_archives(session=session)
+    session.commit()
+    assert orphan not in stored_keys()
+    session.refresh(cancelled)
+    assert cancelled.storage_key is None
+
+
+def test_ready_and_its_notification_are_one_transaction(session, admin, world, monkeypatch):
+    def refused(**_kwargs):
+        raise RuntimeError("notification store unavailable")
+
+    monkeypatch.setattr(archive_build, "notify_ready", refused)
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    before = stored_keys()
+    with pytest.raises(RuntimeError):
+        build_period_archive(session.connection(), archive.id)
+    session.refresh(archive)
+    assert archive.status != ArchiveStatus.READY and archive.storage_key is None
+    assert stored_keys() == before
+
+
 def test_a_stopping_worker_hands_the_archive_back(session, admin, world):
     archive = request_archive(session=session, actor=admin, filters=filters())
     bind, stop = session.connection(), threading.Event()

@@ -11,12 +11,12 @@ deletes what it wrote: no partial archive is ever downloadable."""
 
 import contextlib
 import csv
-import hashlib
 import json
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlmodel import col, select
@@ -24,9 +24,10 @@ from sqlmodel import col, select
 from app.core.config import get_settings
 from app.core.dates import to_local
 from app.core.errors import DomainError
-from app.core.storage import CHUNK, get_storage
+from app.core.storage import get_storage
+from app.core.storage_keys import new_key
 from app.core.tables import spreadsheet_safe
-from app.core.zip_entries import StoredFileMissing, ZipEntries, zip_archive
+from app.core.zip_entries import HashedFile, StoredFileMissing, ZipEntries, hashed_zip_archive
 from app.models.base import utcnow
 from app.models.cases import Case
 from app.models.catalogue import DeliverableKind
@@ -47,7 +48,6 @@ from app.services.jobs.leases import (
     next_claimable,
     reading,
     stopping,
-    writing,
 )
 
 BATCH = 200
@@ -107,47 +107,78 @@ def build_period_archive(bind: Bind, archive_id: int, *, stop: threading.Event |
 
 
 def build_claimed(lease: Lease) -> bool:
-    """Write the archive of a claimed row, keep it, mark it ready and tell its requester."""
+    """Write the archive of a claimed row, keep it, mark it ready and tell its requester.
+
+    The key is recorded on the row (still « building ») before the upload: a builder that dies
+    between the upload and « ready » leaves a key that the next claim, or the housekeeping of
+    a cancelled or failed row, deletes — never an object nobody points at."""
     storage = get_storage()
     path = storage.temporary_path()
+    _forget_pending(lease)
+    key = None
     try:
-        total = _write_archive(lease, path)
-        digest, size = _digest_of(path)
-        key = storage.save_file(path)
+        total, hashed = _write_archive(lease, path)
+        key = new_key()
+        lease.write(storage_key=key)
+        storage.save_file(path, key=key)
     except LeaseReleased:
-        path.unlink(missing_ok=True)
+        _discard(path, key)
         raise
     except LeaseLost:  # cancelled, or taken over by another builder
-        path.unlink(missing_ok=True)
+        _discard(path, key)
         return False
     except Exception as error:
-        path.unlink(missing_ok=True)
+        _discard(path, key)
         message = (
             str(error) if isinstance(error, ArchiveError | DomainError) else _unexpected(error)
         )
         with contextlib.suppress(LeaseLost):
-            lease.write(status=ArchiveStatus.FAILED, error=message[:1000], finished_at=utcnow())
+            lease.write(
+                status=ArchiveStatus.FAILED,
+                storage_key=None,
+                error=message[:1000],
+                finished_at=utcnow(),
+            )
         raise
     finished = utcnow()
     try:
         lease.write(
             status=ArchiveStatus.READY,
-            storage_key=key,
-            sha256=digest,
-            size_bytes=size,
+            sha256=hashed.sha256,
+            size_bytes=hashed.size,
             documents_done=total,
             finished_at=finished,
             expires_at=finished + timedelta(days=get_settings().archive_days),
+            then=partial(_notify, lease.row_id),  # in the same transaction
         )
     except LeaseLost:
         storage.delete(key)  # cancelled at the last moment: nothing stays
         return False
     except BaseException:
         storage.delete(key)  # no archive without the row that points at it
+        with contextlib.suppress(Exception):
+            lease.write(storage_key=None)
         raise
-    with writing(lease.bind) as session:
-        notify_ready(session=session, archive=session.get(DeliverableArchive, lease.row_id))
     return True
+
+
+def _notify(archive_id: int, session) -> None:
+    notify_ready(session=session, archive=session.get(DeliverableArchive, archive_id))
+
+
+def _forget_pending(lease: Lease) -> None:
+    """Delete what an earlier build of this row uploaded without marking it ready."""
+    with reading(lease.bind) as session:
+        pending = session.get(DeliverableArchive, lease.row_id).storage_key
+    if pending is not None:
+        get_storage().delete(pending)
+        lease.write(storage_key=None)
+
+
+def _discard(path: Path, key: str | None) -> None:
+    path.unlink(missing_ok=True)
+    if key is not None:
+        get_storage().delete(key)
 
 
 def _unexpected(error: Exception) -> str:
@@ -157,20 +188,11 @@ def _unexpected(error: Exception) -> str:
     )
 
 
-def _digest_of(path: Path) -> tuple[str, int]:
-    digest, size = hashlib.sha256(), 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
-
 # ---- the archive ------------------------------------------------------------------------------
 
 
-def _write_archive(lease: Lease, path: Path) -> int:
-    """Write the ZIP at `path`; returns how many documents it lists."""
+def _write_archive(lease: Lease, path: Path) -> tuple[int, HashedFile]:
+    """Write the ZIP at `path`; how many documents it lists, and its SHA-256 and size."""
     with reading(lease.bind) as session:
         archive = session.get(DeliverableArchive, lease.row_id)
         operator_id, filters = archive.operator_id, dict(archive.filters)
@@ -188,7 +210,7 @@ def _write_archive(lease: Lease, path: Path) -> int:
     zone = filters["time_zone"]
     scratch = get_storage().temporary_path()
     with (
-        zip_archive(path) as zipped,
+        hashed_zip_archive(path, hashed := HashedFile()) as zipped,
         _Manifest(scratch, filters, len(version_ids)) as manifest,
     ):
         packer = _Packer(zipped)
@@ -200,7 +222,7 @@ def _write_archive(lease: Lease, path: Path) -> int:
                 progress.done += 1
         progress.between_documents()
         manifest.close_into(zipped)
-    return len(version_ids)
+    return len(version_ids), hashed
 
 
 class _Progress:

@@ -207,5 +207,22 @@ def delete_expired_period_archives(*, session: Session, now: datetime | None = N
         archive.status = ArchiveStatus.EXPIRED.value
         archive.storage_key = None
         session.add(archive)
+    _delete_abandoned_uploads(session)
     session.flush()
     return len(expired)
+
+
+def _delete_abandoned_uploads(session: Session) -> None:
+    """A builder records its key before uploading (archive_build.py): one that died between
+    the upload and « ready » of an archive since cancelled or failed leaves its key here."""
+    statement = select(DeliverableArchive).where(
+        col(DeliverableArchive.status).in_(
+            [ArchiveStatus.CANCELLED.value, ArchiveStatus.FAILED.value]
+        ),
+        col(DeliverableArchive.storage_key).is_not(None),
+    )
+    abandoned = list(session.exec(statement))
+    delete_after_commit(session, [archive.storage_key for archive in abandoned])
+    for archive in abandoned:
+        archive.storage_key = None
+        session.add(archive)
