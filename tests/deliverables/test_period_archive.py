@@ -436,6 +436,10 @@ def test_the_count_is_asked_without_the_csrf_token(client, session, admin, world
     log_in(client, session, admin)
     page = client.get("/admin/archives-livrables").text
     assert 'hx-params="not csrf_token"' in page
+    # the live region stays; the count inside it is what the form replaces
+    region = page.index('<div role="status">')
+    assert page.index('<p id="archive-count">') > region
+    assert page.count('role="status"') == 1
 
 
 def test_every_entry_declares_its_name_utf8(session, admin, world):
@@ -621,12 +625,19 @@ def test_a_manager_asks_follows_and_downloads_and_the_download_is_audited(
     assert answer.status_code == 303
     url = answer.headers["location"]
     waiting = client.get(url + "/progression", headers={"HX-Request": "true"})
-    assert 'hx-trigger="every 1s"' in waiting.text and "Annuler" in waiting.text
+    assert 'hx-trigger="every 1s"' in waiting.text
+    # neither the button nor the live region is replaced every second
+    assert "Annuler" not in waiting.text and 'role="status"' not in waiting.text
+    shown = client.get(url).text
+    progress = shown.index('id="archive-progress"')
+    assert shown.index('id="archive-cancel"') > shown.index("</progress>", progress)
+    assert '<div id="archive-status" role="status">' in shown
     assert 'aria-valuenow="0"' in waiting.text
     archive = session.get(DeliverableArchive, int(url.rsplit("/", 1)[1]))
     built(session, archive)
     ready = client.get(url + "/progression", headers={"HX-Request": "true"})
     assert "hx-trigger" not in ready.text and "Télécharger" in ready.text
+    assert 'id="archive-status" hx-swap-oob="innerHTML"' in ready.text
     assert client.get(url + "/archive.zip").status_code == 422  # the purpose first
     download = client.get(url + "/archive.zip", params=PURPOSE)
     assert download.status_code == 200 and download.content.startswith(b"PK")

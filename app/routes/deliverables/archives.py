@@ -117,7 +117,7 @@ def archive_page(request: Request, session: SessionDep, user: CurrentStaff, arch
 def archive_progress(request: Request, session: SessionDep, user: CurrentStaff, archive_id: RowId):
     """The progress panel alone, polled by the page while the archive is being built."""
     archive = load_archive(session=session, actor=user, archive_id=archive_id)
-    context = _archive_context(session, user, archive)
+    context = {**_archive_context(session, user, archive), "out_of_band": True}
     return render(request, "deliverables/archives/_partials/progress.html", context)
 
 
