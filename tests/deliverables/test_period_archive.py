@@ -573,6 +573,32 @@ def test_ready_and_its_notification_are_one_transaction(session, admin, world, m
     assert stored_keys() == before
 
 
+def test_a_cancellation_mid_build_stops_before_the_next_document(
+    session, admin, world, monkeypatch
+):
+    """Cancelled once two documents are packed: with the check before every document, the
+    third is never packed and nothing is kept."""
+    archive = request_archive(session=session, actor=admin, filters=filters())
+    lease = claim(session.connection(), DeliverableArchive, archive.id, documents_done=0)
+    packed, pack = [], archive_build._Packer.pack
+
+    def pack_then_cancel_after_two(packer, document):
+        packed.append(pack(packer, document))
+        if len(packed) == 2:
+            cancel_archive(session=session, actor=admin, archive_id=archive.id)
+        return packed[-1]
+
+    monkeypatch.setattr(archive_build._Packer, "pack", pack_then_cancel_after_two)
+    before = stored_keys()
+    assert build_claimed(lease, cancel_check_seconds=0) is False
+    assert len(packed) == 2 and archive.documents_total == 4
+    session.refresh(archive)
+    assert archive.status == ArchiveStatus.CANCELLED and archive.storage_key is None
+    assert stored_keys() == before
+    scratch = get_storage().temporary_path().parent
+    assert not [p for p in scratch.iterdir() if p.is_file()]
+
+
 def test_a_stopping_worker_hands_the_archive_back(session, admin, world):
     archive = request_archive(session=session, actor=admin, filters=filters())
     bind, stop = session.connection(), threading.Event()

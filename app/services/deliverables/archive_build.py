@@ -106,7 +106,7 @@ def build_period_archive(bind: Bind, archive_id: int, *, stop: threading.Event |
     return build_claimed(lease)
 
 
-def build_claimed(lease: Lease) -> bool:
+def build_claimed(lease: Lease, *, cancel_check_seconds: float = CANCEL_CHECK_SECONDS) -> bool:
     """Write the archive of a claimed row, keep it, mark it ready and tell its requester.
 
     The key is recorded on the row (still « building ») before the upload: a builder that dies
@@ -117,7 +117,7 @@ def build_claimed(lease: Lease) -> bool:
     _forget_pending(lease)
     key = None
     try:
-        total, hashed = _write_archive(lease, path)
+        total, hashed = _write_archive(lease, path, cancel_check_seconds)
         key = new_key()
         lease.write(storage_key=key)
         storage.save_file(path, key=key)
@@ -191,7 +191,7 @@ def _unexpected(error: Exception) -> str:
 # ---- the archive ------------------------------------------------------------------------------
 
 
-def _write_archive(lease: Lease, path: Path) -> tuple[int, HashedFile]:
+def _write_archive(lease: Lease, path: Path, cancel_check_seconds: float) -> tuple[int, HashedFile]:
     """Write the ZIP at `path`; how many documents it lists, and its SHA-256 and size."""
     with reading(lease.bind) as session:
         archive = session.get(DeliverableArchive, lease.row_id)
@@ -206,7 +206,7 @@ def _write_archive(lease: Lease, path: Path) -> tuple[int, HashedFile]:
     if refusal := size_refusal(len(version_ids)):  # the limit may have been lowered since
         raise ArchiveError(refusal)
     lease.write(documents_total=len(version_ids))
-    progress = _Progress(lease, get_settings().archive_progress_every)
+    progress = _Progress(lease, get_settings().archive_progress_every, cancel_check_seconds)
     zone = filters["time_zone"]
     scratch = get_storage().temporary_path()
     with (
@@ -227,12 +227,12 @@ def _write_archive(lease: Lease, path: Path) -> tuple[int, HashedFile]:
 
 class _Progress:
     """Progress written every `every` documents; between two, a cancellation is looked for
-    at most every CANCEL_CHECK_SECONDS (a lease write fails once the row is cancelled)."""
+    at most every `check_seconds` (a lease write fails once the row is cancelled)."""
 
-    def __init__(self, lease: Lease, every: int):
+    def __init__(self, lease: Lease, every: int, check_seconds: float):
         self.lease, self.every, self.done = lease, every, 0
-        self.written = 0
-        self.next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+        self.written, self.check_seconds = 0, check_seconds  # 0: before every document
+        self.next_check = time.monotonic() + check_seconds
 
     def between_documents(self) -> None:
         if stopping(self.lease.stop):  # the worker is stopping: hand the archive back now
@@ -244,7 +244,7 @@ class _Progress:
             self.lease.checkpoint()
         else:
             return
-        self.next_check = time.monotonic() + CANCEL_CHECK_SECONDS
+        self.next_check = time.monotonic() + self.check_seconds
 
 
 @dataclass
