@@ -21,6 +21,7 @@ from app.core.errors import Conflict, Forbidden, Invalid, NotFound
 from app.core.storage import get_storage
 from app.core.zip_entries import UTF8_FLAG
 from app.models.audit import AuditEvent
+from app.models.beneficiaries import Beneficiary
 from app.models.deliverable_archives import (
     ArchiveContent,
     ArchiveFilters,
@@ -30,7 +31,9 @@ from app.models.deliverable_archives import (
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.nomenclatures import Role
 from app.models.notifications import Notification, NotificationKind
+from app.models.operators import Operator
 from app.models.staff import StaffSite
+from app.services.control.proof_pack import pseudonym
 from app.services.deliverables import archive_build
 from app.services.deliverables.archive_build import (
     MANIFEST_CSV,
@@ -40,7 +43,7 @@ from app.services.deliverables.archive_build import (
     build_pending_period_archives,
     build_period_archive,
 )
-from app.services.deliverables.file_names import deliverable_file_name
+from app.services.deliverables.file_names import deliverable_file_name, safe_part
 from app.services.deliverables.period_archive import (
     cancel_archive,
     count_documents,
@@ -398,7 +401,7 @@ def test_the_csv_manifest_has_a_bom_and_no_cell_runs_as_a_formula(session, admin
     assert raw.startswith(codecs.BOM_UTF8)
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Dossier"
-    kinds = [row[2] for row in rows]
+    kinds = [row[3] for row in rows]
     assert "'=HYPERLINK(1)" in kinds and "=HYPERLINK(1)" not in kinds
 
 
@@ -440,6 +443,49 @@ def test_the_count_is_asked_without_the_csrf_token(client, session, admin, world
     region = page.index('<div role="status">')
     assert page.index('<p id="archive-count">') > region
     assert page.count('role="status"') == 1
+
+
+def names_on(session, operator_id: int):
+    operator = session.get(Operator, operator_id)
+    operator.person_names_in_file_names = True
+    session.add(operator)
+    session.flush()
+
+
+def test_the_operators_setting_puts_the_persons_name_in_the_file_names(session, admin, world):
+    names_on(session, admin.operator_id)
+    person = session.get(Beneficiary, world["lyon_case"].beneficiary_id)
+    zipped = built(session, request_archive(session=session, actor=admin, filters=filters()))
+    surname = safe_part(person.last_name)
+    lyon = [n for n in zipped.namelist() if n.startswith(world["lyon_case"].reference + "/")]
+    assert lyon and all(surname in name for name in lyon)
+    listed = json.loads(zipped.read(MANIFEST_JSON))["fichiers"]
+    assert person.full_name in {entry["beneficiaire"] for entry in listed}
+
+
+def test_a_pseudonymised_archive_keeps_names_out_of_its_files_and_manifest(session, admin, world):
+    names_on(session, admin.operator_id)
+    person = session.get(Beneficiary, world["lyon_case"].beneficiary_id)
+    archive = request_archive(session=session, actor=admin, filters=filters(pseudonymise=True))
+    zipped = built(session, archive)
+    surname = safe_part(person.last_name)
+    assert not [name for name in zipped.namelist() if surname in name]
+    for name in (MANIFEST_CSV, MANIFEST_JSON):
+        text = zipped.read(name).decode("utf-8-sig")
+        assert person.last_name not in text and person.first_name not in text
+    listed = json.loads(zipped.read(MANIFEST_JSON))
+    assert listed["pseudonymise"] is True
+    code = pseudonym(admin.operator_id, person.id)
+    assert code in {entry["beneficiaire"] for entry in listed["fichiers"]}
+
+
+def test_the_form_offers_the_pseudonymised_archive(client, session, admin, world):
+    csrf = log_in(client, session, admin)
+    assert "Pseudonymiser le manifeste" in client.get("/admin/archives-livrables").text
+    form = {"du": "2026-03-01", "au": "2026-03-31", "pseudonymise": "1", "csrf_token": csrf}
+    answer = client.post("/admin/archives-livrables", data=form, follow_redirects=False)
+    assert answer.status_code == 303
+    assert session.exec(select(DeliverableArchive)).one().filters["pseudonymise"] is True
 
 
 def test_every_entry_declares_its_name_utf8(session, admin, world):

@@ -29,13 +29,15 @@ from app.core.storage_keys import new_key
 from app.core.tables import spreadsheet_safe
 from app.core.zip_entries import HashedFile, StoredFileMissing, ZipEntries, hashed_zip_archive
 from app.models.base import utcnow
+from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case
 from app.models.catalogue import DeliverableKind
 from app.models.deliverable_archives import ArchiveContent, ArchiveStatus, DeliverableArchive
 from app.models.deliverables import Deliverable, DeliverableVersion
-from app.models.operators import Site
+from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
+from app.services.control.proof_pack import pseudonym
 from app.services.deliverables.archive_selection import covers, selected_versions
 from app.services.deliverables.file_names import case_folder_name, deliverable_file_name
 from app.services.deliverables.period_archive import notify_ready, size_refusal
@@ -64,6 +66,7 @@ NOT_COVERED = (
 )
 COLUMNS = (
     ("dossier", "Dossier"),
+    ("beneficiaire", "Bénéficiaire"),
     ("document", "Document"),
     ("type", "Type de livrable"),
     ("version", "Version"),
@@ -203,6 +206,10 @@ def _write_archive(lease: Lease, path: Path, cancel_check_seconds: float) -> tup
             session, operator_id, filters, issued_before=archive.created_at
         )  # what was counted when asked: nothing issued since
         version_ids = list(session.exec(selection))
+        operator = session.get(Operator, operator_id)
+        naming = _Naming(
+            operator_id, operator.person_names_in_file_names, bool(filters.get("pseudonymise"))
+        )
     if refusal := size_refusal(len(version_ids)):  # the limit may have been lowered since
         raise ArchiveError(refusal)
     lease.write(documents_total=len(version_ids))
@@ -213,7 +220,7 @@ def _write_archive(lease: Lease, path: Path, cancel_check_seconds: float) -> tup
         hashed_zip_archive(path, hashed := HashedFile()) as zipped,
         _Manifest(scratch, filters, len(version_ids)) as manifest,
     ):
-        packer = _Packer(zipped)
+        packer = _Packer(zipped, naming)
         for start in range(0, len(version_ids), BATCH):
             batch = version_ids[start : start + BATCH]
             for document in _load(lease.bind, operator_id, batch, zone):
@@ -261,6 +268,8 @@ class _Document:
     deliverable_id: int
     kind_label: str
     reference: str
+    beneficiary_id: int
+    beneficiary_name: str
     time_zone: str
 
 
@@ -280,23 +289,57 @@ def _load(bind: Bind, operator_id: int, version_ids: list[int], zone: str) -> li
                 Deliverable.id,
                 DeliverableKind.label,
                 Case.reference,
+                Beneficiary.id,
+                Beneficiary.first_name,
+                Beneficiary.last_name,
                 Site.time_zone,
             )
             .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
             .join(DeliverableKind, col(DeliverableKind.id) == Deliverable.kind_id)
             .join(Case, col(Case.id) == Deliverable.case_id)
+            .join(Beneficiary, col(Beneficiary.id) == Case.beneficiary_id)
             .outerjoin(Site, col(Site.id) == Case.site_id)
-            .where(col(DeliverableVersion.id).in_(version_ids), owned_by(Case, operator_id))
+            .where(
+                col(DeliverableVersion.id).in_(version_ids),
+                owned_by(Case, operator_id),
+                owned_by(Beneficiary, operator_id),
+            )
         )
-        by_id = {row[0]: _Document(*row[:-1], row[-1] or zone) for row in rows}
+        by_id = {row[0]: _document(row, zone) for row in rows}
     return [by_id[version_id] for version_id in version_ids if version_id in by_id]
+
+
+def _document(row, zone: str) -> _Document:
+    *columns, first_name, last_name, time_zone = row
+    name = Beneficiary(first_name=first_name, last_name=last_name).full_name
+    return _Document(*columns, name, time_zone or zone)
+
+
+@dataclass
+class _Naming:
+    """How people appear: in file names only when the operator asks for it (its setting
+    « noms dans les noms de fichiers ») and the archive is not pseudonymised; in the manifest
+    by a stable code when pseudonymised, by name when the operator allows names in file names,
+    else not at all."""
+
+    operator_id: int
+    names_in_files: bool
+    pseudonymise: bool
+
+    def in_file_name(self, document: _Document) -> str | None:
+        return document.beneficiary_name if self.names_in_files and not self.pseudonymise else None
+
+    def in_manifest(self, document: _Document) -> str:
+        if self.pseudonymise:
+            return pseudonym(self.operator_id, document.beneficiary_id)
+        return document.beneficiary_name if self.names_in_files else ""
 
 
 class _Packer:
     """Writes each document into its case's folder, under deliverable_file_name's name."""
 
-    def __init__(self, zipped: ZipEntries):
-        self.zipped = zipped
+    def __init__(self, zipped: ZipEntries, naming: _Naming):
+        self.zipped, self.naming = zipped, naming
         self.folder = ""
         self.used: set[str] = set()  # the names given in the current folder
 
@@ -305,6 +348,7 @@ class _Packer:
         name = self._name(document)
         entry = {
             "dossier": document.reference,
+            "beneficiaire": self.naming.in_manifest(document),
             "document": document.deliverable_id,
             "type": document.kind_label,
             "version": document.number,
@@ -333,6 +377,7 @@ class _Packer:
             document.kind_label,
             document.number,
             document.issued_at,
+            person_name=self.naming.in_file_name(document),
             time_zone=document.time_zone,
         )
         if name in self.used:  # two documents of one kind issued the same day in one case
@@ -371,6 +416,7 @@ class _Manifest:
         self.header = {
             "periode": {"du": filters["start"], "au": filters["end"]},
             "contenu": ArchiveContent(filters["content"]).label,
+            "pseudonymise": bool(filters.get("pseudonymise")),
             "documents": total,
             "genere_le": utcnow().isoformat(),
         }

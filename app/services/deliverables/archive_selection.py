@@ -143,6 +143,7 @@ def checked_filters(*, session: Session, actor: StaffUser, filters: ArchiveFilte
         "counsellor_ids": sorted(set(filters.counsellor_ids)),
         "kind_ids": sorted(set(filters.kind_ids)),
         "content": ArchiveContent(filters.content).value,
+        "pseudonymise": filters.pseudonymise,
         "time_zone": choices.time_zone,
     }
     if actor.role == Role.MANAGER:  # their sites when asking; None: they lead the whole team
