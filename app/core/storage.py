@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 class Storage(Protocol):
     def save(self, data: bytes) -> str: ...
-    def save_file(self, path: Path) -> str: ...
+    def save_file(self, path: Path, key: str | None = None) -> str: ...
     def open(self, key: str) -> BinaryIO: ...
     def read(self, key: str) -> bytes: ...
     def iter_chunks(self, key: str) -> Iterator[bytes]: ...
@@ -46,9 +46,10 @@ class LocalStorage:
         """On the same file system as the files: keeping one is a rename."""
         return scratch_path(self.root)
 
-    def save_file(self, path: Path) -> str:
-        """Keep a file written at a temporary path (moved, not copied); returns its key."""
-        key = new_key()
+    def save_file(self, path: Path, key: str | None = None) -> str:
+        """Keep a file written at a temporary path (moved, not copied); returns its key (`key`
+        when given: one recorded before the file is kept, see archive_build.py)."""
+        key = key or new_key()
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)

@@ -97,9 +97,10 @@ class S3Storage:
         """A local scratch file (FILROUGE_STORAGE_DIR/tmp): archives are built there first."""
         return scratch_path(self.scratch_root)
 
-    def save_file(self, path: Path) -> str:
-        """Upload a file written at a temporary path, then remove the local copy; its key."""
-        key = new_key()
+    def save_file(self, path: Path, key: str | None = None) -> str:
+        """Upload a file written at a temporary path, then remove the local copy; its key
+        (`key` when given)."""
+        key = key or new_key()
         self.put_file(key, path)
         Path(path).unlink(missing_ok=True)
         return key

@@ -169,3 +169,44 @@ def zip_archive(path: Path, *, stamp: datetime = EARLIEST) -> Iterator[ZipEntrie
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+class HashedFile:
+    """What a hashed ZIP wrote, known once its block is over: SHA-256 and size."""
+
+    sha256: str = ""
+    size: int = 0
+
+
+class _HashingSink:
+    """A file that hashes what is written to it. It has no `tell`: zipfile then writes each
+    entry straight through (sizes in data descriptors) and never goes back, so the bytes
+    hashed are the file's bytes, without a second pass over it."""
+
+    def __init__(self, handle):
+        self.handle, self.digest, self.size = handle, hashlib.sha256(), 0
+
+    def write(self, data) -> int:
+        self.handle.write(data)
+        self.digest.update(data)
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        self.handle.flush()
+
+
+@contextmanager
+def hashed_zip_archive(
+    path: Path, hashed: HashedFile, *, stamp: datetime = EARLIEST
+) -> Iterator[ZipEntries]:
+    """zip_archive, the file's SHA-256 and size computed as it is written (into `hashed`)."""
+    try:
+        with path.open("wb") as handle:
+            sink = _HashingSink(handle)
+            with zipfile.ZipFile(sink, "w", allowZip64=True) as archive:
+                yield ZipEntries(archive, stamp=stamp)
+        hashed.sha256, hashed.size = sink.digest.hexdigest(), sink.size
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise

@@ -38,6 +38,8 @@ class ArchiveFilters(SQLModel):
     counsellor_ids: list[RowId] = []
     kind_ids: list[RowId] = []
     content: ArchiveContent = ArchiveContent.ISSUED_VERSIONS
+    # The manifest names each person by a stable code and no file name carries a name.
+    pseudonymise: bool = False
 
 
 class DeliverableArchive(SQLModel, table=True):

@@ -1,5 +1,7 @@
-"""Table downloads: a report's `Table` answered as a CSV or XLSX attachment."""
+"""Table downloads: a report's `Table` answered as a CSV or XLSX attachment; the `Digest`
+header of a file download."""
 
+import base64
 from urllib.parse import quote
 
 from fastapi.responses import StreamingResponse
@@ -40,3 +42,8 @@ def table_response(table: Table, fmt: str) -> StreamingResponse:
     return StreamingResponse(
         iter(lambda: handle.read(64 * 1024), b""), media_type=XLSX_TYPE, headers=headers
     )
+
+
+def digest_header(sha256_hex: str) -> str:
+    """The `Digest` header of a download (RFC 3230): the SHA-256 in base64, not in hex."""
+    return "sha-256=" + base64.b64encode(bytes.fromhex(sha256_hex)).decode("ascii")

@@ -84,7 +84,7 @@ def test_manager_builds_a_periods_archive_and_every_file_matches_its_manifest(
     page.get_by_role("button", name="Préparer l'archive").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Archive des livrables n°")
-    panel = page.locator("#archive-progress")
+    panel = page.locator("#archive-panel")
     bar = page.locator("progress#archive-bar")
     expect(bar).to_have_attribute("aria-valuemax", "2")
     disclosure = panel.locator("summary")

@@ -1,5 +1,7 @@
 """Control campaign pages and API: draw, progress, download, retry; refused for others."""
 
+import base64
+import hashlib
 import html
 import io
 import json
@@ -39,6 +41,8 @@ def test_a_manager_draws_a_sample_and_downloads_its_pack(client, session, manage
     )
     assert download.status_code == 200 and download.headers["content-type"] == "application/zip"
     assert sha256_of(download.content) == campaign.pack_sha256
+    raw = hashlib.sha256(download.content).digest()  # RFC 3230: base64, not hex
+    assert download.headers["Digest"] == "sha-256=" + base64.b64encode(raw).decode()
     assert "manifeste.json" in zipfile.ZipFile(io.BytesIO(download.content)).namelist()
     listed = client.get("/rapports/controles")
     assert f"/rapports/controles/{campaign.id}#pack-progress" in listed.text

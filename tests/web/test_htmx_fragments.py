@@ -223,7 +223,7 @@ PARTIALS = [
         "/admin/archives-livrables/{period_archive}/progression",
         "archive-progress",
         "outerHTML",
-        "Préparation",
+        "La préparation va commencer",
         ("/admin/archives-livrables/{period_archive}",),
         own_page=False,
     ),

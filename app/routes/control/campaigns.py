@@ -28,6 +28,7 @@ from app.services.control.review import (
 )
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.export_purpose import export_reason
+from app.web.exports import digest_header
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -150,7 +151,7 @@ def pack_response(campaign: ControlCampaign) -> StreamingResponse:
         "Content-Length": str(campaign.pack_size),
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
-        "Digest": f"sha-256={campaign.pack_sha256}",
+        "Digest": digest_header(campaign.pack_sha256),
     }
     try:  # opened before the 200 is sent: a missing archive is a 404, not a broken download
         handle = get_storage().open(campaign.pack_key)

@@ -26,6 +26,7 @@ from app.services.deliverables.period_archive import (
 from app.services.reports.activity import default_period
 from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
 from app.web.export_purpose import export_reason
+from app.web.exports import digest_header
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -116,7 +117,7 @@ def archive_page(request: Request, session: SessionDep, user: CurrentStaff, arch
 def archive_progress(request: Request, session: SessionDep, user: CurrentStaff, archive_id: RowId):
     """The progress panel alone, polled by the page while the archive is being built."""
     archive = load_archive(session=session, actor=user, archive_id=archive_id)
-    context = _archive_context(session, user, archive)
+    context = {**_archive_context(session, user, archive), "out_of_band": True}
     return render(request, "deliverables/archives/_partials/progress.html", context)
 
 
@@ -149,7 +150,7 @@ def _zip_response(archive: DeliverableArchive) -> StreamingResponse:
         "Content-Length": str(archive.size_bytes),
         "Cache-Control": "no-store",
         "X-Content-Type-Options": "nosniff",
-        "Digest": f"sha-256={archive.sha256}",
+        "Digest": digest_header(archive.sha256),
     }
     try:  # opened before the 200 is sent: a missing archive is a 404, not a broken download
         handle = get_storage().open(archive.storage_key)

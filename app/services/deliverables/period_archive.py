@@ -8,6 +8,7 @@ admin's may cover sites that are not theirs)."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.core.config import get_settings
@@ -23,6 +24,7 @@ from app.services.access.scope import load_owned, owned_by
 from app.services.deliverables.archive_selection import (
     checked_filters,
     count_selected,
+    covers,
     require_archivist,
 )
 from app.services.messaging.notifications import notify
@@ -76,6 +78,10 @@ def size_refusal(count: int) -> str | None:
     return TOO_MANY.format(count=_french_int(count), limit=_french_int(limit))
 
 
+def _documents(count: int) -> str:
+    return f"{_french_int(count)} document{'s' if count > 1 else ''}"
+
+
 def _french_int(value: int) -> str:
     return f"{value:,}".replace(",", "\u202f")
 
@@ -123,13 +129,27 @@ def cancel_archive(*, session: Session, actor: StaffUser, archive_id: int) -> De
     """Stop an archive asked for or under way: its builder sees it between two documents and
     deletes what it wrote."""
     archive = load_archive(session=session, actor=actor, archive_id=archive_id)
-    if archive.status not in (ArchiveStatus.REQUESTED, ArchiveStatus.BUILDING):
+    now = utcnow()
+    statement = (  # conditional: a build that has just finished is not overwritten
+        update(DeliverableArchive)
+        .where(
+            owned_by(DeliverableArchive, archive.operator_id),
+            col(DeliverableArchive.id) == archive.id,
+            col(DeliverableArchive.status).in_(
+                [ArchiveStatus.REQUESTED.value, ArchiveStatus.BUILDING.value]
+            ),
+        )
+        .values(
+            status=ArchiveStatus.CANCELLED.value,
+            cancelled_at=now,
+            finished_at=now,
+            lease_until=None,
+        )
+    )
+    changed = session.execute(statement).rowcount
+    session.refresh(archive)
+    if changed != 1:
         raise Conflict("Cette archive n'est plus en préparation.")
-    archive.status = ArchiveStatus.CANCELLED.value
-    archive.cancelled_at = archive.finished_at = utcnow()
-    archive.lease_until = None
-    session.add(archive)
-    session.flush()
     return archive
 
 
@@ -143,8 +163,11 @@ def available(archive: DeliverableArchive, now: datetime | None = None) -> bool:
 
 
 def ready_archive(*, session: Session, actor: StaffUser, archive_id: int) -> DeliverableArchive:
-    """The archive to download, if ready and not expired (404 otherwise)."""
+    """The archive to download, if ready and not expired, and if the actor still covers every
+    case it selected — a manager who lost a site, an admin now a manager: 404 otherwise."""
     archive = load_archive(session=session, actor=actor, archive_id=archive_id)
+    if not covers(session, actor, archive.filters):
+        raise NotFound()
     if not available(archive):
         raise NotFound("Cette archive n'est pas disponible : demandez-en une nouvelle.")
     return archive
@@ -164,7 +187,7 @@ def notify_ready(*, session: Session, archive: DeliverableArchive) -> None:
         kind=NotificationKind.ARCHIVE_READY,
         text=(
             f"L'archive des livrables ({format_period(*archive.period)}, "
-            f"{_french_int(archive.documents_total)} documents) est prête à télécharger."
+            f"{_documents(archive.documents_total)}) est prête à télécharger."
         ),
         link=archive_path(archive.id),
     )
@@ -184,5 +207,22 @@ def delete_expired_period_archives(*, session: Session, now: datetime | None = N
         archive.status = ArchiveStatus.EXPIRED.value
         archive.storage_key = None
         session.add(archive)
+    _delete_abandoned_uploads(session)
     session.flush()
     return len(expired)
+
+
+def _delete_abandoned_uploads(session: Session) -> None:
+    """A builder records its key before uploading (archive_build.py): one that died between
+    the upload and « ready » of an archive since cancelled or failed leaves its key here."""
+    statement = select(DeliverableArchive).where(
+        col(DeliverableArchive.status).in_(
+            [ArchiveStatus.CANCELLED.value, ArchiveStatus.FAILED.value]
+        ),
+        col(DeliverableArchive.storage_key).is_not(None),
+    )
+    abandoned = list(session.exec(statement))
+    delete_after_commit(session, [archive.storage_key for archive in abandoned])
+    for archive in abandoned:
+        archive.storage_key = None
+        session.add(archive)

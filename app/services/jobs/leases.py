@@ -10,7 +10,7 @@ A worker asked to stop (SIGTERM) hands its row back at the next checkpoint, queu
 and without a lease, so that another worker takes it at once rather than after the lease."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,13 +62,17 @@ class Lease:
     until: datetime
     stop: threading.Event | None = None
 
-    def write(self, **values) -> None:
+    def write(self, *, then: Callable[[Session], None] | None = None, **values) -> None:
+        """Write `values` if this builder still holds the row; `then(session)` runs in the
+        same transaction (a notification committed with the state it announces)."""
         renewed = utcnow() + LEASE
         with writing(self.bind) as session:
             statement = update(self.model).where(self._held())
             changed = session.execute(statement.values(lease_until=renewed, **values)).rowcount
-        if changed != 1:
-            raise LeaseLost()
+            if changed != 1:
+                raise LeaseLost()
+            if then is not None:
+                then(session)
         self.until = renewed
 
     def checkpoint(self, **values) -> None:
