@@ -144,6 +144,30 @@ def test_a_colleague_outside_the_case_is_asked_the_reason_first(client, session,
     assert client.get(url).status_code == 200  # with the reason given, as for any read
 
 
+def test_without_a_purpose_a_colleague_outside_the_case_sees_nothing_before_the_reason(
+    client, session, ara, filed
+):
+    """The form's error page lists the documents and attachments: the reason comes first."""
+    case, _, _ = filed
+    assert ara.reason_for_outside_reads
+    log_in(client, session, make_staff(session, ara))
+    url = f"/cases/{case.id}/dossier.zip?pieces=999999"
+    refused = client.get(url, follow_redirects=False)
+    assert refused.status_code == 303
+    assert refused.headers["location"].startswith(f"/beneficiaries/{case.beneficiary_id}/motif")
+    assert "Relevé de carrière" not in refused.text
+    query = select(AuditEvent).where(AuditEvent.record_type == "case_file")
+    assert list(session.exec(query)) == []
+
+
+def test_the_form_again_is_recorded_as_a_read_of_the_case_file(client, session, counsellor, filed):
+    case, _, _ = filed
+    log_in(client, session, counsellor)
+    assert client.get(f"/cases/{case.id}/dossier.zip").status_code == 422
+    query = select(AuditEvent).where(AuditEvent.record_type == "case_file")
+    assert [e.action for e in session.exec(query)] == [AuditAction.READ.value]
+
+
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.OPERATOR_ADMIN])
 def test_the_case_counsellors_managers_and_the_operators_admins_download(
     client, session, ara, site, filed, role

@@ -24,6 +24,7 @@ from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Operator
 from app.models.staff import StaffUser
+from app.services.audit.outside_reads import reason_to_read
 from app.services.audit.purposes import StatedPurpose
 from app.services.cases.lifecycle import case_time_zone, get_case
 from app.services.control.proof_pack import pseudonym
@@ -93,9 +94,18 @@ class CaseFileRequest(StatedPurpose):
 # ---- what the case holds --------------------------------------------------------------------
 
 
+def case_file_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
+    """The case whose file the actor may take, checked before anything of it is read: another
+    operator's case is not found, and a file outside the actor's cases asks its reason first
+    (ReasonRequired), so that no page or error lists its documents to whoever has not given it."""
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    reason_to_read(session, actor=actor, beneficiary_id=case.beneficiary_id)
+    return case
+
+
 def case_file(*, session: Session, actor: StaffUser, case_id: int) -> CaseFile:
     """The case's issued versions (by deliverable, oldest first) and its other attachments."""
-    case = get_case(session=session, actor=actor, case_id=case_id)
+    case = case_file_case(session=session, actor=actor, case_id=case_id)
     attachments = _attachments(session, case)
     versions = _versions(session, case, {a.id: a for a in attachments})
     scan_ids = {item.scan.id for item in versions if item.scan is not None}
