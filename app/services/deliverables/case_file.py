@@ -27,6 +27,7 @@ from app.models.staff import StaffUser
 from app.services.audit.outside_reads import reason_to_read
 from app.services.audit.purposes import StatedPurpose
 from app.services.cases.lifecycle import case_time_zone, get_case
+from app.services.cases.private_notes import follows_case
 from app.services.control.proof_pack import pseudonym
 from app.services.deliverables.file_names import (
     case_folder_name,
@@ -95,10 +96,14 @@ class CaseFileRequest(StatedPurpose):
 
 
 def case_file_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
-    """The case whose file the actor may take, checked before anything of it is read: another
-    operator's case is not found, and a file outside the actor's cases asks its reason first
-    (ReasonRequired), so that no page or error lists its documents to whoever has not given it."""
+    """The case whose file the actor may take, checked before anything of it is read: only
+    those who follow it (its counsellors, their managers, the operator's admins) do, whatever
+    the reason setting — anyone else finds nothing, as with another operator's case; and a file
+    outside the actor's cases would ask its reason first (ReasonRequired), so that no page or
+    error lists its documents to whoever has not given it."""
     case = get_case(session=session, actor=actor, case_id=case_id)
+    if not follows_case(session=session, actor=actor, case=case):
+        raise NotFound()
     reason_to_read(session, actor=actor, beneficiary_id=case.beneficiary_id)
     return case
 
