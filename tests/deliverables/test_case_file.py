@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -34,6 +34,8 @@ from tests.factories import (
 )
 
 ISSUED = datetime(2026, 12, 6, 13, 5, tzinfo=UTC)  # 14:05 in Paris
+# Near midnight: the 6th in UTC, already the 7th in Paris, the site's day names the files.
+LATE = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
 PURPOSE = {"finalite": "demande_personne"}
 
 
@@ -78,9 +80,11 @@ def filed_case(session, counsellor, person):
     return case, deliverable
 
 
-def export(session, actor, case, **choice):
+def export(session, actor, case, now=None, **choice):
     request = CaseFileRequest(**{**PURPOSE, **choice})
-    built = export_case_file(session=session, actor=actor, case_id=case.id, request=request)
+    built = export_case_file(
+        session=session, actor=actor, case_id=case.id, request=request, now=now
+    )
     data = built.path.read_bytes()
     built.path.unlink()
     return built, zipfile.ZipFile(io.BytesIO(data))
@@ -180,14 +184,17 @@ def test_every_entry_is_flagged_utf8_and_named_in_ascii(session, counsellor, fil
 def test_no_attachment_is_packed_unless_chosen(session, counsellor, filed_case):
     case, _ = filed_case
     first = kept_file(session, counsellor, case, filename="cv.pdf")
-    kept_file(session, counsellor, case, filename="bulletin.pdf")
+    second = kept_file(session, counsellor, case, filename="bulletin.pdf")
+    first.uploaded_at, second.uploaded_at = LATE, LATE + timedelta(minutes=1)
+    session.add_all([first, second])
+    session.flush()
     _, archive = export(session, counsellor, case)
     assert not [n for n in archive.namelist() if "/pieces-jointes/" in n]
-    _, archive = export(session, counsellor, case, pieces=[first.id])
+    built, archive = export(session, counsellor, case, now=LATE, pieces=[first.id])
     assert [n for n in archive.namelist() if "/pieces-jointes/" in n] == [
-        f"{case.reference}/pieces-jointes/{case.reference}_piece-jointe-1_"
-        f"{first.uploaded_at.date().isoformat()}.pdf"
+        f"{case.reference}/pieces-jointes/{case.reference}_piece-jointe-1_2026-12-07.pdf"
     ]
+    assert built.filename == f"{case.reference}_dossier_2026-12-07.zip"
     line = next(x for x in manifest_json(archive)["fichiers"] if x["nature"] == "Pièce jointe")
     assert line["document"] == "cv.pdf" and line["sha256"] == first.sha256
 
