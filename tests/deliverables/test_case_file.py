@@ -16,11 +16,11 @@ from app.core.files import Upload
 from app.core.storage import get_storage, sha256_of
 from app.core.zip_entries import UTF8_FLAG, HashMismatch
 from app.models.audit import AuditAction, AuditEvent
-from app.services.control.proof_pack import pseudonym
 from app.services.deliverables.case_file import CaseFileRequest
 from app.services.deliverables.case_file_archive import export_case_file
 from app.services.deliverables.case_file_manifest import COLUMNS
 from app.services.deliverables.documents import issue_deliverable, save_draft
+from app.services.deliverables.pseudonyms import pseudonym
 from app.services.deliverables.sharing import record_signed_scan
 from tests.factories import (
     PDF,
@@ -149,6 +149,7 @@ def test_the_csv_manifest_has_its_columns_and_one_line_per_file(session, counsel
             "Accusé de lecture par",
             "Taille (octets)",
             "SHA-256",
+            "SHA-256 de la version émise",
         ]
         == COLUMNS
     )
@@ -306,24 +307,55 @@ def test_file_names_carry_no_name_by_default_and_the_name_when_the_admin_asks(
     )
 
 
-def test_pseudonymised_the_manifest_and_names_leave_the_person_out(
-    session, counsellor, filed_case, ara, person
+def test_pseudonymised_every_pdf_is_printed_again_without_the_name_and_scans_stay_out(
+    session, counsellor, filed_case, ara, person, monkeypatch
 ):
-    case, _ = filed_case
+    """The proof packs' option: each version printed again from its content with the person's
+    code, the signed scan left out, the manifest giving both SHA-256."""
+    case, deliverable = filed_case
     ara.person_names_in_file_names = True
     session.add(ara)
-    attachment = kept_file(session, counsellor, case, filename="CV Maëlle Moreau.pdf")
-    _, archive = export(session, counsellor, case, pieces=[attachment.id], pseudonymise=True)
+    monkeypatch.setattr(
+        "app.services.deliverables.case_file_archive.render_deliverable_pdf",
+        lambda content: PDF + json.dumps(content, ensure_ascii=False).encode(),
+    )
+    path = get_storage().temporary_path()
+    scan = PDF + b"% signed by Maelle\n"
+    path.write_bytes(scan)
+    upload = Upload(path, "scan.pdf", "application/pdf", len(scan), sha256_of(scan), {})
+    record_signed_scan(
+        session=session, actor=counsellor, deliverable_id=deliverable.id, number=2, upload=upload
+    )
+    _, archive = export(session, counsellor, case, pseudonymise=True)
+    code = pseudonym(ara.id, person.id)
     manifest = manifest_json(archive)
-    assert manifest["pseudonymise"] is True
-    assert manifest["beneficiaire"] == pseudonym(ara.id, person.id)
+    assert manifest["pseudonymise"] is True and manifest["beneficiaire"] == code
+    assert not [n for n in archive.namelist() if "/exemplaires-signes/" in n]
     for name in archive.namelist():
         assert "moreau" not in name.lower() and "maelle" not in name.lower()
-        if "manifeste" in name or name.endswith(".csv"):
-            text = archive.read(name).decode("utf-8-sig")
-            assert "Moreau" not in text and "Maëlle" not in text, name
-    line = next(x for x in manifest["fichiers"] if x["nature"] == "Pièce jointe")
-    assert line["document"] == "Pièce jointe n° 1"
+        text = archive.read(name).decode("utf-8", "replace")
+        assert "Moreau" not in text and "Maëlle" not in text, name
+    issued = {v.number: v.sha256 for v in versions_of(session, deliverable)}
+    lines = [x for x in manifest["fichiers"] if x["nature"] == "Livrable émis"]
+    for line in lines:
+        pdf = archive.read(line["fichier"])
+        assert code.encode() in pdf
+        assert line["sha256"] == sha256_of(pdf) != line["sha256_version_emise"]
+        assert line["sha256_version_emise"] == issued[line["version"]]
+    scan_line = next(x for x in manifest["fichiers"] if x["nature"] == "Exemplaire signé")
+    assert scan_line["fichier"] is None and scan_line["absent"] == "Non inclus (pseudonymisé)"
+    rows = manifest_csv(archive)
+    assert ["Non inclus (pseudonymisé)"] == [r[0] for r in rows if r[2] == "Exemplaire signé"]
+    acknowledgements = archive.read(f"{case.reference}/accuses-de-lecture.csv").decode("utf-8-sig")
+    assert "Non inclus (pseudonymisé)" in acknowledgements
+
+
+def test_pseudonymised_no_attachment_can_be_chosen(session, counsellor, filed_case):
+    case, _ = filed_case
+    attachment = kept_file(session, counsellor, case, filename="CV Maëlle Moreau.pdf")
+    with pytest.raises(Invalid) as refused:
+        export(session, counsellor, case, pieces=[attachment.id], pseudonymise=True)
+    assert "pseudonymisé ne contient pas de pièces jointes" in refused.value.fields["pieces"]
 
 
 def test_a_colleague_of_another_operator_finds_no_case(session, filed_case, bre):

@@ -209,14 +209,29 @@ def test_without_its_purpose_the_form_comes_back_with_what_was_ticked(
 ):
     case, _, attachment = filed
     log_in(client, session, counsellor)
-    response = client.get(f"/cases/{case.id}/dossier.zip?pieces={attachment.id}&pseudonymise=1")
+    response = client.get(f"/cases/{case.id}/dossier.zip?pieces={attachment.id}")
     assert response.status_code == 422
     assert "Indiquez la finalité de l'export" in read(response)
     assert f'value="{attachment.id}" checked' in response.text
+    response = client.get(f"/cases/{case.id}/dossier.zip?pseudonymise=1")
+    assert response.status_code == 422
+    assert "Indiquez la finalité de l'export" in read(response)
     assert (
         'id="pseudonymise" name="pseudonymise" value="1" aria-describedby="pseudonymise-hint" checked'
         in response.text
     )
+    assert exports(session) == []
+
+
+def test_pseudonymised_the_attachments_are_refused_in_french(client, session, counsellor, filed):
+    case, _, attachment = filed
+    log_in(client, session, counsellor)
+    url = f"/cases/{case.id}/dossier.zip?{PURPOSE}&pieces={attachment.id}&pseudonymise=1"
+    response = client.get(url)
+    assert response.status_code == 422
+    page = read(response)
+    assert "Pseudonymiser le dossier" in page
+    assert "Un dossier pseudonymisé ne contient pas de pièces jointes" in page
     assert exports(session) == []
 
 

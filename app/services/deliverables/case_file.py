@@ -28,17 +28,21 @@ from app.services.audit.outside_reads import reason_to_read
 from app.services.audit.purposes import StatedPurpose
 from app.services.cases.lifecycle import case_time_zone, get_case
 from app.services.cases.private_notes import follows_case
-from app.services.control.proof_pack import pseudonym
 from app.services.deliverables.file_names import (
     case_folder_name,
     deliverable_file_name,
     safe_part,
 )
+from app.services.deliverables.pseudonyms import PersonNames
 
 # More attachments than any case holds: a longer list is garbage, refused before any query.
 MAX_CHOSEN = 1000
 UNKNOWN_ATTACHMENT = "Cette pièce jointe n'appartient pas au dossier."
 DELETED_ATTACHMENT = "Cette pièce jointe a été supprimée : la personne a été anonymisée."
+PSEUDONYMISED_ATTACHMENTS = (
+    "Un dossier pseudonymisé ne contient pas de pièces jointes : elles peuvent porter le nom de "
+    "la personne. Décochez les pièces jointes ou la pseudonymisation."
+)
 
 
 @dataclass
@@ -147,14 +151,19 @@ def _versions(session: Session, case: Case, attachments: dict) -> list[FiledVers
     ]
 
 
-def chosen_attachments(file: CaseFile, ids: Iterable[int]) -> list[Attachment]:
+def chosen_attachments(
+    file: CaseFile, ids: Iterable[int], *, pseudonymise: bool = False
+) -> list[Attachment]:
     """The attachments ticked, in the case's order. An id that is none of the case's (a signed
     scan comes with its version) is not found, as any row outside the page; one whose file went
-    with the person since the page was shown is Invalid."""
+    with the person since the page was shown is Invalid, and so is any in a pseudonymised file
+    (a payslip or an ID card cannot be printed again without the name)."""
     wanted = set(ids)
     chosen = [a for a in file.attachments if a.id in wanted]
     if len(chosen) != len(wanted):
         raise NotFound(UNKNOWN_ATTACHMENT)
+    if chosen and pseudonymise:
+        raise Invalid({"pieces": PSEUDONYMISED_ATTACHMENTS})
     if any(a.file_deleted for a in chosen):
         raise Invalid({"pieces": DELETED_ATTACHMENT})
     return chosen
@@ -172,7 +181,9 @@ class CaseFileNames:
         self.file, self.pseudonymise = file, pseudonymise
         self.root = case_folder_name(file.case.reference)
         person = file.beneficiary
-        self.person = pseudonym(file.operator.id, person.id) if pseudonymise else person.full_name
+        # The proof packs' rule: the person's code in every text, each PDF printed again.
+        self.person_names = PersonNames(person, file.operator.id, active=pseudonymise)
+        self.person = self.person_names.display
         with_names = file.operator.person_names_in_file_names and not pseudonymise
         self.person_in_names = person.full_name if with_names else None
 

@@ -1,5 +1,9 @@
 """Packing a case's whole file (app/services/deliverables/case_file.py) into a ZIP.
 
+Pseudonymised, as a proof pack is (app/services/deliverables/pseudonyms.py): each version is
+printed again from its content with the person's code for their name, signed scans are left out
+(listed « Non inclus (pseudonymisé) »), and no attachment can be chosen.
+
 The ZIP is written to a scratch file with flat memory: the stored files are copied in chunks
 and checked against the SHA-256 recorded when they were issued or received. A file that
 changed or went missing fails the whole archive, naming the document, and leaves nothing: no
@@ -27,6 +31,7 @@ from app.services.deliverables.case_file import (
     extension_of,
 )
 from app.services.deliverables.case_file_manifest import Manifest
+from app.services.deliverables.pdf import render_deliverable_pdf
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,7 @@ def export_case_file(
     went missing (HashMismatch, StoredFileMissing) leave nothing behind."""
     now = now or utcnow()
     file = case_file(session=session, actor=actor, case_id=case_id)
-    attachments = chosen_attachments(file, request.pieces)
+    attachments = chosen_attachments(file, request.pieces, pseudonymise=request.pseudonymise)
     # Before any work: a file outside the actor's cases asks its reason, as a read would.
     accesses.case_file_exported(session, actor=actor, case_id=file.case.id, purpose=request.reason)
     names = CaseFileNames(file, request.pseudonymise)
@@ -79,10 +84,15 @@ def export_case_file(
 def _add_version(
     archive: ZipEntries, manifest: Manifest, names: CaseFileNames, item: FiledVersion
 ) -> None:
-    """The version's PDF as issued (or its « Supprimé » line), then its signed scan, if any."""
+    """The version's PDF as issued (or its « Supprimé » line), then its signed scan, if any;
+    pseudonymised, the PDF printed again without the name, and no scan."""
     reference = names.file.case.reference
     entry = None
-    if not item.deleted:
+    if not item.deleted and names.pseudonymise:
+        content = names.person_names.scrub_content(item.version.content)
+        pdf = render_deliverable_pdf(content)
+        entry = archive.add_bytes(names.document(item, "livrables"), pdf, compress=False)
+    elif not item.deleted:
         entry = archive.add_from_storage(
             names.document(item, "livrables"),
             item.version.storage_key,
@@ -93,6 +103,9 @@ def _add_version(
     manifest.add_version(item, entry)
     scan = item.scan
     if scan is None:
+        return
+    if names.pseudonymise:
+        manifest.add_scan(item, scan, None, left_out=True)
         return
     entry = None
     if not scan.file_deleted:

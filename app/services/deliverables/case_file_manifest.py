@@ -4,7 +4,8 @@ acknowledged and how, size, SHA-256 — and the record of acknowledgements of ev
 
 A version whose PDF went with its anonymised person is listed « Supprimé », with the size and
 SHA-256 recorded when it was issued, and no file. Pseudonymised, the manifest names the person
-by their code and each attachment by its number, never by the name it was given."""
+by their code, each version's line gives the SHA-256 of the PDF printed again without the name
+and that of the version as issued, and signed scans are listed « Non inclus (pseudonymisé) »."""
 
 import json
 from datetime import datetime
@@ -19,6 +20,7 @@ from app.services.deliverables.case_file import CaseFile, CaseFileNames, FiledVe
 MANIFEST_CSV = "manifeste.csv"
 MANIFEST_JSON = "manifeste.json"
 DELETED = "Supprimé"
+LEFT_OUT = "Non inclus (pseudonymisé)"
 COLUMNS = [
     "Fichier",
     "Document",
@@ -33,6 +35,7 @@ COLUMNS = [
     "Accusé de lecture par",
     "Taille (octets)",
     "SHA-256",
+    "SHA-256 de la version émise",
 ]
 ACKNOWLEDGEMENT_COLUMNS = [
     "Document",
@@ -63,6 +66,8 @@ class Manifest:
         self.lines.append(
             {
                 **self._file(entry, version.size_bytes, version.sha256),
+                # Equal to `sha256` unless the PDF was printed again, pseudonymised.
+                "sha256_version_emise": version.sha256,
                 **self._proves(item, VERSION),
                 "emis_le": self._when(version.issued_at),
                 "depose_le": None,
@@ -70,12 +75,20 @@ class Manifest:
             }
         )
 
-    def add_scan(self, item: FiledVersion, scan: Attachment, entry: ZipEntry | None) -> None:
+    def add_scan(
+        self, item: FiledVersion, scan: Attachment, entry: ZipEntry | None, *, left_out=False
+    ) -> None:
+        """`left_out`: a pseudonymised file holds no scan (it shows the name)."""
         if entry is not None:
             self.scan_paths[item.version.id] = entry.name
+        elif left_out:
+            self.scan_paths[item.version.id] = LEFT_OUT
         self.lines.append(
             {
-                **self._file(entry, scan.size_bytes, scan.sha256),
+                **self._file(
+                    entry, scan.size_bytes, scan.sha256, LEFT_OUT if left_out else DELETED
+                ),
+                "sha256_version_emise": None,
                 **self._proves(item, SCAN),
                 "emis_le": self._when(item.version.issued_at),
                 "depose_le": self._when(scan.uploaded_at),
@@ -87,6 +100,7 @@ class Manifest:
         self.lines.append(
             {
                 **self._file(entry, attachment.size_bytes, attachment.sha256),
+                "sha256_version_emise": None,
                 "document": self.names.attachment_title(attachment),
                 "nature": ATTACHMENT,
                 "type": CaseFile.type_label(attachment),
@@ -106,6 +120,7 @@ class Manifest:
         self.lines.append(
             {
                 **self._file(entry, entry.size, entry.sha256),
+                "sha256_version_emise": None,
                 "document": "Accusés de lecture et remises des documents",
                 "nature": ACKNOWLEDGEMENTS,
                 "type": "CSV",
@@ -137,13 +152,21 @@ class Manifest:
     # ---- one line's parts ----
 
     @staticmethod
-    def _file(entry: ZipEntry | None, size: int, sha256: str) -> dict:
-        """Where the file is in the archive; a deleted one keeps the size and SHA-256 it had."""
+    def _file(entry: ZipEntry | None, size: int, sha256: str, absent: str = DELETED) -> dict:
+        """Where the file is in the archive; one not in it (`absent`: deleted with its person,
+        or left out of a pseudonymised file) keeps the size and SHA-256 it had."""
         if entry is None:
-            return {"fichier": None, "supprime": True, "taille": size, "sha256": sha256}
+            return {
+                "fichier": None,
+                "supprime": absent == DELETED,
+                "absent": absent,
+                "taille": size,
+                "sha256": sha256,
+            }
         return {
             "fichier": entry.name,
             "supprime": False,
+            "absent": None,
             "taille": entry.size,
             "sha256": entry.sha256,
         }
@@ -151,7 +174,7 @@ class Manifest:
     def _proves(self, item: FiledVersion, nature: str) -> dict:
         episode = item.episode
         return {
-            "document": item.deliverable.title,
+            "document": self.names.person_names.scrub(item.deliverable.title),
             "nature": nature,
             "type": item.kind.label,
             "unite": item.unit.code if item.unit else None,
@@ -177,7 +200,7 @@ class Manifest:
         version = item.version
         method = version.acknowledgement_method
         return [
-            item.deliverable.title,
+            self.names.person_names.scrub(item.deliverable.title),
             version.number,
             _shown(self._when(version.issued_at)),
             version.sha256,
@@ -191,7 +214,7 @@ class Manifest:
     def _csv_row(self, line: dict) -> list:
         episode = line.get("episode")
         return [
-            DELETED if line["supprime"] else line["fichier"],
+            line["absent"] or line["fichier"],
             line["document"],
             line["nature"],
             line["type"],
@@ -204,6 +227,7 @@ class Manifest:
             line["accuse_par"] or "",
             line["taille"],
             line["sha256"],
+            line["sha256_version_emise"] or "",
         ]
 
     def _when(self, value: datetime | None) -> str | None:
