@@ -47,6 +47,9 @@ def fast_pdfs(monkeypatch, storage_dir):
         return PDF + f"% {content['title']} v{content['version']}\n".encode()
 
     monkeypatch.setattr("app.services.deliverables.documents.render_deliverable_pdf", render)
+    monkeypatch.setattr(
+        "app.services.deliverables.case_file_archive.render_deliverable_pdf", render
+    )
 
 
 @pytest.fixture
@@ -281,6 +284,40 @@ def test_the_export_is_in_the_audit_trail_with_its_purpose(session, counsellor, 
     entry = session.exec(select(AuditEvent).where(AuditEvent.record_type == "case_file")).one()
     assert entry.action == AuditAction.EXPORT.value and entry.record_id == case.id
     assert entry.beneficiary_id == case.beneficiary_id and entry.reason == "Demande de la personne"
+
+
+def test_each_attachment_taken_out_has_its_own_entry_with_the_same_reason(
+    session, counsellor, filed_case
+):
+    case, _ = filed_case
+    chosen = kept_file(session, counsellor, case, filename="cv.pdf")
+    kept_file(session, counsellor, case, filename="bulletin.pdf")  # not chosen: no entry
+    export(session, counsellor, case, pieces=[chosen.id])
+    query = select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT.value)
+    entries = {(e.record_type, e.record_id, e.reason) for e in session.exec(query)}
+    reason = "Demande de la personne"
+    assert entries == {("case_file", case.id, reason), ("attachment", chosen.id, reason)}
+
+
+def test_a_failed_build_leaves_no_attachment_entry(session, counsellor, filed_case):
+    case, _ = filed_case
+    chosen = kept_file(session, counsellor, case, filename="cv.pdf")
+    chosen.sha256 = "0" * 64
+    session.add(chosen)
+    session.flush()
+    with pytest.raises(HashMismatch):
+        export(session, counsellor, case, pieces=[chosen.id])
+    query = select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT.value)
+    assert list(session.exec(query)) == []
+
+
+def test_a_pseudonymised_export_is_told_apart_in_the_trail(session, counsellor, filed_case):
+    case, _ = filed_case
+    export(session, counsellor, case, pseudonymise=True)
+    query = select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT.value)
+    assert [(e.record_type, e.record_id) for e in session.exec(query)] == [
+        ("case_file_pseudonymised", case.id)
+    ]
 
 
 def test_an_export_without_its_purpose_is_refused(session, counsellor, filed_case):

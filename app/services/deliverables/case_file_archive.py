@@ -59,7 +59,14 @@ def export_case_file(
     file = case_file(session=session, actor=actor, case_id=case_id)
     attachments = chosen_attachments(file, request.pieces, pseudonymise=request.pseudonymise)
     # Before any work: a file outside the actor's cases asks its reason, as a read would.
-    accesses.case_file_exported(session, actor=actor, case_id=file.case.id, purpose=request.reason)
+    accesses.case_file_exported(
+        session,
+        actor=actor,
+        case_id=file.case.id,
+        purpose=request.reason,
+        attachment_ids=[attachment.id for attachment in attachments],
+        pseudonymised=request.pseudonymise,
+    )
     names = CaseFileNames(file, request.pseudonymise)
     stamp = to_local(now, file.time_zone)
     path = get_storage().temporary_path()
