@@ -16,6 +16,7 @@ from app.core.files import Upload
 from app.core.storage import get_storage, sha256_of
 from app.core.zip_entries import UTF8_FLAG, HashMismatch
 from app.models.audit import AuditAction, AuditEvent
+from app.models.cases import Episode
 from app.services.deliverables.case_file import CaseFileRequest
 from app.services.deliverables.case_file_archive import export_case_file
 from app.services.deliverables.case_file_manifest import COLUMNS
@@ -23,6 +24,7 @@ from app.services.deliverables.documents import issue_deliverable, save_draft
 from app.services.deliverables.pseudonyms import pseudonym
 from app.services.deliverables.sharing import record_signed_scan
 from tests.factories import (
+    CURRENT_MARKET,
     PDF,
     draft,
     kept_file,
@@ -30,6 +32,7 @@ from tests.factories import (
     make_case,
     make_episode,
     make_interaction,
+    make_lot,
     make_staff,
 )
 
@@ -145,26 +148,51 @@ def test_the_csv_manifest_has_its_columns_and_one_line_per_file(session, counsel
             "Type",
             "Unité prouvée",
             "Épisode",
+            "Marché",
+            "Lot",
             "Version",
             "Émis le",
             "Déposé le",
             "Accusé de lecture le",
             "Accusé de lecture par",
             "Taille (octets)",
-            "SHA-256",
             "SHA-256 de la version émise",
+            "SHA-256",
         ]
         == COLUMNS
     )
-    version_2 = next(row for row in rows if row[6] == "2")
+    version_2 = next(row for row in rows if row[8] == "2")
     assert version_2[1:5] == [
         "Document de synthèse",
         "Livrable émis",
         "Document de synthèse",
         "UO1",
     ]
-    assert version_2[5].startswith("n° ") and version_2[7] == "2026-12-06 14:05"
+    assert version_2[5].startswith("n° ") and version_2[9] == "2026-12-06 14:05"
+    assert version_2[6:8] == ["", ""]  # no lot: the episode started before any market's
     assert len(rows) == 1 + 3  # two versions and the acknowledgements
+
+
+def test_the_manifest_names_the_market_and_lot_of_the_episode_proven(
+    session, counsellor, filed_case, ara
+):
+    case, deliverable = filed_case
+    lot = make_lot(session, ara)
+    episode = session.get(Episode, deliverable.episode_id)
+    episode.lot_id = lot.id
+    session.add(episode)
+    session.flush()
+    _, archive = export(session, counsellor, case)
+    line = next(x for x in manifest_json(archive)["fichiers"] if x["nature"] == "Livrable émis")
+    assert line["marche"] == CURRENT_MARKET
+    assert line["lot"] == {
+        "id": lot.id,
+        "debut": lot.starts_on.isoformat(),
+        "fin": lot.ends_on.isoformat(),
+    }
+    row = next(row for row in manifest_csv(archive) if row[2] == "Livrable émis")
+    assert row[6] == CURRENT_MARKET
+    assert row[7] == f"n° {lot.id}, du {lot.starts_on.isoformat()} au {lot.ends_on.isoformat()}"
 
 
 def test_private_notes_never_leave_the_case(session, counsellor, filed_case):
@@ -257,7 +285,7 @@ def test_a_version_deleted_with_its_person_is_listed_without_a_file(
     assert not [n for n in archive.namelist() if "_v1_" in n]
     line = next(x for x in manifest_json(archive)["fichiers"] if x["version"] == 1)
     assert line["fichier"] is None and line["supprime"] is True and line["sha256"] == first.sha256
-    row = next(row for row in manifest_csv(archive) if row[6] == "1")
+    row = next(row for row in manifest_csv(archive) if row[8] == "1")
     assert row[0] == "Supprimé"
 
 

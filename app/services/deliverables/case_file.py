@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from app.core.dates import local_today, to_local
@@ -22,8 +23,10 @@ from app.models.bounds import RowId
 from app.models.cases import Case, Episode
 from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.markets import Lot, Market
 from app.models.operators import Operator
 from app.models.staff import StaffUser
+from app.services.access.scope import owned_by
 from app.services.audit.outside_reads import reason_to_read
 from app.services.audit.purposes import StatedPurpose
 from app.services.cases.lifecycle import case_time_zone, get_case
@@ -55,6 +58,9 @@ class FiledVersion:
     unit: ServiceUnit | None
     episode: Episode | None
     scan: Attachment | None
+    # The market and lot the episode proven started under (issue 11): None before any market.
+    lot: Lot | None = None
+    market: Market | None = None
 
     @property
     def deleted(self) -> bool:
@@ -135,19 +141,28 @@ def _attachments(session: Session, case: Case) -> list[Attachment]:
 
 def _versions(session: Session, case: Case, attachments: dict) -> list[FiledVersion]:
     statement = (
-        select(DeliverableVersion, Deliverable, DeliverableKind, Episode, ServiceUnit)
+        select(DeliverableVersion, Deliverable, DeliverableKind, Episode, ServiceUnit, Lot, Market)
         .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
         .join(DeliverableKind, col(DeliverableKind.id) == Deliverable.kind_id)
         .outerjoin(Episode, col(Episode.id) == Deliverable.episode_id)
         .outerjoin(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+        .outerjoin(Lot, and_(col(Lot.id) == Episode.lot_id, owned_by(Lot, case.operator_id)))
+        .outerjoin(Market, col(Market.id) == Lot.market_id)
         .where(Deliverable.case_id == case.id)
         .order_by(Deliverable.created_at, Deliverable.id, DeliverableVersion.number)
     )
     return [
         FiledVersion(
-            deliverable, kind, version, unit, episode, attachments.get(version.scan_attachment_id)
+            deliverable,
+            kind,
+            version,
+            unit,
+            episode,
+            attachments.get(version.scan_attachment_id),
+            lot,
+            market,
         )
-        for version, deliverable, kind, episode, unit in session.exec(statement)
+        for version, deliverable, kind, episode, unit, lot, market in session.exec(statement)
     ]
 
 

@@ -1,5 +1,6 @@
 """The manifest of a case's file, as CSV (French Excel: `;`, BOM) and JSON: one line per file
-— document, nature, kind, unit and episode proven, version, when it was issued and
+— document, nature, kind, unit and episode proven with the market and lot it started under,
+version, when it was issued and
 acknowledged and how, size, SHA-256 — and the record of acknowledgements of every version.
 
 A version whose PDF went with its anonymised person is listed « Supprimé », with the size and
@@ -28,14 +29,16 @@ COLUMNS = [
     "Type",
     "Unité prouvée",
     "Épisode",
+    "Marché",
+    "Lot",
     "Version",
     "Émis le",
     "Déposé le",
     "Accusé de lecture le",
     "Accusé de lecture par",
     "Taille (octets)",
-    "SHA-256",
     "SHA-256 de la version émise",
+    "SHA-256",
 ]
 ACKNOWLEDGEMENT_COLUMNS = [
     "Document",
@@ -185,6 +188,14 @@ class Manifest:
                 "debut": self._day(episode.started_at),
                 "fin": self._day(episode.ended_at),
             },
+            "marche": item.market.name if item.market else None,
+            "lot": None
+            if item.lot is None
+            else {
+                "id": item.lot.id,
+                "debut": item.lot.starts_on.isoformat(),
+                "fin": item.lot.ends_on.isoformat(),
+            },
             "version": item.version.number,
         }
 
@@ -220,14 +231,16 @@ class Manifest:
             line["type"],
             line.get("unite") or "",
             _episode_text(episode),
+            line.get("marche") or "",
+            _lot_text(line.get("lot")),
             line.get("version") or "",
             _shown(line["emis_le"]),
             _shown(line["depose_le"]),
             _shown(line["accuse_le"]),
             line["accuse_par"] or "",
             line["taille"],
-            line["sha256"],
             line["sha256_version_emise"] or "",
+            line["sha256"],
         ]
 
     def _when(self, value: datetime | None) -> str | None:
@@ -238,12 +251,16 @@ class Manifest:
         return to_local(value, self.file.time_zone).date().isoformat() if value else None
 
 
-_NOTHING_PROVEN = {"unite": None, "episode": None, "version": None}
+_NOTHING_PROVEN = {"unite": None, "episode": None, "marche": None, "lot": None, "version": None}
 
 
 def _shown(moment: str | None) -> str:
     """« 2026-12-06 14:03 »: a moment as a spreadsheet reads it, in the case's time zone."""
     return moment[:16].replace("T", " ") if moment else ""
+
+
+def _lot_text(lot: dict | None) -> str:
+    return f"n° {lot['id']}, du {lot['debut']} au {lot['fin']}" if lot else ""
 
 
 def _episode_text(episode: dict | None) -> str:
