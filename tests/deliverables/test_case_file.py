@@ -14,7 +14,7 @@ from sqlmodel import select
 from app.core.errors import Invalid, NotFound
 from app.core.files import Upload
 from app.core.storage import get_storage, sha256_of
-from app.core.zip_entries import UTF8_FLAG, HashMismatch
+from app.core.zip_entries import UTF8_FLAG, HashMismatch, StoredFileMissing
 from app.models.audit import AuditAction, AuditEvent
 from app.models.cases import Episode
 from app.services.deliverables.case_file import CaseFileRequest
@@ -304,6 +304,31 @@ def test_a_pdf_that_changed_fails_naming_it_and_leaves_nothing(
     assert list((storage_dir / "tmp").iterdir()) == []
     exports = session.exec(select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT.value))
     assert list(exports) == []
+
+
+def test_a_file_that_changed_or_went_missing_is_logged_by_ids_only(
+    session, counsellor, filed_case, caplog
+):
+    case, _ = filed_case
+    changed = kept_file(session, counsellor, case, filename="Relevé Maëlle Moreau.pdf")
+    changed.sha256 = "0" * 64
+    session.add(changed)
+    session.flush()
+    with caplog.at_level("WARNING"), pytest.raises(HashMismatch):
+        export(session, counsellor, case, pieces=[changed.id])
+    warning = next(r for r in caplog.records if r.name.endswith("case_file_archive"))
+    text = warning.getMessage()
+    assert f"case {case.id}, attachment {changed.id}" in text and changed.storage_key in text
+    assert "hash mismatch" in text
+    assert "Maëlle" not in text and "Moreau" not in text and "Relevé" not in text
+    caplog.clear()
+    gone = kept_file(session, counsellor, case, filename="Attestation Maëlle.pdf")
+    get_storage().delete(gone.storage_key)
+    with caplog.at_level("WARNING"), pytest.raises(StoredFileMissing):
+        export(session, counsellor, case, pieces=[gone.id])
+    text = next(r for r in caplog.records if r.name.endswith("case_file_archive")).getMessage()
+    assert "stored file missing" in text and f"attachment {gone.id}" in text
+    assert "Maëlle" not in text and "Attestation" not in text
 
 
 def test_the_export_is_in_the_audit_trail_with_its_purpose(session, counsellor, filed_case):

@@ -9,6 +9,7 @@ and checked against the SHA-256 recorded when they were issued or received. A fi
 changed or went missing fails the whole archive, naming the document, and leaves nothing: no
 scratch file, no entry in the audit trail (app/core/zip_entries.py)."""
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,8 @@ from sqlmodel import Session
 from app.core.dates import to_local
 from app.core.db import all_or_nothing
 from app.core.storage import get_storage
-from app.core.zip_entries import ZipEntries, zip_archive
+from app.core.zip_entries import HashMismatch, StoredFileMissing, ZipEntries, zip_archive
+from app.models.attachments import Attachment
 from app.models.base import utcnow
 from app.models.staff import StaffUser
 from app.services.audit import accesses
@@ -32,6 +34,8 @@ from app.services.deliverables.case_file import (
 )
 from app.services.deliverables.case_file_manifest import Manifest
 from app.services.deliverables.pdf import render_deliverable_pdf
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,12 +80,11 @@ def export_case_file(
             _add_version(archive, manifest, names, item)
         manifest.add_acknowledgements(archive, f"{names.root}/accuses-de-lecture.csv")
         for attachment in attachments:
-            entry = archive.add_from_storage(
+            entry = _stored_attachment(
+                archive,
                 names.attachment(attachment),
-                attachment.storage_key,
-                expected_sha256=attachment.sha256,
+                attachment,
                 label=f"« {names.attachment_title(attachment)} » du dossier {file.case.reference}",
-                size=attachment.size_bytes,
             )
             manifest.add_attachment(attachment, entry)
         manifest.write_into(archive, names.root)
@@ -100,12 +103,14 @@ def _add_version(
         pdf = render_deliverable_pdf(content)
         entry = archive.add_bytes(names.document(item, "livrables"), pdf, compress=False)
     elif not item.deleted:
-        entry = archive.add_from_storage(
+        entry = _stored(
+            archive,
             names.document(item, "livrables"),
             item.version.storage_key,
             expected_sha256=item.version.sha256,
             label=f"{item.label} du dossier {reference}",
             size=item.version.size_bytes,
+            record=("deliverable_version", item.version.id, item.deliverable.case_id),
         )
     manifest.add_version(item, entry)
     scan = item.scan
@@ -116,11 +121,41 @@ def _add_version(
         return
     entry = None
     if not scan.file_deleted:
-        entry = archive.add_from_storage(
+        entry = _stored_attachment(
+            archive,
             names.document(item, "exemplaires-signes", extension_of(scan)),
-            scan.storage_key,
-            expected_sha256=scan.sha256,
+            scan,
             label=f"{item.label} (exemplaire signé) du dossier {reference}",
-            size=scan.size_bytes,
         )
     manifest.add_scan(item, scan, entry)
+
+
+def _stored_attachment(archive: ZipEntries, name: str, attachment: Attachment, *, label: str):
+    return _stored(
+        archive,
+        name,
+        attachment.storage_key,
+        expected_sha256=attachment.sha256,
+        label=label,
+        size=attachment.size_bytes,
+        record=("attachment", attachment.id, attachment.case_id),
+    )
+
+
+def _stored(archive: ZipEntries, name: str, key: str, *, record: tuple, **checks):
+    """A stored file copied in, checked; a file that changed or is gone is logged for the
+    operators to look into — by ids and storage key only: the label and the entry's name may
+    name the person — then fails the build."""
+    try:
+        return archive.add_from_storage(name, key, **checks)
+    except (HashMismatch, StoredFileMissing) as error:
+        record_type, record_id, case_id = record
+        log.warning(
+            "case file not built: %s, case %s, %s %s, storage key %s",
+            "stored file missing" if isinstance(error, StoredFileMissing) else "hash mismatch",
+            case_id,
+            record_type,
+            record_id,
+            key,
+        )
+        raise
