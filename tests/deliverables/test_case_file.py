@@ -202,15 +202,28 @@ def test_private_notes_never_leave_the_case(session, counsellor, filed_case):
         assert b"Confidence" not in archive.read(name), name
 
 
-def test_every_entry_is_flagged_utf8_and_named_in_ascii(session, counsellor, filed_case, person):
+@pytest.mark.parametrize("names_in_files", [False, True])
+def test_every_entry_is_flagged_utf8_and_named_in_ascii(
+    session, counsellor, filed_case, ara, names_in_files
+):
+    """The attachment chosen is named after Maëlle: her name is in the entries' names only
+    when the admin asks for names in file names, and spelt in ASCII then."""
     case, _ = filed_case
-    kept_file(session, counsellor, case, filename="Relevé de carrière Maëlle.pdf")
-    attachment = kept_file(session, counsellor, case, filename="Attestation été.pdf")
+    ara.person_names_in_file_names = names_in_files
+    session.add(ara)
+    session.flush()
+    attachment = kept_file(session, counsellor, case, filename="Relevé de carrière Maëlle.pdf")
     _, archive = export(session, counsellor, case, pieces=[attachment.id])
     for info in archive.infolist():
         assert info.flag_bits & UTF8_FLAG, info.filename
         assert info.filename.isascii(), info.filename
-    assert not any("maelle" in name.lower() for name in archive.namelist())
+    piece = next(n for n in archive.namelist() if "/pieces-jointes/" in n)
+    named = [name for name in archive.namelist() if "maelle" in name.lower()]
+    if names_in_files:
+        assert piece.endswith("_releve-de-carriere-maelle.pdf"), piece
+        assert piece in named and any("/livrables/" in name for name in named)
+    else:
+        assert named == []
 
 
 def test_no_attachment_is_packed_unless_chosen(session, counsellor, filed_case):
