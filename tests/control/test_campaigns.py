@@ -35,9 +35,9 @@ from app.services.control.proof_pack import (
     _claim,
     build_campaign_pack,
     build_pending_packs,
-    pseudonym,
 )
 from app.services.deliverables.documents import issue_deliverable, save_draft, start_draft
+from app.services.deliverables.pseudonyms import pseudonym
 from tests.factories import (
     IN_NOVEMBER,
     deliverable_kind,

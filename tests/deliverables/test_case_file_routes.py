@@ -1,11 +1,10 @@
 """« Télécharger le dossier » over HTTP: the page, the ZIP streamed from a scratch file that
 is gone afterwards, who may (the case's counsellors, their managers, the operator's admins;
-a colleague outside the case is asked the reason first; another operator gets 404), the form
+a colleague outside the case or another operator gets 404, whatever the reason setting), the form
 again with the French message when something is wrong, and the operator's file-name setting."""
 
 import io
 import zipfile
-from urllib.parse import quote
 
 import pytest
 from sqlmodel import select
@@ -125,23 +124,66 @@ def test_staff_of_another_operator_get_404(client, session, bre, filed):
     assert exports(session) == []
 
 
-def test_a_colleague_outside_the_case_is_asked_the_reason_first(client, session, ara, filed):
+@pytest.mark.parametrize("reasons", [True, False])
+def test_a_colleague_outside_the_case_finds_no_file_whatever_the_reason_setting(
+    client, session, ara, filed, reasons
+):
+    """Reading the case (with a reason) is not taking its whole file: 404, page and ZIP, even
+    with a purpose, a reason given, or without a purpose (the form's error page)."""
     case, _, _ = filed
-    assert ara.reason_for_outside_reads  # the operator's default
+    ara.reason_for_outside_reads = reasons
+    session.add(ara)
+    session.flush()
     csrf = log_in(client, session, make_staff(session, ara))
     url = f"/cases/{case.id}/dossier.zip?{PURPOSE}"
-    refused = client.get(url, follow_redirects=False)
-    assert refused.status_code == 303
-    assert refused.headers["location"] == (
-        f"/beneficiaries/{case.beneficiary_id}/motif?suite={quote(url, safe='')}"
-    )
-    assert client.get(f"/cases/{case.id}/dossier", follow_redirects=False).status_code == 303
-    assert exports(session) == []
     client.post(
         f"/beneficiaries/{case.beneficiary_id}/motif",
         data={"csrf_token": csrf, "reason": "Remplacement de Camille", "suite": url},
     )
-    assert client.get(url).status_code == 200  # with the reason given, as for any read
+    documents = client.get(f"/cases/{case.id}?section=documents")
+    assert documents.status_code == 200 and "Télécharger le dossier" not in documents.text
+    for path in (f"/cases/{case.id}/dossier", url, f"/cases/{case.id}/dossier.zip?pieces=1"):
+        refused = client.get(path, follow_redirects=False)
+        assert refused.status_code == 404, path
+        assert "Relevé de carrière" not in refused.text
+    query = select(AuditEvent).where(AuditEvent.record_type == "case_file")
+    assert list(session.exec(query)) == []
+
+
+def test_a_manager_of_another_site_finds_no_file(client, session, ara, filed):
+    case, _, _ = filed
+    manager = make_staff(session, ara, Role.MANAGER)
+    session.add(StaffSite(staff_id=manager.id, site_id=make_site(session, ara).id))
+    session.flush()
+    log_in(client, session, manager)
+    assert client.get(f"/cases/{case.id}/dossier").status_code == 404
+    assert client.get(f"/cases/{case.id}/dossier.zip?{PURPOSE}").status_code == 404
+
+
+def test_a_counsellor_who_recorded_a_contact_and_the_referents_manager_download(
+    client, session, ara, counsellor, filed
+):
+    case, _, _ = filed
+    ara.reason_for_outside_reads = False
+    session.add(ara)
+    colleague = make_staff(session, ara)
+    make_interaction(session, colleague, case)
+    manager = make_staff(session, ara, Role.MANAGER)  # of another site the referent works at
+    other_site = make_site(session, ara)
+    session.add(StaffSite(staff_id=manager.id, site_id=other_site.id))
+    session.add(StaffSite(staff_id=counsellor.id, site_id=other_site.id))
+    session.flush()
+    for user in (colleague, manager):
+        log_in(client, session, user)
+        assert client.get(f"/cases/{case.id}/dossier.zip?{PURPOSE}").status_code == 200
+
+
+def test_the_form_again_is_recorded_as_a_read_of_the_case_file(client, session, counsellor, filed):
+    case, _, _ = filed
+    log_in(client, session, counsellor)
+    assert client.get(f"/cases/{case.id}/dossier.zip").status_code == 422
+    query = select(AuditEvent).where(AuditEvent.record_type == "case_file")
+    assert [e.action for e in session.exec(query)] == [AuditAction.READ.value]
 
 
 @pytest.mark.parametrize("role", [Role.MANAGER, Role.OPERATOR_ADMIN])
@@ -167,14 +209,29 @@ def test_without_its_purpose_the_form_comes_back_with_what_was_ticked(
 ):
     case, _, attachment = filed
     log_in(client, session, counsellor)
-    response = client.get(f"/cases/{case.id}/dossier.zip?pieces={attachment.id}&pseudonymise=1")
+    response = client.get(f"/cases/{case.id}/dossier.zip?pieces={attachment.id}")
     assert response.status_code == 422
     assert "Indiquez la finalité de l'export" in read(response)
     assert f'value="{attachment.id}" checked' in response.text
+    response = client.get(f"/cases/{case.id}/dossier.zip?pseudonymise=1")
+    assert response.status_code == 422
+    assert "Indiquez la finalité de l'export" in read(response)
     assert (
         'id="pseudonymise" name="pseudonymise" value="1" aria-describedby="pseudonymise-hint" checked'
         in response.text
     )
+    assert exports(session) == []
+
+
+def test_pseudonymised_the_attachments_are_refused_in_french(client, session, counsellor, filed):
+    case, _, attachment = filed
+    log_in(client, session, counsellor)
+    url = f"/cases/{case.id}/dossier.zip?{PURPOSE}&pieces={attachment.id}&pseudonymise=1"
+    response = client.get(url)
+    assert response.status_code == 422
+    page = read(response)
+    assert "Pseudonymiser le dossier" in page
+    assert "Un dossier pseudonymisé ne contient pas de pièces jointes" in page
     assert exports(session) == []
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import event
 from app.models.cases import Episode, Interaction
 from app.models.nomenclatures import InteractionChannel, Role
 from app.services.admin.markets import episode_lot_id
-from app.services.control.proof_pack import pseudonym
+from app.services.deliverables.pseudonyms import pseudonym
 from app.services.reports.departements import departement_of
 from app.services.reports.feed import FEED_VERSION, csv_columns
 from app.services.reports.periods import period_refusal

@@ -16,7 +16,7 @@ from app.core.zip_entries import HashMismatch, StoredFileMissing
 from app.models.bounds import RowId
 from app.routes.deliverables.attachments import attachment_disposition
 from app.services.audit import accesses
-from app.services.deliverables.case_file import CaseFileRequest, case_file
+from app.services.deliverables.case_file import CaseFileRequest, case_file, case_file_case
 from app.services.deliverables.case_file_archive import BuiltCaseFile, export_case_file
 from app.web.deps import CaseWorker, SessionDep
 from app.web.forms import form_errors, parse_form
@@ -27,6 +27,7 @@ router = new_router(prefix="/cases", include_in_schema=False)
 
 
 def _page(request, session, user, case_id, *, form=None, errors=None, status_code=200):
+    """The page, its rights and reason checked first (case_file), then recorded as a read."""
     file = case_file(session=session, actor=user, case_id=case_id)
     form = form or {}
     context = {
@@ -35,9 +36,11 @@ def _page(request, session, user, case_id, *, form=None, errors=None, status_cod
         "form": form,
         "errors": errors or {},
     }
-    return render(
+    response = render(
         request, "deliverables/case_file/case_file.html", context, status_code=status_code
     )
+    accesses.case_file_read(session, actor=user, case_id=case_id)
+    return response
 
 
 def _typed(query: QueryParams) -> dict:
@@ -48,14 +51,14 @@ def _typed(query: QueryParams) -> dict:
 @router.get("/{case_id}/dossier")
 def case_file_page(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
     """What the ZIP will hold; the attachments to choose, none ticked (see the template)."""
-    response = _page(request, session, user, case_id)
-    accesses.case_file_read(session, actor=user, case_id=case_id)
-    return response
+    return _page(request, session, user, case_id)
 
 
 @router.get("/{case_id}/dossier.zip")
 def case_file_download(request: Request, session: SessionDep, user: CaseWorker, case_id: RowId):
-    """The ZIP, built now and streamed; the page again with what is wrong otherwise."""
+    """The ZIP, built now and streamed; the page again with what is wrong otherwise. Who may,
+    and the reason of a read outside one's cases, are checked before the form is even read."""
+    case_file_case(session=session, actor=user, case_id=case_id)
     typed = _typed(request.query_params)
     try:
         choice = parse_form(CaseFileRequest, typed)

@@ -165,22 +165,36 @@ def case_file_read(session: Session, *, actor: StaffUser, case_id: int) -> None:
     _read_in_case(session, actor=actor, record_type="case_file", record_id=case_id, case_id=case_id)
 
 
-def case_file_exported(session: Session, *, actor: StaffUser, case_id: int, purpose: str) -> None:
+def case_file_exported(
+    session: Session,
+    *,
+    actor: StaffUser,
+    case_id: int,
+    purpose: str,
+    attachment_ids: list[int] | None = None,
+    pseudonymised: bool = False,
+) -> None:
     """A case's whole file downloaded as a ZIP: an export of one person's documents, with its
-    purpose as the reason. Refused first (ReasonRequired) when the file is outside the actor's
-    cases and no reason stands, as a read of any of its documents would be."""
+    purpose as the reason, and one more entry for each attachment it holds (a payslip or an ID
+    card taken out is told by its own entry, as its download would be). A pseudonymised file
+    is its own kind of entry. Refused first (ReasonRequired) when the file is outside the
+    actor's cases and no reason stands, as a read of any of its documents would be. The caller
+    records within the export's savepoint: a failed build leaves none of these entries."""
     case = session.get(Case, case_id)  # loaded by the service, within the actor's scope
     reason_to_read(session, actor=actor, beneficiary_id=case.beneficiary_id)
-    record(
-        session,
-        actor=actor,
-        action=AuditAction.EXPORT,
-        record_type="case_file",
-        record_id=case_id,
-        beneficiary_id=case.beneficiary_id,
-        operator_id=case.operator_id,
-        reason=purpose,
-    )
+    entries = [("case_file_pseudonymised" if pseudonymised else "case_file", case_id)]
+    entries += [("attachment", attachment_id) for attachment_id in attachment_ids or []]
+    for record_type, record_id in entries:
+        record(
+            session,
+            actor=actor,
+            action=AuditAction.EXPORT,
+            record_type=record_type,
+            record_id=record_id,
+            beneficiary_id=case.beneficiary_id,
+            operator_id=case.operator_id,
+            reason=purpose,
+        )
 
 
 def exported(

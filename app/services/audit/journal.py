@@ -50,6 +50,7 @@ RECORD_KINDS = {
     "referral": "Orientation",
     "access_archive": "Archive des données de la personne",
     "case_file": "Dossier complet (téléchargement)",
+    "case_file_pseudonymised": "Dossier complet pseudonymisé (téléchargement)",
     "case_interactions": "Échanges d'un dossier",
     "case_list": "Liste des dossiers",
     "beneficiary_list": "Liste des personnes",
@@ -160,6 +161,7 @@ class _Names:
             for kind, model in (
                 ("case", Case),
                 ("case_file", Case),
+                ("case_file_pseudonymised", Case),
                 ("deliverable", Deliverable),
                 ("attachment", Attachment),
                 ("staff_user", StaffUser),
@@ -190,6 +192,7 @@ class _Names:
         return {
             "case": f"/cases/{rid}",
             "case_file": f"/cases/{rid}/dossier",
+            "case_file_pseudonymised": f"/cases/{rid}/dossier",
             "deliverable": f"/deliverables/{rid}",
             "attachment": f"/attachments/{rid}/download",
         }[kind]

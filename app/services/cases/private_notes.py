@@ -2,7 +2,10 @@
 counsellors — its referent, and whoever recorded a contact in it — and their managers, the
 team managers working at the case's site or at one of its referent's sites. Nobody else: not
 an operator administrator as such, nor another counsellor, an observer or a controller; an
-API client reads as the staff member whose key it uses."""
+API client reads as the staff member whose key it uses.
+
+The same people, and the operator's admins, follow the case (`follows_case`): they are who may
+take its whole file out (app/services/deliverables/case_file.py)."""
 
 from sqlmodel import Session, col, select
 
@@ -16,6 +19,14 @@ def reads_private_notes(*, session: Session, actor: StaffUser, case: Case) -> bo
     if case.referent_id == actor.id or _recorded_a_contact(session, actor, case):
         return True
     return actor.role == Role.MANAGER and _manages(session, actor, case)
+
+
+def follows_case(*, session: Session, actor: StaffUser, case: Case) -> bool:
+    """The case's counsellors, their managers and the operator's admins. `case` was read within
+    the actor's scope, as for `reads_private_notes`."""
+    if actor.role == Role.OPERATOR_ADMIN:
+        return True
+    return reads_private_notes(session=session, actor=actor, case=case)
 
 
 def _recorded_a_contact(session: Session, actor: StaffUser, case: Case) -> bool:

@@ -25,7 +25,6 @@ from sqlmodel import Session, col, select
 
 from app.core.dates import to_local
 from app.core.errors import DomainError
-from app.core.security import Pseudonyms
 from app.core.storage import CHUNK, get_storage
 from app.core.tables import Table, csv_chunks, spreadsheet_safe
 from app.models.attachments import Attachment
@@ -48,6 +47,7 @@ from app.services.control.campaigns import (
 from app.services.control.history import campaign_history, history_manifest
 from app.services.control.proofs import proof_status_for_episodes
 from app.services.deliverables.pdf import render_deliverable_pdf
+from app.services.deliverables.pseudonyms import PersonNames
 from app.services.jobs.leases import (  # noqa: F401 — LEASE and LeaseLost: for the tests
     LEASE,
     Bind,
@@ -370,14 +370,18 @@ class _Packer:
 
     def pack(self, dossier: _Dossier) -> list[dict]:
         """Write the case's files; returns its sampled units as manifest entries."""
-        names = _Names(dossier.beneficiary, self.campaign)
+        names = PersonNames(
+            dossier.beneficiary, self.campaign.operator_id, active=self.campaign.pseudonymise
+        )
         folder = dossier.case.reference
         files = [*self._documents(dossier, folder, names)]
         files.append(self._acknowledgements(dossier, folder, names))
         files.append(self._journal(dossier, folder, names))
         return [_unit_entry(dossier, names, unit, files) for unit in dossier.episodes]
 
-    def _documents(self, dossier: _Dossier, folder: str, names: "_Names") -> Iterator[PackedFile]:
+    def _documents(
+        self, dossier: _Dossier, folder: str, names: PersonNames
+    ) -> Iterator[PackedFile]:
         storage = get_storage()
         for item in dossier.versions:
             version, deliverable = item.version, item.deliverable
@@ -410,7 +414,7 @@ class _Packer:
                     )
                 yield PackedFile(path, "accuse_signe", digest, size, deliverable.episode_id)
 
-    def _acknowledgements(self, dossier: _Dossier, folder: str, names: "_Names") -> PackedFile:
+    def _acknowledgements(self, dossier: _Dossier, folder: str, names: PersonNames) -> PackedFile:
         columns = ["Document", "Version", "Émis le", "SHA-256 du PDF émis", "Partagé le"]
         columns += ["Accusé de lecture le", "Méthode", "SHA-256 de l'exemplaire signé"]
         rows = []
@@ -433,7 +437,7 @@ class _Packer:
         digest, size = self.add(path, csv_chunks(Table(path, columns, rows, path)), compress=True)
         return PackedFile(path, "accuses_de_lecture", digest, size)
 
-    def _journal(self, dossier: _Dossier, folder: str, names: "_Names") -> PackedFile:
+    def _journal(self, dossier: _Dossier, folder: str, names: PersonNames) -> PackedFile:
         columns = ["Date", "Canal", "Durée (min)", "Unité", "Conseiller·ère", "Résumé partagé"]
         rows = [
             [
@@ -451,7 +455,7 @@ class _Packer:
         return PackedFile(path, "journal", digest, size)
 
 
-def _unit_entry(dossier: _Dossier, names: "_Names", unit_row, files: list[PackedFile]) -> dict:
+def _unit_entry(dossier: _Dossier, names: PersonNames, unit_row, files: list[PackedFile]) -> dict:
     episode, unit, complete = unit_row
     return {
         "dossier": dossier.case.reference,
@@ -548,66 +552,7 @@ class _Manifest:
         self.json_path.unlink(missing_ok=True)
 
 
-# ---- names and pseudonyms ---------------------------------------------------------------------
-
-# Printed fields that are not the beneficiary's: left as they are when names are replaced.
-_NOT_THE_PERSON = frozenset(
-    {"counsellor_name", "operator_name", "site_name", "case_reference", "issued_at", "time_zone"}
-)
-
-
-def pseudonym(operator_id: int, beneficiary_id: int) -> str:
-    """A stable code for a person: the same in every campaign, meaningless without the key."""
-    return "P-" + Pseudonyms("pseudonyme").of(operator_id, beneficiary_id)
-
-
-class _Names:
-    """The beneficiary as the pack shows them: their name, or their code in every text."""
-
-    def __init__(self, beneficiary: Beneficiary, campaign: ControlCampaign):
-        self.active = campaign.pseudonymise
-        if not self.active:
-            self.display = beneficiary.full_name
-            return
-        self.display = pseudonym(campaign.operator_id, beneficiary.id)
-        first, last = _nfc(beneficiary.first_name), _nfc(beneficiary.last_name)
-        spellings = {f"{first} {last}", f"{last} {first}", first, last}
-        # Each part of a compound name too ("Dupont" of "Martin-Dupont", "Pierre" of
-        # "Jean-Pierre"), but not the short particles ("de", "La") that would erase words.
-        spellings |= {part for part in re.split(r"[\s'’-]+", f"{first} {last}") if len(part) >= 3}
-        # Longest first, so that "Maëlle MOREAU" becomes one code, not two.
-        pattern = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True) if s)
-        self.pattern = re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE)
-
-    def scrub(self, text: str | None) -> str:
-        if not self.active or not text:
-            return text or ""
-        return self.pattern.sub(self.display, _nfc(text))
-
-    def scrub_content(self, content: dict) -> dict:
-        scrubbed = {
-            key: value if key in _NOT_THE_PERSON else self._scrub_value(value)
-            for key, value in content.items()
-        }
-        scrubbed["beneficiary_name"] = self.display
-        return scrubbed
-
-    def _scrub_value(self, value):
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, list):
-            return [self._scrub_value(item) for item in value]
-        if isinstance(value, dict):
-            return {key: self._scrub_value(item) for key, item in value.items()}
-        return value
-
-
 # ---- small helpers ----------------------------------------------------------------------------
-
-
-def _nfc(text: str) -> str:
-    """One spelling per accented letter, so that "é" typed either way is matched."""
-    return unicodedata.normalize("NFC", text)
 
 
 def _local(value: datetime | None, time_zone: str) -> str:

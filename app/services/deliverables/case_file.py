@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
+from sqlalchemy import and_
 from sqlmodel import Session, col, select
 
 from app.core.dates import local_today, to_local
@@ -22,21 +23,29 @@ from app.models.bounds import RowId
 from app.models.cases import Case, Episode
 from app.models.catalogue import DeliverableKind, ServiceUnit
 from app.models.deliverables import Deliverable, DeliverableVersion
+from app.models.markets import Lot, Market
 from app.models.operators import Operator
 from app.models.staff import StaffUser
+from app.services.access.scope import owned_by
+from app.services.audit.outside_reads import reason_to_read
 from app.services.audit.purposes import StatedPurpose
 from app.services.cases.lifecycle import case_time_zone, get_case
-from app.services.control.proof_pack import pseudonym
+from app.services.cases.private_notes import follows_case
 from app.services.deliverables.file_names import (
     case_folder_name,
     deliverable_file_name,
     safe_part,
 )
+from app.services.deliverables.pseudonyms import PersonNames
 
 # More attachments than any case holds: a longer list is garbage, refused before any query.
 MAX_CHOSEN = 1000
 UNKNOWN_ATTACHMENT = "Cette pièce jointe n'appartient pas au dossier."
 DELETED_ATTACHMENT = "Cette pièce jointe a été supprimée : la personne a été anonymisée."
+PSEUDONYMISED_ATTACHMENTS = (
+    "Un dossier pseudonymisé ne contient pas de pièces jointes : elles peuvent porter le nom de "
+    "la personne. Décochez les pièces jointes ou la pseudonymisation."
+)
 
 
 @dataclass
@@ -49,6 +58,9 @@ class FiledVersion:
     unit: ServiceUnit | None
     episode: Episode | None
     scan: Attachment | None
+    # The market and lot the episode proven started under (issue 11): None before any market.
+    lot: Lot | None = None
+    market: Market | None = None
 
     @property
     def deleted(self) -> bool:
@@ -93,9 +105,22 @@ class CaseFileRequest(StatedPurpose):
 # ---- what the case holds --------------------------------------------------------------------
 
 
+def case_file_case(*, session: Session, actor: StaffUser, case_id: int) -> Case:
+    """The case whose file the actor may take, checked before anything of it is read: only
+    those who follow it (its counsellors, their managers, the operator's admins) do, whatever
+    the reason setting — anyone else finds nothing, as with another operator's case; and a file
+    outside the actor's cases would ask its reason first (ReasonRequired), so that no page or
+    error lists its documents to whoever has not given it."""
+    case = get_case(session=session, actor=actor, case_id=case_id)
+    if not follows_case(session=session, actor=actor, case=case):
+        raise NotFound()
+    reason_to_read(session, actor=actor, beneficiary_id=case.beneficiary_id)
+    return case
+
+
 def case_file(*, session: Session, actor: StaffUser, case_id: int) -> CaseFile:
     """The case's issued versions (by deliverable, oldest first) and its other attachments."""
-    case = get_case(session=session, actor=actor, case_id=case_id)
+    case = case_file_case(session=session, actor=actor, case_id=case_id)
     attachments = _attachments(session, case)
     versions = _versions(session, case, {a.id: a for a in attachments})
     scan_ids = {item.scan.id for item in versions if item.scan is not None}
@@ -116,30 +141,44 @@ def _attachments(session: Session, case: Case) -> list[Attachment]:
 
 def _versions(session: Session, case: Case, attachments: dict) -> list[FiledVersion]:
     statement = (
-        select(DeliverableVersion, Deliverable, DeliverableKind, Episode, ServiceUnit)
+        select(DeliverableVersion, Deliverable, DeliverableKind, Episode, ServiceUnit, Lot, Market)
         .join(Deliverable, col(Deliverable.id) == DeliverableVersion.deliverable_id)
         .join(DeliverableKind, col(DeliverableKind.id) == Deliverable.kind_id)
         .outerjoin(Episode, col(Episode.id) == Deliverable.episode_id)
         .outerjoin(ServiceUnit, col(ServiceUnit.id) == Episode.unit_id)
+        .outerjoin(Lot, and_(col(Lot.id) == Episode.lot_id, owned_by(Lot, case.operator_id)))
+        .outerjoin(Market, col(Market.id) == Lot.market_id)
         .where(Deliverable.case_id == case.id)
         .order_by(Deliverable.created_at, Deliverable.id, DeliverableVersion.number)
     )
     return [
         FiledVersion(
-            deliverable, kind, version, unit, episode, attachments.get(version.scan_attachment_id)
+            deliverable,
+            kind,
+            version,
+            unit,
+            episode,
+            attachments.get(version.scan_attachment_id),
+            lot,
+            market,
         )
-        for version, deliverable, kind, episode, unit in session.exec(statement)
+        for version, deliverable, kind, episode, unit, lot, market in session.exec(statement)
     ]
 
 
-def chosen_attachments(file: CaseFile, ids: Iterable[int]) -> list[Attachment]:
+def chosen_attachments(
+    file: CaseFile, ids: Iterable[int], *, pseudonymise: bool = False
+) -> list[Attachment]:
     """The attachments ticked, in the case's order. An id that is none of the case's (a signed
     scan comes with its version) is not found, as any row outside the page; one whose file went
-    with the person since the page was shown is Invalid."""
+    with the person since the page was shown is Invalid, and so is any in a pseudonymised file
+    (a payslip or an ID card cannot be printed again without the name)."""
     wanted = set(ids)
     chosen = [a for a in file.attachments if a.id in wanted]
     if len(chosen) != len(wanted):
         raise NotFound(UNKNOWN_ATTACHMENT)
+    if chosen and pseudonymise:
+        raise Invalid({"pieces": PSEUDONYMISED_ATTACHMENTS})
     if any(a.file_deleted for a in chosen):
         raise Invalid({"pieces": DELETED_ATTACHMENT})
     return chosen
@@ -157,7 +196,9 @@ class CaseFileNames:
         self.file, self.pseudonymise = file, pseudonymise
         self.root = case_folder_name(file.case.reference)
         person = file.beneficiary
-        self.person = pseudonym(file.operator.id, person.id) if pseudonymise else person.full_name
+        # The proof packs' rule: the person's code in every text, each PDF printed again.
+        self.person_names = PersonNames(person, file.operator.id, active=pseudonymise)
+        self.person = self.person_names.display
         with_names = file.operator.person_names_in_file_names and not pseudonymise
         self.person_in_names = person.full_name if with_names else None
 

@@ -1,10 +1,12 @@
 """The manifest of a case's file, as CSV (French Excel: `;`, BOM) and JSON: one line per file
-— document, nature, kind, unit and episode proven, version, when it was issued and
+— document, nature, kind, unit and episode proven with the market and lot it started under,
+version, when it was issued and
 acknowledged and how, size, SHA-256 — and the record of acknowledgements of every version.
 
 A version whose PDF went with its anonymised person is listed « Supprimé », with the size and
 SHA-256 recorded when it was issued, and no file. Pseudonymised, the manifest names the person
-by their code and each attachment by its number, never by the name it was given."""
+by their code, each version's line gives the SHA-256 of the PDF printed again without the name
+and that of the version as issued, and signed scans are listed « Non inclus (pseudonymisé) »."""
 
 import json
 from datetime import datetime
@@ -19,6 +21,7 @@ from app.services.deliverables.case_file import CaseFile, CaseFileNames, FiledVe
 MANIFEST_CSV = "manifeste.csv"
 MANIFEST_JSON = "manifeste.json"
 DELETED = "Supprimé"
+LEFT_OUT = "Non inclus (pseudonymisé)"
 COLUMNS = [
     "Fichier",
     "Document",
@@ -26,12 +29,15 @@ COLUMNS = [
     "Type",
     "Unité prouvée",
     "Épisode",
+    "Marché",
+    "Lot",
     "Version",
     "Émis le",
     "Déposé le",
     "Accusé de lecture le",
     "Accusé de lecture par",
     "Taille (octets)",
+    "SHA-256 de la version émise",
     "SHA-256",
 ]
 ACKNOWLEDGEMENT_COLUMNS = [
@@ -63,6 +69,8 @@ class Manifest:
         self.lines.append(
             {
                 **self._file(entry, version.size_bytes, version.sha256),
+                # Equal to `sha256` unless the PDF was printed again, pseudonymised.
+                "sha256_version_emise": version.sha256,
                 **self._proves(item, VERSION),
                 "emis_le": self._when(version.issued_at),
                 "depose_le": None,
@@ -70,12 +78,20 @@ class Manifest:
             }
         )
 
-    def add_scan(self, item: FiledVersion, scan: Attachment, entry: ZipEntry | None) -> None:
+    def add_scan(
+        self, item: FiledVersion, scan: Attachment, entry: ZipEntry | None, *, left_out=False
+    ) -> None:
+        """`left_out`: a pseudonymised file holds no scan (it shows the name)."""
         if entry is not None:
             self.scan_paths[item.version.id] = entry.name
+        elif left_out:
+            self.scan_paths[item.version.id] = LEFT_OUT
         self.lines.append(
             {
-                **self._file(entry, scan.size_bytes, scan.sha256),
+                **self._file(
+                    entry, scan.size_bytes, scan.sha256, LEFT_OUT if left_out else DELETED
+                ),
+                "sha256_version_emise": None,
                 **self._proves(item, SCAN),
                 "emis_le": self._when(item.version.issued_at),
                 "depose_le": self._when(scan.uploaded_at),
@@ -87,6 +103,7 @@ class Manifest:
         self.lines.append(
             {
                 **self._file(entry, attachment.size_bytes, attachment.sha256),
+                "sha256_version_emise": None,
                 "document": self.names.attachment_title(attachment),
                 "nature": ATTACHMENT,
                 "type": CaseFile.type_label(attachment),
@@ -106,6 +123,7 @@ class Manifest:
         self.lines.append(
             {
                 **self._file(entry, entry.size, entry.sha256),
+                "sha256_version_emise": None,
                 "document": "Accusés de lecture et remises des documents",
                 "nature": ACKNOWLEDGEMENTS,
                 "type": "CSV",
@@ -137,13 +155,21 @@ class Manifest:
     # ---- one line's parts ----
 
     @staticmethod
-    def _file(entry: ZipEntry | None, size: int, sha256: str) -> dict:
-        """Where the file is in the archive; a deleted one keeps the size and SHA-256 it had."""
+    def _file(entry: ZipEntry | None, size: int, sha256: str, absent: str = DELETED) -> dict:
+        """Where the file is in the archive; one not in it (`absent`: deleted with its person,
+        or left out of a pseudonymised file) keeps the size and SHA-256 it had."""
         if entry is None:
-            return {"fichier": None, "supprime": True, "taille": size, "sha256": sha256}
+            return {
+                "fichier": None,
+                "supprime": absent == DELETED,
+                "absent": absent,
+                "taille": size,
+                "sha256": sha256,
+            }
         return {
             "fichier": entry.name,
             "supprime": False,
+            "absent": None,
             "taille": entry.size,
             "sha256": entry.sha256,
         }
@@ -151,7 +177,7 @@ class Manifest:
     def _proves(self, item: FiledVersion, nature: str) -> dict:
         episode = item.episode
         return {
-            "document": item.deliverable.title,
+            "document": self.names.person_names.scrub(item.deliverable.title),
             "nature": nature,
             "type": item.kind.label,
             "unite": item.unit.code if item.unit else None,
@@ -161,6 +187,14 @@ class Manifest:
                 "id": episode.id,
                 "debut": self._day(episode.started_at),
                 "fin": self._day(episode.ended_at),
+            },
+            "marche": item.market.name if item.market else None,
+            "lot": None
+            if item.lot is None
+            else {
+                "id": item.lot.id,
+                "debut": item.lot.starts_on.isoformat(),
+                "fin": item.lot.ends_on.isoformat(),
             },
             "version": item.version.number,
         }
@@ -177,7 +211,7 @@ class Manifest:
         version = item.version
         method = version.acknowledgement_method
         return [
-            item.deliverable.title,
+            self.names.person_names.scrub(item.deliverable.title),
             version.number,
             _shown(self._when(version.issued_at)),
             version.sha256,
@@ -191,18 +225,21 @@ class Manifest:
     def _csv_row(self, line: dict) -> list:
         episode = line.get("episode")
         return [
-            DELETED if line["supprime"] else line["fichier"],
+            line["absent"] or line["fichier"],
             line["document"],
             line["nature"],
             line["type"],
             line.get("unite") or "",
             _episode_text(episode),
+            line.get("marche") or "",
+            _lot_text(line.get("lot")),
             line.get("version") or "",
             _shown(line["emis_le"]),
             _shown(line["depose_le"]),
             _shown(line["accuse_le"]),
             line["accuse_par"] or "",
             line["taille"],
+            line["sha256_version_emise"] or "",
             line["sha256"],
         ]
 
@@ -214,12 +251,16 @@ class Manifest:
         return to_local(value, self.file.time_zone).date().isoformat() if value else None
 
 
-_NOTHING_PROVEN = {"unite": None, "episode": None, "version": None}
+_NOTHING_PROVEN = {"unite": None, "episode": None, "marche": None, "lot": None, "version": None}
 
 
 def _shown(moment: str | None) -> str:
     """« 2026-12-06 14:03 »: a moment as a spreadsheet reads it, in the case's time zone."""
     return moment[:16].replace("T", " ") if moment else ""
+
+
+def _lot_text(lot: dict | None) -> str:
+    return f"n° {lot['id']}, du {lot['debut']} au {lot['fin']}" if lot else ""
 
 
 def _episode_text(episode: dict | None) -> str:

@@ -22,7 +22,7 @@ from app.services.admin.staff import Colleague, list_colleagues, list_counsellor
 from app.services.booking.calendar import CaseBooking, load_case_booking, next_case_appointment
 from app.services.cases.episodes import cancellable_until, missing_predecessor
 from app.services.cases.lifecycle import case_time_zone, get_case
-from app.services.cases.private_notes import reads_private_notes
+from app.services.cases.private_notes import follows_case, reads_private_notes
 from app.services.control.proofs import EpisodeProofs, proof_status_for_episodes
 from app.services.deliverables.action_plan import PlanView, load_plan
 from app.services.deliverables.attachments import AttachmentPanel, attachment_panel
@@ -171,6 +171,8 @@ class CaseView:
     timeline_pages: int = 1
     # The reader is one of the case's counsellors or their manager (cases/private_notes.py).
     private_notes_shown: bool = False
+    # « Télécharger le dossier », offered to those who follow the case (private_notes.py).
+    case_file_offered: bool = False
 
     @property
     def missing_proofs(self) -> int:
@@ -273,6 +275,7 @@ def load_case_view(
         _load_history(session, actor, view, staff_by_id)
         view.private_notes_shown = reads_private_notes(session=session, actor=actor, case=case)
     elif section == "documents":
+        view.case_file_offered = follows_case(session=session, actor=actor, case=case)
         view.kinds = list(
             session.exec(
                 select(DeliverableKind)
