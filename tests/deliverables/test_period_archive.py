@@ -33,7 +33,6 @@ from app.models.nomenclatures import Role
 from app.models.notifications import Notification, NotificationKind
 from app.models.operators import Operator
 from app.models.staff import StaffSite
-from app.services.control.proof_pack import pseudonym
 from app.services.deliverables import archive_build
 from app.services.deliverables.archive_build import (
     MANIFEST_CSV,
@@ -52,6 +51,7 @@ from app.services.deliverables.period_archive import (
     load_archive,
     request_archive,
 )
+from app.services.deliverables.pseudonyms import pseudonym
 from app.services.jobs.leases import LeaseReleased, claim
 from tests.factories import deliverable_kind, log_in, make_case, make_site, make_staff
 

@@ -49,6 +49,7 @@ RECORD_KINDS = {
     "attachment": "Pièce jointe",
     "referral": "Orientation",
     "access_archive": "Archive des données de la personne",
+    "deliverable_archive": "Archive des livrables (téléchargement)",
     "case_file": "Dossier complet (téléchargement)",
     "case_file_pseudonymised": "Dossier complet pseudonymisé (téléchargement)",
     "case_interactions": "Échanges d'un dossier",

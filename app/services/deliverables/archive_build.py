@@ -37,10 +37,10 @@ from app.models.deliverables import Deliverable, DeliverableVersion
 from app.models.operators import Operator, Site
 from app.models.staff import StaffUser
 from app.services.access.scope import owned_by
-from app.services.control.proof_pack import pseudonym
 from app.services.deliverables.archive_selection import covers, selected_versions
 from app.services.deliverables.file_names import case_folder_name, deliverable_file_name
 from app.services.deliverables.period_archive import notify_ready, size_refusal
+from app.services.deliverables.pseudonyms import pseudonym
 from app.services.jobs.leases import (
     Bind,
     Lease,
