@@ -1,7 +1,7 @@
 """The documents' feed for document management systems: issued versions in issue order, a
 page at a time behind a signed cursor, and each version's PDF with its SHA-256 as ETag."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
@@ -90,14 +90,18 @@ def test_each_item_says_what_the_document_is(session, reader, counsellor, case, 
     episode = make_episode(session, counsellor, case, "UO1")
     deliverable = draft(session, counsellor, case, episode=episode)
     version = issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    # Issued late in the evening, UTC: already the next day at the case's site or operator (Paris), whose day the
+    # file name gives, whatever the hour the test runs at.
+    version.issued_at = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+    session.add(version)
+    session.flush()
     (item,) = reader.get(FEED).json()["versions"]
     assert item["case_reference"] == case.reference
     assert item["kind"] == {"code": "document_synthese", "label": "Document de synthèse"}
     assert item["unit"] == {"code": "UO1", "label": item["unit"]["label"], "episode_id": episode.id}
     assert item["version"] == 1 and item["sha256"] == version.sha256
     assert item["size_bytes"] == version.size_bytes
-    day = version.issued_at.date().isoformat()
-    assert item["file_name"] == f"{case.reference}_document-de-synthese_v1_{day}.pdf"
+    assert item["file_name"] == f"{case.reference}_document-de-synthese_v1_2026-12-07.pdf"
     assert item["download_url"] == f"http://testserver{FEED}/{version.id}/pdf"
     assert item["file_deleted_at"] is None
 
