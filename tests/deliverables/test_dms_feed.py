@@ -1,6 +1,7 @@
 """The documents' feed for document management systems: issued versions in issue order, a
 page at a time behind a signed cursor, and each version's PDF with its SHA-256 as ETag."""
 
+import string
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -134,6 +135,33 @@ def test_a_cursor_with_one_character_changed_is_refused(session, reader, ara, ca
     forged = sign_value("autre-usage", f"{ara.id}:0").split(".")[0] + "." + mac
     for tampered in (payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + mac, forged):
         assert reader.get(FEED, params={"since": tampered}).status_code == 400
+
+
+def test_a_cursor_altered_without_changing_what_it_decodes_to_is_refused(
+    session, reader, ara, case
+):
+    """Base64 decoding forgives stray characters, `+/`, padding and a last character's unused
+    bits: each alteration below decodes to the same signed pair, and is refused all the same."""
+    _issued(session, case, 3)
+    # A cursor with a `_` in it, to write it with `/` instead.
+    cursor = next(c for seq in range(1, 500) if "_" in (c := feed_cursor(ara.id, seq)))
+    payload, mac = cursor.split(".")
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    # The MAC's last character carries 4 bits and 2 unused ones: flip the lowest.
+    last = alphabet[alphabet.index(mac[-1]) ^ 1]
+    altered = [
+        payload[:2] + "!" + payload[2:] + "." + mac,
+        cursor.replace("_", "/"),
+        " " + cursor,
+        cursor + "==",
+        payload + "." + mac[:-1] + last,
+        cursor + "A" * 200,
+    ]
+    assert reader.get(FEED, params={"since": cursor}).status_code == 200
+    for tampered in altered:
+        answer = reader.get(FEED, params={"since": tampered})
+        assert answer.status_code == 400, tampered
+        assert "Curseur invalide" in answer.json()["detail"]
 
 
 def test_another_operators_cursor_is_unknown(session, reader, bre, case):

@@ -16,7 +16,6 @@ from app.web.routing import new_router
 
 api_router = new_router(prefix="/api/v1", tags=["flux des documents"], responses=API_ERRORS)
 
-MAX_CURSOR = 200
 Limit = Annotated[
     int,
     Query(
@@ -25,8 +24,8 @@ Limit = Annotated[
 ]
 Since = Annotated[
     str | None,
+    # No max_length here: an overlong cursor is one altered, refused with 400 like the others.
     Query(
-        max_length=MAX_CURSOR,
         description="Le curseur `next` de la page précédente, tel quel ; absent : depuis la "
         "première version émise",
     ),
