@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from app.core.config import get_settings
 from app.core.security import sign_value
 from app.core.storage import get_storage, sha256_of
 from app.models.audit import AuditEvent
@@ -87,7 +88,11 @@ def test_a_cursor_gives_the_same_page_each_time(session, reader, case):
     assert reader.get(FEED, params={"since": cursor, "limit": 2}).json() == first
 
 
-def test_each_item_says_what_the_document_is(session, reader, counsellor, case, storage_dir):
+def test_each_item_says_what_the_document_is(
+    session, reader, counsellor, case, storage_dir, monkeypatch
+):
+    # Behind the TLS proxy, the request says http://: the address given is the public one.
+    monkeypatch.setattr(get_settings(), "public_base_url", "https://filrouge.example.fr/")
     episode = make_episode(session, counsellor, case, "UO1")
     deliverable = draft(session, counsellor, case, episode=episode)
     version = issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
@@ -103,7 +108,7 @@ def test_each_item_says_what_the_document_is(session, reader, counsellor, case, 
     assert item["version"] == 1 and item["sha256"] == version.sha256
     assert item["size_bytes"] == version.size_bytes
     assert item["file_name"] == f"{case.reference}_document-de-synthese_v1_2026-12-07.pdf"
-    assert item["download_url"] == f"http://testserver{FEED}/{version.id}/pdf"
+    assert item["download_url"] == f"https://filrouge.example.fr{FEED}/{version.id}/pdf"
     assert item["file_deleted_at"] is None
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from app.core.config import get_settings
 from app.models.bounds import RowId
 from app.models.dms_feed import FeedKind, FeedPagePublic, FeedUnit, FeedVersionPublic
 from app.routes.deliverables.attachments import attachment_disposition
@@ -66,7 +67,10 @@ def _public(request: Request, version: service.FeedVersion) -> FeedVersionPublic
         )
     url = None
     if version.file_deleted_at is None:
-        url = str(request.url_for("download_version_pdf", version_id=version.id))
+        # The public address, as in shared links: behind the TLS proxy the request's own
+        # address says http://.
+        path = request.app.url_path_for("download_version_pdf", version_id=version.id)
+        url = get_settings().public_base_url.rstrip("/") + path
     return FeedVersionPublic(
         id=version.id,
         case_reference=version.case_reference,
