@@ -13,6 +13,7 @@ from app.models.api_clients import ApiClient, ApiClientCreate
 from app.models.audit import AuditEvent
 from app.models.nomenclatures import Role
 from app.services.access.api_clients import WRONG_CLIENT, create_api_client
+from app.web import deps
 from tests.factories import log_in, make_case, make_deliverable, make_staff, read
 
 PAGE = "/admin/clients-api"
@@ -221,3 +222,24 @@ def test_a_nameless_client_is_refused_next_to_the_field(client, admin_csrf):
     assert page.status_code == 200
     assert 'id="name-error"' in page.text
     assert "new-client-secret" not in page.text
+
+
+def test_a_client_without_the_documents_scope_cannot_read_the_feed(
+    client, session, admin_csrf, monkeypatch
+):
+    _, client_id, secret = _create(client, admin_csrf)
+    token = _token(client, client_id, secret).json()["access_token"]
+    client.cookies.clear()
+    # Every scope stored today is this one: the feed is made to ask for another.
+    monkeypatch.setattr(deps, "FEED_SCOPE", "documents:write")
+    assert client.get(FEED, headers=_with_token(client, token)).status_code == 403
+
+
+def test_the_openapi_document_says_how_a_client_gets_its_token(client):
+    schema = client.app.openapi()
+    flows = schema["components"]["securitySchemes"]["ApiClientCredentials"]["flows"]
+    assert flows["clientCredentials"]["tokenUrl"] == TOKEN
+    assert "documents:read" in flows["clientCredentials"]["scopes"]
+    for path in (FEED, FEED + "/{version_id}/pdf"):
+        schemes = {name for entry in schema["paths"][path]["get"]["security"] for name in entry}
+        assert {"ApiClientCredentials", "OAuth2PasswordBearer"} <= schemes
