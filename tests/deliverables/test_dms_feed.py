@@ -234,6 +234,12 @@ def test_a_client_holding_the_pdf_gets_304(reader, stored, held):
     assert answer.headers["etag"] == f'"{stored.sha256}"'
 
 
+def test_etags_on_several_header_lines_are_one_list(reader, stored):
+    headers = [("If-None-Match", '"autre"'), ("If-None-Match", f'"{stored.sha256}"')]
+    answer = reader.get(f"{FEED}/{stored.id}/pdf", headers=headers)
+    assert answer.status_code == 304
+
+
 def test_another_etag_gets_the_file(reader, stored):
     answer = reader.get(f"{FEED}/{stored.id}/pdf", headers={"If-None-Match": '"' + "0" * 64 + '"'})
     assert answer.status_code == 200 and answer.content == PDF

@@ -111,7 +111,8 @@ def download_version_pdf(
         session=session,
         reader=reader.reading,
         version_id=version_id,
-        if_none_match=request.headers.get("if-none-match"),
+        # Several header lines are one list (RFC 9110 §5.3): headers.get gives the first only.
+        if_none_match=", ".join(request.headers.getlist("if-none-match")) or None,
     )
     headers = {"ETag": pdf.etag, "Cache-Control": "private, no-cache"}
     if pdf.unchanged:
