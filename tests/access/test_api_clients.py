@@ -219,7 +219,7 @@ def test_another_operators_client_cannot_be_revoked(client, session, bre, admin_
 
 def test_a_nameless_client_is_refused_next_to_the_field(client, admin_csrf):
     page = client.post(PAGE, data={"name": "  ", "csrf_token": admin_csrf})
-    assert page.status_code == 200
+    assert page.status_code == 422
     assert 'id="name-error"' in page.text
     assert "new-client-secret" not in page.text
 
