@@ -4,8 +4,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi import Depends, Request, Security
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.security import OAuth2, OAuth2PasswordBearer
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
@@ -13,7 +14,7 @@ from app.core.config import get_settings
 from app.core.db import get_read_engine, get_session, unit_of_work
 from app.core.errors import Forbidden
 from app.core.security import InvalidToken, read_api_token, read_client_token, tokens_match
-from app.models.api_clients import ApiClient
+from app.models.api_clients import ApiClient, ApiClientScope
 from app.models.nomenclatures import Role
 from app.models.staff import StaffSession, StaffUser
 from app.services.access.api_clients import client_in_force
@@ -65,6 +66,19 @@ def get_streaming_read_session(session: StreamingSessionDep) -> Iterator[Session
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 StreamingReadSessionDep = Annotated[Session, Depends(get_streaming_read_session, scope="request")]
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+# Declared on the feed's routes so that the OpenAPI document says how an API client gets its
+# token; the token itself is read by oauth2_scheme (both are a Bearer header).
+client_credentials_scheme = OAuth2(
+    flows=OAuthFlows(
+        clientCredentials=OAuthFlowClientCredentials(
+            tokenUrl="/api/v1/auth/client-token",
+            scopes={scope.value: scope.label for scope in ApiClientScope},
+        )
+    ),
+    scheme_name="ApiClientCredentials",
+    description="Clients d'API d'un opérateur (page « Clients d'API »)",
+    auto_error=False,
+)
 
 
 class LoginRequired(Exception):
@@ -146,8 +160,14 @@ class FeedReader:
     client: ApiClient | None = None
 
 
+# The scope a client needs to read the feed: today every client has it, a later scope may not.
+FEED_SCOPE = ApiClientScope.READ_DOCUMENTS
+
+
 def current_feed_reader(
-    session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    session: SessionDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    _declared: Annotated[str | None, Security(client_credentials_scheme)],
 ) -> FeedReader:
     client_row_id = _client_row_id(token) if token else None
     if client_row_id is None:
@@ -160,6 +180,8 @@ def current_feed_reader(
     session.commit()  # as in current_browser_session: this thread ends what it began
     if client is None:
         raise LoginRequired()
+    if client.scope != FEED_SCOPE:
+        raise Forbidden(CLIENT_LIMITS)
     reading = FeedReading(client.operator_id, client_name=client.name)
     return FeedReader(reading, client=client)
 

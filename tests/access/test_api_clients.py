@@ -8,10 +8,12 @@ import re
 import pytest
 from sqlmodel import select
 
+from app.core.config import get_settings
 from app.models.api_clients import ApiClient, ApiClientCreate
 from app.models.audit import AuditEvent
 from app.models.nomenclatures import Role
 from app.services.access.api_clients import WRONG_CLIENT, create_api_client
+from app.web import deps
 from tests.factories import log_in, make_case, make_deliverable, make_staff, read
 
 PAGE = "/admin/clients-api"
@@ -61,6 +63,7 @@ def test_the_client_exchanges_its_secret_for_a_token_that_reads_the_feed(
     assert answer.status_code == 200
     body = answer.json()
     assert body["token_type"] == "bearer" and body["expires_in"] > 0
+    assert answer.headers["cache-control"] == "no-store"
     feed = client.get(FEED, headers=_with_token(client, body["access_token"]))
     assert feed.status_code == 200 and len(feed.json()["versions"]) == 1
 
@@ -73,7 +76,58 @@ def test_a_wrong_secret_or_identifier_gets_401(client, admin_csrf, wrong):
     else:
         answer = client.post(TOKEN, data={"client_id": client_id, "client_secret": "frs_faux"})
     assert answer.status_code == 401
-    assert answer.json()["detail"] == WRONG_CLIENT
+    assert answer.json() == {"error": "invalid_client", "error_description": WRONG_CLIENT}
+    assert answer.headers["www-authenticate"].startswith("Basic")
+
+
+def test_a_refused_attempt_is_in_the_audit_trail_without_the_secret(
+    client, session, ara, admin_csrf
+):
+    _, client_id, _secret = _create(client, admin_csrf)
+    _token(client, client_id, "frs_devine")
+    _token(client, "frc_inconnu", "frs_devine")
+    query = select(AuditEvent).where(
+        AuditEvent.record_type == "api_client", AuditEvent.action == "login_failed"
+    )
+    known, unknown = session.exec(query.order_by(AuditEvent.id)).all()
+    assert known.operator_id == ara.id and known.record_id is not None
+    assert unknown.record_id is None
+    assert all("frs_devine" not in event.model_dump_json() for event in (known, unknown))
+
+
+def test_token_requests_are_rate_limited_per_address_and_identifier(
+    client, session, admin_csrf, monkeypatch
+):
+    monkeypatch.setattr(get_settings(), "public_rate_limit", "3/minute")
+    _, client_id, secret = _create(client, admin_csrf)
+    for _ in range(3):
+        assert _token(client, client_id, "frs_devine").status_code == 401
+    refused = _token(client, client_id, secret)
+    assert refused.status_code == 429 and refused.json()["error"] == "invalid_request"
+
+
+def test_the_client_may_authenticate_with_http_basic(client, admin_csrf):
+    _, client_id, secret = _create(client, admin_csrf)
+    client.cookies.clear()
+    answer = client.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(client_id, secret))
+    assert answer.status_code == 200 and answer.json()["token_type"] == "bearer"
+    assert answer.headers["cache-control"] == "no-store"
+    wrong = client.post(TOKEN, data={"grant_type": "client_credentials"}, auth=(client_id, "x"))
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    assert wrong.headers["www-authenticate"].startswith("Basic")
+
+
+def test_another_grant_type_is_unsupported(client, admin_csrf):
+    _, client_id, secret = _create(client, admin_csrf)
+    form = {"client_id": client_id, "client_secret": secret, "grant_type": "password"}
+    answer = client.post(TOKEN, data=form)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "unsupported_grant_type"
+
+
+def test_missing_credentials_are_an_invalid_client(client):
+    answer = client.post(TOKEN, data={"grant_type": "client_credentials"})
+    assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
 
 
 def test_a_revoked_client_is_refused_at_once(client, session, admin_csrf):
@@ -165,6 +219,27 @@ def test_another_operators_client_cannot_be_revoked(client, session, bre, admin_
 
 def test_a_nameless_client_is_refused_next_to_the_field(client, admin_csrf):
     page = client.post(PAGE, data={"name": "  ", "csrf_token": admin_csrf})
-    assert page.status_code == 200
+    assert page.status_code == 422
     assert 'id="name-error"' in page.text
     assert "new-client-secret" not in page.text
+
+
+def test_a_client_without_the_documents_scope_cannot_read_the_feed(
+    client, session, admin_csrf, monkeypatch
+):
+    _, client_id, secret = _create(client, admin_csrf)
+    token = _token(client, client_id, secret).json()["access_token"]
+    client.cookies.clear()
+    # Every scope stored today is this one: the feed is made to ask for another.
+    monkeypatch.setattr(deps, "FEED_SCOPE", "documents:write")
+    assert client.get(FEED, headers=_with_token(client, token)).status_code == 403
+
+
+def test_the_openapi_document_says_how_a_client_gets_its_token(client):
+    schema = client.app.openapi()
+    flows = schema["components"]["securitySchemes"]["ApiClientCredentials"]["flows"]
+    assert flows["clientCredentials"]["tokenUrl"] == TOKEN
+    assert "documents:read" in flows["clientCredentials"]["scopes"]
+    for path in (FEED, FEED + "/{version_id}/pdf"):
+        schemes = {name for entry in schema["paths"][path]["get"]["security"] for name in entry}
+        assert {"ApiClientCredentials", "OAuth2PasswordBearer"} <= schemes

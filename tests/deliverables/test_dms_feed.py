@@ -1,11 +1,13 @@
 """The documents' feed for document management systems: issued versions in issue order, a
 page at a time behind a signed cursor, and each version's PDF with its SHA-256 as ETag."""
 
-from datetime import timedelta
+import string
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
+from app.core.config import get_settings
 from app.core.security import sign_value
 from app.core.storage import get_storage, sha256_of
 from app.models.audit import AuditEvent
@@ -86,19 +88,27 @@ def test_a_cursor_gives_the_same_page_each_time(session, reader, case):
     assert reader.get(FEED, params={"since": cursor, "limit": 2}).json() == first
 
 
-def test_each_item_says_what_the_document_is(session, reader, counsellor, case, storage_dir):
+def test_each_item_says_what_the_document_is(
+    session, reader, counsellor, case, storage_dir, monkeypatch
+):
+    # Behind the TLS proxy, the request says http://: the address given is the public one.
+    monkeypatch.setattr(get_settings(), "public_base_url", "https://filrouge.example.fr/")
     episode = make_episode(session, counsellor, case, "UO1")
     deliverable = draft(session, counsellor, case, episode=episode)
     version = issue_deliverable(session=session, actor=counsellor, deliverable_id=deliverable.id)
+    # Issued late in the evening, UTC: already the next day at the case's site or operator (Paris), whose day the
+    # file name gives, whatever the hour the test runs at.
+    version.issued_at = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+    session.add(version)
+    session.flush()
     (item,) = reader.get(FEED).json()["versions"]
     assert item["case_reference"] == case.reference
     assert item["kind"] == {"code": "document_synthese", "label": "Document de synthèse"}
     assert item["unit"] == {"code": "UO1", "label": item["unit"]["label"], "episode_id": episode.id}
     assert item["version"] == 1 and item["sha256"] == version.sha256
     assert item["size_bytes"] == version.size_bytes
-    day = version.issued_at.date().isoformat()
-    assert item["file_name"] == f"{case.reference}_document-de-synthese_v1_{day}.pdf"
-    assert item["download_url"] == f"http://testserver{FEED}/{version.id}/pdf"
+    assert item["file_name"] == f"{case.reference}_document-de-synthese_v1_2026-12-07.pdf"
+    assert item["download_url"] == f"https://filrouge.example.fr{FEED}/{version.id}/pdf"
     assert item["file_deleted_at"] is None
 
 
@@ -130,6 +140,33 @@ def test_a_cursor_with_one_character_changed_is_refused(session, reader, ara, ca
     forged = sign_value("autre-usage", f"{ara.id}:0").split(".")[0] + "." + mac
     for tampered in (payload[:-1] + ("A" if payload[-1] != "A" else "B") + "." + mac, forged):
         assert reader.get(FEED, params={"since": tampered}).status_code == 400
+
+
+def test_a_cursor_altered_without_changing_what_it_decodes_to_is_refused(
+    session, reader, ara, case
+):
+    """Base64 decoding forgives stray characters, `+/`, padding and a last character's unused
+    bits: each alteration below decodes to the same signed pair, and is refused all the same."""
+    _issued(session, case, 3)
+    # A cursor with a `_` in it, to write it with `/` instead.
+    cursor = next(c for seq in range(1, 500) if "_" in (c := feed_cursor(ara.id, seq)))
+    payload, mac = cursor.split(".")
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    # The MAC's last character carries 4 bits and 2 unused ones: flip the lowest.
+    last = alphabet[alphabet.index(mac[-1]) ^ 1]
+    altered = [
+        payload[:2] + "!" + payload[2:] + "." + mac,
+        cursor.replace("_", "/"),
+        " " + cursor,
+        cursor + "==",
+        payload + "." + mac[:-1] + last,
+        cursor + "A" * 200,
+    ]
+    assert reader.get(FEED, params={"since": cursor}).status_code == 200
+    for tampered in altered:
+        answer = reader.get(FEED, params={"since": tampered})
+        assert answer.status_code == 400, tampered
+        assert "Curseur invalide" in answer.json()["detail"]
 
 
 def test_another_operators_cursor_is_unknown(session, reader, bre, case):
@@ -195,6 +232,12 @@ def test_a_client_holding_the_pdf_gets_304(reader, stored, held):
     assert answer.status_code == 304
     assert answer.content == b""
     assert answer.headers["etag"] == f'"{stored.sha256}"'
+
+
+def test_etags_on_several_header_lines_are_one_list(reader, stored):
+    headers = [("If-None-Match", '"autre"'), ("If-None-Match", f'"{stored.sha256}"')]
+    answer = reader.get(f"{FEED}/{stored.id}/pdf", headers=headers)
+    assert answer.status_code == 304
 
 
 def test_another_etag_gets_the_file(reader, stored):

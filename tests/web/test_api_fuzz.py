@@ -63,12 +63,11 @@ from app.models.nomenclatures import (
 )
 from app.models.partners import PartnerCreate, ReferralCreate
 from app.models.triage import TriageCreate
-from app.routes.deliverables.dms_feed import MAX_CURSOR
 from app.services.cases.episodes import end_episode
 from app.services.cases.triage import create_request
 from app.services.control.campaigns import create_campaign
 from app.services.deliverables.action_plan import add_step
-from app.services.deliverables.dms_feed import feed_cursor
+from app.services.deliverables.dms_feed import MAX_CURSOR_LENGTH, feed_cursor
 from app.services.referrals.partners import create_partner
 from app.services.referrals.workflow import propose_referral
 from app.services.reports.periods import FIRST_NATIONAL_DAY
@@ -268,7 +267,7 @@ def ended_billable_unit(session, counsellor) -> date:
 
 def _a_cursor(value) -> bool:
     """A cursor the schema takes; only one the app signed is read (any other: 400)."""
-    return isinstance(value, str) and len(value) <= MAX_CURSOR
+    return isinstance(value, str) and len(value) <= MAX_CURSOR_LENGTH
 
 
 def _is_row_id(value, *, as_text: bool = False) -> bool:

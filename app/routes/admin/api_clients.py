@@ -48,7 +48,7 @@ def create_client(request: Request, session: SessionDep, user: CurrentStaff, for
         client, secret = create_api_client(session=session, actor=user, data=data)
     except Invalid as exc:
         session.rollback()
-        return _page(request, session, user, errors=exc.fields, form=dict(form))
+        return _page(request, session, user, errors=exc.fields, form=dict(form), status_code=422)
     # Answered here, not after a redirect: the secret is never stored, so never shown again.
     return _page(request, session, user, created=client, secret=secret)
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Query, Request
 from fastapi.responses import Response, StreamingResponse
 
+from app.core.config import get_settings
 from app.models.bounds import RowId
 from app.models.dms_feed import FeedKind, FeedPagePublic, FeedUnit, FeedVersionPublic
 from app.routes.deliverables.attachments import attachment_disposition
@@ -16,7 +17,6 @@ from app.web.routing import new_router
 
 api_router = new_router(prefix="/api/v1", tags=["flux des documents"], responses=API_ERRORS)
 
-MAX_CURSOR = 200
 Limit = Annotated[
     int,
     Query(
@@ -25,8 +25,8 @@ Limit = Annotated[
 ]
 Since = Annotated[
     str | None,
+    # No max_length here: an overlong cursor is one altered, refused with 400 like the others.
     Query(
-        max_length=MAX_CURSOR,
         description="Le curseur `next` de la page précédente, tel quel ; absent : depuis la "
         "première version émise",
     ),
@@ -67,7 +67,10 @@ def _public(request: Request, version: service.FeedVersion) -> FeedVersionPublic
         )
     url = None
     if version.file_deleted_at is None:
-        url = str(request.url_for("download_version_pdf", version_id=version.id))
+        # The public address, as in shared links: behind the TLS proxy the request's own
+        # address says http://.
+        path = request.app.url_path_for("download_version_pdf", version_id=version.id)
+        url = get_settings().public_base_url.rstrip("/") + path
     return FeedVersionPublic(
         id=version.id,
         case_reference=version.case_reference,
@@ -108,7 +111,8 @@ def download_version_pdf(
         session=session,
         reader=reader.reading,
         version_id=version_id,
-        if_none_match=request.headers.get("if-none-match"),
+        # Several header lines are one list (RFC 9110 §5.3): headers.get gives the first only.
+        if_none_match=", ".join(request.headers.getlist("if-none-match")) or None,
     )
     headers = {"ETag": pdf.etag, "Cache-Control": "private, no-cache"}
     if pdf.unchanged:

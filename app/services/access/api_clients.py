@@ -15,6 +15,7 @@ from app.models.audit import AuditAction
 from app.models.base import utcnow
 from app.models.nomenclatures import Role
 from app.models.staff import StaffUser
+from app.services.access.rate_limits import check_rate, rate_limit_target
 from app.services.access.scope import get_owned, owned_by
 from app.services.audit.trail import record
 
@@ -22,6 +23,8 @@ CLIENT_ID_PREFIX = "frc_"
 SECRET_PREFIX = "frs_"
 WRONG_CLIENT = "Identifiant ou secret du client d'API incorrect, ou client révoqué"
 AUDIT_KIND = "api_client"
+# The rate limit's bucket for token requests (app/services/access/rate_limits.py).
+TOKEN_BUCKET = "api_client_token"
 
 
 def require_clients_admin(actor: StaffUser) -> int:
@@ -74,17 +77,38 @@ def revoke_api_client(*, session: Session, actor: StaffUser, client_row_id: int)
     return client
 
 
-def issue_client_token(*, session: Session, client_id: str, client_secret: str) -> str:
-    """A bearer token for the client with this identifier and secret, if it is in force."""
-    client = session.exec(select(ApiClient).where(ApiClient.client_id == client_id[:40])).first()
+def issue_client_token(*, session: Session, client_id: str, client_secret: str, ip: str) -> str:
+    """A bearer token for the client with this identifier and secret, if it is in force.
+
+    Each attempt counts against the caller's address and the identifier tried (TooManyAttempts
+    past the public rate), so that a secret cannot be guessed by hammering; a refused attempt
+    is in the audit trail, under the client's operator when the identifier is known, without
+    what was typed as secret."""
+    client_id = client_id[:40]
+    check_rate(session_or_engine=rate_limit_target(session), bucket=TOKEN_BUCKET,
+               keys=[ip, f"client:{client_id}"])  # fmt: skip
+    client = session.exec(select(ApiClient).where(ApiClient.client_id == client_id)).first()
     given = token_digest(client_secret)
     if client is None or client.revoked_at is not None:
+        _record_refusal(session, client)
         raise Invalid({"client_secret": WRONG_CLIENT})
     if not tokens_match(client.secret_hash, given):
+        _record_refusal(session, client)
         raise Invalid({"client_secret": WRONG_CLIENT})
     client.last_used_at = utcnow()
     session.add(client)
     return create_client_token(client.id)
+
+
+def _record_refusal(session: Session, client: ApiClient | None) -> None:
+    reason = (
+        f"Jeton refusé au client d'API « {client.name} »"
+        if client
+        else "Jeton refusé : identifiant de client d'API inconnu"
+    )
+    record(session, actor=None, action=AuditAction.LOGIN_FAILED, record_type=AUDIT_KIND,
+           record_id=client.id if client else None,
+           operator_id=client.operator_id if client else None, reason=reason)  # fmt: skip
 
 
 def client_in_force(*, session: Session, client_row_id: int) -> ApiClient | None:

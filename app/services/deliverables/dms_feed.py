@@ -27,6 +27,8 @@ from app.services.deliverables.documents import DELETED_WITH_THE_PERSON
 from app.services.deliverables.file_names import deliverable_file_name
 
 CURSOR_PURPOSE = "dms-feed"
+# Far longer than any cursor this feed gives: a longer one is refused before being read.
+MAX_CURSOR_LENGTH = 200
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
@@ -82,6 +84,8 @@ def feed_cursor(operator_id: int, last_seq: int) -> str:
 def read_feed_cursor(cursor: str, operator_id: int) -> int:
     """The last number the cursor's page read; BadCursor if altered, NotFound if another
     operator's."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadCursor()
     try:
         owner, last_seq = (
             int(part) for part in read_signed_value(CURSOR_PURPOSE, cursor).split(":")
