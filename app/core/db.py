@@ -204,10 +204,11 @@ def _run_committed(session: Session) -> None:
 
 def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
     pending = session.info.get(_ONCE_COMMITTED, [])
-    pending[:] = [(within, action) for within, action in pending if not _inside(within, previous)]
+    pending[:] = [(within, action) for within, action in pending if not inside(within, previous)]
 
 
-def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+def inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    """Whether `transaction` is `outer` or a savepoint within it."""
     while transaction is not None:
         if transaction is outer:
             return True
