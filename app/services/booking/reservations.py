@@ -492,13 +492,12 @@ def _taken(
 
 @dataclass(frozen=True)
 class _Booked:
-    """The new appointment with its person and counsellor, held so that the messages queued
-    next find them in the session (its identity map keeps only the objects still referenced)
-    rather than read them again."""
+    """The new appointment with its person, held so that the messages queued next find them
+    in the session (its identity map keeps only the objects still referenced) rather than
+    read them again."""
 
     appointment: Appointment
     beneficiary: Beneficiary
-    counsellor: StaffUser | None
 
 
 def _tell_booked(session: Session, booked: _Booked, *, by_staff: bool) -> None:
@@ -506,7 +505,8 @@ def _tell_booked(session: Session, booked: _Booked, *, by_staff: bool) -> None:
     counsellor."""
     queue_confirmation(session=session, appointment=booked.appointment)
     if not by_staff:
-        tell_booked(session=session, appointment=booked.appointment)
+        # Their counsellor came from the agenda of active counsellors (counsellors_by_fit).
+        tell_booked(session=session, appointment=booked.appointment, counsellor_checked=True)
 
 
 def _book_and_tell(session: Session, **booking) -> _Booked:
@@ -601,13 +601,10 @@ def _book_in_savepoint(
     appointment = _insert_for_first_free(session, values, counsellor_ids, last_raises=True)
     if appointment is None:
         raise SlotTaken([])
-    # Read before the reference changes, so that its query's autoflush does not write it alone;
-    # only the counsellor's notice needs it (a booking by staff tells nobody).
-    counsellor = session.get(StaffUser, appointment.counsellor_id) if actor is None else None
     # From the id, so that concurrent bookings never race for the same reference; written by
     # the next flush (the confirmation's), with what follows.
     appointment.reference = f"RDV-{operator_code}-{appointment.id:06d}"
-    return _Booked(appointment, beneficiary, counsellor)
+    return _Booked(appointment, beneficiary)
 
 
 @all_or_nothing
