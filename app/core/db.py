@@ -204,11 +204,10 @@ def _run_committed(session: Session) -> None:
 
 def _forget_rolled_back(session: Session, previous: SessionTransaction) -> None:
     pending = session.info.get(_ONCE_COMMITTED, [])
-    pending[:] = [(within, action) for within, action in pending if not inside(within, previous)]
+    pending[:] = [(within, action) for within, action in pending if not _inside(within, previous)]
 
 
-def inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
-    """Whether `transaction` is `outer` or a savepoint within it."""
+def _inside(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
     while transaction is not None:
         if transaction is outer:
             return True

@@ -11,11 +11,10 @@ from contextlib import contextmanager
 
 from sqlalchemy import event, insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import ORMExecuteState, SessionTransaction, object_mapper
 from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction, object_mapper
 from sqlmodel import Session, SQLModel, select
 
-from app.core.db import inside
 from app.models.appointments import Appointment
 from app.models.attachments import Attachment
 from app.models.audit import AuditAction, AuditEvent
@@ -25,7 +24,7 @@ from app.models.deliverables import ActionPlan, ActionStep, Deliverable, Deliver
 from app.models.partners import Referral
 from app.models.staff import StaffUser
 from app.models.triage import TriageRequest
-from app.services.audit.trail import entry_values
+from app.services.audit.trail import new_entry
 
 # The rows that make up a person's record, and their kind in the trail: the same words as the
 # reads' (app/services/audit/accesses.py), so that a filter by kind finds reads and changes.
@@ -49,8 +48,6 @@ PERSONAL_RECORDS: dict[type[SQLModel], str] = {
 _ACTOR = "audit_actor"
 _RECORDED = "audit_changes_recorded"  # (kind, id) already recorded in this transaction
 _SUSPENDED = "audit_changes_suspended"
-_PENDING = "audit_changes_pending"  # [(savepoint or transaction, entry)] not inserted yet
-_COMMITTING = "audit_changes_committing"  # the transaction whose commit inserted them
 
 
 def bind_actor(session: Session, actor: StaffUser) -> None:
@@ -79,81 +76,41 @@ def changes_unrecorded(session: Session) -> Iterator[None]:
 
 @event.listens_for(OrmSession, "after_flush")
 def _record_changes(session: OrmSession, _flush_context) -> None:
-    """Called with the flush's rows still listed as new, changed or deleted, and their ids.
-    The entries wait for the commit (one INSERT for the transaction, _write_on_commit), each
-    with the savepoint it was made in, so that a savepoint rolled back takes its own along."""
+    """Called with the flush's rows still listed as new, changed or deleted, and their ids."""
     if session.info.get(_SUSPENDED):
         return
     changed = [row for row in session.dirty if session.is_modified(row, include_collections=False)]
     rows = [*session.new, *changed, *session.deleted]
     recorded = session.info.setdefault(_RECORDED, set())
-    within = None
+    entries = []
     for row in rows:
         kind = PERSONAL_RECORDS.get(type(row))
         if kind is None or (kind, _row_id(row)) in recorded:
             continue
         recorded.add((kind, _row_id(row)))
-        within = within or session.get_nested_transaction() or session.get_transaction()
-        session.info.setdefault(_PENDING, []).append((within, _entry(session, row, kind)))
-    if within is not None and session.info.get(_COMMITTING) is session.get_transaction():
-        _write_pending(session)  # a flush after _write_on_commit's (another hook's rows)
-
-
-@event.listens_for(OrmSession, "before_commit")
-def _write_on_commit(session: OrmSession) -> None:
-    """The transaction's entries, in one INSERT, once its last changes are flushed. Not on a
-    savepoint's release: its entries wait for the transaction's commit."""
-    if session.get_nested_transaction() is not None:
-        return
-    session.info[_COMMITTING] = session.get_transaction()
-    session.flush()
-    _write_pending(session)
-
-
-@event.listens_for(OrmSession, "do_orm_execute")
-def _write_before_reading_the_trail(state: ORMExecuteState) -> None:
-    """Whoever reads the trail before the commit (a test after a flush, a page) finds the
-    entries of the changes already flushed, as it did when each flush wrote its own."""
-    if state.session.info.get(_PENDING) and _reads_the_trail(state):
-        _write_pending(state.session)
-
-
-def _reads_the_trail(state: ORMExecuteState) -> bool:
-    """The trail is the statement's first entity, or among those it returns."""
-    trail = AuditEvent.__mapper__
-    return state.bind_mapper is trail or any(mapper is trail for mapper in state.all_mappers)
-
-
-def _write_pending(session: OrmSession) -> None:
-    pending = session.info.pop(_PENDING, None)
-    if pending:
-        # Core, not the ORM: this may run inside a flush, which takes no new rows.
-        session.connection().execute(insert(AuditEvent), [values for _, values in pending])
+        entries.append(_entry(session, row, kind))
+    if entries:
+        columns = [column.name for column in AuditEvent.__table__.columns if column.name != "id"]
+        values = [{name: getattr(entry, name) for name in columns} for entry in entries]
+        # Core, not the ORM: the flush under way takes no new rows.
+        session.connection().execute(insert(AuditEvent), values)
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
 def _forget_recorded(session: OrmSession, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the session's own transaction, not a savepoint
         session.info.pop(_RECORDED, None)
-        session.info.pop(_PENDING, None)
-        session.info.pop(_COMMITTING, None)
 
 
 @event.listens_for(OrmSession, "after_soft_rollback")
-def _forget_recorded_on_rollback(session: OrmSession, previous: SessionTransaction) -> None:
-    """A savepoint rolled back took its changes with it, and takes their entries: the rows it
-    changed may change again and must then be recorded (recording one twice is the lesser
-    harm)."""
+def _forget_recorded_on_rollback(session: OrmSession, _previous: SessionTransaction) -> None:
+    """A savepoint rolled back took its entries with it: the rows it changed may change again
+    and must then be recorded (recording one twice is the lesser harm)."""
     session.info.pop(_RECORDED, None)
-    pending = session.info.get(_PENDING)
-    if pending:
-        pending[:] = [
-            (within, values) for within, values in pending if not inside(within, previous)
-        ]
 
 
-def _entry(session: OrmSession, row: SQLModel, kind: str) -> dict[str, object]:
-    return entry_values(
+def _entry(session: OrmSession, row: SQLModel, kind: str) -> AuditEvent:
+    return new_entry(
         actor=session.info.get(_ACTOR),
         action=AuditAction.CHANGE,
         record_type=kind,

@@ -37,24 +37,22 @@ def record(
 ) -> AuditEvent:
     """Append one entry (ids and kinds, never content) to the trail, in the session's
     transaction. `operator_id` defaults to the actor's operator, `origin` to the request's."""
-    event = AuditEvent(
-        **entry_values(
-            actor=actor,
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            beneficiary_id=beneficiary_id,
-            operator_id=operator_id,
-            origin=origin,
-            reason=reason,
-        )
+    event = new_entry(
+        actor=actor,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        beneficiary_id=beneficiary_id,
+        operator_id=operator_id,
+        origin=origin,
+        reason=reason,
     )
     session.add(event)
     session.flush()
     return event
 
 
-def entry_values(
+def new_entry(
     *,
     actor: StaffUser | None,
     action: AuditAction,
@@ -64,23 +62,22 @@ def entry_values(
     operator_id: int | None = None,
     origin: Origin | None = None,
     reason: str | None = None,
-) -> dict[str, object]:
-    """The columns of the entry `record` appends, not linked yet (for whoever inserts it
-    otherwise: a plain dict, cheaper than the model's object when nothing reads it back)."""
+) -> AuditEvent:
+    """The entry `record` appends, not linked yet (for whoever inserts it otherwise)."""
     origin = origin or current_origin()
-    return {
-        "at": utcnow(),
-        "actor_id": actor.id if actor else None,
-        "actor_role": actor.role if actor else None,
-        "action": AuditAction(action).value,
-        "record_type": record_type,
-        "record_id": record_id,
-        "beneficiary_id": beneficiary_id,
-        "operator_id": (operator_id if operator_id is not None or not actor else actor.operator_id),
-        "ip": origin.ip[:45],
-        "user_agent": origin.user_agent[:MAX_USER_AGENT],
-        "reason": reason[:MAX_REASON] if reason else None,
-    }
+    return AuditEvent(
+        at=utcnow(),
+        actor_id=actor.id if actor else None,
+        actor_role=actor.role if actor else None,
+        action=AuditAction(action).value,
+        record_type=record_type,
+        record_id=record_id,
+        beneficiary_id=beneficiary_id,
+        operator_id=operator_id if operator_id is not None or not actor else actor.operator_id,
+        ip=origin.ip[:45],
+        user_agent=origin.user_agent[:MAX_USER_AGENT],
+        reason=reason[:MAX_REASON] if reason else None,
+    )
 
 
 def link_pending(session: Session, *, batch: int | None = 5000) -> int:
