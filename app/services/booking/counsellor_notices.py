@@ -4,9 +4,9 @@ appointment with them (app/services/messaging/notifications.py)."""
 from sqlmodel import Session
 
 from app.core.dates import format_datetime, to_local
-from app.models.appointments import Appointment
+from app.models.appointments import Appointment, AppointmentType
 from app.models.notifications import NotificationKind
-from app.services.booking.details import appointment_details
+from app.services.admin.operators import time_zone_of
 from app.services.messaging.notifications import notify
 
 
@@ -22,30 +22,39 @@ def _tell(
     text: str,
     *,
     counsellor_id: int | None = None,
+    counsellor_checked: bool = False,
 ) -> None:
-    details = appointment_details(session=session, appointment=appointment)
+    # The motif and the clock only: the objects a booking holds answer without a query.
+    motif = session.get(AppointmentType, appointment.appointment_type_id)
+    time_zone = time_zone_of(
+        session=session, operator_id=appointment.operator_id, site_id=appointment.site_id
+    )
     counsellor_id = counsellor_id or appointment.counsellor_id
-    when = format_datetime(appointment.starts_at, details.time_zone)
+    when = format_datetime(appointment.starts_at, time_zone)
     notify(
         session=session,
         operator_id=appointment.operator_id,
         recipient_id=counsellor_id,
         kind=kind,
-        text=text.format(
-            reference=appointment.reference, type=details.appointment_type.name, when=when
-        ),
-        link=_agenda_link(appointment, counsellor_id, details.time_zone),
+        text=text.format(reference=appointment.reference, type=motif.name, when=when),
+        link=_agenda_link(appointment, counsellor_id, time_zone),
         case_id=appointment.case_id,
+        recipient_checked=counsellor_checked,
     )
 
 
-def tell_booked(*, session: Session, appointment: Appointment) -> None:
-    """A beneficiary booked online (or through the public API) with this counsellor."""
+def tell_booked(
+    *, session: Session, appointment: Appointment, counsellor_checked: bool = False
+) -> None:
+    """A beneficiary booked online (or through the public API) with this counsellor;
+    `counsellor_checked` when the booking has just read them as an active counsellor of the
+    operator (counsellors_by_fit), so that they are not read again."""
     _tell(
         session,
         appointment,
         NotificationKind.APPOINTMENT_BOOKED,
         "Nouveau rendez-vous réservé en ligne : {type}, le {when} ({reference}).",
+        counsellor_checked=counsellor_checked,
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import ValidationError, field_validator, model_validator
 from sqlalchemy import text
@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, select
 
 from app.core.db import REFUSED_BY_THE_DATABASE, all_or_nothing, once_committed
-from app.core.errors import Conflict, Invalid, NotFound
+from app.core.errors import Conflict, DomainError, Invalid, NotFound
 from app.core.metrics import count_booking
 from app.core.validation import field_errors
 from app.models.appointments import (
@@ -179,7 +179,27 @@ def next_free_times(
 def _find_or_create_beneficiary(
     session: Session, operator_id: int, person: BookingPerson, actor: StaffUser | None = None
 ) -> Beneficiary:
-    """The known person with this e-mail or phone, else a new one (de-duplicated on entry).
+    """The known person with this e-mail or phone, else a new one (de-duplicated on entry),
+    with the consents they ticked recorded (_find_or_create_person)."""
+    beneficiary, ticked = _find_or_create_person(session, operator_id, person)
+    _record_ticked(session, beneficiary, actor, ticked)
+    return beneficiary
+
+
+class _Ticked(NamedTuple):
+    """The consents a booking form records for its person (_record_ticked)."""
+
+    processing: bool
+    surveys: bool
+    now: datetime | None = None  # a new person's: the dates their row was inserted with
+
+
+def _find_or_create_person(
+    session: Session, operator_id: int, person: BookingPerson
+) -> tuple[Beneficiary, _Ticked]:
+    """The known person with this e-mail or phone, else a new one (de-duplicated on entry), and
+    the consents to record for them, left to the caller: recorded after the caller's own rows
+    are added, they go to the database in one flush with them.
 
     A known person's identity is never overwritten from a public form: anyone may type an
     e-mail address; only their consent is recorded (and their agreement to be surveyed, unless
@@ -190,16 +210,12 @@ def _find_or_create_beneficiary(
     known = find_duplicates(session=session, operator_id=operator_id, data=data)
     if known:
         beneficiary = min(known, key=lambda b: b.id)
-        _record_ticked(
-            session,
-            beneficiary,
-            actor,
+        return beneficiary, _Ticked(
             processing=person.consent and beneficiary.consent_at is None,
             surveys=person.survey_consent
             and beneficiary.survey_consent_at is None
             and beneficiary.survey_opt_out_at is None,
         )
-        return beneficiary
     # The dates the consents below set, written with the insert rather than updated after it.
     now = utcnow()
     beneficiary = Beneficiary(
@@ -218,29 +234,20 @@ def _find_or_create_beneficiary(
     )[:600]
     session.add(beneficiary)
     session.flush()
-    _record_ticked(
-        session, beneficiary, actor, processing=data.consent, surveys=data.survey_consent, now=now
-    )
-    return beneficiary
+    return beneficiary, _Ticked(processing=data.consent, surveys=data.survey_consent, now=now)
 
 
 def _record_ticked(
-    session: Session,
-    person: Beneficiary,
-    actor: StaffUser | None,
-    *,
-    processing: bool,
-    surveys: bool,
-    now: datetime | None = None,
+    session: Session, person: Beneficiary, actor: StaffUser | None, ticked: _Ticked
 ) -> None:
     """The boxes the person ticked, with the texts the booking form shows (today's): by the
     person online, or by the counsellor booking for them on the phone."""
     how = ConsentChannel.PHONE if actor else ConsentChannel.ONLINE_BOOKING
-    for purpose, ticked in (
-        (ConsentPurpose.PROCESSING, processing),
-        (ConsentPurpose.SURVEYS, surveys),
+    for purpose, given in (
+        (ConsentPurpose.PROCESSING, ticked.processing),
+        (ConsentPurpose.SURVEYS, ticked.surveys),
     ):
-        if ticked:
+        if given:
             record_consent(
                 session=session,
                 person=person,
@@ -248,7 +255,7 @@ def _record_ticked(
                 given=True,
                 actor=actor,
                 how=how,
-                now=now,
+                now=ticked.now,
             )
 
 
@@ -261,9 +268,11 @@ def _triage_request(
     *,
     person: BookingPerson | None,
     kind: AppointmentType | None,
+    flush: bool = True,
 ) -> TriageRequest:
     """The request in the triage queue, with the motive and situation the person chose (none
-    from the waiting list: the motif's usual motive then)."""
+    from the waiting list: the motif's usual motive then); without `flush`, written by the
+    caller's next flush (its id unknown till then)."""
     motive = (person and person.motive) or (kind and kind.motive) or RequestMotive.OTHER
     situation = (person and person.situation) or CepSituation.PRIVATE_WORKER
     request = TriageRequest(
@@ -276,7 +285,8 @@ def _triage_request(
         request_text=text,
     )
     session.add(request)
-    session.flush()
+    if flush:
+        session.flush()
     return request
 
 
@@ -411,54 +421,45 @@ def book_appointment(
         person=person,
         beneficiary_id=beneficiary_id,
     )
-    existing = _by_key(session, kind.operator_id, idempotency_key)
-    if existing is not None:
-        return existing
-    site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
-    # Held until the end: the session's identity map keeps only the objects still referenced,
-    # and the slot check and the confirmation read the operator too.
-    operator = session.get(Operator, kind.operator_id)
-    if start.tzinfo is None:
-        raise Invalid({"start": "Créneau invalide"})
-    start = start.astimezone(UTC)
-    counsellor_ids = counsellors_by_fit(
-        session=session,
-        appointment_type=kind,
-        mode=mode,
-        site_id=site_id,
-        start=start,
-        now=now,
-    )
     try:
-        with session.begin_nested():
-            booked = _book_in_savepoint(
-                session,
-                kind=kind,
-                site=site,
-                operator_code=operator.code,
-                mode=mode,
-                start=start,
-                person=person,
-                idempotency_key=idempotency_key,
-                via=via,
-                actor=actor,
-                beneficiary_id=beneficiary_id,
-                case_id=case_id,
-                counsellor_ids=counsellor_ids,
-            )
-            _tell_booked(session, booked, by_staff=actor is not None)
-    except IntegrityError as exc:
-        # A double submission racing this one committed first: its booking is the answer.
-        if idempotency_key and "idempotency_key" in str(exc.orig):
-            found = _by_key(session, kind.operator_id, idempotency_key)
-            if found is not None:
-                return found
-        if "no_overlap" not in str(exc.orig):
-            raise Conflict(REFUSED_BY_THE_DATABASE) from exc
-        # The last counsellor tried was taken meanwhile (_insert_for_first_free).
-        count_booking(operator=operator.code, channel=str(via), made=False)
-        raise _taken(session, kind, mode, site_id, start, now) from None
-    except SlotTaken:
+        site = check_place(session=session, appointment_type=kind, mode=mode, site_id=site_id)
+        # Held until the end: the session's identity map keeps only the objects still
+        # referenced, and the slot check and the confirmation read the operator too.
+        operator = session.get(Operator, kind.operator_id)
+        if start.tzinfo is None:
+            raise Invalid({"start": "Créneau invalide"})
+        start = start.astimezone(UTC)
+        counsellor_ids = counsellors_by_fit(
+            session=session,
+            appointment_type=kind,
+            mode=mode,
+            site_id=site_id,
+            start=start,
+            now=now,
+        )
+        booked = _book_and_tell(
+            session,
+            kind=kind,
+            site=site,
+            operator_code=operator.code,
+            mode=mode,
+            start=start,
+            person=person,
+            idempotency_key=idempotency_key,
+            via=via,
+            actor=actor,
+            beneficiary_id=beneficiary_id,
+            case_id=case_id,
+            counsellor_ids=counsellor_ids,
+        )
+    except DomainError as refused:
+        # The key sent again finds what it booked, whatever refuses it now (its own booking
+        # holds the slot, its key is taken): looked up on refusal only, not on every booking.
+        existing = _by_key(session, kind.operator_id, idempotency_key)
+        if existing is not None:
+            return existing
+        if not isinstance(refused, SlotTaken):
+            raise
         count_booking(operator=operator.code, channel=str(via), made=False)
         raise _taken(session, kind, mode, site_id, start, now) from None
     # Counted once the request's transaction commits: a booking rolled back after this point
@@ -491,13 +492,12 @@ def _taken(
 
 @dataclass(frozen=True)
 class _Booked:
-    """The new appointment with its person and counsellor, held so that the messages queued
-    next find them in the session (its identity map keeps only the objects still referenced)
-    rather than read them again."""
+    """The new appointment with its person, held so that the messages queued next find them
+    in the session (its identity map keeps only the objects still referenced) rather than
+    read them again."""
 
     appointment: Appointment
     beneficiary: Beneficiary
-    counsellor: StaffUser | None
 
 
 def _tell_booked(session: Session, booked: _Booked, *, by_staff: bool) -> None:
@@ -505,7 +505,23 @@ def _tell_booked(session: Session, booked: _Booked, *, by_staff: bool) -> None:
     counsellor."""
     queue_confirmation(session=session, appointment=booked.appointment)
     if not by_staff:
-        tell_booked(session=session, appointment=booked.appointment)
+        # Their counsellor came from the agenda of active counsellors (counsellors_by_fit).
+        tell_booked(session=session, appointment=booked.appointment, counsellor_checked=True)
+
+
+def _book_and_tell(session: Session, **booking) -> _Booked:
+    """What the booking writes, in one savepoint: a double submission racing this one that
+    committed first leaves its key taken (Conflict, and its booking is the answer); the last
+    counsellor tried taken meanwhile (_insert_for_first_free) is a SlotTaken."""
+    try:
+        with session.begin_nested():
+            booked = _book_in_savepoint(session, **booking)
+            _tell_booked(session, booked, by_staff=booking["actor"] is not None)
+    except IntegrityError as exc:
+        if "no_overlap" in str(exc.orig):
+            raise SlotTaken([]) from None
+        raise Conflict(REFUSED_BY_THE_DATABASE) from exc
+    return booked
 
 
 def _book_in_savepoint(
@@ -530,7 +546,6 @@ def _book_in_savepoint(
     request_text = person.request if person else ""
     # Staff book with no form to answer on: the question is kept only with its answer.
     answer = person.answer if person and kind.booking_question else ""
-    triage_id = None
     if case_id is not None:
         if actor is None:
             raise NotFound()
@@ -539,14 +554,27 @@ def _book_in_savepoint(
         if actor is None:
             raise NotFound()
         beneficiary = load_owned(session, Beneficiary, beneficiary_id, actor)
+        ticked = _Ticked(processing=False, surveys=False)
     else:
         person = _check_person(person, needs_consent=via != BookingChannel.STAFF)
-        beneficiary = _find_or_create_beneficiary(session, operator_id, person, actor)
+        beneficiary, ticked = _find_or_create_person(session, operator_id, person)
+    triage = None
     if via != BookingChannel.STAFF:
         site_id = site.id if site else None
-        triage_id = _triage_request(
-            session, operator_id, beneficiary.id, site_id, request_text, person=person, kind=kind
-        ).id
+        triage = _triage_request(
+            session,
+            operator_id,
+            beneficiary.id,
+            site_id,
+            request_text,
+            person=person,
+            kind=kind,
+            flush=False,
+        )
+    # The consents' flush writes the triage request too (one flush); this one, if none.
+    _record_ticked(session, beneficiary, actor, ticked)
+    session.flush()
+    triage_id = triage.id if triage else None
     ends_at = start + timedelta(minutes=kind.duration_minutes)
     values = dict(
         operator_id=operator_id,
@@ -573,12 +601,10 @@ def _book_in_savepoint(
     appointment = _insert_for_first_free(session, values, counsellor_ids, last_raises=True)
     if appointment is None:
         raise SlotTaken([])
-    # From the id, so that concurrent bookings never race for the same reference.
+    # From the id, so that concurrent bookings never race for the same reference; written by
+    # the next flush (the confirmation's), with what follows.
     appointment.reference = f"RDV-{operator_code}-{appointment.id:06d}"
-    session.add(appointment)
-    session.flush()
-    counsellor = session.get(StaffUser, appointment.counsellor_id)
-    return _Booked(appointment, beneficiary, counsellor)
+    return _Booked(appointment, beneficiary)
 
 
 @all_or_nothing

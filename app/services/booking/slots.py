@@ -35,6 +35,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
+from sqlalchemy import literal, union_all
 from sqlmodel import Session, and_, col, or_, select
 
 from app.models.appointments import (
@@ -271,13 +272,12 @@ def load_agenda(
     busy: dict[int, list[tuple[datetime, datetime]]] = {c: [] for c in active}
     booked: dict[int, list[datetime]] = {c: [] for c in active}
     # Plain rows, not ORM objects: a busy site has hundreds of appointments in the window.
-    absences = select(Absence.counsellor_id, Absence.starts_at, Absence.ends_at).where(
-        col(Absence.counsellor_id).in_(active),
-        Absence.starts_at < window_end,
-        Absence.ends_at > window_start,
-    )
+    # Absences and appointments in one statement (one round trip); `booked` tells them apart.
     appointments = select(
-        Appointment.counsellor_id, Appointment.starts_at, Appointment.blocks_until
+        Appointment.counsellor_id,
+        Appointment.starts_at,
+        Appointment.blocks_until,
+        literal(True).label("booked"),
     ).where(
         col(Appointment.counsellor_id).in_(active),
         Appointment.status != AppointmentStatus.CANCELLED,
@@ -287,11 +287,17 @@ def load_agenda(
         # counsellors is read.
         Appointment.starts_at > window_start - LONGEST_APPOINTMENT,
     )
-    for who, busy_from, busy_until in session.exec(absences):
+    absences = select(
+        Absence.counsellor_id, Absence.starts_at, Absence.ends_at, literal(False).label("booked")
+    ).where(
+        col(Absence.counsellor_id).in_(active),
+        Absence.starts_at < window_end,
+        Absence.ends_at > window_start,
+    )
+    for who, busy_from, busy_until, is_booked in session.execute(union_all(appointments, absences)):
         busy[who].append((busy_from, busy_until))
-    for who, busy_from, busy_until in session.exec(appointments):
-        busy[who].append((busy_from, busy_until))
-        booked[who].append(busy_from)
+        if is_booked:
+            booked[who].append(busy_from)
     remote_zone = operator.time_zone if operator else "Europe/Paris"
     return Agenda(mode, openings, busy, booked, remote_zone)
 

@@ -25,14 +25,15 @@ def notify(
     link: str,
     case_id: int | None = None,
     actor_id: int | None = None,
+    recipient_checked: bool = False,
 ) -> Notification | None:
     """Tell `recipient_id` what happened, unless nobody is to be told or they did it
-    themselves (`actor_id`): nobody is notified of their own action."""
+    themselves (`actor_id`): nobody is notified of their own action. `recipient_checked`: the
+    caller has just read them as an active account of the operator (not read again)."""
     if recipient_id is None or recipient_id == actor_id:
         return None
     # An account gone or moved to another operator is told nothing about this one's cases.
-    recipient = get_owned(session, StaffUser, recipient_id, operator_id)
-    if recipient is None or not recipient.active:
+    if not recipient_checked and not _may_be_told(session, recipient_id, operator_id):
         return None
     notification = Notification(
         operator_id=operator_id,
@@ -45,6 +46,11 @@ def notify(
     session.add(notification)
     session.flush()
     return notification
+
+
+def _may_be_told(session: Session, recipient_id: int, operator_id: int) -> bool:
+    recipient = get_owned(session, StaffUser, recipient_id, operator_id)
+    return recipient is not None and recipient.active
 
 
 def case_follower(case: Case, fallback_id: int | None = None) -> int | None:
