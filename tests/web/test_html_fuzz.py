@@ -25,6 +25,7 @@ from sqlmodel import select
 from app.core.config import get_settings
 from app.core.security import create_link_token
 from app.main import create_app
+from app.models.api_clients import ApiClientCreate
 from app.models.appointments import Absence, AbsenceEdit, AppointmentTypeEdit, OpeningSlotEdit
 from app.models.beneficiaries import Beneficiary, BeneficiaryCreate, BeneficiaryUpdate
 from app.models.cases import CaseClose, EpisodeEnd, EpisodeStart, InteractionCreate, ReferentChange
@@ -36,6 +37,7 @@ from app.models.control import (
     OfficialCampaignCreate,
     UnitReview,
 )
+from app.models.deliverable_archives import ArchiveFilters
 from app.models.deliverables import (
     ActionPlanObjective,
     ActionStepMove,
@@ -200,6 +202,9 @@ FORM_FIELDS = {
     ("POST", "/admin/droits/{request_id}/effacement"): ("reference",),
     ("POST", "/admin/securite/motif"): ("operator_id", *_names(OperatorOutsideReads)),
     ("POST", "/admin/securite/noms-de-fichiers"): ("operator_id", *_names(OperatorFileNames)),
+    ("POST", "/admin/clients-api"): _names(ApiClientCreate),
+    # The period's fields are « du » and « au » on the form.
+    ("POST", "/admin/archives-livrables"): ("du", "au", *_names(ArchiveFilters)),
     ("POST", "/beneficiaries/{beneficiary_id}/motif"): ("suite", *_names(ReadReason)),
     ("POST", "/admin/protection-donnees"): ("operator_id", *_names(OperatorPrivacy)),
     ("POST", "/admin/identite/logo"): ("logo",),
