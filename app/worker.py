@@ -226,30 +226,36 @@ def run_pack_loop(
                 listed = ", ".join(map(str, built))
                 echo(f"{_clock()} Dossiers de preuves prêts : campagne(s) {listed}.")
         _build_archives(engine, echo, stop)
-        _build_period_archives(engine, echo, stop)
         stop.wait(interval)
 
 
+# The other background builds of this loop: (build, what the log says, failed, ready).
+_BUILDS = (
+    (
+        build_pending_archives,
+        "building an access archive failed",
+        "Archive d'accès en échec",
+        "Archives d'accès prêtes",
+    ),
+    (
+        build_pending_period_archives,
+        "building a deliverable archive failed",
+        "Archive des livrables en échec",
+        "Archives des livrables prêtes",
+    ),
+)
+
+
 def _build_archives(engine: Engine, echo: Echo, stop: threading.Event) -> None:
-    try:
-        built = build_pending_archives(engine, stop=stop)
-    except Exception as exc:  # that archive is marked failed; the others go on next pass
-        log.exception("building an access archive failed")
-        echo(f"{_clock()} Archive d'accès en échec : {_in_brief(exc)}")
-    else:
-        if built:
-            echo(f"{_clock()} Archives d'accès prêtes : {len(built)}.")
-
-
-def _build_period_archives(engine: Engine, echo: Echo, stop: threading.Event) -> None:
-    try:
-        built = build_pending_period_archives(engine, stop=stop)
-    except Exception as exc:  # that archive is marked failed; the others go on next pass
-        log.exception("building a deliverable archive failed")
-        echo(f"{_clock()} Archive des livrables en échec : {_in_brief(exc)}")
-    else:
-        if built:
-            echo(f"{_clock()} Archives des livrables prêtes : {len(built)}.")
+    for build, logged, failed, ready in _BUILDS:
+        try:
+            built = build(engine, stop=stop)
+        except Exception as exc:  # that archive is marked failed; the others go on next pass
+            log.exception(logged)
+            echo(f"{_clock()} {failed} : {_in_brief(exc)}")
+        else:
+            if built:
+                echo(f"{_clock()} {ready} : {len(built)}.")
 
 
 def start_pack_builder(

@@ -5,14 +5,12 @@ administrators."""
 import logging
 
 from fastapi import BackgroundTasks, Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse
 
-from app.core.errors import Conflict, Invalid, NotFound
-from app.core.storage import CHUNK, get_storage
+from app.core.errors import Conflict, Invalid
 from app.models.base import utcnow
 from app.models.bounds import RowId
 from app.models.rights import (
-    AccessArchive,
     ReceivedVia,
     RightKind,
     RightsOutcome,
@@ -29,6 +27,7 @@ from app.services.privacy.access_archive import (
     request_archive,
 )
 from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
+from app.web.exports import stored_zip_download
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -214,24 +213,9 @@ def archive_progress(request: Request, session: SessionDep, user: CurrentStaff, 
 @router.get(PAGE + "/archives/{archive_id}.zip")
 def archive_download(session: SessionDep, user: CurrentStaff, archive_id: RowId):
     archive, filename = download_archive(session=session, actor=user, archive_id=archive_id)
-    return _zip_response(archive, filename)
-
-
-def _zip_response(archive: AccessArchive, filename: str) -> StreamingResponse:
-    headers = {
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Content-Length": str(archive.archive_size),
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    try:  # opened before the 200 is sent: a missing archive is a 404, not a broken download
-        handle = get_storage().open(archive.archive_key)
-    except FileNotFoundError as error:
-        raise NotFound("Cette archive n'est plus disponible : préparez-la de nouveau.") from error
-    return StreamingResponse(_chunks(handle), media_type="application/zip", headers=headers)
-
-
-def _chunks(handle):
-    with handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+    return stored_zip_download(
+        archive.archive_key,
+        filename=filename,
+        size=archive.archive_size,
+        gone="Cette archive n'est plus disponible : préparez-la de nouveau.",
+    )

@@ -6,8 +6,7 @@ import logging
 from fastapi import BackgroundTasks, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from app.core.errors import Invalid, NotFound
-from app.core.storage import CHUNK, get_storage
+from app.core.errors import Invalid
 from app.models.bounds import RowId
 from app.models.control import CampaignCreate, ControlCampaign
 from app.services.audit import accesses
@@ -28,7 +27,7 @@ from app.services.control.review import (
 )
 from app.web.deps import CaseWorker, SessionDep, SubmittedForm
 from app.web.export_purpose import export_reason
-from app.web.exports import digest_header
+from app.web.exports import stored_zip_download
 from app.web.forms import parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -146,21 +145,10 @@ def pack_download(request: Request, session: SessionDep, user: CaseWorker, campa
 
 
 def pack_response(campaign: ControlCampaign) -> StreamingResponse:
-    headers = {
-        "Content-Disposition": f'attachment; filename="{pack_filename(campaign)}"',
-        "Content-Length": str(campaign.pack_size),
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "Digest": digest_header(campaign.pack_sha256),
-    }
-    try:  # opened before the 200 is sent: a missing archive is a 404, not a broken download
-        handle = get_storage().open(campaign.pack_key)
-    except FileNotFoundError as error:
-        raise NotFound("Le dossier de preuves n'est plus disponible : relancez-le.") from error
-    return StreamingResponse(_chunks(handle), media_type="application/zip", headers=headers)
-
-
-def _chunks(handle):
-    with handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+    return stored_zip_download(
+        campaign.pack_key,
+        filename=pack_filename(campaign),
+        size=campaign.pack_size,
+        sha256=campaign.pack_sha256,
+        gone="Le dossier de preuves n'est plus disponible : relancez-le.",
+    )

@@ -2,10 +2,9 @@
 archives, one archive's progress (polled by htmx), its cancellation and its download."""
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse, StreamingResponse
+from fastapi.responses import RedirectResponse
 
-from app.core.errors import Conflict, Invalid, NotFound
-from app.core.storage import CHUNK, get_storage
+from app.core.errors import Conflict, Invalid
 from app.models.bounds import RowId
 from app.models.deliverable_archives import ArchiveContent, ArchiveFilters, DeliverableArchive
 from app.services.audit import accesses
@@ -26,7 +25,7 @@ from app.services.deliverables.period_archive import (
 from app.services.reports.activity import default_period
 from app.web.deps import CurrentStaff, SessionDep, SubmittedForm
 from app.web.export_purpose import export_reason
-from app.web.exports import digest_header
+from app.web.exports import stored_zip_download
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -141,25 +140,10 @@ def archive_download(request: Request, session: SessionDep, user: CurrentStaff, 
         record_id=archive.id,
         purpose=purpose,
     )
-    return _zip_response(archive)
-
-
-def _zip_response(archive: DeliverableArchive) -> StreamingResponse:
-    headers = {
-        "Content-Disposition": f'attachment; filename="{archive_filename(archive)}"',
-        "Content-Length": str(archive.size_bytes),
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "Digest": digest_header(archive.sha256),
-    }
-    try:  # opened before the 200 is sent: a missing archive is a 404, not a broken download
-        handle = get_storage().open(archive.storage_key)
-    except FileNotFoundError as error:
-        raise NotFound("Cette archive n'est plus disponible : demandez-en une nouvelle.") from error
-    return StreamingResponse(_chunks(handle), media_type="application/zip", headers=headers)
-
-
-def _chunks(handle):
-    with handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+    return stored_zip_download(
+        archive.storage_key,
+        filename=archive_filename(archive),
+        size=archive.size_bytes,
+        sha256=archive.sha256,
+        gone="Cette archive n'est plus disponible : demandez-en une nouvelle.",
+    )

@@ -1,7 +1,6 @@
 """Attachments: upload to a case (form, htmx or API) and download through a rights check."""
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
@@ -23,6 +22,7 @@ from app.services.deliverables.attachments import (
 )
 from app.web.api_errors import API_ERRORS, DOWNLOAD, OUTSIDE_READ, refusal
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, streams_upload
+from app.web.exports import attachment_disposition
 from app.web.outside_reads import ReasonParam
 from app.web.rendering import is_htmx, render
 from app.web.routing import new_router
@@ -105,14 +105,6 @@ def _download(attachment, chunks) -> StreamingResponse:
         "Content-Security-Policy": "default-src 'none'; sandbox",
     }
     return StreamingResponse(chunks, media_type=attachment.content_type, headers=headers)
-
-
-def attachment_disposition(filename: str) -> str:
-    """Content-Disposition for a download: an ASCII fallback name and the real one (RFC 6266)."""
-    fallback = "".join(
-        ch if ch.isascii() and ch.isalnum() or ch in "._-" else "_" for ch in filename
-    )
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def _panel(request, session, user, case_id, *, errors=None, form=None, added=None, status=200):

@@ -11,14 +11,13 @@ from fastapi.responses import StreamingResponse
 from starlette.datastructures import QueryParams
 
 from app.core.errors import Invalid
-from app.core.storage import CHUNK
 from app.core.zip_entries import HashMismatch, StoredFileMissing
 from app.models.bounds import RowId
-from app.routes.deliverables.attachments import attachment_disposition
 from app.services.audit import accesses
 from app.services.deliverables.case_file import CaseFileRequest, case_file, case_file_case
 from app.services.deliverables.case_file_archive import BuiltCaseFile, export_case_file
 from app.web.deps import CaseWorker, SessionDep
+from app.web.exports import zip_download
 from app.web.forms import form_errors, parse_form
 from app.web.rendering import render
 from app.web.routing import new_router
@@ -77,16 +76,4 @@ def scratch_file_download(built: BuiltCaseFile) -> StreamingResponse:
     at the end of the download or when the browser goes away — nothing is left to clean up."""
     handle = built.path.open("rb")
     Path(built.path).unlink()
-    headers = {
-        "Content-Disposition": attachment_disposition(built.filename),
-        "Content-Length": str(built.size),
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-    }
-    return StreamingResponse(_chunks(handle), media_type="application/zip", headers=headers)
-
-
-def _chunks(handle):
-    with handle:
-        while chunk := handle.read(CHUNK):
-            yield chunk
+    return zip_download(handle, filename=built.filename, size=built.size)

@@ -9,10 +9,10 @@ from fastapi.responses import Response, StreamingResponse
 from app.core.config import get_settings
 from app.models.bounds import RowId
 from app.models.dms_feed import FeedKind, FeedPagePublic, FeedUnit, FeedVersionPublic
-from app.routes.deliverables.attachments import attachment_disposition
 from app.services.deliverables import dms_feed as service
 from app.web.api_errors import API_ERRORS, DOWNLOAD, refusal
 from app.web.deps import ApiFeedReader, SessionDep
+from app.web.exports import attachment_disposition
 from app.web.routing import new_router
 
 api_router = new_router(prefix="/api/v1", tags=["flux des documents"], responses=API_ERRORS)

@@ -16,7 +16,6 @@ from app.models.deliverables import (
     DeliverableVersion,
     DeliverableVersionPublic,
 )
-from app.routes.deliverables.attachments import attachment_disposition
 from app.services.audit import accesses
 from app.services.cases.lifecycle import time_zone_of_case
 from app.services.deliverables import documents as service
@@ -32,6 +31,7 @@ from app.services.deliverables.sharing import (
 from app.services.messaging.sms import may_get_sms
 from app.web.api_errors import API_ERRORS, CONFLICT, DOWNLOAD, OUTSIDE_READ, PDF_UNAVAILABLE
 from app.web.deps import ApiCaseWorker, CaseWorker, SessionDep, SubmittedForm, streams_upload
+from app.web.exports import attachment_disposition
 from app.web.forms import form_errors, parse_form
 from app.web.outside_reads import ReasonParam
 from app.web.rendering import is_htmx, render
