@@ -71,6 +71,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--minutes", type=float, default=2)
     parser.add_argument("--counsellors", type=int, default=200)
     parser.add_argument("--think-seconds", type=float, default=10)
+    parser.add_argument(
+        "--arrival-seconds",
+        type=float,
+        default=60,
+        help="counsellors arrive (log in) spread over this many seconds from the start",
+    )
     parser.add_argument("--bookings-per-minute", type=float, default=50)
     parser.add_argument("--nodes", type=int, default=2)
     parser.add_argument("--web-processes", type=int, help="per node (default: as `serve`)")
@@ -93,6 +99,9 @@ class Record:
     statuses: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     failures: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float = field(default_factory=time.monotonic)
+    # (seconds into the run when the request ended, route, ms): the run minute by minute.
+    moments: list[tuple[float, str, float]] = field(default_factory=list)
 
     def timed(self, route: str, send) -> httpx.Response | None:
         started = time.perf_counter()
@@ -106,6 +115,7 @@ class Record:
         with self.lock:
             self.durations[route].append(elapsed)
             self.statuses[route].append(response.status_code)
+            self.moments.append((time.monotonic() - self.started, route, elapsed))
         return response
 
 
@@ -174,7 +184,7 @@ class Morning:
 
     def counsellor(self, number: int, email: str, case_ids: list[int]) -> None:
         rng = random.Random(number)
-        time.sleep(rng.uniform(0, min(30, self.args.think_seconds * 3)))  # arrivals spread
+        time.sleep(rng.uniform(0, self.args.arrival_seconds))  # arrivals spread
         with httpx.Client(timeout=60) as client:
             csrf = self._log_in(client, email)
             if csrf is None:
@@ -360,7 +370,7 @@ def run(args) -> dict:
                 slots = booking.open_slots(anonymous, [morning.subjects.operator_code], wanted)
             morning.deadline = time.monotonic() + args.minutes * 60
             watch.start()
-            started = time.monotonic()
+            started = record.started = time.monotonic()
             pack = _play(morning, slots)
             played = time.monotonic() - started
             outbox = _drain(db, sink, first_message)
@@ -376,6 +386,7 @@ def run(args) -> dict:
         "counsellors": args.counsellors,
         "bookings_per_minute": args.bookings_per_minute,
         "routes": _routes(record),
+        "minutes_interactive": _by_minute(record),
         "errors_5xx": sum(s >= 500 for statuses in record.statuses.values() for s in statuses),
         "failures": record.failures[:20],
         "failure_count": len(record.failures),
@@ -495,6 +506,24 @@ def _routes(record: Record) -> list[dict]:
     return rows
 
 
+def _by_minute(record: Record) -> list[dict]:
+    """Every interactive request (not the manager's report nor the proof pack), minute by
+    minute: the counsellors' arrival (their logins) against the steady state after it."""
+    minutes: dict[int, list[float]] = defaultdict(list)
+    for moment, route, elapsed in record.moments:
+        if "(" not in route:  # "(report)", "(proof pack)": read, not worked in
+            minutes[int(moment // 60)].append(elapsed)
+    return [
+        {
+            "minute": minute + 1,
+            "requests": len(durations),
+            "p50_ms": round(percentile(durations, 0.50), 1),
+            "p95_ms": round(percentile(durations, 0.95), 1),
+        }
+        for minute, durations in sorted(minutes.items())
+    ]
+
+
 def print_report(report: dict) -> None:
     print(
         f"\nLoad: {report['minutes']} min, {report['nodes']} nodes x "
@@ -507,6 +536,12 @@ def print_report(report: dict) -> None:
         print(
             f"{row['route']:48} {row['requests']:>6} {row['p50_ms']:>8} {row['p95_ms']:>8} "
             f"{row['p99_ms']:>8} {row['4xx']:>5} {row['5xx']:>5}"
+        )
+    print("\nInteractive requests minute by minute (the arrivals, then the steady state):")
+    for row in report["minutes_interactive"]:
+        print(
+            f"  minute {row['minute']}: {row['requests']} requests, p50 {row['p50_ms']} ms, "
+            f"p95 {row['p95_ms']} ms"
         )
     outbox, connections = report["outbox"], report["connections"]
     print(f"\n5xx: {report['errors_5xx']}; failures: {report['failure_count']}")

@@ -171,14 +171,25 @@ async def _no_wait(_seconds: float) -> None:
     return None
 
 
-@pytest.fixture
-def app(session, engine):
+_SHARED_APP = []
+
+
+def _shared_app():
+    """One app for the whole run. FastAPI builds each route's dependencies on an app's first
+    requests, and that was most of the suite's time when every test built its own app."""
+    from app.core.logging import configure_logging
     from app.main import create_app
+
+    if not _SHARED_APP:
+        _SHARED_APP.append(create_app())
+    configure_logging()  # as create_app() would: a test may have changed the settings
+    return _SHARED_APP[0]
+
+
+def _test_app(session, engine, application):
     from app.routes.access.auth import login_pause
     from app.routes.system.health import health_engine
     from app.services.audit.changes import forget_actor
-
-    application = create_app()
 
     def test_session():
         # Same contract as app.core.db.get_session, inside the test's transaction; what the test
@@ -193,12 +204,31 @@ def app(session, engine):
         finally:
             forget_actor(session)  # the next request's session would not know the last one's
 
-    application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides = {get_session: test_session}
     # A login for an account under attack waits (app/routes/access/auth.py); no test sleeps.
     application.dependency_overrides[login_pause] = lambda: _no_wait
     reader = engine.execution_options(sqlite_immediate=False)
     application.dependency_overrides[health_engine] = lambda: reader
     return application
+
+
+@pytest.fixture
+def app(session, engine):
+    """The app on the test's transaction. It is shared by every test: one that adds a route
+    takes `own_app` instead."""
+    application = _test_app(session, engine, _shared_app())
+    routes = len(application.routes)
+    yield application
+    application.dependency_overrides = {}
+    assert len(application.routes) == routes, "a test adding routes takes the `own_app` fixture"
+
+
+@pytest.fixture
+def own_app(session, engine):
+    """A new app of the test's own, on its transaction, for a test that adds routes to it."""
+    from app.main import create_app
+
+    return _test_app(session, engine, create_app())
 
 
 @pytest.fixture

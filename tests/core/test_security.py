@@ -138,7 +138,9 @@ def test_every_response_carries_the_content_security_and_permissions_policies(cl
     assert {"camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()"} <= set(features)
 
 
-def test_an_unhandled_error_still_answers_with_the_security_headers(app):
+def test_an_unhandled_error_still_answers_with_the_security_headers(own_app):
+    app = own_app
+
     @app.get("/casse")
     def broken() -> None:
         raise RuntimeError("boom")

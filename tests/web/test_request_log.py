@@ -88,7 +88,7 @@ def test_an_unknown_address_is_logged_without_it(client, log_lines):
     assert "abc123" not in str(line)
 
 
-def test_what_a_thread_pool_endpoint_logs_carries_the_request_id(app, log_lines):
+def test_what_a_thread_pool_endpoint_logs_carries_the_request_id(own_app, log_lines):
     """Plain `def` endpoints run in anyio's worker threads: the context is copied there."""
     router = new_router()
 
@@ -97,16 +97,18 @@ def test_what_a_thread_pool_endpoint_logs_carries_the_request_id(app, log_lines)
         logging.getLogger("app.services.essai").info("done in a worker thread")
         return {}
 
-    app.include_router(router)
+    own_app.include_router(router)
 
-    response = TestClient(app).get("/essai-journal")
+    response = TestClient(own_app).get("/essai-journal")
 
     [service_line] = [line for line in log_lines() if line["logger"] == "app.services.essai"]
     assert service_line["request_id"] == response.headers["x-request-id"]
 
 
 @pytest.fixture
-def broken_app(app):
+def broken_app(own_app):
+    app = own_app
+
     @app.get("/casse")
     def broken() -> None:
         raise RuntimeError("boom")
