@@ -5,7 +5,8 @@ database, for a fixed number of minutes, on localhost only; it stops by itself.
 
 What plays (issue 22, item 6):
 - `--counsellors` (200) counsellors, each a browser of its own logged in through the login form
-  (the dataset's accounts taken in turn: several browsers may share one), browse their home,
+  (the dataset's accounts taken in turn: several browsers may share one) at a moment drawn in
+  the first `--arrival-seconds` (60), as a morning starts, browse their home,
   agenda, open cases and search, and record interactions through the case page's form, one
   action every `--think-seconds` on average; each request goes to either node, as a proxy
   without sticky sessions would send it;
@@ -14,7 +15,8 @@ What plays (issue 22, item 6):
 - half-way, a manager opens the operator's activity report and draws a control campaign whose
   proof pack the worker (or the node that took the request) builds.
 
-At the end: p50/p95/p99 per route template, the 5xx and transport errors, the e-mails queued
+At the end: p50/p95/p99 per route template, the interactive requests' p50/p95 minute by minute
+(the arrivals against the steady state), the 5xx and transport errors, the e-mails queued
 during the run against those the SMTP sink received (lost or doubled, after the outbox has
 drained), and the most connections PostgreSQL had open at once (pg_stat_activity, sampled
 twice a second) against its max_connections. Each process's pool follows the number of

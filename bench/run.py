@@ -377,7 +377,8 @@ class Bench:
             count=count,
             limit_ms=OPERATOR_P95_MS,
         )
-        feed = {**self._year(), "format": "ndjson"}
+        # A bulk export of personal data states its purpose (issue 20), as any API client does.
+        feed = {**self._year(), "format": "ndjson", "purpose": "rapport_activite"}
         # httpx reads the whole streamed body before returning: the time is to the last byte.
         result = self.report(
             f"units feed, operator year {year}",
