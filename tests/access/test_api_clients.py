@@ -35,7 +35,8 @@ def _create(client, csrf, name="GED du siège"):
 
 
 def _token(client, client_id, secret):
-    return client.post(TOKEN, data={"client_id": client_id, "client_secret": secret})
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    return client.post(TOKEN, data=form)
 
 
 def _with_token(client, token):
@@ -72,9 +73,9 @@ def test_the_client_exchanges_its_secret_for_a_token_that_reads_the_feed(
 def test_a_wrong_secret_or_identifier_gets_401(client, admin_csrf, wrong):
     _, client_id, secret = _create(client, admin_csrf)
     if wrong == "client_id":
-        answer = client.post(TOKEN, data={"client_id": "frc_faux", "client_secret": secret})
+        answer = _token(client, "frc_faux", secret)
     else:
-        answer = client.post(TOKEN, data={"client_id": client_id, "client_secret": "frs_faux"})
+        answer = _token(client, client_id, "frs_faux")
     assert answer.status_code == 401
     assert answer.json() == {"error": "invalid_client", "error_description": WRONG_CLIENT}
     assert answer.headers["www-authenticate"].startswith("Basic")
@@ -123,6 +124,14 @@ def test_another_grant_type_is_unsupported(client, admin_csrf):
     answer = client.post(TOKEN, data=form)
     assert answer.status_code == 400
     assert answer.json()["error"] == "unsupported_grant_type"
+
+
+def test_the_grant_type_is_required(client, admin_csrf):
+    _, client_id, secret = _create(client, admin_csrf)
+    answer = client.post(TOKEN, data={"client_id": client_id, "client_secret": secret})
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+    assert "access_token" not in answer.json()
 
 
 def test_missing_credentials_are_an_invalid_client(client):

@@ -68,12 +68,14 @@ def issue_api_client_token(
     session: SessionDep,
     client_id: Annotated[str | None, Form(max_length=100)] = None,
     client_secret: Annotated[str | None, Form(max_length=200)] = None,
-    grant_type: Annotated[str, Form(max_length=100)] = "client_credentials",
+    grant_type: Annotated[str | None, Form(max_length=100)] = None,
 ):
     """Un client d'API (créé par un·e administrateur·rice de l'opérateur, page « Clients
     d'API ») échange son identifiant et son secret contre un jeton Bearer de courte durée :
     dans le formulaire (`client_id`, `client_secret`) ou en HTTP Basic. Ce jeton n'ouvre que
     le flux des documents (`/api/v1/deliverable-versions`) et leurs PDF."""
+    if not grant_type:  # RFC 6749 §4.4.2: the grant type is required
+        return _oauth_error(400, "invalid_request", "`grant_type` manquant.")
     if grant_type != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "Seul `client_credentials` est accepté.")
     try:
