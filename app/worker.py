@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from app.core.config import get_settings
 from app.core.db import get_engine
+from app.core.storage import sweep_abandoned_scratch
 from app.services.audit.retention import purge_expired
 from app.services.audit.trail import link_pending
 from app.services.booking.messages import send_due_reminders
@@ -192,6 +193,12 @@ _HOUSEKEEPING = (
         "deleting expired deliverable archives",
         "Archives des livrables expirées supprimées",
         "Suppression des archives des livrables expirées impossible",
+    ),
+    (
+        sweep_abandoned_scratch,
+        "deleting scratch files of processes that died",
+        "Fichiers de travail abandonnés supprimés",
+        "Suppression des fichiers de travail abandonnés impossible",
     ),
 )
 

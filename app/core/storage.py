@@ -9,6 +9,7 @@ import hashlib
 import logging
 import os
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from functools import lru_cache, partial
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -17,9 +18,12 @@ from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
 from app.core.db import once_committed
-from app.core.storage_keys import CHUNK, check_key, new_key, scratch_path
+from app.core.storage_keys import CHUNK, check_key, new_key, scratch_path, sweep_scratch
 
 logger = logging.getLogger(__name__)
+
+# A scratch file nobody has written to for this long belongs to a process that died.
+SCRATCH_ABANDONED_AFTER = timedelta(days=1)
 
 
 class Storage(Protocol):
@@ -138,3 +142,9 @@ def _s3_storage(url, endpoint_url, region, access_key_id, secret, scratch_root, 
         scratch_root=scratch_root,
         probe=probe,
     )
+
+
+def sweep_abandoned_scratch(*, session: Session | None = None) -> int:
+    """The worker's housekeeping: scratch files (FILROUGE_STORAGE_DIR/tmp, on this machine)
+    left by a process killed while building or streaming one; how many were deleted."""
+    return sweep_scratch(get_settings().storage_dir, SCRATCH_ABANDONED_AFTER)

@@ -2,6 +2,8 @@
 real S3 server (SeaweedFS)."""
 
 import hashlib
+import os
+import time
 import tracemalloc
 
 import pytest
@@ -84,3 +86,17 @@ def test_a_big_file_goes_in_and_out_with_flat_memory(storage):
     # A couple of upload parts at most, whatever the size: a quarter of this file.
     assert peak_in < 16 * MB, peak_in
     assert peak_out < 2 * MB, peak_out
+
+
+def test_the_worker_sweeps_the_scratch_files_a_dead_process_left(storage):
+    from app.core.storage import SCRATCH_ABANDONED_AFTER, sweep_abandoned_scratch
+    from app.worker import _HOUSEKEEPING
+
+    abandoned, in_use = storage.temporary_path(), storage.temporary_path()
+    abandoned.write_bytes(b"half an archive, its builder killed")
+    in_use.write_bytes(b"an archive being written")
+    stale = time.time() - SCRATCH_ABANDONED_AFTER.total_seconds() - 60
+    os.utime(abandoned, (stale, stale))
+    assert sweep_abandoned_scratch() == 1
+    assert not abandoned.exists() and in_use.read_bytes() == b"an archive being written"
+    assert sweep_abandoned_scratch in [job for job, *_ in _HOUSEKEEPING]  # on every pass
