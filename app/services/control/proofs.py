@@ -5,9 +5,9 @@ from datetime import date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Exists, bindparam
+from sqlalchemy import ColumnElement, Exists, bindparam, join
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, and_, case, col, func, or_, select
+from sqlmodel import Session, and_, case, col, func, or_, select, true
 
 from app.models.beneficiaries import Beneficiary
 from app.models.cases import Case, Episode
@@ -47,30 +47,39 @@ def episode_proof_rule() -> ColumnElement[str]:
     return func.coalesce(rule, ProofRule.HANDED_OVER.value)
 
 
-def _proof_exists(episode_id, kind_id, *, reached: str) -> Exists:
-    """Some deliverable of `kind_id` attached to `episode_id` has a version that `reached`:
-    "issued" (any version), "handed_over" (sent by e-mail, handed over in person, or
-    acknowledged) or "acknowledged"."""
-    deliverable = aliased(Deliverable)
-    version = aliased(DeliverableVersion)
-    statement = (
-        select(1)
-        .select_from(deliverable)
-        .join(version, version.deliverable_id == deliverable.id)
-        .where(deliverable.episode_id == episode_id, deliverable.kind_id == kind_id)
-        # The episode and kind may come from a query two levels up (the gap list).
-        .correlate_except(deliverable, version)
-    )
+def _reached(version, reached: str) -> ColumnElement[bool]:
+    """`version` reached "issued" (any version), "handed_over" (sent by e-mail, handed over in
+    person, or acknowledged) or "acknowledged"."""
     acknowledged = col(version.acknowledged_at).is_not(None)
     if reached == "acknowledged":
-        statement = statement.where(acknowledged)
-    elif reached == "handed_over":
-        statement = statement.where(
+        return acknowledged
+    if reached == "handed_over":
+        return (
             col(version.shared_at).is_not(None)
             | col(version.handed_over_at).is_not(None)
             | acknowledged
         )
-    return statement.exists()
+    return true()
+
+
+def _proof_exists(episode_id, kind_id, *, reached: str) -> Exists:
+    """Some deliverable of `kind_id` attached to `episode_id` has a version that `reached`
+    that far (`_reached`)."""
+    deliverable = aliased(Deliverable)
+    version = aliased(DeliverableVersion)
+    return (
+        select(1)
+        .select_from(deliverable)
+        .join(version, version.deliverable_id == deliverable.id)
+        .where(
+            deliverable.episode_id == episode_id,
+            deliverable.kind_id == kind_id,
+            _reached(version, reached),
+        )
+        # The episode and kind may come from a query two levels up (the gap list).
+        .correlate_except(deliverable, version)
+        .exists()
+    )
 
 
 def proof_complete(episode_id, kind_id) -> ColumnElement[bool]:
@@ -229,20 +238,60 @@ class MissingProofRow:
 
 def lacks_a_proof() -> Exists:
     """The episode's unit requires an active kind that no version proves yet, by the rule of
-    the market the episode started under."""
+    the market the episode started under: `proof_complete`, written for lists of episodes.
+
+    The rule is joined once per requirement (`_market_rule_joined`) and the proofs looked up
+    in one NOT EXISTS, instead of two rule subqueries and two EXISTS per requirement. The
+    join's reference to the episode also keeps PostgreSQL from turning this into a semi-join
+    after the other joins: it stays a filter on the episodes read, so a counsellor's episodes
+    are read through their cases and checked one by one (a few index lookups each), rather
+    than every episode of the operator being scanned and hashed first."""
     requirement = aliased(UnitProofRequirement)
     kind = aliased(DeliverableKind)
+    lot = aliased(Lot)
+    market_unit = aliased(MarketUnit)
+    rule = func.coalesce(market_unit.proof_rule, ProofRule.HANDED_OVER.value)
     return (
         select(1)
         .select_from(requirement)
         .join(kind, kind.id == requirement.kind_id)
+        .outerjoin(*_market_rule_joined(lot, market_unit))
         .where(
             requirement.unit_id == Episode.unit_id,
             owned_by(requirement, Episode.operator_id),
             kind.active.is_(True),
-            ~proof_complete(Episode.id, requirement.kind_id),
+            ~_proven_under(rule, Episode.id, requirement.kind_id),
         )
-        .correlate_except(requirement, kind)
+        .correlate_except(requirement, kind, lot, market_unit)
+        .exists()
+    )
+
+
+def _market_rule_joined(lot, market_unit):
+    """What to LEFT JOIN for `episode_proof_rule`: the episode's lot and its market's line for
+    the episode's unit; none when the episode started under no lot (the rule is then
+    « remis »). At most one row: a lot has one market, a market one line per unit."""
+    return (
+        join(lot, market_unit, market_unit.market_id == lot.market_id),
+        and_(lot.id == Episode.lot_id, market_unit.unit_id == Episode.unit_id),
+    )
+
+
+def _proven_under(rule, episode_id, kind_id) -> Exists:
+    """`proof_complete` for a `rule` already known: some deliverable of `kind_id` attached to
+    `episode_id` has a version that reached what the rule asks."""
+    deliverable = aliased(Deliverable)
+    version = aliased(DeliverableVersion)
+    proves = or_(
+        and_(rule == ProofRule.HANDED_OVER.value, _reached(version, "handed_over")),
+        and_(rule == ProofRule.ACKNOWLEDGED.value, _reached(version, "acknowledged")),
+    )
+    return (
+        select(1)
+        .select_from(deliverable)
+        .join(version, version.deliverable_id == deliverable.id)
+        .where(deliverable.episode_id == episode_id, deliverable.kind_id == kind_id, proves)
+        .correlate_except(deliverable, version)
         .exists()
     )
 
