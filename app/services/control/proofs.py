@@ -238,14 +238,34 @@ class MissingProofRow:
 
 def lacks_a_proof() -> Exists:
     """The episode's unit requires an active kind that no version proves yet, by the rule of
-    the market the episode started under: `proof_complete`, written for lists of episodes.
+    the market the episode started under."""
+    requirement = aliased(UnitProofRequirement)
+    kind = aliased(DeliverableKind)
+    return (
+        select(1)
+        .select_from(requirement)
+        .join(kind, kind.id == requirement.kind_id)
+        .where(
+            requirement.unit_id == Episode.unit_id,
+            owned_by(requirement, Episode.operator_id),
+            kind.active.is_(True),
+            ~proof_complete(Episode.id, requirement.kind_id),
+        )
+        .correlate_except(requirement, kind)
+        .exists()
+    )
 
-    The rule is joined once per requirement (`_market_rule_joined`) and the proofs looked up
-    in one NOT EXISTS, instead of two rule subqueries and two EXISTS per requirement. The
-    join's reference to the episode also keeps PostgreSQL from turning this into a semi-join
-    after the other joins: it stays a filter on the episodes read, so a counsellor's episodes
-    are read through their cases and checked one by one (a few index lookups each), rather
-    than every episode of the operator being scanned and hashed first."""
+
+def lacks_a_proof_checked_on_read() -> Exists:
+    """`lacks_a_proof`, for a list of one referent's cases (a few hundred episodes).
+
+    PostgreSQL turns `lacks_a_proof` into a semi-join after the other joins, and then prefers
+    scanning and hashing every episode of the operator to reading the referent's through their
+    cases. Here the market rule is LEFT JOINed once per requirement (`_market_rule_joined`)
+    and the proofs looked up in one NOT EXISTS: cheaper per episode, and the join's reference
+    to the episode keeps it a filter on the episodes read, so they are read through the cases.
+    Not for the whole operator: a filter is checked on every episode before sorting, where the
+    semi-join lets a page stop at its last row."""
     requirement = aliased(UnitProofRequirement)
     kind = aliased(DeliverableKind)
     lot = aliased(Lot)
@@ -314,11 +334,12 @@ def _gap_conditions(
     operator_id = operator_of(actor)
     # A cancelled episode owes no proof. The case's operator too: a referent's cases are then
     # read from the cases' (operator, referent) index, not from all its entries for the referent.
+    one_referent = actor.role == Role.COUNSELLOR or counsellor_id is not None
     conditions = [
         owned_by(Episode, operator_id),
         owned_by(Case, operator_id),
         col(Episode.cancelled_at).is_(None),
-        lacks_a_proof(),
+        lacks_a_proof_checked_on_read() if one_referent else lacks_a_proof(),
     ]
     if actor.role == Role.COUNSELLOR:
         conditions.append(Case.referent_id == actor.id)  # their own cases only
