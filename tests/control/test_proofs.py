@@ -458,6 +458,36 @@ def test_counsellors_see_the_gaps_of_their_own_cases(session, ara, counsellor):
     assert gaps(session, counsellor, counsellor_id=colleague.id) == []
 
 
+def test_a_referents_gap_list_follows_each_markets_rule_as_the_operators_does(
+    session, ara, manager, counsellor, clock
+):
+    """A list of one referent's cases checks the rule its own way (`lacks_a_proof_checked_on_
+    read`): it must find what the whole operator's list finds, under « accusé » and « remis »."""
+    old_market = make_market(
+        session, "Marché 2020-2023", date(2020, 1, 1), date(2023, 12, 31), proof_rule="accuse"
+    )
+    make_lot(session, ara, old_market)
+    make_lot(session, ara)  # the current market: « remis »
+    case = make_case(session, counsellor)
+    under_accuse = datetime(2023, 6, 1, 9, tzinfo=UTC)
+    shared_only = started(session, counsellor, case, "UO1", under_accuse)
+    acknowledged = started(session, counsellor, case, "UO1", under_accuse)
+    issued_only = make_episode(session, counsellor, case, "UO1")
+    shared = make_episode(session, counsellor, case, "UO1")
+    make_episode(session, counsellor, case, "UO0")
+    for episode, proof in [
+        (shared_only, {"shared": True}),
+        (acknowledged, {"acknowledgement": "online"}),
+        (issued_only, {}),
+        (shared, {"shared": True}),
+    ]:
+        make_deliverable(session, case, "synthese_entretien", episode=episode, **proof)
+    expected = sorted([shared_only.id, issued_only.id])
+    assert sorted(gaps(session, manager)) == expected
+    assert sorted(gaps(session, manager, counsellor_id=counsellor.id)) == expected
+    assert sorted(gaps(session, counsellor)) == expected
+
+
 @pytest.mark.parametrize("role", [Role.NATIONAL_OBSERVER, Role.SYSADMIN])
 def test_roles_without_personal_data_get_no_gap_list(session, role):
     with pytest.raises(NotFound):
