@@ -110,7 +110,8 @@ def proof_state(episode_id, kind_id) -> ColumnElement[str]:
     kind, or one attached to another episode or to none.
     Which kinds a unit requires is catalogue data (`requirements_by_unit`); an episode is
     complete when all of them are, so a unit requiring nothing (UO0 by default) is complete.
-    The case page and the gap list both ask this expression (or `proof_complete`)."""
+    The case page and the gap list both ask this expression (or `proof_complete`; one
+    referent's gap list, `_proven_under` with the rule joined)."""
     return case(
         (proof_complete(episode_id, kind_id), ProofState.COMPLETE.value),
         (
@@ -334,6 +335,8 @@ def _gap_conditions(
     operator_id = operator_of(actor)
     # A cancelled episode owes no proof. The case's operator too: a referent's cases are then
     # read from the cases' (operator, referent) index, not from all its entries for the referent.
+    # One referent's few hundred episodes are best checked as they are read; the operator's
+    # tens of thousands through the semi-join a page can stop early (see both functions).
     one_referent = actor.role == Role.COUNSELLOR or counsellor_id is not None
     conditions = [
         owned_by(Episode, operator_id),
