@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 import botocore.auth
@@ -171,19 +172,20 @@ async def _no_wait(_seconds: float) -> None:
     return None
 
 
-_SHARED_APP = []
+@cache
+def _the_app():
+    """One app for the whole run. FastAPI builds each route's dependencies on an app's first
+    requests, and that was most of the suite's time when every test built its own app."""
+    from app.main import create_app
+
+    return create_app()
 
 
 def _shared_app():
-    """One app for the whole run. FastAPI builds each route's dependencies on an app's first
-    requests, and that was most of the suite's time when every test built its own app."""
     from app.core.logging import configure_logging
-    from app.main import create_app
 
-    if not _SHARED_APP:
-        _SHARED_APP.append(create_app())
     configure_logging()  # as create_app() would: a test may have changed the settings
-    return _SHARED_APP[0]
+    return _the_app()
 
 
 def _test_app(session, engine, application):

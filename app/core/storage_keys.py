@@ -20,9 +20,13 @@ def check_key(key: str) -> str:
     return key
 
 
+def _scratch_dir(root: Path) -> Path:
+    return Path(root) / "tmp"
+
+
 def scratch_path(root: Path) -> Path:
     """A fresh local path under `root`/tmp, for a file streamed or built before it is kept."""
-    tmp = Path(root) / "tmp"
+    tmp = _scratch_dir(root)
     tmp.mkdir(parents=True, exist_ok=True)
     return tmp / secrets.token_hex(16)
 
@@ -31,7 +35,7 @@ def sweep_scratch(root: Path, older_than: timedelta) -> int:
     """Delete the scratch files under `root`/tmp untouched for `older_than`; how many. Only a
     process killed mid-way leaves one (an archive's builder, a download or an upload): a living
     writer touches its file as it goes, and keeps, deletes or unlinks it when done."""
-    tmp = Path(root) / "tmp"
+    tmp = _scratch_dir(root)
     if not tmp.is_dir():
         return 0
     before = time.time() - older_than.total_seconds()

@@ -88,10 +88,9 @@ from tests.factories import (
     unit_id,
 )
 
-# One app for every operation: FastAPI builds its routing on the first request, 0.6 s a time.
-_APP = create_app()
 # Read from the app itself: /openapi.json is for signed-in staff only (FILROUGE_API_DOCS).
-schema = schemathesis.openapi.from_dict(_APP.openapi())
+# Each operation is then called on the `app` fixture, the run's one app.
+schema = schemathesis.openapi.from_dict(create_app().openapi())
 
 
 STYLES = (PhoneNumberFormat.NATIONAL, PhoneNumberFormat.INTERNATIONAL, PhoneNumberFormat.E164)
@@ -125,14 +124,6 @@ PNG = b64decode(
 schemathesis.openapi.media_type("application/pdf", st.just(PDF))
 schemathesis.openapi.media_type("image/png", st.just(PNG))
 EXAMPLES = int(os.environ.get("FILROUGE_FUZZ_EXAMPLES", "10"))
-
-
-@pytest.fixture
-def fuzzed_app(app):
-    """The one app, with the test's database session and waits (the `app` fixture's own)."""
-    _APP.dependency_overrides = app.dependency_overrides
-    yield _APP
-    _APP.dependency_overrides = {}
 
 
 @dataclass
@@ -444,7 +435,7 @@ def realistic(case, world: World) -> None:
     # One rolled-back transaction per operation: the world is built once for all its examples.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-def test_the_api_does_what_its_document_says(case, fuzzed_app, world):
+def test_the_api_does_what_its_document_says(case, app, world):
     sender = {"/api/v1/reports/national": world.observer, OPEN_OFFICIAL: world.controller}.get(
         case.operation.path, world.manager
     )
@@ -452,12 +443,12 @@ def test_the_api_does_what_its_document_says(case, fuzzed_app, world):
         sender = world.admin
     realistic(case, world)
     headers = {"Authorization": f"Bearer {create_api_token(sender)}"}
-    response = case.call(app=fuzzed_app, headers=headers)
+    response = case.call(app=app, headers=headers)
     case.validate_response(
         response,
         headers=headers,
         excluded_checks=[negative_data_rejection] if _read_as_a_valid_form(case, response) else [],
-        transport_kwargs={"app": fuzzed_app, "headers": headers},
+        transport_kwargs={"app": app, "headers": headers},
     )
 
 
@@ -474,7 +465,7 @@ ADDRESSED = [result.ok() for result in schema.get_all_operations() if _id_parame
 TWENTY_DIGITS = 10**19
 
 
-def test_a_20_digit_id_in_any_address_is_a_documented_422(session, fuzzed_app):
+def test_a_20_digit_id_in_any_address_is_a_documented_422(session, app):
     """The API's own overflow: an id beyond the integer columns once answered 500."""
     operator = make_operator(session)
     # An operator admin: whom every addressed route lets through to its parameters' check (the
@@ -493,7 +484,7 @@ def test_a_20_digit_id_in_any_address_is_a_documented_422(session, fuzzed_app):
         for name in names:
             ids = {other: 1 for other in names} | {name: TWENTY_DIGITS}
             case = operation.Case(path_parameters=ids, headers=headers)
-            response = case.call(app=fuzzed_app)
+            response = case.call(app=app)
             case.validate_response(response, checks=checks)
             answered[f"{operation.label} {name}"] = response.status_code
     assert set(answered.values()) == {422}, answered

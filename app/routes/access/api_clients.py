@@ -75,7 +75,11 @@ def issue_api_client_token(
     dans le formulaire (`client_id`, `client_secret`) ou en HTTP Basic. Ce jeton n'ouvre que
     le flux des documents (`/api/v1/deliverable-versions`) et leurs PDF."""
     if not grant_type:  # RFC 6749 §4.4.2: the grant type is required
-        return _oauth_error(400, "invalid_request", "`grant_type` manquant.")
+        return _oauth_error(
+            400,
+            "invalid_request",
+            "Paramètre `grant_type` manquant : `client_credentials` attendu.",
+        )
     if grant_type != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "Seul `client_credentials` est accepté.")
     try:
